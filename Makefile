@@ -1,0 +1,120 @@
+# CGPCloudmark -- one non-recursive Makefile (STYLE.md §2.12).
+#
+#   make            build CGPCloudmark and cmtool in $(BUILD)
+#   make check      install dependencies, run every test plain and again
+#                   under ASan+UBSan in build-asan/
+#   make demo       install dependencies, build, RATE over testdata/
+#   make cartridge  retrain cartridge/default.cmc from ../shared/corpus
+#   make fuzz       libFuzzer passes (FUZZ_SECONDS each)
+#   make lint       banned calls and stray printing
+
+BUILD ?= build
+SAN ?= 0
+CC ?= cc
+PKGS := libcurl libcrypto zlib inih
+CORPUS ?= ../shared/corpus
+FUZZ_SECONDS ?= 30
+
+include sources.mk
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+	-Wstrict-prototypes -Wvla
+CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L -MMD -MP
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 $(WARN) -pthread
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS += $(PKG_CFLAGS)
+ifeq ($(SAN),1)
+CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+LDLIBS += $(PKG_LIBS) -pthread -lm
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/default_cartridge.o
+LIB := $(BUILD)/libcm.a
+BINS := $(BUILD)/CGPCloudmark $(BUILD)/cmtool
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
+
+# The default cartridge is committed; the build embeds it.  Without it
+# (a tree before the first `make cartridge`) an empty image is embedded and
+# the check suite's cartridge test fails loudly.
+DEFAULT_CARTRIDGE := $(wildcard cartridge/default.cmc)
+
+.PHONY: all check test unit integration replay deps demo cartridge \
+	bench bench-accuracy fuzz lint clean golden
+
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/default_cartridge.o: src/default_cartridge.S $(DEFAULT_CARTRIDGE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DCARTRIDGE_FILE='"$(or $(DEFAULT_CARTRIDGE),/dev/null)"' \
+		-c -o $@ src/default_cartridge.S
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/CGPCloudmark: $(BUILD)/obj/$(MAIN_CGPCLOUDMARK:.c=.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/cmtool: $(BUILD)/obj/$(MAIN_CMTOOL:.c=.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) \
+		$(LDLIBS) -lcmocka
+
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		tests/fuzz/replay_main.c $(LIB) $(LDLIBS)
+
+deps:
+	@sh scripts/install-deps.sh
+
+check: deps
+	$(MAKE) test BUILD=build
+	$(MAKE) test BUILD=build-asan SAN=1
+
+test: $(BINS) $(UNIT_BINS) $(REPLAY_BINS)
+	sh tests/run-unit.sh $(BUILD)
+	sh tests/fuzz/run-replay.sh $(BUILD)
+	sh tests/integration/run.sh $(BUILD)
+
+demo: deps
+	$(MAKE) all
+	$(BUILD)/CGPCloudmark RATE testdata/messages
+
+cartridge: $(BUILD)/cmtool
+	sh scripts/make-cartridge.sh $(BUILD) $(CORPUS)
+
+bench: all
+	sh bench/run.sh $(BUILD) $(CORPUS)
+
+bench-accuracy: all
+	sh bench/accuracy.sh $(BUILD) $(CORPUS)
+
+fuzz:
+	sh tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS)
+
+lint:
+	sh scripts/lint.sh
+
+golden: all
+	sh tests/golden.sh $(BUILD)
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

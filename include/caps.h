@@ -1,0 +1,42 @@
+/*
+ * caps.h -- every hard limit in CGPCloudmark, with the reason for it.
+ *
+ * Each cap protects the mail path from a hostile or broken input: a value
+ * from configuration may lower a cap but never raise it above the ceiling
+ * named here.  Modules add their caps in their own section below; nothing
+ * else in the tree hard-codes a limit.
+ */
+#ifndef CM_CAPS_H
+#define CM_CAPS_H
+
+/* ---- base ---------------------------------------------------------- */
+
+/* CGP refuses response lines longer than 4096 bytes (Helpers.html). */
+#define CAPS_ANSWER_MAX 4096u
+/* Request lines from CGP are short; a longer one is garbage, not a path. */
+#define CAPS_REQUEST_LINE_MAX 4096u
+/* One log line, escaped, so a hostile sample cannot flood the CGP log. */
+#define CAPS_LOG_LINE_MAX 512u
+/* Bytes of untrusted input quoted in a log line. */
+#define CAPS_LOG_SAMPLE_MAX 64u
+/* Per-message arena: all parsed views of one message live here. */
+#define CAPS_ARENA_MAX_BYTES (96u * 1024u * 1024u)
+
+/* ---- messages ------------------------------------------------------ */
+
+/* Default and ceiling of Max_Body_Length: bytes of a message file read. */
+#define CAPS_BODY_DEFAULT_BYTES (2u * 1024u * 1024u)
+#define CAPS_BODY_CEILING_BYTES (64u * 1024u * 1024u)
+/* Envelope: lines before the blank line, and the bytes we keep of each. */
+#define CAPS_ENVELOPE_LINES 4096u
+#define CAPS_ADDR_MAX 320u
+#define CAPS_ENVELOPE_RCPTS 64u
+
+/* ---- threads ------------------------------------------------------- */
+
+#define CAPS_THREADS_MAX 64u
+/* Requests queued but not yet taken by a worker; CGP's ENQUEUER count is
+ * far lower, so a bigger backlog means CGP is misbehaving. */
+#define CAPS_JOBS_QUEUED_MAX 4096u
+
+#endif

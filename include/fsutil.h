@@ -1,0 +1,63 @@
+/*
+ * fsutil.h -- safe file reads and atomic file writes.
+ *
+ * Reads never block: a FIFO, device or directory named by CGP (or by an
+ * attacker who can place files) is refused before any read, and at most
+ * max_bytes are read however large the file.  Writes go to a temporary
+ * file in the same directory, are fsync'ed, renamed over the target and
+ * the directory is fsync'ed, so a crash leaves the old file or the new one,
+ * never a mix.  Thread-safe (no shared state).
+ */
+#ifndef CM_FSUTIL_H
+#define CM_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "err.h"
+
+/*
+ * Read up to max_bytes of the regular file at path into out (appended;
+ * out's own maximum also applies).  *is_truncated is set when the file is
+ * longer than what was read.  Errors: CM_ENOENT, CM_ENOTREG (directory,
+ * FIFO, socket, device), CM_EIO (other errno), CM_ENOMEM.  *why (may be
+ * NULL) receives a static description on failure.
+ */
+enum cm_err fsutil_read_file(const char *path, size_t max_bytes,
+                             struct buf *out, bool *is_truncated,
+                             const char **why);
+
+/*
+ * Replace path with (p, len) atomically (temp file, fsync, rename, fsync
+ * of the directory).  mode is used for the new file.  CM_EIO on failure,
+ * in which case the old file (if any) is left as it was and no temporary
+ * file remains.
+ */
+enum cm_err fsutil_write_atomic(const char *path, const void *p, size_t len,
+                                mode_t mode);
+
+/* fsync the directory containing path (or path itself if a directory). */
+enum cm_err fsutil_fsync_dir_of(const char *path);
+
+/* True when path names an existing directory (following links). */
+bool fsutil_is_dir(const char *path);
+
+/* True when path names an existing regular file (following links). */
+bool fsutil_is_file(const char *path);
+
+/* Create directory path and its parents with mode (like mkdir -p). */
+enum cm_err fsutil_mkdirs(const char *path, mode_t mode);
+
+/*
+ * Join dir and name into dst (capacity cap): "name" when name is absolute
+ * or dir is empty, else "dir/name".  CM_ELIMIT when it does not fit.
+ */
+enum cm_err fsutil_join(char *dst, size_t cap, const char *dir,
+                        const char *name);
+
+/* Directory part of path into dst ("." when none).  CM_ELIMIT if too long. */
+enum cm_err fsutil_dirname(char *dst, size_t cap, const char *path);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * queuefile.h -- the envelope of a CGP queue file (SPEC §3).
+ *
+ * A CGP queue file is envelope lines ("P ...", "R ...", "S ... [ip]", "O",
+ * "A", ...), an empty line, then the RFC 822 message.  RATE also feeds plain
+ * RFC 822 files and files that start with an mbox "From " line through here:
+ * both are recognised and yield an empty envelope.  Pure parser over bytes
+ * handed in; no I/O, no logging, any thread.
+ */
+#ifndef CM_QUEUEFILE_H
+#define CM_QUEUEFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "caps.h"
+
+struct envelope {
+    char return_path[CAPS_ADDR_MAX]; /* address inside <>, "" for <> */
+    bool has_return_path;
+    char rcpts[CAPS_ENVELOPE_RCPTS][CAPS_ADDR_MAX];
+    size_t n_rcpts;
+    char source[32];               /* submit module: SMTP, PIPE, HTTP... */
+    char auth_user[CAPS_ADDR_MAX]; /* "S <user> SMTP [ip]" form */
+    bool is_authenticated;
+    char peer_ip[48]; /* textual IPv4/IPv6 from "[...]" */
+    bool has_peer_ip;
+};
+
+enum queuefile_flag {
+    QUEUEFILE_HAS_ENVELOPE = 1u << 0,   /* CGP envelope lines were found */
+    QUEUEFILE_MBOX_FROM = 1u << 1,      /* a leading "From " line skipped */
+    QUEUEFILE_NO_BLANK_LINE = 1u << 2,  /* envelope or header never ended */
+    QUEUEFILE_NOT_MAIL = 1u << 3,       /* first line fits no known form */
+    QUEUEFILE_EMPTY = 1u << 4,          /* no bytes at all */
+    QUEUEFILE_ENVELOPE_CAPPED = 1u << 5 /* lines or recipients past caps */
+};
+
+/*
+ * Parse the envelope (if any) of (p, len).  Always fills *env (zeroed when
+ * there is no envelope), *msg_off (offset of the RFC 822 message) and
+ * *flags (enum queuefile_flag bits).  Never fails: problems are flags.
+ */
+void queuefile_parse(const uint8_t *p, size_t len, struct envelope *env,
+                     size_t *msg_off, unsigned *flags);
+
+/*
+ * True when the flags say the file cannot be scored (empty, binary junk,
+ * no blank line); *why receives a static reason for the log line.
+ */
+bool queuefile_is_unusable(unsigned flags, const char **why);
+
+#endif

@@ -1,0 +1,51 @@
+# Source lists, one file per line, by layer (STYLE.md §2.1).  The rules that
+# build them are in the Makefile.  Programs' main files are listed apart
+# because they are not part of libcm.a.
+
+BASE_SRCS = \
+	src/err.c \
+	src/log.c \
+	src/buf.c \
+	src/cursor.c \
+	src/arena.c \
+	src/fsutil.c
+
+FORMAT_SRCS = \
+	src/cgpstr.c \
+	src/protocol.c \
+	src/cgpdict.c \
+	src/config.c \
+	src/queuefile.c \
+	src/msgsrc.c \
+	src/mime.c \
+	src/mime_b64.c \
+	src/mime_qp.c \
+	src/mime_rfc2047.c \
+	src/charset.c \
+	src/html.c \
+	src/url.c
+
+ENGINE_SRCS = \
+	src/hashing.c \
+	src/features.c \
+	src/model.c \
+	src/whitelist.c \
+	src/cartridge.c \
+	src/engine.c \
+	src/render.c
+
+SERVICE_SRCS = \
+	src/pool.c
+
+PROGRAM_SRCS = \
+	src/helper.c \
+	src/rate.c \
+	src/checkconfig.c \
+	src/train.c \
+	src/inspect.c
+
+MAIN_CGPCLOUDMARK = src/main.c
+MAIN_CMTOOL = src/cmtool.c
+
+LIB_SRCS = $(BASE_SRCS) $(FORMAT_SRCS) $(ENGINE_SRCS) $(SERVICE_SRCS) \
+	$(PROGRAM_SRCS)

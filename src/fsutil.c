@@ -1,0 +1,254 @@
+/*
+ * fsutil.c -- non-blocking bounded reads and atomic writes (see fsutil.h).
+ * No shared state; any thread.
+ */
+#include "fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum cm_err
+fsutil_read_file(const char *path, size_t max_bytes, struct buf *out,
+                 bool *is_truncated, const char **why)
+{
+    struct stat st;
+    int fd;
+    enum cm_err rc = CM_OK;
+    const char *reason = NULL;
+    size_t total = 0;
+
+    *is_truncated = false;
+    /* O_NONBLOCK so that opening a FIFO without a writer cannot hang the
+     * worker; fstat then refuses everything that is not a regular file. */
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        rc = errno == ENOENT || errno == ENOTDIR ? CM_ENOENT : CM_EIO;
+        reason = rc == CM_ENOENT ? "no such file" : "cannot open";
+        goto out;
+    }
+    if (fstat(fd, &st) != 0) {
+        rc = CM_EIO;
+        reason = "cannot stat";
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = CM_ENOTREG;
+        reason = S_ISDIR(st.st_mode) ? "is a directory"
+                                     : "not a regular file";
+        goto out;
+    }
+    while (total < max_bytes) {
+        size_t want = max_bytes - total;
+        ssize_t n;
+
+        if (want > 1u << 20) {
+            want = 1u << 20;
+        }
+        if (buf_reserve(out, want) == CM_ENOMEM) {
+            rc = CM_ENOMEM;
+            reason = "out of memory";
+            goto out;
+        }
+        want = out->cap - out->len < want ? out->cap - out->len : want;
+        if (want == 0) {
+            *is_truncated = true;
+            break;
+        }
+        n = read(fd, out->data + out->len, want);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            rc = CM_EIO;
+            reason = "read failed";
+            goto out;
+        }
+        if (n == 0) {
+            break;
+        }
+        out->len += (size_t)n;
+        out->data[out->len] = '\0';
+        total += (size_t)n;
+    }
+    if (total == max_bytes) {
+        char probe;
+        ssize_t n = read(fd, &probe, 1);
+        if (n > 0) {
+            *is_truncated = true;
+        }
+    }
+out:
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (why != NULL && reason != NULL) {
+        *why = reason;
+    }
+    return rc;
+}
+
+enum cm_err
+fsutil_dirname(char *dst, size_t cap, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n;
+
+    if (slash == NULL) {
+        if (cap < 2) {
+            return CM_ELIMIT;
+        }
+        memcpy(dst, ".", 2);
+        return CM_OK;
+    }
+    n = slash == path ? 1 : (size_t)(slash - path);
+    if (n + 1 > cap) {
+        return CM_ELIMIT;
+    }
+    memcpy(dst, path, n);
+    dst[n] = '\0';
+    return CM_OK;
+}
+
+enum cm_err
+fsutil_join(char *dst, size_t cap, const char *dir, const char *name)
+{
+    int n;
+
+    if (name[0] == '/' || dir == NULL || dir[0] == '\0' ||
+        strcmp(dir, ".") == 0) {
+        n = snprintf(dst, cap, "%s", name);
+    } else {
+        n = snprintf(dst, cap, "%s/%s", dir, name);
+    }
+    if (n < 0 || (size_t)n >= cap) {
+        return CM_ELIMIT;
+    }
+    return CM_OK;
+}
+
+enum cm_err
+fsutil_fsync_dir_of(const char *path)
+{
+    char dir[PATH_MAX];
+    int fd;
+    enum cm_err rc = CM_OK;
+
+    if (fsutil_is_dir(path)) {
+        if (fsutil_join(dir, sizeof(dir), "", path) != CM_OK) {
+            return CM_ELIMIT;
+        }
+    } else if (fsutil_dirname(dir, sizeof(dir), path) != CM_OK) {
+        return CM_ELIMIT;
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return CM_EIO;
+    }
+    if (fsync(fd) != 0 && errno != EINVAL) {
+        rc = CM_EIO;
+    }
+    close(fd);
+    return rc;
+}
+
+static enum cm_err
+write_all(int fd, const void *p, size_t len)
+{
+    const uint8_t *b = p;
+
+    while (len > 0) {
+        ssize_t n = write(fd, b, len);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return CM_EIO;
+        }
+        b += n;
+        len -= (size_t)n;
+    }
+    return CM_OK;
+}
+
+enum cm_err
+fsutil_write_atomic(const char *path, const void *p, size_t len, mode_t mode)
+{
+    static atomic_uint tmp_counter;
+    char tmp[PATH_MAX];
+    int fd = -1;
+    int n;
+    enum cm_err rc = CM_EIO;
+
+    n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%u", path, (long)getpid(),
+                 atomic_fetch_add(&tmp_counter, 1));
+    if (n < 0 || (size_t)n >= sizeof(tmp)) {
+        return CM_ELIMIT;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        return CM_EIO;
+    }
+    if (write_all(fd, p, len) != CM_OK || fsync(fd) != 0) {
+        goto fail;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        goto fail;
+    }
+    return fsutil_fsync_dir_of(path);
+fail:
+    if (fd >= 0) {
+        close(fd);
+    }
+    unlink(tmp);
+    return rc;
+}
+
+bool
+fsutil_is_dir(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool
+fsutil_is_file(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+enum cm_err
+fsutil_mkdirs(const char *path, mode_t mode)
+{
+    char tmp[PATH_MAX];
+    size_t len = strlen(path);
+
+    if (len == 0 || len >= sizeof(tmp)) {
+        return CM_ELIMIT;
+    }
+    memcpy(tmp, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (tmp[i] == '/' || tmp[i] == '\0') {
+            char saved = tmp[i];
+            tmp[i] = '\0';
+            if (mkdir(tmp, mode) != 0 && errno != EEXIST) {
+                return CM_EIO;
+            }
+            tmp[i] = saved;
+        }
+    }
+    return fsutil_is_dir(path) ? CM_OK : CM_EIO;
+}
