@@ -1,0 +1,50 @@
+/*
+ * pool.h -- a bounded job queue served by N worker threads.
+ *
+ * Used by the helper (one job per FILE request) and by RATE (one job per
+ * message).  A job pointer changes owner on pool_submit: the queue owns it
+ * until a worker takes it, then the work function owns it (and frees or
+ * hands it on).  Work functions cannot fail: errors are recorded in the job.
+ * Each worker has private state made by init (e.g. an engine scratch) and
+ * released by fini.  Workers block every signal.
+ */
+#ifndef CM_POOL_H
+#define CM_POOL_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+typedef void *(*pool_init_fn)(void *ctx);   /* per-worker state; NULL ok */
+typedef void (*pool_fini_fn)(void *state);
+typedef void (*pool_work_fn)(void *job, void *state, void *ctx);
+
+struct pool_conf {
+    unsigned n_threads;  /* 1..CAPS_THREADS_MAX; 0 = number of CPUs */
+    size_t max_queued;   /* 1..CAPS_JOBS_QUEUED_MAX; submit blocks past it */
+    pool_init_fn init;   /* may be NULL */
+    pool_fini_fn fini;   /* may be NULL */
+    pool_work_fn work;
+    void *ctx;           /* passed to init and work */
+};
+
+struct pool;
+
+/* Start the workers; NULL when a thread or memory could not be had. */
+struct pool *pool_new(const struct pool_conf *conf);
+
+/* Queue a job (blocks while the queue is full).  CM_EINVAL after
+ * pool_drain_and_free has begun.  Any thread. */
+enum cm_err pool_submit(struct pool *p, void *job);
+
+/* Number of worker threads running. */
+unsigned pool_threads(const struct pool *p);
+
+/* Let the workers finish every queued job, join them and free the pool.
+ * Call from the thread that made the pool.  NULL does nothing. */
+void pool_drain_and_free(struct pool *p);
+
+/* Number of online CPUs (at least 1). */
+unsigned pool_cpu_count(void);
+
+#endif
