@@ -57,7 +57,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/obj/default_cartridge.o: src/default_cartridge.S $(DEFAULT_CARTRIDGE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DCARTRIDGE_FILE='"$(or $(DEFAULT_CARTRIDGE),/dev/null)"' \
+	$(CC) $(CFLAGS) $(if $(DEFAULT_CARTRIDGE),-DCARTRIDGE_FILE='"$(DEFAULT_CARTRIDGE)"') \
 		-c -o $@ src/default_cartridge.S
 
 $(LIB): $(LIB_OBJS)

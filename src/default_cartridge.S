@@ -9,7 +9,9 @@
     .globl cm_default_cartridge_start
     .globl cm_default_cartridge_end
 cm_default_cartridge_start:
+#ifdef CARTRIDGE_FILE
     .incbin CARTRIDGE_FILE
+#endif
 cm_default_cartridge_end:
     .byte 0
     .section .note.GNU-stack,"",@progbits
