@@ -1,0 +1,445 @@
+/*
+ * test_base.c -- unit tests for the base layer: buf, cursor, arena,
+ * fsutil, log sampling and error texts.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "caps.h"
+#include "cursor.h"
+#include "err.h"
+#include "fsutil.h"
+#include "log.h"
+
+static void
+test_base_buf_append_and_cap(void **state)
+{
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 8);
+    assert_int_equal(buf_append(&b, "abcd", 4), CM_OK);
+    assert_int_equal(buf_append(&b, "efgh", 4), CM_OK);
+    assert_int_equal(b.len, 8);
+    assert_false(b.is_capped);
+    /* cap + 1: the byte that does not fit is refused and flagged */
+    assert_int_equal(buf_append(&b, "i", 1), CM_ELIMIT);
+    assert_true(b.is_capped);
+    assert_int_equal(b.len, 8);
+    assert_memory_equal(b.data, "abcdefgh", 8);
+    assert_int_equal(b.data[8], '\0');
+    buf_reset(&b);
+    assert_int_equal(b.len, 0);
+    assert_false(b.is_capped);
+    /* a long append is cut at the cap and keeps the prefix */
+    assert_int_equal(buf_append(&b, "0123456789", 10), CM_ELIMIT);
+    assert_memory_equal(b.data, "01234567", 8);
+    buf_clear(&b);
+    assert_null(b.data);
+}
+
+static void
+test_base_buf_printf(void **state)
+{
+    struct buf b;
+    char big[2000];
+
+    (void)state;
+    buf_init(&b, 4096);
+    assert_int_equal(buf_printf(&b, "%d-%s", 42, "x"), CM_OK);
+    assert_string_equal((char *)b.data, "42-x");
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(buf_printf(&b, "%s", big), CM_OK);
+    assert_int_equal(b.len, 4 + sizeof(big) - 1);
+    buf_clear(&b);
+
+    buf_init(&b, 100);
+    assert_int_equal(buf_printf(&b, "%s", big), CM_ELIMIT);
+    assert_true(b.is_capped);
+    assert_int_equal(b.len, 100);
+    buf_clear(&b);
+}
+
+static void
+test_base_buf_alloc_failure(void **state)
+{
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 1024);
+    buf_test_fail_nth_alloc(1);
+    assert_int_equal(buf_append(&b, "x", 1), CM_ENOMEM);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(buf_append(&b, "x", 1), CM_OK);
+    buf_clear(&b);
+}
+
+static void
+test_base_cursor_reads(void **state)
+{
+    static const uint8_t data[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+                                   13, 14, 15};
+    struct cursor c;
+    uint8_t u8;
+    uint16_t u16;
+    uint32_t u32;
+    uint64_t u64;
+    const uint8_t *view;
+
+    (void)state;
+    cursor_init(&c, data, sizeof(data));
+    assert_int_equal(cursor_u8(&c, &u8) || cursor_u16le(&c, &u16) ||
+                         cursor_u32le(&c, &u32),
+                     CM_OK);
+    assert_int_equal(u8, 1);
+    assert_int_equal(u16, 0x0302);
+    assert_int_equal(u32, 0x07060504);
+    assert_int_equal(cursor_left(&c), 8);
+    assert_int_equal(cursor_u64le(&c, &u64), CM_OK);
+    assert_true(u64 == 0x0f0e0d0c0b0a0908ull);
+    /* reading past the end fails, records why, and poisons the cursor */
+    assert_int_equal(cursor_bytes(&c, 1, &view), CM_EPARSE);
+    assert_non_null(c.why);
+    assert_int_equal(cursor_left(&c), 0);
+}
+
+static void
+test_base_cursor_truncated_length(void **state)
+{
+    static const uint8_t data[] = {1, 2, 3};
+    struct cursor c;
+    const uint8_t *view = NULL;
+
+    (void)state;
+    cursor_init(&c, data, sizeof(data));
+    assert_int_equal(cursor_bytes(&c, 4, &view), CM_EPARSE);
+    assert_null(view);
+    assert_int_equal(cursor_skip(&c, 1), CM_EPARSE);
+}
+
+static void
+test_base_cursor_decimal(void **state)
+{
+    uint64_t v = 7;
+
+    (void)state;
+    assert_int_equal(cursor_parse_u64("0", 1, 10, &v), CM_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(cursor_parse_u64("100", 3, 100, &v), CM_OK);
+    assert_int_equal(v, 100);
+    /* cap + 1 */
+    assert_int_equal(cursor_parse_u64("101", 3, 100, &v), CM_EPARSE);
+    assert_int_equal(v, 100);
+    assert_int_equal(cursor_parse_u64("", 0, 100, &v), CM_EPARSE);
+    assert_int_equal(cursor_parse_u64("-1", 2, 100, &v), CM_EPARSE);
+    assert_int_equal(cursor_parse_u64("12a", 3, 100, &v), CM_EPARSE);
+    assert_int_equal(cursor_parse_u64("7", 1, 5, &v), CM_EPARSE);
+    assert_int_equal(cursor_parse_u64("18446744073709551615", 20,
+                                      UINT64_MAX, &v),
+                     CM_OK);
+    assert_true(v == UINT64_MAX);
+    assert_int_equal(cursor_parse_u64("18446744073709551616", 20,
+                                      UINT64_MAX, &v),
+                     CM_EPARSE);
+}
+
+static void
+test_base_arena_budget(void **state)
+{
+    struct arena *a = arena_new(1024);
+    char *s;
+    void *p;
+
+    (void)state;
+    assert_non_null(a);
+    s = arena_strndup(a, "hello", 5);
+    assert_string_equal(s, "hello");
+    assert_true(((uintptr_t)s % 16) == 0);
+    p = arena_alloc(a, 2000);
+    assert_null(p);
+    p = arena_calloc(a, SIZE_MAX / 2, 4);
+    assert_null(p);
+    p = arena_calloc(a, 10, 10);
+    assert_non_null(p);
+    assert_true(arena_used(a) <= 1024);
+    arena_reset(a);
+    assert_int_equal(arena_used(a), 0);
+    assert_non_null(arena_alloc(a, 1000));
+    arena_free(a);
+    arena_free(NULL);
+}
+
+static void
+test_base_arena_grow_and_blocks(void **state)
+{
+    struct arena *a = arena_new(64u << 20);
+    char *p;
+    char *q;
+
+    (void)state;
+    p = arena_alloc(a, 10);
+    memcpy(p, "0123456789", 10);
+    q = arena_grow(a, p, 10, 100);
+    assert_ptr_equal(p, q); /* in place: last allocation */
+    /* many allocations across several blocks stay intact */
+    for (int i = 0; i < 10000; i++) {
+        char *x = arena_alloc(a, 100 + (size_t)i % 300);
+        assert_non_null(x);
+        x[0] = (char)i;
+    }
+    q = arena_grow(a, p, 100, 200); /* not last: copied */
+    assert_ptr_not_equal(p, q);
+    assert_memory_equal(q, "0123456789", 10);
+    assert_non_null(arena_alloc(a, 8u << 20)); /* larger than a block */
+    arena_reset(a);
+    arena_test_fail_nth(a, 2);
+    assert_non_null(arena_alloc(a, 1));
+    assert_null(arena_alloc(a, 1));
+    assert_non_null(arena_alloc(a, 1));
+    arena_free(a);
+}
+
+struct tmpdir {
+    char path[PATH_MAX];
+};
+
+static int
+tmpdir_setup(void **state)
+{
+    struct tmpdir *t = calloc(1, sizeof(*t));
+
+    if (t == NULL) {
+        return -1;
+    }
+    snprintf(t->path, sizeof(t->path), "/tmp/cm-test-base-XXXXXX");
+    if (mkdtemp(t->path) == NULL) {
+        free(t);
+        return -1;
+    }
+    *state = t;
+    return 0;
+}
+
+static int
+tmpdir_teardown(void **state)
+{
+    struct tmpdir *t = *state;
+    char cmd[PATH_MAX + 16];
+    /* Test-only cleanup of the directory this test made. */
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->path);
+    if (system(cmd) != 0) {
+        return -1;
+    }
+    free(t);
+    return 0;
+}
+
+static void
+test_base_fsutil_read_refuses_non_regular(void **state)
+{
+    struct tmpdir *t = *state;
+    char fifo[PATH_MAX];
+    struct buf b;
+    bool cut = false;
+    const char *why = NULL;
+
+    buf_init(&b, 1024);
+    assert_int_equal(fsutil_read_file(t->path, 100, &b, &cut, &why),
+                     CM_ENOTREG);
+    assert_string_equal(why, "is a directory");
+    assert_int_equal(fsutil_join(fifo, sizeof(fifo), t->path, "fifo"),
+                     CM_OK);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    /* A FIFO without a writer must not block. */
+    assert_int_equal(fsutil_read_file(fifo, 100, &b, &cut, &why),
+                     CM_ENOTREG);
+    assert_int_equal(fsutil_join(fifo, sizeof(fifo), t->path, "missing"),
+                     CM_OK);
+    assert_int_equal(fsutil_read_file(fifo, 100, &b, &cut, &why),
+                     CM_ENOENT);
+    buf_clear(&b);
+}
+
+static void
+test_base_fsutil_atomic_write_and_bounded_read(void **state)
+{
+    struct tmpdir *t = *state;
+    char path[PATH_MAX];
+    struct buf b;
+    bool cut = true;
+
+    assert_int_equal(fsutil_join(path, sizeof(path), t->path, "f"), CM_OK);
+    assert_int_equal(fsutil_write_atomic(path, "0123456789", 10, 0600),
+                     CM_OK);
+    buf_init(&b, 1024);
+    assert_int_equal(fsutil_read_file(path, 10, &b, &cut, NULL), CM_OK);
+    assert_false(cut); /* exactly the cap: not truncated */
+    assert_int_equal(b.len, 10);
+    buf_reset(&b);
+    assert_int_equal(fsutil_read_file(path, 9, &b, &cut, NULL), CM_OK);
+    assert_true(cut); /* cap - 1: truncated */
+    assert_int_equal(b.len, 9);
+    buf_reset(&b);
+    assert_int_equal(fsutil_write_atomic(path, "new", 3, 0600), CM_OK);
+    assert_int_equal(fsutil_read_file(path, 100, &b, &cut, NULL), CM_OK);
+    assert_memory_equal(b.data, "new", 3);
+    assert_int_equal(b.len, 3);
+    buf_clear(&b);
+}
+
+static void
+test_base_fsutil_sparse_file_bounded(void **state)
+{
+    struct tmpdir *t = *state;
+    char path[PATH_MAX];
+    struct buf b;
+    bool cut = false;
+    int fd;
+
+    assert_int_equal(fsutil_join(path, sizeof(path), t->path, "big"), CM_OK);
+    fd = open(path, O_WRONLY | O_CREAT, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)1 << 30), 0); /* 1 GiB sparse */
+    close(fd);
+    buf_init(&b, 1u << 20);
+    assert_int_equal(fsutil_read_file(path, 1u << 20, &b, &cut, NULL),
+                     CM_OK);
+    assert_true(cut);
+    assert_int_equal(b.len, 1u << 20);
+    buf_clear(&b);
+}
+
+static void
+test_base_fsutil_paths(void **state)
+{
+    struct tmpdir *t = *state;
+    char out[16];
+    char deep[PATH_MAX + 16];
+
+    assert_int_equal(fsutil_dirname(out, sizeof(out), "a/b/c"), CM_OK);
+    assert_string_equal(out, "a/b");
+    assert_int_equal(fsutil_dirname(out, sizeof(out), "c"), CM_OK);
+    assert_string_equal(out, ".");
+    assert_int_equal(fsutil_dirname(out, sizeof(out), "/c"), CM_OK);
+    assert_string_equal(out, "/");
+    assert_int_equal(fsutil_join(out, sizeof(out), "dir", "/abs"), CM_OK);
+    assert_string_equal(out, "/abs");
+    assert_int_equal(fsutil_join(out, sizeof(out), ".", "f"), CM_OK);
+    assert_string_equal(out, "f");
+    assert_int_equal(fsutil_join(out, sizeof(out), "0123456789", "abcdef"),
+                     CM_ELIMIT);
+    snprintf(deep, sizeof(deep), "%s/x/y/z", t->path);
+    assert_int_equal(fsutil_mkdirs(deep, 0700), CM_OK);
+    assert_true(fsutil_is_dir(deep));
+    assert_false(fsutil_is_file(deep));
+}
+
+static void
+test_base_log_sample_escapes(void **state)
+{
+    static const uint8_t hostile[] = "a\r\n\"\\\x01\xff";
+    char out[128];
+    uint8_t long_input[200];
+
+    (void)state;
+    log_sample(out, sizeof(out), hostile, sizeof(hostile) - 1);
+    assert_string_equal(out, "a\\x0d\\x0a\"\\x5c\\x01\\xff");
+    memset(long_input, 'z', sizeof(long_input));
+    log_sample(out, sizeof(out), long_input, sizeof(long_input));
+    assert_int_equal(strlen(out), CAPS_LOG_SAMPLE_MAX + 3);
+    assert_string_equal(out + CAPS_LOG_SAMPLE_MAX, "...");
+    /* a tiny destination is still terminated */
+    log_sample(out, 4, hostile, sizeof(hostile) - 1);
+    assert_true(strlen(out) < 4);
+}
+
+struct captured {
+    char line[CAPS_LOG_LINE_MAX + 1];
+    enum log_level level;
+    int n;
+};
+
+static void
+capture_sink(void *ctx, enum log_level level, const char *line, size_t len)
+{
+    struct captured *c = ctx;
+
+    memcpy(c->line, line, len + 1);
+    c->level = level;
+    c->n++;
+}
+
+static void
+test_base_log_lines_bounded_and_escaped(void **state)
+{
+    struct captured cap = {{0}, LOG_LEVEL_ERROR, 0};
+    char big[2000];
+
+    (void)state;
+    log_setup(capture_sink, &cap, LOG_LEVEL_INFO);
+    log_warn("bad %s", "x\ny");
+    assert_int_equal(cap.n, 1);
+    assert_int_equal(cap.level, LOG_LEVEL_WARN);
+    assert_string_equal(cap.line, "bad x\\x0ay");
+    log_debug("hidden");
+    assert_int_equal(cap.n, 1);
+    memset(big, 'q', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    log_error("%s", big);
+    assert_int_equal(strlen(cap.line), CAPS_LOG_LINE_MAX);
+    log_setup(NULL, NULL, LOG_LEVEL_INFO);
+}
+
+static void
+test_base_strerror_total(void **state)
+{
+    (void)state;
+    for (int e = CM_OK; e <= CM_ENET; e++) {
+        assert_non_null(cm_strerror((enum cm_err)e));
+    }
+    assert_string_equal(cm_strerror((enum cm_err)999), "unknown error");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_base_buf_append_and_cap),
+        cmocka_unit_test(test_base_buf_printf),
+        cmocka_unit_test(test_base_buf_alloc_failure),
+        cmocka_unit_test(test_base_cursor_reads),
+        cmocka_unit_test(test_base_cursor_truncated_length),
+        cmocka_unit_test(test_base_cursor_decimal),
+        cmocka_unit_test(test_base_arena_budget),
+        cmocka_unit_test(test_base_arena_grow_and_blocks),
+        cmocka_unit_test_setup_teardown(
+            test_base_fsutil_read_refuses_non_regular, tmpdir_setup,
+            tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_base_fsutil_atomic_write_and_bounded_read, tmpdir_setup,
+            tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_base_fsutil_sparse_file_bounded,
+                                        tmpdir_setup, tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_base_fsutil_paths, tmpdir_setup,
+                                        tmpdir_teardown),
+        cmocka_unit_test(test_base_log_sample_escapes),
+        cmocka_unit_test(test_base_log_lines_bounded_and_escaped),
+        cmocka_unit_test(test_base_strerror_total),
+    };
+
+    return cmocka_run_group_tests_name("base", tests, NULL, NULL);
+}
