@@ -32,21 +32,26 @@ usage(FILE *to)
             "       CGPCloudmark <command> --help\n");
 }
 
+/* Prints the versions the way the original's console did (CmaeVersion,
+ * CmaeCartridgeVersion), so existing monitoring scripts keep working. */
 static int
 version_main(void)
 {
     struct cartridge *c = NULL;
     const char *why = "unknown";
 
-    printf("CGPCloudmark engine %s\n", engine_version());
-    if (cartridge_load_default(&c, &why) == 0) {
-        printf("default cartridge %llu\n",
-               (unsigned long long)cartridge_version(c));
-        cartridge_unref(c);
-        return 0;
+    printf("CmaeVersion = \"%s\"\n", engine_version());
+    if (cartridge_load_default(&c, &why) != 0) {
+        printf("CmaeCartridgeVersion = \"none\"\n");
+        fprintf(stderr, "CGPCloudmark: default cartridge unusable: %s\n",
+                why);
+        return 1;
     }
-    printf("default cartridge: unusable (%s)\n", why);
-    return 1;
+    printf("CmaeCartridgeVersion = \"%llu%s\"\n",
+           (unsigned long long)cartridge_version(c),
+           cartridge_is_default(c) ? " (default)" : "");
+    cartridge_unref(c);
+    return 0;
 }
 
 int
