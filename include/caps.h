@@ -39,4 +39,24 @@
  * far lower, so a bigger backlog means CGP is misbehaving. */
 #define CAPS_JOBS_QUEUED_MAX 4096u
 
+/* ---- config (cgpdict, config, whitelist, render) -------------------- */
+
+/* CGPCloudmark.cfg and cartridge.cfg are a few KiB; a bigger file is not a
+ * configuration and is refused before it is parsed. */
+#define CAPS_CONFIG_FILE_MAX_BYTES (1024u * 1024u)
+/* CGP dictionary syntax: nesting depth (the parser recurses, checked on
+ * entry), total values, and one decoded string, so a hostile file cannot
+ * exhaust the stack or memory. */
+#define CAPS_CGPDICT_DEPTH_MAX 32u
+#define CAPS_CGPDICT_NODES_MAX 16384u
+#define CAPS_CGPDICT_STRING_MAX (64u * 1024u)
+/* whitelist.cfg: file size, entries (matched one by one per message), and
+ * the length of one value (a regex or address). */
+#define CAPS_WHITELIST_FILE_MAX_BYTES (4u * 1024u * 1024u)
+#define CAPS_WHITELIST_ENTRIES_MAX 4096u
+#define CAPS_WHITELIST_VALUE_MAX 1024u
+/* Request sequence numbers echoed in answers: CGP sends short digit
+ * strings; anything longer or non-printable is refused by render. */
+#define CAPS_RENDER_SEQ_MAX 64u
+
 #endif
