@@ -1,0 +1,814 @@
+/*
+ * msgsrc.c -- the messages RATE scores: paths walked, files read, mbox
+ * files split (SPEC §3, §6; cgp-protocol.md §2.3).  See msgsrc.h.
+ *
+ * DESIGN
+ *   The splitter is three pure functions over a buffer: a separator is a
+ *   line of separator shape that starts the buffer or follows an empty
+ *   line, and is itself followed by a header line.  Requiring the header
+ *   line and the shape (a date, or CGP's "<addr>(" comment) keeps "From "
+ *   in prose and forwarded text inside the body; ">From " is never one.
+ *   It keeps no state between calls but the caller's offset, so an mbox
+ *   of any length is split without allocating.
+ *
+ *   The source owns a walk (an explicit stack of directory levels, no
+ *   recursion: at most max_depth levels, each with its sorted names, and
+ *   the device and inode of each level so a symlink back up the tree is
+ *   skipped as a loop) and, while an mbox is being split, that file's
+ *   bytes.  A file is first read up to max_body_bytes; only when it was
+ *   cut there and starts with a separator line is it read again up to
+ *   max_mbox_bytes, so a large single message never costs more than the
+ *   body cap and a large mbox is still split.  Each message handed out is
+ *   its own allocation (the read buffer itself for a file with one
+ *   message), so the caller can pass it to another thread.
+ *
+ * THREADS
+ *   The splitter: any thread.  A struct msgsrc: one owner.
+ *
+ * LIMITS (caps.h "msgsrc and RATE")
+ *   CAPS_MSGSRC_DEPTH_MAX, CAPS_MSGSRC_DIR_ENTRIES, CAPS_MSGSRC_PATH_MAX,
+ *   CAPS_MSGSRC_MBOX_MAX_BYTES, CAPS_MSGSRC_SEPARATOR_MAX,
+ *   CAPS_MSGSRC_FIELD_NAME_MAX; message bytes: CAPS_BODY_CEILING_BYTES.
+ */
+#include "msgsrc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "caps.h"
+#include "fsutil.h"
+
+/* ---- the mbox splitter --------------------------------------------- */
+
+static bool
+is_digit(uint8_t ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+/* End of the line starting at off: the offset of its LF, or len. */
+static size_t
+line_end(const uint8_t *p, size_t len, size_t off)
+{
+    const uint8_t *lf = memchr(p + off, '\n', len - off);
+
+    return lf == NULL ? len : (size_t)(lf - p);
+}
+
+/* A time "h:mm" or "hh:mm" somewhere in (p, len). */
+static bool
+has_time(const uint8_t *p, size_t len)
+{
+    for (size_t i = 1; i + 2 < len; i++) {
+        if (p[i] == ':' && is_digit(p[i - 1]) && is_digit(p[i + 1]) &&
+            is_digit(p[i + 2])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A year 1900..2099 as a four-digit number standing alone. */
+static bool
+has_year(const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i + 4 <= len; i++) {
+        bool is_alone = (i == 0 || !is_digit(p[i - 1])) &&
+                        (i + 4 == len || !is_digit(p[i + 4]));
+
+        if (is_alone && is_digit(p[i + 2]) && is_digit(p[i + 3]) &&
+            ((p[i] == '1' && p[i + 1] == '9') ||
+             (p[i] == '2' && p[i + 1] == '0'))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+msgsrc_is_separator(const uint8_t *p, size_t len)
+{
+    size_t i;
+
+    if (len > 0 && p[len - 1] == '\r') {
+        len--;
+    }
+    if (len < 6 || len > CAPS_MSGSRC_SEPARATOR_MAX ||
+        memcmp(p, "From ", 5) != 0 || p[5] == ' ' || p[5] == '\t') {
+        return false;
+    }
+    /* CGP: "From <addr>(flags-UID) time stamp", also "From <>(...)". */
+    if (p[5] == '<') {
+        const uint8_t *gt = memchr(p + 6, '>', len - 6);
+
+        if (gt != NULL && (size_t)(gt - p) + 1 < len && gt[1] == '(') {
+            return true;
+        }
+    }
+    /* Classic: "From sender Www Mmm dd hh:mm:ss [zone] yyyy". */
+    for (i = 5; i < len && p[i] != ' ' && p[i] != '\t'; i++) {
+    }
+    if (i == len) {
+        return false;
+    }
+    return has_time(p + i, len - i) && has_year(p + i, len - i);
+}
+
+/* A header field line: a name of printable non-blank bytes, then ':'. */
+static bool
+is_field_line(const uint8_t *p, size_t len, size_t off)
+{
+    size_t max = len - off < CAPS_MSGSRC_FIELD_NAME_MAX + 1
+                     ? len - off
+                     : CAPS_MSGSRC_FIELD_NAME_MAX + 1;
+
+    for (size_t i = 0; i < max; i++) {
+        uint8_t ch = p[off + i];
+
+        if (ch == ':') {
+            return i > 0;
+        }
+        if (ch <= ' ' || ch > '~') {
+            return false;
+        }
+    }
+    return false;
+}
+
+/* The line at off (a line start) is a separator and a header line
+ * follows it. */
+static bool
+starts_message(const uint8_t *p, size_t len, size_t off)
+{
+    size_t end;
+
+    if (off >= len || p[off] != 'F') {
+        return false;
+    }
+    end = line_end(p, len, off);
+    if (!msgsrc_is_separator(p + off, end - off) || end == len) {
+        return false;
+    }
+    return is_field_line(p, len, end + 1);
+}
+
+/* The line before the line start off is empty ("\n" or "\r\n"). */
+static bool
+follows_empty_line(const uint8_t *p, size_t off)
+{
+    size_t e;
+
+    if (off == 0 || p[off - 1] != '\n') {
+        return false;
+    }
+    e = off - 1;
+    if (e > 0 && p[e - 1] == '\r') {
+        e--;
+    }
+    return e == 0 || p[e - 1] == '\n';
+}
+
+/* Offset of the first separator at a line start >= from (from is a line
+ * start) that follows an empty line; len when there is none. */
+static size_t
+find_separator(const uint8_t *p, size_t len, size_t from)
+{
+    size_t off = from;
+
+    while (off < len) {
+        if (p[off] == 'F' && follows_empty_line(p, off) &&
+            starts_message(p, len, off)) {
+            return off;
+        }
+        off = line_end(p, len, off);
+        if (off < len) {
+            off++;
+        }
+    }
+    return len;
+}
+
+/* Start of the empty line that ends at end (p[end - 1] is its LF), or end
+ * when the line before end is not empty or starts before floor. */
+static size_t
+drop_empty_line(const uint8_t *p, size_t floor, size_t end)
+{
+    size_t s;
+
+    if (end <= floor || p[end - 1] != '\n') {
+        return end;
+    }
+    s = end - 1;
+    if (s > floor && p[s - 1] == '\r') {
+        s--;
+    }
+    if (s == floor || p[s - 1] == '\n') {
+        return s;
+    }
+    return end;
+}
+
+bool
+msgsrc_is_mbox(const uint8_t *p, size_t len)
+{
+    size_t body;
+
+    if (!starts_message(p, len, 0)) {
+        return false;
+    }
+    body = line_end(p, len, 0) + 1;
+    return find_separator(p, len, body) < len;
+}
+
+bool
+msgsrc_mbox_next(const uint8_t *p, size_t len, size_t *pos,
+                 struct msgsrc_span *out)
+{
+    size_t body = *pos;
+    size_t next;
+    size_t end;
+
+    if (body >= len) {
+        return false;
+    }
+    /* *pos is 0 or an offset this function returned, which is always a
+     * separator: skip the separator line itself. */
+    if (starts_message(p, len, body)) {
+        body = line_end(p, len, body) + 1;
+    }
+    next = find_separator(p, len, body);
+    /* The empty line before the next separator, or one trailing empty
+     * line at the end, belongs to the mbox format, not to the message. */
+    end = drop_empty_line(p, body, next);
+    out->off = body;
+    out->len = end - body;
+    *pos = next;
+    return true;
+}
+
+/* ---- the walk ------------------------------------------------------ */
+
+struct walk_dir {
+    char *path;    /* prefix of the children's paths */
+    char **names;  /* sorted, dot files left out */
+    size_t n_names;
+    size_t next;
+    dev_t dev;
+    ino_t ino;
+};
+
+struct walk {
+    const char *const *paths; /* borrowed */
+    size_t n_paths;
+    size_t next_arg;
+    unsigned max_depth;
+    struct walk_dir dirs[CAPS_MSGSRC_DEPTH_MAX];
+    size_t n_dirs;
+};
+
+enum walk_event {
+    WALK_END = 0,
+    WALK_FILE,    /* a regular file (following links) */
+    WALK_ERROR,   /* a named thing that cannot be stat'ed or named */
+    WALK_SKIPPED  /* not a message source */
+};
+
+struct walk_step {
+    enum walk_event event;
+    char *path;   /* owned by the caller (NULL for WALK_END) */
+    enum cm_err err;
+    const char *why;
+};
+
+static void
+walk_init(struct walk *w, const char *const *paths, size_t n_paths,
+          unsigned max_depth)
+{
+    memset(w, 0, sizeof(*w));
+    w->paths = paths;
+    w->n_paths = n_paths;
+    w->max_depth = max_depth;
+}
+
+static void
+walk_dir_clear(struct walk_dir *d)
+{
+    for (size_t i = 0; i < d->n_names; i++) {
+        free(d->names[i]);
+    }
+    free(d->names);
+    free(d->path);
+    memset(d, 0, sizeof(*d));
+}
+
+static void
+walk_clear(struct walk *w)
+{
+    while (w->n_dirs > 0) {
+        walk_dir_clear(&w->dirs[--w->n_dirs]);
+    }
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Read the names of the directory at path into d (sorted, no dot files).
+ * *is_capped is set when more than CAPS_MSGSRC_DIR_ENTRIES were there. */
+static enum cm_err
+read_names(const char *path, struct walk_dir *d, bool *is_capped)
+{
+    DIR *dir = opendir(path);
+    struct dirent *e;
+    size_t cap = 0;
+    enum cm_err rc = CM_OK;
+
+    *is_capped = false;
+    if (dir == NULL) {
+        return errno == ENOENT ? CM_ENOENT : CM_EIO;
+    }
+    for (;;) {
+        char *name;
+
+        errno = 0;
+        e = readdir(dir);
+        if (e == NULL) {
+            if (errno != 0) {
+                rc = CM_EIO;
+            }
+            break;
+        }
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        if (d->n_names == CAPS_MSGSRC_DIR_ENTRIES) {
+            *is_capped = true;
+            break;
+        }
+        if (d->n_names == cap) {
+            size_t new_cap = cap == 0 ? 64 : cap * 2;
+            char **names;
+
+            if (new_cap > CAPS_MSGSRC_DIR_ENTRIES) {
+                new_cap = CAPS_MSGSRC_DIR_ENTRIES;
+            }
+            names = realloc(d->names, new_cap * sizeof(*names));
+            if (names == NULL) {
+                rc = CM_ENOMEM;
+                break;
+            }
+            d->names = names;
+            cap = new_cap;
+        }
+        name = strdup(e->d_name);
+        if (name == NULL) {
+            rc = CM_ENOMEM;
+            break;
+        }
+        d->names[d->n_names++] = name;
+    }
+    closedir(dir);
+    if (d->n_names > 1) {
+        qsort(d->names, d->n_names, sizeof(*d->names), compare_names);
+    }
+    return rc;
+}
+
+/* "dir/name", without doubling a slash dir already ends with. */
+static char *
+join_path(const char *dir, const char *name)
+{
+    size_t dlen = strlen(dir);
+    size_t nlen = strlen(name);
+    bool has_slash = dlen > 0 && dir[dlen - 1] == '/';
+    char *out;
+
+    if (dlen > CAPS_MSGSRC_PATH_MAX || nlen > CAPS_MSGSRC_PATH_MAX) {
+        return NULL;
+    }
+    out = malloc(dlen + nlen + 2);
+    if (out == NULL) {
+        return NULL;
+    }
+    memcpy(out, dir, dlen);
+    if (!has_slash) {
+        out[dlen++] = '/';
+    }
+    memcpy(out + dlen, name, nlen + 1);
+    return out;
+}
+
+static bool
+is_on_stack(const struct walk *w, const struct stat *st)
+{
+    for (size_t i = 0; i < w->n_dirs; i++) {
+        if (w->dirs[i].dev == st->st_dev && w->dirs[i].ino == st->st_ino) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Enter the directory path (owned; taken over on success). */
+static void
+walk_enter(struct walk *w, char *path, const struct stat *st,
+           struct walk_step *step)
+{
+    struct walk_dir *d;
+    bool is_capped = false;
+    enum cm_err rc;
+
+    if (w->n_dirs >= w->max_depth) {
+        step->event = WALK_SKIPPED;
+        step->path = path;
+        step->why = "directory nested too deep";
+        return;
+    }
+    if (is_on_stack(w, st)) {
+        step->event = WALK_SKIPPED;
+        step->path = path;
+        step->why = "directory loop";
+        return;
+    }
+    d = &w->dirs[w->n_dirs];
+    memset(d, 0, sizeof(*d));
+    rc = read_names(path, d, &is_capped);
+    if (rc != CM_OK) {
+        walk_dir_clear(d);
+        step->event = rc == CM_ENOMEM ? WALK_ERROR : WALK_SKIPPED;
+        step->path = path;
+        step->err = rc;
+        step->why = rc == CM_ENOMEM ? "out of memory"
+                                    : "cannot read directory";
+        return;
+    }
+    d->path = path;
+    d->dev = st->st_dev;
+    d->ino = st->st_ino;
+    w->n_dirs++;
+    if (is_capped) {
+        step->event = WALK_SKIPPED;
+        step->path = strdup(path);
+        step->why = "too many entries in directory, the rest skipped";
+        if (step->path == NULL) {
+            step->event = WALK_ERROR;
+            step->err = CM_ENOMEM;
+            step->why = "out of memory";
+        }
+    }
+}
+
+/* The next thing found; step->event is WALK_END at the end. */
+static void
+walk_next(struct walk *w, struct walk_step *step)
+{
+    memset(step, 0, sizeof(*step));
+    for (;;) {
+        char *path;
+        struct stat st;
+
+        if (w->n_dirs > 0) {
+            struct walk_dir *top = &w->dirs[w->n_dirs - 1];
+
+            if (top->next == top->n_names) {
+                walk_dir_clear(top);
+                w->n_dirs--;
+                continue;
+            }
+            path = join_path(top->path, top->names[top->next++]);
+            if (path == NULL) {
+                step->event = WALK_ERROR;
+                step->err = CM_ELIMIT;
+                step->why = "path too long or out of memory";
+                step->path = strdup(top->names[top->next - 1]);
+                if (step->path == NULL) {
+                    continue;
+                }
+                return;
+            }
+        } else if (w->next_arg < w->n_paths) {
+            path = strdup(w->paths[w->next_arg++]);
+            if (path == NULL) {
+                continue;
+            }
+        } else {
+            step->event = WALK_END;
+            return;
+        }
+        if (strlen(path) > CAPS_MSGSRC_PATH_MAX) {
+            step->event = WALK_ERROR;
+            step->err = CM_ELIMIT;
+            step->why = "path too long";
+            step->path = path;
+            return;
+        }
+        if (stat(path, &st) != 0) {
+            step->event = WALK_ERROR;
+            step->err = errno == ENOENT || errno == ENOTDIR ? CM_ENOENT
+                                                            : CM_EIO;
+            step->why = step->err == CM_ENOENT ? "no such file"
+                                               : "cannot stat";
+            step->path = path;
+            return;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            walk_enter(w, path, &st, step);
+            if (step->event != WALK_END) {
+                return;
+            }
+            continue;
+        }
+        step->path = path;
+        if (S_ISREG(st.st_mode)) {
+            step->event = WALK_FILE;
+        } else {
+            step->event = WALK_SKIPPED;
+            step->why = "not a regular file";
+        }
+        return;
+    }
+}
+
+size_t
+msgsrc_count_files(const char *const *paths, size_t n_paths,
+                   unsigned max_depth)
+{
+    struct walk w;
+    struct walk_step step;
+    size_t n = 0;
+
+    if (max_depth == 0 || max_depth > CAPS_MSGSRC_DEPTH_MAX) {
+        max_depth = CAPS_MSGSRC_DEPTH_MAX;
+    }
+    walk_init(&w, paths, n_paths, max_depth);
+    for (;;) {
+        walk_next(&w, &step);
+        if (step.event == WALK_END) {
+            break;
+        }
+        n += step.event == WALK_FILE;
+        free(step.path);
+    }
+    walk_clear(&w);
+    return n;
+}
+
+/* ---- the source ---------------------------------------------------- */
+
+struct msgsrc {
+    struct msgsrc_conf conf;
+    struct walk walk;
+    size_t file_no;
+
+    /* The mbox being split (is_splitting), or nothing. */
+    bool is_splitting;
+    struct buf mbox;
+    char *mbox_path;
+    size_t mbox_pos;
+    size_t mbox_n;
+    bool is_mbox_truncated; /* the file was longer than what was read */
+};
+
+struct msgsrc *
+msgsrc_new(const char *const *paths, size_t n_paths,
+           const struct msgsrc_conf *conf)
+{
+    struct msgsrc *s = calloc(1, sizeof(*s));
+
+    if (s == NULL) {
+        return NULL;
+    }
+    s->conf = *conf;
+    if (s->conf.max_body_bytes == 0) {
+        s->conf.max_body_bytes = CAPS_BODY_DEFAULT_BYTES;
+    }
+    if (s->conf.max_body_bytes > CAPS_BODY_CEILING_BYTES) {
+        s->conf.max_body_bytes = CAPS_BODY_CEILING_BYTES;
+    }
+    if (s->conf.max_mbox_bytes == 0 ||
+        s->conf.max_mbox_bytes > CAPS_MSGSRC_MBOX_MAX_BYTES) {
+        s->conf.max_mbox_bytes = CAPS_MSGSRC_MBOX_MAX_BYTES;
+    }
+    if (s->conf.max_depth == 0 || s->conf.max_depth > CAPS_MSGSRC_DEPTH_MAX) {
+        s->conf.max_depth = CAPS_MSGSRC_DEPTH_MAX;
+    }
+    walk_init(&s->walk, paths, n_paths, s->conf.max_depth);
+    buf_init(&s->mbox, s->conf.max_mbox_bytes);
+    return s;
+}
+
+static void
+end_split(struct msgsrc *s)
+{
+    buf_clear(&s->mbox);
+    free(s->mbox_path);
+    s->mbox_path = NULL;
+    s->is_splitting = false;
+    s->mbox_pos = 0;
+    s->mbox_n = 0;
+    s->is_mbox_truncated = false;
+}
+
+void
+msgsrc_free(struct msgsrc *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    end_split(s);
+    walk_clear(&s->walk);
+    free(s);
+}
+
+void
+msgsrc_item_clear(struct msgsrc_item *it)
+{
+    if (it == NULL) {
+        return;
+    }
+    free(it->name);
+    free(it->data);
+    memset(it, 0, sizeof(*it));
+}
+
+static void
+set_error(struct msgsrc_item *out, enum cm_err err, const char *why)
+{
+    free(out->data);
+    out->data = NULL;
+    out->len = 0;
+    out->kind = MSGSRC_ERROR;
+    out->err = err;
+    out->why = why;
+}
+
+/* The next message of the mbox being split into *out; false when the mbox
+ * is done (and the split ended). */
+static bool
+next_split(struct msgsrc *s, struct msgsrc_item *out)
+{
+    struct msgsrc_span span;
+    size_t keep;
+    char suffix[24];
+    size_t plen = strlen(s->mbox_path);
+    int n;
+
+    memset(out, 0, sizeof(*out));
+    for (;;) {
+        if (!msgsrc_mbox_next(s->mbox.data, s->mbox.len, &s->mbox_pos,
+                              &span)) {
+            end_split(s);
+            return false;
+        }
+        s->mbox_n++;
+        n = snprintf(suffix, sizeof(suffix), ":%zu", s->mbox_n);
+        out->name = malloc(plen + (size_t)n + 1);
+        if (out->name != NULL) {
+            break;
+        }
+        /* Without a name there is nothing to report the message under:
+         * skip it but keep counting so later names stay right. */
+    }
+    out->file_no = s->file_no;
+    out->kind = MSGSRC_MESSAGE;
+    memcpy(out->name, s->mbox_path, plen);
+    memcpy(out->name + plen, suffix, (size_t)n + 1);
+    keep = span.len < s->conf.max_body_bytes ? span.len
+                                             : s->conf.max_body_bytes;
+    /* The last message of a file cut at max_mbox_bytes is cut too. */
+    out->is_truncated = keep < span.len ||
+                        (s->is_mbox_truncated && s->mbox_pos >= s->mbox.len);
+    out->data = malloc(keep + 1);
+    if (out->data == NULL) {
+        set_error(out, CM_ENOMEM, "out of memory");
+        return true;
+    }
+    memcpy(out->data, s->mbox.data + span.off, keep);
+    out->data[keep] = '\0';
+    out->len = keep;
+    return true;
+}
+
+/* Read the regular file path (owned, taken over) into *out, or start
+ * splitting it as an mbox and hand out its first message. */
+static void
+read_file(struct msgsrc *s, char *path, struct msgsrc_item *out)
+{
+    struct buf b;
+    bool is_truncated = false;
+    const char *why = "cannot read";
+    enum cm_err rc;
+
+    out->name = path;
+    buf_init(&b, s->conf.max_body_bytes);
+    rc = fsutil_read_file(path, s->conf.max_body_bytes, &b, &is_truncated,
+                          &why);
+    if (rc != CM_OK) {
+        buf_clear(&b);
+        if (rc == CM_ENOTREG) {
+            /* Replaced by a FIFO or device since the walk saw it. */
+            out->kind = MSGSRC_SKIPPED;
+            out->why = why;
+            return;
+        }
+        set_error(out, rc, why);
+        return;
+    }
+    if (is_truncated && b.len > 0) {
+        /* The body cap may cut even the first line: "From " is enough
+         * reason to look at the whole file. */
+        if (b.len >= 5 && memcmp(b.data, "From ", 5) == 0) {
+            /* Maybe an mbox larger than one message: read it whole. */
+            buf_clear(&b);
+            buf_init(&s->mbox, s->conf.max_mbox_bytes);
+            rc = fsutil_read_file(path, s->conf.max_mbox_bytes, &s->mbox,
+                                  &s->is_mbox_truncated, &why);
+            if (rc != CM_OK) {
+                buf_clear(&s->mbox);
+                set_error(out, rc, why);
+                return;
+            }
+            if (msgsrc_is_mbox(s->mbox.data, s->mbox.len)) {
+                goto split;
+            }
+            /* One large message: keep the first max_body_bytes. */
+            b = s->mbox;
+            buf_init(&s->mbox, s->conf.max_mbox_bytes);
+            b.len = s->conf.max_body_bytes < b.len ? s->conf.max_body_bytes
+                                                   : b.len;
+            b.data[b.len] = '\0';
+        }
+    } else if (msgsrc_is_mbox(b.data, b.len)) {
+        s->mbox = b;
+        s->is_mbox_truncated = false;
+        goto split;
+    }
+    out->kind = MSGSRC_MESSAGE;
+    out->is_truncated = is_truncated;
+    out->len = b.len;
+    out->data = b.data;
+    if (out->data == NULL) {
+        /* An empty file: hand out an empty, NUL-terminated message. */
+        out->data = calloc(1, 1);
+        if (out->data == NULL) {
+            set_error(out, CM_ENOMEM, "out of memory");
+        }
+    }
+    return;
+split:
+    s->mbox_path = path;
+    s->is_splitting = true;
+    s->mbox_pos = 0;
+    s->mbox_n = 0;
+    /* msgsrc_is_mbox accepted a non-empty buffer, so there is a first
+     * message (unless no name could be allocated for any of them). */
+    if (!next_split(s, out)) {
+        out->kind = MSGSRC_SKIPPED;
+        out->name = NULL;
+        out->why = "out of memory";
+    }
+}
+
+bool
+msgsrc_next(struct msgsrc *s, struct msgsrc_item *out)
+{
+    struct walk_step step;
+
+    if (s->is_splitting && next_split(s, out)) {
+        return true;
+    }
+    walk_next(&s->walk, &step);
+    if (step.event == WALK_END) {
+        return false;
+    }
+    memset(out, 0, sizeof(*out));
+    switch (step.event) {
+    case WALK_END:
+        break;
+    case WALK_FILE:
+        s->file_no++;
+        out->file_no = s->file_no;
+        read_file(s, step.path, out);
+        return true;
+    case WALK_ERROR:
+        out->file_no = s->file_no;
+        out->name = step.path;
+        set_error(out, step.err, step.why);
+        return true;
+    case WALK_SKIPPED:
+        out->file_no = s->file_no;
+        out->name = step.path;
+        out->kind = MSGSRC_SKIPPED;
+        out->why = step.why;
+        return true;
+    }
+    return false;
+}

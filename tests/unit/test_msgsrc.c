@@ -1,0 +1,570 @@
+/*
+ * test_msgsrc.c -- unit tests for msgsrc: the mbox splitter (separator
+ * shapes, spans, CRLF, ">From " and prose), and the source (walk order,
+ * names, .mdir and mbox files, dot files, FIFOs, loops, depth, missing
+ * paths, the body and mbox caps at the cap and cap + 1).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "err.h"
+#include "msgsrc.h"
+
+/* ---- helpers ------------------------------------------------------- */
+
+static bool
+sep(const char *line)
+{
+    return msgsrc_is_separator((const uint8_t *)line, strlen(line));
+}
+
+static bool
+is_mbox(const char *text)
+{
+    return msgsrc_is_mbox((const uint8_t *)text, strlen(text));
+}
+
+/* Split text; write each message (as a string) into out[], return n. */
+static size_t
+split(const char *text, char out[][256], size_t max)
+{
+    size_t pos = 0;
+    size_t n = 0;
+    struct msgsrc_span span;
+    size_t len = strlen(text);
+
+    while (msgsrc_mbox_next((const uint8_t *)text, len, &pos, &span)) {
+        assert_true(span.off + span.len <= len);
+        assert_true(n < max);
+        assert_true(span.len < 256);
+        memcpy(out[n], text + span.off, span.len);
+        out[n][span.len] = '\0';
+        n++;
+    }
+    return n;
+}
+
+static char *
+make_tmpdir(void)
+{
+    char tmpl[] = "/tmp/test_msgsrc.XXXXXX";
+    char *dir = mkdtemp(tmpl);
+
+    assert_non_null(dir);
+    return strdup(dir);
+}
+
+static void
+write_file(const char *dir, const char *name, const void *p, size_t len)
+{
+    char path[1024];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    if (len > 0) {
+        assert_int_equal(fwrite(p, 1, len, f), len);
+    }
+    assert_int_equal(fclose(f), 0);
+}
+
+static void
+write_text(const char *dir, const char *name, const char *text)
+{
+    write_file(dir, name, text, strlen(text));
+}
+
+static void
+make_dir(const char *dir, const char *name)
+{
+    char path[1024];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    assert_int_equal(mkdir(path, 0700), 0);
+}
+
+static void
+remove_tree(const char *dir)
+{
+    char cmd[1200];
+
+    /* Test clean-up only; the tree is our own mkdtemp directory. */
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Every item of a source over one path, rendered "K name [len]" a line,
+ * with the name relative to dir. */
+static char *
+render_all(const char *path, const char *dir, const struct msgsrc_conf *conf)
+{
+    const char *paths[1] = {path};
+    struct msgsrc *s = msgsrc_new(paths, 1, conf);
+    struct msgsrc_item it;
+    static char out[8192];
+    size_t used = 0;
+    size_t dlen = strlen(dir);
+
+    assert_non_null(s);
+    out[0] = '\0';
+    while (msgsrc_next(s, &it)) {
+        const char *name = it.name;
+        const char *k = it.kind == MSGSRC_MESSAGE ? "M"
+                        : it.kind == MSGSRC_ERROR ? "E"
+                                                  : "S";
+        int n;
+
+        assert_non_null(name);
+        if (strncmp(name, dir, dlen) == 0) {
+            name += dlen;
+        }
+        if (it.kind == MSGSRC_MESSAGE) {
+            assert_non_null(it.data);
+            assert_int_equal(it.data[it.len], '\0');
+            n = snprintf(out + used, sizeof(out) - used, "%s %s %zu%s\n", k,
+                         name, it.len, it.is_truncated ? " T" : "");
+        } else {
+            assert_non_null(it.why);
+            assert_null(it.data);
+            n = snprintf(out + used, sizeof(out) - used, "%s %s\n", k, name);
+        }
+        assert_true(n > 0 && (size_t)n < sizeof(out) - used);
+        used += (size_t)n;
+        msgsrc_item_clear(&it);
+    }
+    msgsrc_free(s);
+    return out;
+}
+
+static const char mbox3[] =
+    "From alice@example.org Mon Jan  1 10:00:00 2001\n"
+    "Subject: one\n"
+    "\n"
+    "first body\n"
+    ">From the quoting line\n"
+    "\n"
+    "From bob@example.org Tue Jan  2 11:00:00 2001\n"
+    "Subject: two\n"
+    "\n"
+    "From Monday to Friday we are open.\n"
+    "\n"
+    "From carol Wed Jan  3 12:00:00 2001 but not followed by a header\n"
+    "\n"
+    "From <>(0000-0001) 03 Jan 2001 12:00:00 +0000\n"
+    "Subject: three\n"
+    "\n"
+    "third body\n"
+    "\n";
+
+/* ---- the splitter -------------------------------------------------- */
+
+static void
+test_msgsrc_separator_shapes(void **state)
+{
+    char longline[CAPS_MSGSRC_SEPARATOR_MAX + 2];
+
+    (void)state;
+    assert_true(sep("From alice@example.org Mon Jan  1 10:00:00 2001"));
+    assert_true(sep("From alice@example.org Mon Jan  1 10:00:00 2001\r"));
+    assert_true(sep("From MAILER-DAEMON Fri Jul  8 12:08:34 2011"));
+    assert_true(sep("From a@b Sat Jan  3 01:05:34 +0100 1998"));
+    assert_true(sep("From - Thu, 01 Jan 2020 09:15 +0000"));
+    assert_true(sep("From <>(0000-0001) garbage"));
+    assert_true(sep("From <user@example.com>(0010-0123) 01-Jan-2020"));
+    assert_false(sep("From: alice@example.org"));
+    assert_false(sep(">From alice@example.org Mon Jan  1 10:00:00 2001"));
+    assert_false(sep("From  alice Mon Jan  1 10:00:00 2001"));
+    assert_false(sep("From alice@example.org"));
+    assert_false(sep("From Monday to Friday we are open."));
+    assert_false(sep("From alice Mon Jan 1 2001"));    /* no time */
+    assert_false(sep("From alice Mon Jan 1 10:00:00")); /* no year */
+    assert_false(sep("From alice at 10:00 in 12001"));  /* 5-digit year */
+    assert_false(sep("From <alice> (x) 10:00"));
+    assert_false(sep("From "));
+    assert_false(sep(""));
+    /* at the cap and cap + 1 */
+    memset(longline, 'x', sizeof(longline));
+    memcpy(longline, "From a Mon Jan  1 10:00:00 2001 ", 32);
+    assert_true(msgsrc_is_separator((const uint8_t *)longline,
+                                    CAPS_MSGSRC_SEPARATOR_MAX));
+    assert_false(msgsrc_is_separator((const uint8_t *)longline,
+                                     CAPS_MSGSRC_SEPARATOR_MAX + 1));
+}
+
+static void
+test_msgsrc_is_mbox(void **state)
+{
+    (void)state;
+    assert_true(is_mbox(mbox3));
+    /* one message with a leading From line is not an mbox */
+    assert_false(is_mbox("From a@b Mon Jan  1 10:00:00 2001\n"
+                         "Subject: x\n\nbody\n"));
+    /* a second separator that does not follow an empty line */
+    assert_false(is_mbox("From a@b Mon Jan  1 10:00:00 2001\n"
+                         "Subject: x\n\nbody\n"
+                         "From b@c Mon Jan  1 10:00:00 2001\n"
+                         "Subject: y\n\nbody\n"));
+    /* not followed by a header line */
+    assert_false(is_mbox("From a@b Mon Jan  1 10:00:00 2001\n"
+                         "Subject: x\n\nbody\n\n"
+                         "From b@c Mon Jan  1 10:00:00 2001\n"
+                         "just text\n"));
+    /* a plain message whose body quotes an mbox is not one */
+    assert_false(is_mbox("Subject: fwd\n\n"
+                         "From b@c Mon Jan  1 10:00:00 2001\n"
+                         "Subject: y\n\nbody\n\n"
+                         "From b@c Mon Jan  1 10:00:00 2001\n"
+                         "Subject: y\n\nbody\n"));
+    assert_false(is_mbox(""));
+    assert_false(is_mbox("From a@b Mon Jan  1 10:00:00 2001"));
+}
+
+static void
+test_msgsrc_split_three(void **state)
+{
+    char msgs[8][256];
+
+    (void)state;
+    assert_int_equal(split(mbox3, msgs, 8), 3);
+    assert_string_equal(msgs[0],
+                        "Subject: one\n\nfirst body\n>From the quoting "
+                        "line\n");
+    assert_string_equal(msgs[1],
+                        "Subject: two\n\nFrom Monday to Friday we are "
+                        "open.\n\nFrom carol Wed Jan  3 12:00:00 2001 but "
+                        "not followed by a header\n");
+    assert_string_equal(msgs[2], "Subject: three\n\nthird body\n");
+}
+
+static void
+test_msgsrc_split_crlf_and_no_trailing_blank(void **state)
+{
+    char msgs[8][256];
+    const char *text = "From a@b Mon Jan  1 10:00:00 2001\r\n"
+                       "Subject: x\r\n\r\nbody x\r\n\r\n"
+                       "From b@c Mon Jan  1 10:00:00 2001\r\n"
+                       "Subject: y\r\n\r\nbody y\r\n";
+
+    (void)state;
+    assert_true(is_mbox(text));
+    assert_int_equal(split(text, msgs, 8), 2);
+    assert_string_equal(msgs[0], "Subject: x\r\n\r\nbody x\r\n");
+    assert_string_equal(msgs[1], "Subject: y\r\n\r\nbody y\r\n");
+}
+
+static void
+test_msgsrc_split_not_mbox_is_one_message(void **state)
+{
+    char msgs[8][256];
+
+    (void)state;
+    /* A buffer that does not start with a separator is one message. */
+    assert_int_equal(split("Subject: x\n\nbody\n", msgs, 8), 1);
+    assert_string_equal(msgs[0], "Subject: x\n\nbody\n");
+    assert_int_equal(split("", msgs, 8), 0);
+    /* An empty message between two separators. */
+    assert_int_equal(split("From a@b Mon Jan  1 10:00:00 2001\nX: 1\n\n"
+                           "From a@b Mon Jan  1 10:00:00 2001\nY: 2\n",
+                           msgs, 8),
+                     2);
+    assert_string_equal(msgs[0], "X: 1\n");
+    assert_string_equal(msgs[1], "Y: 2\n");
+}
+
+static void
+test_msgsrc_split_progress_on_junk(void **state)
+{
+    uint8_t junk[4096];
+    size_t pos = 0;
+    size_t last = 0;
+    size_t n = 0;
+    struct msgsrc_span span;
+    uint32_t x = 12345;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(junk); i++) {
+        x = x * 1103515245u + 12345u;
+        junk[i] = "From \n\r:ab1 2009:"[(x >> 16) % 17];
+    }
+    memcpy(junk, "From a Mon Jan  1 10:00:00 2001\nA:", 34);
+    while (msgsrc_mbox_next(junk, sizeof(junk), &pos, &span)) {
+        assert_true(pos > last || (n == 0 && pos > 0));
+        assert_true(span.off + span.len <= sizeof(junk));
+        last = pos;
+        n++;
+        assert_true(n <= sizeof(junk));
+    }
+    assert_int_equal(pos, sizeof(junk));
+}
+
+/* ---- the source ---------------------------------------------------- */
+
+static void
+test_msgsrc_walk_order_and_names(void **state)
+{
+    char *dir = make_tmpdir();
+    struct msgsrc_conf conf = {0};
+    char *got;
+
+    (void)state;
+    write_text(dir, "b.eml", "Subject: b\n\nb\n");
+    write_text(dir, "a.eml", "From x@y Mon Jan  1 10:00:00 2001\n"
+                             "Subject: a\n\na\n");
+    write_text(dir, ".hidden", "Subject: h\n\nh\n");
+    write_text(dir, "empty", "");
+    write_text(dir, "m.mbox", mbox3);
+    make_dir(dir, "x.mdir");
+    write_text(dir, "x.mdir/2-flags-20200101000000", "Subject: 2\n\n2\n");
+    write_text(dir, "x.mdir/1-flags-20200101000000", "Subject: 1\n\n1\n");
+    make_dir(dir, "Z");
+    make_dir(dir, ".git");
+    write_text(dir, ".git/config", "x");
+    got = render_all(dir, dir, &conf);
+    assert_string_equal(got,
+                        "M /a.eml 48\n"
+                        "M /b.eml 14\n"
+                        "M /empty 0\n"
+                        "M /m.mbox:1 48\n"
+                        "M /m.mbox:2 115\n"
+                        "M /m.mbox:3 27\n"
+                        "M /x.mdir/1-flags-20200101000000 14\n"
+                        "M /x.mdir/2-flags-20200101000000 14\n");
+    assert_int_equal(msgsrc_count_files((const char *const *)&dir, 1, 0), 6);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void
+test_msgsrc_trailing_slash_and_args_order(void **state)
+{
+    char *dir = make_tmpdir();
+    char slashed[1100];
+    char file[1100];
+    const char *paths[3];
+    struct msgsrc_conf conf = {0};
+    struct msgsrc *s;
+    struct msgsrc_item it;
+    size_t n = 0;
+
+    (void)state;
+    make_dir(dir, "d");
+    write_text(dir, "d/one", "Subject: 1\n\n1\n");
+    write_text(dir, "f", "Subject: f\n\nf\n");
+    snprintf(slashed, sizeof(slashed), "%s/d/", dir);
+    snprintf(file, sizeof(file), "%s/f", dir);
+    paths[0] = file;
+    paths[1] = slashed;
+    paths[2] = file;
+    s = msgsrc_new(paths, 3, &conf);
+    assert_non_null(s);
+    while (msgsrc_next(s, &it)) {
+        char want[1200];
+
+        assert_int_equal(it.kind, MSGSRC_MESSAGE);
+        if (n == 1) {
+            snprintf(want, sizeof(want), "%s/d/one", dir);
+        } else {
+            snprintf(want, sizeof(want), "%s", file);
+        }
+        assert_string_equal(it.name, want);
+        assert_int_equal(it.file_no, n + 1);
+        msgsrc_item_clear(&it);
+        n++;
+    }
+    assert_int_equal(n, 3);
+    /* the end is sticky */
+    assert_false(msgsrc_next(s, &it));
+    msgsrc_free(s);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void
+test_msgsrc_missing_fifo_and_loop(void **state)
+{
+    char *dir = make_tmpdir();
+    char path[1100];
+    char missing[1100];
+    const char *paths[2];
+    struct msgsrc_conf conf = {0};
+    struct msgsrc *s;
+    struct msgsrc_item it;
+
+    (void)state;
+    make_dir(dir, "t");
+    snprintf(path, sizeof(path), "%s/t/fifo", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    snprintf(path, sizeof(path), "%s/t/loop", dir);
+    assert_int_equal(symlink("..", path), 0);
+    snprintf(path, sizeof(path), "%s/t/dangling", dir);
+    assert_int_equal(symlink("nowhere", path), 0);
+    write_text(dir, "t/m", "Subject: m\n\nm\n");
+    snprintf(path, sizeof(path), "%s/t", dir);
+    snprintf(missing, sizeof(missing), "%s/missing", dir);
+    paths[0] = missing;
+    paths[1] = path;
+    s = msgsrc_new(paths, 2, &conf);
+    assert_non_null(s);
+
+    assert_true(msgsrc_next(s, &it));
+    assert_int_equal(it.kind, MSGSRC_ERROR);
+    assert_int_equal(it.err, CM_ENOENT);
+    assert_string_equal(it.name, missing);
+    msgsrc_item_clear(&it);
+
+    assert_true(msgsrc_next(s, &it)); /* t/dangling */
+    assert_int_equal(it.kind, MSGSRC_ERROR);
+    assert_int_equal(it.err, CM_ENOENT);
+    msgsrc_item_clear(&it);
+
+    assert_true(msgsrc_next(s, &it)); /* t/fifo */
+    assert_int_equal(it.kind, MSGSRC_SKIPPED);
+    assert_string_equal(it.why, "not a regular file");
+    msgsrc_item_clear(&it);
+
+    /* t/loop -> t's parent, which is not on the stack: walked once, and
+     * inside it t again, which is. */
+    assert_true(msgsrc_next(s, &it));
+    assert_int_equal(it.kind, MSGSRC_SKIPPED); /* loop/t */
+    assert_string_equal(it.why, "directory loop");
+    msgsrc_item_clear(&it);
+
+    assert_true(msgsrc_next(s, &it)); /* t/m */
+    assert_int_equal(it.kind, MSGSRC_MESSAGE);
+    snprintf(path, sizeof(path), "%s/t/m", dir);
+    assert_string_equal(it.name, path);
+    msgsrc_item_clear(&it);
+    assert_false(msgsrc_next(s, &it));
+    msgsrc_free(s);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void
+test_msgsrc_depth_cap(void **state)
+{
+    char *dir = make_tmpdir();
+    struct msgsrc_conf conf = {.max_depth = 2};
+    char *got;
+
+    (void)state;
+    make_dir(dir, "a");
+    make_dir(dir, "a/b");
+    write_text(dir, "a/one", "X: 1\n\n");
+    write_text(dir, "a/b/two", "X: 2\n\n");
+    /* depth 2 = the argument's level and one below */
+    got = render_all(dir, dir, &conf);
+    assert_string_equal(got, "S /a/b\nM /a/one 6\n");
+    conf.max_depth = 3;
+    got = render_all(dir, dir, &conf);
+    assert_string_equal(got, "M /a/b/two 6\nM /a/one 6\n");
+    remove_tree(dir);
+    free(dir);
+}
+
+static void
+test_msgsrc_body_cap(void **state)
+{
+    char *dir = make_tmpdir();
+    char path[1100];
+    struct msgsrc_conf conf = {.max_body_bytes = 16};
+    char *got;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/f", dir);
+    /* at the cap: whole, not truncated */
+    write_text(dir, "f", "Subject: 123456\n");
+    got = render_all(path, dir, &conf);
+    assert_string_equal(got, "M /f 16\n");
+    /* cap + 1: cut and flagged */
+    write_text(dir, "f", "Subject: 1234567\n");
+    got = render_all(path, dir, &conf);
+    assert_string_equal(got, "M /f 16 T\n");
+    /* a single message with a From line, longer than the cap */
+    write_text(dir, "f", "From a@b Mon Jan  1 10:00:00 2001\nSubject: x\n");
+    got = render_all(path, dir, &conf);
+    assert_string_equal(got, "M /f 16 T\n");
+    remove_tree(dir);
+    free(dir);
+}
+
+static void
+test_msgsrc_mbox_larger_than_body_cap(void **state)
+{
+    char *dir = make_tmpdir();
+    char path[1100];
+    struct msgsrc_conf conf = {.max_body_bytes = 20};
+    char *got;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/m", dir);
+    write_text(dir, "m", mbox3);
+    got = render_all(path, dir, &conf);
+    assert_string_equal(got, "M /m:1 20 T\nM /m:2 20 T\nM /m:3 20 T\n");
+    /* The mbox read itself is cut: the last message seen is flagged. */
+    conf.max_body_bytes = 100;
+    conf.max_mbox_bytes = 170;
+    got = render_all(path, dir, &conf);
+    assert_string_equal(got, "M /m:1 48\nM /m:2 27 T\n");
+    remove_tree(dir);
+    free(dir);
+}
+
+static void
+test_msgsrc_binary_and_null_safety(void **state)
+{
+    char *dir = make_tmpdir();
+    char path[1100];
+    uint8_t junk[300];
+    struct msgsrc_conf conf = {0};
+    char *got;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(junk); i++) {
+        junk[i] = (uint8_t)(i * 7);
+    }
+    write_file(dir, "junk", junk, sizeof(junk));
+    snprintf(path, sizeof(path), "%s/junk", dir);
+    got = render_all(path, dir, &conf);
+    assert_string_equal(got, "M /junk 300\n");
+    msgsrc_item_clear(NULL);
+    msgsrc_free(NULL);
+    assert_int_equal(msgsrc_count_files(NULL, 0, 0), 0);
+    remove_tree(dir);
+    free(dir);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_msgsrc_separator_shapes),
+        cmocka_unit_test(test_msgsrc_is_mbox),
+        cmocka_unit_test(test_msgsrc_split_three),
+        cmocka_unit_test(test_msgsrc_split_crlf_and_no_trailing_blank),
+        cmocka_unit_test(test_msgsrc_split_not_mbox_is_one_message),
+        cmocka_unit_test(test_msgsrc_split_progress_on_junk),
+        cmocka_unit_test(test_msgsrc_walk_order_and_names),
+        cmocka_unit_test(test_msgsrc_trailing_slash_and_args_order),
+        cmocka_unit_test(test_msgsrc_missing_fifo_and_loop),
+        cmocka_unit_test(test_msgsrc_depth_cap),
+        cmocka_unit_test(test_msgsrc_body_cap),
+        cmocka_unit_test(test_msgsrc_mbox_larger_than_body_cap),
+        cmocka_unit_test(test_msgsrc_binary_and_null_safety),
+    };
+
+    return cmocka_run_group_tests_name("msgsrc", tests, NULL, NULL);
+}
