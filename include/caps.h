@@ -59,4 +59,25 @@
  * strings; anything longer or non-printable is refused by render. */
 #define CAPS_RENDER_SEQ_MAX 64u
 
+/* ---- msgsrc and RATE ----------------------------------------------- */
+
+/* Directory levels RATE walks below an argument: deeper trees, or symlinks
+ * that fold a tree onto itself, are skipped instead of exhausting fds. */
+#define CAPS_MSGSRC_DEPTH_MAX 32u
+/* Names kept from one directory (they are sorted, so all are held). */
+#define CAPS_MSGSRC_DIR_ENTRIES (1u << 20)
+/* Longest path built while walking. */
+#define CAPS_MSGSRC_PATH_MAX 4096u
+/* Bytes read of one file that starts like an mbox, so a huge or endless
+ * file cannot take all memory; messages past it are not seen. */
+#define CAPS_MSGSRC_MBOX_MAX_BYTES (512u * 1024u * 1024u)
+/* An mbox separator line is short; a longer "From " line is body text. */
+#define CAPS_MSGSRC_SEPARATOR_MAX 1024u
+/* A header field name after a separator is looked for in this many bytes. */
+#define CAPS_MSGSRC_FIELD_NAME_MAX 128u
+/* RATE: results held for printing in input order, per worker thread. */
+#define CAPS_RATE_WINDOW_PER_THREAD 64u
+/* RATE: the progress bar is redrawn at most this often. */
+#define CAPS_RATE_PROGRESS_INTERVAL_MS 100u
+
 #endif
