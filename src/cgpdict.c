@@ -73,15 +73,23 @@ struct cgpdict_parser {
     unsigned err_line;
 };
 
+/* Record the first failure, noticed on line. */
 static enum cm_err
-fail(struct cgpdict_parser *ps, enum cm_err err, const char *why)
+fail_at(struct cgpdict_parser *ps, enum cm_err err, const char *why,
+        unsigned line)
 {
     if (ps->err == CM_OK) {
         ps->err = err;
         ps->why = why;
-        ps->err_line = ps->line;
+        ps->err_line = line;
     }
     return ps->err;
+}
+
+static enum cm_err
+fail(struct cgpdict_parser *ps, enum cm_err err, const char *why)
+{
+    return fail_at(ps, err, why, ps->line);
 }
 
 static bool
@@ -343,11 +351,14 @@ parse_array(struct cgpdict_parser *ps, unsigned depth, size_t idx)
     }
     for (;;) {
         size_t child;
+        unsigned value_end_line;
 
         if (parse_value(ps, depth + 1, &child) != CM_OK) {
             return ps->err;
         }
         link_child(ps, idx, child, &last);
+        /* A missing separator is reported on the line of the value. */
+        value_end_line = ps->line;
         skip_blank(ps);
         if (ps->off >= ps->len) {
             return fail(ps, CM_EPARSE, "missing ')' at end of input");
@@ -357,7 +368,8 @@ parse_array(struct cgpdict_parser *ps, unsigned depth, size_t idx)
             return CM_OK;
         }
         if (ps->p[ps->off] != ',') {
-            return fail(ps, CM_EPARSE, "',' or ')' expected in array");
+            return fail_at(ps, CM_EPARSE, "',' or ')' expected in array",
+                           value_end_line);
         }
         ps->off++;
     }
@@ -373,6 +385,7 @@ parse_dict(struct cgpdict_parser *ps, unsigned depth, size_t idx)
         size_t key_off;
         size_t key_len;
         unsigned key_line;
+        unsigned value_end_line;
         size_t child;
 
         skip_blank(ps);
@@ -408,6 +421,7 @@ parse_dict(struct cgpdict_parser *ps, unsigned depth, size_t idx)
         ps->b[child].key_len = key_len;
         ps->b[child].key_line = key_line;
         link_child(ps, idx, child, &last);
+        value_end_line = ps->line;
         skip_blank(ps);
         if (ps->off >= ps->len) {
             return fail(ps, CM_EPARSE, "missing '}' at end of input");
@@ -418,7 +432,8 @@ parse_dict(struct cgpdict_parser *ps, unsigned depth, size_t idx)
         }
         /* Tolerated: no ';' after the last member. */
         if (ps->p[ps->off] != '}') {
-            return fail(ps, CM_EPARSE, "';' expected after value");
+            return fail_at(ps, CM_EPARSE, "';' expected after value",
+                           value_end_line);
         }
     }
 }

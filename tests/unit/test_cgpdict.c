@@ -282,6 +282,9 @@ test_cgpdict_syntax_errors(void **state)
         {"{ a = b c; }", 1},
         {")", 1},
         {"{\n\n a = <x>; }", 3},
+        /* A missing separator is reported on the line of the value. */
+        {"{\n a = 1\n b = 2; }", 2},
+        {"(\n 1\n\n 2 )", 2},
     };
 
     (void)state;

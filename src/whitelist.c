@@ -1,0 +1,1161 @@
+/*
+ * whitelist.c -- whitelist.cfg: site entries whose match forces score 0
+ * (SPEC §4 and §8, cgp-protocol.md §5.3).
+ *
+ * DESIGN
+ * The file is a sequence of fields "name = value;".  A "type = ..." field
+ * starts a new entry and the fields after it, on the same line or the
+ * following ones, belong to it until the next "type" field:
+ *
+ *   type = host;     address = [1.2.3.4];   address = [10.0.0.0/8];
+ *                    address = [10.1.];     (whole-octet prefix, = /16)
+ *                    address = [2001:db8::/32];  address = [example.com];
+ *   type = header;   header = [From];  value = [@example\.com>?$];
+ *   type = envelope; command = [mail from];  value = [@example\.com$];
+ *   type = body;     regex = [<h1>Newsletter</h1>];
+ *
+ * Values.  A value in brackets is raw text (no escapes are decoded) that
+ * ends at the first ']' followed, after optional blanks, by ';', the end of
+ * the line or the end of the file, so regexes keep their own brackets:
+ * "[[a-z]+@x\.com]" is the regex "[a-z]+@x\.com".  A backslash protects
+ * the next byte from ending the value ("\]" stays in the text; POSIX regex
+ * reads it as a literal ']').  A value must end on the line it starts on.
+ * A value without brackets runs to ';', '#' or the end of the line.  Outside
+ * values, '#' starts a comment running to the end of the line.  The ';'
+ * after a field's value may be left out at the end of a line.
+ *
+ * Checks at load, so that matching is a plain compare: addresses are
+ * parsed with inet_pton and their masks applied once (IPv4 is kept as an
+ * IPv4-mapped IPv6 address, so both families share one compare); a /0 mask
+ * is refused, as spamd does, because it would whitelist the whole
+ * Internet.  Regexes are POSIX extended, case-insensitive, compiled once
+ * (REG_NOSUB: only "does it match" is asked).  An entry with a syntax error,
+ * a bad address or regex, or a missing or unexpected field is reported
+ * with its line and skipped; the others load.
+ *
+ * Matching.  whitelist_match_envelope: IP entries against the peer IP of
+ * the CGP envelope (IPv4 or IPv6, an IPv4-mapped IPv6 peer matches IPv4
+ * entries); "mail from" regexes against the return-path, tried both as
+ * "addr" and as "<addr>" (so "^<>$" matches the null sender and
+ * "@example\.com$" an address); "rcpt to" against each recipient in the
+ * same two forms.  CGP queue files do not record HELO, so "helo" entries
+ * load (with a warning) but never match.  whitelist_match_message: header
+ * entries against the decoded value of every header of that name (name
+ * compared ignoring case), body entries against the decoded body text, and
+ * host-name entries against the host names in the first (topmost)
+ * Received header: the name after "from" and the first name inside the
+ * parentheses that follow.  Those names are only as trustworthy as the
+ * server that wrote the header, and the name after "from" is often the
+ * sender's own HELO, so prefer IP entries.
+ *
+ * State: the loaded object is immutable; regexec on a compiled regex is
+ * thread-safe, so one whitelist serves every worker.  Limits (caps.h):
+ * CAPS_WHITELIST_FILE_MAX_BYTES, CAPS_WHITELIST_ENTRIES_MAX,
+ * CAPS_WHITELIST_VALUE_MAX.
+ */
+#include "whitelist.h"
+
+#include <arpa/inet.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "caps.h"
+#include "cursor.h"
+#include "fsutil.h"
+#include "mime.h"
+
+#define WHITELIST_HOST_MAX 256
+#define WHITELIST_WHY_MAX 256
+
+enum whitelist_kind {
+    WHITELIST_IP,        /* host entry: address and mask */
+    WHITELIST_HOST_NAME, /* host entry: host name suffix */
+    WHITELIST_HEADER,
+    WHITELIST_MAIL_FROM,
+    WHITELIST_RCPT_TO,
+    WHITELIST_HELO, /* never matches: not in a CGP envelope */
+    WHITELIST_BODY
+};
+
+struct whitelist_entry {
+    enum whitelist_kind kind;
+    unsigned line;
+    uint8_t net[16];  /* WHITELIST_IP: address with the mask applied */
+    uint8_t mask[16];
+    char *text;       /* host name suffix (lower case) or header name */
+    regex_t re;
+    bool has_re;
+};
+
+struct whitelist {
+    struct whitelist_entry *entries;
+    size_t n;
+    size_t cap;
+    bool needs_message;
+};
+
+/* Fields an entry may have. */
+enum whitelist_field {
+    WHITELIST_F_ADDRESS,
+    WHITELIST_F_HEADER,
+    WHITELIST_F_VALUE,
+    WHITELIST_F_COMMAND,
+    WHITELIST_F_REGEX,
+    WHITELIST_F_COUNT
+};
+
+static const char *const whitelist_field_names[WHITELIST_F_COUNT] = {
+    "address", "header", "value", "command", "regex"};
+
+enum whitelist_type {
+    WHITELIST_T_HOST,
+    WHITELIST_T_HEADER,
+    WHITELIST_T_ENVELOPE,
+    WHITELIST_T_BODY
+};
+
+/* The entry being read: views into the input. */
+struct whitelist_pending {
+    bool is_active;
+    bool is_bad; /* already reported; drop silently */
+    unsigned line;
+    enum whitelist_type type;
+    const char *val[WHITELIST_F_COUNT];
+    size_t val_len[WHITELIST_F_COUNT];
+    unsigned val_line[WHITELIST_F_COUNT];
+    bool has[WHITELIST_F_COUNT];
+};
+
+struct whitelist_parser {
+    const char *file;
+    const char *p;
+    size_t len;
+    size_t off;
+    unsigned line;
+    config_problem_fn report;
+    void *ctx;
+    size_t n_errors;
+    bool is_full_reported;
+    bool is_out_of_memory;
+    struct whitelist *wl;
+    struct whitelist_pending cur;
+};
+
+static void problem(struct whitelist_parser *ps, unsigned line,
+                    const char *key, bool is_warning, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void
+problem(struct whitelist_parser *ps, unsigned line, const char *key,
+        bool is_warning, const char *fmt, ...)
+{
+    char text[WHITELIST_WHY_MAX];
+    struct config_problem p;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (!is_warning) {
+        ps->n_errors++;
+    }
+    if (ps->report == NULL) {
+        return;
+    }
+    p.file = ps->file;
+    p.line = line;
+    p.key = key;
+    p.problem = text;
+    p.is_warning = is_warning;
+    ps->report(ps->ctx, &p);
+}
+
+static unsigned char
+lower(unsigned char ch)
+{
+    return ch >= 'A' && ch <= 'Z' ? (unsigned char)(ch - 'A' + 'a') : ch;
+}
+
+static bool
+ieq(const char *a, size_t a_len, const char *b)
+{
+    if (strlen(b) != a_len) {
+        return false;
+    }
+    for (size_t i = 0; i < a_len; i++) {
+        if (lower((unsigned char)a[i]) != lower((unsigned char)b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- addresses ------------------------------------------------------ */
+
+/* IPv4 text (a full dotted quad) as an IPv4-mapped IPv6 address. */
+static bool
+parse_v4_mapped(const char *text, uint8_t out[16])
+{
+    uint8_t v4[4];
+
+    if (inet_pton(AF_INET, text, v4) != 1) {
+        return false;
+    }
+    memset(out, 0, 10);
+    out[10] = 0xff;
+    out[11] = 0xff;
+    memcpy(out + 12, v4, 4);
+    return true;
+}
+
+/* Peer IP text from the envelope → 16 bytes. */
+static bool
+parse_ip(const char *text, uint8_t out[16])
+{
+    return parse_v4_mapped(text, out) || inet_pton(AF_INET6, text, out) == 1;
+}
+
+static void
+set_mask(uint8_t mask[16], unsigned prefix)
+{
+    for (unsigned i = 0; i < 16; i++) {
+        if (prefix >= 8) {
+            mask[i] = 0xff;
+            prefix -= 8;
+        } else {
+            mask[i] = (uint8_t)(0xff << (8 - prefix));
+            prefix = 0;
+        }
+    }
+}
+
+/* "10.", "10.1", "192.168.1." → net and prefix (whole octets). */
+static bool
+parse_v4_prefix(const char *s, size_t len, uint8_t addr[16],
+                unsigned *prefix)
+{
+    size_t n_octets = 0;
+    size_t i = 0;
+
+    memset(addr, 0, 16);
+    addr[10] = 0xff;
+    addr[11] = 0xff;
+    while (i < len) {
+        size_t j = i;
+        uint64_t v;
+
+        while (j < len && s[j] != '.') {
+            j++;
+        }
+        if (n_octets == 3 || cursor_parse_u64(s + i, j - i, 255, &v) !=
+                                 CM_OK) {
+            return false;
+        }
+        addr[12 + n_octets++] = (uint8_t)v;
+        if (j == len) {
+            break;
+        }
+        i = j + 1; /* a trailing '.' ends the loop here */
+    }
+    if (n_octets == 0) {
+        return false;
+    }
+    *prefix = 96 + 8 * (unsigned)n_octets;
+    return true;
+}
+
+static bool
+is_host_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
+}
+
+/*
+ * Fill e from a host entry's address text.  NULL on success, else why.
+ */
+static const char *
+parse_host_address(const char *s, size_t len, struct whitelist_entry *e)
+{
+    char text[64];
+    const char *slash = memchr(s, '/', len);
+    size_t addr_len = slash == NULL ? len : (size_t)(slash - s);
+    bool is_v6 = memchr(s, ':', len) != NULL;
+    bool is_v4 = !is_v6 && len > 0;
+    unsigned prefix;
+    uint64_t v;
+
+    for (size_t i = 0; i < len && is_v4; i++) {
+        is_v4 = (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '/';
+    }
+    if (is_v4 || is_v6) {
+        if (addr_len >= sizeof(text)) {
+            return "not an IP address";
+        }
+        memcpy(text, s, addr_len);
+        text[addr_len] = '\0';
+        if (is_v6) {
+            if (inet_pton(AF_INET6, text, e->net) != 1) {
+                return "not an IPv6 address";
+            }
+            prefix = 128;
+        } else if (slash != NULL || parse_v4_mapped(text, e->net)) {
+            if (!parse_v4_mapped(text, e->net)) {
+                return "not an IPv4 address";
+            }
+            prefix = 128;
+        } else if (!parse_v4_prefix(s, len, e->net, &prefix)) {
+            return "not an IPv4 address or prefix";
+        }
+        if (slash != NULL) {
+            unsigned max = is_v6 ? 128 : 32;
+
+            if (cursor_parse_u64(slash + 1, len - addr_len - 1, max, &v) !=
+                CM_OK) {
+                return is_v6 ? "bad mask: must be /1 to /128"
+                             : "bad mask: must be /1 to /32";
+            }
+            if (v == 0) {
+                /* spamd refuses /0 too: it would match every sender. */
+                return "a /0 mask would match everyone; refused";
+            }
+            prefix = (unsigned)v + (is_v6 ? 0 : 96);
+        }
+        set_mask(e->mask, prefix);
+        for (size_t i = 0; i < 16; i++) {
+            e->net[i] &= e->mask[i];
+        }
+        e->kind = WHITELIST_IP;
+        return NULL;
+    }
+    /* A host name suffix: "example.com" matches example.com and every
+     * name ending in ".example.com". */
+    while (len > 0 && s[0] == '.') {
+        s++;
+        len--;
+    }
+    if (len == 0 || len >= WHITELIST_HOST_MAX) {
+        return "not an address or host name";
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (!is_host_char(s[i])) {
+            return "not an address or host name";
+        }
+    }
+    e->text = malloc(len + 1);
+    if (e->text == NULL) {
+        return NULL; /* the caller sees text == NULL: out of memory */
+    }
+    for (size_t i = 0; i < len; i++) {
+        e->text[i] = (char)lower((unsigned char)s[i]);
+    }
+    e->text[len] = '\0';
+    e->kind = WHITELIST_HOST_NAME;
+    return NULL;
+}
+
+/* ---- building entries -------------------------------------------------- */
+
+static void
+entry_clear(struct whitelist_entry *e)
+{
+    free(e->text);
+    if (e->has_re) {
+        regfree(&e->re);
+    }
+}
+
+/* Compile (s, len) into e->re; a problem is reported on failure. */
+static bool
+compile_regex(struct whitelist_parser *ps, const char *key, unsigned line,
+              const char *s, size_t len, struct whitelist_entry *e)
+{
+    char *pattern;
+    int rc;
+    char why[WHITELIST_WHY_MAX - 40];
+
+    if (len == 0) {
+        problem(ps, line, key, false, "empty regular expression; entry "
+                "skipped");
+        return false;
+    }
+    pattern = malloc(len + 1);
+    if (pattern == NULL) {
+        ps->is_out_of_memory = true;
+        return false;
+    }
+    memcpy(pattern, s, len);
+    pattern[len] = '\0';
+    rc = regcomp(&e->re, pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+    free(pattern);
+    if (rc != 0) {
+        regerror(rc, &e->re, why, sizeof(why));
+        problem(ps, line, key, false, "bad regular expression (%s); entry "
+                "skipped", why);
+        return false;
+    }
+    e->has_re = true;
+    return true;
+}
+
+static bool
+add_entry(struct whitelist_parser *ps, const struct whitelist_entry *e)
+{
+    struct whitelist *wl = ps->wl;
+
+    if (wl->n >= CAPS_WHITELIST_ENTRIES_MAX) {
+        if (!ps->is_full_reported) {
+            problem(ps, e->line, "type", false,
+                    "more than %u entries; the rest are ignored",
+                    CAPS_WHITELIST_ENTRIES_MAX);
+            ps->is_full_reported = true;
+        }
+        return false;
+    }
+    if (wl->n == wl->cap) {
+        size_t cap = wl->cap == 0 ? 16 : wl->cap * 2;
+        struct whitelist_entry *ne;
+
+        if (cap > CAPS_WHITELIST_ENTRIES_MAX) {
+            cap = CAPS_WHITELIST_ENTRIES_MAX;
+        }
+        ne = realloc(wl->entries, cap * sizeof(*ne));
+        if (ne == NULL) {
+            ps->is_out_of_memory = true;
+            return false;
+        }
+        wl->entries = ne;
+        wl->cap = cap;
+    }
+    wl->entries[wl->n++] = *e;
+    if (e->kind == WHITELIST_HEADER || e->kind == WHITELIST_BODY ||
+        e->kind == WHITELIST_HOST_NAME) {
+        wl->needs_message = true;
+    }
+    return true;
+}
+
+/* Which fields each type needs (and allows). */
+static unsigned
+fields_of(enum whitelist_type type)
+{
+    switch (type) {
+    case WHITELIST_T_HOST:
+        return 1u << WHITELIST_F_ADDRESS;
+    case WHITELIST_T_HEADER:
+        return 1u << WHITELIST_F_HEADER | 1u << WHITELIST_F_VALUE;
+    case WHITELIST_T_ENVELOPE:
+        return 1u << WHITELIST_F_COMMAND | 1u << WHITELIST_F_VALUE;
+    case WHITELIST_T_BODY:
+        return 1u << WHITELIST_F_REGEX;
+    }
+    return 0;
+}
+
+static const char *
+type_name(enum whitelist_type type)
+{
+    switch (type) {
+    case WHITELIST_T_HOST:
+        return "host";
+    case WHITELIST_T_HEADER:
+        return "header";
+    case WHITELIST_T_ENVELOPE:
+        return "envelope";
+    case WHITELIST_T_BODY:
+        return "body";
+    }
+    return "?";
+}
+
+/* Turn the pending entry into a whitelist entry (or report why not). */
+static void
+finish_entry(struct whitelist_parser *ps)
+{
+    struct whitelist_pending *c = &ps->cur;
+    struct whitelist_entry e;
+    unsigned want;
+    const char *why;
+    const char *v;
+    size_t len;
+    unsigned line;
+
+    if (!c->is_active || c->is_bad) {
+        c->is_active = false;
+        return;
+    }
+    c->is_active = false;
+    want = fields_of(c->type);
+    for (unsigned f = 0; f < WHITELIST_F_COUNT; f++) {
+        if ((want & (1u << f)) != 0 && !c->has[f]) {
+            problem(ps, c->line, whitelist_field_names[f], false,
+                    "%s entry without %s; entry skipped", type_name(c->type),
+                    whitelist_field_names[f]);
+            return;
+        }
+    }
+    memset(&e, 0, sizeof(e));
+    e.line = c->line;
+    switch (c->type) {
+    case WHITELIST_T_HOST:
+        v = c->val[WHITELIST_F_ADDRESS];
+        len = c->val_len[WHITELIST_F_ADDRESS];
+        why = parse_host_address(v, len, &e);
+        if (why != NULL) {
+            problem(ps, c->val_line[WHITELIST_F_ADDRESS], "address", false,
+                    "%s; entry skipped", why);
+            return;
+        }
+        if (e.kind == WHITELIST_HOST_NAME && e.text == NULL) {
+            ps->is_out_of_memory = true;
+            return;
+        }
+        break;
+    case WHITELIST_T_HEADER:
+        v = c->val[WHITELIST_F_HEADER];
+        len = c->val_len[WHITELIST_F_HEADER];
+        for (size_t i = 0; i < len; i++) {
+            unsigned char ch = (unsigned char)v[i];
+            if (ch <= 0x20 || ch >= 0x7f || ch == ':') {
+                len = 0;
+            }
+        }
+        if (len == 0) {
+            problem(ps, c->val_line[WHITELIST_F_HEADER], "header", false,
+                    "not a header field name; entry skipped");
+            return;
+        }
+        e.kind = WHITELIST_HEADER;
+        e.text = malloc(len + 1);
+        if (e.text == NULL) {
+            ps->is_out_of_memory = true;
+            return;
+        }
+        memcpy(e.text, v, len);
+        e.text[len] = '\0';
+        if (!compile_regex(ps, "value", c->val_line[WHITELIST_F_VALUE],
+                           c->val[WHITELIST_F_VALUE],
+                           c->val_len[WHITELIST_F_VALUE], &e)) {
+            entry_clear(&e);
+            return;
+        }
+        break;
+    case WHITELIST_T_ENVELOPE: {
+        /* "mail from", "MAIL  FROM", "rcpt to", "helo": any case, any
+         * blanks between the words. */
+        char cmd[16];
+        size_t n = 0;
+
+        v = c->val[WHITELIST_F_COMMAND];
+        len = c->val_len[WHITELIST_F_COMMAND];
+        line = c->val_line[WHITELIST_F_COMMAND];
+        for (size_t i = 0; i < len && n < sizeof(cmd) - 1; i++) {
+            if (v[i] == ' ' || v[i] == '\t') {
+                if (n > 0 && cmd[n - 1] != ' ') {
+                    cmd[n++] = ' ';
+                }
+                continue;
+            }
+            cmd[n++] = (char)lower((unsigned char)v[i]);
+        }
+        while (n > 0 && cmd[n - 1] == ' ') {
+            n--;
+        }
+        cmd[n] = '\0';
+        if (strcmp(cmd, "mail from") == 0) {
+            e.kind = WHITELIST_MAIL_FROM;
+        } else if (strcmp(cmd, "rcpt to") == 0) {
+            e.kind = WHITELIST_RCPT_TO;
+        } else if (strcmp(cmd, "helo") == 0) {
+            e.kind = WHITELIST_HELO;
+            problem(ps, line, "command", true,
+                    "warning: CGP queue files do not record HELO; this "
+                    "entry never matches");
+        } else {
+            problem(ps, line, "command", false,
+                    "must be mail from, rcpt to or helo; entry skipped");
+            return;
+        }
+        if (!compile_regex(ps, "value", c->val_line[WHITELIST_F_VALUE],
+                           c->val[WHITELIST_F_VALUE],
+                           c->val_len[WHITELIST_F_VALUE], &e)) {
+            entry_clear(&e);
+            return;
+        }
+        break;
+    }
+    case WHITELIST_T_BODY:
+        e.kind = WHITELIST_BODY;
+        if (!compile_regex(ps, "regex", c->val_line[WHITELIST_F_REGEX],
+                           c->val[WHITELIST_F_REGEX],
+                           c->val_len[WHITELIST_F_REGEX], &e)) {
+            entry_clear(&e);
+            return;
+        }
+        break;
+    }
+    if (!add_entry(ps, &e)) {
+        entry_clear(&e);
+    }
+}
+
+/* ---- lexing ----------------------------------------------------------- */
+
+static bool
+is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\f' ||
+           ch == '\v';
+}
+
+static void
+skip_line_blanks(struct whitelist_parser *ps)
+{
+    while (ps->off < ps->len && is_blank(ps->p[ps->off])) {
+        ps->off++;
+    }
+}
+
+/* Skip to the start of the next line (after an error). */
+static void
+skip_line(struct whitelist_parser *ps)
+{
+    while (ps->off < ps->len && ps->p[ps->off] != '\n') {
+        ps->off++;
+    }
+}
+
+/* Report a syntax error on the current line, drop the current entry and
+ * resume on the next line. */
+static void
+syntax_error(struct whitelist_parser *ps, const char *key, const char *why)
+{
+    problem(ps, ps->line, key, false, "%s; entry skipped", why);
+    if (ps->cur.is_active) {
+        ps->cur.is_bad = true;
+    }
+    skip_line(ps);
+}
+
+/*
+ * Read a bracketed value starting at '['.  On success (*v, *len) is the
+ * text between the brackets and the closing ']' is consumed.
+ */
+static bool
+read_bracket_value(struct whitelist_parser *ps, const char **v, size_t *len)
+{
+    size_t start = ps->off + 1;
+    size_t i = start;
+
+    while (i < ps->len && ps->p[i] != '\n') {
+        if (ps->p[i] == '\\' && i + 1 < ps->len && ps->p[i + 1] != '\n') {
+            i += 2;
+            continue;
+        }
+        if (ps->p[i] == ']') {
+            size_t j = i + 1;
+
+            while (j < ps->len && is_blank(ps->p[j])) {
+                j++;
+            }
+            if (j >= ps->len || ps->p[j] == ';' || ps->p[j] == '\n') {
+                *v = ps->p + start;
+                *len = i - start;
+                ps->off = i + 1;
+                return true;
+            }
+        }
+        i++;
+    }
+    return false;
+}
+
+/* Read one "name = value [;]" field at ps->off (not at a blank). */
+static void
+read_field(struct whitelist_parser *ps)
+{
+    const char *name = ps->p + ps->off;
+    size_t name_len = 0;
+    const char *v;
+    size_t len;
+    int f = -1;
+    unsigned line = ps->line;
+
+    while (ps->off < ps->len &&
+           ((ps->p[ps->off] >= 'a' && ps->p[ps->off] <= 'z') ||
+            (ps->p[ps->off] >= 'A' && ps->p[ps->off] <= 'Z'))) {
+        ps->off++;
+        name_len++;
+    }
+    if (name_len == 0) {
+        syntax_error(ps, "", "expected a field such as \"type = host;\"");
+        return;
+    }
+    skip_line_blanks(ps);
+    if (ps->off >= ps->len || ps->p[ps->off] != '=') {
+        syntax_error(ps, "", "expected '=' after the field name");
+        return;
+    }
+    ps->off++;
+    skip_line_blanks(ps);
+    if (ps->off < ps->len && ps->p[ps->off] == '[') {
+        if (!read_bracket_value(ps, &v, &len)) {
+            syntax_error(ps, "", "'[' value not closed by ']' on its line");
+            return;
+        }
+    } else {
+        v = ps->p + ps->off;
+        while (ps->off < ps->len && ps->p[ps->off] != ';' &&
+               ps->p[ps->off] != '\n' && ps->p[ps->off] != '#') {
+            ps->off++;
+        }
+        len = (size_t)(ps->p + ps->off - v);
+        while (len > 0 && is_blank(v[len - 1])) {
+            len--;
+        }
+    }
+    skip_line_blanks(ps);
+    if (ps->off < ps->len && ps->p[ps->off] == ';') {
+        ps->off++;
+    } else if (ps->off < ps->len && ps->p[ps->off] != '\n' &&
+               ps->p[ps->off] != '#') {
+        syntax_error(ps, "", "expected ';' after the value");
+        return;
+    }
+    if (memchr(v, '\0', len) != NULL) {
+        syntax_error(ps, "", "NUL byte in a value");
+        return;
+    }
+    if (len > CAPS_WHITELIST_VALUE_MAX) {
+        problem(ps, line, "", false, "value longer than %u bytes; entry "
+                "skipped", CAPS_WHITELIST_VALUE_MAX);
+        if (ps->cur.is_active) {
+            ps->cur.is_bad = true;
+        }
+        return;
+    }
+
+    if (ieq(name, name_len, "type")) {
+        finish_entry(ps);
+        memset(&ps->cur, 0, sizeof(ps->cur));
+        ps->cur.is_active = true;
+        ps->cur.line = line;
+        if (ieq(v, len, "host")) {
+            ps->cur.type = WHITELIST_T_HOST;
+        } else if (ieq(v, len, "header")) {
+            ps->cur.type = WHITELIST_T_HEADER;
+        } else if (ieq(v, len, "envelope")) {
+            ps->cur.type = WHITELIST_T_ENVELOPE;
+        } else if (ieq(v, len, "body")) {
+            ps->cur.type = WHITELIST_T_BODY;
+        } else {
+            problem(ps, line, "type", false, "must be host, header, "
+                    "envelope or body; entry skipped");
+            ps->cur.is_bad = true;
+        }
+        return;
+    }
+    for (int i = 0; i < WHITELIST_F_COUNT; i++) {
+        if (ieq(name, name_len, whitelist_field_names[i])) {
+            f = i;
+        }
+    }
+    if (!ps->cur.is_active) {
+        problem(ps, line, f < 0 ? "" : whitelist_field_names[f], false,
+                "field before any \"type = ...;\"; ignored");
+        return;
+    }
+    if (ps->cur.is_bad) {
+        return;
+    }
+    if (f < 0) {
+        char key[32];
+
+        snprintf(key, sizeof(key), "%.*s", (int)name_len, name);
+        problem(ps, line, key, false, "unknown field; entry skipped");
+        ps->cur.is_bad = true;
+        return;
+    }
+    if ((fields_of(ps->cur.type) & (1u << f)) == 0) {
+        problem(ps, line, whitelist_field_names[f], false,
+                "not a field of a %s entry; entry skipped",
+                type_name(ps->cur.type));
+        ps->cur.is_bad = true;
+        return;
+    }
+    if (ps->cur.has[f]) {
+        problem(ps, line, whitelist_field_names[f], false,
+                "given twice in one entry; entry skipped");
+        ps->cur.is_bad = true;
+        return;
+    }
+    ps->cur.has[f] = true;
+    ps->cur.val[f] = v;
+    ps->cur.val_len[f] = len;
+    ps->cur.val_line[f] = line;
+}
+
+static void
+parse_all(struct whitelist_parser *ps)
+{
+    while (ps->off < ps->len && !ps->is_out_of_memory) {
+        char ch = ps->p[ps->off];
+
+        if (ch == '\n') {
+            ps->line++;
+            ps->off++;
+            continue;
+        }
+        if (is_blank(ch) || ch == ';') {
+            ps->off++;
+            continue;
+        }
+        if (ch == '#') {
+            skip_line(ps);
+            continue;
+        }
+        read_field(ps);
+    }
+    finish_entry(ps);
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+void
+whitelist_free(struct whitelist *wl)
+{
+    if (wl == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < wl->n; i++) {
+        entry_clear(&wl->entries[i]);
+    }
+    free(wl->entries);
+    free(wl);
+}
+
+enum cm_err
+whitelist_parse(const char *file, const uint8_t *p, size_t len,
+                struct whitelist **out, config_problem_fn report, void *ctx,
+                size_t *n_errors)
+{
+    struct whitelist_parser ps;
+
+    memset(&ps, 0, sizeof(ps));
+    ps.file = file == NULL ? "whitelist.cfg" : file;
+    ps.p = (const char *)p;
+    ps.len = p == NULL ? 0 : len;
+    ps.line = 1;
+    ps.report = report;
+    ps.ctx = ctx;
+    ps.wl = calloc(1, sizeof(*ps.wl));
+    if (ps.wl == NULL) {
+        return CM_ENOMEM;
+    }
+    parse_all(&ps);
+    if (ps.is_out_of_memory) {
+        whitelist_free(ps.wl);
+        return CM_ENOMEM;
+    }
+    if (n_errors != NULL) {
+        *n_errors = ps.n_errors;
+    }
+    *out = ps.wl;
+    return CM_OK;
+}
+
+enum cm_err
+whitelist_load(const char *path, struct whitelist **out,
+               config_problem_fn report, void *ctx, size_t *n_errors)
+{
+    struct buf b;
+    bool is_truncated = false;
+    const char *why = NULL;
+    char text[WHITELIST_WHY_MAX];
+    struct config_problem p;
+    enum cm_err rc;
+
+    buf_init(&b, CAPS_WHITELIST_FILE_MAX_BYTES);
+    rc = fsutil_read_file(path, CAPS_WHITELIST_FILE_MAX_BYTES, &b,
+                          &is_truncated, &why);
+    if (rc == CM_OK && !is_truncated) {
+        rc = whitelist_parse(path, b.data, b.len, out, report, ctx,
+                             n_errors);
+        buf_clear(&b);
+        return rc;
+    }
+    buf_clear(&b);
+    if (rc == CM_ENOMEM) {
+        return rc;
+    }
+    /* Missing: no entries, silently.  Unreadable or too big: no entries
+     * and an error, so that CHECK-CONFIG fails. */
+    if (whitelist_parse(path, NULL, 0, out, NULL, NULL, NULL) != CM_OK) {
+        return CM_ENOMEM;
+    }
+    if (n_errors != NULL) {
+        *n_errors = rc == CM_ENOENT ? 0 : 1;
+    }
+    if (rc == CM_ENOENT || report == NULL) {
+        return CM_OK;
+    }
+    if (is_truncated) {
+        snprintf(text, sizeof(text), "larger than %u bytes; no entry loaded",
+                 CAPS_WHITELIST_FILE_MAX_BYTES);
+    } else {
+        snprintf(text, sizeof(text), "cannot read: %s; no entry loaded",
+                 why != NULL ? why : cm_strerror(rc));
+    }
+    p.file = path;
+    p.line = 0;
+    p.key = "";
+    p.problem = text;
+    p.is_warning = false;
+    report(ctx, &p);
+    return CM_OK;
+}
+
+size_t
+whitelist_count(const struct whitelist *wl)
+{
+    return wl == NULL ? 0 : wl->n;
+}
+
+bool
+whitelist_needs_message(const struct whitelist *wl)
+{
+    return wl != NULL && wl->needs_message;
+}
+
+static bool
+ip_matches(const struct whitelist_entry *e, const uint8_t ip[16])
+{
+    for (size_t i = 0; i < 16; i++) {
+        if ((ip[i] & e->mask[i]) != e->net[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+regex_matches(const struct whitelist_entry *e, const char *s)
+{
+    return regexec(&e->re, s, 0, NULL, 0) == 0;
+}
+
+/* addr and "<addr>" (addr is at most CAPS_ADDR_MAX bytes). */
+static bool
+addr_matches(const struct whitelist_entry *e, const char *addr)
+{
+    char bracketed[CAPS_ADDR_MAX + 3];
+
+    if (regex_matches(e, addr)) {
+        return true;
+    }
+    snprintf(bracketed, sizeof(bracketed), "<%.*s>", (int)CAPS_ADDR_MAX,
+             addr);
+    return regex_matches(e, bracketed);
+}
+
+bool
+whitelist_match_envelope(const struct whitelist *wl,
+                         const struct envelope *env, const char **what)
+{
+    uint8_t ip[16];
+    bool has_ip;
+
+    if (wl == NULL || env == NULL) {
+        return false;
+    }
+    has_ip = env->has_peer_ip &&
+             memchr(env->peer_ip, '\0', sizeof(env->peer_ip)) != NULL &&
+             parse_ip(env->peer_ip, ip);
+    for (size_t i = 0; i < wl->n; i++) {
+        const struct whitelist_entry *e = &wl->entries[i];
+        bool is_match = false;
+
+        switch (e->kind) {
+        case WHITELIST_IP:
+            is_match = has_ip && ip_matches(e, ip);
+            break;
+        case WHITELIST_MAIL_FROM:
+            is_match = env->has_return_path &&
+                       memchr(env->return_path, '\0',
+                              sizeof(env->return_path)) != NULL &&
+                       addr_matches(e, env->return_path);
+            break;
+        case WHITELIST_RCPT_TO:
+            for (size_t r = 0; r < env->n_rcpts && r < CAPS_ENVELOPE_RCPTS &&
+                               !is_match;
+                 r++) {
+                is_match = memchr(env->rcpts[r], '\0',
+                                  sizeof(env->rcpts[r])) != NULL &&
+                           addr_matches(e, env->rcpts[r]);
+            }
+            break;
+        case WHITELIST_HOST_NAME:
+        case WHITELIST_HEADER:
+        case WHITELIST_HELO:
+        case WHITELIST_BODY:
+            break;
+        }
+        if (is_match) {
+            if (what != NULL) {
+                *what = e->kind == WHITELIST_IP ? "host address"
+                        : e->kind == WHITELIST_MAIL_FROM
+                            ? "envelope mail from"
+                            : "envelope rcpt to";
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Lower-cased copy of the host name at s (up to a blank, '(', ')', ';',
+ * '[' or ']'); false when there is none or it is too long. */
+static bool
+copy_host(const char *s, char out[WHITELIST_HOST_MAX])
+{
+    size_t n = 0;
+
+    while (is_host_char(s[n])) {
+        if (n + 1 >= WHITELIST_HOST_MAX) {
+            return false;
+        }
+        out[n] = (char)lower((unsigned char)s[n]);
+        n++;
+    }
+    out[n] = '\0';
+    while (n > 0 && out[n - 1] == '.') {
+        out[--n] = '\0';
+    }
+    return n > 0;
+}
+
+/*
+ * Host names in "from NAME (NAME2 [ip])" of a Received value: NAME
+ * unless it is an address literal, and the first word inside the
+ * parentheses when it looks like a host name (has a dot).
+ */
+static size_t
+received_hosts(const char *v, char hosts[2][WHITELIST_HOST_MAX])
+{
+    size_t n = 0;
+    const char *s = v;
+
+    while (*s == ' ' || *s == '\t') {
+        s++;
+    }
+    if (strncmp(s, "from", 4) != 0 && strncmp(s, "FROM", 4) != 0 &&
+        strncmp(s, "From", 4) != 0) {
+        return 0;
+    }
+    s += 4;
+    if (*s != ' ' && *s != '\t') {
+        return 0;
+    }
+    while (*s == ' ' || *s == '\t') {
+        s++;
+    }
+    if (*s != '[' && copy_host(s, hosts[n])) {
+        n++;
+    }
+    while (*s != '\0' && *s != '(' && *s != ';') {
+        s++;
+    }
+    if (*s == '(') {
+        s++;
+        while (*s == ' ' || *s == '\t') {
+            s++;
+        }
+        if (*s != '[' && copy_host(s, hosts[n]) &&
+            strchr(hosts[n], '.') != NULL) {
+            n++;
+        }
+    }
+    return n;
+}
+
+static bool
+host_suffix_matches(const char *suffix, const char *host)
+{
+    size_t sl = strlen(suffix);
+    size_t hl = strlen(host);
+
+    if (hl == sl) {
+        return strcmp(host, suffix) == 0;
+    }
+    return hl > sl && host[hl - sl - 1] == '.' &&
+           strcmp(host + hl - sl, suffix) == 0;
+}
+
+bool
+whitelist_match_message(const struct whitelist *wl,
+                        const struct mime_doc *doc, const char **what)
+{
+    char hosts[2][WHITELIST_HOST_MAX];
+    size_t n_hosts = 0;
+    bool has_hosts = false;
+
+    if (wl == NULL || doc == NULL || !wl->needs_message) {
+        return false;
+    }
+    for (size_t i = 0; i < wl->n; i++) {
+        const struct whitelist_entry *e = &wl->entries[i];
+        bool is_match = false;
+
+        switch (e->kind) {
+        case WHITELIST_HEADER:
+            for (size_t h = 0; h < doc->n_headers && !is_match; h++) {
+                const struct mime_header *mh = &doc->headers[h];
+
+                is_match = mh->name != NULL && mh->value != NULL &&
+                           ieq(mh->name, strlen(mh->name), e->text) &&
+                           regex_matches(e, mh->value);
+            }
+            break;
+        case WHITELIST_BODY:
+            is_match = doc->text != NULL && regex_matches(e, doc->text);
+            break;
+        case WHITELIST_HOST_NAME:
+            if (!has_hosts) {
+                /* The topmost Received header only: the one our own
+                 * server added. */
+                for (size_t h = 0; h < doc->n_headers; h++) {
+                    const struct mime_header *mh = &doc->headers[h];
+
+                    if (mh->name != NULL && mh->value != NULL &&
+                        ieq(mh->name, strlen(mh->name), "Received")) {
+                        n_hosts = received_hosts(mh->value, hosts);
+                        break;
+                    }
+                }
+                has_hosts = true;
+            }
+            for (size_t h = 0; h < n_hosts && !is_match; h++) {
+                is_match = host_suffix_matches(e->text, hosts[h]);
+            }
+            break;
+        case WHITELIST_IP:
+        case WHITELIST_MAIL_FROM:
+        case WHITELIST_RCPT_TO:
+        case WHITELIST_HELO:
+            break;
+        }
+        if (is_match) {
+            if (what != NULL) {
+                *what = e->kind == WHITELIST_HEADER ? "header"
+                        : e->kind == WHITELIST_BODY ? "body"
+                                                    : "host name";
+            }
+            return true;
+        }
+    }
+    return false;
+}

@@ -1,0 +1,607 @@
+/*
+ * test_whitelist.c -- whitelist.cfg: every entry type, CIDR edges, bad
+ * entries reported with their lines (golden list), caps, matching.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "caps.h"
+#include "fsutil.h"
+#include "mime.h"
+#include "queuefile.h"
+#include "whitelist.h"
+
+struct problems {
+    struct buf text;
+    size_t n;
+    size_t n_warnings;
+};
+
+static void
+collect(void *ctx, const struct config_problem *p)
+{
+    struct problems *ps = ctx;
+    const char *base = strrchr(p->file, '/');
+
+    base = base == NULL ? p->file : base + 1;
+    buf_printf(&ps->text, "%s:%u: %s: %s\n", base, p->line, p->key,
+               p->problem);
+    ps->n++;
+    ps->n_warnings += p->is_warning;
+}
+
+static const char *
+problems_text(const struct problems *ps)
+{
+    return ps->text.data == NULL ? "" : (const char *)ps->text.data;
+}
+
+static struct whitelist *
+parse_text(const char *text, struct problems *ps, size_t *n_errors)
+{
+    struct whitelist *wl = NULL;
+
+    buf_init(&ps->text, 1 << 20);
+    ps->n = 0;
+    ps->n_warnings = 0;
+    assert_int_equal(whitelist_parse("wl.cfg", (const uint8_t *)text,
+                                     strlen(text), &wl, collect, ps,
+                                     n_errors),
+                     CM_OK);
+    assert_non_null(wl);
+    return wl;
+}
+
+static struct whitelist *
+load_ok(const char *path, struct problems *ps)
+{
+    struct whitelist *wl = NULL;
+    size_t n_errors = 99;
+
+    buf_init(&ps->text, 1 << 20);
+    ps->n = 0;
+    ps->n_warnings = 0;
+    assert_int_equal(whitelist_load(path, &wl, collect, ps, &n_errors),
+                     CM_OK);
+    assert_int_equal(n_errors, ps->n - ps->n_warnings);
+    return wl;
+}
+
+static void
+env_init(struct envelope *env, const char *ip, const char *from,
+         const char *rcpt)
+{
+    memset(env, 0, sizeof(*env));
+    if (ip != NULL) {
+        snprintf(env->peer_ip, sizeof(env->peer_ip), "%s", ip);
+        env->has_peer_ip = true;
+    }
+    if (from != NULL) {
+        snprintf(env->return_path, sizeof(env->return_path), "%s", from);
+        env->has_return_path = true;
+    }
+    if (rcpt != NULL) {
+        snprintf(env->rcpts[0], sizeof(env->rcpts[0]), "%s", "a@b.example");
+        snprintf(env->rcpts[1], sizeof(env->rcpts[1]), "%s", rcpt);
+        env->n_rcpts = 2;
+    }
+}
+
+static bool
+ip_matches(const struct whitelist *wl, const char *ip)
+{
+    struct envelope env;
+    const char *what = NULL;
+    bool is_match;
+
+    env_init(&env, ip, NULL, NULL);
+    is_match = whitelist_match_envelope(wl, &env, &what);
+    if (is_match) {
+        assert_string_equal(what, "host address");
+    }
+    return is_match;
+}
+
+static char *
+read_all(const char *path)
+{
+    struct buf b;
+    bool is_truncated;
+    char *out;
+
+    buf_init(&b, 1 << 20);
+    assert_int_equal(fsutil_read_file(path, 1 << 20, &b, &is_truncated,
+                                      NULL),
+                     CM_OK);
+    out = malloc(b.len + 1);
+    assert_non_null(out);
+    memcpy(out, b.data, b.len);
+    out[b.len] = '\0';
+    buf_clear(&b);
+    return out;
+}
+
+static void
+test_whitelist_good_file(void **state)
+{
+    struct problems ps;
+    struct whitelist *wl = load_ok("testdata/whitelist/good.cfg", &ps);
+
+    (void)state;
+    if (ps.n != 0) {
+        print_error("%s", problems_text(&ps));
+    }
+    assert_int_equal(ps.n, 0);
+    assert_int_equal(whitelist_count(wl), 14);
+    assert_true(whitelist_needs_message(wl));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+}
+
+static void
+test_whitelist_sample_has_no_entries(void **state)
+{
+    struct problems ps;
+    struct whitelist *wl = load_ok("conf/whitelist.cfg", &ps);
+    char *text;
+
+    (void)state;
+    assert_int_equal(ps.n, 0);
+    assert_int_equal(whitelist_count(wl), 0);
+    assert_false(whitelist_needs_message(wl));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+
+    /* The commented examples are valid once uncommented. */
+    text = read_all("conf/whitelist.cfg");
+    for (char *p = text; (p = strstr(p, "\n# type")) != NULL; p++) {
+        memcpy(p, "\n  ", 3);
+    }
+    wl = parse_text(text, &ps, NULL);
+    if (ps.n != 0) {
+        print_error("%s", problems_text(&ps));
+    }
+    assert_int_equal(ps.n, 0);
+    assert_int_equal(whitelist_count(wl), 7);
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+    free(text);
+}
+
+/* Bad entries: reported with their lines and skipped; the good ones
+ * around them load.  Golden list: testdata/whitelist/bad.expected. */
+static void
+test_whitelist_bad_file(void **state)
+{
+    struct problems ps;
+    struct whitelist *wl = load_ok("testdata/whitelist/bad.cfg", &ps);
+    char *want = read_all("testdata/whitelist/bad.expected");
+
+    (void)state;
+    if (strcmp(problems_text(&ps), want) != 0) {
+        print_error("got:\n%s", problems_text(&ps));
+    }
+    assert_string_equal(problems_text(&ps), want);
+    /* The helo entry (warning only) and 192.0.2.9 remain. */
+    assert_int_equal(whitelist_count(wl), 2);
+    assert_true(ip_matches(wl, "192.0.2.9"));
+    assert_false(ip_matches(wl, "1.2.3.4"));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+    free(want);
+}
+
+static void
+test_whitelist_ipv4_cidr(void **state)
+{
+    struct problems ps;
+    struct whitelist *wl;
+
+    (void)state;
+    wl = parse_text("type=host; address=[192.0.2.1];\n"
+                    "type=host; address=[198.51.100.77/24];\n"
+                    "type=host; address=[203.0.113.4/31];\n"
+                    "type=host; address=[203.0.113.9/32];\n"
+                    "type=host; address=[10.];\n"
+                    "type=host; address=[172.16.5];\n",
+                    &ps, NULL);
+    assert_int_equal(ps.n, 0);
+    assert_int_equal(whitelist_count(wl), 6);
+    assert_false(whitelist_needs_message(wl));
+    assert_true(ip_matches(wl, "192.0.2.1"));
+    assert_false(ip_matches(wl, "192.0.2.2"));
+    /* Host bits in the network are masked away at load. */
+    assert_true(ip_matches(wl, "198.51.100.0"));
+    assert_true(ip_matches(wl, "198.51.100.255"));
+    assert_false(ip_matches(wl, "198.51.101.0"));
+    /* /31: two addresses. */
+    assert_true(ip_matches(wl, "203.0.113.4"));
+    assert_true(ip_matches(wl, "203.0.113.5"));
+    assert_false(ip_matches(wl, "203.0.113.6"));
+    assert_false(ip_matches(wl, "203.0.113.3"));
+    /* /32 */
+    assert_true(ip_matches(wl, "203.0.113.9"));
+    assert_false(ip_matches(wl, "203.0.113.8"));
+    /* Whole-octet prefixes. */
+    assert_true(ip_matches(wl, "10.200.3.4"));
+    assert_false(ip_matches(wl, "11.0.0.1"));
+    assert_true(ip_matches(wl, "172.16.5.200"));
+    assert_false(ip_matches(wl, "172.16.6.1"));
+    /* An IPv4-mapped IPv6 peer matches IPv4 entries. */
+    assert_true(ip_matches(wl, "::ffff:192.0.2.1"));
+    /* No or garbage peer IP. */
+    assert_false(ip_matches(wl, NULL));
+    assert_false(ip_matches(wl, "not-an-ip"));
+    assert_false(ip_matches(wl, ""));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+
+    /* /1: the smallest mask allowed. */
+    wl = parse_text("type=host; address=[128.0.0.0/1];", &ps, NULL);
+    assert_true(ip_matches(wl, "200.1.1.1"));
+    assert_true(ip_matches(wl, "128.0.0.0"));
+    assert_false(ip_matches(wl, "127.255.255.255"));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+}
+
+static void
+test_whitelist_ipv6_cidr(void **state)
+{
+    struct problems ps;
+    struct whitelist *wl;
+    size_t n_errors = 0;
+
+    (void)state;
+    wl = parse_text("type=host; address=[2001:db8::1];\n"
+                    "type=host; address=[2001:db8:1::/48];\n"
+                    "type=host; address=[fe80::/10];\n"
+                    "type=host; address=[2001:db8:2::/128];\n",
+                    &ps, &n_errors);
+    assert_int_equal(n_errors, 0);
+    assert_true(ip_matches(wl, "2001:db8::1"));
+    assert_true(ip_matches(wl, "2001:DB8:0:0::1"));
+    assert_false(ip_matches(wl, "2001:db8::2"));
+    assert_true(ip_matches(wl, "2001:db8:1:ffff::1"));
+    assert_false(ip_matches(wl, "2001:db8:2::1"));
+    assert_true(ip_matches(wl, "2001:db8:2::"));
+    assert_true(ip_matches(wl, "febf::1"));
+    assert_false(ip_matches(wl, "fec0::1"));
+    /* An IPv4 peer never matches an IPv6 network by accident. */
+    assert_false(ip_matches(wl, "32.1.13.184"));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+
+    /* /0 is refused for both families; /129 and /33 are bad masks. */
+    wl = parse_text("type=host; address=[::/0];\n"
+                    "type=host; address=[0.0.0.0/0];\n"
+                    "type=host; address=[::/129];\n"
+                    "type=host; address=[1.2.3.4/33];\n"
+                    "type=host; address=[1.2.3.4/];\n",
+                    &ps, &n_errors);
+    assert_int_equal(n_errors, 5);
+    assert_int_equal(whitelist_count(wl), 0);
+    assert_non_null(strstr(problems_text(&ps), "wl.cfg:1: address: a /0"));
+    assert_non_null(strstr(problems_text(&ps), "wl.cfg:2: address: a /0"));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+}
+
+static void
+test_whitelist_envelope(void **state)
+{
+    struct problems ps;
+    struct whitelist *wl;
+    struct envelope env;
+    const char *what = NULL;
+
+    (void)state;
+    wl = parse_text("type = envelope; command = [mail from]; "
+                    "value = [@trusted\\.example$];\n"
+                    "type = envelope; command = [MAIL FROM]; "
+                    "value = [^<>$];\n"
+                    "type = envelope; command = [rcpt to]; "
+                    "value = [^<abuse@example\\.com>$];\n",
+                    &ps, NULL);
+    assert_int_equal(ps.n, 0);
+    assert_false(whitelist_needs_message(wl));
+    env_init(&env, "192.0.2.1", "bob@trusted.example", NULL);
+    assert_true(whitelist_match_envelope(wl, &env, &what));
+    assert_string_equal(what, "envelope mail from");
+    env_init(&env, NULL, "bob@TRUSTED.example", NULL);
+    assert_true(whitelist_match_envelope(wl, &env, NULL));
+    env_init(&env, NULL, "bob@untrusted.example.org", NULL);
+    assert_false(whitelist_match_envelope(wl, &env, NULL));
+    /* The null sender matches "^<>$" through the bracketed form. */
+    env_init(&env, NULL, "", NULL);
+    assert_true(whitelist_match_envelope(wl, &env, NULL));
+    /* No return-path at all: nothing to match. */
+    env_init(&env, NULL, NULL, NULL);
+    assert_false(whitelist_match_envelope(wl, &env, NULL));
+    /* Any recipient, in the bracketed form. */
+    env_init(&env, NULL, "x@y.example", "abuse@example.com");
+    what = NULL;
+    assert_true(whitelist_match_envelope(wl, &env, &what));
+    assert_string_equal(what, "envelope rcpt to");
+    env_init(&env, NULL, "x@y.example", "abuse@example.com.evil");
+    assert_false(whitelist_match_envelope(wl, &env, NULL));
+    assert_false(whitelist_match_envelope(wl, NULL, NULL));
+    assert_false(whitelist_match_envelope(NULL, &env, NULL));
+    assert_false(whitelist_match_message(wl, NULL, NULL));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+}
+
+static void
+test_whitelist_helo_never_matches(void **state)
+{
+    struct problems ps;
+    struct whitelist *wl;
+    struct envelope env;
+    size_t n_errors = 9;
+
+    (void)state;
+    wl = parse_text("type=envelope; command=[helo]; value=[.*];", &ps,
+                    &n_errors);
+    assert_int_equal(n_errors, 0);
+    assert_int_equal(ps.n_warnings, 1);
+    assert_int_equal(whitelist_count(wl), 1);
+    env_init(&env, "192.0.2.1", "a@b.example", "c@d.example");
+    assert_false(whitelist_match_envelope(wl, &env, NULL));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+}
+
+static void
+test_whitelist_message(void **state)
+{
+    struct problems ps;
+    struct whitelist *wl;
+    struct mime_header headers[] = {
+        {"Received", 8,
+         "from mx.partner.example (mx1.relay.example [192.0.2.7]) by us",
+         0},
+        {"Received", 8, "from evil.example by mx.partner.example", 0},
+        {"from", 4, "News <letter@news.example.com>", 0},
+        {"Subject", 7, "hello", 0},
+        {"X-Mailer", 8, "Other", 0},
+        {"X-Mailer", 8, "Our  Mailer 7", 0},
+    };
+    struct mime_doc doc;
+    const char *what = NULL;
+
+    (void)state;
+    memset(&doc, 0, sizeof(doc));
+    doc.headers = headers;
+    doc.n_headers = 5; /* without the second X-Mailer */
+    doc.text = "Hello,\nthe <h1>Daily [build] report</h1> follows.";
+    doc.text_len = strlen(doc.text);
+
+    wl = parse_text("type=header; header=[From]; "
+                    "value=[@news\\.example\\.com>?$];",
+                    &ps, NULL);
+    assert_true(whitelist_needs_message(wl));
+    assert_true(whitelist_match_message(wl, &doc, &what));
+    assert_string_equal(what, "header");
+    headers[2].value = "Spam <a@news.example.com.evil>";
+    assert_false(whitelist_match_message(wl, &doc, NULL));
+    headers[2].value = "News <letter@news.example.com>";
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+
+    /* Every header of the name is tried. */
+    wl = parse_text("type=header; header=[x-mailer]; "
+                    "value=[^Our[[:space:]]+Mailer [0-9]+$];",
+                    &ps, NULL);
+    assert_false(whitelist_match_message(wl, &doc, NULL));
+    doc.n_headers = 6;
+    assert_true(whitelist_match_message(wl, &doc, NULL));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+
+    wl = parse_text("type=body; regex=[<h1>Daily [[]build] report</h1>];",
+                    &ps, NULL);
+    assert_true(whitelist_match_message(wl, &doc, &what));
+    assert_string_equal(what, "body");
+    doc.text = "nothing here";
+    assert_false(whitelist_match_message(wl, &doc, NULL));
+    doc.text = NULL;
+    assert_false(whitelist_match_message(wl, &doc, NULL));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+
+    /* Host names from the topmost Received header only. */
+    wl = parse_text("type=host; address=[relay.example];", &ps, NULL);
+    assert_true(whitelist_needs_message(wl));
+    assert_true(whitelist_match_message(wl, &doc, &what));
+    assert_string_equal(what, "host name");
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+    wl = parse_text("type=host; address=[PARTNER.example];", &ps, NULL);
+    assert_true(whitelist_match_message(wl, &doc, NULL));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+    wl = parse_text("type=host; address=[evil.example];"
+                    "type=host; address=[artner.example];"
+                    "type=host; address=[192.0.2.7];",
+                    &ps, NULL);
+    assert_false(whitelist_match_message(wl, &doc, NULL));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+}
+
+/* Layout: several entries a line, entries across lines, comments,
+ * missing final ';', CRLF, brackets inside regexes. */
+static void
+test_whitelist_syntax_forms(void **state)
+{
+    struct problems ps;
+    struct whitelist *wl;
+    struct mime_doc doc;
+
+    (void)state;
+    wl = parse_text("# comment\r\n"
+                    "type = host; address = [192.0.2.1]; type = host; "
+                    "address = 192.0.2.2\r\n"
+                    "  # indented comment\n"
+                    "TYPE = Body ;\n"
+                    "   Regex = [a\\]b] \n"
+                    "type=host;address=[192.0.2.3];# trailing comment\n"
+                    ";;\n",
+                    &ps, NULL);
+    if (ps.n != 0) {
+        print_error("%s", problems_text(&ps));
+    }
+    assert_int_equal(ps.n, 0);
+    assert_int_equal(whitelist_count(wl), 4);
+    assert_true(ip_matches(wl, "192.0.2.1"));
+    assert_true(ip_matches(wl, "192.0.2.2"));
+    assert_true(ip_matches(wl, "192.0.2.3"));
+    memset(&doc, 0, sizeof(doc));
+    doc.text = "xx a]b yy";
+    assert_true(whitelist_match_message(wl, &doc, NULL));
+    doc.text = "x";
+    assert_false(whitelist_match_message(wl, &doc, NULL));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+}
+
+static void
+test_whitelist_value_cap(void **state)
+{
+    struct problems ps;
+    struct whitelist *wl;
+    char text[CAPS_WHITELIST_VALUE_MAX + 64];
+    size_t n_errors = 0;
+
+    (void)state;
+    for (size_t extra = 0; extra < 2; extra++) {
+        size_t n = (size_t)snprintf(text, sizeof(text), "type=body; regex=[");
+        for (size_t i = 0; i < CAPS_WHITELIST_VALUE_MAX + extra; i++) {
+            text[n++] = 'a';
+        }
+        memcpy(text + n, "];", 3);
+        wl = parse_text(text, &ps, &n_errors);
+        assert_int_equal(n_errors, extra);
+        assert_int_equal(whitelist_count(wl), 1 - extra);
+        whitelist_free(wl);
+        buf_clear(&ps.text);
+    }
+}
+
+static void
+test_whitelist_entries_cap(void **state)
+{
+    struct buf b;
+    struct problems ps;
+    struct whitelist *wl;
+    size_t n_errors = 0;
+
+    (void)state;
+    for (size_t extra = 0; extra < 2; extra++) {
+        buf_init(&b, 1 << 22);
+        for (size_t i = 0; i < CAPS_WHITELIST_ENTRIES_MAX + extra; i++) {
+            buf_printf(&b, "type=host; address=[10.%zu.%zu.1];\n",
+                       i / 256 % 256, i % 256);
+        }
+        wl = parse_text((const char *)b.data, &ps, &n_errors);
+        assert_int_equal(whitelist_count(wl), CAPS_WHITELIST_ENTRIES_MAX);
+        assert_int_equal(n_errors, extra);
+        whitelist_free(wl);
+        buf_clear(&ps.text);
+        buf_clear(&b);
+    }
+}
+
+static void
+test_whitelist_nul_and_missing_file(void **state)
+{
+    struct problems ps;
+    struct whitelist *wl = NULL;
+    const char text[] = "type=host; address=[1.2.3.4\0];\n"
+                        "type=host; address=[192.0.2.1];";
+    size_t n_errors = 0;
+    char tmpl[] = "/tmp/test_whitelist.XXXXXX";
+    char *dir;
+    char path[256];
+
+    (void)state;
+    buf_init(&ps.text, 1 << 16);
+    ps.n = 0;
+    ps.n_warnings = 0;
+    assert_int_equal(whitelist_parse("wl.cfg", (const uint8_t *)text,
+                                     sizeof(text) - 1, &wl, collect, &ps,
+                                     &n_errors),
+                     CM_OK);
+    assert_int_equal(n_errors, 1);
+    assert_int_equal(whitelist_count(wl), 1);
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+
+    /* Missing file: empty whitelist, no problem. */
+    wl = load_ok("/nonexistent/whitelist.cfg", &ps);
+    assert_int_equal(ps.n, 0);
+    assert_int_equal(whitelist_count(wl), 0);
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+
+    /* A directory: empty whitelist and an error. */
+    dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    wl = load_ok(dir, &ps);
+    assert_int_equal(ps.n, 1);
+    assert_non_null(strstr(problems_text(&ps), "cannot read"));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+    /* Too big: empty whitelist and an error. */
+    snprintf(path, sizeof(path), "%s/big.cfg", dir);
+    {
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fseek(f, CAPS_WHITELIST_FILE_MAX_BYTES, SEEK_SET),
+                         0);
+        fputc('\n', f);
+        fclose(f);
+    }
+    wl = load_ok(path, &ps);
+    assert_int_equal(ps.n, 1);
+    assert_non_null(strstr(problems_text(&ps), "larger than"));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+
+    whitelist_free(NULL);
+    assert_int_equal(whitelist_count(NULL), 0);
+    assert_false(whitelist_needs_message(NULL));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_whitelist_good_file),
+        cmocka_unit_test(test_whitelist_sample_has_no_entries),
+        cmocka_unit_test(test_whitelist_bad_file),
+        cmocka_unit_test(test_whitelist_ipv4_cidr),
+        cmocka_unit_test(test_whitelist_ipv6_cidr),
+        cmocka_unit_test(test_whitelist_envelope),
+        cmocka_unit_test(test_whitelist_helo_never_matches),
+        cmocka_unit_test(test_whitelist_message),
+        cmocka_unit_test(test_whitelist_syntax_forms),
+        cmocka_unit_test(test_whitelist_value_cap),
+        cmocka_unit_test(test_whitelist_entries_cap),
+        cmocka_unit_test(test_whitelist_nul_and_missing_file),
+    };
+
+    return cmocka_run_group_tests_name("whitelist", tests, NULL, NULL);
+}
