@@ -80,4 +80,21 @@
 /* RATE: the progress bar is redrawn at most this often. */
 #define CAPS_RATE_PROGRESS_INTERVAL_MS 100u
 
+/* ---- helper/protocol ----------------------------------------------- */
+
+/* A request's sequence token: CGP sends short decimal numbers; anything
+ * longer is garbage and is not echoed back. */
+#define CAPS_PROTOCOL_SEQ_MAX 32u
+/* A decoded FILE path can never be longer than the request line. */
+#define CAPS_PROTOCOL_PATH_MAX CAPS_REQUEST_LINE_MAX
+/* Trailing keyword tokens after a bare FILE path that are ignored (e.g. a
+ * future "HEADERS"), and the longest such keyword. */
+#define CAPS_PROTOCOL_FILE_OPTS_MAX 4u
+#define CAPS_PROTOCOL_FILE_OPT_LEN 16u
+/* Bytes the reader takes from stdin per read(). */
+#define CAPS_HELPER_READ_CHUNK 65536u
+/* FILE jobs waiting for a worker; past it the reader waits (back-pressure
+ * on CGP, whose ENQUEUER threads number far fewer). */
+#define CAPS_HELPER_QUEUED_MAX 1024u
+
 #endif
