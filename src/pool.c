@@ -1,0 +1,226 @@
+/*
+ * pool.c -- a bounded job queue served by N worker threads (see pool.h).
+ *
+ * DESIGN
+ *  - One ring of job pointers (capacity max_queued) guarded by queue_lock,
+ *    with two condition variables: has_jobs (workers wait on it) and
+ *    has_room (pool_submit waits on it while the ring is full).  The lock
+ *    is held only to push or pop a pointer; work runs unlocked.
+ *  - Each worker calls init once in its own thread before taking jobs,
+ *    passes the state to every work call, and calls fini once after the
+ *    last one.  A NULL state is passed on as is (init may legitimately
+ *    return NULL; the work function decides what that means).
+ *  - Workers block every signal: the pool masks all signals around
+ *    pthread_create, so the threads inherit a full mask; the caller's mask
+ *    is restored afterwards.  Signals thus reach only the thread that made
+ *    the pool (the helper's reader).
+ *  - Shutdown: pool_drain_and_free sets is_draining and wakes everyone.
+ *    Workers keep taking jobs until the ring is empty, then return; every
+ *    thread is joined.  No cancellation, no detached threads.  A submitter
+ *    blocked on a full ring gets CM_EINVAL once draining began.
+ *  - Ordering: jobs are started in submission order; they finish in any
+ *    order.
+ *
+ * State owned: the ring, the worker threads.  Limits: CAPS_THREADS_MAX
+ * workers, CAPS_JOBS_QUEUED_MAX queued jobs.  Threads: any thread may
+ * submit; the creating thread drains.  (STYLE.md §2.8.)
+ */
+#include "pool.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "caps.h"
+
+struct pool {
+    struct pool_conf conf;
+
+    pthread_mutex_t queue_lock; /* guards ring, head, n_queued, draining */
+    pthread_cond_t has_jobs;
+    pthread_cond_t has_room;
+    void **ring;
+    size_t head;     /* index of the oldest job */
+    size_t n_queued;
+    bool is_draining;
+
+    pthread_t *threads;
+    unsigned n_threads; /* threads started (and to be joined) */
+};
+
+unsigned
+pool_cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (n < 1) {
+        return 1;
+    }
+    if ((unsigned long)n > CAPS_THREADS_MAX) {
+        return CAPS_THREADS_MAX;
+    }
+    return (unsigned)n;
+}
+
+/* Pop the next job, waiting for one; NULL when draining and empty. */
+static void *
+take_job(struct pool *p)
+{
+    void *job = NULL;
+
+    pthread_mutex_lock(&p->queue_lock);
+    while (p->n_queued == 0 && !p->is_draining) {
+        pthread_cond_wait(&p->has_jobs, &p->queue_lock);
+    }
+    if (p->n_queued > 0) {
+        job = p->ring[p->head];
+        p->ring[p->head] = NULL;
+        p->head = (p->head + 1) % p->conf.max_queued;
+        p->n_queued--;
+        pthread_cond_signal(&p->has_room);
+    }
+    pthread_mutex_unlock(&p->queue_lock);
+    return job;
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct pool *p = arg;
+    void *state = NULL;
+    void *job;
+
+    if (p->conf.init != NULL) {
+        state = p->conf.init(p->conf.ctx);
+    }
+    for (;;) {
+        job = take_job(p);
+        if (job == NULL) {
+            break;
+        }
+        p->conf.work(job, state, p->conf.ctx);
+    }
+    if (p->conf.fini != NULL) {
+        p->conf.fini(state);
+    }
+    return NULL;
+}
+
+/* Wake every waiter for shutdown; the workers finish what is queued. */
+static void
+begin_drain(struct pool *p)
+{
+    pthread_mutex_lock(&p->queue_lock);
+    p->is_draining = true;
+    pthread_cond_broadcast(&p->has_jobs);
+    pthread_cond_broadcast(&p->has_room);
+    pthread_mutex_unlock(&p->queue_lock);
+}
+
+static void
+join_and_free(struct pool *p)
+{
+    for (unsigned i = 0; i < p->n_threads; i++) {
+        pthread_join(p->threads[i], NULL);
+    }
+    pthread_cond_destroy(&p->has_room);
+    pthread_cond_destroy(&p->has_jobs);
+    pthread_mutex_destroy(&p->queue_lock);
+    free(p->threads);
+    free(p->ring);
+    free(p);
+}
+
+struct pool *
+pool_new(const struct pool_conf *conf)
+{
+    struct pool *p;
+    unsigned n;
+    sigset_t all;
+    sigset_t old;
+    bool started_all = true;
+
+    if (conf == NULL || conf->work == NULL || conf->max_queued == 0 ||
+        conf->max_queued > CAPS_JOBS_QUEUED_MAX ||
+        conf->n_threads > CAPS_THREADS_MAX) {
+        return NULL;
+    }
+    n = conf->n_threads == 0 ? pool_cpu_count() : conf->n_threads;
+    p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+        return NULL;
+    }
+    p->conf = *conf;
+    p->ring = calloc(conf->max_queued, sizeof(*p->ring));
+    p->threads = calloc(n, sizeof(*p->threads));
+    if (p->ring == NULL || p->threads == NULL) {
+        free(p->ring);
+        free(p->threads);
+        free(p);
+        return NULL;
+    }
+    pthread_mutex_init(&p->queue_lock, NULL);
+    pthread_cond_init(&p->has_jobs, NULL);
+    pthread_cond_init(&p->has_room, NULL);
+
+    /* Threads inherit the creator's mask: create them with everything
+     * blocked, so no signal handler ever runs on a worker. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    for (unsigned i = 0; i < n; i++) {
+        if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0) {
+            started_all = false;
+            break;
+        }
+        p->n_threads++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!started_all) {
+        begin_drain(p);
+        join_and_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+enum cm_err
+pool_submit(struct pool *p, void *job)
+{
+    enum cm_err rc = CM_OK;
+
+    if (p == NULL || job == NULL) {
+        return CM_EINVAL;
+    }
+    pthread_mutex_lock(&p->queue_lock);
+    while (p->n_queued == p->conf.max_queued && !p->is_draining) {
+        pthread_cond_wait(&p->has_room, &p->queue_lock);
+    }
+    if (p->is_draining) {
+        rc = CM_EINVAL;
+    } else {
+        size_t tail = (p->head + p->n_queued) % p->conf.max_queued;
+        p->ring[tail] = job;
+        p->n_queued++;
+        pthread_cond_signal(&p->has_jobs);
+    }
+    pthread_mutex_unlock(&p->queue_lock);
+    return rc;
+}
+
+unsigned
+pool_threads(const struct pool *p)
+{
+    return p == NULL ? 0 : p->n_threads;
+}
+
+void
+pool_drain_and_free(struct pool *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    begin_drain(p);
+    join_and_free(p);
+}
