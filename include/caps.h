@@ -97,4 +97,53 @@
  * on CGP, whose ENQUEUER threads number far fewer). */
 #define CAPS_HELPER_QUEUED_MAX 1024u
 
+/* ---- MIME (formats: mime, charset, html, url) ---------------------- */
+
+/* Multipart and message/rfc822 nesting: real mail stays under 10 levels;
+ * the parser's explicit stack has this many frames, so entities deeper than
+ * this are kept as opaque leaves (MIME_DEPTH_CAPPED). */
+#define MIME_MAX_DEPTH 32u
+/* Leaf parts listed per message; parsing stops at the next one
+ * (MIME_PARTS_CAPPED), so 100,000 tiny parts cost one bounded pass. */
+#define MIME_MAX_PARTS 512u
+/* Top-level header fields kept (a spam run can add thousands). */
+#define MIME_MAX_HEADERS 256u
+/* Bytes kept of one unfolded header field: a 10 MB line is cut here and
+ * the rest only scanned for its end, never copied. */
+#define MIME_HEADER_MAX_BYTES 16384u
+/* Bytes of all kept top-level header fields together. */
+#define MIME_HEADERS_TOTAL_BYTES (256u * 1024u)
+/* Bytes of one header field of a body part that we interpret
+ * (Content-Type with long RFC 2231 names still fits). */
+#define MIME_PART_HEADER_MAX_BYTES 8192u
+/* RFC 2046 allows 70 boundary bytes; slack for broken generators.  A
+ * longer boundary is compared by its first MIME_BOUNDARY_MAX bytes only,
+ * so a hostile boundary cannot make each line comparison expensive. */
+#define MIME_BOUNDARY_MAX 200u
+/* Lower-case "type/subtype" kept; longer ones are cut. */
+#define MIME_CTYPE_MAX 128u
+/* Charset label kept; real labels are under 40 bytes. */
+#define MIME_CHARSET_NAME_MAX 64u
+/* Decoded filename bytes (RFC 2231 continuations included). */
+#define MIME_FILENAME_MAX_BYTES 1024u
+/* doc->text: the features read at most this much body text. */
+#define MIME_TEXT_MAX_BYTES (512u * 1024u)
+/* Decoded bytes kept per leaf part (MIME_PART_CAPPED past it). */
+#define MIME_PART_MAX_BYTES (4u * 1024u * 1024u)
+/* Attachments whose data is decoded; later ones are listed without data
+ * (MIME_ATTS_CAPPED), bounding work on a message of many archives. */
+#define MIME_MAX_ATTACHMENTS 64u
+/* URLs listed per message (MIME_URLS_CAPPED past it). */
+#define MIME_MAX_URLS 512u
+/* Bytes kept of one URL and of the visible text of one <a>. */
+#define MIME_URL_MAX_BYTES 2048u
+#define MIME_ANCHOR_MAX_BYTES 256u
+/* Bytes of a host name (RFC 1035 limit is 253 plus slack). */
+#define URL_HOST_MAX_BYTES 255u
+/* HTML elements tracked for closing hidden blocks; deeper nesting is
+ * rendered but not tracked. */
+#define HTML_STACK_MAX 256u
+/* iconv descriptors kept open during one mime_parse call. */
+#define CHARSET_CACHE_SLOTS 4u
+
 #endif

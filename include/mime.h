@@ -43,7 +43,8 @@ enum mime_flag {
     MIME_HTML_HAS_IMAGES = 1u << 19, /* <img> present */
     MIME_RAW_8BIT_HEADERS = 1u << 20, /* unencoded 8-bit bytes in headers */
     MIME_ENCODED_WORDS = 1u << 21,   /* RFC 2047 words were decoded */
-    MIME_TRUNCATED = 1u << 22        /* set by the caller: input was cut */
+    MIME_TRUNCATED = 1u << 22,       /* set by the caller: input was cut */
+    MIME_PART_CAPPED = 1u << 23      /* a part's decoded data was cut */
 };
 
 /* One header field of the top-level header block. */

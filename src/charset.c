@@ -1,0 +1,593 @@
+/*
+ * charset.c -- MIME charset labels to UTF-8 (see charset.h).
+ *
+ * DESIGN
+ * - A label is folded once: lower-cased, quotes and blanks stripped, then
+ *   looked up in a small alias table that maps it either to an in-code
+ *   decoder (ASCII, UTF-8, windows-1252) or to the glibc iconv name of a
+ *   superset (gb2312 → GB18030, ks_c_5601-1987 → CP949, shift_jis → CP932,
+ *   big5 → BIG5-HKSCS, iso-8859-1 → windows-1252 as in the WHATWG Encoding
+ *   standard).  Labels not in the table go to iconv as written, but only if
+ *   they consist of [a-z0-9._:-], so a label cannot smuggle "//IGNORE".
+ * - The in-code paths copy ASCII eight bytes at a time and validate UTF-8
+ *   strictly (no overlongs, surrogates or code points past U+10FFFF).  Text
+ *   labelled us-ascii (or not labelled) that holds 8-bit bytes is taken as
+ *   UTF-8 where it validates and as windows-1252 elsewhere: that is what
+ *   such mail almost always is.
+ * - iconv errors never stop conversion: an invalid sequence becomes U+FFFD
+ *   and one byte is skipped.  A label iconv refuses is remembered in the
+ *   cache (negative entry) and decoded as windows-1252.
+ * - State: only the caller's struct charset_cache (one per message/thread).
+ * Limits: output never exceeds out_max and never ends in a partial
+ * character.  RFC 2045 5.1 (charset parameter), RFC 2978 (labels).
+ */
+#include "charset.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <string.h>
+
+enum charset_kind {
+    CHARSET_KIND_ASCII, /* us-ascii or no label: UTF-8, else cp1252 */
+    CHARSET_KIND_UTF8,
+    CHARSET_KIND_CP1252,
+    CHARSET_KIND_ICONV,
+    CHARSET_KIND_BAD /* not a usable label at all */
+};
+
+struct charset_alias {
+    const char *label;
+    enum charset_kind kind;
+    const char *iconv_name; /* for CHARSET_KIND_ICONV */
+};
+
+/* Sorted by label (strcmp order) for bsearch-style lookup. */
+static const struct charset_alias charset_aliases[] = {
+    {"646", CHARSET_KIND_ASCII, NULL},
+    {"8859-1", CHARSET_KIND_CP1252, NULL},
+    {"ansi_x3.4-1968", CHARSET_KIND_ASCII, NULL},
+    {"ascii", CHARSET_KIND_ASCII, NULL},
+    {"big-5", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
+    {"big5", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
+    {"big5-hkscs", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
+    {"chinese", CHARSET_KIND_ICONV, "GB18030"},
+    {"cn-big5", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
+    {"cp-850", CHARSET_KIND_ICONV, "CP850"},
+    {"cp1252", CHARSET_KIND_CP1252, NULL},
+    {"cp367", CHARSET_KIND_ASCII, NULL},
+    {"cp819", CHARSET_KIND_CP1252, NULL},
+    {"cp874", CHARSET_KIND_ICONV, "CP874"},
+    {"cp932", CHARSET_KIND_ICONV, "CP932"},
+    {"cp936", CHARSET_KIND_ICONV, "GB18030"},
+    {"cp949", CHARSET_KIND_ICONV, "CP949"},
+    {"csbig5", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
+    {"csgb2312", CHARSET_KIND_ICONV, "GB18030"},
+    {"csiso2022jp", CHARSET_KIND_ICONV, "ISO-2022-JP"},
+    {"csisolatin1", CHARSET_KIND_CP1252, NULL},
+    {"csksc56011987", CHARSET_KIND_ICONV, "CP949"},
+    {"csshiftjis", CHARSET_KIND_ICONV, "CP932"},
+    {"euc-cn", CHARSET_KIND_ICONV, "GB18030"},
+    {"euc-kr", CHARSET_KIND_ICONV, "CP949"},
+    {"gb18030", CHARSET_KIND_ICONV, "GB18030"},
+    {"gb2312", CHARSET_KIND_ICONV, "GB18030"},
+    {"gb_2312-80", CHARSET_KIND_ICONV, "GB18030"},
+    {"gbk", CHARSET_KIND_ICONV, "GB18030"},
+    {"ibm367", CHARSET_KIND_ASCII, NULL},
+    {"ibm819", CHARSET_KIND_CP1252, NULL},
+    {"iso-8859-1", CHARSET_KIND_CP1252, NULL},
+    {"iso-8859-11", CHARSET_KIND_ICONV, "CP874"},
+    {"iso-8859-8-i", CHARSET_KIND_ICONV, "ISO-8859-8"},
+    {"iso-ir-100", CHARSET_KIND_CP1252, NULL},
+    {"iso646-us", CHARSET_KIND_ASCII, NULL},
+    {"iso8859-1", CHARSET_KIND_CP1252, NULL},
+    {"iso_8859-1", CHARSET_KIND_CP1252, NULL},
+    {"iso_8859-1:1987", CHARSET_KIND_CP1252, NULL},
+    {"korean", CHARSET_KIND_ICONV, "CP949"},
+    {"ks_c_5601", CHARSET_KIND_ICONV, "CP949"},
+    {"ks_c_5601-1987", CHARSET_KIND_ICONV, "CP949"},
+    {"ks_c_5601-1989", CHARSET_KIND_ICONV, "CP949"},
+    {"ksc5601", CHARSET_KIND_ICONV, "CP949"},
+    {"l1", CHARSET_KIND_CP1252, NULL},
+    {"latin-1", CHARSET_KIND_CP1252, NULL},
+    {"latin1", CHARSET_KIND_CP1252, NULL},
+    {"mac", CHARSET_KIND_ICONV, "MACINTOSH"},
+    {"macintosh", CHARSET_KIND_ICONV, "MACINTOSH"},
+    {"ms936", CHARSET_KIND_ICONV, "GB18030"},
+    {"ms_kanji", CHARSET_KIND_ICONV, "CP932"},
+    {"shift-jis", CHARSET_KIND_ICONV, "CP932"},
+    {"shift_jis", CHARSET_KIND_ICONV, "CP932"},
+    {"sjis", CHARSET_KIND_ICONV, "CP932"},
+    {"tis-620", CHARSET_KIND_ICONV, "CP874"},
+    {"uhc", CHARSET_KIND_ICONV, "CP949"},
+    {"unicode", CHARSET_KIND_ICONV, "UTF-16"},
+    {"unicode-1-1-utf-7", CHARSET_KIND_ICONV, "UTF-7"},
+    {"unicode-1-1-utf-8", CHARSET_KIND_UTF8, NULL},
+    {"us", CHARSET_KIND_ASCII, NULL},
+    {"us-ascii", CHARSET_KIND_ASCII, NULL},
+    {"utf-8", CHARSET_KIND_UTF8, NULL},
+    {"utf8", CHARSET_KIND_UTF8, NULL},
+    {"windows-1252", CHARSET_KIND_CP1252, NULL},
+    {"windows-31j", CHARSET_KIND_ICONV, "CP932"},
+    {"windows-874", CHARSET_KIND_ICONV, "CP874"},
+    {"windows-949", CHARSET_KIND_ICONV, "CP949"},
+    {"x-big5", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
+    {"x-cp1252", CHARSET_KIND_CP1252, NULL},
+    {"x-euc-cn", CHARSET_KIND_ICONV, "GB18030"},
+    {"x-euc-jp", CHARSET_KIND_ICONV, "EUC-JP"},
+    {"x-gbk", CHARSET_KIND_ICONV, "GB18030"},
+    {"x-mac-roman", CHARSET_KIND_ICONV, "MACINTOSH"},
+    {"x-sjis", CHARSET_KIND_ICONV, "CP932"},
+    {"x-unicode20utf8", CHARSET_KIND_UTF8, NULL},
+    {"x-windows-949", CHARSET_KIND_ICONV, "CP949"},
+};
+
+#define CHARSET_N_ALIASES (sizeof(charset_aliases) / sizeof(charset_aliases[0]))
+
+/* cp1252 0x80..0x9F; the five undefined bytes keep their C1 value. */
+static const uint16_t charset_cp1252_hi[32] = {
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+    0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+};
+
+uint32_t
+charset_cp1252(uint8_t b)
+{
+    if (b >= 0x80 && b <= 0x9F) {
+        return charset_cp1252_hi[b - 0x80];
+    }
+    return b;
+}
+
+size_t
+charset_utf8_put(uint32_t cp, char out[4])
+{
+    if (cp >= 0xD800 && cp <= 0xDFFF) {
+        cp = 0xFFFD;
+    }
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp > 0x10FFFF) {
+        cp = 0xFFFD;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at p (2..4), or 0 when the bytes at p
+ * (lead byte >= 0x80) do not start one.
+ */
+static size_t
+utf8_seq_len(const uint8_t *p, size_t left)
+{
+    uint8_t c = p[0];
+    uint8_t lo = 0x80;
+    uint8_t hi = 0xBF;
+    size_t n;
+
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0) {
+            lo = 0xA0;
+        } else if (c == 0xED) {
+            hi = 0x9F; /* no UTF-16 surrogates */
+        }
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0) {
+            lo = 0x90;
+        } else if (c == 0xF4) {
+            hi = 0x8F; /* nothing past U+10FFFF */
+        }
+    } else {
+        return 0;
+    }
+    if (left < n || p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+    for (size_t i = 2; i < n; i++) {
+        if (p[i] < 0x80 || p[i] > 0xBF) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+/* Bytes at the start of (p, len) below 0x80, eight at a time. */
+static size_t
+ascii_run(const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+
+    while (len - i >= 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if ((w & 0x8080808080808080ull) != 0) {
+            break;
+        }
+        i += 8;
+    }
+    while (i < len && p[i] < 0x80) {
+        i++;
+    }
+    return i;
+}
+
+bool
+charset_utf8_valid(const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        size_t n;
+        i += ascii_run(p + i, len - i);
+        if (i >= len) {
+            break;
+        }
+        n = utf8_seq_len(p + i, len - i);
+        if (n == 0) {
+            return false;
+        }
+        i += n;
+    }
+    return true;
+}
+
+/*
+ * UTF-8 copy.  An invalid byte becomes U+FFFD (is_cp1252_fallback false)
+ * or its windows-1252 character (true); either way CHARSET_BAD_BYTES.
+ */
+static size_t
+conv_utf8(const uint8_t *in, size_t len, char *out, size_t out_max,
+          bool is_cp1252_fallback, unsigned *flags)
+{
+    size_t i = 0;
+    size_t o = 0;
+
+    while (i < len) {
+        size_t run = ascii_run(in + i, len - i);
+        size_t n;
+        if (run > out_max - o) {
+            run = out_max - o;
+            memcpy(out + o, in + i, run);
+            o += run;
+            *flags |= CHARSET_OUT_CAPPED;
+            return o;
+        }
+        memcpy(out + o, in + i, run);
+        o += run;
+        i += run;
+        if (i >= len) {
+            break;
+        }
+        n = utf8_seq_len(in + i, len - i);
+        if (n > 0) {
+            if (n > out_max - o) {
+                *flags |= CHARSET_OUT_CAPPED;
+                return o;
+            }
+            memcpy(out + o, in + i, n);
+            o += n;
+            i += n;
+        } else {
+            char tmp[4];
+            uint32_t cp = is_cp1252_fallback ? charset_cp1252(in[i]) : 0xFFFD;
+            size_t k = charset_utf8_put(cp, tmp);
+            if (k > out_max - o) {
+                *flags |= CHARSET_OUT_CAPPED;
+                return o;
+            }
+            memcpy(out + o, tmp, k);
+            o += k;
+            i++;
+            *flags |= CHARSET_BAD_BYTES;
+        }
+    }
+    return o;
+}
+
+static size_t
+conv_cp1252(const uint8_t *in, size_t len, char *out, size_t out_max,
+            unsigned *flags)
+{
+    size_t i = 0;
+    size_t o = 0;
+
+    while (i < len) {
+        size_t run = ascii_run(in + i, len - i);
+        char tmp[4];
+        size_t k;
+        if (run > out_max - o) {
+            run = out_max - o;
+            memcpy(out + o, in + i, run);
+            *flags |= CHARSET_OUT_CAPPED;
+            return o + run;
+        }
+        memcpy(out + o, in + i, run);
+        o += run;
+        i += run;
+        if (i >= len) {
+            break;
+        }
+        k = charset_utf8_put(charset_cp1252(in[i]), tmp);
+        if (k > out_max - o) {
+            *flags |= CHARSET_OUT_CAPPED;
+            return o;
+        }
+        memcpy(out + o, tmp, k);
+        o += k;
+        i++;
+    }
+    return o;
+}
+
+/*
+ * Fold a label into buf (lower-case, no quotes or blanks).  Returns false
+ * when it is empty-after-folding too long or holds bytes no charset name
+ * has.
+ */
+static bool
+fold_label(const char *name, size_t name_len, char *buf, size_t buf_max,
+           size_t *out_len)
+{
+    size_t n = 0;
+
+    while (name_len > 0 && (name[0] == ' ' || name[0] == '\t' ||
+                            name[0] == '"' || name[0] == '\'')) {
+        name++;
+        name_len--;
+    }
+    while (name_len > 0 &&
+           (name[name_len - 1] == ' ' || name[name_len - 1] == '\t' ||
+            name[name_len - 1] == '"' || name[name_len - 1] == '\'')) {
+        name_len--;
+    }
+    if (name_len >= buf_max) {
+        return false;
+    }
+    for (size_t i = 0; i < name_len; i++) {
+        uint8_t c = (uint8_t)name[i];
+        if (c >= 'A' && c <= 'Z') {
+            c = (uint8_t)(c + 32);
+        }
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':')) {
+            return false;
+        }
+        buf[n++] = (char)c;
+    }
+    buf[n] = '\0';
+    *out_len = n;
+    return true;
+}
+
+static const struct charset_alias *
+alias_find(const char *label)
+{
+    size_t lo = 0;
+    size_t hi = CHARSET_N_ALIASES;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(label, charset_aliases[mid].label);
+        if (c == 0) {
+            return &charset_aliases[mid];
+        }
+        if (c < 0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return NULL;
+}
+
+/* Resolve a label; *iconv_name is set for CHARSET_KIND_ICONV. */
+static enum charset_kind
+label_kind(const char *name, size_t name_len, char *buf, size_t buf_max,
+           const char **iconv_name)
+{
+    size_t n = 0;
+    const struct charset_alias *al;
+
+    if (!fold_label(name, name_len, buf, buf_max, &n)) {
+        return CHARSET_KIND_BAD;
+    }
+    if (n == 0) {
+        return CHARSET_KIND_ASCII;
+    }
+    al = alias_find(buf);
+    if (al != NULL) {
+        *iconv_name = al->iconv_name;
+        return al->kind;
+    }
+    /* Folded label passed on: glibc matches names case-insensitively. */
+    *iconv_name = buf;
+    return CHARSET_KIND_ICONV;
+}
+
+bool
+charset_is_utf8_label(const char *name, size_t name_len)
+{
+    char buf[MIME_CHARSET_NAME_MAX];
+    const char *iname = NULL;
+    enum charset_kind k = label_kind(name, name_len, buf, sizeof(buf), &iname);
+
+    return k == CHARSET_KIND_ASCII || k == CHARSET_KIND_UTF8;
+}
+
+void
+charset_cache_init(struct charset_cache *cc)
+{
+    memset(cc, 0, sizeof(*cc));
+}
+
+void
+charset_cache_clear(struct charset_cache *cc)
+{
+    if (cc == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < cc->n_slots; i++) {
+        if (cc->slot[i].cd != NULL) {
+            iconv_close((iconv_t)cc->slot[i].cd);
+        }
+    }
+    memset(cc, 0, sizeof(*cc));
+}
+
+/*
+ * Descriptor for iconv_name → UTF-8 from the cache, opening it on a miss;
+ * NULL when iconv does not know the name.  *is_owned tells the caller to
+ * close it (no cache).
+ */
+static iconv_t
+cache_get(struct charset_cache *cc, const char *iconv_name, bool *is_owned)
+{
+    iconv_t cd;
+    struct charset_cache_slot *s;
+
+    *is_owned = false;
+    if (cc != NULL) {
+        for (size_t i = 0; i < cc->n_slots; i++) {
+            if (strcmp(cc->slot[i].name, iconv_name) == 0) {
+                return (iconv_t)cc->slot[i].cd;
+            }
+        }
+    }
+    cd = iconv_open("UTF-8", iconv_name);
+    if (cd == (iconv_t)-1) {
+        cd = NULL;
+    }
+    if (cc == NULL || strlen(iconv_name) >= sizeof(cc->slot[0].name)) {
+        *is_owned = cd != NULL;
+        return cd;
+    }
+    if (cc->n_slots < CHARSET_CACHE_SLOTS) {
+        s = &cc->slot[cc->n_slots++];
+    } else {
+        s = &cc->slot[cc->next_evict];
+        cc->next_evict = (cc->next_evict + 1) % CHARSET_CACHE_SLOTS;
+        if (s->cd != NULL) {
+            iconv_close((iconv_t)s->cd);
+        }
+    }
+    memcpy(s->name, iconv_name, strlen(iconv_name) + 1);
+    s->cd = cd;
+    return cd;
+}
+
+/* Append U+FFFD if it fits; false when out is full. */
+static bool
+put_fffd(char **op, size_t *oleft)
+{
+    if (*oleft < 3) {
+        return false;
+    }
+    (*op)[0] = (char)0xEF;
+    (*op)[1] = (char)0xBF;
+    (*op)[2] = (char)0xBD;
+    *op += 3;
+    *oleft -= 3;
+    return true;
+}
+
+static size_t
+conv_iconv(iconv_t cd, const uint8_t *in, size_t len, char *out,
+           size_t out_max, unsigned *flags)
+{
+    char *ip = (char *)(uintptr_t)in; /* iconv's prototype is not const */
+    size_t ileft = len;
+    char *op = out;
+    size_t oleft = out_max;
+
+    iconv(cd, NULL, NULL, NULL, NULL); /* reset shift state */
+    while (ileft > 0) {
+        size_t r = iconv(cd, &ip, &ileft, &op, &oleft);
+        if (r != (size_t)-1) {
+            break;
+        }
+        if (errno == E2BIG) {
+            *flags |= CHARSET_OUT_CAPPED;
+            return (size_t)(op - out);
+        }
+        /* EILSEQ or EINVAL (truncated sequence at the end). */
+        *flags |= CHARSET_BAD_BYTES;
+        if (!put_fffd(&op, &oleft)) {
+            *flags |= CHARSET_OUT_CAPPED;
+            return (size_t)(op - out);
+        }
+        if (errno != EILSEQ) {
+            ileft = 0;
+            break;
+        }
+        ip++;
+        ileft--;
+    }
+    /* Stateful encodings (ISO-2022-JP) may owe a final reset sequence. */
+    if (iconv(cd, NULL, NULL, &op, &oleft) == (size_t)-1) {
+        *flags |= CHARSET_OUT_CAPPED;
+    }
+    return (size_t)(op - out);
+}
+
+size_t
+charset_to_utf8(struct charset_cache *cc, const char *name, size_t name_len,
+                const uint8_t *in, size_t in_len, char *out, size_t out_max,
+                unsigned *flags)
+{
+    char buf[MIME_CHARSET_NAME_MAX];
+    const char *iname = NULL;
+    enum charset_kind k;
+    iconv_t cd;
+    bool is_owned = false;
+    size_t n;
+
+    if (name == NULL) {
+        name_len = 0;
+        name = "";
+    }
+    k = label_kind(name, name_len, buf, sizeof(buf), &iname);
+    switch (k) {
+    case CHARSET_KIND_ASCII:
+        return conv_utf8(in, in_len, out, out_max, true, flags);
+    case CHARSET_KIND_UTF8:
+        return conv_utf8(in, in_len, out, out_max, false, flags);
+    case CHARSET_KIND_CP1252:
+        return conv_cp1252(in, in_len, out, out_max, flags);
+    case CHARSET_KIND_ICONV:
+        cd = cache_get(cc, iname, &is_owned);
+        if (cd == NULL) {
+            break;
+        }
+        n = conv_iconv(cd, in, in_len, out, out_max, flags);
+        if (is_owned) {
+            iconv_close(cd);
+        }
+        return n;
+    case CHARSET_KIND_BAD:
+        break;
+    }
+    *flags |= CHARSET_UNKNOWN;
+    return conv_utf8(in, in_len, out, out_max, true, flags);
+}

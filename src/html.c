@@ -1,0 +1,1281 @@
+/*
+ * html.c -- HTML → visible text, links and tell-tales (see html.h).
+ *
+ * DESIGN
+ * A single forward scan, no allocation, no tree.  Text runs are copied
+ * straight to the caller's buffer; white space only sets a "pending
+ * separator" (blank or line break) that is written before the next
+ * visible character, so output never holds runs of blanks.  Markup:
+ * - "<!--" skips to "-->", "<!" and "<?" skip to ">", "</x" closes, "<x"
+ *   opens; a "<" not followed by a letter, "/", "!" or "?" is text.
+ * - Attributes are parsed as (name, value) views into the input; a quoted
+ *   value ends at its quote found with memchr, so a 1 MB attribute or an
+ *   unclosed quote is one scan to the end, never a rescan.
+ * - Raw-text elements (script, style, title) skip to their end tag the
+ *   same way; unclosed ones run to the end of the input.
+ * - Hidden elements: a small stack of open non-void elements (name hash
+ *   and a hidden bit), popped to the matching start tag on an end tag as
+ *   browsers do for misnested markup.  Text while a hidden element is open
+ *   is not written (see html.h for why and what counts as hidden).  The
+ *   stack holds HTML_STACK_MAX entries; deeper elements are counted but
+ *   not tracked, so hostile nesting costs at most HTML_STACK_MAX compares
+ *   per end tag.
+ * - An <a href> stays open until </a>, the next <a> or the end; its
+ *   visible text is taken from the output written meanwhile.
+ * State: one struct html_state on the caller's stack.  Every loop
+ * iteration consumes at least one byte.  WHATWG HTML 13.2 (tokenization,
+ * character references), loosely.
+ */
+#include "html.h"
+
+#include <string.h>
+
+#include "caps.h"
+#include "charset.h"
+
+enum html_pend {
+    HTML_PEND_NONE,
+    HTML_PEND_SPACE,
+    HTML_PEND_LINE
+};
+
+enum html_tag {
+    HTML_TAG_OTHER,
+    HTML_TAG_A,
+    HTML_TAG_AREA,
+    HTML_TAG_BODY,
+    HTML_TAG_EMBED,
+    HTML_TAG_FONT,
+    HTML_TAG_FORM,
+    HTML_TAG_HEAD,
+    HTML_TAG_IFRAME,
+    HTML_TAG_IMG,
+    HTML_TAG_INPUT,
+    HTML_TAG_META,
+    HTML_TAG_SCRIPT,
+    HTML_TAG_STYLE,
+    HTML_TAG_TITLE
+};
+
+/* Properties of known elements. */
+#define HTML_P_VOID 1u  /* never has an end tag */
+#define HTML_P_BLOCK 2u /* line break before and after */
+#define HTML_P_CELL 4u  /* blank before and after */
+
+struct html_tag_info {
+    const char *name;
+    enum html_tag tag;
+    unsigned props;
+};
+
+/* Sorted by name (strcmp order). */
+static const struct html_tag_info html_tags[] = {
+    {"a", HTML_TAG_A, 0},
+    {"address", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"area", HTML_TAG_AREA, HTML_P_VOID},
+    {"article", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"aside", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"base", HTML_TAG_OTHER, HTML_P_VOID},
+    {"blockquote", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"body", HTML_TAG_BODY, HTML_P_BLOCK},
+    {"br", HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK},
+    {"button", HTML_TAG_OTHER, HTML_P_CELL},
+    {"center", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"col", HTML_TAG_OTHER, HTML_P_VOID},
+    {"dd", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"div", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"dl", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"dt", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"embed", HTML_TAG_EMBED, HTML_P_VOID},
+    {"fieldset", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"figure", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"font", HTML_TAG_FONT, 0},
+    {"footer", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"form", HTML_TAG_FORM, HTML_P_BLOCK},
+    {"frame", HTML_TAG_IFRAME, HTML_P_VOID},
+    {"h1", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"h2", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"h3", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"h4", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"h5", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"h6", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"head", HTML_TAG_HEAD, 0},
+    {"header", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"hr", HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK},
+    {"iframe", HTML_TAG_IFRAME, 0},
+    {"img", HTML_TAG_IMG, HTML_P_VOID},
+    {"input", HTML_TAG_INPUT, HTML_P_VOID | HTML_P_CELL},
+    {"li", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"link", HTML_TAG_OTHER, HTML_P_VOID},
+    {"meta", HTML_TAG_META, HTML_P_VOID},
+    {"nav", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"ol", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"option", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"p", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"param", HTML_TAG_OTHER, HTML_P_VOID},
+    {"pre", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"script", HTML_TAG_SCRIPT, 0},
+    {"section", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"select", HTML_TAG_OTHER, HTML_P_CELL},
+    {"source", HTML_TAG_OTHER, HTML_P_VOID},
+    {"style", HTML_TAG_STYLE, 0},
+    {"table", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"td", HTML_TAG_OTHER, HTML_P_CELL},
+    {"textarea", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"th", HTML_TAG_OTHER, HTML_P_CELL},
+    {"title", HTML_TAG_TITLE, 0},
+    {"tr", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"track", HTML_TAG_OTHER, HTML_P_VOID},
+    {"ul", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {"wbr", HTML_TAG_OTHER, HTML_P_VOID},
+};
+
+#define HTML_N_TAGS (sizeof(html_tags) / sizeof(html_tags[0]))
+
+struct html_entity_def {
+    const char *name;
+    uint32_t cp;
+};
+
+/* Sorted by name (strcmp order: upper case first). */
+static const struct html_entity_def html_entities[] = {
+    {"AElig", 0xC6}, {"Aacute", 0xC1}, {"Acirc", 0xC2}, {"Agrave", 0xC0},
+    {"Aring", 0xC5}, {"Atilde", 0xC3}, {"Auml", 0xC4}, {"Ccedil", 0xC7},
+    {"Dagger", 0x2021}, {"ETH", 0xD0}, {"Eacute", 0xC9}, {"Ecirc", 0xCA},
+    {"Egrave", 0xC8}, {"Euml", 0xCB}, {"Iacute", 0xCD}, {"Icirc", 0xCE},
+    {"Igrave", 0xCC}, {"Iuml", 0xCF}, {"Ntilde", 0xD1}, {"OElig", 0x152},
+    {"Oacute", 0xD3}, {"Ocirc", 0xD4}, {"Ograve", 0xD2}, {"Oslash", 0xD8},
+    {"Otilde", 0xD5}, {"Ouml", 0xD6}, {"Prime", 0x2033}, {"Scaron", 0x160},
+    {"THORN", 0xDE}, {"Uacute", 0xDA}, {"Ucirc", 0xDB}, {"Ugrave", 0xD9},
+    {"Uuml", 0xDC}, {"Yacute", 0xDD}, {"Yuml", 0x178}, {"aacute", 0xE1},
+    {"acirc", 0xE2}, {"acute", 0xB4}, {"aelig", 0xE6}, {"agrave", 0xE0},
+    {"amp", 0x26}, {"apos", 0x27}, {"aring", 0xE5}, {"asymp", 0x2248},
+    {"atilde", 0xE3}, {"auml", 0xE4}, {"bdquo", 0x201E}, {"brvbar", 0xA6},
+    {"bull", 0x2022}, {"ccedil", 0xE7}, {"cedil", 0xB8}, {"cent", 0xA2},
+    {"circ", 0x2C6}, {"clubs", 0x2663}, {"copy", 0xA9}, {"curren", 0xA4},
+    {"dagger", 0x2020}, {"darr", 0x2193}, {"deg", 0xB0}, {"diams", 0x2666},
+    {"divide", 0xF7}, {"eacute", 0xE9}, {"ecirc", 0xEA}, {"egrave", 0xE8},
+    {"emsp", 0x2003}, {"ensp", 0x2002}, {"eth", 0xF0}, {"euml", 0xEB},
+    {"euro", 0x20AC}, {"fnof", 0x192}, {"frac12", 0xBD}, {"frac14", 0xBC},
+    {"frac34", 0xBE}, {"ge", 0x2265}, {"gt", 0x3E}, {"hearts", 0x2665},
+    {"hellip", 0x2026}, {"iacute", 0xED}, {"icirc", 0xEE}, {"iexcl", 0xA1},
+    {"igrave", 0xEC}, {"infin", 0x221E}, {"iquest", 0xBF}, {"iuml", 0xEF},
+    {"laquo", 0xAB}, {"larr", 0x2190}, {"ldquo", 0x201C}, {"le", 0x2264},
+    {"lrm", 0x200E}, {"lsaquo", 0x2039}, {"lsquo", 0x2018}, {"lt", 0x3C},
+    {"macr", 0xAF}, {"mdash", 0x2014}, {"micro", 0xB5}, {"middot", 0xB7},
+    {"minus", 0x2212}, {"nbsp", 0xA0}, {"ndash", 0x2013}, {"ne", 0x2260},
+    {"not", 0xAC}, {"ntilde", 0xF1}, {"oacute", 0xF3}, {"ocirc", 0xF4},
+    {"oelig", 0x153}, {"ograve", 0xF2}, {"ordf", 0xAA}, {"ordm", 0xBA},
+    {"oslash", 0xF8}, {"otilde", 0xF5}, {"ouml", 0xF6}, {"para", 0xB6},
+    {"permil", 0x2030}, {"plusmn", 0xB1}, {"pound", 0xA3}, {"prime", 0x2032},
+    {"quot", 0x22}, {"raquo", 0xBB}, {"rarr", 0x2192}, {"rdquo", 0x201D},
+    {"reg", 0xAE}, {"rlm", 0x200F}, {"rsaquo", 0x203A}, {"rsquo", 0x2019},
+    {"sbquo", 0x201A}, {"scaron", 0x161}, {"sect", 0xA7}, {"shy", 0xAD},
+    {"spades", 0x2660}, {"sup1", 0xB9}, {"sup2", 0xB2}, {"sup3", 0xB3},
+    {"szlig", 0xDF}, {"thinsp", 0x2009}, {"thorn", 0xFE}, {"tilde", 0x2DC},
+    {"times", 0xD7}, {"trade", 0x2122}, {"uacute", 0xFA}, {"uarr", 0x2191},
+    {"ucirc", 0xFB}, {"ugrave", 0xF9}, {"uml", 0xA8}, {"uuml", 0xFC},
+    {"yacute", 0xFD}, {"yen", 0xA5}, {"yuml", 0xFF}, {"zwj", 0x200D},
+    {"zwnj", 0x200C},
+};
+
+#define HTML_N_ENTITIES (sizeof(html_entities) / sizeof(html_entities[0]))
+
+/* Longest entity name looked up (the table's longest is 6). */
+#define HTML_ENTITY_NAME_MAX 8u
+/* Bytes of a tag or attribute name compared against the tables. */
+#define HTML_NAME_MAX 16u
+
+struct html_elem {
+    uint32_t name_hash;
+    bool is_hidden;
+};
+
+struct html_view {
+    const uint8_t *p; /* NULL when the attribute is absent */
+    size_t len;
+};
+
+/* Attributes of one start tag that matter to us. */
+struct html_attrs {
+    struct html_view href;
+    struct html_view src;
+    struct html_view action;
+    struct html_view type;
+    struct html_view style;
+    struct html_view size;
+    struct html_view color;
+    struct html_view background;
+    struct html_view http_equiv;
+    struct html_view content;
+    bool has_hidden;
+};
+
+struct html_state {
+    const uint8_t *p;
+    size_t len;
+    char *out;
+    size_t o;
+    size_t out_max;
+    bool is_full;
+    bool in_head;
+    bool seen_body;
+    enum html_pend pend;
+    unsigned flags;
+    html_link_fn on_link;
+    void *ctx;
+    struct html_elem stack[HTML_STACK_MAX];
+    size_t depth;
+    size_t n_overflow; /* open elements past the stack */
+    size_t n_hidden;   /* hidden entries on the stack */
+    bool has_anchor;
+    size_t anchor_start;
+    size_t href_len;
+    char href[MIME_URL_MAX_BYTES];
+};
+
+/* Bytes that interrupt a text run. */
+static const uint8_t html_special[256] = {
+    [0] = 1,    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+    [' '] = 1,  ['&'] = 1,  ['<'] = 1,  [0xC2] = 1, [0xE2] = 1, [0xEF] = 1,
+};
+
+static uint8_t
+html_lower(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+static bool
+html_is_alpha(uint8_t c)
+{
+    c = html_lower(c);
+    return c >= 'a' && c <= 'z';
+}
+
+static bool
+html_is_alnum(uint8_t c)
+{
+    return html_is_alpha(c) || (c >= '0' && c <= '9');
+}
+
+static bool
+html_is_space(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+           c == '\v' || c == 0;
+}
+
+/* Case-insensitive: does view v start with the lower-case literal? */
+static bool
+view_prefix(const uint8_t *p, size_t n, const char *lit)
+{
+    size_t k = strlen(lit);
+
+    if (n < k) {
+        return false;
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (html_lower(p[i]) != (uint8_t)lit[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+view_trim(const uint8_t **p, size_t *n)
+{
+    while (*n > 0 && html_is_space((*p)[0])) {
+        (*p)++;
+        (*n)--;
+    }
+    while (*n > 0 && html_is_space((*p)[*n - 1])) {
+        (*n)--;
+    }
+}
+
+static const struct html_tag_info *
+tag_lookup(const char *name)
+{
+    size_t lo = 0;
+    size_t hi = HTML_N_TAGS;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(name, html_tags[mid].name);
+        if (c == 0) {
+            return &html_tags[mid];
+        }
+        if (c < 0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return NULL;
+}
+
+static const struct html_entity_def *
+entity_lookup(const char *name)
+{
+    size_t lo = 0;
+    size_t hi = HTML_N_ENTITIES;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(name, html_entities[mid].name);
+        if (c == 0) {
+            return &html_entities[mid];
+        }
+        if (c < 0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return NULL;
+}
+
+/* Code point of a numeric reference after HTML's fix-ups. */
+static uint32_t
+entity_fix(uint32_t cp)
+{
+    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return 0xFFFD;
+    }
+    if (cp >= 0x80 && cp <= 0x9F) {
+        return charset_cp1252((uint8_t)cp);
+    }
+    return cp;
+}
+
+/* Names that browsers decode without a ';' (the common legacy ones). */
+static const char *const html_legacy[] = {
+    "amp", "lt", "gt", "quot", "nbsp", "copy", "reg",
+};
+
+static size_t
+entity_parse(const uint8_t *p, size_t len, bool is_attr, uint32_t *cp)
+{
+    char name[HTML_ENTITY_NAME_MAX + 1];
+    size_t n = 0;
+    const struct html_entity_def *e;
+
+    if (len == 0) {
+        return 0;
+    }
+    if (p[0] == '#') {
+        bool is_hex = len > 1 && (p[1] == 'x' || p[1] == 'X');
+        size_t i = is_hex ? 2 : 1;
+        size_t start = i;
+        uint32_t v = 0;
+        for (; i < len; i++) {
+            uint8_t c = html_lower(p[i]);
+            uint32_t d;
+            if (c >= '0' && c <= '9') {
+                d = c - '0';
+            } else if (is_hex && c >= 'a' && c <= 'f') {
+                d = c - 'a' + 10u;
+            } else {
+                break;
+            }
+            /* Clamp instead of overflowing; digits are still consumed. */
+            v = v > 0x10FFFF ? v : v * (is_hex ? 16u : 10u) + d;
+        }
+        if (i == start) {
+            return 0;
+        }
+        if (i < len && p[i] == ';') {
+            i++;
+        }
+        *cp = entity_fix(v);
+        return i;
+    }
+    while (n < len && n < HTML_ENTITY_NAME_MAX && html_is_alnum(p[n])) {
+        name[n] = (char)p[n];
+        n++;
+    }
+    name[n] = '\0';
+    if (n == 0) {
+        return 0;
+    }
+    if (n < len && p[n] == ';') {
+        e = entity_lookup(name);
+        if (e != NULL) {
+            *cp = e->cp;
+            return n + 1;
+        }
+    }
+    /* Legacy forms without ';': "&amp" "&copy2024" (text only), and in an
+     * attribute only when not followed by a name character or '=' (so
+     * "?a=1&copy=2" keeps its "&copy"). */
+    for (size_t k = 0; k < sizeof(html_legacy) / sizeof(html_legacy[0]);
+         k++) {
+        size_t ln = strlen(html_legacy[k]);
+        if (ln > n || memcmp(name, html_legacy[k], ln) != 0) {
+            continue;
+        }
+        if (ln < len && p[ln] == ';') {
+            continue; /* handled above or not in the table */
+        }
+        if (is_attr && ln < len && (html_is_alnum(p[ln]) || p[ln] == '=')) {
+            return 0;
+        }
+        name[ln] = '\0';
+        e = entity_lookup(name);
+        if (e != NULL) {
+            *cp = e->cp;
+            return ln;
+        }
+    }
+    return 0;
+}
+
+size_t
+html_entity(const uint8_t *p, size_t len, uint32_t *cp)
+{
+    return entity_parse(p, len, false, cp);
+}
+
+/* Characters dropped from text: zero-width, soft hyphen, bidi marks. */
+static bool
+cp_is_invisible(uint32_t cp)
+{
+    return cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) || cp == 0x2060 ||
+           cp == 0xFEFF;
+}
+
+/* Characters rendered as a blank. */
+static bool
+cp_is_blank(uint32_t cp)
+{
+    return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' ||
+           cp == '\f' || cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200A) ||
+           cp == 0x202F || cp == 0x3000;
+}
+
+static void
+set_pend(struct html_state *st, enum html_pend pend)
+{
+    if (pend > st->pend) {
+        st->pend = pend;
+    }
+}
+
+/* Write visible text (already UTF-8, no blanks at its ends). */
+static void
+emit(struct html_state *st, const char *s, size_t n)
+{
+    size_t room;
+
+    if (n == 0) {
+        return;
+    }
+    if (st->n_hidden > 0) {
+        st->flags |= HTML_HIDDEN_TEXT;
+        return;
+    }
+    if (st->in_head || st->is_full) {
+        return;
+    }
+    if (st->o > 0 && st->pend != HTML_PEND_NONE) {
+        char last = st->out[st->o - 1];
+        char sep = 0;
+        if (st->pend == HTML_PEND_LINE && last != '\n') {
+            sep = '\n';
+        } else if (st->pend == HTML_PEND_SPACE && last != '\n' &&
+                   last != ' ') {
+            sep = ' ';
+        }
+        if (sep != 0) {
+            if (st->o >= st->out_max) {
+                st->is_full = true;
+                st->flags |= HTML_OUT_CAPPED;
+                return;
+            }
+            st->out[st->o++] = sep;
+        }
+    }
+    st->pend = HTML_PEND_NONE;
+    room = st->out_max - st->o;
+    if (n > room) {
+        size_t k = room;
+        /* Cut before the lead byte of a character that does not fit. */
+        while (k > 0 && ((uint8_t)s[k] & 0xC0) == 0x80) {
+            k--;
+        }
+        memcpy(st->out + st->o, s, k);
+        st->o += k;
+        st->is_full = true;
+        st->flags |= HTML_OUT_CAPPED;
+        return;
+    }
+    memcpy(st->out + st->o, s, n);
+    st->o += n;
+}
+
+static void
+emit_cp(struct html_state *st, uint32_t cp)
+{
+    char tmp[4];
+
+    if (cp_is_invisible(cp)) {
+        return;
+    }
+    if (cp_is_blank(cp)) {
+        set_pend(st, HTML_PEND_SPACE);
+        return;
+    }
+    emit(st, tmp, charset_utf8_put(cp, tmp));
+}
+
+/*
+ * Decode an attribute value (entities; tabs and line breaks removed;
+ * surrounding blanks trimmed) into buf.  Returns the length.
+ */
+static size_t
+attr_decode(struct html_view v, char *buf, size_t max)
+{
+    const uint8_t *p = v.p;
+    size_t n = v.len;
+    size_t o = 0;
+    size_t i = 0;
+
+    view_trim(&p, &n);
+    while (i < n && o < max) {
+        uint8_t c = p[i];
+        if (c == '\t' || c == '\n' || c == '\r') {
+            i++;
+            continue;
+        }
+        if (c == '&') {
+            uint32_t cp;
+            size_t k = entity_parse(p + i + 1, n - i - 1, true, &cp);
+            if (k > 0) {
+                char tmp[4];
+                size_t m = charset_utf8_put(cp, tmp);
+                if (m > max - o) {
+                    break;
+                }
+                memcpy(buf + o, tmp, m);
+                o += m;
+                i += 1 + k;
+                continue;
+            }
+        }
+        buf[o++] = (char)c;
+        i++;
+    }
+    while (o > 0 && (uint8_t)buf[o - 1] <= ' ') {
+        o--;
+    }
+    return o;
+}
+
+static void
+report(struct html_state *st, enum html_link_kind kind, struct html_view v)
+{
+    char buf[MIME_URL_MAX_BYTES];
+    size_t n;
+
+    if (st->on_link == NULL || v.p == NULL) {
+        return;
+    }
+    n = attr_decode(v, buf, sizeof(buf));
+    if (n > 0) {
+        st->on_link(st->ctx, kind, buf, n, "", 0);
+    }
+}
+
+static void
+anchor_close(struct html_state *st)
+{
+    size_t s;
+    size_t e;
+
+    if (!st->has_anchor) {
+        return;
+    }
+    st->has_anchor = false;
+    if (st->on_link == NULL) {
+        return;
+    }
+    s = st->anchor_start;
+    e = st->o;
+    while (s < e && (st->out[s] == ' ' || st->out[s] == '\n')) {
+        s++;
+    }
+    while (e > s && (st->out[e - 1] == ' ' || st->out[e - 1] == '\n')) {
+        e--;
+    }
+    if (e - s > MIME_ANCHOR_MAX_BYTES) {
+        e = s + MIME_ANCHOR_MAX_BYTES;
+        while (e > s && ((uint8_t)st->out[e] & 0xC0) == 0x80) {
+            e--;
+        }
+    }
+    st->on_link(st->ctx, HTML_LINK_HREF, st->href, st->href_len,
+                st->out + s, e - s);
+}
+
+/* Numeric CSS length → hundredths, and its unit; false if not a number. */
+static bool
+css_number(const uint8_t *p, size_t n, unsigned long *hundredths,
+           const uint8_t **unit, size_t *unit_len)
+{
+    size_t i = 0;
+    unsigned long v = 0;
+    unsigned frac = 0;
+    bool has_digit = false;
+
+    while (i < n && p[i] >= '0' && p[i] <= '9') {
+        if (v < 1000000ul) {
+            v = v * 10 + (p[i] - '0');
+        }
+        has_digit = true;
+        i++;
+    }
+    v *= 100;
+    if (i < n && p[i] == '.') {
+        i++;
+        for (unsigned scale = 10; i < n && p[i] >= '0' && p[i] <= '9';
+             i++) {
+            frac += (p[i] - '0') * scale;
+            scale /= 10;
+            has_digit = true;
+        }
+    }
+    if (!has_digit) {
+        return false;
+    }
+    *hundredths = v + frac;
+    *unit = p + i;
+    *unit_len = n - i;
+    return true;
+}
+
+/* font-size small enough that nobody reads it. */
+static bool
+css_tiny_font(const uint8_t *p, size_t n)
+{
+    unsigned long v;
+    const uint8_t *u;
+    size_t un;
+
+    if (!css_number(p, n, &v, &u, &un)) {
+        return false;
+    }
+    if (v == 0) {
+        return true;
+    }
+    if (un == 0 || view_prefix(u, un, "px") || view_prefix(u, un, "pt")) {
+        return v <= 100;
+    }
+    if (view_prefix(u, un, "em") || view_prefix(u, un, "rem")) {
+        return v < 20;
+    }
+    if (view_prefix(u, un, "%")) {
+        return v < 2000;
+    }
+    return false;
+}
+
+static bool
+css_zero(const uint8_t *p, size_t n)
+{
+    unsigned long v;
+    const uint8_t *u;
+    size_t un;
+
+    return css_number(p, n, &v, &u, &un) && v == 0;
+}
+
+/* Does an inline style hide its element? */
+static bool
+style_hidden(struct html_view v)
+{
+    const uint8_t *s = v.p;
+    size_t n = v.len;
+    size_t i = 0;
+    bool is_zero_box = false;
+    bool is_overflow_hidden = false;
+
+    while (i < n) {
+        const uint8_t *prop = s + i;
+        size_t prop_len;
+        const uint8_t *val = NULL;
+        size_t val_len = 0;
+        size_t j = i;
+        while (j < n && s[j] != ':' && s[j] != ';') {
+            j++;
+        }
+        prop_len = j - i;
+        view_trim(&prop, &prop_len);
+        if (j < n && s[j] == ':') {
+            size_t k = j + 1;
+            while (k < n && s[k] != ';') {
+                k++;
+            }
+            val = s + j + 1;
+            val_len = k - j - 1;
+            view_trim(&val, &val_len);
+            j = k;
+        }
+        i = j < n ? j + 1 : n;
+        if (val == NULL) {
+            continue;
+        }
+        if (prop_len == 7 && view_prefix(prop, prop_len, "display")) {
+            if (view_prefix(val, val_len, "none")) {
+                return true;
+            }
+        } else if (prop_len == 10 &&
+                   view_prefix(prop, prop_len, "visibility")) {
+            if (view_prefix(val, val_len, "hidden") ||
+                view_prefix(val, val_len, "collapse")) {
+                return true;
+            }
+        } else if (prop_len == 9 && view_prefix(prop, prop_len, "font-size")) {
+            if (css_tiny_font(val, val_len)) {
+                return true;
+            }
+        } else if (prop_len == 7 && view_prefix(prop, prop_len, "opacity")) {
+            if (css_zero(val, val_len)) {
+                return true;
+            }
+        } else if (prop_len == 8 && view_prefix(prop, prop_len, "mso-hide")) {
+            if (view_prefix(val, val_len, "all")) {
+                return true;
+            }
+        } else if ((prop_len == 5 && view_prefix(prop, prop_len, "width")) ||
+                   (prop_len == 6 && view_prefix(prop, prop_len, "height")) ||
+                   (prop_len == 9 &&
+                    view_prefix(prop, prop_len, "max-width")) ||
+                   (prop_len == 10 &&
+                    view_prefix(prop, prop_len, "max-height"))) {
+            if (css_zero(val, val_len)) {
+                is_zero_box = true;
+            }
+        } else if (prop_len == 8 && view_prefix(prop, prop_len, "overflow")) {
+            if (view_prefix(val, val_len, "hidden")) {
+                is_overflow_hidden = true;
+            }
+        }
+    }
+    return is_zero_box && is_overflow_hidden;
+}
+
+/* <font size=1 color=white>: tiny and white on (presumably) white. */
+static bool
+font_hidden(const struct html_attrs *at)
+{
+    const uint8_t *p;
+    size_t n;
+    bool is_tiny;
+    bool is_white;
+
+    if (at->size.p == NULL || at->color.p == NULL) {
+        return false;
+    }
+    p = at->size.p;
+    n = at->size.len;
+    view_trim(&p, &n);
+    is_tiny = (n == 1 && (p[0] == '0' || p[0] == '1')) ||
+              (n == 2 && p[0] == '-' && p[1] >= '2' && p[1] <= '9');
+    p = at->color.p;
+    n = at->color.len;
+    view_trim(&p, &n);
+    is_white = (n == 5 && view_prefix(p, n, "white")) ||
+               (n == 4 && view_prefix(p, n, "#fff")) ||
+               (n == 7 && view_prefix(p, n, "#ffffff"));
+    return is_tiny && is_white;
+}
+
+/* Target of <meta http-equiv=refresh content="5; url=...">. */
+static void
+meta_refresh(struct html_state *st, const struct html_attrs *at)
+{
+    const uint8_t *p;
+    size_t n;
+    struct html_view v;
+
+    if (at->http_equiv.p == NULL || at->content.p == NULL) {
+        return;
+    }
+    p = at->http_equiv.p;
+    n = at->http_equiv.len;
+    view_trim(&p, &n);
+    if (n != 7 || !view_prefix(p, n, "refresh")) {
+        return;
+    }
+    p = at->content.p;
+    n = at->content.len;
+    for (size_t i = 0; i + 3 < n; i++) {
+        if (view_prefix(p + i, n - i, "url")) {
+            size_t k = i + 3;
+            while (k < n && html_is_space(p[k])) {
+                k++;
+            }
+            if (k >= n || p[k] != '=') {
+                continue;
+            }
+            k++;
+            while (k < n && (html_is_space(p[k]) || p[k] == '\'' ||
+                             p[k] == '"')) {
+                k++;
+            }
+            v.p = p + k;
+            v.len = n - k;
+            while (v.len > 0 && (v.p[v.len - 1] == '\'' ||
+                                 v.p[v.len - 1] == '"')) {
+                v.len--;
+            }
+            report(st, HTML_LINK_OTHER, v);
+            return;
+        }
+    }
+}
+
+static uint32_t
+name_hash(const uint8_t *p, size_t n)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < n; i++) {
+        h ^= html_lower(p[i]);
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static void
+stack_push(struct html_state *st, uint32_t hash, bool is_hidden)
+{
+    if (st->depth >= HTML_STACK_MAX) {
+        st->n_overflow++;
+        return;
+    }
+    st->stack[st->depth].name_hash = hash;
+    st->stack[st->depth].is_hidden = is_hidden;
+    st->depth++;
+    if (is_hidden) {
+        st->n_hidden++;
+    }
+}
+
+static void
+stack_pop_to(struct html_state *st, uint32_t hash)
+{
+    if (st->n_overflow > 0) {
+        st->n_overflow--;
+        return;
+    }
+    for (size_t k = st->depth; k > 0; k--) {
+        if (st->stack[k - 1].name_hash != hash) {
+            continue;
+        }
+        for (size_t j = st->depth; j >= k; j--) {
+            if (st->stack[j - 1].is_hidden) {
+                st->n_hidden--;
+            }
+        }
+        st->depth = k - 1;
+        return;
+    }
+}
+
+/* Index after the end tag of a raw-text element ("</name"), or len. */
+static size_t
+skip_raw(const struct html_state *st, size_t i, const char *name)
+{
+    size_t nl = strlen(name);
+
+    while (i < st->len) {
+        const uint8_t *q = memchr(st->p + i, '<', st->len - i);
+        size_t k;
+        const uint8_t *gt;
+        if (q == NULL) {
+            return st->len;
+        }
+        k = (size_t)(q - st->p);
+        if (k + 2 + nl <= st->len && st->p[k + 1] == '/' &&
+            view_prefix(st->p + k + 2, nl, name) &&
+            (k + 2 + nl == st->len || !html_is_alnum(st->p[k + 2 + nl]))) {
+            gt = memchr(st->p + k, '>', st->len - k);
+            return gt == NULL ? st->len : (size_t)(gt - st->p) + 1;
+        }
+        i = k + 1;
+    }
+    return st->len;
+}
+
+/* Lower-case name at p[i..] into buf (cut at HTML_NAME_MAX); returns the
+ * index after the name and sets its full extent. */
+static size_t
+read_name(const struct html_state *st, size_t i, char *buf, size_t *start,
+          size_t *len)
+{
+    size_t k = 0;
+
+    *start = i;
+    while (i < st->len && !html_is_space(st->p[i]) && st->p[i] != '/' &&
+           st->p[i] != '>' && (st->p[i] != '=' || i == *start)) {
+        if (k < HTML_NAME_MAX) {
+            buf[k++] = (char)html_lower(st->p[i]);
+        }
+        i++;
+    }
+    buf[k] = '\0';
+    *len = i - *start;
+    return i;
+}
+
+static void
+attr_store(struct html_attrs *at, const char *name, struct html_view v)
+{
+    struct html_view *slot = NULL;
+
+    switch (name[0]) {
+    case 'a':
+        slot = strcmp(name, "action") == 0 ? &at->action : NULL;
+        break;
+    case 'b':
+        slot = strcmp(name, "background") == 0 ? &at->background : NULL;
+        break;
+    case 'c':
+        if (strcmp(name, "color") == 0) {
+            slot = &at->color;
+        } else if (strcmp(name, "content") == 0) {
+            slot = &at->content;
+        }
+        break;
+    case 'h':
+        if (strcmp(name, "href") == 0) {
+            slot = &at->href;
+        } else if (strcmp(name, "http-equiv") == 0) {
+            slot = &at->http_equiv;
+        } else if (strcmp(name, "hidden") == 0) {
+            at->has_hidden = true;
+        }
+        break;
+    case 's':
+        if (strcmp(name, "src") == 0) {
+            slot = &at->src;
+        } else if (strcmp(name, "style") == 0) {
+            slot = &at->style;
+        } else if (strcmp(name, "size") == 0) {
+            slot = &at->size;
+        }
+        break;
+    case 't':
+        slot = strcmp(name, "type") == 0 ? &at->type : NULL;
+        break;
+    default:
+        break;
+    }
+    /* The first occurrence wins, as in browsers. */
+    if (slot != NULL && slot->p == NULL) {
+        *slot = v;
+    }
+}
+
+/* Parse attributes from i up to and including '>'; returns the index
+ * after the tag. */
+static size_t
+read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
+{
+    const uint8_t *p = st->p;
+    size_t len = st->len;
+
+    for (;;) {
+        char name[HTML_NAME_MAX + 1];
+        size_t ns;
+        size_t nl;
+        struct html_view v = {(const uint8_t *)"", 0};
+        while (i < len && (html_is_space(p[i]) || p[i] == '/')) {
+            i++;
+        }
+        if (i >= len) {
+            return len;
+        }
+        if (p[i] == '>') {
+            return i + 1;
+        }
+        i = read_name(st, i, name, &ns, &nl);
+        while (i < len && html_is_space(p[i])) {
+            i++;
+        }
+        if (i < len && p[i] == '=') {
+            i++;
+            while (i < len && html_is_space(p[i])) {
+                i++;
+            }
+            if (i < len && (p[i] == '"' || p[i] == '\'')) {
+                const uint8_t *q = memchr(p + i + 1, p[i], len - i - 1);
+                size_t e = q == NULL ? len : (size_t)(q - p);
+                v.p = p + i + 1;
+                v.len = e - i - 1;
+                i = e < len ? e + 1 : len;
+            } else {
+                size_t s = i;
+                while (i < len && !html_is_space(p[i]) && p[i] != '>') {
+                    i++;
+                }
+                v.p = p + s;
+                v.len = i - s;
+            }
+        }
+        if (nl > 0) {
+            attr_store(at, name, v);
+        }
+    }
+}
+
+static void
+start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
+          const struct html_attrs *at)
+{
+    enum html_tag tag = ti != NULL ? ti->tag : HTML_TAG_OTHER;
+    unsigned props = ti != NULL ? ti->props : 0;
+    bool is_hidden;
+
+    if (props & HTML_P_BLOCK) {
+        set_pend(st, HTML_PEND_LINE);
+    } else if (props & HTML_P_CELL) {
+        set_pend(st, HTML_PEND_SPACE);
+    }
+    switch (tag) {
+    case HTML_TAG_A:
+        anchor_close(st);
+        if (at->href.p != NULL) {
+            st->href_len = attr_decode(at->href, st->href, sizeof(st->href));
+            st->has_anchor = st->href_len > 0;
+            st->anchor_start = st->o;
+        }
+        break;
+    case HTML_TAG_AREA:
+        report(st, HTML_LINK_HREF, at->href);
+        break;
+    case HTML_TAG_BODY:
+        st->in_head = false;
+        st->seen_body = true;
+        break;
+    case HTML_TAG_EMBED:
+    case HTML_TAG_IFRAME:
+        report(st, HTML_LINK_OTHER, at->src);
+        break;
+    case HTML_TAG_FORM:
+        st->flags |= HTML_HAS_FORM;
+        report(st, HTML_LINK_FORM, at->action);
+        break;
+    case HTML_TAG_HEAD:
+        /* A <head> after visible text is ignored, as browsers do. */
+        if (!st->seen_body && st->o == 0) {
+            st->in_head = true;
+        }
+        break;
+    case HTML_TAG_IMG:
+        st->flags |= HTML_HAS_IMAGES;
+        report(st, HTML_LINK_IMAGE, at->src);
+        break;
+    case HTML_TAG_INPUT:
+        if (at->type.p != NULL) {
+            const uint8_t *tp = at->type.p;
+            size_t tn = at->type.len;
+            view_trim(&tp, &tn);
+            if (tn == 8 && view_prefix(tp, tn, "password")) {
+                st->flags |= HTML_HAS_PASSWORD;
+            }
+        }
+        break;
+    case HTML_TAG_META:
+        meta_refresh(st, at);
+        break;
+    case HTML_TAG_FONT:
+    case HTML_TAG_OTHER:
+    case HTML_TAG_SCRIPT:
+    case HTML_TAG_STYLE:
+    case HTML_TAG_TITLE:
+        break;
+    }
+    if (at->background.p != NULL) {
+        report(st, HTML_LINK_IMAGE, at->background);
+    }
+    if (props & HTML_P_VOID) {
+        return;
+    }
+    is_hidden = at->has_hidden ||
+                (at->style.p != NULL && style_hidden(at->style)) ||
+                (tag == HTML_TAG_FONT && font_hidden(at));
+    stack_push(st, hash, is_hidden);
+}
+
+static void
+end_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash)
+{
+    enum html_tag tag = ti != NULL ? ti->tag : HTML_TAG_OTHER;
+    unsigned props = ti != NULL ? ti->props : 0;
+
+    if (props & HTML_P_BLOCK) {
+        set_pend(st, HTML_PEND_LINE);
+    } else if (props & HTML_P_CELL) {
+        set_pend(st, HTML_PEND_SPACE);
+    }
+    if (tag == HTML_TAG_A) {
+        anchor_close(st);
+    } else if (tag == HTML_TAG_HEAD) {
+        st->in_head = false;
+    }
+    if (!(props & HTML_P_VOID)) {
+        stack_pop_to(st, hash);
+    }
+}
+
+/* Markup at p[i] == '<'; returns the index after it. */
+static size_t
+markup(struct html_state *st, size_t i)
+{
+    const uint8_t *p = st->p;
+    size_t len = st->len;
+    char name[HTML_NAME_MAX + 1];
+    size_t ns;
+    size_t nl;
+    const struct html_tag_info *ti;
+    const uint8_t *q;
+
+    if (i + 1 >= len) {
+        emit(st, "<", 1);
+        return len;
+    }
+    if (p[i + 1] == '!' && i + 3 < len && p[i + 2] == '-' && p[i + 3] == '-') {
+        size_t k = i + 4;
+        while (k < len) {
+            q = memchr(p + k, '-', len - k);
+            if (q == NULL) {
+                return len;
+            }
+            k = (size_t)(q - p);
+            if (k + 2 < len && p[k + 1] == '-' && p[k + 2] == '>') {
+                return k + 3;
+            }
+            k++;
+        }
+        return len;
+    }
+    if (p[i + 1] == '!' || p[i + 1] == '?' ||
+        (p[i + 1] == '/' && (i + 2 >= len || !html_is_alpha(p[i + 2])))) {
+        q = memchr(p + i + 1, '>', len - i - 1);
+        return q == NULL ? len : (size_t)(q - p) + 1;
+    }
+    if (p[i + 1] == '/') {
+        size_t k = read_name(st, i + 2, name, &ns, &nl);
+        ti = tag_lookup(name);
+        end_tag(st, ti, name_hash(p + ns, nl));
+        q = memchr(p + k, '>', len - k);
+        return q == NULL ? len : (size_t)(q - p) + 1;
+    }
+    if (!html_is_alpha(p[i + 1])) {
+        emit(st, "<", 1);
+        return i + 1;
+    }
+    {
+        struct html_attrs at;
+        size_t k = read_name(st, i + 1, name, &ns, &nl);
+        memset(&at, 0, sizeof(at));
+        k = read_attrs(st, k, &at);
+        ti = tag_lookup(name);
+        if (ti != NULL && ti->tag == HTML_TAG_SCRIPT) {
+            st->flags |= HTML_HAS_SCRIPT;
+            return skip_raw(st, k, "script");
+        }
+        if (ti != NULL && ti->tag == HTML_TAG_STYLE) {
+            return skip_raw(st, k, "style");
+        }
+        if (ti != NULL && ti->tag == HTML_TAG_TITLE) {
+            return skip_raw(st, k, "title");
+        }
+        start_tag(st, ti, name_hash(p + ns, nl), &at);
+        return k;
+    }
+}
+
+/* Text or a special byte at p[i]; returns the index after it. */
+static size_t
+text(struct html_state *st, size_t i)
+{
+    const uint8_t *p = st->p;
+    size_t len = st->len;
+    uint8_t c = p[i];
+    size_t j;
+
+    if (c == '&') {
+        uint32_t cp;
+        size_t k = entity_parse(p + i + 1, len - i - 1, false, &cp);
+        if (k == 0) {
+            emit(st, "&", 1);
+            return i + 1;
+        }
+        emit_cp(st, cp);
+        return i + 1 + k;
+    }
+    if (html_is_space(c)) {
+        set_pend(st, HTML_PEND_SPACE);
+        return i + 1;
+    }
+    /* U+00A0, U+00AD, U+200B-U+200F, U+2060, U+FEFF written literally. */
+    if (c == 0xC2 && i + 1 < len && (p[i + 1] == 0xA0 || p[i + 1] == 0xAD)) {
+        if (p[i + 1] == 0xA0) {
+            set_pend(st, HTML_PEND_SPACE);
+        }
+        return i + 2;
+    }
+    if (c == 0xE2 && i + 2 < len && p[i + 1] == 0x80 && p[i + 2] >= 0x8B &&
+        p[i + 2] <= 0x8F) {
+        return i + 3;
+    }
+    if (c == 0xE2 && i + 2 < len && p[i + 1] == 0x81 && p[i + 2] == 0xA0) {
+        return i + 3;
+    }
+    if (c == 0xEF && i + 2 < len && p[i + 1] == 0xBB && p[i + 2] == 0xBF) {
+        return i + 3;
+    }
+    j = i + 1;
+    while (j < len && !html_special[p[j]]) {
+        j++;
+    }
+    emit(st, (const char *)p + i, j - i);
+    return j;
+}
+
+size_t
+html_to_text(const uint8_t *p, size_t len, char *out, size_t out_max,
+             html_link_fn on_link, void *ctx, unsigned *flags)
+{
+    struct html_state st;
+    size_t i = 0;
+
+    memset(&st, 0, offsetof(struct html_state, stack));
+    st.depth = 0;
+    st.n_overflow = 0;
+    st.n_hidden = 0;
+    st.has_anchor = false;
+    st.anchor_start = 0;
+    st.href_len = 0;
+    st.p = p;
+    st.len = len;
+    st.out = out;
+    st.out_max = out_max;
+    st.on_link = on_link;
+    st.ctx = ctx;
+    while (i < len) {
+        if (p[i] == '<') {
+            i = markup(&st, i);
+        } else {
+            i = text(&st, i);
+        }
+    }
+    anchor_close(&st);
+    *flags |= st.flags;
+    return st.o;
+}

@@ -1,0 +1,97 @@
+/*
+ * mime-int.h -- private interface shared by mime.c and its decoders
+ * (mime_b64.c, mime_qp.c, mime_rfc2047.c).  Not for other modules.
+ *
+ * The decoders write into caller-provided buffers and never allocate,
+ * except mime_rfc2047_decode, which allocates its result from the arena.
+ * All are pure and thread-safe.
+ */
+#ifndef CM_MIME_INT_H
+#define CM_MIME_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "charset.h"
+
+/*
+ * Base64 (RFC 2045 6.8) of (in, len) into out (at most out_max bytes).
+ * Whitespace is skipped silently; other bytes outside the alphabet are
+ * skipped and set *is_bad; missing padding is tolerated; '=' ends a
+ * quantum and decoding resumes after it (concatenated blobs).  Sets
+ * *is_cut when out_max stopped decoding.  Returns bytes written.  An out
+ * of len / 4 * 3 + 3 bytes always suffices.
+ */
+size_t mime_b64_decode(const uint8_t *in, size_t len, uint8_t *out,
+                       size_t out_max, bool *is_bad, bool *is_cut);
+
+/*
+ * Quoted-printable (RFC 2045 6.7) of (in, len) into out (at most out_max
+ * bytes).  Soft line breaks ("=" before CRLF or LF, with optional
+ * trailing blanks) are removed, "=XX" (either case) decoded, trailing
+ * blanks before a hard line break dropped.  An invalid "=" sequence is
+ * kept raw and sets *is_bad.  With is_header (RFC 2047 "Q"), "_" becomes
+ * a space.  Sets *is_cut when out_max stopped decoding.  Returns bytes
+ * written; out of len bytes always suffices.
+ */
+size_t mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out,
+                      size_t out_max, bool is_header, bool *is_bad,
+                      bool *is_cut);
+
+/* Flags mime_rfc2047_decode reports (mapped to enum mime_flag). */
+enum mime_hdr_flag {
+    MIME_HDR_ENCODED_WORDS = 1u << 0, /* at least one word was decoded */
+    MIME_HDR_RAW_8BIT = 1u << 1,      /* unencoded bytes >= 0x80 */
+    MIME_HDR_UNKNOWN_CHARSET = 1u << 2,
+    MIME_HDR_BAD_BYTES = 1u << 3,     /* invalid bytes in their charset */
+    MIME_HDR_BAD_ENCODING = 1u << 4   /* broken base64 / Q inside a word */
+};
+
+/*
+ * True when (p, len) needs mime_rfc2047_decode: it holds "=?" or a byte
+ * >= 0x80.  Pure ASCII without encoded words can be used as it is.
+ */
+bool mime_rfc2047_needed(const char *p, size_t len);
+
+/*
+ * Decode an unfolded header value (RFC 2047 encoded words, B and Q;
+ * whitespace between adjacent encoded words dropped; words of one charset
+ * joined before conversion so a character split across words survives;
+ * raw 8-bit text taken as UTF-8 when valid, else windows-1252) into a new
+ * NUL-terminated UTF-8 string from a.  ORs enum mime_hdr_flag bits into
+ * *flags.  Returns NULL when the arena is exhausted.
+ */
+char *mime_rfc2047_decode(struct arena *a, struct charset_cache *cc,
+                          const char *in, size_t len, size_t *out_len,
+                          unsigned *flags);
+
+/* ASCII helpers shared by the MIME files. */
+static inline uint8_t
+mime_lower(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+static inline bool
+mime_is_wsp(uint8_t c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Value of a hex digit, or -1. */
+static inline int
+mime_hexval(uint8_t c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c = mime_lower(c);
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+
+#endif

@@ -1,0 +1,1430 @@
+/*
+ * mime.c -- bounded MIME structure parser (see mime.h).
+ *
+ * DESIGN
+ * - One forward pass over the message.  The parser is always "at an
+ *   entity": it reads the entity's header block, then either opens it
+ *   (multipart: push a frame holding its boundary; message/rfc822: push a
+ *   boundary-less frame so the enclosed message counts as one level
+ *   deeper) or treats it as a leaf whose body runs to the next boundary
+ *   line of ANY open frame (RFC 2046 5.1.2: an outer boundary ends the
+ *   inner parts too).  Boundary lines are found with memchr for '-' at
+ *   line starts and compared innermost frame first, so a search costs
+ *   O(bytes * open frames) and the whole parse is linear.
+ * - The frame stack is a fixed array of MIME_MAX_DEPTH entries; no
+ *   recursion.  An entity that would need a deeper frame is kept as an
+ *   opaque leaf (MIME_DEPTH_CAPPED), and the bytes inside it are skipped
+ *   by the same boundary scan.  At MIME_MAX_PARTS leaves parsing stops
+ *   (MIME_PARTS_CAPPED).  Both caps feed the rescan flag.
+ * - RFC 2046 tolerance: preamble and epilogue are skipped; a missing close
+ *   delimiter, or a multipart whose boundary never appears, sets
+ *   MIME_NO_CLOSING_BOUNDARY (the latter is then read as text/plain so a
+ *   broken spam still shows its words); boundaries longer than
+ *   MIME_BOUNDARY_MAX are compared by prefix; LF and CRLF both work.
+ * - Headers (RFC 5322 2.2): only the top-level block is kept, unfolded
+ *   (CRLF removed, white space kept, control bytes blanked), cut at
+ *   MIME_HEADER_MAX_BYTES without copying the rest, RFC 2047-decoded.
+ *   Body-part header blocks are scanned and only Content-Type,
+ *   Content-Transfer-Encoding and Content-Disposition are interpreted
+ *   (RFC 2045, RFC 2183, RFC 2231 parameters incl. continuations).
+ * - Leaves: base64/quoted-printable undone into the arena (7bit/8bit/
+ *   binary are views into the input), at most MIME_PART_MAX_BYTES each.
+ *   Non-attachment text/plain is converted to UTF-8 straight into
+ *   doc->text; text/html is converted (only when not already valid UTF-8)
+ *   and rendered by html.c into doc->text.  In a multipart/alternative
+ *   only the last child that produced text is kept (RFC 2046 5.1.4: the
+ *   last alternative is the preferred one).  Parts are joined with "\n".
+ * - URLs: html.c reports links with anchor text; plain text is scanned
+ *   with url_find.  Hosts come from url_host.
+ * - Memory: everything from the caller's arena; the text buffer is sized
+ *   once (min of MIME_TEXT_MAX_BYTES and 3 bytes per input byte).  When the
+ *   arena is exhausted MIME_ARENA_FULL is set and parsing goes on with
+ *   what it has, so the view is partial but consistent.
+ * State: struct mime_state on the caller's stack (frames, a scratch
+ * buffer for part headers, the charset cache); nothing global.
+ * RFC 2045, 2046, 2047, 2183, 2231, 5322.
+ */
+#include "mime.h"
+
+#include <string.h>
+
+#include "caps.h"
+#include "charset.h"
+#include "html.h"
+#include "mime-int.h"
+#include "url.h"
+
+enum mime_cte {
+    MIME_CTE_IDENTITY,
+    MIME_CTE_BASE64,
+    MIME_CTE_QP
+};
+
+enum mime_disp {
+    MIME_DISP_NONE,
+    MIME_DISP_INLINE,
+    MIME_DISP_ATTACHMENT
+};
+
+/* A filename being collected from name= / filename= parameters. */
+struct mime_fname {
+    char buf[MIME_FILENAME_MAX_BYTES];
+    size_t len;
+    bool has_value;
+    bool is_2231; /* RFC 2231 form: charset in cs, bytes undecoded */
+    char cs[MIME_CHARSET_NAME_MAX];
+};
+
+/* What one entity's header block says about its body. */
+struct mime_entity {
+    char ctype[MIME_CTYPE_MAX];
+    bool has_ctype;
+    char charset[MIME_CHARSET_NAME_MAX];
+    uint8_t boundary[MIME_BOUNDARY_MAX];
+    size_t boundary_len;
+    bool is_boundary_cut;
+    enum mime_cte cte;
+    bool has_cte;
+    enum mime_disp disp;
+    bool has_disp;
+    struct mime_fname ct_name;     /* Content-Type name= */
+    struct mime_fname cd_filename; /* Content-Disposition filename= */
+};
+
+struct mime_frame {
+    uint8_t bnd[MIME_BOUNDARY_MAX];
+    size_t bnd_len;      /* 0 for a message/rfc822 frame */
+    bool is_bnd_cut;
+    bool is_alt;         /* multipart/alternative */
+    bool is_digest;      /* multipart/digest: children default rfc822 */
+    size_t alt_start;    /* text_len when the container opened */
+    size_t child_start;  /* text_len when the current child began */
+};
+
+struct mime_bmatch {
+    size_t line_start; /* index of the leading "--" */
+    size_t next;       /* index after the boundary line */
+    size_t frame;      /* index of the matching frame */
+    bool is_close;
+};
+
+struct mime_field {
+    const uint8_t *name;
+    size_t name_len;
+    const uint8_t *raw; /* value with its folds, no final line break */
+    size_t raw_len;
+};
+
+enum mime_field_res {
+    MIME_FIELD_OK,
+    MIME_FIELD_END,  /* blank line: body follows */
+    MIME_FIELD_BODY, /* a line that is no header: body starts at it */
+    MIME_FIELD_EOF,  /* input ended inside the header block */
+    MIME_FIELD_SKIP  /* a stray continuation line, ignored */
+};
+
+struct mime_state {
+    struct arena *a;
+    const uint8_t *p;
+    size_t len;
+    struct mime_doc *doc;
+    struct charset_cache cc;
+    struct mime_frame frames[MIME_MAX_DEPTH];
+    size_t n_frames;
+    size_t n_bframes; /* frames with a boundary */
+    char *text;       /* NULL when it could not be allocated */
+    size_t text_len;
+    size_t text_max;
+    size_t parts_cap;
+    size_t urls_cap;
+    size_t headers_cap;
+    size_t headers_bytes;
+    size_t n_atts_decoded;
+    bool is_stopped;
+    char scratch[MIME_PART_HEADER_MAX_BYTES];
+};
+
+static const char mime_empty[] = "";
+
+/* ---- small helpers ------------------------------------------------ */
+
+static bool
+ci_eq(const uint8_t *p, size_t n, const char *lit)
+{
+    size_t k = strlen(lit);
+
+    if (n != k) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (mime_lower(p[i]) != (uint8_t)lit[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+ci_prefix(const uint8_t *p, size_t n, const char *lit)
+{
+    size_t k = strlen(lit);
+
+    return n >= k && ci_eq(p, k, lit);
+}
+
+static void
+arena_full(struct mime_state *st)
+{
+    st->doc->flags |= MIME_ARENA_FULL;
+}
+
+/* Make room for one more element in an arena array of *cap elements. */
+static void *
+array_room(struct mime_state *st, void *arr, size_t n, size_t *cap,
+           size_t elem, size_t max)
+{
+    size_t new_cap;
+    void *q;
+
+    if (n < *cap) {
+        return arr;
+    }
+    new_cap = *cap == 0 ? 8 : *cap * 2;
+    if (new_cap > max) {
+        new_cap = max;
+    }
+    if (new_cap <= n) {
+        return NULL;
+    }
+    q = arena_grow(st->a, arr, *cap * elem, new_cap * elem);
+    if (q == NULL) {
+        arena_full(st);
+        return NULL;
+    }
+    *cap = new_cap;
+    return q;
+}
+
+/* ---- header fields ------------------------------------------------ */
+
+static size_t
+line_end(const uint8_t *p, size_t len, size_t pos)
+{
+    const uint8_t *q = memchr(p + pos, '\n', len - pos);
+
+    return q == NULL ? len : (size_t)(q - p);
+}
+
+static enum mime_field_res
+next_field(const uint8_t *p, size_t len, size_t pos, struct mime_field *f,
+           size_t *next)
+{
+    size_t e;
+    size_t le;
+    const uint8_t *colon;
+    size_t nl;
+
+    if (pos >= len) {
+        *next = len;
+        return MIME_FIELD_EOF;
+    }
+    e = line_end(p, len, pos);
+    le = e;
+    if (le > pos && p[le - 1] == '\r') {
+        le--;
+    }
+    if (le == pos) {
+        *next = e < len ? e + 1 : len;
+        return MIME_FIELD_END;
+    }
+    if (mime_is_wsp(p[pos])) {
+        *next = e < len ? e + 1 : len;
+        return MIME_FIELD_SKIP;
+    }
+    colon = memchr(p + pos, ':', le - pos);
+    if (colon == NULL) {
+        *next = pos;
+        return MIME_FIELD_BODY;
+    }
+    nl = (size_t)(colon - (p + pos));
+    while (nl > 0 && mime_is_wsp(p[pos + nl - 1])) {
+        nl--;
+    }
+    if (nl == 0) {
+        *next = pos;
+        return MIME_FIELD_BODY;
+    }
+    for (size_t i = 0; i < nl; i++) {
+        if (p[pos + i] <= ' ' || p[pos + i] == 0x7F) {
+            *next = pos;
+            return MIME_FIELD_BODY;
+        }
+    }
+    f->name = p + pos;
+    f->name_len = nl;
+    f->raw = colon + 1;
+    /* Continuation lines start with a blank (RFC 5322 2.2.3). */
+    while (e < len && e + 1 < len && mime_is_wsp(p[e + 1])) {
+        e = line_end(p, len, e + 1);
+    }
+    le = e;
+    if (le > (size_t)(f->raw - p) && p[le - 1] == '\r') {
+        le--;
+    }
+    f->raw_len = le - (size_t)(f->raw - p);
+    *next = e < len ? e + 1 : len;
+    return MIME_FIELD_OK;
+}
+
+/*
+ * Unfold a raw value into dst (at most max bytes): line breaks removed,
+ * control bytes blanked, surrounding blanks trimmed.  Returns the length;
+ * *is_cut when max stopped it.
+ */
+static size_t
+unfold(const uint8_t *raw, size_t n, char *dst, size_t max, bool *is_cut)
+{
+    size_t i = 0;
+    size_t o = 0;
+
+    while (i < n && mime_is_wsp(raw[i])) {
+        i++;
+    }
+    for (; i < n; i++) {
+        uint8_t c = raw[i];
+        if (c == '\r' || c == '\n') {
+            continue;
+        }
+        if (o >= max) {
+            *is_cut = true;
+            break;
+        }
+        dst[o++] = (char)((c < ' ' && c != '\t') || c == 0x7F ? ' ' : c);
+    }
+    while (o > 0 && mime_is_wsp((uint8_t)dst[o - 1])) {
+        o--;
+    }
+    return o;
+}
+
+/* ---- parameters (RFC 2045 5.1, RFC 2231) -------------------------- */
+
+/*
+ * Value at v[*i] (quoted-string with backslash escapes, or a token up to
+ * ';' or a blank) into buf (max bytes).  Advances *i past it.
+ */
+static size_t
+param_value(const char *v, size_t n, size_t *i, char *buf, size_t max,
+            bool *is_cut)
+{
+    size_t k = *i;
+    size_t o = 0;
+
+    if (k < n && v[k] == '"') {
+        k++;
+        while (k < n && v[k] != '"') {
+            char c = v[k];
+            if (c == '\\' && k + 1 < n) {
+                k++;
+                c = v[k];
+            }
+            if (o < max) {
+                buf[o++] = c;
+            } else {
+                *is_cut = true;
+            }
+            k++;
+        }
+        if (k < n) {
+            k++;
+        }
+    } else {
+        while (k < n && v[k] != ';' && !mime_is_wsp((uint8_t)v[k])) {
+            if (o < max) {
+                buf[o++] = v[k];
+            } else {
+                *is_cut = true;
+            }
+            k++;
+        }
+    }
+    *i = k;
+    return o;
+}
+
+static void
+fname_append(struct mime_fname *fn, const char *s, size_t n, bool is_pct)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = (uint8_t)s[i];
+        if (is_pct && c == '%' && i + 2 < n) {
+            int hi = mime_hexval((uint8_t)s[i + 1]);
+            int lo = mime_hexval((uint8_t)s[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                c = (uint8_t)(hi * 16 + lo);
+                i += 2;
+            }
+        }
+        if (fn->len < sizeof(fn->buf)) {
+            fn->buf[fn->len++] = (char)c;
+        }
+    }
+    fn->has_value = true;
+}
+
+/*
+ * One name= / filename= parameter.  suffix is what follows the base name:
+ * "" (plain), "*" (RFC 2231 single), "*N" or "*N*" (sections).
+ */
+static void
+fname_param(struct mime_fname *fn, const char *suffix, size_t suffix_len,
+            const char *val, size_t val_len)
+{
+    bool is_ext = suffix_len > 0 && suffix[suffix_len - 1] == '*';
+    bool is_first = suffix_len == 0 || suffix_len == 1 ||
+                    (suffix_len >= 2 && suffix[1] == '0' &&
+                     (suffix_len == 2 || suffix[2] == '*'));
+    bool is_2231 = suffix_len > 0;
+
+    if (!is_2231 && fn->is_2231) {
+        return; /* the RFC 2231 form wins over the plain one */
+    }
+    if (is_2231 && !fn->is_2231) {
+        fn->len = 0; /* drop a plain value seen first */
+        fn->is_2231 = true;
+        fn->cs[0] = '\0';
+    } else if (!is_2231 && fn->has_value) {
+        return; /* first plain value wins */
+    }
+    if (is_ext && is_first) {
+        /* charset'language'pct-encoded */
+        const char *q1 = memchr(val, '\'', val_len);
+        const char *q2 = q1 == NULL ? NULL
+                                    : memchr(q1 + 1, '\'',
+                                             val_len - (size_t)(q1 + 1 - val));
+        if (q1 != NULL && q2 != NULL) {
+            size_t cl = (size_t)(q1 - val);
+            if (cl >= sizeof(fn->cs)) {
+                cl = 0;
+            }
+            memcpy(fn->cs, val, cl);
+            fn->cs[cl] = '\0';
+            val_len -= (size_t)(q2 + 1 - val);
+            val = q2 + 1;
+        }
+    }
+    fname_append(fn, val, val_len, is_ext);
+}
+
+struct mime_params {
+    struct mime_entity *ent;
+    bool is_ct; /* Content-Type (else Content-Disposition) */
+};
+
+static void
+params_parse(struct mime_params *pp, const char *v, size_t n, size_t i)
+{
+    struct mime_entity *e = pp->ent;
+
+    while (i < n) {
+        size_t ns;
+        size_t ne;
+        char val[MIME_FILENAME_MAX_BYTES];
+        size_t vl;
+        bool is_cut = false;
+        while (i < n && (v[i] == ';' || mime_is_wsp((uint8_t)v[i]))) {
+            i++;
+        }
+        ns = i;
+        while (i < n && v[i] != '=' && v[i] != ';') {
+            i++;
+        }
+        ne = i;
+        while (ne > ns && mime_is_wsp((uint8_t)v[ne - 1])) {
+            ne--;
+        }
+        if (i >= n || v[i] != '=') {
+            continue;
+        }
+        i++;
+        while (i < n && mime_is_wsp((uint8_t)v[i])) {
+            i++;
+        }
+        vl = param_value(v, n, &i, val, sizeof(val), &is_cut);
+        {
+            const uint8_t *nm = (const uint8_t *)v + ns;
+            size_t nn = ne - ns;
+            size_t base = 0;
+            while (base < nn && nm[base] != '*') {
+                base++;
+            }
+            if (pp->is_ct && ci_eq(nm, nn, "boundary")) {
+                size_t bl = vl < MIME_BOUNDARY_MAX ? vl : MIME_BOUNDARY_MAX;
+                memcpy(e->boundary, val, bl);
+                e->boundary_len = bl;
+                e->is_boundary_cut = vl > MIME_BOUNDARY_MAX || is_cut;
+            } else if (pp->is_ct && ci_eq(nm, nn, "charset")) {
+                size_t cl = vl < MIME_CHARSET_NAME_MAX - 1
+                                ? vl
+                                : MIME_CHARSET_NAME_MAX - 1;
+                for (size_t k = 0; k < cl; k++) {
+                    e->charset[k] = (char)mime_lower((uint8_t)val[k]);
+                }
+                e->charset[cl] = '\0';
+            } else if (pp->is_ct && ci_eq(nm, base, "name")) {
+                fname_param(&e->ct_name, v + ns + base, nn - base, val, vl);
+            } else if (!pp->is_ct && ci_eq(nm, base, "filename")) {
+                fname_param(&e->cd_filename, v + ns + base, nn - base, val,
+                            vl);
+            }
+        }
+    }
+}
+
+static void
+parse_content_type(struct mime_entity *e, const char *v, size_t n)
+{
+    struct mime_params pp = {e, true};
+    size_t i = 0;
+    size_t o = 0;
+    bool has_slash = false;
+
+    if (e->has_ctype) {
+        return; /* the first Content-Type counts */
+    }
+    e->has_ctype = true;
+    while (i < n && v[i] != ';' && !mime_is_wsp((uint8_t)v[i])) {
+        if (o < MIME_CTYPE_MAX - 1) {
+            e->ctype[o++] = (char)mime_lower((uint8_t)v[i]);
+        }
+        has_slash |= v[i] == '/';
+        i++;
+    }
+    e->ctype[o] = '\0';
+    /* RFC 2045 5.2: a syntactically invalid type means text/plain. */
+    if (!has_slash || e->ctype[0] == '/' || e->ctype[o - 1] == '/') {
+        memcpy(e->ctype, "text/plain", sizeof("text/plain"));
+    }
+    params_parse(&pp, v, n, i);
+}
+
+static void
+parse_cte(struct mime_entity *e, const char *v, size_t n)
+{
+    if (e->has_cte) {
+        return;
+    }
+    e->has_cte = true;
+    if (ci_prefix((const uint8_t *)v, n, "base64")) {
+        e->cte = MIME_CTE_BASE64;
+    } else if (ci_prefix((const uint8_t *)v, n, "quoted-printable")) {
+        e->cte = MIME_CTE_QP;
+    } else {
+        e->cte = MIME_CTE_IDENTITY;
+    }
+}
+
+static void
+parse_disposition(struct mime_entity *e, const char *v, size_t n)
+{
+    struct mime_params pp = {e, false};
+    size_t i = 0;
+
+    if (e->has_disp) {
+        return;
+    }
+    e->has_disp = true;
+    while (i < n && v[i] != ';' && !mime_is_wsp((uint8_t)v[i])) {
+        i++;
+    }
+    if (ci_eq((const uint8_t *)v, i, "attachment")) {
+        e->disp = MIME_DISP_ATTACHMENT;
+    } else if (ci_eq((const uint8_t *)v, i, "inline")) {
+        e->disp = MIME_DISP_INLINE;
+    }
+    params_parse(&pp, v, n, i);
+}
+
+/* Interpret a Content-* field of any entity from its unfolded value. */
+static void
+interpret(struct mime_entity *e, const struct mime_field *f, const char *v,
+          size_t n)
+{
+    if (f->name_len < 12 || !ci_prefix(f->name, f->name_len, "content-")) {
+        return;
+    }
+    if (ci_eq(f->name, f->name_len, "content-type")) {
+        parse_content_type(e, v, n);
+    } else if (ci_eq(f->name, f->name_len, "content-transfer-encoding")) {
+        parse_cte(e, v, n);
+    } else if (ci_eq(f->name, f->name_len, "content-disposition")) {
+        parse_disposition(e, v, n);
+    }
+}
+
+static void
+map_hdr_flags(struct mime_state *st, unsigned hf)
+{
+    if (hf & MIME_HDR_ENCODED_WORDS) {
+        st->doc->flags |= MIME_ENCODED_WORDS;
+    }
+    if (hf & MIME_HDR_RAW_8BIT) {
+        st->doc->flags |= MIME_RAW_8BIT_HEADERS;
+    }
+    if (hf & MIME_HDR_UNKNOWN_CHARSET) {
+        st->doc->flags |= MIME_UNKNOWN_CHARSET;
+    }
+    if (hf & MIME_HDR_BAD_BYTES) {
+        st->doc->flags |= MIME_BAD_CHARSET_BYTES;
+    }
+    if (hf & MIME_HDR_BAD_ENCODING) {
+        st->doc->flags |= MIME_BAD_BASE64;
+    }
+}
+
+/* Keep one top-level field; returns its unfolded (undecoded) value for
+ * interpretation, or NULL when it was not kept. */
+static const char *
+keep_header(struct mime_state *st, const struct mime_field *f, size_t *vlen)
+{
+    struct mime_doc *doc = st->doc;
+    struct mime_header *arr;
+    size_t nl = f->name_len;
+    size_t cap = f->raw_len;
+    char *mem;
+    char *val;
+    size_t ulen;
+    bool is_cut = false;
+
+    if (doc->n_headers >= MIME_MAX_HEADERS ||
+        st->headers_bytes >= MIME_HEADERS_TOTAL_BYTES) {
+        doc->flags |= MIME_HEADERS_CAPPED;
+        return NULL;
+    }
+    if (nl > MIME_HEADER_MAX_BYTES) {
+        nl = MIME_HEADER_MAX_BYTES;
+        doc->flags |= MIME_HEADERS_CAPPED;
+    }
+    if (cap > MIME_HEADER_MAX_BYTES) {
+        cap = MIME_HEADER_MAX_BYTES;
+    }
+    arr = array_room(st, doc->headers, doc->n_headers, &st->headers_cap,
+                     sizeof(*arr), MIME_MAX_HEADERS);
+    if (arr == NULL) {
+        return NULL;
+    }
+    doc->headers = arr;
+    mem = arena_alloc(st->a, nl + cap + 2);
+    if (mem == NULL) {
+        arena_full(st);
+        return NULL;
+    }
+    memcpy(mem, f->name, nl);
+    mem[nl] = '\0';
+    val = mem + nl + 1;
+    ulen = unfold(f->raw, f->raw_len, val, cap, &is_cut);
+    val[ulen] = '\0';
+    if (is_cut) {
+        doc->flags |= MIME_HEADERS_CAPPED;
+    }
+    arr[doc->n_headers].name = mem;
+    arr[doc->n_headers].name_len = nl;
+    arr[doc->n_headers].value = val;
+    arr[doc->n_headers].value_len = ulen;
+    if (mime_rfc2047_needed(val, ulen)) {
+        unsigned hf = 0;
+        size_t dl = 0;
+        char *d = mime_rfc2047_decode(st->a, &st->cc, val, ulen, &dl, &hf);
+        if (d == NULL) {
+            arena_full(st);
+        } else {
+            arr[doc->n_headers].value = d;
+            arr[doc->n_headers].value_len = dl;
+            map_hdr_flags(st, hf);
+        }
+    }
+    if (doc->subject == mime_empty && ci_eq(f->name, f->name_len, "subject")) {
+        doc->subject = arr[doc->n_headers].value;
+    }
+    doc->n_headers++;
+    st->headers_bytes += nl + ulen;
+    *vlen = ulen;
+    return val;
+}
+
+static void
+entity_init(struct mime_entity *e)
+{
+    e->ctype[0] = '\0';
+    e->has_ctype = false;
+    e->charset[0] = '\0';
+    e->boundary_len = 0;
+    e->is_boundary_cut = false;
+    e->cte = MIME_CTE_IDENTITY;
+    e->has_cte = false;
+    e->disp = MIME_DISP_NONE;
+    e->has_disp = false;
+    e->ct_name.len = 0;
+    e->ct_name.has_value = false;
+    e->ct_name.is_2231 = false;
+    e->ct_name.cs[0] = '\0';
+    e->cd_filename.len = 0;
+    e->cd_filename.has_value = false;
+    e->cd_filename.is_2231 = false;
+    e->cd_filename.cs[0] = '\0';
+}
+
+/*
+ * Read the header block at pos into *e; returns where the body starts.
+ * is_top keeps the fields in doc->headers.  dflt is the default type.
+ */
+static size_t
+read_headers(struct mime_state *st, size_t pos, struct mime_entity *e,
+             bool is_top, const char *dflt)
+{
+    const uint8_t *p = st->p;
+    size_t len = st->len;
+
+    entity_init(e);
+    if (is_top && len - pos >= 5 && memcmp(p + pos, "From ", 5) == 0) {
+        pos = line_end(p, len, pos); /* mbox separator */
+        pos = pos < len ? pos + 1 : len;
+    }
+    for (;;) {
+        struct mime_field f;
+        size_t next = pos;
+        enum mime_field_res r = next_field(p, len, pos, &f, &next);
+        const char *v = NULL;
+        size_t vl = 0;
+        bool is_done = false;
+        switch (r) {
+        case MIME_FIELD_OK:
+            if (is_top) {
+                v = keep_header(st, &f, &vl);
+            }
+            if (v == NULL && f.name_len >= 12 &&
+                ci_prefix(f.name, f.name_len, "content-")) {
+                bool is_cut = false;
+                vl = unfold(f.raw, f.raw_len, st->scratch,
+                            sizeof(st->scratch), &is_cut);
+                v = st->scratch;
+            }
+            if (v != NULL) {
+                interpret(e, &f, v, vl);
+            }
+            pos = next;
+            break;
+        case MIME_FIELD_SKIP:
+            pos = next;
+            break;
+        case MIME_FIELD_END:
+            pos = next;
+            is_done = true;
+            break;
+        case MIME_FIELD_BODY:
+            is_done = true;
+            break;
+        case MIME_FIELD_EOF:
+            if (is_top) {
+                st->doc->flags |= MIME_NO_BODY;
+            }
+            pos = len;
+            is_done = true;
+            break;
+        }
+        if (is_done) {
+            break;
+        }
+    }
+    if (!e->has_ctype || e->ctype[0] == '\0') {
+        size_t n = strlen(dflt);
+        memcpy(e->ctype, dflt, n + 1);
+    }
+    return pos;
+}
+
+/* ---- text and URLs ------------------------------------------------ */
+
+static void
+add_url(struct mime_state *st, enum html_link_kind kind, const char *url,
+        size_t ulen, const char *anchor, size_t alen)
+{
+    struct mime_doc *doc = st->doc;
+    struct mime_url *arr;
+    struct mime_url *u;
+    char host[URL_HOST_MAX_BYTES + 1];
+    size_t hl;
+    unsigned uf = 0;
+    char *mem;
+
+    if (doc->n_urls >= MIME_MAX_URLS) {
+        doc->flags |= MIME_URLS_CAPPED;
+        return;
+    }
+    if (ulen > MIME_URL_MAX_BYTES) {
+        ulen = MIME_URL_MAX_BYTES;
+        while (ulen > 0 && ((uint8_t)url[ulen] & 0xC0) == 0x80) {
+            ulen--;
+        }
+    }
+    if (alen > MIME_ANCHOR_MAX_BYTES) {
+        alen = MIME_ANCHOR_MAX_BYTES;
+    }
+    arr = array_room(st, doc->urls, doc->n_urls, &st->urls_cap, sizeof(*arr),
+                     MIME_MAX_URLS);
+    if (arr == NULL) {
+        return;
+    }
+    doc->urls = arr;
+    hl = url_host(url, ulen, host, sizeof(host), &uf);
+    mem = arena_alloc(st->a, ulen + hl + alen + 3);
+    if (mem == NULL) {
+        arena_full(st);
+        return;
+    }
+    u = &arr[doc->n_urls++];
+    memcpy(mem, url, ulen);
+    mem[ulen] = '\0';
+    u->url = mem;
+    u->url_len = ulen;
+    mem += ulen + 1;
+    memcpy(mem, host, hl);
+    mem[hl] = '\0';
+    u->host = mem;
+    u->host_len = hl;
+    mem += hl + 1;
+    if (alen > 0) {
+        memcpy(mem, anchor, alen);
+    }
+    mem[alen] = '\0';
+    u->anchor_text = mem;
+    u->anchor_len = alen;
+    u->is_href = kind == HTML_LINK_HREF;
+    u->is_image = kind == HTML_LINK_IMAGE;
+    u->is_form = kind == HTML_LINK_FORM;
+}
+
+static void
+on_html_link(void *ctx, enum html_link_kind kind, const char *url,
+             size_t url_len, const char *anchor, size_t anchor_len)
+{
+    add_url(ctx, kind, url, url_len, anchor, anchor_len);
+}
+
+static void
+map_charset_flags(struct mime_state *st, unsigned cf)
+{
+    if (cf & CHARSET_UNKNOWN) {
+        st->doc->flags |= MIME_UNKNOWN_CHARSET;
+    }
+    if (cf & CHARSET_BAD_BYTES) {
+        st->doc->flags |= MIME_BAD_CHARSET_BYTES;
+    }
+}
+
+/* Separate a new part's text from the previous one; false when full. */
+static bool
+text_separate(struct mime_state *st)
+{
+    if (st->text == NULL) {
+        return false;
+    }
+    if (st->text_len > 0 && st->text[st->text_len - 1] != '\n') {
+        if (st->text_len >= st->text_max) {
+            st->doc->flags |= MIME_TEXT_CAPPED;
+            return false;
+        }
+        st->text[st->text_len++] = '\n';
+    }
+    if (st->text_len >= st->text_max) {
+        st->doc->flags |= MIME_TEXT_CAPPED;
+        return false;
+    }
+    return true;
+}
+
+static void
+add_plain(struct mime_state *st, const char *cs, const uint8_t *data,
+          size_t n)
+{
+    unsigned cf = 0;
+    size_t start;
+    size_t w;
+    size_t o;
+    size_t pos;
+    size_t us;
+    size_t ul;
+
+    st->doc->flags |= MIME_HAS_PLAIN;
+    if (n == 0 || !text_separate(st)) {
+        return;
+    }
+    start = st->text_len;
+    w = charset_to_utf8(&st->cc, cs, strlen(cs), data, n, st->text + start,
+                        st->text_max - start, &cf);
+    map_charset_flags(st, cf);
+    if (cf & CHARSET_OUT_CAPPED) {
+        st->doc->flags |= MIME_TEXT_CAPPED;
+    }
+    /* "\n" line breaks only, and no NUL inside the C string. */
+    o = start;
+    for (size_t i = start; i < start + w; i++) {
+        char c = st->text[i];
+        if (c == '\r') {
+            if (i + 1 < start + w && st->text[i + 1] == '\n') {
+                continue;
+            }
+            c = '\n';
+        } else if (c == '\0') {
+            c = ' ';
+        }
+        st->text[o++] = c;
+    }
+    st->text_len = o;
+    pos = start;
+    while (url_find(st->text, st->text_len, &pos, &us, &ul)) {
+        add_url(st, HTML_LINK_OTHER, st->text + us, ul, "", 0);
+        if (st->doc->flags & MIME_URLS_CAPPED) {
+            break;
+        }
+    }
+}
+
+static void
+add_html(struct mime_state *st, const char *cs, const uint8_t *data,
+         size_t n)
+{
+    const uint8_t *src = data;
+    size_t src_len = n;
+    unsigned hf = 0;
+    char *out = NULL;
+    size_t out_max = 0;
+    size_t w;
+
+    st->doc->flags |= MIME_HAS_HTML;
+    if (!(charset_is_utf8_label(cs, strlen(cs)) &&
+          charset_utf8_valid(data, n))) {
+        unsigned cf = 0;
+        size_t tmax = 3 * n + 4; /* n <= MIME_PART_MAX_BYTES */
+        char *tmp = arena_alloc(st->a, tmax);
+        if (tmp == NULL) {
+            arena_full(st);
+            return;
+        }
+        src_len = charset_to_utf8(&st->cc, cs, strlen(cs), data, n, tmp,
+                                  tmax, &cf);
+        map_charset_flags(st, cf);
+        src = (const uint8_t *)tmp;
+    }
+    if (text_separate(st)) {
+        out = st->text + st->text_len;
+        out_max = st->text_max - st->text_len;
+    }
+    w = html_to_text(src, src_len, out, out_max, on_html_link, st, &hf);
+    if (out != NULL) {
+        st->text_len += w;
+    }
+    if (hf & HTML_HIDDEN_TEXT) {
+        st->doc->flags |= MIME_HTML_HIDDEN_TEXT;
+    }
+    if (hf & HTML_HAS_FORM) {
+        st->doc->flags |= MIME_HTML_HAS_FORM;
+    }
+    if (hf & HTML_HAS_PASSWORD) {
+        st->doc->flags |= MIME_HTML_HAS_PASSWORD;
+    }
+    if (hf & HTML_HAS_SCRIPT) {
+        st->doc->flags |= MIME_HTML_HAS_SCRIPT;
+    }
+    if (hf & HTML_HAS_IMAGES) {
+        st->doc->flags |= MIME_HTML_HAS_IMAGES;
+    }
+    if ((hf & HTML_OUT_CAPPED) && out != NULL) {
+        st->doc->flags |= MIME_TEXT_CAPPED;
+    }
+}
+
+/* ---- leaves ------------------------------------------------------- */
+
+/* Decoded filename (RFC 2231 charset or RFC 2047 words) or "". */
+static const char *
+fname_decode(struct mime_state *st, const struct mime_fname *fn)
+{
+    char *out;
+    size_t n;
+    unsigned cf = 0;
+
+    if (!fn->has_value || fn->len == 0) {
+        return mime_empty;
+    }
+    if (fn->is_2231) {
+        out = arena_alloc(st->a, 3 * fn->len + 5);
+        if (out == NULL) {
+            arena_full(st);
+            return mime_empty;
+        }
+        n = charset_to_utf8(&st->cc, fn->cs, strlen(fn->cs),
+                            (const uint8_t *)fn->buf, fn->len, out,
+                            3 * fn->len + 4, &cf);
+        map_charset_flags(st, cf);
+        for (size_t i = 0; i < n; i++) {
+            if ((uint8_t)out[i] < ' ') {
+                out[i] = ' ';
+            }
+        }
+        out[n] = '\0';
+        return out;
+    }
+    {
+        unsigned hf = 0;
+        out = mime_rfc2047_decode(st->a, &st->cc, fn->buf, fn->len, &n, &hf);
+        if (out == NULL) {
+            arena_full(st);
+            return mime_empty;
+        }
+        if (hf & MIME_HDR_UNKNOWN_CHARSET) {
+            st->doc->flags |= MIME_UNKNOWN_CHARSET;
+        }
+        return out;
+    }
+}
+
+/* Undo the transfer encoding of body (b0, b1) into part->data. */
+static void
+leaf_decode(struct mime_state *st, const struct mime_entity *e, size_t b0,
+            size_t b1, struct mime_part *part)
+{
+    const uint8_t *raw = st->p + b0;
+    size_t n = b1 - b0;
+    size_t max;
+    uint8_t *buf;
+    bool is_bad = false;
+    bool is_cut = false;
+
+    switch (e->cte) {
+    case MIME_CTE_BASE64:
+        max = n / 4 * 3 + 3;
+        if (max > MIME_PART_MAX_BYTES) {
+            max = MIME_PART_MAX_BYTES;
+        }
+        buf = arena_alloc(st->a, max);
+        if (buf == NULL) {
+            arena_full(st);
+            return;
+        }
+        part->data = buf;
+        part->data_len = mime_b64_decode(raw, n, buf, max, &is_bad, &is_cut);
+        if (is_bad) {
+            st->doc->flags |= MIME_BAD_BASE64;
+        }
+        break;
+    case MIME_CTE_QP:
+        max = n < MIME_PART_MAX_BYTES ? n : MIME_PART_MAX_BYTES;
+        buf = arena_alloc(st->a, max);
+        if (buf == NULL) {
+            arena_full(st);
+            return;
+        }
+        part->data = buf;
+        part->data_len = mime_qp_decode(raw, n, buf, max, false, &is_bad,
+                                        &is_cut);
+        if (is_bad) {
+            st->doc->flags |= MIME_BAD_QP;
+        }
+        break;
+    case MIME_CTE_IDENTITY:
+        part->data = raw;
+        part->data_len = n;
+        if (n > MIME_PART_MAX_BYTES) {
+            part->data_len = MIME_PART_MAX_BYTES;
+            is_cut = true;
+        }
+        break;
+    }
+    if (is_cut) {
+        st->doc->flags |= MIME_PART_CAPPED;
+    }
+}
+
+static void
+leaf(struct mime_state *st, const struct mime_entity *e, size_t b0, size_t b1,
+     unsigned depth)
+{
+    struct mime_doc *doc = st->doc;
+    struct mime_part tmp;
+    struct mime_part *part = &tmp;
+    struct mime_part *arr;
+    bool is_listed = false;
+    const char *fname;
+    size_t ctl = strlen(e->ctype);
+    size_t csl = strlen(e->charset);
+    char *mem;
+
+    if (doc->n_parts >= MIME_MAX_PARTS) {
+        doc->flags |= MIME_PARTS_CAPPED;
+        st->is_stopped = true;
+        return;
+    }
+    arr = array_room(st, doc->parts, doc->n_parts, &st->parts_cap,
+                     sizeof(*arr), MIME_MAX_PARTS);
+    if (arr != NULL) {
+        doc->parts = arr;
+        part = &arr[doc->n_parts];
+        is_listed = true;
+    }
+    memset(part, 0, sizeof(*part));
+    part->depth = depth;
+    mem = arena_alloc(st->a, ctl + csl + 2);
+    if (mem == NULL) {
+        arena_full(st);
+        part->content_type = "text/plain";
+        part->charset = mime_empty;
+    } else {
+        memcpy(mem, e->ctype, ctl + 1);
+        memcpy(mem + ctl + 1, e->charset, csl + 1);
+        part->content_type = mem;
+        part->charset = mem + ctl + 1;
+    }
+    fname = fname_decode(st, e->cd_filename.has_value ? &e->cd_filename
+                                                      : &e->ct_name);
+    part->filename = fname;
+    part->is_attachment = e->disp == MIME_DISP_ATTACHMENT || fname[0] != '\0';
+    if (part->is_attachment && st->n_atts_decoded >= MIME_MAX_ATTACHMENTS) {
+        doc->flags |= MIME_ATTS_CAPPED;
+    } else {
+        if (part->is_attachment) {
+            st->n_atts_decoded++;
+        }
+        leaf_decode(st, e, b0, b1, part);
+    }
+    if (is_listed) {
+        doc->n_parts++;
+    }
+    if (e->disp == MIME_DISP_ATTACHMENT || part->data == NULL) {
+        return;
+    }
+    if (strcmp(e->ctype, "text/plain") == 0) {
+        add_plain(st, e->charset, part->data, part->data_len);
+    } else if (strcmp(e->ctype, "text/html") == 0) {
+        add_html(st, e->charset, part->data, part->data_len);
+    }
+}
+
+/* ---- structure ---------------------------------------------------- */
+
+/* Does the line starting at k ("--" there) delimit an open frame? */
+static bool
+match_line(const struct mime_state *st, size_t k, struct mime_bmatch *m)
+{
+    const uint8_t *p = st->p;
+    size_t len = st->len;
+    size_t s = k + 2;
+
+    for (size_t f = st->n_frames; f > 0; f--) {
+        const struct mime_frame *fr = &st->frames[f - 1];
+        size_t e;
+        size_t next;
+        bool is_close;
+        bool is_ok = true;
+        if (fr->bnd_len == 0 || len - s < fr->bnd_len ||
+            memcmp(p + s, fr->bnd, fr->bnd_len) != 0) {
+            continue;
+        }
+        e = s + fr->bnd_len;
+        next = line_end(p, len, e);
+        is_close = next - e >= 2 && p[e] == '-' && p[e + 1] == '-';
+        if (!is_close && !fr->is_bnd_cut) {
+            /* Only transport padding may follow a delimiter. */
+            for (size_t t = e; t < next; t++) {
+                if (p[t] != ' ' && p[t] != '\t' && p[t] != '\r') {
+                    is_ok = false;
+                    break;
+                }
+            }
+        }
+        if (!is_ok) {
+            continue;
+        }
+        m->line_start = k;
+        m->next = next < len ? next + 1 : len;
+        m->frame = f - 1;
+        m->is_close = is_close;
+        return true;
+    }
+    return false;
+}
+
+/* Next boundary line of any open frame at or after from (a line start). */
+static bool
+find_boundary(const struct mime_state *st, size_t from, struct mime_bmatch *m)
+{
+    const uint8_t *p = st->p;
+    size_t len = st->len;
+    size_t i = from;
+
+    if (st->n_bframes == 0) {
+        return false;
+    }
+    while (i + 1 < len) {
+        const uint8_t *q = memchr(p + i, '-', len - i - 1);
+        size_t k;
+        if (q == NULL) {
+            return false;
+        }
+        k = (size_t)(q - p);
+        if (p[k + 1] == '-' && (k == from || p[k - 1] == '\n') &&
+            match_line(st, k, m)) {
+            return true;
+        }
+        i = k + 1;
+    }
+    return false;
+}
+
+/* End of a body that is followed by the boundary line at line_start: the
+ * line break before the delimiter belongs to it (RFC 2046 5.1.1). */
+static size_t
+body_end(const uint8_t *p, size_t body_start, size_t line_start)
+{
+    size_t e = line_start;
+
+    if (e > body_start && p[e - 1] == '\n') {
+        e--;
+        if (e > body_start && p[e - 1] == '\r') {
+            e--;
+        }
+    }
+    return e;
+}
+
+/* A child of an alternative ended: keep only the last one with text. */
+static void
+child_done(struct mime_state *st, struct mime_frame *f)
+{
+    if (f->is_alt && st->text != NULL && st->text_len > f->child_start &&
+        f->child_start > f->alt_start) {
+        size_t src = f->child_start;
+        size_t n;
+        size_t dst = f->alt_start;
+        if (st->text[src] == '\n') {
+            src++;
+        }
+        n = st->text_len - src;
+        if (dst > 0 && st->text[dst - 1] != '\n') {
+            st->text[dst++] = '\n';
+        }
+        memmove(st->text + dst, st->text + src, n);
+        st->text_len = dst + n;
+    }
+    f->child_start = st->text_len;
+}
+
+static bool
+push_frame(struct mime_state *st, const struct mime_entity *e, bool is_multi)
+{
+    struct mime_frame *f;
+
+    if (st->n_frames >= MIME_MAX_DEPTH) {
+        st->doc->flags |= MIME_DEPTH_CAPPED;
+        return false;
+    }
+    f = &st->frames[st->n_frames++];
+    f->bnd_len = 0;
+    f->is_bnd_cut = false;
+    f->is_alt = false;
+    f->is_digest = false;
+    f->alt_start = st->text_len;
+    f->child_start = st->text_len;
+    if (is_multi) {
+        memcpy(f->bnd, e->boundary, e->boundary_len);
+        f->bnd_len = e->boundary_len;
+        f->is_bnd_cut = e->is_boundary_cut;
+        f->is_alt = strcmp(e->ctype, "multipart/alternative") == 0;
+        f->is_digest = strcmp(e->ctype, "multipart/digest") == 0;
+        st->n_bframes++;
+        st->doc->n_multiparts++;
+    }
+    return true;
+}
+
+/* Pop frames down to (not including) index keep. */
+static void
+pop_frames(struct mime_state *st, size_t keep, bool is_orderly)
+{
+    while (st->n_frames > keep) {
+        struct mime_frame *f = &st->frames[st->n_frames - 1];
+        child_done(st, f);
+        if (f->bnd_len > 0) {
+            st->n_bframes--;
+            if (!is_orderly) {
+                st->doc->flags |= MIME_NO_CLOSING_BOUNDARY;
+            }
+        }
+        st->n_frames--;
+        is_orderly = false; /* only the matched frame closes properly */
+    }
+}
+
+/*
+ * Act on a boundary line: close what it ends, and either start the next
+ * child (return true with *pos at its header block and *depth set) or
+ * reach the end of the input (false).
+ */
+static bool
+on_boundary(struct mime_state *st, struct mime_bmatch *m, size_t *pos,
+            unsigned *depth, const char **dflt)
+{
+    for (;;) {
+        struct mime_frame *f;
+        pop_frames(st, m->frame + 1, false);
+        f = &st->frames[m->frame];
+        if (!m->is_close) {
+            child_done(st, f);
+            *pos = m->next;
+            *depth = (unsigned)m->frame + 1;
+            *dflt = f->is_digest ? "message/rfc822" : "text/plain";
+            return true;
+        }
+        pop_frames(st, m->frame, true);
+        /* Epilogue: skip to the next boundary of an outer frame. */
+        if (!find_boundary(st, m->next, m)) {
+            return false;
+        }
+    }
+}
+
+static bool
+is_multipart(const struct mime_entity *e)
+{
+    return strncmp(e->ctype, "multipart/", 10) == 0 && e->boundary_len > 0;
+}
+
+static bool
+is_message(const struct mime_entity *e)
+{
+    return (strcmp(e->ctype, "message/rfc822") == 0 ||
+            strcmp(e->ctype, "message/global") == 0) &&
+           e->cte == MIME_CTE_IDENTITY;
+}
+
+static void
+parse_body(struct mime_state *st, struct mime_entity *e, size_t pos)
+{
+    unsigned depth = 0;
+    const char *dflt = "text/plain";
+    struct mime_bmatch m;
+
+    while (!st->is_stopped) {
+        bool has_match;
+        if (depth > st->doc->max_depth) {
+            st->doc->max_depth = depth;
+        }
+        if (is_multipart(e) && push_frame(st, e, true)) {
+            has_match = find_boundary(st, pos, &m);
+            if (has_match && m.frame == st->n_frames - 1) {
+                if (!on_boundary(st, &m, &pos, &depth, &dflt)) {
+                    break;
+                }
+                pos = read_headers(st, pos, e, false, dflt);
+                continue;
+            }
+            /* Its boundary never appears: read the body as text. */
+            st->n_frames--;
+            st->n_bframes--;
+            st->doc->n_multiparts--;
+            st->doc->flags |= MIME_NO_CLOSING_BOUNDARY;
+            memcpy(e->ctype, "text/plain", sizeof("text/plain"));
+        } else if (is_message(e) && push_frame(st, e, false)) {
+            depth++;
+            pos = read_headers(st, pos, e, false, "text/plain");
+            continue;
+        }
+        has_match = find_boundary(st, pos, &m);
+        leaf(st, e, pos, has_match ? body_end(st->p, pos, m.line_start)
+                                   : st->len, depth);
+        if (!has_match || st->is_stopped) {
+            break;
+        }
+        if (!on_boundary(st, &m, &pos, &depth, &dflt)) {
+            break;
+        }
+        pos = read_headers(st, pos, e, false, dflt);
+    }
+    pop_frames(st, 0, false);
+}
+
+enum cm_err
+mime_parse(struct arena *a, const uint8_t *p, size_t len, struct mime_doc *out)
+{
+    struct mime_state st;
+    struct mime_entity ent;
+    size_t pos;
+
+    memset(out, 0, sizeof(*out));
+    out->subject = mime_empty;
+    out->text = mime_empty;
+    if (p == NULL) {
+        len = 0;
+        p = (const uint8_t *)mime_empty;
+    }
+    st.a = a;
+    st.p = p;
+    st.len = len;
+    st.doc = out;
+    charset_cache_init(&st.cc);
+    st.n_frames = 0;
+    st.n_bframes = 0;
+    st.text_len = 0;
+    st.text_max = len < (MIME_TEXT_MAX_BYTES - 64) / 3 ? 3 * len + 64
+                                                       : MIME_TEXT_MAX_BYTES;
+    st.parts_cap = 0;
+    st.urls_cap = 0;
+    st.headers_cap = 0;
+    st.headers_bytes = 0;
+    st.n_atts_decoded = 0;
+    st.is_stopped = false;
+    st.text = arena_alloc(a, st.text_max + 1);
+    if (st.text == NULL) {
+        arena_full(&st);
+    }
+    pos = read_headers(&st, 0, &ent, true, "text/plain");
+    parse_body(&st, &ent, pos);
+    if (st.text != NULL) {
+        st.text[st.text_len] = '\0';
+        out->text = st.text;
+        out->text_len = st.text_len;
+    }
+    charset_cache_clear(&st.cc);
+    return CM_OK;
+}
+
+const struct mime_header *
+mime_header_next(const struct mime_doc *doc, const struct mime_header *prev,
+                 const char *name)
+{
+    size_t i = prev == NULL ? 0 : (size_t)(prev - doc->headers) + 1;
+
+    size_t nl = strlen(name);
+
+    for (; i < doc->n_headers; i++) {
+        const struct mime_header *h = &doc->headers[i];
+        size_t k = 0;
+        if (h->name_len != nl) {
+            continue;
+        }
+        while (k < nl && mime_lower((uint8_t)h->name[k]) ==
+                             mime_lower((uint8_t)name[k])) {
+            k++;
+        }
+        if (k == nl) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+const struct mime_header *
+mime_header_find(const struct mime_doc *doc, const char *name)
+{
+    return mime_header_next(doc, NULL, name);
+}

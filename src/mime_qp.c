@@ -1,0 +1,95 @@
+/*
+ * mime_qp.c -- quoted-printable Content-Transfer-Encoding (RFC 2045 6.7)
+ * and RFC 2047 "Q" words.
+ *
+ * One pass into a caller-sized buffer; never longer than the input.
+ * Tolerated breakage: lower-case hex digits (decoded, not flagged), blanks
+ * between a soft-break "=" and the line end, bare LF line ends.  An "="
+ * that starts no valid escape is copied as it is and reported through
+ * *is_bad, which is what mail readers show.  Literal blanks at the end of
+ * a line were added in transport (rule 3) and are dropped.  Stateless and
+ * thread-safe.
+ */
+#include "mime-int.h"
+
+#include <string.h>
+
+size_t
+mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
+               bool is_header, bool *is_bad, bool *is_cut)
+{
+    size_t i = 0;
+    size_t o = 0;
+    size_t o_keep = 0; /* end of output that is not trailing literal blanks */
+
+    while (i < len) {
+        uint8_t c = in[i];
+        if (c == '=') {
+            int hi = i + 1 < len ? mime_hexval(in[i + 1]) : -1;
+            int lo = i + 2 < len ? mime_hexval(in[i + 2]) : -1;
+            size_t j;
+            if (hi >= 0 && lo >= 0) {
+                if (o >= out_max) {
+                    *is_cut = true;
+                    return o;
+                }
+                out[o++] = (uint8_t)(hi * 16 + lo);
+                o_keep = o;
+                i += 3;
+                continue;
+            }
+            /* Soft line break: "=" [blanks] (CRLF | LF | end). */
+            j = i + 1;
+            while (j < len && mime_is_wsp(in[j])) {
+                j++;
+            }
+            if (j >= len) {
+                i = len;
+                continue;
+            }
+            if (in[j] == '\n') {
+                i = j + 1;
+                continue;
+            }
+            if (in[j] == '\r' && (j + 1 >= len || in[j + 1] == '\n')) {
+                i = j + 2 <= len ? j + 2 : len;
+                continue;
+            }
+            *is_bad = true;
+            if (o >= out_max) {
+                *is_cut = true;
+                return o;
+            }
+            out[o++] = '=';
+            o_keep = o;
+            i++;
+            continue;
+        }
+        if (c == '\n' || (c == '\r' && i + 1 < len && in[i + 1] == '\n')) {
+            size_t n = c == '\r' ? 2 : 1;
+            o = o_keep; /* drop transport blanks */
+            if (out_max - o < n) {
+                *is_cut = true;
+                return o;
+            }
+            memcpy(out + o, in + i, n);
+            o += n;
+            o_keep = o;
+            i += n;
+            continue;
+        }
+        if (o >= out_max) {
+            *is_cut = true;
+            return o;
+        }
+        if (is_header && c == '_') {
+            c = ' ';
+        }
+        out[o++] = c;
+        if (!mime_is_wsp(c) || is_header) {
+            o_keep = o;
+        }
+        i++;
+    }
+    return o;
+}

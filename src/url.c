@@ -1,0 +1,648 @@
+/*
+ * url.c -- URL finding, host extraction and registered domains (url.h).
+ *
+ * DESIGN
+ * - url_find scans plain text once for "http://", "https://" and "www."
+ *   at word starts.  A URL ends at a blank, a control byte or one of
+ *   <>"`; trailing sentence punctuation is trimmed afterwards.  Bytes
+ *   >= 0x80 are kept so IDN hosts and paths survive.
+ * - url_host follows what browsers do with hostile input rather than what
+ *   RFC 3986 allows: any number of '/' or '\' after "http:", userinfo up
+ *   to the LAST '@' of the authority, %XX in the host decoded, every
+ *   inet_aton spelling of an IPv4 address normalised to dotted decimal
+ *   (WHATWG URL 3.5: a host whose last label is numeric is an address).
+ * - url_registered_domain uses a sorted built-in table of multi-label
+ *   public suffixes (a few hundred common ones, see url.h: not the PSL)
+ *   searched with bsearch on the last two and three labels.
+ * State: none.  Limits: hosts longer than URL_HOST_MAX_BYTES are
+ * refused; everything else is bounded by the caller's lengths.
+ */
+#include "url.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint8_t
+url_lower(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+static bool
+url_is_alnum(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+           (c >= 'A' && c <= 'Z');
+}
+
+/* Bytes that end a URL in plain text. */
+static bool
+url_text_stop(uint8_t c)
+{
+    return c <= ' ' || c == 0x7F || c == '<' || c == '>' || c == '"' ||
+           c == '`';
+}
+
+static bool
+ci_prefix(const char *p, size_t len, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    if (len < n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (url_lower((uint8_t)p[i]) != (uint8_t)lit[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Length of a URL candidate at p (scheme or "www." already checked). */
+static size_t
+url_extent(const char *p, size_t len)
+{
+    size_t n = 0;
+    size_t paren = 0;
+    size_t bracket = 0;
+
+    while (n < len && !url_text_stop((uint8_t)p[n])) {
+        n++;
+    }
+    /* Trim sentence punctuation; keep a ')' that closes a '(' inside. */
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '(') {
+            paren++;
+        } else if (p[i] == '[') {
+            bracket++;
+        }
+    }
+    while (n > 0) {
+        char c = p[n - 1];
+        if (c == '.' || c == ',' || c == ';' || c == ':' || c == '!' ||
+            c == '?' || c == '\'' || c == '*') {
+            n--;
+        } else if (c == ')') {
+            size_t closes = 0;
+            for (size_t i = 0; i < n; i++) {
+                closes += p[i] == ')';
+            }
+            if (closes <= paren) {
+                break;
+            }
+            n--;
+        } else if (c == ']') {
+            size_t closes = 0;
+            for (size_t i = 0; i < n; i++) {
+                closes += p[i] == ']';
+            }
+            if (closes <= bracket) {
+                break;
+            }
+            n--;
+        } else {
+            break;
+        }
+    }
+    return n;
+}
+
+bool
+url_find(const char *text, size_t text_len, size_t *pos, size_t *start,
+         size_t *len)
+{
+    size_t i = *pos;
+
+    while (i < text_len) {
+        uint8_t c = url_lower((uint8_t)text[i]);
+        size_t skip = 0;
+        size_t n;
+        if (c != 'h' && c != 'w') {
+            i++;
+            continue;
+        }
+        if (i > 0 && (url_is_alnum((uint8_t)text[i - 1]) ||
+                      text[i - 1] == '.' || text[i - 1] == '/')) {
+            i++;
+            continue;
+        }
+        if (c == 'h') {
+            if (ci_prefix(text + i, text_len - i, "http://")) {
+                skip = 7;
+            } else if (ci_prefix(text + i, text_len - i, "https://")) {
+                skip = 8;
+            }
+        } else if (ci_prefix(text + i, text_len - i, "www.")) {
+            skip = 4;
+        }
+        if (skip == 0 || i + skip >= text_len ||
+            url_text_stop((uint8_t)text[i + skip]) ||
+            text[i + skip] == '.' || text[i + skip] == '/') {
+            i++;
+            continue;
+        }
+        n = url_extent(text + i, text_len - i);
+        if (n <= skip) {
+            i += skip;
+            continue;
+        }
+        *start = i;
+        *len = n;
+        *pos = i + n;
+        return true;
+    }
+    *pos = text_len;
+    return false;
+}
+
+/* One inet_aton part: decimal, 0-octal or 0x-hex, value <= max. */
+static bool
+ipv4_part(const char *s, size_t n, uint32_t max, uint32_t *out, bool *is_odd)
+{
+    uint64_t v = 0;
+    unsigned base = 10;
+    size_t i = 0;
+
+    if (n == 0) {
+        return false;
+    }
+    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        i = 2;
+        *is_odd = true;
+        if (n == 2) {
+            return false;
+        }
+    } else if (n >= 2 && s[0] == '0') {
+        base = 8;
+        i = 1;
+        *is_odd = true;
+    }
+    for (; i < n; i++) {
+        uint8_t c = url_lower((uint8_t)s[i]);
+        unsigned d;
+        if (c >= '0' && c <= '9') {
+            d = c - '0';
+        } else if (base == 16 && c >= 'a' && c <= 'f') {
+            d = c - 'a' + 10u;
+        } else {
+            return false;
+        }
+        if (d >= base) {
+            return false;
+        }
+        v = v * base + d;
+        if (v > max) {
+            return false;
+        }
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+bool
+url_parse_ipv4(const char *s, size_t len, uint32_t *addr, bool *is_odd)
+{
+    uint32_t parts[4];
+    size_t n_parts = 0;
+    size_t i = 0;
+    bool odd = false;
+    uint32_t v;
+
+    if (len == 0 || len > 64) {
+        return false;
+    }
+    while (i <= len) {
+        size_t j = i;
+        uint32_t max;
+        while (j < len && s[j] != '.') {
+            j++;
+        }
+        if (n_parts == 4) {
+            return false;
+        }
+        max = 0xFFFFFFFFu;
+        if (!ipv4_part(s + i, j - i, max, &parts[n_parts], &odd)) {
+            return false;
+        }
+        n_parts++;
+        i = j + 1;
+    }
+    /* All parts but the last are bytes; the last fills what is left. */
+    for (size_t k = 0; k + 1 < n_parts; k++) {
+        if (parts[k] > 255) {
+            return false;
+        }
+    }
+    switch (n_parts) {
+    case 1:
+        v = parts[0];
+        odd = true;
+        break;
+    case 2:
+        if (parts[1] > 0xFFFFFFu) {
+            return false;
+        }
+        v = (parts[0] << 24) | parts[1];
+        odd = true;
+        break;
+    case 3:
+        if (parts[2] > 0xFFFFu) {
+            return false;
+        }
+        v = (parts[0] << 24) | (parts[1] << 16) | parts[2];
+        odd = true;
+        break;
+    default:
+        if (parts[3] > 255) {
+            return false;
+        }
+        v = (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3];
+        break;
+    }
+    *addr = v;
+    *is_odd = odd;
+    return true;
+}
+
+bool
+url_host_is_ip(const char *host, size_t host_len)
+{
+    uint32_t a;
+    bool is_odd = false;
+
+    if (host_len > 0 && host[0] == '[') {
+        return true;
+    }
+    return url_parse_ipv4(host, host_len, &a, &is_odd) && !is_odd;
+}
+
+/* Dotted decimal of addr into out (at least 16 bytes); returns length. */
+static size_t
+ipv4_format(uint32_t addr, char *out)
+{
+    size_t o = 0;
+
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        unsigned b = (addr >> shift) & 0xFFu;
+        if (b >= 100) {
+            out[o++] = (char)('0' + b / 100);
+        }
+        if (b >= 10) {
+            out[o++] = (char)('0' + (b / 10) % 10);
+        }
+        out[o++] = (char)('0' + b % 10);
+        if (shift > 0) {
+            out[o++] = '.';
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* Bytes that end an authority. */
+static bool
+url_auth_stop(uint8_t c)
+{
+    return c == '/' || c == '\\' || c == '?' || c == '#' || c <= ' ' ||
+           c == '<' || c == '>' || c == '"' || c == '\'' || c == 0x7F;
+}
+
+/* Locate the authority of url; false when it has none. */
+static bool
+url_authority(const char *u, size_t n, size_t *a_start, size_t *a_end,
+              unsigned *flags)
+{
+    size_t i = 0;
+    size_t s;
+
+    while (i < n && ((uint8_t)u[i] <= ' ')) {
+        i++;
+    }
+    u += i;
+    n -= i;
+    s = 0;
+    if (n > 0 && ((u[0] >= 'a' && u[0] <= 'z') ||
+                  (u[0] >= 'A' && u[0] <= 'Z'))) {
+        size_t k = 1;
+        while (k < n && k < 32 &&
+               (url_is_alnum((uint8_t)u[k]) || u[k] == '+' || u[k] == '-' ||
+                u[k] == '.')) {
+            k++;
+        }
+        if (k < n && u[k] == ':') {
+            bool is_special = (k == 4 && ci_prefix(u, n, "http")) ||
+                              (k == 5 && ci_prefix(u, n, "https")) ||
+                              (k == 3 && ci_prefix(u, n, "ftp")) ||
+                              (k == 2 && ci_prefix(u, n, "ws")) ||
+                              (k == 3 && ci_prefix(u, n, "wss"));
+            if (k == 6 && ci_prefix(u, n, "mailto")) {
+                size_t at = 0;
+                size_t e = k + 1;
+                while (e < n && u[e] != '?' && u[e] != '>' && u[e] != ',' &&
+                       (uint8_t)u[e] > ' ') {
+                    if (u[e] == '@') {
+                        at = e;
+                    }
+                    e++;
+                }
+                if (at == 0) {
+                    return false;
+                }
+                *flags |= URL_IS_MAILTO;
+                *a_start = i + at + 1;
+                *a_end = i + e;
+                return true;
+            }
+            s = k + 1;
+            if (is_special) {
+                while (s < n && (u[s] == '/' || u[s] == '\\')) {
+                    s++;
+                }
+            } else if (s + 1 < n && u[s] == '/' && u[s + 1] == '/') {
+                s += 2;
+            } else {
+                return false; /* javascript:, data:, cid:, tel: ... */
+            }
+        } else if (!ci_prefix(u, n, "www.")) {
+            return false; /* relative reference */
+        }
+    } else if (n >= 2 && (u[0] == '/' || u[0] == '\\') &&
+               (u[1] == '/' || u[1] == '\\')) {
+        s = 2;
+    } else {
+        return false;
+    }
+    {
+        size_t e = s;
+        while (e < n && !url_auth_stop((uint8_t)u[e])) {
+            e++;
+        }
+        *a_start = i + s;
+        *a_end = i + e;
+    }
+    return true;
+}
+
+static int
+hexval(uint8_t c)
+{
+    c = url_lower(c);
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+
+/* WHATWG URL: a host whose last label is a number is an IPv4 address. */
+static bool
+last_label_numeric(const char *h, size_t n)
+{
+    size_t k = n;
+    bool is_hex;
+
+    while (k > 0 && h[k - 1] != '.') {
+        k--;
+    }
+    if (k == n) {
+        return false;
+    }
+    is_hex = n - k > 2 && h[k] == '0' && h[k + 1] == 'x';
+    for (size_t i = is_hex ? k + 2 : k; i < n; i++) {
+        if (!(h[i] >= '0' && h[i] <= '9') &&
+            !(is_hex && hexval((uint8_t)h[i]) >= 0)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+size_t
+url_host(const char *url, size_t url_len, char *out, size_t out_max,
+         unsigned *flags)
+{
+    size_t as;
+    size_t ae;
+    size_t hs;
+    size_t he;
+    size_t o = 0;
+    unsigned f = 0;
+    uint32_t addr;
+    bool is_odd = false;
+
+    if (out_max == 0) {
+        return 0;
+    }
+    out[0] = '\0';
+    if (!url_authority(url, url_len, &as, &ae, &f)) {
+        return 0;
+    }
+    hs = as;
+    he = ae;
+    if (!(f & URL_IS_MAILTO)) {
+        for (size_t k = as; k < ae; k++) {
+            if (url[k] == '@') {
+                hs = k + 1;
+                f |= URL_HAS_USERINFO;
+            }
+        }
+    }
+    if (hs < he && url[hs] == '[') {
+        size_t k = hs;
+        while (k < he && url[k] != ']') {
+            k++;
+        }
+        if (k < he) {
+            k++;
+        }
+        if (k < he && url[k] == ':') {
+            f |= URL_HAS_PORT;
+        }
+        he = k;
+        f |= URL_IS_IP;
+    } else {
+        for (size_t k = he; k > hs; k--) {
+            if (url[k - 1] == ':') {
+                he = k - 1;
+                f |= URL_HAS_PORT;
+                break;
+            }
+        }
+    }
+    for (size_t k = hs; k < he; k++) {
+        uint8_t c = (uint8_t)url[k];
+        if (c == '%' && k + 2 < he) {
+            int hi = hexval((uint8_t)url[k + 1]);
+            int lo = hexval((uint8_t)url[k + 2]);
+            if (hi >= 0 && lo >= 0) {
+                c = (uint8_t)(hi * 16 + lo);
+                k += 2;
+                f |= URL_PCT_HOST;
+            }
+        }
+        if (c < ' ' || c == 0x7F) {
+            break;
+        }
+        if (o + 1 >= out_max || o >= URL_HOST_MAX_BYTES) {
+            out[0] = '\0';
+            return 0;
+        }
+        out[o++] = (char)url_lower(c);
+    }
+    while (o > 0 && out[o - 1] == '.') {
+        o--;
+    }
+    out[o] = '\0';
+    if (o > 0 && !(f & URL_IS_IP) && last_label_numeric(out, o) &&
+        url_parse_ipv4(out, o, &addr, &is_odd)) {
+        f |= URL_IS_IP;
+        if (is_odd) {
+            f |= URL_IS_ODD_IP;
+        }
+        if (out_max >= 16) {
+            o = ipv4_format(addr, out);
+        }
+    }
+    *flags |= f;
+    return o;
+}
+
+/* Multi-label public suffixes, sorted (strcmp order). */
+static const char *const url_suffixes[] = {
+    "000webhostapp.com", "ab.ca", "ac.ae", "ac.at", "ac.be", "ac.cn", "ac.cy",
+    "ac.id", "ac.il", "ac.in", "ac.ir", "ac.jp", "ac.ke", "ac.kr", "ac.ma",
+    "ac.nz", "ac.th", "ac.uk", "ac.za", "ad.jp", "adv.br", "appspot.com",
+    "art.br", "asn.au", "asso.fr", "av.tr", "azurewebsites.net", "bc.ca",
+    "bel.tr", "biz.id", "biz.pl", "biz.tr", "blog.br", "blogspot.com",
+    "br.com", "cloudfront.net", "cn.com", "co.ae", "co.at", "co.ci", "co.cm",
+    "co.com", "co.cr", "co.hu", "co.id", "co.il", "co.in", "co.ir", "co.jp",
+    "co.ke", "co.kr", "co.ma", "co.mz", "co.nz", "co.om", "co.rs", "co.th",
+    "co.tt", "co.tz", "co.ug", "co.uk", "co.uz", "co.za", "co.zm", "co.zw",
+    "com.af", "com.al", "com.ar", "com.au", "com.ba", "com.bd", "com.bh",
+    "com.bn", "com.bo", "com.br", "com.by", "com.cn", "com.co", "com.cu",
+    "com.cy", "com.do", "com.dz", "com.ec", "com.eg", "com.es", "com.fj",
+    "com.ge", "com.gh", "com.gr", "com.gt", "com.hk", "com.hn", "com.hr",
+    "com.jm", "com.jo", "com.kg", "com.kh", "com.kw", "com.kz", "com.lb",
+    "com.lk", "com.mk", "com.mm", "com.mt", "com.mv", "com.mx", "com.my",
+    "com.ng", "com.ni", "com.np", "com.om", "com.pa", "com.pe", "com.pg",
+    "com.ph", "com.pk", "com.pl", "com.pr", "com.pt", "com.py", "com.qa",
+    "com.ro", "com.ru", "com.sa", "com.sg", "com.sv", "com.tj", "com.tn",
+    "com.tr", "com.tw", "com.ua", "com.uy", "com.uz", "com.ve", "com.vn",
+    "ddns.net", "de.com", "duckdns.org", "eco.br", "ed.jp", "edu.ar", "edu.au",
+    "edu.br", "edu.cn", "edu.co", "edu.eg", "edu.es", "edu.gr", "edu.hk",
+    "edu.in", "edu.mt", "edu.mx", "edu.my", "edu.ng", "edu.pe", "edu.ph",
+    "edu.pk", "edu.pl", "edu.pt", "edu.rs", "edu.sa", "edu.sg", "edu.tr",
+    "edu.tw", "edu.ua", "edu.uy", "edu.vn", "edu.za", "eng.br", "eu.com",
+    "firebaseapp.com", "firm.in", "gb.net", "geek.nz", "gen.in", "gen.nz",
+    "gen.tr", "github.io", "githubusercontent.com", "glitch.me", "go.id",
+    "go.jp", "go.ke", "go.kr", "go.th", "gob.ar", "gob.es", "gob.mx", "gob.pe",
+    "gouv.fr", "gov.ae", "gov.au", "gov.br", "gov.cn", "gov.co", "gov.eg",
+    "gov.gr", "gov.hk", "gov.il", "gov.in", "gov.ir", "gov.it", "gov.ma",
+    "gov.my", "gov.ng", "gov.ph", "gov.pk", "gov.pl", "gov.pt", "gov.sa",
+    "gov.sg", "gov.tr", "gov.tw", "gov.ua", "gov.uk", "gov.vn", "gov.za",
+    "govt.nz", "gr.jp", "gub.uy", "gv.at", "herokuapp.com", "hopto.org",
+    "id.au", "idv.hk", "idv.tw", "in.rs", "in.th", "in.ua", "ind.br", "ind.in",
+    "inf.br", "info.hu", "info.pl", "info.ro", "info.tr", "int.ar", "jpn.com",
+    "k12.tr", "kiev.ua", "kiwi.nz", "lg.jp", "ltd.uk", "maori.nz", "mb.ca",
+    "me.uk", "mil.kr", "msk.ru", "muni.il", "my.id", "myshopify.com", "nb.ca",
+    "ne.jp", "ne.ke", "ne.kr", "net.ae", "net.al", "net.ar", "net.au",
+    "net.bd", "net.br", "net.by", "net.cn", "net.co", "net.cy", "net.ec",
+    "net.eg", "net.ge", "net.gr", "net.hk", "net.id", "net.il", "net.in",
+    "net.ir", "net.ma", "net.mt", "net.mx", "net.my", "net.ng", "net.nz",
+    "net.pe", "net.ph", "net.pk", "net.pl", "net.ru", "net.sa", "net.sg",
+    "net.th", "net.tr", "net.tw", "net.ua", "net.uk", "net.uy", "net.ve",
+    "net.vn", "net.za", "netlify.app", "nf.ca", "ngrok.io", "nhs.uk", "nl.ca",
+    "no-ip.org", "nom.es", "nom.ro", "ns.ca", "nt.ca", "nu.ca", "on.ca",
+    "or.at", "or.cr", "or.id", "or.jp", "or.ke", "or.kr", "or.th", "or.tz",
+    "or.ug", "org.ae", "org.al", "org.ar", "org.au", "org.ba", "org.bd",
+    "org.br", "org.by", "org.cn", "org.co", "org.cy", "org.ec", "org.eg",
+    "org.es", "org.ge", "org.gh", "org.gr", "org.hk", "org.hu", "org.il",
+    "org.in", "org.ir", "org.kz", "org.lk", "org.ma", "org.mk", "org.mt",
+    "org.mx", "org.my", "org.ng", "org.np", "org.nz", "org.pe", "org.ph",
+    "org.pk", "org.pl", "org.pt", "org.ro", "org.rs", "org.ru", "org.sa",
+    "org.sg", "org.tr", "org.tw", "org.ua", "org.uk", "org.uy", "org.ve",
+    "org.vn", "org.za", "pages.dev", "pe.ca", "pe.kr", "per.sg", "plc.uk",
+    "police.uk", "pp.ru", "qc.ca", "r2.dev", "re.kr", "repl.co", "res.in",
+    "ru.com", "s3.amazonaws.com", "sa.com", "sch.id", "sch.uk", "school.nz",
+    "sk.ca", "spb.ru", "store.ro", "sytes.net", "tv.br", "tv.tr", "uk.com",
+    "uk.net", "us.com", "us.org", "vercel.app", "waw.pl", "web.app", "web.id",
+    "web.tr", "web.za", "weebly.com", "wixsite.com", "workers.dev", "yk.ca",
+    "za.com", "zapto.org",
+};
+
+#define URL_N_SUFFIXES (sizeof(url_suffixes) / sizeof(url_suffixes[0]))
+
+static bool
+suffix_known(const char *s, size_t n)
+{
+    size_t lo = 0;
+    size_t hi = URL_N_SUFFIXES;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *t = url_suffixes[mid];
+        size_t tn = strlen(t);
+        int c = memcmp(s, t, n < tn ? n : tn);
+        if (c == 0) {
+            c = n < tn ? -1 : (n > tn ? 1 : 0);
+        }
+        if (c == 0) {
+            return true;
+        }
+        if (c < 0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return false;
+}
+
+size_t
+url_registered_domain(const char *host, size_t host_len, const char **out)
+{
+    size_t dots[4]; /* positions of the last four dots, nearest first */
+    size_t n_dots = 0;
+
+    while (host_len > 0 && host[host_len - 1] == '.') {
+        host_len--;
+    }
+    *out = host;
+    if (host_len == 0 || url_host_is_ip(host, host_len)) {
+        return host_len;
+    }
+    for (size_t k = host_len; k > 0 && n_dots < 4; k--) {
+        if (host[k - 1] == '.') {
+            dots[n_dots++] = k - 1;
+        }
+    }
+    /* A known suffix of 3 labels, then of 2: keep one label more. */
+    for (size_t labels = 3; labels >= 2; labels--) {
+        size_t s;
+        if (n_dots < labels - 1) {
+            continue;
+        }
+        s = n_dots >= labels ? dots[labels - 1] + 1 : 0;
+        if (n_dots == labels - 1) {
+            s = 0;
+        }
+        if (!suffix_known(host + s, host_len - s)) {
+            continue;
+        }
+        if (n_dots < labels) {
+            return host_len; /* the host is a public suffix itself */
+        }
+        s = n_dots > labels ? dots[labels] + 1 : 0;
+        *out = host + s;
+        return host_len - s;
+    }
+    if (n_dots < 2) {
+        return host_len;
+    }
+    *out = host + dots[1] + 1;
+    return host_len - dots[1] - 1;
+}
