@@ -35,7 +35,10 @@ ENGINE_SRCS = \
 	src/render.c
 
 SERVICE_SRCS = \
-	src/pool.c
+	src/pool.c \
+	src/updkeys.c \
+	src/delta.c \
+	src/updfile.c
 
 PROGRAM_SRCS = \
 	src/helper.c \

@@ -146,4 +146,53 @@
 /* iconv descriptors kept open during one mime_parse call. */
 #define CHARSET_CACHE_SLOTS 4u
 
+/* ---- updates (updkeys, updfile, delta, updater, publish) ----------- */
+
+/* A key file holds a few short lines; anything bigger is not a key file. */
+#define CAPS_UPDKEYS_FILE_MAX_BYTES (16u * 1024u)
+/* Keys in one key file: the current one plus the old ones kept while a
+ * rotation is rolled out. */
+#define CAPS_UPDKEYS_RING_MAX 16u
+/* Largest cartridge image an update may produce (inflated full payload,
+ * delta target): the helper must stay far below its RSS budget while the
+ * old and the new cartridge are both in memory during a swap. */
+#define CAPS_UPDFILE_PAYLOAD_MAX_BYTES (64u * 1024u * 1024u)
+/* Largest .cmu file accepted or downloaded: zlib never grows a payload by
+ * more than a few bytes per 16 KiB, so this bounds an honest file. */
+#define CAPS_UPDFILE_MAX_BYTES (CAPS_UPDFILE_PAYLOAD_MAX_BYTES + 1048576u)
+/* A signed manifest: a few hundred bytes per file listed. */
+#define CAPS_UPDFILE_MANIFEST_MAX_BYTES (64u * 1024u)
+/* Files one manifest may list (one full snapshot plus deltas). */
+#define CAPS_UPDFILE_MANIFEST_FILES_MAX 64u
+/* An update file name: it becomes a URL path and a local file name. */
+#define CAPS_UPDFILE_NAME_MAX 64u
+/* One manifest line. */
+#define CAPS_UPDFILE_LINE_MAX 512u
+/* Blocks of the base image indexed by delta_make (publisher side): past
+ * this, blocks are sampled so the index stays near 64 MiB. */
+#define CAPS_DELTA_INDEX_BLOCKS (1u << 22)
+/* Cartridge versions kept in the micro-update cache directory. */
+#define CAPS_UPDATER_CACHE_KEEP 3u
+/* Directory entries looked at when scanning the cache at start-up. */
+#define CAPS_UPDATER_CACHE_SCAN_MAX 4096u
+/* ETag / Last-Modified values kept for conditional GET; a longer value is
+ * dropped (the next GET is unconditional) instead of echoed. */
+#define CAPS_UPDATER_HEADER_VALUE_MAX 256u
+/* A server's Retry-After is honoured up to this; a bigger value must not
+ * silence updates for days. */
+#define CAPS_UPDATER_RETRY_AFTER_MAX_S (6u * 3600u)
+/* Exponential back-off after failures: first delay and ceiling. */
+#define CAPS_UPDATER_BACKOFF_MIN_S 30u
+#define CAPS_UPDATER_BACKOFF_MAX_S 3600u
+/* Ceiling of `micro-update timeout` and `micro-update interval`. */
+#define CAPS_UPDATER_TIMEOUT_MAX_S 3600u
+#define CAPS_UPDATER_INTERVAL_MAX_S (7u * 24u * 3600u)
+/* Statistics: one POST per interval, a small form body. */
+#define CAPS_UPDATER_STATS_INTERVAL_S 3600u
+#define CAPS_UPDATER_STATS_BODY_MAX_BYTES 8192u
+/* Answers to a statistics POST are read and thrown away up to this. */
+#define CAPS_UPDATER_STATS_REPLY_MAX_BYTES 4096u
+/* cmtool publish: deltas made from at most this many earlier versions. */
+#define CAPS_PUBLISH_KEEP_MAX 16u
+
 #endif
