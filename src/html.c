@@ -505,8 +505,10 @@ emit(struct html_state *st, const char *s, size_t n)
         while (k > 0 && ((uint8_t)s[k] & 0xC0) == 0x80) {
             k--;
         }
-        memcpy(st->out + st->o, s, k);
-        st->o += k;
+        if (k > 0) {
+            memcpy(st->out + st->o, s, k);
+            st->o += k;
+        }
         st->is_full = true;
         st->flags |= HTML_OUT_CAPPED;
         return;
@@ -1268,6 +1270,8 @@ html_to_text(const uint8_t *p, size_t len, char *out, size_t out_max,
     st.out_max = out_max;
     st.on_link = on_link;
     st.ctx = ctx;
+    /* No output wanted: scan for links and flags only. */
+    st.is_full = out == NULL || out_max == 0;
     while (i < len) {
         if (p[i] == '<') {
             i = markup(&st, i);

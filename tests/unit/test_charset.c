@@ -1,0 +1,229 @@
+/*
+ * test_charset.c -- charset_to_utf8 (in-code paths, aliases, iconv,
+ * unknown labels, output cap, cache), UTF-8 validation and encoding.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "charset.h"
+
+/* Convert with a cache; returns a NUL-terminated static copy. */
+static const char *
+conv(struct charset_cache *cc, const char *cs, const char *in, size_t n,
+     unsigned *flags)
+{
+    static char out[1024];
+    size_t w;
+
+    *flags = 0;
+    w = charset_to_utf8(cc, cs, strlen(cs), (const uint8_t *)in, n, out,
+                        sizeof(out) - 1, flags);
+    out[w] = '\0';
+    return out;
+}
+
+static void
+test_charset_utf8_and_ascii(void **state)
+{
+    struct charset_cache cc;
+    unsigned f;
+
+    (void)state;
+    charset_cache_init(&cc);
+    assert_string_equal(conv(&cc, "utf-8", "caf\xc3\xa9", 5, &f),
+                        "caf\xc3\xa9");
+    assert_int_equal(f, 0);
+    assert_string_equal(conv(&cc, "UTF8", "a\xffz", 3, &f),
+                        "a\xef\xbf\xbdz");
+    assert_int_equal(f, CHARSET_BAD_BYTES);
+    /* Overlong, surrogate, past U+10FFFF, truncated: all replaced. */
+    assert_string_equal(conv(&cc, "utf-8", "\xc0\xaf\xed\xa0\x80\xf4\x90",
+                             7, &f),
+                        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    /* us-ascii or no label: UTF-8 where valid, else windows-1252. */
+    assert_string_equal(conv(&cc, "us-ascii", "\xc3\xa9 \xe9 \x80", 6, &f),
+                        "\xc3\xa9 \xc3\xa9 \xe2\x82\xac");
+    assert_int_equal(f, CHARSET_BAD_BYTES);
+    assert_string_equal(conv(&cc, "", "plain", 5, &f), "plain");
+    assert_int_equal(f, 0);
+    assert_string_equal(conv(NULL, "utf-8", "", 0, &f), "");
+    charset_cache_clear(&cc);
+}
+
+static void
+test_charset_latin1_is_cp1252(void **state)
+{
+    unsigned f;
+
+    (void)state;
+    assert_string_equal(conv(NULL, "ISO-8859-1", "\xe9\x80\x93\xff", 4, &f),
+                        "\xc3\xa9\xe2\x82\xac\xe2\x80\x9c\xc3\xbf");
+    assert_int_equal(f, 0);
+    assert_string_equal(conv(NULL, " \"latin1\" ", "\xe9", 1, &f),
+                        "\xc3\xa9");
+    assert_string_equal(conv(NULL, "windows-1252", "\x81\x9d", 2, &f),
+                        "\xc2\x81\xc2\x9d");
+    assert_int_equal(charset_cp1252(0x80), 0x20AC);
+    assert_int_equal(charset_cp1252('A'), 'A');
+    assert_int_equal(charset_cp1252(0xE9), 0xE9);
+}
+
+static void
+test_charset_iconv(void **state)
+{
+    struct charset_cache cc;
+    unsigned f;
+
+    (void)state;
+    charset_cache_init(&cc);
+    assert_string_equal(conv(&cc, "koi8-r", "\xf0\xd2\xc9\xd7\xc5\xd4", 6,
+                             &f),
+                        "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+    assert_int_equal(f, 0);
+    assert_string_equal(conv(&cc, "ISO-2022-JP",
+                             "\x1b$BF|K\\\x1b(B", 10, &f),
+                        "\xe6\x97\xa5\xe6\x9c\xac");
+    assert_int_equal(f, 0);
+    /* gb2312 is decoded as its superset GB18030. */
+    assert_string_equal(conv(&cc, "gb2312", "\xd6\xd0\xce\xc4", 4, &f),
+                        "\xe4\xb8\xad\xe6\x96\x87");
+    assert_string_equal(conv(&cc, "ks_c_5601-1987", "\xc7\xd1\xb1\xb9", 4,
+                             &f),
+                        "\xed\x95\x9c\xea\xb5\xad");
+    assert_string_equal(conv(&cc, "Shift_JIS", "\x93\xfa\x96\x7b", 4, &f),
+                        "\xe6\x97\xa5\xe6\x9c\xac");
+    assert_string_equal(conv(&cc, "windows-1251", "\xc4\xe0", 2, &f),
+                        "\xd0\x94\xd0\xb0");
+    /* Six charsets through four slots: eviction keeps working. */
+    assert_int_equal(cc.n_slots, CHARSET_CACHE_SLOTS);
+    assert_string_equal(conv(&cc, "koi8-r", "\xf0", 1, &f), "\xd0\x9f");
+    /* Invalid input bytes become U+FFFD and conversion goes on. */
+    assert_string_equal(conv(&cc, "shift_jis", "a\x85\x40z", 4, &f),
+                        "a\xef\xbf\xbd@z");
+    assert_true(f & CHARSET_BAD_BYTES);
+    /* A truncated multi-byte sequence at the end. */
+    assert_string_equal(conv(&cc, "gb2312", "a\xd6", 2, &f),
+                        "a\xef\xbf\xbd");
+    assert_true(f & CHARSET_BAD_BYTES);
+    charset_cache_clear(&cc);
+    charset_cache_clear(&cc);
+    charset_cache_clear(NULL);
+}
+
+static void
+test_charset_unknown(void **state)
+{
+    struct charset_cache cc;
+    unsigned f;
+
+    (void)state;
+    charset_cache_init(&cc);
+    assert_string_equal(conv(&cc, "x-no-such-charset", "caf\xe9", 4, &f),
+                        "caf\xc3\xa9");
+    assert_true(f & CHARSET_UNKNOWN);
+    /* Remembered as unknown: same answer from the cache. */
+    assert_string_equal(conv(&cc, "x-no-such-charset", "\xe9", 1, &f),
+                        "\xc3\xa9");
+    assert_true(f & CHARSET_UNKNOWN);
+    /* Labels that could steer iconv are refused outright. */
+    assert_string_equal(conv(&cc, "utf-8//IGNORE", "a\xff", 2, &f),
+                        "a\xc3\xbf");
+    assert_true(f & CHARSET_UNKNOWN);
+    assert_string_equal(conv(&cc, "utf 8", "a", 1, &f), "a");
+    assert_true(f & CHARSET_UNKNOWN);
+    {
+        char longname[200];
+        memset(longname, 'a', sizeof(longname) - 1);
+        longname[sizeof(longname) - 1] = '\0';
+        assert_string_equal(conv(&cc, longname, "x", 1, &f), "x");
+        assert_true(f & CHARSET_UNKNOWN);
+    }
+    charset_cache_clear(&cc);
+}
+
+static void
+test_charset_output_cap(void **state)
+{
+    char out[8];
+    unsigned f = 0;
+    size_t w;
+
+    (void)state;
+    /* At the cap: exactly fits. */
+    w = charset_to_utf8(NULL, "utf-8", 5, (const uint8_t *)"ab\xc3\xa9", 4,
+                        out, 4, &f);
+    assert_int_equal(w, 4);
+    assert_int_equal(f, 0);
+    /* One short: the 2-byte character is left out whole. */
+    w = charset_to_utf8(NULL, "utf-8", 5, (const uint8_t *)"ab\xc3\xa9", 4,
+                        out, 3, &f);
+    assert_int_equal(w, 2);
+    assert_true(f & CHARSET_OUT_CAPPED);
+    f = 0;
+    w = charset_to_utf8(NULL, "latin1", 6, (const uint8_t *)"a\xe9", 2, out,
+                        2, &f);
+    assert_int_equal(w, 1);
+    assert_true(f & CHARSET_OUT_CAPPED);
+    f = 0;
+    w = charset_to_utf8(NULL, "koi8-r", 6, (const uint8_t *)"\xf0\xd2", 2,
+                        out, 3, &f);
+    assert_int_equal(w, 2);
+    assert_true(f & CHARSET_OUT_CAPPED);
+    f = 0;
+    w = charset_to_utf8(NULL, "utf-8", 5, (const uint8_t *)"abcdefghijk", 11,
+                        out, 8, &f);
+    assert_int_equal(w, 8);
+    assert_true(f & CHARSET_OUT_CAPPED);
+}
+
+static void
+test_charset_utf8_helpers(void **state)
+{
+    char b[4];
+
+    (void)state;
+    assert_true(charset_utf8_valid((const uint8_t *)"", 0));
+    assert_true(charset_utf8_valid((const uint8_t *)"plain ascii text!", 17));
+    assert_true(charset_utf8_valid((const uint8_t *)"\xf0\x9f\x98\x80", 4));
+    assert_false(charset_utf8_valid((const uint8_t *)"\xf0\x9f\x98", 3));
+    assert_false(charset_utf8_valid((const uint8_t *)"\xe0\x80\x80", 3));
+    assert_false(charset_utf8_valid((const uint8_t *)"\xed\xa0\x80", 3));
+    assert_false(charset_utf8_valid((const uint8_t *)"\xc1\xbf", 2));
+    assert_int_equal(charset_utf8_put('A', b), 1);
+    assert_int_equal(charset_utf8_put(0xE9, b), 2);
+    assert_memory_equal(b, "\xc3\xa9", 2);
+    assert_int_equal(charset_utf8_put(0x20AC, b), 3);
+    assert_int_equal(charset_utf8_put(0x1F600, b), 4);
+    assert_memory_equal(b, "\xf0\x9f\x98\x80", 4);
+    assert_int_equal(charset_utf8_put(0xD800, b), 3);
+    assert_memory_equal(b, "\xef\xbf\xbd", 3);
+    assert_int_equal(charset_utf8_put(0x110000, b), 3);
+    assert_memory_equal(b, "\xef\xbf\xbd", 3);
+    assert_true(charset_is_utf8_label("UTF-8", 5));
+    assert_true(charset_is_utf8_label("", 0));
+    assert_true(charset_is_utf8_label("us-ascii", 8));
+    assert_false(charset_is_utf8_label("koi8-r", 6));
+    assert_false(charset_is_utf8_label("iso-8859-1", 10));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_charset_utf8_and_ascii),
+        cmocka_unit_test(test_charset_latin1_is_cp1252),
+        cmocka_unit_test(test_charset_iconv),
+        cmocka_unit_test(test_charset_unknown),
+        cmocka_unit_test(test_charset_output_cap),
+        cmocka_unit_test(test_charset_utf8_helpers),
+    };
+
+    return cmocka_run_group_tests_name("charset", tests, NULL, NULL);
+}

@@ -1,0 +1,364 @@
+/*
+ * test_html.c -- html_to_text: text, blocks, dropped content, entities,
+ * hidden text, tell-tale flags, links with anchor text, output cap and
+ * hostile shapes; html_entity.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "caps.h"
+#include "html.h"
+
+#define MAX_LINKS 16
+
+struct links {
+    size_t n;
+    enum html_link_kind kind[MAX_LINKS];
+    char url[MAX_LINKS][MIME_URL_MAX_BYTES + 1];
+    char anchor[MAX_LINKS][MIME_ANCHOR_MAX_BYTES + 1];
+    size_t url_len[MAX_LINKS];
+};
+
+static void
+on_link(void *ctx, enum html_link_kind kind, const char *url, size_t url_len,
+        const char *anchor, size_t anchor_len)
+{
+    struct links *l = ctx;
+
+    assert_true(url_len <= MIME_URL_MAX_BYTES);
+    assert_true(anchor_len <= MIME_ANCHOR_MAX_BYTES);
+    if (l->n >= MAX_LINKS) {
+        return;
+    }
+    l->kind[l->n] = kind;
+    memcpy(l->url[l->n], url, url_len);
+    l->url[l->n][url_len] = '\0';
+    l->url_len[l->n] = url_len;
+    memcpy(l->anchor[l->n], anchor, anchor_len);
+    l->anchor[l->n][anchor_len] = '\0';
+    l->n++;
+}
+
+/* Render html into a static buffer; flags and links optional. */
+static const char *
+render(const char *html, unsigned *flags, struct links *l)
+{
+    static char out[8192];
+    unsigned f = 0;
+    size_t n;
+
+    if (l != NULL) {
+        memset(l, 0, sizeof(*l));
+    }
+    n = html_to_text((const uint8_t *)html, strlen(html), out,
+                     sizeof(out) - 1, l != NULL ? on_link : NULL, l, &f);
+    out[n] = '\0';
+    if (flags != NULL) {
+        *flags = f;
+    }
+    return out;
+}
+
+static void
+test_html_text_and_blocks(void **state)
+{
+    (void)state;
+    assert_string_equal(render("Hello   <b>big</b>\n\n world", NULL, NULL),
+                        "Hello big world");
+    assert_string_equal(render("<p>one</p><p>two<br>three</p>", NULL, NULL),
+                        "one\ntwo\nthree");
+    assert_string_equal(
+        render("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr>"
+               "</table><ul><li>x<li>y</ul><h1>T</h1>z",
+               NULL, NULL),
+        "a b\nc\nx\ny\nT\nz");
+    assert_string_equal(render("  <div> </div> lead", NULL, NULL), "lead");
+    assert_string_equal(render("a < b and c<3 and <>", NULL, NULL),
+                        "a < b and c<3 and <>");
+    assert_string_equal(render("", NULL, NULL), "");
+}
+
+static void
+test_html_dropped_content(void **state)
+{
+    unsigned f;
+
+    (void)state;
+    assert_string_equal(
+        render("<html><head><title>T</title><meta charset=x>"
+               "<style>body{color:red}</style></head>"
+               "<body>A<script type=text/javascript>if (a<b) x();</script>B"
+               "<!-- comment <p>hidden</p> -->C<!DOCTYPE html><?xml x?>D"
+               "<STYLE>x</STYLE >E</body></html>",
+               &f, NULL),
+        "ABCDE");
+    assert_true(f & HTML_HAS_SCRIPT);
+    assert_false(f & HTML_HIDDEN_TEXT);
+    /* A <head> after text is ignored, so nothing is swallowed. */
+    assert_string_equal(render("text<head>more", NULL, NULL), "textmore");
+    /* Outlook conditional comments. */
+    assert_string_equal(render("a<!--[if mso]>b<![endif]-->c", NULL, NULL),
+                        "ac");
+}
+
+static void
+test_html_entities(void **state)
+{
+    uint32_t cp;
+
+    (void)state;
+    assert_string_equal(
+        render("&lt;&gt;&amp;&quot;&apos;&copy;&reg;&euro;&hellip;&mdash;"
+               "&ndash;&lsquo;&rsquo;&ldquo;&rdquo;&trade;&bull;&middot;",
+               NULL, NULL),
+        "<>&\"'\xc2\xa9\xc2\xae\xe2\x82\xac\xe2\x80\xa6\xe2\x80\x94"
+        "\xe2\x80\x93\xe2\x80\x98\xe2\x80\x99\xe2\x80\x9c\xe2\x80\x9d"
+        "\xe2\x84\xa2\xe2\x80\xa2\xc2\xb7");
+    assert_string_equal(render("&#65;&#x42;&#X43;&#0;&#x110000;&#150;",
+                               NULL, NULL),
+                        "ABC\xef\xbf\xbd\xef\xbf\xbd\xe2\x80\x93");
+    assert_string_equal(render("a&nbsp;&nbsp;b &amp c &unknown; &", NULL,
+                               NULL),
+                        "a b & c &unknown; &");
+    /* Zero-width characters vanish so words are not split. */
+    assert_string_equal(render("Vi&#8203;ag&zwnj;ra V\xe2\x80\x8bi"
+                               "\xc2\xad" "a",
+                               NULL, NULL),
+                        "Viagra Via");
+    assert_int_equal(html_entity((const uint8_t *)"amp;x", 5, &cp), 4);
+    assert_int_equal(cp, '&');
+    assert_int_equal(html_entity((const uint8_t *)"#x41", 4, &cp), 4);
+    assert_int_equal(cp, 'A');
+    assert_int_equal(html_entity((const uint8_t *)"zz;", 3, &cp), 0);
+    assert_int_equal(html_entity((const uint8_t *)"", 0, &cp), 0);
+    assert_int_equal(html_entity((const uint8_t *)"#;", 2, &cp), 0);
+}
+
+static void
+test_html_hidden_text(void **state)
+{
+    static const char *const hidden[] = {
+        "<div style=\"display: none\">poison</div>",
+        "<span style='VISIBILITY:hidden'>poison</span>",
+        "<p style=\"font-size:0px\">poison</p>",
+        "<p style=\"font-size: 1px;\">poison</p>",
+        "<div style=\"opacity:0\">poison</div>",
+        "<div style=\"height:0;overflow:hidden\">poison</div>",
+        "<div style=\"max-height:0px; overflow: hidden;\">poison</div>",
+        "<div style=\"mso-hide:all\">poison</div>",
+        "<div hidden>poison</div>",
+        "<font size=1 color=#FFFFFF>poison</font>",
+        "<font size=\"-2\" color=\"white\">poison</font>",
+    };
+    unsigned f;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+        char buf[256];
+        const char *t;
+        snprintf(buf, sizeof(buf), "seen %s shown", hidden[i]);
+        t = render(buf, &f, NULL);
+        assert_true(strcmp(t, "seen shown") == 0 ||
+                    strcmp(t, "seen\nshown") == 0);
+        assert_true(f & HTML_HIDDEN_TEXT);
+    }
+    /* Visible styles, and hidden elements with no text, are not flagged. */
+    assert_string_equal(
+        render("<p style=\"font-size:12px;height:0\">a</p>"
+               "<font size=1>b</font><font color=white>c</font>"
+               "<div style=\"display:none\"> </div><img style=display:none>",
+               &f, NULL),
+        "a\nbc");
+    assert_false(f & HTML_HIDDEN_TEXT);
+    /* Nesting inside a hidden element, and misnested closing. */
+    assert_string_equal(
+        render("<div style=display:none><p>x<span>y</span></p></div>z"
+               "<div hidden><b>q</div>w",
+               &f, NULL),
+        "z\nw");
+}
+
+static void
+test_html_flags(void **state)
+{
+    unsigned f;
+
+    (void)state;
+    render("<form action=x><input type=\"Password\" name=p></form>", &f,
+           NULL);
+    assert_true(f & HTML_HAS_FORM);
+    assert_true(f & HTML_HAS_PASSWORD);
+    render("<input type=text><img src=a>", &f, NULL);
+    assert_false(f & HTML_HAS_FORM);
+    assert_false(f & HTML_HAS_PASSWORD);
+    assert_true(f & HTML_HAS_IMAGES);
+    render("plain", &f, NULL);
+    assert_int_equal(f, 0);
+}
+
+static void
+test_html_links(void **state)
+{
+    struct links l;
+
+    (void)state;
+    render("<a href=\" http://a.example/?x=1&amp;y=2 \">Go <b>now</b></a>"
+           "<A HREF='http://b.example/\n\tpath'>b</a>"
+           "<a name=top>no link</a>"
+           "<img SRC=http://img.example/p.gif alt=x>"
+           "<form method=post action=\"https://f.example/login\">"
+           "<iframe src=http://frame.example></iframe>"
+           "<area href=http://area.example>"
+           "<table background=\"http://bg.example/i.png\">"
+           "<meta http-equiv=\"Refresh\" content=\"0; URL='http://r.example/'\">"
+           "<a href=\"http://c.example/?a=1&copy=2\">unclosed",
+           NULL, &l);
+    assert_int_equal(l.n, 9);
+    assert_int_equal(l.kind[0], HTML_LINK_HREF);
+    assert_string_equal(l.url[0], "http://a.example/?x=1&y=2");
+    assert_string_equal(l.anchor[0], "Go now");
+    assert_string_equal(l.url[1], "http://b.example/path");
+    assert_string_equal(l.anchor[1], "b");
+    assert_int_equal(l.kind[2], HTML_LINK_IMAGE);
+    assert_string_equal(l.url[2], "http://img.example/p.gif");
+    assert_int_equal(l.kind[3], HTML_LINK_FORM);
+    assert_string_equal(l.url[3], "https://f.example/login");
+    assert_int_equal(l.kind[4], HTML_LINK_OTHER);
+    assert_string_equal(l.url[4], "http://frame.example");
+    assert_int_equal(l.kind[5], HTML_LINK_HREF);
+    assert_string_equal(l.url[5], "http://area.example");
+    assert_string_equal(l.anchor[5], "");
+    assert_int_equal(l.kind[6], HTML_LINK_IMAGE);
+    assert_string_equal(l.url[6], "http://bg.example/i.png");
+    assert_int_equal(l.kind[7], HTML_LINK_OTHER);
+    assert_string_equal(l.url[7], "http://r.example/");
+    /* "&copy=" in an attribute is not a reference; the anchor is closed
+     * by the end of the input. */
+    assert_string_equal(l.url[8], "http://c.example/?a=1&copy=2");
+    assert_string_equal(l.anchor[8], "unclosed");
+}
+
+static void
+test_html_long_url_and_anchor_cut(void **state)
+{
+    size_t n = MIME_URL_MAX_BYTES + 100;
+    char *html = malloc(n + 1024);
+    struct links l;
+    size_t o;
+
+    (void)state;
+    assert_non_null(html);
+    o = (size_t)snprintf(html, 64, "<a href=\"http://x.example/");
+    memset(html + o, 'u', n);
+    o += n;
+    o += (size_t)snprintf(html + o, 16, "\">");
+    memset(html + o, 'w', MIME_ANCHOR_MAX_BYTES + 10);
+    o += MIME_ANCHOR_MAX_BYTES + 10;
+    memcpy(html + o, "</a>", 5);
+    render(html, NULL, &l);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.url_len[0], MIME_URL_MAX_BYTES);
+    assert_int_equal(strlen(l.anchor[0]), MIME_ANCHOR_MAX_BYTES);
+    free(html);
+}
+
+static void
+test_html_output_cap(void **state)
+{
+    char out[16];
+    unsigned f = 0;
+    size_t n;
+    const char *html = "<p>ab\xc3\xa9\xc3\xa9 cd</p><img src=http://x/>";
+    struct links l;
+
+    (void)state;
+    memset(&l, 0, sizeof(l));
+    /* At the cap: "ab" + two 2-byte characters + " cd" is 9 bytes. */
+    n = html_to_text((const uint8_t *)html, strlen(html), out, 9, on_link,
+                     &l, &f);
+    assert_int_equal(n, 9);
+    assert_false(f & HTML_OUT_CAPPED);
+    /* One byte short: a character is never cut in half. */
+    f = 0;
+    memset(&l, 0, sizeof(l));
+    n = html_to_text((const uint8_t *)html, strlen(html), out, 5, on_link,
+                     &l, &f);
+    assert_int_equal(n, 4);
+    assert_memory_equal(out, "ab\xc3\xa9", 4);
+    assert_true(f & HTML_OUT_CAPPED);
+    /* Links and flags still come after the output is full. */
+    assert_int_equal(l.n, 1);
+    assert_true(f & HTML_HAS_IMAGES);
+    f = 0;
+    assert_int_equal(html_to_text((const uint8_t *)html, strlen(html), NULL,
+                                  0, NULL, NULL, &f),
+                     0);
+}
+
+static void
+test_html_hostile_shapes(void **state)
+{
+    size_t big = 1024 * 1024;
+    char *html = malloc(big + 64);
+    unsigned f;
+    static const char *const cut[] = {
+        "<", "<a", "<a href", "<a href=", "<a href=\"x", "<!--", "<!-- x -",
+        "<script>", "<script>x</scr", "&", "&#", "&#x", "&#99999999999999",
+        "</", "</a", "<!", "<?", "<style", "<title>x", "<a href='",
+        "<font size=1 color=white>", "<div style=\"", "<div style=\"x:",
+    };
+
+    (void)state;
+    assert_non_null(html);
+    for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+        render(cut[i], &f, NULL);
+    }
+    /* A 1 MB attribute value, unclosed. */
+    memcpy(html, "<a href=\"", 9);
+    memset(html + 9, 'x', big);
+    html[9 + big] = '\0';
+    render(html, &f, NULL);
+    /* A 1 MB style attribute. */
+    memcpy(html, "<p style=\"", 10);
+    memset(html + 10, ';', big - 20);
+    memcpy(html + big - 10, "\">t</p>", 8);
+    assert_string_equal(render(html, &f, NULL), "t");
+    /* Deep nesting past the element stack, each level hidden. */
+    html[0] = '\0';
+    {
+        size_t o = 0;
+        for (size_t i = 0; i < 2 * HTML_STACK_MAX; i++) {
+            memcpy(html + o, "<div hidden>", 12);
+            o += 12;
+        }
+        memcpy(html + o, "x", 2);
+    }
+    assert_string_equal(render(html, &f, NULL), "");
+    assert_true(f & HTML_HIDDEN_TEXT);
+    free(html);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_html_text_and_blocks),
+        cmocka_unit_test(test_html_dropped_content),
+        cmocka_unit_test(test_html_entities),
+        cmocka_unit_test(test_html_hidden_text),
+        cmocka_unit_test(test_html_flags),
+        cmocka_unit_test(test_html_links),
+        cmocka_unit_test(test_html_long_url_and_anchor_cut),
+        cmocka_unit_test(test_html_output_cap),
+        cmocka_unit_test(test_html_hostile_shapes),
+    };
+
+    return cmocka_run_group_tests_name("html", tests, NULL, NULL);
+}

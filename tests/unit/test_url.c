@@ -1,0 +1,294 @@
+/*
+ * test_url.c -- url_find, url_host, url_parse_ipv4, url_host_is_ip and
+ * url_registered_domain.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "url.h"
+
+/* All URLs url_find reports in text, joined with '|'. */
+static void
+find_all(const char *text, char *out, size_t max)
+{
+    size_t pos = 0;
+    size_t s;
+    size_t n;
+    size_t o = 0;
+
+    out[0] = '\0';
+    while (url_find(text, strlen(text), &pos, &s, &n)) {
+        assert_true(o + n + 2 < max);
+        if (o > 0) {
+            out[o++] = '|';
+        }
+        memcpy(out + o, text + s, n);
+        o += n;
+        out[o] = '\0';
+    }
+}
+
+static void
+test_url_find_forms(void **state)
+{
+    char out[512];
+
+    (void)state;
+    find_all("see http://a.example/x and HTTPS://B.example?q=1 now", out,
+             sizeof(out));
+    assert_string_equal(out, "http://a.example/x|HTTPS://B.example?q=1");
+    find_all("www.c.example/page, next", out, sizeof(out));
+    assert_string_equal(out, "www.c.example/page");
+    find_all("<http://d.example/>\"http://e.example\"", out, sizeof(out));
+    assert_string_equal(out, "http://d.example/|http://e.example");
+    find_all("nothing here: http:// www. http://.x xhttp://f.example", out,
+             sizeof(out));
+    assert_string_equal(out, "");
+    find_all("", out, sizeof(out));
+    assert_string_equal(out, "");
+}
+
+static void
+test_url_find_trailing_punctuation(void **state)
+{
+    char out[512];
+
+    (void)state;
+    find_all("Visit http://a.example/page. Then http://b.example!", out,
+             sizeof(out));
+    assert_string_equal(out, "http://a.example/page|http://b.example");
+    find_all("(http://c.example/x) and http://w.example/A_(b)", out,
+             sizeof(out));
+    assert_string_equal(out, "http://c.example/x|http://w.example/A_(b)");
+    find_all("end http://d.example/?a=1;", out, sizeof(out));
+    assert_string_equal(out, "http://d.example/?a=1");
+}
+
+static void
+test_url_find_utf8_kept(void **state)
+{
+    char out[512];
+
+    (void)state;
+    find_all("go http://\xd0\xbf\xd1\x80.example/\xc3\xa9 now", out,
+             sizeof(out));
+    assert_string_equal(out, "http://\xd0\xbf\xd1\x80.example/\xc3\xa9");
+}
+
+static size_t
+host(const char *url, char *out, unsigned *flags)
+{
+    *flags = 0;
+    return url_host(url, strlen(url), out, URL_HOST_MAX_BYTES + 1, flags);
+}
+
+static void
+test_url_host_basic(void **state)
+{
+    char h[URL_HOST_MAX_BYTES + 1];
+    unsigned f;
+
+    (void)state;
+    assert_int_equal(host("http://Example.COM/path", h, &f), 11);
+    assert_string_equal(h, "example.com");
+    assert_int_equal(f, 0);
+    host("https://user:pw@www.Example.com.:8443/x", h, &f);
+    assert_string_equal(h, "www.example.com");
+    assert_true(f & URL_HAS_USERINFO);
+    assert_true(f & URL_HAS_PORT);
+    host("//cdn.example.net/a.js", h, &f);
+    assert_string_equal(h, "cdn.example.net");
+    host("www.example.org/x", h, &f);
+    assert_string_equal(h, "www.example.org");
+    host("  http://a.example?q#f", h, &f);
+    assert_string_equal(h, "a.example");
+    host("mailto:Bob@Mail.Example?subject=x", h, &f);
+    assert_string_equal(h, "mail.example");
+    assert_true(f & URL_IS_MAILTO);
+}
+
+static void
+test_url_host_none(void **state)
+{
+    char h[URL_HOST_MAX_BYTES + 1];
+    unsigned f;
+
+    (void)state;
+    assert_int_equal(host("/relative/path", h, &f), 0);
+    assert_string_equal(h, "");
+    assert_int_equal(host("javascript:alert(1)", h, &f), 0);
+    assert_int_equal(host("cid:part1@x", h, &f), 0);
+    assert_int_equal(host("data:text/html,hi", h, &f), 0);
+    assert_int_equal(host("mailto:nobody", h, &f), 0);
+    assert_int_equal(host("", h, &f), 0);
+    assert_int_equal(host("#top", h, &f), 0);
+}
+
+static void
+test_url_host_browser_quirks(void **state)
+{
+    char h[URL_HOST_MAX_BYTES + 1];
+    unsigned f;
+
+    (void)state;
+    /* Backslashes and extra slashes after a special scheme. */
+    host("http:\\\\evil.example\\path", h, &f);
+    assert_string_equal(h, "evil.example");
+    host("https:///evil.example", h, &f);
+    assert_string_equal(h, "evil.example");
+    /* The last '@' wins: the part before it is userinfo. */
+    host("http://good.example@evil.example/", h, &f);
+    assert_string_equal(h, "evil.example");
+    host("http://good.example%2F@evil.example/", h, &f);
+    assert_string_equal(h, "evil.example");
+    /* Percent-encoded host. */
+    host("http://%65vil.%45xample/", h, &f);
+    assert_string_equal(h, "evil.example");
+    assert_true(f & URL_PCT_HOST);
+    /* IPv6 literal. */
+    host("http://[2001:DB8::1]:80/", h, &f);
+    assert_string_equal(h, "[2001:db8::1]");
+    assert_true(f & URL_IS_IP);
+}
+
+static void
+test_url_host_ip_forms(void **state)
+{
+    char h[URL_HOST_MAX_BYTES + 1];
+    unsigned f;
+
+    (void)state;
+    host("http://192.168.1.10/", h, &f);
+    assert_string_equal(h, "192.168.1.10");
+    assert_true(f & URL_IS_IP);
+    assert_false(f & URL_IS_ODD_IP);
+    host("http://3232235777/", h, &f);
+    assert_string_equal(h, "192.168.1.1");
+    assert_true(f & URL_IS_ODD_IP);
+    host("http://0xC0A80101/", h, &f);
+    assert_string_equal(h, "192.168.1.1");
+    assert_true(f & URL_IS_ODD_IP);
+    host("http://0300.0250.1.1/", h, &f);
+    assert_string_equal(h, "192.168.1.1");
+    host("http://127.1/", h, &f);
+    assert_string_equal(h, "127.0.0.1");
+    /* Not addresses: a name label last, or too many parts. */
+    host("http://1.2.3.example/", h, &f);
+    assert_string_equal(h, "1.2.3.example");
+    assert_false(f & URL_IS_IP);
+    host("http://1.2.3.4.5/", h, &f);
+    assert_string_equal(h, "1.2.3.4.5");
+    assert_false(f & URL_IS_IP);
+    host("http://256.1.1.1/", h, &f);
+    assert_false(f & URL_IS_IP);
+}
+
+static void
+test_url_host_too_long(void **state)
+{
+    char url[URL_HOST_MAX_BYTES + 64];
+    char h[URL_HOST_MAX_BYTES + 1];
+    char small[4];
+    unsigned f = 0;
+
+    (void)state;
+    memcpy(url, "http://", 7);
+    memset(url + 7, 'a', URL_HOST_MAX_BYTES);
+    url[7 + URL_HOST_MAX_BYTES] = '\0';
+    assert_int_equal(url_host(url, strlen(url), h, sizeof(h), &f),
+                     URL_HOST_MAX_BYTES);
+    url[7 + URL_HOST_MAX_BYTES] = 'a';
+    url[8 + URL_HOST_MAX_BYTES] = '\0';
+    assert_int_equal(url_host(url, strlen(url), h, sizeof(h), &f), 0);
+    assert_int_equal(url_host("http://abcd/", 12, small, sizeof(small), &f),
+                     0);
+    assert_int_equal(url_host("http://abc/", 11, small, sizeof(small), &f),
+                     3);
+}
+
+static void
+test_url_parse_ipv4(void **state)
+{
+    uint32_t a;
+    bool is_odd;
+
+    (void)state;
+    assert_true(url_parse_ipv4("10.0.0.1", 8, &a, &is_odd));
+    assert_int_equal(a, 0x0A000001u);
+    assert_false(is_odd);
+    assert_true(url_parse_ipv4("4294967295", 10, &a, &is_odd));
+    assert_int_equal(a, 0xFFFFFFFFu);
+    assert_true(is_odd);
+    assert_false(url_parse_ipv4("4294967296", 10, &a, &is_odd));
+    assert_false(url_parse_ipv4("1..2", 4, &a, &is_odd));
+    assert_false(url_parse_ipv4("08.1.1.1", 8, &a, &is_odd));
+    assert_false(url_parse_ipv4("0x", 2, &a, &is_odd));
+    assert_false(url_parse_ipv4("", 0, &a, &is_odd));
+    assert_true(url_host_is_ip("1.2.3.4", 7));
+    assert_true(url_host_is_ip("[::1]", 5));
+    assert_false(url_host_is_ip("example.com", 11));
+    assert_false(url_host_is_ip("3232235777", 10));
+}
+
+static const char *
+regdom(const char *h)
+{
+    static char out[300];
+    const char *p = NULL;
+    size_t n = url_registered_domain(h, strlen(h), &p);
+
+    assert_true(p >= h && p + n <= h + strlen(h));
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return out;
+}
+
+static void
+test_url_registered_domain(void **state)
+{
+    (void)state;
+    assert_string_equal(regdom("www.example.com"), "example.com");
+    assert_string_equal(regdom("a.b.c.example.com"), "example.com");
+    assert_string_equal(regdom("example.com"), "example.com");
+    assert_string_equal(regdom("localhost"), "localhost");
+    assert_string_equal(regdom("mail.example.co.uk"), "example.co.uk");
+    assert_string_equal(regdom("example.co.uk"), "example.co.uk");
+    assert_string_equal(regdom("co.uk"), "co.uk");
+    assert_string_equal(regdom("shop.example.com.au"), "example.com.au");
+    assert_string_equal(regdom("x.y.example.co.jp"), "example.co.jp");
+    assert_string_equal(regdom("loja.example.com.br"), "example.com.br");
+    assert_string_equal(regdom("evil.github.io"), "evil.github.io");
+    assert_string_equal(regdom("a.evil.github.io"), "evil.github.io");
+    assert_string_equal(regdom("b.bucket.s3.amazonaws.com"),
+                        "bucket.s3.amazonaws.com");
+    assert_string_equal(regdom("192.168.1.1"), "192.168.1.1");
+    assert_string_equal(regdom("[::1]"), "[::1]");
+    assert_string_equal(regdom("www.example.com."), "example.com");
+    assert_string_equal(regdom(""), "");
+    assert_string_equal(regdom("."), "");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_url_find_forms),
+        cmocka_unit_test(test_url_find_trailing_punctuation),
+        cmocka_unit_test(test_url_find_utf8_kept),
+        cmocka_unit_test(test_url_host_basic),
+        cmocka_unit_test(test_url_host_none),
+        cmocka_unit_test(test_url_host_browser_quirks),
+        cmocka_unit_test(test_url_host_ip_forms),
+        cmocka_unit_test(test_url_host_too_long),
+        cmocka_unit_test(test_url_parse_ipv4),
+        cmocka_unit_test(test_url_registered_domain),
+    };
+
+    return cmocka_run_group_tests_name("url", tests, NULL, NULL);
+}
