@@ -1,0 +1,858 @@
+/*
+ * helper.c -- helper mode: the CGP External Filter protocol on stdin and
+ * stdout (SPEC §2, cgp-protocol.md §1).
+ *
+ * DESIGN
+ *  - Threads.  The main thread is the reader; a pool (pool.c) of N
+ *    workers scores FILE requests.  Workers block every signal (the pool
+ *    does that); SIGTERM and SIGINT reach only the reader, whose handler
+ *    writes one byte into a self-pipe that the reader polls beside stdin,
+ *    so a signal interrupts the wait without any work in the handler.
+ *  - Reader.  Reads stdin in chunks into a bounded line splitter
+ *    (protocol_linebuf), parses each line (protocol_parse) and never waits
+ *    on scoring: INTF, KEY, QUIT, unknown commands and malformed lines are
+ *    answered on the spot; FILE becomes a job {seq, path} that the pool
+ *    owns until a worker takes it.  A line longer than
+ *    CAPS_REQUEST_LINE_MAX is dropped up to its LF, logged once with a
+ *    bounded sample, and answered if its sequence is readable.
+ *  - Worker.  Per job: path policy (relative, no ".." component), a
+ *    non-blocking bounded read into a per-worker buffer (fsutil: a FIFO or
+ *    directory is refused, at most Max_Body_Length bytes are read),
+ *    queuefile_parse, engine_score on one cartridge snapshot under a
+ *    per-message time budget, render_answer, one write.  Every failure is
+ *    a fail-open answer ("<seq> OK" or "<seq> FAILURE") plus a
+ *    "* <seq> <reason>" line; a worker never stops on bad input.
+ *  - Writer.  stdout is owned by struct helper_writer: one mutex
+ *    (out_lock), each line (answers and "*" lines alike) is one write() of
+ *    one whole line of at most CAPS_ANSWER_MAX bytes plus its LF; short
+ *    writes and EINTR continue inside the lock, so lines never interleave.
+ *    SIGPIPE is ignored: EPIPE marks the writer broken, later lines are
+ *    dropped, and the reader is woken through the self-pipe to shut down.
+ *    The log sink (log_setup) formats "* <text>" lines into the same
+ *    writer, so nothing reaches stderr while the protocol runs.
+ *  - Shutdown.  QUIT, EOF on stdin, SIGTERM/SIGINT or a broken stdout stop
+ *    the reader; pool_drain_and_free answers every queued and running
+ *    request and joins the workers; QUIT's own "<seq> OK" comes last; exit
+ *    status 0.  Exit 2 with a message on stderr only when the helper
+ *    cannot start (arguments, memory, threads), before any request is read.
+ *
+ * State owned: the writer, the self-pipe, the pool, the loaded config,
+ * whitelist and cartridge slot (all read-only once the workers run).  The
+ * one file-scope variable is the self-pipe's write end, which the signal
+ * handler needs.  Limits: CAPS_REQUEST_LINE_MAX, CAPS_HELPER_READ_CHUNK,
+ * CAPS_HELPER_QUEUED_MAX, CAPS_ANSWER_MAX, Max_Body_Length.
+ */
+#include "helper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "caps.h"
+#include "cartridge.h"
+#include "config.h"
+#include "engine.h"
+#include "err.h"
+#include "fsutil.h"
+#include "log.h"
+#include "pool.h"
+#include "protocol.h"
+#include "queuefile.h"
+#include "render.h"
+#include "whitelist.h"
+
+/* Bytes written into the self-pipe: why the reader was woken. */
+#define HELPER_WAKE_SIGNAL 'T'
+#define HELPER_WAKE_BROKEN 'P'
+
+/* Room for a log sample of untrusted bytes (escaped, with "..."). */
+#define HELPER_SAMPLE_MAX (CAPS_LOG_SAMPLE_MAX * 4u + 8u)
+
+struct helper_writer {
+    pthread_mutex_t out_lock; /* guards the writes to fd and is_broken */
+    int fd;
+    bool is_broken; /* a write failed (EPIPE...): drop every later line */
+    int wake_fd;    /* self-pipe write end: tells the reader */
+};
+
+struct helper {
+    const struct config *cfg;
+    const struct whitelist *wl;
+    struct cartridge_slot *slot; /* NULL: no usable cartridge, fail open */
+    enum protocol_answer fail_answer;
+    struct helper_writer writer;
+};
+
+/* One FILE request: made by the reader, owned by the pool, then by one
+ * worker, which frees it after writing the answer. */
+struct helper_job {
+    char seq[CAPS_PROTOCOL_SEQ_MAX + 1];
+    uint64_t received_ms; /* monotonic, when the reader took the line */
+    char path[];          /* NUL-terminated, no control bytes */
+};
+
+/* Per-worker state, reused message after message. */
+struct helper_worker {
+    struct engine_scratch *scratch;
+    struct buf file;     /* the queue file, max_bytes = Max_Body_Length */
+    struct envelope env;
+    char answer[CAPS_ANSWER_MAX + 2];
+};
+
+enum helper_stop {
+    HELPER_STOP_EOF,    /* stdin ended */
+    HELPER_STOP_QUIT,   /* QUIT request: answer it after draining */
+    HELPER_STOP_SIGNAL, /* SIGTERM or SIGINT */
+    HELPER_STOP_BROKEN, /* stdout is gone */
+    HELPER_STOP_ERROR   /* the reader itself failed (memory, poll) */
+};
+
+/* Write end of the self-pipe, for the signal handler (which cannot be
+ * given a context).  Set before the handler is installed. */
+static int helper_signal_fd = -1;
+
+static uint64_t
+monotonic_ms(void *ctx)
+{
+    struct timespec ts;
+
+    (void)ctx;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void
+on_signal(int sig)
+{
+    int saved = errno;
+    char c = HELPER_WAKE_SIGNAL;
+    ssize_t n;
+
+    (void)sig;
+    n = write(helper_signal_fd, &c, 1);
+    (void)n; /* a full pipe already holds a wake-up */
+    errno = saved;
+}
+
+/* ---- writer ---------------------------------------------------------- */
+
+static void
+writer_init(struct helper_writer *w, int fd, int wake_fd)
+{
+    pthread_mutex_init(&w->out_lock, NULL);
+    w->fd = fd;
+    w->is_broken = false;
+    w->wake_fd = wake_fd;
+}
+
+static void
+writer_clear(struct helper_writer *w)
+{
+    pthread_mutex_destroy(&w->out_lock);
+}
+
+/* Write one whole line (ending in LF) with one write() where the pipe
+ * allows, continuing after short writes without releasing the lock. */
+static void
+writer_put(struct helper_writer *w, const char *line, size_t len)
+{
+    bool became_broken = false;
+    size_t off = 0;
+
+    if (len == 0 || len > CAPS_ANSWER_MAX + 1 || line[len - 1] != '\n') {
+        return; /* callers build lines within the cap; never reached */
+    }
+    pthread_mutex_lock(&w->out_lock);
+    while (!w->is_broken && off < len) {
+        ssize_t n = write(w->fd, line + off, len - off);
+
+        if (n > 0) {
+            off += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* CGP handed us a non-blocking pipe: wait until it drains. */
+            struct pollfd pfd = {w->fd, POLLOUT, 0};
+            (void)poll(&pfd, 1, -1);
+        } else {
+            w->is_broken = true;
+            became_broken = true;
+        }
+    }
+    pthread_mutex_unlock(&w->out_lock);
+    if (became_broken) {
+        char c = HELPER_WAKE_BROKEN;
+        ssize_t n = write(w->wake_fd, &c, 1);
+        (void)n;
+    }
+}
+
+static bool
+writer_is_broken(struct helper_writer *w)
+{
+    bool broken;
+
+    pthread_mutex_lock(&w->out_lock);
+    broken = w->is_broken;
+    pthread_mutex_unlock(&w->out_lock);
+    return broken;
+}
+
+/* log sink: "* <text>\n" through the writer. */
+static void
+writer_log_sink(void *ctx, enum log_level level, const char *line,
+                size_t len)
+{
+    char out[CAPS_LOG_LINE_MAX + 8];
+    size_t n;
+
+    (void)level;
+    n = protocol_format_info(out, sizeof(out), line, len);
+    writer_put(ctx, out, n);
+}
+
+/* After shutdown nothing may reach stderr either. */
+static void
+discard_log_sink(void *ctx, enum log_level level, const char *line,
+                 size_t len)
+{
+    (void)ctx;
+    (void)level;
+    (void)line;
+    (void)len;
+}
+
+static void
+answer_simple(struct helper *h, const char *seq, enum protocol_answer a)
+{
+    char line[CAPS_PROTOCOL_SEQ_MAX + 16];
+    size_t n;
+
+    if (protocol_format_answer(line, sizeof(line), seq, a, &n) == CM_OK) {
+        writer_put(&h->writer, line, n);
+    }
+}
+
+/* Fail open: the "* <seq> <reason>" line, then the configured answer. */
+static void
+answer_fail_open(struct helper *h, const char *seq, const char *reason)
+{
+    log_warn("%s %s", seq, reason);
+    answer_simple(h, seq, h->fail_answer);
+}
+
+/* ---- worker ---------------------------------------------------------- */
+
+static void *
+worker_init(void *ctx)
+{
+    struct helper *h = ctx;
+    struct helper_worker *w = calloc(1, sizeof(*w));
+
+    if (w == NULL) {
+        return NULL;
+    }
+    w->scratch = engine_scratch_new();
+    if (w->scratch == NULL) {
+        free(w);
+        return NULL;
+    }
+    buf_init(&w->file, h->cfg->max_body_bytes);
+    return w;
+}
+
+static void
+worker_fini(void *state)
+{
+    struct helper_worker *w = state;
+
+    if (w == NULL) {
+        return;
+    }
+    buf_clear(&w->file);
+    engine_scratch_free(w->scratch);
+    free(w);
+}
+
+/* CGP names files relative to its base directory; anything that could
+ * leave it (absolute, or a ".." component) is not a queue file. */
+static bool
+path_leaves_base(const char *path)
+{
+    const char *p = path;
+
+    if (path[0] == '/') {
+        return true;
+    }
+    while (*p != '\0') {
+        size_t n = strcspn(p, "/");
+
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            return true;
+        }
+        p += n;
+        if (*p == '/') {
+            p++;
+        }
+    }
+    return false;
+}
+
+static void
+score_job(struct helper *h, struct helper_worker *w,
+          const struct helper_job *job)
+{
+    const struct config *cfg = h->cfg;
+    char reason[CAPS_LOG_LINE_MAX];
+    char sample[HELPER_SAMPLE_MAX];
+    const char *why = NULL;
+    bool is_truncated = false;
+    size_t msg_off = 0;
+    unsigned flags = 0;
+    struct message msg;
+    struct budget budget;
+    struct verdict verdict;
+    const struct cartridge *cart;
+    enum cm_err rc;
+    size_t n;
+    uint64_t start_ms = monotonic_ms(NULL);
+
+    if (w == NULL) {
+        answer_fail_open(h, job->seq, "out of memory for the worker");
+        return;
+    }
+    if (path_leaves_base(job->path)) {
+        answer_fail_open(h, job->seq, "path leaves the base directory");
+        return;
+    }
+    buf_reset(&w->file);
+    rc = fsutil_read_file(job->path, cfg->max_body_bytes, &w->file,
+                          &is_truncated, &why);
+    if (rc != CM_OK) {
+        log_sample(sample, sizeof(sample), (const uint8_t *)job->path,
+                   strlen(job->path));
+        snprintf(reason, sizeof(reason), "cannot read %s: %s", sample,
+                 why != NULL ? why : cm_strerror(rc));
+        answer_fail_open(h, job->seq, reason);
+        return;
+    }
+    queuefile_parse(w->file.data, w->file.len, &w->env, &msg_off, &flags);
+    if (queuefile_is_unusable(flags, &why)) {
+        answer_fail_open(h, job->seq, why);
+        return;
+    }
+    if (h->slot == NULL) {
+        answer_fail_open(h, job->seq, "no usable cartridge");
+        return;
+    }
+    msg.data = w->file.data + msg_off;
+    msg.len = w->file.len - msg_off;
+    msg.env = &w->env;
+    msg.is_truncated = is_truncated;
+    budget.now_ms = cfg->time_budget_ms > 0 ? monotonic_ms : NULL;
+    budget.ctx = NULL;
+    budget.deadline_ms = start_ms + cfg->time_budget_ms;
+
+    cart = cartridge_acquire(h->slot);
+    rc = engine_score(cart, h->wl, &msg, &budget, w->scratch, &verdict);
+    cartridge_unref(cart);
+    if (rc == CM_ETIMEOUT) {
+        snprintf(reason, sizeof(reason), "time budget of %u ms exceeded",
+                 cfg->time_budget_ms);
+        answer_fail_open(h, job->seq, reason);
+        return;
+    }
+    if (rc != CM_OK) {
+        snprintf(reason, sizeof(reason), "engine error: %s",
+                 cm_strerror(rc));
+        answer_fail_open(h, job->seq, reason);
+        return;
+    }
+    rc = render_answer(cfg, job->seq, &verdict, w->answer, sizeof(w->answer),
+                       &n);
+    if (rc != CM_OK || n == 0 || n > CAPS_ANSWER_MAX + 1) {
+        snprintf(reason, sizeof(reason), "cannot render the answer: %s",
+                 cm_strerror(rc != CM_OK ? rc : CM_ELIMIT));
+        answer_fail_open(h, job->seq, reason);
+        return;
+    }
+    if (log_max_level() >= LOG_LEVEL_DEBUG) {
+        log_debug("%s score=%u cat=%s rescan=%d %llums", job->seq,
+                  verdict.score, verdict.category_name, verdict.rescan ? 1 : 0,
+                  (unsigned long long)(monotonic_ms(NULL) -
+                                       job->received_ms));
+    }
+    writer_put(&h->writer, w->answer, n);
+}
+
+static void
+worker_run(void *job, void *state, void *ctx)
+{
+    score_job(ctx, state, job);
+    free(job);
+}
+
+/* ---- reader ---------------------------------------------------------- */
+
+struct helper_reader {
+    struct helper *h;
+    struct pool *pool;
+    struct protocol_linebuf lines;
+    struct buf path; /* decoded FILE name, reused */
+    char quit_seq[CAPS_PROTOCOL_SEQ_MAX + 1];
+};
+
+static void
+submit_file(struct helper_reader *r, const struct protocol_request *req)
+{
+    struct helper *h = r->h;
+    struct helper_job *job;
+    const char *why = NULL;
+    char reason[CAPS_LOG_LINE_MAX];
+
+    buf_reset(&r->path);
+    if (protocol_file_path(req, &r->path, &why) != CM_OK) {
+        char sample[HELPER_SAMPLE_MAX];
+
+        log_sample(sample, sizeof(sample), req->args, req->args_len);
+        snprintf(reason, sizeof(reason), "%s: %s", why, sample);
+        answer_fail_open(h, req->seq, reason);
+        return;
+    }
+    job = malloc(sizeof(*job) + r->path.len + 1);
+    if (job == NULL) {
+        answer_fail_open(h, req->seq, "out of memory for the request");
+        return;
+    }
+    memcpy(job->seq, req->seq, req->seq_len + 1);
+    memcpy(job->path, r->path.data, r->path.len);
+    job->path[r->path.len] = '\0';
+    job->received_ms = monotonic_ms(NULL);
+    if (pool_submit(r->pool, job) != CM_OK) {
+        free(job);
+        answer_fail_open(h, req->seq, "cannot queue the request");
+    }
+}
+
+static void
+answer_intf(struct helper_reader *r, const struct protocol_request *req)
+{
+    struct helper *h = r->h;
+    unsigned theirs = h->cfg->intf_max;
+    unsigned ours;
+    const char *why = NULL;
+    char line[CAPS_PROTOCOL_SEQ_MAX + 32];
+    size_t n;
+
+    if (protocol_intf_version(req, &theirs, &why) != CM_OK) {
+        log_warn("%s %s", req->seq, why);
+        theirs = h->cfg->intf_max;
+    }
+    ours = theirs < h->cfg->intf_max ? theirs : h->cfg->intf_max;
+    if (protocol_format_intf(line, sizeof(line), req->seq, ours, &n) ==
+        CM_OK) {
+        writer_put(&h->writer, line, n);
+    }
+}
+
+/* A line over CAPS_REQUEST_LINE_MAX: only its first bytes were kept. */
+static void
+handle_overlong(struct helper_reader *r)
+{
+    struct protocol_request req;
+    char sample[HELPER_SAMPLE_MAX];
+
+    log_sample(sample, sizeof(sample), r->lines.line, r->lines.len);
+    if (protocol_parse(r->lines.line, r->lines.len, &req, NULL) != CM_OK) {
+        log_warn("request line over %u bytes without a sequence number "
+                 "dropped: %s",
+                 CAPS_REQUEST_LINE_MAX, sample);
+        return;
+    }
+    log_warn("%s request line over %u bytes (%zu bytes dropped): %s",
+             req.seq, CAPS_REQUEST_LINE_MAX, r->lines.n_dropped, sample);
+    answer_simple(r->h, req.seq,
+                  req.cmd == PROTOCOL_CMD_FILE ? r->h->fail_answer
+                                               : PROTOCOL_ANSWER_OK);
+}
+
+/* Handle the complete line in r->lines; true on QUIT. */
+static bool
+handle_line(struct helper_reader *r)
+{
+    struct protocol_request req;
+    const char *why = NULL;
+    char sample[HELPER_SAMPLE_MAX];
+
+    if (r->lines.is_overlong) {
+        handle_overlong(r);
+        return false;
+    }
+    if (r->lines.len == 0) {
+        return false; /* an empty line carries nothing to answer */
+    }
+    if (protocol_parse(r->lines.line, r->lines.len, &req, &why) != CM_OK) {
+        log_sample(sample, sizeof(sample), r->lines.line, r->lines.len);
+        log_warn("request dropped (%s): %s", why, sample);
+        return false;
+    }
+    switch (req.cmd) {
+    case PROTOCOL_CMD_INTF:
+        answer_intf(r, &req);
+        return false;
+    case PROTOCOL_CMD_KEY:
+        /* The key's text is never logged. */
+        answer_simple(r->h, req.seq, PROTOCOL_ANSWER_OK);
+        return false;
+    case PROTOCOL_CMD_FILE:
+        submit_file(r, &req);
+        return false;
+    case PROTOCOL_CMD_QUIT:
+        memcpy(r->quit_seq, req.seq, req.seq_len + 1);
+        return true;
+    case PROTOCOL_CMD_UNKNOWN:
+        if (req.word_len == 0) {
+            log_warn("%s request without a command", req.seq);
+        } else {
+            log_sample(sample, sizeof(sample), req.word,
+                       (size_t)(r->lines.line + r->lines.len - req.word));
+            log_warn("%s unknown command %s", req.seq, sample);
+        }
+        answer_simple(r->h, req.seq, PROTOCOL_ANSWER_OK);
+        return false;
+    }
+    return false;
+}
+
+/* Feed bytes read from stdin; HELPER_STOP_QUIT when a QUIT was seen
+ * (the rest of the input is ignored), else HELPER_STOP_EOF meaning
+ * "keep reading". */
+static enum helper_stop
+feed(struct helper_reader *r, const uint8_t *p, size_t len)
+{
+    size_t off = 0;
+
+    while (off < len) {
+        off += protocol_linebuf_feed(&r->lines, p + off, len - off);
+        if (r->lines.is_complete) {
+            bool is_quit = handle_line(r);
+            protocol_linebuf_next(&r->lines);
+            if (is_quit) {
+                return HELPER_STOP_QUIT;
+            }
+        }
+    }
+    return HELPER_STOP_EOF;
+}
+
+/* Why the self-pipe woke us; drains it. */
+static enum helper_stop
+wake_reason(int fd)
+{
+    char bytes[64];
+    enum helper_stop stop = HELPER_STOP_SIGNAL;
+    ssize_t n;
+
+    while ((n = read(fd, bytes, sizeof(bytes))) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            if (bytes[i] == HELPER_WAKE_BROKEN) {
+                stop = HELPER_STOP_BROKEN;
+            }
+        }
+    }
+    return stop;
+}
+
+static enum helper_stop
+reader_run(struct helper_reader *r, int wake_read_fd)
+{
+    uint8_t *chunk = malloc(CAPS_HELPER_READ_CHUNK);
+    enum helper_stop stop = HELPER_STOP_ERROR;
+
+    if (chunk == NULL) {
+        log_error("out of memory for the request reader");
+        return HELPER_STOP_ERROR;
+    }
+    for (;;) {
+        struct pollfd pfd[2] = {{STDIN_FILENO, POLLIN, 0},
+                                {wake_read_fd, POLLIN, 0}};
+        ssize_t n;
+
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            log_error("poll on stdin failed: %s", strerror(errno));
+            stop = HELPER_STOP_ERROR;
+            break;
+        }
+        if (pfd[1].revents != 0) {
+            /* A signal or a broken stdout: stop before reading more. */
+            stop = wake_reason(wake_read_fd);
+            if (writer_is_broken(&r->h->writer)) {
+                stop = HELPER_STOP_BROKEN;
+            }
+            break;
+        }
+        if (pfd[0].revents == 0) {
+            continue;
+        }
+        n = read(STDIN_FILENO, chunk, CAPS_HELPER_READ_CHUNK);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
+                continue;
+            }
+            log_error("reading stdin failed: %s", strerror(errno));
+            stop = HELPER_STOP_EOF;
+            break;
+        }
+        if (n == 0) {
+            /* A last line without its LF still counts. */
+            if (protocol_linebuf_finish(&r->lines) && handle_line(r)) {
+                stop = HELPER_STOP_QUIT;
+                break;
+            }
+            stop = HELPER_STOP_EOF;
+            break;
+        }
+        if (feed(r, chunk, (size_t)n) == HELPER_STOP_QUIT) {
+            stop = HELPER_STOP_QUIT;
+            break;
+        }
+    }
+    free(chunk);
+    return stop;
+}
+
+/* ---- start-up and shutdown ------------------------------------------- */
+
+static void
+usage(FILE *to)
+{
+    fputs("usage: CGPCloudmark [-c CGPCloudmark.cfg]\n"
+          "Helper mode: started by CommuniGate Pro as an External Filter, "
+          "reads\n"
+          "requests on stdin and answers on stdout (INTF, KEY, FILE, "
+          "QUIT).\n"
+          "  -c FILE   configuration file (default: CGPCloudmark.cfg in the\n"
+          "            current directory)\n"
+          "  --help    this text\n",
+          to);
+}
+
+static void
+report_problem(void *ctx, const struct config_problem *p)
+{
+    (void)ctx;
+    if (p->key != NULL && p->key[0] != '\0') {
+        log_warn("%s:%u: %s: %s", p->file, p->line, p->key, p->problem);
+    } else {
+        log_warn("%s:%u: %s", p->file, p->line, p->problem);
+    }
+}
+
+static int
+make_self_pipe(int fds[2])
+{
+    if (pipe(fds) != 0) {
+        return -1;
+    }
+    for (int i = 0; i < 2; i++) {
+        int fl = fcntl(fds[i], F_GETFL);
+        if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) != 0 ||
+            fcntl(fds[i], F_SETFD, FD_CLOEXEC) != 0) {
+            close(fds[0]);
+            close(fds[1]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void
+set_handlers(bool is_on)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = is_on ? on_signal : SIG_DFL;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Parse argv; -1 to continue, else the exit status. */
+static int
+parse_args(int argc, char **argv, const char **cfg_path)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc && *cfg_path == NULL) {
+            *cfg_path = argv[++i];
+            continue;
+        }
+        fprintf(stderr, "CGPCloudmark: unexpected argument '%s'\n", argv[i]);
+        usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+static const char *
+stop_name(enum helper_stop stop)
+{
+    switch (stop) {
+    case HELPER_STOP_EOF:
+        return "end of input";
+    case HELPER_STOP_QUIT:
+        return "QUIT";
+    case HELPER_STOP_SIGNAL:
+        return "signal";
+    case HELPER_STOP_BROKEN:
+        return "output closed";
+    case HELPER_STOP_ERROR:
+        return "reader error";
+    }
+    return "?";
+}
+
+int
+helper_main(int argc, char **argv)
+{
+    const char *cfg_path = NULL;
+    struct config *cfg = NULL;
+    struct whitelist *wl = NULL;
+    struct cartridge *cart = NULL;
+    struct helper h;
+    struct helper_reader *reader = NULL;
+    struct pool_conf pc;
+    struct pool *pool = NULL;
+    enum helper_stop stop;
+    const char *why = "unknown";
+    int wake[2] = {-1, -1};
+    int status = 2;
+    int rc;
+
+    rc = parse_args(argc, argv, &cfg_path);
+    if (rc >= 0) {
+        return rc;
+    }
+    memset(&h, 0, sizeof(h));
+    if (make_self_pipe(wake) != 0) {
+        fprintf(stderr, "CGPCloudmark: cannot create a pipe: %s\n",
+                strerror(errno));
+        return 2;
+    }
+    helper_signal_fd = wake[1];
+    set_handlers(true);
+    writer_init(&h.writer, STDOUT_FILENO, wake[1]);
+    log_setup(writer_log_sink, &h.writer, LOG_LEVEL_INFO);
+
+    cfg = malloc(sizeof(*cfg));
+    reader = calloc(1, sizeof(*reader));
+    if (cfg == NULL || reader == NULL ||
+        config_load(cfg_path, cfg, report_problem, NULL, NULL) != CM_OK) {
+        fprintf(stderr, "CGPCloudmark: out of memory at start-up\n");
+        goto out;
+    }
+    log_setup(writer_log_sink, &h.writer, cfg->log_level);
+    if (whitelist_load(cfg->whitelist_cfg_path, &wl, report_problem, NULL,
+                       NULL) != CM_OK) {
+        fprintf(stderr, "CGPCloudmark: out of memory loading %s\n",
+                cfg->whitelist_cfg_path);
+        goto out;
+    }
+    h.cfg = cfg;
+    h.wl = wl;
+    h.fail_answer = cfg->fail_answer == CONFIG_FAIL_FAILURE
+                        ? PROTOCOL_ANSWER_FAILURE
+                        : PROTOCOL_ANSWER_OK;
+    if (cartridge_load_default(&cart, &why) != CM_OK) {
+        /* Keep answering (fail open) rather than have CGP restart us in a
+         * loop; the administrator sees this line in the CGP log. */
+        log_error("the default cartridge is unusable (%s): every message "
+                  "is answered without a score",
+                  why);
+    } else {
+        h.slot = cartridge_slot_new(cart);
+        if (h.slot == NULL) {
+            cartridge_unref(cart);
+            fprintf(stderr, "CGPCloudmark: out of memory at start-up\n");
+            goto out;
+        }
+    }
+
+    memset(&pc, 0, sizeof(pc));
+    pc.n_threads = cfg->threads < CAPS_THREADS_MAX ? cfg->threads
+                                                   : CAPS_THREADS_MAX;
+    pc.max_queued = CAPS_HELPER_QUEUED_MAX;
+    pc.init = worker_init;
+    pc.fini = worker_fini;
+    pc.work = worker_run;
+    pc.ctx = &h;
+    pool = pool_new(&pc);
+    if (pool == NULL) {
+        fprintf(stderr, "CGPCloudmark: cannot start %u worker threads\n",
+                pc.n_threads == 0 ? pool_cpu_count() : pc.n_threads);
+        goto out;
+    }
+    if (h.slot != NULL) {
+        const struct cartridge *c = cartridge_acquire(h.slot);
+        log_info("CGPCloudmark %s started, cartridge %llu%s, %u threads",
+                 engine_version(),
+                 (unsigned long long)cartridge_version(c),
+                 cartridge_is_default(c) ? " (default)" : "",
+                 pool_threads(pool));
+        cartridge_unref(c);
+    } else {
+        log_info("CGPCloudmark %s started, no cartridge, %u threads",
+                 engine_version(), pool_threads(pool));
+    }
+
+    reader->h = &h;
+    reader->pool = pool;
+    protocol_linebuf_init(&reader->lines);
+    buf_init(&reader->path, CAPS_PROTOCOL_PATH_MAX);
+    stop = reader_run(reader, wake[0]);
+    buf_clear(&reader->path);
+    log_info("stopping (%s), finishing the requests in flight",
+             stop_name(stop));
+    pool_drain_and_free(pool);
+    pool = NULL;
+    if (stop == HELPER_STOP_QUIT) {
+        answer_simple(&h, reader->quit_seq, PROTOCOL_ANSWER_OK);
+    }
+    status = stop == HELPER_STOP_ERROR ? 1 : 0;
+out:
+    pool_drain_and_free(pool);
+    log_setup(discard_log_sink, NULL, LOG_LEVEL_ERROR);
+    set_handlers(false);
+    helper_signal_fd = -1;
+    if (h.slot != NULL) {
+        cartridge_slot_free(h.slot);
+    }
+    if (wl != NULL) {
+        whitelist_free(wl);
+    }
+    free(reader);
+    free(cfg);
+    writer_clear(&h.writer);
+    close(wake[0]);
+    close(wake[1]);
+    return status;
+}

@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+"""test_helper.py -- CGPCloudmark in helper mode, driven as CGP drives it
+(SPEC §2, §3).  argv[1]: the build directory holding CGPCloudmark.
+
+Each case makes a CGP base directory (Queue/, Submitted/) under a mkdtemp
+directory, copies testdata/queue/* into Queue/ beside hostile files, starts
+the real binary there and checks every answer line against the protocol
+grammar.  Cases: a full session (INTF, KEY, 200 pipelined FILE requests,
+hostile files and lines, QUIT); EOF with requests in flight; SIGTERM with
+requests in flight; a CGPCloudmark.cfg (-c) changing header names,
+AlertThreshold and FailOpenAnswer; the argument errors.  Nothing may appear
+on stderr while the helper runs.  One overall deadline (60 s) bounds the
+whole file; a watchdog kills the processes by PID when it passes.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from helperlib_cgp import (CgpHelper, TestFailure, Watchdog, check,  # noqa
+                           check_score_headers, decode_cgp_string,
+                           parse_answer)
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+TESTDATA = os.path.join(REPO, "testdata", "queue")
+DEADLINE_S = 60
+
+# Files every case can expect to be scored (not fail-open).
+GOOD = sorted(f for f in os.listdir(TESTDATA)
+              if os.path.isfile(os.path.join(TESTDATA, f)))
+
+
+def make_base(tmp):
+    """A CGP base directory with the good and the hostile queue files."""
+    base = tempfile.mkdtemp(prefix="cgpbase.", dir=tmp)
+    queue = os.path.join(base, "Queue")
+    os.mkdir(queue)
+    os.mkdir(os.path.join(base, "Submitted"))
+    for f in GOOD:
+        shutil.copy(os.path.join(TESTDATA, f), queue)
+    open(os.path.join(queue, "empty.msg"), "wb").close()
+    os.mkdir(os.path.join(queue, "adir.msg"))
+    os.mkfifo(os.path.join(queue, "fifo.msg"))
+    with open(os.path.join(queue, "junk.msg"), "wb") as f:
+        f.write(bytes(range(256)) * 16)
+    with open(os.path.join(queue, "noblank.msg"), "wb") as f:
+        f.write(b"P I 01-01-2024 00:00:00 0000 ____ ____ <a@example.org>\n"
+                b"R W 01-01-2024 00:00:00 0000 ____ _FY_ <b@example.com>\n"
+                b"Subject: the envelope never ends\n\nbody\n")
+    # 1 GiB, almost all of it a hole: only Max_Body_Length may be read.
+    huge = os.path.join(queue, "huge.msg")
+    with open(huge, "wb") as f:
+        f.write(b"P I 01-01-2024 00:00:00 0000 ____ ____ <a@example.org>\n"
+                b"S SMTP [192.0.2.1]\n"
+                b"R W 01-01-2024 00:00:00 0000 ____ _FY_ <b@example.com>\n"
+                b"\n"
+                b"From: a@example.org\nSubject: big\n\nhello\n")
+    os.truncate(huge, 1 << 30)
+    return base
+
+
+class Session:
+    """Requests sent and their expected kind, checked at the end."""
+
+    def __init__(self, helper):
+        self.h = helper
+        self.n = 0
+        self.expect = {}  # seq -> "scored" | "fail" | "ok" | "any" | intf
+
+    def seq(self):
+        self.n += 1
+        return b"%d" % (1000 + self.n)
+
+    def request(self, cmd, expect):
+        s = self.seq()
+        self.expect[s] = expect
+        return s + b" " + cmd + b"\n"
+
+    def check_all(self, fail_answer=b"OK", headers=None):
+        headers = headers or {}
+        self.h.wait_answers(self.expect.keys())
+        for s, kind in self.expect.items():
+            got = self.h.answers[s]
+            check(len(got) == 1, "seq %r answered %d times" % (s, len(got)))
+            m = parse_answer(got[0])
+            if kind == "scored":
+                check(m.group("text") is not None,
+                      "seq %r not scored: %r" % (s, got[0]))
+                check_score_headers(decode_cgp_string(m.group("text")),
+                                    **headers)
+            elif kind == "fail":
+                check(m.group("simple") == fail_answer,
+                      "seq %r: want fail-open %r, got %r"
+                      % (s, fail_answer, got[0]))
+                check(any(i.startswith(s + b" ") for i in self.h.info),
+                      "no '* %s reason' line for a fail-open" % s.decode())
+            elif kind == "ok":
+                check(m.group("simple") == b"OK",
+                      "seq %r: want OK, got %r" % (s, got[0]))
+            elif kind == "any":
+                if m.group("text") is not None:
+                    check_score_headers(decode_cgp_string(m.group("text")),
+                                        **headers)
+            else:
+                check(m.group("intf") == kind,
+                      "seq %r: want INTF %r, got %r" % (s, kind, got[0]))
+        # Nothing answered that was not asked.
+        extra = set(self.h.answers) - set(self.expect)
+        check(not extra, "answers to unknown sequences: %r"
+              % sorted(extra)[:5])
+
+
+def check_cartridge(h):
+    h.wait_info(b" started, ")
+    started = [i for i in h.info if b" started, " in i][0]
+    check(b"no cartridge" not in started,
+          "the binary has no usable default cartridge (%r): run "
+          "`make cartridge` and rebuild" % started)
+
+
+def case_session(binary, tmp, wd):
+    base = make_base(tmp)
+    h = CgpHelper(binary, base, wd)
+    try:
+        check_cartridge(h)
+        s = Session(h)
+        out = []
+        out.append(s.request(b"INTF 4", b"3"))
+        out.append(s.request(b"intf 2", b"2"))
+        out.append(s.request(b"KEY 1234-5678-ABCD", "ok"))
+        h.send(b"".join(out))
+        h.wait_answers(list(s.expect))
+
+        # 200 FILE requests in one burst, many in flight at once.
+        out = []
+        for i in range(200):
+            name = GOOD[i % len(GOOD)]
+            if i % 7 == 3:
+                out.append(s.request(b'FILE "Queue/' + name.encode() + b'"',
+                                     "scored"))
+            else:
+                out.append(s.request(b"FILE Queue/" + name.encode(),
+                                     "scored"))
+        h.send(b"".join(out))
+
+        # Hostile files and paths: each is answered, fail-open.
+        out = []
+        for path in [b"Queue/missing.msg", b"Queue/empty.msg",
+                     b"Queue/adir.msg", b"Queue/fifo.msg", b"Queue/junk.msg",
+                     b"Queue/noblank.msg", b"../etc/passwd", b"/etc/passwd",
+                     b"Queue/../Queue/" + GOOD[0].encode(),
+                     b"Queue/ham\x00meeting.msg", b'"Queue/x\\010y"',
+                     b'"unterminated']:
+            out.append(s.request(b"FILE " + path, "fail"))
+        out.append(s.request(b"FILE", "fail"))
+        out.append(s.request(b"FILE Queue/huge.msg", "any"))
+        out.append(s.request(b"FILE Queue/" + GOOD[0].encode() + b" HEADERS",
+                             "scored"))
+        # Unknown commands and odd but answerable lines.
+        out.append(s.request(b"HELLO world", "ok"))
+        out.append(s.request(b"noop", "ok"))
+        out.append(s.request(b"KE\x00Y x", "ok"))
+        out.append(s.seq() + b"\r\n")  # a sequence alone
+        s.expect[b"%d" % (1000 + s.n)] = "ok"
+        # Lines that cannot be answered: no sequence.
+        out.append(b"\n   \n\t\n")
+        out.append(b"\x00\x00 FILE Queue/empty.msg\n")
+        out.append(b"\xff\xfe KEY x\n")
+        out.append(b"x" * 40 + b" KEY\n")
+        # 1 MB garbage lines: one with a readable sequence, one without.
+        big = s.seq()
+        s.expect[big] = "ok"
+        out.append(big + b" " + b"z" * (1 << 20) + b"\n")
+        out.append(b"\x01" * (1 << 20) + b"\n")
+        # A large FILE line: the path is not kept, the request fails open.
+        out.append(s.request(b"FILE Queue/" + b"a" * 5000, "fail"))
+        h.send(b"".join(out))
+        s.check_all()
+
+        # QUIT: everything before it answered, then its OK, exit 0.
+        q = s.seq()
+        h.send(q + b" QUIT\n")
+        rc = h.wait_exit()
+        check(rc == 0, "exit status %r after QUIT" % rc)
+        check(h.answers.get(q) == [q + b" OK"], "QUIT answer %r"
+              % h.answers.get(q))
+        answers = [ln for ln in h.order if not ln.startswith(b"* ")]
+        check(answers[-1] == q + b" OK\n", "QUIT's OK is not the last answer")
+        check(h.stderr == b"", "stderr: %r" % h.stderr[:300])
+        for ln in h.order:
+            check(ln.endswith(b"\n"), "unterminated line %r" % ln[:80])
+            check(len(ln) - 1 <= 4096, "line over 4096 bytes")
+        info = b"\n".join(h.info)
+        check(b"unknown command" in info, "unknown command not logged")
+        check(b"1234-5678" not in info, "the KEY text was logged")
+        check(any(i.startswith(big + b" ") for i in h.info),
+              "the 1 MB line was not logged with its sequence")
+    finally:
+        h.kill()
+
+
+def case_eof(binary, tmp, wd):
+    base = make_base(tmp)
+    h = CgpHelper(binary, base, wd)
+    try:
+        s = Session(h)
+        out = [s.request(b"FILE Queue/" + GOOD[i % len(GOOD)].encode(),
+                         "scored") for i in range(40)]
+        out.append(s.request(b"FILE Queue/huge.msg", "any"))
+        out.append(s.request(b"FILE Queue/fifo.msg", "fail"))
+        # The last line has no LF: it still counts.
+        h.send(b"".join(out) + b"9999 FILE Queue/" + GOOD[0].encode())
+        s.expect[b"9999"] = "scored"
+        h.close_stdin()
+        rc = h.wait_exit()
+        check(rc == 0, "exit status %r after EOF" % rc)
+        check_cartridge(h)
+        s.check_all()
+        check(h.stderr == b"", "stderr: %r" % h.stderr[:300])
+    finally:
+        h.kill()
+
+
+def case_sigterm(binary, tmp, wd):
+    base = make_base(tmp)
+    h = CgpHelper(binary, base, wd)
+    try:
+        s = Session(h)
+        out = []
+        for i in range(100):
+            name = "huge.msg" if i % 10 == 0 else GOOD[i % len(GOOD)]
+            out.append(s.request(b"FILE Queue/" + name.encode(), "any"))
+        # INTF is answered by the reader itself: once its answer is out,
+        # every FILE line before it has been read and queued.
+        marker = s.request(b"INTF 3", b"3")
+        h.send(b"".join(out) + marker)
+        h.wait_answers([b"%d" % (1000 + s.n)])
+        os.kill(h.proc.pid, signal.SIGTERM)
+        rc = h.wait_exit()
+        check(rc == 0, "exit status %r after SIGTERM" % rc)
+        s.check_all()
+        check(h.stderr == b"", "stderr: %r" % h.stderr[:300])
+    finally:
+        h.kill()
+
+
+CFG = b"""{
+  HeaderJunkScore = "X-Test-Junk";
+  HeaderScore = "X-Test-Score";
+  AlertHeader = "X-Test-Alert: yes";
+  ColorHeader = "X-Test-Color: blue";
+  AlertThreshold = 1;
+  FailOpenAnswer = FAILURE;
+  Threads = 3;
+  InterfaceVersion = 4;
+}
+"""
+
+
+def case_config(binary, tmp, wd):
+    base = make_base(tmp)
+    os.mkdir(os.path.join(base, "CGPCloudmark"))
+    with open(os.path.join(base, "CGPCloudmark", "CGPCloudmark.cfg"),
+              "wb") as f:
+        f.write(CFG)
+    h = CgpHelper(binary, base, wd,
+                  args=["-c", "CGPCloudmark/CGPCloudmark.cfg"])
+    try:
+        check_cartridge(h)
+        started = [i for i in h.info if b" started, " in i][0]
+        check(b"3 threads" in started, "Threads not applied: %r" % started)
+        s = Session(h)
+        out = [s.request(b"INTF 5", b"4")]
+        out += [s.request(b"FILE Queue/" + g.encode(), "scored")
+                for g in GOOD]
+        out.append(s.request(b"FILE Queue/missing.msg", "fail"))
+        out.append(s.request(b"FILE /etc/passwd", "fail"))
+        out.append(s.request(b"FILE Queue/junk.msg", "fail"))
+        out.append(s.request(b"UNKNOWN x", "ok"))
+        h.send(b"".join(out))
+        s.check_all(fail_answer=b"FAILURE",
+                    headers=dict(junk="X-Test-Junk", score="X-Test-Score",
+                                 alert="X-Test-Alert: yes",
+                                 color="X-Test-Color: blue", threshold=1))
+        h.close_stdin()
+        check(h.wait_exit() == 0, "exit status after EOF")
+        check(h.stderr == b"", "stderr: %r" % h.stderr[:300])
+    finally:
+        h.kill()
+
+
+def case_arguments(binary, tmp, wd):
+    r = subprocess.run([binary, "--help"], cwd=tmp, capture_output=True,
+                       timeout=max(1, wd.left()), stdin=subprocess.DEVNULL)
+    check(r.returncode == 0 and b"usage" in r.stdout, "--help")
+    r = subprocess.run([binary, "-c"], cwd=tmp, capture_output=True,
+                       timeout=max(1, wd.left()), stdin=subprocess.DEVNULL)
+    check(r.returncode == 2 and r.stderr != b"" and r.stdout == b"",
+          "-c without a file: %r" % (r,))
+    r = subprocess.run([binary, "-x"], cwd=tmp, capture_output=True,
+                       timeout=max(1, wd.left()), stdin=subprocess.DEVNULL)
+    check(r.returncode == 2 and r.stderr != b"", "unknown option")
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: test_helper.py BUILD_DIR", file=sys.stderr)
+        return 2
+    binary = os.path.join(os.path.abspath(sys.argv[1]), "CGPCloudmark")
+    if not os.access(binary, os.X_OK):
+        print("test_helper: %s missing" % binary, file=sys.stderr)
+        return 1
+    wd = Watchdog(DEADLINE_S)
+    tmp = tempfile.mkdtemp(prefix="test_helper.")
+    failed = 0
+    try:
+        for case in (case_arguments, case_session, case_eof, case_sigterm,
+                     case_config):
+            try:
+                case(binary, tmp, wd)
+                print("test_helper: %s ok" % case.__name__)
+            except (TestFailure, OSError, subprocess.SubprocessError) as e:
+                failed += 1
+                print("test_helper: %s FAILED: %s" % (case.__name__, e))
+    finally:
+        wd.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("test_helper: %d cases, %d failed" % (5, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
