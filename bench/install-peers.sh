@@ -8,7 +8,7 @@
 # stops them by PID, so the packages' own units are not started here
 # (policy-rc.d refuses them) and, where they did start, they are stopped.
 set -eu
-PKGS="bogofilter spamassassin spamc rspamd redis-server"
+PKGS="bogofilter spamassassin spamd spamc rspamd redis-server"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
