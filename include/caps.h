@@ -55,6 +55,10 @@
 #define CAPS_WHITELIST_FILE_MAX_BYTES (4u * 1024u * 1024u)
 #define CAPS_WHITELIST_ENTRIES_MAX 4096u
 #define CAPS_WHITELIST_VALUE_MAX 1024u
+/* Product of a whitelist regex's repetition bounds ({n,m}): glibc expands
+ * them when compiling, and nested bounds such as ((a{100}){100}){100}
+ * take seconds and gigabytes at load. */
+#define CAPS_WHITELIST_REGEX_REPEAT_MAX 10000u
 /* Request sequence numbers echoed in answers: CGP sends short digit
  * strings; anything longer or non-printable is refused by render. */
 #define CAPS_RENDER_SEQ_MAX 64u

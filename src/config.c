@@ -880,12 +880,12 @@ load_main_member(struct config_loader *ld, const struct cgpdict_node *m)
     k = find_key(config_main_keys, CONFIG_N_MAIN, m->key, m->key_len, &idx);
     if (k == NULL) {
         log_sample(key, sizeof(key), (const uint8_t *)m->key, m->key_len);
-        problem(ld, m->key_line, key, true, "warning: unknown key (ignored)");
+        problem(ld, m->key_line, key, true, "unknown key (ignored)");
         return;
     }
     if (ld->seen_main[idx]) {
         problem(ld, m->key_line, k->name, true,
-                "warning: given more than once; the last one counts");
+                "given more than once; the last one counts");
     }
     ld->seen_main[idx] = true;
     if (k->kind == CONFIG_KIND_BARS) {
@@ -921,7 +921,7 @@ load_main(struct config_loader *ld, const char *path, bool is_explicit)
     rc = read_config_file(ld, path, &b, CAPS_CONFIG_FILE_MAX_BYTES);
     if (rc == CM_ENOENT) {
         if (is_explicit) {
-            problem(ld, 0, "", true, "warning: file not found; using "
+            problem(ld, 0, "", true, "file not found; using "
                     "defaults");
         }
         goto out;
@@ -940,7 +940,7 @@ load_main(struct config_loader *ld, const char *path, bool is_explicit)
     }
     if (rc == CM_EPARSE && err.why != NULL &&
         strcmp(err.why, "empty input") == 0) {
-        problem(ld, 0, "", true, "warning: file is empty; using defaults");
+        problem(ld, 0, "", true, "file is empty; using defaults");
         goto out;
     }
     if (rc != CM_OK) {
@@ -1034,7 +1034,7 @@ config_ini_read(char *str, int num, void *stream)
     }
     if (line[0] == '[') {
         problem(st->ld, st->line, "", true,
-                "warning: sections are not used; line ignored");
+                "sections are not used; line ignored");
         return str;
     }
     eq = memchr(line, '=', len);
@@ -1113,12 +1113,12 @@ config_ini_handler(void *user, const char *section, const char *name,
             }
         }
         log_sample(key, sizeof(key), (const uint8_t *)name, strlen(name));
-        problem(ld, st->line, key, true, "warning: unknown key (ignored)");
+        problem(ld, st->line, key, true, "unknown key (ignored)");
         return 1;
     }
     if (ld->seen_cart[idx]) {
         problem(ld, st->line, k->name, true,
-                "warning: given more than once; the last one counts");
+                "given more than once; the last one counts");
     }
     ld->seen_cart[idx] = true;
     why = set_value(ld->cfg, k, value, strlen(value), ld->base);
@@ -1141,7 +1141,7 @@ load_cartridge(struct config_loader *ld, const char *path, bool is_explicit)
     rc = read_config_file(ld, path, &b, CAPS_CONFIG_FILE_MAX_BYTES);
     if (rc == CM_ENOENT) {
         if (is_explicit) {
-            problem(ld, 0, "", true, "warning: file not found; using "
+            problem(ld, 0, "", true, "file not found; using "
                     "defaults");
         }
         goto out;

@@ -29,7 +29,10 @@
  * IPv4-mapped IPv6 address, so both families share one compare); a /0 mask
  * is refused, as spamd does, because it would whitelist the whole
  * Internet.  Regexes are POSIX extended, case-insensitive, compiled once
- * (REG_NOSUB: only "does it match" is asked).  An entry with a syntax error,
+ * (REG_NOSUB: only "does it match" is asked); back-references and large
+ * nested repetition bounds are refused first, because glibc's matcher is
+ * exponential on the former and its compiler explodes on the latter, and
+ * both would be paid by every message.  An entry with a syntax error,
  * a bad address or regex, or a missing or unexpected field is reported
  * with its line and skipped; the others load.
  *
@@ -369,6 +372,90 @@ entry_clear(struct whitelist_entry *e)
     }
 }
 
+/*
+ * Refuse what would make a regex expensive: back-references (\1..\9, a
+ * glibc extension to ERE whose matching is exponential, and it runs on
+ * every message) and repetition bounds whose product exceeds
+ * CAPS_WHITELIST_REGEX_REPEAT_MAX (glibc expands them at compile time).
+ * Bracket expressions are skipped so "[{]" is a plain brace.  NULL when
+ * fine, else why.
+ */
+static const char *
+regex_cost_problem(const char *s, size_t len)
+{
+    uint64_t product = 1;
+    size_t i = 0;
+
+    while (i < len) {
+        if (s[i] == '\\') {
+            if (i + 1 < len && s[i + 1] >= '1' && s[i + 1] <= '9') {
+                return "back-references are not allowed";
+            }
+            i += 2;
+            continue;
+        }
+        if (s[i] == '[') {
+            /* "[]...]" and "[^]...]" start with a literal ']'. */
+            i++;
+            if (i < len && s[i] == '^') {
+                i++;
+            }
+            if (i < len && s[i] == ']') {
+                i++;
+            }
+            while (i < len && s[i] != ']') {
+                if (s[i] == '[' && i + 1 < len &&
+                    (s[i + 1] == ':' || s[i + 1] == '.' || s[i + 1] == '=')) {
+                    char kind = s[i + 1];
+
+                    i += 2;
+                    while (i + 1 < len && !(s[i] == kind && s[i + 1] == ']')) {
+                        i++;
+                    }
+                    i += 2;
+                    continue;
+                }
+                i++;
+            }
+            i++;
+            continue;
+        }
+        if (s[i] == '{') {
+            size_t j = i + 1;
+            uint64_t n = 0;
+            uint64_t m = 0;
+            bool has_comma = false;
+
+            /* {n}, {n,} or {n,m}: the larger number counts.  Numbers are
+             * clamped just past the cap, so they cannot overflow. */
+            while (j < len && ((s[j] >= '0' && s[j] <= '9') || s[j] == ',')) {
+                uint64_t *v = has_comma ? &m : &n;
+
+                if (s[j] == ',') {
+                    has_comma = true;
+                } else if (*v <= CAPS_WHITELIST_REGEX_REPEAT_MAX) {
+                    *v = *v * 10 + (uint64_t)(s[j] - '0');
+                }
+                j++;
+            }
+            if (j < len && s[j] == '}' && j > i + 1) {
+                uint64_t bound = m > n ? m : n;
+
+                if (bound > 1) {
+                    product *= bound;
+                }
+                if (product > CAPS_WHITELIST_REGEX_REPEAT_MAX) {
+                    return "repetition bounds too large";
+                }
+                i = j + 1;
+                continue;
+            }
+        }
+        i++;
+    }
+    return NULL;
+}
+
 /* Compile (s, len) into e->re; a problem is reported on failure. */
 static bool
 compile_regex(struct whitelist_parser *ps, const char *key, unsigned line,
@@ -377,10 +464,17 @@ compile_regex(struct whitelist_parser *ps, const char *key, unsigned line,
     char *pattern;
     int rc;
     char why[WHITELIST_WHY_MAX - 40];
+    const char *cost;
 
     if (len == 0) {
         problem(ps, line, key, false, "empty regular expression; entry "
                 "skipped");
+        return false;
+    }
+    cost = regex_cost_problem(s, len);
+    if (cost != NULL) {
+        problem(ps, line, key, false, "%s in the regular expression; entry "
+                "skipped", cost);
         return false;
     }
     pattern = malloc(len + 1);
@@ -573,7 +667,7 @@ finish_entry(struct whitelist_parser *ps)
         } else if (strcmp(cmd, "helo") == 0) {
             e.kind = WHITELIST_HELO;
             problem(ps, line, "command", true,
-                    "warning: CGP queue files do not record HELO; this "
+                    "CGP queue files do not record HELO; this "
                     "entry never matches");
         } else {
             problem(ps, line, "command", false,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 
 #include "buf.h"
 #include "caps.h"
+#include "checkconfig.h"
 #include "config.h"
 #include "fsutil.h"
 
@@ -425,7 +427,7 @@ test_config_missing_files(void **state)
     write_file(".", "CGPCloudmark.cfg", "{CartridgeConfig=sub/c.cfg;}", 28);
     assert_int_equal(load(NULL, &cfg, &ps), 0);
     assert_string_equal(problems_text(&ps),
-                        "c.cfg:0: : warning: file not found; using "
+                        "c.cfg:0: : file not found; using "
                         "defaults\n");
     buf_clear(&ps.text);
     assert_int_equal(chdir(cwd), 0);
@@ -672,6 +674,61 @@ test_config_null_report(void **state)
                      CM_OK);
 }
 
+/* Run CHECK-CONFIG with args; its stdout goes to *out (malloc'ed). */
+static int
+run_check_config(char **args, int n_args, char **out)
+{
+    char tmpl[] = "/tmp/test_config_out.XXXXXX";
+    int fd = mkstemp(tmpl);
+    int saved;
+    int rc;
+
+    assert_true(fd >= 0);
+    fflush(stdout);
+    saved = dup(STDOUT_FILENO);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+    rc = checkconfig_main(n_args, args);
+    fflush(stdout);
+    assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+    close(saved);
+    close(fd);
+    *out = read_all(tmpl);
+    unlink(tmpl);
+    return rc;
+}
+
+static void
+test_config_check_config_command(void **state)
+{
+    char *out = NULL;
+    char *good[] = {"CHECK-CONFIG", "-c", "conf/CGPCloudmark.cfg"};
+    char *bad[] = {"CHECK-CONFIG", "-c",
+                   "testdata/config/bad/CGPCloudmark.cfg"};
+    char *help[] = {"check-config", "--help"};
+    char *wrong[] = {"CHECK-CONFIG", "-c"};
+
+    (void)state;
+    assert_int_equal(run_check_config(good, 3, &out), 0);
+    assert_string_equal(out, "configuration OK\n");
+    free(out);
+    assert_int_equal(run_check_config(bad, 3, &out), 1);
+    assert_non_null(strstr(out, "testdata/config/bad/CGPCloudmark.cfg:7: "
+                                "AlertThreshold: out of range"));
+    assert_non_null(strstr(out, "testdata/config/bad/CGPCloudmark.cfg:22: "
+                                "NoSuchKey: warning: unknown key"));
+    assert_non_null(strstr(out, "testdata/config/bad/cartridge.cfg:13: "
+                                "expected \"key = value\""));
+    assert_non_null(strstr(out, "37 errors in the configuration\n"));
+    assert_null(strstr(out, "configuration OK"));
+    free(out);
+    assert_int_equal(run_check_config(help, 2, &out), 0);
+    assert_non_null(strstr(out, "usage: CGPCloudmark CHECK-CONFIG"));
+    free(out);
+    assert_int_equal(run_check_config(wrong, 2, &out), 2);
+    free(out);
+}
+
 int
 main(void)
 {
@@ -688,6 +745,7 @@ main(void)
         cmocka_unit_test(test_config_number_limits),
         cmocka_unit_test(test_config_text_limits),
         cmocka_unit_test(test_config_null_report),
+        cmocka_unit_test(test_config_check_config_command),
     };
 
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);

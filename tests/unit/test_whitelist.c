@@ -585,6 +585,48 @@ test_whitelist_nul_and_missing_file(void **state)
     assert_false(whitelist_needs_message(NULL));
 }
 
+/* Regexes that would be slow to compile or to match are refused. */
+static void
+test_whitelist_regex_cost(void **state)
+{
+    static const struct {
+        const char *regex;
+        bool is_ok;
+    } cases[] = {
+        {"^(a|b)\\1$", false},           /* back-reference */
+        {"(x)\\9", false},
+        {"\\\\1", true},                /* an escaped backslash, then 1 */
+        {"[\\1]", true},                 /* inside brackets: literal */
+        {"((a{100}){100}){100}", false},
+        {"(a{100}){100}", true},         /* exactly the cap */
+        {"(a{100}){101}", false},        /* one past it */
+        {"a{2,10001}", false},
+        {"a{99999999999999999999}", false},
+        {"[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}", true},
+        {"[{]100000[}]", true},          /* braces in brackets */
+        {"[]{]{5}", true},
+        {"[[:digit:]]{5000}", true},
+    };
+    struct problems ps;
+    struct whitelist *wl;
+    char text[256];
+    size_t n_errors = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(text, sizeof(text), "type=body; regex=[%s];",
+                 cases[i].regex);
+        wl = parse_text(text, &ps, &n_errors);
+        if ((n_errors == 0) != cases[i].is_ok) {
+            print_error("%s: %s", cases[i].regex, problems_text(&ps));
+        }
+        assert_int_equal(n_errors, cases[i].is_ok ? 0 : 1);
+        assert_int_equal(whitelist_count(wl), cases[i].is_ok ? 1 : 0);
+        whitelist_free(wl);
+        buf_clear(&ps.text);
+    }
+}
+
 int
 main(void)
 {
@@ -601,6 +643,7 @@ main(void)
         cmocka_unit_test(test_whitelist_value_cap),
         cmocka_unit_test(test_whitelist_entries_cap),
         cmocka_unit_test(test_whitelist_nul_and_missing_file),
+        cmocka_unit_test(test_whitelist_regex_cost),
     };
 
     return cmocka_run_group_tests_name("whitelist", tests, NULL, NULL);

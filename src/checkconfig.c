@@ -1,0 +1,95 @@
+/*
+ * checkconfig.c -- CGPCloudmark CHECK-CONFIG [-c FILE] (SPEC §8).
+ *
+ * Loads CGPCloudmark.cfg (the given file, or CGPCloudmark.cfg in the
+ * current directory), the cartridge.cfg and whitelist.cfg it names, exactly
+ * as the helper does, and prints one line per problem on stdout:
+ *
+ *   file:line: key: problem
+ *   file:line: key: warning: problem
+ *
+ * (":line" is left out when the problem is about the whole file, "key: "
+ * when it is not about one key).  Exit status: 0 and "configuration OK"
+ * when there is no error (warnings allowed), 1 when there is at least one
+ * error, 2 for unusable arguments.  CLI command: single thread, prints
+ * to stdout and stderr directly.
+ */
+#include "checkconfig.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "whitelist.h"
+
+static void
+usage(FILE *to)
+{
+    fprintf(to,
+            "usage: CGPCloudmark CHECK-CONFIG [-c CGPCloudmark.cfg]\n"
+            "Checks CGPCloudmark.cfg and the cartridge.cfg and whitelist.cfg "
+            "it names.\n"
+            "Prints file:line: key: problem for each problem; exits 0 when "
+            "there is no error, 1 otherwise.\n");
+}
+
+static void
+print_problem(void *ctx, const struct config_problem *p)
+{
+    (void)ctx;
+    if (p->line > 0) {
+        printf("%s:%u: ", p->file, p->line);
+    } else {
+        printf("%s: ", p->file);
+    }
+    if (p->key != NULL && p->key[0] != '\0') {
+        printf("%s: ", p->key);
+    }
+    printf("%s%s\n", p->is_warning ? "warning: " : "", p->problem);
+}
+
+int
+checkconfig_main(int argc, char **argv)
+{
+    const char *path = NULL;
+    struct config cfg;
+    struct whitelist *wl = NULL;
+    size_t n_errors = 0;
+    size_t n_wl_errors = 0;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc && path == NULL) {
+            path = argv[++i];
+            continue;
+        }
+        fprintf(stderr, "CGPCloudmark CHECK-CONFIG: unexpected argument "
+                        "'%s'\n", argv[i]);
+        usage(stderr);
+        return 2;
+    }
+    if (config_load(path, &cfg, print_problem, NULL, &n_errors) != CM_OK) {
+        fflush(stdout);
+        fprintf(stderr, "CGPCloudmark CHECK-CONFIG: out of memory\n");
+        return 1;
+    }
+    if (whitelist_load(cfg.whitelist_cfg_path, &wl, print_problem, NULL,
+                       &n_wl_errors) != CM_OK) {
+        fflush(stdout);
+        fprintf(stderr, "CGPCloudmark CHECK-CONFIG: out of memory\n");
+        return 1;
+    }
+    whitelist_free(wl);
+    if (n_errors + n_wl_errors > 0) {
+        printf("%zu error%s in the configuration\n", n_errors + n_wl_errors,
+               n_errors + n_wl_errors == 1 ? "" : "s");
+        fflush(stdout);
+        return 1;
+    }
+    printf("configuration OK\n");
+    fflush(stdout);
+    return 0;
+}
