@@ -282,6 +282,7 @@ enum walk_event {
 struct walk_step {
     enum walk_event event;
     char *path;   /* owned by the caller (NULL for WALK_END) */
+    off_t size;   /* WALK_FILE: st_size when the walk saw it */
     enum cm_err err;
     const char *why;
 };
@@ -529,6 +530,7 @@ walk_next(struct walk *w, struct walk_step *step)
         step->path = path;
         if (S_ISREG(st.st_mode)) {
             step->event = WALK_FILE;
+            step->size = st.st_size;
         } else {
             step->event = WALK_SKIPPED;
             step->why = "not a regular file";
@@ -697,20 +699,34 @@ next_split(struct msgsrc *s, struct msgsrc_item *out)
     return true;
 }
 
-/* Read the regular file path (owned, taken over) into *out, or start
- * splitting it as an mbox and hand out its first message. */
+/* Read the regular file path (owned, taken over; size as the walk saw
+ * it) into *out, or start splitting it as an mbox and hand out its first
+ * message. */
 static void
-read_file(struct msgsrc *s, char *path, struct msgsrc_item *out)
+read_file(struct msgsrc *s, char *path, off_t size, struct msgsrc_item *out)
 {
     struct buf b;
     bool is_truncated = false;
     const char *why = "cannot read";
+    size_t first_max = s->conf.max_body_bytes;
     enum cm_err rc;
 
     out->name = path;
+    /* Ask for what the file holds (plus one byte to notice growth), so
+     * the read allocates about that much instead of whole read chunks,
+     * which costs a large copy per small message. */
+    if (size >= 0 && (uint64_t)size < first_max) {
+        first_max = (size_t)size + 1;
+    }
     buf_init(&b, s->conf.max_body_bytes);
-    rc = fsutil_read_file(path, s->conf.max_body_bytes, &b, &is_truncated,
-                          &why);
+    rc = fsutil_read_file(path, first_max, &b, &is_truncated, &why);
+    if (rc == CM_OK && first_max < s->conf.max_body_bytes &&
+        b.len >= first_max) {
+        /* It grew since the walk saw it: read it again with the cap. */
+        buf_clear(&b);
+        rc = fsutil_read_file(path, s->conf.max_body_bytes, &b,
+                              &is_truncated, &why);
+    }
     if (rc != CM_OK) {
         buf_clear(&b);
         if (rc == CM_ENOTREG) {
@@ -796,7 +812,7 @@ msgsrc_next(struct msgsrc *s, struct msgsrc_item *out)
     case WALK_FILE:
         s->file_no++;
         out->file_no = s->file_no;
-        read_file(s, step.path, out);
+        read_file(s, step.path, step.size, out);
         return true;
     case WALK_ERROR:
         out->file_no = s->file_no;
