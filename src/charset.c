@@ -588,6 +588,12 @@ charset_to_utf8(struct charset_cache *cc, const char *name, size_t name_len,
     case CHARSET_KIND_BAD:
         break;
     }
-    *flags |= CHARSET_UNKNOWN;
-    return conv_utf8(in, in_len, out, out_max, true, flags);
+    /* Which bytes are invalid in an unknown charset cannot be told, so
+     * only CHARSET_UNKNOWN (and a cap) is reported. */
+    {
+        unsigned f = 0;
+        n = conv_utf8(in, in_len, out, out_max, true, &f);
+        *flags |= CHARSET_UNKNOWN | (f & CHARSET_OUT_CAPPED);
+        return n;
+    }
 }

@@ -533,8 +533,9 @@ emit_cp(struct html_state *st, uint32_t cp)
 }
 
 /*
- * Decode an attribute value (entities; tabs and line breaks removed;
- * surrounding blanks trimmed) into buf.  Returns the length.
+ * Decode an attribute value (entities; tabs, line breaks and other control
+ * bytes removed; surrounding blanks trimmed) into buf.  Returns the
+ * length.
  */
 static size_t
 attr_decode(struct html_view v, char *buf, size_t max)
@@ -547,13 +548,18 @@ attr_decode(struct html_view v, char *buf, size_t max)
     view_trim(&p, &n);
     while (i < n && o < max) {
         uint8_t c = p[i];
-        if (c == '\t' || c == '\n' || c == '\r') {
+        /* Browsers drop tabs and line breaks; no control byte is kept. */
+        if (c < ' ' || c == 0x7F) {
             i++;
             continue;
         }
         if (c == '&') {
             uint32_t cp;
             size_t k = entity_parse(p + i + 1, n - i - 1, true, &cp);
+            if (k > 0 && (cp < ' ' || cp == 0x7F)) {
+                i += 1 + k;
+                continue;
+            }
             if (k > 0) {
                 char tmp[4];
                 size_t m = charset_utf8_put(cp, tmp);
@@ -601,6 +607,10 @@ anchor_close(struct html_state *st)
     }
     st->has_anchor = false;
     if (st->on_link == NULL) {
+        return;
+    }
+    if (st->out == NULL) {
+        st->on_link(st->ctx, HTML_LINK_HREF, st->href, st->href_len, "", 0);
         return;
     }
     s = st->anchor_start;

@@ -761,6 +761,14 @@ add_url(struct mime_state *st, enum html_link_kind kind, const char *url,
         doc->flags |= MIME_URLS_CAPPED;
         return;
     }
+    {
+        /* Callers never pass a NUL (html.c drops control bytes, url_find
+         * stops at them); cut there anyway so url stays a C string. */
+        const char *z = memchr(url, '\0', ulen);
+        if (z != NULL) {
+            ulen = (size_t)(z - url);
+        }
+    }
     if (ulen > MIME_URL_MAX_BYTES) {
         ulen = MIME_URL_MAX_BYTES;
         while (ulen > 0 && ((uint8_t)url[ulen] & 0xC0) == 0x80) {
@@ -1132,7 +1140,17 @@ match_line(const struct mime_state *st, size_t k, struct mime_bmatch *m)
         }
         e = s + fr->bnd_len;
         next = line_end(p, len, e);
-        is_close = next - e >= 2 && p[e] == '-' && p[e + 1] == '-';
+        if (fr->is_bnd_cut) {
+            /* Only a prefix is known: a close delimiter ends in "--". */
+            size_t t = next;
+            while (t > e && (p[t - 1] == ' ' || p[t - 1] == '\t' ||
+                             p[t - 1] == '\r')) {
+                t--;
+            }
+            is_close = t - e >= 2 && p[t - 2] == '-' && p[t - 1] == '-';
+        } else {
+            is_close = next - e >= 2 && p[e] == '-' && p[e + 1] == '-';
+        }
         if (!is_close && !fr->is_bnd_cut) {
             /* Only transport padding may follow a delimiter. */
             for (size_t t = e; t < next; t++) {

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
+
 #include <cmocka.h>
 
 #include "arena.h"
@@ -596,6 +598,671 @@ test_mime_parts_100000(void **state)
     assert_true(d->flags & MIME_PARTS_CAPPED);
 }
 
+static void
+test_mime_filenames_rfc2231_and_2047(void **state)
+{
+    struct mime_doc *d = parse(
+        state,
+        "Content-Type: multipart/mixed; boundary=f\n"
+        "\n"
+        "--f\n"
+        "Content-Type: application/pdf\n"
+        "Content-Disposition: attachment;\n"
+        " filename*=utf-8''%E2%82%AC%20rates.pdf\n"
+        "\n"
+        "--f\n"
+        "Content-Type: text/plain\n"
+        "Content-Disposition: attachment; filename*0*=iso-8859-1'fr'caf%E9;\n"
+        "\tfilename*1=\".txt\"\n"
+        "\n"
+        "attached text is not body text\n"
+        "--f\n"
+        "Content-Type: application/zip; name=\"=?utf-8?B?w6lsw6k=?=.zip\"\n"
+        "\n"
+        "--f\n"
+        "Content-Type: application/x-foo; name=plain.bin\n"
+        "Content-Disposition: inline; filename=\"a \\\"q\\\".exe\";"
+        " filename*=UTF-8''wins.exe\n"
+        "\n"
+        "--f--\n");
+
+    assert_int_equal(d->n_parts, 4);
+    assert_string_equal(d->parts[0].filename, "€ rates.pdf");
+    assert_true(d->parts[0].is_attachment);
+    assert_string_equal(d->parts[1].filename, "café.txt");
+    assert_string_equal(d->parts[2].filename, "élé.zip");
+    assert_true(d->parts[2].is_attachment);
+    assert_string_equal(d->parts[3].filename, "wins.exe");
+    assert_true(d->parts[3].is_attachment);
+    assert_false(text_has(d, "attached text"));
+}
+
+static void
+test_mime_body_charsets_via_iconv(void **state)
+{
+    struct mime_doc *d = parse(
+        state,
+        "Content-Type: multipart/mixed; boundary=c\n"
+        "\n"
+        "--c\n"
+        "Content-Type: text/plain; charset=\"KOI8-R\"\n"
+        "Content-Transfer-Encoding: base64\n"
+        "\n"
+        "8NLJ18XU\n"
+        "--c\n"
+        "Content-Type: text/html; charset=iso-2022-jp\n"
+        "\n"
+        "<b>\x1b$BF|K\\\x1b(B</b>\n"
+        "--c\n"
+        "Content-Type: text/plain; charset=gb2312\n"
+        "Content-Transfer-Encoding: quoted-printable\n"
+        "\n"
+        "=D6=D0=CE=C4\n"
+        "--c--\n");
+
+    assert_string_equal(d->text, "Привет\n日本\n中文");
+    assert_string_equal(d->parts[0].charset, "koi8-r");
+    assert_int_equal(d->flags & (MIME_UNKNOWN_CHARSET |
+                                 MIME_BAD_CHARSET_BYTES),
+                     0);
+}
+
+static void
+test_mime_unknown_body_charset(void **state)
+{
+    struct mime_doc *d = parse(state,
+                               "Content-Type: text/plain; charset=x-klingon\n"
+                               "\n"
+                               "caf\xe9\n");
+
+    assert_string_equal(d->text, "café\n");
+    assert_true(d->flags & MIME_UNKNOWN_CHARSET);
+}
+
+static void
+test_mime_base64_broken(void **state)
+{
+    struct mime_doc *d = parse(state,
+                               "Content-Transfer-Encoding: BASE64\n"
+                               "\n"
+                               "SGVs!bG8g\n"
+                               "V29y*bGQ\n");
+
+    assert_string_equal(d->text, "Hello World");
+    assert_true(d->flags & MIME_BAD_BASE64);
+}
+
+static void
+test_mime_base64_missing_padding_and_concat(void **state)
+{
+    struct mime_doc *d = parse(state,
+                               "Content-Transfer-Encoding: base64\n"
+                               "\n"
+                               "SGk=IQ==SGk");
+
+    assert_string_equal(d->text, "Hi!Hi");
+    assert_int_equal(d->flags & MIME_BAD_BASE64, 0);
+}
+
+static void
+test_mime_crlf_padding_and_long_boundary(void **state)
+{
+    struct gen g = {0};
+    char bnd[MIME_BOUNDARY_MAX + 60];
+    struct mime_doc *d;
+
+    memset(bnd, 'B', sizeof(bnd) - 1);
+    bnd[sizeof(bnd) - 1] = '\0';
+    gen_str(&g, "Content-Type: multipart/mixed; boundary=\"");
+    gen_str(&g, bnd);
+    gen_str(&g, "\"\r\n\r\n--");
+    gen_str(&g, bnd);
+    gen_str(&g, " \t\r\nContent-Type: text/plain\r\n\r\none\r\n--");
+    gen_str(&g, bnd);
+    gen_str(&g, "\r\n\r\ntwo\r\n--");
+    gen_str(&g, bnd);
+    gen_str(&g, "--\r\n");
+    ((struct fixture *)*state)->big = g.p;
+    d = parse_n(state, g.p, g.len);
+    assert_int_equal(d->n_parts, 2);
+    assert_string_equal(d->text, "one\ntwo");
+    assert_int_equal(d->flags & MIME_NO_CLOSING_BOUNDARY, 0);
+}
+
+static void
+test_mime_boundary_needs_line_start_and_padding_only(void **state)
+{
+    struct mime_doc *d = parse(state,
+                               "Content-Type: multipart/mixed; boundary=x\n"
+                               "\n"
+                               "--x\n"
+                               "\n"
+                               "a --x in text\n"
+                               "--xy is another boundary\n"
+                               "--x--\n");
+
+    assert_int_equal(d->n_parts, 1);
+    assert_true(text_has(d, "a --x in text\n--xy is another boundary"));
+}
+
+static void
+test_mime_digest_defaults_to_rfc822(void **state)
+{
+    struct mime_doc *d = parse(state,
+                               "Content-Type: multipart/digest; boundary=d\n"
+                               "\n"
+                               "--d\n"
+                               "\n"
+                               "Subject: one\n"
+                               "\n"
+                               "first message\n"
+                               "--d\n"
+                               "\n"
+                               "Subject: two\n"
+                               "\n"
+                               "second message\n"
+                               "--d--\n");
+
+    assert_int_equal(d->n_parts, 2);
+    assert_int_equal(d->max_depth, 2);
+    assert_string_equal(d->text, "first message\nsecond message");
+}
+
+static void
+test_mime_html_charset_and_entities(void **state)
+{
+    struct mime_doc *d = parse(
+        state,
+        "Content-Type: text/html; charset=windows-1252\n"
+        "Content-Transfer-Encoding: quoted-printable\n"
+        "\n"
+        "<p>Price: =80 5 &euro; &#8364;</p><a href=3D\"http://x.example/\">"
+        "=93here=94</a>\n");
+
+    assert_string_equal(d->text, "Price: € 5 € €\n“here”");
+    assert_int_equal(d->n_urls, 1);
+    assert_string_equal(d->urls[0].anchor_text, "“here”");
+}
+
+/* ---- caps on headers, URLs, text, parts --------------------------- */
+
+static void
+gen_headers(struct gen *g, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        gen_fmt(g, "X-H%zu: v\n", i);
+    }
+}
+
+static void
+test_mime_header_count_at_cap(void **state)
+{
+    struct gen g = {0};
+    struct mime_doc *d;
+
+    gen_headers(&g, MIME_MAX_HEADERS - 1);
+    gen_str(&g, "Content-Type: text/html\n\n<b>x</b>");
+    ((struct fixture *)*state)->big = g.p;
+    d = parse_n(state, g.p, g.len);
+    assert_int_equal(d->n_headers, MIME_MAX_HEADERS);
+    assert_int_equal(d->flags & MIME_HEADERS_CAPPED, 0);
+    assert_string_equal(d->text, "x");
+}
+
+static void
+test_mime_header_count_over_cap(void **state)
+{
+    struct gen g = {0};
+    struct mime_doc *d;
+
+    gen_headers(&g, MIME_MAX_HEADERS);
+    /* Past the cap, but still interpreted. */
+    gen_str(&g, "Content-Type: text/html\n\n<b>x</b>");
+    ((struct fixture *)*state)->big = g.p;
+    d = parse_n(state, g.p, g.len);
+    assert_int_equal(d->n_headers, MIME_MAX_HEADERS);
+    assert_true(d->flags & MIME_HEADERS_CAPPED);
+    assert_string_equal(d->text, "x");
+    assert_null(mime_header_find(d, "content-type"));
+}
+
+static void
+test_mime_header_length_cap(void **state)
+{
+    struct fixture *fx = *state;
+    size_t big = 10u * 1024 * 1024;
+    char *m = malloc(big + 256);
+    size_t o;
+    struct mime_doc *d;
+
+    assert_non_null(m);
+    fx->big = m;
+    /* Exactly at the cap. */
+    o = (size_t)snprintf(m, 32, "X-Long: ");
+    memset(m + o, 'a', MIME_HEADER_MAX_BYTES);
+    o += MIME_HEADER_MAX_BYTES;
+    o += (size_t)snprintf(m + o, 32, "\n\nbody");
+    d = parse_n(state, m, o);
+    assert_int_equal(d->headers[0].value_len, MIME_HEADER_MAX_BYTES);
+    assert_int_equal(d->flags & MIME_HEADERS_CAPPED, 0);
+    /* One byte over. */
+    arena_reset(fx->a);
+    o = (size_t)snprintf(m, 32, "X-Long: ");
+    memset(m + o, 'a', MIME_HEADER_MAX_BYTES + 1);
+    o += MIME_HEADER_MAX_BYTES + 1;
+    o += (size_t)snprintf(m + o, 32, "\n\nbody");
+    d = parse_n(state, m, o);
+    assert_int_equal(d->headers[0].value_len, MIME_HEADER_MAX_BYTES);
+    assert_true(d->flags & MIME_HEADERS_CAPPED);
+    /* A 10 MB folded header: cut, and the body is still found. */
+    arena_reset(fx->a);
+    o = (size_t)snprintf(m, 64, "Subject: ");
+    for (size_t i = 0; i < big / 64; i++) {
+        memset(m + o, 'z', 62);
+        m[o + 62] = '\n';
+        m[o + 63] = ' ';
+        o += 64;
+    }
+    o += (size_t)snprintf(m + o, 64, "end\nFrom: a@b\n\nthe body");
+    d = parse_n(state, m, o);
+    assert_int_equal(d->n_headers, 2);
+    assert_int_equal(strlen(d->subject), MIME_HEADER_MAX_BYTES);
+    assert_true(d->flags & MIME_HEADERS_CAPPED);
+    assert_string_equal(d->text, "the body");
+    assert_true(arena_used(fx->a) < 2u * 1024 * 1024);
+}
+
+static void
+gen_urls(struct gen *g, size_t n)
+{
+    gen_str(g, "Content-Type: text/html\n\n");
+    for (size_t i = 0; i < n; i++) {
+        gen_fmt(g, "<a href=\"http://h%zu.example/\">%zu</a>\n", i, i);
+    }
+}
+
+static void
+test_mime_urls_at_cap(void **state)
+{
+    struct gen g = {0};
+    struct mime_doc *d;
+
+    gen_urls(&g, MIME_MAX_URLS);
+    ((struct fixture *)*state)->big = g.p;
+    d = parse_n(state, g.p, g.len);
+    assert_int_equal(d->n_urls, MIME_MAX_URLS);
+    assert_int_equal(d->flags & MIME_URLS_CAPPED, 0);
+    assert_string_equal(d->urls[MIME_MAX_URLS - 1].host, "h511.example");
+    assert_string_equal(d->urls[MIME_MAX_URLS - 1].anchor_text, "511");
+}
+
+static void
+test_mime_urls_over_cap(void **state)
+{
+    struct gen g = {0};
+    struct mime_doc *d;
+
+    gen_urls(&g, MIME_MAX_URLS + 1);
+    ((struct fixture *)*state)->big = g.p;
+    d = parse_n(state, g.p, g.len);
+    assert_int_equal(d->n_urls, MIME_MAX_URLS);
+    assert_true(d->flags & MIME_URLS_CAPPED);
+}
+
+static void
+test_mime_text_cap(void **state)
+{
+    struct fixture *fx = *state;
+    size_t n = MIME_TEXT_MAX_BYTES;
+    char *m = malloc(n + 64);
+    struct mime_doc *d;
+
+    assert_non_null(m);
+    fx->big = m;
+    /* At the cap. */
+    m[0] = '\n';
+    memset(m + 1, 't', n);
+    d = parse_n(state, m, n + 1);
+    assert_int_equal(d->text_len, MIME_TEXT_MAX_BYTES);
+    assert_int_equal(d->flags & MIME_TEXT_CAPPED, 0);
+    /* One over. */
+    arena_reset(fx->a);
+    m[n + 1] = 't';
+    d = parse_n(state, m, n + 2);
+    assert_int_equal(d->text_len, MIME_TEXT_MAX_BYTES);
+    assert_int_equal(strlen(d->text), MIME_TEXT_MAX_BYTES);
+    assert_true(d->flags & MIME_TEXT_CAPPED);
+}
+
+static void
+test_mime_part_data_cap(void **state)
+{
+    struct fixture *fx = *state;
+    size_t n = MIME_PART_MAX_BYTES + 1;
+    char *m = malloc(n + 64);
+    struct mime_doc *d;
+    size_t o;
+
+    assert_non_null(m);
+    fx->big = m;
+    o = (size_t)snprintf(m, 64, "Content-Type: image/gif\n\n");
+    memset(m + o, 'g', n - 1);
+    d = parse_n(state, m, o + n - 1);
+    assert_int_equal(d->parts[0].data_len, MIME_PART_MAX_BYTES);
+    assert_int_equal(d->flags & MIME_PART_CAPPED, 0);
+    arena_reset(fx->a);
+    memset(m + o, 'g', n);
+    d = parse_n(state, m, o + n);
+    assert_int_equal(d->parts[0].data_len, MIME_PART_MAX_BYTES);
+    assert_true(d->flags & MIME_PART_CAPPED);
+}
+
+static void
+gen_attachments(struct gen *g, size_t n)
+{
+    gen_str(g, "Content-Type: multipart/mixed; boundary=a\n\n");
+    for (size_t i = 0; i < n; i++) {
+        gen_fmt(g, "--a\nContent-Type: application/octet-stream; "
+                   "name=f%zu.bin\nContent-Transfer-Encoding: base64\n\n"
+                   "AAEC\n",
+                i);
+    }
+    gen_str(g, "--a--\n");
+}
+
+static void
+test_mime_attachments_cap(void **state)
+{
+    struct gen g = {0};
+    struct mime_doc *d;
+
+    gen_attachments(&g, MIME_MAX_ATTACHMENTS);
+    ((struct fixture *)*state)->big = g.p;
+    d = parse_n(state, g.p, g.len);
+    assert_int_equal(d->n_parts, MIME_MAX_ATTACHMENTS);
+    assert_int_equal(d->flags & MIME_ATTS_CAPPED, 0);
+    assert_int_equal(d->parts[MIME_MAX_ATTACHMENTS - 1].data_len, 3);
+    free(g.p);
+    g = (struct gen){0};
+    arena_reset(((struct fixture *)*state)->a);
+    gen_attachments(&g, MIME_MAX_ATTACHMENTS + 1);
+    ((struct fixture *)*state)->big = g.p;
+    d = parse_n(state, g.p, g.len);
+    assert_int_equal(d->n_parts, MIME_MAX_ATTACHMENTS + 1);
+    assert_true(d->flags & MIME_ATTS_CAPPED);
+    assert_int_equal(d->parts[MIME_MAX_ATTACHMENTS].data_len, 0);
+    assert_string_equal(d->parts[MIME_MAX_ATTACHMENTS].filename, "f64.bin");
+}
+
+/* ---- arena exhaustion --------------------------------------------- */
+
+static const char arena_msg[] =
+    "Subject: =?utf-8?q?caf=C3=A9?=\n"
+    "From: a@b\n"
+    "Content-Type: multipart/alternative; boundary=q\n"
+    "\n"
+    "--q\n"
+    "Content-Type: text/plain; charset=koi8-r\n"
+    "\n"
+    "\xf0\xd2\xc9 http://p.example/\n"
+    "--q\n"
+    "Content-Type: text/html; charset=latin1\n"
+    "Content-Disposition: inline; filename*=utf-8''x%C3%A9.html\n"
+    "Content-Transfer-Encoding: base64\n"
+    "\n"
+    "PGEgaHJlZj1odHRwOi8vaC5leGFtcGxlLz7pPC9hPg==\n"
+    "--q--\n";
+
+static void
+check_consistent(const struct mime_doc *d)
+{
+    assert_non_null(d->text);
+    assert_int_equal(strlen(d->text), d->text_len);
+    assert_non_null(d->subject);
+    for (size_t i = 0; i < d->n_headers; i++) {
+        assert_non_null(d->headers[i].name);
+        assert_non_null(d->headers[i].value);
+    }
+    for (size_t i = 0; i < d->n_parts; i++) {
+        assert_non_null(d->parts[i].content_type);
+        assert_non_null(d->parts[i].charset);
+        assert_non_null(d->parts[i].filename);
+    }
+    for (size_t i = 0; i < d->n_urls; i++) {
+        assert_non_null(d->urls[i].url);
+        assert_non_null(d->urls[i].host);
+        assert_non_null(d->urls[i].anchor_text);
+    }
+}
+
+static void
+test_mime_arena_fail_each_allocation(void **state)
+{
+    struct fixture *fx = *state;
+    struct mime_doc *d;
+    size_t n_allocs = 0;
+
+    /* Count the allocations of a clean parse, then fail each in turn. */
+    d = parse(state, arena_msg);
+    assert_int_equal(d->flags & MIME_ARENA_FULL, 0);
+    assert_string_equal(d->text, "\xc3\xa9");
+    assert_int_equal(d->n_urls, 2);
+    for (size_t nth = 1; nth < 100; nth++) {
+        arena_reset(fx->a);
+        arena_test_fail_nth(fx->a, nth);
+        d = parse(state, arena_msg);
+        check_consistent(d);
+        if (!(d->flags & MIME_ARENA_FULL)) {
+            n_allocs = nth;
+            break;
+        }
+    }
+    assert_true(n_allocs > 5);
+    arena_test_fail_nth(fx->a, 0);
+}
+
+static void
+test_mime_arena_tiny_budget(void **state)
+{
+    struct arena *a;
+    struct mime_doc doc;
+
+    (void)state;
+    for (size_t budget = 16; budget <= 4096; budget *= 2) {
+        a = arena_new(budget);
+        assert_non_null(a);
+        assert_int_equal(mime_parse(a, (const uint8_t *)arena_msg,
+                                    strlen(arena_msg), &doc),
+                         CM_OK);
+        check_consistent(&doc);
+        if (budget < 1024) {
+            assert_true(doc.flags & MIME_ARENA_FULL);
+        }
+        arena_free(a);
+    }
+}
+
+/* Found by fuzz_mime: a NUL inside an unclosed href made url_len and
+ * strlen(url) disagree. */
+static void
+test_mime_url_never_holds_control_bytes(void **state)
+{
+    static const char msg[] =
+        "Content-Type: text/html\n"
+        "\n"
+        "<a href=\"http://h.example/a\0b&#1;c\tdx\">t</a>";
+    struct mime_doc *d = parse_n(state, msg, sizeof(msg) - 1);
+
+    assert_int_equal(d->n_urls, 1);
+    assert_string_equal(d->urls[0].url, "http://h.example/abcdx");
+    assert_int_equal(d->urls[0].url_len, strlen(d->urls[0].url));
+}
+
+/* Found by fuzz_mime: with no text buffer (its allocation failed) an
+ * anchor's text was taken from a NULL output. */
+static void
+test_mime_arena_no_text_buffer(void **state)
+{
+    struct fixture *fx = *state;
+    struct mime_doc *d;
+
+    arena_test_fail_nth(fx->a, 1); /* the text buffer is the first */
+    d = parse(state, "Content-Type: text/html\n\n"
+                     "<a href=\"http://a.example/\">anchor</a>");
+    arena_test_fail_nth(fx->a, 0);
+    check_consistent(d);
+    assert_true(d->flags & MIME_ARENA_FULL);
+    assert_string_equal(d->text, "");
+    assert_int_equal(d->n_urls, 1);
+    assert_string_equal(d->urls[0].host, "a.example");
+    assert_string_equal(d->urls[0].anchor_text, "");
+}
+
+/* ---- golden files ------------------------------------------------ */
+
+static const char *const flag_names[] = {
+    "DEPTH_CAPPED", "PARTS_CAPPED", "HEADERS_CAPPED", "TEXT_CAPPED",
+    "URLS_CAPPED", "ATTS_CAPPED", "ARENA_FULL", "BAD_BASE64", "BAD_QP",
+    "UNKNOWN_CHARSET", "BAD_CHARSET_BYTES", "NO_CLOSING_BOUNDARY",
+    "NO_BODY", "HAS_HTML", "HAS_PLAIN", "HTML_HIDDEN_TEXT",
+    "HTML_HAS_FORM", "HTML_HAS_PASSWORD", "HTML_HAS_SCRIPT",
+    "HTML_HAS_IMAGES", "RAW_8BIT_HEADERS", "ENCODED_WORDS", "TRUNCATED",
+    "PART_CAPPED",
+};
+
+/* A readable dump of everything mime_parse returns. */
+static void
+dump(const struct mime_doc *d, struct gen *g)
+{
+    gen_str(g, "flags:");
+    for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
+        if (d->flags & (1u << i)) {
+            gen_fmt(g, " %s", flag_names[i]);
+        }
+    }
+    gen_fmt(g, "\nmultiparts: %u max_depth: %u\nsubject: ", d->n_multiparts,
+            d->max_depth);
+    gen_str(g, d->subject);
+    gen_str(g, "\n");
+    for (size_t i = 0; i < d->n_headers; i++) {
+        gen_fmt(g, "header %zu: ", i);
+        gen_str(g, d->headers[i].name);
+        gen_str(g, ": ");
+        gen_str(g, d->headers[i].value);
+        gen_str(g, "\n");
+    }
+    for (size_t i = 0; i < d->n_parts; i++) {
+        const struct mime_part *p = &d->parts[i];
+        gen_fmt(g, "part %zu: depth=%u type=", i, p->depth);
+        gen_str(g, p->content_type);
+        gen_str(g, " charset=");
+        gen_str(g, p->charset);
+        gen_str(g, " filename=\"");
+        gen_str(g, p->filename);
+        gen_fmt(g, "\" attachment=%s bytes=%zu\n",
+                p->is_attachment ? "yes" : "no", p->data_len);
+    }
+    for (size_t i = 0; i < d->n_urls; i++) {
+        const struct mime_url *u = &d->urls[i];
+        gen_fmt(g, "url %zu: %s host=", i,
+                u->is_href ? "href" : u->is_image ? "image"
+                                    : u->is_form  ? "form"
+                                                  : "other");
+        gen_str(g, u->host);
+        gen_str(g, " url=");
+        gen_str(g, u->url);
+        gen_str(g, " anchor=\"");
+        gen_str(g, u->anchor_text);
+        gen_str(g, "\"\n");
+    }
+    gen_str(g, "text:\n");
+    gen_str(g, d->text);
+    gen_str(g, "\n");
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+
+    if (f == NULL) {
+        return NULL;
+    }
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    n = ftell(f);
+    assert_true(n >= 0);
+    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+    buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    buf[n] = '\0';
+    *len = (size_t)n;
+    return buf;
+}
+
+/*
+ * Every testdata/mime/<case>.eml against its <case>.expected.  Run from the tree's
+ * top directory (as `make test` does) or set CM_TESTDATA to the
+ * testdata/mime directory; CM_GOLDEN_UPDATE=1 rewrites the .expected
+ * files (review the diff).
+ */
+static void
+test_mime_golden_files(void **state)
+{
+    struct fixture *fx = *state;
+    const char *dir = getenv("CM_TESTDATA");
+    bool is_update = getenv("CM_GOLDEN_UPDATE") != NULL;
+    DIR *dh;
+    struct dirent *de;
+    size_t n_cases = 0;
+
+    if (dir == NULL) {
+        dir = "testdata/mime";
+    }
+    dh = opendir(dir);
+    assert_non_null(dh);
+    while ((de = readdir(dh)) != NULL) {
+        char path[1024];
+        size_t nl = strlen(de->d_name);
+        size_t len = 0;
+        size_t elen = 0;
+        char *msg;
+        char *expected;
+        struct gen g = {0};
+        if (nl < 5 || strcmp(de->d_name + nl - 4, ".eml") != 0) {
+            continue;
+        }
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        msg = slurp(path, &len);
+        assert_non_null(msg);
+        arena_reset(fx->a);
+        dump(parse_n(state, msg, len), &g);
+        snprintf(path, sizeof(path), "%s/%.*s.expected", dir, (int)(nl - 4),
+                 de->d_name);
+        if (is_update) {
+            FILE *f = fopen(path, "wb");
+            assert_non_null(f);
+            assert_int_equal(fwrite(g.p, 1, g.len, f), g.len);
+            assert_int_equal(fclose(f), 0);
+        }
+        expected = slurp(path, &elen);
+        if (expected == NULL || elen != g.len ||
+            memcmp(expected, g.p, g.len) != 0) {
+            print_error("golden mismatch for %s; got:\n%s\n", path, g.p);
+            fail();
+        }
+        free(expected);
+        free(msg);
+        free(g.p);
+        n_cases++;
+    }
+    closedir(dh);
+    assert_true(n_cases >= 6);
+}
+
 int
 main(void)
 {
@@ -643,6 +1310,50 @@ main(void)
         cmocka_unit_test_setup_teardown(test_mime_parts_over_cap, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mime_parts_100000, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_filenames_rfc2231_and_2047, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_body_charsets_via_iconv, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_unknown_body_charset, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_base64_broken, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_base64_missing_padding_and_concat, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_crlf_padding_and_long_boundary, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_boundary_needs_line_start_and_padding_only, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_digest_defaults_to_rfc822, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_html_charset_and_entities, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_header_count_at_cap, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_header_count_over_cap, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_header_length_cap, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_urls_at_cap, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_urls_over_cap, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_text_cap, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_part_data_cap, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_attachments_cap, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_arena_fail_each_allocation, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_arena_tiny_budget, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_url_never_holds_control_bytes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_golden_files, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mime_arena_no_text_buffer, setup,
                                         teardown),
     };
 

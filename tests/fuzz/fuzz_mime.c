@@ -1,0 +1,84 @@
+/*
+ * fuzz_mime.c -- libFuzzer target for mime_parse (mime.h) and the helpers
+ * it drives (charset, html, url): every input parses, every view in the
+ * result is consistent and bounded by its cap, twice -- once with the
+ * normal arena budget and once with a small one so the arena-exhaustion
+ * paths run too.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "caps.h"
+#include "mime.h"
+#include "url.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check(const struct mime_doc *d)
+{
+    if (d->text == NULL || strlen(d->text) != d->text_len ||
+        d->text_len > MIME_TEXT_MAX_BYTES || d->subject == NULL ||
+        d->n_parts > MIME_MAX_PARTS || d->n_urls > MIME_MAX_URLS ||
+        d->n_headers > MIME_MAX_HEADERS || d->max_depth > MIME_MAX_DEPTH) {
+        abort();
+    }
+    for (size_t i = 0; i < d->n_headers; i++) {
+        const struct mime_header *h = &d->headers[i];
+        if (strlen(h->name) != h->name_len || h->value[h->value_len] != 0 ||
+            mime_header_find(d, h->name) == NULL) {
+            abort();
+        }
+    }
+    for (size_t i = 0; i < d->n_parts; i++) {
+        const struct mime_part *p = &d->parts[i];
+        if (p->content_type == NULL || p->charset == NULL ||
+            p->filename == NULL || p->depth > MIME_MAX_DEPTH ||
+            p->data_len > MIME_PART_MAX_BYTES ||
+            (p->data == NULL && p->data_len != 0)) {
+            abort();
+        }
+        /* Touch both ends so ASan checks the view. */
+        if (p->data_len > 0 &&
+            (size_t)p->data[0] + p->data[p->data_len - 1] > 510) {
+            abort();
+        }
+    }
+    for (size_t i = 0; i < d->n_urls; i++) {
+        const struct mime_url *u = &d->urls[i];
+        const char *rd = NULL;
+        size_t n;
+        if (strlen(u->url) != u->url_len || strlen(u->host) != u->host_len ||
+            strlen(u->anchor_text) != u->anchor_len ||
+            u->url_len > MIME_URL_MAX_BYTES ||
+            u->anchor_len > MIME_ANCHOR_MAX_BYTES) {
+            abort();
+        }
+        n = url_registered_domain(u->host, u->host_len, &rd);
+        if (rd < u->host || rd + n > u->host + u->host_len) {
+            abort();
+        }
+    }
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const size_t budgets[] = {CAPS_ARENA_MAX_BYTES, 4096};
+
+    for (size_t b = 0; b < sizeof(budgets) / sizeof(budgets[0]); b++) {
+        struct arena *a = arena_new(budgets[b]);
+        struct mime_doc doc;
+        if (a == NULL) {
+            return 0;
+        }
+        if (mime_parse(a, data, size, &doc) != CM_OK) {
+            abort();
+        }
+        check(&doc);
+        arena_free(a);
+    }
+    return 0;
+}
