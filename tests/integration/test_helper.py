@@ -8,7 +8,8 @@ the real binary there and checks every answer line against the protocol
 grammar.  Cases: a full session (INTF, KEY, 200 pipelined FILE requests,
 hostile files and lines, QUIT); EOF with requests in flight; SIGTERM with
 requests in flight; a CGPCloudmark.cfg (-c) changing header names,
-AlertThreshold and FailOpenAnswer; the argument errors.  Nothing may appear
+AlertThreshold and FailOpenAnswer; stdout closed by the reader (EPIPE);
+the argument errors.  Nothing may appear
 on stderr while the helper runs.  One overall deadline (60 s) bounds the
 whole file; a watchdog kills the processes by PID when it passes.
 """
@@ -294,6 +295,37 @@ def case_config(binary, tmp, wd):
         h.kill()
 
 
+def case_stdout_closed(binary, tmp, wd):
+    """CGP went away: writes fail with EPIPE (SIGPIPE is ignored); the
+    helper stops reading, drains and exits 0, silently."""
+    base = make_base(tmp)
+    r, w = os.pipe()
+    os.close(r)  # nobody will ever read the helper's stdout
+    proc = subprocess.Popen([binary], cwd=base, stdin=subprocess.PIPE,
+                            stdout=w, stderr=subprocess.PIPE)
+    os.close(w)
+    wd.add(proc.pid)
+    try:
+        try:
+            name = GOOD[0].encode()
+            proc.stdin.write(b"".join(b"%d FILE Queue/%s\n" % (i, name)
+                                      for i in range(20)))
+            proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # it may already have stopped reading
+        try:
+            _, err = proc.communicate(timeout=max(1, wd.left()))
+        except subprocess.TimeoutExpired:
+            raise TestFailure("helper did not stop after EPIPE")
+        check(proc.returncode == 0, "exit status %r after EPIPE"
+              % proc.returncode)
+        check(err == b"", "stderr: %r" % err[:300])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def case_arguments(binary, tmp, wd):
     r = subprocess.run([binary, "--help"], cwd=tmp, capture_output=True,
                        timeout=max(1, wd.left()), stdin=subprocess.DEVNULL)
@@ -319,8 +351,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="test_helper.")
     failed = 0
     try:
-        for case in (case_arguments, case_session, case_eof, case_sigterm,
-                     case_config):
+        cases = (case_arguments, case_session, case_eof, case_sigterm,
+                 case_config, case_stdout_closed)
+        for case in cases:
             try:
                 case(binary, tmp, wd)
                 print("test_helper: %s ok" % case.__name__)
@@ -330,7 +363,7 @@ def main():
     finally:
         wd.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("test_helper: %d cases, %d failed" % (5, failed))
+    print("test_helper: %d cases, %d failed" % (len(cases), failed))
     return 1 if failed else 0
 
 
