@@ -24,7 +24,8 @@
  *                     matched ignoring case and runs of blanks.
  *
  * Relative paths in CGPCloudmark.cfg are relative to its own directory
- * (base_dir); relative paths in cartridge.cfg to the directory of
+ * (base_dir), except SubmittedDir, which belongs to CGP and is relative to
+ * the current directory (CGP's base directory); relative paths in cartridge.cfg to the directory of
  * cartridge.cfg.  A missing file means defaults; it is reported as a
  * warning only when its name was given explicitly.
  *
@@ -68,6 +69,7 @@ enum config_kind {
     CONFIG_KIND_USERPASS,    /* user:password (secret) */
     CONFIG_KIND_IPADDR,      /* IPv4 or IPv6 literal */
     CONFIG_KIND_PATH,        /* file or directory, resolved */
+    CONFIG_KIND_CGP_PATH,    /* in CGP's base directory: the current one */
     CONFIG_KIND_UINT,        /* unsigned decimal */
     CONFIG_KIND_BOOL,        /* yes/no */
     CONFIG_KIND_BYTES,       /* size_t; K and M suffixes */
@@ -128,7 +130,7 @@ static const struct config_key config_main_keys[] = {
      CONFIG_FIELD(report_time)},
     {"ReportTo", CONFIG_KIND_ADDR, 0, 0, 0, "", CONFIG_FIELD(report_to)},
     {"MainDomain", CONFIG_KIND_HOST, 0, 0, 0, "", CONFIG_FIELD(main_domain)},
-    {"SubmittedDir", CONFIG_KIND_PATH, 0, 0, 0, "Submitted",
+    {"SubmittedDir", CONFIG_KIND_CGP_PATH, 0, 0, 0, "Submitted",
      CONFIG_FIELD(submitted_dir)},
     {"StateFile", CONFIG_KIND_PATH, 0, 0, 0, "CGPCloudmark.state",
      CONFIG_FIELD(state_path)},
@@ -605,6 +607,10 @@ set_value(struct config *cfg, const struct config_key *k, const char *s,
         return set_text(cfg, k, s, len);
     case CONFIG_KIND_PATH:
         return set_path(cfg, k, s, len, base);
+    case CONFIG_KIND_CGP_PATH:
+        /* CGP starts helpers in its base directory, where its PIPE module
+         * polls Submitted/, wherever this configuration file lives. */
+        return set_path(cfg, k, s, len, ".");
     case CONFIG_KIND_UINT:
         why = parse_scaled(s, len, config_units_none, k->min, k->max, &v);
         if (why == NULL) {
@@ -739,6 +745,7 @@ describe(const struct config_key *k, const char *why, char *out, size_t cap)
     case CONFIG_KIND_USERPASS:
     case CONFIG_KIND_IPADDR:
     case CONFIG_KIND_PATH:
+    case CONFIG_KIND_CGP_PATH:
         if (k->size > 0 && strcmp(why, "too long") == 0) {
             snprintf(out, cap, "too long (at most %zu bytes)", k->size - 1);
             return;

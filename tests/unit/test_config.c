@@ -259,7 +259,8 @@ test_config_samples_are_defaults(void **state)
     assert_string_equal(cfg.main_path, "conf/CGPCloudmark.cfg");
     assert_string_equal(cfg.cartridge_cfg_path, "conf/cartridge.cfg");
     assert_string_equal(cfg.whitelist_cfg_path, "conf/whitelist.cfg");
-    assert_string_equal(cfg.submitted_dir, "conf/Submitted");
+    /* SubmittedDir belongs to CGP: relative to the current directory. */
+    assert_string_equal(cfg.submitted_dir, "Submitted");
     assert_string_equal(cfg.state_path, "conf/CGPCloudmark.state");
     assert_string_equal(cfg.cart.cache_path, "conf/micro_updates");
     assert_string_equal(cfg.cart.public_key_path, "conf/update.pub");
