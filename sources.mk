@@ -8,7 +8,8 @@ BASE_SRCS = \
 	src/buf.c \
 	src/cursor.c \
 	src/arena.c \
-	src/fsutil.c
+	src/fsutil.c \
+	src/clock.c
 
 FORMAT_SRCS = \
 	src/cgpstr.c \
@@ -38,14 +39,22 @@ SERVICE_SRCS = \
 	src/pool.c \
 	src/updkeys.c \
 	src/delta.c \
-	src/updfile.c
+	src/updfile.c \
+	src/updater.c \
+	src/counters.c \
+	src/report.c \
+	src/housekeep.c
 
 PROGRAM_SRCS = \
 	src/helper.c \
 	src/rate.c \
 	src/checkconfig.c \
 	src/train.c \
-	src/inspect.c
+	src/inspect.c \
+	src/reportcmd.c \
+	src/keygen.c \
+	src/publish.c \
+	src/update.c
 
 MAIN_CGPCLOUDMARK = src/main.c
 MAIN_CMTOOL = src/cmtool.c

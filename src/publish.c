@@ -1,0 +1,869 @@
+/*
+ * publish.c -- cmtool publish: turn a trained cartridge into the static
+ * micro-update tree, and cmtool inspect for manifests and update files
+ * (SPEC §5; formats in updfile.c).
+ *
+ *   cmtool publish CARTRIDGE WEBROOT -k KEYDIR [--version N]
+ *                  [--expires-days D] [--keep K] [--history DIR]
+ *
+ * DESIGN
+ * Version rule: the update's version is authoritative and must equal the
+ * cartridge's own version (what VERSION prints and what the helper checks
+ * after loading).  The version to publish is --version N, else the
+ * previous manifest's version + 1 (1 for an empty tree); the cartridge
+ * must already carry it, so train with `cmtool train --version N`.  A
+ * version not above the published one is refused: helpers would refuse it
+ * as a replay.
+ *
+ * What is written, in this order, every file by temp + fsync + rename:
+ *   HISTORY/<version>.cmc      the full image, kept to make later deltas
+ *   WEBROOT/full-<v>.cmu       the full snapshot
+ *   WEBROOT/delta-<b>-<v>.cmu  deltas from the K newest earlier images in
+ *                              HISTORY (default 3), each only when smaller
+ *                              than the full file
+ *   WEBROOT/manifest           last, so a client never sees a manifest
+ *                              naming a file that is not there yet
+ * then *.cmu files named by neither the new nor the previous manifest are
+ * removed (clients that fetched the previous manifest a moment ago can
+ * still get its files), and HISTORY keeps the K + 1 newest images.
+ * HISTORY defaults to WEBROOT.history beside the web root, outside what
+ * the HTTP server serves: the images there are not encrypted.
+ *
+ * Keys: KEYDIR/signing.key and KEYDIR/content.key (first key of each);
+ * the previous manifest is verified with KEYDIR/signing.pub (all its keys,
+ * so a rotation does not break publishing) or the signing key's own
+ * public key, ignoring its expiry.
+ */
+#include "publish.h"
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "caps.h"
+#include "cartridge.h"
+#include "cursor.h"
+#include "delta.h"
+#include "fsutil.h"
+#include "updfile.h"
+#include "updkeys.h"
+
+#define PUBLISH_PATH_MAX 4096
+#define PUBLISH_DEFAULT_KEEP 3u
+#define PUBLISH_DEFAULT_EXPIRES_DAYS 7u
+#define PUBLISH_MAX_EXPIRES_DAYS 3650u
+
+struct publish_opts {
+    const char *cartridge;
+    const char *webroot;
+    const char *keydir;
+    char history[PUBLISH_PATH_MAX];
+    uint64_t version; /* 0 = previous + 1 */
+    unsigned expires_days;
+    unsigned keep;
+};
+
+/* Keys and the state of one publish run. */
+struct publish_run {
+    struct updkeys_ring secret;
+    struct updkeys_ring content;
+    struct updkeys_ring pub;
+    struct updfile_manifest prev;
+    bool has_prev;
+    struct updfile_manifest next;
+    struct buf image;
+    struct buf full;
+    uint8_t image_sha[UPDKEYS_SHA256_LEN];
+};
+
+static void
+usage(FILE *to)
+{
+    fprintf(to,
+            "usage: cmtool publish CARTRIDGE WEBROOT -k KEYDIR [--version N]\n"
+            "                      [--expires-days D] [--keep K] "
+            "[--history DIR]\n"
+            "  writes WEBROOT/manifest, WEBROOT/full-N.cmu and deltas from "
+            "the K (default 3)\n"
+            "  newest earlier versions kept in DIR (default WEBROOT.history)."
+            "\n"
+            "  N defaults to the published version + 1 and must be the "
+            "cartridge's own\n"
+            "  version (cmtool train --version N).  The manifest expires "
+            "after D days\n"
+            "  (default 7): publish again before then.\n");
+}
+
+static bool
+parse_u64_arg(const char *s, uint64_t max, uint64_t *out)
+{
+    return cursor_parse_u64(s, strlen(s), max, out) == CM_OK;
+}
+
+static int
+parse_args(int argc, char **argv, struct publish_opts *o)
+{
+    const char *history = NULL;
+    uint64_t v;
+    size_t n;
+
+    memset(o, 0, sizeof(*o));
+    o->expires_days = PUBLISH_DEFAULT_EXPIRES_DAYS;
+    o->keep = PUBLISH_DEFAULT_KEEP;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_val = i + 1 < argc;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "-k") == 0 && has_val) {
+            o->keydir = argv[++i];
+        } else if (strcmp(a, "--version") == 0 && has_val &&
+                   parse_u64_arg(argv[i + 1], UINT64_MAX, &v) && v > 0) {
+            o->version = v;
+            i++;
+        } else if (strcmp(a, "--expires-days") == 0 && has_val &&
+                   parse_u64_arg(argv[i + 1], PUBLISH_MAX_EXPIRES_DAYS, &v) &&
+                   v > 0) {
+            o->expires_days = (unsigned)v;
+            i++;
+        } else if (strcmp(a, "--keep") == 0 && has_val &&
+                   parse_u64_arg(argv[i + 1], CAPS_PUBLISH_KEEP_MAX, &v)) {
+            o->keep = (unsigned)v;
+            i++;
+        } else if (strcmp(a, "--history") == 0 && has_val) {
+            history = argv[++i];
+        } else if (a[0] == '-') {
+            fprintf(stderr, "cmtool publish: bad option or value: %s\n", a);
+            return 2;
+        } else if (o->cartridge == NULL) {
+            o->cartridge = a;
+        } else if (o->webroot == NULL) {
+            o->webroot = a;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (o->cartridge == NULL || o->webroot == NULL || o->keydir == NULL) {
+        usage(stderr);
+        return 2;
+    }
+    if (history != NULL) {
+        n = (size_t)snprintf(o->history, sizeof(o->history), "%s", history);
+    } else {
+        /* WEBROOT.history, with the web root's trailing slashes dropped. */
+        n = strlen(o->webroot);
+        while (n > 1 && o->webroot[n - 1] == '/') {
+            n--;
+        }
+        n = (size_t)snprintf(o->history, sizeof(o->history), "%.*s.history",
+                             (int)n, o->webroot);
+    }
+    if (n >= sizeof(o->history)) {
+        fprintf(stderr, "cmtool publish: history path too long\n");
+        return 2;
+    }
+    return -1; /* go on */
+}
+
+static enum cm_err
+join(char *dst, const char *dir, const char *name)
+{
+    return fsutil_join(dst, PUBLISH_PATH_MAX, dir, name);
+}
+
+static int
+load_keys(const struct publish_opts *o, struct publish_run *r)
+{
+    char path[PUBLISH_PATH_MAX];
+    const char *why = NULL;
+    size_t line = 0;
+
+    if (join(path, o->keydir, "signing.key") != CM_OK ||
+        updkeys_load(path, UPDKEYS_SIGNING_SECRET, &r->secret, &line, &why) !=
+            CM_OK) {
+        fprintf(stderr, "cmtool publish: %s: %s\n", path, why);
+        return 3;
+    }
+    if (join(path, o->keydir, "content.key") != CM_OK ||
+        updkeys_load(path, UPDKEYS_CONTENT, &r->content, &line, &why) !=
+            CM_OK) {
+        fprintf(stderr, "cmtool publish: %s: %s\n", path, why);
+        return 3;
+    }
+    if (join(path, o->keydir, "signing.pub") != CM_OK ||
+        updkeys_load(path, UPDKEYS_SIGNING_PUBLIC, &r->pub, &line, &why) !=
+            CM_OK) {
+        r->pub.kind = UPDKEYS_SIGNING_PUBLIC;
+        r->pub.n_keys = 0;
+    }
+    /* The signing key's own public key always verifies our manifests. */
+    if (r->pub.n_keys < CAPS_UPDKEYS_RING_MAX &&
+        updkeys_find(&r->pub, r->secret.keys[0].id) == NULL &&
+        updkeys_public_of(&r->secret.keys[0], &r->pub.keys[r->pub.n_keys]) ==
+            CM_OK) {
+        r->pub.n_keys++;
+    }
+    return 0;
+}
+
+/* The previous manifest, if any.  Returns an exit status or -1 to go on. */
+static int
+load_previous(const struct publish_opts *o, struct publish_run *r)
+{
+    char path[PUBLISH_PATH_MAX];
+    struct buf b;
+    bool is_truncated = false;
+    const char *why = NULL;
+    enum cm_err rc;
+
+    if (join(path, o->webroot, "manifest") != CM_OK) {
+        fprintf(stderr, "cmtool publish: web root path too long\n");
+        return 2;
+    }
+    buf_init(&b, CAPS_UPDFILE_MANIFEST_MAX_BYTES + 1);
+    rc = fsutil_read_file(path, CAPS_UPDFILE_MANIFEST_MAX_BYTES + 1, &b,
+                          &is_truncated, &why);
+    if (rc == CM_ENOENT) {
+        buf_clear(&b);
+        return -1;
+    }
+    if (rc == CM_OK) {
+        rc = updfile_manifest_parse(b.data, b.len, &r->pub, 0, &r->prev,
+                                    &why);
+    }
+    buf_clear(&b);
+    if (rc != CM_OK) {
+        if (o->version != 0) {
+            fprintf(stderr, "cmtool publish: warning: %s: %s; replacing it "
+                            "(--version given)\n",
+                    path, why);
+            return -1;
+        }
+        fprintf(stderr, "cmtool publish: %s: %s; refusing to guess the "
+                        "version (give --version N to start over)\n",
+                path, why);
+        return 3;
+    }
+    r->has_prev = true;
+    return -1;
+}
+
+/* Versions N of HISTORY/N.cmc below `below`, newest first (at most cap). */
+static size_t
+history_versions(const char *dir, uint64_t below, uint64_t *out, size_t cap)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t n = 0;
+    size_t seen = 0;
+
+    if (d == NULL) {
+        return 0;
+    }
+    while (seen++ < CAPS_UPDATER_CACHE_SCAN_MAX && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        uint64_t v = 0;
+        size_t at;
+
+        if (len <= 4 || strcmp(e->d_name + len - 4, ".cmc") != 0 ||
+            cursor_parse_u64(e->d_name, len - 4, UINT64_MAX, &v) != CM_OK ||
+            v == 0 || v >= below) {
+            continue;
+        }
+        /* Insert sorted, newest first; drop the oldest past cap. */
+        at = 0;
+        while (at < n && out[at] > v) {
+            at++;
+        }
+        if (at >= cap) {
+            continue;
+        }
+        if (n == cap) {
+            n--;
+        }
+        memmove(&out[at + 1], &out[at], (n - at) * sizeof(out[0]));
+        out[at] = v;
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static int
+write_file(const char *dir, const char *name, const uint8_t *p, size_t len,
+           mode_t mode)
+{
+    char path[PUBLISH_PATH_MAX];
+
+    if (join(path, dir, name) != CM_OK ||
+        fsutil_write_atomic(path, p, len, mode) != CM_OK) {
+        fprintf(stderr, "cmtool publish: cannot write %s/%s\n", dir, name);
+        return 4;
+    }
+    return 0;
+}
+
+/* Add a .cmu to the new manifest. */
+static void
+list_file(struct publish_run *r, const char *name, enum updfile_kind kind,
+          uint64_t base, uint64_t version, const struct buf *b)
+{
+    struct updfile_entry *e = &r->next.files[r->next.n_files++];
+
+    memset(e, 0, sizeof(*e));
+    snprintf(e->name, sizeof(e->name), "%s", name);
+    e->kind = kind;
+    e->base_version = base;
+    e->version = version;
+    e->size = b->len;
+    updkeys_sha256(b->data, b->len, e->sha256);
+}
+
+/* Deltas from earlier images; each written and listed when smaller than
+ * the full file. */
+static int
+make_deltas(const struct publish_opts *o, struct publish_run *r,
+            uint64_t version)
+{
+    uint64_t bases[CAPS_PUBLISH_KEEP_MAX];
+    size_t n = history_versions(o->history, version, bases, o->keep);
+
+    for (size_t i = 0; i < n; i++) {
+        char name[64];
+        char path[PUBLISH_PATH_MAX];
+        struct buf base;
+        struct buf d;
+        struct buf file;
+        struct updfile_spec spec;
+        bool is_truncated = false;
+        int status = 0;
+
+        snprintf(name, sizeof(name), "%llu.cmc", (unsigned long long)bases[i]);
+        buf_init(&base, CAPS_UPDFILE_PAYLOAD_MAX_BYTES);
+        /* A delta bigger than the full file is useless: cap it there. */
+        buf_init(&d, r->full.len);
+        buf_init(&file, CAPS_UPDFILE_MAX_BYTES + UPDFILE_OVERHEAD);
+        if (join(path, o->history, name) != CM_OK ||
+            fsutil_read_file(path, CAPS_UPDFILE_PAYLOAD_MAX_BYTES, &base,
+                             &is_truncated, NULL) != CM_OK ||
+            is_truncated) {
+            fprintf(stderr, "cmtool publish: warning: cannot read %s; no "
+                            "delta from version %llu\n",
+                    path, (unsigned long long)bases[i]);
+            goto next;
+        }
+        if (delta_make(base.data, base.len, r->image.data, r->image.len,
+                       &d) != CM_OK) {
+            goto next; /* larger than the full file */
+        }
+        memset(&spec, 0, sizeof(spec));
+        spec.kind = UPDFILE_DELTA;
+        spec.version = version;
+        spec.base_version = bases[i];
+        memcpy(spec.target_sha256, r->image_sha, UPDKEYS_SHA256_LEN);
+        if (updfile_build(&spec, d.data, d.len, &r->secret.keys[0],
+                          &r->content.keys[0], &file) != CM_OK ||
+            file.len >= r->full.len) {
+            goto next;
+        }
+        snprintf(name, sizeof(name), "delta-%llu-%llu.cmu",
+                 (unsigned long long)bases[i], (unsigned long long)version);
+        status = write_file(o->webroot, name, file.data, file.len, 0644);
+        if (status == 0) {
+            list_file(r, name, UPDFILE_DELTA, bases[i], version, &file);
+        }
+    next:
+        buf_clear(&base);
+        buf_clear(&d);
+        buf_clear(&file);
+        if (status != 0) {
+            return status;
+        }
+    }
+    return 0;
+}
+
+static bool
+is_listed(const struct updfile_manifest *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_files; i++) {
+        if (strcmp(m->files[i].name, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Remove our *.cmu that neither manifest lists, and old history images. */
+static void
+prune(const struct publish_opts *o, const struct publish_run *r,
+      uint64_t version)
+{
+    uint64_t keep[CAPS_PUBLISH_KEEP_MAX + 1];
+    uint64_t all[64];
+    size_t n_keep = history_versions(o->history, version + 1, keep,
+                                     o->keep + 1);
+    size_t n_all;
+    DIR *d = opendir(o->webroot);
+    struct dirent *e;
+    char path[PUBLISH_PATH_MAX];
+    size_t seen = 0;
+    size_t passes = 0;
+
+    while (d != NULL && seen++ < CAPS_UPDATER_CACHE_SCAN_MAX &&
+           (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        bool is_ours = len > 4 && strcmp(e->d_name + len - 4, ".cmu") == 0 &&
+                       (strncmp(e->d_name, "full-", 5) == 0 ||
+                        strncmp(e->d_name, "delta-", 6) == 0);
+        if (!is_ours || is_listed(&r->next, e->d_name) ||
+            (r->has_prev && is_listed(&r->prev, e->d_name))) {
+            continue;
+        }
+        if (join(path, o->webroot, e->d_name) == CM_OK) {
+            unlink(path);
+        }
+    }
+    if (d != NULL) {
+        closedir(d);
+    }
+    /* History: everything older than the n_keep newest goes. */
+    do {
+        n_all = history_versions(o->history, UINT64_MAX, all, 64);
+        for (size_t i = 0; i < n_all; i++) {
+            char name[32];
+            bool is_kept = false;
+            for (size_t j = 0; j < n_keep; j++) {
+                is_kept = is_kept || keep[j] == all[i];
+            }
+            snprintf(name, sizeof(name), "%llu.cmc",
+                     (unsigned long long)all[i]);
+            if (!is_kept && join(path, o->history, name) == CM_OK) {
+                unlink(path);
+            }
+        }
+    } while (n_all == 64 && ++passes < 100);
+}
+
+static void
+run_clear(struct publish_run *r)
+{
+    updkeys_ring_clear(&r->secret);
+    updkeys_ring_clear(&r->content);
+    updkeys_ring_clear(&r->pub);
+    buf_clear(&r->image);
+    buf_clear(&r->full);
+}
+
+static int
+publish(const struct publish_opts *o, struct publish_run *r)
+{
+    struct cartridge *c = NULL;
+    struct updfile_spec spec;
+    struct buf manifest;
+    char name[64];
+    const char *why = NULL;
+    bool is_truncated = false;
+    uint64_t prev_version;
+    uint64_t version;
+    uint64_t now = (uint64_t)time(NULL);
+    int status;
+
+    status = load_keys(o, r);
+    if (status != 0) {
+        return status;
+    }
+    status = load_previous(o, r);
+    if (status >= 0) {
+        return status;
+    }
+    prev_version = r->has_prev ? r->prev.version : 0;
+    version = o->version != 0 ? o->version : prev_version + 1;
+    if (version <= prev_version) {
+        fprintf(stderr, "cmtool publish: version %llu is not above the "
+                        "published %llu; helpers would refuse it\n",
+                (unsigned long long)version,
+                (unsigned long long)prev_version);
+        return 3;
+    }
+    if (fsutil_read_file(o->cartridge, CAPS_UPDFILE_PAYLOAD_MAX_BYTES,
+                         &r->image, &is_truncated, &why) != CM_OK ||
+        is_truncated) {
+        fprintf(stderr, "cmtool publish: %s: %s\n", o->cartridge,
+                is_truncated ? "larger than an update may carry" : why);
+        return 3;
+    }
+    if (cartridge_load(r->image.data, r->image.len, &c, &why) != CM_OK) {
+        fprintf(stderr, "cmtool publish: %s is not a valid cartridge: %s\n",
+                o->cartridge, why);
+        return 3;
+    }
+    if (cartridge_version(c) != version) {
+        fprintf(stderr, "cmtool publish: %s is version %llu but this "
+                        "publish is version %llu: train it with --version "
+                        "%llu (or pass --version %llu if that is newer than "
+                        "%llu)\n",
+                o->cartridge, (unsigned long long)cartridge_version(c),
+                (unsigned long long)version, (unsigned long long)version,
+                (unsigned long long)cartridge_version(c),
+                (unsigned long long)prev_version);
+        cartridge_unref(c);
+        return 3;
+    }
+    cartridge_unref(c);
+    if (fsutil_mkdirs(o->webroot, 0755) != CM_OK ||
+        fsutil_mkdirs(o->history, 0700) != CM_OK) {
+        fprintf(stderr, "cmtool publish: cannot create %s or %s\n",
+                o->webroot, o->history);
+        return 4;
+    }
+    updkeys_sha256(r->image.data, r->image.len, r->image_sha);
+
+    /* The full snapshot first: deltas are only kept when smaller. */
+    memset(&spec, 0, sizeof(spec));
+    spec.kind = UPDFILE_FULL;
+    spec.version = version;
+    memcpy(spec.target_sha256, r->image_sha, UPDKEYS_SHA256_LEN);
+    if (updfile_build(&spec, r->image.data, r->image.len, &r->secret.keys[0],
+                      &r->content.keys[0], &r->full) != CM_OK) {
+        fprintf(stderr, "cmtool publish: cannot build the update file\n");
+        return 3;
+    }
+    memset(&r->next, 0, sizeof(r->next));
+    r->next.format = UPDFILE_MANIFEST_FORMAT;
+    r->next.version = version;
+    r->next.issued_unix = now;
+    r->next.expires_unix = now + (uint64_t)o->expires_days * 86400u;
+    snprintf(name, sizeof(name), "full-%llu.cmu", (unsigned long long)version);
+    status = write_file(o->webroot, name, r->full.data, r->full.len, 0644);
+    if (status != 0) {
+        return status;
+    }
+    list_file(r, name, UPDFILE_FULL, 0, version, &r->full);
+    status = make_deltas(o, r, version);
+    if (status != 0) {
+        return status;
+    }
+    snprintf(name, sizeof(name), "%llu.cmc", (unsigned long long)version);
+    status = write_file(o->history, name, r->image.data, r->image.len, 0600);
+    if (status != 0) {
+        return status;
+    }
+    buf_init(&manifest, CAPS_UPDFILE_MANIFEST_MAX_BYTES);
+    if (updfile_manifest_format(&r->next, &r->secret.keys[0], &manifest) !=
+        CM_OK) {
+        fprintf(stderr, "cmtool publish: cannot format the manifest\n");
+        buf_clear(&manifest);
+        return 3;
+    }
+    status = write_file(o->webroot, "manifest", manifest.data, manifest.len,
+                        0644);
+    buf_clear(&manifest);
+    if (status != 0) {
+        return status;
+    }
+    prune(o, r, version);
+    printf("published version %llu in %s (expires in %u days):\n",
+           (unsigned long long)version, o->webroot, o->expires_days);
+    for (size_t i = 0; i < r->next.n_files; i++) {
+        const struct updfile_entry *e = &r->next.files[i];
+        printf("  %-28s %-5s %8llu bytes\n", e->name,
+               updfile_kind_name(e->kind), (unsigned long long)e->size);
+    }
+    return 0;
+}
+
+int
+publish_main(int argc, char **argv)
+{
+    struct publish_opts o;
+    struct publish_run *r;
+    int status = parse_args(argc, argv, &o);
+
+    if (status >= 0) {
+        return status;
+    }
+    r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        fprintf(stderr, "cmtool publish: out of memory\n");
+        return 4;
+    }
+    buf_init(&r->image, CAPS_UPDFILE_PAYLOAD_MAX_BYTES);
+    buf_init(&r->full, CAPS_UPDFILE_MAX_BYTES + UPDFILE_OVERHEAD);
+    status = publish(&o, r);
+    run_clear(r);
+    free(r);
+    return status;
+}
+
+/* ---- cmtool inspect for manifests and update files ------------------- */
+
+struct inspect_keys {
+    struct updkeys_ring pub;
+    struct updkeys_ring content;
+    bool has_pub;
+    bool has_content;
+};
+
+static void
+inspect_usage(FILE *to)
+{
+    fprintf(to, "usage: cmtool inspect [-k KEYDIR] [--public FILE] "
+                "[--content FILE] FILE\n"
+                "  FILE: a cartridge, a manifest or an update file (.cmu);"
+                " with keys the\n"
+                "  signature is verified and an update file decrypted and "
+                "checked\n");
+}
+
+static void
+print_id(const char *label, const uint8_t id[UPDKEYS_ID_LEN])
+{
+    char hex[UPDKEYS_ID_HEX_LEN];
+
+    updkeys_hex(id, UPDKEYS_ID_LEN, hex);
+    printf("%-16s %s\n", label, hex);
+}
+
+static void
+print_time(const char *label, uint64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    char text[64] = "?";
+
+    if (gmtime_r(&tt, &tm) != NULL) {
+        strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S UTC", &tm);
+    }
+    printf("%-16s %llu (%s)\n", label, (unsigned long long)t, text);
+}
+
+static int
+inspect_manifest(const uint8_t *p, size_t len, const struct inspect_keys *k)
+{
+    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    char hex[2 * UPDKEYS_SHA256_LEN + 1];
+    const char *why = NULL;
+    enum cm_err rc;
+    int status = 0;
+
+    if (m == NULL) {
+        return 2;
+    }
+    if (k->has_pub) {
+        rc = updfile_manifest_parse(p, len, &k->pub, 0, m, &why);
+    } else {
+        rc = updfile_manifest_parse_unverified(p, len, m, &why);
+    }
+    if (rc != CM_OK) {
+        printf("manifest         INVALID: %s (%s)\n", why, cm_strerror(rc));
+        free(m);
+        return 1;
+    }
+    printf("type             manifest (format %u)\n", (unsigned)m->format);
+    printf("signature        %s\n",
+           k->has_pub ? "good" : "NOT verified (no public key given)");
+    print_id("signing key id", m->signing_key_id);
+    printf("version          %llu\n", (unsigned long long)m->version);
+    print_time("issued", m->issued_unix);
+    print_time("expires", m->expires_unix);
+    if ((uint64_t)time(NULL) > m->expires_unix) {
+        printf("expiry           EXPIRED: helpers refuse it\n");
+        status = 1;
+    }
+    for (size_t i = 0; i < m->n_files; i++) {
+        const struct updfile_entry *e = &m->files[i];
+        updkeys_hex(e->sha256, UPDKEYS_SHA256_LEN, hex);
+        printf("file             %s %s %llu->%llu %llu bytes sha256 %s\n",
+               e->name, updfile_kind_name(e->kind),
+               (unsigned long long)e->base_version,
+               (unsigned long long)e->version, (unsigned long long)e->size,
+               hex);
+    }
+    free(m);
+    return status;
+}
+
+static int
+inspect_update(const uint8_t *p, size_t len, const struct inspect_keys *k)
+{
+    struct updfile_header h;
+    struct delta_info di;
+    struct cartridge *c = NULL;
+    char hex[2 * UPDKEYS_SHA256_LEN + 1];
+    uint8_t *payload = NULL;
+    size_t payload_len = 0;
+    const char *why = NULL;
+    enum cm_err rc;
+
+    rc = updfile_peek(p, len, &h, &why);
+    if (rc != CM_OK) {
+        printf("update file      INVALID: %s (%s)\n", why, cm_strerror(rc));
+        return 1;
+    }
+    printf("type             update file (format %u, %s)\n",
+           (unsigned)h.format, updfile_kind_name(h.kind));
+    printf("version          %llu\n", (unsigned long long)h.version);
+    if (h.kind == UPDFILE_DELTA) {
+        printf("base version     %llu\n", (unsigned long long)h.base_version);
+    }
+    print_id("signing key id", h.signing_key_id);
+    print_id("content key id", h.content_key_id);
+    printf("ciphertext       %llu bytes\n",
+           (unsigned long long)h.ciphertext_len);
+    printf("payload          %llu bytes inflated\n",
+           (unsigned long long)h.inflated_len);
+    updkeys_hex(h.target_sha256, UPDKEYS_SHA256_LEN, hex);
+    printf("image sha256     %s\n", hex);
+    if (!k->has_pub || !k->has_content) {
+        printf("signature        NOT verified (give -k KEYDIR or --public "
+               "and --content)\n");
+        return 0;
+    }
+    rc = updfile_open(p, len, &k->pub, &k->content, 0, &h, &payload,
+                      &payload_len, &why);
+    if (rc != CM_OK) {
+        printf("verification     FAILED: %s (%s)\n", why, cm_strerror(rc));
+        return 1;
+    }
+    printf("signature        good\n");
+    printf("decryption       good, payload inflated to %zu bytes\n",
+           payload_len);
+    if (h.kind == UPDFILE_DELTA) {
+        rc = delta_describe(payload, payload_len, &di, &why);
+        if (rc != CM_OK) {
+            printf("delta            INVALID: %s\n", why);
+            free(payload);
+            return 1;
+        }
+        printf("delta            %llu -> %llu bytes: %zu copies (%llu "
+               "bytes), %zu inserts (%llu bytes)\n",
+               (unsigned long long)di.base_len,
+               (unsigned long long)di.target_len, di.n_copies,
+               (unsigned long long)di.copied_bytes, di.n_adds,
+               (unsigned long long)di.added_bytes);
+        free(payload);
+        return 0;
+    }
+    rc = cartridge_load(payload, payload_len, &c, &why);
+    free(payload);
+    if (rc != CM_OK) {
+        printf("cartridge        INVALID: %s\n", why);
+        return 1;
+    }
+    printf("cartridge        version %llu%s\n",
+           (unsigned long long)cartridge_version(c),
+           cartridge_version(c) == h.version ? ""
+                                             : " (DIFFERS from the header)");
+    rc = cartridge_version(c) == h.version ? CM_OK : CM_EVERSION;
+    cartridge_unref(c);
+    return rc == CM_OK ? 0 : 1;
+}
+
+static bool
+load_inspect_key(const char *path, enum updkeys_kind kind,
+                 struct updkeys_ring *ring)
+{
+    const char *why = NULL;
+
+    if (updkeys_load(path, kind, ring, NULL, &why) != CM_OK) {
+        fprintf(stderr, "cmtool inspect: %s: %s\n", path, why);
+        return false;
+    }
+    return true;
+}
+
+int
+publish_inspect_main(int argc, char **argv)
+{
+    struct inspect_keys *k;
+    const char *file = NULL;
+    const char *keydir = NULL;
+    const char *pub_path = NULL;
+    const char *content_path = NULL;
+    char path[PUBLISH_PATH_MAX];
+    struct buf b;
+    bool is_truncated = false;
+    bool is_manifest;
+    bool is_update;
+    const char *why = NULL;
+    int status = 2;
+
+    for (int i = 1; i < argc; i++) {
+        bool has_val = i + 1 < argc;
+        if (strcmp(argv[i], "-k") == 0 && has_val) {
+            keydir = argv[++i];
+        } else if (strcmp(argv[i], "--public") == 0 && has_val) {
+            pub_path = argv[++i];
+        } else if (strcmp(argv[i], "--content") == 0 && has_val) {
+            content_path = argv[++i];
+        } else if (strcmp(argv[i], "--help") == 0) {
+            inspect_usage(stdout);
+            return PUBLISH_INSPECT_NOT_MINE;
+        } else if (argv[i][0] != '-' && file == NULL) {
+            file = argv[i];
+        } else {
+            return PUBLISH_INSPECT_NOT_MINE;
+        }
+    }
+    if (file == NULL) {
+        return PUBLISH_INSPECT_NOT_MINE;
+    }
+    buf_init(&b, CAPS_UPDFILE_MAX_BYTES + UPDFILE_OVERHEAD + 1);
+    if (fsutil_read_file(file, CAPS_UPDFILE_MAX_BYTES + UPDFILE_OVERHEAD + 1,
+                         &b, &is_truncated, &why) != CM_OK) {
+        buf_clear(&b);
+        return PUBLISH_INSPECT_NOT_MINE; /* the caller reports it */
+    }
+    is_update = b.len >= UPDFILE_MAGIC_LEN &&
+                memcmp(b.data, UPDFILE_MAGIC, UPDFILE_MAGIC_LEN) == 0;
+    is_manifest = b.len > sizeof(UPDFILE_MANIFEST_MAGIC) &&
+                  memcmp(b.data, UPDFILE_MANIFEST_MAGIC " ",
+                         sizeof(UPDFILE_MANIFEST_MAGIC)) == 0;
+    if (!is_update && !is_manifest) {
+        buf_clear(&b);
+        return PUBLISH_INSPECT_NOT_MINE;
+    }
+    k = calloc(1, sizeof(*k));
+    if (k == NULL) {
+        buf_clear(&b);
+        return 2;
+    }
+    if (keydir != NULL) {
+        if (pub_path == NULL && join(path, keydir, "signing.pub") == CM_OK &&
+            fsutil_is_file(path)) {
+            k->has_pub = load_inspect_key(path, UPDKEYS_SIGNING_PUBLIC,
+                                          &k->pub);
+        }
+        if (content_path == NULL &&
+            join(path, keydir, "content.key") == CM_OK &&
+            fsutil_is_file(path)) {
+            k->has_content = load_inspect_key(path, UPDKEYS_CONTENT,
+                                              &k->content);
+        }
+    }
+    if (pub_path != NULL) {
+        k->has_pub = load_inspect_key(pub_path, UPDKEYS_SIGNING_PUBLIC,
+                                      &k->pub);
+    }
+    if (content_path != NULL) {
+        k->has_content = load_inspect_key(content_path, UPDKEYS_CONTENT,
+                                          &k->content);
+    }
+    printf("file             %s (%zu bytes)\n", file, b.len);
+    status = is_update ? inspect_update(b.data, b.len, k)
+                       : inspect_manifest(b.data, b.len, k);
+    updkeys_ring_clear(&k->content);
+    free(k);
+    buf_clear(&b);
+    return status;
+}

@@ -1,0 +1,1426 @@
+/*
+ * updater.c -- the micro-update downloader: start-up cartridge, the libcurl
+ * thread, one cycle for UPDATE, the cache directory and the statistics
+ * POST (SPEC §5; formats in updfile.c, deltas in delta.c).
+ *
+ * DESIGN
+ *
+ * One cycle (cycle()):
+ *   1. GET <base>manifest, conditional (If-None-Match / If-Modified-Since)
+ *      once a previous cycle ended cleanly on the same manifest; 304 means
+ *      nothing to do.  At most CAPS_UPDFILE_MANIFEST_MAX_BYTES are taken.
+ *   2. Verify and parse it (updfile_manifest_parse, expiry against the
+ *      wall clock).  A version older than the one installed is refused as a
+ *      replay; the same version means "current".  The embedded default
+ *      counts as version 0: any published cartridge replaces it.
+ *   3. Pick the delta from the installed version when the manifest lists
+ *      one and the installed image is in the cache, else the full file;
+ *      if the delta fails for any reason but a stop, the full file is
+ *      tried once in the same cycle.
+ *   4. GET it with the manifest's size as the hard cap (write callback and
+ *      CURLOPT_MAXFILESIZE), check size and SHA-256 against the manifest,
+ *      then updfile_open (signature, replay, GCM, bounded inflate), check
+ *      the header against the manifest, apply a delta to the cached base
+ *      image, check the image's SHA-256, cartridge_load it and require its
+ *      version to be the update's.
+ *   5. Write it to the cache (fsutil_write_atomic: temp, fsync, rename,
+ *      directory fsync), prune the cache to CAPS_UPDATER_CACHE_KEEP
+ *      versions, and only then publish it (thread) or report it (UPDATE).
+ *      A cartridge that cannot be cached is not installed, so a restart
+ *      never goes back to an older version than the one that served.
+ * Every refusal leaves the installed cartridge serving.
+ *
+ * Thread: wakes for a cycle at start and then every interval (minus up to
+ * 10% jitter); after a failure it waits updater_backoff_s() instead, and
+ * at least what a 503/429 Retry-After asked for.  Sleeping is a timed wait
+ * on a condition variable (CLOCK_MONOTONIC), so updater_stop wakes it at
+ * once; a transfer in progress is aborted by the progress callback, which
+ * reads the same stop flag.  Statistics go out every
+ * CAPS_UPDATER_STATS_INTERVAL_S when `report statistics` is on.
+ * Logging follows state changes: an install is always logged, a failure
+ * only when its text differs from the previous cycle's, and the recovery
+ * once.  Counters count every event.
+ *
+ * State owned here: the struct updater (config pointer, keys, curl handle,
+ * conditional-GET validators, counters under counters_lock, the
+ * stop/first-cycle flags under wait_lock), and the cache directory.
+ * Secrets: the content key is wiped at stop; the proxy credentials are
+ * handed to libcurl and never formatted into any message.
+ */
+#include "updater.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "caps.h"
+#include "cursor.h"
+#include "delta.h"
+#include "fsutil.h"
+#include "log.h"
+#include "updfile.h"
+#include "updkeys.h"
+
+#define UPDATER_URL_MAX 1200u
+#define UPDATER_USER_AGENT "CGPCloudmark-updater/1"
+#define UPDATER_CACHE_PREFIX "cartridge-"
+#define UPDATER_CACHE_SUFFIX ".cmc"
+/* A leftover temporary file older than this is from a crash: removed. */
+#define UPDATER_STALE_TMP_S 3600
+
+struct updater {
+    const struct config *cfg;
+    struct cartridge_slot *slot; /* NULL for UPDATE */
+    struct updater_hooks hooks;
+    char base_url[UPDATER_URL_MAX];
+    struct updkeys_ring pub;
+    struct updkeys_ring content;
+    CURL *curl;
+
+    /* Conditional GET: validators of the last manifest fully handled. */
+    char etag[CAPS_UPDATER_HEADER_VALUE_MAX + 1];
+    char last_modified[CAPS_UPDATER_HEADER_VALUE_MAX + 1];
+
+    /* The installed cartridge (written by the updater thread only). */
+    uint64_t current_version;
+    bool is_current_default;
+
+    /* Thread state. */
+    pthread_t thread;
+    bool has_thread;
+    pthread_mutex_t wait_lock; /* guards is_first_done and the condvar */
+    pthread_cond_t wait_cond;
+    bool is_first_done;
+    bool is_first_installed;
+    atomic_bool is_stopping; /* also read by the curl progress callback */
+    unsigned retry_after_s;  /* asked by the last failed transfer */
+
+    /* Log on change: the last failure text ("" when the last cycle was
+     * fine), and whether the last statistics POST failed. */
+    char last_failure[256];
+    bool has_stats_failed;
+
+    pthread_mutex_t counters_lock;
+    struct updater_counters counters;
+};
+
+/* One HTTP exchange. */
+struct fetch {
+    struct buf body;
+    size_t max_bytes;
+    bool is_over_cap;
+    long status;
+    unsigned retry_after_s;
+    char etag[CAPS_UPDATER_HEADER_VALUE_MAX + 1];
+    char last_modified[CAPS_UPDATER_HEADER_VALUE_MAX + 1];
+};
+
+/* ---- small helpers --------------------------------------------------- */
+
+static void
+set_why(struct updater_result *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+set_why(struct updater_result *res, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(res->why, sizeof(res->why), fmt, ap);
+    va_end(ap);
+}
+
+static uint64_t
+random_u64(void)
+{
+    uint64_t v = 0;
+
+    if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1) {
+        /* No entropy: jitter degrades to a fixed point, nothing else. */
+        v = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
+    }
+    return v;
+}
+
+static void
+count(struct updater *u, uint64_t *field)
+{
+    pthread_mutex_lock(&u->counters_lock);
+    (*field)++;
+    pthread_mutex_unlock(&u->counters_lock);
+}
+
+bool
+updater_is_configured(const struct config *cfg)
+{
+    return cfg->cart.mu_url[0] != '\0' || cfg->cart.mu_hostname[0] != '\0';
+}
+
+enum cm_err
+updater_base_url(const struct config *cfg, char *dst, size_t cap)
+{
+    const struct config_cartridge *c = &cfg->cart;
+    size_t len;
+    int n;
+
+    if (c->mu_url[0] != '\0') {
+        len = strlen(c->mu_url);
+        n = snprintf(dst, cap, "%s%s", c->mu_url,
+                     c->mu_url[len - 1] == '/' ? "" : "/");
+    } else if (c->mu_hostname[0] != '\0') {
+        /* An IPv6 literal needs brackets in a URL. */
+        bool is_v6 = strchr(c->mu_hostname, ':') != NULL;
+        n = snprintf(dst, cap, "http://%s%s%s:%u/", is_v6 ? "[" : "",
+                     c->mu_hostname, is_v6 ? "]" : "", c->mu_port);
+    } else {
+        return CM_EINVAL;
+    }
+    if (n < 0 || (size_t)n >= cap) {
+        return CM_ELIMIT;
+    }
+    return CM_OK;
+}
+
+unsigned
+updater_backoff_s(unsigned n_failures, unsigned interval_s,
+                  unsigned retry_after_s, uint64_t rnd)
+{
+    unsigned ceiling = CAPS_UPDATER_BACKOFF_MAX_S;
+    unsigned d = CAPS_UPDATER_BACKOFF_MIN_S;
+    unsigned half;
+
+    if (interval_s > ceiling) {
+        ceiling = interval_s;
+    }
+    for (unsigned i = 1; i < n_failures && d < ceiling; i++) {
+        d = d > ceiling / 2 ? ceiling : d * 2;
+    }
+    if (d > ceiling) {
+        d = ceiling;
+    }
+    /* Equal jitter: never less than half, so back-off still grows. */
+    half = d / 2;
+    d = half + (unsigned)(rnd % ((uint64_t)(d - half) + 1));
+    if (retry_after_s > CAPS_UPDATER_RETRY_AFTER_MAX_S) {
+        retry_after_s = CAPS_UPDATER_RETRY_AFTER_MAX_S;
+    }
+    return d > retry_after_s ? d : retry_after_s;
+}
+
+/* ---- curl ------------------------------------------------------------ */
+
+static size_t
+write_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+    struct fetch *f = arg;
+    size_t n = size * nmemb;
+
+    if (n > f->max_bytes - f->body.len) {
+        /* Returning less than n aborts the transfer: a server cannot make
+         * us hold more than the cap, whatever it declared. */
+        f->is_over_cap = true;
+        return 0;
+    }
+    if (buf_append(&f->body, p, n) != CM_OK) {
+        f->is_over_cap = true;
+        return 0;
+    }
+    return n;
+}
+
+/* Copy a header value (trimmed) if it is short and printable. */
+static void
+keep_header(char *dst, size_t cap, const char *v, size_t len)
+{
+    while (len > 0 && (v[0] == ' ' || v[0] == '\t')) {
+        v++;
+        len--;
+    }
+    while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' ||
+                       v[len - 1] == ' ' || v[len - 1] == '\t')) {
+        len--;
+    }
+    dst[0] = '\0';
+    if (len == 0 || len >= cap) {
+        return;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e) {
+            return;
+        }
+    }
+    memcpy(dst, v, len);
+    dst[len] = '\0';
+}
+
+static size_t
+header_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+    struct fetch *f = arg;
+    size_t n = size * nmemb;
+
+    /* A new status line (after a 100 Continue, say) starts over. */
+    if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+        f->etag[0] = '\0';
+        f->last_modified[0] = '\0';
+    } else if (n > 5 && strncasecmp(p, "ETag:", 5) == 0) {
+        keep_header(f->etag, sizeof(f->etag), p + 5, n - 5);
+    } else if (n > 14 && strncasecmp(p, "Last-Modified:", 14) == 0) {
+        keep_header(f->last_modified, sizeof(f->last_modified), p + 14,
+                    n - 14);
+    }
+    return n;
+}
+
+static int
+progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+            curl_off_t ultotal, curl_off_t ulnow)
+{
+    struct updater *u = arg;
+
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return atomic_load(&u->is_stopping) ? 1 : 0;
+}
+
+/* Options every request shares: timeouts, proxy, bind address, caps. */
+static enum cm_err
+setup_handle(struct updater *u, CURL *h, const char *url, struct fetch *f)
+{
+    const struct config_cartridge *c = &u->cfg->cart;
+    char proxy[CONFIG_TEXT_MAX + 16];
+    char iface[sizeof(c->local_address) + 8];
+    long timeout_s = c->mu_timeout_s > 0 ? (long)c->mu_timeout_s : 30;
+    CURLcode rc = CURLE_OK;
+
+    if (timeout_s > (long)CAPS_UPDATER_TIMEOUT_MAX_S) {
+        timeout_s = (long)CAPS_UPDATER_TIMEOUT_MAX_S;
+    }
+    curl_easy_reset(h);
+#define SETOPT(opt, val)                           \
+    do {                                           \
+        if (rc == CURLE_OK) {                      \
+            rc = curl_easy_setopt(h, opt, val);    \
+        }                                          \
+    } while (0)
+    SETOPT(CURLOPT_URL, url);
+    SETOPT(CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
+#if LIBCURL_VERSION_NUM >= 0x075500
+    SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+    SETOPT(CURLOPT_USERAGENT, UPDATER_USER_AGENT);
+    SETOPT(CURLOPT_TIMEOUT, timeout_s);
+    SETOPT(CURLOPT_CONNECTTIMEOUT, timeout_s);
+    SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
+    SETOPT(CURLOPT_WRITEDATA, f);
+    SETOPT(CURLOPT_HEADERFUNCTION, header_cb);
+    SETOPT(CURLOPT_HEADERDATA, f);
+    SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->max_bytes);
+    SETOPT(CURLOPT_NOPROGRESS, 0L);
+    SETOPT(CURLOPT_XFERINFOFUNCTION, progress_cb);
+    SETOPT(CURLOPT_XFERINFODATA, u);
+    /* The configured proxy or none at all: an http_proxy variable in the
+     * environment CGP was started with must not redirect updates. */
+    if (c->http_proxy[0] != '\0') {
+        snprintf(proxy, sizeof(proxy), "http://%s", c->http_proxy);
+        SETOPT(CURLOPT_PROXY, proxy);
+        if (c->http_proxy_auth[0] != '\0') {
+            SETOPT(CURLOPT_PROXYAUTH, (long)CURLAUTH_BASIC);
+            SETOPT(CURLOPT_PROXYUSERPWD, c->http_proxy_auth);
+        }
+    } else {
+        SETOPT(CURLOPT_PROXY, "");
+    }
+    if (c->local_address[0] != '\0') {
+        /* "host!" makes libcurl take it as an address, not an interface
+         * name. */
+        snprintf(iface, sizeof(iface), "host!%s", c->local_address);
+        SETOPT(CURLOPT_INTERFACE, iface);
+    }
+#undef SETOPT
+    return rc == CURLE_OK ? CM_OK : CM_ENET;
+}
+
+/* What a finished transfer means; fills why. */
+static enum cm_err
+transfer_result(struct updater *u, CURL *h, CURLcode cc, struct fetch *f,
+                const char *what, char *why, size_t why_cap)
+{
+    curl_off_t retry_after = 0;
+
+    if (atomic_load(&u->is_stopping)) {
+        snprintf(why, why_cap, "%s: stopped", what);
+        return CM_ETIMEOUT;
+    }
+    if (f->is_over_cap || cc == CURLE_FILESIZE_EXCEEDED) {
+        snprintf(why, why_cap, "%s: larger than %zu bytes, refused", what,
+                 f->max_bytes);
+        return CM_ELIMIT;
+    }
+    if (cc == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(why, why_cap, "%s: timed out after %u s", what,
+                 u->cfg->cart.mu_timeout_s);
+        return CM_ETIMEOUT;
+    }
+    if (cc == CURLE_PARTIAL_FILE) {
+        snprintf(why, why_cap, "%s: transfer cut short (truncated)", what);
+        return CM_ENET;
+    }
+    if (cc != CURLE_OK) {
+        snprintf(why, why_cap, "%s: %s", what, curl_easy_strerror(cc));
+        return CM_ENET;
+    }
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &f->status);
+    if (f->status == 429 || f->status == 503) {
+        if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) ==
+                CURLE_OK &&
+            retry_after > 0) {
+            f->retry_after_s =
+                retry_after > (curl_off_t)CAPS_UPDATER_RETRY_AFTER_MAX_S
+                    ? CAPS_UPDATER_RETRY_AFTER_MAX_S
+                    : (unsigned)retry_after;
+        }
+        snprintf(why, why_cap, "%s: server busy (HTTP %ld, retry after %u s)",
+                 what, f->status, f->retry_after_s);
+        return CM_ENET;
+    }
+    if ((f->status < 200 || f->status > 299) && f->status != 304) {
+        snprintf(why, why_cap, "%s: HTTP %ld", what, f->status);
+        return CM_ENET;
+    }
+    return CM_OK;
+}
+
+/*
+ * GET url into f->body (at most max_bytes).  With validators, the request
+ * is conditional and f->status may be 304.
+ */
+static enum cm_err
+http_get(struct updater *u, const char *url, const char *what,
+         size_t max_bytes, bool is_conditional, struct fetch *f, char *why,
+         size_t why_cap)
+{
+    struct curl_slist *headers = NULL;
+    char line[CAPS_UPDATER_HEADER_VALUE_MAX + 32];
+    CURLcode cc;
+    enum cm_err rc;
+
+    memset(f, 0, sizeof(*f));
+    buf_init(&f->body, max_bytes);
+    f->max_bytes = max_bytes;
+    rc = setup_handle(u, u->curl, url, f);
+    if (rc != CM_OK) {
+        snprintf(why, why_cap, "%s: cannot set up libcurl", what);
+        return rc;
+    }
+    if (is_conditional && u->etag[0] != '\0') {
+        snprintf(line, sizeof(line), "If-None-Match: %s", u->etag);
+        headers = curl_slist_append(headers, line);
+    }
+    if (is_conditional && u->last_modified[0] != '\0') {
+        snprintf(line, sizeof(line), "If-Modified-Since: %s",
+                 u->last_modified);
+        headers = curl_slist_append(headers, line);
+    }
+    if (headers != NULL) {
+        curl_easy_setopt(u->curl, CURLOPT_HTTPHEADER, headers);
+    }
+    cc = curl_easy_perform(u->curl);
+    rc = transfer_result(u, u->curl, cc, f, what, why, why_cap);
+    curl_easy_setopt(u->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(headers);
+    if (rc != CM_OK) {
+        u->retry_after_s = f->retry_after_s;
+    }
+    return rc;
+}
+
+/* ---- cache ----------------------------------------------------------- */
+
+static enum cm_err
+cache_file(const struct config *cfg, uint64_t version, char *dst, size_t cap)
+{
+    char name[64];
+
+    snprintf(name, sizeof(name), UPDATER_CACHE_PREFIX "%llu"
+             UPDATER_CACHE_SUFFIX, (unsigned long long)version);
+    return fsutil_join(dst, cap, cfg->cart.cache_path, name);
+}
+
+/* Version in a cache file name "cartridge-<N>.cmc", or 0. */
+static uint64_t
+cache_name_version(const char *name)
+{
+    size_t len = strlen(name);
+    size_t pre = sizeof(UPDATER_CACHE_PREFIX) - 1;
+    size_t suf = sizeof(UPDATER_CACHE_SUFFIX) - 1;
+    uint64_t v = 0;
+
+    if (len <= pre + suf || strncmp(name, UPDATER_CACHE_PREFIX, pre) != 0 ||
+        strcmp(name + len - suf, UPDATER_CACHE_SUFFIX) != 0) {
+        return 0;
+    }
+    if (cursor_parse_u64(name + pre, len - pre - suf, UINT64_MAX, &v) !=
+        CM_OK) {
+        return 0;
+    }
+    return v;
+}
+
+static int
+cmp_desc(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a;
+    uint64_t y = *(const uint64_t *)b;
+
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * Versions in the cache, newest first, into *out (malloc'ed, free it);
+ * removes temporary files left by a crash when is_cleaning.
+ */
+static size_t
+cache_list(const struct config *cfg, uint64_t **out, bool is_cleaning)
+{
+    DIR *d = opendir(cfg->cart.cache_path);
+    struct dirent *e;
+    uint64_t *v;
+    size_t n = 0;
+    size_t seen = 0;
+
+    *out = NULL;
+    if (d == NULL) {
+        return 0;
+    }
+    v = calloc(CAPS_UPDATER_CACHE_SCAN_MAX, sizeof(*v));
+    if (v == NULL) {
+        closedir(d);
+        return 0;
+    }
+    while (seen < CAPS_UPDATER_CACHE_SCAN_MAX && (e = readdir(d)) != NULL) {
+        uint64_t ver = cache_name_version(e->d_name);
+        seen++;
+        if (ver != 0) {
+            v[n++] = ver;
+        } else if (is_cleaning &&
+                   strncmp(e->d_name, UPDATER_CACHE_PREFIX,
+                           sizeof(UPDATER_CACHE_PREFIX) - 1) == 0 &&
+                   strstr(e->d_name, UPDATER_CACHE_SUFFIX ".tmp.") != NULL) {
+            char path[CONFIG_PATH_MAX + 300];
+            struct stat st;
+            if (fsutil_join(path, sizeof(path), cfg->cart.cache_path,
+                            e->d_name) == CM_OK &&
+                stat(path, &st) == 0 &&
+                time(NULL) - st.st_mtime > UPDATER_STALE_TMP_S) {
+                unlink(path);
+            }
+        }
+    }
+    closedir(d);
+    qsort(v, n, sizeof(*v), cmp_desc);
+    *out = v;
+    return n;
+}
+
+static void
+cache_prune(const struct config *cfg)
+{
+    uint64_t *v = NULL;
+    size_t n = cache_list(cfg, &v, true);
+    char path[CONFIG_PATH_MAX + 64];
+
+    for (size_t i = CAPS_UPDATER_CACHE_KEEP; i < n; i++) {
+        if (cache_file(cfg, v[i], path, sizeof(path)) == CM_OK) {
+            unlink(path);
+        }
+    }
+    free(v);
+}
+
+enum cm_err
+updater_load_startup(const struct config *cfg, struct cartridge **out,
+                     bool *is_default)
+{
+    uint64_t *v = NULL;
+    size_t n = cache_list(cfg, &v, false);
+    char path[CONFIG_PATH_MAX + 64];
+    const char *why = NULL;
+    enum cm_err rc;
+
+    for (size_t i = 0; i < n; i++) {
+        struct cartridge *c = NULL;
+        if (cache_file(cfg, v[i], path, sizeof(path)) != CM_OK) {
+            continue;
+        }
+        rc = cartridge_load_file(path, &c, &why);
+        if (rc == CM_OK && cartridge_version(c) == v[i]) {
+            free(v);
+            *out = c;
+            *is_default = false;
+            return CM_OK;
+        }
+        if (rc == CM_OK) {
+            log_warn("micro-update cache: %s holds version %llu, skipped",
+                     path, (unsigned long long)cartridge_version(c));
+            cartridge_unref(c);
+        } else {
+            log_warn("micro-update cache: %s unusable (%s), skipped", path,
+                     why != NULL ? why : cm_strerror(rc));
+        }
+    }
+    free(v);
+    rc = cartridge_load_default(out, &why);
+    if (rc == CM_OK) {
+        *is_default = true;
+    }
+    return rc;
+}
+
+/* ---- one cycle ------------------------------------------------------- */
+
+/* Refusal counter for a failed cycle's code.  An if-chain, not a switch:
+ * a code added to err.h later lands in refused_format. */
+static void
+count_failure(struct updater *u, enum cm_err err)
+{
+    struct updater_counters *k = &u->counters;
+    uint64_t *field = &k->refused_format;
+
+    if (err == CM_ESIG) {
+        field = &k->refused_signature;
+    } else if (err == CM_EKEY) {
+        field = &k->refused_key;
+    } else if (err == CM_ECRYPTO) {
+        field = &k->refused_decrypt;
+    } else if (err == CM_EVERSION) {
+        field = &k->refused_version;
+    } else if (err == CM_EDIGEST) {
+        field = &k->refused_digest;
+    } else if (err == CM_EEXPIRED) {
+        field = &k->refused_expired;
+    } else if (err == CM_ENET || err == CM_ETIMEOUT) {
+        field = &k->net_failures;
+    } else if (err == CM_EIO || err == CM_ENOENT || err == CM_ENOTREG) {
+        field = &k->cache_failures;
+    }
+    count(u, field);
+}
+
+/*
+ * Download, verify and build the cartridge of entry e.  On success *out is
+ * the loaded cartridge and *image/ *image_len its bytes (malloc'ed).
+ */
+static enum cm_err
+fetch_entry(struct updater *u, const struct updfile_manifest *m,
+            const struct updfile_entry *e, struct cartridge **out,
+            uint8_t **image, size_t *image_len, struct updater_result *res)
+{
+    char url[UPDATER_URL_MAX + CAPS_UPDFILE_NAME_MAX];
+    char path[CONFIG_PATH_MAX + 64];
+    struct fetch f;
+    struct updfile_header h;
+    struct buf base;
+    uint8_t digest[UPDKEYS_SHA256_LEN];
+    uint8_t *payload = NULL;
+    size_t payload_len = 0;
+    uint8_t *img = NULL;
+    size_t img_len = 0;
+    struct cartridge *c = NULL;
+    const char *why = NULL;
+    bool is_truncated = false;
+    uint64_t current = u->is_current_default ? 0 : u->current_version;
+    enum cm_err rc;
+
+    buf_init(&base, CAPS_UPDFILE_PAYLOAD_MAX_BYTES);
+    snprintf(url, sizeof(url), "%s%s", u->base_url, e->name);
+    rc = http_get(u, url, e->name, (size_t)e->size, false, &f, res->why,
+                  sizeof(res->why));
+    if (rc != CM_OK) {
+        goto out;
+    }
+    if (f.body.len != e->size) {
+        set_why(res, "%s: %zu bytes, the manifest says %llu", e->name,
+                f.body.len, (unsigned long long)e->size);
+        rc = CM_EDIGEST;
+        goto out;
+    }
+    if (updkeys_sha256(f.body.data, f.body.len, digest) != CM_OK ||
+        CRYPTO_memcmp(digest, e->sha256, sizeof(digest)) != 0) {
+        set_why(res, "%s: SHA-256 differs from the manifest", e->name);
+        rc = CM_EDIGEST;
+        goto out;
+    }
+    rc = updfile_open(f.body.data, f.body.len, &u->pub, &u->content, current,
+                      &h, &payload, &payload_len, &why);
+    if (rc != CM_OK) {
+        set_why(res, "%s: %s", e->name, why);
+        goto out;
+    }
+    if (h.version != m->version || h.kind != e->kind ||
+        h.base_version != e->base_version) {
+        set_why(res, "%s: header does not match the manifest", e->name);
+        rc = CM_EDIGEST;
+        goto out;
+    }
+    if (h.kind == UPDFILE_DELTA) {
+        rc = cache_file(u->cfg, h.base_version, path, sizeof(path));
+        if (rc == CM_OK) {
+            rc = fsutil_read_file(path, CAPS_UPDFILE_PAYLOAD_MAX_BYTES, &base,
+                                  &is_truncated, &why);
+        }
+        if (rc != CM_OK || is_truncated) {
+            set_why(res, "%s: base version %llu not readable in the cache",
+                    e->name, (unsigned long long)h.base_version);
+            rc = rc != CM_OK ? rc : CM_ELIMIT;
+            goto out;
+        }
+        rc = delta_apply(base.data, base.len, payload, payload_len,
+                         CAPS_UPDFILE_PAYLOAD_MAX_BYTES, &img, &img_len,
+                         &why);
+        if (rc != CM_OK) {
+            set_why(res, "%s: delta refused: %s", e->name, why);
+            goto out;
+        }
+        if (updkeys_sha256(img, img_len, digest) != CM_OK ||
+            CRYPTO_memcmp(digest, h.target_sha256, sizeof(digest)) != 0) {
+            set_why(res, "%s: image SHA-256 differs from the header",
+                    e->name);
+            rc = CM_EDIGEST;
+            goto out;
+        }
+        free(payload);
+    } else {
+        img = payload;
+        img_len = payload_len;
+    }
+    payload = NULL;
+    rc = cartridge_load(img, img_len, &c, &why);
+    if (rc != CM_OK) {
+        set_why(res, "%s: cartridge refused: %s", e->name,
+                why != NULL ? why : cm_strerror(rc));
+        goto out;
+    }
+    if (cartridge_version(c) != h.version) {
+        set_why(res, "%s: the cartridge inside says version %llu, the "
+                "update %llu", e->name,
+                (unsigned long long)cartridge_version(c),
+                (unsigned long long)h.version);
+        rc = CM_EVERSION;
+        goto out;
+    }
+    *out = c;
+    c = NULL;
+    *image = img;
+    *image_len = img_len;
+    img = NULL;
+out:
+    cartridge_unref(c);
+    free(img);
+    free(payload);
+    buf_clear(&base);
+    buf_clear(&f.body);
+    return rc;
+}
+
+/* Write the image into the cache and prune it. */
+static enum cm_err
+cache_store(struct updater *u, uint64_t version, const uint8_t *img,
+            size_t len, struct updater_result *res)
+{
+    char path[CONFIG_PATH_MAX + 64];
+    enum cm_err rc;
+    int saved;
+
+    rc = fsutil_mkdirs(u->cfg->cart.cache_path, 0700);
+    if (rc == CM_OK) {
+        rc = cache_file(u->cfg, version, path, sizeof(path));
+    }
+    if (rc != CM_OK) {
+        set_why(res, "cannot create the cache directory %s: %s",
+                u->cfg->cart.cache_path, strerror(errno));
+        return CM_EIO;
+    }
+    errno = 0;
+    rc = fsutil_write_atomic(path, img, len, 0600);
+    saved = errno;
+    if (rc != CM_OK) {
+        set_why(res, "cannot write %s (%s); cartridge %llu not installed",
+                path, saved != 0 ? strerror(saved) : "I/O error",
+                (unsigned long long)version);
+        return CM_EIO;
+    }
+    cache_prune(u->cfg);
+    return CM_OK;
+}
+
+/*
+ * One cycle (see the design comment).  On INSTALLED *installed is the new
+ * cartridge (one reference for the caller).
+ */
+static void
+cycle(struct updater *u, struct updater_result *res,
+      struct cartridge **installed)
+{
+    char url[UPDATER_URL_MAX + 16];
+    struct fetch f;
+    struct updfile_manifest *m = NULL;
+    const struct updfile_entry *e;
+    const char *why = NULL;
+    uint8_t *img = NULL;
+    size_t img_len = 0;
+    char path[CONFIG_PATH_MAX + 64];
+    uint64_t current = u->is_current_default ? 0 : u->current_version;
+    enum cm_err rc;
+
+    memset(res, 0, sizeof(*res));
+    res->from_version = current;
+    res->version = current;
+    *installed = NULL;
+    u->retry_after_s = 0;
+    count(u, &u->counters.cycles);
+    snprintf(url, sizeof(url), "%smanifest", u->base_url);
+    rc = http_get(u, url, "manifest", CAPS_UPDFILE_MANIFEST_MAX_BYTES, true,
+                  &f, res->why, sizeof(res->why));
+    if (rc != CM_OK) {
+        goto out;
+    }
+    if (f.status == 304) {
+        count(u, &u->counters.not_modified);
+        set_why(res, "manifest not modified; cartridge %llu is current",
+                (unsigned long long)current);
+        res->outcome = UPDATER_CURRENT;
+        goto out;
+    }
+    m = malloc(sizeof(*m));
+    if (m == NULL) {
+        set_why(res, "out of memory");
+        rc = CM_ENOMEM;
+        goto out;
+    }
+    rc = updfile_manifest_parse(f.body.data, f.body.len, &u->pub,
+                                (uint64_t)time(NULL), m, &why);
+    if (rc != CM_OK) {
+        set_why(res, "manifest refused: %s", why);
+        goto out;
+    }
+    if (m->version < current) {
+        set_why(res, "manifest offers version %llu, older than the "
+                "installed %llu (replayed or stale tree), refused",
+                (unsigned long long)m->version, (unsigned long long)current);
+        rc = CM_EVERSION;
+        goto out;
+    }
+    if (m->version == current) {
+        set_why(res, "cartridge %llu is current", (unsigned long long)current);
+        res->outcome = UPDATER_CURRENT;
+        goto keep_validators;
+    }
+    e = NULL;
+    if (current != 0 && cache_file(u->cfg, current, path, sizeof(path)) ==
+                            CM_OK &&
+        fsutil_is_file(path)) {
+        e = updfile_manifest_pick(m, current, true);
+    }
+    if (e != NULL && e->kind == UPDFILE_DELTA) {
+        rc = fetch_entry(u, m, e, installed, &img, &img_len, res);
+        if (rc == CM_OK) {
+            res->was_delta = true;
+        } else if (!atomic_load(&u->is_stopping)) {
+            /* The delta's own failure is counted; the full file may still
+             * be good (a base that differs, a damaged delta). */
+            count_failure(u, rc);
+            e = NULL;
+        }
+    } else {
+        e = NULL;
+    }
+    if (e == NULL && !atomic_load(&u->is_stopping)) {
+        e = updfile_manifest_pick(m, current, false);
+        rc = fetch_entry(u, m, e, installed, &img, &img_len, res);
+    }
+    if (rc != CM_OK) {
+        goto out;
+    }
+    rc = cache_store(u, m->version, img, img_len, res);
+    if (rc != CM_OK) {
+        cartridge_unref(*installed);
+        *installed = NULL;
+        goto out;
+    }
+    res->outcome = UPDATER_INSTALLED;
+    res->version = m->version;
+    if (current == 0) {
+        set_why(res, "installed cartridge %llu (full file; the embedded "
+                "default was serving)", (unsigned long long)m->version);
+    } else {
+        set_why(res, "installed cartridge %llu (%s from %llu)",
+                (unsigned long long)m->version,
+                res->was_delta ? "delta" : "full file",
+                (unsigned long long)current);
+    }
+    count(u, &u->counters.installed);
+keep_validators:
+    /* Only a manifest whose cycle ended cleanly may be skipped by 304. */
+    memcpy(u->etag, f.etag, sizeof(u->etag));
+    memcpy(u->last_modified, f.last_modified, sizeof(u->last_modified));
+out:
+    if (rc != CM_OK) {
+        res->outcome = UPDATER_FAILED;
+        res->err = rc;
+        count_failure(u, rc);
+    } else if (res->outcome == UPDATER_CURRENT && f.status != 304) {
+        count(u, &u->counters.current);
+    }
+    free(img);
+    free(m);
+    buf_clear(&f.body);
+}
+
+/* ---- set-up shared by the thread and UPDATE --------------------------- */
+
+static void
+key_problem(char *why, size_t why_cap, const char *what, const char *path,
+            const char *reason, size_t line)
+{
+    char at[32] = "";
+
+    if (line > 0) {
+        snprintf(at, sizeof(at), " at line %zu", line);
+    }
+    /* Paths are cut so the reason always fits. */
+    snprintf(why, why_cap, "%s %.120s: %s%s", what, path,
+             reason != NULL ? reason : "unusable", at);
+}
+
+static enum cm_err
+load_keys(struct updater *u, char *why, size_t why_cap)
+{
+    const struct config_cartridge *c = &u->cfg->cart;
+    const char *reason = NULL;
+    size_t line = 0;
+    enum cm_err rc;
+
+    rc = updkeys_load(c->public_key_path, UPDKEYS_SIGNING_PUBLIC, &u->pub,
+                      &line, &reason);
+    if (rc != CM_OK) {
+        key_problem(why, why_cap, "update public key", c->public_key_path,
+                    reason, line);
+        return rc;
+    }
+    rc = updkeys_load(c->content_key_path, UPDKEYS_CONTENT, &u->content,
+                      &line, &reason);
+    if (rc != CM_OK) {
+        key_problem(why, why_cap, "update content key", c->content_key_path,
+                    reason, line);
+        return rc;
+    }
+    return CM_OK;
+}
+
+static void
+updater_free(struct updater *u)
+{
+    if (u == NULL) {
+        return;
+    }
+    if (u->curl != NULL) {
+        curl_easy_cleanup(u->curl);
+    }
+    updkeys_ring_clear(&u->content);
+    updkeys_ring_clear(&u->pub);
+    pthread_cond_destroy(&u->wait_cond);
+    pthread_mutex_destroy(&u->wait_lock);
+    pthread_mutex_destroy(&u->counters_lock);
+    OPENSSL_cleanse(u, sizeof(*u));
+    free(u);
+}
+
+static struct updater *
+updater_new(const struct config *cfg, char *why, size_t why_cap,
+            enum cm_err *err)
+{
+    struct updater *u = calloc(1, sizeof(*u));
+    pthread_condattr_t ca;
+
+    if (u == NULL) {
+        snprintf(why, why_cap, "out of memory");
+        *err = CM_ENOMEM;
+        return NULL;
+    }
+    u->cfg = cfg;
+    atomic_init(&u->is_stopping, false);
+    pthread_mutex_init(&u->wait_lock, NULL);
+    pthread_mutex_init(&u->counters_lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&u->wait_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    *err = updater_base_url(cfg, u->base_url, sizeof(u->base_url));
+    if (*err != CM_OK) {
+        snprintf(why, why_cap, "no micro-update url or hostname configured");
+        updater_free(u);
+        return NULL;
+    }
+    if (load_keys(u, why, why_cap) != CM_OK) {
+        /* A key file that is missing or wrong is a configuration error. */
+        *err = CM_EINVAL;
+        updater_free(u);
+        return NULL;
+    }
+    u->curl = curl_easy_init();
+    if (u->curl == NULL) {
+        snprintf(why, why_cap, "libcurl could not start");
+        *err = CM_ENOMEM;
+        updater_free(u);
+        return NULL;
+    }
+    return u;
+}
+
+enum cm_err
+updater_run_once(const struct config *cfg, struct updater_result *res)
+{
+    struct updater *u;
+    struct cartridge *c = NULL;
+    struct cartridge *installed = NULL;
+    bool is_default = false;
+    enum cm_err rc;
+
+    memset(res, 0, sizeof(*res));
+    res->outcome = UPDATER_FAILED;
+    if (!updater_is_configured(cfg)) {
+        set_why(res, "micro-updates are off: set \"micro-update url\" or "
+                "\"micro-update hostname\" in %s",
+                cfg->cartridge_cfg_path);
+        res->err = CM_EINVAL;
+        return res->err;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        set_why(res, "libcurl could not start");
+        res->err = CM_ENOMEM;
+        return res->err;
+    }
+    u = updater_new(cfg, res->why, sizeof(res->why), &rc);
+    if (u == NULL) {
+        res->err = rc;
+        curl_global_cleanup();
+        return rc;
+    }
+    rc = updater_load_startup(cfg, &c, &is_default);
+    if (rc != CM_OK) {
+        /* No cartridge at all: anything verified is an improvement. */
+        u->is_current_default = true;
+    } else {
+        u->current_version = cartridge_version(c);
+        u->is_current_default = is_default;
+        cartridge_unref(c);
+    }
+    cycle(u, res, &installed);
+    cartridge_unref(installed);
+    updater_free(u);
+    curl_global_cleanup();
+    return res->err;
+}
+
+/* ---- statistics ------------------------------------------------------ */
+
+static enum cm_err
+form_field(struct buf *out, const char *key, const char *value)
+{
+    enum cm_err rc = buf_printf(out, "%s%s=", out->len > 0 ? "&" : "", key);
+
+    for (const char *p = value; rc == CM_OK && *p != '\0'; p++) {
+        unsigned char ch = (unsigned char)*p;
+        bool is_plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                        (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+                        ch == '_' || ch == '~';
+        rc = is_plain ? buf_putc(out, ch) : buf_printf(out, "%%%02X", ch);
+    }
+    return rc;
+}
+
+static enum cm_err
+form_u64(struct buf *out, const char *key, uint64_t v)
+{
+    char num[24];
+
+    snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+    return form_field(out, key, num);
+}
+
+enum cm_err
+updater_stats_body(const char *customer_id, const char *host_name,
+                   bool is_anonymized, uint64_t cartridge_version,
+                   unsigned period_s, const struct updater_counters *k,
+                   struct buf *out)
+{
+    uint8_t digest[UPDKEYS_SHA256_LEN];
+    char host_hex[2 * UPDKEYS_SHA256_LEN + 1];
+    enum cm_err rc;
+
+    if (is_anonymized) {
+        if (updkeys_sha256((const uint8_t *)host_name, strlen(host_name),
+                           digest) != CM_OK) {
+            return CM_ECRYPTO;
+        }
+        updkeys_hex(digest, sizeof(digest), host_hex);
+        host_name = host_hex;
+    }
+    rc = form_field(out, "format", "1");
+    rc = rc != CM_OK ? rc : form_field(out, "customer", customer_id);
+    rc = rc != CM_OK ? rc : form_field(out, "host", host_name);
+    rc = rc != CM_OK ? rc : form_u64(out, "cartridge", cartridge_version);
+    rc = rc != CM_OK ? rc : form_u64(out, "period_s", period_s);
+    rc = rc != CM_OK ? rc : form_u64(out, "update_cycles", k->cycles);
+    rc = rc != CM_OK ? rc : form_u64(out, "updates_installed", k->installed);
+    rc = rc != CM_OK ? rc : form_u64(out, "update_net_failures",
+                                     k->net_failures);
+    rc = rc != CM_OK ? rc : form_u64(out, "updates_refused",
+                                     k->refused_signature + k->refused_key +
+                                         k->refused_decrypt +
+                                         k->refused_version +
+                                         k->refused_digest +
+                                         k->refused_expired +
+                                         k->refused_format);
+    rc = rc != CM_OK ? rc : form_u64(out, "update_cache_failures",
+                                     k->cache_failures);
+    return rc;
+}
+
+/* POST the statistics; the thread's own curl handle is used. */
+static enum cm_err
+post_stats(struct updater *u, char *why, size_t why_cap)
+{
+    char url[UPDATER_URL_MAX + 16];
+    char host[256];
+    struct updater_counters k;
+    struct buf body;
+    struct fetch f;
+    struct curl_slist *headers = NULL;
+    CURLcode cc;
+    enum cm_err rc;
+
+    updater_counters_get(u, &k);
+    if (gethostname(host, sizeof(host)) != 0) {
+        snprintf(host, sizeof(host), "unknown");
+    }
+    host[sizeof(host) - 1] = '\0';
+    buf_init(&body, CAPS_UPDATER_STATS_BODY_MAX_BYTES);
+    rc = updater_stats_body(u->cfg->cart.customer_id, host,
+                            u->cfg->cart.anonymize_statistics,
+                            u->is_current_default ? 0 : u->current_version,
+                            CAPS_UPDATER_STATS_INTERVAL_S, &k, &body);
+    if (rc == CM_OK && u->hooks.add_stats != NULL) {
+        u->hooks.add_stats(u->hooks.ctx, &body);
+        rc = body.is_capped ? CM_ELIMIT : CM_OK;
+    }
+    if (rc != CM_OK) {
+        snprintf(why, why_cap, "statistics: body over %u bytes",
+                 CAPS_UPDATER_STATS_BODY_MAX_BYTES);
+        buf_clear(&body);
+        return rc;
+    }
+    snprintf(url, sizeof(url), "%scmstats", u->base_url);
+    memset(&f, 0, sizeof(f));
+    buf_init(&f.body, CAPS_UPDATER_STATS_REPLY_MAX_BYTES);
+    f.max_bytes = CAPS_UPDATER_STATS_REPLY_MAX_BYTES;
+    rc = setup_handle(u, u->curl, url, &f);
+    headers = curl_slist_append(
+        headers, "Content-Type: application/x-www-form-urlencoded");
+    if (rc == CM_OK) {
+        curl_easy_setopt(u->curl, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(u->curl, CURLOPT_POSTFIELDS, (char *)body.data);
+        curl_easy_setopt(u->curl, CURLOPT_POSTFIELDSIZE, (long)body.len);
+        cc = curl_easy_perform(u->curl);
+        rc = transfer_result(u, u->curl, cc, &f, "statistics", why,
+                             why_cap);
+        if (rc == CM_OK && f.status == 304) {
+            snprintf(why, why_cap, "statistics: HTTP %ld", f.status);
+            rc = CM_ENET;
+        }
+        curl_easy_setopt(u->curl, CURLOPT_HTTPHEADER, NULL);
+    }
+    curl_slist_free_all(headers);
+    buf_clear(&f.body);
+    buf_clear(&body);
+    count(u, rc == CM_OK ? &u->counters.stats_sent : &u->counters.stats_failed);
+    return rc;
+}
+
+/* ---- the thread ------------------------------------------------------ */
+
+static uint64_t
+now_mono_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec;
+}
+
+/* Sleep until the monotonic second `until` or a stop; true when stopping. */
+static bool
+sleep_until(struct updater *u, uint64_t until)
+{
+    struct timespec ts;
+    bool is_stopping;
+
+    ts.tv_sec = (time_t)until;
+    ts.tv_nsec = 0;
+    pthread_mutex_lock(&u->wait_lock);
+    while (!atomic_load(&u->is_stopping) && now_mono_s() < until) {
+        if (pthread_cond_timedwait(&u->wait_cond, &u->wait_lock, &ts) ==
+            ETIMEDOUT) {
+            break;
+        }
+    }
+    is_stopping = atomic_load(&u->is_stopping);
+    pthread_mutex_unlock(&u->wait_lock);
+    return is_stopping;
+}
+
+/* Log the outcome of a cycle when the state changed (see the design). */
+static void
+report_cycle(struct updater *u, const struct updater_result *res,
+             unsigned delay_s)
+{
+    switch (res->outcome) {
+    case UPDATER_INSTALLED:
+        log_info("micro-update: %s", res->why);
+        u->last_failure[0] = '\0';
+        break;
+    case UPDATER_CURRENT:
+        if (u->last_failure[0] != '\0') {
+            log_info("micro-update: working again; %s", res->why);
+        }
+        u->last_failure[0] = '\0';
+        break;
+    case UPDATER_FAILED:
+        if (strcmp(u->last_failure, res->why) != 0) {
+            if (res->err == CM_EIO) {
+                log_error("micro-update: %s; keeping cartridge %llu, next "
+                          "try in %u s",
+                          res->why, (unsigned long long)res->from_version,
+                          delay_s);
+            } else {
+                log_warn("micro-update: %s; keeping cartridge %llu, next "
+                         "try in %u s",
+                         res->why, (unsigned long long)res->from_version,
+                         delay_s);
+            }
+            snprintf(u->last_failure, sizeof(u->last_failure), "%s",
+                     res->why);
+        }
+        break;
+    }
+}
+
+static void *
+thread_main(void *arg)
+{
+    struct updater *u = arg;
+    const struct config_cartridge *c = &u->cfg->cart;
+    unsigned interval_s = c->mu_interval_s > 0 ? c->mu_interval_s : 300;
+    unsigned n_failures = 0;
+    uint64_t next_cycle = now_mono_s();
+    uint64_t next_stats = next_cycle + CAPS_UPDATER_STATS_INTERVAL_S;
+    bool is_first = true;
+
+    if (interval_s > CAPS_UPDATER_INTERVAL_MAX_S) {
+        interval_s = CAPS_UPDATER_INTERVAL_MAX_S;
+    }
+    for (;;) {
+        uint64_t wake = next_cycle;
+        if (c->report_statistics && next_stats < wake) {
+            wake = next_stats;
+        }
+        if (sleep_until(u, wake)) {
+            break;
+        }
+        if (now_mono_s() >= next_cycle) {
+            struct updater_result res;
+            struct cartridge *installed = NULL;
+            unsigned delay_s;
+
+            cycle(u, &res, &installed);
+            if (atomic_load(&u->is_stopping)) {
+                cartridge_unref(installed);
+                break;
+            }
+            if (installed != NULL) {
+                u->current_version = cartridge_version(installed);
+                u->is_current_default = false;
+                /* Built and validated above, off the request path; the
+                 * swap itself is a pointer exchange. */
+                cartridge_publish(u->slot, installed);
+                if (u->hooks.on_installed != NULL) {
+                    u->hooks.on_installed(u->hooks.ctx, u->current_version);
+                }
+            }
+            if (res.outcome == UPDATER_FAILED) {
+                n_failures++;
+                delay_s = updater_backoff_s(n_failures, interval_s,
+                                            u->retry_after_s, random_u64());
+                if (u->hooks.on_refused != NULL) {
+                    u->hooks.on_refused(u->hooks.ctx, res.err);
+                }
+            } else {
+                n_failures = 0;
+                /* Up to 10% early, so many sites do not poll in step. */
+                delay_s = interval_s -
+                          (unsigned)(random_u64() % (interval_s / 10 + 1));
+            }
+            report_cycle(u, &res, delay_s);
+            next_cycle = now_mono_s() + delay_s;
+            if (is_first) {
+                pthread_mutex_lock(&u->wait_lock);
+                u->is_first_done = true;
+                u->is_first_installed = res.outcome == UPDATER_INSTALLED;
+                pthread_cond_broadcast(&u->wait_cond);
+                pthread_mutex_unlock(&u->wait_lock);
+                is_first = false;
+            }
+        }
+        if (c->report_statistics && now_mono_s() >= next_stats) {
+            char why[256];
+            enum cm_err rc = post_stats(u, why, sizeof(why));
+            if (rc != CM_OK && !u->has_stats_failed &&
+                !atomic_load(&u->is_stopping)) {
+                log_warn("micro-update: %s", why);
+            }
+            u->has_stats_failed = rc != CM_OK;
+            next_stats = now_mono_s() + CAPS_UPDATER_STATS_INTERVAL_S;
+        }
+    }
+    /* Release anyone still waiting for the first cycle. */
+    pthread_mutex_lock(&u->wait_lock);
+    u->is_first_done = true;
+    pthread_cond_broadcast(&u->wait_cond);
+    pthread_mutex_unlock(&u->wait_lock);
+    return NULL;
+}
+
+struct updater *
+updater_start(const struct config *cfg, struct cartridge_slot *slot,
+              const struct updater_hooks *hooks)
+{
+    struct updater *u;
+    const struct cartridge *c;
+    char why[256];
+    sigset_t all;
+    sigset_t old;
+    enum cm_err rc;
+    int err;
+
+    if (!updater_is_configured(cfg)) {
+        log_info("micro-updates off (no micro-update url or hostname)");
+        return NULL;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_error("micro-update: libcurl could not start; updates off");
+        return NULL;
+    }
+    u = updater_new(cfg, why, sizeof(why), &rc);
+    if (u == NULL) {
+        log_error("micro-update: %s; updates off", why);
+        curl_global_cleanup();
+        return NULL;
+    }
+    u->slot = slot;
+    if (hooks != NULL) {
+        u->hooks = *hooks;
+    }
+    c = cartridge_acquire(slot);
+    u->current_version = cartridge_version(c);
+    u->is_current_default = cartridge_is_default(c);
+    cartridge_unref(c);
+    /* The thread starts with every signal blocked (STYLE §2.8). */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    err = pthread_create(&u->thread, NULL, thread_main, u);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err != 0) {
+        log_error("micro-update: cannot start the updater thread: %s",
+                  strerror(err));
+        updater_free(u);
+        curl_global_cleanup();
+        return NULL;
+    }
+    u->has_thread = true;
+    log_info("micro-update: checking %s every %u s", u->base_url,
+             cfg->cart.mu_interval_s);
+    return u;
+}
+
+bool
+updater_wait_first(struct updater *u, unsigned max_wait_s)
+{
+    struct timespec ts;
+    bool is_installed;
+
+    if (u == NULL) {
+        return false;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)max_wait_s;
+    pthread_mutex_lock(&u->wait_lock);
+    while (!u->is_first_done) {
+        if (pthread_cond_timedwait(&u->wait_cond, &u->wait_lock, &ts) ==
+            ETIMEDOUT) {
+            break;
+        }
+    }
+    is_installed = u->is_first_installed;
+    pthread_mutex_unlock(&u->wait_lock);
+    return is_installed;
+}
+
+void
+updater_stop(struct updater *u)
+{
+    if (u == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&u->wait_lock);
+    atomic_store(&u->is_stopping, true);
+    pthread_cond_broadcast(&u->wait_cond);
+    pthread_mutex_unlock(&u->wait_lock);
+    if (u->has_thread) {
+        pthread_join(u->thread, NULL);
+    }
+    updater_free(u);
+    curl_global_cleanup();
+}
+
+void
+updater_counters_get(struct updater *u, struct updater_counters *out)
+{
+    if (u == NULL) {
+        memset(out, 0, sizeof(*out));
+        return;
+    }
+    pthread_mutex_lock(&u->counters_lock);
+    *out = u->counters;
+    pthread_mutex_unlock(&u->counters_lock);
+}
