@@ -8,8 +8,7 @@ BASE_SRCS = \
 	src/buf.c \
 	src/cursor.c \
 	src/arena.c \
-	src/fsutil.c \
-	src/clock.c
+	src/fsutil.c
 
 FORMAT_SRCS = \
 	src/cgpstr.c \
@@ -40,10 +39,7 @@ SERVICE_SRCS = \
 	src/updkeys.c \
 	src/delta.c \
 	src/updfile.c \
-	src/updater.c \
-	src/counters.c \
-	src/report.c \
-	src/housekeep.c
+	src/updater.c
 
 PROGRAM_SRCS = \
 	src/helper.c \
@@ -51,7 +47,6 @@ PROGRAM_SRCS = \
 	src/checkconfig.c \
 	src/train.c \
 	src/inspect.c \
-	src/reportcmd.c \
 	src/keygen.c \
 	src/publish.c \
 	src/update.c
