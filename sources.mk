@@ -8,7 +8,8 @@ BASE_SRCS = \
 	src/buf.c \
 	src/cursor.c \
 	src/arena.c \
-	src/fsutil.c
+	src/fsutil.c \
+	src/clock.c
 
 FORMAT_SRCS = \
 	src/cgpstr.c \
@@ -39,7 +40,10 @@ SERVICE_SRCS = \
 	src/updkeys.c \
 	src/delta.c \
 	src/updfile.c \
-	src/updater.c
+	src/updater.c \
+	src/counters.c \
+	src/report.c \
+	src/housekeep.c
 
 PROGRAM_SRCS = \
 	src/helper.c \
@@ -47,6 +51,7 @@ PROGRAM_SRCS = \
 	src/checkconfig.c \
 	src/train.c \
 	src/inspect.c \
+	src/reportcmd.c \
 	src/keygen.c \
 	src/publish.c \
 	src/update.c

@@ -199,4 +199,31 @@
 /* cmtool publish: deltas made from at most this many earlier versions. */
 #define CAPS_PUBLISH_KEEP_MAX 16u
 
+/* ---- report (counters, report, housekeep, REPORT) ------------------ */
+
+/* State file: a few KiB (a day is ~100 lines); anything bigger is not ours
+ * and is refused before parsing. */
+#define CAPS_COUNTERS_STATE_MAX_BYTES (256u * 1024u)
+/* One state-file line ("latency_us.10000000=...") is short; a longer one
+ * is refused without being looked at. */
+#define CAPS_COUNTERS_LINE_MAX 128u
+/* One stored count: 10^15 events a day is far beyond any server, and the
+ * cap keeps every sum the report makes far from overflowing. */
+#define CAPS_COUNTERS_VALUE_MAX 1000000000000000ull
+/* Ended days kept in the state file for `REPORT --date`. */
+#define CAPS_COUNTERS_HISTORY_DAYS 7u
+/* Longest the counters go unsaved: a crash loses at most this (SPEC §7). */
+#define CAPS_HOUSEKEEP_SAVE_INTERVAL_S 60u
+/* State-file problems logged at start; the rest are only counted. */
+#define CAPS_HOUSEKEEP_PROBLEMS_LOGGED 8u
+/* A report mail is a few KiB; the buffer that builds it stops here. */
+#define CAPS_REPORT_MAX_BYTES (256u * 1024u)
+/* Unique report names tried before giving up (each one exists already). */
+#define CAPS_REPORT_NAME_TRIES 16u
+/* Directory entries of Submitted/ looked at when recovering unfinished
+ * reports at start, so a huge backlog cannot stall start-up. */
+#define CAPS_REPORT_RECOVER_ENTRIES 100000u
+/* Bytes read of a leftover report to check that it is complete. */
+#define CAPS_REPORT_RECOVER_MAX_BYTES CAPS_REPORT_MAX_BYTES
+
 #endif

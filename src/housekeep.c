@@ -1,0 +1,523 @@
+/*
+ * housekeep.c -- the housekeep thread: periodic state saves and the daily
+ * report (see housekeep.h for the day rules).
+ *
+ * DESIGN
+ *  - One thread, one loop: wait on wake_cond (CLOCK_MONOTONIC deadline)
+ *    for at most CAPS_HOUSEKEEP_SAVE_INTERVAL_S or until just after the
+ *    next ReportTime, then housekeep_tick().  Stop and wake requests set a
+ *    flag under wake_lock and signal; the lock guards only those flags and
+ *    is never held while ticking, logging or doing I/O.
+ *  - Decisions use the injected struct clock only; the real monotonic
+ *    clock is used only to bound the wait.  So tests drive housekeep_tick
+ *    with a test clock and never sleep, and a wall clock that jumps is
+ *    noticed at the next wake-up (at most a minute later).
+ *  - Saving: each tick snapshots the counters and writes the state file
+ *    only when the snapshot differs from the last one written, so an idle
+ *    server does not fsync every minute.
+ *  - Report commit order: .tmp written and fsync'ed -> state saved (the
+ *    commit point) -> rename to .sub.  report_recover() at the next start
+ *    completes or discards whatever a crash interrupted.
+ *  - Log lines are written on changes of state (a failing save is logged
+ *    when it starts failing and when it recovers), not on every tick.
+ *
+ * State owned: the housekeep struct (paths, last saved snapshot, thread,
+ * wake flags).  The counters belong to counters.c; housekeep is the only
+ * caller of counters_rollover.  SPEC §7, STYLE.md §2.8.
+ */
+#include "housekeep.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "fsutil.h"
+#include "log.h"
+#include "report.h"
+
+#define STATE_DEFAULT_NAME "CGPCloudmark.state"
+#define SUBMITTED_DEFAULT "Submitted"
+#define HOST_MAX 256u
+
+struct housekeep {
+    const struct config *cfg;
+    struct counters *counters;
+    const struct clock *clock;
+    char state_path[CONFIG_PATH_MAX];
+    char submitted_dir[CONFIG_PATH_MAX];
+    char host[HOST_MAX];
+    unsigned report_minute;
+    unsigned report_seq; /* advances with every report name tried */
+
+    /* The last snapshot written to the state file, and a scratch one. */
+    struct counters_snapshot *saved;
+    struct counters_snapshot *scratch;
+    bool has_saved;
+
+    /* Logged-once flags: set while a condition lasts. */
+    bool is_save_failing;
+    bool is_clock_behind;
+    bool is_clock_broken;
+    size_t n_problems_logged;
+
+    /* The thread and how it is told to wake or stop. */
+    pthread_mutex_t wake_lock; /* guards is_stopping, is_wake_requested */
+    pthread_cond_t wake_cond;
+    bool is_stopping;
+    bool is_wake_requested;
+    bool has_sync;   /* wake_lock and wake_cond were initialised */
+    bool has_thread;
+    pthread_t thread;
+};
+
+/* ---- configuration helpers ------------------------------------------ */
+
+enum cm_err
+housekeep_paths(const struct config *cfg, char *state, size_t state_cap,
+                char *submitted, size_t submitted_cap)
+{
+    /* config.c has already resolved both (StateFile against the
+     * configuration's directory, SubmittedDir against the current one);
+     * the defaults here only serve a config built by hand with the fields
+     * left empty. */
+    const char *s = cfg->state_path[0] != '\0' ? cfg->state_path
+                                               : STATE_DEFAULT_NAME;
+    const char *d = cfg->submitted_dir[0] != '\0' ? cfg->submitted_dir
+                                                  : SUBMITTED_DEFAULT;
+    const char *base = cfg->state_path[0] != '\0' ? "" : cfg->base_dir;
+
+    if (fsutil_join(state, state_cap, base, s) != CM_OK) {
+        return CM_ELIMIT;
+    }
+    if (fsutil_join(submitted, submitted_cap, "", d) != CM_OK) {
+        return CM_ELIMIT;
+    }
+    return CM_OK;
+}
+
+unsigned
+housekeep_report_minute(const struct config *cfg)
+{
+    unsigned m = 0;
+
+    if (clock_hhmm_parse(cfg->report_time, strlen(cfg->report_time), &m) !=
+        CM_OK) {
+        return 0;
+    }
+    return m;
+}
+
+enum cm_err
+housekeep_day_of(unsigned report_minute, int64_t wall_s, int64_t *out_day)
+{
+    struct clock_local l;
+
+    if (clock_local(wall_s, &l) != CM_OK) {
+        return CM_EINVAL;
+    }
+    /* Before ReportTime the previous date's report day is still running. */
+    *out_day = l.minute_of_day < report_minute ? l.days - 1 : l.days;
+    return CM_OK;
+}
+
+/* ---- saving ---------------------------------------------------------- */
+
+static enum cm_err
+save(struct housekeep *h, bool is_forced)
+{
+    struct counters_snapshot *t;
+    enum cm_err rc;
+
+    counters_snapshot(h->counters, h->scratch);
+    if (!is_forced && h->has_saved &&
+        memcmp(h->scratch, h->saved, sizeof(*h->saved)) == 0) {
+        return CM_OK;
+    }
+    rc = counters_save_snapshot(h->scratch, h->state_path);
+    if (rc != CM_OK) {
+        counters_note_error(h->counters);
+        if (!h->is_save_failing) {
+            log_error("counters: cannot save %s: %s (retrying every "
+                      "minute)", h->state_path, cm_strerror(rc));
+            h->is_save_failing = true;
+        }
+        return rc;
+    }
+    if (h->is_save_failing) {
+        log_info("counters: %s saved again", h->state_path);
+        h->is_save_failing = false;
+    }
+    t = h->saved;
+    h->saved = h->scratch;
+    h->scratch = t;
+    h->has_saved = true;
+    return CM_OK;
+}
+
+/* ---- the end of a day ------------------------------------------------ */
+
+static enum cm_err
+end_day(struct housekeep *h, int64_t new_day, int64_t now)
+{
+    struct counters_day *ended = malloc(sizeof(*ended));
+    int64_t last = counters_last_reported(h->counters);
+    char date[CLOCK_DATE_TEXT_SIZE];
+    struct report_input in;
+    struct report_file f;
+    bool is_prepared = false;
+    enum cm_err rc = CM_OK;
+    enum cm_err save_rc;
+
+    if (ended == NULL) {
+        return CM_ENOMEM;
+    }
+    counters_rollover(h->counters, new_day, ended);
+    clock_date_format(ended->day, date, sizeof(date));
+    if (last != COUNTERS_DAY_NONE && ended->day <= last) {
+        log_warn("report: %s was reported already; not reporting it again",
+                 date);
+    } else {
+        memset(&in, 0, sizeof(in));
+        in.day = ended;
+        in.cartridge_version = counters_cartridge_version(h->counters);
+        in.host = h->host[0] != '\0' ? h->host : NULL;
+        in.made_at_s = now;
+        in.days_without_data = new_day - ended->day - 1;
+        rc = report_prepare(h->cfg, &in, h->submitted_dir,
+                            REPORT_KIND_DAILY, &h->report_seq, &f);
+        if (rc == CM_OK) {
+            is_prepared = true;
+        } else {
+            counters_note_error(h->counters);
+            log_error("report: daily report for %s not written to %s: %s "
+                      "(`CGPCloudmark REPORT --date %s` can make it again)",
+                      date, h->submitted_dir, cm_strerror(rc), date);
+        }
+    }
+    /* The commit point: from here on the day counts as reported. */
+    save_rc = save(h, true);
+    if (is_prepared) {
+        /* Even when the save failed the report goes out: a lost report is
+         * worse than the small chance of a second one after a crash before
+         * the next successful save. */
+        enum cm_err commit_rc = report_commit(&f);
+        if (commit_rc != CM_OK) {
+            counters_note_error(h->counters);
+            log_error("report: cannot rename %s to .sub: %s", f.tmp_path,
+                      cm_strerror(commit_rc));
+            if (rc == CM_OK) {
+                rc = commit_rc;
+            }
+        } else {
+            log_info("report: daily report for %s written to %s", date,
+                     f.sub_path);
+        }
+    }
+    free(ended);
+    return rc != CM_OK ? rc : save_rc;
+}
+
+enum cm_err
+housekeep_tick(struct housekeep *h)
+{
+    int64_t now = clock_wall_s(h->clock);
+    int64_t period;
+    int64_t day;
+
+    if (housekeep_day_of(h->report_minute, now, &period) != CM_OK) {
+        if (!h->is_clock_broken) {
+            log_error("housekeep: the wall clock (%lld) has no local date",
+                      (long long)now);
+            h->is_clock_broken = true;
+        }
+        return save(h, false);
+    }
+    h->is_clock_broken = false;
+    day = counters_day(h->counters);
+    if (day == COUNTERS_DAY_NONE) {
+        counters_set_day(h->counters, period);
+    } else if (period > day) {
+        h->is_clock_behind = false;
+        return end_day(h, period, now);
+    } else if (period < day - 1) {
+        if (!h->is_clock_behind) {
+            char d1[CLOCK_DATE_TEXT_SIZE];
+            char d2[CLOCK_DATE_TEXT_SIZE];
+            clock_date_format(period, d1, sizeof(d1));
+            clock_date_format(day, d2, sizeof(d2));
+            log_warn("housekeep: the clock says %s but the counters are on "
+                     "%s; counting continues on %s until the clock passes "
+                     "it", d1, d2, d2);
+            h->is_clock_behind = true;
+        }
+    } else {
+        h->is_clock_behind = false;
+    }
+    return save(h, false);
+}
+
+/* ---- start-up -------------------------------------------------------- */
+
+static void
+state_problem(void *ctx, size_t line, const char *problem)
+{
+    struct housekeep *h = ctx;
+
+    if (h->n_problems_logged < CAPS_HOUSEKEEP_PROBLEMS_LOGGED) {
+        log_warn("counters: %s line %zu: %s; line ignored", h->state_path,
+                 line, problem);
+    }
+    h->n_problems_logged++;
+}
+
+static void
+load_state(struct housekeep *h)
+{
+    size_t n_bad = 0;
+    enum cm_err rc;
+    char aside[CONFIG_PATH_MAX + 8];
+    int n;
+
+    rc = counters_load(h->counters, h->state_path, state_problem, h, &n_bad);
+    if (rc == CM_OK) {
+        if (n_bad > 0) {
+            log_warn("counters: %zu bad line(s) in %s were ignored", n_bad,
+                     h->state_path);
+        }
+        return;
+    }
+    if (rc == CM_ENOENT) {
+        log_info("counters: no state file %s yet; counting from zero",
+                 h->state_path);
+        return;
+    }
+    counters_note_error(h->counters);
+    if (rc == CM_ELIMIT || rc == CM_EVERSION || rc == CM_ENOTREG) {
+        /* Keep what we cannot read for the administrator instead of
+         * overwriting it a minute from now. */
+        n = snprintf(aside, sizeof(aside), "%s.bad", h->state_path);
+        if (n > 0 && (size_t)n < sizeof(aside) &&
+            rename(h->state_path, aside) == 0) {
+            log_error("counters: %s is unusable (%s); moved to %s, "
+                      "counting from zero", h->state_path, cm_strerror(rc),
+                      aside);
+            return;
+        }
+    }
+    log_error("counters: cannot use %s: %s; counting from zero",
+              h->state_path, cm_strerror(rc));
+}
+
+struct housekeep *
+housekeep_new(const struct config *cfg, struct counters *counters,
+              const struct clock *clock)
+{
+    struct housekeep *h = calloc(1, sizeof(*h));
+    size_t n_committed = 0;
+    size_t n_removed = 0;
+    enum cm_err rc;
+
+    if (h == NULL) {
+        return NULL;
+    }
+    h->cfg = cfg;
+    h->counters = counters;
+    h->clock = clock;
+    h->saved = calloc(1, sizeof(*h->saved));
+    h->scratch = calloc(1, sizeof(*h->scratch));
+    if (h->saved == NULL || h->scratch == NULL ||
+        housekeep_paths(cfg, h->state_path, sizeof(h->state_path),
+                        h->submitted_dir, sizeof(h->submitted_dir)) !=
+            CM_OK) {
+        housekeep_free(h);
+        return NULL;
+    }
+    h->report_minute = housekeep_report_minute(cfg);
+    if (cfg->report_time[0] != '\0' && h->report_minute == 0 &&
+        strcmp(cfg->report_time, "00:00") != 0 &&
+        strcmp(cfg->report_time, "0:00") != 0) {
+        log_warn("report: ReportTime \"%.8s\" is not HH:MM; using 00:00",
+                 cfg->report_time);
+    }
+    if (gethostname(h->host, sizeof(h->host) - 1) != 0) {
+        h->host[0] = '\0';
+    }
+    h->host[sizeof(h->host) - 1] = '\0';
+    load_state(h);
+    rc = report_recover(h->submitted_dir, counters_last_reported(counters),
+                        &n_committed, &n_removed);
+    if (rc == CM_OK && (n_committed > 0 || n_removed > 0)) {
+        log_info("report: finished %zu and removed %zu unfinished daily "
+                 "report(s) in %s", n_committed, n_removed,
+                 h->submitted_dir);
+    } else if (rc != CM_OK && rc != CM_ENOENT) {
+        log_warn("report: cannot look for unfinished reports in %s: %s",
+                 h->submitted_dir, cm_strerror(rc));
+    }
+    return h;
+}
+
+/* ---- the thread ------------------------------------------------------ */
+
+/* Seconds until just after the next ReportTime, at most the save
+ * interval, at least one second. */
+static unsigned
+wait_s(struct housekeep *h)
+{
+    int64_t now = clock_wall_s(h->clock);
+    int64_t day;
+    int64_t next;
+
+    if (housekeep_day_of(h->report_minute, now, &day) != CM_OK ||
+        clock_local_to_wall(day + 1, h->report_minute, &next) != CM_OK ||
+        next <= now) {
+        return 1;
+    }
+    /* +1: the wall clock reads whole seconds. */
+    if (next - now + 1 >= (int64_t)CAPS_HOUSEKEEP_SAVE_INTERVAL_S) {
+        return CAPS_HOUSEKEEP_SAVE_INTERVAL_S;
+    }
+    return (unsigned)(next - now + 1);
+}
+
+static void *
+housekeep_thread(void *arg)
+{
+    struct housekeep *h = arg;
+
+    for (;;) {
+        struct timespec deadline;
+        bool is_stopping;
+
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += (time_t)wait_s(h);
+        pthread_mutex_lock(&h->wake_lock);
+        while (!h->is_stopping && !h->is_wake_requested) {
+            if (pthread_cond_timedwait(&h->wake_cond, &h->wake_lock,
+                                       &deadline) == ETIMEDOUT) {
+                break;
+            }
+        }
+        is_stopping = h->is_stopping;
+        h->is_wake_requested = false;
+        pthread_mutex_unlock(&h->wake_lock);
+        if (is_stopping) {
+            break;
+        }
+        housekeep_tick(h);
+    }
+    return NULL;
+}
+
+static bool
+sync_init(struct housekeep *h)
+{
+    pthread_condattr_t attr;
+    bool ok;
+
+    if (pthread_condattr_init(&attr) != 0) {
+        return false;
+    }
+    ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+         pthread_mutex_init(&h->wake_lock, NULL) == 0;
+    if (ok && pthread_cond_init(&h->wake_cond, &attr) != 0) {
+        pthread_mutex_destroy(&h->wake_lock);
+        ok = false;
+    }
+    pthread_condattr_destroy(&attr);
+    h->has_sync = ok;
+    return ok;
+}
+
+struct housekeep *
+housekeep_start(const struct config *cfg, struct counters *counters,
+                const struct clock *clock)
+{
+    struct housekeep *h = housekeep_new(cfg, counters, clock);
+    sigset_t all;
+    sigset_t old;
+    int err;
+
+    if (h == NULL) {
+        log_error("housekeep: out of memory or path too long");
+        return NULL;
+    }
+    housekeep_tick(h);
+    if (!sync_init(h)) {
+        log_error("housekeep: cannot initialise the thread's lock");
+        housekeep_free(h);
+        return NULL;
+    }
+    /* The thread inherits a full signal mask: signals go to the helper's
+     * main thread only (STYLE.md §2.8). */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    err = pthread_create(&h->thread, NULL, housekeep_thread, h);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err != 0) {
+        log_error("housekeep: cannot start the thread: %s", strerror(err));
+        housekeep_free(h);
+        return NULL;
+    }
+    h->has_thread = true;
+    return h;
+}
+
+void
+housekeep_wake(struct housekeep *h)
+{
+    if (h == NULL || !h->has_thread) {
+        return;
+    }
+    pthread_mutex_lock(&h->wake_lock);
+    h->is_wake_requested = true;
+    pthread_cond_signal(&h->wake_cond);
+    pthread_mutex_unlock(&h->wake_lock);
+}
+
+static void
+stop_thread(struct housekeep *h)
+{
+    if (!h->has_thread) {
+        return;
+    }
+    pthread_mutex_lock(&h->wake_lock);
+    h->is_stopping = true;
+    pthread_cond_signal(&h->wake_cond);
+    pthread_mutex_unlock(&h->wake_lock);
+    pthread_join(h->thread, NULL);
+    h->has_thread = false;
+}
+
+void
+housekeep_free(struct housekeep *h)
+{
+    if (h == NULL) {
+        return;
+    }
+    stop_thread(h);
+    if (h->has_sync) {
+        pthread_cond_destroy(&h->wake_cond);
+        pthread_mutex_destroy(&h->wake_lock);
+    }
+    free(h->saved);
+    free(h->scratch);
+    free(h);
+}
+
+void
+housekeep_stop(struct housekeep *h)
+{
+    if (h == NULL) {
+        return;
+    }
+    stop_thread(h);
+    housekeep_tick(h);
+    housekeep_free(h);
+}

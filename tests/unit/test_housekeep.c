@@ -1,0 +1,844 @@
+/*
+ * test_housekeep.c -- the daily-report scheduler driven step by step with
+ * a test clock: midnight, DST days in two zones, ReportTime inside a DST
+ * change, clock jumps both ways, restarts after missed days, crashes at
+ * every step of writing a report, and the final save (include/
+ * housekeep.h).  No sleeps: housekeep_tick is called directly.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <dirent.h>
+#include <pthread.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "clock.h"
+#include "config.h"
+#include "counters.h"
+#include "fsutil.h"
+#include "housekeep.h"
+#include "log.h"
+#include "report.h"
+
+#define MAX_SUBS 16
+
+/* ---- captured log lines ---------------------------------------------- */
+
+struct logcap {
+    pthread_mutex_t lock;
+    struct buf text;
+};
+
+static struct logcap logcap = {PTHREAD_MUTEX_INITIALIZER, {0}};
+
+static void
+capture(void *ctx, enum log_level level, const char *line, size_t len)
+{
+    (void)ctx;
+    (void)level;
+    pthread_mutex_lock(&logcap.lock);
+    buf_append(&logcap.text, line, len);
+    buf_putc(&logcap.text, '\n');
+    pthread_mutex_unlock(&logcap.lock);
+}
+
+static size_t
+log_count(const char *needle)
+{
+    size_t n = 0;
+    const char *p = logcap.text.len > 0 ? (const char *)logcap.text.data : "";
+
+    while ((p = strstr(p, needle)) != NULL) {
+        n++;
+        p += strlen(needle);
+    }
+    return n;
+}
+
+/* ---- environment ----------------------------------------------------- */
+
+struct env {
+    char *dir;
+    struct config cfg;
+    struct clock_test clk;
+    struct counters *c;
+    struct housekeep *h;
+};
+
+struct sub {
+    char path[CONFIG_PATH_MAX + 300];
+    char *text;
+};
+
+static void
+set_tz(const char *tz)
+{
+    setenv("TZ", tz, 1);
+    tzset();
+}
+
+static int64_t
+local_wall(int y, int mo, int d, int h, int mi, int s)
+{
+    struct clock_date cd = {y, mo, d};
+    int64_t t;
+
+    assert_int_equal(clock_local_to_wall(clock_days_from_date(&cd),
+                                         (unsigned)(h * 60 + mi), &t),
+                     CM_OK);
+    return t + s;
+}
+
+static int64_t
+day_of(int y, int mo, int d)
+{
+    struct clock_date cd = {y, mo, d};
+
+    return clock_days_from_date(&cd);
+}
+
+/* Zone tz, clock at local time y-mo-d h:mi:s there. */
+static void
+env_init(struct env *e, const char *tz, int y, int mo, int d, int h, int mi,
+         int s)
+{
+    char tmpl[] = "/tmp/test_housekeep.XXXXXX";
+    int64_t wall;
+
+    memset(e, 0, sizeof(*e));
+    set_tz(tz);
+    wall = local_wall(y, mo, d, h, mi, s);
+    assert_non_null(mkdtemp(tmpl));
+    e->dir = strdup(tmpl);
+    config_defaults(&e->cfg);
+    snprintf(e->cfg.main_domain, sizeof(e->cfg.main_domain), "example.com");
+    snprintf(e->cfg.state_path, sizeof(e->cfg.state_path), "%s/state",
+             e->dir);
+    snprintf(e->cfg.submitted_dir, sizeof(e->cfg.submitted_dir),
+             "%s/Submitted", e->dir);
+    clock_test_init(&e->clk, wall);
+    e->c = counters_new();
+    assert_non_null(e->c);
+    buf_clear(&logcap.text);
+    buf_init(&logcap.text, 1u << 20);
+    log_setup(capture, NULL, LOG_LEVEL_DEBUG);
+}
+
+/* Start (or restart) housekeeping on fresh counters, as a new process
+ * would. */
+static void
+env_start(struct env *e)
+{
+    if (e->c == NULL) {
+        e->c = counters_new();
+        assert_non_null(e->c);
+    }
+    e->h = housekeep_new(&e->cfg, e->c, &e->clk.clock);
+    assert_non_null(e->h);
+}
+
+/* A clean exit: last tick and save. */
+static void
+env_stop(struct env *e)
+{
+    housekeep_stop(e->h);
+    e->h = NULL;
+    counters_free(e->c);
+    e->c = NULL;
+}
+
+/* A crash: nothing more is saved. */
+static void
+env_crash(struct env *e)
+{
+    housekeep_free(e->h);
+    e->h = NULL;
+    counters_free(e->c);
+    e->c = NULL;
+}
+
+static void
+env_done(struct env *e)
+{
+    char cmd[CONFIG_PATH_MAX + 32];
+
+    if (e->h != NULL) {
+        housekeep_free(e->h);
+    }
+    counters_free(e->c);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
+    assert_int_equal(system(cmd), 0);
+    free(e->dir);
+    log_setup(NULL, NULL, LOG_LEVEL_INFO);
+    set_tz("UTC");
+}
+
+static void
+tick(struct env *e)
+{
+    housekeep_tick(e->h);
+}
+
+/* Tick once a minute from now until wall time `until`. */
+static void
+tick_every_minute_until(struct env *e, int64_t until)
+{
+    while (clock_wall_s(&e->clk.clock) < until) {
+        tick(e);
+        clock_test_advance_ms(&e->clk, 60000);
+    }
+    tick(e);
+}
+
+static int
+cmp_sub(const void *a, const void *b)
+{
+    return strcmp(((const struct sub *)a)->path, ((const struct sub *)b)->path);
+}
+
+/* The .sub files in Submitted/, sorted by name (= by day), read. */
+static size_t
+list_subs(struct env *e, const char *suffix, struct sub *out, size_t cap)
+{
+    DIR *d = opendir(e->cfg.submitted_dir);
+    struct dirent *de;
+    size_t n = 0;
+
+    if (d == NULL) {
+        return 0;
+    }
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        struct buf b;
+        bool is_truncated;
+
+        if (len < 4 || strcmp(de->d_name + len - 4, suffix) != 0) {
+            continue;
+        }
+        assert_true(n < cap);
+        snprintf(out[n].path, sizeof(out[n].path), "%s/%s",
+                 e->cfg.submitted_dir, de->d_name);
+        buf_init(&b, 1u << 20);
+        assert_int_equal(fsutil_read_file(out[n].path, 1u << 20, &b,
+                                          &is_truncated, NULL),
+                         CM_OK);
+        out[n].text = strdup((const char *)b.data);
+        buf_clear(&b);
+        n++;
+    }
+    closedir(d);
+    qsort(out, n, sizeof(out[0]), cmp_sub);
+    return n;
+}
+
+static void
+free_subs(struct sub *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(s[i].text);
+    }
+}
+
+static size_t
+count_subs(struct env *e, const char *suffix)
+{
+    struct sub s[MAX_SUBS];
+    size_t n = list_subs(e, suffix, s, MAX_SUBS);
+
+    free_subs(s, n);
+    return n;
+}
+
+/* The number after a label in the report's text part. */
+static unsigned long long
+report_number(const char *text, const char *label)
+{
+    const char *p = strstr(text, label);
+
+    assert_non_null(p);
+    p += strlen(label);
+    while (*p == ' ') {
+        p++;
+    }
+    return strtoull(p, NULL, 10);
+}
+
+static void
+read_state(struct env *e, struct counters_snapshot *s)
+{
+    assert_int_equal(counters_read_file(e->cfg.state_path, s, NULL, NULL,
+                                        NULL),
+                     CM_OK);
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+static void
+test_housekeep_day_of_and_paths(void **state)
+{
+    struct config cfg;
+    char st[CONFIG_PATH_MAX];
+    char sub[CONFIG_PATH_MAX];
+    int64_t day = 0;
+
+    (void)state;
+    set_tz("UTC");
+    /* 2024-05-01 05:59:59 and 06:00:00 with ReportTime 06:00. */
+    assert_int_equal(housekeep_day_of(360, 1714543199, &day), CM_OK);
+    assert_int_equal(day, day_of(2024, 4, 30));
+    assert_int_equal(housekeep_day_of(360, 1714543200, &day), CM_OK);
+    assert_int_equal(day, day_of(2024, 5, 1));
+    assert_int_equal(housekeep_day_of(0, 1714543199, &day), CM_OK);
+    assert_int_equal(day, day_of(2024, 5, 1));
+
+    config_defaults(&cfg);
+    assert_int_equal(housekeep_report_minute(&cfg), 0);
+    snprintf(cfg.report_time, sizeof(cfg.report_time), "23:30");
+    assert_int_equal(housekeep_report_minute(&cfg), 1410);
+    snprintf(cfg.report_time, sizeof(cfg.report_time), "25:00");
+    assert_int_equal(housekeep_report_minute(&cfg), 0);
+
+    /* config.c resolves the paths; empty ones fall back to the defaults:
+     * the state beside the configuration, Submitted/ in the current
+     * directory (CGP's base directory). */
+    snprintf(cfg.state_path, sizeof(cfg.state_path), "conf/my.state");
+    snprintf(cfg.submitted_dir, sizeof(cfg.submitted_dir), "/var/cgp/Sub");
+    assert_int_equal(housekeep_paths(&cfg, st, sizeof(st), sub, sizeof(sub)),
+                     CM_OK);
+    assert_string_equal(st, "conf/my.state");
+    assert_string_equal(sub, "/var/cgp/Sub");
+    cfg.state_path[0] = '\0';
+    cfg.submitted_dir[0] = '\0';
+    snprintf(cfg.base_dir, sizeof(cfg.base_dir), "conf");
+    assert_int_equal(housekeep_paths(&cfg, st, sizeof(st), sub, sizeof(sub)),
+                     CM_OK);
+    assert_string_equal(st, "conf/CGPCloudmark.state");
+    assert_string_equal(sub, "Submitted");
+    assert_int_equal(housekeep_paths(&cfg, st, 8, sub, sizeof(sub)),
+                     CM_ELIMIT);
+}
+
+static void
+test_housekeep_first_start_saves_day(void **state)
+{
+    struct env e;
+    struct counters_snapshot s;
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 12, 0, 0);
+    env_start(&e);
+    assert_int_equal(log_count("no state file"), 1);
+    tick(&e);
+    assert_int_equal(counters_day(e.c), day_of(2024, 5, 1));
+    read_state(&e, &s);
+    assert_int_equal(s.today.day, day_of(2024, 5, 1));
+    assert_int_equal(s.last_reported, COUNTERS_DAY_NONE);
+    assert_int_equal(count_subs(&e, ".sub"), 0);
+    env_done(&e);
+}
+
+/* Midnight in Berlin: one report, for the right day, with the counts
+ * that were noted; the next day starts at zero. */
+static void
+test_housekeep_midnight_report(void **state)
+{
+    struct env e;
+    struct sub subs[MAX_SUBS];
+    struct counters_snapshot s;
+    size_t n;
+
+    (void)state;
+    env_init(&e, "Europe/Berlin", 2024, 5, 1, 23, 57, 30);
+    env_start(&e);
+    tick(&e);
+    for (unsigned i = 0; i < 25; i++) {
+        counters_note_message(e.c, i * 4, ENGINE_CAT_LEGIT, 100);
+    }
+    counters_note_message(e.c, 100, ENGINE_CAT_SPAM, 300);
+    counters_note_fail_open(e.c, COUNTERS_FAIL_MISSING_FILE, 50);
+    counters_note_fail_open(e.c, COUNTERS_FAIL_MISSING_FILE, 50);
+    counters_set_cartridge_version(e.c, 4711);
+    tick_every_minute_until(&e, local_wall(2024, 5, 1, 23, 59, 0));
+    assert_int_equal(count_subs(&e, ".sub"), 0);
+    tick_every_minute_until(&e, local_wall(2024, 5, 2, 0, 5, 0));
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(subs[0].path, "/cmreport-daily-2024-05-01-"));
+    assert_non_null(strstr(subs[0].text, "Subject: CGPCloudmark daily report "
+                                         "2024-05-01: 28 requests\n"));
+    assert_non_null(strstr(subs[0].text, "Date: Thu, 02 May 2024 00:00:30 "
+                                         "+0200\n"));
+    assert_int_equal(report_number(subs[0].text, "Requests answered"), 28);
+    assert_int_equal(report_number(subs[0].text, "  scored"), 26);
+    assert_int_equal(report_number(subs[0].text, "  fail-open"), 2);
+    assert_int_equal(report_number(subs[0].text, "0        []"), 1);
+    assert_int_equal(report_number(subs[0].text, "1-39     [X]"), 9);
+    assert_int_equal(report_number(subs[0].text, "  missing file"), 2);
+    assert_int_equal(report_number(subs[0].text, "  spam"), 1);
+    assert_int_equal(report_number(subs[0].text, "Cartridge version"), 4711);
+    assert_non_null(strstr(subs[0].text, "Envelope-To: "
+                                         "<postmaster@example.com>\n"));
+    free_subs(subs, n);
+    assert_int_equal(count_subs(&e, ".tmp"), 0);
+    assert_int_equal(counters_day(e.c), day_of(2024, 5, 2));
+    read_state(&e, &s);
+    assert_int_equal(s.last_reported, day_of(2024, 5, 1));
+    assert_int_equal(s.today.day, day_of(2024, 5, 2));
+    assert_int_equal(counters_day_requests(&s.today), 0);
+    assert_int_equal(s.n_history, 1);
+    assert_int_equal(counters_day_requests(&s.history[0]), 28);
+    assert_int_equal(log_count("daily report for 2024-05-01 written"), 1);
+    env_done(&e);
+}
+
+/* Tick every minute across a DST weekend: exactly one report per day. */
+static void
+run_dst_days(const char *tz, int mo, int d0)
+{
+    struct env e;
+    struct sub subs[MAX_SUBS];
+    size_t n;
+    char want[64];
+
+    env_init(&e, tz, 2024, mo, d0, 12, 0, 0);
+    env_start(&e);
+    tick(&e);
+    counters_note_message(e.c, 1, ENGINE_CAT_LEGIT, 100);
+    tick_every_minute_until(&e, local_wall(2024, mo, d0 + 1, 12, 0, 0));
+    counters_note_message(e.c, 99, ENGINE_CAT_SPAM, 100);
+    counters_note_message(e.c, 99, ENGINE_CAT_SPAM, 100);
+    tick_every_minute_until(&e, local_wall(2024, mo, d0 + 2, 12, 0, 0));
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, 2);
+    snprintf(want, sizeof(want), "daily report 2024-%02d-%02d: 1 requests",
+             mo, d0);
+    assert_non_null(strstr(subs[0].text, want));
+    snprintf(want, sizeof(want), "daily report 2024-%02d-%02d: 2 requests",
+             mo, d0 + 1);
+    assert_non_null(strstr(subs[1].text, want));
+    /* Made at the first tick after the local midnight. */
+    assert_non_null(strstr(subs[1].text, " 00:00:00 "));
+    free_subs(subs, n);
+    env_done(&e);
+}
+
+static void
+test_housekeep_dst_berlin(void **state)
+{
+    (void)state;
+    run_dst_days("Europe/Berlin", 3, 30);  /* 23-hour 2024-03-31 */
+    run_dst_days("Europe/Berlin", 10, 26); /* 25-hour 2024-10-27 */
+}
+
+static void
+test_housekeep_dst_new_york(void **state)
+{
+    (void)state;
+    run_dst_days("America/New_York", 3, 9);  /* 23-hour 2024-03-10 */
+    run_dst_days("America/New_York", 11, 2); /* 25-hour 2024-11-03 */
+}
+
+/* ReportTime 02:30 in Berlin: skipped on 2024-03-31 (the report comes at
+ * 03:00), twice on 2024-10-27 (one report only). */
+static void
+test_housekeep_report_time_inside_dst_change(void **state)
+{
+    struct env e;
+    struct sub subs[MAX_SUBS];
+    size_t n;
+
+    (void)state;
+    env_init(&e, "Europe/Berlin", 2024, 3, 30, 12, 0, 0);
+    snprintf(e.cfg.report_time, sizeof(e.cfg.report_time), "02:30");
+    env_start(&e);
+    tick_every_minute_until(&e, local_wall(2024, 3, 31, 12, 0, 0));
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(subs[0].text, "daily report 2024-03-30:"));
+    assert_non_null(strstr(subs[0].text, "Date: Sun, 31 Mar 2024 03:00:00 "
+                                         "+0200\n"));
+    free_subs(subs, n);
+    env_done(&e);
+
+    env_init(&e, "Europe/Berlin", 2024, 10, 26, 12, 0, 0);
+    snprintf(e.cfg.report_time, sizeof(e.cfg.report_time), "02:30");
+    env_start(&e);
+    tick_every_minute_until(&e, local_wall(2024, 10, 27, 12, 0, 0));
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(subs[0].text, "daily report 2024-10-26:"));
+    assert_non_null(strstr(subs[0].text, "Date: Sun, 27 Oct 2024 02:30:00 "
+                                         "+0200\n"));
+    free_subs(subs, n);
+    /* The repeated hour moved the clock's day back by one: not worth a
+     * warning, and no second report. */
+    assert_int_equal(log_count("counting continues"), 0);
+    env_done(&e);
+}
+
+/* The wall clock jumps forward over midnight, back before it, and
+ * forward again: one report per day, nothing lost. */
+static void
+test_housekeep_clock_jumps(void **state)
+{
+    struct env e;
+    struct sub subs[MAX_SUBS];
+    size_t n;
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 23, 59, 30);
+    env_start(&e);
+    tick(&e);
+    counters_note_message(e.c, 10, ENGINE_CAT_LEGIT, 100);
+    clock_test_set_wall(&e.clk, local_wall(2024, 5, 2, 0, 0, 30));
+    tick(&e);
+    assert_int_equal(count_subs(&e, ".sub"), 1);
+    /* Back before midnight: counting goes on into 2024-05-02. */
+    clock_test_set_wall(&e.clk, local_wall(2024, 5, 1, 23, 59, 0));
+    counters_note_message(e.c, 20, ENGINE_CAT_LEGIT, 100);
+    tick(&e);
+    clock_test_set_wall(&e.clk, local_wall(2024, 5, 2, 0, 0, 40));
+    tick(&e);
+    assert_int_equal(count_subs(&e, ".sub"), 1);
+    assert_int_equal(counters_day(e.c), day_of(2024, 5, 2));
+    /* Far back: logged once, still no report. */
+    clock_test_set_wall(&e.clk, local_wall(2024, 4, 20, 10, 0, 0));
+    tick(&e);
+    tick(&e);
+    assert_int_equal(log_count("counting continues on 2024-05-02"), 1);
+    assert_int_equal(count_subs(&e, ".sub"), 1);
+    counters_note_message(e.c, 30, ENGINE_CAT_LEGIT, 100);
+    clock_test_set_wall(&e.clk, local_wall(2024, 5, 3, 0, 0, 10));
+    tick(&e);
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(subs[0].text, "daily report 2024-05-01: "
+                                         "1 requests"));
+    assert_non_null(strstr(subs[1].text, "daily report 2024-05-02: "
+                                         "2 requests"));
+    free_subs(subs, n);
+    env_done(&e);
+}
+
+/* A restart on the same day keeps counting; a restart days later
+ * reports the day the state file holds, once. */
+static void
+test_housekeep_restart_after_missed_days(void **state)
+{
+    struct env e;
+    struct sub subs[MAX_SUBS];
+    struct counters_snapshot s;
+    size_t n;
+
+    (void)state;
+    env_init(&e, "Europe/Berlin", 2024, 5, 1, 9, 0, 0);
+    env_start(&e);
+    tick(&e);
+    for (unsigned i = 0; i < 7; i++) {
+        counters_note_message(e.c, 97, ENGINE_CAT_SPAM, 1000);
+    }
+    env_stop(&e); /* QUIT: final save */
+
+    clock_test_set_wall(&e.clk, local_wall(2024, 5, 1, 15, 0, 0));
+    env_start(&e);
+    tick(&e);
+    counters_note_fail_open(e.c, COUNTERS_FAIL_TIMEOUT, 10000000);
+    env_stop(&e);
+    assert_int_equal(count_subs(&e, ".sub"), 0);
+
+    /* Down from 2024-05-01 15:00 to 2024-05-04 10:00. */
+    clock_test_set_wall(&e.clk, local_wall(2024, 5, 4, 10, 0, 0));
+    env_start(&e);
+    tick(&e);
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(subs[0].text, "daily report 2024-05-01: "
+                                         "8 requests"));
+    assert_int_equal(report_number(subs[0].text, "96-99    [XXXXX]"), 7);
+    assert_int_equal(report_number(subs[0].text, "  timeout"), 1);
+    assert_non_null(strstr(subs[0].text, "No counts for the 2 day(s) after "
+                                         "2024-05-01"));
+    free_subs(subs, n);
+    assert_int_equal(counters_day(e.c), day_of(2024, 5, 4));
+    tick(&e);
+    env_stop(&e);
+    /* And again: the state says 2024-05-01 was reported. */
+    env_start(&e);
+    tick(&e);
+    env_stop(&e);
+    assert_int_equal(count_subs(&e, ".sub"), 1);
+    read_state(&e, &s);
+    assert_int_equal(s.last_reported, day_of(2024, 5, 1));
+    assert_int_equal(s.today.day, day_of(2024, 5, 4));
+    assert_non_null(counters_snapshot_find(&s, day_of(2024, 5, 1)));
+    env_done(&e);
+}
+
+/* A crash loses only what was noted since the last tick's save; a clean
+ * stop loses nothing. */
+static void
+test_housekeep_crash_loses_at_most_a_tick(void **state)
+{
+    struct env e;
+    struct counters_snapshot s;
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 9, 0, 0);
+    env_start(&e);
+    tick(&e);
+    counters_note_message(e.c, 1, ENGINE_CAT_LEGIT, 100);
+    counters_note_message(e.c, 2, ENGINE_CAT_LEGIT, 100);
+    clock_test_advance_ms(&e.clk, 60000);
+    tick(&e);
+    counters_note_message(e.c, 3, ENGINE_CAT_LEGIT, 100);
+    env_crash(&e);
+    read_state(&e, &s);
+    assert_int_equal(counters_day_scored(&s.today), 2);
+
+    env_start(&e);
+    counters_snapshot(e.c, &s);
+    assert_int_equal(counters_day_scored(&s.today), 2);
+    counters_note_message(e.c, 4, ENGINE_CAT_LEGIT, 100);
+    env_stop(&e);
+    read_state(&e, &s);
+    assert_int_equal(counters_day_scored(&s.today), 3);
+    env_done(&e);
+}
+
+/* Crash after the state said "reported" but before the rename: the next
+ * start renames the finished .tmp; no second report is made. */
+static void
+test_housekeep_crash_before_rename(void **state)
+{
+    struct env e;
+    struct counters_snapshot s;
+    struct counters_day d;
+    struct report_input in;
+    struct report_file f;
+    unsigned seq = 0;
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 2, 0, 0, 5);
+    memset(&s, 0, sizeof(s));
+    s.today.day = day_of(2024, 5, 2);
+    s.last_reported = day_of(2024, 5, 1);
+    s.n_history = 1;
+    memset(&d, 0, sizeof(d));
+    d.day = day_of(2024, 5, 1);
+    d.by_score[50] = 3;
+    s.history[0] = d;
+    assert_int_equal(counters_save_snapshot(&s, e.cfg.state_path), CM_OK);
+    memset(&in, 0, sizeof(in));
+    in.day = &d;
+    in.made_at_s = clock_wall_s(&e.clk.clock);
+    assert_int_equal(report_prepare(&e.cfg, &in, e.cfg.submitted_dir,
+                                    REPORT_KIND_DAILY, &seq, &f),
+                     CM_OK);
+    env_start(&e);
+    assert_int_equal(count_subs(&e, ".tmp"), 0);
+    assert_int_equal(count_subs(&e, ".sub"), 1);
+    assert_true(fsutil_is_file(f.sub_path));
+    tick(&e);
+    clock_test_advance_ms(&e.clk, 3600000);
+    tick(&e);
+    assert_int_equal(count_subs(&e, ".sub"), 1);
+    env_done(&e);
+}
+
+/* Crash while writing the .tmp (before the state was saved): the torn
+ * file is removed at the next start and the day is reported afresh --
+ * one complete .sub, never a partial one. */
+static void
+test_housekeep_crash_while_writing(void **state)
+{
+    struct env e;
+    struct sub subs[MAX_SUBS];
+    struct counters_day d;
+    struct report_input in;
+    struct report_file f;
+    unsigned seq = 0;
+    size_t n;
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 22, 0, 0);
+    env_start(&e);
+    tick(&e);
+    counters_note_message(e.c, 42, ENGINE_CAT_LEGIT, 100);
+    clock_test_advance_ms(&e.clk, 60000);
+    tick(&e); /* saved: day 2024-05-01, 1 message, nothing reported */
+    /* What the crashed run left: a torn report for 2024-05-01. */
+    memset(&d, 0, sizeof(d));
+    d.day = day_of(2024, 5, 1);
+    memset(&in, 0, sizeof(in));
+    in.day = &d;
+    in.made_at_s = local_wall(2024, 5, 2, 0, 0, 1);
+    assert_int_equal(report_prepare(&e.cfg, &in, e.cfg.submitted_dir,
+                                    REPORT_KIND_DAILY, &seq, &f),
+                     CM_OK);
+    assert_int_equal(truncate(f.tmp_path, 1000), 0);
+    env_crash(&e);
+
+    clock_test_set_wall(&e.clk, local_wall(2024, 5, 2, 0, 3, 0));
+    env_start(&e);
+    assert_false(fsutil_is_file(f.tmp_path));
+    assert_int_equal(log_count("removed 1 unfinished"), 1);
+    tick(&e);
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(subs[0].text, "daily report 2024-05-01: "
+                                         "1 requests"));
+    assert_non_null(strstr(subs[0].text, "--\n"));
+    free_subs(subs, n);
+    assert_int_equal(count_subs(&e, ".tmp"), 0);
+    env_done(&e);
+}
+
+/* Submitted/ cannot be created: the report is lost (logged, counted),
+ * the day still rolls over and stays in the history for REPORT --date. */
+static void
+test_housekeep_report_write_fails(void **state)
+{
+    struct env e;
+    struct counters_snapshot s;
+    FILE *f;
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 23, 59, 0);
+    f = fopen(e.cfg.submitted_dir, "w"); /* a file where the dir should be */
+    assert_non_null(f);
+    fclose(f);
+    env_start(&e);
+    tick(&e);
+    counters_note_message(e.c, 7, ENGINE_CAT_LEGIT, 100);
+    clock_test_advance_ms(&e.clk, 120000);
+    tick(&e);
+    assert_int_equal(log_count("daily report for 2024-05-01 not written"), 1);
+    assert_int_equal(counters_day(e.c), day_of(2024, 5, 2));
+    read_state(&e, &s);
+    assert_int_equal(s.last_reported, day_of(2024, 5, 1));
+    assert_int_equal(s.today.errors, 1);
+    assert_int_equal(counters_day_scored(&s.history[0]), 1);
+    env_done(&e);
+}
+
+/* A state file from the future (unknown version) is kept aside, not
+ * overwritten; bad lines are logged and skipped. */
+static void
+test_housekeep_state_file_problems(void **state)
+{
+    struct env e;
+    char bad[CONFIG_PATH_MAX + 16];
+    static const char future[] = "version=9\nday=2024-05-01\n";
+    static const char lines[] =
+        "version=1\nday=2024-05-01\nscore.3=2\nbogus=1\nscore.4=x\n";
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 9, 0, 0);
+    assert_int_equal(fsutil_write_atomic(e.cfg.state_path, future,
+                                         sizeof(future) - 1, 0644),
+                     CM_OK);
+    env_start(&e);
+    snprintf(bad, sizeof(bad), "%s.bad", e.cfg.state_path);
+    assert_true(fsutil_is_file(bad));
+    assert_false(fsutil_is_file(e.cfg.state_path));
+    assert_int_equal(log_count("moved to"), 1);
+    env_crash(&e);
+
+    assert_int_equal(fsutil_write_atomic(e.cfg.state_path, lines,
+                                         sizeof(lines) - 1, 0644),
+                     CM_OK);
+    env_start(&e);
+    assert_int_equal(log_count("line 4: unknown key"), 1);
+    assert_int_equal(log_count("line 5: bad number"), 1);
+    assert_int_equal(log_count("2 bad line(s)"), 1);
+    {
+        struct counters_snapshot s;
+        counters_snapshot(e.c, &s);
+        assert_int_equal(s.today.by_score[3], 2);
+    }
+    env_done(&e);
+}
+
+/* A failing state save is logged once, retried, and logged when it works
+ * again. */
+static void
+test_housekeep_save_failure_logged_once(void **state)
+{
+    struct env e;
+    char dir[256];
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 9, 0, 0);
+    snprintf(dir, sizeof(dir), "%s/sub", e.dir);
+    snprintf(e.cfg.state_path, sizeof(e.cfg.state_path), "%s/state", dir);
+    env_start(&e);
+    for (unsigned i = 0; i < 3; i++) {
+        counters_note_message(e.c, i, ENGINE_CAT_LEGIT, 100);
+        assert_int_equal(housekeep_tick(e.h), CM_EIO);
+    }
+    assert_int_equal(log_count("cannot save"), 1);
+    assert_int_equal(fsutil_mkdirs(dir, 0700), CM_OK);
+    assert_int_equal(housekeep_tick(e.h), CM_OK);
+    assert_int_equal(log_count("saved again"), 1);
+    env_done(&e);
+}
+
+/* The real thread: started, woken, stopped; the stop's final save holds
+ * every event noted before it. */
+static void
+test_housekeep_thread_start_stop(void **state)
+{
+    struct env e;
+    struct counters_snapshot s;
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 9, 0, 0);
+    e.h = housekeep_start(&e.cfg, e.c, &e.clk.clock);
+    assert_non_null(e.h);
+    for (unsigned i = 0; i < 100; i++) {
+        counters_note_message(e.c, i, ENGINE_CAT_LEGIT, 100);
+    }
+    housekeep_wake(e.h);
+    counters_note_fail_open(e.c, COUNTERS_FAIL_EMPTY, 100);
+    housekeep_stop(e.h);
+    e.h = NULL;
+    read_state(&e, &s);
+    assert_int_equal(counters_day_scored(&s.today), 100);
+    assert_int_equal(counters_day_fail_opens(&s.today), 1);
+    housekeep_stop(NULL);
+    housekeep_free(NULL);
+    housekeep_wake(NULL);
+    env_done(&e);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_housekeep_day_of_and_paths),
+        cmocka_unit_test(test_housekeep_first_start_saves_day),
+        cmocka_unit_test(test_housekeep_midnight_report),
+        cmocka_unit_test(test_housekeep_dst_berlin),
+        cmocka_unit_test(test_housekeep_dst_new_york),
+        cmocka_unit_test(test_housekeep_report_time_inside_dst_change),
+        cmocka_unit_test(test_housekeep_clock_jumps),
+        cmocka_unit_test(test_housekeep_restart_after_missed_days),
+        cmocka_unit_test(test_housekeep_crash_loses_at_most_a_tick),
+        cmocka_unit_test(test_housekeep_crash_before_rename),
+        cmocka_unit_test(test_housekeep_crash_while_writing),
+        cmocka_unit_test(test_housekeep_report_write_fails),
+        cmocka_unit_test(test_housekeep_state_file_problems),
+        cmocka_unit_test(test_housekeep_save_failure_logged_once),
+        cmocka_unit_test(test_housekeep_thread_start_stop),
+    };
+
+    return cmocka_run_group_tests_name("housekeep", tests, NULL, NULL);
+}
