@@ -4,6 +4,7 @@
  *   CGPCloudmark [-c FILE]            helper mode (what CGP starts)
  *   CGPCloudmark RATE ...             score files from the shell
  *   CGPCloudmark CHECK-CONFIG [-c F]  validate the configuration
+ *   CGPCloudmark REPORT ...           make the daily report now
  *   CGPCloudmark VERSION              engine and cartridge versions
  *
  * Command words are case-insensitive like CGP's.  Each command lives in its
@@ -18,6 +19,7 @@
 #include "engine.h"
 #include "helper.h"
 #include "rate.h"
+#include "reportcmd.h"
 
 static void
 usage(FILE *to)
@@ -28,6 +30,8 @@ usage(FILE *to)
             "       CGPCloudmark RATE [--threads N] [--json] [-c FILE] "
             "<file|dir>...\n"
             "       CGPCloudmark CHECK-CONFIG [-c FILE]\n"
+            "       CGPCloudmark REPORT [--date YYYY-MM-DD] [--stdout] "
+            "[-c FILE]\n"
             "       CGPCloudmark VERSION\n"
             "       CGPCloudmark <command> --help\n");
 }
@@ -73,6 +77,9 @@ main(int argc, char **argv)
     }
     if (strcasecmp(cmd, "CHECK-CONFIG") == 0) {
         return checkconfig_main(argc - 1, argv + 1);
+    }
+    if (strcasecmp(cmd, "REPORT") == 0) {
+        return reportcmd_main(argc - 1, argv + 1);
     }
     if (strcasecmp(cmd, "VERSION") == 0) {
         return version_main();
