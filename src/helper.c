@@ -14,7 +14,8 @@
  *    answered on the spot; FILE becomes a job {seq, path} that the pool
  *    owns until a worker takes it.  A line longer than
  *    CAPS_REQUEST_LINE_MAX is dropped up to its LF, logged once with a
- *    bounded sample, and answered if its sequence is readable.
+ *    bounded sample, and answered if its sequence is readable ("OK", or
+ *    the fail-open answer when it was a FILE request).
  *  - Worker.  Per job: path policy (relative, no ".." component), a
  *    non-blocking bounded read into a per-worker buffer (fsutil: a FIFO or
  *    directory is refused, at most Max_Body_Length bytes are read),
@@ -30,11 +31,17 @@
  *    dropped, and the reader is woken through the self-pipe to shut down.
  *    The log sink (log_setup) formats "* <text>" lines into the same
  *    writer, so nothing reaches stderr while the protocol runs.
+ *  - Cartridge.  updater_load_startup picks the newest verified cached
+ *    cartridge or the embedded default; the slot holds it; the updater
+ *    thread (when cartridge.cfg names a server) publishes newer ones into
+ *    the slot while requests run, each job scoring on one snapshot.
+ *    Without any usable cartridge the helper still runs and fails open.
  *  - Shutdown.  QUIT, EOF on stdin, SIGTERM/SIGINT or a broken stdout stop
  *    the reader; pool_drain_and_free answers every queued and running
- *    request and joins the workers; QUIT's own "<seq> OK" comes last; exit
- *    status 0.  Exit 2 with a message on stderr only when the helper
- *    cannot start (arguments, memory, threads), before any request is read.
+ *    request and joins the workers; QUIT's own "<seq> OK" comes last; the
+ *    updater is stopped; exit status 0.  Exit 2 with a message on stderr
+ *    only when the helper cannot start (arguments, memory, threads),
+ *    before any request is read.
  *
  * State owned: the writer, the self-pipe, the pool, the loaded config,
  * whitelist and cartridge slot (all read-only once the workers run).  The
@@ -69,6 +76,7 @@
 #include "protocol.h"
 #include "queuefile.h"
 #include "render.h"
+#include "updater.h"
 #include "whitelist.h"
 
 /* Bytes written into the self-pipe: why the reader was woken. */
@@ -738,14 +746,16 @@ helper_main(int argc, char **argv)
     struct config *cfg = NULL;
     struct whitelist *wl = NULL;
     struct cartridge *cart = NULL;
+    struct updater *upd = NULL;
+    bool is_default = true;
     struct helper h;
     struct helper_reader *reader = NULL;
     struct pool_conf pc;
     struct pool *pool = NULL;
     enum helper_stop stop;
-    const char *why = "unknown";
     int wake[2] = {-1, -1};
     int status = 2;
+    enum cm_err err;
     int rc;
 
     rc = parse_args(argc, argv, &cfg_path);
@@ -782,18 +792,31 @@ helper_main(int argc, char **argv)
     h.fail_answer = cfg->fail_answer == CONFIG_FAIL_FAILURE
                         ? PROTOCOL_ANSWER_FAILURE
                         : PROTOCOL_ANSWER_OK;
-    if (cartridge_load_default(&cart, &why) != CM_OK) {
+    /* The newest verified cartridge in the micro-update cache, else the
+     * embedded default. */
+    err = updater_load_startup(cfg, &cart, &is_default);
+    if (err == CM_ENOMEM) {
+        fprintf(stderr, "CGPCloudmark: out of memory at start-up\n");
+        goto out;
+    }
+    if (err != CM_OK) {
         /* Keep answering (fail open) rather than have CGP restart us in a
          * loop; the administrator sees this line in the CGP log. */
-        log_error("the default cartridge is unusable (%s): every message "
-                  "is answered without a score",
-                  why);
+        log_error("no usable cartridge (%s): every message is answered "
+                  "without a score",
+                  cm_strerror(err));
     } else {
         h.slot = cartridge_slot_new(cart);
         if (h.slot == NULL) {
             cartridge_unref(cart);
             fprintf(stderr, "CGPCloudmark: out of memory at start-up\n");
             goto out;
+        }
+        /* NULL when updates are off or cannot start (it logs why); the
+         * helper then keeps its cartridge.  Its thread blocks signals. */
+        upd = updater_start(cfg, h.slot, NULL);
+        if (upd != NULL && cfg->cart.download_before_init) {
+            updater_wait_first(upd, cfg->cart.mu_timeout_s);
         }
     }
 
@@ -840,6 +863,9 @@ helper_main(int argc, char **argv)
     status = stop == HELPER_STOP_ERROR ? 1 : 0;
 out:
     pool_drain_and_free(pool);
+    /* After the workers: no request may lose its cartridge mid-way (they
+     * hold references anyway), and the updater may still log. */
+    updater_stop(upd);
     log_setup(discard_log_sink, NULL, LOG_LEVEL_ERROR);
     set_handlers(false);
     helper_signal_fd = -1;
