@@ -3,9 +3,12 @@
  *
  * One forward pass with no allocation: tags are removed; block-level tags
  * (p, br, div, tr, li, h1-h6, table, ...) become line breaks and cells
- * blanks; runs of white space collapse to one blank; <script>, <style>,
- * <title>, <head> content and comments are dropped; character references
- * (decimal, hex and the common named ones) are decoded to UTF-8.
+ * blanks; runs of white space collapse to one blank; <script>, <style>
+ * and <title> content and comments are dropped (that is all a browser
+ * hides of <head>: other text there is shown, so it is kept, which also
+ * means a missing </head> can never swallow the body); character
+ * references (decimal, hex and the common named ones) are decoded to
+ * UTF-8.
  * Zero-width characters (U+200B-U+200D, U+2060, U+FEFF, soft hyphen) are
  * removed and no-break spaces become blanks, because spammers use both to
  * split words.

@@ -43,11 +43,9 @@ enum html_tag {
     HTML_TAG_OTHER,
     HTML_TAG_A,
     HTML_TAG_AREA,
-    HTML_TAG_BODY,
     HTML_TAG_EMBED,
     HTML_TAG_FONT,
     HTML_TAG_FORM,
-    HTML_TAG_HEAD,
     HTML_TAG_IFRAME,
     HTML_TAG_IMG,
     HTML_TAG_INPUT,
@@ -63,71 +61,73 @@ enum html_tag {
 #define HTML_P_CELL 4u  /* blank before and after */
 
 struct html_tag_info {
+    uint32_t hash;
     const char *name;
     enum html_tag tag;
     unsigned props;
 };
 
-/* Sorted by name (strcmp order). */
+/* Sorted by the FNV-1a hash read_name() computes, for a binary search on
+ * integers; recompute the hashes when a name is added. */
 static const struct html_tag_info html_tags[] = {
-    {"a", HTML_TAG_A, 0},
-    {"address", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"area", HTML_TAG_AREA, HTML_P_VOID},
-    {"article", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"aside", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"base", HTML_TAG_OTHER, HTML_P_VOID},
-    {"blockquote", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"body", HTML_TAG_BODY, HTML_P_BLOCK},
-    {"br", HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK},
-    {"button", HTML_TAG_OTHER, HTML_P_CELL},
-    {"center", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"col", HTML_TAG_OTHER, HTML_P_VOID},
-    {"dd", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"div", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"dl", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"dt", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"embed", HTML_TAG_EMBED, HTML_P_VOID},
-    {"fieldset", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"figure", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"font", HTML_TAG_FONT, 0},
-    {"footer", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"form", HTML_TAG_FORM, HTML_P_BLOCK},
-    {"frame", HTML_TAG_IFRAME, HTML_P_VOID},
-    {"h1", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"h2", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"h3", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"h4", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"h5", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"h6", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"head", HTML_TAG_HEAD, 0},
-    {"header", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"hr", HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK},
-    {"iframe", HTML_TAG_IFRAME, 0},
-    {"img", HTML_TAG_IMG, HTML_P_VOID},
-    {"input", HTML_TAG_INPUT, HTML_P_VOID | HTML_P_CELL},
-    {"li", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"link", HTML_TAG_OTHER, HTML_P_VOID},
-    {"meta", HTML_TAG_META, HTML_P_VOID},
-    {"nav", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"ol", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"option", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"p", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"param", HTML_TAG_OTHER, HTML_P_VOID},
-    {"pre", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"script", HTML_TAG_SCRIPT, 0},
-    {"section", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"select", HTML_TAG_OTHER, HTML_P_CELL},
-    {"source", HTML_TAG_OTHER, HTML_P_VOID},
-    {"style", HTML_TAG_STYLE, 0},
-    {"table", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"td", HTML_TAG_OTHER, HTML_P_CELL},
-    {"textarea", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"th", HTML_TAG_OTHER, HTML_P_CELL},
-    {"title", HTML_TAG_TITLE, 0},
-    {"tr", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"track", HTML_TAG_OTHER, HTML_P_VOID},
-    {"ul", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {"wbr", HTML_TAG_OTHER, HTML_P_VOID},
+    {0x058C4484u, "center", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x0DDB0669u, "link", HTML_TAG_OTHER, HTML_P_VOID},
+    {0x114985B2u, "footer", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x11C2662Du, "select", HTML_TAG_OTHER, HTML_P_CELL},
+    {0x17676759u, "article", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x178EEDF2u, "nav", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x1BCF29D8u, "source", HTML_TAG_OTHER, HTML_P_VOID},
+    {0x203E6FAAu, "script", HTML_TAG_SCRIPT, 0},
+    {0x25DC1DCAu, "wbr", HTML_TAG_OTHER, HTML_P_VOID},
+    {0x274E1290u, "font", HTML_TAG_FONT, 0},
+    {0x281BA64Eu, "embed", HTML_TAG_EMBED, HTML_P_VOID},
+    {0x2C6A2953u, "address", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x32694BC3u, "head", HTML_TAG_OTHER, 0},
+    {0x3D454045u, "td", HTML_TAG_OTHER, HTML_P_CELL},
+    {0x3DDC94D8u, "base", HTML_TAG_OTHER, HTML_P_VOID},
+    {0x4031BD46u, "li", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x4058C747u, "form", HTML_TAG_FORM, HTML_P_BLOCK},
+    {0x41454691u, "th", HTML_TAG_OTHER, HTML_P_CELL},
+    {0x43B27471u, "button", HTML_TAG_OTHER, HTML_P_CELL},
+    {0x47455003u, "tr", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x4A7AB7E6u, "pre", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x4A9C9BDFu, "table", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x4D1CB705u, "dt", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x4E0E3632u, "param", HTML_TAG_OTHER, HTML_P_VOID},
+    {0x4F2BC4B5u, "br", HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK},
+    {0x4F3ACF3Fu, "hr", HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK},
+    {0x5D1CD035u, "dd", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x5F433734u, "ul", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x61A6D509u, "figure", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x633432F6u, "ol", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x651CDCCDu, "dl", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x7B3D6C3Cu, "track", HTML_TAG_OTHER, HTML_P_VOID},
+    {0x81FE4F58u, "meta", HTML_TAG_META, HTML_P_VOID},
+    {0x84E72504u, "img", HTML_TAG_IMG, HTML_P_VOID},
+    {0x8B3B2DB3u, "h6", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x8C3B2F46u, "h5", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x8D3B30D9u, "h4", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x8E3B326Cu, "h3", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x8F3B33FFu, "h2", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x903B3592u, "h1", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x94C91BFDu, "fieldset", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x9865B509u, "title", HTML_TAG_TITLE, 0},
+    {0x9B0F2144u, "area", HTML_TAG_AREA, HTML_P_VOID},
+    {0xAC307ED6u, "style", HTML_TAG_STYLE, 0},
+    {0xD00085A1u, "iframe", HTML_TAG_IFRAME, 0},
+    {0xD20A71A6u, "frame", HTML_TAG_IFRAME, HTML_P_VOID},
+    {0xD6AAB9FBu, "textarea", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0xDBAA7975u, "body", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0xDBC0DCC7u, "aside", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0xE18D189Eu, "blockquote", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0xE40C292Cu, "a", HTML_TAG_A, 0},
+    {0xE488D460u, "header", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0xE562AB48u, "div", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0xE7E19B94u, "option", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0xF28DD471u, "col", HTML_TAG_OTHER, HTML_P_VOID},
+    {0xF50C43EFu, "p", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0xF9D86F7Bu, "input", HTML_TAG_INPUT, HTML_P_VOID | HTML_P_CELL},
+    {0xFCDD0CCCu, "section", HTML_TAG_OTHER, HTML_P_BLOCK},
 };
 
 #define HTML_N_TAGS (sizeof(html_tags) / sizeof(html_tags[0]))
@@ -218,8 +218,6 @@ struct html_state {
     size_t o;
     size_t out_max;
     bool is_full;
-    bool in_head;
-    bool seen_body;
     enum html_pend pend;
     unsigned flags;
     html_link_fn on_link;
@@ -296,18 +294,18 @@ view_trim(const uint8_t **p, size_t *n)
 }
 
 static const struct html_tag_info *
-tag_lookup(const char *name)
+tag_lookup(const char *name, uint32_t hash)
 {
     size_t lo = 0;
     size_t hi = HTML_N_TAGS;
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(name, html_tags[mid].name);
-        if (c == 0) {
-            return &html_tags[mid];
+        if (hash == html_tags[mid].hash) {
+            return strcmp(name, html_tags[mid].name) == 0 ? &html_tags[mid]
+                                                          : NULL;
         }
-        if (c < 0) {
+        if (hash < html_tags[mid].hash) {
             hi = mid;
         } else {
             lo = mid + 1;
@@ -476,7 +474,7 @@ emit(struct html_state *st, const char *s, size_t n)
         st->flags |= HTML_HIDDEN_TEXT;
         return;
     }
-    if (st->in_head || st->is_full) {
+    if (st->is_full) {
         return;
     }
     if (st->o > 0 && st->pend != HTML_PEND_NONE) {
@@ -849,18 +847,6 @@ meta_refresh(struct html_state *st, const struct html_attrs *at)
     }
 }
 
-static uint32_t
-name_hash(const uint8_t *p, size_t n)
-{
-    uint32_t h = 2166136261u;
-
-    for (size_t i = 0; i < n; i++) {
-        h ^= html_lower(p[i]);
-        h *= 16777619u;
-    }
-    return h;
-}
-
 static void
 stack_push(struct html_state *st, uint32_t hash, bool is_hidden)
 {
@@ -922,24 +908,26 @@ skip_raw(const struct html_state *st, size_t i, const char *name)
     return st->len;
 }
 
-/* Lower-case name at p[i..] into buf (cut at HTML_NAME_MAX); returns the
- * index after the name and sets its full extent. */
+/* Lower-case name at p[i..] into buf (cut at HTML_NAME_MAX) and its
+ * FNV-1a hash over its full length; returns the index after the name. */
 static size_t
-read_name(const struct html_state *st, size_t i, char *buf, size_t *start,
-          size_t *len)
+read_name(const struct html_state *st, size_t i, char *buf, uint32_t *hash)
 {
     size_t k = 0;
+    size_t start = i;
+    uint32_t h = 2166136261u;
 
-    *start = i;
     while (i < st->len && !html_is_space(st->p[i]) && st->p[i] != '/' &&
-           st->p[i] != '>' && (st->p[i] != '=' || i == *start)) {
+           st->p[i] != '>' && (st->p[i] != '=' || i == start)) {
+        uint8_t c = html_lower(st->p[i]);
         if (k < HTML_NAME_MAX) {
-            buf[k++] = (char)html_lower(st->p[i]);
+            buf[k++] = (char)c;
         }
+        h = (h ^ c) * 16777619u;
         i++;
     }
     buf[k] = '\0';
-    *len = i - *start;
+    *hash = h;
     return i;
 }
 
@@ -1002,8 +990,8 @@ read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
 
     for (;;) {
         char name[HTML_NAME_MAX + 1];
-        size_t ns;
-        size_t nl;
+        size_t ns = i;
+        uint32_t nh;
         struct html_view v = {(const uint8_t *)"", 0};
         while (i < len && (html_is_space(p[i]) || p[i] == '/')) {
             i++;
@@ -1014,7 +1002,8 @@ read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
         if (p[i] == '>') {
             return i + 1;
         }
-        i = read_name(st, i, name, &ns, &nl);
+        ns = i;
+        i = read_name(st, i, name, &nh);
         while (i < len && html_is_space(p[i])) {
             i++;
         }
@@ -1038,7 +1027,7 @@ read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
                 v.len = i - s;
             }
         }
-        if (nl > 0) {
+        if (i > ns) {
             attr_store(at, name, v);
         }
     }
@@ -1069,10 +1058,6 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     case HTML_TAG_AREA:
         report(st, HTML_LINK_HREF, at->href);
         break;
-    case HTML_TAG_BODY:
-        st->in_head = false;
-        st->seen_body = true;
-        break;
     case HTML_TAG_EMBED:
     case HTML_TAG_IFRAME:
         report(st, HTML_LINK_OTHER, at->src);
@@ -1080,12 +1065,6 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     case HTML_TAG_FORM:
         st->flags |= HTML_HAS_FORM;
         report(st, HTML_LINK_FORM, at->action);
-        break;
-    case HTML_TAG_HEAD:
-        /* A <head> after visible text is ignored, as browsers do. */
-        if (!st->seen_body && st->o == 0) {
-            st->in_head = true;
-        }
         break;
     case HTML_TAG_IMG:
         st->flags |= HTML_HAS_IMAGES;
@@ -1136,8 +1115,6 @@ end_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash)
     }
     if (tag == HTML_TAG_A) {
         anchor_close(st);
-    } else if (tag == HTML_TAG_HEAD) {
-        st->in_head = false;
     }
     if (!(props & HTML_P_VOID)) {
         stack_pop_to(st, hash);
@@ -1151,8 +1128,7 @@ markup(struct html_state *st, size_t i)
     const uint8_t *p = st->p;
     size_t len = st->len;
     char name[HTML_NAME_MAX + 1];
-    size_t ns;
-    size_t nl;
+    uint32_t nh;
     const struct html_tag_info *ti;
     const uint8_t *q;
 
@@ -1181,9 +1157,9 @@ markup(struct html_state *st, size_t i)
         return q == NULL ? len : (size_t)(q - p) + 1;
     }
     if (p[i + 1] == '/') {
-        size_t k = read_name(st, i + 2, name, &ns, &nl);
-        ti = tag_lookup(name);
-        end_tag(st, ti, name_hash(p + ns, nl));
+        size_t k = read_name(st, i + 2, name, &nh);
+        ti = tag_lookup(name, nh);
+        end_tag(st, ti, nh);
         q = memchr(p + k, '>', len - k);
         return q == NULL ? len : (size_t)(q - p) + 1;
     }
@@ -1193,10 +1169,10 @@ markup(struct html_state *st, size_t i)
     }
     {
         struct html_attrs at;
-        size_t k = read_name(st, i + 1, name, &ns, &nl);
+        size_t k = read_name(st, i + 1, name, &nh);
         memset(&at, 0, sizeof(at));
         k = read_attrs(st, k, &at);
-        ti = tag_lookup(name);
+        ti = tag_lookup(name, nh);
         if (ti != NULL && ti->tag == HTML_TAG_SCRIPT) {
             st->flags |= HTML_HAS_SCRIPT;
             return skip_raw(st, k, "script");
@@ -1207,7 +1183,7 @@ markup(struct html_state *st, size_t i)
         if (ti != NULL && ti->tag == HTML_TAG_TITLE) {
             return skip_raw(st, k, "title");
         }
-        start_tag(st, ti, name_hash(p + ns, nl), &at);
+        start_tag(st, ti, nh, &at);
         return k;
     }
 }

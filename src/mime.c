@@ -276,33 +276,73 @@ next_field(const uint8_t *p, size_t len, size_t pos, struct mime_field *f,
     return MIME_FIELD_OK;
 }
 
+/* What unfold does with each byte. */
+enum mime_ubyte {
+    MIME_UB_COPY,  /* copied */
+    MIME_UB_DROP,  /* CR, LF: the fold itself */
+    MIME_UB_BLANK, /* other control bytes become a blank */
+    MIME_UB_MARK   /* copied; "=?" or 8-bit needs RFC 2047 decoding */
+};
+
+static uint8_t
+ubyte_class(uint8_t c)
+{
+    if (c == '\r' || c == '\n') {
+        return MIME_UB_DROP;
+    }
+    if ((c < ' ' && c != '\t') || c == 0x7F) {
+        return MIME_UB_BLANK;
+    }
+    if (c == '=' || c >= 0x80) {
+        return MIME_UB_MARK;
+    }
+    return MIME_UB_COPY;
+}
+
 /*
  * Unfold a raw value into dst (at most max bytes): line breaks removed,
  * control bytes blanked, surrounding blanks trimmed.  Returns the length;
- * *is_cut when max stopped it.
+ * *is_cut when max stopped it; *needs_decode when the copy holds "=?" or
+ * a byte >= 0x80 (see mime_rfc2047_needed), so no second pass is needed.
  */
 static size_t
-unfold(const uint8_t *raw, size_t n, char *dst, size_t max, bool *is_cut)
+unfold(const uint8_t *raw, size_t n, char *dst, size_t max, bool *is_cut,
+       bool *needs_decode)
 {
     size_t i = 0;
     size_t o = 0;
+    bool is_marked = false;
 
     while (i < n && mime_is_wsp(raw[i])) {
         i++;
     }
     for (; i < n; i++) {
         uint8_t c = raw[i];
-        if (c == '\r' || c == '\n') {
+        switch ((enum mime_ubyte)ubyte_class(c)) {
+        case MIME_UB_DROP:
             continue;
+        case MIME_UB_BLANK:
+            c = ' ';
+            break;
+        case MIME_UB_MARK:
+            if (c >= 0x80 || (i + 1 < n && raw[i + 1] == '?')) {
+                is_marked = true;
+            }
+            break;
+        case MIME_UB_COPY:
+            break;
         }
         if (o >= max) {
             *is_cut = true;
             break;
         }
-        dst[o++] = (char)((c < ' ' && c != '\t') || c == 0x7F ? ' ' : c);
+        dst[o++] = (char)c;
     }
     while (o > 0 && mime_is_wsp((uint8_t)dst[o - 1])) {
         o--;
+    }
+    if (needs_decode != NULL) {
+        *needs_decode = is_marked;
     }
     return o;
 }
@@ -595,6 +635,7 @@ keep_header(struct mime_state *st, const struct mime_field *f, size_t *vlen)
     char *val;
     size_t ulen;
     bool is_cut = false;
+    bool needs_decode = false;
 
     if (doc->n_headers >= MIME_MAX_HEADERS ||
         st->headers_bytes >= MIME_HEADERS_TOTAL_BYTES) {
@@ -622,7 +663,7 @@ keep_header(struct mime_state *st, const struct mime_field *f, size_t *vlen)
     memcpy(mem, f->name, nl);
     mem[nl] = '\0';
     val = mem + nl + 1;
-    ulen = unfold(f->raw, f->raw_len, val, cap, &is_cut);
+    ulen = unfold(f->raw, f->raw_len, val, cap, &is_cut, &needs_decode);
     val[ulen] = '\0';
     if (is_cut) {
         doc->flags |= MIME_HEADERS_CAPPED;
@@ -631,7 +672,7 @@ keep_header(struct mime_state *st, const struct mime_field *f, size_t *vlen)
     arr[doc->n_headers].name_len = nl;
     arr[doc->n_headers].value = val;
     arr[doc->n_headers].value_len = ulen;
-    if (mime_rfc2047_needed(val, ulen)) {
+    if (needs_decode) {
         unsigned hf = 0;
         size_t dl = 0;
         char *d = mime_rfc2047_decode(st->a, &st->cc, val, ulen, &dl, &hf);
@@ -706,7 +747,7 @@ read_headers(struct mime_state *st, size_t pos, struct mime_entity *e,
                 ci_prefix(f.name, f.name_len, "content-")) {
                 bool is_cut = false;
                 vl = unfold(f.raw, f.raw_len, st->scratch,
-                            sizeof(st->scratch), &is_cut);
+                            sizeof(st->scratch), &is_cut, NULL);
                 v = st->scratch;
             }
             if (v != NULL) {

@@ -72,8 +72,12 @@ mime_b64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
             n++;
             if (n == 4) {
                 if (out_max - o < 3) {
+                    /* Fill the buffer to the last byte, then stop. */
+                    uint8_t tmp[3] = {(uint8_t)(acc >> 16), (uint8_t)(acc >> 8),
+                                      (uint8_t)acc};
+                    memcpy(out + o, tmp, out_max - o);
                     *is_cut = true;
-                    return o;
+                    return out_max;
                 }
                 out[o] = (uint8_t)(acc >> 16);
                 out[o + 1] = (uint8_t)(acc >> 8);

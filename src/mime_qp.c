@@ -24,6 +24,26 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
 
     while (i < len) {
         uint8_t c = in[i];
+        if (c > ' ' && c != '=' && c != '_') {
+            /* A run of bytes copied as they are. */
+            size_t j = i + 1;
+            size_t n;
+            while (j < len && in[j] > ' ' && in[j] != '=' && in[j] != '_') {
+                j++;
+            }
+            n = j - i;
+            if (n > out_max - o) {
+                n = out_max - o;
+                memcpy(out + o, in + i, n);
+                *is_cut = true;
+                return o + n;
+            }
+            memcpy(out + o, in + i, n);
+            o += n;
+            o_keep = o;
+            i = j;
+            continue;
+        }
         if (c == '=') {
             int hi = i + 1 < len ? mime_hexval(in[i + 1]) : -1;
             int lo = i + 2 < len ? mime_hexval(in[i + 2]) : -1;

@@ -101,8 +101,11 @@ test_html_dropped_content(void **state)
         "ABCDE");
     assert_true(f & HTML_HAS_SCRIPT);
     assert_false(f & HTML_HIDDEN_TEXT);
-    /* A <head> after text is ignored, so nothing is swallowed. */
+    /* An unclosed <head> swallows nothing. */
     assert_string_equal(render("text<head>more", NULL, NULL), "textmore");
+    assert_string_equal(render("<html><head><title>t</title><p>Buy now",
+                               NULL, NULL),
+                        "Buy now");
     /* Outlook conditional comments. */
     assert_string_equal(render("a<!--[if mso]>b<![endif]-->c", NULL, NULL),
                         "ac");

@@ -939,7 +939,7 @@ test_mime_part_data_cap(void **state)
 {
     struct fixture *fx = *state;
     size_t n = MIME_PART_MAX_BYTES + 1;
-    char *m = malloc(n + 64);
+    char *m = malloc(2 * n + 64);
     struct mime_doc *d;
     size_t o;
 
@@ -953,6 +953,20 @@ test_mime_part_data_cap(void **state)
     arena_reset(fx->a);
     memset(m + o, 'g', n);
     d = parse_n(state, m, o + n);
+    assert_int_equal(d->parts[0].data_len, MIME_PART_MAX_BYTES);
+    assert_true(d->flags & MIME_PART_CAPPED);
+    /* Quoted-printable and base64 are cut at the same size. */
+    arena_reset(fx->a);
+    o = (size_t)snprintf(m, 64, "Content-Transfer-Encoding: "
+                                "quoted-printable\n\n");
+    memset(m + o, 'q', n);
+    d = parse_n(state, m, o + n);
+    assert_int_equal(d->parts[0].data_len, MIME_PART_MAX_BYTES);
+    assert_true(d->flags & MIME_PART_CAPPED);
+    arena_reset(fx->a);
+    o = (size_t)snprintf(m, 64, "Content-Transfer-Encoding: base64\n\n");
+    memset(m + o, 'Q', 2 * n); /* decodes to 1.5 n bytes */
+    d = parse_n(state, m, o + 2 * n);
     assert_int_equal(d->parts[0].data_len, MIME_PART_MAX_BYTES);
     assert_true(d->flags & MIME_PART_CAPPED);
 }
