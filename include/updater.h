@@ -111,6 +111,14 @@ bool updater_wait_first(struct updater *u, unsigned max_wait_s);
  */
 void updater_stop(struct updater *u);
 
+/*
+ * POST the statistics now to <base>cmstats (the thread does this every
+ * CAPS_UPDATER_STATS_INTERVAL_S when `report statistics` is on).  Any
+ * thread; uses its own connection.  CM_OK on a 2xx answer, else CM_ENET,
+ * CM_ETIMEOUT, CM_ELIMIT (body over its cap) with why filled.
+ */
+enum cm_err updater_post_stats(struct updater *u, char *why, size_t why_cap);
+
 /* Snapshot of the counters (any thread).  u may be NULL (zeros). */
 void updater_counters_get(struct updater *u, struct updater_counters *out);
 

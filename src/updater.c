@@ -42,7 +42,8 @@
  * once.  Counters count every event.
  *
  * State owned here: the struct updater (config pointer, keys, curl handle,
- * conditional-GET validators, counters under counters_lock, the
+ * conditional-GET validators, counters and the installed version under
+ * counters_lock (statistics may be posted from another thread), the
  * stop/first-cycle flags under wait_lock), and the cache directory.
  * Secrets: the content key is wiped at stop; the proxy credentials are
  * handed to libcurl and never formatted into any message.
@@ -95,7 +96,8 @@ struct updater {
     char etag[CAPS_UPDATER_HEADER_VALUE_MAX + 1];
     char last_modified[CAPS_UPDATER_HEADER_VALUE_MAX + 1];
 
-    /* The installed cartridge (written by the updater thread only). */
+    /* The installed cartridge: written by the updater thread only, under
+     * counters_lock; other threads read it under the lock. */
     uint64_t current_version;
     bool is_current_default;
 
@@ -1108,9 +1110,8 @@ updater_stats_body(const char *customer_id, const char *host_name,
     return rc;
 }
 
-/* POST the statistics; the thread's own curl handle is used. */
-static enum cm_err
-post_stats(struct updater *u, char *why, size_t why_cap)
+enum cm_err
+updater_post_stats(struct updater *u, char *why, size_t why_cap)
 {
     char url[UPDATER_URL_MAX + 16];
     char host[256];
@@ -1118,18 +1119,25 @@ post_stats(struct updater *u, char *why, size_t why_cap)
     struct buf body;
     struct fetch f;
     struct curl_slist *headers = NULL;
+    CURL *h = NULL;
+    uint64_t version;
     CURLcode cc;
     enum cm_err rc;
 
     updater_counters_get(u, &k);
+    pthread_mutex_lock(&u->counters_lock);
+    version = u->is_current_default ? 0 : u->current_version;
+    pthread_mutex_unlock(&u->counters_lock);
     if (gethostname(host, sizeof(host)) != 0) {
         snprintf(host, sizeof(host), "unknown");
     }
     host[sizeof(host) - 1] = '\0';
     buf_init(&body, CAPS_UPDATER_STATS_BODY_MAX_BYTES);
+    memset(&f, 0, sizeof(f));
+    buf_init(&f.body, CAPS_UPDATER_STATS_REPLY_MAX_BYTES);
+    f.max_bytes = CAPS_UPDATER_STATS_REPLY_MAX_BYTES;
     rc = updater_stats_body(u->cfg->cart.customer_id, host,
-                            u->cfg->cart.anonymize_statistics,
-                            u->is_current_default ? 0 : u->current_version,
+                            u->cfg->cart.anonymize_statistics, version,
                             CAPS_UPDATER_STATS_INTERVAL_S, &k, &body);
     if (rc == CM_OK && u->hooks.add_stats != NULL) {
         u->hooks.add_stats(u->hooks.ctx, &body);
@@ -1138,28 +1146,36 @@ post_stats(struct updater *u, char *why, size_t why_cap)
     if (rc != CM_OK) {
         snprintf(why, why_cap, "statistics: body over %u bytes",
                  CAPS_UPDATER_STATS_BODY_MAX_BYTES);
-        buf_clear(&body);
-        return rc;
+        goto out;
+    }
+    /* Its own handle: this may run beside a download on the thread's. */
+    h = curl_easy_init();
+    if (h == NULL) {
+        snprintf(why, why_cap, "statistics: libcurl could not start");
+        rc = CM_ENOMEM;
+        goto out;
     }
     snprintf(url, sizeof(url), "%scmstats", u->base_url);
-    memset(&f, 0, sizeof(f));
-    buf_init(&f.body, CAPS_UPDATER_STATS_REPLY_MAX_BYTES);
-    f.max_bytes = CAPS_UPDATER_STATS_REPLY_MAX_BYTES;
-    rc = setup_handle(u, u->curl, url, &f);
+    rc = setup_handle(u, h, url, &f);
     headers = curl_slist_append(
         headers, "Content-Type: application/x-www-form-urlencoded");
-    if (rc == CM_OK) {
-        curl_easy_setopt(u->curl, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(u->curl, CURLOPT_POSTFIELDS, (char *)body.data);
-        curl_easy_setopt(u->curl, CURLOPT_POSTFIELDSIZE, (long)body.len);
-        cc = curl_easy_perform(u->curl);
-        rc = transfer_result(u, u->curl, cc, &f, "statistics", why,
-                             why_cap);
-        if (rc == CM_OK && f.status == 304) {
-            snprintf(why, why_cap, "statistics: HTTP %ld", f.status);
-            rc = CM_ENET;
-        }
-        curl_easy_setopt(u->curl, CURLOPT_HTTPHEADER, NULL);
+    if (rc != CM_OK || headers == NULL) {
+        snprintf(why, why_cap, "statistics: cannot set up libcurl");
+        rc = CM_ENOMEM;
+        goto out;
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, (char *)body.data);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)body.len);
+    cc = curl_easy_perform(h);
+    rc = transfer_result(u, h, cc, &f, "statistics", why, why_cap);
+    if (rc == CM_OK && f.status == 304) {
+        snprintf(why, why_cap, "statistics: HTTP %ld", f.status);
+        rc = CM_ENET;
+    }
+out:
+    if (h != NULL) {
+        curl_easy_cleanup(h);
     }
     curl_slist_free_all(headers);
     buf_clear(&f.body);
@@ -1269,8 +1285,10 @@ thread_main(void *arg)
                 break;
             }
             if (installed != NULL) {
+                pthread_mutex_lock(&u->counters_lock);
                 u->current_version = cartridge_version(installed);
                 u->is_current_default = false;
+                pthread_mutex_unlock(&u->counters_lock);
                 /* Built and validated above, off the request path; the
                  * swap itself is a pointer exchange. */
                 cartridge_publish(u->slot, installed);
@@ -1304,7 +1322,7 @@ thread_main(void *arg)
         }
         if (c->report_statistics && now_mono_s() >= next_stats) {
             char why[256];
-            enum cm_err rc = post_stats(u, why, sizeof(why));
+            enum cm_err rc = updater_post_stats(u, why, sizeof(why));
             if (rc != CM_OK && !u->has_stats_failed &&
                 !atomic_load(&u->is_stopping)) {
                 log_warn("micro-update: %s", why);

@@ -1,0 +1,683 @@
+/*
+ * test_updater.c -- unit tests for updater: base URL, back-off, the
+ * statistics body, the not-configured and bad-key paths, the start-up
+ * choice from the cache, and the thread against a small HTTP server in
+ * this process (install and hot swap, conditional GET answered 304, a
+ * statistics POST, stop while a transfer stalls, stop while backing off).
+ * Cartridges are trained from testdata/update/train with train_main.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "caps.h"
+#include "cartridge.h"
+#include "config.h"
+#include "fsutil.h"
+#include "train.h"
+#include "updater.h"
+#include "updfile.h"
+#include "updkeys.h"
+
+#define TRAIN_DIR "testdata/update/train"
+
+/* ---- a tiny HTTP server ---------------------------------------------- */
+
+struct srv {
+    int fd;
+    int port;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    /* what it serves */
+    struct buf manifest;
+    const char *etag;
+    char file_name[64];
+    struct buf file;
+    size_t stall_from_manifest; /* this manifest request (1-based) stalls */
+    /* what it saw */
+    size_t n_manifest;
+    char heads[16][1024];
+    size_t n_heads;
+    char post[4096];
+    size_t n_posts;
+    bool is_stalled;
+    bool is_released;
+};
+
+static void
+send_all(int fd, const void *p, size_t len)
+{
+    const char *b = p;
+
+    while (len > 0) {
+        ssize_t n = write(fd, b, len);
+        if (n <= 0) {
+            return;
+        }
+        b += n;
+        len -= (size_t)n;
+    }
+}
+
+static void
+respond(int fd, int status, const char *extra, const uint8_t *body,
+        size_t len)
+{
+    char head[512];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n%s\r\n",
+                     status, len, extra);
+
+    send_all(fd, head, (size_t)n);
+    send_all(fd, body, len);
+}
+
+static void
+serve_one(struct srv *s, int c)
+{
+    char req[8192];
+    size_t got = 0;
+    char *end = NULL;
+    size_t want_body = 0;
+    char *cl;
+    bool is_manifest;
+    size_t manifest_no = 0;
+
+    while (got < sizeof(req) - 1 && end == NULL) {
+        ssize_t n = read(c, req + got, sizeof(req) - 1 - got);
+        if (n <= 0) {
+            return;
+        }
+        got += (size_t)n;
+        req[got] = '\0';
+        end = strstr(req, "\r\n\r\n");
+    }
+    if (end == NULL) {
+        return;
+    }
+    cl = strstr(req, "Content-Length: ");
+    if (cl != NULL && cl < end) {
+        want_body = (size_t)strtoul(cl + 16, NULL, 10);
+    }
+    while (got - (size_t)(end + 4 - req) < want_body && got < sizeof(req) - 1) {
+        ssize_t n = read(c, req + got, sizeof(req) - 1 - got);
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t)n;
+        req[got] = '\0';
+    }
+    is_manifest = strncmp(req, "GET /manifest ", 14) == 0;
+    pthread_mutex_lock(&s->lock);
+    if (s->n_heads < 16) {
+        snprintf(s->heads[s->n_heads++], sizeof(s->heads[0]), "%.*s",
+                 (int)(end - req), req);
+    }
+    if (is_manifest) {
+        manifest_no = ++s->n_manifest;
+    }
+    if (strncmp(req, "POST /cmstats ", 14) == 0) {
+        snprintf(s->post, sizeof(s->post), "%s", end + 4);
+        s->n_posts++;
+    }
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+
+    if (is_manifest && manifest_no == s->stall_from_manifest) {
+        /* Headers promise a body that never comes. */
+        send_all(c, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nx", 44);
+        pthread_mutex_lock(&s->lock);
+        s->is_stalled = true;
+        pthread_cond_broadcast(&s->cond);
+        while (!s->is_released) {
+            pthread_cond_wait(&s->cond, &s->lock);
+        }
+        pthread_mutex_unlock(&s->lock);
+    } else if (is_manifest) {
+        char inm[128];
+        snprintf(inm, sizeof(inm), "If-None-Match: %s\r\n", s->etag);
+        if (strstr(req, inm) != NULL) {
+            respond(c, 304, "", NULL, 0);
+        } else {
+            snprintf(inm, sizeof(inm), "ETag: %s\r\n", s->etag);
+            respond(c, 200, inm, s->manifest.data, s->manifest.len);
+        }
+    } else if (strncmp(req, "GET /", 5) == 0 &&
+               strncmp(req + 5, s->file_name, strlen(s->file_name)) == 0) {
+        respond(c, 200, "", s->file.data, s->file.len);
+    } else if (strncmp(req, "POST /cmstats ", 14) == 0) {
+        respond(c, 200, "", (const uint8_t *)"ok\n", 3);
+    } else {
+        respond(c, 404, "", (const uint8_t *)"no\n", 3);
+    }
+}
+
+static void *
+srv_main(void *arg)
+{
+    struct srv *s = arg;
+
+    for (;;) {
+        int c = accept(s->fd, NULL, NULL);
+        if (c < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return NULL;
+        }
+        serve_one(s, c);
+        close(c);
+    }
+}
+
+static void
+srv_start(struct srv *s)
+{
+    struct sockaddr_in a;
+    socklen_t alen = sizeof(a);
+
+    s->fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(s->fd >= 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(s->fd, 16), 0);
+    assert_int_equal(getsockname(s->fd, (struct sockaddr *)&a, &alen), 0);
+    s->port = ntohs(a.sin_port);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    assert_int_equal(pthread_create(&s->thread, NULL, srv_main, s), 0);
+}
+
+static void
+srv_stop(struct srv *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->is_released = true;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    shutdown(s->fd, SHUT_RDWR);
+    pthread_join(s->thread, NULL);
+    close(s->fd);
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->lock);
+}
+
+/* Wait (bounded, so a bug fails instead of hanging) for a condition. */
+static bool
+srv_wait(struct srv *s, bool (*pred)(const struct srv *))
+{
+    struct timespec ts;
+    bool ok;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 60;
+    pthread_mutex_lock(&s->lock);
+    while (!pred(s)) {
+        if (pthread_cond_timedwait(&s->cond, &s->lock, &ts) == ETIMEDOUT) {
+            break;
+        }
+    }
+    ok = pred(s);
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+/* ---- fixture --------------------------------------------------------- */
+
+struct fixture {
+    char dir[64];
+    struct config cfg;
+    struct updkeys_key secret;
+    struct updkeys_key content;
+    char c1[128];
+    char c2[128];
+};
+
+static int
+train(const char *out, const char *version)
+{
+    char *argv[] = {"train",   "--version", (char *)version, "--folds",
+                    "2",       "--passes",  "1",             TRAIN_DIR,
+                    "-o",      (char *)out, NULL};
+
+    return train_main(10, argv);
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct updkeys_key pub;
+    struct updkeys_ring r;
+    char path[256];
+
+    if (f == NULL || !fsutil_is_dir(TRAIN_DIR)) {
+        return -1;
+    }
+    snprintf(f->dir, sizeof(f->dir), "/tmp/test_updater.XXXXXX");
+    if (mkdtemp(f->dir) == NULL) {
+        return -1;
+    }
+    snprintf(f->c1, sizeof(f->c1), "%s/c1.cmc", f->dir);
+    snprintf(f->c2, sizeof(f->c2), "%s/c2.cmc", f->dir);
+    if (train(f->c1, "1") != 0 || train(f->c2, "2") != 0) {
+        return -1;
+    }
+    if (updkeys_generate(&f->secret, &pub, &f->content) != CM_OK) {
+        return -1;
+    }
+    memset(&r, 0, sizeof(r));
+    r.kind = UPDKEYS_SIGNING_PUBLIC;
+    r.n_keys = 1;
+    r.keys[0] = pub;
+    snprintf(path, sizeof(path), "%s/update.pub", f->dir);
+    if (updkeys_save(path, &r, true) != CM_OK) {
+        return -1;
+    }
+    r.kind = UPDKEYS_CONTENT;
+    r.keys[0] = f->content;
+    snprintf(path, sizeof(path), "%s/content.key", f->dir);
+    if (updkeys_save(path, &r, true) != CM_OK) {
+        return -1;
+    }
+    config_defaults(&f->cfg);
+    snprintf(f->cfg.cart.public_key_path, CONFIG_PATH_MAX, "%s/update.pub",
+             f->dir);
+    snprintf(f->cfg.cart.content_key_path, CONFIG_PATH_MAX, "%s/content.key",
+             f->dir);
+    snprintf(f->cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/cache", f->dir);
+    snprintf(f->cfg.cart.customer_id, CONFIG_TEXT_MAX, "ACME & Co");
+    f->cfg.cart.mu_timeout_s = 10;
+    f->cfg.cart.mu_interval_s = 1;
+    f->cfg.cart.report_statistics = false;
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0) {
+        return -1;
+    }
+    updkeys_key_wipe(&f->secret);
+    updkeys_key_wipe(&f->content);
+    free(f);
+    return 0;
+}
+
+static void
+read_file(const char *path, struct buf *b)
+{
+    bool is_truncated = false;
+
+    buf_init(b, CAPS_UPDFILE_PAYLOAD_MAX_BYTES);
+    assert_int_equal(fsutil_read_file(path, CAPS_UPDFILE_PAYLOAD_MAX_BYTES, b,
+                                      &is_truncated, NULL),
+                     CM_OK);
+}
+
+/* ---- tests ----------------------------------------------------------- */
+
+static void
+test_updater_base_url(void **state)
+{
+    struct config cfg;
+    char url[64];
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_false(updater_is_configured(&cfg));
+    assert_int_equal(updater_base_url(&cfg, url, sizeof(url)), CM_EINVAL);
+    snprintf(cfg.cart.mu_hostname, CONFIG_TEXT_MAX, "updates.example.com");
+    cfg.cart.mu_port = 8080;
+    assert_true(updater_is_configured(&cfg));
+    assert_int_equal(updater_base_url(&cfg, url, sizeof(url)), CM_OK);
+    assert_string_equal(url, "http://updates.example.com:8080/");
+    snprintf(cfg.cart.mu_hostname, CONFIG_TEXT_MAX, "2001:db8::1");
+    assert_int_equal(updater_base_url(&cfg, url, sizeof(url)), CM_OK);
+    assert_string_equal(url, "http://[2001:db8::1]:8080/");
+    /* the url wins and gets its slash */
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "https://cdn.example/u");
+    assert_int_equal(updater_base_url(&cfg, url, sizeof(url)), CM_OK);
+    assert_string_equal(url, "https://cdn.example/u/");
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "https://cdn.example/u/");
+    assert_int_equal(updater_base_url(&cfg, url, sizeof(url)), CM_OK);
+    assert_string_equal(url, "https://cdn.example/u/");
+    assert_int_equal(updater_base_url(&cfg, url, 23), CM_OK);
+    assert_int_equal(updater_base_url(&cfg, url, 22), CM_ELIMIT);
+}
+
+static void
+test_updater_backoff(void **state)
+{
+    unsigned prev_max = 0;
+
+    (void)state;
+    /* equal jitter: within [d/2, d], d doubling from the minimum */
+    for (unsigned n = 1; n <= 12; n++) {
+        unsigned lo = updater_backoff_s(n, 300, 0, 0);
+        unsigned hi = updater_backoff_s(n, 300, 0, UINT64_MAX);
+        unsigned d = CAPS_UPDATER_BACKOFF_MIN_S << (n - 1);
+        if (d > CAPS_UPDATER_BACKOFF_MAX_S || n > 10) {
+            d = CAPS_UPDATER_BACKOFF_MAX_S;
+        }
+        assert_true(lo >= d / 2 && lo <= d);
+        assert_true(hi >= d / 2 && hi <= d);
+        for (uint64_t r = 0; r < 50; r++) {
+            unsigned v = updater_backoff_s(n, 300, 0, r * 0x9e3779b97f4a7c15);
+            assert_true(v >= d / 2 && v <= d);
+        }
+        assert_true(d >= prev_max);
+        prev_max = d;
+    }
+    assert_int_equal(updater_backoff_s(1, 300, 0, 0),
+                     CAPS_UPDATER_BACKOFF_MIN_S / 2);
+    /* a long interval raises the ceiling */
+    assert_true(updater_backoff_s(30, 86400, 0, UINT64_MAX) <= 86400);
+    assert_true(updater_backoff_s(30, 86400, 0, UINT64_MAX) > 3600);
+    /* Retry-After is a floor, itself capped */
+    assert_int_equal(updater_backoff_s(1, 300, 120, 0), 120);
+    assert_int_equal(updater_backoff_s(1, 300, 100000000, 0),
+                     CAPS_UPDATER_RETRY_AFTER_MAX_S);
+    /* no overflow with absurd failure counts */
+    assert_true(updater_backoff_s(UINT32_MAX, UINT32_MAX, 0, 7) > 0);
+}
+
+static void
+test_updater_stats_body(void **state)
+{
+    struct updater_counters k;
+    struct buf b;
+    uint8_t d[32];
+    char hex[65];
+    char want[100];
+
+    (void)state;
+    memset(&k, 0, sizeof(k));
+    k.cycles = 24;
+    k.installed = 2;
+    k.refused_signature = 1;
+    k.refused_digest = 2;
+    buf_init(&b, CAPS_UPDATER_STATS_BODY_MAX_BYTES);
+    assert_int_equal(updater_stats_body("ACME & Co/ü", "mx1.example.com",
+                                        false, 7, 3600, &k, &b),
+                     CM_OK);
+    assert_non_null(strstr((char *)b.data, "format=1&customer=ACME%20%26%20Co"
+                                           "%2F%C3%BC&host=mx1.example.com&"
+                                           "cartridge=7&period_s=3600&"
+                                           "update_cycles=24&"
+                                           "updates_installed=2"));
+    assert_non_null(strstr((char *)b.data, "updates_refused=3"));
+    buf_reset(&b);
+    assert_int_equal(updater_stats_body("", "mx1.example.com", true, 7, 3600,
+                                        &k, &b),
+                     CM_OK);
+    updkeys_sha256((const uint8_t *)"mx1.example.com", 15, d);
+    updkeys_hex(d, 32, hex);
+    snprintf(want, sizeof(want), "&host=%s&", hex);
+    assert_non_null(strstr((char *)b.data, want));
+    assert_null(strstr((char *)b.data, "example"));
+    buf_clear(&b);
+    buf_init(&b, 40);
+    assert_int_equal(updater_stats_body("x", "h", false, 7, 3600, &k, &b),
+                     CM_ELIMIT);
+    buf_clear(&b);
+}
+
+static void
+test_updater_not_configured_and_bad_keys(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct updater_result res;
+    struct updater_counters k;
+
+    /* nothing configured: no thread, nothing sent, a clear message */
+    assert_null(updater_start(&cfg, NULL, NULL));
+    assert_int_equal(updater_run_once(&cfg, &res), CM_EINVAL);
+    assert_int_equal(res.outcome, UPDATER_FAILED);
+    assert_non_null(strstr(res.why, "micro-update url"));
+    assert_false(updater_wait_first(NULL, 1));
+    updater_stop(NULL);
+    updater_counters_get(NULL, &k);
+    assert_int_equal(k.cycles, 0);
+    /* a key file that is not there: a configuration error naming it */
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:9/");
+    snprintf(cfg.cart.public_key_path, CONFIG_PATH_MAX, "%s/nope.pub",
+             f->dir);
+    assert_int_equal(updater_run_once(&cfg, &res), CM_EINVAL);
+    assert_non_null(strstr(res.why, "nope.pub"));
+    assert_non_null(strstr(res.why, "no such file"));
+    /* the content key file given as the public key */
+    snprintf(cfg.cart.public_key_path, CONFIG_PATH_MAX, "%s/content.key",
+             f->dir);
+    assert_int_equal(updater_run_once(&cfg, &res), CM_EINVAL);
+    assert_non_null(strstr(res.why, "wrong key type"));
+}
+
+static void
+test_updater_load_startup_from_cache(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct cartridge *c = NULL;
+    struct buf img;
+    char path[CONFIG_PATH_MAX + 32];
+    bool is_default = true;
+
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/startup", f->dir);
+    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
+    read_file(f->c2, &img);
+    /* newest by name first: 9 is garbage, 5 holds version 2 (mismatch),
+     * 2 is good; names that are not ours are ignored */
+    snprintf(path, sizeof(path), "%s/cartridge-9.cmc", cfg.cart.cache_path);
+    assert_int_equal(fsutil_write_atomic(path, "junk", 4, 0600), CM_OK);
+    snprintf(path, sizeof(path), "%s/cartridge-5.cmc", cfg.cart.cache_path);
+    assert_int_equal(fsutil_write_atomic(path, img.data, img.len, 0600),
+                     CM_OK);
+    snprintf(path, sizeof(path), "%s/cartridge-2.cmc", cfg.cart.cache_path);
+    assert_int_equal(fsutil_write_atomic(path, img.data, img.len, 0600),
+                     CM_OK);
+    snprintf(path, sizeof(path), "%s/cartridge-x.cmc", cfg.cart.cache_path);
+    assert_int_equal(fsutil_write_atomic(path, "junk", 4, 0600), CM_OK);
+    assert_int_equal(updater_load_startup(&cfg, &c, &is_default), CM_OK);
+    assert_false(is_default);
+    assert_int_equal(cartridge_version(c), 2);
+    cartridge_unref(c);
+    buf_clear(&img);
+}
+
+/* The request head of the n-th (0-based) manifest GET, or "". */
+static const char *
+manifest_head(const struct srv *s, size_t n)
+{
+    for (size_t i = 0; i < s->n_heads; i++) {
+        if (strncmp(s->heads[i], "GET /manifest ", 14) == 0 && n-- == 0) {
+            return s->heads[i];
+        }
+    }
+    return "";
+}
+
+static bool
+has_three_manifests(const struct srv *s)
+{
+    return s->n_manifest >= 3 && s->is_stalled;
+}
+
+static void
+on_installed(void *ctx, uint64_t version)
+{
+    *(uint64_t *)ctx = version;
+}
+
+static void
+test_updater_thread_swap_304_stats_stop(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct srv *s = calloc(1, sizeof(*s));
+    struct updfile_spec spec;
+    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct updater_hooks hooks;
+    struct updater_counters k;
+    struct cartridge *c1 = NULL;
+    struct cartridge_slot *slot;
+    const struct cartridge *cur;
+    struct updater *u;
+    struct buf img;
+    uint64_t installed = 0;
+    char why[256];
+    char path[CONFIG_PATH_MAX + 32];
+
+    assert_non_null(s);
+    assert_non_null(m);
+    /* the server's tree: version 2 as a full file */
+    read_file(f->c2, &img);
+    memset(&spec, 0, sizeof(spec));
+    spec.kind = UPDFILE_FULL;
+    spec.version = 2;
+    updkeys_sha256(img.data, img.len, spec.target_sha256);
+    buf_init(&s->file, CAPS_UPDFILE_MAX_BYTES);
+    assert_int_equal(updfile_build(&spec, img.data, img.len, &f->secret,
+                                   &f->content, &s->file),
+                     CM_OK);
+    snprintf(s->file_name, sizeof(s->file_name), "full-2.cmu");
+    m->version = 2;
+    m->issued_unix = (uint64_t)time(NULL);
+    m->expires_unix = m->issued_unix + 86400;
+    m->n_files = 1;
+    snprintf(m->files[0].name, sizeof(m->files[0].name), "full-2.cmu");
+    m->files[0].kind = UPDFILE_FULL;
+    m->files[0].version = 2;
+    m->files[0].size = s->file.len;
+    updkeys_sha256(s->file.data, s->file.len, m->files[0].sha256);
+    buf_init(&s->manifest, CAPS_UPDFILE_MANIFEST_MAX_BYTES);
+    assert_int_equal(updfile_manifest_format(m, &f->secret, &s->manifest),
+                     CM_OK);
+    s->etag = "\"v2\"";
+    s->stall_from_manifest = 3;
+    srv_start(s);
+
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d",
+             s->port);
+    assert_int_equal(cartridge_load_file(f->c1, &c1, NULL), CM_OK);
+    slot = cartridge_slot_new(c1);
+    assert_non_null(slot);
+    memset(&hooks, 0, sizeof(hooks));
+    hooks.on_installed = on_installed;
+    hooks.ctx = &installed;
+    u = updater_start(&cfg, slot, &hooks);
+    assert_non_null(u);
+
+    /* first cycle: manifest, file, cache, hot swap */
+    assert_true(updater_wait_first(u, 60));
+    cur = cartridge_acquire(slot);
+    assert_int_equal(cartridge_version(cur), 2);
+    cartridge_unref(cur);
+    snprintf(path, sizeof(path), "%s/cartridge-2.cmc", cfg.cart.cache_path);
+    assert_true(fsutil_is_file(path));
+
+    /* a statistics POST, from this thread */
+    assert_int_equal(updater_post_stats(u, why, sizeof(why)), CM_OK);
+
+    /* second cycle is conditional and answered 304; the third stalls
+     * and updater_stop must abort it */
+    assert_true(srv_wait(s, has_three_manifests));
+    updater_counters_get(u, &k);
+    updater_stop(u);
+    assert_int_equal(installed, 2);
+    assert_int_equal(k.installed, 1);
+    assert_int_equal(k.not_modified, 1);
+    assert_int_equal(k.stats_sent, 1);
+    assert_non_null(strstr(manifest_head(s, 0), "GET /manifest "));
+    assert_null(strstr(manifest_head(s, 0), "If-None-Match"));
+    assert_non_null(strstr(manifest_head(s, 1), "If-None-Match: \"v2\""));
+    assert_int_equal(s->n_posts, 1);
+    assert_non_null(strstr(s->post, "customer=ACME%20%26%20Co"));
+    assert_non_null(strstr(s->post, "cartridge=2"));
+    srv_stop(s);
+
+    cartridge_slot_free(slot);
+    buf_clear(&img);
+    buf_clear(&s->file);
+    buf_clear(&s->manifest);
+    free(s);
+    free(m);
+}
+
+static void
+test_updater_stop_during_backoff(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct cartridge *c1 = NULL;
+    struct cartridge_slot *slot;
+    struct updater_counters k;
+    struct updater *u;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    socklen_t alen = sizeof(a);
+
+    /* a port with nobody listening: the first cycle fails at once */
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+    close(fd);
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
+             ntohs(a.sin_port));
+    assert_int_equal(cartridge_load_file(f->c1, &c1, NULL), CM_OK);
+    slot = cartridge_slot_new(c1);
+    u = updater_start(&cfg, slot, NULL);
+    assert_non_null(u);
+    assert_false(updater_wait_first(u, 60));
+    updater_counters_get(u, &k);
+    assert_int_equal(k.cycles, 1);
+    assert_int_equal(k.net_failures, 1);
+    /* now sleeping CAPS_UPDATER_BACKOFF_MIN_S/2 or more: stop wakes it */
+    updater_stop(u);
+    cartridge_slot_free(slot);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_updater_base_url),
+        cmocka_unit_test(test_updater_backoff),
+        cmocka_unit_test(test_updater_stats_body),
+        cmocka_unit_test(test_updater_not_configured_and_bad_keys),
+        cmocka_unit_test(test_updater_load_startup_from_cache),
+        cmocka_unit_test(test_updater_thread_swap_304_stats_stop),
+        cmocka_unit_test(test_updater_stop_during_backoff),
+    };
+
+    /* The updater logs to stderr here (the default sink): fine. */
+    return cmocka_run_group_tests_name("updater", tests, setup, teardown);
+}
