@@ -198,6 +198,28 @@ updater_base_url(const struct config *cfg, char *dst, size_t cap)
     return CM_OK;
 }
 
+/* The URL for a log line: credentials in it ("user:pass@") become "***". */
+static void
+url_for_log(const char *url, char *dst, size_t cap)
+{
+    const char *host = strstr(url, "://");
+    const char *at;
+    const char *slash;
+
+    if (host == NULL) {
+        snprintf(dst, cap, "%s", url);
+        return;
+    }
+    host += 3;
+    slash = strchr(host, '/');
+    at = strchr(host, '@');
+    if (at == NULL || (slash != NULL && at > slash)) {
+        snprintf(dst, cap, "%s", url);
+        return;
+    }
+    snprintf(dst, cap, "%.*s***%s", (int)(host - url), url, at);
+}
+
 unsigned
 updater_backoff_s(unsigned n_failures, unsigned interval_s,
                   unsigned retry_after_s, uint64_t rnd)
@@ -1346,6 +1368,7 @@ updater_start(const struct config *cfg, struct cartridge_slot *slot,
     struct updater *u;
     const struct cartridge *c;
     char why[256];
+    char log_url[UPDATER_URL_MAX];
     sigset_t all;
     sigset_t old;
     enum cm_err rc;
@@ -1386,7 +1409,8 @@ updater_start(const struct config *cfg, struct cartridge_slot *slot,
         return NULL;
     }
     u->has_thread = true;
-    log_info("micro-update: checking %s every %u s", u->base_url,
+    url_for_log(u->base_url, log_url, sizeof(log_url));
+    log_info("micro-update: checking %s every %u s", log_url,
              cfg->cart.mu_interval_s);
     return u;
 }
