@@ -197,18 +197,25 @@ struct html_view {
 };
 
 /* Attributes of one start tag that matter to us. */
+enum html_attr {
+    HTML_ATTR_HREF,
+    HTML_ATTR_SRC,
+    HTML_ATTR_ACTION,
+    HTML_ATTR_TYPE,
+    HTML_ATTR_STYLE,
+    HTML_ATTR_SIZE,
+    HTML_ATTR_COLOR,
+    HTML_ATTR_BACKGROUND,
+    HTML_ATTR_HTTP_EQUIV,
+    HTML_ATTR_CONTENT,
+    HTML_ATTR_HIDDEN,
+    HTML_ATTR_COUNT
+};
+
+/* Only the bit mask is cleared per tag: views are valid where set. */
 struct html_attrs {
-    struct html_view href;
-    struct html_view src;
-    struct html_view action;
-    struct html_view type;
-    struct html_view style;
-    struct html_view size;
-    struct html_view color;
-    struct html_view background;
-    struct html_view http_equiv;
-    struct html_view content;
-    bool has_hidden;
+    unsigned present; /* bit (1u << enum html_attr) per attribute seen */
+    struct html_view v[HTML_ATTR_COUNT];
 };
 
 struct html_state {
@@ -291,6 +298,15 @@ view_trim(const uint8_t **p, size_t *n)
     while (*n > 0 && html_is_space((*p)[*n - 1])) {
         (*n)--;
     }
+}
+
+/* Attribute k of a tag, or a view with p NULL when absent. */
+static struct html_view
+attr_get(const struct html_attrs *at, enum html_attr k)
+{
+    struct html_view none = {NULL, 0};
+
+    return (at->present & (1u << k)) != 0 ? at->v[k] : none;
 }
 
 static const struct html_tag_info *
@@ -785,16 +801,17 @@ font_hidden(const struct html_attrs *at)
     bool is_tiny;
     bool is_white;
 
-    if (at->size.p == NULL || at->color.p == NULL) {
+    if (attr_get(at, HTML_ATTR_SIZE).p == NULL ||
+        attr_get(at, HTML_ATTR_COLOR).p == NULL) {
         return false;
     }
-    p = at->size.p;
-    n = at->size.len;
+    p = at->v[HTML_ATTR_SIZE].p;
+    n = at->v[HTML_ATTR_SIZE].len;
     view_trim(&p, &n);
     is_tiny = (n == 1 && (p[0] == '0' || p[0] == '1')) ||
               (n == 2 && p[0] == '-' && p[1] >= '2' && p[1] <= '9');
-    p = at->color.p;
-    n = at->color.len;
+    p = at->v[HTML_ATTR_COLOR].p;
+    n = at->v[HTML_ATTR_COLOR].len;
     view_trim(&p, &n);
     is_white = (n == 5 && view_prefix(p, n, "white")) ||
                (n == 4 && view_prefix(p, n, "#fff")) ||
@@ -810,17 +827,18 @@ meta_refresh(struct html_state *st, const struct html_attrs *at)
     size_t n;
     struct html_view v;
 
-    if (at->http_equiv.p == NULL || at->content.p == NULL) {
+    if (attr_get(at, HTML_ATTR_HTTP_EQUIV).p == NULL ||
+        attr_get(at, HTML_ATTR_CONTENT).p == NULL) {
         return;
     }
-    p = at->http_equiv.p;
-    n = at->http_equiv.len;
+    p = at->v[HTML_ATTR_HTTP_EQUIV].p;
+    n = at->v[HTML_ATTR_HTTP_EQUIV].len;
     view_trim(&p, &n);
     if (n != 7 || !view_prefix(p, n, "refresh")) {
         return;
     }
-    p = at->content.p;
-    n = at->content.len;
+    p = at->v[HTML_ATTR_CONTENT].p;
+    n = at->v[HTML_ATTR_CONTENT].len;
     for (size_t i = 0; i + 3 < n; i++) {
         if (view_prefix(p + i, n - i, "url")) {
             size_t k = i + 3;
@@ -934,49 +952,50 @@ read_name(const struct html_state *st, size_t i, char *buf, uint32_t *hash)
 static void
 attr_store(struct html_attrs *at, const char *name, struct html_view v)
 {
-    struct html_view *slot = NULL;
+    int k = -1;
 
     switch (name[0]) {
     case 'a':
-        slot = strcmp(name, "action") == 0 ? &at->action : NULL;
+        k = strcmp(name, "action") == 0 ? HTML_ATTR_ACTION : -1;
         break;
     case 'b':
-        slot = strcmp(name, "background") == 0 ? &at->background : NULL;
+        k = strcmp(name, "background") == 0 ? HTML_ATTR_BACKGROUND : -1;
         break;
     case 'c':
         if (strcmp(name, "color") == 0) {
-            slot = &at->color;
+            k = HTML_ATTR_COLOR;
         } else if (strcmp(name, "content") == 0) {
-            slot = &at->content;
+            k = HTML_ATTR_CONTENT;
         }
         break;
     case 'h':
         if (strcmp(name, "href") == 0) {
-            slot = &at->href;
+            k = HTML_ATTR_HREF;
         } else if (strcmp(name, "http-equiv") == 0) {
-            slot = &at->http_equiv;
+            k = HTML_ATTR_HTTP_EQUIV;
         } else if (strcmp(name, "hidden") == 0) {
-            at->has_hidden = true;
+            k = HTML_ATTR_HIDDEN;
         }
         break;
     case 's':
         if (strcmp(name, "src") == 0) {
-            slot = &at->src;
+            k = HTML_ATTR_SRC;
         } else if (strcmp(name, "style") == 0) {
-            slot = &at->style;
+            k = HTML_ATTR_STYLE;
         } else if (strcmp(name, "size") == 0) {
-            slot = &at->size;
+            k = HTML_ATTR_SIZE;
         }
         break;
     case 't':
-        slot = strcmp(name, "type") == 0 ? &at->type : NULL;
+        k = strcmp(name, "type") == 0 ? HTML_ATTR_TYPE : -1;
         break;
     default:
         break;
     }
     /* The first occurrence wins, as in browsers. */
-    if (slot != NULL && slot->p == NULL) {
-        *slot = v;
+    if (k >= 0 && (at->present & (1u << k)) == 0) {
+        at->present |= 1u << k;
+        at->v[k] = v;
     }
 }
 
@@ -1049,31 +1068,32 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     switch (tag) {
     case HTML_TAG_A:
         anchor_close(st);
-        if (at->href.p != NULL) {
-            st->href_len = attr_decode(at->href, st->href, sizeof(st->href));
+        if (attr_get(at, HTML_ATTR_HREF).p != NULL) {
+            st->href_len = attr_decode(at->v[HTML_ATTR_HREF], st->href,
+                                       sizeof(st->href));
             st->has_anchor = st->href_len > 0;
             st->anchor_start = st->o;
         }
         break;
     case HTML_TAG_AREA:
-        report(st, HTML_LINK_HREF, at->href);
+        report(st, HTML_LINK_HREF, attr_get(at, HTML_ATTR_HREF));
         break;
     case HTML_TAG_EMBED:
     case HTML_TAG_IFRAME:
-        report(st, HTML_LINK_OTHER, at->src);
+        report(st, HTML_LINK_OTHER, attr_get(at, HTML_ATTR_SRC));
         break;
     case HTML_TAG_FORM:
         st->flags |= HTML_HAS_FORM;
-        report(st, HTML_LINK_FORM, at->action);
+        report(st, HTML_LINK_FORM, attr_get(at, HTML_ATTR_ACTION));
         break;
     case HTML_TAG_IMG:
         st->flags |= HTML_HAS_IMAGES;
-        report(st, HTML_LINK_IMAGE, at->src);
+        report(st, HTML_LINK_IMAGE, attr_get(at, HTML_ATTR_SRC));
         break;
     case HTML_TAG_INPUT:
-        if (at->type.p != NULL) {
-            const uint8_t *tp = at->type.p;
-            size_t tn = at->type.len;
+        if (attr_get(at, HTML_ATTR_TYPE).p != NULL) {
+            const uint8_t *tp = at->v[HTML_ATTR_TYPE].p;
+            size_t tn = at->v[HTML_ATTR_TYPE].len;
             view_trim(&tp, &tn);
             if (tn == 8 && view_prefix(tp, tn, "password")) {
                 st->flags |= HTML_HAS_PASSWORD;
@@ -1090,14 +1110,15 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     case HTML_TAG_TITLE:
         break;
     }
-    if (at->background.p != NULL) {
-        report(st, HTML_LINK_IMAGE, at->background);
+    if (attr_get(at, HTML_ATTR_BACKGROUND).p != NULL) {
+        report(st, HTML_LINK_IMAGE, at->v[HTML_ATTR_BACKGROUND]);
     }
     if (props & HTML_P_VOID) {
         return;
     }
-    is_hidden = at->has_hidden ||
-                (at->style.p != NULL && style_hidden(at->style)) ||
+    is_hidden = (at->present & (1u << HTML_ATTR_HIDDEN)) != 0 ||
+                (attr_get(at, HTML_ATTR_STYLE).p != NULL &&
+                 style_hidden(at->v[HTML_ATTR_STYLE])) ||
                 (tag == HTML_TAG_FONT && font_hidden(at));
     stack_push(st, hash, is_hidden);
 }
@@ -1170,7 +1191,7 @@ markup(struct html_state *st, size_t i)
     {
         struct html_attrs at;
         size_t k = read_name(st, i + 1, name, &nh);
-        memset(&at, 0, sizeof(at));
+        at.present = 0;
         k = read_attrs(st, k, &at);
         ti = tag_lookup(name, nh);
         if (ti != NULL && ti->tag == HTML_TAG_SCRIPT) {

@@ -284,20 +284,25 @@ enum mime_ubyte {
     MIME_UB_MARK   /* copied; "=?" or 8-bit needs RFC 2047 decoding */
 };
 
-static uint8_t
-ubyte_class(uint8_t c)
-{
-    if (c == '\r' || c == '\n') {
-        return MIME_UB_DROP;
-    }
-    if ((c < ' ' && c != '\t') || c == 0x7F) {
-        return MIME_UB_BLANK;
-    }
-    if (c == '=' || c >= 0x80) {
-        return MIME_UB_MARK;
-    }
-    return MIME_UB_COPY;
-}
+/* enum mime_ubyte of every byte value. */
+static const uint8_t unfold_class[256] = {
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 1, 2, 2, 1, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+};
 
 /*
  * Unfold a raw value into dst (at most max bytes): line breaks removed,
@@ -316,10 +321,30 @@ unfold(const uint8_t *raw, size_t n, char *dst, size_t max, bool *is_cut,
     while (i < n && mime_is_wsp(raw[i])) {
         i++;
     }
-    for (; i < n; i++) {
-        uint8_t c = raw[i];
-        switch ((enum mime_ubyte)ubyte_class(c)) {
+    while (i < n) {
+        size_t j = i;
+        uint8_t c;
+        /* Plain bytes are copied a run at a time. */
+        while (j < n && unfold_class[raw[j]] == MIME_UB_COPY) {
+            j++;
+        }
+        if (j > i) {
+            size_t k = j - i;
+            if (k > max - o) {
+                memcpy(dst + o, raw + i, max - o);
+                o = max;
+                *is_cut = true;
+                break;
+            }
+            memcpy(dst + o, raw + i, k);
+            o += k;
+            i = j;
+            continue;
+        }
+        c = raw[i];
+        switch ((enum mime_ubyte)unfold_class[c]) {
         case MIME_UB_DROP:
+            i++;
             continue;
         case MIME_UB_BLANK:
             c = ' ';
@@ -337,6 +362,7 @@ unfold(const uint8_t *raw, size_t n, char *dst, size_t max, bool *is_cut,
             break;
         }
         dst[o++] = (char)c;
+        i++;
     }
     while (o > 0 && mime_is_wsp((uint8_t)dst[o - 1])) {
         o--;

@@ -24,11 +24,14 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
 
     while (i < len) {
         uint8_t c = in[i];
-        if (c > ' ' && c != '=' && c != '_') {
-            /* A run of bytes copied as they are. */
+        if (!is_header && ((c >= ' ' && c != '=') || c == '\t')) {
+            /* A run of literal bytes (blanks included) up to the next
+             * '=' or line break, copied at once. */
             size_t j = i + 1;
             size_t n;
-            while (j < len && in[j] > ' ' && in[j] != '=' && in[j] != '_') {
+            size_t blanks = 0;
+            while (j < len && ((in[j] >= ' ' && in[j] != '=') ||
+                               in[j] == '\t')) {
                 j++;
             }
             n = j - i;
@@ -40,7 +43,12 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
             }
             memcpy(out + o, in + i, n);
             o += n;
-            o_keep = o;
+            while (blanks < n && mime_is_wsp(in[j - 1 - blanks])) {
+                blanks++;
+            }
+            if (blanks < n) {
+                o_keep = o - blanks;
+            }
             i = j;
             continue;
         }

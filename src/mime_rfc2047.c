@@ -227,7 +227,7 @@ mime_rfc2047_decode(struct arena *a, struct charset_cache *cc, const char *in,
     struct rfc2047_state st;
     size_t i = 0;
     size_t lit = 0;          /* start of pending literal text */
-    bool after_word = false; /* the pending literal follows a word */
+    bool is_after_word = false; /* the pending literal follows a word */
     size_t fail_until = 0;
     uint8_t *mem;
 
@@ -252,13 +252,13 @@ mime_rfc2047_decode(struct arena *a, struct charset_cache *cc, const char *in,
             i++;
             continue;
         }
-        if (!(after_word && all_blank(in + lit, i - lit))) {
+        if (!(is_after_word && all_blank(in + lit, i - lit))) {
             emit_literal(&st, in + lit, i - lit);
         }
         add_word(&st, in, len, &w);
         i = w.end;
         lit = i;
-        after_word = true;
+        is_after_word = true;
     }
     emit_literal(&st, in + lit, len - lit);
     flush_run(&st);

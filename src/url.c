@@ -108,6 +108,11 @@ url_extent(const char *p, size_t len)
     return n;
 }
 
+/* Bytes a URL in text can start with: h (http) and w (www). */
+static const uint8_t url_start[256] = {
+    ['H'] = 1, ['W'] = 1, ['h'] = 1, ['w'] = 1,
+};
+
 bool
 url_find(const char *text, size_t text_len, size_t *pos, size_t *start,
          size_t *len)
@@ -115,13 +120,16 @@ url_find(const char *text, size_t text_len, size_t *pos, size_t *start,
     size_t i = *pos;
 
     while (i < text_len) {
-        uint8_t c = url_lower((uint8_t)text[i]);
+        uint8_t c;
         size_t skip = 0;
         size_t n;
-        if (c != 'h' && c != 'w') {
+        while (i < text_len && !url_start[(uint8_t)text[i]]) {
             i++;
-            continue;
         }
+        if (i >= text_len) {
+            break;
+        }
+        c = url_lower((uint8_t)text[i]);
         if (i > 0 && (url_is_alnum((uint8_t)text[i - 1]) ||
                       text[i - 1] == '.' || text[i - 1] == '/')) {
             i++;

@@ -220,7 +220,8 @@ test_html_links(void **state)
            "<iframe src=http://frame.example></iframe>"
            "<area href=http://area.example>"
            "<table background=\"http://bg.example/i.png\">"
-           "<meta http-equiv=\"Refresh\" content=\"0; URL='http://r.example/'\">"
+           "<meta http-equiv=\"Refresh\""
+           " content=\"0; URL='http://r.example/'\">"
            "<a href=\"http://c.example/?a=1&copy=2\">unclosed",
            NULL, &l);
     assert_int_equal(l.n, 9);

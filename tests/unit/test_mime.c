@@ -379,6 +379,13 @@ test_mime_qp_body_and_charset(void **state)
 
     assert_string_equal(d->text, "café softbreak =ZZ end\nx\n");
     assert_true(d->flags & MIME_BAD_QP);
+    /* Encoded blanks are data; literal blanks before a line end are not. */
+    arena_reset(((struct fixture *)*state)->a);
+    d = parse(state, "Content-Transfer-Encoding: quoted-printable\n"
+                     "\n"
+                     "a =20\r\nb \t\r\n\tc=\r\nd\r\n");
+    assert_string_equal(d->text, "a  \nb\n\tcd\n");
+    assert_int_equal(d->flags & MIME_BAD_QP, 0);
 }
 
 static void
@@ -1218,8 +1225,8 @@ slurp(const char *path, size_t *len)
 }
 
 /*
- * Every testdata/mime/<case>.eml against its <case>.expected.  Run from the tree's
- * top directory (as `make test` does) or set CM_TESTDATA to the
+ * Every testdata/mime/<case>.eml against its <case>.expected.  Run from
+ * the tree's top directory (as `make test` does) or set CM_TESTDATA to the
  * testdata/mime directory; CM_GOLDEN_UPDATE=1 rewrites the .expected
  * files (review the diff).
  */
@@ -1277,98 +1284,56 @@ test_mime_golden_files(void **state)
     assert_true(n_cases >= 6);
 }
 
+#define MIME_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_mime_headers_unfolded_and_found,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mime_headers_lf_only_and_no_body,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mime_headers_rfc2047, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(
-            test_mime_headers_unknown_charset_and_raw_8bit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mime_headers_no_control_bytes,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mime_single_part_base64, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_multipart_mixed, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_alternative_takes_last,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mime_missing_closing_boundary,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mime_boundary_never_appears,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mime_message_rfc822_nested,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mime_qp_body_and_charset, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_html_urls_and_flags, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_plain_text_urls, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_garbage_never_fails, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_depth_at_cap, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_depth_over_cap, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_depth_10000, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_depth_message_rfc822_counts, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_parts_at_cap, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_parts_over_cap, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_parts_100000, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_filenames_rfc2231_and_2047, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_body_charsets_via_iconv, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_unknown_body_charset, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_base64_broken, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_base64_missing_padding_and_concat, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_crlf_padding_and_long_boundary, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_boundary_needs_line_start_and_padding_only, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_digest_defaults_to_rfc822, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_html_charset_and_entities, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_header_count_at_cap, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_header_count_over_cap, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_header_length_cap, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_urls_at_cap, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_urls_over_cap, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_text_cap, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_part_data_cap, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_attachments_cap, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_arena_fail_each_allocation, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_arena_tiny_budget, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_url_never_holds_control_bytes, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_golden_files, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_mime_arena_no_text_buffer, setup,
-                                        teardown),
+        MIME_TEST(test_mime_headers_unfolded_and_found),
+        MIME_TEST(test_mime_headers_lf_only_and_no_body),
+        MIME_TEST(test_mime_headers_rfc2047),
+        MIME_TEST(test_mime_headers_unknown_charset_and_raw_8bit),
+        MIME_TEST(test_mime_headers_no_control_bytes),
+        MIME_TEST(test_mime_single_part_base64),
+        MIME_TEST(test_mime_multipart_mixed),
+        MIME_TEST(test_mime_alternative_takes_last),
+        MIME_TEST(test_mime_missing_closing_boundary),
+        MIME_TEST(test_mime_boundary_never_appears),
+        MIME_TEST(test_mime_message_rfc822_nested),
+        MIME_TEST(test_mime_qp_body_and_charset),
+        MIME_TEST(test_mime_html_urls_and_flags),
+        MIME_TEST(test_mime_plain_text_urls),
+        MIME_TEST(test_mime_garbage_never_fails),
+        MIME_TEST(test_mime_depth_at_cap),
+        MIME_TEST(test_mime_depth_over_cap),
+        MIME_TEST(test_mime_depth_10000),
+        MIME_TEST(test_mime_depth_message_rfc822_counts),
+        MIME_TEST(test_mime_parts_at_cap),
+        MIME_TEST(test_mime_parts_over_cap),
+        MIME_TEST(test_mime_parts_100000),
+        MIME_TEST(test_mime_filenames_rfc2231_and_2047),
+        MIME_TEST(test_mime_body_charsets_via_iconv),
+        MIME_TEST(test_mime_unknown_body_charset),
+        MIME_TEST(test_mime_base64_broken),
+        MIME_TEST(test_mime_base64_missing_padding_and_concat),
+        MIME_TEST(test_mime_crlf_padding_and_long_boundary),
+        MIME_TEST(test_mime_boundary_needs_line_start_and_padding_only),
+        MIME_TEST(test_mime_digest_defaults_to_rfc822),
+        MIME_TEST(test_mime_html_charset_and_entities),
+        MIME_TEST(test_mime_header_count_at_cap),
+        MIME_TEST(test_mime_header_count_over_cap),
+        MIME_TEST(test_mime_header_length_cap),
+        MIME_TEST(test_mime_urls_at_cap),
+        MIME_TEST(test_mime_urls_over_cap),
+        MIME_TEST(test_mime_text_cap),
+        MIME_TEST(test_mime_part_data_cap),
+        MIME_TEST(test_mime_attachments_cap),
+        MIME_TEST(test_mime_arena_fail_each_allocation),
+        MIME_TEST(test_mime_arena_tiny_budget),
+        MIME_TEST(test_mime_url_never_holds_control_bytes),
+        MIME_TEST(test_mime_golden_files),
+        MIME_TEST(test_mime_arena_no_text_buffer),
     };
 
     return cmocka_run_group_tests_name("mime", tests, NULL, NULL);
