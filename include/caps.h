@@ -150,6 +150,44 @@
 /* iconv descriptors kept open during one mime_parse call. */
 #define CHARSET_CACHE_SLOTS 4u
 
+/* ---- engine (hashing, features, model, cartridge, engine) ------------ */
+
+/* A cartridge file: the default is a few MB; anything far larger is not
+ * one of ours and would pin memory on every worker's snapshot. */
+#define CAPS_CARTRIDGE_MAX_BYTES (128u * 1024u * 1024u)
+/* Sections in one cartridge: a handful are defined; more is garbage. */
+#define CAPS_CARTRIDGE_SECTIONS_MAX 64u
+/* META text (key=value lines) and its pairs: informational only. */
+#define CAPS_CARTRIDGE_META_MAX_BYTES (64u * 1024u)
+#define CAPS_CARTRIDGE_META_PAIRS_MAX 256u
+/* Category table entries and their text. */
+#define CAPS_CARTRIDGE_CATEGORIES_MAX 64u
+#define CAPS_CARTRIDGE_CATEGORY_DESC_MAX 256u
+/* Inflated MODEL payload: bounds the zlib output (a "zip bomb" would
+ * otherwise decide how much the loader allocates). */
+#define CAPS_MODEL_RAW_MAX_BYTES (96u * 1024u * 1024u)
+/* Hash space of the model: 2^bits ids; dense int16 weights for both heads
+ * take 2^bits * 4 bytes of RSS. */
+#define CAPS_MODEL_HASH_BITS_MIN 10u
+#define CAPS_MODEL_HASH_BITS_MAX 24u
+/* Features kept per message: enough for a long newsletter; the rest of a
+ * huge message adds nothing but time. */
+#define CAPS_FEATURES_MAX 8192u
+/* Body tokens looked at, and the prefix of them that makes word pairs. */
+#define CAPS_FEATURES_TOKENS_MAX 6000u
+#define CAPS_FEATURES_PAIR_TOKENS_MAX 600u
+/* Body text bytes tokenised: a spam's message is up front. */
+#define CAPS_FEATURES_TEXT_MAX_BYTES (256u * 1024u)
+/* A token longer than this is not a word (base64, hashes, URLs). */
+#define CAPS_FEATURES_TOKEN_MAX_BYTES 40u
+/* URLs and header fields examined per message. */
+#define CAPS_FEATURES_URLS_MAX 128u
+#define CAPS_FEATURES_HEADERS_MAX 256u
+/* Messages cmtool train reads, and the bytes read of each (as the helper's
+ * default Max_Body_Length). */
+#define CAPS_TRAIN_MESSAGES_MAX 2000000u
+#define CAPS_TRAIN_FILE_MAX_BYTES (2u * 1024u * 1024u)
+
 /* ---- updates (updkeys, updfile, delta, updater, publish) ----------- */
 
 /* A key file holds a few short lines; anything bigger is not a key file. */

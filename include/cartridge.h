@@ -62,4 +62,102 @@ const struct cartridge *cartridge_acquire(struct cartridge_slot *s);
  * its last user releases it. */
 void cartridge_publish(struct cartridge_slot *s, struct cartridge *next);
 
+/* ---- format details, accessors and the writer (engine, cmtool) ------ */
+
+struct buf;
+struct model;
+struct model_calibration;
+
+#define CARTRIDGE_MAGIC "CMCART\r\n"
+#define CARTRIDGE_MAGIC_LEN 8u
+#define CARTRIDGE_FORMAT 1u
+#define CARTRIDGE_HEADER_LEN 36u  /* magic .. n_sections */
+#define CARTRIDGE_ENTRY_LEN 24u   /* one section table entry */
+
+/* Section types.  Reserved ones are skipped by this version's loader. */
+enum cartridge_section_type {
+    CARTRIDGE_SEC_META = 1,        /* key=value lines, informational */
+    CARTRIDGE_SEC_MODEL = 2,       /* model.h MODEL body (required) */
+    CARTRIDGE_SEC_CALIBRATION = 3, /* model.h CALIBRATION body (required) */
+    CARTRIDGE_SEC_CATEGORY = 4,    /* category codes, names, descriptions */
+    CARTRIDGE_SEC_FINGERPRINTS = 5, /* reserved: campaign fingerprints */
+    CARTRIDGE_SEC_REPUTATION = 6,   /* reserved: IP/domain/URL lists */
+    CARTRIDGE_SEC_ALLOWLIST = 7,    /* reserved: cartridge allow-list */
+    CARTRIDGE_SEC_RULES = 8         /* reserved: heuristic rule weights */
+};
+
+struct cartridge_section {
+    uint32_t type;
+    uint64_t offset;
+    uint64_t length;
+    uint32_t crc32; /* zlib crc32 of the body */
+};
+
+struct cartridge_header {
+    uint32_t format;
+    uint32_t flags;
+    uint64_t version;
+    uint64_t created_unix;
+    uint32_t n_sections;
+};
+
+/*
+ * Parse the fixed header and the section table of (p, len) without
+ * checking CRCs or bodies (cmtool inspect shows broken files with it).
+ * Fills *hdr and up to max entries of secs; *n_secs = entries filled.
+ * Checks the magic, the format, the table size and that every section
+ * lies inside the file.  CM_EPARSE / CM_EVERSION / CM_ELIMIT with *why.
+ */
+enum cm_err cartridge_header_parse(const uint8_t *p, size_t len,
+                                   struct cartridge_header *hdr,
+                                   struct cartridge_section *secs,
+                                   size_t max, size_t *n_secs,
+                                   const char **why);
+
+/* The model and calibration of a loaded cartridge (valid while a reference
+ * is held). */
+const struct model *cartridge_model(const struct cartridge *c);
+const struct model_calibration *cartridge_calibration(
+    const struct cartridge *c);
+
+/* META value for key, or NULL; valid while a reference is held. */
+const char *cartridge_meta(const struct cartridge *c, const char *key);
+size_t cartridge_meta_count(const struct cartridge *c);
+/* i-th META pair in file order; false when i is out of range. */
+bool cartridge_meta_at(const struct cartridge *c, size_t i, const char **key,
+                       const char **value);
+
+/* Category table entries (code, name, description). */
+size_t cartridge_category_count(const struct cartridge *c);
+bool cartridge_category_at(const struct cartridge *c, size_t i,
+                           uint32_t *code, const char **name,
+                           const char **desc);
+/* Name of category code, or NULL when the table lacks it. */
+const char *cartridge_category_name(const struct cartridge *c,
+                                    uint32_t code);
+
+/* Sections of the loaded image, in table order. */
+size_t cartridge_section_count(const struct cartridge *c);
+bool cartridge_section_at(const struct cartridge *c, size_t i,
+                          struct cartridge_section *out);
+
+/* One section to write. */
+struct cartridge_body {
+    uint32_t type;
+    const uint8_t *p;
+    size_t len;
+};
+
+/*
+ * Append a cartridge image (header, table, bodies in the given order) to
+ * out.  No validation of the bodies: tests build broken ones on purpose.
+ */
+enum cm_err cartridge_format(uint64_t version, uint64_t created_unix,
+                             const struct cartridge_body *bodies, size_t n,
+                             struct buf *out);
+
+/* Append the standard CATEGORY body (legit, spam, phishing, malware, bulk
+ * with descriptions) to out. */
+enum cm_err cartridge_category_format(struct buf *out);
+
 #endif

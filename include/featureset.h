@@ -1,0 +1,101 @@
+/*
+ * featureset.h -- a parsed message → a set of hashed feature ids (module
+ * "features", src/features.c; not named features.h, which would shadow
+ * glibc's <features.h>).
+ *
+ * Every feature is a short string in a namespace (body word, subject word,
+ * word pair, URL host, header fact, structure fact, ...) hashed with
+ * hashing_hash64 into [0, 2^FEATURES_HASH_BITS).  The set is deduplicated
+ * and capped (CAPS_FEATURES_MAX).  Bulk-marker features (List-Unsubscribe,
+ * List-Id, Precedence: bulk, ...) hash into the reserved low range
+ * [0, FEATURES_RESTRICTED_IDS), which the trainer only lets carry ham
+ * evidence: newsletters are legitimate mail and must not be scored as spam
+ * for being newsletters.
+ *
+ * What is never a feature: verdict headers of other filters (X-Spam-*,
+ * X-Virus-*, Microsoft SCL and antispam reports, Authentication-Results,
+ * ...), recipient addresses (To, Cc, Delivered-To), Received host names,
+ * IPs and dates, and Date years: they describe the collecting mailbox or
+ * the corpus, not the mail, and do not carry over to other mail.
+ *
+ * cmtool train, RATE and the engine all extract through features_extract,
+ * so a cartridge sees at scoring time exactly what it was trained on.  The
+ * ids of a given FEATURES_VERSION never change; any change to what is
+ * extracted or how it is hashed bumps FEATURES_VERSION, and a cartridge
+ * trained for another version is refused at load.
+ *
+ * Pure: no I/O, no allocation per message (scratch reused); any thread,
+ * one scratch each.
+ */
+#ifndef CM_FEATURESET_H
+#define CM_FEATURESET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct mime_doc;
+struct envelope;
+
+#define FEATURES_VERSION 1u
+#define FEATURES_HASH_BITS 22u
+#define FEATURES_RESTRICTED_IDS 4096u
+
+/* Feature namespaces (each hashes with its own seed). */
+enum features_ns {
+    FEATURES_NS_WORD = 1,      /* body word */
+    FEATURES_NS_SUBJECT,       /* subject word */
+    FEATURES_NS_PAIR,          /* body word pair (sparse bigram) */
+    FEATURES_NS_SUBJECT_PAIR,  /* adjacent subject words */
+    FEATURES_NS_URL_HOST,      /* URL host name */
+    FEATURES_NS_URL_DOMAIN,    /* URL registered domain */
+    FEATURES_NS_URL,           /* URL facts: counts, IP hosts, mismatches */
+    FEATURES_NS_FROM,          /* From address and display name facts */
+    FEATURES_NS_FROM_NAME,     /* From display-name words */
+    FEATURES_NS_HEADER,        /* header presence and relations */
+    FEATURES_NS_MAILER,        /* X-Mailer / User-Agent product */
+    FEATURES_NS_SUBJECT_SHAPE, /* Subject shape */
+    FEATURES_NS_MIME,          /* MIME structure, charsets, attachments */
+    FEATURES_NS_TEXT,          /* body text shape */
+    FEATURES_NS_BULK           /* bulk markers (restricted range) */
+};
+
+enum features_flag {
+    FEATURES_CAPPED = 1u << 0,          /* CAPS_FEATURES_MAX reached */
+    FEATURES_DANGEROUS_ATTACHMENT = 1u << 1, /* executable or script */
+    FEATURES_HAS_BULK_MARKERS = 1u << 2, /* List-Unsubscribe, List-Id, ... */
+    FEATURES_DECEPTIVE_LINK = 1u << 3   /* link text shows another domain */
+};
+
+struct features_scratch;
+
+/* Scratch for one thread: the set and token buffers.  NULL on ENOMEM. */
+struct features_scratch *features_scratch_new(void);
+void features_scratch_free(struct features_scratch *s);
+
+/* Called for each feature emitted (before dedupe) when tracing: namespace,
+ * its text (not NUL-terminated) and the id. */
+typedef void (*features_trace_fn)(void *ctx, enum features_ns ns,
+                                  const char *text, size_t len, uint32_t id);
+
+/*
+ * Extract the feature set of doc (and env, which may be NULL).  *ids points
+ * into s and stays valid until the next call with s; *n is at most
+ * CAPS_FEATURES_MAX; *flags gets enum features_flag bits.  trace (may be
+ * NULL) sees every feature as it is emitted.  Never fails.
+ */
+void features_extract(const struct mime_doc *doc, const struct envelope *env,
+                      struct features_scratch *s, features_trace_fn trace,
+                      void *trace_ctx, const uint32_t **ids, size_t *n,
+                      unsigned *flags);
+
+/* Name of a namespace for traces ("word", "subj", ...). */
+const char *features_ns_name(enum features_ns ns);
+
+/* True when a file name is an executable or script type that mail has no
+ * business carrying (.exe, .scr, .js, ..., also "x.pdf.exe"). */
+bool features_is_dangerous_name(const char *name, size_t len);
+
+#endif

@@ -1,0 +1,234 @@
+/*
+ * engine.c -- scores one message on one cartridge snapshot (SPEC §4; see
+ * engine.h).
+ *
+ * Phases, with the time budget checked between them (CM_ETIMEOUT):
+ *   1. envelope whitelist (host / envelope entries) → score 0;
+ *   2. mime_parse into the scratch arena (reset per message);
+ *   3. message whitelist (header / body entries) → score 0;
+ *   4. features_extract (the same code cmtool train uses);
+ *   5. model heads → junk margin and phish margin;
+ *   6. calibration: junk margin → score 0..100;
+ *   7. category rules, in order:
+ *      - an executable or script attachment (features_is_dangerous_name:
+ *        .exe .scr .js ... and double extensions such as .pdf.exe) →
+ *        malware, score raised to ENGINE_MALWARE_SCORE;
+ *      - score < ENGINE_LEGIT_BELOW (50, even odds) → legit (subcategory
+ *        "newsletter" when the message carries bulk markers);
+ *      - phish margin at or above the cartridge's phish threshold →
+ *        phishing (subcategory "deceptive-link" when link text shows
+ *        another domain than its target);
+ *      - bulk markers and a score below 96 → bulk (probably a newsletter
+ *        the model is unsure about: worth a folder, not a block);
+ *      - otherwise spam.
+ * rescan is set for the embedded default cartridge, a truncated message,
+ * or any MIME or feature cap hit, so CGP may ask again with more data or a
+ * newer cartridge.
+ *
+ * State: none of its own; everything per message lives in the caller's
+ * engine_scratch.  Pure: no I/O, no logging, no clock but the budget.
+ */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "caps.h"
+#include "featureset.h"
+#include "mime.h"
+#include "model.h"
+#include "whitelist.h"
+
+#define ENGINE_VERSION "1.0.0"
+#define ENGINE_LEGIT_BELOW 50u
+#define ENGINE_BULK_BELOW 96u
+#define ENGINE_MALWARE_SCORE 99u
+
+/* MIME flags that mean part of the message was not looked at. */
+#define ENGINE_RESCAN_MIME_FLAGS                                             \
+    (MIME_DEPTH_CAPPED | MIME_PARTS_CAPPED | MIME_HEADERS_CAPPED |           \
+     MIME_TEXT_CAPPED | MIME_URLS_CAPPED | MIME_ATTS_CAPPED |                \
+     MIME_ARENA_FULL | MIME_TRUNCATED)
+
+struct engine_scratch {
+    struct arena *arena;
+    struct features_scratch *fs;
+};
+
+const char *
+engine_category_name(enum engine_category cat)
+{
+    switch (cat) {
+    case ENGINE_CAT_LEGIT:
+        return "legit";
+    case ENGINE_CAT_SPAM:
+        return "spam";
+    case ENGINE_CAT_PHISHING:
+        return "phishing";
+    case ENGINE_CAT_MALWARE:
+        return "malware";
+    case ENGINE_CAT_BULK:
+        return "bulk";
+    }
+    return "unknown";
+}
+
+const char *
+engine_version(void)
+{
+    return ENGINE_VERSION;
+}
+
+struct engine_scratch *
+engine_scratch_new(void)
+{
+    struct engine_scratch *s = calloc(1, sizeof(*s));
+
+    if (s == NULL) {
+        return NULL;
+    }
+    s->arena = arena_new(CAPS_ARENA_MAX_BYTES);
+    s->fs = features_scratch_new();
+    if (s->arena == NULL || s->fs == NULL) {
+        engine_scratch_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void
+engine_scratch_free(struct engine_scratch *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    arena_free(s->arena);
+    features_scratch_free(s->fs);
+    free(s);
+}
+
+static void
+set_category(struct verdict *out, enum engine_category cat, const char *sub)
+{
+    out->category = cat;
+    snprintf(out->category_name, sizeof(out->category_name), "%s",
+             engine_category_name(cat));
+    snprintf(out->subcategory_name, sizeof(out->subcategory_name), "%s",
+             sub);
+}
+
+static void
+whitelisted(struct verdict *out, const char *what)
+{
+    out->score = 0;
+    out->is_whitelisted = true;
+    set_category(out, ENGINE_CAT_LEGIT, "whitelisted");
+    /* what is a static description of the entry type (no input bytes);
+     * keep only the characters the analysis string allows. */
+    {
+        char w[32];
+        size_t n = 0;
+
+        for (size_t i = 0; what != NULL && what[i] != '\0' && n + 1 < sizeof(w);
+             i++) {
+            char ch = what[i];
+
+            if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                (ch >= '0' && ch <= '9') || ch == '-' || ch == '_') {
+                w[n++] = ch;
+            }
+        }
+        w[n] = '\0';
+        snprintf(out->analysis, sizeof(out->analysis), "wl=%s",
+                 n > 0 ? w : "yes");
+    }
+}
+
+enum cm_err
+engine_score(const struct cartridge *c, const struct whitelist *wl,
+             const struct message *m, const struct budget *b,
+             struct engine_scratch *s, struct verdict *out)
+{
+    struct verdict v;
+    struct mime_doc doc;
+    const char *what = NULL;
+    const uint32_t *ids = NULL;
+    size_t n_ids = 0;
+    unsigned fflags = 0;
+    double margins[MODEL_HEADS];
+    const struct model_calibration *cal = cartridge_calibration(c);
+    unsigned score;
+    enum cm_err rc;
+
+    memset(&v, 0, sizeof(v));
+    v.cartridge_version = cartridge_version(c);
+    v.rescan = cartridge_is_default(c) || m->is_truncated;
+    set_category(&v, ENGINE_CAT_LEGIT, "");
+    if (budget_expired(b)) {
+        return CM_ETIMEOUT;
+    }
+    if (wl != NULL && m->env != NULL &&
+        whitelist_match_envelope(wl, m->env, &what)) {
+        whitelisted(&v, what);
+        *out = v;
+        return CM_OK;
+    }
+    arena_reset(s->arena);
+    rc = mime_parse(s->arena, m->data, m->len, &doc);
+    if (rc != CM_OK) {
+        return rc;
+    }
+    if (m->is_truncated) {
+        doc.flags |= MIME_TRUNCATED;
+    }
+    v.mime_flags = doc.flags;
+    if ((doc.flags & ENGINE_RESCAN_MIME_FLAGS) != 0) {
+        v.rescan = true;
+    }
+    if (budget_expired(b)) {
+        return CM_ETIMEOUT;
+    }
+    if (wl != NULL && whitelist_needs_message(wl) &&
+        whitelist_match_message(wl, &doc, &what)) {
+        whitelisted(&v, what);
+        *out = v;
+        return CM_OK;
+    }
+    features_extract(&doc, m->env, s->fs, NULL, NULL, &ids, &n_ids,
+                     &fflags);
+    if ((fflags & FEATURES_CAPPED) != 0) {
+        v.rescan = true;
+    }
+    if (budget_expired(b)) {
+        return CM_ETIMEOUT;
+    }
+    model_margins(cartridge_model(c), ids, n_ids, margins);
+    score = model_calibration_score(cal, margins[MODEL_HEAD_JUNK]);
+
+    if ((fflags & FEATURES_DANGEROUS_ATTACHMENT) != 0) {
+        score = score > ENGINE_MALWARE_SCORE ? score : ENGINE_MALWARE_SCORE;
+        set_category(&v, ENGINE_CAT_MALWARE, "executable-attachment");
+    } else if (score < ENGINE_LEGIT_BELOW) {
+        set_category(&v, ENGINE_CAT_LEGIT,
+                     (fflags & FEATURES_HAS_BULK_MARKERS) != 0 ? "newsletter"
+                                                               : "");
+    } else if (margins[MODEL_HEAD_PHISH] >= cal->phish_margin) {
+        set_category(&v, ENGINE_CAT_PHISHING,
+                     (fflags & FEATURES_DECEPTIVE_LINK) != 0 ? "deceptive-link"
+                                                             : "");
+    } else if ((fflags & FEATURES_HAS_BULK_MARKERS) != 0 &&
+               score < ENGINE_BULK_BELOW) {
+        set_category(&v, ENGINE_CAT_BULK, "");
+    } else {
+        set_category(&v, ENGINE_CAT_SPAM, "");
+    }
+    v.score = score;
+    snprintf(v.analysis, sizeof(v.analysis),
+             "f=%zu m=%.2f p=%.2f mf=0x%x ff=0x%x", n_ids,
+             margins[MODEL_HEAD_JUNK], margins[MODEL_HEAD_PHISH], doc.flags,
+             fflags);
+    *out = v;
+    return CM_OK;
+}

@@ -1,0 +1,1983 @@
+/*
+ * features.c -- parsed message → deduplicated set of hashed feature ids
+ * (see featureset.h; SPEC §4 "statistical content model").
+ *
+ * Families, in emission order (the set is capped at CAPS_FEATURES_MAX, so
+ * the few high-value structural features come first and word pairs last):
+ *   header  sender relations (From / Reply-To / Return-Path / Message-ID
+ *           domains), missing fields, display-name tricks, mailer product,
+ *           presence of sender-side header fields from a fixed table,
+ *           bulk markers (restricted id range);
+ *   mime    structure string, flags (html-only, hidden text, forms,
+ *           password inputs, scripts), charsets, attachment types and
+ *           extensions, dangerous attachments;
+ *   subject words, adjacent word pairs and shape (caps, !!!, RE:/FW:);
+ *   urls    hosts, registered domains, counts, IP hosts, userinfo, ports,
+ *           shorteners, link text showing another domain, path shape;
+ *   text    length, case and script statistics, obfuscation (zero-width
+ *           characters, mixed-script words);
+ *   words   body tokens: lower-cased (ASCII and the common Latin, Greek
+ *           and Cyrillic capitals), digit runs of 3+ collapsed to "#<n>",
+ *           e-mail addresses and URLs replaced by placeholders, CJK
+ *           characters one per token, tokens over
+ *           CAPS_FEATURES_TOKEN_MAX_BYTES replaced by a shape;
+ *   pairs   orthogonal sparse bigrams (token, distance 1..4, token) over
+ *           the first CAPS_FEATURES_PAIR_TOKENS_MAX tokens.
+ *
+ * Deliberately absent (see featureset.h): To/Cc/Delivered-To, Received
+ * hosts/IPs/dates, Date, verdict headers of other filters, any header not
+ * in the sender-side table.  Two corpus artifacts are dropped by name: the
+ * "[SPAM]" subject tag that csdmc2010 added to some spam, and the
+ * anonymised recipient of phishing_pot ("phishing@pot", "rodrigo-f-p");
+ * csdmc2010's rewritten domain csmining.org yields no domain feature.
+ *
+ * State: all in struct features_scratch (id array, an open-addressing set
+ * of 2 * CAPS_FEATURES_MAX slots cleared per message through the id list,
+ * token buffers, the pair ring).  No allocation after
+ * features_scratch_new.  Any thread, one scratch each.
+ */
+#include "featureset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "caps.h"
+#include "hashing.h"
+#include "mime.h"
+#include "queuefile.h"
+#include "url.h"
+
+#define FEATURES_SET_SLOTS (2u * CAPS_FEATURES_MAX) /* power of two */
+#define FEATURES_PAIR_WINDOW 4u
+#define FEATURES_TEXT_BUF 256u
+#define FEATURES_TRACE_TOK 48u
+#define FEATURES_NS_SEED 0x43474d4665617431ull /* "CGMFeat1" */
+
+struct features_scratch {
+    uint32_t ids[CAPS_FEATURES_MAX];
+    size_t n;
+    uint32_t set[FEATURES_SET_SLOTS]; /* id + 1; 0 = empty */
+    unsigned flags;
+    features_trace_fn trace;
+    void *trace_ctx;
+    uint64_t ring[FEATURES_PAIR_WINDOW]; /* hashes of the last tokens */
+    char ring_text[FEATURES_PAIR_WINDOW][FEATURES_TRACE_TOK];
+    size_t n_seq; /* tokens pushed into the ring so far */
+};
+
+/* Statistics the tokenizer keeps while it walks a text. */
+struct tok_stats {
+    size_t ascii_letters;
+    size_t ascii_upper;
+    size_t excl;
+    size_t zero_width;
+    size_t latin_ext;
+    size_t cyrillic;
+    size_t greek;
+    size_t cjk;
+    size_t arabic_hebrew;
+    size_t other_script;
+    size_t mixed_script_tokens;
+    size_t tokens;
+};
+
+enum tok_kind {
+    TOK_WORD,
+    TOK_CJK,
+    TOK_EMAIL,
+    TOK_URL,
+    TOK_LONG
+};
+
+struct tokenizer {
+    const uint8_t *p;
+    size_t len;
+    size_t pos;
+    struct tok_stats st;
+};
+
+/* ---- the set -------------------------------------------------------- */
+
+static void
+set_clear(struct features_scratch *s)
+{
+    /* One pass of memset over 64 KiB beats chasing each id's probe chain
+     * for the usual several hundred features. */
+    memset(s->set, 0, sizeof(s->set));
+    s->n = 0;
+}
+
+static void
+set_add(struct features_scratch *s, uint32_t id)
+{
+    uint32_t slot = (uint32_t)(hashing_mix64(id) & (FEATURES_SET_SLOTS - 1u));
+
+    while (s->set[slot] != 0) {
+        if (s->set[slot] == id + 1u) {
+            return;
+        }
+        slot = (slot + 1u) & (FEATURES_SET_SLOTS - 1u);
+    }
+    if (s->n >= CAPS_FEATURES_MAX) {
+        s->flags |= FEATURES_CAPPED;
+        return;
+    }
+    s->set[slot] = id + 1u;
+    s->ids[s->n++] = id;
+}
+
+static uint32_t
+id_of(enum features_ns ns, uint64_t h)
+{
+    uint64_t space = ((uint64_t)1 << FEATURES_HASH_BITS) -
+                     FEATURES_RESTRICTED_IDS;
+
+    if (ns == FEATURES_NS_BULK) {
+        return (uint32_t)(h % FEATURES_RESTRICTED_IDS);
+    }
+    return (uint32_t)(FEATURES_RESTRICTED_IDS + h % space);
+}
+
+static uint64_t
+ns_seed(enum features_ns ns)
+{
+    return hashing_mix64(FEATURES_NS_SEED + (uint64_t)ns);
+}
+
+static void
+emit_hash(struct features_scratch *s, enum features_ns ns, uint64_t h,
+          const char *text, size_t len)
+{
+    uint32_t id = id_of(ns, h);
+
+    if (s->trace != NULL) {
+        s->trace(s->trace_ctx, ns, text, len, id);
+    }
+    set_add(s, id);
+}
+
+static void
+emit(struct features_scratch *s, enum features_ns ns, const char *text,
+     size_t len)
+{
+    emit_hash(s, ns, hashing_hash64(text, len, ns_seed(ns)), text, len);
+}
+
+static void
+emit_str(struct features_scratch *s, enum features_ns ns, const char *text)
+{
+    emit(s, ns, text, strlen(text));
+}
+
+/* "prefix" + (p, len), cut to the buffer. */
+static void
+emit_kv(struct features_scratch *s, enum features_ns ns, const char *prefix,
+        const char *p, size_t len)
+{
+    char b[FEATURES_TEXT_BUF];
+    size_t pl = strlen(prefix);
+
+    if (pl >= sizeof(b)) {
+        return;
+    }
+    memcpy(b, prefix, pl);
+    if (len > sizeof(b) - pl) {
+        len = sizeof(b) - pl;
+    }
+    memcpy(b + pl, p, len);
+    emit(s, ns, b, pl + len);
+}
+
+/* "prefix" + a small bucket number. */
+static void
+emit_bucket(struct features_scratch *s, enum features_ns ns,
+            const char *prefix, unsigned bucket)
+{
+    char num[12];
+    size_t n = 0;
+    char rev[12];
+    size_t r = 0;
+
+    do {
+        rev[r++] = (char)('0' + bucket % 10u);
+        bucket /= 10u;
+    } while (bucket > 0 && r < sizeof(rev));
+    while (r > 0) {
+        num[n++] = rev[--r];
+    }
+    emit_kv(s, ns, prefix, num, n);
+}
+
+/* 0, 1, 2-3, 4-7, ... as 0, 1, 2, 3, ... capped at max. */
+static unsigned
+log2_bucket(size_t v, unsigned max)
+{
+    unsigned b = 0;
+
+    while (v > 0 && b < max) {
+        v >>= 1;
+        b++;
+    }
+    return b;
+}
+
+/* ---- small text helpers --------------------------------------------- */
+
+static uint8_t
+lower(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+static bool
+ieq(const char *a, size_t alen, const char *b)
+{
+    size_t blen = strlen(b);
+
+    if (alen != blen) {
+        return false;
+    }
+    for (size_t i = 0; i < alen; i++) {
+        if (lower((uint8_t)a[i]) != lower((uint8_t)b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+iprefix(const char *a, size_t alen, const char *prefix)
+{
+    size_t pl = strlen(prefix);
+
+    if (alen < pl) {
+        return false;
+    }
+    for (size_t i = 0; i < pl; i++) {
+        if (lower((uint8_t)a[i]) != lower((uint8_t)prefix[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Case-insensitive substring search in (h, hlen). */
+static const char *
+ifind(const char *h, size_t hlen, const char *needle)
+{
+    size_t nl = strlen(needle);
+
+    if (nl == 0 || hlen < nl) {
+        return NULL;
+    }
+    for (size_t i = 0; i + nl <= hlen; i++) {
+        if (iprefix(h + i, hlen - i, needle)) {
+            return h + i;
+        }
+    }
+    return NULL;
+}
+
+static bool
+is_space(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static void
+trim(const char **p, size_t *len)
+{
+    while (*len > 0 && is_space((uint8_t)(*p)[0])) {
+        (*p)++;
+        (*len)--;
+    }
+    while (*len > 0 && is_space((uint8_t)(*p)[*len - 1])) {
+        (*len)--;
+    }
+}
+
+/* Lower-case copy into dst (capacity cap, NUL-terminated); returns len. */
+static size_t
+lower_copy(char *dst, size_t cap, const char *p, size_t len)
+{
+    size_t n = len < cap - 1 ? len : cap - 1;
+
+    for (size_t i = 0; i < n; i++) {
+        dst[i] = (char)lower((uint8_t)p[i]);
+    }
+    dst[n] = '\0';
+    return n;
+}
+
+/* ---- UTF-8 and character classes ------------------------------------- */
+
+/* Decode one code point; invalid or truncated sequences yield U+FFFD
+ * consuming one byte, so every call advances. */
+static size_t
+utf8_decode(const uint8_t *p, size_t len, uint32_t *cp)
+{
+    uint8_t c = p[0];
+    size_t n;
+    uint32_t v;
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        v = c & 0x1fu;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        v = c & 0x0fu;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        v = c & 0x07u;
+    } else {
+        *cp = 0xfffd;
+        return 1;
+    }
+    if (len < n) {
+        *cp = 0xfffd;
+        return 1;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0u) != 0x80u) {
+            *cp = 0xfffd;
+            return 1;
+        }
+        v = (v << 6) | (p[i] & 0x3fu);
+    }
+    if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10ffff)) ||
+        (v >= 0xd800 && v <= 0xdfff)) {
+        *cp = 0xfffd;
+        return 1;
+    }
+    *cp = v;
+    return n;
+}
+
+static size_t
+utf8_encode(uint32_t cp, char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0u | (cp >> 6));
+        out[1] = (char)(0x80u | (cp & 0x3fu));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0u | (cp >> 12));
+        out[1] = (char)(0x80u | ((cp >> 6) & 0x3fu));
+        out[2] = (char)(0x80u | (cp & 0x3fu));
+        return 3;
+    }
+    out[0] = (char)(0xf0u | (cp >> 18));
+    out[1] = (char)(0x80u | ((cp >> 12) & 0x3fu));
+    out[2] = (char)(0x80u | ((cp >> 6) & 0x3fu));
+    out[3] = (char)(0x80u | (cp & 0x3fu));
+    return 4;
+}
+
+/* Simple case folding for the scripts spam is mostly written in. */
+static uint32_t
+fold(uint32_t cp)
+{
+    if (cp >= 'A' && cp <= 'Z') {
+        return cp + 32;
+    }
+    if (cp < 0xc0) {
+        return cp;
+    }
+    if (cp <= 0xde && cp != 0xd7) {
+        return cp + 0x20;
+    }
+    if ((cp >= 0x100 && cp <= 0x137) || (cp >= 0x14a && cp <= 0x177)) {
+        return (cp & 1u) == 0 ? cp + 1 : cp;
+    }
+    if (cp >= 0x139 && cp <= 0x148) {
+        return (cp & 1u) == 1 ? cp + 1 : cp;
+    }
+    if (cp >= 0x391 && cp <= 0x3a9 && cp != 0x3a2) {
+        return cp + 0x20;
+    }
+    if (cp >= 0x410 && cp <= 0x42f) {
+        return cp + 0x20;
+    }
+    if (cp >= 0x400 && cp <= 0x40f) {
+        return cp + 0x50;
+    }
+    return cp;
+}
+
+static bool
+is_zero_width(uint32_t cp)
+{
+    return cp == 0xad || (cp >= 0x200b && cp <= 0x200f) || cp == 0x2060 ||
+           cp == 0xfeff || cp == 0x34f || cp == 0x180e;
+}
+
+static bool
+is_cjk(uint32_t cp)
+{
+    return (cp >= 0x3040 && cp <= 0x30ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
+           (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xac00 && cp <= 0xd7af) ||
+           (cp >= 0xf900 && cp <= 0xfaff);
+}
+
+/* Joiners stay inside a token ("e-mail", "o'neil", "paypal.com", "$5"). */
+static bool
+is_joiner(uint32_t cp)
+{
+    return cp == '.' || cp == '-' || cp == '\'' || cp == '_' || cp == '@' ||
+           cp == '$' || cp == '%' || cp == '/' || cp == ':' || cp == '&' ||
+           cp == '+' || cp == 0x2019;
+}
+
+/* Letters and digits in the broad sense: ASCII alnum and every non-ASCII
+ * code point that is not punctuation, a symbol or a space. */
+static bool
+is_word_char(uint32_t cp)
+{
+    if (cp < 0x80) {
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+               (cp >= '0' && cp <= '9');
+    }
+    if (cp == 0xa3 || cp == 0xa5 || cp == 0x20ac) { /* £ ¥ € like '$' */
+        return true;
+    }
+    if (cp < 0xc0) {
+        return false; /* Latin-1 punctuation and symbols, NBSP */
+    }
+    if (cp == 0xd7 || cp == 0xf7 || cp == 0xfffd) {
+        return false;
+    }
+    if (cp >= 0x2000 && cp <= 0x2bff) {
+        return false; /* punctuation, arrows, math, boxes, symbols */
+    }
+    if (cp >= 0x3000 && cp <= 0x303f) {
+        return false; /* CJK punctuation and ideographic space */
+    }
+    if (cp >= 0xfe00 && cp <= 0xfe0f) {
+        return false; /* variation selectors */
+    }
+    if (cp >= 0x1f000) {
+        return false; /* emoji and pictographs */
+    }
+    return true;
+}
+
+static void
+note_script(struct tok_stats *st, uint32_t cp, unsigned *scripts)
+{
+    if (cp < 0x80) {
+        if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) {
+            st->ascii_letters++;
+            st->ascii_upper += cp <= 'Z';
+            *scripts |= 1u;
+        }
+    } else if (cp < 0x250) {
+        st->latin_ext++;
+        *scripts |= 1u;
+    } else if (cp >= 0x370 && cp < 0x400) {
+        st->greek++;
+        *scripts |= 2u;
+    } else if (cp >= 0x400 && cp < 0x530) {
+        st->cyrillic++;
+        *scripts |= 4u;
+    } else if (cp >= 0x590 && cp < 0x700) {
+        st->arabic_hebrew++;
+    } else if (is_cjk(cp)) {
+        st->cjk++;
+    } else {
+        st->other_script++;
+    }
+}
+
+/* ---- tokenizer ------------------------------------------------------- */
+
+static void
+tok_init(struct tokenizer *t, const char *p, size_t len)
+{
+    memset(t, 0, sizeof(*t));
+    t->p = (const uint8_t *)p;
+    t->len = len;
+}
+
+/* Collapse digit runs of 3 or more into "#<n>" (n = 1..9, 'n' beyond):
+ * phone numbers, prices, years and order numbers become shapes instead of
+ * thousands of one-off tokens. */
+static size_t
+collapse_digits(char *b, size_t len)
+{
+    size_t o = 0;
+    size_t i = 0;
+
+    while (i < len) {
+        size_t j = i;
+
+        while (j < len && b[j] >= '0' && b[j] <= '9') {
+            j++;
+        }
+        if (j - i >= 3) {
+            size_t run = j - i;
+
+            b[o++] = '#';
+            b[o++] = run <= 9 ? (char)('0' + run) : 'n';
+            i = j;
+        } else if (j > i) {
+            while (i < j) {
+                b[o++] = b[i++];
+            }
+        } else {
+            b[o++] = b[i++];
+        }
+    }
+    return o;
+}
+
+/*
+ * Next token of t into out (capacity CAPS_FEATURES_TOKEN_MAX_BYTES + 8,
+ * not NUL-terminated).  Returns false at the end of the text.
+ */
+static bool
+tok_next(struct tokenizer *t, char *out, size_t *out_len,
+         enum tok_kind *kind)
+{
+    size_t n = 0;
+    size_t raw = 0;
+    unsigned scripts = 0;
+    bool has_at = false;
+    bool has_colon = false;
+    bool is_long = false;
+
+    /* Skip to the start of a token. */
+    while (t->pos < t->len) {
+        uint32_t cp;
+        size_t k = utf8_decode(t->p + t->pos, t->len - t->pos, &cp);
+
+        if (is_word_char(cp)) {
+            break;
+        }
+        if (cp == '!') {
+            t->st.excl++;
+        } else if (is_zero_width(cp)) {
+            t->st.zero_width++;
+        }
+        t->pos += k;
+    }
+    if (t->pos >= t->len) {
+        return false;
+    }
+    for (;;) {
+        uint32_t cp;
+        size_t k;
+        char enc[4];
+        size_t el;
+
+        if (t->pos >= t->len) {
+            break;
+        }
+        if (t->p[t->pos] < 0x80) {
+            uint8_t ch = t->p[t->pos];
+
+            /* ASCII fast path: most mail is mostly ASCII. */
+            if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
+                if ((ch >= 'a' && ch <= 'z')) {
+                    t->st.ascii_letters++;
+                    scripts |= 1u;
+                }
+                if (n < CAPS_FEATURES_TOKEN_MAX_BYTES) {
+                    out[n++] = (char)ch;
+                } else {
+                    is_long = true;
+                }
+                raw++;
+                t->pos++;
+                continue;
+            }
+            if (ch >= 'A' && ch <= 'Z') {
+                t->st.ascii_letters++;
+                t->st.ascii_upper++;
+                scripts |= 1u;
+                if (n < CAPS_FEATURES_TOKEN_MAX_BYTES) {
+                    out[n++] = (char)(ch + 32);
+                } else {
+                    is_long = true;
+                }
+                raw++;
+                t->pos++;
+                continue;
+            }
+        }
+        k = utf8_decode(t->p + t->pos, t->len - t->pos, &cp);
+        if (is_cjk(cp)) {
+            if (raw == 0) {
+                note_script(&t->st, cp, &scripts);
+                *out_len = utf8_encode(cp, out);
+                *kind = TOK_CJK;
+                t->pos += k;
+                t->st.tokens++;
+                return true;
+            }
+            break;
+        }
+        if (is_zero_width(cp)) {
+            t->st.zero_width++;
+            t->pos += k;
+            continue;
+        }
+        if (!is_word_char(cp) && !is_joiner(cp)) {
+            break;
+        }
+        note_script(&t->st, cp, &scripts);
+        has_at |= cp == '@';
+        has_colon |= cp == ':';
+        cp = cp == 0x2019 ? '\'' : fold(cp);
+        el = utf8_encode(cp, enc);
+        if (n + el <= CAPS_FEATURES_TOKEN_MAX_BYTES) {
+            memcpy(out + n, enc, el);
+            n += el;
+        } else {
+            is_long = true;
+        }
+        raw += k;
+        t->pos += k;
+    }
+    /* Joiners at the ends are punctuation, except a leading currency. */
+    while (n > 0 && is_joiner((uint8_t)out[n - 1])) {
+        n--;
+    }
+    {
+        size_t lead = 0;
+
+        while (lead < n && is_joiner((uint8_t)out[lead]) &&
+               out[lead] != '$') {
+            lead++;
+        }
+        if (lead > 0) {
+            memmove(out, out + lead, n - lead);
+            n -= lead;
+        }
+    }
+    t->st.tokens++;
+    if ((scripts & 1u) != 0 && (scripts & 6u) != 0) {
+        t->st.mixed_script_tokens++;
+    }
+    if ((has_colon && ifind(out, n, "://") != NULL) ||
+        (n > 4 && out[0] == 'w' && iprefix(out, n, "www."))) {
+        *kind = TOK_URL;
+    } else if (has_at && memchr(out, '@', n) != NULL && n > 3) {
+        *kind = TOK_EMAIL;
+    } else if (is_long) {
+        *kind = TOK_LONG;
+    } else {
+        *kind = TOK_WORD;
+    }
+    n = collapse_digits(out, n);
+    *out_len = n;
+    return true;
+}
+
+/* ---- words and pairs ------------------------------------------------- */
+
+/* Tokens that only mark where a corpus came from (see the top comment). */
+static bool
+is_artifact_token(const char *p, size_t len)
+{
+    return (len == 11 && memcmp(p, "rodrigo-f-p", 11) == 0) ||
+           (len == 12 && memcmp(p, "phishing@pot", 12) == 0);
+}
+
+static void
+pair_reset(struct features_scratch *s)
+{
+    s->n_seq = 0;
+}
+
+/* Push a token hash into the pair ring and emit its sparse bigrams. */
+static void
+pair_push(struct features_scratch *s, uint64_t h, const char *text,
+          size_t len)
+{
+    size_t have = s->n_seq < FEATURES_PAIR_WINDOW ? s->n_seq
+                                                  : FEATURES_PAIR_WINDOW;
+
+    for (size_t d = 1; d <= have; d++) {
+        size_t slot = (s->n_seq - d) % FEATURES_PAIR_WINDOW;
+        uint64_t ph = hashing_combine(hashing_combine(s->ring[slot], d), h);
+
+        if (s->trace != NULL) {
+            char b[2 * FEATURES_TRACE_TOK + 8];
+            size_t bl = strlen(s->ring_text[slot]);
+            size_t tl = len < FEATURES_TRACE_TOK - 1 ? len
+                                                     : FEATURES_TRACE_TOK - 1;
+
+            memcpy(b, s->ring_text[slot], bl);
+            b[bl++] = ' ';
+            b[bl++] = (char)('0' + d);
+            b[bl++] = ' ';
+            memcpy(b + bl, text, tl);
+            bl += tl;
+            emit_hash(s, FEATURES_NS_PAIR, ph, b, bl);
+        } else {
+            emit_hash(s, FEATURES_NS_PAIR, ph, NULL, 0);
+        }
+    }
+    {
+        size_t slot = s->n_seq % FEATURES_PAIR_WINDOW;
+
+        s->ring[slot] = h;
+        if (s->trace != NULL) {
+            size_t tl = len < FEATURES_TRACE_TOK - 1 ? len
+                                                     : FEATURES_TRACE_TOK - 1;
+
+            memcpy(s->ring_text[slot], text, tl);
+            s->ring_text[slot][tl] = '\0';
+        }
+    }
+    s->n_seq++;
+}
+
+/* Token text as it enters the feature: placeholders for the kinds that are
+ * not words. */
+static void
+token_view(const char *tok, size_t len, enum tok_kind kind, const char **p,
+           size_t *plen)
+{
+    *p = "<?>";
+    switch (kind) {
+    case TOK_WORD:
+    case TOK_CJK:
+        *p = tok;
+        *plen = len;
+        return;
+    case TOK_EMAIL:
+        *p = "<email>";
+        break;
+    case TOK_URL:
+        *p = "<url>";
+        break;
+    case TOK_LONG:
+        *p = "<long>";
+        break;
+    }
+    *plen = strlen(*p);
+}
+
+static void
+body_words(struct features_scratch *s, const char *text, size_t len,
+           struct tok_stats *st)
+{
+    struct tokenizer t;
+    char tok[CAPS_FEATURES_TOKEN_MAX_BYTES + 8];
+    size_t tl = 0;
+    enum tok_kind kind = TOK_WORD;
+    size_t count = 0;
+    uint64_t seed = ns_seed(FEATURES_NS_WORD);
+
+    if (len > CAPS_FEATURES_TEXT_MAX_BYTES) {
+        len = CAPS_FEATURES_TEXT_MAX_BYTES;
+    }
+    tok_init(&t, text, len);
+    pair_reset(s);
+    while (count < CAPS_FEATURES_TOKENS_MAX && tok_next(&t, tok, &tl, &kind)) {
+        const char *p;
+        size_t pl;
+        uint64_t h;
+
+        token_view(tok, tl, kind, &p, &pl);
+        if (pl < 2 && kind == TOK_WORD) {
+            continue; /* single letters and digits say nothing */
+        }
+        if (is_artifact_token(tok, tl)) {
+            continue;
+        }
+        count++;
+        h = hashing_hash64(p, pl, seed);
+        emit_hash(s, FEATURES_NS_WORD, h, p, pl);
+        if (count <= CAPS_FEATURES_PAIR_TOKENS_MAX) {
+            pair_push(s, h, p, pl);
+        }
+    }
+    *st = t.st;
+}
+
+/* ---- subject --------------------------------------------------------- */
+
+static void
+subject_features(struct features_scratch *s, const char *subj, size_t len)
+{
+    struct tokenizer t;
+    char tok[CAPS_FEATURES_TOKEN_MAX_BYTES + 8];
+    size_t tl = 0;
+    enum tok_kind kind = TOK_WORD;
+    uint64_t prev = 0;
+    bool has_prev = false;
+    size_t words = 0;
+    size_t digits = 0;
+    size_t dollars = 0;
+    const char *tag;
+    char clean[512];
+    size_t cl;
+
+    trim(&subj, &len);
+    if (len == 0) {
+        emit_str(s, FEATURES_NS_SUBJECT_SHAPE, "empty");
+        return;
+    }
+    /* Drop csdmc2010's "[SPAM]" tag wherever it sits. */
+    cl = len < sizeof(clean) ? len : sizeof(clean);
+    memcpy(clean, subj, cl);
+    while ((tag = ifind(clean, cl, "[spam]")) != NULL) {
+        size_t at = (size_t)(tag - clean);
+
+        memmove(clean + at, clean + at + 6, cl - at - 6);
+        cl -= 6;
+    }
+    subj = clean;
+    len = cl;
+    trim(&subj, &len);
+    if (len == 0) {
+        emit_str(s, FEATURES_NS_SUBJECT_SHAPE, "empty");
+        return;
+    }
+    if (iprefix(subj, len, "re:") || iprefix(subj, len, "re[") ||
+        iprefix(subj, len, "aw:") || iprefix(subj, len, "sv:")) {
+        emit_str(s, FEATURES_NS_SUBJECT_SHAPE, "reply");
+    } else if (iprefix(subj, len, "fw:") || iprefix(subj, len, "fwd:") ||
+               iprefix(subj, len, "wg:") || iprefix(subj, len, "tr:")) {
+        emit_str(s, FEATURES_NS_SUBJECT_SHAPE, "forward");
+    }
+    for (size_t i = 0; i < len; i++) {
+        digits += subj[i] >= '0' && subj[i] <= '9';
+        dollars += subj[i] == '$';
+    }
+    tok_init(&t, subj, len);
+    while (tok_next(&t, tok, &tl, &kind)) {
+        const char *p;
+        size_t pl;
+        uint64_t h;
+
+        token_view(tok, tl, kind, &p, &pl);
+        if (is_artifact_token(tok, tl)) {
+            continue;
+        }
+        words++;
+        h = hashing_hash64(p, pl, ns_seed(FEATURES_NS_SUBJECT));
+        emit_hash(s, FEATURES_NS_SUBJECT, h, p, pl);
+        if (has_prev) {
+            emit_hash(s, FEATURES_NS_SUBJECT_PAIR, hashing_combine(prev, h),
+                      p, pl);
+        }
+        prev = h;
+        has_prev = true;
+    }
+    emit_bucket(s, FEATURES_NS_SUBJECT_SHAPE, "words:",
+                log2_bucket(words, 5));
+    if (t.st.ascii_letters >= 8) {
+        size_t pct = t.st.ascii_upper * 100 / t.st.ascii_letters;
+
+        emit_bucket(s, FEATURES_NS_SUBJECT_SHAPE, "caps:",
+                    pct >= 90 ? 3 : pct >= 50 ? 2 : pct >= 25 ? 1 : 0);
+    }
+    if (t.st.excl > 0) {
+        emit_bucket(s, FEATURES_NS_SUBJECT_SHAPE, "excl:",
+                    t.st.excl >= 3 ? 3 : (unsigned)t.st.excl);
+    }
+    if (dollars > 0) {
+        emit_str(s, FEATURES_NS_SUBJECT_SHAPE, "dollar");
+    }
+    if (digits >= 6) {
+        emit_str(s, FEATURES_NS_SUBJECT_SHAPE, "many-digits");
+    }
+    if (t.st.zero_width > 0) {
+        emit_str(s, FEATURES_NS_SUBJECT_SHAPE, "zero-width");
+    }
+    if (t.st.mixed_script_tokens > 0) {
+        emit_str(s, FEATURES_NS_SUBJECT_SHAPE, "mixed-script");
+    }
+    if (t.st.cyrillic + t.st.greek + t.st.cjk + t.st.arabic_hebrew +
+            t.st.other_script >
+        0) {
+        emit_str(s, FEATURES_NS_SUBJECT_SHAPE, "non-latin");
+    }
+}
+
+/* ---- addresses and domains ------------------------------------------- */
+
+struct addr {
+    const char *name; /* display name (quotes removed), may be empty */
+    size_t name_len;
+    const char *addr; /* address, may be empty */
+    size_t addr_len;
+};
+
+/* Split "Name <a@b>", "a@b (Name)" or "a@b" (one mailbox, lenient). */
+static void
+addr_split(const char *v, size_t len, struct addr *out)
+{
+    const char *lt = memchr(v, '<', len);
+
+    memset(out, 0, sizeof(*out));
+    out->name = "";
+    out->addr = "";
+    if (lt != NULL) {
+        const char *gt = memchr(lt, '>', len - (size_t)(lt - v));
+        size_t nl = (size_t)(lt - v);
+        const char *n = v;
+
+        out->addr = lt + 1;
+        out->addr_len = gt != NULL ? (size_t)(gt - lt - 1)
+                                   : len - (size_t)(lt - v) - 1;
+        trim(&n, &nl);
+        while (nl > 0 && (n[0] == '"' || n[0] == '\'')) {
+            n++;
+            nl--;
+        }
+        while (nl > 0 && (n[nl - 1] == '"' || n[nl - 1] == '\'')) {
+            nl--;
+        }
+        trim(&n, &nl);
+        out->name = n;
+        out->name_len = nl;
+    } else {
+        const char *lp = memchr(v, '(', len);
+        size_t al = lp != NULL ? (size_t)(lp - v) : len;
+        const char *a = v;
+
+        if (lp != NULL) {
+            const char *rp = memchr(lp, ')', len - (size_t)(lp - v));
+
+            out->name = lp + 1;
+            out->name_len = rp != NULL ? (size_t)(rp - lp - 1)
+                                       : len - (size_t)(lp - v) - 1;
+        }
+        trim(&a, &al);
+        out->addr = a;
+        out->addr_len = al;
+    }
+    trim(&out->addr, &out->addr_len);
+}
+
+/* Lower-case domain of an address into dst; 0 when there is none. */
+static size_t
+addr_domain(const char *a, size_t len, char *dst, size_t cap)
+{
+    const char *at = NULL;
+    size_t dl;
+
+    for (size_t i = 0; i < len; i++) {
+        if (a[i] == '@') {
+            at = a + i;
+        }
+    }
+    if (at == NULL) {
+        return 0;
+    }
+    dl = len - (size_t)(at - a) - 1;
+    while (dl > 0 && (at[dl] == '.' || at[dl] == '>' || at[dl] == ' ')) {
+        dl--;
+    }
+    if (dl == 0 || dl >= cap) {
+        return 0;
+    }
+    dl = lower_copy(dst, cap, at + 1, dl);
+    for (size_t i = 0; i < dl; i++) {
+        uint8_t c = (uint8_t)dst[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '-' || c >= 0x80)) {
+            return 0;
+        }
+    }
+    return dl;
+}
+
+/* Registered domain of a lower-case host as a view into it. */
+static size_t
+reg_domain(const char *host, size_t len, const char **out)
+{
+    if (len == 0) {
+        *out = host;
+        return 0;
+    }
+    return url_registered_domain(host, len, out);
+}
+
+/* Domains rewritten by a corpus's makers: no feature may name them. */
+static bool
+is_artifact_domain(const char *d, size_t len)
+{
+    return ieq(d, len, "csmining.org") || ieq(d, len, "pot");
+}
+
+/* Relation of two registered domains (either may be empty). */
+static void
+emit_relation(struct features_scratch *s, const char *what, const char *a,
+              size_t alen, const char *b, size_t blen)
+{
+    char name[64];
+    size_t wl = strlen(what);
+    const char *rel;
+    size_t rl;
+
+    if (alen == 0 || blen == 0) {
+        rel = alen == 0 && blen == 0 ? ":none" : ":missing";
+    } else if (alen == blen && memcmp(a, b, alen) == 0) {
+        rel = ":same";
+    } else {
+        rel = ":diff";
+    }
+    rl = strlen(rel);
+    if (wl + rl >= sizeof(name)) {
+        return;
+    }
+    memcpy(name, what, wl);
+    memcpy(name + wl, rel, rl);
+    emit(s, FEATURES_NS_HEADER, name, wl + rl);
+}
+
+static const struct mime_header *
+find_header(const struct mime_doc *doc, const char *name)
+{
+    size_t n = doc->n_headers < CAPS_FEATURES_HEADERS_MAX
+                   ? doc->n_headers
+                   : CAPS_FEATURES_HEADERS_MAX;
+
+    for (size_t i = 0; i < n; i++) {
+        if (ieq(doc->headers[i].name, doc->headers[i].name_len, name)) {
+            return &doc->headers[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+name_words(struct features_scratch *s, const char *p, size_t len)
+{
+    struct tokenizer t;
+    char tok[CAPS_FEATURES_TOKEN_MAX_BYTES + 8];
+    size_t tl = 0;
+    enum tok_kind kind = TOK_WORD;
+    size_t n = 0;
+
+    tok_init(&t, p, len);
+    while (n < 8 && tok_next(&t, tok, &tl, &kind)) {
+        const char *v;
+        size_t vl;
+
+        if (is_artifact_token(tok, tl)) {
+            continue;
+        }
+        token_view(tok, tl, kind, &v, &vl);
+        emit(s, FEATURES_NS_FROM_NAME, v, vl);
+        n++;
+    }
+}
+
+static void
+from_features(struct features_scratch *s, const struct mime_doc *doc,
+              const struct envelope *env, const char **from_reg,
+              size_t *from_reg_len, char *from_dom, size_t from_dom_cap)
+{
+    const struct mime_header *h = find_header(doc, "From");
+    struct addr a;
+    size_t dl;
+    const char *reg = "";
+    size_t rl = 0;
+    char tmp[256];
+
+    *from_reg = "";
+    *from_reg_len = 0;
+    if (h == NULL) {
+        emit_str(s, FEATURES_NS_FROM, "missing");
+        return;
+    }
+    addr_split(h->value, h->value_len, &a);
+    dl = addr_domain(a.addr, a.addr_len, from_dom, from_dom_cap);
+    if (dl == 0) {
+        emit_str(s, FEATURES_NS_FROM, "no-domain");
+    } else {
+        const char *tld = from_dom;
+
+        rl = reg_domain(from_dom, dl, &reg);
+        if (!is_artifact_domain(reg, rl)) {
+            emit_kv(s, FEATURES_NS_FROM, "dom:", reg, rl);
+        }
+        for (size_t i = 0; i < dl; i++) {
+            if (from_dom[i] == '.') {
+                tld = from_dom + i + 1;
+            }
+        }
+        if (!is_artifact_domain(reg, rl)) {
+            emit_kv(s, FEATURES_NS_FROM, "tld:", tld,
+                    dl - (size_t)(tld - from_dom));
+        }
+        *from_reg = reg;
+        *from_reg_len = rl;
+    }
+    {
+        /* Local part shape: random-looking senders carry many digits. */
+        size_t digits = 0;
+        size_t local = 0;
+        bool has_sep = false;
+
+        while (local < a.addr_len && a.addr[local] != '@') {
+            digits += a.addr[local] >= '0' && a.addr[local] <= '9';
+            has_sep |= a.addr[local] == '.' || a.addr[local] == '_' ||
+                       a.addr[local] == '-';
+            local++;
+        }
+        emit_bucket(s, FEATURES_NS_FROM, "local-digits:",
+                    digits >= 5 ? 3 : digits >= 3 ? 2 : digits > 0 ? 1 : 0);
+        emit_bucket(s, FEATURES_NS_FROM, "local-len:",
+                    local > 20 ? 3 : local > 12 ? 2 : local > 6 ? 1 : 0);
+        if (has_sep) {
+            emit_str(s, FEATURES_NS_FROM, "local-sep");
+        }
+        {
+            static const char *const roles[] = {
+                "noreply", "no-reply", "no_reply", "donotreply", "support",
+                "info", "service", "admin", "security", "news", "newsletter",
+                "account", "billing", "alert", "notification", "team",
+                "webmaster", "help", "sales", "marketing", "contact", "mail"};
+
+            for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+                if (ieq(a.addr, local, roles[i])) {
+                    emit_kv(s, FEATURES_NS_FROM, "role:", roles[i],
+                            strlen(roles[i]));
+                }
+            }
+        }
+    }
+    if (a.name_len == 0) {
+        emit_str(s, FEATURES_NS_FROM, "no-name");
+    } else {
+        const char *at = memchr(a.name, '@', a.name_len);
+
+        name_words(s, a.name, a.name_len);
+        if (at != NULL) {
+            char nd[256];
+            size_t ndl = addr_domain(a.name, a.name_len, nd, sizeof(nd));
+            const char *nreg = "";
+            size_t nrl = 0;
+
+            emit_str(s, FEATURES_NS_FROM, "name-has-address");
+            if (ndl > 0) {
+                nrl = reg_domain(nd, ndl, &nreg);
+                emit_relation(s, "name-addr-domain", nreg, nrl, reg, rl);
+            }
+        }
+        if (a.addr_len > 0 && a.addr_len < sizeof(tmp) &&
+            a.name_len == a.addr_len &&
+            (lower_copy(tmp, sizeof(tmp), a.addr, a.addr_len),
+             ieq(a.name, a.name_len, tmp))) {
+            emit_str(s, FEATURES_NS_FROM, "name-is-address");
+        }
+        {
+            struct tokenizer t;
+            char tok[CAPS_FEATURES_TOKEN_MAX_BYTES + 8];
+            size_t tl = 0;
+            enum tok_kind kind = TOK_WORD;
+
+            tok_init(&t, a.name, a.name_len);
+            while (tok_next(&t, tok, &tl, &kind)) {
+            }
+            if (t.st.ascii_letters >= 6 &&
+                t.st.ascii_upper * 10 >= t.st.ascii_letters * 9) {
+                emit_str(s, FEATURES_NS_FROM, "name-caps");
+            }
+            if (t.st.mixed_script_tokens > 0) {
+                emit_str(s, FEATURES_NS_FROM, "name-mixed-script");
+            }
+        }
+    }
+    /* Return-Path: the envelope sender when we have one, else the header
+     * the delivering server wrote. */
+    {
+        char rp[256];
+        size_t rpl = 0;
+        const char *rreg = "";
+        size_t rrl = 0;
+        bool have = false;
+
+        if (env != NULL && env->has_return_path) {
+            have = true;
+            rpl = addr_domain(env->return_path, strlen(env->return_path), rp,
+                              sizeof(rp));
+        } else {
+            const struct mime_header *r = find_header(doc, "Return-Path");
+
+            if (r != NULL) {
+                struct addr ra;
+
+                have = true;
+                addr_split(r->value, r->value_len, &ra);
+                rpl = addr_domain(ra.addr, ra.addr_len, rp, sizeof(rp));
+            }
+        }
+        if (!have) {
+            emit_str(s, FEATURES_NS_HEADER, "return-path:absent");
+        } else if (rpl == 0) {
+            emit_str(s, FEATURES_NS_HEADER, "return-path:null");
+        } else {
+            rrl = reg_domain(rp, rpl, &rreg);
+            emit_relation(s, "return-path", rreg, rrl, reg, rl);
+        }
+    }
+}
+
+/* ---- other header facts ---------------------------------------------- */
+
+/* Header fields written by the sender's side (MUA, list server, ESP):
+ * presence says something about how the mail was made.  Everything else
+ * (trace fields, the collecting mailbox's own fields, other filters'
+ * verdicts) is ignored by construction. */
+static const char *const sender_fields[] = {
+    "reply-to", "sender", "in-reply-to", "references", "mime-version",
+    "content-transfer-encoding", "content-disposition", "content-language",
+    "x-mailer", "user-agent", "x-priority", "x-msmail-priority", "importance",
+    "priority", "x-mimeole", "organization", "thread-index", "thread-topic",
+    "content-class", "dkim-signature", "domainkey-signature", "errors-to",
+    "disposition-notification-to", "return-receipt-to",
+    "x-confirm-reading-to", "x-originating-ip", "x-sender",
+    "x-accept-language", "x-ms-has-attach", "x-ms-tnef-correlator",
+    "x-antiabuse", "x-originating-email", "auto-submitted",
+    "x-auto-response-suppress", "mail-followup-to", "mail-reply-to",
+    "x-face", "face", "openpgp", "autocrypt", "x-url", "x-operating-system",
+    "x-gm-message-state", "x-google-smtp-source", "x-google-dkim-signature",
+    "x-library", "x-mailer-version", "comments", "keywords", "x-unsent"};
+
+/* Bulk-sending markers: restricted ids, never spam evidence. */
+static const char *const bulk_fields[] = {
+    "list-unsubscribe", "list-unsubscribe-post", "list-id", "list-help",
+    "list-subscribe", "list-post", "list-archive", "list-owner",
+    "x-beenthere", "x-mailman-version", "mailing-list", "x-mailing-list",
+    "x-loop", "feedback-id", "x-campaign", "x-campaignid", "x-report-abuse",
+    "x-csa-complaints", "x-sg-eid", "x-ses-outgoing", "x-mc-user",
+    "x-mailgun-sid", "x-sfmc-stack", "x-complaints-to", "x-abuse-report",
+    "x-feedback-id", "x-job", "x-rpcampaign", "x-listmember"};
+
+static void
+mailer_features(struct features_scratch *s, const struct mime_header *h)
+{
+    struct tokenizer t;
+    char tok[CAPS_FEATURES_TOKEN_MAX_BYTES + 8];
+    size_t tl = 0;
+    enum tok_kind kind = TOK_WORD;
+    size_t n = 0;
+
+    tok_init(&t, h->value, h->value_len);
+    while (n < 8 && tok_next(&t, tok, &tl, &kind)) {
+        bool alpha = tl >= 3;
+
+        /* Product words only: versions and build numbers vary per
+         * release and would split one product into many features. */
+        for (size_t i = 0; i < tl && alpha; i++) {
+            uint8_t c = (uint8_t)tok[i];
+
+            alpha = (c >= 'a' && c <= 'z') || c == '-' || c >= 0x80;
+        }
+        if (alpha && kind == TOK_WORD) {
+            emit(s, FEATURES_NS_MAILER, tok, tl);
+            n++;
+        }
+    }
+}
+
+static void
+header_features(struct features_scratch *s, const struct mime_doc *doc,
+                const char *from_reg, size_t from_reg_len)
+{
+    size_t n = doc->n_headers < CAPS_FEATURES_HEADERS_MAX
+                   ? doc->n_headers
+                   : CAPS_FEATURES_HEADERS_MAX;
+    bool has_date = false;
+    bool has_msgid = false;
+    bool has_refs = false;
+    bool bulk = false;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct mime_header *h = &doc->headers[i];
+        char name[64];
+        size_t nl;
+
+        if (h->name_len == 0 || h->name_len >= sizeof(name)) {
+            continue;
+        }
+        nl = lower_copy(name, sizeof(name), h->name, h->name_len);
+        has_date |= strcmp(name, "date") == 0;
+        has_msgid |= strcmp(name, "message-id") == 0;
+        has_refs |= strcmp(name, "in-reply-to") == 0 ||
+                    strcmp(name, "references") == 0;
+        for (size_t k = 0; k < sizeof(sender_fields) / sizeof(char *); k++) {
+            if (name[0] == sender_fields[k][0] &&
+                strcmp(name, sender_fields[k]) == 0) {
+                emit_kv(s, FEATURES_NS_HEADER, "h:", name, nl);
+                break;
+            }
+        }
+        for (size_t k = 0; k < sizeof(bulk_fields) / sizeof(char *); k++) {
+            if (name[0] == bulk_fields[k][0] &&
+                strcmp(name, bulk_fields[k]) == 0) {
+                emit_kv(s, FEATURES_NS_BULK, "h:", name, nl);
+                if (k <= 2) {
+                    bulk = true;
+                }
+                break;
+            }
+        }
+        if (strcmp(name, "precedence") == 0) {
+            const char *v = h->value;
+            size_t vl = h->value_len;
+            char lv[16];
+
+            trim(&v, &vl);
+            if (vl > 0 && vl < sizeof(lv)) {
+                vl = lower_copy(lv, sizeof(lv), v, vl);
+                if (strcmp(lv, "bulk") == 0 || strcmp(lv, "list") == 0 ||
+                    strcmp(lv, "junk") == 0) {
+                    emit_kv(s, FEATURES_NS_BULK, "precedence:", lv, vl);
+                    bulk = true;
+                }
+            }
+        }
+        if (strcmp(name, "x-mailer") == 0 || strcmp(name, "user-agent") == 0) {
+            mailer_features(s, h);
+        }
+        if (strcmp(name, "x-priority") == 0 && h->value_len > 0) {
+            const char *v = h->value;
+            size_t vl = h->value_len;
+
+            trim(&v, &vl);
+            if (vl > 0 && v[0] >= '1' && v[0] <= '5') {
+                emit_kv(s, FEATURES_NS_HEADER, "x-priority:", v, 1);
+            }
+        }
+    }
+    if (bulk) {
+        s->flags |= FEATURES_HAS_BULK_MARKERS;
+    }
+    if (!has_date) {
+        emit_str(s, FEATURES_NS_HEADER, "date:missing");
+    }
+    if (!has_msgid) {
+        emit_str(s, FEATURES_NS_HEADER, "message-id:missing");
+    } else {
+        const struct mime_header *m = find_header(doc, "Message-ID");
+        struct addr a;
+        char dom[256];
+        size_t dl;
+
+        addr_split(m->value, m->value_len, &a);
+        dl = addr_domain(a.addr, a.addr_len, dom, sizeof(dom));
+        if (dl == 0) {
+            emit_str(s, FEATURES_NS_HEADER, "message-id:malformed");
+        } else {
+            const char *reg = "";
+            size_t rl = reg_domain(dom, dl, &reg);
+
+            emit_relation(s, "message-id", reg, rl, from_reg, from_reg_len);
+        }
+    }
+    {
+        const struct mime_header *r = find_header(doc, "Reply-To");
+
+        if (r != NULL) {
+            struct addr a;
+            char dom[256];
+            size_t dl;
+            const char *reg = "";
+            size_t rl = 0;
+
+            addr_split(r->value, r->value_len, &a);
+            dl = addr_domain(a.addr, a.addr_len, dom, sizeof(dom));
+            if (dl > 0) {
+                rl = reg_domain(dom, dl, &reg);
+            }
+            emit_relation(s, "reply-to", reg, rl, from_reg, from_reg_len);
+        }
+    }
+    {
+        const char *subj = doc->subject != NULL ? doc->subject : "";
+        size_t sl = strlen(subj);
+        bool reply;
+
+        trim(&subj, &sl);
+        reply = iprefix(subj, sl, "re:") || iprefix(subj, sl, "aw:");
+        if (reply && !has_refs) {
+            emit_str(s, FEATURES_NS_HEADER, "reply-without-references");
+        } else if (has_refs) {
+            emit_str(s, FEATURES_NS_HEADER, "has-references");
+        }
+    }
+}
+
+/* ---- MIME structure ---------------------------------------------------- */
+
+static size_t
+file_ext(const char *name, size_t len, const char **ext)
+{
+    const char *dot = NULL;
+
+    while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '.')) {
+        len--;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] == '.') {
+            dot = name + i;
+        }
+    }
+    if (dot == NULL || (size_t)(name + len - dot - 1) > 8) {
+        return 0;
+    }
+    *ext = dot + 1;
+    return (size_t)(name + len - dot - 1);
+}
+
+bool
+features_is_dangerous_name(const char *name, size_t len)
+{
+    static const char *const exts[] = {
+        "exe", "scr", "pif", "com", "bat", "cmd", "js",  "jse", "vbs", "vbe",
+        "jar", "wsf", "wsh", "hta", "lnk", "iso", "img", "msi", "cpl", "ps1",
+        "reg", "vhd", "vhdx", "xll", "one", "appx", "msix"};
+    const char *ext = NULL;
+    size_t el = file_ext(name, len, &ext);
+
+    if (el == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+        if (ieq(ext, el, exts[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* "x.pdf.exe", "invoice.doc   .scr": a harmless-looking inner extension. */
+static bool
+is_double_ext(const char *name, size_t len)
+{
+    const char *ext = NULL;
+    size_t el = file_ext(name, len, &ext);
+    const char *inner = NULL;
+    size_t il;
+
+    if (el == 0) {
+        return false;
+    }
+    il = file_ext(name, (size_t)(ext - name - 1), &inner);
+    return il >= 2 && il <= 4;
+}
+
+static void
+mime_features(struct features_scratch *s, const struct mime_doc *doc)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } flags[] = {
+        {MIME_HTML_HIDDEN_TEXT, "hidden-text"},
+        {MIME_HTML_HAS_FORM, "form"},
+        {MIME_HTML_HAS_PASSWORD, "password"},
+        {MIME_HTML_HAS_SCRIPT, "script"},
+        {MIME_HTML_HAS_IMAGES, "images"},
+        {MIME_BAD_BASE64, "bad-base64"},
+        {MIME_BAD_QP, "bad-qp"},
+        {MIME_UNKNOWN_CHARSET, "unknown-charset"},
+        {MIME_BAD_CHARSET_BYTES, "bad-charset-bytes"},
+        {MIME_NO_CLOSING_BOUNDARY, "no-closing-boundary"},
+        {MIME_RAW_8BIT_HEADERS, "raw-8bit-headers"},
+        {MIME_ENCODED_WORDS, "encoded-words"},
+    };
+    char st[FEATURES_TEXT_BUF];
+    size_t sl = 0;
+    const struct mime_header *ct = find_header(doc, "Content-Type");
+    size_t n_att = 0;
+    size_t n_img = 0;
+    size_t nparts = doc->n_parts;
+
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        if ((doc->flags & flags[i].bit) != 0) {
+            emit_kv(s, FEATURES_NS_MIME, "flag:", flags[i].name,
+                    strlen(flags[i].name));
+        }
+    }
+    if ((doc->flags & MIME_HAS_HTML) != 0 &&
+        (doc->flags & MIME_HAS_PLAIN) == 0) {
+        emit_str(s, FEATURES_NS_MIME, "html-only");
+    } else if ((doc->flags & MIME_HAS_HTML) != 0) {
+        emit_str(s, FEATURES_NS_MIME, "html-and-plain");
+    } else if ((doc->flags & MIME_HAS_PLAIN) != 0) {
+        emit_str(s, FEATURES_NS_MIME, "plain-only");
+    }
+    /* Structure string: the top type, then up to six leaves with their
+     * depth ("multipart/alternative|1text/plain,1text/html"). */
+    {
+        const char *v = "text/plain";
+        size_t vl = strlen(v);
+        char top[64];
+
+        if (ct != NULL) {
+            v = ct->value;
+            vl = 0;
+            while (vl < ct->value_len && v[vl] != ';' && !is_space(v[vl])) {
+                vl++;
+            }
+        }
+        vl = lower_copy(top, sizeof(top), v, vl);
+        emit_kv(s, FEATURES_NS_MIME, "top:", top, vl);
+        memcpy(st, top, vl);
+        sl = vl;
+        st[sl++] = '|';
+    }
+    if (nparts > 64) {
+        nparts = 64;
+    }
+    for (size_t i = 0; i < nparts; i++) {
+        const struct mime_part *p = &doc->parts[i];
+        const char *t = p->content_type != NULL ? p->content_type : "";
+        size_t tl = strlen(t);
+        const char *fn = p->filename != NULL ? p->filename : "";
+        size_t fl = strlen(fn);
+
+        if (i < 6 && sl + tl + 4 < sizeof(st)) {
+            st[sl++] = (char)('0' + (p->depth > 9 ? 9 : p->depth));
+            memcpy(st + sl, t, tl);
+            sl += tl;
+            if (p->is_attachment) {
+                st[sl++] = '@';
+            }
+            st[sl++] = ',';
+        }
+        if (p->charset != NULL && p->charset[0] != '\0') {
+            emit_kv(s, FEATURES_NS_MIME, "cs:", p->charset,
+                    strlen(p->charset));
+        }
+        if (strncmp(t, "image/", 6) == 0) {
+            n_img++;
+        }
+        if (p->is_attachment || fl > 0) {
+            const char *ext = NULL;
+            size_t el = file_ext(fn, fl, &ext);
+
+            n_att++;
+            emit_kv(s, FEATURES_NS_MIME, "att-ct:", t, tl);
+            if (el > 0) {
+                char le[16];
+                size_t ll = lower_copy(le, sizeof(le), ext, el);
+
+                emit_kv(s, FEATURES_NS_MIME, "att-ext:", le, ll);
+            } else if (fl > 0) {
+                emit_str(s, FEATURES_NS_MIME, "att-no-ext");
+            }
+            if (features_is_dangerous_name(fn, fl)) {
+                s->flags |= FEATURES_DANGEROUS_ATTACHMENT;
+                emit_str(s, FEATURES_NS_MIME, "att-dangerous");
+            }
+            if (is_double_ext(fn, fl)) {
+                emit_str(s, FEATURES_NS_MIME, "att-double-ext");
+                if (features_is_dangerous_name(fn, fl)) {
+                    s->flags |= FEATURES_DANGEROUS_ATTACHMENT;
+                }
+            }
+        } else {
+            emit_kv(s, FEATURES_NS_MIME, "leaf:", t, tl);
+        }
+    }
+    emit(s, FEATURES_NS_MIME, st, sl);
+    emit_bucket(s, FEATURES_NS_MIME, "parts:", log2_bucket(doc->n_parts, 5));
+    emit_bucket(s, FEATURES_NS_MIME, "attachments:", log2_bucket(n_att, 3));
+    emit_bucket(s, FEATURES_NS_MIME, "images:", log2_bucket(n_img, 3));
+    emit_bucket(s, FEATURES_NS_MIME, "depth:",
+                doc->max_depth > 3 ? 3 : doc->max_depth);
+}
+
+/* ---- URLs ------------------------------------------------------------ */
+
+static bool
+is_shortener(const char *reg, size_t len)
+{
+    static const char *const hosts[] = {
+        "bit.ly", "tinyurl.com", "goo.gl", "t.co", "ow.ly", "is.gd",
+        "buff.ly", "rebrand.ly", "cutt.ly", "shorturl.at", "rb.gy",
+        "tiny.cc", "t.ly", "s.id", "bitly.com", "lnkd.in"};
+
+    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        if (ieq(reg, len, hosts[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A domain-looking word in link text ("www.paypal.com", "paypal.com/x"):
+ * its registered domain into dst, 0 when the text shows none. */
+static size_t
+anchor_domain(const char *text, size_t len, char *dst, size_t cap)
+{
+    size_t pos = 0;
+    size_t start = 0;
+    size_t ul = 0;
+    unsigned fl = 0;
+    char host[256];
+    size_t hl;
+    const char *reg = "";
+    size_t rl;
+
+    if (url_find(text, len, &pos, &start, &ul)) {
+        hl = url_host(text + start, ul, host, sizeof(host), &fl);
+    } else {
+        /* "paypal.com" without a scheme: the first token with a dot and a
+         * letter-only last label. */
+        struct tokenizer t;
+        char tok[CAPS_FEATURES_TOKEN_MAX_BYTES + 8];
+        size_t tl = 0;
+        enum tok_kind kind = TOK_WORD;
+
+        hl = 0;
+        tok_init(&t, text, len);
+        while (hl == 0 && tok_next(&t, tok, &tl, &kind)) {
+            const char *dot = NULL;
+            bool ok = kind == TOK_WORD;
+
+            for (size_t i = 0; i < tl && ok; i++) {
+                uint8_t c = (uint8_t)tok[i];
+
+                if (c == '.') {
+                    dot = tok + i;
+                } else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                             c == '-')) {
+                    ok = false;
+                }
+            }
+            if (ok && dot != NULL && (size_t)(tok + tl - dot - 1) >= 2) {
+                bool letters = true;
+
+                for (const char *q = dot + 1; q < tok + tl; q++) {
+                    letters &= *q >= 'a' && *q <= 'z';
+                }
+                if (letters && tl < sizeof(host)) {
+                    memcpy(host, tok, tl);
+                    hl = tl;
+                }
+            }
+        }
+    }
+    if (hl == 0) {
+        return 0;
+    }
+    rl = reg_domain(host, hl, &reg);
+    if (rl == 0 || rl >= cap) {
+        return 0;
+    }
+    memcpy(dst, reg, rl);
+    return rl;
+}
+
+static void
+url_features(struct features_scratch *s, const struct mime_doc *doc,
+             const char *from_reg, size_t from_reg_len)
+{
+    size_t n = doc->n_urls < CAPS_FEATURES_URLS_MAX ? doc->n_urls
+                                                    : CAPS_FEATURES_URLS_MAX;
+    size_t n_href = 0;
+    size_t n_other_dom = 0;
+    uint64_t doms[16];
+    size_t n_doms = 0;
+
+    emit_bucket(s, FEATURES_NS_URL, "count:", log2_bucket(doc->n_urls, 6));
+    for (size_t i = 0; i < n; i++) {
+        const struct mime_url *u = &doc->urls[i];
+        char host[256];
+        unsigned fl = 0;
+        size_t hl;
+        const char *reg = "";
+        size_t rl;
+
+        hl = url_host(u->url, u->url_len, host, sizeof(host), &fl);
+        if ((fl & URL_IS_MAILTO) != 0) {
+            emit_str(s, FEATURES_NS_URL, "mailto");
+            continue; /* addresses, not sites (and phishing_pot's
+                         anonymised recipient) */
+        }
+        if (u->is_href) {
+            n_href++;
+        }
+        if (u->is_form) {
+            emit_str(s, FEATURES_NS_URL, "form-action");
+        }
+        if (hl == 0) {
+            continue;
+        }
+        if ((fl & URL_IS_IP) != 0) {
+            emit_str(s, FEATURES_NS_URL, "ip-host");
+        }
+        if ((fl & URL_IS_ODD_IP) != 0) {
+            emit_str(s, FEATURES_NS_URL, "odd-ip");
+        }
+        if ((fl & URL_HAS_USERINFO) != 0) {
+            emit_str(s, FEATURES_NS_URL, "userinfo");
+        }
+        if ((fl & URL_HAS_PORT) != 0) {
+            emit_str(s, FEATURES_NS_URL, "port");
+        }
+        if ((fl & URL_PCT_HOST) != 0) {
+            emit_str(s, FEATURES_NS_URL, "pct-host");
+        }
+        rl = reg_domain(host, hl, &reg);
+        if (is_artifact_domain(reg, rl)) {
+            continue;
+        }
+        if ((fl & URL_IS_IP) == 0) {
+            emit(s, FEATURES_NS_URL_HOST, host, hl);
+            emit(s, FEATURES_NS_URL_DOMAIN, reg, rl);
+            if (ifind(host, hl, "xn--") != NULL) {
+                emit_str(s, FEATURES_NS_URL, "punycode");
+            }
+            if (is_shortener(reg, rl)) {
+                emit_str(s, FEATURES_NS_URL, "shortener");
+            }
+            {
+                size_t dots = 0;
+
+                for (size_t k = 0; k < hl; k++) {
+                    dots += host[k] == '.';
+                }
+                if (dots >= 4) {
+                    emit_str(s, FEATURES_NS_URL, "deep-host");
+                }
+            }
+            {
+                const char *tld = reg;
+
+                for (size_t k = 0; k < rl; k++) {
+                    if (reg[k] == '.') {
+                        tld = reg + k + 1;
+                    }
+                }
+                emit_kv(s, FEATURES_NS_URL, "tld:", tld,
+                        rl - (size_t)(tld - reg));
+            }
+        }
+        {
+            uint64_t dh = hashing_hash64(reg, rl, 0);
+            bool seen = false;
+
+            for (size_t k = 0; k < n_doms; k++) {
+                seen |= doms[k] == dh;
+            }
+            if (!seen && n_doms < sizeof(doms) / sizeof(doms[0])) {
+                doms[n_doms++] = dh;
+            }
+        }
+        if (from_reg_len > 0 &&
+            !(rl == from_reg_len && memcmp(reg, from_reg, rl) == 0)) {
+            n_other_dom++;
+        }
+        if (u->is_href && u->anchor_len > 0) {
+            char ad[256];
+            size_t al = anchor_domain(u->anchor_text, u->anchor_len, ad,
+                                      sizeof(ad));
+
+            if (al > 0 && !(al == rl && memcmp(ad, reg, rl) == 0)) {
+                s->flags |= FEATURES_DECEPTIVE_LINK;
+                emit_str(s, FEATURES_NS_URL, "deceptive-link");
+            }
+        }
+        /* Path shape: script and document types of the target. */
+        {
+            const char *path = memchr(u->url, '/', u->url_len);
+            size_t rest;
+            const char *q;
+
+            /* Skip "scheme://host". */
+            if (path != NULL && path + 1 < u->url + u->url_len &&
+                path[1] == '/') {
+                path = memchr(path + 2, '/',
+                              u->url_len - (size_t)(path + 2 - u->url));
+            }
+            if (path == NULL) {
+                continue;
+            }
+            rest = u->url_len - (size_t)(path - u->url);
+            q = memchr(path, '?', rest);
+            if (q != NULL) {
+                emit_str(s, FEATURES_NS_URL, "query");
+                rest = (size_t)(q - path);
+            }
+            {
+                const char *ext = NULL;
+                size_t el = file_ext(path, rest, &ext);
+
+                if (el > 0 && memchr(ext, '/', el) == NULL) {
+                    char le[16];
+                    size_t ll = lower_copy(le, sizeof(le), ext, el);
+
+                    emit_kv(s, FEATURES_NS_URL, "ext:", le, ll);
+                }
+            }
+            if (memchr(path, '@', rest) != NULL) {
+                emit_str(s, FEATURES_NS_URL, "at-in-path");
+            }
+        }
+    }
+    emit_bucket(s, FEATURES_NS_URL, "hrefs:", log2_bucket(n_href, 5));
+    emit_bucket(s, FEATURES_NS_URL, "domains:", log2_bucket(n_doms, 4));
+    if (n > 0 && from_reg_len > 0) {
+        emit_str(s, FEATURES_NS_URL,
+                 n_other_dom == 0 ? "all-from-domain"
+                                  : n_other_dom == n ? "none-from-domain"
+                                                     : "some-from-domain");
+    }
+}
+
+/* ---- body text shape -------------------------------------------------- */
+
+static void
+text_features(struct features_scratch *s, const struct mime_doc *doc,
+              const struct tok_stats *st)
+{
+    size_t letters = st->ascii_letters + st->latin_ext + st->cyrillic +
+                     st->greek + st->cjk + st->arabic_hebrew +
+                     st->other_script;
+
+    emit_bucket(s, FEATURES_NS_TEXT, "len:", log2_bucket(doc->text_len, 20));
+    emit_bucket(s, FEATURES_NS_TEXT, "tokens:", log2_bucket(st->tokens, 14));
+    if (st->ascii_letters >= 40) {
+        size_t pct = st->ascii_upper * 100 / st->ascii_letters;
+
+        emit_bucket(s, FEATURES_NS_TEXT, "caps:",
+                    pct >= 50 ? 4 : pct >= 25 ? 3 : pct >= 12 ? 2
+                                                   : pct >= 5 ? 1 : 0);
+    }
+    if (st->excl > 0) {
+        emit_bucket(s, FEATURES_NS_TEXT, "excl:", log2_bucket(st->excl, 4));
+    }
+    if (st->zero_width > 0) {
+        emit_bucket(s, FEATURES_NS_TEXT, "zero-width:",
+                    log2_bucket(st->zero_width, 3));
+    }
+    if (st->mixed_script_tokens > 0) {
+        emit_bucket(s, FEATURES_NS_TEXT, "mixed-script:",
+                    log2_bucket(st->mixed_script_tokens, 3));
+    }
+    if (letters >= 20) {
+        static const char *const names[] = {"latin", "latin-ext", "cyrillic",
+                                            "greek", "cjk", "rtl", "other"};
+        size_t counts[7];
+        size_t best = 0;
+
+        counts[0] = st->ascii_letters;
+        counts[1] = st->latin_ext;
+        counts[2] = st->cyrillic;
+        counts[3] = st->greek;
+        counts[4] = st->cjk;
+        counts[5] = st->arabic_hebrew;
+        counts[6] = st->other_script;
+        for (size_t i = 1; i < 7; i++) {
+            if (counts[i] > counts[best]) {
+                best = i;
+            }
+        }
+        emit_kv(s, FEATURES_NS_TEXT, "script:", names[best],
+                strlen(names[best]));
+        if (st->latin_ext * 20 > letters) {
+            emit_str(s, FEATURES_NS_TEXT, "accented");
+        }
+    } else {
+        emit_str(s, FEATURES_NS_TEXT, "little-text");
+    }
+}
+
+/* ---- entry points ----------------------------------------------------- */
+
+struct features_scratch *
+features_scratch_new(void)
+{
+    return calloc(1, sizeof(struct features_scratch));
+}
+
+void
+features_scratch_free(struct features_scratch *s)
+{
+    free(s);
+}
+
+void
+features_extract(const struct mime_doc *doc, const struct envelope *env,
+                 struct features_scratch *s, features_trace_fn trace,
+                 void *trace_ctx, const uint32_t **ids, size_t *n,
+                 unsigned *flags)
+{
+    char from_dom[256];
+    const char *from_reg = "";
+    size_t from_reg_len = 0;
+    struct tok_stats st;
+    const char *subject = doc->subject != NULL ? doc->subject : "";
+
+    set_clear(s);
+    s->flags = 0;
+    s->trace = trace;
+    s->trace_ctx = trace_ctx;
+    from_features(s, doc, env, &from_reg, &from_reg_len, from_dom,
+                  sizeof(from_dom));
+    header_features(s, doc, from_reg, from_reg_len);
+    mime_features(s, doc);
+    subject_features(s, subject, strlen(subject));
+    url_features(s, doc, from_reg, from_reg_len);
+    memset(&st, 0, sizeof(st));
+    if (doc->text != NULL && doc->text_len > 0) {
+        body_words(s, doc->text, doc->text_len, &st);
+    }
+    text_features(s, doc, &st);
+    s->trace = NULL;
+    s->trace_ctx = NULL;
+    *ids = s->ids;
+    *n = s->n;
+    *flags = s->flags;
+}
+
+const char *
+features_ns_name(enum features_ns ns)
+{
+    switch (ns) {
+    case FEATURES_NS_WORD:
+        return "word";
+    case FEATURES_NS_SUBJECT:
+        return "subj";
+    case FEATURES_NS_PAIR:
+        return "pair";
+    case FEATURES_NS_SUBJECT_PAIR:
+        return "subj-pair";
+    case FEATURES_NS_URL_HOST:
+        return "url-host";
+    case FEATURES_NS_URL_DOMAIN:
+        return "url-dom";
+    case FEATURES_NS_URL:
+        return "url";
+    case FEATURES_NS_FROM:
+        return "from";
+    case FEATURES_NS_FROM_NAME:
+        return "from-name";
+    case FEATURES_NS_HEADER:
+        return "hdr";
+    case FEATURES_NS_MAILER:
+        return "mailer";
+    case FEATURES_NS_SUBJECT_SHAPE:
+        return "subj-shape";
+    case FEATURES_NS_MIME:
+        return "mime";
+    case FEATURES_NS_TEXT:
+        return "text";
+    case FEATURES_NS_BULK:
+        return "bulk";
+    }
+    return "?";
+}

@@ -1,0 +1,166 @@
+/*
+ * inspect.c -- cmtool inspect FILE: what a cartridge holds (SPEC §5).
+ *
+ * Prints the header (format, version, created), each section (type, size,
+ * CRC ok or BAD), then, when the whole file validates, the META pairs, the
+ * model's dimensions and non-zero weights, the calibration knots and the
+ * category table.  A file that does not validate still gets its header
+ * and section table shown (when those parse) and the reason, and the
+ * command exits 1.  Later formats (manifests, update files) join here.
+ * Reads the file with fsutil (bounded by CAPS_CARTRIDGE_MAX_BYTES); output
+ * on stdout, errors on stderr.
+ */
+#include "inspect.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "buf.h"
+#include "caps.h"
+#include "cartridge.h"
+#include "fsutil.h"
+#include "model.h"
+
+static const char *
+section_name(uint32_t type)
+{
+    switch (type) {
+    case CARTRIDGE_SEC_META:
+        return "META";
+    case CARTRIDGE_SEC_MODEL:
+        return "MODEL";
+    case CARTRIDGE_SEC_CALIBRATION:
+        return "CALIBRATION";
+    case CARTRIDGE_SEC_CATEGORY:
+        return "CATEGORY";
+    case CARTRIDGE_SEC_FINGERPRINTS:
+        return "FINGERPRINTS";
+    case CARTRIDGE_SEC_REPUTATION:
+        return "REPUTATION";
+    case CARTRIDGE_SEC_ALLOWLIST:
+        return "ALLOWLIST";
+    case CARTRIDGE_SEC_RULES:
+        return "RULES";
+    default:
+        return "unknown";
+    }
+}
+
+static void
+print_loaded(const struct cartridge *c)
+{
+    const struct model *m = cartridge_model(c);
+    const struct model_calibration *cal = cartridge_calibration(c);
+    size_t n = cartridge_meta_count(c);
+
+    printf("meta:\n");
+    for (size_t i = 0; i < n; i++) {
+        const char *k = NULL;
+        const char *v = NULL;
+
+        if (cartridge_meta_at(c, i, &k, &v)) {
+            printf("  %s = %s\n", k, v);
+        }
+    }
+    printf("model:\n");
+    printf("  features version %u, hash bits %u (%zu ids), heads %u\n",
+           model_features_version(m), model_hash_bits(m),
+           (size_t)1 << model_hash_bits(m), (unsigned)MODEL_HEADS);
+    printf("  junk head:  bias %+.4f, %zu non-zero weights\n",
+           model_bias(m, MODEL_HEAD_JUNK), model_nonzero(m, MODEL_HEAD_JUNK));
+    printf("  phish head: bias %+.4f, %zu non-zero weights\n",
+           model_bias(m, MODEL_HEAD_PHISH),
+           model_nonzero(m, MODEL_HEAD_PHISH));
+    printf("calibration (junk margin -> score):\n");
+    for (size_t i = 0; i < cal->n_knots; i++) {
+        printf("  %+9.4f -> %5.1f\n", (double)cal->margin[i],
+               (double)cal->score[i]);
+    }
+    printf("  score 96 from margin %+.4f; phishing from phish margin "
+           "%+.4f\n",
+           (double)cal->margin_96, (double)cal->phish_margin);
+    printf("categories:\n");
+    for (size_t i = 0; i < cartridge_category_count(c); i++) {
+        uint32_t code = 0;
+        const char *name = NULL;
+        const char *desc = NULL;
+
+        if (cartridge_category_at(c, i, &code, &name, &desc)) {
+            printf("  %u %-10s %s\n", code, name, desc);
+        }
+    }
+}
+
+int
+inspect_main(int argc, char **argv)
+{
+    struct buf b;
+    bool is_truncated = false;
+    const char *why = NULL;
+    struct cartridge_header hdr;
+    struct cartridge_section secs[CAPS_CARTRIDGE_SECTIONS_MAX];
+    size_t n_secs = 0;
+    struct cartridge *c = NULL;
+    int status = 1;
+    const char *path;
+
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+                      strcmp(argv[1], "-h") == 0)) {
+        printf("usage: cmtool inspect FILE\n"
+               "Prints what a cartridge holds: header, sections, meta, "
+               "model, calibration, categories.\n");
+        return 0;
+    }
+    if (argc != 2) {
+        fprintf(stderr, "usage: cmtool inspect FILE\n");
+        return 2;
+    }
+    path = argv[1];
+    buf_init(&b, CAPS_CARTRIDGE_MAX_BYTES);
+    if (fsutil_read_file(path, CAPS_CARTRIDGE_MAX_BYTES, &b, &is_truncated,
+                         &why) != CM_OK) {
+        fprintf(stderr, "cmtool inspect: %s: %s\n", path,
+                why != NULL ? why : "cannot read");
+        goto out;
+    }
+    if (is_truncated) {
+        fprintf(stderr, "cmtool inspect: %s: larger than %u bytes\n", path,
+                CAPS_CARTRIDGE_MAX_BYTES);
+        goto out;
+    }
+    if (cartridge_header_parse(b.data, b.len, &hdr, secs,
+                               CAPS_CARTRIDGE_SECTIONS_MAX, &n_secs,
+                               &why) != CM_OK) {
+        fprintf(stderr, "cmtool inspect: %s: %s\n", path,
+                why != NULL ? why : "not a cartridge");
+        goto out;
+    }
+    printf("%s: cartridge format %u, version %llu, created %llu, %zu "
+           "bytes\n",
+           path, hdr.format, (unsigned long long)hdr.version,
+           (unsigned long long)hdr.created_unix, b.len);
+    printf("sections:\n");
+    for (size_t i = 0; i < n_secs; i++) {
+        uLong crc = crc32(0L, Z_NULL, 0);
+
+        crc = crc32(crc, b.data + secs[i].offset, (uInt)secs[i].length);
+        printf("  %-12s type %u  offset %llu  size %llu  crc %08x %s\n",
+               section_name(secs[i].type), secs[i].type,
+               (unsigned long long)secs[i].offset,
+               (unsigned long long)secs[i].length, secs[i].crc32,
+               (uint32_t)crc == secs[i].crc32 ? "ok" : "BAD");
+    }
+    if (cartridge_load(b.data, b.len, &c, &why) != CM_OK) {
+        fprintf(stderr, "cmtool inspect: %s: invalid: %s\n", path,
+                why != NULL ? why : "?");
+        goto out;
+    }
+    print_loaded(c);
+    status = 0;
+
+out:
+    cartridge_unref(c);
+    buf_clear(&b);
+    return status;
+}

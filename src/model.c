@@ -1,0 +1,1155 @@
+/*
+ * model.c -- linear model over hashed binary features: loading, scoring,
+ * calibration and training (see model.h).
+ *
+ * MODEL section body (little-endian):
+ *   format u32 (MODEL_FORMAT) | features_version u32 | hash_bits u32 |
+ *   n_heads u32 (MODEL_HEADS) | encoding u32 (0 raw, 1 zlib) |
+ *   raw_len u64 | payload (raw_len bytes, or its zlib stream filling the
+ *   rest of the section)
+ * payload, for each head in order:
+ *   bias f32 | scale f32 | n u32 | n id deltas (LEB128, first = id, then
+ *   id - previous id >= 1) | n weights i16 (non-zero, > INT16_MIN)
+ * A weight's value is scale * q.  The payload must be consumed exactly.
+ *
+ * CALIBRATION section body:
+ *   format u32 | n_knots u32 | n × (margin f32, score f32) |
+ *   phish_margin f32 | margin_96 f32
+ *
+ * The loaded model keeps one int16 per (id, head), interleaved so a feature
+ * costs one cache line for both heads: 2^hash_bits * 4 bytes (16 MiB at 22
+ * bits), allocated once at load and never written after.
+ *
+ * Training is FTRL-Proximal logistic regression (per-id adaptive rates,
+ * L1 so that ids with little evidence stay exactly zero -- a small
+ * cartridge and less memorisation -- and L2) with per-example
+ * normalisation, deterministic shuffles (hashing_rng), weights clipped to
+ * [-clip, clip] (no single token may decide a message, which also bounds
+ * what a corpus artifact can do) and sign constraints on the restricted id
+ * range (bulk markers).  Single-threaded per call; the trainer runs folds
+ * on separate threads with separate weights.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "caps.h"
+#include "cursor.h"
+#include "hashing.h"
+
+#define MODEL_FORMAT 1u
+#define MODEL_CAL_FORMAT 1u
+#define MODEL_ENC_RAW 0u
+#define MODEL_ENC_ZLIB 1u
+#define MODEL_Q_MAX 32767
+
+struct model {
+    unsigned hash_bits;
+    uint32_t features_version;
+    double bias[MODEL_HEADS];
+    double scale[MODEL_HEADS];
+    size_t nonzero[MODEL_HEADS];
+    int16_t *w; /* [id * MODEL_HEADS + head] */
+};
+
+/* ---- little-endian helpers ------------------------------------------ */
+
+static float
+f32_from_bits(uint32_t u)
+{
+    float f;
+
+    memcpy(&f, &u, sizeof(f));
+    return f;
+}
+
+static uint32_t
+f32_bits(float f)
+{
+    uint32_t u;
+
+    memcpy(&u, &f, sizeof(u));
+    return u;
+}
+
+static enum cm_err
+put_u32(struct buf *b, uint32_t v)
+{
+    uint8_t x[4];
+
+    for (unsigned i = 0; i < 4; i++) {
+        x[i] = (uint8_t)(v >> (8u * i));
+    }
+    return buf_append(b, x, sizeof(x));
+}
+
+static enum cm_err
+put_u64(struct buf *b, uint64_t v)
+{
+    uint8_t x[8];
+
+    for (unsigned i = 0; i < 8; i++) {
+        x[i] = (uint8_t)(v >> (8u * i));
+    }
+    return buf_append(b, x, sizeof(x));
+}
+
+static enum cm_err
+put_f32(struct buf *b, float f)
+{
+    return put_u32(b, f32_bits(f));
+}
+
+static enum cm_err
+put_varint(struct buf *b, uint32_t v)
+{
+    uint8_t x[5];
+    size_t n = 0;
+
+    while (v >= 0x80u) {
+        x[n++] = (uint8_t)(v | 0x80u);
+        v >>= 7;
+    }
+    x[n++] = (uint8_t)v;
+    return buf_append(b, x, n);
+}
+
+static enum cm_err
+get_f32(struct cursor *c, float *out)
+{
+    uint32_t u = 0;
+
+    if (cursor_u32le(c, &u) != CM_OK) {
+        return CM_EPARSE;
+    }
+    *out = f32_from_bits(u);
+    return CM_OK;
+}
+
+/* LEB128, at most 5 bytes, value below 2^32. */
+static enum cm_err
+get_varint(struct cursor *c, uint32_t *out)
+{
+    uint64_t v = 0;
+
+    for (unsigned i = 0; i < 5; i++) {
+        uint8_t byte = 0;
+
+        if (cursor_u8(c, &byte) != CM_OK) {
+            return CM_EPARSE;
+        }
+        v |= (uint64_t)(byte & 0x7fu) << (7u * i);
+        if ((byte & 0x80u) == 0) {
+            if (v > UINT32_MAX) {
+                return cursor_fail(c, "varint out of range");
+            }
+            *out = (uint32_t)v;
+            return CM_OK;
+        }
+    }
+    return cursor_fail(c, "varint too long");
+}
+
+/* ---- loaded model --------------------------------------------------- */
+
+static enum cm_err
+inflate_bounded(const uint8_t *p, size_t len, uint8_t *dst, size_t dst_len,
+                const char **why)
+{
+    z_stream z;
+    int zrc;
+    enum cm_err rc = CM_OK;
+
+    memset(&z, 0, sizeof(z));
+    if (inflateInit(&z) != Z_OK) {
+        *why = "zlib init failed";
+        return CM_ENOMEM;
+    }
+    z.next_in = (Bytef *)(uintptr_t)p;
+    z.next_out = dst;
+    /* Both lengths are below CAPS_CARTRIDGE_MAX_BYTES / the raw cap, so
+     * they fit zlib's uInt. */
+    z.avail_in = (uInt)len;
+    z.avail_out = (uInt)dst_len;
+    zrc = inflate(&z, Z_FINISH);
+    if (zrc != Z_STREAM_END) {
+        *why = zrc == Z_BUF_ERROR ? "model payload larger than declared"
+                                  : "model payload corrupt";
+        rc = CM_EPARSE;
+    } else if (z.total_out != dst_len) {
+        *why = "model payload shorter than declared";
+        rc = CM_EPARSE;
+    } else if (z.avail_in != 0) {
+        *why = "bytes after the model payload";
+        rc = CM_EPARSE;
+    }
+    inflateEnd(&z);
+    return rc;
+}
+
+static enum cm_err
+parse_payload(struct model *m, const uint8_t *p, size_t len,
+              const char **why)
+{
+    struct cursor c;
+    size_t n_ids = (size_t)1 << m->hash_bits;
+
+    cursor_init(&c, p, len);
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        float bias = 0.0f;
+        float scale = 0.0f;
+        uint32_t n = 0;
+        uint32_t id = 0;
+        size_t q_off;
+        struct cursor vc;
+
+        if (get_f32(&c, &bias) != CM_OK || get_f32(&c, &scale) != CM_OK ||
+            cursor_u32le(&c, &n) != CM_OK) {
+            *why = "model head truncated";
+            return CM_EPARSE;
+        }
+        if (!isfinite(bias) || !isfinite(scale) || scale < 0.0f ||
+            fabsf(bias) > 1e6f || scale > 1e6f) {
+            *why = "model bias or scale out of range";
+            return CM_EPARSE;
+        }
+        if (n > n_ids || n > cursor_left(&c) / 3u) {
+            *why = "model weight count out of range";
+            return CM_EPARSE;
+        }
+        /* The values follow the n deltas: find them first. */
+        {
+            struct cursor dc = c;
+
+            for (uint32_t i = 0; i < n; i++) {
+                uint32_t d = 0;
+
+                if (get_varint(&dc, &d) != CM_OK) {
+                    *why = "model id list truncated";
+                    return CM_EPARSE;
+                }
+            }
+            q_off = dc.off;
+        }
+        if (len - q_off < (size_t)n * 2u) {
+            *why = "model weights truncated";
+            return CM_EPARSE;
+        }
+        cursor_init(&vc, p + q_off, (size_t)n * 2u);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t d = 0;
+            uint16_t u = 0;
+            uint64_t next;
+            int16_t q;
+
+            (void)get_varint(&c, &d); /* validated above */
+            if (i > 0 && d == 0) {
+                *why = "model ids not increasing";
+                return CM_EPARSE;
+            }
+            next = i == 0 ? d : (uint64_t)id + d;
+            if (next >= n_ids) {
+                *why = "model id out of range";
+                return CM_EPARSE;
+            }
+            id = (uint32_t)next;
+            (void)cursor_u16le(&vc, &u);
+            memcpy(&q, &u, sizeof(q));
+            if (q == 0 || q == INT16_MIN) {
+                *why = "model weight out of range";
+                return CM_EPARSE;
+            }
+            m->w[(size_t)id * MODEL_HEADS + h] = q;
+        }
+        m->bias[h] = bias;
+        m->scale[h] = scale;
+        m->nonzero[h] = n;
+        if (cursor_skip(&c, (size_t)n * 2u) != CM_OK) {
+            *why = "model weights truncated";
+            return CM_EPARSE;
+        }
+    }
+    if (cursor_left(&c) != 0) {
+        *why = "bytes after the model heads";
+        return CM_EPARSE;
+    }
+    return CM_OK;
+}
+
+enum cm_err
+model_parse(const uint8_t *p, size_t len, uint32_t features_version,
+            unsigned hash_bits, struct model **out, const char **why)
+{
+    struct cursor c;
+    uint32_t format = 0;
+    uint32_t fver = 0;
+    uint32_t bits = 0;
+    uint32_t heads = 0;
+    uint32_t enc = 0;
+    uint64_t raw_len = 0;
+    const char *reason = NULL;
+    struct model *m = NULL;
+    uint8_t *raw = NULL;
+    const uint8_t *payload;
+    enum cm_err rc;
+
+    cursor_init(&c, p, len);
+    if (cursor_u32le(&c, &format) != CM_OK ||
+        cursor_u32le(&c, &fver) != CM_OK || cursor_u32le(&c, &bits) != CM_OK ||
+        cursor_u32le(&c, &heads) != CM_OK || cursor_u32le(&c, &enc) != CM_OK ||
+        cursor_u64le(&c, &raw_len) != CM_OK) {
+        reason = "model header truncated";
+        rc = CM_EPARSE;
+        goto fail;
+    }
+    if (format != MODEL_FORMAT) {
+        reason = "unknown model format";
+        rc = CM_EVERSION;
+        goto fail;
+    }
+    if (fver != features_version) {
+        reason = "model built for another feature set";
+        rc = CM_EVERSION;
+        goto fail;
+    }
+    if (bits != hash_bits || bits < CAPS_MODEL_HASH_BITS_MIN ||
+        bits > CAPS_MODEL_HASH_BITS_MAX) {
+        reason = "model hash size not supported";
+        rc = CM_EVERSION;
+        goto fail;
+    }
+    if (heads != MODEL_HEADS) {
+        reason = "model head count not supported";
+        rc = CM_EVERSION;
+        goto fail;
+    }
+    if (raw_len > CAPS_MODEL_RAW_MAX_BYTES) {
+        reason = "model payload too large";
+        rc = CM_ELIMIT;
+        goto fail;
+    }
+    m = calloc(1, sizeof(*m));
+    if (m == NULL) {
+        rc = CM_ENOMEM;
+        reason = "out of memory";
+        goto fail;
+    }
+    m->hash_bits = bits;
+    m->features_version = fver;
+    m->w = calloc((size_t)1 << bits, MODEL_HEADS * sizeof(int16_t));
+    if (m->w == NULL) {
+        rc = CM_ENOMEM;
+        reason = "out of memory";
+        goto fail;
+    }
+    if (enc == MODEL_ENC_RAW) {
+        if (cursor_left(&c) != raw_len) {
+            reason = "model payload length mismatch";
+            rc = CM_EPARSE;
+            goto fail;
+        }
+        payload = p + c.off;
+    } else if (enc == MODEL_ENC_ZLIB) {
+        if (raw_len == 0 || cursor_left(&c) == 0) {
+            reason = "model payload empty";
+            rc = CM_EPARSE;
+            goto fail;
+        }
+        raw = malloc((size_t)raw_len);
+        if (raw == NULL) {
+            rc = CM_ENOMEM;
+            reason = "out of memory";
+            goto fail;
+        }
+        rc = inflate_bounded(p + c.off, cursor_left(&c), raw, (size_t)raw_len,
+                             &reason);
+        if (rc != CM_OK) {
+            goto fail;
+        }
+        payload = raw;
+    } else {
+        reason = "unknown model encoding";
+        rc = CM_EVERSION;
+        goto fail;
+    }
+    rc = parse_payload(m, payload, (size_t)raw_len, &reason);
+    if (rc != CM_OK) {
+        goto fail;
+    }
+    free(raw);
+    *out = m;
+    return CM_OK;
+
+fail:
+    free(raw);
+    model_free(m);
+    if (why != NULL) {
+        *why = reason;
+    }
+    return rc;
+}
+
+void
+model_free(struct model *m)
+{
+    if (m == NULL) {
+        return;
+    }
+    free(m->w);
+    free(m);
+}
+
+unsigned
+model_hash_bits(const struct model *m)
+{
+    return m->hash_bits;
+}
+
+uint32_t
+model_features_version(const struct model *m)
+{
+    return m->features_version;
+}
+
+size_t
+model_nonzero(const struct model *m, enum model_head h)
+{
+    return m->nonzero[h];
+}
+
+double
+model_bias(const struct model *m, enum model_head h)
+{
+    return m->bias[h];
+}
+
+double
+model_weight(const struct model *m, enum model_head h, uint32_t id)
+{
+    if ((uint64_t)id >= ((uint64_t)1 << m->hash_bits)) {
+        return 0.0;
+    }
+    return m->scale[h] * m->w[(size_t)id * MODEL_HEADS + h];
+}
+
+static double
+norm_factor(size_t n)
+{
+    return n > 0 ? 1.0 / sqrt((double)n) : 1.0;
+}
+
+void
+model_margins(const struct model *m, const uint32_t *ids, size_t n,
+              double margins[MODEL_HEADS])
+{
+    int64_t sum[MODEL_HEADS] = {0};
+    double f = norm_factor(n);
+
+    for (size_t i = 0; i < n; i++) {
+        const int16_t *w = m->w + (size_t)ids[i] * MODEL_HEADS;
+
+        for (unsigned h = 0; h < MODEL_HEADS; h++) {
+            sum[h] += w[h];
+        }
+    }
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        margins[h] = m->bias[h] + m->scale[h] * (double)sum[h] * f;
+    }
+}
+
+/* ---- calibration ---------------------------------------------------- */
+
+enum cm_err
+model_calibration_parse(const uint8_t *p, size_t len,
+                        struct model_calibration *out, const char **why)
+{
+    struct cursor c;
+    uint32_t format = 0;
+    uint32_t n = 0;
+    struct model_calibration cal;
+    const char *reason = NULL;
+
+    memset(&cal, 0, sizeof(cal));
+    cursor_init(&c, p, len);
+    if (cursor_u32le(&c, &format) != CM_OK ||
+        cursor_u32le(&c, &n) != CM_OK) {
+        reason = "calibration truncated";
+        goto fail;
+    }
+    if (format != MODEL_CAL_FORMAT) {
+        reason = "unknown calibration format";
+        goto fail;
+    }
+    if (n < 2 || n > MODEL_CAL_KNOTS_MAX) {
+        reason = "calibration knot count out of range";
+        goto fail;
+    }
+    cal.n_knots = n;
+    for (uint32_t i = 0; i < n; i++) {
+        if (get_f32(&c, &cal.margin[i]) != CM_OK ||
+            get_f32(&c, &cal.score[i]) != CM_OK) {
+            reason = "calibration truncated";
+            goto fail;
+        }
+        if (!isfinite(cal.margin[i]) || !(cal.score[i] >= 0.0f) ||
+            !(cal.score[i] <= 100.0f)) {
+            reason = "calibration knot out of range";
+            goto fail;
+        }
+        if (i > 0 && (!(cal.margin[i] > cal.margin[i - 1]) ||
+                      cal.score[i] < cal.score[i - 1])) {
+            reason = "calibration not monotone";
+            goto fail;
+        }
+    }
+    if (get_f32(&c, &cal.phish_margin) != CM_OK ||
+        get_f32(&c, &cal.margin_96) != CM_OK) {
+        reason = "calibration truncated";
+        goto fail;
+    }
+    if (!isfinite(cal.phish_margin) || !isfinite(cal.margin_96)) {
+        reason = "calibration threshold out of range";
+        goto fail;
+    }
+    if (cursor_left(&c) != 0) {
+        reason = "bytes after the calibration";
+        goto fail;
+    }
+    *out = cal;
+    return CM_OK;
+
+fail:
+    if (why != NULL) {
+        *why = reason;
+    }
+    return CM_EPARSE;
+}
+
+enum cm_err
+model_calibration_format(const struct model_calibration *cal, struct buf *out)
+{
+    enum cm_err rc;
+
+    rc = put_u32(out, MODEL_CAL_FORMAT);
+    if (rc == CM_OK) {
+        rc = put_u32(out, (uint32_t)cal->n_knots);
+    }
+    for (size_t i = 0; rc == CM_OK && i < cal->n_knots; i++) {
+        rc = put_f32(out, cal->margin[i]);
+        if (rc == CM_OK) {
+            rc = put_f32(out, cal->score[i]);
+        }
+    }
+    if (rc == CM_OK) {
+        rc = put_f32(out, cal->phish_margin);
+    }
+    if (rc == CM_OK) {
+        rc = put_f32(out, cal->margin_96);
+    }
+    return rc;
+}
+
+unsigned
+model_calibration_score(const struct model_calibration *cal, double margin)
+{
+    size_t n = cal->n_knots;
+    double s;
+
+    if (n == 0) {
+        return 50;
+    }
+    if (!(margin > cal->margin[0])) { /* also catches NaN */
+        s = cal->score[0];
+    } else if (margin >= cal->margin[n - 1]) {
+        s = cal->score[n - 1];
+    } else {
+        size_t i = 1;
+
+        while (i < n - 1 && margin >= cal->margin[i]) {
+            i++;
+        }
+        s = cal->score[i - 1] + (cal->score[i] - cal->score[i - 1]) *
+                                    (margin - cal->margin[i - 1]) /
+                                    (cal->margin[i] - cal->margin[i - 1]);
+    }
+    /* A small epsilon so a margin exactly on a knot gets the knot's score
+     * despite float rounding in the interpolation. */
+    s = floor(s + 1e-6);
+    if (s < 0.0) {
+        return 0;
+    }
+    if (s > 100.0) {
+        return 100;
+    }
+    return (unsigned)s;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a;
+    double y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Class-balanced logistic fit p = sigmoid(a * m + b) by Newton steps. */
+static void
+platt_fit(const double *margins, const bool *pos, size_t n, double *a_out,
+          double *b_out)
+{
+    size_t n_pos = 0;
+    double a = 1.0;
+    double b = 0.0;
+
+    for (size_t i = 0; i < n; i++) {
+        n_pos += pos[i];
+    }
+    for (unsigned it = 0; it < 50; it++) {
+        double gaa = 1e-9;
+        double gab = 0.0;
+        double gbb = 1e-9;
+        double ga = 0.0;
+        double gb = 0.0;
+        double det;
+        double da;
+        double db;
+
+        for (size_t i = 0; i < n; i++) {
+            double w = pos[i] ? 0.5 / (double)n_pos
+                              : 0.5 / (double)(n - n_pos);
+            double z = a * margins[i] + b;
+            double p = 1.0 / (1.0 + exp(-z));
+            double r = (pos[i] ? 1.0 : 0.0) - p;
+            double v = p * (1.0 - p) * w;
+
+            ga += w * r * margins[i];
+            gb += w * r;
+            gaa += v * margins[i] * margins[i];
+            gab += v * margins[i];
+            gbb += v;
+        }
+        det = gaa * gbb - gab * gab;
+        if (!(det > 1e-18)) {
+            break;
+        }
+        da = (gbb * ga - gab * gb) / det;
+        db = (gaa * gb - gab * ga) / det;
+        a += da;
+        b += db;
+        if (fabs(da) < 1e-9 && fabs(db) < 1e-9) {
+            break;
+        }
+    }
+    if (!(a > 1e-3) || !isfinite(a) || !isfinite(b)) {
+        a = 1.0;
+        b = 0.0;
+    }
+    *a_out = a;
+    *b_out = b;
+}
+
+/* Threshold on phish margins maximising TPR - FPR (Youden's J). */
+static double
+youden_threshold(const double *m, const bool *pos, size_t n)
+{
+    double *s;
+    size_t n_pos = 0;
+    size_t k = 0;
+    double best = 0.0;
+    double best_j = -2.0;
+    size_t tp;
+    size_t fp;
+
+    for (size_t i = 0; i < n; i++) {
+        n_pos += pos[i];
+    }
+    if (n_pos == 0 || n_pos == n) {
+        return 0.0;
+    }
+    s = malloc(n * sizeof(*s) * 2);
+    if (s == NULL) {
+        return 0.0;
+    }
+    /* Pairs (margin, label) sorted by margin, descending scan. */
+    for (size_t i = 0; i < n; i++) {
+        s[2 * i] = m[i];
+        s[2 * i + 1] = pos[i] ? 1.0 : 0.0;
+    }
+    qsort(s, n, 2 * sizeof(double), cmp_double);
+    tp = n_pos;
+    fp = n - n_pos;
+    /* Threshold just above index k-1: everything from k on is "phish". */
+    for (k = 0; k < n; k++) {
+        double j;
+
+        if (k == 0 || s[2 * k] != s[2 * (k - 1)]) {
+            j = (double)tp / (double)n_pos - (double)fp / (double)(n - n_pos);
+            if (j > best_j) {
+                best_j = j;
+                /* Midway to the margin below: the gap is the safe side. */
+                best = k > 0 ? (s[2 * k] + s[2 * (k - 1)]) / 2.0 : s[2 * k];
+            }
+        }
+        if (s[2 * k + 1] > 0.5) {
+            tp--;
+        } else {
+            fp--;
+        }
+    }
+    free(s);
+    return best;
+}
+
+enum cm_err
+model_calibrate(const double *margins, const bool *is_junk,
+                const double *phish_margins, const bool *is_phish, size_t n,
+                double max_ham_fp, struct model_calibration *out)
+{
+    static const double probs[] = {0.002, 0.01, 0.1, 0.2, 0.3, 0.4,
+                                   0.5,   0.6,  0.7, 0.8, 0.9};
+    static const float scores[] = {0, 1, 10, 20, 30, 40, 50, 60, 70, 80, 90};
+    struct model_calibration cal;
+    double *ham = NULL;
+    size_t n_ham = 0;
+    double a;
+    double b;
+    double m50;
+    double m96;
+    double m100;
+    double max_ham;
+    size_t k;
+    size_t nk = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        n_ham += !is_junk[i];
+    }
+    if (n_ham == 0 || n_ham == n) {
+        return CM_EINVAL;
+    }
+    ham = malloc(n_ham * sizeof(*ham));
+    if (ham == NULL) {
+        return CM_ENOMEM;
+    }
+    n_ham = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_junk[i]) {
+            ham[n_ham++] = margins[i];
+        }
+    }
+    qsort(ham, n_ham, sizeof(*ham), cmp_double);
+    max_ham = ham[n_ham - 1];
+    /* At most k ham may reach the 96 margin: it sits just above the
+     * (k+1)-th highest ham margin. */
+    k = (size_t)floor(max_ham_fp * (double)n_ham);
+    if (k >= n_ham) {
+        k = n_ham - 1;
+    }
+    m96 = ham[n_ham - 1 - k] + 1e-4;
+    free(ham);
+
+    platt_fit(margins, is_junk, n, &a, &b);
+    memset(&cal, 0, sizeof(cal));
+    for (size_t i = 0; i < sizeof(probs) / sizeof(probs[0]); i++) {
+        double mi = (log(probs[i] / (1.0 - probs[i])) - b) / a;
+
+        if (nk > 0 && !(mi > cal.margin[nk - 1])) {
+            mi = cal.margin[nk - 1] + 1e-3;
+        }
+        cal.margin[nk] = (float)mi;
+        cal.score[nk] = scores[i];
+        nk++;
+    }
+    m50 = cal.margin[6];
+    {
+        double p96 = (log(0.96 / 0.04) - b) / a;
+
+        if (m96 < p96) {
+            m96 = p96;
+        }
+    }
+    if (!(m96 > cal.margin[nk - 1])) {
+        m96 = cal.margin[nk - 1] + 1e-3;
+    }
+    cal.margin[nk] = (float)m96;
+    cal.score[nk] = 96;
+    nk++;
+    m100 = m96 + (m96 - m50);
+    if (m100 < max_ham + 1e-3) {
+        m100 = max_ham + 1e-3;
+    }
+    if (!((float)m100 > cal.margin[nk - 1])) {
+        m100 = cal.margin[nk - 1] + 1e-3;
+    }
+    cal.margin[nk] = (float)m100;
+    cal.score[nk] = 100;
+    nk++;
+    cal.n_knots = nk;
+    cal.margin_96 = (float)m96;
+    cal.phish_margin = 0.0f;
+    if (phish_margins != NULL && is_phish != NULL) {
+        double *pm = malloc(n * sizeof(*pm));
+        bool *pp = malloc(n * sizeof(*pp));
+        size_t nj = 0;
+
+        if (pm == NULL || pp == NULL) {
+            free(pm);
+            free(pp);
+            return CM_ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (is_junk[i]) {
+                pm[nj] = phish_margins[i];
+                pp[nj] = is_phish[i];
+                nj++;
+            }
+        }
+        cal.phish_margin = (float)youden_threshold(pm, pp, nj);
+        free(pm);
+        free(pp);
+    }
+    *out = cal;
+    return CM_OK;
+}
+
+/* ---- training ------------------------------------------------------- */
+
+void
+model_train_params_default(struct model_train_params *p, unsigned hash_bits)
+{
+    memset(p, 0, sizeof(*p));
+    p->hash_bits = hash_bits;
+    p->passes = 4;
+    p->seed = 0x436d54726169ull; /* "CmTrai" */
+    p->alpha = 0.1f;
+    p->beta = 1.0f;
+    p->l1 = 0.5f;
+    p->l2 = 1.0f;
+    p->clip = 4.0f;
+    p->restricted_ids = 0;
+    p->restricted_min = -0.5f;
+    p->ham_weight = 1.0f;
+    p->phish_weight = 1.0f;
+}
+
+enum cm_err
+model_weights_init(struct model_weights *mw, unsigned hash_bits)
+{
+    memset(mw, 0, sizeof(*mw));
+    if (hash_bits < CAPS_MODEL_HASH_BITS_MIN ||
+        hash_bits > CAPS_MODEL_HASH_BITS_MAX) {
+        return CM_EINVAL;
+    }
+    mw->hash_bits = hash_bits;
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        mw->w[h] = calloc((size_t)1 << hash_bits, sizeof(float));
+        if (mw->w[h] == NULL) {
+            model_weights_clear(mw);
+            return CM_ENOMEM;
+        }
+    }
+    return CM_OK;
+}
+
+void
+model_weights_clear(struct model_weights *mw)
+{
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        free(mw->w[h]);
+        mw->w[h] = NULL;
+    }
+}
+
+void
+model_weights_margins(const struct model_weights *mw, const uint32_t *ids,
+                      size_t n, size_t n_norm, double margins[MODEL_HEADS])
+{
+    double f = norm_factor(n_norm);
+
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        double sum = 0.0;
+
+        for (size_t i = 0; i < n; i++) {
+            sum += mw->w[h][ids[i]];
+        }
+        margins[h] = mw->bias[h] + sum * f;
+    }
+}
+
+/* FTRL-Proximal state of one head: per id the accumulated adjusted
+ * gradient z and the sum of squared gradients n; the weight is derived
+ * from both (closed form), exactly zero while |z| <= l1. */
+struct ftrl_head {
+    float *z;
+    float *n;
+    double bias_z;
+    double bias_n;
+};
+
+static double
+ftrl_weight(double z, double n, double l1, const struct model_train_params *p,
+            bool is_restricted)
+{
+    double w;
+
+    if (fabs(z) <= l1) {
+        return 0.0;
+    }
+    w = -(z - (z > 0 ? l1 : -l1)) /
+        ((p->beta + sqrt(n)) / p->alpha + p->l2);
+    if (is_restricted) {
+        w = w > 0.0 ? 0.0 : w;
+        w = w < p->restricted_min ? p->restricted_min : w;
+    } else {
+        w = w > p->clip ? p->clip : w;
+        w = w < -p->clip ? -p->clip : w;
+    }
+    return w;
+}
+
+/* One FTRL step of head fh on example (ids, n) with target y; wtmp holds
+ * at least n doubles. */
+static void
+ftrl_step(struct ftrl_head *fh, const uint32_t *ids, size_t n, size_t n_norm,
+          bool y, double weight, const struct model_train_params *p,
+          double *wtmp)
+{
+    double x = norm_factor(n_norm);
+    double bias = ftrl_weight(fh->bias_z, fh->bias_n, 0.0, p, false);
+    double sum = 0.0;
+    double prob;
+    double g;
+
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = ids[i];
+
+        wtmp[i] = ftrl_weight(fh->z[id], fh->n[id], p->l1, p,
+                              id < p->restricted_ids);
+        sum += wtmp[i];
+    }
+    prob = 1.0 / (1.0 + exp(-(bias + sum * x)));
+    g = (prob - (y ? 1.0 : 0.0)) * weight;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = ids[i];
+        double gi = g * x;
+        double ni = fh->n[id];
+        double sigma = (sqrt(ni + gi * gi) - sqrt(ni)) / p->alpha;
+
+        fh->z[id] = (float)(fh->z[id] + gi - sigma * wtmp[i]);
+        fh->n[id] = (float)(ni + gi * gi);
+    }
+    {
+        double sigma = (sqrt(fh->bias_n + g * g) - sqrt(fh->bias_n)) /
+                       p->alpha;
+
+        fh->bias_z += g - sigma * bias;
+        fh->bias_n += g * g;
+    }
+}
+
+enum cm_err
+model_train(struct model_weights *mw, const struct model_dataset *ds,
+            const size_t *idx, size_t n_idx,
+            const struct model_train_params *p)
+{
+    size_t *order = NULL;
+    double *wtmp = NULL;
+    size_t max_n = 1;
+    struct hashing_rng rng;
+    size_t n_ids = (size_t)1 << mw->hash_bits;
+    struct ftrl_head fh[MODEL_HEADS];
+    enum cm_err rc = CM_OK;
+
+    memset(fh, 0, sizeof(fh));
+    if (p->hash_bits != mw->hash_bits || p->passes == 0 ||
+        !(p->alpha > 0.0f)) {
+        return CM_EINVAL;
+    }
+    if (idx == NULL) {
+        n_idx = ds->n;
+    }
+    if (n_idx == 0) {
+        return CM_OK;
+    }
+    order = malloc(n_idx * sizeof(*order));
+    if (order == NULL) {
+        return CM_ENOMEM;
+    }
+    for (size_t i = 0; i < n_idx; i++) {
+        size_t e = idx != NULL ? idx[i] : i;
+        size_t n;
+
+        if (e >= ds->n) {
+            rc = CM_EINVAL;
+            goto out;
+        }
+        order[i] = e;
+        n = ds->off[e + 1] - ds->off[e];
+        max_n = n > max_n ? n : max_n;
+        for (size_t j = 0; j < n; j++) {
+            if (ds->ids[ds->off[e] + j] >= n_ids) {
+                rc = CM_EINVAL;
+                goto out;
+            }
+        }
+    }
+    wtmp = malloc(max_n * sizeof(*wtmp));
+    if (wtmp == NULL) {
+        rc = CM_ENOMEM;
+        goto out;
+    }
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        fh[h].z = calloc(n_ids, sizeof(float));
+        fh[h].n = calloc(n_ids, sizeof(float));
+        if (fh[h].z == NULL || fh[h].n == NULL) {
+            rc = CM_ENOMEM;
+            goto out;
+        }
+    }
+    hashing_rng_init(&rng, p->seed);
+    for (unsigned pass = 0; pass < p->passes; pass++) {
+        for (size_t i = n_idx; i > 1; i--) {
+            size_t j = (size_t)hashing_rng_below(&rng, i);
+            size_t t = order[i - 1];
+
+            order[i - 1] = order[j];
+            order[j] = t;
+        }
+        for (size_t i = 0; i < n_idx; i++) {
+            size_t e = order[i];
+            const uint32_t *ids = ds->ids + ds->off[e];
+            size_t n = ds->off[e + 1] - ds->off[e];
+            size_t nn = ds->n_norm != NULL ? ds->n_norm[e] : n;
+            double ew = ds->weight != NULL ? ds->weight[e] : 1.0;
+            uint8_t label = ds->label[e];
+            bool junk = label != MODEL_LABEL_HAM;
+            bool phish = label == MODEL_LABEL_PHISH;
+
+            ftrl_step(&fh[MODEL_HEAD_JUNK], ids, n, nn, junk,
+                      junk ? ew : ew * p->ham_weight, p, wtmp);
+            if (junk) {
+                ftrl_step(&fh[MODEL_HEAD_PHISH], ids, n, nn, phish,
+                          phish ? ew * p->phish_weight : ew, p, wtmp);
+            }
+        }
+    }
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        for (size_t id = 0; id < n_ids; id++) {
+            mw->w[h][id] = (float)ftrl_weight(fh[h].z[id], fh[h].n[id],
+                                              p->l1, p,
+                                              id < p->restricted_ids);
+        }
+        mw->bias[h] = (float)ftrl_weight(fh[h].bias_z, fh[h].bias_n, 0.0, p,
+                                         false);
+    }
+
+out:
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        free(fh[h].z);
+        free(fh[h].n);
+    }
+    free(wtmp);
+    free(order);
+    return rc;
+}
+
+enum cm_err
+model_format(const struct model_weights *mw, uint32_t features_version,
+             struct buf *out)
+{
+    struct buf raw;
+    size_t n_ids = (size_t)1 << mw->hash_bits;
+    enum cm_err rc = CM_OK;
+    uLongf zlen;
+    uint8_t *z = NULL;
+
+    buf_init(&raw, CAPS_MODEL_RAW_MAX_BYTES);
+    for (unsigned h = 0; h < MODEL_HEADS && rc == CM_OK; h++) {
+        float max_abs = 0.0f;
+        double scale;
+        uint32_t n = 0;
+        uint32_t prev = 0;
+        bool first = true;
+
+        for (size_t id = 0; id < n_ids; id++) {
+            float a = fabsf(mw->w[h][id]);
+
+            max_abs = a > max_abs ? a : max_abs;
+        }
+        scale = max_abs > 0.0f ? max_abs / MODEL_Q_MAX : 1.0;
+        for (size_t id = 0; id < n_ids; id++) {
+            n += lround(mw->w[h][id] / scale) != 0;
+        }
+        rc = put_f32(&raw, mw->bias[h]);
+        if (rc == CM_OK) {
+            rc = put_f32(&raw, (float)scale);
+        }
+        if (rc == CM_OK) {
+            rc = put_u32(&raw, n);
+        }
+        for (size_t id = 0; id < n_ids && rc == CM_OK; id++) {
+            if (lround(mw->w[h][id] / scale) != 0) {
+                rc = put_varint(&raw, first ? (uint32_t)id
+                                            : (uint32_t)id - prev);
+                prev = (uint32_t)id;
+                first = false;
+            }
+        }
+        for (size_t id = 0; id < n_ids && rc == CM_OK; id++) {
+            long q = lround(mw->w[h][id] / scale);
+
+            if (q != 0) {
+                uint16_t u;
+                int16_t s16 = (int16_t)(q > MODEL_Q_MAX    ? MODEL_Q_MAX
+                                        : q < -MODEL_Q_MAX ? -MODEL_Q_MAX
+                                                           : q);
+                uint8_t x[2];
+
+                memcpy(&u, &s16, sizeof(u));
+                x[0] = (uint8_t)u;
+                x[1] = (uint8_t)(u >> 8);
+                rc = buf_append(&raw, x, sizeof(x));
+            }
+        }
+    }
+    if (rc != CM_OK) {
+        goto out;
+    }
+    zlen = compressBound((uLong)raw.len);
+    z = malloc(zlen);
+    if (z == NULL) {
+        rc = CM_ENOMEM;
+        goto out;
+    }
+    if (compress2(z, &zlen, raw.data, (uLong)raw.len, 9) != Z_OK) {
+        rc = CM_ENOMEM;
+        goto out;
+    }
+    rc = put_u32(out, MODEL_FORMAT);
+    if (rc == CM_OK) {
+        rc = put_u32(out, features_version);
+    }
+    if (rc == CM_OK) {
+        rc = put_u32(out, mw->hash_bits);
+    }
+    if (rc == CM_OK) {
+        rc = put_u32(out, MODEL_HEADS);
+    }
+    if (rc == CM_OK) {
+        rc = put_u32(out, MODEL_ENC_ZLIB);
+    }
+    if (rc == CM_OK) {
+        rc = put_u64(out, raw.len);
+    }
+    if (rc == CM_OK) {
+        rc = buf_append(out, z, zlen);
+    }
+
+out:
+    free(z);
+    buf_clear(&raw);
+    return rc;
+}

@@ -1,0 +1,1546 @@
+/*
+ * train.c -- cmtool train: labelled mail → cartridge (SPEC §4, §5).
+ *
+ *   cmtool train [--version N] [--folds K] [--seed S] [--passes P]
+ *                [--threads T] [--min-df D] [--test DIR]... [--holdout PCT]
+ *                [--scores FILE] [--top N] DIR... [-o FILE]
+ *
+ * Every directory named ham/, spam/ or phish/ below a DIR (at any depth)
+ * labels the regular files under it; the directory above a label
+ * directory names the source ("trec07p"), used for balancing and for the
+ * per-source report.  The file list is sorted, so the same inputs give a
+ * byte-identical cartridge (created time 0, or SOURCE_DATE_EPOCH).
+ *
+ * Pipeline: read each file (fsutil, at most CAPS_TRAIN_FILE_MAX_BYTES, like
+ * the helper's default Max_Body_Length), queuefile_parse (skips a CGP
+ * envelope or an mbox From line), mime_parse, features_extract -- the very
+ * calls engine_score makes -- on T threads, each result stored at its
+ * file's index.  Features seen in fewer than D training messages are
+ * dropped before training (they can only memorise), but each message keeps
+ * its full feature count for normalisation, as the scorer will see it.
+ * Then K models on K-1 folds give out-of-fold margins for the calibration
+ * (model_calibrate), a final model is trained on everything, and the
+ * cartridge (META, MODEL, CALIBRATION, CATEGORY) is written atomically.
+ *
+ * Evaluation: --test DIR (held out entirely) and --holdout PCT (a
+ * deterministic random share of the inputs) are scored with the written
+ * cartridge's own model and calibration, and AUC, ham at >= 96 and junk
+ * caught at >= 96 are printed overall and per source.  scripts/
+ * eval-crosssource.sh drives it.
+ *
+ * Threads: parsing on T workers (an atomic index, results by index);
+ * fold models on up to T threads, each with its own weights.  Output goes
+ * to stderr (summary) and the -o/--scores files.
+ */
+#include "train.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "caps.h"
+#include "cartridge.h"
+#include "cursor.h"
+#include "engine.h"
+#include "featureset.h"
+#include "fsutil.h"
+#include "hashing.h"
+#include "mime.h"
+#include "model.h"
+#include "queuefile.h"
+
+#define TRAIN_PATH_MAX 4096u
+#define TRAIN_DEPTH_MAX 16u
+#define TRAIN_GROUPS_MAX 256u
+#define TRAIN_DIRS_MAX 64u
+#define TRAIN_THREADS_MAX 16u
+#define TRAIN_FOLDS_MAX 20u
+#define TRAIN_NO_LABEL 255u
+/* Ham share allowed at score 96 on out-of-fold margins. */
+#define TRAIN_MAX_HAM_FP 0.0005
+
+struct name_table {
+    char **names; /* [id] first feature text seen, for --top */
+    pthread_mutex_t names_lock;
+};
+
+struct train_opts {
+    uint64_t version;
+    unsigned folds;
+    uint64_t seed;
+    unsigned passes;
+    unsigned threads;
+    unsigned min_df;
+    unsigned holdout_pct;
+    unsigned top;
+    double alpha;
+    double l1;
+    double l2;
+    double clip;
+    double ham_extra;
+    bool no_group_balance;
+    const char *out;
+    const char *scores;
+    const char *train_dirs[TRAIN_DIRS_MAX];
+    size_t n_train_dirs;
+    const char *test_dirs[TRAIN_DIRS_MAX];
+    size_t n_test_dirs;
+    const char *splits[TRAIN_DIRS_MAX];
+    size_t n_splits;
+    const char *explain; /* --explain SUBSTR: per-message contributions */
+    struct name_table *names; /* --top: feature names by id */
+};
+
+struct train_item {
+    char *path;
+    uint8_t label; /* enum model_label */
+    uint16_t group;
+    bool is_test;
+    /* Filled by the parse workers. */
+    uint32_t *ids;
+    uint32_t n_ids;
+    bool is_ok;
+};
+
+struct train_list {
+    struct train_item *items;
+    size_t n;
+    size_t cap;
+    char *groups[TRAIN_GROUPS_MAX];
+    size_t n_groups;
+    bool is_full;
+};
+
+/* ---- walking the directories ----------------------------------------- */
+
+static int
+label_of(const char *name)
+{
+    if (strcmp(name, "ham") == 0) {
+        return MODEL_LABEL_HAM;
+    }
+    if (strcmp(name, "spam") == 0) {
+        return MODEL_LABEL_SPAM;
+    }
+    if (strcmp(name, "phish") == 0) {
+        return MODEL_LABEL_PHISH;
+    }
+    return -1;
+}
+
+static const char *
+base_name(const char *path, char *tmp, size_t cap)
+{
+    size_t len = strlen(path);
+    size_t start;
+
+    while (len > 1 && path[len - 1] == '/') {
+        len--;
+    }
+    start = len;
+    while (start > 0 && path[start - 1] != '/') {
+        start--;
+    }
+    if (len - start >= cap) {
+        return "";
+    }
+    memcpy(tmp, path + start, len - start);
+    tmp[len - start] = '\0';
+    return tmp;
+}
+
+static int
+group_id(struct train_list *l, const char *name)
+{
+    for (size_t i = 0; i < l->n_groups; i++) {
+        if (strcmp(l->groups[i], name) == 0) {
+            return (int)i;
+        }
+    }
+    if (l->n_groups >= TRAIN_GROUPS_MAX) {
+        return (int)(TRAIN_GROUPS_MAX - 1);
+    }
+    l->groups[l->n_groups] = strdup(name);
+    if (l->groups[l->n_groups] == NULL) {
+        return -1;
+    }
+    return (int)l->n_groups++;
+}
+
+static int
+list_add(struct train_list *l, const char *path, int label, int group,
+         bool is_test)
+{
+    struct train_item *it;
+
+    if (l->n >= CAPS_TRAIN_MESSAGES_MAX) {
+        l->is_full = true;
+        return 0;
+    }
+    if (l->n == l->cap) {
+        size_t nc = l->cap == 0 ? 4096 : l->cap * 2;
+        struct train_item *ni = realloc(l->items, nc * sizeof(*ni));
+
+        if (ni == NULL) {
+            return -1;
+        }
+        l->items = ni;
+        l->cap = nc;
+    }
+    it = &l->items[l->n];
+    memset(it, 0, sizeof(*it));
+    it->path = strdup(path);
+    if (it->path == NULL) {
+        return -1;
+    }
+    it->label = (uint8_t)label;
+    it->group = (uint16_t)group;
+    it->is_test = is_test;
+    l->n++;
+    return 0;
+}
+
+/* Depth-capped walk: label and group are inherited from the nearest label
+ * directory above. */
+static int
+walk(struct train_list *l, const char *dir, int label, int group,
+     bool is_test, unsigned depth)
+{
+    DIR *d;
+    struct dirent *e;
+    char path[TRAIN_PATH_MAX];
+    int rc = 0;
+
+    if (depth > TRAIN_DEPTH_MAX) {
+        fprintf(stderr, "cmtool train: %s: too deep, skipped\n", dir);
+        return 0;
+    }
+    d = opendir(dir);
+    if (d == NULL) {
+        fprintf(stderr, "cmtool train: %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        struct stat st;
+
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        if (fsutil_join(path, sizeof(path), dir, e->d_name) != CM_OK ||
+            stat(path, &st) != 0) {
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            int sub = label_of(e->d_name);
+
+            if (sub >= 0) {
+                char tmp[256];
+                int g = group_id(l, base_name(dir, tmp, sizeof(tmp)));
+
+                rc = g < 0 ? -1 : walk(l, path, sub, g, is_test, depth + 1);
+            } else {
+                rc = walk(l, path, label, group, is_test, depth + 1);
+            }
+        } else if (S_ISREG(st.st_mode) && label >= 0) {
+            rc = list_add(l, path, label, group, is_test);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+static int
+walk_top(struct train_list *l, const char *dir, bool is_test)
+{
+    char tmp[256];
+    int label = label_of(base_name(dir, tmp, sizeof(tmp)));
+    int group = -1;
+
+    if (label >= 0) {
+        /* DIR is itself a label directory: its parent names the source. */
+        char parent[TRAIN_PATH_MAX];
+
+        if (fsutil_dirname(parent, sizeof(parent), dir) != CM_OK) {
+            return -1;
+        }
+        group = group_id(l, base_name(parent, tmp, sizeof(tmp)));
+        if (group < 0) {
+            return -1;
+        }
+    }
+    if (!fsutil_is_dir(dir)) {
+        fprintf(stderr, "cmtool train: %s: not a directory\n", dir);
+        return -1;
+    }
+    return walk(l, dir, label, group, is_test, 0);
+}
+
+static int
+cmp_item(const void *a, const void *b)
+{
+    const struct train_item *x = a;
+    const struct train_item *y = b;
+
+    return strcmp(x->path, y->path);
+}
+
+/* ---- parsing ---------------------------------------------------------- */
+
+
+struct parse_ctx {
+    struct train_list *l;
+    atomic_size_t next;
+    atomic_size_t n_failed;
+    struct name_table *names;
+};
+
+static void
+trace_name(void *ctx, enum features_ns ns, const char *text, size_t len,
+           uint32_t id)
+{
+    struct name_table *t = ctx;
+    char b[160];
+    int n;
+
+    if (t->names[id] != NULL) {
+        return;
+    }
+    n = snprintf(b, sizeof(b), "%s:%.*s", features_ns_name(ns),
+                 (int)(len > 120 ? 120 : len), text != NULL ? text : "");
+    if (n < 0) {
+        return;
+    }
+    for (char *p = b; *p != '\0'; p++) {
+        if ((unsigned char)*p < 0x20) {
+            *p = ' ';
+        }
+    }
+    pthread_mutex_lock(&t->names_lock);
+    if (t->names[id] == NULL) {
+        t->names[id] = strdup(b);
+    }
+    pthread_mutex_unlock(&t->names_lock);
+}
+
+static void *
+parse_worker(void *arg)
+{
+    struct parse_ctx *ctx = arg;
+    struct arena *a = arena_new(CAPS_ARENA_MAX_BYTES);
+    struct features_scratch *fs = features_scratch_new();
+    struct buf b;
+
+    buf_init(&b, CAPS_TRAIN_FILE_MAX_BYTES);
+    if (a == NULL || fs == NULL) {
+        goto out;
+    }
+    for (;;) {
+        size_t i = atomic_fetch_add(&ctx->next, 1);
+        struct train_item *it;
+        bool is_truncated = false;
+        const char *why = NULL;
+        struct envelope env;
+        size_t off = 0;
+        unsigned qflags = 0;
+        struct mime_doc doc;
+        const uint32_t *ids = NULL;
+        size_t n = 0;
+        unsigned fflags = 0;
+
+        if (i >= ctx->l->n) {
+            break;
+        }
+        it = &ctx->l->items[i];
+        buf_reset(&b);
+        if (fsutil_read_file(it->path, CAPS_TRAIN_FILE_MAX_BYTES, &b,
+                             &is_truncated, &why) != CM_OK) {
+            atomic_fetch_add(&ctx->n_failed, 1);
+            continue;
+        }
+        queuefile_parse(b.data, b.len, &env, &off, &qflags);
+        arena_reset(a);
+        if (mime_parse(a, b.data + off, b.len - off, &doc) != CM_OK) {
+            atomic_fetch_add(&ctx->n_failed, 1);
+            continue;
+        }
+        if (is_truncated) {
+            doc.flags |= MIME_TRUNCATED;
+        }
+        features_extract(&doc, &env, fs,
+                         ctx->names != NULL ? trace_name : NULL, ctx->names,
+                         &ids, &n, &fflags);
+        it->ids = malloc((n > 0 ? n : 1) * sizeof(uint32_t));
+        if (it->ids == NULL) {
+            atomic_fetch_add(&ctx->n_failed, 1);
+            continue;
+        }
+        memcpy(it->ids, ids, n * sizeof(uint32_t));
+        it->n_ids = (uint32_t)n;
+        it->is_ok = true;
+    }
+
+out:
+    buf_clear(&b);
+    features_scratch_free(fs);
+    arena_free(a);
+    return NULL;
+}
+
+static int
+parse_all(struct train_list *l, unsigned threads, struct name_table *names)
+{
+    pthread_t tids[TRAIN_THREADS_MAX];
+    struct parse_ctx ctx;
+    unsigned started = 0;
+
+    ctx.l = l;
+    atomic_init(&ctx.next, 0);
+    atomic_init(&ctx.n_failed, 0);
+    ctx.names = names;
+    for (unsigned t = 0; t < threads; t++) {
+        if (pthread_create(&tids[t], NULL, parse_worker, &ctx) != 0) {
+            break;
+        }
+        started++;
+    }
+    if (started == 0) {
+        parse_worker(&ctx);
+    }
+    for (unsigned t = 0; t < started; t++) {
+        pthread_join(tids[t], NULL);
+    }
+    if (atomic_load(&ctx.n_failed) > 0) {
+        fprintf(stderr, "cmtool train: %zu files could not be read\n",
+                atomic_load(&ctx.n_failed));
+    }
+    return 0;
+}
+
+/* ---- metrics ---------------------------------------------------------- */
+
+struct scored {
+    double margin;
+    bool is_junk;
+};
+
+static int
+cmp_scored(const void *a, const void *b)
+{
+    const struct scored *x = a;
+    const struct scored *y = b;
+
+    return (x->margin > y->margin) - (x->margin < y->margin);
+}
+
+/* Area under the ROC curve (ties count half); -1 without both classes. */
+static double
+auc_of(const double *m, const bool *junk, size_t n)
+{
+    struct scored *s = malloc((n > 0 ? n : 1) * sizeof(*s));
+    double n_pos = 0;
+    double n_neg = 0;
+    double rank_sum = 0;
+    size_t i = 0;
+
+    if (s == NULL) {
+        return -1;
+    }
+    for (size_t k = 0; k < n; k++) {
+        s[k].margin = m[k];
+        s[k].is_junk = junk[k];
+        n_pos += junk[k];
+        n_neg += !junk[k];
+    }
+    if (n_pos == 0 || n_neg == 0) {
+        free(s);
+        return -1;
+    }
+    qsort(s, n, sizeof(*s), cmp_scored);
+    while (i < n) {
+        size_t j = i;
+        double pos = 0;
+
+        while (j < n && s[j].margin == s[i].margin) {
+            pos += s[j].is_junk;
+            j++;
+        }
+        /* Ranks i+1 .. j share their average. */
+        rank_sum += pos * ((double)(i + 1 + j) / 2.0);
+        i = j;
+    }
+    free(s);
+    return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg);
+}
+
+struct eval_line {
+    size_t n_ham;
+    size_t n_junk;
+    size_t fp96;
+    size_t caught96;
+    size_t fp50;
+    size_t caught50;
+    double auc;
+};
+
+static void
+eval_compute(const double *m, const unsigned *score, const bool *junk,
+             size_t n, struct eval_line *e)
+{
+    memset(e, 0, sizeof(*e));
+    for (size_t i = 0; i < n; i++) {
+        if (junk[i]) {
+            e->n_junk++;
+            e->caught96 += score[i] >= 96;
+            e->caught50 += score[i] >= 50;
+        } else {
+            e->n_ham++;
+            e->fp96 += score[i] >= 96;
+            e->fp50 += score[i] >= 50;
+        }
+    }
+    e->auc = auc_of(m, junk, n);
+}
+
+static void
+eval_print(const char *what, const struct eval_line *e)
+{
+    char auc[16];
+
+    if (e->auc >= 0) {
+        snprintf(auc, sizeof(auc), "%.5f", e->auc);
+    } else {
+        snprintf(auc, sizeof(auc), "-");
+    }
+    fprintf(stderr,
+            "  %-22s ham %6zu  junk %6zu  AUC %s  ham>=96 %.3f%% (%zu)  "
+            "junk>=96 %.2f%%  ham>=50 %.2f%%  junk>=50 %.2f%%\n",
+            what, e->n_ham, e->n_junk, auc,
+            e->n_ham > 0 ? 100.0 * (double)e->fp96 / (double)e->n_ham : 0.0,
+            e->fp96,
+            e->n_junk > 0 ? 100.0 * (double)e->caught96 / (double)e->n_junk
+                          : 0.0,
+            e->n_ham > 0 ? 100.0 * (double)e->fp50 / (double)e->n_ham : 0.0,
+            e->n_junk > 0 ? 100.0 * (double)e->caught50 / (double)e->n_junk
+                          : 0.0);
+}
+
+/* ---- training --------------------------------------------------------- */
+
+struct fit_job {
+    const struct model_dataset *ds;
+    const size_t *idx;
+    size_t n_idx;
+    struct model_train_params params;
+    struct model_weights mw;
+    enum cm_err rc;
+};
+
+static void *
+fit_worker(void *arg)
+{
+    struct fit_job *j = arg;
+
+    j->rc = model_weights_init(&j->mw, FEATURES_HASH_BITS);
+    if (j->rc == CM_OK) {
+        j->rc = model_train(&j->mw, j->ds, j->idx, j->n_idx, &j->params);
+    }
+    return NULL;
+}
+
+/* Run jobs, at most threads at a time. */
+static void
+fit_all(struct fit_job *jobs, size_t n, unsigned threads)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        pthread_t tids[TRAIN_THREADS_MAX];
+        bool started[TRAIN_THREADS_MAX] = {false};
+        size_t batch = n - i < threads ? n - i : threads;
+
+        for (size_t k = 0; k < batch; k++) {
+            started[k] = pthread_create(&tids[k], NULL, fit_worker,
+                                        &jobs[i + k]) == 0;
+            if (!started[k]) {
+                fit_worker(&jobs[i + k]);
+            }
+        }
+        for (size_t k = 0; k < batch; k++) {
+            if (started[k]) {
+                pthread_join(tids[k], NULL);
+            }
+        }
+        i += batch;
+    }
+}
+
+/* Balanced weights: every (source, label) group counts the same within
+ * its label, so the biggest source does not define what spam looks like;
+ * clamped so a tiny group cannot dominate either. */
+static void
+group_weights(const struct train_list *l, const size_t *idx, size_t n,
+              float *w)
+{
+    size_t count[TRAIN_GROUPS_MAX][3];
+    size_t groups_in_label[3] = {0};
+    size_t label_total[3] = {0};
+
+    memset(count, 0, sizeof(count));
+    for (size_t k = 0; k < n; k++) {
+        const struct train_item *it = &l->items[idx[k]];
+
+        count[it->group][it->label]++;
+        label_total[it->label]++;
+    }
+    for (size_t g = 0; g < TRAIN_GROUPS_MAX; g++) {
+        for (unsigned c = 0; c < 3; c++) {
+            groups_in_label[c] += count[g][c] > 0;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        const struct train_item *it = &l->items[idx[k]];
+        double share = (double)label_total[it->label] /
+                       (double)groups_in_label[it->label];
+        double v = share / (double)count[it->group][it->label];
+
+        v = v < 0.25 ? 0.25 : v > 4.0 ? 4.0 : v;
+        w[k] = (float)v;
+    }
+}
+
+static void
+set_params(struct model_train_params *p, const struct train_opts *o,
+           const struct train_list *l, const size_t *idx, size_t n,
+           uint64_t seed)
+{
+    size_t n_ham = 0;
+    size_t n_spam = 0;
+    size_t n_phish = 0;
+
+    for (size_t k = 0; k < n; k++) {
+        uint8_t lab = l->items[idx[k]].label;
+
+        n_ham += lab == MODEL_LABEL_HAM;
+        n_spam += lab == MODEL_LABEL_SPAM;
+        n_phish += lab == MODEL_LABEL_PHISH;
+    }
+    model_train_params_default(p, FEATURES_HASH_BITS);
+    p->passes = o->passes;
+    if (o->alpha > 0) {
+        p->alpha = (float)o->alpha;
+    }
+    if (o->l1 > 0) {
+        p->l1 = (float)o->l1;
+    }
+    if (o->l2 > 0) {
+        p->l2 = (float)o->l2;
+    }
+    if (o->clip > 0) {
+        p->clip = (float)o->clip;
+    }
+    p->seed = seed;
+    p->restricted_ids = FEATURES_RESTRICTED_IDS;
+    /* Ham and junk weigh the same in total, and phish and spam in the
+     * phish head. */
+    p->ham_weight = n_ham > 0 ? (float)((double)(n_spam + n_phish) /
+                                        (double)n_ham)
+                              : 1.0f;
+    p->phish_weight = n_phish > 0 ? (float)((double)n_spam / (double)n_phish)
+                                  : 1.0f;
+    p->ham_weight *= (float)o->ham_extra;
+    if (p->ham_weight < 0.1f || p->ham_weight > 10.0f) {
+        p->ham_weight = p->ham_weight < 0.1f ? 0.1f : 10.0f;
+    }
+    if (p->phish_weight < 0.1f || p->phish_weight > 10.0f) {
+        p->phish_weight = p->phish_weight < 0.1f ? 0.1f : 10.0f;
+    }
+}
+
+/* ---- the command ------------------------------------------------------ */
+
+static void
+usage(FILE *to)
+{
+    fprintf(to,
+            "usage: cmtool train [--version N] [--folds K] [--seed S] "
+            "[--passes P]\n"
+            "                    [--threads T] [--min-df D] [--test DIR]... "
+            "[--holdout PCT]\n"
+            "                    [--scores FILE] [--top N] [--split NAME=SPEC]... "
+            "DIR... [-o FILE]\n"
+            "Trains a cartridge from ham/, spam/ and phish/ folders below "
+            "each DIR.\n");
+}
+
+static bool
+num_arg(const char *s, uint64_t max, uint64_t *out)
+{
+    return cursor_parse_u64(s, strlen(s), max, out) == CM_OK;
+}
+
+/* A positive decimal such as "0.25" (checked strtod). */
+static bool
+real_arg(const char *s, double *out)
+{
+    char *end = NULL;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !(v >= 0.0) ||
+        v > 1e6) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static int
+parse_args(int argc, char **argv, struct train_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->version = 1;
+    o->folds = 5;
+    o->seed = 1;
+    o->passes = 4;
+    o->threads = 2;
+    o->min_df = 2;
+    o->ham_extra = 1.0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        uint64_t v = 0;
+        bool has_val = i + 1 < argc;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 1;
+        }
+        if (strcmp(a, "-o") == 0 && has_val) {
+            o->out = argv[++i];
+        } else if (strcmp(a, "--version") == 0 && has_val &&
+                   num_arg(argv[i + 1], UINT64_MAX, &v)) {
+            o->version = v;
+            i++;
+        } else if (strcmp(a, "--folds") == 0 && has_val &&
+                   num_arg(argv[i + 1], TRAIN_FOLDS_MAX, &v) && v >= 2) {
+            o->folds = (unsigned)v;
+            i++;
+        } else if (strcmp(a, "--seed") == 0 && has_val &&
+                   num_arg(argv[i + 1], UINT64_MAX, &v)) {
+            o->seed = v;
+            i++;
+        } else if (strcmp(a, "--passes") == 0 && has_val &&
+                   num_arg(argv[i + 1], 100, &v) && v >= 1) {
+            o->passes = (unsigned)v;
+            i++;
+        } else if (strcmp(a, "--threads") == 0 && has_val &&
+                   num_arg(argv[i + 1], TRAIN_THREADS_MAX, &v) && v >= 1) {
+            o->threads = (unsigned)v;
+            i++;
+        } else if (strcmp(a, "--min-df") == 0 && has_val &&
+                   num_arg(argv[i + 1], 1000, &v)) {
+            o->min_df = (unsigned)v;
+            i++;
+        } else if (strcmp(a, "--holdout") == 0 && has_val &&
+                   num_arg(argv[i + 1], 90, &v)) {
+            o->holdout_pct = (unsigned)v;
+            i++;
+        } else if (strcmp(a, "--top") == 0 && has_val &&
+                   num_arg(argv[i + 1], 100000, &v)) {
+            o->top = (unsigned)v;
+            i++;
+        } else if (strcmp(a, "--alpha") == 0 && has_val &&
+                   real_arg(argv[i + 1], &o->alpha)) {
+            i++;
+        } else if (strcmp(a, "--l1") == 0 && has_val &&
+                   real_arg(argv[i + 1], &o->l1)) {
+            i++;
+        } else if (strcmp(a, "--l2") == 0 && has_val &&
+                   real_arg(argv[i + 1], &o->l2)) {
+            i++;
+        } else if (strcmp(a, "--clip") == 0 && has_val &&
+                   real_arg(argv[i + 1], &o->clip)) {
+            i++;
+        } else if (strcmp(a, "--ham-weight") == 0 && has_val &&
+                   real_arg(argv[i + 1], &o->ham_extra)) {
+            i++;
+        } else if (strcmp(a, "--no-group-balance") == 0) {
+            o->no_group_balance = true;
+        } else if (strcmp(a, "--explain") == 0 && has_val) {
+            o->explain = argv[++i];
+        } else if (strcmp(a, "--split") == 0 && has_val) {
+            if (o->n_splits >= TRAIN_DIRS_MAX) {
+                fprintf(stderr, "cmtool train: too many --split\n");
+                return -1;
+            }
+            o->splits[o->n_splits++] = argv[++i];
+        } else if (strcmp(a, "--scores") == 0 && has_val) {
+            o->scores = argv[++i];
+        } else if (strcmp(a, "--test") == 0 && has_val) {
+            if (o->n_test_dirs >= TRAIN_DIRS_MAX) {
+                fprintf(stderr, "cmtool train: too many --test DIRs\n");
+                return -1;
+            }
+            o->test_dirs[o->n_test_dirs++] = argv[++i];
+        } else if (a[0] == '-') {
+            fprintf(stderr, "cmtool train: bad option or value: %s\n", a);
+            usage(stderr);
+            return -1;
+        } else {
+            if (o->n_train_dirs >= TRAIN_DIRS_MAX) {
+                fprintf(stderr, "cmtool train: too many DIRs\n");
+                return -1;
+            }
+            o->train_dirs[o->n_train_dirs++] = a;
+        }
+    }
+    if (o->n_train_dirs == 0) {
+        fprintf(stderr, "cmtool train: no DIR given\n");
+        usage(stderr);
+        return -1;
+    }
+    if (o->out == NULL && o->n_test_dirs == 0 && o->holdout_pct == 0 &&
+        o->n_splits == 0) {
+        fprintf(stderr, "cmtool train: nothing to do (give -o FILE, --test "
+                        "DIR or --holdout PCT)\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Per-example feature ids with rare ones dropped; off/n_norm filled. */
+static enum cm_err
+build_dataset(const struct train_list *l, const size_t *idx, size_t n,
+              unsigned min_df, uint32_t **ids_out, size_t **off_out,
+              uint32_t **norm_out, uint8_t **label_out)
+{
+    size_t n_space = (size_t)1 << FEATURES_HASH_BITS;
+    uint16_t *df = calloc(n_space, sizeof(*df));
+    size_t total = 0;
+    uint32_t *ids = NULL;
+    size_t *off = malloc((n + 1) * sizeof(*off));
+    uint32_t *norm = malloc((n > 0 ? n : 1) * sizeof(*norm));
+    uint8_t *label = malloc((n > 0 ? n : 1) * sizeof(*label));
+
+    if (df == NULL || off == NULL || norm == NULL || label == NULL) {
+        goto fail;
+    }
+    for (size_t k = 0; k < n; k++) {
+        const struct train_item *it = &l->items[idx[k]];
+
+        for (uint32_t j = 0; j < it->n_ids; j++) {
+            if (df[it->ids[j]] < UINT16_MAX) {
+                df[it->ids[j]]++;
+            }
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        const struct train_item *it = &l->items[idx[k]];
+
+        for (uint32_t j = 0; j < it->n_ids; j++) {
+            total += df[it->ids[j]] >= min_df;
+        }
+    }
+    ids = malloc((total > 0 ? total : 1) * sizeof(*ids));
+    if (ids == NULL) {
+        goto fail;
+    }
+    total = 0;
+    for (size_t k = 0; k < n; k++) {
+        const struct train_item *it = &l->items[idx[k]];
+
+        off[k] = total;
+        for (uint32_t j = 0; j < it->n_ids; j++) {
+            if (df[it->ids[j]] >= min_df) {
+                ids[total++] = it->ids[j];
+            }
+        }
+        norm[k] = it->n_ids;
+        label[k] = it->label;
+    }
+    off[n] = total;
+    free(df);
+    *ids_out = ids;
+    *off_out = off;
+    *norm_out = norm;
+    *label_out = label;
+    return CM_OK;
+
+fail:
+    free(df);
+    free(ids);
+    free(off);
+    free(norm);
+    free(label);
+    return CM_ENOMEM;
+}
+
+static uint64_t
+created_time(void)
+{
+    const char *e = getenv("SOURCE_DATE_EPOCH");
+    uint64_t v = 0;
+
+    if (e != NULL && cursor_parse_u64(e, strlen(e), UINT64_MAX, &v) == CM_OK) {
+        return v;
+    }
+    return 0;
+}
+
+static enum cm_err
+write_cartridge(const struct train_opts *o, const struct model_weights *mw,
+                const struct model_calibration *cal, const char *meta,
+                struct buf *image)
+{
+    struct buf model;
+    struct buf calb;
+    struct buf cats;
+    struct cartridge_body bodies[4];
+    enum cm_err rc;
+
+    buf_init(&model, CAPS_CARTRIDGE_MAX_BYTES);
+    buf_init(&calb, 1u << 16);
+    buf_init(&cats, 1u << 16);
+    rc = model_format(mw, FEATURES_VERSION, &model);
+    rc = rc != CM_OK ? rc : model_calibration_format(cal, &calb);
+    rc = rc != CM_OK ? rc : cartridge_category_format(&cats);
+    if (rc == CM_OK) {
+        bodies[0] = (struct cartridge_body){CARTRIDGE_SEC_META,
+                                            (const uint8_t *)meta,
+                                            strlen(meta)};
+        bodies[1] = (struct cartridge_body){CARTRIDGE_SEC_MODEL, model.data,
+                                            model.len};
+        bodies[2] = (struct cartridge_body){CARTRIDGE_SEC_CALIBRATION,
+                                            calb.data, calb.len};
+        bodies[3] = (struct cartridge_body){CARTRIDGE_SEC_CATEGORY,
+                                            cats.data, cats.len};
+        rc = cartridge_format(o->version, created_time(), bodies, 4, image);
+    }
+    buf_clear(&model);
+    buf_clear(&calb);
+    buf_clear(&cats);
+    return rc;
+}
+
+struct top_entry {
+    double w;
+    uint32_t id;
+};
+
+static int
+cmp_top(const void *a, const void *b)
+{
+    const struct top_entry *x = a;
+    const struct top_entry *y = b;
+
+    return (x->w < y->w) - (x->w > y->w);
+}
+
+static void
+print_top(const struct model *m, const struct name_table *names,
+          unsigned top)
+{
+    size_t n_space = (size_t)1 << FEATURES_HASH_BITS;
+    struct top_entry *e = malloc(n_space * sizeof(*e));
+    size_t n = 0;
+
+    if (e == NULL) {
+        return;
+    }
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        n = 0;
+        for (size_t id = 0; id < n_space; id++) {
+            double w = model_weight(m, (enum model_head)h, (uint32_t)id);
+
+            if (w != 0.0) {
+                e[n].w = w;
+                e[n].id = (uint32_t)id;
+                n++;
+            }
+        }
+        qsort(e, n, sizeof(*e), cmp_top);
+        fprintf(stderr, "top %s features:\n",
+                h == MODEL_HEAD_JUNK ? "junk (+) / ham (-)"
+                                     : "phish (+) / spam (-)");
+        for (size_t k = 0; k < n && k < top; k++) {
+            fprintf(stderr, "  %+8.4f %s\n", e[k].w,
+                    names->names[e[k].id] != NULL ? names->names[e[k].id]
+                                                  : "?");
+        }
+        fprintf(stderr, "  ...\n");
+        for (size_t k = n > top ? n - top : 0; k < n; k++) {
+            fprintf(stderr, "  %+8.4f %s\n", e[k].w,
+                    names->names[e[k].id] != NULL ? names->names[e[k].id]
+                                                  : "?");
+        }
+    }
+    free(e);
+}
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The strongest contributions to one message's junk margin. */
+static void
+explain_item(const struct cartridge *c, const struct name_table *names,
+             const struct train_item *it, unsigned score,
+             const double mg[MODEL_HEADS])
+{
+    const struct model *m = cartridge_model(c);
+    struct top_entry *e = malloc((it->n_ids > 0 ? it->n_ids : 1) *
+                                 sizeof(*e));
+    double f = it->n_ids > 0 ? 1.0 / sqrt((double)it->n_ids) : 1.0;
+
+    if (e == NULL) {
+        return;
+    }
+    for (uint32_t k = 0; k < it->n_ids; k++) {
+        e[k].w = model_weight(m, MODEL_HEAD_JUNK, it->ids[k]) * f;
+        e[k].id = it->ids[k];
+    }
+    qsort(e, it->n_ids, sizeof(*e), cmp_top);
+    fprintf(stderr, "explain %s: score %u margin %+.3f phish %+.3f, %u "
+                    "features\n",
+            it->path, score, mg[MODEL_HEAD_JUNK], mg[MODEL_HEAD_PHISH],
+            it->n_ids);
+    for (uint32_t k = 0; k < it->n_ids && k < 12; k++) {
+        fprintf(stderr, "    %+7.3f %s\n", e[k].w,
+                names->names[e[k].id] != NULL ? names->names[e[k].id] : "?");
+    }
+    fprintf(stderr, "    ...\n");
+    for (uint32_t k = it->n_ids > 8 ? it->n_ids - 8 : 0; k < it->n_ids; k++) {
+        fprintf(stderr, "    %+7.3f %s\n", e[k].w,
+                names->names[e[k].id] != NULL ? names->names[e[k].id] : "?");
+    }
+    free(e);
+}
+
+/* Score the test items with the loaded cartridge; report and dump. */
+static void
+evaluate(const struct train_opts *o, const struct train_list *l,
+         const struct cartridge *c)
+{
+    size_t n = 0;
+    double *m = NULL;
+    unsigned *score = NULL;
+    bool *junk = NULL;
+    size_t *which = NULL;
+    FILE *dump = NULL;
+    struct eval_line e;
+
+    for (size_t i = 0; i < l->n; i++) {
+        n += l->items[i].is_test && l->items[i].is_ok;
+    }
+    if (n == 0) {
+        return;
+    }
+    m = malloc(n * sizeof(*m));
+    score = malloc(n * sizeof(*score));
+    junk = malloc(n * sizeof(*junk));
+    which = malloc(n * sizeof(*which));
+    if (m == NULL || score == NULL || junk == NULL || which == NULL) {
+        goto out;
+    }
+    if (o->scores != NULL) {
+        dump = fopen(o->scores, "w");
+        if (dump == NULL) {
+            fprintf(stderr, "cmtool train: %s: %s\n", o->scores,
+                    strerror(errno));
+        }
+    }
+    n = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const struct train_item *it = &l->items[i];
+        double mg[MODEL_HEADS];
+
+        if (!it->is_test || !it->is_ok) {
+            continue;
+        }
+        model_margins(cartridge_model(c), it->ids, it->n_ids, mg);
+        m[n] = mg[MODEL_HEAD_JUNK];
+        score[n] = model_calibration_score(cartridge_calibration(c), m[n]);
+        if (o->explain != NULL && o->names != NULL &&
+            strstr(it->path, o->explain) != NULL) {
+            explain_item(c, o->names, it, score[n], mg);
+        }
+        junk[n] = it->label != MODEL_LABEL_HAM;
+        which[n] = i;
+        if (dump != NULL) {
+            fprintf(dump, "%s\t%s\t%s\t%.4f\t%u\t%.4f\n", it->path,
+                    l->groups[it->group],
+                    it->label == MODEL_LABEL_HAM    ? "ham"
+                    : it->label == MODEL_LABEL_SPAM ? "spam"
+                                                    : "phish",
+                    m[n], score[n], mg[MODEL_HEAD_PHISH]);
+        }
+        n++;
+    }
+    fprintf(stderr, "test results:\n");
+    eval_compute(m, score, junk, n, &e);
+    eval_print("all", &e);
+    /* Per source: each source's own items, and each source's junk against
+     * all test ham (for junk-only sources). */
+    for (size_t g = 0; g < l->n_groups; g++) {
+        size_t k = 0;
+        double *gm = malloc(n * sizeof(*gm));
+        unsigned *gs = malloc(n * sizeof(*gs));
+        bool *gj = malloc(n * sizeof(*gj));
+        bool has_own_ham = false;
+        bool has_any = false;
+
+        if (gm == NULL || gs == NULL || gj == NULL) {
+            free(gm);
+            free(gs);
+            free(gj);
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const struct train_item *it = &l->items[which[i]];
+
+            if (it->group == g) {
+                has_any = true;
+                has_own_ham |= !junk[i];
+            }
+        }
+        if (has_any) {
+            for (size_t i = 0; i < n; i++) {
+                const struct train_item *it = &l->items[which[i]];
+
+                if (it->group == g || (!has_own_ham && !junk[i])) {
+                    gm[k] = m[i];
+                    gs[k] = score[i];
+                    gj[k] = junk[i];
+                    k++;
+                }
+            }
+            eval_compute(gm, gs, gj, k, &e);
+            {
+                char what[64];
+
+                snprintf(what, sizeof(what), "%s%s", l->groups[g],
+                         has_own_ham ? "" : "+all-ham");
+                eval_print(what, &e);
+            }
+        }
+        free(gm);
+        free(gs);
+        free(gj);
+    }
+
+out:
+    if (dump != NULL) {
+        fclose(dump);
+    }
+    free(m);
+    free(score);
+    free(junk);
+    free(which);
+}
+
+/* Does item it belong to the held-out side of split spec ("a,b,@text,%N":
+ * source names, @ and a substring of the path, or % and a percentage of
+ * all paths picked by hash)? */
+static bool
+in_split(const struct train_list *l, const struct train_item *it,
+         const char *spec)
+{
+    const char *p = spec;
+
+    while (*p != '\0') {
+        const char *e = strchr(p, ',');
+        size_t n = e != NULL ? (size_t)(e - p) : strlen(p);
+
+        if (n > 1 && p[0] == '%') {
+            uint64_t pct = 0;
+
+            if (cursor_parse_u64(p + 1, n - 1, 90, &pct) == CM_OK &&
+                hashing_hash64(it->path, strlen(it->path), 0x5eedull) % 100 <
+                    pct) {
+                return true;
+            }
+        } else if (n > 1 && p[0] == '@') {
+            char needle[256];
+
+            if (n - 1 < sizeof(needle)) {
+                memcpy(needle, p + 1, n - 1);
+                needle[n - 1] = '\0';
+                if (strstr(it->path, needle) != NULL) {
+                    return true;
+                }
+            }
+        } else if (strlen(l->groups[it->group]) == n &&
+                   memcmp(l->groups[it->group], p, n) == 0) {
+            return true;
+        }
+        p += n;
+        if (*p == ',') {
+            p++;
+        }
+    }
+    return false;
+}
+
+/*
+ * Train on the items not marked is_test, calibrate on out-of-fold margins,
+ * build the cartridge image (into image when not NULL) and evaluate the
+ * test items.  0 on success.
+ */
+static int
+run_pipeline(const struct train_opts *o, struct train_list *l,
+             struct buf *image)
+{
+    size_t *train_idx = NULL;
+    size_t n_train = 0;
+    uint32_t *ids = NULL;
+    size_t *off = NULL;
+    uint32_t *norm = NULL;
+    uint8_t *label = NULL;
+    float *weight = NULL;
+    struct model_dataset ds;
+    struct fit_job *jobs = NULL;
+    double *oof = NULL;
+    double *oof_phish = NULL;
+    bool *is_junk = NULL;
+    bool *is_phish = NULL;
+    size_t *perm = NULL;
+    uint8_t *fold = NULL;
+    struct model_calibration cal;
+    struct buf local;
+    struct buf *img = image != NULL ? image : &local;
+    struct cartridge *c = NULL;
+    const char *why = NULL;
+    size_t counts[3] = {0};
+    struct hashing_rng rng;
+    double oof_auc;
+    int status = 1;
+
+    buf_init(&local, CAPS_CARTRIDGE_MAX_BYTES);
+    train_idx = malloc((l->n > 0 ? l->n : 1) * sizeof(*train_idx));
+    if (train_idx == NULL) {
+        goto nomem;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        if (!l->items[i].is_test && l->items[i].is_ok) {
+            train_idx[n_train++] = i;
+            counts[l->items[i].label]++;
+        }
+    }
+    fprintf(stderr,
+            "training on ham %zu, spam %zu, phish %zu; %zu held out\n",
+            counts[0], counts[1], counts[2], l->n - n_train);
+    if (counts[0] == 0 || counts[1] + counts[2] == 0) {
+        fprintf(stderr, "cmtool train: need both ham and spam/phish\n");
+        goto out;
+    }
+    if (build_dataset(l, train_idx, n_train, o->min_df, &ids, &off, &norm,
+                      &label) != CM_OK) {
+        goto nomem;
+    }
+    weight = malloc(n_train * sizeof(*weight));
+    jobs = calloc(o->folds + 1, sizeof(*jobs));
+    oof = malloc(n_train * sizeof(*oof));
+    oof_phish = malloc(n_train * sizeof(*oof_phish));
+    is_junk = malloc(n_train * sizeof(*is_junk));
+    is_phish = malloc(n_train * sizeof(*is_phish));
+    perm = malloc(n_train * sizeof(*perm));
+    fold = malloc(n_train * sizeof(*fold));
+    if (weight == NULL || jobs == NULL || oof == NULL || oof_phish == NULL ||
+        is_junk == NULL || is_phish == NULL || perm == NULL || fold == NULL) {
+        goto nomem;
+    }
+    if (o->no_group_balance) {
+        for (size_t i = 0; i < n_train; i++) {
+            weight[i] = 1.0f;
+        }
+    } else {
+        group_weights(l, train_idx, n_train, weight);
+    }
+    ds.ids = ids;
+    ds.off = off;
+    ds.label = label;
+    ds.weight = weight;
+    ds.n_norm = norm;
+    ds.n = n_train;
+
+    /* Fold of each example from a seeded shuffle; K fold models give the
+     * out-of-fold margins, the last job trains on everything. */
+    hashing_rng_init(&rng, o->seed ^ 0x666f6c64ull);
+    for (size_t i = 0; i < n_train; i++) {
+        perm[i] = i;
+    }
+    for (size_t i = n_train; i > 1; i--) {
+        size_t j = (size_t)hashing_rng_below(&rng, i);
+        size_t t = perm[i - 1];
+
+        perm[i - 1] = perm[j];
+        perm[j] = t;
+    }
+    for (size_t i = 0; i < n_train; i++) {
+        fold[perm[i]] = (uint8_t)(i % o->folds);
+    }
+    for (unsigned f = 0; f <= o->folds; f++) {
+        struct fit_job *j = &jobs[f];
+        size_t *idx = malloc(n_train * sizeof(*idx));
+        size_t k = 0;
+
+        if (idx == NULL) {
+            goto nomem;
+        }
+        for (size_t i = 0; i < n_train; i++) {
+            if (f == o->folds || fold[i] != f) {
+                idx[k++] = i;
+            }
+        }
+        j->ds = &ds;
+        j->idx = idx;
+        j->n_idx = k;
+        set_params(&j->params, o, l, train_idx, n_train,
+                   o->seed + 7919u * f);
+    }
+    fit_all(jobs, o->folds + 1, o->threads);
+    for (unsigned f = 0; f <= o->folds; f++) {
+        if (jobs[f].rc != CM_OK) {
+            goto nomem;
+        }
+    }
+    for (size_t i = 0; i < n_train; i++) {
+        double mg[MODEL_HEADS];
+
+        model_weights_margins(&jobs[fold[i]].mw, ids + off[i],
+                              off[i + 1] - off[i], norm[i], mg);
+        oof[i] = mg[MODEL_HEAD_JUNK];
+        oof_phish[i] = mg[MODEL_HEAD_PHISH];
+        is_junk[i] = label[i] != MODEL_LABEL_HAM;
+        is_phish[i] = label[i] == MODEL_LABEL_PHISH;
+    }
+    if (model_calibrate(oof, is_junk, oof_phish, is_phish, n_train,
+                        TRAIN_MAX_HAM_FP, &cal) != CM_OK) {
+        goto nomem;
+    }
+    oof_auc = auc_of(oof, is_junk, n_train);
+    {
+        size_t fp = 0;
+        size_t caught = 0;
+        size_t nh = 0;
+        size_t nj = 0;
+        char meta[2048];
+        char knots[1024];
+        size_t kl = 0;
+
+        for (size_t i = 0; i < n_train; i++) {
+            unsigned sc = model_calibration_score(&cal, oof[i]);
+
+            if (is_junk[i]) {
+                nj++;
+                caught += sc >= 96;
+            } else {
+                nh++;
+                fp += sc >= 96;
+            }
+        }
+        knots[0] = '\0';
+        for (size_t k = 0; k < cal.n_knots && kl + 32 < sizeof(knots); k++) {
+            int w = snprintf(knots + kl, sizeof(knots) - kl, "%s%.3f:%.0f",
+                             k > 0 ? "," : "", (double)cal.margin[k],
+                             (double)cal.score[k]);
+
+            kl += w > 0 ? (size_t)w : 0;
+        }
+        fprintf(stderr,
+                "out-of-fold (%u folds): AUC %.5f, ham>=96 %.3f%% (%zu of "
+                "%zu), junk>=96 %.2f%%\n",
+                o->folds, oof_auc, 100.0 * (double)fp / (double)nh, fp, nh,
+                100.0 * (double)caught / (double)nj);
+        fprintf(stderr, "calibration: %s phish_margin %.3f\n", knots,
+                (double)cal.phish_margin);
+        snprintf(meta, sizeof(meta),
+                 "trainer=cmtool train %s\n"
+                 "features_version=%u\n"
+                 "hash_bits=%u\n"
+                 "messages=%zu\n"
+                 "ham=%zu\n"
+                 "spam=%zu\n"
+                 "phish=%zu\n"
+                 "sources=%zu\n"
+                 "folds=%u\n"
+                 "passes=%u\n"
+                 "seed=%llu\n"
+                 "min_df=%u\n"
+                 "oof_auc=%.5f\n"
+                 "oof_ham_at_96=%zu\n"
+                 "oof_junk_at_96=%.4f\n"
+                 "created=%llu\n",
+                 engine_version(), FEATURES_VERSION, FEATURES_HASH_BITS,
+                 n_train, counts[0], counts[1], counts[2], l->n_groups,
+                 o->folds, o->passes, (unsigned long long)o->seed, o->min_df,
+                 oof_auc, fp, (double)caught / (double)nj,
+                 (unsigned long long)created_time());
+        if (write_cartridge(o, &jobs[o->folds].mw, &cal, meta, img) !=
+            CM_OK) {
+            goto nomem;
+        }
+    }
+    if (cartridge_load(img->data, img->len, &c, &why) != CM_OK) {
+        fprintf(stderr, "cmtool train: bug: the new cartridge does not load: "
+                        "%s\n", why != NULL ? why : "?");
+        goto out;
+    }
+    fprintf(stderr, "cartridge: %zu bytes, %zu + %zu non-zero weights\n",
+            img->len, model_nonzero(cartridge_model(c), MODEL_HEAD_JUNK),
+            model_nonzero(cartridge_model(c), MODEL_HEAD_PHISH));
+    if (o->top > 0 && o->names != NULL) {
+        print_top(cartridge_model(c), o->names, o->top);
+    }
+    evaluate(o, l, c);
+    status = 0;
+    goto out;
+
+nomem:
+    fprintf(stderr, "cmtool train: out of memory\n");
+out:
+    cartridge_unref(c);
+    buf_clear(&local);
+    if (jobs != NULL) {
+        for (unsigned f = 0; f <= o->folds; f++) {
+            model_weights_clear(&jobs[f].mw);
+            free((void *)(uintptr_t)jobs[f].idx);
+        }
+    }
+    free(jobs);
+    free(oof);
+    free(oof_phish);
+    free(is_junk);
+    free(is_phish);
+    free(perm);
+    free(fold);
+    free(ids);
+    free(off);
+    free(norm);
+    free(label);
+    free(weight);
+    free(train_idx);
+    return status;
+}
+
+int
+train_main(int argc, char **argv)
+{
+    struct train_opts o;
+    struct train_list l;
+    struct name_table names;
+    struct buf image;
+    double t0 = now_s();
+    int status = 1;
+    int rc;
+
+    memset(&l, 0, sizeof(l));
+    memset(&names, 0, sizeof(names));
+    buf_init(&image, CAPS_CARTRIDGE_MAX_BYTES);
+    rc = parse_args(argc, argv, &o);
+    if (rc != 0) {
+        return rc > 0 ? 0 : 2;
+    }
+    for (size_t i = 0; i < o.n_train_dirs; i++) {
+        if (walk_top(&l, o.train_dirs[i], false) != 0) {
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < o.n_test_dirs; i++) {
+        if (walk_top(&l, o.test_dirs[i], true) != 0) {
+            goto out;
+        }
+    }
+    if (l.is_full) {
+        fprintf(stderr, "cmtool train: more than %u messages; the rest are "
+                        "ignored\n", CAPS_TRAIN_MESSAGES_MAX);
+    }
+    qsort(l.items, l.n, sizeof(*l.items), cmp_item);
+    if (o.top > 0 || o.explain != NULL) {
+        names.names = calloc((size_t)1 << FEATURES_HASH_BITS, sizeof(char *));
+        if (names.names == NULL ||
+            pthread_mutex_init(&names.names_lock, NULL) != 0) {
+            fprintf(stderr, "cmtool train: out of memory\n");
+            goto out;
+        }
+        o.names = &names;
+    }
+    parse_all(&l, o.threads, o.names);
+    fprintf(stderr, "cmtool train: %zu messages read in %.1fs\n", l.n,
+            now_s() - t0);
+    if (o.n_splits > 0) {
+        /* Evaluation only: one training per split, nothing written. */
+        status = 0;
+        for (size_t k = 0; k < o.n_splits; k++) {
+            const char *eq = strchr(o.splits[k], '=');
+            const char *spec = eq != NULL ? eq + 1 : o.splits[k];
+
+            for (size_t i = 0; i < l.n; i++) {
+                l.items[i].is_test = in_split(&l, &l.items[i], spec);
+            }
+            fprintf(stderr, "== split %s\n", o.splits[k]);
+            if (run_pipeline(&o, &l, NULL) != 0) {
+                status = 1;
+            }
+        }
+        goto out;
+    }
+    if (o.holdout_pct > 0) {
+        for (size_t i = 0; i < l.n; i++) {
+            uint64_t h = hashing_hash64(l.items[i].path,
+                                        strlen(l.items[i].path), o.seed);
+
+            if (h % 100 < o.holdout_pct) {
+                l.items[i].is_test = true;
+            }
+        }
+    }
+    if (run_pipeline(&o, &l, &image) != 0) {
+        goto out;
+    }
+    if (o.out != NULL) {
+        if (fsutil_write_atomic(o.out, image.data, image.len, 0644) != CM_OK) {
+            fprintf(stderr, "cmtool train: cannot write %s: %s\n", o.out,
+                    strerror(errno));
+            goto out;
+        }
+        fprintf(stderr, "wrote %s (version %llu)\n", o.out,
+                (unsigned long long)o.version);
+    }
+    status = 0;
+
+out:
+    fprintf(stderr, "cmtool train: %s in %.1fs\n",
+            status == 0 ? "done" : "failed", now_s() - t0);
+    buf_clear(&image);
+    for (size_t i = 0; i < l.n; i++) {
+        free(l.items[i].path);
+        free(l.items[i].ids);
+    }
+    free(l.items);
+    for (size_t g = 0; g < l.n_groups; g++) {
+        free(l.groups[g]);
+    }
+    if (names.names != NULL) {
+        for (size_t id = 0; id < ((size_t)1 << FEATURES_HASH_BITS); id++) {
+            free(names.names[id]);
+        }
+        free(names.names);
+        pthread_mutex_destroy(&names.names_lock);
+    }
+    return status;
+}

@@ -1,0 +1,83 @@
+/*
+ * fuzz_cartridge.c -- libFuzzer target for cartridge_load (and the model,
+ * calibration, META and CATEGORY parsers behind it).  A cartridge that
+ * loads must be fully usable: every accessor and a scoring pass over a
+ * few ids stay inside the object.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "caps.h"
+#include "cartridge.h"
+#include "featureset.h"
+#include "model.h"
+
+static void
+check(int ok)
+{
+    if (!ok) {
+        abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct cartridge *c = NULL;
+    const char *why = NULL;
+    struct cartridge_header h;
+    struct cartridge_section secs[CAPS_CARTRIDGE_SECTIONS_MAX];
+    size_t n = 0;
+
+    if (cartridge_header_parse(data, size, &h, secs,
+                               CAPS_CARTRIDGE_SECTIONS_MAX, &n,
+                               &why) == CM_OK) {
+        for (size_t i = 0; i < n; i++) {
+            check(secs[i].offset <= size &&
+                  secs[i].length <= size - secs[i].offset);
+        }
+    } else {
+        check(why != NULL);
+    }
+    if (cartridge_load(data, size, &c, &why) != CM_OK) {
+        check(why != NULL && c == NULL);
+        return 0;
+    }
+    {
+        const struct model *m = cartridge_model(c);
+        const struct model_calibration *cal = cartridge_calibration(c);
+        uint32_t ids[4] = {0, 1, FEATURES_RESTRICTED_IDS,
+                           (1u << FEATURES_HASH_BITS) - 1u};
+        double mg[MODEL_HEADS];
+        const char *k = NULL;
+        const char *v = NULL;
+        uint32_t code = 0;
+        const char *name = NULL;
+        const char *desc = NULL;
+        struct cartridge_section s;
+
+        model_margins(m, ids, 4, mg);
+        check(isfinite(mg[0]) && isfinite(mg[1]));
+        check(model_calibration_score(cal, mg[0]) <= 100);
+        check(model_calibration_score(cal, -1e30) <= 100);
+        for (size_t i = 0; cartridge_meta_at(c, i, &k, &v); i++) {
+            check(cartridge_meta(c, k) != NULL);
+        }
+        for (size_t i = 0; cartridge_category_at(c, i, &code, &name, &desc);
+             i++) {
+            check(strlen(name) > 0 && cartridge_category_name(c, code));
+        }
+        for (size_t i = 0; cartridge_section_at(c, i, &s); i++) {
+            check(s.offset + s.length <= size);
+        }
+        (void)cartridge_version(c);
+    }
+    cartridge_ref(c);
+    cartridge_unref(c);
+    cartridge_unref(c);
+    return 0;
+}

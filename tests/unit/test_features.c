@@ -1,0 +1,512 @@
+/*
+ * test_features.c -- unit tests for features: tokenisation, namespaces,
+ * what must never become a feature (verdict headers, recipients, trace
+ * fields, corpus tags), dedupe, caps, bulk markers in the restricted
+ * range, attachment and link flags, stable ids.  Messages are synthetic.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "caps.h"
+#include "featureset.h"
+#include "mime.h"
+#include "queuefile.h"
+
+#define TRACE_MAX 20000u
+
+struct trace {
+    char text[TRACE_MAX][64];
+    enum features_ns ns[TRACE_MAX];
+    uint32_t id[TRACE_MAX];
+    size_t n;
+};
+
+struct fx {
+    struct arena *a;
+    struct features_scratch *fs;
+    struct trace *tr;
+    uint32_t ids[CAPS_FEATURES_MAX];
+    size_t n;
+    unsigned flags;
+};
+
+static int
+setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    f->a = arena_new(CAPS_ARENA_MAX_BYTES);
+    f->fs = features_scratch_new();
+    f->tr = calloc(1, sizeof(*f->tr));
+    assert_non_null(f->a);
+    assert_non_null(f->fs);
+    assert_non_null(f->tr);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fx *f = *state;
+
+    arena_free(f->a);
+    features_scratch_free(f->fs);
+    free(f->tr);
+    free(f);
+    return 0;
+}
+
+static void
+on_feature(void *ctx, enum features_ns ns, const char *text, size_t len,
+           uint32_t id)
+{
+    struct trace *t = ctx;
+
+    if (t->n >= TRACE_MAX) {
+        return;
+    }
+    if (len > 63) {
+        len = 63;
+    }
+    memcpy(t->text[t->n], text, len);
+    t->text[t->n][len] = '\0';
+    t->ns[t->n] = ns;
+    t->id[t->n] = id;
+    t->n++;
+}
+
+/* Extract msg (a NUL-terminated message) into f->ids, tracing. */
+static void
+extract(struct fx *f, const char *msg)
+{
+    struct mime_doc doc;
+    struct envelope env;
+    size_t off = 0;
+    unsigned qf = 0;
+    const uint32_t *ids = NULL;
+
+    arena_reset(f->a);
+    f->tr->n = 0;
+    queuefile_parse((const uint8_t *)msg, strlen(msg), &env, &off, &qf);
+    assert_int_equal(mime_parse(f->a, (const uint8_t *)msg + off,
+                                strlen(msg) - off, &doc),
+                     CM_OK);
+    features_extract(&doc, &env, f->fs, on_feature, f->tr, &ids, &f->n,
+                     &f->flags);
+    memcpy(f->ids, ids, f->n * sizeof(uint32_t));
+}
+
+static bool
+has(const struct fx *f, enum features_ns ns, const char *text)
+{
+    for (size_t i = 0; i < f->tr->n; i++) {
+        if (f->tr->ns[i] == ns && strcmp(f->tr->text[i], text) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a;
+    uint32_t y = *(const uint32_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Sorted copy of the id set, for comparing two messages. */
+static size_t
+sorted_ids(const struct fx *f, uint32_t *out)
+{
+    memcpy(out, f->ids, f->n * sizeof(uint32_t));
+    qsort(out, f->n, sizeof(uint32_t), cmp_u32);
+    return f->n;
+}
+
+static void
+assert_same_ids(struct fx *f, const char *a, const char *b)
+{
+    static uint32_t x[CAPS_FEATURES_MAX];
+    static uint32_t y[CAPS_FEATURES_MAX];
+    size_t nx;
+    size_t ny;
+
+    extract(f, a);
+    nx = sorted_ids(f, x);
+    extract(f, b);
+    ny = sorted_ids(f, y);
+    assert_int_equal(nx, ny);
+    assert_memory_equal(x, y, nx * sizeof(uint32_t));
+}
+
+static const char base_msg[] =
+    "From: Alice Example <alice@mail.example.org>\n"
+    "To: Bob <bob@example.net>\n"
+    "Subject: Hello world\n"
+    "Date: Mon, 1 Jan 2024 10:00:00 +0000\n"
+    "Message-ID: <abc123@mail.example.org>\n"
+    "Content-Type: text/plain; charset=us-ascii\n"
+    "\n"
+    "Hello Bob, the meeting moved to Tuesday.\n";
+
+static void
+test_features_tokens_normalised(void **state)
+{
+    struct fx *f = *state;
+
+    extract(f, "From: a@example.org\n"
+               "Subject: x\n"
+               "\n"
+               "Hello HELLO, it's 2024 and call 555-1234 now!!! "
+               "fr\xe2\x80\x8b" "ee "
+               "\xd0\x9f\xd0\xa0\xd0\x98\xd0\x92\xd0\x95\xd0\xa2 "
+               "\xe6\x97\xa5\xe6\x9c\xac "
+               "mail me: someone@example.com or see http://x.example/a "
+               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+               "(paypal.com). a\n");
+    assert_true(has(f, FEATURES_NS_WORD, "hello"));
+    assert_false(has(f, FEATURES_NS_WORD, "HELLO"));
+    assert_true(has(f, FEATURES_NS_WORD, "it's"));
+    assert_true(has(f, FEATURES_NS_WORD, "#4"));        /* 2024 */
+    assert_true(has(f, FEATURES_NS_WORD, "#3-#4"));     /* 555-1234 */
+    assert_true(has(f, FEATURES_NS_WORD, "now"));       /* "!!!" trimmed */
+    assert_true(has(f, FEATURES_NS_WORD, "free"));      /* zero-width gone */
+    assert_true(has(f, FEATURES_NS_WORD,                /* Cyrillic folded */
+                    "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"));
+    assert_true(has(f, FEATURES_NS_WORD, "\xe6\x97\xa5")); /* CJK: 1 each */
+    assert_true(has(f, FEATURES_NS_WORD, "\xe6\x9c\xac"));
+    assert_true(has(f, FEATURES_NS_WORD, "<email>"));
+    assert_false(has(f, FEATURES_NS_WORD, "someone@example.com"));
+    assert_true(has(f, FEATURES_NS_WORD, "<url>"));
+    assert_true(has(f, FEATURES_NS_WORD, "<long>"));
+    assert_true(has(f, FEATURES_NS_WORD, "paypal.com"));
+    assert_false(has(f, FEATURES_NS_WORD, "a")); /* one letter: nothing */
+    assert_true(has(f, FEATURES_NS_TEXT, "zero-width:1"));
+    assert_true(has(f, FEATURES_NS_PAIR, "hello 1 hello"));
+    assert_true(has(f, FEATURES_NS_PAIR, "hello 2 it's"));
+}
+
+static void
+test_features_namespaces_distinct(void **state)
+{
+    struct fx *f = *state;
+    uint32_t subj_id = 0;
+    uint32_t word_id = 0;
+
+    extract(f, "From: a@example.org\nSubject: lottery\n\nlottery\n");
+    for (size_t i = 0; i < f->tr->n; i++) {
+        if (strcmp(f->tr->text[i], "lottery") == 0) {
+            if (f->tr->ns[i] == FEATURES_NS_SUBJECT) {
+                subj_id = f->tr->id[i];
+            } else if (f->tr->ns[i] == FEATURES_NS_WORD) {
+                word_id = f->tr->id[i];
+            }
+        }
+    }
+    assert_true(subj_id != 0 && word_id != 0);
+    assert_true(subj_id != word_id);
+    assert_string_equal(features_ns_name(FEATURES_NS_SUBJECT), "subj");
+    assert_string_equal(features_ns_name(FEATURES_NS_BULK), "bulk");
+}
+
+static void
+test_features_stable_ids(void **state)
+{
+    struct fx *f = *state;
+    uint32_t id = 0;
+
+    /* Pinned: changing what an id means needs a new FEATURES_VERSION. */
+    assert_int_equal(FEATURES_VERSION, 1);
+    extract(f, "From: a@example.org\nSubject: x\n\nhello\n");
+    for (size_t i = 0; i < f->tr->n; i++) {
+        if (f->tr->ns[i] == FEATURES_NS_WORD &&
+            strcmp(f->tr->text[i], "hello") == 0) {
+            id = f->tr->id[i];
+        }
+    }
+    assert_int_equal(id, 108631u);
+    for (size_t i = 0; i < f->n; i++) {
+        assert_true(f->ids[i] < (1u << FEATURES_HASH_BITS));
+    }
+}
+
+static void
+test_features_verdict_headers_ignored(void **state)
+{
+    struct fx *f = *state;
+    char with[2048];
+
+    snprintf(with, sizeof(with),
+             "X-Spam-Status: Yes, score=25.1 required=5.0\n"
+             "X-Spam-Flag: YES\n"
+             "X-Spam-Level: ***************\n"
+             "X-Virus-Scanned: ClamAV\n"
+             "X-MS-Exchange-Organization-SCL: 9\n"
+             "X-Microsoft-Antispam: BCL:9;\n"
+             "X-Forefront-Antispam-Report: SFV:SPM;\n"
+             "X-Foo-Spam-Score: 99\n"
+             "Authentication-Results: mx.example; spf=fail\n"
+             "Received-SPF: fail\n"
+             "%s",
+             base_msg);
+    assert_same_ids(f, base_msg, with);
+}
+
+static void
+test_features_no_recipient_or_trace_features(void **state)
+{
+    struct fx *f = *state;
+    char other[2048];
+
+    snprintf(other, sizeof(other),
+             "Received: from relay.corp.example (relay [10.1.2.3]) by "
+             "mx.example with ESMTP; Tue, 2 Jan 2007 01:02:03 -0500\n"
+             "Received: from a (b [192.0.2.1]) by c; Wed, 3 Jan 2007\n"
+             "Delivered-To: phishing@pot\n"
+             "X-Original-To: someone@example.net\n"
+             "%s",
+             base_msg);
+    /* Different recipients, dates and trace lines: same features. */
+    {
+        char *p = strstr(other, "To: Bob <bob@example.net>");
+        char *q = strstr(other, "Date: Mon, 1 Jan 2024");
+
+        assert_non_null(p);
+        memcpy(p, "To: Eve <eve@example.com>", 25);
+        assert_non_null(q);
+        memcpy(q, "Date: Sun, 7 Jul 1999", 21);
+    }
+    assert_same_ids(f, base_msg, other);
+}
+
+static void
+test_features_corpus_tags_dropped(void **state)
+{
+    struct fx *f = *state;
+
+    assert_same_ids(f,
+                    "From: a@example.org\nSubject: cheap watches\n\nbody\n",
+                    "From: a@example.org\nSubject: [SPAM]  cheap watches\n"
+                    "\nbody\n");
+    /* phishing_pot's anonymised recipient never becomes a word. */
+    extract(f, "From: a@example.org\nSubject: x\n\n"
+               "Hi Rodrigo-f-p there phishing@pot\n");
+    assert_true(has(f, FEATURES_NS_PAIR, "hi 1 there"));
+    for (size_t i = 0; i < f->tr->n; i++) {
+        assert_null(strstr(f->tr->text[i], "rodrigo"));
+        assert_null(strstr(f->tr->text[i], "pot"));
+        assert_null(strstr(f->tr->text[i], "<email>"));
+    }
+}
+
+static void
+test_features_dedupe(void **state)
+{
+    struct fx *f = *state;
+
+    extract(f, "From: a@example.org\nSubject: buy buy buy\n\n"
+               "buy now buy now buy now buy now buy now buy now\n");
+    for (size_t i = 0; i < f->n; i++) {
+        for (size_t j = i + 1; j < f->n; j++) {
+            assert_true(f->ids[i] != f->ids[j]);
+        }
+    }
+    assert_false(f->flags & FEATURES_CAPPED);
+}
+
+static void
+test_features_cap(void **state)
+{
+    struct fx *f = *state;
+    size_t words = CAPS_FEATURES_TOKENS_MAX + 100;
+    char *msg = malloc(words * 6 + 128);
+    size_t n = 0;
+
+    n += (size_t)snprintf(msg, 128, "From: a@example.org\nSubject: x\n\n");
+    /* Distinct letter-only words: aaaa, aaab, ... */
+    for (size_t i = 0; i < words; i++) {
+        size_t v = i;
+
+        for (int k = 0; k < 4; k++) {
+            msg[n++] = (char)('a' + v % 26);
+            v /= 26;
+        }
+        msg[n++] = ' ';
+    }
+    msg[n] = '\0';
+    extract(f, msg);
+    assert_int_equal(f->n, CAPS_FEATURES_MAX);
+    assert_true(f->flags & FEATURES_CAPPED);
+    free(msg);
+}
+
+static void
+test_features_bulk_markers_restricted(void **state)
+{
+    struct fx *f = *state;
+    size_t restricted = 0;
+
+    extract(f, "From: News <news@example.org>\n"
+               "Subject: Weekly news\n"
+               "List-Unsubscribe: <https://example.org/u>\n"
+               "List-Id: weekly.example.org\n"
+               "Precedence: bulk\n"
+               "\nThis week.\n");
+    assert_true(f->flags & FEATURES_HAS_BULK_MARKERS);
+    for (size_t i = 0; i < f->tr->n; i++) {
+        if (f->tr->ns[i] == FEATURES_NS_BULK) {
+            assert_true(f->tr->id[i] < FEATURES_RESTRICTED_IDS);
+            restricted++;
+        } else {
+            assert_true(f->tr->id[i] >= FEATURES_RESTRICTED_IDS);
+        }
+    }
+    assert_int_equal(restricted, 3);
+    assert_true(has(f, FEATURES_NS_BULK, "precedence:bulk"));
+    extract(f, base_msg);
+    assert_false(f->flags & FEATURES_HAS_BULK_MARKERS);
+}
+
+static void
+test_features_attachments_and_links(void **state)
+{
+    struct fx *f = *state;
+
+    extract(f, "From: a@example.org\n"
+               "Subject: invoice\n"
+               "MIME-Version: 1.0\n"
+               "Content-Type: multipart/mixed; boundary=\"b\"\n"
+               "\n"
+               "--b\n"
+               "Content-Type: text/html\n"
+               "\n"
+               "<a href=\"http://198.51.100.7/login\">www.mybank.com</a>\n"
+               "--b\n"
+               "Content-Type: application/octet-stream; name=\"doc.pdf.exe\"\n"
+               "Content-Disposition: attachment; filename=\"doc.pdf.exe\"\n"
+               "Content-Transfer-Encoding: base64\n"
+               "\n"
+               "TVqQAAMAAAAEAAAA\n"
+               "--b--\n");
+    assert_true(f->flags & FEATURES_DANGEROUS_ATTACHMENT);
+    assert_true(f->flags & FEATURES_DECEPTIVE_LINK);
+    assert_true(has(f, FEATURES_NS_MIME, "att-ext:exe"));
+    assert_true(has(f, FEATURES_NS_MIME, "att-double-ext"));
+    assert_true(has(f, FEATURES_NS_URL, "ip-host"));
+    assert_true(has(f, FEATURES_NS_MIME, "top:multipart/mixed"));
+
+    assert_true(features_is_dangerous_name("a.exe", 5));
+    assert_true(features_is_dangerous_name("A.SCR", 5));
+    assert_true(features_is_dangerous_name("x.pdf.js", 8));
+    assert_true(features_is_dangerous_name("invoice.doc   .lnk", 18));
+    assert_true(features_is_dangerous_name("disk.iso ", 9));
+    assert_false(features_is_dangerous_name("report.pdf", 10));
+    assert_false(features_is_dangerous_name("exe", 3));
+    assert_false(features_is_dangerous_name("", 0));
+    assert_false(features_is_dangerous_name("a.executable", 12));
+}
+
+static void
+test_features_header_relations(void **state)
+{
+    struct fx *f = *state;
+
+    extract(f, "From: \"support@paypal.com\" <x1234567@mailer.example.ru>\n"
+               "Reply-To: collect@other.example\n"
+               "Return-Path: <bounce@mailer.example.ru>\n"
+               "Subject: RE: your account\n"
+               "X-Mailer: Microsoft Outlook Express 6.00.2900.2180\n"
+               "\nbody\n");
+    assert_true(has(f, FEATURES_NS_FROM, "name-has-address"));
+    assert_true(has(f, FEATURES_NS_HEADER, "name-addr-domain:diff"));
+    assert_true(has(f, FEATURES_NS_HEADER, "reply-to:diff"));
+    assert_true(has(f, FEATURES_NS_HEADER, "return-path:same"));
+    assert_true(has(f, FEATURES_NS_HEADER, "message-id:missing"));
+    assert_true(has(f, FEATURES_NS_HEADER, "date:missing"));
+    assert_true(has(f, FEATURES_NS_HEADER, "reply-without-references"));
+    assert_true(has(f, FEATURES_NS_FROM, "dom:example.ru"));
+    assert_true(has(f, FEATURES_NS_FROM, "local-digits:3"));
+    assert_true(has(f, FEATURES_NS_MAILER, "outlook"));
+    assert_false(has(f, FEATURES_NS_MAILER, "#1.#2.#4.#4")); /* versions */
+    assert_true(has(f, FEATURES_NS_SUBJECT_SHAPE, "reply"));
+}
+
+static void
+test_features_envelope_return_path(void **state)
+{
+    struct fx *f = *state;
+
+    extract(f, "P I 12-01-2024 12:00:00 0000 ____ ____ <bounce@lists.example.com>\n"
+               "R W 12-01-2024 12:00:00 0000 ____ _FY_ <u@example.net>\n"
+               "S SMTP [192.0.2.1]\n"
+               "\n"
+               "From: a@example.com\nSubject: x\n\nbody\n");
+    assert_true(has(f, FEATURES_NS_HEADER, "return-path:same"));
+}
+
+static void
+test_features_deterministic_and_empty(void **state)
+{
+    struct fx *f = *state;
+    static uint32_t a[CAPS_FEATURES_MAX];
+    size_t n;
+
+    extract(f, base_msg);
+    n = f->n;
+    memcpy(a, f->ids, n * sizeof(uint32_t));
+    extract(f, base_msg);
+    assert_int_equal(f->n, n);
+    assert_memory_equal(a, f->ids, n * sizeof(uint32_t));
+    /* Garbage and empty input still give a (small) feature set. */
+    extract(f, "");
+    assert_true(f->n > 0);
+    assert_true(has(f, FEATURES_NS_FROM, "missing"));
+    extract(f, "\x01\x02\xff\xfe garbage without headers");
+    assert_true(f->n > 0);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_features_tokens_normalised,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_namespaces_distinct,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_stable_ids, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_features_verdict_headers_ignored,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_features_no_recipient_or_trace_features, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_corpus_tags_dropped,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_dedupe, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_features_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_bulk_markers_restricted,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_attachments_and_links,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_header_relations, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_features_envelope_return_path,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_deterministic_and_empty,
+                                        setup, teardown),
+    };
+
+    return cmocka_run_group_tests_name("features", tests, NULL, NULL);
+}

@@ -1,0 +1,111 @@
+/*
+ * test_hashing.c -- unit tests for hashing: the values are baked into
+ * every trained cartridge, so they are pinned here.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "hashing.h"
+
+static void
+test_hashing_stable_values(void **state)
+{
+    (void)state;
+    assert_true(hashing_hash64("", 0, 0) == 0x506a6a9aefea3facull);
+    assert_true(hashing_hash64(NULL, 0, 0) == 0x506a6a9aefea3facull);
+    assert_true(hashing_hash64("hello", 5, 0) == 0x90c2549a25b0ca1full);
+    assert_true(hashing_hash64("hello", 5, 1) == 0x0e01d96e597b391aull);
+    assert_true(hashing_hash64("the quick brown fox", 19, 42) ==
+                0x96113a61e215da43ull);
+    assert_true(hashing_mix64(1) == 0x5692161d100b05e5ull);
+    assert_true(hashing_combine(1, 2) == 0x9504a4471d7211abull);
+}
+
+static void
+test_hashing_length_and_seed_matter(void **state)
+{
+    const char z[16] = {0};
+
+    (void)state;
+    /* Zero bytes of different lengths must not collide (tail folding). */
+    for (size_t i = 0; i < 16; i++) {
+        for (size_t j = i + 1; j < 16; j++) {
+            assert_true(hashing_hash64(z, i, 0) != hashing_hash64(z, j, 0));
+        }
+    }
+    assert_true(hashing_hash64("abc", 3, 1) != hashing_hash64("abc", 3, 2));
+    assert_true(hashing_combine(1, 2) != hashing_combine(2, 1));
+}
+
+static void
+test_hashing_alignment_independent(void **state)
+{
+    char buf[64];
+    const char *text = "alignment does not change the hash";
+    size_t len = strlen(text);
+    uint64_t want = hashing_hash64(text, len, 9);
+
+    (void)state;
+    for (size_t off = 0; off < 8; off++) {
+        memcpy(buf + off, text, len);
+        assert_true(hashing_hash64(buf + off, len, 9) == want);
+    }
+}
+
+static void
+test_hashing_rng_deterministic(void **state)
+{
+    struct hashing_rng a;
+    struct hashing_rng b;
+
+    (void)state;
+    hashing_rng_init(&a, 7);
+    assert_true(hashing_rng_next(&a) == 0x63cbe1e459320dd7ull);
+    assert_true(hashing_rng_next(&a) == 0x044c3cd7f43c661cull);
+    hashing_rng_init(&a, 123);
+    hashing_rng_init(&b, 123);
+    for (int i = 0; i < 100; i++) {
+        assert_true(hashing_rng_next(&a) == hashing_rng_next(&b));
+    }
+}
+
+static void
+test_hashing_rng_below_in_range(void **state)
+{
+    struct hashing_rng r;
+    size_t seen[10] = {0};
+
+    (void)state;
+    hashing_rng_init(&r, 5);
+    for (int i = 0; i < 10000; i++) {
+        uint64_t v = hashing_rng_below(&r, 10);
+
+        assert_true(v < 10);
+        seen[v]++;
+    }
+    for (int i = 0; i < 10; i++) {
+        assert_true(seen[i] > 800 && seen[i] < 1200);
+    }
+    assert_true(hashing_rng_below(&r, 1) == 0);
+    assert_true(hashing_rng_below(&r, 0) == 0);
+    assert_true(hashing_rng_below(&r, UINT64_MAX) < UINT64_MAX);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hashing_stable_values),
+        cmocka_unit_test(test_hashing_length_and_seed_matter),
+        cmocka_unit_test(test_hashing_alignment_independent),
+        cmocka_unit_test(test_hashing_rng_deterministic),
+        cmocka_unit_test(test_hashing_rng_below_in_range),
+    };
+
+    return cmocka_run_group_tests_name("hashing", tests, NULL, NULL);
+}

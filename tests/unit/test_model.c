@@ -1,0 +1,509 @@
+/*
+ * test_model.c -- unit tests for model: training separates a synthetic
+ * set and is deterministic, constraints hold, the MODEL and CALIBRATION
+ * bodies round-trip and every corruption is refused.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "caps.h"
+#include "hashing.h"
+#include "model.h"
+
+#define BITS 12u
+#define N_EX 600u
+#define PER_EX 24u
+#define FVER 77u
+
+struct synth {
+    uint32_t ids[N_EX * PER_EX];
+    size_t off[N_EX + 1];
+    uint8_t label[N_EX];
+    struct model_dataset ds;
+};
+
+/* Ham carries ids 100..109, spam 200..209, phish 200..204 and 300..309,
+ * everyone random noise ids from 1000 up; id 5 (restricted) only in spam. */
+static void
+synth_build(struct synth *s)
+{
+    struct hashing_rng r;
+    size_t k = 0;
+
+    hashing_rng_init(&r, 99);
+    for (size_t i = 0; i < N_EX; i++) {
+        uint8_t lab = (uint8_t)(i % 3);
+
+        s->off[i] = k;
+        s->label[i] = lab;
+        for (size_t j = 0; j < PER_EX; j++) {
+            uint32_t id;
+
+            if (j < 4) {
+                uint32_t base = lab == MODEL_LABEL_HAM    ? 100
+                                : lab == MODEL_LABEL_SPAM ? 200
+                                : j < 2                   ? 200
+                                                          : 300;
+                id = base + (uint32_t)hashing_rng_below(&r, 10);
+            } else if (j == 4 && lab == MODEL_LABEL_SPAM) {
+                id = 5;
+            } else {
+                id = 1000 + (uint32_t)hashing_rng_below(&r, 3000);
+            }
+            s->ids[k++] = id;
+        }
+    }
+    s->off[N_EX] = k;
+    memset(&s->ds, 0, sizeof(s->ds));
+    s->ds.ids = s->ids;
+    s->ds.off = s->off;
+    s->ds.label = s->label;
+    s->ds.n = N_EX;
+}
+
+static void
+train_synth(struct synth *s, struct model_weights *mw)
+{
+    struct model_train_params p;
+
+    model_train_params_default(&p, BITS);
+    p.restricted_ids = 16;
+    p.restricted_min = -0.25f;
+    p.clip = 2.0f;
+    assert_int_equal(model_weights_init(mw, BITS), CM_OK);
+    assert_int_equal(model_train(mw, &s->ds, NULL, 0, &p), CM_OK);
+}
+
+static void
+test_model_training_separates(void **state)
+{
+    struct synth *s = malloc(sizeof(*s));
+    struct model_weights mw;
+    size_t right_junk = 0;
+    size_t right_phish = 0;
+    size_t n_junk = 0;
+
+    (void)state;
+    synth_build(s);
+    train_synth(s, &mw);
+    for (size_t i = 0; i < N_EX; i++) {
+        double m[MODEL_HEADS];
+        bool junk = s->label[i] != MODEL_LABEL_HAM;
+
+        model_weights_margins(&mw, s->ids + s->off[i], PER_EX, PER_EX, m);
+        right_junk += (m[MODEL_HEAD_JUNK] > 0) == junk;
+        if (junk) {
+            n_junk++;
+            right_phish += (m[MODEL_HEAD_PHISH] > 0) ==
+                           (s->label[i] == MODEL_LABEL_PHISH);
+        }
+    }
+    assert_true(right_junk >= N_EX * 98 / 100);
+    assert_true(right_phish >= n_junk * 95 / 100);
+    /* Constraints: clip everywhere, restricted ids never positive. */
+    for (size_t id = 0; id < ((size_t)1 << BITS); id++) {
+        for (unsigned h = 0; h < MODEL_HEADS; h++) {
+            assert_true(mw.w[h][id] <= 2.0f && mw.w[h][id] >= -2.0f);
+            if (id < 16) {
+                assert_true(mw.w[h][id] <= 0.0f);
+                assert_true(mw.w[h][id] >= -0.25f);
+            }
+        }
+    }
+    assert_true(mw.w[MODEL_HEAD_JUNK][200] > 0.0f);
+    assert_true(mw.w[MODEL_HEAD_JUNK][100] < 0.0f);
+    model_weights_clear(&mw);
+    free(s);
+}
+
+static void
+test_model_training_deterministic(void **state)
+{
+    struct synth *s = malloc(sizeof(*s));
+    struct model_weights a;
+    struct model_weights b;
+    struct buf fa;
+    struct buf fb;
+
+    (void)state;
+    synth_build(s);
+    train_synth(s, &a);
+    train_synth(s, &b);
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        assert_memory_equal(a.w[h], b.w[h], sizeof(float) << BITS);
+        assert_true(a.bias[h] == b.bias[h]);
+    }
+    buf_init(&fa, 1u << 24);
+    buf_init(&fb, 1u << 24);
+    assert_int_equal(model_format(&a, FVER, &fa), CM_OK);
+    assert_int_equal(model_format(&b, FVER, &fb), CM_OK);
+    assert_int_equal(fa.len, fb.len);
+    assert_memory_equal(fa.data, fb.data, fa.len);
+    buf_clear(&fa);
+    buf_clear(&fb);
+    model_weights_clear(&a);
+    model_weights_clear(&b);
+    free(s);
+}
+
+static void
+test_model_train_rejects_bad_input(void **state)
+{
+    struct synth *s = malloc(sizeof(*s));
+    struct model_weights mw;
+    struct model_train_params p;
+    size_t bad_idx = N_EX;
+
+    (void)state;
+    synth_build(s);
+    assert_int_equal(model_weights_init(&mw, 9), CM_EINVAL);
+    assert_int_equal(model_weights_init(&mw, 25), CM_EINVAL);
+    assert_int_equal(model_weights_init(&mw, BITS), CM_OK);
+    model_train_params_default(&p, BITS + 1);
+    assert_int_equal(model_train(&mw, &s->ds, NULL, 0, &p), CM_EINVAL);
+    model_train_params_default(&p, BITS);
+    assert_int_equal(model_train(&mw, &s->ds, &bad_idx, 1, &p), CM_EINVAL);
+    s->ids[3] = 1u << BITS; /* id out of range */
+    assert_int_equal(model_train(&mw, &s->ds, NULL, 0, &p), CM_EINVAL);
+    model_weights_clear(&mw);
+    free(s);
+}
+
+static void
+test_model_format_parse_round_trip(void **state)
+{
+    struct synth *s = malloc(sizeof(*s));
+    struct model_weights mw;
+    struct buf f;
+    struct model *m = NULL;
+    const char *why = NULL;
+
+    (void)state;
+    synth_build(s);
+    train_synth(s, &mw);
+    buf_init(&f, 1u << 24);
+    assert_int_equal(model_format(&mw, FVER, &f), CM_OK);
+    assert_int_equal(model_parse(f.data, f.len, FVER, BITS, &m, &why), CM_OK);
+    assert_int_equal(model_hash_bits(m), BITS);
+    assert_int_equal(model_features_version(m), FVER);
+    assert_true(model_nonzero(m, MODEL_HEAD_JUNK) > 100);
+    for (size_t i = 0; i < N_EX; i++) {
+        double a[MODEL_HEADS];
+        double b[MODEL_HEADS];
+
+        model_weights_margins(&mw, s->ids + s->off[i], PER_EX, PER_EX, a);
+        model_margins(m, s->ids + s->off[i], PER_EX, b);
+        for (unsigned h = 0; h < MODEL_HEADS; h++) {
+            assert_true(fabs(a[h] - b[h]) < 0.01);
+        }
+    }
+    assert_true(fabs(model_weight(m, MODEL_HEAD_JUNK, 200) -
+                     mw.w[MODEL_HEAD_JUNK][200]) < 0.001);
+    assert_true(model_weight(m, MODEL_HEAD_JUNK, 1u << BITS) == 0.0);
+    model_free(m);
+    m = NULL;
+    /* The wrong feature set or hash size is refused. */
+    assert_int_equal(model_parse(f.data, f.len, FVER + 1, BITS, &m, &why),
+                     CM_EVERSION);
+    assert_non_null(why);
+    assert_int_equal(model_parse(f.data, f.len, FVER, BITS + 1, &m, &why),
+                     CM_EVERSION);
+    assert_null(m);
+    model_free(NULL);
+    buf_clear(&f);
+    model_weights_clear(&mw);
+    free(s);
+}
+
+static void
+test_model_parse_refuses_corruption(void **state)
+{
+    struct model_weights mw;
+    struct buf f;
+    struct model *m = NULL;
+    uint8_t *copy;
+
+    (void)state;
+    assert_int_equal(model_weights_init(&mw, 10), CM_OK);
+    mw.w[0][3] = 1.0f;
+    mw.w[0][700] = -0.5f;
+    mw.w[1][9] = 0.25f;
+    buf_init(&f, 1u << 20);
+    assert_int_equal(model_format(&mw, FVER, &f), CM_OK);
+    assert_int_equal(model_parse(f.data, f.len, FVER, 10, &m, NULL), CM_OK);
+    assert_true(fabs(model_weight(m, MODEL_HEAD_JUNK, 700) + 0.5) < 1e-3);
+    model_free(m);
+    /* Every truncation is refused. */
+    for (size_t len = 0; len < f.len; len++) {
+        m = NULL;
+        assert_int_not_equal(model_parse(f.data, len, FVER, 10, &m, NULL),
+                             CM_OK);
+        assert_null(m);
+    }
+    /* Every single flipped byte is refused or still loads (a flipped
+     * weight byte inside a valid zlib stream cannot be told apart), but
+     * never crashes; the header fields are always checked. */
+    copy = malloc(f.len);
+    for (size_t i = 0; i < f.len; i++) {
+        memcpy(copy, f.data, f.len);
+        copy[i] ^= 0x5a;
+        m = NULL;
+        if (model_parse(copy, f.len, FVER, 10, &m, NULL) == CM_OK) {
+            assert_true(i >= 28);
+            model_free(m);
+        }
+    }
+    /* A declared raw length larger than the cap is refused before any
+     * allocation. */
+    memcpy(copy, f.data, f.len);
+    copy[20 + 3] = 0x7f;
+    assert_int_equal(model_parse(copy, f.len, FVER, 10, &m, NULL), CM_ELIMIT);
+    free(copy);
+    buf_clear(&f);
+    model_weights_clear(&mw);
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+static void
+put_f(uint8_t *p, float f)
+{
+    uint32_t u;
+
+    memcpy(&u, &f, 4);
+    put32(p, u);
+}
+
+static void
+test_model_parse_raw_payload_rules(void **state)
+{
+    /* Hand-built raw (unencoded) body: format, fver, bits 10, heads 2,
+     * encoding 0, raw_len, then two heads. */
+    uint8_t b[128];
+    size_t n = 0;
+    size_t raw_start;
+    struct model *m = NULL;
+    const char *why = NULL;
+
+    (void)state;
+    memset(b, 0, sizeof(b));
+    put32(b + 0, 1);
+    put32(b + 4, FVER);
+    put32(b + 8, 10);
+    put32(b + 12, 2);
+    put32(b + 16, 0);
+    n = 28;
+    raw_start = n;
+    /* head 0: bias 0.5, scale 0.01, 2 weights at ids 5 and 7 */
+    put_f(b + n, 0.5f);
+    put_f(b + n + 4, 0.01f);
+    put32(b + n + 8, 2);
+    n += 12;
+    b[n++] = 5;
+    b[n++] = 2;
+    b[n++] = 100;
+    b[n++] = 0;
+    b[n++] = 0x9c; /* -100 */
+    b[n++] = 0xff;
+    /* head 1: no weights */
+    put_f(b + n, 0.0f);
+    put_f(b + n + 4, 1.0f);
+    put32(b + n + 8, 0);
+    n += 12;
+    put32(b + 20, (uint32_t)(n - raw_start));
+    assert_int_equal(model_parse(b, n, FVER, 10, &m, &why), CM_OK);
+    assert_true(fabs(model_weight(m, MODEL_HEAD_JUNK, 5) - 1.0) < 1e-6);
+    assert_true(fabs(model_weight(m, MODEL_HEAD_JUNK, 7) + 1.0) < 1e-6);
+    {
+        uint32_t ids[2] = {5, 5};
+        double mg[MODEL_HEADS];
+
+        model_margins(m, ids, 2, mg);
+        assert_true(fabs(mg[0] - (0.5 + 2.0 / sqrt(2.0))) < 1e-6);
+    }
+    model_free(m);
+    /* A repeated id (delta 0) is refused. */
+    b[raw_start + 13] = 0;
+    assert_int_equal(model_parse(b, n, FVER, 10, &m, &why), CM_EPARSE);
+    b[raw_start + 13] = 2;
+    /* An id past 2^bits is refused. */
+    b[raw_start + 12] = 0xff;
+    b[raw_start + 13] = 0x7f;
+    assert_int_equal(model_parse(b, n, FVER, 10, &m, &why), CM_EPARSE);
+    b[raw_start + 12] = 5;
+    b[raw_start + 13] = 2;
+    /* A zero weight is refused. */
+    b[raw_start + 14] = 0;
+    assert_int_equal(model_parse(b, n, FVER, 10, &m, &why), CM_EPARSE);
+    b[raw_start + 14] = 100;
+    /* A NaN bias is refused. */
+    put_f(b + raw_start, NAN);
+    assert_int_equal(model_parse(b, n, FVER, 10, &m, &why), CM_EPARSE);
+    put_f(b + raw_start, 0.5f);
+    /* Trailing bytes are refused. */
+    put32(b + 20, (uint32_t)(n + 1 - raw_start));
+    assert_int_equal(model_parse(b, n + 1, FVER, 10, &m, &why), CM_EPARSE);
+    put32(b + 20, (uint32_t)(n - raw_start));
+    /* Unknown format and encoding are refused. */
+    put32(b + 0, 2);
+    assert_int_equal(model_parse(b, n, FVER, 10, &m, &why), CM_EVERSION);
+    put32(b + 0, 1);
+    put32(b + 16, 9);
+    assert_int_equal(model_parse(b, n, FVER, 10, &m, &why), CM_EVERSION);
+    put32(b + 16, 0);
+    assert_int_equal(model_parse(b, n, FVER, 10, &m, &why), CM_OK);
+    model_free(m);
+}
+
+static void
+test_model_calibration_fit(void **state)
+{
+    enum { N = 4000 };
+    double *m = malloc(N * sizeof(*m));
+    bool *junk = malloc(N * sizeof(*junk));
+    double *pm = malloc(N * sizeof(*pm));
+    bool *ph = malloc(N * sizeof(*ph));
+    struct model_calibration cal;
+    struct hashing_rng r;
+    size_t ham_96 = 0;
+    size_t n_ham = 0;
+
+    (void)state;
+    hashing_rng_init(&r, 3);
+    for (size_t i = 0; i < N; i++) {
+        double u = (double)(hashing_rng_next(&r) >> 11) / 9007199254740992.0;
+
+        junk[i] = i % 2 == 0;
+        m[i] = (junk[i] ? 2.0 : -2.0) + 3.0 * (u - 0.5);
+        ph[i] = junk[i] && i % 4 == 0;
+        pm[i] = ph[i] ? 1.0 + u : -1.0 - u;
+    }
+    assert_int_equal(model_calibrate(m, junk, pm, ph, N, 0.001, &cal), CM_OK);
+    assert_true(cal.n_knots >= 2 && cal.n_knots <= MODEL_CAL_KNOTS_MAX);
+    for (size_t k = 1; k < cal.n_knots; k++) {
+        assert_true(cal.margin[k] > cal.margin[k - 1]);
+        assert_true(cal.score[k] >= cal.score[k - 1]);
+    }
+    assert_true(cal.score[cal.n_knots - 1] == 100.0f);
+    assert_true(cal.phish_margin > -1.0f && cal.phish_margin <= 1.0f);
+    for (size_t i = 0; i < N; i++) {
+        unsigned s = model_calibration_score(&cal, m[i]);
+
+        assert_true(s <= 100);
+        if (!junk[i]) {
+            n_ham++;
+            ham_96 += s >= 96;
+        }
+    }
+    assert_true(ham_96 <= n_ham / 1000);
+    /* Even odds near margin 0 for this symmetric set. */
+    {
+        unsigned s0 = model_calibration_score(&cal, 0.0);
+
+        assert_true(s0 >= 40 && s0 <= 60);
+    }
+    assert_int_equal(model_calibration_score(&cal, -1e9), 0);
+    assert_int_equal(model_calibration_score(&cal, 1e9), 100);
+    assert_int_equal(model_calibration_score(&cal, cal.margin_96), 96);
+    assert_int_equal(model_calibration_score(&cal, NAN), 0);
+    /* One class only is refused. */
+    for (size_t i = 0; i < N; i++) {
+        junk[i] = true;
+    }
+    assert_int_equal(model_calibrate(m, junk, NULL, NULL, N, 0.001, &cal),
+                     CM_EINVAL);
+    free(m);
+    free(junk);
+    free(pm);
+    free(ph);
+}
+
+static void
+test_model_calibration_round_trip_and_refusals(void **state)
+{
+    struct model_calibration cal;
+    struct model_calibration back;
+    struct buf b;
+    uint8_t *copy;
+
+    (void)state;
+    memset(&cal, 0, sizeof(cal));
+    cal.n_knots = 3;
+    cal.margin[0] = -1.0f;
+    cal.score[0] = 0.0f;
+    cal.margin[1] = 0.0f;
+    cal.score[1] = 50.0f;
+    cal.margin[2] = 1.0f;
+    cal.score[2] = 100.0f;
+    cal.phish_margin = 0.25f;
+    cal.margin_96 = 0.92f;
+    buf_init(&b, 4096);
+    assert_int_equal(model_calibration_format(&cal, &b), CM_OK);
+    assert_int_equal(model_calibration_parse(b.data, b.len, &back, NULL),
+                     CM_OK);
+    assert_int_equal(back.n_knots, 3);
+    assert_true(back.phish_margin == 0.25f);
+    assert_int_equal(model_calibration_score(&back, 0.5), 75);
+    assert_int_equal(model_calibration_score(&back, 0.0), 50);
+    for (size_t len = 0; len < b.len; len++) {
+        assert_int_equal(model_calibration_parse(b.data, len, &back, NULL),
+                         CM_EPARSE);
+    }
+    copy = malloc(b.len + 1);
+    memcpy(copy, b.data, b.len);
+    copy[b.len] = 0;
+    assert_int_equal(model_calibration_parse(copy, b.len + 1, &back, NULL),
+                     CM_EPARSE);
+    /* Non-monotone margins, scores above 100, bad counts. */
+    put_f(copy + 8 + 8, -2.0f);
+    assert_int_equal(model_calibration_parse(copy, b.len, &back, NULL),
+                     CM_EPARSE);
+    memcpy(copy, b.data, b.len);
+    put_f(copy + 8 + 20, 101.0f);
+    assert_int_equal(model_calibration_parse(copy, b.len, &back, NULL),
+                     CM_EPARSE);
+    memcpy(copy, b.data, b.len);
+    put32(copy + 4, 1);
+    assert_int_equal(model_calibration_parse(copy, b.len, &back, NULL),
+                     CM_EPARSE);
+    put32(copy + 4, MODEL_CAL_KNOTS_MAX + 1);
+    assert_int_equal(model_calibration_parse(copy, b.len, &back, NULL),
+                     CM_EPARSE);
+    memcpy(copy, b.data, b.len);
+    put32(copy, 7);
+    assert_int_equal(model_calibration_parse(copy, b.len, &back, NULL),
+                     CM_EPARSE);
+    free(copy);
+    buf_clear(&b);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_model_training_separates),
+        cmocka_unit_test(test_model_training_deterministic),
+        cmocka_unit_test(test_model_train_rejects_bad_input),
+        cmocka_unit_test(test_model_format_parse_round_trip),
+        cmocka_unit_test(test_model_parse_refuses_corruption),
+        cmocka_unit_test(test_model_parse_raw_payload_rules),
+        cmocka_unit_test(test_model_calibration_fit),
+        cmocka_unit_test(test_model_calibration_round_trip_and_refusals),
+    };
+
+    return cmocka_run_group_tests_name("model", tests, NULL, NULL);
+}
