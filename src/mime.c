@@ -1424,6 +1424,11 @@ parse_body(struct mime_state *st, struct mime_entity *e, size_t pos)
             pos = read_headers(st, pos, e, false, "text/plain");
             continue;
         }
+        if (e->boundary_len == 0 && strncmp(e->ctype, "multipart/", 10) == 0) {
+            /* No boundary to split on: read the body as text, as above. */
+            st->doc->flags |= MIME_NO_CLOSING_BOUNDARY;
+            memcpy(e->ctype, "text/plain", sizeof("text/plain"));
+        }
         has_match = find_boundary(st, pos, &m);
         leaf(st, e, pos, has_match ? body_end(st->p, pos, m.line_start)
                                    : st->len, depth);

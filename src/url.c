@@ -64,42 +64,30 @@ static size_t
 url_extent(const char *p, size_t len)
 {
     size_t n = 0;
-    size_t paren = 0;
-    size_t bracket = 0;
+    size_t opens = 0;
+    size_t closes = 0;
+    size_t bopens = 0;
+    size_t bcloses = 0;
 
     while (n < len && !url_text_stop((uint8_t)p[n])) {
+        opens += p[n] == '(';
+        closes += p[n] == ')';
+        bopens += p[n] == '[';
+        bcloses += p[n] == ']';
         n++;
     }
-    /* Trim sentence punctuation; keep a ')' that closes a '(' inside. */
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '(') {
-            paren++;
-        } else if (p[i] == '[') {
-            bracket++;
-        }
-    }
+    /* Trim sentence punctuation; keep a ')' or ']' that closes one opened
+     * inside the URL (Wikipedia-style paths). */
     while (n > 0) {
         char c = p[n - 1];
         if (c == '.' || c == ',' || c == ';' || c == ':' || c == '!' ||
             c == '?' || c == '\'' || c == '*') {
             n--;
-        } else if (c == ')') {
-            size_t closes = 0;
-            for (size_t i = 0; i < n; i++) {
-                closes += p[i] == ')';
-            }
-            if (closes <= paren) {
-                break;
-            }
+        } else if (c == ')' && closes > opens) {
+            closes--;
             n--;
-        } else if (c == ']') {
-            size_t closes = 0;
-            for (size_t i = 0; i < n; i++) {
-                closes += p[i] == ']';
-            }
-            if (closes <= bracket) {
-                break;
-            }
+        } else if (c == ']' && bcloses > bopens) {
+            bcloses--;
             n--;
         } else {
             break;

@@ -329,6 +329,13 @@ test_mime_boundary_never_appears(void **state)
     assert_string_equal(d->parts[0].content_type, "text/plain");
     assert_true(text_has(d, "cheap pills"));
     assert_true(d->flags & MIME_NO_CLOSING_BOUNDARY);
+    /* No boundary parameter at all: the same. */
+    arena_reset(((struct fixture *)*state)->a);
+    d = parse(state, "Content-Type: multipart/mixed\n\nBuy pills\n");
+    assert_int_equal(d->n_parts, 1);
+    assert_string_equal(d->text, "Buy pills\n");
+    assert_true(d->flags & MIME_NO_CLOSING_BOUNDARY);
+    assert_int_equal(d->n_multiparts, 0);
 }
 
 static void

@@ -274,6 +274,37 @@ test_url_registered_domain(void **state)
     assert_string_equal(regdom("."), "");
 }
 
+static void
+test_url_find_linear_on_hostile_text(void **state)
+{
+    size_t n = 1024 * 1024;
+    char *t = malloc(n + 1);
+    size_t pos = 0;
+    size_t s;
+    size_t l;
+    size_t count = 0;
+
+    (void)state;
+    assert_non_null(t);
+    /* One URL followed by a megabyte of closing parentheses. */
+    memcpy(t, "http://x.example/", 17);
+    memset(t + 17, ')', n - 17);
+    t[n] = '\0';
+    assert_true(url_find(t, n, &pos, &s, &l));
+    assert_int_equal(l, 17);
+    /* A megabyte of candidates that all fail. */
+    for (size_t i = 0; i + 4 <= n; i += 4) {
+        memcpy(t + i, "www ", 4);
+    }
+    pos = 0;
+    while (url_find(t, n, &pos, &s, &l)) {
+        count++;
+    }
+    assert_int_equal(count, 0);
+    assert_int_equal(pos, n);
+    free(t);
+}
+
 int
 main(void)
 {
@@ -288,6 +319,7 @@ main(void)
         cmocka_unit_test(test_url_host_too_long),
         cmocka_unit_test(test_url_parse_ipv4),
         cmocka_unit_test(test_url_registered_domain),
+        cmocka_unit_test(test_url_find_linear_on_hostile_text),
     };
 
     return cmocka_run_group_tests_name("url", tests, NULL, NULL);
