@@ -82,8 +82,9 @@ struct msgsrc_conf {
     size_t max_body_bytes; /* bytes kept of each message (Max_Body_Length) */
     size_t max_mbox_bytes; /* bytes read of a file that may be an mbox,
                               at most CAPS_MSGSRC_MBOX_MAX_BYTES */
-    unsigned max_depth;    /* directory levels walked below an argument,
-                              at most CAPS_MSGSRC_DEPTH_MAX */
+    unsigned max_depth;    /* directories open at once, the argument's
+                              own included (1: no subdirectories); at
+                              most CAPS_MSGSRC_DEPTH_MAX */
 };
 
 enum msgsrc_kind {
