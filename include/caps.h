@@ -65,8 +65,9 @@
 
 /* ---- msgsrc and RATE ----------------------------------------------- */
 
-/* Directory levels RATE walks below an argument: deeper trees, or symlinks
- * that fold a tree onto itself, are skipped instead of exhausting fds. */
+/* Directories RATE has open at once, the argument's own included: a
+ * deeper tree, or symlinks folding a tree onto itself, are skipped there
+ * so the walk always ends and its stack stays fixed in size. */
 #define CAPS_MSGSRC_DEPTH_MAX 32u
 /* Names kept from one directory (they are sorted, so all are held). */
 #define CAPS_MSGSRC_DIR_ENTRIES (1u << 20)
