@@ -46,7 +46,8 @@ enum mime_hdr_flag {
     MIME_HDR_RAW_8BIT = 1u << 1,      /* unencoded bytes >= 0x80 */
     MIME_HDR_UNKNOWN_CHARSET = 1u << 2,
     MIME_HDR_BAD_BYTES = 1u << 3,     /* invalid bytes in their charset */
-    MIME_HDR_BAD_ENCODING = 1u << 4   /* broken base64 / Q inside a word */
+    MIME_HDR_BAD_B64 = 1u << 4,       /* broken base64 inside a "B" word */
+    MIME_HDR_BAD_QP = 1u << 5         /* broken escape inside a "Q" word */
 };
 
 /*

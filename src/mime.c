@@ -643,8 +643,11 @@ map_hdr_flags(struct mime_state *st, unsigned hf)
     if (hf & MIME_HDR_BAD_BYTES) {
         st->doc->flags |= MIME_BAD_CHARSET_BYTES;
     }
-    if (hf & MIME_HDR_BAD_ENCODING) {
+    if (hf & MIME_HDR_BAD_B64) {
         st->doc->flags |= MIME_BAD_BASE64;
+    }
+    if (hf & MIME_HDR_BAD_QP) {
+        st->doc->flags |= MIME_BAD_QP;
     }
 }
 

@@ -204,7 +204,7 @@ add_word(struct rfc2047_state *st, const char *in, size_t len,
                                       &is_cut);
     }
     if (is_bad) {
-        *st->flags |= MIME_HDR_BAD_ENCODING;
+        *st->flags |= w->enc == 'b' ? MIME_HDR_BAD_B64 : MIME_HDR_BAD_QP;
     }
     *st->flags |= MIME_HDR_ENCODED_WORDS;
 }

@@ -181,6 +181,13 @@ test_mime_headers_rfc2047(void **state)
                         "a =?bogus =? b");
     assert_true(d->flags & MIME_ENCODED_WORDS);
     assert_int_equal(d->flags & MIME_UNKNOWN_CHARSET, 0);
+    assert_int_equal(d->flags & (MIME_BAD_BASE64 | MIME_BAD_QP), 0);
+    /* Broken encodings inside words are reported by kind. */
+    arena_reset(((struct fixture *)*state)->a);
+    d = parse(state, "Subject: =?utf-8?B?SG!Vs?= =?utf-8?Q?a=ZZb?=\n\n");
+    assert_string_equal(d->subject, "Hela=ZZb");
+    assert_true(d->flags & MIME_BAD_BASE64);
+    assert_true(d->flags & MIME_BAD_QP);
 }
 
 static void
