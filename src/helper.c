@@ -31,6 +31,10 @@
  *    dropped, and the reader is woken through the self-pipe to shut down.
  *    The log sink (log_setup) formats "* <text>" lines into the same
  *    writer, so nothing reaches stderr while the protocol runs.
+ *  - Counters.  Workers and the reader note every answered FILE (scored
+ *    or fail-open, with its latency) and every dropped line in counters.c;
+ *    the housekeep thread saves them every minute and writes the daily
+ *    report (SPEC §7).
  *  - Cartridge.  updater_load_startup picks the newest verified cached
  *    cartridge or the embedded default; the slot holds it; the updater
  *    thread (when cartridge.cfg names a server) publishes newer ones into
@@ -38,14 +42,16 @@
  *    Without any usable cartridge the helper still runs and fails open.
  *  - Shutdown.  QUIT, EOF on stdin, SIGTERM/SIGINT or a broken stdout stop
  *    the reader; pool_drain_and_free answers every queued and running
- *    request and joins the workers; QUIT's own "<seq> OK" comes last; the
- *    updater is stopped; exit status 0.  Exit 2 with a message on stderr
- *    only when the helper cannot start (arguments, memory, threads),
- *    before any request is read.
+ *    request and joins the workers; the updater stops; housekeep makes its
+ *    last save of the counters; only then QUIT gets its "<seq> OK" (so
+ *    nothing is lost once CGP sees it); exit status 0.  Exit 2 with a
+ *    message on stderr only when the helper cannot start (arguments,
+ *    memory, threads), before any request is read.
  *
  * State owned: the writer, the self-pipe, the pool, the loaded config,
- * whitelist and cartridge slot (all read-only once the workers run).  The
- * one file-scope variable is the self-pipe's write end, which the signal
+ * whitelist and cartridge slot (all read-only once the workers run), and
+ * the lifetime of the counters, updater and housekeep.  The one
+ * file-scope variable is the self-pipe's write end, which the signal
  * handler needs.  Limits: CAPS_REQUEST_LINE_MAX, CAPS_HELPER_READ_CHUNK,
  * CAPS_HELPER_QUEUED_MAX, CAPS_ANSWER_MAX, Max_Body_Length.
  */
@@ -67,10 +73,13 @@
 #include "buf.h"
 #include "caps.h"
 #include "cartridge.h"
+#include "clock.h"
 #include "config.h"
+#include "counters.h"
 #include "engine.h"
 #include "err.h"
 #include "fsutil.h"
+#include "housekeep.h"
 #include "log.h"
 #include "pool.h"
 #include "protocol.h"
@@ -98,6 +107,7 @@ struct helper {
     const struct whitelist *wl;
     struct cartridge_slot *slot; /* NULL: no usable cartridge, fail open */
     enum protocol_answer fail_answer;
+    struct counters *counters; /* events only: counters_note_*() */
     struct helper_writer writer;
 };
 
@@ -105,7 +115,7 @@ struct helper {
  * worker, which frees it after writing the answer. */
 struct helper_job {
     char seq[CAPS_PROTOCOL_SEQ_MAX + 1];
-    uint64_t received_ms; /* monotonic, when the reader took the line */
+    uint64_t received_us; /* monotonic, when the reader took the line */
     char path[];          /* NUL-terminated, no control bytes */
 };
 
@@ -130,13 +140,20 @@ enum helper_stop {
 static int helper_signal_fd = -1;
 
 static uint64_t
-monotonic_ms(void *ctx)
+monotonic_us(void)
 {
     struct timespec ts;
 
-    (void)ctx;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* budget_clock_fn: the per-message deadline's clock. */
+static uint64_t
+monotonic_ms(void *ctx)
+{
+    (void)ctx;
+    return monotonic_us() / 1000u;
 }
 
 static void
@@ -251,12 +268,15 @@ answer_simple(struct helper *h, const char *seq, enum protocol_answer a)
     }
 }
 
-/* Fail open: the "* <seq> <reason>" line, then the configured answer. */
+/* Fail open: the "* <seq> <reason>" line, then the configured answer;
+ * counted under code with the latency since received_us. */
 static void
-answer_fail_open(struct helper *h, const char *seq, const char *reason)
+answer_fail_open(struct helper *h, const char *seq, enum counters_fail code,
+                 uint64_t received_us, const char *reason)
 {
     log_warn("%s %s", seq, reason);
     answer_simple(h, seq, h->fail_answer);
+    counters_note_fail_open(h->counters, code, monotonic_us() - received_us);
 }
 
 /* ---- worker ---------------------------------------------------------- */
@@ -333,14 +353,17 @@ score_job(struct helper *h, struct helper_worker *w,
     const struct cartridge *cart;
     enum cm_err rc;
     size_t n;
+    uint64_t t0 = job->received_us;
     uint64_t start_ms = monotonic_ms(NULL);
 
     if (w == NULL) {
-        answer_fail_open(h, job->seq, "out of memory for the worker");
+        answer_fail_open(h, job->seq, COUNTERS_FAIL_ENGINE_ERROR, t0,
+                         "out of memory for the worker");
         return;
     }
     if (path_leaves_base(job->path)) {
-        answer_fail_open(h, job->seq, "path leaves the base directory");
+        answer_fail_open(h, job->seq, COUNTERS_FAIL_PATH_REFUSED, t0,
+                         "path leaves the base directory");
         return;
     }
     buf_reset(&w->file);
@@ -351,16 +374,18 @@ score_job(struct helper *h, struct helper_worker *w,
                    strlen(job->path));
         snprintf(reason, sizeof(reason), "cannot read %s: %s", sample,
                  why != NULL ? why : cm_strerror(rc));
-        answer_fail_open(h, job->seq, reason);
+        answer_fail_open(h, job->seq, counters_fail_of_err(rc), t0, reason);
         return;
     }
     queuefile_parse(w->file.data, w->file.len, &w->env, &msg_off, &flags);
     if (queuefile_is_unusable(flags, &why)) {
-        answer_fail_open(h, job->seq, why);
+        answer_fail_open(h, job->seq, counters_fail_of_queuefile(flags), t0,
+                         why);
         return;
     }
     if (h->slot == NULL) {
-        answer_fail_open(h, job->seq, "no usable cartridge");
+        answer_fail_open(h, job->seq, COUNTERS_FAIL_ENGINE_ERROR, t0,
+                         "no usable cartridge");
         return;
     }
     msg.data = w->file.data + msg_off;
@@ -377,13 +402,14 @@ score_job(struct helper *h, struct helper_worker *w,
     if (rc == CM_ETIMEOUT) {
         snprintf(reason, sizeof(reason), "time budget of %u ms exceeded",
                  cfg->time_budget_ms);
-        answer_fail_open(h, job->seq, reason);
+        answer_fail_open(h, job->seq, COUNTERS_FAIL_TIMEOUT, t0, reason);
         return;
     }
     if (rc != CM_OK) {
         snprintf(reason, sizeof(reason), "engine error: %s",
                  cm_strerror(rc));
-        answer_fail_open(h, job->seq, reason);
+        answer_fail_open(h, job->seq, COUNTERS_FAIL_ENGINE_ERROR, t0,
+                         reason);
         return;
     }
     rc = render_answer(cfg, job->seq, &verdict, w->answer, sizeof(w->answer),
@@ -391,16 +417,17 @@ score_job(struct helper *h, struct helper_worker *w,
     if (rc != CM_OK || n == 0 || n > CAPS_ANSWER_MAX + 1) {
         snprintf(reason, sizeof(reason), "cannot render the answer: %s",
                  cm_strerror(rc != CM_OK ? rc : CM_ELIMIT));
-        answer_fail_open(h, job->seq, reason);
+        answer_fail_open(h, job->seq, COUNTERS_FAIL_OTHER, t0, reason);
         return;
     }
     if (log_max_level() >= LOG_LEVEL_DEBUG) {
         log_debug("%s score=%u cat=%s rescan=%d %llums", job->seq,
                   verdict.score, verdict.category_name, verdict.rescan ? 1 : 0,
-                  (unsigned long long)(monotonic_ms(NULL) -
-                                       job->received_ms));
+                  (unsigned long long)((monotonic_us() - t0) / 1000u));
     }
     writer_put(&h->writer, w->answer, n);
+    counters_note_message(h->counters, verdict.score, verdict.category,
+                          monotonic_us() - t0);
 }
 
 static void
@@ -427,6 +454,7 @@ submit_file(struct helper_reader *r, const struct protocol_request *req)
     struct helper_job *job;
     const char *why = NULL;
     char reason[CAPS_LOG_LINE_MAX];
+    uint64_t t0 = monotonic_us();
 
     buf_reset(&r->path);
     if (protocol_file_path(req, &r->path, &why) != CM_OK) {
@@ -434,21 +462,24 @@ submit_file(struct helper_reader *r, const struct protocol_request *req)
 
         log_sample(sample, sizeof(sample), req->args, req->args_len);
         snprintf(reason, sizeof(reason), "%s: %s", why, sample);
-        answer_fail_open(h, req->seq, reason);
+        answer_fail_open(h, req->seq, COUNTERS_FAIL_PATH_REFUSED, t0,
+                         reason);
         return;
     }
     job = malloc(sizeof(*job) + r->path.len + 1);
     if (job == NULL) {
-        answer_fail_open(h, req->seq, "out of memory for the request");
+        answer_fail_open(h, req->seq, COUNTERS_FAIL_OTHER, t0,
+                         "out of memory for the request");
         return;
     }
     memcpy(job->seq, req->seq, req->seq_len + 1);
     memcpy(job->path, r->path.data, r->path.len);
     job->path[r->path.len] = '\0';
-    job->received_ms = monotonic_ms(NULL);
+    job->received_us = t0;
     if (pool_submit(r->pool, job) != CM_OK) {
         free(job);
-        answer_fail_open(h, req->seq, "cannot queue the request");
+        answer_fail_open(h, req->seq, COUNTERS_FAIL_OTHER, t0,
+                         "cannot queue the request");
     }
 }
 
@@ -485,13 +516,23 @@ handle_overlong(struct helper_reader *r)
         log_warn("request line over %u bytes without a sequence number "
                  "dropped: %s",
                  CAPS_REQUEST_LINE_MAX, sample);
+        counters_note_error(r->h->counters);
+        return;
+    }
+    if (req.cmd == PROTOCOL_CMD_FILE) {
+        char reason[CAPS_LOG_LINE_MAX];
+
+        snprintf(reason, sizeof(reason),
+                 "request line over %u bytes (%zu bytes dropped): %s",
+                 CAPS_REQUEST_LINE_MAX, r->lines.n_dropped, sample);
+        answer_fail_open(r->h, req.seq, COUNTERS_FAIL_PATH_REFUSED,
+                         monotonic_us(), reason);
         return;
     }
     log_warn("%s request line over %u bytes (%zu bytes dropped): %s",
              req.seq, CAPS_REQUEST_LINE_MAX, r->lines.n_dropped, sample);
-    answer_simple(r->h, req.seq,
-                  req.cmd == PROTOCOL_CMD_FILE ? r->h->fail_answer
-                                               : PROTOCOL_ANSWER_OK);
+    answer_simple(r->h, req.seq, PROTOCOL_ANSWER_OK);
+    counters_note_error(r->h->counters);
 }
 
 /* Handle the complete line in r->lines; true on QUIT. */
@@ -512,6 +553,7 @@ handle_line(struct helper_reader *r)
     if (protocol_parse(r->lines.line, r->lines.len, &req, &why) != CM_OK) {
         log_sample(sample, sizeof(sample), r->lines.line, r->lines.len);
         log_warn("request dropped (%s): %s", why, sample);
+        counters_note_error(r->h->counters);
         return false;
     }
     switch (req.cmd) {
@@ -739,23 +781,137 @@ stop_name(enum helper_stop stop)
     return "?";
 }
 
+/* updater hooks: installs and refusals are counted for the report. */
+static void
+on_update_installed(void *ctx, uint64_t version)
+{
+    counters_note_update_installed(ctx, version);
+}
+
+static void
+on_update_refused(void *ctx, enum cm_err err)
+{
+    counters_note_update_refused(ctx, err);
+}
+
+/*
+ * The cartridge slot: the newest verified cartridge in the micro-update
+ * cache, else the embedded default; then the updater thread on it.  With
+ * no usable cartridge at all h->slot stays NULL and every FILE fails open
+ * (better than CGP restarting the helper in a loop).  CM_ENOMEM only.
+ */
+static enum cm_err
+start_cartridge(struct helper *h, struct updater **upd)
+{
+    struct updater_hooks hooks;
+    struct cartridge *cart = NULL;
+    bool is_default = true;
+    enum cm_err err;
+
+    err = updater_load_startup(h->cfg, &cart, &is_default);
+    if (err == CM_ENOMEM) {
+        return err;
+    }
+    if (err != CM_OK) {
+        log_error("no usable cartridge (%s): every message is answered "
+                  "without a score",
+                  cm_strerror(err));
+        return CM_OK;
+    }
+    counters_set_cartridge_version(h->counters, cartridge_version(cart));
+    h->slot = cartridge_slot_new(cart);
+    if (h->slot == NULL) {
+        cartridge_unref(cart);
+        return CM_ENOMEM;
+    }
+    memset(&hooks, 0, sizeof(hooks));
+    hooks.on_installed = on_update_installed;
+    hooks.on_refused = on_update_refused;
+    hooks.ctx = h->counters;
+    /* NULL when updates are off or cannot start (it logs why): the helper
+     * keeps its cartridge.  The thread blocks signals itself. */
+    *upd = updater_start(h->cfg, h->slot, &hooks);
+    if (*upd != NULL && h->cfg->cart.download_before_init) {
+        updater_wait_first(*upd, h->cfg->cart.mu_timeout_s);
+    }
+    return CM_OK;
+}
+
+static struct pool *
+start_workers(struct helper *h)
+{
+    struct pool_conf pc;
+    struct pool *pool;
+
+    memset(&pc, 0, sizeof(pc));
+    pc.n_threads = h->cfg->threads < CAPS_THREADS_MAX ? h->cfg->threads
+                                                      : CAPS_THREADS_MAX;
+    pc.max_queued = CAPS_HELPER_QUEUED_MAX;
+    pc.init = worker_init;
+    pc.fini = worker_fini;
+    pc.work = worker_run;
+    pc.ctx = h;
+    pool = pool_new(&pc);
+    if (pool == NULL) {
+        fprintf(stderr, "CGPCloudmark: cannot start %u worker threads\n",
+                pc.n_threads == 0 ? pool_cpu_count() : pc.n_threads);
+        return NULL;
+    }
+    if (h->slot != NULL) {
+        const struct cartridge *c = cartridge_acquire(h->slot);
+        log_info("CGPCloudmark %s started, cartridge %llu%s, %u threads",
+                 engine_version(), (unsigned long long)cartridge_version(c),
+                 cartridge_is_default(c) ? " (default)" : "",
+                 pool_threads(pool));
+        cartridge_unref(c);
+    } else {
+        log_info("CGPCloudmark %s started, no cartridge, %u threads",
+                 engine_version(), pool_threads(pool));
+    }
+    return pool;
+}
+
+/* Read and answer until QUIT, EOF, a signal or a closed stdout; then
+ * drain.  Returns the reason; *quit_seq gets QUIT's sequence. */
+static enum helper_stop
+serve(struct helper *h, struct pool *pool, int wake_read_fd,
+      char quit_seq[CAPS_PROTOCOL_SEQ_MAX + 1])
+{
+    struct helper_reader *reader = calloc(1, sizeof(*reader));
+    enum helper_stop stop = HELPER_STOP_ERROR;
+
+    if (reader == NULL) {
+        log_error("out of memory for the request reader");
+    } else {
+        reader->h = h;
+        reader->pool = pool;
+        protocol_linebuf_init(&reader->lines);
+        buf_init(&reader->path, CAPS_PROTOCOL_PATH_MAX);
+        stop = reader_run(reader, wake_read_fd);
+        buf_clear(&reader->path);
+        memcpy(quit_seq, reader->quit_seq, sizeof(reader->quit_seq));
+        free(reader);
+    }
+    log_info("stopping (%s), finishing the requests in flight",
+             stop_name(stop));
+    pool_drain_and_free(pool);
+    return stop;
+}
+
 int
 helper_main(int argc, char **argv)
 {
     const char *cfg_path = NULL;
     struct config *cfg = NULL;
     struct whitelist *wl = NULL;
-    struct cartridge *cart = NULL;
     struct updater *upd = NULL;
-    bool is_default = true;
+    struct housekeep *hk = NULL;
+    struct pool *pool;
     struct helper h;
-    struct helper_reader *reader = NULL;
-    struct pool_conf pc;
-    struct pool *pool = NULL;
-    enum helper_stop stop;
+    enum helper_stop stop = HELPER_STOP_ERROR;
+    char quit_seq[CAPS_PROTOCOL_SEQ_MAX + 1] = "";
     int wake[2] = {-1, -1};
     int status = 2;
-    enum cm_err err;
     int rc;
 
     rc = parse_args(argc, argv, &cfg_path);
@@ -774,98 +930,46 @@ helper_main(int argc, char **argv)
     log_setup(writer_log_sink, &h.writer, LOG_LEVEL_INFO);
 
     cfg = malloc(sizeof(*cfg));
-    reader = calloc(1, sizeof(*reader));
-    if (cfg == NULL || reader == NULL ||
+    h.counters = counters_new();
+    if (cfg == NULL || h.counters == NULL ||
         config_load(cfg_path, cfg, report_problem, NULL, NULL) != CM_OK) {
         fprintf(stderr, "CGPCloudmark: out of memory at start-up\n");
         goto out;
     }
     log_setup(writer_log_sink, &h.writer, cfg->log_level);
+    h.cfg = cfg;
+    h.fail_answer = cfg->fail_answer == CONFIG_FAIL_FAILURE
+                        ? PROTOCOL_ANSWER_FAILURE
+                        : PROTOCOL_ANSWER_OK;
     if (whitelist_load(cfg->whitelist_cfg_path, &wl, report_problem, NULL,
                        NULL) != CM_OK) {
         fprintf(stderr, "CGPCloudmark: out of memory loading %s\n",
                 cfg->whitelist_cfg_path);
         goto out;
     }
-    h.cfg = cfg;
     h.wl = wl;
-    h.fail_answer = cfg->fail_answer == CONFIG_FAIL_FAILURE
-                        ? PROTOCOL_ANSWER_FAILURE
-                        : PROTOCOL_ANSWER_OK;
-    /* The newest verified cartridge in the micro-update cache, else the
-     * embedded default. */
-    err = updater_load_startup(cfg, &cart, &is_default);
-    if (err == CM_ENOMEM) {
+    if (start_cartridge(&h, &upd) != CM_OK) {
         fprintf(stderr, "CGPCloudmark: out of memory at start-up\n");
         goto out;
     }
-    if (err != CM_OK) {
-        /* Keep answering (fail open) rather than have CGP restart us in a
-         * loop; the administrator sees this line in the CGP log. */
-        log_error("no usable cartridge (%s): every message is answered "
-                  "without a score",
-                  cm_strerror(err));
-    } else {
-        h.slot = cartridge_slot_new(cart);
-        if (h.slot == NULL) {
-            cartridge_unref(cart);
-            fprintf(stderr, "CGPCloudmark: out of memory at start-up\n");
-            goto out;
-        }
-        /* NULL when updates are off or cannot start (it logs why); the
-         * helper then keeps its cartridge.  Its thread blocks signals. */
-        upd = updater_start(cfg, h.slot, NULL);
-        if (upd != NULL && cfg->cart.download_before_init) {
-            updater_wait_first(upd, cfg->cart.mu_timeout_s);
-        }
-    }
-
-    memset(&pc, 0, sizeof(pc));
-    pc.n_threads = cfg->threads < CAPS_THREADS_MAX ? cfg->threads
-                                                   : CAPS_THREADS_MAX;
-    pc.max_queued = CAPS_HELPER_QUEUED_MAX;
-    pc.init = worker_init;
-    pc.fini = worker_fini;
-    pc.work = worker_run;
-    pc.ctx = &h;
-    pool = pool_new(&pc);
+    /* Counts saved every minute, the daily report; on failure (logged)
+     * the helper still serves, it just cannot keep counts across runs. */
+    hk = housekeep_start(cfg, h.counters, clock_real());
+    pool = start_workers(&h);
     if (pool == NULL) {
-        fprintf(stderr, "CGPCloudmark: cannot start %u worker threads\n",
-                pc.n_threads == 0 ? pool_cpu_count() : pc.n_threads);
         goto out;
     }
-    if (h.slot != NULL) {
-        const struct cartridge *c = cartridge_acquire(h.slot);
-        log_info("CGPCloudmark %s started, cartridge %llu%s, %u threads",
-                 engine_version(),
-                 (unsigned long long)cartridge_version(c),
-                 cartridge_is_default(c) ? " (default)" : "",
-                 pool_threads(pool));
-        cartridge_unref(c);
-    } else {
-        log_info("CGPCloudmark %s started, no cartridge, %u threads",
-                 engine_version(), pool_threads(pool));
-    }
-
-    reader->h = &h;
-    reader->pool = pool;
-    protocol_linebuf_init(&reader->lines);
-    buf_init(&reader->path, CAPS_PROTOCOL_PATH_MAX);
-    stop = reader_run(reader, wake[0]);
-    buf_clear(&reader->path);
-    log_info("stopping (%s), finishing the requests in flight",
-             stop_name(stop));
-    pool_drain_and_free(pool);
-    pool = NULL;
-    if (stop == HELPER_STOP_QUIT) {
-        answer_simple(&h, reader->quit_seq, PROTOCOL_ANSWER_OK);
-    }
+    stop = serve(&h, pool, wake[0], quit_seq);
     status = stop == HELPER_STOP_ERROR ? 1 : 0;
 out:
-    pool_drain_and_free(pool);
-    /* After the workers: no request may lose its cartridge mid-way (they
-     * hold references anyway), and the updater may still log. */
+    /* Every event is noted by now (workers drained, updater stopped), so
+     * housekeep's last save loses nothing; only then does QUIT get its
+     * answer. */
     updater_stop(upd);
+    housekeep_stop(hk);
+    if (status != 2 && stop == HELPER_STOP_QUIT) {
+        answer_simple(&h, quit_seq, PROTOCOL_ANSWER_OK);
+    }
     log_setup(discard_log_sink, NULL, LOG_LEVEL_ERROR);
     set_handlers(false);
     helper_signal_fd = -1;
@@ -875,7 +979,7 @@ out:
     if (wl != NULL) {
         whitelist_free(wl);
     }
-    free(reader);
+    counters_free(h.counters);
     free(cfg);
     writer_clear(&h.writer);
     close(wake[0]);
