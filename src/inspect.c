@@ -21,6 +21,7 @@
 #include "cartridge.h"
 #include "fsutil.h"
 #include "model.h"
+#include "publish.h"
 
 static const char *
 section_name(uint32_t type)
@@ -105,6 +106,12 @@ inspect_main(int argc, char **argv)
     int status = 1;
     const char *path;
 
+    /* Manifests and update files belong to the update network's code. */
+    status = publish_inspect_main(argc, argv);
+    if (status != PUBLISH_INSPECT_NOT_MINE) {
+        return status;
+    }
+    status = 1;
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
                       strcmp(argv[1], "-h") == 0)) {
         printf("usage: cmtool inspect FILE\n"

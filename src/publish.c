@@ -37,11 +37,13 @@
 #include "publish.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -312,6 +314,34 @@ write_file(const char *dir, const char *name, const uint8_t *p, size_t len,
     return 0;
 }
 
+/*
+ * HTTP validators have one-second resolution: a server's Last-Modified
+ * (and nginx's ETag, made of mtime and size) would not change if two
+ * versions were published within the same second, and helpers polling
+ * with If-Modified-Since would keep getting 304 for the newer manifest.
+ * So the new manifest's mtime is made strictly later than the old one's.
+ */
+static void
+advance_manifest_mtime(const char *webroot, time_t old_mtime)
+{
+    char path[PUBLISH_PATH_MAX];
+    struct stat st;
+    struct timespec times[2];
+
+    if (old_mtime == 0 || join(path, webroot, "manifest") != CM_OK ||
+        stat(path, &st) != 0 || st.st_mtime > old_mtime) {
+        return;
+    }
+    times[0].tv_sec = 0;
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1].tv_sec = old_mtime + 1;
+    times[1].tv_nsec = 0;
+    if (utimensat(AT_FDCWD, path, times, 0) != 0) {
+        fprintf(stderr, "cmtool publish: warning: cannot advance the "
+                        "manifest's modification time\n");
+    }
+}
+
 /* Add a .cmu to the new manifest. */
 static void
 list_file(struct publish_run *r, const char *name, enum updfile_kind kind,
@@ -470,6 +500,9 @@ publish(const struct publish_opts *o, struct publish_run *r)
     struct cartridge *c = NULL;
     struct updfile_spec spec;
     struct buf manifest;
+    char path[PUBLISH_PATH_MAX];
+    struct stat old_st;
+    time_t old_mtime = 0;
     char name[64];
     const char *why = NULL;
     bool is_truncated = false;
@@ -558,6 +591,10 @@ publish(const struct publish_opts *o, struct publish_run *r)
     if (status != 0) {
         return status;
     }
+    if (join(path, o->webroot, "manifest") == CM_OK &&
+        stat(path, &old_st) == 0) {
+        old_mtime = old_st.st_mtime;
+    }
     buf_init(&manifest, CAPS_UPDFILE_MANIFEST_MAX_BYTES);
     if (updfile_manifest_format(&r->next, &r->secret.keys[0], &manifest) !=
         CM_OK) {
@@ -571,6 +608,7 @@ publish(const struct publish_opts *o, struct publish_run *r)
     if (status != 0) {
         return status;
     }
+    advance_manifest_mtime(o->webroot, old_mtime);
     prune(o, r, version);
     printf("published version %llu in %s (expires in %u days):\n",
            (unsigned long long)version, o->webroot, o->expires_days);
