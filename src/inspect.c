@@ -114,9 +114,9 @@ inspect_main(int argc, char **argv)
     status = 1;
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
                       strcmp(argv[1], "-h") == 0)) {
-        printf("usage: cmtool inspect FILE\n"
-               "Prints what a cartridge holds: header, sections, meta, "
-               "model, calibration, categories.\n");
+        /* The usage line above came from the update-file half. */
+        printf("  For a cartridge: header, sections, meta, model, "
+               "calibration, categories.\n");
         return 0;
     }
     if (argc != 2) {
