@@ -33,8 +33,9 @@ struct pool;
 /* Start the workers; NULL when a thread or memory could not be had. */
 struct pool *pool_new(const struct pool_conf *conf);
 
-/* Queue a job (blocks while the queue is full).  CM_EINVAL after
- * pool_drain_and_free has begun.  Any thread. */
+/* Queue a job (blocks while the queue is full).  CM_EINVAL for a NULL
+ * job (NULL is the workers' stop signal) and after pool_drain_and_free
+ * has begun.  Any thread. */
 enum cm_err pool_submit(struct pool *p, void *job);
 
 /* Number of worker threads running. */
