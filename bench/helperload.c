@@ -21,7 +21,7 @@
  *    helper that answers fast because it does nothing is visible.  Other
  *    "*" lines that contain the -m text are events (e.g. "installed" for a
  *    cartridge swap): their times are printed, with the longest latency of
- *    the requests answered within one second of each event.
+ *    the reported requests answered within one second of each event.
  *  - -x S:CMD runs CMD (/bin/sh -c) S seconds after the first reported
  *    phase started (e.g. publishing a new cartridge for the updater).
  *  - -D FILE writes every reported request's phase rate, latency and
@@ -659,7 +659,9 @@ report_events(const struct hl_run *run)
         size_t n = 0;
         size_t i;
 
-        for (i = 0; i < run->n_req; i++) {
+        /* Reported requests only: the warm-up is sent flat out, and its
+         * queueing would be charged to an event at the start. */
+        for (i = run->phases[0].n; i < run->n_req; i++) {
             const struct hl_req *rq = &run->reqs[i];
 
             if (rq->done_ns == 0 ||
