@@ -3,7 +3,7 @@
 # SpamAssassin and rspamd, trained and tested on the same split of the
 # development corpus, in one run (SPEC §10, issue #3 item 7).
 #
-#   make bench-accuracy                  (= sh bench/accuracy.sh build ../shared/corpus)
+#   make bench-accuracy    (= sh bench/accuracy.sh build ../shared/corpus)
 #   sh bench/accuracy.sh BUILD CORPUS
 #
 # Steps: install the peers if missing (bench/install-peers.sh, root), unpack
@@ -32,14 +32,23 @@
 #                 spamd is slow; the table says so.
 #   rspamd        Bayes in a private redis-server, plus rspamd's default
 #                 local rules; modules that need the network or Redis
-#                 state besides Bayes are off and DNS points at a dead
-#                 port; rspamc learn_spam/learn_ham, rspamc -n 4 scoring
-#                 on 2 workers; threshold 6 (the add_header action).
+#                 state besides Bayes are off, and its resolver is
+#                 bench/speed/nxdns.py (NXDOMAIN for every name, as an
+#                 offline resolver would answer, so no lookup waits for a
+#                 time-out); rspamc learn_spam/learn_ham (rspamd's learn
+#                 condition skips messages it already classifies
+#                 confidently: the table gives the number learned),
+#                 rspamc -n 4 scoring on 2 workers; threshold 6 (the
+#                 add_header action).
 # Spam and phish are both trained and counted as spam by every filter.
+#
+# Logs of every training and server run are kept in
+# bench/out/accuracy/<split>/logs/.
 #
 # Environment: SPLITS ("random modern"), FILTERS ("ours bogofilter
 # spamassassin rspamd"), SA_MAX (1500), KEEP (100: percent of the corpus
-# used; e.g. KEEP=5 for a quick trial).  Takes about 30-40 minutes.
+# used; e.g. KEEP=5 for a quick trial).  Takes about 50 minutes on two
+# cores, most of it SpamAssassin's sa-learn.
 set -eu
 
 build=$(cd "${1:-build}" && pwd)
@@ -61,7 +70,8 @@ now() {
 }
 
 elapsed() {
-    python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"
+    python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) -
+float(sys.argv[1])))" "$1" "$2"
 }
 
 freeport() {
@@ -116,8 +126,9 @@ wait_for() {
 
 # ---- filters --------------------------------------------------------
 
-# Each run_<filter> SPLIT writes $out/SPLIT/<filter>.scores and appends a
-# line to $out/SPLIT/runs.tsv and its setup to notes.txt.
+# Each run_<filter> SPLIT NAME writes $out/SPLIT/<filter>.scores and one
+# line (filter, threshold, scores file, seconds, note) to $out/SPLIT/run.NAME,
+# so a later run of some filters only (FILTERS=...) keeps the others' rows.
 
 run_ours() {
     d=$out/$1
@@ -125,8 +136,8 @@ run_ours() {
     say "$1: CGPCloudmark: training"
     t0=$(now)
     if ! "$build/cmtool" train "$d/train" -o "$cart" \
-            >"$work/$1.ours.train.log" 2>&1; then
-        tail -5 "$work/$1.ours.train.log" >&2
+            >"$d/logs/ours.train.log" 2>&1; then
+        tail -5 "$d/logs/ours.train.log" >&2
         say "$1: CGPCloudmark: training failed"
         return 0
     fi
@@ -136,11 +147,14 @@ run_ours() {
     t2=$(now)
     "$build/CGPCloudmark" RATE --threads 2 --cartridge "$cart" \
         -c "$work/empty.cfg" "$d/test" >"$work/$1.ours.out" \
-        2>"$work/$1.ours.err" || say "$1: RATE failed: $(tail -1 "$work/$1.ours.err")"
+        2>"$d/logs/ours.rate.log" ||
+        say "$1: RATE failed: $(tail -1 "$d/logs/ours.rate.log")"
     t3=$(now)
     cut -f1,2 "$work/$1.ours.out" >"$d/ours.scores"
-    printf 'CGPCloudmark\t96\tours.scores\t%s\tRATE --threads 2; trained in %ss\n' \
-        "$(elapsed "$t2" "$t3")" "$(elapsed "$t0" "$t1")" >>"$d/runs.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\n' CGPCloudmark 96 ours.scores \
+        "$(elapsed "$t2" "$t3")" \
+        "RATE --threads 2; trained in $(elapsed "$t0" "$t1")s" \
+        >"$d/run.$2"
 }
 
 run_bogofilter() {
@@ -169,10 +183,12 @@ run_bogofilter() {
     wait "$bogo_a" "$bogo_b" || true
     t3=$(now)
     cat "$work/$1.bogo.a.out" "$work/$1.bogo.b.out" |
-        awk '{ s = $NF; $NF = ""; $(NF - 1) = ""; sub(/ +$/, ""); print $0 "\t" s }' \
+        awk '{ s = $NF; $NF = ""; $(NF - 1) = ""; sub(/ +$/, "")
+               print $0 "\t" s }' \
         >"$d/bogofilter.scores"
-    printf 'bogofilter\t0.99\tbogofilter.scores\t%s\t2 processes; trained in %ss\n' \
-        "$(elapsed "$t2" "$t3")" "$(elapsed "$t0" "$t1")" >>"$d/runs.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\n' bogofilter 0.99 bogofilter.scores \
+        "$(elapsed "$t2" "$t3")" \
+        "2 processes; trained in $(elapsed "$t0" "$t1")s" >"$d/run.$2"
 }
 
 run_spamassassin() {
@@ -197,10 +213,10 @@ EOF
     t0=$(now)
     tr '\n' '\0' <"$work/$1.spam.lst" |
         xargs -0 -n 2000 sa-learn --siteconfigpath="$sa/site" --spam \
-            >"$sa/learn.log" 2>&1
+            >"$d/logs/sa-learn.log" 2>&1
     tr '\n' '\0' <"$work/$1.ham.lst" |
         xargs -0 -n 2000 sa-learn --siteconfigpath="$sa/site" --ham \
-            >>"$sa/learn.log" 2>&1
+            >>"$d/logs/sa-learn.log" 2>&1
     t1=$(now)
     # spamd drops to "nobody" when started as root: let it read the DB.
     chmod -R a+rwX "$sa"
@@ -208,11 +224,11 @@ EOF
     spamd -L --siteconfigpath="$sa/site" -i 127.0.0.1 -p "$port" \
         -A 127.0.0.1 -m 2 --min-children=2 --min-spare=1 --max-spare=2 \
         -u nobody -x -s "$sa/spamd.log" --helper-home-dir="$sa/home" \
-        >"$sa/spamd.out" 2>&1 &
+        >"$d/logs/spamd.out" 2>&1 &
     spamd_pid=$!
     echo "$spamd_pid" >>"$pids"
     if ! wait_for 120 spamc -d 127.0.0.1 -p "$port" -K; then
-        say "$1: spamd did not start: $(tail -2 "$sa/spamd.out")"
+        say "$1: spamd did not start: $(tail -2 "$d/logs/spamd.out")"
         stop_pid "$spamd_pid"
         return 0
     fi
@@ -236,8 +252,11 @@ EOF
         "$d/spamassassin.scores" 2
     t3=$(now)
     stop_pid "$spamd_pid"
-    printf 'SpamAssassin\t5.0\tspamassassin.scores\t%s\tBayes + local rules; spamd 2 children; %s of the test messages; trained in %ss\n' \
-        "$(elapsed "$t2" "$t3")" "$n" "$(elapsed "$t0" "$t1")" >>"$d/runs.tsv"
+    cp "$sa/spamd.log" "$d/logs/spamd.log" 2>/dev/null || true
+    printf '%s\t%s\t%s\t%s\t%s\n' SpamAssassin 5.0 spamassassin.scores \
+        "$(elapsed "$t2" "$t3")" \
+        "Bayes + local rules; spamd 2 children; $n of the test messages \
+(hash subsample); trained in $(elapsed "$t0" "$t1")s" >"$d/run.$2"
 }
 
 run_rspamd() {
@@ -253,14 +272,14 @@ run_rspamd() {
         >"$rs/local/local.d/redis.conf"
     printf 'servers = "127.0.0.1:%s";\nautolearn = false;\n' "$rport" \
         >"$rs/local/local.d/classifier-bayes.conf"
-    # Nothing answers on dnsport: lookups fail at once instead of leaving
-    # the machine.
-    printf 'dns {\n  nameserver = ["127.0.0.1:%s"];\n  timeout = 0.2s;\n  retransmits = 1;\n}\n' \
+    # nxdns.py answers every lookup with NXDOMAIN at once.
+    printf 'dns {\n  nameserver = ["127.0.0.1:%s"];\n  timeout = 1s;\n}\n' \
         "$dnsport" >"$rs/local/local.d/options.inc"
     printf 'bind_socket = "127.0.0.1:%s";\ncount = 2;\n' "$nport" \
         >"$rs/local/override.d/worker-normal.inc"
-    printf 'bind_socket = "127.0.0.1:%s";\ncount = 1;\nsecure_ip = "127.0.0.1";\n' \
-        "$cport" >"$rs/local/override.d/worker-controller.inc"
+    printf 'bind_socket = "127.0.0.1:%s";\ncount = 1;\n%s\n' "$cport" \
+        'secure_ip = "127.0.0.1";' \
+        >"$rs/local/override.d/worker-controller.inc"
     printf 'enabled = false;\n' >"$rs/local/override.d/worker-proxy.inc"
     for m in greylist ratelimit neural replies history_redis fuzzy_check \
             rbl surbl dkim spf dmarc arc asn reputation url_redirector \
@@ -270,14 +289,18 @@ run_rspamd() {
         printf 'enabled = false;\n' >"$rs/local/override.d/$m.conf"
     done
     printf 'Subject: probe\n\nready?\n' >"$rs/probe.eml"
+    python3 bench/speed/nxdns.py "$dnsport" >"$d/logs/nxdns.log" 2>&1 &
+    dns_pid=$!
+    echo "$dns_pid" >>"$pids"
+    # redis-server changes into --dir first: its log path is absolute.
     redis-server --bind 127.0.0.1 --port "$rport" --dir "$rs/redis" \
         --save "" --appendonly no --daemonize no \
-        --logfile "$rs/redis/redis.log" >/dev/null 2>&1 &
+        --logfile "$(cd "$d/logs" && pwd)/redis.log" >/dev/null 2>&1 &
     redis_pid=$!
     echo "$redis_pid" >>"$pids"
     rspamd -f -i -c /etc/rspamd/rspamd.conf --var="LOCAL_CONFDIR=$rs/local" \
         --var="DBDIR=$rs/db" --var="RUNDIR=$rs/run" --var="LOGDIR=$rs/log" \
-        >"$rs/rspamd.out" 2>&1 &
+        >"$d/logs/rspamd.out" 2>&1 &
     rspamd_pid=$!
     echo "$rspamd_pid" >>"$pids"
     if ! wait_for 120 rspamc -h "127.0.0.1:$cport" stat ||
@@ -285,18 +308,19 @@ run_rspamd() {
         say "$1: rspamd did not start: $(tail -2 "$rs/log/rspamd.log")"
         stop_pid "$rspamd_pid"
         stop_pid "$redis_pid"
+        stop_pid "$dns_pid"
         return 0
     fi
     say "$1: rspamd: training"
     t0=$(now)
     tr '\n' '\0' <"$work/$1.spam.lst" |
         xargs -0 rspamc -h "127.0.0.1:$cport" -n 4 learn_spam \
-            >"$rs/learn.log" 2>&1 || true
+            >"$d/logs/rspamd-learn.log" 2>&1 || true
     tr '\n' '\0' <"$work/$1.ham.lst" |
         xargs -0 rspamc -h "127.0.0.1:$cport" -n 4 learn_ham \
-            >>"$rs/learn.log" 2>&1 || true
+            >>"$d/logs/rspamd-learn.log" 2>&1 || true
     t1=$(now)
-    learned=$(grep -c 'success = true' "$rs/learn.log" || true)
+    learned=$(grep -c 'success = true' "$d/logs/rspamd-learn.log" || true)
     say "$1: rspamd: scoring"
     t2=$(now)
     tr '\n' '\0' <"$work/$1.test.lst" |
@@ -305,9 +329,12 @@ run_rspamd() {
     t3=$(now)
     stop_pid "$rspamd_pid"
     stop_pid "$redis_pid"
-    printf 'rspamd\t6\trspamd.scores\t%s\tBayes (%s learned) + default local rules; 2 workers; trained in %ss\n' \
-        "$(elapsed "$t2" "$t3")" "$learned" "$(elapsed "$t0" "$t1")" \
-        >>"$d/runs.tsv"
+    stop_pid "$dns_pid"
+    cp "$rs/log/rspamd.log" "$d/logs/rspamd.log" 2>/dev/null || true
+    printf '%s\t%s\t%s\t%s\t%s\n' rspamd 6 rspamd.scores \
+        "$(elapsed "$t2" "$t3")" \
+        "Bayes ($learned of the train messages learned) + default local \
+rules; 2 workers; trained in $(elapsed "$t0" "$t1")s" >"$d/run.$2"
 }
 
 # ---- main -----------------------------------------------------------
@@ -324,14 +351,18 @@ python3 "$here/split.py" "$data" "$out" 20 "$KEEP" >&2
 
 for split in $SPLITS; do
     d=$out/$split
-    : >"$d/runs.tsv"
+    mkdir -p "$d/logs"
     cut -f1 "$d/test.tsv" >"$work/$split.test.lst"
     find "$d/train" -type l | sort >"$work/$split.all.lst"
     grep '/ham/[^/]*$' "$work/$split.all.lst" >"$work/$split.ham.lst" || true
-    grep -v '/ham/[^/]*$' "$work/$split.all.lst" >"$work/$split.spam.lst" || true
-    say "$split: train ham $(wc -l <"$work/$split.ham.lst"), spam+phish $(wc -l <"$work/$split.spam.lst"); test $(wc -l <"$work/$split.test.lst")"
+    grep -v '/ham/[^/]*$' "$work/$split.all.lst" \
+        >"$work/$split.spam.lst" || true
+    say "$split: train ham $(wc -l <"$work/$split.ham.lst"), spam+phish" \
+        "$(wc -l <"$work/$split.spam.lst"); test" \
+        "$(wc -l <"$work/$split.test.lst")"
     for f in $FILTERS; do
-        "run_$f" "$split"
+        rm -f "$d/run.$f"
+        "run_$f" "$split" "$f"
     done
 done
 

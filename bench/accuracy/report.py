@@ -5,7 +5,8 @@ Usage: report.py OUT_MD SPLIT_DIR...
 
 Each SPLIT_DIR (bench/out/accuracy/<split>) holds:
   test.tsv     <path>\t<label>\t<source>   (label: ham, spam, phish)
-  runs.tsv     one line per filter run:
+  run.<name>   one line per filter (ours, bogofilter, spamassassin,
+               rspamd, in that order, then any other):
                <filter>\t<threshold>\t<scores file>\t<seconds>\t<note>
   <scores>     <path>\t<score> lines; a path may carry an mbox suffix
                ":<n>" (the highest score of a file counts); "-" or a
@@ -97,12 +98,18 @@ def table(split_dir):
                  "ham flagged (FP) | spam caught | phish caught | "
                  "spam+phish caught | msg/s | notes |")
     lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    runs_path = os.path.join(split_dir, "runs.tsv")
-    if not os.path.exists(runs_path):
+    order = ["ours", "bogofilter", "spamassassin", "rspamd"]
+    names = sorted((n[4:] for n in os.listdir(split_dir)
+                    if n.startswith("run.")),
+                   key=lambda n: (order.index(n) if n in order
+                                  else len(order), n))
+    runs = []
+    for n in names:
+        with open(os.path.join(split_dir, "run." + n)) as f:
+            runs += [l.rstrip("\n").split("\t") for l in f if l.strip()]
+    if not runs:
         lines.append("| (no runs) |||||||||||")
         return "\n".join(lines)
-    with open(runs_path) as f:
-        runs = [l.rstrip("\n").split("\t") for l in f if l.strip()]
     for run in runs:
         run += [""] * (5 - len(run))
         filt, thr_text, scores_file, seconds_text, note = run[:5]

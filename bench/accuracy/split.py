@@ -25,7 +25,8 @@ each with a labels file:
   OUT_DIR/modern/test.tsv
 
 Paths in test.tsv are as RATE prints them for the argument
-OUT_DIR/<split>/test.  OUT_DIR/<split> is replaced on every run.
+OUT_DIR/<split>/test.  The train and test trees are rebuilt on every run;
+other files in OUT_DIR/<split> are left alone.
 """
 import hashlib
 import os
@@ -86,9 +87,11 @@ def main():
     splits = {"random": lambda s: True, "modern": lambda s: s in MODERN}
     for split, picks_test_source in splits.items():
         root = os.path.join(out, split)
-        shutil.rmtree(root, ignore_errors=True)
-        os.makedirs(os.path.join(root, "train"))
-        os.makedirs(os.path.join(root, "test"))
+        # Only the trees are rebuilt: results of earlier runs beside them
+        # stay, so a run of some filters keeps the others' rows.
+        for part in ("train", "test"):
+            shutil.rmtree(os.path.join(root, part), ignore_errors=True)
+            os.makedirs(os.path.join(root, part))
         counts = {}
         with open(os.path.join(root, "test.tsv"), "w") as tsv:
             for source, label, name in items:
