@@ -173,10 +173,9 @@
 #define CAPS_MODEL_HASH_BITS_MAX 24u
 /* Features kept per message: enough for a long newsletter; the rest of a
  * huge message adds nothing but time. */
-#define CAPS_FEATURES_MAX 8192u
-/* Body tokens looked at, and the prefix of them that makes word pairs. */
+#define CAPS_FEATURES_MAX 4096u
+/* Body tokens looked at. */
 #define CAPS_FEATURES_TOKENS_MAX 6000u
-#define CAPS_FEATURES_PAIR_TOKENS_MAX 600u
 /* Body text bytes tokenised: a spam's message is up front. */
 #define CAPS_FEATURES_TEXT_MAX_BYTES (256u * 1024u)
 /* A token longer than this is not a word (base64, hashes, URLs). */

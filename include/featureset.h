@@ -4,7 +4,7 @@
  * glibc's <features.h>).
  *
  * Every feature is a short string in a namespace (body word, subject word,
- * word pair, URL host, header fact, structure fact, ...) hashed with
+ * URL host, header fact, structure fact, ...) hashed with
  * hashing_hash64 into [0, 2^FEATURES_HASH_BITS).  The set is deduplicated
  * and capped (CAPS_FEATURES_MAX).  Bulk-marker features (List-Unsubscribe,
  * List-Id, Precedence: bulk, ...) hash into the reserved low range
@@ -15,8 +15,9 @@
  * What is never a feature: verdict headers of other filters (X-Spam-*,
  * X-Virus-*, Microsoft SCL and antispam reports, Authentication-Results,
  * ...), recipient addresses (To, Cc, Delivered-To), Received host names,
- * IPs and dates, and Date years: they describe the collecting mailbox or
- * the corpus, not the mail, and do not carry over to other mail.
+ * IPs and dates, Date years, the Return-Path relation and the envelope:
+ * they describe the collecting mailbox, the list server or the corpus,
+ * not the mail, and do not carry over to other mail.
  *
  * cmtool train, RATE and the engine all extract through features_extract,
  * so a cartridge sees at scoring time exactly what it was trained on.  The
@@ -39,16 +40,20 @@
 struct mime_doc;
 struct envelope;
 
-#define FEATURES_VERSION 1u
+#define FEATURES_VERSION 2u
 #define FEATURES_HASH_BITS 22u
+/* Id ranges: [0, RESTRICTED) bulk markers (ham evidence only);
+ * [RESTRICTED, DENSE_END) dense facts (header, MIME, URL and text shape:
+ * few values, each in many messages; the trainer keeps their weights
+ * small so no single format fact can decide a message); the rest open
+ * vocabularies (words, hosts, domains). */
 #define FEATURES_RESTRICTED_IDS 4096u
+#define FEATURES_DENSE_IDS_END 65536u
 
 /* Feature namespaces (each hashes with its own seed). */
 enum features_ns {
     FEATURES_NS_WORD = 1,      /* body word */
     FEATURES_NS_SUBJECT,       /* subject word */
-    FEATURES_NS_PAIR,          /* body word pair (sparse bigram) */
-    FEATURES_NS_SUBJECT_PAIR,  /* adjacent subject words */
     FEATURES_NS_URL_HOST,      /* URL host name */
     FEATURES_NS_URL_DOMAIN,    /* URL registered domain */
     FEATURES_NS_URL,           /* URL facts: counts, IP hosts, mismatches */
@@ -59,7 +64,8 @@ enum features_ns {
     FEATURES_NS_SUBJECT_SHAPE, /* Subject shape */
     FEATURES_NS_MIME,          /* MIME structure, charsets, attachments */
     FEATURES_NS_TEXT,          /* body text shape */
-    FEATURES_NS_BULK           /* bulk markers (restricted range) */
+    FEATURES_NS_BULK,          /* bulk markers (restricted range) */
+    FEATURES_NS_FROM_DOMAIN    /* From registered domain */
 };
 
 enum features_flag {

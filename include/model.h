@@ -114,6 +114,14 @@ enum cm_err model_calibrate(const double *margins, const bool *is_junk,
                             size_t n, double max_ham_fp,
                             struct model_calibration *out);
 
+/*
+ * Move the score-96 knot up to margin m96 (when it is higher) and keep the
+ * score-100 knot beyond it, at least as far past it as 96 is past 50.
+ * Used when evidence besides the out-of-fold ham (mail from unseen
+ * sources) says 96 must be harder to reach.
+ */
+void model_calibration_raise_96(struct model_calibration *cal, double m96);
+
 /* ---- training ------------------------------------------------------- */
 
 /* Examples in compressed-row form: example i has the feature ids
@@ -143,6 +151,10 @@ struct model_train_params {
      * [restricted_min, 0] (bulk markers: never spam evidence). */
     uint32_t restricted_ids;
     float restricted_min;
+    /* ids in [restricted_ids, dense_ids_end) are kept in
+     * [-dense_clip, dense_clip]. */
+    uint32_t dense_ids_end;
+    float dense_clip;
     float ham_weight;    /* gradient weight of ham in the junk head */
     float phish_weight;  /* gradient weight of phish in the phish head */
 };

@@ -22,8 +22,9 @@
  *        the model is unsure about: worth a folder, not a block);
  *      - otherwise spam.
  * rescan is set for the embedded default cartridge, a truncated message,
- * or any MIME or feature cap hit, so CGP may ask again with more data or a
- * newer cartridge.
+ * or any MIME cap hit, so CGP may ask again with more data or a newer
+ * cartridge (the feature cap only drops the tail of a very long text:
+ * asking again would not change it).
  *
  * State: none of its own; everything per message lives in the caller's
  * engine_scratch.  Pure: no I/O, no logging, no clock but the budget.
@@ -50,7 +51,7 @@
 #define ENGINE_RESCAN_MIME_FLAGS                                             \
     (MIME_DEPTH_CAPPED | MIME_PARTS_CAPPED | MIME_HEADERS_CAPPED |           \
      MIME_TEXT_CAPPED | MIME_URLS_CAPPED | MIME_ATTS_CAPPED |                \
-     MIME_ARENA_FULL | MIME_TRUNCATED)
+     MIME_ARENA_FULL | MIME_TRUNCATED | MIME_PART_CAPPED)
 
 struct engine_scratch {
     struct arena *arena;
@@ -198,9 +199,6 @@ engine_score(const struct cartridge *c, const struct whitelist *wl,
     }
     features_extract(&doc, m->env, s->fs, NULL, NULL, &ids, &n_ids,
                      &fflags);
-    if ((fflags & FEATURES_CAPPED) != 0) {
-        v.rescan = true;
-    }
     if (budget_expired(b)) {
         return CM_ETIMEOUT;
     }

@@ -3,7 +3,7 @@
  * (see featureset.h; SPEC §4 "statistical content model").
  *
  * Families, in emission order (the set is capped at CAPS_FEATURES_MAX, so
- * the few high-value structural features come first and word pairs last):
+ * the few high-value structural features come first and body words last):
  *   header  sender relations (From / Reply-To / Return-Path / Message-ID
  *           domains), missing fields, display-name tricks, mailer product,
  *           presence of sender-side header fields from a fixed table,
@@ -11,7 +11,7 @@
  *   mime    structure string, flags (html-only, hidden text, forms,
  *           password inputs, scripts), charsets, attachment types and
  *           extensions, dangerous attachments;
- *   subject words, adjacent word pairs and shape (caps, !!!, RE:/FW:);
+ *   subject words and shape (caps, !!!, RE:/FW:);
  *   urls    hosts, registered domains, counts, IP hosts, userinfo, ports,
  *           shorteners, link text showing another domain, path shape;
  *   text    length, case and script statistics, obfuscation (zero-width
@@ -20,9 +20,10 @@
  *           and Cyrillic capitals), digit runs of 3+ collapsed to "#<n>",
  *           e-mail addresses and URLs replaced by placeholders, CJK
  *           characters one per token, tokens over
- *           CAPS_FEATURES_TOKEN_MAX_BYTES replaced by a shape;
- *   pairs   orthogonal sparse bigrams (token, distance 1..4, token) over
- *           the first CAPS_FEATURES_PAIR_TOKENS_MAX tokens.
+ *           CAPS_FEATURES_TOKEN_MAX_BYTES replaced by a shape.
+ * No word pairs: sparse bigrams fit the training corpus better but scored
+ * mail from unseen sources worse (scripts/eval-crosssource.sh), as they
+ * memorise phrasing rather than vocabulary.
  *
  * Deliberately absent (see featureset.h): To/Cc/Delivered-To, Received
  * hosts/IPs/dates, Date, verdict headers of other filters, any header not
@@ -31,10 +32,10 @@
  * anonymised recipient of phishing_pot ("phishing@pot", "rodrigo-f-p");
  * csdmc2010's rewritten domain csmining.org yields no domain feature.
  *
- * State: all in struct features_scratch (id array, an open-addressing set
- * of 2 * CAPS_FEATURES_MAX slots cleared per message through the id list,
- * token buffers, the pair ring).  No allocation after
- * features_scratch_new.  Any thread, one scratch each.
+ * State: all in struct features_scratch (id array, a bitmap over the id
+ * space -- 512 KiB, one test-and-set per feature, cleared per message
+ * through the id list -- and token buffers).  No allocation
+ * after features_scratch_new.  Any thread, one scratch each.
  */
 #include "featureset.h"
 
@@ -47,22 +48,17 @@
 #include "queuefile.h"
 #include "url.h"
 
-#define FEATURES_SET_SLOTS (2u * CAPS_FEATURES_MAX) /* power of two */
-#define FEATURES_PAIR_WINDOW 4u
+#define FEATURES_SET_WORDS ((1u << FEATURES_HASH_BITS) / 64u)
 #define FEATURES_TEXT_BUF 256u
-#define FEATURES_TRACE_TOK 48u
 #define FEATURES_NS_SEED 0x43474d4665617431ull /* "CGMFeat1" */
 
 struct features_scratch {
     uint32_t ids[CAPS_FEATURES_MAX];
     size_t n;
-    uint32_t set[FEATURES_SET_SLOTS]; /* id + 1; 0 = empty */
+    uint64_t set[FEATURES_SET_WORDS]; /* one bit per id */
     unsigned flags;
     features_trace_fn trace;
     void *trace_ctx;
-    uint64_t ring[FEATURES_PAIR_WINDOW]; /* hashes of the last tokens */
-    char ring_text[FEATURES_PAIR_WINDOW][FEATURES_TRACE_TOK];
-    size_t n_seq; /* tokens pushed into the ring so far */
 };
 
 /* Statistics the tokenizer keeps while it walks a text. */
@@ -101,41 +97,70 @@ struct tokenizer {
 static void
 set_clear(struct features_scratch *s)
 {
-    /* One pass of memset over 64 KiB beats chasing each id's probe chain
-     * for the usual several hundred features. */
-    memset(s->set, 0, sizeof(s->set));
+    /* Only the bits of this message's ids are set: clear just those. */
+    for (size_t i = 0; i < s->n; i++) {
+        s->set[s->ids[i] >> 6] = 0;
+    }
     s->n = 0;
 }
 
 static void
 set_add(struct features_scratch *s, uint32_t id)
 {
-    uint32_t slot = (uint32_t)(hashing_mix64(id) & (FEATURES_SET_SLOTS - 1u));
+    uint64_t bit = (uint64_t)1 << (id & 63u);
+    uint64_t *word = &s->set[id >> 6];
 
-    while (s->set[slot] != 0) {
-        if (s->set[slot] == id + 1u) {
-            return;
-        }
-        slot = (slot + 1u) & (FEATURES_SET_SLOTS - 1u);
+    if ((*word & bit) != 0) {
+        return;
     }
     if (s->n >= CAPS_FEATURES_MAX) {
         s->flags |= FEATURES_CAPPED;
         return;
     }
-    s->set[slot] = id + 1u;
+    *word |= bit;
     s->ids[s->n++] = id;
+}
+
+/* Namespaces of "dense" facts (a few thousand values, each present in
+ * many messages) as opposed to open-ended vocabularies. */
+static bool
+is_dense_ns(enum features_ns ns)
+{
+    switch (ns) {
+    case FEATURES_NS_URL:
+    case FEATURES_NS_FROM:
+    case FEATURES_NS_HEADER:
+    case FEATURES_NS_MAILER:
+    case FEATURES_NS_SUBJECT_SHAPE:
+    case FEATURES_NS_MIME:
+    case FEATURES_NS_TEXT:
+        return true;
+    case FEATURES_NS_WORD:
+    case FEATURES_NS_SUBJECT:
+    case FEATURES_NS_URL_HOST:
+    case FEATURES_NS_URL_DOMAIN:
+    case FEATURES_NS_FROM_NAME:
+    case FEATURES_NS_FROM_DOMAIN:
+    case FEATURES_NS_BULK:
+        return false;
+    }
+    return false;
 }
 
 static uint32_t
 id_of(enum features_ns ns, uint64_t h)
 {
+    uint64_t dense = FEATURES_DENSE_IDS_END - FEATURES_RESTRICTED_IDS;
     uint64_t space = ((uint64_t)1 << FEATURES_HASH_BITS) -
-                     FEATURES_RESTRICTED_IDS;
+                     FEATURES_DENSE_IDS_END;
 
     if (ns == FEATURES_NS_BULK) {
         return (uint32_t)(h % FEATURES_RESTRICTED_IDS);
     }
-    return (uint32_t)(FEATURES_RESTRICTED_IDS + h % space);
+    if (is_dense_ns(ns)) {
+        return (uint32_t)(FEATURES_RESTRICTED_IDS + h % dense);
+    }
+    return (uint32_t)(FEATURES_DENSE_IDS_END + h % space);
 }
 
 static uint64_t
@@ -682,7 +707,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     return true;
 }
 
-/* ---- words and pairs ------------------------------------------------- */
+/* ---- words ---------------------------------------------------------- */
 
 /* Tokens that only mark where a corpus came from (see the top comment). */
 static bool
@@ -690,56 +715,6 @@ is_artifact_token(const char *p, size_t len)
 {
     return (len == 11 && memcmp(p, "rodrigo-f-p", 11) == 0) ||
            (len == 12 && memcmp(p, "phishing@pot", 12) == 0);
-}
-
-static void
-pair_reset(struct features_scratch *s)
-{
-    s->n_seq = 0;
-}
-
-/* Push a token hash into the pair ring and emit its sparse bigrams. */
-static void
-pair_push(struct features_scratch *s, uint64_t h, const char *text,
-          size_t len)
-{
-    size_t have = s->n_seq < FEATURES_PAIR_WINDOW ? s->n_seq
-                                                  : FEATURES_PAIR_WINDOW;
-
-    for (size_t d = 1; d <= have; d++) {
-        size_t slot = (s->n_seq - d) % FEATURES_PAIR_WINDOW;
-        uint64_t ph = hashing_combine(hashing_combine(s->ring[slot], d), h);
-
-        if (s->trace != NULL) {
-            char b[2 * FEATURES_TRACE_TOK + 8];
-            size_t bl = strlen(s->ring_text[slot]);
-            size_t tl = len < FEATURES_TRACE_TOK - 1 ? len
-                                                     : FEATURES_TRACE_TOK - 1;
-
-            memcpy(b, s->ring_text[slot], bl);
-            b[bl++] = ' ';
-            b[bl++] = (char)('0' + d);
-            b[bl++] = ' ';
-            memcpy(b + bl, text, tl);
-            bl += tl;
-            emit_hash(s, FEATURES_NS_PAIR, ph, b, bl);
-        } else {
-            emit_hash(s, FEATURES_NS_PAIR, ph, NULL, 0);
-        }
-    }
-    {
-        size_t slot = s->n_seq % FEATURES_PAIR_WINDOW;
-
-        s->ring[slot] = h;
-        if (s->trace != NULL) {
-            size_t tl = len < FEATURES_TRACE_TOK - 1 ? len
-                                                     : FEATURES_TRACE_TOK - 1;
-
-            memcpy(s->ring_text[slot], text, tl);
-            s->ring_text[slot][tl] = '\0';
-        }
-    }
-    s->n_seq++;
 }
 
 /* Token text as it enters the feature: placeholders for the kinds that are
@@ -783,7 +758,6 @@ body_words(struct features_scratch *s, const char *text, size_t len,
         len = CAPS_FEATURES_TEXT_MAX_BYTES;
     }
     tok_init(&t, text, len);
-    pair_reset(s);
     while (count < CAPS_FEATURES_TOKENS_MAX && tok_next(&t, tok, &tl, &kind)) {
         const char *p;
         size_t pl;
@@ -799,9 +773,6 @@ body_words(struct features_scratch *s, const char *text, size_t len,
         count++;
         h = hashing_hash64(p, pl, seed);
         emit_hash(s, FEATURES_NS_WORD, h, p, pl);
-        if (count <= CAPS_FEATURES_PAIR_TOKENS_MAX) {
-            pair_push(s, h, p, pl);
-        }
     }
     *st = t.st;
 }
@@ -815,8 +786,6 @@ subject_features(struct features_scratch *s, const char *subj, size_t len)
     char tok[CAPS_FEATURES_TOKEN_MAX_BYTES + 8];
     size_t tl = 0;
     enum tok_kind kind = TOK_WORD;
-    uint64_t prev = 0;
-    bool has_prev = false;
     size_t words = 0;
     size_t digits = 0;
     size_t dollars = 0;
@@ -869,12 +838,6 @@ subject_features(struct features_scratch *s, const char *subj, size_t len)
         words++;
         h = hashing_hash64(p, pl, ns_seed(FEATURES_NS_SUBJECT));
         emit_hash(s, FEATURES_NS_SUBJECT, h, p, pl);
-        if (has_prev) {
-            emit_hash(s, FEATURES_NS_SUBJECT_PAIR, hashing_combine(prev, h),
-                      p, pl);
-        }
-        prev = h;
-        has_prev = true;
     }
     emit_bucket(s, FEATURES_NS_SUBJECT_SHAPE, "words:",
                 log2_bucket(words, 5));
@@ -1106,7 +1069,7 @@ from_features(struct features_scratch *s, const struct mime_doc *doc,
 
         rl = reg_domain(from_dom, dl, &reg);
         if (!is_artifact_domain(reg, rl)) {
-            emit_kv(s, FEATURES_NS_FROM, "dom:", reg, rl);
+            emit(s, FEATURES_NS_FROM_DOMAIN, reg, rl);
         }
         for (size_t i = 0; i < dl; i++) {
             if (from_dom[i] == '.') {
@@ -1196,39 +1159,10 @@ from_features(struct features_scratch *s, const struct mime_doc *doc,
             }
         }
     }
-    /* Return-Path: the envelope sender when we have one, else the header
-     * the delivering server wrote. */
-    {
-        char rp[256];
-        size_t rpl = 0;
-        const char *rreg = "";
-        size_t rrl = 0;
-        bool have = false;
-
-        if (env != NULL && env->has_return_path) {
-            have = true;
-            rpl = addr_domain(env->return_path, strlen(env->return_path), rp,
-                              sizeof(rp));
-        } else {
-            const struct mime_header *r = find_header(doc, "Return-Path");
-
-            if (r != NULL) {
-                struct addr ra;
-
-                have = true;
-                addr_split(r->value, r->value_len, &ra);
-                rpl = addr_domain(ra.addr, ra.addr_len, rp, sizeof(rp));
-            }
-        }
-        if (!have) {
-            emit_str(s, FEATURES_NS_HEADER, "return-path:absent");
-        } else if (rpl == 0) {
-            emit_str(s, FEATURES_NS_HEADER, "return-path:null");
-        } else {
-            rrl = reg_domain(rp, rpl, &rreg);
-            emit_relation(s, "return-path", rreg, rrl, reg, rl);
-        }
-    }
+    /* No Return-Path relation: in the corpus it mostly tells list mail
+     * (bounce address at the list) from the rest, a stand-in for "ham"
+     * that does not hold for other mail. */
+    (void)env;
 }
 
 /* ---- other header facts ---------------------------------------------- */
@@ -1377,12 +1311,9 @@ header_features(struct features_scratch *s, const struct mime_doc *doc,
         dl = addr_domain(a.addr, a.addr_len, dom, sizeof(dom));
         if (dl == 0) {
             emit_str(s, FEATURES_NS_HEADER, "message-id:malformed");
-        } else {
-            const char *reg = "";
-            size_t rl = reg_domain(dom, dl, &reg);
-
-            emit_relation(s, "message-id", reg, rl, from_reg, from_reg_len);
         }
+        /* Whether its domain matches From's says more about the sending
+         * infrastructure (lists, hosted mail) than about spam. */
     }
     {
         const struct mime_header *r = find_header(doc, "Reply-To");
@@ -1682,13 +1613,11 @@ anchor_domain(const char *text, size_t len, char *dst, size_t cap)
 }
 
 static void
-url_features(struct features_scratch *s, const struct mime_doc *doc,
-             const char *from_reg, size_t from_reg_len)
+url_features(struct features_scratch *s, const struct mime_doc *doc)
 {
     size_t n = doc->n_urls < CAPS_FEATURES_URLS_MAX ? doc->n_urls
                                                     : CAPS_FEATURES_URLS_MAX;
     size_t n_href = 0;
-    size_t n_other_dom = 0;
     uint64_t doms[16];
     size_t n_doms = 0;
 
@@ -1777,10 +1706,6 @@ url_features(struct features_scratch *s, const struct mime_doc *doc,
                 doms[n_doms++] = dh;
             }
         }
-        if (from_reg_len > 0 &&
-            !(rl == from_reg_len && memcmp(reg, from_reg, rl) == 0)) {
-            n_other_dom++;
-        }
         if (u->is_href && u->anchor_len > 0) {
             char ad[256];
             size_t al = anchor_domain(u->anchor_text, u->anchor_len, ad,
@@ -1830,12 +1755,6 @@ url_features(struct features_scratch *s, const struct mime_doc *doc,
     }
     emit_bucket(s, FEATURES_NS_URL, "hrefs:", log2_bucket(n_href, 5));
     emit_bucket(s, FEATURES_NS_URL, "domains:", log2_bucket(n_doms, 4));
-    if (n > 0 && from_reg_len > 0) {
-        emit_str(s, FEATURES_NS_URL,
-                 n_other_dom == 0 ? "all-from-domain"
-                                  : n_other_dom == n ? "none-from-domain"
-                                                     : "some-from-domain");
-    }
 }
 
 /* ---- body text shape -------------------------------------------------- */
@@ -1931,7 +1850,7 @@ features_extract(const struct mime_doc *doc, const struct envelope *env,
     header_features(s, doc, from_reg, from_reg_len);
     mime_features(s, doc);
     subject_features(s, subject, strlen(subject));
-    url_features(s, doc, from_reg, from_reg_len);
+    url_features(s, doc);
     memset(&st, 0, sizeof(st));
     if (doc->text != NULL && doc->text_len > 0) {
         body_words(s, doc->text, doc->text_len, &st);
@@ -1952,10 +1871,6 @@ features_ns_name(enum features_ns ns)
         return "word";
     case FEATURES_NS_SUBJECT:
         return "subj";
-    case FEATURES_NS_PAIR:
-        return "pair";
-    case FEATURES_NS_SUBJECT_PAIR:
-        return "subj-pair";
     case FEATURES_NS_URL_HOST:
         return "url-host";
     case FEATURES_NS_URL_DOMAIN:
@@ -1978,6 +1893,8 @@ features_ns_name(enum features_ns ns)
         return "text";
     case FEATURES_NS_BULK:
         return "bulk";
+    case FEATURES_NS_FROM_DOMAIN:
+        return "from-dom";
     }
     return "?";
 }

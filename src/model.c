@@ -807,12 +807,47 @@ model_calibrate(const double *margins, const bool *is_junk,
                 nj++;
             }
         }
+        /* Never below even odds: phishing is the rarer and graver
+         * verdict, so a tie goes to spam. */
         cal.phish_margin = (float)youden_threshold(pm, pp, nj);
+        if (cal.phish_margin < 0.0f) {
+            cal.phish_margin = 0.0f;
+        }
         free(pm);
         free(pp);
     }
     *out = cal;
     return CM_OK;
+}
+
+void
+model_calibration_raise_96(struct model_calibration *cal, double m96)
+{
+    size_t k96 = cal->n_knots;
+    size_t k50 = cal->n_knots;
+    double m100;
+
+    for (size_t i = 0; i < cal->n_knots; i++) {
+        if (cal->score[i] == 96.0f) {
+            k96 = i;
+        }
+        if (cal->score[i] == 50.0f) {
+            k50 = i;
+        }
+    }
+    if (k96 >= cal->n_knots || k96 + 2 != cal->n_knots || k50 >= k96 ||
+        !(m96 > cal->margin[k96])) {
+        return;
+    }
+    cal->margin[k96] = (float)m96;
+    cal->margin_96 = (float)m96;
+    m100 = m96 + (m96 - cal->margin[k50]);
+    if (m100 > cal->margin[k96 + 1]) {
+        cal->margin[k96 + 1] = (float)m100;
+    }
+    if (!(cal->margin[k96 + 1] > cal->margin[k96])) {
+        cal->margin[k96 + 1] = cal->margin[k96] + 1e-3f;
+    }
 }
 
 /* ---- training ------------------------------------------------------- */
@@ -822,15 +857,17 @@ model_train_params_default(struct model_train_params *p, unsigned hash_bits)
 {
     memset(p, 0, sizeof(*p));
     p->hash_bits = hash_bits;
-    p->passes = 4;
+    p->passes = 8;
     p->seed = 0x436d54726169ull; /* "CmTrai" */
-    p->alpha = 0.1f;
+    p->alpha = 1.0f;
     p->beta = 1.0f;
-    p->l1 = 0.5f;
+    p->l1 = 0.01f;
     p->l2 = 1.0f;
-    p->clip = 4.0f;
+    p->clip = 16.0f;
     p->restricted_ids = 0;
     p->restricted_min = -0.5f;
+    p->dense_ids_end = 0;
+    p->dense_clip = 1.0f;
     p->ham_weight = 1.0f;
     p->phish_weight = 1.0f;
 }
@@ -889,25 +926,50 @@ struct ftrl_head {
     double bias_n;
 };
 
+/* Which constraint applies to an id. */
+enum ftrl_range {
+    FTRL_OPEN,       /* [-clip, clip] */
+    FTRL_RESTRICTED, /* [restricted_min, 0] */
+    FTRL_DENSE       /* [-dense_clip, dense_clip] */
+};
+
+static enum ftrl_range
+ftrl_range_of(uint32_t id, const struct model_train_params *p)
+{
+    if (id < p->restricted_ids) {
+        return FTRL_RESTRICTED;
+    }
+    if (id < p->dense_ids_end) {
+        return FTRL_DENSE;
+    }
+    return FTRL_OPEN;
+}
+
 static double
 ftrl_weight(double z, double n, double l1, const struct model_train_params *p,
-            bool is_restricted)
+            enum ftrl_range range)
 {
     double w;
+    double lim = p->clip;
 
     if (fabs(z) <= l1) {
         return 0.0;
     }
     w = -(z - (z > 0 ? l1 : -l1)) /
         ((p->beta + sqrt(n)) / p->alpha + p->l2);
-    if (is_restricted) {
+    switch (range) {
+    case FTRL_RESTRICTED:
         w = w > 0.0 ? 0.0 : w;
-        w = w < p->restricted_min ? p->restricted_min : w;
-    } else {
-        w = w > p->clip ? p->clip : w;
-        w = w < -p->clip ? -p->clip : w;
+        return w < p->restricted_min ? p->restricted_min : w;
+    case FTRL_DENSE:
+        lim = p->dense_clip;
+        break;
+    case FTRL_OPEN:
+        lim = p->clip;
+        break;
     }
-    return w;
+    w = w > lim ? lim : w;
+    return w < -lim ? -lim : w;
 }
 
 /* One FTRL step of head fh on example (ids, n) with target y; wtmp holds
@@ -918,7 +980,7 @@ ftrl_step(struct ftrl_head *fh, const uint32_t *ids, size_t n, size_t n_norm,
           double *wtmp)
 {
     double x = norm_factor(n_norm);
-    double bias = ftrl_weight(fh->bias_z, fh->bias_n, 0.0, p, false);
+    double bias = ftrl_weight(fh->bias_z, fh->bias_n, 0.0, p, FTRL_OPEN);
     double sum = 0.0;
     double prob;
     double g;
@@ -927,7 +989,7 @@ ftrl_step(struct ftrl_head *fh, const uint32_t *ids, size_t n, size_t n_norm,
         uint32_t id = ids[i];
 
         wtmp[i] = ftrl_weight(fh->z[id], fh->n[id], p->l1, p,
-                              id < p->restricted_ids);
+                              ftrl_range_of(id, p));
         sum += wtmp[i];
     }
     prob = 1.0 / (1.0 + exp(-(bias + sum * x)));
@@ -1040,10 +1102,10 @@ model_train(struct model_weights *mw, const struct model_dataset *ds,
         for (size_t id = 0; id < n_ids; id++) {
             mw->w[h][id] = (float)ftrl_weight(fh[h].z[id], fh[h].n[id],
                                               p->l1, p,
-                                              id < p->restricted_ids);
+                                              ftrl_range_of((uint32_t)id, p));
         }
         mw->bias[h] = (float)ftrl_weight(fh[h].bias_z, fh[h].bias_n, 0.0, p,
-                                         false);
+                                         FTRL_OPEN);
     }
 
 out:

@@ -1,9 +1,15 @@
 /*
  * train.c -- cmtool train: labelled mail → cartridge (SPEC §4, §5).
  *
- *   cmtool train [--version N] [--folds K] [--seed S] [--passes P]
- *                [--threads T] [--min-df D] [--test DIR]... [--holdout PCT]
- *                [--scores FILE] [--top N] DIR... [-o FILE]
+ *   cmtool train [--version N] [--seed S] [--threads T] DIR... -o FILE
+ *   evaluation: [--test DIR]... [--holdout PCT] [--split NAME=SPEC]...
+ *               [--scores FILE] [--top N] [--explain SUBSTR] [--drop LIST]
+ *   tuning:     [--folds K] [--folds-by-source] [--passes P] [--min-df D]
+ *               [--alpha A] [--l1 X] [--l2 X] [--clip X] [--dense-clip X]
+ *               [--strata source,html,bulk] [--max-weight X] [--loso-fp X]
+ *               [--ham-weight X] [--nb X]
+ * The defaults are what make cartridge uses; the tuning options exist for
+ * scripts/eval-crosssource.sh experiments.
  *
  * Every directory named ham/, spam/ or phish/ below a DIR (at any depth)
  * labels the regular files under it; the directory above a label
@@ -18,15 +24,21 @@
  * file's index.  Features seen in fewer than D training messages are
  * dropped before training (they can only memorise), but each message keeps
  * its full feature count for normalisation, as the scorer will see it.
+ * Examples are weighted so that within each label every stratum (source x
+ * HTML or not x bulk-marked or not) weighs the same (group_weights).
  * Then K models on K-1 folds give out-of-fold margins for the calibration
- * (model_calibrate), a final model is trained on everything, and the
- * cartridge (META, MODEL, CALIBRATION, CATEGORY) is written atomically.
+ * (model_calibrate: 96 at <= 0.05% of out-of-fold ham), one model per ham
+ * source trained without that source moves 96 up until at most 0.3% of
+ * that unseen-source ham reaches it (loso_threshold), a final model is
+ * trained on everything, and the cartridge (META, MODEL, CALIBRATION,
+ * CATEGORY) is written atomically.
  *
- * Evaluation: --test DIR (held out entirely) and --holdout PCT (a
- * deterministic random share of the inputs) are scored with the written
- * cartridge's own model and calibration, and AUC, ham at >= 96 and junk
- * caught at >= 96 are printed overall and per source.  scripts/
- * eval-crosssource.sh drives it.
+ * Evaluation: --test DIR (held out entirely), --holdout PCT (a
+ * deterministic random share) and --split NAME=SPEC (one training per
+ * split, nothing written; SPEC lists source names, @path-substrings and
+ * %percentages) are scored with the cartridge's own model and calibration:
+ * AUC, ham at >= 96 and junk caught at >= 96, overall and per source.
+ * scripts/eval-crosssource.sh drives it.
  *
  * Threads: parsing on T workers (an atomic index, results by index);
  * fold models on up to T threads, each with its own weights.  Output goes
@@ -65,12 +77,21 @@
 #define TRAIN_THREADS_MAX 16u
 #define TRAIN_FOLDS_MAX 20u
 #define TRAIN_NO_LABEL 255u
-/* Ham share allowed at score 96 on out-of-fold margins. */
+/* Ham share allowed at score 96 on out-of-fold margins, and on ham from a
+ * source left out of training (see loso_threshold). */
 #define TRAIN_MAX_HAM_FP 0.0005
+#define TRAIN_UNSEEN_HAM_FP 0.003
 
 struct name_table {
     char **names; /* [id] first feature text seen, for --top */
     pthread_mutex_t names_lock;
+};
+
+/* Training strata: the factors whose balance the example weights fix. */
+enum train_strata {
+    TRAIN_STRATA_SOURCE = 1u << 0, /* each source counts the same */
+    TRAIN_STRATA_HTML = 1u << 1,   /* HTML and plain-text mail alike */
+    TRAIN_STRATA_BULK = 1u << 2    /* list/bulk-marked mail and the rest */
 };
 
 struct train_opts {
@@ -86,8 +107,13 @@ struct train_opts {
     double l1;
     double l2;
     double clip;
+    double dense_clip;
+    double nb_lambda;
+    double loso_fp; /* > 0: 96 also holds for unseen-source ham */
     double ham_extra;
-    bool no_group_balance;
+    unsigned strata;   /* enum train_strata bits */
+    bool folds_by_source; /* calibration folds: one per source */
+    double max_weight; /* clamp of the stratum weights */
     const char *out;
     const char *scores;
     const char *train_dirs[TRAIN_DIRS_MAX];
@@ -97,6 +123,7 @@ struct train_opts {
     const char *splits[TRAIN_DIRS_MAX];
     size_t n_splits;
     const char *explain; /* --explain SUBSTR: per-message contributions */
+    const char *drop;    /* --drop LIST: features left out (ablations) */
     struct name_table *names; /* --top: feature names by id */
 };
 
@@ -109,6 +136,8 @@ struct train_item {
     uint32_t *ids;
     uint32_t n_ids;
     bool is_ok;
+    bool is_html; /* an HTML part was rendered */
+    bool is_bulk; /* bulk markers (List-Unsubscribe, List-Id, ...) */
 };
 
 struct train_list {
@@ -301,6 +330,7 @@ struct parse_ctx {
     atomic_size_t next;
     atomic_size_t n_failed;
     struct name_table *names;
+    const char *drop;
 };
 
 static void
@@ -331,18 +361,71 @@ trace_name(void *ctx, enum features_ns ns, const char *text, size_t len,
     pthread_mutex_unlock(&t->names_lock);
 }
 
+/* Per-worker trace state: names for --top/--explain, dropped ids for
+ * --drop (feature ablations in evaluations). */
+struct worker_trace {
+    struct name_table *names;
+    const char *drop; /* "ns:prefix,ns,..." or NULL */
+    uint32_t dropped[CAPS_FEATURES_MAX];
+    size_t n_dropped;
+};
+
+static bool
+drop_match(const char *list, const char *name, size_t len)
+{
+    const char *p = list;
+
+    while (*p != '\0') {
+        const char *e = strchr(p, ',');
+        size_t n = e != NULL ? (size_t)(e - p) : strlen(p);
+
+        if (n > 0 && n <= len && memcmp(name, p, n) == 0) {
+            return true;
+        }
+        p += n;
+        if (*p == ',') {
+            p++;
+        }
+    }
+    return false;
+}
+
+static void
+trace_worker(void *ctx, enum features_ns ns, const char *text, size_t len,
+             uint32_t id)
+{
+    struct worker_trace *wt = ctx;
+
+    if (wt->names != NULL) {
+        trace_name(wt->names, ns, text, len, id);
+    }
+    if (wt->drop != NULL && wt->n_dropped < CAPS_FEATURES_MAX) {
+        char b[192];
+        int n = snprintf(b, sizeof(b), "%s:%.*s", features_ns_name(ns),
+                         (int)(len > 150 ? 150 : len),
+                         text != NULL ? text : "");
+
+        if (n > 0 && drop_match(wt->drop, b, (size_t)n)) {
+            wt->dropped[wt->n_dropped++] = id;
+        }
+    }
+}
+
 static void *
 parse_worker(void *arg)
 {
     struct parse_ctx *ctx = arg;
     struct arena *a = arena_new(CAPS_ARENA_MAX_BYTES);
     struct features_scratch *fs = features_scratch_new();
+    struct worker_trace *wt = calloc(1, sizeof(*wt));
     struct buf b;
 
     buf_init(&b, CAPS_TRAIN_FILE_MAX_BYTES);
-    if (a == NULL || fs == NULL) {
+    if (a == NULL || fs == NULL || wt == NULL) {
         goto out;
     }
+    wt->names = ctx->names;
+    wt->drop = ctx->drop;
     for (;;) {
         size_t i = atomic_fetch_add(&ctx->next, 1);
         struct train_item *it;
@@ -375,20 +458,34 @@ parse_worker(void *arg)
         if (is_truncated) {
             doc.flags |= MIME_TRUNCATED;
         }
+        wt->n_dropped = 0;
         features_extract(&doc, &env, fs,
-                         ctx->names != NULL ? trace_name : NULL, ctx->names,
-                         &ids, &n, &fflags);
+                         wt->names != NULL || wt->drop != NULL ? trace_worker
+                                                               : NULL,
+                         wt, &ids, &n, &fflags);
         it->ids = malloc((n > 0 ? n : 1) * sizeof(uint32_t));
         if (it->ids == NULL) {
             atomic_fetch_add(&ctx->n_failed, 1);
             continue;
         }
-        memcpy(it->ids, ids, n * sizeof(uint32_t));
-        it->n_ids = (uint32_t)n;
+        it->is_html = (doc.flags & MIME_HAS_HTML) != 0;
+        it->is_bulk = (fflags & FEATURES_HAS_BULK_MARKERS) != 0;
+        it->n_ids = 0;
+        for (size_t k = 0; k < n; k++) {
+            bool is_dropped = false;
+
+            for (size_t d = 0; d < wt->n_dropped && !is_dropped; d++) {
+                is_dropped = wt->dropped[d] == ids[k];
+            }
+            if (!is_dropped) {
+                it->ids[it->n_ids++] = ids[k];
+            }
+        }
         it->is_ok = true;
     }
 
 out:
+    free(wt);
     buf_clear(&b);
     features_scratch_free(fs);
     arena_free(a);
@@ -396,7 +493,8 @@ out:
 }
 
 static int
-parse_all(struct train_list *l, unsigned threads, struct name_table *names)
+parse_all(struct train_list *l, unsigned threads, struct name_table *names,
+          const char *drop)
 {
     pthread_t tids[TRAIN_THREADS_MAX];
     struct parse_ctx ctx;
@@ -406,6 +504,7 @@ parse_all(struct train_list *l, unsigned threads, struct name_table *names)
     atomic_init(&ctx.next, 0);
     atomic_init(&ctx.n_failed, 0);
     ctx.names = names;
+    ctx.drop = drop;
     for (unsigned t = 0; t < threads; t++) {
         if (pthread_create(&tids[t], NULL, parse_worker, &ctx) != 0) {
             break;
@@ -540,9 +639,82 @@ struct fit_job {
     const size_t *idx;
     size_t n_idx;
     struct model_train_params params;
+    double nb_lambda; /* > 0: blend in naive-Bayes log-ratios */
     struct model_weights mw;
     enum cm_err rc;
 };
+
+/*
+ * Blend the junk head with naive-Bayes evidence: w += lambda * log-ratio
+ * of the (weighted) share of junk and ham examples carrying each id, with
+ * add-one smoothing, then the usual range constraints.  A generative
+ * estimate looks at each feature on its own, which holds up better than
+ * the discriminative weights alone when the test mail comes from other
+ * sources (the weights of correlated features then no longer explain
+ * each other away).
+ */
+static enum cm_err
+nb_blend(struct fit_job *j)
+{
+    size_t n_space = (size_t)1 << j->mw.hash_bits;
+    float *sj = calloc(n_space, sizeof(float));
+    float *sh = calloc(n_space, sizeof(float));
+    double tj = 0.0;
+    double th = 0.0;
+    const struct model_dataset *ds = j->ds;
+    const struct model_train_params *p = &j->params;
+
+    if (sj == NULL || sh == NULL) {
+        free(sj);
+        free(sh);
+        return CM_ENOMEM;
+    }
+    for (size_t k = 0; k < j->n_idx; k++) {
+        size_t e = j->idx[k];
+        double w = ds->weight != NULL ? ds->weight[e] : 1.0;
+        bool junk = ds->label[e] != MODEL_LABEL_HAM;
+        float *acc = junk ? sj : sh;
+
+        if (junk) {
+            tj += w;
+        } else {
+            th += w;
+        }
+        for (size_t i = ds->off[e]; i < ds->off[e + 1]; i++) {
+            acc[ds->ids[i]] += (float)w;
+        }
+    }
+    for (size_t id = 0; id < n_space; id++) {
+        double v;
+        float *w = &j->mw.w[MODEL_HEAD_JUNK][id];
+
+        if (sj[id] == 0.0f && sh[id] == 0.0f) {
+            continue;
+        }
+        v = *w + j->nb_lambda * (log((sj[id] + 1.0) / (tj + 2.0)) -
+                                 log((sh[id] + 1.0) / (th + 2.0)));
+        if (id < p->restricted_ids) {
+            v = v > 0.0 ? 0.0 : v < p->restricted_min ? p->restricted_min : v;
+        } else {
+            double lim = id < p->dense_ids_end ? p->dense_clip : p->clip;
+
+            v = v > lim ? lim : v < -lim ? -lim : v;
+        }
+        *w = (float)v;
+    }
+    free(sj);
+    free(sh);
+    return CM_OK;
+}
+
+static int
+cmp_margin_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a;
+    double y = *(const double *)b;
+
+    return (x < y) - (x > y);
+}
 
 static void *
 fit_worker(void *arg)
@@ -552,6 +724,9 @@ fit_worker(void *arg)
     j->rc = model_weights_init(&j->mw, FEATURES_HASH_BITS);
     if (j->rc == CM_OK) {
         j->rc = model_train(&j->mw, j->ds, j->idx, j->n_idx, &j->params);
+    }
+    if (j->rc == CM_OK && j->nb_lambda > 0.0) {
+        j->rc = nb_blend(j);
     }
     return NULL;
 }
@@ -583,38 +758,68 @@ fit_all(struct fit_job *jobs, size_t n, unsigned threads)
     }
 }
 
-/* Balanced weights: every (source, label) group counts the same within
- * its label, so the biggest source does not define what spam looks like;
- * clamped so a tiny group cannot dominate either. */
+static size_t
+stratum_of(const struct train_item *it, unsigned strata)
+{
+    size_t k = (strata & TRAIN_STRATA_SOURCE) != 0 ? it->group : 0;
+
+    k = k * 4u;
+    if ((strata & TRAIN_STRATA_HTML) != 0 && it->is_html) {
+        k += 1;
+    }
+    if ((strata & TRAIN_STRATA_BULK) != 0 && it->is_bulk) {
+        k += 2;
+    }
+    return k;
+}
+
+/*
+ * Balanced weights: within each label every stratum (source, HTML or not,
+ * bulk-marked or not, as chosen) carries the same total weight, clamped to
+ * [1/max_w, max_w] so a tiny stratum cannot dominate.  Why: the corpus's
+ * ham is mostly plain-text mailing-list mail and its spam mostly HTML, so
+ * unweighted the model learns "HTML means spam" and "list headers mean
+ * ham", neither of which holds for today's mail (newsletters are HTML and
+ * carry List-Unsubscribe, so does much spam).  Equal weight per stratum
+ * makes those factors carry no label information in the weighted data, so
+ * the model has to use what really differs.
+ */
 static void
 group_weights(const struct train_list *l, const size_t *idx, size_t n,
-              float *w)
+              unsigned strata, double max_w, float *w)
 {
-    size_t count[TRAIN_GROUPS_MAX][3];
-    size_t groups_in_label[3] = {0};
+    enum { N_STRATA = TRAIN_GROUPS_MAX * 4 };
+    size_t (*count)[3] = calloc(N_STRATA, sizeof(*count));
+    size_t strata_in_label[3] = {0};
     size_t label_total[3] = {0};
 
-    memset(count, 0, sizeof(count));
+    if (count == NULL) {
+        for (size_t k = 0; k < n; k++) {
+            w[k] = 1.0f;
+        }
+        return;
+    }
     for (size_t k = 0; k < n; k++) {
         const struct train_item *it = &l->items[idx[k]];
 
-        count[it->group][it->label]++;
+        count[stratum_of(it, strata)][it->label]++;
         label_total[it->label]++;
     }
-    for (size_t g = 0; g < TRAIN_GROUPS_MAX; g++) {
+    for (size_t g = 0; g < N_STRATA; g++) {
         for (unsigned c = 0; c < 3; c++) {
-            groups_in_label[c] += count[g][c] > 0;
+            strata_in_label[c] += count[g][c] > 0;
         }
     }
     for (size_t k = 0; k < n; k++) {
         const struct train_item *it = &l->items[idx[k]];
         double share = (double)label_total[it->label] /
-                       (double)groups_in_label[it->label];
-        double v = share / (double)count[it->group][it->label];
+                       (double)strata_in_label[it->label];
+        double v = share / (double)count[stratum_of(it, strata)][it->label];
 
-        v = v < 0.25 ? 0.25 : v > 4.0 ? 4.0 : v;
+        v = v < 1.0 / max_w ? 1.0 / max_w : v > max_w ? max_w : v;
         w[k] = (float)v;
     }
+    free(count);
 }
 
 static void
@@ -649,6 +854,10 @@ set_params(struct model_train_params *p, const struct train_opts *o,
     }
     p->seed = seed;
     p->restricted_ids = FEATURES_RESTRICTED_IDS;
+    p->dense_ids_end = FEATURES_DENSE_IDS_END;
+    if (o->dense_clip > 0) {
+        p->dense_clip = (float)o->dense_clip;
+    }
     /* Ham and junk weigh the same in total, and phish and spam in the
      * phish head. */
     p->ham_weight = n_ham > 0 ? (float)((double)(n_spam + n_phish) /
@@ -671,14 +880,21 @@ static void
 usage(FILE *to)
 {
     fprintf(to,
-            "usage: cmtool train [--version N] [--folds K] [--seed S] "
-            "[--passes P]\n"
-            "                    [--threads T] [--min-df D] [--test DIR]... "
-            "[--holdout PCT]\n"
-            "                    [--scores FILE] [--top N] [--split NAME=SPEC]... "
-            "DIR... [-o FILE]\n"
-            "Trains a cartridge from ham/, spam/ and phish/ folders below "
-            "each DIR.\n");
+            "usage: cmtool train [--version N] [--seed S] [--threads T] "
+            "DIR... -o FILE\n"
+            "  evaluation: [--test DIR]... [--holdout PCT] "
+            "[--split NAME=SPEC]...\n"
+            "              [--scores FILE] [--top N] [--explain SUBSTR] "
+            "[--drop LIST]\n"
+            "  tuning:     [--folds K] [--folds-by-source] [--passes P] "
+            "[--min-df D]\n"
+            "              [--alpha A] [--l1 X] [--l2 X] [--clip X] "
+            "[--dense-clip X]\n"
+            "              [--strata source,html,bulk] [--max-weight X] "
+            "[--loso-fp X]\n"
+            "              [--ham-weight X] [--nb X]\n"
+            "Trains a cartridge from the ham/, spam/ and phish/ folders "
+            "below each DIR.\n");
 }
 
 static bool
@@ -711,10 +927,13 @@ parse_args(int argc, char **argv, struct train_opts *o)
     o->version = 1;
     o->folds = 5;
     o->seed = 1;
-    o->passes = 4;
+    o->passes = 8;
     o->threads = 2;
     o->min_df = 2;
     o->ham_extra = 1.0;
+    o->strata = TRAIN_STRATA_SOURCE | TRAIN_STRATA_HTML | TRAIN_STRATA_BULK;
+    o->loso_fp = TRAIN_UNSEEN_HAM_FP;
+    o->max_weight = 4.0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         uint64_t v = 0;
@@ -767,14 +986,37 @@ parse_args(int argc, char **argv, struct train_opts *o)
         } else if (strcmp(a, "--l2") == 0 && has_val &&
                    real_arg(argv[i + 1], &o->l2)) {
             i++;
+        } else if (strcmp(a, "--loso-fp") == 0 && has_val &&
+                   real_arg(argv[i + 1], &o->loso_fp)) {
+            i++;
+        } else if (strcmp(a, "--nb") == 0 && has_val &&
+                   real_arg(argv[i + 1], &o->nb_lambda)) {
+            i++;
+        } else if (strcmp(a, "--dense-clip") == 0 && has_val &&
+                   real_arg(argv[i + 1], &o->dense_clip)) {
+            i++;
         } else if (strcmp(a, "--clip") == 0 && has_val &&
                    real_arg(argv[i + 1], &o->clip)) {
             i++;
         } else if (strcmp(a, "--ham-weight") == 0 && has_val &&
                    real_arg(argv[i + 1], &o->ham_extra)) {
             i++;
-        } else if (strcmp(a, "--no-group-balance") == 0) {
-            o->no_group_balance = true;
+        } else if (strcmp(a, "--folds-by-source") == 0) {
+            o->folds_by_source = true;
+        } else if (strcmp(a, "--strata") == 0 && has_val) {
+            const char *list = argv[++i];
+
+            o->strata = 0;
+            o->strata |= strstr(list, "source") != NULL ? TRAIN_STRATA_SOURCE
+                                                        : 0;
+            o->strata |= strstr(list, "html") != NULL ? TRAIN_STRATA_HTML : 0;
+            o->strata |= strstr(list, "bulk") != NULL ? TRAIN_STRATA_BULK : 0;
+        } else if (strcmp(a, "--max-weight") == 0 && has_val &&
+                   real_arg(argv[i + 1], &o->max_weight) &&
+                   o->max_weight >= 1.0) {
+            i++;
+        } else if (strcmp(a, "--drop") == 0 && has_val) {
+            o->drop = argv[++i];
         } else if (strcmp(a, "--explain") == 0 && has_val) {
             o->explain = argv[++i];
         } else if (strcmp(a, "--split") == 0 && has_val) {
@@ -1152,6 +1394,105 @@ out:
     free(which);
 }
 
+/*
+ * Margin that at most o->loso_fp of the ham from a source the model has
+ * not seen reaches: for each source with ham, a model trained on all the
+ * other sources scores that source's ham.  Out-of-fold margins from random
+ * folds are too kind for this -- every source's quirks are in training --
+ * and the mail the cartridge will score comes from other sources.
+ */
+static enum cm_err
+loso_threshold(const struct train_opts *o, const struct train_list *l,
+               const size_t *train_idx, size_t n_train,
+               const struct model_dataset *ds, const uint32_t *norm,
+               double *out)
+{
+    bool has_ham[TRAIN_GROUPS_MAX] = {false};
+    struct fit_job *jobs = NULL;
+    uint16_t groups[TRAIN_GROUPS_MAX];
+    size_t n_groups = 0;
+    double *ham = NULL;
+    size_t n_ham = 0;
+    enum cm_err rc = CM_ENOMEM;
+
+    for (size_t i = 0; i < n_train; i++) {
+        const struct train_item *it = &l->items[train_idx[i]];
+
+        if (it->label == MODEL_LABEL_HAM && !has_ham[it->group]) {
+            has_ham[it->group] = true;
+            groups[n_groups++] = it->group;
+        }
+    }
+    *out = -1e30;
+    if (n_groups < 2) {
+        return CM_OK;
+    }
+    jobs = calloc(n_groups, sizeof(*jobs));
+    ham = malloc(n_train * sizeof(*ham));
+    if (jobs == NULL || ham == NULL) {
+        goto out;
+    }
+    for (size_t g = 0; g < n_groups; g++) {
+        size_t *idx = malloc(n_train * sizeof(*idx));
+        size_t k = 0;
+
+        if (idx == NULL) {
+            goto out;
+        }
+        for (size_t i = 0; i < n_train; i++) {
+            if (l->items[train_idx[i]].group != groups[g]) {
+                idx[k++] = i;
+            }
+        }
+        jobs[g].ds = ds;
+        jobs[g].idx = idx;
+        jobs[g].n_idx = k;
+        jobs[g].nb_lambda = o->nb_lambda;
+        set_params(&jobs[g].params, o, l, train_idx, n_train,
+                   o->seed + 104729u * (g + 1));
+    }
+    fit_all(jobs, n_groups, o->threads);
+    for (size_t g = 0; g < n_groups; g++) {
+        if (jobs[g].rc != CM_OK) {
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < n_train; i++) {
+        const struct train_item *it = &l->items[train_idx[i]];
+        double mg[MODEL_HEADS];
+
+        if (it->label != MODEL_LABEL_HAM) {
+            continue;
+        }
+        for (size_t g = 0; g < n_groups; g++) {
+            if (groups[g] == it->group) {
+                model_weights_margins(&jobs[g].mw, ds->ids + ds->off[i],
+                                      ds->off[i + 1] - ds->off[i], norm[i],
+                                      mg);
+                ham[n_ham++] = mg[MODEL_HEAD_JUNK];
+            }
+        }
+    }
+    qsort(ham, n_ham, sizeof(*ham), cmp_margin_desc);
+    {
+        size_t k = (size_t)floor(o->loso_fp * (double)n_ham);
+
+        *out = ham[k < n_ham ? k : n_ham - 1] + 1e-4;
+    }
+    rc = CM_OK;
+
+out:
+    if (jobs != NULL) {
+        for (size_t g = 0; g < n_groups; g++) {
+            model_weights_clear(&jobs[g].mw);
+            free((void *)(uintptr_t)jobs[g].idx);
+        }
+    }
+    free(jobs);
+    free(ham);
+    return rc;
+}
+
 /* Does item it belong to the held-out side of split spec ("a,b,@text,%N":
  * source names, @ and a substring of the path, or % and a percentage of
  * all paths picked by hash)? */
@@ -1227,6 +1568,7 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
     size_t counts[3] = {0};
     struct hashing_rng rng;
     double oof_auc;
+    unsigned n_folds = o->folds;
     int status = 1;
 
     buf_init(&local, CAPS_CARTRIDGE_MAX_BYTES);
@@ -1252,7 +1594,29 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
         goto nomem;
     }
     weight = malloc(n_train * sizeof(*weight));
-    jobs = calloc(o->folds + 1, sizeof(*jobs));
+    n_folds = o->folds;
+    if (o->folds_by_source) {
+        /* One fold per source: the out-of-fold margins then show how the
+         * model scores mail from a source it has never seen, which is what
+         * the calibration must hold for. */
+        int map[TRAIN_GROUPS_MAX];
+
+        n_folds = 0;
+        for (size_t g = 0; g < TRAIN_GROUPS_MAX; g++) {
+            map[g] = -1;
+        }
+        for (size_t i = 0; i < n_train; i++) {
+            uint16_t g = l->items[train_idx[i]].group;
+
+            if (map[g] < 0) {
+                map[g] = (int)n_folds++;
+            }
+        }
+        if (n_folds < 2 || n_folds > TRAIN_FOLDS_MAX) {
+            n_folds = o->folds;
+        }
+    }
+    jobs = calloc(n_folds + 1, sizeof(*jobs));
     oof = malloc(n_train * sizeof(*oof));
     oof_phish = malloc(n_train * sizeof(*oof_phish));
     is_junk = malloc(n_train * sizeof(*is_junk));
@@ -1263,13 +1627,7 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
         is_junk == NULL || is_phish == NULL || perm == NULL || fold == NULL) {
         goto nomem;
     }
-    if (o->no_group_balance) {
-        for (size_t i = 0; i < n_train; i++) {
-            weight[i] = 1.0f;
-        }
-    } else {
-        group_weights(l, train_idx, n_train, weight);
-    }
+    group_weights(l, train_idx, n_train, o->strata, o->max_weight, weight);
     ds.ids = ids;
     ds.off = off;
     ds.label = label;
@@ -1291,9 +1649,25 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
         perm[j] = t;
     }
     for (size_t i = 0; i < n_train; i++) {
-        fold[perm[i]] = (uint8_t)(i % o->folds);
+        fold[perm[i]] = (uint8_t)(i % n_folds);
     }
-    for (unsigned f = 0; f <= o->folds; f++) {
+    if (o->folds_by_source && n_folds != o->folds) {
+        int map[TRAIN_GROUPS_MAX];
+        unsigned next = 0;
+
+        for (size_t g = 0; g < TRAIN_GROUPS_MAX; g++) {
+            map[g] = -1;
+        }
+        for (size_t i = 0; i < n_train; i++) {
+            uint16_t g = l->items[train_idx[i]].group;
+
+            if (map[g] < 0) {
+                map[g] = (int)next++;
+            }
+            fold[i] = (uint8_t)map[g];
+        }
+    }
+    for (unsigned f = 0; f <= n_folds; f++) {
         struct fit_job *j = &jobs[f];
         size_t *idx = malloc(n_train * sizeof(*idx));
         size_t k = 0;
@@ -1302,18 +1676,19 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
             goto nomem;
         }
         for (size_t i = 0; i < n_train; i++) {
-            if (f == o->folds || fold[i] != f) {
+            if (f == n_folds || fold[i] != f) {
                 idx[k++] = i;
             }
         }
         j->ds = &ds;
         j->idx = idx;
         j->n_idx = k;
+        j->nb_lambda = o->nb_lambda;
         set_params(&j->params, o, l, train_idx, n_train,
                    o->seed + 7919u * f);
     }
-    fit_all(jobs, o->folds + 1, o->threads);
-    for (unsigned f = 0; f <= o->folds; f++) {
+    fit_all(jobs, n_folds + 1, o->threads);
+    for (unsigned f = 0; f <= n_folds; f++) {
         if (jobs[f].rc != CM_OK) {
             goto nomem;
         }
@@ -1331,6 +1706,18 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
     if (model_calibrate(oof, is_junk, oof_phish, is_phish, n_train,
                         TRAIN_MAX_HAM_FP, &cal) != CM_OK) {
         goto nomem;
+    }
+    if (o->loso_fp > 0.0 && !o->folds_by_source) {
+        double m96 = 0.0;
+
+        if (loso_threshold(o, l, train_idx, n_train, &ds, norm, &m96) !=
+            CM_OK) {
+            goto nomem;
+        }
+        fprintf(stderr, "unseen-source ham: score 96 from margin %.3f "
+                        "(out-of-fold %.3f)\n",
+                m96, (double)cal.margin_96);
+        model_calibration_raise_96(&cal, m96);
     }
     oof_auc = auc_of(oof, is_junk, n_train);
     {
@@ -1364,7 +1751,7 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
         fprintf(stderr,
                 "out-of-fold (%u folds): AUC %.5f, ham>=96 %.3f%% (%zu of "
                 "%zu), junk>=96 %.2f%%\n",
-                o->folds, oof_auc, 100.0 * (double)fp / (double)nh, fp, nh,
+                n_folds, oof_auc, 100.0 * (double)fp / (double)nh, fp, nh,
                 100.0 * (double)caught / (double)nj);
         fprintf(stderr, "calibration: %s phish_margin %.3f\n", knots,
                 (double)cal.phish_margin);
@@ -1377,20 +1764,27 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
                  "spam=%zu\n"
                  "phish=%zu\n"
                  "sources=%zu\n"
-                 "folds=%u\n"
+                 "folds=%u%s\n"
                  "passes=%u\n"
                  "seed=%llu\n"
                  "min_df=%u\n"
+                 "strata=%s%s%s\n"
+                 "unseen_source_ham_at_96=%.4f\n"
                  "oof_auc=%.5f\n"
                  "oof_ham_at_96=%zu\n"
                  "oof_junk_at_96=%.4f\n"
                  "created=%llu\n",
                  engine_version(), FEATURES_VERSION, FEATURES_HASH_BITS,
                  n_train, counts[0], counts[1], counts[2], l->n_groups,
-                 o->folds, o->passes, (unsigned long long)o->seed, o->min_df,
+                 n_folds, o->folds_by_source ? " (by source)" : "", o->passes,
+                 (unsigned long long)o->seed, o->min_df,
+                 (o->strata & TRAIN_STRATA_SOURCE) != 0 ? "source " : "",
+                 (o->strata & TRAIN_STRATA_HTML) != 0 ? "html " : "",
+                 (o->strata & TRAIN_STRATA_BULK) != 0 ? "bulk" : "",
+                 o->folds_by_source ? 0.0 : o->loso_fp,
                  oof_auc, fp, (double)caught / (double)nj,
                  (unsigned long long)created_time());
-        if (write_cartridge(o, &jobs[o->folds].mw, &cal, meta, img) !=
+        if (write_cartridge(o, &jobs[n_folds].mw, &cal, meta, img) !=
             CM_OK) {
             goto nomem;
         }
@@ -1416,7 +1810,7 @@ out:
     cartridge_unref(c);
     buf_clear(&local);
     if (jobs != NULL) {
-        for (unsigned f = 0; f <= o->folds; f++) {
+        for (unsigned f = 0; f <= n_folds; f++) {
             model_weights_clear(&jobs[f].mw);
             free((void *)(uintptr_t)jobs[f].idx);
         }
@@ -1479,7 +1873,7 @@ train_main(int argc, char **argv)
         }
         o.names = &names;
     }
-    parse_all(&l, o.threads, o.names);
+    parse_all(&l, o.threads, o.names, o.drop);
     fprintf(stderr, "cmtool train: %zu messages read in %.1fs\n", l.n,
             now_s() - t0);
     if (o.n_splits > 0) {

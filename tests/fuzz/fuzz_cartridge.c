@@ -43,6 +43,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         check(why != NULL);
     }
+    /* The section parsers on their own: past the CRC check the fuzzer
+     * could not otherwise reach their inner states. */
+    {
+        struct model *m = NULL;
+        struct model_calibration cal;
+
+        if (model_parse(data, size, FEATURES_VERSION, FEATURES_HASH_BITS, &m,
+                        &why) == CM_OK) {
+            uint32_t id = 12345;
+            double mg[MODEL_HEADS];
+
+            model_margins(m, &id, 1, mg);
+            check(isfinite(mg[0]) && isfinite(mg[1]));
+            model_free(m);
+        }
+        if (model_calibration_parse(data, size, &cal, &why) == CM_OK) {
+            check(cal.n_knots >= 2 && cal.n_knots <= MODEL_CAL_KNOTS_MAX);
+            check(model_calibration_score(&cal, 0.5) <= 100);
+        }
+    }
     if (cartridge_load(data, size, &c, &why) != CM_OK) {
         check(why != NULL && c == NULL);
         return 0;

@@ -399,7 +399,7 @@ test_model_calibration_fit(void **state)
         assert_true(cal.score[k] >= cal.score[k - 1]);
     }
     assert_true(cal.score[cal.n_knots - 1] == 100.0f);
-    assert_true(cal.phish_margin > -1.0f && cal.phish_margin <= 1.0f);
+    assert_true(cal.phish_margin >= 0.0f && cal.phish_margin <= 1.0f);
     for (size_t i = 0; i < N; i++) {
         unsigned s = model_calibration_score(&cal, m[i]);
 
