@@ -153,9 +153,11 @@
 
 /* ---- engine (hashing, features, model, cartridge, engine) ------------ */
 
-/* A cartridge file: the default is a few MB; anything far larger is not
- * one of ours and would pin memory on every worker's snapshot. */
-#define CAPS_CARTRIDGE_MAX_BYTES (128u * 1024u * 1024u)
+/* A cartridge file: the default is under 1 MB; anything far larger is not
+ * one of ours and would pin memory on every worker's snapshot.  Equal to
+ * the largest image an update may carry (CAPS_UPDFILE_PAYLOAD_MAX_BYTES),
+ * so whatever cmtool trains, the network can deliver. */
+#define CAPS_CARTRIDGE_MAX_BYTES (64u * 1024u * 1024u)
 /* Sections in one cartridge: a handful are defined; more is garbage. */
 #define CAPS_CARTRIDGE_SECTIONS_MAX 64u
 /* META text (key=value lines) and its pairs: informational only. */
@@ -198,7 +200,7 @@
 /* Largest cartridge image an update may produce (inflated full payload,
  * delta target): the helper must stay far below its RSS budget while the
  * old and the new cartridge are both in memory during a swap. */
-#define CAPS_UPDFILE_PAYLOAD_MAX_BYTES (64u * 1024u * 1024u)
+#define CAPS_UPDFILE_PAYLOAD_MAX_BYTES CAPS_CARTRIDGE_MAX_BYTES
 /* Largest .cmu file accepted or downloaded: zlib never grows a payload by
  * more than a few bytes per 16 KiB, so this bounds an honest file. */
 #define CAPS_UPDFILE_MAX_BYTES (CAPS_UPDFILE_PAYLOAD_MAX_BYTES + 1048576u)

@@ -28,7 +28,9 @@
  *      versions, and only then publish it (thread) or report it (UPDATE).
  *      A cartridge that cannot be cached is not installed, so a restart
  *      never goes back to an older version than the one that served.
- * Every refusal leaves the installed cartridge serving.
+ * Every refusal leaves the installed cartridge serving.  A cycle first
+ * adopts a newer cartridge another process left in the cache
+ * (cache_adopt_newer) and then does no network I/O.
  *
  * Thread: wakes for a cycle at start and then every interval (minus up to
  * 10% jitter); after a failure it waits updater_backoff_s() instead, and
@@ -621,6 +623,48 @@ updater_load_startup(const struct config *cfg, struct cartridge **out,
     return rc;
 }
 
+/*
+ * A cartridge newer than the installed one that another process put into
+ * the cache (an administrator's `CGPCloudmark UPDATE`, a second helper on
+ * the same cache): the server would answer 304 to this thread's validators,
+ * so without this the helper would keep the older one until the next
+ * publication.  The cache only ever holds verified images (step 5), the
+ * same trust the start-up load gives it.  On success *installed holds one
+ * reference for the caller.
+ */
+static bool
+cache_adopt_newer(struct updater *u, uint64_t current,
+                  struct updater_result *res, struct cartridge **installed)
+{
+    uint64_t *v = NULL;
+    size_t n = cache_list(u->cfg, &v, false);
+    char path[CONFIG_PATH_MAX + 64];
+    bool is_adopted = false;
+
+    for (size_t i = 0; i < n && v[i] > current && !is_adopted; i++) {
+        struct cartridge *c = NULL;
+        const char *why = NULL;
+
+        if (cache_file(u->cfg, v[i], path, sizeof(path)) != CM_OK ||
+            cartridge_load_file(path, &c, &why) != CM_OK) {
+            continue;
+        }
+        if (cartridge_version(c) != v[i]) {
+            cartridge_unref(c);
+            continue;
+        }
+        *installed = c;
+        res->outcome = UPDATER_INSTALLED;
+        res->version = v[i];
+        set_why(res, "installed cartridge %llu from the cache (written by "
+                "another process)", (unsigned long long)v[i]);
+        count(u, &u->counters.installed);
+        is_adopted = true;
+    }
+    free(v);
+    return is_adopted;
+}
+
 /* ---- one cycle ------------------------------------------------------- */
 
 /* Refusal counter for a failed cycle's code.  An if-chain, not a switch:
@@ -823,6 +867,9 @@ cycle(struct updater *u, struct updater_result *res,
     *installed = NULL;
     u->retry_after_s = 0;
     count(u, &u->counters.cycles);
+    if (cache_adopt_newer(u, current, res, installed)) {
+        return;
+    }
     snprintf(url, sizeof(url), "%smanifest", u->base_url);
     rc = http_get(u, url, "manifest", CAPS_UPDFILE_MANIFEST_MAX_BYTES, true,
                   &f, res->why, sizeof(res->why));

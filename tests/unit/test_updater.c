@@ -672,6 +672,8 @@ test_updater_stop_during_backoff(void **state)
     /* credentials in the URL never reach a log line */
     snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX,
              "http://user:s3cret@127.0.0.1:%d/", ntohs(a.sin_port));
+    /* an empty cache: the swap test's cartridge-2 would be adopted */
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/backoff", f->dir);
     assert_int_equal(cartridge_load_file(f->c1, &c1, NULL), CM_OK);
     slot = cartridge_slot_new(c1);
     seen_logs[0] = '\0';
@@ -691,6 +693,62 @@ test_updater_stop_during_backoff(void **state)
     cartridge_slot_free(slot);
 }
 
+/* A newer cartridge another process (UPDATE) left in the cache is taken
+ * by the thread's next cycle, with no network I/O: here the update host
+ * does not even listen. */
+static void
+test_updater_adopts_newer_cache(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct cartridge *c1 = NULL;
+    struct cartridge_slot *slot;
+    const struct cartridge *cur;
+    struct updater_counters k;
+    struct updater *u;
+    struct buf img;
+    uint64_t installed = 0;
+    struct updater_hooks hooks;
+    char path[CONFIG_PATH_MAX + 32];
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    socklen_t alen = sizeof(a);
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+    close(fd);
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
+             ntohs(a.sin_port));
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/adopt", f->dir);
+    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
+    read_file(f->c2, &img);
+    snprintf(path, sizeof(path), "%s/cartridge-2.cmc", cfg.cart.cache_path);
+    assert_int_equal(fsutil_write_atomic(path, img.data, img.len, 0600),
+                     CM_OK);
+    assert_int_equal(cartridge_load_file(f->c1, &c1, NULL), CM_OK);
+    slot = cartridge_slot_new(c1);
+    assert_non_null(slot);
+    memset(&hooks, 0, sizeof(hooks));
+    hooks.on_installed = on_installed;
+    hooks.ctx = &installed;
+    u = updater_start(&cfg, slot, &hooks);
+    assert_non_null(u);
+    assert_true(updater_wait_first(u, 60));
+    updater_counters_get(u, &k);
+    updater_stop(u);
+    cur = cartridge_acquire(slot);
+    assert_int_equal(cartridge_version(cur), 2);
+    cartridge_unref(cur);
+    assert_int_equal(installed, 2);
+    assert_int_equal(k.installed, 1);
+    assert_int_equal(k.net_failures, 0);
+    cartridge_slot_free(slot);
+    buf_clear(&img);
+}
+
 int
 main(void)
 {
@@ -702,6 +760,7 @@ main(void)
         cmocka_unit_test(test_updater_load_startup_from_cache),
         cmocka_unit_test(test_updater_thread_swap_304_stats_stop),
         cmocka_unit_test(test_updater_stop_during_backoff),
+        cmocka_unit_test(test_updater_adopts_newer_cache),
     };
 
     /* The updater logs to stderr here (the default sink): fine. */
