@@ -60,6 +60,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# indented COMMAND...: run it, show its output indented, stop on failure
+# (sh has no pipefail, so no pipe).
+indented() {
+    "$@" >"$tmp/cmd.log" 2>&1 || { cat "$tmp/cmd.log" >&2; exit 1; }
+    sed 's/^/    /' "$tmp/cmd.log"
+}
+
 step() {
     printf '\n==> %s\n' "$*"
 }
@@ -153,14 +160,14 @@ score() {
 }
 
 step "1. keys for the update network (cmtool keygen)"
-"$cmtool" keygen "$tmp/keys" | sed "s/^/    /"
+indented "$cmtool" keygen "$tmp/keys"
 ls -l "$tmp/keys" | sed '1d; s/^/    /'
 
 step "2. train version 1 (cmtool train)"
 train 1 "$tmp/cart-1.cmc"
 
 step "3. publish version 1 (cmtool publish)"
-"$cmtool" publish "$tmp/cart-1.cmc" "$tmp/www" -k "$tmp/keys" | sed 's/^/    /'
+indented "$cmtool" publish "$tmp/cart-1.cmc" "$tmp/www" -k "$tmp/keys"
 
 step "4. serve the tree: python3 -m http.server on 127.0.0.1"
 python3 -u -m http.server --bind 127.0.0.1 --directory "$tmp/www" 0 \
@@ -205,7 +212,7 @@ score a
 
 step "7. train and publish version 2 while the helper runs"
 train 2 "$tmp/cart-2.cmc"
-"$cmtool" publish "$tmp/cart-2.cmc" "$tmp/www" -k "$tmp/keys" | sed 's/^/    /'
+indented "$cmtool" publish "$tmp/cart-2.cmc" "$tmp/www" -k "$tmp/keys"
 echo "    waiting for the helper's next poll (interval 10 s)"
 wait_for "$tmp/helper.out" "installed cartridge 2"
 show_log
