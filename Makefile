@@ -7,6 +7,11 @@
 #   make cartridge  retrain cartridge/default.cmc from ../shared/corpus
 #   make fuzz       libFuzzer passes (FUZZ_SECONDS each)
 #   make lint       banned calls and stray printing
+#   make install    CGPCloudmark/ under PREFIX (the CGP base directory) and
+#                   the manual pages under MANDIR; DESTDIR stages
+#   make uninstall  remove them (edited configuration files stay)
+#   make deb        build a Debian package into $(BUILD)/deb/
+#   make demo-network  a private update network on 127.0.0.1, end to end
 
 BUILD ?= build
 SAN ?= 0
@@ -47,7 +52,8 @@ REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
 DEFAULT_CARTRIDGE := $(wildcard cartridge/default.cmc)
 
 .PHONY: all check test unit integration replay deps demo cartridge \
-	bench bench-accuracy fuzz lint clean golden
+	bench bench-accuracy fuzz lint clean golden install uninstall deb \
+	demo-network manlint
 
 all: $(BINS)
 
@@ -85,6 +91,7 @@ deps:
 
 check: deps
 	$(MAKE) test BUILD=build
+	sh tests/run-manlint.sh build
 	$(MAKE) test BUILD=build-asan SAN=1
 
 test: $(BINS) $(UNIT_BINS) $(REPLAY_BINS)
@@ -116,5 +123,29 @@ golden: all
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# ---- administrator targets ---------------------------------------------
+# PREFIX is the CommuniGate Pro base directory: CGP starts helpers there.
+PREFIX ?= /var/CommuniGate
+MANDIR ?= /usr/local/share/man
+DESTDIR ?=
+
+install: $(BINS)
+	BUILD=$(BUILD) PREFIX=$(PREFIX) MANDIR=$(MANDIR) DESTDIR=$(DESTDIR) \
+		sh scripts/install.sh install
+
+uninstall:
+	BUILD=$(BUILD) PREFIX=$(PREFIX) MANDIR=$(MANDIR) DESTDIR=$(DESTDIR) \
+		sh scripts/install.sh uninstall
+
+manlint: $(BINS)
+	sh tests/run-manlint.sh $(BUILD)
+
+deb:
+	@sh scripts/install-deps.sh deb
+	sh scripts/make-deb.sh $(BUILD)/deb
+
+demo-network: $(BINS)
+	sh scripts/demo-network.sh $(BUILD)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -5,6 +5,7 @@
  *   cmtool inspect FILE             print a cartridge, manifest or update
  *   cmtool keygen DIR               make signing and content keys
  *   cmtool publish CART WEBROOT     publish a cartridge as micro-updates
+ *   cmtool help [command]           usage (same as <command> --help)
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,33 +22,76 @@ usage(FILE *to)
                 "       cmtool inspect [-k KEYDIR] FILE\n"
                 "       cmtool keygen [--force|--rotate] DIR\n"
                 "       cmtool publish CARTRIDGE WEBROOT -k KEYDIR "
-                "[--version N] [--expires-days D] [--keep K] "
-                "[--history DIR]\n"
-                "       cmtool <command> --help\n");
+                "[--version N] [--expires-days D]\n"
+                "                      [--keep K] [--history DIR]\n"
+                "       cmtool help [command]\n"
+                "       cmtool <command> --help\n"
+                "See cmtool(1).\n");
+}
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    {"train", train_main},
+    {"inspect", inspect_main},
+    {"keygen", keygen_main},
+    {"publish", publish_main},
+};
+
+static const struct command *
+find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(name, commands[i].name) == 0) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+/* help [command]: the command's own --help, so there is one text each. */
+static int
+help_main(int argc, char **argv)
+{
+    const struct command *c;
+    char *help_argv[] = {NULL, "--help", NULL};
+
+    if (argc < 2) {
+        usage(stdout);
+        return 0;
+    }
+    c = find_command(argv[1]);
+    if (c == NULL) {
+        fprintf(stderr, "cmtool: unknown command '%s'\n", argv[1]);
+        usage(stderr);
+        return 2;
+    }
+    help_argv[0] = argv[1];
+    return c->run(2, help_argv);
 }
 
 int
 main(int argc, char **argv)
 {
+    const struct command *c;
+
     if (argc < 2) {
         usage(stderr);
         return 2;
     }
-    if (strcmp(argv[1], "train") == 0) {
-        return train_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "help") == 0) {
+        return help_main(argc - 1, argv + 1);
     }
-    if (strcmp(argv[1], "keygen") == 0) {
-        return keygen_main(argc - 1, argv + 1);
-    }
-    if (strcmp(argv[1], "publish") == 0) {
-        return publish_main(argc - 1, argv + 1);
-    }
-    if (strcmp(argv[1], "inspect") == 0) {
-        return inspect_main(argc - 1, argv + 1);
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return 0;
+    }
+    c = find_command(argv[1]);
+    if (c != NULL) {
+        return c->run(argc - 1, argv + 1);
     }
     fprintf(stderr, "cmtool: unknown command '%s'\n", argv[1]);
     usage(stderr);

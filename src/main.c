@@ -5,7 +5,9 @@
  *   CGPCloudmark RATE ...             score files from the shell
  *   CGPCloudmark CHECK-CONFIG [-c F]  validate the configuration
  *   CGPCloudmark REPORT ...           make the daily report now
+ *   CGPCloudmark UPDATE [-c F]        one micro-update cycle now
  *   CGPCloudmark VERSION              engine and cartridge versions
+ *   CGPCloudmark HELP [command]       usage (same as <command> --help)
  *
  * Command words are case-insensitive like CGP's.  Each command lives in its
  * own module; this file only picks one.
@@ -31,14 +33,27 @@ usage(FILE *to)
     fprintf(to,
             "usage: CGPCloudmark [-c CGPCloudmark.cfg]   (helper mode, "
             "started by CommuniGate Pro)\n"
-            "       CGPCloudmark RATE [--threads N] [--json] [-c FILE] "
-            "<file|dir>...\n"
+            "       CGPCloudmark RATE [--threads N] [--json] [--explain] "
+            "[--cartridge FILE]\n"
+            "                         [-c FILE] <file|dir>...\n"
             "       CGPCloudmark CHECK-CONFIG [-c FILE]\n"
             "       CGPCloudmark REPORT [--date YYYY-MM-DD] [--stdout] "
             "[-c FILE]\n"
             "       CGPCloudmark UPDATE [-c FILE]\n"
             "       CGPCloudmark VERSION [-c FILE]\n"
-            "       CGPCloudmark <command> --help\n");
+            "       CGPCloudmark HELP [command]\n"
+            "       CGPCloudmark <command> --help\n"
+            "Commands are not case-sensitive.  See CGPCloudmark(8).\n");
+}
+
+static void
+version_usage(FILE *to)
+{
+    fprintf(to, "usage: CGPCloudmark VERSION [-c CGPCloudmark.cfg]\n"
+                "Prints the engine version and the version of the cartridge "
+                "the helper would\nstart on (newest valid micro-update in "
+                "the cache, else the embedded default).\nExit status: 0, or "
+                "1 when no cartridge is usable.\n");
 }
 
 /* Prints the versions the way the original's console did (CmaeVersion,
@@ -55,9 +70,13 @@ version_main(int argc, char **argv)
 
     if (argc == 3 && strcmp(argv[1], "-c") == 0) {
         cfg_path = argv[2];
+    } else if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+                             strcmp(argv[1], "-h") == 0)) {
+        version_usage(stdout);
+        return 0;
     } else if (argc != 1) {
-        fprintf(stderr, "usage: CGPCloudmark VERSION [-c FILE]\n");
-        return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+        version_usage(stderr);
+        return 2;
     }
     printf("CmaeVersion = \"%s\"\n", engine_version());
     if (config_load(cfg_path, &cfg, NULL, NULL, NULL) != CM_OK ||
@@ -73,10 +92,56 @@ version_main(int argc, char **argv)
     return 0;
 }
 
+/* The shell commands; HELP and the helper mode are handled in main. */
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    {"RATE", rate_main},
+    {"CHECK-CONFIG", checkconfig_main},
+    {"REPORT", reportcmd_main},
+    {"UPDATE", update_main},
+    {"VERSION", version_main},
+};
+
+static const struct command *
+find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcasecmp(name, commands[i].name) == 0) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+/* HELP [command]: the command's own --help, so there is one text each. */
+static int
+help_main(int argc, char **argv)
+{
+    const struct command *c;
+    char *help_argv[] = {NULL, "--help", NULL};
+
+    if (argc < 2) {
+        usage(stdout);
+        return 0;
+    }
+    c = find_command(argv[1]);
+    if (c == NULL) {
+        fprintf(stderr, "CGPCloudmark: unknown command '%s'\n", argv[1]);
+        usage(stderr);
+        return 2;
+    }
+    help_argv[0] = argv[1];
+    return c->run(2, help_argv);
+}
+
 int
 main(int argc, char **argv)
 {
-    const char *cmd;
+    const struct command *c;
 
     if (argc < 2 || argv[1][0] == '-') {
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
@@ -86,27 +151,14 @@ main(int argc, char **argv)
         }
         return helper_main(argc, argv);
     }
-    cmd = argv[1];
-    if (strcasecmp(cmd, "RATE") == 0) {
-        return rate_main(argc - 1, argv + 1);
+    if (strcasecmp(argv[1], "HELP") == 0) {
+        return help_main(argc - 1, argv + 1);
     }
-    if (strcasecmp(cmd, "CHECK-CONFIG") == 0) {
-        return checkconfig_main(argc - 1, argv + 1);
+    c = find_command(argv[1]);
+    if (c != NULL) {
+        return c->run(argc - 1, argv + 1);
     }
-    if (strcasecmp(cmd, "REPORT") == 0) {
-        return reportcmd_main(argc - 1, argv + 1);
-    }
-    if (strcasecmp(cmd, "UPDATE") == 0) {
-        return update_main(argc - 1, argv + 1);
-    }
-    if (strcasecmp(cmd, "VERSION") == 0) {
-        return version_main(argc - 1, argv + 1);
-    }
-    if (strcasecmp(cmd, "HELP") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    fprintf(stderr, "CGPCloudmark: unknown command '%s'\n", cmd);
+    fprintf(stderr, "CGPCloudmark: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
 }
