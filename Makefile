@@ -52,7 +52,7 @@ REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
 DEFAULT_CARTRIDGE := $(wildcard cartridge/default.cmc)
 
 .PHONY: all check test unit integration replay deps demo cartridge \
-	bench bench-accuracy fuzz lint clean golden install uninstall deb \
+	bench bench-accuracy fuzz lint clean install uninstall deb \
 	demo-network manlint
 
 all: $(BINS)
@@ -117,9 +117,6 @@ fuzz:
 
 lint:
 	sh scripts/lint.sh
-
-golden: all
-	sh tests/golden.sh $(BUILD)
 
 clean:
 	rm -rf build build-asan build-fuzz
