@@ -5,6 +5,7 @@
  *
  *   cmtool publish CARTRIDGE WEBROOT -k KEYDIR [--version N]
  *                  [--expires-days D] [--keep K] [--history DIR]
+ *   cmtool publish --refresh WEBROOT -k KEYDIR [--expires-days D]
  *
  * DESIGN
  * Version rule: the update's version is authoritative and must equal the
@@ -28,6 +29,11 @@
  * still get its files), and HISTORY keeps the K + 1 newest images.
  * HISTORY defaults to WEBROOT.history beside the web root, outside what
  * the HTTP server serves: the images there are not encrypted.
+ *
+ * --refresh re-signs the published manifest with a new issue time and
+ * expiry and nothing else (same version, same files): a site whose
+ * training mail did not change keeps its tree from expiring without a
+ * new version.  Helpers on that version see it as current.
  *
  * Keys: KEYDIR/signing.key and KEYDIR/content.key (first key of each);
  * the previous manifest is verified with KEYDIR/signing.pub (all its keys,
@@ -69,6 +75,7 @@ struct publish_opts {
     uint64_t version; /* 0 = previous + 1 */
     unsigned expires_days;
     unsigned keep;
+    bool is_refresh; /* re-sign the manifest only */
 };
 
 /* Keys and the state of one publish run. */
@@ -99,7 +106,11 @@ usage(FILE *to)
             "cartridge's own\n"
             "  version (cmtool train --version N).  The manifest expires "
             "after D days\n"
-            "  (default 7): publish again before then.\n");
+            "  (default 7): publish again before then.\n"
+            "       cmtool publish --refresh WEBROOT -k KEYDIR "
+            "[--expires-days D]\n"
+            "  re-signs WEBROOT/manifest with a new expiry; version and "
+            "files unchanged.\n");
 }
 
 static bool
@@ -125,6 +136,8 @@ parse_args(int argc, char **argv, struct publish_opts *o)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
+        } else if (strcmp(a, "--refresh") == 0) {
+            o->is_refresh = true;
         } else if (strcmp(a, "-k") == 0 && has_val) {
             o->keydir = argv[++i];
         } else if (strcmp(a, "--version") == 0 && has_val &&
@@ -145,7 +158,7 @@ parse_args(int argc, char **argv, struct publish_opts *o)
         } else if (a[0] == '-') {
             fprintf(stderr, "cmtool publish: bad option or value: %s\n", a);
             return 2;
-        } else if (o->cartridge == NULL) {
+        } else if (o->cartridge == NULL && !o->is_refresh) {
             o->cartridge = a;
         } else if (o->webroot == NULL) {
             o->webroot = a;
@@ -154,7 +167,8 @@ parse_args(int argc, char **argv, struct publish_opts *o)
             return 2;
         }
     }
-    if (o->cartridge == NULL || o->webroot == NULL || o->keydir == NULL) {
+    if ((o->cartridge == NULL && !o->is_refresh) || o->webroot == NULL ||
+        o->keydir == NULL) {
         usage(stderr);
         return 2;
     }
@@ -620,6 +634,56 @@ publish(const struct publish_opts *o, struct publish_run *r)
     return 0;
 }
 
+/* --refresh: the previous manifest, verified, re-signed with a new issue
+ * time and expiry. */
+static int
+refresh(const struct publish_opts *o, struct publish_run *r)
+{
+    struct buf manifest;
+    struct stat old_st;
+    char path[PUBLISH_PATH_MAX];
+    time_t old_mtime = 0;
+    uint64_t now = (uint64_t)time(NULL);
+    int status = load_keys(o, r);
+
+    if (status != 0) {
+        return status;
+    }
+    status = load_previous(o, r);
+    if (status >= 0) {
+        return status;
+    }
+    if (!r->has_prev) {
+        fprintf(stderr, "cmtool publish: %s holds no manifest to refresh\n",
+                o->webroot);
+        return 3;
+    }
+    r->next = r->prev;
+    r->next.issued_unix = now;
+    r->next.expires_unix = now + (uint64_t)o->expires_days * 86400u;
+    if (join(path, o->webroot, "manifest") == CM_OK &&
+        stat(path, &old_st) == 0) {
+        old_mtime = old_st.st_mtime;
+    }
+    buf_init(&manifest, CAPS_UPDFILE_MANIFEST_MAX_BYTES);
+    if (updfile_manifest_format(&r->next, &r->secret.keys[0], &manifest) !=
+        CM_OK) {
+        fprintf(stderr, "cmtool publish: cannot format the manifest\n");
+        buf_clear(&manifest);
+        return 3;
+    }
+    status = write_file(o->webroot, "manifest", manifest.data, manifest.len,
+                        0644);
+    buf_clear(&manifest);
+    if (status != 0) {
+        return status;
+    }
+    advance_manifest_mtime(o->webroot, old_mtime);
+    printf("refreshed version %llu in %s (expires in %u days)\n",
+           (unsigned long long)r->next.version, o->webroot, o->expires_days);
+    return 0;
+}
+
 int
 publish_main(int argc, char **argv)
 {
@@ -637,7 +701,7 @@ publish_main(int argc, char **argv)
     }
     buf_init(&r->image, CAPS_UPDFILE_PAYLOAD_MAX_BYTES);
     buf_init(&r->full, CAPS_UPDFILE_MAX_BYTES + UPDFILE_OVERHEAD);
-    status = publish(&o, r);
+    status = o.is_refresh ? refresh(&o, r) : publish(&o, r);
     run_clear(r);
     free(r);
     return status;

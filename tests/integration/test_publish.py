@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""test_publish.py -- cmtool publish --refresh (SPEC §5): the published
+manifest is re-signed with a new issue time and expiry while its version
+and files stay as they were, a helper on that version still sees it as
+current, and a web root without a manifest is refused.
+argv[1]: the build directory holding cmtool and CGPCloudmark.
+
+Everything runs in a mkdtemp directory with no network: the manifest is
+read back with `cmtool inspect -k`, which verifies its signature.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+TRAIN = os.path.join(REPO, "testdata", "update", "train")
+
+
+def run(build, tool, *args):
+    p = subprocess.run([os.path.join(build, tool)] + list(args),
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=120)
+    return p.returncode, (p.stdout + p.stderr).decode("utf-8", "replace")
+
+
+def manifest_fields(build, keys, www):
+    rc, out = run(build, "cmtool", "inspect", "-k", keys,
+                  os.path.join(www, "manifest"))
+    if rc != 0 or "signature        good" not in out:
+        raise AssertionError("manifest does not verify: %s" % out)
+    fields = {}
+    for key in ("version", "issued", "expires"):
+        m = re.search(r"^%s +(\d+)" % key, out, re.M)
+        fields[key] = int(m.group(1))
+    fields["files"] = re.findall(r"^file +(\S+\.cmu .*)$", out, re.M)
+    return fields
+
+
+def main():
+    build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+    tmp = tempfile.mkdtemp(prefix="test_publish.")
+    try:
+        keys = os.path.join(tmp, "keys")
+        www = os.path.join(tmp, "www")
+        cart = os.path.join(tmp, "c1.cmc")
+        rc, out = run(build, "cmtool", "keygen", keys)
+        assert rc == 0, "keygen: %s" % out
+        rc, out = run(build, "cmtool", "train", "--version", "1", TRAIN,
+                      "-o", cart)
+        assert rc == 0, "train: %s" % out
+        rc, out = run(build, "cmtool", "publish", cart, www, "-k", keys)
+        assert rc == 0, "publish: %s" % out
+        before = manifest_fields(build, keys, www)
+
+        rc, out = run(build, "cmtool", "publish", "--refresh", www, "-k",
+                      keys, "--expires-days", "30")
+        assert rc == 0, "refresh: %s" % out
+        after = manifest_fields(build, keys, www)
+        assert after["version"] == before["version"] == 1, (before, after)
+        assert after["files"] == before["files"], (before, after)
+        assert after["issued"] >= before["issued"], (before, after)
+        assert after["expires"] - after["issued"] == 30 * 86400, after
+        assert after["expires"] > before["expires"], (before, after)
+
+        # A publish after a refresh still counts on from the version.
+        rc, out = run(build, "cmtool", "publish", cart, www, "-k", keys)
+        assert rc == 3 and "this publish is version 2" in out, out
+
+        rc, out = run(build, "cmtool", "publish", "--refresh",
+                      os.path.join(tmp, "nothing"), "-k", keys)
+        assert rc == 3 and "no manifest to refresh" in out, out
+        rc, out = run(build, "cmtool", "publish", "--refresh", www)
+        assert rc == 2, "refresh without -k: %d %s" % (rc, out)
+    except AssertionError as e:
+        print("FAIL test_publish: %s" % e)
+        return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("ok test_publish: refresh re-signs the manifest, keeps version "
+          "and files, refuses an empty web root")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
