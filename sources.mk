@@ -52,6 +52,7 @@ PROGRAM_SRCS = \
 	src/rate.c \
 	src/checkconfig.c \
 	src/train.c \
+	src/trainfp.c \
 	src/inspect.c \
 	src/reportcmd.c \
 	src/keygen.c \

@@ -77,6 +77,7 @@ struct fingerprint_entry {
     char sub[FINGERPRINT_SUB_MAX + 1]; /* [a-z0-9-], may be "" */
     struct fingerprint_sig sig;        /* FINGERPRINT_BODY */
     uint8_t digest[FINGERPRINT_DIGEST_LEN]; /* ATTACHMENT, URL */
+    uint32_t tag; /* the caller's own use; not in the section (0) */
 };
 
 struct fingerprint_db;
