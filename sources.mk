@@ -24,12 +24,14 @@ FORMAT_SRCS = \
 	src/mime_rfc2047.c \
 	src/charset.c \
 	src/html.c \
-	src/url.c
+	src/url.c \
+	src/ziplist.c
 
 ENGINE_SRCS = \
 	src/hashing.c \
 	src/features.c \
 	src/model.c \
+	src/fingerprint.c \
 	src/whitelist.c \
 	src/cartridge.c \
 	src/engine.c \
@@ -50,6 +52,7 @@ PROGRAM_SRCS = \
 	src/rate.c \
 	src/checkconfig.c \
 	src/train.c \
+	src/trainfp.c \
 	src/inspect.c \
 	src/reportcmd.c \
 	src/keygen.c \

@@ -189,6 +189,28 @@
  * default Max_Body_Length). */
 #define CAPS_TRAIN_MESSAGES_MAX 2000000u
 #define CAPS_TRAIN_FILE_MAX_BYTES (2u * 1024u * 1024u)
+/* Campaign fingerprints (fingerprint, ziplist).  Entries one cartridge's
+ * FINGERPRINTS section may hold: ~100 bytes each in memory on every
+ * snapshot, so a broken or hostile section cannot pin much. */
+#define CAPS_FINGERPRINT_ENTRIES_MAX 200000u
+/* Body words min-hashed per message: a campaign's text is up front, and
+ * the cap bounds the work on a huge text (k mixes per word). */
+#define CAPS_FINGERPRINT_WORDS_MAX 4000u
+/* Entries sharing one index key that a lookup verifies: boilerplate can
+ * make many entries share a min-hash; the cap bounds one probe's work. */
+#define CAPS_FINGERPRINT_RUN_MAX 256u
+/* Attachments and URLs digested per message (SHA-256 of each). */
+#define CAPS_FINGERPRINT_DIGESTS_MAX 64u
+/* Body fingerprints cmtool train writes, biggest campaigns first. */
+#define CAPS_TRAIN_FINGERPRINTS_MAX 20000u
+/* Attachment digests cmtool train writes. */
+#define CAPS_TRAIN_DIGESTS_MAX 20000u
+/* Zip members listed per archive (central directory and local headers
+ * together): a zip of 100,000 empty members costs one bounded pass. */
+#define CAPS_ZIPLIST_MEMBERS_MAX 1024u
+/* Bytes searched backwards for the end-of-central-directory record: the
+ * record (22) plus the longest comment a zip can carry (65535). */
+#define CAPS_ZIPLIST_EOCD_SEARCH_BYTES (22u + 65535u)
 
 /* ---- updates (updkeys, updfile, delta, updater, publish) ----------- */
 

@@ -80,7 +80,7 @@ enum cartridge_section_type {
     CARTRIDGE_SEC_MODEL = 2,       /* model.h MODEL body (required) */
     CARTRIDGE_SEC_CALIBRATION = 3, /* model.h CALIBRATION body (required) */
     CARTRIDGE_SEC_CATEGORY = 4,    /* category codes, names, descriptions */
-    CARTRIDGE_SEC_FINGERPRINTS = 5, /* reserved: campaign fingerprints */
+    CARTRIDGE_SEC_FINGERPRINTS = 5, /* fingerprint.h section (optional) */
     CARTRIDGE_SEC_REPUTATION = 6,   /* reserved: IP/domain/URL lists */
     CARTRIDGE_SEC_ALLOWLIST = 7,    /* reserved: cartridge allow-list */
     CARTRIDGE_SEC_RULES = 8         /* reserved: heuristic rule weights */
@@ -136,6 +136,12 @@ bool cartridge_category_at(const struct cartridge *c, size_t i,
 const char *cartridge_category_name(const struct cartridge *c,
                                     uint32_t code);
 
+/* Campaign fingerprints (fingerprint.h), or NULL when the cartridge has
+ * no FINGERPRINTS section; valid while a reference is held. */
+struct fingerprint_db;
+const struct fingerprint_db *cartridge_fingerprints(
+    const struct cartridge *c);
+
 /* Sections of the loaded image, in table order. */
 size_t cartridge_section_count(const struct cartridge *c);
 bool cartridge_section_at(const struct cartridge *c, size_t i,
@@ -155,6 +161,15 @@ struct cartridge_body {
 enum cm_err cartridge_format(uint64_t version, uint64_t created_unix,
                              const struct cartridge_body *bodies, size_t n,
                              struct buf *out);
+
+/*
+ * Replace or add one section of a cartridge image in place (cmtool train
+ * adds FINGERPRINTS to the image the model half wrote): any section of
+ * that type is dropped and the new body appended last; header fields are
+ * kept.  CM_EPARSE when image does not parse, CM_ELIMIT, CM_ENOMEM.
+ */
+enum cm_err cartridge_image_add_section(struct buf *image, uint32_t type,
+                                        const uint8_t *p, size_t len);
 
 /* Append the standard CATEGORY body (legit, spam, phishing, malware, bulk
  * with descriptions) to out. */

@@ -15,7 +15,8 @@
  * META body: "key=value\n" lines, keys [A-Za-z0-9_.-], values printable
  * ASCII.  CATEGORY body: n u32 | n × (code u32 | name_len u16 | name |
  * desc_len u16 | desc); names [a-z0-9_-], descriptions printable ASCII,
- * codes distinct.
+ * codes distinct.  FINGERPRINTS body: fingerprint.h (optional; a
+ * cartridge without it has no campaign fingerprints).
  *
  * A loaded cartridge never changes.  Its refcount is atomic; the slot is a
  * mutex (slot_lock) around one pointer, held only for the swap and the
@@ -38,6 +39,7 @@
 #include "caps.h"
 #include "cursor.h"
 #include "featureset.h"
+#include "fingerprint.h"
 #include "fsutil.h"
 #include "log.h"
 #include "model.h"
@@ -71,6 +73,7 @@ struct cartridge {
     size_t n_meta;
     struct cartridge_category *cats;
     size_t n_cats;
+    struct fingerprint_db *fingerprints; /* NULL without the section */
 };
 
 struct cartridge_slot {
@@ -344,6 +347,7 @@ cartridge_destroy(struct cartridge *c)
     free(c->meta_text);
     free(c->meta);
     free(c->cats);
+    fingerprint_db_free(c->fingerprints);
     free(c);
 }
 
@@ -353,7 +357,7 @@ cartridge_load(const uint8_t *p, size_t len, struct cartridge **out,
 {
     struct cartridge *c = NULL;
     const char *reason = "out of memory";
-    bool seen[CARTRIDGE_SEC_CATEGORY + 1] = {false};
+    bool seen[CARTRIDGE_SEC_FINGERPRINTS + 1] = {false};
     enum cm_err rc;
 
     c = calloc(1, sizeof(*c));
@@ -396,7 +400,8 @@ cartridge_load(const uint8_t *p, size_t len, struct cartridge **out,
         const uint8_t *body = p + s->offset;
         size_t blen = (size_t)s->length;
 
-        if (s->type >= CARTRIDGE_SEC_META && s->type <= CARTRIDGE_SEC_CATEGORY) {
+        if (s->type >= CARTRIDGE_SEC_META &&
+            s->type <= CARTRIDGE_SEC_FINGERPRINTS) {
             if (seen[s->type]) {
                 reason = "cartridge section repeated";
                 rc = CM_EPARSE;
@@ -417,6 +422,9 @@ cartridge_load(const uint8_t *p, size_t len, struct cartridge **out,
             break;
         case CARTRIDGE_SEC_CATEGORY:
             rc = parse_categories(c, body, blen, &reason);
+            break;
+        case CARTRIDGE_SEC_FINGERPRINTS:
+            rc = fingerprint_db_parse(body, blen, &c->fingerprints, &reason);
             break;
         default:
             /* Reserved or newer section types: CRC-checked, not used. */
@@ -582,6 +590,12 @@ cartridge_category_name(const struct cartridge *c, uint32_t code)
         }
     }
     return NULL;
+}
+
+const struct fingerprint_db *
+cartridge_fingerprints(const struct cartridge *c)
+{
+    return c->fingerprints;
 }
 
 size_t
@@ -753,5 +767,44 @@ cartridge_category_format(struct buf *out)
         rc = rc != CM_OK ? rc : put_le(out, dl, 2);
         rc = rc != CM_OK ? rc : buf_append(out, cats[i].desc, dl);
     }
+    return rc;
+}
+
+enum cm_err
+cartridge_image_add_section(struct buf *image, uint32_t type,
+                            const uint8_t *p, size_t len)
+{
+    struct cartridge_header h;
+    struct cartridge_section secs[CAPS_CARTRIDGE_SECTIONS_MAX];
+    struct cartridge_body bodies[CAPS_CARTRIDGE_SECTIONS_MAX];
+    size_t n = 0;
+    size_t k = 0;
+    struct buf out;
+    enum cm_err rc;
+
+    rc = cartridge_header_parse(image->data, image->len, &h, secs,
+                                CAPS_CARTRIDGE_SECTIONS_MAX, &n, NULL);
+    if (rc != CM_OK) {
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (secs[i].type != type) {
+            bodies[k++] = (struct cartridge_body){
+                secs[i].type, image->data + secs[i].offset,
+                (size_t)secs[i].length};
+        }
+    }
+    if (k >= CAPS_CARTRIDGE_SECTIONS_MAX) {
+        return CM_ELIMIT;
+    }
+    bodies[k++] = (struct cartridge_body){type, p, len};
+    /* The new image is built aside: the bodies point into the old one. */
+    buf_init(&out, CAPS_CARTRIDGE_MAX_BYTES);
+    rc = cartridge_format(h.version, h.created_unix, bodies, k, &out);
+    if (rc == CM_OK) {
+        buf_reset(image);
+        rc = buf_append(image, out.data, out.len);
+    }
+    buf_clear(&out);
     return rc;
 }

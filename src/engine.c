@@ -21,6 +21,13 @@
  *      - bulk markers and a score below 96 → bulk (probably a newsletter
  *        the model is unsure about: worth a folder, not a block);
  *      - otherwise spam.
+ *   8. depth (engine_depth): a campaign fingerprint of the cartridge
+ *      (near-duplicate body, attachment or URL digest) raises the score to
+ *      the entry's weight; an executable or script inside a zip
+ *      attachment → malware "executable-in-zip".  Either sets the
+ *      category when it ranks at least as high as the current one
+ *      (malware > phishing > spam > bulk, legit) and is added to the
+ *      analysis ("fp=body:spam:campaign", "zip=executable").
  * rescan is set for the embedded default cartridge, a truncated message,
  * or any MIME cap hit, so CGP may ask again with more data or a newer
  * cartridge (the feature cap only drops the tail of a very long text:
@@ -38,9 +45,11 @@
 #include "arena.h"
 #include "caps.h"
 #include "featureset.h"
+#include "fingerprint.h"
 #include "mime.h"
 #include "model.h"
 #include "whitelist.h"
+#include "ziplist.h"
 
 #define ENGINE_VERSION "1.0.0"
 #define ENGINE_LEGIT_BELOW 50u
@@ -147,6 +156,165 @@ whitelisted(struct verdict *out, const char *what)
     }
 }
 
+/* ---- depth: campaign fingerprints and archives ------------------------ */
+
+static unsigned
+category_rank(enum engine_category cat)
+{
+    switch (cat) {
+    case ENGINE_CAT_MALWARE:
+        return 3;
+    case ENGINE_CAT_PHISHING:
+        return 2;
+    case ENGINE_CAT_SPAM:
+        return 1;
+    case ENGINE_CAT_LEGIT:
+    case ENGINE_CAT_BULK:
+        return 0;
+    }
+    return 0;
+}
+
+/* Raise v to score and, when cat ranks at least as high as v's category,
+ * to cat/sub; note what (static text, [a-z0-9:=-]) in the analysis. */
+static void
+depth_raise(struct verdict *v, enum engine_category cat, const char *sub,
+            unsigned score, const char *what)
+{
+    size_t al = strlen(v->analysis);
+
+    if (v->score < score) {
+        v->score = score;
+    }
+    if (category_rank(cat) >= category_rank(v->category)) {
+        set_category(v, cat, sub);
+    }
+    snprintf(v->analysis + al, sizeof(v->analysis) - al, " %s", what);
+}
+
+static void
+depth_fingerprint_hit(struct verdict *v, const struct fingerprint_entry *e)
+{
+    static const enum engine_category cats[] = {
+        ENGINE_CAT_SPAM, ENGINE_CAT_SPAM, ENGINE_CAT_PHISHING,
+        ENGINE_CAT_MALWARE};
+    char what[80];
+
+    snprintf(what, sizeof(what), "fp=%s:%s%s%s",
+             fingerprint_kind_name((enum fingerprint_kind)e->kind),
+             fingerprint_category_name((enum fingerprint_category)e->category),
+             e->sub[0] != '\0' ? ":" : "", e->sub);
+    depth_raise(v, cats[e->category <= 3 ? e->category : 1], e->sub,
+                e->weight, what);
+}
+
+static bool
+has_zip_name(const char *name)
+{
+    size_t n = strlen(name);
+
+    return n >= 4 && (name[n - 4] == '.') &&
+           (name[n - 3] | 0x20) == 'z' && (name[n - 2] | 0x20) == 'i' &&
+           (name[n - 1] | 0x20) == 'p';
+}
+
+/* An executable or script member in a zip part (names only, bounded by
+ * ziplist's caps). */
+static bool
+depth_zip_is_dangerous(const struct mime_part *part)
+{
+    struct ziplist z;
+    struct ziplist_member m;
+
+    if (part->data == NULL ||
+        (!ziplist_is_zip(part->data, part->data_len) &&
+         !has_zip_name(part->filename != NULL ? part->filename : ""))) {
+        return false;
+    }
+    ziplist_init(&z, part->data, part->data_len);
+    while (ziplist_next(&z, &m)) {
+        if (features_is_dangerous_name((const char *)m.name, m.name_len)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Attachment and URL digests against the cartridge's entries; stops
+ * early when the budget runs out (the caller reports it). */
+static const struct fingerprint_entry *
+depth_digest_hit(const struct fingerprint_db *db, const struct mime_doc *doc,
+                 const struct budget *b)
+{
+    uint8_t d[FINGERPRINT_DIGEST_LEN];
+    size_t n_done = 0;
+    const struct fingerprint_entry *e = NULL;
+
+    if (fingerprint_db_count(db, FINGERPRINT_ATTACHMENT) > 0) {
+        for (size_t i = 0; e == NULL && i < doc->n_parts &&
+                           n_done < CAPS_FINGERPRINT_DIGESTS_MAX &&
+                           !budget_expired(b);
+             i++) {
+            const struct mime_part *p = &doc->parts[i];
+
+            if (!p->is_attachment || p->data == NULL) {
+                continue;
+            }
+            n_done++;
+            if (fingerprint_digest(p->data, p->data_len, d)) {
+                e = fingerprint_db_match_digest(db, FINGERPRINT_ATTACHMENT, d);
+            }
+        }
+    }
+    if (fingerprint_db_count(db, FINGERPRINT_URL) > 0) {
+        for (size_t i = 0; e == NULL && i < doc->n_urls &&
+                           i < CAPS_FINGERPRINT_DIGESTS_MAX;
+             i++) {
+            if (fingerprint_url_digest(doc->urls[i].url, doc->urls[i].url_len,
+                                       d)) {
+                e = fingerprint_db_match_digest(db, FINGERPRINT_URL, d);
+            }
+        }
+    }
+    return e;
+}
+
+/*
+ * Phase 8: campaign fingerprints and archives, after the model's verdict
+ * (see the top of the file).  CM_ETIMEOUT when the budget ran out.
+ */
+static enum cm_err
+engine_depth(const struct cartridge *c, const struct mime_doc *doc,
+             const struct budget *b, struct verdict *v)
+{
+    const struct fingerprint_db *db = cartridge_fingerprints(c);
+    const struct fingerprint_entry *e;
+    struct fingerprint_sig sig;
+
+    for (size_t i = 0; i < doc->n_parts; i++) {
+        if (depth_zip_is_dangerous(&doc->parts[i])) {
+            depth_raise(v, ENGINE_CAT_MALWARE, "executable-in-zip",
+                        ENGINE_MALWARE_SCORE, "zip=executable");
+            break;
+        }
+    }
+    if (db == NULL) {
+        return CM_OK;
+    }
+    if (fingerprint_db_count(db, FINGERPRINT_BODY) > 0 &&
+        fingerprint_sig_compute(doc->text, doc->text_len, &sig)) {
+        e = fingerprint_db_match_body(db, &sig);
+        if (e != NULL) {
+            depth_fingerprint_hit(v, e);
+        }
+    }
+    e = depth_digest_hit(db, doc, b);
+    if (e != NULL) {
+        depth_fingerprint_hit(v, e);
+    }
+    return budget_expired(b) ? CM_ETIMEOUT : CM_OK;
+}
+
 enum cm_err
 engine_score(const struct cartridge *c, const struct whitelist *wl,
              const struct message *m, const struct budget *b,
@@ -227,6 +395,10 @@ engine_score(const struct cartridge *c, const struct whitelist *wl,
              "f=%zu m=%.2f p=%.2f mf=0x%x ff=0x%x", n_ids,
              margins[MODEL_HEAD_JUNK], margins[MODEL_HEAD_PHISH], doc.flags,
              fflags);
+    rc = engine_depth(c, &doc, b, &v);
+    if (rc != CM_OK) {
+        return rc;
+    }
     *out = v;
     return CM_OK;
 }

@@ -3,8 +3,9 @@
  *
  * Prints the header (format, version, created), each section (type, size,
  * CRC ok or BAD), then, when the whole file validates, the META pairs, the
- * model's dimensions and non-zero weights, the calibration knots and the
- * category table.  A file that does not validate still gets its header
+ * model's dimensions and non-zero weights, the calibration knots, the
+ * category table and the campaign fingerprints (counts by kind and
+ * category).  A file that does not validate still gets its header
  * and section table shown (when those parse) and the reason, and the
  * command exits 1.  Later formats (manifests, update files) join here.
  * Reads the file with fsutil (bounded by CAPS_CARTRIDGE_MAX_BYTES); output
@@ -19,6 +20,7 @@
 #include "buf.h"
 #include "caps.h"
 #include "cartridge.h"
+#include "fingerprint.h"
 #include "fsutil.h"
 #include "model.h"
 #include "publish.h"
@@ -45,6 +47,34 @@ section_name(uint32_t type)
         return "RULES";
     default:
         return "unknown";
+    }
+}
+
+/* Fingerprint entries by kind (rows) and category (columns). */
+static void
+print_fingerprints(const struct fingerprint_db *db)
+{
+    size_t n[FINGERPRINT_URL + 1][FINGERPRINT_CAT_MALWARE + 1];
+
+    if (db == NULL) {
+        printf("fingerprints: none\n");
+        return;
+    }
+    memset(n, 0, sizeof(n));
+    for (size_t i = 0; i < fingerprint_db_size(db); i++) {
+        const struct fingerprint_entry *e = fingerprint_db_at(db, i);
+
+        n[e->kind][e->category]++;
+    }
+    printf("fingerprints: %zu entries, body match at %u of %u min-hashes\n",
+           fingerprint_db_size(db), fingerprint_db_match_min(db),
+           (unsigned)FINGERPRINT_K);
+    for (unsigned k = FINGERPRINT_BODY; k <= FINGERPRINT_URL; k++) {
+        printf("  %-10s %7zu  (spam %zu, phishing %zu, malware %zu)\n",
+               fingerprint_kind_name((enum fingerprint_kind)k),
+               fingerprint_db_count(db, (enum fingerprint_kind)k),
+               n[k][FINGERPRINT_CAT_SPAM], n[k][FINGERPRINT_CAT_PHISHING],
+               n[k][FINGERPRINT_CAT_MALWARE]);
     }
 }
 
@@ -91,6 +121,7 @@ print_loaded(const struct cartridge *c)
             printf("  %u %-10s %s\n", code, name, desc);
         }
     }
+    print_fingerprints(cartridge_fingerprints(c));
 }
 
 int
@@ -116,7 +147,8 @@ inspect_main(int argc, char **argv)
                       strcmp(argv[1], "-h") == 0)) {
         /* The usage line above came from the update-file half. */
         printf("  For a cartridge: header, sections, meta, model, "
-               "calibration, categories.\n");
+               "calibration, categories,\n"
+               "  fingerprint counts.\n");
         return 0;
     }
     if (argc != 2) {

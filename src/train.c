@@ -31,7 +31,7 @@
  * source trained without that source moves 96 up until at most 0.3% of
  * that unseen-source ham reaches it (loso_threshold), a final model is
  * trained on everything, and the cartridge (META, MODEL, CALIBRATION,
- * CATEGORY) is written atomically.
+ * CATEGORY, FINGERPRINTS from trainfp.c) is written atomically.
  *
  * Evaluation: --test DIR (held out entirely), --holdout PCT (a
  * deterministic random share) and --split NAME=SPEC (one training per
@@ -69,6 +69,7 @@
 #include "mime.h"
 #include "model.h"
 #include "queuefile.h"
+#include "trainfp.h"
 
 #define TRAIN_PATH_MAX 4096u
 #define TRAIN_DEPTH_MAX 16u
@@ -138,6 +139,7 @@ struct train_item {
     bool is_ok;
     bool is_html; /* an HTML part was rendered */
     bool is_bulk; /* bulk markers (List-Unsubscribe, List-Id, ...) */
+    struct trainfp_item *fp; /* campaign fingerprint data, NULL if none */
 };
 
 struct train_list {
@@ -468,6 +470,7 @@ parse_worker(void *arg)
             atomic_fetch_add(&ctx->n_failed, 1);
             continue;
         }
+        it->fp = trainfp_collect(&doc);
         it->is_html = (doc.flags & MIME_HAS_HTML) != 0;
         it->is_bulk = (fflags & FEATURES_HAS_BULK_MARKERS) != 0;
         it->n_ids = 0;
@@ -1537,6 +1540,40 @@ in_split(const struct train_list *l, const struct train_item *it,
 }
 
 /*
+ * Campaign fingerprints of the training items (trainfp.h) added to the
+ * image as its FINGERPRINTS section; held-out items are measured.
+ */
+static enum cm_err
+add_fingerprints(const struct train_list *l, struct buf *image)
+{
+    struct trainfp_input *in = calloc(l->n > 0 ? l->n : 1, sizeof(*in));
+    struct buf section;
+    size_t k = 0;
+    enum cm_err rc;
+
+    if (in == NULL) {
+        return CM_ENOMEM;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->items[i].is_ok) {
+            in[k].fp = l->items[i].fp;
+            in[k].label = l->items[i].label;
+            in[k].is_test = l->items[i].is_test;
+            k++;
+        }
+    }
+    buf_init(&section, CAPS_CARTRIDGE_MAX_BYTES);
+    rc = trainfp_build(in, k, &section);
+    if (rc == CM_OK) {
+        rc = cartridge_image_add_section(image, CARTRIDGE_SEC_FINGERPRINTS,
+                                         section.data, section.len);
+    }
+    buf_clear(&section);
+    free(in);
+    return rc;
+}
+
+/*
  * Train on the items not marked is_test, calibrate on out-of-fold margins,
  * build the cartridge image (into image when not NULL) and evaluate the
  * test items.  0 on success.
@@ -1785,7 +1822,8 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
                  oof_auc, fp, (double)caught / (double)nj,
                  (unsigned long long)created_time());
         if (write_cartridge(o, &jobs[n_folds].mw, &cal, meta, img) !=
-            CM_OK) {
+                CM_OK ||
+            add_fingerprints(l, img) != CM_OK) {
             goto nomem;
         }
     }
@@ -1924,6 +1962,7 @@ out:
     for (size_t i = 0; i < l.n; i++) {
         free(l.items[i].path);
         free(l.items[i].ids);
+        trainfp_item_free(l.items[i].fp);
     }
     free(l.items);
     for (size_t g = 0; g < l.n_groups; g++) {

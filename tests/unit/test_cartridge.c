@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "caps.h"
 #include "cartridge.h"
+#include "fingerprint.h"
 #include "featureset.h"
 #include "fsutil.h"
 #include "model.h"
@@ -97,6 +98,8 @@ struct image_opts {
     bool no_model;
     bool dup_meta;
     uint32_t extra_type; /* 0: none */
+    const uint8_t *extra_body; /* NULL: "xyz" */
+    size_t extra_len;
     const uint8_t *cats;
     size_t cats_len;
 };
@@ -136,8 +139,10 @@ build_image(struct buf *out, const struct image_opts *o)
     bodies[n++] = (struct cartridge_body){CARTRIDGE_SEC_CATEGORY, cats.data,
                                           cats.len};
     if (o->extra_type != 0) {
-        bodies[n++] = (struct cartridge_body){o->extra_type,
-                                              (const uint8_t *)"xyz", 3};
+        bodies[n++] = (struct cartridge_body){
+            o->extra_type,
+            o->extra_body != NULL ? o->extra_body : (const uint8_t *)"xyz",
+            o->extra_body != NULL ? o->extra_len : 3};
     }
     assert_int_equal(cartridge_format(42, 1700000000, bodies, n, out),
                      CM_OK);
@@ -338,9 +343,14 @@ test_cartridge_sections_validated(void **state)
     assert_int_equal(load_with(&o, &c, &why), CM_EPARSE);
     /* Reserved and unknown section types are skipped. */
     memset(&o, 0, sizeof(o));
-    o.extra_type = CARTRIDGE_SEC_FINGERPRINTS;
+    o.extra_type = CARTRIDGE_SEC_REPUTATION;
     assert_int_equal(load_with(&o, &c, &why), CM_OK);
+    assert_null(cartridge_fingerprints(c));
     cartridge_unref(c);
+    /* FINGERPRINTS is parsed: garbage there refuses the cartridge. */
+    o.extra_type = CARTRIDGE_SEC_FINGERPRINTS;
+    assert_int_equal(load_with(&o, &c, &why), CM_EPARSE);
+    assert_string_equal(why, "FINGERPRINTS section: bad magic");
     o.extra_type = 999;
     assert_int_equal(load_with(&o, &c, &why), CM_OK);
     assert_int_equal(cartridge_section_count(c), 5);
@@ -351,6 +361,70 @@ test_cartridge_sections_validated(void **state)
     assert_int_equal(load_with(&o, &c, &why), CM_OK);
     assert_string_equal(cartridge_meta(c, "b"), "");
     cartridge_unref(c);
+}
+
+static void
+test_cartridge_fingerprints_section(void **state)
+{
+    struct fingerprint_entry e;
+    struct buf fp;
+    struct buf img;
+    struct image_opts o;
+    struct cartridge *c = NULL;
+    const char *why = NULL;
+    const struct fingerprint_db *db;
+    size_t n_before;
+
+    (void)state;
+    memset(&e, 0, sizeof(e));
+    e.kind = FINGERPRINT_ATTACHMENT;
+    e.category = FINGERPRINT_CAT_MALWARE;
+    e.weight = 99;
+    memset(e.digest, 0xab, sizeof(e.digest));
+    buf_init(&fp, 1u << 16);
+    assert_int_equal(fingerprint_db_format(&e, 1, FINGERPRINT_MATCH_MIN, &fp),
+                     CM_OK);
+    /* As a section of the image. */
+    memset(&o, 0, sizeof(o));
+    o.extra_type = CARTRIDGE_SEC_FINGERPRINTS;
+    o.extra_body = fp.data;
+    o.extra_len = fp.len;
+    assert_int_equal(load_with(&o, &c, &why), CM_OK);
+    db = cartridge_fingerprints(c);
+    assert_non_null(db);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_ATTACHMENT), 1);
+    assert_non_null(
+        fingerprint_db_match_digest(db, FINGERPRINT_ATTACHMENT, e.digest));
+    cartridge_unref(c);
+    /* Added to an image without one, then replaced (not repeated). */
+    memset(&o, 0, sizeof(o));
+    buf_init(&img, 1u << 20);
+    build_image(&img, &o);
+    assert_int_equal(cartridge_load(img.data, img.len, &c, &why), CM_OK);
+    n_before = cartridge_section_count(c);
+    cartridge_unref(c);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(cartridge_image_add_section(
+                             &img, CARTRIDGE_SEC_FINGERPRINTS, fp.data,
+                             fp.len),
+                         CM_OK);
+        assert_int_equal(cartridge_load(img.data, img.len, &c, &why), CM_OK);
+        assert_int_equal(cartridge_section_count(c), n_before + 1);
+        assert_int_equal(cartridge_version(c), 42);
+        assert_non_null(cartridge_fingerprints(c));
+        assert_non_null(cartridge_model(c));
+        cartridge_unref(c);
+    }
+    /* Not an image: refused, image untouched. */
+    buf_reset(&img);
+    assert_int_equal(buf_append(&img, "nope", 4), CM_OK);
+    assert_int_not_equal(cartridge_image_add_section(
+                             &img, CARTRIDGE_SEC_FINGERPRINTS, fp.data,
+                             fp.len),
+                         CM_OK);
+    assert_int_equal(img.len, 4);
+    buf_clear(&img);
+    buf_clear(&fp);
 }
 
 static void
@@ -510,6 +584,7 @@ main(void)
         cmocka_unit_test(test_cartridge_every_truncation_refused),
         cmocka_unit_test(test_cartridge_corruption_refused),
         cmocka_unit_test(test_cartridge_sections_validated),
+        cmocka_unit_test(test_cartridge_fingerprints_section),
         cmocka_unit_test(test_cartridge_header_parse_for_inspect),
         cmocka_unit_test(test_cartridge_file_and_default),
         cmocka_unit_test(test_cartridge_slot_publish),

@@ -1,0 +1,187 @@
+/*
+ * fingerprint.h -- campaign fingerprints (SPEC §4): near-duplicate
+ * signatures of normalised body text, exact digests of attachments and
+ * URLs, and the indexed database a cartridge's FINGERPRINTS section holds.
+ *
+ * Body signature: FINGERPRINT_K min-hashes of the 4-word shingles of the
+ * body text, words lower-cased, any word holding a digit collapsed to "#"
+ * and any URL or address to "<u>", so a campaign that varies a name, a
+ * number or a link per recipient keeps most of its shingles.  Two texts
+ * match when at least m of the K min-hashes agree (m from the section,
+ * FINGERPRINT_MATCH_MIN by default).  Text of fewer than
+ * FINGERPRINT_MIN_WORDS words gets no signature: short texts collide.
+ *
+ * Lookup never scans the entries: any match agrees on at least one of the
+ * first K - m + 1 positions (pigeonhole), so the database keeps a sorted
+ * array of (position, hash) keys and a lookup makes K - m + 1 binary
+ * searches, verifying each candidate it finds (at most
+ * CAPS_FINGERPRINT_RUN_MAX per key).  Digests are kept sorted per kind and
+ * found by binary search.
+ *
+ * Section body (little-endian), written by fingerprint_db_format:
+ *   magic "CMFP" | version u32 (1) | k u16 | m u16 | shingle u16 |
+ *   min_words u16 | n u32 | n × entry
+ *   entry: kind u8 | category u8 | weight u8 | sub_len u8 | sub |
+ *          payload (body: k × u32 min-hashes; attachment, url: 32-byte
+ *          SHA-256)
+ * Entries are in strictly ascending (kind, payload) order: no duplicates,
+ * and the loader checks it.  k, shingle and min_words must equal this
+ * build's (the engine computes signatures with them); m in [K/2+1, K].
+ *
+ * Pure: no I/O, no logging, no globals.  A database is immutable after
+ * parse and shared by all threads; signatures live on the caller's stack.
+ * Limits: caps.h (CAPS_FINGERPRINT_*).
+ */
+#ifndef CM_FINGERPRINT_H
+#define CM_FINGERPRINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct buf;
+
+#define FINGERPRINT_K 16u
+#define FINGERPRINT_MATCH_MIN 10u
+#define FINGERPRINT_SHINGLE_WORDS 4u
+#define FINGERPRINT_MIN_WORDS 30u
+#define FINGERPRINT_DIGEST_LEN 32u
+#define FINGERPRINT_SUB_MAX 31u
+#define FINGERPRINT_FORMAT 1u
+/* Normalised URL text digested (longer URLs are cut here). */
+#define FINGERPRINT_URL_MAX 2048u
+
+enum fingerprint_kind {
+    FINGERPRINT_BODY = 1,
+    FINGERPRINT_ATTACHMENT = 2,
+    FINGERPRINT_URL = 3
+};
+
+/* Same codes as the cartridge CATEGORY table. */
+enum fingerprint_category {
+    FINGERPRINT_CAT_SPAM = 1,
+    FINGERPRINT_CAT_PHISHING = 2,
+    FINGERPRINT_CAT_MALWARE = 3
+};
+
+struct fingerprint_sig {
+    uint32_t h[FINGERPRINT_K];
+};
+
+struct fingerprint_entry {
+    uint8_t kind;     /* enum fingerprint_kind */
+    uint8_t category; /* enum fingerprint_category */
+    uint8_t weight;   /* score a hit raises the verdict to, 1..100 */
+    char sub[FINGERPRINT_SUB_MAX + 1]; /* [a-z0-9-], may be "" */
+    struct fingerprint_sig sig;        /* FINGERPRINT_BODY */
+    uint8_t digest[FINGERPRINT_DIGEST_LEN]; /* ATTACHMENT, URL */
+    uint32_t tag; /* the caller's own use; not in the section (0) */
+};
+
+struct fingerprint_db;
+
+/*
+ * Body signature of UTF-8 text (p, len; no NUL needed).  False (and *sig
+ * untouched) when the text has fewer than FINGERPRINT_MIN_WORDS words.
+ * Reads at most CAPS_FINGERPRINT_WORDS_MAX words; no allocation.
+ */
+bool fingerprint_sig_compute(const char *p, size_t len,
+                             struct fingerprint_sig *sig);
+
+/* Positions at which a and b agree, 0..FINGERPRINT_K. */
+unsigned fingerprint_agree(const struct fingerprint_sig *a,
+                           const struct fingerprint_sig *b);
+
+/* SHA-256 of (p, len) into out (OpenSSL EVP).  False on a library error. */
+bool fingerprint_digest(const uint8_t *p, size_t len,
+                        uint8_t out[FINGERPRINT_DIGEST_LEN]);
+
+/*
+ * Normalised form of a URL for its digest: scheme dropped (http and https
+ * alike), host lower-cased (url_host), port and userinfo dropped, path
+ * kept, fragment dropped, tracking query parameters (utm_*, fbclid,
+ * gclid, mc_cid, mc_eid, ...) dropped, other parameters kept in order.
+ * Writes a NUL-terminated string into out and returns its length; 0 when
+ * the URL has no host or out_max is too small.
+ */
+size_t fingerprint_url_normalise(const char *url, size_t len, char *out,
+                                 size_t out_max);
+
+/* fingerprint_url_normalise then fingerprint_digest; false when the URL
+ * has no host. */
+bool fingerprint_url_digest(const char *url, size_t len,
+                            uint8_t out[FINGERPRINT_DIGEST_LEN]);
+
+/*
+ * Validate a FINGERPRINTS section body and build its index.  *out is a
+ * new database (fingerprint_db_free); CM_EPARSE / CM_EVERSION /
+ * CM_ELIMIT / CM_ENOMEM with *why (static) on any inconsistency: bad
+ * magic, parameters, counts, lengths, kinds, categories, weights,
+ * subcategory characters, order, or bytes left over.
+ */
+enum cm_err fingerprint_db_parse(const uint8_t *p, size_t len,
+                                 struct fingerprint_db **out,
+                                 const char **why);
+
+/*
+ * A database from entries in memory (cmtool train groups campaigns and
+ * checks candidates against ham with it).  Entries are copied; order and
+ * duplicates do not matter.  m is the match threshold.  NULL on ENOMEM
+ * or n over CAPS_FINGERPRINT_ENTRIES_MAX.
+ */
+struct fingerprint_db *fingerprint_db_new(const struct fingerprint_entry *e,
+                                          size_t n, unsigned m);
+
+void fingerprint_db_free(struct fingerprint_db *db);
+
+/*
+ * Append a section body holding entries e (sorted and de-duplicated into
+ * a copy: the same (kind, payload) keeps the first occurrence in e) with
+ * match threshold m to out.  CM_EPARSE when an entry is invalid (kind,
+ * category, weight, subcategory), CM_ELIMIT past
+ * CAPS_FINGERPRINT_ENTRIES_MAX, CM_ENOMEM.
+ */
+enum cm_err fingerprint_db_format(const struct fingerprint_entry *e, size_t n,
+                                  unsigned m, struct buf *out);
+
+/* Entries of a kind, and all entries. */
+size_t fingerprint_db_count(const struct fingerprint_db *db,
+                            enum fingerprint_kind kind);
+size_t fingerprint_db_size(const struct fingerprint_db *db);
+/* The i-th entry (format order), or NULL. */
+const struct fingerprint_entry *fingerprint_db_at(
+    const struct fingerprint_db *db, size_t i);
+unsigned fingerprint_db_match_min(const struct fingerprint_db *db);
+
+/*
+ * Best body entry matching sig (at least m agreeing positions): the one
+ * with the highest category (malware > phishing > spam), then weight,
+ * then agreement, then the lowest index.  NULL when none.  No allocation;
+ * the result lives as long as db.
+ */
+const struct fingerprint_entry *fingerprint_db_match_body(
+    const struct fingerprint_db *db, const struct fingerprint_sig *sig);
+
+/* Each body entry matching sig, in no particular order; at most max_run
+ * entries per index key are verified.  Each is reported once unless a
+ * run was cut at max_run (then an entry may repeat).  Returns the number
+ * of reports. */
+typedef void (*fingerprint_match_fn)(void *ctx, size_t index,
+                                     unsigned agree);
+size_t fingerprint_db_each_body(const struct fingerprint_db *db,
+                                const struct fingerprint_sig *sig,
+                                size_t max_run, fingerprint_match_fn fn,
+                                void *ctx);
+
+/* The entry of kind (ATTACHMENT or URL) with this digest, or NULL. */
+const struct fingerprint_entry *fingerprint_db_match_digest(
+    const struct fingerprint_db *db, enum fingerprint_kind kind,
+    const uint8_t digest[FINGERPRINT_DIGEST_LEN]);
+
+/* "body", "attachment", "url"; "spam", "phishing", "malware". */
+const char *fingerprint_kind_name(enum fingerprint_kind kind);
+const char *fingerprint_category_name(enum fingerprint_category cat);
+
+#endif

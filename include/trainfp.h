@@ -1,0 +1,56 @@
+/*
+ * trainfp.h -- the campaign-fingerprint half of cmtool train (SPEC §4):
+ * per-message fingerprint data collected next to the features, and the
+ * FINGERPRINTS section built from the training set.
+ *
+ * Body fingerprints: near-duplicate groups (fingerprint.h rule, at least
+ * m of K min-hashes) of at least TRAINFP_GROUP_MIN training spam/phish
+ * messages, one entry per group (the member that matches the most
+ * others), dropped when any training ham matches it; the biggest groups
+ * are kept, at most CAPS_TRAIN_FINGERPRINTS_MAX.  Attachment digests:
+ * attachments of training junk with a dangerous name
+ * (features_is_dangerous_name) or a zip listing one, unless the same
+ * bytes are in training ham; at most CAPS_TRAIN_DIGESTS_MAX.  The output
+ * depends only on the inputs and their order (no clock, no threads).
+ *
+ * Programs layer: trainfp_build reports its counts on stderr.
+ */
+#ifndef CM_TRAINFP_H
+#define CM_TRAINFP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct buf;
+struct mime_doc;
+struct trainfp_item;
+
+#define TRAINFP_GROUP_MIN 3u
+#define TRAINFP_SPAM_WEIGHT 97u
+#define TRAINFP_PHISH_WEIGHT 98u
+#define TRAINFP_MALWARE_WEIGHT 99u
+
+/* One message's fingerprint data (body signature, digests of its
+ * dangerous attachments), or NULL when it has none or on ENOMEM.  Free
+ * with trainfp_item_free.  Any thread. */
+struct trainfp_item *trainfp_collect(const struct mime_doc *doc);
+void trainfp_item_free(struct trainfp_item *it);
+
+struct trainfp_input {
+    const struct trainfp_item *fp; /* may be NULL */
+    uint8_t label;                 /* enum model_label */
+    bool is_test; /* held out: not used to build, measured against */
+};
+
+/*
+ * Build the FINGERPRINTS body from the inputs that are not is_test and
+ * append it to section; then score the is_test ones against it and print
+ * both summaries to stderr.  CM_ENOMEM, or an error of the format.
+ */
+enum cm_err trainfp_build(const struct trainfp_input *in, size_t n,
+                          struct buf *section);
+
+#endif

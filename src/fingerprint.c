@@ -1,0 +1,1017 @@
+/*
+ * fingerprint.c -- campaign fingerprints: body min-hash signatures,
+ * attachment and URL digests, and the indexed database of a cartridge's
+ * FINGERPRINTS section (SPEC §4; format and rules in fingerprint.h).
+ *
+ * State: a database is built once (parse or new) and then only read, by
+ * any number of threads.  Signatures are computed on the caller's stack
+ * with no allocation: a ring of the last FINGERPRINT_SHINGLE_WORDS word
+ * hashes and the K running minima.
+ *
+ * Limits: CAPS_FINGERPRINT_ENTRIES_MAX entries per database,
+ * CAPS_FINGERPRINT_WORDS_MAX words per text, CAPS_FINGERPRINT_RUN_MAX
+ * candidates verified per index key.
+ */
+#include "fingerprint.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "caps.h"
+#include "cursor.h"
+#include "hashing.h"
+#include "url.h"
+
+#define FP_MAGIC "CMFP"
+#define FP_MAGIC_LEN 4u
+#define FP_HEADER_LEN 20u
+/* Bytes of one word kept for hashing; a longer one is not a word. */
+#define FP_WORD_MAX 48u
+#define FP_SEED 0x6670u
+
+struct fp_key {
+    uint64_t key; /* position << 32 | min-hash */
+    uint32_t entry;
+};
+
+struct fingerprint_db {
+    struct fingerprint_entry *entries; /* ascending (kind, payload) */
+    size_t n;
+    size_t kind_start[FINGERPRINT_URL + 1];
+    size_t kind_end[FINGERPRINT_URL + 1];
+    struct fp_key *keys; /* positions 0 .. K - m of every body entry */
+    size_t n_keys;
+    unsigned m;
+};
+
+/* ---- body signatures --------------------------------------------------- */
+
+static bool
+is_space_byte(uint8_t ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' ||
+           ch == '\f' || ch == '\v';
+}
+
+/*
+ * Length of a Unicode space (NBSP, U+2000..U+200A, U+2028/9, U+202F) at
+ * p, else 0.  HTML rendering turns &nbsp; into U+00A0, and campaigns pad
+ * with the others.
+ */
+static size_t
+unicode_space_len(const uint8_t *p, size_t left)
+{
+    if (left >= 2 && p[0] == 0xc2 && p[1] == 0xa0) {
+        return 2;
+    }
+    if (left >= 3 && p[0] == 0xe2 && p[1] == 0x80 &&
+        ((p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8 || p[2] == 0xa9 ||
+         p[2] == 0xaf)) {
+        return 3;
+    }
+    return 0;
+}
+
+/* Length of an invisible character (zero-width space/joiners, word
+ * joiner, BOM) at p, else 0: spam inserts them inside words to break
+ * word matching, so they are dropped, not treated as separators. */
+static size_t
+invisible_len(const uint8_t *p, size_t left)
+{
+    if (left >= 3 && p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0x8b &&
+        p[2] <= 0x8d) {
+        return 3;
+    }
+    if (left >= 3 && ((p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0xa0) ||
+                      (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf))) {
+        return 3;
+    }
+    return 0;
+}
+
+static bool
+is_word_byte(uint8_t ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch >= '0' && ch <= '9') || ch >= 0x80;
+}
+
+static bool
+has_prefix_ci(const uint8_t *p, size_t len, const char *pre)
+{
+    size_t n = strlen(pre);
+
+    if (len < n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint8_t ch = p[i];
+
+        if (ch >= 'A' && ch <= 'Z') {
+            ch = (uint8_t)(ch - 'A' + 'a');
+        }
+        if (ch != (uint8_t)pre[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A whitespace-delimited chunk that is a link or an address: one token,
+ * whatever it holds (links carry per-recipient ids). */
+static bool
+is_link_chunk(const uint8_t *p, size_t len)
+{
+    if (has_prefix_ci(p, len, "www.")) {
+        return true;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] == '@') {
+            return true;
+        }
+        if (p[i] == ':' && i + 2 < len && p[i + 1] == '/' && p[i + 2] == '/') {
+            return true;
+        }
+    }
+    return false;
+}
+
+struct minhash {
+    uint64_t ring[FINGERPRINT_SHINGLE_WORDS];
+    size_t n_words;
+    uint32_t min[FINGERPRINT_K];
+};
+
+static void
+minhash_add_word(struct minhash *mh, uint64_t word_hash)
+{
+    uint64_t sh;
+
+    mh->ring[mh->n_words % FINGERPRINT_SHINGLE_WORDS] = word_hash;
+    mh->n_words++;
+    if (mh->n_words < FINGERPRINT_SHINGLE_WORDS) {
+        return;
+    }
+    /* The shingle of the last words, oldest first. */
+    sh = FP_SEED;
+    for (size_t i = 0; i < FINGERPRINT_SHINGLE_WORDS; i++) {
+        size_t at = (mh->n_words + i) % FINGERPRINT_SHINGLE_WORDS;
+
+        sh = hashing_combine(sh, mh->ring[at]);
+    }
+    for (unsigned k = 0; k < FINGERPRINT_K; k++) {
+        /* K independent hash functions from one: mix with a per-position
+         * odd constant. */
+        uint64_t v = hashing_mix64(sh + (uint64_t)(k + 1) *
+                                            0x9e3779b97f4a7c15ull);
+        uint32_t h = (uint32_t)(v >> 32);
+
+        if (h < mh->min[k]) {
+            mh->min[k] = h;
+        }
+    }
+}
+
+/* Hash of one word of a chunk (p, len): digits collapse the word to "#",
+ * ASCII letters are lower-cased, invisible characters dropped. */
+static uint64_t
+word_hash(const uint8_t *p, size_t len)
+{
+    char w[FP_WORD_MAX];
+    size_t n = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] >= '0' && p[i] <= '9') {
+            return hashing_hash64("#", 1, FP_SEED);
+        }
+    }
+    for (size_t i = 0; i < len;) {
+        size_t inv = invisible_len(p + i, len - i);
+        uint8_t ch = p[i];
+
+        if (inv > 0) {
+            i += inv;
+            continue;
+        }
+        if (n == sizeof(w)) {
+            return hashing_hash64("~", 1, FP_SEED);
+        }
+        w[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+        i++;
+    }
+    return hashing_hash64(w, n, FP_SEED);
+}
+
+/* Feed the words of one chunk; false once the word cap is reached. */
+static bool
+add_chunk(struct minhash *mh, const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+
+    if (is_link_chunk(p, len)) {
+        minhash_add_word(mh, hashing_hash64("<u>", 3, FP_SEED));
+        return mh->n_words < CAPS_FINGERPRINT_WORDS_MAX;
+    }
+    while (i < len) {
+        size_t start;
+
+        while (i < len && !is_word_byte(p[i])) {
+            i++;
+        }
+        start = i;
+        while (i < len && is_word_byte(p[i])) {
+            i++;
+        }
+        if (i > start) {
+            minhash_add_word(mh, word_hash(p + start, i - start));
+            if (mh->n_words >= CAPS_FINGERPRINT_WORDS_MAX) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+bool
+fingerprint_sig_compute(const char *text, size_t len,
+                        struct fingerprint_sig *sig)
+{
+    const uint8_t *p = (const uint8_t *)text;
+    struct minhash mh;
+    size_t i = 0;
+
+    memset(&mh, 0, sizeof(mh));
+    memset(mh.min, 0xff, sizeof(mh.min));
+    while (i < len) {
+        size_t start;
+        size_t sp = 0;
+
+        while (i < len) {
+            sp = is_space_byte(p[i]) ? 1 : unicode_space_len(p + i, len - i);
+            if (sp == 0) {
+                break;
+            }
+            i += sp;
+        }
+        start = i;
+        while (i < len && !is_space_byte(p[i]) &&
+               unicode_space_len(p + i, len - i) == 0) {
+            i++;
+        }
+        if (i > start && !add_chunk(&mh, p + start, i - start)) {
+            break;
+        }
+    }
+    if (mh.n_words < FINGERPRINT_MIN_WORDS) {
+        return false;
+    }
+    memcpy(sig->h, mh.min, sizeof(sig->h));
+    return true;
+}
+
+unsigned
+fingerprint_agree(const struct fingerprint_sig *a,
+                  const struct fingerprint_sig *b)
+{
+    unsigned n = 0;
+
+    for (unsigned k = 0; k < FINGERPRINT_K; k++) {
+        n += a->h[k] == b->h[k];
+    }
+    return n;
+}
+
+/* ---- digests ------------------------------------------------------------ */
+
+bool
+fingerprint_digest(const uint8_t *p, size_t len,
+                   uint8_t out[FINGERPRINT_DIGEST_LEN])
+{
+    unsigned int n = 0;
+    static const uint8_t empty[1] = {0};
+
+    if (EVP_Digest(p != NULL ? p : empty, len, out, &n, EVP_sha256(),
+                   NULL) != 1) {
+        return false;
+    }
+    return n == FINGERPRINT_DIGEST_LEN;
+}
+
+/* Query parameters that only say who clicked: dropped before digesting. */
+static bool
+is_tracking_param(const char *name, size_t len)
+{
+    static const char *const exact[] = {
+        "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid",
+        "_hsenc", "_hsmi", "mkt_tok", "yclid", "igshid", "ref_src"};
+
+    if (has_prefix_ci((const uint8_t *)name, len, "utm_")) {
+        return true;
+    }
+    for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+        size_t n = strlen(exact[i]);
+
+        if (n == len && has_prefix_ci((const uint8_t *)name, len, exact[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+struct out_text {
+    char *p;
+    size_t max; /* including the NUL */
+    size_t len;
+};
+
+static void
+out_put(struct out_text *o, const char *s, size_t n)
+{
+    size_t room = o->max - 1 - o->len;
+
+    n = n < room ? n : room;
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+    o->p[o->len] = '\0';
+}
+
+size_t
+fingerprint_url_normalise(const char *url, size_t len, char *out,
+                          size_t out_max)
+{
+    char host[URL_HOST_MAX_BYTES + 1];
+    unsigned flags = 0;
+    size_t hl;
+    size_t i = 0;
+    size_t path_start;
+    size_t q;
+    struct out_text o = {out, out_max, 0};
+    bool has_query = false;
+
+    if (out_max < 2) {
+        return 0;
+    }
+    hl = url_host(url, len, host, sizeof(host), &flags);
+    if (hl == 0 || (flags & URL_IS_MAILTO) != 0) {
+        return 0;
+    }
+    out[0] = '\0';
+    out_put(&o, host, hl);
+    /* Past the authority: after "scheme://" or "//", else at the start
+     * ("www.host/path"). */
+    for (size_t k = 0; k + 2 < len; k++) {
+        if (url[k] == '/' || url[k] == '?' || url[k] == '#') {
+            if (url[k] == '/' && url[k + 1] == '/') {
+                i = k + 2;
+            }
+            break;
+        }
+        if (url[k] == ':' && url[k + 1] == '/' && url[k + 2] == '/') {
+            i = k + 3;
+            break;
+        }
+    }
+    while (i < len && url[i] != '/' && url[i] != '?' && url[i] != '#') {
+        i++;
+    }
+    path_start = i;
+    while (i < len && url[i] != '?' && url[i] != '#') {
+        i++;
+    }
+    if (i > path_start) {
+        out_put(&o, url + path_start, i - path_start);
+    } else {
+        out_put(&o, "/", 1);
+    }
+    if (i >= len || url[i] != '?') {
+        return o.len;
+    }
+    q = i + 1;
+    while (q < len && url[q] != '#') {
+        size_t start = q;
+        size_t name_end;
+
+        while (q < len && url[q] != '&' && url[q] != '#') {
+            q++;
+        }
+        name_end = start;
+        while (name_end < q && url[name_end] != '=') {
+            name_end++;
+        }
+        if (q > start && !is_tracking_param(url + start, name_end - start)) {
+            out_put(&o, has_query ? "&" : "?", 1);
+            out_put(&o, url + start, q - start);
+            has_query = true;
+        }
+        if (q < len && url[q] == '&') {
+            q++;
+        }
+    }
+    return o.len;
+}
+
+bool
+fingerprint_url_digest(const char *url, size_t len,
+                       uint8_t out[FINGERPRINT_DIGEST_LEN])
+{
+    char norm[FINGERPRINT_URL_MAX + 1];
+    size_t n = fingerprint_url_normalise(url, len, norm, sizeof(norm));
+
+    return n > 0 && fingerprint_digest((const uint8_t *)norm, n, out);
+}
+
+/* ---- the database ------------------------------------------------------- */
+
+static int
+cmp_payload(const struct fingerprint_entry *a,
+            const struct fingerprint_entry *b)
+{
+    if (a->kind != b->kind) {
+        return a->kind < b->kind ? -1 : 1;
+    }
+    if (a->kind == FINGERPRINT_BODY) {
+        for (unsigned k = 0; k < FINGERPRINT_K; k++) {
+            if (a->sig.h[k] != b->sig.h[k]) {
+                return a->sig.h[k] < b->sig.h[k] ? -1 : 1;
+            }
+        }
+        return 0;
+    }
+    return memcmp(a->digest, b->digest, FINGERPRINT_DIGEST_LEN);
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+    const struct fp_key *x = a;
+    const struct fp_key *y = b;
+
+    if (x->key != y->key) {
+        return x->key < y->key ? -1 : 1;
+    }
+    return (x->entry > y->entry) - (x->entry < y->entry);
+}
+
+/* Entries must already be sorted by (kind, payload); takes them over. */
+static struct fingerprint_db *
+db_build(struct fingerprint_entry *entries, size_t n, unsigned m)
+{
+    struct fingerprint_db *db = calloc(1, sizeof(*db));
+    size_t n_body = 0;
+    size_t probes = FINGERPRINT_K - m + 1;
+
+    if (db == NULL) {
+        free(entries);
+        return NULL;
+    }
+    db->entries = entries;
+    db->n = n;
+    db->m = m;
+    for (size_t i = n; i > 0; i--) {
+        db->kind_start[entries[i - 1].kind] = i - 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        db->kind_end[entries[i].kind] = i + 1;
+        n_body += entries[i].kind == FINGERPRINT_BODY;
+    }
+    db->keys = calloc(n_body > 0 ? n_body * probes : 1, sizeof(*db->keys));
+    if (db->keys == NULL) {
+        fingerprint_db_free(db);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (entries[i].kind != FINGERPRINT_BODY) {
+            continue;
+        }
+        for (size_t pos = 0; pos < probes; pos++) {
+            db->keys[db->n_keys].key =
+                (uint64_t)pos << 32 | entries[i].sig.h[pos];
+            db->keys[db->n_keys].entry = (uint32_t)i;
+            db->n_keys++;
+        }
+    }
+    qsort(db->keys, db->n_keys, sizeof(*db->keys), cmp_key);
+    return db;
+}
+
+void
+fingerprint_db_free(struct fingerprint_db *db)
+{
+    if (db == NULL) {
+        return;
+    }
+    free(db->entries);
+    free(db->keys);
+    free(db);
+}
+
+static bool
+is_sub_char(uint8_t ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
+}
+
+/* The checks an entry must pass in a section; NULL when it does. */
+static const char *
+entry_problem(const struct fingerprint_entry *e)
+{
+    size_t sl = strnlen(e->sub, sizeof(e->sub));
+
+    if (e->kind < FINGERPRINT_BODY || e->kind > FINGERPRINT_URL) {
+        return "fingerprint entry of an unknown kind";
+    }
+    if (e->category < FINGERPRINT_CAT_SPAM ||
+        e->category > FINGERPRINT_CAT_MALWARE) {
+        return "fingerprint entry of an unknown category";
+    }
+    if (e->weight < 1 || e->weight > 100) {
+        return "fingerprint weight out of range";
+    }
+    if (sl > FINGERPRINT_SUB_MAX) {
+        return "fingerprint subcategory too long";
+    }
+    for (size_t i = 0; i < sl; i++) {
+        if (!is_sub_char((uint8_t)e->sub[i])) {
+            return "fingerprint subcategory holds a bad character";
+        }
+    }
+    return NULL;
+}
+
+static bool
+m_is_valid(unsigned m)
+{
+    return m > FINGERPRINT_K / 2 && m <= FINGERPRINT_K;
+}
+
+static enum cm_err
+parse_entry(struct cursor *c, struct fingerprint_entry *e, const char **why)
+{
+    uint8_t sub_len = 0;
+    const char *problem;
+
+    memset(e, 0, sizeof(*e));
+    if (cursor_u8(c, &e->kind) != CM_OK ||
+        cursor_u8(c, &e->category) != CM_OK ||
+        cursor_u8(c, &e->weight) != CM_OK ||
+        cursor_u8(c, &sub_len) != CM_OK) {
+        *why = "fingerprint entry truncated";
+        return CM_EPARSE;
+    }
+    if (sub_len > FINGERPRINT_SUB_MAX) {
+        *why = "fingerprint subcategory too long";
+        return CM_EPARSE;
+    }
+    if (cursor_copy(c, e->sub, sub_len) != CM_OK) {
+        *why = "fingerprint entry truncated";
+        return CM_EPARSE;
+    }
+    e->sub[sub_len] = '\0';
+    if (strlen(e->sub) != sub_len) {
+        *why = "fingerprint subcategory holds a bad character";
+        return CM_EPARSE;
+    }
+    problem = entry_problem(e);
+    if (problem != NULL) {
+        *why = problem;
+        return CM_EPARSE;
+    }
+    if (e->kind == FINGERPRINT_BODY) {
+        for (unsigned k = 0; k < FINGERPRINT_K; k++) {
+            if (cursor_u32le(c, &e->sig.h[k]) != CM_OK) {
+                *why = "fingerprint entry truncated";
+                return CM_EPARSE;
+            }
+        }
+    } else if (cursor_copy(c, e->digest, FINGERPRINT_DIGEST_LEN) != CM_OK) {
+        *why = "fingerprint entry truncated";
+        return CM_EPARSE;
+    }
+    return CM_OK;
+}
+
+enum cm_err
+fingerprint_db_parse(const uint8_t *p, size_t len,
+                     struct fingerprint_db **out, const char **why)
+{
+    struct cursor c;
+    const uint8_t *magic = NULL;
+    uint32_t version = 0;
+    uint16_t k = 0;
+    uint16_t m = 0;
+    uint16_t shingle = 0;
+    uint16_t min_words = 0;
+    uint32_t n = 0;
+    struct fingerprint_entry *entries = NULL;
+    struct fingerprint_db *db;
+    const char *reason = NULL;
+    enum cm_err rc = CM_EPARSE;
+
+    cursor_init(&c, p, len);
+    if (cursor_bytes(&c, FP_MAGIC_LEN, &magic) != CM_OK ||
+        memcmp(magic, FP_MAGIC, FP_MAGIC_LEN) != 0) {
+        reason = "FINGERPRINTS section: bad magic";
+        goto fail;
+    }
+    if (cursor_u32le(&c, &version) != CM_OK ||
+        cursor_u16le(&c, &k) != CM_OK || cursor_u16le(&c, &m) != CM_OK ||
+        cursor_u16le(&c, &shingle) != CM_OK ||
+        cursor_u16le(&c, &min_words) != CM_OK ||
+        cursor_u32le(&c, &n) != CM_OK) {
+        reason = "FINGERPRINTS header truncated";
+        goto fail;
+    }
+    if (version != FINGERPRINT_FORMAT || k != FINGERPRINT_K ||
+        shingle != FINGERPRINT_SHINGLE_WORDS ||
+        min_words != FINGERPRINT_MIN_WORDS) {
+        reason = "FINGERPRINTS version or parameters differ from this build";
+        rc = CM_EVERSION;
+        goto fail;
+    }
+    if (!m_is_valid(m)) {
+        reason = "FINGERPRINTS match threshold out of range";
+        goto fail;
+    }
+    if (n > CAPS_FINGERPRINT_ENTRIES_MAX) {
+        reason = "FINGERPRINTS holds too many entries";
+        rc = CM_ELIMIT;
+        goto fail;
+    }
+    /* The smallest entry is 4 + 32 bytes: a count the bytes cannot hold
+     * is refused before anything is allocated for it. */
+    if (cursor_left(&c) / (4u + FINGERPRINT_DIGEST_LEN) < n) {
+        reason = "FINGERPRINTS count exceeds the section";
+        goto fail;
+    }
+    entries = calloc(n > 0 ? n : 1, sizeof(*entries));
+    if (entries == NULL) {
+        reason = "out of memory";
+        rc = CM_ENOMEM;
+        goto fail;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        rc = parse_entry(&c, &entries[i], &reason);
+        if (rc != CM_OK) {
+            goto fail;
+        }
+        if (i > 0 && cmp_payload(&entries[i - 1], &entries[i]) >= 0) {
+            reason = "FINGERPRINTS entries out of order or repeated";
+            rc = CM_EPARSE;
+            goto fail;
+        }
+    }
+    if (cursor_left(&c) != 0) {
+        reason = "bytes after the FINGERPRINTS entries";
+        rc = CM_EPARSE;
+        goto fail;
+    }
+    db = db_build(entries, n, m);
+    if (db == NULL) {
+        reason = "out of memory";
+        rc = CM_ENOMEM;
+        entries = NULL;
+        goto fail;
+    }
+    *out = db;
+    return CM_OK;
+
+fail:
+    free(entries);
+    if (why != NULL) {
+        *why = reason;
+    }
+    return rc;
+}
+
+struct sort_item {
+    const struct fingerprint_entry *e;
+    size_t index;
+};
+
+static int
+cmp_sort_item(const void *a, const void *b)
+{
+    const struct sort_item *x = a;
+    const struct sort_item *y = b;
+    int c = cmp_payload(x->e, y->e);
+
+    if (c != 0) {
+        return c;
+    }
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Sorted copy of e; with dedupe, later repeats of a payload are dropped. */
+static struct fingerprint_entry *
+sorted_copy(const struct fingerprint_entry *e, size_t n, bool dedupe,
+            size_t *n_out)
+{
+    struct sort_item *s = calloc(n > 0 ? n : 1, sizeof(*s));
+    struct fingerprint_entry *out = calloc(n > 0 ? n : 1, sizeof(*out));
+    size_t k = 0;
+
+    if (s == NULL || out == NULL) {
+        free(s);
+        free(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s[i].e = &e[i];
+        s[i].index = i;
+    }
+    qsort(s, n, sizeof(*s), cmp_sort_item);
+    for (size_t i = 0; i < n; i++) {
+        if (dedupe && k > 0 && cmp_payload(&out[k - 1], s[i].e) == 0) {
+            continue;
+        }
+        out[k++] = *s[i].e;
+    }
+    free(s);
+    *n_out = k;
+    return out;
+}
+
+struct fingerprint_db *
+fingerprint_db_new(const struct fingerprint_entry *e, size_t n, unsigned m)
+{
+    struct fingerprint_entry *copy;
+    size_t k = 0;
+
+    if (n > CAPS_FINGERPRINT_ENTRIES_MAX || !m_is_valid(m)) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].kind < FINGERPRINT_BODY || e[i].kind > FINGERPRINT_URL) {
+            return NULL;
+        }
+    }
+    copy = sorted_copy(e, n, false, &k);
+    if (copy == NULL) {
+        return NULL;
+    }
+    return db_build(copy, k, m);
+}
+
+static enum cm_err
+put_le(struct buf *b, uint64_t v, unsigned n_bytes)
+{
+    uint8_t x[8];
+
+    for (unsigned i = 0; i < n_bytes; i++) {
+        x[i] = (uint8_t)(v >> (8u * i));
+    }
+    return buf_append(b, x, n_bytes);
+}
+
+enum cm_err
+fingerprint_db_format(const struct fingerprint_entry *e, size_t n,
+                      unsigned m, struct buf *out)
+{
+    struct fingerprint_entry *s;
+    size_t k = 0;
+    enum cm_err rc;
+
+    if (n > CAPS_FINGERPRINT_ENTRIES_MAX) {
+        return CM_ELIMIT;
+    }
+    if (!m_is_valid(m)) {
+        return CM_EPARSE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (entry_problem(&e[i]) != NULL) {
+            return CM_EPARSE;
+        }
+    }
+    s = sorted_copy(e, n, true, &k);
+    if (s == NULL) {
+        return CM_ENOMEM;
+    }
+    rc = buf_append(out, FP_MAGIC, FP_MAGIC_LEN);
+    rc = rc != CM_OK ? rc : put_le(out, FINGERPRINT_FORMAT, 4);
+    rc = rc != CM_OK ? rc : put_le(out, FINGERPRINT_K, 2);
+    rc = rc != CM_OK ? rc : put_le(out, m, 2);
+    rc = rc != CM_OK ? rc : put_le(out, FINGERPRINT_SHINGLE_WORDS, 2);
+    rc = rc != CM_OK ? rc : put_le(out, FINGERPRINT_MIN_WORDS, 2);
+    rc = rc != CM_OK ? rc : put_le(out, k, 4);
+    for (size_t i = 0; i < k && rc == CM_OK; i++) {
+        size_t sl = strlen(s[i].sub);
+
+        rc = put_le(out, s[i].kind, 1);
+        rc = rc != CM_OK ? rc : put_le(out, s[i].category, 1);
+        rc = rc != CM_OK ? rc : put_le(out, s[i].weight, 1);
+        rc = rc != CM_OK ? rc : put_le(out, sl, 1);
+        rc = rc != CM_OK ? rc : buf_append(out, s[i].sub, sl);
+        if (s[i].kind == FINGERPRINT_BODY) {
+            for (unsigned j = 0; j < FINGERPRINT_K && rc == CM_OK; j++) {
+                rc = put_le(out, s[i].sig.h[j], 4);
+            }
+        } else if (rc == CM_OK) {
+            rc = buf_append(out, s[i].digest, FINGERPRINT_DIGEST_LEN);
+        }
+    }
+    free(s);
+    return rc;
+}
+
+size_t
+fingerprint_db_count(const struct fingerprint_db *db,
+                     enum fingerprint_kind kind)
+{
+    if (db == NULL || kind < FINGERPRINT_BODY || kind > FINGERPRINT_URL) {
+        return 0;
+    }
+    return db->kind_end[kind] - db->kind_start[kind];
+}
+
+size_t
+fingerprint_db_size(const struct fingerprint_db *db)
+{
+    return db != NULL ? db->n : 0;
+}
+
+const struct fingerprint_entry *
+fingerprint_db_at(const struct fingerprint_db *db, size_t i)
+{
+    return db != NULL && i < db->n ? &db->entries[i] : NULL;
+}
+
+unsigned
+fingerprint_db_match_min(const struct fingerprint_db *db)
+{
+    return db != NULL ? db->m : FINGERPRINT_MATCH_MIN;
+}
+
+/* First key >= key. */
+static size_t
+lower_bound(const struct fingerprint_db *db, uint64_t key)
+{
+    size_t lo = 0;
+    size_t hi = db->n_keys;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (db->keys[mid].key < key) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+size_t
+fingerprint_db_each_body(const struct fingerprint_db *db,
+                         const struct fingerprint_sig *sig, size_t max_run,
+                         fingerprint_match_fn fn, void *ctx)
+{
+    size_t found = 0;
+    uint32_t capped = 0; /* probes whose run was cut at max_run */
+
+    if (db == NULL || db->n_keys == 0) {
+        return 0;
+    }
+    for (size_t pos = 0; pos + db->m <= FINGERPRINT_K; pos++) {
+        uint64_t key = (uint64_t)pos << 32 | sig->h[pos];
+        size_t at = lower_bound(db, key);
+        size_t r = 0;
+
+        for (; at < db->n_keys && db->keys[at].key == key; at++, r++) {
+            size_t idx = db->keys[at].entry;
+            const struct fingerprint_entry *e = &db->entries[idx];
+            bool is_seen = false;
+            unsigned agree;
+
+            if (r == max_run) {
+                capped |= 1u << pos;
+                break;
+            }
+            /* An entry agreeing at an earlier, complete probe was handled
+             * there (a capped probe may have missed it: may repeat). */
+            for (size_t q = 0; q < pos && !is_seen; q++) {
+                is_seen = e->sig.h[q] == sig->h[q] &&
+                          (capped & (1u << q)) == 0;
+            }
+            if (is_seen) {
+                continue;
+            }
+            agree = fingerprint_agree(&e->sig, sig);
+            if (agree >= db->m) {
+                fn(ctx, idx, agree);
+                found++;
+            }
+        }
+    }
+    return found;
+}
+
+struct best {
+    const struct fingerprint_db *db;
+    const struct fingerprint_entry *e;
+    size_t index;
+    unsigned agree;
+};
+
+static bool
+is_better(const struct fingerprint_entry *a, unsigned a_agree, size_t a_i,
+          const struct best *b)
+{
+    if (b->e == NULL) {
+        return true;
+    }
+    if (a->category != b->e->category) {
+        return a->category > b->e->category;
+    }
+    if (a->weight != b->e->weight) {
+        return a->weight > b->e->weight;
+    }
+    if (a_agree != b->agree) {
+        return a_agree > b->agree;
+    }
+    return a_i < b->index;
+}
+
+static void
+keep_best(void *ctx, size_t index, unsigned agree)
+{
+    struct best *b = ctx;
+    const struct fingerprint_entry *e = &b->db->entries[index];
+
+    if (is_better(e, agree, index, b)) {
+        b->e = e;
+        b->index = index;
+        b->agree = agree;
+    }
+}
+
+const struct fingerprint_entry *
+fingerprint_db_match_body(const struct fingerprint_db *db,
+                          const struct fingerprint_sig *sig)
+{
+    struct best b = {db, NULL, 0, 0};
+
+    fingerprint_db_each_body(db, sig, CAPS_FINGERPRINT_RUN_MAX, keep_best,
+                             &b);
+    return b.e;
+}
+
+const struct fingerprint_entry *
+fingerprint_db_match_digest(const struct fingerprint_db *db,
+                            enum fingerprint_kind kind,
+                            const uint8_t digest[FINGERPRINT_DIGEST_LEN])
+{
+    size_t lo;
+    size_t hi;
+
+    if (db == NULL || (kind != FINGERPRINT_ATTACHMENT &&
+                       kind != FINGERPRINT_URL)) {
+        return NULL;
+    }
+    lo = db->kind_start[kind];
+    hi = db->kind_end[kind];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = memcmp(db->entries[mid].digest, digest,
+                       FINGERPRINT_DIGEST_LEN);
+
+        if (c == 0) {
+            return &db->entries[mid];
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
+}
+
+const char *
+fingerprint_kind_name(enum fingerprint_kind kind)
+{
+    switch (kind) {
+    case FINGERPRINT_BODY:
+        return "body";
+    case FINGERPRINT_ATTACHMENT:
+        return "attachment";
+    case FINGERPRINT_URL:
+        return "url";
+    }
+    return "unknown";
+}
+
+const char *
+fingerprint_category_name(enum fingerprint_category cat)
+{
+    switch (cat) {
+    case FINGERPRINT_CAT_SPAM:
+        return "spam";
+    case FINGERPRINT_CAT_PHISHING:
+        return "phishing";
+    case FINGERPRINT_CAT_MALWARE:
+        return "malware";
+    }
+    return "unknown";
+}

@@ -1,0 +1,210 @@
+/*
+ * test_trainfp.c -- the fingerprint half of cmtool train: collecting a
+ * message's signature and dangerous-attachment digests, grouping junk
+ * campaigns, the ham veto, held-out items, and the section it writes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "fingerprint.h"
+#include "mime.h"
+#include "model.h"
+#include "trainfp.h"
+
+/* Two unrelated campaign texts; %s and %u vary per copy. */
+#define TEXT0                                                                \
+    "Dear %s, we are pleased to inform you that your account has been "     \
+    "selected for a special reward of $%u. To claim the reward please "     \
+    "follow the secure link below and confirm your details within the "     \
+    "next two days, otherwise the offer will expire and the funds will be " \
+    "returned to the pool of unclaimed prizes. Kind regards, the team."
+#define TEXT1                                                                \
+    "Hello %s, the quarterly meeting of the board will take place in the "  \
+    "main conference room on floor %u. Please bring the printed agenda, "   \
+    "the budget review and your notes from the last session so that we "   \
+    "can finish the discussion about the new office lease before lunch. "   \
+    "Coffee and sandwiches will be provided for all attendees, thanks."
+
+struct msg {
+    char text[2048];
+    struct mime_part part;
+    struct mime_doc doc;
+};
+
+/* A message of text t (copy c) with an optional attachment. */
+static struct trainfp_item *
+collect(struct msg *m, size_t t, unsigned c, const char *att_name,
+        const char *att_data)
+{
+    static const char *const names[] = {"Ann", "Bob", "Cid", "Dee", "Eve"};
+
+    memset(m, 0, sizeof(*m));
+    if (t == 0) {
+        snprintf(m->text, sizeof(m->text), TEXT0, names[c % 5], 100 + c);
+    } else {
+        snprintf(m->text, sizeof(m->text), TEXT1, names[c % 5], 100 + c);
+    }
+    m->doc.text = m->text;
+    m->doc.text_len = strlen(m->text);
+    if (att_name != NULL) {
+        m->part.content_type = "application/octet-stream";
+        m->part.charset = "";
+        m->part.filename = att_name;
+        m->part.data = (const uint8_t *)att_data;
+        m->part.data_len = strlen(att_data);
+        m->part.is_attachment = true;
+        m->doc.parts = &m->part;
+        m->doc.n_parts = 1;
+    }
+    return trainfp_collect(&m->doc);
+}
+
+static void
+test_trainfp_collect(void **state)
+{
+    struct msg m;
+    struct trainfp_item *it;
+
+    (void)state;
+    /* Text long enough: an item. */
+    it = collect(&m, 0, 0, NULL, NULL);
+    assert_non_null(it);
+    trainfp_item_free(it);
+    /* Short text, harmless attachment: nothing to keep. */
+    memset(&m, 0, sizeof(m));
+    m.doc.text = "too short";
+    m.doc.text_len = 9;
+    assert_null(trainfp_collect(&m.doc));
+    trainfp_item_free(NULL);
+}
+
+struct set {
+    struct msg m[16];
+    struct trainfp_input in[16];
+    size_t n;
+};
+
+static void
+add(struct set *s, size_t t, unsigned c, uint8_t label, bool is_test,
+    const char *att_name, const char *att_data)
+{
+    s->in[s->n].fp = collect(&s->m[s->n], t, c, att_name, att_data);
+    s->in[s->n].label = label;
+    s->in[s->n].is_test = is_test;
+    s->n++;
+}
+
+static void
+set_free(struct set *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        trainfp_item_free((struct trainfp_item *)(uintptr_t)s->in[i].fp);
+    }
+}
+
+static struct fingerprint_db *
+build(const struct set *s)
+{
+    struct buf b;
+    struct fingerprint_db *db = NULL;
+    const char *why = NULL;
+
+    buf_init(&b, 1u << 20);
+    assert_int_equal(trainfp_build(s->in, s->n, &b), CM_OK);
+    assert_int_equal(fingerprint_db_parse(b.data, b.len, &db, &why), CM_OK);
+    buf_clear(&b);
+    return db;
+}
+
+static void
+test_trainfp_groups_and_ham_veto(void **state)
+{
+    struct set *s = calloc(1, sizeof(*s));
+    struct fingerprint_db *db;
+    const struct fingerprint_entry *e;
+
+    (void)state;
+    assert_non_null(s);
+    /* Campaign 0: three spam copies → one body entry.  Two of them carry
+     * a .exe attachment → one attachment entry. */
+    add(s, 0, 0, MODEL_LABEL_SPAM, false, "a.pdf.exe", "MZ one");
+    add(s, 0, 1, MODEL_LABEL_PHISH, false, "a.pdf.exe", "MZ one");
+    add(s, 0, 2, MODEL_LABEL_PHISH, false, NULL, NULL);
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_BODY), 1);
+    e = fingerprint_db_at(db, 0);
+    /* Two of three are phish: the entry is phishing. */
+    assert_int_equal(e->category, FINGERPRINT_CAT_PHISHING);
+    assert_int_equal(e->weight, TRAINFP_PHISH_WEIGHT);
+    assert_string_equal(e->sub, "campaign");
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_ATTACHMENT), 1);
+    fingerprint_db_free(db);
+    /* Campaign 1: only two junk copies (and one held out): no entry. */
+    add(s, 1, 0, MODEL_LABEL_SPAM, false, NULL, NULL);
+    add(s, 1, 1, MODEL_LABEL_SPAM, false, NULL, NULL);
+    add(s, 1, 2, MODEL_LABEL_SPAM, true, NULL, NULL);
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_BODY), 1);
+    fingerprint_db_free(db);
+    /* A third training copy makes it a group. */
+    add(s, 1, 3, MODEL_LABEL_SPAM, false, NULL, NULL);
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_BODY), 2);
+    fingerprint_db_free(db);
+    /* A ham copy of campaign 1 vetoes it, and ham carrying the same
+     * attachment bytes vetoes that digest. */
+    add(s, 1, 4, MODEL_LABEL_HAM, false, "tool.exe", "MZ one");
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_BODY), 1);
+    assert_int_equal(fingerprint_db_at(db, 0)->category,
+                     FINGERPRINT_CAT_PHISHING);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_ATTACHMENT), 0);
+    fingerprint_db_free(db);
+    set_free(s);
+    free(s);
+}
+
+static void
+test_trainfp_deterministic(void **state)
+{
+    struct set *s = calloc(1, sizeof(*s));
+    struct buf a;
+    struct buf b;
+
+    (void)state;
+    assert_non_null(s);
+    for (unsigned c = 0; c < 5; c++) {
+        add(s, c % 2, c, MODEL_LABEL_SPAM, false, "x.js", c < 2 ? "j1" : "j2");
+    }
+    add(s, 0, 7, MODEL_LABEL_SPAM, false, NULL, NULL);
+    buf_init(&a, 1u << 20);
+    buf_init(&b, 1u << 20);
+    assert_int_equal(trainfp_build(s->in, s->n, &a), CM_OK);
+    assert_int_equal(trainfp_build(s->in, s->n, &b), CM_OK);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    buf_clear(&a);
+    buf_clear(&b);
+    set_free(s);
+    free(s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trainfp_collect),
+        cmocka_unit_test(test_trainfp_groups_and_ham_veto),
+        cmocka_unit_test(test_trainfp_deterministic),
+    };
+
+    return cmocka_run_group_tests_name("trainfp", tests, NULL, NULL);
+}
