@@ -40,7 +40,7 @@
 struct mime_doc;
 struct envelope;
 
-#define FEATURES_VERSION 2u
+#define FEATURES_VERSION 3u
 #define FEATURES_HASH_BITS 22u
 /* Id ranges: [0, RESTRICTED) bulk markers (ham evidence only);
  * [RESTRICTED, DENSE_END) dense facts (header, MIME, URL and text shape:
@@ -65,7 +65,8 @@ enum features_ns {
     FEATURES_NS_MIME,          /* MIME structure, charsets, attachments */
     FEATURES_NS_TEXT,          /* body text shape */
     FEATURES_NS_BULK,          /* bulk markers (restricted range) */
-    FEATURES_NS_FROM_DOMAIN    /* From registered domain */
+    FEATURES_NS_FROM_DOMAIN,   /* From registered domain */
+    FEATURES_NS_URL_PATH       /* words in URL paths and queries */
 };
 
 enum features_flag {

@@ -122,6 +122,20 @@ enum cm_err model_calibrate(const double *margins, const bool *is_junk,
  */
 void model_calibration_raise_96(struct model_calibration *cal, double m96);
 
+/*
+ * The margin that items carrying at most share of the total weight reach:
+ * items are taken from the highest margin down, and the result lies just
+ * above the first item whose weight would take the running sum past
+ * share * total.  With all weights 1 it is the usual "at most
+ * floor(share * n) items at or above".  Used with weights 1/(messages of
+ * the item's sender), so that the share counts senders, not messages: one
+ * newsletter's fifty issues are one stream of mail, not fifty.  margin and
+ * weight are not modified; n > 0, weights > 0.  CM_ENOMEM or CM_EINVAL.
+ */
+enum cm_err model_margin_at_weighted_share(const double *margin,
+                                           const double *weight, size_t n,
+                                           double share, double *out);
+
 /* ---- training ------------------------------------------------------- */
 
 /* Examples in compressed-row form: example i has the feature ids

@@ -13,7 +13,9 @@
  *           extensions, dangerous attachments;
  *   subject words and shape (caps, !!!, RE:/FW:);
  *   urls    hosts, registered domains, counts, IP hosts, userinfo, ports,
- *           shorteners, link text showing another domain, path shape;
+ *           shorteners, link text showing another domain, path shape,
+           letter words of paths and queries ("unsubscribe", "login",
+           "verify": what a link does, whoever hosts it);
  *   text    length, case and script statistics, obfuscation (zero-width
  *           characters, mixed-script words);
  *   words   body tokens: lower-cased (ASCII and the common Latin, Greek
@@ -141,6 +143,7 @@ is_dense_ns(enum features_ns ns)
     case FEATURES_NS_URL_DOMAIN:
     case FEATURES_NS_FROM_NAME:
     case FEATURES_NS_FROM_DOMAIN:
+    case FEATURES_NS_URL_PATH:
     case FEATURES_NS_BULK:
         return false;
     }
@@ -1548,6 +1551,34 @@ is_shortener(const char *reg, size_t len)
     return false;
 }
 
+/* Letter-only words (3..20) of a URL's path and query ("unsubscribe",
+ * "login", "verify", "track"): what the link does, not where it goes. */
+static void
+url_path_words(struct features_scratch *s, const char *p, size_t len)
+{
+    size_t i = 0;
+    size_t n = 0;
+
+    while (i < len && n < 8) {
+        size_t j = i;
+        char w[24];
+        size_t wl = 0;
+
+        while (j < len && ((p[j] | 0x20) >= 'a' && (p[j] | 0x20) <= 'z')) {
+            if (wl < sizeof(w)) {
+                w[wl] = (char)(p[j] | 0x20);
+            }
+            wl++;
+            j++;
+        }
+        if (wl >= 3 && wl <= 20) {
+            emit(s, FEATURES_NS_URL_PATH, w, wl);
+            n++;
+        }
+        i = j + 1;
+    }
+}
+
 /* A domain-looking word in link text ("www.paypal.com", "paypal.com/x"):
  * its registered domain into dst, 0 when the text shows none. */
 static size_t
@@ -1751,6 +1782,7 @@ url_features(struct features_scratch *s, const struct mime_doc *doc)
             if (memchr(path, '@', rest) != NULL) {
                 emit_str(s, FEATURES_NS_URL, "at-in-path");
             }
+            url_path_words(s, path, u->url_len - (size_t)(path - u->url));
         }
     }
     emit_bucket(s, FEATURES_NS_URL, "hrefs:", log2_bucket(n_href, 5));
@@ -1895,6 +1927,8 @@ features_ns_name(enum features_ns ns)
         return "bulk";
     case FEATURES_NS_FROM_DOMAIN:
         return "from-dom";
+    case FEATURES_NS_URL_PATH:
+        return "url-path";
     }
     return "?";
 }

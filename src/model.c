@@ -850,6 +850,59 @@ model_calibration_raise_96(struct model_calibration *cal, double m96)
     }
 }
 
+struct weighted_margin {
+    double margin;
+    double weight;
+};
+
+static int
+cmp_weighted_desc(const void *a, const void *b)
+{
+    const struct weighted_margin *x = a;
+    const struct weighted_margin *y = b;
+
+    return (x->margin < y->margin) - (x->margin > y->margin);
+}
+
+enum cm_err
+model_margin_at_weighted_share(const double *margin, const double *weight,
+                               size_t n, double share, double *out)
+{
+    struct weighted_margin *s;
+    double total = 0.0;
+    double acc = 0.0;
+    size_t i;
+
+    if (n == 0 || !(share >= 0.0)) {
+        return CM_EINVAL;
+    }
+    s = malloc(n * sizeof(*s));
+    if (s == NULL) {
+        return CM_ENOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        if (!(weight[i] > 0.0) || !isfinite(margin[i])) {
+            free(s);
+            return CM_EINVAL;
+        }
+        s[i].margin = margin[i];
+        s[i].weight = weight[i];
+        total += weight[i];
+    }
+    qsort(s, n, sizeof(*s), cmp_weighted_desc);
+    for (i = 0; i < n - 1; i++) {
+        acc += s[i].weight;
+        /* A relative epsilon: weights like 1/3 must not fall past the
+         * share by float rounding. */
+        if (acc > share * total * (1.0 + 1e-9)) {
+            break;
+        }
+    }
+    *out = s[i].margin + 1e-4;
+    free(s);
+    return CM_OK;
+}
+
 /* ---- training ------------------------------------------------------- */
 
 void

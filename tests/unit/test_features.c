@@ -226,7 +226,7 @@ test_features_stable_ids(void **state)
     uint32_t id = 0;
 
     /* Pinned: changing what an id means needs a new FEATURES_VERSION. */
-    assert_int_equal(FEATURES_VERSION, 2);
+    assert_int_equal(FEATURES_VERSION, 3);
     extract(f, "From: a@example.org\nSubject: x\n\nhello\n");
     for (size_t i = 0; i < f->tr->n; i++) {
         if (f->tr->ns[i] == FEATURES_NS_WORD &&
@@ -424,6 +424,46 @@ test_features_attachments_and_links(void **state)
     assert_false(features_is_dangerous_name("a.executable", 12));
 }
 
+/* Letter words of URL paths and queries: lower-cased, 3..20 letters, at
+ * most 8 a URL, never from the host; their own namespace. */
+static void
+test_features_url_path_words(void **state)
+{
+    struct fx *f = *state;
+    size_t n_path = 0;
+
+    extract(f, "From: a@example.org\n"
+               "Subject: account\n"
+               "Content-Type: text/html\n"
+               "\n"
+               "<a href=\"https://secure.example.com/Account/Verify-Login.php"
+               "?session=x1&amp;id=42\">here</a>\n"
+               "<a href=\"https://news.example.net/a/bb/ccc/dddd/eeee/ffff/"
+               "gggg/hhhh/iiii/jjjj/kkkk/averyveryverylongwordthatgoesonandon"
+               "\">x</a>\n");
+    assert_true(has(f, FEATURES_NS_URL_PATH, "account"));
+    assert_true(has(f, FEATURES_NS_URL_PATH, "verify"));
+    assert_true(has(f, FEATURES_NS_URL_PATH, "login"));
+    assert_true(has(f, FEATURES_NS_URL_PATH, "php"));
+    assert_true(has(f, FEATURES_NS_URL_PATH, "session"));
+    /* Too short, too long, host parts. */
+    assert_false(has(f, FEATURES_NS_URL_PATH, "id"));
+    assert_false(has(f, FEATURES_NS_URL_PATH, "bb"));
+    assert_false(has(f, FEATURES_NS_URL_PATH, "secure"));
+    assert_false(has(f, FEATURES_NS_URL_PATH, "example"));
+    assert_false(has(f, FEATURES_NS_URL_PATH,
+                     "averyveryverylongwordthatgoesonandon"));
+    /* The second URL has 11 candidate words: 8 are kept. */
+    assert_true(has(f, FEATURES_NS_URL_PATH, "ccc"));
+    assert_true(has(f, FEATURES_NS_URL_PATH, "jjjj"));
+    assert_false(has(f, FEATURES_NS_URL_PATH, "kkkk"));
+    for (size_t i = 0; i < f->tr->n; i++) {
+        n_path += f->tr->ns[i] == FEATURES_NS_URL_PATH;
+    }
+    assert_true(n_path <= 16);
+    assert_string_equal(features_ns_name(FEATURES_NS_URL_PATH), "url-path");
+}
+
 static void
 test_features_header_relations(void **state)
 {
@@ -508,6 +548,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_attachments_and_links,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_url_path_words, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_features_header_relations, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_features_envelope_not_used,

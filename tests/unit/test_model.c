@@ -432,6 +432,92 @@ test_model_calibration_fit(void **state)
     free(ph);
 }
 
+/* Unit weights: at most floor(share * n) items reach the result; sender
+ * weights: a sender with many items counts once. */
+static void
+test_model_margin_at_weighted_share(void **state)
+{
+    double m[1000];
+    double w[1000];
+    double out = 0.0;
+    size_t above = 0;
+
+    (void)state;
+    for (size_t i = 0; i < 1000; i++) {
+        m[i] = (double)((i * 7919u) % 1000u) / 100.0; /* 0.00 .. 9.99 */
+        w[i] = 1.0;
+    }
+    assert_int_equal(model_margin_at_weighted_share(m, w, 1000, 0.003, &out),
+                     CM_OK);
+    for (size_t i = 0; i < 1000; i++) {
+        above += m[i] >= out;
+    }
+    assert_int_equal(above, 3);
+    assert_true(out > 9.96 && out < 9.97);
+    /* The ten highest items all come from one sender (weight 1/10 each):
+     * together they count as one item (of 991), so one more item fits
+     * below them. */
+    for (size_t i = 0; i < 1000; i++) {
+        w[i] = m[i] >= 9.895 ? 0.1 : 1.0;
+    }
+    assert_int_equal(model_margin_at_weighted_share(m, w, 1000, 0.003, &out),
+                     CM_OK);
+    above = 0;
+    for (size_t i = 0; i < 1000; i++) {
+        above += m[i] >= out;
+    }
+    assert_int_equal(above, 10 + 1);
+    /* Share 0: just above the highest; share 1: everything counts. */
+    assert_int_equal(model_margin_at_weighted_share(m, w, 1000, 0.0, &out),
+                     CM_OK);
+    assert_true(out > 9.99);
+    assert_int_equal(model_margin_at_weighted_share(m, w, 1000, 1.0, &out),
+                     CM_OK);
+    assert_true(out > 0.0 && out < 0.01);
+    /* Refusals. */
+    assert_int_equal(model_margin_at_weighted_share(m, w, 0, 0.1, &out),
+                     CM_EINVAL);
+    w[5] = 0.0;
+    assert_int_equal(model_margin_at_weighted_share(m, w, 1000, 0.1, &out),
+                     CM_EINVAL);
+    w[5] = 1.0;
+    m[7] = NAN;
+    assert_int_equal(model_margin_at_weighted_share(m, w, 1000, 0.1, &out),
+                     CM_EINVAL);
+}
+
+/* Raising 96 moves only the 96 knot (and 100 past it), never lowers it. */
+static void
+test_model_calibration_raise_96(void **state)
+{
+    struct model_calibration cal;
+    double m50;
+    double m96;
+
+    (void)state;
+    memset(&cal, 0, sizeof(cal));
+    cal.n_knots = 4;
+    cal.margin[0] = -2.0f;
+    cal.score[0] = 0.0f;
+    cal.margin[1] = 0.0f;
+    cal.score[1] = 50.0f;
+    cal.margin[2] = 1.0f;
+    cal.score[2] = 96.0f;
+    cal.margin[3] = 2.0f;
+    cal.score[3] = 100.0f;
+    cal.margin_96 = 1.0f;
+    m50 = cal.margin[1];
+    model_calibration_raise_96(&cal, 0.5);
+    assert_true(cal.margin[2] == 1.0f);
+    model_calibration_raise_96(&cal, 3.0);
+    m96 = cal.margin[2];
+    assert_true(m96 == 3.0f && cal.margin_96 == 3.0f);
+    assert_true(cal.margin[3] >= (float)(m96 + (m96 - m50)) - 1e-6f);
+    assert_int_equal(model_calibration_score(&cal, 2.999), 95);
+    assert_int_equal(model_calibration_score(&cal, 3.0), 96);
+    assert_int_equal(model_calibration_score(&cal, 1.5), 73);
+}
+
 static void
 test_model_calibration_round_trip_and_refusals(void **state)
 {
@@ -502,6 +588,8 @@ main(void)
         cmocka_unit_test(test_model_parse_refuses_corruption),
         cmocka_unit_test(test_model_parse_raw_payload_rules),
         cmocka_unit_test(test_model_calibration_fit),
+        cmocka_unit_test(test_model_margin_at_weighted_share),
+        cmocka_unit_test(test_model_calibration_raise_96),
         cmocka_unit_test(test_model_calibration_round_trip_and_refusals),
     };
 
