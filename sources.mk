@@ -31,6 +31,7 @@ ENGINE_SRCS = \
 	src/hashing.c \
 	src/features.c \
 	src/model.c \
+	src/sitelayer.c \
 	src/fingerprint.c \
 	src/whitelist.c \
 	src/cartridge.c \
@@ -57,7 +58,8 @@ PROGRAM_SRCS = \
 	src/reportcmd.c \
 	src/keygen.c \
 	src/publish.c \
-	src/update.c
+	src/update.c \
+	src/learn.c
 
 MAIN_CGPCLOUDMARK = src/main.c
 MAIN_CMTOOL = src/cmtool.c

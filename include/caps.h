@@ -212,6 +212,12 @@
  * record (22) plus the longest comment a zip can carry (65535). */
 #define CAPS_ZIPLIST_EOCD_SEARCH_BYTES (22u + 65535u)
 
+/* ---- site layer (sitelayer, learn) ---------------------------------- */
+
+/* Open-vocabulary feature ids the site layer holds: a message adds a few
+ * hundred, so this is thousands of reports; 8 bytes each on disk. */
+#define CAPS_SITELAYER_FEATURES_MAX (1u << 18)
+
 /* ---- updates (updkeys, updfile, delta, updater, publish) ----------- */
 
 /* A key file holds a few short lines; anything bigger is not a key file. */

@@ -91,6 +91,7 @@ struct config {
     char main_domain[CONFIG_TEXT_MAX];  /* MainDomain */
     char submitted_dir[CONFIG_PATH_MAX]; /* SubmittedDir "Submitted" */
     char state_path[CONFIG_PATH_MAX];   /* StateFile */
+    char sitelayer_path[CONFIG_PATH_MAX]; /* SiteLayerFile (LEARN) */
 
     struct config_cartridge cart;
 };

@@ -20,6 +20,7 @@
 
 struct whitelist;
 struct engine_scratch;
+struct sitelayer;
 
 enum engine_category {
     ENGINE_CAT_LEGIT = 0,
@@ -71,5 +72,26 @@ void engine_scratch_free(struct engine_scratch *s);
 enum cm_err engine_score(const struct cartridge *c, const struct whitelist *wl,
                          const struct message *m, const struct budget *b,
                          struct engine_scratch *s, struct verdict *out);
+
+/* engine_score with the site's learned layer (sitelayer.h; NULL = none)
+ * added to the cartridge model's junk margin before calibration. */
+enum cm_err engine_score_site(const struct cartridge *c,
+                              const struct sitelayer *site,
+                              const struct whitelist *wl,
+                              const struct message *m, const struct budget *b,
+                              struct engine_scratch *s, struct verdict *out);
+
+/*
+ * What LEARN needs of one message: its feature ids (valid until the next
+ * call with s), the junk margin of cartridge model plus site layer, and
+ * the junk margins at which the cartridge's calibration gives score 96
+ * (*spam_target) and score 10 (*ham_target).
+ */
+enum cm_err engine_learn_view(const struct cartridge *c,
+                              const struct sitelayer *site,
+                              const struct message *m,
+                              struct engine_scratch *s, const uint32_t **ids,
+                              size_t *n_ids, double *margin,
+                              double *spam_target, double *ham_target);
 
 #endif

@@ -56,6 +56,14 @@
 
 struct housekeep;
 
+/* Work the helper wants done on the housekeeping thread after each tick
+ * (at least once a minute), off the request path: the reload of LEARN's
+ * site layer. */
+struct housekeep_hook {
+    void (*on_tick)(void *ctx);
+    void *ctx;
+};
+
 /*
  * Prepare housekeeping without a thread: resolve the paths, load the state
  * file into counters (a missing file is a fresh start; an unusable one is
@@ -81,7 +89,8 @@ enum cm_err housekeep_tick(struct housekeep *h);
  */
 struct housekeep *housekeep_start(const struct config *cfg,
                                   struct counters *counters,
-                                  const struct clock *clock);
+                                  const struct clock *clock,
+                                  const struct housekeep_hook *hook);
 
 /* Ask the thread for a tick now (e.g. after SIGHUP).  No-op without one. */
 void housekeep_wake(struct housekeep *h);

@@ -134,6 +134,8 @@ static const struct config_key config_main_keys[] = {
      CONFIG_FIELD(submitted_dir)},
     {"StateFile", CONFIG_KIND_PATH, 0, 0, 0, "CGPCloudmark.state",
      CONFIG_FIELD(state_path)},
+    {"SiteLayerFile", CONFIG_KIND_PATH, 0, 0, 0, "CGPCloudmark.learned",
+     CONFIG_FIELD(sitelayer_path)},
     {"CartridgeConfig", CONFIG_KIND_PATH, 0, 0, 0, "cartridge.cfg",
      CONFIG_FIELD(cartridge_cfg_path)},
     {"WhitelistConfig", CONFIG_KIND_PATH, 0, 0, 0, "whitelist.cfg",

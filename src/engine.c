@@ -48,6 +48,7 @@
 #include "fingerprint.h"
 #include "mime.h"
 #include "model.h"
+#include "sitelayer.h"
 #include "whitelist.h"
 #include "ziplist.h"
 
@@ -320,6 +321,16 @@ engine_score(const struct cartridge *c, const struct whitelist *wl,
              const struct message *m, const struct budget *b,
              struct engine_scratch *s, struct verdict *out)
 {
+    return engine_score_site(c, NULL, wl, m, b, s, out);
+}
+
+enum cm_err
+engine_score_site(const struct cartridge *c, const struct sitelayer *site,
+                  const struct whitelist *wl, const struct message *m,
+                  const struct budget *b, struct engine_scratch *s,
+                  struct verdict *out)
+{
+    double site_margin;
     struct verdict v;
     struct mime_doc doc;
     const char *what = NULL;
@@ -371,6 +382,8 @@ engine_score(const struct cartridge *c, const struct whitelist *wl,
         return CM_ETIMEOUT;
     }
     model_margins(cartridge_model(c), ids, n_ids, margins);
+    site_margin = sitelayer_margin(site, ids, n_ids);
+    margins[MODEL_HEAD_JUNK] += site_margin;
     score = model_calibration_score(cal, margins[MODEL_HEAD_JUNK]);
 
     if ((fflags & FEATURES_DANGEROUS_ATTACHMENT) != 0) {
@@ -395,10 +408,64 @@ engine_score(const struct cartridge *c, const struct whitelist *wl,
              "f=%zu m=%.2f p=%.2f mf=0x%x ff=0x%x", n_ids,
              margins[MODEL_HEAD_JUNK], margins[MODEL_HEAD_PHISH], doc.flags,
              fflags);
+    if (site_margin != 0.0) {
+        size_t used = strlen(v.analysis);
+        snprintf(v.analysis + used, sizeof(v.analysis) - used, " sl=%.2f",
+                 site_margin);
+    }
     rc = engine_depth(c, &doc, b, &v);
     if (rc != CM_OK) {
         return rc;
     }
     *out = v;
+    return CM_OK;
+}
+
+/* Junk margin where the calibration reaches score (linear between knots,
+ * as model_calibration_score maps them). */
+static double
+margin_for_score(const struct model_calibration *cal, float score)
+{
+    for (size_t i = 0; i < cal->n_knots; i++) {
+        if (cal->score[i] >= score) {
+            float s0;
+            float m0;
+
+            if (i == 0 || cal->score[i] == cal->score[i - 1]) {
+                return cal->margin[i];
+            }
+            s0 = cal->score[i - 1];
+            m0 = cal->margin[i - 1];
+            return m0 + (double)(score - s0) / (cal->score[i] - s0) *
+                            (cal->margin[i] - m0);
+        }
+    }
+    return cal->margin[cal->n_knots - 1];
+}
+
+enum cm_err
+engine_learn_view(const struct cartridge *c, const struct sitelayer *site,
+                  const struct message *m, struct engine_scratch *s,
+                  const uint32_t **ids, size_t *n_ids, double *margin,
+                  double *spam_target, double *ham_target)
+{
+    const struct model_calibration *cal = cartridge_calibration(c);
+    struct mime_doc doc;
+    double margins[MODEL_HEADS];
+    unsigned fflags = 0;
+    enum cm_err rc;
+
+    arena_reset(s->arena);
+    rc = mime_parse(s->arena, m->data, m->len, &doc);
+    if (rc != CM_OK) {
+        return rc;
+    }
+    features_extract(&doc, m->env, s->fs, NULL, NULL, ids, n_ids, &fflags);
+    model_margins(cartridge_model(c), *ids, *n_ids, margins);
+    *margin = margins[MODEL_HEAD_JUNK] + sitelayer_margin(site, *ids, *n_ids);
+    /* A little past the knots, so the learned message lands inside the
+     * bar rather than on its edge. */
+    *spam_target = margin_for_score(cal, 96.0f) + 0.25;
+    *ham_target = margin_for_score(cal, 10.0f) - 0.25;
     return CM_OK;
 }

@@ -85,6 +85,7 @@
 #include "protocol.h"
 #include "queuefile.h"
 #include "render.h"
+#include "sitelayer.h"
 #include "updater.h"
 #include "whitelist.h"
 
@@ -106,6 +107,7 @@ struct helper {
     const struct config *cfg;
     const struct whitelist *wl;
     struct cartridge_slot *slot; /* NULL: no usable cartridge, fail open */
+    struct sitelayer_slot *site; /* LEARN's layer; NULL when out of memory */
     enum protocol_answer fail_answer;
     struct counters *counters; /* events only: counters_note_*() */
     struct helper_writer writer;
@@ -351,6 +353,7 @@ score_job(struct helper *h, struct helper_worker *w,
     struct budget budget;
     struct verdict verdict;
     const struct cartridge *cart;
+    const struct sitelayer *site;
     enum cm_err rc;
     size_t n;
     uint64_t t0 = job->received_us;
@@ -397,7 +400,12 @@ score_job(struct helper *h, struct helper_worker *w,
     budget.deadline_ms = start_ms + cfg->time_budget_ms;
 
     cart = cartridge_acquire(h->slot);
-    rc = engine_score(cart, h->wl, &msg, &budget, w->scratch, &verdict);
+    site = h->site != NULL ? sitelayer_acquire(h->site) : NULL;
+    rc = engine_score_site(cart, site, h->wl, &msg, &budget, w->scratch,
+                           &verdict);
+    if (site != NULL) {
+        sitelayer_release(h->site, site);
+    }
     cartridge_unref(cart);
     if (rc == CM_ETIMEOUT) {
         snprintf(reason, sizeof(reason), "time budget of %u ms exceeded",
@@ -794,6 +802,34 @@ on_update_refused(void *ctx, enum cm_err err)
     counters_note_update_refused(ctx, err);
 }
 
+/* (Re)load LEARN's site layer when its file changed: at start and from
+ * the housekeeping thread after each tick; workers keep scoring on the
+ * layer they acquired. */
+static void
+refresh_site_layer(void *ctx)
+{
+    struct helper *h = ctx;
+    const char *why = NULL;
+    bool is_changed = false;
+    const struct sitelayer *l;
+
+    if (h->site == NULL || h->cfg->sitelayer_path[0] == '\0') {
+        return;
+    }
+    if (sitelayer_slot_refresh(h->site, h->cfg->sitelayer_path, &is_changed,
+                               &why) != CM_OK) {
+        log_warn("site layer %s unusable (%s); keeping the previous one",
+                 h->cfg->sitelayer_path, why != NULL ? why : "?");
+        return;
+    }
+    if (is_changed) {
+        l = sitelayer_acquire(h->site);
+        log_info("site layer %s: %zu learned features",
+                 h->cfg->sitelayer_path, sitelayer_count(l));
+        sitelayer_release(h->site, l);
+    }
+}
+
 /*
  * The cartridge slot: the newest verified cartridge in the micro-update
  * cache, else the embedded default; then the updater thread on it.  With
@@ -906,6 +942,7 @@ helper_main(int argc, char **argv)
     struct whitelist *wl = NULL;
     struct updater *upd = NULL;
     struct housekeep *hk = NULL;
+    struct housekeep_hook hook;
     struct pool *pool;
     struct helper h;
     enum helper_stop stop = HELPER_STOP_ERROR;
@@ -954,7 +991,11 @@ helper_main(int argc, char **argv)
     }
     /* Counts saved every minute, the daily report; on failure (logged)
      * the helper still serves, it just cannot keep counts across runs. */
-    hk = housekeep_start(cfg, h.counters, clock_real());
+    h.site = sitelayer_slot_new(NULL);
+    refresh_site_layer(&h);
+    hook.on_tick = refresh_site_layer;
+    hook.ctx = &h;
+    hk = housekeep_start(cfg, h.counters, clock_real(), &hook);
     pool = start_workers(&h);
     if (pool == NULL) {
         goto out;
@@ -976,6 +1017,7 @@ out:
     if (h.slot != NULL) {
         cartridge_slot_free(h.slot);
     }
+    sitelayer_slot_free(h.site);
     if (wl != NULL) {
         whitelist_free(wl);
     }

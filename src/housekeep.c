@@ -72,6 +72,7 @@ struct housekeep {
     bool is_stopping;
     bool is_wake_requested;
     bool has_sync;   /* wake_lock and wake_cond were initialised */
+    struct housekeep_hook hook; /* run by the thread after each tick */
     bool has_thread;
     pthread_t thread;
 };
@@ -411,6 +412,9 @@ housekeep_thread(void *arg)
             break;
         }
         housekeep_tick(h);
+        if (h->hook.on_tick != NULL) {
+            h->hook.on_tick(h->hook.ctx);
+        }
     }
     return NULL;
 }
@@ -437,7 +441,7 @@ sync_init(struct housekeep *h)
 
 struct housekeep *
 housekeep_start(const struct config *cfg, struct counters *counters,
-                const struct clock *clock)
+                const struct clock *clock, const struct housekeep_hook *hook)
 {
     struct housekeep *h = housekeep_new(cfg, counters, clock);
     sigset_t all;
@@ -447,6 +451,9 @@ housekeep_start(const struct config *cfg, struct counters *counters,
     if (h == NULL) {
         log_error("housekeep: out of memory or path too long");
         return NULL;
+    }
+    if (hook != NULL) {
+        h->hook = *hook;
     }
     housekeep_tick(h);
     if (!sync_init(h)) {

@@ -6,6 +6,7 @@
  *   CGPCloudmark CHECK-CONFIG [-c F]  validate the configuration
  *   CGPCloudmark REPORT ...           make the daily report now
  *   CGPCloudmark UPDATE [-c F]        one micro-update cycle now
+ *   CGPCloudmark LEARN spam|ham ...   site feedback into the local layer
  *   CGPCloudmark VERSION              engine and cartridge versions
  *   CGPCloudmark HELP [command]       usage (same as <command> --help)
  *
@@ -22,6 +23,7 @@
 #include "config.h"
 #include "engine.h"
 #include "helper.h"
+#include "learn.h"
 #include "rate.h"
 #include "reportcmd.h"
 #include "update.h"
@@ -40,6 +42,7 @@ usage(FILE *to)
             "       CGPCloudmark REPORT [--date YYYY-MM-DD] [--stdout] "
             "[-c FILE]\n"
             "       CGPCloudmark UPDATE [-c FILE]\n"
+            "       CGPCloudmark LEARN spam|ham [-c FILE] <file|dir>...\n"
             "       CGPCloudmark VERSION [-c FILE]\n"
             "       CGPCloudmark HELP [command]\n"
             "       CGPCloudmark <command> --help\n"
@@ -103,6 +106,7 @@ static const struct command commands[] = {
     {"CHECK-CONFIG", checkconfig_main},
     {"REPORT", reportcmd_main},
     {"UPDATE", update_main},
+    {"LEARN", learn_main},
     {"VERSION", version_main},
 };
 

@@ -63,6 +63,7 @@
 #include "msgsrc.h"
 #include "pool.h"
 #include "queuefile.h"
+#include "sitelayer.h"
 #include "whitelist.h"
 
 #define RATE_N_CATEGORIES ((size_t)ENGINE_CAT_BULK + 1)
@@ -110,6 +111,7 @@ struct rate {
     struct rate_opts opts;
     const struct config *cfg;
     const struct cartridge *cart;
+    const struct sitelayer *site; /* LEARN's layer, NULL when none */
     const struct whitelist *wl;
 
     /* The reorder ring: slot seq % window holds job seq once scored. */
@@ -310,6 +312,33 @@ load_cartridge(const char *path, struct cartridge **out)
     return rc;
 }
 
+/* The site's LEARN layer, scored as the helper would; none when the file
+ * is missing.  An unusable file stops RATE: its scores would not be the
+ * helper's. */
+static enum cm_err
+load_site_layer(const struct config *cfg, struct sitelayer **out)
+{
+    const char *why = NULL;
+    enum cm_err rc;
+
+    *out = NULL;
+    if (cfg->sitelayer_path[0] == '\0') {
+        return CM_OK;
+    }
+    rc = sitelayer_load(cfg->sitelayer_path, out, &why);
+    if (rc == CM_ENOENT) {
+        return CM_OK;
+    }
+    if (rc != CM_OK) {
+        log_error("site layer %s unusable: %s", cfg->sitelayer_path,
+                  why != NULL ? why : cm_strerror(rc));
+        return rc;
+    }
+    log_info("site layer %s: %zu learned features", cfg->sitelayer_path,
+             sitelayer_count(*out));
+    return CM_OK;
+}
+
 /* ---- the workers --------------------------------------------------- */
 
 static void *
@@ -351,7 +380,7 @@ score_message(struct rate *r, struct engine_scratch *scratch,
     b.now_ms = now_ms;
     b.ctx = NULL;
     b.deadline_ms = now_ms(NULL) + r->cfg->time_budget_ms;
-    rc = engine_score(r->cart, r->wl, &m, r->cfg->time_budget_ms > 0 ? &b
+    rc = engine_score_site(r->cart, r->site, r->wl, &m, r->cfg->time_budget_ms > 0 ? &b
                                                                      : NULL,
                       scratch, &j->verdict);
     if (rc != CM_OK) {
@@ -832,6 +861,7 @@ rate_main(int argc, char **argv)
     struct config *cfg = NULL;
     struct whitelist *wl = NULL;
     struct cartridge *cart = NULL;
+    struct sitelayer *site = NULL;
     static char out_buf[RATE_STDOUT_BUFFER];
     int status;
 
@@ -861,9 +891,13 @@ rate_main(int argc, char **argv)
     if (load_cartridge(r.opts.cartridge_path, &cart) != CM_OK) {
         goto out;
     }
+    if (load_site_layer(cfg, &site) != CM_OK) {
+        goto out;
+    }
     r.cfg = cfg;
     r.wl = wl;
     r.cart = cart;
+    r.site = site;
     r.progress.is_on = isatty(STDERR_FILENO) == 1;
     r.progress.is_stdout_tty = isatty(STDOUT_FILENO) == 1;
     if (!r.progress.is_stdout_tty) {
@@ -880,6 +914,7 @@ rate_main(int argc, char **argv)
     pthread_mutex_destroy(&r.ring_lock);
 out:
     cartridge_unref(cart);
+    sitelayer_free(site);
     whitelist_free(wl);
     free(cfg);
     return status;

@@ -234,7 +234,8 @@ test_config_samples_are_defaults(void **state)
         "AlertThreshold", "AnalysisHeader", "MinimumScore", "BarLevels",
         "Max_Body_Length", "Threads", "MessageTimeout", "FailOpenAnswer",
         "InterfaceVersion", "LogLevel", "ReportTime", "ReportTo",
-        "MainDomain", "SubmittedDir", "StateFile", "CartridgeConfig",
+        "MainDomain", "SubmittedDir", "StateFile", "SiteLayerFile",
+        "CartridgeConfig",
         "WhitelistConfig"};
     static const char *const cart_keys[] = {
         "micro-update url =", "micro-update hostname =",

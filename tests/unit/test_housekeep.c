@@ -801,7 +801,7 @@ test_housekeep_thread_start_stop(void **state)
 
     (void)state;
     env_init(&e, "UTC", 2024, 5, 1, 9, 0, 0);
-    e.h = housekeep_start(&e.cfg, e.c, &e.clk.clock);
+    e.h = housekeep_start(&e.cfg, e.c, &e.clk.clock, NULL);
     assert_non_null(e.h);
     for (unsigned i = 0; i < 100; i++) {
         counters_note_message(e.c, i, ENGINE_CAT_LEGIT, 100);

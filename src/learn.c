@@ -1,0 +1,263 @@
+/*
+ * learn.c -- CGPCloudmark LEARN spam|ham: site feedback into the local
+ * layer over the cartridge (SPEC §9; the layer is sitelayer.c).
+ *
+ *   CGPCloudmark LEARN spam|ham [-c FILE] <file|dir>...
+ *
+ * Each message (queue file, RFC 822 file, .mdir folder or mbox, walked
+ * like RATE) is scored on the cartridge the helper would start on (the
+ * newest cached micro-update, else the embedded default) plus the current
+ * layer; when it is on the wrong side -- spam below 96, ham at 10 or
+ * above -- one learning step moves the layer so it lands inside.  The
+ * layer is then written atomically to SiteLayerFile; a running helper
+ * reloads it within a minute.  Messages are learned in input order, so
+ * the same input gives the same layer.
+ *
+ * Exit: 0 the layer was written (something learned or not); 1 no message
+ * could be read; 2 bad arguments or configuration; 3 the layer file is
+ * unusable (left as it is: remove it to start over) or cannot be written.
+ */
+#include "learn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cartridge.h"
+#include "config.h"
+#include "engine.h"
+#include "log.h"
+#include "msgsrc.h"
+#include "queuefile.h"
+#include "sitelayer.h"
+#include "updater.h"
+
+/* Learning steps per message (see learn_one). */
+#define LEARN_STEPS_MAX 3u
+
+struct learn_tally {
+    size_t seen;      /* messages read */
+    size_t unusable;  /* unreadable or not a message */
+    size_t learned;   /* a step changed the layer */
+    size_t already;   /* already on the right side */
+    bool is_full;     /* some feature did not fit */
+};
+
+static void
+usage(FILE *to)
+{
+    fprintf(to,
+            "usage: CGPCloudmark LEARN spam|ham [-c CGPCloudmark.cfg] "
+            "<file|dir>...\n"
+            "  teaches the site's own layer over the cartridge that these "
+            "messages are\n"
+            "  spam (to score 96 or more) or ham (to score below 10).  The "
+            "layer is kept\n"
+            "  in SiteLayerFile (default CGPCloudmark.learned beside the "
+            "configuration),\n"
+            "  survives cartridge updates, and a running helper reloads it "
+            "within a minute.\n"
+            "  exit 0: layer written; 1: no message could be read; 2: bad "
+            "arguments or\n"
+            "  configuration; 3: the layer file is unusable or cannot be "
+            "written.\n");
+}
+
+static void
+problem(void *ctx, const struct config_problem *p)
+{
+    (void)ctx;
+    log_warn("%s:%u: %s%s%s", p->file, p->line, p->key,
+             p->key[0] != '\0' ? ": " : "", p->problem);
+}
+
+/* One message: score, and learn when it is on the wrong side. */
+static void
+learn_one(const struct cartridge *c, struct sitelayer *layer,
+          struct engine_scratch *scratch, bool is_junk,
+          const struct msgsrc_item *item, struct learn_tally *t)
+{
+    struct envelope env;
+    struct message m;
+    const uint32_t *ids = NULL;
+    size_t n_ids = 0;
+    size_t off = 0;
+    unsigned flags = 0;
+    const char *why = NULL;
+    double margin;
+    double spam_target;
+    double ham_target;
+    bool is_full = false;
+    bool is_changed = false;
+
+    queuefile_parse(item->data, item->len, &env, &off, &flags);
+    if (queuefile_is_unusable(flags, &why)) {
+        log_warn("%s: %s; not learned", item->name, why);
+        t->unusable++;
+        return;
+    }
+    m.data = item->data + off;
+    m.len = item->len - off;
+    m.env = &env;
+    m.is_truncated = item->is_truncated;
+    /* A step assumes the layer's overlap gate fully open for this message
+     * afterwards; a second or third look settles what it did not. */
+    for (unsigned step = 0; step < LEARN_STEPS_MAX; step++) {
+        bool is_step_full = false;
+
+        if (engine_learn_view(c, layer, &m, scratch, &ids, &n_ids, &margin,
+                              &spam_target, &ham_target) != CM_OK) {
+            log_warn("%s: cannot be parsed; not learned", item->name);
+            t->unusable++;
+            return;
+        }
+        if (!sitelayer_learn(layer, ids, n_ids, margin,
+                             is_junk ? spam_target : ham_target, is_junk,
+                             &is_step_full)) {
+            break;
+        }
+        is_changed = true;
+        is_full |= is_step_full;
+    }
+    if (is_changed) {
+        t->learned++;
+    } else {
+        t->already++;
+    }
+    t->is_full |= is_full;
+}
+
+static void
+learn_all(const struct config *cfg, const struct cartridge *c,
+          struct sitelayer *layer, bool is_junk, const char *const *paths,
+          size_t n_paths, struct learn_tally *t)
+{
+    struct msgsrc_conf sconf = {0};
+    struct msgsrc *src;
+    struct engine_scratch *scratch = engine_scratch_new();
+    struct msgsrc_item item;
+
+    sconf.max_body_bytes = cfg->max_body_bytes;
+    src = msgsrc_new(paths, n_paths, &sconf);
+    if (src == NULL || scratch == NULL) {
+        log_error("out of memory");
+        msgsrc_free(src);
+        engine_scratch_free(scratch);
+        return;
+    }
+    while (msgsrc_next(src, &item)) {
+        if (item.kind == MSGSRC_MESSAGE) {
+            t->seen++;
+            learn_one(c, layer, scratch, is_junk, &item, t);
+        } else if (item.kind == MSGSRC_ERROR) {
+            log_warn("%s: %s", item.name, item.why);
+            t->unusable++;
+        }
+        msgsrc_item_clear(&item);
+    }
+    msgsrc_free(src);
+    engine_scratch_free(scratch);
+}
+
+/* The layer to extend: the file's, or a new one when there is none. */
+static int
+open_layer(const char *path, struct sitelayer **out)
+{
+    const char *why = NULL;
+    enum cm_err rc = sitelayer_load(path, out, &why);
+
+    if (rc == CM_ENOENT) {
+        *out = sitelayer_new();
+        return *out != NULL ? 0 : 3;
+    }
+    if (rc != CM_OK) {
+        fprintf(stderr, "CGPCloudmark LEARN: %s: %s (remove it to start "
+                        "a new layer)\n",
+                path, why != NULL ? why : cm_strerror(rc));
+        return 3;
+    }
+    return 0;
+}
+
+int
+learn_main(int argc, char **argv)
+{
+    static struct config cfg;
+    const char *cfg_path = NULL;
+    const char *label = NULL;
+    const char **paths = calloc((size_t)argc, sizeof(*paths));
+    size_t n_paths = 0;
+    struct cartridge *c = NULL;
+    struct sitelayer *layer = NULL;
+    struct learn_tally t;
+    bool is_default = false;
+    int status = 2;
+
+    memset(&t, 0, sizeof(t));
+    if (paths == NULL) {
+        return 2;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            free(paths);
+            return 0;
+        }
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            cfg_path = argv[++i];
+        } else if (label == NULL && (strcasecmp(argv[i], "spam") == 0 ||
+                                     strcasecmp(argv[i], "ham") == 0)) {
+            label = argv[i];
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "CGPCloudmark LEARN: unknown option %s\n",
+                    argv[i]);
+            free(paths);
+            return 2;
+        } else {
+            paths[n_paths++] = argv[i];
+        }
+    }
+    if (label == NULL || n_paths == 0) {
+        usage(stderr);
+        free(paths);
+        return 2;
+    }
+    if (config_load(cfg_path, &cfg, problem, NULL, NULL) != CM_OK ||
+        updater_load_startup(&cfg, &c, &is_default) != CM_OK) {
+        fprintf(stderr, "CGPCloudmark LEARN: no usable configuration or "
+                        "cartridge\n");
+        free(paths);
+        return 2;
+    }
+    status = open_layer(cfg.sitelayer_path, &layer);
+    if (status == 0) {
+        bool is_junk = strcasecmp(label, "spam") == 0;
+
+        learn_all(&cfg, c, layer, is_junk, paths, n_paths, &t);
+        if (t.seen == 0) {
+            fprintf(stderr, "CGPCloudmark LEARN: no message could be "
+                            "read; %s not changed\n",
+                    cfg.sitelayer_path);
+            status = 1;
+        } else if (sitelayer_save(layer, cfg.sitelayer_path) != CM_OK) {
+            fprintf(stderr, "CGPCloudmark LEARN: cannot write %s\n",
+                    cfg.sitelayer_path);
+            status = 3;
+        }
+    }
+    if (status == 0) {
+        printf("learned %zu of %zu messages as %s (%zu already scored "
+               "so, %zu unusable) on cartridge %llu%s; %s holds %zu "
+               "features%s\n",
+               t.learned, t.seen, label, t.already,
+               t.unusable, (unsigned long long)cartridge_version(c),
+               is_default ? " (default)" : "", cfg.sitelayer_path,
+               sitelayer_count(layer),
+               t.is_full ? " (full: some features were not added)" : "");
+    }
+    sitelayer_free(layer);
+    cartridge_unref(c);
+    free(paths);
+    return status;
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""test_learn.py -- CGPCloudmark LEARN spam|ham and the site layer
+(SPEC §9).  argv[1]: the build directory holding CGPCloudmark.
+
+In a CGP base directory made under mkdtemp (CGPCloudmark.cfg from conf/,
+Queue/ with the newsletter of testdata/messages):
+  - LEARN spam lifts the newsletter from its cartridge score to >= 96, as
+    RATE shows, and a helper started afterwards answers FILE with the same
+    score and logs the layer it loaded;
+  - LEARN ham brings it below 10; learning the same again changes nothing
+    ("already scored so");
+  - other messages of testdata/messages do not move by more than a few
+    points (the layer's overlap gate);
+  - an unusable layer file: LEARN exits 3 and leaves it, RATE refuses to
+    score (its scores would not be the helper's), the helper logs it and
+    still answers every request with a score;
+  - bad arguments exit 2, a folder without messages exits 1.
+One overall deadline bounds the run; processes are killed by PID.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from helperlib_cgp import (CgpHelper, TestFailure, Watchdog, check,  # noqa
+                           check_score_headers, decode_cgp_string,
+                           parse_answer)
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+MESSAGES = os.path.join(REPO, "testdata", "messages")
+TARGET = "newsletter.eml"
+DEADLINE_S = 90
+
+
+def run(binary, base, *args):
+    p = subprocess.run([binary] + list(args), cwd=base,
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=60)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def rate(binary, base, *paths):
+    """{file name: score} of RATE over paths."""
+    rc, out, err = run(binary, base, "RATE", *paths)
+    check(rc == 0, "RATE exit %d: %s" % (rc, err))
+    scores = {}
+    for line in out.splitlines():
+        f = line.split("\t")
+        scores[os.path.basename(f[0])] = int(f[1])
+    return scores
+
+
+def helper_score(binary, base, wd):
+    h = CgpHelper(binary, base, wd)
+    try:
+        h.send(b"1 FILE Queue/%s\n2 QUIT\n" % TARGET.encode())
+        h.wait_answers([b"1", b"2"])
+        m = parse_answer(h.answers[b"1"][0])
+        check(m.group("text") is not None,
+              "FILE not scored: %r" % h.answers[b"1"])
+        score = check_score_headers(decode_cgp_string(m.group("text")))
+        check(h.wait_exit() == 0, "helper exit status")
+        return score, b"\n".join(h.info)
+    finally:
+        h.kill()
+
+
+def main():
+    binary = os.path.join(os.path.abspath(sys.argv[1] if len(sys.argv) > 1
+                                          else "build"), "CGPCloudmark")
+    wd = Watchdog(DEADLINE_S)
+    tmp = tempfile.mkdtemp(prefix="test_learn.")
+    try:
+        base = tmp
+        shutil.copy(os.path.join(REPO, "conf", "CGPCloudmark.cfg"), base)
+        os.mkdir(os.path.join(base, "Queue"))
+        shutil.copy(os.path.join(MESSAGES, TARGET),
+                    os.path.join(base, "Queue", TARGET))
+        layer = os.path.join(base, "CGPCloudmark.learned")
+        others = [os.path.join(MESSAGES, f) for f in sorted(
+            os.listdir(MESSAGES)) if f.endswith(".eml") and f != TARGET]
+        before = rate(binary, base, "Queue/" + TARGET, *others)
+        check(before[TARGET] < 96, "newsletter already >= 96: %r" % before)
+
+        rc, out, err = run(binary, base, "LEARN", "spam", "Queue/" + TARGET)
+        check(rc == 0 and "learned 1 of 1 messages as spam" in out,
+              "LEARN spam: %d %s %s" % (rc, out, err))
+        check(os.path.isfile(layer), "no layer file written")
+        after = rate(binary, base, "Queue/" + TARGET, *others)
+        check(after[TARGET] >= 96, "LEARN spam: score %d" % after[TARGET])
+        for name, s in before.items():
+            if name != TARGET:
+                check(abs(after[name] - s) <= 3,
+                      "%s moved from %d to %d" % (name, s, after[name]))
+        score, info = helper_score(binary, base, wd)
+        check(score == after[TARGET], "helper %d, RATE %d"
+              % (score, after[TARGET]))
+        check(b"site layer" in info, "helper did not log the layer: %r"
+              % info)
+
+        rc, out, err = run(binary, base, "LEARN", "ham", "Queue/" + TARGET)
+        check(rc == 0 and "learned 1 of 1 messages as ham" in out,
+              "LEARN ham: %d %s %s" % (rc, out, err))
+        check(rate(binary, base, "Queue/" + TARGET)[TARGET] < 10,
+              "LEARN ham did not bring it below 10")
+        rc, out, err = run(binary, base, "LEARN", "ham", "Queue/" + TARGET)
+        check(rc == 0 and "learned 0 of 1" in out and "1 already" in out,
+              "LEARN ham again: %s" % out)
+
+        # bad arguments, nothing to learn
+        check(run(binary, base, "LEARN", "maybe", "Queue")[0] == 2,
+              "LEARN maybe")
+        check(run(binary, base, "LEARN", "spam")[0] == 2, "LEARN no paths")
+        os.mkdir(os.path.join(base, "empty"))
+        check(run(binary, base, "LEARN", "spam", "empty")[0] == 1,
+              "LEARN on an empty folder")
+
+        # an unusable layer
+        with open(layer, "r+b") as f:
+            f.seek(20)
+            b = f.read(1)
+            f.seek(20)
+            f.write(bytes([b[0] ^ 0xff]))
+        rc, out, err = run(binary, base, "LEARN", "spam", "Queue/" + TARGET)
+        check(rc == 3 and "checksum" in err, "LEARN on a bad layer: %d %s"
+              % (rc, err))
+        rc, out, err = run(binary, base, "RATE", "Queue/" + TARGET)
+        check(rc != 0 and "site layer" in err and out == "",
+              "RATE on a bad layer: %d %r %r" % (rc, out, err))
+        score, info = helper_score(binary, base, wd)
+        check(score == before[TARGET], "helper with a bad layer: %d" % score)
+        check(b"unusable" in info, "bad layer not logged: %r" % info)
+    except TestFailure as e:
+        print("FAIL test_learn: %s" % e)
+        return 1
+    finally:
+        wd.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("ok test_learn: LEARN spam/ham move the message through RATE and "
+          "the helper, others stay, bad layer and arguments handled")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
