@@ -3,7 +3,7 @@
 # Fast when everything is present (one dpkg query); needs root otherwise.
 set -eu
 PKGS="build-essential pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev
-libinih-dev libcmocka-dev python3 clang libclang-rt-14-dev"
+libinih-dev libcmocka-dev python3 clang libclang-rt-14-dev valgrind openssl"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
