@@ -56,8 +56,12 @@ fuzz_init(void)
 static void
 write_file(const char *path, const uint8_t *p, size_t len)
 {
-    FILE *f = fopen(path, "wb");
+    FILE *f;
 
+    /* A fresh file, not a truncated one: ext4 flushes a file truncated
+     * and rewritten on close, which made every run wait for the disk. */
+    unlink(path);
+    f = fopen(path, "wb");
     check(f != NULL);
     check(fwrite(p, 1, len, f) == len);
     check(fclose(f) == 0);

@@ -47,7 +47,7 @@ mkdir -p "$out"
 # CC and CFLAGS through the environment so the Makefile's own flags
 # (-std=c11, warnings, pkg-config) are appended to ours.
 if ! CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link $san" \
-    make -s BUILD="$out" "$out/libcm.a" >"$out/lib.log" 2>&1; then
+    make -s -j"$jobs" BUILD="$out" "$out/libcm.a" >"$out/lib.log" 2>&1; then
     echo "fuzz: library build failed"; cat "$out/lib.log"
     exit 1
 fi

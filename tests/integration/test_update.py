@@ -300,7 +300,9 @@ def crash_during_cache_write(env, static_url):
     for point in ("write", "fsync", "rename"):
         e = dict(os.environ, LD_PRELOAD=so, CM_CRASH_AT=point,
                  CM_CRASH_PATH="micro_updates/cartridge-3.cmc",
-                 ASAN_OPTIONS="verify_asan_link_order=0")
+                 # The shim comes before the ASan runtime in an ASan build.
+                 ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") +
+                 ":verify_asan_link_order=0")
         p = subprocess.run([env.cgp, "UPDATE"], cwd=env.base, env=e,
                            capture_output=True, text=True, timeout=60)
         check(p.returncode == -signal.SIGKILL,
