@@ -44,9 +44,15 @@ command -v clang >/dev/null || {
     exit 1
 }
 mkdir -p "$out"
+cflags="-g -O1 -fsanitize=fuzzer-no-link $san"
+# make cannot see a change of flags: objects of other flags are dropped.
+if [ "$(cat "$out/cflags" 2>/dev/null)" != "$cflags" ]; then
+    rm -rf "$out/obj" "$out/libcm.a"
+    echo "$cflags" >"$out/cflags"
+fi
 # CC and CFLAGS through the environment so the Makefile's own flags
 # (-std=c11, warnings, pkg-config) are appended to ours.
-if ! CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link $san" \
+if ! CC=clang CFLAGS="$cflags" \
     make -s -j"$jobs" BUILD="$out" "$out/libcm.a" >"$out/lib.log" 2>&1; then
     echo "fuzz: library build failed"; cat "$out/lib.log"
     exit 1
