@@ -5,7 +5,8 @@
 #                   under ASan+UBSan in build-asan/
 #   make demo       install dependencies, build, RATE over testdata/
 #   make cartridge  retrain cartridge/default.cmc from ../shared/corpus
-#   make fuzz       libFuzzer passes (FUZZ_SECONDS each)
+#   make fuzz       libFuzzer passes (FUZZ_SECONDS each, FUZZ_JOBS at a time)
+#   make valgrind   integration tests with the programs under memcheck
 #   make lint       banned calls and stray printing
 #   make install    CGPCloudmark/ under PREFIX (the CGP base directory) and
 #                   the manual pages under MANDIR; DESTDIR stages
@@ -19,6 +20,7 @@ CC ?= cc
 PKGS := libcurl libcrypto zlib inih
 CORPUS ?= ../shared/corpus
 FUZZ_SECONDS ?= 30
+FUZZ_JOBS ?= 2
 
 include sources.mk
 
@@ -52,7 +54,7 @@ REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
 DEFAULT_CARTRIDGE := $(wildcard cartridge/default.cmc)
 
 .PHONY: all check test unit integration replay deps demo cartridge \
-	bench bench-accuracy fuzz lint clean install uninstall deb \
+	bench bench-accuracy fuzz valgrind lint clean install uninstall deb \
 	demo-network manlint
 
 all: $(BINS)
@@ -112,8 +114,11 @@ bench: all
 bench-accuracy: all
 	sh bench/accuracy.sh $(BUILD) $(CORPUS)
 
-fuzz:
-	sh tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS)
+fuzz: deps
+	sh tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_JOBS)
+
+valgrind: deps $(BINS)
+	sh tests/valgrind/run.sh $(BUILD)
 
 lint:
 	sh scripts/lint.sh

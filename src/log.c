@@ -95,6 +95,10 @@ escape_in_place(char *line, size_t len, size_t cap)
     return o;
 }
 
+/* The attribute lets compilers check callers and accept vsnprintf here. */
+static void log_emit(enum log_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_emit(enum log_level level, const char *fmt, va_list ap)
 {

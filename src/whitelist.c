@@ -377,6 +377,9 @@ entry_clear(struct whitelist_entry *e)
  * glibc extension to ERE whose matching is exponential, and it runs on
  * every message) and repetition bounds whose product exceeds
  * CAPS_WHITELIST_REGEX_REPEAT_MAX (glibc expands them at compile time).
+ * '+' counts as 2: glibc compiles x+ as xx*, so "a++++..." or nested
+ * "((a+)+)+" double the tree at each '+' (found by fuzz_whitelist: 40 of
+ * them took gigabytes).
  * Bracket expressions are skipped so "[{]" is a plain brace.  NULL when
  * fine, else why.
  */
@@ -416,6 +419,14 @@ regex_cost_problem(const char *s, size_t len)
                     continue;
                 }
                 i++;
+            }
+            i++;
+            continue;
+        }
+        if (s[i] == '+') {
+            product *= 2;
+            if (product > CAPS_WHITELIST_REGEX_REPEAT_MAX) {
+                return "too many '+' repetitions";
             }
             i++;
             continue;

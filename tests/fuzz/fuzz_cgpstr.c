@@ -40,7 +40,9 @@ check_escape(const uint8_t *p, size_t len, bool is_multiline)
         used != esc.len) {
         abort();
     }
-    if (!is_multiline && (dec.len != len || memcmp(dec.data, p, len) != 0)) {
+    /* len == 0 leaves dec.data NULL, which memcmp must not see. */
+    if (!is_multiline &&
+        (dec.len != len || (len > 0 && memcmp(dec.data, p, len) != 0))) {
         abort();
     }
     buf_clear(&esc);

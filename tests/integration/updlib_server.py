@@ -6,9 +6,11 @@ Python standard library only.  Three servers:
                  process started and stopped by PID.
   FaultServer    an in-process ThreadingHTTPServer serving a web root with
                  one fault at a time (mode): 404, 500, 503 + Retry-After,
-                 stalled body, truncated body, flipped bytes in .cmu files or
-                 in the manifest, oversized .cmu bodies, or a different web
-                 root (a replayed older tree).  Counts requests per path.
+                 stalled or truncated body (of the manifest, or of the .cmu
+                 files: "-cmu" modes), flipped bytes in .cmu files or in the
+                 manifest, oversized .cmu bodies, or a different web root (a
+                 replayed older tree).  set_root switches the web root to a
+                 tree the test built.  Counts requests per path.
   AuthProxy      an in-process plain-HTTP forward proxy (absolute-URI GET and
                  POST, no CONNECT) that demands Basic proxy authentication
                  and records what it saw.
@@ -120,7 +122,8 @@ class _FaultHandler(http.server.BaseHTTPRequestHandler):
         with open(path, "rb") as f:
             data = f.read()
         is_cmu = name.endswith(".cmu")
-        if mode == "stall" and name == "manifest":
+        if (mode == "stall" and name == "manifest") or (
+                mode == "stall-cmu" and is_cmu):
             # Headers and a little of the body, then nothing until the
             # client gives up (or the server shuts down).
             self.send_response(200)
@@ -130,7 +133,8 @@ class _FaultHandler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             srv.release.wait(30)
             return None
-        if mode == "truncate" and name == "manifest":
+        if (mode == "truncate" and name == "manifest") or (
+                mode == "truncate-cmu" and is_cmu):
             self.send_response(200)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -175,6 +179,10 @@ class FaultServer:
 
     def set_mode(self, mode):
         self.httpd.mode = mode
+
+    def set_root(self, root):
+        """Serve another web root from now on (a tree the test built)."""
+        self.httpd.root = root
 
     @property
     def hits(self):

@@ -606,6 +606,12 @@ test_whitelist_regex_cost(void **state)
         {"[{]100000[}]", true},          /* braces in brackets */
         {"[]{]{5}", true},
         {"[[:digit:]]{5000}", true},
+        /* glibc compiles x+ as xx*: each '+' doubles (fuzz_whitelist). */
+        {"a++++++++++++++++++++++++++++++++++++++++", false},
+        {"((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)", false},
+        {"^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]+$", true},
+        {"(a{100}){50}+", true},          /* 10000: the cap */
+        {"(a{100}){50}++", false},
     };
     struct problems ps;
     struct whitelist *wl;
