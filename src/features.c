@@ -564,37 +564,76 @@ collapse_digits(char *b, size_t len)
     return o;
 }
 
+/* ASCII letters and digits: the word characters below U+0080. */
+static bool
+is_ascii_alnum(uint8_t ch)
+{
+    return (uint8_t)((ch | 0x20u) - 'a') < 26u || (uint8_t)(ch - '0') < 10u;
+}
+
+/* Skip to the start of the next token, counting the '!' and zero-width
+ * characters passed over.  ASCII is tested in place; only bytes >= 0x80
+ * are decoded. */
+static void
+tok_skip(struct tokenizer *t)
+{
+    const uint8_t *p = t->p;
+    size_t len = t->len;
+    size_t pos = t->pos;
+
+    while (pos < len) {
+        uint8_t ch = p[pos];
+        uint32_t cp;
+        size_t k;
+
+        if (ch < 0x80) {
+            if (is_ascii_alnum(ch)) {
+                break;
+            }
+            t->st.excl += ch == '!';
+            pos++;
+            continue;
+        }
+        k = utf8_decode(p + pos, len - pos, &cp);
+        if (is_word_char(cp)) {
+            break;
+        }
+        if (is_zero_width(cp)) {
+            t->st.zero_width++;
+        }
+        pos += k;
+    }
+    t->pos = pos;
+}
+
 /*
  * Next token of t into out (capacity CAPS_FEATURES_TOKEN_MAX_BYTES + 8,
  * not NUL-terminated).  Returns false at the end of the text.
+ *
+ * The position and the ASCII letter counts live in locals while the loop
+ * runs: out is a char pointer, and a store through it would otherwise
+ * make the compiler reload everything in *t after every byte.
  */
 static bool
 tok_next(struct tokenizer *t, char *out, size_t *out_len,
          enum tok_kind *kind)
 {
+    const uint8_t *p = t->p;
+    size_t len = t->len;
+    size_t pos;
     size_t n = 0;
     size_t raw = 0;
+    size_t letters = 0;
+    size_t upper = 0;
     unsigned scripts = 0;
     bool has_at = false;
     bool has_colon = false;
+    bool has_digit = false;
     bool is_long = false;
 
-    /* Skip to the start of a token. */
-    while (t->pos < t->len) {
-        uint32_t cp;
-        size_t k = utf8_decode(t->p + t->pos, t->len - t->pos, &cp);
-
-        if (is_word_char(cp)) {
-            break;
-        }
-        if (cp == '!') {
-            t->st.excl++;
-        } else if (is_zero_width(cp)) {
-            t->st.zero_width++;
-        }
-        t->pos += k;
-    }
-    if (t->pos >= t->len) {
+    tok_skip(t);
+    pos = t->pos;
+    if (pos >= len) {
         return false;
     }
     for (;;) {
@@ -602,49 +641,49 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
         size_t k;
         char enc[4];
         size_t el;
+        uint8_t ch;
 
-        if (t->pos >= t->len) {
+        if (pos >= len) {
             break;
         }
-        if (t->p[t->pos] < 0x80) {
-            uint8_t ch = t->p[t->pos];
-
-            /* ASCII fast path: most mail is mostly ASCII. */
-            if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
-                if ((ch >= 'a' && ch <= 'z')) {
-                    t->st.ascii_letters++;
+        ch = p[pos];
+        if (ch < 0x80) {
+            /* ASCII fast path: most mail is mostly ASCII.  Same result as
+             * the general path below: ASCII folds to lower case, encodes
+             * as itself and is never CJK or zero-width. */
+            if (is_ascii_alnum(ch)) {
+                if (ch >= 'A' && ch <= 'Z') {
+                    upper++;
+                    ch = (uint8_t)(ch + 32);
+                }
+                if (ch >= 'a') {
+                    letters++;
                     scripts |= 1u;
-                }
-                if (n < CAPS_FEATURES_TOKEN_MAX_BYTES) {
-                    out[n++] = (char)ch;
                 } else {
-                    is_long = true;
+                    has_digit = true;
                 }
-                raw++;
-                t->pos++;
-                continue;
+            } else if (is_joiner(ch)) {
+                has_at |= ch == '@';
+                has_colon |= ch == ':';
+            } else {
+                break;
             }
-            if (ch >= 'A' && ch <= 'Z') {
-                t->st.ascii_letters++;
-                t->st.ascii_upper++;
-                scripts |= 1u;
-                if (n < CAPS_FEATURES_TOKEN_MAX_BYTES) {
-                    out[n++] = (char)(ch + 32);
-                } else {
-                    is_long = true;
-                }
-                raw++;
-                t->pos++;
-                continue;
+            if (n < CAPS_FEATURES_TOKEN_MAX_BYTES) {
+                out[n++] = (char)ch;
+            } else {
+                is_long = true;
             }
+            raw++;
+            pos++;
+            continue;
         }
-        k = utf8_decode(t->p + t->pos, t->len - t->pos, &cp);
+        k = utf8_decode(p + pos, len - pos, &cp);
         if (is_cjk(cp)) {
             if (raw == 0) {
                 note_script(&t->st, cp, &scripts);
                 *out_len = utf8_encode(cp, out);
                 *kind = TOK_CJK;
-                t->pos += k;
+                t->pos = pos + k;
                 t->st.tokens++;
                 return true;
             }
@@ -652,15 +691,13 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
         }
         if (is_zero_width(cp)) {
             t->st.zero_width++;
-            t->pos += k;
+            pos += k;
             continue;
         }
         if (!is_word_char(cp) && !is_joiner(cp)) {
             break;
         }
         note_script(&t->st, cp, &scripts);
-        has_at |= cp == '@';
-        has_colon |= cp == ':';
         cp = cp == 0x2019 ? '\'' : fold(cp);
         el = utf8_encode(cp, enc);
         if (n + el <= CAPS_FEATURES_TOKEN_MAX_BYTES) {
@@ -670,8 +707,11 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
             is_long = true;
         }
         raw += k;
-        t->pos += k;
+        pos += k;
     }
+    t->pos = pos;
+    t->st.ascii_letters += letters;
+    t->st.ascii_upper += upper;
     /* Joiners at the ends are punctuation, except a leading currency. */
     while (n > 0 && is_joiner((uint8_t)out[n - 1])) {
         n--;
@@ -702,7 +742,9 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     } else {
         *kind = TOK_WORD;
     }
-    n = collapse_digits(out, n);
+    if (has_digit) {
+        n = collapse_digits(out, n);
+    }
     *out_len = n;
     return true;
 }
