@@ -32,9 +32,11 @@
  * anonymised recipient of phishing_pot ("phishing@pot", "rodrigo-f-p");
  * csdmc2010's rewritten domain csmining.org yields no domain feature.
  *
- * State: all in struct features_scratch (id array, a bitmap over the id
- * space -- 512 KiB, one test-and-set per feature, cleared per message
- * through the id list -- and token buffers).  No allocation
+ * State: all in struct features_scratch (id array, an open-addressing
+ * set of this message's ids -- 32 KiB, twice CAPS_FEATURES_MAX slots, so
+ * it stays in the L1/L2 cache where a bitmap over the whole id space
+ * missed on nearly every feature; cleared per message through the id
+ * list -- and token buffers).  No allocation
  * after features_scratch_new.  Any thread, one scratch each.
  */
 #include "featureset.h"
@@ -48,14 +50,22 @@
 #include "queuefile.h"
 #include "url.h"
 
-#define FEATURES_SET_WORDS ((1u << FEATURES_HASH_BITS) / 64u)
+/* The id set: linear probing over 2^FEATURES_SET_BITS slots, at most
+ * half full. */
+#define FEATURES_SET_BITS 13u
+#define FEATURES_SET_SLOTS (1u << FEATURES_SET_BITS)
+_Static_assert(FEATURES_SET_SLOTS >= 2u * CAPS_FEATURES_MAX,
+               "the id set must stay at most half full");
+_Static_assert(FEATURES_SET_SLOTS <= 65536u, "slot_of holds 16-bit slots");
+_Static_assert(FEATURES_HASH_BITS < 32u, "ids + 1 must fit a slot");
 #define FEATURES_TEXT_BUF 256u
 #define FEATURES_NS_SEED 0x43474d4665617431ull /* "CGMFeat1" */
 
 struct features_scratch {
     uint32_t ids[CAPS_FEATURES_MAX];
     size_t n;
-    uint64_t set[FEATURES_SET_WORDS]; /* one bit per id */
+    uint32_t set[FEATURES_SET_SLOTS];   /* id + 1, or 0 for a free slot */
+    uint16_t slot_of[CAPS_FEATURES_MAX]; /* where ids[i] sits in set */
     unsigned flags;
     features_trace_fn trace;
     void *trace_ctx;
@@ -97,9 +107,9 @@ struct tokenizer {
 static void
 set_clear(struct features_scratch *s)
 {
-    /* Only the bits of this message's ids are set: clear just those. */
+    /* Only this message's slots are taken: free just those. */
     for (size_t i = 0; i < s->n; i++) {
-        s->set[s->ids[i] >> 6] = 0;
+        s->set[s->slot_of[i]] = 0;
     }
     s->n = 0;
 }
@@ -107,17 +117,21 @@ set_clear(struct features_scratch *s)
 static void
 set_add(struct features_scratch *s, uint32_t id)
 {
-    uint64_t bit = (uint64_t)1 << (id & 63u);
-    uint64_t *word = &s->set[id >> 6];
+    /* Fibonacci hashing spreads ids that differ only in high bits. */
+    uint32_t slot = (uint32_t)(id * 0x9e3779b1u) >> (32u - FEATURES_SET_BITS);
 
-    if ((*word & bit) != 0) {
-        return;
+    while (s->set[slot] != 0) {
+        if (s->set[slot] == id + 1u) {
+            return;
+        }
+        slot = (slot + 1u) & (FEATURES_SET_SLOTS - 1u);
     }
     if (s->n >= CAPS_FEATURES_MAX) {
         s->flags |= FEATURES_CAPPED;
         return;
     }
-    *word |= bit;
+    s->set[slot] = id + 1u;
+    s->slot_of[s->n] = (uint16_t)slot;
     s->ids[s->n++] = id;
 }
 
