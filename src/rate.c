@@ -393,8 +393,16 @@ worker_run(void *job, void *state, void *ctx)
 static void
 put_text_path(const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0';
-         p++) {
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p >= 0x20 && *p != 0x7f) {
+        p++;
+    }
+    if (*p == '\0') {
+        fputs(s, stdout); /* the usual case: nothing to escape */
+        return;
+    }
+    for (p = (const unsigned char *)s; *p != '\0'; p++) {
         if (*p < 0x20 || *p == 0x7f) {
             fprintf(stdout, "\\x%02x", *p);
         } else {
