@@ -175,21 +175,24 @@ follows_empty_line(const uint8_t *p, size_t off)
 }
 
 /* Offset of the first separator at a line start >= from (from is a line
- * start) that follows an empty line; len when there is none. */
+ * start) that follows an empty line; len when there is none.  Looks at
+ * the 'F's rather than at every line: far fewer stops in a long body. */
 static size_t
 find_separator(const uint8_t *p, size_t len, size_t from)
 {
     size_t off = from;
 
     while (off < len) {
-        if (p[off] == 'F' && follows_empty_line(p, off) &&
-            starts_message(p, len, off)) {
+        const uint8_t *f = memchr(p + off, 'F', len - off);
+
+        if (f == NULL) {
+            break;
+        }
+        off = (size_t)(f - p);
+        if (follows_empty_line(p, off) && starts_message(p, len, off)) {
             return off;
         }
-        off = line_end(p, len, off);
-        if (off < len) {
-            off++;
-        }
+        off++;
     }
     return len;
 }
