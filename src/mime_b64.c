@@ -55,21 +55,31 @@ mime_b64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
 
     while (i < len) {
         uint8_t v;
-        /* Fast path: four alphabet bytes and room for three out. */
-        if (n == 0 && len - i >= 4 && out_max - o >= 3) {
-            uint8_t a = b64_class[in[i]];
-            uint8_t b = b64_class[in[i + 1]];
-            uint8_t c = b64_class[in[i + 2]];
-            uint8_t d = b64_class[in[i + 3]];
-            if ((a | b | c | d) < 64) {
-                uint32_t w = ((uint32_t)a << 18) | ((uint32_t)b << 12) |
-                             ((uint32_t)c << 6) | d;
+
+        if (n == 0) {
+            /* Fast path: whole quanta of four alphabet bytes while three
+             * bytes fit -- the bulk of any base64 body, between the line
+             * breaks that the byte-wise path below skips. */
+            while (len - i >= 4 && out_max - o >= 3) {
+                uint8_t a = b64_class[in[i]];
+                uint8_t b = b64_class[in[i + 1]];
+                uint8_t c = b64_class[in[i + 2]];
+                uint8_t d = b64_class[in[i + 3]];
+                uint32_t w;
+
+                if ((a | b | c | d) >= 64) {
+                    break;
+                }
+                w = ((uint32_t)a << 18) | ((uint32_t)b << 12) |
+                    ((uint32_t)c << 6) | d;
                 out[o] = (uint8_t)(w >> 16);
                 out[o + 1] = (uint8_t)(w >> 8);
                 out[o + 2] = (uint8_t)w;
                 o += 3;
                 i += 4;
-                continue;
+            }
+            if (i >= len) {
+                break;
             }
         }
         v = b64_class[in[i++]];
