@@ -578,11 +578,46 @@ collapse_digits(char *b, size_t len)
     return o;
 }
 
+/* What each ASCII byte is to the tokenizer (the same answers as
+ * is_word_char, is_joiner and fold give for code points below U+0080). */
+enum tok_ascii_class {
+    TOKC_LETTER = 1u << 0,
+    TOKC_UPPER = 1u << 1, /* with TOKC_LETTER */
+    TOKC_DIGIT = 1u << 2,
+    TOKC_JOINER = 1u << 3
+};
+
+#define L TOKC_LETTER
+#define U (TOKC_LETTER | TOKC_UPPER)
+#define D TOKC_DIGIT
+#define J TOKC_JOINER
+static const uint8_t tok_ascii[128] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, J, J, J, J, 0, 0, 0, J, 0, J, J, J, /*  $%&' + -./ */
+    D, D, D, D, D, D, D, D, D, D, J, 0, 0, 0, 0, 0, /* 0-9 : */
+    J, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, /* @ A-O */
+    U, U, U, U, U, U, U, U, U, U, U, 0, 0, 0, 0, J, /* P-Z _ */
+    0, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, /* a-o */
+    L, L, L, L, L, L, L, L, L, L, L, 0, 0, 0, 0, 0, /* p-z */
+};
+#undef L
+#undef U
+#undef D
+#undef J
+
 /* ASCII letters and digits: the word characters below U+0080. */
 static bool
 is_ascii_alnum(uint8_t ch)
 {
-    return (uint8_t)((ch | 0x20u) - 'a') < 26u || (uint8_t)(ch - '0') < 10u;
+    return ch < 0x80 && (tok_ascii[ch] & (TOKC_LETTER | TOKC_DIGIT)) != 0;
+}
+
+/* A byte of a token that is an ASCII joiner (UTF-8 bytes never are). */
+static bool
+is_ascii_joiner(uint8_t ch)
+{
+    return ch < 0x80 && (tok_ascii[ch] & TOKC_JOINER) != 0;
 }
 
 /* Skip to the start of the next token, counting the '!' and zero-width
@@ -665,22 +700,22 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
             /* ASCII fast path: most mail is mostly ASCII.  Same result as
              * the general path below: ASCII folds to lower case, encodes
              * as itself and is never CJK or zero-width. */
-            if (is_ascii_alnum(ch)) {
-                if (ch >= 'A' && ch <= 'Z') {
+            unsigned cls = tok_ascii[ch];
+
+            if (cls == 0) {
+                break;
+            }
+            if ((cls & TOKC_LETTER) != 0) {
+                letters++;
+                if ((cls & TOKC_UPPER) != 0) {
                     upper++;
                     ch = (uint8_t)(ch + 32);
                 }
-                if (ch >= 'a') {
-                    letters++;
-                    scripts |= 1u;
-                } else {
-                    has_digit = true;
-                }
-            } else if (is_joiner(ch)) {
+            } else if ((cls & TOKC_DIGIT) != 0) {
+                has_digit = true;
+            } else {
                 has_at |= ch == '@';
                 has_colon |= ch == ':';
-            } else {
-                break;
             }
             if (n < CAPS_FEATURES_TOKEN_MAX_BYTES) {
                 out[n++] = (char)ch;
@@ -726,14 +761,17 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     t->pos = pos;
     t->st.ascii_letters += letters;
     t->st.ascii_upper += upper;
+    if (letters > 0) {
+        scripts |= 1u;
+    }
     /* Joiners at the ends are punctuation, except a leading currency. */
-    while (n > 0 && is_joiner((uint8_t)out[n - 1])) {
+    while (n > 0 && is_ascii_joiner((uint8_t)out[n - 1])) {
         n--;
     }
     {
         size_t lead = 0;
 
-        while (lead < n && is_joiner((uint8_t)out[lead]) &&
+        while (lead < n && is_ascii_joiner((uint8_t)out[lead]) &&
                out[lead] != '$') {
             lead++;
         }
