@@ -1067,10 +1067,16 @@ fname_decode(struct mime_state *st, const struct mime_fname *fn)
     }
 }
 
-/* Undo the transfer encoding of body (b0, b1) into part->data. */
+/*
+ * Undo the transfer encoding of body (b0, b1) into part->data.  When the
+ * content is not wanted (nothing reads it: see leaf), a base64 or
+ * quoted-printable body is only checked -- the same flags and data_len,
+ * data left NULL -- so an image or archive costs a scan, not a copy into
+ * the arena.
+ */
 static void
 leaf_decode(struct mime_state *st, const struct mime_entity *e, size_t b0,
-            size_t b1, struct mime_part *part)
+            size_t b1, bool is_wanted, struct mime_part *part)
 {
     const uint8_t *raw = st->p + b0;
     size_t n = b1 - b0;
@@ -1085,10 +1091,13 @@ leaf_decode(struct mime_state *st, const struct mime_entity *e, size_t b0,
         if (max > MIME_PART_MAX_BYTES) {
             max = MIME_PART_MAX_BYTES;
         }
-        buf = arena_alloc(st->a, max);
-        if (buf == NULL) {
-            arena_full(st);
-            return;
+        buf = NULL;
+        if (is_wanted) {
+            buf = arena_alloc(st->a, max);
+            if (buf == NULL) {
+                arena_full(st);
+                return;
+            }
         }
         part->data = buf;
         part->data_len = mime_b64_decode(raw, n, buf, max, &is_bad, &is_cut);
@@ -1098,10 +1107,13 @@ leaf_decode(struct mime_state *st, const struct mime_entity *e, size_t b0,
         break;
     case MIME_CTE_QP:
         max = n < MIME_PART_MAX_BYTES ? n : MIME_PART_MAX_BYTES;
-        buf = arena_alloc(st->a, max);
-        if (buf == NULL) {
-            arena_full(st);
-            return;
+        buf = NULL;
+        if (is_wanted) {
+            buf = arena_alloc(st->a, max);
+            if (buf == NULL) {
+                arena_full(st);
+                return;
+            }
         }
         part->data = buf;
         part->data_len = mime_qp_decode(raw, n, buf, max, false, &is_bad,
@@ -1133,6 +1145,10 @@ leaf(struct mime_state *st, const struct mime_entity *e, size_t b0, size_t b1,
     struct mime_part *part = &tmp;
     struct mime_part *arr;
     bool is_listed = false;
+    /* The only readers of part content: the text view, below. */
+    bool is_wanted = e->disp != MIME_DISP_ATTACHMENT &&
+                     (strcmp(e->ctype, "text/plain") == 0 ||
+                      strcmp(e->ctype, "text/html") == 0);
     const char *fname;
     size_t ctl = strlen(e->ctype);
     size_t csl = strlen(e->charset);
@@ -1173,12 +1189,12 @@ leaf(struct mime_state *st, const struct mime_entity *e, size_t b0, size_t b1,
         if (part->is_attachment) {
             st->n_atts_decoded++;
         }
-        leaf_decode(st, e, b0, b1, part);
+        leaf_decode(st, e, b0, b1, is_wanted, part);
     }
     if (is_listed) {
         doc->n_parts++;
     }
-    if (e->disp == MIME_DISP_ATTACHMENT || part->data == NULL) {
+    if (!is_wanted || part->data == NULL) {
         return;
     }
     if (strcmp(e->ctype, "text/plain") == 0) {

@@ -14,6 +14,23 @@
 
 #include <string.h>
 
+/* Output, unless counting only (out NULL). */
+static void
+put(uint8_t *out, size_t o, const uint8_t *p, size_t n)
+{
+    if (out != NULL) {
+        memcpy(out + o, p, n);
+    }
+}
+
+static void
+put_byte(uint8_t *out, size_t o, uint8_t c)
+{
+    if (out != NULL) {
+        out[o] = c;
+    }
+}
+
 size_t
 mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                bool is_header, bool *is_bad, bool *is_cut)
@@ -37,11 +54,11 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
             n = j - i;
             if (n > out_max - o) {
                 n = out_max - o;
-                memcpy(out + o, in + i, n);
+                put(out, o, in + i, n);
                 *is_cut = true;
                 return o + n;
             }
-            memcpy(out + o, in + i, n);
+            put(out, o, in + i, n);
             o += n;
             while (blanks < n && mime_is_wsp(in[j - 1 - blanks])) {
                 blanks++;
@@ -61,7 +78,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                     *is_cut = true;
                     return o;
                 }
-                out[o++] = (uint8_t)(hi * 16 + lo);
+                put_byte(out, o++, (uint8_t)(hi * 16 + lo));
                 o_keep = o;
                 i += 3;
                 continue;
@@ -88,7 +105,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                 *is_cut = true;
                 return o;
             }
-            out[o++] = '=';
+            put_byte(out, o++, '=');
             o_keep = o;
             i++;
             continue;
@@ -100,7 +117,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                 *is_cut = true;
                 return o;
             }
-            memcpy(out + o, in + i, n);
+            put(out, o, in + i, n);
             o += n;
             o_keep = o;
             i += n;
@@ -113,7 +130,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
         if (is_header && c == '_') {
             c = ' ';
         }
-        out[o++] = c;
+        put_byte(out, o++, c);
         if (!mime_is_wsp(c) || is_header) {
             o_keep = o;
         }
