@@ -380,10 +380,10 @@ worker_run(void *job, void *state, void *ctx)
     } else {
         score_message(r, state, j);
     }
-    /* The bytes are not needed for printing: give the memory back now. */
-    free(j->item.data);
-    j->item.data = NULL;
-    j->item.len = 0;
+    /* The bytes stay with the job: the main thread, which allocated
+     * them, frees them after printing.  A free here would hand the chunk
+     * back to the main thread's malloc arena under its lock, contended
+     * with the reader, and keep the reader's next buffers cold. */
 
     pthread_mutex_lock(&r->ring_lock);
     r->ring[j->seq % r->window] = j;
