@@ -921,6 +921,52 @@ text_separate(struct mime_state *st)
     return true;
 }
 
+/*
+ * "\n" line breaks only, and no NUL inside the C string: CRLF and lone CR
+ * become LF, NUL a blank, in place.  Returns the new length.  The runs
+ * between those bytes are found with memchr and moved whole.
+ */
+static size_t
+normalize_breaks(char *t, size_t n)
+{
+    size_t i = 0;
+    size_t o = 0;
+    const char *cr = memchr(t, '\r', n);
+    const char *nul = memchr(t, '\0', n);
+
+    while (i < n) {
+        size_t j = n;
+        char c;
+
+        if (cr != NULL && (size_t)(cr - t) < i) {
+            cr = memchr(t + i, '\r', n - i);
+        }
+        if (nul != NULL && (size_t)(nul - t) < i) {
+            nul = memchr(t + i, '\0', n - i);
+        }
+        if (cr != NULL) {
+            j = (size_t)(cr - t);
+        }
+        if (nul != NULL && (size_t)(nul - t) < j) {
+            j = (size_t)(nul - t);
+        }
+        if (o != i) {
+            memmove(t + o, t + i, j - i);
+        }
+        o += j - i;
+        if (j == n) {
+            break;
+        }
+        c = t[j];
+        i = j + 1;
+        if (c == '\r' && i < n && t[i] == '\n') {
+            continue; /* the LF that follows is kept */
+        }
+        t[o++] = c == '\r' ? '\n' : ' ';
+    }
+    return o;
+}
+
 static void
 add_plain(struct mime_state *st, const char *cs, const uint8_t *data,
           size_t n)
@@ -928,7 +974,6 @@ add_plain(struct mime_state *st, const char *cs, const uint8_t *data,
     unsigned cf = 0;
     size_t start;
     size_t w;
-    size_t o;
     size_t pos;
     size_t us;
     size_t ul;
@@ -944,21 +989,7 @@ add_plain(struct mime_state *st, const char *cs, const uint8_t *data,
     if (cf & CHARSET_OUT_CAPPED) {
         st->doc->flags |= MIME_TEXT_CAPPED;
     }
-    /* "\n" line breaks only, and no NUL inside the C string. */
-    o = start;
-    for (size_t i = start; i < start + w; i++) {
-        char c = st->text[i];
-        if (c == '\r') {
-            if (i + 1 < start + w && st->text[i + 1] == '\n') {
-                continue;
-            }
-            c = '\n';
-        } else if (c == '\0') {
-            c = ' ';
-        }
-        st->text[o++] = c;
-    }
-    st->text_len = o;
+    st->text_len = start + normalize_breaks(st->text + start, w);
     pos = start;
     while (url_find(st->text, st->text_len, &pos, &us, &ul)) {
         add_url(st, HTML_LINK_OTHER, st->text + us, ul, "", 0);

@@ -782,6 +782,19 @@ test_mime_unread_parts_checked_not_stored(void **state)
     }
 }
 
+/* Plain text keeps "\n" line breaks only (CRLF and lone CR become LF)
+ * and no NUL, wherever they fall: start, end, runs, neighbours. */
+static void
+test_mime_plain_text_line_breaks_and_nul(void **state)
+{
+    static const char msg[] = "Content-Type: text/plain\r\n\r\n"
+                              "\r\na\r\nb\rc\0d\r\r\n\0\0e\n\rf\r";
+    struct mime_doc *d = parse_n(state, msg, sizeof(msg) - 1);
+
+    assert_int_equal(d->text_len, strlen(d->text));
+    assert_string_equal(d->text, "\na\nb\nc d\n\n  e\n\nf\n");
+}
+
 static void
 test_mime_crlf_padding_and_long_boundary(void **state)
 {
@@ -1389,6 +1402,7 @@ main(void)
         MIME_TEST(test_mime_base64_broken),
         MIME_TEST(test_mime_base64_missing_padding_and_concat),
         MIME_TEST(test_mime_unread_parts_checked_not_stored),
+        MIME_TEST(test_mime_plain_text_line_breaks_and_nul),
         MIME_TEST(test_mime_crlf_padding_and_long_boundary),
         MIME_TEST(test_mime_boundary_needs_line_start_and_padding_only),
         MIME_TEST(test_mime_digest_defaults_to_rfc822),
