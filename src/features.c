@@ -613,6 +613,75 @@ is_ascii_alnum(uint8_t ch)
     return ch < 0x80 && (tok_ascii[ch] & (TOKC_LETTER | TOKC_DIGIT)) != 0;
 }
 
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define TOK_WORD_AT_A_TIME 1
+
+/* Lanes (bit 7 of each byte of y, a word with the high bits cleared)
+ * whose byte is in lo..hi: y + (0x80 - lo) reaches bit 7 iff the byte is
+ * >= lo, y + (0x7f - hi) iff it is > hi; no carry crosses lanes. */
+static uint64_t
+lanes_in(uint64_t y, uint8_t lo, uint8_t hi)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+
+    return (y + ones * (uint8_t)(0x80u - lo)) & ~(y + ones * (uint8_t)(0x7fu - hi));
+}
+
+/* Lanes set in m (bit 7 of each byte), counted. */
+static size_t
+count_lanes(uint64_t m)
+{
+    return (size_t)(((m >> 7) * 0x0101010101010101ull) >> 56);
+}
+
+/*
+ * The ASCII letters and digits at the start of the 8 bytes at p, eight
+ * per step instead of one: their number (0..8) is returned, their folded
+ * (lower-case) bytes go to out[0..8) (all 8 written), and the letters,
+ * the capitals and whether a digit was among them are added to *letters,
+ * *upper, *has_digit.  The first lane that is not alphanumeric is found
+ * from its isolated bit 8k+7: shifted to bit 8k, times 0x0001020304050607
+ * it puts k in the top byte.
+ */
+static size_t
+alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
+           bool *has_digit)
+{
+    const uint64_t high = 0x8080808080808080ull;
+    uint64_t x;
+    uint64_t y;
+    uint64_t lower;
+    uint64_t caps;
+    uint64_t digits;
+    uint64_t fails;
+    uint64_t keep = ~(uint64_t)0;
+    size_t k = 8;
+
+    memcpy(&x, p, sizeof(x));
+    y = x & ~high;
+    lower = lanes_in(y, 'a', 'z') & ~x & high;
+    caps = lanes_in(y, 'A', 'Z') & ~x & high;
+    digits = lanes_in(y, '0', '9') & ~x & high;
+    fails = ~(lower | caps | digits) & high;
+    if (fails != 0) {
+        k = (size_t)((((fails & (~fails + 1u)) >> 7) *
+                      0x0001020304050607ull) >>
+                     56);
+        keep = ((uint64_t)1 << (8u * k)) - 1u;
+    }
+    caps &= keep;
+    x |= caps >> 2; /* 'A'..'Z' + 0x20 */
+    memcpy(out, &x, sizeof(x));
+    *letters += count_lanes((lower | caps) & keep);
+    *upper += count_lanes(caps);
+    *has_digit |= (digits & keep) != 0;
+    return k;
+}
+#else
+#define TOK_WORD_AT_A_TIME 0
+#endif
+
 /* A byte of a token that is an ASCII joiner (UTF-8 bytes never are). */
 static bool
 is_ascii_joiner(uint8_t ch)
@@ -695,6 +764,22 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
         if (pos >= len) {
             break;
         }
+#if TOK_WORD_AT_A_TIME
+        /* Letters and digits eight at a time while eight fit (out has 8
+         * bytes of slack past the token maximum for the over-write). */
+        if (len - pos >= 8 && n + 8 <= CAPS_FEATURES_TOKEN_MAX_BYTES) {
+            size_t run = alnum_run8(p + pos, out + n, &letters, &upper,
+                                    &has_digit);
+
+            n += run;
+            raw += run;
+            pos += run;
+            if (run == 8) {
+                continue;
+            }
+            /* p[pos] is not a letter or digit: the byte-wise path. */
+        }
+#endif
         ch = p[pos];
         if (ch < 0x80) {
             /* ASCII fast path: most mail is mostly ASCII.  Same result as
