@@ -14,6 +14,20 @@
 
 #include <string.h>
 
+/* Bytes copied as they are in a body: printable ASCII but '=', 8-bit
+ * bytes, DEL and tab -- (c >= ' ' && c != '=') || c == '\t'. */
+#define QP_ROW_1 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const uint8_t qp_literal[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, /* 0x00: tab */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    QP_ROW_1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, /* 0x30: '=' */
+    QP_ROW_1, QP_ROW_1, QP_ROW_1, QP_ROW_1,
+    QP_ROW_1, QP_ROW_1, QP_ROW_1, QP_ROW_1,
+    QP_ROW_1, QP_ROW_1, QP_ROW_1, QP_ROW_1,
+};
+#undef QP_ROW_1
+
 /* Output, unless counting only (out NULL). */
 static void
 put(uint8_t *out, size_t o, const uint8_t *p, size_t n)
@@ -41,14 +55,13 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
 
     while (i < len) {
         uint8_t c = in[i];
-        if (!is_header && ((c >= ' ' && c != '=') || c == '\t')) {
+        if (!is_header && qp_literal[c]) {
             /* A run of literal bytes (blanks included) up to the next
              * '=' or line break, copied at once. */
             size_t j = i + 1;
             size_t n;
             size_t blanks = 0;
-            while (j < len && ((in[j] >= ' ' && in[j] != '=') ||
-                               in[j] == '\t')) {
+            while (j < len && qp_literal[in[j]]) {
                 j++;
             }
             n = j - i;
