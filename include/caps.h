@@ -150,6 +150,9 @@
 #define HTML_STACK_MAX 256u
 /* iconv descriptors kept open during one mime_parse call. */
 #define CHARSET_CACHE_SLOTS 4u
+/* Distinct iconv charsets whose glibc module stays loaded for the life of
+ * the process (charset.c "pins"); real mail uses a few dozen at most. */
+#define CHARSET_PINS_MAX 64u
 
 /* ---- engine (hashing, features, model, cartridge, engine) ------------ */
 

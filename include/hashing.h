@@ -13,16 +13,22 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/* The hash, the mixer and combine are static inline: features hash every
+ * token, and a call per 2..20-byte token cost more than the hash itself.
+ * The definitions are below the prototypes' comments. */
 
 /* 64-bit hash of (p, len) under seed; p may be NULL when len is 0. */
-uint64_t hashing_hash64(const void *p, size_t len, uint64_t seed);
+static inline uint64_t hashing_hash64(const void *p, size_t len,
+                                      uint64_t seed);
 
 /* Bijective 64-bit finaliser: every input bit flips each output bit with
  * probability about 1/2. */
-uint64_t hashing_mix64(uint64_t x);
+static inline uint64_t hashing_mix64(uint64_t x);
 
 /* Order-sensitive combination of two hashes (a then b). */
-uint64_t hashing_combine(uint64_t a, uint64_t b);
+static inline uint64_t hashing_combine(uint64_t a, uint64_t b);
 
 /* splitmix64 generator; the state is the whole generator. */
 struct hashing_rng {
@@ -37,5 +43,115 @@ uint64_t hashing_rng_next(struct hashing_rng *r);
 /* Uniform integer in [0, bound) for bound >= 1 (bias below 2^-32 for
  * bounds under 2^32). */
 uint64_t hashing_rng_below(struct hashing_rng *r, uint64_t bound);
+
+/* ---- inline definitions ---------------------------------------------
+ *
+ * The hash reads its input as little-endian 64-bit words whatever the
+ * host, folds each word into the state with a multiply and a rotate,
+ * folds the tail bytes and the length in last, and finishes with
+ * hashing_mix64 (the splitmix64 finaliser, a bijection with full
+ * avalanche).  On a little-endian host the words and the tail are read
+ * with fixed-size memcpy loads (single moves; the 1..7-byte tail as two
+ * overlapping loads whose overlap ORs identical bytes); elsewhere byte by
+ * byte.  Both give the same value, pinned by tests/unit/test_hashing.c. */
+
+#define HASHING_K1 0x9e3779b97f4a7c15ull /* 2^64 / golden ratio, odd */
+#define HASHING_K2 0xc2b2ae3d27d4eb4full /* odd constant with mixed bits */
+#define HASHING_K3 0x165667b19e3779f9ull
+
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HASHING_LITTLE_ENDIAN 1
+#else
+#define HASHING_LITTLE_ENDIAN 0
+#endif
+
+static inline uint64_t
+hashing_rotl64(uint64_t x, unsigned r)
+{
+    return (x << r) | (x >> (64u - r));
+}
+
+/* The 8 bytes at p as a little-endian number. */
+static inline uint64_t
+hashing_load64(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+#if HASHING_LITTLE_ENDIAN
+    memcpy(&v, p, sizeof(v));
+#else
+    for (unsigned i = 0; i < 8; i++) {
+        v |= (uint64_t)p[i] << (8u * i);
+    }
+#endif
+    return v;
+}
+
+/* The n (0..7) bytes at b + off as a little-endian number (b is not
+ * offset when n is 0: it may be NULL then). */
+static inline uint64_t
+hashing_load_tail(const uint8_t *b, size_t off, size_t n)
+{
+    const uint8_t *p;
+    uint64_t v = 0;
+
+    if (n == 0) {
+        return 0;
+    }
+    p = b + off;
+#if HASHING_LITTLE_ENDIAN
+    if (n >= 4) {
+        uint32_t lo;
+        uint32_t hi;
+
+        memcpy(&lo, p, sizeof(lo));
+        memcpy(&hi, p + n - 4, sizeof(hi));
+        v = (uint64_t)lo | ((uint64_t)hi << (8u * (n - 4)));
+    } else {
+        v = (uint64_t)p[0] | ((uint64_t)p[n / 2] << (8u * (n / 2))) |
+            ((uint64_t)p[n - 1] << (8u * (n - 1)));
+    }
+#else
+    for (size_t k = 0; k < n; k++) {
+        v |= (uint64_t)p[k] << (8u * k);
+    }
+#endif
+    return v;
+}
+
+static inline uint64_t
+hashing_mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
+}
+
+static inline uint64_t
+hashing_hash64(const void *p, size_t len, uint64_t seed)
+{
+    const uint8_t *b = p;
+    uint64_t h = seed ^ HASHING_K3;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        h ^= hashing_load64(b + i) * HASHING_K2;
+        h = hashing_rotl64(h, 29) * HASHING_K1;
+    }
+    h ^= hashing_load_tail(b, i, len - i) * HASHING_K2;
+    h = hashing_rotl64(h, 29) * HASHING_K1;
+    h ^= (uint64_t)len * HASHING_K3;
+    return hashing_mix64(h);
+}
+
+static inline uint64_t
+hashing_combine(uint64_t a, uint64_t b)
+{
+    return hashing_mix64(hashing_rotl64(a, 17) * HASHING_K1 ^ b);
+}
 
 #endif

@@ -34,9 +34,11 @@
  * anonymised recipient of phishing_pot ("phishing@pot", "rodrigo-f-p");
  * csdmc2010's rewritten domain csmining.org yields no domain feature.
  *
- * State: all in struct features_scratch (id array, a bitmap over the id
- * space -- 512 KiB, one test-and-set per feature, cleared per message
- * through the id list -- and token buffers).  No allocation
+ * State: all in struct features_scratch (id array, an open-addressing
+ * set of this message's ids -- 32 KiB, twice CAPS_FEATURES_MAX slots, so
+ * it stays in the L1/L2 cache where a bitmap over the whole id space
+ * missed on nearly every feature; cleared per message through the id
+ * list -- and token buffers).  No allocation
  * after features_scratch_new.  Any thread, one scratch each.
  */
 #include "featureset.h"
@@ -50,14 +52,22 @@
 #include "queuefile.h"
 #include "url.h"
 
-#define FEATURES_SET_WORDS ((1u << FEATURES_HASH_BITS) / 64u)
+/* The id set: linear probing over 2^FEATURES_SET_BITS slots, at most
+ * half full. */
+#define FEATURES_SET_BITS 13u
+#define FEATURES_SET_SLOTS (1u << FEATURES_SET_BITS)
+_Static_assert(FEATURES_SET_SLOTS >= 2u * CAPS_FEATURES_MAX,
+               "the id set must stay at most half full");
+_Static_assert(FEATURES_SET_SLOTS <= 65536u, "slot_of holds 16-bit slots");
+_Static_assert(FEATURES_HASH_BITS < 32u, "ids + 1 must fit a slot");
 #define FEATURES_TEXT_BUF 256u
 #define FEATURES_NS_SEED 0x43474d4665617431ull /* "CGMFeat1" */
 
 struct features_scratch {
     uint32_t ids[CAPS_FEATURES_MAX];
     size_t n;
-    uint64_t set[FEATURES_SET_WORDS]; /* one bit per id */
+    uint32_t set[FEATURES_SET_SLOTS];   /* id + 1, or 0 for a free slot */
+    uint16_t slot_of[CAPS_FEATURES_MAX]; /* where ids[i] sits in set */
     unsigned flags;
     features_trace_fn trace;
     void *trace_ctx;
@@ -99,9 +109,9 @@ struct tokenizer {
 static void
 set_clear(struct features_scratch *s)
 {
-    /* Only the bits of this message's ids are set: clear just those. */
+    /* Only this message's slots are taken: free just those. */
     for (size_t i = 0; i < s->n; i++) {
-        s->set[s->ids[i] >> 6] = 0;
+        s->set[s->slot_of[i]] = 0;
     }
     s->n = 0;
 }
@@ -109,17 +119,21 @@ set_clear(struct features_scratch *s)
 static void
 set_add(struct features_scratch *s, uint32_t id)
 {
-    uint64_t bit = (uint64_t)1 << (id & 63u);
-    uint64_t *word = &s->set[id >> 6];
+    /* Fibonacci hashing spreads ids that differ only in high bits. */
+    uint32_t slot = (uint32_t)(id * 0x9e3779b1u) >> (32u - FEATURES_SET_BITS);
 
-    if ((*word & bit) != 0) {
-        return;
+    while (s->set[slot] != 0) {
+        if (s->set[slot] == id + 1u) {
+            return;
+        }
+        slot = (slot + 1u) & (FEATURES_SET_SLOTS - 1u);
     }
     if (s->n >= CAPS_FEATURES_MAX) {
         s->flags |= FEATURES_CAPPED;
         return;
     }
-    *word |= bit;
+    s->set[slot] = id + 1u;
+    s->slot_of[s->n] = (uint16_t)slot;
     s->ids[s->n++] = id;
 }
 
@@ -567,37 +581,180 @@ collapse_digits(char *b, size_t len)
     return o;
 }
 
+/* What each ASCII byte is to the tokenizer (the same answers as
+ * is_word_char, is_joiner and fold give for code points below U+0080). */
+enum tok_ascii_class {
+    TOKC_LETTER = 1u << 0,
+    TOKC_UPPER = 1u << 1, /* with TOKC_LETTER */
+    TOKC_DIGIT = 1u << 2,
+    TOKC_JOINER = 1u << 3
+};
+
+#define L TOKC_LETTER
+#define U (TOKC_LETTER | TOKC_UPPER)
+#define D TOKC_DIGIT
+#define J TOKC_JOINER
+static const uint8_t tok_ascii[128] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, J, J, J, J, 0, 0, 0, J, 0, J, J, J, /*  $%&' + -./ */
+    D, D, D, D, D, D, D, D, D, D, J, 0, 0, 0, 0, 0, /* 0-9 : */
+    J, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, /* @ A-O */
+    U, U, U, U, U, U, U, U, U, U, U, 0, 0, 0, 0, J, /* P-Z _ */
+    0, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, /* a-o */
+    L, L, L, L, L, L, L, L, L, L, L, 0, 0, 0, 0, 0, /* p-z */
+};
+#undef L
+#undef U
+#undef D
+#undef J
+
+/* ASCII letters and digits: the word characters below U+0080. */
+static bool
+is_ascii_alnum(uint8_t ch)
+{
+    return ch < 0x80 && (tok_ascii[ch] & (TOKC_LETTER | TOKC_DIGIT)) != 0;
+}
+
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define TOK_WORD_AT_A_TIME 1
+
+/* Lanes (bit 7 of each byte of y, a word with the high bits cleared)
+ * whose byte is in lo..hi: y + (0x80 - lo) reaches bit 7 iff the byte is
+ * >= lo, y + (0x7f - hi) iff it is > hi; no carry crosses lanes. */
+static uint64_t
+lanes_in(uint64_t y, uint8_t lo, uint8_t hi)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+
+    return (y + ones * (uint8_t)(0x80u - lo)) & ~(y + ones * (uint8_t)(0x7fu - hi));
+}
+
+/* Lanes set in m (bit 7 of each byte), counted. */
+static size_t
+count_lanes(uint64_t m)
+{
+    return (size_t)(((m >> 7) * 0x0101010101010101ull) >> 56);
+}
+
+/*
+ * The ASCII letters and digits at the start of the 8 bytes at p, eight
+ * per step instead of one: their number (0..8) is returned, their folded
+ * (lower-case) bytes go to out[0..8) (all 8 written), and the letters,
+ * the capitals and whether a digit was among them are added to *letters,
+ * *upper, *has_digit.  The first lane that is not alphanumeric is found
+ * from its isolated bit 8k+7: shifted to bit 8k, times 0x0001020304050607
+ * it puts k in the top byte.
+ */
+static size_t
+alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
+           bool *has_digit)
+{
+    const uint64_t high = 0x8080808080808080ull;
+    uint64_t x;
+    uint64_t y;
+    uint64_t lower;
+    uint64_t caps;
+    uint64_t digits;
+    uint64_t fails;
+    uint64_t keep = ~(uint64_t)0;
+    size_t k = 8;
+
+    memcpy(&x, p, sizeof(x));
+    y = x & ~high;
+    lower = lanes_in(y, 'a', 'z') & ~x & high;
+    caps = lanes_in(y, 'A', 'Z') & ~x & high;
+    digits = lanes_in(y, '0', '9') & ~x & high;
+    fails = ~(lower | caps | digits) & high;
+    if (fails != 0) {
+        k = (size_t)((((fails & (~fails + 1u)) >> 7) *
+                      0x0001020304050607ull) >>
+                     56);
+        keep = ((uint64_t)1 << (8u * k)) - 1u;
+    }
+    caps &= keep;
+    x |= caps >> 2; /* 'A'..'Z' + 0x20 */
+    memcpy(out, &x, sizeof(x));
+    *letters += count_lanes((lower | caps) & keep);
+    *upper += count_lanes(caps);
+    *has_digit |= (digits & keep) != 0;
+    return k;
+}
+#else
+#define TOK_WORD_AT_A_TIME 0
+#endif
+
+/* A byte of a token that is an ASCII joiner (UTF-8 bytes never are). */
+static bool
+is_ascii_joiner(uint8_t ch)
+{
+    return ch < 0x80 && (tok_ascii[ch] & TOKC_JOINER) != 0;
+}
+
+/* Skip to the start of the next token, counting the '!' and zero-width
+ * characters passed over.  ASCII is tested in place; only bytes >= 0x80
+ * are decoded. */
+static void
+tok_skip(struct tokenizer *t)
+{
+    const uint8_t *p = t->p;
+    size_t len = t->len;
+    size_t pos = t->pos;
+
+    while (pos < len) {
+        uint8_t ch = p[pos];
+        uint32_t cp;
+        size_t k;
+
+        if (ch < 0x80) {
+            if (is_ascii_alnum(ch)) {
+                break;
+            }
+            t->st.excl += ch == '!';
+            pos++;
+            continue;
+        }
+        k = utf8_decode(p + pos, len - pos, &cp);
+        if (is_word_char(cp)) {
+            break;
+        }
+        if (is_zero_width(cp)) {
+            t->st.zero_width++;
+        }
+        pos += k;
+    }
+    t->pos = pos;
+}
+
 /*
  * Next token of t into out (capacity CAPS_FEATURES_TOKEN_MAX_BYTES + 8,
  * not NUL-terminated).  Returns false at the end of the text.
+ *
+ * The position and the ASCII letter counts live in locals while the loop
+ * runs: out is a char pointer, and a store through it would otherwise
+ * make the compiler reload everything in *t after every byte.
  */
 static bool
 tok_next(struct tokenizer *t, char *out, size_t *out_len,
          enum tok_kind *kind)
 {
+    const uint8_t *p = t->p;
+    size_t len = t->len;
+    size_t pos;
     size_t n = 0;
     size_t raw = 0;
+    size_t letters = 0;
+    size_t upper = 0;
     unsigned scripts = 0;
     bool has_at = false;
     bool has_colon = false;
+    bool has_digit = false;
     bool is_long = false;
 
-    /* Skip to the start of a token. */
-    while (t->pos < t->len) {
-        uint32_t cp;
-        size_t k = utf8_decode(t->p + t->pos, t->len - t->pos, &cp);
-
-        if (is_word_char(cp)) {
-            break;
-        }
-        if (cp == '!') {
-            t->st.excl++;
-        } else if (is_zero_width(cp)) {
-            t->st.zero_width++;
-        }
-        t->pos += k;
-    }
-    if (t->pos >= t->len) {
+    tok_skip(t);
+    pos = t->pos;
+    if (pos >= len) {
         return false;
     }
     for (;;) {
@@ -605,49 +762,65 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
         size_t k;
         char enc[4];
         size_t el;
+        uint8_t ch;
 
-        if (t->pos >= t->len) {
+        if (pos >= len) {
             break;
         }
-        if (t->p[t->pos] < 0x80) {
-            uint8_t ch = t->p[t->pos];
+#if TOK_WORD_AT_A_TIME
+        /* Letters and digits eight at a time while eight fit (out has 8
+         * bytes of slack past the token maximum for the over-write). */
+        if (len - pos >= 8 && n + 8 <= CAPS_FEATURES_TOKEN_MAX_BYTES) {
+            size_t run = alnum_run8(p + pos, out + n, &letters, &upper,
+                                    &has_digit);
 
-            /* ASCII fast path: most mail is mostly ASCII. */
-            if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
-                if ((ch >= 'a' && ch <= 'z')) {
-                    t->st.ascii_letters++;
-                    scripts |= 1u;
-                }
-                if (n < CAPS_FEATURES_TOKEN_MAX_BYTES) {
-                    out[n++] = (char)ch;
-                } else {
-                    is_long = true;
-                }
-                raw++;
-                t->pos++;
+            n += run;
+            raw += run;
+            pos += run;
+            if (run == 8) {
                 continue;
             }
-            if (ch >= 'A' && ch <= 'Z') {
-                t->st.ascii_letters++;
-                t->st.ascii_upper++;
-                scripts |= 1u;
-                if (n < CAPS_FEATURES_TOKEN_MAX_BYTES) {
-                    out[n++] = (char)(ch + 32);
-                } else {
-                    is_long = true;
-                }
-                raw++;
-                t->pos++;
-                continue;
-            }
+            /* p[pos] is not a letter or digit: the byte-wise path. */
         }
-        k = utf8_decode(t->p + t->pos, t->len - t->pos, &cp);
+#endif
+        ch = p[pos];
+        if (ch < 0x80) {
+            /* ASCII fast path: most mail is mostly ASCII.  Same result as
+             * the general path below: ASCII folds to lower case, encodes
+             * as itself and is never CJK or zero-width. */
+            unsigned cls = tok_ascii[ch];
+
+            if (cls == 0) {
+                break;
+            }
+            if ((cls & TOKC_LETTER) != 0) {
+                letters++;
+                if ((cls & TOKC_UPPER) != 0) {
+                    upper++;
+                    ch = (uint8_t)(ch + 32);
+                }
+            } else if ((cls & TOKC_DIGIT) != 0) {
+                has_digit = true;
+            } else {
+                has_at |= ch == '@';
+                has_colon |= ch == ':';
+            }
+            if (n < CAPS_FEATURES_TOKEN_MAX_BYTES) {
+                out[n++] = (char)ch;
+            } else {
+                is_long = true;
+            }
+            raw++;
+            pos++;
+            continue;
+        }
+        k = utf8_decode(p + pos, len - pos, &cp);
         if (is_cjk(cp)) {
             if (raw == 0) {
                 note_script(&t->st, cp, &scripts);
                 *out_len = utf8_encode(cp, out);
                 *kind = TOK_CJK;
-                t->pos += k;
+                t->pos = pos + k;
                 t->st.tokens++;
                 return true;
             }
@@ -655,15 +828,13 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
         }
         if (is_zero_width(cp)) {
             t->st.zero_width++;
-            t->pos += k;
+            pos += k;
             continue;
         }
         if (!is_word_char(cp) && !is_joiner(cp)) {
             break;
         }
         note_script(&t->st, cp, &scripts);
-        has_at |= cp == '@';
-        has_colon |= cp == ':';
         cp = cp == 0x2019 ? '\'' : fold(cp);
         el = utf8_encode(cp, enc);
         if (n + el <= CAPS_FEATURES_TOKEN_MAX_BYTES) {
@@ -673,16 +844,22 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
             is_long = true;
         }
         raw += k;
-        t->pos += k;
+        pos += k;
+    }
+    t->pos = pos;
+    t->st.ascii_letters += letters;
+    t->st.ascii_upper += upper;
+    if (letters > 0) {
+        scripts |= 1u;
     }
     /* Joiners at the ends are punctuation, except a leading currency. */
-    while (n > 0 && is_joiner((uint8_t)out[n - 1])) {
+    while (n > 0 && is_ascii_joiner((uint8_t)out[n - 1])) {
         n--;
     }
     {
         size_t lead = 0;
 
-        while (lead < n && is_joiner((uint8_t)out[lead]) &&
+        while (lead < n && is_ascii_joiner((uint8_t)out[lead]) &&
                out[lead] != '$') {
             lead++;
         }
@@ -705,7 +882,9 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     } else {
         *kind = TOK_WORD;
     }
-    n = collapse_digits(out, n);
+    if (has_digit) {
+        n = collapse_digits(out, n);
+    }
     *out_len = n;
     return true;
 }

@@ -22,6 +22,7 @@ fsutil_read_file(const char *path, size_t max_bytes, struct buf *out,
     enum cm_err rc = CM_OK;
     const char *reason = NULL;
     size_t total = 0;
+    size_t hint = 0;
 
     *is_truncated = false;
     /* O_NONBLOCK so that opening a FIFO without a writer cannot hang the
@@ -43,11 +44,22 @@ fsutil_read_file(const char *path, size_t max_bytes, struct buf *out,
                                      : "not a regular file";
         goto out;
     }
+    /* First ask for what fstat says the file holds plus one byte, so the
+     * buffer is sized once and a short read tells the end of the file
+     * without one more read() returning 0 (a regular file returns fewer
+     * bytes than asked only at its end).  A file that grew, or one whose
+     * size fstat does not know (0), goes on in 1 MiB steps. */
+    if (st.st_size >= 0 && (uint64_t)st.st_size < max_bytes) {
+        hint = (size_t)st.st_size + 1;
+    }
     while (total < max_bytes) {
         size_t want = max_bytes - total;
+        bool is_hinted = total == 0 && hint > 0;
         ssize_t n;
 
-        if (want > 1u << 20) {
+        if (is_hinted) {
+            want = hint;
+        } else if (want > 1u << 20) {
             want = 1u << 20;
         }
         if (buf_reserve(out, want) == CM_ENOMEM) {
@@ -75,6 +87,9 @@ fsutil_read_file(const char *path, size_t max_bytes, struct buf *out,
         out->len += (size_t)n;
         out->data[out->len] = '\0';
         total += (size_t)n;
+        if (is_hinted && (size_t)n < want) {
+            break; /* short first read: the end of the file */
+        }
     }
     if (total == max_bytes) {
         char probe;

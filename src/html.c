@@ -1229,8 +1229,13 @@ text(struct html_state *st, size_t i)
         return i + 1 + k;
     }
     if (html_is_space(c)) {
+        /* A run of blanks (indentation, line breaks) at once. */
+        j = i + 1;
+        while (j < len && html_is_space(p[j])) {
+            j++;
+        }
         set_pend(st, HTML_PEND_SPACE);
-        return i + 1;
+        return j;
     }
     /* U+00A0, U+00AD, U+200B-U+200F, U+2060, U+FEFF written literally. */
     if (c == 0xC2 && i + 1 < len && (p[i + 1] == 0xA0 || p[i + 1] == 0xAD)) {

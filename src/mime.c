@@ -921,6 +921,52 @@ text_separate(struct mime_state *st)
     return true;
 }
 
+/*
+ * "\n" line breaks only, and no NUL inside the C string: CRLF and lone CR
+ * become LF, NUL a blank, in place.  Returns the new length.  The runs
+ * between those bytes are found with memchr and moved whole.
+ */
+static size_t
+normalize_breaks(char *t, size_t n)
+{
+    size_t i = 0;
+    size_t o = 0;
+    const char *cr = memchr(t, '\r', n);
+    const char *nul = memchr(t, '\0', n);
+
+    while (i < n) {
+        size_t j = n;
+        char c;
+
+        if (cr != NULL && (size_t)(cr - t) < i) {
+            cr = memchr(t + i, '\r', n - i);
+        }
+        if (nul != NULL && (size_t)(nul - t) < i) {
+            nul = memchr(t + i, '\0', n - i);
+        }
+        if (cr != NULL) {
+            j = (size_t)(cr - t);
+        }
+        if (nul != NULL && (size_t)(nul - t) < j) {
+            j = (size_t)(nul - t);
+        }
+        if (o != i) {
+            memmove(t + o, t + i, j - i);
+        }
+        o += j - i;
+        if (j == n) {
+            break;
+        }
+        c = t[j];
+        i = j + 1;
+        if (c == '\r' && i < n && t[i] == '\n') {
+            continue; /* the LF that follows is kept */
+        }
+        t[o++] = c == '\r' ? '\n' : ' ';
+    }
+    return o;
+}
+
 static void
 add_plain(struct mime_state *st, const char *cs, const uint8_t *data,
           size_t n)
@@ -928,7 +974,6 @@ add_plain(struct mime_state *st, const char *cs, const uint8_t *data,
     unsigned cf = 0;
     size_t start;
     size_t w;
-    size_t o;
     size_t pos;
     size_t us;
     size_t ul;
@@ -944,21 +989,7 @@ add_plain(struct mime_state *st, const char *cs, const uint8_t *data,
     if (cf & CHARSET_OUT_CAPPED) {
         st->doc->flags |= MIME_TEXT_CAPPED;
     }
-    /* "\n" line breaks only, and no NUL inside the C string. */
-    o = start;
-    for (size_t i = start; i < start + w; i++) {
-        char c = st->text[i];
-        if (c == '\r') {
-            if (i + 1 < start + w && st->text[i + 1] == '\n') {
-                continue;
-            }
-            c = '\n';
-        } else if (c == '\0') {
-            c = ' ';
-        }
-        st->text[o++] = c;
-    }
-    st->text_len = o;
+    st->text_len = start + normalize_breaks(st->text + start, w);
     pos = start;
     while (url_find(st->text, st->text_len, &pos, &us, &ul)) {
         add_url(st, HTML_LINK_OTHER, st->text + us, ul, "", 0);
@@ -1067,10 +1098,16 @@ fname_decode(struct mime_state *st, const struct mime_fname *fn)
     }
 }
 
-/* Undo the transfer encoding of body (b0, b1) into part->data. */
+/*
+ * Undo the transfer encoding of body (b0, b1) into part->data.  When the
+ * content is not wanted (nothing reads it: see leaf), a base64 or
+ * quoted-printable body is only checked -- the same flags and data_len,
+ * data left NULL -- so an image or archive costs a scan, not a copy into
+ * the arena.
+ */
 static void
 leaf_decode(struct mime_state *st, const struct mime_entity *e, size_t b0,
-            size_t b1, struct mime_part *part)
+            size_t b1, bool is_wanted, struct mime_part *part)
 {
     const uint8_t *raw = st->p + b0;
     size_t n = b1 - b0;
@@ -1085,10 +1122,13 @@ leaf_decode(struct mime_state *st, const struct mime_entity *e, size_t b0,
         if (max > MIME_PART_MAX_BYTES) {
             max = MIME_PART_MAX_BYTES;
         }
-        buf = arena_alloc(st->a, max);
-        if (buf == NULL) {
-            arena_full(st);
-            return;
+        buf = NULL;
+        if (is_wanted) {
+            buf = arena_alloc(st->a, max);
+            if (buf == NULL) {
+                arena_full(st);
+                return;
+            }
         }
         part->data = buf;
         part->data_len = mime_b64_decode(raw, n, buf, max, &is_bad, &is_cut);
@@ -1098,10 +1138,13 @@ leaf_decode(struct mime_state *st, const struct mime_entity *e, size_t b0,
         break;
     case MIME_CTE_QP:
         max = n < MIME_PART_MAX_BYTES ? n : MIME_PART_MAX_BYTES;
-        buf = arena_alloc(st->a, max);
-        if (buf == NULL) {
-            arena_full(st);
-            return;
+        buf = NULL;
+        if (is_wanted) {
+            buf = arena_alloc(st->a, max);
+            if (buf == NULL) {
+                arena_full(st);
+                return;
+            }
         }
         part->data = buf;
         part->data_len = mime_qp_decode(raw, n, buf, max, false, &is_bad,
@@ -1133,6 +1176,10 @@ leaf(struct mime_state *st, const struct mime_entity *e, size_t b0, size_t b1,
     struct mime_part *part = &tmp;
     struct mime_part *arr;
     bool is_listed = false;
+    /* The only readers of part content: the text view, below. */
+    bool is_wanted = e->disp != MIME_DISP_ATTACHMENT &&
+                     (strcmp(e->ctype, "text/plain") == 0 ||
+                      strcmp(e->ctype, "text/html") == 0);
     const char *fname;
     size_t ctl = strlen(e->ctype);
     size_t csl = strlen(e->charset);
@@ -1173,12 +1220,12 @@ leaf(struct mime_state *st, const struct mime_entity *e, size_t b0, size_t b1,
         if (part->is_attachment) {
             st->n_atts_decoded++;
         }
-        leaf_decode(st, e, b0, b1, part);
+        leaf_decode(st, e, b0, b1, is_wanted, part);
     }
     if (is_listed) {
         doc->n_parts++;
     }
-    if (e->disp == MIME_DISP_ATTACHMENT || part->data == NULL) {
+    if (!is_wanted || part->data == NULL) {
         return;
     }
     if (strcmp(e->ctype, "text/plain") == 0) {

@@ -44,6 +44,18 @@ static const uint8_t b64_class[256] = {
     255, 255, 255, 255,
 };
 
+/* The three bytes of a full quantum acc at out + o (out NULL: none). */
+static void
+put_quantum(uint8_t *out, size_t o, uint32_t acc, size_t k)
+{
+    uint8_t tmp[3] = {(uint8_t)(acc >> 16), (uint8_t)(acc >> 8),
+                      (uint8_t)acc};
+
+    if (out != NULL) {
+        memcpy(out + o, tmp, k);
+    }
+}
+
 size_t
 mime_b64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                 bool *is_bad, bool *is_cut)
@@ -55,21 +67,34 @@ mime_b64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
 
     while (i < len) {
         uint8_t v;
-        /* Fast path: four alphabet bytes and room for three out. */
-        if (n == 0 && len - i >= 4 && out_max - o >= 3) {
-            uint8_t a = b64_class[in[i]];
-            uint8_t b = b64_class[in[i + 1]];
-            uint8_t c = b64_class[in[i + 2]];
-            uint8_t d = b64_class[in[i + 3]];
-            if ((a | b | c | d) < 64) {
-                uint32_t w = ((uint32_t)a << 18) | ((uint32_t)b << 12) |
-                             ((uint32_t)c << 6) | d;
-                out[o] = (uint8_t)(w >> 16);
-                out[o + 1] = (uint8_t)(w >> 8);
-                out[o + 2] = (uint8_t)w;
+
+        if (n == 0) {
+            /* Fast path: whole quanta of four alphabet bytes while three
+             * bytes fit -- the bulk of any base64 body, between the line
+             * breaks that the byte-wise path below skips.  Counting only
+             * (out NULL) needs the classes, not the bits. */
+            while (len - i >= 4 && out_max - o >= 3) {
+                uint8_t a = b64_class[in[i]];
+                uint8_t b = b64_class[in[i + 1]];
+                uint8_t c = b64_class[in[i + 2]];
+                uint8_t d = b64_class[in[i + 3]];
+                uint32_t w;
+
+                if ((a | b | c | d) >= 64) {
+                    break;
+                }
+                if (out != NULL) {
+                    w = ((uint32_t)a << 18) | ((uint32_t)b << 12) |
+                        ((uint32_t)c << 6) | d;
+                    out[o] = (uint8_t)(w >> 16);
+                    out[o + 1] = (uint8_t)(w >> 8);
+                    out[o + 2] = (uint8_t)w;
+                }
                 o += 3;
                 i += 4;
-                continue;
+            }
+            if (i >= len) {
+                break;
             }
         }
         v = b64_class[in[i++]];
@@ -79,15 +104,11 @@ mime_b64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
             if (n == 4) {
                 if (out_max - o < 3) {
                     /* Fill the buffer to the last byte, then stop. */
-                    uint8_t tmp[3] = {(uint8_t)(acc >> 16), (uint8_t)(acc >> 8),
-                                      (uint8_t)acc};
-                    memcpy(out + o, tmp, out_max - o);
+                    put_quantum(out, o, acc, out_max - o);
                     *is_cut = true;
                     return out_max;
                 }
-                out[o] = (uint8_t)(acc >> 16);
-                out[o + 1] = (uint8_t)(acc >> 8);
-                out[o + 2] = (uint8_t)acc;
+                put_quantum(out, o, acc, 3);
                 o += 3;
                 n = 0;
                 acc = 0;
@@ -105,16 +126,13 @@ mime_b64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
         if (n == 1) {
             *is_bad = true;
         } else if (n >= 2) {
-            uint8_t tmp[2];
             size_t k = n - 1;
-            acc <<= 6 * (4 - n);
-            tmp[0] = (uint8_t)(acc >> 16);
-            tmp[1] = (uint8_t)(acc >> 8);
+
             if (out_max - o < k) {
                 *is_cut = true;
                 return o;
             }
-            memcpy(out + o, tmp, k);
+            put_quantum(out, o, acc << (6 * (4 - n)), k);
             o += k;
         }
         n = 0;
@@ -123,16 +141,13 @@ mime_b64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
     if (n == 1) {
         *is_bad = true; /* six bits cannot make a byte */
     } else if (n >= 2) {
-        uint8_t tmp[2];
         size_t k = n - 1;
-        acc <<= 6 * (4 - n);
-        tmp[0] = (uint8_t)(acc >> 16);
-        tmp[1] = (uint8_t)(acc >> 8);
+
         if (out_max - o < k) {
             *is_cut = true;
             return o;
         }
-        memcpy(out + o, tmp, k);
+        put_quantum(out, o, acc << (6 * (4 - n)), k);
         o += k;
     }
     return o;

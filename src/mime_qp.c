@@ -14,6 +14,37 @@
 
 #include <string.h>
 
+/* Bytes copied as they are in a body: printable ASCII but '=', 8-bit
+ * bytes, DEL and tab -- (c >= ' ' && c != '=') || c == '\t'. */
+#define QP_ROW_1 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const uint8_t qp_literal[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, /* 0x00: tab */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    QP_ROW_1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, /* 0x30: '=' */
+    QP_ROW_1, QP_ROW_1, QP_ROW_1, QP_ROW_1,
+    QP_ROW_1, QP_ROW_1, QP_ROW_1, QP_ROW_1,
+    QP_ROW_1, QP_ROW_1, QP_ROW_1, QP_ROW_1,
+};
+#undef QP_ROW_1
+
+/* Output, unless counting only (out NULL). */
+static void
+put(uint8_t *out, size_t o, const uint8_t *p, size_t n)
+{
+    if (out != NULL) {
+        memcpy(out + o, p, n);
+    }
+}
+
+static void
+put_byte(uint8_t *out, size_t o, uint8_t c)
+{
+    if (out != NULL) {
+        out[o] = c;
+    }
+}
+
 size_t
 mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                bool is_header, bool *is_bad, bool *is_cut)
@@ -24,24 +55,23 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
 
     while (i < len) {
         uint8_t c = in[i];
-        if (!is_header && ((c >= ' ' && c != '=') || c == '\t')) {
+        if (!is_header && qp_literal[c]) {
             /* A run of literal bytes (blanks included) up to the next
              * '=' or line break, copied at once. */
             size_t j = i + 1;
             size_t n;
             size_t blanks = 0;
-            while (j < len && ((in[j] >= ' ' && in[j] != '=') ||
-                               in[j] == '\t')) {
+            while (j < len && qp_literal[in[j]]) {
                 j++;
             }
             n = j - i;
             if (n > out_max - o) {
                 n = out_max - o;
-                memcpy(out + o, in + i, n);
+                put(out, o, in + i, n);
                 *is_cut = true;
                 return o + n;
             }
-            memcpy(out + o, in + i, n);
+            put(out, o, in + i, n);
             o += n;
             while (blanks < n && mime_is_wsp(in[j - 1 - blanks])) {
                 blanks++;
@@ -61,7 +91,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                     *is_cut = true;
                     return o;
                 }
-                out[o++] = (uint8_t)(hi * 16 + lo);
+                put_byte(out, o++, (uint8_t)(hi * 16 + lo));
                 o_keep = o;
                 i += 3;
                 continue;
@@ -88,7 +118,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                 *is_cut = true;
                 return o;
             }
-            out[o++] = '=';
+            put_byte(out, o++, '=');
             o_keep = o;
             i++;
             continue;
@@ -100,7 +130,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                 *is_cut = true;
                 return o;
             }
-            memcpy(out + o, in + i, n);
+            put(out, o, in + i, n);
             o += n;
             o_keep = o;
             i += n;
@@ -113,7 +143,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
         if (is_header && c == '_') {
             c = ' ';
         }
-        out[o++] = c;
+        put_byte(out, o++, c);
         if (!mime_is_wsp(c) || is_header) {
             o_keep = o;
         }

@@ -114,11 +114,15 @@ struct rate {
     const struct sitelayer *site; /* LEARN's layer, NULL when none */
     const struct whitelist *wl;
 
-    /* The reorder ring: slot seq % window holds job seq once scored. */
+    /* The reorder ring: slot seq % window holds job seq once scored.
+     * While the main thread sleeps on ring_cond (is_waiting), only the
+     * worker that deposits job wake_seq signals it. */
     pthread_mutex_t ring_lock;
     pthread_cond_t ring_cond;
     struct rate_job **ring;
     size_t window;
+    bool is_waiting;
+    size_t wake_seq;
 
     /* Main thread only. */
     size_t n_submitted;
@@ -405,14 +409,16 @@ worker_run(void *job, void *state, void *ctx)
     } else {
         score_message(r, state, j);
     }
-    /* The bytes are not needed for printing: give the memory back now. */
-    free(j->item.data);
-    j->item.data = NULL;
-    j->item.len = 0;
+    /* The bytes stay with the job: the main thread, which allocated
+     * them, frees them after printing.  A free here would hand the chunk
+     * back to the main thread's malloc arena under its lock, contended
+     * with the reader, and keep the reader's next buffers cold. */
 
     pthread_mutex_lock(&r->ring_lock);
     r->ring[j->seq % r->window] = j;
-    pthread_cond_signal(&r->ring_cond);
+    if (r->is_waiting && j->seq == r->wake_seq) {
+        pthread_cond_signal(&r->ring_cond);
+    }
     pthread_mutex_unlock(&r->ring_lock);
 }
 
@@ -422,8 +428,16 @@ worker_run(void *job, void *state, void *ctx)
 static void
 put_text_path(const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0';
-         p++) {
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p >= 0x20 && *p != 0x7f) {
+        p++;
+    }
+    if (*p == '\0') {
+        fputs(s, stdout); /* the usual case: nothing to escape */
+        return;
+    }
+    for (p = (const unsigned char *)s; *p != '\0'; p++) {
         if (*p < 0x20 || *p == 0x7f) {
             fprintf(stdout, "\\x%02x", *p);
         } else {
@@ -676,6 +690,35 @@ progress_draw(struct rate *r, bool is_forced)
 }
 
 /*
+ * Sleep until the head job and the job a quarter window after it (or the
+ * last submitted one) are finished.  ring_lock held.  Waking once per
+ * batch of results instead of once per job keeps the futex calls and
+ * context switches of the hand-off off the per-message path.
+ */
+static void
+wait_for_batch(struct rate *r)
+{
+    size_t batch = r->window / 4 > 0 ? r->window / 4 : 1;
+    size_t last = r->n_printed + batch - 1;
+
+    if (last >= r->n_submitted) {
+        last = r->n_submitted - 1;
+    }
+    for (;;) {
+        bool has_head = r->ring[r->n_printed % r->window] != NULL;
+        bool has_last = r->ring[last % r->window] != NULL;
+
+        if (has_head && has_last) {
+            break;
+        }
+        r->wake_seq = has_last ? r->n_printed : last;
+        r->is_waiting = true;
+        pthread_cond_wait(&r->ring_cond, &r->ring_lock);
+    }
+    r->is_waiting = false;
+}
+
+/*
  * Print finished jobs in order until the next one is not finished and at
  * most max_in_flight jobs are outstanding.  Main thread only.
  */
@@ -687,9 +730,9 @@ print_ready(struct rate *r, size_t max_in_flight)
         struct rate_job *j;
 
         pthread_mutex_lock(&r->ring_lock);
-        while (r->ring[slot] == NULL &&
-               r->n_submitted - r->n_printed > max_in_flight) {
-            pthread_cond_wait(&r->ring_cond, &r->ring_lock);
+        if (r->ring[slot] == NULL &&
+            r->n_submitted - r->n_printed > max_in_flight) {
+            wait_for_batch(r);
         }
         j = r->ring[slot];
         r->ring[slot] = NULL;

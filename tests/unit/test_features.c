@@ -196,6 +196,37 @@ test_features_tokens_normalised(void **state)
     assert_true(has(f, FEATURES_NS_TEXT, "zero-width:1"));
 }
 
+/* Long words go through the tokenizer eight bytes at a time: the same
+ * folding, digit collapsing, length cap and letter counts as byte by
+ * byte, wherever a capital, a digit or the end falls. */
+static void
+test_features_tokens_word_at_a_time(void **state)
+{
+    struct fx *f = *state;
+
+    extract(f, "From: a@example.org\n"
+               "Subject: x\n"
+               "\n"
+               "InternationalBusinessMachines abcdefgH abcdefgh1 xY "
+               "ABCDEFGHIJKLMNOPQRSTUVWXYZabcd0123456789 "
+               "ABCDEFGHIJKLMNOPQRSTUVWXYZabcde0123456789 "
+               "e-mailing mixedCASEwords12345 abcdefghijklmnopqrstuvwxyz "
+               "end\n");
+    assert_true(has(f, FEATURES_NS_WORD, "internationalbusinessmachines"));
+    assert_true(has(f, FEATURES_NS_WORD, "abcdefgh"));
+    assert_true(has(f, FEATURES_NS_WORD, "abcdefgh1"));
+    assert_true(has(f, FEATURES_NS_WORD, "xy"));
+    /* 40 bytes: kept (digits collapsed); 41: a long token. */
+    assert_true(has(f, FEATURES_NS_WORD, "abcdefghijklmnopqrstuvwxyzabcd#n"));
+    assert_true(has(f, FEATURES_NS_WORD, "<long>"));
+    assert_true(has(f, FEATURES_NS_WORD, "e-mailing"));
+    assert_true(has(f, FEATURES_NS_WORD, "mixedcasewords#5"));
+    assert_true(has(f, FEATURES_NS_WORD, "abcdefghijklmnopqrstuvwxyz"));
+    assert_true(has(f, FEATURES_NS_WORD, "end"));
+    /* 159 ASCII letters, 61 capitals: 38% -> caps bucket 3. */
+    assert_true(has(f, FEATURES_NS_TEXT, "caps:3"));
+}
+
 static void
 test_features_namespaces_distinct(void **state)
 {
@@ -530,6 +561,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_features_tokens_normalised,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_tokens_word_at_a_time,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_namespaces_distinct,
                                         setup, teardown),

@@ -270,8 +270,9 @@ test_mime_multipart_mixed(void **state)
     assert_string_equal(d->parts[1].content_type, "application/pdf");
     assert_string_equal(d->parts[1].filename, "doc.pdf");
     assert_true(d->parts[1].is_attachment);
+    /* Nothing reads an attachment's content: checked, not stored. */
     assert_int_equal(d->parts[1].data_len, 5);
-    assert_memory_equal(d->parts[1].data, "%PDF-", 5);
+    assert_null(d->parts[1].data);
     assert_string_equal(d->text, "first");
     assert_int_equal(d->flags & MIME_NO_CLOSING_BOUNDARY, 0);
 }
@@ -723,6 +724,75 @@ test_mime_base64_missing_padding_and_concat(void **state)
 
     assert_string_equal(d->text, "Hi!Hi");
     assert_int_equal(d->flags & MIME_BAD_BASE64, 0);
+}
+
+/* A part whose content nothing reads is only checked: the same length and
+ * the same flags as when it is decoded for the text, no data.  Each body
+ * is parsed once as inline text and once as an attachment. */
+static void
+test_mime_unread_parts_checked_not_stored(void **state)
+{
+    static const struct {
+        const char *cte;
+        const char *body;
+        unsigned flag;
+    } cases[] = {
+        {"base64", "SGVs!bG8g\nV29y*bGQ\n", MIME_BAD_BASE64},
+        {"base64", "SGk=IQ==SGk", 0},
+        {"base64", "SGVsbG8gV29ybGQh\r\nSGk", 0},
+        {"base64", "S", MIME_BAD_BASE64},
+        {"quoted-printable", "caf=E9 =3D=\r\nx =ZZ  \r\n", MIME_BAD_QP},
+        {"quoted-printable", "plain =41=42 \t\nend", 0},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char msg[512];
+        size_t text_len;
+        unsigned text_flags;
+        struct mime_doc *d;
+
+        snprintf(msg, sizeof(msg),
+                 "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+                 "Content-Type: text/plain\n"
+                 "Content-Transfer-Encoding: %s\n\n%s\n--b--\n",
+                 cases[i].cte, cases[i].body);
+        d = parse(state, msg);
+        assert_int_equal(d->n_parts, 1);
+        assert_non_null(d->parts[0].data);
+        text_len = d->parts[0].data_len;
+        text_flags = d->flags & (MIME_BAD_BASE64 | MIME_BAD_QP |
+                                 MIME_PART_CAPPED);
+        assert_int_equal(text_flags, cases[i].flag);
+
+        arena_reset(((struct fixture *)*state)->a);
+        snprintf(msg, sizeof(msg),
+                 "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+                 "Content-Type: image/png\n"
+                 "Content-Disposition: attachment; filename=a.png\n"
+                 "Content-Transfer-Encoding: %s\n\n%s\n--b--\n",
+                 cases[i].cte, cases[i].body);
+        d = parse(state, msg);
+        assert_int_equal(d->n_parts, 1);
+        assert_null(d->parts[0].data);
+        assert_int_equal(d->parts[0].data_len, text_len);
+        assert_int_equal(d->flags & (MIME_BAD_BASE64 | MIME_BAD_QP |
+                                     MIME_PART_CAPPED),
+                         text_flags);
+        arena_reset(((struct fixture *)*state)->a);
+    }
+}
+
+/* Plain text keeps "\n" line breaks only (CRLF and lone CR become LF)
+ * and no NUL, wherever they fall: start, end, runs, neighbours. */
+static void
+test_mime_plain_text_line_breaks_and_nul(void **state)
+{
+    static const char msg[] = "Content-Type: text/plain\r\n\r\n"
+                              "\r\na\r\nb\rc\0d\r\r\n\0\0e\n\rf\r";
+    struct mime_doc *d = parse_n(state, msg, sizeof(msg) - 1);
+
+    assert_int_equal(d->text_len, strlen(d->text));
+    assert_string_equal(d->text, "\na\nb\nc d\n\n  e\n\nf\n");
 }
 
 static void
@@ -1331,6 +1401,8 @@ main(void)
         MIME_TEST(test_mime_unknown_body_charset),
         MIME_TEST(test_mime_base64_broken),
         MIME_TEST(test_mime_base64_missing_padding_and_concat),
+        MIME_TEST(test_mime_unread_parts_checked_not_stored),
+        MIME_TEST(test_mime_plain_text_line_breaks_and_nul),
         MIME_TEST(test_mime_crlf_padding_and_long_boundary),
         MIME_TEST(test_mime_boundary_needs_line_start_and_padding_only),
         MIME_TEST(test_mime_digest_defaults_to_rfc822),

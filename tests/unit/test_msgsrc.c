@@ -453,6 +453,62 @@ test_msgsrc_missing_fifo_and_loop(void **state)
     free(dir);
 }
 
+/* Links are followed without a stat() in the walk: a link to a file is
+ * read as that file, a link to a directory is walked in place, and
+ * neither the link to the directory nor the directory counts as a file. */
+static void
+test_msgsrc_links_to_files_and_dirs(void **state)
+{
+    char *dir = make_tmpdir();
+    char path[1100];
+    char want[1100];
+    const char *paths[1];
+    struct msgsrc_conf conf = {0};
+    struct msgsrc *s;
+    struct msgsrc_item it;
+
+    (void)state;
+    make_dir(dir, "t");
+    make_dir(dir, "d");
+    write_text(dir, "d/inner", "Subject: inner\n\ni\n");
+    write_text(dir, "t/z", "Subject: z\n\nz\n");
+    snprintf(path, sizeof(path), "%s/t/a-file", dir);
+    assert_int_equal(symlink("z", path), 0);
+    snprintf(path, sizeof(path), "%s/t/b-dir", dir);
+    assert_int_equal(symlink("../d", path), 0);
+    snprintf(path, sizeof(path), "%s/t", dir);
+    paths[0] = path;
+    s = msgsrc_new(paths, 1, &conf);
+    assert_non_null(s);
+
+    assert_true(msgsrc_next(s, &it));
+    assert_int_equal(it.kind, MSGSRC_MESSAGE);
+    snprintf(want, sizeof(want), "%s/t/a-file", dir);
+    assert_string_equal(it.name, want);
+    assert_int_equal(it.len, strlen("Subject: z\n\nz\n"));
+    assert_int_equal(it.file_no, 1);
+    msgsrc_item_clear(&it);
+
+    assert_true(msgsrc_next(s, &it));
+    assert_int_equal(it.kind, MSGSRC_MESSAGE);
+    snprintf(want, sizeof(want), "%s/t/b-dir/inner", dir);
+    assert_string_equal(it.name, want);
+    assert_int_equal(it.file_no, 2);
+    msgsrc_item_clear(&it);
+
+    assert_true(msgsrc_next(s, &it));
+    assert_int_equal(it.kind, MSGSRC_MESSAGE);
+    snprintf(want, sizeof(want), "%s/t/z", dir);
+    assert_string_equal(it.name, want);
+    assert_int_equal(it.file_no, 3);
+    msgsrc_item_clear(&it);
+    assert_false(msgsrc_next(s, &it));
+    msgsrc_free(s);
+    assert_int_equal(msgsrc_count_files(paths, 1, 0), 3);
+    remove_tree(dir);
+    free(dir);
+}
+
 static void
 test_msgsrc_depth_cap(void **state)
 {
@@ -560,6 +616,7 @@ main(void)
         cmocka_unit_test(test_msgsrc_walk_order_and_names),
         cmocka_unit_test(test_msgsrc_trailing_slash_and_args_order),
         cmocka_unit_test(test_msgsrc_missing_fifo_and_loop),
+        cmocka_unit_test(test_msgsrc_links_to_files_and_dirs),
         cmocka_unit_test(test_msgsrc_depth_cap),
         cmocka_unit_test(test_msgsrc_body_cap),
         cmocka_unit_test(test_msgsrc_mbox_larger_than_body_cap),
