@@ -36,12 +36,12 @@ check(const struct mime_doc *d)
         const struct mime_part *p = &d->parts[i];
         if (p->content_type == NULL || p->charset == NULL ||
             p->filename == NULL || p->depth > MIME_MAX_DEPTH ||
-            p->data_len > MIME_PART_MAX_BYTES) {
+            p->data_len > MIME_PART_MAX_BYTES ||
+            (p->data == NULL && p->data_len != 0)) {
             abort();
         }
-        /* data NULL with a length: content only checked (mime.h).  Else
-         * touch both ends so ASan checks the view. */
-        if (p->data != NULL && p->data_len > 0 &&
+        /* Touch both ends so ASan checks the view. */
+        if (p->data_len > 0 &&
             (size_t)p->data[0] + p->data[p->data_len - 1] > 510) {
             abort();
         }
