@@ -73,12 +73,8 @@ struct mime_part {
     const char *content_type; /* lower-case "type/subtype" */
     const char *charset;      /* lower-case, "" if none */
     const char *filename;     /* decoded name/filename, "" if none */
-    const uint8_t *data;      /* decoded content (transfer encoding undone);
-                                 NULL for a base64 or quoted-printable part
-                                 whose content nothing reads (anything but
-                                 inline text/plain and text/html): it is
-                                 only checked, for the flags and data_len */
-    size_t data_len;          /* decoded length, also when data is NULL */
+    const uint8_t *data;      /* decoded content (transfer encoding undone) */
+    size_t data_len;
     unsigned depth;           /* 0 = the message itself */
     bool is_attachment;       /* Content-Disposition attachment or a name */
 };

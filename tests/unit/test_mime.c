@@ -270,9 +270,9 @@ test_mime_multipart_mixed(void **state)
     assert_string_equal(d->parts[1].content_type, "application/pdf");
     assert_string_equal(d->parts[1].filename, "doc.pdf");
     assert_true(d->parts[1].is_attachment);
-    /* Nothing reads an attachment's content: checked, not stored. */
+    /* The engine reads attachments (zip listings, digests): decoded. */
     assert_int_equal(d->parts[1].data_len, 5);
-    assert_null(d->parts[1].data);
+    assert_memory_equal(d->parts[1].data, "%PDF-", 5);
     assert_string_equal(d->text, "first");
     assert_int_equal(d->flags & MIME_NO_CLOSING_BOUNDARY, 0);
 }
@@ -726,11 +726,11 @@ test_mime_base64_missing_padding_and_concat(void **state)
     assert_int_equal(d->flags & MIME_BAD_BASE64, 0);
 }
 
-/* A part whose content nothing reads is only checked: the same length and
- * the same flags as when it is decoded for the text, no data.  Each body
- * is parsed once as inline text and once as an attachment. */
+/* An attachment is decoded like inline text: the same bytes, length and
+ * flags.  Each body is parsed once as inline text and once as an
+ * attachment. */
 static void
-test_mime_unread_parts_checked_not_stored(void **state)
+test_mime_attachments_decoded_like_text(void **state)
 {
     static const struct {
         const char *cte;
@@ -773,7 +773,7 @@ test_mime_unread_parts_checked_not_stored(void **state)
                  cases[i].cte, cases[i].body);
         d = parse(state, msg);
         assert_int_equal(d->n_parts, 1);
-        assert_null(d->parts[0].data);
+        assert_non_null(d->parts[0].data);
         assert_int_equal(d->parts[0].data_len, text_len);
         assert_int_equal(d->flags & (MIME_BAD_BASE64 | MIME_BAD_QP |
                                      MIME_PART_CAPPED),
@@ -1401,7 +1401,7 @@ main(void)
         MIME_TEST(test_mime_unknown_body_charset),
         MIME_TEST(test_mime_base64_broken),
         MIME_TEST(test_mime_base64_missing_padding_and_concat),
-        MIME_TEST(test_mime_unread_parts_checked_not_stored),
+        MIME_TEST(test_mime_attachments_decoded_like_text),
         MIME_TEST(test_mime_plain_text_line_breaks_and_nul),
         MIME_TEST(test_mime_crlf_padding_and_long_boundary),
         MIME_TEST(test_mime_boundary_needs_line_start_and_padding_only),
