@@ -82,6 +82,15 @@ enum cm_err engine_score_site(const struct cartridge *c,
                               struct engine_scratch *s, struct verdict *out);
 
 /*
+ * RATE --explain: append to v->analysis (within ENGINE_ANALYSIS_MAX, as
+ * printable ASCII without quotes) " top=" and the features of m that
+ * moved the junk margin most, "ns:text:+w" by decreasing |w|.  Parses m
+ * again with a feature trace: for the shell, not the mail path.
+ */
+void engine_explain(const struct cartridge *c, const struct message *m,
+                    struct engine_scratch *s, struct verdict *v);
+
+/*
  * What LEARN needs of one message: its feature ids (valid until the next
  * call with s), the junk margin of cartridge model plus site layer, and
  * the junk margins at which the cartridge's calibration gives score 96

@@ -38,6 +38,7 @@
  */
 #include "engine.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,4 +469,121 @@ engine_learn_view(const struct cartridge *c, const struct sitelayer *site,
     *spam_target = margin_for_score(cal, 96.0f) + 0.25;
     *ham_target = margin_for_score(cal, 10.0f) - 0.25;
     return CM_OK;
+}
+
+/* ---- RATE --explain --------------------------------------------------- */
+
+#define EXPLAIN_TOP 8u
+#define EXPLAIN_NAME_MAX 40u
+
+/* Names of the features as they are emitted (before dedupe). */
+struct explain_names {
+    uint32_t id[CAPS_FEATURES_MAX];
+    char name[CAPS_FEATURES_MAX][EXPLAIN_NAME_MAX];
+    size_t n;
+};
+
+/* "ns:text", bytes outside printable ASCII, quotes, backslashes and
+ * commas as '?', so the analysis stays one plain field. */
+static void
+explain_trace(void *ctx, enum features_ns ns, const char *text, size_t len,
+              uint32_t id)
+{
+    struct explain_names *en = ctx;
+    char *dst;
+    int used;
+
+    if (en->n >= CAPS_FEATURES_MAX) {
+        return;
+    }
+    dst = en->name[en->n];
+    used = snprintf(dst, EXPLAIN_NAME_MAX, "%s:", features_ns_name(ns));
+    for (size_t i = 0; i < len && used >= 0 &&
+                       (size_t)used + 1 < EXPLAIN_NAME_MAX;
+         i++) {
+        unsigned char ch = (unsigned char)text[i];
+        dst[used++] = ch > ' ' && ch < 0x7f && ch != '"' && ch != '\\' &&
+                              ch != ','
+                          ? (char)ch
+                          : '?';
+    }
+    if (used >= 0 && (size_t)used < EXPLAIN_NAME_MAX) {
+        dst[used] = '\0';
+    }
+    en->id[en->n++] = id;
+}
+
+static const char *
+explain_name_of(const struct explain_names *en, uint32_t id)
+{
+    for (size_t i = 0; i < en->n; i++) {
+        if (en->id[i] == id) {
+            return en->name[i];
+        }
+    }
+    return "?";
+}
+
+void
+engine_explain(const struct cartridge *c, const struct message *m,
+               struct engine_scratch *s, struct verdict *v)
+{
+    struct explain_names *en = calloc(1, sizeof(*en));
+    const struct model *model = cartridge_model(c);
+    struct mime_doc doc;
+    const uint32_t *ids = NULL;
+    size_t n_ids = 0;
+    unsigned fflags = 0;
+    uint32_t top[EXPLAIN_TOP];
+    double top_w[EXPLAIN_TOP];
+    size_t n_top = 0;
+    double f;
+    size_t used;
+
+    if (en == NULL) {
+        return;
+    }
+    arena_reset(s->arena);
+    if (mime_parse(s->arena, m->data, m->len, &doc) != CM_OK) {
+        free(en);
+        return;
+    }
+    features_extract(&doc, m->env, s->fs, explain_trace, en, &ids, &n_ids,
+                     &fflags);
+    f = n_ids > 0 ? 1.0 / sqrt((double)n_ids) : 1.0;
+    /* Insertion into a short list sorted by |contribution|. */
+    for (size_t k = 0; k < n_ids; k++) {
+        double w = model_weight(model, MODEL_HEAD_JUNK, ids[k]) * f;
+        size_t at = n_top;
+
+        if (w == 0.0) {
+            continue;
+        }
+        while (at > 0 && fabs(top_w[at - 1]) < fabs(w)) {
+            at--;
+        }
+        if (at >= EXPLAIN_TOP) {
+            continue;
+        }
+        if (n_top < EXPLAIN_TOP) {
+            n_top++;
+        }
+        memmove(&top[at + 1], &top[at], (n_top - 1 - at) * sizeof(top[0]));
+        memmove(&top_w[at + 1], &top_w[at],
+                (n_top - 1 - at) * sizeof(top_w[0]));
+        top[at] = ids[k];
+        top_w[at] = w;
+    }
+    used = strlen(v->analysis);
+    for (size_t k = 0; k < n_top && used + 1 < sizeof(v->analysis); k++) {
+        int w = snprintf(v->analysis + used, sizeof(v->analysis) - used,
+                         "%s%s:%+.2f", k == 0 ? " top=" : ",",
+                         explain_name_of(en, top[k]), top_w[k]);
+        if (w < 0 || (size_t)w >= sizeof(v->analysis) - used) {
+            v->analysis[used] = '\0'; /* no half entry */
+            break;
+        }
+        used += (size_t)w;
+    }
+    free(en);
 }

@@ -391,6 +391,8 @@ score_message(struct rate *r, struct engine_scratch *scratch,
         j->is_error = true;
         j->why = rc == CM_ETIMEOUT ? "time budget exceeded"
                                    : cm_strerror(rc);
+    } else if (r->opts.is_explain && !j->verdict.is_whitelisted) {
+        engine_explain(r->cart, &m, scratch, &j->verdict);
     }
 }
 

@@ -195,6 +195,21 @@ def test_explain(workdir):
     rows = parse_lines(out)
     check(len(rows) == 1 and rows[0]["explain"] is not None,
           "--explain adds a 5th column: %r" % out)
+    # The features that moved the margin most, largest first, each
+    # "ns:text:+w"; printable ASCII without quotes.
+    m = re.search(r" top=(\S+)$", rows[0]["explain"])
+    check(m is not None, "--explain lists top features: %r" % out)
+    items = m.group(1).split(",")
+    check(1 <= len(items) <= 8, "1..8 top features: %r" % items)
+    weights = []
+    for it in items:
+        f = re.match(r"^([a-z-]+):(.+):([+-][0-9]+\.[0-9]{2})$", it)
+        check(f is not None, "top feature %r is ns:text:+w" % it)
+        weights.append(abs(float(f.group(3))))
+    check(weights == sorted(weights, reverse=True),
+          "top features by decreasing weight: %r" % items)
+    check(all(0x20 <= ord(c) < 0x7f and c != '"' for c in
+              rows[0]["explain"]), "analysis is plain ASCII")
 
 
 def test_bad_arguments(workdir):
