@@ -508,15 +508,42 @@ run_clear(struct publish_run *r)
     buf_clear(&r->full);
 }
 
+/* r->next signed into WEBROOT/manifest (last: every file it names is
+ * there), its mtime moved past the old one's (a new validator). */
+static int
+write_manifest(const struct publish_opts *o, const struct publish_run *r)
+{
+    struct buf manifest;
+    struct stat old_st;
+    char path[PUBLISH_PATH_MAX];
+    time_t old_mtime = 0;
+    int status;
+
+    if (join(path, o->webroot, "manifest") == CM_OK &&
+        stat(path, &old_st) == 0) {
+        old_mtime = old_st.st_mtime;
+    }
+    buf_init(&manifest, CAPS_UPDFILE_MANIFEST_MAX_BYTES);
+    if (updfile_manifest_format(&r->next, &r->secret.keys[0], &manifest) !=
+        CM_OK) {
+        fprintf(stderr, "cmtool publish: cannot format the manifest\n");
+        buf_clear(&manifest);
+        return 3;
+    }
+    status = write_file(o->webroot, "manifest", manifest.data, manifest.len,
+                        0644);
+    buf_clear(&manifest);
+    if (status == 0) {
+        advance_manifest_mtime(o->webroot, old_mtime);
+    }
+    return status;
+}
+
 static int
 publish(const struct publish_opts *o, struct publish_run *r)
 {
     struct cartridge *c = NULL;
     struct updfile_spec spec;
-    struct buf manifest;
-    char path[PUBLISH_PATH_MAX];
-    struct stat old_st;
-    time_t old_mtime = 0;
     char name[64];
     const char *why = NULL;
     bool is_truncated = false;
@@ -605,24 +632,10 @@ publish(const struct publish_opts *o, struct publish_run *r)
     if (status != 0) {
         return status;
     }
-    if (join(path, o->webroot, "manifest") == CM_OK &&
-        stat(path, &old_st) == 0) {
-        old_mtime = old_st.st_mtime;
-    }
-    buf_init(&manifest, CAPS_UPDFILE_MANIFEST_MAX_BYTES);
-    if (updfile_manifest_format(&r->next, &r->secret.keys[0], &manifest) !=
-        CM_OK) {
-        fprintf(stderr, "cmtool publish: cannot format the manifest\n");
-        buf_clear(&manifest);
-        return 3;
-    }
-    status = write_file(o->webroot, "manifest", manifest.data, manifest.len,
-                        0644);
-    buf_clear(&manifest);
+    status = write_manifest(o, r);
     if (status != 0) {
         return status;
     }
-    advance_manifest_mtime(o->webroot, old_mtime);
     prune(o, r, version);
     printf("published version %llu in %s (expires in %u days):\n",
            (unsigned long long)version, o->webroot, o->expires_days);
@@ -639,10 +652,6 @@ publish(const struct publish_opts *o, struct publish_run *r)
 static int
 refresh(const struct publish_opts *o, struct publish_run *r)
 {
-    struct buf manifest;
-    struct stat old_st;
-    char path[PUBLISH_PATH_MAX];
-    time_t old_mtime = 0;
     uint64_t now = (uint64_t)time(NULL);
     int status = load_keys(o, r);
 
@@ -661,24 +670,10 @@ refresh(const struct publish_opts *o, struct publish_run *r)
     r->next = r->prev;
     r->next.issued_unix = now;
     r->next.expires_unix = now + (uint64_t)o->expires_days * 86400u;
-    if (join(path, o->webroot, "manifest") == CM_OK &&
-        stat(path, &old_st) == 0) {
-        old_mtime = old_st.st_mtime;
-    }
-    buf_init(&manifest, CAPS_UPDFILE_MANIFEST_MAX_BYTES);
-    if (updfile_manifest_format(&r->next, &r->secret.keys[0], &manifest) !=
-        CM_OK) {
-        fprintf(stderr, "cmtool publish: cannot format the manifest\n");
-        buf_clear(&manifest);
-        return 3;
-    }
-    status = write_file(o->webroot, "manifest", manifest.data, manifest.len,
-                        0644);
-    buf_clear(&manifest);
+    status = write_manifest(o, r);
     if (status != 0) {
         return status;
     }
-    advance_manifest_mtime(o->webroot, old_mtime);
     printf("refreshed version %llu in %s (expires in %u days)\n",
            (unsigned long long)r->next.version, o->webroot, o->expires_days);
     return 0;
