@@ -24,6 +24,8 @@ usage(FILE *to)
                 "       cmtool publish CARTRIDGE WEBROOT -k KEYDIR "
                 "[--version N] [--expires-days D]\n"
                 "                      [--keep K] [--history DIR]\n"
+                "       cmtool publish --refresh WEBROOT -k KEYDIR "
+                "[--expires-days D]\n"
                 "       cmtool help [command]\n"
                 "       cmtool <command> --help\n"
                 "See cmtool(1).\n");
