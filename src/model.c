@@ -951,12 +951,21 @@ model_train_params_default(struct model_train_params *p, unsigned hash_bits)
     p->alpha = 1.0f;
     p->beta = 1.0f;
     p->l1 = 0.01f;
-    p->l2 = 1.0f;
-    p->clip = 16.0f;
+    /* Weight limits, from scripts/eval-crosssource.sh (mean AUC over the
+     * left-out-source splits 0.977 -> 0.986, random split unchanged):
+     * a body word may move the sum by at most 1, so a message is judged
+     * by many words agreeing, not by a few words one corpus happens to
+     * use (at 16, SpamAssassin's or trec07p's ham scored 0.95 AUC when
+     * left out).  Dense facts (format, header and URL shape) get 2: they
+     * are few per message and, weighed this way, carried over to unseen
+     * sources better than words; dropping any family lowered the AUC.
+     * The small L2 lets well-supported weights reach those limits. */
+    p->l2 = 0.3f;
+    p->clip = 1.0f;
     p->restricted_ids = 0;
     p->restricted_min = -0.5f;
     p->dense_ids_end = 0;
-    p->dense_clip = 1.0f;
+    p->dense_clip = 2.0f;
     p->ham_weight = 1.0f;
     p->phish_weight = 1.0f;
 }
