@@ -631,6 +631,23 @@ test_updater_thread_swap_304_stats_stop(void **state)
     free(m);
 }
 
+/* A 127.0.0.1 port nobody listens on (bound, read, closed). */
+static int
+dead_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    socklen_t alen = sizeof(a);
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
 /* Log lines seen by the test sink (the updater thread writes them). */
 static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
 static char seen_logs[4096];
@@ -658,20 +675,11 @@ test_updater_stop_during_backoff(void **state)
     struct cartridge_slot *slot;
     struct updater_counters k;
     struct updater *u;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    socklen_t alen = sizeof(a);
 
-    /* a port with nobody listening: the first cycle fails at once */
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-    close(fd);
-    /* credentials in the URL never reach a log line */
+    /* a port with nobody listening: the first cycle fails at once;
+     * credentials in the URL never reach a log line */
     snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX,
-             "http://user:s3cret@127.0.0.1:%d/", ntohs(a.sin_port));
+             "http://user:s3cret@127.0.0.1:%d/", dead_port());
     /* an empty cache: the swap test's cartridge-2 would be adopted */
     snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/backoff", f->dir);
     assert_int_equal(cartridge_load_file(f->c1, &c1, NULL), CM_OK);
@@ -710,18 +718,9 @@ test_updater_adopts_newer_cache(void **state)
     uint64_t installed = 0;
     struct updater_hooks hooks;
     char path[CONFIG_PATH_MAX + 32];
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    socklen_t alen = sizeof(a);
 
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-    close(fd);
     snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
-             ntohs(a.sin_port));
+             dead_port());
     snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/adopt", f->dir);
     assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
     read_file(f->c2, &img);
