@@ -22,9 +22,7 @@
  * skipped and set *is_bad; missing padding is tolerated; '=' ends a
  * quantum and decoding resumes after it (concatenated blobs).  Sets
  * *is_cut when out_max stopped decoding.  Returns bytes written.  An out
- * of len / 4 * 3 + 3 bytes always suffices.  With out NULL nothing is
- * written: the return value and the flags are those of decoding into
- * out_max bytes (a check of a part whose content nobody reads).
+ * of len / 4 * 3 + 3 bytes always suffices.
  */
 size_t mime_b64_decode(const uint8_t *in, size_t len, uint8_t *out,
                        size_t out_max, bool *is_bad, bool *is_cut);
@@ -36,8 +34,7 @@ size_t mime_b64_decode(const uint8_t *in, size_t len, uint8_t *out,
  * blanks before a hard line break dropped.  An invalid "=" sequence is
  * kept raw and sets *is_bad.  With is_header (RFC 2047 "Q"), "_" becomes
  * a space.  Sets *is_cut when out_max stopped decoding.  Returns bytes
- * written; out of len bytes always suffices.  out NULL: as for base64,
- * the same length and flags without writing.
+ * written; out of len bytes always suffices.
  */
 size_t mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out,
                       size_t out_max, bool is_header, bool *is_bad,

@@ -44,16 +44,14 @@ static const uint8_t b64_class[256] = {
     255, 255, 255, 255,
 };
 
-/* The three bytes of a full quantum acc at out + o (out NULL: none). */
+/* The first k bytes of the quantum acc at out + o. */
 static void
 put_quantum(uint8_t *out, size_t o, uint32_t acc, size_t k)
 {
     uint8_t tmp[3] = {(uint8_t)(acc >> 16), (uint8_t)(acc >> 8),
                       (uint8_t)acc};
 
-    if (out != NULL) {
-        memcpy(out + o, tmp, k);
-    }
+    memcpy(out + o, tmp, k);
 }
 
 size_t
@@ -71,8 +69,7 @@ mime_b64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
         if (n == 0) {
             /* Fast path: whole quanta of four alphabet bytes while three
              * bytes fit -- the bulk of any base64 body, between the line
-             * breaks that the byte-wise path below skips.  Counting only
-             * (out NULL) needs the classes, not the bits. */
+             * breaks that the byte-wise path below skips. */
             while (len - i >= 4 && out_max - o >= 3) {
                 uint8_t a = b64_class[in[i]];
                 uint8_t b = b64_class[in[i + 1]];
@@ -83,13 +80,11 @@ mime_b64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                 if ((a | b | c | d) >= 64) {
                     break;
                 }
-                if (out != NULL) {
-                    w = ((uint32_t)a << 18) | ((uint32_t)b << 12) |
-                        ((uint32_t)c << 6) | d;
-                    out[o] = (uint8_t)(w >> 16);
-                    out[o + 1] = (uint8_t)(w >> 8);
-                    out[o + 2] = (uint8_t)w;
-                }
+                w = ((uint32_t)a << 18) | ((uint32_t)b << 12) |
+                    ((uint32_t)c << 6) | d;
+                out[o] = (uint8_t)(w >> 16);
+                out[o + 1] = (uint8_t)(w >> 8);
+                out[o + 2] = (uint8_t)w;
                 o += 3;
                 i += 4;
             }

@@ -28,23 +28,6 @@ static const uint8_t qp_literal[256] = {
 };
 #undef QP_ROW_1
 
-/* Output, unless counting only (out NULL). */
-static void
-put(uint8_t *out, size_t o, const uint8_t *p, size_t n)
-{
-    if (out != NULL) {
-        memcpy(out + o, p, n);
-    }
-}
-
-static void
-put_byte(uint8_t *out, size_t o, uint8_t c)
-{
-    if (out != NULL) {
-        out[o] = c;
-    }
-}
-
 size_t
 mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                bool is_header, bool *is_bad, bool *is_cut)
@@ -67,11 +50,11 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
             n = j - i;
             if (n > out_max - o) {
                 n = out_max - o;
-                put(out, o, in + i, n);
+                memcpy(out + o, in + i, n);
                 *is_cut = true;
                 return o + n;
             }
-            put(out, o, in + i, n);
+            memcpy(out + o, in + i, n);
             o += n;
             while (blanks < n && mime_is_wsp(in[j - 1 - blanks])) {
                 blanks++;
@@ -91,7 +74,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                     *is_cut = true;
                     return o;
                 }
-                put_byte(out, o++, (uint8_t)(hi * 16 + lo));
+                out[o++] = (uint8_t)(hi * 16 + lo);
                 o_keep = o;
                 i += 3;
                 continue;
@@ -118,7 +101,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                 *is_cut = true;
                 return o;
             }
-            put_byte(out, o++, '=');
+            out[o++] = '=';
             o_keep = o;
             i++;
             continue;
@@ -130,7 +113,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                 *is_cut = true;
                 return o;
             }
-            put(out, o, in + i, n);
+            memcpy(out + o, in + i, n);
             o += n;
             o_keep = o;
             i += n;
@@ -143,7 +126,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
         if (is_header && c == '_') {
             c = ' ';
         }
-        put_byte(out, o++, c);
+        out[o++] = c;
         if (!mime_is_wsp(c) || is_header) {
             o_keep = o;
         }
