@@ -38,8 +38,10 @@ enum queuefile_flag {
 };
 
 /*
- * Parse the envelope (if any) of (p, len).  Always fills *env (zeroed when
- * there is no envelope), *msg_off (offset of the RFC 822 message) and
+ * Parse the envelope (if any) of (p, len).  Always fills *env (empty when
+ * there is no envelope: strings "", counts 0, flags false; the bytes past
+ * a string's terminator and the recipient slots past n_rcpts are left as
+ * they were), *msg_off (offset of the RFC 822 message) and
  * *flags (enum queuefile_flag bits).  Never fails: problems are flags.
  */
 void queuefile_parse(const uint8_t *p, size_t len, struct envelope *env,

@@ -413,6 +413,37 @@ test_queuefile_every_prefix(void **state)
     }
 }
 
+/* One envelope reused across files (as the helper's worker does): a file
+ * without an envelope after a full one reads as empty, although only the
+ * counts, flags and first string bytes are cleared. */
+static void
+test_queuefile_reused_envelope_is_empty(void **state)
+{
+    static const char plain[] = "Subject: x\n\nbody\n";
+    struct parsed r;
+
+    (void)state;
+    memset(&r, 0xa5, sizeof(r));
+    parse_text(full_lf, &r);
+    assert_int_equal(r.env.n_rcpts, 2);
+    parse_text(plain, &r);
+    assert_int_equal(r.flags, 0);
+    assert_string_equal(r.env.return_path, "");
+    assert_false(r.env.has_return_path);
+    assert_int_equal(r.env.n_rcpts, 0);
+    assert_string_equal(r.env.source, "");
+    assert_string_equal(r.env.auth_user, "");
+    assert_false(r.env.is_authenticated);
+    assert_string_equal(r.env.peer_ip, "");
+    assert_false(r.env.has_peer_ip);
+    /* Never-used garbage also reads as empty. */
+    memset(&r, 0xa5, sizeof(r));
+    parse_bytes("", 0, &r);
+    assert_int_equal(r.env.n_rcpts, 0);
+    assert_string_equal(r.env.return_path, "");
+    assert_false(r.env.has_peer_ip);
+}
+
 int
 main(void)
 {
@@ -431,6 +462,7 @@ main(void)
         cmocka_unit_test(test_queuefile_addr_cap),
         cmocka_unit_test(test_queuefile_unusable_reasons),
         cmocka_unit_test(test_queuefile_every_prefix),
+        cmocka_unit_test(test_queuefile_reused_envelope_is_empty),
     };
 
     return cmocka_run_group_tests_name("queuefile", tests, NULL, NULL);
