@@ -29,6 +29,7 @@ FORMAT_SRCS = \
 
 ENGINE_SRCS = \
 	src/hashing.c \
+	src/hdrname.c \
 	src/features.c \
 	src/model.c \
 	src/sitelayer.c \

@@ -48,6 +48,7 @@
 
 #include "caps.h"
 #include "hashing.h"
+#include "hdrname.h"
 #include "mime.h"
 #include "queuefile.h"
 #include "url.h"
@@ -271,32 +272,25 @@ lower(uint8_t c)
     return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 
+/* The literals are walked to their terminator rather than measured
+ * first: these run against every header name, host and token, and a
+ * strlen per call cost as much as the compare. */
 static bool
 ieq(const char *a, size_t alen, const char *b)
 {
-    size_t blen = strlen(b);
-
-    if (alen != blen) {
-        return false;
-    }
     for (size_t i = 0; i < alen; i++) {
-        if (lower((uint8_t)a[i]) != lower((uint8_t)b[i])) {
+        if (b[i] == '\0' || lower((uint8_t)a[i]) != lower((uint8_t)b[i])) {
             return false;
         }
     }
-    return true;
+    return b[alen] == '\0';
 }
 
 static bool
 iprefix(const char *a, size_t alen, const char *prefix)
 {
-    size_t pl = strlen(prefix);
-
-    if (alen < pl) {
-        return false;
-    }
-    for (size_t i = 0; i < pl; i++) {
-        if (lower((uint8_t)a[i]) != lower((uint8_t)prefix[i])) {
+    for (size_t i = 0; prefix[i] != '\0'; i++) {
+        if (i >= alen || lower((uint8_t)a[i]) != lower((uint8_t)prefix[i])) {
             return false;
         }
     }
@@ -308,12 +302,15 @@ static const char *
 ifind(const char *h, size_t hlen, const char *needle)
 {
     size_t nl = strlen(needle);
+    uint8_t first = lower((uint8_t)needle[0]);
 
     if (nl == 0 || hlen < nl) {
         return NULL;
     }
     for (size_t i = 0; i + nl <= hlen; i++) {
-        if (iprefix(h + i, hlen - i, needle)) {
+        /* The first byte rejects nearly every position. */
+        if (lower((uint8_t)h[i]) == first &&
+            iprefix(h + i, hlen - i, needle)) {
             return h + i;
         }
     }
@@ -1349,35 +1346,6 @@ from_features(struct features_scratch *s, const struct mime_doc *doc,
 
 /* ---- other header facts ---------------------------------------------- */
 
-/* Header fields written by the sender's side (MUA, list server, ESP):
- * presence says something about how the mail was made.  Everything else
- * (trace fields, the collecting mailbox's own fields, other filters'
- * verdicts) is ignored by construction. */
-static const char *const sender_fields[] = {
-    "reply-to", "sender", "in-reply-to", "references", "mime-version",
-    "content-transfer-encoding", "content-disposition", "content-language",
-    "x-mailer", "user-agent", "x-priority", "x-msmail-priority", "importance",
-    "priority", "x-mimeole", "organization", "thread-index", "thread-topic",
-    "content-class", "dkim-signature", "domainkey-signature", "errors-to",
-    "disposition-notification-to", "return-receipt-to",
-    "x-confirm-reading-to", "x-originating-ip", "x-sender",
-    "x-accept-language", "x-ms-has-attach", "x-ms-tnef-correlator",
-    "x-antiabuse", "x-originating-email", "auto-submitted",
-    "x-auto-response-suppress", "mail-followup-to", "mail-reply-to",
-    "x-face", "face", "openpgp", "autocrypt", "x-url", "x-operating-system",
-    "x-gm-message-state", "x-google-smtp-source", "x-google-dkim-signature",
-    "x-library", "x-mailer-version", "comments", "keywords", "x-unsent"};
-
-/* Bulk-sending markers: restricted ids, never spam evidence. */
-static const char *const bulk_fields[] = {
-    "list-unsubscribe", "list-unsubscribe-post", "list-id", "list-help",
-    "list-subscribe", "list-post", "list-archive", "list-owner",
-    "x-beenthere", "x-mailman-version", "mailing-list", "x-mailing-list",
-    "x-loop", "feedback-id", "x-campaign", "x-campaignid", "x-report-abuse",
-    "x-csa-complaints", "x-sg-eid", "x-ses-outgoing", "x-mc-user",
-    "x-mailgun-sid", "x-sfmc-stack", "x-complaints-to", "x-abuse-report",
-    "x-feedback-id", "x-job", "x-rpcampaign", "x-listmember"};
-
 static void
 mailer_features(struct features_scratch *s, const struct mime_header *h)
 {
@@ -1421,33 +1389,26 @@ header_features(struct features_scratch *s, const struct mime_doc *doc,
         const struct mime_header *h = &doc->headers[i];
         char name[64];
         size_t nl;
+        unsigned roles;
 
         if (h->name_len == 0 || h->name_len >= sizeof(name)) {
             continue;
         }
         nl = lower_copy(name, sizeof(name), h->name, h->name_len);
-        has_date |= strcmp(name, "date") == 0;
-        has_msgid |= strcmp(name, "message-id") == 0;
-        has_refs |= strcmp(name, "in-reply-to") == 0 ||
-                    strcmp(name, "references") == 0;
-        for (size_t k = 0; k < sizeof(sender_fields) / sizeof(char *); k++) {
-            if (name[0] == sender_fields[k][0] &&
-                strcmp(name, sender_fields[k]) == 0) {
-                emit_kv(s, FEATURES_NS_HEADER, "h:", name, nl);
-                break;
-            }
+        /* Which fields count (sender-side, bulk markers) is in hdrname.c:
+         * one lookup instead of a strcmp per listed name. */
+        roles = hdrname_roles(name, nl);
+        has_date |= (roles & HDRNAME_DATE) != 0;
+        has_msgid |= (roles & HDRNAME_MESSAGE_ID) != 0;
+        has_refs |= (roles & HDRNAME_THREAD) != 0;
+        if (roles & HDRNAME_SENDER) {
+            emit_kv(s, FEATURES_NS_HEADER, "h:", name, nl);
         }
-        for (size_t k = 0; k < sizeof(bulk_fields) / sizeof(char *); k++) {
-            if (name[0] == bulk_fields[k][0] &&
-                strcmp(name, bulk_fields[k]) == 0) {
-                emit_kv(s, FEATURES_NS_BULK, "h:", name, nl);
-                if (k <= 2) {
-                    bulk = true;
-                }
-                break;
-            }
+        if (roles & HDRNAME_BULK) {
+            emit_kv(s, FEATURES_NS_BULK, "h:", name, nl);
+            bulk |= (roles & HDRNAME_BULK_LIST) != 0;
         }
-        if (strcmp(name, "precedence") == 0) {
+        if (roles & HDRNAME_PRECEDENCE) {
             const char *v = h->value;
             size_t vl = h->value_len;
             char lv[16];
@@ -1462,10 +1423,10 @@ header_features(struct features_scratch *s, const struct mime_doc *doc,
                 }
             }
         }
-        if (strcmp(name, "x-mailer") == 0 || strcmp(name, "user-agent") == 0) {
+        if (roles & HDRNAME_MAILER) {
             mailer_features(s, h);
         }
-        if (strcmp(name, "x-priority") == 0 && h->value_len > 0) {
+        if ((roles & HDRNAME_PRIORITY) && h->value_len > 0) {
             const char *v = h->value;
             size_t vl = h->value_len;
 
