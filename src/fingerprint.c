@@ -175,9 +175,11 @@ minhash_add_word(struct minhash *mh, uint64_t word_hash)
 }
 
 /* Hash of one word of a chunk (p, len): digits collapse the word to "#",
- * ASCII letters are lower-cased, invisible characters dropped. */
+ * ASCII letters are lower-cased, invisible characters dropped.  The
+ * general form; word_hash takes the common words without a byte that can
+ * start an invisible character in one pass and comes here for the rest. */
 static uint64_t
-word_hash(const uint8_t *p, size_t len)
+word_hash_slow(const uint8_t *p, size_t len)
 {
     char w[FP_WORD_MAX];
     size_t n = 0;
@@ -204,13 +206,42 @@ word_hash(const uint8_t *p, size_t len)
     return hashing_hash64(w, n, FP_SEED);
 }
 
-/* Feed the words of one chunk; false once the word cap is reached. */
+/* The same hash as word_hash_slow in one pass over the word (this runs on
+ * every word of every body: issue #7).  Without 0xe2 or 0xef bytes there
+ * is no invisible character, so the word is its bytes lower-cased. */
+static uint64_t
+word_hash(const uint8_t *p, size_t len)
+{
+    char w[FP_WORD_MAX];
+
+    for (size_t i = 0; i < len; i++) {
+        uint8_t ch = p[i];
+
+        if (ch >= '0' && ch <= '9') {
+            return hashing_hash64("#", 1, FP_SEED);
+        }
+        if (ch == 0xe2 || ch == 0xef) {
+            return word_hash_slow(p, len);
+        }
+        if (i < sizeof(w)) {
+            w[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+        }
+    }
+    if (len > sizeof(w)) {
+        return hashing_hash64("~", 1, FP_SEED);
+    }
+    return hashing_hash64(w, len, FP_SEED);
+}
+
+/* Feed the words of one chunk; false once the word cap is reached.
+ * may_link is false when the chunk has no '@', no ':' and does not start
+ * with 'w': then it cannot be a link and is not searched for one. */
 static bool
-add_chunk(struct minhash *mh, const uint8_t *p, size_t len)
+add_chunk(struct minhash *mh, const uint8_t *p, size_t len, bool may_link)
 {
     size_t i = 0;
 
-    if (is_link_chunk(p, len)) {
+    if (may_link && is_link_chunk(p, len)) {
         minhash_add_word(mh, hashing_hash64("<u>", 3, FP_SEED));
         return mh->n_words < CAPS_FINGERPRINT_WORDS_MAX;
     }
@@ -234,6 +265,31 @@ add_chunk(struct minhash *mh, const uint8_t *p, size_t len)
     return true;
 }
 
+/* Offset of the first separator (ASCII or Unicode space) at or after i,
+ * noting on the way whether the chunk may be a link (see add_chunk).
+ * Unicode spaces start with a byte >= 0x80, so ASCII bytes need only the
+ * space test. */
+static size_t
+chunk_end(const uint8_t *p, size_t len, size_t i, bool *may_link)
+{
+    bool mark = i < len && (p[i] == 'w' || p[i] == 'W');
+
+    for (; i < len; i++) {
+        uint8_t ch = p[i];
+
+        if (ch < 0x80) {
+            if (is_space_byte(ch)) {
+                break;
+            }
+            mark |= ch == '@' || ch == ':';
+        } else if (unicode_space_len(p + i, len - i) > 0) {
+            break;
+        }
+    }
+    *may_link = mark;
+    return i;
+}
+
 bool
 fingerprint_sig_compute(const char *text, size_t len,
                         struct fingerprint_sig *sig)
@@ -247,6 +303,7 @@ fingerprint_sig_compute(const char *text, size_t len,
     while (i < len) {
         size_t start;
         size_t sp = 0;
+        bool may_link;
 
         while (i < len) {
             sp = is_space_byte(p[i]) ? 1 : unicode_space_len(p + i, len - i);
@@ -256,11 +313,8 @@ fingerprint_sig_compute(const char *text, size_t len,
             i += sp;
         }
         start = i;
-        while (i < len && !is_space_byte(p[i]) &&
-               unicode_space_len(p + i, len - i) == 0) {
-            i++;
-        }
-        if (i > start && !add_chunk(&mh, p + start, i - start)) {
+        i = chunk_end(p, len, i, &may_link);
+        if (i > start && !add_chunk(&mh, p + start, i - start, may_link)) {
             break;
         }
     }
