@@ -48,13 +48,6 @@ struct fingerprint_db {
 
 /* ---- body signatures --------------------------------------------------- */
 
-static bool
-is_space_byte(uint8_t ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' ||
-           ch == '\f' || ch == '\v';
-}
-
 /*
  * Length of a Unicode space (NBSP, U+2000..U+200A, U+2028/9, U+202F) at
  * p, else 0.  HTML rendering turns &nbsp; into U+00A0, and campaigns pad
@@ -91,12 +84,48 @@ invisible_len(const uint8_t *p, size_t left)
     return 0;
 }
 
-static bool
-is_word_byte(uint8_t ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-           (ch >= '0' && ch <= '9') || ch >= 0x80;
-}
+/*
+ * What a byte is to the signature scan, one table load instead of a chain
+ * of compares per byte (the scan walks every body: issue #7), computed
+ * at compile time.  Spaces: the six ASCII blanks.  Word bytes: ASCII
+ * letters and digits, and every byte >= 0x80 (UTF-8 letters of any
+ * script stay inside words).
+ */
+enum fp_byte_class {
+    FPB_SPACE = 1u << 0,    /* separates chunks */
+    FPB_WORD = 1u << 1,     /* part of a word */
+    FPB_DIGIT = 1u << 2,    /* '0'..'9': the word hashes as "#" */
+    FPB_LINK = 1u << 3,     /* '@' or ':': the chunk may be a link */
+    FPB_MB_SPACE = 1u << 4, /* may start a Unicode space (0xc2, 0xe2) */
+    FPB_MB_INVIS = 1u << 5  /* may start an invisible character (0xe2,
+                               0xef) */
+};
+
+#define FPB_IS_SPACE(c)                                                     \
+    ((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n' ||              \
+     (c) == '\f' || (c) == '\v')
+#define FPB_IS_WORD(c)                                                      \
+    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ||           \
+     ((c) >= '0' && (c) <= '9') || (c) >= 0x80)
+#define FPB(c)                                                              \
+    ((FPB_IS_SPACE(c) ? FPB_SPACE : 0u) | (FPB_IS_WORD(c) ? FPB_WORD : 0u) | \
+     ((c) >= '0' && (c) <= '9' ? FPB_DIGIT : 0u) |                          \
+     ((c) == '@' || (c) == ':' ? FPB_LINK : 0u) |                           \
+     ((c) == 0xc2 || (c) == 0xe2 ? FPB_MB_SPACE : 0u) |                     \
+     ((c) == 0xe2 || (c) == 0xef ? FPB_MB_INVIS : 0u))
+#define FPB4(c) FPB(c), FPB((c) + 1), FPB((c) + 2), FPB((c) + 3)
+#define FPB16(c) FPB4(c), FPB4((c) + 4), FPB4((c) + 8), FPB4((c) + 12)
+#define FPB64(c) FPB16(c), FPB16((c) + 16), FPB16((c) + 32), FPB16((c) + 48)
+
+static const uint8_t fp_byte[256] = {FPB64(0), FPB64(64), FPB64(128),
+                                     FPB64(192)};
+
+#undef FPB64
+#undef FPB16
+#undef FPB4
+#undef FPB
+#undef FPB_IS_WORD
+#undef FPB_IS_SPACE
 
 static bool
 has_prefix_ci(const uint8_t *p, size_t len, const char *pre)
@@ -206,31 +235,45 @@ word_hash_slow(const uint8_t *p, size_t len)
     return hashing_hash64(w, n, FP_SEED);
 }
 
-/* The same hash as word_hash_slow in one pass over the word (this runs on
- * every word of every body: issue #7).  Without 0xe2 or 0xef bytes there
- * is no invisible character, so the word is its bytes lower-cased. */
-static uint64_t
-word_hash(const uint8_t *p, size_t len)
+/*
+ * The word starting at p[i] (a word byte) of the chunk (p, len): returns
+ * its end and puts its hash in *h -- the same hash as word_hash_slow, in
+ * the one pass that also finds the word's end (this runs on every word
+ * of every body: issue #7).  Without a byte that may start an invisible
+ * character the word is its bytes lower-cased, so only such words take
+ * the general path.
+ */
+static size_t
+take_word(const uint8_t *p, size_t len, size_t i, uint64_t *h)
 {
     char w[FP_WORD_MAX];
+    size_t start = i;
+    unsigned seen = 0;
+    size_t n;
 
-    for (size_t i = 0; i < len; i++) {
+    for (; i < len; i++) {
         uint8_t ch = p[i];
+        unsigned cls = fp_byte[ch];
 
-        if (ch >= '0' && ch <= '9') {
-            return hashing_hash64("#", 1, FP_SEED);
+        if ((cls & FPB_WORD) == 0) {
+            break;
         }
-        if (ch == 0xe2 || ch == 0xef) {
-            return word_hash_slow(p, len);
-        }
-        if (i < sizeof(w)) {
-            w[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+        seen |= cls;
+        if (i - start < sizeof(w)) {
+            w[i - start] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
         }
     }
-    if (len > sizeof(w)) {
-        return hashing_hash64("~", 1, FP_SEED);
+    n = i - start;
+    if (seen & FPB_DIGIT) {
+        *h = hashing_hash64("#", 1, FP_SEED);
+    } else if (seen & FPB_MB_INVIS) {
+        *h = word_hash_slow(p + start, n);
+    } else if (n > sizeof(w)) {
+        *h = hashing_hash64("~", 1, FP_SEED);
+    } else {
+        *h = hashing_hash64(w, n, FP_SEED);
     }
-    return hashing_hash64(w, len, FP_SEED);
+    return i;
 }
 
 /* Feed the words of one chunk; false once the word cap is reached.
@@ -245,48 +288,41 @@ add_chunk(struct minhash *mh, const uint8_t *p, size_t len, bool may_link)
         minhash_add_word(mh, hashing_hash64("<u>", 3, FP_SEED));
         return mh->n_words < CAPS_FINGERPRINT_WORDS_MAX;
     }
-    while (i < len) {
-        size_t start;
+    for (;;) {
+        uint64_t h;
 
-        while (i < len && !is_word_byte(p[i])) {
+        while (i < len && (fp_byte[p[i]] & FPB_WORD) == 0) {
             i++;
         }
-        start = i;
-        while (i < len && is_word_byte(p[i])) {
-            i++;
+        if (i == len) {
+            return true;
         }
-        if (i > start) {
-            minhash_add_word(mh, word_hash(p + start, i - start));
-            if (mh->n_words >= CAPS_FINGERPRINT_WORDS_MAX) {
-                return false;
-            }
+        i = take_word(p, len, i, &h);
+        minhash_add_word(mh, h);
+        if (mh->n_words >= CAPS_FINGERPRINT_WORDS_MAX) {
+            return false;
         }
     }
-    return true;
 }
 
 /* Offset of the first separator (ASCII or Unicode space) at or after i,
- * noting on the way whether the chunk may be a link (see add_chunk).
- * Unicode spaces start with a byte >= 0x80, so ASCII bytes need only the
- * space test. */
+ * noting on the way whether the chunk may be a link (see add_chunk). */
 static size_t
 chunk_end(const uint8_t *p, size_t len, size_t i, bool *may_link)
 {
-    bool mark = i < len && (p[i] == 'w' || p[i] == 'W');
+    unsigned seen = i < len && (p[i] == 'w' || p[i] == 'W') ? FPB_LINK : 0u;
 
     for (; i < len; i++) {
-        uint8_t ch = p[i];
+        unsigned cls = fp_byte[p[i]];
 
-        if (ch < 0x80) {
-            if (is_space_byte(ch)) {
+        if (cls & (FPB_SPACE | FPB_MB_SPACE)) {
+            if ((cls & FPB_SPACE) || unicode_space_len(p + i, len - i) > 0) {
                 break;
             }
-            mark |= ch == '@' || ch == ':';
-        } else if (unicode_space_len(p + i, len - i) > 0) {
-            break;
         }
+        seen |= cls;
     }
-    *may_link = mark;
+    *may_link = (seen & FPB_LINK) != 0;
     return i;
 }
 
@@ -306,7 +342,8 @@ fingerprint_sig_compute(const char *text, size_t len,
         bool may_link;
 
         while (i < len) {
-            sp = is_space_byte(p[i]) ? 1 : unicode_space_len(p + i, len - i);
+            sp = (fp_byte[p[i]] & FPB_SPACE) ? 1
+                                               : unicode_space_len(p + i, len - i);
             if (sp == 0) {
                 break;
             }

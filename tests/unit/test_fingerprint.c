@@ -119,6 +119,42 @@ test_fingerprint_sig_too_short(void **state)
     assert_true(fingerprint_sig_compute(t, n, &s));
 }
 
+/*
+ * The signature of a text that takes every path of the word scan (upper
+ * case, digits, a word over the 48-byte limit, a link, an address,
+ * "www.", NBSP and U+2003 separators, a zero-width space and a BOM inside
+ * words, UTF-8 letters, punctuation), pinned: signatures are baked into
+ * cartridges, so a faster scan must give the same values.  The values
+ * were computed by the scan as it was before it was table-driven.
+ */
+static void
+test_fingerprint_sig_pinned(void **state)
+{
+    static const char text[] =
+        "Dear CUSTOMER, your Account #12345 has been SUSPENDED!!! "
+        "Please verify\xc2\xa0your de\xe2\x80\x8btails at "
+        "http://example.com/x?id=9 "
+        "or www.Example.org or write to help@example.com "
+        "today\xe2\x80\x83now. "
+        "Supercalifragilisticexpialidociousandevenlongerthanthatwordhere "
+        "caf\xc3\xa9 na\xc3\xafve \xef\xbb\xbfstart x:y a--b c//d "
+        "one two three four five six seven eight nine ten eleven twelve "
+        "thirteen fourteen fifteen sixteen seventeen eighteen nineteen "
+        "twenty";
+    static const uint32_t want[FINGERPRINT_K] = {
+        0x02825a62u, 0x04c1937au, 0x01f5dd3fu, 0x032e82fbu,
+        0x01e08786u, 0x03312901u, 0x0fcd1045u, 0x01f0d11fu,
+        0x0ba798dbu, 0x0d2b8695u, 0x035985a8u, 0x0d910020u,
+        0x0b18b798u, 0x04a200deu, 0x08f69237u, 0x08f4bf78u};
+    struct fingerprint_sig s;
+
+    (void)state;
+    assert_true(fingerprint_sig_compute(text, sizeof(text) - 1, &s));
+    for (unsigned k = 0; k < FINGERPRINT_K; k++) {
+        assert_int_equal(s.h[k], want[k]);
+    }
+}
+
 static void
 test_fingerprint_sig_word_cap(void **state)
 {
@@ -589,6 +625,7 @@ main(void)
         cmocka_unit_test(test_fingerprint_sig_unrelated_differ),
         cmocka_unit_test(test_fingerprint_sig_normalisation),
         cmocka_unit_test(test_fingerprint_sig_too_short),
+        cmocka_unit_test(test_fingerprint_sig_pinned),
         cmocka_unit_test(test_fingerprint_sig_word_cap),
         cmocka_unit_test(test_fingerprint_digest_sha256),
         cmocka_unit_test(test_fingerprint_url_normalise),
