@@ -33,6 +33,7 @@ ENGINE_SRCS = \
 	src/features.c \
 	src/model.c \
 	src/sitelayer.c \
+	src/minhash.c \
 	src/fingerprint.c \
 	src/whitelist.c \
 	src/cartridge.c \

@@ -6,7 +6,7 @@
  * State: a database is built once (parse or new) and then only read, by
  * any number of threads.  Signatures are computed on the caller's stack
  * with no allocation: a ring of the last FINGERPRINT_SHINGLE_WORDS word
- * hashes and the K running minima.
+ * hashes and the K running minima (minhash.c).
  *
  * Limits: CAPS_FINGERPRINT_ENTRIES_MAX entries per database,
  * CAPS_FINGERPRINT_WORDS_MAX words per text, CAPS_FINGERPRINT_RUN_MAX
@@ -22,6 +22,7 @@
 #include "caps.h"
 #include "cursor.h"
 #include "hashing.h"
+#include "minhash.h"
 #include "url.h"
 
 #define FP_MAGIC "CMFP"
@@ -29,7 +30,7 @@
 #define FP_HEADER_LEN 20u
 /* Bytes of one word kept for hashing; a longer one is not a word. */
 #define FP_WORD_MAX 48u
-#define FP_SEED 0x6670u
+#define FP_SEED MINHASH_SEED
 
 struct fp_key {
     uint64_t key; /* position << 32 | min-hash */
@@ -167,42 +168,6 @@ is_link_chunk(const uint8_t *p, size_t len)
     return false;
 }
 
-struct minhash {
-    uint64_t ring[FINGERPRINT_SHINGLE_WORDS];
-    size_t n_words;
-    uint32_t min[FINGERPRINT_K];
-};
-
-static void
-minhash_add_word(struct minhash *mh, uint64_t word_hash)
-{
-    uint64_t sh;
-
-    mh->ring[mh->n_words % FINGERPRINT_SHINGLE_WORDS] = word_hash;
-    mh->n_words++;
-    if (mh->n_words < FINGERPRINT_SHINGLE_WORDS) {
-        return;
-    }
-    /* The shingle of the last words, oldest first. */
-    sh = FP_SEED;
-    for (size_t i = 0; i < FINGERPRINT_SHINGLE_WORDS; i++) {
-        size_t at = (mh->n_words + i) % FINGERPRINT_SHINGLE_WORDS;
-
-        sh = hashing_combine(sh, mh->ring[at]);
-    }
-    for (unsigned k = 0; k < FINGERPRINT_K; k++) {
-        /* K independent hash functions from one: mix with a per-position
-         * odd constant. */
-        uint64_t v = hashing_mix64(sh + (uint64_t)(k + 1) *
-                                            0x9e3779b97f4a7c15ull);
-        uint32_t h = (uint32_t)(v >> 32);
-
-        if (h < mh->min[k]) {
-            mh->min[k] = h;
-        }
-    }
-}
-
 /* Hash of one word of a chunk (p, len): digits collapse the word to "#",
  * ASCII letters are lower-cased, invisible characters dropped.  The
  * general form; word_hash takes the common words without a byte that can
@@ -334,8 +299,7 @@ fingerprint_sig_compute(const char *text, size_t len,
     struct minhash mh;
     size_t i = 0;
 
-    memset(&mh, 0, sizeof(mh));
-    memset(mh.min, 0xff, sizeof(mh.min));
+    minhash_init(&mh);
     while (i < len) {
         size_t start;
         size_t sp = 0;
