@@ -114,16 +114,23 @@ enum fp_byte_class {
      ((c) == '@' || (c) == ':' ? FPB_LINK : 0u) |                           \
      ((c) == 0xc2 || (c) == 0xe2 ? FPB_MB_SPACE : 0u) |                     \
      ((c) == 0xe2 || (c) == 0xef ? FPB_MB_INVIS : 0u))
-#define FPB4(c) FPB(c), FPB((c) + 1), FPB((c) + 2), FPB((c) + 3)
-#define FPB16(c) FPB4(c), FPB4((c) + 4), FPB4((c) + 8), FPB4((c) + 12)
-#define FPB64(c) FPB16(c), FPB16((c) + 16), FPB16((c) + 32), FPB16((c) + 48)
+/* ASCII capitals lower-cased, every other byte as it is. */
+#define FPL(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
+/* F applied to the 256 byte values, in order. */
+#define FP4(F, c) F(c), F((c) + 1), F((c) + 2), F((c) + 3)
+#define FP16(F, c) FP4(F, c), FP4(F, (c) + 4), FP4(F, (c) + 8), FP4(F, (c) + 12)
+#define FP64(F, c)                                                          \
+    FP16(F, c), FP16(F, (c) + 16), FP16(F, (c) + 32), FP16(F, (c) + 48)
+#define FP256(F) FP64(F, 0), FP64(F, 64), FP64(F, 128), FP64(F, 192)
 
-static const uint8_t fp_byte[256] = {FPB64(0), FPB64(64), FPB64(128),
-                                     FPB64(192)};
+static const uint8_t fp_byte[256] = {FP256(FPB)};
+static const uint8_t fp_lower[256] = {FP256(FPL)};
 
-#undef FPB64
-#undef FPB16
-#undef FPB4
+#undef FP256
+#undef FP64
+#undef FP16
+#undef FP4
+#undef FPL
 #undef FPB
 #undef FPB_IS_WORD
 #undef FPB_IS_SPACE
@@ -225,7 +232,7 @@ take_word(const uint8_t *p, size_t len, size_t i, uint64_t *h)
         }
         seen |= cls;
         if (i - start < sizeof(w)) {
-            w[i - start] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+            w[i - start] = (char)fp_lower[ch];
         }
     }
     n = i - start;
@@ -277,15 +284,18 @@ chunk_end(const uint8_t *p, size_t len, size_t i, bool *may_link)
 {
     unsigned seen = i < len && (p[i] == 'w' || p[i] == 'W') ? FPB_LINK : 0u;
 
+    /* One test per byte on the common path (a byte of none of the three
+     * classes). */
     for (; i < len; i++) {
         unsigned cls = fp_byte[p[i]];
 
-        if (cls & (FPB_SPACE | FPB_MB_SPACE)) {
-            if ((cls & FPB_SPACE) || unicode_space_len(p + i, len - i) > 0) {
+        if (cls & (FPB_SPACE | FPB_MB_SPACE | FPB_LINK)) {
+            if ((cls & FPB_SPACE) ||
+                ((cls & FPB_MB_SPACE) && unicode_space_len(p + i, len - i) > 0)) {
                 break;
             }
+            seen |= cls;
         }
-        seen |= cls;
     }
     *may_link = (seen & FPB_LINK) != 0;
     return i;
