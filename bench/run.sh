@@ -17,6 +17,9 @@
 #      under load (cmtool publish to a local http.server; the helper's
 #      updater polls it every 10 s), or "n/a" when this build cannot.
 # The table goes to stdout and to bench/out/speed.md (git-ignored).
+# For a figure that the neighbours on a shared machine cannot move, see
+# bench/speed/icount.sh (RATE instructions per message under callgrind)
+# and bench/speed/profile.sh (where they go).
 #
 # Message sets (bench/speed/mksets.py, deterministic): the corpus is
 # unpacked into corpus-data/; in SHA-256 order of "cm-speed/<source>/
