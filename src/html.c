@@ -245,6 +245,13 @@ static const uint8_t html_special[256] = {
     [' '] = 1,  ['&'] = 1,  ['<'] = 1,  [0xC2] = 1, [0xE2] = 1, [0xEF] = 1,
 };
 
+/* Bytes that end a tag or attribute name (read_name): html_is_space, '/',
+ * '>', and '=' except as the name's first byte. */
+static const uint8_t html_name_stop[256] = {
+    [0] = 1,    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+    [' '] = 1,  ['/'] = 1,  ['>'] = 1,  ['='] = 1,
+};
+
 static uint8_t
 html_lower(uint8_t c)
 {
@@ -931,13 +938,17 @@ skip_raw(const struct html_state *st, size_t i, const char *name)
 static size_t
 read_name(const struct html_state *st, size_t i, char *buf, uint32_t *hash)
 {
+    /* p and len in locals: a store through buf (a char pointer) may alias
+     * *st and would otherwise reload them on every byte; one table test
+     * per byte (every tag and attribute name comes through here). */
+    const uint8_t *p = st->p;
+    size_t len = st->len;
     size_t k = 0;
     size_t start = i;
     uint32_t h = 2166136261u;
 
-    while (i < st->len && !html_is_space(st->p[i]) && st->p[i] != '/' &&
-           st->p[i] != '>' && (st->p[i] != '=' || i == start)) {
-        uint8_t c = html_lower(st->p[i]);
+    while (i < len && (!html_name_stop[p[i]] || (p[i] == '=' && i == start))) {
+        uint8_t c = html_lower(p[i]);
         if (k < HTML_NAME_MAX) {
             buf[k++] = (char)c;
         }
