@@ -69,8 +69,14 @@ mime_b64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
         if (n == 0) {
             /* Fast path: whole quanta of four alphabet bytes while three
              * bytes fit -- the bulk of any base64 body, between the line
-             * breaks that the byte-wise path below skips. */
-            while (len - i >= 4 && out_max - o >= 3) {
+             * breaks that the byte-wise path below skips.  The number of
+             * quanta that fit both ways is counted once, not per quantum. */
+            size_t q = (len - i) / 4;
+
+            if (q > (out_max - o) / 3) {
+                q = (out_max - o) / 3;
+            }
+            for (; q > 0; q--) {
                 uint8_t a = b64_class[in[i]];
                 uint8_t b = b64_class[in[i + 1]];
                 uint8_t c = b64_class[in[i + 2]];
