@@ -208,6 +208,10 @@
 #define CAPS_TRAIN_FINGERPRINTS_MAX 20000u
 /* Attachment digests cmtool train writes. */
 #define CAPS_TRAIN_DIGESTS_MAX 20000u
+/* Body fingerprints of single reported messages (cmtool feedback) and URL
+ * digests cmtool train writes, beside the campaign ones. */
+#define CAPS_TRAIN_REPORTED_MAX 20000u
+#define CAPS_TRAIN_URLS_MAX 20000u
 /* Zip members listed per archive (central directory and local headers
  * together): a zip of 100,000 empty members costs one bounded pass. */
 #define CAPS_ZIPLIST_MEMBERS_MAX 1024u

@@ -65,6 +65,7 @@
 #include "cursor.h"
 #include "engine.h"
 #include "featureset.h"
+#include "feedback.h"
 #include "fsutil.h"
 #include "hashing.h"
 #include "mime.h"
@@ -1729,6 +1730,9 @@ add_fingerprints(const struct train_list *l, struct buf *image)
             in[k].fp = l->items[i].fp;
             in[k].label = l->items[i].label;
             in[k].is_test = l->items[i].is_test;
+            in[k].is_reported = strcmp(l->groups[l->items[i].group],
+                                       FEEDBACK_SOURCE) == 0;
+            in[k].sender = l->items[i].sender;
             k++;
         }
     }
