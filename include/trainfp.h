@@ -20,10 +20,11 @@
  * digests (fingerprint_url_digest, the engine's normalisation: host
  * lower-cased, scheme, port, fragment and tracking parameters dropped,
  * path and other query kept) of the first CAPS_FINGERPRINT_DIGESTS_MAX
- * URLs of a message: a URL in training junk from at least
- * TRAINFP_URL_SENDERS_MIN distinct senders whose digest and whose host
- * never occur in training ham, most senders first, at most
- * CAPS_TRAIN_URLS_MAX.  The output depends only on the inputs and their
+ * URLs of a message: a URL with a path (no front page) in training junk
+ * from at least TRAINFP_URL_SENDERS_MIN distinct senders, on a host junk
+ * links under at most TRAINFP_URL_HOST_URLS_MAX distinct URLs, whose
+ * digest and host never occur in training ham; most senders first, at
+ * most CAPS_TRAIN_URLS_MAX.  The output depends only on the inputs and their
  * order (no clock, no threads).
  *
  * Programs layer: trainfp_build reports its counts on stderr.
@@ -48,8 +49,11 @@ struct trainfp_item;
 /* A reported message's non-dangerous attachment smaller than this is no
  * campaign marker (spacer images, empty files). */
 #define TRAINFP_ATTACHMENT_MIN_BYTES 512u
-/* Distinct senders a URL must come from before it is a campaign URL. */
-#define TRAINFP_URL_SENDERS_MIN 3u
+/* Distinct senders a URL must come from before it is a campaign URL, and
+ * the most distinct URLs training junk may link on its host (more: a real
+ * site that junk refers to, not a campaign's own). */
+#define TRAINFP_URL_SENDERS_MIN 4u
+#define TRAINFP_URL_HOST_URLS_MAX 3u
 /* Seed of the URL host hashes (only compared within one training). */
 #define TRAINFP_HOST_SEED 0x686f7374ull
 

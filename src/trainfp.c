@@ -43,7 +43,8 @@ struct trainfp_digest {
     uint8_t d[FINGERPRINT_DIGEST_LEN];
     uint64_t host;    /* URL: hash of its host; else 0 */
     uint8_t kind;     /* enum trainfp_digest_kind */
-    bool is_eligible; /* ATTACHMENT: may become a reported entry */
+    bool is_eligible; /* ATTACHMENT: may become a reported entry; URL: not
+                         a site's front page */
 };
 
 struct trainfp_item {
@@ -140,6 +141,19 @@ add_parts(struct trainfp_item *it, const struct mime_doc *doc, size_t max)
     }
 }
 
+/* Whether a URL has a path beyond "/": everybody links a site's front
+ * page, spam that borrows a real site's name included. */
+static bool
+has_path(const struct mime_url *u)
+{
+    char norm[FINGERPRINT_URL_MAX + 1];
+    size_t len = fingerprint_url_normalise(u->url, u->url_len, norm,
+                                           sizeof(norm));
+    const char *slash = memchr(norm, '/', len);
+
+    return slash != NULL && (size_t)(slash - norm) + 1 < len;
+}
+
 /* The URLs the engine digests: the first CAPS_FINGERPRINT_DIGESTS_MAX of
  * the message, each once. */
 static void
@@ -154,7 +168,7 @@ add_urls(struct trainfp_item *it, const struct mime_doc *doc, size_t max)
             continue;
         }
         x->kind = TRAINFP_DIGEST_URL;
-        x->is_eligible = false;
+        x->is_eligible = has_path(u);
         x->host = hashing_hash64(u->host, u->host_len, TRAINFP_HOST_SEED);
         if (!has_digest(it, x->d, x->kind)) {
             it->n_digests++;
@@ -433,6 +447,7 @@ struct cand {
     uint64_t host;
     uint64_t sender;
     uint8_t category; /* enum fingerprint_category */
+    bool has_path;    /* URL: not a front page */
 };
 
 /* By digest, then the highest category first, then sender. */
@@ -531,6 +546,7 @@ junk_cands(const struct trainfp_input *in, size_t n, bool want_url,
             c[k].host = x->host;
             c[k].sender = in[i].sender;
             c[k].category = cat;
+            c[k].has_path = x->kind == TRAINFP_DIGEST_URL && x->is_eligible;
             k++;
         }
     }
@@ -601,12 +617,39 @@ cmp_pick(const void *a, const void *b)
     return (x->first > y->first) - (x->first < y->first);
 }
 
+/* Distinct junk URLs on host h: hosts[] holds the host of each distinct
+ * URL, sorted. */
+static size_t
+urls_on_host(const uint64_t *hosts, size_t n, uint64_t h)
+{
+    size_t lo = 0;
+    size_t hi = n;
+    size_t k;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (hosts[mid] < h) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    for (k = lo; k < n && hosts[k] == h; k++) {
+    }
+    return k - lo;
+}
+
 /*
- * URL entries: a normalised URL (the engine's digest) in training junk
- * from at least TRAINFP_URL_SENDERS_MIN distinct senders, whose digest
- * and whose host never occur in training ham; the most widely sent
- * first, at most CAPS_TRAIN_URLS_MAX.  Phishing when most of its
- * messages are phish.
+ * URL entries: a normalised URL (the engine's digest) with a path, in
+ * training junk from at least TRAINFP_URL_SENDERS_MIN distinct senders,
+ * on a host that junk links under at most TRAINFP_URL_HOST_URLS_MAX
+ * distinct URLs, whose digest and host never occur in training ham; the
+ * most widely sent first, at most CAPS_TRAIN_URLS_MAX.  Phishing when
+ * most of its messages are phish.  The host rules keep out the real
+ * sites junk links to for credibility (a bank's help pages in phish, a
+ * webmail footer, a news site): a campaign's own host carries a few
+ * pages, and a front page is linked by everybody.
  */
 static enum cm_err
 add_urls_entries(const struct trainfp_input *in, size_t n,
@@ -616,13 +659,22 @@ add_urls_entries(const struct trainfp_input *in, size_t n,
     size_t n_c = 0;
     struct cand *c = junk_cands(in, n, true, &n_c);
     struct url_pick *picks = calloc(n_c > 0 ? n_c : 1, sizeof(*picks));
+    uint64_t *hosts = calloc(n_c > 0 ? n_c : 1, sizeof(*hosts));
+    size_t n_hosts = 0;
     size_t n_picks = 0;
 
-    if (c == NULL || picks == NULL) {
+    if (c == NULL || picks == NULL || hosts == NULL) {
         free(c);
         free(picks);
+        free(hosts);
         return CM_ENOMEM;
     }
+    for (size_t i = 0; i < n_c; i++) {
+        if (i == 0 || memcmp(c[i - 1].d, c[i].d, FINGERPRINT_DIGEST_LEN) != 0) {
+            hosts[n_hosts++] = c[i].host;
+        }
+    }
+    qsort(hosts, n_hosts, sizeof(*hosts), cmp_u64);
     for (size_t i = 0; i < n_c;) {
         size_t j = i;
         size_t senders = 0;
@@ -631,7 +683,9 @@ add_urls_entries(const struct trainfp_input *in, size_t n,
             senders += j == i || c[j].sender != c[j - 1].sender;
             j++;
         }
-        if (senders >= TRAINFP_URL_SENDERS_MIN) {
+        if (senders >= TRAINFP_URL_SENDERS_MIN && c[i].has_path &&
+            urls_on_host(hosts, n_hosts, c[i].host) <=
+                TRAINFP_URL_HOST_URLS_MAX) {
             if (digest_in(ham->urls, ham->n_urls, c[i].d) ||
                 u64_in(ham->hosts, ham->n_hosts, c[i].host)) {
                 (*n_in_ham)++;
@@ -643,6 +697,7 @@ add_urls_entries(const struct trainfp_input *in, size_t n,
         }
         i = j;
     }
+    free(hosts);
     qsort(picks, n_picks, sizeof(*picks), cmp_pick);
     for (size_t k = 0; k < n_picks && k < CAPS_TRAIN_URLS_MAX; k++) {
         const struct cand *x = &c[picks[k].first];

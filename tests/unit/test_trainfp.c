@@ -322,16 +322,17 @@ test_trainfp_urls(void **state)
     (void)state;
     assert_non_null(s);
     assert_non_null(u);
-    /* Three junk messages, two senders: no URL entry yet. */
+    /* Four junk messages, three senders: no URL entry yet. */
     add_url(s, &u[0], MODEL_LABEL_SPAM, 1, url, host);
     add_url(s, &u[1], MODEL_LABEL_SPAM, 1, url, host);
     add_url(s, &u[2], MODEL_LABEL_PHISH, 2, url, host);
+    add_url(s, &u[3], MODEL_LABEL_SPAM, 3, url, host);
     db = build(s);
     assert_int_equal(fingerprint_db_count(db, FINGERPRINT_URL), 0);
     fingerprint_db_free(db);
-    /* A third sender (same URL over https, tracking parameter changed:
+    /* A fourth sender (same URL over https, tracking parameter changed:
      * the same normalised URL). */
-    add_url(s, &u[3], MODEL_LABEL_SPAM, 3,
+    add_url(s, &u[4], MODEL_LABEL_SPAM, 4,
             "https://PILLS.example/buy?id=1&utm_source=y", "pills.example");
     db = build(s);
     assert_int_equal(fingerprint_db_count(db, FINGERPRINT_URL), 1);
@@ -341,8 +342,39 @@ test_trainfp_urls(void **state)
     assert_int_equal(e->category, FINGERPRINT_CAT_SPAM);
     assert_string_equal(e->sub, "campaign-url");
     fingerprint_db_free(db);
+    /* Junk linking the host under three distinct URLs in all is still a
+     * campaign's host; under four it is a real site junk refers to. */
+    add_url(s, &u[5], MODEL_LABEL_SPAM, 5, "http://pills.example/a", host);
+    add_url(s, &u[6], MODEL_LABEL_SPAM, 5, "http://pills.example/b", host);
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_URL), 1);
+    fingerprint_db_free(db);
+    add_url(s, &u[7], MODEL_LABEL_SPAM, 5, "http://pills.example/c", host);
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_URL), 0);
+    fingerprint_db_free(db);
+    set_free(s);
+    s->n = 0;
+    /* A front page never becomes an entry, however often sent. */
+    for (unsigned k = 0; k < 6; k++) {
+        add_url(s, &u[k], MODEL_LABEL_SPAM, k, "http://front.example/",
+                "front.example");
+    }
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_URL), 0);
+    fingerprint_db_free(db);
+    set_free(s);
+    s->n = 0;
+    for (unsigned k = 0; k < 5; k++) {
+        add_url(s, &u[k], MODEL_LABEL_PHISH, k, url, host);
+    }
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_URL), 1);
+    assert_int_equal(fingerprint_db_at(db, 0)->category,
+                     FINGERPRINT_CAT_PHISHING);
+    fingerprint_db_free(db);
     /* Ham with another URL on the same host vetoes it. */
-    add_url(s, &u[4], MODEL_LABEL_HAM, 9, "http://pills.example/about",
+    add_url(s, &u[5], MODEL_LABEL_HAM, 9, "http://pills.example/about",
             host);
     db = build(s);
     assert_int_equal(fingerprint_db_count(db, FINGERPRINT_URL), 0);
