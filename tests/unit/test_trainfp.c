@@ -286,7 +286,7 @@ test_trainfp_reported_small_or_image(void **state)
     add(s, 0, 0, MODEL_LABEL_SPAM, false, "tiny.txt", "too small");
     s->in[0].is_reported = true;
     /* A brand logo: an image, however big, is no campaign marker. */
-    (void)collect(&s->m[1], 1, 0, NULL, NULL);
+    trainfp_item_free(collect(&s->m[1], 1, 0, NULL, NULL));
     s->m[1].part.content_type = "image/png";
     s->m[1].part.charset = "";
     s->m[1].part.filename = "logo.png";
