@@ -39,6 +39,7 @@
 #include "err.h"
 
 struct buf;
+struct fingerprint_db;
 struct mime_doc;
 struct trainfp_item;
 
@@ -71,6 +72,15 @@ struct trainfp_input {
     uint64_t sender;  /* hash of the From address: URL digests need
                          several distinct senders */
 };
+
+/*
+ * The score a fingerprint hit raises fp's message to, as engine_depth
+ * does: the highest weight among the body, attachment and URL entries
+ * of db it matches; 0 when none (or fp is NULL).  For cmtool train's
+ * held-out report.  No allocation; any thread.
+ */
+unsigned trainfp_hit_weight(const struct fingerprint_db *db,
+                            const struct trainfp_item *fp);
 
 /*
  * Build the FINGERPRINTS body from the inputs that are not is_test and

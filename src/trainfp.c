@@ -778,6 +778,33 @@ digest_hit(const struct fingerprint_db *db, const struct trainfp_item *fp,
     return false;
 }
 
+unsigned
+trainfp_hit_weight(const struct fingerprint_db *db,
+                   const struct trainfp_item *fp)
+{
+    const struct fingerprint_entry *e;
+    unsigned w = 0;
+
+    if (fp == NULL) {
+        return 0;
+    }
+    if (fp->has_sig) {
+        e = fingerprint_db_match_body(db, &fp->sig);
+        w = e != NULL ? e->weight : 0;
+    }
+    for (size_t k = 0; k < fp->n_digests; k++) {
+        enum fingerprint_kind kind = fp->digests[k].kind == TRAINFP_DIGEST_URL
+                                         ? FINGERPRINT_URL
+                                         : FINGERPRINT_ATTACHMENT;
+
+        e = fingerprint_db_match_digest(db, kind, fp->digests[k].d);
+        if (e != NULL && e->weight > w) {
+            w = e->weight;
+        }
+    }
+    return w;
+}
+
 /* Held-out inputs against the built section: hits per class. */
 static void
 measure(const struct trainfp_input *in, size_t n, const struct buf *section)
