@@ -18,6 +18,7 @@ FORMAT_SRCS = \
 	src/config.c \
 	src/queuefile.c \
 	src/msgsrc.c \
+	src/attmsg.c \
 	src/mime.c \
 	src/mime_b64.c \
 	src/mime_qp.c \
@@ -56,6 +57,7 @@ PROGRAM_SRCS = \
 	src/checkconfig.c \
 	src/train.c \
 	src/trainfp.c \
+	src/feedback.c \
 	src/inspect.c \
 	src/reportcmd.c \
 	src/keygen.c \

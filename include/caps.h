@@ -208,6 +208,10 @@
 #define CAPS_TRAIN_FINGERPRINTS_MAX 20000u
 /* Attachment digests cmtool train writes. */
 #define CAPS_TRAIN_DIGESTS_MAX 20000u
+/* Body fingerprints of single reported messages (cmtool feedback) and URL
+ * digests cmtool train writes, beside the campaign ones. */
+#define CAPS_TRAIN_REPORTED_MAX 20000u
+#define CAPS_TRAIN_URLS_MAX 20000u
 /* Zip members listed per archive (central directory and local headers
  * together): a zip of 100,000 empty members costs one bounded pass. */
 #define CAPS_ZIPLIST_MEMBERS_MAX 1024u
@@ -269,6 +273,30 @@
 #define CAPS_UPDATER_STATS_REPLY_MAX_BYTES 4096u
 /* cmtool publish: deltas made from at most this many earlier versions. */
 #define CAPS_PUBLISH_KEEP_MAX 16u
+
+/* ---- feedback (attmsg, cmtool feedback) ---------------------------- */
+
+/* Attached messages taken from one feedback mail: a report carries one or
+ * a few; a mail with hundreds is a mail bomb, not feedback. */
+#define CAPS_ATTMSG_MAX 32u
+/* MIME entities examined in one feedback mail (the work queue's size). */
+#define CAPS_ATTMSG_PARTS_MAX 512u
+/* Multipart nesting followed: clients nest two or three deep; each level
+ * rescans its bytes once, so the cap bounds the work to depth x size. */
+#define CAPS_ATTMSG_DEPTH_MAX 8u
+/* Bytes of one part's header block looked at, and of one field kept
+ * (unfolded) for its parameters; a boundary longer than RFC 2046's 70
+ * bytes (with room for sloppy clients) is not followed. */
+#define CAPS_ATTMSG_HEADER_MAX_BYTES (64u * 1024u)
+#define CAPS_ATTMSG_FIELD_MAX_BYTES 2048u
+#define CAPS_ATTMSG_BOUNDARY_MAX 200u
+/* Bytes read of one feedback mail: it holds the reported message, maybe
+ * base64-encoded (4/3 larger) beside the reporter's text. */
+#define CAPS_FEEDBACK_MAIL_MAX_BYTES (32u * 1024u * 1024u)
+/* Decoded size of one extracted message: cmtool train reads only
+ * CAPS_TRAIN_FILE_MAX_BYTES of it, the rest is kept so the file is the
+ * reported message, but nothing bigger than this is written. */
+#define CAPS_FEEDBACK_MESSAGE_MAX_BYTES (16u * 1024u * 1024u)
 
 /* ---- report (counters, report, housekeep, REPORT) ------------------ */
 

@@ -2,6 +2,7 @@
  * cmtool.c -- the publisher's tool: command dispatch.
  *
  *   cmtool train DIR... -o FILE     train a cartridge from labelled mail
+ *   cmtool feedback DIR... -o OUTDIR  reported mail into a training tree
  *   cmtool inspect FILE             print a cartridge, manifest or update
  *   cmtool keygen DIR               make signing and content keys
  *   cmtool publish CART WEBROOT     publish a cartridge as micro-updates
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "feedback.h"
 #include "inspect.h"
 #include "keygen.h"
 #include "publish.h"
@@ -19,6 +21,8 @@ static void
 usage(FILE *to)
 {
     fprintf(to, "usage: cmtool train [--version N] DIR... -o FILE\n"
+                "       cmtool feedback [--label spam|phish|ham] DIR... "
+                "-o OUTDIR\n"
                 "       cmtool inspect [-k KEYDIR] FILE\n"
                 "       cmtool keygen [--force|--rotate] DIR\n"
                 "       cmtool publish CARTRIDGE WEBROOT -k KEYDIR "
@@ -38,6 +42,7 @@ struct command {
 
 static const struct command commands[] = {
     {"train", train_main},
+    {"feedback", feedback_main},
     {"inspect", inspect_main},
     {"keygen", keygen_main},
     {"publish", publish_main},

@@ -65,6 +65,7 @@
 #include "cursor.h"
 #include "engine.h"
 #include "featureset.h"
+#include "feedback.h"
 #include "fsutil.h"
 #include "hashing.h"
 #include "mime.h"
@@ -1335,6 +1336,36 @@ explain_item(const struct cartridge *c, const struct name_table *names,
     free(e);
 }
 
+/*
+ * The "all" line again with each score raised by the cartridge's
+ * fingerprint hits as engine_depth raises it: the lines above are the
+ * model's alone.  Not inlined: inlined, it makes gcc's maybe-uninitialized
+ * analysis of evaluate() report its buffers (a false positive).
+ */
+static __attribute__((noinline)) void
+eval_print_with_fingerprints(const struct cartridge *c,
+                             const struct train_list *l, const size_t *which,
+                             const double *m, const unsigned *score,
+                             const bool *junk, size_t n)
+{
+    const struct fingerprint_db *db = cartridge_fingerprints(c);
+    unsigned *raised = malloc(n * sizeof(*raised));
+    struct eval_line e;
+
+    if (db == NULL || raised == NULL) {
+        free(raised);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned w = trainfp_hit_weight(db, l->items[which[i]].fp);
+
+        raised[i] = w > score[i] ? w : score[i];
+    }
+    eval_compute(m, raised, junk, n, &e);
+    eval_print("all+fingerprints", &e);
+    free(raised);
+}
+
 /* Score the test items with the loaded cartridge; report and dump. */
 static void
 evaluate(const struct train_opts *o, const struct train_list *l,
@@ -1403,6 +1434,7 @@ evaluate(const struct train_opts *o, const struct train_list *l,
     fprintf(stderr, "test results:\n");
     eval_compute(m, score, junk, n, &e);
     eval_print("all", &e);
+    eval_print_with_fingerprints(c, l, which, m, score, junk, n);
     /* Per source: each source's own items, and each source's junk against
      * all test ham (for junk-only sources). */
     for (size_t g = 0; g < l->n_groups; g++) {
@@ -1729,6 +1761,9 @@ add_fingerprints(const struct train_list *l, struct buf *image)
             in[k].fp = l->items[i].fp;
             in[k].label = l->items[i].label;
             in[k].is_test = l->items[i].is_test;
+            in[k].is_reported = strcmp(l->groups[l->items[i].group],
+                                       FEEDBACK_SOURCE) == 0;
+            in[k].sender = l->items[i].sender;
             k++;
         }
     }

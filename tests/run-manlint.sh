@@ -55,7 +55,7 @@ if [ -n "$build" ]; then
     for cmd in RATE CHECK-CONFIG REPORT UPDATE VERSION; do
         options_documented man/CGPCloudmark.8 "$cgp" "$cmd"
     done
-    for cmd in inspect keygen publish; do
+    for cmd in inspect keygen publish feedback; do
         options_documented man/cmtool.1 "$cmtool" "$cmd"
     done
     # The main options of train; the tuning ones are in its --help.

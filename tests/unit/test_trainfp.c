@@ -197,6 +197,195 @@ test_trainfp_deterministic(void **state)
     free(s);
 }
 
+/* ---- reported junk and URL digests ------------------------------------ */
+
+struct umsg {
+    struct msg m;
+    struct mime_url urls[2];
+};
+
+/* The next input of s: one URL (and its host) from sender. */
+static void
+add_url(struct set *s, struct umsg *u, uint8_t label, uint64_t sender,
+        const char *url, const char *host)
+{
+    memset(u, 0, sizeof(*u));
+    /* A text too short for a signature: only the URL counts. */
+    u->m.doc.text = "short";
+    u->m.doc.text_len = 5;
+    u->urls[0].url = url;
+    u->urls[0].url_len = strlen(url);
+    u->urls[0].host = host;
+    u->urls[0].host_len = strlen(host);
+    u->m.doc.urls = u->urls;
+    u->m.doc.n_urls = 1;
+    s->in[s->n].fp = trainfp_collect(&u->m.doc);
+    s->in[s->n].label = label;
+    s->in[s->n].sender = sender;
+    s->n++;
+}
+
+static void
+test_trainfp_reported(void **state)
+{
+    struct set *s = calloc(1, sizeof(*s));
+    struct fingerprint_db *db;
+    const struct fingerprint_entry *e;
+    static char big[1024];
+
+    (void)state;
+    assert_non_null(s);
+    memset(big, 'P', sizeof(big) - 1);
+    /* One reported phish: its own body entry, and its (non-image, big
+     * enough) attachment becomes a digest of the report's category. */
+    add(s, 0, 0, MODEL_LABEL_PHISH, false, "invoice.pdf", big);
+    s->in[0].is_reported = true;
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_BODY), 1);
+    e = fingerprint_db_at(db, 0);
+    assert_int_equal(e->category, FINGERPRINT_CAT_PHISHING);
+    assert_string_equal(e->sub, "reported");
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_ATTACHMENT), 1);
+    e = fingerprint_db_at(db, 1);
+    assert_int_equal(e->kind, FINGERPRINT_ATTACHMENT);
+    assert_int_equal(e->category, FINGERPRINT_CAT_PHISHING);
+    assert_string_equal(e->sub, "reported-attachment");
+    fingerprint_db_free(db);
+    /* The same message not reported: one sighting is no campaign, and a
+     * harmless attachment of unreported junk is no entry. */
+    s->in[0].is_reported = false;
+    db = build(s);
+    assert_int_equal(fingerprint_db_size(db), 0);
+    fingerprint_db_free(db);
+    /* Reported twice (two copies): still one entry. */
+    s->in[0].is_reported = true;
+    add(s, 0, 1, MODEL_LABEL_PHISH, false, NULL, NULL);
+    s->in[1].is_reported = true;
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_BODY), 1);
+    fingerprint_db_free(db);
+    /* Training ham matching it, or holding the attachment, vetoes. */
+    add(s, 0, 2, MODEL_LABEL_HAM, false, "invoice.pdf", big);
+    db = build(s);
+    assert_int_equal(fingerprint_db_size(db), 0);
+    fingerprint_db_free(db);
+    set_free(s);
+    free(s);
+}
+
+static void
+test_trainfp_reported_small_or_image(void **state)
+{
+    struct set *s = calloc(1, sizeof(*s));
+    struct fingerprint_db *db;
+    static char big[1024];
+
+    (void)state;
+    assert_non_null(s);
+    memset(big, 'G', sizeof(big) - 1);
+    add(s, 0, 0, MODEL_LABEL_SPAM, false, "tiny.txt", "too small");
+    s->in[0].is_reported = true;
+    /* A brand logo: an image, however big, is no campaign marker. */
+    trainfp_item_free(collect(&s->m[1], 1, 0, NULL, NULL));
+    s->m[1].part.content_type = "image/png";
+    s->m[1].part.charset = "";
+    s->m[1].part.filename = "logo.png";
+    s->m[1].part.data = (const uint8_t *)big;
+    s->m[1].part.data_len = sizeof(big) - 1;
+    s->m[1].part.is_attachment = true;
+    s->m[1].doc.parts = &s->m[1].part;
+    s->m[1].doc.n_parts = 1;
+    s->in[1].fp = trainfp_collect(&s->m[1].doc);
+    s->in[1].label = MODEL_LABEL_SPAM;
+    s->in[1].is_reported = true;
+    s->n = 2;
+    db = build(s);
+    /* Two body entries, no attachment entry. */
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_BODY), 2);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_ATTACHMENT), 0);
+    fingerprint_db_free(db);
+    set_free(s);
+    free(s);
+}
+
+static void
+test_trainfp_urls(void **state)
+{
+    struct set *s = calloc(1, sizeof(*s));
+    struct umsg *u = calloc(16, sizeof(*u));
+    struct fingerprint_db *db;
+    uint8_t d[FINGERPRINT_DIGEST_LEN];
+    const struct fingerprint_entry *e;
+    const char *url = "http://pills.example/buy?id=1&utm_source=x";
+    const char *host = "pills.example";
+
+    (void)state;
+    assert_non_null(s);
+    assert_non_null(u);
+    /* Four junk messages, three senders: no URL entry yet. */
+    add_url(s, &u[0], MODEL_LABEL_SPAM, 1, url, host);
+    add_url(s, &u[1], MODEL_LABEL_SPAM, 1, url, host);
+    add_url(s, &u[2], MODEL_LABEL_PHISH, 2, url, host);
+    add_url(s, &u[3], MODEL_LABEL_SPAM, 3, url, host);
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_URL), 0);
+    fingerprint_db_free(db);
+    /* A fourth sender (same URL over https, tracking parameter changed:
+     * the same normalised URL). */
+    add_url(s, &u[4], MODEL_LABEL_SPAM, 4,
+            "https://PILLS.example/buy?id=1&utm_source=y", "pills.example");
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_URL), 1);
+    assert_true(fingerprint_url_digest(url, strlen(url), d));
+    e = fingerprint_db_match_digest(db, FINGERPRINT_URL, d);
+    assert_non_null(e);
+    assert_int_equal(e->category, FINGERPRINT_CAT_SPAM);
+    assert_string_equal(e->sub, "campaign-url");
+    fingerprint_db_free(db);
+    /* Junk linking the host under three distinct URLs in all is still a
+     * campaign's host; under four it is a real site junk refers to. */
+    add_url(s, &u[5], MODEL_LABEL_SPAM, 5, "http://pills.example/a", host);
+    add_url(s, &u[6], MODEL_LABEL_SPAM, 5, "http://pills.example/b", host);
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_URL), 1);
+    fingerprint_db_free(db);
+    add_url(s, &u[7], MODEL_LABEL_SPAM, 5, "http://pills.example/c", host);
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_URL), 0);
+    fingerprint_db_free(db);
+    set_free(s);
+    s->n = 0;
+    /* A front page never becomes an entry, however often sent. */
+    for (unsigned k = 0; k < 6; k++) {
+        add_url(s, &u[k], MODEL_LABEL_SPAM, k, "http://front.example/",
+                "front.example");
+    }
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_URL), 0);
+    fingerprint_db_free(db);
+    set_free(s);
+    s->n = 0;
+    for (unsigned k = 0; k < 5; k++) {
+        add_url(s, &u[k], MODEL_LABEL_PHISH, k, url, host);
+    }
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_URL), 1);
+    assert_int_equal(fingerprint_db_at(db, 0)->category,
+                     FINGERPRINT_CAT_PHISHING);
+    fingerprint_db_free(db);
+    /* Ham with another URL on the same host vetoes it. */
+    add_url(s, &u[5], MODEL_LABEL_HAM, 9, "http://pills.example/about",
+            host);
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_URL), 0);
+    fingerprint_db_free(db);
+    for (size_t i = 0; i < s->n; i++) {
+        trainfp_item_free((struct trainfp_item *)(uintptr_t)s->in[i].fp);
+    }
+    free(u);
+    free(s);
+}
+
 int
 main(void)
 {
@@ -204,6 +393,9 @@ main(void)
         cmocka_unit_test(test_trainfp_collect),
         cmocka_unit_test(test_trainfp_groups_and_ham_veto),
         cmocka_unit_test(test_trainfp_deterministic),
+        cmocka_unit_test(test_trainfp_reported),
+        cmocka_unit_test(test_trainfp_reported_small_or_image),
+        cmocka_unit_test(test_trainfp_urls),
     };
 
     return cmocka_run_group_tests_name("trainfp", tests, NULL, NULL);

@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""test_feedback.py -- cmtool feedback (issue #5: reported mail for the
+next cartridge) end to end.  argv[1]: the build directory holding cmtool
+and CGPCloudmark.
+
+In a mkdtemp directory, feedback mails are built with Python's email
+package the way mail clients forward a message "as attachment"
+(message/rfc822; also base64 application/octet-stream named *.eml, an
+mbox of two reports, a CGP .mdir folder), beside a report that only
+quotes the message inline and one outside any label folder:
+  - `cmtool feedback` writes each attached message once to
+    OUT/feedback/<label>/<sha256>.eml with exactly the attached bytes,
+    counts duplicates, mails without an attachment and unlabelled ones,
+    exits 0; a second run adds nothing; an unwritable output exits 1,
+    bad arguments exit 2;
+  - `cmtool train BASE OUT` trusts the reported junk: the summary counts
+    reported fingerprints, and RATE with that cartridge shows a reported
+    spam -- and a copy of its campaign with other names and numbers --
+    hitting fp=body:spam:reported at 96 or more, the reported phish
+    hitting a phishing fingerprint, while the message reported as ham
+    and training ham hit none.
+"""
+
+import email
+import email.policy
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from email.mime.application import MIMEApplication
+from email.mime.message import MIMEMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+TRAIN = os.path.join(REPO, "testdata", "update", "train")
+TIMEOUT_S = 120
+
+SPAM_TEXT = (
+    "Dear {name}, your mailbox {n} qualifies for our exclusive wholesale "
+    "offer on genuine replica watches and discount pharmacy products. "
+    "Order today and receive free overnight shipping to any address, a "
+    "lifetime warranty and a complimentary gift with every purchase. "
+    "Reply within forty eight hours to reserve your allocation before "
+    "the remaining stock is released to other resellers in your region.")
+SPAM2_TEXT = (
+    "Hello {name}, you have been pre approved for a low interest home "
+    "loan refinance of up to {n} thousand dollars with no credit check "
+    "and no paperwork. Lock in the lowest rate of the decade today by "
+    "clicking through to our partner lenders and completing the short "
+    "application form; an agent will call you back within the hour.")
+PHISH_TEXT = (
+    "Security notice for {name}: we detected an unusual sign in attempt "
+    "on account {n}. To avoid suspension of online banking you must "
+    "verify your identity by entering your card number, expiry date and "
+    "online password on the secure verification page before midnight. "
+    "Failure to complete verification will result in permanent closure.")
+HAM_TEXT = (
+    "Hi {name}, thanks for sending the minutes of meeting {n}. I went "
+    "through the action items and updated the shared spreadsheet with "
+    "the new delivery dates; the only open question is whether the "
+    "supplier can confirm the revised quantities before Friday, so I "
+    "will call them tomorrow morning and let you know what they say.")
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def run(build, tool, *args, cwd=None):
+    p = subprocess.run([os.path.join(build, tool)] + list(args), cwd=cwd,
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=TIMEOUT_S)
+    return (p.returncode, p.stdout.decode("utf-8", "replace"),
+            p.stderr.decode("utf-8", "replace"))
+
+
+def original(sender, subject, text, name, n):
+    """The misclassified message as raw bytes."""
+    return ("From: %s\nTo: user@example.org\nSubject: %s\n"
+            "Date: Mon, 1 Jun 2026 10:00:00 +0000\n"
+            "Message-ID: <%s.%d@example.net>\n\n%s\n"
+            % (sender, subject, name, n, text.format(name=name, n=n))
+            ).encode()
+
+
+def report(raw, how="rfc822"):
+    """A feedback mail attaching raw: as message/rfc822 or as a base64
+    application/octet-stream named forwarded.eml."""
+    outer = MIMEMultipart()
+    outer["From"] = "reporter@example.org"
+    outer["To"] = "spam-report@example.org"
+    outer["Subject"] = "Fwd: misclassified"
+    outer.attach(MIMEText("This was misclassified.\n"))
+    if how == "rfc822":
+        outer.attach(MIMEMessage(email.message_from_bytes(raw)))
+    else:
+        outer.attach(MIMEApplication(raw, "octet-stream",
+                                     Name="forwarded.eml"))
+    return outer.as_bytes()
+
+
+def inline_forward(raw):
+    m = MIMEText("---------- Forwarded message ---------\n" +
+                 raw.decode())
+    m["Subject"] = "Fwd: spam"
+    return m.as_bytes()
+
+
+def write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def tree(out):
+    """{label: {name: bytes}} of OUT/feedback."""
+    got = {}
+    top = os.path.join(out, "feedback")
+    for label in sorted(os.listdir(top)):
+        got[label] = {}
+        for name in os.listdir(os.path.join(top, label)):
+            with open(os.path.join(top, label, name), "rb") as f:
+                got[label][name] = f.read()
+    return got
+
+
+def stored_name(raw):
+    return hashlib.sha256(raw).hexdigest() + ".eml"
+
+
+def test_extract(build, tmp, msgs):
+    reports = os.path.join(tmp, "reports")
+    write(os.path.join(reports, "spam", "1.eml"), report(msgs["spam"]))
+    # The same message again, base64 and named *.eml: a duplicate.
+    write(os.path.join(reports, "spam", "2.eml"),
+          report(msgs["spam"], how="eml"))
+    write(os.path.join(reports, "spam", "3.eml"),
+          inline_forward(msgs["spam2"]))
+    mbox = b""
+    for raw in (msgs["spam2"], msgs["spam3"]):
+        mbox += (b"From reporter@example.org Mon Jun  1 10:00:00 2026\n" +
+                 report(raw) + b"\n")
+    write(os.path.join(reports, "more", "Spam.mbox"), mbox)
+    write(os.path.join(reports, "Phish.mdir", "1-1.msg"),
+          report(msgs["phish"]))
+    write(os.path.join(reports, "ham", "fp.eml"), report(msgs["ham"]))
+    write(os.path.join(reports, "elsewhere", "x.eml"), report(msgs["ham"]))
+    out = os.path.join(tmp, "out")
+
+    rc, _, err = run(build, "cmtool", "feedback", reports, "-o", out)
+    check(rc == 0, "feedback exit %d: %s" % (rc, err))
+    got = tree(out)
+    want = {"spam": {stored_name(msgs[k]): msgs[k]
+                     for k in ("spam", "spam2", "spam3")},
+            "phish": {stored_name(msgs["phish"]): msgs["phish"]},
+            "ham": {stored_name(msgs["ham"]): msgs["ham"]}}
+    check(got == want, "tree holds exactly the attached bytes: %r"
+          % {k: sorted(v) for k, v in got.items()})
+    m = re.search(r"feedback: (\d+) mails read; (\d+) messages extracted "
+                  r"\(ham (\d+), spam (\d+), phish (\d+)\), (\d+) already "
+                  r"stored.*; (\d+) mails without an attached message, "
+                  r"(\d+) unlabelled.*; (\d+) errors", err)
+    check(m is not None, "summary line: %s" % err)
+    check([int(x) for x in m.groups()] == [8, 5, 1, 3, 1, 1, 1, 1, 0],
+          "summary counts: %s" % m.group(0))
+    check("3.eml: no attached message" in err, "inline forward warned")
+    check("elsewhere/x.eml: not under" in err, "unlabelled mail warned")
+
+    # Again: everything is already there.
+    rc, _, err = run(build, "cmtool", "feedback", reports, "-o", out)
+    check(rc == 0 and "0 messages extracted" in err and
+          "6 already stored" in err, "second run adds nothing: %s" % err)
+    check(tree(out) == got, "second run leaves the tree as it was")
+
+    # --label for a folder without a label name.
+    rc, _, err = run(build, "cmtool", "feedback", "--label", "ham",
+                     os.path.join(reports, "elsewhere"), "-o", out)
+    check(rc == 0 and "1 already stored" in err, "--label: %s" % err)
+
+    # An output that cannot be written, and bad arguments.
+    blocker = os.path.join(tmp, "blocker")
+    write(blocker, b"a file, not a directory")
+    rc, _, err = run(build, "cmtool", "feedback", reports, "-o", blocker)
+    check(rc == 1 and "errors" in err, "unwritable output exits 1: %s" % err)
+    for args in ([reports], ["-o", out], ["--label", "x", reports, "-o", out],
+                 ["--bogus", reports, "-o", out]):
+        rc, _, err = run(build, "cmtool", "feedback", *args)
+        check(rc == 2, "bad arguments %r exit 2, got %d" % (args, rc))
+    rc, usage, _ = run(build, "cmtool", "feedback", "--help")
+    check(rc == 0 and "-o OUTDIR" in usage, "--help")
+    return out
+
+
+def rate(build, tmp, cart, path):
+    rc, out, err = run(build, "CGPCloudmark", "RATE", "--cartridge", cart,
+                       "--explain", path, cwd=tmp)
+    check(rc == 0, "RATE exit %d: %s" % (rc, err))
+    f = out.rstrip("\n").split("\t")
+    return int(f[1]), f[4] if len(f) > 4 else ""
+
+
+def test_train(build, tmp, msgs, out):
+    base = os.path.join(tmp, "corpus", "base")
+    shutil.copytree(TRAIN, base)
+    cart = os.path.join(tmp, "fb.cmc")
+    rc, _, err = run(build, "cmtool", "train", base, out, "-o", cart)
+    check(rc == 0, "train on the feedback tree: %s" % err[-500:])
+    m = re.search(r"(\d+) reported \((\d+) dropped", err)
+    check(m is not None and int(m.group(1)) == 4,
+          "four reported junk fingerprints: %s" % err[-600:])
+    with open(os.path.join(tmp, "CGPCloudmark.cfg"), "w") as f:
+        f.write("{ }\n")
+    spam = os.path.join(out, "feedback", "spam", stored_name(msgs["spam"]))
+    score, why = rate(build, tmp, cart, spam)
+    check("fp=body:spam:reported" in why and score >= 96,
+          "reported spam hits its fingerprint: %d %s" % (score, why))
+    # The same campaign to someone else: a near duplicate, not a copy.
+    again = os.path.join(tmp, "again.eml")
+    write(again, original("deals@cheap.example", "Your offer",
+                          SPAM_TEXT, "Zoe", 4711))
+    score, why = rate(build, tmp, cart, again)
+    check("fp=body:spam:reported" in why and score >= 96,
+          "the campaign's next copy hits too: %d %s" % (score, why))
+    phish = os.path.join(out, "feedback", "phish",
+                         stored_name(msgs["phish"]))
+    score, why = rate(build, tmp, cart, phish)
+    check("fp=body:phishing:reported" in why,
+          "reported phish hits a phishing fingerprint: %s" % why)
+    ham = os.path.join(out, "feedback", "ham", stored_name(msgs["ham"]))
+    _, why = rate(build, tmp, cart, ham)
+    check("fp=" not in why, "message reported as ham hits nothing: %s" % why)
+    for name in sorted(os.listdir(os.path.join(base, "ham"))):
+        _, why = rate(build, tmp, cart, os.path.join(base, "ham", name))
+        check("fp=" not in why, "training ham %s hits nothing" % name)
+
+
+def main():
+    build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+    tmp = tempfile.mkdtemp(prefix="test_feedback.")
+    try:
+        msgs = {
+            "spam": original("deals@cheap.example", "Your offer",
+                             SPAM_TEXT, "Ann", 17),
+            "spam2": original("news@other.example", "Weekly",
+                              SPAM2_TEXT, "Bob", 23),
+            "spam3": original("x@third.example", "Last chance",
+                              "Unrelated lottery winner " * 12, "Cid", 5),
+            "phish": original("security@bank.example", "Account notice",
+                              PHISH_TEXT, "Dee", 99),
+            "ham": original("colleague@example.org", "Re: minutes",
+                            HAM_TEXT, "Eve", 3),
+        }
+        out = test_extract(build, tmp, msgs)
+        test_train(build, tmp, msgs, out)
+    except AssertionError as e:
+        print("test_feedback: FAIL: %s" % e, file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("test_feedback: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+/*
+ * test_feedback.c -- unit tests for cmtool feedback's pure part: the
+ * verdict a feedback mail's path asks for (feedback_label_of_path).  The
+ * command itself runs in tests/integration/test_feedback.py.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "feedback.h"
+#include "model.h"
+
+static void
+test_feedback_label_of_path(void **state)
+{
+    (void)state;
+    assert_int_equal(feedback_label_of_path("reports/spam/1.eml"),
+                     MODEL_LABEL_SPAM);
+    assert_int_equal(feedback_label_of_path("/a/phish/x/y/2"),
+                     MODEL_LABEL_PHISH);
+    assert_int_equal(feedback_label_of_path("ham"), MODEL_LABEL_HAM);
+    /* Any case; CGP mailbox suffixes; the deepest label wins. */
+    assert_int_equal(feedback_label_of_path("Accounts/x/HAM.mdir/1-2.msg"),
+                     MODEL_LABEL_HAM);
+    assert_int_equal(feedback_label_of_path("spam/not-spam/ham//3"),
+                     MODEL_LABEL_HAM);
+    /* An mbox named by its label, and its n-th message "path:n". */
+    assert_int_equal(feedback_label_of_path("box/Spam.mbox:12"),
+                     MODEL_LABEL_SPAM);
+    assert_int_equal(feedback_label_of_path("box/phish:3"),
+                     MODEL_LABEL_PHISH);
+    /* Look-alikes are no labels. */
+    assert_int_equal(feedback_label_of_path("spammy/1.eml"), -1);
+    assert_int_equal(feedback_label_of_path("x/spam.txt"), -1);
+    assert_int_equal(feedback_label_of_path("x/spam:"), -1);
+    assert_int_equal(feedback_label_of_path("x/:3"), -1);
+    assert_int_equal(feedback_label_of_path(""), -1);
+    assert_int_equal(feedback_label_of_path("///"), -1);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_feedback_label_of_path),
+    };
+
+    return cmocka_run_group_tests_name("feedback", tests, NULL, NULL);
+}
