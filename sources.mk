@@ -33,6 +33,7 @@ ENGINE_SRCS = \
 	src/model.c \
 	src/sitelayer.c \
 	src/fingerprint.c \
+	src/reputation.c \
 	src/whitelist.c \
 	src/cartridge.c \
 	src/engine.c \

@@ -208,6 +208,20 @@
 #define CAPS_TRAIN_FINGERPRINTS_MAX 20000u
 /* Attachment digests cmtool train writes. */
 #define CAPS_TRAIN_DIGESTS_MAX 20000u
+/* Reputation entries (reputation, replist, trainrep).  Entries one
+ * REPUTATION section may hold: ~270 bytes each in memory on every
+ * snapshot; a million covers the large public domain blocklists. */
+#define CAPS_REPUTATION_ENTRIES_MAX 1000000u
+/* Received headers read for the peer IP when the envelope has none:
+ * past a few relays the rest is the sender's to forge. */
+#define CAPS_REPUTATION_RECEIVED_MAX 16u
+/* Parent domains tried per host (a.b.c.example: 4 lookups). */
+#define CAPS_REPUTATION_LABELS_MAX 12u
+/* Administrator list files: bytes of one file and of one line. */
+#define CAPS_REPUTATION_LIST_MAX_BYTES (64u * 1024u * 1024u)
+#define CAPS_REPUTATION_LINE_MAX 1024u
+/* Entries cmtool train derives from the training data. */
+#define CAPS_TRAIN_REPUTATION_MAX 20000u
 /* Zip members listed per archive (central directory and local headers
  * together): a zip of 100,000 empty members costs one bounded pass. */
 #define CAPS_ZIPLIST_MEMBERS_MAX 1024u

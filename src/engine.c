@@ -28,6 +28,12 @@
  *      category when it ranks at least as high as the current one
  *      (malware > phishing > spam > bulk, legit) and is added to the
  *      analysis ("fp=body:spam:campaign", "zip=executable").
+ *   9. (between 5 and 6) reputation: the cartridge's REPUTATION entries
+ *      matched by the peer IP, sender domains and URL hosts
+ *      (reputation.h) add their weights to the junk margin, like the site
+ *      layer; a block of at least REPUTATION_STRONG_CENTI sets its
+ *      category when the score reaches ENGINE_LEGIT_BELOW and the
+ *      category ranks higher ("rep=ip:+5.00" in the analysis).
  * rescan is set for the embedded default cartridge, a truncated message,
  * or any MIME cap hit, so CGP may ask again with more data or a newer
  * cartridge (the feature cap only drops the tail of a very long text:
@@ -49,6 +55,7 @@
 #include "fingerprint.h"
 #include "mime.h"
 #include "model.h"
+#include "reputation.h"
 #include "sitelayer.h"
 #include "whitelist.h"
 #include "ziplist.h"
@@ -194,6 +201,28 @@ depth_raise(struct verdict *v, enum engine_category cat, const char *sub,
     snprintf(v->analysis + al, sizeof(v->analysis) - al, " %s", what);
 }
 
+/* A strong reputation block decides the category of a message it made
+ * junk (phase 9). */
+static void
+reputation_raise(struct verdict *v, const struct reputation_hits *rep)
+{
+    static const enum engine_category cats[] = {
+        ENGINE_CAT_SPAM, ENGINE_CAT_SPAM, ENGINE_CAT_PHISHING,
+        ENGINE_CAT_MALWARE};
+    const struct reputation_entry *e = rep->strongest_block;
+    enum engine_category cat;
+
+    if (e == NULL || e->weight < REPUTATION_STRONG_CENTI ||
+        v->score < ENGINE_LEGIT_BELOW) {
+        return;
+    }
+    cat = cats[e->category <= 3 ? e->category : 1];
+    if (category_rank(cat) > category_rank(v->category) ||
+        v->category == ENGINE_CAT_BULK) {
+        set_category(v, cat, "reputation");
+    }
+}
+
 static void
 depth_fingerprint_hit(struct verdict *v, const struct fingerprint_entry *e)
 {
@@ -332,6 +361,7 @@ engine_score_site(const struct cartridge *c, const struct sitelayer *site,
                   struct verdict *out)
 {
     double site_margin;
+    struct reputation_hits rep;
     struct verdict v;
     struct mime_doc doc;
     const char *what = NULL;
@@ -385,6 +415,8 @@ engine_score_site(const struct cartridge *c, const struct sitelayer *site,
     model_margins(cartridge_model(c), ids, n_ids, margins);
     site_margin = sitelayer_margin(site, ids, n_ids);
     margins[MODEL_HEAD_JUNK] += site_margin;
+    reputation_check(cartridge_reputation(c), &doc, m->env, &rep);
+    margins[MODEL_HEAD_JUNK] += rep.total / 100.0;
     score = model_calibration_score(cal, margins[MODEL_HEAD_JUNK]);
 
     if ((fflags & FEATURES_DANGEROUS_ATTACHMENT) != 0) {
@@ -414,6 +446,8 @@ engine_score_site(const struct cartridge *c, const struct sitelayer *site,
         snprintf(v.analysis + used, sizeof(v.analysis) - used, " sl=%.2f",
                  site_margin);
     }
+    reputation_hits_format(&rep, false, v.analysis, sizeof(v.analysis));
+    reputation_raise(&v, &rep);
     rc = engine_depth(c, &doc, b, &v);
     if (rc != CM_OK) {
         return rc;
@@ -534,6 +568,7 @@ engine_explain(const struct cartridge *c, const struct message *m,
     const uint32_t *ids = NULL;
     size_t n_ids = 0;
     unsigned fflags = 0;
+    struct reputation_hits rep;
     uint32_t top[EXPLAIN_TOP];
     double top_w[EXPLAIN_TOP];
     size_t n_top = 0;
@@ -586,4 +621,6 @@ engine_explain(const struct cartridge *c, const struct message *m,
         used += (size_t)w;
     }
     free(en);
+    reputation_check(cartridge_reputation(c), &doc, m->env, &rep);
+    reputation_hits_format(&rep, true, v->analysis, sizeof(v->analysis));
 }
