@@ -55,6 +55,8 @@ PROGRAM_SRCS = \
 	src/checkconfig.c \
 	src/train.c \
 	src/trainfp.c \
+	src/replist.c \
+	src/trainrep.c \
 	src/inspect.c \
 	src/reportcmd.c \
 	src/keygen.c \

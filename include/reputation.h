@@ -164,6 +164,23 @@ bool reputation_ip_is_local(const uint8_t addr[16]);
 bool reputation_peer_ip(const struct mime_doc *doc,
                         const struct envelope *env, uint8_t out[16]);
 
+/* What a message is checked with (the rule at the top), one call each:
+ * the peer IP as kind REPUTATION_IPV6 and 16 bytes (IPv4-mapped for
+ * IPv4), each sender domain and URL host as its kind and lower-case
+ * text (not NUL-terminated; repeats possible).  kinds: REPUTATION_KEYS_*
+ * bits.  No allocation. */
+enum reputation_keys {
+    REPUTATION_KEYS_IP = 1u << 0,
+    REPUTATION_KEYS_SENDER = 1u << 1,
+    REPUTATION_KEYS_URL = 1u << 2,
+    REPUTATION_KEYS_ALL = 7u
+};
+typedef void (*reputation_key_fn)(void *ctx, enum reputation_kind kind,
+                                  const uint8_t *key, size_t len);
+void reputation_each_key(const struct mime_doc *doc,
+                         const struct envelope *env, unsigned kinds,
+                         reputation_key_fn fn, void *ctx);
+
 struct reputation_hit {
     const struct reputation_entry *e;
 };
@@ -182,6 +199,13 @@ struct reputation_hits {
 void reputation_check(const struct reputation_db *db,
                       const struct mime_doc *doc, const struct envelope *env,
                       struct reputation_hits *hits);
+
+/* Count entry e (NULL: nothing) once: the first REPUTATION_HITS_MAX
+ * distinct entries of a message count.  hits starts zeroed. */
+void reputation_hits_add(struct reputation_hits *hits,
+                         const struct reputation_entry *e);
+/* Clip the total to ±REPUTATION_WEIGHT_MAX_CENTI (after the last add). */
+void reputation_hits_clip(struct reputation_hits *hits);
 
 /*
  * Append the hits to text (NUL-terminated, cap bytes in all; a space

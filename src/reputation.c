@@ -604,8 +604,9 @@ reputation_peer_ip(const struct mime_doc *doc, const struct envelope *env,
 
 /* ---- one message ------------------------------------------------------- */
 
-static void
-add_hit(struct reputation_hits *hits, const struct reputation_entry *e)
+void
+reputation_hits_add(struct reputation_hits *hits,
+                    const struct reputation_entry *e)
 {
     if (e == NULL || hits->n >= REPUTATION_HITS_MAX) {
         return;
@@ -625,75 +626,103 @@ add_hit(struct reputation_hits *hits, const struct reputation_entry *e)
 }
 
 static void
-check_sender(const struct reputation_db *db, const char *value, size_t len,
-             struct reputation_hits *hits)
+visit_sender(const char *value, size_t len, reputation_key_fn fn, void *ctx)
 {
     char dom[CAPS_ADDR_MAX];
     size_t dl = features_address_domain(value, len, dom, sizeof(dom));
 
     if (dl > 0) {
-        add_hit(hits, reputation_match_host(db, REPUTATION_SENDER_DOMAIN, dom,
-                                            dl));
+        fn(ctx, REPUTATION_SENDER_DOMAIN, (const uint8_t *)dom, dl);
     }
 }
 
-static void
-check_urls(const struct reputation_db *db, const struct mime_doc *doc,
-           struct reputation_hits *hits)
+void
+reputation_each_key(const struct mime_doc *doc, const struct envelope *env,
+                    unsigned kinds, reputation_key_fn fn, void *ctx)
 {
-    size_t n = doc->n_urls < CAPS_FEATURES_URLS_MAX ? doc->n_urls
-                                                    : CAPS_FEATURES_URLS_MAX;
+    uint8_t ip[16];
 
-    for (size_t i = 0; i < n; i++) {
-        char host[256];
-        unsigned fl = 0;
-        size_t hl = url_host(doc->urls[i].url, doc->urls[i].url_len, host,
-                             sizeof(host), &fl);
+    if ((kinds & REPUTATION_KEYS_IP) != 0 &&
+        reputation_peer_ip(doc, env, ip)) {
+        fn(ctx, REPUTATION_IPV6, ip, sizeof(ip));
+    }
+    if ((kinds & REPUTATION_KEYS_SENDER) != 0 && doc != NULL) {
+        const struct mime_header *from = mime_header_find(doc, "From");
+        const struct mime_header *rp = mime_header_find(doc, "Return-Path");
 
-        if (hl > 0 && (fl & (URL_IS_MAILTO | URL_IS_IP)) == 0) {
-            add_hit(hits,
-                    reputation_match_host(db, REPUTATION_URL_HOST, host, hl));
+        if (from != NULL) {
+            visit_sender(from->value, from->value_len, fn, ctx);
+        }
+        if (env != NULL && env->has_return_path &&
+            memchr(env->return_path, '\0', sizeof(env->return_path)) !=
+                NULL) {
+            visit_sender(env->return_path, strlen(env->return_path), fn,
+                         ctx);
+        } else if (rp != NULL) {
+            visit_sender(rp->value, rp->value_len, fn, ctx);
         }
     }
+    if ((kinds & REPUTATION_KEYS_URL) != 0 && doc != NULL) {
+        size_t n = doc->n_urls < CAPS_FEATURES_URLS_MAX
+                       ? doc->n_urls
+                       : CAPS_FEATURES_URLS_MAX;
+
+        for (size_t i = 0; i < n; i++) {
+            char host[256];
+            unsigned fl = 0;
+            size_t hl = url_host(doc->urls[i].url, doc->urls[i].url_len,
+                                 host, sizeof(host), &fl);
+
+            if (hl > 0 && (fl & (URL_IS_MAILTO | URL_IS_IP)) == 0) {
+                fn(ctx, REPUTATION_URL_HOST, (const uint8_t *)host, hl);
+            }
+        }
+    }
+}
+
+struct check_ctx {
+    const struct reputation_db *db;
+    struct reputation_hits *hits;
+};
+
+static void
+check_key(void *ctx, enum reputation_kind kind, const uint8_t *key,
+          size_t len)
+{
+    struct check_ctx *cc = ctx;
+
+    reputation_hits_add(cc->hits,
+                        kind == REPUTATION_IPV6
+                            ? reputation_match_ip(cc->db, key)
+                            : reputation_match_host(cc->db, kind,
+                                                    (const char *)key, len));
 }
 
 void
 reputation_check(const struct reputation_db *db, const struct mime_doc *doc,
                  const struct envelope *env, struct reputation_hits *hits)
 {
-    uint8_t ip[16];
+    struct check_ctx cc = {db, hits};
+    unsigned kinds = 0;
 
     memset(hits, 0, sizeof(*hits));
     if (db == NULL || db->n == 0) {
         return;
     }
-    if ((db->n_runs4 > 0 || db->n_runs6 > 0) &&
-        reputation_peer_ip(doc, env, ip)) {
-        add_hit(hits, reputation_match_ip(db, ip));
-    }
-    if (db->kind_end[REPUTATION_SENDER_DOMAIN] > 0 && doc != NULL) {
-        const struct mime_header *from = mime_header_find(doc, "From");
+    /* Only the kinds the database has: no Received walk or URL host
+     * parse for a cartridge that lists none. */
+    kinds |= db->n_runs4 > 0 || db->n_runs6 > 0 ? REPUTATION_KEYS_IP : 0u;
+    kinds |= db->kind_end[REPUTATION_SENDER_DOMAIN] > 0
+                 ? REPUTATION_KEYS_SENDER
+                 : 0u;
+    kinds |= db->kind_end[REPUTATION_URL_HOST] > 0 ? REPUTATION_KEYS_URL : 0u;
+    reputation_each_key(doc, env, kinds, check_key, &cc);
+    reputation_hits_clip(hits);
+}
 
-        if (from != NULL) {
-            check_sender(db, from->value, from->value_len, hits);
-        }
-        if (env != NULL && env->has_return_path &&
-            memchr(env->return_path, '\0', sizeof(env->return_path)) !=
-                NULL) {
-            check_sender(db, env->return_path, strlen(env->return_path),
-                         hits);
-        } else {
-            const struct mime_header *rp = mime_header_find(doc,
-                                                            "Return-Path");
-
-            if (rp != NULL) {
-                check_sender(db, rp->value, rp->value_len, hits);
-            }
-        }
-    }
-    if (db->kind_end[REPUTATION_URL_HOST] > 0 && doc != NULL) {
-        check_urls(db, doc, hits);
-    }
+void
+reputation_hits_clip(struct reputation_hits *hits)
+{
     if (hits->total > REPUTATION_WEIGHT_MAX_CENTI) {
         hits->total = REPUTATION_WEIGHT_MAX_CENTI;
     } else if (hits->total < -REPUTATION_WEIGHT_MAX_CENTI) {
