@@ -57,6 +57,7 @@ PROGRAM_SRCS = \
 	src/trainfp.c \
 	src/replist.c \
 	src/trainrep.c \
+	src/repcmd.c \
 	src/inspect.c \
 	src/reportcmd.c \
 	src/keygen.c \

@@ -3,6 +3,7 @@
  *
  *   cmtool train DIR... -o FILE     train a cartridge from labelled mail
  *   cmtool inspect FILE             print a cartridge, manifest or update
+ *   cmtool reputation IN -o OUT     replace a cartridge's reputation lists
  *   cmtool keygen DIR               make signing and content keys
  *   cmtool publish CART WEBROOT     publish a cartridge as micro-updates
  *   cmtool help [command]           usage (same as <command> --help)
@@ -13,6 +14,7 @@
 #include "inspect.h"
 #include "keygen.h"
 #include "publish.h"
+#include "repcmd.h"
 #include "train.h"
 
 static void
@@ -20,6 +22,8 @@ usage(FILE *to)
 {
     fprintf(to, "usage: cmtool train [--version N] DIR... -o FILE\n"
                 "       cmtool inspect [-k KEYDIR] FILE\n"
+                "       cmtool reputation IN.cmc [--list FILE]... [--merge] "
+                "[--version N] -o OUT.cmc\n"
                 "       cmtool keygen [--force|--rotate] DIR\n"
                 "       cmtool publish CARTRIDGE WEBROOT -k KEYDIR "
                 "[--version N] [--expires-days D]\n"
@@ -39,6 +43,7 @@ struct command {
 static const struct command commands[] = {
     {"train", train_main},
     {"inspect", inspect_main},
+    {"reputation", repcmd_main},
     {"keygen", keygen_main},
     {"publish", publish_main},
 };
