@@ -83,8 +83,10 @@ enum cm_err engine_score_site(const struct cartridge *c,
 
 /*
  * RATE --explain: append to v->analysis (within ENGINE_ANALYSIS_MAX, as
- * printable ASCII without quotes) " top=" and the features of m that
- * moved the junk margin most, "ns:text:+w" by decreasing |w|.  Parses m
+ * printable ASCII without quotes) the reputation entries m matched
+ * (" rep-hits=ip:192.0.2.0/24:+5.00,..."; none without hits), then
+ * " top=" and the features of m that moved the junk margin most,
+ * "ns:text:+w" by decreasing |w|.  Parses m
  * again with a feature trace: for the shell, not the mail path.
  */
 void engine_explain(const struct cartridge *c, const struct message *m,

@@ -585,6 +585,10 @@ engine_explain(const struct cartridge *c, const struct message *m,
     }
     features_extract(&doc, m->env, s->fs, explain_trace, en, &ids, &n_ids,
                      &fflags);
+    /* The reputation entries by name, before " top=" (which ends the
+     * analysis). */
+    reputation_check(cartridge_reputation(c), &doc, m->env, &rep);
+    reputation_hits_format(&rep, true, v->analysis, sizeof(v->analysis));
     f = n_ids > 0 ? 1.0 / sqrt((double)n_ids) : 1.0;
     /* Insertion into a short list sorted by |contribution|. */
     for (size_t k = 0; k < n_ids; k++) {
@@ -621,6 +625,4 @@ engine_explain(const struct cartridge *c, const struct message *m,
         used += (size_t)w;
     }
     free(en);
-    reputation_check(cartridge_reputation(c), &doc, m->env, &rep);
-    reputation_hits_format(&rep, true, v->analysis, sizeof(v->analysis));
 }

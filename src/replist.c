@@ -136,17 +136,26 @@ parse_ip_value(const struct word *w, struct reputation_entry *e)
     uint8_t a[16];
     uint64_t prefix;
     bool is_v4;
+    bool is_mapped;
 
     if (!reputation_ip_parse(w->p, al, a)) {
         return "not an IPv4 or IPv6 address";
     }
     is_v4 = memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0;
-    prefix = is_v4 ? 32 : 128;
+    /* ::ffff:a.b.c.d/N is IPv4 with N - 96 bits. */
+    is_mapped = is_v4 && memchr(w->p, ':', al) != NULL;
+    prefix = is_v4 && !is_mapped ? 32 : 128;
     if (slash != NULL &&
-        cursor_parse_u64(slash + 1, w->len - al - 1, is_v4 ? 32 : 128,
-                         &prefix) != CM_OK) {
-        return is_v4 ? "prefix length not in 1..32"
-                     : "prefix length not in 1..128";
+        cursor_parse_u64(slash + 1, w->len - al - 1, prefix, &prefix) !=
+            CM_OK) {
+        return prefix == 32 ? "prefix length not in 1..32"
+                            : "prefix length not in 1..128";
+    }
+    if (is_mapped) {
+        if (prefix < 96) {
+            return "prefix of an IPv4-mapped address not in 97..128";
+        }
+        prefix -= 96;
     }
     if (prefix == 0) {
         return "a /0 would cover every address";
