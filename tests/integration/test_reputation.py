@@ -74,8 +74,7 @@ def rate(cart, path, explain=False):
     if explain:
         argv.append("--explain")
     # From the work directory: no CGPCloudmark.cfg of the checkout.
-    code, out, err = run(argv + [path], cwd=os.path.dirname(path)
-                         if path.startswith(WORK[0]) else WORK[0])
+    code, out, err = run(argv + [path], cwd=WORK[0])
     check(code == 0, "RATE exit 0: %s" % err[-300:])
     for line in out.splitlines():
         f = line.split("\t")
