@@ -59,6 +59,13 @@ void trainrep_item_free(struct trainrep_item *it);
 int trainrep_item_margin(const struct reputation_db *db,
                          const struct trainrep_item *it);
 
+/* Which derived entries to make. */
+enum trainrep_derive {
+    TRAINREP_DERIVE_NONE = 0,
+    TRAINREP_DERIVE_BLOCK = 1, /* blocks only */
+    TRAINREP_DERIVE_ALL = 2    /* blocks and allows */
+};
+
 struct trainrep_input {
     const struct trainrep_item *rep; /* may be NULL */
     uint8_t label;                   /* enum model_label */
@@ -67,11 +74,12 @@ struct trainrep_input {
 
 /*
  * Append a REPUTATION body to section: the entries of lists (may be NULL)
- * and, when from_data, the entries derived from the inputs that are not
+ * and the entries derived (as derive says) from the inputs that are not
  * is_test.  CM_ENOMEM, or an error of the format.
  */
 enum cm_err trainrep_build(const struct trainrep_input *in, size_t n,
-                           const struct replist *lists, bool from_data,
+                           const struct replist *lists,
+                           enum trainrep_derive derive,
                            struct buf *section);
 
 #endif

@@ -8,7 +8,7 @@
  *               [--alpha A] [--l1 X] [--l2 X] [--clip X] [--dense-clip X]
  *               [--strata source,html,bulk] [--max-weight X] [--loso-fp X]
  *               [--ham-weight X] [--nb X] [--min-sources N]
- *   reputation: [--reputation FILE]... [--reputation-data yes|no]
+ *   reputation: [--reputation FILE]... [--reputation-data no|block|yes]
  * The defaults are what make cartridge uses; the tuning options exist for
  * scripts/eval-crosssource.sh experiments.
  *
@@ -34,8 +34,8 @@
  * message weighs 1/messages of its From address), a final model is
  * trained on everything, and the cartridge (META, MODEL, CALIBRATION,
  * CATEGORY, FINGERPRINTS from trainfp.c, REPUTATION from trainrep.c: the
- * --reputation lists and, with --reputation-data yes, entries derived from
- * the training mail) is written atomically.
+ * --reputation lists and, with --reputation-data block|yes, entries
+ * derived from the training mail) is written atomically.
  *
  * Evaluation: --test DIR (held out entirely), --holdout PCT (a
  * deterministic random share) and --split NAME=SPEC (one training per
@@ -141,7 +141,7 @@ struct train_opts {
     struct name_table *names; /* --top: feature names by id */
     const char *rep_lists[TRAIN_DIRS_MAX]; /* --reputation FILE */
     size_t n_rep_lists;
-    bool rep_from_data; /* --reputation-data yes */
+    enum trainrep_derive rep_derive; /* --reputation-data */
     struct replist lists; /* the entries of rep_lists */
 };
 
@@ -948,7 +948,7 @@ usage(FILE *to)
             "[--loso-fp X]\n"
             "              [--ham-weight X] [--nb X] [--min-sources N]\n"
             "  reputation: [--reputation FILE]... "
-            "[--reputation-data yes|no]\n"
+            "[--reputation-data no|block|yes]\n"
             "Trains a cartridge from the ham/, spam/ and phish/ folders "
             "below each DIR.\n");
 }
@@ -1092,9 +1092,14 @@ parse_args(int argc, char **argv, struct train_opts *o)
             }
             o->rep_lists[o->n_rep_lists++] = argv[++i];
         } else if (strcmp(a, "--reputation-data") == 0 && has_val &&
-                   (strcmp(argv[i + 1], "yes") == 0 ||
-                    strcmp(argv[i + 1], "no") == 0)) {
-            o->rep_from_data = strcmp(argv[++i], "yes") == 0;
+                   (strcmp(argv[i + 1], "no") == 0 ||
+                    strcmp(argv[i + 1], "block") == 0 ||
+                    strcmp(argv[i + 1], "yes") == 0)) {
+            i++;
+            o->rep_derive = strcmp(argv[i], "yes") == 0 ? TRAINREP_DERIVE_ALL
+                            : strcmp(argv[i], "block") == 0
+                                ? TRAINREP_DERIVE_BLOCK
+                                : TRAINREP_DERIVE_NONE;
         } else if (strcmp(a, "--scores") == 0 && has_val) {
             o->scores = argv[++i];
         } else if (strcmp(a, "--test") == 0 && has_val) {
@@ -1793,7 +1798,7 @@ add_reputation(const struct train_opts *o, const struct train_list *l,
         }
     }
     buf_init(&section, CAPS_CARTRIDGE_MAX_BYTES);
-    rc = trainrep_build(in, k, &o->lists, o->rep_from_data, &section);
+    rc = trainrep_build(in, k, &o->lists, o->rep_derive, &section);
     if (rc == CM_OK) {
         rc = cartridge_image_add_section(image, CARTRIDGE_SEC_REPUTATION,
                                          section.data, section.len);

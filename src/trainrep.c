@@ -287,7 +287,8 @@ heavier_first(const void *a, const void *b)
 
 /* Derived entries appended to out; CM_ENOMEM. */
 static enum cm_err
-derive_all(const struct trainrep_input *in, size_t n, struct replist *out)
+derive_all(const struct trainrep_input *in, size_t n, bool with_allows,
+           struct replist *out)
 {
     struct row *rows = malloc((n > 0 ? n : 1) * TRAINREP_KEYS_MAX *
                               sizeof(*rows));
@@ -321,7 +322,8 @@ derive_all(const struct trainrep_input *in, size_t n, struct replist *out)
                memcmp(rows[b].key, rows[a].key, rows[a].len) == 0) {
             b++;
         }
-        if (derive(rows, a, b, n_junk, n_ham, &e)) {
+        if (derive(rows, a, b, n_junk, n_ham, &e) &&
+            (with_allows || e.action == REPUTATION_BLOCK)) {
             rc = replist_add(&found, &e);
         }
         a = b;
@@ -346,7 +348,7 @@ derive_all(const struct trainrep_input *in, size_t n, struct replist *out)
 
 enum cm_err
 trainrep_build(const struct trainrep_input *in, size_t n,
-               const struct replist *lists, bool from_data,
+               const struct replist *lists, enum trainrep_derive derive,
                struct buf *section)
 {
     struct replist all = {0};
@@ -355,14 +357,14 @@ trainrep_build(const struct trainrep_input *in, size_t n,
     for (size_t i = 0; lists != NULL && i < lists->n && rc == CM_OK; i++) {
         rc = replist_add(&all, &lists->e[i]);
     }
-    if (rc == CM_OK && from_data) {
-        rc = derive_all(in, n, &all);
+    if (rc == CM_OK && derive != TRAINREP_DERIVE_NONE) {
+        rc = derive_all(in, n, derive == TRAINREP_DERIVE_ALL, &all);
     }
     if (rc == CM_OK) {
         rc = reputation_format(all.e, all.n, section);
         fprintf(stderr, "reputation: %zu list entries%s\n",
                 lists != NULL ? lists->n : 0,
-                from_data ? " plus the derived ones" : "");
+                derive != TRAINREP_DERIVE_NONE ? " plus the derived ones" : "");
     }
     replist_clear(&all);
     return rc;
