@@ -215,7 +215,8 @@
 /* Received headers read for the peer IP when the envelope has none:
  * past a few relays the rest is the sender's to forge. */
 #define CAPS_REPUTATION_RECEIVED_MAX 16u
-/* Parent domains tried per host (a.b.c.example: 4 lookups). */
+/* Suffixes of a host looked up, from its end (a.b.c.example: 4
+ * lookups); more labels on the left are not looked at. */
 #define CAPS_REPUTATION_LABELS_MAX 12u
 /* Administrator list files: bytes of one file and of one line. */
 #define CAPS_REPUTATION_LIST_MAX_BYTES (64u * 1024u * 1024u)

@@ -453,7 +453,11 @@ const struct reputation_entry *
 reputation_match_host(const struct reputation_db *db,
                       enum reputation_kind kind, const char *host, size_t len)
 {
-    size_t tries = 0;
+    /* Start offsets of the last CAPS_REPUTATION_LABELS_MAX suffixes (a
+     * ring): labels added on the left cannot push the registered domain
+     * out of reach. */
+    size_t starts[CAPS_REPUTATION_LABELS_MAX];
+    size_t n = 0;
 
     if (db == NULL ||
         (kind != REPUTATION_SENDER_DOMAIN && kind != REPUTATION_URL_HOST) ||
@@ -463,24 +467,28 @@ reputation_match_host(const struct reputation_db *db,
     while (len > 0 && host[len - 1] == '.') {
         len--;
     }
-    while (len > 0 && tries < CAPS_REPUTATION_LABELS_MAX) {
-        const char *dot;
+    for (size_t i = 0; i < len; i++) {
+        if (i == 0 || host[i - 1] == '.') {
+            starts[n % CAPS_REPUTATION_LABELS_MAX] = i;
+            n++;
+        }
+    }
+    /* Most specific first: the longest suffix kept, then shorter ones. */
+    for (size_t k = n > CAPS_REPUTATION_LABELS_MAX
+                        ? n - CAPS_REPUTATION_LABELS_MAX
+                        : 0;
+         k < n; k++) {
+        size_t at = starts[k % CAPS_REPUTATION_LABELS_MAX];
         const struct reputation_entry *e;
 
-        if (len <= REPUTATION_KEY_MAX) {
-            e = search_key(db, db->kind_start[kind], db->kind_end[kind],
-                           (const uint8_t *)host, len);
-            if (e != NULL) {
-                return e;
-            }
+        if (len - at > REPUTATION_KEY_MAX) {
+            continue;
         }
-        dot = memchr(host, '.', len);
-        if (dot == NULL) {
-            break;
+        e = search_key(db, db->kind_start[kind], db->kind_end[kind],
+                       (const uint8_t *)host + at, len - at);
+        if (e != NULL) {
+            return e;
         }
-        len -= (size_t)(dot + 1 - host);
-        host = dot + 1;
-        tries++;
     }
     return NULL;
 }

@@ -85,6 +85,8 @@
 #define TRAIN_THREADS_MAX 16u
 #define TRAIN_FOLDS_MAX 20u
 #define TRAIN_NO_LABEL 255u
+/* Bytes of a REPUTATION body without entries (magic, version, count). */
+#define TRAIN_REPUTATION_EMPTY_LEN 12u
 /* Ham share allowed at score 96 on out-of-fold margins, and share of the
  * senders of ham from a source left out of training (see loso_threshold).
  * The cross-source evaluation backs 0.3% of senders: the held-out sources'
@@ -1799,7 +1801,8 @@ add_reputation(const struct train_opts *o, const struct train_list *l,
     }
     buf_init(&section, CAPS_CARTRIDGE_MAX_BYTES);
     rc = trainrep_build(in, k, &o->lists, o->rep_derive, &section);
-    if (rc == CM_OK) {
+    /* No entries, no section: the cartridge stays as it was without. */
+    if (rc == CM_OK && section.len > TRAIN_REPUTATION_EMPTY_LEN) {
         rc = cartridge_image_add_section(image, CARTRIDGE_SEC_REPUTATION,
                                          section.data, section.len);
     }

@@ -257,6 +257,13 @@ test_reputation_parent_domains(void **state)
                                       "spam.example", 12));
     assert_non_null(reputation_match_host(db, REPUTATION_URL_HOST,
                                           "x.bad.example", 13));
+    {
+        /* Labels piled on the left do not hide the domain. */
+        const char *deep = "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.bad.example";
+
+        assert_non_null(reputation_match_host(db, REPUTATION_URL_HOST, deep,
+                                              strlen(deep)));
+    }
     reputation_db_free(db);
 }
 
