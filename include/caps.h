@@ -209,7 +209,7 @@
 /* Attachment digests cmtool train writes. */
 #define CAPS_TRAIN_DIGESTS_MAX 20000u
 /* Reputation entries (reputation, replist, trainrep).  Entries one
- * REPUTATION section may hold: ~270 bytes each in memory on every
+ * REPUTATION section may hold: ~16 bytes plus the key in memory on every
  * snapshot; a million covers the large public domain blocklists. */
 #define CAPS_REPUTATION_ENTRIES_MAX 1000000u
 /* Received headers read for the peer IP when the envelope has none:

@@ -36,7 +36,7 @@
 
 /* Entries collected from one or more lists, in file order. */
 struct replist {
-    struct reputation_entry *e;
+    struct reputation_item *e;
     size_t n;
     size_t cap;
 };
@@ -46,7 +46,7 @@ void replist_clear(struct replist *l);
 
 /* Append one entry (grows l); CM_ELIMIT past CAPS_REPUTATION_ENTRIES_MAX,
  * CM_ENOMEM. */
-enum cm_err replist_add(struct replist *l, const struct reputation_entry *e);
+enum cm_err replist_add(struct replist *l, const struct reputation_item *e);
 
 /*
  * Parse list text (p, len) named name (for messages) and append its

@@ -96,8 +96,8 @@ enum reputation_category {
     REPUTATION_CAT_MALWARE = 3
 };
 
-/* One entry (writer input and lookup result). */
-struct reputation_entry {
+/* One entry to write (lists, training), its key inline. */
+struct reputation_item {
     uint8_t kind;     /* enum reputation_kind */
     uint8_t action;   /* enum reputation_action */
     uint8_t category; /* enum reputation_category */
@@ -105,6 +105,19 @@ struct reputation_entry {
     int16_t weight;   /* hundredths of junk margin */
     uint8_t key_len;
     uint8_t key[REPUTATION_KEY_MAX + 1]; /* domains NUL-terminated */
+};
+
+/* One loaded entry (lookup result): the same fields, packed with its key
+ * (key_len bytes and a NUL) in the database's pool, so a large list costs
+ * about 16 bytes plus its key per entry. */
+struct reputation_entry {
+    int16_t weight;
+    uint8_t kind;
+    uint8_t action;
+    uint8_t category;
+    uint8_t prefix;
+    uint8_t key_len;
+    uint8_t key[];
 };
 
 struct reputation_db;
@@ -122,7 +135,11 @@ enum cm_err reputation_db_parse(const uint8_t *p, size_t len,
 void reputation_db_free(struct reputation_db *db);
 
 /* True when e is a valid entry (the loader's checks, order aside). */
-bool reputation_entry_is_valid(const struct reputation_entry *e);
+bool reputation_item_is_valid(const struct reputation_item *e);
+
+/* A loaded entry as an item (to write it again). */
+void reputation_entry_item(const struct reputation_entry *e,
+                           struct reputation_item *out);
 
 /*
  * Append a section body holding entries e (sorted into canonical order in
@@ -130,7 +147,7 @@ bool reputation_entry_is_valid(const struct reputation_entry *e);
  * kept) to out.  CM_EPARSE on an invalid entry, CM_ELIMIT past
  * CAPS_REPUTATION_ENTRIES_MAX, CM_ENOMEM.
  */
-enum cm_err reputation_format(const struct reputation_entry *e, size_t n,
+enum cm_err reputation_format(const struct reputation_item *e, size_t n,
                               struct buf *out);
 
 size_t reputation_db_size(const struct reputation_db *db);
@@ -217,11 +234,11 @@ void reputation_hits_clip(struct reputation_hits *hits);
 void reputation_hits_format(const struct reputation_hits *hits,
                             bool with_keys, char *text, size_t cap);
 
-/* Entry as list text: "block ip 192.0.2.0/24 5.00 spam"; out holds at
+/* Item as list text: "block ip 192.0.2.0/24 5.00 spam"; out holds at
  * least REPUTATION_TEXT_MAX bytes. */
 #define REPUTATION_TEXT_MAX 320u
-void reputation_entry_text(const struct reputation_entry *e, char *out,
-                           size_t cap);
+void reputation_item_text(const struct reputation_item *e, char *out,
+                          size_t cap);
 
 /* "ipv4", "ipv6", "domain", "urlhost"; "allow", "block"; "spam", ... */
 const char *reputation_kind_name(enum reputation_kind kind);

@@ -104,10 +104,12 @@ print_reputation(const struct reputation_db *db)
     }
     for (size_t i = 0; i < reputation_db_size(db); i++) {
         const struct reputation_entry *e = reputation_db_at(db, i);
+        struct reputation_item it;
         char text[REPUTATION_TEXT_MAX];
 
         if (shown[e->kind]++ < INSPECT_REPUTATION_SHOWN) {
-            reputation_entry_text(e, text, sizeof(text));
+            reputation_entry_item(e, &it);
+            reputation_item_text(&it, text, sizeof(text));
             printf("    %s\n", text);
         }
     }

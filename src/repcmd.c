@@ -107,7 +107,10 @@ collect(const struct repcmd_opts *o, const struct cartridge *old,
         }
     }
     for (size_t i = 0; o->is_merge && i < reputation_db_size(db); i++) {
-        if (replist_add(l, reputation_db_at(db, i)) != CM_OK) {
+        struct reputation_item it;
+
+        reputation_entry_item(reputation_db_at(db, i), &it);
+        if (replist_add(l, &it) != CM_OK) {
             fprintf(stderr, "cmtool reputation: too many entries\n");
             return -1;
         }

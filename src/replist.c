@@ -5,7 +5,7 @@
  * A line is cut into at most five blank-separated words before anything
  * is interpreted, so a long or odd line costs one bounded pass; every
  * word is checked against its own small grammar and the finished entry
- * against reputation_entry_is_valid, the loader's own rule, so a list
+ * against reputation_item_is_valid, the loader's own rule, so a list
  * that parses always makes a section that loads.
  *
  * State: none; the caller owns the growing entry array.  Limits: caps.h
@@ -40,14 +40,14 @@ replist_clear(struct replist *l)
 }
 
 enum cm_err
-replist_add(struct replist *l, const struct reputation_entry *e)
+replist_add(struct replist *l, const struct reputation_item *e)
 {
     if (l->n >= CAPS_REPUTATION_ENTRIES_MAX) {
         return CM_ELIMIT;
     }
     if (l->n == l->cap) {
         size_t cap = l->cap > 0 ? l->cap * 2 : 64;
-        struct reputation_entry *ne;
+        struct reputation_item *ne;
 
         if (cap > CAPS_REPUTATION_ENTRIES_MAX) {
             cap = CAPS_REPUTATION_ENTRIES_MAX;
@@ -129,7 +129,7 @@ parse_category(const struct word *w, uint8_t *cat)
 
 /* IP value "a.b.c.d[/n]" or "v6[/n]" into e; a static reason on error. */
 static const char *
-parse_ip_value(const struct word *w, struct reputation_entry *e)
+parse_ip_value(const struct word *w, struct reputation_item *e)
 {
     const char *slash = memchr(w->p, '/', w->len);
     size_t al = slash != NULL ? (size_t)(slash - w->p) : w->len;
@@ -169,7 +169,7 @@ parse_ip_value(const struct word *w, struct reputation_entry *e)
 
 /* Host value, lower-cased, one trailing dot dropped. */
 static const char *
-parse_host_value(const struct word *w, struct reputation_entry *e)
+parse_host_value(const struct word *w, struct reputation_item *e)
 {
     size_t len = w->len;
 
@@ -192,7 +192,7 @@ parse_host_value(const struct word *w, struct reputation_entry *e)
 
 /* One line's words into e; a static reason on error. */
 static const char *
-parse_entry(const struct word *w, size_t n, struct reputation_entry *e)
+parse_entry(const struct word *w, size_t n, struct reputation_item *e)
 {
     const char *why;
     int weight = 0;
@@ -248,7 +248,7 @@ parse_entry(const struct word *w, size_t n, struct reputation_entry *e)
         weight = -weight;
     }
     e->weight = (int16_t)weight;
-    if (!reputation_entry_is_valid(e)) {
+    if (!reputation_item_is_valid(e)) {
         return e->kind == REPUTATION_IPV4 || e->kind == REPUTATION_IPV6
                    ? "host bits set past the prefix length"
                    : "bad host name (letters, digits, '.', '-', '_'; no "
@@ -276,7 +276,7 @@ replist_parse(const char *name, const uint8_t *p, size_t len,
         size_t end;
         struct word w[REPLIST_WORDS_MAX];
         size_t n = 0;
-        struct reputation_entry e;
+        struct reputation_item e;
         const char *why;
         enum cm_err rc;
 

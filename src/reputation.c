@@ -3,8 +3,9 @@
  * longest-prefix and parent-domain lookups, and the check of one message
  * (SPEC §4; format and matching rules in reputation.h).
  *
- * Index: the entries themselves, in canonical order (kind, prefix
- * descending, key length, key).  For each IP kind the loader records the
+ * Index: the entries packed back to back in one pool (fields and key, no
+ * fixed-size key buffer) and an array of pointers to them in canonical
+ * order (kind, prefix descending, key length, key).  For each IP kind the loader records the
  * run of entries of each prefix length, so a lookup masks the address to
  * each length present, longest first, and binary-searches that run: the
  * first hit is the longest prefix.  Domains are one run per kind; a host
@@ -41,8 +42,9 @@ struct rep_run {
 };
 
 struct reputation_db {
-    struct reputation_entry *e; /* canonical order */
+    const struct reputation_entry **e; /* canonical order, into pool */
     size_t n;
+    uint8_t *pool; /* the packed entries */
     size_t kind_start[REP_KINDS];
     size_t kind_end[REP_KINDS];
     struct rep_run runs4[33]; /* IPv4 prefix runs, longest first */
@@ -102,7 +104,7 @@ is_v4_mapped(const uint8_t a[16])
 }
 
 bool
-reputation_entry_is_valid(const struct reputation_entry *e)
+reputation_item_is_valid(const struct reputation_item *e)
 {
     bool is_allow = e->action == REPUTATION_ALLOW;
 
@@ -137,7 +139,7 @@ reputation_entry_is_valid(const struct reputation_entry *e)
 
 /* Canonical order: kind, prefix descending, key length, key bytes. */
 static int
-entry_cmp(const struct reputation_entry *a, const struct reputation_entry *b)
+item_cmp(const struct reputation_item *a, const struct reputation_item *b)
 {
     if (a->kind != b->kind) {
         return a->kind < b->kind ? -1 : 1;
@@ -157,7 +159,7 @@ static void
 index_runs(struct reputation_db *db)
 {
     for (size_t i = 0; i < db->n; i++) {
-        const struct reputation_entry *e = &db->e[i];
+        const struct reputation_entry *e = db->e[i];
         struct rep_run *runs = e->kind == REPUTATION_IPV4 ? db->runs4
                                                           : db->runs6;
         size_t *n_runs = e->kind == REPUTATION_IPV4 ? &db->n_runs4
@@ -178,8 +180,44 @@ index_runs(struct reputation_db *db)
     }
 }
 
+/* Copy e packed into pool at *used (2-aligned for the weight); the
+ * pool was sized from the body, which holds each entry in 7 bytes plus
+ * its key, so there is room for 7 + key + NUL + 1 alignment. */
+static const struct reputation_entry *
+pack(uint8_t *pool, size_t *used, const struct reputation_item *e)
+{
+    struct reputation_entry *p = (struct reputation_entry *)(void *)(pool +
+                                                                     *used);
+
+    p->weight = e->weight;
+    p->kind = e->kind;
+    p->action = e->action;
+    p->category = e->category;
+    p->prefix = e->prefix;
+    p->key_len = e->key_len;
+    memcpy(p->key, e->key, e->key_len);
+    p->key[e->key_len] = '\0';
+    *used += (offsetof(struct reputation_entry, key) + e->key_len + 2u) &
+             ~(size_t)1u;
+    return p;
+}
+
+void
+reputation_entry_item(const struct reputation_entry *e,
+                      struct reputation_item *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->weight = e->weight;
+    out->kind = e->kind;
+    out->action = e->action;
+    out->category = e->category;
+    out->prefix = e->prefix;
+    out->key_len = e->key_len;
+    memcpy(out->key, e->key, e->key_len);
+}
+
 static enum cm_err
-read_entry(struct cursor *c, struct reputation_entry *e)
+read_entry(struct cursor *c, struct reputation_item *e)
 {
     uint16_t w = 0;
 
@@ -203,6 +241,8 @@ reputation_db_parse(const uint8_t *p, size_t len, struct reputation_db **out,
     uint32_t version = 0;
     uint32_t n = 0;
     struct reputation_db *db = NULL;
+    struct reputation_item items[2]; /* this entry and the one before */
+    size_t used = 0;
 
     *out = NULL;
     cursor_init(&c, p, len);
@@ -229,28 +269,30 @@ reputation_db_parse(const uint8_t *p, size_t len, struct reputation_db **out,
         return CM_EPARSE;
     }
     db = calloc(1, sizeof(*db));
-    if (db == NULL || (db->e = calloc(n > 0 ? n : 1, sizeof(*db->e))) ==
-                          NULL) {
+    if (db == NULL ||
+        (db->e = calloc(n > 0 ? n : 1, sizeof(*db->e))) == NULL ||
+        (db->pool = malloc(len + 2u * (size_t)n + 2u)) == NULL) {
         reputation_db_free(db);
         *why = "out of memory";
         return CM_ENOMEM;
     }
     for (uint32_t i = 0; i < n; i++) {
-        struct reputation_entry *e = &db->e[i];
+        struct reputation_item *e = &items[i % 2];
 
         if (read_entry(&c, e) != CM_OK) {
             *why = "REPUTATION section truncated";
             goto bad;
         }
-        if (!reputation_entry_is_valid(e)) {
+        if (!reputation_item_is_valid(e)) {
             *why = "REPUTATION entry invalid (kind, action, category, "
                    "weight, prefix or key)";
             goto bad;
         }
-        if (i > 0 && entry_cmp(&db->e[i - 1], e) >= 0) {
+        if (i > 0 && item_cmp(&items[(i + 1) % 2], e) >= 0) {
             *why = "REPUTATION entries out of order or repeated";
             goto bad;
         }
+        db->e[i] = pack(db->pool, &used, e);
         db->n++;
     }
     if (cursor_left(&c) != 0) {
@@ -273,6 +315,7 @@ reputation_db_free(struct reputation_db *db)
         return;
     }
     free(db->e);
+    free(db->pool);
     free(db);
 }
 
@@ -281,7 +324,7 @@ reputation_db_free(struct reputation_db *db)
 /* An entry and its place in the writer's input: sorting on both keeps
  * the first of equal keys first (qsort is not stable). */
 struct rep_sortable {
-    struct reputation_entry e;
+    struct reputation_item e;
     size_t pos;
 };
 
@@ -290,7 +333,7 @@ sortable_cmp(const void *a, const void *b)
 {
     const struct rep_sortable *x = a;
     const struct rep_sortable *y = b;
-    int r = entry_cmp(&x->e, &y->e);
+    int r = item_cmp(&x->e, &y->e);
 
     if (r != 0) {
         return r;
@@ -307,7 +350,7 @@ put_u32(uint8_t *p, uint32_t v)
 }
 
 enum cm_err
-reputation_format(const struct reputation_entry *e, size_t n, struct buf *out)
+reputation_format(const struct reputation_item *e, size_t n, struct buf *out)
 {
     struct rep_sortable *s;
     size_t kept = 0;
@@ -318,7 +361,7 @@ reputation_format(const struct reputation_entry *e, size_t n, struct buf *out)
         return CM_ELIMIT;
     }
     for (size_t i = 0; i < n; i++) {
-        if (!reputation_entry_is_valid(&e[i])) {
+        if (!reputation_item_is_valid(&e[i])) {
             return CM_EPARSE;
         }
     }
@@ -332,7 +375,7 @@ reputation_format(const struct reputation_entry *e, size_t n, struct buf *out)
     }
     qsort(s, n, sizeof(*s), sortable_cmp);
     for (size_t i = 0; i < n; i++) {
-        if (kept == 0 || entry_cmp(&s[kept - 1].e, &s[i].e) != 0) {
+        if (kept == 0 || item_cmp(&s[kept - 1].e, &s[i].e) != 0) {
             s[kept++] = s[i];
         }
     }
@@ -341,7 +384,7 @@ reputation_format(const struct reputation_entry *e, size_t n, struct buf *out)
     put_u32(hdr + 8, (uint32_t)kept);
     rc = buf_append(out, hdr, sizeof(hdr));
     for (size_t i = 0; i < kept && rc == CM_OK; i++) {
-        const struct reputation_entry *x = &s[i].e;
+        const struct reputation_item *x = &s[i].e;
         uint8_t f[7];
 
         f[0] = x->kind;
@@ -369,7 +412,7 @@ reputation_db_size(const struct reputation_db *db)
 const struct reputation_entry *
 reputation_db_at(const struct reputation_db *db, size_t i)
 {
-    return db != NULL && i < db->n ? &db->e[i] : NULL;
+    return db != NULL && i < db->n ? db->e[i] : NULL;
 }
 
 size_t
@@ -382,7 +425,7 @@ reputation_db_count(const struct reputation_db *db, enum reputation_kind kind,
         return 0;
     }
     for (size_t i = db->kind_start[kind]; i < db->kind_end[kind]; i++) {
-        n += db->e[i].action == action;
+        n += db->e[i]->action == action;
     }
     return n;
 }
@@ -394,7 +437,7 @@ search_key(const struct reputation_db *db, size_t lo, size_t hi,
 {
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const struct reputation_entry *e = &db->e[mid];
+        const struct reputation_entry *e = db->e[mid];
         int r = e->key_len != key_len ? (e->key_len < key_len ? -1 : 1)
                                       : memcmp(e->key, key, key_len);
 
@@ -782,28 +825,29 @@ reputation_category_name(enum reputation_category cat)
 
 /* The key as text: "192.0.2.0/24", "2001:db8::/32", "example.org". */
 static void
-key_text(const struct reputation_entry *e, char *out, size_t cap)
+key_text(uint8_t kind, uint8_t prefix, const uint8_t *key, uint8_t key_len,
+         char *out, size_t cap)
 {
     char a[INET6_ADDRSTRLEN];
 
-    if (e->kind == REPUTATION_IPV4 || e->kind == REPUTATION_IPV6) {
-        if (inet_ntop(e->kind == REPUTATION_IPV4 ? AF_INET : AF_INET6, e->key,
-                      a, sizeof(a)) == NULL) {
+    if (kind == REPUTATION_IPV4 || kind == REPUTATION_IPV6) {
+        if (inet_ntop(kind == REPUTATION_IPV4 ? AF_INET : AF_INET6, key, a,
+                      sizeof(a)) == NULL) {
             snprintf(a, sizeof(a), "?");
         }
-        snprintf(out, cap, "%s/%u", a, (unsigned)e->prefix);
+        snprintf(out, cap, "%s/%u", a, (unsigned)prefix);
     } else {
-        snprintf(out, cap, "%.*s", (int)e->key_len, (const char *)e->key);
+        snprintf(out, cap, "%.*s", (int)key_len, (const char *)key);
     }
 }
 
 void
-reputation_entry_text(const struct reputation_entry *e, char *out, size_t cap)
+reputation_item_text(const struct reputation_item *e, char *out, size_t cap)
 {
     char k[REPUTATION_KEY_MAX + 1];
     bool is_ip = e->kind == REPUTATION_IPV4 || e->kind == REPUTATION_IPV6;
 
-    key_text(e, k, sizeof(k));
+    key_text(e->kind, e->prefix, e->key, e->key_len, k, sizeof(k));
     snprintf(out, cap, "%s %s %s %.2f%s%s",
              reputation_action_name((enum reputation_action)e->action),
              is_ip ? "ip" : reputation_kind_name((enum reputation_kind)e->kind),
@@ -831,7 +875,8 @@ reputation_hits_format(const struct reputation_hits *hits, bool with_keys,
 
         k[0] = '\0';
         if (with_keys) {
-            key_text(e, k + 1, sizeof(k) - 1);
+            key_text(e->kind, e->prefix, e->key, e->key_len, k + 1,
+                     sizeof(k) - 1);
             k[0] = ':';
         }
         w = snprintf(text + used, cap - used, "%s%s%s%s:%+.2f",

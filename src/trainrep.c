@@ -215,7 +215,7 @@ struct counts {
 /* The entry rows [a, b) (one domain) earn, if any. */
 static bool
 derive(const struct row *r, size_t a, size_t b, double n_junk, double n_ham,
-       struct reputation_entry *e)
+       struct reputation_item *e)
 {
     struct counts c = {0};
     double lo;
@@ -262,14 +262,14 @@ derive(const struct row *r, size_t a, size_t b, double n_junk, double n_ham,
     e->kind = r[a].kind;
     e->key_len = r[a].len;
     memcpy(e->key, r[a].key, r[a].len);
-    return reputation_entry_is_valid(e);
+    return reputation_item_is_valid(e);
 }
 
 static int
 heavier_first(const void *a, const void *b)
 {
-    const struct reputation_entry *x = a;
-    const struct reputation_entry *y = b;
+    const struct reputation_item *x = a;
+    const struct reputation_item *y = b;
     int wx = abs(x->weight);
     int wy = abs(y->weight);
 
@@ -315,7 +315,7 @@ derive_all(const struct trainrep_input *in, size_t n, bool with_allows,
     qsort(rows, n_rows, sizeof(*rows), row_cmp);
     for (size_t a = 0; a < n_rows && rc == CM_OK;) {
         size_t b = a + 1;
-        struct reputation_entry e;
+        struct reputation_item e;
 
         while (b < n_rows && rows[b].kind == rows[a].kind &&
                rows[b].len == rows[a].len &&

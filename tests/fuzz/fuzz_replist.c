@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(strncmp(err, "t.list:", 7) == 0);
     }
     for (size_t i = 0; i < l.n; i++) {
-        check(reputation_entry_is_valid(&l.e[i]));
+        check(reputation_item_is_valid(&l.e[i]));
     }
     buf_init(&b, CAPS_CARTRIDGE_MAX_BYTES);
     check(reputation_format(l.e, l.n, &b) == CM_OK);

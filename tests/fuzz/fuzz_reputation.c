@@ -56,7 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct reputation_db *db = NULL;
     const char *why = NULL;
     size_t n;
-    struct reputation_entry *e;
+    struct reputation_item *e;
     struct buf b;
 
     if (reputation_db_parse(data, size, &db, &why) != CM_OK) {
@@ -69,9 +69,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < n; i++) {
         const struct reputation_entry *x = reputation_db_at(db, i);
 
-        check(reputation_entry_is_valid(x));
+        reputation_entry_item(x, &e[i]);
+        check(reputation_item_is_valid(&e[i]));
+        check(x->key[x->key_len] == '\0');
         check_lookup(db, x);
-        e[i] = *x;
     }
     buf_init(&b, size + 64);
     check(reputation_format(e, n, &b) == CM_OK);

@@ -78,7 +78,7 @@ test_reputation_round_trip(void **state)
     struct buf b;
     struct reputation_db *db = NULL;
     const char *why = NULL;
-    struct reputation_entry *copy;
+    struct reputation_item *copy;
 
     (void)state;
     list_of(sample_list, &l);
@@ -108,7 +108,8 @@ test_reputation_round_trip(void **state)
     copy = calloc(reputation_db_size(db), sizeof(*copy));
     assert_non_null(copy);
     for (size_t i = 0; i < reputation_db_size(db); i++) {
-        copy[reputation_db_size(db) - 1 - i] = *reputation_db_at(db, i);
+        reputation_entry_item(reputation_db_at(db, i),
+                              &copy[reputation_db_size(db) - 1 - i]);
     }
     assert_int_equal(reputation_format(copy, reputation_db_size(db), &b),
                      CM_OK);
@@ -451,9 +452,9 @@ test_replist_forms(void **state)
     {
         char text[REPUTATION_TEXT_MAX];
 
-        reputation_entry_text(&l.e[0], text, sizeof(text));
+        reputation_item_text(&l.e[0], text, sizeof(text));
         assert_string_equal(text, "block ip 192.0.2.0/24 5.00 spam");
-        reputation_entry_text(&l.e[1], text, sizeof(text));
+        reputation_item_text(&l.e[1], text, sizeof(text));
         assert_string_equal(text, "allow ip 2001:db8::/32 -2.50");
     }
     replist_clear(&l);
