@@ -25,18 +25,20 @@
  * longest prefix covering it (one binary search per prefix length
  * present); a domain or host matches the entry for itself or for its
  * nearest parent domain ("a.b.example" tries a.b.example, b.example,
- * example), so one entry covers a domain and its subdomains.
+ * example; of a longer name only the last CAPS_REPUTATION_LABELS_MAX
+ * suffixes), so one entry covers a domain and its subdomains.
  *
  * What a message is checked with (reputation_check):
  *   - peer IP: the CGP envelope's "S ... [ip]" address when present and
- *     not unspecified (0.0.0.0, ::); otherwise the topmost Received
- *     header whose "from" clause (the text before " by ") holds a
- *     bracketed public address -- not private (10/8, 172.16/12,
- *     192.168/16, 100.64/10, fc00::/7), loopback, link-local or
- *     unspecified.  The topmost header is
- *     the one the receiving server wrote; lower ones are the sender's to
- *     forge, so they are read only past private relays.  An IPv4-mapped
- *     IPv6 address is matched as IPv4.
+ *     public; otherwise the topmost Received header whose "from" clause
+ *     (the text before " by ") holds a bracketed public address.  Not
+ *     public: unspecified (0.0.0.0, ::), private (10/8, 172.16/12,
+ *     192.168/16, 100.64/10, fc00::/7), loopback, link-local, multicast
+ *     -- an internal relay or a test, not the sender.  The topmost
+ *     header is the one the receiving server wrote; lower ones are the
+ *     sender's to forge, so they are read only past private relays (at
+ *     most CAPS_REPUTATION_RECEIVED_MAX).  An IPv4-mapped IPv6 address is
+ *     matched as IPv4.
  *   - sender domains: the domain of the From address and of the
  *     envelope return-path (else the Return-Path header).  Both are the
  *     sender's to write: allow entries on them are as weak as that.

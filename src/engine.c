@@ -8,6 +8,12 @@
  *   3. message whitelist (header / body entries) → score 0;
  *   4. features_extract (the same code cmtool train uses);
  *   5. model heads → junk margin and phish margin;
+ *   5b. reputation: the cartridge's REPUTATION entries matched by the
+ *      peer IP, sender domains and URL hosts (reputation.h) add their
+ *      weights to the junk margin, like the site layer; after step 7 a
+ *      block of at least REPUTATION_STRONG_CENTI sets its category when
+ *      the score reaches ENGINE_LEGIT_BELOW and the category ranks higher
+ *      or the message was bulk ("rep=ip:+5.00" in the analysis);
  *   6. calibration: junk margin → score 0..100;
  *   7. category rules, in order:
  *      - an executable or script attachment (features_is_dangerous_name:
@@ -28,12 +34,6 @@
  *      category when it ranks at least as high as the current one
  *      (malware > phishing > spam > bulk, legit) and is added to the
  *      analysis ("fp=body:spam:campaign", "zip=executable").
- *   9. (between 5 and 6) reputation: the cartridge's REPUTATION entries
- *      matched by the peer IP, sender domains and URL hosts
- *      (reputation.h) add their weights to the junk margin, like the site
- *      layer; a block of at least REPUTATION_STRONG_CENTI sets its
- *      category when the score reaches ENGINE_LEGIT_BELOW and the
- *      category ranks higher ("rep=ip:+5.00" in the analysis).
  * rescan is set for the embedded default cartridge, a truncated message,
  * or any MIME cap hit, so CGP may ask again with more data or a newer
  * cartridge (the feature cap only drops the tail of a very long text:
