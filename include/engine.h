@@ -94,7 +94,8 @@ void engine_explain(const struct cartridge *c, const struct message *m,
 
 /*
  * What LEARN needs of one message: its feature ids (valid until the next
- * call with s), the junk margin of cartridge model plus site layer, and
+ * call with s), the junk margin of cartridge model plus site layer plus
+ * reputation (as engine_score_site adds them), and
  * the junk margins at which the cartridge's calibration gives score 96
  * (*spam_target) and score 10 (*ham_target).
  */

@@ -487,6 +487,7 @@ engine_learn_view(const struct cartridge *c, const struct sitelayer *site,
     const struct model_calibration *cal = cartridge_calibration(c);
     struct mime_doc doc;
     double margins[MODEL_HEADS];
+    struct reputation_hits rep;
     unsigned fflags = 0;
     enum cm_err rc;
 
@@ -497,7 +498,11 @@ engine_learn_view(const struct cartridge *c, const struct sitelayer *site,
     }
     features_extract(&doc, m->env, s->fs, NULL, NULL, ids, n_ids, &fflags);
     model_margins(cartridge_model(c), *ids, *n_ids, margins);
-    *margin = margins[MODEL_HEAD_JUNK] + sitelayer_margin(site, *ids, *n_ids);
+    /* The margin the message is scored at, reputation included, so LEARN
+     * moves the site layer only as far as the verdict needs. */
+    reputation_check(cartridge_reputation(c), &doc, m->env, &rep);
+    *margin = margins[MODEL_HEAD_JUNK] + sitelayer_margin(site, *ids, *n_ids) +
+              rep.total / 100.0;
     /* A little past the knots, so the learned message lands inside the
      * bar rather than on its edge. */
     *spam_target = margin_for_score(cal, 96.0f) + 0.25;
