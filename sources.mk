@@ -36,6 +36,7 @@ ENGINE_SRCS = \
 	src/sitelayer.c \
 	src/minhash.c \
 	src/fingerprint.c \
+	src/reputation.c \
 	src/whitelist.c \
 	src/cartridge.c \
 	src/engine.c \
@@ -58,6 +59,9 @@ PROGRAM_SRCS = \
 	src/train.c \
 	src/trainfp.c \
 	src/feedback.c \
+	src/replist.c \
+	src/trainrep.c \
+	src/repcmd.c \
 	src/inspect.c \
 	src/reportcmd.c \
 	src/keygen.c \

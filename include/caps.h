@@ -212,6 +212,21 @@
  * digests cmtool train writes, beside the campaign ones. */
 #define CAPS_TRAIN_REPORTED_MAX 20000u
 #define CAPS_TRAIN_URLS_MAX 20000u
+/* Reputation entries (reputation, replist, trainrep).  Entries one
+ * REPUTATION section may hold: ~16 bytes plus the key in memory on every
+ * snapshot; a million covers the large public domain blocklists. */
+#define CAPS_REPUTATION_ENTRIES_MAX 1000000u
+/* Received headers read for the peer IP when the envelope has none:
+ * past a few relays the rest is the sender's to forge. */
+#define CAPS_REPUTATION_RECEIVED_MAX 16u
+/* Suffixes of a host looked up, from its end (a.b.c.example: 4
+ * lookups); more labels on the left are not looked at. */
+#define CAPS_REPUTATION_LABELS_MAX 12u
+/* Administrator list files: bytes of one file and of one line. */
+#define CAPS_REPUTATION_LIST_MAX_BYTES (64u * 1024u * 1024u)
+#define CAPS_REPUTATION_LINE_MAX 1024u
+/* Entries cmtool train derives from the training data. */
+#define CAPS_TRAIN_REPUTATION_MAX 20000u
 /* Zip members listed per archive (central directory and local headers
  * together): a zip of 100,000 empty members costs one bounded pass. */
 #define CAPS_ZIPLIST_MEMBERS_MAX 1024u

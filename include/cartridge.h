@@ -81,7 +81,7 @@ enum cartridge_section_type {
     CARTRIDGE_SEC_CALIBRATION = 3, /* model.h CALIBRATION body (required) */
     CARTRIDGE_SEC_CATEGORY = 4,    /* category codes, names, descriptions */
     CARTRIDGE_SEC_FINGERPRINTS = 5, /* fingerprint.h section (optional) */
-    CARTRIDGE_SEC_REPUTATION = 6,   /* reserved: IP/domain/URL lists */
+    CARTRIDGE_SEC_REPUTATION = 6,   /* reputation.h section (optional) */
     CARTRIDGE_SEC_ALLOWLIST = 7,    /* reserved: cartridge allow-list */
     CARTRIDGE_SEC_RULES = 8         /* reserved: heuristic rule weights */
 };
@@ -142,6 +142,11 @@ struct fingerprint_db;
 const struct fingerprint_db *cartridge_fingerprints(
     const struct cartridge *c);
 
+/* IP, sender-domain and URL-host lists (reputation.h), or NULL when the
+ * cartridge has no REPUTATION section; valid while a reference is held. */
+struct reputation_db;
+const struct reputation_db *cartridge_reputation(const struct cartridge *c);
+
 /* Sections of the loaded image, in table order. */
 size_t cartridge_section_count(const struct cartridge *c);
 bool cartridge_section_at(const struct cartridge *c, size_t i,
@@ -170,6 +175,11 @@ enum cm_err cartridge_format(uint64_t version, uint64_t created_unix,
  */
 enum cm_err cartridge_image_add_section(struct buf *image, uint32_t type,
                                         const uint8_t *p, size_t len);
+
+/* Set the header version of a cartridge image in place (cmtool
+ * reputation republishes a cartridge with new lists).  CM_EPARSE when the
+ * image does not parse. */
+enum cm_err cartridge_image_set_version(struct buf *image, uint64_t version);
 
 /* Append the standard CATEGORY body (legit, spam, phishing, malware, bulk
  * with descriptions) to out. */

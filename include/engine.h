@@ -83,8 +83,10 @@ enum cm_err engine_score_site(const struct cartridge *c,
 
 /*
  * RATE --explain: append to v->analysis (within ENGINE_ANALYSIS_MAX, as
- * printable ASCII without quotes) " top=" and the features of m that
- * moved the junk margin most, "ns:text:+w" by decreasing |w|.  Parses m
+ * printable ASCII without quotes) the reputation entries m matched
+ * (" rep-hits=ip:192.0.2.0/24:+5.00,..."; none without hits), then
+ * " top=" and the features of m that moved the junk margin most,
+ * "ns:text:+w" by decreasing |w|.  Parses m
  * again with a feature trace: for the shell, not the mail path.
  */
 void engine_explain(const struct cartridge *c, const struct message *m,
@@ -92,7 +94,8 @@ void engine_explain(const struct cartridge *c, const struct message *m,
 
 /*
  * What LEARN needs of one message: its feature ids (valid until the next
- * call with s), the junk margin of cartridge model plus site layer, and
+ * call with s), the junk margin of cartridge model plus site layer plus
+ * reputation (as engine_score_site adds them), and
  * the junk margins at which the cartridge's calibration gives score 96
  * (*spam_target) and score 10 (*ham_target).
  */

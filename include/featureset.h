@@ -101,6 +101,12 @@ void features_extract(const struct mime_doc *doc, const struct envelope *env,
 /* Name of a namespace for traces ("word", "subj", ...). */
 const char *features_ns_name(enum features_ns ns);
 
+/* Lower-case domain of the mailbox in a From-like header value ("Name
+ * <a@b>", "a@b (Name)", "a@b") into dst (NUL-terminated when it fits);
+ * 0 when it has none.  The reputation check reads senders with it. */
+size_t features_address_domain(const char *value, size_t len, char *dst,
+                               size_t cap);
+
 /* True when a file name is an executable or script type that mail has no
  * business carrying (.exe, .scr, .js, ..., also "x.pdf.exe"). */
 bool features_is_dangerous_name(const char *name, size_t len);

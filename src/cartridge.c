@@ -16,7 +16,8 @@
  * ASCII.  CATEGORY body: n u32 | n × (code u32 | name_len u16 | name |
  * desc_len u16 | desc); names [a-z0-9_-], descriptions printable ASCII,
  * codes distinct.  FINGERPRINTS body: fingerprint.h (optional; a
- * cartridge without it has no campaign fingerprints).
+ * cartridge without it has no campaign fingerprints).  REPUTATION body:
+ * reputation.h (optional; without it, no IP, domain or URL host lists).
  *
  * A loaded cartridge never changes.  Its refcount is atomic; the slot is a
  * mutex (slot_lock) around one pointer, held only for the swap and the
@@ -43,6 +44,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "model.h"
+#include "reputation.h"
 
 /* src/default_cartridge.S: the embedded image (empty before the first
  * `make cartridge`). */
@@ -74,6 +76,7 @@ struct cartridge {
     struct cartridge_category *cats;
     size_t n_cats;
     struct fingerprint_db *fingerprints; /* NULL without the section */
+    struct reputation_db *reputation;    /* NULL without the section */
 };
 
 struct cartridge_slot {
@@ -348,6 +351,7 @@ cartridge_destroy(struct cartridge *c)
     free(c->meta);
     free(c->cats);
     fingerprint_db_free(c->fingerprints);
+    reputation_db_free(c->reputation);
     free(c);
 }
 
@@ -357,7 +361,7 @@ cartridge_load(const uint8_t *p, size_t len, struct cartridge **out,
 {
     struct cartridge *c = NULL;
     const char *reason = "out of memory";
-    bool seen[CARTRIDGE_SEC_FINGERPRINTS + 1] = {false};
+    bool seen[CARTRIDGE_SEC_REPUTATION + 1] = {false};
     enum cm_err rc;
 
     c = calloc(1, sizeof(*c));
@@ -401,7 +405,7 @@ cartridge_load(const uint8_t *p, size_t len, struct cartridge **out,
         size_t blen = (size_t)s->length;
 
         if (s->type >= CARTRIDGE_SEC_META &&
-            s->type <= CARTRIDGE_SEC_FINGERPRINTS) {
+            s->type <= CARTRIDGE_SEC_REPUTATION) {
             if (seen[s->type]) {
                 reason = "cartridge section repeated";
                 rc = CM_EPARSE;
@@ -425,6 +429,9 @@ cartridge_load(const uint8_t *p, size_t len, struct cartridge **out,
             break;
         case CARTRIDGE_SEC_FINGERPRINTS:
             rc = fingerprint_db_parse(body, blen, &c->fingerprints, &reason);
+            break;
+        case CARTRIDGE_SEC_REPUTATION:
+            rc = reputation_db_parse(body, blen, &c->reputation, &reason);
             break;
         default:
             /* Reserved or newer section types: CRC-checked, not used. */
@@ -596,6 +603,12 @@ const struct fingerprint_db *
 cartridge_fingerprints(const struct cartridge *c)
 {
     return c->fingerprints;
+}
+
+const struct reputation_db *
+cartridge_reputation(const struct cartridge *c)
+{
+    return c->reputation;
 }
 
 size_t
@@ -807,4 +820,25 @@ cartridge_image_add_section(struct buf *image, uint32_t type,
     }
     buf_clear(&out);
     return rc;
+}
+
+enum cm_err
+cartridge_image_set_version(struct buf *image, uint64_t version)
+{
+    struct cartridge_header h;
+    size_t n = 0;
+    enum cm_err rc;
+
+    rc = cartridge_header_parse(image->data, image->len, &h, NULL, 0, &n,
+                                NULL);
+    if (rc != CM_OK) {
+        return rc;
+    }
+    /* The version sits after magic, format and flags; no CRC covers the
+     * header, so the bytes are rewritten in place. */
+    for (unsigned i = 0; i < 8; i++) {
+        image->data[CARTRIDGE_MAGIC_LEN + 8u + i] =
+            (uint8_t)(version >> (8u * i));
+    }
+    return CM_OK;
 }

@@ -4,6 +4,7 @@
  *   cmtool train DIR... -o FILE     train a cartridge from labelled mail
  *   cmtool feedback DIR... -o OUTDIR  reported mail into a training tree
  *   cmtool inspect FILE             print a cartridge, manifest or update
+ *   cmtool reputation IN -o OUT     replace a cartridge's reputation lists
  *   cmtool keygen DIR               make signing and content keys
  *   cmtool publish CART WEBROOT     publish a cartridge as micro-updates
  *   cmtool help [command]           usage (same as <command> --help)
@@ -15,6 +16,7 @@
 #include "inspect.h"
 #include "keygen.h"
 #include "publish.h"
+#include "repcmd.h"
 #include "train.h"
 
 static void
@@ -24,6 +26,8 @@ usage(FILE *to)
                 "       cmtool feedback [--label spam|phish|ham] DIR... "
                 "-o OUTDIR\n"
                 "       cmtool inspect [-k KEYDIR] FILE\n"
+                "       cmtool reputation IN.cmc [--list FILE]... [--merge] "
+                "[--version N] -o OUT.cmc\n"
                 "       cmtool keygen [--force|--rotate] DIR\n"
                 "       cmtool publish CARTRIDGE WEBROOT -k KEYDIR "
                 "[--version N] [--expires-days D]\n"
@@ -44,6 +48,7 @@ static const struct command commands[] = {
     {"train", train_main},
     {"feedback", feedback_main},
     {"inspect", inspect_main},
+    {"reputation", repcmd_main},
     {"keygen", keygen_main},
     {"publish", publish_main},
 };

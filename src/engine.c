@@ -8,6 +8,12 @@
  *   3. message whitelist (header / body entries) → score 0;
  *   4. features_extract (the same code cmtool train uses);
  *   5. model heads → junk margin and phish margin;
+ *   5b. reputation: the cartridge's REPUTATION entries matched by the
+ *      peer IP, sender domains and URL hosts (reputation.h) add their
+ *      weights to the junk margin, like the site layer; after step 7 a
+ *      block of at least REPUTATION_STRONG_CENTI sets its category when
+ *      the score reaches ENGINE_LEGIT_BELOW and the category ranks higher
+ *      or the message was bulk ("rep=ip:+5.00" in the analysis);
  *   6. calibration: junk margin → score 0..100;
  *   7. category rules, in order:
  *      - an executable or script attachment (features_is_dangerous_name:
@@ -49,6 +55,7 @@
 #include "fingerprint.h"
 #include "mime.h"
 #include "model.h"
+#include "reputation.h"
 #include "sitelayer.h"
 #include "whitelist.h"
 #include "ziplist.h"
@@ -194,6 +201,28 @@ depth_raise(struct verdict *v, enum engine_category cat, const char *sub,
     snprintf(v->analysis + al, sizeof(v->analysis) - al, " %s", what);
 }
 
+/* A strong reputation block decides the category of a message it made
+ * junk (phase 9). */
+static void
+reputation_raise(struct verdict *v, const struct reputation_hits *rep)
+{
+    static const enum engine_category cats[] = {
+        ENGINE_CAT_SPAM, ENGINE_CAT_SPAM, ENGINE_CAT_PHISHING,
+        ENGINE_CAT_MALWARE};
+    const struct reputation_entry *e = rep->strongest_block;
+    enum engine_category cat;
+
+    if (e == NULL || e->weight < REPUTATION_STRONG_CENTI ||
+        v->score < ENGINE_LEGIT_BELOW) {
+        return;
+    }
+    cat = cats[e->category <= 3 ? e->category : 1];
+    if (category_rank(cat) > category_rank(v->category) ||
+        v->category == ENGINE_CAT_BULK) {
+        set_category(v, cat, "reputation");
+    }
+}
+
 static void
 depth_fingerprint_hit(struct verdict *v, const struct fingerprint_entry *e)
 {
@@ -332,6 +361,7 @@ engine_score_site(const struct cartridge *c, const struct sitelayer *site,
                   struct verdict *out)
 {
     double site_margin;
+    struct reputation_hits rep;
     struct verdict v;
     struct mime_doc doc;
     const char *what = NULL;
@@ -385,6 +415,8 @@ engine_score_site(const struct cartridge *c, const struct sitelayer *site,
     model_margins(cartridge_model(c), ids, n_ids, margins);
     site_margin = sitelayer_margin(site, ids, n_ids);
     margins[MODEL_HEAD_JUNK] += site_margin;
+    reputation_check(cartridge_reputation(c), &doc, m->env, &rep);
+    margins[MODEL_HEAD_JUNK] += rep.total / 100.0;
     score = model_calibration_score(cal, margins[MODEL_HEAD_JUNK]);
 
     if ((fflags & FEATURES_DANGEROUS_ATTACHMENT) != 0) {
@@ -414,6 +446,8 @@ engine_score_site(const struct cartridge *c, const struct sitelayer *site,
         snprintf(v.analysis + used, sizeof(v.analysis) - used, " sl=%.2f",
                  site_margin);
     }
+    reputation_hits_format(&rep, false, v.analysis, sizeof(v.analysis));
+    reputation_raise(&v, &rep);
     rc = engine_depth(c, &doc, b, &v);
     if (rc != CM_OK) {
         return rc;
@@ -453,6 +487,7 @@ engine_learn_view(const struct cartridge *c, const struct sitelayer *site,
     const struct model_calibration *cal = cartridge_calibration(c);
     struct mime_doc doc;
     double margins[MODEL_HEADS];
+    struct reputation_hits rep;
     unsigned fflags = 0;
     enum cm_err rc;
 
@@ -463,7 +498,11 @@ engine_learn_view(const struct cartridge *c, const struct sitelayer *site,
     }
     features_extract(&doc, m->env, s->fs, NULL, NULL, ids, n_ids, &fflags);
     model_margins(cartridge_model(c), *ids, *n_ids, margins);
-    *margin = margins[MODEL_HEAD_JUNK] + sitelayer_margin(site, *ids, *n_ids);
+    /* The margin the message is scored at, reputation included, so LEARN
+     * moves the site layer only as far as the verdict needs. */
+    reputation_check(cartridge_reputation(c), &doc, m->env, &rep);
+    *margin = margins[MODEL_HEAD_JUNK] + sitelayer_margin(site, *ids, *n_ids) +
+              rep.total / 100.0;
     /* A little past the knots, so the learned message lands inside the
      * bar rather than on its edge. */
     *spam_target = margin_for_score(cal, 96.0f) + 0.25;
@@ -534,6 +573,7 @@ engine_explain(const struct cartridge *c, const struct message *m,
     const uint32_t *ids = NULL;
     size_t n_ids = 0;
     unsigned fflags = 0;
+    struct reputation_hits rep;
     uint32_t top[EXPLAIN_TOP];
     double top_w[EXPLAIN_TOP];
     size_t n_top = 0;
@@ -550,6 +590,10 @@ engine_explain(const struct cartridge *c, const struct message *m,
     }
     features_extract(&doc, m->env, s->fs, explain_trace, en, &ids, &n_ids,
                      &fflags);
+    /* The reputation entries by name, before " top=" (which ends the
+     * analysis). */
+    reputation_check(cartridge_reputation(c), &doc, m->env, &rep);
+    reputation_hits_format(&rep, true, v->analysis, sizeof(v->analysis));
     f = n_ids > 0 ? 1.0 / sqrt((double)n_ids) : 1.0;
     /* Insertion into a short list sorted by |contribution|. */
     for (size_t k = 0; k < n_ids; k++) {

@@ -1139,6 +1139,15 @@ addr_domain(const char *a, size_t len, char *dst, size_t cap)
     return dl;
 }
 
+size_t
+features_address_domain(const char *value, size_t len, char *dst, size_t cap)
+{
+    struct addr a;
+
+    addr_split(value, len, &a);
+    return addr_domain(a.addr, a.addr_len, dst, cap);
+}
+
 /* Registered domain of a lower-case host as a view into it. */
 static size_t
 reg_domain(const char *host, size_t len, const char **out)

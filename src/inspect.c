@@ -4,8 +4,9 @@
  * Prints the header (format, version, created), each section (type, size,
  * CRC ok or BAD), then, when the whole file validates, the META pairs, the
  * model's dimensions and non-zero weights, the calibration knots, the
- * category table and the campaign fingerprints (counts by kind and
- * category).  A file that does not validate still gets its header
+ * category table, the campaign fingerprints (counts by kind and
+ * category) and the reputation lists (counts by kind and action, the
+ * first entries of each kind).  A file that does not validate still gets its header
  * and section table shown (when those parse) and the reason, and the
  * command exits 1.  Later formats (manifests, update files) join here.
  * Reads the file with fsutil (bounded by CAPS_CARTRIDGE_MAX_BYTES); output
@@ -24,6 +25,7 @@
 #include "fsutil.h"
 #include "model.h"
 #include "publish.h"
+#include "reputation.h"
 
 static const char *
 section_name(uint32_t type)
@@ -78,6 +80,41 @@ print_fingerprints(const struct fingerprint_db *db)
     }
 }
 
+#define INSPECT_REPUTATION_SHOWN 5u
+
+/* Reputation entries by kind and action, and the first few of each kind
+ * as list lines. */
+static void
+print_reputation(const struct reputation_db *db)
+{
+    size_t shown[REPUTATION_URL_HOST + 1] = {0};
+
+    if (db == NULL) {
+        printf("reputation: none\n");
+        return;
+    }
+    printf("reputation: %zu entries\n", reputation_db_size(db));
+    for (unsigned k = REPUTATION_IPV4; k <= REPUTATION_URL_HOST; k++) {
+        printf("  %-8s block %7zu  allow %7zu\n",
+               reputation_kind_name((enum reputation_kind)k),
+               reputation_db_count(db, (enum reputation_kind)k,
+                                   REPUTATION_BLOCK),
+               reputation_db_count(db, (enum reputation_kind)k,
+                                   REPUTATION_ALLOW));
+    }
+    for (size_t i = 0; i < reputation_db_size(db); i++) {
+        const struct reputation_entry *e = reputation_db_at(db, i);
+        struct reputation_item it;
+        char text[REPUTATION_TEXT_MAX];
+
+        if (shown[e->kind]++ < INSPECT_REPUTATION_SHOWN) {
+            reputation_entry_item(e, &it);
+            reputation_item_text(&it, text, sizeof(text));
+            printf("    %s\n", text);
+        }
+    }
+}
+
 static void
 print_loaded(const struct cartridge *c)
 {
@@ -122,6 +159,7 @@ print_loaded(const struct cartridge *c)
         }
     }
     print_fingerprints(cartridge_fingerprints(c));
+    print_reputation(cartridge_reputation(c));
 }
 
 int
@@ -148,7 +186,7 @@ inspect_main(int argc, char **argv)
         /* The usage line above came from the update-file half. */
         printf("  For a cartridge: header, sections, meta, model, "
                "calibration, categories,\n"
-               "  fingerprint counts.\n");
+               "  fingerprint counts, reputation lists.\n");
         return 0;
     }
     if (argc != 2) {

@@ -8,6 +8,7 @@
  *               [--alpha A] [--l1 X] [--l2 X] [--clip X] [--dense-clip X]
  *               [--strata source,html,bulk] [--max-weight X] [--loso-fp X]
  *               [--ham-weight X] [--nb X] [--min-sources N]
+ *   reputation: [--reputation FILE]... [--reputation-data no|block|yes]
  * The defaults are what make cartridge uses; the tuning options exist for
  * scripts/eval-crosssource.sh experiments.
  *
@@ -32,7 +33,9 @@
  * the senders of that unseen-source ham reach it (loso_threshold; each
  * message weighs 1/messages of its From address), a final model is
  * trained on everything, and the cartridge (META, MODEL, CALIBRATION,
- * CATEGORY, FINGERPRINTS from trainfp.c) is written atomically.
+ * CATEGORY, FINGERPRINTS from trainfp.c, REPUTATION from trainrep.c: the
+ * --reputation lists and, with --reputation-data block|yes, entries
+ * derived from the training mail) is written atomically.
  *
  * Evaluation: --test DIR (held out entirely), --holdout PCT (a
  * deterministic random share) and --split NAME=SPEC (one training per
@@ -71,7 +74,10 @@
 #include "mime.h"
 #include "model.h"
 #include "queuefile.h"
+#include "replist.h"
+#include "reputation.h"
 #include "trainfp.h"
+#include "trainrep.h"
 
 #define TRAIN_PATH_MAX 4096u
 #define TRAIN_DEPTH_MAX 16u
@@ -80,6 +86,8 @@
 #define TRAIN_THREADS_MAX 16u
 #define TRAIN_FOLDS_MAX 20u
 #define TRAIN_NO_LABEL 255u
+/* Bytes of a REPUTATION body without entries (magic, version, count). */
+#define TRAIN_REPUTATION_EMPTY_LEN 12u
 /* Ham share allowed at score 96 on out-of-fold margins, and share of the
  * senders of ham from a source left out of training (see loso_threshold).
  * The cross-source evaluation backs 0.3% of senders: the held-out sources'
@@ -134,6 +142,10 @@ struct train_opts {
     const char *drop;    /* --drop LIST: features left out (ablations) */
     const char *split_name; /* the --split being evaluated, or NULL */
     struct name_table *names; /* --top: feature names by id */
+    const char *rep_lists[TRAIN_DIRS_MAX]; /* --reputation FILE */
+    size_t n_rep_lists;
+    enum trainrep_derive rep_derive; /* --reputation-data */
+    struct replist lists; /* the entries of rep_lists */
 };
 
 struct train_item {
@@ -149,6 +161,7 @@ struct train_item {
     bool is_bulk; /* bulk markers (List-Unsubscribe, List-Id, ...) */
     struct trainfp_item *fp; /* campaign fingerprint data, NULL if none */
     uint64_t sender; /* hash of the From address (sender_key) */
+    struct trainrep_item *rep; /* reputation keys, NULL on ENOMEM */
 };
 
 struct train_list {
@@ -522,6 +535,7 @@ parse_worker(void *arg)
         it->is_html = (doc.flags & MIME_HAS_HTML) != 0;
         it->is_bulk = (fflags & FEATURES_HAS_BULK_MARKERS) != 0;
         it->sender = sender_key(&doc, it->path);
+        it->rep = trainrep_collect(&doc, &env, it->sender);
         it->n_ids = 0;
         for (size_t k = 0; k < n; k++) {
             bool is_dropped = false;
@@ -936,6 +950,8 @@ usage(FILE *to)
             "              [--strata source,html,bulk] [--max-weight X] "
             "[--loso-fp X]\n"
             "              [--ham-weight X] [--nb X] [--min-sources N]\n"
+            "  reputation: [--reputation FILE]... "
+            "[--reputation-data no|block|yes]\n"
             "Trains a cartridge from the ham/, spam/ and phish/ folders "
             "below each DIR.\n");
 }
@@ -1072,6 +1088,21 @@ parse_args(int argc, char **argv, struct train_opts *o)
                 return -1;
             }
             o->splits[o->n_splits++] = argv[++i];
+        } else if (strcmp(a, "--reputation") == 0 && has_val) {
+            if (o->n_rep_lists >= TRAIN_DIRS_MAX) {
+                fprintf(stderr, "cmtool train: too many --reputation\n");
+                return -1;
+            }
+            o->rep_lists[o->n_rep_lists++] = argv[++i];
+        } else if (strcmp(a, "--reputation-data") == 0 && has_val &&
+                   (strcmp(argv[i + 1], "no") == 0 ||
+                    strcmp(argv[i + 1], "block") == 0 ||
+                    strcmp(argv[i + 1], "yes") == 0)) {
+            i++;
+            o->rep_derive = strcmp(argv[i], "yes") == 0 ? TRAINREP_DERIVE_ALL
+                            : strcmp(argv[i], "block") == 0
+                                ? TRAINREP_DERIVE_BLOCK
+                                : TRAINREP_DERIVE_NONE;
         } else if (strcmp(a, "--scores") == 0 && has_val) {
             o->scores = argv[++i];
         } else if (strcmp(a, "--test") == 0 && has_val) {
@@ -1413,7 +1444,10 @@ evaluate(const struct train_opts *o, const struct train_list *l,
             continue;
         }
         model_margins(cartridge_model(c), it->ids, it->n_ids, mg);
-        m[n] = mg[MODEL_HEAD_JUNK];
+        /* Reputation as the engine adds it: after the model, before
+         * the calibration. */
+        m[n] = mg[MODEL_HEAD_JUNK] +
+               trainrep_item_margin(cartridge_reputation(c), it->rep) / 100.0;
         score[n] = model_calibration_score(cartridge_calibration(c), m[n]);
         if (o->explain != NULL && o->names != NULL &&
             strstr(it->path, o->explain) != NULL) {
@@ -1778,6 +1812,40 @@ add_fingerprints(const struct train_list *l, struct buf *image)
     return rc;
 }
 
+/* The REPUTATION section (trainrep.h) from the lists and, when asked, the
+ * training items. */
+static enum cm_err
+add_reputation(const struct train_opts *o, const struct train_list *l,
+               struct buf *image)
+{
+    struct trainrep_input *in = calloc(l->n > 0 ? l->n : 1, sizeof(*in));
+    struct buf section;
+    size_t k = 0;
+    enum cm_err rc;
+
+    if (in == NULL) {
+        return CM_ENOMEM;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->items[i].is_ok) {
+            in[k].rep = l->items[i].rep;
+            in[k].label = l->items[i].label;
+            in[k].is_test = l->items[i].is_test;
+            k++;
+        }
+    }
+    buf_init(&section, CAPS_CARTRIDGE_MAX_BYTES);
+    rc = trainrep_build(in, k, &o->lists, o->rep_derive, &section);
+    /* No entries, no section: the cartridge stays as it was without. */
+    if (rc == CM_OK && section.len > TRAIN_REPUTATION_EMPTY_LEN) {
+        rc = cartridge_image_add_section(image, CARTRIDGE_SEC_REPUTATION,
+                                         section.data, section.len);
+    }
+    buf_clear(&section);
+    free(in);
+    return rc;
+}
+
 /*
  * Train on the items not marked is_test, calibrate on out-of-fold margins,
  * build the cartridge image (into image when not NULL) and evaluate the
@@ -2028,7 +2096,8 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
                  (unsigned long long)created_time());
         if (write_cartridge(o, &jobs[n_folds].mw, &cal, meta, img) !=
                 CM_OK ||
-            add_fingerprints(l, img) != CM_OK) {
+            add_fingerprints(l, img) != CM_OK ||
+            add_reputation(o, l, img) != CM_OK) {
             goto nomem;
         }
     }
@@ -2091,6 +2160,15 @@ train_main(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc != 0) {
         return rc > 0 ? 0 : 2;
+    }
+    for (size_t i = 0; i < o.n_rep_lists; i++) {
+        char err[512];
+
+        if (replist_load(o.rep_lists[i], &o.lists, err, sizeof(err)) !=
+            CM_OK) {
+            fprintf(stderr, "cmtool train: %s\n", err);
+            goto out;
+        }
     }
     for (size_t i = 0; i < o.n_train_dirs; i++) {
         if (walk_top(&l, o.train_dirs[i], false) != 0) {
@@ -2173,7 +2251,9 @@ out:
         free(l.items[i].path);
         free(l.items[i].ids);
         trainfp_item_free(l.items[i].fp);
+        trainrep_item_free(l.items[i].rep);
     }
+    replist_clear(&o.lists);
     free(l.items);
     for (size_t g = 0; g < l.n_groups; g++) {
         free(l.groups[g]);

@@ -55,11 +55,12 @@ if [ -n "$build" ]; then
     for cmd in RATE CHECK-CONFIG REPORT UPDATE VERSION; do
         options_documented man/CGPCloudmark.8 "$cgp" "$cmd"
     done
-    for cmd in inspect keygen publish feedback; do
+    for cmd in inspect keygen publish feedback reputation; do
         options_documented man/cmtool.1 "$cmtool" "$cmd"
     done
     # The main options of train; the tuning ones are in its --help.
-    for opt in --version --seed --threads --test --holdout; do
+    for opt in --version --seed --threads --test --holdout --reputation \
+        --reputation-data; do
         grep -q -- "Fl ${opt#-}\\b" man/cmtool.1 ||
             { echo "FAIL cmtool.1 does not document train $opt"; fail=1; }
     done

@@ -343,10 +343,15 @@ test_cartridge_sections_validated(void **state)
     assert_int_equal(load_with(&o, &c, &why), CM_EPARSE);
     /* Reserved and unknown section types are skipped. */
     memset(&o, 0, sizeof(o));
-    o.extra_type = CARTRIDGE_SEC_REPUTATION;
+    o.extra_type = CARTRIDGE_SEC_ALLOWLIST;
     assert_int_equal(load_with(&o, &c, &why), CM_OK);
     assert_null(cartridge_fingerprints(c));
+    assert_null(cartridge_reputation(c));
     cartridge_unref(c);
+    /* REPUTATION is parsed: garbage there refuses the cartridge. */
+    o.extra_type = CARTRIDGE_SEC_REPUTATION;
+    assert_int_equal(load_with(&o, &c, &why), CM_EPARSE);
+    assert_string_equal(why, "REPUTATION section: bad magic");
     /* FINGERPRINTS is parsed: garbage there refuses the cartridge. */
     o.extra_type = CARTRIDGE_SEC_FINGERPRINTS;
     assert_int_equal(load_with(&o, &c, &why), CM_EPARSE);

@@ -1,0 +1,63 @@
+/*
+ * replist.h -- plain-text reputation lists an administrator or publisher
+ * writes, parsed into reputation entries (reputation.h) for cmtool train
+ * --reputation and cmtool reputation --list.
+ *
+ * One entry a line; blank lines and everything after '#' are ignored:
+ *   ACTION KIND VALUE [WEIGHT] [CATEGORY]
+ *   ACTION    block | allow
+ *   KIND      ip      VALUE an IPv4 or IPv6 address, optionally /PREFIX
+ *                     (1..32 or 1..128; the host bits must be zero)
+ *             domain  VALUE a sender domain (From, return-path); covers
+ *                     its subdomains
+ *             urlhost VALUE a host of a URL in the message; covers its
+ *                     subdomains
+ *   WEIGHT    junk-margin delta, 0.01..10 (at most two decimals); given
+ *             as a magnitude (a '-' is accepted on allow); default 5 for
+ *             block, 5 subtracted for allow
+ *   CATEGORY  spam | phishing | malware, block only (default spam)
+ * e.g.  block ip 192.0.2.0/24 6 spam
+ *       allow domain partner.example
+ *       block urlhost login-verify.example 8 phishing
+ * Host names are lower-cased; [a-z0-9._-] only (IDNs as xn-- labels).
+ * The parser is bounded (CAPS_REPUTATION_LINE_MAX a line,
+ * CAPS_REPUTATION_LIST_MAX_BYTES a file, CAPS_REPUTATION_ENTRIES_MAX
+ * entries) and stops at the first bad line with "FILE:LINE: reason".
+ * Pure except replist_load (reads a file).  Programs layer.
+ */
+#ifndef CM_REPLIST_H
+#define CM_REPLIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "reputation.h"
+
+/* Entries collected from one or more lists, in file order. */
+struct replist {
+    struct reputation_item *e;
+    size_t n;
+    size_t cap;
+};
+
+/* Free the entries; l may be reused empty. */
+void replist_clear(struct replist *l);
+
+/* Append one entry (grows l); CM_ELIMIT past CAPS_REPUTATION_ENTRIES_MAX,
+ * CM_ENOMEM. */
+enum cm_err replist_add(struct replist *l, const struct reputation_item *e);
+
+/*
+ * Parse list text (p, len) named name (for messages) and append its
+ * entries to l.  CM_EPARSE / CM_ELIMIT / CM_ENOMEM with err (err_cap
+ * bytes) holding "name:line: reason"; entries of earlier lines stay.
+ */
+enum cm_err replist_parse(const char *name, const uint8_t *p, size_t len,
+                          struct replist *l, char *err, size_t err_cap);
+
+/* replist_parse on the contents of a file. */
+enum cm_err replist_load(const char *path, struct replist *l, char *err,
+                         size_t err_cap);
+
+#endif

@@ -1,0 +1,479 @@
+/*
+ * test_reputation.c -- the REPUTATION section format and parser, the
+ * longest-prefix and parent-domain lookups, the peer-IP rule, the check of
+ * a parsed message, and the plain-text list parser (replist).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "caps.h"
+#include "mime.h"
+#include "queuefile.h"
+#include "replist.h"
+#include "reputation.h"
+
+/* Entries of a list text; the test fails on a parse error. */
+static void
+list_of(const char *text, struct replist *l)
+{
+    char err[256] = "";
+    enum cm_err rc = replist_parse("t.list", (const uint8_t *)text,
+                                   strlen(text), l, err, sizeof(err));
+
+    if (rc != CM_OK) {
+        fail_msg("list did not parse: %s", err);
+    }
+}
+
+/* A database from list text. */
+static struct reputation_db *
+db_of(const char *text)
+{
+    struct replist l = {0};
+    struct buf b;
+    struct reputation_db *db = NULL;
+    const char *why = NULL;
+
+    list_of(text, &l);
+    buf_init(&b, 1u << 24);
+    assert_int_equal(reputation_format(l.e, l.n, &b), CM_OK);
+    assert_int_equal(reputation_db_parse(b.data, b.len, &db, &why), CM_OK);
+    buf_clear(&b);
+    replist_clear(&l);
+    return db;
+}
+
+static void
+ip_of(const char *text, uint8_t out[16])
+{
+    assert_true(reputation_ip_parse(text, strlen(text), out));
+}
+
+static const char *const sample_list =
+    "# sample\n"
+    "block ip 10.0.0.0/8 1\n"
+    "block ip 10.1.0.0/16 2 phishing\n"
+    "allow ip 10.1.2.3 3\n"
+    "block ip 2001:db8::/32 4 malware\n"
+    "block ip 2001:db8:1::/48 5\n"
+    "block domain Spam.Example. 6\n"
+    "allow domain partner.example\n"
+    "block urlhost bad.example 7 phishing\n"
+    "block urlhost bad.example 9 malware  # repeated: the first wins\n";
+
+static void
+test_reputation_round_trip(void **state)
+{
+    struct replist l = {0};
+    struct buf a;
+    struct buf b;
+    struct reputation_db *db = NULL;
+    const char *why = NULL;
+    struct reputation_item *copy;
+
+    (void)state;
+    list_of(sample_list, &l);
+    assert_int_equal(l.n, 9);
+    buf_init(&a, 1u << 20);
+    buf_init(&b, 1u << 20);
+    assert_int_equal(reputation_format(l.e, l.n, &a), CM_OK);
+    assert_int_equal(reputation_db_parse(a.data, a.len, &db, &why), CM_OK);
+    assert_int_equal(reputation_db_size(db), 8);
+    assert_int_equal(reputation_db_count(db, REPUTATION_IPV4,
+                                         REPUTATION_BLOCK), 2);
+    assert_int_equal(reputation_db_count(db, REPUTATION_IPV4,
+                                         REPUTATION_ALLOW), 1);
+    assert_int_equal(reputation_db_count(db, REPUTATION_IPV6,
+                                         REPUTATION_BLOCK), 2);
+    /* Canonical order: the longest IPv4 prefix first. */
+    assert_int_equal(reputation_db_at(db, 0)->prefix, 32);
+    {
+        const struct reputation_entry *e = reputation_match_host(
+            db, REPUTATION_URL_HOST, "bad.example", 11);
+
+        assert_non_null(e);
+        assert_int_equal(e->weight, 700);
+        assert_int_equal(e->category, REPUTATION_CAT_PHISHING);
+    }
+    /* The parsed entries format back to the same bytes, in any order. */
+    copy = calloc(reputation_db_size(db), sizeof(*copy));
+    assert_non_null(copy);
+    for (size_t i = 0; i < reputation_db_size(db); i++) {
+        reputation_entry_item(reputation_db_at(db, i),
+                              &copy[reputation_db_size(db) - 1 - i]);
+    }
+    assert_int_equal(reputation_format(copy, reputation_db_size(db), &b),
+                     CM_OK);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    free(copy);
+    reputation_db_free(db);
+    buf_clear(&a);
+    buf_clear(&b);
+    replist_clear(&l);
+}
+
+/* A one-entry section with the given entry bytes after the header. */
+static size_t
+section(uint8_t *out, uint32_t version, uint32_t n, const uint8_t *body,
+        size_t body_len)
+{
+    memcpy(out, "CMRP", 4);
+    for (unsigned i = 0; i < 4; i++) {
+        out[4 + i] = (uint8_t)(version >> (8 * i));
+        out[8 + i] = (uint8_t)(n >> (8 * i));
+    }
+    memcpy(out + 12, body, body_len);
+    return 12 + body_len;
+}
+
+static void
+expect_refused(const uint8_t *p, size_t len, enum cm_err want)
+{
+    struct reputation_db *db = NULL;
+    const char *why = NULL;
+
+    assert_int_equal(reputation_db_parse(p, len, &db, &why), want);
+    assert_null(db);
+    assert_non_null(why);
+}
+
+static void
+test_reputation_bad_sections_refused(void **state)
+{
+    /* block ip 192.0.2.0/24 weight 500 spam */
+    static const uint8_t good[] = {1, 2, 1, 24, 0xf4, 0x01, 4, 192, 0, 2, 0};
+    uint8_t p[128];
+    uint8_t e[sizeof(good)];
+    size_t n;
+    struct reputation_db *db = NULL;
+    const char *why = NULL;
+
+    (void)state;
+    n = section(p, 1, 1, good, sizeof(good));
+    assert_int_equal(reputation_db_parse(p, n, &db, &why), CM_OK);
+    reputation_db_free(db);
+
+    expect_refused((const uint8_t *)"CMRX\1\0\0\0\0\0\0\0", 12, CM_EPARSE);
+    n = section(p, 2, 1, good, sizeof(good));
+    expect_refused(p, n, CM_EVERSION);
+    n = section(p, 1, 1, good, sizeof(good));
+    expect_refused(p, n - 1, CM_EPARSE);       /* truncated */
+    p[n] = 0;
+    expect_refused(p, n + 1, CM_EPARSE);       /* a byte left over */
+    n = section(p, 1, 2, good, sizeof(good));  /* count says 2 */
+    expect_refused(p, n, CM_EPARSE);
+    n = section(p, 1, 2000000, good, sizeof(good));
+    expect_refused(p, n, CM_ELIMIT);
+
+    memcpy(e, good, sizeof(e));
+    e[10] = 1; /* host bit past /24 */
+    expect_refused(p, section(p, 1, 1, e, sizeof(e)), CM_EPARSE);
+    memcpy(e, good, sizeof(e));
+    e[3] = 0; /* /0 */
+    expect_refused(p, section(p, 1, 1, e, sizeof(e)), CM_EPARSE);
+    memcpy(e, good, sizeof(e));
+    e[1] = 1; /* allow with a category and a positive weight */
+    expect_refused(p, section(p, 1, 1, e, sizeof(e)), CM_EPARSE);
+    memcpy(e, good, sizeof(e));
+    e[4] = 0xe9;
+    e[5] = 0x03; /* weight 1001 */
+    expect_refused(p, section(p, 1, 1, e, sizeof(e)), CM_EPARSE);
+    memcpy(e, good, sizeof(e));
+    e[0] = 9; /* unknown kind */
+    expect_refused(p, section(p, 1, 1, e, sizeof(e)), CM_EPARSE);
+    {
+        /* Two domain entries out of order, then repeated. */
+        uint8_t two[] = {3, 2, 1, 0, 100, 0, 1, 'b', 3, 2, 1, 0, 100, 0, 1,
+                         'a'};
+
+        expect_refused(p, section(p, 1, 2, two, sizeof(two)), CM_EPARSE);
+        two[15] = 'b';
+        expect_refused(p, section(p, 1, 2, two, sizeof(two)), CM_EPARSE);
+        two[15] = 'c';
+        assert_int_equal(reputation_db_parse(p,
+                                             section(p, 1, 2, two,
+                                                     sizeof(two)),
+                                             &db, &why),
+                         CM_OK);
+        reputation_db_free(db);
+        two[7] = 'B'; /* upper case is not a key */
+        two[15] = 'c';
+        expect_refused(p, section(p, 1, 2, two, sizeof(two)), CM_EPARSE);
+    }
+}
+
+static void
+test_reputation_longest_prefix(void **state)
+{
+    struct reputation_db *db = db_of(sample_list);
+    uint8_t a[16];
+
+    (void)state;
+    ip_of("10.1.2.3", a);
+    assert_int_equal(reputation_match_ip(db, a)->weight, -300);
+    ip_of("10.1.9.9", a);
+    assert_int_equal(reputation_match_ip(db, a)->weight, 200);
+    ip_of("10.200.0.1", a);
+    assert_int_equal(reputation_match_ip(db, a)->weight, 100);
+    ip_of("11.0.0.1", a);
+    assert_null(reputation_match_ip(db, a));
+    ip_of("::ffff:10.1.2.3", a);
+    assert_int_equal(reputation_match_ip(db, a)->weight, -300);
+    ip_of("2001:db8:1::7", a);
+    assert_int_equal(reputation_match_ip(db, a)->weight, 500);
+    ip_of("2001:db8:2::7", a);
+    assert_int_equal(reputation_match_ip(db, a)->weight, 400);
+    ip_of("2001:db9::1", a);
+    assert_null(reputation_match_ip(db, a));
+    assert_null(reputation_match_ip(NULL, a));
+    reputation_db_free(db);
+}
+
+static void
+test_reputation_parent_domains(void **state)
+{
+    struct reputation_db *db = db_of(sample_list);
+
+    (void)state;
+    assert_non_null(reputation_match_host(db, REPUTATION_SENDER_DOMAIN,
+                                          "spam.example", 12));
+    assert_non_null(reputation_match_host(db, REPUTATION_SENDER_DOMAIN,
+                                          "a.b.spam.example.", 17));
+    assert_null(reputation_match_host(db, REPUTATION_SENDER_DOMAIN,
+                                      "notspam.example", 15));
+    assert_null(reputation_match_host(db, REPUTATION_SENDER_DOMAIN,
+                                      "example", 7));
+    /* Kinds stay apart: a sender domain is not a URL host. */
+    assert_null(reputation_match_host(db, REPUTATION_URL_HOST,
+                                      "spam.example", 12));
+    assert_non_null(reputation_match_host(db, REPUTATION_URL_HOST,
+                                          "x.bad.example", 13));
+    {
+        /* Labels piled on the left do not hide the domain. */
+        const char *deep = "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.bad.example";
+
+        assert_non_null(reputation_match_host(db, REPUTATION_URL_HOST, deep,
+                                              strlen(deep)));
+    }
+    reputation_db_free(db);
+}
+
+/* Check a message (envelope lines optional) against db. */
+static void
+check_message(const struct reputation_db *db, const char *msg,
+              struct reputation_hits *hits)
+{
+    struct arena *a = arena_new(1u << 22);
+    struct mime_doc doc;
+    struct envelope env;
+    size_t off = 0;
+    unsigned flags = 0;
+
+    assert_non_null(a);
+    queuefile_parse((const uint8_t *)msg, strlen(msg), &env, &off, &flags);
+    assert_int_equal(mime_parse(a, (const uint8_t *)msg + off,
+                                strlen(msg) - off, &doc),
+                     CM_OK);
+    reputation_check(db, &doc, &env, hits);
+    arena_free(a);
+}
+
+static void
+test_reputation_peer_ip_rule(void **state)
+{
+    struct reputation_db *db = db_of("block ip 198.51.100.0/24 4\n"
+                                     "block ip 203.0.113.9 3\n");
+    struct reputation_hits h;
+
+    (void)state;
+    /* The envelope's peer IP. */
+    check_message(db,
+                  "S <a@x.example> SMTP [198.51.100.7]\n"
+                  "R <b@y.example>\n\n"
+                  "From: a@x.example\nSubject: hi\n\nbody\n",
+                  &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.total, 400);
+    /* No usable envelope IP: the topmost Received with a public from-IP,
+     * past a private relay; the forged lower one is not read. */
+    check_message(db,
+                  "S <a@x.example> SMTP [0.0.0.0]\n"
+                  "R <b@y.example>\n\n"
+                  "Received: from relay (relay [10.0.0.5]) by mx; now\n"
+                  "Received: from out.example (out.example [203.0.113.9]) "
+                  "by relay; now\n"
+                  "Received: from forged ([198.51.100.1]) by out; now\n"
+                  "From: a@x.example\nSubject: hi\n\nbody\n",
+                  &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.total, 300);
+    /* An address after " by " is the receiver's, not the sender's. */
+    check_message(db,
+                  "Received: from out.example by mx [198.51.100.2]; now\n"
+                  "From: a@x.example\nSubject: hi\n\nbody\n",
+                  &h);
+    assert_int_equal(h.n, 0);
+    reputation_db_free(db);
+}
+
+static void
+test_reputation_check_message(void **state)
+{
+    struct reputation_db *db = db_of(sample_list);
+    struct reputation_hits h;
+    char text[128] = "";
+
+    (void)state;
+    check_message(db,
+                  "From: \"Spam\" <x@mail.spam.example>\n"
+                  "Return-Path: <bounce@partner.example>\n"
+                  "Subject: hi\n\n"
+                  "see http://www.bad.example/a and http://bad.example/b "
+                  "and http://good.example/\n",
+                  &h);
+    assert_int_equal(h.n, 3); /* dom block, dom allow, one url (once) */
+    assert_int_equal(h.total, 600 - 500 + 700);
+    assert_non_null(h.strongest_block);
+    assert_int_equal(h.strongest_block->weight, 700);
+    reputation_hits_format(&h, false, text, sizeof(text));
+    assert_string_equal(text, "rep=dom:+6.00,dom:-5.00,url:+7.00");
+    text[0] = '\0';
+    reputation_hits_format(&h, true, text, 40);
+    /* What does not fit is left out whole. */
+    assert_string_equal(text, "rep-hits=dom:spam.example:+6.00");
+    /* No database: no hits. */
+    check_message(NULL, "From: x@spam.example\n\nbody\n", &h);
+    assert_int_equal(h.n, 0);
+    assert_int_equal(h.total, 0);
+    reputation_db_free(db);
+}
+
+static void
+test_reputation_local_addresses(void **state)
+{
+    static const char *const local[] = {
+        "0.0.0.0", "10.2.3.4", "127.0.0.1", "169.254.1.1", "172.16.0.1",
+        "172.31.255.255", "192.168.1.1", "100.64.0.1", "::", "::1",
+        "fe80::1", "fd00::1"};
+    static const char *const public[] = {"172.32.0.1", "100.128.0.1",
+                                         "8.8.8.8", "2001:db8::1"};
+    uint8_t a[16];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+        ip_of(local[i], a);
+        assert_true(reputation_ip_is_local(a));
+    }
+    for (size_t i = 0; i < sizeof(public) / sizeof(public[0]); i++) {
+        ip_of(public[i], a);
+        assert_false(reputation_ip_is_local(a));
+    }
+    assert_false(reputation_ip_parse("1.2.3", 5, a));
+    assert_false(reputation_ip_parse("", 0, a));
+}
+
+/* The error message a bad list gives. */
+static void
+expect_list_error(const char *text, const char *want)
+{
+    struct replist l = {0};
+    char err[256] = "";
+
+    assert_int_not_equal(replist_parse("t.list", (const uint8_t *)text,
+                                       strlen(text), &l, err, sizeof(err)),
+                         CM_OK);
+    if (strstr(err, want) == NULL) {
+        fail_msg("error \"%s\" lacks \"%s\"", err, want);
+    }
+    replist_clear(&l);
+}
+
+static void
+test_replist_errors(void **state)
+{
+    char long_line[CAPS_REPUTATION_LINE_MAX + 20];
+
+    (void)state;
+    expect_list_error("# ok\n\nfrobnicate ip 1.2.3.4\n", "t.list:3: action");
+    expect_list_error("block host x.example\n", "t.list:1: kind");
+    expect_list_error("block ip 1.2.3.4/33\n", "t.list:1: prefix length");
+    expect_list_error("block ip 1.2.3.4/24\n", "host bits");
+    expect_list_error("block ip 1.2.3.0/0\n", "/0");
+    expect_list_error("block ip 1.2.3.999\n", "not an IPv4");
+    expect_list_error("block ip ::/129\n", "1..128");
+    expect_list_error("block ip 1.2.3.4 -2\n", "positive");
+    expect_list_error("block ip 1.2.3.4 11\n", "weight");
+    expect_list_error("block ip 1.2.3.4 0\n", "weight");
+    expect_list_error("block ip 1.2.3.4 1.234\n", "weight");
+    expect_list_error("allow domain x.example 2 spam\n", "no category");
+    expect_list_error("block domain x.example 2 spam spam\n", "t.list:1:");
+    expect_list_error("block domain x..example\n", "bad host name");
+    expect_list_error("block urlhost bad/host\n", "bad host name");
+    expect_list_error("block urlhost\n", "expected ACTION KIND VALUE");
+    expect_list_error("block domain a 1 spam x\n", "too many words");
+    expect_list_error("block domain a\001b\n", "control character");
+    memset(long_line, 'a', sizeof(long_line) - 1);
+    long_line[sizeof(long_line) - 1] = '\0';
+    expect_list_error(long_line, "line too long");
+}
+
+static void
+test_replist_forms(void **state)
+{
+    struct replist l = {0};
+
+    (void)state;
+    list_of("block ip 192.0.2.0/24\r\n"
+            "  allow   ip\t2001:DB8::/32 -2.5\n"
+            "block urlhost X.Example 0.5\n"
+            "block domain y.example phishing\n"
+            "allow urlhost z.example 3 # trailing comment\n",
+            &l);
+    assert_int_equal(l.n, 5);
+    assert_int_equal(l.e[0].kind, REPUTATION_IPV4);
+    assert_int_equal(l.e[0].weight, REPUTATION_BLOCK_DEFAULT_CENTI);
+    assert_int_equal(l.e[0].category, REPUTATION_CAT_SPAM);
+    assert_int_equal(l.e[1].kind, REPUTATION_IPV6);
+    assert_int_equal(l.e[1].weight, -250);
+    assert_string_equal((const char *)l.e[2].key, "x.example");
+    assert_int_equal(l.e[2].weight, 50);
+    assert_int_equal(l.e[3].category, REPUTATION_CAT_PHISHING);
+    assert_int_equal(l.e[4].weight, -300);
+    {
+        char text[REPUTATION_TEXT_MAX];
+
+        reputation_item_text(&l.e[0], text, sizeof(text));
+        assert_string_equal(text, "block ip 192.0.2.0/24 5.00 spam");
+        reputation_item_text(&l.e[1], text, sizeof(text));
+        assert_string_equal(text, "allow ip 2001:db8::/32 -2.50");
+    }
+    replist_clear(&l);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reputation_round_trip),
+        cmocka_unit_test(test_reputation_bad_sections_refused),
+        cmocka_unit_test(test_reputation_longest_prefix),
+        cmocka_unit_test(test_reputation_parent_domains),
+        cmocka_unit_test(test_reputation_peer_ip_rule),
+        cmocka_unit_test(test_reputation_check_message),
+        cmocka_unit_test(test_reputation_local_addresses),
+        cmocka_unit_test(test_replist_errors),
+        cmocka_unit_test(test_replist_forms),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
