@@ -1540,6 +1540,25 @@ loso_report(const struct train_list *l, const struct unseen_ham *h,
     }
 }
 
+/* The unseen-source margin at a few sender shares, so one run shows what
+ * other --loso-fp values would have set (scripts/eval-crosssource.sh). */
+static void
+loso_share_curve(const double *hm, const double *weight, size_t n)
+{
+    static const double shares[] = {0.001, 0.002, 0.003, 0.005, 0.01, 0.02};
+
+    fprintf(stderr, "  unseen shares:");
+    for (size_t i = 0; i < sizeof(shares) / sizeof(shares[0]); i++) {
+        double m = 0.0;
+
+        if (model_margin_at_weighted_share(hm, weight, n, shares[i], &m) ==
+            CM_OK) {
+            fprintf(stderr, " %.3f%%:%.3f", 100.0 * shares[i], m);
+        }
+    }
+    fprintf(stderr, "\n");
+}
+
 /*
  * Margin that at most o->loso_fp of the senders of ham from a source the
  * model has not seen reach: for each source with ham, a model trained on
@@ -1648,6 +1667,7 @@ loso_threshold(const struct train_opts *o, const struct train_list *l,
     rc = model_margin_at_weighted_share(hm, weight, n_ham, o->loso_fp, out);
     if (rc == CM_OK) {
         loso_report(l, ham, weight, n_ham, junk, junk_group, n_junk, *out);
+        loso_share_curve(hm, weight, n_ham);
     }
 
 out:
