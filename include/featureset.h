@@ -40,7 +40,7 @@
 struct mime_doc;
 struct envelope;
 
-#define FEATURES_VERSION 3u
+#define FEATURES_VERSION 4u
 #define FEATURES_HASH_BITS 22u
 /* Id ranges: [0, RESTRICTED) bulk markers (ham evidence only);
  * [RESTRICTED, DENSE_END) dense facts (header, MIME, URL and text shape:

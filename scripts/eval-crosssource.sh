@@ -5,7 +5,9 @@
 # out-of-fold calibration) on everything outside the split and scored on
 # the split: AUC, ham scored >= 96, junk caught at >= 96 (and at 50),
 # and how the 96 guard saw each training source's ham when left out
-# ("unseen" lines: share of messages and of senders at 96).
+# ("unseen" lines: share of messages and of senders at 96; "unseen
+# shares": the margin 96 would take at other --loso-fp values, which with
+# `-- --scores FILE` lets one run show the catch and ham at each).
 #
 #   sh scripts/eval-crosssource.sh [BUILD] [CORPUS_DATA] [-- train args]
 #

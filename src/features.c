@@ -1938,6 +1938,53 @@ url_features(struct features_scratch *s, const struct mime_doc *doc)
     emit_bucket(s, FEATURES_NS_URL, "domains:", log2_bucket(n_doms, 4));
 }
 
+/*
+ * How many of the linked sites belong to the sender: a newsletter links to
+ * its own domain (or a tracking host under it), spam and phishing mostly
+ * to domains that have nothing to do with the From address they show.
+ * Buckets of the share of web links (not mailto, IP or corpus-artifact
+ * hosts) whose registered domain is the From address's.
+ */
+static void
+link_sender_features(struct features_scratch *s, const struct mime_doc *doc,
+                     const char *from_reg, size_t from_reg_len)
+{
+    size_t n = doc->n_urls < CAPS_FEATURES_URLS_MAX ? doc->n_urls
+                                                    : CAPS_FEATURES_URLS_MAX;
+    size_t links = 0;
+    size_t own = 0;
+
+    if (from_reg_len == 0 || is_artifact_domain(from_reg, from_reg_len)) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct mime_url *u = &doc->urls[i];
+        char host[256];
+        unsigned fl = 0;
+        size_t hl = url_host(u->url, u->url_len, host, sizeof(host), &fl);
+        const char *reg = "";
+        size_t rl;
+
+        if (hl == 0 || (fl & (URL_IS_MAILTO | URL_IS_IP)) != 0) {
+            continue;
+        }
+        rl = reg_domain(host, hl, &reg);
+        if (is_artifact_domain(reg, rl)) {
+            continue;
+        }
+        links++;
+        own += rl == from_reg_len && memcmp(reg, from_reg, rl) == 0;
+    }
+    if (links == 0) {
+        return;
+    }
+    emit_str(s, FEATURES_NS_URL,
+             own == 0           ? "from-dom:none"
+             : own == links     ? "from-dom:all"
+             : 2 * own >= links ? "from-dom:most"
+                                : "from-dom:some");
+}
+
 /* ---- body text shape -------------------------------------------------- */
 
 static void
@@ -2032,6 +2079,7 @@ features_extract(const struct mime_doc *doc, const struct envelope *env,
     mime_features(s, doc);
     subject_features(s, subject, strlen(subject));
     url_features(s, doc);
+    link_sender_features(s, doc, from_reg, from_reg_len);
     memset(&st, 0, sizeof(st));
     if (doc->text != NULL && doc->text_len > 0) {
         body_words(s, doc->text, doc->text_len, &st);

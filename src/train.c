@@ -29,7 +29,7 @@
  * HTML or not x bulk-marked or not) weighs the same (group_weights).
  * Then K models on K-1 folds give out-of-fold margins for the calibration
  * (model_calibrate: 96 at <= 0.05% of out-of-fold ham), one model per ham
- * source trained without that source moves 96 up until at most 0.3% of
+ * source trained without that source moves 96 up until at most 0.5% of
  * the senders of that unseen-source ham reach it (loso_threshold; each
  * message weighs 1/messages of its From address), a final model is
  * trained on everything, and the cartridge (META, MODEL, CALIBRATION,
@@ -90,12 +90,14 @@
 #define TRAIN_REPUTATION_EMPTY_LEN 12u
 /* Ham share allowed at score 96 on out-of-fold margins, and share of the
  * senders of ham from a source left out of training (see loso_threshold).
- * The cross-source evaluation backs 0.3% of senders: the held-out sources'
- * ham stayed at or under 0.041% of messages at 96, while the out-of-fold
- * bound alone let 2-10% of unseen-source ham (SpamAssassin, trec07p,
- * hard_ham newsletters) reach 96. */
+ * The cross-source evaluation backs 0.5% of senders: the held-out sources'
+ * ham stayed at or under 0.041% of messages at 96 (hard_ham newsletters:
+ * 1 of 283, as at 0.3%), while junk caught at 96 rose on every split
+ * (+1.3 to +12 points over 0.3%).  At 1% hard_ham reached 4 of 283 and
+ * the random split's ham 1 of 2475; the out-of-fold bound alone let 2-10%
+ * of unseen-source ham (SpamAssassin, trec07p, hard_ham) reach 96. */
 #define TRAIN_MAX_HAM_FP 0.0005
-#define TRAIN_UNSEEN_HAM_FP 0.003
+#define TRAIN_UNSEEN_HAM_FP 0.005
 
 struct name_table {
     char **names; /* [id] first feature text seen, for --top */
@@ -1606,6 +1608,25 @@ loso_report(const struct train_list *l, const struct unseen_ham *h,
     }
 }
 
+/* The unseen-source margin at a few sender shares, so one run shows what
+ * other --loso-fp values would have set (scripts/eval-crosssource.sh). */
+static void
+loso_share_curve(const double *hm, const double *weight, size_t n)
+{
+    static const double shares[] = {0.001, 0.002, 0.003, 0.005, 0.01, 0.02};
+
+    fprintf(stderr, "  unseen shares:");
+    for (size_t i = 0; i < sizeof(shares) / sizeof(shares[0]); i++) {
+        double m = 0.0;
+
+        if (model_margin_at_weighted_share(hm, weight, n, shares[i], &m) ==
+            CM_OK) {
+            fprintf(stderr, " %.3f%%:%.3f", 100.0 * shares[i], m);
+        }
+    }
+    fprintf(stderr, "\n");
+}
+
 /*
  * Margin that at most o->loso_fp of the senders of ham from a source the
  * model has not seen reach: for each source with ham, a model trained on
@@ -1714,6 +1735,7 @@ loso_threshold(const struct train_opts *o, const struct train_list *l,
     rc = model_margin_at_weighted_share(hm, weight, n_ham, o->loso_fp, out);
     if (rc == CM_OK) {
         loso_report(l, ham, weight, n_ham, junk, junk_group, n_junk, *out);
+        loso_share_curve(hm, weight, n_ham);
     }
 
 out:

@@ -257,7 +257,7 @@ test_features_stable_ids(void **state)
     uint32_t id = 0;
 
     /* Pinned: changing what an id means needs a new FEATURES_VERSION. */
-    assert_int_equal(FEATURES_VERSION, 3);
+    assert_int_equal(FEATURES_VERSION, 4);
     extract(f, "From: a@example.org\nSubject: x\n\nhello\n");
     for (size_t i = 0; i < f->tr->n; i++) {
         if (f->tr->ns[i] == FEATURES_NS_WORD &&
@@ -495,6 +495,48 @@ test_features_url_path_words(void **state)
     assert_string_equal(features_ns_name(FEATURES_NS_URL_PATH), "url-path");
 }
 
+/* Share of web links on the From address's registered domain: subdomains
+ * count as the sender's, mailto and IP links do not count at all. */
+static void
+test_features_links_to_sender_domain(void **state)
+{
+    struct fx *f = *state;
+    static const char head[] = "From: Shop <news@mailings.shop.example>\n"
+                               "Subject: offers\n"
+                               "Content-Type: text/html\n"
+                               "\n";
+    char msg[1024];
+
+    snprintf(msg, sizeof(msg), "%s%s", head,
+             "<a href=\"https://www.shop.example/a\">a</a>"
+             "<a href=\"https://click.shop.example/b\">b</a>"
+             "<a href=\"mailto:help@other.example\">c</a>"
+             "<a href=\"http://198.51.100.7/d\">d</a>\n");
+    extract(f, msg);
+    assert_true(has(f, FEATURES_NS_URL, "from-dom:all"));
+    snprintf(msg, sizeof(msg), "%s%s", head,
+             "<a href=\"https://www.shop.example/a\">a</a>"
+             "<a href=\"https://tracker.example/b\">b</a>\n");
+    extract(f, msg);
+    assert_true(has(f, FEATURES_NS_URL, "from-dom:most"));
+    snprintf(msg, sizeof(msg), "%s%s", head,
+             "<a href=\"https://www.shop.example/a\">a</a>"
+             "<a href=\"https://tracker.example/b\">b</a>"
+             "<a href=\"https://cdn.example/c\">c</a>\n");
+    extract(f, msg);
+    assert_true(has(f, FEATURES_NS_URL, "from-dom:some"));
+    snprintf(msg, sizeof(msg), "%s%s", head,
+             "<a href=\"https://login.shop.example.evil.example/a\">a</a>\n");
+    extract(f, msg);
+    assert_true(has(f, FEATURES_NS_URL, "from-dom:none"));
+    /* No web link: no fact at all. */
+    snprintf(msg, sizeof(msg), "%s%s", head,
+             "<a href=\"mailto:a@shop.example\">a</a>\n");
+    extract(f, msg);
+    assert_false(has(f, FEATURES_NS_URL, "from-dom:none"));
+    assert_false(has(f, FEATURES_NS_URL, "from-dom:all"));
+}
+
 static void
 test_features_header_relations(void **state)
 {
@@ -583,6 +625,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_url_path_words, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_features_links_to_sender_domain,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_header_relations, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_features_envelope_not_used,
