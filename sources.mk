@@ -33,6 +33,8 @@ ENGINE_SRCS = \
 	src/model.c \
 	src/sitelayer.c \
 	src/fingerprint.c \
+	src/lookalike.c \
+	src/rules.c \
 	src/whitelist.c \
 	src/cartridge.c \
 	src/engine.c \
@@ -54,6 +56,7 @@ PROGRAM_SRCS = \
 	src/checkconfig.c \
 	src/train.c \
 	src/trainfp.c \
+	src/trainrules.c \
 	src/inspect.c \
 	src/reportcmd.c \
 	src/keygen.c \

@@ -16,7 +16,8 @@
  * ASCII.  CATEGORY body: n u32 | n × (code u32 | name_len u16 | name |
  * desc_len u16 | desc); names [a-z0-9_-], descriptions printable ASCII,
  * codes distinct.  FINGERPRINTS body: fingerprint.h (optional; a
- * cartridge without it has no campaign fingerprints).
+ * cartridge without it has no campaign fingerprints).  RULES body:
+ * rules.h (optional; without it the built-in rule table applies).
  *
  * A loaded cartridge never changes.  Its refcount is atomic; the slot is a
  * mutex (slot_lock) around one pointer, held only for the swap and the
@@ -43,6 +44,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "model.h"
+#include "rules.h"
 
 /* src/default_cartridge.S: the embedded image (empty before the first
  * `make cartridge`). */
@@ -74,6 +76,7 @@ struct cartridge {
     struct cartridge_category *cats;
     size_t n_cats;
     struct fingerprint_db *fingerprints; /* NULL without the section */
+    struct rules *rules;                 /* NULL without the section */
 };
 
 struct cartridge_slot {
@@ -348,6 +351,7 @@ cartridge_destroy(struct cartridge *c)
     free(c->meta);
     free(c->cats);
     fingerprint_db_free(c->fingerprints);
+    rules_free(c->rules);
     free(c);
 }
 
@@ -425,6 +429,14 @@ cartridge_load(const uint8_t *p, size_t len, struct cartridge **out,
             break;
         case CARTRIDGE_SEC_FINGERPRINTS:
             rc = fingerprint_db_parse(body, blen, &c->fingerprints, &reason);
+            break;
+        case CARTRIDGE_SEC_RULES:
+            if (c->rules != NULL) {
+                reason = "cartridge section repeated";
+                rc = CM_EPARSE;
+                break;
+            }
+            rc = rules_parse(body, blen, &c->rules, &reason);
             break;
         default:
             /* Reserved or newer section types: CRC-checked, not used. */
@@ -596,6 +608,18 @@ const struct fingerprint_db *
 cartridge_fingerprints(const struct cartridge *c)
 {
     return c->fingerprints;
+}
+
+const struct rules *
+cartridge_rules(const struct cartridge *c)
+{
+    return c->rules != NULL ? c->rules : rules_builtin();
+}
+
+bool
+cartridge_has_rules(const struct cartridge *c)
+{
+    return c->rules != NULL;
 }
 
 size_t

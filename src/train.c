@@ -1,7 +1,8 @@
 /*
  * train.c -- cmtool train: labelled mail → cartridge (SPEC §4, §5).
  *
- *   cmtool train [--version N] [--seed S] [--threads T] DIR... -o FILE
+ *   cmtool train [--version N] [--seed S] [--threads T] [--protect FILE]
+ *                DIR... -o FILE
  *   evaluation: [--test DIR]... [--holdout PCT] [--split NAME=SPEC]...
  *               [--scores FILE] [--top N] [--explain SUBSTR] [--drop LIST]
  *   tuning:     [--folds K] [--folds-by-source] [--passes P] [--min-df D]
@@ -32,7 +33,10 @@
  * the senders of that unseen-source ham reach it (loso_threshold; each
  * message weighs 1/messages of its From address), a final model is
  * trained on everything, and the cartridge (META, MODEL, CALIBRATION,
- * CATEGORY, FINGERPRINTS from trainfp.c) is written atomically.
+ * CATEGORY, FINGERPRINTS from trainfp.c, RULES from trainrules.c) is
+ * written atomically.  The rule weights (trainrules.h) are fitted on the
+ * out-of-fold margins and added to them before the calibration and the
+ * unseen-source threshold, as the engine adds them before calibrating.
  *
  * Evaluation: --test DIR (held out entirely), --holdout PCT (a
  * deterministic random share) and --split NAME=SPEC (one training per
@@ -71,6 +75,7 @@
 #include "model.h"
 #include "queuefile.h"
 #include "trainfp.h"
+#include "trainrules.h"
 
 #define TRAIN_PATH_MAX 4096u
 #define TRAIN_DEPTH_MAX 16u
@@ -131,6 +136,7 @@ struct train_opts {
     size_t n_splits;
     const char *explain; /* --explain SUBSTR: per-message contributions */
     const char *drop;    /* --drop LIST: features left out (ablations) */
+    const char *protect; /* --protect FILE: more protected domains */
     const char *split_name; /* the --split being evaluated, or NULL */
     struct name_table *names; /* --top: feature names by id */
 };
@@ -147,6 +153,7 @@ struct train_item {
     bool is_html; /* an HTML part was rendered */
     bool is_bulk; /* bulk markers (List-Unsubscribe, List-Id, ...) */
     struct trainfp_item *fp; /* campaign fingerprint data, NULL if none */
+    struct trainrules_item *rules; /* heuristic-rule facts, NULL on ENOMEM */
     uint64_t sender; /* hash of the From address (sender_key) */
 };
 
@@ -518,6 +525,7 @@ parse_worker(void *arg)
             continue;
         }
         it->fp = trainfp_collect(&doc);
+        it->rules = trainrules_collect(&doc, fflags);
         it->is_html = (doc.flags & MIME_HAS_HTML) != 0;
         it->is_bulk = (fflags & FEATURES_HAS_BULK_MARKERS) != 0;
         it->sender = sender_key(&doc, it->path);
@@ -923,7 +931,8 @@ usage(FILE *to)
 {
     fprintf(to,
             "usage: cmtool train [--version N] [--seed S] [--threads T] "
-            "DIR... -o FILE\n"
+            "[--protect FILE]\n"
+            "                    DIR... -o FILE\n"
             "  evaluation: [--test DIR]... [--holdout PCT] "
             "[--split NAME=SPEC]...\n"
             "              [--scores FILE] [--top N] [--explain SUBSTR] "
@@ -1061,6 +1070,8 @@ parse_args(int argc, char **argv, struct train_opts *o)
                    real_arg(argv[i + 1], &o->max_weight) &&
                    o->max_weight >= 1.0) {
             i++;
+        } else if (strcmp(a, "--protect") == 0 && has_val) {
+            o->protect = argv[++i];
         } else if (strcmp(a, "--drop") == 0 && has_val) {
             o->drop = argv[++i];
         } else if (strcmp(a, "--explain") == 0 && has_val) {
@@ -1382,6 +1393,9 @@ evaluate(const struct train_opts *o, const struct train_list *l,
             continue;
         }
         model_margins(cartridge_model(c), it->ids, it->n_ids, mg);
+        mg[MODEL_HEAD_JUNK] += rules_margin(
+            cartridge_rules(c),
+            trainrules_item_fired(cartridge_rules(c), it->rules));
         m[n] = mg[MODEL_HEAD_JUNK];
         score[n] = model_calibration_score(cartridge_calibration(c), m[n]);
         if (o->explain != NULL && o->names != NULL &&
@@ -1556,7 +1570,7 @@ static enum cm_err
 loso_threshold(const struct train_opts *o, const struct train_list *l,
                const size_t *train_idx, size_t n_train,
                const struct model_dataset *ds, const uint32_t *norm,
-               double *out)
+               const struct rules *rules, double *out)
 {
     bool has_ham[TRAIN_GROUPS_MAX] = {false};
     struct fit_job *jobs = NULL;
@@ -1628,6 +1642,8 @@ loso_threshold(const struct train_opts *o, const struct train_list *l,
             }
             model_weights_margins(&jobs[g].mw, ds->ids + ds->off[i],
                                   ds->off[i + 1] - ds->off[i], norm[i], mg);
+            mg[MODEL_HEAD_JUNK] +=
+                rules_margin(rules, trainrules_item_fired(rules, it->rules));
             if (it->label == MODEL_LABEL_HAM) {
                 ham[n_ham].margin = mg[MODEL_HEAD_JUNK];
                 ham[n_ham].key = hashing_mix64(it->sender ^
@@ -1744,6 +1760,40 @@ add_fingerprints(const struct train_list *l, struct buf *image)
 }
 
 /*
+ * The heuristic rules (trainrules.h) fitted on the training items'
+ * out-of-fold margins: the RULES body into section, parsed into *out.
+ */
+static enum cm_err
+fit_rules(const struct train_opts *o, const struct train_list *l,
+          const size_t *train_idx, size_t n_train, const float *weight,
+          const double *oof, struct buf *section, struct rules **out)
+{
+    struct trainrules_input *in = calloc(n_train > 0 ? n_train : 1,
+                                         sizeof(*in));
+    enum cm_err rc;
+
+    if (in == NULL) {
+        fprintf(stderr, "cmtool train: out of memory\n");
+        return CM_ENOMEM;
+    }
+    for (size_t i = 0; i < n_train; i++) {
+        const struct train_item *it = &l->items[train_idx[i]];
+
+        in[i].it = it->rules;
+        in[i].is_junk = it->label != MODEL_LABEL_HAM;
+        in[i].is_phish = it->label == MODEL_LABEL_PHISH;
+        in[i].weight = weight[i];
+        in[i].margin = oof[i];
+    }
+    rc = trainrules_build(in, n_train, o->protect, section, out);
+    free(in);
+    if (rc != CM_OK && rc != CM_EIO) {
+        fprintf(stderr, "cmtool train: rules: %s\n", cm_strerror(rc));
+    }
+    return rc;
+}
+
+/*
  * Train on the items not marked is_test, calibrate on out-of-fold margins,
  * build the cartridge image (into image when not NULL) and evaluate the
  * test items.  0 on success.
@@ -1772,6 +1822,8 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
     struct buf *img = image != NULL ? image : &local;
     struct cartridge *c = NULL;
     const char *why = NULL;
+    struct rules *rules = NULL;
+    struct buf rules_section;
     size_t counts[3] = {0};
     struct hashing_rng rng;
     double oof_auc;
@@ -1779,6 +1831,7 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
     int status = 1;
 
     buf_init(&local, CAPS_CARTRIDGE_MAX_BYTES);
+    buf_init(&rules_section, CAPS_CARTRIDGE_MAX_BYTES);
     train_idx = malloc((l->n > 0 ? l->n : 1) * sizeof(*train_idx));
     if (train_idx == NULL) {
         goto nomem;
@@ -1910,6 +1963,14 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
         is_junk[i] = label[i] != MODEL_LABEL_HAM;
         is_phish[i] = label[i] == MODEL_LABEL_PHISH;
     }
+    if (fit_rules(o, l, train_idx, n_train, weight, oof, &rules_section,
+                  &rules) != CM_OK) {
+        goto out;
+    }
+    for (size_t i = 0; i < n_train; i++) {
+        oof[i] += rules_margin(
+            rules, trainrules_item_fired(rules, l->items[train_idx[i]].rules));
+    }
     if (model_calibrate(oof, is_junk, oof_phish, is_phish, n_train,
                         TRAIN_MAX_HAM_FP, &cal) != CM_OK) {
         goto nomem;
@@ -1917,8 +1978,8 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
     if (o->loso_fp > 0.0 && !o->folds_by_source) {
         double m96 = 0.0;
 
-        if (loso_threshold(o, l, train_idx, n_train, &ds, norm, &m96) !=
-            CM_OK) {
+        if (loso_threshold(o, l, train_idx, n_train, &ds, norm, rules,
+                           &m96) != CM_OK) {
             goto nomem;
         }
         fprintf(stderr, "unseen-source ham: score 96 from margin %.3f "
@@ -1993,7 +2054,10 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
                  (unsigned long long)created_time());
         if (write_cartridge(o, &jobs[n_folds].mw, &cal, meta, img) !=
                 CM_OK ||
-            add_fingerprints(l, img) != CM_OK) {
+            add_fingerprints(l, img) != CM_OK ||
+            cartridge_image_add_section(img, CARTRIDGE_SEC_RULES,
+                                        rules_section.data,
+                                        rules_section.len) != CM_OK) {
             goto nomem;
         }
     }
@@ -2017,6 +2081,8 @@ nomem:
 out:
     cartridge_unref(c);
     buf_clear(&local);
+    buf_clear(&rules_section);
+    rules_free(rules);
     if (jobs != NULL) {
         for (unsigned f = 0; f <= n_folds; f++) {
             model_weights_clear(&jobs[f].mw);
@@ -2138,6 +2204,7 @@ out:
         free(l.items[i].path);
         free(l.items[i].ids);
         trainfp_item_free(l.items[i].fp);
+        trainrules_item_free(l.items[i].rules);
     }
     free(l.items);
     for (size_t g = 0; g < l.n_groups; g++) {
