@@ -156,8 +156,8 @@ void rules_classify(const struct rules *r, uint32_t fired, bool phish_vote,
 
 /*
  * Append " rules=name,name" for the fired rules to dst (a NUL-terminated
- * string in a buffer of cap bytes), with ":+w.ww" weights when
- * with_weights; never a partial entry.
+ * string in a buffer of cap bytes), or with_weights
+ * " rulew=name:+w.ww,..."; never a partial entry.
  */
 void rules_describe(const struct rules *r, uint32_t fired, bool with_weights,
                     char *dst, size_t cap);

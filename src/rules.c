@@ -886,7 +886,7 @@ rules_describe(const struct rules *r, uint32_t fired, bool with_weights,
         }
         if (with_weights) {
             w = snprintf(dst + used, cap - used, "%s%s:%+.2f",
-                         first ? " rules=" : ",", rules_name(i),
+                         first ? " rulew=" : ",", rules_name(i),
                          r->rule[i].weight);
         } else {
             w = snprintf(dst + used, cap - used, "%s%s",

@@ -482,7 +482,7 @@ test_classify(void **state)
     a[3] = '\0';
     rules_describe(rules_builtin(), BIT(RULES_LOOKALIKE_DOMAIN), true, a,
                    sizeof(a));
-    assert_string_equal(a, "f=1 rules=lookalike-domain:+0.00");
+    assert_string_equal(a, "f=1 rulew=lookalike-domain:+0.00");
     /* Never half an entry. */
     a[3] = '\0';
     rules_describe(rules_builtin(), BIT(RULES_LOOKALIKE_DOMAIN), false, a, 12);
