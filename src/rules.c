@@ -13,6 +13,7 @@
 #include "caps.h"
 #include "cursor.h"
 #include "featureset.h"
+#include "hashing.h"
 #include "lookalike.h"
 #include "mime.h"
 #include "url.h"
@@ -624,19 +625,31 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
     }
 }
 
+#define RULES_SEEN_HOSTS 8u
+
 struct lookalike_ctx {
     const struct lookalike_db *db;
     enum lookalike_kind kind;
+    uint64_t seen[RULES_SEEN_HOSTS]; /* recent hosts: newsletters repeat */
+    unsigned n_seen;
 };
 
 static void
 lookalike_host(void *ctx, const char *host, size_t len)
 {
     struct lookalike_ctx *lc = ctx;
+    uint64_t h = hashing_hash64(host, len, 0x686f7374ull);
 
-    if (lc->kind == LOOKALIKE_NONE) {
-        lc->kind = lookalike_check(lc->db, host, len, NULL);
+    if (lc->kind != LOOKALIKE_NONE) {
+        return;
     }
+    for (unsigned i = 0; i < RULES_SEEN_HOSTS && i < lc->n_seen; i++) {
+        if (lc->seen[i] == h) {
+            return;
+        }
+    }
+    lc->seen[lc->n_seen++ % RULES_SEEN_HOSTS] = h;
+    lc->kind = lookalike_check(lc->db, host, len, NULL);
 }
 
 static bool
@@ -773,8 +786,11 @@ rules_detect(const struct rules *r, const struct mime_doc *doc,
              unsigned fflags, const char **lookalike)
 {
     uint32_t fired = attachment_rules(doc, fflags);
-    struct lookalike_ctx lc = {r->protected, LOOKALIKE_NONE};
+    struct lookalike_ctx lc;
 
+    memset(&lc, 0, sizeof(lc));
+    lc.db = r->protected;
+    lc.kind = LOOKALIKE_NONE;
     if ((fflags & FEATURES_DECEPTIVE_LINK) != 0) {
         fired |= 1u << RULES_DECEPTIVE_LINK;
     }
