@@ -216,6 +216,9 @@
 #define CAPS_RULES_MAX 256u
 #define CAPS_RULES_PROTECTED_MAX 8192u
 #define CAPS_RULES_HOSTS_MAX 64u
+/* Body text searched for login words next to a foreign form (a lure's
+ * request is up front). */
+#define CAPS_RULES_LOGIN_TEXT_BYTES (64u * 1024u)
 /* Zip members listed per archive (central directory and local headers
  * together): a zip of 100,000 empty members costs one bounded pass. */
 #define CAPS_ZIPLIST_MEMBERS_MAX 1024u

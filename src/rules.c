@@ -22,8 +22,6 @@
 #define RULES_MAGIC "CMRL"
 #define RULES_MAGIC_LEN 4u
 #define RULES_WEIGHT_SCALE 1000.0
-/* Body text searched for login words (a lure's request is up front). */
-#define RULES_LOGIN_TEXT_MAX (64u * 1024u)
 
 struct rules {
     struct rules_rule rule[RULES_COUNT];
@@ -659,8 +657,9 @@ text_has_login_words(const struct mime_doc *doc)
         "password", "passwort", "passcode", "log in",   "login",
         "sign in",  "sign-in",  "username", "user id",  "verify your",
         "confirm your", "account"};
-    size_t n = doc->text_len < RULES_LOGIN_TEXT_MAX ? doc->text_len
-                                                    : RULES_LOGIN_TEXT_MAX;
+    size_t n = doc->text_len < CAPS_RULES_LOGIN_TEXT_BYTES
+                   ? doc->text_len
+                   : CAPS_RULES_LOGIN_TEXT_BYTES;
 
     if (doc->text == NULL) {
         return false;
