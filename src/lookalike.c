@@ -715,25 +715,49 @@ is_brand(const struct lookalike_db *db, const char *s, size_t len,
     return false;
 }
 
-/* A brand as a label (or hyphen part of one) before the registered
- * domain, or as a hyphen part of its name ("paypal-verify" but not
- * "paypal" itself). */
+/* The brand's whole domain follows at p ("paypal.com." in
+ * "paypal.com.secure.tk"), up to a dot. */
+static bool
+whole_domain_at(const char *p, size_t left, const char *domain)
+{
+    size_t dl = strlen(domain);
+
+    return dl < left && memcmp(p, domain, dl) == 0 && p[dl] == '.';
+}
+
+/*
+ * A brand before the registered domain -- with its TLD after it
+ * ("paypal.com.secure.tk") or as a hyphen part of a label
+ * ("paypal-login.evil.tk") -- or as a hyphen part of the registered
+ * name ("paypal-verify.com").  A lone brand label of another site
+ * ("outlook.example.biz", "apple.news.example") is a host name, not a
+ * disguise.
+ */
 static bool
 check_brand_labels(const struct lookalike_db *db, const char *host,
                    size_t reg_off, size_t nl, size_t *which)
 {
     size_t start = 0;
+    bool label_has_hyphen = false;
 
     for (size_t i = 0; i <= reg_off + nl; i++) {
         bool end = i == reg_off + nl || host[i] == '.' || host[i] == '-';
+        size_t w = SIZE_MAX;
+        bool hyphen_part;
 
         if (!end) {
             continue;
         }
+        hyphen_part = label_has_hyphen || (i < reg_off + nl && host[i] == '-');
         if (!(start == reg_off && i == reg_off + nl) &&
-            is_brand(db, host + start, i - start, which)) {
+            is_brand(db, host + start, i - start, &w) &&
+            (hyphen_part ||
+             whole_domain_at(host + start, reg_off + nl - start,
+                             db->names[w]))) {
+            *which = w;
             return true;
         }
+        label_has_hyphen = i < reg_off + nl && host[i] == '-';
         start = i + 1;
     }
     return false;

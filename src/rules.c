@@ -653,10 +653,11 @@ lookalike_host(void *ctx, const char *host, size_t len)
 static bool
 text_has_login_words(const struct mime_doc *doc)
 {
+    /* Words of a credential request, not of a newsletter's "log in to
+     * manage your subscription". */
     static const char *const words[] = {
-        "password", "passwort", "passcode", "log in",   "login",
-        "sign in",  "sign-in",  "username", "user id",  "verify your",
-        "confirm your", "account"};
+        "password", "passwort", "passcode", "passwd",      "mot de passe",
+        "username", "user name", "user id", "verify your", "confirm your"};
     size_t n = doc->text_len < CAPS_RULES_LOGIN_TEXT_BYTES
                    ? doc->text_len
                    : CAPS_RULES_LOGIN_TEXT_BYTES;

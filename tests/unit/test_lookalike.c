@@ -74,6 +74,15 @@ test_protected_and_variants_pass(void **state)
     /* Non-brands and generic words are no brand labels. */
     assert_int_equal(check(db, "example-login.com"), LOOKALIKE_NONE);
     assert_int_equal(check(db, "mail.evil.tk"), LOOKALIKE_NONE);
+    /* A lone brand label of another site is a host name, not a
+     * disguise; with its TLD after it or hyphenated it is one. */
+    assert_int_equal(check(db, "apple.news.example"), LOOKALIKE_NONE);
+    assert_int_equal(check(db, "www.apple.com.news.example"),
+                     LOOKALIKE_BRAND_LABEL);
+    assert_int_equal(check(db, "apple-id.news.example"),
+                     LOOKALIKE_BRAND_LABEL);
+    assert_int_equal(check(db, "my-apple.news.example"),
+                     LOOKALIKE_BRAND_LABEL);
     assert_int_equal(check(db, "192.168.1.1"), LOOKALIKE_NONE);
     assert_int_equal(check(db, ""), LOOKALIKE_NONE);
     /* A foreign-script name imitates nothing. */

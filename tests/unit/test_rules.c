@@ -399,12 +399,12 @@ test_detect_forms_links_names(void **state)
     const char *foreign_form =
         "From: shop@store.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
         "Content-Type: text/html\r\n\r\n"
-        "<p>Log in to your account</p>"
+        "<p>Please confirm your user name</p>"
         "<form action=\"https://other.example/x\"><input name=u></form>\r\n";
     const char *own_form =
         "From: shop@store.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
         "Content-Type: text/html\r\n\r\n"
-        "<p>Log in to your account</p>"
+        "<p>Please confirm your user name</p>"
         "<form action=\"https://www.store.example/x\"><input name=u></form>"
         "\r\n";
     const char *news =
@@ -433,6 +433,16 @@ test_detect_forms_links_names(void **state)
                      0);
     assert_true((detect(r, foreign_form) & BIT(RULES_CREDENTIAL_FORM)) != 0);
     assert_int_equal(detect(r, own_form) & BIT(RULES_CREDENTIAL_FORM), 0);
+    /* A newsletter's "log in to manage your subscription" form is no
+     * credential request. */
+    {
+        char m[1024];
+
+        snprintf(m, sizeof(m), "%s", foreign_form);
+        memcpy(strstr(m, "Please confirm your user name"),
+               "Log in to manage your  account", 30);
+        assert_int_equal(detect(r, m) & BIT(RULES_CREDENTIAL_FORM), 0);
+    }
     f = detect(r, news);
     assert_int_equal(f, BIT(RULES_BULK_MARKERS));
     rules_free(r);
