@@ -37,6 +37,8 @@ ENGINE_SRCS = \
 	src/minhash.c \
 	src/fingerprint.c \
 	src/reputation.c \
+	src/lookalike.c \
+	src/rules.c \
 	src/whitelist.c \
 	src/cartridge.c \
 	src/engine.c \
@@ -62,6 +64,7 @@ PROGRAM_SRCS = \
 	src/replist.c \
 	src/trainrep.c \
 	src/repcmd.c \
+	src/trainrules.c \
 	src/inspect.c \
 	src/reportcmd.c \
 	src/keygen.c \

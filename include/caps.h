@@ -227,6 +227,17 @@
 #define CAPS_REPUTATION_LINE_MAX 1024u
 /* Entries cmtool train derives from the training data. */
 #define CAPS_TRAIN_REPUTATION_MAX 20000u
+/* Heuristic rules (rules, lookalike).  Rule entries a RULES section may
+ * list (this build knows a handful; newer ones are skipped), protected
+ * domains it may carry (one look-alike check compares a host with those
+ * of about its length), and URL hosts one message's look-alike check
+ * examines (a lure links its fake site up front). */
+#define CAPS_RULES_MAX 256u
+#define CAPS_RULES_PROTECTED_MAX 8192u
+#define CAPS_RULES_HOSTS_MAX 64u
+/* Body text searched for login words next to a foreign form (a lure's
+ * request is up front). */
+#define CAPS_RULES_LOGIN_TEXT_BYTES (64u * 1024u)
 /* Zip members listed per archive (central directory and local headers
  * together): a zip of 100,000 empty members costs one bounded pass. */
 #define CAPS_ZIPLIST_MEMBERS_MAX 1024u

@@ -83,7 +83,7 @@ enum cartridge_section_type {
     CARTRIDGE_SEC_FINGERPRINTS = 5, /* fingerprint.h section (optional) */
     CARTRIDGE_SEC_REPUTATION = 6,   /* reputation.h section (optional) */
     CARTRIDGE_SEC_ALLOWLIST = 7,    /* reserved: cartridge allow-list */
-    CARTRIDGE_SEC_RULES = 8         /* reserved: heuristic rule weights */
+    CARTRIDGE_SEC_RULES = 8         /* rules.h section (optional) */
 };
 
 struct cartridge_section {
@@ -146,6 +146,11 @@ const struct fingerprint_db *cartridge_fingerprints(
  * cartridge has no REPUTATION section; valid while a reference is held. */
 struct reputation_db;
 const struct reputation_db *cartridge_reputation(const struct cartridge *c);
+/* Heuristic rules (rules.h): the RULES section, or the built-in table
+ * when the cartridge has none; valid while a reference is held. */
+struct rules;
+const struct rules *cartridge_rules(const struct cartridge *c);
+bool cartridge_has_rules(const struct cartridge *c);
 
 /* Sections of the loaded image, in table order. */
 size_t cartridge_section_count(const struct cartridge *c);

@@ -18,6 +18,8 @@
  * codes distinct.  FINGERPRINTS body: fingerprint.h (optional; a
  * cartridge without it has no campaign fingerprints).  REPUTATION body:
  * reputation.h (optional; without it, no IP, domain or URL host lists).
+ * RULES body: rules.h (optional; without it the built-in rule table
+ * applies).
  *
  * A loaded cartridge never changes.  Its refcount is atomic; the slot is a
  * mutex (slot_lock) around one pointer, held only for the swap and the
@@ -45,6 +47,7 @@
 #include "log.h"
 #include "model.h"
 #include "reputation.h"
+#include "rules.h"
 
 /* src/default_cartridge.S: the embedded image (empty before the first
  * `make cartridge`). */
@@ -77,6 +80,7 @@ struct cartridge {
     size_t n_cats;
     struct fingerprint_db *fingerprints; /* NULL without the section */
     struct reputation_db *reputation;    /* NULL without the section */
+    struct rules *rules;                 /* NULL without the section */
 };
 
 struct cartridge_slot {
@@ -352,6 +356,7 @@ cartridge_destroy(struct cartridge *c)
     free(c->cats);
     fingerprint_db_free(c->fingerprints);
     reputation_db_free(c->reputation);
+    rules_free(c->rules);
     free(c);
 }
 
@@ -361,7 +366,8 @@ cartridge_load(const uint8_t *p, size_t len, struct cartridge **out,
 {
     struct cartridge *c = NULL;
     const char *reason = "out of memory";
-    bool seen[CARTRIDGE_SEC_REPUTATION + 1] = {false};
+    /* ALLOWLIST (7) is reserved and skipped; every known section once. */
+    bool seen[CARTRIDGE_SEC_RULES + 1] = {false};
     enum cm_err rc;
 
     c = calloc(1, sizeof(*c));
@@ -405,7 +411,7 @@ cartridge_load(const uint8_t *p, size_t len, struct cartridge **out,
         size_t blen = (size_t)s->length;
 
         if (s->type >= CARTRIDGE_SEC_META &&
-            s->type <= CARTRIDGE_SEC_REPUTATION) {
+            s->type <= CARTRIDGE_SEC_RULES) {
             if (seen[s->type]) {
                 reason = "cartridge section repeated";
                 rc = CM_EPARSE;
@@ -432,6 +438,9 @@ cartridge_load(const uint8_t *p, size_t len, struct cartridge **out,
             break;
         case CARTRIDGE_SEC_REPUTATION:
             rc = reputation_db_parse(body, blen, &c->reputation, &reason);
+            break;
+        case CARTRIDGE_SEC_RULES:
+            rc = rules_parse(body, blen, &c->rules, &reason);
             break;
         default:
             /* Reserved or newer section types: CRC-checked, not used. */
@@ -609,6 +618,18 @@ const struct reputation_db *
 cartridge_reputation(const struct cartridge *c)
 {
     return c->reputation;
+}
+
+const struct rules *
+cartridge_rules(const struct cartridge *c)
+{
+    return c->rules != NULL ? c->rules : rules_builtin();
+}
+
+bool
+cartridge_has_rules(const struct cartridge *c)
+{
+    return c->rules != NULL;
 }
 
 size_t

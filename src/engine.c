@@ -12,28 +12,24 @@
  *      peer IP, sender domains and URL hosts (reputation.h) add their
  *      weights to the junk margin, like the site layer; after step 7 a
  *      block of at least REPUTATION_STRONG_CENTI sets its category when
- *      the score reaches ENGINE_LEGIT_BELOW and the category ranks higher
+ *      the score reaches RULES_LEGIT_BELOW and the category ranks higher
  *      or the message was bulk ("rep=ip:+5.00" in the analysis);
- *   6. calibration: junk margin → score 0..100;
- *   7. category rules, in order:
- *      - an executable or script attachment (features_is_dangerous_name:
- *        .exe .scr .js ... and double extensions such as .pdf.exe) →
- *        malware, score raised to ENGINE_MALWARE_SCORE;
- *      - score < ENGINE_LEGIT_BELOW (50, even odds) → legit (subcategory
- *        "newsletter" when the message carries bulk markers);
- *      - phish margin at or above the cartridge's phish threshold →
- *        phishing (subcategory "deceptive-link" when link text shows
- *        another domain than its target);
- *      - bulk markers and a score below 96 → bulk (probably a newsletter
- *        the model is unsure about: worth a folder, not a block);
- *      - otherwise spam.
+ *   6. heuristic rules (rules.h: dangerous attachments, executables in
+ *      zips, look-alike domains, credential forms, deceptive links, bulk
+ *      markers): the weights of the fired ones, from the cartridge's
+ *      RULES section, are added to the junk margin;
+ *   7. calibration: junk margin → score 0..100, then rules_classify:
+ *      fired rules' floors (malware rules: 99), score < 50 → legit
+ *      (subcategory "newsletter" with bulk markers), otherwise the
+ *      highest ranked of the fired rules' categories and the phishing
+ *      head's vote (malware > phishing > spam > bulk; bulk only below
+ *      96), spam when none; the fired rules go into the analysis
+ *      ("rules=lookalike-domain,credential-form");
  *   8. depth (engine_depth): a campaign fingerprint of the cartridge
  *      (near-duplicate body, attachment or URL digest) raises the score to
- *      the entry's weight; an executable or script inside a zip
- *      attachment → malware "executable-in-zip".  Either sets the
- *      category when it ranks at least as high as the current one
- *      (malware > phishing > spam > bulk, legit) and is added to the
- *      analysis ("fp=body:spam:campaign", "zip=executable").
+ *      the entry's weight and sets its category when it ranks at least as
+ *      high as the current one (malware > phishing > spam > bulk, legit);
+ *      added to the analysis ("fp=body:spam:campaign").
  * rescan is set for the embedded default cartridge, a truncated message,
  * or any MIME cap hit, so CGP may ask again with more data or a newer
  * cartridge (the feature cap only drops the tail of a very long text:
@@ -56,14 +52,17 @@
 #include "mime.h"
 #include "model.h"
 #include "reputation.h"
+#include "rules.h"
 #include "sitelayer.h"
 #include "whitelist.h"
-#include "ziplist.h"
 
 #define ENGINE_VERSION "1.0.0"
-#define ENGINE_LEGIT_BELOW 50u
-#define ENGINE_BULK_BELOW 96u
-#define ENGINE_MALWARE_SCORE 99u
+
+_Static_assert((int)ENGINE_CAT_PHISHING == (int)RULES_CAT_PHISHING &&
+                   (int)ENGINE_CAT_MALWARE == (int)RULES_CAT_MALWARE &&
+                   (int)ENGINE_CAT_BULK == (int)RULES_CAT_BULK &&
+                   (int)ENGINE_CAT_SPAM == (int)RULES_CAT_SPAM,
+               "rules.h category codes are engine categories");
 
 /* MIME flags that mean part of the message was not looked at. */
 #define ENGINE_RESCAN_MIME_FLAGS                                             \
@@ -213,7 +212,7 @@ reputation_raise(struct verdict *v, const struct reputation_hits *rep)
     enum engine_category cat;
 
     if (e == NULL || e->weight < REPUTATION_STRONG_CENTI ||
-        v->score < ENGINE_LEGIT_BELOW) {
+        v->score < RULES_LEGIT_BELOW) {
         return;
     }
     cat = cats[e->category <= 3 ? e->category : 1];
@@ -237,38 +236,6 @@ depth_fingerprint_hit(struct verdict *v, const struct fingerprint_entry *e)
              e->sub[0] != '\0' ? ":" : "", e->sub);
     depth_raise(v, cats[e->category <= 3 ? e->category : 1], e->sub,
                 e->weight, what);
-}
-
-static bool
-has_zip_name(const char *name)
-{
-    size_t n = strlen(name);
-
-    return n >= 4 && (name[n - 4] == '.') &&
-           (name[n - 3] | 0x20) == 'z' && (name[n - 2] | 0x20) == 'i' &&
-           (name[n - 1] | 0x20) == 'p';
-}
-
-/* An executable or script member in a zip part (names only, bounded by
- * ziplist's caps). */
-static bool
-depth_zip_is_dangerous(const struct mime_part *part)
-{
-    struct ziplist z;
-    struct ziplist_member m;
-
-    if (part->data == NULL ||
-        (!ziplist_is_zip(part->data, part->data_len) &&
-         !has_zip_name(part->filename != NULL ? part->filename : ""))) {
-        return false;
-    }
-    ziplist_init(&z, part->data, part->data_len);
-    while (ziplist_next(&z, &m)) {
-        if (features_is_dangerous_name((const char *)m.name, m.name_len)) {
-            return true;
-        }
-    }
-    return false;
 }
 
 /* Attachment and URL digests against the cartridge's entries; stops
@@ -322,13 +289,6 @@ engine_depth(const struct cartridge *c, const struct mime_doc *doc,
     const struct fingerprint_entry *e;
     struct fingerprint_sig sig;
 
-    for (size_t i = 0; i < doc->n_parts; i++) {
-        if (depth_zip_is_dangerous(&doc->parts[i])) {
-            depth_raise(v, ENGINE_CAT_MALWARE, "executable-in-zip",
-                        ENGINE_MALWARE_SCORE, "zip=executable");
-            break;
-        }
-    }
     if (db == NULL) {
         return CM_OK;
     }
@@ -370,6 +330,8 @@ engine_score_site(const struct cartridge *c, const struct sitelayer *site,
     unsigned fflags = 0;
     double margins[MODEL_HEADS];
     const struct model_calibration *cal = cartridge_calibration(c);
+    const struct rules *rules = cartridge_rules(c);
+    uint32_t fired;
     unsigned score;
     enum cm_err rc;
 
@@ -417,30 +379,24 @@ engine_score_site(const struct cartridge *c, const struct sitelayer *site,
     margins[MODEL_HEAD_JUNK] += site_margin;
     reputation_check(cartridge_reputation(c), &doc, m->env, &rep);
     margins[MODEL_HEAD_JUNK] += rep.total / 100.0;
+    fired = rules_detect(rules, &doc, fflags, NULL);
+    margins[MODEL_HEAD_JUNK] += rules_margin(rules, fired);
     score = model_calibration_score(cal, margins[MODEL_HEAD_JUNK]);
+    {
+        enum rules_category rcat = RULES_CAT_LEGIT;
+        const char *sub = "";
 
-    if ((fflags & FEATURES_DANGEROUS_ATTACHMENT) != 0) {
-        score = score > ENGINE_MALWARE_SCORE ? score : ENGINE_MALWARE_SCORE;
-        set_category(&v, ENGINE_CAT_MALWARE, "executable-attachment");
-    } else if (score < ENGINE_LEGIT_BELOW) {
-        set_category(&v, ENGINE_CAT_LEGIT,
-                     (fflags & FEATURES_HAS_BULK_MARKERS) != 0 ? "newsletter"
-                                                               : "");
-    } else if (margins[MODEL_HEAD_PHISH] >= cal->phish_margin) {
-        set_category(&v, ENGINE_CAT_PHISHING,
-                     (fflags & FEATURES_DECEPTIVE_LINK) != 0 ? "deceptive-link"
-                                                             : "");
-    } else if ((fflags & FEATURES_HAS_BULK_MARKERS) != 0 &&
-               score < ENGINE_BULK_BELOW) {
-        set_category(&v, ENGINE_CAT_BULK, "");
-    } else {
-        set_category(&v, ENGINE_CAT_SPAM, "");
+        rules_classify(rules, fired,
+                       margins[MODEL_HEAD_PHISH] >= cal->phish_margin, &score,
+                       &rcat, &sub);
+        set_category(&v, (enum engine_category)rcat, sub);
     }
     v.score = score;
     snprintf(v.analysis, sizeof(v.analysis),
              "f=%zu m=%.2f p=%.2f mf=0x%x ff=0x%x", n_ids,
              margins[MODEL_HEAD_JUNK], margins[MODEL_HEAD_PHISH], doc.flags,
              fflags);
+    rules_describe(rules, fired, false, v.analysis, sizeof(v.analysis));
     if (site_margin != 0.0) {
         size_t used = strlen(v.analysis);
         snprintf(v.analysis + used, sizeof(v.analysis) - used, " sl=%.2f",
@@ -498,11 +454,14 @@ engine_learn_view(const struct cartridge *c, const struct sitelayer *site,
     }
     features_extract(&doc, m->env, s->fs, NULL, NULL, ids, n_ids, &fflags);
     model_margins(cartridge_model(c), *ids, *n_ids, margins);
-    /* The margin the message is scored at, reputation included, so LEARN
-     * moves the site layer only as far as the verdict needs. */
+    /* The margin the message is scored at, reputation and rules included,
+     * so LEARN moves the site layer only as far as the verdict needs. */
     reputation_check(cartridge_reputation(c), &doc, m->env, &rep);
     *margin = margins[MODEL_HEAD_JUNK] + sitelayer_margin(site, *ids, *n_ids) +
-              rep.total / 100.0;
+              rep.total / 100.0 +
+              rules_margin(cartridge_rules(c),
+                           rules_detect(cartridge_rules(c), &doc, fflags,
+                                        NULL));
     /* A little past the knots, so the learned message lands inside the
      * bar rather than on its edge. */
     *spam_target = margin_for_score(cal, 96.0f) + 0.25;
@@ -594,6 +553,18 @@ engine_explain(const struct cartridge *c, const struct message *m,
      * analysis). */
     reputation_check(cartridge_reputation(c), &doc, m->env, &rep);
     reputation_hits_format(&rep, true, v->analysis, sizeof(v->analysis));
+    {
+        const char *kind = NULL;
+        uint32_t fired = rules_detect(cartridge_rules(c), &doc, fflags, &kind);
+
+        rules_describe(cartridge_rules(c), fired, true, v->analysis,
+                       sizeof(v->analysis));
+        if ((fired & (1u << RULES_LOOKALIKE_DOMAIN)) != 0) {
+            used = strlen(v->analysis);
+            snprintf(v->analysis + used, sizeof(v->analysis) - used,
+                     " lookalike=%s", kind);
+        }
+    }
     f = n_ids > 0 ? 1.0 / sqrt((double)n_ids) : 1.0;
     /* Insertion into a short list sorted by |contribution|. */
     for (size_t k = 0; k < n_ids; k++) {

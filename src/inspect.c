@@ -5,8 +5,10 @@
  * CRC ok or BAD), then, when the whole file validates, the META pairs, the
  * model's dimensions and non-zero weights, the calibration knots, the
  * category table, the campaign fingerprints (counts by kind and
- * category) and the reputation lists (counts by kind and action, the
- * first entries of each kind).  A file that does not validate still gets its header
+ * category), the reputation lists (counts by kind and action, the
+ * first entries of each kind) and the heuristic rules (weight, category,
+ * floor and subcategory of each, the protected domains).  A file that
+ * does not validate still gets its header
  * and section table shown (when those parse) and the reason, and the
  * command exits 1.  Later formats (manifests, update files) join here.
  * Reads the file with fsutil (bounded by CAPS_CARTRIDGE_MAX_BYTES); output
@@ -23,9 +25,11 @@
 #include "cartridge.h"
 #include "fingerprint.h"
 #include "fsutil.h"
+#include "lookalike.h"
 #include "model.h"
 #include "publish.h"
 #include "reputation.h"
+#include "rules.h"
 
 static const char *
 section_name(uint32_t type)
@@ -115,6 +119,35 @@ print_reputation(const struct reputation_db *db)
     }
 }
 
+/* The rule table and the first protected domains (brands marked "*"). */
+static void
+print_rules(const struct cartridge *c)
+{
+    static const char *const cats[] = {"legit", "spam", "phishing",
+                                       "malware", "bulk"};
+    const struct rules *r = cartridge_rules(c);
+    const struct lookalike_db *db = rules_protected(r);
+    size_t n = lookalike_db_count(db);
+
+    printf("rules: %s\n", cartridge_has_rules(c)
+                              ? "RULES section"
+                              : "built-in (no RULES section)");
+    for (unsigned i = 0; i < RULES_COUNT; i++) {
+        const struct rules_rule *x = rules_rule_at(r, (enum rules_id)i);
+
+        printf("  %-22s weight %+7.3f  %-8s floor %3u  sub %s\n",
+               rules_name(i), x->weight,
+               x->category <= RULES_CAT_BULK ? cats[x->category] : "?",
+               (unsigned)x->floor, x->sub[0] != '\0' ? x->sub : "-");
+    }
+    printf("  protected domains: %zu", n);
+    for (size_t i = 0; i < n && i < 40; i++) {
+        printf("%s%s%s", i == 0 ? " (" : " ", lookalike_db_at(db, i),
+               lookalike_is_brand(db, i) ? "*" : "");
+    }
+    printf("%s\n", n > 40 ? " ...)" : n > 0 ? ")" : "");
+}
+
 static void
 print_loaded(const struct cartridge *c)
 {
@@ -160,6 +193,7 @@ print_loaded(const struct cartridge *c)
     }
     print_fingerprints(cartridge_fingerprints(c));
     print_reputation(cartridge_reputation(c));
+    print_rules(c);
 }
 
 int
@@ -186,7 +220,8 @@ inspect_main(int argc, char **argv)
         /* The usage line above came from the update-file half. */
         printf("  For a cartridge: header, sections, meta, model, "
                "calibration, categories,\n"
-               "  fingerprint counts, reputation lists.\n");
+               "  fingerprint counts, reputation lists, rules and protected "
+               "domains.\n");
         return 0;
     }
     if (argc != 2) {

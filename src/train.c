@@ -1,7 +1,8 @@
 /*
  * train.c -- cmtool train: labelled mail → cartridge (SPEC §4, §5).
  *
- *   cmtool train [--version N] [--seed S] [--threads T] DIR... -o FILE
+ *   cmtool train [--version N] [--seed S] [--threads T] [--protect FILE]
+ *                DIR... -o FILE
  *   evaluation: [--test DIR]... [--holdout PCT] [--split NAME=SPEC]...
  *               [--scores FILE] [--top N] [--explain SUBSTR] [--drop LIST]
  *   tuning:     [--folds K] [--folds-by-source] [--passes P] [--min-df D]
@@ -33,9 +34,12 @@
  * the senders of that unseen-source ham reach it (loso_threshold; each
  * message weighs 1/messages of its From address), a final model is
  * trained on everything, and the cartridge (META, MODEL, CALIBRATION,
- * CATEGORY, FINGERPRINTS from trainfp.c, REPUTATION from trainrep.c: the
- * --reputation lists and, with --reputation-data block|yes, entries
- * derived from the training mail) is written atomically.
+ * CATEGORY, FINGERPRINTS from trainfp.c, RULES from trainrules.c,
+ * REPUTATION from trainrep.c: the --reputation lists and, with
+ * --reputation-data block|yes, entries derived from the training mail) is
+ * written atomically.  The rule weights (trainrules.h) are fitted on the
+ * out-of-fold margins and added to them before the calibration and the
+ * unseen-source threshold, as the engine adds them before calibrating.
  *
  * Evaluation: --test DIR (held out entirely), --holdout PCT (a
  * deterministic random share) and --split NAME=SPEC (one training per
@@ -78,6 +82,7 @@
 #include "reputation.h"
 #include "trainfp.h"
 #include "trainrep.h"
+#include "trainrules.h"
 
 #define TRAIN_PATH_MAX 4096u
 #define TRAIN_DEPTH_MAX 16u
@@ -142,6 +147,7 @@ struct train_opts {
     size_t n_splits;
     const char *explain; /* --explain SUBSTR: per-message contributions */
     const char *drop;    /* --drop LIST: features left out (ablations) */
+    const char *protect; /* --protect FILE: more protected domains */
     const char *split_name; /* the --split being evaluated, or NULL */
     struct name_table *names; /* --top: feature names by id */
     const char *rep_lists[TRAIN_DIRS_MAX]; /* --reputation FILE */
@@ -162,6 +168,7 @@ struct train_item {
     bool is_html; /* an HTML part was rendered */
     bool is_bulk; /* bulk markers (List-Unsubscribe, List-Id, ...) */
     struct trainfp_item *fp; /* campaign fingerprint data, NULL if none */
+    struct trainrules_item *rules; /* heuristic-rule facts, NULL on ENOMEM */
     uint64_t sender; /* hash of the From address (sender_key) */
     struct trainrep_item *rep; /* reputation keys, NULL on ENOMEM */
 };
@@ -534,6 +541,7 @@ parse_worker(void *arg)
             continue;
         }
         it->fp = trainfp_collect(&doc);
+        it->rules = trainrules_collect(&doc, fflags);
         it->is_html = (doc.flags & MIME_HAS_HTML) != 0;
         it->is_bulk = (fflags & FEATURES_HAS_BULK_MARKERS) != 0;
         it->sender = sender_key(&doc, it->path);
@@ -940,7 +948,8 @@ usage(FILE *to)
 {
     fprintf(to,
             "usage: cmtool train [--version N] [--seed S] [--threads T] "
-            "DIR... -o FILE\n"
+            "[--protect FILE]\n"
+            "                    DIR... -o FILE\n"
             "  evaluation: [--test DIR]... [--holdout PCT] "
             "[--split NAME=SPEC]...\n"
             "              [--scores FILE] [--top N] [--explain SUBSTR] "
@@ -1080,6 +1089,8 @@ parse_args(int argc, char **argv, struct train_opts *o)
                    real_arg(argv[i + 1], &o->max_weight) &&
                    o->max_weight >= 1.0) {
             i++;
+        } else if (strcmp(a, "--protect") == 0 && has_val) {
+            o->protect = argv[++i];
         } else if (strcmp(a, "--drop") == 0 && has_val) {
             o->drop = argv[++i];
         } else if (strcmp(a, "--explain") == 0 && has_val) {
@@ -1446,8 +1457,11 @@ evaluate(const struct train_opts *o, const struct train_list *l,
             continue;
         }
         model_margins(cartridge_model(c), it->ids, it->n_ids, mg);
-        /* Reputation as the engine adds it: after the model, before
-         * the calibration. */
+        /* Reputation and rules as the engine adds them: after the model,
+         * before the calibration. */
+        mg[MODEL_HEAD_JUNK] += rules_margin(
+            cartridge_rules(c),
+            trainrules_item_fired(cartridge_rules(c), it->rules));
         m[n] = mg[MODEL_HEAD_JUNK] +
                trainrep_item_margin(cartridge_reputation(c), it->rep) / 100.0;
         score[n] = model_calibration_score(cartridge_calibration(c), m[n]);
@@ -1643,7 +1657,7 @@ static enum cm_err
 loso_threshold(const struct train_opts *o, const struct train_list *l,
                const size_t *train_idx, size_t n_train,
                const struct model_dataset *ds, const uint32_t *norm,
-               double *out)
+               const struct rules *rules, double *out)
 {
     bool has_ham[TRAIN_GROUPS_MAX] = {false};
     struct fit_job *jobs = NULL;
@@ -1715,6 +1729,8 @@ loso_threshold(const struct train_opts *o, const struct train_list *l,
             }
             model_weights_margins(&jobs[g].mw, ds->ids + ds->off[i],
                                   ds->off[i + 1] - ds->off[i], norm[i], mg);
+            mg[MODEL_HEAD_JUNK] +=
+                rules_margin(rules, trainrules_item_fired(rules, it->rules));
             if (it->label == MODEL_LABEL_HAM) {
                 ham[n_ham].margin = mg[MODEL_HEAD_JUNK];
                 ham[n_ham].key = hashing_mix64(it->sender ^
@@ -1869,6 +1885,40 @@ add_reputation(const struct train_opts *o, const struct train_list *l,
 }
 
 /*
+ * The heuristic rules (trainrules.h) fitted on the training items'
+ * out-of-fold margins: the RULES body into section, parsed into *out.
+ */
+static enum cm_err
+fit_rules(const struct train_opts *o, const struct train_list *l,
+          const size_t *train_idx, size_t n_train, const float *weight,
+          const double *oof, struct buf *section, struct rules **out)
+{
+    struct trainrules_input *in = calloc(n_train > 0 ? n_train : 1,
+                                         sizeof(*in));
+    enum cm_err rc;
+
+    if (in == NULL) {
+        fprintf(stderr, "cmtool train: out of memory\n");
+        return CM_ENOMEM;
+    }
+    for (size_t i = 0; i < n_train; i++) {
+        const struct train_item *it = &l->items[train_idx[i]];
+
+        in[i].it = it->rules;
+        in[i].is_junk = it->label != MODEL_LABEL_HAM;
+        in[i].is_phish = it->label == MODEL_LABEL_PHISH;
+        in[i].weight = weight[i];
+        in[i].margin = oof[i];
+    }
+    rc = trainrules_build(in, n_train, o->protect, section, out);
+    free(in);
+    if (rc != CM_OK && rc != CM_EIO) {
+        fprintf(stderr, "cmtool train: rules: %s\n", cm_strerror(rc));
+    }
+    return rc;
+}
+
+/*
  * Train on the items not marked is_test, calibrate on out-of-fold margins,
  * build the cartridge image (into image when not NULL) and evaluate the
  * test items.  0 on success.
@@ -1897,6 +1947,8 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
     struct buf *img = image != NULL ? image : &local;
     struct cartridge *c = NULL;
     const char *why = NULL;
+    struct rules *rules = NULL;
+    struct buf rules_section;
     size_t counts[3] = {0};
     struct hashing_rng rng;
     double oof_auc;
@@ -1904,6 +1956,7 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
     int status = 1;
 
     buf_init(&local, CAPS_CARTRIDGE_MAX_BYTES);
+    buf_init(&rules_section, CAPS_CARTRIDGE_MAX_BYTES);
     train_idx = malloc((l->n > 0 ? l->n : 1) * sizeof(*train_idx));
     if (train_idx == NULL) {
         goto nomem;
@@ -2035,6 +2088,14 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
         is_junk[i] = label[i] != MODEL_LABEL_HAM;
         is_phish[i] = label[i] == MODEL_LABEL_PHISH;
     }
+    if (fit_rules(o, l, train_idx, n_train, weight, oof, &rules_section,
+                  &rules) != CM_OK) {
+        goto out;
+    }
+    for (size_t i = 0; i < n_train; i++) {
+        oof[i] += rules_margin(
+            rules, trainrules_item_fired(rules, l->items[train_idx[i]].rules));
+    }
     if (model_calibrate(oof, is_junk, oof_phish, is_phish, n_train,
                         TRAIN_MAX_HAM_FP, &cal) != CM_OK) {
         goto nomem;
@@ -2042,8 +2103,8 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
     if (o->loso_fp > 0.0 && !o->folds_by_source) {
         double m96 = 0.0;
 
-        if (loso_threshold(o, l, train_idx, n_train, &ds, norm, &m96) !=
-            CM_OK) {
+        if (loso_threshold(o, l, train_idx, n_train, &ds, norm, rules,
+                           &m96) != CM_OK) {
             goto nomem;
         }
         fprintf(stderr, "unseen-source ham: score 96 from margin %.3f "
@@ -2119,6 +2180,9 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
         if (write_cartridge(o, &jobs[n_folds].mw, &cal, meta, img) !=
                 CM_OK ||
             add_fingerprints(l, img) != CM_OK ||
+            cartridge_image_add_section(img, CARTRIDGE_SEC_RULES,
+                                        rules_section.data,
+                                        rules_section.len) != CM_OK ||
             add_reputation(o, l, img) != CM_OK) {
             goto nomem;
         }
@@ -2143,6 +2207,8 @@ nomem:
 out:
     cartridge_unref(c);
     buf_clear(&local);
+    buf_clear(&rules_section);
+    rules_free(rules);
     if (jobs != NULL) {
         for (unsigned f = 0; f <= n_folds; f++) {
             model_weights_clear(&jobs[f].mw);
@@ -2274,6 +2340,7 @@ out:
         free(l.items[i].ids);
         trainfp_item_free(l.items[i].fp);
         trainrep_item_free(l.items[i].rep);
+        trainrules_item_free(l.items[i].rules);
     }
     replist_clear(&o.lists);
     free(l.items);

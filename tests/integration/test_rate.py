@@ -5,7 +5,10 @@ testdata/messages and over small trees made under a temporary directory.
 Checks: one line per message in input order, the line format, mbox names
 <path>:<n>, .mdir folders, a CGP queue file, --json validity and path
 escaping, --explain, --threads 1 and 4 giving identical output, a trained
-cartridge through --cartridge, unusable arguments (exit 2 with a message),
+cartridge through --cartridge, the heuristic rules of a cartridge trained
+with --protect (a look-alike link and a password form make phishing, a
+newsletter stays legit or bulk; cmtool inspect lists the protected
+domain), unusable arguments (exit 2 with a message),
 and junk (empty file, binary bytes, FIFO, dangling link) that yields error
 lines or skip warnings without ending the run.
 
@@ -306,6 +309,86 @@ def test_cartridge_option(workdir, cart):
     check(names == EXPECTED_NAMES, "--cartridge scores every message")
 
 
+LURE = """From: "Examplebank Security" <alerts@notice-center.example>
+To: tom.berg@example.org
+Subject: Urgent: your account has been suspended
+Date: Wed, 13 Mar 2024 21:05:37 +0000
+Message-ID: <lure-1@notice-center.example>
+MIME-Version: 1.0
+Content-Type: text/html; charset=utf-8
+
+<html><body>
+<p>Dear Customer,</p>
+<p>We detected unusual sign-in activity on your Example Bank account and
+have temporarily suspended online access.  To restore access you must
+verify your identity within 24 hours.</p>
+<p><a href="https://secure.examp1ebank.example/login">Restore access</a></p>
+<form action="https://collect.notice-center.example/p">
+<input name=user><input type=password name=pw></form>
+<p>Example Bank Security Department</p>
+</body></html>
+"""
+
+
+def test_rules(workdir):
+    """A cartridge trained with --protect: its RULES section carries the
+    admin's domain; a lure linking to a look-alike of it with a password
+    form is phishing named by a rule; the newsletter is not."""
+    prot = os.path.join(workdir, "protect.txt")
+    with open(prot, "w") as f:
+        f.write("# our bank\nExampleBank.example\n\n")
+    cart = os.path.join(workdir, "rules.cmc")
+    proc = subprocess.run([CMTOOL, "train", "--protect", prot,
+                           os.path.join(workdir, "train"), "-o", cart],
+                          capture_output=True, stdin=subprocess.DEVNULL,
+                          timeout=TIMEOUT_S)
+    check(proc.returncode == 0, "train --protect: %r" % proc.stderr[-300:])
+    check(b"rule lookalike-domain" in proc.stderr,
+          "train reports the rules: %r" % proc.stderr[-600:])
+    if proc.returncode != 0:
+        return
+    ins = subprocess.run([CMTOOL, "inspect", cart], capture_output=True,
+                         stdin=subprocess.DEVNULL, timeout=TIMEOUT_S)
+    text = ins.stdout.decode("utf-8", "replace")
+    check("rules: RULES section" in text and "examplebank.example*" in text
+          and "lookalike-domain" in text,
+          "inspect shows the RULES section: %r" % text[-800:])
+    bad = subprocess.run([CMTOOL, "train", "--protect",
+                          os.path.join(workdir, "missing.txt"),
+                          os.path.join(workdir, "train"), "-o",
+                          os.path.join(workdir, "never.cmc")],
+                         capture_output=True, stdin=subprocess.DEVNULL,
+                         timeout=TIMEOUT_S)
+    check(bad.returncode != 0 and
+          not os.path.exists(os.path.join(workdir, "never.cmc")),
+          "train --protect with a missing file fails")
+    lure = os.path.join(workdir, "lure.eml")
+    with open(lure, "w") as f:
+        f.write(LURE.replace("\n", "\r\n"))
+    code, out, err = rate(["--json", "--explain", "--cartridge", cart, lure,
+                           os.path.join(MESSAGES, "newsletter.eml")],
+                          cwd=workdir, extra=False)
+    check(code == 0, "RATE with the rules cartridge: %s" % err)
+    rows = [json.loads(line) for line in out.splitlines() if line]
+    check(len(rows) == 2, "two verdicts: %r" % out)
+    if len(rows) != 2:
+        return
+    r = rows[0]
+    check(r["category"] == "phishing" and r["subcategory"] in
+          ("lookalike-domain", "credential-form") and
+          re.search(r"rules=[^ ]*lookalike-domain,credential-form",
+                    r["analysis"]) is not None and
+          re.search(r"rulew=[^ ]*lookalike-domain:[-+][0-9.]+,"
+                    r"credential-form:", r["analysis"]) is not None and
+          "lookalike=confusable" in r["analysis"],
+          "look-alike link + password form: phishing by rule: %r" % r)
+    n = rows[1]
+    check(n["category"] in ("legit", "bulk") and
+          "bulk-markers" in n["analysis"] and
+          "lookalike-domain" not in n["analysis"],
+          "newsletter is not phishing: %r" % n)
+
+
 def main():
     if not os.access(BIN, os.X_OK):
         print("test_rate: %s not built" % BIN, file=sys.stderr)
@@ -333,6 +416,7 @@ def main():
         test_bad_arguments(workdir)
         test_junk(workdir)
         test_cartridge_option(workdir, cart)
+        test_rules(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     passed = CHECKS - len(FAILURES)

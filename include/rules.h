@@ -1,0 +1,165 @@
+/*
+ * rules.h -- the heuristics in code and their weights from the cartridge
+ * (SPEC §4 "rule weights for the heuristics in code"; RULES section).
+ *
+ * Rules (enum rules_id): each looks at the parsed message and fires or
+ * not.  A fired rule adds its weight to the junk margin (after the model,
+ * before the calibration), may raise the score to its floor, and names a
+ * category and subcategory; the verdict's category is the highest ranked
+ * one of the fired rules that apply (malware > phishing > spam > bulk; a
+ * rule without a floor applies only at score >= RULES_LEGIT_BELOW, bulk
+ * only below RULES_BULK_BELOW), with the model's phishing head as one
+ * more phishing vote (rules_classify).
+ *
+ * RULES section body (little-endian):
+ *   magic "CMRL" | version u32 (1) | n_rules u32 | n_rules × rule |
+ *   n_protected u32 | n_protected × (flags u8 | len u8 | domain)
+ *   rule: id u16 | category u8 | floor u8 | weight i32 (thousandths) |
+ *         sub_len u8 | sub ([a-z0-9-], at most RULES_SUB_MAX)
+ * Ids are distinct; ids this build does not know are skipped (newer
+ * rules), rules the section does not list keep the built-in values;
+ * category <= RULES_CAT_BULK, floor <= 100, |weight| <= RULES_WEIGHT_MAX;
+ * protected domains ([a-z0-9.-] with a dot, lookalike.h) are in strictly
+ * ascending byte order, at most CAPS_RULES_PROTECTED_MAX; flags: only
+ * RULES_PROTECTED_BRAND (a brand: its name counts in links' labels and
+ * in From display names, not only as a look-alike target).  A cartridge
+ * without the section gets the built-in table (rules_builtin): weights 0
+ * (its calibration was made without them), today's categories and
+ * floors, no protected domains.
+ *
+ * A loaded struct rules is immutable and shared by all threads;
+ * rules_detect works on the caller's stack, no allocation.
+ */
+#ifndef CM_RULES_H
+#define CM_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct buf;
+struct lookalike_db;
+struct mime_doc;
+
+#define RULES_FORMAT 1u
+#define RULES_SUB_MAX 31u
+/* Largest |weight| a section may carry, in junk-margin units. */
+#define RULES_WEIGHT_MAX 8.0
+#define RULES_LEGIT_BELOW 50u
+#define RULES_BULK_BELOW 96u
+#define RULES_MALWARE_SCORE 99u
+#define RULES_PROTECTED_BRAND 0x01u
+
+enum rules_id {
+    RULES_EXECUTABLE_ATTACHMENT = 0, /* .exe .scr .msi ..., x.pdf.exe */
+    RULES_SCRIPT_ATTACHMENT,         /* .js .vbs .hta .ps1 .lnk .iso ... */
+    RULES_EXECUTABLE_IN_ZIP,         /* either of those inside a zip */
+    RULES_HTML_ATTACHMENT,           /* .html/.htm/.svg attachment */
+    RULES_DECEPTIVE_LINK,            /* link text shows another domain */
+    RULES_LOOKALIKE_DOMAIN,          /* link/From host imitates a brand */
+    RULES_CREDENTIAL_FORM,           /* password input, or a login form
+                                        posting to a foreign host */
+    RULES_BULK_MARKERS,              /* List-Unsubscribe, Precedence ... */
+    RULES_BRAND_DISPLAY_NAME,        /* From name shows a brand the
+                                        address is not from */
+    RULES_COUNT
+};
+
+/* Same codes as the cartridge CATEGORY table and enum engine_category. */
+enum rules_category {
+    RULES_CAT_LEGIT = 0,
+    RULES_CAT_SPAM = 1,
+    RULES_CAT_PHISHING = 2,
+    RULES_CAT_MALWARE = 3,
+    RULES_CAT_BULK = 4
+};
+
+struct rules_rule {
+    double weight;    /* added to the junk margin when fired */
+    uint8_t category; /* enum rules_category */
+    uint8_t floor;    /* 0, or the score a firing raises the verdict to */
+    char sub[RULES_SUB_MAX + 1];
+};
+
+struct rules;
+
+/* The built-in table (static; never freed). */
+const struct rules *rules_builtin(void);
+
+/* Parse and validate a RULES body.  CM_EPARSE / CM_EVERSION / CM_ELIMIT /
+ * CM_ENOMEM with *why (may be NULL) a static reason. */
+enum cm_err rules_parse(const uint8_t *p, size_t len, struct rules **out,
+                        const char **why);
+void rules_free(struct rules *r);
+
+/* Rule i of r (i < RULES_COUNT). */
+const struct rules_rule *rules_rule_at(const struct rules *r,
+                                       enum rules_id i);
+/* The protected domains (lookalike.h; may be empty). */
+const struct lookalike_db *rules_protected(const struct rules *r);
+
+/* Name of a rule ("executable-attachment", ...); "unknown" past the end. */
+const char *rules_name(unsigned id);
+
+/* Built-in rule values (for the trainer and for absent rules). */
+void rules_builtin_rule(enum rules_id i, struct rules_rule *out);
+
+/*
+ * Append a RULES body to out: table[RULES_COUNT] and the n protected
+ * domains, is_brand[i] (may be NULL: none) marking brands (sorted and
+ * deduplicated here).  CM_EPARSE when a value is out of range,
+ * CM_ELIMIT, CM_ENOMEM.
+ */
+enum cm_err rules_format(const struct rules_rule *table,
+                         const char *const *protected, const bool *is_brand,
+                         size_t n, struct buf *out);
+
+/*
+ * The rules of doc that fire, as bits (1u << id).  fflags are the
+ * featureset flags of the same message (dangerous attachment, bulk,
+ * deceptive link).  lookalike (may be NULL) gets a short static-text
+ * description "kind" of the first look-alike host.  Bounded, no
+ * allocation.
+ */
+uint32_t rules_detect(const struct rules *r, const struct mime_doc *doc,
+                      unsigned fflags, const char **lookalike);
+
+/* Sum of the weights of the fired rules. */
+double rules_margin(const struct rules *r, uint32_t fired);
+
+/* Hosts the look-alike rule examines: From and Reply-To domains, URL
+ * hosts (not mailto:, not IP literals), at most CAPS_RULES_HOSTS_MAX.
+ * fn gets each (lower-case, not NUL-terminated). */
+typedef void (*rules_host_fn)(void *ctx, const char *host, size_t len);
+void rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn,
+                         void *ctx);
+
+/* The From display name (the text before "<", not NUL-terminated) and
+ * the From domain (into host, lower-case, NUL-terminated); false when
+ * From has no display name. */
+bool rules_from_parts(const struct mime_doc *doc, const char **name,
+                      size_t *name_len, char *host, size_t cap,
+                      size_t *host_len);
+
+/*
+ * The verdict's score and category from the calibrated score, the fired
+ * rules and the phishing head's vote (see the top of the file).  *score
+ * is raised to the floors of fired rules; *sub points to the deciding
+ * rule's subcategory ("newsletter" for legit with bulk markers, "" when
+ * none).
+ */
+void rules_classify(const struct rules *r, uint32_t fired, bool phish_vote,
+                    unsigned *score, enum rules_category *cat,
+                    const char **sub);
+
+/*
+ * Append " rules=name,name" for the fired rules to dst (a NUL-terminated
+ * string in a buffer of cap bytes), or with_weights
+ * " rulew=name:+w.ww,..."; never a partial entry.
+ */
+void rules_describe(const struct rules *r, uint32_t fired, bool with_weights,
+                    char *dst, size_t cap);
+
+#endif

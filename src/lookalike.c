@@ -1,0 +1,917 @@
+/*
+ * lookalike.c -- host names that imitate a protected domain (see
+ * lookalike.h).
+ *
+ * The database keeps the protected domains sorted (exact lookups), three
+ * sorted key arrays -- the folded "skeleton" of each name, each brand
+ * name, and the domains ordered by length -- so a check makes a few
+ * binary searches and compares its registered domain with only the
+ * protected domains one byte shorter, as long or one byte longer.
+ */
+#include "lookalike.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hashing.h"
+#include "url.h"
+
+#define LOOKALIKE_LABEL_CPS 64u /* code points of one decoded label */
+#define LOOKALIKE_SKEL_SEED 0x736b656cull
+#define LOOKALIKE_BRAND_SEED 0x6272616eull
+
+struct lookalike_key {
+    uint64_t h;
+    uint32_t idx; /* into names */
+};
+
+struct lookalike_db {
+    char **names; /* sorted, distinct */
+    bool *is_brand; /* [i]: names[i] is a brand (lookalike.h) */
+    size_t n;
+    struct lookalike_key *skel; /* skeleton of each name, sorted by h */
+    size_t n_skel;
+    struct lookalike_key *brand; /* brand-eligible names, sorted by h */
+    size_t n_brand;
+    uint32_t *by_len; /* indices ordered by domain length */
+    size_t len_start[LOOKALIKE_DOMAIN_MAX + 2];
+};
+
+/* ---- punycode (RFC 3492 §6.2) ---------------------------------------- */
+
+#define PUNY_BASE 36u
+#define PUNY_TMIN 1u
+#define PUNY_TMAX 26u
+#define PUNY_SKEW 38u
+#define PUNY_DAMP 700u
+#define PUNY_MAX_CP 0x10FFFFu
+
+static uint32_t
+puny_adapt(uint32_t delta, uint32_t n_points, bool first)
+{
+    uint32_t k = 0;
+
+    delta = first ? delta / PUNY_DAMP : delta / 2;
+    delta += delta / n_points;
+    while (delta > ((PUNY_BASE - PUNY_TMIN) * PUNY_TMAX) / 2) {
+        delta /= PUNY_BASE - PUNY_TMIN;
+        k += PUNY_BASE;
+    }
+    return k + (PUNY_BASE - PUNY_TMIN + 1) * delta / (delta + PUNY_SKEW);
+}
+
+static int
+puny_digit(char c)
+{
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a';
+    }
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 26;
+    }
+    return -1;
+}
+
+size_t
+lookalike_punycode_decode(const char *p, size_t len, unsigned *out,
+                          size_t max)
+{
+    size_t delim = 0;
+    size_t n_out = 0;
+    size_t pos = 0;
+    uint32_t n = 128;
+    uint32_t i = 0;
+    uint32_t bias = 72;
+
+    for (size_t k = 0; k < len; k++) {
+        if (p[k] == '-') {
+            delim = k;
+            pos = k + 1;
+        }
+    }
+    if (delim > max) {
+        return 0;
+    }
+    for (size_t k = 0; k < delim; k++) {
+        if ((unsigned char)p[k] >= 0x80) {
+            return 0;
+        }
+        out[n_out++] = (unsigned char)p[k];
+    }
+    while (pos < len) {
+        uint32_t old_i = i;
+        uint32_t w = 1;
+
+        for (uint32_t k = PUNY_BASE;; k += PUNY_BASE) {
+            int d = pos < len ? puny_digit(p[pos++]) : -1;
+            uint32_t t;
+
+            if (d < 0 || (uint32_t)d > (UINT32_MAX - i) / w) {
+                return 0;
+            }
+            i += (uint32_t)d * w;
+            t = k <= bias ? PUNY_TMIN
+                : k >= bias + PUNY_TMAX ? PUNY_TMAX
+                                        : k - bias;
+            if ((uint32_t)d < t) {
+                break;
+            }
+            if (w > UINT32_MAX / (PUNY_BASE - t) || k > 0x10000u) {
+                return 0;
+            }
+            w *= PUNY_BASE - t;
+        }
+        bias = puny_adapt(i - old_i, (uint32_t)n_out + 1, old_i == 0);
+        if (i / ((uint32_t)n_out + 1) > PUNY_MAX_CP - n) {
+            return 0;
+        }
+        n += i / ((uint32_t)n_out + 1);
+        i %= (uint32_t)n_out + 1;
+        if (n_out >= max) {
+            return 0;
+        }
+        memmove(&out[i + 1], &out[i], (n_out - i) * sizeof(out[0]));
+        out[i] = n;
+        n_out++;
+        i++;
+    }
+    return n_out;
+}
+
+/* ---- labels as code points ------------------------------------------ */
+
+/* One label as code points: punycode decoded, UTF-8 decoded, or ASCII.
+ * Returns the count; 0 when it does not decode or is too long. */
+static size_t
+label_code_points(const char *l, size_t len, unsigned *cp, size_t max)
+{
+    size_t n = 0;
+
+    if (len > 4 && memcmp(l, "xn--", 4) == 0) {
+        return lookalike_punycode_decode(l + 4, len - 4, cp, max);
+    }
+    for (size_t i = 0; i < len;) {
+        unsigned char b = (unsigned char)l[i];
+        unsigned v;
+        size_t extra;
+
+        if (n >= max) {
+            return 0;
+        }
+        if (b < 0x80) {
+            v = b;
+            extra = 0;
+        } else if ((b & 0xE0) == 0xC0) {
+            v = b & 0x1F;
+            extra = 1;
+        } else if ((b & 0xF0) == 0xE0) {
+            v = b & 0x0F;
+            extra = 2;
+        } else if ((b & 0xF8) == 0xF0) {
+            v = b & 0x07;
+            extra = 3;
+        } else {
+            return 0;
+        }
+        if (extra > 0 && i + extra >= len) {
+            return 0;
+        }
+        for (size_t k = 1; k <= extra; k++) {
+            unsigned char c = (unsigned char)l[i + k];
+
+            if ((c & 0xC0) != 0x80) {
+                return 0;
+            }
+            v = (v << 6) | (c & 0x3F);
+        }
+        cp[n++] = v;
+        i += extra + 1;
+    }
+    return n;
+}
+
+static bool
+is_idn_label(const char *l, size_t len)
+{
+    if (len > 4 && memcmp(l, "xn--", 4) == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)l[i] >= 0x80) {
+            return true;
+        }
+    }
+    return false;
+}
+
+enum script { SCRIPT_OTHER = 0, SCRIPT_LATIN, SCRIPT_CYRILLIC, SCRIPT_GREEK };
+
+static enum script
+script_of(unsigned cp)
+{
+    if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+        (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7)) {
+        return SCRIPT_LATIN;
+    }
+    if (cp >= 0x400 && cp <= 0x52F) {
+        return SCRIPT_CYRILLIC;
+    }
+    if (cp >= 0x370 && cp <= 0x3FF) {
+        return SCRIPT_GREEK;
+    }
+    return SCRIPT_OTHER;
+}
+
+static bool
+is_mixed_script(const unsigned *cp, size_t n)
+{
+    bool latin = false;
+    bool other = false;
+
+    for (size_t i = 0; i < n; i++) {
+        enum script s = script_of(cp[i]);
+
+        latin |= s == SCRIPT_LATIN;
+        other |= s == SCRIPT_CYRILLIC || s == SCRIPT_GREEK;
+    }
+    return latin && other;
+}
+
+/* ---- skeletons: what a name reads as -------------------------------- */
+
+/* The ASCII letter a code point is mistaken for, or 0. */
+static char
+confusable_ascii(unsigned cp)
+{
+    static const struct {
+        unsigned cp;
+        char as;
+    } map[] = {
+        /* Cyrillic */
+        {0x430, 'a'}, {0x435, 'e'}, {0x43E, 'o'}, {0x440, 'p'},
+        {0x441, 'c'}, {0x443, 'y'}, {0x445, 'x'}, {0x456, 'i'},
+        {0x458, 'j'}, {0x455, 's'}, {0x501, 'd'}, {0x4BB, 'h'},
+        {0x51B, 'q'}, {0x51D, 'w'}, {0x4CF, 'l'}, {0x432, 'b'},
+        {0x43A, 'k'}, {0x43D, 'h'}, {0x442, 't'}, {0x448, 'w'},
+        /* Greek */
+        {0x3BF, 'o'}, {0x3B1, 'a'}, {0x3BD, 'v'}, {0x3C1, 'p'},
+        {0x3B9, 'i'}, {0x3BA, 'k'}, {0x3C5, 'u'}, {0x3C4, 't'},
+        {0x3B5, 'e'}, {0x3C7, 'x'},
+        /* Latin with marks, dotless i, l with stroke */
+        {0x131, 'i'}, {0x142, 'l'}, {0xF1, 'n'}, {0xE7, 'c'},
+        {0xFD, 'y'}, {0xFF, 'y'}, {0xF8, 'o'}, {0x111, 'd'}};
+
+    if (cp < 0x80) {
+        return (char)cp;
+    }
+    if (cp >= 0xE0 && cp <= 0xE5) {
+        return 'a';
+    }
+    if (cp >= 0xE8 && cp <= 0xEB) {
+        return 'e';
+    }
+    if (cp >= 0xEC && cp <= 0xEF) {
+        return 'i';
+    }
+    if (cp >= 0xF2 && cp <= 0xF6) {
+        return 'o';
+    }
+    if (cp >= 0xF9 && cp <= 0xFC) {
+        return 'u';
+    }
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if (map[i].cp == cp) {
+            return map[i].as;
+        }
+    }
+    return 0;
+}
+
+/* Digits and letters read alike: both sides of a comparison fold the
+ * same way, so the mapping only has to be consistent. */
+static char
+fold_ascii(char c)
+{
+    switch (c) {
+    case '0':
+        return 'o';
+    case '1':
+    case 'i':
+    case '|':
+        return 'l';
+    case '3':
+        return 'e';
+    case '5':
+        return 's';
+    case '4':
+        return 'a';
+    default:
+        return c;
+    }
+}
+
+/*
+ * Skeleton of the code points of a name into out (NUL-terminated):
+ * confusables to ASCII, look-alike digits folded, hyphens dropped, "rn"
+ * → "m", "vv" → "w".  Returns its length; 0 when a code point has no
+ * ASCII reading (a genuinely foreign name imitates nothing).
+ */
+static size_t
+skeleton(const unsigned *cp, size_t n, char *out, size_t max)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        char c = confusable_ascii(cp[i]);
+
+        if (c == 0) {
+            return 0;
+        }
+        if (c >= 'A' && c <= 'Z') {
+            c = (char)(c + 32);
+        }
+        if (c == '-') {
+            continue;
+        }
+        c = fold_ascii(c);
+        if (k > 0 && ((out[k - 1] == 'r' && c == 'n') ||
+                      (out[k - 1] == 'v' && c == 'v'))) {
+            out[k - 1] = c == 'n' ? 'm' : 'w';
+            continue;
+        }
+        if (k + 1 >= max) {
+            return 0;
+        }
+        out[k++] = c;
+    }
+    out[k] = '\0';
+    return k;
+}
+
+static size_t
+ascii_skeleton(const char *s, size_t len, char *out, size_t max)
+{
+    unsigned cp[LOOKALIKE_LABEL_CPS];
+    size_t n = label_code_points(s, len, cp, LOOKALIKE_LABEL_CPS);
+
+    return n > 0 ? skeleton(cp, n, out, max) : 0;
+}
+
+/* ---- building -------------------------------------------------------- */
+
+/* Names that are words, not brands: as a label of another host they say
+ * nothing ("mail.example.org", "news-letter.com"). */
+static bool
+is_generic_name(const char *s, size_t len)
+{
+    static const char *const words[] = {
+        "mail",    "email",  "news",    "list",     "lists",   "info",
+        "shop",    "store",  "bank",    "home",     "live",    "blog",
+        "site",    "host",   "link",    "links",    "online",  "secure",
+        "login",   "account", "support", "service", "update",  "cloud",
+        "media",   "group",  "global",  "click",    "track",   "admin",
+        "portal",  "webmail", "images", "static",   "free",    "best",
+        "world",   "digital", "direct", "server",   "mailer",  "example",
+        "localhost", "news-letter", "newsletter", "web", "www", "mobile",
+        "google-analytics", "office", "money", "today", "daily", "post",
+        "yahoogroups", "groups", "forum", "press", "city", "health"};
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (strlen(words[i]) == len && memcmp(words[i], s, len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+is_domain_name(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > LOOKALIKE_DOMAIN_MAX || strchr(s, '.') == NULL ||
+        s[0] == '.' || s[n - 1] == '.') {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '-')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+    const struct lookalike_key *x = a;
+    const struct lookalike_key *y = b;
+
+    if (x->h != y->h) {
+        return x->h < y->h ? -1 : 1;
+    }
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Length of the name (first label) of a registered domain. */
+static size_t
+name_len(const char *d, size_t len)
+{
+    const char *dot = memchr(d, '.', len);
+
+    return dot != NULL ? (size_t)(dot - d) : len;
+}
+
+static void
+build_keys(struct lookalike_db *db)
+{
+    for (size_t i = 0; i < db->n; i++) {
+        const char *d = db->names[i];
+        size_t nl = name_len(d, strlen(d));
+        char sk[LOOKALIKE_DOMAIN_MAX + 1];
+        size_t sl = ascii_skeleton(d, nl, sk, sizeof(sk));
+
+        if (nl >= LOOKALIKE_BRAND_MIN && sl > 0) {
+            db->skel[db->n_skel].h = hashing_hash64(sk, sl,
+                                                    LOOKALIKE_SKEL_SEED);
+            db->skel[db->n_skel++].idx = (uint32_t)i;
+        }
+        if (db->is_brand[i] && nl >= LOOKALIKE_BRAND_MIN &&
+            !is_generic_name(d, nl)) {
+            db->brand[db->n_brand].h = hashing_hash64(d, nl,
+                                                      LOOKALIKE_BRAND_SEED);
+            db->brand[db->n_brand++].idx = (uint32_t)i;
+        }
+    }
+    qsort(db->skel, db->n_skel, sizeof(db->skel[0]), cmp_key);
+    qsort(db->brand, db->n_brand, sizeof(db->brand[0]), cmp_key);
+    {
+        size_t count[LOOKALIKE_DOMAIN_MAX + 2] = {0};
+
+        for (size_t i = 0; i < db->n; i++) {
+            count[strlen(db->names[i])]++;
+        }
+        db->len_start[0] = 0;
+        for (size_t l = 1; l < LOOKALIKE_DOMAIN_MAX + 2; l++) {
+            db->len_start[l] = db->len_start[l - 1] + count[l - 1];
+        }
+        memset(count, 0, sizeof(count));
+        for (size_t i = 0; i < db->n; i++) {
+            size_t l = strlen(db->names[i]);
+
+            db->by_len[db->len_start[l] + count[l]++] = (uint32_t)i;
+        }
+    }
+}
+
+/* names sorted, is_brand permuted along. */
+static void
+sort_names(struct lookalike_db *db, size_t k)
+{
+    for (size_t i = 1; i < k; i++) {
+        char *nm = db->names[i];
+        bool b = db->is_brand[i];
+        size_t j = i;
+
+        while (j > 0 && strcmp(db->names[j - 1], nm) > 0) {
+            db->names[j] = db->names[j - 1];
+            db->is_brand[j] = db->is_brand[j - 1];
+            j--;
+        }
+        db->names[j] = nm;
+        db->is_brand[j] = b;
+    }
+}
+
+enum cm_err
+lookalike_db_build(const char *const *domains, const bool *is_brand,
+                   size_t n, struct lookalike_db **out)
+{
+    struct lookalike_db *db = calloc(1, sizeof(*db));
+    size_t k = 0;
+
+    if (db == NULL) {
+        return CM_ENOMEM;
+    }
+    db->is_brand = calloc(n > 0 ? n : 1, sizeof(bool));
+    db->names = calloc(n > 0 ? n : 1, sizeof(char *));
+    db->skel = calloc(n > 0 ? n : 1, sizeof(db->skel[0]));
+    db->brand = calloc(n > 0 ? n : 1, sizeof(db->brand[0]));
+    db->by_len = calloc(n > 0 ? n : 1, sizeof(db->by_len[0]));
+    if (db->names == NULL || db->skel == NULL || db->brand == NULL ||
+        db->is_brand == NULL ||
+        db->by_len == NULL) {
+        lookalike_db_free(db);
+        return CM_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (domains[i] == NULL || !is_domain_name(domains[i])) {
+            continue;
+        }
+        db->names[k] = strdup(domains[i]);
+        if (db->names[k] == NULL) {
+            db->n = k;
+            lookalike_db_free(db);
+            return CM_ENOMEM;
+        }
+        db->is_brand[k] = is_brand != NULL && is_brand[i];
+        k++;
+    }
+    if (k > 1) {
+        /* Sorted input (the RULES section) needs no work; anything else
+         * is small (cmtool train, tests). */
+        bool sorted = true;
+
+        for (size_t i = 1; i < k && sorted; i++) {
+            sorted = strcmp(db->names[i - 1], db->names[i]) < 0;
+        }
+        if (!sorted) {
+            sort_names(db, k);
+        }
+    }
+    db->n = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (db->n > 0 && strcmp(db->names[db->n - 1], db->names[i]) == 0) {
+            db->is_brand[db->n - 1] |= db->is_brand[i];
+            free(db->names[i]);
+            continue;
+        }
+        db->is_brand[db->n] = db->is_brand[i];
+        db->names[db->n++] = db->names[i];
+    }
+    build_keys(db);
+    *out = db;
+    return CM_OK;
+}
+
+void
+lookalike_db_free(struct lookalike_db *db)
+{
+    if (db == NULL) {
+        return;
+    }
+    for (size_t i = 0; db->names != NULL && i < db->n; i++) {
+        free(db->names[i]);
+    }
+    free(db->names);
+    free(db->is_brand);
+    free(db->skel);
+    free(db->brand);
+    free(db->by_len);
+    free(db);
+}
+
+size_t
+lookalike_db_count(const struct lookalike_db *db)
+{
+    return db != NULL ? db->n : 0;
+}
+
+const char *
+lookalike_db_at(const struct lookalike_db *db, size_t i)
+{
+    return db != NULL && i < db->n ? db->names[i] : NULL;
+}
+
+/* ---- checking -------------------------------------------------------- */
+
+static int
+cmp_view(const char *a, size_t al, const char *b)
+{
+    size_t bl = strlen(b);
+    int c = memcmp(a, b, al < bl ? al : bl);
+
+    if (c != 0) {
+        return c;
+    }
+    return (al > bl) - (al < bl);
+}
+
+bool
+lookalike_is_protected(const struct lookalike_db *db, const char *name,
+                       size_t len)
+{
+    size_t lo = 0;
+    size_t hi = db != NULL ? db->n : 0;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = cmp_view(name, len, db->names[mid]);
+
+        if (c == 0) {
+            return true;
+        }
+        if (c < 0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return false;
+}
+
+/* First key with hash h, or NULL. */
+static const struct lookalike_key *
+find_key(const struct lookalike_key *keys, size_t n, uint64_t h)
+{
+    size_t lo = 0;
+    size_t hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (keys[mid].h < h) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < n && keys[lo].h == h ? &keys[lo] : NULL;
+}
+
+/* a and b differ by exactly one insertion, deletion or substitution. */
+static bool
+is_edit_1(const char *a, size_t al, const char *b, size_t bl)
+{
+    size_t i = 0;
+
+    if (al > bl) {
+        const char *t = a;
+        size_t tl = al;
+
+        a = b;
+        al = bl;
+        b = t;
+        bl = tl;
+    }
+    if (bl - al > 1) {
+        return false;
+    }
+    while (i < al && a[i] == b[i]) {
+        i++;
+    }
+    if (al == bl) {
+        return i < al && memcmp(a + i + 1, b + i + 1, al - i - 1) == 0;
+    }
+    return memcmp(a + i, b + i + 1, al - i) == 0;
+}
+
+static enum lookalike_kind
+check_skeleton(const struct lookalike_db *db, const char *name, size_t nl,
+               size_t *which)
+{
+    char sk[LOOKALIKE_DOMAIN_MAX + 1];
+    size_t sl = ascii_skeleton(name, nl, sk, sizeof(sk));
+    const struct lookalike_key *k;
+
+    if (sl < LOOKALIKE_BRAND_MIN) {
+        return LOOKALIKE_NONE;
+    }
+    k = find_key(db->skel, db->n_skel,
+                 hashing_hash64(sk, sl, LOOKALIKE_SKEL_SEED));
+    for (; k != NULL && k < db->skel + db->n_skel &&
+           k->h == hashing_hash64(sk, sl, LOOKALIKE_SKEL_SEED);
+         k++) {
+        const char *p = db->names[k->idx];
+        size_t pl = name_len(p, strlen(p));
+
+        /* The same name under another TLD is the brand's own. */
+        if (!(pl == nl && memcmp(p, name, nl) == 0)) {
+            *which = k->idx;
+            return LOOKALIKE_CONFUSABLE;
+        }
+    }
+    return LOOKALIKE_NONE;
+}
+
+static bool
+is_brand(const struct lookalike_db *db, const char *s, size_t len,
+         size_t *which)
+{
+    const struct lookalike_key *k;
+
+    if (len < LOOKALIKE_BRAND_MIN) {
+        return false;
+    }
+    k = find_key(db->brand, db->n_brand,
+                 hashing_hash64(s, len, LOOKALIKE_BRAND_SEED));
+    for (; k != NULL && k < db->brand + db->n_brand &&
+           k->h == hashing_hash64(s, len, LOOKALIKE_BRAND_SEED);
+         k++) {
+        const char *p = db->names[k->idx];
+
+        if (name_len(p, strlen(p)) == len && memcmp(p, s, len) == 0) {
+            *which = k->idx;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The brand's whole domain follows at p ("paypal.com." in
+ * "paypal.com.secure.tk"), up to a dot. */
+static bool
+whole_domain_at(const char *p, size_t left, const char *domain)
+{
+    size_t dl = strlen(domain);
+
+    return dl < left && memcmp(p, domain, dl) == 0 && p[dl] == '.';
+}
+
+/*
+ * A brand before the registered domain -- with its TLD after it
+ * ("paypal.com.secure.tk") or as a hyphen part of a label
+ * ("paypal-login.evil.tk") -- or as a hyphen part of the registered
+ * name ("paypal-verify.com").  A lone brand label of another site
+ * ("outlook.example.biz", "apple.news.example") is a host name, not a
+ * disguise.
+ */
+static bool
+check_brand_labels(const struct lookalike_db *db, const char *host,
+                   size_t reg_off, size_t nl, size_t *which)
+{
+    size_t start = 0;
+    bool label_has_hyphen = false;
+
+    for (size_t i = 0; i <= reg_off + nl; i++) {
+        bool end = i == reg_off + nl || host[i] == '.' || host[i] == '-';
+        size_t w = SIZE_MAX;
+        bool hyphen_part;
+
+        if (!end) {
+            continue;
+        }
+        hyphen_part = label_has_hyphen || (i < reg_off + nl && host[i] == '-');
+        if (!(start == reg_off && i == reg_off + nl) &&
+            is_brand(db, host + start, i - start, &w) &&
+            (hyphen_part ||
+             whole_domain_at(host + start, reg_off + nl - start,
+                             db->names[w]))) {
+            *which = w;
+            return true;
+        }
+        label_has_hyphen = i < reg_off + nl && host[i] == '-';
+        start = i + 1;
+    }
+    return false;
+}
+
+static bool
+check_edit_1(const struct lookalike_db *db, const char *reg, size_t rl,
+             size_t *which)
+{
+    size_t nl = name_len(reg, rl);
+    size_t lo = rl > 1 ? rl - 1 : 0;
+    size_t hi = rl + 1 < LOOKALIKE_DOMAIN_MAX ? rl + 1 : LOOKALIKE_DOMAIN_MAX;
+
+    for (size_t i = db->len_start[lo]; i < db->len_start[hi + 1]; i++) {
+        const char *p = db->names[db->by_len[i]];
+        size_t pl = strlen(p);
+        size_t pn = name_len(p, pl);
+
+        if (pn < LOOKALIKE_EDIT_MIN || (pn == nl && memcmp(p, reg, nl) == 0)) {
+            continue;
+        }
+        if (is_edit_1(reg, rl, p, pl)) {
+            *which = db->by_len[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+host_is_mixed_script(const char *host, size_t len)
+{
+    size_t start = 0;
+
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && host[i] != '.') {
+            continue;
+        }
+        if (is_idn_label(host + start, i - start)) {
+            unsigned cp[LOOKALIKE_LABEL_CPS];
+            size_t n = label_code_points(host + start, i - start, cp,
+                                         LOOKALIKE_LABEL_CPS);
+
+            if (is_mixed_script(cp, n)) {
+                return true;
+            }
+        }
+        start = i + 1;
+    }
+    return false;
+}
+
+enum lookalike_kind
+lookalike_check(const struct lookalike_db *db, const char *host, size_t len,
+                size_t *which)
+{
+    const char *reg = NULL;
+    size_t rl;
+    size_t nl;
+    size_t dummy;
+
+    if (which == NULL) {
+        which = &dummy;
+    }
+    *which = SIZE_MAX;
+    if (len == 0 || len > LOOKALIKE_DOMAIN_MAX || url_host_is_ip(host, len)) {
+        return LOOKALIKE_NONE;
+    }
+    rl = url_registered_domain(host, len, &reg);
+    if (rl == 0 || lookalike_is_protected(db, reg, rl)) {
+        return LOOKALIKE_NONE;
+    }
+    if (host_is_mixed_script(host, len)) {
+        return LOOKALIKE_MIXED_SCRIPT;
+    }
+    if (db == NULL || db->n == 0) {
+        return LOOKALIKE_NONE;
+    }
+    nl = name_len(reg, rl);
+    if (check_skeleton(db, reg, nl, which) != LOOKALIKE_NONE) {
+        return LOOKALIKE_CONFUSABLE;
+    }
+    if (check_brand_labels(db, host, (size_t)(reg - host), nl, which)) {
+        return LOOKALIKE_BRAND_LABEL;
+    }
+    if (check_edit_1(db, reg, rl, which)) {
+        return LOOKALIKE_EDIT_1;
+    }
+    return LOOKALIKE_NONE;
+}
+
+bool
+lookalike_is_brand(const struct lookalike_db *db, size_t i)
+{
+    return db != NULL && i < db->n && db->is_brand[i];
+}
+
+/* Letters and digits of a display name, lower-cased, as words. */
+bool
+lookalike_display_name(const struct lookalike_db *db, const char *name,
+                       size_t len, const char *from_host, size_t from_len,
+                       size_t *which)
+{
+    const char *reg = NULL;
+    size_t rl = from_len > 0
+                    ? url_registered_domain(from_host, from_len, &reg)
+                    : 0;
+    size_t nl = rl > 0 ? name_len(reg, rl) : 0;
+    char word[LOOKALIKE_DOMAIN_MAX + 1];
+    size_t wl = 0;
+    size_t dummy;
+
+    if (which == NULL) {
+        which = &dummy;
+    }
+    if (db == NULL || db->n_brand == 0 ||
+        (rl > 0 && lookalike_is_protected(db, reg, rl))) {
+        return false;
+    }
+    for (size_t i = 0; i <= len; i++) {
+        char c = i < len ? name[i] : ' ';
+
+        if (c >= 'A' && c <= 'Z') {
+            c = (char)(c + 32);
+        }
+        if (((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) &&
+            wl + 1 < sizeof(word)) {
+            word[wl++] = c;
+            continue;
+        }
+        /* The brand's own domain under another TLD sends as itself. */
+        if (wl > 0 && !(wl == nl && memcmp(word, reg, nl) == 0) &&
+            is_brand(db, word, wl, which)) {
+            return true;
+        }
+        wl = 0;
+    }
+    return false;
+}
+
+const char *
+lookalike_kind_name(enum lookalike_kind k)
+{
+    switch (k) {
+    case LOOKALIKE_MIXED_SCRIPT:
+        return "mixed-script";
+    case LOOKALIKE_CONFUSABLE:
+        return "confusable";
+    case LOOKALIKE_BRAND_LABEL:
+        return "brand-label";
+    case LOOKALIKE_EDIT_1:
+        return "edit-1";
+    case LOOKALIKE_NONE:
+        break;
+    }
+    return "none";
+}

@@ -1,0 +1,918 @@
+/*
+ * rules.c -- heuristics in code, weighted from the cartridge's RULES
+ * section (see rules.h for the rules, the section layout and how the
+ * verdict's category is chosen).
+ */
+#include "rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "caps.h"
+#include "cursor.h"
+#include "featureset.h"
+#include "hashing.h"
+#include "lookalike.h"
+#include "mime.h"
+#include "url.h"
+#include "ziplist.h"
+
+#define RULES_MAGIC "CMRL"
+#define RULES_MAGIC_LEN 4u
+#define RULES_WEIGHT_SCALE 1000.0
+
+struct rules {
+    struct rules_rule rule[RULES_COUNT];
+    struct lookalike_db *protected; /* NULL: none */
+};
+
+static const char *const rule_names[RULES_COUNT] = {
+    [RULES_EXECUTABLE_ATTACHMENT] = "executable-attachment",
+    [RULES_SCRIPT_ATTACHMENT] = "script-attachment",
+    [RULES_EXECUTABLE_IN_ZIP] = "executable-in-zip",
+    [RULES_HTML_ATTACHMENT] = "html-attachment",
+    [RULES_DECEPTIVE_LINK] = "deceptive-link",
+    [RULES_LOOKALIKE_DOMAIN] = "lookalike-domain",
+    [RULES_CREDENTIAL_FORM] = "credential-form",
+    [RULES_BULK_MARKERS] = "bulk-markers",
+    [RULES_BRAND_DISPLAY_NAME] = "brand-display-name",
+};
+
+/* Weights 0: a cartridge without the section was calibrated without
+ * them.  Categories and floors are what the engine always did. */
+static const struct rules builtin_rules = {
+    {
+        [RULES_EXECUTABLE_ATTACHMENT] = {0.0, RULES_CAT_MALWARE,
+                                         RULES_MALWARE_SCORE,
+                                         "executable-attachment"},
+        [RULES_SCRIPT_ATTACHMENT] = {0.0, RULES_CAT_MALWARE,
+                                     RULES_MALWARE_SCORE,
+                                     "script-attachment"},
+        [RULES_EXECUTABLE_IN_ZIP] = {0.0, RULES_CAT_MALWARE,
+                                     RULES_MALWARE_SCORE,
+                                     "executable-in-zip"},
+        [RULES_HTML_ATTACHMENT] = {0.0, RULES_CAT_PHISHING, 0,
+                                   "html-attachment"},
+        [RULES_DECEPTIVE_LINK] = {0.0, RULES_CAT_PHISHING, 0,
+                                  "deceptive-link"},
+        [RULES_LOOKALIKE_DOMAIN] = {0.0, RULES_CAT_PHISHING, 0,
+                                    "lookalike-domain"},
+        [RULES_CREDENTIAL_FORM] = {0.0, RULES_CAT_PHISHING, 0,
+                                   "credential-form"},
+        [RULES_BULK_MARKERS] = {0.0, RULES_CAT_BULK, 0, ""},
+        [RULES_BRAND_DISPLAY_NAME] = {0.0, RULES_CAT_PHISHING, 0,
+                                      "brand-display-name"},
+    },
+    NULL};
+
+const char *
+rules_name(unsigned id)
+{
+    return id < RULES_COUNT ? rule_names[id] : "unknown";
+}
+
+void
+rules_builtin_rule(enum rules_id i, struct rules_rule *out)
+{
+    *out = builtin_rules.rule[i < RULES_COUNT ? i : 0];
+}
+
+const struct rules *
+rules_builtin(void)
+{
+    return &builtin_rules;
+}
+
+const struct rules_rule *
+rules_rule_at(const struct rules *r, enum rules_id i)
+{
+    return &r->rule[i < RULES_COUNT ? i : 0];
+}
+
+const struct lookalike_db *
+rules_protected(const struct rules *r)
+{
+    return r->protected;
+}
+
+void
+rules_free(struct rules *r)
+{
+    if (r == NULL || r == &builtin_rules) {
+        return;
+    }
+    lookalike_db_free(r->protected);
+    free(r);
+}
+
+/* ---- the section ----------------------------------------------------- */
+
+static bool
+is_sub_text(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static enum cm_err
+parse_rule(struct cursor *c, struct rules *r, bool *seen, const char **why)
+{
+    uint16_t id = 0;
+    uint8_t cat = 0;
+    uint8_t floor = 0;
+    uint32_t w = 0;
+    uint8_t sl = 0;
+    const uint8_t *sub = NULL;
+    int32_t wm;
+
+    if (cursor_u16le(c, &id) != CM_OK || cursor_u8(c, &cat) != CM_OK ||
+        cursor_u8(c, &floor) != CM_OK || cursor_u32le(c, &w) != CM_OK ||
+        cursor_u8(c, &sl) != CM_OK || cursor_bytes(c, sl, &sub) != CM_OK) {
+        *why = "RULES rule truncated";
+        return CM_EPARSE;
+    }
+    memcpy(&wm, &w, sizeof(wm));
+    if (cat > RULES_CAT_BULK || floor > 100 || sl > RULES_SUB_MAX ||
+        !is_sub_text(sub, sl) ||
+        (double)(wm < 0 ? -(int64_t)wm : wm) >
+            RULES_WEIGHT_MAX * RULES_WEIGHT_SCALE) {
+        *why = "RULES rule value out of range";
+        return CM_EPARSE;
+    }
+    if (id < RULES_COUNT) {
+        if (seen[id]) {
+            *why = "RULES rule repeated";
+            return CM_EPARSE;
+        }
+        seen[id] = true;
+        r->rule[id].weight = (double)wm / RULES_WEIGHT_SCALE;
+        r->rule[id].category = cat;
+        r->rule[id].floor = floor;
+        memcpy(r->rule[id].sub, sub, sl);
+        r->rule[id].sub[sl] = '\0';
+    }
+    return CM_OK;
+}
+
+/* The protected list: n sorted names into a lookalike database. */
+static enum cm_err
+parse_protected(struct cursor *c, struct rules *r, const char **why)
+{
+    uint32_t n = 0;
+    char **names = NULL;
+    bool *is_brand = NULL;
+    enum cm_err rc = CM_EPARSE;
+    uint32_t k = 0;
+
+    if (cursor_u32le(c, &n) != CM_OK) {
+        *why = "RULES protected count truncated";
+        return CM_EPARSE;
+    }
+    if (n > CAPS_RULES_PROTECTED_MAX) {
+        *why = "RULES holds too many protected domains";
+        return CM_ELIMIT;
+    }
+    if (cursor_left(c) / 5u < n) { /* the shortest entry: 0 3 "a.b" */
+        *why = "RULES protected count exceeds the section";
+        return CM_EPARSE;
+    }
+    names = calloc(n > 0 ? n : 1, sizeof(*names));
+    is_brand = calloc(n > 0 ? n : 1, sizeof(*is_brand));
+    if (names == NULL || is_brand == NULL) {
+        free(names);
+        free(is_brand);
+        *why = "out of memory";
+        return CM_ENOMEM;
+    }
+    for (; k < n; k++) {
+        uint8_t flags = 0;
+        uint8_t len = 0;
+        const uint8_t *d = NULL;
+
+        if (cursor_u8(c, &flags) != CM_OK || cursor_u8(c, &len) != CM_OK ||
+            cursor_bytes(c, len, &d) != CM_OK) {
+            *why = "RULES protected domain truncated";
+            goto out;
+        }
+        if ((flags & ~RULES_PROTECTED_BRAND) != 0) {
+            *why = "RULES protected domain flags unknown";
+            goto out;
+        }
+        is_brand[k] = (flags & RULES_PROTECTED_BRAND) != 0;
+        names[k] = malloc((size_t)len + 1);
+        if (names[k] == NULL) {
+            *why = "out of memory";
+            rc = CM_ENOMEM;
+            goto out;
+        }
+        memcpy(names[k], d, len);
+        names[k][len] = '\0';
+        if (len < 3 || memchr(d, '\0', len) != NULL ||
+            (k > 0 && strcmp(names[k - 1], names[k]) >= 0)) {
+            *why = "RULES protected domains out of order or malformed";
+            k++;
+            goto out;
+        }
+        for (uint8_t i = 0; i < len; i++) {
+            char ch = names[k][i];
+
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                  ch == '.' || ch == '-')) {
+                *why = "RULES protected domain malformed";
+                k++;
+                goto out;
+            }
+        }
+        if (strchr(names[k], '.') == NULL) {
+            *why = "RULES protected domain malformed";
+            k++;
+            goto out;
+        }
+    }
+    rc = lookalike_db_build((const char *const *)names, is_brand, n,
+                            &r->protected);
+    if (rc != CM_OK) {
+        *why = "out of memory";
+    }
+
+out:
+    for (uint32_t i = 0; i < k && i < n; i++) {
+        free(names[i]);
+    }
+    free(names);
+    free(is_brand);
+    return rc;
+}
+
+enum cm_err
+rules_parse(const uint8_t *p, size_t len, struct rules **out,
+            const char **why)
+{
+    struct cursor c;
+    const uint8_t *magic = NULL;
+    uint32_t version = 0;
+    uint32_t n = 0;
+    bool seen[RULES_COUNT] = {false};
+    const char *reason = NULL;
+    struct rules *r = calloc(1, sizeof(*r));
+    enum cm_err rc = CM_EPARSE;
+
+    if (r == NULL) {
+        reason = "out of memory";
+        rc = CM_ENOMEM;
+        goto fail;
+    }
+    *r = *rules_builtin();
+    cursor_init(&c, p, len);
+    if (cursor_bytes(&c, RULES_MAGIC_LEN, &magic) != CM_OK ||
+        memcmp(magic, RULES_MAGIC, RULES_MAGIC_LEN) != 0) {
+        reason = "RULES section: bad magic";
+        goto fail;
+    }
+    if (cursor_u32le(&c, &version) != CM_OK || cursor_u32le(&c, &n) != CM_OK) {
+        reason = "RULES header truncated";
+        goto fail;
+    }
+    if (version != RULES_FORMAT) {
+        reason = "RULES section version differs from this build";
+        rc = CM_EVERSION;
+        goto fail;
+    }
+    if (n > CAPS_RULES_MAX) {
+        reason = "RULES holds too many rules";
+        rc = CM_ELIMIT;
+        goto fail;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        rc = parse_rule(&c, r, seen, &reason);
+        if (rc != CM_OK) {
+            goto fail;
+        }
+    }
+    rc = parse_protected(&c, r, &reason);
+    if (rc != CM_OK) {
+        goto fail;
+    }
+    if (cursor_left(&c) != 0) {
+        reason = "bytes after the RULES protected domains";
+        rc = CM_EPARSE;
+        goto fail;
+    }
+    *out = r;
+    return CM_OK;
+
+fail:
+    rules_free(r);
+    if (why != NULL) {
+        *why = reason;
+    }
+    return rc;
+}
+
+struct prot_entry {
+    const char *name;
+    bool is_brand;
+};
+
+static int
+cmp_prot(const void *a, const void *b)
+{
+    return strcmp(((const struct prot_entry *)a)->name,
+                  ((const struct prot_entry *)b)->name);
+}
+
+static enum cm_err
+format_protected(const char *const *protected, const bool *is_brand,
+                 size_t n, struct buf *out)
+{
+    struct prot_entry *sorted = calloc(n > 0 ? n : 1, sizeof(*sorted));
+    size_t k = 0;
+    uint8_t le[4];
+    enum cm_err rc = CM_OK;
+
+    if (sorted == NULL) {
+        return CM_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sorted[i].name = protected[i];
+        sorted[i].is_brand = is_brand != NULL && is_brand[i];
+    }
+    qsort(sorted, n, sizeof(*sorted), cmp_prot);
+    for (size_t i = 0; i < n; i++) {
+        if (k > 0 && strcmp(sorted[k - 1].name, sorted[i].name) == 0) {
+            sorted[k - 1].is_brand |= sorted[i].is_brand;
+        } else {
+            sorted[k++] = sorted[i];
+        }
+    }
+    if (k > CAPS_RULES_PROTECTED_MAX) {
+        free(sorted);
+        return CM_ELIMIT;
+    }
+    le[0] = (uint8_t)k;
+    le[1] = (uint8_t)(k >> 8);
+    le[2] = (uint8_t)(k >> 16);
+    le[3] = (uint8_t)(k >> 24);
+    rc = buf_append(out, le, 4);
+    for (size_t i = 0; i < k && rc == CM_OK; i++) {
+        size_t l = strlen(sorted[i].name);
+
+        if (l < 3 || l > LOOKALIKE_DOMAIN_MAX) {
+            rc = CM_EPARSE;
+            break;
+        }
+        rc = buf_putc(out, sorted[i].is_brand ? RULES_PROTECTED_BRAND : 0);
+        if (rc == CM_OK) {
+            rc = buf_putc(out, (uint8_t)l);
+        }
+        if (rc == CM_OK) {
+            rc = buf_append(out, sorted[i].name, l);
+        }
+    }
+    free(sorted);
+    return rc;
+}
+
+enum cm_err
+rules_format(const struct rules_rule *table, const char *const *protected,
+             const bool *is_brand, size_t n, struct buf *out)
+{
+    uint8_t hdr[12] = {'C', 'M', 'R', 'L', RULES_FORMAT, 0, 0, 0,
+                       RULES_COUNT, 0, 0, 0};
+    enum cm_err rc = buf_append(out, hdr, sizeof(hdr));
+
+    for (unsigned i = 0; i < RULES_COUNT && rc == CM_OK; i++) {
+        const struct rules_rule *t = &table[i];
+        size_t sl = strlen(t->sub);
+        double wf = t->weight * RULES_WEIGHT_SCALE;
+        int32_t w = (int32_t)(wf < 0 ? wf - 0.5 : wf + 0.5);
+        uint32_t wu;
+        uint8_t b[9];
+
+        if (t->category > RULES_CAT_BULK || t->floor > 100 ||
+            sl > RULES_SUB_MAX || !is_sub_text((const uint8_t *)t->sub, sl) ||
+            !(t->weight >= -RULES_WEIGHT_MAX && t->weight <= RULES_WEIGHT_MAX)) {
+            return CM_EPARSE;
+        }
+        memcpy(&wu, &w, sizeof(wu));
+        b[0] = (uint8_t)i;
+        b[1] = 0;
+        b[2] = t->category;
+        b[3] = t->floor;
+        b[4] = (uint8_t)wu;
+        b[5] = (uint8_t)(wu >> 8);
+        b[6] = (uint8_t)(wu >> 16);
+        b[7] = (uint8_t)(wu >> 24);
+        b[8] = (uint8_t)sl;
+        rc = buf_append(out, b, sizeof(b));
+        if (rc == CM_OK) {
+            rc = buf_append(out, t->sub, sl);
+        }
+    }
+    return rc == CM_OK ? format_protected(protected, is_brand, n, out) : rc;
+}
+
+/* ---- detection ------------------------------------------------------- */
+
+static bool
+ieq(const char *a, size_t n, const char *b)
+{
+    if (strlen(b) != n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = a[i];
+
+        if (c >= 'A' && c <= 'Z') {
+            c = (char)(c + 32);
+        }
+        if (c != b[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Extension of a file name (after the last dot, trailing dots and blanks
+ * ignored as Windows does), or length 0. */
+static size_t
+name_ext(const char *name, size_t len, const char **ext)
+{
+    size_t e = len;
+
+    while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '.')) {
+        len--;
+    }
+    e = len;
+    while (e > 0 && name[e - 1] != '.') {
+        e--;
+    }
+    if (e == 0 || len - e > 8) {
+        return 0;
+    }
+    *ext = name + e;
+    return len - e;
+}
+
+static bool
+ext_in(const char *name, size_t len, const char *const *list, size_t n)
+{
+    const char *ext = NULL;
+    size_t el = name_ext(name, len, &ext);
+
+    for (size_t i = 0; el > 0 && i < n; i++) {
+        if (ieq(ext, el, list[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Scripts, shortcuts and disk images: what opens a script host or mounts
+ * an image on a double click (features_is_dangerous_name has them too). */
+static bool
+is_script_name(const char *name, size_t len)
+{
+    static const char *const exts[] = {"js",  "jse", "vbs", "vbe", "wsf",
+                                       "wsh", "hta", "ps1", "lnk", "iso",
+                                       "img", "vhd", "vhdx", "one"};
+
+    return ext_in(name, len, exts, sizeof(exts) / sizeof(exts[0]));
+}
+
+static bool
+is_html_name(const char *name, size_t len)
+{
+    static const char *const exts[] = {"html", "htm", "shtml", "xhtml",
+                                       "svg"};
+
+    return ext_in(name, len, exts, sizeof(exts) / sizeof(exts[0]));
+}
+
+static bool
+is_zip_name(const char *name, size_t len)
+{
+    static const char *const exts[] = {"zip"};
+
+    return ext_in(name, len, exts, 1);
+}
+
+/* An executable or script member in a zip part (names only, bounded by
+ * ziplist's caps). */
+static bool
+zip_is_dangerous(const struct mime_part *part)
+{
+    const char *fn = part->filename != NULL ? part->filename : "";
+    struct ziplist z;
+    struct ziplist_member m;
+
+    if (part->data == NULL || (!ziplist_is_zip(part->data, part->data_len) &&
+                               !is_zip_name(fn, strlen(fn)))) {
+        return false;
+    }
+    ziplist_init(&z, part->data, part->data_len);
+    while (ziplist_next(&z, &m)) {
+        if (features_is_dangerous_name((const char *)m.name, m.name_len)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static uint32_t
+attachment_rules(const struct mime_doc *doc, unsigned fflags)
+{
+    uint32_t fired = 0;
+
+    for (size_t i = 0; i < doc->n_parts; i++) {
+        const struct mime_part *p = &doc->parts[i];
+        const char *fn = p->filename != NULL ? p->filename : "";
+        size_t fl = strlen(fn);
+
+        if (!p->is_attachment && fl == 0) {
+            continue;
+        }
+        if (is_script_name(fn, fl)) {
+            fired |= 1u << RULES_SCRIPT_ATTACHMENT;
+        } else if (features_is_dangerous_name(fn, fl)) {
+            fired |= 1u << RULES_EXECUTABLE_ATTACHMENT;
+        } else if (p->is_attachment && is_html_name(fn, fl)) {
+            fired |= 1u << RULES_HTML_ATTACHMENT;
+        }
+        if ((fired & (1u << RULES_EXECUTABLE_IN_ZIP)) == 0 &&
+            zip_is_dangerous(p)) {
+            fired |= 1u << RULES_EXECUTABLE_IN_ZIP;
+        }
+    }
+    /* features also counts "x.pdf.exe" (an inner extension before a
+     * dangerous one): the same verdict. */
+    if ((fflags & FEATURES_DANGEROUS_ATTACHMENT) != 0 &&
+        (fired & ((1u << RULES_SCRIPT_ATTACHMENT) |
+                  (1u << RULES_EXECUTABLE_ATTACHMENT))) == 0) {
+        fired |= 1u << RULES_EXECUTABLE_ATTACHMENT;
+    }
+    return fired;
+}
+
+/* Lower-case domain of the first address in a header value into dst. */
+static size_t
+header_domain(const struct mime_doc *doc, const char *name, char *dst,
+              size_t cap)
+{
+    const struct mime_header *h = mime_header_find(doc, name);
+    const char *at;
+    size_t n = 0;
+    size_t i;
+
+    if (h == NULL || h->value_len == 0) {
+        return 0;
+    }
+    at = memchr(h->value, '@', h->value_len);
+    if (at == NULL) {
+        return 0;
+    }
+    for (i = (size_t)(at - h->value) + 1; i < h->value_len && n + 1 < cap;
+         i++) {
+        char c = h->value[i];
+
+        if (c == '>' || c == ' ' || c == '\t' || c == ',' || c == ';' ||
+            c == '"' || c == ')' || c == '(') {
+            break;
+        }
+        dst[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    while (n > 0 && dst[n - 1] == '.') {
+        n--;
+    }
+    dst[n] = '\0';
+    return n;
+}
+
+void
+rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
+{
+    static const char *const fields[] = {"From", "Reply-To"};
+    char host[256];
+    size_t n_done = 0;
+
+    for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
+        size_t hl = header_domain(doc, fields[k], host, sizeof(host));
+
+        if (hl > 0 && !url_host_is_ip(host, hl)) {
+            fn(ctx, host, hl);
+        }
+    }
+    for (size_t i = 0; i < doc->n_urls && n_done < CAPS_RULES_HOSTS_MAX; i++) {
+        const struct mime_url *u = &doc->urls[i];
+        unsigned fl = 0;
+        size_t hl = url_host(u->url, u->url_len, host, sizeof(host), &fl);
+
+        if (hl == 0 || (fl & (URL_IS_MAILTO | URL_IS_IP)) != 0) {
+            continue;
+        }
+        n_done++;
+        fn(ctx, host, hl);
+    }
+}
+
+#define RULES_SEEN_HOSTS 8u
+
+struct lookalike_ctx {
+    const struct lookalike_db *db;
+    enum lookalike_kind kind;
+    uint64_t seen[RULES_SEEN_HOSTS]; /* recent hosts: newsletters repeat */
+    unsigned n_seen;
+};
+
+static void
+lookalike_host(void *ctx, const char *host, size_t len)
+{
+    struct lookalike_ctx *lc = ctx;
+    uint64_t h = hashing_hash64(host, len, 0x686f7374ull);
+
+    if (lc->kind != LOOKALIKE_NONE) {
+        return;
+    }
+    for (unsigned i = 0; i < RULES_SEEN_HOSTS && i < lc->n_seen; i++) {
+        if (lc->seen[i] == h) {
+            return;
+        }
+    }
+    lc->seen[lc->n_seen++ % RULES_SEEN_HOSTS] = h;
+    lc->kind = lookalike_check(lc->db, host, len, NULL);
+}
+
+static bool
+text_has_login_words(const struct mime_doc *doc)
+{
+    /* Words of a credential request, not of a newsletter's "log in to
+     * manage your subscription". */
+    static const char *const words[] = {
+        "password", "passwort", "passcode", "passwd",      "mot de passe",
+        "username", "user name", "user id", "verify your", "confirm your"};
+    size_t n = doc->text_len < CAPS_RULES_LOGIN_TEXT_BYTES
+                   ? doc->text_len
+                   : CAPS_RULES_LOGIN_TEXT_BYTES;
+
+    if (doc->text == NULL) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = doc->text[i];
+
+        if (c >= 'A' && c <= 'Z') {
+            c = (char)(c + 32);
+        }
+        for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+            size_t wl = strlen(words[w]);
+
+            if (c == words[w][0] && i + wl <= n &&
+                ieq(doc->text + i, wl, words[w])) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* A password input anywhere, or a form that posts to a host outside the
+ * sender's registered domain in a message that talks of logging in. */
+static bool
+has_credential_form(const struct mime_doc *doc)
+{
+    char from[256];
+    size_t fl;
+    const char *from_reg = "";
+    size_t frl = 0;
+
+    if ((doc->flags & MIME_HTML_HAS_PASSWORD) != 0) {
+        return true;
+    }
+    if ((doc->flags & MIME_HTML_HAS_FORM) == 0) {
+        return false;
+    }
+    fl = header_domain(doc, "From", from, sizeof(from));
+    if (fl > 0) {
+        frl = url_registered_domain(from, fl, &from_reg);
+    }
+    for (size_t i = 0; i < doc->n_urls; i++) {
+        const struct mime_url *u = &doc->urls[i];
+        char host[256];
+        unsigned uf = 0;
+        size_t hl;
+        const char *reg = "";
+        size_t rl;
+
+        if (!u->is_form) {
+            continue;
+        }
+        hl = url_host(u->url, u->url_len, host, sizeof(host), &uf);
+        if (hl == 0 || (uf & URL_IS_MAILTO) != 0) {
+            continue;
+        }
+        rl = url_registered_domain(host, hl, &reg);
+        if (!(rl == frl && memcmp(reg, from_reg, rl) == 0)) {
+            return text_has_login_words(doc);
+        }
+    }
+    return false;
+}
+
+/* Bulk markers: what features counts (List-Unsubscribe, List-Id,
+ * Precedence) and the email service providers' own headers. */
+static bool
+has_bulk_markers(const struct mime_doc *doc, unsigned fflags)
+{
+    static const char *const esp[] = {
+        "Feedback-ID",    "X-CSA-Complaints", "X-SG-EID",
+        "X-SES-Outgoing", "X-MC-User",        "X-Mailgun-Sid",
+        "X-SFMC-Stack",   "X-Campaign",       "X-CampaignID"};
+
+    if ((fflags & FEATURES_HAS_BULK_MARKERS) != 0) {
+        return true;
+    }
+    for (size_t i = 0; i < sizeof(esp) / sizeof(esp[0]); i++) {
+        if (mime_header_find(doc, esp[i]) != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The From display name shows a brand the address does not belong to. */
+bool
+rules_from_parts(const struct mime_doc *doc, const char **name,
+                 size_t *name_len, char *host, size_t cap, size_t *host_len)
+{
+    const struct mime_header *h = mime_header_find(doc, "From");
+    const char *lt;
+
+    if (h == NULL || h->value_len == 0) {
+        return false;
+    }
+    lt = memchr(h->value, '<', h->value_len);
+    if (lt == NULL || lt == h->value) {
+        return false;
+    }
+    *name = h->value;
+    *name_len = (size_t)(lt - h->value);
+    *host_len = header_domain(doc, "From", host, cap);
+    return true;
+}
+
+static bool
+has_brand_display_name(const struct rules *r, const struct mime_doc *doc)
+{
+    const char *name = NULL;
+    size_t nl = 0;
+    char host[256];
+    size_t hl = 0;
+
+    return r->protected != NULL &&
+           rules_from_parts(doc, &name, &nl, host, sizeof(host), &hl) &&
+           lookalike_display_name(r->protected, name, nl, host, hl, NULL);
+}
+
+uint32_t
+rules_detect(const struct rules *r, const struct mime_doc *doc,
+             unsigned fflags, const char **lookalike)
+{
+    uint32_t fired = attachment_rules(doc, fflags);
+    struct lookalike_ctx lc;
+
+    memset(&lc, 0, sizeof(lc));
+    lc.db = r->protected;
+    lc.kind = LOOKALIKE_NONE;
+    if ((fflags & FEATURES_DECEPTIVE_LINK) != 0) {
+        fired |= 1u << RULES_DECEPTIVE_LINK;
+    }
+    rules_for_each_host(doc, lookalike_host, &lc);
+    if (lc.kind != LOOKALIKE_NONE) {
+        fired |= 1u << RULES_LOOKALIKE_DOMAIN;
+    }
+    if (lookalike != NULL) {
+        *lookalike = lookalike_kind_name(lc.kind);
+    }
+    if (has_brand_display_name(r, doc)) {
+        fired |= 1u << RULES_BRAND_DISPLAY_NAME;
+    }
+    if (has_credential_form(doc)) {
+        fired |= 1u << RULES_CREDENTIAL_FORM;
+    }
+    if (has_bulk_markers(doc, fflags)) {
+        fired |= 1u << RULES_BULK_MARKERS;
+    }
+    return fired;
+}
+
+double
+rules_margin(const struct rules *r, uint32_t fired)
+{
+    double m = 0.0;
+
+    for (unsigned i = 0; i < RULES_COUNT; i++) {
+        if ((fired & (1u << i)) != 0) {
+            m += r->rule[i].weight;
+        }
+    }
+    return m;
+}
+
+/* ---- the verdict ----------------------------------------------------- */
+
+static unsigned
+category_rank(unsigned cat)
+{
+    switch (cat) {
+    case RULES_CAT_MALWARE:
+        return 4;
+    case RULES_CAT_PHISHING:
+        return 3;
+    case RULES_CAT_SPAM:
+        return 2;
+    case RULES_CAT_BULK:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void
+rules_classify(const struct rules *r, uint32_t fired, bool phish_vote,
+               unsigned *score, enum rules_category *cat, const char **sub)
+{
+    unsigned best = RULES_CAT_SPAM;
+    const char *best_sub = "";
+
+    for (unsigned i = 0; i < RULES_COUNT; i++) {
+        if ((fired & (1u << i)) != 0 && *score < r->rule[i].floor) {
+            *score = r->rule[i].floor;
+        }
+    }
+    if (*score < RULES_LEGIT_BELOW) {
+        *cat = RULES_CAT_LEGIT;
+        *sub = (fired & (1u << RULES_BULK_MARKERS)) != 0 ? "newsletter" : "";
+        return;
+    }
+    if (phish_vote) {
+        best = RULES_CAT_PHISHING;
+    } else if ((fired & (1u << RULES_BULK_MARKERS)) != 0 &&
+               *score < RULES_BULK_BELOW &&
+               r->rule[RULES_BULK_MARKERS].category == RULES_CAT_BULK) {
+        best = RULES_CAT_BULK;
+        best_sub = r->rule[RULES_BULK_MARKERS].sub;
+    }
+    for (unsigned i = 0; i < RULES_COUNT; i++) {
+        const struct rules_rule *t = &r->rule[i];
+
+        if ((fired & (1u << i)) == 0 || t->category == RULES_CAT_LEGIT ||
+            t->category == RULES_CAT_BULK) {
+            continue;
+        }
+        if (category_rank(t->category) > category_rank(best) ||
+            (t->category == best && best_sub[0] == '\0')) {
+            best = t->category;
+            best_sub = t->sub;
+        }
+    }
+    *cat = (enum rules_category)best;
+    *sub = best_sub;
+}
+
+void
+rules_describe(const struct rules *r, uint32_t fired, bool with_weights,
+               char *dst, size_t cap)
+{
+    size_t used = strlen(dst);
+    bool first = true;
+
+    for (unsigned i = 0; i < RULES_COUNT && used + 1 < cap; i++) {
+        int w;
+
+        if ((fired & (1u << i)) == 0) {
+            continue;
+        }
+        if (with_weights) {
+            w = snprintf(dst + used, cap - used, "%s%s:%+.2f",
+                         first ? " rulew=" : ",", rules_name(i),
+                         r->rule[i].weight);
+        } else {
+            w = snprintf(dst + used, cap - used, "%s%s",
+                         first ? " rules=" : ",", rules_name(i));
+        }
+        if (w < 0 || (size_t)w >= cap - used) {
+            dst[used] = '\0'; /* no half entry */
+            return;
+        }
+        used += (size_t)w;
+        first = false;
+    }
+}

@@ -1,0 +1,578 @@
+/*
+ * trainrules.c -- the heuristic-rules half of cmtool train (see
+ * trainrules.h).
+ */
+#include "trainrules.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "caps.h"
+#include "fsutil.h"
+#include "lookalike.h"
+#include "mime.h"
+#include "url.h"
+
+#define TRAINRULES_NEWTON_ROUNDS 30u
+#define TRAINRULES_PROTECT_FILE_MAX (1024u * 1024u)
+
+struct trainrules_item {
+    uint32_t fired;  /* rules firing without a protected list */
+    size_t n_hosts;
+    char *hosts;     /* n_hosts NUL-terminated names back to back */
+    char *from_name; /* From display name, or NULL */
+    char *from_host; /* From domain ("" when none), with from_name */
+};
+
+/* Brands phishing imitates most; the corpus's ham is too old or too
+ * private to name them all. */
+static const char *const seed_brands[] = {
+    "paypal.com",        "apple.com",         "icloud.com",
+    "microsoft.com",     "office.com",        "outlook.com",
+    "live.com",          "hotmail.com",       "microsoftonline.com",
+    "sharepoint.com",    "google.com",        "gmail.com",
+    "amazon.com",        "ebay.com",          "netflix.com",
+    "facebook.com",      "instagram.com",     "whatsapp.com",
+    "linkedin.com",      "twitter.com",       "dropbox.com",
+    "docusign.com",      "docusign.net",      "adobe.com",
+    "yahoo.com",         "aol.com",           "wellsfargo.com",
+    "chase.com",         "bankofamerica.com", "citibank.com",
+    "americanexpress.com", "capitalone.com",  "usbank.com",
+    "barclays.co.uk",    "hsbc.com",          "natwest.com",
+    "lloydsbank.com",    "santander.com",     "dhl.com",
+    "fedex.com",         "ups.com",           "usps.com",
+    "irs.gov",           "coinbase.com",      "binance.com",
+    "blockchain.com",    "metamask.io",       "spotify.com",
+    "steamcommunity.com", "steampowered.com", "wetransfer.com",
+    "verizon.com",       "att.com",           "comcast.net",
+    "xfinity.com",       "walmart.com",       "bestbuy.com",
+    "aliexpress.com",    "alibaba.com",       "booking.com",
+    "airbnb.com",        "zoom.us",           "intuit.com",
+    "quickbooks.com",    "github.com",        "mailchimp.com"};
+
+static void
+add_host(struct trainrules_item *it, size_t *cap, const char *host,
+         size_t len, bool *failed)
+{
+    size_t used = 0;
+    const char *p = it->hosts;
+
+    for (size_t i = 0; i < it->n_hosts; i++) {
+        size_t l = strlen(p);
+
+        if (l == len && memcmp(p, host, len) == 0) {
+            return;
+        }
+        p += l + 1;
+    }
+    used = (size_t)(p - it->hosts);
+    if (used + len + 1 > *cap) {
+        size_t ncap = (*cap + len + 1) * 2;
+        char *n = realloc(it->hosts, ncap);
+
+        if (n == NULL) {
+            *failed = true;
+            return;
+        }
+        it->hosts = n;
+        *cap = ncap;
+    }
+    memcpy(it->hosts + used, host, len);
+    it->hosts[used + len] = '\0';
+    it->n_hosts++;
+}
+
+struct collect_ctx {
+    struct trainrules_item *it;
+    size_t cap;
+    bool failed;
+};
+
+static void
+collect_host(void *ctx, const char *host, size_t len)
+{
+    struct collect_ctx *cc = ctx;
+
+    if (!cc->failed) {
+        add_host(cc->it, &cc->cap, host, len, &cc->failed);
+    }
+}
+
+struct trainrules_item *
+trainrules_collect(const struct mime_doc *doc, unsigned fflags)
+{
+    struct trainrules_item *it = calloc(1, sizeof(*it));
+    struct collect_ctx cc;
+
+    if (it == NULL) {
+        return NULL;
+    }
+    it->fired = rules_detect(rules_builtin(), doc, fflags, NULL) &
+                ~(1u << RULES_LOOKALIKE_DOMAIN);
+    cc.it = it;
+    cc.cap = 0;
+    cc.failed = false;
+    rules_for_each_host(doc, collect_host, &cc);
+    {
+        const char *name = NULL;
+        size_t nl = 0;
+        char host[256];
+        size_t hl = 0;
+
+        if (rules_from_parts(doc, &name, &nl, host, sizeof(host), &hl)) {
+            it->from_name = strndup(name, nl);
+            it->from_host = strndup(host, hl);
+            cc.failed |= it->from_name == NULL || it->from_host == NULL;
+        }
+    }
+    if (cc.failed) {
+        trainrules_item_free(it);
+        return NULL;
+    }
+    return it;
+}
+
+void
+trainrules_item_free(struct trainrules_item *it)
+{
+    if (it != NULL) {
+        free(it->hosts);
+        free(it->from_name);
+        free(it->from_host);
+        free(it);
+    }
+}
+
+uint32_t
+trainrules_item_fired(const struct rules *r, const struct trainrules_item *it)
+{
+    uint32_t fired;
+    const char *p;
+
+    if (it == NULL) {
+        return 0;
+    }
+    fired = it->fired;
+    if (it->from_name != NULL &&
+        lookalike_display_name(rules_protected(r), it->from_name,
+                               strlen(it->from_name), it->from_host,
+                               strlen(it->from_host), NULL)) {
+        fired |= 1u << RULES_BRAND_DISPLAY_NAME;
+    }
+    p = it->hosts;
+    for (size_t i = 0; i < it->n_hosts; i++) {
+        size_t l = strlen(p);
+
+        if (lookalike_check(rules_protected(r), p, l, NULL) !=
+            LOOKALIKE_NONE) {
+            fired |= 1u << RULES_LOOKALIKE_DOMAIN;
+            break;
+        }
+        p += l + 1;
+    }
+    return fired;
+}
+
+/* ---- the protected list ---------------------------------------------- */
+
+struct dom_count {
+    char *name;
+    size_t ham;
+    size_t junk;
+};
+
+static int
+cmp_name(const void *a, const void *b)
+{
+    return strcmp(((const struct dom_count *)a)->name,
+                  ((const struct dom_count *)b)->name);
+}
+
+static int
+cmp_ham_desc(const void *a, const void *b)
+{
+    const struct dom_count *x = a;
+    const struct dom_count *y = b;
+
+    if (x->ham != y->ham) {
+        return x->ham < y->ham ? 1 : -1;
+    }
+    return strcmp(x->name, y->name);
+}
+
+/* Registered domains of one item's hosts, each once, appended to *v. */
+static enum cm_err
+item_domains(const struct trainrules_item *it, bool is_junk,
+             struct dom_count **v, size_t *n, size_t *cap)
+{
+    const char *p = it->hosts;
+    size_t first = *n;
+
+    for (size_t i = 0; i < it->n_hosts; i++) {
+        size_t l = strlen(p);
+        const char *reg = NULL;
+        size_t rl = url_registered_domain(p, l, &reg);
+        bool seen = false;
+
+        p += l + 1;
+        if (rl == 0 || memchr(reg, '.', rl) == NULL) {
+            continue;
+        }
+        for (size_t k = first; k < *n && !seen; k++) {
+            seen = strlen((*v)[k].name) == rl &&
+                   memcmp((*v)[k].name, reg, rl) == 0;
+        }
+        if (seen) {
+            continue;
+        }
+        if (*n == *cap) {
+            size_t nc = *cap > 0 ? *cap * 2 : 4096;
+            struct dom_count *nv = realloc(*v, nc * sizeof(*nv));
+
+            if (nv == NULL) {
+                return CM_ENOMEM;
+            }
+            *v = nv;
+            *cap = nc;
+        }
+        (*v)[*n].name = strndup(reg, rl);
+        if ((*v)[*n].name == NULL) {
+            return CM_ENOMEM;
+        }
+        (*v)[*n].ham = is_junk ? 0 : 1;
+        (*v)[*n].junk = is_junk ? 1 : 0;
+        (*n)++;
+    }
+    return CM_OK;
+}
+
+/* Protected domains frequent in training ham, most frequent first, into
+ * out (strings owned by the caller). */
+static enum cm_err
+frequent_ham_domains(const struct trainrules_input *in, size_t n,
+                     char ***out, size_t *n_out)
+{
+    struct dom_count *v = NULL;
+    size_t nv = 0;
+    size_t cap = 0;
+    size_t k = 0;
+    double n_ham = 0;
+    double n_junk = 0;
+    enum cm_err rc = CM_OK;
+
+    *out = NULL;
+    *n_out = 0;
+    for (size_t i = 0; i < n && rc == CM_OK; i++) {
+        n_ham += !in[i].is_junk;
+        n_junk += in[i].is_junk;
+        if (in[i].it != NULL) {
+            rc = item_domains(in[i].it, in[i].is_junk, &v, &nv, &cap);
+        }
+    }
+    if (rc != CM_OK) {
+        goto out;
+    }
+    qsort(v, nv, sizeof(*v), cmp_name);
+    for (size_t i = 0; i < nv; i++) {
+        if (k > 0 && strcmp(v[k - 1].name, v[i].name) == 0) {
+            v[k - 1].ham += v[i].ham;
+            v[k - 1].junk += v[i].junk;
+            free(v[i].name);
+            continue;
+        }
+        v[k++] = v[i];
+    }
+    nv = k;
+    qsort(v, nv, sizeof(*v), cmp_ham_desc);
+    *out = calloc(TRAINRULES_PROTECTED_MAX, sizeof(char *));
+    if (*out == NULL) {
+        rc = CM_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < nv && *n_out < TRAINRULES_PROTECTED_MAX; i++) {
+        /* A ham sender's domain, not one spam uses as much. */
+        if (v[i].ham >= TRAINRULES_PROTECT_MIN_HAM &&
+            (double)v[i].ham / (n_ham > 0 ? n_ham : 1) >=
+                (double)v[i].junk / (n_junk > 0 ? n_junk : 1)) {
+            (*out)[(*n_out)++] = v[i].name;
+            v[i].name = NULL;
+        }
+    }
+
+out:
+    for (size_t i = 0; i < nv; i++) {
+        free(v[i].name);
+    }
+    free(v);
+    return rc;
+}
+
+/* The admin's --protect FILE: one domain a line, '#' comments. */
+static enum cm_err
+read_protect_file(const char *path, char ***list, size_t *n, size_t cap)
+{
+    struct buf b;
+    bool is_truncated = false;
+    const char *why = NULL;
+    enum cm_err rc;
+    size_t i = 0;
+
+    buf_init(&b, TRAINRULES_PROTECT_FILE_MAX);
+    rc = fsutil_read_file(path, TRAINRULES_PROTECT_FILE_MAX, &b,
+                          &is_truncated, &why);
+    if (rc != CM_OK) {
+        fprintf(stderr, "cmtool train: --protect %s: %s\n", path,
+                why != NULL ? why : "cannot read");
+        buf_clear(&b);
+        return CM_EIO;
+    }
+    while (i < b.len && rc == CM_OK) {
+        size_t s = i;
+        size_t e;
+
+        while (i < b.len && b.data[i] != '\n') {
+            i++;
+        }
+        e = i++;
+        while (s < e && (b.data[s] == ' ' || b.data[s] == '\t')) {
+            s++;
+        }
+        while (e > s && (b.data[e - 1] == ' ' || b.data[e - 1] == '\t' ||
+                         b.data[e - 1] == '\r')) {
+            e--;
+        }
+        if (e == s || b.data[s] == '#' || *n >= cap) {
+            continue;
+        }
+        (*list)[*n] = strndup((const char *)b.data + s, e - s);
+        if ((*list)[*n] == NULL) {
+            rc = CM_ENOMEM;
+            break;
+        }
+        for (char *q = (*list)[*n]; *q != '\0'; q++) {
+            *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
+        }
+        (*n)++;
+    }
+    buf_clear(&b);
+    return rc;
+}
+
+/* ---- weights --------------------------------------------------------- */
+
+static double
+sigmoid(double z)
+{
+    return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+}
+
+/* Weighted logistic fit of the rule weights with the margins as offsets
+ * (see trainrules.h). */
+static void
+fit_weights(const struct trainrules_input *in, const uint32_t *fired,
+            size_t n, double *w)
+{
+    for (unsigned r = 0; r < RULES_COUNT; r++) {
+        w[r] = 0.0;
+    }
+    for (unsigned round = 0; round < TRAINRULES_NEWTON_ROUNDS; round++) {
+        for (unsigned r = 0; r < RULES_COUNT; r++) {
+            double g = TRAINRULES_L2 * w[r];
+            double h = TRAINRULES_L2;
+
+            for (size_t i = 0; i < n; i++) {
+                double z = in[i].margin;
+                double p;
+
+                if ((fired[i] & (1u << r)) == 0) {
+                    continue;
+                }
+                for (unsigned k = 0; k < RULES_COUNT; k++) {
+                    if ((fired[i] & (1u << k)) != 0) {
+                        z += w[k];
+                    }
+                }
+                p = sigmoid(z);
+                g += in[i].weight * (p - (in[i].is_junk ? 1.0 : 0.0));
+                h += in[i].weight * p * (1.0 - p);
+            }
+            w[r] -= g / h;
+            if (w[r] > TRAINRULES_CLIP) {
+                w[r] = TRAINRULES_CLIP;
+            } else if (w[r] < -TRAINRULES_CLIP) {
+                w[r] = -TRAINRULES_CLIP;
+            }
+            if (r == RULES_BULK_MARKERS && w[r] > 0.0) {
+                w[r] = 0.0;
+            }
+        }
+    }
+}
+
+/* Phishing rules that fire as often in spam as in phish say "junk", not
+ * "phishing": they name spam then. */
+static void
+fit_categories(const struct trainrules_input *in, const uint32_t *fired,
+               size_t n, struct rules_rule *table)
+{
+    for (unsigned r = 0; r < RULES_COUNT; r++) {
+        double phish = 0;
+        double spam = 0;
+        double n_phish = 0;
+        double n_spam = 0;
+
+        if (table[r].category != RULES_CAT_PHISHING) {
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            bool f = (fired[i] & (1u << r)) != 0;
+
+            if (in[i].is_phish) {
+                n_phish++;
+                phish += f;
+            } else if (in[i].is_junk) {
+                n_spam++;
+                spam += f;
+            }
+        }
+        if (n_phish > 0 && n_spam > 0 && phish / n_phish < spam / n_spam) {
+            table[r].category = RULES_CAT_SPAM;
+        }
+    }
+}
+
+static void
+report(const struct trainrules_input *in, const uint32_t *fired, size_t n,
+       const double *w, const struct rules_rule *table, size_t n_protected)
+{
+    fprintf(stderr, "rules: %zu protected domains\n", n_protected);
+    for (unsigned r = 0; r < RULES_COUNT; r++) {
+        size_t ham = 0;
+        size_t junk = 0;
+        size_t n_ham = 0;
+        size_t n_junk = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            n_ham += !in[i].is_junk;
+            n_junk += in[i].is_junk;
+            if ((fired[i] & (1u << r)) != 0) {
+                ham += !in[i].is_junk;
+                junk += in[i].is_junk;
+            }
+        }
+        fprintf(stderr,
+                "  rule %-22s ham %5zu (%.2f%%)  junk %5zu (%.2f%%)  "
+                "weight %+.3f  %s\n",
+                rules_name(r), ham,
+                n_ham > 0 ? 100.0 * (double)ham / (double)n_ham : 0.0, junk,
+                n_junk > 0 ? 100.0 * (double)junk / (double)n_junk : 0.0,
+                w[r],
+                table[r].category == RULES_CAT_MALWARE    ? "malware"
+                : table[r].category == RULES_CAT_PHISHING ? "phishing"
+                : table[r].category == RULES_CAT_SPAM     ? "spam"
+                : table[r].category == RULES_CAT_BULK     ? "bulk"
+                                                          : "legit");
+    }
+}
+
+enum cm_err
+trainrules_build(const struct trainrules_input *in, size_t n,
+                 const char *protect_file, struct buf *section,
+                 struct rules **out)
+{
+    char **prot = NULL;
+    size_t n_prot = 0;
+    char **all = NULL;
+    bool *brand = NULL;
+    size_t n_all = 0;
+    size_t n_seed = sizeof(seed_brands) / sizeof(seed_brands[0]);
+    uint32_t *fired = calloc(n > 0 ? n : 1, sizeof(*fired));
+    struct rules_rule table[RULES_COUNT];
+    struct rules *probe = NULL;
+    struct buf tmp;
+    double w[RULES_COUNT];
+    enum cm_err rc;
+
+    buf_init(&tmp, CAPS_CARTRIDGE_MAX_BYTES);
+    *out = NULL;
+    if (fired == NULL) {
+        return CM_ENOMEM;
+    }
+    rc = frequent_ham_domains(in, n, &prot, &n_prot);
+    all = calloc(CAPS_RULES_PROTECTED_MAX, sizeof(char *));
+    brand = calloc(CAPS_RULES_PROTECTED_MAX, sizeof(bool));
+    if (rc != CM_OK || all == NULL || brand == NULL) {
+        rc = CM_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n_seed && n_all < CAPS_RULES_PROTECTED_MAX; i++) {
+        brand[n_all] = true;
+        all[n_all] = strdup(seed_brands[i]);
+        if (all[n_all++] == NULL) {
+            rc = CM_ENOMEM;
+            goto out;
+        }
+    }
+    if (protect_file != NULL) {
+        size_t from = n_all;
+
+        rc = read_protect_file(protect_file, &all, &n_all,
+                               CAPS_RULES_PROTECTED_MAX);
+        if (rc != CM_OK) {
+            goto out;
+        }
+        for (size_t i = from; i < n_all; i++) {
+            brand[i] = true; /* the admin's own names */
+        }
+    }
+    for (size_t i = 0; i < n_prot && n_all < CAPS_RULES_PROTECTED_MAX; i++) {
+        all[n_all++] = prot[i];
+        prot[i] = NULL;
+    }
+    /* The protected list alone first: which messages fire under it. */
+    for (unsigned r = 0; r < RULES_COUNT; r++) {
+        rules_builtin_rule((enum rules_id)r, &table[r]);
+    }
+    rc = rules_format(table, (const char *const *)all, brand, n_all, &tmp);
+    if (rc == CM_OK) {
+        rc = rules_parse(tmp.data, tmp.len, &probe, NULL);
+    }
+    if (rc != CM_OK) {
+        fprintf(stderr, "cmtool train: a protected domain is malformed "
+                        "(lower-case a-z 0-9 . - with a dot, please)\n");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        fired[i] = trainrules_item_fired(probe, in[i].it);
+    }
+    fit_weights(in, fired, n, w);
+    fit_categories(in, fired, n, table);
+    for (unsigned r = 0; r < RULES_COUNT; r++) {
+        table[r].weight = w[r];
+    }
+    report(in, fired, n, w, table,
+           lookalike_db_count(rules_protected(probe)));
+    rc = rules_format(table, (const char *const *)all, brand, n_all,
+                      section);
+    if (rc == CM_OK) {
+        rc = rules_parse(section->data, section->len, out, NULL);
+    }
+
+out:
+    rules_free(probe);
+    buf_clear(&tmp);
+    for (size_t i = 0; prot != NULL && i < n_prot; i++) {
+        free(prot[i]);
+    }
+    free(prot);
+    for (size_t i = 0; all != NULL && i < n_all; i++) {
+        free(all[i]);
+    }
+    free(all);
+    free(brand);
+    free(fired);
+    return rc;
+}

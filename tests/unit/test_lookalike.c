@@ -1,0 +1,181 @@
+/*
+ * test_lookalike.c -- look-alike hosts: punycode, mixed scripts,
+ * confusables, brand labels, one edit, the exemptions (the protected
+ * domain itself, its subdomains, another TLD of the same name, generic
+ * words, non-brands), and brands in From display names.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lookalike.h"
+
+static struct lookalike_db *
+make_db(void)
+{
+    static const char *const doms[] = {"paypal.com",    "microsoft.com",
+                                       "amazon.com",    "apple.com",
+                                       "example.org",   "mail.com",
+                                       "sourceforge.net"};
+    static const bool brand[] = {true, true, true, true, false, true, false};
+    struct lookalike_db *db = NULL;
+
+    assert_int_equal(lookalike_db_build(doms, brand, 7, &db), CM_OK);
+    return db;
+}
+
+static enum lookalike_kind
+check(const struct lookalike_db *db, const char *host)
+{
+    return lookalike_check(db, host, strlen(host), NULL);
+}
+
+static void
+test_punycode(void **state)
+{
+    unsigned cp[16];
+    size_t n;
+
+    (void)state;
+    n = lookalike_punycode_decode("bcher-kva", 9, cp, 16);
+    assert_int_equal(n, 6);
+    assert_int_equal(cp[0], 'b');
+    assert_int_equal(cp[1], 0xFC);
+    assert_int_equal(cp[5], 'r');
+    n = lookalike_punycode_decode("e1afmkfd", 8, cp, 16);
+    assert_int_equal(n, 6);
+    assert_int_equal(cp[0], 0x43F); /* п */
+    /* Too long for the output, bad digits, truncated. */
+    assert_int_equal(lookalike_punycode_decode("bcher-kva", 9, cp, 3), 0);
+    assert_int_equal(lookalike_punycode_decode("bcher-k!a", 9, cp, 16), 0);
+    assert_int_equal(lookalike_punycode_decode("99999999999", 11, cp, 16),
+                     0);
+}
+
+static void
+test_protected_and_variants_pass(void **state)
+{
+    struct lookalike_db *db = make_db();
+
+    (void)state;
+    assert_int_equal(lookalike_db_count(db), 7);
+    assert_true(lookalike_is_protected(db, "paypal.com", 10));
+    assert_false(lookalike_is_protected(db, "paypal.co", 9));
+    assert_int_equal(check(db, "paypal.com"), LOOKALIKE_NONE);
+    assert_int_equal(check(db, "www.paypal.com"), LOOKALIKE_NONE);
+    /* Another TLD of the brand's own name is the brand's. */
+    assert_int_equal(check(db, "paypal.de"), LOOKALIKE_NONE);
+    assert_int_equal(check(db, "shop.example.net"), LOOKALIKE_NONE);
+    /* Non-brands and generic words are no brand labels. */
+    assert_int_equal(check(db, "example-login.com"), LOOKALIKE_NONE);
+    assert_int_equal(check(db, "mail.evil.tk"), LOOKALIKE_NONE);
+    /* A lone brand label of another site is a host name, not a
+     * disguise; with its TLD after it or hyphenated it is one. */
+    assert_int_equal(check(db, "apple.news.example"), LOOKALIKE_NONE);
+    assert_int_equal(check(db, "www.apple.com.news.example"),
+                     LOOKALIKE_BRAND_LABEL);
+    assert_int_equal(check(db, "apple-id.news.example"),
+                     LOOKALIKE_BRAND_LABEL);
+    assert_int_equal(check(db, "my-apple.news.example"),
+                     LOOKALIKE_BRAND_LABEL);
+    assert_int_equal(check(db, "192.168.1.1"), LOOKALIKE_NONE);
+    assert_int_equal(check(db, ""), LOOKALIKE_NONE);
+    /* A foreign-script name imitates nothing. */
+    assert_int_equal(check(db, "xn--e1afmkfd.xn--p1ai"), LOOKALIKE_NONE);
+    lookalike_db_free(db);
+}
+
+static void
+test_lookalikes_fire(void **state)
+{
+    struct lookalike_db *db = make_db();
+    size_t which = 0;
+
+    (void)state;
+    assert_int_equal(lookalike_check(db, "paypa1.com", 10, &which),
+                     LOOKALIKE_CONFUSABLE);
+    assert_string_equal(lookalike_db_at(db, which), "paypal.com");
+    assert_int_equal(check(db, "rnicrosoft.com"), LOOKALIKE_CONFUSABLE);
+    assert_int_equal(check(db, "pay-pal.net"), LOOKALIKE_CONFUSABLE);
+    assert_int_equal(check(db, "login.paypa1.com"), LOOKALIKE_CONFUSABLE);
+    assert_int_equal(check(db, "paypal.com.secure-login.tk"),
+                     LOOKALIKE_BRAND_LABEL);
+    assert_int_equal(check(db, "paypal-verify.com"), LOOKALIKE_BRAND_LABEL);
+    assert_int_equal(check(db, "secure.apple-id.support"),
+                     LOOKALIKE_BRAND_LABEL);
+    assert_int_equal(lookalike_check(db, "amazom.com", 10, &which),
+                     LOOKALIKE_EDIT_1);
+    assert_string_equal(lookalike_db_at(db, which), "amazon.com");
+    assert_int_equal(check(db, "sourceforgge.net"), LOOKALIKE_EDIT_1);
+    /* Cyrillic а inside Latin: mixed scripts, even without a list. */
+    assert_int_equal(check(db, "xn--pypal-4ve.com"), LOOKALIKE_MIXED_SCRIPT);
+    assert_int_equal(lookalike_check(NULL, "xn--pypal-4ve.com", 17, NULL),
+                     LOOKALIKE_MIXED_SCRIPT);
+    assert_int_equal(check(db, "p\xd0\xb0ypal.com"), LOOKALIKE_MIXED_SCRIPT);
+    /* All-Cyrillic letters that read as "apple". */
+    assert_int_equal(check(db, "xn--80ak6aa92e.com"), LOOKALIKE_CONFUSABLE);
+    assert_string_equal(lookalike_kind_name(LOOKALIKE_EDIT_1), "edit-1");
+    lookalike_db_free(db);
+}
+
+static void
+test_display_name(void **state)
+{
+    struct lookalike_db *db = make_db();
+    const char *n1 = "\"PayPal Service\" ";
+    const char *n2 = "John Smith ";
+
+    (void)state;
+    assert_true(lookalike_display_name(db, n1, strlen(n1), "evil.tk", 7,
+                                       NULL));
+    assert_true(lookalike_display_name(db, n1, strlen(n1), "", 0, NULL));
+    assert_false(lookalike_display_name(db, n1, strlen(n1), "e.paypal.com",
+                                        12, NULL));
+    assert_false(lookalike_display_name(db, n1, strlen(n1), "paypal.de", 9,
+                                        NULL));
+    assert_false(lookalike_display_name(db, n2, strlen(n2), "evil.tk", 7,
+                                        NULL));
+    /* A non-brand's name in a display name says nothing. */
+    assert_false(lookalike_display_name(db, "Example ", 8, "evil.tk", 7,
+                                        NULL));
+    assert_false(lookalike_display_name(NULL, n1, strlen(n1), "evil.tk", 7,
+                                        NULL));
+    lookalike_db_free(db);
+}
+
+static void
+test_build_skips_and_dedupes(void **state)
+{
+    static const char *const doms[] = {"b.com", "a.com", "NOT VALID",
+                                       "b.com", "nodot", NULL};
+    struct lookalike_db *db = NULL;
+
+    (void)state;
+    assert_int_equal(lookalike_db_build(doms, NULL, 6, &db), CM_OK);
+    assert_int_equal(lookalike_db_count(db), 2);
+    assert_string_equal(lookalike_db_at(db, 0), "a.com");
+    assert_string_equal(lookalike_db_at(db, 1), "b.com");
+    assert_null(lookalike_db_at(db, 2));
+    assert_false(lookalike_is_brand(db, 0));
+    lookalike_db_free(db);
+    lookalike_db_free(NULL);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_punycode),
+        cmocka_unit_test(test_protected_and_variants_pass),
+        cmocka_unit_test(test_lookalikes_fire),
+        cmocka_unit_test(test_display_name),
+        cmocka_unit_test(test_build_skips_and_dedupes),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,518 @@
+/*
+ * test_rules.c -- the RULES section (format/parse round trip, built-in
+ * table, every refusal, unknown rule ids, truncations), detection on
+ * parsed messages (attachments, zips, forms, look-alike links, display
+ * names, bulk markers) and the verdict's category (rules_classify).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "caps.h"
+#include "featureset.h"
+#include "lookalike.h"
+#include "mime.h"
+#include "rules.h"
+
+static const char *const prot[] = {"paypal.com", "example.org"};
+static const bool prot_brand[] = {true, false};
+
+static void
+table_with_weights(struct rules_rule *t)
+{
+    for (unsigned i = 0; i < RULES_COUNT; i++) {
+        rules_builtin_rule((enum rules_id)i, &t[i]);
+        t[i].weight = 0.25 * (double)i - 1.0;
+    }
+}
+
+static struct rules *
+parse_ok(const struct buf *b)
+{
+    struct rules *r = NULL;
+    const char *why = NULL;
+
+    assert_int_equal(rules_parse(b->data, b->len, &r, &why), CM_OK);
+    assert_non_null(r);
+    return r;
+}
+
+static void
+test_builtin(void **state)
+{
+    const struct rules *r = rules_builtin();
+
+    (void)state;
+    assert_int_equal(rules_rule_at(r, RULES_EXECUTABLE_ATTACHMENT)->floor,
+                     RULES_MALWARE_SCORE);
+    assert_int_equal(rules_rule_at(r, RULES_EXECUTABLE_IN_ZIP)->category,
+                     RULES_CAT_MALWARE);
+    assert_int_equal(rules_rule_at(r, RULES_LOOKALIKE_DOMAIN)->category,
+                     RULES_CAT_PHISHING);
+    for (unsigned i = 0; i < RULES_COUNT; i++) {
+        assert_true(rules_rule_at(r, (enum rules_id)i)->weight == 0.0);
+    }
+    assert_null(rules_protected(r));
+    assert_string_equal(rules_name(RULES_CREDENTIAL_FORM), "credential-form");
+    assert_string_equal(rules_name(RULES_COUNT), "unknown");
+    rules_free((struct rules *)(uintptr_t)r); /* a no-op for the built-in */
+}
+
+static void
+test_round_trip(void **state)
+{
+    struct rules_rule t[RULES_COUNT];
+    struct buf b;
+    struct rules *r;
+
+    (void)state;
+    table_with_weights(t);
+    t[RULES_DECEPTIVE_LINK].category = RULES_CAT_SPAM;
+    buf_init(&b, 1 << 20);
+    assert_int_equal(rules_format(t, prot, prot_brand, 2, &b), CM_OK);
+    r = parse_ok(&b);
+    for (unsigned i = 0; i < RULES_COUNT; i++) {
+        const struct rules_rule *x = rules_rule_at(r, (enum rules_id)i);
+
+        assert_true(x->weight > t[i].weight - 0.001 &&
+                    x->weight < t[i].weight + 0.001);
+        assert_int_equal(x->category, t[i].category);
+        assert_int_equal(x->floor, t[i].floor);
+        assert_string_equal(x->sub, t[i].sub);
+    }
+    assert_int_equal(lookalike_db_count(rules_protected(r)), 2);
+    assert_string_equal(lookalike_db_at(rules_protected(r), 0),
+                        "example.org");
+    assert_false(lookalike_is_brand(rules_protected(r), 0));
+    assert_true(lookalike_is_brand(rules_protected(r), 1));
+    rules_free(r);
+    buf_clear(&b);
+}
+
+/* The section's header and one rule entry by hand. */
+static void
+put_header(struct buf *b, uint32_t version, uint32_t n)
+{
+    uint8_t h[12] = {'C', 'M', 'R', 'L', (uint8_t)version, 0, 0, 0,
+                     (uint8_t)n, (uint8_t)(n >> 8), 0, 0};
+
+    buf_reset(b);
+    assert_int_equal(buf_append(b, h, sizeof(h)), CM_OK);
+}
+
+static void
+put_rule(struct buf *b, uint16_t id, uint8_t cat, uint8_t floor, int32_t w,
+         const char *sub)
+{
+    uint32_t wu;
+    uint8_t e[9];
+
+    memcpy(&wu, &w, sizeof(wu));
+    e[0] = (uint8_t)id;
+    e[1] = (uint8_t)(id >> 8);
+    e[2] = cat;
+    e[3] = floor;
+    e[4] = (uint8_t)wu;
+    e[5] = (uint8_t)(wu >> 8);
+    e[6] = (uint8_t)(wu >> 16);
+    e[7] = (uint8_t)(wu >> 24);
+    e[8] = (uint8_t)strlen(sub);
+    assert_int_equal(buf_append(b, e, sizeof(e)), CM_OK);
+    assert_int_equal(buf_append(b, sub, strlen(sub)), CM_OK);
+}
+
+static void
+put_protected(struct buf *b, const char *const *d, const uint8_t *flags,
+              uint32_t n)
+{
+    uint8_t c[4] = {(uint8_t)n, 0, 0, 0};
+
+    assert_int_equal(buf_append(b, c, 4), CM_OK);
+    for (uint32_t i = 0; i < n; i++) {
+        assert_int_equal(buf_putc(b, flags[i]), CM_OK);
+        assert_int_equal(buf_putc(b, (uint8_t)strlen(d[i])), CM_OK);
+        assert_int_equal(buf_append(b, d[i], strlen(d[i])), CM_OK);
+    }
+}
+
+static enum cm_err
+parse_err(const struct buf *b)
+{
+    struct rules *r = NULL;
+    const char *why = NULL;
+    enum cm_err rc = rules_parse(b->data, b->len, &r, &why);
+
+    if (rc == CM_OK) {
+        rules_free(r);
+    } else {
+        assert_non_null(why);
+        assert_null(r);
+    }
+    return rc;
+}
+
+static void
+test_unknown_ids_skipped_missing_kept(void **state)
+{
+    static const char *const d[] = {"a.com"};
+    static const uint8_t f[] = {0};
+    struct buf b;
+    struct rules *r;
+
+    (void)state;
+    buf_init(&b, 1 << 16);
+    put_header(&b, RULES_FORMAT, 2);
+    put_rule(&b, 200, RULES_CAT_SPAM, 0, 1500, "from-the-future");
+    put_rule(&b, RULES_LOOKALIKE_DOMAIN, RULES_CAT_PHISHING, 0, 2500,
+             "look");
+    put_protected(&b, d, f, 1);
+    r = parse_ok(&b);
+    assert_true(rules_rule_at(r, RULES_LOOKALIKE_DOMAIN)->weight > 2.49);
+    assert_string_equal(rules_rule_at(r, RULES_LOOKALIKE_DOMAIN)->sub,
+                        "look");
+    /* Not listed: the built-in values. */
+    assert_int_equal(rules_rule_at(r, RULES_EXECUTABLE_ATTACHMENT)->floor,
+                     RULES_MALWARE_SCORE);
+    rules_free(r);
+    buf_clear(&b);
+}
+
+static void
+test_refusals(void **state)
+{
+    static const char *const ok[] = {"a.com", "b.com"};
+    static const char *const unsorted[] = {"b.com", "a.com"};
+    static const char *const bad[] = {"A.com"};
+    static const char *const nodot[] = {"abc"};
+    static const uint8_t f0[] = {0, 0};
+    static const uint8_t fx[] = {0x80};
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 1 << 16);
+    put_header(&b, RULES_FORMAT, 0);
+    put_protected(&b, ok, f0, 2);
+    assert_int_equal(parse_err(&b), CM_OK);
+    b.data[0] = 'X';
+    assert_int_equal(parse_err(&b), CM_EPARSE);
+    put_header(&b, RULES_FORMAT + 1, 0);
+    put_protected(&b, ok, f0, 2);
+    assert_int_equal(parse_err(&b), CM_EVERSION);
+    /* Repeated rule, category, floor, weight, sub out of range. */
+    put_header(&b, RULES_FORMAT, 2);
+    put_rule(&b, 1, 1, 0, 0, "");
+    put_rule(&b, 1, 1, 0, 0, "");
+    put_protected(&b, ok, f0, 0);
+    assert_int_equal(parse_err(&b), CM_EPARSE);
+    put_header(&b, RULES_FORMAT, 1);
+    put_rule(&b, 1, 5, 0, 0, "");
+    put_protected(&b, ok, f0, 0);
+    assert_int_equal(parse_err(&b), CM_EPARSE);
+    put_header(&b, RULES_FORMAT, 1);
+    put_rule(&b, 1, 1, 101, 0, "");
+    put_protected(&b, ok, f0, 0);
+    assert_int_equal(parse_err(&b), CM_EPARSE);
+    put_header(&b, RULES_FORMAT, 1);
+    put_rule(&b, 1, 1, 0, -9000, "");
+    put_protected(&b, ok, f0, 0);
+    assert_int_equal(parse_err(&b), CM_EPARSE);
+    put_header(&b, RULES_FORMAT, 1);
+    put_rule(&b, 1, 1, 0, 0, "Bad_Sub");
+    put_protected(&b, ok, f0, 0);
+    assert_int_equal(parse_err(&b), CM_EPARSE);
+    /* Protected domains out of order, malformed, unknown flags. */
+    put_header(&b, RULES_FORMAT, 0);
+    put_protected(&b, unsorted, f0, 2);
+    assert_int_equal(parse_err(&b), CM_EPARSE);
+    put_header(&b, RULES_FORMAT, 0);
+    put_protected(&b, bad, f0, 1);
+    assert_int_equal(parse_err(&b), CM_EPARSE);
+    put_header(&b, RULES_FORMAT, 0);
+    put_protected(&b, nodot, f0, 1);
+    assert_int_equal(parse_err(&b), CM_EPARSE);
+    put_header(&b, RULES_FORMAT, 0);
+    put_protected(&b, ok, fx, 1);
+    assert_int_equal(parse_err(&b), CM_EPARSE);
+    /* Trailing bytes. */
+    put_header(&b, RULES_FORMAT, 0);
+    put_protected(&b, ok, f0, 2);
+    assert_int_equal(buf_putc(&b, 0), CM_OK);
+    assert_int_equal(parse_err(&b), CM_EPARSE);
+    /* Counts past the caps or the bytes. */
+    put_header(&b, RULES_FORMAT, CAPS_RULES_MAX + 1);
+    assert_int_equal(parse_err(&b), CM_ELIMIT);
+    buf_clear(&b);
+}
+
+static void
+test_truncations(void **state)
+{
+    struct rules_rule t[RULES_COUNT];
+    struct buf b;
+
+    (void)state;
+    table_with_weights(t);
+    buf_init(&b, 1 << 20);
+    assert_int_equal(rules_format(t, prot, prot_brand, 2, &b), CM_OK);
+    for (size_t n = 0; n < b.len; n++) {
+        struct rules *r = NULL;
+
+        assert_int_not_equal(rules_parse(b.data, n, &r, NULL), CM_OK);
+        assert_null(r);
+    }
+    buf_clear(&b);
+}
+
+static void
+test_format_refuses(void **state)
+{
+    struct rules_rule t[RULES_COUNT];
+    struct buf b;
+    static const char *const bad[] = {"x"};
+
+    (void)state;
+    table_with_weights(t);
+    buf_init(&b, 1 << 20);
+    t[0].weight = RULES_WEIGHT_MAX + 1.0;
+    assert_int_equal(rules_format(t, NULL, NULL, 0, &b), CM_EPARSE);
+    table_with_weights(t);
+    buf_reset(&b);
+    assert_int_equal(rules_format(t, bad, NULL, 1, &b), CM_EPARSE);
+    buf_clear(&b);
+}
+
+/* ---- detection -------------------------------------------------------- */
+
+struct parsed {
+    struct arena *a;
+    struct features_scratch *fs;
+    struct mime_doc doc;
+    unsigned fflags;
+};
+
+static void
+parse_msg(struct parsed *p, const char *msg)
+{
+    const uint32_t *ids = NULL;
+    size_t n = 0;
+
+    p->a = arena_new(CAPS_ARENA_MAX_BYTES);
+    p->fs = features_scratch_new();
+    assert_non_null(p->a);
+    assert_non_null(p->fs);
+    assert_int_equal(mime_parse(p->a, (const uint8_t *)msg, strlen(msg),
+                                &p->doc),
+                     CM_OK);
+    p->fflags = 0;
+    features_extract(&p->doc, NULL, p->fs, NULL, NULL, &ids, &n, &p->fflags);
+}
+
+static void
+parsed_free(struct parsed *p)
+{
+    features_scratch_free(p->fs);
+    arena_free(p->a);
+}
+
+static struct rules *
+with_protected(void)
+{
+    struct rules_rule t[RULES_COUNT];
+    struct buf b;
+    struct rules *r;
+
+    for (unsigned i = 0; i < RULES_COUNT; i++) {
+        rules_builtin_rule((enum rules_id)i, &t[i]);
+    }
+    t[RULES_LOOKALIKE_DOMAIN].weight = 1.5;
+    t[RULES_CREDENTIAL_FORM].weight = 0.5;
+    buf_init(&b, 1 << 20);
+    assert_int_equal(rules_format(t, prot, prot_brand, 2, &b), CM_OK);
+    r = parse_ok(&b);
+    buf_clear(&b);
+    return r;
+}
+
+static uint32_t
+detect(const struct rules *r, const char *msg)
+{
+    struct parsed p;
+    uint32_t fired;
+
+    parse_msg(&p, msg);
+    fired = rules_detect(r, &p.doc, p.fflags, NULL);
+    parsed_free(&p);
+    return fired;
+}
+
+#define BIT(x) (1u << (x))
+
+static const char attach_fmt[] =
+    "From: a@b.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+    "--XX\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+    "--XX\r\nContent-Type: application/octet-stream\r\n"
+    "Content-Disposition: attachment; filename=\"%s\"\r\n\r\nMZ\r\n"
+    "--XX--\r\n";
+
+static void
+test_detect_attachments(void **state)
+{
+    char msg[1024];
+    const struct rules *r = rules_builtin();
+
+    (void)state;
+    snprintf(msg, sizeof(msg), attach_fmt, "invoice.exe");
+    assert_int_equal(detect(r, msg) & 0xf, BIT(RULES_EXECUTABLE_ATTACHMENT));
+    snprintf(msg, sizeof(msg), attach_fmt, "invoice.pdf.scr");
+    assert_int_equal(detect(r, msg) & 0xf, BIT(RULES_EXECUTABLE_ATTACHMENT));
+    snprintf(msg, sizeof(msg), attach_fmt, "payment.js");
+    assert_int_equal(detect(r, msg) & 0xf, BIT(RULES_SCRIPT_ATTACHMENT));
+    snprintf(msg, sizeof(msg), attach_fmt, "Shortcut.LNK");
+    assert_int_equal(detect(r, msg) & 0xf, BIT(RULES_SCRIPT_ATTACHMENT));
+    snprintf(msg, sizeof(msg), attach_fmt, "statement.html");
+    assert_int_equal(detect(r, msg) & 0xf, BIT(RULES_HTML_ATTACHMENT));
+    snprintf(msg, sizeof(msg), attach_fmt, "report.pdf");
+    assert_int_equal(detect(r, msg) & 0xf, 0);
+}
+
+static void
+test_detect_forms_links_names(void **state)
+{
+    struct rules *r = with_protected();
+    const char *phish =
+        "From: \"PayPal Service\" <service@alerts.evil.example>\r\n"
+        "Subject: verify\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/html\r\n\r\n"
+        "<p>Please sign in to confirm your account</p>"
+        "<form action=\"https://collect.evil.example/p\">"
+        "<input type=password name=pw></form>"
+        "<a href=\"http://paypa1.com/login\">PayPal</a>\r\n";
+    const char *foreign_form =
+        "From: shop@store.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/html\r\n\r\n"
+        "<p>Please confirm your user name</p>"
+        "<form action=\"https://other.example/x\"><input name=u></form>\r\n";
+    const char *own_form =
+        "From: shop@store.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/html\r\n\r\n"
+        "<p>Please confirm your user name</p>"
+        "<form action=\"https://www.store.example/x\"><input name=u></form>"
+        "\r\n";
+    const char *news =
+        "From: \"Example News\" <news@example.org>\r\nSubject: s\r\n"
+        "List-Unsubscribe: <mailto:u@example.org>\r\n"
+        "Content-Type: text/html\r\n\r\n"
+        "<a href=\"https://www.example.org/a\">read more</a>\r\n";
+    uint32_t f;
+    struct parsed p;
+    const char *kind = NULL;
+
+    (void)state;
+    f = detect(r, phish);
+    assert_true((f & BIT(RULES_CREDENTIAL_FORM)) != 0);
+    assert_true((f & BIT(RULES_LOOKALIKE_DOMAIN)) != 0);
+    assert_true((f & BIT(RULES_BRAND_DISPLAY_NAME)) != 0);
+    assert_true(rules_margin(r, f) > 1.99 && rules_margin(r, f) < 2.01);
+    parse_msg(&p, phish);
+    (void)rules_detect(r, &p.doc, p.fflags, &kind);
+    assert_string_equal(kind, "confusable");
+    parsed_free(&p);
+    /* Without the protected list only the form remains. */
+    f = detect(rules_builtin(), phish);
+    assert_int_equal(f & (BIT(RULES_LOOKALIKE_DOMAIN) |
+                          BIT(RULES_BRAND_DISPLAY_NAME)),
+                     0);
+    assert_true((detect(r, foreign_form) & BIT(RULES_CREDENTIAL_FORM)) != 0);
+    assert_int_equal(detect(r, own_form) & BIT(RULES_CREDENTIAL_FORM), 0);
+    /* A newsletter's "log in to manage your subscription" form is no
+     * credential request. */
+    {
+        char m[1024];
+
+        snprintf(m, sizeof(m), "%s", foreign_form);
+        memcpy(strstr(m, "Please confirm your user name"),
+               "Log in to manage your  account", 30);
+        assert_int_equal(detect(r, m) & BIT(RULES_CREDENTIAL_FORM), 0);
+    }
+    f = detect(r, news);
+    assert_int_equal(f, BIT(RULES_BULK_MARKERS));
+    rules_free(r);
+}
+
+/* ---- the verdict ------------------------------------------------------ */
+
+static void
+classify(uint32_t fired, bool vote, unsigned score, unsigned want_score,
+         enum rules_category want, const char *want_sub)
+{
+    enum rules_category cat = RULES_CAT_LEGIT;
+    const char *sub = NULL;
+
+    rules_classify(rules_builtin(), fired, vote, &score, &cat, &sub);
+    assert_int_equal(score, want_score);
+    assert_int_equal(cat, want);
+    assert_string_equal(sub, want_sub);
+}
+
+static void
+test_classify(void **state)
+{
+    char a[128] = "f=1";
+
+    (void)state;
+    classify(0, false, 10, 10, RULES_CAT_LEGIT, "");
+    classify(BIT(RULES_BULK_MARKERS), false, 10, 10, RULES_CAT_LEGIT,
+             "newsletter");
+    classify(BIT(RULES_CREDENTIAL_FORM), false, 40, 40, RULES_CAT_LEGIT, "");
+    classify(BIT(RULES_CREDENTIAL_FORM), false, 60, 60, RULES_CAT_PHISHING,
+             "credential-form");
+    classify(BIT(RULES_EXECUTABLE_ATTACHMENT), false, 5, 99,
+             RULES_CAT_MALWARE, "executable-attachment");
+    classify(BIT(RULES_EXECUTABLE_IN_ZIP) | BIT(RULES_LOOKALIKE_DOMAIN),
+             true, 80, 99, RULES_CAT_MALWARE, "executable-in-zip");
+    classify(BIT(RULES_BULK_MARKERS), false, 70, 70, RULES_CAT_BULK, "");
+    classify(BIT(RULES_BULK_MARKERS), false, 97, 97, RULES_CAT_SPAM, "");
+    classify(BIT(RULES_BULK_MARKERS), true, 70, 70, RULES_CAT_PHISHING, "");
+    classify(BIT(RULES_DECEPTIVE_LINK), true, 90, 90, RULES_CAT_PHISHING,
+             "deceptive-link");
+    classify(0, false, 90, 90, RULES_CAT_SPAM, "");
+    rules_describe(rules_builtin(),
+                   BIT(RULES_LOOKALIKE_DOMAIN) | BIT(RULES_CREDENTIAL_FORM),
+                   false, a, sizeof(a));
+    assert_string_equal(a, "f=1 rules=lookalike-domain,credential-form");
+    a[3] = '\0';
+    rules_describe(rules_builtin(), BIT(RULES_LOOKALIKE_DOMAIN), true, a,
+                   sizeof(a));
+    assert_string_equal(a, "f=1 rulew=lookalike-domain:+0.00");
+    /* Never half an entry. */
+    a[3] = '\0';
+    rules_describe(rules_builtin(), BIT(RULES_LOOKALIKE_DOMAIN), false, a, 12);
+    assert_string_equal(a, "f=1");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_builtin),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_unknown_ids_skipped_missing_kept),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_format_refuses),
+        cmocka_unit_test(test_detect_attachments),
+        cmocka_unit_test(test_detect_forms_links_names),
+        cmocka_unit_test(test_classify),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
