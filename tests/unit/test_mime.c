@@ -149,6 +149,50 @@ test_mime_headers_unfolded_and_found(void **state)
     assert_int_equal(d->flags & MIME_NO_BODY, 0);
 }
 
+/*
+ * Header values are copied eight plain bytes at a time: a byte that is
+ * not plain ASCII text ('=', tab, a control byte, DEL) at every offset
+ * from a block boundary must still be seen -- control bytes and DEL as
+ * blanks, '=' and tab kept.
+ */
+static void
+test_mime_headers_unfold_every_offset(void **state)
+{
+    static const char specials[] = {'=', '\t', 0x01, 0x7F, '~', ' '};
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+    for (size_t k = 0; k < sizeof(specials); k++) {
+        for (size_t off = 0; off < 20; off++) {
+            char raw[128];
+            char want[64];
+            struct mime_doc *d;
+            size_t n = 0;
+            size_t w = 0;
+
+            memcpy(raw, "X-T: ", 5);
+            n = 5;
+            memcpy(raw + n, plain, off + 1);
+            memcpy(want, plain, off + 1);
+            n += off + 1;
+            w += off + 1;
+            raw[n++] = specials[k];
+            want[w++] = (specials[k] == 0x01 || specials[k] == 0x7F)
+                            ? ' '
+                            : specials[k];
+            memcpy(raw + n, plain, 17);
+            memcpy(want + w, plain, 17);
+            n += 17;
+            w += 17;
+            memcpy(raw + n, "\r\n\r\nb\r\n", 7);
+            raw[n + 7] = '\0';
+            want[w] = '\0';
+            d = parse(state, raw);
+            assert_int_equal(d->n_headers, 1);
+            assert_string_equal(d->headers[0].value, want);
+        }
+    }
+}
+
 static void
 test_mime_headers_lf_only_and_no_body(void **state)
 {
@@ -1375,6 +1419,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         MIME_TEST(test_mime_headers_unfolded_and_found),
+        MIME_TEST(test_mime_headers_unfold_every_offset),
         MIME_TEST(test_mime_headers_lf_only_and_no_body),
         MIME_TEST(test_mime_headers_rfc2047),
         MIME_TEST(test_mime_headers_unknown_charset_and_raw_8bit),
