@@ -328,20 +328,25 @@ unfold_plain8(const uint8_t *p)
 }
 
 /* End of the run of MIME_UB_COPY bytes from i: eight bytes at a time
- * while they are plain text, then byte by byte. */
+ * while they are plain text, then the table for one block's worth (a
+ * failed block test is not retried at every byte of its block). */
 static size_t
 unfold_copy_run(const uint8_t *raw, size_t i, size_t n)
 {
-    while (i < n) {
-        if (n - i >= 8 && unfold_plain8(raw + i)) {
+    for (;;) {
+        size_t stop;
+
+        while (n - i >= 8 && unfold_plain8(raw + i)) {
             i += 8;
-        } else if (unfold_class[raw[i]] == MIME_UB_COPY) {
+        }
+        stop = n - i > 8 ? i + 8 : n;
+        while (i < stop && unfold_class[raw[i]] == MIME_UB_COPY) {
             i++;
-        } else {
-            break;
+        }
+        if (i < stop || i >= n) {
+            return i;
         }
     }
-    return i;
 }
 
 /*

@@ -425,6 +425,46 @@ test_mime_message_rfc822_nested(void **state)
     assert_int_equal(d->flags & MIME_NO_CLOSING_BOUNDARY, 0);
 }
 
+/*
+ * Quoted-printable literal runs are scanned eight bytes at a time: every
+ * byte that ends a run ('=', line breaks) and tab, the literal byte the
+ * block test leaves to the table, must be handled at every offset from a
+ * block boundary.
+ */
+static void
+test_mime_qp_every_offset(void **state)
+{
+    static const struct {
+        const char *in;
+        const char *out;
+        bool is_bad;
+    } cases[] = {
+        {"=41", "A", false},   {"=\n", "", false},   {" \n", "\n", false},
+        {"\n", "\n", false},   {"=3D", "=", false},  {"==3D", "==", true},
+        {"\t", "\t", false},   {"=zz", "=zz", true},
+    };
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        for (size_t off = 0; off < 20; off++) {
+            char msg[192];
+            char want[96];
+            struct mime_doc *d;
+
+            snprintf(msg, sizeof(msg),
+                     "Content-Transfer-Encoding: quoted-printable\n\n"
+                     "%.*s%s%.17s\n",
+                     (int)off + 1, plain, cases[k].in, plain);
+            snprintf(want, sizeof(want), "%.*s%s%.17s\n", (int)off + 1,
+                     plain, cases[k].out, plain);
+            arena_reset(((struct fixture *)*state)->a);
+            d = parse(state, msg);
+            assert_string_equal(d->text, want);
+            assert_int_equal((d->flags & MIME_BAD_QP) != 0, cases[k].is_bad);
+        }
+    }
+}
+
 static void
 test_mime_qp_body_and_charset(void **state)
 {
@@ -1431,6 +1471,7 @@ main(void)
         MIME_TEST(test_mime_boundary_never_appears),
         MIME_TEST(test_mime_message_rfc822_nested),
         MIME_TEST(test_mime_qp_body_and_charset),
+        MIME_TEST(test_mime_qp_every_offset),
         MIME_TEST(test_mime_html_urls_and_flags),
         MIME_TEST(test_mime_plain_text_urls),
         MIME_TEST(test_mime_garbage_never_fails),
