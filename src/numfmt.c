@@ -1,5 +1,5 @@
 /*
- * numfmt.c -- "%.2f" without printf (numfmt.h).
+ * numfmt.c -- "%.2f" by integer arithmetic, see numfmt.h.
  *
  * x = m * 2^e exactly (m a 53-bit integer from frexp), so x * 100 =
  * (100 m) * 2^e with 100 m below 2^60: the hundredths are 100 m shifted
