@@ -9,7 +9,8 @@ BASE_SRCS = \
 	src/cursor.c \
 	src/arena.c \
 	src/fsutil.c \
-	src/clock.c
+	src/clock.c \
+	src/numfmt.c
 
 FORMAT_SRCS = \
 	src/cgpstr.c \

@@ -304,6 +304,51 @@ static const uint8_t unfold_class[256] = {
     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
 };
 
+#define UNFOLD_ONES UINT64_C(0x0101010101010101)
+#define UNFOLD_HIGHS UINT64_C(0x8080808080808080)
+
+/* True when all eight bytes at p are MIME_UB_COPY bytes of 0x20..0x7E
+ * other than '=' (tab, the other copied byte, is left to the table).
+ * Lanes stay below 0x80 before each addition, so no carry crosses. */
+static bool
+unfold_plain8(const uint8_t *p)
+{
+    uint64_t x;
+    uint64_t eq;
+
+    memcpy(&x, p, sizeof(x));
+    if ((x & UNFOLD_HIGHS) != 0) {
+        return false;
+    }
+    eq = x ^ (UNFOLD_ONES * '=');
+    /* every byte >= 0x20, every byte <= 0x7E, no byte '=' */
+    return ((x + UNFOLD_ONES * 0x60u) & UNFOLD_HIGHS) == UNFOLD_HIGHS &&
+           ((x + UNFOLD_ONES) & UNFOLD_HIGHS) == 0 &&
+           ((eq - UNFOLD_ONES) & ~eq & UNFOLD_HIGHS) == 0;
+}
+
+/* End of the run of MIME_UB_COPY bytes from i: eight bytes at a time
+ * while they are plain text, then the table for one block's worth (a
+ * failed block test is not retried at every byte of its block). */
+static size_t
+unfold_copy_run(const uint8_t *raw, size_t i, size_t n)
+{
+    for (;;) {
+        size_t stop;
+
+        while (n - i >= 8 && unfold_plain8(raw + i)) {
+            i += 8;
+        }
+        stop = n - i > 8 ? i + 8 : n;
+        while (i < stop && unfold_class[raw[i]] == MIME_UB_COPY) {
+            i++;
+        }
+        if (i < stop || i >= n) {
+            return i;
+        }
+    }
+}
+
 /*
  * Unfold a raw value into dst (at most max bytes): line breaks removed,
  * control bytes blanked, surrounding blanks trimmed.  Returns the length;
@@ -322,12 +367,9 @@ unfold(const uint8_t *raw, size_t n, char *dst, size_t max, bool *is_cut,
         i++;
     }
     while (i < n) {
-        size_t j = i;
+        size_t j = unfold_copy_run(raw, i, n);
         uint8_t c;
         /* Plain bytes are copied a run at a time. */
-        while (j < n && unfold_class[raw[j]] == MIME_UB_COPY) {
-            j++;
-        }
         if (j > i) {
             size_t k = j - i;
             if (k > max - o) {

@@ -28,6 +28,47 @@ static const uint8_t qp_literal[256] = {
 };
 #undef QP_ROW_1
 
+#define QP_ONES UINT64_C(0x0101010101010101)
+#define QP_HIGHS UINT64_C(0x8080808080808080)
+
+/* True when none of the eight bytes at p is '=' or below ' ': all are
+ * qp_literal (tab, the one literal control byte, is left to the table).
+ * The range test masks the high bits off first, so no carry crosses. */
+static bool
+qp_literal8(const uint8_t *p)
+{
+    uint64_t x;
+    uint64_t eq;
+    uint64_t small;
+
+    memcpy(&x, p, sizeof(x));
+    eq = x ^ (QP_ONES * '=');
+    small = ~(((x & ~QP_HIGHS) + QP_ONES * 0x60u) | x) & QP_HIGHS;
+    return small == 0 && ((eq - QP_ONES) & ~eq & QP_HIGHS) == 0;
+}
+
+/* End of the run of qp_literal bytes from i: eight at a time while no
+ * block holds a stop byte or tab, then the table for one block's worth
+ * (a failed block test is not retried at every byte of its block). */
+static size_t
+qp_literal_run(const uint8_t *in, size_t i, size_t len)
+{
+    for (;;) {
+        size_t stop;
+
+        while (len - i >= 8 && qp_literal8(in + i)) {
+            i += 8;
+        }
+        stop = len - i > 8 ? i + 8 : len;
+        while (i < stop && qp_literal[in[i]]) {
+            i++;
+        }
+        if (i < stop || i >= len) {
+            return i;
+        }
+    }
+}
+
 size_t
 mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                bool is_header, bool *is_bad, bool *is_cut)
@@ -41,12 +82,9 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
         if (!is_header && qp_literal[c]) {
             /* A run of literal bytes (blanks included) up to the next
              * '=' or line break, copied at once. */
-            size_t j = i + 1;
+            size_t j = qp_literal_run(in, i + 1, len);
             size_t n;
             size_t blanks = 0;
-            while (j < len && qp_literal[in[j]]) {
-                j++;
-            }
             n = j - i;
             if (n > out_max - o) {
                 n = out_max - o;

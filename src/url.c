@@ -101,6 +101,43 @@ static const uint8_t url_start[256] = {
     ['H'] = 1, ['W'] = 1, ['h'] = 1, ['w'] = 1,
 };
 
+#define URL_ONES UINT64_C(0x0101010101010101)
+#define URL_HIGHS UINT64_C(0x8080808080808080)
+
+/* Nonzero when a byte of x is zero.  Exact as a yes/no answer (bits
+ * above the first zero byte may be wrong, which is never asked). */
+static uint64_t
+url_has_zero_byte(uint64_t x)
+{
+    return (x - URL_ONES) & ~x & URL_HIGHS;
+}
+
+/*
+ * First index >= i of a URL start byte (url_start), or text_len.  Text
+ * is mostly words without a URL in them, so eight bytes are tested at a
+ * time: b | 0x20 is 'h' exactly for 'H' and 'h', 'w' exactly for 'W' and
+ * 'w'; a block with a candidate is then walked byte by byte.
+ */
+static size_t
+url_skip_to_start(const char *text, size_t text_len, size_t i)
+{
+    while (text_len - i >= 8) {
+        uint64_t x;
+
+        memcpy(&x, text + i, sizeof(x));
+        x |= URL_ONES * 0x20u;
+        if (url_has_zero_byte(x ^ (URL_ONES * 'h')) != 0 ||
+            url_has_zero_byte(x ^ (URL_ONES * 'w')) != 0) {
+            break;
+        }
+        i += 8;
+    }
+    while (i < text_len && !url_start[(uint8_t)text[i]]) {
+        i++;
+    }
+    return i;
+}
+
 bool
 url_find(const char *text, size_t text_len, size_t *pos, size_t *start,
          size_t *len)
@@ -111,9 +148,7 @@ url_find(const char *text, size_t text_len, size_t *pos, size_t *start,
         uint8_t c;
         size_t skip = 0;
         size_t n;
-        while (i < text_len && !url_start[(uint8_t)text[i]]) {
-            i++;
-        }
+        i = url_skip_to_start(text, text_len, i);
         if (i >= text_len) {
             break;
         }
@@ -572,6 +607,21 @@ static const char *const url_suffixes[] = {
 
 #define URL_N_SUFFIXES (sizeof(url_suffixes) / sizeof(url_suffixes[0]))
 
+/* strcmp order of (s, n) against the string t: one pass, no strlen,
+ * since most probes differ in their first byte. */
+static int
+suffix_cmp(const char *s, size_t n, const char *t)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t a = (uint8_t)s[i];
+        uint8_t b = (uint8_t)t[i];
+        if (b == '\0' || a != b) {
+            return b == '\0' ? 1 : (a < b ? -1 : 1);
+        }
+    }
+    return t[n] == '\0' ? 0 : -1;
+}
+
 static bool
 suffix_known(const char *s, size_t n)
 {
@@ -580,12 +630,7 @@ suffix_known(const char *s, size_t n)
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const char *t = url_suffixes[mid];
-        size_t tn = strlen(t);
-        int c = memcmp(s, t, n < tn ? n : tn);
-        if (c == 0) {
-            c = n < tn ? -1 : (n > tn ? 1 : 0);
-        }
+        int c = suffix_cmp(s, n, url_suffixes[mid]);
         if (c == 0) {
             return true;
         }

@@ -149,6 +149,50 @@ test_mime_headers_unfolded_and_found(void **state)
     assert_int_equal(d->flags & MIME_NO_BODY, 0);
 }
 
+/*
+ * Header values are copied eight plain bytes at a time: a byte that is
+ * not plain ASCII text ('=', tab, a control byte, DEL) at every offset
+ * from a block boundary must still be seen -- control bytes and DEL as
+ * blanks, '=' and tab kept.
+ */
+static void
+test_mime_headers_unfold_every_offset(void **state)
+{
+    static const char specials[] = {'=', '\t', 0x01, 0x7F, '~', ' '};
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+    for (size_t k = 0; k < sizeof(specials); k++) {
+        for (size_t off = 0; off < 20; off++) {
+            char raw[128];
+            char want[64];
+            struct mime_doc *d;
+            size_t n = 0;
+            size_t w = 0;
+
+            memcpy(raw, "X-T: ", 5);
+            n = 5;
+            memcpy(raw + n, plain, off + 1);
+            memcpy(want, plain, off + 1);
+            n += off + 1;
+            w += off + 1;
+            raw[n++] = specials[k];
+            want[w++] = (specials[k] == 0x01 || specials[k] == 0x7F)
+                            ? ' '
+                            : specials[k];
+            memcpy(raw + n, plain, 17);
+            memcpy(want + w, plain, 17);
+            n += 17;
+            w += 17;
+            memcpy(raw + n, "\r\n\r\nb\r\n", 7);
+            raw[n + 7] = '\0';
+            want[w] = '\0';
+            d = parse(state, raw);
+            assert_int_equal(d->n_headers, 1);
+            assert_string_equal(d->headers[0].value, want);
+        }
+    }
+}
+
 static void
 test_mime_headers_lf_only_and_no_body(void **state)
 {
@@ -379,6 +423,46 @@ test_mime_message_rfc822_nested(void **state)
     assert_int_equal(d->parts[1].depth, 3);
     assert_string_equal(d->text, "see below\ninner html");
     assert_int_equal(d->flags & MIME_NO_CLOSING_BOUNDARY, 0);
+}
+
+/*
+ * Quoted-printable literal runs are scanned eight bytes at a time: every
+ * byte that ends a run ('=', line breaks) and tab, the literal byte the
+ * block test leaves to the table, must be handled at every offset from a
+ * block boundary.
+ */
+static void
+test_mime_qp_every_offset(void **state)
+{
+    static const struct {
+        const char *in;
+        const char *out;
+        bool is_bad;
+    } cases[] = {
+        {"=41", "A", false},   {"=\n", "", false},   {" \n", "\n", false},
+        {"\n", "\n", false},   {"=3D", "=", false},  {"==3D", "==", true},
+        {"\t", "\t", false},   {"=zz", "=zz", true},
+    };
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        for (size_t off = 0; off < 20; off++) {
+            char msg[192];
+            char want[96];
+            struct mime_doc *d;
+
+            snprintf(msg, sizeof(msg),
+                     "Content-Transfer-Encoding: quoted-printable\n\n"
+                     "%.*s%s%.17s\n",
+                     (int)off + 1, plain, cases[k].in, plain);
+            snprintf(want, sizeof(want), "%.*s%s%.17s\n", (int)off + 1,
+                     plain, cases[k].out, plain);
+            arena_reset(((struct fixture *)*state)->a);
+            d = parse(state, msg);
+            assert_string_equal(d->text, want);
+            assert_int_equal((d->flags & MIME_BAD_QP) != 0, cases[k].is_bad);
+        }
+    }
 }
 
 static void
@@ -1375,6 +1459,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         MIME_TEST(test_mime_headers_unfolded_and_found),
+        MIME_TEST(test_mime_headers_unfold_every_offset),
         MIME_TEST(test_mime_headers_lf_only_and_no_body),
         MIME_TEST(test_mime_headers_rfc2047),
         MIME_TEST(test_mime_headers_unknown_charset_and_raw_8bit),
@@ -1386,6 +1471,7 @@ main(void)
         MIME_TEST(test_mime_boundary_never_appears),
         MIME_TEST(test_mime_message_rfc822_nested),
         MIME_TEST(test_mime_qp_body_and_charset),
+        MIME_TEST(test_mime_qp_every_offset),
         MIME_TEST(test_mime_html_urls_and_flags),
         MIME_TEST(test_mime_plain_text_urls),
         MIME_TEST(test_mime_garbage_never_fails),

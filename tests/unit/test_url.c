@@ -274,6 +274,72 @@ test_url_registered_domain(void **state)
     assert_string_equal(regdom("."), "");
 }
 
+/* Suffix lookups at the edges of the sorted table and of its entries:
+ * a host that is a prefix of a suffix, or a suffix plus one byte, is not
+ * that suffix. */
+static void
+test_url_registered_domain_suffix_edges(void **state)
+{
+    (void)state;
+    assert_string_equal(regdom("a.b.000webhostapp.com"),
+                        "b.000webhostapp.com");
+    assert_string_equal(regdom("a.b.zapto.org"), "b.zapto.org");
+    assert_string_equal(regdom("a.b.za.com"), "b.za.com");
+    assert_string_equal(regdom("a.example.co.u"), "co.u");
+    assert_string_equal(regdom("a.example.co.ukk"), "co.ukk");
+    assert_string_equal(regdom("a.example.o.uk"), "o.uk");
+    assert_string_equal(regdom("a.example.zz.zz"), "zz.zz");
+    assert_string_equal(regdom("a.example.0.uk"), "0.uk");
+    assert_string_equal(regdom("a.b.\xc3\xa9.uk"), "\xc3\xa9.uk");
+}
+
+/*
+ * url_find tests eight bytes at a time for a start byte: a URL must be
+ * found at every offset from a block boundary, after filler holding every
+ * byte that is not a start byte (including ones that differ from h, H, w
+ * or W by one bit), and a start byte that begins no URL must not hide a
+ * later one in the same block.
+ */
+static void
+test_url_find_at_every_offset(void **state)
+{
+    static const char url[] = "http://a.example/x";
+    char filler[256];
+    size_t n_fill = 0;
+    char text[512];
+
+    (void)state;
+    for (unsigned c = 1; c < 256; c++) {
+        if (c != 'h' && c != 'H' && c != 'w' && c != 'W' && c != ' ') {
+            filler[n_fill++] = (char)c;
+        }
+    }
+    for (size_t off = 0; off < 40; off++) {
+        const char *prefixes[] = {"", "wh ", "H w "};
+        for (size_t k = 0; k < 3; k++) {
+            size_t pos = 0;
+            size_t s;
+            size_t l;
+            size_t pl = strlen(prefixes[k]);
+            size_t at;
+
+            memcpy(text, filler + 100 - off, off);
+            text[off] = ' ';
+            memcpy(text + off + 1, prefixes[k], pl);
+            at = off + 1 + pl;
+            memcpy(text + at, url, sizeof(url) - 1);
+            text[at + sizeof(url) - 1] = ' ';
+            memcpy(text + at + sizeof(url), filler, n_fill);
+            assert_true(url_find(text, at + sizeof(url) + n_fill, &pos, &s,
+                                 &l));
+            assert_int_equal(s, at);
+            assert_int_equal(l, sizeof(url) - 1);
+            assert_false(url_find(text, at + sizeof(url) + n_fill, &pos, &s,
+                                  &l));
+        }
+    }
+}
+
 static void
 test_url_find_linear_on_hostile_text(void **state)
 {
@@ -320,6 +386,8 @@ main(void)
         cmocka_unit_test(test_url_parse_ipv4),
         cmocka_unit_test(test_url_registered_domain),
         cmocka_unit_test(test_url_find_linear_on_hostile_text),
+        cmocka_unit_test(test_url_registered_domain_suffix_edges),
+        cmocka_unit_test(test_url_find_at_every_offset),
     };
 
     return cmocka_run_group_tests_name("url", tests, NULL, NULL);
