@@ -169,6 +169,11 @@ struct model_train_params {
      * [-dense_clip, dense_clip]. */
     uint32_t dense_ids_end;
     float dense_clip;
+    /* When not NULL, ids with narrow[id] != 0 (facts the trainer found
+     * to describe sources rather than mail) are kept in
+     * [-narrow_clip, narrow_clip] instead of their range's limits. */
+    const uint8_t *narrow;
+    float narrow_clip;
     float ham_weight;    /* gradient weight of ham in the junk head */
     float phish_weight;  /* gradient weight of phish in the phish head */
 };

@@ -1028,7 +1028,8 @@ struct ftrl_head {
 enum ftrl_range {
     FTRL_OPEN,       /* [-clip, clip] */
     FTRL_RESTRICTED, /* [restricted_min, 0] */
-    FTRL_DENSE       /* [-dense_clip, dense_clip] */
+    FTRL_DENSE,      /* [-dense_clip, dense_clip] */
+    FTRL_NARROW      /* [-narrow_clip, narrow_clip]: see narrow */
 };
 
 static enum ftrl_range
@@ -1036,6 +1037,9 @@ ftrl_range_of(uint32_t id, const struct model_train_params *p)
 {
     if (id < p->restricted_ids) {
         return FTRL_RESTRICTED;
+    }
+    if (p->narrow != NULL && p->narrow[id] != 0) {
+        return FTRL_NARROW;
     }
     if (id < p->dense_ids_end) {
         return FTRL_DENSE;
@@ -1061,6 +1065,9 @@ ftrl_weight(double z, double n, double l1, const struct model_train_params *p,
         return w < p->restricted_min ? p->restricted_min : w;
     case FTRL_DENSE:
         lim = p->dense_clip;
+        break;
+    case FTRL_NARROW:
+        lim = p->narrow_clip;
         break;
     case FTRL_OPEN:
         lim = p->clip;

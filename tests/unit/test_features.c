@@ -410,8 +410,10 @@ test_features_bulk_markers_restricted(void **state)
                         id < FEATURES_DENSE_IDS_END);
         }
     }
-    assert_int_equal(restricted, 3);
+    /* Two header names, precedence, and the unsubscribe link's facts. */
+    assert_int_equal(restricted, 5);
     assert_true(has(f, FEATURES_NS_BULK, "precedence:bulk"));
+    assert_true(has(f, FEATURES_NS_BULK, "legit:unsub-own-domain"));
     extract(f, base_msg);
     assert_false(f->flags & FEATURES_HAS_BULK_MARKERS);
 }
@@ -538,6 +540,48 @@ test_features_links_to_sender_domain(void **state)
 }
 
 static void
+test_features_sender_legitimacy(void **state)
+{
+    struct fx *f = *state;
+
+    extract(f, "From: Shop <news@mailings.shop.example>\n"
+               "Subject: offers\n"
+               "List-Unsubscribe: <mailto:u@bounce.example?subject=x>,\n"
+               " <https://links.shop.example/unsub?id=1>\n"
+               "List-Unsubscribe-Post: List-Unsubscribe=One-Click\n"
+               "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;\n"
+               " d=shop.example; s=k1; bh=abc=; b=def\n"
+               "\nOffers.\n");
+    assert_true(has(f, FEATURES_NS_BULK, "legit:unsub-own-domain"));
+    assert_true(has(f, FEATURES_NS_BULK, "legit:unsub-mailto"));
+    assert_true(has(f, FEATURES_NS_BULK, "legit:unsub-https"));
+    assert_true(has(f, FEATURES_NS_BULK, "legit:one-click"));
+    assert_true(has(f, FEATURES_NS_BULK, "legit:dkim-from-domain"));
+    for (size_t i = 0; i < f->tr->n; i++) {
+        if (f->tr->ns[i] == FEATURES_NS_BULK) {
+            assert_true(f->tr->id[i] < FEATURES_RESTRICTED_IDS);
+        }
+    }
+    /* Another domain's unsubscribe link and signature: no legitimacy. */
+    extract(f, "From: Bank <alerts@bank.example>\n"
+               "Subject: verify\n"
+               "List-Unsubscribe: <http://evil.example/u>\n"
+               "List-Unsubscribe-Post: List-Unsubscribe=Nope\n"
+               "DKIM-Signature: v=1; d=evil.example; s=k; b=xd=bank.example\n"
+               "\nVerify.\n");
+    assert_true(has(f, FEATURES_NS_BULK, "legit:unsub-http"));
+    assert_false(has(f, FEATURES_NS_BULK, "legit:unsub-own-domain"));
+    assert_false(has(f, FEATURES_NS_BULK, "legit:dkim-from-domain"));
+    /* Malformed values: no crash, no facts. */
+    extract(f, "From: x@y.example\n"
+               "List-Unsubscribe: <mailto:\n"
+               "DKIM-Signature: d=\n"
+               "\nhi\n");
+    assert_false(has(f, FEATURES_NS_BULK, "legit:unsub-mailto"));
+    assert_false(has(f, FEATURES_NS_BULK, "legit:dkim-from-domain"));
+}
+
+static void
 test_features_header_relations(void **state)
 {
     struct fx *f = *state;
@@ -626,6 +670,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_features_url_path_words, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_features_links_to_sender_domain,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_sender_legitimacy,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_header_relations, setup,
                                         teardown),

@@ -124,6 +124,47 @@ test_model_training_separates(void **state)
     free(s);
 }
 
+/* Ids marked narrow stay within narrow_clip; the rest keep their limits
+ * (the strongly junk ids 200-209 reach past it when not narrow). */
+static void
+test_model_training_narrow_clip(void **state)
+{
+    struct synth *s = malloc(sizeof(*s));
+    uint8_t *narrow = calloc((size_t)1 << BITS, 1);
+    struct model_train_params p;
+    struct model_weights mw;
+    float widest = 0.0f;
+
+    (void)state;
+    assert_non_null(s);
+    assert_non_null(narrow);
+    synth_build(s);
+    for (uint32_t id = 200; id < 205; id++) {
+        narrow[id] = 1;
+    }
+    model_train_params_default(&p, BITS);
+    p.clip = 2.0f;
+    p.narrow = narrow;
+    p.narrow_clip = 0.125f;
+    assert_int_equal(model_weights_init(&mw, BITS), CM_OK);
+    assert_int_equal(model_train(&mw, &s->ds, NULL, 0, &p), CM_OK);
+    for (uint32_t id = 200; id < 210; id++) {
+        for (unsigned h = 0; h < MODEL_HEADS; h++) {
+            float w = mw.w[h][id];
+
+            if (id < 205) {
+                assert_true(w <= 0.125f && w >= -0.125f);
+            } else if (w > widest) {
+                widest = w;
+            }
+        }
+    }
+    assert_true(widest > 0.125f);
+    model_weights_clear(&mw);
+    free(narrow);
+    free(s);
+}
+
 static void
 test_model_training_deterministic(void **state)
 {
@@ -582,6 +623,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_training_separates),
+        cmocka_unit_test(test_model_training_narrow_clip),
         cmocka_unit_test(test_model_training_deterministic),
         cmocka_unit_test(test_model_train_rejects_bad_input),
         cmocka_unit_test(test_model_format_parse_round_trip),
