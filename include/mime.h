@@ -77,6 +77,7 @@ struct mime_part {
     size_t data_len;
     unsigned depth;           /* 0 = the message itself */
     bool is_attachment;       /* Content-Disposition attachment or a name */
+    bool disp_attachment;     /* Content-Disposition: attachment itself */
 };
 
 struct mime_doc {

@@ -1249,7 +1249,8 @@ leaf(struct mime_state *st, const struct mime_entity *e, size_t b0, size_t b1,
     fname = fname_decode(st, e->cd_filename.has_value ? &e->cd_filename
                                                       : &e->ct_name);
     part->filename = fname;
-    part->is_attachment = e->disp == MIME_DISP_ATTACHMENT || fname[0] != '\0';
+    part->disp_attachment = e->disp == MIME_DISP_ATTACHMENT;
+    part->is_attachment = part->disp_attachment || fname[0] != '\0';
     if (part->is_attachment && st->n_atts_decoded >= MIME_MAX_ATTACHMENTS) {
         doc->flags |= MIME_ATTS_CAPPED;
     } else {

@@ -544,7 +544,11 @@ attachment_rules(const struct mime_doc *doc, unsigned fflags)
             fired |= 1u << RULES_SCRIPT_ATTACHMENT;
         } else if (features_is_dangerous_name(fn, fl)) {
             fired |= 1u << RULES_EXECUTABLE_ATTACHMENT;
-        } else if (p->is_attachment && is_html_name(fn, fl)) {
+        } else if (p->is_attachment && is_html_name(fn, fl) &&
+                   (p->disp_attachment || p->depth > 0)) {
+            /* A message whose whole body is one inline HTML part with a
+             * file name (weather and news alerts: "accuwx.htm") shows
+             * that page as its text; it is not an attached page. */
             fired |= 1u << RULES_HTML_ATTACHMENT;
         }
         if ((fired & (1u << RULES_EXECUTABLE_IN_ZIP)) == 0 &&

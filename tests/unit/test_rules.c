@@ -384,6 +384,37 @@ test_detect_attachments(void **state)
     assert_int_equal(detect(r, msg) & 0xf, 0);
 }
 
+/* A page attached beside the text is an HTML attachment; a message whose
+ * one inline part is a named page is that page. */
+static void
+test_detect_html_body_is_not_attachment(void **state)
+{
+    static const char inline_page[] =
+        "From: alert@example.com\r\nSubject: weather\r\n"
+        "Content-Type: text/html\r\n"
+        "Content-Disposition: inline; filename=\"wx.htm\"\r\n\r\n"
+        "<p>Rain</p>\r\n";
+    static const char attached_page[] =
+        "From: alert@example.com\r\nSubject: statement\r\n"
+        "Content-Type: text/html\r\n"
+        "Content-Disposition: attachment; filename=\"wx.htm\"\r\n\r\n"
+        "<p>Rain</p>\r\n";
+    static const char nested_page[] =
+        "From: a@example.com\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+        "--XX\r\nContent-Type: text/plain\r\n\r\nsee\r\n"
+        "--XX\r\nContent-Type: text/html; name=\"login.html\"\r\n\r\n"
+        "<form></form>\r\n--XX--\r\n";
+    const struct rules *r = rules_builtin();
+
+    (void)state;
+    assert_int_equal(detect(r, inline_page) & BIT(RULES_HTML_ATTACHMENT), 0);
+    assert_int_equal(detect(r, attached_page) & BIT(RULES_HTML_ATTACHMENT),
+                     BIT(RULES_HTML_ATTACHMENT));
+    assert_int_equal(detect(r, nested_page) & BIT(RULES_HTML_ATTACHMENT),
+                     BIT(RULES_HTML_ATTACHMENT));
+}
+
 static void
 test_detect_forms_links_names(void **state)
 {
@@ -510,6 +541,7 @@ main(void)
         cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_format_refuses),
         cmocka_unit_test(test_detect_attachments),
+        cmocka_unit_test(test_detect_html_body_is_not_attachment),
         cmocka_unit_test(test_detect_forms_links_names),
         cmocka_unit_test(test_classify),
     };
