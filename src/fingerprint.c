@@ -115,7 +115,7 @@ enum fp_byte_class {
      ((c) == 0xc2 || (c) == 0xe2 ? FPB_MB_SPACE : 0u) |                     \
      ((c) == 0xe2 || (c) == 0xef ? FPB_MB_INVIS : 0u))
 /* ASCII capitals lower-cased, every other byte as it is. */
-#define FPL(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
+#define FPL(c) ((uint8_t)((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c)))
 /* F applied to the 256 byte values, in order. */
 #define FP4(F, c) F(c), F((c) + 1), F((c) + 2), F((c) + 3)
 #define FP16(F, c) FP4(F, c), FP4(F, (c) + 4), FP4(F, (c) + 8), FP4(F, (c) + 12)
