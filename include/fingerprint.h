@@ -3,13 +3,14 @@
  * signatures of normalised body text, exact digests of attachments and
  * URLs, and the indexed database a cartridge's FINGERPRINTS section holds.
  *
- * Body signature: FINGERPRINT_K min-hashes of the 4-word shingles of the
- * body text, words lower-cased, any word holding a digit collapsed to "#"
- * and any URL or address to "<u>", so a campaign that varies a name, a
- * number or a link per recipient keeps most of its shingles.  Two texts
- * match when at least m of the K min-hashes agree (m from the section,
- * FINGERPRINT_MATCH_MIN by default).  Text of fewer than
- * FINGERPRINT_MIN_WORDS words gets no signature: short texts collide.
+ * Body signature: FINGERPRINT_K min-hash bins (one-permutation hashing,
+ * minhash.h) of the 4-word shingles of the body text, words lower-cased,
+ * any word holding a digit collapsed to "#" and any URL or address to
+ * "<u>", so a campaign that varies a name, a number or a link per
+ * recipient keeps most of its shingles.  Two texts match when at least m
+ * of the K bins agree (m from the section, FINGERPRINT_MATCH_MIN by
+ * default).  Text of fewer than FINGERPRINT_MIN_WORDS words gets no
+ * signature: short texts collide.
  *
  * Lookup never scans the entries: any match agrees on at least one of the
  * first K - m + 1 positions (pigeonhole), so the database keeps a sorted
@@ -19,8 +20,8 @@
  * found by binary search.
  *
  * Section body (little-endian), written by fingerprint_db_format:
- *   magic "CMFP" | version u32 (1) | k u16 | m u16 | shingle u16 |
- *   min_words u16 | n u32 | n × entry
+ *   magic "CMFP" | version u32 (2; 1 held K independent min-hashes) |
+ *   k u16 | m u16 | shingle u16 | min_words u16 | n u32 | n × entry
  *   entry: kind u8 | category u8 | weight u8 | sub_len u8 | sub |
  *          payload (body: k × u32 min-hashes; attachment, url: 32-byte
  *          SHA-256)
@@ -49,7 +50,7 @@ struct buf;
 #define FINGERPRINT_MIN_WORDS 30u
 #define FINGERPRINT_DIGEST_LEN 32u
 #define FINGERPRINT_SUB_MAX 31u
-#define FINGERPRINT_FORMAT 1u
+#define FINGERPRINT_FORMAT 2u
 /* Normalised URL text digested (longer URLs are cut here). */
 #define FINGERPRINT_URL_MAX 2048u
 

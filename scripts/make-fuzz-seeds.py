@@ -58,9 +58,9 @@ def fingerprint_seeds(out):
                    hashlib.sha256(b"MZ payload").digest())
     url = fp_entry(3, 2, 98, b"", hashlib.sha256(b"bad.example/login").digest())
     entries = [body, att, url]
-    hdr = b"CMFP" + struct.pack("<IHHHHI", 1, 16, 10, 4, 30, len(entries))
+    hdr = b"CMFP" + struct.pack("<IHHHHI", 2, 16, 10, 4, 30, len(entries))
     write(out + "/section.bin", hdr + b"".join(entries))
-    write(out + "/empty.bin", b"CMFP" + struct.pack("<IHHHHI", 1, 16, 12, 4,
+    write(out + "/empty.bin", b"CMFP" + struct.pack("<IHHHHI", 2, 16, 12, 4,
                                                     30, 0))
     write(out + "/text.txt",
           b"Dear customer, your parcel 12345 is waiting. Please confirm "

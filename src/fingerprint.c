@@ -6,7 +6,7 @@
  * State: a database is built once (parse or new) and then only read, by
  * any number of threads.  Signatures are computed on the caller's stack
  * with no allocation: a ring of the last FINGERPRINT_SHINGLE_WORDS word
- * hashes and the K running minima (minhash.c).
+ * hashes and the K bins' minima (minhash.c).
  *
  * Limits: CAPS_FINGERPRINT_ENTRIES_MAX entries per database,
  * CAPS_FINGERPRINT_WORDS_MAX words per text, CAPS_FINGERPRINT_RUN_MAX
@@ -332,7 +332,7 @@ fingerprint_sig_compute(const char *text, size_t len,
     if (mh.n_words < FINGERPRINT_MIN_WORDS) {
         return false;
     }
-    memcpy(sig->h, mh.min, sizeof(sig->h));
+    minhash_finish(&mh, sig->h);
     return true;
 }
 
