@@ -4,10 +4,12 @@
  * URLs, and the indexed database a cartridge's FINGERPRINTS section holds.
  *
  * Body signature: FINGERPRINT_K min-hash bins (one-permutation hashing,
- * minhash.h) of the 4-word shingles of the body text, words lower-cased,
- * any word holding a digit collapsed to "#" and any URL or address to
- * "<u>", so a campaign that varies a name, a number or a link per
- * recipient keeps most of its shingles.  Two texts match when at least m
+ * minhash.h) of the 4-word shingles of the body text.  The words are the
+ * body tokens of the word features (featureset.h: lower-cased, invisible
+ * characters dropped, single letters and digits skipped), except that any
+ * token holding a digit becomes "#" and any URL or address "<u>", so a
+ * campaign that varies a name, a number or a link per recipient keeps
+ * most of its shingles.  features_extract collects them in its own pass.  Two texts match when at least m
  * of the K bins agree (m from the section, FINGERPRINT_MATCH_MIN by
  * default).  Text of fewer than FINGERPRINT_MIN_WORDS words gets no
  * signature: short texts collide.
@@ -84,9 +86,10 @@ struct fingerprint_entry {
 struct fingerprint_db;
 
 /*
- * Body signature of UTF-8 text (p, len; no NUL needed).  False (and *sig
- * untouched) when the text has fewer than FINGERPRINT_MIN_WORDS words.
- * Reads at most CAPS_FINGERPRINT_WORDS_MAX words; no allocation.
+ * Body signature of UTF-8 text (p, len; no NUL needed), as
+ * features_text_sig computes it.  False (and *sig untouched) when the
+ * text has fewer than FINGERPRINT_MIN_WORDS words.  Reads at most
+ * CAPS_FINGERPRINT_WORDS_MAX words; no allocation.
  */
 bool fingerprint_sig_compute(const char *p, size_t len,
                              struct fingerprint_sig *sig);

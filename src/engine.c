@@ -284,7 +284,8 @@ depth_digest_hit(const struct fingerprint_db *db, const struct mime_doc *doc,
  */
 static enum cm_err
 engine_depth(const struct cartridge *c, const struct mime_doc *doc,
-             const struct budget *b, struct verdict *v)
+             const struct features_scratch *fs, const struct budget *b,
+             struct verdict *v)
 {
     const struct fingerprint_db *db = cartridge_fingerprints(c);
     const struct fingerprint_entry *e;
@@ -293,8 +294,9 @@ engine_depth(const struct cartridge *c, const struct mime_doc *doc,
     if (db == NULL) {
         return CM_OK;
     }
+    /* The body signature was collected by features_extract's word pass. */
     if (fingerprint_db_count(db, FINGERPRINT_BODY) > 0 &&
-        fingerprint_sig_compute(doc->text, doc->text_len, &sig)) {
+        features_body_sig(fs, &sig)) {
         e = fingerprint_db_match_body(db, &sig);
         if (e != NULL) {
             depth_fingerprint_hit(v, e);
@@ -417,7 +419,7 @@ engine_score_site(const struct cartridge *c, const struct sitelayer *site,
     }
     reputation_hits_format(&rep, false, v.analysis, sizeof(v.analysis));
     reputation_raise(&v, &rep);
-    rc = engine_depth(c, &doc, b, &v);
+    rc = engine_depth(c, &doc, s->fs, b, &v);
     if (rc != CM_OK) {
         return rc;
     }

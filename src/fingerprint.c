@@ -4,9 +4,9 @@
  * FINGERPRINTS section (SPEC §4; format and rules in fingerprint.h).
  *
  * State: a database is built once (parse or new) and then only read, by
- * any number of threads.  Signatures are computed on the caller's stack
- * with no allocation: a ring of the last FINGERPRINT_SHINGLE_WORDS word
- * hashes and the K bins' minima (minhash.c).
+ * any number of threads.  Signatures come from the feature tokenizer
+ * (features_text_sig) and minhash.c, on the caller's stack with no
+ * allocation.
  *
  * Limits: CAPS_FINGERPRINT_ENTRIES_MAX entries per database,
  * CAPS_FINGERPRINT_WORDS_MAX words per text, CAPS_FINGERPRINT_RUN_MAX
@@ -21,16 +21,12 @@
 #include "buf.h"
 #include "caps.h"
 #include "cursor.h"
-#include "hashing.h"
-#include "minhash.h"
+#include "featureset.h"
 #include "url.h"
 
 #define FP_MAGIC "CMFP"
 #define FP_MAGIC_LEN 4u
 #define FP_HEADER_LEN 20u
-/* Bytes of one word kept for hashing; a longer one is not a word. */
-#define FP_WORD_MAX 48u
-#define FP_SEED MINHASH_SEED
 
 struct fp_key {
     uint64_t key; /* position << 32 | min-hash */
@@ -49,291 +45,13 @@ struct fingerprint_db {
 
 /* ---- body signatures --------------------------------------------------- */
 
-/*
- * Length of a Unicode space (NBSP, U+2000..U+200A, U+2028/9, U+202F) at
- * p, else 0.  HTML rendering turns &nbsp; into U+00A0, and campaigns pad
- * with the others.
- */
-static size_t
-unicode_space_len(const uint8_t *p, size_t left)
-{
-    if (left >= 2 && p[0] == 0xc2 && p[1] == 0xa0) {
-        return 2;
-    }
-    if (left >= 3 && p[0] == 0xe2 && p[1] == 0x80 &&
-        ((p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8 || p[2] == 0xa9 ||
-         p[2] == 0xaf)) {
-        return 3;
-    }
-    return 0;
-}
-
-/* Length of an invisible character (zero-width space/joiners, word
- * joiner, BOM) at p, else 0: spam inserts them inside words to break
- * word matching, so they are dropped, not treated as separators. */
-static size_t
-invisible_len(const uint8_t *p, size_t left)
-{
-    if (left >= 3 && p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0x8b &&
-        p[2] <= 0x8d) {
-        return 3;
-    }
-    if (left >= 3 && ((p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0xa0) ||
-                      (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf))) {
-        return 3;
-    }
-    return 0;
-}
-
-/*
- * What a byte is to the signature scan, one table load instead of a chain
- * of compares per byte (the scan walks every body: issue #7), computed
- * at compile time.  Spaces: the six ASCII blanks.  Word bytes: ASCII
- * letters and digits, and every byte >= 0x80 (UTF-8 letters of any
- * script stay inside words).
- */
-enum fp_byte_class {
-    FPB_SPACE = 1u << 0,    /* separates chunks */
-    FPB_WORD = 1u << 1,     /* part of a word */
-    FPB_DIGIT = 1u << 2,    /* '0'..'9': the word hashes as "#" */
-    FPB_LINK = 1u << 3,     /* '@' or ':': the chunk may be a link */
-    FPB_MB_SPACE = 1u << 4, /* may start a Unicode space (0xc2, 0xe2) */
-    FPB_MB_INVIS = 1u << 5  /* may start an invisible character (0xe2,
-                               0xef) */
-};
-
-#define FPB_IS_SPACE(c)                                                     \
-    ((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n' ||              \
-     (c) == '\f' || (c) == '\v')
-#define FPB_IS_WORD(c)                                                      \
-    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ||           \
-     ((c) >= '0' && (c) <= '9') || (c) >= 0x80)
-#define FPB(c)                                                              \
-    ((FPB_IS_SPACE(c) ? FPB_SPACE : 0u) | (FPB_IS_WORD(c) ? FPB_WORD : 0u) | \
-     ((c) >= '0' && (c) <= '9' ? FPB_DIGIT : 0u) |                          \
-     ((c) == '@' || (c) == ':' ? FPB_LINK : 0u) |                           \
-     ((c) == 0xc2 || (c) == 0xe2 ? FPB_MB_SPACE : 0u) |                     \
-     ((c) == 0xe2 || (c) == 0xef ? FPB_MB_INVIS : 0u))
-/* ASCII capitals lower-cased, every other byte as it is. */
-#define FPL(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
-/* F applied to the 256 byte values, in order. */
-#define FP4(F, c) F(c), F((c) + 1), F((c) + 2), F((c) + 3)
-#define FP16(F, c) FP4(F, c), FP4(F, (c) + 4), FP4(F, (c) + 8), FP4(F, (c) + 12)
-#define FP64(F, c)                                                          \
-    FP16(F, c), FP16(F, (c) + 16), FP16(F, (c) + 32), FP16(F, (c) + 48)
-#define FP256(F) FP64(F, 0), FP64(F, 64), FP64(F, 128), FP64(F, 192)
-
-static const uint8_t fp_byte[256] = {FP256(FPB)};
-static const uint8_t fp_lower[256] = {FP256(FPL)};
-
-#undef FP256
-#undef FP64
-#undef FP16
-#undef FP4
-#undef FPL
-#undef FPB
-#undef FPB_IS_WORD
-#undef FPB_IS_SPACE
-
-static bool
-has_prefix_ci(const uint8_t *p, size_t len, const char *pre)
-{
-    size_t n = strlen(pre);
-
-    if (len < n) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint8_t ch = p[i];
-
-        if (ch >= 'A' && ch <= 'Z') {
-            ch = (uint8_t)(ch - 'A' + 'a');
-        }
-        if (ch != (uint8_t)pre[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* A whitespace-delimited chunk that is a link or an address: one token,
- * whatever it holds (links carry per-recipient ids). */
-static bool
-is_link_chunk(const uint8_t *p, size_t len)
-{
-    if (has_prefix_ci(p, len, "www.")) {
-        return true;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] == '@') {
-            return true;
-        }
-        if (p[i] == ':' && i + 2 < len && p[i + 1] == '/' && p[i + 2] == '/') {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Hash of one word of a chunk (p, len): digits collapse the word to "#",
- * ASCII letters are lower-cased, invisible characters dropped.  The
- * general form; word_hash takes the common words without a byte that can
- * start an invisible character in one pass and comes here for the rest. */
-static uint64_t
-word_hash_slow(const uint8_t *p, size_t len)
-{
-    char w[FP_WORD_MAX];
-    size_t n = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] >= '0' && p[i] <= '9') {
-            return hashing_hash64("#", 1, FP_SEED);
-        }
-    }
-    for (size_t i = 0; i < len;) {
-        size_t inv = invisible_len(p + i, len - i);
-        uint8_t ch = p[i];
-
-        if (inv > 0) {
-            i += inv;
-            continue;
-        }
-        if (n == sizeof(w)) {
-            return hashing_hash64("~", 1, FP_SEED);
-        }
-        w[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
-        i++;
-    }
-    return hashing_hash64(w, n, FP_SEED);
-}
-
-/*
- * The word starting at p[i] (a word byte) of the chunk (p, len): returns
- * its end and puts its hash in *h -- the same hash as word_hash_slow, in
- * the one pass that also finds the word's end (this runs on every word
- * of every body: issue #7).  Without a byte that may start an invisible
- * character the word is its bytes lower-cased, so only such words take
- * the general path.
- */
-static size_t
-take_word(const uint8_t *p, size_t len, size_t i, uint64_t *h)
-{
-    char w[FP_WORD_MAX];
-    size_t start = i;
-    unsigned seen = 0;
-    size_t n;
-
-    for (; i < len; i++) {
-        uint8_t ch = p[i];
-        unsigned cls = fp_byte[ch];
-
-        if ((cls & FPB_WORD) == 0) {
-            break;
-        }
-        seen |= cls;
-        if (i - start < sizeof(w)) {
-            w[i - start] = (char)fp_lower[ch];
-        }
-    }
-    n = i - start;
-    if (seen & FPB_DIGIT) {
-        *h = hashing_hash64("#", 1, FP_SEED);
-    } else if (seen & FPB_MB_INVIS) {
-        *h = word_hash_slow(p + start, n);
-    } else if (n > sizeof(w)) {
-        *h = hashing_hash64("~", 1, FP_SEED);
-    } else {
-        *h = hashing_hash64(w, n, FP_SEED);
-    }
-    return i;
-}
-
-/* Feed the words of one chunk; false once the word cap is reached.
- * may_link is false when the chunk has no '@', no ':' and does not start
- * with 'w': then it cannot be a link and is not searched for one. */
-static bool
-add_chunk(struct minhash *mh, const uint8_t *p, size_t len, bool may_link)
-{
-    size_t i = 0;
-
-    if (may_link && is_link_chunk(p, len)) {
-        minhash_add_word(mh, hashing_hash64("<u>", 3, FP_SEED));
-        return mh->n_words < CAPS_FINGERPRINT_WORDS_MAX;
-    }
-    for (;;) {
-        uint64_t h;
-
-        while (i < len && (fp_byte[p[i]] & FPB_WORD) == 0) {
-            i++;
-        }
-        if (i == len) {
-            return true;
-        }
-        i = take_word(p, len, i, &h);
-        minhash_add_word(mh, h);
-        if (mh->n_words >= CAPS_FINGERPRINT_WORDS_MAX) {
-            return false;
-        }
-    }
-}
-
-/* Offset of the first separator (ASCII or Unicode space) at or after i,
- * noting on the way whether the chunk may be a link (see add_chunk). */
-static size_t
-chunk_end(const uint8_t *p, size_t len, size_t i, bool *may_link)
-{
-    unsigned seen = i < len && (p[i] == 'w' || p[i] == 'W') ? FPB_LINK : 0u;
-
-    /* One test per byte on the common path (a byte of none of the three
-     * classes). */
-    for (; i < len; i++) {
-        unsigned cls = fp_byte[p[i]];
-
-        if (cls & (FPB_SPACE | FPB_MB_SPACE | FPB_LINK)) {
-            if ((cls & FPB_SPACE) ||
-                ((cls & FPB_MB_SPACE) && unicode_space_len(p + i, len - i) > 0)) {
-                break;
-            }
-            seen |= cls;
-        }
-    }
-    *may_link = (seen & FPB_LINK) != 0;
-    return i;
-}
-
+/* The words are the body tokens of the feature extraction (features.c
+ * computes the signature in the same pass when it scores a message). */
 bool
 fingerprint_sig_compute(const char *text, size_t len,
                         struct fingerprint_sig *sig)
 {
-    const uint8_t *p = (const uint8_t *)text;
-    struct minhash mh;
-    size_t i = 0;
-
-    minhash_init(&mh);
-    while (i < len) {
-        size_t start;
-        size_t sp = 0;
-        bool may_link;
-
-        while (i < len) {
-            sp = (fp_byte[p[i]] & FPB_SPACE) ? 1
-                                               : unicode_space_len(p + i, len - i);
-            if (sp == 0) {
-                break;
-            }
-            i += sp;
-        }
-        start = i;
-        i = chunk_end(p, len, i, &may_link);
-        if (i > start && !add_chunk(&mh, p + start, i - start, may_link)) {
-            break;
-        }
-    }
-    if (mh.n_words < FINGERPRINT_MIN_WORDS) {
-        return false;
-    }
-    minhash_finish(&mh, sig->h);
-    return true;
+    return features_text_sig(text, len, sig);
 }
 
 unsigned
@@ -362,6 +80,27 @@ fingerprint_digest(const uint8_t *p, size_t len,
         return false;
     }
     return n == FINGERPRINT_DIGEST_LEN;
+}
+
+static bool
+has_prefix_ci(const uint8_t *p, size_t len, const char *pre)
+{
+    size_t n = strlen(pre);
+
+    if (len < n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint8_t ch = p[i];
+
+        if (ch >= 'A' && ch <= 'Z') {
+            ch = (uint8_t)(ch - 'A' + 'a');
+        }
+        if (ch != (uint8_t)pre[i]) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Query parameters that only say who clicked: dropped before digesting. */
