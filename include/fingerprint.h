@@ -19,14 +19,19 @@
  * array of (position, hash) keys and a lookup makes K - m + 1 binary
  * searches, verifying each candidate it finds (at most
  * CAPS_FINGERPRINT_RUN_MAX per key).  Digests are kept sorted per kind and
- * found by binary search.
+ * found by binary search.  Each digest entry also holds a cheap filter
+ * (an attachment's byte length; a 64-bit hash of the normalised URL) that
+ * the engine checks before it computes a SHA-256 at all: almost every
+ * attachment and link of a message matches no entry, and digesting them
+ * all was a tenth of RATE's instructions (issue #7).  A filter of 0 means
+ * "none": then every lookup of that kind digests.
  *
  * Section body (little-endian), written by fingerprint_db_format:
  *   magic "CMFP" | version u32 (2; 1 held K independent min-hashes) |
  *   k u16 | m u16 | shingle u16 | min_words u16 | n u32 | n × entry
  *   entry: kind u8 | category u8 | weight u8 | sub_len u8 | sub |
  *          payload (body: k × u32 min-hashes; attachment, url: 32-byte
- *          SHA-256)
+ *          SHA-256 | filter u64)
  * Entries are in strictly ascending (kind, payload) order: no duplicates,
  * and the loader checks it.  k, shingle and min_words must equal this
  * build's (the engine computes signatures with them); m in [K/2+1, K].
@@ -80,6 +85,7 @@ struct fingerprint_entry {
     char sub[FINGERPRINT_SUB_MAX + 1]; /* [a-z0-9-], may be "" */
     struct fingerprint_sig sig;        /* FINGERPRINT_BODY */
     uint8_t digest[FINGERPRINT_DIGEST_LEN]; /* ATTACHMENT, URL */
+    uint64_t filter; /* ATTACHMENT, URL: see above; 0: none */
     uint32_t tag; /* the caller's own use; not in the section (0) */
 };
 
@@ -117,6 +123,11 @@ size_t fingerprint_url_normalise(const char *url, size_t len, char *out,
  * has no host. */
 bool fingerprint_url_digest(const char *url, size_t len,
                             uint8_t out[FINGERPRINT_DIGEST_LEN]);
+
+/* The filter of an attachment of len bytes, and of a URL (0 when it has
+ * no host): what a digest entry's filter field holds. */
+uint64_t fingerprint_attachment_filter(size_t len);
+uint64_t fingerprint_url_filter(const char *url, size_t len);
 
 /*
  * Validate a FINGERPRINTS section body and build its index.  *out is a
@@ -183,6 +194,18 @@ size_t fingerprint_db_each_body(const struct fingerprint_db *db,
 const struct fingerprint_entry *fingerprint_db_match_digest(
     const struct fingerprint_db *db, enum fingerprint_kind kind,
     const uint8_t digest[FINGERPRINT_DIGEST_LEN]);
+
+/*
+ * The ATTACHMENT entry for these attachment bytes, or the URL entry for
+ * this URL (as fingerprint_url_digest normalises it), or NULL: the same
+ * answer as digesting and fingerprint_db_match_digest, except that no
+ * SHA-256 is computed unless an entry of the kind has the filter of the
+ * bytes or the URL (or one has no filter).
+ */
+const struct fingerprint_entry *fingerprint_db_match_attachment(
+    const struct fingerprint_db *db, const uint8_t *p, size_t len);
+const struct fingerprint_entry *fingerprint_db_match_url(
+    const struct fingerprint_db *db, const char *url, size_t len);
 
 /* "body", "attachment", "url"; "spam", "phishing", "malware". */
 const char *fingerprint_kind_name(enum fingerprint_kind kind);

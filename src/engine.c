@@ -245,7 +245,6 @@ static const struct fingerprint_entry *
 depth_digest_hit(const struct fingerprint_db *db, const struct mime_doc *doc,
                  const struct budget *b)
 {
-    uint8_t d[FINGERPRINT_DIGEST_LEN];
     size_t n_done = 0;
     const struct fingerprint_entry *e = NULL;
 
@@ -260,19 +259,15 @@ depth_digest_hit(const struct fingerprint_db *db, const struct mime_doc *doc,
                 continue;
             }
             n_done++;
-            if (fingerprint_digest(p->data, p->data_len, d)) {
-                e = fingerprint_db_match_digest(db, FINGERPRINT_ATTACHMENT, d);
-            }
+            e = fingerprint_db_match_attachment(db, p->data, p->data_len);
         }
     }
     if (fingerprint_db_count(db, FINGERPRINT_URL) > 0) {
         for (size_t i = 0; e == NULL && i < doc->n_urls &&
                            i < CAPS_FINGERPRINT_DIGESTS_MAX;
              i++) {
-            if (fingerprint_url_digest(doc->urls[i].url, doc->urls[i].url_len,
-                                       d)) {
-                e = fingerprint_db_match_digest(db, FINGERPRINT_URL, d);
-            }
+            e = fingerprint_db_match_url(db, doc->urls[i].url,
+                                         doc->urls[i].url_len);
         }
     }
     return e;

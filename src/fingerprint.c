@@ -22,11 +22,16 @@
 #include "caps.h"
 #include "cursor.h"
 #include "featureset.h"
+#include "hashing.h"
 #include "url.h"
 
 #define FP_MAGIC "CMFP"
 #define FP_MAGIC_LEN 4u
 #define FP_HEADER_LEN 20u
+/* Seed of the URL filter hash ("CMFPurl1"). */
+#define FP_URL_FILTER_SEED 0x434d465075726c31ull
+/* The smallest entry: kind, category, weight, sub_len, digest, filter. */
+#define FP_ENTRY_MIN (4u + FINGERPRINT_DIGEST_LEN + 8u)
 
 struct fp_key {
     uint64_t key; /* position << 32 | min-hash */
@@ -41,6 +46,11 @@ struct fingerprint_db {
     struct fp_key *keys; /* positions 0 .. K - m of every body entry */
     size_t n_keys;
     unsigned m;
+    /* Per digest kind: the entries' filters, sorted, and whether one has
+     * none (0), which makes every lookup of that kind digest. */
+    uint64_t *filters[FINGERPRINT_URL + 1];
+    size_t n_filters[FINGERPRINT_URL + 1];
+    bool has_unfiltered[FINGERPRINT_URL + 1];
 };
 
 /* ---- body signatures --------------------------------------------------- */
@@ -226,6 +236,30 @@ fingerprint_url_digest(const char *url, size_t len,
     return n > 0 && fingerprint_digest((const uint8_t *)norm, n, out);
 }
 
+/* The filter of a normalised URL; never 0 (0 means "none"). */
+static uint64_t
+url_filter_of(const char *norm, size_t n)
+{
+    uint64_t h = hashing_hash64(norm, n, FP_URL_FILTER_SEED);
+
+    return h != 0 ? h : 1;
+}
+
+uint64_t
+fingerprint_url_filter(const char *url, size_t len)
+{
+    char norm[FINGERPRINT_URL_MAX + 1];
+    size_t n = fingerprint_url_normalise(url, len, norm, sizeof(norm));
+
+    return n > 0 ? url_filter_of(norm, n) : 0;
+}
+
+uint64_t
+fingerprint_attachment_filter(size_t len)
+{
+    return (uint64_t)len;
+}
+
 /* ---- the database ------------------------------------------------------- */
 
 static int
@@ -256,6 +290,41 @@ cmp_key(const void *a, const void *b)
         return x->key < y->key ? -1 : 1;
     }
     return (x->entry > y->entry) - (x->entry < y->entry);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a;
+    uint64_t y = *(const uint64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The sorted filters of the entries of a digest kind (db->kind_start and
+ * kind_end set); false on ENOMEM. */
+static bool
+build_filters(struct fingerprint_db *db, enum fingerprint_kind kind)
+{
+    size_t lo = db->kind_start[kind];
+    size_t hi = db->kind_end[kind];
+    size_t n = 0;
+    uint64_t *f = calloc(hi > lo ? hi - lo : 1, sizeof(*f));
+
+    if (f == NULL) {
+        return false;
+    }
+    for (size_t i = lo; i < hi; i++) {
+        if (db->entries[i].filter == 0) {
+            db->has_unfiltered[kind] = true;
+        } else {
+            f[n++] = db->entries[i].filter;
+        }
+    }
+    qsort(f, n, sizeof(*f), cmp_u64);
+    db->filters[kind] = f;
+    db->n_filters[kind] = n;
+    return true;
 }
 
 /* Entries must already be sorted by (kind, payload); takes them over. */
@@ -297,6 +366,11 @@ db_build(struct fingerprint_entry *entries, size_t n, unsigned m)
         }
     }
     qsort(db->keys, db->n_keys, sizeof(*db->keys), cmp_key);
+    if (!build_filters(db, FINGERPRINT_ATTACHMENT) ||
+        !build_filters(db, FINGERPRINT_URL)) {
+        fingerprint_db_free(db);
+        return NULL;
+    }
     return db;
 }
 
@@ -308,6 +382,9 @@ fingerprint_db_free(struct fingerprint_db *db)
     }
     free(db->entries);
     free(db->keys);
+    for (unsigned k = 0; k <= FINGERPRINT_URL; k++) {
+        free(db->filters[k]);
+    }
     free(db);
 }
 
@@ -389,7 +466,8 @@ parse_entry(struct cursor *c, struct fingerprint_entry *e, const char **why)
                 return CM_EPARSE;
             }
         }
-    } else if (cursor_copy(c, e->digest, FINGERPRINT_DIGEST_LEN) != CM_OK) {
+    } else if (cursor_copy(c, e->digest, FINGERPRINT_DIGEST_LEN) != CM_OK ||
+               cursor_u64le(c, &e->filter) != CM_OK) {
         *why = "fingerprint entry truncated";
         return CM_EPARSE;
     }
@@ -443,9 +521,9 @@ fingerprint_db_parse(const uint8_t *p, size_t len,
         rc = CM_ELIMIT;
         goto fail;
     }
-    /* The smallest entry is 4 + 32 bytes: a count the bytes cannot hold
-     * is refused before anything is allocated for it. */
-    if (cursor_left(&c) / (4u + FINGERPRINT_DIGEST_LEN) < n) {
+    /* A count the bytes cannot hold (FP_ENTRY_MIN each) is refused
+     * before anything is allocated for it. */
+    if (cursor_left(&c) / FP_ENTRY_MIN < n) {
         reason = "FINGERPRINTS count exceeds the section";
         goto fail;
     }
@@ -613,6 +691,7 @@ fingerprint_db_format(const struct fingerprint_entry *e, size_t n,
             }
         } else if (rc == CM_OK) {
             rc = buf_append(out, s[i].digest, FINGERPRINT_DIGEST_LEN);
+            rc = rc != CM_OK ? rc : put_le(out, s[i].filter, 8);
         }
     }
     free(s);
@@ -790,6 +869,67 @@ fingerprint_db_match_digest(const struct fingerprint_db *db,
         }
     }
     return NULL;
+}
+
+/* Whether an entry of kind may have this filter (see fingerprint.h). */
+static bool
+may_match(const struct fingerprint_db *db, enum fingerprint_kind kind,
+          uint64_t filter)
+{
+    const uint64_t *f = db->filters[kind];
+    size_t lo = 0;
+    size_t hi = db->n_filters[kind];
+
+    if (db->has_unfiltered[kind]) {
+        return true;
+    }
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (f[mid] == filter) {
+            return true;
+        }
+        if (f[mid] < filter) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return false;
+}
+
+const struct fingerprint_entry *
+fingerprint_db_match_attachment(const struct fingerprint_db *db,
+                                const uint8_t *p, size_t len)
+{
+    uint8_t d[FINGERPRINT_DIGEST_LEN];
+
+    if (db == NULL || fingerprint_db_count(db, FINGERPRINT_ATTACHMENT) == 0 ||
+        !may_match(db, FINGERPRINT_ATTACHMENT,
+                   fingerprint_attachment_filter(len)) ||
+        !fingerprint_digest(p, len, d)) {
+        return NULL;
+    }
+    return fingerprint_db_match_digest(db, FINGERPRINT_ATTACHMENT, d);
+}
+
+const struct fingerprint_entry *
+fingerprint_db_match_url(const struct fingerprint_db *db, const char *url,
+                         size_t len)
+{
+    char norm[FINGERPRINT_URL_MAX + 1];
+    uint8_t d[FINGERPRINT_DIGEST_LEN];
+    size_t n;
+
+    if (db == NULL || fingerprint_db_count(db, FINGERPRINT_URL) == 0) {
+        return NULL;
+    }
+    n = fingerprint_url_normalise(url, len, norm, sizeof(norm));
+    if (n == 0 || !may_match(db, FINGERPRINT_URL, url_filter_of(norm, n)) ||
+        !fingerprint_digest((const uint8_t *)norm, n, d)) {
+        return NULL;
+    }
+    return fingerprint_db_match_digest(db, FINGERPRINT_URL, d);
 }
 
 const char *

@@ -337,6 +337,62 @@ test_fingerprint_db_round_trip(void **state)
     fingerprint_db_free(NULL);
 }
 
+/* Digest lookups by content check the entry filters before digesting:
+ * the filters survive format and parse, matching bytes and URLs are
+ * found, a wrong filter hides an entry (so the filter is consulted), and
+ * an entry without one is still found. */
+static void
+test_fingerprint_db_filters(void **state)
+{
+    static const char url[] = "https://Bad.example:443/login?utm_source=x";
+    static const uint8_t att[] = "MZ payload";
+    struct fingerprint_entry e[4];
+    struct buf b;
+    struct fingerprint_db *db;
+    const struct fingerprint_entry *hit;
+
+    (void)state;
+    sample_entries(e);
+    e[0].filter = fingerprint_url_filter("http://bad.example/login", 24);
+    e[1].filter = fingerprint_attachment_filter(sizeof(att) - 1);
+    assert_true(e[0].filter != 0);
+    assert_int_equal(e[0].filter, fingerprint_url_filter(url, strlen(url)));
+    assert_int_equal(fingerprint_url_filter("mailto:a@b.example", 18), 0);
+    buf_init(&b, 1u << 20);
+    assert_int_equal(fingerprint_db_format(e, 3, FINGERPRINT_MATCH_MIN, &b),
+                     CM_OK);
+    db = parse_ok(&b);
+    hit = fingerprint_db_match_url(db, url, strlen(url));
+    assert_non_null(hit);
+    assert_int_equal(hit->filter, e[0].filter);
+    hit = fingerprint_db_match_attachment(db, att, sizeof(att) - 1);
+    assert_non_null(hit);
+    assert_int_equal(hit->filter, sizeof(att) - 1);
+    assert_null(fingerprint_db_match_attachment(db, (const uint8_t *)"MZ", 2));
+    assert_null(fingerprint_db_match_attachment(db, (const uint8_t *)"MZ other",
+                                                sizeof(att) - 1));
+    assert_null(fingerprint_db_match_url(db, "http://good.example/login",
+                                         25));
+    fingerprint_db_free(db);
+    /* Same digests, wrong filters: not found (no digest computed). */
+    e[0].filter ^= 1;
+    e[1].filter = 3;
+    db = fingerprint_db_new(e, 3, FINGERPRINT_MATCH_MIN);
+    assert_non_null(db);
+    assert_null(fingerprint_db_match_url(db, url, strlen(url)));
+    assert_null(fingerprint_db_match_attachment(db, att, sizeof(att) - 1));
+    fingerprint_db_free(db);
+    /* No filters: every lookup digests. */
+    e[0].filter = 0;
+    e[1].filter = 0;
+    db = fingerprint_db_new(e, 3, FINGERPRINT_MATCH_MIN);
+    assert_non_null(fingerprint_db_match_url(db, url, strlen(url)));
+    assert_non_null(fingerprint_db_match_attachment(db, att, sizeof(att) - 1));
+    fingerprint_db_free(db);
+    assert_null(fingerprint_db_match_url(NULL, url, strlen(url)));
+    buf_clear(&b);
+}
+
 static void
 test_fingerprint_db_empty(void **state)
 {
@@ -445,9 +501,12 @@ two_digests(struct buf *b, uint8_t first, uint8_t second)
         uint8_t ent[4] = {FINGERPRINT_ATTACHMENT, FINGERPRINT_CAT_MALWARE, 99,
                           0};
 
+        uint8_t filter[8] = {10, 0, 0, 0, 0, 0, 0, 0};
+
         memset(d, i == 0 ? first : second, sizeof(d));
         assert_int_equal(buf_append(b, ent, sizeof(ent)), CM_OK);
         assert_int_equal(buf_append(b, d, sizeof(d)), CM_OK);
+        assert_int_equal(buf_append(b, filter, sizeof(filter)), CM_OK);
     }
 }
 
@@ -636,6 +695,7 @@ main(void)
         cmocka_unit_test(test_fingerprint_db_empty),
         cmocka_unit_test(test_fingerprint_db_parse_refuses),
         cmocka_unit_test(test_fingerprint_db_parse_order),
+        cmocka_unit_test(test_fingerprint_db_filters),
         cmocka_unit_test(test_fingerprint_format_refuses),
         cmocka_unit_test(test_fingerprint_db_precedence_and_each),
         cmocka_unit_test(test_fingerprint_db_run_cap),
