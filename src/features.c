@@ -1910,13 +1910,12 @@ url_features(struct features_scratch *s, const struct mime_doc *doc)
     emit_bucket(s, FEATURES_NS_URL, "count:", log2_bucket(doc->n_urls, 6));
     for (size_t i = 0; i < n; i++) {
         const struct mime_url *u = &doc->urls[i];
-        char host[256];
-        unsigned fl = 0;
-        size_t hl;
+        const char *host = u->host;
+        unsigned fl = u->host_flags;
+        size_t hl = u->host_len;
         const char *reg = "";
         size_t rl;
 
-        hl = url_host(u->url, u->url_len, host, sizeof(host), &fl);
         if ((fl & URL_IS_MAILTO) != 0) {
             emit_str(s, FEATURES_NS_URL, "mailto");
             continue; /* addresses, not sites (and phishing_pot's
@@ -2065,9 +2064,9 @@ link_sender_features(struct features_scratch *s, const struct mime_doc *doc,
     }
     for (size_t i = 0; i < n; i++) {
         const struct mime_url *u = &doc->urls[i];
-        char host[256];
-        unsigned fl = 0;
-        size_t hl = url_host(u->url, u->url_len, host, sizeof(host), &fl);
+        const char *host = u->host;
+        unsigned fl = u->host_flags;
+        size_t hl = u->host_len;
         const char *reg = "";
         size_t rl;
 

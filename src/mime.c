@@ -912,6 +912,7 @@ add_url(struct mime_state *st, enum html_link_kind kind, const char *url,
     mem[hl] = '\0';
     u->host = mem;
     u->host_len = hl;
+    u->host_flags = uf;
     mem += hl + 1;
     if (alen > 0) {
         memcpy(mem, anchor, alen);
