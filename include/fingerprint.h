@@ -7,12 +7,13 @@
  * minhash.h) of the 4-word shingles of the body text.  The words are the
  * body tokens of the word features (featureset.h: lower-cased, invisible
  * characters dropped, single letters and digits skipped), except that any
- * token holding a digit becomes "#" and any URL or address "<u>", so a
- * campaign that varies a name, a number or a link per recipient keeps
- * most of its shingles.  features_extract collects them in its own pass.  Two texts match when at least m
- * of the K bins agree (m from the section, FINGERPRINT_MATCH_MIN by
- * default).  Text of fewer than FINGERPRINT_MIN_WORDS words gets no
- * signature: short texts collide.
+ * token holding a digit becomes "#" and any URL or address "<u>" (with
+ * whatever is glued to it, such as its query), so a campaign that varies
+ * a name, a number or a link per recipient keeps most of its shingles.
+ * features_extract collects them in its own pass.  Two texts match when
+ * at least m of the K bins agree (m from the section,
+ * FINGERPRINT_MATCH_MIN by default).  Text of fewer than
+ * FINGERPRINT_MIN_WORDS words gets no signature: short texts collide.
  *
  * Lookup never scans the entries: any match agrees on at least one of the
  * first K - m + 1 positions (pigeonhole), so the database keeps a sorted

@@ -369,8 +369,9 @@ test_fingerprint_db_filters(void **state)
     assert_non_null(hit);
     assert_int_equal(hit->filter, sizeof(att) - 1);
     assert_null(fingerprint_db_match_attachment(db, (const uint8_t *)"MZ", 2));
-    assert_null(fingerprint_db_match_attachment(db, (const uint8_t *)"MZ other",
-                                                sizeof(att) - 1));
+    /* Same length (the filter fits), other bytes: the digest decides. */
+    assert_null(fingerprint_db_match_attachment(
+        db, (const uint8_t *)"MZ paylode", sizeof(att) - 1));
     assert_null(fingerprint_db_match_url(db, "http://good.example/login",
                                          25));
     fingerprint_db_free(db);
