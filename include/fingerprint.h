@@ -51,6 +51,7 @@
 #include "err.h"
 
 struct buf;
+struct mime_url;
 
 #define FINGERPRINT_K 16u
 #define FINGERPRINT_MATCH_MIN 10u
@@ -207,6 +208,11 @@ const struct fingerprint_entry *fingerprint_db_match_attachment(
     const struct fingerprint_db *db, const uint8_t *p, size_t len);
 const struct fingerprint_entry *fingerprint_db_match_url(
     const struct fingerprint_db *db, const char *url, size_t len);
+
+/* fingerprint_db_match_url of a URL mime_parse recorded, from the host
+ * and flags it kept (no second parse of the URL). */
+const struct fingerprint_entry *fingerprint_db_match_mime_url(
+    const struct fingerprint_db *db, const struct mime_url *u);
 
 /* "body", "attachment", "url"; "spam", "phishing", "malware". */
 const char *fingerprint_kind_name(enum fingerprint_kind kind);

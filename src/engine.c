@@ -266,8 +266,7 @@ depth_digest_hit(const struct fingerprint_db *db, const struct mime_doc *doc,
         for (size_t i = 0; e == NULL && i < doc->n_urls &&
                            i < CAPS_FINGERPRINT_DIGESTS_MAX;
              i++) {
-            e = fingerprint_db_match_url(db, doc->urls[i].url,
-                                         doc->urls[i].url_len);
+            e = fingerprint_db_match_mime_url(db, &doc->urls[i]);
         }
     }
     return e;

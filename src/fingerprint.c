@@ -23,6 +23,7 @@
 #include "cursor.h"
 #include "featureset.h"
 #include "hashing.h"
+#include "mime.h"
 #include "url.h"
 
 #define FP_MAGIC "CMFP"
@@ -151,24 +152,19 @@ out_put(struct out_text *o, const char *s, size_t n)
     o->p[o->len] = '\0';
 }
 
-size_t
-fingerprint_url_normalise(const char *url, size_t len, char *out,
-                          size_t out_max)
+/* fingerprint_url_normalise of a URL whose url_host (host, hl, flags)
+ * the caller has (mime keeps it per URL: no second parse). */
+static size_t
+normalise_with_host(const char *url, size_t len, const char *host,
+                    size_t hl, unsigned flags, char *out, size_t out_max)
 {
-    char host[URL_HOST_MAX_BYTES + 1];
-    unsigned flags = 0;
-    size_t hl;
     size_t i = 0;
     size_t path_start;
     size_t q;
     struct out_text o = {out, out_max, 0};
     bool has_query = false;
 
-    if (out_max < 2) {
-        return 0;
-    }
-    hl = url_host(url, len, host, sizeof(host), &flags);
-    if (hl == 0 || (flags & URL_IS_MAILTO) != 0) {
+    if (out_max < 2 || hl == 0 || (flags & URL_IS_MAILTO) != 0) {
         return 0;
     }
     out[0] = '\0';
@@ -224,6 +220,17 @@ fingerprint_url_normalise(const char *url, size_t len, char *out,
         }
     }
     return o.len;
+}
+
+size_t
+fingerprint_url_normalise(const char *url, size_t len, char *out,
+                          size_t out_max)
+{
+    char host[URL_HOST_MAX_BYTES + 1];
+    unsigned flags = 0;
+    size_t hl = url_host(url, len, host, sizeof(host), &flags);
+
+    return normalise_with_host(url, len, host, hl, flags, out, out_max);
 }
 
 bool
@@ -913,23 +920,47 @@ fingerprint_db_match_attachment(const struct fingerprint_db *db,
     return fingerprint_db_match_digest(db, FINGERPRINT_ATTACHMENT, d);
 }
 
-const struct fingerprint_entry *
-fingerprint_db_match_url(const struct fingerprint_db *db, const char *url,
-                         size_t len)
+/* The URL entry for a URL whose host (url_host's) is given. */
+static const struct fingerprint_entry *
+match_url_host(const struct fingerprint_db *db, const char *url, size_t len,
+               const char *host, size_t hl, unsigned flags)
 {
     char norm[FINGERPRINT_URL_MAX + 1];
     uint8_t d[FINGERPRINT_DIGEST_LEN];
-    size_t n;
+    size_t n = normalise_with_host(url, len, host, hl, flags, norm,
+                                   sizeof(norm));
 
-    if (db == NULL || fingerprint_db_count(db, FINGERPRINT_URL) == 0) {
-        return NULL;
-    }
-    n = fingerprint_url_normalise(url, len, norm, sizeof(norm));
     if (n == 0 || !may_match(db, FINGERPRINT_URL, url_filter_of(norm, n)) ||
         !fingerprint_digest((const uint8_t *)norm, n, d)) {
         return NULL;
     }
     return fingerprint_db_match_digest(db, FINGERPRINT_URL, d);
+}
+
+const struct fingerprint_entry *
+fingerprint_db_match_url(const struct fingerprint_db *db, const char *url,
+                         size_t len)
+{
+    char host[URL_HOST_MAX_BYTES + 1];
+    unsigned flags = 0;
+    size_t hl;
+
+    if (db == NULL || fingerprint_db_count(db, FINGERPRINT_URL) == 0) {
+        return NULL;
+    }
+    hl = url_host(url, len, host, sizeof(host), &flags);
+    return match_url_host(db, url, len, host, hl, flags);
+}
+
+const struct fingerprint_entry *
+fingerprint_db_match_mime_url(const struct fingerprint_db *db,
+                              const struct mime_url *u)
+{
+    if (db == NULL || fingerprint_db_count(db, FINGERPRINT_URL) == 0) {
+        return NULL;
+    }
+    return match_url_host(db, u->url, u->url_len, u->host, u->host_len,
+                          u->host_flags);
 }
 
 const char *

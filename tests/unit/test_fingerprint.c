@@ -12,9 +12,11 @@
 
 #include <cmocka.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "caps.h"
 #include "fingerprint.h"
+#include "mime.h"
 
 /* A campaign text of ~60 words with a recipient name, an amount and a
  * link that vary per copy. */
@@ -394,6 +396,49 @@ test_fingerprint_db_filters(void **state)
     buf_clear(&b);
 }
 
+/* A URL as mime_parse recorded it (host and flags kept) finds the same
+ * entries as the URL text does; a mailto or a host-less link none. */
+static void
+test_fingerprint_db_match_mime_url(void **state)
+{
+    static const char msg[] =
+        "Content-Type: text/html\n\n"
+        "<a href=\"https://Bad.example:443/login?utm_source=x\">a</a> "
+        "<a href=\"http://good.example/login\">b</a> "
+        "<a href=\"mailto:bad.example\">c</a> <a href=\"/login\">d</a>\n";
+    struct fingerprint_entry e[4];
+    struct fingerprint_db *db;
+    struct arena *a = arena_new(CAPS_ARENA_MAX_BYTES);
+    struct mime_doc doc;
+    size_t n_hits = 0;
+
+    (void)state;
+    assert_non_null(a);
+    sample_entries(e);
+    e[0].filter = fingerprint_url_filter("http://bad.example/login", 24);
+    db = fingerprint_db_new(e, 3, FINGERPRINT_MATCH_MIN);
+    assert_non_null(db);
+    assert_int_equal(mime_parse(a, (const uint8_t *)msg, sizeof(msg) - 1,
+                                &doc),
+                     CM_OK);
+    assert_true(doc.n_urls >= 3);
+    for (size_t i = 0; i < doc.n_urls; i++) {
+        const struct mime_url *u = &doc.urls[i];
+        const struct fingerprint_entry *hit =
+            fingerprint_db_match_mime_url(db, u);
+
+        assert_ptr_equal(hit, fingerprint_db_match_url(db, u->url,
+                                                       u->url_len));
+        n_hits += hit != NULL;
+    }
+    assert_int_equal(n_hits, 1);
+    assert_ptr_equal(fingerprint_db_match_mime_url(db, &doc.urls[0]),
+                     fingerprint_db_at(db, 2));
+    assert_null(fingerprint_db_match_mime_url(NULL, &doc.urls[0]));
+    fingerprint_db_free(db);
+    arena_free(a);
+}
+
 static void
 test_fingerprint_db_empty(void **state)
 {
@@ -697,6 +742,7 @@ main(void)
         cmocka_unit_test(test_fingerprint_db_parse_refuses),
         cmocka_unit_test(test_fingerprint_db_parse_order),
         cmocka_unit_test(test_fingerprint_db_filters),
+        cmocka_unit_test(test_fingerprint_db_match_mime_url),
         cmocka_unit_test(test_fingerprint_format_refuses),
         cmocka_unit_test(test_fingerprint_db_precedence_and_each),
         cmocka_unit_test(test_fingerprint_db_run_cap),
