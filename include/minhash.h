@@ -39,7 +39,7 @@
 #define MINHASH_C3 0xd6e8feb86659fd93ull
 
 struct minhash {
-    uint64_t ring[FINGERPRINT_SHINGLE_WORDS]; /* last words, by n % size */
+    uint64_t last[FINGERPRINT_SHINGLE_WORDS]; /* last words, oldest first */
     size_t n_words;                           /* words added so far */
     uint32_t min[FINGERPRINT_K];              /* UINT32_MAX until lowered */
     uint32_t filled;                          /* bit k: bin k got a shingle */

@@ -27,24 +27,26 @@ minhash_init(struct minhash *mh)
 void
 minhash_add_word(struct minhash *mh, uint64_t word_hash)
 {
-    static const uint64_t mult[FINGERPRINT_SHINGLE_WORDS] = {
-        MINHASH_C0, MINHASH_C1, MINHASH_C2, MINHASH_C3};
-    uint64_t sum = 0;
+    uint64_t *w = mh->last;
+    uint64_t sum;
     uint64_t h;
     unsigned bin;
     uint32_t v;
 
-    mh->ring[mh->n_words % FINGERPRINT_SHINGLE_WORDS] = word_hash;
+    /* A shift register, not a ring: no index arithmetic per word (this
+     * runs on every body word, issue #7). */
+    w[0] = w[1];
+    w[1] = w[2];
+    w[2] = w[3];
+    w[3] = word_hash;
     mh->n_words++;
     if (mh->n_words < FINGERPRINT_SHINGLE_WORDS) {
         return;
     }
     /* The shingle of the last words, oldest first: distinct odd
      * multipliers keep word order, the mixer spreads the sum. */
-    for (size_t i = 0; i < FINGERPRINT_SHINGLE_WORDS; i++) {
-        sum += mh->ring[(mh->n_words + i) % FINGERPRINT_SHINGLE_WORDS] *
-               mult[i];
-    }
+    sum = w[0] * MINHASH_C0 + w[1] * MINHASH_C1 + w[2] * MINHASH_C2 +
+          w[3] * MINHASH_C3;
     h = hashing_mix64(MINHASH_SEED ^ sum);
     bin = (unsigned)(h >> MINHASH_BIN_SHIFT);
     v = (uint32_t)h;
