@@ -1945,7 +1945,8 @@ url_features(struct features_scratch *s, const struct mime_doc *doc)
         if ((fl & URL_PCT_HOST) != 0) {
             emit_str(s, FEATURES_NS_URL, "pct-host");
         }
-        rl = reg_domain(host, hl, &reg);
+        reg = u->reg;
+        rl = u->reg_len;
         if (is_artifact_domain(reg, rl)) {
             continue;
         }
@@ -2064,16 +2065,13 @@ link_sender_features(struct features_scratch *s, const struct mime_doc *doc,
     }
     for (size_t i = 0; i < n; i++) {
         const struct mime_url *u = &doc->urls[i];
-        const char *host = u->host;
-        unsigned fl = u->host_flags;
-        size_t hl = u->host_len;
-        const char *reg = "";
-        size_t rl;
+        const char *reg = u->reg;
+        size_t rl = u->reg_len;
 
-        if (hl == 0 || (fl & (URL_IS_MAILTO | URL_IS_IP)) != 0) {
+        if (u->host_len == 0 ||
+            (u->host_flags & (URL_IS_MAILTO | URL_IS_IP)) != 0) {
             continue;
         }
-        rl = reg_domain(host, hl, &reg);
         if (is_artifact_domain(reg, rl)) {
             continue;
         }
