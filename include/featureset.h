@@ -77,6 +77,7 @@ enum features_flag {
 };
 
 struct features_scratch;
+struct fingerprint_sig;
 
 /* Scratch for one thread: the set and token buffers.  NULL on ENOMEM. */
 struct features_scratch *features_scratch_new(void);
@@ -97,6 +98,21 @@ void features_extract(const struct mime_doc *doc, const struct envelope *env,
                       struct features_scratch *s, features_trace_fn trace,
                       void *trace_ctx, const uint32_t **ids, size_t *n,
                       unsigned *flags);
+
+/*
+ * The campaign signature (fingerprint.h) of the body text of the last
+ * features_extract with s: its words are the body tokens the word
+ * features come from, collected in the same pass.  False when the text
+ * had fewer than FINGERPRINT_MIN_WORDS of them.
+ */
+bool features_body_sig(const struct features_scratch *s,
+                       struct fingerprint_sig *sig);
+
+/* The same signature of a text on its own (fingerprint_sig_compute):
+ * equal to features_body_sig after extracting a document whose text it
+ * is.  *sig is untouched when false. */
+bool features_text_sig(const char *text, size_t len,
+                       struct fingerprint_sig *sig);
 
 /* Name of a namespace for traces ("word", "subj", ...). */
 const char *features_ns_name(enum features_ns ns);

@@ -3,11 +3,15 @@
  * signatures of normalised body text, exact digests of attachments and
  * URLs, and the indexed database a cartridge's FINGERPRINTS section holds.
  *
- * Body signature: FINGERPRINT_K min-hashes of the 4-word shingles of the
- * body text, words lower-cased, any word holding a digit collapsed to "#"
- * and any URL or address to "<u>", so a campaign that varies a name, a
- * number or a link per recipient keeps most of its shingles.  Two texts
- * match when at least m of the K min-hashes agree (m from the section,
+ * Body signature: FINGERPRINT_K min-hash bins (one-permutation hashing,
+ * minhash.h) of the 4-word shingles of the body text.  The words are the
+ * body tokens of the word features (featureset.h: lower-cased, invisible
+ * characters dropped, single letters and digits skipped), except that any
+ * token holding a digit becomes "#" and any URL or address "<u>" (with
+ * whatever is glued to it, such as its query), so a campaign that varies
+ * a name, a number or a link per recipient keeps most of its shingles.
+ * features_extract collects them in its own pass.  Two texts match when
+ * at least m of the K bins agree (m from the section,
  * FINGERPRINT_MATCH_MIN by default).  Text of fewer than
  * FINGERPRINT_MIN_WORDS words gets no signature: short texts collide.
  *
@@ -16,14 +20,19 @@
  * array of (position, hash) keys and a lookup makes K - m + 1 binary
  * searches, verifying each candidate it finds (at most
  * CAPS_FINGERPRINT_RUN_MAX per key).  Digests are kept sorted per kind and
- * found by binary search.
+ * found by binary search.  Each digest entry also holds a cheap filter
+ * (an attachment's byte length; a 64-bit hash of the normalised URL) that
+ * the engine checks before it computes a SHA-256 at all: almost every
+ * attachment and link of a message matches no entry, and digesting them
+ * all was a tenth of RATE's instructions (issue #7).  A filter of 0 means
+ * "none": then every lookup of that kind digests.
  *
  * Section body (little-endian), written by fingerprint_db_format:
- *   magic "CMFP" | version u32 (1) | k u16 | m u16 | shingle u16 |
- *   min_words u16 | n u32 | n × entry
+ *   magic "CMFP" | version u32 (2; 1 held K independent min-hashes) |
+ *   k u16 | m u16 | shingle u16 | min_words u16 | n u32 | n × entry
  *   entry: kind u8 | category u8 | weight u8 | sub_len u8 | sub |
  *          payload (body: k × u32 min-hashes; attachment, url: 32-byte
- *          SHA-256)
+ *          SHA-256 | filter u64)
  * Entries are in strictly ascending (kind, payload) order: no duplicates,
  * and the loader checks it.  k, shingle and min_words must equal this
  * build's (the engine computes signatures with them); m in [K/2+1, K].
@@ -42,6 +51,7 @@
 #include "err.h"
 
 struct buf;
+struct mime_url;
 
 #define FINGERPRINT_K 16u
 #define FINGERPRINT_MATCH_MIN 10u
@@ -49,7 +59,7 @@ struct buf;
 #define FINGERPRINT_MIN_WORDS 30u
 #define FINGERPRINT_DIGEST_LEN 32u
 #define FINGERPRINT_SUB_MAX 31u
-#define FINGERPRINT_FORMAT 1u
+#define FINGERPRINT_FORMAT 2u
 /* Normalised URL text digested (longer URLs are cut here). */
 #define FINGERPRINT_URL_MAX 2048u
 
@@ -77,15 +87,17 @@ struct fingerprint_entry {
     char sub[FINGERPRINT_SUB_MAX + 1]; /* [a-z0-9-], may be "" */
     struct fingerprint_sig sig;        /* FINGERPRINT_BODY */
     uint8_t digest[FINGERPRINT_DIGEST_LEN]; /* ATTACHMENT, URL */
+    uint64_t filter; /* ATTACHMENT, URL: see above; 0: none */
     uint32_t tag; /* the caller's own use; not in the section (0) */
 };
 
 struct fingerprint_db;
 
 /*
- * Body signature of UTF-8 text (p, len; no NUL needed).  False (and *sig
- * untouched) when the text has fewer than FINGERPRINT_MIN_WORDS words.
- * Reads at most CAPS_FINGERPRINT_WORDS_MAX words; no allocation.
+ * Body signature of UTF-8 text (p, len; no NUL needed), as
+ * features_text_sig computes it.  False (and *sig untouched) when the
+ * text has fewer than FINGERPRINT_MIN_WORDS words.  Reads at most
+ * CAPS_FINGERPRINT_WORDS_MAX words; no allocation.
  */
 bool fingerprint_sig_compute(const char *p, size_t len,
                              struct fingerprint_sig *sig);
@@ -113,6 +125,11 @@ size_t fingerprint_url_normalise(const char *url, size_t len, char *out,
  * has no host. */
 bool fingerprint_url_digest(const char *url, size_t len,
                             uint8_t out[FINGERPRINT_DIGEST_LEN]);
+
+/* The filter of an attachment of len bytes, and of a URL (0 when it has
+ * no host): what a digest entry's filter field holds. */
+uint64_t fingerprint_attachment_filter(size_t len);
+uint64_t fingerprint_url_filter(const char *url, size_t len);
 
 /*
  * Validate a FINGERPRINTS section body and build its index.  *out is a
@@ -179,6 +196,23 @@ size_t fingerprint_db_each_body(const struct fingerprint_db *db,
 const struct fingerprint_entry *fingerprint_db_match_digest(
     const struct fingerprint_db *db, enum fingerprint_kind kind,
     const uint8_t digest[FINGERPRINT_DIGEST_LEN]);
+
+/*
+ * The ATTACHMENT entry for these attachment bytes, or the URL entry for
+ * this URL (as fingerprint_url_digest normalises it), or NULL: the same
+ * answer as digesting and fingerprint_db_match_digest, except that no
+ * SHA-256 is computed unless an entry of the kind has the filter of the
+ * bytes or the URL (or one has no filter).
+ */
+const struct fingerprint_entry *fingerprint_db_match_attachment(
+    const struct fingerprint_db *db, const uint8_t *p, size_t len);
+const struct fingerprint_entry *fingerprint_db_match_url(
+    const struct fingerprint_db *db, const char *url, size_t len);
+
+/* fingerprint_db_match_url of a URL mime_parse recorded, from the host
+ * and flags it kept (no second parse of the URL). */
+const struct fingerprint_entry *fingerprint_db_match_mime_url(
+    const struct fingerprint_db *db, const struct mime_url *u);
 
 /* "body", "attachment", "url"; "spam", "phishing", "malware". */
 const char *fingerprint_kind_name(enum fingerprint_kind kind);

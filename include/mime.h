@@ -61,6 +61,11 @@ struct mime_url {
     size_t url_len;
     const char *host; /* lower-case host, no userinfo/port; "" if none */
     size_t host_len;
+    unsigned host_flags; /* enum url_flag bits url_host gave (url.h): the
+                            readers need not parse the URL again */
+    const char *reg; /* url_registered_domain of host, a view into it;
+                        host and 0 when there is no host */
+    size_t reg_len;
     const char *anchor_text; /* visible text of <a>, "" if none */
     size_t anchor_len;
     bool is_href;   /* from <a href> (else text, img src, form action) */

@@ -1,25 +1,29 @@
 /*
- * minhash.h -- the running minima behind a body signature (fingerprint.c):
- * FINGERPRINT_K hash functions over the FINGERPRINT_SHINGLE_WORDS-word
- * shingles of a stream of word hashes.
+ * minhash.h -- the sketch behind a body signature (fingerprint.c):
+ * one-permutation min-hashing of the FINGERPRINT_SHINGLE_WORDS-word
+ * shingles of a stream of word hashes into FINGERPRINT_K bins.
  *
- * For each shingle (the last FINGERPRINT_SHINGLE_WORDS words, oldest
- * first) sh = combine(...combine(MINHASH_SEED, w0)..., w3), and for k in
- * 0..K-1 the top 32 bits of hashing_mix64(sh + (k + 1) * HASHING_K1) lower
- * min[k] when smaller.  These values are baked into every cartridge's
- * FINGERPRINTS section: they never change.
+ * For each shingle (the last FINGERPRINT_SHINGLE_WORDS words w0..w3,
+ * oldest first) one hash h = hashing_mix64(MINHASH_SEED ^ (w0 * C0 +
+ * w1 * C1 + w2 * C2 + w3 * C3)) (C0..C3: MINHASH_C0..3); its top 4 bits
+ * pick a bin and its low 32 bits lower that bin's minimum when smaller.
+ * minhash_finish then fills each bin no shingle fell into from a filled
+ * one, chosen by a probe sequence that depends only on the empty bin's
+ * index ("optimal densification", Shrivastava 2017), so two texts fill
+ * their empty bins alike and the share of agreeing bins still estimates
+ * the share of common shingles.
  *
- * This is the hottest loop of scoring (issue #7: 16 64-bit mixes per
- * word), so there are two kernels with identical results: the portable
- * one, and on x86-64 CPUs with AVX2 one that mixes four hash functions
- * per instruction.  minhash_init picks the best the CPU has.
+ * Why not K independent min-hashes: those cost K hash evaluations per
+ * word, and the body scan ran them on every word of every message
+ * (issue #7: the hottest loop of scoring).  This costs one.  These values
+ * are baked into every cartridge's FINGERPRINTS section: changing them
+ * bumps FINGERPRINT_FORMAT (fingerprint.h).
  *
  * State: the caller's struct only.  Any thread.  Engine layer.
  */
 #ifndef CM_MINHASH_H
 #define CM_MINHASH_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,24 +32,28 @@
 /* The shingle seed (also fingerprint.c's word-hash seed). */
 #define MINHASH_SEED 0x6670u
 
+/* Odd multipliers of the shingle's words, oldest first. */
+#define MINHASH_C0 0x9e3779b97f4a7c15ull
+#define MINHASH_C1 0xc2b2ae3d27d4eb4full
+#define MINHASH_C2 0x165667b19e3779f9ull
+#define MINHASH_C3 0xd6e8feb86659fd93ull
+
 struct minhash {
-    uint64_t ring[FINGERPRINT_SHINGLE_WORDS]; /* last words, by n % size */
+    uint64_t last[FINGERPRINT_SHINGLE_WORDS]; /* last words, oldest first */
     size_t n_words;                           /* words added so far */
     uint32_t min[FINGERPRINT_K];              /* UINT32_MAX until lowered */
-    bool use_avx2;
+    uint32_t filled;                          /* bit k: bin k got a shingle */
 };
 
-/* Empty minima; the AVX2 kernel when the CPU has it. */
+/* Empty bins. */
 void minhash_init(struct minhash *mh);
-
-/* Empty minima, always the portable kernel (tests compare the two). */
-void minhash_init_portable(struct minhash *mh);
-
-/* Whether minhash_init would pick the AVX2 kernel on this CPU. */
-bool minhash_has_avx2(void);
 
 /* Add one word; a shingle is hashed from the FINGERPRINT_SHINGLE_WORDS-th
  * word on. */
 void minhash_add_word(struct minhash *mh, uint64_t word_hash);
+
+/* The K values: each bin's minimum, empty bins densified (see above).
+ * All UINT32_MAX when no shingle was added.  mh is left as it was. */
+void minhash_finish(const struct minhash *mh, uint32_t out[FINGERPRINT_K]);
 
 #endif

@@ -54,13 +54,17 @@ def fp_entry(kind, cat, weight, sub, payload):
 def fingerprint_seeds(out):
     body = fp_entry(1, 1, 97, b"campaign",
                     struct.pack("<16I", *range(1000, 1016)))
+    # digest entries: SHA-256 | filter u64 (attachment: its length; URL:
+    # a hash the engine computes, here an arbitrary non-zero value)
     att = fp_entry(2, 3, 99, b"known-attachment",
-                   hashlib.sha256(b"MZ payload").digest())
-    url = fp_entry(3, 2, 98, b"", hashlib.sha256(b"bad.example/login").digest())
+                   hashlib.sha256(b"MZ payload").digest() +
+                   struct.pack("<Q", 10))
+    url = fp_entry(3, 2, 98, b"", hashlib.sha256(b"bad.example/login").digest()
+                   + struct.pack("<Q", 0x1234))
     entries = [body, att, url]
-    hdr = b"CMFP" + struct.pack("<IHHHHI", 1, 16, 10, 4, 30, len(entries))
+    hdr = b"CMFP" + struct.pack("<IHHHHI", 2, 16, 10, 4, 30, len(entries))
     write(out + "/section.bin", hdr + b"".join(entries))
-    write(out + "/empty.bin", b"CMFP" + struct.pack("<IHHHHI", 1, 16, 12, 4,
+    write(out + "/empty.bin", b"CMFP" + struct.pack("<IHHHHI", 2, 16, 12, 4,
                                                     30, 0))
     write(out + "/text.txt",
           b"Dear customer, your parcel 12345 is waiting. Please confirm "

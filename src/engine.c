@@ -245,7 +245,6 @@ static const struct fingerprint_entry *
 depth_digest_hit(const struct fingerprint_db *db, const struct mime_doc *doc,
                  const struct budget *b)
 {
-    uint8_t d[FINGERPRINT_DIGEST_LEN];
     size_t n_done = 0;
     const struct fingerprint_entry *e = NULL;
 
@@ -260,19 +259,14 @@ depth_digest_hit(const struct fingerprint_db *db, const struct mime_doc *doc,
                 continue;
             }
             n_done++;
-            if (fingerprint_digest(p->data, p->data_len, d)) {
-                e = fingerprint_db_match_digest(db, FINGERPRINT_ATTACHMENT, d);
-            }
+            e = fingerprint_db_match_attachment(db, p->data, p->data_len);
         }
     }
     if (fingerprint_db_count(db, FINGERPRINT_URL) > 0) {
         for (size_t i = 0; e == NULL && i < doc->n_urls &&
                            i < CAPS_FINGERPRINT_DIGESTS_MAX;
              i++) {
-            if (fingerprint_url_digest(doc->urls[i].url, doc->urls[i].url_len,
-                                       d)) {
-                e = fingerprint_db_match_digest(db, FINGERPRINT_URL, d);
-            }
+            e = fingerprint_db_match_mime_url(db, &doc->urls[i]);
         }
     }
     return e;
@@ -284,7 +278,8 @@ depth_digest_hit(const struct fingerprint_db *db, const struct mime_doc *doc,
  */
 static enum cm_err
 engine_depth(const struct cartridge *c, const struct mime_doc *doc,
-             const struct budget *b, struct verdict *v)
+             const struct features_scratch *fs, const struct budget *b,
+             struct verdict *v)
 {
     const struct fingerprint_db *db = cartridge_fingerprints(c);
     const struct fingerprint_entry *e;
@@ -293,8 +288,9 @@ engine_depth(const struct cartridge *c, const struct mime_doc *doc,
     if (db == NULL) {
         return CM_OK;
     }
+    /* The body signature was collected by features_extract's word pass. */
     if (fingerprint_db_count(db, FINGERPRINT_BODY) > 0 &&
-        fingerprint_sig_compute(doc->text, doc->text_len, &sig)) {
+        features_body_sig(fs, &sig)) {
         e = fingerprint_db_match_body(db, &sig);
         if (e != NULL) {
             depth_fingerprint_hit(v, e);
@@ -417,7 +413,7 @@ engine_score_site(const struct cartridge *c, const struct sitelayer *site,
     }
     reputation_hits_format(&rep, false, v.analysis, sizeof(v.analysis));
     reputation_raise(&v, &rep);
-    rc = engine_depth(c, &doc, b, &v);
+    rc = engine_depth(c, &doc, s->fs, b, &v);
     if (rc != CM_OK) {
         return rc;
     }

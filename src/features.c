@@ -50,6 +50,7 @@
 #include "hashing.h"
 #include "hdrname.h"
 #include "mime.h"
+#include "minhash.h"
 #include "queuefile.h"
 #include "url.h"
 
@@ -72,6 +73,7 @@ struct features_scratch {
     unsigned flags;
     features_trace_fn trace;
     void *trace_ctx;
+    struct minhash sketch; /* body words, for the campaign signature */
 };
 
 /* Statistics the tokenizer keeps while it walks a text. */
@@ -102,6 +104,8 @@ struct tokenizer {
     const uint8_t *p;
     size_t len;
     size_t pos;
+    size_t start;   /* where the last token began */
+    bool has_digit; /* the last token held a digit */
     struct tok_stats st;
 };
 
@@ -754,6 +758,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     if (pos >= len) {
         return false;
     }
+    t->start = pos;
     for (;;) {
         uint32_t cp;
         size_t k;
@@ -817,6 +822,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
                 note_script(&t->st, cp, &scripts);
                 *out_len = utf8_encode(cp, out);
                 *kind = TOK_CJK;
+                t->has_digit = false;
                 t->pos = pos + k;
                 t->st.tokens++;
                 return true;
@@ -879,6 +885,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     } else {
         *kind = TOK_WORD;
     }
+    t->has_digit = has_digit;
     if (has_digit) {
         n = collapse_digits(out, n);
     }
@@ -922,9 +929,64 @@ token_view(const char *tok, size_t len, enum tok_kind kind, const char **p,
     *plen = strlen(*p);
 }
 
+/*
+ * The word a body token adds to the campaign signature (minhash.h): the
+ * token's own hash, except that a token holding a digit is "#" and a link
+ * or an address is "<u>", so a campaign that varies a number or a link
+ * per recipient keeps its shingles.
+ */
+struct sig_words {
+    uint64_t number;
+    uint64_t link;
+};
+
+static void
+sig_words_init(struct sig_words *w)
+{
+    w->number = hashing_hash64("#", 1, MINHASH_SEED);
+    w->link = hashing_hash64("<u>", 3, MINHASH_SEED);
+}
+
+static void
+sig_add(struct minhash *mh, const struct sig_words *w, uint64_t h,
+        enum tok_kind kind, bool has_digit)
+{
+    if (mh->n_words >= CAPS_FINGERPRINT_WORDS_MAX) {
+        return;
+    }
+    if (kind == TOK_URL || kind == TOK_EMAIL) {
+        h = w->link;
+    } else if (has_digit) {
+        h = w->number;
+    }
+    minhash_add_word(mh, h);
+}
+
+/* Whether (p, n), the bytes between two tokens, holds a blank (any byte
+ * >= 0x80 counts: NBSP and the Unicode spaces). */
+static bool
+gap_has_blank(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t ch = (uint8_t)p[i];
+
+        if (ch >= 0x80 || is_space(ch)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Body tokens: word features into s (NULL: none emitted) and the
+ * campaign signature's words into mh -- one tokenizer pass for both
+ * (issue #7: the signature used to scan the text a second time).  For
+ * the signature a link is one word with whatever is glued to it (its
+ * query "?id=123&u=bob": per-recipient tokens), up to the next blank.
+ */
 static void
 body_words(struct features_scratch *s, const char *text, size_t len,
-           struct tok_stats *st)
+           struct tok_stats *st, struct minhash *mh)
 {
     struct tokenizer t;
     char tok[CAPS_FEATURES_TOKEN_MAX_BYTES + 8];
@@ -932,16 +994,24 @@ body_words(struct features_scratch *s, const char *text, size_t len,
     enum tok_kind kind = TOK_WORD;
     size_t count = 0;
     uint64_t seed = ns_seed(FEATURES_NS_WORD);
+    struct sig_words sw;
+    size_t prev_end = 0;
+    bool in_link = false;
 
     if (len > CAPS_FEATURES_TEXT_MAX_BYTES) {
         len = CAPS_FEATURES_TEXT_MAX_BYTES;
     }
+    sig_words_init(&sw);
     tok_init(&t, text, len);
     while (count < CAPS_FEATURES_TOKENS_MAX && tok_next(&t, tok, &tl, &kind)) {
         const char *p;
         size_t pl;
         uint64_t h;
+        bool is_glued = in_link && !gap_has_blank(text + prev_end,
+                                                  t.start - prev_end);
 
+        prev_end = t.pos;
+        in_link = is_glued || kind == TOK_URL || kind == TOK_EMAIL;
         token_view(tok, tl, kind, &p, &pl);
         if (pl < 2 && kind == TOK_WORD) {
             continue; /* single letters and digits say nothing */
@@ -951,9 +1021,45 @@ body_words(struct features_scratch *s, const char *text, size_t len,
         }
         count++;
         h = hashing_hash64(p, pl, seed);
-        emit_hash(s, FEATURES_NS_WORD, h, p, pl);
+        if (s != NULL) {
+            emit_hash(s, FEATURES_NS_WORD, h, p, pl);
+        }
+        if (!is_glued) {
+            sig_add(mh, &sw, h, kind, t.has_digit);
+        }
     }
     *st = t.st;
+}
+
+/* The signature of the words in mh; false below FINGERPRINT_MIN_WORDS. */
+static bool
+sig_finish(const struct minhash *mh, struct fingerprint_sig *sig)
+{
+    if (mh->n_words < FINGERPRINT_MIN_WORDS) {
+        return false;
+    }
+    minhash_finish(mh, sig->h);
+    return true;
+}
+
+bool
+features_body_sig(const struct features_scratch *s,
+                  struct fingerprint_sig *sig)
+{
+    return sig_finish(&s->sketch, sig);
+}
+
+bool
+features_text_sig(const char *text, size_t len, struct fingerprint_sig *sig)
+{
+    struct minhash mh;
+    struct tok_stats st;
+
+    minhash_init(&mh);
+    if (text != NULL && len > 0) {
+        body_words(NULL, text, len, &st, &mh);
+    }
+    return sig_finish(&mh, sig);
 }
 
 /* ---- subject --------------------------------------------------------- */
@@ -1804,13 +1910,12 @@ url_features(struct features_scratch *s, const struct mime_doc *doc)
     emit_bucket(s, FEATURES_NS_URL, "count:", log2_bucket(doc->n_urls, 6));
     for (size_t i = 0; i < n; i++) {
         const struct mime_url *u = &doc->urls[i];
-        char host[256];
-        unsigned fl = 0;
-        size_t hl;
+        const char *host = u->host;
+        unsigned fl = u->host_flags;
+        size_t hl = u->host_len;
         const char *reg = "";
         size_t rl;
 
-        hl = url_host(u->url, u->url_len, host, sizeof(host), &fl);
         if ((fl & URL_IS_MAILTO) != 0) {
             emit_str(s, FEATURES_NS_URL, "mailto");
             continue; /* addresses, not sites (and phishing_pot's
@@ -1840,7 +1945,8 @@ url_features(struct features_scratch *s, const struct mime_doc *doc)
         if ((fl & URL_PCT_HOST) != 0) {
             emit_str(s, FEATURES_NS_URL, "pct-host");
         }
-        rl = reg_domain(host, hl, &reg);
+        reg = u->reg;
+        rl = u->reg_len;
         if (is_artifact_domain(reg, rl)) {
             continue;
         }
@@ -1959,16 +2065,13 @@ link_sender_features(struct features_scratch *s, const struct mime_doc *doc,
     }
     for (size_t i = 0; i < n; i++) {
         const struct mime_url *u = &doc->urls[i];
-        char host[256];
-        unsigned fl = 0;
-        size_t hl = url_host(u->url, u->url_len, host, sizeof(host), &fl);
-        const char *reg = "";
-        size_t rl;
+        const char *reg = u->reg;
+        size_t rl = u->reg_len;
 
-        if (hl == 0 || (fl & (URL_IS_MAILTO | URL_IS_IP)) != 0) {
+        if (u->host_len == 0 ||
+            (u->host_flags & (URL_IS_MAILTO | URL_IS_IP)) != 0) {
             continue;
         }
-        rl = reg_domain(host, hl, &reg);
         if (is_artifact_domain(reg, rl)) {
             continue;
         }
@@ -2207,8 +2310,9 @@ features_extract(const struct mime_doc *doc, const struct envelope *env,
     link_sender_features(s, doc, from_reg, from_reg_len);
     sender_legitimacy_features(s, doc, from_reg, from_reg_len);
     memset(&st, 0, sizeof(st));
+    minhash_init(&s->sketch);
     if (doc->text != NULL && doc->text_len > 0) {
-        body_words(s, doc->text, doc->text_len, &st);
+        body_words(s, doc->text, doc->text_len, &st, &s->sketch);
     }
     text_features(s, doc, &st);
     s->trace = NULL;

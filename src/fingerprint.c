@@ -4,9 +4,9 @@
  * FINGERPRINTS section (SPEC §4; format and rules in fingerprint.h).
  *
  * State: a database is built once (parse or new) and then only read, by
- * any number of threads.  Signatures are computed on the caller's stack
- * with no allocation: a ring of the last FINGERPRINT_SHINGLE_WORDS word
- * hashes and the K running minima (minhash.c).
+ * any number of threads.  Signatures come from the feature tokenizer
+ * (features_text_sig) and minhash.c, on the caller's stack with no
+ * allocation.
  *
  * Limits: CAPS_FINGERPRINT_ENTRIES_MAX entries per database,
  * CAPS_FINGERPRINT_WORDS_MAX words per text, CAPS_FINGERPRINT_RUN_MAX
@@ -21,16 +21,18 @@
 #include "buf.h"
 #include "caps.h"
 #include "cursor.h"
+#include "featureset.h"
 #include "hashing.h"
-#include "minhash.h"
+#include "mime.h"
 #include "url.h"
 
 #define FP_MAGIC "CMFP"
 #define FP_MAGIC_LEN 4u
 #define FP_HEADER_LEN 20u
-/* Bytes of one word kept for hashing; a longer one is not a word. */
-#define FP_WORD_MAX 48u
-#define FP_SEED MINHASH_SEED
+/* Seed of the URL filter hash ("CMFPurl1"). */
+#define FP_URL_FILTER_SEED 0x434d465075726c31ull
+/* The smallest entry: kind, category, weight, sub_len, digest, filter. */
+#define FP_ENTRY_MIN (4u + FINGERPRINT_DIGEST_LEN + 8u)
 
 struct fp_key {
     uint64_t key; /* position << 32 | min-hash */
@@ -45,295 +47,22 @@ struct fingerprint_db {
     struct fp_key *keys; /* positions 0 .. K - m of every body entry */
     size_t n_keys;
     unsigned m;
+    /* Per digest kind: the entries' filters, sorted, and whether one has
+     * none (0), which makes every lookup of that kind digest. */
+    uint64_t *filters[FINGERPRINT_URL + 1];
+    size_t n_filters[FINGERPRINT_URL + 1];
+    bool has_unfiltered[FINGERPRINT_URL + 1];
 };
 
 /* ---- body signatures --------------------------------------------------- */
 
-/*
- * Length of a Unicode space (NBSP, U+2000..U+200A, U+2028/9, U+202F) at
- * p, else 0.  HTML rendering turns &nbsp; into U+00A0, and campaigns pad
- * with the others.
- */
-static size_t
-unicode_space_len(const uint8_t *p, size_t left)
-{
-    if (left >= 2 && p[0] == 0xc2 && p[1] == 0xa0) {
-        return 2;
-    }
-    if (left >= 3 && p[0] == 0xe2 && p[1] == 0x80 &&
-        ((p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8 || p[2] == 0xa9 ||
-         p[2] == 0xaf)) {
-        return 3;
-    }
-    return 0;
-}
-
-/* Length of an invisible character (zero-width space/joiners, word
- * joiner, BOM) at p, else 0: spam inserts them inside words to break
- * word matching, so they are dropped, not treated as separators. */
-static size_t
-invisible_len(const uint8_t *p, size_t left)
-{
-    if (left >= 3 && p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0x8b &&
-        p[2] <= 0x8d) {
-        return 3;
-    }
-    if (left >= 3 && ((p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0xa0) ||
-                      (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf))) {
-        return 3;
-    }
-    return 0;
-}
-
-/*
- * What a byte is to the signature scan, one table load instead of a chain
- * of compares per byte (the scan walks every body: issue #7), computed
- * at compile time.  Spaces: the six ASCII blanks.  Word bytes: ASCII
- * letters and digits, and every byte >= 0x80 (UTF-8 letters of any
- * script stay inside words).
- */
-enum fp_byte_class {
-    FPB_SPACE = 1u << 0,    /* separates chunks */
-    FPB_WORD = 1u << 1,     /* part of a word */
-    FPB_DIGIT = 1u << 2,    /* '0'..'9': the word hashes as "#" */
-    FPB_LINK = 1u << 3,     /* '@' or ':': the chunk may be a link */
-    FPB_MB_SPACE = 1u << 4, /* may start a Unicode space (0xc2, 0xe2) */
-    FPB_MB_INVIS = 1u << 5  /* may start an invisible character (0xe2,
-                               0xef) */
-};
-
-#define FPB_IS_SPACE(c)                                                     \
-    ((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n' ||              \
-     (c) == '\f' || (c) == '\v')
-#define FPB_IS_WORD(c)                                                      \
-    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ||           \
-     ((c) >= '0' && (c) <= '9') || (c) >= 0x80)
-#define FPB(c)                                                              \
-    ((FPB_IS_SPACE(c) ? FPB_SPACE : 0u) | (FPB_IS_WORD(c) ? FPB_WORD : 0u) | \
-     ((c) >= '0' && (c) <= '9' ? FPB_DIGIT : 0u) |                          \
-     ((c) == '@' || (c) == ':' ? FPB_LINK : 0u) |                           \
-     ((c) == 0xc2 || (c) == 0xe2 ? FPB_MB_SPACE : 0u) |                     \
-     ((c) == 0xe2 || (c) == 0xef ? FPB_MB_INVIS : 0u))
-/* ASCII capitals lower-cased, every other byte as it is. */
-#define FPL(c) ((uint8_t)((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c)))
-/* F applied to the 256 byte values, in order. */
-#define FP4(F, c) F(c), F((c) + 1), F((c) + 2), F((c) + 3)
-#define FP16(F, c) FP4(F, c), FP4(F, (c) + 4), FP4(F, (c) + 8), FP4(F, (c) + 12)
-#define FP64(F, c)                                                          \
-    FP16(F, c), FP16(F, (c) + 16), FP16(F, (c) + 32), FP16(F, (c) + 48)
-#define FP256(F) FP64(F, 0), FP64(F, 64), FP64(F, 128), FP64(F, 192)
-
-static const uint8_t fp_byte[256] = {FP256(FPB)};
-static const uint8_t fp_lower[256] = {FP256(FPL)};
-
-#undef FP256
-#undef FP64
-#undef FP16
-#undef FP4
-#undef FPL
-#undef FPB
-#undef FPB_IS_WORD
-#undef FPB_IS_SPACE
-
-static bool
-has_prefix_ci(const uint8_t *p, size_t len, const char *pre)
-{
-    size_t n = strlen(pre);
-
-    if (len < n) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint8_t ch = p[i];
-
-        if (ch >= 'A' && ch <= 'Z') {
-            ch = (uint8_t)(ch - 'A' + 'a');
-        }
-        if (ch != (uint8_t)pre[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* A whitespace-delimited chunk that is a link or an address: one token,
- * whatever it holds (links carry per-recipient ids). */
-static bool
-is_link_chunk(const uint8_t *p, size_t len)
-{
-    if (has_prefix_ci(p, len, "www.")) {
-        return true;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] == '@') {
-            return true;
-        }
-        if (p[i] == ':' && i + 2 < len && p[i + 1] == '/' && p[i + 2] == '/') {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Hash of one word of a chunk (p, len): digits collapse the word to "#",
- * ASCII letters are lower-cased, invisible characters dropped.  The
- * general form; word_hash takes the common words without a byte that can
- * start an invisible character in one pass and comes here for the rest. */
-static uint64_t
-word_hash_slow(const uint8_t *p, size_t len)
-{
-    char w[FP_WORD_MAX];
-    size_t n = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] >= '0' && p[i] <= '9') {
-            return hashing_hash64("#", 1, FP_SEED);
-        }
-    }
-    for (size_t i = 0; i < len;) {
-        size_t inv = invisible_len(p + i, len - i);
-        uint8_t ch = p[i];
-
-        if (inv > 0) {
-            i += inv;
-            continue;
-        }
-        if (n == sizeof(w)) {
-            return hashing_hash64("~", 1, FP_SEED);
-        }
-        w[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
-        i++;
-    }
-    return hashing_hash64(w, n, FP_SEED);
-}
-
-/*
- * The word starting at p[i] (a word byte) of the chunk (p, len): returns
- * its end and puts its hash in *h -- the same hash as word_hash_slow, in
- * the one pass that also finds the word's end (this runs on every word
- * of every body: issue #7).  Without a byte that may start an invisible
- * character the word is its bytes lower-cased, so only such words take
- * the general path.
- */
-static size_t
-take_word(const uint8_t *p, size_t len, size_t i, uint64_t *h)
-{
-    char w[FP_WORD_MAX];
-    size_t start = i;
-    unsigned seen = 0;
-    size_t n;
-
-    for (; i < len; i++) {
-        uint8_t ch = p[i];
-        unsigned cls = fp_byte[ch];
-
-        if ((cls & FPB_WORD) == 0) {
-            break;
-        }
-        seen |= cls;
-        if (i - start < sizeof(w)) {
-            w[i - start] = (char)fp_lower[ch];
-        }
-    }
-    n = i - start;
-    if (seen & FPB_DIGIT) {
-        *h = hashing_hash64("#", 1, FP_SEED);
-    } else if (seen & FPB_MB_INVIS) {
-        *h = word_hash_slow(p + start, n);
-    } else if (n > sizeof(w)) {
-        *h = hashing_hash64("~", 1, FP_SEED);
-    } else {
-        *h = hashing_hash64(w, n, FP_SEED);
-    }
-    return i;
-}
-
-/* Feed the words of one chunk; false once the word cap is reached.
- * may_link is false when the chunk has no '@', no ':' and does not start
- * with 'w': then it cannot be a link and is not searched for one. */
-static bool
-add_chunk(struct minhash *mh, const uint8_t *p, size_t len, bool may_link)
-{
-    size_t i = 0;
-
-    if (may_link && is_link_chunk(p, len)) {
-        minhash_add_word(mh, hashing_hash64("<u>", 3, FP_SEED));
-        return mh->n_words < CAPS_FINGERPRINT_WORDS_MAX;
-    }
-    for (;;) {
-        uint64_t h;
-
-        while (i < len && (fp_byte[p[i]] & FPB_WORD) == 0) {
-            i++;
-        }
-        if (i == len) {
-            return true;
-        }
-        i = take_word(p, len, i, &h);
-        minhash_add_word(mh, h);
-        if (mh->n_words >= CAPS_FINGERPRINT_WORDS_MAX) {
-            return false;
-        }
-    }
-}
-
-/* Offset of the first separator (ASCII or Unicode space) at or after i,
- * noting on the way whether the chunk may be a link (see add_chunk). */
-static size_t
-chunk_end(const uint8_t *p, size_t len, size_t i, bool *may_link)
-{
-    unsigned seen = i < len && (p[i] == 'w' || p[i] == 'W') ? FPB_LINK : 0u;
-
-    /* One test per byte on the common path (a byte of none of the three
-     * classes). */
-    for (; i < len; i++) {
-        unsigned cls = fp_byte[p[i]];
-
-        if (cls & (FPB_SPACE | FPB_MB_SPACE | FPB_LINK)) {
-            if ((cls & FPB_SPACE) ||
-                ((cls & FPB_MB_SPACE) && unicode_space_len(p + i, len - i) > 0)) {
-                break;
-            }
-            seen |= cls;
-        }
-    }
-    *may_link = (seen & FPB_LINK) != 0;
-    return i;
-}
-
+/* The words are the body tokens of the feature extraction (features.c
+ * computes the signature in the same pass when it scores a message). */
 bool
 fingerprint_sig_compute(const char *text, size_t len,
                         struct fingerprint_sig *sig)
 {
-    const uint8_t *p = (const uint8_t *)text;
-    struct minhash mh;
-    size_t i = 0;
-
-    minhash_init(&mh);
-    while (i < len) {
-        size_t start;
-        size_t sp = 0;
-        bool may_link;
-
-        while (i < len) {
-            sp = (fp_byte[p[i]] & FPB_SPACE) ? 1
-                                               : unicode_space_len(p + i, len - i);
-            if (sp == 0) {
-                break;
-            }
-            i += sp;
-        }
-        start = i;
-        i = chunk_end(p, len, i, &may_link);
-        if (i > start && !add_chunk(&mh, p + start, i - start, may_link)) {
-            break;
-        }
-    }
-    if (mh.n_words < FINGERPRINT_MIN_WORDS) {
-        return false;
-    }
-    memcpy(sig->h, mh.min, sizeof(sig->h));
-    return true;
+    return features_text_sig(text, len, sig);
 }
 
 unsigned
@@ -362,6 +91,27 @@ fingerprint_digest(const uint8_t *p, size_t len,
         return false;
     }
     return n == FINGERPRINT_DIGEST_LEN;
+}
+
+static bool
+has_prefix_ci(const uint8_t *p, size_t len, const char *pre)
+{
+    size_t n = strlen(pre);
+
+    if (len < n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint8_t ch = p[i];
+
+        if (ch >= 'A' && ch <= 'Z') {
+            ch = (uint8_t)(ch - 'A' + 'a');
+        }
+        if (ch != (uint8_t)pre[i]) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Query parameters that only say who clicked: dropped before digesting. */
@@ -402,24 +152,19 @@ out_put(struct out_text *o, const char *s, size_t n)
     o->p[o->len] = '\0';
 }
 
-size_t
-fingerprint_url_normalise(const char *url, size_t len, char *out,
-                          size_t out_max)
+/* fingerprint_url_normalise of a URL whose url_host (host, hl, flags)
+ * the caller has (mime keeps it per URL: no second parse). */
+static size_t
+normalise_with_host(const char *url, size_t len, const char *host,
+                    size_t hl, unsigned flags, char *out, size_t out_max)
 {
-    char host[URL_HOST_MAX_BYTES + 1];
-    unsigned flags = 0;
-    size_t hl;
     size_t i = 0;
     size_t path_start;
     size_t q;
     struct out_text o = {out, out_max, 0};
     bool has_query = false;
 
-    if (out_max < 2) {
-        return 0;
-    }
-    hl = url_host(url, len, host, sizeof(host), &flags);
-    if (hl == 0 || (flags & URL_IS_MAILTO) != 0) {
+    if (out_max < 2 || hl == 0 || (flags & URL_IS_MAILTO) != 0) {
         return 0;
     }
     out[0] = '\0';
@@ -477,6 +222,17 @@ fingerprint_url_normalise(const char *url, size_t len, char *out,
     return o.len;
 }
 
+size_t
+fingerprint_url_normalise(const char *url, size_t len, char *out,
+                          size_t out_max)
+{
+    char host[URL_HOST_MAX_BYTES + 1];
+    unsigned flags = 0;
+    size_t hl = url_host(url, len, host, sizeof(host), &flags);
+
+    return normalise_with_host(url, len, host, hl, flags, out, out_max);
+}
+
 bool
 fingerprint_url_digest(const char *url, size_t len,
                        uint8_t out[FINGERPRINT_DIGEST_LEN])
@@ -485,6 +241,30 @@ fingerprint_url_digest(const char *url, size_t len,
     size_t n = fingerprint_url_normalise(url, len, norm, sizeof(norm));
 
     return n > 0 && fingerprint_digest((const uint8_t *)norm, n, out);
+}
+
+/* The filter of a normalised URL; never 0 (0 means "none"). */
+static uint64_t
+url_filter_of(const char *norm, size_t n)
+{
+    uint64_t h = hashing_hash64(norm, n, FP_URL_FILTER_SEED);
+
+    return h != 0 ? h : 1;
+}
+
+uint64_t
+fingerprint_url_filter(const char *url, size_t len)
+{
+    char norm[FINGERPRINT_URL_MAX + 1];
+    size_t n = fingerprint_url_normalise(url, len, norm, sizeof(norm));
+
+    return n > 0 ? url_filter_of(norm, n) : 0;
+}
+
+uint64_t
+fingerprint_attachment_filter(size_t len)
+{
+    return (uint64_t)len;
 }
 
 /* ---- the database ------------------------------------------------------- */
@@ -517,6 +297,41 @@ cmp_key(const void *a, const void *b)
         return x->key < y->key ? -1 : 1;
     }
     return (x->entry > y->entry) - (x->entry < y->entry);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a;
+    uint64_t y = *(const uint64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The sorted filters of the entries of a digest kind (db->kind_start and
+ * kind_end set); false on ENOMEM. */
+static bool
+build_filters(struct fingerprint_db *db, enum fingerprint_kind kind)
+{
+    size_t lo = db->kind_start[kind];
+    size_t hi = db->kind_end[kind];
+    size_t n = 0;
+    uint64_t *f = calloc(hi > lo ? hi - lo : 1, sizeof(*f));
+
+    if (f == NULL) {
+        return false;
+    }
+    for (size_t i = lo; i < hi; i++) {
+        if (db->entries[i].filter == 0) {
+            db->has_unfiltered[kind] = true;
+        } else {
+            f[n++] = db->entries[i].filter;
+        }
+    }
+    qsort(f, n, sizeof(*f), cmp_u64);
+    db->filters[kind] = f;
+    db->n_filters[kind] = n;
+    return true;
 }
 
 /* Entries must already be sorted by (kind, payload); takes them over. */
@@ -558,6 +373,11 @@ db_build(struct fingerprint_entry *entries, size_t n, unsigned m)
         }
     }
     qsort(db->keys, db->n_keys, sizeof(*db->keys), cmp_key);
+    if (!build_filters(db, FINGERPRINT_ATTACHMENT) ||
+        !build_filters(db, FINGERPRINT_URL)) {
+        fingerprint_db_free(db);
+        return NULL;
+    }
     return db;
 }
 
@@ -569,6 +389,9 @@ fingerprint_db_free(struct fingerprint_db *db)
     }
     free(db->entries);
     free(db->keys);
+    for (unsigned k = 0; k <= FINGERPRINT_URL; k++) {
+        free(db->filters[k]);
+    }
     free(db);
 }
 
@@ -650,7 +473,8 @@ parse_entry(struct cursor *c, struct fingerprint_entry *e, const char **why)
                 return CM_EPARSE;
             }
         }
-    } else if (cursor_copy(c, e->digest, FINGERPRINT_DIGEST_LEN) != CM_OK) {
+    } else if (cursor_copy(c, e->digest, FINGERPRINT_DIGEST_LEN) != CM_OK ||
+               cursor_u64le(c, &e->filter) != CM_OK) {
         *why = "fingerprint entry truncated";
         return CM_EPARSE;
     }
@@ -704,9 +528,9 @@ fingerprint_db_parse(const uint8_t *p, size_t len,
         rc = CM_ELIMIT;
         goto fail;
     }
-    /* The smallest entry is 4 + 32 bytes: a count the bytes cannot hold
-     * is refused before anything is allocated for it. */
-    if (cursor_left(&c) / (4u + FINGERPRINT_DIGEST_LEN) < n) {
+    /* A count the bytes cannot hold (FP_ENTRY_MIN each) is refused
+     * before anything is allocated for it. */
+    if (cursor_left(&c) / FP_ENTRY_MIN < n) {
         reason = "FINGERPRINTS count exceeds the section";
         goto fail;
     }
@@ -874,6 +698,7 @@ fingerprint_db_format(const struct fingerprint_entry *e, size_t n,
             }
         } else if (rc == CM_OK) {
             rc = buf_append(out, s[i].digest, FINGERPRINT_DIGEST_LEN);
+            rc = rc != CM_OK ? rc : put_le(out, s[i].filter, 8);
         }
     }
     free(s);
@@ -1051,6 +876,91 @@ fingerprint_db_match_digest(const struct fingerprint_db *db,
         }
     }
     return NULL;
+}
+
+/* Whether an entry of kind may have this filter (see fingerprint.h). */
+static bool
+may_match(const struct fingerprint_db *db, enum fingerprint_kind kind,
+          uint64_t filter)
+{
+    const uint64_t *f = db->filters[kind];
+    size_t lo = 0;
+    size_t hi = db->n_filters[kind];
+
+    if (db->has_unfiltered[kind]) {
+        return true;
+    }
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (f[mid] == filter) {
+            return true;
+        }
+        if (f[mid] < filter) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return false;
+}
+
+const struct fingerprint_entry *
+fingerprint_db_match_attachment(const struct fingerprint_db *db,
+                                const uint8_t *p, size_t len)
+{
+    uint8_t d[FINGERPRINT_DIGEST_LEN];
+
+    if (db == NULL || fingerprint_db_count(db, FINGERPRINT_ATTACHMENT) == 0 ||
+        !may_match(db, FINGERPRINT_ATTACHMENT,
+                   fingerprint_attachment_filter(len)) ||
+        !fingerprint_digest(p, len, d)) {
+        return NULL;
+    }
+    return fingerprint_db_match_digest(db, FINGERPRINT_ATTACHMENT, d);
+}
+
+/* The URL entry for a URL whose host (url_host's) is given. */
+static const struct fingerprint_entry *
+match_url_host(const struct fingerprint_db *db, const char *url, size_t len,
+               const char *host, size_t hl, unsigned flags)
+{
+    char norm[FINGERPRINT_URL_MAX + 1];
+    uint8_t d[FINGERPRINT_DIGEST_LEN];
+    size_t n = normalise_with_host(url, len, host, hl, flags, norm,
+                                   sizeof(norm));
+
+    if (n == 0 || !may_match(db, FINGERPRINT_URL, url_filter_of(norm, n)) ||
+        !fingerprint_digest((const uint8_t *)norm, n, d)) {
+        return NULL;
+    }
+    return fingerprint_db_match_digest(db, FINGERPRINT_URL, d);
+}
+
+const struct fingerprint_entry *
+fingerprint_db_match_url(const struct fingerprint_db *db, const char *url,
+                         size_t len)
+{
+    char host[URL_HOST_MAX_BYTES + 1];
+    unsigned flags = 0;
+    size_t hl;
+
+    if (db == NULL || fingerprint_db_count(db, FINGERPRINT_URL) == 0) {
+        return NULL;
+    }
+    hl = url_host(url, len, host, sizeof(host), &flags);
+    return match_url_host(db, url, len, host, hl, flags);
+}
+
+const struct fingerprint_entry *
+fingerprint_db_match_mime_url(const struct fingerprint_db *db,
+                              const struct mime_url *u)
+{
+    if (db == NULL || fingerprint_db_count(db, FINGERPRINT_URL) == 0) {
+        return NULL;
+    }
+    return match_url_host(db, u->url, u->url_len, u->host, u->host_len,
+                          u->host_flags);
 }
 
 const char *

@@ -912,6 +912,9 @@ add_url(struct mime_state *st, enum html_link_kind kind, const char *url,
     mem[hl] = '\0';
     u->host = mem;
     u->host_len = hl;
+    u->host_flags = uf;
+    u->reg = u->host;
+    u->reg_len = hl > 0 ? url_registered_domain(u->host, hl, &u->reg) : 0;
     mem += hl + 1;
     if (alen > 0) {
         memcpy(mem, anchor, alen);

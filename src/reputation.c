@@ -719,13 +719,12 @@ reputation_each_key(const struct mime_doc *doc, const struct envelope *env,
                        : CAPS_FEATURES_URLS_MAX;
 
         for (size_t i = 0; i < n; i++) {
-            char host[256];
-            unsigned fl = 0;
-            size_t hl = url_host(doc->urls[i].url, doc->urls[i].url_len,
-                                 host, sizeof(host), &fl);
+            const struct mime_url *u = &doc->urls[i];
 
-            if (hl > 0 && (fl & (URL_IS_MAILTO | URL_IS_IP)) == 0) {
-                fn(ctx, REPUTATION_URL_HOST, (const uint8_t *)host, hl);
+            if (u->host_len > 0 &&
+                (u->host_flags & (URL_IS_MAILTO | URL_IS_IP)) == 0) {
+                fn(ctx, REPUTATION_URL_HOST, (const uint8_t *)u->host,
+                   u->host_len);
             }
         }
     }

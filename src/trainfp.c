@@ -41,6 +41,7 @@ enum trainfp_digest_kind {
 
 struct trainfp_digest {
     uint8_t d[FINGERPRINT_DIGEST_LEN];
+    uint64_t filter;  /* the entry's filter (fingerprint.h) */
     uint64_t host;    /* URL: hash of its host; else 0 */
     uint8_t kind;     /* enum trainfp_digest_kind */
     bool is_eligible; /* ATTACHMENT: may become a reported entry; URL: not
@@ -133,6 +134,7 @@ add_parts(struct trainfp_item *it, const struct mime_doc *doc, size_t max)
         }
         x->kind = is_dangerous_part(p) ? TRAINFP_DIGEST_DANGEROUS
                                        : TRAINFP_DIGEST_ATTACHMENT;
+        x->filter = fingerprint_attachment_filter(p->data_len);
         x->is_eligible = is_eligible_part(p);
         x->host = 0;
         if (!has_digest(it, x->d, x->kind)) {
@@ -168,6 +170,7 @@ add_urls(struct trainfp_item *it, const struct mime_doc *doc, size_t max)
             continue;
         }
         x->kind = TRAINFP_DIGEST_URL;
+        x->filter = fingerprint_url_filter(u->url, u->url_len);
         x->is_eligible = has_path(u);
         x->host = hashing_hash64(u->host, u->host_len, TRAINFP_HOST_SEED);
         if (!has_digest(it, x->d, x->kind)) {
@@ -444,6 +447,7 @@ ham_sets_collect(const struct trainfp_input *in, size_t n, struct ham_sets *h)
 /* One junk digest that may become an entry. */
 struct cand {
     uint8_t d[FINGERPRINT_DIGEST_LEN];
+    uint64_t filter;
     uint64_t host;
     uint64_t sender;
     uint8_t category; /* enum fingerprint_category */
@@ -543,6 +547,7 @@ junk_cands(const struct trainfp_input *in, size_t n, bool want_url,
                 continue;
             }
             memcpy(c[k].d, x->d, FINGERPRINT_DIGEST_LEN);
+            c[k].filter = x->filter;
             c[k].host = x->host;
             c[k].sender = in[i].sender;
             c[k].category = cat;
@@ -557,14 +562,15 @@ junk_cands(const struct trainfp_input *in, size_t n, bool want_url,
 
 static void
 set_digest_entry(struct fingerprint_entry *x, enum fingerprint_kind kind,
-                 uint8_t category, const char *sub, const uint8_t *d)
+                 uint8_t category, const char *sub, const struct cand *c)
 {
     memset(x, 0, sizeof(*x));
     x->kind = (uint8_t)kind;
     x->category = category;
     x->weight = weight_of(category);
     snprintf(x->sub, sizeof(x->sub), "%s", sub);
-    memcpy(x->digest, d, FINGERPRINT_DIGEST_LEN);
+    memcpy(x->digest, c->d, FINGERPRINT_DIGEST_LEN);
+    x->filter = c->filter;
 }
 
 /* Attachment entries: candidate digests not seen in ham, each once (the
@@ -593,7 +599,7 @@ add_attachments(const struct trainfp_input *in, size_t n,
                          c[i].category == FINGERPRINT_CAT_MALWARE
                              ? "known-attachment"
                              : "reported-attachment",
-                         c[i].d);
+                         &c[i]);
         added++;
     }
     free(c);
@@ -713,7 +719,7 @@ add_urls_entries(const struct trainfp_input *in, size_t n,
         set_digest_entry(&e[(*n_e)++], FINGERPRINT_URL,
                          2 * n_phish > n_all ? FINGERPRINT_CAT_PHISHING
                                              : FINGERPRINT_CAT_SPAM,
-                         "campaign-url", x->d);
+                         "campaign-url", x);
     }
     free(c);
     free(picks);

@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "caps.h"
 #include "mime.h"
+#include "url.h"
 
 struct fixture {
     struct arena *a;
@@ -544,6 +545,28 @@ test_mime_plain_text_urls(void **state)
     assert_string_equal(d->urls[1].url, "www.b.example");
     assert_string_equal(d->urls[1].host, "www.b.example");
     assert_string_equal(d->urls[1].anchor_text, "");
+}
+
+/* Each URL carries url_host's flags and its registered domain, so
+ * readers need not parse it again. */
+static void
+test_mime_url_host_flags(void **state)
+{
+    struct mime_doc *d = parse(state,
+                               "\n"
+                               "See http://user@192.168.1.1:8080/x and "
+                               "https://a.b.example.com/y today\n");
+
+    assert_int_equal(d->n_urls, 2);
+    assert_string_equal(d->urls[0].host, "192.168.1.1");
+    assert_int_equal(d->urls[0].host_flags,
+                     URL_IS_IP | URL_HAS_USERINFO | URL_HAS_PORT);
+    assert_ptr_equal(d->urls[0].reg, d->urls[0].host);
+    assert_int_equal(d->urls[0].reg_len, d->urls[0].host_len);
+    assert_string_equal(d->urls[1].host, "a.b.example.com");
+    assert_int_equal(d->urls[1].host_flags, 0);
+    assert_int_equal(d->urls[1].reg_len, strlen("example.com"));
+    assert_string_equal(d->urls[1].reg, "example.com");
 }
 
 static void
@@ -1474,6 +1497,7 @@ main(void)
         MIME_TEST(test_mime_qp_every_offset),
         MIME_TEST(test_mime_html_urls_and_flags),
         MIME_TEST(test_mime_plain_text_urls),
+        MIME_TEST(test_mime_url_host_flags),
         MIME_TEST(test_mime_garbage_never_fails),
         MIME_TEST(test_mime_depth_at_cap),
         MIME_TEST(test_mime_depth_over_cap),
