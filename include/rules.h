@@ -75,9 +75,6 @@ enum rules_id {
                                         outside the From domain */
     RULES_RECIPIENT_NAMED,           /* the To address pasted into the
                                         Subject or From name */
-    RULES_FREEMAIL_NAME,             /* From a free mailbox whose name
-                                        shares no word with the display
-                                        name */
     RULES_COUNT
 };
 
@@ -118,7 +115,7 @@ const struct lookalike_db *rules_protected(const struct rules *r);
 const char *rules_name(unsigned id);
 
 /* True for the rules that only name a category (their weight stays 0
- * when trained): RULES_AUTH_FAILED .. RULES_FREEMAIL_NAME. */
+ * when trained): RULES_AUTH_FAILED .. RULES_RECIPIENT_NAMED. */
 bool rules_is_category_only(enum rules_id i);
 
 /* Built-in rule values (for the trainer and for absent rules). */

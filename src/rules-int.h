@@ -35,8 +35,4 @@ bool rules_reply_to_freemail(const struct mime_doc *doc);
  * (the only address of To). */
 bool rules_recipient_named(const struct mime_doc *doc);
 
-/* From is a free mailbox whose name shares no word with the display
- * name ("Itau Card" <wtat13656@gmail.com>): a made-up sender. */
-bool rules_freemail_name(const struct mime_doc *doc);
-
 #endif

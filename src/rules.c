@@ -43,7 +43,6 @@ static const char *const rule_names[RULES_COUNT] = {
     [RULES_HIDDEN_LINK] = "hidden-link",
     [RULES_REPLY_TO_FREEMAIL] = "reply-to-freemail",
     [RULES_RECIPIENT_NAMED] = "recipient-named",
-    [RULES_FREEMAIL_NAME] = "freemail-name",
 };
 
 /* Weights 0: a cartridge without the section was calibrated without
@@ -76,8 +75,6 @@ static const struct rules builtin_rules = {
                                      "reply-to-freemail"},
         [RULES_RECIPIENT_NAMED] = {0.0, RULES_CAT_PHISHING, 0,
                                    "recipient-named"},
-        [RULES_FREEMAIL_NAME] = {0.0, RULES_CAT_PHISHING, 0,
-                                 "freemail-name"},
     },
     NULL};
 
@@ -90,7 +87,7 @@ rules_name(unsigned id)
 bool
 rules_is_category_only(enum rules_id i)
 {
-    return i >= RULES_AUTH_FAILED && i <= RULES_FREEMAIL_NAME;
+    return i >= RULES_AUTH_FAILED && i <= RULES_RECIPIENT_NAMED;
 }
 
 void
@@ -805,9 +802,9 @@ has_brand_display_name(const struct rules *r, const struct mime_doc *doc)
            lookalike_display_name(r->protected, name, nl, host, hl, NULL);
 }
 
-/* The category-only rules (rules_phish.c); fired_so_far: the others. */
+/* The category-only rules (rules_phish.c). */
 static uint32_t
-lure_rules(const struct mime_doc *doc, uint32_t fired_so_far)
+lure_rules(const struct mime_doc *doc)
 {
     uint32_t fired = 0;
 
@@ -822,11 +819,6 @@ lure_rules(const struct mime_doc *doc, uint32_t fired_so_far)
     }
     if (rules_recipient_named(doc)) {
         fired |= 1u << RULES_RECIPIENT_NAMED;
-    }
-    /* Bulk senders name their lists and brands, not their mailboxes. */
-    if ((fired_so_far & (1u << RULES_BULK_MARKERS)) == 0 &&
-        rules_freemail_name(doc)) {
-        fired |= 1u << RULES_FREEMAIL_NAME;
     }
     return fired;
 }
@@ -860,7 +852,7 @@ rules_detect(const struct rules *r, const struct mime_doc *doc,
     if (has_bulk_markers(doc, fflags)) {
         fired |= 1u << RULES_BULK_MARKERS;
     }
-    return fired | lure_rules(doc, fired);
+    return fired | lure_rules(doc);
 }
 
 double

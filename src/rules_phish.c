@@ -17,11 +17,7 @@
  *                      collecting the replies);
  *   recipient-named    the victim's address pasted into the Subject or
  *                      the From display name ("you@example.org: mailbox
- *                      full"), a mail merge newsletters do with names;
- *   freemail-name      From is a free mailbox, and no word of its display
- *                      name is in the mailbox name ("Itau Card"
- *                      <wtat13656@gmail.com>): a bank, a court or a
- *                      stranger with a throwaway account.
+ *                      full"), a mail merge newsletters do with names.
  * The lists here (shorteners, free mailbox providers) name long-lived
  * infrastructure, not campaigns.
  */
@@ -363,94 +359,4 @@ rules_recipient_named(const struct mime_doc *doc)
                contains_ci(from->value, (size_t)(lt - from->value), addr, al);
     }
     return false;
-}
-
-/* ---- freemail-name ---------------------------------------------------- */
-
-/* The letters of the From mailbox name (before the '@'), lower-case, into
- * dst; its length. */
-static size_t
-mailbox_letters(const struct mime_header *from, char *dst, size_t cap)
-{
-    const char *v = from->value;
-    const char *at = memchr(v, '@', from->value_len);
-    size_t s;
-    size_t n = 0;
-
-    if (at == NULL) {
-        return 0;
-    }
-    s = (size_t)(at - v);
-    while (s > 0 && is_addr_char(v[s - 1])) {
-        s--;
-    }
-    for (; v + s < at && n + 1 < cap; s++) {
-        if (is_letter(v[s])) {
-            dst[n++] = lower(v[s]);
-        }
-    }
-    dst[n] = '\0';
-    return n;
-}
-
-/* Does some word of the name (ASCII letters, at least 3) share its first
- * four letters (or all, when shorter) with the mailbox name?  *n_words
- * counts the words looked at. */
-static bool
-name_meets_mailbox(const char *name, size_t nl, const char *box, size_t bl,
-                   unsigned *n_words)
-{
-    size_t i = 0;
-
-    *n_words = 0;
-    while (i < nl) {
-        size_t s = i;
-        size_t wl;
-
-        while (i < nl && is_letter(name[i])) {
-            i++;
-        }
-        wl = i - s;
-        if (wl >= 3) {
-            (*n_words)++;
-            if (contains_ci(box, bl, name + s, wl < 4 ? wl : 4)) {
-                return true;
-            }
-        }
-        while (i < nl && !is_letter(name[i])) {
-            i++;
-        }
-        if (i == s) {
-            i++;
-        }
-    }
-    return false;
-}
-
-bool
-rules_freemail_name(const struct mime_doc *doc)
-{
-    const struct mime_header *from = mime_header_find(doc, "From");
-    const char *lt;
-    char dom[256];
-    char box[128];
-    size_t dl;
-    size_t bl;
-    unsigned n_words = 0;
-
-    if (from == NULL) {
-        return false;
-    }
-    lt = memchr(from->value, '<', from->value_len);
-    dl = rules_header_domain(doc, "From", dom, sizeof(dom));
-    /* A post to a discussion list (Reply-To is the list it went to)
-     * comes under whatever nickname its member chose. */
-    if (lt == NULL || dl == 0 || !is_freemail(dom, dl) ||
-        reply_to_is_recipient(doc)) {
-        return false;
-    }
-    bl = mailbox_letters(from, box, sizeof(box));
-    return !name_meets_mailbox(from->value, (size_t)(lt - from->value), box,
-                               bl, &n_words) &&
-           n_words > 0;
 }

@@ -639,43 +639,6 @@ test_detect_recipient_named(void **state)
                      0);
 }
 
-static void
-test_detect_freemail_name(void **state)
-{
-    const uint32_t bit = BIT(RULES_FREEMAIL_NAME);
-
-    (void)state;
-    assert_int_equal(detect_headers("From: \"Itau Card - pontos\" "
-                                    "<wtat13656@gmail.com>\r\n",
-                                    "hi") & bit,
-                     bit);
-    assert_int_equal(detect_headers("From: Mom <xyz@Yahoo.com>\r\n", "hi") &
-                         bit,
-                     bit);
-    /* The name in the mailbox ("John Smith" <jsmith77@>), a company's own
-     * domain, no display name, a list post under a nickname, and bulk
-     * mail. */
-    assert_int_equal(detect_headers("From: John Smith <jsmith77@gmail.com>"
-                                    "\r\n",
-                                    "hi") & bit,
-                     0);
-    assert_int_equal(detect_headers("From: Itau Card <x1@itau.example>\r\n",
-                                    "hi") & bit,
-                     0);
-    assert_int_equal(detect_headers("From: wtat13656@gmail.com\r\n", "hi") &
-                         bit,
-                     0);
-    assert_int_equal(detect_headers("From: \"joyful\" <abc88@hotmail.com>\r\n"
-                                    "To: Living <Living@groups.example>\r\n"
-                                    "Reply-To: Living@groups.example\r\n",
-                                    "hi") & bit,
-                     0);
-    assert_int_equal(detect_headers("From: Mom <xyz@yahoo.com>\r\n"
-                                    "List-Id: <family.example.org>\r\n",
-                                    "hi") & bit,
-                     0);
-}
-
 /* ---- the verdict ------------------------------------------------------ */
 
 static void
@@ -719,7 +682,6 @@ test_classify(void **state)
              RULES_CAT_PHISHING, "auth-failed");
     classify(BIT(RULES_HIDDEN_LINK), false, 30, 30, RULES_CAT_LEGIT, "");
     assert_true(rules_is_category_only(RULES_RECIPIENT_NAMED));
-    assert_true(rules_is_category_only(RULES_FREEMAIL_NAME));
     assert_false(rules_is_category_only(RULES_LOOKALIKE_DOMAIN));
     rules_describe(rules_builtin(),
                    BIT(RULES_LOOKALIKE_DOMAIN) | BIT(RULES_CREDENTIAL_FORM),
@@ -752,7 +714,6 @@ main(void)
         cmocka_unit_test(test_detect_hidden_link),
         cmocka_unit_test(test_detect_reply_to_freemail),
         cmocka_unit_test(test_detect_recipient_named),
-        cmocka_unit_test(test_detect_freemail_name),
         cmocka_unit_test(test_classify),
     };
 
