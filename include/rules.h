@@ -75,6 +75,8 @@ enum rules_id {
                                         outside the From domain */
     RULES_RECIPIENT_NAMED,           /* the To address pasted into the
                                         Subject or From name */
+    RULES_MIXED_SCRIPT_TEXT,         /* a Subject or From-name word mixing
+                                        Latin with Cyrillic/Greek */
     RULES_COUNT
 };
 
@@ -115,7 +117,7 @@ const struct lookalike_db *rules_protected(const struct rules *r);
 const char *rules_name(unsigned id);
 
 /* True for the rules that only name a category (their weight stays 0
- * when trained): RULES_AUTH_FAILED .. RULES_RECIPIENT_NAMED. */
+ * when trained): RULES_AUTH_FAILED .. RULES_MIXED_SCRIPT_TEXT. */
 bool rules_is_category_only(enum rules_id i);
 
 /* Built-in rule values (for the trainer and for absent rules). */

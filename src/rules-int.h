@@ -35,4 +35,8 @@ bool rules_reply_to_freemail(const struct mime_doc *doc);
  * (the only address of To). */
 bool rules_recipient_named(const struct mime_doc *doc);
 
+/* A word of the Subject or the From display name mixes Latin with
+ * Cyrillic or Greek letters (lookalike_text_mixed_script). */
+bool rules_mixed_script_text(const struct mime_doc *doc);
+
 #endif

@@ -43,6 +43,7 @@ static const char *const rule_names[RULES_COUNT] = {
     [RULES_HIDDEN_LINK] = "hidden-link",
     [RULES_REPLY_TO_FREEMAIL] = "reply-to-freemail",
     [RULES_RECIPIENT_NAMED] = "recipient-named",
+    [RULES_MIXED_SCRIPT_TEXT] = "mixed-script-text",
 };
 
 /* Weights 0: a cartridge without the section was calibrated without
@@ -75,6 +76,8 @@ static const struct rules builtin_rules = {
                                      "reply-to-freemail"},
         [RULES_RECIPIENT_NAMED] = {0.0, RULES_CAT_PHISHING, 0,
                                    "recipient-named"},
+        [RULES_MIXED_SCRIPT_TEXT] = {0.0, RULES_CAT_PHISHING, 0,
+                                     "mixed-script-text"},
     },
     NULL};
 
@@ -87,7 +90,7 @@ rules_name(unsigned id)
 bool
 rules_is_category_only(enum rules_id i)
 {
-    return i >= RULES_AUTH_FAILED && i <= RULES_RECIPIENT_NAMED;
+    return i >= RULES_AUTH_FAILED && i <= RULES_MIXED_SCRIPT_TEXT;
 }
 
 void
@@ -819,6 +822,9 @@ lure_rules(const struct mime_doc *doc)
     }
     if (rules_recipient_named(doc)) {
         fired |= 1u << RULES_RECIPIENT_NAMED;
+    }
+    if (rules_mixed_script_text(doc)) {
+        fired |= 1u << RULES_MIXED_SCRIPT_TEXT;
     }
     return fired;
 }

@@ -17,7 +17,11 @@
  *                      collecting the replies);
  *   recipient-named    the victim's address pasted into the Subject or
  *                      the From display name ("you@example.org: mailbox
- *                      full"), a mail merge newsletters do with names.
+ *                      full"), a mail merge newsletters do with names;
+ *   mixed-script-text  a word of the Subject or the From display name
+ *                      mixing Latin with Cyrillic or Greek letters
+ *                      ("iPhone" with a Cyrillic "o"): text dressed to
+ *                      pass word filters.
  * The lists here (shorteners, free mailbox providers) name long-lived
  * infrastructure, not campaigns.
  */
@@ -26,6 +30,7 @@
 #include <string.h>
 
 #include "caps.h"
+#include "lookalike.h"
 #include "mime.h"
 #include "url.h"
 
@@ -357,6 +362,28 @@ rules_recipient_named(const struct mime_doc *doc)
 
         return lt != NULL &&
                contains_ci(from->value, (size_t)(lt - from->value), addr, al);
+    }
+    return false;
+}
+
+/* ---- mixed-script-text ------------------------------------------------ */
+
+bool
+rules_mixed_script_text(const struct mime_doc *doc)
+{
+    const struct mime_header *subj = mime_header_find(doc, "Subject");
+    const struct mime_header *from = mime_header_find(doc, "From");
+
+    if (subj != NULL &&
+        lookalike_text_mixed_script(subj->value, subj->value_len)) {
+        return true;
+    }
+    if (from != NULL) {
+        const char *lt = memchr(from->value, '<', from->value_len);
+
+        return lt != NULL &&
+               lookalike_text_mixed_script(from->value,
+                                           (size_t)(lt - from->value));
     }
     return false;
 }

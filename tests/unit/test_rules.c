@@ -639,6 +639,32 @@ test_detect_recipient_named(void **state)
                      0);
 }
 
+static void
+test_detect_mixed_script_text(void **state)
+{
+    const uint32_t bit = BIT(RULES_MIXED_SCRIPT_TEXT);
+
+    (void)state;
+    /* "iPhоne" with a Cyrillic о (U+043E) in the Subject, a Greek ο
+     * (U+03BF) in the From display name. */
+    assert_int_equal(detect_headers("From: a@b.example\r\n"
+                                    "Subject: Win an iPh\xd0\xbene 15\r\n",
+                                    "hi") & bit,
+                     bit);
+    assert_int_equal(detect_headers("From: \"Apple Supp\xce\xbfrt\" "
+                                    "<a@b.example>\r\nSubject: hi\r\n",
+                                    "hi") & bit,
+                     bit);
+    /* Russian next to English, each word in one script, and an address
+     * part outside the display name. */
+    assert_int_equal(detect_headers("From: \"\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd"
+                                    " Ivanov\" <ivan@b.example>\r\n"
+                                    "Subject: \xd0\xbe\xd1\x82\xd1\x87\xd0\xb5"
+                                    "\xd1\x82 report\r\n",
+                                    "hi") & bit,
+                     0);
+}
+
 /* ---- the verdict ------------------------------------------------------ */
 
 static void
@@ -682,6 +708,7 @@ test_classify(void **state)
              RULES_CAT_PHISHING, "auth-failed");
     classify(BIT(RULES_HIDDEN_LINK), false, 30, 30, RULES_CAT_LEGIT, "");
     assert_true(rules_is_category_only(RULES_RECIPIENT_NAMED));
+    assert_true(rules_is_category_only(RULES_MIXED_SCRIPT_TEXT));
     assert_false(rules_is_category_only(RULES_LOOKALIKE_DOMAIN));
     rules_describe(rules_builtin(),
                    BIT(RULES_LOOKALIKE_DOMAIN) | BIT(RULES_CREDENTIAL_FORM),
@@ -714,6 +741,7 @@ main(void)
         cmocka_unit_test(test_detect_hidden_link),
         cmocka_unit_test(test_detect_reply_to_freemail),
         cmocka_unit_test(test_detect_recipient_named),
+        cmocka_unit_test(test_detect_mixed_script_text),
         cmocka_unit_test(test_classify),
     };
 
