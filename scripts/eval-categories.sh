@@ -38,8 +38,10 @@ build=${1:-build}
 data=${2:-corpus-data}
 cmtool="$build/cmtool"
 rate="$build/CGPCloudmark"
-[ -x "$cmtool" ] && [ -x "$rate" ] ||
-    { echo "eval-categories: build $cmtool and $rate first" >&2; exit 2; }
+if [ ! -x "$cmtool" ] || [ ! -x "$rate" ]; then
+    echo "eval-categories: build $cmtool and $rate first" >&2
+    exit 2
+fi
 if [ ! -d "$data/trec07p" ]; then
     ../shared/corpus/unpack "$data"
 fi
@@ -55,6 +57,7 @@ data=$(cd "$data" && pwd -P)
 
 # Trees of symbolic links: WORK/SPLIT/{train,test}/SOURCE/LABEL/NAME, so
 # cmtool sees the same source names as in corpus-data.
+# shellcheck disable=SC2086
 python3 - "$data" "$work" $splits <<'EOF'
 import hashlib, os, shutil, sys
 
@@ -100,6 +103,7 @@ for s in $splits; do
         { cat "$work/$s.rate.log" >&2; exit 1; }
 done
 
+# shellcheck disable=SC2086
 python3 - "$work" $splits <<'EOF'
 import email, email.header, email.policy, email.utils, io, json, os, sys, zipfile
 
