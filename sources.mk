@@ -40,6 +40,7 @@ ENGINE_SRCS = \
 	src/reputation.c \
 	src/lookalike.c \
 	src/rules.c \
+	src/rules_phish.c \
 	src/whitelist.c \
 	src/cartridge.c \
 	src/engine.c \

@@ -238,6 +238,9 @@
 /* Body text searched for login words next to a foreign form (a lure's
  * request is up front). */
 #define CAPS_RULES_LOGIN_TEXT_BYTES (64u * 1024u)
+/* Authentication-Results and Received-SPF headers the auth-failed rule
+ * reads (each receiving hop adds one; the recent ones are on top). */
+#define CAPS_RULES_AUTH_HEADERS_MAX 16u
 /* Zip members listed per archive (central directory and local headers
  * together): a zip of 100,000 empty members costs one bounded pass. */
 #define CAPS_ZIPLIST_MEMBERS_MAX 1024u

@@ -88,6 +88,12 @@ enum lookalike_kind lookalike_check(const struct lookalike_db *db,
                                     const char *host, size_t len,
                                     size_t *which);
 
+/* True when a word of the UTF-8 text (len bytes) mixes Latin letters
+ * with Cyrillic or Greek ones ("iPh\u043ene" with a Cyrillic o): no
+ * language writes so, a lure dodging word filters does.  Any other
+ * character (space, digit, punctuation, malformed UTF-8) ends a word. */
+bool lookalike_text_mixed_script(const char *text, size_t len);
+
 /* "mixed-script", "confusable", "brand-label", "edit-1", "none". */
 const char *lookalike_kind_name(enum lookalike_kind k);
 

@@ -64,6 +64,19 @@ enum rules_id {
     RULES_BULK_MARKERS,              /* List-Unsubscribe, Precedence ... */
     RULES_BRAND_DISPLAY_NAME,        /* From name shows a brand the
                                         address is not from */
+    /* Category-only rules (rules_is_category_only): structural signs of
+     * a lure (rules_phish.c) that name the kind of junk; the trainer
+     * keeps their weight at 0. */
+    RULES_AUTH_FAILED,               /* a receiver found the sender
+                                        forged (SPF/DMARC fail) */
+    RULES_HIDDEN_LINK,               /* link via a URL shortener, or a
+                                        data: URI link */
+    RULES_REPLY_TO_FREEMAIL,         /* replies go to a free mailbox
+                                        outside the From domain */
+    RULES_RECIPIENT_NAMED,           /* the To address pasted into the
+                                        Subject or From name */
+    RULES_MIXED_SCRIPT_TEXT,         /* a Subject or From-name word mixing
+                                        Latin with Cyrillic/Greek */
     RULES_COUNT
 };
 
@@ -102,6 +115,10 @@ const struct lookalike_db *rules_protected(const struct rules *r);
 
 /* Name of a rule ("executable-attachment", ...); "unknown" past the end. */
 const char *rules_name(unsigned id);
+
+/* True for the rules that only name a category (their weight stays 0
+ * when trained): RULES_AUTH_FAILED .. RULES_MIXED_SCRIPT_TEXT. */
+bool rules_is_category_only(enum rules_id i);
 
 /* Built-in rule values (for the trainer and for absent rules). */
 void rules_builtin_rule(enum rules_id i, struct rules_rule *out);

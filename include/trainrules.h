@@ -23,7 +23,12 @@
  * Categories: a rule built in as phishing stays phishing when it fires
  * in at least as large a share of training phish as of training spam,
  * and becomes spam otherwise (a link whose text shows another domain is
- * as much a spam habit as a phishing one); the others keep theirs.
+ * as much a spam habit as a phishing one) -- unless the training mail
+ * is too thin to tell: at the spam share fewer than
+ * TRAINRULES_FLIP_MIN_EXPECTED phish firings would be expected (a sign
+ * of mail newer than the training set: 0 of 990 phish against 0.2% of
+ * spam, 1.8 expected), and the rule keeps its built-in meaning.  The
+ * others keep theirs.
  *
  * Programs layer.  The output depends only on the inputs and their order.
  */
@@ -45,6 +50,7 @@ struct trainrules_item;
 #define TRAINRULES_PROTECTED_MAX 4000u
 #define TRAINRULES_L2 2.0
 #define TRAINRULES_CLIP 4.0
+#define TRAINRULES_FLIP_MIN_EXPECTED 5.0
 
 /* One message's rule facts (the rules that fire without the protected
  * list, and the hosts the look-alike rule examines), or NULL on ENOMEM.

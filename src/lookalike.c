@@ -241,6 +241,62 @@ is_mixed_script(const unsigned *cp, size_t n)
     return latin && other;
 }
 
+/* The code point at text[*i] (UTF-8), *i moved past it; U+FFFD and one
+ * byte for a malformed sequence. */
+static unsigned
+next_code_point(const char *text, size_t len, size_t *i)
+{
+    unsigned char b = (unsigned char)text[*i];
+    size_t extra = (b & 0xE0) == 0xC0 ? 1 : (b & 0xF0) == 0xE0 ? 2
+                                          : (b & 0xF8) == 0xF0 ? 3
+                                                               : 0;
+    unsigned v = extra == 1 ? b & 0x1Fu : extra == 2 ? b & 0x0Fu : b & 0x07u;
+
+    if (b < 0x80) {
+        (*i)++;
+        return b;
+    }
+    if (extra == 0 || *i + extra >= len) {
+        (*i)++;
+        return 0xFFFDu;
+    }
+    for (size_t k = 1; k <= extra; k++) {
+        unsigned char c = (unsigned char)text[*i + k];
+
+        if ((c & 0xC0) != 0x80) {
+            (*i)++;
+            return 0xFFFDu;
+        }
+        v = (v << 6) | (c & 0x3Fu);
+    }
+    *i += extra + 1;
+    return v;
+}
+
+bool
+lookalike_text_mixed_script(const char *text, size_t len)
+{
+    bool latin = false;
+    bool other = false;
+    size_t i = 0;
+
+    while (i < len) {
+        enum script s = script_of(next_code_point(text, len, &i));
+
+        if (s == SCRIPT_OTHER) {
+            latin = false; /* a word ends */
+            other = false;
+            continue;
+        }
+        latin |= s == SCRIPT_LATIN;
+        other |= s == SCRIPT_CYRILLIC || s == SCRIPT_GREEK;
+        if (latin && other) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* ---- skeletons: what a name reads as -------------------------------- */
 
 /* The ASCII letter a code point is mistaken for, or 0. */

@@ -16,6 +16,7 @@
 #include "hashing.h"
 #include "lookalike.h"
 #include "mime.h"
+#include "rules-int.h"
 #include "url.h"
 #include "ziplist.h"
 
@@ -38,6 +39,11 @@ static const char *const rule_names[RULES_COUNT] = {
     [RULES_CREDENTIAL_FORM] = "credential-form",
     [RULES_BULK_MARKERS] = "bulk-markers",
     [RULES_BRAND_DISPLAY_NAME] = "brand-display-name",
+    [RULES_AUTH_FAILED] = "auth-failed",
+    [RULES_HIDDEN_LINK] = "hidden-link",
+    [RULES_REPLY_TO_FREEMAIL] = "reply-to-freemail",
+    [RULES_RECIPIENT_NAMED] = "recipient-named",
+    [RULES_MIXED_SCRIPT_TEXT] = "mixed-script-text",
 };
 
 /* Weights 0: a cartridge without the section was calibrated without
@@ -64,6 +70,14 @@ static const struct rules builtin_rules = {
         [RULES_BULK_MARKERS] = {0.0, RULES_CAT_BULK, 0, ""},
         [RULES_BRAND_DISPLAY_NAME] = {0.0, RULES_CAT_PHISHING, 0,
                                       "brand-display-name"},
+        [RULES_AUTH_FAILED] = {0.0, RULES_CAT_PHISHING, 0, "auth-failed"},
+        [RULES_HIDDEN_LINK] = {0.0, RULES_CAT_PHISHING, 0, "hidden-link"},
+        [RULES_REPLY_TO_FREEMAIL] = {0.0, RULES_CAT_PHISHING, 0,
+                                     "reply-to-freemail"},
+        [RULES_RECIPIENT_NAMED] = {0.0, RULES_CAT_PHISHING, 0,
+                                   "recipient-named"},
+        [RULES_MIXED_SCRIPT_TEXT] = {0.0, RULES_CAT_PHISHING, 0,
+                                     "mixed-script-text"},
     },
     NULL};
 
@@ -71,6 +85,12 @@ const char *
 rules_name(unsigned id)
 {
     return id < RULES_COUNT ? rule_names[id] : "unknown";
+}
+
+bool
+rules_is_category_only(enum rules_id i)
+{
+    return i >= RULES_AUTH_FAILED && i <= RULES_MIXED_SCRIPT_TEXT;
 }
 
 void
@@ -566,9 +586,9 @@ attachment_rules(const struct mime_doc *doc, unsigned fflags)
     return fired;
 }
 
-/* Lower-case domain of the first address in a header value into dst. */
-static size_t
-header_domain(const struct mime_doc *doc, const char *name, char *dst,
+/* See rules-int.h. */
+size_t
+rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
               size_t cap)
 {
     const struct mime_header *h = mime_header_find(doc, name);
@@ -608,7 +628,7 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
     size_t n_done = 0;
 
     for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
-        size_t hl = header_domain(doc, fields[k], host, sizeof(host));
+        size_t hl = rules_header_domain(doc, fields[k], host, sizeof(host));
 
         if (hl > 0 && !url_host_is_ip(host, hl)) {
             fn(ctx, host, hl);
@@ -703,7 +723,7 @@ has_credential_form(const struct mime_doc *doc)
     if ((doc->flags & MIME_HTML_HAS_FORM) == 0) {
         return false;
     }
-    fl = header_domain(doc, "From", from, sizeof(from));
+    fl = rules_header_domain(doc, "From", from, sizeof(from));
     if (fl > 0) {
         frl = url_registered_domain(from, fl, &from_reg);
     }
@@ -768,7 +788,7 @@ rules_from_parts(const struct mime_doc *doc, const char **name,
     }
     *name = h->value;
     *name_len = (size_t)(lt - h->value);
-    *host_len = header_domain(doc, "From", host, cap);
+    *host_len = rules_header_domain(doc, "From", host, cap);
     return true;
 }
 
@@ -783,6 +803,30 @@ has_brand_display_name(const struct rules *r, const struct mime_doc *doc)
     return r->protected != NULL &&
            rules_from_parts(doc, &name, &nl, host, sizeof(host), &hl) &&
            lookalike_display_name(r->protected, name, nl, host, hl, NULL);
+}
+
+/* The category-only rules (rules_phish.c). */
+static uint32_t
+lure_rules(const struct mime_doc *doc)
+{
+    uint32_t fired = 0;
+
+    if (rules_auth_failed(doc)) {
+        fired |= 1u << RULES_AUTH_FAILED;
+    }
+    if (rules_hidden_link(doc)) {
+        fired |= 1u << RULES_HIDDEN_LINK;
+    }
+    if (rules_reply_to_freemail(doc)) {
+        fired |= 1u << RULES_REPLY_TO_FREEMAIL;
+    }
+    if (rules_recipient_named(doc)) {
+        fired |= 1u << RULES_RECIPIENT_NAMED;
+    }
+    if (rules_mixed_script_text(doc)) {
+        fired |= 1u << RULES_MIXED_SCRIPT_TEXT;
+    }
+    return fired;
 }
 
 uint32_t
@@ -814,7 +858,7 @@ rules_detect(const struct rules *r, const struct mime_doc *doc,
     if (has_bulk_markers(doc, fflags)) {
         fired |= 1u << RULES_BULK_MARKERS;
     }
-    return fired;
+    return fired | lure_rules(doc);
 }
 
 double

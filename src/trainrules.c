@@ -383,6 +383,11 @@ fit_weights(const struct trainrules_input *in, const uint32_t *fired,
             double g = TRAINRULES_L2 * w[r];
             double h = TRAINRULES_L2;
 
+            /* They name the kind of junk: what they fire on in training
+             * mail (of whatever era it is) is no evidence for the score. */
+            if (rules_is_category_only((enum rules_id)r)) {
+                continue;
+            }
             for (size_t i = 0; i < n; i++) {
                 double z = in[i].margin;
                 double p;
@@ -413,7 +418,8 @@ fit_weights(const struct trainrules_input *in, const uint32_t *fired,
 }
 
 /* Phishing rules that fire as often in spam as in phish say "junk", not
- * "phishing": they name spam then. */
+ * "phishing": they name spam then, when the training mail shows enough
+ * of them to tell (trainrules.h). */
 static void
 fit_categories(const struct trainrules_input *in, const uint32_t *fired,
                size_t n, struct rules_rule *table)
@@ -438,7 +444,8 @@ fit_categories(const struct trainrules_input *in, const uint32_t *fired,
                 spam += f;
             }
         }
-        if (n_phish > 0 && n_spam > 0 && phish / n_phish < spam / n_spam) {
+        if (n_phish > 0 && n_spam > 0 && phish / n_phish < spam / n_spam &&
+            n_phish * spam / n_spam >= TRAINRULES_FLIP_MIN_EXPECTED) {
             table[r].category = RULES_CAT_SPAM;
         }
     }

@@ -166,6 +166,32 @@ test_build_skips_and_dedupes(void **state)
     lookalike_db_free(NULL);
 }
 
+static void
+test_text_mixed_script(void **state)
+{
+    /* Latin + Cyrillic о, Greek ο + Latin, at the end of the text. */
+    static const char t1[] = "Win an iPh\xd0\xbene";
+    static const char t2[] = "\xce\xbfrder now";
+    static const char t3[] = "ok  Suppor\xd1\x82";
+    /* Words of one script each, a digit or a hyphen between scripts,
+     * malformed and truncated UTF-8 ending a word. */
+    static const char f1[] = "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5"
+                             "\xd1\x82 hello";
+    static const char f2[] = "iPhone-\xd0\xbe 15\xd0\xbe";
+    static const char f3[] = "ab\xff\xd0\xbe";
+    static const char f4[] = "ab\xd0";
+
+    (void)state;
+    assert_true(lookalike_text_mixed_script(t1, sizeof(t1) - 1));
+    assert_true(lookalike_text_mixed_script(t2, sizeof(t2) - 1));
+    assert_true(lookalike_text_mixed_script(t3, sizeof(t3) - 1));
+    assert_false(lookalike_text_mixed_script(f1, sizeof(f1) - 1));
+    assert_false(lookalike_text_mixed_script(f2, sizeof(f2) - 1));
+    assert_false(lookalike_text_mixed_script(f3, sizeof(f3) - 1));
+    assert_false(lookalike_text_mixed_script(f4, sizeof(f4) - 1));
+    assert_false(lookalike_text_mixed_script("", 0));
+}
+
 int
 main(void)
 {
@@ -174,6 +200,7 @@ main(void)
         cmocka_unit_test(test_protected_and_variants_pass),
         cmocka_unit_test(test_lookalikes_fire),
         cmocka_unit_test(test_display_name),
+        cmocka_unit_test(test_text_mixed_script),
         cmocka_unit_test(test_build_skips_and_dedupes),
     };
 

@@ -2,7 +2,8 @@
  * test_rules.c -- the RULES section (format/parse round trip, built-in
  * table, every refusal, unknown rule ids, truncations), detection on
  * parsed messages (attachments, zips, forms, look-alike links, display
- * names, bulk markers) and the verdict's category (rules_classify).
+ * names, bulk markers, the category-only lure signals of rules_phish.c)
+ * and the verdict's category (rules_classify).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -479,6 +480,191 @@ test_detect_forms_links_names(void **state)
     rules_free(r);
 }
 
+/* ---- the category-only lure signals (rules_phish.c) ------------------ */
+
+static uint32_t
+detect_headers(const char *headers, const char *body)
+{
+    char m[2048];
+
+    snprintf(m, sizeof(m),
+             "%sMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n%s\r\n",
+             headers, body);
+    return detect(rules_builtin(), m);
+}
+
+#define PLAIN_FROM "From: Shop <news@shop.example>\r\nSubject: hello\r\n"
+
+static void
+test_detect_auth_failed(void **state)
+{
+    const uint32_t bit = BIT(RULES_AUTH_FAILED);
+
+    (void)state;
+    assert_int_equal(detect_headers(PLAIN_FROM
+                                    "Authentication-Results: mx.example; "
+                                    "spf=softfail smtp.mailfrom=x.example\r\n",
+                                    "hi") & bit,
+                     bit);
+    assert_int_equal(detect_headers(PLAIN_FROM
+                                    "Authentication-Results: mx.example; "
+                                    "spf=pass; dkim=none;\r\n dmarc=FAIL "
+                                    "header.from=shop.example\r\n",
+                                    "hi") & bit,
+                     bit);
+    assert_int_equal(detect_headers(PLAIN_FROM
+                                    "Authentication-Results: spf=pass; "
+                                    "compauth=fail reason=000\r\n",
+                                    "hi") & bit,
+                     bit);
+    assert_int_equal(detect_headers(PLAIN_FROM "Received-SPF: SoftFail "
+                                               "(domain of x)\r\n",
+                                    "hi") & bit,
+                     bit);
+    /* A second Authentication-Results header is read too. */
+    assert_int_equal(detect_headers(PLAIN_FROM
+                                    "Authentication-Results: a; spf=pass\r\n"
+                                    "Authentication-Results: b; spf=fail\r\n",
+                                    "hi") & bit,
+                     bit);
+    /* Passes, DKIM failures (lists alter bodies), words that only start
+     * with "fail", and method names inside other words do not count. */
+    assert_int_equal(detect_headers(PLAIN_FROM
+                                    "Authentication-Results: mx.example; "
+                                    "spf=pass; dkim=fail; dmarc=pass\r\n"
+                                    "Received-SPF: pass\r\n",
+                                    "hi") & bit,
+                     0);
+    assert_int_equal(detect_headers(PLAIN_FROM
+                                    "Authentication-Results: mx; "
+                                    "spf=failover; xdmarc=fail\r\n"
+                                    "Received-SPF: failsafe\r\n",
+                                    "hi") & bit,
+                     0);
+    assert_int_equal(detect_headers(PLAIN_FROM "X-Note: spf=fail\r\n", "hi") &
+                         bit,
+                     0);
+}
+
+static void
+test_detect_hidden_link(void **state)
+{
+    const uint32_t bit = BIT(RULES_HIDDEN_LINK);
+
+    (void)state;
+    assert_int_equal(detect_headers(PLAIN_FROM,
+                                    "<a href=\"https://bit.ly/3xYz\">open</a>")
+                         & bit,
+                     bit);
+    assert_int_equal(detect_headers(PLAIN_FROM,
+                                    "<a href=\"http://www.TinyURL.com/abc\">"
+                                    "see</a>") &
+                         bit,
+                     bit);
+    assert_int_equal(detect_headers(PLAIN_FROM,
+                                    "<a href=\"data:text/html;base64,"
+                                    "PGgxPg==\">view</a>") & bit,
+                     bit);
+    /* An inline image as a data: URI, or a host that merely ends like a
+     * shortener, hides nothing. */
+    assert_int_equal(detect_headers(PLAIN_FROM,
+                                    "<img src=\"data:image/png;base64,AAAA\">"
+                                    "<a href=\"https://notbit.ly/x\">x</a>") &
+                         bit,
+                     0);
+}
+
+static void
+test_detect_reply_to_freemail(void **state)
+{
+    const uint32_t bit = BIT(RULES_REPLY_TO_FREEMAIL);
+
+    (void)state;
+    assert_int_equal(detect_headers(PLAIN_FROM
+                                    "Reply-To: \"Claims\" <claims.desk@"
+                                    "GMail.com>\r\n",
+                                    "hi") & bit,
+                     bit);
+    /* Replies to the sender's own domain, or a free mailbox answering at
+     * its own provider. */
+    assert_int_equal(detect_headers(PLAIN_FROM
+                                    "Reply-To: help@support.shop.example\r\n",
+                                    "hi") & bit,
+                     0);
+    assert_int_equal(detect_headers("From: Ann <ann@gmail.com>\r\n"
+                                    "Reply-To: ann.b@gmail.com\r\n",
+                                    "hi") & bit,
+                     0);
+    assert_int_equal(detect_headers(PLAIN_FROM, "hi") & bit, 0);
+    /* A list host below a provider, and a list answering to itself. */
+    assert_int_equal(detect_headers("From: joy <joy@hotmail.com>\r\n"
+                                    "Reply-To: <Living@groups.msn.com>\r\n",
+                                    "hi") & bit,
+                     0);
+    assert_int_equal(detect_headers(PLAIN_FROM
+                                    "To: \"Club\" <club@yahoo.com>\r\n"
+                                    "Reply-To: club@yahoo.com\r\n",
+                                    "hi") & bit,
+                     0);
+}
+
+static void
+test_detect_recipient_named(void **state)
+{
+    const uint32_t bit = BIT(RULES_RECIPIENT_NAMED);
+
+    (void)state;
+    assert_int_equal(detect_headers("From: IT <it@desk.example>\r\n"
+                                    "To: Bob <Bob@example.org>\r\n"
+                                    "Subject: bob@example.org: mailbox full"
+                                    "\r\n",
+                                    "hi") & bit,
+                     bit);
+    assert_int_equal(detect_headers("From: \"bob@example.org admin\" "
+                                    "<x@desk.example>\r\n"
+                                    "To: bob@example.org\r\nSubject: hi\r\n",
+                                    "hi") & bit,
+                     bit);
+    /* Several recipients, a subject without the address, or the address
+     * only in From's own mailbox part. */
+    assert_int_equal(detect_headers("From: IT <it@desk.example>\r\n"
+                                    "To: bob@example.org, ann@example.org\r\n"
+                                    "Subject: bob@example.org\r\n",
+                                    "hi") & bit,
+                     0);
+    assert_int_equal(detect_headers("From: Bob <bob@example.org>\r\n"
+                                    "To: bob@example.org\r\n"
+                                    "Subject: note to self\r\n",
+                                    "hi") & bit,
+                     0);
+}
+
+static void
+test_detect_mixed_script_text(void **state)
+{
+    const uint32_t bit = BIT(RULES_MIXED_SCRIPT_TEXT);
+
+    (void)state;
+    /* "iPhоne" with a Cyrillic о (U+043E) in the Subject, a Greek ο
+     * (U+03BF) in the From display name. */
+    assert_int_equal(detect_headers("From: a@b.example\r\n"
+                                    "Subject: Win an iPh\xd0\xbene 15\r\n",
+                                    "hi") & bit,
+                     bit);
+    assert_int_equal(detect_headers("From: \"Apple Supp\xce\xbfrt\" "
+                                    "<a@b.example>\r\nSubject: hi\r\n",
+                                    "hi") & bit,
+                     bit);
+    /* Russian next to English, each word in one script, and an address
+     * part outside the display name. */
+    assert_int_equal(detect_headers("From: \"\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd"
+                                    " Ivanov\" <ivan@b.example>\r\n"
+                                    "Subject: \xd0\xbe\xd1\x82\xd1\x87\xd0\xb5"
+                                    "\xd1\x82 report\r\n",
+                                    "hi") & bit,
+                     0);
+}
+
 /* ---- the verdict ------------------------------------------------------ */
 
 static void
@@ -516,6 +702,14 @@ test_classify(void **state)
     classify(BIT(RULES_DECEPTIVE_LINK), true, 90, 90, RULES_CAT_PHISHING,
              "deceptive-link");
     classify(0, false, 90, 90, RULES_CAT_SPAM, "");
+    /* A category-only rule names phishing over bulk, never below 50 and
+     * never raises the score. */
+    classify(BIT(RULES_AUTH_FAILED) | BIT(RULES_BULK_MARKERS), false, 70, 70,
+             RULES_CAT_PHISHING, "auth-failed");
+    classify(BIT(RULES_HIDDEN_LINK), false, 30, 30, RULES_CAT_LEGIT, "");
+    assert_true(rules_is_category_only(RULES_RECIPIENT_NAMED));
+    assert_true(rules_is_category_only(RULES_MIXED_SCRIPT_TEXT));
+    assert_false(rules_is_category_only(RULES_LOOKALIKE_DOMAIN));
     rules_describe(rules_builtin(),
                    BIT(RULES_LOOKALIKE_DOMAIN) | BIT(RULES_CREDENTIAL_FORM),
                    false, a, sizeof(a));
@@ -543,6 +737,11 @@ main(void)
         cmocka_unit_test(test_detect_attachments),
         cmocka_unit_test(test_detect_html_body_is_not_attachment),
         cmocka_unit_test(test_detect_forms_links_names),
+        cmocka_unit_test(test_detect_auth_failed),
+        cmocka_unit_test(test_detect_hidden_link),
+        cmocka_unit_test(test_detect_reply_to_freemail),
+        cmocka_unit_test(test_detect_recipient_named),
+        cmocka_unit_test(test_detect_mixed_script_text),
         cmocka_unit_test(test_classify),
     };
 

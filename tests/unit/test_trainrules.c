@@ -2,7 +2,9 @@
  * test_trainrules.c -- the trainer's half of the rules: the protected
  * list (seed brands, domains frequent in ham, the --protect file), the
  * fitted weights (junk-only rule up, bulk never up), the learned
- * categories (a "phishing" rule firing only in spam becomes spam), and
+ * categories (a "phishing" rule firing only in spam becomes spam, one
+ * firing once in spam stays phishing), the
+ * category-only rules' weight staying 0, and
  * that the section it writes parses.
  */
 #include <setjmp.h>
@@ -36,8 +38,15 @@ static const char spam_msg[] =
     "From: offers@cheap.example\r\nSubject: deal\r\n"
     "Content-Type: text/html\r\n\r\n"
     "<a href=\"http://track.cheap.example/x\">www.bigstore.example</a>\r\n";
+/* One spam message of N_SPAM: its reply-to-freemail firing in 1 of 20
+ * spam and 0 of 10 phish is no evidence against "phishing". */
+static const char spam_rare_msg[] =
+    "From: offers@cheap.example\r\nSubject: deal\r\n"
+    "Reply-To: desk@gmail.com\r\nContent-Type: text/html\r\n\r\n"
+    "<a href=\"http://track.cheap.example/x\">www.bigstore.example</a>\r\n";
 static const char phish_msg[] =
     "From: alerts@notice.example\r\nSubject: verify\r\n"
+    "Authentication-Results: mx.example.org; spf=softfail\r\n"
     "Content-Type: text/html\r\n\r\n"
     "<a href=\"https://login.examp1e.org/x\">Restore access</a>\r\n";
 
@@ -79,9 +88,10 @@ test_build(void **state)
     close(fd);
     memset(in, 0, sizeof(in));
     for (size_t i = 0; i < N_HAM + N_SPAM + N_PHISH; i++) {
-        const char *m = i < N_HAM             ? ham_msg
+        const char *m = i < N_HAM              ? ham_msg
+                        : i == N_HAM          ? spam_rare_msg
                         : i < N_HAM + N_SPAM ? spam_msg
-                                             : phish_msg;
+                                              : phish_msg;
 
         items[n] = collect(a, fs, m);
         in[n].it = items[n];
@@ -111,6 +121,17 @@ test_build(void **state)
     assert_true(rules_rule_at(r, RULES_DECEPTIVE_LINK)->weight > 0.5);
     assert_int_equal(rules_rule_at(r, RULES_DECEPTIVE_LINK)->category,
                      RULES_CAT_SPAM);
+    /* A category-only rule fired only in phish: phishing, weight 0 (it
+     * names the junk, the score stays the model's). */
+    assert_true((trainrules_item_fired(r, items[N_HAM + N_SPAM]) &
+                 (1u << RULES_AUTH_FAILED)) != 0);
+    assert_true(rules_rule_at(r, RULES_AUTH_FAILED)->weight == 0.0);
+    assert_int_equal(rules_rule_at(r, RULES_AUTH_FAILED)->category,
+                     RULES_CAT_PHISHING);
+    assert_true((trainrules_item_fired(r, items[N_HAM]) &
+                 (1u << RULES_REPLY_TO_FREEMAIL)) != 0);
+    assert_int_equal(rules_rule_at(r, RULES_REPLY_TO_FREEMAIL)->category,
+                     RULES_CAT_PHISHING);
     /* Bulk markers fired only in ham: never junk evidence. */
     assert_true(rules_rule_at(r, RULES_BULK_MARKERS)->weight <= 0.0);
     assert_true(rules_rule_at(r, RULES_BULK_MARKERS)->weight >=

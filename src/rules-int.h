@@ -1,0 +1,42 @@
+/*
+ * rules-int.h -- private interface shared by rules.c and rules_phish.c
+ * (the structural phishing signals).  Not for other modules.
+ *
+ * All functions are pure, bounded by the parsed message's own caps, and
+ * allocate nothing.
+ */
+#ifndef CM_RULES_INT_H
+#define CM_RULES_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct mime_doc;
+
+/* Lower-case domain of the first address in the top-level header name
+ * into dst (NUL-terminated, at most cap - 1 bytes); its length, 0 when
+ * there is none. */
+size_t rules_header_domain(const struct mime_doc *doc, const char *name,
+                           char *dst, size_t cap);
+
+/* A receiving server recorded that the sender failed authentication:
+ * Authentication-Results with spf=fail|softfail, dmarc=fail or
+ * compauth=fail, or Received-SPF: fail|softfail. */
+bool rules_auth_failed(const struct mime_doc *doc);
+
+/* A link that hides where it goes: a URL shortener's host, or a data:
+ * URI in a link (not an image). */
+bool rules_hidden_link(const struct mime_doc *doc);
+
+/* Reply-To sends the answer to a free mailbox outside the From domain. */
+bool rules_reply_to_freemail(const struct mime_doc *doc);
+
+/* The Subject or the From display name holds the recipient's address
+ * (the only address of To). */
+bool rules_recipient_named(const struct mime_doc *doc);
+
+/* A word of the Subject or the From display name mixes Latin with
+ * Cyrillic or Greek letters (lookalike_text_mixed_script). */
+bool rules_mixed_script_text(const struct mime_doc *doc);
+
+#endif

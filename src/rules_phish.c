@@ -1,0 +1,389 @@
+/*
+ * rules_phish.c -- structural phishing signals for rules.c (see
+ * rules-int.h): what a lure does to its path and its addresses, whatever
+ * its words or its era.
+ *
+ *   auth-failed        a receiving server found the sender forged (SPF
+ *                      fail/softfail, DMARC fail, Microsoft's compauth
+ *                      fail).  Only failures count: a forger may write
+ *                      "pass" into his own headers, nobody writes "fail"
+ *                      about himself;
+ *   hidden-link        a link through a URL shortener or a data: URI
+ *                      (the page travels in the link), so neither the
+ *                      reader nor a host list sees the destination;
+ *   reply-to-freemail  the answer goes to a free mailbox outside the
+ *                      sender's domain (the advance-fee pattern: a
+ *                      company or an official on From, a private box
+ *                      collecting the replies);
+ *   recipient-named    the victim's address pasted into the Subject or
+ *                      the From display name ("you@example.org: mailbox
+ *                      full"), a mail merge newsletters do with names;
+ *   mixed-script-text  a word of the Subject or the From display name
+ *                      mixing Latin with Cyrillic or Greek letters
+ *                      ("iPhone" with a Cyrillic "o"): text dressed to
+ *                      pass word filters.
+ * The lists here (shorteners, free mailbox providers) name long-lived
+ * infrastructure, not campaigns.
+ */
+#include "rules-int.h"
+
+#include <string.h>
+
+#include "caps.h"
+#include "lookalike.h"
+#include "mime.h"
+#include "url.h"
+
+static char
+lower(char c)
+{
+    return (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
+static bool
+is_letter(char c)
+{
+    c = lower(c);
+    return c >= 'a' && c <= 'z';
+}
+
+/* Does (p, n) start with the lower-case text w, in any case? */
+static bool
+has_prefix(const char *p, size_t n, const char *w)
+{
+    size_t wl = strlen(w);
+
+    if (n < wl) {
+        return false;
+    }
+    for (size_t i = 0; i < wl; i++) {
+        if (lower(p[i]) != w[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The word w at the start of (p, n), not the start of a longer word
+ * ("fail" is not "failover"). */
+static bool
+is_word(const char *p, size_t n, const char *w)
+{
+    size_t wl = strlen(w);
+
+    return has_prefix(p, n, w) && (n == wl || !is_letter(p[wl]));
+}
+
+static bool
+is_addr_char(char c)
+{
+    return is_letter(c) || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+           c == '_' || c == '+' || c == '@';
+}
+
+/* Is (needle, nl) in (hay, hl), in any case? */
+static bool
+contains_ci(const char *hay, size_t hl, const char *needle, size_t nl)
+{
+    for (size_t i = 0; nl > 0 && i + nl <= hl; i++) {
+        size_t k = 0;
+
+        while (k < nl && lower(hay[i + k]) == lower(needle[k])) {
+            k++;
+        }
+        if (k == nl) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- auth-failed ------------------------------------------------------ */
+
+/* Does the "method=result" at v + i (RFC 8601 resinfo) say the sender
+ * failed? */
+static bool
+is_failed_result(const char *v, size_t n, size_t i)
+{
+    static const struct {
+        const char *method;
+        const char *result;
+    } fails[] = {{"spf=", "fail"},
+                 {"spf=", "softfail"},
+                 {"dmarc=", "fail"},
+                 {"compauth=", "fail"}};
+
+    for (size_t k = 0; k < sizeof(fails) / sizeof(fails[0]); k++) {
+        size_t ml = strlen(fails[k].method);
+
+        if (has_prefix(v + i, n - i, fails[k].method) &&
+            is_word(v + i + ml, n - i - ml, fails[k].result)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+results_say_failed(const struct mime_header *h)
+{
+    for (size_t i = 0; i < h->value_len; i++) {
+        /* A method name follows a separator: "xspf=fail" or a comment's
+         * "(spf=fail would ...)" inside a word is no result. */
+        bool at_start = i == 0 || h->value[i - 1] == ' ' ||
+                        h->value[i - 1] == '\t' || h->value[i - 1] == ';';
+
+        if (at_start && is_failed_result(h->value, h->value_len, i)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+received_spf_failed(const struct mime_header *h)
+{
+    size_t i = 0;
+
+    while (i < h->value_len &&
+           (h->value[i] == ' ' || h->value[i] == '\t')) {
+        i++;
+    }
+    return is_word(h->value + i, h->value_len - i, "fail") ||
+           is_word(h->value + i, h->value_len - i, "softfail");
+}
+
+bool
+rules_auth_failed(const struct mime_doc *doc)
+{
+    const struct mime_header *h = NULL;
+    unsigned n = 0;
+
+    while (n < CAPS_RULES_AUTH_HEADERS_MAX &&
+           (h = mime_header_next(doc, h, "Authentication-Results")) != NULL) {
+        n++;
+        if (results_say_failed(h)) {
+            return true;
+        }
+    }
+    h = NULL;
+    n = 0;
+    while (n < CAPS_RULES_AUTH_HEADERS_MAX &&
+           (h = mime_header_next(doc, h, "Received-SPF")) != NULL) {
+        n++;
+        if (received_spf_failed(h)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- hidden-link ------------------------------------------------------ */
+
+static bool
+host_in(const char *host, size_t len, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(list[i]) == len && memcmp(host, list[i], len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Public URL shorteners: one redirect away from any page. */
+static bool
+is_shortener(const char *host, size_t len)
+{
+    static const char *const hosts[] = {
+        "bit.ly",   "bitly.com", "t.co",       "t.ly",      "tinyurl.com",
+        "goo.gl",   "ow.ly",     "is.gd",      "v.gd",      "rb.gy",
+        "cutt.ly",  "shorturl.at", "tiny.cc",  "rebrand.ly", "s.id",
+        "buff.ly",  "tr.im",     "shorte.st",  "urlz.fr",   "qrco.de",
+        "lnkd.in",  "x.co",      "snip.ly",    "soo.gd",    "clck.ru"};
+
+    if (len > 4 && memcmp(host, "www.", 4) == 0) {
+        host += 4;
+        len -= 4;
+    }
+    return host_in(host, len, hosts, sizeof(hosts) / sizeof(hosts[0]));
+}
+
+bool
+rules_hidden_link(const struct mime_doc *doc)
+{
+    for (size_t i = 0; i < doc->n_urls && i < CAPS_RULES_HOSTS_MAX; i++) {
+        const struct mime_url *u = &doc->urls[i];
+        char host[256];
+        unsigned fl = 0;
+        size_t hl;
+
+        if (!u->is_image && has_prefix(u->url, u->url_len, "data:")) {
+            return true;
+        }
+        hl = url_host(u->url, u->url_len, host, sizeof(host), &fl);
+        if (hl > 0 && (fl & URL_IS_MAILTO) == 0 && is_shortener(host, hl)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- reply-to-freemail ------------------------------------------------ */
+
+/* Free mailbox providers anyone can sign up to under a made-up name. */
+static bool
+is_freemail(const char *dom, size_t len)
+{
+    static const char *const doms[] = {
+        "gmail.com",     "googlemail.com", "yahoo.com",     "ymail.com",
+        "rocketmail.com", "yahoo.co.uk",   "yahoo.fr",      "yahoo.de",
+        "hotmail.com",   "hotmail.co.uk",  "hotmail.fr",    "outlook.com",
+        "outlook.fr",    "live.com",       "msn.com",       "aol.com",
+        "aim.com",       "icloud.com",     "me.com",        "mail.com",
+        "usa.com",       "consultant.com", "gmx.com",       "gmx.net",
+        "gmx.de",        "web.de",         "mail.ru",       "inbox.ru",
+        "list.ru",       "bk.ru",          "yandex.ru",     "yandex.com",
+        "protonmail.com", "proton.me",     "zoho.com",      "qq.com",
+        "163.com",       "126.com",        "rediffmail.com", "libero.it"};
+
+    return host_in(dom, len, doms, sizeof(doms) / sizeof(doms[0]));
+}
+
+/* Is the address of Reply-To also among the recipients?  A list that
+ * sets Reply-To to itself ("groups.example" discussion lists) sends its
+ * answers where the message went, not elsewhere. */
+static bool
+reply_to_is_recipient(const struct mime_doc *doc)
+{
+    static const char *const fields[] = {"To", "Cc"};
+    const struct mime_header *rt = mime_header_find(doc, "Reply-To");
+    const char *at;
+    size_t s;
+    size_t e;
+
+    if (rt == NULL || (at = memchr(rt->value, '@', rt->value_len)) == NULL) {
+        return false;
+    }
+    s = (size_t)(at - rt->value);
+    e = s + 1;
+    while (s > 0 && is_addr_char(rt->value[s - 1])) {
+        s--;
+    }
+    while (e < rt->value_len && is_addr_char(rt->value[e])) {
+        e++;
+    }
+    for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
+        const struct mime_header *h = mime_header_find(doc, fields[k]);
+
+        if (h != NULL &&
+            contains_ci(h->value, h->value_len, rt->value + s, e - s)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+rules_reply_to_freemail(const struct mime_doc *doc)
+{
+    char from[256];
+    char reply[256];
+    size_t fl = rules_header_domain(doc, "From", from, sizeof(from));
+    size_t rl = rules_header_domain(doc, "Reply-To", reply, sizeof(reply));
+    const char *freg = "";
+    const char *rreg = "";
+    size_t frl = 0;
+    size_t rrl;
+
+    /* The provider's own domain, not a host below it: groups.msn.com is
+     * a list server, msn.com a mailbox anyone may open. */
+    if (rl == 0 || !is_freemail(reply, rl)) {
+        return false;
+    }
+    rrl = url_registered_domain(reply, rl, &rreg);
+    if (fl > 0) {
+        frl = url_registered_domain(from, fl, &freg);
+    }
+    return !(frl == rrl && memcmp(freg, rreg, rrl) == 0) &&
+           !reply_to_is_recipient(doc);
+}
+
+/* ---- recipient-named -------------------------------------------------- */
+
+/* The address of a To value holding exactly one, as a view; 0 when none
+ * or several. */
+static size_t
+only_address(const struct mime_header *h, const char **addr)
+{
+    const char *v = h->value;
+    size_t n = h->value_len;
+    const char *at = memchr(v, '@', n);
+    size_t s;
+    size_t e;
+
+    if (at == NULL || memchr(at + 1, '@', n - (size_t)(at - v) - 1) != NULL) {
+        return 0;
+    }
+    s = (size_t)(at - v);
+    e = s + 1;
+    while (s > 0 && is_addr_char(v[s - 1])) {
+        s--;
+    }
+    while (e < n && is_addr_char(v[e])) {
+        e++;
+    }
+    *addr = v + s;
+    return e - s;
+}
+
+bool
+rules_recipient_named(const struct mime_doc *doc)
+{
+    const struct mime_header *to = mime_header_find(doc, "To");
+    const struct mime_header *subj = mime_header_find(doc, "Subject");
+    const struct mime_header *from = mime_header_find(doc, "From");
+    const char *addr = NULL;
+    size_t al;
+
+    if (to == NULL) {
+        return false;
+    }
+    al = only_address(to, &addr);
+    /* "a@b.c" at least: a bare "@" or "x@y" says nothing */
+    if (al < 5) {
+        return false;
+    }
+    if (subj != NULL && contains_ci(subj->value, subj->value_len, addr, al)) {
+        return true;
+    }
+    if (from != NULL) {
+        const char *lt = memchr(from->value, '<', from->value_len);
+
+        return lt != NULL &&
+               contains_ci(from->value, (size_t)(lt - from->value), addr, al);
+    }
+    return false;
+}
+
+/* ---- mixed-script-text ------------------------------------------------ */
+
+bool
+rules_mixed_script_text(const struct mime_doc *doc)
+{
+    const struct mime_header *subj = mime_header_find(doc, "Subject");
+    const struct mime_header *from = mime_header_find(doc, "From");
+
+    if (subj != NULL &&
+        lookalike_text_mixed_script(subj->value, subj->value_len)) {
+        return true;
+    }
+    if (from != NULL) {
+        const char *lt = memchr(from->value, '<', from->value_len);
+
+        return lt != NULL &&
+               lookalike_text_mixed_script(from->value,
+                                           (size_t)(lt - from->value));
+    }
+    return false;
+}
