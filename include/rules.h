@@ -9,7 +9,7 @@
  * one of the fired rules that apply (malware > phishing > spam > bulk; a
  * rule without a floor applies only at score >= RULES_LEGIT_BELOW, bulk
  * only below RULES_BULK_BELOW), with the model's phishing head as one
- * more phishing vote (rules_classify).
+ * more phishing vote from RULES_PHISH_VOTE_FROM up (rules_classify).
  *
  * RULES section body (little-endian):
  *   magic "CMRL" | version u32 (1) | n_rules u32 | n_rules × rule |
@@ -49,6 +49,9 @@ struct mime_doc;
 #define RULES_WEIGHT_MAX 8.0
 #define RULES_LEGIT_BELOW 50u
 #define RULES_BULK_BELOW 96u
+/* The model's phishing head names the category from this score up;
+ * below it only a phishing rule does (see rules_classify). */
+#define RULES_PHISH_VOTE_FROM 96u
 #define RULES_MALWARE_SCORE 99u
 #define RULES_PROTECTED_BRAND 0x01u
 

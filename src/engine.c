@@ -22,8 +22,8 @@
  *      fired rules' floors (malware rules: 99), score < 50 → legit
  *      (subcategory "newsletter" with bulk markers), otherwise the
  *      highest ranked of the fired rules' categories and the phishing
- *      head's vote (malware > phishing > spam > bulk; bulk only below
- *      96), spam when none; the fired rules go into the analysis
+ *      head's vote from 96 up (malware > phishing > spam > bulk; bulk
+ *      only below 96), spam when none; the fired rules go into the analysis
  *      ("rules=lookalike-domain,credential-form");
  *   8. depth (engine_depth): a campaign fingerprint of the cartridge
  *      (near-duplicate body, attachment or URL digest) raises the score to

@@ -910,7 +910,7 @@ rules_classify(const struct rules *r, uint32_t fired, bool phish_vote,
         *sub = (fired & (1u << RULES_BULK_MARKERS)) != 0 ? "newsletter" : "";
         return;
     }
-    if (phish_vote) {
+    if (phish_vote && *score >= RULES_PHISH_VOTE_FROM) {
         best = RULES_CAT_PHISHING;
     } else if ((fired & (1u << RULES_BULK_MARKERS)) != 0 &&
                *score < RULES_BULK_BELOW &&

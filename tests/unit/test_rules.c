@@ -698,7 +698,13 @@ test_classify(void **state)
              true, 80, 99, RULES_CAT_MALWARE, "executable-in-zip");
     classify(BIT(RULES_BULK_MARKERS), false, 70, 70, RULES_CAT_BULK, "");
     classify(BIT(RULES_BULK_MARKERS), false, 97, 97, RULES_CAT_SPAM, "");
-    classify(BIT(RULES_BULK_MARKERS), true, 70, 70, RULES_CAT_PHISHING, "");
+    /* The phishing head alone names phishing only from 96 up: below it a
+     * newsletter or alert with a phish-like head would be labelled
+     * phishing (bulk below 96 with bulk markers, else spam). */
+    classify(BIT(RULES_BULK_MARKERS), true, 70, 70, RULES_CAT_BULK, "");
+    classify(0, true, 95, 95, RULES_CAT_SPAM, "");
+    classify(0, true, 96, 96, RULES_CAT_PHISHING, "");
+    classify(BIT(RULES_BULK_MARKERS), true, 97, 97, RULES_CAT_PHISHING, "");
     classify(BIT(RULES_DECEPTIVE_LINK), true, 90, 90, RULES_CAT_PHISHING,
              "deceptive-link");
     classify(0, false, 90, 90, RULES_CAT_SPAM, "");
