@@ -263,6 +263,7 @@ test_url_registered_domain(void **state)
     assert_string_equal(regdom("shop.example.com.au"), "example.com.au");
     assert_string_equal(regdom("x.y.example.co.jp"), "example.co.jp");
     assert_string_equal(regdom("loja.example.com.br"), "example.com.br");
+    assert_string_equal(regdom("www.afip.gov.ar"), "afip.gov.ar");
     assert_string_equal(regdom("evil.github.io"), "evil.github.io");
     assert_string_equal(regdom("a.evil.github.io"), "evil.github.io");
     assert_string_equal(regdom("b.bucket.s3.amazonaws.com"),
