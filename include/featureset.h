@@ -73,7 +73,9 @@ enum features_flag {
     FEATURES_CAPPED = 1u << 0,          /* CAPS_FEATURES_MAX reached */
     FEATURES_DANGEROUS_ATTACHMENT = 1u << 1, /* executable or script */
     FEATURES_HAS_BULK_MARKERS = 1u << 2, /* List-Unsubscribe, List-Id, ... */
-    FEATURES_DECEPTIVE_LINK = 1u << 3   /* link text shows another domain */
+    FEATURES_DECEPTIVE_LINK = 1u << 3,  /* link text shows another domain */
+    /* ... and the link leaves the From address's registered domain */
+    FEATURES_DECEPTIVE_FOREIGN_LINK = 1u << 4
 };
 
 struct features_scratch;

@@ -60,7 +60,8 @@ enum rules_id {
     RULES_SCRIPT_ATTACHMENT,         /* .js .vbs .hta .ps1 .lnk .iso ... */
     RULES_EXECUTABLE_IN_ZIP,         /* either of those inside a zip */
     RULES_HTML_ATTACHMENT,           /* .html/.htm/.svg attachment */
-    RULES_DECEPTIVE_LINK,            /* link text shows another domain */
+    RULES_DECEPTIVE_LINK,            /* link text shows another domain,
+                                        the link leaves the From domain */
     RULES_LOOKALIKE_DOMAIN,          /* link/From host imitates a brand */
     RULES_CREDENTIAL_FORM,           /* password input, or a login form
                                         posting to a foreign host */

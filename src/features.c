@@ -1899,7 +1899,8 @@ anchor_domain(const char *text, size_t len, char *dst, size_t cap)
 }
 
 static void
-url_features(struct features_scratch *s, const struct mime_doc *doc)
+url_features(struct features_scratch *s, const struct mime_doc *doc,
+             const char *from_reg, size_t from_reg_len)
 {
     size_t n = doc->n_urls < CAPS_FEATURES_URLS_MAX ? doc->n_urls
                                                     : CAPS_FEATURES_URLS_MAX;
@@ -2000,6 +2001,12 @@ url_features(struct features_scratch *s, const struct mime_doc *doc)
             if (al > 0 && !(al == rl && memcmp(ad, reg, rl) == 0)) {
                 s->flags |= FEATURES_DECEPTIVE_LINK;
                 emit_str(s, FEATURES_NS_URL, "deceptive-link");
+                /* A newsletter's click tracker on the sender's own
+                 * domain shows the site and links to the tracker; a lure
+                 * links away from the domain it claims to be from. */
+                if (!(rl == from_reg_len && memcmp(reg, from_reg, rl) == 0)) {
+                    s->flags |= FEATURES_DECEPTIVE_FOREIGN_LINK;
+                }
             }
         }
         /* Path shape: script and document types of the target. */
@@ -2306,7 +2313,7 @@ features_extract(const struct mime_doc *doc, const struct envelope *env,
     header_features(s, doc, from_reg, from_reg_len);
     mime_features(s, doc);
     subject_features(s, subject, strlen(subject));
-    url_features(s, doc);
+    url_features(s, doc, from_reg, from_reg_len);
     link_sender_features(s, doc, from_reg, from_reg_len);
     sender_legitimacy_features(s, doc, from_reg, from_reg_len);
     memset(&st, 0, sizeof(st));

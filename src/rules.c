@@ -839,7 +839,7 @@ rules_detect(const struct rules *r, const struct mime_doc *doc,
     memset(&lc, 0, sizeof(lc));
     lc.db = r->protected;
     lc.kind = LOOKALIKE_NONE;
-    if ((fflags & FEATURES_DECEPTIVE_LINK) != 0) {
+    if ((fflags & FEATURES_DECEPTIVE_FOREIGN_LINK) != 0) {
         fired |= 1u << RULES_DECEPTIVE_LINK;
     }
     rules_for_each_host(doc, lookalike_host, &lc);

@@ -419,6 +419,31 @@ test_features_bulk_markers_restricted(void **state)
     assert_false(f->flags & FEATURES_HAS_BULK_MARKERS);
 }
 
+/* A click tracker on the sender's own registered domain is deceptive
+ * text but not a foreign link; the same text linking elsewhere is. */
+static void
+test_features_deceptive_link_own_domain(void **state)
+{
+    struct fx *f = *state;
+    static const char fmt[] =
+        "From: News <news@%s>\n"
+        "Subject: this week\n"
+        "Content-Type: text/html\n"
+        "\n"
+        "<a href=\"http://click.mailer.example.com/t/1\">www.shop.example"
+        ".org</a>\n";
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), fmt, "mail.example.com");
+    extract(f, msg);
+    assert_true(f->flags & FEATURES_DECEPTIVE_LINK);
+    assert_false(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+    snprintf(msg, sizeof(msg), fmt, "shop.example.org");
+    extract(f, msg);
+    assert_true(f->flags & FEATURES_DECEPTIVE_LINK);
+    assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+}
+
 static void
 test_features_attachments_and_links(void **state)
 {
@@ -442,6 +467,7 @@ test_features_attachments_and_links(void **state)
                "--b--\n");
     assert_true(f->flags & FEATURES_DANGEROUS_ATTACHMENT);
     assert_true(f->flags & FEATURES_DECEPTIVE_LINK);
+    assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
     assert_true(has(f, FEATURES_NS_MIME, "att-ext:exe"));
     assert_true(has(f, FEATURES_NS_MIME, "att-double-ext"));
     assert_true(has(f, FEATURES_NS_URL, "ip-host"));
@@ -720,6 +746,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_features_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_bulk_markers_restricted,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_features_deceptive_link_own_domain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_attachments_and_links,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_url_path_words, setup,
