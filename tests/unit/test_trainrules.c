@@ -37,13 +37,13 @@ static const char ham_msg[] =
 static const char spam_msg[] =
     "From: offers@cheap.example\r\nSubject: deal\r\n"
     "Content-Type: text/html\r\n\r\n"
-    "<a href=\"http://track.cheap.example/x\">www.bigstore.example</a>\r\n";
+    "<a href=\"http://track.bulkmail.example/x\">www.bigstore.example</a>\r\n";
 /* One spam message of N_SPAM: its reply-to-freemail firing in 1 of 20
  * spam and 0 of 10 phish is no evidence against "phishing". */
 static const char spam_rare_msg[] =
     "From: offers@cheap.example\r\nSubject: deal\r\n"
     "Reply-To: desk@gmail.com\r\nContent-Type: text/html\r\n\r\n"
-    "<a href=\"http://track.cheap.example/x\">www.bigstore.example</a>\r\n";
+    "<a href=\"http://track.bulkmail.example/x\">www.bigstore.example</a>\r\n";
 static const char phish_msg[] =
     "From: alerts@notice.example\r\nSubject: verify\r\n"
     "Authentication-Results: mx.example.org; spf=softfail\r\n"
