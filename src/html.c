@@ -245,12 +245,52 @@ static const uint8_t html_special[256] = {
     [' '] = 1,  ['&'] = 1,  ['<'] = 1,  [0xC2] = 1, [0xE2] = 1, [0xEF] = 1,
 };
 
-/* Bytes that end a tag or attribute name (read_name): html_is_space, '/',
- * '>', and '=' except as the name's first byte. */
-static const uint8_t html_name_stop[256] = {
-    [0] = 1,    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
-    [' '] = 1,  ['/'] = 1,  ['>'] = 1,  ['='] = 1,
+/*
+ * read_name's table: 0 for a byte that ends a tag or attribute name
+ * (html_is_space, '/', '>', and '=' except as the name's first byte),
+ * else the byte as it goes into the name (A-Z lower-cased), so one lookup
+ * per byte both tests and folds.  Built at compile time.
+ */
+#define HTML_NAME_STOP(c)                                                  \
+    ((c) == 0 || (c) == '\t' || (c) == '\n' || (c) == '\v' ||             \
+     (c) == '\f' || (c) == '\r' || (c) == ' ' || (c) == '/' || (c) == '>' || \
+     (c) == '=')
+#define HTML_FOLD(c)                                                       \
+    (HTML_NAME_STOP(c) ? 0 : (c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
+#define HTML_F4(c)                                                         \
+    HTML_FOLD(c), HTML_FOLD((c) + 1), HTML_FOLD((c) + 2), HTML_FOLD((c) + 3)
+#define HTML_F16(c)                                                        \
+    HTML_F4(c), HTML_F4((c) + 4), HTML_F4((c) + 8), HTML_F4((c) + 12)
+#define HTML_F64(c)                                                        \
+    HTML_F16(c), HTML_F16((c) + 16), HTML_F16((c) + 32), HTML_F16((c) + 48)
+
+static const uint8_t html_name_fold[256] = {
+    HTML_F64(0), HTML_F64(64), HTML_F64(128), HTML_F64(192),
 };
+
+/* Bytes attr_decode copies as they are: not a control byte, DEL or '&'. */
+#define HTML_PLAIN(c) ((c) >= ' ' && (c) != 0x7F && (c) != '&')
+#define HTML_P4(c)                                                         \
+    HTML_PLAIN(c), HTML_PLAIN((c) + 1), HTML_PLAIN((c) + 2),                \
+        HTML_PLAIN((c) + 3)
+#define HTML_P16(c)                                                        \
+    HTML_P4(c), HTML_P4((c) + 4), HTML_P4((c) + 8), HTML_P4((c) + 12)
+#define HTML_P64(c)                                                        \
+    HTML_P16(c), HTML_P16((c) + 16), HTML_P16((c) + 32), HTML_P16((c) + 48)
+
+static const uint8_t html_attr_plain[256] = {
+    HTML_P64(0), HTML_P64(64), HTML_P64(128), HTML_P64(192),
+};
+
+#undef HTML_NAME_STOP
+#undef HTML_FOLD
+#undef HTML_F4
+#undef HTML_F16
+#undef HTML_F64
+#undef HTML_PLAIN
+#undef HTML_P4
+#undef HTML_P16
+#undef HTML_P64
 
 static uint8_t
 html_lower(uint8_t c)
@@ -569,6 +609,18 @@ attr_decode(struct html_view v, char *buf, size_t max)
     view_trim(&p, &n);
     while (i < n && o < max) {
         uint8_t c = p[i];
+        if (html_attr_plain[c]) {
+            /* A run of plain bytes (most of any URL) copied at once. */
+            size_t e = i + 1;
+            size_t end = n - i < max - o ? n : i + (max - o);
+            while (e < end && html_attr_plain[p[e]]) {
+                e++;
+            }
+            memcpy(buf + o, p + i, e - i);
+            o += e - i;
+            i = e;
+            continue;
+        }
         /* Browsers drop tabs and line breaks; no control byte is kept. */
         if (c < ' ' || c == 0x7F) {
             i++;
@@ -939,18 +991,32 @@ static size_t
 read_name(const struct html_state *st, size_t i, char *buf, uint32_t *hash)
 {
     /* p and len in locals: a store through buf (a char pointer) may alias
-     * *st and would otherwise reload them on every byte; one table test
-     * per byte (every tag and attribute name comes through here). */
+     * *st and would otherwise reload them on every byte; one table lookup
+     * per byte tests and folds it (every tag and attribute name comes
+     * through here), and the bytes past the cut are only hashed. */
     const uint8_t *p = st->p;
     size_t len = st->len;
     size_t k = 0;
-    size_t start = i;
     uint32_t h = 2166136261u;
 
-    while (i < len && (!html_name_stop[p[i]] || (p[i] == '=' && i == start))) {
-        uint8_t c = html_lower(p[i]);
-        if (k < HTML_NAME_MAX) {
-            buf[k++] = (char)c;
+    if (i < len && p[i] == '=') {
+        buf[k++] = '=';
+        h = (h ^ '=') * 16777619u;
+        i++;
+    }
+    while (i < len && k < HTML_NAME_MAX) {
+        uint8_t c = html_name_fold[p[i]];
+        if (c == 0) {
+            break;
+        }
+        buf[k++] = (char)c;
+        h = (h ^ c) * 16777619u;
+        i++;
+    }
+    while (i < len) {
+        uint8_t c = html_name_fold[p[i]];
+        if (c == 0) {
+            break;
         }
         h = (h ^ c) * 16777619u;
         i++;

@@ -85,6 +85,39 @@ test_html_text_and_blocks(void **state)
     assert_string_equal(render("", NULL, NULL), "");
 }
 
+/* Tag and attribute names are folded and cut by one table (read_name);
+ * attribute values are copied a plain run at a time (attr_decode). */
+static void
+test_html_names_and_values(void **state)
+{
+    struct links l;
+
+    (void)state;
+    /* Upper case and a name longer than the kept 16 bytes: only the full
+     * name matches a known tag or attribute. */
+    assert_string_equal(render("a<BLOCKQUOTE>b<blockquoteblockquote>c"
+                               "</BlockQuote>d",
+                               NULL, NULL),
+                        "a\nbc\nd");
+    render("<a hrefhrefhrefhrefhref=\"http://no.example/\" "
+           "HREF=\"http://yes.example/\">x</a>",
+           NULL, &l);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.url[0], "http://yes.example/");
+    /* A name may start with '=' (and is no attribute we keep). */
+    render("<img =src=\"http://no.example/\" src=http://img.example/>", NULL,
+           &l);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.url[0], "http://img.example/");
+    /* Control bytes dropped and entities decoded between plain runs;
+     * blanks trimmed at both ends. */
+    render("<a href=\" \thttp://x.example/a&amp;b\tc\nd\x7F&#x65;&zz; \">y</a>",
+           NULL, &l);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.url[0], "http://x.example/a&bcde&zz;");
+    assert_string_equal(l.anchor[0], "y");
+}
+
 static void
 test_html_dropped_content(void **state)
 {
@@ -358,6 +391,7 @@ main(void)
         cmocka_unit_test(test_html_entities),
         cmocka_unit_test(test_html_hidden_text),
         cmocka_unit_test(test_html_flags),
+        cmocka_unit_test(test_html_names_and_values),
         cmocka_unit_test(test_html_links),
         cmocka_unit_test(test_html_long_url_and_anchor_cut),
         cmocka_unit_test(test_html_output_cap),
