@@ -1304,9 +1304,13 @@ find_header(const struct mime_doc *doc, const char *name)
     size_t n = doc->n_headers < CAPS_FEATURES_HEADERS_MAX
                    ? doc->n_headers
                    : CAPS_FEATURES_HEADERS_MAX;
+    size_t nl = strlen(name);
 
+    /* The length first: a handful of lookups per message each pass every
+     * header, and almost every name differs in length. */
     for (size_t i = 0; i < n; i++) {
-        if (ieq(doc->headers[i].name, doc->headers[i].name_len, name)) {
+        if (doc->headers[i].name_len == nl &&
+            ieq(doc->headers[i].name, nl, name)) {
             return &doc->headers[i];
         }
     }
