@@ -644,9 +644,9 @@ count_lanes(uint64_t m)
  * per step instead of one: their number (0..8) is returned, their folded
  * (lower-case) bytes go to out[0..8) (all 8 written), and the letters,
  * the capitals and whether a digit was among them are added to *letters,
- * *upper, *has_digit.  The first lane that is not alphanumeric is found
- * from its isolated bit 8k+7: shifted to bit 8k, times 0x0001020304050607
- * it puts k in the top byte.
+ * *upper, *has_digit.  The first lane that is not alphanumeric is the
+ * one of the lowest set bit of fails (bit 8k+7): one count of trailing
+ * zeros, a builtin of the compilers that define __BYTE_ORDER__.
  */
 static size_t
 alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
@@ -669,9 +669,7 @@ alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
     digits = lanes_in(y, '0', '9') & ~x & high;
     fails = ~(lower | caps | digits) & high;
     if (fails != 0) {
-        k = (size_t)((((fails & (~fails + 1u)) >> 7) *
-                      0x0001020304050607ull) >>
-                     56);
+        k = (size_t)__builtin_ctzll(fails) >> 3;
         keep = ((uint64_t)1 << (8u * k)) - 1u;
     }
     caps &= keep;
