@@ -1332,8 +1332,22 @@ text(struct html_state *st, size_t i)
         return i + 3;
     }
     j = i + 1;
-    while (j < len && !html_special[p[j]]) {
-        j++;
+    for (;;) {
+        while (j < len && !html_special[p[j]]) {
+            j++;
+        }
+        /* One blank between two words stays in the run: emit would write
+         * it there anyway (a pending blank after a byte that is neither
+         * blank nor line break), and a word per call cost a call of text
+         * and of emit each.  ASCII after it, so a cut by the output cap
+         * never backs off into the blank.  Not in hidden text, where the
+         * blank's pending separator outlives the words emit drops. */
+        if (j + 1 < len && p[j] == ' ' && p[j + 1] < 0x80 &&
+            !html_special[p[j + 1]] && st->n_hidden == 0) {
+            j += 2;
+            continue;
+        }
+        break;
     }
     emit(st, (const char *)p + i, j - i);
     return j;
