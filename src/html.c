@@ -256,7 +256,9 @@ static const uint8_t html_special[256] = {
      (c) == '\f' || (c) == '\r' || (c) == ' ' || (c) == '/' || (c) == '>' || \
      (c) == '=')
 #define HTML_FOLD(c)                                                       \
-    (HTML_NAME_STOP(c) ? 0 : (c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
+    ((uint8_t)(HTML_NAME_STOP(c) ? 0                                       \
+               : (c) >= 'A' && (c) <= 'Z' ? (c) + 32                       \
+                                          : (c)))
 #define HTML_F4(c)                                                         \
     HTML_FOLD(c), HTML_FOLD((c) + 1), HTML_FOLD((c) + 2), HTML_FOLD((c) + 3)
 #define HTML_F16(c)                                                        \
