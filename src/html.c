@@ -218,6 +218,9 @@ struct html_attrs {
     struct html_view v[HTML_ATTR_COUNT];
 };
 
+/* Slots of the per-page tag cache (a power of two, at most 32). */
+#define HTML_TAG_CACHE 16u
+
 struct html_state {
     const uint8_t *p;
     size_t len;
@@ -229,6 +232,7 @@ struct html_state {
     unsigned flags;
     html_link_fn on_link;
     void *ctx;
+    unsigned tags_cached; /* bit per tag_cache slot in use */
     struct html_elem stack[HTML_STACK_MAX];
     size_t depth;
     size_t n_overflow; /* open elements past the stack */
@@ -237,6 +241,10 @@ struct html_state {
     size_t anchor_start;
     size_t href_len;
     char href[MIME_URL_MAX_BYTES];
+    /* tag_lookup's answers by name hash (valid where tags_cached says):
+     * a page uses a handful of tags over and over. */
+    uint32_t tag_cache_hash[HTML_TAG_CACHE];
+    const struct html_tag_info *tag_cache[HTML_TAG_CACHE];
 };
 
 /* Bytes that interrupt a text run. */
@@ -358,8 +366,9 @@ attr_get(const struct html_attrs *at, enum html_attr k)
     return (at->present & (1u << k)) != 0 ? at->v[k] : none;
 }
 
+/* The table entry whose hash is hash, or NULL. */
 static const struct html_tag_info *
-tag_lookup(const char *name, uint32_t hash)
+tag_by_hash(uint32_t hash)
 {
     size_t lo = 0;
     size_t hi = HTML_N_TAGS;
@@ -367,8 +376,7 @@ tag_lookup(const char *name, uint32_t hash)
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (hash == html_tags[mid].hash) {
-            return strcmp(name, html_tags[mid].name) == 0 ? &html_tags[mid]
-                                                          : NULL;
+            return &html_tags[mid];
         }
         if (hash < html_tags[mid].hash) {
             hi = mid;
@@ -377,6 +385,28 @@ tag_lookup(const char *name, uint32_t hash)
         }
     }
     return NULL;
+}
+
+/* The known element named name (read_name's hash), or NULL.  The binary
+ * search by hash is remembered per page in a small direct-mapped cache
+ * (one per tag of every message otherwise); the name is still compared,
+ * so a name that merely shares a known tag's hash is no such tag. */
+static const struct html_tag_info *
+tag_lookup(struct html_state *st, const char *name, uint32_t hash)
+{
+    unsigned slot = (hash ^ (hash >> 16)) & (HTML_TAG_CACHE - 1u);
+    const struct html_tag_info *ti;
+
+    if ((st->tags_cached & (1u << slot)) != 0 &&
+        st->tag_cache_hash[slot] == hash) {
+        ti = st->tag_cache[slot];
+    } else {
+        ti = tag_by_hash(hash);
+        st->tag_cache_hash[slot] = hash;
+        st->tag_cache[slot] = ti;
+        st->tags_cached |= 1u << slot;
+    }
+    return ti != NULL && strcmp(name, ti->name) == 0 ? ti : NULL;
 }
 
 static const struct html_entity_def *
@@ -1258,7 +1288,7 @@ markup(struct html_state *st, size_t i)
     }
     if (p[i + 1] == '/') {
         size_t k = read_name(st, i + 2, name, &nh);
-        ti = tag_lookup(name, nh);
+        ti = tag_lookup(st, name, nh);
         end_tag(st, ti, nh);
         q = memchr(p + k, '>', len - k);
         return q == NULL ? len : (size_t)(q - p) + 1;
@@ -1272,7 +1302,7 @@ markup(struct html_state *st, size_t i)
         size_t k = read_name(st, i + 1, name, &nh);
         at.present = 0;
         k = read_attrs(st, k, &at);
-        ti = tag_lookup(name, nh);
+        ti = tag_lookup(st, name, nh);
         if (ti != NULL && ti->tag == HTML_TAG_SCRIPT) {
             st->flags |= HTML_HAS_SCRIPT;
             return skip_raw(st, k, "script");

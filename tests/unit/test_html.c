@@ -99,6 +99,12 @@ test_html_names_and_values(void **state)
                                "</BlockQuote>d",
                                NULL, NULL),
                         "a\nbc\nd");
+    /* "awsaueg" has the FNV-1a hash of "div": a tag that shares a known
+     * tag's hash is no such tag, before or after that tag was seen. */
+    assert_string_equal(render("<div>x</div><awsaueg>y</awsaueg>z<div>w"
+                               "</div><AWSAUEG>v</awsaueg>u",
+                               NULL, NULL),
+                        "x\nyz\nw\nvu");
     render("<a hrefhrefhrefhrefhref=\"http://no.example/\" "
            "HREF=\"http://yes.example/\">x</a>",
            NULL, &l);
