@@ -750,6 +750,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     bool has_colon = false;
     bool has_digit = false;
     bool is_long = false;
+    bool has_joiner = false; /* an ASCII joiner may be in out */
 
     tok_skip(t);
     pos = t->pos;
@@ -804,6 +805,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
             } else {
                 has_at |= ch == '@';
                 has_colon |= ch == ':';
+                has_joiner = true;
             }
             if (n < CAPS_FEATURES_TOKEN_MAX_BYTES) {
                 out[n++] = (char)ch;
@@ -837,6 +839,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
         }
         note_script(&t->st, cp, &scripts);
         cp = cp == 0x2019 ? '\'' : fold(cp);
+        has_joiner |= cp < 0x80; /* U+2019 is written as '\'' */
         el = utf8_encode(cp, enc);
         if (n + el <= CAPS_FEATURES_TOKEN_MAX_BYTES) {
             memcpy(out + n, enc, el);
@@ -853,11 +856,12 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     if (letters > 0) {
         scripts |= 1u;
     }
-    /* Joiners at the ends are punctuation, except a leading currency. */
-    while (n > 0 && is_ascii_joiner((uint8_t)out[n - 1])) {
+    /* Joiners at the ends are punctuation, except a leading currency
+     * (most tokens are letters and digits only: nothing to look at). */
+    while (has_joiner && n > 0 && is_ascii_joiner((uint8_t)out[n - 1])) {
         n--;
     }
-    {
+    if (has_joiner) {
         size_t lead = 0;
 
         while (lead < n && is_ascii_joiner((uint8_t)out[lead]) &&
