@@ -253,6 +253,31 @@ test_features_tokens_joiner_ends(void **state)
     assert_true(has(f, FEATURES_NS_WORD, "plainword"));
 }
 
+/* Link shorteners by registered domain, any case; a longer name that
+ * starts like one is none. */
+static void
+test_features_shortener(void **state)
+{
+    struct fx *f = *state;
+
+    extract(f, "From: a@example.org\n"
+               "Subject: x\n"
+               "\n"
+               "see http://Bit.LY/abc now\n");
+    assert_true(has(f, FEATURES_NS_URL, "shortener"));
+    extract(f, "From: a@example.org\n"
+               "Subject: x\n"
+               "\n"
+               "see https://www.tinyurl.com/x and http://t.co/y\n");
+    assert_true(has(f, FEATURES_NS_URL, "shortener"));
+    extract(f, "From: a@example.org\n"
+               "Subject: x\n"
+               "\n"
+               "see http://bit.lyx/abc and http://t.com/ and "
+               "http://example.org/bit.ly\n");
+    assert_false(has(f, FEATURES_NS_URL, "shortener"));
+}
+
 static void
 test_features_namespaces_distinct(void **state)
 {
@@ -728,6 +753,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_features_tokens_normalised,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_shortener, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_features_tokens_joiner_ends,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_tokens_word_at_a_time,
