@@ -644,9 +644,9 @@ count_lanes(uint64_t m)
  * per step instead of one: their number (0..8) is returned, their folded
  * (lower-case) bytes go to out[0..8) (all 8 written), and the letters,
  * the capitals and whether a digit was among them are added to *letters,
- * *upper, *has_digit.  The first lane that is not alphanumeric is found
- * from its isolated bit 8k+7: shifted to bit 8k, times 0x0001020304050607
- * it puts k in the top byte.
+ * *upper, *has_digit.  The first lane that is not alphanumeric is the
+ * one of the lowest set bit of fails (bit 8k+7): one count of trailing
+ * zeros, a builtin of the compilers that define __BYTE_ORDER__.
  */
 static size_t
 alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
@@ -669,9 +669,7 @@ alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
     digits = lanes_in(y, '0', '9') & ~x & high;
     fails = ~(lower | caps | digits) & high;
     if (fails != 0) {
-        k = (size_t)((((fails & (~fails + 1u)) >> 7) *
-                      0x0001020304050607ull) >>
-                     56);
+        k = (size_t)__builtin_ctzll(fails) >> 3;
         keep = ((uint64_t)1 << (8u * k)) - 1u;
     }
     caps &= keep;
@@ -752,6 +750,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     bool has_colon = false;
     bool has_digit = false;
     bool is_long = false;
+    bool has_joiner = false; /* an ASCII joiner may be in out */
 
     tok_skip(t);
     pos = t->pos;
@@ -806,6 +805,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
             } else {
                 has_at |= ch == '@';
                 has_colon |= ch == ':';
+                has_joiner = true;
             }
             if (n < CAPS_FEATURES_TOKEN_MAX_BYTES) {
                 out[n++] = (char)ch;
@@ -839,6 +839,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
         }
         note_script(&t->st, cp, &scripts);
         cp = cp == 0x2019 ? '\'' : fold(cp);
+        has_joiner |= cp < 0x80; /* U+2019 is written as '\'' */
         el = utf8_encode(cp, enc);
         if (n + el <= CAPS_FEATURES_TOKEN_MAX_BYTES) {
             memcpy(out + n, enc, el);
@@ -855,11 +856,12 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     if (letters > 0) {
         scripts |= 1u;
     }
-    /* Joiners at the ends are punctuation, except a leading currency. */
-    while (n > 0 && is_ascii_joiner((uint8_t)out[n - 1])) {
+    /* Joiners at the ends are punctuation, except a leading currency
+     * (most tokens are letters and digits only: nothing to look at). */
+    while (has_joiner && n > 0 && is_ascii_joiner((uint8_t)out[n - 1])) {
         n--;
     }
-    {
+    if (has_joiner) {
         size_t lead = 0;
 
         while (lead < n && is_ascii_joiner((uint8_t)out[lead]) &&
@@ -1304,9 +1306,13 @@ find_header(const struct mime_doc *doc, const char *name)
     size_t n = doc->n_headers < CAPS_FEATURES_HEADERS_MAX
                    ? doc->n_headers
                    : CAPS_FEATURES_HEADERS_MAX;
+    size_t nl = strlen(name);
 
+    /* The length first: a handful of lookups per message each pass every
+     * header, and almost every name differs in length. */
     for (size_t i = 0; i < n; i++) {
-        if (ieq(doc->headers[i].name, doc->headers[i].name_len, name)) {
+        if (doc->headers[i].name_len == nl &&
+            ieq(doc->headers[i].name, nl, name)) {
             return &doc->headers[i];
         }
     }
@@ -1798,8 +1804,16 @@ is_shortener(const char *reg, size_t len)
         "buff.ly", "rebrand.ly", "cutt.ly", "shorturl.at", "rb.gy",
         "tiny.cc", "t.ly", "s.id", "bitly.com", "lnkd.in"};
 
+    uint8_t first;
+
+    if (len == 0) {
+        return false;
+    }
+    /* The first byte before the call: one URL after another passes all
+     * sixteen names, and almost every host differs from each at once. */
+    first = lower((uint8_t)reg[0]);
     for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
-        if (ieq(reg, len, hosts[i])) {
+        if ((uint8_t)hosts[i][0] == first && ieq(reg, len, hosts[i])) {
             return true;
         }
     }

@@ -218,6 +218,9 @@ struct html_attrs {
     struct html_view v[HTML_ATTR_COUNT];
 };
 
+/* Slots of the per-page tag cache (a power of two, at most 32). */
+#define HTML_TAG_CACHE 16u
+
 struct html_state {
     const uint8_t *p;
     size_t len;
@@ -229,6 +232,7 @@ struct html_state {
     unsigned flags;
     html_link_fn on_link;
     void *ctx;
+    unsigned tags_cached; /* bit per tag_cache slot in use */
     struct html_elem stack[HTML_STACK_MAX];
     size_t depth;
     size_t n_overflow; /* open elements past the stack */
@@ -237,6 +241,10 @@ struct html_state {
     size_t anchor_start;
     size_t href_len;
     char href[MIME_URL_MAX_BYTES];
+    /* tag_lookup's answers by name hash (valid where tags_cached says):
+     * a page uses a handful of tags over and over. */
+    uint32_t tag_cache_hash[HTML_TAG_CACHE];
+    const struct html_tag_info *tag_cache[HTML_TAG_CACHE];
 };
 
 /* Bytes that interrupt a text run. */
@@ -245,12 +253,54 @@ static const uint8_t html_special[256] = {
     [' '] = 1,  ['&'] = 1,  ['<'] = 1,  [0xC2] = 1, [0xE2] = 1, [0xEF] = 1,
 };
 
-/* Bytes that end a tag or attribute name (read_name): html_is_space, '/',
- * '>', and '=' except as the name's first byte. */
-static const uint8_t html_name_stop[256] = {
-    [0] = 1,    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
-    [' '] = 1,  ['/'] = 1,  ['>'] = 1,  ['='] = 1,
+/*
+ * read_name's table: 0 for a byte that ends a tag or attribute name
+ * (html_is_space, '/', '>', and '=' except as the name's first byte),
+ * else the byte as it goes into the name (A-Z lower-cased), so one lookup
+ * per byte both tests and folds.  Built at compile time.
+ */
+#define HTML_NAME_STOP(c)                                                  \
+    ((c) == 0 || (c) == '\t' || (c) == '\n' || (c) == '\v' ||             \
+     (c) == '\f' || (c) == '\r' || (c) == ' ' || (c) == '/' || (c) == '>' || \
+     (c) == '=')
+#define HTML_FOLD(c)                                                       \
+    ((uint8_t)(HTML_NAME_STOP(c) ? 0                                       \
+               : (c) >= 'A' && (c) <= 'Z' ? (c) + 32                       \
+                                          : (c)))
+#define HTML_F4(c)                                                         \
+    HTML_FOLD(c), HTML_FOLD((c) + 1), HTML_FOLD((c) + 2), HTML_FOLD((c) + 3)
+#define HTML_F16(c)                                                        \
+    HTML_F4(c), HTML_F4((c) + 4), HTML_F4((c) + 8), HTML_F4((c) + 12)
+#define HTML_F64(c)                                                        \
+    HTML_F16(c), HTML_F16((c) + 16), HTML_F16((c) + 32), HTML_F16((c) + 48)
+
+static const uint8_t html_name_fold[256] = {
+    HTML_F64(0), HTML_F64(64), HTML_F64(128), HTML_F64(192),
 };
+
+/* Bytes attr_decode copies as they are: not a control byte, DEL or '&'. */
+#define HTML_PLAIN(c) ((c) >= ' ' && (c) != 0x7F && (c) != '&')
+#define HTML_P4(c)                                                         \
+    HTML_PLAIN(c), HTML_PLAIN((c) + 1), HTML_PLAIN((c) + 2),                \
+        HTML_PLAIN((c) + 3)
+#define HTML_P16(c)                                                        \
+    HTML_P4(c), HTML_P4((c) + 4), HTML_P4((c) + 8), HTML_P4((c) + 12)
+#define HTML_P64(c)                                                        \
+    HTML_P16(c), HTML_P16((c) + 16), HTML_P16((c) + 32), HTML_P16((c) + 48)
+
+static const uint8_t html_attr_plain[256] = {
+    HTML_P64(0), HTML_P64(64), HTML_P64(128), HTML_P64(192),
+};
+
+#undef HTML_NAME_STOP
+#undef HTML_FOLD
+#undef HTML_F4
+#undef HTML_F16
+#undef HTML_F64
+#undef HTML_PLAIN
+#undef HTML_P4
+#undef HTML_P16
+#undef HTML_P64
 
 static uint8_t
 html_lower(uint8_t c)
@@ -316,8 +366,9 @@ attr_get(const struct html_attrs *at, enum html_attr k)
     return (at->present & (1u << k)) != 0 ? at->v[k] : none;
 }
 
+/* The table entry whose hash is hash, or NULL. */
 static const struct html_tag_info *
-tag_lookup(const char *name, uint32_t hash)
+tag_by_hash(uint32_t hash)
 {
     size_t lo = 0;
     size_t hi = HTML_N_TAGS;
@@ -325,8 +376,7 @@ tag_lookup(const char *name, uint32_t hash)
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (hash == html_tags[mid].hash) {
-            return strcmp(name, html_tags[mid].name) == 0 ? &html_tags[mid]
-                                                          : NULL;
+            return &html_tags[mid];
         }
         if (hash < html_tags[mid].hash) {
             hi = mid;
@@ -335,6 +385,28 @@ tag_lookup(const char *name, uint32_t hash)
         }
     }
     return NULL;
+}
+
+/* The known element named name (read_name's hash), or NULL.  The binary
+ * search by hash is remembered per page in a small direct-mapped cache
+ * (one per tag of every message otherwise); the name is still compared,
+ * so a name that merely shares a known tag's hash is no such tag. */
+static const struct html_tag_info *
+tag_lookup(struct html_state *st, const char *name, uint32_t hash)
+{
+    unsigned slot = (hash ^ (hash >> 16)) & (HTML_TAG_CACHE - 1u);
+    const struct html_tag_info *ti;
+
+    if ((st->tags_cached & (1u << slot)) != 0 &&
+        st->tag_cache_hash[slot] == hash) {
+        ti = st->tag_cache[slot];
+    } else {
+        ti = tag_by_hash(hash);
+        st->tag_cache_hash[slot] = hash;
+        st->tag_cache[slot] = ti;
+        st->tags_cached |= 1u << slot;
+    }
+    return ti != NULL && strcmp(name, ti->name) == 0 ? ti : NULL;
 }
 
 static const struct html_entity_def *
@@ -569,6 +641,18 @@ attr_decode(struct html_view v, char *buf, size_t max)
     view_trim(&p, &n);
     while (i < n && o < max) {
         uint8_t c = p[i];
+        if (html_attr_plain[c]) {
+            /* A run of plain bytes (most of any URL) copied at once. */
+            size_t e = i + 1;
+            size_t end = n - i < max - o ? n : i + (max - o);
+            while (e < end && html_attr_plain[p[e]]) {
+                e++;
+            }
+            memcpy(buf + o, p + i, e - i);
+            o += e - i;
+            i = e;
+            continue;
+        }
         /* Browsers drop tabs and line breaks; no control byte is kept. */
         if (c < ' ' || c == 0x7F) {
             i++;
@@ -939,18 +1023,32 @@ static size_t
 read_name(const struct html_state *st, size_t i, char *buf, uint32_t *hash)
 {
     /* p and len in locals: a store through buf (a char pointer) may alias
-     * *st and would otherwise reload them on every byte; one table test
-     * per byte (every tag and attribute name comes through here). */
+     * *st and would otherwise reload them on every byte; one table lookup
+     * per byte tests and folds it (every tag and attribute name comes
+     * through here), and the bytes past the cut are only hashed. */
     const uint8_t *p = st->p;
     size_t len = st->len;
     size_t k = 0;
-    size_t start = i;
     uint32_t h = 2166136261u;
 
-    while (i < len && (!html_name_stop[p[i]] || (p[i] == '=' && i == start))) {
-        uint8_t c = html_lower(p[i]);
-        if (k < HTML_NAME_MAX) {
-            buf[k++] = (char)c;
+    if (i < len && p[i] == '=') {
+        buf[k++] = '=';
+        h = (h ^ '=') * 16777619u;
+        i++;
+    }
+    while (i < len && k < HTML_NAME_MAX) {
+        uint8_t c = html_name_fold[p[i]];
+        if (c == 0) {
+            break;
+        }
+        buf[k++] = (char)c;
+        h = (h ^ c) * 16777619u;
+        i++;
+    }
+    while (i < len) {
+        uint8_t c = html_name_fold[p[i]];
+        if (c == 0) {
+            break;
         }
         h = (h ^ c) * 16777619u;
         i++;
@@ -1190,7 +1288,7 @@ markup(struct html_state *st, size_t i)
     }
     if (p[i + 1] == '/') {
         size_t k = read_name(st, i + 2, name, &nh);
-        ti = tag_lookup(name, nh);
+        ti = tag_lookup(st, name, nh);
         end_tag(st, ti, nh);
         q = memchr(p + k, '>', len - k);
         return q == NULL ? len : (size_t)(q - p) + 1;
@@ -1204,7 +1302,7 @@ markup(struct html_state *st, size_t i)
         size_t k = read_name(st, i + 1, name, &nh);
         at.present = 0;
         k = read_attrs(st, k, &at);
-        ti = tag_lookup(name, nh);
+        ti = tag_lookup(st, name, nh);
         if (ti != NULL && ti->tag == HTML_TAG_SCRIPT) {
             st->flags |= HTML_HAS_SCRIPT;
             return skip_raw(st, k, "script");
@@ -1266,8 +1364,22 @@ text(struct html_state *st, size_t i)
         return i + 3;
     }
     j = i + 1;
-    while (j < len && !html_special[p[j]]) {
-        j++;
+    for (;;) {
+        while (j < len && !html_special[p[j]]) {
+            j++;
+        }
+        /* One blank between two words stays in the run: emit would write
+         * it there anyway (a pending blank after a byte that is neither
+         * blank nor line break), and a word per call cost a call of text
+         * and of emit each.  ASCII after it, so a cut by the output cap
+         * never backs off into the blank.  Not in hidden text, where the
+         * blank's pending separator outlives the words emit drops. */
+        if (j + 1 < len && p[j] == ' ' && p[j + 1] < 0x80 &&
+            !html_special[p[j + 1]] && st->n_hidden == 0) {
+            j += 2;
+            continue;
+        }
+        break;
     }
     emit(st, (const char *)p + i, j - i);
     return j;

@@ -228,6 +228,56 @@ test_features_tokens_word_at_a_time(void **state)
     assert_true(has(f, FEATURES_NS_TEXT, "caps:3"));
 }
 
+/* Joiners at a token's ends are trimmed, inner ones kept; U+2019 is an
+ * apostrophe, trimmed at the ends as well.  The trim is skipped for
+ * tokens that hold no ASCII joiner at all. */
+static void
+test_features_tokens_joiner_ends(void **state)
+{
+    struct fx *f = *state;
+
+    extract(f, "From: a@example.org\n"
+               "Subject: x\n"
+               "\n"
+               "'quoted' -dashed- $55 don\xe2\x80\x99t "
+               "\xe2\x80\x99tis\xe2\x80\x99 e-mail. ..dots.. plainword\n");
+    assert_true(has(f, FEATURES_NS_WORD, "quoted"));
+    assert_true(has(f, FEATURES_NS_WORD, "dashed"));
+    /* A token starts at a letter or digit: "$55" is "55". */
+    assert_true(has(f, FEATURES_NS_WORD, "55"));
+    assert_true(has(f, FEATURES_NS_WORD, "don't"));
+    assert_true(has(f, FEATURES_NS_WORD, "tis"));
+    assert_false(has(f, FEATURES_NS_WORD, "'tis'"));
+    assert_true(has(f, FEATURES_NS_WORD, "e-mail"));
+    assert_true(has(f, FEATURES_NS_WORD, "dots"));
+    assert_true(has(f, FEATURES_NS_WORD, "plainword"));
+}
+
+/* Link shorteners by registered domain, any case; a longer name that
+ * starts like one is none. */
+static void
+test_features_shortener(void **state)
+{
+    struct fx *f = *state;
+
+    extract(f, "From: a@example.org\n"
+               "Subject: x\n"
+               "\n"
+               "see http://Bit.LY/abc now\n");
+    assert_true(has(f, FEATURES_NS_URL, "shortener"));
+    extract(f, "From: a@example.org\n"
+               "Subject: x\n"
+               "\n"
+               "see https://www.tinyurl.com/x and http://t.co/y\n");
+    assert_true(has(f, FEATURES_NS_URL, "shortener"));
+    extract(f, "From: a@example.org\n"
+               "Subject: x\n"
+               "\n"
+               "see http://bit.lyx/abc and http://t.com/ and "
+               "http://example.org/bit.ly\n");
+    assert_false(has(f, FEATURES_NS_URL, "shortener"));
+}
+
 static void
 test_features_namespaces_distinct(void **state)
 {
@@ -728,6 +778,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_features_body_sig, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_features_tokens_normalised,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_shortener, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_features_tokens_joiner_ends,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_tokens_word_at_a_time,
                                         setup, teardown),

@@ -85,6 +85,78 @@ test_html_text_and_blocks(void **state)
     assert_string_equal(render("", NULL, NULL), "");
 }
 
+/* Tag and attribute names are folded and cut by one table (read_name);
+ * attribute values are copied a plain run at a time (attr_decode). */
+static void
+test_html_names_and_values(void **state)
+{
+    struct links l;
+
+    (void)state;
+    /* Upper case and a name longer than the kept 16 bytes: only the full
+     * name matches a known tag or attribute. */
+    assert_string_equal(render("a<BLOCKQUOTE>b<blockquoteblockquote>c"
+                               "</BlockQuote>d",
+                               NULL, NULL),
+                        "a\nbc\nd");
+    /* "awsaueg" has the FNV-1a hash of "div": a tag that shares a known
+     * tag's hash is no such tag, before or after that tag was seen. */
+    assert_string_equal(render("<div>x</div><awsaueg>y</awsaueg>z<div>w"
+                               "</div><AWSAUEG>v</awsaueg>u",
+                               NULL, NULL),
+                        "x\nyz\nw\nvu");
+    render("<a hrefhrefhrefhrefhref=\"http://no.example/\" "
+           "HREF=\"http://yes.example/\">x</a>",
+           NULL, &l);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.url[0], "http://yes.example/");
+    /* A name may start with '=' (and is no attribute we keep). */
+    render("<img =src=\"http://no.example/\" src=http://img.example/>", NULL,
+           &l);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.url[0], "http://img.example/");
+    /* Control bytes dropped and entities decoded between plain runs;
+     * blanks trimmed at both ends. */
+    render("<a href=\" \thttp://x.example/a&amp;b\tc\nd\x7F&#x65;&zz; \">y</a>",
+           NULL, &l);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.url[0], "http://x.example/a&bcde&zz;");
+    assert_string_equal(l.anchor[0], "y");
+}
+
+/* Words and the single blanks between them go out as one run: the same
+ * text, caps and separators as word by word. */
+static void
+test_html_word_runs(void **state)
+{
+    static const char html[] = "one two  three\tfour five<b>six</b> seven";
+    char out[64];
+    unsigned f = 0;
+    size_t n;
+
+    (void)state;
+    assert_string_equal(render(html, NULL, NULL),
+                        "one two three four fivesix seven");
+    /* The blank a hidden run holds still separates what surrounds it. */
+    assert_string_equal(
+        render("a<span style=\"display:none\">x y</span>b", &f, NULL),
+        "a b");
+    assert_true(f & HTML_HIDDEN_TEXT);
+    assert_string_equal(render("a<span hidden>x</span>b", NULL, NULL), "ab");
+    /* Every output cap cuts where the word-by-word writer cut: the
+     * first max bytes, separators included. */
+    for (size_t max = 0; max <= 12; max++) {
+        f = 0;
+        n = html_to_text((const uint8_t *)"one two three", 13, out, max, NULL,
+                         NULL, &f);
+        assert_int_equal(n, max);
+        assert_memory_equal(out, "one two three", n);
+        if (max > 0) { /* no buffer at all: links and flags only */
+            assert_true(f & HTML_OUT_CAPPED);
+        }
+    }
+}
+
 static void
 test_html_dropped_content(void **state)
 {
@@ -358,6 +430,8 @@ main(void)
         cmocka_unit_test(test_html_entities),
         cmocka_unit_test(test_html_hidden_text),
         cmocka_unit_test(test_html_flags),
+        cmocka_unit_test(test_html_names_and_values),
+        cmocka_unit_test(test_html_word_runs),
         cmocka_unit_test(test_html_links),
         cmocka_unit_test(test_html_long_url_and_anchor_cut),
         cmocka_unit_test(test_html_output_cap),

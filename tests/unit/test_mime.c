@@ -264,6 +264,39 @@ test_mime_headers_no_control_bytes(void **state)
 
 /* ---- bodies ------------------------------------------------------- */
 
+/* A field name holding a blank, a control byte or DEL, at any offset,
+ * is no header: the body starts at that line.  8-bit bytes and every
+ * other printable byte are name bytes (names are checked eight bytes at
+ * a time). */
+static void
+test_mime_header_name_bytes(void **state)
+{
+    static const char bad[] = {' ', '\t', 0x01, 0x1F, 0x7F};
+    static const char good[] = {'!', '~', (char)0x80, (char)0xFF, '-'};
+
+    for (size_t off = 0; off < 20; off++) {
+        for (size_t k = 0; k < sizeof(bad); k++) {
+            char msg[128];
+            struct mime_doc *d;
+            size_t n = 0;
+
+            msg[n++] = 'X';
+            memset(msg + n, 'a', off);
+            n += off;
+            msg[n++] = bad[k];
+            memcpy(msg + n, "b: v\n\nrest\n", 12); /* with its NUL */
+            d = parse(state, msg);
+            assert_int_equal(d->n_headers, 0);
+
+            msg[off + 1] = good[k];
+            d = parse(state, msg);
+            assert_int_equal(d->n_headers, 1);
+            assert_int_equal(d->headers[0].name_len, off + 3);
+            assert_string_equal(d->headers[0].value, "v");
+        }
+    }
+}
+
 static void
 test_mime_single_part_base64(void **state)
 {
@@ -1487,6 +1520,7 @@ main(void)
         MIME_TEST(test_mime_headers_rfc2047),
         MIME_TEST(test_mime_headers_unknown_charset_and_raw_8bit),
         MIME_TEST(test_mime_headers_no_control_bytes),
+        MIME_TEST(test_mime_header_name_bytes),
         MIME_TEST(test_mime_single_part_base64),
         MIME_TEST(test_mime_multipart_mixed),
         MIME_TEST(test_mime_alternative_takes_last),
