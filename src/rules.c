@@ -634,16 +634,16 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
             fn(ctx, host, hl);
         }
     }
+    /* mime kept each URL's host and url_host's flags: no second parse. */
     for (size_t i = 0; i < doc->n_urls && n_done < CAPS_RULES_HOSTS_MAX; i++) {
         const struct mime_url *u = &doc->urls[i];
-        unsigned fl = 0;
-        size_t hl = url_host(u->url, u->url_len, host, sizeof(host), &fl);
 
-        if (hl == 0 || (fl & (URL_IS_MAILTO | URL_IS_IP)) != 0) {
+        if (u->host_len == 0 ||
+            (u->host_flags & (URL_IS_MAILTO | URL_IS_IP)) != 0) {
             continue;
         }
         n_done++;
-        fn(ctx, host, hl);
+        fn(ctx, u->host, u->host_len);
     }
 }
 
@@ -729,21 +729,12 @@ has_credential_form(const struct mime_doc *doc)
     }
     for (size_t i = 0; i < doc->n_urls; i++) {
         const struct mime_url *u = &doc->urls[i];
-        char host[256];
-        unsigned uf = 0;
-        size_t hl;
-        const char *reg = "";
-        size_t rl;
 
-        if (!u->is_form) {
+        if (!u->is_form || u->host_len == 0 ||
+            (u->host_flags & URL_IS_MAILTO) != 0) {
             continue;
         }
-        hl = url_host(u->url, u->url_len, host, sizeof(host), &uf);
-        if (hl == 0 || (uf & URL_IS_MAILTO) != 0) {
-            continue;
-        }
-        rl = url_registered_domain(host, hl, &reg);
-        if (!(rl == frl && memcmp(reg, from_reg, rl) == 0)) {
+        if (!(u->reg_len == frl && memcmp(u->reg, from_reg, frl) == 0)) {
             return text_has_login_words(doc);
         }
     }

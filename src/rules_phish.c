@@ -214,15 +214,12 @@ rules_hidden_link(const struct mime_doc *doc)
 {
     for (size_t i = 0; i < doc->n_urls && i < CAPS_RULES_HOSTS_MAX; i++) {
         const struct mime_url *u = &doc->urls[i];
-        char host[256];
-        unsigned fl = 0;
-        size_t hl;
 
         if (!u->is_image && has_prefix(u->url, u->url_len, "data:")) {
             return true;
         }
-        hl = url_host(u->url, u->url_len, host, sizeof(host), &fl);
-        if (hl > 0 && (fl & URL_IS_MAILTO) == 0 && is_shortener(host, hl)) {
+        if (u->host_len > 0 && (u->host_flags & URL_IS_MAILTO) == 0 &&
+            is_shortener(u->host, u->host_len)) {
             return true;
         }
     }
