@@ -74,4 +74,11 @@ bool url_host_is_ip(const char *host, size_t host_len);
 size_t url_registered_domain(const char *host, size_t host_len,
                              const char **out);
 
+/*
+ * Whether a host (any case, a leading "www." ignored) is a public URL
+ * shortener (bit.ly, t.co, ...): one redirect away from any page.  The
+ * one list features (url:shortener) and rules (hidden-link) share.
+ */
+bool url_is_shortener(const char *host, size_t host_len);
+
 #endif

@@ -1796,30 +1796,6 @@ mime_features(struct features_scratch *s, const struct mime_doc *doc)
 
 /* ---- URLs ------------------------------------------------------------ */
 
-static bool
-is_shortener(const char *reg, size_t len)
-{
-    static const char *const hosts[] = {
-        "bit.ly", "tinyurl.com", "goo.gl", "t.co", "ow.ly", "is.gd",
-        "buff.ly", "rebrand.ly", "cutt.ly", "shorturl.at", "rb.gy",
-        "tiny.cc", "t.ly", "s.id", "bitly.com", "lnkd.in"};
-
-    uint8_t first;
-
-    if (len == 0) {
-        return false;
-    }
-    /* The first byte before the call: one URL after another passes all
-     * sixteen names, and almost every host differs from each at once. */
-    first = lower((uint8_t)reg[0]);
-    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
-        if ((uint8_t)hosts[i][0] == first && ieq(reg, len, hosts[i])) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Letter-only words (3..20) of a URL's path and query ("unsubscribe",
  * "login", "verify", "track"): what the link does, not where it goes. */
 static void
@@ -1971,7 +1947,7 @@ url_features(struct features_scratch *s, const struct mime_doc *doc,
             if (ifind(host, hl, "xn--") != NULL) {
                 emit_str(s, FEATURES_NS_URL, "punycode");
             }
-            if (is_shortener(reg, rl)) {
+            if (url_is_shortener(reg, rl)) {
                 emit_str(s, FEATURES_NS_URL, "shortener");
             }
             {

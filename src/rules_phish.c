@@ -191,24 +191,6 @@ host_in(const char *host, size_t len, const char *const *list, size_t n)
     return false;
 }
 
-/* Public URL shorteners: one redirect away from any page. */
-static bool
-is_shortener(const char *host, size_t len)
-{
-    static const char *const hosts[] = {
-        "bit.ly",   "bitly.com", "t.co",       "t.ly",      "tinyurl.com",
-        "goo.gl",   "ow.ly",     "is.gd",      "v.gd",      "rb.gy",
-        "cutt.ly",  "shorturl.at", "tiny.cc",  "rebrand.ly", "s.id",
-        "buff.ly",  "tr.im",     "shorte.st",  "urlz.fr",   "qrco.de",
-        "lnkd.in",  "x.co",      "snip.ly",    "soo.gd",    "clck.ru"};
-
-    if (len > 4 && memcmp(host, "www.", 4) == 0) {
-        host += 4;
-        len -= 4;
-    }
-    return host_in(host, len, hosts, sizeof(hosts) / sizeof(hosts[0]));
-}
-
 bool
 rules_hidden_link(const struct mime_doc *doc)
 {
@@ -219,7 +201,7 @@ rules_hidden_link(const struct mime_doc *doc)
             return true;
         }
         if (u->host_len > 0 && (u->host_flags & URL_IS_MAILTO) == 0 &&
-            is_shortener(u->host, u->host_len)) {
+            url_is_shortener(u->host, u->host_len)) {
             return true;
         }
     }

@@ -689,3 +689,39 @@ url_registered_domain(const char *host, size_t host_len, const char **out)
     *out = host + dots[1] + 1;
     return host_len - dots[1] - 1;
 }
+
+bool
+url_is_shortener(const char *host, size_t len)
+{
+    static const char *const hosts[] = {
+        "bit.ly",  "bitly.com",  "t.co",        "t.ly",    "tinyurl.com",
+        "goo.gl",  "ow.ly",      "is.gd",       "v.gd",    "rb.gy",
+        "cutt.ly", "shorturl.at", "tiny.cc",    "rebrand.ly", "s.id",
+        "buff.ly", "tr.im",      "shorte.st",   "urlz.fr", "qrco.de",
+        "lnkd.in", "x.co",       "snip.ly",     "soo.gd",  "clck.ru"};
+
+    if (len > 4 && (host[0] | 0x20) == 'w' && (host[1] | 0x20) == 'w' &&
+        (host[2] | 0x20) == 'w' && host[3] == '.') {
+        host += 4;
+        len -= 4;
+    }
+    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        const char *h = hosts[i];
+        size_t k = 0;
+
+        /* The first byte decides for almost every host: URLs pass this
+         * list one after another on the hot path. */
+        if (len == 0 || (host[0] | 0x20) != h[0]) {
+            continue;
+        }
+        while (k < len && h[k] != '\0' &&
+               (host[k] >= 'A' && host[k] <= 'Z' ? host[k] | 0x20 : host[k]) ==
+                   h[k]) {
+            k++;
+        }
+        if (k == len && h[k] == '\0') {
+            return true;
+        }
+    }
+    return false;
+}

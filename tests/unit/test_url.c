@@ -249,6 +249,23 @@ regdom(const char *h)
     return out;
 }
 
+/* One shortener list for features and rules: case and "www." do not
+ * matter, a longer or shorter name does not match. */
+static void
+test_url_is_shortener(void **state)
+{
+    (void)state;
+    assert_true(url_is_shortener("bit.ly", 6));
+    assert_true(url_is_shortener("WWW.Bit.Ly", 10));
+    assert_true(url_is_shortener("clck.ru", 7));
+    assert_false(url_is_shortener("bit.lyx", 7));
+    assert_false(url_is_shortener("t.c", 3));
+    assert_false(url_is_shortener("at.co", 5));
+    assert_false(url_is_shortener("www.", 4));
+    assert_false(url_is_shortener("", 0));
+    assert_false(url_is_shortener("example.com", 11));
+}
+
 static void
 test_url_registered_domain(void **state)
 {
@@ -388,6 +405,7 @@ main(void)
         cmocka_unit_test(test_url_registered_domain),
         cmocka_unit_test(test_url_find_linear_on_hostile_text),
         cmocka_unit_test(test_url_registered_domain_suffix_edges),
+        cmocka_unit_test(test_url_is_shortener),
         cmocka_unit_test(test_url_find_at_every_offset),
     };
 
