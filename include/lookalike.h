@@ -21,7 +21,8 @@
  *     characters ("amazom.com"); a mere TLD change ("paypal.de") is not.
  *
  * lookalike_display_name: a From display name that shows a brand ("PayPal
- * Service") while the address is outside every protected domain.
+ * Service") while the address is outside every protected domain; marks
+ * and invisible characters inside a word do not hide it ("P\u200dayPal").
  *
  * A database is built once (cartridge load, cmtool train), immutable,
  * shared by all threads.  lookalike_check works on the caller's stack:
@@ -93,6 +94,14 @@ enum lookalike_kind lookalike_check(const struct lookalike_db *db,
  * language writes so, a lure dodging word filters does.  Any other
  * character (space, digit, punctuation, malformed UTF-8) ends a word. */
 bool lookalike_text_mixed_script(const char *text, size_t len);
+
+/* True when the UTF-8 text (len bytes) hides something inside a Latin
+ * word: a mark no Latin-script language uses on a Latin letter (overlay
+ * strokes, combining marks of other scripts: "A\u073fmazon") right after
+ * one, or an invisible character (zero-width space/joiners, soft hyphen,
+ * word joiner, BOM) between two ASCII letters or digits ("P\u200drime").
+ * Text so dressed is made to slip past word filters and brand lists. */
+bool lookalike_text_disguised(const char *text, size_t len);
 
 /* "mixed-script", "confusable", "brand-label", "edit-1", "none". */
 const char *lookalike_kind_name(enum lookalike_kind k);

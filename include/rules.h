@@ -80,7 +80,8 @@ enum rules_id {
     RULES_RECIPIENT_NAMED,           /* the To address pasted into the
                                         Subject or From name */
     RULES_MIXED_SCRIPT_TEXT,         /* a Subject or From-name word mixing
-                                        Latin with Cyrillic/Greek */
+                                        Latin with Cyrillic/Greek, or
+                                        dressed in marks/invisibles */
     RULES_COUNT
 };
 

@@ -297,6 +297,79 @@ lookalike_text_mixed_script(const char *text, size_t len)
     return false;
 }
 
+/* Marks no Latin-script language sets on a Latin letter: the overlays
+ * (U+0334..0338, "UPs\u0337") and the combining marks of other scripts
+ * (Cyrillic, Hebrew, Arabic, Syriac, NKo, Samaritan) and of the extended
+ * and symbol blocks.  On a Latin letter they only dress a word so that
+ * it no longer matches ("A\u073fm\u073fazon"). */
+static bool
+is_disguise_mark(unsigned cp)
+{
+    static const unsigned ranges[][2] = {
+        {0x0334, 0x0338}, {0x0483, 0x0489}, {0x0591, 0x05C7},
+        {0x0610, 0x061A}, {0x064B, 0x065F}, {0x06D6, 0x06ED},
+        {0x0730, 0x074A}, {0x07EB, 0x07F3}, {0x0816, 0x082D},
+        {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x20D0, 0x20FF},
+        {0xFE20, 0xFE2F}};
+
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+        if (cp >= ranges[i][0] && cp <= ranges[i][1]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Characters that print as nothing: soft hyphen, combining grapheme
+ * joiner, Mongolian vowel separator, zero-width space/joiners, word
+ * joiner and invisible operators, zero-width no-break space. */
+static bool
+is_invisible(unsigned cp)
+{
+    return cp == 0xAD || cp == 0x34F || cp == 0x180E ||
+           (cp >= 0x200B && cp <= 0x200D) || (cp >= 0x2060 && cp <= 0x2064) ||
+           cp == 0xFEFF;
+}
+
+static bool
+is_ascii_alnum(unsigned cp)
+{
+    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+           (cp >= '0' && cp <= '9');
+}
+
+bool
+lookalike_text_disguised(const char *text, size_t len)
+{
+    unsigned prev = 0;     /* the code point before, 0 at the start */
+    bool after_alnum = false; /* an ASCII letter/digit, then invisibles */
+    bool hidden = false;      /* ... at least one invisible since it */
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned cp = next_code_point(text, len, &i);
+
+        if (is_disguise_mark(cp) && script_of(prev) == SCRIPT_LATIN) {
+            return true;
+        }
+        if (is_invisible(cp)) {
+            hidden |= after_alnum;
+        } else if (is_ascii_alnum(cp)) {
+            if (hidden) {
+                return true;
+            }
+            after_alnum = true;
+        } else {
+            after_alnum = false;
+            hidden = false;
+        }
+        if (!is_disguise_mark(cp)) {
+            prev = cp;
+        }
+    }
+    return false;
+}
+
 /* ---- skeletons: what a name reads as -------------------------------- */
 
 /* The ASCII letter a code point is mistaken for, or 0. */
@@ -911,7 +984,8 @@ lookalike_is_brand(const struct lookalike_db *db, size_t i)
     return db != NULL && i < db->n && db->is_brand[i];
 }
 
-/* Letters and digits of a display name, lower-cased, as words. */
+/* Letters and digits of a display name, lower-cased, as words; what
+ * does not show (invisibles, combining marks) is left out of them. */
 bool
 lookalike_display_name(const struct lookalike_db *db, const char *name,
                        size_t len, const char *from_host, size_t from_len,
@@ -933,15 +1007,27 @@ lookalike_display_name(const struct lookalike_db *db, const char *name,
         (rl > 0 && lookalike_is_protected(db, reg, rl))) {
         return false;
     }
-    for (size_t i = 0; i <= len; i++) {
-        char c = i < len ? name[i] : ' ';
+    for (size_t i = 0; i <= len;) {
+        unsigned c = ' '; /* past the end: the last word ends */
 
+        if (i < len) {
+            c = next_code_point(name, len, &i);
+        } else {
+            i++;
+        }
+
+        /* "A\u073fm\u073fazon", "P\u200dr\u200dime": what does not show
+         * does not split the word it hides in, nor do accents. */
+        if (is_invisible(c) || is_disguise_mark(c) ||
+            (c >= 0x300 && c <= 0x36F)) {
+            continue;
+        }
         if (c >= 'A' && c <= 'Z') {
-            c = (char)(c + 32);
+            c += 32;
         }
         if (((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) &&
             wl + 1 < sizeof(word)) {
-            word[wl++] = c;
+            word[wl++] = (char)c;
             continue;
         }
         /* The brand's own domain under another TLD sends as itself. */

@@ -20,8 +20,10 @@
  *                      full"), a mail merge newsletters do with names;
  *   mixed-script-text  a word of the Subject or the From display name
  *                      mixing Latin with Cyrillic or Greek letters
- *                      ("iPhone" with a Cyrillic "o"): text dressed to
- *                      pass word filters.
+ *                      ("iPhone" with a Cyrillic "o"), or disguised by
+ *                      marks of other scripts or invisible characters
+ *                      inside it ("A\u073fmazon", "P\u200drime"): text
+ *                      dressed to pass word filters.
  * The lists here (shorteners, free mailbox providers) name long-lived
  * infrastructure, not campaigns.
  */
@@ -347,22 +349,27 @@ rules_recipient_named(const struct mime_doc *doc)
 
 /* ---- mixed-script-text ------------------------------------------------ */
 
+static bool
+dressed_text(const char *text, size_t len)
+{
+    return lookalike_text_mixed_script(text, len) ||
+           lookalike_text_disguised(text, len);
+}
+
 bool
 rules_mixed_script_text(const struct mime_doc *doc)
 {
     const struct mime_header *subj = mime_header_find(doc, "Subject");
     const struct mime_header *from = mime_header_find(doc, "From");
 
-    if (subj != NULL &&
-        lookalike_text_mixed_script(subj->value, subj->value_len)) {
+    if (subj != NULL && dressed_text(subj->value, subj->value_len)) {
         return true;
     }
     if (from != NULL) {
         const char *lt = memchr(from->value, '<', from->value_len);
 
         return lt != NULL &&
-               lookalike_text_mixed_script(from->value,
-                                           (size_t)(lt - from->value));
+               dressed_text(from->value, (size_t)(lt - from->value));
     }
     return false;
 }

@@ -51,7 +51,38 @@ static const char *const seed_brands[] = {
     "xfinity.com",       "walmart.com",       "bestbuy.com",
     "aliexpress.com",    "alibaba.com",       "booking.com",
     "airbnb.com",        "zoom.us",           "intuit.com",
-    "quickbooks.com",    "github.com",        "mailchimp.com"};
+    "quickbooks.com",    "github.com",        "mailchimp.com",
+    /* Banks, payments and couriers phished outside the US as well. */
+    "bradesco.com.br",   "itau.com.br",       "caixa.gov.br",
+    "nubank.com.br",     "mercadopago.com",   "mercadolivre.com.br",
+    "mercadolibre.com",  "correios.com.br",   "mastercard.com",
+    "revolut.com",       "westernunion.com",  "moneygram.com",
+    "venmo.com",         "zellepay.com",      "interac.ca",
+    "commbank.com.au",   "scotiabank.com",    "desjardins.com",
+    "postfinance.ch",    "royalmail.com",     "evri.com",
+    "postnl.nl",         "laposte.fr",        "auspost.com.au",
+    "canadapost.ca",     "aramex.com",        "hmrc.gov.uk",
+    /* Mailbox, cloud and security vendors (account and renewal lures). */
+    "office365.com",     "onedrive.com",      "skype.com",
+    "proton.me",         "zimbra.com",        "okta.com",
+    "salesforce.com",    "godaddy.com",       "namecheap.com",
+    "cpanel.net",        "mcafee.com",        "avast.com",
+    "kaspersky.com",
+    /* Crypto exchanges and wallets (seed-phrase and airdrop lures). */
+    "ledger.com",        "trezor.io",         "trustwallet.com",
+    "kraken.com",        "kucoin.com",        "bybit.com",
+    "bitfinex.com",      "bitpanda.com",      "opensea.io",
+    "uniswap.org",       "pancakeswap.finance", "ethereum.org",
+    "tether.to",         "ripple.com",
+    /* Shops, streaming, games, telecoms and travel. */
+    "disneyplus.com",    "hbomax.com",        "primevideo.com",
+    "shopee.com",        "temu.com",          "shein.com",
+    "rakuten.com",       "ikea.com",          "costco.com",
+    "homedepot.com",     "etsy.com",          "tiktok.com",
+    "snapchat.com",      "roblox.com",        "epicgames.com",
+    "playstation.com",   "xbox.com",          "nintendo.com",
+    "vodafone.com",      "telstra.com.au",    "docomo.ne.jp",
+    "expedia.com",       "emirates.com",      "ryanair.com"};
 
 static void
 add_host(struct trainrules_item *it, size_t *cap, const char *host,

@@ -149,6 +149,29 @@ test_display_name(void **state)
 }
 
 static void
+test_display_name_hidden_marks(void **state)
+{
+    struct lookalike_db *db = make_db();
+    /* Syriac marks, a zero-width joiner, a soft hyphen and an accent
+     * inside "PayPal"; a Cyrillic letter is a different word. */
+    const char *n1 = "P\xdc\xbf" "a\xdc\xbfyP\xdc\xbf" "al Service ";
+    const char *n2 = "Pay\xe2\x80\x8dPal ";
+    const char *n3 = "Pay\xc2\xadPa\xcc\x81l ";
+    const char *f1 = "Pay\xd0\xa0" "al ";
+
+    (void)state;
+    assert_true(lookalike_display_name(db, n1, strlen(n1), "evil.tk", 7,
+                                       NULL));
+    assert_true(lookalike_display_name(db, n2, strlen(n2), "evil.tk", 7,
+                                       NULL));
+    assert_true(lookalike_display_name(db, n3, strlen(n3), "evil.tk", 7,
+                                       NULL));
+    assert_false(lookalike_display_name(db, f1, strlen(f1), "evil.tk", 7,
+                                        NULL));
+    lookalike_db_free(db);
+}
+
+static void
 test_build_skips_and_dedupes(void **state)
 {
     static const char *const doms[] = {"b.com", "a.com", "NOT VALID",
@@ -192,6 +215,39 @@ test_text_mixed_script(void **state)
     assert_false(lookalike_text_mixed_script("", 0));
 }
 
+static void
+test_text_disguised(void **state)
+{
+    /* Syriac mark on a Latin letter, an overlay stroke, a zero-width
+     * joiner and a BOM between letters, a soft hyphen between digits. */
+    static const char t1[] = "A\xdc\xbfmazon Service";
+    static const char t2[] = "Fa\xcc\xb7lha na entrega";
+    static const char t3[] = "P\xe2\x80\x8d\xe2\x80\x8drime";
+    static const char t4[] = "I\xef\xbb\xbf" "D";
+    static const char t5[] = "12\xc2\xad" "34";
+    /* Accents of Latin languages, composed or not; invisibles at a word's
+     * edge (newsletter preheaders pad with them); Arabic marks on Arabic
+     * letters; malformed and truncated UTF-8. */
+    static const char f1[] = "Cafe\xcc\x81 cr\xc3\xa8me";
+    static const char f2[] = "Hello \xe2\x80\x8c\xe2\x80\x8c world\xe2\x80\x8b";
+    static const char f3[] = "\xd8\xb3\xd9\x8e\xd9\x84\xd8\xa7\xd9\x85";
+    static const char f4[] = "ab\xff\xcc";
+    static const char f5[] = "ab\xe2\x80";
+
+    (void)state;
+    assert_true(lookalike_text_disguised(t1, sizeof(t1) - 1));
+    assert_true(lookalike_text_disguised(t2, sizeof(t2) - 1));
+    assert_true(lookalike_text_disguised(t3, sizeof(t3) - 1));
+    assert_true(lookalike_text_disguised(t4, sizeof(t4) - 1));
+    assert_true(lookalike_text_disguised(t5, sizeof(t5) - 1));
+    assert_false(lookalike_text_disguised(f1, sizeof(f1) - 1));
+    assert_false(lookalike_text_disguised(f2, sizeof(f2) - 1));
+    assert_false(lookalike_text_disguised(f3, sizeof(f3) - 1));
+    assert_false(lookalike_text_disguised(f4, sizeof(f4) - 1));
+    assert_false(lookalike_text_disguised(f5, sizeof(f5) - 1));
+    assert_false(lookalike_text_disguised("", 0));
+}
+
 int
 main(void)
 {
@@ -200,6 +256,8 @@ main(void)
         cmocka_unit_test(test_protected_and_variants_pass),
         cmocka_unit_test(test_lookalikes_fire),
         cmocka_unit_test(test_display_name),
+        cmocka_unit_test(test_display_name_hidden_marks),
+        cmocka_unit_test(test_text_disguised),
         cmocka_unit_test(test_text_mixed_script),
         cmocka_unit_test(test_build_skips_and_dedupes),
     };
