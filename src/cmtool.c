@@ -25,7 +25,7 @@ usage(FILE *to)
     fprintf(to, "usage: cmtool train [--version N] DIR... -o FILE\n"
                 "       cmtool feedback [--label spam|phish|ham] DIR... "
                 "-o OUTDIR\n"
-                "       cmtool inspect [-k KEYDIR] FILE\n"
+                "       cmtool inspect [--all] [-k KEYDIR] FILE\n"
                 "       cmtool reputation IN.cmc [--list FILE]... [--merge] "
                 "[--version N] -o OUT.cmc\n"
                 "       cmtool keygen [--force|--rotate] DIR\n"

@@ -7,7 +7,9 @@
  * category table, the campaign fingerprints (counts by kind and
  * category), the reputation lists (counts by kind and action, the
  * first entries of each kind) and the heuristic rules (weight, category,
- * floor and subcategory of each, the protected domains).  A file that
+ * floor and subcategory of each, the first protected domains); with
+ * --all every reputation entry and protected domain, one a line, so a
+ * publisher can check what a cartridge blocks and protects.  A file that
  * does not validate still gets its header
  * and section table shown (when those parse) and the reason, and the
  * command exits 1.  Later formats (manifests, update files) join here.
@@ -16,6 +18,7 @@
  */
 #include "inspect.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <zlib.h>
@@ -87,9 +90,9 @@ print_fingerprints(const struct fingerprint_db *db)
 #define INSPECT_REPUTATION_SHOWN 5u
 
 /* Reputation entries by kind and action, and the first few of each kind
- * as list lines. */
+ * (all with --all) as list lines. */
 static void
-print_reputation(const struct reputation_db *db)
+print_reputation(const struct reputation_db *db, bool is_all)
 {
     size_t shown[REPUTATION_URL_HOST + 1] = {0};
 
@@ -111,7 +114,7 @@ print_reputation(const struct reputation_db *db)
         struct reputation_item it;
         char text[REPUTATION_TEXT_MAX];
 
-        if (shown[e->kind]++ < INSPECT_REPUTATION_SHOWN) {
+        if (is_all || shown[e->kind]++ < INSPECT_REPUTATION_SHOWN) {
             reputation_entry_item(e, &it);
             reputation_item_text(&it, text, sizeof(text));
             printf("    %s\n", text);
@@ -119,9 +122,12 @@ print_reputation(const struct reputation_db *db)
     }
 }
 
-/* The rule table and the first protected domains (brands marked "*"). */
+#define INSPECT_PROTECTED_SHOWN 40u
+
+/* The rule table and the first protected domains (brands marked "*"),
+ * with --all every one on a line of its own, as --protect reads them. */
 static void
-print_rules(const struct cartridge *c)
+print_rules(const struct cartridge *c, bool is_all)
 {
     static const char *const cats[] = {"legit", "spam", "phishing",
                                        "malware", "bulk"};
@@ -141,15 +147,23 @@ print_rules(const struct cartridge *c)
                (unsigned)x->floor, x->sub[0] != '\0' ? x->sub : "-");
     }
     printf("  protected domains: %zu", n);
-    for (size_t i = 0; i < n && i < 40; i++) {
+    if (is_all) {
+        printf("\n");
+        for (size_t i = 0; i < n; i++) {
+            printf("    %s%s\n", lookalike_db_at(db, i),
+                   lookalike_is_brand(db, i) ? "*" : "");
+        }
+        return;
+    }
+    for (size_t i = 0; i < n && i < INSPECT_PROTECTED_SHOWN; i++) {
         printf("%s%s%s", i == 0 ? " (" : " ", lookalike_db_at(db, i),
                lookalike_is_brand(db, i) ? "*" : "");
     }
-    printf("%s\n", n > 40 ? " ...)" : n > 0 ? ")" : "");
+    printf("%s\n", n > INSPECT_PROTECTED_SHOWN ? " ...)" : n > 0 ? ")" : "");
 }
 
 static void
-print_loaded(const struct cartridge *c)
+print_loaded(const struct cartridge *c, bool is_all)
 {
     const struct model *m = cartridge_model(c);
     const struct model_calibration *cal = cartridge_calibration(c);
@@ -192,8 +206,8 @@ print_loaded(const struct cartridge *c)
         }
     }
     print_fingerprints(cartridge_fingerprints(c));
-    print_reputation(cartridge_reputation(c));
-    print_rules(c);
+    print_reputation(cartridge_reputation(c), is_all);
+    print_rules(c, is_all);
 }
 
 int
@@ -208,6 +222,7 @@ inspect_main(int argc, char **argv)
     struct cartridge *c = NULL;
     int status = 1;
     const char *path;
+    bool is_all = false;
 
     /* Manifests and update files belong to the update network's code. */
     status = publish_inspect_main(argc, argv);
@@ -221,14 +236,18 @@ inspect_main(int argc, char **argv)
         printf("  For a cartridge: header, sections, meta, model, "
                "calibration, categories,\n"
                "  fingerprint counts, reputation lists, rules and protected "
-               "domains.\n");
+               "domains;\n"
+               "  --all FILE lists every reputation entry and protected "
+               "domain.\n");
         return 0;
     }
-    if (argc != 2) {
-        fprintf(stderr, "usage: cmtool inspect FILE\n");
+    if (argc == 3 && strcmp(argv[1], "--all") == 0) {
+        is_all = true;
+    } else if (argc != 2 || argv[1][0] == '-') {
+        fprintf(stderr, "usage: cmtool inspect [--all] FILE\n");
         return 2;
     }
-    path = argv[1];
+    path = argv[argc - 1];
     buf_init(&b, CAPS_CARTRIDGE_MAX_BYTES);
     if (fsutil_read_file(path, CAPS_CARTRIDGE_MAX_BYTES, &b, &is_truncated,
                          &why) != CM_OK) {
@@ -268,7 +287,7 @@ inspect_main(int argc, char **argv)
                 why != NULL ? why : "?");
         goto out;
     }
-    print_loaded(c);
+    print_loaded(c, is_all);
     status = 0;
 
 out:

@@ -714,7 +714,7 @@ struct inspect_keys {
 static void
 inspect_usage(FILE *to)
 {
-    fprintf(to, "usage: cmtool inspect [-k KEYDIR] [--public FILE] "
+    fprintf(to, "usage: cmtool inspect [--all] [-k KEYDIR] [--public FILE] "
                 "[--content FILE] FILE\n"
                 "  FILE: a cartridge, a manifest or an update file (.cmu);"
                 " with keys the\n"

@@ -350,11 +350,18 @@ def test_rules(workdir):
     ins = subprocess.run([CMTOOL, "inspect", cart], capture_output=True,
                          stdin=subprocess.DEVNULL, timeout=TIMEOUT_S)
     text = ins.stdout.decode("utf-8", "replace")
-    # inspect lists only the first domains (the seed brands sort around
-    # it); the look-alike verdicts below show the admin's one is there.
     check("rules: RULES section" in text and "protected domains: " in text
           and "lookalike-domain" in text,
           "inspect shows the RULES section: %r" % text[-800:])
+    # The plain listing stops after the first names; --all has every one,
+    # the admin's own a brand among the seed brands.
+    ins = subprocess.run([CMTOOL, "inspect", "--all", cart],
+                         capture_output=True, stdin=subprocess.DEVNULL,
+                         timeout=TIMEOUT_S)
+    lines = ins.stdout.decode("utf-8", "replace").splitlines()
+    check(ins.returncode == 0 and "    examplebank.example*" in lines
+          and "    paypal.com*" in lines,
+          "inspect --all lists every protected domain: %r" % lines[-5:])
     bad = subprocess.run([CMTOOL, "train", "--protect",
                           os.path.join(workdir, "missing.txt"),
                           os.path.join(workdir, "train"), "-o",
