@@ -312,6 +312,9 @@ is_disguise_mark(unsigned cp)
         {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x20D0, 0x20FF},
         {0xFE20, 0xFE2F}};
 
+    if (cp < ranges[0][0]) {
+        return false; /* ASCII and Latin-1: most of what is asked */
+    }
     for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
         if (cp >= ranges[i][0] && cp <= ranges[i][1]) {
             return true;
@@ -326,9 +329,9 @@ is_disguise_mark(unsigned cp)
 static bool
 is_invisible(unsigned cp)
 {
-    return cp == 0xAD || cp == 0x34F || cp == 0x180E ||
+    return cp >= 0xAD && (cp == 0xAD || cp == 0x34F || cp == 0x180E ||
            (cp >= 0x200B && cp <= 0x200D) || (cp >= 0x2060 && cp <= 0x2064) ||
-           cp == 0xFEFF;
+           cp == 0xFEFF);
 }
 
 static bool
@@ -345,6 +348,14 @@ lookalike_text_disguised(const char *text, size_t len)
     bool after_alnum = false; /* an ASCII letter/digit, then invisibles */
     bool hidden = false;      /* ... at least one invisible since it */
     size_t i = 0;
+
+    while (i < len && (unsigned char)text[i] < 0x80) {
+        i++;
+    }
+    if (i == len) {
+        return false; /* nothing but ASCII: nothing hidden */
+    }
+    i = 0;
 
     while (i < len) {
         unsigned cp = next_code_point(text, len, &i);
