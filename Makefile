@@ -54,7 +54,7 @@ REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
 DEFAULT_CARTRIDGE := $(wildcard cartridge/default.cmc)
 
 .PHONY: all check test unit integration replay deps demo cartridge \
-	bench bench-accuracy fuzz valgrind lint clean install uninstall deb \
+	bench bench-accuracy bench-crosssource fuzz valgrind lint clean install uninstall deb \
 	demo-network manlint
 
 all: $(BINS)
@@ -113,6 +113,9 @@ bench: all
 
 bench-accuracy: all
 	sh bench/accuracy.sh $(BUILD) $(CORPUS)
+
+bench-crosssource: all
+	sh bench/crosssource.sh $(BUILD) corpus-data
 
 fuzz: deps
 	sh tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_JOBS)

@@ -1552,12 +1552,18 @@ evaluate(const struct train_opts *o, const struct train_list *l,
         junk[n] = it->label != MODEL_LABEL_HAM;
         which[n] = i;
         if (dump != NULL) {
-            fprintf(dump, "%s\t%s\t%s\t%.4f\t%u\t%.4f\n", it->path,
+            /* Last column: the score a fingerprint hit raises it to, as
+             * engine_depth does ("all+fingerprints"). */
+            const struct fingerprint_db *fdb = cartridge_fingerprints(c);
+            unsigned fp = fdb != NULL ? trainfp_hit_weight(fdb, it->fp) : 0;
+
+            fprintf(dump, "%s\t%s\t%s\t%.4f\t%u\t%.4f\t%u\n", it->path,
                     l->groups[it->group],
                     it->label == MODEL_LABEL_HAM    ? "ham"
                     : it->label == MODEL_LABEL_SPAM ? "spam"
                                                     : "phish",
-                    m[n], score[n], mg[MODEL_HEAD_PHISH]);
+                    m[n], score[n], mg[MODEL_HEAD_PHISH],
+                    fp > score[n] ? fp : score[n]);
         }
         n++;
     }
