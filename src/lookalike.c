@@ -36,6 +36,11 @@ struct lookalike_db {
     size_t n_brand;
     uint32_t *by_len; /* indices ordered by domain length */
     size_t len_start[LOOKALIKE_DOMAIN_MAX + 2];
+    /* [i]: strlen(names[i]) and the length of its first label, measured
+     * once at build: every URL host's check used to measure the names
+     * it compared against (strlen, memchr per name, issue #7). */
+    uint8_t *len;
+    uint8_t *label_len;
 };
 
 /* ---- punycode (RFC 3492 §6.2) ---------------------------------------- */
@@ -491,6 +496,14 @@ build_keys(struct lookalike_db *db)
     for (size_t i = 0; i < db->n; i++) {
         const char *d = db->names[i];
         size_t nl = name_len(d, strlen(d));
+
+        /* is_domain_name admitted it: at most LOOKALIKE_DOMAIN_MAX. */
+        db->len[i] = (uint8_t)strlen(d);
+        db->label_len[i] = (uint8_t)nl;
+    }
+    for (size_t i = 0; i < db->n; i++) {
+        const char *d = db->names[i];
+        size_t nl = db->label_len[i];
         char sk[LOOKALIKE_DOMAIN_MAX + 1];
         size_t sl = ascii_skeleton(d, nl, sk, sizeof(sk));
 
@@ -512,7 +525,7 @@ build_keys(struct lookalike_db *db)
         size_t count[LOOKALIKE_DOMAIN_MAX + 2] = {0};
 
         for (size_t i = 0; i < db->n; i++) {
-            count[strlen(db->names[i])]++;
+            count[db->len[i]]++;
         }
         db->len_start[0] = 0;
         for (size_t l = 1; l < LOOKALIKE_DOMAIN_MAX + 2; l++) {
@@ -520,7 +533,7 @@ build_keys(struct lookalike_db *db)
         }
         memset(count, 0, sizeof(count));
         for (size_t i = 0; i < db->n; i++) {
-            size_t l = strlen(db->names[i]);
+            size_t l = db->len[i];
 
             db->by_len[db->len_start[l] + count[l]++] = (uint32_t)i;
         }
@@ -561,9 +574,11 @@ lookalike_db_build(const char *const *domains, const bool *is_brand,
     db->skel = calloc(n > 0 ? n : 1, sizeof(db->skel[0]));
     db->brand = calloc(n > 0 ? n : 1, sizeof(db->brand[0]));
     db->by_len = calloc(n > 0 ? n : 1, sizeof(db->by_len[0]));
+    db->len = calloc(n > 0 ? n : 1, sizeof(db->len[0]));
+    db->label_len = calloc(n > 0 ? n : 1, sizeof(db->label_len[0]));
     if (db->names == NULL || db->skel == NULL || db->brand == NULL ||
-        db->is_brand == NULL ||
-        db->by_len == NULL) {
+        db->is_brand == NULL || db->by_len == NULL || db->len == NULL ||
+        db->label_len == NULL) {
         lookalike_db_free(db);
         return CM_ENOMEM;
     }
@@ -621,6 +636,8 @@ lookalike_db_free(struct lookalike_db *db)
     free(db->skel);
     free(db->brand);
     free(db->by_len);
+    free(db->len);
+    free(db->label_len);
     free(db);
 }
 
@@ -639,9 +656,8 @@ lookalike_db_at(const struct lookalike_db *db, size_t i)
 /* ---- checking -------------------------------------------------------- */
 
 static int
-cmp_view(const char *a, size_t al, const char *b)
+cmp_view(const char *a, size_t al, const char *b, size_t bl)
 {
-    size_t bl = strlen(b);
     int c = memcmp(a, b, al < bl ? al : bl);
 
     if (c != 0) {
@@ -659,7 +675,7 @@ lookalike_is_protected(const struct lookalike_db *db, const char *name,
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = cmp_view(name, len, db->names[mid]);
+        int c = cmp_view(name, len, db->names[mid], db->len[mid]);
 
         if (c == 0) {
             return true;
@@ -736,7 +752,7 @@ check_skeleton(const struct lookalike_db *db, const char *name, size_t nl,
            k->h == hashing_hash64(sk, sl, LOOKALIKE_SKEL_SEED);
          k++) {
         const char *p = db->names[k->idx];
-        size_t pl = name_len(p, strlen(p));
+        size_t pl = db->label_len[k->idx];
 
         /* The same name under another TLD is the brand's own. */
         if (!(pl == nl && memcmp(p, name, nl) == 0)) {
@@ -763,7 +779,7 @@ is_brand(const struct lookalike_db *db, const char *s, size_t len,
          k++) {
         const char *p = db->names[k->idx];
 
-        if (name_len(p, strlen(p)) == len && memcmp(p, s, len) == 0) {
+        if (db->label_len[k->idx] == len && memcmp(p, s, len) == 0) {
             *which = k->idx;
             return true;
         }
@@ -828,9 +844,10 @@ check_edit_1(const struct lookalike_db *db, const char *reg, size_t rl,
     size_t hi = rl + 1 < LOOKALIKE_DOMAIN_MAX ? rl + 1 : LOOKALIKE_DOMAIN_MAX;
 
     for (size_t i = db->len_start[lo]; i < db->len_start[hi + 1]; i++) {
-        const char *p = db->names[db->by_len[i]];
-        size_t pl = strlen(p);
-        size_t pn = name_len(p, pl);
+        uint32_t j = db->by_len[i];
+        const char *p = db->names[j];
+        size_t pl = db->len[j];
+        size_t pn = db->label_len[j];
 
         if (pn < LOOKALIKE_EDIT_MIN || (pn == nl && memcmp(p, reg, nl) == 0)) {
             continue;
