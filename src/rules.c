@@ -696,10 +696,15 @@ text_has_login_words(const struct mime_doc *doc)
             c = (char)(c + 32);
         }
         for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
-            size_t wl = strlen(words[w]);
+            size_t wl;
 
-            if (c == words[w][0] && i + wl <= n &&
-                ieq(doc->text + i, wl, words[w])) {
+            /* The first byte rejects nearly every position: measure the
+             * word only then (this loop runs per byte of the text). */
+            if (c != words[w][0]) {
+                continue;
+            }
+            wl = strlen(words[w]);
+            if (i + wl <= n && ieq(doc->text + i, wl, words[w])) {
                 return true;
             }
         }
