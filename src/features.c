@@ -211,18 +211,18 @@ emit(struct features_scratch *s, enum features_ns ns, const char *text,
 }
 
 static void
-emit_str(struct features_scratch *s, enum features_ns ns, const char *text)
+emit_str_n(struct features_scratch *s, enum features_ns ns, const char *text,
+           size_t len)
 {
-    emit(s, ns, text, strlen(text));
+    emit(s, ns, text, len);
 }
 
-/* "prefix" + (p, len), cut to the buffer. */
+/* "prefix" (pl bytes) + (p, len), cut to the buffer. */
 static void
-emit_kv(struct features_scratch *s, enum features_ns ns, const char *prefix,
-        const char *p, size_t len)
+emit_kv_n(struct features_scratch *s, enum features_ns ns, const char *prefix,
+          size_t pl, const char *p, size_t len)
 {
     char b[FEATURES_TEXT_BUF];
-    size_t pl = strlen(prefix);
 
     if (pl >= sizeof(b)) {
         return;
@@ -235,10 +235,10 @@ emit_kv(struct features_scratch *s, enum features_ns ns, const char *prefix,
     emit(s, ns, b, pl + len);
 }
 
-/* "prefix" + a small bucket number. */
+/* "prefix" (pl bytes) + a small bucket number. */
 static void
-emit_bucket(struct features_scratch *s, enum features_ns ns,
-            const char *prefix, unsigned bucket)
+emit_bucket_n(struct features_scratch *s, enum features_ns ns,
+              const char *prefix, size_t pl, unsigned bucket)
 {
     char num[12];
     size_t n = 0;
@@ -252,8 +252,18 @@ emit_bucket(struct features_scratch *s, enum features_ns ns,
     while (r > 0) {
         num[n++] = rev[--r];
     }
-    emit_kv(s, ns, prefix, num, n);
+    emit_kv_n(s, ns, prefix, pl, num, n);
 }
+
+/* Every prefix and fixed feature text is a string literal: its length
+ * is taken at compile time ("" lit refuses anything else), not by a
+ * strlen per emitted feature (issue #7: about 75 per message). */
+#define emit_str(s, ns, lit)                                               \
+    emit_str_n((s), (ns), "" lit, sizeof(lit) - 1u)
+#define emit_kv(s, ns, lit, p, len)                                        \
+    emit_kv_n((s), (ns), "" lit, sizeof(lit) - 1u, (p), (len))
+#define emit_bucket(s, ns, lit, bucket)                                    \
+    emit_bucket_n((s), (ns), "" lit, sizeof(lit) - 1u, (bucket))
 
 /* 0, 1, 2-3, 4-7, ... as 0, 1, 2, 3, ... capped at max. */
 static unsigned
@@ -912,6 +922,7 @@ token_view(const char *tok, size_t len, enum tok_kind kind, const char **p,
            size_t *plen)
 {
     *p = "<?>";
+    *plen = 3;
     switch (kind) {
     case TOK_WORD:
     case TOK_CJK:
@@ -920,15 +931,17 @@ token_view(const char *tok, size_t len, enum tok_kind kind, const char **p,
         return;
     case TOK_EMAIL:
         *p = "<email>";
-        break;
+        *plen = sizeof("<email>") - 1u;
+        return;
     case TOK_URL:
         *p = "<url>";
-        break;
+        *plen = sizeof("<url>") - 1u;
+        return;
     case TOK_LONG:
         *p = "<long>";
-        break;
+        *plen = sizeof("<long>") - 1u;
+        return;
     }
-    *plen = strlen(*p);
 }
 
 /*
@@ -2078,11 +2091,15 @@ link_sender_features(struct features_scratch *s, const struct mime_doc *doc,
     if (links == 0) {
         return;
     }
-    emit_str(s, FEATURES_NS_URL,
-             own == 0           ? "from-dom:none"
-             : own == links     ? "from-dom:all"
-             : 2 * own >= links ? "from-dom:most"
-                                : "from-dom:some");
+    if (own == 0) {
+        emit_str(s, FEATURES_NS_URL, "from-dom:none");
+    } else if (own == links) {
+        emit_str(s, FEATURES_NS_URL, "from-dom:all");
+    } else if (2 * own >= links) {
+        emit_str(s, FEATURES_NS_URL, "from-dom:most");
+    } else {
+        emit_str(s, FEATURES_NS_URL, "from-dom:some");
+    }
 }
 
 /* Registered domain of one List-Unsubscribe entry (a mailto: address or
