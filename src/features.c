@@ -191,7 +191,9 @@ ns_seed(enum features_ns ns)
     return hashing_mix64(FEATURES_NS_SEED + (uint64_t)ns);
 }
 
-static void
+/* Inline: body_words emits every body token through here with a constant
+ * namespace, which folds id_of's switch away (issue #7). */
+static inline void
 emit_hash(struct features_scratch *s, enum features_ns ns, uint64_t h,
           const char *text, size_t len)
 {
