@@ -887,8 +887,20 @@ enum lookalike_kind
 lookalike_check(const struct lookalike_db *db, const char *host, size_t len,
                 size_t *which)
 {
-    const char *reg = NULL;
-    size_t rl;
+    const char *reg = host;
+    size_t rl = 0;
+
+    if (len > 0 && len <= LOOKALIKE_DOMAIN_MAX &&
+        !url_host_is_ip(host, len)) {
+        rl = url_registered_domain(host, len, &reg);
+    }
+    return lookalike_check_reg(db, host, len, reg, rl, which);
+}
+
+enum lookalike_kind
+lookalike_check_reg(const struct lookalike_db *db, const char *host,
+                    size_t len, const char *reg, size_t rl, size_t *which)
+{
     size_t nl;
     size_t dummy;
 
@@ -899,7 +911,6 @@ lookalike_check(const struct lookalike_db *db, const char *host, size_t len,
     if (len == 0 || len > LOOKALIKE_DOMAIN_MAX || url_host_is_ip(host, len)) {
         return LOOKALIKE_NONE;
     }
-    rl = url_registered_domain(host, len, &reg);
     if (rl == 0 || lookalike_is_protected(db, reg, rl)) {
         return LOOKALIKE_NONE;
     }

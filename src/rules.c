@@ -631,7 +631,10 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
         size_t hl = rules_header_domain(doc, fields[k], host, sizeof(host));
 
         if (hl > 0 && !url_host_is_ip(host, hl)) {
-            fn(ctx, host, hl);
+            const char *reg = host;
+            size_t rl = url_registered_domain(host, hl, &reg);
+
+            fn(ctx, host, hl, reg, rl);
         }
     }
     /* mime kept each URL's host and url_host's flags: no second parse. */
@@ -643,7 +646,7 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
             continue;
         }
         n_done++;
-        fn(ctx, u->host, u->host_len);
+        fn(ctx, u->host, u->host_len, u->reg, u->reg_len);
     }
 }
 
@@ -657,7 +660,8 @@ struct lookalike_ctx {
 };
 
 static void
-lookalike_host(void *ctx, const char *host, size_t len)
+lookalike_host(void *ctx, const char *host, size_t len, const char *reg,
+               size_t reg_len)
 {
     struct lookalike_ctx *lc = ctx;
     uint64_t h = hashing_hash64(host, len, 0x686f7374ull);
@@ -671,7 +675,7 @@ lookalike_host(void *ctx, const char *host, size_t len)
         }
     }
     lc->seen[lc->n_seen++ % RULES_SEEN_HOSTS] = h;
-    lc->kind = lookalike_check(lc->db, host, len, NULL);
+    lc->kind = lookalike_check_reg(lc->db, host, len, reg, reg_len, NULL);
 }
 
 static bool
