@@ -793,6 +793,21 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
             if (run == 8) {
                 continue;
             }
+            /* Most tokens are one short run of ASCII letters ended by a
+             * blank or plain punctuation: nothing for the checks after
+             * the loop to find (no joiner, digit, UTF-8 or overflow), so
+             * they leave here (issue #7). */
+            if (n == run && !has_digit && p[pos] < 0x80 &&
+                tok_ascii[p[pos]] == 0) {
+                t->pos = pos;
+                t->st.ascii_letters += letters;
+                t->st.ascii_upper += upper;
+                t->st.tokens++;
+                t->has_digit = false;
+                *kind = TOK_WORD;
+                *out_len = n;
+                return true;
+            }
             /* p[pos] is not a letter or digit: the byte-wise path. */
         }
 #endif
