@@ -718,20 +718,38 @@ url_registered_domain(const char *host, size_t host_len, const char **out)
     return host_len - dots[1] - 1;
 }
 
+/* Link shorteners, as an X-macro: the table below and a compile-time
+ * check of each name's length come from the one list. */
+#define URL_SHORTENERS(X)                                                  \
+    X("bit.ly") X("bitly.com") X("t.co") X("t.ly") X("tinyurl.com")       \
+    X("goo.gl") X("ow.ly") X("is.gd") X("v.gd") X("rb.gy") X("cutt.ly")   \
+    X("shorturl.at") X("tiny.cc") X("rebrand.ly") X("s.id") X("buff.ly")  \
+    X("tr.im") X("shorte.st") X("urlz.fr") X("qrco.de") X("lnkd.in")      \
+    X("x.co") X("snip.ly") X("soo.gd") X("clck.ru")
+
+/* The longest name above: a longer host (nearly every one) is none of
+ * them, found without walking the list (issue #7). */
+#define URL_SHORTENER_NAME_MAX 11u
+#define URL_SHORTENER_FITS(x)                                              \
+    _Static_assert(sizeof(x) - 1u <= URL_SHORTENER_NAME_MAX,               \
+                   "a shortener name is longer than URL_SHORTENER_NAME_MAX");
+URL_SHORTENERS(URL_SHORTENER_FITS)
+#undef URL_SHORTENER_FITS
+
 bool
 url_is_shortener(const char *host, size_t len)
 {
-    static const char *const hosts[] = {
-        "bit.ly",  "bitly.com",  "t.co",        "t.ly",    "tinyurl.com",
-        "goo.gl",  "ow.ly",      "is.gd",       "v.gd",    "rb.gy",
-        "cutt.ly", "shorturl.at", "tiny.cc",    "rebrand.ly", "s.id",
-        "buff.ly", "tr.im",      "shorte.st",   "urlz.fr", "qrco.de",
-        "lnkd.in", "x.co",       "snip.ly",     "soo.gd",  "clck.ru"};
+#define URL_SHORTENER_NAME(x) x,
+    static const char *const hosts[] = {URL_SHORTENERS(URL_SHORTENER_NAME)};
+#undef URL_SHORTENER_NAME
 
     if (len > 4 && (host[0] | 0x20) == 'w' && (host[1] | 0x20) == 'w' &&
         (host[2] | 0x20) == 'w' && host[3] == '.') {
         host += 4;
         len -= 4;
+    }
+    if (len == 0 || len > URL_SHORTENER_NAME_MAX) {
+        return false;
     }
     for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
         const char *h = hosts[i];
@@ -739,7 +757,7 @@ url_is_shortener(const char *host, size_t len)
 
         /* The first byte decides for almost every host: URLs pass this
          * list one after another on the hot path. */
-        if (len == 0 || (host[0] | 0x20) != h[0]) {
+        if ((host[0] | 0x20) != h[0]) {
             continue;
         }
         while (k < len && h[k] != '\0' &&

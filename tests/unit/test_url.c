@@ -264,6 +264,11 @@ test_url_is_shortener(void **state)
     assert_false(url_is_shortener("www.", 4));
     assert_false(url_is_shortener("", 0));
     assert_false(url_is_shortener("example.com", 11));
+    /* The longest names, with and without "www.", and one byte more. */
+    assert_true(url_is_shortener("shorturl.at", 11));
+    assert_true(url_is_shortener("www.TinyURL.com", 15));
+    assert_false(url_is_shortener("xshorturl.at", 12));
+    assert_false(url_is_shortener("www.tinyurl.comx", 16));
 }
 
 static void
