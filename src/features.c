@@ -763,6 +763,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     bool has_digit = false;
     bool is_long = false;
     bool has_joiner = false; /* an ASCII joiner may be in out */
+    bool is_plain = true;    /* only 8-byte runs so far */
 
     tok_skip(t);
     pos = t->pos;
@@ -793,23 +794,24 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
             if (run == 8) {
                 continue;
             }
-            /* Most tokens are one short run of ASCII letters ended by a
+            /* Most tokens are ASCII letters and digits only, ended by a
              * blank or plain punctuation: nothing for the checks after
-             * the loop to find (no joiner, digit, UTF-8 or overflow), so
-             * they leave here (issue #7). */
-            if (n == run && !has_digit && p[pos] < 0x80 &&
-                tok_ascii[p[pos]] == 0) {
+             * the loop to find (no joiner, UTF-8 or overflow: the
+             * byte-wise path never ran), so they leave here with their
+             * digit runs collapsed (issue #7). */
+            if (is_plain && p[pos] < 0x80 && tok_ascii[p[pos]] == 0) {
                 t->pos = pos;
                 t->st.ascii_letters += letters;
                 t->st.ascii_upper += upper;
                 t->st.tokens++;
-                t->has_digit = false;
+                t->has_digit = has_digit;
                 *kind = TOK_WORD;
-                *out_len = n;
+                *out_len = has_digit ? collapse_digits(out, n) : n;
                 return true;
             }
             /* p[pos] is not a letter or digit: the byte-wise path. */
         }
+        is_plain = false;
 #endif
         ch = p[pos];
         if (ch < 0x80) {
