@@ -843,6 +843,11 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
             }
             raw++;
             pos++;
+            /* A byte that ends the token next ("end." before a blank):
+             * stop here rather than try an 8-byte run on it first. */
+            if (pos < len && p[pos] < 0x80 && tok_ascii[p[pos]] == 0) {
+                break;
+            }
             continue;
         }
         k = utf8_decode(p + pos, len - pos, &cp);
