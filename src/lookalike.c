@@ -278,6 +278,29 @@ next_code_point(const char *text, size_t len, size_t *i)
     return v;
 }
 
+/* Whether (p, n) holds a byte >= 0x80: eight bytes per step. */
+static bool
+has_non_ascii(const char *p, size_t n)
+{
+    const uint64_t high = 0x8080808080808080ull;
+    size_t i = 0;
+
+    for (; n - i >= 8; i += 8) {
+        uint64_t x;
+
+        memcpy(&x, p + i, sizeof(x));
+        if ((x & high) != 0) {
+            return true;
+        }
+    }
+    for (; i < n; i++) {
+        if (((uint8_t)p[i] & 0x80u) != 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool
 lookalike_text_mixed_script(const char *text, size_t len)
 {
@@ -285,6 +308,12 @@ lookalike_text_mixed_script(const char *text, size_t len)
     bool other = false;
     size_t i = 0;
 
+    /* Greek and Cyrillic letters are never ASCII: most subjects and
+     * display names are, and are passed over eight bytes at a time
+     * instead of decoded letter by letter (issue #7). */
+    if (!has_non_ascii(text, len)) {
+        return false;
+    }
     while (i < len) {
         enum script s = script_of(next_code_point(text, len, &i));
 

@@ -191,6 +191,12 @@ test_text_mixed_script(void **state)
     assert_false(lookalike_text_mixed_script(f3, sizeof(f3) - 1));
     assert_false(lookalike_text_mixed_script(f4, sizeof(f4) - 1));
     assert_false(lookalike_text_mixed_script("", 0));
+    /* Whole 8-byte blocks: the Cyrillic letter inside the second block,
+     * and a long text of ASCII only. */
+    assert_true(lookalike_text_mixed_script(
+        "Your account: ver\xd1\x96fy it today", 30));
+    assert_false(lookalike_text_mixed_script(
+        "Your account: verify it today, \x01\x7f", 33));
 }
 
 /* lookalike_check_reg given url_registered_domain's answer decides as
