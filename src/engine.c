@@ -128,14 +128,28 @@ engine_scratch_free(struct engine_scratch *s)
     free(s);
 }
 
+/* src into dst (cap > 0 bytes), cut to fit and NUL-terminated: what
+ * snprintf "%s" did here, without parsing a format twice per message
+ * (issue #7). */
+static void
+copy_name(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= cap) {
+        n = cap - 1;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static void
 set_category(struct verdict *out, enum engine_category cat, const char *sub)
 {
     out->category = cat;
-    snprintf(out->category_name, sizeof(out->category_name), "%s",
-             engine_category_name(cat));
-    snprintf(out->subcategory_name, sizeof(out->subcategory_name), "%s",
-             sub);
+    copy_name(out->category_name, sizeof(out->category_name),
+              engine_category_name(cat));
+    copy_name(out->subcategory_name, sizeof(out->subcategory_name), sub);
 }
 
 static void
