@@ -249,7 +249,8 @@ depth_raise(struct verdict *v, enum engine_category cat, const char *sub,
     if (category_rank(cat) >= category_rank(v->category)) {
         set_category(v, cat, sub);
     }
-    snprintf(v->analysis + al, sizeof(v->analysis) - al, " %s", what);
+    al = text_put(v->analysis, sizeof(v->analysis), al, " ", 1);
+    text_put(v->analysis, sizeof(v->analysis), al, what, strlen(what));
 }
 
 /* A strong reputation block decides the category of a message it made
@@ -280,12 +281,22 @@ depth_fingerprint_hit(struct verdict *v, const struct fingerprint_entry *e)
     static const enum engine_category cats[] = {
         ENGINE_CAT_SPAM, ENGINE_CAT_SPAM, ENGINE_CAT_PHISHING,
         ENGINE_CAT_MALWARE};
+    const char *kind = fingerprint_kind_name((enum fingerprint_kind)e->kind);
+    const char *cat =
+        fingerprint_category_name((enum fingerprint_category)e->category);
     char what[80];
+    size_t o = 0;
 
-    snprintf(what, sizeof(what), "fp=%s:%s%s%s",
-             fingerprint_kind_name((enum fingerprint_kind)e->kind),
-             fingerprint_category_name((enum fingerprint_category)e->category),
-             e->sub[0] != '\0' ? ":" : "", e->sub);
+    /* "fp=%s:%s%s%s" (kind, category, ":" and the subcategory when
+     * there is one), cut to what as snprintf cut it (issue #7). */
+    o = text_put(what, sizeof(what), o, "fp=", 3);
+    o = text_put(what, sizeof(what), o, kind, strlen(kind));
+    o = text_put(what, sizeof(what), o, ":", 1);
+    o = text_put(what, sizeof(what), o, cat, strlen(cat));
+    if (e->sub[0] != '\0') {
+        o = text_put(what, sizeof(what), o, ":", 1);
+        text_put(what, sizeof(what), o, e->sub, strlen(e->sub));
+    }
     depth_raise(v, cats[e->category <= 3 ? e->category : 1], e->sub,
                 e->weight, what);
 }
