@@ -235,6 +235,32 @@ test_mime_headers_rfc2047(void **state)
     assert_true(d->flags & MIME_BAD_QP);
 }
 
+/* unfold tells an encoded word by the '?' after its '=': one after
+ * parameters full of '=', at every offset against the 8-byte blocks
+ * unfold scans, and a value of parameters only, left alone. */
+static void
+test_mime_headers_rfc2047_among_params(void **state)
+{
+    for (size_t pad = 0; pad < 17; pad++) {
+        char msg[160];
+        char want[64];
+        struct mime_doc *d;
+
+        want[0] = 'p';
+        memset(want + 1, 'x', pad);
+        memcpy(want + 1 + pad, " k=v;b=1", 9);
+        snprintf(msg, sizeof(msg),
+                 "X-P: %s =?utf-8?q?caf=C3=A9?=\nX-Q: a=1; bh=2=; c=3\n\nx",
+                 want);
+        arena_reset(((struct fixture *)*state)->a);
+        d = parse(state, msg);
+        memcpy(want + 1 + pad + 8, " caf\xc3\xa9", 7);
+        assert_string_equal(mime_header_find(d, "x-p")->value, want);
+        assert_string_equal(mime_header_find(d, "x-q")->value,
+                            "a=1; bh=2=; c=3");
+    }
+}
+
 static void
 test_mime_headers_unknown_charset_and_raw_8bit(void **state)
 {
@@ -1518,6 +1544,7 @@ main(void)
         MIME_TEST(test_mime_headers_unfold_every_offset),
         MIME_TEST(test_mime_headers_lf_only_and_no_body),
         MIME_TEST(test_mime_headers_rfc2047),
+        MIME_TEST(test_mime_headers_rfc2047_among_params),
         MIME_TEST(test_mime_headers_unknown_charset_and_raw_8bit),
         MIME_TEST(test_mime_headers_no_control_bytes),
         MIME_TEST(test_mime_header_name_bytes),
