@@ -1575,6 +1575,106 @@ parse_body(struct mime_state *st, struct mime_entity *e, size_t pos)
     pop_frames(st, 0, false);
 }
 
+/* ---- header name index ------------------------------------------- */
+
+#define MIME_NAME_SLOTS (2u * MIME_MAX_HEADERS)
+_Static_assert((MIME_NAME_SLOTS & (MIME_NAME_SLOTS - 1u)) == 0,
+               "the name slots are a power of two");
+_Static_assert(MIME_MAX_HEADERS < UINT16_MAX, "1 + an index fits 16 bits");
+
+/* Whether header h is named (name, nl), ASCII case-insensitive. */
+static bool
+same_name(const struct mime_header *h, const char *name, size_t nl)
+{
+    if (h->name_len != nl) {
+        return false;
+    }
+    for (size_t k = 0; k < nl; k++) {
+        if (mime_lower((uint8_t)h->name[k]) != mime_lower((uint8_t)name[k])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Home slot of a name (nl > 0): its length and its first and last
+ * bytes, case-folded -- cheap for the literal names the lookups pass,
+ * and enough to spread a header block (collisions are compared). */
+static size_t
+name_slot(const char *name, size_t nl)
+{
+    size_t h = nl * 0x9e37u + mime_lower((uint8_t)name[0]) * 31u +
+               mime_lower((uint8_t)name[nl - 1]);
+
+    return h & (MIME_NAME_SLOTS - 1u);
+}
+
+/* The first header named (name, nl > 0) through the index: *at. */
+static bool
+find_name(const struct mime_doc *doc, const char *name, size_t nl,
+          size_t *at)
+{
+    size_t s = name_slot(name, nl);
+
+    /* At most MIME_MAX_HEADERS slots are taken: a free one ends it. */
+    while (doc->name_slots[s] != 0) {
+        size_t i = doc->name_slots[s] - 1u;
+
+        if (same_name(&doc->headers[i], name, nl)) {
+            *at = i;
+            return true;
+        }
+        s = (s + 1u) & (MIME_NAME_SLOTS - 1u);
+    }
+    return false;
+}
+
+/*
+ * Index the top-level header names (see struct mime_doc): lookups were
+ * a scan of the whole block each, about 25 per message from features
+ * and rules (issue #7).  Without room in the arena the index is left
+ * out.
+ */
+static void
+index_headers(struct mime_state *st)
+{
+    struct mime_doc *doc = st->doc;
+    uint16_t last[MIME_NAME_SLOTS]; /* chain tail of each used slot */
+    uint16_t *slots;
+    uint16_t *next;
+
+    for (size_t i = 0; i < doc->n_headers; i++) {
+        if (doc->headers[i].name_len == 0) {
+            return; /* no field has an empty name; scan if one did */
+        }
+    }
+    if (doc->n_headers == 0) {
+        return;
+    }
+    slots = arena_calloc(st->a, MIME_NAME_SLOTS, sizeof(*slots));
+    next = arena_calloc(st->a, doc->n_headers, sizeof(*next));
+    if (slots == NULL || next == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < doc->n_headers; i++) {
+        const struct mime_header *h = &doc->headers[i];
+        size_t s = name_slot(h->name, h->name_len);
+
+        while (slots[s] != 0 && !same_name(&doc->headers[slots[s] - 1u],
+                                           h->name, h->name_len)) {
+            s = (s + 1u) & (MIME_NAME_SLOTS - 1u);
+        }
+        if (slots[s] == 0) {
+            slots[s] = (uint16_t)(i + 1u);
+        } else {
+            next[last[s]] = (uint16_t)(i + 1u);
+        }
+        last[s] = (uint16_t)i;
+    }
+    doc->name_slots = slots;
+    doc->next_same = next;
+}
+
 enum cm_err
 mime_parse(struct arena *a, const uint8_t *p, size_t len, struct mime_doc *out)
 {
@@ -1616,6 +1716,9 @@ mime_parse(struct arena *a, const uint8_t *p, size_t len, struct mime_doc *out)
         out->text = st.text;
         out->text_len = st.text_len;
     }
+    /* Last: the index is the arena's last allocation, so when it does
+     * not fit, nothing else lost room to it (lookups then scan). */
+    index_headers(&st);
     charset_cache_clear(&st.cc);
     return CM_OK;
 }
@@ -1625,21 +1728,23 @@ mime_header_next(const struct mime_doc *doc, const struct mime_header *prev,
                  const char *name)
 {
     size_t i = prev == NULL ? 0 : (size_t)(prev - doc->headers) + 1;
-
     size_t nl = strlen(name);
 
+    if (doc->name_slots != NULL && doc->next_same != NULL) {
+        size_t at;
+
+        if (prev == NULL) {
+            return nl > 0 && find_name(doc, name, nl, &at) ? &doc->headers[at]
+                                                           : NULL;
+        }
+        if (same_name(prev, name, nl)) {
+            at = doc->next_same[i - 1];
+            return at != 0 ? &doc->headers[at - 1] : NULL;
+        }
+    }
     for (; i < doc->n_headers; i++) {
-        const struct mime_header *h = &doc->headers[i];
-        size_t k = 0;
-        if (h->name_len != nl) {
-            continue;
-        }
-        while (k < nl && mime_lower((uint8_t)h->name[k]) ==
-                             mime_lower((uint8_t)name[k])) {
-            k++;
-        }
-        if (k == nl) {
-            return h;
+        if (same_name(&doc->headers[i], name, nl)) {
+            return &doc->headers[i];
         }
     }
     return NULL;
