@@ -1042,6 +1042,10 @@ body_words(struct features_scratch *s, const char *text, size_t len,
     }
     sig_words_init(&sw);
     tok_init(&t, text, len);
+    /* Defined bytes past every token: a word is hashed with one masked
+     * 8-byte load over its tail (tok has 8 bytes of slack past the
+     * longest token). */
+    memset(tok, 0, sizeof(tok));
     while (count < CAPS_FEATURES_TOKENS_MAX && tok_next(&t, tok, &tl, &kind)) {
         const char *p;
         size_t pl;
@@ -1059,7 +1063,8 @@ body_words(struct features_scratch *s, const char *text, size_t len,
             continue;
         }
         count++;
-        h = hashing_hash64(p, pl, seed);
+        h = p == tok ? hashing_hash64_padded(tok, pl, seed)
+                     : hashing_hash64(p, pl, seed); /* a placeholder */
         if (s != NULL) {
             emit_hash(s, FEATURES_NS_WORD, h, p, pl);
         }
