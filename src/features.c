@@ -1553,10 +1553,14 @@ header_features(struct features_scratch *s, const struct mime_doc *doc,
         if (h->name_len == 0 || h->name_len >= sizeof(name)) {
             continue;
         }
-        nl = lower_copy(name, sizeof(name), h->name, h->name_len);
         /* Which fields count (sender-side, bulk markers) is in hdrname.c:
-         * one lookup instead of a strcmp per listed name. */
-        roles = hdrname_roles(name, nl);
+         * one lookup instead of a strcmp per listed name, on the name as
+         * written; only a field with a role is lower-cased. */
+        roles = hdrname_roles_ci(h->name, h->name_len);
+        if (roles == 0) {
+            continue;
+        }
+        nl = lower_copy(name, sizeof(name), h->name, h->name_len);
         has_date |= (roles & HDRNAME_DATE) != 0;
         has_msgid |= (roles & HDRNAME_MESSAGE_ID) != 0;
         has_refs |= (roles & HDRNAME_THREAD) != 0;
