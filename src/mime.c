@@ -1590,7 +1590,12 @@ same_name(const struct mime_header *h, const char *name, size_t nl)
         return false;
     }
     for (size_t k = 0; k < nl; k++) {
-        if (mime_lower((uint8_t)h->name[k]) != mime_lower((uint8_t)name[k])) {
+        uint8_t a = (uint8_t)h->name[k];
+        uint8_t b = (uint8_t)name[k];
+
+        /* Mail mostly writes a field name as callers spell it: the
+         * bytes agree, and folding is only for the rest. */
+        if (a != b && mime_lower(a) != mime_lower(b)) {
             return false;
         }
     }
