@@ -129,8 +129,11 @@ compare(const char *name, size_t len, const struct hdrname_entry *e,
     }
     for (size_t k = 0; k < len; k++) {
         uint8_t a = (uint8_t)name[k];
-        uint8_t b = (uint8_t)e->name[k];
+        uint8_t b = (uint8_t)e->name[k]; /* lower case already */
 
+        if (a == b) {
+            continue;
+        }
         if (a >= 'A' && a <= 'Z') {
             a = (uint8_t)(a + 32);
         }
