@@ -737,6 +737,21 @@ find_key(const struct lookalike_key *keys, size_t n, uint64_t h)
     return lo < n && keys[lo].h == h ? &keys[lo] : NULL;
 }
 
+/* (p, n) and (q, n) hold the same bytes.  A loop, not memcmp: the edit-1
+ * scan compares each URL host against every protected name of about its
+ * length, nearly all of which differ at the first byte compared, where
+ * a call into memcmp cost more than the compare (issue #7). */
+static bool
+same_bytes(const char *p, const char *q, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (p[k] != q[k]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* a and b differ by exactly one insertion, deletion or substitution. */
 static bool
 is_edit_1(const char *a, size_t al, const char *b, size_t bl)
@@ -759,9 +774,9 @@ is_edit_1(const char *a, size_t al, const char *b, size_t bl)
         i++;
     }
     if (al == bl) {
-        return i < al && memcmp(a + i + 1, b + i + 1, al - i - 1) == 0;
+        return i < al && same_bytes(a + i + 1, b + i + 1, al - i - 1);
     }
-    return memcmp(a + i, b + i + 1, al - i) == 0;
+    return same_bytes(a + i, b + i + 1, al - i);
 }
 
 static enum lookalike_kind
@@ -878,7 +893,7 @@ check_edit_1(const struct lookalike_db *db, const char *reg, size_t rl,
         size_t pl = db->len[j];
         size_t pn = db->label_len[j];
 
-        if (pn < LOOKALIKE_EDIT_MIN || (pn == nl && memcmp(p, reg, nl) == 0)) {
+        if (pn < LOOKALIKE_EDIT_MIN || (pn == nl && same_bytes(p, reg, nl))) {
             continue;
         }
         if (is_edit_1(reg, rl, p, pl)) {
