@@ -684,13 +684,17 @@ lookalike_db_at(const struct lookalike_db *db, size_t i)
 
 /* ---- checking -------------------------------------------------------- */
 
+/* memcmp order of (a, al) and (b, bl), the shorter first on a tie; a
+ * loop, since a binary search step mostly decides at the first byte. */
 static int
 cmp_view(const char *a, size_t al, const char *b, size_t bl)
 {
-    int c = memcmp(a, b, al < bl ? al : bl);
+    size_t n = al < bl ? al : bl;
 
-    if (c != 0) {
-        return c;
+    for (size_t k = 0; k < n; k++) {
+        if (a[k] != b[k]) {
+            return (uint8_t)a[k] < (uint8_t)b[k] ? -1 : 1;
+        }
     }
     return (al > bl) - (al < bl);
 }
