@@ -323,6 +323,21 @@ ifind(const char *h, size_t hlen, const char *needle)
     if (nl == 0 || hlen < nl) {
         return NULL;
     }
+    if (first < 'a' || first > 'z') {
+        /* A first byte that is no letter has one case ("://", "[spam]"):
+         * memchr finds the places to try. */
+        const char *q = h;
+        const char *last = h + (hlen - nl);
+
+        while (q <= last &&
+               (q = memchr(q, first, (size_t)(last - q) + 1u)) != NULL) {
+            if (iprefix(q, hlen - (size_t)(q - h), needle)) {
+                return q;
+            }
+            q++;
+        }
+        return NULL;
+    }
     for (size_t i = 0; i + nl <= hlen; i++) {
         /* The first byte rejects nearly every position. */
         if (lower((uint8_t)h[i]) == first &&
