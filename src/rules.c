@@ -953,8 +953,21 @@ rules_describe(const struct rules *r, uint32_t fired, bool with_weights,
                          first ? " rulew=" : ",", rules_name(i),
                          r->rule[i].weight);
         } else {
-            w = snprintf(dst + used, cap - used, "%s%s",
-                         first ? " rules=" : ",", rules_name(i));
+            /* "%s%s" put together in place: once per message that fires
+             * a rule (issue #7); an entry that does not fit whole is left
+             * out as below. */
+            const char *sep = first ? " rules=" : ",";
+            const char *name = rules_name(i);
+            size_t sl = strlen(sep);
+            size_t nl = strlen(name);
+
+            if (sl + nl >= cap - used) {
+                dst[used] = '\0';
+                return;
+            }
+            memcpy(dst + used, sep, sl);
+            memcpy(dst + used + sl, name, nl + 1);
+            w = (int)(sl + nl);
         }
         if (w < 0 || (size_t)w >= cap - used) {
             dst[used] = '\0'; /* no half entry */
