@@ -194,7 +194,7 @@ test_text_mixed_script(void **state)
     /* Whole 8-byte blocks: the Cyrillic letter inside the second block,
      * and a long text of ASCII only. */
     assert_true(lookalike_text_mixed_script(
-        "Your account: ver\xd1\x96fy it today", 30));
+        "Your account: ver\xd1\x96" "fy it today", 30));
     assert_false(lookalike_text_mixed_script(
         "Your account: verify it today, \x01\x7f", 33));
 }
