@@ -23,6 +23,13 @@
 static inline uint64_t hashing_hash64(const void *p, size_t len,
                                       uint64_t seed);
 
+/* hashing_hash64 of (p, len) where p can be read for len + 8 bytes (a
+ * buffer with slack): the same value, with the 0..7-byte tail read as
+ * one load and a mask instead of loads picked by a branch on its length
+ * (issue #7: the body's words are hashed from such a buffer). */
+static inline uint64_t hashing_hash64_padded(const void *p, size_t len,
+                                             uint64_t seed);
+
 /* Bijective 64-bit finaliser: every input bit flips each output bit with
  * probability about 1/2. */
 static inline uint64_t hashing_mix64(uint64_t x);
@@ -146,6 +153,30 @@ hashing_hash64(const void *p, size_t len, uint64_t seed)
     h = hashing_rotl64(h, 29) * HASHING_K1;
     h ^= (uint64_t)len * HASHING_K3;
     return hashing_mix64(h);
+}
+
+static inline uint64_t
+hashing_hash64_padded(const void *p, size_t len, uint64_t seed)
+{
+#if HASHING_LITTLE_ENDIAN
+    const uint8_t *b = p;
+    uint64_t h = seed ^ HASHING_K3;
+    size_t i = 0;
+    size_t n;
+
+    for (; i + 8 <= len; i += 8) {
+        h ^= hashing_load64(b + i) * HASHING_K2;
+        h = hashing_rotl64(h, 29) * HASHING_K1;
+    }
+    n = len - i; /* 0..7: the mask keeps the n bytes of the tail */
+    h ^= (hashing_load64(b + i) & (((uint64_t)1 << (8u * n)) - 1u)) *
+         HASHING_K2;
+    h = hashing_rotl64(h, 29) * HASHING_K1;
+    h ^= (uint64_t)len * HASHING_K3;
+    return hashing_mix64(h);
+#else
+    return hashing_hash64(p, len, seed);
+#endif
 }
 
 static inline uint64_t

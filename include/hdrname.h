@@ -36,4 +36,9 @@ enum hdrname_role {
  */
 unsigned hdrname_roles(const char *name, size_t len);
 
+/* hdrname_roles of the field name as written (ASCII capitals count as
+ * lower case), so a caller lower-cases only the names that have roles:
+ * most fields of a message have none (issue #7). */
+unsigned hdrname_roles_ci(const char *name, size_t len);
+
 #endif

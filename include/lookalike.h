@@ -89,6 +89,15 @@ enum lookalike_kind lookalike_check(const struct lookalike_db *db,
                                     const char *host, size_t len,
                                     size_t *which);
 
+/* lookalike_check for a host whose registered domain the caller already
+ * has: reg (reg_len bytes) must be what url_registered_domain gives for
+ * (host, len), a view into host (mime keeps it for every URL, so the
+ * rules do not search the suffix table again per host). */
+enum lookalike_kind lookalike_check_reg(const struct lookalike_db *db,
+                                        const char *host, size_t len,
+                                        const char *reg, size_t reg_len,
+                                        size_t *which);
+
 /* True when a word of the UTF-8 text (len bytes) mixes Latin letters
  * with Cyrillic or Greek ones ("iPh\u043ene" with a Cyrillic o): no
  * language writes so, a lure dodging word filters does.  Any other

@@ -100,6 +100,14 @@ struct mime_doc {
     unsigned n_multiparts; /* multipart containers seen */
     unsigned max_depth;
     unsigned flags; /* enum mime_flag bits */
+    /* Lookup index of the header names, for mime_header_find/next: slot
+     * name_slots[k] holds 1 + the index of the first header whose name
+     * hashes there (open addressing, 0 = free), next_same[i] 1 + the
+     * index of the next header named like header i (0 = none).  Built by
+     * mime_parse; both NULL when it had no room, or in a mime_doc built
+     * by hand: the lookups then scan the headers. */
+    const uint16_t *name_slots;
+    const uint16_t *next_same;
 };
 
 /*

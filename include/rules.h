@@ -153,8 +153,11 @@ double rules_margin(const struct rules *r, uint32_t fired);
 
 /* Hosts the look-alike rule examines: From and Reply-To domains, URL
  * hosts (not mailto:, not IP literals), at most CAPS_RULES_HOSTS_MAX.
- * fn gets each (lower-case, not NUL-terminated). */
-typedef void (*rules_host_fn)(void *ctx, const char *host, size_t len);
+ * fn gets each (lower-case, not NUL-terminated) with its registered
+ * domain (url_registered_domain's view into host: kept by mime for URL
+ * hosts, found here for the header domains). */
+typedef void (*rules_host_fn)(void *ctx, const char *host, size_t len,
+                              const char *reg, size_t reg_len);
 void rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn,
                          void *ctx);
 

@@ -191,7 +191,9 @@ ns_seed(enum features_ns ns)
     return hashing_mix64(FEATURES_NS_SEED + (uint64_t)ns);
 }
 
-static void
+/* Inline: body_words emits every body token through here with a constant
+ * namespace, which folds id_of's switch away (issue #7). */
+static inline void
 emit_hash(struct features_scratch *s, enum features_ns ns, uint64_t h,
           const char *text, size_t len)
 {
@@ -211,18 +213,18 @@ emit(struct features_scratch *s, enum features_ns ns, const char *text,
 }
 
 static void
-emit_str(struct features_scratch *s, enum features_ns ns, const char *text)
+emit_str_n(struct features_scratch *s, enum features_ns ns, const char *text,
+           size_t len)
 {
-    emit(s, ns, text, strlen(text));
+    emit(s, ns, text, len);
 }
 
-/* "prefix" + (p, len), cut to the buffer. */
+/* "prefix" (pl bytes) + (p, len), cut to the buffer. */
 static void
-emit_kv(struct features_scratch *s, enum features_ns ns, const char *prefix,
-        const char *p, size_t len)
+emit_kv_n(struct features_scratch *s, enum features_ns ns, const char *prefix,
+          size_t pl, const char *p, size_t len)
 {
     char b[FEATURES_TEXT_BUF];
-    size_t pl = strlen(prefix);
 
     if (pl >= sizeof(b)) {
         return;
@@ -235,10 +237,10 @@ emit_kv(struct features_scratch *s, enum features_ns ns, const char *prefix,
     emit(s, ns, b, pl + len);
 }
 
-/* "prefix" + a small bucket number. */
+/* "prefix" (pl bytes) + a small bucket number. */
 static void
-emit_bucket(struct features_scratch *s, enum features_ns ns,
-            const char *prefix, unsigned bucket)
+emit_bucket_n(struct features_scratch *s, enum features_ns ns,
+              const char *prefix, size_t pl, unsigned bucket)
 {
     char num[12];
     size_t n = 0;
@@ -252,8 +254,18 @@ emit_bucket(struct features_scratch *s, enum features_ns ns,
     while (r > 0) {
         num[n++] = rev[--r];
     }
-    emit_kv(s, ns, prefix, num, n);
+    emit_kv_n(s, ns, prefix, pl, num, n);
 }
+
+/* Every prefix and fixed feature text is a string literal: its length
+ * is taken at compile time ("" lit refuses anything else), not by a
+ * strlen per emitted feature (issue #7: about 75 per message). */
+#define emit_str(s, ns, lit)                                               \
+    emit_str_n((s), (ns), "" lit, sizeof(lit) - 1u)
+#define emit_kv(s, ns, lit, p, len)                                        \
+    emit_kv_n((s), (ns), "" lit, sizeof(lit) - 1u, (p), (len))
+#define emit_bucket(s, ns, lit, bucket)                                    \
+    emit_bucket_n((s), (ns), "" lit, sizeof(lit) - 1u, (bucket))
 
 /* 0, 1, 2-3, 4-7, ... as 0, 1, 2, 3, ... capped at max. */
 static unsigned
@@ -309,6 +321,21 @@ ifind(const char *h, size_t hlen, const char *needle)
     uint8_t first = lower((uint8_t)needle[0]);
 
     if (nl == 0 || hlen < nl) {
+        return NULL;
+    }
+    if (first < 'a' || first > 'z') {
+        /* A first byte that is no letter has one case ("://", "[spam]"):
+         * memchr finds the places to try. */
+        const char *q = h;
+        const char *last = h + (hlen - nl);
+
+        while (q <= last &&
+               (q = memchr(q, first, (size_t)(last - q) + 1u)) != NULL) {
+            if (iprefix(q, hlen - (size_t)(q - h), needle)) {
+                return q;
+            }
+            q++;
+        }
         return NULL;
     }
     for (size_t i = 0; i + nl <= hlen; i++) {
@@ -751,6 +778,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     bool has_digit = false;
     bool is_long = false;
     bool has_joiner = false; /* an ASCII joiner may be in out */
+    bool is_plain = true;    /* only 8-byte runs so far */
 
     tok_skip(t);
     pos = t->pos;
@@ -781,8 +809,24 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
             if (run == 8) {
                 continue;
             }
+            /* Most tokens are ASCII letters and digits only, ended by a
+             * blank or plain punctuation: nothing for the checks after
+             * the loop to find (no joiner, UTF-8 or overflow: the
+             * byte-wise path never ran), so they leave here with their
+             * digit runs collapsed (issue #7). */
+            if (is_plain && p[pos] < 0x80 && tok_ascii[p[pos]] == 0) {
+                t->pos = pos;
+                t->st.ascii_letters += letters;
+                t->st.ascii_upper += upper;
+                t->st.tokens++;
+                t->has_digit = has_digit;
+                *kind = TOK_WORD;
+                *out_len = has_digit ? collapse_digits(out, n) : n;
+                return true;
+            }
             /* p[pos] is not a letter or digit: the byte-wise path. */
         }
+        is_plain = false;
 #endif
         ch = p[pos];
         if (ch < 0x80) {
@@ -814,6 +858,11 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
             }
             raw++;
             pos++;
+            /* A byte that ends the token next ("end." before a blank):
+             * stop here rather than try an 8-byte run on it first. */
+            if (pos < len && p[pos] < 0x80 && tok_ascii[p[pos]] == 0) {
+                break;
+            }
             continue;
         }
         k = utf8_decode(p + pos, len - pos, &cp);
@@ -912,6 +961,7 @@ token_view(const char *tok, size_t len, enum tok_kind kind, const char **p,
            size_t *plen)
 {
     *p = "<?>";
+    *plen = 3;
     switch (kind) {
     case TOK_WORD:
     case TOK_CJK:
@@ -920,15 +970,17 @@ token_view(const char *tok, size_t len, enum tok_kind kind, const char **p,
         return;
     case TOK_EMAIL:
         *p = "<email>";
-        break;
+        *plen = sizeof("<email>") - 1u;
+        return;
     case TOK_URL:
         *p = "<url>";
-        break;
+        *plen = sizeof("<url>") - 1u;
+        return;
     case TOK_LONG:
         *p = "<long>";
-        break;
+        *plen = sizeof("<long>") - 1u;
+        return;
     }
-    *plen = strlen(*p);
 }
 
 /*
@@ -1005,6 +1057,10 @@ body_words(struct features_scratch *s, const char *text, size_t len,
     }
     sig_words_init(&sw);
     tok_init(&t, text, len);
+    /* Defined bytes past every token: a word is hashed with one masked
+     * 8-byte load over its tail (tok has 8 bytes of slack past the
+     * longest token). */
+    memset(tok, 0, sizeof(tok));
     while (count < CAPS_FEATURES_TOKENS_MAX && tok_next(&t, tok, &tl, &kind)) {
         const char *p;
         size_t pl;
@@ -1022,7 +1078,8 @@ body_words(struct features_scratch *s, const char *text, size_t len,
             continue;
         }
         count++;
-        h = hashing_hash64(p, pl, seed);
+        h = p == tok ? hashing_hash64_padded(tok, pl, seed)
+                     : hashing_hash64(p, pl, seed); /* a placeholder */
         if (s != NULL) {
             emit_hash(s, FEATURES_NS_WORD, h, p, pl);
         }
@@ -1303,20 +1360,16 @@ emit_relation(struct features_scratch *s, const char *what, const char *a,
 static const struct mime_header *
 find_header(const struct mime_doc *doc, const char *name)
 {
-    size_t n = doc->n_headers < CAPS_FEATURES_HEADERS_MAX
-                   ? doc->n_headers
-                   : CAPS_FEATURES_HEADERS_MAX;
-    size_t nl = strlen(name);
+    /* mime's name index (seven lookups per message each passed every
+     * header, issue #7); the first header of the name, if within the
+     * first CAPS_FEATURES_HEADERS_MAX. */
+    const struct mime_header *h = mime_header_find(doc, name);
 
-    /* The length first: a handful of lookups per message each pass every
-     * header, and almost every name differs in length. */
-    for (size_t i = 0; i < n; i++) {
-        if (doc->headers[i].name_len == nl &&
-            ieq(doc->headers[i].name, nl, name)) {
-            return &doc->headers[i];
-        }
+    if (h != NULL &&
+        (size_t)(h - doc->headers) >= CAPS_FEATURES_HEADERS_MAX) {
+        return NULL;
     }
-    return NULL;
+    return h;
 }
 
 static void
@@ -1515,10 +1568,14 @@ header_features(struct features_scratch *s, const struct mime_doc *doc,
         if (h->name_len == 0 || h->name_len >= sizeof(name)) {
             continue;
         }
-        nl = lower_copy(name, sizeof(name), h->name, h->name_len);
         /* Which fields count (sender-side, bulk markers) is in hdrname.c:
-         * one lookup instead of a strcmp per listed name. */
-        roles = hdrname_roles(name, nl);
+         * one lookup instead of a strcmp per listed name, on the name as
+         * written; only a field with a role is lower-cased. */
+        roles = hdrname_roles_ci(h->name, h->name_len);
+        if (roles == 0) {
+            continue;
+        }
+        nl = lower_copy(name, sizeof(name), h->name, h->name_len);
         has_date |= (roles & HDRNAME_DATE) != 0;
         has_msgid |= (roles & HDRNAME_MESSAGE_ID) != 0;
         has_refs |= (roles & HDRNAME_THREAD) != 0;
@@ -2078,11 +2135,15 @@ link_sender_features(struct features_scratch *s, const struct mime_doc *doc,
     if (links == 0) {
         return;
     }
-    emit_str(s, FEATURES_NS_URL,
-             own == 0           ? "from-dom:none"
-             : own == links     ? "from-dom:all"
-             : 2 * own >= links ? "from-dom:most"
-                                : "from-dom:some");
+    if (own == 0) {
+        emit_str(s, FEATURES_NS_URL, "from-dom:none");
+    } else if (own == links) {
+        emit_str(s, FEATURES_NS_URL, "from-dom:all");
+    } else if (2 * own >= links) {
+        emit_str(s, FEATURES_NS_URL, "from-dom:most");
+    } else {
+        emit_str(s, FEATURES_NS_URL, "from-dom:some");
+    }
 }
 
 /* Registered domain of one List-Unsubscribe entry (a mailto: address or

@@ -9,6 +9,8 @@
  */
 #include "hdrname.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 struct hdrname_entry {
@@ -113,25 +115,44 @@ static const struct hdrname_entry hdrname_table[] = {
     HN("disposition-notification-to", HDRNAME_SENDER),
 };
 
-/* <0, 0, >0 as (name, len) sorts before, equal to or after e. */
+/* <0, 0, >0 as (name, len) sorts before, equal to or after e; with
+ * is_folded, name's ASCII capitals compare as lower case. */
 static int
-compare(const char *name, size_t len, const struct hdrname_entry *e)
+compare(const char *name, size_t len, const struct hdrname_entry *e,
+        bool is_folded)
 {
     if (len != e->len) {
         return len < e->len ? -1 : 1;
     }
-    return memcmp(name, e->name, len);
+    if (!is_folded) {
+        return memcmp(name, e->name, len);
+    }
+    for (size_t k = 0; k < len; k++) {
+        uint8_t a = (uint8_t)name[k];
+        uint8_t b = (uint8_t)e->name[k]; /* lower case already */
+
+        if (a == b) {
+            continue;
+        }
+        if (a >= 'A' && a <= 'Z') {
+            a = (uint8_t)(a + 32);
+        }
+        if (a != b) {
+            return a < b ? -1 : 1;
+        }
+    }
+    return 0;
 }
 
-unsigned
-hdrname_roles(const char *name, size_t len)
+static unsigned
+search(const char *name, size_t len, bool is_folded)
 {
     size_t lo = 0;
     size_t hi = sizeof(hdrname_table) / sizeof(hdrname_table[0]);
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = compare(name, len, &hdrname_table[mid]);
+        int c = compare(name, len, &hdrname_table[mid], is_folded);
 
         if (c == 0) {
             return hdrname_table[mid].roles;
@@ -143,4 +164,16 @@ hdrname_roles(const char *name, size_t len)
         }
     }
     return 0;
+}
+
+unsigned
+hdrname_roles(const char *name, size_t len)
+{
+    return search(name, len, false);
+}
+
+unsigned
+hdrname_roles_ci(const char *name, size_t len)
+{
+    return search(name, len, true);
 }

@@ -367,6 +367,18 @@ attr_get(const struct html_attrs *at, enum html_attr k)
 }
 
 /* The table entry whose hash is hash, or NULL. */
+/* strcmp's order of two short names, in place: a call into strcmp per
+ * tag and per entity-search step cost more than the compare (issue #7). */
+static int
+name_cmp(const char *a, const char *b)
+{
+    while (*a != '\0' && *a == *b) {
+        a++;
+        b++;
+    }
+    return (uint8_t)*a < (uint8_t)*b ? -1 : (uint8_t)*a > (uint8_t)*b;
+}
+
 static const struct html_tag_info *
 tag_by_hash(uint32_t hash)
 {
@@ -406,7 +418,7 @@ tag_lookup(struct html_state *st, const char *name, uint32_t hash)
         st->tag_cache[slot] = ti;
         st->tags_cached |= 1u << slot;
     }
-    return ti != NULL && strcmp(name, ti->name) == 0 ? ti : NULL;
+    return ti != NULL && name_cmp(name, ti->name) == 0 ? ti : NULL;
 }
 
 static const struct html_entity_def *
@@ -417,7 +429,7 @@ entity_lookup(const char *name)
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(name, html_entities[mid].name);
+        int c = name_cmp(name, html_entities[mid].name);
         if (c == 0) {
             return &html_entities[mid];
         }

@@ -36,6 +36,11 @@ struct lookalike_db {
     size_t n_brand;
     uint32_t *by_len; /* indices ordered by domain length */
     size_t len_start[LOOKALIKE_DOMAIN_MAX + 2];
+    /* [i]: strlen(names[i]) and the length of its first label, measured
+     * once at build: every URL host's check used to measure the names
+     * it compared against (strlen, memchr per name, issue #7). */
+    uint8_t *len;
+    uint8_t *label_len;
 };
 
 /* ---- punycode (RFC 3492 §6.2) ---------------------------------------- */
@@ -273,6 +278,29 @@ next_code_point(const char *text, size_t len, size_t *i)
     return v;
 }
 
+/* Whether (p, n) holds a byte >= 0x80: eight bytes per step. */
+static bool
+has_non_ascii(const char *p, size_t n)
+{
+    const uint64_t high = 0x8080808080808080ull;
+    size_t i = 0;
+
+    for (; n - i >= 8; i += 8) {
+        uint64_t x;
+
+        memcpy(&x, p + i, sizeof(x));
+        if ((x & high) != 0) {
+            return true;
+        }
+    }
+    for (; i < n; i++) {
+        if (((uint8_t)p[i] & 0x80u) != 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool
 lookalike_text_mixed_script(const char *text, size_t len)
 {
@@ -280,6 +308,12 @@ lookalike_text_mixed_script(const char *text, size_t len)
     bool other = false;
     size_t i = 0;
 
+    /* Greek and Cyrillic letters are never ASCII: most subjects and
+     * display names are, and are passed over eight bytes at a time
+     * instead of decoded letter by letter (issue #7). */
+    if (!has_non_ascii(text, len)) {
+        return false;
+    }
     while (i < len) {
         enum script s = script_of(next_code_point(text, len, &i));
 
@@ -575,6 +609,14 @@ build_keys(struct lookalike_db *db)
     for (size_t i = 0; i < db->n; i++) {
         const char *d = db->names[i];
         size_t nl = name_len(d, strlen(d));
+
+        /* is_domain_name admitted it: at most LOOKALIKE_DOMAIN_MAX. */
+        db->len[i] = (uint8_t)strlen(d);
+        db->label_len[i] = (uint8_t)nl;
+    }
+    for (size_t i = 0; i < db->n; i++) {
+        const char *d = db->names[i];
+        size_t nl = db->label_len[i];
         char sk[LOOKALIKE_DOMAIN_MAX + 1];
         size_t sl = ascii_skeleton(d, nl, sk, sizeof(sk));
 
@@ -596,7 +638,7 @@ build_keys(struct lookalike_db *db)
         size_t count[LOOKALIKE_DOMAIN_MAX + 2] = {0};
 
         for (size_t i = 0; i < db->n; i++) {
-            count[strlen(db->names[i])]++;
+            count[db->len[i]]++;
         }
         db->len_start[0] = 0;
         for (size_t l = 1; l < LOOKALIKE_DOMAIN_MAX + 2; l++) {
@@ -604,7 +646,7 @@ build_keys(struct lookalike_db *db)
         }
         memset(count, 0, sizeof(count));
         for (size_t i = 0; i < db->n; i++) {
-            size_t l = strlen(db->names[i]);
+            size_t l = db->len[i];
 
             db->by_len[db->len_start[l] + count[l]++] = (uint32_t)i;
         }
@@ -645,9 +687,11 @@ lookalike_db_build(const char *const *domains, const bool *is_brand,
     db->skel = calloc(n > 0 ? n : 1, sizeof(db->skel[0]));
     db->brand = calloc(n > 0 ? n : 1, sizeof(db->brand[0]));
     db->by_len = calloc(n > 0 ? n : 1, sizeof(db->by_len[0]));
+    db->len = calloc(n > 0 ? n : 1, sizeof(db->len[0]));
+    db->label_len = calloc(n > 0 ? n : 1, sizeof(db->label_len[0]));
     if (db->names == NULL || db->skel == NULL || db->brand == NULL ||
-        db->is_brand == NULL ||
-        db->by_len == NULL) {
+        db->is_brand == NULL || db->by_len == NULL || db->len == NULL ||
+        db->label_len == NULL) {
         lookalike_db_free(db);
         return CM_ENOMEM;
     }
@@ -705,6 +749,8 @@ lookalike_db_free(struct lookalike_db *db)
     free(db->skel);
     free(db->brand);
     free(db->by_len);
+    free(db->len);
+    free(db->label_len);
     free(db);
 }
 
@@ -722,14 +768,17 @@ lookalike_db_at(const struct lookalike_db *db, size_t i)
 
 /* ---- checking -------------------------------------------------------- */
 
+/* memcmp order of (a, al) and (b, bl), the shorter first on a tie; a
+ * loop, since a binary search step mostly decides at the first byte. */
 static int
-cmp_view(const char *a, size_t al, const char *b)
+cmp_view(const char *a, size_t al, const char *b, size_t bl)
 {
-    size_t bl = strlen(b);
-    int c = memcmp(a, b, al < bl ? al : bl);
+    size_t n = al < bl ? al : bl;
 
-    if (c != 0) {
-        return c;
+    for (size_t k = 0; k < n; k++) {
+        if (a[k] != b[k]) {
+            return (uint8_t)a[k] < (uint8_t)b[k] ? -1 : 1;
+        }
     }
     return (al > bl) - (al < bl);
 }
@@ -743,7 +792,7 @@ lookalike_is_protected(const struct lookalike_db *db, const char *name,
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = cmp_view(name, len, db->names[mid]);
+        int c = cmp_view(name, len, db->names[mid], db->len[mid]);
 
         if (c == 0) {
             return true;
@@ -776,6 +825,21 @@ find_key(const struct lookalike_key *keys, size_t n, uint64_t h)
     return lo < n && keys[lo].h == h ? &keys[lo] : NULL;
 }
 
+/* (p, n) and (q, n) hold the same bytes.  A loop, not memcmp: the edit-1
+ * scan compares each URL host against every protected name of about its
+ * length, nearly all of which differ at the first byte compared, where
+ * a call into memcmp cost more than the compare (issue #7). */
+static bool
+same_bytes(const char *p, const char *q, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (p[k] != q[k]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* a and b differ by exactly one insertion, deletion or substitution. */
 static bool
 is_edit_1(const char *a, size_t al, const char *b, size_t bl)
@@ -798,9 +862,9 @@ is_edit_1(const char *a, size_t al, const char *b, size_t bl)
         i++;
     }
     if (al == bl) {
-        return i < al && memcmp(a + i + 1, b + i + 1, al - i - 1) == 0;
+        return i < al && same_bytes(a + i + 1, b + i + 1, al - i - 1);
     }
-    return memcmp(a + i, b + i + 1, al - i) == 0;
+    return same_bytes(a + i, b + i + 1, al - i);
 }
 
 static enum lookalike_kind
@@ -820,7 +884,7 @@ check_skeleton(const struct lookalike_db *db, const char *name, size_t nl,
            k->h == hashing_hash64(sk, sl, LOOKALIKE_SKEL_SEED);
          k++) {
         const char *p = db->names[k->idx];
-        size_t pl = name_len(p, strlen(p));
+        size_t pl = db->label_len[k->idx];
 
         /* The same name under another TLD is the brand's own. */
         if (!(pl == nl && memcmp(p, name, nl) == 0)) {
@@ -847,7 +911,7 @@ is_brand(const struct lookalike_db *db, const char *s, size_t len,
          k++) {
         const char *p = db->names[k->idx];
 
-        if (name_len(p, strlen(p)) == len && memcmp(p, s, len) == 0) {
+        if (db->label_len[k->idx] == len && memcmp(p, s, len) == 0) {
             *which = k->idx;
             return true;
         }
@@ -912,11 +976,12 @@ check_edit_1(const struct lookalike_db *db, const char *reg, size_t rl,
     size_t hi = rl + 1 < LOOKALIKE_DOMAIN_MAX ? rl + 1 : LOOKALIKE_DOMAIN_MAX;
 
     for (size_t i = db->len_start[lo]; i < db->len_start[hi + 1]; i++) {
-        const char *p = db->names[db->by_len[i]];
-        size_t pl = strlen(p);
-        size_t pn = name_len(p, pl);
+        uint32_t j = db->by_len[i];
+        const char *p = db->names[j];
+        size_t pl = db->len[j];
+        size_t pn = db->label_len[j];
 
-        if (pn < LOOKALIKE_EDIT_MIN || (pn == nl && memcmp(p, reg, nl) == 0)) {
+        if (pn < LOOKALIKE_EDIT_MIN || (pn == nl && same_bytes(p, reg, nl))) {
             continue;
         }
         if (is_edit_1(reg, rl, p, pl)) {
@@ -954,8 +1019,20 @@ enum lookalike_kind
 lookalike_check(const struct lookalike_db *db, const char *host, size_t len,
                 size_t *which)
 {
-    const char *reg = NULL;
-    size_t rl;
+    const char *reg = host;
+    size_t rl = 0;
+
+    if (len > 0 && len <= LOOKALIKE_DOMAIN_MAX &&
+        !url_host_is_ip(host, len)) {
+        rl = url_registered_domain(host, len, &reg);
+    }
+    return lookalike_check_reg(db, host, len, reg, rl, which);
+}
+
+enum lookalike_kind
+lookalike_check_reg(const struct lookalike_db *db, const char *host,
+                    size_t len, const char *reg, size_t rl, size_t *which)
+{
     size_t nl;
     size_t dummy;
 
@@ -966,7 +1043,6 @@ lookalike_check(const struct lookalike_db *db, const char *host, size_t len,
     if (len == 0 || len > LOOKALIKE_DOMAIN_MAX || url_host_is_ip(host, len)) {
         return LOOKALIKE_NONE;
     }
-    rl = url_registered_domain(host, len, &reg);
     if (rl == 0 || lookalike_is_protected(db, reg, rl)) {
         return LOOKALIKE_NONE;
     }

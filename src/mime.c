@@ -313,7 +313,8 @@ enum mime_ubyte {
     MIME_UB_COPY,  /* copied */
     MIME_UB_DROP,  /* CR, LF: the fold itself */
     MIME_UB_BLANK, /* other control bytes become a blank */
-    MIME_UB_MARK   /* copied; "=?" or 8-bit needs RFC 2047 decoding */
+    MIME_UB_MARK   /* copied; 8-bit, or the '?' of "=?": needs RFC 2047
+                      decoding */
 };
 
 /* enum mime_ubyte of every byte value. */
@@ -321,7 +322,7 @@ static const uint8_t unfold_class[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 1, 2, 2, 1, 2, 2,
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -340,8 +341,11 @@ static const uint8_t unfold_class[256] = {
 #define UNFOLD_HIGHS UINT64_C(0x8080808080808080)
 
 /* True when all eight bytes at p are MIME_UB_COPY bytes of 0x20..0x7E
- * other than '=' (tab, the other copied byte, is left to the table).
- * Lanes stay below 0x80 before each addition, so no carry crosses. */
+ * other than '?' (tab, the other copied byte, is left to the table).
+ * An encoded word is told by its '?' rather than its '=': parameters
+ * ("b=", "bh=" of DKIM signatures, URLs) are full of '=' and rarely
+ * hold a '?', so far fewer blocks fail (issue #7).  Lanes stay below
+ * 0x80 before each addition, so no carry crosses. */
 static bool
 unfold_plain8(const uint8_t *p)
 {
@@ -352,8 +356,8 @@ unfold_plain8(const uint8_t *p)
     if ((x & UNFOLD_HIGHS) != 0) {
         return false;
     }
-    eq = x ^ (UNFOLD_ONES * '=');
-    /* every byte >= 0x20, every byte <= 0x7E, no byte '=' */
+    eq = x ^ (UNFOLD_ONES * '?');
+    /* every byte >= 0x20, every byte <= 0x7E, no byte '?' */
     return ((x + UNFOLD_ONES * 0x60u) & UNFOLD_HIGHS) == UNFOLD_HIGHS &&
            ((x + UNFOLD_ONES) & UNFOLD_HIGHS) == 0 &&
            ((eq - UNFOLD_ONES) & ~eq & UNFOLD_HIGHS) == 0;
@@ -405,6 +409,12 @@ unfold(const uint8_t *raw, size_t n, char *dst, size_t max, bool *is_cut,
         if (j > i) {
             size_t k = j - i;
             if (k > max - o) {
+                /* The '=' of "=?" is copied in the run and its '?'
+                 * stops it: reached when that '=' is at most at max. */
+                if (j < n && raw[j] == '?' && raw[j - 1] == '=' &&
+                    k - 1 <= max - o) {
+                    is_marked = true;
+                }
                 memcpy(dst + o, raw + i, max - o);
                 o = max;
                 *is_cut = true;
@@ -424,7 +434,7 @@ unfold(const uint8_t *raw, size_t n, char *dst, size_t max, bool *is_cut,
             c = ' ';
             break;
         case MIME_UB_MARK:
-            if (c >= 0x80 || (i + 1 < n && raw[i + 1] == '?')) {
+            if (c >= 0x80 || (i > 0 && raw[i - 1] == '=')) {
                 is_marked = true;
             }
             break;
@@ -1565,6 +1575,111 @@ parse_body(struct mime_state *st, struct mime_entity *e, size_t pos)
     pop_frames(st, 0, false);
 }
 
+/* ---- header name index ------------------------------------------- */
+
+#define MIME_NAME_SLOTS (2u * MIME_MAX_HEADERS)
+_Static_assert((MIME_NAME_SLOTS & (MIME_NAME_SLOTS - 1u)) == 0,
+               "the name slots are a power of two");
+_Static_assert(MIME_MAX_HEADERS < UINT16_MAX, "1 + an index fits 16 bits");
+
+/* Whether header h is named (name, nl), ASCII case-insensitive. */
+static bool
+same_name(const struct mime_header *h, const char *name, size_t nl)
+{
+    if (h->name_len != nl) {
+        return false;
+    }
+    for (size_t k = 0; k < nl; k++) {
+        uint8_t a = (uint8_t)h->name[k];
+        uint8_t b = (uint8_t)name[k];
+
+        /* Mail mostly writes a field name as callers spell it: the
+         * bytes agree, and folding is only for the rest. */
+        if (a != b && mime_lower(a) != mime_lower(b)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Home slot of a name (nl > 0): its length and its first and last
+ * bytes, case-folded -- cheap for the literal names the lookups pass,
+ * and enough to spread a header block (collisions are compared). */
+static size_t
+name_slot(const char *name, size_t nl)
+{
+    size_t h = nl * 0x9e37u + mime_lower((uint8_t)name[0]) * 31u +
+               mime_lower((uint8_t)name[nl - 1]);
+
+    return h & (MIME_NAME_SLOTS - 1u);
+}
+
+/* The first header named (name, nl > 0) through the index: *at. */
+static bool
+find_name(const struct mime_doc *doc, const char *name, size_t nl,
+          size_t *at)
+{
+    size_t s = name_slot(name, nl);
+
+    /* At most MIME_MAX_HEADERS slots are taken: a free one ends it. */
+    while (doc->name_slots[s] != 0) {
+        size_t i = doc->name_slots[s] - 1u;
+
+        if (same_name(&doc->headers[i], name, nl)) {
+            *at = i;
+            return true;
+        }
+        s = (s + 1u) & (MIME_NAME_SLOTS - 1u);
+    }
+    return false;
+}
+
+/*
+ * Index the top-level header names (see struct mime_doc): lookups were
+ * a scan of the whole block each, about 25 per message from features
+ * and rules (issue #7).  Without room in the arena the index is left
+ * out.
+ */
+static void
+index_headers(struct mime_state *st)
+{
+    struct mime_doc *doc = st->doc;
+    uint16_t last[MIME_NAME_SLOTS]; /* chain tail of each used slot */
+    uint16_t *slots;
+    uint16_t *next;
+
+    for (size_t i = 0; i < doc->n_headers; i++) {
+        if (doc->headers[i].name_len == 0) {
+            return; /* no field has an empty name; scan if one did */
+        }
+    }
+    if (doc->n_headers == 0) {
+        return;
+    }
+    slots = arena_calloc(st->a, MIME_NAME_SLOTS, sizeof(*slots));
+    next = arena_calloc(st->a, doc->n_headers, sizeof(*next));
+    if (slots == NULL || next == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < doc->n_headers; i++) {
+        const struct mime_header *h = &doc->headers[i];
+        size_t s = name_slot(h->name, h->name_len);
+
+        while (slots[s] != 0 && !same_name(&doc->headers[slots[s] - 1u],
+                                           h->name, h->name_len)) {
+            s = (s + 1u) & (MIME_NAME_SLOTS - 1u);
+        }
+        if (slots[s] == 0) {
+            slots[s] = (uint16_t)(i + 1u);
+        } else {
+            next[last[s]] = (uint16_t)(i + 1u);
+        }
+        last[s] = (uint16_t)i;
+    }
+    doc->name_slots = slots;
+    doc->next_same = next;
+}
+
 enum cm_err
 mime_parse(struct arena *a, const uint8_t *p, size_t len, struct mime_doc *out)
 {
@@ -1606,6 +1721,9 @@ mime_parse(struct arena *a, const uint8_t *p, size_t len, struct mime_doc *out)
         out->text = st.text;
         out->text_len = st.text_len;
     }
+    /* Last: the index is the arena's last allocation, so when it does
+     * not fit, nothing else lost room to it (lookups then scan). */
+    index_headers(&st);
     charset_cache_clear(&st.cc);
     return CM_OK;
 }
@@ -1615,21 +1733,23 @@ mime_header_next(const struct mime_doc *doc, const struct mime_header *prev,
                  const char *name)
 {
     size_t i = prev == NULL ? 0 : (size_t)(prev - doc->headers) + 1;
-
     size_t nl = strlen(name);
 
+    if (doc->name_slots != NULL && doc->next_same != NULL) {
+        size_t at;
+
+        if (prev == NULL) {
+            return nl > 0 && find_name(doc, name, nl, &at) ? &doc->headers[at]
+                                                           : NULL;
+        }
+        if (same_name(prev, name, nl)) {
+            at = doc->next_same[i - 1];
+            return at != 0 ? &doc->headers[at - 1] : NULL;
+        }
+    }
     for (; i < doc->n_headers; i++) {
-        const struct mime_header *h = &doc->headers[i];
-        size_t k = 0;
-        if (h->name_len != nl) {
-            continue;
-        }
-        while (k < nl && mime_lower((uint8_t)h->name[k]) ==
-                             mime_lower((uint8_t)name[k])) {
-            k++;
-        }
-        if (k == nl) {
-            return h;
+        if (same_name(&doc->headers[i], name, nl)) {
+            return &doc->headers[i];
         }
     }
     return NULL;

@@ -11,7 +11,6 @@
 _Static_assert(FINGERPRINT_K == 16u, "the bin is the top 4 hash bits");
 _Static_assert(FINGERPRINT_SHINGLE_WORDS == 4u, "four multipliers");
 
-#define MINHASH_BIN_SHIFT 60u
 /* Random probes for an empty bin's donor before the scan to the right
  * (reached only when nearly every bin is empty; it keeps the loop
  * bounded). */
@@ -22,38 +21,6 @@ minhash_init(struct minhash *mh)
 {
     memset(mh, 0, sizeof(*mh));
     memset(mh->min, 0xff, sizeof(mh->min));
-}
-
-void
-minhash_add_word(struct minhash *mh, uint64_t word_hash)
-{
-    uint64_t *w = mh->last;
-    uint64_t sum;
-    uint64_t h;
-    unsigned bin;
-    uint32_t v;
-
-    /* A shift register, not a ring: no index arithmetic per word (this
-     * runs on every body word, issue #7). */
-    w[0] = w[1];
-    w[1] = w[2];
-    w[2] = w[3];
-    w[3] = word_hash;
-    mh->n_words++;
-    if (mh->n_words < FINGERPRINT_SHINGLE_WORDS) {
-        return;
-    }
-    /* The shingle of the last words, oldest first: distinct odd
-     * multipliers keep word order, the mixer spreads the sum. */
-    sum = w[0] * MINHASH_C0 + w[1] * MINHASH_C1 + w[2] * MINHASH_C2 +
-          w[3] * MINHASH_C3;
-    h = hashing_mix64(MINHASH_SEED ^ sum);
-    bin = (unsigned)(h >> MINHASH_BIN_SHIFT);
-    v = (uint32_t)h;
-    mh->filled |= 1u << bin;
-    if (v < mh->min[bin]) {
-        mh->min[bin] = v;
-    }
 }
 
 /* The filled bin whose value empty bin j takes: the first filled one of

@@ -576,6 +576,21 @@ bar_index(const struct config *cfg, unsigned score)
     return cfg->n_bars;
 }
 
+/* v in decimal on stdout, as %u writes it. */
+static void
+put_uint(unsigned v)
+{
+    char tmp[16];
+    size_t k = sizeof(tmp);
+
+    tmp[--k] = '\0';
+    do {
+        tmp[--k] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v > 0);
+    fputs(tmp + k, stdout);
+}
+
 static void
 print_job(struct rate *r, const struct rate_job *j)
 {
@@ -617,10 +632,17 @@ print_job(struct rate *r, const struct rate_job *j)
             fprintf(stdout, "\t%s", j->why);
         }
     } else {
-        fprintf(stdout, "\t%u\t[%s]\t%s", v->score,
-                config_bar_text(r->cfg, v->score), v->category_name);
+        /* "\t%u\t[%s]\t%s" without printf's format parsing: one line
+         * per message (issue #7). */
+        putc('\t', stdout);
+        put_uint(v->score);
+        fputs("\t[", stdout);
+        fputs(config_bar_text(r->cfg, v->score), stdout);
+        fputs("]\t", stdout);
+        fputs(v->category_name, stdout);
         if (r->opts.is_explain) {
-            fprintf(stdout, "\t%s", v->analysis);
+            putc('\t', stdout);
+            fputs(v->analysis, stdout);
         }
     }
     putc('\n', stdout);

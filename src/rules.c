@@ -631,7 +631,10 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
         size_t hl = rules_header_domain(doc, fields[k], host, sizeof(host));
 
         if (hl > 0 && !url_host_is_ip(host, hl)) {
-            fn(ctx, host, hl);
+            const char *reg = host;
+            size_t rl = url_registered_domain(host, hl, &reg);
+
+            fn(ctx, host, hl, reg, rl);
         }
     }
     /* mime kept each URL's host and url_host's flags: no second parse. */
@@ -643,7 +646,7 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
             continue;
         }
         n_done++;
-        fn(ctx, u->host, u->host_len);
+        fn(ctx, u->host, u->host_len, u->reg, u->reg_len);
     }
 }
 
@@ -657,7 +660,8 @@ struct lookalike_ctx {
 };
 
 static void
-lookalike_host(void *ctx, const char *host, size_t len)
+lookalike_host(void *ctx, const char *host, size_t len, const char *reg,
+               size_t reg_len)
 {
     struct lookalike_ctx *lc = ctx;
     uint64_t h = hashing_hash64(host, len, 0x686f7374ull);
@@ -671,7 +675,7 @@ lookalike_host(void *ctx, const char *host, size_t len)
         }
     }
     lc->seen[lc->n_seen++ % RULES_SEEN_HOSTS] = h;
-    lc->kind = lookalike_check(lc->db, host, len, NULL);
+    lc->kind = lookalike_check_reg(lc->db, host, len, reg, reg_len, NULL);
 }
 
 static bool
@@ -696,10 +700,15 @@ text_has_login_words(const struct mime_doc *doc)
             c = (char)(c + 32);
         }
         for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
-            size_t wl = strlen(words[w]);
+            size_t wl;
 
-            if (c == words[w][0] && i + wl <= n &&
-                ieq(doc->text + i, wl, words[w])) {
+            /* The first byte rejects nearly every position: measure the
+             * word only then (this loop runs per byte of the text). */
+            if (c != words[w][0]) {
+                continue;
+            }
+            wl = strlen(words[w]);
+            if (i + wl <= n && ieq(doc->text + i, wl, words[w])) {
                 return true;
             }
         }
@@ -944,8 +953,21 @@ rules_describe(const struct rules *r, uint32_t fired, bool with_weights,
                          first ? " rulew=" : ",", rules_name(i),
                          r->rule[i].weight);
         } else {
-            w = snprintf(dst + used, cap - used, "%s%s",
-                         first ? " rules=" : ",", rules_name(i));
+            /* "%s%s" put together in place: once per message that fires
+             * a rule (issue #7); an entry that does not fit whole is left
+             * out as below. */
+            const char *sep = first ? " rules=" : ",";
+            const char *name = rules_name(i);
+            size_t sl = strlen(sep);
+            size_t nl = strlen(name);
+
+            if (sl + nl >= cap - used) {
+                dst[used] = '\0';
+                return;
+            }
+            memcpy(dst + used, sep, sl);
+            memcpy(dst + used + sl, name, nl + 1);
+            w = (int)(sl + nl);
         }
         if (w < 0 || (size_t)w >= cap - used) {
             dst[used] = '\0'; /* no half entry */

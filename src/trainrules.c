@@ -123,10 +123,13 @@ struct collect_ctx {
 };
 
 static void
-collect_host(void *ctx, const char *host, size_t len)
+collect_host(void *ctx, const char *host, size_t len, const char *reg,
+             size_t reg_len)
 {
     struct collect_ctx *cc = ctx;
 
+    (void)reg;
+    (void)reg_len;
     if (!cc->failed) {
         add_host(cc->it, &cc->cap, host, len, &cc->failed);
     }

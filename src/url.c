@@ -3,8 +3,9 @@
  *
  * DESIGN
  * - url_find scans plain text once for "http://", "https://" and "www."
- *   at word starts.  A URL ends at a blank, a control byte or one of
- *   <>"`; trailing sentence punctuation is trimmed afterwards.  Bytes
+ *   at word starts, found by their ':' and '.' (url_next_anchor).  A
+ *   URL ends at a blank, a control byte or one of <>"`; trailing
+ *   sentence punctuation is trimmed afterwards.  Bytes
  *   >= 0x80 are kept so IDN hosts and paths survive.
  * - url_host follows what browsers do with hostile input rather than what
  *   RFC 3986 allows: any number of '/' or '\' after "http:", userinfo up
@@ -97,10 +98,6 @@ url_extent(const char *p, size_t len)
 }
 
 /* Bytes a URL in text can start with: h (http) and w (www). */
-static const uint8_t url_start[256] = {
-    ['H'] = 1, ['W'] = 1, ['h'] = 1, ['w'] = 1,
-};
-
 #define URL_ONES UINT64_C(0x0101010101010101)
 #define URL_HIGHS UINT64_C(0x8080808080808080)
 
@@ -113,69 +110,100 @@ url_has_zero_byte(uint64_t x)
 }
 
 /*
- * First index >= i of a URL start byte (url_start), or text_len.  Text
- * is mostly words without a URL in them, so eight bytes are tested at a
- * time: b | 0x20 is 'h' exactly for 'H' and 'h', 'w' exactly for 'W' and
- * 'w'; a block with a candidate is then walked byte by byte.
+ * First index >= k of a ':' or '.', or text_len.  These are the anchors
+ * of the three URL prefixes (the ':' of "http://" and "https://", the
+ * '.' of "www."): looking for them rather than for the 'h' and 'w' the
+ * prefixes start with stops far less often in running text, where most
+ * words hold an 'h' or a 'w' (issue #7).  Eight bytes are tested at a
+ * time; a block with an anchor is then walked byte by byte.
  */
 static size_t
-url_skip_to_start(const char *text, size_t text_len, size_t i)
+url_next_anchor(const char *text, size_t text_len, size_t k)
 {
-    while (text_len - i >= 8) {
+    while (text_len - k >= 8) {
         uint64_t x;
 
-        memcpy(&x, text + i, sizeof(x));
-        x |= URL_ONES * 0x20u;
-        if (url_has_zero_byte(x ^ (URL_ONES * 'h')) != 0 ||
-            url_has_zero_byte(x ^ (URL_ONES * 'w')) != 0) {
+        memcpy(&x, text + k, sizeof(x));
+        if (url_has_zero_byte(x ^ (URL_ONES * ':')) != 0 ||
+            url_has_zero_byte(x ^ (URL_ONES * '.')) != 0) {
             break;
         }
-        i += 8;
+        k += 8;
     }
-    while (i < text_len && !url_start[(uint8_t)text[i]]) {
-        i++;
+    while (k < text_len && text[k] != ':' && text[k] != '.') {
+        k++;
     }
-    return i;
+    return k;
 }
 
+/* The URL prefix whose anchor is at k (k < text_len): its start and its
+ * length, or false when none ends there. */
+static bool
+url_prefix_at(const char *text, size_t text_len, size_t k, size_t *start,
+              size_t *skip)
+{
+    if (text[k] == '.') {
+        if (k >= 3 && ci_prefix(text + k - 3, text_len - (k - 3), "www.")) {
+            *start = k - 3;
+            *skip = 4;
+            return true;
+        }
+        return false;
+    }
+    if (k >= 4 && ci_prefix(text + k - 4, text_len - (k - 4), "http://")) {
+        *start = k - 4;
+        *skip = 7;
+        return true;
+    }
+    if (k >= 5 && ci_prefix(text + k - 5, text_len - (k - 5), "https://")) {
+        *start = k - 5;
+        *skip = 8;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * Every position where a prefix starts is reached through its anchor, in
+ * text order (two prefixes cannot overlap so that their anchors come in
+ * the other order), and no prefix starts inside another one, so going
+ * on after a rejected one from the next anchor finds what going on from
+ * the byte after it (or after the whole prefix) did.
+ */
 bool
 url_find(const char *text, size_t text_len, size_t *pos, size_t *start,
          size_t *len)
 {
-    size_t i = *pos;
+    size_t k = *pos;
 
-    while (i < text_len) {
-        uint8_t c;
-        size_t skip = 0;
+    while (k < text_len) {
+        size_t i;
+        size_t skip;
         size_t n;
-        i = url_skip_to_start(text, text_len, i);
-        if (i >= text_len) {
+
+        k = url_next_anchor(text, text_len, k);
+        if (k >= text_len) {
             break;
         }
-        c = url_lower((uint8_t)text[i]);
-        if (i > 0 && (url_is_alnum((uint8_t)text[i - 1]) ||
-                      text[i - 1] == '.' || text[i - 1] == '/')) {
-            i++;
+        if (!url_prefix_at(text, text_len, k, &i, &skip) || i < *pos) {
+            k++;
             continue;
         }
-        if (c == 'h') {
-            if (ci_prefix(text + i, text_len - i, "http://")) {
-                skip = 7;
-            } else if (ci_prefix(text + i, text_len - i, "https://")) {
-                skip = 8;
-            }
-        } else if (ci_prefix(text + i, text_len - i, "www.")) {
-            skip = 4;
+        /* A prefix glued to a word, a domain or a path is not a URL
+         * start ("xhttp://", "a.www.b"). */
+        if (i > 0 && (url_is_alnum((uint8_t)text[i - 1]) ||
+                      text[i - 1] == '.' || text[i - 1] == '/')) {
+            k++;
+            continue;
         }
-        if (skip == 0 || i + skip >= text_len ||
-            url_text_stop((uint8_t)text[i + skip]) ||
+        if (i + skip >= text_len || url_text_stop((uint8_t)text[i + skip]) ||
             text[i + skip] == '.' || text[i + skip] == '/') {
-            i++;
+            k++;
             continue;
         }
         n = url_extent(text + i, text_len - i);
         if (n <= skip) {
-            i += skip;
+            k++;
             continue;
         }
         *start = i;
@@ -690,20 +718,38 @@ url_registered_domain(const char *host, size_t host_len, const char **out)
     return host_len - dots[1] - 1;
 }
 
+/* Link shorteners, as an X-macro: the table below and a compile-time
+ * check of each name's length come from the one list. */
+#define URL_SHORTENERS(X)                                                  \
+    X("bit.ly") X("bitly.com") X("t.co") X("t.ly") X("tinyurl.com")       \
+    X("goo.gl") X("ow.ly") X("is.gd") X("v.gd") X("rb.gy") X("cutt.ly")   \
+    X("shorturl.at") X("tiny.cc") X("rebrand.ly") X("s.id") X("buff.ly")  \
+    X("tr.im") X("shorte.st") X("urlz.fr") X("qrco.de") X("lnkd.in")      \
+    X("x.co") X("snip.ly") X("soo.gd") X("clck.ru")
+
+/* The longest name above: a longer host (nearly every one) is none of
+ * them, found without walking the list (issue #7). */
+#define URL_SHORTENER_NAME_MAX 11u
+#define URL_SHORTENER_FITS(x)                                              \
+    _Static_assert(sizeof(x) - 1u <= URL_SHORTENER_NAME_MAX,               \
+                   "a shortener name is longer than URL_SHORTENER_NAME_MAX");
+URL_SHORTENERS(URL_SHORTENER_FITS)
+#undef URL_SHORTENER_FITS
+
 bool
 url_is_shortener(const char *host, size_t len)
 {
-    static const char *const hosts[] = {
-        "bit.ly",  "bitly.com",  "t.co",        "t.ly",    "tinyurl.com",
-        "goo.gl",  "ow.ly",      "is.gd",       "v.gd",    "rb.gy",
-        "cutt.ly", "shorturl.at", "tiny.cc",    "rebrand.ly", "s.id",
-        "buff.ly", "tr.im",      "shorte.st",   "urlz.fr", "qrco.de",
-        "lnkd.in", "x.co",       "snip.ly",     "soo.gd",  "clck.ru"};
+#define URL_SHORTENER_NAME(x) x,
+    static const char *const hosts[] = {URL_SHORTENERS(URL_SHORTENER_NAME)};
+#undef URL_SHORTENER_NAME
 
     if (len > 4 && (host[0] | 0x20) == 'w' && (host[1] | 0x20) == 'w' &&
         (host[2] | 0x20) == 'w' && host[3] == '.') {
         host += 4;
         len -= 4;
+    }
+    if (len == 0 || len > URL_SHORTENER_NAME_MAX) {
+        return false;
     }
     for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
         const char *h = hosts[i];
@@ -711,7 +757,7 @@ url_is_shortener(const char *host, size_t len)
 
         /* The first byte decides for almost every host: URLs pass this
          * list one after another on the hot path. */
-        if (len == 0 || (host[0] | 0x20) != h[0]) {
+        if ((host[0] | 0x20) != h[0]) {
             continue;
         }
         while (k < len && h[k] != '\0' &&

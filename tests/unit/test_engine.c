@@ -105,6 +105,34 @@ assert_analysis_clean(const struct verdict *v)
     }
 }
 
+/* The analysis opens with "f=%zu m=%.2f p=%.2f mf=0x%x ff=0x%x": the
+ * engine writes it without printf, so check the shape by hand. */
+static void
+assert_analysis_head(const struct verdict *v)
+{
+    const char *p = v->analysis;
+    static const char *const keys[] = {"f=", " m=", " p=", " mf=0x",
+                                       " ff=0x"};
+    static const char *const digits[] = {"0123456789", "-0123456789.",
+                                         "-0123456789.", "0123456789abcdef",
+                                         "0123456789abcdef"};
+
+    for (size_t k = 0; k < 5; k++) {
+        size_t n = 0;
+
+        assert_memory_equal(p, keys[k], strlen(keys[k]));
+        p += strlen(keys[k]);
+        while (p[n] != '\0' && strchr(digits[k], p[n]) != NULL) {
+            n++;
+        }
+        assert_true(n > 0);
+        /* No leading zeros in the counts and flags. */
+        assert_true(k == 1 || k == 2 || n == 1 || p[0] != '0');
+        p += n;
+    }
+    assert_true(*p == '\0' || *p == ' ');
+}
+
 static void
 test_engine_samples_ordered(void **state)
 {
@@ -131,6 +159,9 @@ test_engine_samples_ordered(void **state)
     assert_false(ham.is_whitelisted);
     assert_analysis_clean(&ham);
     assert_analysis_clean(&spam);
+    assert_analysis_head(&ham);
+    assert_analysis_head(&spam);
+    assert_analysis_head(&phish);
 }
 
 static void

@@ -380,6 +380,11 @@ test_features_corpus_tags_dropped(void **state)
                     "From: a@example.org\nSubject: cheap watches\n\nbody\n",
                     "From: a@example.org\nSubject: [SPAM]  cheap watches\n"
                     "\nbody\n");
+    /* In any case, twice, and as the subject's very last bytes. */
+    assert_same_ids(f,
+                    "From: a@example.org\nSubject: cheap watches\n\nbody\n",
+                    "From: a@example.org\nSubject: cheap [Spam] watches"
+                    "[sPAM]\n\nbody\n");
     /* phishing_pot's anonymised recipient never becomes a word. */
     extract(f, "From: a@example.org\nSubject: x\n\n"
                "Hi Rodrigo-f-p there phishing@pot\n");

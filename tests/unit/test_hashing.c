@@ -104,6 +104,31 @@ test_hashing_matches_bytewise_reference(void **state)
     }
 }
 
+/* The padded variant gives hashing_hash64's value whatever the slack
+ * bytes after the text hold, at every length and offset. */
+static void
+test_hashing_padded_same_value(void **state)
+{
+    uint8_t buf[64 + 8];
+    struct hashing_rng r;
+
+    (void)state;
+    hashing_rng_init(&r, 7);
+    for (size_t round = 0; round < 50; round++) {
+        for (size_t i = 0; i < sizeof(buf); i++) {
+            buf[i] = (uint8_t)hashing_rng_next(&r);
+        }
+        for (size_t off = 0; off < 8; off++) {
+            for (size_t len = 0; off + len + 8 <= sizeof(buf); len++) {
+                uint64_t seed = hashing_rng_next(&r);
+
+                assert_true(hashing_hash64_padded(buf + off, len, seed) ==
+                            hashing_hash64(buf + off, len, seed));
+            }
+        }
+    }
+}
+
 static void
 test_hashing_rng_deterministic(void **state)
 {
@@ -151,6 +176,7 @@ main(void)
         cmocka_unit_test(test_hashing_length_and_seed_matter),
         cmocka_unit_test(test_hashing_alignment_independent),
         cmocka_unit_test(test_hashing_matches_bytewise_reference),
+        cmocka_unit_test(test_hashing_padded_same_value),
         cmocka_unit_test(test_hashing_rng_deterministic),
         cmocka_unit_test(test_hashing_rng_below_in_range),
     };

@@ -8,6 +8,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -114,6 +115,44 @@ test_hdrname_near_misses(void **state)
     assert_int_equal(hdrname_roles(NULL, 0), 0);
 }
 
+/* Every listed name written with capitals (each letter, and the first
+ * of each word as mail writes them) has its roles through
+ * hdrname_roles_ci; the near misses have none either way. */
+static void
+test_hdrname_roles_ci(void **state)
+{
+    static const char *const misses[] = {"", "Received", "To", "Subject",
+                                         "X-Mailerx", "X-SPAM-STATUS",
+                                         "Content-Type", "List-"};
+
+    (void)state;
+    for (size_t k = 0; k < COUNT(sender) + COUNT(bulk); k++) {
+        const char *n = k < COUNT(sender) ? sender[k]
+                                          : bulk[k - COUNT(sender)];
+        size_t len = strlen(n);
+        char up[64];
+        char title[64];
+
+        assert_true(len < sizeof(up));
+        for (size_t i = 0; i <= len; i++) {
+            char c = n[i];
+            bool is_start = i == 0 || n[i - 1] == '-';
+
+            up[i] = (char)(c >= 'a' && c <= 'z' ? c - 32 : c);
+            title[i] = is_start ? up[i] : c;
+        }
+        assert_int_equal(hdrname_roles_ci(up, len), roles_of(n));
+        assert_int_equal(hdrname_roles_ci(title, len), roles_of(n));
+        assert_int_equal(hdrname_roles_ci(n, len), roles_of(n));
+        assert_true(roles_of(n) != 0);
+    }
+    assert_int_equal(hdrname_roles_ci("Date", 4), HDRNAME_DATE);
+    assert_int_equal(hdrname_roles_ci("MESSAGE-ID", 10), HDRNAME_MESSAGE_ID);
+    for (size_t i = 0; i < COUNT(misses); i++) {
+        assert_int_equal(hdrname_roles_ci(misses[i], strlen(misses[i])), 0);
+    }
+}
+
 int
 main(void)
 {
@@ -122,6 +161,7 @@ main(void)
         cmocka_unit_test(test_hdrname_bulk_fields),
         cmocka_unit_test(test_hdrname_single_roles),
         cmocka_unit_test(test_hdrname_near_misses),
+        cmocka_unit_test(test_hdrname_roles_ci),
     };
 
     return cmocka_run_group_tests_name("hdrname", tests, NULL, NULL);

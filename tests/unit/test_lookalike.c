@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "lookalike.h"
+#include "url.h"
 
 static struct lookalike_db *
 make_db(void)
@@ -213,6 +214,45 @@ test_text_mixed_script(void **state)
     assert_false(lookalike_text_mixed_script(f3, sizeof(f3) - 1));
     assert_false(lookalike_text_mixed_script(f4, sizeof(f4) - 1));
     assert_false(lookalike_text_mixed_script("", 0));
+    /* Whole 8-byte blocks: the Cyrillic letter inside the second block,
+     * and a long text of ASCII only. */
+    assert_true(lookalike_text_mixed_script(
+        "Your account: ver\xd1\x96" "fy it today", 30));
+    assert_false(lookalike_text_mixed_script(
+        "Your account: verify it today, \x01\x7f", 33));
+}
+
+/* lookalike_check_reg given url_registered_domain's answer decides as
+ * lookalike_check, and names the same imitated domain. */
+static void
+test_check_reg_matches_check(void **state)
+{
+    static const char *const hosts[] = {
+        "paypal.com", "www.paypal.com", "paypa1.com", "amazom.com",
+        "paypal.com.secure.tk", "paypal-login.evil.tk", "paypal-verify.com",
+        "outlook.example.biz", "xn--pypal-4ve.com", "10.0.0.1", "",
+        "mail.example.co.uk", "appleid.apple.com.x.co.uk", "sourceforge.net",
+        "sourcef0rge.net", "micros0ft.com", "examp1e.org", "a"};
+    struct lookalike_db *db = make_db();
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        const char *h = hosts[i];
+        size_t len = strlen(h);
+        const char *reg = h;
+        size_t rl = len > 0 ? url_registered_domain(h, len, &reg) : 0;
+        size_t w1 = 0;
+        size_t w2 = 0;
+
+        assert_int_equal(lookalike_check_reg(db, h, len, reg, rl, &w1),
+                         lookalike_check(db, h, len, &w2));
+        assert_int_equal(w1, w2);
+    }
+    /* Without a registered domain nothing is imitated. */
+    assert_int_equal(lookalike_check_reg(db, "paypa1.com", 10, "paypa1.com",
+                                         0, NULL),
+                     LOOKALIKE_NONE);
+    lookalike_db_free(db);
 }
 
 static void
@@ -260,6 +300,7 @@ main(void)
         cmocka_unit_test(test_text_disguised),
         cmocka_unit_test(test_text_mixed_script),
         cmocka_unit_test(test_build_skips_and_dedupes),
+        cmocka_unit_test(test_check_reg_matches_check),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -235,6 +235,32 @@ test_mime_headers_rfc2047(void **state)
     assert_true(d->flags & MIME_BAD_QP);
 }
 
+/* unfold tells an encoded word by the '?' after its '=': one after
+ * parameters full of '=', at every offset against the 8-byte blocks
+ * unfold scans, and a value of parameters only, left alone. */
+static void
+test_mime_headers_rfc2047_among_params(void **state)
+{
+    for (size_t pad = 0; pad < 17; pad++) {
+        char msg[160];
+        char want[64];
+        struct mime_doc *d;
+
+        want[0] = 'p';
+        memset(want + 1, 'x', pad);
+        memcpy(want + 1 + pad, " k=v;b=1", 9);
+        snprintf(msg, sizeof(msg),
+                 "X-P: %s =?utf-8?q?caf=C3=A9?=\nX-Q: a=1; bh=2=; c=3\n\nx",
+                 want);
+        arena_reset(((struct fixture *)*state)->a);
+        d = parse(state, msg);
+        memcpy(want + 1 + pad + 8, " caf\xc3\xa9", 7);
+        assert_string_equal(mime_header_find(d, "x-p")->value, want);
+        assert_string_equal(mime_header_find(d, "x-q")->value,
+                            "a=1; bh=2=; c=3");
+    }
+}
+
 static void
 test_mime_headers_unknown_charset_and_raw_8bit(void **state)
 {
@@ -1280,6 +1306,63 @@ check_consistent(const struct mime_doc *d)
     }
 }
 
+/* Header lookups through mime's name index find what a scan of the
+ * block finds: repeated names in any case, names that share a slot
+ * (same length, first and last byte), absent names, and a walk that
+ * starts after a header of another name. */
+static void
+test_mime_header_lookup_index(void **state)
+{
+    static const char *const names[] = {
+        "Received", "RECEIVED", "received", "x-aa", "X-BA", "x-ca",
+        "x-da",     "subject",  "from",     "to",   "",     "Receive",
+        "Receivedx"};
+    struct mime_doc *d = parse(state, "Received: a\n"
+                                      "received: b\n"
+                                      "X-Aa: 1\n"
+                                      "X-Ba: 2\n"
+                                      "Subject: s\n"
+                                      "RECEIVED: c\n"
+                                      "X-Ca: 3\n"
+                                      "From: f\n"
+                                      "\nbody");
+    struct mime_doc scan = *d;
+
+    assert_int_equal(d->n_headers, 8);
+    assert_non_null(d->name_slots);
+    assert_non_null(d->next_same);
+    scan.name_slots = NULL; /* as a mime_doc built by hand: a scan */
+    scan.next_same = NULL;
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        const struct mime_header *a = mime_header_find(d, names[k]);
+        const struct mime_header *b = mime_header_find(&scan, names[k]);
+
+        for (;;) {
+            if (a == NULL || b == NULL) {
+                assert_true(a == NULL && b == NULL);
+                break;
+            }
+            assert_int_equal(a - d->headers, b - scan.headers);
+            a = mime_header_next(d, a, names[k]);
+            b = mime_header_next(&scan, b, names[k]);
+        }
+    }
+    assert_int_equal(mime_header_find(d, "received") - d->headers, 0);
+    assert_int_equal(mime_header_next(d, &d->headers[0], "RECEIVED") -
+                         d->headers,
+                     1);
+    assert_int_equal(mime_header_next(d, &d->headers[1], "Received") -
+                         d->headers,
+                     5);
+    assert_null(mime_header_next(d, &d->headers[5], "received"));
+    /* After a header of another name: the next of this name. */
+    assert_int_equal(mime_header_next(d, &d->headers[2], "received") -
+                         d->headers,
+                     5);
+    assert_int_equal(mime_header_find(d, "x-ca") - d->headers, 6);
+    assert_null(mime_header_find(d, "x-da"));
+}
+
 static void
 test_mime_arena_fail_each_allocation(void **state)
 {
@@ -1518,6 +1601,8 @@ main(void)
         MIME_TEST(test_mime_headers_unfold_every_offset),
         MIME_TEST(test_mime_headers_lf_only_and_no_body),
         MIME_TEST(test_mime_headers_rfc2047),
+        MIME_TEST(test_mime_headers_rfc2047_among_params),
+        MIME_TEST(test_mime_header_lookup_index),
         MIME_TEST(test_mime_headers_unknown_charset_and_raw_8bit),
         MIME_TEST(test_mime_headers_no_control_bytes),
         MIME_TEST(test_mime_header_name_bytes),

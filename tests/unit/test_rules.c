@@ -728,6 +728,14 @@ test_classify(void **state)
     a[3] = '\0';
     rules_describe(rules_builtin(), BIT(RULES_LOOKALIKE_DOMAIN), false, a, 12);
     assert_string_equal(a, "f=1");
+    /* An entry that just fits (with its terminator), and one byte less. */
+    rules_describe(rules_builtin(), BIT(RULES_LOOKALIKE_DOMAIN), false, a,
+                   sizeof("f=1 rules=lookalike-domain"));
+    assert_string_equal(a, "f=1 rules=lookalike-domain");
+    a[3] = '\0';
+    rules_describe(rules_builtin(), BIT(RULES_LOOKALIKE_DOMAIN), false, a,
+                   sizeof("f=1 rules=lookalike-domain") - 1);
+    assert_string_equal(a, "f=1");
 }
 
 int

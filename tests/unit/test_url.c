@@ -264,6 +264,11 @@ test_url_is_shortener(void **state)
     assert_false(url_is_shortener("www.", 4));
     assert_false(url_is_shortener("", 0));
     assert_false(url_is_shortener("example.com", 11));
+    /* The longest names, with and without "www.", and one byte more. */
+    assert_true(url_is_shortener("shorturl.at", 11));
+    assert_true(url_is_shortener("www.TinyURL.com", 15));
+    assert_false(url_is_shortener("xshorturl.at", 12));
+    assert_false(url_is_shortener("www.tinyurl.comx", 16));
 }
 
 static void
@@ -389,6 +394,157 @@ test_url_find_linear_on_hostile_text(void **state)
     free(t);
 }
 
+/* ---- url_find against a position-by-position reference -------------- */
+
+static bool
+ref_stop(uint8_t c)
+{
+    return c <= ' ' || c == 0x7F || c == '<' || c == '>' || c == '"' ||
+           c == '`';
+}
+
+static bool
+ref_prefix(const char *p, size_t len, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    if (len < n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+
+        if (c >= 'A' && c <= 'Z') {
+            c = (char)(c + 32);
+        }
+        if (c != lit[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static size_t
+ref_extent(const char *p, size_t len)
+{
+    size_t n = 0;
+    size_t opens = 0;
+    size_t closes = 0;
+    size_t bopens = 0;
+    size_t bcloses = 0;
+
+    while (n < len && !ref_stop((uint8_t)p[n])) {
+        opens += p[n] == '(';
+        closes += p[n] == ')';
+        bopens += p[n] == '[';
+        bcloses += p[n] == ']';
+        n++;
+    }
+    while (n > 0) {
+        char c = p[n - 1];
+
+        if (strchr(".,;:!?'*", c) != NULL && c != '\0') {
+            n--;
+        } else if (c == ')' && closes > opens) {
+            closes--;
+            n--;
+        } else if (c == ']' && bcloses > bopens) {
+            bcloses--;
+            n--;
+        } else {
+            break;
+        }
+    }
+    return n;
+}
+
+/* The documented rule, tried at every byte from *pos on: a prefix at a
+ * word start, followed by a byte that can start a host. */
+static bool
+ref_find(const char *t, size_t len, size_t *pos, size_t *start, size_t *n)
+{
+    for (size_t i = *pos; i < len; i++) {
+        size_t skip = 0;
+        char b = i > 0 ? t[i - 1] : ' ';
+        bool glued = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') ||
+                     (b >= 'A' && b <= 'Z') || b == '.' || b == '/';
+
+        if (ref_prefix(t + i, len - i, "http://")) {
+            skip = 7;
+        } else if (ref_prefix(t + i, len - i, "https://")) {
+            skip = 8;
+        } else if (ref_prefix(t + i, len - i, "www.")) {
+            skip = 4;
+        }
+        if (skip == 0 || glued || i + skip >= len ||
+            ref_stop((uint8_t)t[i + skip]) || t[i + skip] == '.' ||
+            t[i + skip] == '/') {
+            continue;
+        }
+        *n = ref_extent(t + i, len - i);
+        if (*n <= skip) {
+            continue;
+        }
+        *start = i;
+        *pos = i + *n;
+        return true;
+    }
+    *pos = len;
+    return false;
+}
+
+/* Random texts over the bytes the prefixes are made of, the anchors and
+ * the bytes around them: url_find (which looks for the ':' and '.' of
+ * the prefixes) reports what the byte-by-byte rule does. */
+static void
+test_url_find_matches_reference(void **state)
+{
+    static const char alphabet[] = "hHtTpPsSwW:/.  x1()[],\n\x80<";
+    uint32_t r = 12345u;
+    char text[96];
+
+    (void)state;
+    for (int round = 0; round < 20000; round++) {
+        size_t len = 0;
+        size_t pa = 0;
+        size_t pb = 0;
+        size_t sa = 0;
+        size_t sb = 0;
+        size_t na = 0;
+        size_t nb = 0;
+        bool fa = true;
+
+        r = r * 1103515245u + 12345u;
+        len = (r >> 16) % sizeof(text);
+        for (size_t i = 0; i < len; i++) {
+            r = r * 1103515245u + 12345u;
+            /* Mostly whole prefixes, so that URLs do occur. */
+            if ((r >> 24) % 6 == 0 && i + 8 <= len) {
+                const char *const pre[] = {"http://", "https://", "www.",
+                                           "HTTP://", "wWw."};
+                const char *w = pre[(r >> 8) % 5];
+
+                memcpy(text + i, w, strlen(w));
+                i += strlen(w) - 1;
+                continue;
+            }
+            text[i] = alphabet[(r >> 16) % (sizeof(alphabet) - 1)];
+        }
+        while (fa) {
+            bool fb;
+
+            fa = url_find(text, len, &pa, &sa, &na);
+            fb = ref_find(text, len, &pb, &sb, &nb);
+            assert_int_equal(fa, fb);
+            assert_int_equal(pa, pb);
+            if (fa) {
+                assert_int_equal(sa, sb);
+                assert_int_equal(na, nb);
+            }
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -407,6 +563,7 @@ main(void)
         cmocka_unit_test(test_url_registered_domain_suffix_edges),
         cmocka_unit_test(test_url_is_shortener),
         cmocka_unit_test(test_url_find_at_every_offset),
+        cmocka_unit_test(test_url_find_matches_reference),
     };
 
     return cmocka_run_group_tests_name("url", tests, NULL, NULL);
