@@ -1,14 +1,14 @@
 #!/bin/sh
 # bench/install-peers.sh -- installs the filters bench/accuracy.sh compares
 # CGPCloudmark with: bogofilter, SpamAssassin (spamassassin, sa-learn,
-# spamd, spamc), rspamd and the redis-server its Bayes classifier needs.
-# All are Debian packages.  Fast when everything is present (one dpkg query
+# spamd, spamc), rspamd and the redis-server its Bayes classifier needs,
+# and crm114 (the crm interpreter; no daemon).  All are Debian packages.  Fast when everything is present (one dpkg query
 # per package); otherwise needs root.  Installing must not leave services
 # running: the benchmark starts its own private instances on 127.0.0.1 and
 # stops them by PID, so the packages' own units are not started here
 # (policy-rc.d refuses them) and, where they did start, they are stopped.
 set -eu
-PKGS="bogofilter spamassassin spamd spamc rspamd redis-server"
+PKGS="bogofilter spamassassin spamd spamc rspamd redis-server crm114"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

@@ -6,9 +6,10 @@
 #
 # One run measures, side by side, on one machine:
 #  (a) messages/s of CGPCloudmark RATE against bogofilter -b, spamc to a
-#      running spamd (2 children) and rspamc to a running rspamd (2
-#      workers, Bayes in a private redis-server), on the same MIX-message
-#      mix, every filter trained on the same TRAIN-message training set;
+#      running spamd (2 children), rspamc to a running rspamd (2
+#      workers, Bayes in a private redis-server) and crm114, on the same
+#      MIX-message mix, every filter trained on the same TRAIN-message
+#      training set;
 #  (b) helper latency (bench/helperload.c, open loop) at 50, 200 and 1000
 #      requests/s and flat out: p50, p99, max, throughput;
 #  (c) peak RSS of the helper (VmHWM) and of RATE (getrusage);
@@ -46,6 +47,11 @@
 #                 nxdns.py), Bayes in a private redis-server; rspamc
 #                 learn_spam/learn_ham, then rspamc -n 16 over RSPAMD_MAX
 #                 messages on 2 workers.
+#   crm114        bench/accuracy/crm114.crm (OSB unique microgroom, first
+#                 16000 bytes of each message, as bench/accuracy.sh runs
+#                 it): every training message learned; classifying, one
+#                 crm process over the whole mix (the program loops over
+#                 the list, no process per message) and two (half each).
 # Each row gives wall-clock messages/s and messages per CPU-second (client
 # plus server processes): on a machine shared with other work, wall time
 # depends on the neighbours and CPU time much less.  Ratios pair rows that
@@ -56,9 +62,10 @@
 # itself does when other processes compete for the CPUs.
 #
 # Environment: MIX (5000), TRAIN (3000), SA_MAX (500), RSPAMD_MAX (5000),
-# REPS (3: RATE and bogofilter runs, median kept), PEERS ("bogofilter
-# spamassassin rspamd"), HELPER_PHASES (50x500,200x4000,1000x5000,
-# 0x10000: RATExCOUNT, 0 = flat out), SWAP (yes).  About 8-12 minutes.
+# REPS (3: RATE, bogofilter and crm114 runs, median kept), PEERS
+# ("bogofilter spamassassin rspamd crm114"), HELPER_PHASES (50x500,
+# 200x4000,1000x5000,0x10000: RATExCOUNT, 0 = flat out), SWAP (yes).
+# About 8-12 minutes.
 # Exit 0 when it ran (whatever the figures), non-zero only when it could
 # not run (no build, no corpus, the helper could not be driven).
 set -eu
@@ -70,7 +77,7 @@ TRAIN=${TRAIN:-3000}
 SA_MAX=${SA_MAX:-500}
 RSPAMD_MAX=${RSPAMD_MAX:-5000}
 REPS=${REPS:-3}
-PEERS=${PEERS:-"bogofilter spamassassin rspamd"}
+PEERS=${PEERS:-"bogofilter spamassassin rspamd crm114"}
 HELPER_PHASES=${HELPER_PHASES:-"50x500,200x4000,1000x5000,0x10000"}
 SWAP=${SWAP:-yes}
 CC=${CC:-cc}
@@ -218,6 +225,51 @@ EOF
     m=$(median_run "$REPS" measure -- sh "$work/bogo2.sh")
     result rate bogo2 "bogofilter -T -b, 2 processes" \
         "$(cat "$work/bogo2.a" "$work/bogo2.b" | wc -l)" 2 "$m"
+}
+
+# ---- crm114 --------------------------------------------------------------
+
+run_crm114() {
+    cr=$work/crm114
+    mkdir -p "$cr"
+    say "crm114: learning ($TRAIN messages, one crm process per class)"
+    crm bench/accuracy/crm114.crm --mode=learn --css="$cr/spam.css" \
+        <"$out/train-spam.lst" >"$cr/learn-spam.log" 2>&1 &
+    crm_a=$!
+    crm bench/accuracy/crm114.crm --mode=learn --css="$cr/ham.css" \
+        <"$out/train-ham.lst" >"$cr/learn-ham.log" 2>&1 &
+    crm_b=$!
+    wait "$crm_a" "$crm_b" || true
+    if [ ! -s "$cr/spam.css" ] || [ ! -s "$cr/ham.css" ]; then
+        say "crm114: learning failed: $(tail -1 "$cr/learn-spam.log")"
+        result note "crm114: learning failed; no figure"
+        return 0
+    fi
+    warm "$out/mix.lst"
+    say "crm114: classify, one process ($REPS runs)"
+    m=$(median_run "$REPS" measure --in "$out/mix.lst" \
+        --out "$work/crm1.out" -- crm bench/accuracy/crm114.crm \
+        --spam="$cr/spam.css" --ham="$cr/ham.css")
+    errors=$(cut -f2 "$work/crm1.out" | grep -cx -- - || true)
+    result rate crm1 "crm114 (OSB unique microgroom), 1 process" \
+        "$(wc -l <"$work/crm1.out")" 1 "$m errors=$errors"
+    n=$(wc -l <"$out/mix.lst")
+    head -n "$(((n + 1) / 2))" "$out/mix.lst" >"$work/crm.a"
+    tail -n "+$(((n + 1) / 2 + 1))" "$out/mix.lst" >"$work/crm.b"
+    cat >"$work/crm2.sh" <<EOF
+crm bench/accuracy/crm114.crm --spam="$cr/spam.css" --ham="$cr/ham.css" \
+    <"$work/crm.a" >"$work/crm2.a" &
+crm bench/accuracy/crm114.crm --spam="$cr/spam.css" --ham="$cr/ham.css" \
+    <"$work/crm.b" >"$work/crm2.b"
+wait
+EOF
+    warm "$out/mix.lst"
+    say "crm114: classify, two processes ($REPS runs)"
+    m=$(median_run "$REPS" measure -- sh "$work/crm2.sh")
+    errors=$(cat "$work/crm2.a" "$work/crm2.b" | cut -f2 |
+        grep -cx -- - || true)
+    result rate crm2 "crm114, 2 processes" \
+        "$(cat "$work/crm2.a" "$work/crm2.b" | wc -l)" 2 "$m errors=$errors"
 }
 
 # ---- SpamAssassin ------------------------------------------------------
@@ -573,6 +625,7 @@ for p in $PEERS; do
     bogofilter) cmd=bogofilter ;;
     spamassassin) cmd=spamd ;;
     rspamd) cmd=rspamd ;;
+    crm114) cmd=crm ;;
     *) echo "speed: unknown peer $p" >&2; exit 2 ;;
     esac
     if command -v "$cmd" >/dev/null 2>&1; then

@@ -6,7 +6,8 @@ Usage: report.py OUT_MD SPLIT_DIR...
 Each SPLIT_DIR (bench/out/accuracy/<split>) holds:
   test.tsv     <path>\t<label>\t<source>   (label: ham, spam, phish)
   run.<name>   one line per filter (ours, bogofilter, spamassassin,
-               rspamd, in that order, then any other):
+               rspamd, crm114, in that order, then any other; crm114
+               writes two, the same scores at two thresholds):
                <filter>\t<threshold>\t<scores file>\t<seconds>\t<note>
   <scores>     <path>\t<score> lines; a path may carry an mbox suffix
                ":<n>" (the highest score of a file counts); "-" or a
@@ -98,7 +99,7 @@ def table(split_dir):
                  "ham flagged (FP) | spam caught | phish caught | "
                  "spam+phish caught | msg/s | notes |")
     lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    order = ["ours", "bogofilter", "spamassassin", "rspamd"]
+    order = ["ours", "bogofilter", "spamassassin", "rspamd", "crm114"]
     names = sorted((n[4:] for n in os.listdir(split_dir)
                     if n.startswith("run.")),
                    key=lambda n: (order.index(n) if n in order

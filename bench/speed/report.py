@@ -107,8 +107,8 @@ def main():
     w("")
     w("CPU s is the user + system time of the client and of the server "
       "processes it talks to. Ratios compare with the CGPCloudmark row "
-      "that uses as many CPUs (RATE --threads 1 with one bogofilter "
-      "process, --threads 2 with the rest).")
+      "that uses as many CPUs (RATE --threads 1 with one bogofilter or "
+      "crm114 process, --threads 2 with the rest).")
     w("")
     w("| filter, setup | messages | wall s | msgs/s | CPU s | msgs/CPU-s "
       "| ours/this msgs/s | ours/this per CPU-s |")
