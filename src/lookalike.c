@@ -363,9 +363,12 @@ is_disguise_mark(unsigned cp)
 static bool
 is_invisible(unsigned cp)
 {
-    return cp >= 0xAD && (cp == 0xAD || cp == 0x34F || cp == 0x180E ||
-           (cp >= 0x200B && cp <= 0x200D) || (cp >= 0x2060 && cp <= 0x2064) ||
-           cp == 0xFEFF);
+    if (cp < 0xAD) {
+        return false;
+    }
+    return cp == 0xAD || cp == 0x34F || cp == 0x180E ||
+           (cp >= 0x200B && cp <= 0x200D) ||
+           (cp >= 0x2060 && cp <= 0x2064) || cp == 0xFEFF;
 }
 
 static bool
@@ -378,19 +381,14 @@ is_ascii_alnum(unsigned cp)
 bool
 lookalike_text_disguised(const char *text, size_t len)
 {
-    unsigned prev = 0;     /* the code point before, 0 at the start */
+    unsigned prev = 0;        /* the code point before, 0 at the start */
     bool after_alnum = false; /* an ASCII letter/digit, then invisibles */
     bool hidden = false;      /* ... at least one invisible since it */
     size_t i = 0;
 
-    while (i < len && (unsigned char)text[i] < 0x80) {
-        i++;
-    }
-    if (i == len) {
+    if (!has_non_ascii(text, len)) {
         return false; /* nothing but ASCII: nothing hidden */
     }
-    i = 0;
-
     while (i < len) {
         unsigned cp = next_code_point(text, len, &i);
 
