@@ -1069,6 +1069,24 @@ lookalike_is_brand(const struct lookalike_db *db, size_t i)
     return db != NULL && i < db->n && db->is_brand[i];
 }
 
+/* Brand names that are also first names, surnames or everyday words in
+ * a display name ("Chase Miller", "Market Outlook", "Salon Booking",
+ * "Blockchain Weekly"): there they claim no brand.  In host labels they
+ * still do ("chase-secure.example"). */
+static bool
+is_common_display_word(const char *w, size_t len)
+{
+    static const char *const words[] = {"chase", "booking", "outlook",
+                                        "blockchain", "santander"};
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (strlen(words[i]) == len && memcmp(words[i], w, len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Letters and digits of a display name, lower-cased, as words; what
  * does not show (invisibles, combining marks) is left out of them. */
 bool
@@ -1117,6 +1135,7 @@ lookalike_display_name(const struct lookalike_db *db, const char *name,
         }
         /* The brand's own domain under another TLD sends as itself. */
         if (wl > 0 && !(wl == nl && memcmp(word, reg, nl) == 0) &&
+            !is_common_display_word(word, wl) &&
             is_brand(db, word, wl, which)) {
             return true;
         }

@@ -58,8 +58,8 @@ static const char *const seed_brands[] = {
     "mercadolibre.com",  "correios.com.br",   "mastercard.com",
     "revolut.com",       "westernunion.com",  "moneygram.com",
     "venmo.com",         "zellepay.com",      "interac.ca",
-    "commbank.com.au",   "scotiabank.com",    "desjardins.com",
-    "postfinance.ch",    "royalmail.com",     "evri.com",
+    "commbank.com.au",   "scotiabank.com",    "postfinance.ch",
+    "royalmail.com",     "evri.com",          "facebookmail.com",
     "postnl.nl",         "laposte.fr",        "auspost.com.au",
     "canadapost.ca",     "aramex.com",        "hmrc.gov.uk",
     /* Mailbox, cloud and security vendors (account and renewal lures). */

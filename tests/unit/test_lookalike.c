@@ -256,6 +256,27 @@ test_check_reg_matches_check(void **state)
 }
 
 static void
+test_display_name_common_words(void **state)
+{
+    /* Chase the bank is a brand in host labels, not in "Chase Miller". */
+    static const char *const doms[] = {"chase.com", "booking.com"};
+    static const bool brand[] = {true, true};
+    struct lookalike_db *db = NULL;
+    const char *n1 = "Chase Miller ";
+    const char *n2 = "Salon Booking ";
+
+    (void)state;
+    assert_int_equal(lookalike_db_build(doms, brand, 2, &db), CM_OK);
+    assert_false(lookalike_display_name(db, n1, strlen(n1), "gmail.com", 9,
+                                        NULL));
+    assert_false(lookalike_display_name(db, n2, strlen(n2), "salon.example",
+                                        13, NULL));
+    assert_int_equal(check(db, "chase-secure.example"),
+                     LOOKALIKE_BRAND_LABEL);
+    lookalike_db_free(db);
+}
+
+static void
 test_text_disguised(void **state)
 {
     /* Syriac mark on a Latin letter, an overlay stroke, a zero-width
@@ -297,6 +318,7 @@ main(void)
         cmocka_unit_test(test_lookalikes_fire),
         cmocka_unit_test(test_display_name),
         cmocka_unit_test(test_display_name_hidden_marks),
+        cmocka_unit_test(test_display_name_common_words),
         cmocka_unit_test(test_text_disguised),
         cmocka_unit_test(test_text_mixed_script),
         cmocka_unit_test(test_build_skips_and_dedupes),
