@@ -392,8 +392,13 @@ lookalike_text_disguised(const char *text, size_t len)
     while (i < len) {
         unsigned cp = next_code_point(text, len, &i);
 
-        if (is_disguise_mark(cp) && script_of(prev) == SCRIPT_LATIN) {
-            return true;
+        if (is_disguise_mark(cp)) {
+            if (script_of(prev) == SCRIPT_LATIN) {
+                return true;
+            }
+            after_alnum = false; /* a mark ends a word of ASCII */
+            hidden = false;
+            continue; /* prev stays the letter the mark sits on */
         }
         if (is_invisible(cp)) {
             hidden |= after_alnum;
@@ -406,9 +411,7 @@ lookalike_text_disguised(const char *text, size_t len)
             after_alnum = false;
             hidden = false;
         }
-        if (!is_disguise_mark(cp)) {
-            prev = cp;
-        }
+        prev = cp;
     }
     return false;
 }
@@ -535,6 +538,18 @@ ascii_skeleton(const char *s, size_t len, char *out, size_t max)
 
 /* ---- building -------------------------------------------------------- */
 
+/* Whether (s, len) is one of the n words. */
+static bool
+in_word_list(const char *const *words, size_t n, const char *s, size_t len)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(words[i]) == len && memcmp(words[i], s, len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Names that are words, not brands: as a label of another host they say
  * nothing ("mail.example.org", "news-letter.com"). */
 static bool
@@ -552,12 +567,7 @@ is_generic_name(const char *s, size_t len)
         "google-analytics", "office", "money", "today", "daily", "post",
         "yahoogroups", "groups", "forum", "press", "city", "health"};
 
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-        if (strlen(words[i]) == len && memcmp(words[i], s, len) == 0) {
-            return true;
-        }
-    }
-    return false;
+    return in_word_list(words, sizeof(words) / sizeof(words[0]), s, len);
 }
 
 static bool
@@ -1079,12 +1089,7 @@ is_common_display_word(const char *w, size_t len)
     static const char *const words[] = {"chase", "booking", "outlook",
                                         "blockchain", "santander"};
 
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-        if (strlen(words[i]) == len && memcmp(words[i], w, len) == 0) {
-            return true;
-        }
-    }
-    return false;
+    return in_word_list(words, sizeof(words) / sizeof(words[0]), w, len);
 }
 
 /* Letters and digits of a display name, lower-cased, as words; what
