@@ -104,7 +104,7 @@ unsigned model_calibration_score(const struct model_calibration *cal,
 /*
  * Fit a calibration from out-of-fold junk margins and labels
  * (is_junk[i]).  Knots follow a class-balanced logistic fit (score 50 at
- * even odds), with score 96 moved up until at most max_ham_fp of the ham
+ * even odds, 10 at odds 1:9, 0 at 1:999 and below), with score 96 moved up until at most max_ham_fp of the ham
  * margins reach it and score 100 kept for margins well beyond any ham.
  * phish margins (may be NULL, with is_phish) set phish_margin.
  * CM_EINVAL when either class is missing.

@@ -745,15 +745,20 @@ model_calibrate(const double *margins, const bool *is_junk,
                 const double *phish_margins, const bool *is_phish, size_t n,
                 double max_ham_fp, struct model_calibration *out)
 {
-    static const double probs[] = {0.002, 0.01, 0.1, 0.2, 0.3, 0.4,
-                                   0.5,   0.6,  0.7, 0.8, 0.9};
-    static const float scores[] = {0, 1, 10, 20, 30, 40, 50, 60, 70, 80, 90};
+    /* Scores 0..10 span odds 1:999 to 1:9, evenly in log-odds.  Most
+     * mail is clearly legitimate, and a wider 0 (it used to take
+     * everything below 1:99) tied that mass with the junk whose margin
+     * was low but still above most ham: ranking information an
+     * administrator's rules and an integer-score AUC both lose. */
+    static const double probs[] = {0.001, 0.1, 0.2, 0.3, 0.4,
+                                   0.5,   0.6, 0.7, 0.8, 0.9};
+    static const float scores[] = {0, 10, 20, 30, 40, 50, 60, 70, 80, 90};
     struct model_calibration cal;
     double *ham = NULL;
     size_t n_ham = 0;
     double a;
     double b;
-    double m50;
+    double m50 = 0.0;
     double m96;
     double m100;
     double max_ham;
@@ -797,9 +802,11 @@ model_calibrate(const double *margins, const bool *is_junk,
         }
         cal.margin[nk] = (float)mi;
         cal.score[nk] = scores[i];
+        if (scores[i] == 50.0f) {
+            m50 = cal.margin[nk];
+        }
         nk++;
     }
-    m50 = cal.margin[6];
     {
         double p96 = (log(0.96 / 0.04) - b) / a;
 

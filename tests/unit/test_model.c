@@ -457,6 +457,21 @@ test_model_calibration_fit(void **state)
 
         assert_true(s0 >= 40 && s0 <= 60);
     }
+    /* Scores 0..10 are spread evenly over the margins between their
+     * knots (odds 1:999 and 1:9), so clearly legitimate mail keeps a
+     * ranking rather than one tied 0. */
+    {
+        size_t k10 = 0;
+        unsigned mid;
+
+        while (k10 < cal.n_knots && cal.score[k10] != 10.0f) {
+            k10++;
+        }
+        assert_true(k10 > 0 && k10 < cal.n_knots && cal.score[0] == 0.0f);
+        mid = model_calibration_score(
+            &cal, ((double)cal.margin[0] + (double)cal.margin[k10]) / 2.0);
+        assert_true(mid >= 4 && mid <= 5);
+    }
     assert_int_equal(model_calibration_score(&cal, -1e9), 0);
     assert_int_equal(model_calibration_score(&cal, 1e9), 100);
     assert_int_equal(model_calibration_score(&cal, cal.margin_96), 96);
