@@ -1,13 +1,13 @@
 # CGPCloudmark -- one non-recursive Makefile (STYLE.md §2.12).
 #
 #   make            build CGPCloudmark and cmtool in $(BUILD)
-#   make check      install dependencies, run every test plain and again
-#                   under ASan+UBSan in build-asan/
+#   make check      install dependencies, lint, run every test plain and
+#                   again under ASan+UBSan in build-asan/
 #   make demo       install dependencies, build, RATE over testdata/
 #   make cartridge  retrain cartridge/default.cmc from ../shared/corpus
 #   make fuzz       libFuzzer passes (FUZZ_SECONDS each, FUZZ_JOBS at a time)
 #   make valgrind   integration tests with the programs under memcheck
-#   make lint       banned calls and stray printing
+#   make lint       banned calls, stray printing, shellcheck warnings
 #   make install    CGPCloudmark/ under PREFIX (the CGP base directory) and
 #                   the manual pages under MANDIR; DESTDIR stages
 #   make uninstall  remove them (edited configuration files stay)
@@ -92,6 +92,7 @@ deps:
 	@sh scripts/install-deps.sh
 
 check: deps
+	sh scripts/lint.sh
 	$(MAKE) test BUILD=build
 	sh tests/run-manlint.sh build
 	$(MAKE) test BUILD=build-asan SAN=1

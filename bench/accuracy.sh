@@ -79,7 +79,7 @@ SA_MAX=${SA_MAX:-1500}
 CRM_BYTES=${CRM_BYTES:-16000}
 KEEP=${KEEP:-100}
 out=bench/out/accuracy
-data=corpus-data
+data="corpus-data"
 here=bench/accuracy
 
 say() {
@@ -119,12 +119,12 @@ stop_pid() {
 
 cleanup() {
     if [ -f "$pids" ]; then
-        for p in $(cat "$pids"); do
+        while read -r p; do
             kill "$p" 2>/dev/null || true
-        done
-        for p in $(cat "$pids"); do
+        done <"$pids"
+        while read -r p; do
             wait "$p" 2>/dev/null || true
-        done
+        done <"$pids"
     fi
     rm -rf "$work"
 }

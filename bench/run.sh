@@ -82,7 +82,7 @@ HELPER_PHASES=${HELPER_PHASES:-"50x500,200x4000,1000x5000,0x10000"}
 SWAP=${SWAP:-yes}
 CC=${CC:-cc}
 out=bench/out
-data=corpus-data
+data="corpus-data"
 here=bench/speed
 
 say() {
@@ -114,12 +114,12 @@ stop_pid() {
 
 cleanup() {
     if [ -f "$pids" ]; then
-        for p in $(cat "$pids"); do
+        while read -r p; do
             kill "$p" 2>/dev/null || true
-        done
-        for p in $(cat "$pids"); do
+        done <"$pids"
+        while read -r p; do
             wait "$p" 2>/dev/null || true
-        done
+        done <"$pids"
     fi
     rm -rf "$work"
 }
@@ -611,7 +611,7 @@ warm "$out/train-spam.lst"
 result meta machine "$(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
 result meta load_at_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 result meta mix "$(wc -l <"$out/mix.lst") messages, $(xargs cat <"$out/mix.lst" | wc -c) bytes"
-result meta sets "$(cat "$out/sets.txt" | tr '\n' ';')"
+result meta sets "$(tr '\n' ';' <"$out/sets.txt")"
 
 has_rt=no
 if [ "$(id -u)" -eq 0 ] && command -v chrt >/dev/null 2>&1 &&

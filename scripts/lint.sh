@@ -1,6 +1,7 @@
 #!/bin/sh
-# make lint: banned calls in src/ (STYLE.md §2.12) and printing outside the
-# helper writer and the CLI output code.  Exits non-zero on any finding.
+# make lint: banned calls in src/ (STYLE.md §2.12), printing outside the
+# helper writer and the CLI output code, and shellcheck warnings in the
+# shell scripts.  Exits non-zero on any finding.
 set -u
 status=0
 banned='\<(gets|strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|sscanf|system|popen|alloca|rand)[[:space:]]*\('
@@ -24,5 +25,18 @@ for f in src/*.c; do
         status=1
     fi
 done
+# Every shell script at shellcheck's warning level (style notes are left
+# to the author); skipped with a note where shellcheck is not installed.
+if command -v shellcheck >/dev/null 2>&1; then
+    scripts=$(find . -name '*.sh' -not -path './build*' -not -path './corpus-data/*' \
+        -not -path './bench/out/*' | sort)
+    # shellcheck disable=SC2086 # one argument per script path (no spaces)
+    if ! shellcheck -S warning $scripts; then
+        echo "lint: shellcheck findings above"
+        status=1
+    fi
+else
+    echo "lint: shellcheck not installed, shell scripts not checked"
+fi
 [ "$status" -eq 0 ] && echo "lint: clean"
 exit "$status"

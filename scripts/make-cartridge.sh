@@ -12,7 +12,7 @@
 set -eu
 build=${1:-build}
 corpus=${2:-../shared/corpus}
-data=corpus-data
+data="corpus-data"
 out=cartridge/default.cmc
 version=${CARTRIDGE_VERSION:-1}
 cmtool="$build/cmtool"

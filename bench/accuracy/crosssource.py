@@ -13,7 +13,8 @@ split) and scored on exactly the ones ours was scored on.  Spam and phish
 are both trained and counted as junk.
 
 Per split and filter: AUC (junk against ham, ties one half; ours on the
-junk margin, a peer on its own score), ham at or above the filter's own
+0-100 score as RATE and the helper give it, and in a last column on the
+unrounded junk margin; a peer on its own score), ham at or above the filter's own
 threshold (ours 96, bogofilter 0.99, crm114 pR 5 as bench/accuracy.sh
 sets it: crm114.crm, OSB unique microgroom, every train message learned,
 the first 16,000 bytes of each) and junk at or above it.  The table
@@ -174,8 +175,9 @@ def main():
     everything = corpus_files(data)
     sys.stderr.write("crosssource: ours (one cmtool train --split run)\n")
     held = run_ours(cmtool, data, out)
-    lines = ["| left out | filter | AUC | ham flagged | junk caught |",
-             "|---|---|---:|---:|---:|"]
+    lines = ["| left out | filter | AUC | ham flagged | junk caught "
+             "| AUC on margin |",
+             "|---|---|---:|---:|---:|---:|"]
     for name, _, what in SPLITS:
         test = held[name]
         if not test:
@@ -183,13 +185,15 @@ def main():
         labels = [(p, v[0]) for p, v in sorted(test.items())]
         results = []
         if "ours" in filters:
-            # AUC on the junk margin (the score is rounded to whole
-            # numbers), flagged by the score as the engine gives it,
-            # campaign fingerprints included.
+            # AUC and flags on the score as the engine gives it
+            # (campaign fingerprints included): the number an
+            # administrator's rules see.  The unrounded junk margin's AUC
+            # shows what whole-number ties cost.
             margin = {p: v[1] for p, v in test.items()}
             score = {p: v[2] for p, v in test.items()}
             results.append(("CGPCloudmark (96)",) +
-                           measure(labels, margin, score, 96))
+                           measure(labels, score, score, 96) +
+                           (measure(labels, margin, score, 96)[0],))
         if "bogofilter" in filters:
             sys.stderr.write("crosssource: %s: bogofilter\n" % name)
             # Trained on what ours was trained on: every message cmtool
@@ -208,11 +212,14 @@ def main():
                 s = crm114(train, [p for p, _ in labels],
                            os.path.join(out, "crm114"), log)
             results.append(("crm114 (5)",) + measure(labels, s, s, 5.0))
-        for i, (who, a, hf, hn, jf, jn) in enumerate(results):
-            lines.append("| %s | %s | %s | %s | %s |" % (
+        for i, r in enumerate(results):
+            who, a, hf, hn, jf, jn = r[:6]
+            unrounded = r[6] if len(r) > 6 else None
+            lines.append("| %s | %s | %s | %s | %s | %s |" % (
                 what if i == 0 else "", who,
                 "%.4f" % a if a is not None else "-", cell(hf, hn),
-                cell(jf, jn)))
+                cell(jf, jn),
+                "%.4f" % unrounded if unrounded is not None else "-"))
         sys.stdout.write("\n".join(lines[-len(results):]) + "\n")
         sys.stdout.flush()
     with open(os.path.join(out, "crosssource.md"), "w") as f:

@@ -21,7 +21,7 @@ if [ "${FUZZ_ONE:-}" != "" ]; then
     # One target (run by xargs below): fuzz, then report.
     mod=$FUZZ_ONE
     work="$out/$mod.corpus"
-    rm -rf "$work" "$out/$mod"
+    rm -rf "$work" "${out:?}/$mod"
     mkdir -p "$work" "$out/$mod"
     cp tests/fuzz/corpus/"$mod"/* "$work"/ 2>/dev/null
     # stdin from /dev/null: no input may make a target wait for a terminal.
