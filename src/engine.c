@@ -557,9 +557,14 @@ engine_learn_view(const struct cartridge *c, const struct sitelayer *site,
 /* Names of the features as they are emitted (before dedupe). */
 struct explain_names {
     uint32_t id[CAPS_FEATURES_MAX];
+    uint8_t ns[CAPS_FEATURES_MAX];
     char name[CAPS_FEATURES_MAX][EXPLAIN_NAME_MAX];
     size_t n;
 };
+
+/* Namespaces in the per-namespace summary ("ns="), largest share first. */
+#define EXPLAIN_NS_TOP 6u
+#define EXPLAIN_NS_MAX 32u
 
 /* "ns:text", bytes outside printable ASCII, quotes, backslashes and
  * commas as '?', so the analysis stays one plain field. */
@@ -588,18 +593,56 @@ explain_trace(void *ctx, enum features_ns ns, const char *text, size_t len,
     if (used >= 0 && (size_t)used < EXPLAIN_NAME_MAX) {
         dst[used] = '\0';
     }
+    en->ns[en->n] = (uint8_t)(ns < EXPLAIN_NS_MAX ? ns : 0);
     en->id[en->n++] = id;
 }
 
-static const char *
-explain_name_of(const struct explain_names *en, uint32_t id)
+/* Index of the first emission of id, or en->n. */
+static size_t
+explain_find(const struct explain_names *en, uint32_t id)
 {
-    for (size_t i = 0; i < en->n; i++) {
-        if (en->id[i] == id) {
-            return en->name[i];
-        }
+    size_t i = 0;
+
+    while (i < en->n && en->id[i] != id) {
+        i++;
     }
-    return "?";
+    return i;
+}
+
+/*
+ * " ns=word:+1.10,mime:+0.62,...": each namespace's share of the spam
+ * margin, largest first.  Single features are clipped to a small weight,
+ * so many tie in top=; the sums show which kind of evidence decided.
+ */
+static void
+explain_ns_summary(const double *ns_sum, char *dst, size_t cap)
+{
+    bool done[EXPLAIN_NS_MAX] = {false};
+    size_t used = strlen(dst);
+
+    for (unsigned k = 0; k < EXPLAIN_NS_TOP; k++) {
+        unsigned best = 0;
+        int w;
+
+        for (unsigned ns = 1; ns < EXPLAIN_NS_MAX; ns++) {
+            if (!done[ns] && fabs(ns_sum[ns]) >= 0.005 &&
+                (best == 0 || fabs(ns_sum[ns]) > fabs(ns_sum[best]))) {
+                best = ns;
+            }
+        }
+        if (best == 0) {
+            return;
+        }
+        done[best] = true;
+        w = snprintf(dst + used, cap - used, "%s%s:%+.2f",
+                     k == 0 ? " ns=" : ",",
+                     features_ns_name((enum features_ns)best), ns_sum[best]);
+        if (w < 0 || (size_t)w >= cap - used) {
+            dst[used] = '\0'; /* no half entry */
+            return;
+        }
+        used += (size_t)w;
+    }
 }
 
 void
@@ -613,8 +656,9 @@ engine_explain(const struct cartridge *c, const struct message *m,
     size_t n_ids = 0;
     unsigned fflags = 0;
     struct reputation_hits rep;
-    uint32_t top[EXPLAIN_TOP];
     double top_w[EXPLAIN_TOP];
+    const char *top_name[EXPLAIN_TOP];
+    double ns_sum[EXPLAIN_NS_MAX] = {0.0};
     size_t n_top = 0;
     double f;
     size_t used;
@@ -650,10 +694,13 @@ engine_explain(const struct cartridge *c, const struct message *m,
     for (size_t k = 0; k < n_ids; k++) {
         double w = model_weight(model, MODEL_HEAD_JUNK, ids[k]) * f;
         size_t at = n_top;
+        size_t e;
 
         if (w == 0.0) {
             continue;
         }
+        e = explain_find(en, ids[k]);
+        ns_sum[e < en->n ? en->ns[e] : 0] += w;
         while (at > 0 && fabs(top_w[at - 1]) < fabs(w)) {
             at--;
         }
@@ -663,17 +710,19 @@ engine_explain(const struct cartridge *c, const struct message *m,
         if (n_top < EXPLAIN_TOP) {
             n_top++;
         }
-        memmove(&top[at + 1], &top[at], (n_top - 1 - at) * sizeof(top[0]));
         memmove(&top_w[at + 1], &top_w[at],
                 (n_top - 1 - at) * sizeof(top_w[0]));
-        top[at] = ids[k];
+        memmove(&top_name[at + 1], &top_name[at],
+                (n_top - 1 - at) * sizeof(top_name[0]));
         top_w[at] = w;
+        top_name[at] = e < en->n ? en->name[e] : "?";
     }
+    explain_ns_summary(ns_sum, v->analysis, sizeof(v->analysis));
     used = strlen(v->analysis);
     for (size_t k = 0; k < n_top && used + 1 < sizeof(v->analysis); k++) {
         int w = snprintf(v->analysis + used, sizeof(v->analysis) - used,
-                         "%s%s:%+.2f", k == 0 ? " top=" : ",",
-                         explain_name_of(en, top[k]), top_w[k]);
+                         "%s%s:%+.2f", k == 0 ? " top=" : ",", top_name[k],
+                         top_w[k]);
         if (w < 0 || (size_t)w >= sizeof(v->analysis) - used) {
             v->analysis[used] = '\0'; /* no half entry */
             break;

@@ -211,6 +211,16 @@ def test_explain(workdir):
         weights.append(abs(float(f.group(3))))
     check(weights == sorted(weights, reverse=True),
           "top features by decreasing weight: %r" % items)
+    # Each namespace's share of the margin, largest first, before top=.
+    m = re.search(r" ns=(\S+) top=", rows[0]["explain"])
+    check(m is not None, "--explain sums by namespace: %r" % out)
+    shares = []
+    for it in m.group(1).split(","):
+        f = re.match(r"^([a-z-]+):([+-][0-9]+\.[0-9]{2})$", it)
+        check(f is not None, "namespace share %r is ns:+w" % it)
+        shares.append(abs(float(f.group(2))))
+    check(1 <= len(shares) <= 6 and shares == sorted(shares, reverse=True),
+          "1..6 namespace shares by decreasing weight: %r" % m.group(1))
     check(all(0x20 <= ord(c) < 0x7f and c != '"' for c in
               rows[0]["explain"]), "analysis is plain ASCII")
 
