@@ -99,7 +99,7 @@ do_uninstall() {
     if rmdir "$dir" 2>/dev/null; then
         echo "uninstall: removed $dir"
     elif [ -d "$dir" ]; then
-        echo "uninstall: left in $dir: $(ls -A "$dir" | tr '\n' ' ')"
+        echo "uninstall: left in $dir: $(ls -A "$dir" | paste -sd ' ' -)"
     fi
 }
 
