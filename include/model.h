@@ -3,9 +3,16 @@
  * calibration to a 0..100 score, and the trainer that builds both.
  *
  * A message is a set of feature ids in [0, 2^hash_bits) (featureset.h).
- * Each head h has a bias and one weight per id; its margin is
- *     bias_h + (sum of w_h[id] over the set) / sqrt(max(n, 1))
+ * Each head h has a bias and one weight per id.  The ids fall in two
+ * blocks at the model's split (the feature set's dense facts below it,
+ * its words, hosts and domains from it on), each normalised by its own
+ * size, so a long text cannot drown the message's structure nor the
+ * other way round:
+ *     bias_h + sum_low(w_h) / sqrt(max(n_low, 1))
+ *            + sum_high(w_h) / sqrt(max(n_high, 1))
  * (per-example normalisation: long messages do not win by volume).
+ * Models of MODEL format 1 (older cartridges) have no split
+ * (MODEL_SPLIT_NONE): every id is in the low block.
  * Heads: MODEL_HEAD_JUNK (ham vs spam+phish) and MODEL_HEAD_PHISH (spam vs
  * phish, trained on junk only).  The calibration maps the junk margin to
  * the score through monotone piecewise-linear knots.
@@ -69,6 +76,28 @@ double model_bias(const struct model *m, enum model_head h);
 
 /* Weight of feature id in head h (0 for ids out of range). */
 double model_weight(const struct model *m, enum model_head h, uint32_t id);
+
+/* No split: one normalisation block (MODEL format 1). */
+#define MODEL_SPLIT_NONE UINT32_MAX
+
+/* The first id of the high normalisation block, or MODEL_SPLIT_NONE. */
+uint32_t model_split(const struct model *m);
+
+/* One message's normalisation: an id's weight counts times
+ * factor[id >= split] in the margin (model_norm_factor). */
+struct model_norm {
+    double factor[2];
+    uint32_t split;
+};
+
+void model_norm_of(const struct model *m, const uint32_t *ids, size_t n,
+                   struct model_norm *out);
+
+static inline double
+model_norm_factor(const struct model_norm *nm, uint32_t id)
+{
+    return nm->factor[id >= nm->split];
+}
 
 /* Margins of every head for the feature set ids[0..n) (ids must be below
  * 2^hash_bits; duplicates count twice). */
@@ -142,13 +171,15 @@ enum cm_err model_margin_at_weighted_share(const double *margin,
  * ids[off[i] .. off[i+1]) and label label[i]; weight[i] (may be NULL for
  * all 1) scales its gradient; n_norm[i] (may be NULL) is the feature count
  * used for normalisation when ids were pruned after extraction (the
- * scorer sees the whole set). */
+ * scorer sees the whole set), and n_norm_high[i] (may be NULL: counted
+ * from the ids) how many of those were at or above the split. */
 struct model_dataset {
     const uint32_t *ids;
     const size_t *off; /* n + 1 entries */
     const uint8_t *label;  /* enum model_label */
     const float *weight;
     const uint32_t *n_norm;
+    const uint32_t *n_norm_high;
     size_t n;
 };
 
@@ -176,6 +207,9 @@ struct model_train_params {
     float narrow_clip;
     float ham_weight;    /* gradient weight of ham in the junk head */
     float phish_weight;  /* gradient weight of phish in the phish head */
+    /* First id of the high normalisation block (MODEL_SPLIT_NONE: one
+     * block, written as MODEL format 1). */
+    uint32_t norm_split;
 };
 
 /* Defaults that cmtool train uses. */
@@ -185,6 +219,7 @@ void model_train_params_default(struct model_train_params *p,
 /* Float weights being trained: w[h][id] for each head. */
 struct model_weights {
     unsigned hash_bits;
+    uint32_t split; /* normalisation blocks, as trained */
     float *w[MODEL_HEADS];
     float bias[MODEL_HEADS];
 };
@@ -205,14 +240,16 @@ enum cm_err model_train(struct model_weights *mw,
                         size_t n_idx, const struct model_train_params *p);
 
 /* Margins of the float weights (same formula as model_margins, with
- * n_norm as the feature count for normalisation). */
+ * n_norm features for normalisation, n_norm_high of them at or above the
+ * split). */
 void model_weights_margins(const struct model_weights *mw,
                            const uint32_t *ids, size_t n, size_t n_norm,
-                           double margins[MODEL_HEADS]);
+                           size_t n_norm_high, double margins[MODEL_HEADS]);
 
 /*
  * Append the MODEL section body for mw (quantised to int16, zlib
- * compressed) to out.  features_version is recorded and checked at load.
+ * compressed) to out: format 1 without a split, 2 with one.
+ * features_version is recorded and checked at load.
  */
 enum cm_err model_format(const struct model_weights *mw,
                          uint32_t features_version, struct buf *out);

@@ -660,7 +660,7 @@ engine_explain(const struct cartridge *c, const struct message *m,
     const char *top_name[EXPLAIN_TOP];
     double ns_sum[EXPLAIN_NS_MAX] = {0.0};
     size_t n_top = 0;
-    double f;
+    struct model_norm norm;
     size_t used;
 
     if (en == NULL) {
@@ -689,10 +689,11 @@ engine_explain(const struct cartridge *c, const struct message *m,
                      " lookalike=%s", kind);
         }
     }
-    f = n_ids > 0 ? 1.0 / sqrt((double)n_ids) : 1.0;
+    model_norm_of(model, ids, n_ids, &norm);
     /* Insertion into a short list sorted by |contribution|. */
     for (size_t k = 0; k < n_ids; k++) {
-        double w = model_weight(model, MODEL_HEAD_JUNK, ids[k]) * f;
+        double w = model_weight(model, MODEL_HEAD_JUNK, ids[k]) *
+                   model_norm_factor(&norm, ids[k]);
         size_t at = n_top;
         size_t e;
 

@@ -182,6 +182,12 @@ print_loaded(const struct cartridge *c, bool is_all)
     printf("  features version %u, hash bits %u (%zu ids), heads %u\n",
            model_features_version(m), model_hash_bits(m),
            (size_t)1 << model_hash_bits(m), (unsigned)MODEL_HEADS);
+    if (model_split(m) == MODEL_SPLIT_NONE) {
+        printf("  normalisation: one block\n");
+    } else {
+        printf("  normalisation: two blocks, ids below %u and from it on\n",
+               (unsigned)model_split(m));
+    }
     printf("  junk head:  bias %+.4f, %zu non-zero weights\n",
            model_bias(m, MODEL_HEAD_JUNK), model_nonzero(m, MODEL_HEAD_JUNK));
     printf("  phish head: bias %+.4f, %zu non-zero weights\n",

@@ -3,10 +3,11 @@
  * calibration and training (see model.h).
  *
  * MODEL section body (little-endian):
- *   format u32 (MODEL_FORMAT) | features_version u32 | hash_bits u32 |
+ *   format u32 (1 or 2) | features_version u32 | hash_bits u32 |
  *   n_heads u32 (MODEL_HEADS) | encoding u32 (0 raw, 1 zlib) |
- *   raw_len u64 | payload (raw_len bytes, or its zlib stream filling the
- *   rest of the section)
+ *   raw_len u64 | format 2 only: split u32 (first id of the high
+ *   normalisation block, 1 .. 2^hash_bits - 1) | payload (raw_len bytes,
+ *   or its zlib stream filling the rest of the section)
  * payload, for each head in order:
  *   bias f32 | scale f32 | n u32 | n id deltas (LEB128, first = id, then
  *   id - previous id >= 1) | n weights i16 (non-zero, > INT16_MIN)
@@ -23,7 +24,7 @@
  * Training is FTRL-Proximal logistic regression (per-id adaptive rates,
  * L1 so that ids with little evidence stay exactly zero -- a small
  * cartridge and less memorisation -- and L2) with per-example
- * normalisation, deterministic shuffles (hashing_rng), weights clipped to
+ * normalisation of each block, deterministic shuffles (hashing_rng), weights clipped to
  * [-clip, clip] (no single token may decide a message, which also bounds
  * what a corpus artifact can do) and sign constraints on the restricted id
  * range (bulk markers).  Single-threaded per call; the trainer runs folds
@@ -43,7 +44,8 @@
 #include "cursor.h"
 #include "hashing.h"
 
-#define MODEL_FORMAT 1u
+#define MODEL_FORMAT_ONE_BLOCK 1u
+#define MODEL_FORMAT_SPLIT 2u
 #define MODEL_CAL_FORMAT 1u
 #define MODEL_ENC_RAW 0u
 #define MODEL_ENC_ZLIB 1u
@@ -52,6 +54,7 @@
 struct model {
     unsigned hash_bits;
     uint32_t features_version;
+    uint32_t split; /* MODEL_SPLIT_NONE for format 1 */
     double bias[MODEL_HEADS];
     double scale[MODEL_HEADS];
     size_t nonzero[MODEL_HEADS];
@@ -325,6 +328,7 @@ model_parse(const uint8_t *p, size_t len, uint32_t features_version,
     uint32_t heads = 0;
     uint32_t enc = 0;
     uint64_t raw_len = 0;
+    uint32_t split = MODEL_SPLIT_NONE;
     const char *reason = NULL;
     struct model *m = NULL;
     uint8_t *raw = NULL;
@@ -340,7 +344,7 @@ model_parse(const uint8_t *p, size_t len, uint32_t features_version,
         rc = CM_EPARSE;
         goto fail;
     }
-    if (format != MODEL_FORMAT) {
+    if (format != MODEL_FORMAT_ONE_BLOCK && format != MODEL_FORMAT_SPLIT) {
         reason = "unknown model format";
         rc = CM_EVERSION;
         goto fail;
@@ -366,6 +370,18 @@ model_parse(const uint8_t *p, size_t len, uint32_t features_version,
         rc = CM_ELIMIT;
         goto fail;
     }
+    if (format == MODEL_FORMAT_SPLIT) {
+        if (cursor_u32le(&c, &split) != CM_OK) {
+            reason = "model header truncated";
+            rc = CM_EPARSE;
+            goto fail;
+        }
+        if (split == 0 || split >= (uint64_t)1 << bits) {
+            reason = "model block split out of range";
+            rc = CM_EPARSE;
+            goto fail;
+        }
+    }
     m = calloc(1, sizeof(*m));
     if (m == NULL) {
         rc = CM_ENOMEM;
@@ -374,6 +390,7 @@ model_parse(const uint8_t *p, size_t len, uint32_t features_version,
     }
     m->hash_bits = bits;
     m->features_version = fver;
+    m->split = split;
     m->w_bytes = ((size_t)1 << bits) * MODEL_HEADS * sizeof(int16_t);
     m->w = weights_alloc(m->w_bytes);
     if (m->w == NULL) {
@@ -477,22 +494,48 @@ norm_factor(size_t n)
     return n > 0 ? 1.0 / sqrt((double)n) : 1.0;
 }
 
+uint32_t
+model_split(const struct model *m)
+{
+    return m->split;
+}
+
+void
+model_norm_of(const struct model *m, const uint32_t *ids, size_t n,
+              struct model_norm *out)
+{
+    size_t n_high = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        n_high += ids[i] >= m->split;
+    }
+    out->split = m->split;
+    out->factor[0] = norm_factor(n - n_high);
+    out->factor[1] = norm_factor(n_high);
+}
+
 void
 model_margins(const struct model *m, const uint32_t *ids, size_t n,
               double margins[MODEL_HEADS])
 {
-    int64_t sum[MODEL_HEADS] = {0};
-    double f = norm_factor(n);
+    /* [block][head]: integer sums, so the result does not depend on the
+     * order of the ids. */
+    int64_t sum[2][MODEL_HEADS] = {{0}};
+    size_t n_high = 0;
 
     for (size_t i = 0; i < n; i++) {
         const int16_t *w = m->w + (size_t)ids[i] * MODEL_HEADS;
+        unsigned b = ids[i] >= m->split;
 
+        n_high += b;
         for (unsigned h = 0; h < MODEL_HEADS; h++) {
-            sum[h] += w[h];
+            sum[b][h] += w[h];
         }
     }
     for (unsigned h = 0; h < MODEL_HEADS; h++) {
-        margins[h] = m->bias[h] + m->scale[h] * (double)sum[h] * f;
+        margins[h] = m->bias[h] +
+                     m->scale[h] * ((double)sum[0][h] * norm_factor(n - n_high) +
+                                    (double)sum[1][h] * norm_factor(n_high));
     }
 }
 
@@ -975,6 +1018,7 @@ model_train_params_default(struct model_train_params *p, unsigned hash_bits)
     p->dense_clip = 2.0f;
     p->ham_weight = 1.0f;
     p->phish_weight = 1.0f;
+    p->norm_split = MODEL_SPLIT_NONE;
 }
 
 enum cm_err
@@ -986,6 +1030,7 @@ model_weights_init(struct model_weights *mw, unsigned hash_bits)
         return CM_EINVAL;
     }
     mw->hash_bits = hash_bits;
+    mw->split = MODEL_SPLIT_NONE;
     for (unsigned h = 0; h < MODEL_HEADS; h++) {
         mw->w[h] = calloc((size_t)1 << hash_bits, sizeof(float));
         if (mw->w[h] == NULL) {
@@ -1007,17 +1052,19 @@ model_weights_clear(struct model_weights *mw)
 
 void
 model_weights_margins(const struct model_weights *mw, const uint32_t *ids,
-                      size_t n, size_t n_norm, double margins[MODEL_HEADS])
+                      size_t n, size_t n_norm, size_t n_norm_high,
+                      double margins[MODEL_HEADS])
 {
-    double f = norm_factor(n_norm);
+    double f[2] = {norm_factor(n_norm - n_norm_high),
+                   norm_factor(n_norm_high)};
 
     for (unsigned h = 0; h < MODEL_HEADS; h++) {
-        double sum = 0.0;
+        double sum[2] = {0.0, 0.0};
 
         for (size_t i = 0; i < n; i++) {
-            sum += mw->w[h][ids[i]];
+            sum[ids[i] >= mw->split] += mw->w[h][ids[i]];
         }
-        margins[h] = mw->bias[h] + sum * f;
+        margins[h] = mw->bias[h] + sum[0] * f[0] + sum[1] * f[1];
     }
 }
 
@@ -1084,16 +1131,16 @@ ftrl_weight(double z, double n, double l1, const struct model_train_params *p,
     return w < -lim ? -lim : w;
 }
 
-/* One FTRL step of head fh on example (ids, n) with target y; wtmp holds
- * at least n doubles. */
+/* One FTRL step of head fh on example (ids, n) with target y: an id's
+ * feature value is x[id >= p->norm_split]; wtmp holds at least n
+ * doubles. */
 static void
-ftrl_step(struct ftrl_head *fh, const uint32_t *ids, size_t n, size_t n_norm,
-          bool y, double weight, const struct model_train_params *p,
-          double *wtmp)
+ftrl_step(struct ftrl_head *fh, const uint32_t *ids, size_t n,
+          const double x[2], bool y, double weight,
+          const struct model_train_params *p, double *wtmp)
 {
-    double x = norm_factor(n_norm);
     double bias = ftrl_weight(fh->bias_z, fh->bias_n, 0.0, p, FTRL_OPEN);
-    double sum = 0.0;
+    double sum[2] = {0.0, 0.0};
     double prob;
     double g;
 
@@ -1102,13 +1149,13 @@ ftrl_step(struct ftrl_head *fh, const uint32_t *ids, size_t n, size_t n_norm,
 
         wtmp[i] = ftrl_weight(fh->z[id], fh->n[id], p->l1, p,
                               ftrl_range_of(id, p));
-        sum += wtmp[i];
+        sum[id >= p->norm_split] += wtmp[i];
     }
-    prob = 1.0 / (1.0 + exp(-(bias + sum * x)));
+    prob = 1.0 / (1.0 + exp(-(bias + sum[0] * x[0] + sum[1] * x[1])));
     g = (prob - (y ? 1.0 : 0.0)) * weight;
     for (size_t i = 0; i < n; i++) {
         uint32_t id = ids[i];
-        double gi = g * x;
+        double gi = g * x[id >= p->norm_split];
         double ni = fh->n[id];
         double sigma = (sqrt(ni + gi * gi) - sqrt(ni)) / p->alpha;
 
@@ -1122,6 +1169,31 @@ ftrl_step(struct ftrl_head *fh, const uint32_t *ids, size_t n, size_t n_norm,
         fh->bias_z += g - sigma * bias;
         fh->bias_n += g * g;
     }
+}
+
+/* Feature values of example e's two blocks: 1/sqrt of each block's size
+ * as the scorer will see the message (n_norm, n_norm_high), or as the ids
+ * are when the dataset does not say. */
+static void
+example_norm(const struct model_dataset *ds, size_t e, uint32_t split,
+             double x[2])
+{
+    size_t n = ds->off[e + 1] - ds->off[e];
+    size_t n_norm = ds->n_norm != NULL ? ds->n_norm[e] : n;
+    size_t n_high = 0;
+
+    if (ds->n_norm_high != NULL) {
+        n_high = ds->n_norm_high[e];
+    } else {
+        for (size_t i = ds->off[e]; i < ds->off[e + 1]; i++) {
+            n_high += ds->ids[i] >= split;
+        }
+    }
+    if (n_high > n_norm) {
+        n_high = n_norm;
+    }
+    x[0] = norm_factor(n_norm - n_high);
+    x[1] = norm_factor(n_high);
 }
 
 enum cm_err
@@ -1139,9 +1211,12 @@ model_train(struct model_weights *mw, const struct model_dataset *ds,
 
     memset(fh, 0, sizeof(fh));
     if (p->hash_bits != mw->hash_bits || p->passes == 0 ||
-        !(p->alpha > 0.0f)) {
+        !(p->alpha > 0.0f) ||
+        (p->norm_split != MODEL_SPLIT_NONE &&
+         (p->norm_split == 0 || p->norm_split >= n_ids))) {
         return CM_EINVAL;
     }
+    mw->split = p->norm_split;
     if (idx == NULL) {
         n_idx = ds->n;
     }
@@ -1196,16 +1271,17 @@ model_train(struct model_weights *mw, const struct model_dataset *ds,
             size_t e = order[i];
             const uint32_t *ids = ds->ids + ds->off[e];
             size_t n = ds->off[e + 1] - ds->off[e];
-            size_t nn = ds->n_norm != NULL ? ds->n_norm[e] : n;
             double ew = ds->weight != NULL ? ds->weight[e] : 1.0;
             uint8_t label = ds->label[e];
             bool junk = label != MODEL_LABEL_HAM;
             bool phish = label == MODEL_LABEL_PHISH;
+            double x[2];
 
-            ftrl_step(&fh[MODEL_HEAD_JUNK], ids, n, nn, junk,
+            example_norm(ds, e, p->norm_split, x);
+            ftrl_step(&fh[MODEL_HEAD_JUNK], ids, n, x, junk,
                       junk ? ew : ew * p->ham_weight, p, wtmp);
             if (junk) {
-                ftrl_step(&fh[MODEL_HEAD_PHISH], ids, n, nn, phish,
+                ftrl_step(&fh[MODEL_HEAD_PHISH], ids, n, x, phish,
                           phish ? ew * p->phish_weight : ew, p, wtmp);
             }
         }
@@ -1302,7 +1378,8 @@ model_format(const struct model_weights *mw, uint32_t features_version,
         rc = CM_ENOMEM;
         goto out;
     }
-    rc = put_u32(out, MODEL_FORMAT);
+    rc = put_u32(out, mw->split == MODEL_SPLIT_NONE ? MODEL_FORMAT_ONE_BLOCK
+                                                    : MODEL_FORMAT_SPLIT);
     if (rc == CM_OK) {
         rc = put_u32(out, features_version);
     }
@@ -1317,6 +1394,9 @@ model_format(const struct model_weights *mw, uint32_t features_version,
     }
     if (rc == CM_OK) {
         rc = put_u64(out, raw.len);
+    }
+    if (rc == CM_OK && mw->split != MODEL_SPLIT_NONE) {
+        rc = put_u32(out, mw->split);
     }
     if (rc == CM_OK) {
         rc = buf_append(out, z, zlen);

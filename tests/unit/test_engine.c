@@ -397,13 +397,18 @@ test_engine_trained_cartridge(void **state)
     ds.label = label;
     ds.n = N;
     model_train_params_default(&p, FEATURES_HASH_BITS);
+    p.norm_split = FEATURES_DENSE_IDS_END; /* as cmtool train does */
     assert_int_equal(model_weights_init(&mw, FEATURES_HASH_BITS), CM_OK);
     assert_int_equal(model_train(&mw, &ds, NULL, 0, &p), CM_OK);
     for (size_t i = 0; i < N; i++) {
         double mg[MODEL_HEADS];
+        size_t high = 0;
 
+        for (size_t j = off[i]; j < off[i + 1]; j++) {
+            high += ids[j] >= FEATURES_DENSE_IDS_END;
+        }
         model_weights_margins(&mw, ids + off[i], off[i + 1] - off[i],
-                              off[i + 1] - off[i], mg);
+                              off[i + 1] - off[i], high, mg);
         margins[i] = mg[MODEL_HEAD_JUNK];
         junk[i] = label[i] != MODEL_LABEL_HAM;
     }

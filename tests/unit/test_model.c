@@ -98,7 +98,7 @@ test_model_training_separates(void **state)
         double m[MODEL_HEADS];
         bool junk = s->label[i] != MODEL_LABEL_HAM;
 
-        model_weights_margins(&mw, s->ids + s->off[i], PER_EX, PER_EX, m);
+        model_weights_margins(&mw, s->ids + s->off[i], PER_EX, PER_EX, 0, m);
         right_junk += (m[MODEL_HEAD_JUNK] > 0) == junk;
         if (junk) {
             n_junk++;
@@ -240,7 +240,7 @@ test_model_format_parse_round_trip(void **state)
         double a[MODEL_HEADS];
         double b[MODEL_HEADS];
 
-        model_weights_margins(&mw, s->ids + s->off[i], PER_EX, PER_EX, a);
+        model_weights_margins(&mw, s->ids + s->off[i], PER_EX, PER_EX, 0, a);
         model_margins(m, s->ids + s->off[i], PER_EX, b);
         for (unsigned h = 0; h < MODEL_HEADS; h++) {
             assert_true(fabs(a[h] - b[h]) < 0.01);
@@ -259,6 +259,111 @@ test_model_format_parse_round_trip(void **state)
                      CM_EVERSION);
     assert_null(m);
     model_free(NULL);
+    buf_clear(&f);
+    model_weights_clear(&mw);
+    free(s);
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+/* With a block split (MODEL format 2) each block is normalised by its own
+ * size: the split survives the round trip, the loaded model scores as the
+ * float weights do, and a lone high-block id weighs as much as a whole
+ * low block of the same weights would. */
+static void
+test_model_split_blocks_round_trip(void **state)
+{
+    struct synth *s = malloc(sizeof(*s));
+    struct model_weights mw;
+    struct model_train_params p;
+    struct model_norm norm;
+    struct buf f;
+    struct model *m = NULL;
+    const uint32_t split = 1000;
+    const uint32_t pair[2] = {5, 1500};
+
+    (void)state;
+    synth_build(s);
+    model_train_params_default(&p, BITS);
+    p.norm_split = split;
+    assert_int_equal(model_weights_init(&mw, BITS), CM_OK);
+    assert_int_equal(model_train(&mw, &s->ds, NULL, 0, &p), CM_OK);
+    assert_int_equal(mw.split, split);
+    buf_init(&f, 1u << 24);
+    assert_int_equal(model_format(&mw, FVER, &f), CM_OK);
+    assert_int_equal(f.data[0], 2); /* format 2: split recorded */
+    assert_int_equal(model_parse(f.data, f.len, FVER, BITS, &m, NULL), CM_OK);
+    assert_int_equal(model_split(m), split);
+    for (size_t i = 0; i < N_EX; i++) {
+        const uint32_t *ids = s->ids + s->off[i];
+        size_t high = 0;
+        double a[MODEL_HEADS];
+        double b[MODEL_HEADS];
+
+        for (size_t j = 0; j < PER_EX; j++) {
+            high += ids[j] >= split;
+        }
+        model_weights_margins(&mw, ids, PER_EX, PER_EX, high, a);
+        model_margins(m, ids, PER_EX, b);
+        for (unsigned h = 0; h < MODEL_HEADS; h++) {
+            assert_true(fabs(a[h] - b[h]) < 0.01);
+        }
+    }
+    /* One id in each block: both factors are 1. */
+    model_norm_of(m, pair, 2, &norm);
+    assert_true(model_norm_factor(&norm, 5) == 1.0);
+    assert_true(model_norm_factor(&norm, 1500) == 1.0);
+    {
+        double b[MODEL_HEADS];
+
+        model_margins(m, pair, 2, b);
+        assert_true(fabs(b[MODEL_HEAD_JUNK] -
+                         (model_bias(m, MODEL_HEAD_JUNK) +
+                          model_weight(m, MODEL_HEAD_JUNK, 5) +
+                          model_weight(m, MODEL_HEAD_JUNK, 1500))) < 1e-9);
+    }
+    model_free(m);
+    /* A split of 0 or past the ids, or cut off, is refused. */
+    {
+        uint8_t *copy = malloc(f.len);
+        const size_t at = 28; /* after format .. raw_len */
+
+        memcpy(copy, f.data, f.len);
+        memset(copy + at, 0, 4);
+        m = NULL;
+        assert_int_equal(model_parse(copy, f.len, FVER, BITS, &m, NULL),
+                         CM_EPARSE);
+        put32(copy + at, 1u << BITS);
+        assert_int_equal(model_parse(copy, f.len, FVER, BITS, &m, NULL),
+                         CM_EPARSE);
+        assert_int_not_equal(model_parse(f.data, at + 2, FVER, BITS, &m, NULL),
+                             CM_OK);
+        assert_null(m);
+        free(copy);
+    }
+    /* A format 1 model (no split) keeps one block. */
+    buf_clear(&f);
+    model_weights_clear(&mw);
+    train_synth(s, &mw);
+    buf_init(&f, 1u << 24);
+    assert_int_equal(model_format(&mw, FVER, &f), CM_OK);
+    assert_int_equal(f.data[0], 1);
+    assert_int_equal(model_parse(f.data, f.len, FVER, BITS, &m, NULL), CM_OK);
+    assert_int_equal(model_split(m), MODEL_SPLIT_NONE);
+    model_norm_of(m, pair, 2, &norm);
+    assert_true(fabs(model_norm_factor(&norm, 1500) - 1.0 / sqrt(2.0)) < 1e-12);
+    model_free(m);
+    /* A split outside the ids cannot be trained. */
+    p.norm_split = 0;
+    assert_int_equal(model_train(&mw, &s->ds, NULL, 0, &p), CM_EINVAL);
+    p.norm_split = 1u << BITS;
+    assert_int_equal(model_train(&mw, &s->ds, NULL, 0, &p), CM_EINVAL);
     buf_clear(&f);
     model_weights_clear(&mw);
     free(s);
@@ -310,14 +415,6 @@ test_model_parse_refuses_corruption(void **state)
     free(copy);
     buf_clear(&f);
     model_weights_clear(&mw);
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-    for (unsigned i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
 }
 
 static void
@@ -400,7 +497,7 @@ test_model_parse_raw_payload_rules(void **state)
     assert_int_equal(model_parse(b, n + 1, FVER, 10, &m, &why), CM_EPARSE);
     put32(b + 20, (uint32_t)(n - raw_start));
     /* Unknown format and encoding are refused. */
-    put32(b + 0, 2);
+    put32(b + 0, 3);
     assert_int_equal(model_parse(b, n, FVER, 10, &m, &why), CM_EVERSION);
     put32(b + 0, 1);
     put32(b + 16, 9);
@@ -642,6 +739,7 @@ main(void)
         cmocka_unit_test(test_model_training_deterministic),
         cmocka_unit_test(test_model_train_rejects_bad_input),
         cmocka_unit_test(test_model_format_parse_round_trip),
+        cmocka_unit_test(test_model_split_blocks_round_trip),
         cmocka_unit_test(test_model_parse_refuses_corruption),
         cmocka_unit_test(test_model_parse_raw_payload_rules),
         cmocka_unit_test(test_model_calibration_fit),
