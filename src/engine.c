@@ -554,11 +554,13 @@ engine_learn_view(const struct cartridge *c, const struct sitelayer *site,
 #define EXPLAIN_TOP 8u
 #define EXPLAIN_NAME_MAX 40u
 
-/* Names of the features as they are emitted (before dedupe). */
+/* Names of the features as they are emitted (before dedupe), and
+ * by_id: their indexes ordered by id, then emission (explain_index). */
 struct explain_names {
     uint32_t id[CAPS_FEATURES_MAX];
     uint8_t ns[CAPS_FEATURES_MAX];
     char name[CAPS_FEATURES_MAX][EXPLAIN_NAME_MAX];
+    uint16_t by_id[CAPS_FEATURES_MAX];
     size_t n;
 };
 
@@ -597,16 +599,51 @@ explain_trace(void *ctx, enum features_ns ns, const char *text, size_t len,
     en->id[en->n++] = id;
 }
 
+_Static_assert(CAPS_FEATURES_MAX <= UINT16_MAX + 1u,
+               "explain_names.by_id holds feature indexes in 16 bits");
+
+/* Order by_id by binary insertion: stable, so an id's first emission stays
+ * first (qsort is neither stable nor able to compare through en->id). */
+static void
+explain_index(struct explain_names *en)
+{
+    for (size_t i = 0; i < en->n; i++) {
+        uint16_t x = (uint16_t)i;
+        size_t lo = 0;
+        size_t hi = i;
+
+        while (lo < hi) { /* first slot whose id is greater than ours */
+            size_t mid = lo + (hi - lo) / 2;
+
+            if (en->id[en->by_id[mid]] <= en->id[x]) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        memmove(&en->by_id[lo + 1], &en->by_id[lo],
+                (i - lo) * sizeof(en->by_id[0]));
+        en->by_id[lo] = x;
+    }
+}
+
 /* Index of the first emission of id, or en->n. */
 static size_t
 explain_find(const struct explain_names *en, uint32_t id)
 {
-    size_t i = 0;
+    size_t lo = 0;
+    size_t hi = en->n;
 
-    while (i < en->n && en->id[i] != id) {
-        i++;
+    while (lo < hi) { /* first slot whose id is not less than id */
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (en->id[en->by_id[mid]] < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
     }
-    return i;
+    return lo < en->n && en->id[en->by_id[lo]] == id ? en->by_id[lo] : en->n;
 }
 
 /*
@@ -690,6 +727,7 @@ engine_explain(const struct cartridge *c, const struct message *m,
         }
     }
     model_norm_of(model, ids, n_ids, &norm);
+    explain_index(en);
     /* Insertion into a short list sorted by |contribution|. */
     for (size_t k = 0; k < n_ids; k++) {
         double w = model_weight(model, MODEL_HEAD_JUNK, ids[k]) *
