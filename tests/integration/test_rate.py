@@ -319,6 +319,25 @@ def test_cartridge_option(workdir, cart):
     check(names == EXPECTED_NAMES, "--cartridge scores every message")
 
 
+def test_one_block_cartridge(workdir):
+    """A cartridge from before the model's two normalisation blocks
+    (MODEL format 1, kept as a fuzz seed) still loads, says so, and
+    scores every message."""
+    old = os.path.join(TOP, "tests/fuzz/corpus/cartridge/trained-format1.cmc")
+    info = subprocess.run([CMTOOL, "inspect", old], capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL,
+                          timeout=TIMEOUT_S)
+    check(info.returncode == 0 and "normalisation: one block" in info.stdout,
+          "inspect names a format 1 model's one block: %r" % info.stdout[-300:])
+    code, out, err = rate(["--json", "--cartridge", old, MESSAGES],
+                          cwd=workdir, extra=False)
+    rows = [json.loads(line) for line in out.splitlines() if line]
+    check(code == 0 and [r["path"] for r in rows] == EXPECTED_NAMES,
+          "a format 1 cartridge scores every message: %s" % err)
+    check(all(0 <= r["score"] <= 100 for r in rows),
+          "format 1 scores in 0..100: %r" % [r["score"] for r in rows])
+
+
 LURE = """From: "Examplebank Security" <alerts@notice-center.example>
 To: tom.berg@example.org
 Subject: Urgent: your account has been suspended
@@ -435,6 +454,7 @@ def main():
         test_bad_arguments(workdir)
         test_junk(workdir)
         test_cartridge_option(workdir, cart)
+        test_one_block_cartridge(workdir)
         test_rules(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
