@@ -682,29 +682,41 @@ alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
     const uint64_t high = 0x8080808080808080ull;
     uint64_t x;
     uint64_t y;
-    uint64_t lower;
+    uint64_t alpha;
     uint64_t caps;
     uint64_t digits;
     uint64_t fails;
-    uint64_t keep = ~(uint64_t)0;
     size_t k = 8;
 
     memcpy(&x, p, sizeof(x));
     y = x & ~high;
-    lower = lanes_in(y, 'a', 'z') & ~x & high;
-    caps = lanes_in(y, 'A', 'Z') & ~x & high;
+    /* Letters of either case: with bit 5 set, 'A'..'Z' are 'a'..'z' and
+     * no other byte below 0x80 is; the capitals are the letters whose
+     * bit 5 (moved up to bit 7) is clear. */
+    alpha = lanes_in(y | 0x2020202020202020ull, 'a', 'z') & ~x & high;
     digits = lanes_in(y, '0', '9') & ~x & high;
-    fails = ~(lower | caps | digits) & high;
+    fails = ~(alpha | digits) & high;
     if (fails != 0) {
+        uint64_t keep;
+
         k = (size_t)__builtin_ctzll(fails) >> 3;
         keep = ((uint64_t)1 << (8u * k)) - 1u;
+        alpha &= keep;
+        digits &= keep;
     }
-    caps &= keep;
+    caps = alpha & ~(x << 2);
     x |= caps >> 2; /* 'A'..'Z' + 0x20 */
     memcpy(out, &x, sizeof(x));
-    *letters += count_lanes((lower | caps) & keep);
-    *upper += count_lanes(caps);
-    *has_digit |= (digits & keep) != 0;
+    /* The run is letters and digits: most runs have no digit and no
+     * capital, so the lanes are counted only when there are some. */
+    *letters += k;
+    if (digits != 0) {
+        *letters -= count_lanes(digits);
+        *has_digit = true;
+    }
+    if (caps != 0) {
+        *upper += count_lanes(caps);
+    }
     return k;
 }
 #else
