@@ -730,6 +730,16 @@ is_ascii_joiner(uint8_t ch)
     return ch < 0x80 && (tok_ascii[ch] & TOKC_JOINER) != 0;
 }
 
+/* Whether p[pos], an ASCII byte, is a joiner whose next byte ends the
+ * token (a blank, plain punctuation or the end of the text). */
+static bool
+joiner_ends_token(const uint8_t *p, size_t pos, size_t len)
+{
+    return (tok_ascii[p[pos]] & TOKC_JOINER) != 0 &&
+           (pos + 1 >= len ||
+            (p[pos + 1] < 0x80 && tok_ascii[p[pos + 1]] == 0));
+}
+
 /* Skip to the start of the next token, counting the '!' and zero-width
  * characters passed over.  ASCII is tested in place; only bytes >= 0x80
  * are decoded. */
@@ -765,6 +775,15 @@ tok_skip(struct tokenizer *t)
     t->pos = pos;
 }
 
+/* What tok_next's byte-wise path met, as bits of one local (one
+ * register to clear per token rather than four flags on the stack). */
+enum tok_seen {
+    TOK_SEEN_JOINER = 1u << 0, /* an ASCII joiner may be in out */
+    TOK_SEEN_AT = 1u << 1,
+    TOK_SEEN_COLON = 1u << 2,
+    TOK_SEEN_LONG = 1u << 3 /* bytes past the token maximum dropped */
+};
+
 /*
  * Next token of t into out (capacity CAPS_FEATURES_TOKEN_MAX_BYTES + 8,
  * not NUL-terminated).  Returns false at the end of the text.
@@ -785,12 +804,9 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     size_t letters = 0;
     size_t upper = 0;
     unsigned scripts = 0;
-    bool has_at = false;
-    bool has_colon = false;
     bool has_digit = false;
-    bool is_long = false;
-    bool has_joiner = false; /* an ASCII joiner may be in out */
-    bool is_plain = true;    /* only 8-byte runs so far */
+    bool is_plain = true; /* only 8-byte runs so far */
+    unsigned seen = 0;    /* TOK_SEEN_*: what the byte-wise path met */
 
     tok_skip(t);
     pos = t->pos;
@@ -826,7 +842,11 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
              * the loop to find (no joiner, UTF-8 or overflow: the
              * byte-wise path never ran), so they leave here with their
              * digit runs collapsed (issue #7). */
-            if (is_plain && p[pos] < 0x80 && tok_ascii[p[pos]] == 0) {
+            if (is_plain && p[pos] < 0x80 &&
+                (tok_ascii[p[pos]] == 0 || joiner_ends_token(p, pos, len))) {
+                /* A joiner that ends the token ("end." before a blank)
+                 * would be stripped again as trailing punctuation. */
+                pos += tok_ascii[p[pos]] != 0;
                 t->pos = pos;
                 t->st.ascii_letters += letters;
                 t->st.ascii_upper += upper;
@@ -859,14 +879,13 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
             } else if ((cls & TOKC_DIGIT) != 0) {
                 has_digit = true;
             } else {
-                has_at |= ch == '@';
-                has_colon |= ch == ':';
-                has_joiner = true;
+                seen |= TOK_SEEN_JOINER | (ch == '@' ? TOK_SEEN_AT : 0u) |
+                        (ch == ':' ? TOK_SEEN_COLON : 0u);
             }
             if (n < CAPS_FEATURES_TOKEN_MAX_BYTES) {
                 out[n++] = (char)ch;
             } else {
-                is_long = true;
+                seen |= TOK_SEEN_LONG;
             }
             raw++;
             pos++;
@@ -900,13 +919,15 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
         }
         note_script(&t->st, cp, &scripts);
         cp = cp == 0x2019 ? '\'' : fold(cp);
-        has_joiner |= cp < 0x80; /* U+2019 is written as '\'' */
+        if (cp < 0x80) {
+            seen |= TOK_SEEN_JOINER; /* U+2019 is written as '\'' */
+        }
         el = utf8_encode(cp, enc);
         if (n + el <= CAPS_FEATURES_TOKEN_MAX_BYTES) {
             memcpy(out + n, enc, el);
             n += el;
         } else {
-            is_long = true;
+            seen |= TOK_SEEN_LONG;
         }
         raw += k;
         pos += k;
@@ -919,10 +940,11 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     }
     /* Joiners at the ends are punctuation, except a leading currency
      * (most tokens are letters and digits only: nothing to look at). */
-    while (has_joiner && n > 0 && is_ascii_joiner((uint8_t)out[n - 1])) {
+    while ((seen & TOK_SEEN_JOINER) != 0 && n > 0 &&
+           is_ascii_joiner((uint8_t)out[n - 1])) {
         n--;
     }
-    if (has_joiner) {
+    if ((seen & TOK_SEEN_JOINER) != 0) {
         size_t lead = 0;
 
         while (lead < n && is_ascii_joiner((uint8_t)out[lead]) &&
@@ -938,12 +960,13 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     if ((scripts & 1u) != 0 && (scripts & 6u) != 0) {
         t->st.mixed_script_tokens++;
     }
-    if ((has_colon && ifind(out, n, "://") != NULL) ||
+    if (((seen & TOK_SEEN_COLON) != 0 && ifind(out, n, "://") != NULL) ||
         (n > 4 && out[0] == 'w' && iprefix(out, n, "www."))) {
         *kind = TOK_URL;
-    } else if (has_at && memchr(out, '@', n) != NULL && n > 3) {
+    } else if ((seen & TOK_SEEN_AT) != 0 && memchr(out, '@', n) != NULL &&
+               n > 3) {
         *kind = TOK_EMAIL;
-    } else if (is_long) {
+    } else if ((seen & TOK_SEEN_LONG) != 0) {
         *kind = TOK_LONG;
     } else {
         *kind = TOK_WORD;

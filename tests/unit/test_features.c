@@ -253,6 +253,38 @@ test_features_tokens_joiner_ends(void **state)
     assert_true(has(f, FEATURES_NS_WORD, "plainword"));
 }
 
+/* One joiner between a word and a blank, plain punctuation or the end of
+ * the text is trimmed like any trailing joiner, whichever joiner it is
+ * ('@' and ':' make no address or link), long word or short. */
+static void
+test_features_tokens_joiner_before_end(void **state)
+{
+    struct fx *f = *state;
+
+    extract(f, "From: a@example.org\n"
+               "Subject: x\n"
+               "\n"
+               "Sentence end. Ask someone@ now: 2024. www. 1.5 "
+               "(quoted-text). Internationalisation$ \"said.\" "
+               "fin/\n"
+               "tail.");
+    assert_true(has(f, FEATURES_NS_WORD, "sentence"));
+    assert_true(has(f, FEATURES_NS_WORD, "end"));
+    assert_false(has(f, FEATURES_NS_WORD, "end."));
+    assert_true(has(f, FEATURES_NS_WORD, "someone"));
+    assert_false(has(f, FEATURES_NS_WORD, "<email>"));
+    assert_true(has(f, FEATURES_NS_WORD, "now"));
+    assert_false(has(f, FEATURES_NS_WORD, "<url>"));
+    assert_true(has(f, FEATURES_NS_WORD, "#4"));
+    assert_true(has(f, FEATURES_NS_WORD, "www"));
+    assert_true(has(f, FEATURES_NS_WORD, "1.5"));
+    assert_true(has(f, FEATURES_NS_WORD, "quoted-text"));
+    assert_true(has(f, FEATURES_NS_WORD, "internationalisation"));
+    assert_true(has(f, FEATURES_NS_WORD, "said"));
+    assert_true(has(f, FEATURES_NS_WORD, "fin"));
+    assert_true(has(f, FEATURES_NS_WORD, "tail"));
+}
+
 /* Link shorteners by registered domain, any case; a longer name that
  * starts like one is none. */
 static void
@@ -786,6 +818,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_shortener, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_features_tokens_joiner_before_end,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_tokens_joiner_ends,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_tokens_word_at_a_time,
