@@ -36,12 +36,25 @@ url_is_alnum(uint8_t c)
            (c >= 'A' && c <= 'Z');
 }
 
-/* Bytes that end a URL in plain text. */
+/* Bytes that end a URL in plain text: one table lookup per byte of a
+ * URL rather than six compares.  Built at compile time. */
+#define URL_STOP(c)                                                        \
+    ((c) <= ' ' || (c) == 0x7F || (c) == '<' || (c) == '>' || (c) == '"' || \
+     (c) == '`')
+#define URL_S4(c)                                                          \
+    URL_STOP(c), URL_STOP((c) + 1), URL_STOP((c) + 2), URL_STOP((c) + 3)
+#define URL_S16(c)                                                         \
+    URL_S4(c), URL_S4((c) + 4), URL_S4((c) + 8), URL_S4((c) + 12)
+#define URL_S64(c)                                                         \
+    URL_S16(c), URL_S16((c) + 16), URL_S16((c) + 32), URL_S16((c) + 48)
+
+static const bool url_stop[256] = {URL_S64(0), URL_S64(64), URL_S64(128),
+                                   URL_S64(192)};
+
 static bool
 url_text_stop(uint8_t c)
 {
-    return c <= ' ' || c == 0x7F || c == '<' || c == '>' || c == '"' ||
-           c == '`';
+    return url_stop[c];
 }
 
 static bool
@@ -60,31 +73,56 @@ ci_prefix(const char *p, size_t len, const char *lit)
     return true;
 }
 
+/* Occurrences of c in the n bytes at p. */
+static size_t
+count_byte(const char *p, size_t n, char c)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        k += p[i] == c;
+    }
+    return k;
+}
+
 /* Length of a URL candidate at p (scheme or "www." already checked). */
 static size_t
 url_extent(const char *p, size_t len)
 {
     size_t n = 0;
+    size_t end;
+    bool is_counted = false;
     size_t opens = 0;
     size_t closes = 0;
     size_t bopens = 0;
     size_t bcloses = 0;
 
     while (n < len && !url_text_stop((uint8_t)p[n])) {
-        opens += p[n] == '(';
-        closes += p[n] == ')';
-        bopens += p[n] == '[';
-        bcloses += p[n] == ']';
         n++;
     }
+    end = n;
     /* Trim sentence punctuation; keep a ')' or ']' that closes one opened
-     * inside the URL (Wikipedia-style paths). */
+     * inside the URL (Wikipedia-style paths).  The brackets of the whole
+     * candidate are counted only when one ends it (issue #7: counting
+     * them on the way cost more than finding the end). */
     while (n > 0) {
         char c = p[n - 1];
         if (c == '.' || c == ',' || c == ';' || c == ':' || c == '!' ||
             c == '?' || c == '\'' || c == '*') {
             n--;
-        } else if (c == ')' && closes > opens) {
+            continue;
+        }
+        if (c != ')' && c != ']') {
+            break;
+        }
+        if (!is_counted) {
+            opens = count_byte(p, end, '(');
+            closes = count_byte(p, end, ')');
+            bopens = count_byte(p, end, '[');
+            bcloses = count_byte(p, end, ']');
+            is_counted = true;
+        }
+        if (c == ')' && closes > opens) {
             closes--;
             n--;
         } else if (c == ']' && bcloses > bopens) {

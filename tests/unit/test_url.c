@@ -68,6 +68,14 @@ test_url_find_trailing_punctuation(void **state)
     assert_string_equal(out, "http://c.example/x|http://w.example/A_(b)");
     find_all("end http://d.example/?a=1;", out, sizeof(out));
     assert_string_equal(out, "http://d.example/?a=1");
+    /* Brackets: a closing one is kept while it closes one opened inside
+     * the URL, through trailing punctuation and nesting. */
+    find_all("[see http://e.example/a[1]] (http://f.example/B_(c)).",
+             out, sizeof(out));
+    assert_string_equal(out, "http://e.example/a[1]|http://f.example/B_(c)");
+    find_all("x http://g.example/((a)))), y http://h.example/a)b]!", out,
+             sizeof(out));
+    assert_string_equal(out, "http://g.example/((a))|http://h.example/a)b");
 }
 
 static void
