@@ -354,6 +354,58 @@ test_features_stable_ids(void **state)
     }
 }
 
+/* The id of the first feature of namespace ns traced, or 0. */
+static uint32_t
+first_id(const struct fx *f, enum features_ns ns)
+{
+    for (size_t i = 0; i < f->tr->n; i++) {
+        if (f->tr->ns[i] == ns) {
+            return f->tr->id[i];
+        }
+    }
+    return 0;
+}
+
+/* One pinned id per namespace: each namespace hashes with its own seed
+ * (a table filled at compile time), and none may move. */
+static void
+test_features_stable_ids_every_ns(void **state)
+{
+    static const struct {
+        enum features_ns ns;
+        uint32_t id;
+    } pins[] = {
+        {FEATURES_NS_WORD, 1914967u},
+        {FEATURES_NS_SUBJECT, 1931518u},
+        {FEATURES_NS_URL_HOST, 1440218u},
+        {FEATURES_NS_URL_DOMAIN, 3084773u},
+        {FEATURES_NS_URL, 60178u},
+        {FEATURES_NS_FROM, 30023u},
+        {FEATURES_NS_FROM_NAME, 2590339u},
+        {FEATURES_NS_HEADER, 49860u},
+        {FEATURES_NS_MAILER, 39474u},
+        {FEATURES_NS_SUBJECT_SHAPE, 45838u},
+        {FEATURES_NS_MIME, 65141u},
+        {FEATURES_NS_TEXT, 14181u},
+        {FEATURES_NS_BULK, 3608u},
+        {FEATURES_NS_FROM_DOMAIN, 1667057u},
+        {FEATURES_NS_URL_PATH, 2689330u},
+    };
+    struct fx *f = *state;
+
+    extract(f, "From: Alice Example <alice@mail.example.org>\n"
+               "Subject: Win a prize now\n"
+               "X-Mailer: Mailer 1.0\n"
+               "List-Unsubscribe: <mailto:u@example.org>\n"
+               "MIME-Version: 1.0\n"
+               "Content-Type: text/plain\n"
+               "\n"
+               "hello see http://www.example.com/path/words?x=1 now\n");
+    for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+        assert_int_equal(first_id(f, pins[i].ns), pins[i].id);
+    }
+}
+
 static void
 test_features_verdict_headers_ignored(void **state)
 {
@@ -828,6 +880,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_stable_ids, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_features_stable_ids_every_ns,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_verdict_headers_ignored,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
