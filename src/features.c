@@ -675,13 +675,6 @@ static const uint8_t tok_ascii[128] = {
 #undef D
 #undef J
 
-/* ASCII letters and digits: the word characters below U+0080. */
-static bool
-is_ascii_alnum(uint8_t ch)
-{
-    return ch < 0x80 && (tok_ascii[ch] & (TOKC_LETTER | TOKC_DIGIT)) != 0;
-}
-
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define TOK_WORD_AT_A_TIME 1
@@ -778,9 +771,36 @@ joiner_ends_token(const uint8_t *p, size_t pos, size_t len)
             (p[pos + 1] < 0x80 && tok_ascii[p[pos + 1]] == 0));
 }
 
+/* What tok_skip does with each byte: passes over it, counts it and
+ * passes over it ('!'), stops at it (an ASCII letter or digit) or
+ * decodes the character it starts (>= 0x80).  Built at compile time. */
+enum tok_skip_class {
+    TOKS_PASS,
+    TOKS_EXCL,
+    TOKS_STOP,
+    TOKS_DECODE
+};
+
+#define TOKS_ALNUM(c)                                                      \
+    (((c) >= '0' && (c) <= '9') ||                                        \
+     (((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'z'))
+#define TOKS(c)                                                            \
+    ((c) >= 0x80      ? TOKS_DECODE                                        \
+     : TOKS_ALNUM(c)  ? TOKS_STOP                                          \
+     : (c) == '!'     ? TOKS_EXCL                                          \
+                      : TOKS_PASS)
+#define TOKS4(c) TOKS(c), TOKS((c) + 1), TOKS((c) + 2), TOKS((c) + 3)
+#define TOKS16(c) TOKS4(c), TOKS4((c) + 4), TOKS4((c) + 8), TOKS4((c) + 12)
+#define TOKS64(c)                                                          \
+    TOKS16(c), TOKS16((c) + 16), TOKS16((c) + 32), TOKS16((c) + 48)
+
+static const uint8_t tok_skip_class[256] = {TOKS64(0), TOKS64(64),
+                                            TOKS64(128), TOKS64(192)};
+
 /* Skip to the start of the next token, counting the '!' and zero-width
- * characters passed over.  ASCII is tested in place; only bytes >= 0x80
- * are decoded. */
+ * characters passed over.  ASCII is classed by one table lookup (the
+ * blanks and punctuation between words are most of what is skipped);
+ * only bytes >= 0x80 are decoded. */
 static void
 tok_skip(struct tokenizer *t)
 {
@@ -789,15 +809,19 @@ tok_skip(struct tokenizer *t)
     size_t pos = t->pos;
 
     while (pos < len) {
-        uint8_t ch = p[pos];
+        unsigned cls = tok_skip_class[p[pos]];
         uint32_t cp;
         size_t k;
 
-        if (ch < 0x80) {
-            if (is_ascii_alnum(ch)) {
-                break;
-            }
-            t->st.excl += ch == '!';
+        if (cls == TOKS_PASS) {
+            pos++;
+            continue;
+        }
+        if (cls == TOKS_STOP) {
+            break;
+        }
+        if (cls == TOKS_EXCL) {
+            t->st.excl++;
             pos++;
             continue;
         }
@@ -814,12 +838,13 @@ tok_skip(struct tokenizer *t)
 }
 
 /* What tok_next's byte-wise path met, as bits of one local (one
- * register to clear per token rather than four flags on the stack). */
+ * register to clear per token rather than five flags on the stack),
+ * above the bits note_script sets (1 Latin, 2 Greek, 4 Cyrillic). */
 enum tok_seen {
-    TOK_SEEN_JOINER = 1u << 0, /* an ASCII joiner may be in out */
-    TOK_SEEN_AT = 1u << 1,
-    TOK_SEEN_COLON = 1u << 2,
-    TOK_SEEN_LONG = 1u << 3 /* bytes past the token maximum dropped */
+    TOK_SEEN_JOINER = 1u << 3, /* an ASCII joiner may be in out */
+    TOK_SEEN_AT = 1u << 4,
+    TOK_SEEN_COLON = 1u << 5,
+    TOK_SEEN_LONG = 1u << 6 /* bytes past the token maximum dropped */
 };
 
 /*
@@ -841,10 +866,9 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     size_t raw = 0;
     size_t letters = 0;
     size_t upper = 0;
-    unsigned scripts = 0;
     bool has_digit = false;
     bool is_plain = true; /* only 8-byte runs so far */
-    unsigned seen = 0;    /* TOK_SEEN_*: what the byte-wise path met */
+    unsigned seen = 0; /* scripts, TOK_SEEN_*: what the byte-wise path met */
 
     tok_skip(t);
     pos = t->pos;
@@ -937,7 +961,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
         k = utf8_decode(p + pos, len - pos, &cp);
         if (is_cjk(cp)) {
             if (raw == 0) {
-                note_script(&t->st, cp, &scripts);
+                note_script(&t->st, cp, &seen);
                 *out_len = utf8_encode(cp, out);
                 *kind = TOK_CJK;
                 t->has_digit = false;
@@ -955,7 +979,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
         if (!is_word_char(cp) && !is_joiner(cp)) {
             break;
         }
-        note_script(&t->st, cp, &scripts);
+        note_script(&t->st, cp, &seen);
         cp = cp == 0x2019 ? '\'' : fold(cp);
         if (cp < 0x80) {
             seen |= TOK_SEEN_JOINER; /* U+2019 is written as '\'' */
@@ -974,7 +998,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     t->st.ascii_letters += letters;
     t->st.ascii_upper += upper;
     if (letters > 0) {
-        scripts |= 1u;
+        seen |= 1u;
     }
     /* Joiners at the ends are punctuation, except a leading currency
      * (most tokens are letters and digits only: nothing to look at). */
@@ -995,7 +1019,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
         }
     }
     t->st.tokens++;
-    if ((scripts & 1u) != 0 && (scripts & 6u) != 0) {
+    if ((seen & 1u) != 0 && (seen & 6u) != 0) {
         t->st.mixed_script_tokens++;
     }
     if (((seen & TOK_SEEN_COLON) != 0 && ifind(out, n, "://") != NULL) ||
