@@ -307,7 +307,9 @@ url_parse_ipv4(const char *s, size_t len, uint32_t *addr, bool *is_odd)
     bool odd = false;
     uint32_t v;
 
-    if (len == 0 || len > 64) {
+    /* Every part starts with a digit (decimal, 0-octal, 0x-hex): a host
+     * name fails here, before the parts are walked. */
+    if (len == 0 || len > 64 || s[0] < '0' || s[0] > '9') {
         return false;
     }
     while (i <= len) {

@@ -238,6 +238,13 @@ test_url_parse_ipv4(void **state)
     assert_false(url_parse_ipv4("08.1.1.1", 8, &a, &is_odd));
     assert_false(url_parse_ipv4("0x", 2, &a, &is_odd));
     assert_false(url_parse_ipv4("", 0, &a, &is_odd));
+    /* Every part starts with a digit. */
+    assert_false(url_parse_ipv4("a1.2.3.4", 8, &a, &is_odd));
+    assert_false(url_parse_ipv4(".1.2.3", 6, &a, &is_odd));
+    assert_false(url_parse_ipv4("x7f.1", 5, &a, &is_odd));
+    assert_true(url_parse_ipv4("0x7f.1", 6, &a, &is_odd));
+    assert_int_equal(a, 0x7F000001u);
+    assert_true(is_odd);
     assert_true(url_host_is_ip("1.2.3.4", 7));
     assert_true(url_host_is_ip("[::1]", 5));
     assert_false(url_host_is_ip("example.com", 11));
