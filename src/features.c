@@ -185,9 +185,33 @@ id_of(enum features_ns ns, uint64_t h)
     return (uint32_t)(FEATURES_DENSE_IDS_END + h % space);
 }
 
+/* hashing_mix64 of FEATURES_NS_SEED + ns as a constant expression, so
+ * the seeds are a table filled at compile time: emit (about 140 calls a
+ * message) no longer mixes its namespace's seed on every call (issue #7).
+ * test_features pins an id of every namespace. */
+#define NS_MIX_A(x) (((x) ^ ((x) >> 30)) * 0xbf58476d1ce4e5b9ull)
+#define NS_MIX_B(x) (((x) ^ ((x) >> 27)) * 0x94d049bb133111ebull)
+#define NS_MIX_C(x) ((x) ^ ((x) >> 31))
+#define NS_SEED(ns)                                                        \
+    [ns] = NS_MIX_C(NS_MIX_B(NS_MIX_A(FEATURES_NS_SEED + (uint64_t)(ns))))
+
+static const uint64_t ns_seeds[] = {
+    NS_SEED(FEATURES_NS_WORD),          NS_SEED(FEATURES_NS_SUBJECT),
+    NS_SEED(FEATURES_NS_URL_HOST),      NS_SEED(FEATURES_NS_URL_DOMAIN),
+    NS_SEED(FEATURES_NS_URL),           NS_SEED(FEATURES_NS_FROM),
+    NS_SEED(FEATURES_NS_FROM_NAME),     NS_SEED(FEATURES_NS_HEADER),
+    NS_SEED(FEATURES_NS_MAILER),        NS_SEED(FEATURES_NS_SUBJECT_SHAPE),
+    NS_SEED(FEATURES_NS_MIME),          NS_SEED(FEATURES_NS_TEXT),
+    NS_SEED(FEATURES_NS_BULK),          NS_SEED(FEATURES_NS_FROM_DOMAIN),
+    NS_SEED(FEATURES_NS_URL_PATH),
+};
+
 static uint64_t
 ns_seed(enum features_ns ns)
 {
+    if ((size_t)ns < sizeof(ns_seeds) / sizeof(ns_seeds[0])) {
+        return ns_seeds[ns];
+    }
     return hashing_mix64(FEATURES_NS_SEED + (uint64_t)ns);
 }
 
@@ -583,9 +607,23 @@ tok_init(struct tokenizer *t, const char *p, size_t len)
 static size_t
 collapse_digits(char *b, size_t len)
 {
-    size_t o = 0;
+    size_t o;
     size_t i = 0;
 
+    /* Nothing moves before the first run to collapse: find it without
+     * writing (most tokens with a digit have none, "mp3", "10am"). */
+    while (i < len) {
+        size_t j = i;
+
+        while (j < len && b[j] >= '0' && b[j] <= '9') {
+            j++;
+        }
+        if (j - i >= 3) {
+            break;
+        }
+        i = j > i ? j : i + 1;
+    }
+    o = i;
     while (i < len) {
         size_t j = i;
 
@@ -637,13 +675,6 @@ static const uint8_t tok_ascii[128] = {
 #undef D
 #undef J
 
-/* ASCII letters and digits: the word characters below U+0080. */
-static bool
-is_ascii_alnum(uint8_t ch)
-{
-    return ch < 0x80 && (tok_ascii[ch] & (TOKC_LETTER | TOKC_DIGIT)) != 0;
-}
-
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define TOK_WORD_AT_A_TIME 1
@@ -682,29 +713,41 @@ alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
     const uint64_t high = 0x8080808080808080ull;
     uint64_t x;
     uint64_t y;
-    uint64_t lower;
+    uint64_t alpha;
     uint64_t caps;
     uint64_t digits;
     uint64_t fails;
-    uint64_t keep = ~(uint64_t)0;
     size_t k = 8;
 
     memcpy(&x, p, sizeof(x));
     y = x & ~high;
-    lower = lanes_in(y, 'a', 'z') & ~x & high;
-    caps = lanes_in(y, 'A', 'Z') & ~x & high;
+    /* Letters of either case: with bit 5 set, 'A'..'Z' are 'a'..'z' and
+     * no other byte below 0x80 is; the capitals are the letters whose
+     * bit 5 (moved up to bit 7) is clear. */
+    alpha = lanes_in(y | 0x2020202020202020ull, 'a', 'z') & ~x & high;
     digits = lanes_in(y, '0', '9') & ~x & high;
-    fails = ~(lower | caps | digits) & high;
+    fails = ~(alpha | digits) & high;
     if (fails != 0) {
+        uint64_t keep;
+
         k = (size_t)__builtin_ctzll(fails) >> 3;
         keep = ((uint64_t)1 << (8u * k)) - 1u;
+        alpha &= keep;
+        digits &= keep;
     }
-    caps &= keep;
+    caps = alpha & ~(x << 2);
     x |= caps >> 2; /* 'A'..'Z' + 0x20 */
     memcpy(out, &x, sizeof(x));
-    *letters += count_lanes((lower | caps) & keep);
-    *upper += count_lanes(caps);
-    *has_digit |= (digits & keep) != 0;
+    /* The run is letters and digits: most runs have no digit and no
+     * capital, so the lanes are counted only when there are some. */
+    *letters += k;
+    if (digits != 0) {
+        *letters -= count_lanes(digits);
+        *has_digit = true;
+    }
+    if (caps != 0) {
+        *upper += count_lanes(caps);
+    }
     return k;
 }
 #else
@@ -718,9 +761,46 @@ is_ascii_joiner(uint8_t ch)
     return ch < 0x80 && (tok_ascii[ch] & TOKC_JOINER) != 0;
 }
 
+/* Whether p[pos], an ASCII byte, is a joiner whose next byte ends the
+ * token (a blank, plain punctuation or the end of the text). */
+static bool
+joiner_ends_token(const uint8_t *p, size_t pos, size_t len)
+{
+    return (tok_ascii[p[pos]] & TOKC_JOINER) != 0 &&
+           (pos + 1 >= len ||
+            (p[pos + 1] < 0x80 && tok_ascii[p[pos + 1]] == 0));
+}
+
+/* What tok_skip does with each byte: passes over it, counts it and
+ * passes over it ('!'), stops at it (an ASCII letter or digit) or
+ * decodes the character it starts (>= 0x80).  Built at compile time. */
+enum tok_skip_class {
+    TOKS_PASS,
+    TOKS_EXCL,
+    TOKS_STOP,
+    TOKS_DECODE
+};
+
+#define TOKS_ALNUM(c)                                                      \
+    (((c) >= '0' && (c) <= '9') ||                                        \
+     (((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'z'))
+#define TOKS(c)                                                            \
+    ((c) >= 0x80      ? TOKS_DECODE                                        \
+     : TOKS_ALNUM(c)  ? TOKS_STOP                                          \
+     : (c) == '!'     ? TOKS_EXCL                                          \
+                      : TOKS_PASS)
+#define TOKS4(c) TOKS(c), TOKS((c) + 1), TOKS((c) + 2), TOKS((c) + 3)
+#define TOKS16(c) TOKS4(c), TOKS4((c) + 4), TOKS4((c) + 8), TOKS4((c) + 12)
+#define TOKS64(c)                                                          \
+    TOKS16(c), TOKS16((c) + 16), TOKS16((c) + 32), TOKS16((c) + 48)
+
+static const uint8_t tok_skip_class[256] = {TOKS64(0), TOKS64(64),
+                                            TOKS64(128), TOKS64(192)};
+
 /* Skip to the start of the next token, counting the '!' and zero-width
- * characters passed over.  ASCII is tested in place; only bytes >= 0x80
- * are decoded. */
+ * characters passed over.  ASCII is classed by one table lookup (the
+ * blanks and punctuation between words are most of what is skipped);
+ * only bytes >= 0x80 are decoded. */
 static void
 tok_skip(struct tokenizer *t)
 {
@@ -729,15 +809,19 @@ tok_skip(struct tokenizer *t)
     size_t pos = t->pos;
 
     while (pos < len) {
-        uint8_t ch = p[pos];
+        unsigned cls = tok_skip_class[p[pos]];
         uint32_t cp;
         size_t k;
 
-        if (ch < 0x80) {
-            if (is_ascii_alnum(ch)) {
-                break;
-            }
-            t->st.excl += ch == '!';
+        if (cls == TOKS_PASS) {
+            pos++;
+            continue;
+        }
+        if (cls == TOKS_STOP) {
+            break;
+        }
+        if (cls == TOKS_EXCL) {
+            t->st.excl++;
             pos++;
             continue;
         }
@@ -752,6 +836,16 @@ tok_skip(struct tokenizer *t)
     }
     t->pos = pos;
 }
+
+/* What tok_next's byte-wise path met, as bits of one local (one
+ * register to clear per token rather than five flags on the stack),
+ * above the bits note_script sets (1 Latin, 2 Greek, 4 Cyrillic). */
+enum tok_seen {
+    TOK_SEEN_JOINER = 1u << 3, /* an ASCII joiner may be in out */
+    TOK_SEEN_AT = 1u << 4,
+    TOK_SEEN_COLON = 1u << 5,
+    TOK_SEEN_LONG = 1u << 6 /* bytes past the token maximum dropped */
+};
 
 /*
  * Next token of t into out (capacity CAPS_FEATURES_TOKEN_MAX_BYTES + 8,
@@ -772,13 +866,9 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     size_t raw = 0;
     size_t letters = 0;
     size_t upper = 0;
-    unsigned scripts = 0;
-    bool has_at = false;
-    bool has_colon = false;
     bool has_digit = false;
-    bool is_long = false;
-    bool has_joiner = false; /* an ASCII joiner may be in out */
-    bool is_plain = true;    /* only 8-byte runs so far */
+    bool is_plain = true; /* only 8-byte runs so far */
+    unsigned seen = 0; /* scripts, TOK_SEEN_*: what the byte-wise path met */
 
     tok_skip(t);
     pos = t->pos;
@@ -814,7 +904,11 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
              * the loop to find (no joiner, UTF-8 or overflow: the
              * byte-wise path never ran), so they leave here with their
              * digit runs collapsed (issue #7). */
-            if (is_plain && p[pos] < 0x80 && tok_ascii[p[pos]] == 0) {
+            if (is_plain && p[pos] < 0x80 &&
+                (tok_ascii[p[pos]] == 0 || joiner_ends_token(p, pos, len))) {
+                /* A joiner that ends the token ("end." before a blank)
+                 * would be stripped again as trailing punctuation. */
+                pos += tok_ascii[p[pos]] != 0;
                 t->pos = pos;
                 t->st.ascii_letters += letters;
                 t->st.ascii_upper += upper;
@@ -847,14 +941,13 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
             } else if ((cls & TOKC_DIGIT) != 0) {
                 has_digit = true;
             } else {
-                has_at |= ch == '@';
-                has_colon |= ch == ':';
-                has_joiner = true;
+                seen |= TOK_SEEN_JOINER | (ch == '@' ? TOK_SEEN_AT : 0u) |
+                        (ch == ':' ? TOK_SEEN_COLON : 0u);
             }
             if (n < CAPS_FEATURES_TOKEN_MAX_BYTES) {
                 out[n++] = (char)ch;
             } else {
-                is_long = true;
+                seen |= TOK_SEEN_LONG;
             }
             raw++;
             pos++;
@@ -868,7 +961,7 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
         k = utf8_decode(p + pos, len - pos, &cp);
         if (is_cjk(cp)) {
             if (raw == 0) {
-                note_script(&t->st, cp, &scripts);
+                note_script(&t->st, cp, &seen);
                 *out_len = utf8_encode(cp, out);
                 *kind = TOK_CJK;
                 t->has_digit = false;
@@ -886,15 +979,17 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
         if (!is_word_char(cp) && !is_joiner(cp)) {
             break;
         }
-        note_script(&t->st, cp, &scripts);
+        note_script(&t->st, cp, &seen);
         cp = cp == 0x2019 ? '\'' : fold(cp);
-        has_joiner |= cp < 0x80; /* U+2019 is written as '\'' */
+        if (cp < 0x80) {
+            seen |= TOK_SEEN_JOINER; /* U+2019 is written as '\'' */
+        }
         el = utf8_encode(cp, enc);
         if (n + el <= CAPS_FEATURES_TOKEN_MAX_BYTES) {
             memcpy(out + n, enc, el);
             n += el;
         } else {
-            is_long = true;
+            seen |= TOK_SEEN_LONG;
         }
         raw += k;
         pos += k;
@@ -903,14 +998,15 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     t->st.ascii_letters += letters;
     t->st.ascii_upper += upper;
     if (letters > 0) {
-        scripts |= 1u;
+        seen |= 1u;
     }
     /* Joiners at the ends are punctuation, except a leading currency
      * (most tokens are letters and digits only: nothing to look at). */
-    while (has_joiner && n > 0 && is_ascii_joiner((uint8_t)out[n - 1])) {
+    while ((seen & TOK_SEEN_JOINER) != 0 && n > 0 &&
+           is_ascii_joiner((uint8_t)out[n - 1])) {
         n--;
     }
-    if (has_joiner) {
+    if ((seen & TOK_SEEN_JOINER) != 0) {
         size_t lead = 0;
 
         while (lead < n && is_ascii_joiner((uint8_t)out[lead]) &&
@@ -923,15 +1019,16 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
         }
     }
     t->st.tokens++;
-    if ((scripts & 1u) != 0 && (scripts & 6u) != 0) {
+    if ((seen & 1u) != 0 && (seen & 6u) != 0) {
         t->st.mixed_script_tokens++;
     }
-    if ((has_colon && ifind(out, n, "://") != NULL) ||
+    if (((seen & TOK_SEEN_COLON) != 0 && ifind(out, n, "://") != NULL) ||
         (n > 4 && out[0] == 'w' && iprefix(out, n, "www."))) {
         *kind = TOK_URL;
-    } else if (has_at && memchr(out, '@', n) != NULL && n > 3) {
+    } else if ((seen & TOK_SEEN_AT) != 0 && memchr(out, '@', n) != NULL &&
+               n > 3) {
         *kind = TOK_EMAIL;
-    } else if (is_long) {
+    } else if ((seen & TOK_SEEN_LONG) != 0) {
         *kind = TOK_LONG;
     } else {
         *kind = TOK_WORD;
@@ -1328,7 +1425,9 @@ reg_domain(const char *host, size_t len, const char **out)
 static bool
 is_artifact_domain(const char *d, size_t len)
 {
-    return ieq(d, len, "csmining.org") || ieq(d, len, "pot");
+    /* The length first: this runs for every host and domain. */
+    return (len == 12 && ieq(d, len, "csmining.org")) ||
+           (len == 3 && ieq(d, len, "pot"));
 }
 
 /* Relation of two registered domains (either may be empty). */
@@ -1463,7 +1562,9 @@ from_features(struct features_scratch *s, const struct mime_doc *doc,
                 "webmaster", "help", "sales", "marketing", "contact", "mail"};
 
             for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
-                if (ieq(a.addr, local, roles[i])) {
+                /* The first byte rejects nearly every name. */
+                if (local > 0 && lower((uint8_t)a.addr[0]) == roles[i][0] &&
+                    ieq(a.addr, local, roles[i])) {
                     emit_kv(s, FEATURES_NS_FROM, "role:", roles[i],
                             strlen(roles[i]));
                 }

@@ -324,8 +324,24 @@ html_is_alnum(uint8_t c)
 static bool
 html_is_space(uint8_t c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-           c == '\v' || c == 0;
+    /* One table lookup: blank runs of indented markup are walked byte
+     * by byte, as are the blanks around attributes. */
+    static const bool space[256] = {[' '] = true,  ['\t'] = true,
+                                    ['\n'] = true, ['\r'] = true,
+                                    ['\f'] = true, ['\v'] = true,
+                                    [0] = true};
+
+    return space[c];
+}
+
+/* The 8 bytes at p as one word (for a compare with eight equal bytes). */
+static uint64_t
+load8(const uint8_t *p)
+{
+    uint64_t x;
+
+    memcpy(&x, p, sizeof(x));
+    return x;
 }
 
 /* Case-insensitive: does view v start with the lower-case literal? */
@@ -637,6 +653,25 @@ emit_cp(struct html_state *st, uint32_t cp)
     emit(st, tmp, charset_utf8_put(cp, tmp));
 }
 
+#define HTML_ONES UINT64_C(0x0101010101010101)
+#define HTML_HIGHS UINT64_C(0x8080808080808080)
+
+/* Whether the 8 bytes at p are all html_attr_plain (no control byte, DEL
+ * or '&'): eight bytes per test on the URLs attr_decode copies.  A lane
+ * below 0x20 borrows into its own bit 7 (its bit 7 clear); lanes above a
+ * found one may be wrong, which a yes/no answer never asks. */
+static bool
+attr_plain8(const uint8_t *p)
+{
+    uint64_t x = load8(p);
+    uint64_t amp = x ^ (HTML_ONES * '&');
+    uint64_t del = x ^ (HTML_ONES * 0x7Fu);
+    uint64_t bad = ((x - HTML_ONES * 0x20u) & ~x) |
+                   ((amp - HTML_ONES) & ~amp) | ((del - HTML_ONES) & ~del);
+
+    return (bad & HTML_HIGHS) == 0;
+}
+
 /*
  * Decode an attribute value (entities; tabs, line breaks and other control
  * bytes removed; surrounding blanks trimmed) into buf.  Returns the
@@ -657,6 +692,9 @@ attr_decode(struct html_view v, char *buf, size_t max)
             /* A run of plain bytes (most of any URL) copied at once. */
             size_t e = i + 1;
             size_t end = n - i < max - o ? n : i + (max - o);
+            while (end - e >= 8 && attr_plain8(p + e)) {
+                e += 8;
+            }
             while (e < end && html_attr_plain[p[e]]) {
                 e++;
             }
@@ -1352,6 +1390,10 @@ text(struct html_state *st, size_t i)
     if (html_is_space(c)) {
         /* A run of blanks (indentation, line breaks) at once. */
         j = i + 1;
+        /* Indentation: eight spaces at a time first. */
+        while (len - j >= 8 && load8(p + j) == 0x2020202020202020ull) {
+            j += 8;
+        }
         while (j < len && html_is_space(p[j])) {
             j++;
         }

@@ -992,6 +992,12 @@ check_edit_1(const struct lookalike_db *db, const char *reg, size_t rl,
         if (pn < LOOKALIKE_EDIT_MIN || (pn == nl && same_bytes(p, reg, nl))) {
             continue;
         }
+        /* One edit leaves the first or the last byte in place: that
+         * rejects nearly every name before is_edit_1 (pl >= pn >=
+         * LOOKALIKE_EDIT_MIN here, so rl >= pl - 1 > 0). */
+        if (p[0] != reg[0] && p[pl - 1] != reg[rl - 1]) {
+            continue;
+        }
         if (is_edit_1(reg, rl, p, pl)) {
             *which = db->by_len[i];
             return true;

@@ -81,18 +81,28 @@ mime_is_wsp(uint8_t c)
     return c == ' ' || c == '\t';
 }
 
-/* Value of a hex digit, or -1. */
+/* Value of a hex digit, or -1: one table lookup per digit of every
+ * "=XX" escape.  Built at compile time. */
+#define MIME_HEX(c)                                                        \
+    ((c) >= '0' && (c) <= '9'   ? (c) - '0'                                \
+     : (c) >= 'a' && (c) <= 'f' ? (c) - 'a' + 10                           \
+     : (c) >= 'A' && (c) <= 'F' ? (c) - 'A' + 10                           \
+                                : -1)
+#define MIME_HEX4(c)                                                       \
+    MIME_HEX(c), MIME_HEX((c) + 1), MIME_HEX((c) + 2), MIME_HEX((c) + 3)
+#define MIME_HEX16(c)                                                      \
+    MIME_HEX4(c), MIME_HEX4((c) + 4), MIME_HEX4((c) + 8), MIME_HEX4((c) + 12)
+#define MIME_HEX64(c)                                                      \
+    MIME_HEX16(c), MIME_HEX16((c) + 16), MIME_HEX16((c) + 32),             \
+        MIME_HEX16((c) + 48)
+
+static const int8_t mime_hex_table[256] = {MIME_HEX64(0), MIME_HEX64(64),
+                                           MIME_HEX64(128), MIME_HEX64(192)};
+
 static inline int
 mime_hexval(uint8_t c)
 {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c = mime_lower(c);
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
+    return mime_hex_table[c];
 }
 
 #endif

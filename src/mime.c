@@ -178,17 +178,14 @@ arena_full(struct mime_state *st)
     st->doc->flags |= MIME_ARENA_FULL;
 }
 
-/* Make room for one more element in an arena array of *cap elements. */
+/* array_room when the array is full: doubled in the arena. */
 static void *
-array_room(struct mime_state *st, void *arr, size_t n, size_t *cap,
+array_grow(struct mime_state *st, void *arr, size_t n, size_t *cap,
            size_t elem, size_t max)
 {
     size_t new_cap;
     void *q;
 
-    if (n < *cap) {
-        return arr;
-    }
     new_cap = *cap == 0 ? 8 : *cap * 2;
     if (new_cap > max) {
         new_cap = max;
@@ -203,6 +200,19 @@ array_room(struct mime_state *st, void *arr, size_t n, size_t *cap,
     }
     *cap = new_cap;
     return q;
+}
+
+/* Make room for one more element in an arena array of *cap elements:
+ * inline for the usual case of room left (every header, part and URL
+ * comes through here). */
+static inline void *
+array_room(struct mime_state *st, void *arr, size_t n, size_t *cap,
+           size_t elem, size_t max)
+{
+    if (n < *cap) {
+        return arr;
+    }
+    return array_grow(st, arr, n, cap, elem, max);
 }
 
 /* ---- header fields ------------------------------------------------ */
@@ -344,23 +354,22 @@ static const uint8_t unfold_class[256] = {
  * other than '?' (tab, the other copied byte, is left to the table).
  * An encoded word is told by its '?' rather than its '=': parameters
  * ("b=", "bh=" of DKIM signatures, URLs) are full of '=' and rarely
- * hold a '?', so far fewer blocks fail (issue #7).  Lanes stay below
- * 0x80 before each addition, so no carry crosses. */
+ * hold a '?', so far fewer blocks fail (issue #7). */
 static bool
 unfold_plain8(const uint8_t *p)
 {
     uint64_t x;
     uint64_t eq;
+    uint64_t bad;
 
     memcpy(&x, p, sizeof(x));
-    if ((x & UNFOLD_HIGHS) != 0) {
-        return false;
-    }
     eq = x ^ (UNFOLD_ONES * '?');
-    /* every byte >= 0x20, every byte <= 0x7E, no byte '?' */
-    return ((x + UNFOLD_ONES * 0x60u) & UNFOLD_HIGHS) == UNFOLD_HIGHS &&
-           ((x + UNFOLD_ONES) & UNFOLD_HIGHS) == 0 &&
-           ((eq - UNFOLD_ONES) & ~eq & UNFOLD_HIGHS) == 0;
+    /* Bit 7 of a lane that is >= 0x80, 0x7F, below 0x20 or '?', all
+     * tested before one branch.  A carry out of a lane >= 0x80 may spoil
+     * the tests of the lane above, but that block fails anyway. */
+    bad = x | (x + UNFOLD_ONES) | ~(x + UNFOLD_ONES * 0x60u) |
+          ((eq - UNFOLD_ONES) & ~eq);
+    return (bad & UNFOLD_HIGHS) == 0;
 }
 
 /* End of the run of MIME_UB_COPY bytes from i: eight bytes at a time
@@ -428,7 +437,10 @@ unfold(const uint8_t *raw, size_t n, char *dst, size_t max, bool *is_cut,
         c = raw[i];
         switch ((enum mime_ubyte)unfold_class[c]) {
         case MIME_UB_DROP:
-            i++;
+            /* The whole line break of a fold ("\r\n") at once. */
+            do {
+                i++;
+            } while (i < n && unfold_class[raw[i]] == MIME_UB_DROP);
             continue;
         case MIME_UB_BLANK:
             c = ' ';

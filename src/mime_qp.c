@@ -104,10 +104,10 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
             continue;
         }
         if (c == '=') {
-            int hi = i + 1 < len ? mime_hexval(in[i + 1]) : -1;
+            int hi = i + 2 < len ? mime_hexval(in[i + 1]) : -1;
             int lo = i + 2 < len ? mime_hexval(in[i + 2]) : -1;
             size_t j;
-            if (hi >= 0 && lo >= 0) {
+            if ((hi | lo) >= 0) { /* both hex digits (-1 if not) */
                 if (o >= out_max) {
                     *is_cut = true;
                     return o;
@@ -151,8 +151,11 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                 *is_cut = true;
                 return o;
             }
-            memcpy(out + o, in + i, n);
-            o += n;
+            /* The line break as it came: "\r\n" or "\n". */
+            if (n == 2) {
+                out[o++] = '\r';
+            }
+            out[o++] = '\n';
             o_keep = o;
             i += n;
             continue;

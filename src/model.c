@@ -167,20 +167,25 @@ get_f32(struct cursor *c, float *out)
     return CM_OK;
 }
 
-/* LEB128, at most 5 bytes, value below 2^32. */
+/* LEB128, at most 5 bytes, value below 2^32: the general case of
+ * get_varint. */
 static enum cm_err
-get_varint(struct cursor *c, uint32_t *out)
+get_varint_long(struct cursor *c, uint32_t *out)
 {
+    size_t left = cursor_left(c);
     uint64_t v = 0;
 
     for (unsigned i = 0; i < 5; i++) {
-        uint8_t byte = 0;
+        uint8_t byte;
 
-        if (cursor_u8(c, &byte) != CM_OK) {
-            return CM_EPARSE;
+        if (i >= left) {
+            c->off += i;
+            return cursor_fail(c, "truncated");
         }
+        byte = c->p[c->off + i];
         v |= (uint64_t)(byte & 0x7fu) << (7u * i);
         if ((byte & 0x80u) == 0) {
+            c->off += i + 1u;
             if (v > UINT32_MAX) {
                 return cursor_fail(c, "varint out of range");
             }
@@ -188,7 +193,40 @@ get_varint(struct cursor *c, uint32_t *out)
             return CM_OK;
         }
     }
+    c->off += 5u;
     return cursor_fail(c, "varint too long");
+}
+
+/* A varint, read in place rather than through cursor_u8: the model's id
+ * lists hold one per weight, a delta of one to three bytes, and a call
+ * per byte was most of a cartridge load (issue #7).  Longer ones, and
+ * the last bytes of the input, take the general path. */
+static inline enum cm_err
+get_varint(struct cursor *c, uint32_t *out)
+{
+    const uint8_t *b;
+
+    if (c->why != NULL || c->len - c->off < 3u) {
+        return get_varint_long(c, out);
+    }
+    b = c->p + c->off;
+    if (b[0] < 0x80u) {
+        *out = b[0];
+        c->off += 1u;
+        return CM_OK;
+    }
+    if (b[1] < 0x80u) {
+        *out = (b[0] & 0x7fu) | (uint32_t)b[1] << 7;
+        c->off += 2u;
+        return CM_OK;
+    }
+    if (b[2] < 0x80u) {
+        *out = (b[0] & 0x7fu) | (uint32_t)(b[1] & 0x7fu) << 7 |
+               (uint32_t)b[2] << 14;
+        c->off += 3u;
+        return CM_OK;
+    }
+    return get_varint_long(c, out);
 }
 
 /* ---- loaded model --------------------------------------------------- */
@@ -242,7 +280,7 @@ parse_payload(struct model *m, const uint8_t *p, size_t len,
         uint32_t n = 0;
         uint32_t id = 0;
         size_t q_off;
-        struct cursor vc;
+        const uint8_t *wq;
 
         if (get_f32(&c, &bias) != CM_OK || get_f32(&c, &scale) != CM_OK ||
             cursor_u32le(&c, &n) != CM_OK) {
@@ -276,7 +314,7 @@ parse_payload(struct model *m, const uint8_t *p, size_t len,
             *why = "model weights truncated";
             return CM_EPARSE;
         }
-        cursor_init(&vc, p + q_off, (size_t)n * 2u);
+        wq = p + q_off; /* n little-endian int16, bounds checked above */
         for (uint32_t i = 0; i < n; i++) {
             uint32_t d = 0;
             uint16_t u = 0;
@@ -294,7 +332,7 @@ parse_payload(struct model *m, const uint8_t *p, size_t len,
                 return CM_EPARSE;
             }
             id = (uint32_t)next;
-            (void)cursor_u16le(&vc, &u);
+            u = (uint16_t)(wq[2u * i] | (unsigned)wq[2u * i + 1u] << 8);
             memcpy(&q, &u, sizeof(q));
             if (q == 0 || q == INT16_MIN) {
                 *why = "model weight out of range";

@@ -299,14 +299,19 @@ parse_envelope_line(const struct qf_line *l, struct qf_state *st)
 static bool
 header_ends(const uint8_t *p, size_t len, size_t off)
 {
+    /* Straight from line end to line end (a header is tens of lines):
+     * only whether a line is empty matters here. */
     while (off < len) {
-        struct qf_line l;
+        const uint8_t *lf = memchr(p + off, '\n', len - off);
+        size_t end = lf != NULL ? (size_t)(lf - p) : len;
 
-        line_at(p, len, off, &l);
-        if (l.len == 0) {
+        if (end == off || (end - off == 1 && p[off] == '\r')) {
             return true; /* "\n" or "\r\n" (or a lone CR at the end) */
         }
-        off = l.next;
+        if (lf == NULL) {
+            return false;
+        }
+        off = end + 1;
     }
     return false;
 }

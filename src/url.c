@@ -36,12 +36,25 @@ url_is_alnum(uint8_t c)
            (c >= 'A' && c <= 'Z');
 }
 
-/* Bytes that end a URL in plain text. */
+/* Bytes that end a URL in plain text: one table lookup per byte of a
+ * URL rather than six compares.  Built at compile time. */
+#define URL_STOP(c)                                                        \
+    ((c) <= ' ' || (c) == 0x7F || (c) == '<' || (c) == '>' || (c) == '"' || \
+     (c) == '`')
+#define URL_S4(c)                                                          \
+    URL_STOP(c), URL_STOP((c) + 1), URL_STOP((c) + 2), URL_STOP((c) + 3)
+#define URL_S16(c)                                                         \
+    URL_S4(c), URL_S4((c) + 4), URL_S4((c) + 8), URL_S4((c) + 12)
+#define URL_S64(c)                                                         \
+    URL_S16(c), URL_S16((c) + 16), URL_S16((c) + 32), URL_S16((c) + 48)
+
+static const bool url_stop[256] = {URL_S64(0), URL_S64(64), URL_S64(128),
+                                   URL_S64(192)};
+
 static bool
 url_text_stop(uint8_t c)
 {
-    return c <= ' ' || c == 0x7F || c == '<' || c == '>' || c == '"' ||
-           c == '`';
+    return url_stop[c];
 }
 
 static bool
@@ -60,31 +73,56 @@ ci_prefix(const char *p, size_t len, const char *lit)
     return true;
 }
 
+/* Occurrences of c in the n bytes at p. */
+static size_t
+count_byte(const char *p, size_t n, char c)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        k += p[i] == c;
+    }
+    return k;
+}
+
 /* Length of a URL candidate at p (scheme or "www." already checked). */
 static size_t
 url_extent(const char *p, size_t len)
 {
     size_t n = 0;
+    size_t end;
+    bool is_counted = false;
     size_t opens = 0;
     size_t closes = 0;
     size_t bopens = 0;
     size_t bcloses = 0;
 
     while (n < len && !url_text_stop((uint8_t)p[n])) {
-        opens += p[n] == '(';
-        closes += p[n] == ')';
-        bopens += p[n] == '[';
-        bcloses += p[n] == ']';
         n++;
     }
+    end = n;
     /* Trim sentence punctuation; keep a ')' or ']' that closes one opened
-     * inside the URL (Wikipedia-style paths). */
+     * inside the URL (Wikipedia-style paths).  The brackets of the whole
+     * candidate are counted only when one ends it (issue #7: counting
+     * them on the way cost more than finding the end). */
     while (n > 0) {
         char c = p[n - 1];
         if (c == '.' || c == ',' || c == ';' || c == ':' || c == '!' ||
             c == '?' || c == '\'' || c == '*') {
             n--;
-        } else if (c == ')' && closes > opens) {
+            continue;
+        }
+        if (c != ')' && c != ']') {
+            break;
+        }
+        if (!is_counted) {
+            opens = count_byte(p, end, '(');
+            closes = count_byte(p, end, ')');
+            bopens = count_byte(p, end, '[');
+            bcloses = count_byte(p, end, ']');
+            is_counted = true;
+        }
+        if (c == ')' && closes > opens) {
             closes--;
             n--;
         } else if (c == ']' && bcloses > bopens) {
@@ -269,7 +307,9 @@ url_parse_ipv4(const char *s, size_t len, uint32_t *addr, bool *is_odd)
     bool odd = false;
     uint32_t v;
 
-    if (len == 0 || len > 64) {
+    /* Every part starts with a digit (decimal, 0-octal, 0x-hex): a host
+     * name fails here, before the parts are walked. */
+    if (len == 0 || len > 64 || s[0] < '0' || s[0] > '9') {
         return false;
     }
     while (i <= len) {
@@ -360,12 +400,37 @@ ipv4_format(uint32_t addr, char *out)
     return o;
 }
 
-/* Bytes that end an authority. */
+/* Bytes that end an authority, and bytes of a scheme after its first:
+ * one table lookup per byte rather than a compare per byte value that
+ * could match.  Built at compile time. */
+#define URL_AUTH_STOP(c)                                                   \
+    ((c) == '/' || (c) == '\\' || (c) == '?' || (c) == '#' || (c) <= ' ' ||  \
+     (c) == '<' || (c) == '>' || (c) == '"' || (c) == '\'' || (c) == 0x7F)
+#define URL_SCHEME_BYTE(c)                                                 \
+    (((c) >= '0' && (c) <= '9') || ((c) >= 'a' && (c) <= 'z') ||          \
+     ((c) >= 'A' && (c) <= 'Z') || (c) == '+' || (c) == '-' || (c) == '.')
+#define URL_ABYTE(c)                                                       \
+    (uint8_t)((URL_AUTH_STOP(c) ? 1u : 0u) | (URL_SCHEME_BYTE(c) ? 2u : 0u))
+#define URL_A4(c)                                                          \
+    URL_ABYTE(c), URL_ABYTE((c) + 1), URL_ABYTE((c) + 2), URL_ABYTE((c) + 3)
+#define URL_A16(c)                                                         \
+    URL_A4(c), URL_A4((c) + 4), URL_A4((c) + 8), URL_A4((c) + 12)
+#define URL_A64(c)                                                         \
+    URL_A16(c), URL_A16((c) + 16), URL_A16((c) + 32), URL_A16((c) + 48)
+
+static const uint8_t url_abyte[256] = {URL_A64(0), URL_A64(64),
+                                       URL_A64(128), URL_A64(192)};
+
 static bool
 url_auth_stop(uint8_t c)
 {
-    return c == '/' || c == '\\' || c == '?' || c == '#' || c <= ' ' ||
-           c == '<' || c == '>' || c == '"' || c == '\'' || c == 0x7F;
+    return (url_abyte[c] & 1u) != 0;
+}
+
+static bool
+url_scheme_byte(uint8_t c)
+{
+    return (url_abyte[c] & 2u) != 0;
 }
 
 /* Locate the authority of url; false when it has none. */
@@ -385,9 +450,7 @@ url_authority(const char *u, size_t n, size_t *a_start, size_t *a_end,
     if (n > 0 && ((u[0] >= 'a' && u[0] <= 'z') ||
                   (u[0] >= 'A' && u[0] <= 'Z'))) {
         size_t k = 1;
-        while (k < n && k < 32 &&
-               (url_is_alnum((uint8_t)u[k]) || u[k] == '+' || u[k] == '-' ||
-                u[k] == '.')) {
+        while (k < n && k < 32 && url_scheme_byte((uint8_t)u[k])) {
             k++;
         }
         if (k < n && u[k] == ':') {

@@ -253,6 +253,38 @@ test_features_tokens_joiner_ends(void **state)
     assert_true(has(f, FEATURES_NS_WORD, "plainword"));
 }
 
+/* One joiner between a word and a blank, plain punctuation or the end of
+ * the text is trimmed like any trailing joiner, whichever joiner it is
+ * ('@' and ':' make no address or link), long word or short. */
+static void
+test_features_tokens_joiner_before_end(void **state)
+{
+    struct fx *f = *state;
+
+    extract(f, "From: a@example.org\n"
+               "Subject: x\n"
+               "\n"
+               "Sentence end. Ask someone@ now: 2024. www. 1.5 "
+               "(quoted-text). Internationalisation$ \"said.\" "
+               "fin/\n"
+               "tail.");
+    assert_true(has(f, FEATURES_NS_WORD, "sentence"));
+    assert_true(has(f, FEATURES_NS_WORD, "end"));
+    assert_false(has(f, FEATURES_NS_WORD, "end."));
+    assert_true(has(f, FEATURES_NS_WORD, "someone"));
+    assert_false(has(f, FEATURES_NS_WORD, "<email>"));
+    assert_true(has(f, FEATURES_NS_WORD, "now"));
+    assert_false(has(f, FEATURES_NS_WORD, "<url>"));
+    assert_true(has(f, FEATURES_NS_WORD, "#4"));
+    assert_true(has(f, FEATURES_NS_WORD, "www"));
+    assert_true(has(f, FEATURES_NS_WORD, "1.5"));
+    assert_true(has(f, FEATURES_NS_WORD, "quoted-text"));
+    assert_true(has(f, FEATURES_NS_WORD, "internationalisation"));
+    assert_true(has(f, FEATURES_NS_WORD, "said"));
+    assert_true(has(f, FEATURES_NS_WORD, "fin"));
+    assert_true(has(f, FEATURES_NS_WORD, "tail"));
+}
+
 /* Link shorteners by registered domain, any case; a longer name that
  * starts like one is none. */
 static void
@@ -319,6 +351,58 @@ test_features_stable_ids(void **state)
     assert_int_equal(id, 1914967u);
     for (size_t i = 0; i < f->n; i++) {
         assert_true(f->ids[i] < (1u << FEATURES_HASH_BITS));
+    }
+}
+
+/* The id of the first feature of namespace ns traced, or 0. */
+static uint32_t
+first_id(const struct fx *f, enum features_ns ns)
+{
+    for (size_t i = 0; i < f->tr->n; i++) {
+        if (f->tr->ns[i] == ns) {
+            return f->tr->id[i];
+        }
+    }
+    return 0;
+}
+
+/* One pinned id per namespace: each namespace hashes with its own seed
+ * (a table filled at compile time), and none may move. */
+static void
+test_features_stable_ids_every_ns(void **state)
+{
+    static const struct {
+        enum features_ns ns;
+        uint32_t id;
+    } pins[] = {
+        {FEATURES_NS_WORD, 1914967u},
+        {FEATURES_NS_SUBJECT, 1931518u},
+        {FEATURES_NS_URL_HOST, 1440218u},
+        {FEATURES_NS_URL_DOMAIN, 3084773u},
+        {FEATURES_NS_URL, 60178u},
+        {FEATURES_NS_FROM, 30023u},
+        {FEATURES_NS_FROM_NAME, 2590339u},
+        {FEATURES_NS_HEADER, 49860u},
+        {FEATURES_NS_MAILER, 39474u},
+        {FEATURES_NS_SUBJECT_SHAPE, 45838u},
+        {FEATURES_NS_MIME, 65141u},
+        {FEATURES_NS_TEXT, 14181u},
+        {FEATURES_NS_BULK, 3608u},
+        {FEATURES_NS_FROM_DOMAIN, 1667057u},
+        {FEATURES_NS_URL_PATH, 2689330u},
+    };
+    struct fx *f = *state;
+
+    extract(f, "From: Alice Example <alice@mail.example.org>\n"
+               "Subject: Win a prize now\n"
+               "X-Mailer: Mailer 1.0\n"
+               "List-Unsubscribe: <mailto:u@example.org>\n"
+               "MIME-Version: 1.0\n"
+               "Content-Type: text/plain\n"
+               "\n"
+               "hello see http://www.example.com/path/words?x=1 now\n");
+    for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+        assert_int_equal(first_id(f, pins[i].ns), pins[i].id);
     }
 }
 
@@ -786,6 +870,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_shortener, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_features_tokens_joiner_before_end,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_tokens_joiner_ends,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_tokens_word_at_a_time,
@@ -794,6 +880,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_stable_ids, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_features_stable_ids_every_ns,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_verdict_headers_ignored,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

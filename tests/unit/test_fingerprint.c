@@ -227,6 +227,19 @@ test_fingerprint_url_normalise(void **state)
     u = "//cdn.example.net/x.js";
     fingerprint_url_normalise(u, strlen(u), out, sizeof(out));
     assert_string_equal(out, "cdn.example.net/x.js");
+    /* The path ends at the first of '?' and '#'; a ':' in it is data. */
+    u = "http://example.com/a:b#frag?x=1";
+    fingerprint_url_normalise(u, strlen(u), out, sizeof(out));
+    assert_string_equal(out, "example.com/a:b");
+    u = "http://example.com/a?x=1#f&y=2";
+    fingerprint_url_normalise(u, strlen(u), out, sizeof(out));
+    assert_string_equal(out, "example.com/a?x=1");
+    u = "http://example.com#top";
+    fingerprint_url_normalise(u, strlen(u), out, sizeof(out));
+    assert_string_equal(out, "example.com/");
+    u = "http://example.com/p?a=1&&b=2&";
+    fingerprint_url_normalise(u, strlen(u), out, sizeof(out));
+    assert_string_equal(out, "example.com/p?a=1&b=2");
     /* No host: nothing to digest. */
     u = "mailto:a@example.com";
     assert_int_equal(fingerprint_url_normalise(u, strlen(u), out,

@@ -3,8 +3,8 @@
  *
  * The expected lists below are the sender-side and bulk-marker lists as
  * features.c held them before the table (features v3): every name must
- * come back with exactly its roles (a table out of sort order loses some
- * of them in the binary search), and near misses must come back as 0.
+ * come back with exactly its roles (a name filed under another length
+ * is never found), and near misses must come back as 0.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -124,6 +124,53 @@ test_html_names_and_values(void **state)
     assert_string_equal(l.anchor[0], "y");
 }
 
+/* Attribute values go through eight bytes at a time: a control byte,
+ * DEL, an entity or an 8-bit byte at every offset from a block boundary
+ * is still dropped, decoded or kept as byte by byte; blanks and indents
+ * between words still join. */
+static void
+test_html_attr_every_offset(void **state)
+{
+    static const struct {
+        const char *in;
+        const char *out;
+    } cases[] = {
+        {"\t", ""},        {"\x01", ""},   {"\x7F", ""},  {"&amp;", "&"},
+        {"&#x41;", "A"},   {"&zz;", "&zz;"}, {"\xc3\xa9", "\xc3\xa9"},
+        {" ", " "},
+    };
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    struct links l;
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        for (size_t off = 0; off < 20; off++) {
+            char html[256];
+            char want[128];
+
+            snprintf(html, sizeof(html),
+                     "<a href=\"http://x.example/%.*s%s%.17s\">y</a>",
+                     (int)off, plain, cases[k].in, plain);
+            snprintf(want, sizeof(want), "http://x.example/%.*s%s%.17s",
+                     (int)off, plain, cases[k].out, plain);
+            render(html, NULL, &l);
+            assert_int_equal(l.n, 1);
+            assert_string_equal(l.url[0], want);
+        }
+    }
+    {
+        char want[64];
+        const char *r = render("<p>a</p>\nb\nc", NULL, NULL);
+
+        assert_true(strlen(r) < sizeof(want));
+        memcpy(want, r, strlen(r) + 1);
+        assert_string_equal(render("<p>a</p>\n                    b\n"
+                                   "\t\t        c",
+                                   NULL, NULL),
+                            want);
+    }
+}
+
 /* Words and the single blanks between them go out as one run: the same
  * text, caps and separators as word by word. */
 static void
@@ -431,6 +478,7 @@ main(void)
         cmocka_unit_test(test_html_hidden_text),
         cmocka_unit_test(test_html_flags),
         cmocka_unit_test(test_html_names_and_values),
+        cmocka_unit_test(test_html_attr_every_offset),
         cmocka_unit_test(test_html_word_runs),
         cmocka_unit_test(test_html_links),
         cmocka_unit_test(test_html_long_url_and_anchor_cut),

@@ -113,6 +113,13 @@ test_lookalikes_fire(void **state)
                      LOOKALIKE_EDIT_1);
     assert_string_equal(lookalike_db_at(db, which), "amazon.com");
     assert_int_equal(check(db, "sourceforgge.net"), LOOKALIKE_EDIT_1);
+    /* One edit at the first byte (the last still agrees) or at the end
+     * of the name; two edits, one at each end, are none. */
+    assert_int_equal(check(db, "bmazon.com"), LOOKALIKE_EDIT_1);
+    assert_int_equal(check(db, "xamazon.com"), LOOKALIKE_EDIT_1);
+    assert_int_equal(check(db, "mazon.com"), LOOKALIKE_EDIT_1);
+    assert_int_equal(check(db, "amazonx.com"), LOOKALIKE_EDIT_1);
+    assert_int_equal(check(db, "bmazon.cox"), LOOKALIKE_NONE);
     /* Cyrillic а inside Latin: mixed scripts, even without a list. */
     assert_int_equal(check(db, "xn--pypal-4ve.com"), LOOKALIKE_MIXED_SCRIPT);
     assert_int_equal(lookalike_check(NULL, "xn--pypal-4ve.com", 17, NULL),

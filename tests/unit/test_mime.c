@@ -194,6 +194,35 @@ test_mime_headers_unfold_every_offset(void **state)
     }
 }
 
+/* Folds of every kind -- CRLF or LF then a blank, a stray CR before the
+ * CRLF -- at every offset from a block boundary: the line breaks go, the
+ * blank after them stays. */
+static void
+test_mime_headers_fold_every_offset(void **state)
+{
+    static const char *const folds[] = {"\r\n\t", "\n ", "\r\r\n ",
+                                        "\r\n  \t"};
+    static const char *const kept[] = {"\t", " ", " ", "  \t"};
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+    for (size_t k = 0; k < sizeof(folds) / sizeof(folds[0]); k++) {
+        for (size_t off = 0; off < 20; off++) {
+            char raw[128];
+            char want[64];
+            struct mime_doc *d;
+
+            snprintf(raw, sizeof(raw), "X-F: %.*s%s%.17s\r\n\r\nb\r\n",
+                     (int)off + 1, plain, folds[k], plain);
+            snprintf(want, sizeof(want), "%.*s%s%.17s", (int)off + 1, plain,
+                     kept[k], plain);
+            arena_reset(((struct fixture *)*state)->a);
+            d = parse(state, raw);
+            assert_int_equal(d->n_headers, 1);
+            assert_string_equal(d->headers[0].value, want);
+        }
+    }
+}
+
 static void
 test_mime_headers_lf_only_and_no_body(void **state)
 {
@@ -502,6 +531,8 @@ test_mime_qp_every_offset(void **state)
         {"=41", "A", false},   {"=\n", "", false},   {" \n", "\n", false},
         {"\n", "\n", false},   {"=3D", "=", false},  {"==3D", "==", true},
         {"\t", "\t", false},   {"=zz", "=zz", true},
+        {"=4a", "J", false},   {"=4g", "=4g", true}, {"=\r\n", "", false},
+        {"\r\n", "\n", false}, {"=\t\n", "", false},
     };
     static const char plain[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -1599,6 +1630,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         MIME_TEST(test_mime_headers_unfolded_and_found),
         MIME_TEST(test_mime_headers_unfold_every_offset),
+        MIME_TEST(test_mime_headers_fold_every_offset),
         MIME_TEST(test_mime_headers_lf_only_and_no_body),
         MIME_TEST(test_mime_headers_rfc2047),
         MIME_TEST(test_mime_headers_rfc2047_among_params),

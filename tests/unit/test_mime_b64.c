@@ -2,7 +2,8 @@
  * test_mime_b64.c -- mime_b64_decode (mime-int.h) against a byte-at-a-time
  * reference written from its contract: well-formed bodies with line
  * breaks, every output cap, and pseudo-random bodies mixing the alphabet
- * with blanks, padding and junk.  The decoder's fast path (whole quanta
+ * with blanks, padding and junk, line breaks of every kind after any
+ * number of quanta.  The decoder's fast path (whole quanta
  * through shifted tables, a four-byte store) must give the same bytes,
  * length and flags as the reference, and never write past out_max.
  */
@@ -212,6 +213,50 @@ test_b64_well_formed(void **state)
     assert_memory_equal(out, data, 100);
 }
 
+/* Line breaks between whole quanta (skipped on the fast path) of every
+ * kind the wild has -- CRLF, bare LF, a lone CR, CR CR LF, blanks before
+ * the break, a break as the last bytes -- after every number of quanta
+ * per line, under every cap. */
+static void
+test_b64_line_breaks(void **state)
+{
+    static const char *const breaks[] = {"\r\n", "\n", "\r", "\r\r\n",
+                                         " \r\n", "\t\n", "\n\n"};
+    uint8_t data[120];
+    uint8_t flat[BODY_MAX];
+    uint8_t body[BODY_MAX];
+    uint32_t seed = 99;
+    size_t fl;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(data); i++) {
+        data[i] = (uint8_t)next_rand(&seed);
+    }
+    fl = encode(data, sizeof(data), 0, flat); /* 160 bytes, no padding */
+    for (size_t b = 0; b < sizeof(breaks) / sizeof(breaks[0]); b++) {
+        size_t bl = strlen(breaks[b]);
+
+        for (size_t quanta = 1; quanta <= 6; quanta++) {
+            size_t n = 0;
+
+            for (size_t i = 0; i < fl; i++) {
+                body[n++] = flat[i];
+                if ((i + 1) % (4 * quanta) == 0) {
+                    memcpy(body + n, breaks[b], bl);
+                    n += bl;
+                }
+            }
+            for (size_t max = 0; max <= sizeof(data); max += 7) {
+                check(body, n, max);
+            }
+            check(body, n, OUT_MAX);
+            /* Cut just after a break, and a break in the last bytes. */
+            check(body, 4 * quanta + bl, OUT_MAX);
+            check(body, 4 * quanta + 1, OUT_MAX);
+        }
+    }
+}
+
 static void
 test_b64_random_junk(void **state)
 {
@@ -245,6 +290,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_b64_well_formed),
+        cmocka_unit_test(test_b64_line_breaks),
         cmocka_unit_test(test_b64_random_junk),
     };
 

@@ -507,6 +507,74 @@ test_model_parse_raw_payload_rules(void **state)
     model_free(m);
 }
 
+/* A raw model body of bits 22 whose head 0 holds the n_ids ids coded by
+ * the varint bytes v (nv of them), each with weight 100; head 1 empty. */
+static size_t
+raw_varint_model(uint8_t *b, const uint8_t *v, size_t nv, uint32_t n_ids)
+{
+    size_t n = 28;
+
+    memset(b, 0, 28);
+    put32(b + 0, 1);
+    put32(b + 4, FVER);
+    put32(b + 8, 22);
+    put32(b + 12, 2);
+    put32(b + 16, 0);
+    put_f(b + n, 0.0f);
+    put_f(b + n + 4, 1.0f);
+    put32(b + n + 8, n_ids);
+    n += 12;
+    memcpy(b + n, v, nv);
+    n += nv;
+    for (uint32_t i = 0; i < n_ids; i++) {
+        b[n++] = 100;
+        b[n++] = 0;
+    }
+    put_f(b + n, 0.0f);
+    put_f(b + n + 4, 1.0f);
+    put32(b + n + 8, 0);
+    n += 12;
+    put32(b + 20, (uint32_t)(n - 28));
+    return n;
+}
+
+static void
+test_model_parse_varint_lengths(void **state)
+{
+    /* Deltas of one to four bytes (1, +200, +20000, +3000000), then a
+     * padded five-byte 1: ids 1, 201, 20201, 3020201, 3020202. */
+    static const uint8_t ok[] = {
+        0x01, 0xc8, 0x01, 0xa0, 0x9c, 0x01, 0xc0, 0x8d, 0xb7, 0x01,
+        0x81, 0x80, 0x80, 0x80, 0x00,
+    };
+    /* Six bytes: too long; 2^35 - 1 in five: out of range. */
+    static const uint8_t too_long[] = {0x81, 0x80, 0x80, 0x80, 0x80, 0x00};
+    static const uint8_t too_big[] = {0xff, 0xff, 0xff, 0xff, 0x7f};
+    static const uint32_t ids[] = {1, 201, 20201, 3020201, 3020202};
+    uint8_t b[128];
+    size_t n;
+    struct model *m = NULL;
+    const char *why = NULL;
+
+    (void)state;
+    n = raw_varint_model(b, ok, sizeof(ok), 5);
+    assert_int_equal(model_parse(b, n, FVER, 22, &m, &why), CM_OK);
+    for (size_t i = 0; i < 5; i++) {
+        assert_true(fabs(model_weight(m, MODEL_HEAD_JUNK, ids[i]) - 100.0) <
+                    1e-6);
+        assert_true(model_weight(m, MODEL_HEAD_JUNK, ids[i] + 1u) == 0.0 ||
+                    i == 3);
+    }
+    model_free(m);
+    m = NULL;
+    n = raw_varint_model(b, too_long, sizeof(too_long), 1);
+    assert_int_equal(model_parse(b, n, FVER, 22, &m, &why), CM_EPARSE);
+    assert_null(m);
+    n = raw_varint_model(b, too_big, sizeof(too_big), 1);
+    assert_int_equal(model_parse(b, n, FVER, 22, &m, &why), CM_EPARSE);
+    assert_null(m);
+}
+
 static void
 test_model_calibration_fit(void **state)
 {
@@ -742,6 +810,7 @@ main(void)
         cmocka_unit_test(test_model_split_blocks_round_trip),
         cmocka_unit_test(test_model_parse_refuses_corruption),
         cmocka_unit_test(test_model_parse_raw_payload_rules),
+        cmocka_unit_test(test_model_parse_varint_lengths),
         cmocka_unit_test(test_model_calibration_fit),
         cmocka_unit_test(test_model_margin_at_weighted_share),
         cmocka_unit_test(test_model_calibration_raise_96),

@@ -286,6 +286,21 @@ test_queuefile_no_blank_line(void **state)
     /* A message with no header at all is fine. */
     parse_text("P <a@b>\n\n\nbody\n", &r);
     assert_int_equal(r.flags, QUEUEFILE_HAS_ENVELOPE);
+    /* The header's end: an empty line with CRLF or LF, or a lone CR as
+     * the last line; a CR with more on its line, or a blank line, is no
+     * end. */
+    parse_text("Subject: x\r\nFrom: y\r\n\r\nbody\r\n", &r);
+    assert_int_equal(r.flags, 0);
+    parse_text("Subject: x\r\nFrom: y\n\nbody", &r);
+    assert_int_equal(r.flags, 0);
+    parse_text("Subject: x\nFrom: y\n\r", &r);
+    assert_int_equal(r.flags, 0);
+    parse_text("Subject: x\nFrom: y\n\rbody\n", &r);
+    assert_int_equal(r.flags, QUEUEFILE_NO_BLANK_LINE);
+    parse_text("Subject: x\nFrom: y\n \nbody\n", &r);
+    assert_int_equal(r.flags, QUEUEFILE_NO_BLANK_LINE);
+    parse_text("Subject: x\nFrom: y\n\r\r\nbody\n", &r);
+    assert_int_equal(r.flags, QUEUEFILE_NO_BLANK_LINE);
 }
 
 static void

@@ -68,6 +68,14 @@ test_url_find_trailing_punctuation(void **state)
     assert_string_equal(out, "http://c.example/x|http://w.example/A_(b)");
     find_all("end http://d.example/?a=1;", out, sizeof(out));
     assert_string_equal(out, "http://d.example/?a=1");
+    /* Brackets: a closing one is kept while it closes one opened inside
+     * the URL, through trailing punctuation and nesting. */
+    find_all("[see http://e.example/a[1]] (http://f.example/B_(c)).",
+             out, sizeof(out));
+    assert_string_equal(out, "http://e.example/a[1]|http://f.example/B_(c)");
+    find_all("x http://g.example/((a)))), y http://h.example/a)b]!", out,
+             sizeof(out));
+    assert_string_equal(out, "http://g.example/((a))|http://h.example/a)b");
 }
 
 static void
@@ -230,6 +238,13 @@ test_url_parse_ipv4(void **state)
     assert_false(url_parse_ipv4("08.1.1.1", 8, &a, &is_odd));
     assert_false(url_parse_ipv4("0x", 2, &a, &is_odd));
     assert_false(url_parse_ipv4("", 0, &a, &is_odd));
+    /* Every part starts with a digit. */
+    assert_false(url_parse_ipv4("a1.2.3.4", 8, &a, &is_odd));
+    assert_false(url_parse_ipv4(".1.2.3", 6, &a, &is_odd));
+    assert_false(url_parse_ipv4("x7f.1", 5, &a, &is_odd));
+    assert_true(url_parse_ipv4("0x7f.1", 6, &a, &is_odd));
+    assert_int_equal(a, 0x7F000001u);
+    assert_true(is_odd);
     assert_true(url_host_is_ip("1.2.3.4", 7));
     assert_true(url_host_is_ip("[::1]", 5));
     assert_false(url_host_is_ip("example.com", 11));
