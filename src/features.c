@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytetable.h"
 #include "caps.h"
 #include "hashing.h"
 #include "hdrname.h"
@@ -789,13 +790,7 @@ enum tok_skip_class {
      : TOKS_ALNUM(c)  ? TOKS_STOP                                          \
      : (c) == '!'     ? TOKS_EXCL                                          \
                       : TOKS_PASS)
-#define TOKS4(c) TOKS(c), TOKS((c) + 1), TOKS((c) + 2), TOKS((c) + 3)
-#define TOKS16(c) TOKS4(c), TOKS4((c) + 4), TOKS4((c) + 8), TOKS4((c) + 12)
-#define TOKS64(c)                                                          \
-    TOKS16(c), TOKS16((c) + 16), TOKS16((c) + 32), TOKS16((c) + 48)
-
-static const uint8_t tok_skip_class[256] = {TOKS64(0), TOKS64(64),
-                                            TOKS64(128), TOKS64(192)};
+static const uint8_t tok_skip_class[256] = {BYTETABLE(TOKS)};
 
 /* Skip to the start of the next token, counting the '!' and zero-width
  * characters passed over.  ASCII is classed by one table lookup (the

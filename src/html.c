@@ -30,6 +30,7 @@
 
 #include <string.h>
 
+#include "bytetable.h"
 #include "caps.h"
 #include "charset.h"
 
@@ -267,40 +268,15 @@ static const uint8_t html_special[256] = {
     ((uint8_t)(HTML_NAME_STOP(c) ? 0                                       \
                : (c) >= 'A' && (c) <= 'Z' ? (c) + 32                       \
                                           : (c)))
-#define HTML_F4(c)                                                         \
-    HTML_FOLD(c), HTML_FOLD((c) + 1), HTML_FOLD((c) + 2), HTML_FOLD((c) + 3)
-#define HTML_F16(c)                                                        \
-    HTML_F4(c), HTML_F4((c) + 4), HTML_F4((c) + 8), HTML_F4((c) + 12)
-#define HTML_F64(c)                                                        \
-    HTML_F16(c), HTML_F16((c) + 16), HTML_F16((c) + 32), HTML_F16((c) + 48)
-
-static const uint8_t html_name_fold[256] = {
-    HTML_F64(0), HTML_F64(64), HTML_F64(128), HTML_F64(192),
-};
+static const uint8_t html_name_fold[256] = {BYTETABLE(HTML_FOLD)};
 
 /* Bytes attr_decode copies as they are: not a control byte, DEL or '&'. */
 #define HTML_PLAIN(c) ((c) >= ' ' && (c) != 0x7F && (c) != '&')
-#define HTML_P4(c)                                                         \
-    HTML_PLAIN(c), HTML_PLAIN((c) + 1), HTML_PLAIN((c) + 2),                \
-        HTML_PLAIN((c) + 3)
-#define HTML_P16(c)                                                        \
-    HTML_P4(c), HTML_P4((c) + 4), HTML_P4((c) + 8), HTML_P4((c) + 12)
-#define HTML_P64(c)                                                        \
-    HTML_P16(c), HTML_P16((c) + 16), HTML_P16((c) + 32), HTML_P16((c) + 48)
-
-static const uint8_t html_attr_plain[256] = {
-    HTML_P64(0), HTML_P64(64), HTML_P64(128), HTML_P64(192),
-};
+static const uint8_t html_attr_plain[256] = {BYTETABLE(HTML_PLAIN)};
 
 #undef HTML_NAME_STOP
 #undef HTML_FOLD
-#undef HTML_F4
-#undef HTML_F16
-#undef HTML_F64
 #undef HTML_PLAIN
-#undef HTML_P4
-#undef HTML_P16
-#undef HTML_P64
 
 static uint8_t
 html_lower(uint8_t c)

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytetable.h"
+
 static uint8_t
 url_lower(uint8_t c)
 {
@@ -41,15 +43,7 @@ url_is_alnum(uint8_t c)
 #define URL_STOP(c)                                                        \
     ((c) <= ' ' || (c) == 0x7F || (c) == '<' || (c) == '>' || (c) == '"' || \
      (c) == '`')
-#define URL_S4(c)                                                          \
-    URL_STOP(c), URL_STOP((c) + 1), URL_STOP((c) + 2), URL_STOP((c) + 3)
-#define URL_S16(c)                                                         \
-    URL_S4(c), URL_S4((c) + 4), URL_S4((c) + 8), URL_S4((c) + 12)
-#define URL_S64(c)                                                         \
-    URL_S16(c), URL_S16((c) + 16), URL_S16((c) + 32), URL_S16((c) + 48)
-
-static const bool url_stop[256] = {URL_S64(0), URL_S64(64), URL_S64(128),
-                                   URL_S64(192)};
+static const bool url_stop[256] = {BYTETABLE(URL_STOP)};
 
 static bool
 url_text_stop(uint8_t c)
@@ -411,15 +405,7 @@ ipv4_format(uint32_t addr, char *out)
      ((c) >= 'A' && (c) <= 'Z') || (c) == '+' || (c) == '-' || (c) == '.')
 #define URL_ABYTE(c)                                                       \
     (uint8_t)((URL_AUTH_STOP(c) ? 1u : 0u) | (URL_SCHEME_BYTE(c) ? 2u : 0u))
-#define URL_A4(c)                                                          \
-    URL_ABYTE(c), URL_ABYTE((c) + 1), URL_ABYTE((c) + 2), URL_ABYTE((c) + 3)
-#define URL_A16(c)                                                         \
-    URL_A4(c), URL_A4((c) + 4), URL_A4((c) + 8), URL_A4((c) + 12)
-#define URL_A64(c)                                                         \
-    URL_A16(c), URL_A16((c) + 16), URL_A16((c) + 32), URL_A16((c) + 48)
-
-static const uint8_t url_abyte[256] = {URL_A64(0), URL_A64(64),
-                                       URL_A64(128), URL_A64(192)};
+static const uint8_t url_abyte[256] = {BYTETABLE(URL_ABYTE)};
 
 static bool
 url_auth_stop(uint8_t c)
