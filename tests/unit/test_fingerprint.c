@@ -212,34 +212,31 @@ test_fingerprint_url_normalise(void **state)
     uint8_t d1[FINGERPRINT_DIGEST_LEN];
     uint8_t d2[FINGERPRINT_DIGEST_LEN];
 
+    static const struct {
+        const char *url;
+        const char *want;
+    } cases[] = {
+        {"HTTPS://User@WWW.Example.COM:8443/Path/To?a=1&utm_source=x&b=2#frag",
+         "www.example.com/Path/To?a=1&b=2"},
+        {"http://example.com?utm_medium=e&fbclid=zz", "example.com/"},
+        {"www.example.com/p?q", "www.example.com/p?q"},
+        {"//cdn.example.net/x.js", "cdn.example.net/x.js"},
+        /* The path ends at the first of '?' and '#'; a ':' in it is
+         * data. */
+        {"http://example.com/a:b#frag?x=1", "example.com/a:b"},
+        {"http://example.com/a?x=1#f&y=2", "example.com/a?x=1"},
+        {"http://example.com#top", "example.com/"},
+        {"http://example.com/p?a=1&&b=2&", "example.com/p?a=1&b=2"},
+    };
+
     (void)state;
-    u = "HTTPS://User@WWW.Example.COM:8443/Path/To?a=1&utm_source=x&b=2#frag";
-    assert_int_equal(fingerprint_url_normalise(u, strlen(u), out,
-                                               sizeof(out)),
-                     strlen("www.example.com/Path/To?a=1&b=2"));
-    assert_string_equal(out, "www.example.com/Path/To?a=1&b=2");
-    u = "http://example.com?utm_medium=e&fbclid=zz";
-    fingerprint_url_normalise(u, strlen(u), out, sizeof(out));
-    assert_string_equal(out, "example.com/");
-    u = "www.example.com/p?q";
-    fingerprint_url_normalise(u, strlen(u), out, sizeof(out));
-    assert_string_equal(out, "www.example.com/p?q");
-    u = "//cdn.example.net/x.js";
-    fingerprint_url_normalise(u, strlen(u), out, sizeof(out));
-    assert_string_equal(out, "cdn.example.net/x.js");
-    /* The path ends at the first of '?' and '#'; a ':' in it is data. */
-    u = "http://example.com/a:b#frag?x=1";
-    fingerprint_url_normalise(u, strlen(u), out, sizeof(out));
-    assert_string_equal(out, "example.com/a:b");
-    u = "http://example.com/a?x=1#f&y=2";
-    fingerprint_url_normalise(u, strlen(u), out, sizeof(out));
-    assert_string_equal(out, "example.com/a?x=1");
-    u = "http://example.com#top";
-    fingerprint_url_normalise(u, strlen(u), out, sizeof(out));
-    assert_string_equal(out, "example.com/");
-    u = "http://example.com/p?a=1&&b=2&";
-    fingerprint_url_normalise(u, strlen(u), out, sizeof(out));
-    assert_string_equal(out, "example.com/p?a=1&b=2");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        u = cases[i].url;
+        assert_int_equal(fingerprint_url_normalise(u, strlen(u), out,
+                                                   sizeof(out)),
+                         strlen(cases[i].want));
+        assert_string_equal(out, cases[i].want);
+    }
     /* No host: nothing to digest. */
     u = "mailto:a@example.com";
     assert_int_equal(fingerprint_url_normalise(u, strlen(u), out,
