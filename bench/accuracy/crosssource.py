@@ -146,15 +146,21 @@ def crm114(train, test, work, log):
     return scores
 
 
-def measure(labels, rank, flag, threshold):
-    """AUC by the rank scores; ham and junk whose flag score reaches the
-    threshold.  A message without a score ranks lowest, never flagged."""
-    def side(scores, is_junk):
-        return [scores.get(p, float("-inf")) for p, lab in labels
-                if (lab != "ham") == is_junk]
+def side(labels, scores, is_junk):
+    """The scores of the junk (or ham) messages; a message without a score
+    ranks lowest and is never flagged."""
+    return [scores.get(p, float("-inf")) for p, lab in labels
+            if (lab != "ham") == is_junk]
 
-    ham, junk = side(flag, False), side(flag, True)
-    return (auc(side(rank, True), side(rank, False)),
+
+def rank_auc(labels, scores):
+    return auc(side(labels, scores, True), side(labels, scores, False))
+
+
+def measure(labels, scores, threshold):
+    """AUC of the scores; ham and junk whose score reaches the threshold."""
+    ham, junk = side(labels, scores, False), side(labels, scores, True)
+    return (rank_auc(labels, scores),
             sum(s >= threshold for s in ham), len(ham),
             sum(s >= threshold for s in junk), len(junk))
 
@@ -192,8 +198,8 @@ def main():
             margin = {p: v[1] for p, v in test.items()}
             score = {p: v[2] for p, v in test.items()}
             results.append(("CGPCloudmark (96)",) +
-                           measure(labels, score, score, 96) +
-                           (measure(labels, margin, score, 96)[0],))
+                           measure(labels, score, 96) +
+                           (rank_auc(labels, margin),))
         if "bogofilter" in filters:
             sys.stderr.write("crosssource: %s: bogofilter\n" % name)
             # Trained on what ours was trained on: every message cmtool
@@ -204,14 +210,14 @@ def main():
                 s = bogofilter(train, [p for p, _ in labels],
                                os.path.join(out, "bogofilter.db"), log)
             results.append(("bogofilter (0.99)",) +
-                           measure(labels, s, s, 0.99))
+                           measure(labels, s, 0.99))
         if "crm114" in filters:
             sys.stderr.write("crosssource: %s: crm114\n" % name)
             train = [(p, lab) for p, lab in everything if p not in test]
             with open(os.path.join(out, "crm114.%s.log" % name), "w") as log:
                 s = crm114(train, [p for p, _ in labels],
                            os.path.join(out, "crm114"), log)
-            results.append(("crm114 (5)",) + measure(labels, s, s, 5.0))
+            results.append(("crm114 (5)",) + measure(labels, s, 5.0))
         for i, r in enumerate(results):
             who, a, hf, hn, jf, jn = r[:6]
             unrounded = r[6] if len(r) > 6 else None
