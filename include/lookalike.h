@@ -69,10 +69,14 @@ bool lookalike_is_brand(const struct lookalike_db *db, size_t i);
 
 /* True when the display name (len bytes, any case) holds a brand as a
  * word and the From host (from_len bytes, lower-case; may be empty) is
- * not in a protected domain nor the brand's name under another TLD. */
+ * not in a protected domain nor the brand's name under another TLD.
+ * from_anyone: the From domain gives addresses to anyone (a free
+ * mailbox), so being protected does not make its sender a brand; only
+ * its own name ("Gmail" at gmail.com) is then no claim. */
 bool lookalike_display_name(const struct lookalike_db *db, const char *name,
                             size_t len, const char *from_host,
-                            size_t from_len, size_t *which);
+                            size_t from_len, bool from_anyone,
+                            size_t *which);
 
 /* True when name (len bytes) is protected (exactly, as a registered
  * domain). */

@@ -161,12 +161,21 @@ typedef void (*rules_host_fn)(void *ctx, const char *host, size_t len,
 void rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn,
                          void *ctx);
 
-/* The From display name (the text before "<", not NUL-terminated) and
- * the From domain (into host, lower-case, NUL-terminated); false when
- * From has no display name. */
+/* The From display name (the text before the last "<", not
+ * NUL-terminated) and the From domain (of the address after it, into
+ * host, lower-case, NUL-terminated); false when From has no display
+ * name. */
 bool rules_from_parts(const struct mime_doc *doc, const char **name,
                       size_t *name_len, char *host, size_t cap,
                       size_t *host_len);
+
+/* The brand-display-name rule on rules_from_parts' output: the name
+ * shows a brand the address does not belong to.  An address at a free
+ * mailbox provider belongs to no brand, protected or not ("DocuSign
+ * <x@gmail.com>"). */
+bool rules_brand_display_name(const struct rules *r, const char *name,
+                              size_t name_len, const char *host,
+                              size_t host_len);
 
 /*
  * The verdict's score and category from the calibrated score, the fired

@@ -1103,7 +1103,7 @@ is_common_display_word(const char *w, size_t len)
 bool
 lookalike_display_name(const struct lookalike_db *db, const char *name,
                        size_t len, const char *from_host, size_t from_len,
-                       size_t *which)
+                       bool from_anyone, size_t *which)
 {
     const char *reg = NULL;
     size_t rl = from_len > 0
@@ -1118,7 +1118,7 @@ lookalike_display_name(const struct lookalike_db *db, const char *name,
         which = &dummy;
     }
     if (db == NULL || db->n_brand == 0 ||
-        (rl > 0 && lookalike_is_protected(db, reg, rl))) {
+        (rl > 0 && !from_anyone && lookalike_is_protected(db, reg, rl))) {
         return false;
     }
     for (size_t i = 0; i <= len;) {

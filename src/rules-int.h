@@ -13,9 +13,10 @@
 
 struct mime_doc;
 
-/* Lower-case domain of the first address in the top-level header name
- * into dst (NUL-terminated, at most cap - 1 bytes); its length, 0 when
- * there is none. */
+/* Lower-case domain of the mailbox in the top-level header name (From,
+ * Reply-To: the address after the last '<', else the first '@') into dst
+ * (NUL-terminated, at most cap - 1 bytes); its length, 0 when there is
+ * none.  An address shown in the display name is not the sender's. */
 size_t rules_header_domain(const struct mime_doc *doc, const char *name,
                            char *dst, size_t cap);
 
@@ -27,6 +28,10 @@ bool rules_auth_failed(const struct mime_doc *doc);
 /* A link that hides where it goes: a URL shortener's host, or a data:
  * URI in a link (not an image). */
 bool rules_hidden_link(const struct mime_doc *doc);
+
+/* dom (len bytes, lower-case) is a free mailbox provider's own domain:
+ * anyone can sign up there under a made-up name. */
+bool rules_is_freemail(const char *dom, size_t len);
 
 /* Reply-To sends the answer to a free mailbox outside the From domain. */
 bool rules_reply_to_freemail(const struct mime_doc *doc);

@@ -586,6 +586,22 @@ attachment_rules(const struct mime_doc *doc, unsigned fflags)
     return fired;
 }
 
+/* Offset of the mailbox's address in a one-mailbox header value: after
+ * its last '<', or 0 without one.  Not the first '@' nor the first '<':
+ * "support@metamask.io" <x@spam.example> and "PayPal <pp@paypal.com>"
+ * <x@spam.example> put a brand's address in the display name, and the
+ * mail comes from the last one, as mail clients reply to it. */
+static size_t
+angle_addr_offset(const char *v, size_t len)
+{
+    for (size_t i = len; i > 0; i--) {
+        if (v[i - 1] == '<') {
+            return i;
+        }
+    }
+    return 0;
+}
+
 /* See rules-int.h. */
 size_t
 rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
@@ -595,11 +611,13 @@ rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
     const char *at;
     size_t n = 0;
     size_t i;
+    size_t off;
 
     if (h == NULL || h->value_len == 0) {
         return 0;
     }
-    at = memchr(h->value, '@', h->value_len);
+    off = angle_addr_offset(h->value, h->value_len);
+    at = memchr(h->value + off, '@', h->value_len - off);
     if (at == NULL) {
         return 0;
     }
@@ -777,19 +795,29 @@ rules_from_parts(const struct mime_doc *doc, const char **name,
                  size_t *name_len, char *host, size_t cap, size_t *host_len)
 {
     const struct mime_header *h = mime_header_find(doc, "From");
-    const char *lt;
+    size_t off;
 
     if (h == NULL || h->value_len == 0) {
         return false;
     }
-    lt = memchr(h->value, '<', h->value_len);
-    if (lt == NULL || lt == h->value) {
+    off = angle_addr_offset(h->value, h->value_len);
+    if (off <= 1) {
         return false;
     }
     *name = h->value;
-    *name_len = (size_t)(lt - h->value);
+    *name_len = off - 1;
     *host_len = rules_header_domain(doc, "From", host, cap);
     return true;
+}
+
+bool
+rules_brand_display_name(const struct rules *r, const char *name,
+                         size_t name_len, const char *host, size_t host_len)
+{
+    return r->protected != NULL &&
+           lookalike_display_name(r->protected, name, name_len, host,
+                                  host_len, rules_is_freemail(host, host_len),
+                                  NULL);
 }
 
 static bool
@@ -800,9 +828,8 @@ has_brand_display_name(const struct rules *r, const struct mime_doc *doc)
     char host[256];
     size_t hl = 0;
 
-    return r->protected != NULL &&
-           rules_from_parts(doc, &name, &nl, host, sizeof(host), &hl) &&
-           lookalike_display_name(r->protected, name, nl, host, hl, NULL);
+    return rules_from_parts(doc, &name, &nl, host, sizeof(host), &hl) &&
+           rules_brand_display_name(r, name, nl, host, hl);
 }
 
 /* The category-only rules (rules_phish.c). */

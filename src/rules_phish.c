@@ -212,9 +212,8 @@ rules_hidden_link(const struct mime_doc *doc)
 
 /* ---- reply-to-freemail ------------------------------------------------ */
 
-/* Free mailbox providers anyone can sign up to under a made-up name. */
-static bool
-is_freemail(const char *dom, size_t len)
+bool
+rules_is_freemail(const char *dom, size_t len)
 {
     static const char *const doms[] = {
         "gmail.com",     "googlemail.com", "yahoo.com",     "ymail.com",
@@ -279,7 +278,7 @@ rules_reply_to_freemail(const struct mime_doc *doc)
 
     /* The provider's own domain, not a host below it: groups.msn.com is
      * a list server, msn.com a mailbox anyone may open. */
-    if (rl == 0 || !is_freemail(reply, rl)) {
+    if (rl == 0 || !rules_is_freemail(reply, rl)) {
         return false;
     }
     rrl = url_registered_domain(reply, rl, &rreg);

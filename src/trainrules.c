@@ -191,9 +191,8 @@ trainrules_item_fired(const struct rules *r, const struct trainrules_item *it)
     }
     fired = it->fired;
     if (it->from_name != NULL &&
-        lookalike_display_name(rules_protected(r), it->from_name,
-                               strlen(it->from_name), it->from_host,
-                               strlen(it->from_host), NULL)) {
+        rules_brand_display_name(r, it->from_name, strlen(it->from_name),
+                                 it->from_host, strlen(it->from_host))) {
         fired |= 1u << RULES_BRAND_DISPLAY_NAME;
     }
     p = it->hosts;

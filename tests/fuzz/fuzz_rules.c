@@ -101,7 +101,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(k == LOOKALIKE_NONE || k == LOOKALIKE_MIXED_SCRIPT ||
               which < lookalike_db_count(db));
         (void)lookalike_display_name(db, (const char *)data, size,
-                                     (const char *)data, size, NULL);
+                                     (const char *)data, size,
+                                     size > 3 && (data[3] & 1) != 0, NULL);
         rules_classify(use, fired, size > 2 && (data[2] & 1) != 0, &score,
                        &cat, &sub);
         check(score <= 100 && cat <= RULES_CAT_BULK && sub != NULL);

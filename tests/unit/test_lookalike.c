@@ -140,19 +140,27 @@ test_display_name(void **state)
 
     (void)state;
     assert_true(lookalike_display_name(db, n1, strlen(n1), "evil.tk", 7,
-                                       NULL));
-    assert_true(lookalike_display_name(db, n1, strlen(n1), "", 0, NULL));
+                                       false, NULL));
+    assert_true(lookalike_display_name(db, n1, strlen(n1), "", 0, false, NULL));
     assert_false(lookalike_display_name(db, n1, strlen(n1), "e.paypal.com",
-                                        12, NULL));
+                                        12, false, NULL));
     assert_false(lookalike_display_name(db, n1, strlen(n1), "paypal.de", 9,
-                                        NULL));
+                                        false, NULL));
     assert_false(lookalike_display_name(db, n2, strlen(n2), "evil.tk", 7,
-                                        NULL));
+                                        false, NULL));
     /* A non-brand's name in a display name says nothing. */
     assert_false(lookalike_display_name(db, "Example ", 8, "evil.tk", 7,
-                                        NULL));
+                                        false, NULL));
     assert_false(lookalike_display_name(NULL, n1, strlen(n1), "evil.tk", 7,
-                                        NULL));
+                                        false, NULL));
+    /* A protected domain that gives addresses to anyone (a free mailbox)
+     * does not make its sender PayPal; its own name is no claim. */
+    assert_false(lookalike_display_name(db, n1, strlen(n1), "mail.com", 8,
+                                        false, NULL));
+    assert_true(lookalike_display_name(db, n1, strlen(n1), "mail.com", 8,
+                                       true, NULL));
+    assert_false(lookalike_display_name(db, "Apple ", 6, "apple.com", 9,
+                                        true, NULL));
     lookalike_db_free(db);
 }
 
@@ -169,13 +177,13 @@ test_display_name_hidden_marks(void **state)
 
     (void)state;
     assert_true(lookalike_display_name(db, n1, strlen(n1), "evil.tk", 7,
-                                       NULL));
+                                       false, NULL));
     assert_true(lookalike_display_name(db, n2, strlen(n2), "evil.tk", 7,
-                                       NULL));
+                                       false, NULL));
     assert_true(lookalike_display_name(db, n3, strlen(n3), "evil.tk", 7,
-                                       NULL));
+                                       false, NULL));
     assert_false(lookalike_display_name(db, f1, strlen(f1), "evil.tk", 7,
-                                        NULL));
+                                        false, NULL));
     lookalike_db_free(db);
 }
 
@@ -275,9 +283,9 @@ test_display_name_common_words(void **state)
     (void)state;
     assert_int_equal(lookalike_db_build(doms, brand, 2, &db), CM_OK);
     assert_false(lookalike_display_name(db, n1, strlen(n1), "gmail.com", 9,
-                                        NULL));
+                                        true, NULL));
     assert_false(lookalike_display_name(db, n2, strlen(n2), "salon.example",
-                                        13, NULL));
+                                        13, false, NULL));
     assert_int_equal(check(db, "chase-secure.example"),
                      LOOKALIKE_BRAND_LABEL);
     lookalike_db_free(db);

@@ -608,6 +608,62 @@ test_detect_reply_to_freemail(void **state)
                      0);
 }
 
+/* Brands whose domains are also free mailboxes, as the default
+ * cartridge protects them. */
+static struct rules *
+with_mailbox_brands(void)
+{
+    static const char *const doms[] = {"docusign.com", "gmail.com",
+                                       "metamask.io"};
+    static const bool brand[] = {true, true, true};
+    struct rules_rule t[RULES_COUNT];
+    struct buf b;
+    struct rules *r;
+
+    for (unsigned i = 0; i < RULES_COUNT; i++) {
+        rules_builtin_rule((enum rules_id)i, &t[i]);
+    }
+    buf_init(&b, 1 << 20);
+    assert_int_equal(rules_format(t, doms, brand, 3, &b), CM_OK);
+    r = parse_ok(&b);
+    buf_clear(&b);
+    return r;
+}
+
+static uint32_t
+detect_from(const struct rules *r, const char *from)
+{
+    char m[1024];
+
+    snprintf(m, sizeof(m),
+             "From: %s\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+             "Content-Type: text/plain\r\n\r\nhi\r\n",
+             from);
+    return detect(r, m) & BIT(RULES_BRAND_DISPLAY_NAME);
+}
+
+static void
+test_detect_brand_display_name(void **state)
+{
+    const uint32_t bit = BIT(RULES_BRAND_DISPLAY_NAME);
+    struct rules *r = with_mailbox_brands();
+
+    (void)state;
+    /* A free mailbox belongs to no brand, though it is protected. */
+    assert_int_equal(detect_from(r, "DocuSign <johnm2723@gmail.com>"), bit);
+    assert_int_equal(detect_from(r, "\"Gmail Team\" <ann@gmail.com>"), 0);
+    assert_int_equal(detect_from(r, "DocuSign <dse@docusign.com>"), 0);
+    /* The sender is the last address, not one shown in the name. */
+    assert_int_equal(
+        detect_from(r, "\"support@metamask.io\" <no-reply@quiz.example>"),
+        bit);
+    assert_int_equal(
+        detect_from(r, "\"DocuSign <dse@docusign.com>\" <x@quiz.example>"),
+        bit);
+    assert_int_equal(detect_from(r, "dse@docusign.com"), 0);
+    rules_free(r);
+}
+
 static void
 test_detect_recipient_named(void **state)
 {
@@ -754,6 +810,7 @@ main(void)
         cmocka_unit_test(test_detect_auth_failed),
         cmocka_unit_test(test_detect_hidden_link),
         cmocka_unit_test(test_detect_reply_to_freemail),
+        cmocka_unit_test(test_detect_brand_display_name),
         cmocka_unit_test(test_detect_recipient_named),
         cmocka_unit_test(test_detect_mixed_script_text),
         cmocka_unit_test(test_classify),
