@@ -1098,8 +1098,69 @@ is_common_display_word(const char *w, size_t len)
     return in_word_list(words, sizeof(words) / sizeof(words[0]), w, len);
 }
 
+/* The ASCII letter an accented Latin-1 letter is written with ("Itaú"
+ * is "itau"), lower-case; 0 for anything else. */
+static unsigned
+fold_latin1(unsigned c)
+{
+    /* U+00C0..U+00FF; '-' where no one letter stands for it (Æ, ×, Þ, ß). */
+    static const char base[] = "aaaaaa-ceeeeiiiidnooooo-ouuuuy--"
+                               "aaaaaa-ceeeeiiiidnooooo-ouuuuy-y";
+
+    if (c < 0xC0 || c > 0xFF || base[c - 0xC0] == '-') {
+        return 0;
+    }
+    return (unsigned char)base[c - 0xC0];
+}
+
+/* Does the word (or words run together) claim a brand?  Not the From
+ * domain's own name, nor a brand name that is also an everyday word. */
+static bool
+claims_brand(const struct lookalike_db *db, const char *w, size_t wl,
+             const char *own, size_t own_len, size_t *which)
+{
+    return wl > 0 && !(wl == own_len && memcmp(w, own, own_len) == 0) &&
+           !is_common_display_word(w, wl) && is_brand(db, w, wl, which);
+}
+
+/* Does the word end a brand claim, alone or run together with the one
+ * or two words before it (prev[0] the last)? */
+static bool
+claims_brand_run(const struct lookalike_db *db, const char *w, size_t wl,
+                 char prev[2][LOOKALIKE_DOMAIN_MAX + 1], const size_t *pl,
+                 const char *own, size_t own_len, size_t *which)
+{
+    char joined[LOOKALIKE_DOMAIN_MAX + 1];
+
+    if (claims_brand(db, w, wl, own, own_len, which)) {
+        return true;
+    }
+    for (size_t k = 0; k < 2 && pl[k] > 0; k++) {
+        size_t jl = wl;
+
+        for (size_t j = 0; j <= k; j++) {
+            jl += pl[j];
+        }
+        if (jl > LOOKALIKE_DOMAIN_MAX) {
+            return false;
+        }
+        jl = 0;
+        for (size_t j = k + 1; j-- > 0;) {
+            memcpy(joined + jl, prev[j], pl[j]);
+            jl += pl[j];
+        }
+        memcpy(joined + jl, w, wl);
+        if (claims_brand(db, joined, jl + wl, own, own_len, which)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Letters and digits of a display name, lower-cased, as words; what
- * does not show (invisibles, combining marks) is left out of them. */
+ * does not show (invisibles, combining marks) is left out of them, and
+ * accents are dropped.  A brand may be one word or two or three run
+ * together ("Wells Fargo", "Bank of America"). */
 bool
 lookalike_display_name(const struct lookalike_db *db, const char *name,
                        size_t len, const char *from_host, size_t from_len,
@@ -1111,6 +1172,8 @@ lookalike_display_name(const struct lookalike_db *db, const char *name,
                     : 0;
     size_t nl = rl > 0 ? name_len(reg, rl) : 0;
     char word[LOOKALIKE_DOMAIN_MAX + 1];
+    char prev[2][LOOKALIKE_DOMAIN_MAX + 1]; /* the last two words */
+    size_t pl[2] = {0, 0};
     size_t wl = 0;
     size_t dummy;
 
@@ -1138,18 +1201,24 @@ lookalike_display_name(const struct lookalike_db *db, const char *name,
         }
         if (c >= 'A' && c <= 'Z') {
             c += 32;
+        } else if (fold_latin1(c) != 0) {
+            c = fold_latin1(c);
         }
         if (((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) &&
             wl + 1 < sizeof(word)) {
             word[wl++] = (char)c;
             continue;
         }
-        /* The brand's own domain under another TLD sends as itself. */
-        if (wl > 0 && !(wl == nl && memcmp(word, reg, nl) == 0) &&
-            !is_common_display_word(word, wl) &&
-            is_brand(db, word, wl, which)) {
+        if (wl == 0) {
+            continue;
+        }
+        if (claims_brand_run(db, word, wl, prev, pl, reg, nl, which)) {
             return true;
         }
+        memcpy(prev[1], prev[0], pl[0]);
+        pl[1] = pl[0];
+        memcpy(prev[0], word, wl);
+        pl[0] = wl;
         wl = 0;
     }
     return false;

@@ -161,6 +161,17 @@ test_display_name(void **state)
                                        true, NULL));
     assert_false(lookalike_display_name(db, "Apple ", 6, "apple.com", 9,
                                         true, NULL));
+    /* Accents are dropped, and a brand may be two or three words. */
+    assert_true(lookalike_display_name(db, "Amaz\xc3\xb3n", 7, "evil.tk", 7,
+                                       false, NULL));
+    assert_true(lookalike_display_name(db, "Pay Pal", 7, "evil.tk", 7, false,
+                                       NULL));
+    assert_true(lookalike_display_name(db, "Am-a-Zon Team", 13, "evil.tk", 7,
+                                       false, NULL));
+    assert_true(lookalike_display_name(db, "the Micro Soft Team", 19,
+                                       "evil.tk", 7, false, NULL));
+    assert_false(lookalike_display_name(db, "Pay Ann Pal", 11, "evil.tk", 7,
+                                        false, NULL));
     lookalike_db_free(db);
 }
 
