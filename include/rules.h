@@ -152,7 +152,8 @@ uint32_t rules_detect(const struct rules *r, const struct mime_doc *doc,
 double rules_margin(const struct rules *r, uint32_t fired);
 
 /* Hosts the look-alike rule examines: From and Reply-To domains, URL
- * hosts (not mailto:, not IP literals), at most CAPS_RULES_HOSTS_MAX.
+ * hosts (not mailto:, not IP literals, not image sources), at most
+ * CAPS_RULES_HOSTS_MAX.
  * fn gets each (lower-case, not NUL-terminated) with its registered
  * domain (url_registered_domain's view into host: kept by mime for URL
  * hosts, found here for the header domains). */

@@ -659,7 +659,10 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
     for (size_t i = 0; i < doc->n_urls && n_done < CAPS_RULES_HOSTS_MAX; i++) {
         const struct mime_url *u = &doc->urls[i];
 
-        if (u->host_len == 0 ||
+        /* Not image sources: a brand's own image host may carry its name
+         * as a part (m.media-amazon.com), and a phish is reached by its
+         * links and forms, not by its pictures. */
+        if (u->host_len == 0 || u->is_image ||
             (u->host_flags & (URL_IS_MAILTO | URL_IS_IP)) != 0) {
             continue;
         }

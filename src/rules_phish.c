@@ -34,6 +34,7 @@
 #include "caps.h"
 #include "lookalike.h"
 #include "mime.h"
+#include "rules.h"
 #include "url.h"
 
 static char
@@ -317,6 +318,19 @@ only_address(const struct mime_header *h, const char **addr)
     return e - s;
 }
 
+/* A calendar invitation (a text/calendar part): calendar servers name
+ * the invitee in the Subject ("Invitation: ... (ann@example.org)"). */
+static bool
+is_calendar_invitation(const struct mime_doc *doc)
+{
+    for (size_t i = 0; i < doc->n_parts; i++) {
+        if (strcmp(doc->parts[i].content_type, "text/calendar") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool
 rules_recipient_named(const struct mime_doc *doc)
 {
@@ -326,7 +340,7 @@ rules_recipient_named(const struct mime_doc *doc)
     const char *addr = NULL;
     size_t al;
 
-    if (to == NULL) {
+    if (to == NULL || is_calendar_invitation(doc)) {
         return false;
     }
     al = only_address(to, &addr);
@@ -338,10 +352,13 @@ rules_recipient_named(const struct mime_doc *doc)
         return true;
     }
     if (from != NULL) {
-        const char *lt = memchr(from->value, '<', from->value_len);
+        const char *name = NULL;
+        size_t nl = 0;
+        char host[256];
+        size_t hl = 0;
 
-        return lt != NULL &&
-               contains_ci(from->value, (size_t)(lt - from->value), addr, al);
+        return rules_from_parts(doc, &name, &nl, host, sizeof(host), &hl) &&
+               contains_ci(name, nl, addr, al);
     }
     return false;
 }

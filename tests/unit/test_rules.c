@@ -477,6 +477,17 @@ test_detect_forms_links_names(void **state)
     }
     f = detect(r, news);
     assert_int_equal(f, BIT(RULES_BULK_MARKERS));
+    /* A brand's name in an image host is no look-alike (Amazon's own
+     * m.media-amazon.com); the same host as a link is. */
+    f = detect(r, "From: a@shop.example\r\nSubject: s\r\n"
+                  "Content-Type: text/html\r\n\r\n"
+                  "<img src=\"https://m.media-paypal.example/logo.png\">\r\n");
+    assert_int_equal(f & BIT(RULES_LOOKALIKE_DOMAIN), 0);
+    f = detect(r, "From: a@shop.example\r\nSubject: s\r\n"
+                  "Content-Type: text/html\r\n\r\n"
+                  "<a href=\"https://m.media-paypal.example/\">x</a>\r\n");
+    assert_int_equal(f & BIT(RULES_LOOKALIKE_DOMAIN),
+                     BIT(RULES_LOOKALIKE_DOMAIN));
     rules_free(r);
 }
 
@@ -693,6 +704,17 @@ test_detect_recipient_named(void **state)
                                     "Subject: note to self\r\n",
                                     "hi") & bit,
                      0);
+    /* A calendar server names the invitee in an invitation's Subject. */
+    assert_int_equal(
+        detect(rules_builtin(),
+               "From: Lu <lu@gmail.com>\r\nTo: bob@example.org\r\n"
+               "Subject: Invitation: sync @ Tue (bob@example.org)\r\n"
+               "Content-Type: multipart/mixed; boundary=B\r\n\r\n"
+               "--B\r\nContent-Type: text/plain\r\n\r\nsee you\r\n"
+               "--B\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\n"
+               "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n--B--\r\n") &
+            bit,
+        0);
 }
 
 static void
