@@ -134,43 +134,45 @@ test_lookalikes_fire(void **state)
 static void
 test_display_name(void **state)
 {
+    static const struct {
+        const char *name;
+        const char *from_host;
+        bool from_anyone; /* the From domain is a free mailbox */
+        bool claims;
+    } cases[] = {
+        {"\"PayPal Service\" ", "evil.tk", false, true},
+        {"\"PayPal Service\" ", "", false, true},
+        {"\"PayPal Service\" ", "e.paypal.com", false, false},
+        {"\"PayPal Service\" ", "paypal.de", false, false},
+        {"John Smith ", "evil.tk", false, false},
+        /* A non-brand's name in a display name says nothing. */
+        {"Example ", "evil.tk", false, false},
+        /* A protected domain that gives addresses to anyone does not
+         * make its sender PayPal; its own name is no claim. */
+        {"\"PayPal Service\" ", "mail.com", false, false},
+        {"\"PayPal Service\" ", "mail.com", true, true},
+        {"Apple ", "apple.com", true, false},
+        /* Accents are dropped, and a brand may be two or three words. */
+        {"Amaz\xc3\xb3n", "evil.tk", false, true},
+        {"Pay Pal", "evil.tk", false, true},
+        {"Am-a-Zon Team", "evil.tk", false, true},
+        {"the Micro Soft Team", "evil.tk", false, true},
+        {"Pay Ann Pal", "evil.tk", false, false},
+    };
     struct lookalike_db *db = make_db();
-    const char *n1 = "\"PayPal Service\" ";
-    const char *n2 = "John Smith ";
 
     (void)state;
-    assert_true(lookalike_display_name(db, n1, strlen(n1), "evil.tk", 7,
-                                       false, NULL));
-    assert_true(lookalike_display_name(db, n1, strlen(n1), "", 0, false, NULL));
-    assert_false(lookalike_display_name(db, n1, strlen(n1), "e.paypal.com",
-                                        12, false, NULL));
-    assert_false(lookalike_display_name(db, n1, strlen(n1), "paypal.de", 9,
-                                        false, NULL));
-    assert_false(lookalike_display_name(db, n2, strlen(n2), "evil.tk", 7,
-                                        false, NULL));
-    /* A non-brand's name in a display name says nothing. */
-    assert_false(lookalike_display_name(db, "Example ", 8, "evil.tk", 7,
-                                        false, NULL));
-    assert_false(lookalike_display_name(NULL, n1, strlen(n1), "evil.tk", 7,
-                                        false, NULL));
-    /* A protected domain that gives addresses to anyone (a free mailbox)
-     * does not make its sender PayPal; its own name is no claim. */
-    assert_false(lookalike_display_name(db, n1, strlen(n1), "mail.com", 8,
-                                        false, NULL));
-    assert_true(lookalike_display_name(db, n1, strlen(n1), "mail.com", 8,
-                                       true, NULL));
-    assert_false(lookalike_display_name(db, "Apple ", 6, "apple.com", 9,
-                                        true, NULL));
-    /* Accents are dropped, and a brand may be two or three words. */
-    assert_true(lookalike_display_name(db, "Amaz\xc3\xb3n", 7, "evil.tk", 7,
-                                       false, NULL));
-    assert_true(lookalike_display_name(db, "Pay Pal", 7, "evil.tk", 7, false,
-                                       NULL));
-    assert_true(lookalike_display_name(db, "Am-a-Zon Team", 13, "evil.tk", 7,
-                                       false, NULL));
-    assert_true(lookalike_display_name(db, "the Micro Soft Team", 19,
-                                       "evil.tk", 7, false, NULL));
-    assert_false(lookalike_display_name(db, "Pay Ann Pal", 11, "evil.tk", 7,
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bool got = lookalike_display_name(
+            db, cases[i].name, strlen(cases[i].name), cases[i].from_host,
+            strlen(cases[i].from_host), cases[i].from_anyone, NULL);
+
+        if (got != cases[i].claims) {
+            fail_msg("case %zu: \"%s\" from %s", i, cases[i].name,
+                     cases[i].from_host);
+        }
+    }
+    assert_false(lookalike_display_name(NULL, "PayPal", 6, "evil.tk", 7,
                                         false, NULL));
     lookalike_db_free(db);
 }

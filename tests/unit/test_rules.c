@@ -323,8 +323,10 @@ parsed_free(struct parsed *p)
     arena_free(p->a);
 }
 
+/* The built-in table with the given protected domains; the look-alike
+ * and credential-form rules weigh 1.5 and 0.5. */
 static struct rules *
-with_protected(void)
+with_domains(const char *const *doms, const bool *brand, size_t n)
 {
     struct rules_rule t[RULES_COUNT];
     struct buf b;
@@ -336,10 +338,16 @@ with_protected(void)
     t[RULES_LOOKALIKE_DOMAIN].weight = 1.5;
     t[RULES_CREDENTIAL_FORM].weight = 0.5;
     buf_init(&b, 1 << 20);
-    assert_int_equal(rules_format(t, prot, prot_brand, 2, &b), CM_OK);
+    assert_int_equal(rules_format(t, doms, brand, n, &b), CM_OK);
     r = parse_ok(&b);
     buf_clear(&b);
     return r;
+}
+
+static struct rules *
+with_protected(void)
+{
+    return with_domains(prot, prot_brand, 2);
 }
 
 static uint32_t
@@ -627,18 +635,8 @@ with_mailbox_brands(void)
     static const char *const doms[] = {"docusign.com", "gmail.com",
                                        "metamask.io"};
     static const bool brand[] = {true, true, true};
-    struct rules_rule t[RULES_COUNT];
-    struct buf b;
-    struct rules *r;
 
-    for (unsigned i = 0; i < RULES_COUNT; i++) {
-        rules_builtin_rule((enum rules_id)i, &t[i]);
-    }
-    buf_init(&b, 1 << 20);
-    assert_int_equal(rules_format(t, doms, brand, 3, &b), CM_OK);
-    r = parse_ok(&b);
-    buf_clear(&b);
-    return r;
+    return with_domains(doms, brand, 3);
 }
 
 static uint32_t
