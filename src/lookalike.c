@@ -1131,26 +1131,24 @@ claims_brand_run(const struct lookalike_db *db, const char *w, size_t wl,
                  const char *own, size_t own_len, size_t *which)
 {
     char joined[LOOKALIKE_DOMAIN_MAX + 1];
+    size_t jl = wl; /* length of prev[k] .. prev[0] and w together */
 
     if (claims_brand(db, w, wl, own, own_len, which)) {
         return true;
     }
     for (size_t k = 0; k < 2 && pl[k] > 0; k++) {
-        size_t jl = wl;
+        size_t at = 0;
 
-        for (size_t j = 0; j <= k; j++) {
-            jl += pl[j];
-        }
+        jl += pl[k];
         if (jl > LOOKALIKE_DOMAIN_MAX) {
             return false;
         }
-        jl = 0;
         for (size_t j = k + 1; j-- > 0;) {
-            memcpy(joined + jl, prev[j], pl[j]);
-            jl += pl[j];
+            memcpy(joined + at, prev[j], pl[j]);
+            at += pl[j];
         }
-        memcpy(joined + jl, w, wl);
-        if (claims_brand(db, joined, jl + wl, own, own_len, which)) {
+        memcpy(joined + at, w, wl);
+        if (claims_brand(db, joined, jl, own, own_len, which)) {
             return true;
         }
     }
@@ -1201,8 +1199,10 @@ lookalike_display_name(const struct lookalike_db *db, const char *name,
         }
         if (c >= 'A' && c <= 'Z') {
             c += 32;
-        } else if (fold_latin1(c) != 0) {
-            c = fold_latin1(c);
+        } else if (c >= 0xC0) {
+            unsigned base = fold_latin1(c);
+
+            c = base != 0 ? base : c;
         }
         if (((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) &&
             wl + 1 < sizeof(word)) {

@@ -809,7 +809,9 @@ rules_from_parts(const struct mime_doc *doc, const char **name,
     }
     *name = h->value;
     *name_len = off - 1;
-    *host_len = rules_header_domain(doc, "From", host, cap);
+    if (host != NULL) {
+        *host_len = rules_header_domain(doc, "From", host, cap);
+    }
     return true;
 }
 

@@ -354,10 +354,8 @@ rules_recipient_named(const struct mime_doc *doc)
     if (from != NULL) {
         const char *name = NULL;
         size_t nl = 0;
-        char host[256];
-        size_t hl = 0;
 
-        return rules_from_parts(doc, &name, &nl, host, sizeof(host), &hl) &&
+        return rules_from_parts(doc, &name, &nl, NULL, 0, NULL) &&
                contains_ci(name, nl, addr, al);
     }
     return false;
