@@ -2073,6 +2073,378 @@ fit_rules(const struct train_opts *o, const struct train_list *l,
     return rc;
 }
 
+/* What run_pipeline builds, phase by phase; train_run_clear frees it. */
+struct train_run {
+    size_t *train_idx; /* l->items index of each training example */
+    size_t n_train;
+    size_t counts[3];  /* training examples per label */
+    uint32_t *ids;     /* build_dataset's arrays, [n_train] each but ids */
+    size_t *off;
+    uint32_t *norm;
+    uint32_t *norm_high;
+    uint8_t *label;
+    float *weight;     /* group_weights */
+    uint8_t *narrow;   /* mark_flipping, or NULL */
+    struct model_dataset ds;
+    unsigned n_folds;
+    uint8_t *fold;     /* [n_train]: the fold that leaves the example out */
+    struct fit_job *jobs; /* n_folds fold models, then the final one */
+    double *oof;       /* [n_train] out-of-fold junk margins (+ rules) */
+    double *oof_phish;
+    bool *is_junk;
+    bool *is_phish;
+    struct rules *rules;
+    struct buf rules_section;
+    struct model_calibration cal;
+};
+
+static void
+train_run_clear(struct train_run *r)
+{
+    buf_clear(&r->rules_section);
+    rules_free(r->rules);
+    if (r->jobs != NULL) {
+        for (unsigned f = 0; f <= r->n_folds; f++) {
+            model_weights_clear(&r->jobs[f].mw);
+            free((void *)(uintptr_t)r->jobs[f].idx);
+        }
+    }
+    free(r->jobs);
+    free(r->oof);
+    free(r->oof_phish);
+    free(r->is_junk);
+    free(r->is_phish);
+    free(r->fold);
+    free(r->ids);
+    free(r->off);
+    free(r->norm);
+    free(r->norm_high);
+    free(r->label);
+    free(r->weight);
+    free(r->narrow);
+    free(r->train_idx);
+}
+
+/* The items not marked is_test that parsed, and their label counts. */
+static enum cm_err
+select_training(const struct train_list *l, struct train_run *r)
+{
+    r->train_idx = malloc((l->n > 0 ? l->n : 1) * sizeof(*r->train_idx));
+    if (r->train_idx == NULL) {
+        return CM_ENOMEM;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        if (!l->items[i].is_test && l->items[i].is_ok) {
+            r->train_idx[r->n_train++] = i;
+            r->counts[l->items[i].label]++;
+        }
+    }
+    return CM_OK;
+}
+
+/* Feature ids, narrowed facts and example weights of the training set. */
+static enum cm_err
+prepare_dataset(const struct train_opts *o, const struct train_list *l,
+                struct train_run *r)
+{
+    size_t n = r->n_train;
+
+    if (build_dataset(l, r->train_idx, n, o->min_df, o->min_sources,
+                      &r->ids, &r->off, &r->norm, &r->norm_high,
+                      &r->label) != CM_OK) {
+        return CM_ENOMEM;
+    }
+    if (o->flip_clip > 0) {
+        r->narrow = calloc((size_t)1 << FEATURES_HASH_BITS, 1);
+        if (r->narrow == NULL ||
+            mark_flipping(l, r->train_idx, n, o->ham_common, r->narrow) !=
+                CM_OK) {
+            return CM_ENOMEM;
+        }
+    }
+    r->weight = malloc(n * sizeof(*r->weight));
+    if (r->weight == NULL) {
+        return CM_ENOMEM;
+    }
+    group_weights(l, r->train_idx, n, o->strata, o->max_weight, r->weight);
+    r->ds.ids = r->ids;
+    r->ds.off = r->off;
+    r->ds.label = r->label;
+    r->ds.weight = r->weight;
+    r->ds.n_norm = r->norm;
+    r->ds.n_norm_high = r->norm_high;
+    r->ds.n = n;
+    return CM_OK;
+}
+
+/* Fold of each example by source (--folds-by-source): sources in order of
+ * appearance.  False when the sources cannot make 2 to TRAIN_FOLDS_MAX
+ * folds. */
+static bool
+folds_by_source(const struct train_list *l, struct train_run *r)
+{
+    int map[TRAIN_GROUPS_MAX];
+    unsigned next = 0;
+
+    for (size_t g = 0; g < TRAIN_GROUPS_MAX; g++) {
+        map[g] = -1;
+    }
+    for (size_t i = 0; i < r->n_train; i++) {
+        uint16_t g = l->items[r->train_idx[i]].group;
+
+        if (map[g] < 0) {
+            map[g] = (int)next++;
+        }
+    }
+    if (next < 2 || next > TRAIN_FOLDS_MAX) {
+        return false;
+    }
+    for (size_t i = 0; i < r->n_train; i++) {
+        r->fold[i] = (uint8_t)map[l->items[r->train_idx[i]].group];
+    }
+    r->n_folds = next;
+    return true;
+}
+
+/* Fold of each example: from a seeded shuffle, or one per source (one
+ * fold per source makes the out-of-fold margins show how the model scores
+ * mail from a source it has never seen, which is what the calibration
+ * must hold for). */
+static enum cm_err
+assign_folds(const struct train_opts *o, const struct train_list *l,
+             struct train_run *r)
+{
+    size_t n = r->n_train;
+    size_t *perm = malloc(n * sizeof(*perm));
+    struct hashing_rng rng;
+
+    r->fold = malloc(n * sizeof(*r->fold));
+    if (perm == NULL || r->fold == NULL) {
+        free(perm);
+        return CM_ENOMEM;
+    }
+    r->n_folds = o->folds;
+    hashing_rng_init(&rng, o->seed ^ 0x666f6c64ull);
+    for (size_t i = 0; i < n; i++) {
+        perm[i] = i;
+    }
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)hashing_rng_below(&rng, i);
+        size_t t = perm[i - 1];
+
+        perm[i - 1] = perm[j];
+        perm[j] = t;
+    }
+    for (size_t i = 0; i < n; i++) {
+        r->fold[perm[i]] = (uint8_t)(i % r->n_folds);
+    }
+    free(perm);
+    if (o->folds_by_source) {
+        (void)folds_by_source(l, r);
+    }
+    return CM_OK;
+}
+
+/* K fold models, each without its fold, and a final model on everything
+ * (the last job); then each example's out-of-fold margins. */
+static enum cm_err
+fit_folds(const struct train_opts *o, const struct train_list *l,
+          struct train_run *r)
+{
+    size_t n = r->n_train;
+
+    r->jobs = calloc(r->n_folds + 1, sizeof(*r->jobs));
+    r->oof = malloc(n * sizeof(*r->oof));
+    r->oof_phish = malloc(n * sizeof(*r->oof_phish));
+    r->is_junk = malloc(n * sizeof(*r->is_junk));
+    r->is_phish = malloc(n * sizeof(*r->is_phish));
+    if (r->jobs == NULL || r->oof == NULL || r->oof_phish == NULL ||
+        r->is_junk == NULL || r->is_phish == NULL) {
+        return CM_ENOMEM;
+    }
+    for (unsigned f = 0; f <= r->n_folds; f++) {
+        struct fit_job *j = &r->jobs[f];
+        size_t *idx = malloc(n * sizeof(*idx));
+        size_t k = 0;
+
+        if (idx == NULL) {
+            return CM_ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (f == r->n_folds || r->fold[i] != f) {
+                idx[k++] = i;
+            }
+        }
+        j->ds = &r->ds;
+        j->idx = idx;
+        j->n_idx = k;
+        j->nb_lambda = o->nb_lambda;
+        set_params(&j->params, o, l, r->train_idx, n, o->seed + 7919u * f,
+                   r->narrow);
+    }
+    fit_all(r->jobs, r->n_folds + 1, o->threads);
+    for (unsigned f = 0; f <= r->n_folds; f++) {
+        if (r->jobs[f].rc != CM_OK) {
+            return r->jobs[f].rc;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        double mg[MODEL_HEADS];
+
+        model_weights_margins(&r->jobs[r->fold[i]].mw, r->ids + r->off[i],
+                              r->off[i + 1] - r->off[i], r->norm[i],
+                              r->norm_high[i], mg);
+        r->oof[i] = mg[MODEL_HEAD_JUNK];
+        r->oof_phish[i] = mg[MODEL_HEAD_PHISH];
+        r->is_junk[i] = r->label[i] != MODEL_LABEL_HAM;
+        r->is_phish[i] = r->label[i] == MODEL_LABEL_PHISH;
+    }
+    return CM_OK;
+}
+
+/* The calibration on the out-of-fold margins plus the fitted rules'
+ * margins, with 96 raised for unseen-source ham. */
+static enum cm_err
+calibrate(const struct train_opts *o, const struct train_list *l,
+          struct train_run *r)
+{
+    enum cm_err rc;
+
+    for (size_t i = 0; i < r->n_train; i++) {
+        r->oof[i] += rules_margin(
+            r->rules,
+            trainrules_item_fired(r->rules, l->items[r->train_idx[i]].rules));
+    }
+    rc = model_calibrate(r->oof, r->is_junk, r->oof_phish, r->is_phish,
+                         r->n_train, TRAIN_MAX_HAM_FP, &r->cal);
+    if (rc != CM_OK) {
+        return rc;
+    }
+    if (o->loso_fp > 0.0 && !o->folds_by_source) {
+        double m96 = 0.0;
+
+        rc = loso_threshold(o, l, r->train_idx, r->n_train, &r->ds,
+                            r->narrow, r->rules, &m96);
+        if (rc != CM_OK) {
+            return rc;
+        }
+        fprintf(stderr, "unseen-source ham: score 96 from margin %.3f "
+                        "(out-of-fold %.3f)\n",
+                m96, (double)r->cal.margin_96);
+        model_calibration_raise_96(&r->cal, m96);
+    }
+    return CM_OK;
+}
+
+/* Out-of-fold figures at the calibrated 96, as the META section and the
+ * trainer's report give them. */
+struct oof_figures {
+    double auc;
+    size_t n_ham;
+    size_t n_junk;
+    size_t ham_at_96;
+    size_t junk_at_96;
+};
+
+static void
+oof_figures(const struct train_run *r, struct oof_figures *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->auc = auc_of(r->oof, r->is_junk, r->n_train);
+    for (size_t i = 0; i < r->n_train; i++) {
+        unsigned sc = model_calibration_score(&r->cal, r->oof[i]);
+
+        if (r->is_junk[i]) {
+            f->n_junk++;
+            f->junk_at_96 += sc >= 96;
+        } else {
+            f->n_ham++;
+            f->ham_at_96 += sc >= 96;
+        }
+    }
+}
+
+static void
+report_oof(const struct train_run *r, const struct oof_figures *f)
+{
+    char knots[1024];
+    size_t kl = 0;
+
+    knots[0] = '\0';
+    for (size_t k = 0; k < r->cal.n_knots && kl + 32 < sizeof(knots); k++) {
+        int w = snprintf(knots + kl, sizeof(knots) - kl, "%s%.3f:%.0f",
+                         k > 0 ? "," : "", (double)r->cal.margin[k],
+                         (double)r->cal.score[k]);
+
+        kl += w > 0 ? (size_t)w : 0;
+    }
+    fprintf(stderr,
+            "out-of-fold (%u folds): AUC %.5f, ham>=96 %.3f%% (%zu of "
+            "%zu), junk>=96 %.2f%%\n",
+            r->n_folds, f->auc,
+            100.0 * (double)f->ham_at_96 / (double)f->n_ham, f->ham_at_96,
+            f->n_ham, 100.0 * (double)f->junk_at_96 / (double)f->n_junk);
+    fprintf(stderr, "calibration: %s phish_margin %.3f\n", knots,
+            (double)r->cal.phish_margin);
+}
+
+/* The META section's text: how the cartridge was trained. */
+static void
+format_meta(const struct train_opts *o, const struct train_list *l,
+            const struct train_run *r, const struct oof_figures *f,
+            char *meta, size_t meta_size)
+{
+    snprintf(meta, meta_size,
+             "trainer=cmtool train %s\n"
+             "features_version=%u\n"
+             "hash_bits=%u\n"
+             "messages=%zu\n"
+             "ham=%zu\n"
+             "spam=%zu\n"
+             "phish=%zu\n"
+             "sources=%zu\n"
+             "folds=%u%s\n"
+             "passes=%u\n"
+             "seed=%llu\n"
+             "min_df=%u\n"
+             "strata=%s%s%s\n"
+             "unseen_source_ham_senders_at_96=%.4f\n"
+             "oof_auc=%.5f\n"
+             "oof_ham_at_96=%zu\n"
+             "oof_junk_at_96=%.4f\n"
+             "created=%llu\n",
+             engine_version(), FEATURES_VERSION, FEATURES_HASH_BITS,
+             r->n_train, r->counts[0], r->counts[1], r->counts[2],
+             l->n_groups, r->n_folds,
+             o->folds_by_source ? " (by source)" : "", o->passes,
+             (unsigned long long)o->seed, o->min_df,
+             (o->strata & TRAIN_STRATA_SOURCE) != 0 ? "source " : "",
+             (o->strata & TRAIN_STRATA_HTML) != 0 ? "html " : "",
+             (o->strata & TRAIN_STRATA_BULK) != 0 ? "bulk" : "",
+             o->folds_by_source ? 0.0 : o->loso_fp, f->auc, f->ham_at_96,
+             (double)f->junk_at_96 / (double)f->n_junk,
+             (unsigned long long)created_time());
+}
+
+/* The cartridge image: META, MODEL and CALIBRATION, FINGERPRINTS, RULES,
+ * REPUTATION. */
+static enum cm_err
+assemble_cartridge(const struct train_opts *o, const struct train_list *l,
+                   const struct train_run *r, const char *meta,
+                   struct buf *img)
+{
+    if (write_cartridge(o, &r->jobs[r->n_folds].mw, &r->cal, meta, img) !=
+            CM_OK ||
+        add_fingerprints(l, img) != CM_OK ||
+        cartridge_image_add_section(img, CARTRIDGE_SEC_RULES,
+                                    r->rules_section.data,
+                                    r->rules_section.len) != CM_OK ||
+        add_reputation(o, l, img) != CM_OK) {
+        return CM_ENOMEM;
+    }
+    return CM_OK;
+}
+
 /*
  * Train on the items not marked is_test, calibrate on out-of-fold margins,
  * build the cartridge image (into image when not NULL) and evaluate the
@@ -2082,276 +2454,45 @@ static int
 run_pipeline(const struct train_opts *o, struct train_list *l,
              struct buf *image)
 {
-    size_t *train_idx = NULL;
-    size_t n_train = 0;
-    uint32_t *ids = NULL;
-    uint8_t *narrow = NULL;
-    size_t *off = NULL;
-    uint32_t *norm = NULL;
-    uint32_t *norm_high = NULL;
-    uint8_t *label = NULL;
-    float *weight = NULL;
-    struct model_dataset ds;
-    struct fit_job *jobs = NULL;
-    double *oof = NULL;
-    double *oof_phish = NULL;
-    bool *is_junk = NULL;
-    bool *is_phish = NULL;
-    size_t *perm = NULL;
-    uint8_t *fold = NULL;
-    struct model_calibration cal;
+    struct train_run r;
+    struct oof_figures figs;
     struct buf local;
     struct buf *img = image != NULL ? image : &local;
     struct cartridge *c = NULL;
     const char *why = NULL;
-    struct rules *rules = NULL;
-    struct buf rules_section;
-    size_t counts[3] = {0};
-    struct hashing_rng rng;
-    double oof_auc;
-    unsigned n_folds = o->folds;
+    char meta[2048];
     int status = 1;
 
+    memset(&r, 0, sizeof(r));
     buf_init(&local, CAPS_CARTRIDGE_MAX_BYTES);
-    buf_init(&rules_section, CAPS_CARTRIDGE_MAX_BYTES);
-    train_idx = malloc((l->n > 0 ? l->n : 1) * sizeof(*train_idx));
-    if (train_idx == NULL) {
+    buf_init(&r.rules_section, CAPS_CARTRIDGE_MAX_BYTES);
+    if (select_training(l, &r) != CM_OK) {
         goto nomem;
-    }
-    for (size_t i = 0; i < l->n; i++) {
-        if (!l->items[i].is_test && l->items[i].is_ok) {
-            train_idx[n_train++] = i;
-            counts[l->items[i].label]++;
-        }
     }
     fprintf(stderr,
             "training on ham %zu, spam %zu, phish %zu; %zu held out\n",
-            counts[0], counts[1], counts[2], l->n - n_train);
-    if (counts[0] == 0 || counts[1] + counts[2] == 0) {
+            r.counts[0], r.counts[1], r.counts[2], l->n - r.n_train);
+    if (r.counts[0] == 0 || r.counts[1] + r.counts[2] == 0) {
         fprintf(stderr, "cmtool train: need both ham and spam/phish\n");
         goto out;
     }
-    if (build_dataset(l, train_idx, n_train, o->min_df, o->min_sources, &ids,
-                      &off, &norm, &norm_high, &label) != CM_OK) {
+    if (prepare_dataset(o, l, &r) != CM_OK ||
+        assign_folds(o, l, &r) != CM_OK || fit_folds(o, l, &r) != CM_OK) {
         goto nomem;
     }
-    if (o->flip_clip > 0) {
-        narrow = calloc((size_t)1 << FEATURES_HASH_BITS, 1);
-        if (narrow == NULL ||
-            mark_flipping(l, train_idx, n_train, o->ham_common, narrow) !=
-                CM_OK) {
-            goto nomem;
-        }
-    }
-    weight = malloc(n_train * sizeof(*weight));
-    n_folds = o->folds;
-    if (o->folds_by_source) {
-        /* One fold per source: the out-of-fold margins then show how the
-         * model scores mail from a source it has never seen, which is what
-         * the calibration must hold for. */
-        int map[TRAIN_GROUPS_MAX];
-
-        n_folds = 0;
-        for (size_t g = 0; g < TRAIN_GROUPS_MAX; g++) {
-            map[g] = -1;
-        }
-        for (size_t i = 0; i < n_train; i++) {
-            uint16_t g = l->items[train_idx[i]].group;
-
-            if (map[g] < 0) {
-                map[g] = (int)n_folds++;
-            }
-        }
-        if (n_folds < 2 || n_folds > TRAIN_FOLDS_MAX) {
-            n_folds = o->folds;
-        }
-    }
-    jobs = calloc(n_folds + 1, sizeof(*jobs));
-    oof = malloc(n_train * sizeof(*oof));
-    oof_phish = malloc(n_train * sizeof(*oof_phish));
-    is_junk = malloc(n_train * sizeof(*is_junk));
-    is_phish = malloc(n_train * sizeof(*is_phish));
-    perm = malloc(n_train * sizeof(*perm));
-    fold = malloc(n_train * sizeof(*fold));
-    if (weight == NULL || jobs == NULL || oof == NULL || oof_phish == NULL ||
-        is_junk == NULL || is_phish == NULL || perm == NULL || fold == NULL) {
-        goto nomem;
-    }
-    group_weights(l, train_idx, n_train, o->strata, o->max_weight, weight);
-    ds.ids = ids;
-    ds.off = off;
-    ds.label = label;
-    ds.weight = weight;
-    ds.n_norm = norm;
-    ds.n_norm_high = norm_high;
-    ds.n = n_train;
-
-    /* Fold of each example from a seeded shuffle; K fold models give the
-     * out-of-fold margins, the last job trains on everything. */
-    hashing_rng_init(&rng, o->seed ^ 0x666f6c64ull);
-    for (size_t i = 0; i < n_train; i++) {
-        perm[i] = i;
-    }
-    for (size_t i = n_train; i > 1; i--) {
-        size_t j = (size_t)hashing_rng_below(&rng, i);
-        size_t t = perm[i - 1];
-
-        perm[i - 1] = perm[j];
-        perm[j] = t;
-    }
-    for (size_t i = 0; i < n_train; i++) {
-        fold[perm[i]] = (uint8_t)(i % n_folds);
-    }
-    if (o->folds_by_source && n_folds != o->folds) {
-        int map[TRAIN_GROUPS_MAX];
-        unsigned next = 0;
-
-        for (size_t g = 0; g < TRAIN_GROUPS_MAX; g++) {
-            map[g] = -1;
-        }
-        for (size_t i = 0; i < n_train; i++) {
-            uint16_t g = l->items[train_idx[i]].group;
-
-            if (map[g] < 0) {
-                map[g] = (int)next++;
-            }
-            fold[i] = (uint8_t)map[g];
-        }
-    }
-    for (unsigned f = 0; f <= n_folds; f++) {
-        struct fit_job *j = &jobs[f];
-        size_t *idx = malloc(n_train * sizeof(*idx));
-        size_t k = 0;
-
-        if (idx == NULL) {
-            goto nomem;
-        }
-        for (size_t i = 0; i < n_train; i++) {
-            if (f == n_folds || fold[i] != f) {
-                idx[k++] = i;
-            }
-        }
-        j->ds = &ds;
-        j->idx = idx;
-        j->n_idx = k;
-        j->nb_lambda = o->nb_lambda;
-        set_params(&j->params, o, l, train_idx, n_train,
-                   o->seed + 7919u * f, narrow);
-    }
-    fit_all(jobs, n_folds + 1, o->threads);
-    for (unsigned f = 0; f <= n_folds; f++) {
-        if (jobs[f].rc != CM_OK) {
-            goto nomem;
-        }
-    }
-    for (size_t i = 0; i < n_train; i++) {
-        double mg[MODEL_HEADS];
-
-        model_weights_margins(&jobs[fold[i]].mw, ids + off[i],
-                              off[i + 1] - off[i], norm[i], norm_high[i], mg);
-        oof[i] = mg[MODEL_HEAD_JUNK];
-        oof_phish[i] = mg[MODEL_HEAD_PHISH];
-        is_junk[i] = label[i] != MODEL_LABEL_HAM;
-        is_phish[i] = label[i] == MODEL_LABEL_PHISH;
-    }
-    if (fit_rules(o, l, train_idx, n_train, weight, oof, &rules_section,
-                  &rules) != CM_OK) {
+    /* fit_rules says what went wrong itself. */
+    if (fit_rules(o, l, r.train_idx, r.n_train, r.weight, r.oof,
+                  &r.rules_section, &r.rules) != CM_OK) {
         goto out;
     }
-    for (size_t i = 0; i < n_train; i++) {
-        oof[i] += rules_margin(
-            rules, trainrules_item_fired(rules, l->items[train_idx[i]].rules));
-    }
-    if (model_calibrate(oof, is_junk, oof_phish, is_phish, n_train,
-                        TRAIN_MAX_HAM_FP, &cal) != CM_OK) {
+    if (calibrate(o, l, &r) != CM_OK) {
         goto nomem;
     }
-    if (o->loso_fp > 0.0 && !o->folds_by_source) {
-        double m96 = 0.0;
-
-        if (loso_threshold(o, l, train_idx, n_train, &ds, narrow, rules,
-                           &m96) != CM_OK) {
-            goto nomem;
-        }
-        fprintf(stderr, "unseen-source ham: score 96 from margin %.3f "
-                        "(out-of-fold %.3f)\n",
-                m96, (double)cal.margin_96);
-        model_calibration_raise_96(&cal, m96);
-    }
-    oof_auc = auc_of(oof, is_junk, n_train);
-    {
-        size_t fp = 0;
-        size_t caught = 0;
-        size_t nh = 0;
-        size_t nj = 0;
-        char meta[2048];
-        char knots[1024];
-        size_t kl = 0;
-
-        for (size_t i = 0; i < n_train; i++) {
-            unsigned sc = model_calibration_score(&cal, oof[i]);
-
-            if (is_junk[i]) {
-                nj++;
-                caught += sc >= 96;
-            } else {
-                nh++;
-                fp += sc >= 96;
-            }
-        }
-        knots[0] = '\0';
-        for (size_t k = 0; k < cal.n_knots && kl + 32 < sizeof(knots); k++) {
-            int w = snprintf(knots + kl, sizeof(knots) - kl, "%s%.3f:%.0f",
-                             k > 0 ? "," : "", (double)cal.margin[k],
-                             (double)cal.score[k]);
-
-            kl += w > 0 ? (size_t)w : 0;
-        }
-        fprintf(stderr,
-                "out-of-fold (%u folds): AUC %.5f, ham>=96 %.3f%% (%zu of "
-                "%zu), junk>=96 %.2f%%\n",
-                n_folds, oof_auc, 100.0 * (double)fp / (double)nh, fp, nh,
-                100.0 * (double)caught / (double)nj);
-        fprintf(stderr, "calibration: %s phish_margin %.3f\n", knots,
-                (double)cal.phish_margin);
-        snprintf(meta, sizeof(meta),
-                 "trainer=cmtool train %s\n"
-                 "features_version=%u\n"
-                 "hash_bits=%u\n"
-                 "messages=%zu\n"
-                 "ham=%zu\n"
-                 "spam=%zu\n"
-                 "phish=%zu\n"
-                 "sources=%zu\n"
-                 "folds=%u%s\n"
-                 "passes=%u\n"
-                 "seed=%llu\n"
-                 "min_df=%u\n"
-                 "strata=%s%s%s\n"
-                 "unseen_source_ham_senders_at_96=%.4f\n"
-                 "oof_auc=%.5f\n"
-                 "oof_ham_at_96=%zu\n"
-                 "oof_junk_at_96=%.4f\n"
-                 "created=%llu\n",
-                 engine_version(), FEATURES_VERSION, FEATURES_HASH_BITS,
-                 n_train, counts[0], counts[1], counts[2], l->n_groups,
-                 n_folds, o->folds_by_source ? " (by source)" : "", o->passes,
-                 (unsigned long long)o->seed, o->min_df,
-                 (o->strata & TRAIN_STRATA_SOURCE) != 0 ? "source " : "",
-                 (o->strata & TRAIN_STRATA_HTML) != 0 ? "html " : "",
-                 (o->strata & TRAIN_STRATA_BULK) != 0 ? "bulk" : "",
-                 o->folds_by_source ? 0.0 : o->loso_fp,
-                 oof_auc, fp, (double)caught / (double)nj,
-                 (unsigned long long)created_time());
-        if (write_cartridge(o, &jobs[n_folds].mw, &cal, meta, img) !=
-                CM_OK ||
-            add_fingerprints(l, img) != CM_OK ||
-            cartridge_image_add_section(img, CARTRIDGE_SEC_RULES,
-                                        rules_section.data,
-                                        rules_section.len) != CM_OK ||
-            add_reputation(o, l, img) != CM_OK) {
-            goto nomem;
-        }
+    oof_figures(&r, &figs);
+    report_oof(&r, &figs);
+    format_meta(o, l, &r, &figs, meta, sizeof(meta));
+    if (assemble_cartridge(o, l, &r, meta, img) != CM_OK) {
+        goto nomem;
     }
     if (cartridge_load(img->data, img->len, &c, &why) != CM_OK) {
         fprintf(stderr, "cmtool train: bug: the new cartridge does not load: "
@@ -2373,29 +2514,7 @@ nomem:
 out:
     cartridge_unref(c);
     buf_clear(&local);
-    buf_clear(&rules_section);
-    rules_free(rules);
-    if (jobs != NULL) {
-        for (unsigned f = 0; f <= n_folds; f++) {
-            model_weights_clear(&jobs[f].mw);
-            free((void *)(uintptr_t)jobs[f].idx);
-        }
-    }
-    free(jobs);
-    free(oof);
-    free(oof_phish);
-    free(is_junk);
-    free(is_phish);
-    free(perm);
-    free(fold);
-    free(ids);
-    free(off);
-    free(norm);
-    free(norm_high);
-    free(label);
-    free(weight);
-    free(narrow);
-    free(train_idx);
+    train_run_clear(&r);
     return status;
 }
 
