@@ -183,6 +183,9 @@ struct model_dataset {
     size_t n;
 };
 
+/* narrow[] value of a fact common in ham (see common_clip). */
+#define MODEL_NARROW_COMMON 2u
+
 struct model_train_params {
     unsigned hash_bits;  /* ids must be below 2^hash_bits */
     unsigned passes;     /* shuffled passes over the examples */
@@ -205,6 +208,9 @@ struct model_train_params {
      * [-narrow_clip, narrow_clip] instead of their range's limits. */
     const uint8_t *narrow;
     float narrow_clip;
+    /* ids with narrow[id] == MODEL_NARROW_COMMON are kept in
+     * [-common_clip, common_clip]. */
+    float common_clip;
     float ham_weight;    /* gradient weight of ham in the junk head */
     float phish_weight;  /* gradient weight of phish in the phish head */
     /* First id of the high normalisation block (MODEL_SPLIT_NONE: one

@@ -1121,7 +1121,8 @@ enum ftrl_range {
     FTRL_OPEN,       /* [-clip, clip] */
     FTRL_RESTRICTED, /* [restricted_min, 0] */
     FTRL_DENSE,      /* [-dense_clip, dense_clip] */
-    FTRL_NARROW      /* [-narrow_clip, narrow_clip]: see narrow */
+    FTRL_NARROW,     /* [-narrow_clip, narrow_clip]: see narrow */
+    FTRL_NARROW_COMMON /* [-common_clip, common_clip]: see narrow */
 };
 
 static enum ftrl_range
@@ -1131,7 +1132,8 @@ ftrl_range_of(uint32_t id, const struct model_train_params *p)
         return FTRL_RESTRICTED;
     }
     if (p->narrow != NULL && p->narrow[id] != 0) {
-        return FTRL_NARROW;
+        return p->narrow[id] == MODEL_NARROW_COMMON ? FTRL_NARROW_COMMON
+                                                     : FTRL_NARROW;
     }
     if (id < p->dense_ids_end) {
         return FTRL_DENSE;
@@ -1160,6 +1162,9 @@ ftrl_weight(double z, double n, double l1, const struct model_train_params *p,
         break;
     case FTRL_NARROW:
         lim = p->narrow_clip;
+        break;
+    case FTRL_NARROW_COMMON:
+        lim = p->common_clip;
         break;
     case FTRL_OPEN:
         lim = p->clip;
