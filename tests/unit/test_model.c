@@ -124,8 +124,9 @@ test_model_training_separates(void **state)
     free(s);
 }
 
-/* Ids marked narrow stay within narrow_clip; the rest keep their limits
- * (the strongly junk ids 200-209 reach past it when not narrow). */
+/* Ids marked narrow stay within narrow_clip, those marked
+ * MODEL_NARROW_COMMON within common_clip; the rest keep their limits (the
+ * strongly junk ids 200-209 reach past both when not narrow). */
 static void
 test_model_training_narrow_clip(void **state)
 {
@@ -134,32 +135,42 @@ test_model_training_narrow_clip(void **state)
     struct model_train_params p;
     struct model_weights mw;
     float widest = 0.0f;
+    float widest_common = 0.0f;
 
     (void)state;
     assert_non_null(s);
     assert_non_null(narrow);
     synth_build(s);
-    for (uint32_t id = 200; id < 205; id++) {
+    for (uint32_t id = 200; id < 203; id++) {
         narrow[id] = 1;
+    }
+    for (uint32_t id = 203; id < 205; id++) {
+        narrow[id] = MODEL_NARROW_COMMON;
     }
     model_train_params_default(&p, BITS);
     p.clip = 2.0f;
     p.narrow = narrow;
     p.narrow_clip = 0.125f;
+    p.common_clip = 0.03125f;
     assert_int_equal(model_weights_init(&mw, BITS), CM_OK);
     assert_int_equal(model_train(&mw, &s->ds, NULL, 0, &p), CM_OK);
     for (uint32_t id = 200; id < 210; id++) {
         for (unsigned h = 0; h < MODEL_HEADS; h++) {
             float w = mw.w[h][id];
 
-            if (id < 205) {
+            if (id < 203) {
                 assert_true(w <= 0.125f && w >= -0.125f);
+            } else if (id < 205) {
+                assert_true(w <= 0.03125f && w >= -0.03125f);
+                widest_common = w > widest_common ? w : widest_common;
             } else if (w > widest) {
                 widest = w;
             }
         }
     }
     assert_true(widest > 0.125f);
+    /* The common ids are junk evidence held at their limit, not zero. */
+    assert_true(widest_common > 0.03f);
     model_weights_clear(&mw);
     free(narrow);
     free(s);
