@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""test_train.py -- `cmtool train` end to end on a small generated corpus
+of three sources, each with its own vocabulary (so a model that never saw
+a source cannot rank its mail):
+
+- --folds-by-source gives one fold per source, also when the number of
+  sources equals --folds: the out-of-fold AUC is then near 0.5, where
+  shuffled folds give 1.0;
+- two runs with SOURCE_DATE_EPOCH=0 write byte-identical cartridges;
+- --holdout PCT reports the held-out mail per source and overall;
+- --test DIR with --scores FILE writes one line per test message;
+- it refuses training mail of one label, no DIR, nothing to do and bad
+  option values, with a message and a non-zero exit.
+
+Usage: python3 tests/integration/test_train.py BUILD_DIR
+Standard library only; every file goes under a mkdtemp directory.
+"""
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+CMTOOL = os.path.join(BUILD, "cmtool")
+TIMEOUT_S = 120
+PER_LABEL = 30
+# Each source's ham and spam draw their words from stems of their own.
+SOURCES = {"north": ("apple", "anchor"), "south": ("berry", "bishop"),
+           "east": ("cedar", "cobalt")}
+
+FAILURES = []
+CHECKS = 0
+
+
+def check(cond, what):
+    global CHECKS
+    CHECKS += 1
+    if not cond:
+        FAILURES.append(what)
+        print("FAIL: " + what, file=sys.stderr)
+
+
+def make_corpus(top):
+    """top/<source>/<ham|spam>/mNN, PER_LABEL messages each."""
+    rng = random.Random(5)
+    for src, stems in SOURCES.items():
+        for label, stem in zip(("ham", "spam"), stems):
+            d = os.path.join(top, src, label)
+            os.makedirs(d)
+            for i in range(PER_LABEL):
+                words = " ".join(stem + chr(97 + rng.randrange(8))
+                                 for _ in range(40))
+                with open(os.path.join(d, "m%02d" % i), "w") as f:
+                    f.write("From: Sender %d <s%d@%s.example>\n"
+                            "To: r@example.org\n"
+                            "Subject: note %d\n"
+                            "Message-ID: <%d.%s@%s.example>\n"
+                            "Date: Mon, 4 Mar 2024 10:00:00 +0000\n"
+                            "\n%s\n" % (i, i, src, i, i, label, src, words))
+
+
+def train(args, env=None):
+    return subprocess.run([CMTOOL, "train"] + args, capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, env=env,
+                          timeout=TIMEOUT_S)
+
+
+def oof_auc(stderr):
+    m = re.search(r"out-of-fold \((\d+) folds\): AUC ([0-9.]+)", stderr)
+    return (int(m.group(1)), float(m.group(2))) if m else (None, None)
+
+
+def test_folds_by_source(work, src):
+    cart = os.path.join(work, "by-source.cmc")
+    proc = train(["--folds", "3", "--folds-by-source", src, "-o", cart])
+    check(proc.returncode == 0, "train --folds-by-source: %r"
+          % proc.stderr[-300:])
+    folds, auc = oof_auc(proc.stderr)
+    check(folds == 3, "one fold per source (3): %r" % folds)
+    check(auc is not None and auc < 0.7,
+          "each source scored by a model that never saw it "
+          "(out-of-fold AUC %r, near 0.5 expected)" % auc)
+    info = subprocess.run([CMTOOL, "inspect", cart], capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL,
+                          timeout=TIMEOUT_S)
+    check("folds = 3 (by source)" in info.stdout,
+          "META says the folds were by source")
+    proc = train(["--folds", "3", src, "-o",
+                  os.path.join(work, "shuffled.cmc")])
+    folds, auc = oof_auc(proc.stderr)
+    check(proc.returncode == 0 and folds == 3 and auc is not None
+          and auc > 0.99,
+          "shuffled folds see every source (out-of-fold AUC %r)" % auc)
+
+
+def test_reproducible(work, src):
+    env = dict(os.environ, SOURCE_DATE_EPOCH="0")
+    blobs = []
+    for name in ("r1.cmc", "r2.cmc"):
+        path = os.path.join(work, name)
+        proc = train(["--threads", "2", src, "-o", path], env=env)
+        check(proc.returncode == 0, "train %s: %r"
+              % (name, proc.stderr[-300:]))
+        with open(path, "rb") as f:
+            blobs.append(f.read())
+    check(len(blobs[0]) > 0 and blobs[0] == blobs[1],
+          "the same mail trained twice gives the same cartridge bytes")
+
+
+def test_holdout(work, src):
+    proc = train(["--holdout", "20", src, "-o",
+                  os.path.join(work, "holdout.cmc")])
+    check(proc.returncode == 0, "train --holdout: %r" % proc.stderr[-300:])
+    m = re.search(r"training on ham (\d+), spam (\d+), phish (\d+); "
+                  r"(\d+) held out", proc.stderr)
+    check(m is not None, "the trainer says how much it held out")
+    if m is not None:
+        held = int(m.group(4))
+        total = len(SOURCES) * 2 * PER_LABEL
+        check(0.1 * total <= held <= 0.3 * total,
+              "about 20%% held out: %d of %d" % (held, total))
+        check(int(m.group(1)) + int(m.group(2)) + held == total,
+              "every message either trained on or held out")
+    for name in ["all"] + list(SOURCES):
+        check(re.search(r"^  %s +ham +\d+ +junk +\d+ +AUC" % name,
+                        proc.stderr, re.M) is not None,
+              "held-out result line for %s" % name)
+
+
+def test_test_dir_and_scores(work, src):
+    test_dir = os.path.join(work, "test")
+    shutil.copytree(os.path.join(src, "north"),
+                    os.path.join(test_dir, "north"))
+    scores = os.path.join(work, "scores.txt")
+    proc = train(["--test", test_dir, "--scores", scores,
+                  os.path.join(src, "south"), os.path.join(src, "east"),
+                  "-o", os.path.join(work, "two-sources.cmc")])
+    check(proc.returncode == 0, "train --test --scores: %r"
+          % proc.stderr[-300:])
+    m = re.search(r"training on ham (\d+), spam (\d+), phish (\d+)",
+                  proc.stderr)
+    check(m is not None and int(m.group(1)) == 2 * PER_LABEL
+          and int(m.group(2)) == 2 * PER_LABEL,
+          "trained on the two training DIRs only")
+    rows = []
+    if os.path.exists(scores):
+        with open(scores) as f:
+            rows = [line.rstrip("\n").split("\t") for line in f]
+    check(len(rows) == 2 * PER_LABEL,
+          "one score line per test message: %d" % len(rows))
+    check(all(len(r) == 7 and r[1] == "north" and r[2] in ("ham", "spam")
+              and r[0].startswith(test_dir) for r in rows),
+          "score lines: path, source, label and the scores")
+    check(re.search(r"^  north +ham +%d +junk +%d " % (PER_LABEL, PER_LABEL),
+                    proc.stderr, re.M) is not None,
+          "test results for the test source")
+
+
+def test_refusals(work, src):
+    only_ham = os.path.join(work, "only-ham")
+    shutil.copytree(os.path.join(src, "north", "ham"),
+                    os.path.join(only_ham, "north", "ham"))
+    out = os.path.join(work, "refused.cmc")
+    proc = train([only_ham, "-o", out])
+    check(proc.returncode != 0 and "need both ham and spam" in proc.stderr,
+          "ham only: refused (%d, %r)" % (proc.returncode,
+                                          proc.stderr[-200:]))
+    check(not os.path.exists(out), "ham only: no cartridge written")
+    proc = train(["-o", out])
+    check(proc.returncode != 0 and "no DIR" in proc.stderr,
+          "no DIR: refused (%r)" % proc.stderr[-200:])
+    proc = train([src])
+    check(proc.returncode != 0 and "nothing to do" in proc.stderr,
+          "no -o, --test or --holdout: refused (%r)" % proc.stderr[-200:])
+    proc = train(["--folds", "zero", src, "-o", out])
+    check(proc.returncode != 0 and "bad option" in proc.stderr,
+          "bad option value: refused (%r)" % proc.stderr[-200:])
+    check(not os.path.exists(out), "refusals write no cartridge")
+
+
+def main():
+    if not os.access(CMTOOL, os.X_OK):
+        print("test_train: no %s (build first)" % CMTOOL, file=sys.stderr)
+        return 2
+    work = tempfile.mkdtemp(prefix="cm-train-")
+    try:
+        src = os.path.join(work, "src")
+        make_corpus(src)
+        test_folds_by_source(work, src)
+        test_reproducible(work, src)
+        test_holdout(work, src)
+        test_test_dir_and_scores(work, src)
+        test_refusals(work, src)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("test_train: %d checks, %d failure(s)" % (CHECKS, len(FAILURES)))
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
