@@ -205,11 +205,11 @@ struct model_train_params {
     float dense_clip;
     /* When not NULL, ids with narrow[id] != 0 (facts the trainer found
      * to describe sources rather than mail) are kept in
-     * [-narrow_clip, narrow_clip] instead of their range's limits. */
+     * [-common_clip, common_clip] when narrow[id] is MODEL_NARROW_COMMON,
+     * else in [-narrow_clip, narrow_clip], instead of their range's
+     * limits. */
     const uint8_t *narrow;
     float narrow_clip;
-    /* ids with narrow[id] == MODEL_NARROW_COMMON are kept in
-     * [-common_clip, common_clip]. */
     float common_clip;
     float ham_weight;    /* gradient weight of ham in the junk head */
     float phish_weight;  /* gradient weight of phish in the phish head */

@@ -120,19 +120,19 @@
  * as good; 0.1 (47 facts) lost 3 to 6 points on the modern split. */
 #define TRAIN_HAM_COMMON 0.3
 /* Limit of those common-in-ham facts: nearly none (a fact most ham
- * carries says little when present).  eval-crosssource.sh, AUC / junk caught at 96, 0.5 -> 0.1:
- * SpamAssassin 0.9646/6.2% -> 0.9648/6.2%, TREC 0.9671/19.6% ->
- * 0.9682/19.3%, CSDMC 0.9993/47.2% -> 0.9994/48.8%, lfdr_lists+
- * phishing_pot 64.3% -> 65.7%, nazario+CSDMC 66.2% -> 66.3%, random
- * 92.0% -> 92.2%; hard_ham at 50 23.3% -> 23.0%.  0.02 was the same;
- * with --ham-common 0.2 SpamAssassin and TREC rose more (0.9657, 0.9700)
- * and the modern split fell to 63.3%; at 0.15 a third synthetic modern
- * ham message reached 96.  Not caught by the test: MIME-Version when
- * TREC is left out (the remaining sources' ham and junk carry it about
- * equally on average), where it is the top junk fact of 643 of the 649
- * TREC ham at 50 or more; also narrowing the facts common in ham that
- * lean to junk inside any one source took that split's catch at 96 from
- * 19.3% to 2.2%. */
+ * carries says little when present).  eval-crosssource.sh, AUC / junk
+ * caught at 96, 0.5 -> 0.1: SpamAssassin 0.9646/6.2% -> 0.9648/6.2%,
+ * TREC 0.9671/19.6% -> 0.9682/19.3%, CSDMC 0.9993/47.2% -> 0.9994/48.8%,
+ * lfdr_lists+phishing_pot 64.3% -> 65.7%, nazario+CSDMC 66.2% -> 66.3%,
+ * random 92.0% -> 92.2%; hard_ham at 50 23.3% -> 23.0%.  0.02 was the
+ * same; with --ham-common 0.2 SpamAssassin and TREC rose more (0.9657,
+ * 0.9700) and the modern split fell to 63.3%; at 0.15 a third synthetic
+ * modern ham message reached 96.  Not caught by the test: MIME-Version
+ * when TREC is left out (the remaining sources' ham and junk carry it
+ * about equally on average), where it is the top junk fact of 643 of the
+ * 649 TREC ham at 50 or more; also narrowing the facts common in ham
+ * that lean to junk inside any one source took that split's catch at 96
+ * from 19.3% to 2.2%. */
 #define TRAIN_COMMON_CLIP 0.1
 #define TRAIN_MAX_HAM_FP 0.0005
 /* The model's normalisation blocks (model.h): dense facts (header, MIME,
@@ -146,8 +146,9 @@
  * 0.9640/19.5%, SpamAssassin 0.9764/8.1% -> 0.9613/5.6% (without its 623
  * RSS-feed items 0.9881 -> 0.9840: a corpus artifact, one-line bodies
  * with no Received header; TREC's catch fell with its 96, which the
- * SpamAssassin ham sets when left out inside that split); the modern newsletters among phishing_pot's mislabelled
- * mail and the hard_ham newsletters score lower. */
+ * SpamAssassin ham sets when left out inside that split); the modern
+ * newsletters among phishing_pot's mislabelled mail and the hard_ham
+ * newsletters score lower. */
 #define TRAIN_NORM_SPLIT FEATURES_DENSE_IDS_END
 #define TRAIN_UNSEEN_HAM_FP 0.005
 
@@ -2104,8 +2105,8 @@ struct train_run {
     size_t *train_idx; /* l->items index of each training example */
     size_t n_train;
     size_t counts[3];  /* training examples per label */
-    uint32_t *ids;     /* build_dataset's arrays, [n_train] each but ids */
-    size_t *off;
+    uint32_t *ids;     /* build_dataset's arrays: example i's ids are */
+    size_t *off;       /* ids[off[i]..off[i + 1]); the rest [n_train] */
     uint32_t *norm;
     uint32_t *norm_high;
     uint8_t *label;
