@@ -2041,6 +2041,139 @@ anchor_domain(const char *text, size_t len, char *dst, size_t cap)
     return rl;
 }
 
+/* What a URL's host flags say: an IP or odd IP, userinfo, a port, a
+ * percent-encoded host. */
+static void
+url_flag_features(struct features_scratch *s, unsigned fl)
+{
+    if ((fl & URL_IS_IP) != 0) {
+        emit_str(s, FEATURES_NS_URL, "ip-host");
+    }
+    if ((fl & URL_IS_ODD_IP) != 0) {
+        emit_str(s, FEATURES_NS_URL, "odd-ip");
+    }
+    if ((fl & URL_HAS_USERINFO) != 0) {
+        emit_str(s, FEATURES_NS_URL, "userinfo");
+    }
+    if ((fl & URL_HAS_PORT) != 0) {
+        emit_str(s, FEATURES_NS_URL, "port");
+    }
+    if ((fl & URL_PCT_HOST) != 0) {
+        emit_str(s, FEATURES_NS_URL, "pct-host");
+    }
+}
+
+/* A named host: the host and its registered domain, punycode, a link
+ * shortener, a deep host, the top-level domain. */
+static void
+url_name_features(struct features_scratch *s, const char *host, size_t hl,
+                  const char *reg, size_t rl)
+{
+    const char *tld = reg;
+    size_t dots = 0;
+
+    emit(s, FEATURES_NS_URL_HOST, host, hl);
+    emit(s, FEATURES_NS_URL_DOMAIN, reg, rl);
+    if (ifind(host, hl, "xn--") != NULL) {
+        emit_str(s, FEATURES_NS_URL, "punycode");
+    }
+    if (url_is_shortener(reg, rl)) {
+        emit_str(s, FEATURES_NS_URL, "shortener");
+    }
+    for (size_t k = 0; k < hl; k++) {
+        dots += host[k] == '.';
+    }
+    if (dots >= 4) {
+        emit_str(s, FEATURES_NS_URL, "deep-host");
+    }
+    for (size_t k = 0; k < rl; k++) {
+        if (reg[k] == '.') {
+            tld = reg + k + 1;
+        }
+    }
+    emit_kv(s, FEATURES_NS_URL, "tld:", tld, rl - (size_t)(tld - reg));
+}
+
+/* Registered domains seen so far, for the message's domain count (the
+ * first 16 distinct ones: the count's buckets end below that). */
+struct url_domains {
+    uint64_t hash[16];
+    size_t n;
+};
+
+static void
+url_domains_note(struct url_domains *d, const char *reg, size_t rl)
+{
+    uint64_t dh = hashing_hash64(reg, rl, 0);
+    bool seen = false;
+
+    for (size_t k = 0; k < d->n; k++) {
+        seen |= d->hash[k] == dh;
+    }
+    if (!seen && d->n < sizeof(d->hash) / sizeof(d->hash[0])) {
+        d->hash[d->n++] = dh;
+    }
+}
+
+/* Link text showing another domain than the link's. */
+static void
+url_anchor_features(struct features_scratch *s, const struct mime_url *u,
+                    const char *reg, size_t rl, const char *from_reg,
+                    size_t from_reg_len)
+{
+    char ad[256];
+    size_t al = anchor_domain(u->anchor_text, u->anchor_len, ad, sizeof(ad));
+
+    if (al == 0 || (al == rl && memcmp(ad, reg, rl) == 0)) {
+        return;
+    }
+    s->flags |= FEATURES_DECEPTIVE_LINK;
+    emit_str(s, FEATURES_NS_URL, "deceptive-link");
+    /* A newsletter's click tracker on the sender's own domain shows the
+     * site and links to the tracker; a lure links away from the domain it
+     * claims to be from. */
+    if (!(rl == from_reg_len && memcmp(reg, from_reg, rl) == 0)) {
+        s->flags |= FEATURES_DECEPTIVE_FOREIGN_LINK;
+    }
+}
+
+/* Path shape: a query, the target's file type, an '@' in the path, and
+ * the letter words of path and query. */
+static void
+url_path_features(struct features_scratch *s, const struct mime_url *u)
+{
+    const char *path = memchr(u->url, '/', u->url_len);
+    const char *ext = NULL;
+    const char *q;
+    size_t rest;
+    size_t el;
+
+    /* Skip "scheme://host". */
+    if (path != NULL && path + 1 < u->url + u->url_len && path[1] == '/') {
+        path = memchr(path + 2, '/', u->url_len - (size_t)(path + 2 - u->url));
+    }
+    if (path == NULL) {
+        return;
+    }
+    rest = u->url_len - (size_t)(path - u->url);
+    q = memchr(path, '?', rest);
+    if (q != NULL) {
+        emit_str(s, FEATURES_NS_URL, "query");
+        rest = (size_t)(q - path);
+    }
+    el = file_ext(path, rest, &ext);
+    if (el > 0 && memchr(ext, '/', el) == NULL) {
+        char le[16];
+        size_t ll = lower_copy(le, sizeof(le), ext, el);
+
+        emit_kv(s, FEATURES_NS_URL, "ext:", le, ll);
+    }
+    if (memchr(path, '@', rest) != NULL) {
+        emit_str(s, FEATURES_NS_URL, "at-in-path");
+    }
+    url_path_words(s, path, u->url_len - (size_t)(path - u->url));
+}
+
 static void
 url_features(struct features_scratch *s, const struct mime_doc *doc,
              const char *from_reg, size_t from_reg_len)
@@ -2048,17 +2181,13 @@ url_features(struct features_scratch *s, const struct mime_doc *doc,
     size_t n = doc->n_urls < CAPS_FEATURES_URLS_MAX ? doc->n_urls
                                                     : CAPS_FEATURES_URLS_MAX;
     size_t n_href = 0;
-    uint64_t doms[16];
-    size_t n_doms = 0;
+    struct url_domains doms;
 
+    doms.n = 0;
     emit_bucket(s, FEATURES_NS_URL, "count:", log2_bucket(doc->n_urls, 6));
     for (size_t i = 0; i < n; i++) {
         const struct mime_url *u = &doc->urls[i];
-        const char *host = u->host;
         unsigned fl = u->host_flags;
-        size_t hl = u->host_len;
-        const char *reg = "";
-        size_t rl;
 
         if ((fl & URL_IS_MAILTO) != 0) {
             emit_str(s, FEATURES_NS_URL, "mailto");
@@ -2071,127 +2200,25 @@ url_features(struct features_scratch *s, const struct mime_doc *doc,
         if (u->is_form) {
             emit_str(s, FEATURES_NS_URL, "form-action");
         }
-        if (hl == 0) {
+        if (u->host_len == 0) {
             continue;
         }
-        if ((fl & URL_IS_IP) != 0) {
-            emit_str(s, FEATURES_NS_URL, "ip-host");
-        }
-        if ((fl & URL_IS_ODD_IP) != 0) {
-            emit_str(s, FEATURES_NS_URL, "odd-ip");
-        }
-        if ((fl & URL_HAS_USERINFO) != 0) {
-            emit_str(s, FEATURES_NS_URL, "userinfo");
-        }
-        if ((fl & URL_HAS_PORT) != 0) {
-            emit_str(s, FEATURES_NS_URL, "port");
-        }
-        if ((fl & URL_PCT_HOST) != 0) {
-            emit_str(s, FEATURES_NS_URL, "pct-host");
-        }
-        reg = u->reg;
-        rl = u->reg_len;
-        if (is_artifact_domain(reg, rl)) {
+        url_flag_features(s, fl);
+        if (is_artifact_domain(u->reg, u->reg_len)) {
             continue;
         }
         if ((fl & URL_IS_IP) == 0) {
-            emit(s, FEATURES_NS_URL_HOST, host, hl);
-            emit(s, FEATURES_NS_URL_DOMAIN, reg, rl);
-            if (ifind(host, hl, "xn--") != NULL) {
-                emit_str(s, FEATURES_NS_URL, "punycode");
-            }
-            if (url_is_shortener(reg, rl)) {
-                emit_str(s, FEATURES_NS_URL, "shortener");
-            }
-            {
-                size_t dots = 0;
-
-                for (size_t k = 0; k < hl; k++) {
-                    dots += host[k] == '.';
-                }
-                if (dots >= 4) {
-                    emit_str(s, FEATURES_NS_URL, "deep-host");
-                }
-            }
-            {
-                const char *tld = reg;
-
-                for (size_t k = 0; k < rl; k++) {
-                    if (reg[k] == '.') {
-                        tld = reg + k + 1;
-                    }
-                }
-                emit_kv(s, FEATURES_NS_URL, "tld:", tld,
-                        rl - (size_t)(tld - reg));
-            }
+            url_name_features(s, u->host, u->host_len, u->reg, u->reg_len);
         }
-        {
-            uint64_t dh = hashing_hash64(reg, rl, 0);
-            bool seen = false;
-
-            for (size_t k = 0; k < n_doms; k++) {
-                seen |= doms[k] == dh;
-            }
-            if (!seen && n_doms < sizeof(doms) / sizeof(doms[0])) {
-                doms[n_doms++] = dh;
-            }
-        }
+        url_domains_note(&doms, u->reg, u->reg_len);
         if (u->is_href && u->anchor_len > 0) {
-            char ad[256];
-            size_t al = anchor_domain(u->anchor_text, u->anchor_len, ad,
-                                      sizeof(ad));
-
-            if (al > 0 && !(al == rl && memcmp(ad, reg, rl) == 0)) {
-                s->flags |= FEATURES_DECEPTIVE_LINK;
-                emit_str(s, FEATURES_NS_URL, "deceptive-link");
-                /* A newsletter's click tracker on the sender's own
-                 * domain shows the site and links to the tracker; a lure
-                 * links away from the domain it claims to be from. */
-                if (!(rl == from_reg_len && memcmp(reg, from_reg, rl) == 0)) {
-                    s->flags |= FEATURES_DECEPTIVE_FOREIGN_LINK;
-                }
-            }
+            url_anchor_features(s, u, u->reg, u->reg_len, from_reg,
+                                from_reg_len);
         }
-        /* Path shape: script and document types of the target. */
-        {
-            const char *path = memchr(u->url, '/', u->url_len);
-            size_t rest;
-            const char *q;
-
-            /* Skip "scheme://host". */
-            if (path != NULL && path + 1 < u->url + u->url_len &&
-                path[1] == '/') {
-                path = memchr(path + 2, '/',
-                              u->url_len - (size_t)(path + 2 - u->url));
-            }
-            if (path == NULL) {
-                continue;
-            }
-            rest = u->url_len - (size_t)(path - u->url);
-            q = memchr(path, '?', rest);
-            if (q != NULL) {
-                emit_str(s, FEATURES_NS_URL, "query");
-                rest = (size_t)(q - path);
-            }
-            {
-                const char *ext = NULL;
-                size_t el = file_ext(path, rest, &ext);
-
-                if (el > 0 && memchr(ext, '/', el) == NULL) {
-                    char le[16];
-                    size_t ll = lower_copy(le, sizeof(le), ext, el);
-
-                    emit_kv(s, FEATURES_NS_URL, "ext:", le, ll);
-                }
-            }
-            if (memchr(path, '@', rest) != NULL) {
-                emit_str(s, FEATURES_NS_URL, "at-in-path");
-            }
-            url_path_words(s, path, u->url_len - (size_t)(path - u->url));
-        }
+        url_path_features(s, u);
     }
     emit_bucket(s, FEATURES_NS_URL, "hrefs:", log2_bucket(n_href, 5));
-    emit_bucket(s, FEATURES_NS_URL, "domains:", log2_bucket(n_doms, 4));
+    emit_bucket(s, FEATURES_NS_URL, "domains:", log2_bucket(doms.n, 4));
 }
 
 /*
