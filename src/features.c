@@ -1489,6 +1489,110 @@ name_words(struct features_scratch *s, const char *p, size_t len)
     }
 }
 
+/* The From address's registered domain and top-level domain (dl bytes of
+ * from_dom, lower-cased); its registered domain into reg. */
+static void
+from_domain_features(struct features_scratch *s, const char *from_dom,
+                     size_t dl, const char **reg, size_t *rl)
+{
+    const char *tld = from_dom;
+
+    *rl = reg_domain(from_dom, dl, reg);
+    for (size_t i = 0; i < dl; i++) {
+        if (from_dom[i] == '.') {
+            tld = from_dom + i + 1;
+        }
+    }
+    if (!is_artifact_domain(*reg, *rl)) {
+        emit(s, FEATURES_NS_FROM_DOMAIN, *reg, *rl);
+        emit_kv(s, FEATURES_NS_FROM, "tld:", tld,
+                dl - (size_t)(tld - from_dom));
+    }
+}
+
+/* Local part shape: random-looking senders carry many digits; role
+ * addresses (noreply, support, ...). */
+static void
+from_local_features(struct features_scratch *s, const char *addr,
+                    size_t addr_len)
+{
+    static const char *const roles[] = {
+        "noreply", "no-reply", "no_reply", "donotreply", "support",
+        "info", "service", "admin", "security", "news", "newsletter",
+        "account", "billing", "alert", "notification", "team",
+        "webmaster", "help", "sales", "marketing", "contact", "mail"};
+    size_t digits = 0;
+    size_t local = 0;
+    bool has_sep = false;
+
+    while (local < addr_len && addr[local] != '@') {
+        digits += addr[local] >= '0' && addr[local] <= '9';
+        has_sep |= addr[local] == '.' || addr[local] == '_' ||
+                   addr[local] == '-';
+        local++;
+    }
+    emit_bucket(s, FEATURES_NS_FROM, "local-digits:",
+                digits >= 5 ? 3 : digits >= 3 ? 2 : digits > 0 ? 1 : 0);
+    emit_bucket(s, FEATURES_NS_FROM, "local-len:",
+                local > 20 ? 3 : local > 12 ? 2 : local > 6 ? 1 : 0);
+    if (has_sep) {
+        emit_str(s, FEATURES_NS_FROM, "local-sep");
+    }
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+        /* The first byte rejects nearly every name. */
+        if (local > 0 && lower((uint8_t)addr[0]) == roles[i][0] &&
+            ieq(addr, local, roles[i])) {
+            emit_kv(s, FEATURES_NS_FROM, "role:", roles[i],
+                    strlen(roles[i]));
+        }
+    }
+}
+
+/* The display name: its words, an address written into it (and how its
+ * domain relates to the sender's registered domain reg), the address
+ * repeated as the name, all capitals, mixed scripts. */
+static void
+from_name_features(struct features_scratch *s, const struct addr *a,
+                   const char *reg, size_t rl)
+{
+    const char *at = memchr(a->name, '@', a->name_len);
+    char tmp[256];
+    struct tokenizer t;
+    char tok[CAPS_FEATURES_TOKEN_MAX_BYTES + 8];
+    size_t tl = 0;
+    enum tok_kind kind = TOK_WORD;
+
+    name_words(s, a->name, a->name_len);
+    if (at != NULL) {
+        char nd[256];
+        size_t ndl = addr_domain(a->name, a->name_len, nd, sizeof(nd));
+        const char *nreg = "";
+        size_t nrl = 0;
+
+        emit_str(s, FEATURES_NS_FROM, "name-has-address");
+        if (ndl > 0) {
+            nrl = reg_domain(nd, ndl, &nreg);
+            emit_relation(s, "name-addr-domain", nreg, nrl, reg, rl);
+        }
+    }
+    if (a->addr_len > 0 && a->addr_len < sizeof(tmp) &&
+        a->name_len == a->addr_len &&
+        (lower_copy(tmp, sizeof(tmp), a->addr, a->addr_len),
+         ieq(a->name, a->name_len, tmp))) {
+        emit_str(s, FEATURES_NS_FROM, "name-is-address");
+    }
+    tok_init(&t, a->name, a->name_len);
+    while (tok_next(&t, tok, &tl, &kind)) {
+    }
+    if (t.st.ascii_letters >= 6 &&
+        t.st.ascii_upper * 10 >= t.st.ascii_letters * 9) {
+        emit_str(s, FEATURES_NS_FROM, "name-caps");
+    }
+    if (t.st.mixed_script_tokens > 0) {
+        emit_str(s, FEATURES_NS_FROM, "name-mixed-script");
+    }
+}
+
 static void
 from_features(struct features_scratch *s, const struct mime_doc *doc,
               const struct envelope *env, const char **from_reg,
@@ -1499,7 +1603,6 @@ from_features(struct features_scratch *s, const struct mime_doc *doc,
     size_t dl;
     const char *reg = "";
     size_t rl = 0;
-    char tmp[256];
 
     *from_reg = "";
     *from_reg_len = 0;
@@ -1512,101 +1615,15 @@ from_features(struct features_scratch *s, const struct mime_doc *doc,
     if (dl == 0) {
         emit_str(s, FEATURES_NS_FROM, "no-domain");
     } else {
-        const char *tld = from_dom;
-
-        rl = reg_domain(from_dom, dl, &reg);
-        if (!is_artifact_domain(reg, rl)) {
-            emit(s, FEATURES_NS_FROM_DOMAIN, reg, rl);
-        }
-        for (size_t i = 0; i < dl; i++) {
-            if (from_dom[i] == '.') {
-                tld = from_dom + i + 1;
-            }
-        }
-        if (!is_artifact_domain(reg, rl)) {
-            emit_kv(s, FEATURES_NS_FROM, "tld:", tld,
-                    dl - (size_t)(tld - from_dom));
-        }
+        from_domain_features(s, from_dom, dl, &reg, &rl);
         *from_reg = reg;
         *from_reg_len = rl;
     }
-    {
-        /* Local part shape: random-looking senders carry many digits. */
-        size_t digits = 0;
-        size_t local = 0;
-        bool has_sep = false;
-
-        while (local < a.addr_len && a.addr[local] != '@') {
-            digits += a.addr[local] >= '0' && a.addr[local] <= '9';
-            has_sep |= a.addr[local] == '.' || a.addr[local] == '_' ||
-                       a.addr[local] == '-';
-            local++;
-        }
-        emit_bucket(s, FEATURES_NS_FROM, "local-digits:",
-                    digits >= 5 ? 3 : digits >= 3 ? 2 : digits > 0 ? 1 : 0);
-        emit_bucket(s, FEATURES_NS_FROM, "local-len:",
-                    local > 20 ? 3 : local > 12 ? 2 : local > 6 ? 1 : 0);
-        if (has_sep) {
-            emit_str(s, FEATURES_NS_FROM, "local-sep");
-        }
-        {
-            static const char *const roles[] = {
-                "noreply", "no-reply", "no_reply", "donotreply", "support",
-                "info", "service", "admin", "security", "news", "newsletter",
-                "account", "billing", "alert", "notification", "team",
-                "webmaster", "help", "sales", "marketing", "contact", "mail"};
-
-            for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
-                /* The first byte rejects nearly every name. */
-                if (local > 0 && lower((uint8_t)a.addr[0]) == roles[i][0] &&
-                    ieq(a.addr, local, roles[i])) {
-                    emit_kv(s, FEATURES_NS_FROM, "role:", roles[i],
-                            strlen(roles[i]));
-                }
-            }
-        }
-    }
+    from_local_features(s, a.addr, a.addr_len);
     if (a.name_len == 0) {
         emit_str(s, FEATURES_NS_FROM, "no-name");
     } else {
-        const char *at = memchr(a.name, '@', a.name_len);
-
-        name_words(s, a.name, a.name_len);
-        if (at != NULL) {
-            char nd[256];
-            size_t ndl = addr_domain(a.name, a.name_len, nd, sizeof(nd));
-            const char *nreg = "";
-            size_t nrl = 0;
-
-            emit_str(s, FEATURES_NS_FROM, "name-has-address");
-            if (ndl > 0) {
-                nrl = reg_domain(nd, ndl, &nreg);
-                emit_relation(s, "name-addr-domain", nreg, nrl, reg, rl);
-            }
-        }
-        if (a.addr_len > 0 && a.addr_len < sizeof(tmp) &&
-            a.name_len == a.addr_len &&
-            (lower_copy(tmp, sizeof(tmp), a.addr, a.addr_len),
-             ieq(a.name, a.name_len, tmp))) {
-            emit_str(s, FEATURES_NS_FROM, "name-is-address");
-        }
-        {
-            struct tokenizer t;
-            char tok[CAPS_FEATURES_TOKEN_MAX_BYTES + 8];
-            size_t tl = 0;
-            enum tok_kind kind = TOK_WORD;
-
-            tok_init(&t, a.name, a.name_len);
-            while (tok_next(&t, tok, &tl, &kind)) {
-            }
-            if (t.st.ascii_letters >= 6 &&
-                t.st.ascii_upper * 10 >= t.st.ascii_letters * 9) {
-                emit_str(s, FEATURES_NS_FROM, "name-caps");
-            }
-            if (t.st.mixed_script_tokens > 0) {
-                emit_str(s, FEATURES_NS_FROM, "name-mixed-script");
-            }
-        }
+        from_name_features(s, &a, reg, rl);
     }
     /* No Return-Path relation: in the corpus it mostly tells list mail
      * (bounce address at the list) from the rest, a stand-in for "ham"
