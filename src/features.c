@@ -1841,8 +1841,10 @@ is_double_ext(const char *name, size_t len)
     return il >= 2 && il <= 4;
 }
 
+/* The parse's flags (hidden text, forms, scripts, bad encodings, ...)
+ * and which text kinds the message has. */
 static void
-mime_features(struct features_scratch *s, const struct mime_doc *doc)
+mime_flag_features(struct features_scratch *s, const struct mime_doc *doc)
 {
     static const struct {
         unsigned bit;
@@ -1861,12 +1863,6 @@ mime_features(struct features_scratch *s, const struct mime_doc *doc)
         {MIME_RAW_8BIT_HEADERS, "raw-8bit-headers"},
         {MIME_ENCODED_WORDS, "encoded-words"},
     };
-    char st[FEATURES_TEXT_BUF];
-    size_t sl = 0;
-    const struct mime_header *ct = find_header(doc, "Content-Type");
-    size_t n_att = 0;
-    size_t n_img = 0;
-    size_t nparts = doc->n_parts;
 
     for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
         if ((doc->flags & flags[i].bit) != 0) {
@@ -1882,29 +1878,74 @@ mime_features(struct features_scratch *s, const struct mime_doc *doc)
     } else if ((doc->flags & MIME_HAS_PLAIN) != 0) {
         emit_str(s, FEATURES_NS_MIME, "plain-only");
     }
+}
+
+/* The top Content-Type (text/plain when there is none), lower-cased into
+ * top (at most 64 bytes); its length. */
+static size_t
+mime_top_type(const struct mime_doc *doc, char top[64])
+{
+    const struct mime_header *ct = find_header(doc, "Content-Type");
+    const char *v = "text/plain";
+    size_t vl = strlen(v);
+
+    if (ct != NULL) {
+        v = ct->value;
+        vl = 0;
+        while (vl < ct->value_len && v[vl] != ';' && !is_space(v[vl])) {
+            vl++;
+        }
+    }
+    return lower_copy(top, 64, v, vl);
+}
+
+/* An attachment (or a part with a file name) of type t: its type,
+ * extension, a dangerous name, a double extension. */
+static void
+mime_attachment_features(struct features_scratch *s, const char *t,
+                         size_t tl, const char *fn, size_t fl)
+{
+    const char *ext = NULL;
+    size_t el = file_ext(fn, fl, &ext);
+
+    emit_kv(s, FEATURES_NS_MIME, "att-ct:", t, tl);
+    if (el > 0) {
+        char le[16];
+        size_t ll = lower_copy(le, sizeof(le), ext, el);
+
+        emit_kv(s, FEATURES_NS_MIME, "att-ext:", le, ll);
+    } else if (fl > 0) {
+        emit_str(s, FEATURES_NS_MIME, "att-no-ext");
+    }
+    if (features_is_dangerous_name(fn, fl)) {
+        s->flags |= FEATURES_DANGEROUS_ATTACHMENT;
+        emit_str(s, FEATURES_NS_MIME, "att-dangerous");
+    }
+    if (is_double_ext(fn, fl)) {
+        emit_str(s, FEATURES_NS_MIME, "att-double-ext");
+        if (features_is_dangerous_name(fn, fl)) {
+            s->flags |= FEATURES_DANGEROUS_ATTACHMENT;
+        }
+    }
+}
+
+static void
+mime_features(struct features_scratch *s, const struct mime_doc *doc)
+{
+    char st[FEATURES_TEXT_BUF];
+    size_t sl;
+    char top[64];
+    size_t n_att = 0;
+    size_t n_img = 0;
+    size_t nparts = doc->n_parts < 64 ? doc->n_parts : 64;
+
+    mime_flag_features(s, doc);
     /* Structure string: the top type, then up to six leaves with their
      * depth ("multipart/alternative|1text/plain,1text/html"). */
-    {
-        const char *v = "text/plain";
-        size_t vl = strlen(v);
-        char top[64];
-
-        if (ct != NULL) {
-            v = ct->value;
-            vl = 0;
-            while (vl < ct->value_len && v[vl] != ';' && !is_space(v[vl])) {
-                vl++;
-            }
-        }
-        vl = lower_copy(top, sizeof(top), v, vl);
-        emit_kv(s, FEATURES_NS_MIME, "top:", top, vl);
-        memcpy(st, top, vl);
-        sl = vl;
-        st[sl++] = '|';
-    }
-    if (nparts > 64) {
-        nparts = 64;
-    }
+    sl = mime_top_type(doc, top);
+    emit_kv(s, FEATURES_NS_MIME, "top:", top, sl);
+    memcpy(st, top, sl);
+    st[sl++] = '|';
     for (size_t i = 0; i < nparts; i++) {
         const struct mime_part *p = &doc->parts[i];
         const char *t = p->content_type != NULL ? p->content_type : "";
@@ -1929,29 +1970,8 @@ mime_features(struct features_scratch *s, const struct mime_doc *doc)
             n_img++;
         }
         if (p->is_attachment || fl > 0) {
-            const char *ext = NULL;
-            size_t el = file_ext(fn, fl, &ext);
-
             n_att++;
-            emit_kv(s, FEATURES_NS_MIME, "att-ct:", t, tl);
-            if (el > 0) {
-                char le[16];
-                size_t ll = lower_copy(le, sizeof(le), ext, el);
-
-                emit_kv(s, FEATURES_NS_MIME, "att-ext:", le, ll);
-            } else if (fl > 0) {
-                emit_str(s, FEATURES_NS_MIME, "att-no-ext");
-            }
-            if (features_is_dangerous_name(fn, fl)) {
-                s->flags |= FEATURES_DANGEROUS_ATTACHMENT;
-                emit_str(s, FEATURES_NS_MIME, "att-dangerous");
-            }
-            if (is_double_ext(fn, fl)) {
-                emit_str(s, FEATURES_NS_MIME, "att-double-ext");
-                if (features_is_dangerous_name(fn, fl)) {
-                    s->flags |= FEATURES_DANGEROUS_ATTACHMENT;
-                }
-            }
+            mime_attachment_features(s, t, tl, fn, fl);
         } else {
             emit_kv(s, FEATURES_NS_MIME, "leaf:", t, tl);
         }
