@@ -23,6 +23,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checklib import check, summary  # noqa: E402
+
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
@@ -54,20 +57,11 @@ LINE_RE = re.compile(
     r"^(?P<path>[^\t]+)\t(?P<score>\d{1,3}|-)\t(?P<bar>\[X*\]|-)\t"
     r"(?P<cat>[a-z_]+|error:[a-z0-9._-]+)(?:\t(?P<explain>.*))?$")
 
-FAILURES = []
-CHECKS = 0
 # Options added to every scoring run: empty while the embedded default
 # cartridge is usable, else --cartridge with one trained here, so RATE's
 # own behaviour is still tested (the default cartridge has its own test).
 EXTRA = []
 
-
-def check(cond, what):
-    global CHECKS
-    CHECKS += 1
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL: " + what, file=sys.stderr)
 
 
 def rate(args, cwd=None, extra=True):
@@ -458,9 +452,7 @@ def main():
         test_rules(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    passed = CHECKS - len(FAILURES)
-    print("test_rate: %d passed, %d failed" % (passed, len(FAILURES)))
-    return 1 if FAILURES else 0
+    return summary("test_rate")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checklib import check, summary  # noqa: E402
+
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
@@ -25,8 +28,6 @@ CMTOOL = os.path.join(BUILD, "cmtool")
 MESSAGES = os.path.join(TOP, "testdata", "messages")
 TIMEOUT_S = 120
 
-FAILURES = []
-CHECKS = 0
 WORK = [None]  # the temporary directory, set by main
 
 # A plain colleague's note arriving over SMTP from 198.51.100.23.
@@ -52,13 +53,6 @@ QUEUE_FILE = (
     "Hi Bob,\n\nhere are my notes from Tuesday's meeting. Let me know if I\n"
     "missed anything; I will send the minutes round on Friday.\n\nAnn\n")
 
-
-def check(cond, what):
-    global CHECKS
-    CHECKS += 1
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL: " + what, file=sys.stderr)
 
 
 def run(argv, cwd=None):
@@ -248,9 +242,7 @@ def main():
         test_train_list(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    passed = CHECKS - len(FAILURES)
-    print("test_reputation: %d passed, %d failed" % (passed, len(FAILURES)))
-    return 1 if FAILURES else 0
+    return summary("test_reputation")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checklib import check, summary  # noqa: E402
+
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 CMTOOL = os.path.join(BUILD, "cmtool")
 TIMEOUT_S = 120
@@ -31,16 +34,7 @@ PER_LABEL = 30
 SOURCES = {"north": ("apple", "anchor"), "south": ("berry", "bishop"),
            "east": ("cedar", "cobalt")}
 
-FAILURES = []
-CHECKS = 0
 
-
-def check(cond, what):
-    global CHECKS
-    CHECKS += 1
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL: " + what, file=sys.stderr)
 
 
 def make_corpus(top):
@@ -196,8 +190,7 @@ def main():
         test_refusals(work, src)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("test_train: %d checks, %d failure(s)" % (CHECKS, len(FAILURES)))
-    return 1 if FAILURES else 0
+    return summary("test_train")
 
 
 if __name__ == "__main__":
