@@ -373,6 +373,51 @@ engine_score(const struct cartridge *c, const struct whitelist *wl,
     return engine_score_site(c, NULL, wl, m, b, s, out);
 }
 
+/* Score and category from the junk and phish margins and the fired
+ * rules (a rule's floor may raise the score). */
+static void
+classify(struct verdict *v, const struct rules *rules, uint32_t fired,
+         const struct model_calibration *cal,
+         const double margins[MODEL_HEADS])
+{
+    unsigned score = model_calibration_score(cal, margins[MODEL_HEAD_JUNK]);
+    enum rules_category rcat = RULES_CAT_LEGIT;
+    const char *sub = "";
+
+    rules_classify(rules, fired, margins[MODEL_HEAD_PHISH] >= cal->phish_margin,
+                   &score, &rcat, &sub);
+    set_category(v, (enum engine_category)rcat, sub);
+    v->score = score;
+}
+
+/* The analysis string's start: "f=%zu m=%.2f p=%.2f mf=0x%x ff=0x%x",
+ * put together without printf's format parsing and floating-point path
+ * (about 2,000 instructions a message, issue #7); same text. */
+static void
+analysis_start(struct verdict *v, size_t n_ids,
+               const double margins[MODEL_HEADS], unsigned mime_flags,
+               unsigned features_flags)
+{
+    char m_junk[NUMFMT_FIXED2_MAX];
+    char m_phish[NUMFMT_FIXED2_MAX];
+    size_t jl = numfmt_fixed2(margins[MODEL_HEAD_JUNK], m_junk);
+    size_t pl = numfmt_fixed2(margins[MODEL_HEAD_PHISH], m_phish);
+    char *a = v->analysis;
+    size_t cap = sizeof(v->analysis);
+    size_t o = 0;
+
+    o = text_put(a, cap, o, "f=", 2);
+    o = text_put_uint(a, cap, o, n_ids, 10);
+    o = text_put(a, cap, o, " m=", 3);
+    o = text_put(a, cap, o, m_junk, jl);
+    o = text_put(a, cap, o, " p=", 3);
+    o = text_put(a, cap, o, m_phish, pl);
+    o = text_put(a, cap, o, " mf=0x", 6);
+    o = text_put_uint(a, cap, o, mime_flags, 16);
+    o = text_put(a, cap, o, " ff=0x", 6);
+    text_put_uint(a, cap, o, features_flags, 16);
+}
+
 enum cm_err
 engine_score_site(const struct cartridge *c, const struct sitelayer *site,
                   const struct whitelist *wl, const struct message *m,
@@ -391,7 +436,6 @@ engine_score_site(const struct cartridge *c, const struct sitelayer *site,
     const struct model_calibration *cal = cartridge_calibration(c);
     const struct rules *rules = cartridge_rules(c);
     uint32_t fired;
-    unsigned score;
     enum cm_err rc;
 
     memset(&v, 0, sizeof(v));
@@ -440,42 +484,8 @@ engine_score_site(const struct cartridge *c, const struct sitelayer *site,
     margins[MODEL_HEAD_JUNK] += rep.total / 100.0;
     fired = rules_detect(rules, &doc, fflags, NULL);
     margins[MODEL_HEAD_JUNK] += rules_margin(rules, fired);
-    score = model_calibration_score(cal, margins[MODEL_HEAD_JUNK]);
-    {
-        enum rules_category rcat = RULES_CAT_LEGIT;
-        const char *sub = "";
-
-        rules_classify(rules, fired,
-                       margins[MODEL_HEAD_PHISH] >= cal->phish_margin, &score,
-                       &rcat, &sub);
-        set_category(&v, (enum engine_category)rcat, sub);
-    }
-    v.score = score;
-    {
-        /* "%.2f" by numfmt: printf's floating-point path per message was
-         * a measurable share of RATE (issue #7); same text. */
-        char m_junk[NUMFMT_FIXED2_MAX];
-        char m_phish[NUMFMT_FIXED2_MAX];
-        size_t jl = numfmt_fixed2(margins[MODEL_HEAD_JUNK], m_junk);
-        size_t pl = numfmt_fixed2(margins[MODEL_HEAD_PHISH], m_phish);
-        char *a = v.analysis;
-        size_t cap = sizeof(v.analysis);
-        size_t o = 0;
-
-        /* "f=%zu m=%s p=%s mf=0x%x ff=0x%x", put together without
-         * printf's format parsing (about 2,000 instructions a message,
-         * issue #7). */
-        o = text_put(a, cap, o, "f=", 2);
-        o = text_put_uint(a, cap, o, n_ids, 10);
-        o = text_put(a, cap, o, " m=", 3);
-        o = text_put(a, cap, o, m_junk, jl);
-        o = text_put(a, cap, o, " p=", 3);
-        o = text_put(a, cap, o, m_phish, pl);
-        o = text_put(a, cap, o, " mf=0x", 6);
-        o = text_put_uint(a, cap, o, doc.flags, 16);
-        o = text_put(a, cap, o, " ff=0x", 6);
-        text_put_uint(a, cap, o, fflags, 16);
-    }
+    classify(&v, rules, fired, cal, margins);
+    analysis_start(&v, n_ids, margins, doc.flags, fflags);
     rules_describe(rules, fired, false, v.analysis, sizeof(v.analysis));
     if (site_margin != 0.0) {
         size_t used = strlen(v.analysis);
