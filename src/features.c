@@ -1660,6 +1660,104 @@ mailer_features(struct features_scratch *s, const struct mime_header *h)
     }
 }
 
+/* One field with a role (hdrname.h; name lower-cased, nl bytes): a
+ * sender-side field's presence, bulk markers (*bulk set for list markers
+ * and a bulk, list or junk Precedence), the mailer, X-Priority. */
+static void
+header_field_features(struct features_scratch *s,
+                      const struct mime_header *h, unsigned roles,
+                      const char *name, size_t nl, bool *bulk)
+{
+    if (roles & HDRNAME_SENDER) {
+        emit_kv(s, FEATURES_NS_HEADER, "h:", name, nl);
+    }
+    if (roles & HDRNAME_BULK) {
+        emit_kv(s, FEATURES_NS_BULK, "h:", name, nl);
+        *bulk |= (roles & HDRNAME_BULK_LIST) != 0;
+    }
+    if (roles & HDRNAME_PRECEDENCE) {
+        const char *v = h->value;
+        size_t vl = h->value_len;
+        char lv[16];
+
+        trim(&v, &vl);
+        if (vl > 0 && vl < sizeof(lv)) {
+            vl = lower_copy(lv, sizeof(lv), v, vl);
+            if (strcmp(lv, "bulk") == 0 || strcmp(lv, "list") == 0 ||
+                strcmp(lv, "junk") == 0) {
+                emit_kv(s, FEATURES_NS_BULK, "precedence:", lv, vl);
+                *bulk = true;
+            }
+        }
+    }
+    if (roles & HDRNAME_MAILER) {
+        mailer_features(s, h);
+    }
+    if ((roles & HDRNAME_PRIORITY) && h->value_len > 0) {
+        const char *v = h->value;
+        size_t vl = h->value_len;
+
+        trim(&v, &vl);
+        if (vl > 0 && v[0] >= '1' && v[0] <= '5') {
+            emit_kv(s, FEATURES_NS_HEADER, "x-priority:", v, 1);
+        }
+    }
+}
+
+/* A Message-ID without a domain.  (Whether its domain matches From's says
+ * more about the sending infrastructure -- lists, hosted mail -- than
+ * about spam.) */
+static void
+message_id_features(struct features_scratch *s, const struct mime_doc *doc)
+{
+    const struct mime_header *m = find_header(doc, "Message-ID");
+    struct addr a;
+    char dom[256];
+
+    addr_split(m->value, m->value_len, &a);
+    if (addr_domain(a.addr, a.addr_len, dom, sizeof(dom)) == 0) {
+        emit_str(s, FEATURES_NS_HEADER, "message-id:malformed");
+    }
+}
+
+/* How the Reply-To address's registered domain relates to From's. */
+static void
+reply_to_features(struct features_scratch *s, const struct mime_header *r,
+                  const char *from_reg, size_t from_reg_len)
+{
+    struct addr a;
+    char dom[256];
+    size_t dl;
+    const char *reg = "";
+    size_t rl = 0;
+
+    addr_split(r->value, r->value_len, &a);
+    dl = addr_domain(a.addr, a.addr_len, dom, sizeof(dom));
+    if (dl > 0) {
+        rl = reg_domain(dom, dl, &reg);
+    }
+    emit_relation(s, "reply-to", reg, rl, from_reg, from_reg_len);
+}
+
+/* A reply ("Re:", "Aw:") without In-Reply-To or References, or a message
+ * that has them. */
+static void
+thread_features(struct features_scratch *s, const struct mime_doc *doc,
+                bool has_refs)
+{
+    const char *subj = doc->subject != NULL ? doc->subject : "";
+    size_t sl = strlen(subj);
+    bool reply;
+
+    trim(&subj, &sl);
+    reply = iprefix(subj, sl, "re:") || iprefix(subj, sl, "aw:");
+    if (reply && !has_refs) {
+        emit_str(s, FEATURES_NS_HEADER, "reply-without-references");
+    } else if (has_refs) {
+        emit_str(s, FEATURES_NS_HEADER, "has-references");
+    }
+}
+
 static void
 header_features(struct features_scratch *s, const struct mime_doc *doc,
                 const char *from_reg, size_t from_reg_len)
@@ -1667,6 +1765,7 @@ header_features(struct features_scratch *s, const struct mime_doc *doc,
     size_t n = doc->n_headers < CAPS_FEATURES_HEADERS_MAX
                    ? doc->n_headers
                    : CAPS_FEATURES_HEADERS_MAX;
+    const struct mime_header *reply_to;
     bool has_date = false;
     bool has_msgid = false;
     bool has_refs = false;
@@ -1692,40 +1791,7 @@ header_features(struct features_scratch *s, const struct mime_doc *doc,
         has_date |= (roles & HDRNAME_DATE) != 0;
         has_msgid |= (roles & HDRNAME_MESSAGE_ID) != 0;
         has_refs |= (roles & HDRNAME_THREAD) != 0;
-        if (roles & HDRNAME_SENDER) {
-            emit_kv(s, FEATURES_NS_HEADER, "h:", name, nl);
-        }
-        if (roles & HDRNAME_BULK) {
-            emit_kv(s, FEATURES_NS_BULK, "h:", name, nl);
-            bulk |= (roles & HDRNAME_BULK_LIST) != 0;
-        }
-        if (roles & HDRNAME_PRECEDENCE) {
-            const char *v = h->value;
-            size_t vl = h->value_len;
-            char lv[16];
-
-            trim(&v, &vl);
-            if (vl > 0 && vl < sizeof(lv)) {
-                vl = lower_copy(lv, sizeof(lv), v, vl);
-                if (strcmp(lv, "bulk") == 0 || strcmp(lv, "list") == 0 ||
-                    strcmp(lv, "junk") == 0) {
-                    emit_kv(s, FEATURES_NS_BULK, "precedence:", lv, vl);
-                    bulk = true;
-                }
-            }
-        }
-        if (roles & HDRNAME_MAILER) {
-            mailer_features(s, h);
-        }
-        if ((roles & HDRNAME_PRIORITY) && h->value_len > 0) {
-            const char *v = h->value;
-            size_t vl = h->value_len;
-
-            trim(&v, &vl);
-            if (vl > 0 && v[0] >= '1' && v[0] <= '5') {
-                emit_kv(s, FEATURES_NS_HEADER, "x-priority:", v, 1);
-            }
-        }
+        header_field_features(s, h, roles, name, nl, &bulk);
     }
     if (bulk) {
         s->flags |= FEATURES_HAS_BULK_MARKERS;
@@ -1736,50 +1802,13 @@ header_features(struct features_scratch *s, const struct mime_doc *doc,
     if (!has_msgid) {
         emit_str(s, FEATURES_NS_HEADER, "message-id:missing");
     } else {
-        const struct mime_header *m = find_header(doc, "Message-ID");
-        struct addr a;
-        char dom[256];
-        size_t dl;
-
-        addr_split(m->value, m->value_len, &a);
-        dl = addr_domain(a.addr, a.addr_len, dom, sizeof(dom));
-        if (dl == 0) {
-            emit_str(s, FEATURES_NS_HEADER, "message-id:malformed");
-        }
-        /* Whether its domain matches From's says more about the sending
-         * infrastructure (lists, hosted mail) than about spam. */
+        message_id_features(s, doc);
     }
-    {
-        const struct mime_header *r = find_header(doc, "Reply-To");
-
-        if (r != NULL) {
-            struct addr a;
-            char dom[256];
-            size_t dl;
-            const char *reg = "";
-            size_t rl = 0;
-
-            addr_split(r->value, r->value_len, &a);
-            dl = addr_domain(a.addr, a.addr_len, dom, sizeof(dom));
-            if (dl > 0) {
-                rl = reg_domain(dom, dl, &reg);
-            }
-            emit_relation(s, "reply-to", reg, rl, from_reg, from_reg_len);
-        }
+    reply_to = find_header(doc, "Reply-To");
+    if (reply_to != NULL) {
+        reply_to_features(s, reply_to, from_reg, from_reg_len);
     }
-    {
-        const char *subj = doc->subject != NULL ? doc->subject : "";
-        size_t sl = strlen(subj);
-        bool reply;
-
-        trim(&subj, &sl);
-        reply = iprefix(subj, sl, "re:") || iprefix(subj, sl, "aw:");
-        if (reply && !has_refs) {
-            emit_str(s, FEATURES_NS_HEADER, "reply-without-references");
-        } else if (has_refs) {
-            emit_str(s, FEATURES_NS_HEADER, "has-references");
-        }
-    }
+    thread_features(s, doc, has_refs);
 }
 
 /* ---- MIME structure ---------------------------------------------------- */
