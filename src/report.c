@@ -584,18 +584,13 @@ html_kv_u64(struct buf *out, const char *key, uint64_t value)
     "<tr>" HTML_TH a "</th>" HTML_TH b "</th>" HTML_TH "count</th>" HTML_TH \
     "%</th><th></th></tr>\n"
 
+/* The page's head, title, host and time made, and the request counts. */
 static enum cm_err
-html_part(const struct view *v, struct buf *out)
+html_head(const struct view *v, struct buf *out)
 {
     const struct report_input *in = v->in;
-    const struct counters_day *d = in->day;
     char title[96];
-    char label[64];
-    char range[16];
-    char colour[8];
-    char text[sizeof(v->bars[0].text)];
     enum cm_err rc;
-    bool any = false;
 
     if (in->is_partial) {
         snprintf(title, sizeof(title), "CGPCloudmark report for %s, until %s",
@@ -633,12 +628,23 @@ html_part(const struct view *v, struct buf *out)
         rc = html_kv_u64(out, "fail-open", v->fail_opens);
     }
     if (rc == CM_OK) {
-        rc = html_kv_u64(out, "Errors", d->errors);
+        rc = html_kv_u64(out, "Errors", in->day->errors);
     }
-    if (rc == CM_OK) {
-        rc = buf_puts(out, "</table>\n" HTML_H3 "Scores</h3>\n" HTML_TABLE
-                      HTML_HEAD("score", "bar"));
-    }
+    return rc;
+}
+
+/* The score chart: one bar a score bar, green through to red. */
+static enum cm_err
+html_scores(const struct view *v, struct buf *out)
+{
+    char label[64];
+    char range[16];
+    char colour[8];
+    char text[sizeof(v->bars[0].text)];
+    enum cm_err rc;
+
+    rc = buf_puts(out, "</table>\n" HTML_H3 "Scores</h3>\n" HTML_TABLE
+                  HTML_HEAD("score", "bar"));
     for (size_t i = 0; i < v->n_bars && rc == CM_OK; i++) {
         unsigned s = v->bars[i].max_score > 100 ? 100 : v->bars[i].max_score;
         /* Green for clean mail through to red for certain spam. */
@@ -655,10 +661,20 @@ html_part(const struct view *v, struct buf *out)
         rc = html_row(out, "other scores", "", v->bar_other, v->scored,
                       v->bar_max, "#9e9e9e");
     }
-    if (rc == CM_OK) {
-        rc = buf_puts(out, "</table>\n" HTML_H3 "Categories</h3>\n"
-                      HTML_TABLE HTML_HEAD("category", ""));
-    }
+    return rc;
+}
+
+/* The category chart and the fail-opens by reason. */
+static enum cm_err
+html_categories_and_fail_opens(const struct view *v, struct buf *out)
+{
+    const struct counters_day *d = v->in->day;
+    char label[64];
+    bool any = false;
+    enum cm_err rc;
+
+    rc = buf_puts(out, "</table>\n" HTML_H3 "Categories</h3>\n"
+                  HTML_TABLE HTML_HEAD("category", ""));
     for (unsigned i = 0; i < COUNTERS_CATEGORIES && rc == CM_OK; i++) {
         if (i == COUNTERS_CATEGORY_OTHER && d->by_category[i] == 0) {
             continue;
@@ -682,10 +698,21 @@ html_part(const struct view *v, struct buf *out)
     if (rc == CM_OK && !any) {
         rc = html_kv(out, "none", "");
     }
-    if (rc == CM_OK) {
-        rc = buf_puts(out, "</table>\n" HTML_H3 "Latency (all requests)</h3>\n"
-                      HTML_TABLE);
-    }
+    return rc;
+}
+
+/* Latency, updates installed and refused, cartridge and engine versions. */
+static enum cm_err
+html_latency_and_updates(const struct view *v, struct buf *out)
+{
+    const struct report_input *in = v->in;
+    const struct counters_day *d = in->day;
+    char label[64];
+    char name[16];
+    enum cm_err rc;
+
+    rc = buf_puts(out, "</table>\n" HTML_H3 "Latency (all requests)</h3>\n"
+                  HTML_TABLE);
     if (rc == CM_OK && v->has_latency) {
         rc = html_kv(out, "p50", v->p50);
         if (rc == CM_OK) {
@@ -707,9 +734,9 @@ html_part(const struct view *v, struct buf *out)
         if (d->updates_refused[i] == 0) {
             continue;
         }
-        display_name(counters_refusal_name((enum counters_refusal)i), range,
-                     sizeof(range));
-        snprintf(label, sizeof(label), "- %s", range);
+        display_name(counters_refusal_name((enum counters_refusal)i), name,
+                     sizeof(name));
+        snprintf(label, sizeof(label), "- %s", name);
         rc = html_kv_u64(out, label, d->updates_refused[i]);
     }
     if (rc == CM_OK) {
@@ -722,6 +749,25 @@ html_part(const struct view *v, struct buf *out)
     if (rc == CM_OK && in->engine_version != NULL) {
         sanitise(in->engine_version, 32, label, sizeof(label));
         rc = html_kv(out, "Engine version", label);
+    }
+    return rc;
+}
+
+static enum cm_err
+html_part(const struct view *v, struct buf *out)
+{
+    const struct report_input *in = v->in;
+    enum cm_err rc;
+
+    rc = html_head(v, out);
+    if (rc == CM_OK) {
+        rc = html_scores(v, out);
+    }
+    if (rc == CM_OK) {
+        rc = html_categories_and_fail_opens(v, out);
+    }
+    if (rc == CM_OK) {
+        rc = html_latency_and_updates(v, out);
     }
     if (rc == CM_OK) {
         rc = buf_puts(out, "</table>\n");
