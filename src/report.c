@@ -374,19 +374,13 @@ text_row(struct buf *out, const char *label, uint64_t n, uint64_t total,
     return rc;
 }
 
+/* The title, host, time made and request counts. */
 static enum cm_err
-text_part(const struct view *v, struct buf *out)
+text_head(const struct view *v, struct buf *out)
 {
-    const struct report_input *in = v->in;
-    const struct counters_day *d = in->day;
-    char label[64];
-    char range[16];
-    char text[sizeof(v->bars[0].text)];
-    uint64_t refused = counters_day_refused(d);
-    bool any = false;
     enum cm_err rc;
 
-    if (in->is_partial) {
+    if (v->in->is_partial) {
         rc = buf_printf(out, "CGPCloudmark report for %s, until %s\n",
                         v->date, v->until);
     } else {
@@ -407,11 +401,23 @@ text_part(const struct view *v, struct buf *out)
                         (unsigned long long)v->requests,
                         (unsigned long long)v->scored,
                         (unsigned long long)v->fail_opens,
-                        (unsigned long long)d->errors);
+                        (unsigned long long)v->in->day->errors);
     }
-    if (rc == CM_OK) {
-        rc = buf_printf(out, "%-28s %10s %6s\n", "Scores", "count", "%");
-    }
+    return rc;
+}
+
+/* The score and category histograms and the fail-opens by reason. */
+static enum cm_err
+text_counts(const struct view *v, struct buf *out)
+{
+    const struct counters_day *d = v->in->day;
+    char label[64];
+    char range[16];
+    char text[sizeof(v->bars[0].text)];
+    bool any = false;
+    enum cm_err rc;
+
+    rc = buf_printf(out, "%-28s %10s %6s\n", "Scores", "count", "%");
     for (size_t i = 0; i < v->n_bars && rc == CM_OK; i++) {
         score_range(&v->bars[i], range, sizeof(range));
         sanitise(v->bars[i].text, sizeof(text) - 1, text, sizeof(text));
@@ -449,13 +455,25 @@ text_part(const struct view *v, struct buf *out)
     if (rc == CM_OK && !any) {
         rc = buf_puts(out, "  none\n");
     }
-    if (rc == CM_OK && v->has_latency) {
+    return rc;
+}
+
+/* Latency, updates installed and refused, cartridge and engine versions. */
+static enum cm_err
+text_latency_and_updates(const struct view *v, struct buf *out)
+{
+    const struct report_input *in = v->in;
+    const struct counters_day *d = in->day;
+    char label[64];
+    enum cm_err rc;
+
+    if (v->has_latency) {
         rc = buf_printf(out,
                         "\nLatency (all requests)\n"
                         "  p50 %33s\n"
                         "  p99 %33s\n",
                         v->p50, v->p99);
-    } else if (rc == CM_OK) {
+    } else {
         rc = buf_puts(out, "\nLatency (all requests)\n  no requests\n");
     }
     if (rc == CM_OK) {
@@ -464,7 +482,7 @@ text_part(const struct view *v, struct buf *out)
                         "  installed %27llu\n"
                         "  refused or failed %19llu\n",
                         (unsigned long long)d->updates_installed,
-                        (unsigned long long)refused);
+                        (unsigned long long)counters_day_refused(d));
     }
     for (unsigned i = 0; i < COUNTERS_REFUSALS && rc == CM_OK; i++) {
         if (d->updates_refused[i] == 0) {
@@ -486,6 +504,22 @@ text_part(const struct view *v, struct buf *out)
     if (rc == CM_OK && in->engine_version != NULL) {
         sanitise(in->engine_version, 32, label, sizeof(label));
         rc = buf_printf(out, "Engine version %24s\n", label);
+    }
+    return rc;
+}
+
+static enum cm_err
+text_part(const struct view *v, struct buf *out)
+{
+    const struct report_input *in = v->in;
+    enum cm_err rc;
+
+    rc = text_head(v, out);
+    if (rc == CM_OK) {
+        rc = text_counts(v, out);
+    }
+    if (rc == CM_OK) {
+        rc = text_latency_and_updates(v, out);
     }
     if (rc == CM_OK && in->days_without_data > 0) {
         rc = buf_printf(out,
