@@ -1586,6 +1586,93 @@ eval_print_with_fingerprints(const struct cartridge *c,
 }
 
 /* Score the test items with the loaded cartridge; report and dump. */
+/* The --scores file (".NAME" appended in a --split run), or NULL. */
+static FILE *
+open_scores(const struct train_opts *o)
+{
+    char sp[TRAIN_PATH_MAX];
+    FILE *dump;
+
+    if (o->scores == NULL) {
+        return NULL;
+    }
+    snprintf(sp, sizeof(sp), "%s%s%s", o->scores,
+             o->split_name != NULL ? "." : "",
+             o->split_name != NULL ? o->split_name : "");
+    dump = fopen(sp, "w");
+    if (dump == NULL) {
+        fprintf(stderr, "cmtool train: %s: %s\n", o->scores,
+                strerror(errno));
+    }
+    return dump;
+}
+
+/* One --scores line: path, source, label, junk margin, score, phish
+ * margin, and the score a fingerprint hit raises it to, as engine_depth
+ * does ("all+fingerprints"). */
+static void
+write_score_line(FILE *dump, const struct train_list *l,
+                 const struct cartridge *c, const struct train_item *it,
+                 double margin, unsigned score, double phish_margin)
+{
+    const struct fingerprint_db *fdb = cartridge_fingerprints(c);
+    unsigned fp = fdb != NULL ? trainfp_hit_weight(fdb, it->fp) : 0;
+
+    fprintf(dump, "%s\t%s\t%s\t%.4f\t%u\t%.4f\t%u\n", it->path,
+            l->groups[it->group],
+            it->label == MODEL_LABEL_HAM    ? "ham"
+            : it->label == MODEL_LABEL_SPAM ? "spam"
+                                            : "phish",
+            margin, score, phish_margin, fp > score ? fp : score);
+}
+
+/* Per source: each source's own test items, or a junk-only source's junk
+ * against all test ham ("+all-ham"). */
+static void
+evaluate_sources(const struct train_list *l, const size_t *which,
+                 const double *m, const unsigned *score, const bool *junk,
+                 size_t n)
+{
+    double *gm = malloc((n > 0 ? n : 1) * sizeof(*gm));
+    unsigned *gs = malloc((n > 0 ? n : 1) * sizeof(*gs));
+    bool *gj = malloc((n > 0 ? n : 1) * sizeof(*gj));
+
+    for (size_t g = 0; g < l->n_groups && gm != NULL && gs != NULL &&
+                       gj != NULL;
+         g++) {
+        struct eval_line e;
+        char what[64];
+        size_t k = 0;
+        bool has_own_ham = false;
+        bool has_any = false;
+
+        for (size_t i = 0; i < n; i++) {
+            if (l->items[which[i]].group == g) {
+                has_any = true;
+                has_own_ham |= !junk[i];
+            }
+        }
+        if (!has_any) {
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (l->items[which[i]].group == g || (!has_own_ham && !junk[i])) {
+                gm[k] = m[i];
+                gs[k] = score[i];
+                gj[k] = junk[i];
+                k++;
+            }
+        }
+        eval_compute(gm, gs, gj, k, &e);
+        snprintf(what, sizeof(what), "%s%s", l->groups[g],
+                 has_own_ham ? "" : "+all-ham");
+        eval_print(what, &e);
+    }
+    free(gm);
+    free(gs);
+    free(gj);
+}
+
 static void
 evaluate(const struct train_opts *o, const struct train_list *l,
          const struct cartridge *c)
@@ -1611,18 +1698,7 @@ evaluate(const struct train_opts *o, const struct train_list *l,
     if (m == NULL || score == NULL || junk == NULL || which == NULL) {
         goto out;
     }
-    if (o->scores != NULL) {
-        char sp[TRAIN_PATH_MAX];
-
-        snprintf(sp, sizeof(sp), "%s%s%s", o->scores,
-                 o->split_name != NULL ? "." : "",
-                 o->split_name != NULL ? o->split_name : "");
-        dump = fopen(sp, "w");
-        if (dump == NULL) {
-            fprintf(stderr, "cmtool train: %s: %s\n", o->scores,
-                    strerror(errno));
-        }
-    }
+    dump = open_scores(o);
     n = 0;
     for (size_t i = 0; i < l->n; i++) {
         const struct train_item *it = &l->items[i];
@@ -1647,18 +1723,8 @@ evaluate(const struct train_opts *o, const struct train_list *l,
         junk[n] = it->label != MODEL_LABEL_HAM;
         which[n] = i;
         if (dump != NULL) {
-            /* Last column: the score a fingerprint hit raises it to, as
-             * engine_depth does ("all+fingerprints"). */
-            const struct fingerprint_db *fdb = cartridge_fingerprints(c);
-            unsigned fp = fdb != NULL ? trainfp_hit_weight(fdb, it->fp) : 0;
-
-            fprintf(dump, "%s\t%s\t%s\t%.4f\t%u\t%.4f\t%u\n", it->path,
-                    l->groups[it->group],
-                    it->label == MODEL_LABEL_HAM    ? "ham"
-                    : it->label == MODEL_LABEL_SPAM ? "spam"
-                                                    : "phish",
-                    m[n], score[n], mg[MODEL_HEAD_PHISH],
-                    fp > score[n] ? fp : score[n]);
+            write_score_line(dump, l, c, it, m[n], score[n],
+                             mg[MODEL_HEAD_PHISH]);
         }
         n++;
     }
@@ -1666,54 +1732,7 @@ evaluate(const struct train_opts *o, const struct train_list *l,
     eval_compute(m, score, junk, n, &e);
     eval_print("all", &e);
     eval_print_with_fingerprints(c, l, which, m, score, junk, n);
-    /* Per source: each source's own items, and each source's junk against
-     * all test ham (for junk-only sources). */
-    for (size_t g = 0; g < l->n_groups; g++) {
-        size_t k = 0;
-        double *gm = malloc(n * sizeof(*gm));
-        unsigned *gs = malloc(n * sizeof(*gs));
-        bool *gj = malloc(n * sizeof(*gj));
-        bool has_own_ham = false;
-        bool has_any = false;
-
-        if (gm == NULL || gs == NULL || gj == NULL) {
-            free(gm);
-            free(gs);
-            free(gj);
-            break;
-        }
-        for (size_t i = 0; i < n; i++) {
-            const struct train_item *it = &l->items[which[i]];
-
-            if (it->group == g) {
-                has_any = true;
-                has_own_ham |= !junk[i];
-            }
-        }
-        if (has_any) {
-            for (size_t i = 0; i < n; i++) {
-                const struct train_item *it = &l->items[which[i]];
-
-                if (it->group == g || (!has_own_ham && !junk[i])) {
-                    gm[k] = m[i];
-                    gs[k] = score[i];
-                    gj[k] = junk[i];
-                    k++;
-                }
-            }
-            eval_compute(gm, gs, gj, k, &e);
-            {
-                char what[64];
-
-                snprintf(what, sizeof(what), "%s%s", l->groups[g],
-                         has_own_ham ? "" : "+all-ham");
-                eval_print(what, &e);
-            }
-        }
-        free(gm);
-        free(gs);
-        free(gj);
-    }
+    evaluate_sources(l, which, m, score, junk, n);
 
 out:
     if (dump != NULL) {
