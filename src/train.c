@@ -2564,6 +2564,109 @@ out:
     return status;
 }
 
+/* The --reputation lists, then the training and test DIRs, sorted. */
+static int
+load_inputs(struct train_opts *o, struct train_list *l)
+{
+    for (size_t i = 0; i < o->n_rep_lists; i++) {
+        char err[512];
+
+        if (replist_load(o->rep_lists[i], &o->lists, err, sizeof(err)) !=
+            CM_OK) {
+            fprintf(stderr, "cmtool train: %s\n", err);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < o->n_train_dirs; i++) {
+        if (walk_top(l, o->train_dirs[i], false) != 0) {
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < o->n_test_dirs; i++) {
+        if (walk_top(l, o->test_dirs[i], true) != 0) {
+            return -1;
+        }
+    }
+    if (l->is_full) {
+        fprintf(stderr, "cmtool train: more than %u messages; the rest are "
+                        "ignored\n", CAPS_TRAIN_MESSAGES_MAX);
+    }
+    qsort(l->items, l->n, sizeof(*l->items), cmp_item);
+    return 0;
+}
+
+/* Evaluation only (--split): one training per split, nothing written.
+ * 0 when every split ran. */
+static int
+run_splits(struct train_opts *o, struct train_list *l)
+{
+    int status = 0;
+
+    for (size_t k = 0; k < o->n_splits; k++) {
+        const char *eq = strchr(o->splits[k], '=');
+        const char *spec = eq != NULL ? eq + 1 : o->splits[k];
+        char split_name[64];
+
+        for (size_t i = 0; i < l->n; i++) {
+            l->items[i].is_test = in_split(l, &l->items[i], spec);
+        }
+        fprintf(stderr, "== split %s\n", o->splits[k]);
+        snprintf(split_name, sizeof(split_name), "%.*s",
+                 (int)(eq != NULL ? (size_t)(eq - o->splits[k]) : 0),
+                 o->splits[k]);
+        o->split_name = split_name;
+        if (run_pipeline(o, l, NULL) != 0) {
+            status = 1;
+        }
+    }
+    o->split_name = NULL;
+    return status;
+}
+
+/* --holdout PCT: the items whose path hashes (with the seed) below PCT
+ * modulo 100 are test items. */
+static void
+mark_holdout(const struct train_opts *o, struct train_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        uint64_t h = hashing_hash64(l->items[i].path,
+                                    strlen(l->items[i].path), o->seed);
+
+        if (h % 100 < o->holdout_pct) {
+            l->items[i].is_test = true;
+        }
+    }
+}
+
+static void
+train_list_clear(struct train_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].path);
+        free(l->items[i].ids);
+        trainfp_item_free(l->items[i].fp);
+        trainrep_item_free(l->items[i].rep);
+        trainrules_item_free(l->items[i].rules);
+    }
+    free(l->items);
+    for (size_t g = 0; g < l->n_groups; g++) {
+        free(l->groups[g]);
+    }
+}
+
+static void
+name_table_clear(struct name_table *names)
+{
+    if (names->names == NULL) {
+        return;
+    }
+    for (size_t id = 0; id < ((size_t)1 << FEATURES_HASH_BITS); id++) {
+        free(names->names[id]);
+    }
+    free(names->names);
+    pthread_mutex_destroy(&names->names_lock);
+}
+
 int
 train_main(int argc, char **argv)
 {
@@ -2582,30 +2685,9 @@ train_main(int argc, char **argv)
     if (rc != 0) {
         return rc > 0 ? 0 : 2;
     }
-    for (size_t i = 0; i < o.n_rep_lists; i++) {
-        char err[512];
-
-        if (replist_load(o.rep_lists[i], &o.lists, err, sizeof(err)) !=
-            CM_OK) {
-            fprintf(stderr, "cmtool train: %s\n", err);
-            goto out;
-        }
+    if (load_inputs(&o, &l) != 0) {
+        goto out;
     }
-    for (size_t i = 0; i < o.n_train_dirs; i++) {
-        if (walk_top(&l, o.train_dirs[i], false) != 0) {
-            goto out;
-        }
-    }
-    for (size_t i = 0; i < o.n_test_dirs; i++) {
-        if (walk_top(&l, o.test_dirs[i], true) != 0) {
-            goto out;
-        }
-    }
-    if (l.is_full) {
-        fprintf(stderr, "cmtool train: more than %u messages; the rest are "
-                        "ignored\n", CAPS_TRAIN_MESSAGES_MAX);
-    }
-    qsort(l.items, l.n, sizeof(*l.items), cmp_item);
     if (o.top > 0 || o.explain != NULL) {
         names.names = calloc((size_t)1 << FEATURES_HASH_BITS, sizeof(char *));
         if (names.names == NULL ||
@@ -2619,36 +2701,11 @@ train_main(int argc, char **argv)
     fprintf(stderr, "cmtool train: %zu messages read in %.1fs\n", l.n,
             now_s() - t0);
     if (o.n_splits > 0) {
-        /* Evaluation only: one training per split, nothing written. */
-        status = 0;
-        for (size_t k = 0; k < o.n_splits; k++) {
-            const char *eq = strchr(o.splits[k], '=');
-            const char *spec = eq != NULL ? eq + 1 : o.splits[k];
-            char split_name[64];
-
-            for (size_t i = 0; i < l.n; i++) {
-                l.items[i].is_test = in_split(&l, &l.items[i], spec);
-            }
-            fprintf(stderr, "== split %s\n", o.splits[k]);
-            snprintf(split_name, sizeof(split_name), "%.*s",
-                     (int)(eq != NULL ? (size_t)(eq - o.splits[k]) : 0),
-                     o.splits[k]);
-            o.split_name = split_name;
-            if (run_pipeline(&o, &l, NULL) != 0) {
-                status = 1;
-            }
-        }
+        status = run_splits(&o, &l);
         goto out;
     }
     if (o.holdout_pct > 0) {
-        for (size_t i = 0; i < l.n; i++) {
-            uint64_t h = hashing_hash64(l.items[i].path,
-                                        strlen(l.items[i].path), o.seed);
-
-            if (h % 100 < o.holdout_pct) {
-                l.items[i].is_test = true;
-            }
-        }
+        mark_holdout(&o, &l);
     }
     if (run_pipeline(&o, &l, &image) != 0) {
         goto out;
@@ -2668,24 +2725,8 @@ out:
     fprintf(stderr, "cmtool train: %s in %.1fs\n",
             status == 0 ? "done" : "failed", now_s() - t0);
     buf_clear(&image);
-    for (size_t i = 0; i < l.n; i++) {
-        free(l.items[i].path);
-        free(l.items[i].ids);
-        trainfp_item_free(l.items[i].fp);
-        trainrep_item_free(l.items[i].rep);
-        trainrules_item_free(l.items[i].rules);
-    }
+    train_list_clear(&l);
     replist_clear(&o.lists);
-    free(l.items);
-    for (size_t g = 0; g < l.n_groups; g++) {
-        free(l.groups[g]);
-    }
-    if (names.names != NULL) {
-        for (size_t id = 0; id < ((size_t)1 << FEATURES_HASH_BITS); id++) {
-            free(names.names[id]);
-        }
-        free(names.names);
-        pthread_mutex_destroy(&names.names_lock);
-    }
+    name_table_clear(&names);
     return status;
 }
