@@ -578,16 +578,131 @@ type_name(enum whitelist_type type)
 }
 
 /* Turn the pending entry into a whitelist entry (or report why not). */
+/* Each finish_* below fills e from the pending entry c, or reports the
+ * problem, leaves e clear and returns false (entry skipped). */
+static bool
+finish_host(struct whitelist_parser *ps, const struct whitelist_pending *c,
+            struct whitelist_entry *e)
+{
+    const char *why = parse_host_address(c->val[WHITELIST_F_ADDRESS],
+                                         c->val_len[WHITELIST_F_ADDRESS], e);
+
+    if (why != NULL) {
+        problem(ps, c->val_line[WHITELIST_F_ADDRESS], "address", false,
+                "%s; entry skipped", why);
+        return false;
+    }
+    if (e->kind == WHITELIST_HOST_NAME && e->text == NULL) {
+        ps->is_out_of_memory = true;
+        return false;
+    }
+    return true;
+}
+
+static bool
+finish_header(struct whitelist_parser *ps,
+              const struct whitelist_pending *c, struct whitelist_entry *e)
+{
+    const char *v = c->val[WHITELIST_F_HEADER];
+    size_t len = c->val_len[WHITELIST_F_HEADER];
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (ch <= 0x20 || ch >= 0x7f || ch == ':') {
+            len = 0;
+        }
+    }
+    if (len == 0) {
+        problem(ps, c->val_line[WHITELIST_F_HEADER], "header", false,
+                "not a header field name; entry skipped");
+        return false;
+    }
+    e->kind = WHITELIST_HEADER;
+    e->text = malloc(len + 1);
+    if (e->text == NULL) {
+        ps->is_out_of_memory = true;
+        return false;
+    }
+    memcpy(e->text, v, len);
+    e->text[len] = '\0';
+    if (!compile_regex(ps, "value", c->val_line[WHITELIST_F_VALUE],
+                       c->val[WHITELIST_F_VALUE],
+                       c->val_len[WHITELIST_F_VALUE], e)) {
+        entry_clear(e);
+        return false;
+    }
+    return true;
+}
+
+static bool
+finish_envelope(struct whitelist_parser *ps,
+                const struct whitelist_pending *c, struct whitelist_entry *e)
+{
+    /* "mail from", "MAIL  FROM", "rcpt to", "helo": any case, any blanks
+     * between the words. */
+    const char *v = c->val[WHITELIST_F_COMMAND];
+    size_t len = c->val_len[WHITELIST_F_COMMAND];
+    unsigned line = c->val_line[WHITELIST_F_COMMAND];
+    char cmd[16];
+    size_t n = 0;
+
+    for (size_t i = 0; i < len && n < sizeof(cmd) - 1; i++) {
+        if (v[i] == ' ' || v[i] == '\t') {
+            if (n > 0 && cmd[n - 1] != ' ') {
+                cmd[n++] = ' ';
+            }
+            continue;
+        }
+        cmd[n++] = (char)lower((unsigned char)v[i]);
+    }
+    while (n > 0 && cmd[n - 1] == ' ') {
+        n--;
+    }
+    cmd[n] = '\0';
+    if (strcmp(cmd, "mail from") == 0) {
+        e->kind = WHITELIST_MAIL_FROM;
+    } else if (strcmp(cmd, "rcpt to") == 0) {
+        e->kind = WHITELIST_RCPT_TO;
+    } else if (strcmp(cmd, "helo") == 0) {
+        e->kind = WHITELIST_HELO;
+        problem(ps, line, "command", true,
+                "CGP queue files do not record HELO; this "
+                "entry never matches");
+    } else {
+        problem(ps, line, "command", false,
+                "must be mail from, rcpt to or helo; entry skipped");
+        return false;
+    }
+    if (!compile_regex(ps, "value", c->val_line[WHITELIST_F_VALUE],
+                       c->val[WHITELIST_F_VALUE],
+                       c->val_len[WHITELIST_F_VALUE], e)) {
+        entry_clear(e);
+        return false;
+    }
+    return true;
+}
+
+static bool
+finish_body(struct whitelist_parser *ps, const struct whitelist_pending *c,
+            struct whitelist_entry *e)
+{
+    e->kind = WHITELIST_BODY;
+    if (!compile_regex(ps, "regex", c->val_line[WHITELIST_F_REGEX],
+                       c->val[WHITELIST_F_REGEX],
+                       c->val_len[WHITELIST_F_REGEX], e)) {
+        entry_clear(e);
+        return false;
+    }
+    return true;
+}
+
 static void
 finish_entry(struct whitelist_parser *ps)
 {
     struct whitelist_pending *c = &ps->cur;
     struct whitelist_entry e;
     unsigned want;
-    const char *why;
-    const char *v;
-    size_t len;
-    unsigned line;
+    bool is_ok = false;
 
     if (!c->is_active || c->is_bad) {
         c->is_active = false;
@@ -607,103 +722,19 @@ finish_entry(struct whitelist_parser *ps)
     e.line = c->line;
     switch (c->type) {
     case WHITELIST_T_HOST:
-        v = c->val[WHITELIST_F_ADDRESS];
-        len = c->val_len[WHITELIST_F_ADDRESS];
-        why = parse_host_address(v, len, &e);
-        if (why != NULL) {
-            problem(ps, c->val_line[WHITELIST_F_ADDRESS], "address", false,
-                    "%s; entry skipped", why);
-            return;
-        }
-        if (e.kind == WHITELIST_HOST_NAME && e.text == NULL) {
-            ps->is_out_of_memory = true;
-            return;
-        }
+        is_ok = finish_host(ps, c, &e);
         break;
     case WHITELIST_T_HEADER:
-        v = c->val[WHITELIST_F_HEADER];
-        len = c->val_len[WHITELIST_F_HEADER];
-        for (size_t i = 0; i < len; i++) {
-            unsigned char ch = (unsigned char)v[i];
-            if (ch <= 0x20 || ch >= 0x7f || ch == ':') {
-                len = 0;
-            }
-        }
-        if (len == 0) {
-            problem(ps, c->val_line[WHITELIST_F_HEADER], "header", false,
-                    "not a header field name; entry skipped");
-            return;
-        }
-        e.kind = WHITELIST_HEADER;
-        e.text = malloc(len + 1);
-        if (e.text == NULL) {
-            ps->is_out_of_memory = true;
-            return;
-        }
-        memcpy(e.text, v, len);
-        e.text[len] = '\0';
-        if (!compile_regex(ps, "value", c->val_line[WHITELIST_F_VALUE],
-                           c->val[WHITELIST_F_VALUE],
-                           c->val_len[WHITELIST_F_VALUE], &e)) {
-            entry_clear(&e);
-            return;
-        }
+        is_ok = finish_header(ps, c, &e);
         break;
-    case WHITELIST_T_ENVELOPE: {
-        /* "mail from", "MAIL  FROM", "rcpt to", "helo": any case, any
-         * blanks between the words. */
-        char cmd[16];
-        size_t n = 0;
-
-        v = c->val[WHITELIST_F_COMMAND];
-        len = c->val_len[WHITELIST_F_COMMAND];
-        line = c->val_line[WHITELIST_F_COMMAND];
-        for (size_t i = 0; i < len && n < sizeof(cmd) - 1; i++) {
-            if (v[i] == ' ' || v[i] == '\t') {
-                if (n > 0 && cmd[n - 1] != ' ') {
-                    cmd[n++] = ' ';
-                }
-                continue;
-            }
-            cmd[n++] = (char)lower((unsigned char)v[i]);
-        }
-        while (n > 0 && cmd[n - 1] == ' ') {
-            n--;
-        }
-        cmd[n] = '\0';
-        if (strcmp(cmd, "mail from") == 0) {
-            e.kind = WHITELIST_MAIL_FROM;
-        } else if (strcmp(cmd, "rcpt to") == 0) {
-            e.kind = WHITELIST_RCPT_TO;
-        } else if (strcmp(cmd, "helo") == 0) {
-            e.kind = WHITELIST_HELO;
-            problem(ps, line, "command", true,
-                    "CGP queue files do not record HELO; this "
-                    "entry never matches");
-        } else {
-            problem(ps, line, "command", false,
-                    "must be mail from, rcpt to or helo; entry skipped");
-            return;
-        }
-        if (!compile_regex(ps, "value", c->val_line[WHITELIST_F_VALUE],
-                           c->val[WHITELIST_F_VALUE],
-                           c->val_len[WHITELIST_F_VALUE], &e)) {
-            entry_clear(&e);
-            return;
-        }
+    case WHITELIST_T_ENVELOPE:
+        is_ok = finish_envelope(ps, c, &e);
         break;
-    }
     case WHITELIST_T_BODY:
-        e.kind = WHITELIST_BODY;
-        if (!compile_regex(ps, "regex", c->val_line[WHITELIST_F_REGEX],
-                           c->val[WHITELIST_F_REGEX],
-                           c->val_len[WHITELIST_F_REGEX], &e)) {
-            entry_clear(&e);
-            return;
-        }
+        is_ok = finish_body(ps, c, &e);
         break;
     }
-    if (!add_entry(ps, &e)) {
+    if (is_ok && !add_entry(ps, &e)) {
         entry_clear(&e);
     }
 }
