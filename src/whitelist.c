@@ -578,6 +578,21 @@ type_name(enum whitelist_type type)
 }
 
 /* Turn the pending entry into a whitelist entry (or report why not). */
+/* The entry's regex field f (named name in problems) compiled into e;
+ * on failure e is cleared and the entry skipped. */
+static bool
+finish_regex(struct whitelist_parser *ps, const struct whitelist_pending *c,
+             enum whitelist_field f, const char *name,
+             struct whitelist_entry *e)
+{
+    if (compile_regex(ps, name, c->val_line[f], c->val[f], c->val_len[f],
+                      e)) {
+        return true;
+    }
+    entry_clear(e);
+    return false;
+}
+
 /* Each finish_* below fills e from the pending entry c, or reports the
  * problem, leaves e clear and returns false (entry skipped). */
 static bool
@@ -625,13 +640,7 @@ finish_header(struct whitelist_parser *ps,
     }
     memcpy(e->text, v, len);
     e->text[len] = '\0';
-    if (!compile_regex(ps, "value", c->val_line[WHITELIST_F_VALUE],
-                       c->val[WHITELIST_F_VALUE],
-                       c->val_len[WHITELIST_F_VALUE], e)) {
-        entry_clear(e);
-        return false;
-    }
-    return true;
+    return finish_regex(ps, c, WHITELIST_F_VALUE, "value", e);
 }
 
 static bool
@@ -673,13 +682,7 @@ finish_envelope(struct whitelist_parser *ps,
                 "must be mail from, rcpt to or helo; entry skipped");
         return false;
     }
-    if (!compile_regex(ps, "value", c->val_line[WHITELIST_F_VALUE],
-                       c->val[WHITELIST_F_VALUE],
-                       c->val_len[WHITELIST_F_VALUE], e)) {
-        entry_clear(e);
-        return false;
-    }
-    return true;
+    return finish_regex(ps, c, WHITELIST_F_VALUE, "value", e);
 }
 
 static bool
@@ -687,13 +690,7 @@ finish_body(struct whitelist_parser *ps, const struct whitelist_pending *c,
             struct whitelist_entry *e)
 {
     e->kind = WHITELIST_BODY;
-    if (!compile_regex(ps, "regex", c->val_line[WHITELIST_F_REGEX],
-                       c->val[WHITELIST_F_REGEX],
-                       c->val_len[WHITELIST_F_REGEX], e)) {
-        entry_clear(e);
-        return false;
-    }
-    return true;
+    return finish_regex(ps, c, WHITELIST_F_REGEX, "regex", e);
 }
 
 static void
