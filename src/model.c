@@ -821,30 +821,16 @@ youden_threshold(const double *m, const bool *pos, size_t n)
     return best;
 }
 
-enum cm_err
-model_calibrate(const double *margins, const bool *is_junk,
-                const double *phish_margins, const bool *is_phish, size_t n,
-                double max_ham_fp, struct model_calibration *out)
+/* The margin at which at most max_ham_fp of the ham (!is_junk) reaches:
+ * just above the (k+1)-th highest ham margin; also the highest ham
+ * margin.  CM_EINVAL without both ham and junk. */
+static enum cm_err
+ham_fp_margin(const double *margins, const bool *is_junk, size_t n,
+              double max_ham_fp, double *m96, double *max_ham)
 {
-    /* Scores 0..10 span odds 1:999 to 1:9, evenly in log-odds.  Most
-     * mail is clearly legitimate, and a wider 0 (it used to take
-     * everything below 1:99) tied that mass with the junk whose margin
-     * was low but still above most ham: ranking information an
-     * administrator's rules and an integer-score AUC both lose. */
-    static const double probs[] = {0.001, 0.1, 0.2, 0.3, 0.4,
-                                   0.5,   0.6, 0.7, 0.8, 0.9};
-    static const float scores[] = {0, 10, 20, 30, 40, 50, 60, 70, 80, 90};
-    struct model_calibration cal;
-    double *ham = NULL;
+    double *ham;
     size_t n_ham = 0;
-    double a;
-    double b;
-    double m50 = 0.0;
-    double m96;
-    double m100;
-    double max_ham;
     size_t k;
-    size_t nk = 0;
 
     for (size_t i = 0; i < n; i++) {
         n_ham += !is_junk[i];
@@ -863,37 +849,106 @@ model_calibrate(const double *margins, const bool *is_junk,
         }
     }
     qsort(ham, n_ham, sizeof(*ham), cmp_double);
-    max_ham = ham[n_ham - 1];
-    /* At most k ham may reach the 96 margin: it sits just above the
-     * (k+1)-th highest ham margin. */
+    *max_ham = ham[n_ham - 1];
     k = (size_t)floor(max_ham_fp * (double)n_ham);
     if (k >= n_ham) {
         k = n_ham - 1;
     }
-    m96 = ham[n_ham - 1 - k] + 1e-4;
+    *m96 = ham[n_ham - 1 - k] + 1e-4;
     free(ham);
+    return CM_OK;
+}
 
-    platt_fit(margins, is_junk, n, &a, &b);
-    memset(&cal, 0, sizeof(cal));
+/* Knots for scores 0 to 90 from the Platt fit p = 1 / (1 + e^-(a m + b)),
+ * strictly increasing; their count, and the margin of 50 in *m50. */
+static size_t
+platt_knots(struct model_calibration *cal, double a, double b, double *m50)
+{
+    /* Scores 0..10 span odds 1:999 to 1:9, evenly in log-odds.  Most
+     * mail is clearly legitimate, and a wider 0 (it used to take
+     * everything below 1:99) tied that mass with the junk whose margin
+     * was low but still above most ham: ranking information an
+     * administrator's rules and an integer-score AUC both lose. */
+    static const double probs[] = {0.001, 0.1, 0.2, 0.3, 0.4,
+                                   0.5,   0.6, 0.7, 0.8, 0.9};
+    static const float scores[] = {0, 10, 20, 30, 40, 50, 60, 70, 80, 90};
+    size_t nk = 0;
+
     for (size_t i = 0; i < sizeof(probs) / sizeof(probs[0]); i++) {
         double mi = (log(probs[i] / (1.0 - probs[i])) - b) / a;
 
-        if (nk > 0 && !(mi > cal.margin[nk - 1])) {
-            mi = cal.margin[nk - 1] + 1e-3;
+        if (nk > 0 && !(mi > cal->margin[nk - 1])) {
+            mi = cal->margin[nk - 1] + 1e-3;
         }
-        cal.margin[nk] = (float)mi;
-        cal.score[nk] = scores[i];
+        cal->margin[nk] = (float)mi;
+        cal->score[nk] = scores[i];
         if (scores[i] == 50.0f) {
-            m50 = cal.margin[nk];
+            *m50 = cal->margin[nk];
         }
         nk++;
     }
-    {
-        double p96 = (log(0.96 / 0.04) - b) / a;
+    return nk;
+}
 
-        if (m96 < p96) {
-            m96 = p96;
+/* The phish head's threshold over the junk: Youden's point, never below
+ * even odds (phishing is the rarer and graver verdict, so a tie goes to
+ * spam). */
+static enum cm_err
+phish_threshold(const double *phish_margins, const bool *is_phish,
+                const bool *is_junk, size_t n, float *out)
+{
+    double *pm = malloc((n > 0 ? n : 1) * sizeof(*pm));
+    bool *pp = malloc((n > 0 ? n : 1) * sizeof(*pp));
+    size_t nj = 0;
+
+    if (pm == NULL || pp == NULL) {
+        free(pm);
+        free(pp);
+        return CM_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (is_junk[i]) {
+            pm[nj] = phish_margins[i];
+            pp[nj] = is_phish[i];
+            nj++;
         }
+    }
+    *out = (float)youden_threshold(pm, pp, nj);
+    if (*out < 0.0f) {
+        *out = 0.0f;
+    }
+    free(pm);
+    free(pp);
+    return CM_OK;
+}
+
+enum cm_err
+model_calibrate(const double *margins, const bool *is_junk,
+                const double *phish_margins, const bool *is_phish, size_t n,
+                double max_ham_fp, struct model_calibration *out)
+{
+    struct model_calibration cal;
+    double a;
+    double b;
+    double m50 = 0.0;
+    double m96;
+    double p96;
+    double m100;
+    double max_ham;
+    size_t nk;
+    enum cm_err rc;
+
+    rc = ham_fp_margin(margins, is_junk, n, max_ham_fp, &m96, &max_ham);
+    if (rc != CM_OK) {
+        return rc;
+    }
+    platt_fit(margins, is_junk, n, &a, &b);
+    memset(&cal, 0, sizeof(cal));
+    nk = platt_knots(&cal, a, b, &m50);
+    /* 96: where the ham bound puts it, but never below the fit's 96. */
+    p96 = (log(0.96 / 0.04) - b) / a;
+    if (m96 < p96) {
+        m96 = p96;
     }
     if (!(m96 > cal.margin[nk - 1])) {
         m96 = cal.margin[nk - 1] + 1e-3;
@@ -901,6 +956,7 @@ model_calibrate(const double *margins, const bool *is_junk,
     cal.margin[nk] = (float)m96;
     cal.score[nk] = 96;
     nk++;
+    /* 100: as far above 96 as 96 is above 50, and beyond every ham. */
     m100 = m96 + (m96 - m50);
     if (m100 < max_ham + 1e-3) {
         m100 = max_ham + 1e-3;
@@ -915,30 +971,11 @@ model_calibrate(const double *margins, const bool *is_junk,
     cal.margin_96 = (float)m96;
     cal.phish_margin = 0.0f;
     if (phish_margins != NULL && is_phish != NULL) {
-        double *pm = malloc(n * sizeof(*pm));
-        bool *pp = malloc(n * sizeof(*pp));
-        size_t nj = 0;
-
-        if (pm == NULL || pp == NULL) {
-            free(pm);
-            free(pp);
-            return CM_ENOMEM;
+        rc = phish_threshold(phish_margins, is_phish, is_junk, n,
+                             &cal.phish_margin);
+        if (rc != CM_OK) {
+            return rc;
         }
-        for (size_t i = 0; i < n; i++) {
-            if (is_junk[i]) {
-                pm[nj] = phish_margins[i];
-                pp[nj] = is_phish[i];
-                nj++;
-            }
-        }
-        /* Never below even odds: phishing is the rarer and graver
-         * verdict, so a tie goes to spam. */
-        cal.phish_margin = (float)youden_threshold(pm, pp, nj);
-        if (cal.phish_margin < 0.0f) {
-            cal.phish_margin = 0.0f;
-        }
-        free(pm);
-        free(pp);
     }
     *out = cal;
     return CM_OK;
