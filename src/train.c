@@ -1841,6 +1841,63 @@ loso_share_curve(const double *hm, const double *weight, size_t n)
     fprintf(stderr, "\n");
 }
 
+/* The sources with ham among the training items, in order of first
+ * appearance, into groups; their count. */
+static size_t
+ham_sources(const struct train_list *l, const size_t *train_idx,
+            size_t n_train, uint16_t groups[TRAIN_GROUPS_MAX])
+{
+    bool has_ham[TRAIN_GROUPS_MAX] = {false};
+    size_t n_groups = 0;
+
+    for (size_t i = 0; i < n_train; i++) {
+        const struct train_item *it = &l->items[train_idx[i]];
+
+        if (it->label == MODEL_LABEL_HAM && !has_ham[it->group]) {
+            has_ham[it->group] = true;
+            groups[n_groups++] = it->group;
+        }
+    }
+    return n_groups;
+}
+
+/* jobs[g] (zeroed, n_groups of them): a model trained on everything but
+ * source groups[g]. */
+static enum cm_err
+fit_without_each(const struct train_opts *o, const struct train_list *l,
+                 const size_t *train_idx, size_t n_train,
+                 const struct model_dataset *ds, const uint8_t *narrow,
+                 const uint16_t *groups, size_t n_groups,
+                 struct fit_job *jobs)
+{
+    for (size_t g = 0; g < n_groups; g++) {
+        size_t *idx = malloc(n_train * sizeof(*idx));
+        size_t k = 0;
+
+        if (idx == NULL) {
+            return CM_ENOMEM;
+        }
+        for (size_t i = 0; i < n_train; i++) {
+            if (l->items[train_idx[i]].group != groups[g]) {
+                idx[k++] = i;
+            }
+        }
+        jobs[g].ds = ds;
+        jobs[g].idx = idx;
+        jobs[g].n_idx = k;
+        jobs[g].nb_lambda = o->nb_lambda;
+        set_params(&jobs[g].params, o, l, train_idx, n_train,
+                   o->seed + 104729u * (g + 1), narrow);
+    }
+    fit_all(jobs, n_groups, o->threads);
+    for (size_t g = 0; g < n_groups; g++) {
+        if (jobs[g].rc != CM_OK) {
+            return jobs[g].rc;
+        }
+    }
+    return CM_OK;
+}
+
 /*
  * Margin that at most o->loso_fp of the senders of ham from a source the
  * model has not seen reach: for each source with ham, a model trained on
@@ -1859,10 +1916,9 @@ loso_threshold(const struct train_opts *o, const struct train_list *l,
                const struct model_dataset *ds, const uint8_t *narrow,
                const struct rules *rules, double *out)
 {
-    bool has_ham[TRAIN_GROUPS_MAX] = {false};
     struct fit_job *jobs = NULL;
     uint16_t groups[TRAIN_GROUPS_MAX];
-    size_t n_groups = 0;
+    size_t n_groups = ham_sources(l, train_idx, n_train, groups);
     struct unseen_ham *ham = NULL;
     double *hm = NULL;
     double *weight = NULL;
@@ -1872,14 +1928,6 @@ loso_threshold(const struct train_opts *o, const struct train_list *l,
     size_t n_junk = 0;
     enum cm_err rc = CM_ENOMEM;
 
-    for (size_t i = 0; i < n_train; i++) {
-        const struct train_item *it = &l->items[train_idx[i]];
-
-        if (it->label == MODEL_LABEL_HAM && !has_ham[it->group]) {
-            has_ham[it->group] = true;
-            groups[n_groups++] = it->group;
-        }
-    }
     *out = -1e30;
     if (n_groups < 2) {
         return CM_OK;
@@ -1894,30 +1942,9 @@ loso_threshold(const struct train_opts *o, const struct train_list *l,
         junk == NULL || junk_group == NULL) {
         goto out;
     }
-    for (size_t g = 0; g < n_groups; g++) {
-        size_t *idx = malloc(n_train * sizeof(*idx));
-        size_t k = 0;
-
-        if (idx == NULL) {
-            goto out;
-        }
-        for (size_t i = 0; i < n_train; i++) {
-            if (l->items[train_idx[i]].group != groups[g]) {
-                idx[k++] = i;
-            }
-        }
-        jobs[g].ds = ds;
-        jobs[g].idx = idx;
-        jobs[g].n_idx = k;
-        jobs[g].nb_lambda = o->nb_lambda;
-        set_params(&jobs[g].params, o, l, train_idx, n_train,
-                   o->seed + 104729u * (g + 1), narrow);
-    }
-    fit_all(jobs, n_groups, o->threads);
-    for (size_t g = 0; g < n_groups; g++) {
-        if (jobs[g].rc != CM_OK) {
-            goto out;
-        }
+    if (fit_without_each(o, l, train_idx, n_train, ds, narrow, groups,
+                         n_groups, jobs) != CM_OK) {
+        goto out;
     }
     for (size_t i = 0; i < n_train; i++) {
         const struct train_item *it = &l->items[train_idx[i]];
