@@ -850,8 +850,8 @@ fit_worker(void *arg)
     return NULL;
 }
 
-/* Run jobs, at most threads at a time. */
-static void
+/* Run jobs, at most threads at a time; the first failed job's code. */
+static enum cm_err
 fit_all(struct fit_job *jobs, size_t n, unsigned threads)
 {
     size_t i = 0;
@@ -875,6 +875,12 @@ fit_all(struct fit_job *jobs, size_t n, unsigned threads)
         }
         i += batch;
     }
+    for (size_t k = 0; k < n; k++) {
+        if (jobs[k].rc != CM_OK) {
+            return jobs[k].rc;
+        }
+    }
+    return CM_OK;
 }
 
 static size_t
@@ -997,6 +1003,21 @@ set_params(struct model_train_params *p, const struct train_opts *o,
     if (p->phish_weight < 0.1f || p->phish_weight > 10.0f) {
         p->phish_weight = p->phish_weight < 0.1f ? 0.1f : 10.0f;
     }
+}
+
+/* Job j trains on the n_idx examples idx (taken over) of ds with the
+ * parameters set_params gives for seed. */
+static void
+fit_job_set(struct fit_job *j, const struct train_opts *o,
+            const struct train_list *l, const size_t *train_idx,
+            size_t n_train, const struct model_dataset *ds,
+            const uint8_t *narrow, size_t *idx, size_t n_idx, uint64_t seed)
+{
+    j->ds = ds;
+    j->idx = idx;
+    j->n_idx = n_idx;
+    j->nb_lambda = o->nb_lambda;
+    set_params(&j->params, o, l, train_idx, n_train, seed, narrow);
 }
 
 /* ---- the command ------------------------------------------------------ */
@@ -1882,20 +1903,10 @@ fit_without_each(const struct train_opts *o, const struct train_list *l,
                 idx[k++] = i;
             }
         }
-        jobs[g].ds = ds;
-        jobs[g].idx = idx;
-        jobs[g].n_idx = k;
-        jobs[g].nb_lambda = o->nb_lambda;
-        set_params(&jobs[g].params, o, l, train_idx, n_train,
-                   o->seed + 104729u * (g + 1), narrow);
+        fit_job_set(&jobs[g], o, l, train_idx, n_train, ds, narrow, idx, k,
+                    o->seed + 104729u * (g + 1));
     }
-    fit_all(jobs, n_groups, o->threads);
-    for (size_t g = 0; g < n_groups; g++) {
-        if (jobs[g].rc != CM_OK) {
-            return jobs[g].rc;
-        }
-    }
-    return CM_OK;
+    return fit_all(jobs, n_groups, o->threads);
 }
 
 /*
@@ -2279,7 +2290,8 @@ folds_by_source(const struct train_list *l, struct train_run *r)
     return true;
 }
 
-/* Fold of each example: from a seeded shuffle, or one per source (one
+/* Fold of each example: one per source with --folds-by-source when the
+ * sources make 2 to TRAIN_FOLDS_MAX folds, else from a seeded shuffle (one
  * fold per source makes the out-of-fold margins show how the model scores
  * mail from a source it has never seen, which is what the calibration
  * must hold for). */
@@ -2288,12 +2300,18 @@ assign_folds(const struct train_opts *o, const struct train_list *l,
              struct train_run *r)
 {
     size_t n = r->n_train;
-    size_t *perm = malloc(n * sizeof(*perm));
+    size_t *perm;
     struct hashing_rng rng;
 
     r->fold = malloc(n * sizeof(*r->fold));
-    if (perm == NULL || r->fold == NULL) {
-        free(perm);
+    if (r->fold == NULL) {
+        return CM_ENOMEM;
+    }
+    if (o->folds_by_source && folds_by_source(l, r)) {
+        return CM_OK;
+    }
+    perm = malloc(n * sizeof(*perm));
+    if (perm == NULL) {
         return CM_ENOMEM;
     }
     r->n_folds = o->folds;
@@ -2312,9 +2330,6 @@ assign_folds(const struct train_opts *o, const struct train_list *l,
         r->fold[perm[i]] = (uint8_t)(i % r->n_folds);
     }
     free(perm);
-    if (o->folds_by_source) {
-        (void)folds_by_source(l, r);
-    }
     return CM_OK;
 }
 
@@ -2325,6 +2340,7 @@ fit_folds(const struct train_opts *o, const struct train_list *l,
           struct train_run *r)
 {
     size_t n = r->n_train;
+    enum cm_err rc;
 
     r->jobs = calloc(r->n_folds + 1, sizeof(*r->jobs));
     r->oof = malloc(n * sizeof(*r->oof));
@@ -2336,7 +2352,6 @@ fit_folds(const struct train_opts *o, const struct train_list *l,
         return CM_ENOMEM;
     }
     for (unsigned f = 0; f <= r->n_folds; f++) {
-        struct fit_job *j = &r->jobs[f];
         size_t *idx = malloc(n * sizeof(*idx));
         size_t k = 0;
 
@@ -2348,18 +2363,12 @@ fit_folds(const struct train_opts *o, const struct train_list *l,
                 idx[k++] = i;
             }
         }
-        j->ds = &r->ds;
-        j->idx = idx;
-        j->n_idx = k;
-        j->nb_lambda = o->nb_lambda;
-        set_params(&j->params, o, l, r->train_idx, n, o->seed + 7919u * f,
-                   r->narrow);
+        fit_job_set(&r->jobs[f], o, l, r->train_idx, n, &r->ds, r->narrow,
+                    idx, k, o->seed + 7919u * f);
     }
-    fit_all(r->jobs, r->n_folds + 1, o->threads);
-    for (unsigned f = 0; f <= r->n_folds; f++) {
-        if (r->jobs[f].rc != CM_OK) {
-            return r->jobs[f].rc;
-        }
+    rc = fit_all(r->jobs, r->n_folds + 1, o->threads);
+    if (rc != CM_OK) {
+        return rc;
     }
     for (size_t i = 0; i < n; i++) {
         double mg[MODEL_HEADS];
