@@ -458,7 +458,8 @@ run_helper() {
     say "helper: building bench/helperload"
     if ! "$CC" -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra \
             -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
-            -Wstrict-prototypes -Wvla -pthread -o "$work/helperload" \
+            -Wstrict-prototypes -Wvla -Wconversion -Wno-sign-conversion \
+            -pthread -o "$work/helperload" \
             bench/helperload.c; then
         echo "speed: cannot build bench/helperload.c" >&2
         exit 1

@@ -18,7 +18,7 @@
 #include "fsutil.h"
 #include "sitelayer.h"
 
-#define OPEN(k) (FEATURES_DENSE_IDS_END + 100u * (k))
+#define OPEN(k) (FEATURES_DENSE_IDS_END + 100u * (uint32_t)(k))
 
 /* ids 0..n-1 of the open range, plus two dense ids never learned. */
 static size_t
