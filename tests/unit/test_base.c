@@ -95,8 +95,8 @@ test_base_cursor_reads(void **state)
                                    13, 14, 15};
     struct cursor c;
     uint8_t u8;
-    uint16_t u16;
-    uint32_t u32;
+    uint16_t u16 = 0;
+    uint32_t u32 = 0;
     uint64_t u64;
     const uint8_t *view;
 

@@ -100,6 +100,9 @@ gen_str(struct gen *g, const char *s)
     gen_add(g, s, strlen(s));
 }
 
+static void gen_fmt(struct gen *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 gen_fmt(struct gen *g, const char *fmt, ...)
 {
