@@ -807,49 +807,64 @@ read_bracket_value(struct whitelist_parser *ps, const char **v, size_t *len)
     return false;
 }
 
-/* Read one "name = value [;]" field at ps->off (not at a blank). */
-static void
-read_field(struct whitelist_parser *ps)
-{
-    const char *name = ps->p + ps->off;
-    size_t name_len = 0;
+/* One "name = value [;]" field's text, as read_field reads it. */
+struct field_text {
+    const char *name;
+    size_t name_len;
     const char *v;
     size_t len;
-    int f = -1;
-    unsigned line = ps->line;
+};
 
+/* The value after "name =": a "[...]" value up to its ']', or the text up
+ * to ';', the end of the line or a comment, without trailing blanks. */
+static bool
+read_value(struct whitelist_parser *ps, struct field_text *ft)
+{
+    if (ps->off < ps->len && ps->p[ps->off] == '[') {
+        if (!read_bracket_value(ps, &ft->v, &ft->len)) {
+            syntax_error(ps, "", "'[' value not closed by ']' on its line");
+            return false;
+        }
+        return true;
+    }
+    ft->v = ps->p + ps->off;
+    while (ps->off < ps->len && ps->p[ps->off] != ';' &&
+           ps->p[ps->off] != '\n' && ps->p[ps->off] != '#') {
+        ps->off++;
+    }
+    ft->len = (size_t)(ps->p + ps->off - ft->v);
+    while (ft->len > 0 && is_blank(ft->v[ft->len - 1])) {
+        ft->len--;
+    }
+    return true;
+}
+
+/* The syntax of one field at ps->off: false (the problem recorded) when
+ * it is not "name = value" ended by ';', the line's end or a comment. */
+static bool
+read_field_text(struct whitelist_parser *ps, struct field_text *ft)
+{
+    ft->name = ps->p + ps->off;
+    ft->name_len = 0;
     while (ps->off < ps->len &&
            ((ps->p[ps->off] >= 'a' && ps->p[ps->off] <= 'z') ||
             (ps->p[ps->off] >= 'A' && ps->p[ps->off] <= 'Z'))) {
         ps->off++;
-        name_len++;
+        ft->name_len++;
     }
-    if (name_len == 0) {
+    if (ft->name_len == 0) {
         syntax_error(ps, "", "expected a field such as \"type = host;\"");
-        return;
+        return false;
     }
     skip_line_blanks(ps);
     if (ps->off >= ps->len || ps->p[ps->off] != '=') {
         syntax_error(ps, "", "expected '=' after the field name");
-        return;
+        return false;
     }
     ps->off++;
     skip_line_blanks(ps);
-    if (ps->off < ps->len && ps->p[ps->off] == '[') {
-        if (!read_bracket_value(ps, &v, &len)) {
-            syntax_error(ps, "", "'[' value not closed by ']' on its line");
-            return;
-        }
-    } else {
-        v = ps->p + ps->off;
-        while (ps->off < ps->len && ps->p[ps->off] != ';' &&
-               ps->p[ps->off] != '\n' && ps->p[ps->off] != '#') {
-            ps->off++;
-        }
-        len = (size_t)(ps->p + ps->off - v);
-        while (len > 0 && is_blank(v[len - 1])) {
-            len--;
-        }
+    if (!read_value(ps, ft)) {
+        return false;
     }
     skip_line_blanks(ps);
     if (ps->off < ps->len && ps->p[ps->off] == ';') {
@@ -857,43 +872,49 @@ read_field(struct whitelist_parser *ps)
     } else if (ps->off < ps->len && ps->p[ps->off] != '\n' &&
                ps->p[ps->off] != '#') {
         syntax_error(ps, "", "expected ';' after the value");
-        return;
+        return false;
     }
-    if (memchr(v, '\0', len) != NULL) {
+    if (memchr(ft->v, '\0', ft->len) != NULL) {
         syntax_error(ps, "", "NUL byte in a value");
-        return;
+        return false;
     }
-    if (len > CAPS_WHITELIST_VALUE_MAX) {
-        problem(ps, line, "", false, "value longer than %u bytes; entry "
-                "skipped", CAPS_WHITELIST_VALUE_MAX);
-        if (ps->cur.is_active) {
-            ps->cur.is_bad = true;
-        }
-        return;
-    }
+    return true;
+}
 
-    if (ieq(name, name_len, "type")) {
-        finish_entry(ps);
-        memset(&ps->cur, 0, sizeof(ps->cur));
-        ps->cur.is_active = true;
-        ps->cur.line = line;
-        if (ieq(v, len, "host")) {
-            ps->cur.type = WHITELIST_T_HOST;
-        } else if (ieq(v, len, "header")) {
-            ps->cur.type = WHITELIST_T_HEADER;
-        } else if (ieq(v, len, "envelope")) {
-            ps->cur.type = WHITELIST_T_ENVELOPE;
-        } else if (ieq(v, len, "body")) {
-            ps->cur.type = WHITELIST_T_BODY;
-        } else {
-            problem(ps, line, "type", false, "must be host, header, "
-                    "envelope or body; entry skipped");
-            ps->cur.is_bad = true;
-        }
-        return;
+/* "type = ...;": the entry before it ends and a new one starts. */
+static void
+start_entry(struct whitelist_parser *ps, const char *v, size_t len,
+            unsigned line)
+{
+    finish_entry(ps);
+    memset(&ps->cur, 0, sizeof(ps->cur));
+    ps->cur.is_active = true;
+    ps->cur.line = line;
+    if (ieq(v, len, "host")) {
+        ps->cur.type = WHITELIST_T_HOST;
+    } else if (ieq(v, len, "header")) {
+        ps->cur.type = WHITELIST_T_HEADER;
+    } else if (ieq(v, len, "envelope")) {
+        ps->cur.type = WHITELIST_T_ENVELOPE;
+    } else if (ieq(v, len, "body")) {
+        ps->cur.type = WHITELIST_T_BODY;
+    } else {
+        problem(ps, line, "type", false, "must be host, header, "
+                "envelope or body; entry skipped");
+        ps->cur.is_bad = true;
     }
+}
+
+/* Any other field: kept in the current entry when the entry's type has
+ * it and it was not given before; otherwise the entry is skipped. */
+static void
+set_field(struct whitelist_parser *ps, const struct field_text *ft,
+          unsigned line)
+{
+    int f = -1;
+
     for (int i = 0; i < WHITELIST_F_COUNT; i++) {
-        if (ieq(name, name_len, whitelist_field_names[i])) {
+        if (ieq(ft->name, ft->name_len, whitelist_field_names[i])) {
             f = i;
         }
     }
@@ -908,7 +929,7 @@ read_field(struct whitelist_parser *ps)
     if (f < 0) {
         char key[32];
 
-        snprintf(key, sizeof(key), "%.*s", (int)name_len, name);
+        snprintf(key, sizeof(key), "%.*s", (int)ft->name_len, ft->name);
         problem(ps, line, key, false, "unknown field; entry skipped");
         ps->cur.is_bad = true;
         return;
@@ -927,9 +948,34 @@ read_field(struct whitelist_parser *ps)
         return;
     }
     ps->cur.has[f] = true;
-    ps->cur.val[f] = v;
-    ps->cur.val_len[f] = len;
+    ps->cur.val[f] = ft->v;
+    ps->cur.val_len[f] = ft->len;
     ps->cur.val_line[f] = line;
+}
+
+/* Read one "name = value [;]" field at ps->off (not at a blank). */
+static void
+read_field(struct whitelist_parser *ps)
+{
+    struct field_text ft;
+    unsigned line = ps->line;
+
+    if (!read_field_text(ps, &ft)) {
+        return;
+    }
+    if (ft.len > CAPS_WHITELIST_VALUE_MAX) {
+        problem(ps, line, "", false, "value longer than %u bytes; entry "
+                "skipped", CAPS_WHITELIST_VALUE_MAX);
+        if (ps->cur.is_active) {
+            ps->cur.is_bad = true;
+        }
+        return;
+    }
+    if (ieq(ft.name, ft.name_len, "type")) {
+        start_entry(ps, ft.v, ft.len, line);
+        return;
+    }
+    set_field(ps, &ft, line);
 }
 
 static void
