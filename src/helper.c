@@ -338,22 +338,88 @@ path_leaves_base(const char *path)
     return false;
 }
 
-static void
-score_job(struct helper *h, struct helper_worker *w,
-          const struct helper_job *job)
+/* The job's message into w->file and msg (its envelope into w->env);
+ * false when the job was answered fail-open instead. */
+static bool
+read_job_message(struct helper *h, struct helper_worker *w,
+                 const struct helper_job *job, struct message *msg)
 {
-    const struct config *cfg = h->cfg;
     char reason[CAPS_LOG_LINE_MAX];
     char sample[HELPER_SAMPLE_MAX];
     const char *why = NULL;
     bool is_truncated = false;
     size_t msg_off = 0;
     unsigned flags = 0;
-    struct message msg;
+    enum cm_err rc;
+    uint64_t t0 = job->received_us;
+
+    if (path_leaves_base(job->path)) {
+        answer_fail_open(h, job->seq, COUNTERS_FAIL_PATH_REFUSED, t0,
+                         "path leaves the base directory");
+        return false;
+    }
+    buf_reset(&w->file);
+    rc = fsutil_read_file(job->path, h->cfg->max_body_bytes, &w->file,
+                          &is_truncated, &why);
+    if (rc != CM_OK) {
+        log_sample(sample, sizeof(sample), (const uint8_t *)job->path,
+                   strlen(job->path));
+        snprintf(reason, sizeof(reason), "cannot read %s: %s", sample,
+                 why != NULL ? why : cm_strerror(rc));
+        answer_fail_open(h, job->seq, counters_fail_of_err(rc), t0, reason);
+        return false;
+    }
+    queuefile_parse(w->file.data, w->file.len, &w->env, &msg_off, &flags);
+    if (queuefile_is_unusable(flags, &why)) {
+        answer_fail_open(h, job->seq, counters_fail_of_queuefile(flags), t0,
+                         why);
+        return false;
+    }
+    msg->data = w->file.data + msg_off;
+    msg->len = w->file.len - msg_off;
+    msg->env = &w->env;
+    msg->is_truncated = is_truncated;
+    return true;
+}
+
+/* msg scored with the cartridge and site layer installed now (held only
+ * while scoring, so a swap frees the old one as soon as it is unused),
+ * within the time budget counted from start_ms. */
+static enum cm_err
+score_with_current(struct helper *h, struct helper_worker *w,
+                   const struct message *msg, uint64_t start_ms,
+                   struct verdict *verdict)
+{
+    const struct config *cfg = h->cfg;
     struct budget budget;
-    struct verdict verdict;
     const struct cartridge *cart;
     const struct sitelayer *site;
+    enum cm_err rc;
+
+    budget.now_ms = cfg->time_budget_ms > 0 ? monotonic_ms : NULL;
+    budget.ctx = NULL;
+    budget.deadline_ms = start_ms + cfg->time_budget_ms;
+    cart = cartridge_acquire(h->slot);
+    site = h->site != NULL ? sitelayer_acquire(h->site) : NULL;
+    rc = engine_score_site(cart, site, h->wl, msg, &budget, w->scratch,
+                           verdict);
+    if (site != NULL) {
+        sitelayer_release(h->site, site);
+    }
+    cartridge_unref(cart);
+    return rc;
+}
+
+/* One FILE request, from its file to its answer; every failure is
+ * answered fail-open with its reason logged. */
+static void
+score_job(struct helper *h, struct helper_worker *w,
+          const struct helper_job *job)
+{
+    const struct config *cfg = h->cfg;
+    char reason[CAPS_LOG_LINE_MAX];
+    struct message msg;
+    struct verdict verdict;
     enum cm_err rc;
     size_t n;
     uint64_t t0 = job->received_us;
@@ -364,26 +430,7 @@ score_job(struct helper *h, struct helper_worker *w,
                          "out of memory for the worker");
         return;
     }
-    if (path_leaves_base(job->path)) {
-        answer_fail_open(h, job->seq, COUNTERS_FAIL_PATH_REFUSED, t0,
-                         "path leaves the base directory");
-        return;
-    }
-    buf_reset(&w->file);
-    rc = fsutil_read_file(job->path, cfg->max_body_bytes, &w->file,
-                          &is_truncated, &why);
-    if (rc != CM_OK) {
-        log_sample(sample, sizeof(sample), (const uint8_t *)job->path,
-                   strlen(job->path));
-        snprintf(reason, sizeof(reason), "cannot read %s: %s", sample,
-                 why != NULL ? why : cm_strerror(rc));
-        answer_fail_open(h, job->seq, counters_fail_of_err(rc), t0, reason);
-        return;
-    }
-    queuefile_parse(w->file.data, w->file.len, &w->env, &msg_off, &flags);
-    if (queuefile_is_unusable(flags, &why)) {
-        answer_fail_open(h, job->seq, counters_fail_of_queuefile(flags), t0,
-                         why);
+    if (!read_job_message(h, w, job, &msg)) {
         return;
     }
     if (h->slot == NULL) {
@@ -391,22 +438,7 @@ score_job(struct helper *h, struct helper_worker *w,
                          "no usable cartridge");
         return;
     }
-    msg.data = w->file.data + msg_off;
-    msg.len = w->file.len - msg_off;
-    msg.env = &w->env;
-    msg.is_truncated = is_truncated;
-    budget.now_ms = cfg->time_budget_ms > 0 ? monotonic_ms : NULL;
-    budget.ctx = NULL;
-    budget.deadline_ms = start_ms + cfg->time_budget_ms;
-
-    cart = cartridge_acquire(h->slot);
-    site = h->site != NULL ? sitelayer_acquire(h->site) : NULL;
-    rc = engine_score_site(cart, site, h->wl, &msg, &budget, w->scratch,
-                           &verdict);
-    if (site != NULL) {
-        sitelayer_release(h->site, site);
-    }
-    cartridge_unref(cart);
+    rc = score_with_current(h, w, &msg, start_ms, &verdict);
     if (rc == CM_ETIMEOUT) {
         snprintf(reason, sizeof(reason), "time budget of %u ms exceeded",
                  cfg->time_budget_ms);
