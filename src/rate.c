@@ -826,17 +826,11 @@ print_summary(struct rate *r, unsigned n_threads)
 
 /* ---- the run ------------------------------------------------------- */
 
-/* Pull every item, score and print; 0 or 1 (fatal). */
-static int
-run(struct rate *r)
+/* Scoring threads: --threads, else the config's, else one per CPU. */
+static unsigned
+thread_count(const struct rate *r)
 {
-    struct msgsrc_conf sconf = {0};
-    struct pool_conf pconf = {0};
-    struct msgsrc *src = NULL;
-    struct pool *pool = NULL;
-    struct msgsrc_item item;
     unsigned n_threads = r->opts.n_threads;
-    int status = 1;
 
     if (n_threads == 0) {
         n_threads = r->cfg->threads;
@@ -847,6 +841,62 @@ run(struct rate *r)
     if (n_threads > CAPS_THREADS_MAX) {
         n_threads = CAPS_THREADS_MAX;
     }
+    return n_threads;
+}
+
+/* Queue every item of src on pool, printing the results that are ready
+ * as it goes; false on a fatal error (logged). */
+static bool
+submit_all(struct rate *r, struct msgsrc *src, struct pool *pool)
+{
+    struct msgsrc_item item;
+
+    while (msgsrc_next(src, &item)) {
+        struct rate_job *j;
+
+        if (item.kind == MSGSRC_SKIPPED) {
+            progress_erase(r);
+            log_warn("skipped %s: %s",
+                     item.name != NULL ? item.name : "(unnamed)", item.why);
+            r->totals.n_skipped++;
+            msgsrc_item_clear(&item);
+            continue;
+        }
+        j = calloc(1, sizeof(*j));
+        if (j == NULL) {
+            /* Without a job the message cannot even be reported in
+             * order; stop rather than print a wrong sequence. */
+            msgsrc_item_clear(&item);
+            log_error("out of memory");
+            return false;
+        }
+        j->item = item;
+        j->seq = r->n_submitted;
+        /* Keep fewer than window jobs outstanding so slots never clash. */
+        print_ready(r, r->window - 1);
+        if (pool_submit(pool, j) != CM_OK) {
+            msgsrc_item_clear(&j->item);
+            free(j);
+            log_error("cannot queue a message");
+            return false;
+        }
+        r->n_submitted++;
+    }
+    print_ready(r, 0);
+    return true;
+}
+
+/* Pull every item, score and print; 0 or 1 (fatal). */
+static int
+run(struct rate *r)
+{
+    struct msgsrc_conf sconf = {0};
+    struct pool_conf pconf = {0};
+    struct msgsrc *src = NULL;
+    struct pool *pool = NULL;
+    unsigned n_threads = thread_count(r);
+    int status = 1;
+
     r->window = (size_t)n_threads * CAPS_RATE_WINDOW_PER_THREAD;
     if (r->window > CAPS_JOBS_QUEUED_MAX) {
         r->window = CAPS_JOBS_QUEUED_MAX;
@@ -870,39 +920,9 @@ run(struct rate *r)
         goto out;
     }
     r->start_ms = now_ms(NULL);
-    while (msgsrc_next(src, &item)) {
-        struct rate_job *j;
-
-        if (item.kind == MSGSRC_SKIPPED) {
-            progress_erase(r);
-            log_warn("skipped %s: %s",
-                     item.name != NULL ? item.name : "(unnamed)", item.why);
-            r->totals.n_skipped++;
-            msgsrc_item_clear(&item);
-            continue;
-        }
-        j = calloc(1, sizeof(*j));
-        if (j == NULL) {
-            /* Without a job the message cannot even be reported in
-             * order; stop rather than print a wrong sequence. */
-            msgsrc_item_clear(&item);
-            log_error("out of memory");
-            goto out;
-        }
-        j->item = item;
-        j->seq = r->n_submitted;
-        /* Keep fewer than window jobs outstanding so slots never clash. */
-        print_ready(r, r->window - 1);
-        if (pool_submit(pool, j) != CM_OK) {
-            msgsrc_item_clear(&j->item);
-            free(j);
-            log_error("cannot queue a message");
-            goto out;
-        }
-        r->n_submitted++;
+    if (submit_all(r, src, pool)) {
+        status = 0;
     }
-    print_ready(r, 0);
-    status = 0;
 out:
     if (pool != NULL) {
         /* Finishes what was queued; print it so nothing leaks. */
