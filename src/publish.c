@@ -539,17 +539,24 @@ write_manifest(const struct publish_opts *o, const struct publish_run *r)
     return status;
 }
 
-static int
-publish(const struct publish_opts *o, struct publish_run *r)
+/* The version the web root serves now: 0 for an empty tree. */
+static uint64_t
+published_version(const struct publish_run *r)
 {
-    struct cartridge *c = NULL;
-    struct updfile_spec spec;
-    char name[64];
-    const char *why = NULL;
-    bool is_truncated = false;
+    return r->has_prev ? r->prev.version : 0;
+}
+
+/*
+ * Keys, the previous manifest and the version to publish (the version
+ * rule above), which must be above the published one: helpers would
+ * refuse anything else as a replay.  Returns an exit status or -1 to go
+ * on.
+ */
+static int
+publish_version(const struct publish_opts *o, struct publish_run *r,
+                uint64_t *version)
+{
     uint64_t prev_version;
-    uint64_t version;
-    uint64_t now = (uint64_t)time(NULL);
     int status;
 
     status = load_keys(o, r);
@@ -560,15 +567,31 @@ publish(const struct publish_opts *o, struct publish_run *r)
     if (status >= 0) {
         return status;
     }
-    prev_version = r->has_prev ? r->prev.version : 0;
-    version = o->version != 0 ? o->version : prev_version + 1;
-    if (version <= prev_version) {
+    prev_version = published_version(r);
+    *version = o->version != 0 ? o->version : prev_version + 1;
+    if (*version <= prev_version) {
         fprintf(stderr, "cmtool publish: version %llu is not above the "
                         "published %llu; helpers would refuse it\n",
-                (unsigned long long)version,
+                (unsigned long long)*version,
                 (unsigned long long)prev_version);
         return 3;
     }
+    return -1;
+}
+
+/*
+ * The cartridge into r->image, refused unless it loads as a valid
+ * cartridge that already carries the version being published (what the
+ * helper checks after installing it).  Returns an exit status, 0 to go on.
+ */
+static int
+load_cartridge(const struct publish_opts *o, struct publish_run *r,
+               uint64_t version)
+{
+    struct cartridge *c = NULL;
+    const char *why = NULL;
+    bool is_truncated = false;
+
     if (fsutil_read_file(o->cartridge, CAPS_UPDFILE_PAYLOAD_MAX_BYTES,
                          &r->image, &is_truncated, &why) != CM_OK ||
         is_truncated) {
@@ -589,20 +612,27 @@ publish(const struct publish_opts *o, struct publish_run *r)
                 o->cartridge, (unsigned long long)cartridge_version(c),
                 (unsigned long long)version, (unsigned long long)version,
                 (unsigned long long)cartridge_version(c),
-                (unsigned long long)prev_version);
+                (unsigned long long)published_version(r));
         cartridge_unref(c);
         return 3;
     }
     cartridge_unref(c);
-    if (fsutil_mkdirs(o->webroot, 0755) != CM_OK ||
-        fsutil_mkdirs(o->history, 0700) != CM_OK) {
-        fprintf(stderr, "cmtool publish: cannot create %s or %s\n",
-                o->webroot, o->history);
-        return 4;
-    }
-    updkeys_sha256(r->image.data, r->image.len, r->image_sha);
+    return 0;
+}
 
-    /* The full snapshot first: deltas are only kept when smaller. */
+/*
+ * The full snapshot into r->full, WEBROOT/full-<v>.cmu and the new
+ * manifest r->next (issued now), which lists it first.  It comes before
+ * the deltas: a delta is only kept when it is smaller.
+ */
+static int
+write_full(const struct publish_opts *o, struct publish_run *r,
+           uint64_t version, uint64_t now)
+{
+    struct updfile_spec spec;
+    char name[64];
+    int status;
+
     memset(&spec, 0, sizeof(spec));
     spec.kind = UPDFILE_FULL;
     spec.version = version;
@@ -623,6 +653,51 @@ publish(const struct publish_opts *o, struct publish_run *r)
         return status;
     }
     list_file(r, name, UPDFILE_FULL, 0, version, &r->full);
+    return 0;
+}
+
+/* What was published, for the person running cmtool. */
+static void
+print_published(const struct publish_opts *o, const struct publish_run *r,
+                uint64_t version)
+{
+    printf("published version %llu in %s (expires in %u days):\n",
+           (unsigned long long)version, o->webroot, o->expires_days);
+    for (size_t i = 0; i < r->next.n_files; i++) {
+        const struct updfile_entry *e = &r->next.files[i];
+        printf("  %-28s %-5s %8llu bytes\n", e->name,
+               updfile_kind_name(e->kind), (unsigned long long)e->size);
+    }
+}
+
+/* Everything in the order the design comment gives. */
+static int
+publish(const struct publish_opts *o, struct publish_run *r)
+{
+    char name[64];
+    uint64_t version = 0;
+    uint64_t now = (uint64_t)time(NULL);
+    int status;
+
+    status = publish_version(o, r, &version);
+    if (status >= 0) {
+        return status;
+    }
+    status = load_cartridge(o, r, version);
+    if (status != 0) {
+        return status;
+    }
+    if (fsutil_mkdirs(o->webroot, 0755) != CM_OK ||
+        fsutil_mkdirs(o->history, 0700) != CM_OK) {
+        fprintf(stderr, "cmtool publish: cannot create %s or %s\n",
+                o->webroot, o->history);
+        return 4;
+    }
+    updkeys_sha256(r->image.data, r->image.len, r->image_sha);
+    status = write_full(o, r, version, now);
+    if (status != 0) {
+        return status;
+    }
     status = make_deltas(o, r, version);
     if (status != 0) {
         return status;
@@ -637,13 +712,7 @@ publish(const struct publish_opts *o, struct publish_run *r)
         return status;
     }
     prune(o, r, version);
-    printf("published version %llu in %s (expires in %u days):\n",
-           (unsigned long long)version, o->webroot, o->expires_days);
-    for (size_t i = 0; i < r->next.n_files; i++) {
-        const struct updfile_entry *e = &r->next.files[i];
-        printf("  %-28s %-5s %8llu bytes\n", e->name,
-               updfile_kind_name(e->kind), (unsigned long long)e->size);
-    }
+    print_published(o, r, version);
     return 0;
 }
 

@@ -913,50 +913,35 @@ add_reported(const struct trainfp_input *in, size_t n,
     return CM_OK;
 }
 
-enum cm_err
-trainfp_build(const struct trainfp_input *in, size_t n, struct buf *section)
-{
-    uint8_t *junk_labels = NULL;
-    uint8_t *ham_labels = NULL;
-    size_t n_junk = 0;
-    size_t n_ham = 0;
-    struct fingerprint_entry *junk = class_sigs(in, n, true, &junk_labels,
-                                                &n_junk);
-    struct fingerprint_entry *ham = class_sigs(in, n, false, &ham_labels,
-                                               &n_ham);
-    struct fingerprint_db *ham_db = NULL;
-    struct ham_sets ham_sets;
-    bool has_ham_sets = false;
-    struct group *groups = NULL;
-    size_t n_groups = 0;
-    struct fingerprint_entry *out = NULL;
-    size_t n_out = 0;
-    size_t n_rejected = 0;
-    size_t n_reported = 0;
-    size_t n_reported_in_ham = 0;
-    size_t n_att_in_ham = 0;
-    size_t n_url_in_ham = 0;
-    size_t n_body = 0;
-    size_t n_atts = 0;
-    enum cm_err rc = CM_ENOMEM;
+/* What the section holds and what was dropped: cmtool train's report. */
+struct trainfp_tally {
+    size_t n_junk;     /* training signatures of each class */
+    size_t n_ham;
+    size_t n_groups;   /* campaign groups of >= TRAINFP_GROUP_MIN */
+    size_t n_rejected; /* groups that training ham matches */
+    size_t n_body;     /* campaign body entries */
+    size_t n_reported;
+    size_t n_reported_in_ham;
+    size_t n_atts;
+    size_t n_att_in_ham;
+    size_t n_urls;
+    size_t n_url_in_ham;
+};
 
-    if (junk == NULL || ham == NULL) {
-        goto out;
-    }
-    ham_db = fingerprint_db_new(ham, n_ham, FINGERPRINT_MATCH_MIN);
-    if (ham_db == NULL ||
-        group_junk(junk, junk_labels, n_junk, &groups, &n_groups) != CM_OK ||
-        ham_sets_collect(in, n, &ham_sets) != CM_OK) {
-        goto out;
-    }
-    has_ham_sets = true;
-    out = calloc(CAPS_TRAIN_FINGERPRINTS_MAX + CAPS_TRAIN_REPORTED_MAX +
-                     CAPS_TRAIN_DIGESTS_MAX + CAPS_TRAIN_URLS_MAX,
-                 sizeof(*out));
-    if (out == NULL) {
-        goto out;
-    }
-    for (size_t i = 0; i < n_groups && n_body < CAPS_TRAIN_FINGERPRINTS_MAX;
+/*
+ * One body entry per campaign group, taken from the group's entry
+ * message, unless any training ham matches that message; at most
+ * CAPS_TRAIN_FINGERPRINTS_MAX of them, written from out[0].  Returns how
+ * many were written.
+ */
+static size_t
+add_campaigns(const struct fingerprint_entry *junk, const struct group *groups,
+              size_t n_groups, const struct fingerprint_db *ham_db,
+              struct fingerprint_entry *out, size_t *n_rejected)
+{
+    size_t n_out = 0;
+
+    for (size_t i = 0; i < n_groups && n_out < CAPS_TRAIN_FINGERPRINTS_MAX;
          i++) {
         const struct group *g = &groups[i];
         struct fingerprint_entry *x = &out[n_out];
@@ -965,7 +950,7 @@ trainfp_build(const struct trainfp_input *in, size_t n, struct buf *section)
         fingerprint_db_each_body(ham_db, &junk[g->rep].sig, SIZE_MAX,
                                  count_any, &n_ham_hits);
         if (n_ham_hits > 0) {
-            n_rejected++;
+            (*n_rejected)++;
             continue;
         }
         memset(x, 0, sizeof(*x));
@@ -980,32 +965,97 @@ trainfp_build(const struct trainfp_input *in, size_t n, struct buf *section)
         }
         snprintf(x->sub, sizeof(x->sub), "campaign");
         n_out++;
-        n_body++;
     }
-    rc = add_reported(in, n, ham_db, out, &n_out, &n_reported,
-                      &n_reported_in_ham);
+    return n_out;
+}
+
+/*
+ * Every entry in section order -- campaign bodies, reported bodies,
+ * attachments, URLs -- formatted into section; t counts each kind.
+ */
+static enum cm_err
+build_entries(const struct trainfp_input *in, size_t n,
+              const struct fingerprint_entry *junk, const struct group *groups,
+              const struct fingerprint_db *ham_db,
+              const struct ham_sets *ham_sets, struct trainfp_tally *t,
+              struct buf *section)
+{
+    struct fingerprint_entry *out;
+    size_t n_out;
+    enum cm_err rc;
+
+    out = calloc(CAPS_TRAIN_FINGERPRINTS_MAX + CAPS_TRAIN_REPORTED_MAX +
+                     CAPS_TRAIN_DIGESTS_MAX + CAPS_TRAIN_URLS_MAX,
+                 sizeof(*out));
+    if (out == NULL) {
+        return CM_ENOMEM;
+    }
+    n_out = add_campaigns(junk, groups, t->n_groups, ham_db, out,
+                          &t->n_rejected);
+    t->n_body = n_out;
+    rc = add_reported(in, n, ham_db, out, &n_out, &t->n_reported,
+                      &t->n_reported_in_ham);
     if (rc == CM_OK) {
-        rc = add_attachments(in, n, &ham_sets, out, &n_out, &n_att_in_ham);
+        rc = add_attachments(in, n, ham_sets, out, &n_out, &t->n_att_in_ham);
     }
-    n_atts = n_out - n_body - n_reported;
+    t->n_atts = n_out - t->n_body - t->n_reported;
     if (rc == CM_OK) {
-        rc = add_urls_entries(in, n, &ham_sets, out, &n_out, &n_url_in_ham);
+        rc = add_urls_entries(in, n, ham_sets, out, &n_out, &t->n_url_in_ham);
     }
+    t->n_urls = n_out - t->n_body - t->n_reported - t->n_atts;
     if (rc == CM_OK) {
         rc = fingerprint_db_format(out, n_out, FINGERPRINT_MATCH_MIN, section);
     }
-    if (rc != CM_OK) {
-        goto out;
-    }
+    free(out);
+    return rc;
+}
+
+static void
+print_tally(const struct trainfp_tally *t)
+{
     fprintf(stderr,
             "fingerprints: %zu junk and %zu ham signatures; %zu campaign "
             "groups of >= %u, %zu dropped as ham matches them, %zu body "
             "entries; %zu reported (%zu dropped as ham matches them); %zu "
             "attachment entries (%zu digests also in ham); %zu URL entries "
             "(%zu recurring URLs dropped as ham has them or their host)\n",
-            n_junk, n_ham, n_groups, TRAINFP_GROUP_MIN, n_rejected, n_body,
-            n_reported, n_reported_in_ham, n_atts, n_att_in_ham,
-            n_out - n_body - n_reported - n_atts, n_url_in_ham);
+            t->n_junk, t->n_ham, t->n_groups, TRAINFP_GROUP_MIN,
+            t->n_rejected, t->n_body, t->n_reported, t->n_reported_in_ham,
+            t->n_atts, t->n_att_in_ham, t->n_urls, t->n_url_in_ham);
+}
+
+enum cm_err
+trainfp_build(const struct trainfp_input *in, size_t n, struct buf *section)
+{
+    struct trainfp_tally t = {0};
+    uint8_t *junk_labels = NULL;
+    uint8_t *ham_labels = NULL;
+    struct fingerprint_entry *junk = class_sigs(in, n, true, &junk_labels,
+                                                &t.n_junk);
+    struct fingerprint_entry *ham = class_sigs(in, n, false, &ham_labels,
+                                               &t.n_ham);
+    struct fingerprint_db *ham_db = NULL;
+    struct ham_sets ham_sets;
+    bool has_ham_sets = false;
+    struct group *groups = NULL;
+    enum cm_err rc = CM_ENOMEM;
+
+    if (junk == NULL || ham == NULL) {
+        goto out;
+    }
+    ham_db = fingerprint_db_new(ham, t.n_ham, FINGERPRINT_MATCH_MIN);
+    if (ham_db == NULL ||
+        group_junk(junk, junk_labels, t.n_junk, &groups, &t.n_groups) !=
+            CM_OK ||
+        ham_sets_collect(in, n, &ham_sets) != CM_OK) {
+        goto out;
+    }
+    has_ham_sets = true;
+    rc = build_entries(in, n, junk, groups, ham_db, &ham_sets, &t, section);
+    if (rc != CM_OK) {
+        goto out;
+    }
+    print_tally(&t);
     measure(in, n, section);
 
 out:
@@ -1018,6 +1068,5 @@ out:
         ham_sets_clear(&ham_sets);
     }
     free(groups);
-    free(out);
     return rc;
 }

@@ -696,6 +696,124 @@ count_failure(struct updater *u, enum cm_err err)
 }
 
 /*
+ * Step 4's transfer: GET entry e into f with the manifest's size as the
+ * hard cap, then hold it to that exact size and the manifest's SHA-256
+ * before a byte of it is parsed.
+ */
+static enum cm_err
+download_entry(struct updater *u, const struct updfile_entry *e,
+               struct fetch *f, struct updater_result *res)
+{
+    char url[UPDATER_URL_MAX + CAPS_UPDFILE_NAME_MAX];
+    uint8_t digest[UPDKEYS_SHA256_LEN];
+    enum cm_err rc;
+
+    snprintf(url, sizeof(url), "%s%s", u->base_url, e->name);
+    rc = http_get(u, url, e->name, (size_t)e->size, false, f, res->why,
+                  sizeof(res->why));
+    if (rc != CM_OK) {
+        return rc;
+    }
+    if (f->body.len != e->size) {
+        set_why(res, "%s: %zu bytes, the manifest says %llu", e->name,
+                f->body.len, (unsigned long long)e->size);
+        return CM_EDIGEST;
+    }
+    if (updkeys_sha256(f->body.data, f->body.len, digest) != CM_OK ||
+        CRYPTO_memcmp(digest, e->sha256, sizeof(digest)) != 0) {
+        set_why(res, "%s: SHA-256 differs from the manifest", e->name);
+        return CM_EDIGEST;
+    }
+    return CM_OK;
+}
+
+/*
+ * A verified delta's image: the base version's image read from the cache,
+ * the delta applied, and the result held to the SHA-256 in the signed
+ * header.  On success *img (malloc'ed) and *img_len.
+ */
+static enum cm_err
+apply_delta(struct updater *u, const struct updfile_entry *e,
+            const struct updfile_header *h, const uint8_t *payload,
+            size_t payload_len, uint8_t **img, size_t *img_len,
+            struct updater_result *res)
+{
+    char path[CONFIG_PATH_MAX + 64];
+    struct buf base;
+    uint8_t digest[UPDKEYS_SHA256_LEN];
+    uint8_t *target = NULL;
+    size_t target_len = 0;
+    const char *why = NULL;
+    bool is_truncated = false;
+    enum cm_err rc;
+
+    buf_init(&base, CAPS_UPDFILE_PAYLOAD_MAX_BYTES);
+    rc = cache_file(u->cfg, h->base_version, path, sizeof(path));
+    if (rc == CM_OK) {
+        rc = fsutil_read_file(path, CAPS_UPDFILE_PAYLOAD_MAX_BYTES, &base,
+                              &is_truncated, &why);
+    }
+    if (rc != CM_OK || is_truncated) {
+        set_why(res, "%s: base version %llu not readable in the cache",
+                e->name, (unsigned long long)h->base_version);
+        rc = rc != CM_OK ? rc : CM_ELIMIT;
+        goto out;
+    }
+    rc = delta_apply(base.data, base.len, payload, payload_len,
+                     CAPS_UPDFILE_PAYLOAD_MAX_BYTES, &target, &target_len,
+                     &why);
+    if (rc != CM_OK) {
+        set_why(res, "%s: delta refused: %s", e->name, why);
+        goto out;
+    }
+    if (updkeys_sha256(target, target_len, digest) != CM_OK ||
+        CRYPTO_memcmp(digest, h->target_sha256, sizeof(digest)) != 0) {
+        set_why(res, "%s: image SHA-256 differs from the header", e->name);
+        rc = CM_EDIGEST;
+        goto out;
+    }
+    *img = target;
+    *img_len = target_len;
+    target = NULL;
+out:
+    free(target);
+    buf_clear(&base);
+    return rc;
+}
+
+/*
+ * The image as a cartridge, which must carry the update's own version
+ * (the update's version is authoritative: updfile.c).  On success *out
+ * holds one reference.
+ */
+static enum cm_err
+load_image(const struct updfile_entry *e, uint64_t version,
+           const uint8_t *img, size_t img_len, struct cartridge **out,
+           struct updater_result *res)
+{
+    struct cartridge *c = NULL;
+    const char *why = NULL;
+    enum cm_err rc;
+
+    rc = cartridge_load(img, img_len, &c, &why);
+    if (rc != CM_OK) {
+        set_why(res, "%s: cartridge refused: %s", e->name,
+                why != NULL ? why : cm_strerror(rc));
+        return rc;
+    }
+    if (cartridge_version(c) != version) {
+        set_why(res, "%s: the cartridge inside says version %llu, the "
+                "update %llu", e->name,
+                (unsigned long long)cartridge_version(c),
+                (unsigned long long)version);
+        cartridge_unref(c);
+        return CM_EVERSION;
+    }
+    *out = c;
+    return CM_OK;
+}
+
+/*
  * Download, verify and build the cartridge of entry e.  On success *out is
  * the loaded cartridge and *image/ *image_len its bytes (malloc'ed).
  */
@@ -704,39 +822,18 @@ fetch_entry(struct updater *u, const struct updfile_manifest *m,
             const struct updfile_entry *e, struct cartridge **out,
             uint8_t **image, size_t *image_len, struct updater_result *res)
 {
-    char url[UPDATER_URL_MAX + CAPS_UPDFILE_NAME_MAX];
-    char path[CONFIG_PATH_MAX + 64];
     struct fetch f;
     struct updfile_header h;
-    struct buf base;
-    uint8_t digest[UPDKEYS_SHA256_LEN];
     uint8_t *payload = NULL;
     size_t payload_len = 0;
     uint8_t *img = NULL;
     size_t img_len = 0;
-    struct cartridge *c = NULL;
     const char *why = NULL;
-    bool is_truncated = false;
     uint64_t current = u->is_current_default ? 0 : u->current_version;
     enum cm_err rc;
 
-    buf_init(&base, CAPS_UPDFILE_PAYLOAD_MAX_BYTES);
-    snprintf(url, sizeof(url), "%s%s", u->base_url, e->name);
-    rc = http_get(u, url, e->name, (size_t)e->size, false, &f, res->why,
-                  sizeof(res->why));
+    rc = download_entry(u, e, &f, res);
     if (rc != CM_OK) {
-        goto out;
-    }
-    if (f.body.len != e->size) {
-        set_why(res, "%s: %zu bytes, the manifest says %llu", e->name,
-                f.body.len, (unsigned long long)e->size);
-        rc = CM_EDIGEST;
-        goto out;
-    }
-    if (updkeys_sha256(f.body.data, f.body.len, digest) != CM_OK ||
-        CRYPTO_memcmp(digest, e->sha256, sizeof(digest)) != 0) {
-        set_why(res, "%s: SHA-256 differs from the manifest", e->name);
-        rc = CM_EDIGEST;
         goto out;
     }
     rc = updfile_open(f.body.data, f.body.len, &u->pub, &u->content, current,
@@ -752,29 +849,9 @@ fetch_entry(struct updater *u, const struct updfile_manifest *m,
         goto out;
     }
     if (h.kind == UPDFILE_DELTA) {
-        rc = cache_file(u->cfg, h.base_version, path, sizeof(path));
-        if (rc == CM_OK) {
-            rc = fsutil_read_file(path, CAPS_UPDFILE_PAYLOAD_MAX_BYTES, &base,
-                                  &is_truncated, &why);
-        }
-        if (rc != CM_OK || is_truncated) {
-            set_why(res, "%s: base version %llu not readable in the cache",
-                    e->name, (unsigned long long)h.base_version);
-            rc = rc != CM_OK ? rc : CM_ELIMIT;
-            goto out;
-        }
-        rc = delta_apply(base.data, base.len, payload, payload_len,
-                         CAPS_UPDFILE_PAYLOAD_MAX_BYTES, &img, &img_len,
-                         &why);
+        rc = apply_delta(u, e, &h, payload, payload_len, &img, &img_len,
+                         res);
         if (rc != CM_OK) {
-            set_why(res, "%s: delta refused: %s", e->name, why);
-            goto out;
-        }
-        if (updkeys_sha256(img, img_len, digest) != CM_OK ||
-            CRYPTO_memcmp(digest, h.target_sha256, sizeof(digest)) != 0) {
-            set_why(res, "%s: image SHA-256 differs from the header",
-                    e->name);
-            rc = CM_EDIGEST;
             goto out;
         }
         free(payload);
@@ -783,30 +860,16 @@ fetch_entry(struct updater *u, const struct updfile_manifest *m,
         img_len = payload_len;
     }
     payload = NULL;
-    rc = cartridge_load(img, img_len, &c, &why);
+    rc = load_image(e, h.version, img, img_len, out, res);
     if (rc != CM_OK) {
-        set_why(res, "%s: cartridge refused: %s", e->name,
-                why != NULL ? why : cm_strerror(rc));
         goto out;
     }
-    if (cartridge_version(c) != h.version) {
-        set_why(res, "%s: the cartridge inside says version %llu, the "
-                "update %llu", e->name,
-                (unsigned long long)cartridge_version(c),
-                (unsigned long long)h.version);
-        rc = CM_EVERSION;
-        goto out;
-    }
-    *out = c;
-    c = NULL;
     *image = img;
     *image_len = img_len;
     img = NULL;
 out:
-    cartridge_unref(c);
     free(img);
     free(payload);
-    buf_clear(&base);
     buf_clear(&f.body);
     return rc;
 }
@@ -843,78 +906,80 @@ cache_store(struct updater *u, uint64_t version, const uint8_t *img,
 }
 
 /*
- * One cycle (see the design comment).  On INSTALLED *installed is the new
- * cartridge (one reference for the caller).
+ * Steps 1 and 2: GET the manifest (conditional) and verify it.  On CM_OK
+ * *out is the verified manifest (malloc'ed), or NULL when the server
+ * answered 304 (res says so).  A manifest older than the installed
+ * cartridge is refused here as a replay, before anything it lists is
+ * fetched.  f is set up whatever happens: the caller clears it.
  */
-static void
-cycle(struct updater *u, struct updater_result *res,
-      struct cartridge **installed)
+static enum cm_err
+get_manifest(struct updater *u, uint64_t current, struct fetch *f,
+             struct updfile_manifest **out, struct updater_result *res)
 {
     char url[UPDATER_URL_MAX + 16];
-    struct fetch f;
-    struct updfile_manifest *m = NULL;
-    const struct updfile_entry *e;
+    struct updfile_manifest *m;
     const char *why = NULL;
-    uint8_t *img = NULL;
-    size_t img_len = 0;
-    char path[CONFIG_PATH_MAX + 64];
-    uint64_t current = u->is_current_default ? 0 : u->current_version;
     enum cm_err rc;
 
-    memset(res, 0, sizeof(*res));
-    res->from_version = current;
-    res->version = current;
-    *installed = NULL;
-    u->retry_after_s = 0;
-    count(u, &u->counters.cycles);
-    if (cache_adopt_newer(u, current, res, installed)) {
-        return;
-    }
+    *out = NULL;
     snprintf(url, sizeof(url), "%smanifest", u->base_url);
     rc = http_get(u, url, "manifest", CAPS_UPDFILE_MANIFEST_MAX_BYTES, true,
-                  &f, res->why, sizeof(res->why));
+                  f, res->why, sizeof(res->why));
     if (rc != CM_OK) {
-        goto out;
+        return rc;
     }
-    if (f.status == 304) {
+    if (f->status == 304) {
         count(u, &u->counters.not_modified);
         set_why(res, "manifest not modified; cartridge %llu is current",
                 (unsigned long long)current);
         res->outcome = UPDATER_CURRENT;
-        goto out;
+        return CM_OK;
     }
     m = malloc(sizeof(*m));
     if (m == NULL) {
         set_why(res, "out of memory");
-        rc = CM_ENOMEM;
-        goto out;
+        return CM_ENOMEM;
     }
-    rc = updfile_manifest_parse(f.body.data, f.body.len, &u->pub,
+    rc = updfile_manifest_parse(f->body.data, f->body.len, &u->pub,
                                 (uint64_t)time(NULL), m, &why);
     if (rc != CM_OK) {
         set_why(res, "manifest refused: %s", why);
-        goto out;
+        free(m);
+        return rc;
     }
     if (m->version < current) {
         set_why(res, "manifest offers version %llu, older than the "
                 "installed %llu (replayed or stale tree), refused",
                 (unsigned long long)m->version, (unsigned long long)current);
-        rc = CM_EVERSION;
-        goto out;
+        free(m);
+        return CM_EVERSION;
     }
-    if (m->version == current) {
-        set_why(res, "cartridge %llu is current", (unsigned long long)current);
-        res->outcome = UPDATER_CURRENT;
-        goto keep_validators;
-    }
-    e = NULL;
+    *out = m;
+    return CM_OK;
+}
+
+/*
+ * Steps 3 and 4 for a manifest newer than the installed cartridge: the
+ * delta when the manifest lists one from the installed version and that
+ * image is in the cache, else the full file.  On CM_OK *installed, *img
+ * and *img_len are fetch_entry's and res->was_delta says which it was.
+ */
+static enum cm_err
+fetch_update(struct updater *u, const struct updfile_manifest *m,
+             uint64_t current, struct cartridge **installed, uint8_t **img,
+             size_t *img_len, struct updater_result *res)
+{
+    char path[CONFIG_PATH_MAX + 64];
+    const struct updfile_entry *e = NULL;
+    enum cm_err rc = CM_OK;
+
     if (current != 0 && cache_file(u->cfg, current, path, sizeof(path)) ==
                             CM_OK &&
         fsutil_is_file(path)) {
         e = updfile_manifest_pick(m, current, true);
     }
     if (e != NULL && e->kind == UPDFILE_DELTA) {
-        rc = fetch_entry(u, m, e, installed, &img, &img_len, res);
+        rc = fetch_entry(u, m, e, installed, img, img_len, res);
         if (rc == CM_OK) {
             res->was_delta = true;
         } else if (!atomic_load(&u->is_stopping)) {
@@ -928,29 +993,85 @@ cycle(struct updater *u, struct updater_result *res,
     }
     if (e == NULL && !atomic_load(&u->is_stopping)) {
         e = updfile_manifest_pick(m, current, false);
-        rc = fetch_entry(u, m, e, installed, &img, &img_len, res);
+        rc = fetch_entry(u, m, e, installed, img, img_len, res);
     }
-    if (rc != CM_OK) {
-        goto out;
-    }
-    rc = cache_store(u, m->version, img, img_len, res);
+    return rc;
+}
+
+/*
+ * Step 5: the image into the cache, and only then is the update installed
+ * (res says so).  A cartridge that cannot be cached is dropped, so a
+ * restart never goes back to an older version than the one that served.
+ */
+static enum cm_err
+store_installed(struct updater *u, uint64_t version, uint64_t current,
+                const uint8_t *img, size_t img_len,
+                struct cartridge **installed, struct updater_result *res)
+{
+    enum cm_err rc = cache_store(u, version, img, img_len, res);
+
     if (rc != CM_OK) {
         cartridge_unref(*installed);
         *installed = NULL;
-        goto out;
+        return rc;
     }
     res->outcome = UPDATER_INSTALLED;
-    res->version = m->version;
+    res->version = version;
     if (current == 0) {
         set_why(res, "installed cartridge %llu (full file; the embedded "
-                "default was serving)", (unsigned long long)m->version);
+                "default was serving)", (unsigned long long)version);
     } else {
         set_why(res, "installed cartridge %llu (%s from %llu)",
-                (unsigned long long)m->version,
+                (unsigned long long)version,
                 res->was_delta ? "delta" : "full file",
                 (unsigned long long)current);
     }
     count(u, &u->counters.installed);
+    return CM_OK;
+}
+
+/*
+ * One cycle (see the design comment).  On INSTALLED *installed is the new
+ * cartridge (one reference for the caller).
+ */
+static void
+cycle(struct updater *u, struct updater_result *res,
+      struct cartridge **installed)
+{
+    struct fetch f;
+    struct updfile_manifest *m = NULL;
+    uint8_t *img = NULL;
+    size_t img_len = 0;
+    uint64_t current = u->is_current_default ? 0 : u->current_version;
+    enum cm_err rc;
+
+    memset(res, 0, sizeof(*res));
+    res->from_version = current;
+    res->version = current;
+    *installed = NULL;
+    u->retry_after_s = 0;
+    count(u, &u->counters.cycles);
+    if (cache_adopt_newer(u, current, res, installed)) {
+        return;
+    }
+    rc = get_manifest(u, current, &f, &m, res);
+    if (rc != CM_OK || m == NULL) {
+        goto out; /* failed, or 304 */
+    }
+    if (m->version == current) {
+        set_why(res, "cartridge %llu is current", (unsigned long long)current);
+        res->outcome = UPDATER_CURRENT;
+        goto keep_validators;
+    }
+    rc = fetch_update(u, m, current, installed, &img, &img_len, res);
+    if (rc != CM_OK) {
+        goto out;
+    }
+    rc = store_installed(u, m->version, current, img, img_len, installed,
+                         res);
+    if (rc != CM_OK) {
+        goto out;
+    }
 keep_validators:
     /* Only a manifest whose cycle ended cleanly may be skipped by 304. */
     memcpy(u->etag, f.etag, sizeof(u->etag));

@@ -290,24 +290,19 @@ out:
     return rc;
 }
 
-enum cm_err
-updfile_build(const struct updfile_spec *spec, const uint8_t *payload,
-              size_t payload_len, const struct updkeys_key *signing,
-              const struct updkeys_key *content, struct buf *out)
+/*
+ * What updfile_build refuses before doing any work: keys of the wrong
+ * kind, versions updfile_open would refuse, an empty or oversized payload,
+ * and a full image that does not hash to the SHA-256 its header is to
+ * promise (the file would be refused by every client).
+ */
+static enum cm_err
+build_check(const struct updfile_spec *spec, const uint8_t *payload,
+            size_t payload_len, const struct updkeys_key *signing,
+            const struct updkeys_key *content)
 {
-    struct updfile_header h;
-    struct updkeys_key signing_pub;
-    uint8_t header[UPDFILE_HEADER_LEN];
     uint8_t digest[UPDKEYS_SHA256_LEN];
-    uint8_t tag[UPDFILE_TAG_LEN];
-    uint8_t sig[UPDKEYS_SIG_LEN];
-    uint8_t *zbuf = NULL;
-    uint8_t *start;
-    uLongf zlen;
-    size_t base_len = out->len;
-    size_t total;
     const char *why = NULL;
-    enum cm_err rc;
 
     if (signing->kind != UPDKEYS_SIGNING_SECRET ||
         content->kind != UPDKEYS_CONTENT ||
@@ -327,60 +322,128 @@ updfile_build(const struct updfile_spec *spec, const uint8_t *payload,
             return CM_EINVAL;
         }
     }
-    rc = updkeys_public_of(signing, &signing_pub);
-    if (rc != CM_OK) {
-        return rc;
-    }
-    zlen = compressBound((uLong)payload_len);
-    zbuf = malloc(zlen);
+    return CM_OK;
+}
+
+/* payload as a zlib stream (level 9) in *z (malloc'ed, free it), refused
+ * when it is over the ciphertext cap a client would hold it to. */
+static enum cm_err
+deflate_payload(const uint8_t *payload, size_t payload_len, uint8_t **z,
+                uLongf *zlen)
+{
+    uLongf n = compressBound((uLong)payload_len);
+    uint8_t *zbuf = malloc(n);
+
     if (zbuf == NULL) {
         return CM_ENOMEM;
     }
-    if (compress2(zbuf, &zlen, payload, (uLong)payload_len, 9) != Z_OK) {
-        rc = CM_ENOMEM;
-        goto out;
+    if (compress2(zbuf, &n, payload, (uLong)payload_len, 9) != Z_OK) {
+        free(zbuf);
+        return CM_ENOMEM;
     }
-    if (zlen > CAPS_UPDFILE_MAX_BYTES) {
-        rc = CM_ELIMIT;
-        goto out;
+    if (n > CAPS_UPDFILE_MAX_BYTES) {
+        free(zbuf);
+        return CM_ELIMIT;
     }
-    memset(&h, 0, sizeof(h));
-    h.format = UPDFILE_FORMAT;
-    h.kind = spec->kind;
-    h.version = spec->version;
-    h.base_version = spec->base_version;
-    memcpy(h.content_key_id, content->id, UPDKEYS_ID_LEN);
-    memcpy(h.signing_key_id, signing_pub.id, UPDKEYS_ID_LEN);
-    if (RAND_bytes(h.nonce, (int)UPDFILE_NONCE_LEN) != 1) {
-        rc = CM_ECRYPTO;
-        goto out;
-    }
-    h.ciphertext_len = zlen;
-    h.inflated_len = payload_len;
-    memcpy(h.target_sha256, spec->target_sha256, UPDKEYS_SHA256_LEN);
-    header_encode(&h, header);
+    *z = zbuf;
+    *zlen = n;
+    return CM_OK;
+}
 
-    total = UPDFILE_OVERHEAD + (size_t)zlen;
+/* The header of a file of zlen compressed bytes.  The nonce is fresh and
+ * random for every file: a GCM nonce must never repeat under one key. */
+static enum cm_err
+header_fill(const struct updfile_spec *spec,
+            const uint8_t signing_id[UPDKEYS_ID_LEN],
+            const uint8_t content_id[UPDKEYS_ID_LEN], uLongf zlen,
+            size_t payload_len, struct updfile_header *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->format = UPDFILE_FORMAT;
+    h->kind = spec->kind;
+    h->version = spec->version;
+    h->base_version = spec->base_version;
+    memcpy(h->content_key_id, content_id, UPDKEYS_ID_LEN);
+    memcpy(h->signing_key_id, signing_id, UPDKEYS_ID_LEN);
+    if (RAND_bytes(h->nonce, (int)UPDFILE_NONCE_LEN) != 1) {
+        return CM_ECRYPTO;
+    }
+    h->ciphertext_len = zlen;
+    h->inflated_len = payload_len;
+    memcpy(h->target_sha256, spec->target_sha256, UPDKEYS_SHA256_LEN);
+    return CM_OK;
+}
+
+/*
+ * The file appended to out: the header, the GCM ciphertext of (z, zlen)
+ * under content with the header as additional data, the tag, and last
+ * the Ed25519 signature over all of those bytes.  out is only lengthened
+ * once the whole file is there.
+ */
+static enum cm_err
+seal(const struct updfile_header *h, const uint8_t *z, uLongf zlen,
+     const struct updkeys_key *signing, const struct updkeys_key *content,
+     struct buf *out)
+{
+    uint8_t header[UPDFILE_HEADER_LEN];
+    uint8_t tag[UPDFILE_TAG_LEN];
+    uint8_t sig[UPDKEYS_SIG_LEN];
+    uint8_t *start;
+    size_t base_len = out->len;
+    size_t total = UPDFILE_OVERHEAD + (size_t)zlen;
+    enum cm_err rc;
+
+    header_encode(h, header);
     rc = buf_reserve(out, total);
     if (rc != CM_OK) {
-        goto out;
+        return rc;
     }
     start = out->data + base_len;
     memcpy(start, header, UPDFILE_HEADER_LEN);
-    rc = gcm(true, content, h.nonce, header, UPDFILE_HEADER_LEN, zbuf,
+    rc = gcm(true, content, h->nonce, header, UPDFILE_HEADER_LEN, z,
              (size_t)zlen, start + UPDFILE_HEADER_LEN, tag);
     if (rc != CM_OK) {
-        goto out;
+        return rc;
     }
     memcpy(start + UPDFILE_HEADER_LEN + zlen, tag, UPDFILE_TAG_LEN);
     rc = updkeys_sign(signing, start, total - UPDKEYS_SIG_LEN, sig);
     if (rc != CM_OK) {
-        goto out;
+        return rc;
     }
     memcpy(start + total - UPDKEYS_SIG_LEN, sig, UPDKEYS_SIG_LEN);
     out->len = base_len + total;
     out->data[out->len] = '\0';
-out:
+    return CM_OK;
+}
+
+enum cm_err
+updfile_build(const struct updfile_spec *spec, const uint8_t *payload,
+              size_t payload_len, const struct updkeys_key *signing,
+              const struct updkeys_key *content, struct buf *out)
+{
+    struct updfile_header h;
+    struct updkeys_key signing_pub;
+    uint8_t *zbuf = NULL;
+    uLongf zlen = 0;
+    enum cm_err rc;
+
+    rc = build_check(spec, payload, payload_len, signing, content);
+    if (rc != CM_OK) {
+        return rc;
+    }
+    /* The header names the signing key by the id of its public half. */
+    rc = updkeys_public_of(signing, &signing_pub);
+    if (rc != CM_OK) {
+        return rc;
+    }
+    rc = deflate_payload(payload, payload_len, &zbuf, &zlen);
+    if (rc == CM_OK) {
+        rc = header_fill(spec, signing_pub.id, content->id, zlen,
+                         payload_len, &h);
+    }
+    if (rc == CM_OK) {
+        rc = seal(&h, zbuf, zlen, signing, content, out);
+    }
     free(zbuf);
     updkeys_key_wipe(&signing_pub);
     return rc;
