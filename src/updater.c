@@ -437,6 +437,19 @@ transfer_result(struct updater *u, CURL *h, CURLcode cc, struct fetch *f,
     return CM_OK;
 }
 
+/* line added to *list.  When libcurl cannot add it, it returns NULL and
+ * leaves the old list alone: *list keeps it (to be freed) and the request
+ * goes without the line -- a conditional header only saves a transfer. */
+static void
+add_header(struct curl_slist **list, const char *line)
+{
+    struct curl_slist *grown = curl_slist_append(*list, line);
+
+    if (grown != NULL) {
+        *list = grown;
+    }
+}
+
 /*
  * GET url into f->body (at most max_bytes).  With validators, the request
  * is conditional and f->status may be 304.
@@ -461,12 +474,12 @@ http_get(struct updater *u, const char *url, const char *what,
     }
     if (is_conditional && u->etag[0] != '\0') {
         snprintf(line, sizeof(line), "If-None-Match: %s", u->etag);
-        headers = curl_slist_append(headers, line);
+        add_header(&headers, line);
     }
     if (is_conditional && u->last_modified[0] != '\0') {
         snprintf(line, sizeof(line), "If-Modified-Since: %s",
                  u->last_modified);
-        headers = curl_slist_append(headers, line);
+        add_header(&headers, line);
     }
     if (headers != NULL) {
         curl_easy_setopt(u->curl, CURLOPT_HTTPHEADER, headers);
@@ -962,7 +975,8 @@ get_manifest(struct updater *u, uint64_t current, struct fetch *f,
  * Steps 3 and 4 for a manifest newer than the installed cartridge: the
  * delta when the manifest lists one from the installed version and that
  * image is in the cache, else the full file.  On CM_OK *installed, *img
- * and *img_len are fetch_entry's and res->was_delta says which it was.
+ * and *img_len are fetch_entry's and res->was_delta says which it was;
+ * CM_ETIMEOUT when the updater was stopped before anything was fetched.
  */
 static enum cm_err
 fetch_update(struct updater *u, const struct updfile_manifest *m,
@@ -991,7 +1005,14 @@ fetch_update(struct updater *u, const struct updfile_manifest *m,
     } else {
         e = NULL;
     }
-    if (e == NULL && !atomic_load(&u->is_stopping)) {
+    if (e == NULL) {
+        /* Stopped before the full file was asked for: nothing was
+         * fetched, so nothing may be stored or counted as installed
+         * (the error transfer_result gives a transfer stopped midway). */
+        if (atomic_load(&u->is_stopping)) {
+            set_why(res, "stopped before the update was fetched");
+            return CM_ETIMEOUT;
+        }
         e = updfile_manifest_pick(m, current, false);
         rc = fetch_entry(u, m, e, installed, img, img_len, res);
     }
