@@ -355,118 +355,177 @@ parse_payload(struct model *m, const uint8_t *p, size_t len,
     return CM_OK;
 }
 
+/* The MODEL section's fixed header, as read (split is MODEL_SPLIT_NONE
+ * for format 1, which does not carry one). */
+struct model_header {
+    uint32_t format;
+    uint32_t fver;
+    uint32_t bits;
+    uint32_t heads;
+    uint32_t enc;
+    uint64_t raw_len;
+    uint32_t split;
+};
+
+/* Whether this build can use a model of the header's format, feature set,
+ * hash size and head count, and whether its payload is within the cap.
+ * The checks run in this order, so that a model from another build says
+ * why it does not fit before anything is allocated for it. */
+static enum cm_err
+model_header_check(const struct model_header *mh, uint32_t features_version,
+                   unsigned hash_bits, const char **why)
+{
+    if (mh->format != MODEL_FORMAT_ONE_BLOCK &&
+        mh->format != MODEL_FORMAT_SPLIT) {
+        *why = "unknown model format";
+        return CM_EVERSION;
+    }
+    if (mh->fver != features_version) {
+        *why = "model built for another feature set";
+        return CM_EVERSION;
+    }
+    if (mh->bits != hash_bits || mh->bits < CAPS_MODEL_HASH_BITS_MIN ||
+        mh->bits > CAPS_MODEL_HASH_BITS_MAX) {
+        *why = "model hash size not supported";
+        return CM_EVERSION;
+    }
+    if (mh->heads != MODEL_HEADS) {
+        *why = "model head count not supported";
+        return CM_EVERSION;
+    }
+    if (mh->raw_len > CAPS_MODEL_RAW_MAX_BYTES) {
+        *why = "model payload too large";
+        return CM_ELIMIT;
+    }
+    return CM_OK;
+}
+
+/* Read and check the header at c, leaving c at the payload.  The split
+ * field of format 2 is read only once the rest is known to fit: it must
+ * name an id inside the table (0 would leave the low block empty). */
+static enum cm_err
+model_header_parse(struct cursor *c, uint32_t features_version,
+                   unsigned hash_bits, struct model_header *mh,
+                   const char **why)
+{
+    enum cm_err rc;
+
+    memset(mh, 0, sizeof(*mh));
+    mh->split = MODEL_SPLIT_NONE;
+    if (cursor_u32le(c, &mh->format) != CM_OK ||
+        cursor_u32le(c, &mh->fver) != CM_OK ||
+        cursor_u32le(c, &mh->bits) != CM_OK ||
+        cursor_u32le(c, &mh->heads) != CM_OK ||
+        cursor_u32le(c, &mh->enc) != CM_OK ||
+        cursor_u64le(c, &mh->raw_len) != CM_OK) {
+        *why = "model header truncated";
+        return CM_EPARSE;
+    }
+    rc = model_header_check(mh, features_version, hash_bits, why);
+    if (rc != CM_OK || mh->format != MODEL_FORMAT_SPLIT) {
+        return rc;
+    }
+    if (cursor_u32le(c, &mh->split) != CM_OK) {
+        *why = "model header truncated";
+        return CM_EPARSE;
+    }
+    if (mh->split == 0 || mh->split >= (uint64_t)1 << mh->bits) {
+        *why = "model block split out of range";
+        return CM_EPARSE;
+    }
+    return CM_OK;
+}
+
+/* An empty model of the header's size: its dense weight table all zero,
+ * to be filled by parse_payload.  NULL when out of memory. */
+static struct model *
+model_alloc(const struct model_header *mh)
+{
+    struct model *m = calloc(1, sizeof(*m));
+
+    if (m == NULL) {
+        return NULL;
+    }
+    m->hash_bits = mh->bits;
+    m->features_version = mh->fver;
+    m->split = mh->split;
+    m->w_bytes = ((size_t)1 << mh->bits) * MODEL_HEADS * sizeof(int16_t);
+    m->w = weights_alloc(m->w_bytes);
+    if (m->w == NULL) {
+        model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* The raw payload (raw_len bytes) behind the header: the rest of the
+ * section as it is, or inflated into *raw, a buffer of raw_len bytes the
+ * caller frees (also when this fails).  zlib may neither stop short of
+ * raw_len nor run past it, nor leave input unread. */
+static enum cm_err
+model_payload(const struct cursor *c, const struct model_header *mh,
+              const uint8_t **payload, uint8_t **raw, const char **why)
+{
+    enum cm_err rc;
+
+    if (mh->enc == MODEL_ENC_RAW) {
+        if (cursor_left(c) != mh->raw_len) {
+            *why = "model payload length mismatch";
+            return CM_EPARSE;
+        }
+        *payload = c->p + c->off;
+        return CM_OK;
+    }
+    if (mh->enc != MODEL_ENC_ZLIB) {
+        *why = "unknown model encoding";
+        return CM_EVERSION;
+    }
+    if (mh->raw_len == 0 || cursor_left(c) == 0) {
+        *why = "model payload empty";
+        return CM_EPARSE;
+    }
+    *raw = malloc((size_t)mh->raw_len);
+    if (*raw == NULL) {
+        *why = "out of memory";
+        return CM_ENOMEM;
+    }
+    rc = inflate_bounded(c->p + c->off, cursor_left(c), *raw,
+                         (size_t)mh->raw_len, why);
+    if (rc != CM_OK) {
+        return rc;
+    }
+    *payload = *raw;
+    return CM_OK;
+}
+
 enum cm_err
 model_parse(const uint8_t *p, size_t len, uint32_t features_version,
             unsigned hash_bits, struct model **out, const char **why)
 {
     struct cursor c;
-    uint32_t format = 0;
-    uint32_t fver = 0;
-    uint32_t bits = 0;
-    uint32_t heads = 0;
-    uint32_t enc = 0;
-    uint64_t raw_len = 0;
-    uint32_t split = MODEL_SPLIT_NONE;
+    struct model_header mh;
     const char *reason = NULL;
     struct model *m = NULL;
     uint8_t *raw = NULL;
-    const uint8_t *payload;
+    const uint8_t *payload = NULL;
     enum cm_err rc;
 
     cursor_init(&c, p, len);
-    if (cursor_u32le(&c, &format) != CM_OK ||
-        cursor_u32le(&c, &fver) != CM_OK || cursor_u32le(&c, &bits) != CM_OK ||
-        cursor_u32le(&c, &heads) != CM_OK || cursor_u32le(&c, &enc) != CM_OK ||
-        cursor_u64le(&c, &raw_len) != CM_OK) {
-        reason = "model header truncated";
-        rc = CM_EPARSE;
+    rc = model_header_parse(&c, features_version, hash_bits, &mh, &reason);
+    if (rc != CM_OK) {
         goto fail;
     }
-    if (format != MODEL_FORMAT_ONE_BLOCK && format != MODEL_FORMAT_SPLIT) {
-        reason = "unknown model format";
-        rc = CM_EVERSION;
-        goto fail;
-    }
-    if (fver != features_version) {
-        reason = "model built for another feature set";
-        rc = CM_EVERSION;
-        goto fail;
-    }
-    if (bits != hash_bits || bits < CAPS_MODEL_HASH_BITS_MIN ||
-        bits > CAPS_MODEL_HASH_BITS_MAX) {
-        reason = "model hash size not supported";
-        rc = CM_EVERSION;
-        goto fail;
-    }
-    if (heads != MODEL_HEADS) {
-        reason = "model head count not supported";
-        rc = CM_EVERSION;
-        goto fail;
-    }
-    if (raw_len > CAPS_MODEL_RAW_MAX_BYTES) {
-        reason = "model payload too large";
-        rc = CM_ELIMIT;
-        goto fail;
-    }
-    if (format == MODEL_FORMAT_SPLIT) {
-        if (cursor_u32le(&c, &split) != CM_OK) {
-            reason = "model header truncated";
-            rc = CM_EPARSE;
-            goto fail;
-        }
-        if (split == 0 || split >= (uint64_t)1 << bits) {
-            reason = "model block split out of range";
-            rc = CM_EPARSE;
-            goto fail;
-        }
-    }
-    m = calloc(1, sizeof(*m));
+    m = model_alloc(&mh);
     if (m == NULL) {
         rc = CM_ENOMEM;
         reason = "out of memory";
         goto fail;
     }
-    m->hash_bits = bits;
-    m->features_version = fver;
-    m->split = split;
-    m->w_bytes = ((size_t)1 << bits) * MODEL_HEADS * sizeof(int16_t);
-    m->w = weights_alloc(m->w_bytes);
-    if (m->w == NULL) {
-        rc = CM_ENOMEM;
-        reason = "out of memory";
+    rc = model_payload(&c, &mh, &payload, &raw, &reason);
+    if (rc != CM_OK) {
         goto fail;
     }
-    if (enc == MODEL_ENC_RAW) {
-        if (cursor_left(&c) != raw_len) {
-            reason = "model payload length mismatch";
-            rc = CM_EPARSE;
-            goto fail;
-        }
-        payload = p + c.off;
-    } else if (enc == MODEL_ENC_ZLIB) {
-        if (raw_len == 0 || cursor_left(&c) == 0) {
-            reason = "model payload empty";
-            rc = CM_EPARSE;
-            goto fail;
-        }
-        raw = malloc((size_t)raw_len);
-        if (raw == NULL) {
-            rc = CM_ENOMEM;
-            reason = "out of memory";
-            goto fail;
-        }
-        rc = inflate_bounded(p + c.off, cursor_left(&c), raw, (size_t)raw_len,
-                             &reason);
-        if (rc != CM_OK) {
-            goto fail;
-        }
-        payload = raw;
-    } else {
-        reason = "unknown model encoding";
-        rc = CM_EVERSION;
-        goto fail;
-    }
-    rc = parse_payload(m, payload, (size_t)raw_len, &reason);
+    rc = parse_payload(m, payload, (size_t)mh.raw_len, &reason);
     if (rc != CM_OK) {
         goto fail;
     }
