@@ -1335,6 +1335,140 @@ example_norm(const struct model_dataset *ds, size_t e, uint32_t split,
     x[1] = norm_factor(n_high);
 }
 
+/* The examples to train on, in a fresh array the passes shuffle, and the
+ * longest one's id count (at least 1: wtmp's size).  CM_EINVAL for an
+ * index past the dataset or an id past the table, before any training
+ * state is allocated. */
+static enum cm_err
+train_order(const struct model_dataset *ds, const size_t *idx, size_t n_idx,
+            size_t n_ids, size_t **order_out, size_t *max_n_out)
+{
+    size_t *order = malloc(n_idx * sizeof(*order));
+    size_t max_n = 1;
+
+    if (order == NULL) {
+        return CM_ENOMEM;
+    }
+    for (size_t i = 0; i < n_idx; i++) {
+        size_t e = idx != NULL ? idx[i] : i;
+        size_t n;
+
+        if (e >= ds->n) {
+            free(order);
+            return CM_EINVAL;
+        }
+        order[i] = e;
+        n = ds->off[e + 1] - ds->off[e];
+        max_n = n > max_n ? n : max_n;
+        for (size_t j = 0; j < n; j++) {
+            if (ds->ids[ds->off[e] + j] >= n_ids) {
+                free(order);
+                return CM_EINVAL;
+            }
+        }
+    }
+    *order_out = order;
+    *max_n_out = max_n;
+    return CM_OK;
+}
+
+/* Zeroed FTRL state (z and n per id) for every head; what was allocated
+ * stays in fh for ftrl_heads_free when this fails. */
+static enum cm_err
+ftrl_heads_alloc(struct ftrl_head fh[MODEL_HEADS], size_t n_ids)
+{
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        fh[h].z = calloc(n_ids, sizeof(float));
+        fh[h].n = calloc(n_ids, sizeof(float));
+        if (fh[h].z == NULL || fh[h].n == NULL) {
+            return CM_ENOMEM;
+        }
+    }
+    return CM_OK;
+}
+
+static void
+ftrl_heads_free(struct ftrl_head fh[MODEL_HEADS])
+{
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        free(fh[h].z);
+        free(fh[h].n);
+    }
+}
+
+/* Fisher-Yates over order from the end, one rng draw per position: the
+ * shuffle, and so the trained weights, depend only on the seed. */
+static void
+shuffle_order(size_t *order, size_t n, struct hashing_rng *rng)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)hashing_rng_below(rng, i);
+        size_t t = order[i - 1];
+
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+}
+
+/* One example's steps: every example trains the junk head (ham weighed
+ * by ham_weight); only junk trains the phish head, which tells phish from
+ * the rest of the junk (phish weighed by phish_weight). */
+static void
+train_example(struct ftrl_head fh[MODEL_HEADS],
+              const struct model_dataset *ds, size_t e,
+              const struct model_train_params *p, double *wtmp)
+{
+    const uint32_t *ids = ds->ids + ds->off[e];
+    size_t n = ds->off[e + 1] - ds->off[e];
+    double ew = ds->weight != NULL ? ds->weight[e] : 1.0;
+    uint8_t label = ds->label[e];
+    bool junk = label != MODEL_LABEL_HAM;
+    bool phish = label == MODEL_LABEL_PHISH;
+    double x[2];
+
+    example_norm(ds, e, p->norm_split, x);
+    ftrl_step(&fh[MODEL_HEAD_JUNK], ids, n, x, junk,
+              junk ? ew : ew * p->ham_weight, p, wtmp);
+    if (junk) {
+        ftrl_step(&fh[MODEL_HEAD_PHISH], ids, n, x, phish,
+                  phish ? ew * p->phish_weight : ew, p, wtmp);
+    }
+}
+
+/* p->passes shuffled passes over the examples in order (which they
+ * leave shuffled), from the seed's first draw on. */
+static void
+train_passes(struct ftrl_head fh[MODEL_HEADS], const struct model_dataset *ds,
+             size_t *order, size_t n_order,
+             const struct model_train_params *p, double *wtmp)
+{
+    struct hashing_rng rng;
+
+    hashing_rng_init(&rng, p->seed);
+    for (unsigned pass = 0; pass < p->passes; pass++) {
+        shuffle_order(order, n_order, &rng);
+        for (size_t i = 0; i < n_order; i++) {
+            train_example(fh, ds, order[i], p, wtmp);
+        }
+    }
+}
+
+/* The weights FTRL's state stands for, clipped as during training. */
+static void
+store_weights(struct model_weights *mw, const struct ftrl_head fh[MODEL_HEADS],
+              size_t n_ids, const struct model_train_params *p)
+{
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        for (size_t id = 0; id < n_ids; id++) {
+            mw->w[h][id] = (float)ftrl_weight(fh[h].z[id], fh[h].n[id],
+                                              p->l1, p,
+                                              ftrl_range_of((uint32_t)id, p));
+        }
+        mw->bias[h] = (float)ftrl_weight(fh[h].bias_z, fh[h].bias_n, 0.0, p,
+                                         FTRL_OPEN);
+    }
+}
+
 enum cm_err
 model_train(struct model_weights *mw, const struct model_dataset *ds,
             const size_t *idx, size_t n_idx,
@@ -1343,10 +1477,9 @@ model_train(struct model_weights *mw, const struct model_dataset *ds,
     size_t *order = NULL;
     double *wtmp = NULL;
     size_t max_n = 1;
-    struct hashing_rng rng;
     size_t n_ids = (size_t)1 << mw->hash_bits;
     struct ftrl_head fh[MODEL_HEADS];
-    enum cm_err rc = CM_OK;
+    enum cm_err rc;
 
     memset(fh, 0, sizeof(fh));
     if (p->hash_bits != mw->hash_bits || p->passes == 0 ||
@@ -1362,84 +1495,21 @@ model_train(struct model_weights *mw, const struct model_dataset *ds,
     if (n_idx == 0) {
         return CM_OK;
     }
-    order = malloc(n_idx * sizeof(*order));
-    if (order == NULL) {
-        return CM_ENOMEM;
-    }
-    for (size_t i = 0; i < n_idx; i++) {
-        size_t e = idx != NULL ? idx[i] : i;
-        size_t n;
-
-        if (e >= ds->n) {
-            rc = CM_EINVAL;
-            goto out;
-        }
-        order[i] = e;
-        n = ds->off[e + 1] - ds->off[e];
-        max_n = n > max_n ? n : max_n;
-        for (size_t j = 0; j < n; j++) {
-            if (ds->ids[ds->off[e] + j] >= n_ids) {
-                rc = CM_EINVAL;
-                goto out;
-            }
-        }
+    rc = train_order(ds, idx, n_idx, n_ids, &order, &max_n);
+    if (rc != CM_OK) {
+        return rc;
     }
     wtmp = malloc(max_n * sizeof(*wtmp));
     if (wtmp == NULL) {
         rc = CM_ENOMEM;
-        goto out;
+    } else {
+        rc = ftrl_heads_alloc(fh, n_ids);
     }
-    for (unsigned h = 0; h < MODEL_HEADS; h++) {
-        fh[h].z = calloc(n_ids, sizeof(float));
-        fh[h].n = calloc(n_ids, sizeof(float));
-        if (fh[h].z == NULL || fh[h].n == NULL) {
-            rc = CM_ENOMEM;
-            goto out;
-        }
+    if (rc == CM_OK) {
+        train_passes(fh, ds, order, n_idx, p, wtmp);
+        store_weights(mw, fh, n_ids, p);
     }
-    hashing_rng_init(&rng, p->seed);
-    for (unsigned pass = 0; pass < p->passes; pass++) {
-        for (size_t i = n_idx; i > 1; i--) {
-            size_t j = (size_t)hashing_rng_below(&rng, i);
-            size_t t = order[i - 1];
-
-            order[i - 1] = order[j];
-            order[j] = t;
-        }
-        for (size_t i = 0; i < n_idx; i++) {
-            size_t e = order[i];
-            const uint32_t *ids = ds->ids + ds->off[e];
-            size_t n = ds->off[e + 1] - ds->off[e];
-            double ew = ds->weight != NULL ? ds->weight[e] : 1.0;
-            uint8_t label = ds->label[e];
-            bool junk = label != MODEL_LABEL_HAM;
-            bool phish = label == MODEL_LABEL_PHISH;
-            double x[2];
-
-            example_norm(ds, e, p->norm_split, x);
-            ftrl_step(&fh[MODEL_HEAD_JUNK], ids, n, x, junk,
-                      junk ? ew : ew * p->ham_weight, p, wtmp);
-            if (junk) {
-                ftrl_step(&fh[MODEL_HEAD_PHISH], ids, n, x, phish,
-                          phish ? ew * p->phish_weight : ew, p, wtmp);
-            }
-        }
-    }
-    for (unsigned h = 0; h < MODEL_HEADS; h++) {
-        for (size_t id = 0; id < n_ids; id++) {
-            mw->w[h][id] = (float)ftrl_weight(fh[h].z[id], fh[h].n[id],
-                                              p->l1, p,
-                                              ftrl_range_of((uint32_t)id, p));
-        }
-        mw->bias[h] = (float)ftrl_weight(fh[h].bias_z, fh[h].bias_n, 0.0, p,
-                                         FTRL_OPEN);
-    }
-
-out:
-    for (unsigned h = 0; h < MODEL_HEADS; h++) {
-        free(fh[h].z);
-        free(fh[h].n);
-    }
+    ftrl_heads_free(fh);
     free(wtmp);
     free(order);
     return rc;
