@@ -1515,78 +1515,114 @@ model_train(struct model_weights *mw, const struct model_dataset *ds,
     return rc;
 }
 
-enum cm_err
-model_format(const struct model_weights *mw, uint32_t features_version,
-             struct buf *out)
+/* The quantisation step of one head's weights: the largest magnitude
+ * maps to MODEL_Q_MAX, so the int16 range is used in full (1 when every
+ * weight is zero).  The quotient is taken in float, as it always was:
+ * the cartridge's bytes depend on it. */
+static double
+head_scale(const float *w, size_t n_ids)
 {
-    struct buf raw;
-    size_t n_ids = (size_t)1 << mw->hash_bits;
+    float max_abs = 0.0f;
+
+    for (size_t id = 0; id < n_ids; id++) {
+        float a = fabsf(w[id]);
+
+        max_abs = a > max_abs ? a : max_abs;
+    }
+    return max_abs > 0.0f ? max_abs / MODEL_Q_MAX : 1.0;
+}
+
+/* How many of one head's weights survive quantisation (round to non-zero):
+ * only those are written. */
+static uint32_t
+head_count(const float *w, size_t n_ids, double scale)
+{
+    uint32_t n = 0;
+
+    for (size_t id = 0; id < n_ids; id++) {
+        n += lround(w[id] / scale) != 0;
+    }
+    return n;
+}
+
+/* The surviving ids in increasing order, each as its distance from the
+ * previous one (the first as itself): mostly one- or two-byte varints. */
+static enum cm_err
+put_head_ids(struct buf *raw, const float *w, size_t n_ids, double scale)
+{
     enum cm_err rc = CM_OK;
-    uLongf zlen;
-    uint8_t *z = NULL;
+    uint32_t prev = 0;
+    bool first = true;
 
-    buf_init(&raw, CAPS_MODEL_RAW_MAX_BYTES);
-    for (unsigned h = 0; h < MODEL_HEADS && rc == CM_OK; h++) {
-        float max_abs = 0.0f;
-        double scale;
-        uint32_t n = 0;
-        uint32_t prev = 0;
-        bool first = true;
-
-        for (size_t id = 0; id < n_ids; id++) {
-            float a = fabsf(mw->w[h][id]);
-
-            max_abs = a > max_abs ? a : max_abs;
-        }
-        scale = max_abs > 0.0f ? max_abs / MODEL_Q_MAX : 1.0;
-        for (size_t id = 0; id < n_ids; id++) {
-            n += lround(mw->w[h][id] / scale) != 0;
-        }
-        rc = put_f32(&raw, mw->bias[h]);
-        if (rc == CM_OK) {
-            rc = put_f32(&raw, (float)scale);
-        }
-        if (rc == CM_OK) {
-            rc = put_u32(&raw, n);
-        }
-        for (size_t id = 0; id < n_ids && rc == CM_OK; id++) {
-            if (lround(mw->w[h][id] / scale) != 0) {
-                rc = put_varint(&raw, first ? (uint32_t)id
-                                            : (uint32_t)id - prev);
-                prev = (uint32_t)id;
-                first = false;
-            }
-        }
-        for (size_t id = 0; id < n_ids && rc == CM_OK; id++) {
-            long q = lround(mw->w[h][id] / scale);
-
-            if (q != 0) {
-                uint16_t u;
-                int16_t s16 = (int16_t)(q > MODEL_Q_MAX    ? MODEL_Q_MAX
-                                        : q < -MODEL_Q_MAX ? -MODEL_Q_MAX
-                                                           : q);
-                uint8_t x[2];
-
-                memcpy(&u, &s16, sizeof(u));
-                x[0] = (uint8_t)u;
-                x[1] = (uint8_t)(u >> 8);
-                rc = buf_append(&raw, x, sizeof(x));
-            }
+    for (size_t id = 0; id < n_ids && rc == CM_OK; id++) {
+        if (lround(w[id] / scale) != 0) {
+            rc = put_varint(raw, first ? (uint32_t)id
+                                       : (uint32_t)id - prev);
+            prev = (uint32_t)id;
+            first = false;
         }
     }
-    if (rc != CM_OK) {
-        goto out;
+    return rc;
+}
+
+/* The surviving weights in the same order, int16 little-endian, kept
+ * within +-MODEL_Q_MAX (INT16_MIN is refused at load). */
+static enum cm_err
+put_head_weights(struct buf *raw, const float *w, size_t n_ids, double scale)
+{
+    enum cm_err rc = CM_OK;
+
+    for (size_t id = 0; id < n_ids && rc == CM_OK; id++) {
+        long q = lround(w[id] / scale);
+
+        if (q != 0) {
+            uint16_t u;
+            int16_t s16 = (int16_t)(q > MODEL_Q_MAX    ? MODEL_Q_MAX
+                                    : q < -MODEL_Q_MAX ? -MODEL_Q_MAX
+                                                       : q);
+            uint8_t x[2];
+
+            memcpy(&u, &s16, sizeof(u));
+            x[0] = (uint8_t)u;
+            x[1] = (uint8_t)(u >> 8);
+            rc = buf_append(raw, x, sizeof(x));
+        }
     }
-    zlen = compressBound((uLong)raw.len);
-    z = malloc(zlen);
-    if (z == NULL) {
-        rc = CM_ENOMEM;
-        goto out;
+    return rc;
+}
+
+/* One head of the payload: bias, scale, count, ids, weights. */
+static enum cm_err
+put_head(struct buf *raw, const float *w, float bias, size_t n_ids)
+{
+    double scale = head_scale(w, n_ids);
+    uint32_t n = head_count(w, n_ids, scale);
+    enum cm_err rc;
+
+    rc = put_f32(raw, bias);
+    if (rc == CM_OK) {
+        rc = put_f32(raw, (float)scale);
     }
-    if (compress2(z, &zlen, raw.data, (uLong)raw.len, 9) != Z_OK) {
-        rc = CM_ENOMEM;
-        goto out;
+    if (rc == CM_OK) {
+        rc = put_u32(raw, n);
     }
+    if (rc == CM_OK) {
+        rc = put_head_ids(raw, w, n_ids, scale);
+    }
+    if (rc == CM_OK) {
+        rc = put_head_weights(raw, w, n_ids, scale);
+    }
+    return rc;
+}
+
+/* The section header in front of the compressed payload (see the top of
+ * this file); format 2 only when the weights were trained with a split. */
+static enum cm_err
+put_model_header(struct buf *out, const struct model_weights *mw,
+                 uint32_t features_version, size_t raw_len)
+{
+    enum cm_err rc;
+
     rc = put_u32(out, mw->split == MODEL_SPLIT_NONE ? MODEL_FORMAT_ONE_BLOCK
                                                     : MODEL_FORMAT_SPLIT);
     if (rc == CM_OK) {
@@ -1602,11 +1638,42 @@ model_format(const struct model_weights *mw, uint32_t features_version,
         rc = put_u32(out, MODEL_ENC_ZLIB);
     }
     if (rc == CM_OK) {
-        rc = put_u64(out, raw.len);
+        rc = put_u64(out, raw_len);
     }
     if (rc == CM_OK && mw->split != MODEL_SPLIT_NONE) {
         rc = put_u32(out, mw->split);
     }
+    return rc;
+}
+
+enum cm_err
+model_format(const struct model_weights *mw, uint32_t features_version,
+             struct buf *out)
+{
+    struct buf raw;
+    size_t n_ids = (size_t)1 << mw->hash_bits;
+    enum cm_err rc = CM_OK;
+    uLongf zlen;
+    uint8_t *z = NULL;
+
+    buf_init(&raw, CAPS_MODEL_RAW_MAX_BYTES);
+    for (unsigned h = 0; h < MODEL_HEADS && rc == CM_OK; h++) {
+        rc = put_head(&raw, mw->w[h], mw->bias[h], n_ids);
+    }
+    if (rc != CM_OK) {
+        goto out;
+    }
+    zlen = compressBound((uLong)raw.len);
+    z = malloc(zlen);
+    if (z == NULL) {
+        rc = CM_ENOMEM;
+        goto out;
+    }
+    if (compress2(z, &zlen, raw.data, (uLong)raw.len, 9) != Z_OK) {
+        rc = CM_ENOMEM;
+        goto out;
+    }
+    rc = put_model_header(out, mw, features_version, raw.len);
     if (rc == CM_OK) {
         rc = buf_append(out, z, zlen);
     }
