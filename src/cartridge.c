@@ -360,23 +360,126 @@ cartridge_destroy(struct cartridge *c)
     free(c);
 }
 
+/* A cartridge with room for the largest section table, nothing loaded
+ * yet.  NULL when out of memory. */
+static struct cartridge *
+cartridge_alloc(void)
+{
+    struct cartridge *c = calloc(1, sizeof(*c));
+
+    if (c == NULL) {
+        return NULL;
+    }
+    c->secs = calloc(CAPS_CARTRIDGE_SECTIONS_MAX, sizeof(*c->secs));
+    if (c->secs == NULL) {
+        cartridge_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* The CRC32 of one section's body, fed to zlib in pieces of at most
+ * 2^30 bytes (its length argument is a uInt). */
+static uint32_t
+section_crc(const uint8_t *p, const struct cartridge_section *s)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+    uint64_t done = 0;
+
+    while (done < s->length) {
+        uint64_t chunk = s->length - done;
+
+        chunk = chunk > (1u << 30) ? (1u << 30) : chunk;
+        crc = crc32(crc, p + s->offset + done, (uInt)chunk);
+        done += chunk;
+    }
+    return (uint32_t)crc;
+}
+
+/* Every CRC first: no body is parsed before all of them check out. */
+static enum cm_err
+check_crcs(const struct cartridge *c, const uint8_t *p, const char **why)
+{
+    for (size_t i = 0; i < c->n_secs; i++) {
+        if (section_crc(p, &c->secs[i]) != c->secs[i].crc32) {
+            *why = "cartridge section CRC mismatch";
+            return CM_EPARSE;
+        }
+    }
+    return CM_OK;
+}
+
+/* Hand one section's body to its parser, which fills its part of c. */
+static enum cm_err
+parse_section(struct cartridge *c, uint32_t type, const uint8_t *body,
+              size_t blen, const char **why)
+{
+    switch (type) {
+    case CARTRIDGE_SEC_META:
+        return parse_meta(c, body, blen, why);
+    case CARTRIDGE_SEC_MODEL:
+        return model_parse(body, blen, FEATURES_VERSION, FEATURES_HASH_BITS,
+                           &c->model, why);
+    case CARTRIDGE_SEC_CALIBRATION:
+        return model_calibration_parse(body, blen, &c->cal, why);
+    case CARTRIDGE_SEC_CATEGORY:
+        return parse_categories(c, body, blen, why);
+    case CARTRIDGE_SEC_FINGERPRINTS:
+        return fingerprint_db_parse(body, blen, &c->fingerprints, why);
+    case CARTRIDGE_SEC_REPUTATION:
+        return reputation_db_parse(body, blen, &c->reputation, why);
+    case CARTRIDGE_SEC_RULES:
+        return rules_parse(body, blen, &c->rules, why);
+    default:
+        /* Reserved or newer section types: CRC-checked, not used. */
+        return CM_OK;
+    }
+}
+
+/* Parse the sections in table order, stopping at the first that fails.
+ * A known type may appear only once (a second would overwrite, and leak,
+ * what the first filled in), and MODEL and CALIBRATION must appear. */
+static enum cm_err
+parse_sections(struct cartridge *c, const uint8_t *p, const char **why)
+{
+    /* ALLOWLIST (7) is reserved and skipped; every known section once. */
+    bool seen[CARTRIDGE_SEC_RULES + 1] = {false};
+
+    for (size_t i = 0; i < c->n_secs; i++) {
+        const struct cartridge_section *s = &c->secs[i];
+        enum cm_err rc;
+
+        if (s->type >= CARTRIDGE_SEC_META &&
+            s->type <= CARTRIDGE_SEC_RULES) {
+            if (seen[s->type]) {
+                *why = "cartridge section repeated";
+                return CM_EPARSE;
+            }
+            seen[s->type] = true;
+        }
+        rc = parse_section(c, s->type, p + s->offset, (size_t)s->length,
+                           why);
+        if (rc != CM_OK) {
+            return rc;
+        }
+    }
+    if (!seen[CARTRIDGE_SEC_MODEL] || !seen[CARTRIDGE_SEC_CALIBRATION]) {
+        *why = "cartridge lacks a MODEL or CALIBRATION section";
+        return CM_EPARSE;
+    }
+    return CM_OK;
+}
+
 enum cm_err
 cartridge_load(const uint8_t *p, size_t len, struct cartridge **out,
                const char **why)
 {
     struct cartridge *c = NULL;
     const char *reason = "out of memory";
-    /* ALLOWLIST (7) is reserved and skipped; every known section once. */
-    bool seen[CARTRIDGE_SEC_RULES + 1] = {false};
     enum cm_err rc;
 
-    c = calloc(1, sizeof(*c));
+    c = cartridge_alloc();
     if (c == NULL) {
-        rc = CM_ENOMEM;
-        goto fail;
-    }
-    c->secs = calloc(CAPS_CARTRIDGE_SECTIONS_MAX, sizeof(*c->secs));
-    if (c->secs == NULL) {
         rc = CM_ENOMEM;
         goto fail;
     }
@@ -386,74 +489,12 @@ cartridge_load(const uint8_t *p, size_t len, struct cartridge **out,
     if (rc != CM_OK) {
         goto fail;
     }
-    /* Every CRC first: no body is parsed before all of them check out. */
-    for (size_t i = 0; i < c->n_secs; i++) {
-        const struct cartridge_section *s = &c->secs[i];
-        uLong crc = crc32(0L, Z_NULL, 0);
-        uint64_t done = 0;
-
-        while (done < s->length) {
-            uint64_t chunk = s->length - done;
-
-            chunk = chunk > (1u << 30) ? (1u << 30) : chunk;
-            crc = crc32(crc, p + s->offset + done, (uInt)chunk);
-            done += chunk;
-        }
-        if ((uint32_t)crc != s->crc32) {
-            reason = "cartridge section CRC mismatch";
-            rc = CM_EPARSE;
-            goto fail;
-        }
+    rc = check_crcs(c, p, &reason);
+    if (rc != CM_OK) {
+        goto fail;
     }
-    for (size_t i = 0; i < c->n_secs; i++) {
-        const struct cartridge_section *s = &c->secs[i];
-        const uint8_t *body = p + s->offset;
-        size_t blen = (size_t)s->length;
-
-        if (s->type >= CARTRIDGE_SEC_META &&
-            s->type <= CARTRIDGE_SEC_RULES) {
-            if (seen[s->type]) {
-                reason = "cartridge section repeated";
-                rc = CM_EPARSE;
-                goto fail;
-            }
-            seen[s->type] = true;
-        }
-        switch (s->type) {
-        case CARTRIDGE_SEC_META:
-            rc = parse_meta(c, body, blen, &reason);
-            break;
-        case CARTRIDGE_SEC_MODEL:
-            rc = model_parse(body, blen, FEATURES_VERSION, FEATURES_HASH_BITS,
-                             &c->model, &reason);
-            break;
-        case CARTRIDGE_SEC_CALIBRATION:
-            rc = model_calibration_parse(body, blen, &c->cal, &reason);
-            break;
-        case CARTRIDGE_SEC_CATEGORY:
-            rc = parse_categories(c, body, blen, &reason);
-            break;
-        case CARTRIDGE_SEC_FINGERPRINTS:
-            rc = fingerprint_db_parse(body, blen, &c->fingerprints, &reason);
-            break;
-        case CARTRIDGE_SEC_REPUTATION:
-            rc = reputation_db_parse(body, blen, &c->reputation, &reason);
-            break;
-        case CARTRIDGE_SEC_RULES:
-            rc = rules_parse(body, blen, &c->rules, &reason);
-            break;
-        default:
-            /* Reserved or newer section types: CRC-checked, not used. */
-            rc = CM_OK;
-            break;
-        }
-        if (rc != CM_OK) {
-            goto fail;
-        }
-    }
-    if (!seen[CARTRIDGE_SEC_MODEL] || !seen[CARTRIDGE_SEC_CALIBRATION]) {
-        reason = "cartridge lacks a MODEL or CALIBRATION section";
-        rc = CM_EPARSE;
+    rc = parse_sections(c, p, &reason);
+    if (rc != CM_OK) {
         goto fail;
     }
     atomic_init(&c->refs, 1);

@@ -355,118 +355,177 @@ parse_payload(struct model *m, const uint8_t *p, size_t len,
     return CM_OK;
 }
 
+/* The MODEL section's fixed header, as read (split is MODEL_SPLIT_NONE
+ * for format 1, which does not carry one). */
+struct model_header {
+    uint32_t format;
+    uint32_t fver;
+    uint32_t bits;
+    uint32_t heads;
+    uint32_t enc;
+    uint64_t raw_len;
+    uint32_t split;
+};
+
+/* Whether this build can use a model of the header's format, feature set,
+ * hash size and head count, and whether its payload is within the cap.
+ * The checks run in this order, so that a model from another build says
+ * why it does not fit before anything is allocated for it. */
+static enum cm_err
+model_header_check(const struct model_header *mh, uint32_t features_version,
+                   unsigned hash_bits, const char **why)
+{
+    if (mh->format != MODEL_FORMAT_ONE_BLOCK &&
+        mh->format != MODEL_FORMAT_SPLIT) {
+        *why = "unknown model format";
+        return CM_EVERSION;
+    }
+    if (mh->fver != features_version) {
+        *why = "model built for another feature set";
+        return CM_EVERSION;
+    }
+    if (mh->bits != hash_bits || mh->bits < CAPS_MODEL_HASH_BITS_MIN ||
+        mh->bits > CAPS_MODEL_HASH_BITS_MAX) {
+        *why = "model hash size not supported";
+        return CM_EVERSION;
+    }
+    if (mh->heads != MODEL_HEADS) {
+        *why = "model head count not supported";
+        return CM_EVERSION;
+    }
+    if (mh->raw_len > CAPS_MODEL_RAW_MAX_BYTES) {
+        *why = "model payload too large";
+        return CM_ELIMIT;
+    }
+    return CM_OK;
+}
+
+/* Read and check the header at c, leaving c at the payload.  The split
+ * field of format 2 is read only once the rest is known to fit: it must
+ * name an id inside the table (0 would leave the low block empty). */
+static enum cm_err
+model_header_parse(struct cursor *c, uint32_t features_version,
+                   unsigned hash_bits, struct model_header *mh,
+                   const char **why)
+{
+    enum cm_err rc;
+
+    memset(mh, 0, sizeof(*mh));
+    mh->split = MODEL_SPLIT_NONE;
+    if (cursor_u32le(c, &mh->format) != CM_OK ||
+        cursor_u32le(c, &mh->fver) != CM_OK ||
+        cursor_u32le(c, &mh->bits) != CM_OK ||
+        cursor_u32le(c, &mh->heads) != CM_OK ||
+        cursor_u32le(c, &mh->enc) != CM_OK ||
+        cursor_u64le(c, &mh->raw_len) != CM_OK) {
+        *why = "model header truncated";
+        return CM_EPARSE;
+    }
+    rc = model_header_check(mh, features_version, hash_bits, why);
+    if (rc != CM_OK || mh->format != MODEL_FORMAT_SPLIT) {
+        return rc;
+    }
+    if (cursor_u32le(c, &mh->split) != CM_OK) {
+        *why = "model header truncated";
+        return CM_EPARSE;
+    }
+    if (mh->split == 0 || mh->split >= (uint64_t)1 << mh->bits) {
+        *why = "model block split out of range";
+        return CM_EPARSE;
+    }
+    return CM_OK;
+}
+
+/* An empty model of the header's size: its dense weight table all zero,
+ * to be filled by parse_payload.  NULL when out of memory. */
+static struct model *
+model_alloc(const struct model_header *mh)
+{
+    struct model *m = calloc(1, sizeof(*m));
+
+    if (m == NULL) {
+        return NULL;
+    }
+    m->hash_bits = mh->bits;
+    m->features_version = mh->fver;
+    m->split = mh->split;
+    m->w_bytes = ((size_t)1 << mh->bits) * MODEL_HEADS * sizeof(int16_t);
+    m->w = weights_alloc(m->w_bytes);
+    if (m->w == NULL) {
+        model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* The raw payload (raw_len bytes) behind the header: the rest of the
+ * section as it is, or inflated into *raw, a buffer of raw_len bytes the
+ * caller frees (also when this fails).  zlib may neither stop short of
+ * raw_len nor run past it, nor leave input unread. */
+static enum cm_err
+model_payload(const struct cursor *c, const struct model_header *mh,
+              const uint8_t **payload, uint8_t **raw, const char **why)
+{
+    enum cm_err rc;
+
+    if (mh->enc == MODEL_ENC_RAW) {
+        if (cursor_left(c) != mh->raw_len) {
+            *why = "model payload length mismatch";
+            return CM_EPARSE;
+        }
+        *payload = c->p + c->off;
+        return CM_OK;
+    }
+    if (mh->enc != MODEL_ENC_ZLIB) {
+        *why = "unknown model encoding";
+        return CM_EVERSION;
+    }
+    if (mh->raw_len == 0 || cursor_left(c) == 0) {
+        *why = "model payload empty";
+        return CM_EPARSE;
+    }
+    *raw = malloc((size_t)mh->raw_len);
+    if (*raw == NULL) {
+        *why = "out of memory";
+        return CM_ENOMEM;
+    }
+    rc = inflate_bounded(c->p + c->off, cursor_left(c), *raw,
+                         (size_t)mh->raw_len, why);
+    if (rc != CM_OK) {
+        return rc;
+    }
+    *payload = *raw;
+    return CM_OK;
+}
+
 enum cm_err
 model_parse(const uint8_t *p, size_t len, uint32_t features_version,
             unsigned hash_bits, struct model **out, const char **why)
 {
     struct cursor c;
-    uint32_t format = 0;
-    uint32_t fver = 0;
-    uint32_t bits = 0;
-    uint32_t heads = 0;
-    uint32_t enc = 0;
-    uint64_t raw_len = 0;
-    uint32_t split = MODEL_SPLIT_NONE;
+    struct model_header mh;
     const char *reason = NULL;
     struct model *m = NULL;
     uint8_t *raw = NULL;
-    const uint8_t *payload;
+    const uint8_t *payload = NULL;
     enum cm_err rc;
 
     cursor_init(&c, p, len);
-    if (cursor_u32le(&c, &format) != CM_OK ||
-        cursor_u32le(&c, &fver) != CM_OK || cursor_u32le(&c, &bits) != CM_OK ||
-        cursor_u32le(&c, &heads) != CM_OK || cursor_u32le(&c, &enc) != CM_OK ||
-        cursor_u64le(&c, &raw_len) != CM_OK) {
-        reason = "model header truncated";
-        rc = CM_EPARSE;
+    rc = model_header_parse(&c, features_version, hash_bits, &mh, &reason);
+    if (rc != CM_OK) {
         goto fail;
     }
-    if (format != MODEL_FORMAT_ONE_BLOCK && format != MODEL_FORMAT_SPLIT) {
-        reason = "unknown model format";
-        rc = CM_EVERSION;
-        goto fail;
-    }
-    if (fver != features_version) {
-        reason = "model built for another feature set";
-        rc = CM_EVERSION;
-        goto fail;
-    }
-    if (bits != hash_bits || bits < CAPS_MODEL_HASH_BITS_MIN ||
-        bits > CAPS_MODEL_HASH_BITS_MAX) {
-        reason = "model hash size not supported";
-        rc = CM_EVERSION;
-        goto fail;
-    }
-    if (heads != MODEL_HEADS) {
-        reason = "model head count not supported";
-        rc = CM_EVERSION;
-        goto fail;
-    }
-    if (raw_len > CAPS_MODEL_RAW_MAX_BYTES) {
-        reason = "model payload too large";
-        rc = CM_ELIMIT;
-        goto fail;
-    }
-    if (format == MODEL_FORMAT_SPLIT) {
-        if (cursor_u32le(&c, &split) != CM_OK) {
-            reason = "model header truncated";
-            rc = CM_EPARSE;
-            goto fail;
-        }
-        if (split == 0 || split >= (uint64_t)1 << bits) {
-            reason = "model block split out of range";
-            rc = CM_EPARSE;
-            goto fail;
-        }
-    }
-    m = calloc(1, sizeof(*m));
+    m = model_alloc(&mh);
     if (m == NULL) {
         rc = CM_ENOMEM;
         reason = "out of memory";
         goto fail;
     }
-    m->hash_bits = bits;
-    m->features_version = fver;
-    m->split = split;
-    m->w_bytes = ((size_t)1 << bits) * MODEL_HEADS * sizeof(int16_t);
-    m->w = weights_alloc(m->w_bytes);
-    if (m->w == NULL) {
-        rc = CM_ENOMEM;
-        reason = "out of memory";
+    rc = model_payload(&c, &mh, &payload, &raw, &reason);
+    if (rc != CM_OK) {
         goto fail;
     }
-    if (enc == MODEL_ENC_RAW) {
-        if (cursor_left(&c) != raw_len) {
-            reason = "model payload length mismatch";
-            rc = CM_EPARSE;
-            goto fail;
-        }
-        payload = p + c.off;
-    } else if (enc == MODEL_ENC_ZLIB) {
-        if (raw_len == 0 || cursor_left(&c) == 0) {
-            reason = "model payload empty";
-            rc = CM_EPARSE;
-            goto fail;
-        }
-        raw = malloc((size_t)raw_len);
-        if (raw == NULL) {
-            rc = CM_ENOMEM;
-            reason = "out of memory";
-            goto fail;
-        }
-        rc = inflate_bounded(p + c.off, cursor_left(&c), raw, (size_t)raw_len,
-                             &reason);
-        if (rc != CM_OK) {
-            goto fail;
-        }
-        payload = raw;
-    } else {
-        reason = "unknown model encoding";
-        rc = CM_EVERSION;
-        goto fail;
-    }
-    rc = parse_payload(m, payload, (size_t)raw_len, &reason);
+    rc = parse_payload(m, payload, (size_t)mh.raw_len, &reason);
     if (rc != CM_OK) {
         goto fail;
     }
@@ -1276,6 +1335,140 @@ example_norm(const struct model_dataset *ds, size_t e, uint32_t split,
     x[1] = norm_factor(n_high);
 }
 
+/* The examples to train on, in a fresh array the passes shuffle, and the
+ * longest one's id count (at least 1: wtmp's size).  CM_EINVAL for an
+ * index past the dataset or an id past the table, before any training
+ * state is allocated. */
+static enum cm_err
+train_order(const struct model_dataset *ds, const size_t *idx, size_t n_idx,
+            size_t n_ids, size_t **order_out, size_t *max_n_out)
+{
+    size_t *order = malloc(n_idx * sizeof(*order));
+    size_t max_n = 1;
+
+    if (order == NULL) {
+        return CM_ENOMEM;
+    }
+    for (size_t i = 0; i < n_idx; i++) {
+        size_t e = idx != NULL ? idx[i] : i;
+        size_t n;
+
+        if (e >= ds->n) {
+            free(order);
+            return CM_EINVAL;
+        }
+        order[i] = e;
+        n = ds->off[e + 1] - ds->off[e];
+        max_n = n > max_n ? n : max_n;
+        for (size_t j = 0; j < n; j++) {
+            if (ds->ids[ds->off[e] + j] >= n_ids) {
+                free(order);
+                return CM_EINVAL;
+            }
+        }
+    }
+    *order_out = order;
+    *max_n_out = max_n;
+    return CM_OK;
+}
+
+/* Zeroed FTRL state (z and n per id) for every head; what was allocated
+ * stays in fh for ftrl_heads_free when this fails. */
+static enum cm_err
+ftrl_heads_alloc(struct ftrl_head fh[MODEL_HEADS], size_t n_ids)
+{
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        fh[h].z = calloc(n_ids, sizeof(float));
+        fh[h].n = calloc(n_ids, sizeof(float));
+        if (fh[h].z == NULL || fh[h].n == NULL) {
+            return CM_ENOMEM;
+        }
+    }
+    return CM_OK;
+}
+
+static void
+ftrl_heads_free(struct ftrl_head fh[MODEL_HEADS])
+{
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        free(fh[h].z);
+        free(fh[h].n);
+    }
+}
+
+/* Fisher-Yates over order from the end, one rng draw per position: the
+ * shuffle, and so the trained weights, depend only on the seed. */
+static void
+shuffle_order(size_t *order, size_t n, struct hashing_rng *rng)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)hashing_rng_below(rng, i);
+        size_t t = order[i - 1];
+
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+}
+
+/* One example's steps: every example trains the junk head (ham weighed
+ * by ham_weight); only junk trains the phish head, which tells phish from
+ * the rest of the junk (phish weighed by phish_weight). */
+static void
+train_example(struct ftrl_head fh[MODEL_HEADS],
+              const struct model_dataset *ds, size_t e,
+              const struct model_train_params *p, double *wtmp)
+{
+    const uint32_t *ids = ds->ids + ds->off[e];
+    size_t n = ds->off[e + 1] - ds->off[e];
+    double ew = ds->weight != NULL ? ds->weight[e] : 1.0;
+    uint8_t label = ds->label[e];
+    bool junk = label != MODEL_LABEL_HAM;
+    bool phish = label == MODEL_LABEL_PHISH;
+    double x[2];
+
+    example_norm(ds, e, p->norm_split, x);
+    ftrl_step(&fh[MODEL_HEAD_JUNK], ids, n, x, junk,
+              junk ? ew : ew * p->ham_weight, p, wtmp);
+    if (junk) {
+        ftrl_step(&fh[MODEL_HEAD_PHISH], ids, n, x, phish,
+                  phish ? ew * p->phish_weight : ew, p, wtmp);
+    }
+}
+
+/* p->passes shuffled passes over the examples in order (which they
+ * leave shuffled), from the seed's first draw on. */
+static void
+train_passes(struct ftrl_head fh[MODEL_HEADS], const struct model_dataset *ds,
+             size_t *order, size_t n_order,
+             const struct model_train_params *p, double *wtmp)
+{
+    struct hashing_rng rng;
+
+    hashing_rng_init(&rng, p->seed);
+    for (unsigned pass = 0; pass < p->passes; pass++) {
+        shuffle_order(order, n_order, &rng);
+        for (size_t i = 0; i < n_order; i++) {
+            train_example(fh, ds, order[i], p, wtmp);
+        }
+    }
+}
+
+/* The weights FTRL's state stands for, clipped as during training. */
+static void
+store_weights(struct model_weights *mw, const struct ftrl_head fh[MODEL_HEADS],
+              size_t n_ids, const struct model_train_params *p)
+{
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        for (size_t id = 0; id < n_ids; id++) {
+            mw->w[h][id] = (float)ftrl_weight(fh[h].z[id], fh[h].n[id],
+                                              p->l1, p,
+                                              ftrl_range_of((uint32_t)id, p));
+        }
+        mw->bias[h] = (float)ftrl_weight(fh[h].bias_z, fh[h].bias_n, 0.0, p,
+                                         FTRL_OPEN);
+    }
+}
+
 enum cm_err
 model_train(struct model_weights *mw, const struct model_dataset *ds,
             const size_t *idx, size_t n_idx,
@@ -1284,10 +1477,9 @@ model_train(struct model_weights *mw, const struct model_dataset *ds,
     size_t *order = NULL;
     double *wtmp = NULL;
     size_t max_n = 1;
-    struct hashing_rng rng;
     size_t n_ids = (size_t)1 << mw->hash_bits;
     struct ftrl_head fh[MODEL_HEADS];
-    enum cm_err rc = CM_OK;
+    enum cm_err rc;
 
     memset(fh, 0, sizeof(fh));
     if (p->hash_bits != mw->hash_bits || p->passes == 0 ||
@@ -1303,161 +1495,134 @@ model_train(struct model_weights *mw, const struct model_dataset *ds,
     if (n_idx == 0) {
         return CM_OK;
     }
-    order = malloc(n_idx * sizeof(*order));
-    if (order == NULL) {
-        return CM_ENOMEM;
-    }
-    for (size_t i = 0; i < n_idx; i++) {
-        size_t e = idx != NULL ? idx[i] : i;
-        size_t n;
-
-        if (e >= ds->n) {
-            rc = CM_EINVAL;
-            goto out;
-        }
-        order[i] = e;
-        n = ds->off[e + 1] - ds->off[e];
-        max_n = n > max_n ? n : max_n;
-        for (size_t j = 0; j < n; j++) {
-            if (ds->ids[ds->off[e] + j] >= n_ids) {
-                rc = CM_EINVAL;
-                goto out;
-            }
-        }
+    rc = train_order(ds, idx, n_idx, n_ids, &order, &max_n);
+    if (rc != CM_OK) {
+        return rc;
     }
     wtmp = malloc(max_n * sizeof(*wtmp));
     if (wtmp == NULL) {
         rc = CM_ENOMEM;
-        goto out;
+    } else {
+        rc = ftrl_heads_alloc(fh, n_ids);
     }
-    for (unsigned h = 0; h < MODEL_HEADS; h++) {
-        fh[h].z = calloc(n_ids, sizeof(float));
-        fh[h].n = calloc(n_ids, sizeof(float));
-        if (fh[h].z == NULL || fh[h].n == NULL) {
-            rc = CM_ENOMEM;
-            goto out;
-        }
+    if (rc == CM_OK) {
+        train_passes(fh, ds, order, n_idx, p, wtmp);
+        store_weights(mw, fh, n_ids, p);
     }
-    hashing_rng_init(&rng, p->seed);
-    for (unsigned pass = 0; pass < p->passes; pass++) {
-        for (size_t i = n_idx; i > 1; i--) {
-            size_t j = (size_t)hashing_rng_below(&rng, i);
-            size_t t = order[i - 1];
-
-            order[i - 1] = order[j];
-            order[j] = t;
-        }
-        for (size_t i = 0; i < n_idx; i++) {
-            size_t e = order[i];
-            const uint32_t *ids = ds->ids + ds->off[e];
-            size_t n = ds->off[e + 1] - ds->off[e];
-            double ew = ds->weight != NULL ? ds->weight[e] : 1.0;
-            uint8_t label = ds->label[e];
-            bool junk = label != MODEL_LABEL_HAM;
-            bool phish = label == MODEL_LABEL_PHISH;
-            double x[2];
-
-            example_norm(ds, e, p->norm_split, x);
-            ftrl_step(&fh[MODEL_HEAD_JUNK], ids, n, x, junk,
-                      junk ? ew : ew * p->ham_weight, p, wtmp);
-            if (junk) {
-                ftrl_step(&fh[MODEL_HEAD_PHISH], ids, n, x, phish,
-                          phish ? ew * p->phish_weight : ew, p, wtmp);
-            }
-        }
-    }
-    for (unsigned h = 0; h < MODEL_HEADS; h++) {
-        for (size_t id = 0; id < n_ids; id++) {
-            mw->w[h][id] = (float)ftrl_weight(fh[h].z[id], fh[h].n[id],
-                                              p->l1, p,
-                                              ftrl_range_of((uint32_t)id, p));
-        }
-        mw->bias[h] = (float)ftrl_weight(fh[h].bias_z, fh[h].bias_n, 0.0, p,
-                                         FTRL_OPEN);
-    }
-
-out:
-    for (unsigned h = 0; h < MODEL_HEADS; h++) {
-        free(fh[h].z);
-        free(fh[h].n);
-    }
+    ftrl_heads_free(fh);
     free(wtmp);
     free(order);
     return rc;
 }
 
-enum cm_err
-model_format(const struct model_weights *mw, uint32_t features_version,
-             struct buf *out)
+/* The quantisation step of one head's weights: the largest magnitude
+ * maps to MODEL_Q_MAX, so the int16 range is used in full (1 when every
+ * weight is zero).  The quotient is taken in float, as it always was:
+ * the cartridge's bytes depend on it. */
+static double
+head_scale(const float *w, size_t n_ids)
 {
-    struct buf raw;
-    size_t n_ids = (size_t)1 << mw->hash_bits;
+    float max_abs = 0.0f;
+
+    for (size_t id = 0; id < n_ids; id++) {
+        float a = fabsf(w[id]);
+
+        max_abs = a > max_abs ? a : max_abs;
+    }
+    return max_abs > 0.0f ? max_abs / MODEL_Q_MAX : 1.0;
+}
+
+/* How many of one head's weights survive quantisation (round to non-zero):
+ * only those are written. */
+static uint32_t
+head_count(const float *w, size_t n_ids, double scale)
+{
+    uint32_t n = 0;
+
+    for (size_t id = 0; id < n_ids; id++) {
+        n += lround(w[id] / scale) != 0;
+    }
+    return n;
+}
+
+/* The surviving ids in increasing order, each as its distance from the
+ * previous one (the first as itself): mostly one- or two-byte varints. */
+static enum cm_err
+put_head_ids(struct buf *raw, const float *w, size_t n_ids, double scale)
+{
     enum cm_err rc = CM_OK;
-    uLongf zlen;
-    uint8_t *z = NULL;
+    uint32_t prev = 0;
+    bool first = true;
 
-    buf_init(&raw, CAPS_MODEL_RAW_MAX_BYTES);
-    for (unsigned h = 0; h < MODEL_HEADS && rc == CM_OK; h++) {
-        float max_abs = 0.0f;
-        double scale;
-        uint32_t n = 0;
-        uint32_t prev = 0;
-        bool first = true;
-
-        for (size_t id = 0; id < n_ids; id++) {
-            float a = fabsf(mw->w[h][id]);
-
-            max_abs = a > max_abs ? a : max_abs;
-        }
-        scale = max_abs > 0.0f ? max_abs / MODEL_Q_MAX : 1.0;
-        for (size_t id = 0; id < n_ids; id++) {
-            n += lround(mw->w[h][id] / scale) != 0;
-        }
-        rc = put_f32(&raw, mw->bias[h]);
-        if (rc == CM_OK) {
-            rc = put_f32(&raw, (float)scale);
-        }
-        if (rc == CM_OK) {
-            rc = put_u32(&raw, n);
-        }
-        for (size_t id = 0; id < n_ids && rc == CM_OK; id++) {
-            if (lround(mw->w[h][id] / scale) != 0) {
-                rc = put_varint(&raw, first ? (uint32_t)id
-                                            : (uint32_t)id - prev);
-                prev = (uint32_t)id;
-                first = false;
-            }
-        }
-        for (size_t id = 0; id < n_ids && rc == CM_OK; id++) {
-            long q = lround(mw->w[h][id] / scale);
-
-            if (q != 0) {
-                uint16_t u;
-                int16_t s16 = (int16_t)(q > MODEL_Q_MAX    ? MODEL_Q_MAX
-                                        : q < -MODEL_Q_MAX ? -MODEL_Q_MAX
-                                                           : q);
-                uint8_t x[2];
-
-                memcpy(&u, &s16, sizeof(u));
-                x[0] = (uint8_t)u;
-                x[1] = (uint8_t)(u >> 8);
-                rc = buf_append(&raw, x, sizeof(x));
-            }
+    for (size_t id = 0; id < n_ids && rc == CM_OK; id++) {
+        if (lround(w[id] / scale) != 0) {
+            rc = put_varint(raw, first ? (uint32_t)id
+                                       : (uint32_t)id - prev);
+            prev = (uint32_t)id;
+            first = false;
         }
     }
-    if (rc != CM_OK) {
-        goto out;
+    return rc;
+}
+
+/* The surviving weights in the same order, int16 little-endian, kept
+ * within +-MODEL_Q_MAX (INT16_MIN is refused at load). */
+static enum cm_err
+put_head_weights(struct buf *raw, const float *w, size_t n_ids, double scale)
+{
+    enum cm_err rc = CM_OK;
+
+    for (size_t id = 0; id < n_ids && rc == CM_OK; id++) {
+        long q = lround(w[id] / scale);
+
+        if (q != 0) {
+            uint16_t u;
+            int16_t s16 = (int16_t)(q > MODEL_Q_MAX    ? MODEL_Q_MAX
+                                    : q < -MODEL_Q_MAX ? -MODEL_Q_MAX
+                                                       : q);
+            uint8_t x[2];
+
+            memcpy(&u, &s16, sizeof(u));
+            x[0] = (uint8_t)u;
+            x[1] = (uint8_t)(u >> 8);
+            rc = buf_append(raw, x, sizeof(x));
+        }
     }
-    zlen = compressBound((uLong)raw.len);
-    z = malloc(zlen);
-    if (z == NULL) {
-        rc = CM_ENOMEM;
-        goto out;
+    return rc;
+}
+
+/* One head of the payload: bias, scale, count, ids, weights. */
+static enum cm_err
+put_head(struct buf *raw, const float *w, float bias, size_t n_ids)
+{
+    double scale = head_scale(w, n_ids);
+    uint32_t n = head_count(w, n_ids, scale);
+    enum cm_err rc;
+
+    rc = put_f32(raw, bias);
+    if (rc == CM_OK) {
+        rc = put_f32(raw, (float)scale);
     }
-    if (compress2(z, &zlen, raw.data, (uLong)raw.len, 9) != Z_OK) {
-        rc = CM_ENOMEM;
-        goto out;
+    if (rc == CM_OK) {
+        rc = put_u32(raw, n);
     }
+    if (rc == CM_OK) {
+        rc = put_head_ids(raw, w, n_ids, scale);
+    }
+    if (rc == CM_OK) {
+        rc = put_head_weights(raw, w, n_ids, scale);
+    }
+    return rc;
+}
+
+/* The section header in front of the compressed payload (see the top of
+ * this file); format 2 only when the weights were trained with a split. */
+static enum cm_err
+put_model_header(struct buf *out, const struct model_weights *mw,
+                 uint32_t features_version, size_t raw_len)
+{
+    enum cm_err rc;
+
     rc = put_u32(out, mw->split == MODEL_SPLIT_NONE ? MODEL_FORMAT_ONE_BLOCK
                                                     : MODEL_FORMAT_SPLIT);
     if (rc == CM_OK) {
@@ -1473,11 +1638,42 @@ model_format(const struct model_weights *mw, uint32_t features_version,
         rc = put_u32(out, MODEL_ENC_ZLIB);
     }
     if (rc == CM_OK) {
-        rc = put_u64(out, raw.len);
+        rc = put_u64(out, raw_len);
     }
     if (rc == CM_OK && mw->split != MODEL_SPLIT_NONE) {
         rc = put_u32(out, mw->split);
     }
+    return rc;
+}
+
+enum cm_err
+model_format(const struct model_weights *mw, uint32_t features_version,
+             struct buf *out)
+{
+    struct buf raw;
+    size_t n_ids = (size_t)1 << mw->hash_bits;
+    enum cm_err rc = CM_OK;
+    uLongf zlen;
+    uint8_t *z = NULL;
+
+    buf_init(&raw, CAPS_MODEL_RAW_MAX_BYTES);
+    for (unsigned h = 0; h < MODEL_HEADS && rc == CM_OK; h++) {
+        rc = put_head(&raw, mw->w[h], mw->bias[h], n_ids);
+    }
+    if (rc != CM_OK) {
+        goto out;
+    }
+    zlen = compressBound((uLong)raw.len);
+    z = malloc(zlen);
+    if (z == NULL) {
+        rc = CM_ENOMEM;
+        goto out;
+    }
+    if (compress2(z, &zlen, raw.data, (uLong)raw.len, 9) != Z_OK) {
+        rc = CM_ENOMEM;
+        goto out;
+    }
+    rc = put_model_header(out, mw, features_version, raw.len);
     if (rc == CM_OK) {
         rc = buf_append(out, z, zlen);
     }
