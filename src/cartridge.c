@@ -149,8 +149,15 @@ cartridge_header_parse(const uint8_t *p, size_t len,
     for (uint32_t i = 0; i < h.n_sections; i++) {
         struct cartridge_section s;
 
-        (void)(cursor_u32le(&c, &s.type) || cursor_u64le(&c, &s.offset) ||
-               cursor_u64le(&c, &s.length) || cursor_u32le(&c, &s.crc32));
+        /* Cannot fail after the table-length check above; checked anyway
+         * so an entry is never used unread. */
+        if (cursor_u32le(&c, &s.type) != CM_OK ||
+            cursor_u64le(&c, &s.offset) != CM_OK ||
+            cursor_u64le(&c, &s.length) != CM_OK ||
+            cursor_u32le(&c, &s.crc32) != CM_OK) {
+            reason = "cartridge section table truncated";
+            goto fail;
+        }
         /* Bodies are back to back in table order: this pins every offset
          * and rules out overlaps, gaps and bytes nobody checks. */
         if (s.offset != next) {
