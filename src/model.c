@@ -1493,6 +1493,12 @@ model_train(struct model_weights *mw, const struct model_dataset *ds,
         n_idx = ds->n;
     }
     if (n_idx == 0) {
+        /* From scratch on nothing: every weight 0, as training gives an
+         * id it never saw. */
+        for (unsigned h = 0; h < MODEL_HEADS; h++) {
+            memset(mw->w[h], 0, n_ids * sizeof(*mw->w[h]));
+            mw->bias[h] = 0.0f;
+        }
         return CM_OK;
     }
     rc = train_order(ds, idx, n_idx, n_ids, &order, &max_n);

@@ -229,6 +229,33 @@ test_model_train_rejects_bad_input(void **state)
     free(s);
 }
 
+/* Training from scratch on no examples leaves every weight 0, whatever
+ * the weights held before (model.h: they are overwritten). */
+static void
+test_model_train_on_nothing_zeroes(void **state)
+{
+    struct synth *s = malloc(sizeof(*s));
+    struct model_weights mw;
+    struct model_train_params p;
+    size_t none = 0;
+    size_t n_nonzero = 0;
+
+    (void)state;
+    synth_build(s);
+    train_synth(s, &mw);
+    model_train_params_default(&p, BITS);
+    assert_int_equal(model_train(&mw, &s->ds, &none, 0, &p), CM_OK);
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        for (size_t id = 0; id < ((size_t)1 << BITS); id++) {
+            n_nonzero += mw.w[h][id] != 0.0f;
+        }
+        assert_true(mw.bias[h] == 0.0f);
+    }
+    assert_int_equal(n_nonzero, 0);
+    model_weights_clear(&mw);
+    free(s);
+}
+
 static void
 test_model_format_parse_round_trip(void **state)
 {
@@ -817,6 +844,7 @@ main(void)
         cmocka_unit_test(test_model_training_narrow_clip),
         cmocka_unit_test(test_model_training_deterministic),
         cmocka_unit_test(test_model_train_rejects_bad_input),
+        cmocka_unit_test(test_model_train_on_nothing_zeroes),
         cmocka_unit_test(test_model_format_parse_round_trip),
         cmocka_unit_test(test_model_split_blocks_round_trip),
         cmocka_unit_test(test_model_parse_refuses_corruption),
