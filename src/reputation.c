@@ -86,8 +86,8 @@ has_host_bits(const uint8_t *k, size_t len, unsigned prefix)
         if (bit0 + 8u <= prefix) {
             continue;
         }
-        keep = prefix > bit0 ? (uint8_t)(0xffu << (8u - (prefix - bit0)))
-                             : 0u;
+        keep = (uint8_t)(prefix > bit0 ? 0xffu << (8u - (prefix - bit0))
+                                       : 0u);
         if ((k[i] & (uint8_t)~keep) != 0) {
             return true;
         }
@@ -466,11 +466,11 @@ match_runs(const struct reputation_db *db, const struct rep_run *runs,
         for (size_t i = 0; i < len; i++) {
             unsigned bit0 = (unsigned)i * 8u;
 
-            masked[i] = bit0 + 8u <= prefix ? addr[i]
-                        : prefix > bit0
-                            ? (uint8_t)(addr[i] &
-                                        (0xffu << (8u - (prefix - bit0))))
-                            : 0u;
+            masked[i] = (uint8_t)(bit0 + 8u <= prefix ? addr[i]
+                                  : prefix > bit0
+                                      ? addr[i] &
+                                            (0xffu << (8u - (prefix - bit0)))
+                                      : 0u);
         }
         e = search_key(db, runs[r].start, runs[r].end, masked, len);
         if (e != NULL) {
