@@ -34,7 +34,8 @@ enum queuefile_flag {
     QUEUEFILE_NO_BLANK_LINE = 1u << 2,  /* envelope or header never ended */
     QUEUEFILE_NOT_MAIL = 1u << 3,       /* first line fits no known form */
     QUEUEFILE_EMPTY = 1u << 4,          /* no bytes at all */
-    QUEUEFILE_ENVELOPE_CAPPED = 1u << 5 /* lines or recipients past caps */
+    QUEUEFILE_ENVELOPE_CAPPED = 1u << 5, /* lines or recipients past caps */
+    QUEUEFILE_HEADER_TO_END = 1u << 6    /* header lines only, no blank line */
 };
 
 /*
@@ -49,8 +50,11 @@ void queuefile_parse(const uint8_t *p, size_t len, struct envelope *env,
 
 /*
  * True when the flags say the file cannot be scored (empty, binary junk,
- * no blank line); *why receives a static reason for the log line.
+ * no blank line, or a message of header lines only whose file was cut at
+ * the size limit: is_truncated); *why receives a static reason for the
+ * log line.
  */
-bool queuefile_is_unusable(unsigned flags, const char **why);
+bool queuefile_is_unusable(unsigned flags, bool is_truncated,
+                           const char **why);
 
 #endif

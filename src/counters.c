@@ -242,7 +242,7 @@ counters_fail_of_queuefile(unsigned flags)
     if (flags & QUEUEFILE_NOT_MAIL) {
         return COUNTERS_FAIL_NOT_MAIL;
     }
-    if (flags & QUEUEFILE_NO_BLANK_LINE) {
+    if (flags & (QUEUEFILE_NO_BLANK_LINE | QUEUEFILE_HEADER_TO_END)) {
         return COUNTERS_FAIL_NO_BLANK_LINE;
     }
     return COUNTERS_FAIL_OTHER;

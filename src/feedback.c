@@ -305,7 +305,7 @@ one_mail(const struct feedback_opts *o, const struct msgsrc_item *item,
         return;
     }
     queuefile_parse(item->data, item->len, &env, &off, &flags);
-    if (queuefile_is_unusable(flags, &why)) {
+    if (queuefile_is_unusable(flags, item->is_truncated, &why)) {
         log_warn("%s: %s; skipped", item->name, why);
         t->n_unusable++;
         return;

@@ -370,7 +370,7 @@ read_job_message(struct helper *h, struct helper_worker *w,
         return false;
     }
     queuefile_parse(w->file.data, w->file.len, &w->env, &msg_off, &flags);
-    if (queuefile_is_unusable(flags, &why)) {
+    if (queuefile_is_unusable(flags, is_truncated, &why)) {
         answer_fail_open(h, job->seq, counters_fail_of_queuefile(flags), t0,
                          why);
         return false;

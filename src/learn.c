@@ -92,7 +92,7 @@ learn_one(const struct cartridge *c, struct sitelayer *layer,
     bool is_changed = false;
 
     queuefile_parse(item->data, item->len, &env, &off, &flags);
-    if (queuefile_is_unusable(flags, &why)) {
+    if (queuefile_is_unusable(flags, item->is_truncated, &why)) {
         log_warn("%s: %s; not learned", item->name, why);
         t->unusable++;
         return;

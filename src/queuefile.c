@@ -18,10 +18,13 @@
  * "From " separator (skipped; RATE feeds such files), an RFC 822 header
  * line ("name:" with printable name bytes), or none of these, which makes
  * it binary junk (QUEUEFILE_NOT_MAIL).  In every usable form the message's
- * own header must end with an empty line inside the bytes given;
- * otherwise the file is QUEUEFILE_NO_BLANK_LINE (a cut or corrupt file:
- * scoring half a header would be a guess).  LF and CRLF line ends are both
- * accepted, also mixed.
+ * own header must end with an empty line inside the bytes given, or be
+ * header lines only up to their end (QUEUEFILE_HEADER_TO_END: a message
+ * with no body, which RFC 5322 allows; unusable only when the caller cut
+ * the file, see queuefile_is_unusable); otherwise the file is
+ * QUEUEFILE_NO_BLANK_LINE (a cut or corrupt file: scoring half a header
+ * would be a guess).  LF and CRLF line ends are both accepted, also
+ * mixed.
  *
  * Addresses are the text between the last '<' and the '>' after it, as CGP
  * writes them; the peer IP is the text between the last '[' and ']' of the
@@ -316,6 +319,52 @@ header_ends(const uint8_t *p, size_t len, size_t off)
     return false;
 }
 
+/* Whether l is the header field "From:" (any case). */
+static bool
+is_from_field(const struct qf_line *l)
+{
+    static const char name[] = "from:";
+
+    if (l->len < sizeof(name) - 1) {
+        return false;
+    }
+    for (size_t i = 0; i < sizeof(name) - 1; i++) {
+        if ((l->p[i] | 0x20) != (uint8_t)name[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Whether the bytes from off on are a message that is all header, with
+ * no blank line and no body (RFC 5322 allows that): header lines only
+ * ("name:" or a folded continuation of the one before) up to their end,
+ * among them the From field every message has -- so a text file of
+ * "key: value" lines is still not mail.  Only asked when header_ends
+ * found no end, so the header lines of ordinary mail are not looked at
+ * twice. */
+static bool
+header_runs_to_end(const uint8_t *p, size_t len, size_t off)
+{
+    bool is_first = true;
+    bool has_from = false;
+
+    while (off < len) {
+        struct qf_line l;
+
+        line_at(p, len, off, &l);
+        if (is_header_line(&l)) {
+            has_from = has_from || is_from_field(&l);
+        } else if (is_first || l.len == 0 ||
+                   (l.p[0] != ' ' && l.p[0] != '\t')) {
+            return false;
+        }
+        is_first = false;
+        off = l.next;
+    }
+    return has_from;
+}
+
 /* An empty envelope without zeroing it: the recipient table alone is
  * CAPS_ENVELOPE_RCPTS * CAPS_ADDR_MAX bytes (about 21 KB), and clearing
  * it cost more per message than parsing the envelope.  Every reader goes
@@ -388,14 +437,15 @@ queuefile_parse(const uint8_t *p, size_t len, struct envelope *env,
     }
     if ((st.flags & QUEUEFILE_NO_BLANK_LINE) == 0 &&
         !header_ends(p, len, off)) {
-        st.flags |= QUEUEFILE_NO_BLANK_LINE;
+        st.flags |= header_runs_to_end(p, len, off) ? QUEUEFILE_HEADER_TO_END
+                                                    : QUEUEFILE_NO_BLANK_LINE;
     }
     *msg_off = off;
     *flags = st.flags;
 }
 
 bool
-queuefile_is_unusable(unsigned flags, const char **why)
+queuefile_is_unusable(unsigned flags, bool is_truncated, const char **why)
 {
     const char *reason = NULL;
 
@@ -405,6 +455,9 @@ queuefile_is_unusable(unsigned flags, const char **why)
         reason = "not a mail file";
     } else if (flags & QUEUEFILE_NO_BLANK_LINE) {
         reason = "no blank line after the envelope or header";
+    } else if ((flags & QUEUEFILE_HEADER_TO_END) != 0 && is_truncated) {
+        /* Cut inside the header: scoring half a header would be a guess. */
+        reason = "header longer than the bytes read (Max_Body_Length)";
     }
     if (reason == NULL) {
         return false;

@@ -372,7 +372,7 @@ score_message(struct rate *r, struct engine_scratch *scratch,
     enum cm_err rc;
 
     queuefile_parse(j->item.data, j->item.len, &env, &off, &flags);
-    if (queuefile_is_unusable(flags, &why)) {
+    if (queuefile_is_unusable(flags, j->item.is_truncated, &why)) {
         j->is_error = true;
         j->why = why != NULL ? why : "unusable";
         return;

@@ -97,10 +97,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check(env.has_peer_ip == (env.peer_ip[0] != '\0'));
     check(env.is_authenticated == (env.auth_user[0] != '\0'));
-    unusable = queuefile_is_unusable(flags, &why);
+    unusable = queuefile_is_unusable(flags, false, &why);
     check(unusable == ((flags & (QUEUEFILE_EMPTY | QUEUEFILE_NOT_MAIL |
                                  QUEUEFILE_NO_BLANK_LINE)) != 0));
     check(!unusable || why != NULL);
+    /* A header-only message counts as cut when the file was. */
+    check(queuefile_is_unusable(flags, true, NULL) ==
+          (unusable || (flags & QUEUEFILE_HEADER_TO_END) != 0));
+    check((flags & QUEUEFILE_HEADER_TO_END) == 0 ||
+          (flags & QUEUEFILE_NO_BLANK_LINE) == 0);
     check((size == 0) == ((flags & QUEUEFILE_EMPTY) != 0));
     if ((flags & QUEUEFILE_HAS_ENVELOPE) == 0) {
         check(env.n_rcpts == 0 && !env.has_return_path);

@@ -53,6 +53,14 @@ def make_base(tmp):
         f.write(b"P I 01-01-2024 00:00:00 0000 ____ ____ <a@example.org>\n"
                 b"R W 01-01-2024 00:00:00 0000 ____ _FY_ <b@example.com>\n"
                 b"Subject: the envelope never ends\n\nbody\n")
+    # A message that is all header (no blank line, no body; RFC 5322
+    # allows it): scored, not let through unscored.
+    with open(os.path.join(queue, "headeronly.msg"), "wb") as f:
+        f.write(b"P I 01-01-2024 00:00:00 0000 ____ ____ <a@example.org>\n"
+                b"R W 01-01-2024 00:00:00 0000 ____ _FY_ <b@example.com>\n"
+                b"\n"
+                b"From: Prize Office <win@example.net>\n"
+                b"Subject: You won, reply with your bank details\n")
     # 1 GiB, almost all of it a hole: only Max_Body_Length may be read.
     huge = os.path.join(queue, "huge.msg")
     with open(huge, "wb") as f:
@@ -160,6 +168,7 @@ def case_session(binary, tmp, wd):
             out.append(s.request(b"FILE " + path, "fail"))
         out.append(s.request(b"FILE", "fail"))
         out.append(s.request(b"FILE Queue/huge.msg", "any"))
+        out.append(s.request(b"FILE Queue/headeronly.msg", "scored"))
         out.append(s.request(b"FILE Queue/" + GOOD[0].encode() + b" HEADERS",
                              "scored"))
         # Unknown commands and odd but answerable lines.

@@ -208,6 +208,9 @@ test_counters_mapping_helpers(void **state)
     assert_int_equal(counters_fail_of_queuefile(QUEUEFILE_NO_BLANK_LINE |
                                                 QUEUEFILE_HAS_ENVELOPE),
                      COUNTERS_FAIL_NO_BLANK_LINE);
+    /* A header-only message refused because its file was cut. */
+    assert_int_equal(counters_fail_of_queuefile(QUEUEFILE_HEADER_TO_END),
+                     COUNTERS_FAIL_NO_BLANK_LINE);
     assert_int_equal(counters_fail_of_queuefile(0), COUNTERS_FAIL_OTHER);
     assert_int_equal(counters_refusal_of_err(CM_EKEY), COUNTERS_REFUSED_KEY);
     assert_int_equal(counters_refusal_of_err(CM_ECRYPTO),

@@ -75,7 +75,7 @@ test_queuefile_envelope_lf(void **state)
     assert_string_equal(r.env.auth_user, "user1@example.org");
     assert_true(r.env.has_peer_ip);
     assert_string_equal(r.env.peer_ip, "192.0.2.7");
-    assert_false(queuefile_is_unusable(r.flags, NULL));
+    assert_false(queuefile_is_unusable(r.flags, false, NULL));
 }
 
 static void
@@ -191,7 +191,7 @@ test_queuefile_plain_message(void **state)
     assert_int_equal(r.msg_off, 0);
     assert_int_equal(r.env.n_rcpts, 0);
     assert_false(r.env.has_return_path);
-    assert_false(queuefile_is_unusable(r.flags, NULL));
+    assert_false(queuefile_is_unusable(r.flags, false, NULL));
     /* A header line whose name is one capital letter. */
     parse_text("X: y\n\n", &r);
     assert_int_equal(r.flags, 0);
@@ -211,7 +211,7 @@ test_queuefile_mbox_from(void **state)
     parse_text(text, &r);
     assert_int_equal(r.flags, QUEUEFILE_MBOX_FROM);
     assert_int_equal(r.msg_off, (size_t)(strstr(text, "Subject") - text));
-    assert_false(queuefile_is_unusable(r.flags, NULL));
+    assert_false(queuefile_is_unusable(r.flags, false, NULL));
 }
 
 static void
@@ -224,7 +224,7 @@ test_queuefile_empty(void **state)
     parse_bytes("", 0, &r);
     assert_int_equal(r.flags, QUEUEFILE_EMPTY);
     assert_int_equal(r.msg_off, 0);
-    assert_true(queuefile_is_unusable(r.flags, &why));
+    assert_true(queuefile_is_unusable(r.flags, false, &why));
     assert_non_null(why);
     queuefile_parse(NULL, 10, &r.env, &r.msg_off, &r.flags);
     assert_int_equal(r.flags, QUEUEFILE_EMPTY);
@@ -240,7 +240,7 @@ test_queuefile_not_mail(void **state)
     (void)state;
     parse_bytes(junk, sizeof(junk), &r);
     assert_int_equal(r.flags, QUEUEFILE_NOT_MAIL);
-    assert_true(queuefile_is_unusable(r.flags, &why));
+    assert_true(queuefile_is_unusable(r.flags, false, &why));
     assert_non_null(why);
     parse_text(" folded: start\n\n", &r);
     assert_int_equal(r.flags, QUEUEFILE_NOT_MAIL);
@@ -264,7 +264,7 @@ test_queuefile_no_blank_line(void **state)
     /* Envelope running to the end. */
     parse_text("P <a@b>\nR <c@d>\n", &r);
     assert_true(r.flags & QUEUEFILE_NO_BLANK_LINE);
-    assert_true(queuefile_is_unusable(r.flags, &why));
+    assert_true(queuefile_is_unusable(r.flags, false, &why));
     assert_non_null(why);
     parse_text("P <a@b>\nR <c@d>", &r);
     assert_true(r.flags & QUEUEFILE_NO_BLANK_LINE);
@@ -274,15 +274,32 @@ test_queuefile_no_blank_line(void **state)
     /* Envelope, blank line, then nothing. */
     parse_text("P <a@b>\n\n", &r);
     assert_true(r.flags & QUEUEFILE_NO_BLANK_LINE);
-    /* Envelope fine, message header never ends. */
+    /* Envelope fine, then a message that is all header (RFC 5322 allows
+     * a message with no body): usable unless the file was cut. */
     parse_text("P <a@b>\n\nSubject: x\nFrom: y\n", &r);
-    assert_true(r.flags & QUEUEFILE_NO_BLANK_LINE);
-    assert_true(r.flags & QUEUEFILE_HAS_ENVELOPE);
-    /* Plain and mbox messages whose header never ends. */
+    assert_int_equal(r.flags,
+                     QUEUEFILE_HAS_ENVELOPE | QUEUEFILE_HEADER_TO_END);
+    assert_int_equal(r.msg_off, 9);
+    assert_false(queuefile_is_unusable(r.flags, false, NULL));
+    assert_true(queuefile_is_unusable(r.flags, true, NULL));
+    /* Plain and mbox messages of header lines only, folded lines too. */
     parse_text("Subject: x\nFrom: y", &r);
+    assert_int_equal(r.flags, QUEUEFILE_HEADER_TO_END);
+    parse_text("Subject: x\r\n  y\r\nFROM: z\r\n", &r);
+    assert_int_equal(r.flags, QUEUEFILE_HEADER_TO_END);
+    parse_text("From x\nSubject: x\nfrom: y\n", &r);
+    assert_int_equal(r.flags, QUEUEFILE_MBOX_FROM | QUEUEFILE_HEADER_TO_END);
+    /* Without a From field, "key: value" lines are not a message. */
+    parse_text("Subject: x\nTo: y\n", &r);
     assert_int_equal(r.flags, QUEUEFILE_NO_BLANK_LINE);
-    parse_text("From x\nSubject: x\n", &r);
-    assert_int_equal(r.flags, QUEUEFILE_MBOX_FROM | QUEUEFILE_NO_BLANK_LINE);
+    parse_text("bad.cfg:3: value out of range\nFromage: z\n", &r);
+    assert_int_equal(r.flags, QUEUEFILE_NO_BLANK_LINE);
+    /* A line that is neither a header nor a continuation, before any
+     * blank line: a corrupt file, as before. */
+    parse_text("From: y\nnot a header\n", &r);
+    assert_int_equal(r.flags, QUEUEFILE_NO_BLANK_LINE);
+    parse_text("P <a@b>\n\nFrom: y\n\x01\x02\n", &r);
+    assert_true(r.flags & QUEUEFILE_NO_BLANK_LINE);
     /* A message with no header at all is fine. */
     parse_text("P <a@b>\n\n\nbody\n", &r);
     assert_int_equal(r.flags, QUEUEFILE_HAS_ENVELOPE);
@@ -330,7 +347,7 @@ test_queuefile_rcpt_cap(void **state)
     assert_int_equal(r.env.n_rcpts, CAPS_ENVELOPE_RCPTS);
     assert_string_equal(r.env.rcpts[CAPS_ENVELOPE_RCPTS - 1],
                         "u63@example.net");
-    assert_false(queuefile_is_unusable(r.flags, NULL));
+    assert_false(queuefile_is_unusable(r.flags, false, NULL));
     buf_clear(&b);
 }
 
@@ -358,7 +375,7 @@ test_queuefile_line_cap(void **state)
     parse_bytes(b.data, b.len, &r);
     assert_true(r.flags & QUEUEFILE_ENVELOPE_CAPPED);
     assert_true(r.flags & QUEUEFILE_NO_BLANK_LINE);
-    assert_true(queuefile_is_unusable(r.flags, NULL));
+    assert_true(queuefile_is_unusable(r.flags, false, NULL));
     buf_clear(&b);
 }
 
@@ -395,22 +412,27 @@ test_queuefile_unusable_reasons(void **state)
     const char *why = "untouched";
 
     (void)state;
-    assert_false(queuefile_is_unusable(0, &why));
+    assert_false(queuefile_is_unusable(0, false, &why));
     assert_string_equal(why, "untouched");
     assert_false(queuefile_is_unusable(QUEUEFILE_HAS_ENVELOPE |
                                            QUEUEFILE_MBOX_FROM |
                                            QUEUEFILE_ENVELOPE_CAPPED,
-                                       &why));
+                                       false, &why));
     assert_string_equal(why, "untouched");
-    assert_true(queuefile_is_unusable(QUEUEFILE_EMPTY, &why));
+    /* A message of header lines only: scored when whole, not when cut. */
+    assert_false(queuefile_is_unusable(QUEUEFILE_HEADER_TO_END, false, &why));
+    assert_string_equal(why, "untouched");
+    assert_true(queuefile_is_unusable(QUEUEFILE_HEADER_TO_END, true, &why));
+    assert_string_not_equal(why, "untouched");
+    assert_true(queuefile_is_unusable(QUEUEFILE_EMPTY, false, &why));
     assert_string_not_equal(why, "untouched");
     why = NULL;
-    assert_true(queuefile_is_unusable(QUEUEFILE_NOT_MAIL, &why));
+    assert_true(queuefile_is_unusable(QUEUEFILE_NOT_MAIL, false, &why));
     assert_non_null(why);
     why = NULL;
-    assert_true(queuefile_is_unusable(QUEUEFILE_NO_BLANK_LINE, &why));
+    assert_true(queuefile_is_unusable(QUEUEFILE_NO_BLANK_LINE, false, &why));
     assert_non_null(why);
-    assert_true(queuefile_is_unusable(QUEUEFILE_NO_BLANK_LINE, NULL));
+    assert_true(queuefile_is_unusable(QUEUEFILE_NO_BLANK_LINE, false, NULL));
 }
 
 static void
