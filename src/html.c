@@ -1294,6 +1294,15 @@ markup(struct html_state *st, size_t i)
     }
     if (p[i + 1] == '!' && i + 3 < len && p[i + 2] == '-' && p[i + 3] == '-') {
         size_t k = i + 4;
+        /* "<!-->" and "<!--->" are whole empty comments to a browser
+         * (WHATWG tokenizer, comment start states): what follows them is
+         * shown. */
+        if (k < len && p[k] == '>') {
+            return k + 1;
+        }
+        if (k + 1 < len && p[k] == '-' && p[k + 1] == '>') {
+            return k + 2;
+        }
         while (k < len) {
             q = memchr(p + k, '-', len - k);
             if (q == NULL) {

@@ -228,6 +228,12 @@ test_html_dropped_content(void **state)
     /* Outlook conditional comments. */
     assert_string_equal(render("a<!--[if mso]>b<![endif]-->c", NULL, NULL),
                         "ac");
+    /* "<!-->" and "<!--->" are whole (empty) comments to a browser: the
+     * text after them is shown, not dropped up to a later "-->". */
+    assert_string_equal(render("<!-->Buy now<!-- x -->!", NULL, NULL),
+                        "Buy now!");
+    assert_string_equal(render("a<!--->b<!-- x -->c", NULL, NULL), "abc");
+    assert_string_equal(render("a<!---", NULL, NULL), "a");
 }
 
 static void
