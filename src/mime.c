@@ -1430,8 +1430,15 @@ body_end(const uint8_t *p, size_t body_start, size_t line_start)
 static void
 child_done(struct mime_state *st, struct mime_frame *f)
 {
-    if (f->is_alt && st->text != NULL && st->text_len > f->child_start &&
-        f->child_start > f->alt_start) {
+    if (f->is_alt && st->text != NULL &&
+        st->text_len == f->child_start + 1 &&
+        st->text[f->child_start] == '\n') {
+        /* Only text_separate's line break: this child (an image-only
+         * HTML part) produced no text, so the one before it stays. */
+        st->text_len = f->child_start;
+    } else if (f->is_alt && st->text != NULL &&
+               st->text_len > f->child_start &&
+               f->child_start > f->alt_start) {
         size_t src = f->child_start;
         size_t n;
         size_t dst = f->alt_start;

@@ -446,6 +446,57 @@ test_mime_alternative_takes_last(void **state)
     assert_true(d->flags & MIME_HAS_PLAIN);
 }
 
+/* An alternative that renders to no text (an image-only HTML part) is
+ * not the last one "that produced text": the one before it is kept. */
+static void
+test_mime_alternative_empty_last_keeps_text(void **state)
+{
+    struct mime_doc *d = parse(
+        state,
+        "Content-Type: multipart/alternative; boundary=alt\n"
+        "\n"
+        "--alt\n"
+        "Content-Type: text/plain\n"
+        "\n"
+        "cheap meds here\n"
+        "--alt\n"
+        "Content-Type: text/html\n"
+        "\n"
+        "<img src=\"http://img.example/a.png\">\n"
+        "--alt--\n");
+
+    assert_int_equal(d->n_parts, 2);
+    assert_string_equal(d->text, "cheap meds here");
+    assert_int_equal(d->n_urls, 1);
+    assert_true(d->flags & MIME_HTML_HAS_IMAGES);
+
+    d = parse(state,
+              "Content-Type: multipart/mixed; boundary=m\n"
+              "\n"
+              "--m\n"
+              "Content-Type: text/plain\n"
+              "\n"
+              "intro\n"
+              "--m\n"
+              "Content-Type: multipart/alternative; boundary=alt\n"
+              "\n"
+              "--alt\n"
+              "Content-Type: text/plain\n"
+              "\n"
+              "plain words\n"
+              "--alt\n"
+              "Content-Type: text/html\n"
+              "\n"
+              "<p style=\"display:none\">filler</p>\n"
+              "--alt--\n"
+              "--m\n"
+              "Content-Type: text/plain\n"
+              "\n"
+              "footer\n"
+              "--m--\n");
+    assert_string_equal(d->text, "intro\nplain words\nfooter");
+}
+
 static void
 test_mime_missing_closing_boundary(void **state)
 {
@@ -1644,6 +1695,7 @@ main(void)
         MIME_TEST(test_mime_single_part_base64),
         MIME_TEST(test_mime_multipart_mixed),
         MIME_TEST(test_mime_alternative_takes_last),
+        MIME_TEST(test_mime_alternative_empty_last_keeps_text),
         MIME_TEST(test_mime_missing_closing_boundary),
         MIME_TEST(test_mime_boundary_never_appears),
         MIME_TEST(test_mime_message_rfc822_nested),
