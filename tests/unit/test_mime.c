@@ -1087,6 +1087,36 @@ test_mime_boundary_needs_line_start_and_padding_only(void **state)
     assert_true(text_has(d, "a --x in text\n--xy is another boundary"));
 }
 
+/* A boundary may hold ':' (Yahoo's "0-123=:45"): its delimiter line right
+ * after a part's header lines is the part's end, not one more field. */
+static void
+test_mime_boundary_with_colon_ends_header_block(void **state)
+{
+    struct mime_doc *d = parse(
+        state,
+        "Content-Type: multipart/mixed; boundary=\"0-123=:45\"\n"
+        "\n"
+        "--0-123=:45\n"
+        "Content-Type: text/plain\n"
+        "--0-123=:45\n"
+        "Content-Type: text/html\n"
+        "\n"
+        "<p>two</p>\n"
+        "--0-123=:45\n"
+        "--0-123=:45\n"
+        "\n"
+        "three\n"
+        "--0-123=:45--\n");
+
+    assert_int_equal(d->n_parts, 4);
+    assert_string_equal(d->parts[0].content_type, "text/plain");
+    assert_int_equal(d->parts[0].data_len, 0);
+    assert_string_equal(d->parts[1].content_type, "text/html");
+    assert_int_equal(d->parts[2].data_len, 0);
+    assert_string_equal(d->text, "two\nthree");
+    assert_int_equal(d->flags & MIME_NO_CLOSING_BOUNDARY, 0);
+}
+
 static void
 test_mime_digest_defaults_to_rfc822(void **state)
 {
@@ -1721,6 +1751,7 @@ main(void)
         MIME_TEST(test_mime_plain_text_line_breaks_and_nul),
         MIME_TEST(test_mime_crlf_padding_and_long_boundary),
         MIME_TEST(test_mime_boundary_needs_line_start_and_padding_only),
+        MIME_TEST(test_mime_boundary_with_colon_ends_header_block),
         MIME_TEST(test_mime_digest_defaults_to_rfc822),
         MIME_TEST(test_mime_html_charset_and_entities),
         MIME_TEST(test_mime_header_count_at_cap),
