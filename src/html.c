@@ -706,6 +706,16 @@ attr_decode(struct html_view v, char *buf, size_t max)
         buf[o++] = (char)c;
         i++;
     }
+    if (i < n && (p[i] & 0xC0) == 0x80) {
+        /* max cut a character copied byte for byte: drop what of it got
+         * in, so a URL never ends in half a character. */
+        while (o > 0 && ((uint8_t)buf[o - 1] & 0xC0) == 0x80) {
+            o--;
+        }
+        if (o > 0) {
+            o--;
+        }
+    }
     while (o > 0 && (uint8_t)buf[o - 1] <= ' ') {
         o--;
     }

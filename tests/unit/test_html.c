@@ -395,6 +395,15 @@ test_html_long_url_and_anchor_cut(void **state)
     assert_int_equal(l.n, 1);
     assert_int_equal(l.url_len[0], MIME_URL_MAX_BYTES);
     assert_int_equal(strlen(l.anchor[0]), MIME_ANCHOR_MAX_BYTES);
+    /* A cut that falls inside a character drops the whole character. */
+    o = (size_t)snprintf(html, 64, "<img src=\"http://x.example/");
+    memset(html + o, 'u', MIME_URL_MAX_BYTES - 18);
+    o += MIME_URL_MAX_BYTES - 18;
+    memcpy(html + o, "\xc3\xa9\xc3\xa9\">", 7);
+    render(html, NULL, &l);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.url_len[0], MIME_URL_MAX_BYTES - 1);
+    assert_int_equal(l.url[0][MIME_URL_MAX_BYTES - 2], 'u');
     free(html);
 }
 
