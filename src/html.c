@@ -706,6 +706,16 @@ attr_decode(struct html_view v, char *buf, size_t max)
         buf[o++] = (char)c;
         i++;
     }
+    if (i < n && (p[i] & 0xC0) == 0x80) {
+        /* max cut a character copied byte for byte: drop what of it got
+         * in, so a URL never ends in half a character. */
+        while (o > 0 && ((uint8_t)buf[o - 1] & 0xC0) == 0x80) {
+            o--;
+        }
+        if (o > 0) {
+            o--;
+        }
+    }
     while (o > 0 && (uint8_t)buf[o - 1] <= ' ') {
         o--;
     }
@@ -1294,6 +1304,15 @@ markup(struct html_state *st, size_t i)
     }
     if (p[i + 1] == '!' && i + 3 < len && p[i + 2] == '-' && p[i + 3] == '-') {
         size_t k = i + 4;
+        /* "<!-->" and "<!--->" are whole empty comments to a browser
+         * (WHATWG tokenizer, comment start states): what follows them is
+         * shown. */
+        if (k < len && p[k] == '>') {
+            return k + 1;
+        }
+        if (k + 1 < len && p[k] == '-' && p[k + 1] == '>') {
+            return k + 2;
+        }
         while (k < len) {
             q = memchr(p + k, '-', len - k);
             if (q == NULL) {

@@ -840,6 +840,22 @@ entity_init(struct mime_entity *e)
     e->cd_filename.cs[0] = '\0';
 }
 
+static bool match_line(const struct mime_state *st, size_t k,
+                       struct mime_bmatch *m);
+
+/* Is the field f at pos a delimiter line of an open frame?  A boundary
+ * may hold a ':' (Yahoo's "0-123=:45"), so its delimiter right after a
+ * part's header lines reads as one more field: the entity ends there. */
+static bool
+is_delimiter(const struct mime_state *st, const struct mime_field *f,
+             size_t pos)
+{
+    struct mime_bmatch m;
+
+    return st->n_bframes > 0 && f->name_len >= 2 && f->name[1] == '-' &&
+           match_line(st, pos, &m);
+}
+
 /*
  * Read the header block at pos into *e; returns where the body starts.
  * is_top keeps the fields in doc->headers.  dflt is the default type.
@@ -865,6 +881,10 @@ read_headers(struct mime_state *st, size_t pos, struct mime_entity *e,
         bool is_done = false;
         switch (r) {
         case MIME_FIELD_OK:
+            if (f.name[0] == '-' && is_delimiter(st, &f, pos)) {
+                is_done = true; /* the body (empty) starts at pos */
+                break;
+            }
             if (is_top) {
                 v = keep_header(st, &f, &vl);
             }
@@ -1430,8 +1450,15 @@ body_end(const uint8_t *p, size_t body_start, size_t line_start)
 static void
 child_done(struct mime_state *st, struct mime_frame *f)
 {
-    if (f->is_alt && st->text != NULL && st->text_len > f->child_start &&
-        f->child_start > f->alt_start) {
+    if (f->is_alt && st->text != NULL &&
+        st->text_len == f->child_start + 1 &&
+        st->text[f->child_start] == '\n') {
+        /* Only text_separate's line break: this child (an image-only
+         * HTML part) produced no text, so the one before it stays. */
+        st->text_len = f->child_start;
+    } else if (f->is_alt && st->text != NULL &&
+               st->text_len > f->child_start &&
+               f->child_start > f->alt_start) {
         size_t src = f->child_start;
         size_t n;
         size_t dst = f->alt_start;

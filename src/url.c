@@ -439,7 +439,11 @@ url_authority(const char *u, size_t n, size_t *a_start, size_t *a_end,
         while (k < n && k < 32 && url_scheme_byte((uint8_t)u[k])) {
             k++;
         }
-        if (k < n && u[k] == ':') {
+        /* "www.host:8080" is a host and port, not a scheme (scheme bytes
+         * include '.'): without this a short one lost its host.  The
+         * '.' is tested first, so an "http:" URL pays one compare. */
+        if (k < n && u[k] == ':' &&
+            !(k > 3 && u[3] == '.' && ci_prefix(u, n, "www."))) {
             bool is_special = (k == 4 && ci_prefix(u, n, "http")) ||
                               (k == 5 && ci_prefix(u, n, "https")) ||
                               (k == 3 && ci_prefix(u, n, "ftp")) ||

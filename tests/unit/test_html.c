@@ -228,6 +228,12 @@ test_html_dropped_content(void **state)
     /* Outlook conditional comments. */
     assert_string_equal(render("a<!--[if mso]>b<![endif]-->c", NULL, NULL),
                         "ac");
+    /* "<!-->" and "<!--->" are whole (empty) comments to a browser: the
+     * text after them is shown, not dropped up to a later "-->". */
+    assert_string_equal(render("<!-->Buy now<!-- x -->!", NULL, NULL),
+                        "Buy now!");
+    assert_string_equal(render("a<!--->b<!-- x -->c", NULL, NULL), "abc");
+    assert_string_equal(render("a<!---", NULL, NULL), "a");
 }
 
 static void
@@ -389,6 +395,15 @@ test_html_long_url_and_anchor_cut(void **state)
     assert_int_equal(l.n, 1);
     assert_int_equal(l.url_len[0], MIME_URL_MAX_BYTES);
     assert_int_equal(strlen(l.anchor[0]), MIME_ANCHOR_MAX_BYTES);
+    /* A cut that falls inside a character drops the whole character. */
+    o = (size_t)snprintf(html, 64, "<img src=\"http://x.example/");
+    memset(html + o, 'u', MIME_URL_MAX_BYTES - 18);
+    o += MIME_URL_MAX_BYTES - 18;
+    memcpy(html + o, "\xc3\xa9\xc3\xa9\">", 7);
+    render(html, NULL, &l);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.url_len[0], MIME_URL_MAX_BYTES - 1);
+    assert_int_equal(l.url[0][MIME_URL_MAX_BYTES - 2], 'u');
     free(html);
 }
 

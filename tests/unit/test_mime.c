@@ -446,6 +446,57 @@ test_mime_alternative_takes_last(void **state)
     assert_true(d->flags & MIME_HAS_PLAIN);
 }
 
+/* An alternative that renders to no text (an image-only HTML part) is
+ * not the last one "that produced text": the one before it is kept. */
+static void
+test_mime_alternative_empty_last_keeps_text(void **state)
+{
+    struct mime_doc *d = parse(
+        state,
+        "Content-Type: multipart/alternative; boundary=alt\n"
+        "\n"
+        "--alt\n"
+        "Content-Type: text/plain\n"
+        "\n"
+        "cheap meds here\n"
+        "--alt\n"
+        "Content-Type: text/html\n"
+        "\n"
+        "<img src=\"http://img.example/a.png\">\n"
+        "--alt--\n");
+
+    assert_int_equal(d->n_parts, 2);
+    assert_string_equal(d->text, "cheap meds here");
+    assert_int_equal(d->n_urls, 1);
+    assert_true(d->flags & MIME_HTML_HAS_IMAGES);
+
+    d = parse(state,
+              "Content-Type: multipart/mixed; boundary=m\n"
+              "\n"
+              "--m\n"
+              "Content-Type: text/plain\n"
+              "\n"
+              "intro\n"
+              "--m\n"
+              "Content-Type: multipart/alternative; boundary=alt\n"
+              "\n"
+              "--alt\n"
+              "Content-Type: text/plain\n"
+              "\n"
+              "plain words\n"
+              "--alt\n"
+              "Content-Type: text/html\n"
+              "\n"
+              "<p style=\"display:none\">filler</p>\n"
+              "--alt--\n"
+              "--m\n"
+              "Content-Type: text/plain\n"
+              "\n"
+              "footer\n"
+              "--m--\n");
+    assert_string_equal(d->text, "intro\nplain words\nfooter");
+}
+
 static void
 test_mime_missing_closing_boundary(void **state)
 {
@@ -1034,6 +1085,36 @@ test_mime_boundary_needs_line_start_and_padding_only(void **state)
 
     assert_int_equal(d->n_parts, 1);
     assert_true(text_has(d, "a --x in text\n--xy is another boundary"));
+}
+
+/* A boundary may hold ':' (Yahoo's "0-123=:45"): its delimiter line right
+ * after a part's header lines is the part's end, not one more field. */
+static void
+test_mime_boundary_with_colon_ends_header_block(void **state)
+{
+    struct mime_doc *d = parse(
+        state,
+        "Content-Type: multipart/mixed; boundary=\"0-123=:45\"\n"
+        "\n"
+        "--0-123=:45\n"
+        "Content-Type: text/plain\n"
+        "--0-123=:45\n"
+        "Content-Type: text/html\n"
+        "\n"
+        "<p>two</p>\n"
+        "--0-123=:45\n"
+        "--0-123=:45\n"
+        "\n"
+        "three\n"
+        "--0-123=:45--\n");
+
+    assert_int_equal(d->n_parts, 4);
+    assert_string_equal(d->parts[0].content_type, "text/plain");
+    assert_int_equal(d->parts[0].data_len, 0);
+    assert_string_equal(d->parts[1].content_type, "text/html");
+    assert_int_equal(d->parts[2].data_len, 0);
+    assert_string_equal(d->text, "two\nthree");
+    assert_int_equal(d->flags & MIME_NO_CLOSING_BOUNDARY, 0);
 }
 
 static void
@@ -1644,6 +1725,7 @@ main(void)
         MIME_TEST(test_mime_single_part_base64),
         MIME_TEST(test_mime_multipart_mixed),
         MIME_TEST(test_mime_alternative_takes_last),
+        MIME_TEST(test_mime_alternative_empty_last_keeps_text),
         MIME_TEST(test_mime_missing_closing_boundary),
         MIME_TEST(test_mime_boundary_never_appears),
         MIME_TEST(test_mime_message_rfc822_nested),
@@ -1669,6 +1751,7 @@ main(void)
         MIME_TEST(test_mime_plain_text_line_breaks_and_nul),
         MIME_TEST(test_mime_crlf_padding_and_long_boundary),
         MIME_TEST(test_mime_boundary_needs_line_start_and_padding_only),
+        MIME_TEST(test_mime_boundary_with_colon_ends_header_block),
         MIME_TEST(test_mime_digest_defaults_to_rfc822),
         MIME_TEST(test_mime_html_charset_and_entities),
         MIME_TEST(test_mime_header_count_at_cap),

@@ -138,6 +138,25 @@ test_url_host_none(void **state)
     assert_int_equal(host("#top", h, &f), 0);
 }
 
+/* A "www." URL with a port, as url_find reports it from plain text: the
+ * host name is no scheme, however short it is. */
+static void
+test_url_host_www_with_port(void **state)
+{
+    char h[URL_HOST_MAX_BYTES + 1];
+    unsigned f;
+
+    (void)state;
+    assert_int_equal(host("www.evil.example:8080/login", h, &f), 16);
+    assert_string_equal(h, "www.evil.example");
+    assert_true(f & URL_HAS_PORT);
+    host("WWW.Evil.Example:80", h, &f);
+    assert_string_equal(h, "www.evil.example");
+    /* Past 32 bytes it already worked: both lengths give the same. */
+    host("www.a-much-longer-host-name.example:8080/", h, &f);
+    assert_string_equal(h, "www.a-much-longer-host-name.example");
+}
+
 static void
 test_url_host_browser_quirks(void **state)
 {
@@ -570,6 +589,7 @@ main(void)
         cmocka_unit_test(test_url_host_basic),
         cmocka_unit_test(test_url_host_none),
         cmocka_unit_test(test_url_host_browser_quirks),
+        cmocka_unit_test(test_url_host_www_with_port),
         cmocka_unit_test(test_url_host_ip_forms),
         cmocka_unit_test(test_url_host_too_long),
         cmocka_unit_test(test_url_parse_ipv4),
