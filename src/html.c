@@ -1322,6 +1322,12 @@ markup(struct html_state *st, size_t i)
             if (k + 2 < len && p[k + 1] == '-' && p[k + 2] == '>') {
                 return k + 3;
             }
+            /* "--!>" ends a comment too (a parse error browsers accept):
+             * text after it is shown, so it must not be hidden here. */
+            if (k + 3 < len && p[k + 1] == '-' && p[k + 2] == '!' &&
+                p[k + 3] == '>') {
+                return k + 4;
+            }
             k++;
         }
         return len;

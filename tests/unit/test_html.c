@@ -234,6 +234,11 @@ test_html_dropped_content(void **state)
                         "Buy now!");
     assert_string_equal(render("a<!--->b<!-- x -->c", NULL, NULL), "abc");
     assert_string_equal(render("a<!---", NULL, NULL), "a");
+    /* "--!>" closes a comment as browsers read it: what follows is shown
+     * (hiding it would let a sender show text the engine never sees). */
+    assert_string_equal(render("a<!-- x --!>Buy now<!-- y -->!", NULL, NULL),
+                        "aBuy now!");
+    assert_string_equal(render("a<!-- x -!>b-->c", NULL, NULL), "ac");
 }
 
 static void
