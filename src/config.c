@@ -320,6 +320,49 @@ has_blank_or_control(const char *s, size_t len)
     return false;
 }
 
+/* A domain for an address header: letters, digits, '.' and '-', not
+ * starting with '.' or '-'.  Kept to what report.c puts in To: and
+ * Envelope-To:, so a value that passes here can be addressed. */
+static bool
+is_mail_domain(const char *s, size_t len)
+{
+    if (len == 0 || s[0] == '.' || s[0] == '-') {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '-')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A local part of RFC 5322 atext and dots, optionally "@domain": the
+ * plain addresses the daily report can send to (report_recipient). */
+static bool
+is_plain_address(const char *s, size_t len)
+{
+    const char *at = memchr(s, '@', len);
+    size_t local_len = at == NULL ? len : (size_t)(at - s);
+
+    if (local_len == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < local_len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') ||
+              (ch != '\0' && strchr(".-_+=!#$%&'*/?^`{|}~", ch) != NULL))) {
+            return false;
+        }
+    }
+    return at == NULL || is_mail_domain(at + 1, len - local_len - 1);
+}
+
 /* "host:port" or "[v6]:port", optionally after "http://". */
 static bool
 is_host_port(const char *s, size_t len)
@@ -565,9 +608,7 @@ set_value(struct config *cfg, const struct config_key *k, const char *s,
         }
         return set_text(cfg, k, s, len);
     case CONFIG_KIND_ADDR:
-        if (has_blank_or_control(s, len) || memchr(s, '<', len) != NULL ||
-            memchr(s, '>', len) != NULL || memchr(s, ',', len) != NULL ||
-            memchr(s, '"', len) != NULL) {
+        if (len > 0 && !is_plain_address(s, len)) {
             return "not a plain mail address";
         }
         return set_text(cfg, k, s, len);

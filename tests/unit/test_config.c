@@ -21,6 +21,7 @@
 #include "checkconfig.h"
 #include "config.h"
 #include "fsutil.h"
+#include "report.h"
 
 /* Problems as "<file basename>:<line>: <key>: <problem>" lines. */
 struct problems {
@@ -660,6 +661,54 @@ test_config_text_limits(void **state)
     free(dir);
 }
 
+/* A ReportTo that CHECK-CONFIG passes must be one the daily report can
+ * address: a value accepted here and refused by report_recipient would
+ * make every midnight report fail while the configuration looks fine. */
+static void
+test_config_report_to_is_usable(void **state)
+{
+    static const struct {
+        const char *value;
+        bool is_ok;
+    } cases[] = {
+        {"postmaster", true},
+        {"spam-admin@example.com", true},
+        {"first.last+cm@mail.example.com", true},
+        {"pm@x.com;boss@x.com", false},
+        {"pm@x.com:boss@x.com", false},
+        {"pm@[192.0.2.1]", false},
+        {"pm@x@example.com", false},
+        {"pm@", false},
+        {"@example.com", false},
+        {"pm@-example.com", false},
+        {"pm@\xc3\xa9xample.com", false},
+    };
+    struct config cfg;
+    struct problems ps;
+    char *dir = make_tmpdir();
+    char path[1024];
+    char text[256];
+    char rcpt[CAPS_ADDR_MAX];
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int n = snprintf(text, sizeof(text), "{ReportTo = \"%s\";}",
+                         cases[i].value);
+
+        write_file(dir, "CGPCloudmark.cfg", text, (size_t)n);
+        assert_int_equal(load(path, &cfg, &ps), cases[i].is_ok ? 0 : 1);
+        if (!cases[i].is_ok) {
+            assert_non_null(strstr(problems_text(&ps), "ReportTo: "));
+            assert_string_equal(cfg.report_to, "");
+        }
+        assert_int_equal(report_recipient(&cfg, rcpt, sizeof(rcpt)), CM_OK);
+        buf_clear(&ps.text);
+    }
+    remove_tree(dir);
+    free(dir);
+}
+
 static void
 test_config_null_report(void **state)
 {
@@ -746,6 +795,7 @@ main(void)
         cmocka_unit_test(test_config_cartridge_lines),
         cmocka_unit_test(test_config_number_limits),
         cmocka_unit_test(test_config_text_limits),
+        cmocka_unit_test(test_config_report_to_is_usable),
         cmocka_unit_test(test_config_null_report),
         cmocka_unit_test(test_config_check_config_command),
     };
