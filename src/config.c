@@ -64,6 +64,7 @@ enum config_kind {
     CONFIG_KIND_TEXT,        /* printable text */
     CONFIG_KIND_ADDR,        /* mail address or local part */
     CONFIG_KIND_HOST,        /* host name or address literal */
+    CONFIG_KIND_DOMAIN,      /* mail domain name; "" allowed */
     CONFIG_KIND_URL,         /* http:// or https:// URL */
     CONFIG_KIND_HOSTPORT,    /* host:port */
     CONFIG_KIND_USERPASS,    /* user:password (secret) */
@@ -129,7 +130,8 @@ static const struct config_key config_main_keys[] = {
     {"ReportTime", CONFIG_KIND_TIME, 0, 0, 0, "00:00",
      CONFIG_FIELD(report_time)},
     {"ReportTo", CONFIG_KIND_ADDR, 0, 0, 0, "", CONFIG_FIELD(report_to)},
-    {"MainDomain", CONFIG_KIND_HOST, 0, 0, 0, "", CONFIG_FIELD(main_domain)},
+    {"MainDomain", CONFIG_KIND_DOMAIN, 0, 0, 0, "",
+     CONFIG_FIELD(main_domain)},
     {"SubmittedDir", CONFIG_KIND_CGP_PATH, 0, 0, 0, "Submitted",
      CONFIG_FIELD(submitted_dir)},
     {"StateFile", CONFIG_KIND_PATH, 0, 0, 0, "CGPCloudmark.state",
@@ -617,6 +619,13 @@ set_value(struct config *cfg, const struct config_key *k, const char *s,
             return "not a host name";
         }
         return set_text(cfg, k, s, len);
+    case CONFIG_KIND_DOMAIN:
+        /* The report's addresses: '_', ':' or brackets would make
+         * report_recipient refuse every report. */
+        if (len > 0 && !is_mail_domain(s, len)) {
+            return "not a host name";
+        }
+        return set_text(cfg, k, s, len);
     case CONFIG_KIND_URL:
         if (len > 0 && ((!(len > 7 && ascii_ieq(s, 7, "http://")) &&
                          !(len > 8 && ascii_ieq(s, 8, "https://"))) ||
@@ -783,6 +792,7 @@ describe(const struct config_key *k, const char *why, char *out, size_t cap)
     case CONFIG_KIND_TEXT:
     case CONFIG_KIND_ADDR:
     case CONFIG_KIND_HOST:
+    case CONFIG_KIND_DOMAIN:
     case CONFIG_KIND_URL:
     case CONFIG_KIND_HOSTPORT:
     case CONFIG_KIND_USERPASS:

@@ -709,6 +709,49 @@ test_config_report_to_is_usable(void **state)
     free(dir);
 }
 
+/* The same for MainDomain, which makes the recipient postmaster@<it>
+ * when ReportTo is empty. */
+static void
+test_config_main_domain_is_usable(void **state)
+{
+    static const struct {
+        const char *value;
+        bool is_ok;
+    } cases[] = {
+        {"example.com", true},
+        {"mail-1.Example.COM", true},
+        {"mail_gw.example.com", false},
+        {"[192.0.2.1]", false},
+        {"example.com:25", false},
+        {".example.com", false},
+        {"-example.com", false},
+    };
+    struct config cfg;
+    struct problems ps;
+    char *dir = make_tmpdir();
+    char path[1024];
+    char text[256];
+    char rcpt[CAPS_ADDR_MAX];
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int n = snprintf(text, sizeof(text), "{MainDomain = \"%s\";}",
+                         cases[i].value);
+
+        write_file(dir, "CGPCloudmark.cfg", text, (size_t)n);
+        assert_int_equal(load(path, &cfg, &ps), cases[i].is_ok ? 0 : 1);
+        if (!cases[i].is_ok) {
+            assert_non_null(strstr(problems_text(&ps), "MainDomain: "));
+            assert_string_equal(cfg.main_domain, "");
+        }
+        assert_int_equal(report_recipient(&cfg, rcpt, sizeof(rcpt)), CM_OK);
+        buf_clear(&ps.text);
+    }
+    remove_tree(dir);
+    free(dir);
+}
+
 static void
 test_config_null_report(void **state)
 {
@@ -796,6 +839,7 @@ main(void)
         cmocka_unit_test(test_config_number_limits),
         cmocka_unit_test(test_config_text_limits),
         cmocka_unit_test(test_config_report_to_is_usable),
+        cmocka_unit_test(test_config_main_domain_is_usable),
         cmocka_unit_test(test_config_null_report),
         cmocka_unit_test(test_config_check_config_command),
     };
