@@ -341,6 +341,11 @@ parse_host_address(const char *s, size_t len, struct whitelist_entry *e)
         s++;
         len--;
     }
+    /* "mx.example.com." (the root dot of a fully qualified name): the
+     * names it is compared with have theirs dropped (copy_host). */
+    while (len > 0 && s[len - 1] == '.') {
+        len--;
+    }
     if (len == 0 || len >= WHITELIST_HOST_MAX) {
         return "not an address or host name";
     }

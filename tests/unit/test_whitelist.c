@@ -430,6 +430,12 @@ test_whitelist_message(void **state)
     assert_true(whitelist_match_message(wl, &doc, NULL));
     whitelist_free(wl);
     buf_clear(&ps.text);
+    /* A fully qualified name with its root dot names the same host. */
+    wl = parse_text("type=host; address=[mx.partner.example.];", &ps, NULL);
+    assert_int_equal(whitelist_count(wl), 1);
+    assert_true(whitelist_match_message(wl, &doc, NULL));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
     wl = parse_text("type=host; address=[evil.example];"
                     "type=host; address=[artner.example];"
                     "type=host; address=[192.0.2.7];",
