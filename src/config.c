@@ -953,7 +953,8 @@ load_main_member(struct config_loader *ld, const struct cgpdict_node *m)
     } else if (m->type == CGPDICT_STRING ||
                (m->type == CGPDICT_SCALAR &&
                 (k->kind == CONFIG_KIND_UINT || k->kind == CONFIG_KIND_MS ||
-                 k->kind == CONFIG_KIND_BYTES))) {
+                 k->kind == CONFIG_KIND_BYTES ||
+                 k->kind == CONFIG_KIND_LOG_LEVEL))) {
         why = set_value(ld->cfg, k, m->text, m->text_len, ld->base);
     } else {
         snprintf(text, sizeof(text), "must be a word or a quoted string, "

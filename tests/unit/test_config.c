@@ -601,6 +601,14 @@ test_config_number_limits(void **state)
     assert_int_equal(cfg.threads, 64);
     assert_int_equal(cfg.time_budget_ms, 600000);
     buf_clear(&ps.text);
+    /* CGP's typed number form "#n" for every numeric key of this file. */
+    write_file(dir, "CGPCloudmark.cfg",
+               "{Threads=#8;MessageTimeout=#2000;LogLevel=#3;}", 46);
+    assert_int_equal(load(path, &cfg, &ps), 0);
+    assert_int_equal(cfg.threads, 8);
+    assert_int_equal(cfg.time_budget_ms, 2000);
+    assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
+    buf_clear(&ps.text);
     write_file(dir, "CGPCloudmark.cfg", "{Threads=65;MessageTimeout=601s;}",
                33);
     assert_int_equal(load(path, &cfg, &ps), 2);
