@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "engine.h"
 #include "fsutil.h"
 #include "log.h"
 #include "report.h"
@@ -187,6 +188,7 @@ end_day(struct housekeep *h, int64_t new_day, int64_t now)
         memset(&in, 0, sizeof(in));
         in.day = ended;
         in.cartridge_version = counters_cartridge_version(h->counters);
+        in.engine_version = engine_version();
         in.host = h->host[0] != '\0' ? h->host : NULL;
         in.made_at_s = now;
         in.days_without_data = new_day - ended->day - 1;

@@ -384,6 +384,8 @@ test_housekeep_midnight_report(void **state)
     assert_int_equal(report_number(subs[0].text, "  missing file"), 2);
     assert_int_equal(report_number(subs[0].text, "  spam"), 1);
     assert_int_equal(report_number(subs[0].text, "Cartridge version"), 4711);
+    /* The engine version, as REPORT shows it. */
+    assert_non_null(strstr(subs[0].text, "Engine version"));
     assert_non_null(strstr(subs[0].text, "Envelope-To: "
                                          "<postmaster@example.com>\n"));
     free_subs(subs, n);
