@@ -815,29 +815,34 @@ describe(const struct config_key *k, const char *why, char *out, size_t cap)
 }
 
 static void
+apply_default(struct config *cfg, const struct config_key *k,
+              const char *base)
+{
+    char num[32];
+    const char *text = k->def_str;
+
+    if (text == NULL) {
+        if (k->kind == CONFIG_KIND_BOOL) {
+            text = k->def_num ? "yes" : "no";
+        } else if (k->kind == CONFIG_KIND_FAIL_ANSWER) {
+            text = k->def_num == CONFIG_FAIL_FAILURE ? "FAILURE" : "OK";
+        } else {
+            snprintf(num, sizeof(num), "%llu",
+                     (unsigned long long)k->def_num);
+            text = num;
+        }
+    }
+    /* Defaults are constants that tests check against the sample files;
+     * they cannot fail. */
+    (void)set_value(cfg, k, text, strlen(text), base);
+}
+
+static void
 apply_defaults(struct config *cfg, const struct config_key *keys, size_t n,
                const char *base)
 {
-    char num[32];
-
     for (size_t i = 0; i < n; i++) {
-        const struct config_key *k = &keys[i];
-        const char *text = k->def_str;
-
-        if (text == NULL) {
-            if (k->kind == CONFIG_KIND_BOOL) {
-                text = k->def_num ? "yes" : "no";
-            } else if (k->kind == CONFIG_KIND_FAIL_ANSWER) {
-                text = k->def_num == CONFIG_FAIL_FAILURE ? "FAILURE" : "OK";
-            } else {
-                snprintf(num, sizeof(num), "%llu",
-                         (unsigned long long)k->def_num);
-                text = num;
-            }
-        }
-        /* Defaults are constants that tests check against the sample
-         * files; they cannot fail. */
-        (void)set_value(cfg, k, text, strlen(text), base);
+        apply_default(cfg, &keys[i], base);
     }
 }
 
@@ -961,11 +966,15 @@ load_main_member(struct config_loader *ld, const struct cgpdict_node *m)
                  "not %s %s", m->type == CGPDICT_ARRAY ? "an" : "a",
                  cgpdict_type_name(m->type));
         problem(ld, m->line, k->name, false, "%s (default kept)", text);
+        /* A valid earlier line for the key must not stay in effect: the
+         * last one counts, and it was refused. */
+        apply_default(ld->cfg, k, ld->base);
         return;
     }
     if (why != NULL) {
         describe(k, why, text, sizeof(text));
         problem(ld, m->line, k->name, false, "%s (default kept)", text);
+        apply_default(ld->cfg, k, ld->base);
     }
 }
 
@@ -1186,6 +1195,7 @@ config_ini_handler(void *user, const char *section, const char *name,
     if (why != NULL) {
         describe(k, why, text, sizeof(text));
         problem(ld, st->line, k->name, false, "%s (default kept)", text);
+        apply_default(ld->cfg, k, ld->base);
     }
     return 1;
 }

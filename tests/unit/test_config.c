@@ -669,6 +669,33 @@ test_config_text_limits(void **state)
     free(dir);
 }
 
+/* A key given twice whose last value is refused keeps its default, as the
+ * problems say ("the last one counts", "default kept"), not the earlier
+ * valid value. */
+static void
+test_config_refused_repeat_keeps_default(void **state)
+{
+    static const char text[] =
+        "{ Threads = 4; Threads = 99x; MessageTimeout = 2s;\n"
+        "  MessageTimeout = (a); }";
+    struct config cfg;
+    struct config defaults;
+    struct problems ps;
+    char *dir = make_tmpdir();
+    char path[1024];
+
+    (void)state;
+    config_defaults(&defaults);
+    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
+    write_file(dir, "CGPCloudmark.cfg", text, sizeof(text) - 1);
+    assert_int_equal(load(path, &cfg, &ps), 2);
+    assert_non_null(strstr(problems_text(&ps), "the last one counts"));
+    assert_int_equal(cfg.threads, defaults.threads);
+    assert_int_equal(cfg.time_budget_ms, defaults.time_budget_ms);
+    buf_clear(&ps.text);
+    remove_tree(dir);
+}
+
 /* A ReportTo that CHECK-CONFIG passes must be one the daily report can
  * address: a value accepted here and refused by report_recipient would
  * make every midnight report fail while the configuration looks fine. */
@@ -846,6 +873,7 @@ main(void)
         cmocka_unit_test(test_config_cartridge_lines),
         cmocka_unit_test(test_config_number_limits),
         cmocka_unit_test(test_config_text_limits),
+        cmocka_unit_test(test_config_refused_repeat_keeps_default),
         cmocka_unit_test(test_config_report_to_is_usable),
         cmocka_unit_test(test_config_main_domain_is_usable),
         cmocka_unit_test(test_config_null_report),
