@@ -292,8 +292,27 @@ rules_reply_to_freemail(const struct mime_doc *doc)
 
 /* ---- recipient-named -------------------------------------------------- */
 
+/* The address around the '@' at v[at]: its start into *start, its
+ * length. */
+static size_t
+address_at(const char *v, size_t n, size_t at, size_t *start)
+{
+    size_t s = at;
+    size_t e = at + 1;
+
+    while (s > 0 && is_addr_char(v[s - 1])) {
+        s--;
+    }
+    while (e < n && is_addr_char(v[e])) {
+        e++;
+    }
+    *start = s;
+    return e - s;
+}
+
 /* The address of a To value holding exactly one, as a view; 0 when none
- * or several. */
+ * or several.  The address written again as the display name
+ * ("bob@example.org" <bob@example.org>) is the same one. */
 static size_t
 only_address(const struct mime_header *h, const char **addr)
 {
@@ -301,21 +320,27 @@ only_address(const struct mime_header *h, const char **addr)
     size_t n = h->value_len;
     const char *at = memchr(v, '@', n);
     size_t s;
-    size_t e;
+    size_t al;
 
-    if (at == NULL || memchr(at + 1, '@', n - (size_t)(at - v) - 1) != NULL) {
+    if (at == NULL) {
         return 0;
     }
-    s = (size_t)(at - v);
-    e = s + 1;
-    while (s > 0 && is_addr_char(v[s - 1])) {
-        s--;
-    }
-    while (e < n && is_addr_char(v[e])) {
-        e++;
+    al = address_at(v, n, (size_t)(at - v), &s);
+    for (size_t i = s + al; i < n; i++) {
+        size_t s2;
+        size_t l2;
+
+        if (v[i] != '@') {
+            continue;
+        }
+        l2 = address_at(v, n, i, &s2);
+        if (l2 != al || !contains_ci(v + s2, l2, v + s, al)) {
+            return 0;
+        }
+        i = s2 + l2 - 1; /* past this address ('@' is an address byte) */
     }
     *addr = v + s;
-    return e - s;
+    return al;
 }
 
 /* A calendar invitation (a text/calendar part): calendar servers name

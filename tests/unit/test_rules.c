@@ -690,6 +690,22 @@ test_detect_recipient_named(void **state)
                                     "To: bob@example.org\r\nSubject: hi\r\n",
                                     "hi") & bit,
                      bit);
+    /* A To display name that repeats the address is still one mailbox
+     * (the way many senders write it); another address there is not. */
+    assert_int_equal(detect_headers("From: IT <it@desk.example>\r\n"
+                                    "To: \"Bob@example.org\" "
+                                    "<bob@example.org>\r\n"
+                                    "Subject: bob@example.org: mailbox full"
+                                    "\r\n",
+                                    "hi") & bit,
+                     bit);
+    assert_int_equal(detect_headers("From: IT <it@desk.example>\r\n"
+                                    "To: \"ann@example.org\" "
+                                    "<bob@example.org>\r\n"
+                                    "Subject: bob@example.org: mailbox full"
+                                    "\r\n",
+                                    "hi") & bit,
+                     0);
     /* Several recipients, a subject without the address, or the address
      * only in From's own mailbox part. */
     assert_int_equal(detect_headers("From: IT <it@desk.example>\r\n"
