@@ -240,10 +240,23 @@ reply_to_is_recipient(const struct mime_doc *doc)
     static const char *const fields[] = {"To", "Cc"};
     const struct mime_header *rt = mime_header_find(doc, "Reply-To");
     const char *at;
+    size_t off;
     size_t s;
     size_t e;
 
-    if (rt == NULL || (at = memchr(rt->value, '@', rt->value_len)) == NULL) {
+    if (rt == NULL) {
+        return false;
+    }
+    /* The mailbox after the last '<', where rules_header_domain found
+     * the freemail domain: a recipient's address written into the
+     * display name ("bob@example.org" <claims@gmail.com>) is not where
+     * the answers go. */
+    off = rt->value_len;
+    while (off > 0 && rt->value[off - 1] != '<') {
+        off--;
+    }
+    at = memchr(rt->value + off, '@', rt->value_len - off);
+    if (at == NULL) {
         return false;
     }
     s = (size_t)(at - rt->value);

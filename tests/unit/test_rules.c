@@ -625,6 +625,14 @@ test_detect_reply_to_freemail(void **state)
                                     "Reply-To: club@yahoo.com\r\n",
                                     "hi") & bit,
                      0);
+    /* The recipient's address in Reply-To's display name: the answers
+     * still go to the free mailbox after it. */
+    assert_int_equal(detect_headers(PLAIN_FROM
+                                    "To: bob@example.org\r\n"
+                                    "Reply-To: \"bob@example.org\" "
+                                    "<claims@gmail.com>\r\n",
+                                    "hi") & bit,
+                     bit);
 }
 
 /* Brands whose domains are also free mailboxes, as the default
