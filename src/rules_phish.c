@@ -418,10 +418,14 @@ rules_mixed_script_text(const struct mime_doc *doc)
         return true;
     }
     if (from != NULL) {
-        const char *lt = memchr(from->value, '<', from->value_len);
+        /* The display name up to the last '<', as the other From rules
+         * read it: a '<' inside the name ("<Apple Supp\u03bfrt>") does
+         * not end it. */
+        const char *name = NULL;
+        size_t nl = 0;
 
-        return lt != NULL &&
-               dressed_text(from->value, (size_t)(lt - from->value));
+        return rules_from_parts(doc, &name, &nl, NULL, 0, NULL) &&
+               dressed_text(name, nl);
     }
     return false;
 }

@@ -755,6 +755,11 @@ test_detect_mixed_script_text(void **state)
                                     "<a@b.example>\r\nSubject: hi\r\n",
                                     "hi") & bit,
                      bit);
+    /* A '<' inside the display name does not end it. */
+    assert_int_equal(detect_headers("From: \"<Apple Supp\xce\xbfrt>\" "
+                                    "<a@b.example>\r\nSubject: hi\r\n",
+                                    "hi") & bit,
+                     bit);
     /* Russian next to English, each word in one script, and an address
      * part outside the display name. */
     assert_int_equal(detect_headers("From: \"\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd"
