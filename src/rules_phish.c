@@ -240,10 +240,23 @@ reply_to_is_recipient(const struct mime_doc *doc)
     static const char *const fields[] = {"To", "Cc"};
     const struct mime_header *rt = mime_header_find(doc, "Reply-To");
     const char *at;
+    size_t off;
     size_t s;
     size_t e;
 
-    if (rt == NULL || (at = memchr(rt->value, '@', rt->value_len)) == NULL) {
+    if (rt == NULL) {
+        return false;
+    }
+    /* The mailbox after the last '<', where rules_header_domain found
+     * the freemail domain: a recipient's address written into the
+     * display name ("bob@example.org" <claims@gmail.com>) is not where
+     * the answers go. */
+    off = rt->value_len;
+    while (off > 0 && rt->value[off - 1] != '<') {
+        off--;
+    }
+    at = memchr(rt->value + off, '@', rt->value_len - off);
+    if (at == NULL) {
         return false;
     }
     s = (size_t)(at - rt->value);
@@ -292,8 +305,27 @@ rules_reply_to_freemail(const struct mime_doc *doc)
 
 /* ---- recipient-named -------------------------------------------------- */
 
+/* The address around the '@' at v[at]: its start into *start, its
+ * length. */
+static size_t
+address_at(const char *v, size_t n, size_t at, size_t *start)
+{
+    size_t s = at;
+    size_t e = at + 1;
+
+    while (s > 0 && is_addr_char(v[s - 1])) {
+        s--;
+    }
+    while (e < n && is_addr_char(v[e])) {
+        e++;
+    }
+    *start = s;
+    return e - s;
+}
+
 /* The address of a To value holding exactly one, as a view; 0 when none
- * or several. */
+ * or several.  The address written again as the display name
+ * ("bob@example.org" <bob@example.org>) is the same one. */
 static size_t
 only_address(const struct mime_header *h, const char **addr)
 {
@@ -301,21 +333,27 @@ only_address(const struct mime_header *h, const char **addr)
     size_t n = h->value_len;
     const char *at = memchr(v, '@', n);
     size_t s;
-    size_t e;
+    size_t al;
 
-    if (at == NULL || memchr(at + 1, '@', n - (size_t)(at - v) - 1) != NULL) {
+    if (at == NULL) {
         return 0;
     }
-    s = (size_t)(at - v);
-    e = s + 1;
-    while (s > 0 && is_addr_char(v[s - 1])) {
-        s--;
-    }
-    while (e < n && is_addr_char(v[e])) {
-        e++;
+    al = address_at(v, n, (size_t)(at - v), &s);
+    for (size_t i = s + al; i < n; i++) {
+        size_t s2;
+        size_t l2;
+
+        if (v[i] != '@') {
+            continue;
+        }
+        l2 = address_at(v, n, i, &s2);
+        if (l2 != al || !contains_ci(v + s2, l2, v + s, al)) {
+            return 0;
+        }
+        i = s2 + l2 - 1; /* past this address ('@' is an address byte) */
     }
     *addr = v + s;
-    return e - s;
+    return al;
 }
 
 /* A calendar invitation (a text/calendar part): calendar servers name
@@ -380,10 +418,14 @@ rules_mixed_script_text(const struct mime_doc *doc)
         return true;
     }
     if (from != NULL) {
-        const char *lt = memchr(from->value, '<', from->value_len);
+        /* The display name up to the last '<', as the other From rules
+         * read it: a '<' inside the name ("<Apple Supp\u03bfrt>") does
+         * not end it. */
+        const char *name = NULL;
+        size_t nl = 0;
 
-        return lt != NULL &&
-               dressed_text(from->value, (size_t)(lt - from->value));
+        return rules_from_parts(doc, &name, &nl, NULL, 0, NULL) &&
+               dressed_text(name, nl);
     }
     return false;
 }

@@ -625,6 +625,14 @@ test_detect_reply_to_freemail(void **state)
                                     "Reply-To: club@yahoo.com\r\n",
                                     "hi") & bit,
                      0);
+    /* The recipient's address in Reply-To's display name: the answers
+     * still go to the free mailbox after it. */
+    assert_int_equal(detect_headers(PLAIN_FROM
+                                    "To: bob@example.org\r\n"
+                                    "Reply-To: \"bob@example.org\" "
+                                    "<claims@gmail.com>\r\n",
+                                    "hi") & bit,
+                     bit);
 }
 
 /* Brands whose domains are also free mailboxes, as the default
@@ -690,6 +698,22 @@ test_detect_recipient_named(void **state)
                                     "To: bob@example.org\r\nSubject: hi\r\n",
                                     "hi") & bit,
                      bit);
+    /* A To display name that repeats the address is still one mailbox
+     * (the way many senders write it); another address there is not. */
+    assert_int_equal(detect_headers("From: IT <it@desk.example>\r\n"
+                                    "To: \"Bob@example.org\" "
+                                    "<bob@example.org>\r\n"
+                                    "Subject: bob@example.org: mailbox full"
+                                    "\r\n",
+                                    "hi") & bit,
+                     bit);
+    assert_int_equal(detect_headers("From: IT <it@desk.example>\r\n"
+                                    "To: \"ann@example.org\" "
+                                    "<bob@example.org>\r\n"
+                                    "Subject: bob@example.org: mailbox full"
+                                    "\r\n",
+                                    "hi") & bit,
+                     0);
     /* Several recipients, a subject without the address, or the address
      * only in From's own mailbox part. */
     assert_int_equal(detect_headers("From: IT <it@desk.example>\r\n"
@@ -728,6 +752,11 @@ test_detect_mixed_script_text(void **state)
                                     "hi") & bit,
                      bit);
     assert_int_equal(detect_headers("From: \"Apple Supp\xce\xbfrt\" "
+                                    "<a@b.example>\r\nSubject: hi\r\n",
+                                    "hi") & bit,
+                     bit);
+    /* A '<' inside the display name does not end it. */
+    assert_int_equal(detect_headers("From: \"<Apple Supp\xce\xbfrt>\" "
                                     "<a@b.example>\r\nSubject: hi\r\n",
                                     "hi") & bit,
                      bit);
