@@ -694,6 +694,7 @@ test_config_refused_repeat_keeps_default(void **state)
     assert_int_equal(cfg.time_budget_ms, defaults.time_budget_ms);
     buf_clear(&ps.text);
     remove_tree(dir);
+    free(dir);
 }
 
 /* A ReportTo that CHECK-CONFIG passes must be one the daily report can
