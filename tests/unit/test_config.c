@@ -697,16 +697,51 @@ test_config_refused_repeat_keeps_default(void **state)
     free(dir);
 }
 
-/* A ReportTo that CHECK-CONFIG passes must be one the daily report can
- * address: a value accepted here and refused by report_recipient would
- * make every midnight report fail while the configuration looks fine. */
+/* A value of key (held in struct config at field_off) that is accepted
+ * must be one the daily report can address, and a refused one leaves
+ * the key empty: a value accepted here and refused by report_recipient
+ * would make every midnight report fail while the configuration looks
+ * fine. */
+struct usable_case {
+    const char *value;
+    bool is_ok;
+};
+
+static void
+check_report_key(const char *key, size_t field_off,
+                 const struct usable_case *cases, size_t n_cases)
+{
+    struct config cfg;
+    struct problems ps;
+    char *dir = make_tmpdir();
+    char path[1024];
+    char text[256];
+    char want[64];
+    char rcpt[CAPS_ADDR_MAX];
+
+    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
+    snprintf(want, sizeof(want), "%s: ", key);
+    for (size_t i = 0; i < n_cases; i++) {
+        int n = snprintf(text, sizeof(text), "{%s = \"%s\";}", key,
+                         cases[i].value);
+
+        write_file(dir, "CGPCloudmark.cfg", text, (size_t)n);
+        assert_int_equal(load(path, &cfg, &ps), cases[i].is_ok ? 0 : 1);
+        if (!cases[i].is_ok) {
+            assert_non_null(strstr(problems_text(&ps), want));
+            assert_string_equal((const char *)&cfg + field_off, "");
+        }
+        assert_int_equal(report_recipient(&cfg, rcpt, sizeof(rcpt)), CM_OK);
+        buf_clear(&ps.text);
+    }
+    remove_tree(dir);
+    free(dir);
+}
+
 static void
 test_config_report_to_is_usable(void **state)
 {
-    static const struct {
-        const char *value;
-        bool is_ok;
-    } cases[] = {
+    static const struct usable_case cases[] = {
         {"postmaster", true},
         {"spam-admin@example.com", true},
         {"first.last+cm@mail.example.com", true},
@@ -719,30 +754,10 @@ test_config_report_to_is_usable(void **state)
         {"pm@-example.com", false},
         {"pm@\xc3\xa9xample.com", false},
     };
-    struct config cfg;
-    struct problems ps;
-    char *dir = make_tmpdir();
-    char path[1024];
-    char text[256];
-    char rcpt[CAPS_ADDR_MAX];
 
     (void)state;
-    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int n = snprintf(text, sizeof(text), "{ReportTo = \"%s\";}",
-                         cases[i].value);
-
-        write_file(dir, "CGPCloudmark.cfg", text, (size_t)n);
-        assert_int_equal(load(path, &cfg, &ps), cases[i].is_ok ? 0 : 1);
-        if (!cases[i].is_ok) {
-            assert_non_null(strstr(problems_text(&ps), "ReportTo: "));
-            assert_string_equal(cfg.report_to, "");
-        }
-        assert_int_equal(report_recipient(&cfg, rcpt, sizeof(rcpt)), CM_OK);
-        buf_clear(&ps.text);
-    }
-    remove_tree(dir);
-    free(dir);
+    check_report_key("ReportTo", offsetof(struct config, report_to), cases,
+                     sizeof(cases) / sizeof(cases[0]));
 }
 
 /* The same for MainDomain, which makes the recipient postmaster@<it>
@@ -750,10 +765,7 @@ test_config_report_to_is_usable(void **state)
 static void
 test_config_main_domain_is_usable(void **state)
 {
-    static const struct {
-        const char *value;
-        bool is_ok;
-    } cases[] = {
+    static const struct usable_case cases[] = {
         {"example.com", true},
         {"mail-1.Example.COM", true},
         {"mail_gw.example.com", false},
@@ -762,30 +774,10 @@ test_config_main_domain_is_usable(void **state)
         {".example.com", false},
         {"-example.com", false},
     };
-    struct config cfg;
-    struct problems ps;
-    char *dir = make_tmpdir();
-    char path[1024];
-    char text[256];
-    char rcpt[CAPS_ADDR_MAX];
 
     (void)state;
-    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int n = snprintf(text, sizeof(text), "{MainDomain = \"%s\";}",
-                         cases[i].value);
-
-        write_file(dir, "CGPCloudmark.cfg", text, (size_t)n);
-        assert_int_equal(load(path, &cfg, &ps), cases[i].is_ok ? 0 : 1);
-        if (!cases[i].is_ok) {
-            assert_non_null(strstr(problems_text(&ps), "MainDomain: "));
-            assert_string_equal(cfg.main_domain, "");
-        }
-        assert_int_equal(report_recipient(&cfg, rcpt, sizeof(rcpt)), CM_OK);
-        buf_clear(&ps.text);
-    }
-    remove_tree(dir);
-    free(dir);
+    check_report_key("MainDomain", offsetof(struct config, main_domain),
+                     cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void
