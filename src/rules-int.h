@@ -13,6 +13,10 @@
 
 struct mime_doc;
 
+/* Offset of the mailbox's address in a one-mailbox header value (v,
+ * len): just after its last '<', or 0 without one. */
+size_t rules_angle_addr_offset(const char *v, size_t len);
+
 /* Lower-case domain of the mailbox in the top-level header name (From,
  * Reply-To: the address after the last '<', else the first '@') into dst
  * (NUL-terminated, at most cap - 1 bytes); its length, 0 when there is

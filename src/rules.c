@@ -586,13 +586,12 @@ attachment_rules(const struct mime_doc *doc, unsigned fflags)
     return fired;
 }
 
-/* Offset of the mailbox's address in a one-mailbox header value: after
- * its last '<', or 0 without one.  Not the first '@' nor the first '<':
+/* See rules-int.h.  Not the first '@' nor the first '<':
  * "support@metamask.io" <x@spam.example> and "PayPal <pp@paypal.com>"
  * <x@spam.example> put a brand's address in the display name, and the
  * mail comes from the last one, as mail clients reply to it. */
-static size_t
-angle_addr_offset(const char *v, size_t len)
+size_t
+rules_angle_addr_offset(const char *v, size_t len)
 {
     for (size_t i = len; i > 0; i--) {
         if (v[i - 1] == '<') {
@@ -616,7 +615,7 @@ rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
     if (h == NULL || h->value_len == 0) {
         return 0;
     }
-    off = angle_addr_offset(h->value, h->value_len);
+    off = rules_angle_addr_offset(h->value, h->value_len);
     at = memchr(h->value + off, '@', h->value_len - off);
     if (at == NULL) {
         return 0;
@@ -803,7 +802,7 @@ rules_from_parts(const struct mime_doc *doc, const char **name,
     if (h == NULL || h->value_len == 0) {
         return false;
     }
-    off = angle_addr_offset(h->value, h->value_len);
+    off = rules_angle_addr_offset(h->value, h->value_len);
     if (off <= 1) {
         return false;
     }

@@ -251,10 +251,7 @@ reply_to_is_recipient(const struct mime_doc *doc)
      * the freemail domain: a recipient's address written into the
      * display name ("bob@example.org" <claims@gmail.com>) is not where
      * the answers go. */
-    off = rt->value_len;
-    while (off > 0 && rt->value[off - 1] != '<') {
-        off--;
-    }
+    off = rules_angle_addr_offset(rt->value, rt->value_len);
     at = memchr(rt->value + off, '@', rt->value_len - off);
     if (at == NULL) {
         return false;
