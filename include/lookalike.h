@@ -17,7 +17,7 @@
  *     ("paypal.com.secure.tk") or a hyphen-separated part of its name
  *     ("paypal-verify.com");
  *   - its registered domain is one edit (insert, delete, substitute)
- *     from a protected one whose name has at least LOOKALIKE_EDIT_MIN
+ *     from a brand's whose name has at least LOOKALIKE_EDIT_MIN
  *     characters ("amazom.com"); a mere TLD change ("paypal.de") is not.
  *
  * lookalike_display_name: a From display name that shows a brand ("PayPal

@@ -38,9 +38,9 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "lookalike.h"
 
 struct buf;
-struct lookalike_db;
 struct mime_doc;
 
 #define RULES_FORMAT 1u
@@ -150,6 +150,16 @@ uint32_t rules_detect(const struct rules *r, const struct mime_doc *doc,
 
 /* Sum of the weights of the fired rules. */
 double rules_margin(const struct rules *r, uint32_t fired);
+
+/* How host (len bytes, lower-case; reg, reg_len: its registered domain,
+ * as url_registered_domain gives it) imitates one of r's protected
+ * domains (lookalike_check_reg).  A free mailbox provider's own domain imitates
+ * nothing: "mail.com" is one edit from "gmail.com" and a real provider
+ * whose users write to us.  rules_detect and cmtool train both ask
+ * here, so training sees the rule fire where scoring does. */
+enum lookalike_kind rules_lookalike_host(const struct rules *r,
+                                         const char *host, size_t len,
+                                         const char *reg, size_t reg_len);
 
 /* Hosts the look-alike rule examines: From and Reply-To domains, URL
  * hosts (not mailto:, not IP literals, not image sources), at most

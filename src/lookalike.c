@@ -989,7 +989,12 @@ check_edit_1(const struct lookalike_db *db, const char *reg, size_t rl,
         size_t pl = db->len[j];
         size_t pn = db->label_len[j];
 
-        if (pn < LOOKALIKE_EDIT_MIN || (pn == nl && same_bytes(p, reg, nl))) {
+        /* Brands only: the other protected names are the training ham's
+         * frequent senders, and a name one edit from one of those is as
+         * often another real site ("wirex.com", "cnsnews.com") as a lure;
+         * typosquatters imitate the brands phishing trades on. */
+        if (!db->is_brand[j] || pn < LOOKALIKE_EDIT_MIN ||
+            (pn == nl && same_bytes(p, reg, nl))) {
             continue;
         }
         /* One edit leaves the first or the last byte in place: that

@@ -673,7 +673,7 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
 #define RULES_SEEN_HOSTS 8u
 
 struct lookalike_ctx {
-    const struct lookalike_db *db;
+    const struct rules *rules;
     enum lookalike_kind kind;
     uint64_t seen[RULES_SEEN_HOSTS]; /* recent hosts: newsletters repeat */
     unsigned n_seen;
@@ -695,7 +695,22 @@ lookalike_host(void *ctx, const char *host, size_t len, const char *reg,
         }
     }
     lc->seen[lc->n_seen++ % RULES_SEEN_HOSTS] = h;
-    lc->kind = lookalike_check_reg(lc->db, host, len, reg, reg_len, NULL);
+    lc->kind = rules_lookalike_host(lc->rules, host, len, reg, reg_len);
+}
+
+enum lookalike_kind
+rules_lookalike_host(const struct rules *r, const char *host, size_t len,
+                     const char *reg, size_t reg_len)
+{
+    enum lookalike_kind k =
+        lookalike_check_reg(r->protected, host, len, reg, reg_len, NULL);
+
+    /* The provider test second: it is a list walk, and nearly every host
+     * imitates nothing. */
+    if (k != LOOKALIKE_NONE && rules_is_freemail(reg, reg_len)) {
+        return LOOKALIKE_NONE;
+    }
+    return k;
 }
 
 static bool
@@ -868,7 +883,7 @@ rules_detect(const struct rules *r, const struct mime_doc *doc,
     struct lookalike_ctx lc;
 
     memset(&lc, 0, sizeof(lc));
-    lc.db = r->protected;
+    lc.rules = r;
     lc.kind = LOOKALIKE_NONE;
     if ((fflags & FEATURES_DECEPTIVE_FOREIGN_LINK) != 0) {
         fired |= 1u << RULES_DECEPTIVE_LINK;

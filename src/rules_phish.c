@@ -222,11 +222,12 @@ rules_is_freemail(const char *dom, size_t len)
         "hotmail.com",   "hotmail.co.uk",  "hotmail.fr",    "outlook.com",
         "outlook.fr",    "live.com",       "msn.com",       "aol.com",
         "aim.com",       "icloud.com",     "me.com",        "mail.com",
-        "usa.com",       "consultant.com", "gmx.com",       "gmx.net",
-        "gmx.de",        "web.de",         "mail.ru",       "inbox.ru",
-        "list.ru",       "bk.ru",          "yandex.ru",     "yandex.com",
-        "protonmail.com", "proton.me",     "zoho.com",      "qq.com",
-        "163.com",       "126.com",        "rediffmail.com", "libero.it"};
+        "email.com",     "usa.com",        "consultant.com", "gmx.com",
+        "gmx.net",       "gmx.de",         "web.de",        "mail.ru",
+        "inbox.ru",      "list.ru",        "bk.ru",         "yandex.ru",
+        "yandex.com",    "protonmail.com", "proton.me",     "zoho.com",
+        "qq.com",        "163.com",        "126.com",       "rediffmail.com",
+        "libero.it"};
 
     return host_in(dom, len, doms, sizeof(doms) / sizeof(doms[0]));
 }

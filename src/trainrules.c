@@ -180,6 +180,19 @@ trainrules_item_free(struct trainrules_item *it)
     }
 }
 
+/* The rule's own test (rules_lookalike_host), for a host kept by name. */
+static bool
+is_lookalike_host(const struct rules *r, const char *host, size_t len)
+{
+    const char *reg = host;
+    size_t rl = 0;
+
+    if (len > 0 && len <= LOOKALIKE_DOMAIN_MAX && !url_host_is_ip(host, len)) {
+        rl = url_registered_domain(host, len, &reg);
+    }
+    return rules_lookalike_host(r, host, len, reg, rl) != LOOKALIKE_NONE;
+}
+
 uint32_t
 trainrules_item_fired(const struct rules *r, const struct trainrules_item *it)
 {
@@ -199,8 +212,7 @@ trainrules_item_fired(const struct rules *r, const struct trainrules_item *it)
     for (size_t i = 0; i < it->n_hosts; i++) {
         size_t l = strlen(p);
 
-        if (lookalike_check(rules_protected(r), p, l, NULL) !=
-            LOOKALIKE_NONE) {
+        if (is_lookalike_host(r, p, l)) {
             fired |= 1u << RULES_LOOKALIKE_DOMAIN;
             break;
         }

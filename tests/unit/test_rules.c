@@ -843,6 +843,43 @@ test_classify(void **state)
     assert_string_equal(a, "f=1");
 }
 
+static uint32_t
+lookalike_from(const struct rules *r, const char *from)
+{
+    char m[1024];
+
+    snprintf(m, sizeof(m),
+             "From: %s\r\nSubject: s\r\nContent-Type: text/plain\r\n\r\n"
+             "hi\r\n",
+             from);
+    return detect(r, m) & BIT(RULES_LOOKALIKE_DOMAIN);
+}
+
+static void
+test_lookalike_spares_mailbox_providers(void **state)
+{
+    static const char *const doms[] = {"gmail.com"};
+    static const bool brand[] = {true};
+    struct rules *r = with_domains(doms, brand, 1);
+
+    (void)state;
+    /* mail.com and email.com are one edit from gmail.com and are real
+     * free mailboxes of their own: their users' mail imitates nothing. */
+    assert_int_equal(lookalike_from(r, "Bob <bob@mail.com>"), 0);
+    assert_int_equal(lookalike_from(r, "bob@email.com"), 0);
+    assert_int_equal(detect(r, "From: a@shop.example\r\nSubject: s\r\n"
+                               "Content-Type: text/html\r\n\r\n"
+                               "<a href=\"https://www.mail.com/\">x</a>\r\n") &
+                         BIT(RULES_LOOKALIKE_DOMAIN),
+                     0);
+    /* A name one edit from the brand that is no provider still is. */
+    assert_int_equal(lookalike_from(r, "bob@gmaill.com"),
+                     BIT(RULES_LOOKALIKE_DOMAIN));
+    assert_int_equal(lookalike_from(r, "bob@kmail.com"),
+                     BIT(RULES_LOOKALIKE_DOMAIN));
+    rules_free(r);
+}
+
 int
 main(void)
 {
@@ -856,6 +893,7 @@ main(void)
         cmocka_unit_test(test_detect_attachments),
         cmocka_unit_test(test_detect_html_body_is_not_attachment),
         cmocka_unit_test(test_detect_forms_links_names),
+        cmocka_unit_test(test_lookalike_spares_mailbox_providers),
         cmocka_unit_test(test_detect_auth_failed),
         cmocka_unit_test(test_detect_hidden_link),
         cmocka_unit_test(test_detect_reply_to_freemail),
