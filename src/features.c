@@ -1315,11 +1315,26 @@ struct addr {
     size_t addr_len;
 };
 
+/* The last '<' of v, or NULL: the mailbox follows it even when the
+ * display name shows another address ("PayPal <pp@paypal.com>"
+ * <x@evil.tk>), as in the rules (rules_angle_addr_offset). */
+static const char *
+last_lt(const char *v, size_t len)
+{
+    while (len > 0) {
+        len--;
+        if (v[len] == '<') {
+            return v + len;
+        }
+    }
+    return NULL;
+}
+
 /* Split "Name <a@b>", "a@b (Name)" or "a@b" (one mailbox, lenient). */
 static void
 addr_split(const char *v, size_t len, struct addr *out)
 {
-    const char *lt = memchr(v, '<', len);
+    const char *lt = last_lt(v, len);
 
     memset(out, 0, sizeof(*out));
     out->name = "";

@@ -860,6 +860,31 @@ test_features_body_sig(void **state)
     assert_false(features_text_sig("", 0, &b));
 }
 
+static size_t
+addr_dom(const char *value, char *dst, size_t cap)
+{
+    return features_address_domain(value, strlen(value), dst, cap);
+}
+
+static void
+test_features_address_domain(void **state)
+{
+    char d[64];
+
+    (void)state;
+    assert_int_equal(addr_dom("Ann <ann@Example.ORG>", d, sizeof(d)), 11);
+    assert_string_equal(d, "example.org");
+    assert_int_equal(addr_dom("ann@example.org (Ann)", d, sizeof(d)), 11);
+    assert_string_equal(d, "example.org");
+    /* The mailbox is the one after the last '<', as for the rules: an
+     * address shown in the display name is not the sender's. */
+    assert_int_equal(addr_dom("\"PayPal <pp@paypal.com>\" <x@evil.tk>", d,
+                              sizeof(d)),
+                     7);
+    assert_string_equal(d, "evil.tk");
+    assert_int_equal(addr_dom("no address", d, sizeof(d)), 0);
+}
+
 int
 main(void)
 {
@@ -907,6 +932,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_features_envelope_not_used,
                                         setup, teardown),
+        cmocka_unit_test(test_features_address_domain),
         cmocka_unit_test_setup_teardown(test_features_deterministic_and_empty,
                                         setup, teardown),
     };
