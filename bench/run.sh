@@ -26,8 +26,8 @@
 # unpacked into corpus-data/; in SHA-256 order of "cm-speed/<source>/
 # <label>/<file>" the first TRAIN messages are the training set
 # (bench/out/train/) and the next MIX the scored mix (bench/out/mix/), as
-# symbolic links.  Every filter reads the same files; the page cache is
-# warmed first.
+# hard links to corpus-data/ (plain files, as in a queue).  Every filter
+# reads the same files; the page cache is warmed first.
 #
 # How each filter is run (servers on 127.0.0.1, free ports, stopped by
 # PID when the script ends, whatever happens):

@@ -49,7 +49,10 @@ rm -rf "$dir"
 mkdir -p "$dir/sub"
 head -n "$n" "$out/mix.lst" >"$dir/sub.lst"
 while IFS= read -r f; do
-    ln -s "$(readlink "$f")" "$dir/sub/$(basename "$f")"
+    # Hard links as in the mix (mksets.py); a symbolic link where that
+    # cannot be.
+    ln "$f" "$dir/sub/$(basename "$f")" 2>/dev/null ||
+        ln -s "$(readlink -f "$f")" "$dir/sub/$(basename "$f")"
 done <"$dir/sub.lst"
 printf '{ }\n' >"$dir/empty.cfg"
 valgrind --tool=callgrind --callgrind-out-file="$dir/rate.cg" \
