@@ -13,9 +13,11 @@
  * reloads it within a minute.  Messages are learned in input order, so
  * the same input gives the same layer.
  *
- * Exit: 0 the layer was written (something learned or not); 1 no message
- * could be read; 2 bad arguments or configuration; 3 the layer file is
- * unusable (left as it is: remove it to start over) or cannot be written.
+ * Exit: 0 the layer was written (something learned or not); 1 no input
+ * was a usable message (nothing read, or only unreadable or non-mail
+ * files; the layer is left as it was); 2 bad arguments or configuration;
+ * 3 the layer file is unusable (left as it is: remove it to start over)
+ * or cannot be written.
  */
 #include "learn.h"
 
@@ -58,8 +60,8 @@ usage(FILE *to)
             "configuration),\n"
             "  survives cartridge updates, and a running helper reloads it "
             "within a minute.\n"
-            "  exit 0: layer written; 1: no message could be read; 2: bad "
-            "arguments or\n"
+            "  exit 0: layer written; 1: no input was a usable message; 2: "
+            "bad arguments or\n"
             "  configuration; 3: the layer file is unusable or cannot be "
             "written.\n");
 }
@@ -235,10 +237,14 @@ learn_main(int argc, char **argv)
         bool is_junk = strcasecmp(label, "spam") == 0;
 
         learn_all(&cfg, c, layer, is_junk, paths, n_paths, &t);
-        if (t.seen == 0) {
-            fprintf(stderr, "CGPCloudmark LEARN: no message could be "
-                            "read; %s not changed\n",
-                    cfg.sitelayer_path);
+        /* Files that were read but none of them mail (a wrong folder, a
+         * mail client's index files) taught nothing: saying "written" with
+         * exit 0 would hide the mistake from the administrator's script. */
+        if (t.learned + t.already == 0) {
+            fprintf(stderr, "CGPCloudmark LEARN: no usable message among "
+                            "the inputs (%zu unreadable or not mail); %s "
+                            "not changed\n",
+                    t.unusable, cfg.sitelayer_path);
             status = 1;
         } else if (sitelayer_save(layer, cfg.sitelayer_path) != CM_OK) {
             fprintf(stderr, "CGPCloudmark LEARN: cannot write %s\n",

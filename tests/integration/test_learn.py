@@ -14,7 +14,8 @@ Queue/ with the newsletter of testdata/messages):
   - an unusable layer file: LEARN exits 3 and leaves it, RATE refuses to
     score (its scores would not be the helper's), the helper logs it and
     still answers every request with a score;
-  - bad arguments exit 2, a folder without messages exits 1.
+  - bad arguments exit 2; a folder without messages, or whose files are
+    none of them mail, exits 1 and leaves the layer as it was.
 One overall deadline bounds the run; processes are killed by PID.
 """
 
@@ -118,6 +119,18 @@ def main():
         os.mkdir(os.path.join(base, "empty"))
         check(run(binary, base, "LEARN", "spam", "empty")[0] == 1,
               "LEARN on an empty folder")
+        # inputs that are read but none is mail: exit 1, layer untouched
+        with open(layer, "rb") as f:
+            kept = f.read()
+        for name, data in (("empty.msg", b""),
+                           ("junk.msg", bytes(range(256)) * 2)):
+            with open(os.path.join(base, "empty", name), "wb") as f:
+                f.write(data)
+        rc, out, err = run(binary, base, "LEARN", "spam", "empty")
+        check(rc == 1 and "no usable message" in err and out == "",
+              "LEARN on files that are not mail: %d %r %r" % (rc, out, err))
+        with open(layer, "rb") as f:
+            check(f.read() == kept, "LEARN on non-mail changed the layer")
 
         # an unusable layer
         with open(layer, "r+b") as f:
