@@ -446,12 +446,23 @@ test_base_log_lines_bounded_and_escaped(void **state)
     assert_int_equal(cap.n, 1);
     assert_int_equal(cap.level, LOG_LEVEL_WARN);
     assert_string_equal(cap.line, "bad x\\x0ay");
+    /* A literal "\x0a" must not read like an escaped LF, and 8-bit bytes
+     * from a header or file name must not reach the log raw. */
+    log_warn("subj %s", "a\\x0a \xc3\xa9\xff");
+    assert_string_equal(cap.line, "subj a\\x5cx0a \\xc3\\xa9\\xff");
+    cap.n = 1;
     log_debug("hidden");
     assert_int_equal(cap.n, 1);
     memset(big, 'q', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     log_error("%s", big);
     assert_int_equal(strlen(cap.line), CAPS_LOG_LINE_MAX);
+    /* escapes near the cap are dropped whole, never cut in half */
+    memset(big, 0xff, sizeof(big) - 1);
+    log_error("%s", big);
+    assert_int_equal(strlen(cap.line) % 4, 0);
+    assert_true(strlen(cap.line) > CAPS_LOG_LINE_MAX - 4);
+    assert_string_equal(cap.line + strlen(cap.line) - 4, "\\xff");
     log_setup(NULL, NULL, LOG_LEVEL_INFO);
 }
 
