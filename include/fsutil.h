@@ -38,6 +38,22 @@ enum cm_err fsutil_read_file(const char *path, size_t max_bytes,
 enum cm_err fsutil_write_atomic(const char *path, const void *p, size_t len,
                                 mode_t mode);
 
+/*
+ * Take an exclusive lock on the lock file at path, to serialise the
+ * read-modify-rename of a file beside it between processes.  The lock
+ * file is created (mode 0600) when missing and never removed or replaced,
+ * so every process locks the same inode; the lock is a POSIX record lock
+ * (fcntl), which lockd also carries over NFS.  With is_wait, blocks until
+ * the lock is held; without, returns CM_OK with *fd = -1 when another
+ * process holds it.  On success with *fd >= 0 the lock is held until
+ * fsutil_unlock(*fd) or exit.  CM_EIO (errno set) when the file cannot be
+ * opened or locked.  Process-wide: threads of one process share a lock.
+ */
+enum cm_err fsutil_lock(const char *path, bool is_wait, int *fd);
+
+/* Release a lock from fsutil_lock (closes fd); fd < 0 does nothing. */
+void fsutil_unlock(int fd);
+
 /* fsync the directory containing path (or path itself if a directory). */
 enum cm_err fsutil_fsync_dir_of(const char *path);
 

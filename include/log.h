@@ -3,8 +3,12 @@
  *
  * main picks the sink once, before any thread starts: stderr for CLI
  * commands, the helper's protocol writer ("* ..." lines) in helper mode.
- * Every line is at most CAPS_LOG_LINE_MAX bytes with control bytes escaped,
- * so nothing taken from input can start a new protocol line.
+ * Every line is at most CAPS_LOG_LINE_MAX bytes with control bytes, the
+ * backslash and bytes >= 0x80 escaped as \xNN, so nothing taken from input
+ * can start a new protocol line, pass raw 8-bit bytes, or fake an escape.
+ * Text already rendered by log_sample is escaped once more when logged
+ * (its \x0d reads \x5cx0d): decoding a line once always gives what was
+ * formatted.
  *
  * Thread safety: log_* may be called from any thread once the sink is set;
  * the sink itself must be thread-safe.

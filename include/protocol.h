@@ -119,7 +119,8 @@ size_t protocol_format_info(char *out, size_t cap, const char *text,
  * bytes (not counting the LF and one CR before it, which are stripped).  A
  * longer line is not kept whole: its first CAPS_REQUEST_LINE_MAX bytes stay
  * in line[] (for the sequence and a log sample), the rest is counted in
- * n_dropped up to its LF, and is_overlong is set.
+ * n_dropped up to its LF (and one CR before it, not counted either), and
+ * is_overlong is set.
  */
 struct protocol_linebuf {
     uint8_t line[CAPS_REQUEST_LINE_MAX + 1]; /* +1: a CR before the LF */
@@ -127,6 +128,7 @@ struct protocol_linebuf {
     size_t n_dropped;  /* bytes of an overlong line not kept */
     bool is_overlong;  /* the line exceeded CAPS_REQUEST_LINE_MAX */
     bool is_complete;  /* a whole line is ready in line[0..len) */
+    bool is_cr_dropped_last; /* the last byte dropped was a CR */
 };
 
 void protocol_linebuf_init(struct protocol_linebuf *lb);

@@ -7,7 +7,10 @@
  *   ACTION KIND VALUE [WEIGHT] [CATEGORY]
  *   ACTION    block | allow
  *   KIND      ip      VALUE an IPv4 or IPv6 address, optionally /PREFIX
- *                     (1..32 or 1..128; the host bits must be zero)
+ *                     (decimal, no leading zero: 1..32 or 1..128; the
+ *                     host bits must be zero); ::ffff:a.b.c.d/97..128 is
+ *                     the IPv4 a.b.c.d/1..32; an "ipv6:" tag only before
+ *                     IPv6 notation
  *             domain  VALUE a sender domain (From, return-path); covers
  *                     its subdomains
  *             urlhost VALUE a host of a URL in the message; covers its

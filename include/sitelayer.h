@@ -85,9 +85,11 @@ void sitelayer_release(struct sitelayer_slot *s, const struct sitelayer *l);
 
 /*
  * Reload path into the slot when the file changed (inode, size or mtime)
- * since the last call; a removed file empties the slot.  Returns CM_OK
- * when nothing changed or the new layer was installed; on a bad file the
- * old layer stays and *why says why.  One thread calls it.
+ * since the last call; a removed file (ENOENT) empties the slot.  Returns
+ * CM_OK when nothing changed or the new layer was installed.  On a bad
+ * file, or a stat() failure other than ENOENT, the old layer stays and
+ * *why says why; each problem is returned once, not again until the file
+ * or the failure changes.  One thread calls it.
  */
 enum cm_err sitelayer_slot_refresh(struct sitelayer_slot *s, const char *path,
                                    bool *is_changed, const char **why);

@@ -229,6 +229,49 @@ fail:
     return rc;
 }
 
+enum cm_err
+fsutil_lock(const char *path, bool is_wait, int *fd)
+{
+    struct flock fl;
+    int lfd;
+    int rc;
+
+    /* O_NOFOLLOW: a symbolic link planted under the lock file's name
+     * cannot make us create a file elsewhere. */
+    lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW,
+               0600);
+    if (lfd < 0) {
+        return CM_EIO;
+    }
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET; /* l_start = l_len = 0: the whole file */
+    do {
+        rc = fcntl(lfd, is_wait ? F_SETLKW : F_SETLK, &fl);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+        int saved = errno;
+
+        close(lfd);
+        if (!is_wait && (saved == EAGAIN || saved == EACCES)) {
+            *fd = -1;
+            return CM_OK;
+        }
+        errno = saved;
+        return CM_EIO;
+    }
+    *fd = lfd;
+    return CM_OK;
+}
+
+void
+fsutil_unlock(int fd)
+{
+    if (fd >= 0) {
+        close(fd); /* closing drops the process's record locks */
+    }
+}
+
 bool
 fsutil_is_dir(const char *path)
 {

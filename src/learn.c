@@ -10,15 +10,19 @@
  * layer; when it is on the wrong side -- spam below 96, ham at 10 or
  * above -- one learning step moves the layer so it lands inside.  The
  * layer is then written atomically to SiteLayerFile; a running helper
- * reloads it within a minute.  Messages are learned in input order, so
- * the same input gives the same layer.
+ * reloads it within a minute.  Runs at once take turns on a lock held
+ * from reading the layer to the rename (lock_layer).  Messages are
+ * learned in input order, so the same input gives the same layer.
  *
- * Exit: 0 the layer was written (something learned or not); 1 no message
- * could be read; 2 bad arguments or configuration; 3 the layer file is
- * unusable (left as it is: remove it to start over) or cannot be written.
+ * Exit: 0 the layer was written (something learned or not); 1 no input
+ * was a usable message (nothing read, or only unreadable or non-mail
+ * files; the layer is left as it was); 2 bad arguments or configuration;
+ * 3 the layer file is unusable (left as it is: remove it to start over)
+ * or cannot be written.
  */
 #include "learn.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,7 @@
 #include "cartridge.h"
 #include "config.h"
 #include "engine.h"
+#include "fsutil.h"
 #include "log.h"
 #include "msgsrc.h"
 #include "queuefile.h"
@@ -58,8 +63,8 @@ usage(FILE *to)
             "configuration),\n"
             "  survives cartridge updates, and a running helper reloads it "
             "within a minute.\n"
-            "  exit 0: layer written; 1: no message could be read; 2: bad "
-            "arguments or\n"
+            "  exit 0: layer written; 1: no input was a usable message; 2: "
+            "bad arguments or\n"
             "  configuration; 3: the layer file is unusable or cannot be "
             "written.\n");
 }
@@ -160,6 +165,42 @@ learn_all(const struct config *cfg, const struct cartridge *c,
     engine_scratch_free(scratch);
 }
 
+/*
+ * Two LEARN runs at once would each read the layer, learn and rename
+ * their copy over it, and the last rename would drop the other run's
+ * learning.  So each run holds an exclusive lock on "<layer>.lock"
+ * from before it reads the layer until after the rename.  The layer
+ * itself cannot carry the lock: the rename replaces its inode.
+ * Returns 0 with *fd holding the lock, else an exit status.
+ */
+static int
+lock_layer(const char *layer_path, int *fd)
+{
+    char path[CONFIG_PATH_MAX + sizeof(".lock")];
+    int n = snprintf(path, sizeof(path), "%s.lock", layer_path);
+    enum cm_err rc;
+
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        fprintf(stderr, "CGPCloudmark LEARN: %s: path too long\n",
+                layer_path);
+        return 3;
+    }
+    rc = fsutil_lock(path, false, fd);
+    if (rc == CM_OK && *fd < 0) {
+        /* Said before blocking, so a run that seems stuck explains itself. */
+        fprintf(stderr, "CGPCloudmark LEARN: waiting for another LEARN "
+                        "to finish with %s\n",
+                layer_path);
+        rc = fsutil_lock(path, true, fd);
+    }
+    if (rc != CM_OK) {
+        fprintf(stderr, "CGPCloudmark LEARN: cannot lock %s: %s\n", path,
+                strerror(errno));
+        return 3;
+    }
+    return 0;
+}
+
 /* The layer to extend: the file's, or a new one when there is none. */
 static int
 open_layer(const char *path, struct sitelayer **out)
@@ -192,6 +233,7 @@ learn_main(int argc, char **argv)
     struct sitelayer *layer = NULL;
     struct learn_tally t;
     bool is_default = false;
+    int lock_fd = -1;
     int status = 2;
 
     memset(&t, 0, sizeof(t));
@@ -230,15 +272,22 @@ learn_main(int argc, char **argv)
         free(paths);
         return 2;
     }
-    status = open_layer(cfg.sitelayer_path, &layer);
+    status = lock_layer(cfg.sitelayer_path, &lock_fd);
+    if (status == 0) {
+        status = open_layer(cfg.sitelayer_path, &layer);
+    }
     if (status == 0) {
         bool is_junk = strcasecmp(label, "spam") == 0;
 
         learn_all(&cfg, c, layer, is_junk, paths, n_paths, &t);
-        if (t.seen == 0) {
-            fprintf(stderr, "CGPCloudmark LEARN: no message could be "
-                            "read; %s not changed\n",
-                    cfg.sitelayer_path);
+        /* Files that were read but none of them mail (a wrong folder, a
+         * mail client's index files) taught nothing: saying "written" with
+         * exit 0 would hide the mistake from the administrator's script. */
+        if (t.learned + t.already == 0) {
+            fprintf(stderr, "CGPCloudmark LEARN: no usable message among "
+                            "the inputs (%zu unreadable or not mail); %s "
+                            "not changed\n",
+                    t.unusable, cfg.sitelayer_path);
             status = 1;
         } else if (sitelayer_save(layer, cfg.sitelayer_path) != CM_OK) {
             fprintf(stderr, "CGPCloudmark LEARN: cannot write %s\n",
@@ -256,6 +305,7 @@ learn_main(int argc, char **argv)
                sitelayer_count(layer),
                t.is_full ? " (full: some features were not added)" : "");
     }
+    fsutil_unlock(lock_fd);
     sitelayer_free(layer);
     cartridge_unref(c);
     free(paths);

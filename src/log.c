@@ -71,7 +71,16 @@ log_max_level(void)
     return log_state.max_level;
 }
 
-/* Replace control bytes so a formatted argument cannot break the line. */
+/*
+ * Replace control bytes so a formatted argument cannot break the line,
+ * and the backslash and bytes >= 0x80 too, all as \xNN (log_sample's
+ * form): every backslash in a log line then starts an escape, so a
+ * literal "\x0a" in a file name reads \x5cx0a and cannot pass for an
+ * escaped LF.  8-bit bytes are escaped rather than passed as UTF-8: they
+ * come from file names, headers and protocol lines in any charset, the
+ * log's reader (CGP's log, a terminal) may not be UTF-8, and valid UTF-8
+ * still carries C1 controls and bidi overrides that disguise a line.
+ */
 static size_t
 escape_in_place(char *line, size_t len, size_t cap)
 {
@@ -80,7 +89,7 @@ escape_in_place(char *line, size_t len, size_t cap)
 
     for (size_t i = 0; i < len && o < cap; i++) {
         unsigned char ch = (unsigned char)line[i];
-        if (ch < 0x20 || ch == 0x7f) {
+        if (ch < 0x20 || ch >= 0x7f || ch == '\\') {
             if (o + 4 > cap) {
                 break;
             }

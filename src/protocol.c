@@ -378,6 +378,7 @@ protocol_linebuf_init(struct protocol_linebuf *lb)
     lb->n_dropped = 0;
     lb->is_overlong = false;
     lb->is_complete = false;
+    lb->is_cr_dropped_last = false;
 }
 
 void
@@ -390,7 +391,11 @@ protocol_linebuf_next(struct protocol_linebuf *lb)
 static void
 complete_line(struct protocol_linebuf *lb)
 {
-    if (!lb->is_overlong && lb->len > 0 && lb->line[lb->len - 1] == '\r') {
+    if (lb->is_overlong) {
+        /* The CR of a CRLF went with the dropped bytes; it is not one of
+         * the line's own, which the log's count reports. */
+        lb->n_dropped -= lb->is_cr_dropped_last ? 1u : 0u;
+    } else if (lb->len > 0 && lb->line[lb->len - 1] == '\r') {
         lb->len--;
     }
     if (lb->len > CAPS_REQUEST_LINE_MAX) {
@@ -425,6 +430,7 @@ protocol_linebuf_feed(struct protocol_linebuf *lb, const uint8_t *p,
         lb->len += room;
         lb->n_dropped += take - room;
         lb->is_overlong = true;
+        lb->is_cr_dropped_last = p[take - 1] == '\r';
     } else {
         memcpy(lb->line + lb->len, p, take);
         lb->len += take;

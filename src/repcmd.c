@@ -10,7 +10,8 @@
  * entries IN already has (so a list entry overrides a trained one).
  * Without --list and --merge the section is emptied.  The header version
  * becomes N, or IN's version + 1: the update network only moves
- * installations to a higher version.  IN must load; OUT is loaded again
+ * installations to a higher version, so N must be above IN's and IN must
+ * not already have the largest version.  IN must load; OUT is loaded again
  * before it is written (atomically), so a bad list never makes a bad
  * cartridge.  Messages on stderr.
  */
@@ -118,16 +119,45 @@ collect(const struct repcmd_opts *o, const struct cartridge *old,
     return 0;
 }
 
+/*
+ * The new cartridge's version into *version; 0, or the exit status.
+ * Helpers install only a version above the one they run, so a version at
+ * or below IN's would be refused by every helper that has IN as a replay
+ * -- after it was published, with nothing said here.  And IN at the
+ * largest version has no successor: + 1 would wrap to 0.
+ */
+static int
+pick_version(const struct repcmd_opts *o, const struct cartridge *old,
+             uint64_t *version)
+{
+    uint64_t have = cartridge_version(old);
+
+    if (o->has_version && o->version <= have) {
+        fprintf(stderr, "cmtool reputation: --version %llu is not above "
+                        "%s's version %llu; helpers running it would "
+                        "refuse the new cartridge as a replay\n",
+                (unsigned long long)o->version, o->in,
+                (unsigned long long)have);
+        return 2;
+    }
+    if (!o->has_version && have == UINT64_MAX) {
+        fprintf(stderr, "cmtool reputation: %s has the largest version "
+                        "(%llu); there is no higher version to give the "
+                        "new cartridge\n",
+                o->in, (unsigned long long)have);
+        return 1;
+    }
+    *version = o->has_version ? o->version : have + 1;
+    return 0;
+}
+
 /* image with the new section and version, checked by loading it. */
 static int
-rebuild(const struct repcmd_opts *o, const struct cartridge *old,
-        const struct replist *l, struct buf *image)
+rebuild(const struct replist *l, uint64_t version, struct buf *image)
 {
     struct buf section;
     struct cartridge *c = NULL;
     const char *why = NULL;
-    uint64_t version = o->has_version ? o->version
-                                      : cartridge_version(old) + 1;
     enum cm_err rc;
 
     buf_init(&section, CAPS_CARTRIDGE_MAX_BYTES);
@@ -164,6 +194,7 @@ repcmd_main(int argc, char **argv)
     struct cartridge *old = NULL;
     const char *why = NULL;
     bool is_truncated = false;
+    uint64_t version = 0;
     int status = 1;
     int rc = parse_args(argc, argv, &o);
 
@@ -186,7 +217,12 @@ repcmd_main(int argc, char **argv)
                 why != NULL ? why : "?");
         goto out;
     }
-    if (collect(&o, old, &l) != 0 || rebuild(&o, old, &l, &image) != 0) {
+    rc = pick_version(&o, old, &version);
+    if (rc != 0) {
+        status = rc;
+        goto out;
+    }
+    if (collect(&o, old, &l) != 0 || rebuild(&l, version, &image) != 0) {
         goto out;
     }
     if (fsutil_write_atomic(o.out, image.data, image.len, 0644) != CM_OK) {

@@ -10,6 +10,7 @@
  */
 #include "sitelayer.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ struct sitelayer_slot {
     struct sitelayer *current;
     bool has_stat;
     struct stat last; /* of the file behind current */
+    int stat_errno;   /* the stat() failure last reported, 0 when none */
 };
 
 static size_t
@@ -501,6 +503,35 @@ same_file(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+/*
+ * stat(path) failed with err.  Only ENOENT means the layer is gone (how an
+ * administrator makes LEARN forget).  Anything else -- EACCES after a
+ * permission change, EIO or ESTALE on a network file system -- says
+ * nothing about the layer, and dropping it would silently change every
+ * score: keep it, and report the failure once until it changes.
+ */
+static enum cm_err
+stat_failed(struct sitelayer_slot *s, int err, bool *is_changed,
+            const char **why)
+{
+    if (err == ENOENT) {
+        s->stat_errno = 0;
+        if (s->has_stat || s->current != NULL) {
+            publish(s, NULL);
+            s->has_stat = false;
+            *is_changed = true;
+        }
+        return CM_OK;
+    }
+    if (err == s->stat_errno) {
+        return CM_OK;
+    }
+    s->stat_errno = err;
+    *why = err == EACCES ? "cannot stat it: permission denied"
+                         : "cannot stat it";
+    return CM_EIO;
+}
+
 enum cm_err
 sitelayer_slot_refresh(struct sitelayer_slot *s, const char *path,
                        bool *is_changed, const char **why)
@@ -511,13 +542,9 @@ sitelayer_slot_refresh(struct sitelayer_slot *s, const char *path,
 
     *is_changed = false;
     if (stat(path, &st) != 0) {
-        if (s->has_stat || s->current != NULL) {
-            publish(s, NULL);
-            s->has_stat = false;
-            *is_changed = true;
-        }
-        return CM_OK;
+        return stat_failed(s, errno, is_changed, why);
     }
+    s->stat_errno = 0;
     if (s->has_stat && same_file(&s->last, &st)) {
         return CM_OK;
     }

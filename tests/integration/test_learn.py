@@ -14,10 +14,15 @@ Queue/ with the newsletter of testdata/messages):
   - an unusable layer file: LEARN exits 3 and leaves it, RATE refuses to
     score (its scores would not be the helper's), the helper logs it and
     still answers every request with a score;
-  - bad arguments exit 2, a folder without messages exits 1.
+  - a LEARN that finds the layer's lock file held waits, says so, and
+    learns on top of the layer the holder wrote (two runs at once lose
+    nothing);
+  - bad arguments exit 2; a folder without messages, or whose files are
+    none of them mail, exits 1 and leaves the layer as it was.
 One overall deadline bounds the run; processes are killed by PID.
 """
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -69,6 +74,52 @@ def helper_score(binary, base, wd):
         h.kill()
 
 
+def concurrent_runs(binary, tmp, wd):
+    """A LEARN that finds the layer locked waits for it, then learns on
+    top of what the holder wrote: the result is the sequential one."""
+    base = os.path.join(tmp, "concurrent")
+    os.mkdir(base)
+    shutil.copy(os.path.join(REPO, "conf", "CGPCloudmark.cfg"), base)
+    layer = os.path.join(base, "CGPCloudmark.learned")
+    other = os.path.join(MESSAGES, "colleague-note.eml")
+    target = os.path.join(MESSAGES, TARGET)
+
+    # The sequential reference: the other run's layer, then ours on it.
+    check(run(binary, base, "LEARN", "spam", other)[0] == 0, "LEARN other")
+    with open(layer, "rb") as f:
+        theirs = f.read()
+    check(run(binary, base, "LEARN", "spam", target)[0] == 0, "LEARN target")
+    with open(layer, "rb") as f:
+        sequential = f.read()
+    check(sequential != theirs, "the target taught nothing new")
+    os.unlink(layer)
+
+    # Hold the lock as another LEARN would; ours must wait for it, and
+    # only then read the layer the holder wrote meanwhile.
+    with open(layer + ".lock", "a+b") as lock:
+        fcntl.lockf(lock, fcntl.LOCK_EX)
+        p = subprocess.Popen([binary, "LEARN", "spam", target], cwd=base,
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wd.add(p.pid)
+        said = b""
+        for line in p.stderr:
+            said += line
+            if b"waiting" in line:
+                break
+        with open(layer + ".tmp", "wb") as f:
+            f.write(theirs)
+        os.rename(layer + ".tmp", layer)
+        fcntl.lockf(lock, fcntl.LOCK_UN)
+        out, err = p.communicate(timeout=wd.left())
+    check(b"waiting" in said, "LEARN did not wait for the lock: %r" % said)
+    check(p.returncode == 0, "LEARN after the lock: %d %r" % (p.returncode,
+                                                             said + err))
+    with open(layer, "rb") as f:
+        check(f.read() == sequential,
+              "the locked-out LEARN lost the other run's learning")
+
+
 def main():
     binary = os.path.join(os.path.abspath(sys.argv[1] if len(sys.argv) > 1
                                           else "build"), "CGPCloudmark")
@@ -118,6 +169,18 @@ def main():
         os.mkdir(os.path.join(base, "empty"))
         check(run(binary, base, "LEARN", "spam", "empty")[0] == 1,
               "LEARN on an empty folder")
+        # inputs that are read but none is mail: exit 1, layer untouched
+        with open(layer, "rb") as f:
+            kept = f.read()
+        for name, data in (("empty.msg", b""),
+                           ("junk.msg", bytes(range(256)) * 2)):
+            with open(os.path.join(base, "empty", name), "wb") as f:
+                f.write(data)
+        rc, out, err = run(binary, base, "LEARN", "spam", "empty")
+        check(rc == 1 and "no usable message" in err and out == "",
+              "LEARN on files that are not mail: %d %r %r" % (rc, out, err))
+        with open(layer, "rb") as f:
+            check(f.read() == kept, "LEARN on non-mail changed the layer")
 
         # an unusable layer
         with open(layer, "r+b") as f:
@@ -134,6 +197,8 @@ def main():
         score, info = helper_score(binary, base, wd)
         check(score == before[TARGET], "helper with a bad layer: %d" % score)
         check(b"unusable" in info, "bad layer not logged: %r" % info)
+
+        concurrent_runs(binary, tmp, wd)
     except TestFailure as e:
         print("FAIL test_learn: %s" % e)
         return 1

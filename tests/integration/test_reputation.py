@@ -4,8 +4,9 @@
 inspect` shows it, and `CGPCloudmark RATE` scores a CGP queue file whose
 envelope `S ... [ip]` line names a blocked address high with that
 cartridge and low without; an allow entry pulls a spam message down; a
-bad list is refused with its file and line and writes nothing; `cmtool
-train --reputation` carries a list into a trained cartridge.
+bad list is refused with its file and line and writes nothing; so is a
+--version at or below the input's, or a default version past the largest;
+`cmtool train --reputation` carries a list into a trained cartridge.
 
 Usage: python3 tests/integration/test_reputation.py BUILD_DIR
 Standard library only; every file goes under a mkdtemp directory.
@@ -201,6 +202,32 @@ def test_bad_list(workdir, base):
     check(code == 2, "usage error exits 2")
 
 
+def test_version_refusals(workdir, base):
+    """A version clients would refuse as a replay, or one past the
+    largest, is an error and writes nothing."""
+    out_cart = os.path.join(workdir, "replay.cmc")
+    five = os.path.join(workdir, "five.cmc")
+    code, _, err = run([CMTOOL, "reputation", base, "--version", "5", "-o",
+                        five])
+    check(code == 0 and header_version(five) == 5, "--version 5: %r" % err)
+    for v in ("5", "3"):
+        code, _, err = run([CMTOOL, "reputation", five, "--version", v,
+                            "-o", out_cart])
+        check(code != 0 and "not above" in err,
+              "--version %s at or below the input's 5 refused: %d %r"
+              % (v, code, err))
+        check(not os.path.exists(out_cart), "nothing written for %s" % v)
+    top = os.path.join(workdir, "top.cmc")
+    code, _, err = run([CMTOOL, "reputation", base, "--version",
+                        str(2 ** 64 - 1), "-o", top])
+    check(code == 0 and header_version(top) == 2 ** 64 - 1,
+          "the largest version can be set: %r" % err)
+    code, _, err = run([CMTOOL, "reputation", top, "-o", out_cart])
+    check(code != 0 and "no higher version" in err,
+          "the default version does not wrap to 0: %d %r" % (code, err))
+    check(not os.path.exists(out_cart), "nothing written after the largest")
+
+
 def test_train_list(workdir):
     tree = os.path.join(workdir, "t2", "src")
     for name, label in (("colleague-note.eml", "ham"),
@@ -239,6 +266,7 @@ def main():
         test_block_ip(workdir, base)
         test_allow_and_version(workdir, base)
         test_bad_list(workdir, base)
+        test_version_refusals(workdir, base)
         test_train_list(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

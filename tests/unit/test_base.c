@@ -1,6 +1,7 @@
 /*
  * test_base.c -- unit tests for the base layer: buf, cursor, arena,
- * fsutil, log sampling and error texts.
+ * fsutil (reads, atomic writes, the inter-process lock), log sampling and
+ * error texts.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -301,6 +303,55 @@ test_base_fsutil_atomic_write_and_bounded_read(void **state)
     buf_clear(&b);
 }
 
+/* In a child process (record locks are per process): 0 when a lock
+ * attempt without waiting finds path held, 1 when it gets the lock. */
+static int
+child_try_lock(const char *path)
+{
+    pid_t pid = fork();
+    int status = -1;
+
+    if (pid == 0) {
+        int fd = -2;
+
+        if (fsutil_lock(path, false, &fd) != CM_OK) {
+            _exit(2);
+        }
+        _exit(fd < 0 ? 0 : 1);
+    }
+    assert_true(pid > 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static void
+test_base_fsutil_lock_excludes_processes(void **state)
+{
+    struct tmpdir *t = *state;
+    char path[PATH_MAX];
+    char link[PATH_MAX];
+    int fd = -1;
+    int other = 7;
+
+    assert_int_equal(fsutil_join(path, sizeof(path), t->path, "l.lock"),
+                     CM_OK);
+    assert_int_equal(fsutil_lock(path, true, &fd), CM_OK);
+    assert_true(fd >= 0);
+    assert_true(fsutil_is_file(path)); /* created */
+    assert_int_equal(child_try_lock(path), 0);
+    fsutil_unlock(fd);
+    assert_int_equal(child_try_lock(path), 1);
+    assert_true(fsutil_is_file(path)); /* never removed */
+    /* a symbolic link under the lock file's name is not followed */
+    assert_int_equal(fsutil_join(link, sizeof(link), t->path, "s.lock"),
+                     CM_OK);
+    assert_int_equal(symlink(path, link), 0);
+    assert_int_equal(fsutil_lock(link, false, &other), CM_EIO);
+    assert_int_equal(other, 7);
+    fsutil_unlock(-1);
+}
+
 static void
 test_base_fsutil_sparse_file_bounded(void **state)
 {
@@ -395,12 +446,23 @@ test_base_log_lines_bounded_and_escaped(void **state)
     assert_int_equal(cap.n, 1);
     assert_int_equal(cap.level, LOG_LEVEL_WARN);
     assert_string_equal(cap.line, "bad x\\x0ay");
+    /* A literal "\x0a" must not read like an escaped LF, and 8-bit bytes
+     * from a header or file name must not reach the log raw. */
+    log_warn("subj %s", "a\\x0a \xc3\xa9\xff");
+    assert_string_equal(cap.line, "subj a\\x5cx0a \\xc3\\xa9\\xff");
+    cap.n = 1;
     log_debug("hidden");
     assert_int_equal(cap.n, 1);
     memset(big, 'q', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     log_error("%s", big);
     assert_int_equal(strlen(cap.line), CAPS_LOG_LINE_MAX);
+    /* escapes near the cap are dropped whole, never cut in half */
+    memset(big, 0xff, sizeof(big) - 1);
+    log_error("%s", big);
+    assert_int_equal(strlen(cap.line) % 4, 0);
+    assert_true(strlen(cap.line) > CAPS_LOG_LINE_MAX - 4);
+    assert_string_equal(cap.line + strlen(cap.line) - 4, "\\xff");
     log_setup(NULL, NULL, LOG_LEVEL_INFO);
 }
 
@@ -431,6 +493,9 @@ main(void)
             tmpdir_teardown),
         cmocka_unit_test_setup_teardown(
             test_base_fsutil_atomic_write_and_bounded_read, tmpdir_setup,
+            tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_base_fsutil_lock_excludes_processes, tmpdir_setup,
             tmpdir_teardown),
         cmocka_unit_test_setup_teardown(test_base_fsutil_sparse_file_bounded,
                                         tmpdir_setup, tmpdir_teardown),

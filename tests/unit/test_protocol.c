@@ -473,20 +473,39 @@ test_protocol_linebuf_cap(void **state)
     assert_true(lb->is_overlong);
     assert_int_equal(lb->len, CAPS_REQUEST_LINE_MAX);
     assert_int_equal(lb->n_dropped, 1);
-    /* Cap + 2 with a CR: still overlong. */
+    /* Cap + 1 with a CR: still overlong, and the CR is not one of the
+     * line's dropped bytes. */
     p[CAPS_REQUEST_LINE_MAX + 1] = '\r';
     p[CAPS_REQUEST_LINE_MAX + 2] = '\n';
     assert_true(feed_one(lb, p, CAPS_REQUEST_LINE_MAX + 3));
     assert_true(lb->is_overlong);
     assert_int_equal(lb->len, CAPS_REQUEST_LINE_MAX);
+    assert_int_equal(lb->n_dropped, 1);
+    /* Cap + 5 with a CR that ends one read and the LF starting the next. */
+    memset(p, 'a', CAPS_REQUEST_LINE_MAX + 5);
+    p[CAPS_REQUEST_LINE_MAX + 5] = '\r';
+    protocol_linebuf_init(lb);
+    assert_int_equal(protocol_linebuf_feed(lb, p, CAPS_REQUEST_LINE_MAX + 6),
+                     CAPS_REQUEST_LINE_MAX + 6);
+    assert_int_equal(protocol_linebuf_feed(lb, (const uint8_t *)"\n", 1), 1);
+    assert_true(lb->is_complete);
+    assert_true(lb->is_overlong);
+    assert_int_equal(lb->n_dropped, 5);
+    /* A CR inside the line is one of its bytes. */
+    p[CAPS_REQUEST_LINE_MAX + 3] = '\r';
+    p[CAPS_REQUEST_LINE_MAX + 5] = 'a';
+    p[CAPS_REQUEST_LINE_MAX + 6] = '\n';
+    assert_true(feed_one(lb, p, CAPS_REQUEST_LINE_MAX + 7));
+    assert_int_equal(lb->n_dropped, 6);
 
-    /* 1 MB of garbage, fed in chunks, then a normal line. */
+    /* 1 MB of garbage and its CRLF, fed in chunks, then a normal line. */
     memset(p, 'z', big);
     memcpy(p, "77 ", 3);
-    p[big] = '\n';
+    p[big] = '\r';
+    p[big + 1] = '\n';
     protocol_linebuf_init(lb);
-    for (size_t off = 0; off < big + 1;) {
-        size_t chunk = big + 1 - off < 4000 ? big + 1 - off : 4000;
+    for (size_t off = 0; off < big + 2;) {
+        size_t chunk = big + 2 - off < 4000 ? big + 2 - off : 4000;
         off += protocol_linebuf_feed(lb, p + off, chunk);
     }
     assert_true(lb->is_complete);

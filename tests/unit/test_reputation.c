@@ -411,6 +411,15 @@ test_replist_errors(void **state)
     expect_list_error("block ip 1.2.3.0/0\n", "/0");
     expect_list_error("block ip 1.2.3.999\n", "not an IPv4");
     expect_list_error("block ip ::/129\n", "1..128");
+    /* prefix lengths are plain decimal: no leading zero, sign or blank */
+    expect_list_error("block ip 10.0.0.0/08\n", "t.list:1: prefix length");
+    expect_list_error("block ip 2001:db8::/032\n", "prefix length");
+    expect_list_error("block ip 10.0.0.0/+8\n", "prefix length");
+    expect_list_error("block ip 10.0.0.0/\n", "prefix length");
+    /* the ipv6: tag belongs on an IPv6 address; on a dotted IPv4 one it
+     * made /104 pass as 10.0.0.0/8 */
+    expect_list_error("block ip ipv6:10.0.0.0/104\n", "t.list:1: ipv6:");
+    expect_list_error("block ip ipv6:10.0.0.0\n", "ipv6:");
     expect_list_error("block ip 1.2.3.4 -2\n", "positive");
     expect_list_error("block ip 1.2.3.4 11\n", "weight");
     expect_list_error("block ip 1.2.3.4 0\n", "weight");
@@ -437,9 +446,18 @@ test_replist_forms(void **state)
             "  allow   ip\t2001:DB8::/32 -2.5\n"
             "block urlhost X.Example 0.5\n"
             "block domain y.example phishing\n"
-            "allow urlhost z.example 3 # trailing comment\n",
+            "allow urlhost z.example 3 # trailing comment\n"
+            "block ip ::ffff:10.0.0.0/104\n"
+            "block ip ipv6:2001:db8:2::/48\n"
+            "block ip 10.64.0.0/10\n",
             &l);
-    assert_int_equal(l.n, 5);
+    assert_int_equal(l.n, 8);
+    /* an IPv4-mapped IPv6 prefix is the IPv4 prefix it covers */
+    assert_int_equal(l.e[5].kind, REPUTATION_IPV4);
+    assert_int_equal(l.e[5].prefix, 8);
+    assert_int_equal(l.e[6].kind, REPUTATION_IPV6);
+    assert_int_equal(l.e[6].prefix, 48);
+    assert_int_equal(l.e[7].prefix, 10);
     assert_int_equal(l.e[0].kind, REPUTATION_IPV4);
     assert_int_equal(l.e[0].weight, REPUTATION_BLOCK_DEFAULT_CENTI);
     assert_int_equal(l.e[0].category, REPUTATION_CAT_SPAM);

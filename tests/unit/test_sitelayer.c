@@ -241,6 +241,62 @@ test_slot_refresh(void **state)
     rmdir(dir);
 }
 
+/* Only a missing file means "no layer": any other stat() failure keeps
+ * the layer in service, reported once until it changes. */
+static void
+test_slot_refresh_stat_error_keeps_layer(void **state)
+{
+    char dir[] = "/tmp/test_sitelayer.XXXXXX";
+    char path[64];
+    struct sitelayer_slot *s = sitelayer_slot_new(NULL);
+    struct sitelayer *l = sitelayer_new();
+    const struct sitelayer *held;
+    const struct sitelayer *now;
+    uint32_t ids[16];
+    size_t n = message(ids, 0, 10);
+    const char *why = NULL;
+    bool is_changed = false;
+    bool is_full;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/layer", dir);
+    assert_true(sitelayer_learn(l, ids, n, 0.0, 1.0, true, &is_full));
+    assert_int_equal(sitelayer_save(l, path), CM_OK);
+    assert_int_equal(sitelayer_slot_refresh(s, path, &is_changed, &why),
+                     CM_OK);
+    held = sitelayer_acquire(s);
+    assert_non_null(held);
+    /* a link to itself: stat() fails with ELOOP, not ENOENT */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(symlink(path, path), 0);
+    assert_int_not_equal(sitelayer_slot_refresh(s, path, &is_changed, &why),
+                         CM_OK);
+    assert_false(is_changed);
+    assert_non_null(why);
+    now = sitelayer_acquire(s);
+    assert_ptr_equal(now, held);
+    sitelayer_release(s, now);
+    /* the same failure again is not reported again */
+    why = NULL;
+    assert_int_equal(sitelayer_slot_refresh(s, path, &is_changed, &why),
+                     CM_OK);
+    assert_false(is_changed);
+    now = sitelayer_acquire(s);
+    assert_ptr_equal(now, held);
+    sitelayer_release(s, now);
+    /* gone for real: the slot empties */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(sitelayer_slot_refresh(s, path, &is_changed, &why),
+                     CM_OK);
+    assert_true(is_changed);
+    assert_null(sitelayer_acquire(s));
+    sitelayer_release(s, held);
+    sitelayer_slot_free(s);
+    sitelayer_free(l);
+    rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -251,6 +307,7 @@ main(void)
         cmocka_unit_test(test_save_load_round_trip),
         cmocka_unit_test(test_parse_refusals),
         cmocka_unit_test(test_slot_refresh),
+        cmocka_unit_test(test_slot_refresh_stat_error_keeps_layer),
     };
 
     return cmocka_run_group_tests_name("sitelayer", tests, NULL, NULL);
