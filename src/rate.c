@@ -7,7 +7,9 @@
  *
  * DESIGN
  *   The main thread loads the configuration, the whitelist and one
- *   cartridge, then pulls items from msgsrc (argument order, sorted
+ *   cartridge (--cartridge, else the one the helper would start on: the
+ *   newest valid one in the micro-update cache, else the embedded
+ *   default), then pulls items from msgsrc (argument order, sorted
  *   directories, mbox messages as <path>:<n>) and numbers them.  Each item
  *   becomes a job for the pool; a worker scores it exactly as the helper's
  *   worker does (queuefile_parse -> struct message -> engine_score with its
@@ -64,6 +66,7 @@
 #include "pool.h"
 #include "queuefile.h"
 #include "sitelayer.h"
+#include "updater.h"
 #include "whitelist.h"
 
 #define RATE_N_CATEGORIES ((size_t)ENGINE_CAT_BULK + 1)
@@ -75,7 +78,7 @@ struct rate_opts {
     bool is_json;
     bool is_explain;
     const char *config_path;    /* NULL: CGPCloudmark.cfg if present */
-    const char *cartridge_path; /* NULL: the embedded default */
+    const char *cartridge_path; /* NULL: the helper's (cache or default) */
     const char *const *paths;
     size_t n_paths;
 };
@@ -169,7 +172,9 @@ usage(FILE *to)
         "                    category, subcategory, rescan, analysis\n"
         "  --explain         add the engine's analysis as a 5th column\n"
         "  --cartridge FILE  score with this cartridge file (e.g. from\n"
-        "                    'cmtool train') instead of the embedded default\n"
+        "                    'cmtool train') instead of the one the helper\n"
+        "                    would start on (the newest in the micro-update\n"
+        "                    cache, else the embedded default)\n"
         "  -c FILE           configuration (default: CGPCloudmark.cfg in\n"
         "                    the current directory, if present)\n"
         "  --help            this text\n"
@@ -291,13 +296,17 @@ report_problem(void *ctx, const struct config_problem *p)
 
 /*
  * The one place that decides which cartridge RATE scores with: the file
- * given with --cartridge, else the embedded default.  (The helper's
- * micro-update cache would be looked at here too once it exists.)
+ * given with --cartridge, else the one the helper would start on with the
+ * same configuration (updater_load_startup: the newest valid cartridge in
+ * the micro-update cache, else the embedded default), so RATE's scores
+ * and --explain are the helper's.
  */
 static enum cm_err
-load_cartridge(const char *path, struct cartridge **out)
+load_cartridge(const char *path, const struct config *cfg,
+               struct cartridge **out)
 {
     const char *why = "unknown reason";
+    bool is_default = false;
     enum cm_err rc;
 
     if (path != NULL) {
@@ -308,10 +317,11 @@ load_cartridge(const char *path, struct cartridge **out)
         }
         return rc;
     }
-    rc = cartridge_load_default(out, &why);
+    rc = updater_load_startup(cfg, out, &is_default);
     if (rc != CM_OK) {
-        log_error("embedded default cartridge unusable: %s (%s)",
-                  cm_strerror(rc), why);
+        log_error("no usable cartridge: none in the micro-update cache %s "
+                  "and the embedded default is unusable (%s)",
+                  cfg->cart.cache_path, cm_strerror(rc));
     }
     return rc;
 }
@@ -975,7 +985,7 @@ rate_main(int argc, char **argv)
         log_error("out of memory while reading %s", cfg->whitelist_cfg_path);
         goto out;
     }
-    if (load_cartridge(r.opts.cartridge_path, &cart) != CM_OK) {
+    if (load_cartridge(r.opts.cartridge_path, cfg, &cart) != CM_OK) {
         goto out;
     }
     if (load_site_layer(cfg, &site) != CM_OK) {

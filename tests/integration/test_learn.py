@@ -18,7 +18,10 @@ Queue/ with the newsletter of testdata/messages):
     learns on top of the layer the holder wrote (two runs at once lose
     nothing);
   - bad arguments exit 2; a folder without messages, or whose files are
-    none of them mail, exits 1 and leaves the layer as it was.
+    none of them mail, exits 1 and leaves the layer as it was;
+  - with a newer cartridge in the micro-update cache, RATE scores with it
+    as the helper does (not with the embedded default), before and after
+    a LEARN made on it.
 One overall deadline bounds the run; processes are killed by PID.
 """
 
@@ -59,10 +62,10 @@ def rate(binary, base, *paths):
     return scores
 
 
-def helper_score(binary, base, wd):
+def helper_score(binary, base, wd, name=TARGET):
     h = CgpHelper(binary, base, wd)
     try:
-        h.send(b"1 FILE Queue/%s\n2 QUIT\n" % TARGET.encode())
+        h.send(b"1 FILE Queue/%s\n2 QUIT\n" % name.encode())
         h.wait_answers([b"1", b"2"])
         m = parse_answer(h.answers[b"1"][0])
         check(m.group("text") is not None,
@@ -118,6 +121,47 @@ def concurrent_runs(binary, tmp, wd):
     with open(layer, "rb") as f:
         check(f.read() == sequential,
               "the locked-out LEARN lost the other run's learning")
+
+
+def cached_cartridge(binary, tmp, wd):
+    """The cartridge a helper starts on is the newest one in the cache:
+    RATE must score with that one too, or its scores (and --explain) are
+    not the helper's.  A cartridge trained on the 15 messages of
+    testdata/update/train scores testdata/messages far from the default."""
+    base = os.path.join(tmp, "cached")
+    os.makedirs(os.path.join(base, "Queue"))
+    os.mkdir(os.path.join(base, "micro_updates"), 0o700)
+    shutil.copy(os.path.join(REPO, "conf", "CGPCloudmark.cfg"), base)
+    cmtool = os.path.join(os.path.dirname(binary), "cmtool")
+    cart = os.path.join(base, "micro_updates", "cartridge-5.cmc")
+    p = subprocess.run([cmtool, "train", "--version", "5", "--folds", "2",
+                        "--passes", "1",
+                        os.path.join(REPO, "testdata", "update", "train"),
+                        "-o", cart], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=wd.left())
+    check(p.returncode == 0, "cmtool train: %r" % p.stderr)
+    names = ["colleague-note.eml", "newsletter.eml", "spam-pills.eml"]
+    for name in names:
+        shutil.copy(os.path.join(MESSAGES, name),
+                    os.path.join(base, "Queue", name))
+    rc, out, err = run(binary, base, "VERSION")
+    check(rc == 0 and '"5"' in out, "VERSION: %d %r" % (rc, out))
+    rated = rate(binary, base, *["Queue/" + n for n in names])
+    default = rate(binary, os.path.join(REPO, "testdata"),
+                   *["messages/" + n for n in names])
+    check(rated != default, "the cached cartridge scores like the default: "
+          "%r" % rated)
+    for name in names:
+        score, _ = helper_score(binary, base, wd, name)
+        check(rated[name] == score, "%s: RATE %d, helper %d on the cached "
+              "cartridge" % (name, rated[name], score))
+    rc, out, err = run(binary, base, "LEARN", "ham", "Queue/spam-pills.eml")
+    check(rc == 0 and "on cartridge 5" in out,
+          "LEARN ham on the cached cartridge: %d %s %s" % (rc, out, err))
+    score, _ = helper_score(binary, base, wd, "spam-pills.eml")
+    after = rate(binary, base, "Queue/spam-pills.eml")["spam-pills.eml"]
+    check(after == score and after < 10, "after LEARN ham: RATE %d, helper "
+          "%d" % (after, score))
 
 
 def main():
@@ -199,6 +243,7 @@ def main():
         check(b"unusable" in info, "bad layer not logged: %r" % info)
 
         concurrent_runs(binary, tmp, wd)
+        cached_cartridge(binary, tmp, wd)
     except TestFailure as e:
         print("FAIL test_learn: %s" % e)
         return 1
@@ -206,7 +251,8 @@ def main():
         wd.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     print("ok test_learn: LEARN spam/ham move the message through RATE and "
-          "the helper, others stay, bad layer and arguments handled")
+          "the helper, others stay, bad layer and arguments handled, RATE "
+          "scores with the cached cartridge the helper starts on")
     return 0
 
 
