@@ -3,7 +3,7 @@
 # 127.0.0.1, end to end, the way a site runs its own (README, "Running your
 # own update network").
 #
-#   sh scripts/demo-network.sh [BUILD]
+#   sh scripts/demo-network.sh [BUILD]     (relative to the tree, or absolute)
 #
 #   1. cmtool keygen                 signing and content keys
 #   2. cmtool train (versions 1, 2)  from a subset of corpus-data/ when it is
@@ -30,8 +30,12 @@ corpus=${CORPUS_DATA:-corpus-data}
 per_dir=${DEMO_PER_DIR:-150}
 timeout_s=${DEMO_TIMEOUT:-60}
 repo=$(pwd)
-cmtool="$repo/$build/cmtool"
-cgp="$repo/$build/CGPCloudmark"
+case $build in
+/*) bin=$build ;;
+*) bin="$repo/$build" ;;
+esac
+cmtool="$bin/cmtool"
+cgp="$bin/CGPCloudmark"
 
 [ -x "$cmtool" ] && [ -x "$cgp" ] ||
     { echo "demo-network: build first (make)" >&2; exit 2; }
