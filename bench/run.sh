@@ -523,7 +523,7 @@ swap_once() {
     printf '{ }\n' >"$sw/base-$mode/CGPCloudmark.cfg"
     cat >"$sw/base-$mode/cartridge.cfg" <<EOF
 micro-update url = http://127.0.0.1:$port/
-micro-update interval = 10
+micro-update interval = 10s
 micro-update timeout = 5
 update public key = update.pub
 update content key = content.key

@@ -191,7 +191,7 @@ chmod 600 "$base/CGPCloudmark/content.key"
 cp CGPCloudmark.cfg.sample "$base/CGPCloudmark/CGPCloudmark.cfg"
 cat >"$base/CGPCloudmark/cartridge.cfg" <<EOF
 micro-update url = $url
-micro-update interval = 10
+micro-update interval = 10s
 micro-update timeout = 5
 report statistics = no
 EOF

@@ -76,7 +76,7 @@ enum config_kind {
     CONFIG_KIND_BYTES,       /* size_t; K and M suffixes */
     CONFIG_KIND_MS,          /* milliseconds; "ms" and "s" suffixes */
     CONFIG_KIND_SECONDS,     /* seconds; "s", "m", "h" suffixes */
-    CONFIG_KIND_INTERVAL,    /* like SECONDS, plus "auto" */
+    CONFIG_KIND_INTERVAL,    /* "auto", hours, or s/m/h suffixed */
     CONFIG_KIND_FAIL_ANSWER, /* OK | FAILURE */
     CONFIG_KIND_LOG_LEVEL,   /* 0..3 or error/warn/info/debug */
     CONFIG_KIND_TIME,        /* HH:MM */
@@ -153,7 +153,7 @@ static const struct config_key config_cart_keys[] = {
     {"micro-update port", CONFIG_KIND_UINT, 1, 65535, 80, NULL,
      CONFIG_FIELD(cart.mu_port)},
     {"micro-update interval", CONFIG_KIND_INTERVAL, 10, 7u * 86400u,
-     CONFIG_INTERVAL_AUTO_S, NULL, CONFIG_FIELD(cart.mu_interval_s)},
+     CONFIG_INTERVAL_AUTO_S, "auto", CONFIG_FIELD(cart.mu_interval_s)},
     {"micro-update timeout", CONFIG_KIND_SECONDS, 1, 3600, 30, NULL,
      CONFIG_FIELD(cart.mu_timeout_s)},
     {"micro-update cache path", CONFIG_KIND_PATH, 0, 0, 0, "micro_updates",
@@ -448,6 +448,11 @@ static const struct config_unit config_units_ms[] = {
     {"", 1}, {"ms", 1}, {"s", 1000}, {NULL, 0}};
 static const struct config_unit config_units_s[] = {
     {"", 1}, {"s", 1}, {"m", 60}, {"h", 3600}, {NULL, 0}};
+/* The original product's "micro-update interval" is "auto" or hours: a
+ * bare number copied from its cartridge.cfg must poll as often as there,
+ * not 3600 times as often. */
+static const struct config_unit config_units_interval[] = {
+    {"", 3600}, {"s", 1}, {"m", 60}, {"h", 3600}, {NULL, 0}};
 
 static bool
 parse_bool(const char *s, size_t len, bool *out)
@@ -686,8 +691,12 @@ set_value(struct config *cfg, const struct config_key *k, const char *s,
             *(unsigned *)field(cfg, k) = CONFIG_INTERVAL_AUTO_S;
             return NULL;
         }
-        /* Otherwise a number of seconds, as below. */
-        /* fall through */
+        why = parse_scaled(s, len, config_units_interval, k->min, k->max,
+                           &v);
+        if (why == NULL) {
+            *(unsigned *)field(cfg, k) = (unsigned)v;
+        }
+        return why;
     case CONFIG_KIND_SECONDS:
         why = parse_scaled(s, len, config_units_s, k->min, k->max, &v);
         if (why == NULL) {
@@ -781,10 +790,14 @@ describe(const struct config_key *k, const char *why, char *out, size_t cap)
                  (unsigned long long)k->min, (unsigned long long)k->max);
         return;
     case CONFIG_KIND_INTERVAL:
+        snprintf(out, cap, "%s: must be auto, hours, or a time with an s, "
+                 "m or h suffix, from %llu s to %llu h", why,
+                 (unsigned long long)k->min,
+                 (unsigned long long)k->max / 3600u);
+        return;
     case CONFIG_KIND_SECONDS:
-        snprintf(out, cap, "%s: must be seconds (s, m, h suffixes allowed%s) "
+        snprintf(out, cap, "%s: must be seconds (s, m, h suffixes allowed) "
                  "from %llu to %llu s", why,
-                 k->kind == CONFIG_KIND_INTERVAL ? ", or auto" : "",
                  (unsigned long long)k->min, (unsigned long long)k->max);
         return;
     case CONFIG_KIND_HEADER_NAME:

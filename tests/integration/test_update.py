@@ -272,7 +272,7 @@ def helper_cartridge(env):
         saved = f.read()
     # No download: what the restart loads comes from the cache alone.
     env.cartridge_cfg("http://127.0.0.1:%d/" % updlib_server.free_port(),
-                      extra="micro-update interval = 86400\n")
+                      extra="micro-update interval = 24\n")
     try:
         p = subprocess.run([env.cgp], cwd=env.base, capture_output=True,
                            input=b"1 FILE m.msg\n2 QUIT\n", timeout=60)

@@ -220,7 +220,7 @@ def body(cmtool, cgp, tmp):
     failures = []
     try:
         with open(os.path.join(base, "cartridge.cfg"), "w") as f:
-            f.write("micro-update url = %s\nmicro-update interval = 10\n"
+            f.write("micro-update url = %s\nmicro-update interval = 10s\n"
                     "micro-update timeout = 5\n" % server.url)
         helper = Helper(cgp, base, files)
         banner = helper.wait_log("started", 30)

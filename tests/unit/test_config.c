@@ -507,7 +507,7 @@ test_config_cartridge_lines(void **state)
                         "use envelope for ip information = no\r\n"
                         "consider empty messages spam = yes\r\n"
                         "http proxy ntlm auth = d:u:p\r\n"
-                        "micro-update interval = 10\r\n";
+                        "micro-update interval = 10s\r\n";
     size_t n;
 
     (void)state;
@@ -553,6 +553,20 @@ test_config_cartridge_lines(void **state)
     buf_clear(&ps.text);
     write_file(dir, "cartridge.cfg", "micro-update interval = AUTO\n", 29);
     assert_int_equal(load(path, &cfg, &ps), 0);
+    assert_int_equal(cfg.cart.mu_interval_s, 300);
+    buf_clear(&ps.text);
+    /* A bare number is hours, as in the original product's cartridge.cfg:
+     * a copied "= 24" polls daily, not every 24 seconds. */
+    write_file(dir, "cartridge.cfg", "micro-update interval = 24\n", 27);
+    assert_int_equal(load(path, &cfg, &ps), 0);
+    assert_int_equal(cfg.cart.mu_interval_s, 24u * 3600u);
+    buf_clear(&ps.text);
+    write_file(dir, "cartridge.cfg", "micro-update interval = 1\n", 26);
+    assert_int_equal(load(path, &cfg, &ps), 0);
+    assert_int_equal(cfg.cart.mu_interval_s, 3600);
+    buf_clear(&ps.text);
+    write_file(dir, "cartridge.cfg", "micro-update interval = 169\n", 28);
+    assert_int_equal(load(path, &cfg, &ps), 1);
     assert_int_equal(cfg.cart.mu_interval_s, 300);
     buf_clear(&ps.text);
     remove_tree(dir);
