@@ -22,6 +22,8 @@
 #include "err.h"
 #include "log.h"
 
+/* The main file when no -c is given, in the current directory. */
+#define CONFIG_DEFAULT_MAIN "CGPCloudmark.cfg"
 #define CONFIG_BARS_MAX 16
 #define CONFIG_HEADER_MAX 256
 #define CONFIG_TEXT_MAX 256

@@ -11,13 +11,17 @@
  * (":line" is left out when the problem is about the whole file, "key: "
  * when it is not about one key).  Exit status: 0 and "configuration OK"
  * when there is no error (warnings allowed), 1 when there is at least one
- * error, 2 for unusable arguments.  CLI command: single thread, prints
+ * error or the main file does not exist (nothing was checked), 2 for
+ * unusable arguments.  CLI command: single thread, prints
  * to stdout and stderr directly.
  */
 #include "checkconfig.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "whitelist.h"
@@ -48,6 +52,22 @@ print_problem(void *ctx, const struct config_problem *p)
     printf("%s%s\n", p->is_warning ? "warning: " : "", p->problem);
 }
 
+/* The helper runs on defaults without its file, but a check that read
+ * nothing must not say "configuration OK": a mistyped -c, or a run from
+ * the wrong directory, would pass for a clean configuration. */
+static bool
+is_missing(const char *path)
+{
+    if (access(path, F_OK) == 0 || errno != ENOENT) {
+        return false; /* other errors: config_load reports them */
+    }
+    printf("%s: not found; nothing checked (the helper would run on the "
+           "defaults)\n",
+           path);
+    fflush(stdout);
+    return true;
+}
+
 int
 checkconfig_main(int argc, char **argv)
 {
@@ -70,6 +90,9 @@ checkconfig_main(int argc, char **argv)
                         "'%s'\n", argv[i]);
         usage(stderr);
         return 2;
+    }
+    if (is_missing(path != NULL ? path : CONFIG_DEFAULT_MAIN)) {
+        return 1;
     }
     if (config_load(path, &cfg, print_problem, NULL, &n_errors) != CM_OK) {
         fflush(stdout);

@@ -53,7 +53,6 @@
 #include "cursor.h"
 #include "fsutil.h"
 
-#define CONFIG_DEFAULT_MAIN "CGPCloudmark.cfg"
 #define CONFIG_INTERVAL_AUTO_S 300u
 #define CONFIG_WHY_MAX 200
 

@@ -843,6 +843,7 @@ test_config_check_config_command(void **state)
                    "testdata/config/bad/CGPCloudmark.cfg"};
     char *help[] = {"check-config", "--help"};
     char *wrong[] = {"CHECK-CONFIG", "-c"};
+    char *missing[] = {"CHECK-CONFIG", "-c", "testdata/config/no-such.cfg"};
 
     (void)state;
     assert_int_equal(run_check_config(good, 3, &out), 0);
@@ -862,6 +863,12 @@ test_config_check_config_command(void **state)
     assert_non_null(strstr(out, "usage: CGPCloudmark CHECK-CONFIG"));
     free(out);
     assert_int_equal(run_check_config(wrong, 2, &out), 2);
+    free(out);
+    /* A mistyped -c checked nothing: that is no "configuration OK". */
+    assert_int_equal(run_check_config(missing, 3, &out), 1);
+    assert_non_null(strstr(out, "testdata/config/no-such.cfg: not found; "
+                                "nothing checked"));
+    assert_null(strstr(out, "configuration OK"));
     free(out);
 }
 
