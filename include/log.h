@@ -31,7 +31,9 @@ typedef void (*log_sink_fn)(void *ctx, enum log_level level, const char *line,
                             size_t len);
 
 /* Install the sink and the most verbose level that is passed on.  Call
- * before threads start.  fn NULL restores the default (stderr). */
+ * before threads start.  fn NULL restores the default, stderr, whose
+ * lines start with the program name ctx (a NUL-terminated string; NULL:
+ * "CGPCloudmark"). */
 void log_setup(log_sink_fn fn, void *ctx, enum log_level max_level);
 
 /* Current most verbose level passed to the sink. */

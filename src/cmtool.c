@@ -15,6 +15,7 @@
 #include "feedback.h"
 #include "inspect.h"
 #include "keygen.h"
+#include "log.h"
 #include "publish.h"
 #include "repcmd.h"
 #include "train.h"
@@ -88,8 +89,11 @@ help_main(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+    static char program[] = "cmtool";
     const struct command *c;
 
+    /* Its warnings on stderr are cmtool's, not the helper's. */
+    log_setup(NULL, program, LOG_LEVEL_INFO);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -46,8 +46,8 @@ stderr_sink(void *ctx, enum log_level level, const char *line, size_t len)
     char out[CAPS_LOG_LINE_MAX + 32];
     int n;
 
-    (void)ctx;
-    n = snprintf(out, sizeof(out), "CGPCloudmark: %s: %.*s\n",
+    n = snprintf(out, sizeof(out), "%s: %s: %.*s\n",
+                 ctx != NULL ? (const char *)ctx : "CGPCloudmark",
                  level_name(level), (int)len, line);
     if (n > 0) {
         size_t want = (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1;
@@ -127,7 +127,7 @@ log_emit(enum log_level level, const char *fmt, va_list ap)
     if (log_state.sink != NULL) {
         log_state.sink(log_state.ctx, level, line, len);
     } else {
-        stderr_sink(NULL, level, line, len);
+        stderr_sink(log_state.ctx, level, line, len);
     }
 }
 

@@ -466,6 +466,43 @@ test_base_log_lines_bounded_and_escaped(void **state)
     log_setup(NULL, NULL, LOG_LEVEL_INFO);
 }
 
+/* The default sink's lines on stderr, into out (cap bytes). */
+static void
+stderr_lines(const char *program, char *out, size_t cap)
+{
+    char tmpl[] = "/tmp/test_base_log.XXXXXX";
+    int fd = mkstemp(tmpl);
+    int saved = dup(STDERR_FILENO);
+    ssize_t n;
+
+    assert_true(fd >= 0 && saved >= 0);
+    assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+    log_setup(NULL, (void *)program, LOG_LEVEL_INFO);
+    log_warn("w %d", 1);
+    log_setup(NULL, NULL, LOG_LEVEL_INFO);
+    assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+    close(saved);
+    n = pread(fd, out, cap - 1, 0);
+    assert_true(n >= 0);
+    out[n] = '\0';
+    close(fd);
+    unlink(tmpl);
+}
+
+static void
+test_base_log_stderr_names_program(void **state)
+{
+    static char cmtool_name[] = "cmtool";
+    char out[256];
+
+    (void)state;
+    /* cmtool's warnings are cmtool's, not the helper's. */
+    stderr_lines(cmtool_name, out, sizeof(out));
+    assert_string_equal(out, "cmtool: warning: w 1\n");
+    stderr_lines(NULL, out, sizeof(out));
+    assert_string_equal(out, "CGPCloudmark: warning: w 1\n");
+}
+
 static void
 test_base_strerror_total(void **state)
 {
@@ -503,6 +540,7 @@ main(void)
                                         tmpdir_teardown),
         cmocka_unit_test(test_base_log_sample_escapes),
         cmocka_unit_test(test_base_log_lines_bounded_and_escaped),
+        cmocka_unit_test(test_base_log_stderr_names_program),
         cmocka_unit_test(test_base_strerror_total),
     };
 
