@@ -198,6 +198,58 @@ test_charset_sbcs_matches_iconv(void **state)
     charset_cache_clear(&cc);
 }
 
+/* Spellings mail writes that are not a table label: case, '_' for '-',
+ * an "x-" prefix, and a '-' (or none) between letters and digits all
+ * decode as the label they spell, byte for byte and flag for flag. */
+static void
+test_charset_label_spellings(void **state)
+{
+    static const char *const pairs[][2] = {
+        {"utf_8", "utf-8"},          {"UTF_8", "utf-8"},
+        {"x-utf-8", "utf-8"},        {"X-UTF8", "utf-8"},
+        {"cp-1250", "windows-1250"}, {"cp-1251", "windows-1251"},
+        {"CP_1251", "windows-1251"}, {"cp-1252", "windows-1252"},
+        {"cp-1256", "windows-1256"}, {"windows_1251", "windows-1251"},
+        {"windows1251", "windows-1251"}, {"x-cp1251", "windows-1251"},
+        {"x-windows-1250", "windows-1250"}, {"latin-1", "iso-8859-1"},
+        {"latin_1", "iso-8859-1"},   {"latin-2", "iso-8859-2"},
+        {"Latin_2", "iso-8859-2"},   {"iso8859-1", "iso-8859-1"},
+        {"iso_8859-1", "iso-8859-1"}, {"ISO_8859_1", "iso-8859-1"},
+        {"iso_8859_2", "iso-8859-2"}, {"iso_8859_15", "iso-8859-15"},
+        {"koi8_r", "koi8-r"},        {"x-koi8-r", "koi8-r"},
+        {"x-us-ascii", "us-ascii"},  {"shift-jis", "shift_jis"},
+        {"x-shift_jis", "shift_jis"}, {"gb_2312", "gb2312"},
+        {"ks_c_5601_1987", "ks_c_5601-1987"}, {"big5_hkscs", "big5"},
+    };
+    uint8_t in[256];
+    char a[3 * sizeof(in) + 4];
+    char b[3 * sizeof(in) + 4];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(in); i++) {
+        in[i] = (uint8_t)i;
+    }
+    for (size_t l = 0; l < sizeof(pairs) / sizeof(pairs[0]); l++) {
+        const char *x = pairs[l][0];
+        const char *y = pairs[l][1];
+        unsigned fa = 0;
+        unsigned fb = 0;
+        size_t na = charset_to_utf8(NULL, x, strlen(x), in, sizeof(in), a,
+                                    sizeof(a), &fa);
+        size_t nb = charset_to_utf8(NULL, y, strlen(y), in, sizeof(in), b,
+                                    sizeof(b), &fb);
+
+        if (fa != fb || na != nb || memcmp(a, b, na) != 0) {
+            print_error("%s is not %s\n", x, y);
+        }
+        assert_int_equal(fa, fb);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na);
+        assert_true(charset_is_utf8_label(x, strlen(x)) ==
+                    charset_is_utf8_label(y, strlen(y)));
+    }
+}
+
 static void
 test_charset_unknown(void **state)
 {
@@ -302,6 +354,7 @@ main(void)
         cmocka_unit_test(test_charset_latin1_is_cp1252),
         cmocka_unit_test(test_charset_iconv),
         cmocka_unit_test(test_charset_sbcs_matches_iconv),
+        cmocka_unit_test(test_charset_label_spellings),
         cmocka_unit_test(test_charset_unknown),
         cmocka_unit_test(test_charset_output_cap),
         cmocka_unit_test(test_charset_utf8_helpers),
