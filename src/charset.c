@@ -18,8 +18,9 @@
  *   UTF-8 where it validates and as windows-1252 elsewhere: that is what
  *   such mail almost always is.
  * - iconv errors never stop conversion: an invalid sequence becomes U+FFFD
- *   and one byte is skipped.  A label iconv refuses is remembered in the
- *   cache (negative entry) and decoded as windows-1252.
+ *   and one code unit is skipped (a byte; 2 or 4 bytes of UTF-16/32 and
+ *   UCS-2/4).  A label iconv refuses is remembered in the cache (negative
+ *   entry) and decoded as windows-1252.
  * - State: the caller's struct charset_cache (one per message/thread), and
  *   one process-wide table of "pins": the first descriptor opened for each
  *   iconv charset is kept open until exit.  glibc unloads a gconv module
@@ -806,9 +807,46 @@ put_fffd(char **op, size_t *oleft)
     return true;
 }
 
+/*
+ * Bytes of one code unit of an iconv charset: 2 for UTF-16 and UCS-2, 4
+ * for UTF-32 and UCS-4 (either byte order, under any of glibc's names a
+ * label can spell), else 1.
+ */
 static size_t
-conv_iconv(iconv_t cd, const uint8_t *in, size_t len, char *out,
-           size_t out_max, unsigned *flags)
+iconv_unit(const char *iconv_name)
+{
+    static const struct {
+        const char *key; /* prefix of the name's label_key() */
+        size_t unit;
+    } wide[] = {
+        {"utf16", 2}, {"ucs2", 2}, {"unicode", 2}, {"csunicode", 2},
+        {"utf32", 4}, {"ucs4", 4}, {"csucs4", 4}, {"iso10646", 4},
+        {"10646-1:1993", 4}, {"wchar-t", 4},
+    };
+    char low[MIME_CHARSET_NAME_MAX];
+    char key[MIME_CHARSET_NAME_MAX];
+    size_t n = strlen(iconv_name);
+
+    if (n >= sizeof(low)) {
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = iconv_name[i];
+        low[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+    }
+    label_key(low, n, key);
+    for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++) {
+        if (strncmp(key, wide[i].key, strlen(wide[i].key)) == 0) {
+            return wide[i].unit;
+        }
+    }
+    return 1;
+}
+
+/* Convert through cd; unit is iconv_unit() of its charset. */
+static size_t
+conv_iconv(iconv_t cd, size_t unit, const uint8_t *in, size_t len,
+           char *out, size_t out_max, unsigned *flags)
 {
     char *ip = (char *)(uintptr_t)in; /* iconv's prototype is not const */
     size_t ileft = len;
@@ -835,8 +873,13 @@ conv_iconv(iconv_t cd, const uint8_t *in, size_t len, char *out,
             ileft = 0;
             break;
         }
-        ip++;
-        ileft--;
+        /* Skip the code unit the error is in: one byte on, every later
+         * character of UTF-16 or UTF-32 would be read across two. */
+        if (unit > ileft) {
+            unit = ileft;
+        }
+        ip += unit;
+        ileft -= unit;
     }
     /* Stateful encodings (ISO-2022-JP) may owe a final reset sequence. */
     if (iconv(cd, NULL, NULL, &op, &oleft) == (size_t)-1) {
@@ -882,7 +925,8 @@ charset_to_utf8(struct charset_cache *cc, const char *name, size_t name_len,
         if (cd == NULL) {
             break;
         }
-        n = conv_iconv(cd, in, in_len, out, out_max, flags);
+        n = conv_iconv(cd, iconv_unit(iname), in, in_len, out, out_max,
+                       flags);
         if (is_owned) {
             iconv_close(cd);
         }

@@ -119,6 +119,49 @@ test_charset_iconv(void **state)
     charset_cache_clear(NULL);
 }
 
+/* An invalid unit of UTF-16 or UTF-32 (a lone surrogate, a value past
+ * U+10FFFF) becomes one U+FFFD and the characters after it are read at
+ * their own offsets, in either byte order and under the other names. */
+static void
+test_charset_iconv_bad_unit_keeps_alignment(void **state)
+{
+    static const struct {
+        const char *cs;
+        const char *in;
+        size_t n;
+    } cases[] = {
+        {"UTF-16BE", "\0A\xd8\0\0B\0C", 8},
+        {"utf-16le", "A\0\0\xdc" "B\0C\0", 8},
+        {"utf-16", "\xff\xfe" "A\0\0\xdc" "B\0C\0", 10},
+        {"unicode", "\xfe\xff\0A\xdc\0\0B\0C", 10},
+        {"utf16be", "\0A\xd8\0\0B\0C", 8},
+        {"ucs-2be", "\0A\xd8\0\0B\0C", 8},
+        {"UCS-2LE", "A\0\0\xdc" "B\0C\0", 8},
+        {"utf-32be", "\0\0\0A\0\x11\0\0\0\0\0B\0\0\0C", 16},
+        {"UTF-32LE", "A\0\0\0\0\xd8\0\0" "B\0\0\0C\0\0\0", 16},
+        {"ucs-4be", "\0\0\0A\x80\0\0\0\0\0\0B\0\0\0C", 16},
+    };
+    struct charset_cache cc;
+    unsigned f;
+
+    (void)state;
+    charset_cache_init(&cc);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *t = conv(&cc, cases[i].cs, cases[i].in, cases[i].n, &f);
+
+        if (strcmp(t, "A\xef\xbf\xbd" "BC") != 0) {
+            print_error("%s\n", cases[i].cs);
+        }
+        assert_string_equal(t, "A\xef\xbf\xbd" "BC");
+        assert_int_equal(f, CHARSET_BAD_BYTES);
+    }
+    /* A unit cut short at the end is one U+FFFD too. */
+    assert_string_equal(conv(&cc, "utf-16le", "A\0\0\xdc" "B", 5, &f),
+                        "A\xef\xbf\xbd\xef\xbf\xbd");
+    assert_int_equal(f, CHARSET_BAD_BYTES);
+    charset_cache_clear(&cc);
+}
+
 /* One byte through glibc's iconv the way conv_iconv does it: U+FFFD
  * and CHARSET_BAD_BYTES for a byte it rejects. */
 static size_t
@@ -353,6 +396,7 @@ main(void)
         cmocka_unit_test(test_charset_utf8_and_ascii),
         cmocka_unit_test(test_charset_latin1_is_cp1252),
         cmocka_unit_test(test_charset_iconv),
+        cmocka_unit_test(test_charset_iconv_bad_unit_keeps_alignment),
         cmocka_unit_test(test_charset_sbcs_matches_iconv),
         cmocka_unit_test(test_charset_label_spellings),
         cmocka_unit_test(test_charset_unknown),
