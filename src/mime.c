@@ -9,8 +9,9 @@
  *   deeper) or treats it as a leaf whose body runs to the next boundary
  *   line of ANY open frame (RFC 2046 5.1.2: an outer boundary ends the
  *   inner parts too).  Boundary lines are found with memchr for '-' at
- *   line starts and compared innermost frame first, so a search costs
- *   O(bytes * open frames) and the whole parse is linear.
+ *   line starts and compared innermost frame first (a frame whose whole
+ *   delimiter fits the line before one that only starts it), so a search
+ *   costs O(bytes * open frames) and the whole parse is linear.
  * - The frame stack is a fixed array of MIME_MAX_DEPTH entries; no
  *   recursion.  An entity that would need a deeper frame is kept as an
  *   opaque leaf (MIME_DEPTH_CAPPED), and the bytes inside it are skipped
@@ -1351,20 +1352,43 @@ leaf(struct mime_state *st, const struct mime_entity *e, size_t b0, size_t b1,
 
 /* ---- structure ---------------------------------------------------- */
 
-/* Does the line starting at k ("--" there) delimit an open frame? */
+/* Only transport padding in p[from, to)? */
+static bool
+is_padding(const uint8_t *p, size_t from, size_t to)
+{
+    for (size_t t = from; t < to; t++) {
+        if (p[t] != ' ' && p[t] != '\t' && p[t] != '\r') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Does the line starting at k ("--" there) delimit an open frame?  The
+ * frame whose whole delimiter fits the line wins, innermost first, as in
+ * mail clients: when an inner boundary is a prefix of an outer one
+ * ("abc", "abc--1"), the outer delimiter line "--abc--1" also starts like
+ * the inner close delimiter, and taking it for that would drop the outer
+ * part that follows (a part clients show) into the inner epilogue.  A
+ * looser match -- a close delimiter with more than padding after its
+ * "--", or a boundary known only by its first MIME_BOUNDARY_MAX bytes --
+ * is taken only when no frame fits exactly.
+ */
 static bool
 match_line(const struct mime_state *st, size_t k, struct mime_bmatch *m)
 {
     const uint8_t *p = st->p;
     size_t len = st->len;
     size_t s = k + 2;
+    bool is_found = false;
 
     for (size_t f = st->n_frames; f > 0; f--) {
         const struct mime_frame *fr = &st->frames[f - 1];
         size_t e;
         size_t next;
         bool is_close;
-        bool is_ok = true;
+        bool is_exact;
         if (fr->bnd_len == 0 || len - s < fr->bnd_len ||
             memcmp(p + s, fr->bnd, fr->bnd_len) != 0) {
             continue;
@@ -1379,28 +1403,27 @@ match_line(const struct mime_state *st, size_t k, struct mime_bmatch *m)
                 t--;
             }
             is_close = t - e >= 2 && p[t - 2] == '-' && p[t - 1] == '-';
+            is_exact = false;
         } else {
             is_close = next - e >= 2 && p[e] == '-' && p[e + 1] == '-';
-        }
-        if (!is_close && !fr->is_bnd_cut) {
-            /* Only transport padding may follow a delimiter. */
-            for (size_t t = e; t < next; t++) {
-                if (p[t] != ' ' && p[t] != '\t' && p[t] != '\r') {
-                    is_ok = false;
-                    break;
-                }
+            is_exact = is_padding(p, is_close ? e + 2 : e, next);
+            if (!is_close && !is_exact) {
+                continue; /* only transport padding may follow */
             }
         }
-        if (!is_ok) {
+        if (is_found && !is_exact) {
             continue;
         }
         m->line_start = k;
         m->next = next < len ? next + 1 : len;
         m->frame = f - 1;
         m->is_close = is_close;
-        return true;
+        if (is_exact) {
+            return true;
+        }
+        is_found = true;
     }
-    return false;
+    return is_found;
 }
 
 /* Next boundary line of any open frame at or after from (a line start). */

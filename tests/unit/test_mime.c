@@ -1087,6 +1087,58 @@ test_mime_boundary_needs_line_start_and_padding_only(void **state)
     assert_true(text_has(d, "a --x in text\n--xy is another boundary"));
 }
 
+/* An outer delimiter line inside an inner part whose boundary is a prefix
+ * of the outer one's (or the reverse) ends the inner multipart and starts
+ * the outer's next part: the boundary whose whole delimiter fits the line
+ * is the one matched, as mail clients do. */
+static void
+test_mime_boundary_prefix_of_another(void **state)
+{
+    /* The last: the inner boundary is longer than MIME_BOUNDARY_MAX, so
+     * only its first MIME_BOUNDARY_MAX bytes (the outer one) are known. */
+    static char long_in[MIME_BOUNDARY_MAX + 2];
+    static char long_out[MIME_BOUNDARY_MAX + 1];
+    const char *const bnd[][2] = {
+        {"abc123", "abc"}, {"abc", "abc123"}, {"abc--1", "abc"},
+        {"abc-- x", "abc"}, {long_out, long_in},
+    };
+    struct fixture *fx = *state;
+
+    memset(long_in, 'b', MIME_BOUNDARY_MAX + 1);
+    memset(long_out, 'b', MIME_BOUNDARY_MAX);
+    for (size_t i = 0; i < sizeof(bnd) / sizeof(bnd[0]); i++) {
+        const char *out = bnd[i][0];
+        const char *in = bnd[i][1];
+        struct gen g = {0};
+        struct mime_doc *d;
+
+        arena_reset(fx->a);
+        gen_str(&g, "Content-Type: multipart/mixed; boundary=\"");
+        gen_str(&g, out);
+        gen_str(&g, "\"\n\n--");
+        gen_str(&g, out);
+        gen_str(&g, "\nContent-Type: multipart/alternative; boundary=\"");
+        gen_str(&g, in);
+        gen_str(&g, "\"\n\n--");
+        gen_str(&g, in);
+        gen_str(&g, "\n\ninner\n--");
+        gen_str(&g, out);
+        gen_str(&g, "\n\nouter\n--");
+        gen_str(&g, out);
+        gen_str(&g, "--\n");
+        free(fx->big);
+        fx->big = g.p;
+        d = parse_n(state, g.p, g.len);
+        if (d->n_parts != 2) {
+            print_error("outer %s, inner %s\n", out, in);
+        }
+        assert_int_equal(d->n_parts, 2);
+        assert_string_equal(d->text, "inner\nouter");
+        /* The inner multipart was never closed. */
+        assert_true(d->flags & MIME_NO_CLOSING_BOUNDARY);
+    }
+}
+
 /* A boundary may hold ':' (Yahoo's "0-123=:45"): its delimiter line right
  * after a part's header lines is the part's end, not one more field. */
 static void
@@ -1751,6 +1803,7 @@ main(void)
         MIME_TEST(test_mime_plain_text_line_breaks_and_nul),
         MIME_TEST(test_mime_crlf_padding_and_long_boundary),
         MIME_TEST(test_mime_boundary_needs_line_start_and_padding_only),
+        MIME_TEST(test_mime_boundary_prefix_of_another),
         MIME_TEST(test_mime_boundary_with_colon_ends_header_block),
         MIME_TEST(test_mime_digest_defaults_to_rfc822),
         MIME_TEST(test_mime_html_charset_and_entities),
