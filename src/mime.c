@@ -748,32 +748,59 @@ map_hdr_flags(struct mime_state *st, unsigned hf)
     }
 }
 
+/* Cut (v, n) to at most max bytes of whole UTF-8 characters and
+ * terminate it there; returns the new length. */
+static size_t
+utf8_cut(char *v, size_t n, size_t max)
+{
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((uint8_t)v[n] & 0xC0) == 0x80) {
+            n--;
+        }
+        v[n] = '\0';
+    }
+    return n;
+}
+
 /* Keep one top-level field; returns its unfolded (undecoded) value for
- * interpretation, or NULL when it was not kept. */
+ * interpretation, or NULL when it was not kept whole (the caller then
+ * reads a Content-* field itself). */
 static const char *
 keep_header(struct mime_state *st, const struct mime_field *f, size_t *vlen)
 {
     struct mime_doc *doc = st->doc;
     struct mime_header *arr;
+    struct mime_header *h;
     size_t nl = f->name_len;
     size_t cap = f->raw_len;
+    size_t room = MIME_HEADERS_TOTAL_BYTES - st->headers_bytes;
     char *mem;
     char *val;
     size_t ulen;
     bool is_cut = false;
     bool needs_decode = false;
+    bool is_total_cut = false;
 
-    if (doc->n_headers >= MIME_MAX_HEADERS ||
-        st->headers_bytes >= MIME_HEADERS_TOTAL_BYTES) {
-        doc->flags |= MIME_HEADERS_CAPPED;
-        return NULL;
-    }
     if (nl > MIME_HEADER_MAX_BYTES) {
         nl = MIME_HEADER_MAX_BYTES;
         doc->flags |= MIME_HEADERS_CAPPED;
     }
+    /* The total must include this field (tested only before it, one
+     * field took it up to 32 KB past MIME_HEADERS_TOTAL_BYTES).  The field
+     * that reaches the cap is cut to the room left and none after it is
+     * kept, so the kept fields stay the start of the block. */
+    if (doc->n_headers >= MIME_MAX_HEADERS || nl >= room) {
+        doc->flags |= MIME_HEADERS_CAPPED;
+        st->headers_bytes = MIME_HEADERS_TOTAL_BYTES;
+        return NULL;
+    }
+    room -= nl;
     if (cap > MIME_HEADER_MAX_BYTES) {
         cap = MIME_HEADER_MAX_BYTES;
+    }
+    if (cap > room) {
+        cap = room;
     }
     arr = array_room(st, doc->headers, doc->n_headers, &st->headers_cap,
                      sizeof(*arr), MIME_MAX_HEADERS);
@@ -793,11 +820,13 @@ keep_header(struct mime_state *st, const struct mime_field *f, size_t *vlen)
     val[ulen] = '\0';
     if (is_cut) {
         doc->flags |= MIME_HEADERS_CAPPED;
+        is_total_cut = cap == room;
     }
-    arr[doc->n_headers].name = mem;
-    arr[doc->n_headers].name_len = nl;
-    arr[doc->n_headers].value = val;
-    arr[doc->n_headers].value_len = ulen;
+    h = &arr[doc->n_headers];
+    h->name = mem;
+    h->name_len = nl;
+    h->value = val;
+    h->value_len = ulen;
     if (needs_decode) {
         unsigned hf = 0;
         size_t dl = 0;
@@ -805,16 +834,27 @@ keep_header(struct mime_state *st, const struct mime_field *f, size_t *vlen)
         if (d == NULL) {
             arena_full(st);
         } else {
-            arr[doc->n_headers].value = d;
-            arr[doc->n_headers].value_len = dl;
+            /* Decoding can lengthen a value (a byte of a legacy charset
+             * is up to three of UTF-8), and the decoded one is kept. */
+            if (dl > room) {
+                dl = utf8_cut(d, dl, room);
+                doc->flags |= MIME_HEADERS_CAPPED;
+                is_total_cut = true;
+            }
+            h->value = d;
+            h->value_len = dl;
             map_hdr_flags(st, hf);
         }
     }
     if (doc->subject == mime_empty && ci_eq(f->name, f->name_len, "subject")) {
-        doc->subject = arr[doc->n_headers].value;
+        doc->subject = h->value;
     }
     doc->n_headers++;
-    st->headers_bytes += nl + ulen;
+    st->headers_bytes += nl + h->value_len;
+    if (is_total_cut) {
+        st->headers_bytes = MIME_HEADERS_TOTAL_BYTES;
+        return NULL;
+    }
     *vlen = ulen;
     return val;
 }

@@ -1296,6 +1296,97 @@ test_mime_header_length_cap(void **state)
     assert_true(arena_used(fx->a) < 2u * 1024 * 1024);
 }
 
+/* Bytes of all kept header fields (names and values). */
+static size_t
+headers_total(const struct mime_doc *d)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < d->n_headers; i++) {
+        n += d->headers[i].name_len + d->headers[i].value_len;
+    }
+    return n;
+}
+
+/* Fifteen fields of MIME_HEADER_MAX_BYTES, then one "X-B" of n bytes:
+ * exactly MIME_HEADERS_TOTAL_BYTES with n = 16336. */
+static void
+gen_headers_to_total(struct gen *g, size_t n)
+{
+    static char v[MIME_HEADER_MAX_BYTES + 1];
+
+    memset(v, 'a', MIME_HEADER_MAX_BYTES);
+    for (size_t i = 0; i < 15; i++) {
+        gen_str(g, "X-A: ");
+        gen_str(g, v);
+        gen_str(g, "\n");
+    }
+    gen_str(g, "X-B: ");
+    gen_add(g, v, n);
+    gen_str(g, "\n");
+}
+
+static void
+test_mime_headers_total_cap(void **state)
+{
+    struct fixture *fx = *state;
+    struct gen g = {0};
+    struct mime_doc *d;
+
+    /* Exactly at the cap. */
+    assert_int_equal(15 * (3 + MIME_HEADER_MAX_BYTES) + 3 + 16336,
+                     MIME_HEADERS_TOTAL_BYTES);
+    gen_headers_to_total(&g, 16336);
+    gen_str(&g, "\nbody");
+    fx->big = g.p;
+    d = parse_n(state, g.p, g.len);
+    assert_int_equal(d->n_headers, 16);
+    assert_int_equal(headers_total(d), MIME_HEADERS_TOTAL_BYTES);
+    assert_int_equal(d->flags & MIME_HEADERS_CAPPED, 0);
+    /* One byte over: the total stays at the cap, and nothing after the
+     * field that crossed it is kept. */
+    arena_reset(fx->a);
+    memset(&g, 0, sizeof(g));
+    gen_headers_to_total(&g, 16337);
+    gen_str(&g, "X-C: c\n\nbody");
+    free(fx->big);
+    fx->big = g.p;
+    d = parse_n(state, g.p, g.len);
+    assert_true(headers_total(d) <= MIME_HEADERS_TOTAL_BYTES);
+    assert_true(d->flags & MIME_HEADERS_CAPPED);
+    assert_null(mime_header_find(d, "x-c"));
+    assert_string_equal(d->text, "body");
+    /* A Content-Type that crosses it is still read whole. */
+    arena_reset(fx->a);
+    memset(&g, 0, sizeof(g));
+    gen_headers_to_total(&g, 16300);
+    gen_str(&g, "Content-Type: multipart/mixed; boundary=\"zz\"\n\n"
+                "--zz\n\npart one\n--zz--\n");
+    free(fx->big);
+    fx->big = g.p;
+    d = parse_n(state, g.p, g.len);
+    assert_true(headers_total(d) <= MIME_HEADERS_TOTAL_BYTES);
+    assert_true(d->flags & MIME_HEADERS_CAPPED);
+    assert_int_equal(d->n_multiparts, 1);
+    assert_string_equal(d->text, "part one");
+    /* A field whose RFC 2047 decoding is longer than its encoding (each
+     * "gICA" is three windows-1252 euro signs, nine bytes of UTF-8). */
+    arena_reset(fx->a);
+    memset(&g, 0, sizeof(g));
+    gen_headers_to_total(&g, 0);
+    gen_str(&g, "Subject: =?windows-1252?B?");
+    for (size_t i = 0; i < 2000; i++) {
+        gen_str(&g, "gICA");
+    }
+    gen_str(&g, "?=\n\nbody");
+    free(fx->big);
+    fx->big = g.p;
+    d = parse_n(state, g.p, g.len);
+    assert_true(headers_total(d) <= MIME_HEADERS_TOTAL_BYTES);
+    assert_true(d->flags & MIME_HEADERS_CAPPED);
+    assert_int_equal(strlen(d->subject) % 3, 0); /* whole euro signs */
+}
+
 static void
 gen_urls(struct gen *g, size_t n)
 {
@@ -1810,6 +1901,7 @@ main(void)
         MIME_TEST(test_mime_header_count_at_cap),
         MIME_TEST(test_mime_header_count_over_cap),
         MIME_TEST(test_mime_header_length_cap),
+        MIME_TEST(test_mime_headers_total_cap),
         MIME_TEST(test_mime_urls_at_cap),
         MIME_TEST(test_mime_urls_over_cap),
         MIME_TEST(test_mime_text_cap),
