@@ -3,7 +3,8 @@
  *
  * DESIGN
  * - A label is folded once: lower-cased, quotes and blanks stripped, then
- *   looked up in a small alias table that maps it either to an in-code
+ *   looked up by its key ('_' as '-', no "x-" prefix, no '-' between a
+ *   letter and a digit) in a small alias table that maps it to an in-code
  *   decoder (ASCII, UTF-8, windows-1252, and tables generated from glibc
  *   for windows-1250/1251/1256, koi8-r, iso-8859-2/15: the same output as
  *   iconv, without its per-call cost) or to the glibc iconv name of a
@@ -17,8 +18,9 @@
  *   UTF-8 where it validates and as windows-1252 elsewhere: that is what
  *   such mail almost always is.
  * - iconv errors never stop conversion: an invalid sequence becomes U+FFFD
- *   and one byte is skipped.  A label iconv refuses is remembered in the
- *   cache (negative entry) and decoded as windows-1252.
+ *   and one code unit is skipped (a byte; 2 or 4 bytes of UTF-16/32 and
+ *   UCS-2/4).  A label iconv refuses is remembered in the cache (negative
+ *   entry) and decoded as windows-1252.
  * - State: the caller's struct charset_cache (one per message/thread), and
  *   one process-wide table of "pins": the first descriptor opened for each
  *   iconv charset is kept open until exit.  glibc unloads a gconv module
@@ -54,24 +56,25 @@ struct charset_alias {
                                CHARSET_KIND_SBCS the table's glibc name */
 };
 
-/* Sorted by label (strcmp order) for bsearch-style lookup. */
+/* Sorted by label (strcmp order) for bsearch-style lookup.  Labels are
+ * written as label_key() leaves them: "utf8" finds utf-8, UTF_8 and
+ * x-utf-8, "iso8859-1" finds iso-8859-1 and iso_8859-1. */
 static const struct charset_alias charset_aliases[] = {
     {"646", CHARSET_KIND_ASCII, NULL},
     {"8859-1", CHARSET_KIND_CP1252, NULL},
-    {"ansi_x3.4-1968", CHARSET_KIND_ASCII, NULL},
+    {"ansi-x3.4-1968", CHARSET_KIND_ASCII, NULL},
     {"ascii", CHARSET_KIND_ASCII, NULL},
-    {"big-5", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
     {"big5", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
-    {"big5-hkscs", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
+    {"big5hkscs", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
     {"chinese", CHARSET_KIND_ICONV, "GB18030"},
     {"cn-big5", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
-    {"cp-850", CHARSET_KIND_ICONV, "CP850"},
     {"cp1250", CHARSET_KIND_SBCS, "CP1250"},
     {"cp1251", CHARSET_KIND_SBCS, "CP1251"},
     {"cp1252", CHARSET_KIND_CP1252, NULL},
     {"cp1256", CHARSET_KIND_SBCS, "CP1256"},
     {"cp367", CHARSET_KIND_ASCII, NULL},
     {"cp819", CHARSET_KIND_CP1252, NULL},
+    {"cp850", CHARSET_KIND_ICONV, "CP850"},
     {"cp874", CHARSET_KIND_ICONV, "CP874"},
     {"cp932", CHARSET_KIND_ICONV, "CP932"},
     {"cp936", CHARSET_KIND_ICONV, "GB18030"},
@@ -83,73 +86,56 @@ static const struct charset_alias charset_aliases[] = {
     {"csksc56011987", CHARSET_KIND_ICONV, "CP949"},
     {"csshiftjis", CHARSET_KIND_ICONV, "CP932"},
     {"euc-cn", CHARSET_KIND_ICONV, "GB18030"},
+    {"euc-jp", CHARSET_KIND_ICONV, "EUC-JP"},
     {"euc-kr", CHARSET_KIND_ICONV, "CP949"},
     {"gb18030", CHARSET_KIND_ICONV, "GB18030"},
     {"gb2312", CHARSET_KIND_ICONV, "GB18030"},
-    {"gb_2312-80", CHARSET_KIND_ICONV, "GB18030"},
+    {"gb2312-80", CHARSET_KIND_ICONV, "GB18030"},
     {"gbk", CHARSET_KIND_ICONV, "GB18030"},
     {"ibm367", CHARSET_KIND_ASCII, NULL},
     {"ibm819", CHARSET_KIND_CP1252, NULL},
-    {"iso-8859-1", CHARSET_KIND_CP1252, NULL},
-    {"iso-8859-11", CHARSET_KIND_ICONV, "CP874"},
-    {"iso-8859-15", CHARSET_KIND_SBCS, "ISO-8859-15"},
-    {"iso-8859-2", CHARSET_KIND_SBCS, "ISO-8859-2"},
-    {"iso-8859-8-i", CHARSET_KIND_ICONV, "ISO-8859-8"},
-    {"iso-ir-100", CHARSET_KIND_CP1252, NULL},
-    {"iso646-us", CHARSET_KIND_ASCII, NULL},
+    {"iso-ir100", CHARSET_KIND_CP1252, NULL},
+    {"iso646us", CHARSET_KIND_ASCII, NULL},
     {"iso8859-1", CHARSET_KIND_CP1252, NULL},
+    {"iso8859-11", CHARSET_KIND_ICONV, "CP874"},
     {"iso8859-15", CHARSET_KIND_SBCS, "ISO-8859-15"},
+    {"iso8859-1:1987", CHARSET_KIND_CP1252, NULL},
     {"iso8859-2", CHARSET_KIND_SBCS, "ISO-8859-2"},
-    {"iso_8859-1", CHARSET_KIND_CP1252, NULL},
-    {"iso_8859-15", CHARSET_KIND_SBCS, "ISO-8859-15"},
-    {"iso_8859-1:1987", CHARSET_KIND_CP1252, NULL},
-    {"iso_8859-2", CHARSET_KIND_SBCS, "ISO-8859-2"},
-    {"koi8-r", CHARSET_KIND_SBCS, "KOI8-R"},
+    {"iso8859-8i", CHARSET_KIND_ICONV, "ISO-8859-8"},
     {"koi8r", CHARSET_KIND_SBCS, "KOI8-R"},
     {"korean", CHARSET_KIND_ICONV, "CP949"},
-    {"ks_c_5601", CHARSET_KIND_ICONV, "CP949"},
-    {"ks_c_5601-1987", CHARSET_KIND_ICONV, "CP949"},
-    {"ks_c_5601-1989", CHARSET_KIND_ICONV, "CP949"},
+    {"ks-c5601", CHARSET_KIND_ICONV, "CP949"},
+    {"ks-c5601-1987", CHARSET_KIND_ICONV, "CP949"},
+    {"ks-c5601-1989", CHARSET_KIND_ICONV, "CP949"},
     {"ksc5601", CHARSET_KIND_ICONV, "CP949"},
     {"l1", CHARSET_KIND_CP1252, NULL},
     {"l2", CHARSET_KIND_SBCS, "ISO-8859-2"},
-    {"latin-1", CHARSET_KIND_CP1252, NULL},
-    {"latin-9", CHARSET_KIND_SBCS, "ISO-8859-15"},
     {"latin1", CHARSET_KIND_CP1252, NULL},
     {"latin2", CHARSET_KIND_SBCS, "ISO-8859-2"},
     {"latin9", CHARSET_KIND_SBCS, "ISO-8859-15"},
     {"mac", CHARSET_KIND_ICONV, "MACINTOSH"},
+    {"mac-roman", CHARSET_KIND_ICONV, "MACINTOSH"},
     {"macintosh", CHARSET_KIND_ICONV, "MACINTOSH"},
+    {"ms-kanji", CHARSET_KIND_ICONV, "CP932"},
     {"ms936", CHARSET_KIND_ICONV, "GB18030"},
-    {"ms_kanji", CHARSET_KIND_ICONV, "CP932"},
     {"shift-jis", CHARSET_KIND_ICONV, "CP932"},
-    {"shift_jis", CHARSET_KIND_ICONV, "CP932"},
     {"sjis", CHARSET_KIND_ICONV, "CP932"},
-    {"tis-620", CHARSET_KIND_ICONV, "CP874"},
+    {"tis620", CHARSET_KIND_ICONV, "CP874"},
     {"uhc", CHARSET_KIND_ICONV, "CP949"},
     {"unicode", CHARSET_KIND_ICONV, "UTF-16"},
-    {"unicode-1-1-utf-7", CHARSET_KIND_ICONV, "UTF-7"},
-    {"unicode-1-1-utf-8", CHARSET_KIND_UTF8, NULL},
+    {"unicode1-1utf7", CHARSET_KIND_ICONV, "UTF-7"},
+    {"unicode1-1utf8", CHARSET_KIND_UTF8, NULL},
+    {"unicode20utf8", CHARSET_KIND_UTF8, NULL},
     {"us", CHARSET_KIND_ASCII, NULL},
     {"us-ascii", CHARSET_KIND_ASCII, NULL},
-    {"utf-8", CHARSET_KIND_UTF8, NULL},
     {"utf8", CHARSET_KIND_UTF8, NULL},
-    {"windows-1250", CHARSET_KIND_SBCS, "CP1250"},
-    {"windows-1251", CHARSET_KIND_SBCS, "CP1251"},
-    {"windows-1252", CHARSET_KIND_CP1252, NULL},
-    {"windows-1256", CHARSET_KIND_SBCS, "CP1256"},
-    {"windows-31j", CHARSET_KIND_ICONV, "CP932"},
-    {"windows-874", CHARSET_KIND_ICONV, "CP874"},
-    {"windows-949", CHARSET_KIND_ICONV, "CP949"},
-    {"x-big5", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
-    {"x-cp1252", CHARSET_KIND_CP1252, NULL},
-    {"x-euc-cn", CHARSET_KIND_ICONV, "GB18030"},
-    {"x-euc-jp", CHARSET_KIND_ICONV, "EUC-JP"},
-    {"x-gbk", CHARSET_KIND_ICONV, "GB18030"},
-    {"x-mac-roman", CHARSET_KIND_ICONV, "MACINTOSH"},
-    {"x-sjis", CHARSET_KIND_ICONV, "CP932"},
-    {"x-unicode20utf8", CHARSET_KIND_UTF8, NULL},
-    {"x-windows-949", CHARSET_KIND_ICONV, "CP949"},
+    {"windows1250", CHARSET_KIND_SBCS, "CP1250"},
+    {"windows1251", CHARSET_KIND_SBCS, "CP1251"},
+    {"windows1252", CHARSET_KIND_CP1252, NULL},
+    {"windows1256", CHARSET_KIND_SBCS, "CP1256"},
+    {"windows31j", CHARSET_KIND_ICONV, "CP932"},
+    {"windows874", CHARSET_KIND_ICONV, "CP874"},
+    {"windows949", CHARSET_KIND_ICONV, "CP949"},
 };
 
 #define CHARSET_N_ALIASES (sizeof(charset_aliases) / sizeof(charset_aliases[0]))
@@ -609,6 +595,47 @@ fold_label(const char *name, size_t name_len, char *buf, size_t buf_max,
     return true;
 }
 
+static bool
+is_letter(char c)
+{
+    return c >= 'a' && c <= 'z';
+}
+
+static bool
+is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/*
+ * The key a folded label (n bytes) is looked up by, into key (at least
+ * n + 1 bytes): '_' read as '-', a leading "x-" dropped, and a '-'
+ * between a letter and a digit dropped.  Mail writes utf_8, x-utf-8,
+ * cp-1251, latin-2 and iso_8859_1 for the charsets the table knows as
+ * utf-8, cp1251, latin2 and iso-8859-1, and glibc's iconv knows few of
+ * those spellings; one key for all of them keeps the table short.
+ */
+static void
+label_key(const char *s, size_t n, char *key)
+{
+    size_t i = 0;
+    size_t o = 0;
+
+    if (n > 2 && s[0] == 'x' && (s[1] == '-' || s[1] == '_')) {
+        i = 2;
+    }
+    for (; i < n; i++) {
+        char c = s[i] == '_' ? '-' : s[i];
+        if (c == '-' && o > 0 && i + 1 < n &&
+            ((is_letter(key[o - 1]) && is_digit(s[i + 1])) ||
+             (is_digit(key[o - 1]) && is_letter(s[i + 1])))) {
+            continue;
+        }
+        key[o++] = c;
+    }
+    key[o] = '\0';
+}
+
 static const struct charset_alias *
 alias_find(const char *label)
 {
@@ -636,20 +663,26 @@ label_kind(const char *name, size_t name_len, char *buf, size_t buf_max,
            const char **iconv_name)
 {
     size_t n = 0;
+    char key[MIME_CHARSET_NAME_MAX];
     const struct charset_alias *al;
 
+    if (buf_max > sizeof(key)) {
+        buf_max = sizeof(key); /* so key holds what fold_label takes */
+    }
     if (!fold_label(name, name_len, buf, buf_max, &n)) {
         return CHARSET_KIND_BAD;
     }
     if (n == 0) {
         return CHARSET_KIND_ASCII;
     }
-    al = alias_find(buf);
+    label_key(buf, n, key);
+    al = alias_find(key);
     if (al != NULL) {
         *iconv_name = al->iconv_name;
         return al->kind;
     }
-    /* Folded label passed on: glibc matches names case-insensitively. */
+    /* Folded label passed on as written (not its key: glibc knows
+     * iso-2022-jp, not iso2022-jp); glibc ignores case. */
     *iconv_name = buf;
     return CHARSET_KIND_ICONV;
 }
@@ -774,9 +807,46 @@ put_fffd(char **op, size_t *oleft)
     return true;
 }
 
+/*
+ * Bytes of one code unit of an iconv charset: 2 for UTF-16 and UCS-2, 4
+ * for UTF-32 and UCS-4 (either byte order, under any of glibc's names a
+ * label can spell), else 1.
+ */
 static size_t
-conv_iconv(iconv_t cd, const uint8_t *in, size_t len, char *out,
-           size_t out_max, unsigned *flags)
+iconv_unit(const char *iconv_name)
+{
+    static const struct {
+        const char *key; /* prefix of the name's label_key() */
+        size_t unit;
+    } wide[] = {
+        {"utf16", 2}, {"ucs2", 2}, {"unicode", 2}, {"csunicode", 2},
+        {"utf32", 4}, {"ucs4", 4}, {"csucs4", 4}, {"iso10646", 4},
+        {"10646-1:1993", 4}, {"wchar-t", 4},
+    };
+    char low[MIME_CHARSET_NAME_MAX];
+    char key[MIME_CHARSET_NAME_MAX];
+    size_t n = strlen(iconv_name);
+
+    if (n >= sizeof(low)) {
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = iconv_name[i];
+        low[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+    }
+    label_key(low, n, key);
+    for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++) {
+        if (strncmp(key, wide[i].key, strlen(wide[i].key)) == 0) {
+            return wide[i].unit;
+        }
+    }
+    return 1;
+}
+
+/* Convert through cd; unit is iconv_unit() of its charset. */
+static size_t
+conv_iconv(iconv_t cd, size_t unit, const uint8_t *in, size_t len,
+           char *out, size_t out_max, unsigned *flags)
 {
     char *ip = (char *)(uintptr_t)in; /* iconv's prototype is not const */
     size_t ileft = len;
@@ -803,8 +873,13 @@ conv_iconv(iconv_t cd, const uint8_t *in, size_t len, char *out,
             ileft = 0;
             break;
         }
-        ip++;
-        ileft--;
+        /* Skip the code unit the error is in: one byte on, every later
+         * character of UTF-16 or UTF-32 would be read across two. */
+        if (unit > ileft) {
+            unit = ileft;
+        }
+        ip += unit;
+        ileft -= unit;
     }
     /* Stateful encodings (ISO-2022-JP) may owe a final reset sequence. */
     if (iconv(cd, NULL, NULL, &op, &oleft) == (size_t)-1) {
@@ -850,7 +925,8 @@ charset_to_utf8(struct charset_cache *cc, const char *name, size_t name_len,
         if (cd == NULL) {
             break;
         }
-        n = conv_iconv(cd, in, in_len, out, out_max, flags);
+        n = conv_iconv(cd, iconv_unit(iname), in, in_len, out, out_max,
+                       flags);
         if (is_owned) {
             iconv_close(cd);
         }

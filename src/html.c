@@ -13,13 +13,15 @@
  *   unclosed quote is one scan to the end, never a rescan.
  * - Raw-text elements (script, style, title) skip to their end tag the
  *   same way; unclosed ones run to the end of the input.
- * - Hidden elements: a small stack of open non-void elements (name hash
- *   and a hidden bit), popped to the matching start tag on an end tag as
- *   browsers do for misnested markup.  Text while a hidden element is open
- *   is not written (see html.h for why and what counts as hidden).  The
- *   stack holds HTML_STACK_MAX entries; deeper elements are counted but
- *   not tracked, so hostile nesting costs at most HTML_STACK_MAX compares
- *   per end tag.
+ * - Hidden elements: a small stack of open non-void elements (name hash,
+ *   tag, properties and a hidden bit), popped to the matching start tag on
+ *   an end tag as browsers do for misnested markup, and by the start tags
+ *   that end an element implicitly (<p> by a block, <li> by <li>, cells
+ *   and rows by the next, <option> by <option>).  Text while a hidden
+ *   element is open is not written (see html.h for why and what counts as
+ *   hidden).  The stack holds HTML_STACK_MAX entries; deeper elements are
+ *   counted but not tracked, so hostile nesting costs at most
+ *   HTML_STACK_MAX compares per end tag or block start tag.
  * - An <a href> stays open until </a>, the next <a> or the end; its
  *   visible text is taken from the output written meanwhile.
  * State: one struct html_state on the caller's stack.  Every loop
@@ -50,16 +52,33 @@ enum html_tag {
     HTML_TAG_IFRAME,
     HTML_TAG_IMG,
     HTML_TAG_INPUT,
+    HTML_TAG_LI,
     HTML_TAG_META,
+    HTML_TAG_OPTION,
+    HTML_TAG_P,
     HTML_TAG_SCRIPT,
     HTML_TAG_STYLE,
-    HTML_TAG_TITLE
+    HTML_TAG_TABLE,
+    HTML_TAG_TD, /* td and th */
+    HTML_TAG_TITLE,
+    HTML_TAG_TR
 };
 
-/* Properties of known elements. */
-#define HTML_P_VOID 1u  /* never has an end tag */
-#define HTML_P_BLOCK 2u /* line break before and after */
-#define HTML_P_CELL 4u  /* blank before and after */
+/* Properties of known elements.  ENDS_P, SPECIAL, SCOPE and TSCOPE carry
+ * what the WHATWG tree builder ("in body") needs to end an element that
+ * has no end tag: see close_implied(). */
+#define HTML_P_VOID 1u     /* never has an end tag */
+#define HTML_P_BLOCK 2u    /* line break before and after */
+#define HTML_P_CELL 4u     /* blank before and after */
+#define HTML_P_ENDS_P 8u   /* its start tag closes an open <p> */
+#define HTML_P_SPECIAL 16u /* HTML's "special" category less address, div
+                            * and p: an open <li> is not looked for past */
+#define HTML_P_SCOPE 32u   /* bounds "button scope": an open <p> is not
+                            * looked for past it */
+#define HTML_P_TSCOPE 64u  /* bounds "table scope" (<table>): an open cell
+                            * or row is not looked for past it */
+/* A block of flow content, the usual row below. */
+#define HTML_P_FLOW (HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL)
 
 struct html_tag_info {
     uint32_t hash;
@@ -71,64 +90,69 @@ struct html_tag_info {
 /* Sorted by the FNV-1a hash read_name() computes, for a binary search on
  * integers; recompute the hashes when a name is added. */
 static const struct html_tag_info html_tags[] = {
-    {0x058C4484u, "center", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x058C4484u, "center", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x0DDB0669u, "link", HTML_TAG_OTHER, HTML_P_VOID},
-    {0x114985B2u, "footer", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x11C2662Du, "select", HTML_TAG_OTHER, HTML_P_CELL},
-    {0x17676759u, "article", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x178EEDF2u, "nav", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x114985B2u, "footer", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x11C2662Du, "select", HTML_TAG_OTHER, HTML_P_CELL | HTML_P_SPECIAL},
+    {0x17676759u, "article", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x178EEDF2u, "nav", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x1BCF29D8u, "source", HTML_TAG_OTHER, HTML_P_VOID},
     {0x203E6FAAu, "script", HTML_TAG_SCRIPT, 0},
     {0x25DC1DCAu, "wbr", HTML_TAG_OTHER, HTML_P_VOID},
     {0x274E1290u, "font", HTML_TAG_FONT, 0},
     {0x281BA64Eu, "embed", HTML_TAG_EMBED, HTML_P_VOID},
-    {0x2C6A2953u, "address", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x32694BC3u, "head", HTML_TAG_OTHER, 0},
-    {0x3D454045u, "td", HTML_TAG_OTHER, HTML_P_CELL},
+    {0x2C6A2953u, "address", HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_ENDS_P},
+    {0x32694BC3u, "head", HTML_TAG_OTHER, HTML_P_SPECIAL},
+    {0x3D454045u, "td", HTML_TAG_TD,
+     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE},
     {0x3DDC94D8u, "base", HTML_TAG_OTHER, HTML_P_VOID},
-    {0x4031BD46u, "li", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x4058C747u, "form", HTML_TAG_FORM, HTML_P_BLOCK},
-    {0x41454691u, "th", HTML_TAG_OTHER, HTML_P_CELL},
-    {0x43B27471u, "button", HTML_TAG_OTHER, HTML_P_CELL},
-    {0x47455003u, "tr", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x4A7AB7E6u, "pre", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x4A9C9BDFu, "table", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x4D1CB705u, "dt", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x4031BD46u, "li", HTML_TAG_LI, HTML_P_FLOW},
+    {0x4058C747u, "form", HTML_TAG_FORM, HTML_P_FLOW},
+    {0x41454691u, "th", HTML_TAG_TD,
+     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE},
+    {0x43B27471u, "button", HTML_TAG_OTHER,
+     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE},
+    {0x47455003u, "tr", HTML_TAG_TR, HTML_P_BLOCK | HTML_P_SPECIAL},
+    {0x4A7AB7E6u, "pre", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x4A9C9BDFu, "table", HTML_TAG_TABLE,
+     HTML_P_FLOW | HTML_P_SCOPE | HTML_P_TSCOPE},
+    {0x4D1CB705u, "dt", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x4E0E3632u, "param", HTML_TAG_OTHER, HTML_P_VOID},
     {0x4F2BC4B5u, "br", HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK},
-    {0x4F3ACF3Fu, "hr", HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK},
-    {0x5D1CD035u, "dd", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x5F433734u, "ul", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x61A6D509u, "figure", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x633432F6u, "ol", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x651CDCCDu, "dl", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x4F3ACF3Fu, "hr", HTML_TAG_OTHER,
+     HTML_P_VOID | HTML_P_BLOCK | HTML_P_ENDS_P},
+    {0x5D1CD035u, "dd", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x5F433734u, "ul", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x61A6D509u, "figure", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x633432F6u, "ol", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x651CDCCDu, "dl", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x7B3D6C3Cu, "track", HTML_TAG_OTHER, HTML_P_VOID},
     {0x81FE4F58u, "meta", HTML_TAG_META, HTML_P_VOID},
     {0x84E72504u, "img", HTML_TAG_IMG, HTML_P_VOID},
-    {0x8B3B2DB3u, "h6", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x8C3B2F46u, "h5", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x8D3B30D9u, "h4", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x8E3B326Cu, "h3", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x8F3B33FFu, "h2", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x903B3592u, "h1", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x94C91BFDu, "fieldset", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x8B3B2DB3u, "h6", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x8C3B2F46u, "h5", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x8D3B30D9u, "h4", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x8E3B326Cu, "h3", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x8F3B33FFu, "h2", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x903B3592u, "h1", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x94C91BFDu, "fieldset", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x9865B509u, "title", HTML_TAG_TITLE, 0},
     {0x9B0F2144u, "area", HTML_TAG_AREA, HTML_P_VOID},
     {0xAC307ED6u, "style", HTML_TAG_STYLE, 0},
-    {0xD00085A1u, "iframe", HTML_TAG_IFRAME, 0},
+    {0xD00085A1u, "iframe", HTML_TAG_IFRAME, HTML_P_SPECIAL},
     {0xD20A71A6u, "frame", HTML_TAG_IFRAME, HTML_P_VOID},
-    {0xD6AAB9FBu, "textarea", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0xDBAA7975u, "body", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0xDBC0DCC7u, "aside", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0xE18D189Eu, "blockquote", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0xD6AAB9FBu, "textarea", HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_SPECIAL},
+    {0xDBAA7975u, "body", HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_SPECIAL},
+    {0xDBC0DCC7u, "aside", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0xE18D189Eu, "blockquote", HTML_TAG_OTHER, HTML_P_FLOW},
     {0xE40C292Cu, "a", HTML_TAG_A, 0},
-    {0xE488D460u, "header", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0xE562AB48u, "div", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0xE7E19B94u, "option", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0xE488D460u, "header", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0xE562AB48u, "div", HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_ENDS_P},
+    {0xE7E19B94u, "option", HTML_TAG_OPTION, HTML_P_BLOCK},
     {0xF28DD471u, "col", HTML_TAG_OTHER, HTML_P_VOID},
-    {0xF50C43EFu, "p", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0xF50C43EFu, "p", HTML_TAG_P, HTML_P_BLOCK | HTML_P_ENDS_P},
     {0xF9D86F7Bu, "input", HTML_TAG_INPUT, HTML_P_VOID | HTML_P_CELL},
-    {0xFCDD0CCCu, "section", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0xFCDD0CCCu, "section", HTML_TAG_OTHER, HTML_P_FLOW},
 };
 
 #define HTML_N_TAGS (sizeof(html_tags) / sizeof(html_tags[0]))
@@ -190,6 +214,8 @@ static const struct html_entity_def html_entities[] = {
 struct html_elem {
     uint32_t name_hash;
     bool is_hidden;
+    uint8_t tag;   /* enum html_tag */
+    uint8_t props; /* HTML_P_* */
 };
 
 struct html_view {
@@ -229,6 +255,7 @@ struct html_state {
     size_t o;
     size_t out_max;
     bool is_full;
+    bool is_quirks; /* no standards-mode DOCTYPE: see doctype_quirks() */
     enum html_pend pend;
     unsigned flags;
     html_link_fn on_link;
@@ -993,7 +1020,8 @@ meta_refresh(struct html_state *st, const struct html_attrs *at)
 }
 
 static void
-stack_push(struct html_state *st, uint32_t hash, bool is_hidden)
+stack_push(struct html_state *st, uint32_t hash, enum html_tag tag,
+           unsigned props, bool is_hidden)
 {
     if (st->depth >= HTML_STACK_MAX) {
         st->n_overflow++;
@@ -1001,10 +1029,24 @@ stack_push(struct html_state *st, uint32_t hash, bool is_hidden)
     }
     st->stack[st->depth].name_hash = hash;
     st->stack[st->depth].is_hidden = is_hidden;
+    st->stack[st->depth].tag = (uint8_t)tag;
+    st->stack[st->depth].props = (uint8_t)props;
     st->depth++;
     if (is_hidden) {
         st->n_hidden++;
     }
+}
+
+/* Close stack entry k and everything opened after it. */
+static void
+stack_pop_at(struct html_state *st, size_t k)
+{
+    for (size_t j = st->depth; j > k; j--) {
+        if (st->stack[j - 1].is_hidden) {
+            st->n_hidden--;
+        }
+    }
+    st->depth = k;
 }
 
 static void
@@ -1015,16 +1057,85 @@ stack_pop_to(struct html_state *st, uint32_t hash)
         return;
     }
     for (size_t k = st->depth; k > 0; k--) {
-        if (st->stack[k - 1].name_hash != hash) {
-            continue;
+        if (st->stack[k - 1].name_hash == hash) {
+            stack_pop_at(st, k - 1);
+            return;
         }
-        for (size_t j = st->depth; j >= k; j--) {
-            if (st->stack[j - 1].is_hidden) {
-                st->n_hidden--;
-            }
-        }
-        st->depth = k - 1;
+    }
+}
+
+/*
+ * Close the innermost open element of the given tag, with what was opened
+ * inside it, unless an element with a property in stop comes first: the
+ * end a browser gives an element whose end tag is optional (WHATWG
+ * 13.2.6.4.7).  Without it a hidden <p> or <td> would hide the rest of
+ * the page, which a browser shows.  Past the stack nothing is tracked, so
+ * nothing is closed; at most HTML_STACK_MAX compares.
+ */
+static void
+stack_close(struct html_state *st, enum html_tag tag, unsigned stop)
+{
+    if (st->n_overflow > 0) {
         return;
+    }
+    for (size_t k = st->depth; k > 0; k--) {
+        if (st->stack[k - 1].tag == tag) {
+            stack_pop_at(st, k - 1);
+            return;
+        }
+        if ((st->stack[k - 1].props & stop) != 0) {
+            return;
+        }
+    }
+}
+
+/* What a start tag closes by the HTML rules for the usual cases: <li> an
+ * open <li>, a cell the open cell, a row the open row (and its cell), an
+ * <option> a current <option>, and a block (or <li>, <p>) an open <p> --
+ * but not <table> in quirks mode. */
+static void
+close_implied(struct html_state *st, enum html_tag tag, unsigned props)
+{
+    switch (tag) {
+    case HTML_TAG_LI:
+        stack_close(st, HTML_TAG_LI, HTML_P_SPECIAL);
+        break;
+    case HTML_TAG_TR:
+        stack_close(st, HTML_TAG_TD, HTML_P_TSCOPE);
+        stack_close(st, HTML_TAG_TR, HTML_P_TSCOPE);
+        break;
+    case HTML_TAG_TD:
+        stack_close(st, HTML_TAG_TD, HTML_P_TSCOPE);
+        break;
+    case HTML_TAG_OPTION:
+        if (st->n_overflow == 0 && st->depth > 0 &&
+            st->stack[st->depth - 1].tag == HTML_TAG_OPTION) {
+            stack_pop_at(st, st->depth - 1);
+        }
+        break;
+    case HTML_TAG_TABLE:
+        if (st->is_quirks) {
+            return; /* in quirks mode a table goes inside an open <p> */
+        }
+        break;
+    case HTML_TAG_A:
+    case HTML_TAG_AREA:
+    case HTML_TAG_EMBED:
+    case HTML_TAG_FONT:
+    case HTML_TAG_FORM:
+    case HTML_TAG_IFRAME:
+    case HTML_TAG_IMG:
+    case HTML_TAG_INPUT:
+    case HTML_TAG_META:
+    case HTML_TAG_OTHER:
+    case HTML_TAG_P:
+    case HTML_TAG_SCRIPT:
+    case HTML_TAG_STYLE:
+    case HTML_TAG_TITLE:
+        break;
+    }
+    if ((props & HTML_P_ENDS_P) != 0) {
+        stack_close(st, HTML_TAG_P, HTML_P_SCOPE);
     }
 }
 
@@ -1210,6 +1321,7 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     } else if (props & HTML_P_CELL) {
         set_pend(st, HTML_PEND_SPACE);
     }
+    close_implied(st, tag, props);
     switch (tag) {
     case HTML_TAG_A:
         anchor_close(st);
@@ -1249,10 +1361,16 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
         meta_refresh(st, at);
         break;
     case HTML_TAG_FONT:
+    case HTML_TAG_LI:
+    case HTML_TAG_OPTION:
     case HTML_TAG_OTHER:
+    case HTML_TAG_P:
     case HTML_TAG_SCRIPT:
     case HTML_TAG_STYLE:
+    case HTML_TAG_TABLE:
+    case HTML_TAG_TD:
     case HTML_TAG_TITLE:
+    case HTML_TAG_TR:
         break;
     }
     if (attr_get(at, HTML_ATTR_BACKGROUND).p != NULL) {
@@ -1265,7 +1383,7 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
                 (attr_get(at, HTML_ATTR_STYLE).p != NULL &&
                  style_hidden(at->v[HTML_ATTR_STYLE])) ||
                 (tag == HTML_TAG_FONT && font_hidden(at));
-    stack_push(st, hash, is_hidden);
+    stack_push(st, hash, tag, props, is_hidden);
 }
 
 static void
@@ -1440,6 +1558,103 @@ text(struct html_state *st, size_t i)
     return j;
 }
 
+/* Index after what a page may hold before its DOCTYPE and a browser
+ * ignores there: blanks, a byte order mark, comments and "<?...>". */
+static size_t
+skip_prolog(const uint8_t *p, size_t len)
+{
+    size_t i = len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+
+    for (;;) {
+        const uint8_t *q = NULL;
+        while (i < len && html_is_space(p[i])) {
+            i++;
+        }
+        if (len - i >= 4 && memcmp(p + i, "<!--", 4) == 0) {
+            size_t k = i + 4;
+            while (q == NULL && k + 2 < len) {
+                const uint8_t *d = memchr(p + k, '-', len - k - 2);
+                if (d == NULL) {
+                    return len;
+                }
+                k = (size_t)(d - p) + 1;
+                if (p[k] == '-' && p[k + 1] == '>') {
+                    q = p + k + 1; /* the '>' of "-->" */
+                }
+            }
+        } else if (len - i >= 2 && p[i] == '<' && p[i + 1] == '?') {
+            q = memchr(p + i, '>', len - i);
+        } else {
+            return i;
+        }
+        if (q == NULL) {
+            return len;
+        }
+        i = (size_t)(q - p) + 1;
+    }
+}
+
+/*
+ * Whether the page puts a browser in quirks mode (WHATWG 13.2.6.4.1): no
+ * DOCTYPE first -- most mail -- or an old one.  It matters here for one
+ * rule: in quirks mode a <table> does not close an open <p>, so a table
+ * in a hidden <p> (or a hidden <span> in a <p>) stays hidden, and spam
+ * puts filler there.  Simplified: standards or limited-quirks mode for a
+ * DOCTYPE html with no public identifier, or with that of XHTML, HTML 4.0
+ * Strict or 4.01 (Transitional and Frameset only with a system
+ * identifier); quirks mode for any other.
+ */
+static bool
+doctype_quirks(const uint8_t *p, size_t len)
+{
+    size_t i = skip_prolog(p, len);
+    const uint8_t *q;
+    size_t e;
+    size_t n;
+    bool has_system;
+
+    if (len - i < 9 || !view_prefix(p + i, len - i, "<!doctype")) {
+        return true;
+    }
+    q = memchr(p + i, '>', len - i);
+    e = q == NULL ? len : (size_t)(q - p);
+    for (i += 9; i < e && html_is_space(p[i]); i++) {
+    }
+    if (e - i < 4 || !view_prefix(p + i, e - i, "html") ||
+        (e - i > 4 && !html_is_space(p[i + 4]))) {
+        return true;
+    }
+    for (i += 4; i < e && html_is_space(p[i]); i++) {
+    }
+    if (i == e || view_prefix(p + i, e - i, "system")) {
+        return false;
+    }
+    if (!view_prefix(p + i, e - i, "public")) {
+        return true;
+    }
+    for (i += 6; i < e && html_is_space(p[i]); i++) {
+    }
+    if (i >= e || (p[i] != '"' && p[i] != '\'')) {
+        return true;
+    }
+    q = memchr(p + i + 1, p[i], e - i - 1);
+    if (q == NULL) {
+        return true;
+    }
+    n = (size_t)(q - p) - i - 1;
+    has_system = memchr(q + 1, '"', (size_t)(p + e - q) - 1) != NULL ||
+                 memchr(q + 1, '\'', (size_t)(p + e - q) - 1) != NULL;
+    p += i + 1;
+    if (view_prefix(p, n, "-//w3c//dtd xhtml ") ||
+        view_prefix(p, n, "-//w3c//dtd html 4.0//") ||
+        view_prefix(p, n, "-//w3c//dtd html 4.01//")) {
+        return false;
+    }
+    return !(has_system &&
+             (view_prefix(p, n, "-//w3c//dtd html 4.01 transitional//") ||
+              view_prefix(p, n, "-//w3c//dtd html 4.01 frameset//")));
+}
+
 size_t
 html_to_text(const uint8_t *p, size_t len, char *out, size_t out_max,
              html_link_fn on_link, void *ctx, unsigned *flags)
@@ -1462,6 +1677,7 @@ html_to_text(const uint8_t *p, size_t len, char *out, size_t out_max,
     st.ctx = ctx;
     /* No output wanted: scan for links and flags only. */
     st.is_full = out == NULL || out_max == 0;
+    st.is_quirks = doctype_quirks(p, len);
     while (i < len) {
         if (p[i] == '<') {
             i = markup(&st, i);

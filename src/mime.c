@@ -9,8 +9,9 @@
  *   deeper) or treats it as a leaf whose body runs to the next boundary
  *   line of ANY open frame (RFC 2046 5.1.2: an outer boundary ends the
  *   inner parts too).  Boundary lines are found with memchr for '-' at
- *   line starts and compared innermost frame first, so a search costs
- *   O(bytes * open frames) and the whole parse is linear.
+ *   line starts and compared innermost frame first (a frame whose whole
+ *   delimiter fits the line before one that only starts it), so a search
+ *   costs O(bytes * open frames) and the whole parse is linear.
  * - The frame stack is a fixed array of MIME_MAX_DEPTH entries; no
  *   recursion.  An entity that would need a deeper frame is kept as an
  *   opaque leaf (MIME_DEPTH_CAPPED), and the bytes inside it are skipped
@@ -747,32 +748,59 @@ map_hdr_flags(struct mime_state *st, unsigned hf)
     }
 }
 
+/* Cut (v, n) to at most max bytes of whole UTF-8 characters and
+ * terminate it there; returns the new length. */
+static size_t
+utf8_cut(char *v, size_t n, size_t max)
+{
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((uint8_t)v[n] & 0xC0) == 0x80) {
+            n--;
+        }
+        v[n] = '\0';
+    }
+    return n;
+}
+
 /* Keep one top-level field; returns its unfolded (undecoded) value for
- * interpretation, or NULL when it was not kept. */
+ * interpretation, or NULL when it was not kept whole (the caller then
+ * reads a Content-* field itself). */
 static const char *
 keep_header(struct mime_state *st, const struct mime_field *f, size_t *vlen)
 {
     struct mime_doc *doc = st->doc;
     struct mime_header *arr;
+    struct mime_header *h;
     size_t nl = f->name_len;
     size_t cap = f->raw_len;
+    size_t room = MIME_HEADERS_TOTAL_BYTES - st->headers_bytes;
     char *mem;
     char *val;
     size_t ulen;
     bool is_cut = false;
     bool needs_decode = false;
+    bool is_total_cut = false;
 
-    if (doc->n_headers >= MIME_MAX_HEADERS ||
-        st->headers_bytes >= MIME_HEADERS_TOTAL_BYTES) {
-        doc->flags |= MIME_HEADERS_CAPPED;
-        return NULL;
-    }
     if (nl > MIME_HEADER_MAX_BYTES) {
         nl = MIME_HEADER_MAX_BYTES;
         doc->flags |= MIME_HEADERS_CAPPED;
     }
+    /* The total must include this field (tested only before it, one
+     * field took it up to 32 KB past MIME_HEADERS_TOTAL_BYTES).  The field
+     * that reaches the cap is cut to the room left and none after it is
+     * kept, so the kept fields stay the start of the block. */
+    if (doc->n_headers >= MIME_MAX_HEADERS || nl >= room) {
+        doc->flags |= MIME_HEADERS_CAPPED;
+        st->headers_bytes = MIME_HEADERS_TOTAL_BYTES;
+        return NULL;
+    }
+    room -= nl;
     if (cap > MIME_HEADER_MAX_BYTES) {
         cap = MIME_HEADER_MAX_BYTES;
+    }
+    if (cap > room) {
+        cap = room;
     }
     arr = array_room(st, doc->headers, doc->n_headers, &st->headers_cap,
                      sizeof(*arr), MIME_MAX_HEADERS);
@@ -792,11 +820,13 @@ keep_header(struct mime_state *st, const struct mime_field *f, size_t *vlen)
     val[ulen] = '\0';
     if (is_cut) {
         doc->flags |= MIME_HEADERS_CAPPED;
+        is_total_cut = cap == room;
     }
-    arr[doc->n_headers].name = mem;
-    arr[doc->n_headers].name_len = nl;
-    arr[doc->n_headers].value = val;
-    arr[doc->n_headers].value_len = ulen;
+    h = &arr[doc->n_headers];
+    h->name = mem;
+    h->name_len = nl;
+    h->value = val;
+    h->value_len = ulen;
     if (needs_decode) {
         unsigned hf = 0;
         size_t dl = 0;
@@ -804,16 +834,27 @@ keep_header(struct mime_state *st, const struct mime_field *f, size_t *vlen)
         if (d == NULL) {
             arena_full(st);
         } else {
-            arr[doc->n_headers].value = d;
-            arr[doc->n_headers].value_len = dl;
+            /* Decoding can lengthen a value (a byte of a legacy charset
+             * is up to three of UTF-8), and the decoded one is kept. */
+            if (dl > room) {
+                dl = utf8_cut(d, dl, room);
+                doc->flags |= MIME_HEADERS_CAPPED;
+                is_total_cut = true;
+            }
+            h->value = d;
+            h->value_len = dl;
             map_hdr_flags(st, hf);
         }
     }
     if (doc->subject == mime_empty && ci_eq(f->name, f->name_len, "subject")) {
-        doc->subject = arr[doc->n_headers].value;
+        doc->subject = h->value;
     }
     doc->n_headers++;
-    st->headers_bytes += nl + ulen;
+    st->headers_bytes += nl + h->value_len;
+    if (is_total_cut) {
+        st->headers_bytes = MIME_HEADERS_TOTAL_BYTES;
+        return NULL;
+    }
     *vlen = ulen;
     return val;
 }
@@ -1351,20 +1392,43 @@ leaf(struct mime_state *st, const struct mime_entity *e, size_t b0, size_t b1,
 
 /* ---- structure ---------------------------------------------------- */
 
-/* Does the line starting at k ("--" there) delimit an open frame? */
+/* Only transport padding in p[from, to)? */
+static bool
+is_padding(const uint8_t *p, size_t from, size_t to)
+{
+    for (size_t t = from; t < to; t++) {
+        if (p[t] != ' ' && p[t] != '\t' && p[t] != '\r') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Does the line starting at k ("--" there) delimit an open frame?  The
+ * frame whose whole delimiter fits the line wins, innermost first, as in
+ * mail clients: when an inner boundary is a prefix of an outer one
+ * ("abc", "abc--1"), the outer delimiter line "--abc--1" also starts like
+ * the inner close delimiter, and taking it for that would drop the outer
+ * part that follows (a part clients show) into the inner epilogue.  A
+ * looser match -- a close delimiter with more than padding after its
+ * "--", or a boundary known only by its first MIME_BOUNDARY_MAX bytes --
+ * is taken only when no frame fits exactly.
+ */
 static bool
 match_line(const struct mime_state *st, size_t k, struct mime_bmatch *m)
 {
     const uint8_t *p = st->p;
     size_t len = st->len;
     size_t s = k + 2;
+    bool is_found = false;
 
     for (size_t f = st->n_frames; f > 0; f--) {
         const struct mime_frame *fr = &st->frames[f - 1];
         size_t e;
         size_t next;
         bool is_close;
-        bool is_ok = true;
+        bool is_exact;
         if (fr->bnd_len == 0 || len - s < fr->bnd_len ||
             memcmp(p + s, fr->bnd, fr->bnd_len) != 0) {
             continue;
@@ -1379,28 +1443,27 @@ match_line(const struct mime_state *st, size_t k, struct mime_bmatch *m)
                 t--;
             }
             is_close = t - e >= 2 && p[t - 2] == '-' && p[t - 1] == '-';
+            is_exact = false;
         } else {
             is_close = next - e >= 2 && p[e] == '-' && p[e + 1] == '-';
-        }
-        if (!is_close && !fr->is_bnd_cut) {
-            /* Only transport padding may follow a delimiter. */
-            for (size_t t = e; t < next; t++) {
-                if (p[t] != ' ' && p[t] != '\t' && p[t] != '\r') {
-                    is_ok = false;
-                    break;
-                }
+            is_exact = is_padding(p, is_close ? e + 2 : e, next);
+            if (!is_close && !is_exact) {
+                continue; /* only transport padding may follow */
             }
         }
-        if (!is_ok) {
+        if (is_found && !is_exact) {
             continue;
         }
         m->line_start = k;
         m->next = next < len ? next + 1 : len;
         m->frame = f - 1;
         m->is_close = is_close;
-        return true;
+        if (is_exact) {
+            return true;
+        }
+        is_found = true;
     }
-    return false;
+    return is_found;
 }
 
 /* Next boundary line of any open frame at or after from (a line start). */

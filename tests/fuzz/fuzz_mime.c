@@ -25,10 +25,12 @@ check(const struct mime_doc *d)
         d->n_headers > MIME_MAX_HEADERS || d->max_depth > MIME_MAX_DEPTH) {
         abort();
     }
-    for (size_t i = 0; i < d->n_headers; i++) {
+    for (size_t i = 0, total = 0; i < d->n_headers; i++) {
         const struct mime_header *h = &d->headers[i];
+        total += h->name_len + h->value_len;
         if (strlen(h->name) != h->name_len || h->value[h->value_len] != 0 ||
-            mime_header_find(d, h->name) == NULL) {
+            mime_header_find(d, h->name) == NULL ||
+            total > MIME_HEADERS_TOTAL_BYTES) {
             abort();
         }
     }

@@ -119,6 +119,49 @@ test_charset_iconv(void **state)
     charset_cache_clear(NULL);
 }
 
+/* An invalid unit of UTF-16 or UTF-32 (a lone surrogate, a value past
+ * U+10FFFF) becomes one U+FFFD and the characters after it are read at
+ * their own offsets, in either byte order and under the other names. */
+static void
+test_charset_iconv_bad_unit_keeps_alignment(void **state)
+{
+    static const struct {
+        const char *cs;
+        const char *in;
+        size_t n;
+    } cases[] = {
+        {"UTF-16BE", "\0A\xd8\0\0B\0C", 8},
+        {"utf-16le", "A\0\0\xdc" "B\0C\0", 8},
+        {"utf-16", "\xff\xfe" "A\0\0\xdc" "B\0C\0", 10},
+        {"unicode", "\xfe\xff\0A\xdc\0\0B\0C", 10},
+        {"utf16be", "\0A\xd8\0\0B\0C", 8},
+        {"ucs-2be", "\0A\xd8\0\0B\0C", 8},
+        {"UCS-2LE", "A\0\0\xdc" "B\0C\0", 8},
+        {"utf-32be", "\0\0\0A\0\x11\0\0\0\0\0B\0\0\0C", 16},
+        {"UTF-32LE", "A\0\0\0\0\xd8\0\0" "B\0\0\0C\0\0\0", 16},
+        {"ucs-4be", "\0\0\0A\x80\0\0\0\0\0\0B\0\0\0C", 16},
+    };
+    struct charset_cache cc;
+    unsigned f;
+
+    (void)state;
+    charset_cache_init(&cc);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *t = conv(&cc, cases[i].cs, cases[i].in, cases[i].n, &f);
+
+        if (strcmp(t, "A\xef\xbf\xbd" "BC") != 0) {
+            print_error("%s\n", cases[i].cs);
+        }
+        assert_string_equal(t, "A\xef\xbf\xbd" "BC");
+        assert_int_equal(f, CHARSET_BAD_BYTES);
+    }
+    /* A unit cut short at the end is one U+FFFD too. */
+    assert_string_equal(conv(&cc, "utf-16le", "A\0\0\xdc" "B", 5, &f),
+                        "A\xef\xbf\xbd\xef\xbf\xbd");
+    assert_int_equal(f, CHARSET_BAD_BYTES);
+    charset_cache_clear(&cc);
+}
+
 /* One byte through glibc's iconv the way conv_iconv does it: U+FFFD
  * and CHARSET_BAD_BYTES for a byte it rejects. */
 static size_t
@@ -196,6 +239,58 @@ test_charset_sbcs_matches_iconv(void **state)
         assert_int_equal(fa, fb);
     }
     charset_cache_clear(&cc);
+}
+
+/* Spellings mail writes that are not a table label: case, '_' for '-',
+ * an "x-" prefix, and a '-' (or none) between letters and digits all
+ * decode as the label they spell, byte for byte and flag for flag. */
+static void
+test_charset_label_spellings(void **state)
+{
+    static const char *const pairs[][2] = {
+        {"utf_8", "utf-8"},          {"UTF_8", "utf-8"},
+        {"x-utf-8", "utf-8"},        {"X-UTF8", "utf-8"},
+        {"cp-1250", "windows-1250"}, {"cp-1251", "windows-1251"},
+        {"CP_1251", "windows-1251"}, {"cp-1252", "windows-1252"},
+        {"cp-1256", "windows-1256"}, {"windows_1251", "windows-1251"},
+        {"windows1251", "windows-1251"}, {"x-cp1251", "windows-1251"},
+        {"x-windows-1250", "windows-1250"}, {"latin-1", "iso-8859-1"},
+        {"latin_1", "iso-8859-1"},   {"latin-2", "iso-8859-2"},
+        {"Latin_2", "iso-8859-2"},   {"iso8859-1", "iso-8859-1"},
+        {"iso_8859-1", "iso-8859-1"}, {"ISO_8859_1", "iso-8859-1"},
+        {"iso_8859_2", "iso-8859-2"}, {"iso_8859_15", "iso-8859-15"},
+        {"koi8_r", "koi8-r"},        {"x-koi8-r", "koi8-r"},
+        {"x-us-ascii", "us-ascii"},  {"shift-jis", "shift_jis"},
+        {"x-shift_jis", "shift_jis"}, {"gb_2312", "gb2312"},
+        {"ks_c_5601_1987", "ks_c_5601-1987"}, {"big5_hkscs", "big5"},
+    };
+    uint8_t in[256];
+    char a[3 * sizeof(in) + 4];
+    char b[3 * sizeof(in) + 4];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(in); i++) {
+        in[i] = (uint8_t)i;
+    }
+    for (size_t l = 0; l < sizeof(pairs) / sizeof(pairs[0]); l++) {
+        const char *x = pairs[l][0];
+        const char *y = pairs[l][1];
+        unsigned fa = 0;
+        unsigned fb = 0;
+        size_t na = charset_to_utf8(NULL, x, strlen(x), in, sizeof(in), a,
+                                    sizeof(a), &fa);
+        size_t nb = charset_to_utf8(NULL, y, strlen(y), in, sizeof(in), b,
+                                    sizeof(b), &fb);
+
+        if (fa != fb || na != nb || memcmp(a, b, na) != 0) {
+            print_error("%s is not %s\n", x, y);
+        }
+        assert_int_equal(fa, fb);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na);
+        assert_true(charset_is_utf8_label(x, strlen(x)) ==
+                    charset_is_utf8_label(y, strlen(y)));
+    }
 }
 
 static void
@@ -301,7 +396,9 @@ main(void)
         cmocka_unit_test(test_charset_utf8_and_ascii),
         cmocka_unit_test(test_charset_latin1_is_cp1252),
         cmocka_unit_test(test_charset_iconv),
+        cmocka_unit_test(test_charset_iconv_bad_unit_keeps_alignment),
         cmocka_unit_test(test_charset_sbcs_matches_iconv),
+        cmocka_unit_test(test_charset_label_spellings),
         cmocka_unit_test(test_charset_unknown),
         cmocka_unit_test(test_charset_output_cap),
         cmocka_unit_test(test_charset_utf8_helpers),

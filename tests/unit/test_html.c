@@ -318,6 +318,85 @@ test_html_hidden_text(void **state)
         "z\nw");
 }
 
+/* Elements a browser closes without an end tag (WHATWG 13.2.6.4.7, "in
+ * body"): a hidden one must not hide what follows its implied end. */
+static void
+test_html_implied_end_tags(void **state)
+{
+    static const char *const shown[] = {
+        /* <p> ends at the next <p>, a block start tag, its parent's end. */
+        "<p style=\"display:none\">poison<p>shown",
+        "<p hidden>poison<div>shown</div>",
+        "<!DOCTYPE html><p hidden>poison<table><tr><td>shown</table>",
+        "<?xml version=\"1.0\"?>\n<!-- x --><!DOCTYPE html PUBLIC \"-//W3C//"
+        "DTD XHTML 1.0 Transitional//EN\" \"http://www.w3.org/TR/xhtml1/DTD/"
+        "xhtml1-transitional.dtd\"><p hidden>poison<table><td>shown</table>",
+        "<p hidden>poison<ul><li>shown</ul>",
+        "<p hidden>poison<ol><li>shown</ol>",
+        "<p hidden>poison<h2>shown</h2>",
+        "<p hidden>poison<hr>shown",
+        "<p hidden>poison<form>shown</form>",
+        "<p hidden>poison<blockquote>shown</blockquote>",
+        "<p hidden>poison<span>more poison<div>shown",
+        "<div><p hidden>poison</div>shown",
+        "<table><tr><td><p hidden>poison<div>shown</div></td></tr></table>",
+        /* <li> at the next <li>, passing a <div> or <p> inside it. */
+        "<ul><li hidden>poison<li>shown</ul>",
+        "<ul><li hidden><div>poison<li>shown</ul>",
+        /* <td>/<th> at the next cell or row, <tr> at the next row. */
+        "<table><tr><td hidden>poison<td>shown</table>",
+        "<table><tr><th hidden>poison<td>shown</table>",
+        "<table><tr><td hidden><b>poison<th>shown</table>",
+        "<table><tr><td hidden>poison<tr><td>shown</table>",
+        "<table><tr hidden><td>poison<tr><td>shown</table>",
+        "<table><tr><td hidden><table><tr><td>poison</table>poison"
+        "<td>shown</table>",
+        /* <option> at the next <option>. */
+        "<select><option hidden>poison<option>shown</select>",
+    };
+    static const char *const hidden[] = {
+        /* A <button> bounds where an open <p> is looked for, a nested
+         * list where an open <li> is; a cell of an inner table does not
+         * close the outer one. */
+        "<p hidden><button>poison<div>poison</div></button></p>shown",
+        "<ul><li hidden>poison<ul><li>poison</ul>poison</ul>shown",
+        "<table><tr><td hidden><table><tr><td>poison<td>poison</table>"
+        "poison</table>shown",
+        /* Only a current <option> is closed by the next. */
+        "<option hidden><b>poison<option>poison</b></option>shown",
+        /* In quirks mode (no DOCTYPE, or an old one) a <table> does not
+         * close an open <p>. */
+        "<p hidden>poison<table><tr><td>poison</table></p>shown",
+        "<p><span style=\"display:none\">poison<table><tr><td>poison"
+        "</table></span>shown",
+        "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.0 Transitional//EN\">"
+        "<p hidden><table><td>poison</table></p>shown",
+        "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\">"
+        "<p hidden><table><td>poison</table></p>shown",
+    };
+    unsigned f;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+        const char *t = render(shown[i], &f, NULL);
+
+        if (strcmp(t, "shown") != 0) {
+            print_error("%s\n", shown[i]);
+        }
+        assert_string_equal(t, "shown");
+        assert_true(f & HTML_HIDDEN_TEXT);
+    }
+    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+        const char *t = render(hidden[i], &f, NULL);
+
+        if (strcmp(t, "shown") != 0) {
+            print_error("%s\n", hidden[i]);
+        }
+        assert_string_equal(t, "shown");
+        assert_true(f & HTML_HIDDEN_TEXT);
+    }
+}
+
 static void
 test_html_flags(void **state)
 {
@@ -496,6 +575,7 @@ main(void)
         cmocka_unit_test(test_html_dropped_content),
         cmocka_unit_test(test_html_entities),
         cmocka_unit_test(test_html_hidden_text),
+        cmocka_unit_test(test_html_implied_end_tags),
         cmocka_unit_test(test_html_flags),
         cmocka_unit_test(test_html_names_and_values),
         cmocka_unit_test(test_html_attr_every_offset),

@@ -1087,6 +1087,58 @@ test_mime_boundary_needs_line_start_and_padding_only(void **state)
     assert_true(text_has(d, "a --x in text\n--xy is another boundary"));
 }
 
+/* An outer delimiter line inside an inner part whose boundary is a prefix
+ * of the outer one's (or the reverse) ends the inner multipart and starts
+ * the outer's next part: the boundary whose whole delimiter fits the line
+ * is the one matched, as mail clients do. */
+static void
+test_mime_boundary_prefix_of_another(void **state)
+{
+    /* The last: the inner boundary is longer than MIME_BOUNDARY_MAX, so
+     * only its first MIME_BOUNDARY_MAX bytes (the outer one) are known. */
+    static char long_in[MIME_BOUNDARY_MAX + 2];
+    static char long_out[MIME_BOUNDARY_MAX + 1];
+    const char *const bnd[][2] = {
+        {"abc123", "abc"}, {"abc", "abc123"}, {"abc--1", "abc"},
+        {"abc-- x", "abc"}, {long_out, long_in},
+    };
+    struct fixture *fx = *state;
+
+    memset(long_in, 'b', MIME_BOUNDARY_MAX + 1);
+    memset(long_out, 'b', MIME_BOUNDARY_MAX);
+    for (size_t i = 0; i < sizeof(bnd) / sizeof(bnd[0]); i++) {
+        const char *out = bnd[i][0];
+        const char *in = bnd[i][1];
+        struct gen g = {0};
+        struct mime_doc *d;
+
+        arena_reset(fx->a);
+        gen_str(&g, "Content-Type: multipart/mixed; boundary=\"");
+        gen_str(&g, out);
+        gen_str(&g, "\"\n\n--");
+        gen_str(&g, out);
+        gen_str(&g, "\nContent-Type: multipart/alternative; boundary=\"");
+        gen_str(&g, in);
+        gen_str(&g, "\"\n\n--");
+        gen_str(&g, in);
+        gen_str(&g, "\n\ninner\n--");
+        gen_str(&g, out);
+        gen_str(&g, "\n\nouter\n--");
+        gen_str(&g, out);
+        gen_str(&g, "--\n");
+        free(fx->big);
+        fx->big = g.p;
+        d = parse_n(state, g.p, g.len);
+        if (d->n_parts != 2) {
+            print_error("outer %s, inner %s\n", out, in);
+        }
+        assert_int_equal(d->n_parts, 2);
+        assert_string_equal(d->text, "inner\nouter");
+        /* The inner multipart was never closed. */
+        assert_true(d->flags & MIME_NO_CLOSING_BOUNDARY);
+    }
+}
+
 /* A boundary may hold ':' (Yahoo's "0-123=:45"): its delimiter line right
  * after a part's header lines is the part's end, not one more field. */
 static void
@@ -1242,6 +1294,97 @@ test_mime_header_length_cap(void **state)
     assert_true(d->flags & MIME_HEADERS_CAPPED);
     assert_string_equal(d->text, "the body");
     assert_true(arena_used(fx->a) < 2u * 1024 * 1024);
+}
+
+/* Bytes of all kept header fields (names and values). */
+static size_t
+headers_total(const struct mime_doc *d)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < d->n_headers; i++) {
+        n += d->headers[i].name_len + d->headers[i].value_len;
+    }
+    return n;
+}
+
+/* Fifteen fields of MIME_HEADER_MAX_BYTES, then one "X-B" of n bytes:
+ * exactly MIME_HEADERS_TOTAL_BYTES with n = 16336. */
+static void
+gen_headers_to_total(struct gen *g, size_t n)
+{
+    static char v[MIME_HEADER_MAX_BYTES + 1];
+
+    memset(v, 'a', MIME_HEADER_MAX_BYTES);
+    for (size_t i = 0; i < 15; i++) {
+        gen_str(g, "X-A: ");
+        gen_str(g, v);
+        gen_str(g, "\n");
+    }
+    gen_str(g, "X-B: ");
+    gen_add(g, v, n);
+    gen_str(g, "\n");
+}
+
+static void
+test_mime_headers_total_cap(void **state)
+{
+    struct fixture *fx = *state;
+    struct gen g = {0};
+    struct mime_doc *d;
+
+    /* Exactly at the cap. */
+    assert_int_equal(15 * (3 + MIME_HEADER_MAX_BYTES) + 3 + 16336,
+                     MIME_HEADERS_TOTAL_BYTES);
+    gen_headers_to_total(&g, 16336);
+    gen_str(&g, "\nbody");
+    fx->big = g.p;
+    d = parse_n(state, g.p, g.len);
+    assert_int_equal(d->n_headers, 16);
+    assert_int_equal(headers_total(d), MIME_HEADERS_TOTAL_BYTES);
+    assert_int_equal(d->flags & MIME_HEADERS_CAPPED, 0);
+    /* One byte over: the total stays at the cap, and nothing after the
+     * field that crossed it is kept. */
+    arena_reset(fx->a);
+    memset(&g, 0, sizeof(g));
+    gen_headers_to_total(&g, 16337);
+    gen_str(&g, "X-C: c\n\nbody");
+    free(fx->big);
+    fx->big = g.p;
+    d = parse_n(state, g.p, g.len);
+    assert_true(headers_total(d) <= MIME_HEADERS_TOTAL_BYTES);
+    assert_true(d->flags & MIME_HEADERS_CAPPED);
+    assert_null(mime_header_find(d, "x-c"));
+    assert_string_equal(d->text, "body");
+    /* A Content-Type that crosses it is still read whole. */
+    arena_reset(fx->a);
+    memset(&g, 0, sizeof(g));
+    gen_headers_to_total(&g, 16300);
+    gen_str(&g, "Content-Type: multipart/mixed; boundary=\"zz\"\n\n"
+                "--zz\n\npart one\n--zz--\n");
+    free(fx->big);
+    fx->big = g.p;
+    d = parse_n(state, g.p, g.len);
+    assert_true(headers_total(d) <= MIME_HEADERS_TOTAL_BYTES);
+    assert_true(d->flags & MIME_HEADERS_CAPPED);
+    assert_int_equal(d->n_multiparts, 1);
+    assert_string_equal(d->text, "part one");
+    /* A field whose RFC 2047 decoding is longer than its encoding (each
+     * "gICA" is three windows-1252 euro signs, nine bytes of UTF-8). */
+    arena_reset(fx->a);
+    memset(&g, 0, sizeof(g));
+    gen_headers_to_total(&g, 0);
+    gen_str(&g, "Subject: =?windows-1252?B?");
+    for (size_t i = 0; i < 2000; i++) {
+        gen_str(&g, "gICA");
+    }
+    gen_str(&g, "?=\n\nbody");
+    free(fx->big);
+    fx->big = g.p;
+    d = parse_n(state, g.p, g.len);
+    assert_true(headers_total(d) <= MIME_HEADERS_TOTAL_BYTES);
+    assert_true(d->flags & MIME_HEADERS_CAPPED);
+    assert_int_equal(strlen(d->subject) % 3, 0); /* whole euro signs */
 }
 
 static void
@@ -1751,12 +1894,14 @@ main(void)
         MIME_TEST(test_mime_plain_text_line_breaks_and_nul),
         MIME_TEST(test_mime_crlf_padding_and_long_boundary),
         MIME_TEST(test_mime_boundary_needs_line_start_and_padding_only),
+        MIME_TEST(test_mime_boundary_prefix_of_another),
         MIME_TEST(test_mime_boundary_with_colon_ends_header_block),
         MIME_TEST(test_mime_digest_defaults_to_rfc822),
         MIME_TEST(test_mime_html_charset_and_entities),
         MIME_TEST(test_mime_header_count_at_cap),
         MIME_TEST(test_mime_header_count_over_cap),
         MIME_TEST(test_mime_header_length_cap),
+        MIME_TEST(test_mime_headers_total_cap),
         MIME_TEST(test_mime_urls_at_cap),
         MIME_TEST(test_mime_urls_over_cap),
         MIME_TEST(test_mime_text_cap),
