@@ -1049,18 +1049,27 @@ stack_pop_at(struct html_state *st, size_t k)
     st->depth = k;
 }
 
+/*
+ * An end tag closes the innermost open element of its name.  Past the
+ * stack the names are not kept, so a tracked element of that name is
+ * taken as the one meant, with everything after it, the untracked ones
+ * too; without one, one untracked element is taken as closed.  So deep
+ * nesting can end a hidden element early (filler shown to the engine),
+ * never keep it open past its end tag: "<div hidden>" + 300 "<span>" +
+ * "</div>" must not hide what follows, as a browser shows it.
+ */
 static void
 stack_pop_to(struct html_state *st, uint32_t hash)
 {
-    if (st->n_overflow > 0) {
-        st->n_overflow--;
-        return;
-    }
     for (size_t k = st->depth; k > 0; k--) {
         if (st->stack[k - 1].name_hash == hash) {
             stack_pop_at(st, k - 1);
+            st->n_overflow = 0;
             return;
         }
+    }
+    if (st->n_overflow > 0) {
+        st->n_overflow--;
     }
 }
 

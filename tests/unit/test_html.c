@@ -564,6 +564,21 @@ test_html_hostile_shapes(void **state)
     }
     assert_string_equal(render(html, &f, NULL), "");
     assert_true(f & HTML_HIDDEN_TEXT);
+    /* A hidden element, then more open elements than the stack holds,
+     * then its end tag: a browser closes it with everything inside and
+     * shows what follows; the nesting must not hide it. */
+    {
+        size_t o = 0;
+
+        memcpy(html, "<div style=display:none>x", 25);
+        o = 25;
+        for (size_t i = 0; i < HTML_STACK_MAX + 10; i++) {
+            memcpy(html + o, "<span>", 6);
+            o += 6;
+        }
+        memcpy(html + o, "</div>shown", 12);
+    }
+    assert_string_equal(render(html, &f, NULL), "shown");
     free(html);
 }
 
