@@ -1321,13 +1321,16 @@ struct addr {
 static const char *
 last_lt(const char *v, size_t len)
 {
-    while (len > 0) {
-        len--;
-        if (v[len] == '<') {
-            return v + len;
-        }
+    /* memchr forward: nearly every value has one '<' or none, and a
+     * byte-by-byte walk back over a long Message-ID cost more. */
+    const char *lt = memchr(v, '<', len);
+    const char *next;
+
+    while (lt != NULL &&
+           (next = memchr(lt + 1, '<', len - (size_t)(lt + 1 - v))) != NULL) {
+        lt = next;
     }
-    return NULL;
+    return lt;
 }
 
 /* Split "Name <a@b>", "a@b (Name)" or "a@b" (one mailbox, lenient). */
