@@ -647,8 +647,9 @@ with_mailbox_brands(void)
     return with_domains(doms, brand, 3);
 }
 
+/* The rules fired by a plain message whose From field is from. */
 static uint32_t
-detect_from(const struct rules *r, const char *from)
+detect_with_from(const struct rules *r, const char *from)
 {
     char m[1024];
 
@@ -656,7 +657,13 @@ detect_from(const struct rules *r, const char *from)
              "From: %s\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
              "Content-Type: text/plain\r\n\r\nhi\r\n",
              from);
-    return detect(r, m) & BIT(RULES_BRAND_DISPLAY_NAME);
+    return detect(r, m);
+}
+
+static uint32_t
+detect_from(const struct rules *r, const char *from)
+{
+    return detect_with_from(r, from) & BIT(RULES_BRAND_DISPLAY_NAME);
 }
 
 static void
@@ -846,13 +853,7 @@ test_classify(void **state)
 static uint32_t
 lookalike_from(const struct rules *r, const char *from)
 {
-    char m[1024];
-
-    snprintf(m, sizeof(m),
-             "From: %s\r\nSubject: s\r\nContent-Type: text/plain\r\n\r\n"
-             "hi\r\n",
-             from);
-    return detect(r, m) & BIT(RULES_LOOKALIKE_DOMAIN);
+    return detect_with_from(r, from) & BIT(RULES_LOOKALIKE_DOMAIN);
 }
 
 static void
