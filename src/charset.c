@@ -3,15 +3,16 @@
  *
  * DESIGN
  * - A label is folded once: lower-cased, quotes and blanks stripped, then
- *   looked up by its key ('_' as '-', no "x-" prefix, no '-' between a
- *   letter and a digit) in a small alias table that maps it to an in-code
- *   decoder (ASCII, UTF-8, windows-1252, and tables generated from glibc
- *   for windows-1250/1251/1256, koi8-r, iso-8859-2/15: the same output as
- *   iconv, without its per-call cost) or to the glibc iconv name of a
- *   superset (gb2312 → GB18030, ks_c_5601-1987 → CP949, shift_jis → CP932,
- *   big5 → BIG5-HKSCS, iso-8859-1 → windows-1252 as in the WHATWG Encoding
- *   standard).  Labels not in the table go to iconv as written, but only if
- *   they consist of [a-z0-9._:-], so a label cannot smuggle "//IGNORE".
+ *   looked up by its key (no "x-" prefix, no '-' or '_') in a small alias
+ *   table that maps it to an in-code decoder (ASCII, UTF-8, windows-1252,
+ *   and tables generated from glibc for windows-1250/1251/1256, koi8-r,
+ *   iso-8859-2/15: the same output as iconv, without its per-call cost) or
+ *   to the glibc iconv name of a superset (gb2312 → GB18030,
+ *   ks_c_5601-1987 → CP949, shift_jis → CP932, big5 → BIG5-HKSCS,
+ *   iso-8859-1 → windows-1252 as in the WHATWG Encoding standard).
+ *   Labels not in the table go to iconv as written (and, if it refuses
+ *   that, with '_' as '-'), but only if they consist of [a-z0-9._:-], so
+ *   a label cannot smuggle "//IGNORE".
  * - The in-code paths copy ASCII eight bytes at a time and validate UTF-8
  *   strictly (no overlongs, surrogates or code points past U+10FFFF).  Text
  *   labelled us-ascii (or not labelled) that holds 8-bit bytes is taken as
@@ -58,16 +59,16 @@ struct charset_alias {
 
 /* Sorted by label (strcmp order) for bsearch-style lookup.  Labels are
  * written as label_key() leaves them: "utf8" finds utf-8, UTF_8 and
- * x-utf-8, "iso8859-1" finds iso-8859-1 and iso_8859-1. */
+ * x-utf-8, "iso88591" finds iso-8859-1, iso_8859-1 and iso88591. */
 static const struct charset_alias charset_aliases[] = {
     {"646", CHARSET_KIND_ASCII, NULL},
-    {"8859-1", CHARSET_KIND_CP1252, NULL},
-    {"ansi-x3.4-1968", CHARSET_KIND_ASCII, NULL},
+    {"88591", CHARSET_KIND_CP1252, NULL},
+    {"ansix3.41968", CHARSET_KIND_ASCII, NULL},
     {"ascii", CHARSET_KIND_ASCII, NULL},
     {"big5", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
     {"big5hkscs", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
     {"chinese", CHARSET_KIND_ICONV, "GB18030"},
-    {"cn-big5", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
+    {"cnbig5", CHARSET_KIND_ICONV, "BIG5-HKSCS"},
     {"cp1250", CHARSET_KIND_SBCS, "CP1250"},
     {"cp1251", CHARSET_KIND_SBCS, "CP1251"},
     {"cp1252", CHARSET_KIND_CP1252, NULL},
@@ -85,50 +86,53 @@ static const struct charset_alias charset_aliases[] = {
     {"csisolatin1", CHARSET_KIND_CP1252, NULL},
     {"csksc56011987", CHARSET_KIND_ICONV, "CP949"},
     {"csshiftjis", CHARSET_KIND_ICONV, "CP932"},
-    {"euc-cn", CHARSET_KIND_ICONV, "GB18030"},
-    {"euc-jp", CHARSET_KIND_ICONV, "EUC-JP"},
-    {"euc-kr", CHARSET_KIND_ICONV, "CP949"},
+    {"euccn", CHARSET_KIND_ICONV, "GB18030"},
+    {"eucjp", CHARSET_KIND_ICONV, "EUC-JP"},
+    {"euckr", CHARSET_KIND_ICONV, "CP949"},
     {"gb18030", CHARSET_KIND_ICONV, "GB18030"},
     {"gb2312", CHARSET_KIND_ICONV, "GB18030"},
-    {"gb2312-80", CHARSET_KIND_ICONV, "GB18030"},
+    {"gb231280", CHARSET_KIND_ICONV, "GB18030"},
     {"gbk", CHARSET_KIND_ICONV, "GB18030"},
     {"ibm367", CHARSET_KIND_ASCII, NULL},
     {"ibm819", CHARSET_KIND_CP1252, NULL},
-    {"iso-ir100", CHARSET_KIND_CP1252, NULL},
     {"iso646us", CHARSET_KIND_ASCII, NULL},
-    {"iso8859-1", CHARSET_KIND_CP1252, NULL},
-    {"iso8859-11", CHARSET_KIND_ICONV, "CP874"},
-    {"iso8859-15", CHARSET_KIND_SBCS, "ISO-8859-15"},
-    {"iso8859-1:1987", CHARSET_KIND_CP1252, NULL},
-    {"iso8859-2", CHARSET_KIND_SBCS, "ISO-8859-2"},
-    {"iso8859-8i", CHARSET_KIND_ICONV, "ISO-8859-8"},
+    {"iso88591", CHARSET_KIND_CP1252, NULL},
+    {"iso885911", CHARSET_KIND_ICONV, "CP874"},
+    {"iso885915", CHARSET_KIND_SBCS, "ISO-8859-15"},
+    {"iso88591:1987", CHARSET_KIND_CP1252, NULL},
+    {"iso88592", CHARSET_KIND_SBCS, "ISO-8859-2"},
+    {"iso88598i", CHARSET_KIND_ICONV, "ISO-8859-8"},
+    {"isoir100", CHARSET_KIND_CP1252, NULL},
     {"koi8r", CHARSET_KIND_SBCS, "KOI8-R"},
     {"korean", CHARSET_KIND_ICONV, "CP949"},
-    {"ks-c5601", CHARSET_KIND_ICONV, "CP949"},
-    {"ks-c5601-1987", CHARSET_KIND_ICONV, "CP949"},
-    {"ks-c5601-1989", CHARSET_KIND_ICONV, "CP949"},
     {"ksc5601", CHARSET_KIND_ICONV, "CP949"},
+    {"ksc56011987", CHARSET_KIND_ICONV, "CP949"},
+    {"ksc56011989", CHARSET_KIND_ICONV, "CP949"},
     {"l1", CHARSET_KIND_CP1252, NULL},
     {"l2", CHARSET_KIND_SBCS, "ISO-8859-2"},
     {"latin1", CHARSET_KIND_CP1252, NULL},
     {"latin2", CHARSET_KIND_SBCS, "ISO-8859-2"},
     {"latin9", CHARSET_KIND_SBCS, "ISO-8859-15"},
     {"mac", CHARSET_KIND_ICONV, "MACINTOSH"},
-    {"mac-roman", CHARSET_KIND_ICONV, "MACINTOSH"},
     {"macintosh", CHARSET_KIND_ICONV, "MACINTOSH"},
-    {"ms-kanji", CHARSET_KIND_ICONV, "CP932"},
+    {"macroman", CHARSET_KIND_ICONV, "MACINTOSH"},
     {"ms936", CHARSET_KIND_ICONV, "GB18030"},
-    {"shift-jis", CHARSET_KIND_ICONV, "CP932"},
+    {"mskanji", CHARSET_KIND_ICONV, "CP932"},
+    {"shiftjis", CHARSET_KIND_ICONV, "CP932"},
     {"sjis", CHARSET_KIND_ICONV, "CP932"},
     {"tis620", CHARSET_KIND_ICONV, "CP874"},
     {"uhc", CHARSET_KIND_ICONV, "CP949"},
     {"unicode", CHARSET_KIND_ICONV, "UTF-16"},
-    {"unicode1-1utf7", CHARSET_KIND_ICONV, "UTF-7"},
-    {"unicode1-1utf8", CHARSET_KIND_UTF8, NULL},
+    {"unicode11utf7", CHARSET_KIND_ICONV, "UTF-7"},
+    {"unicode11utf8", CHARSET_KIND_UTF8, NULL},
     {"unicode20utf8", CHARSET_KIND_UTF8, NULL},
     {"us", CHARSET_KIND_ASCII, NULL},
-    {"us-ascii", CHARSET_KIND_ASCII, NULL},
+    {"usascii", CHARSET_KIND_ASCII, NULL},
     {"utf8", CHARSET_KIND_UTF8, NULL},
+    {"win1250", CHARSET_KIND_SBCS, "CP1250"},
+    {"win1251", CHARSET_KIND_SBCS, "CP1251"},
+    {"win1252", CHARSET_KIND_CP1252, NULL},
+    {"win1256", CHARSET_KIND_SBCS, "CP1256"},
     {"windows1250", CHARSET_KIND_SBCS, "CP1250"},
     {"windows1251", CHARSET_KIND_SBCS, "CP1251"},
     {"windows1252", CHARSET_KIND_CP1252, NULL},
@@ -595,25 +599,14 @@ fold_label(const char *name, size_t name_len, char *buf, size_t buf_max,
     return true;
 }
 
-static bool
-is_letter(char c)
-{
-    return c >= 'a' && c <= 'z';
-}
-
-static bool
-is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
 /*
  * The key a folded label (n bytes) is looked up by, into key (at least
- * n + 1 bytes): '_' read as '-', a leading "x-" dropped, and a '-'
- * between a letter and a digit dropped.  Mail writes utf_8, x-utf-8,
- * cp-1251, latin-2 and iso_8859_1 for the charsets the table knows as
- * utf-8, cp1251, latin2 and iso-8859-1, and glibc's iconv knows few of
- * those spellings; one key for all of them keeps the table short.
+ * n + 1 bytes): a leading "x-" dropped, then every '-' and '_'.  Mail
+ * writes utf_8, x-utf-8, cp-1251, latin-2, iso_8859_1, iso88591 and
+ * win-1251 for the charsets the table knows as utf-8, cp1251, latin2,
+ * iso-8859-1 and windows-1251, and glibc's iconv knows few of those
+ * spellings; one key for all of them keeps the table short, and no two
+ * charsets' labels differ only in where their separators are.
  */
 static void
 label_key(const char *s, size_t n, char *key)
@@ -625,13 +618,9 @@ label_key(const char *s, size_t n, char *key)
         i = 2;
     }
     for (; i < n; i++) {
-        char c = s[i] == '_' ? '-' : s[i];
-        if (c == '-' && o > 0 && i + 1 < n &&
-            ((is_letter(key[o - 1]) && is_digit(s[i + 1])) ||
-             (is_digit(key[o - 1]) && is_letter(s[i + 1])))) {
-            continue;
+        if (s[i] != '-' && s[i] != '_') {
+            key[o++] = s[i];
         }
-        key[o++] = c;
     }
     key[o] = '\0';
 }
@@ -657,7 +646,10 @@ alias_find(const char *label)
     return NULL;
 }
 
-/* Resolve a label; *iconv_name is set for CHARSET_KIND_ICONV. */
+/*
+ * Resolve a label; *iconv_name is set for CHARSET_KIND_ICONV (to buf, the
+ * folded label, when the table does not know it).
+ */
 static enum charset_kind
 label_kind(const char *name, size_t name_len, char *buf, size_t buf_max,
            const char **iconv_name)
@@ -821,7 +813,7 @@ iconv_unit(const char *iconv_name)
     } wide[] = {
         {"utf16", 2}, {"ucs2", 2}, {"unicode", 2}, {"csunicode", 2},
         {"utf32", 4}, {"ucs4", 4}, {"csucs4", 4}, {"iso10646", 4},
-        {"10646-1:1993", 4}, {"wchar-t", 4},
+        {"106461:1993", 4}, {"wchart", 4},
     };
     char low[MIME_CHARSET_NAME_MAX];
     char key[MIME_CHARSET_NAME_MAX];
@@ -888,6 +880,21 @@ conv_iconv(iconv_t cd, size_t unit, const uint8_t *in, size_t len,
     return (size_t)(op - out);
 }
 
+/* Replace every '_' in the string s by '-'; false when it had none. */
+static bool
+underscores_to_dashes(char *s)
+{
+    bool is_changed = false;
+
+    for (; *s != '\0'; s++) {
+        if (*s == '_') {
+            *s = '-';
+            is_changed = true;
+        }
+    }
+    return is_changed;
+}
+
 size_t
 charset_to_utf8(struct charset_cache *cc, const char *name, size_t name_len,
                 const uint8_t *in, size_t in_len, char *out, size_t out_max,
@@ -922,6 +929,12 @@ charset_to_utf8(struct charset_cache *cc, const char *name, size_t name_len,
     }
     case CHARSET_KIND_ICONV:
         cd = cache_get(cc, iname, &is_owned);
+        if (cd == NULL && iname == buf && underscores_to_dashes(buf)) {
+            /* glibc knows utf-16, iso-2022-jp and windows-1255 but not
+             * utf_16, iso_2022_jp or windows_1255 (and a few names, such
+             * as iso_8859-5:1988, only with their '_'). */
+            cd = cache_get(cc, buf, &is_owned);
+        }
         if (cd == NULL) {
             break;
         }

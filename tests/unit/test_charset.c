@@ -242,8 +242,9 @@ test_charset_sbcs_matches_iconv(void **state)
 }
 
 /* Spellings mail writes that are not a table label: case, '_' for '-',
- * an "x-" prefix, and a '-' (or none) between letters and digits all
- * decode as the label they spell, byte for byte and flag for flag. */
+ * an "x-" prefix, and any '-' or '_' left out all decode as the label
+ * they spell, byte for byte and flag for flag.  That holds for labels
+ * only iconv knows too: utf_16 is UTF-16, not an unknown charset. */
 static void
 test_charset_label_spellings(void **state)
 {
@@ -263,6 +264,15 @@ test_charset_label_spellings(void **state)
         {"x-us-ascii", "us-ascii"},  {"shift-jis", "shift_jis"},
         {"x-shift_jis", "shift_jis"}, {"gb_2312", "gb2312"},
         {"ks_c_5601_1987", "ks_c_5601-1987"}, {"big5_hkscs", "big5"},
+        {"iso88591", "iso-8859-1"},  {"ISO88591", "latin1"},
+        {"iso88592", "iso-8859-2"},  {"iso885915", "iso-8859-15"},
+        {"win-1250", "windows-1250"}, {"win1251", "windows-1251"},
+        {"win-1251", "windows-1251"}, {"WIN_1252", "windows-1252"},
+        {"usascii", "us-ascii"},     {"shiftjis", "shift_jis"},
+        {"utf_16", "utf-16"},        {"UTF_16LE", "utf-16le"},
+        {"utf_16be", "UTF-16BE"},    {"utf_32", "utf-32"},
+        {"iso_2022_jp", "iso-2022-jp"}, {"windows_1255", "windows-1255"},
+        {"koi8_u", "koi8-u"},
     };
     uint8_t in[256];
     char a[3 * sizeof(in) + 4];
