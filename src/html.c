@@ -1409,9 +1409,20 @@ end_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash)
     if (tag == HTML_TAG_A) {
         anchor_close(st);
     }
-    if (!(props & HTML_P_VOID)) {
-        stack_pop_to(st, hash);
+    if (props & HTML_P_VOID) {
+        return;
     }
+    if (tag == HTML_TAG_P && st->n_overflow == 0) {
+        /* </p> closes a <p> only in button scope; past a <button>, cell
+         * or quirks-mode <table> a browser inserts an empty <p> instead
+         * (13.2.6.4.7), and what is open there stays open until its own
+         * end tag: popping it left a hidden element opened after </p>
+         * open past that end tag.  Past the stack scope is unknown, so
+         * there it closes as any end tag does (see stack_pop_to). */
+        stack_close(st, HTML_TAG_P, HTML_P_SCOPE);
+        return;
+    }
+    stack_pop_to(st, hash);
 }
 
 /* Markup at p[i] == '<'; returns the index after it. */

@@ -397,6 +397,43 @@ test_html_implied_end_tags(void **state)
     }
 }
 
+/* An end tag p closes an open <p> only in button scope; past a <button>,
+ * cell or (quirks-mode) <table> a browser inserts an empty <p> instead
+ * (WHATWG 13.2.6.4.7), and the elements there stay open for their own end
+ * tags to close. */
+static void
+test_html_end_p_button_scope(void **state)
+{
+    static const char *const cases[] = {
+        /* Closing the <button> or <td> at </p> left the hidden <div> open
+         * past the </button> or </td> that ends it. */
+        "<p><button></p><div hidden>poison</button>shown",
+        "<!DOCTYPE html><p><button></p><div hidden>poison</button>shown",
+        "<p><table><tr><td></p><div hidden>poison</td></tr></table>shown",
+        "<table><tr><td><p><button></p><span hidden>poison</td></tr>"
+        "</table>shown",
+        /* A hidden <p> is not closed from inside them. */
+        "<p hidden>poison<button></p>poison</button>poison</p>shown",
+        "<p style=\"display:none\">poison<table><tr><td></p>poison"
+        "</table>poison</p>shown",
+        /* In button scope it is, past inline elements too. */
+        "<p hidden>poison<span><b>poison</p>shown",
+        "<button><p hidden>poison</p>shown</button>",
+    };
+    unsigned f;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *t = render(cases[i], &f, NULL);
+
+        if (strcmp(t, "shown") != 0) {
+            print_error("%s\n", cases[i]);
+        }
+        assert_string_equal(t, "shown");
+        assert_true(f & HTML_HIDDEN_TEXT);
+    }
+}
+
 static void
 test_html_flags(void **state)
 {
@@ -591,6 +628,7 @@ main(void)
         cmocka_unit_test(test_html_entities),
         cmocka_unit_test(test_html_hidden_text),
         cmocka_unit_test(test_html_implied_end_tags),
+        cmocka_unit_test(test_html_end_p_button_scope),
         cmocka_unit_test(test_html_flags),
         cmocka_unit_test(test_html_names_and_values),
         cmocka_unit_test(test_html_attr_every_offset),
