@@ -323,11 +323,31 @@ list_add(struct train_list *l, const char *path, int label, int group,
     return 0;
 }
 
+/* The directories from a DIR down to the one being walked, to spot a
+ * symbolic link that leads back up (a loop would otherwise list the mail
+ * below it once per lap, up to TRAIN_DEPTH_MAX times). */
+struct walk_dir {
+    dev_t dev;
+    ino_t ino;
+    const struct walk_dir *up;
+};
+
+static bool
+is_ancestor(const struct walk_dir *chain, const struct stat *st)
+{
+    for (const struct walk_dir *w = chain; w != NULL; w = w->up) {
+        if (w->dev == st->st_dev && w->ino == st->st_ino) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Depth-capped walk: label and group are inherited from the nearest label
- * directory above. */
+ * directory above.  chain is dir itself and the directories above it. */
 static int
 walk(struct train_list *l, const char *dir, int label, int group,
-     bool is_test, unsigned depth)
+     bool is_test, unsigned depth, const struct walk_dir *chain)
 {
     DIR *d;
     struct dirent *e;
@@ -355,14 +375,21 @@ walk(struct train_list *l, const char *dir, int label, int group,
         }
         if (S_ISDIR(st.st_mode)) {
             int sub = label_of(e->d_name);
+            struct walk_dir here = {st.st_dev, st.st_ino, chain};
 
-            if (sub >= 0) {
+            if (is_ancestor(chain, &st)) {
+                fprintf(stderr, "cmtool train: %s: a directory loop "
+                                "(symbolic link to a directory above it), "
+                                "skipped\n", path);
+            } else if (sub >= 0) {
                 char tmp[256];
                 int g = group_id(l, base_name(dir, tmp, sizeof(tmp)));
 
-                rc = g < 0 ? -1 : walk(l, path, sub, g, is_test, depth + 1);
+                rc = g < 0 ? -1
+                           : walk(l, path, sub, g, is_test, depth + 1,
+                                  &here);
             } else {
-                rc = walk(l, path, label, group, is_test, depth + 1);
+                rc = walk(l, path, label, group, is_test, depth + 1, &here);
             }
         } else if (S_ISREG(st.st_mode) && label >= 0) {
             rc = list_add(l, path, label, group, is_test);
@@ -378,6 +405,8 @@ walk_top(struct train_list *l, const char *dir, bool is_test)
     char tmp[256];
     int label = label_of(base_name(dir, tmp, sizeof(tmp)));
     int group = -1;
+    struct stat st;
+    struct walk_dir top;
 
     if (label >= 0) {
         /* DIR is itself a label directory: its parent names the source. */
@@ -391,11 +420,14 @@ walk_top(struct train_list *l, const char *dir, bool is_test)
             return -1;
         }
     }
-    if (!fsutil_is_dir(dir)) {
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "cmtool train: %s: not a directory\n", dir);
         return -1;
     }
-    return walk(l, dir, label, group, is_test, 0);
+    top.dev = st.st_dev;
+    top.ino = st.st_ino;
+    top.up = NULL;
+    return walk(l, dir, label, group, is_test, 0, &top);
 }
 
 static int

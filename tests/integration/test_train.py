@@ -175,6 +175,25 @@ def test_refusals(work, src):
     check(not os.path.exists(out), "refusals write no cartridge")
 
 
+def test_symlink_loop(work, src):
+    """A symbolic link back up the tree (easy to make by mistake in a
+    mail store) must not train the mail below it once per lap."""
+    looped = os.path.join(work, "looped")
+    shutil.copytree(src, looped, symlinks=True)
+    os.symlink("..", os.path.join(looped, "north", "spam", "again"))
+    proc = train([looped, "-o", os.path.join(work, "looped.cmc")])
+    check(proc.returncode == 0, "train with a symlink loop: %r"
+          % proc.stderr[-300:])
+    m = re.search(r"training on ham (\d+), spam (\d+), phish (\d+)",
+                  proc.stderr)
+    total = len(SOURCES) * PER_LABEL
+    check(m is not None and int(m.group(1)) == total
+          and int(m.group(2)) == total,
+          "a symlink loop trains each message once: %r (want %d each)"
+          % (m.groups() if m else None, total))
+    check("directory loop" in proc.stderr, "the loop is named on stderr")
+
+
 def main():
     if not os.access(CMTOOL, os.X_OK):
         print("test_train: no %s (build first)" % CMTOOL, file=sys.stderr)
@@ -188,6 +207,7 @@ def main():
         test_holdout(work, src)
         test_test_dir_and_scores(work, src)
         test_refusals(work, src)
+        test_symlink_loop(work, src)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return summary("test_train")
