@@ -30,6 +30,9 @@
  * HISTORY defaults to WEBROOT.history beside the web root, outside what
  * the HTTP server serves: the images there are not encrypted.
  *
+ * One run at a time per web root: WEBROOT/.publish.lock (an fcntl lock,
+ * held until exit; a second run exits 4 at once).
+ *
  * --refresh re-signs the published manifest with a new issue time and
  * expiry and nothing else (same version, same files): a site whose
  * training mail did not change keeps its tree from expiring without a
@@ -66,6 +69,7 @@
 #define PUBLISH_DEFAULT_KEEP 3u
 #define PUBLISH_DEFAULT_EXPIRES_DAYS 7u
 #define PUBLISH_MAX_EXPIRES_DAYS 3650u
+#define PUBLISH_LOCK_NAME ".publish.lock"
 
 struct publish_opts {
     const char *cartridge;
@@ -670,6 +674,34 @@ print_published(const struct publish_opts *o, const struct publish_run *r,
     }
 }
 
+/*
+ * WEBROOT/.publish.lock, held until exit: two runs on one web root (a cron
+ * job and a publish by hand) would both take the published version + 1 and
+ * write full-<v>.cmu and the manifest of different cartridges over each
+ * other, leaving a manifest whose digests do not match its files.  0 when
+ * held, else an exit status.
+ */
+static int
+lock_webroot(const struct publish_opts *o)
+{
+    char path[PUBLISH_PATH_MAX];
+    int fd = -1;
+
+    if (join(path, o->webroot, PUBLISH_LOCK_NAME) != CM_OK ||
+        fsutil_lock(path, false, &fd) != CM_OK) {
+        fprintf(stderr, "cmtool publish: cannot lock %s/%s\n", o->webroot,
+                PUBLISH_LOCK_NAME);
+        return 4;
+    }
+    if (fd < 0) {
+        fprintf(stderr, "cmtool publish: another cmtool publish is running "
+                        "on %s; try again when it is done\n",
+                o->webroot);
+        return 4;
+    }
+    return 0; /* the descriptor stays open: the lock ends with the run */
+}
+
 /* Everything in the order the design comment gives. */
 static int
 publish(const struct publish_opts *o, struct publish_run *r)
@@ -679,6 +711,14 @@ publish(const struct publish_opts *o, struct publish_run *r)
     uint64_t now = (uint64_t)time(NULL);
     int status;
 
+    if (fsutil_mkdirs(o->webroot, 0755) != CM_OK) {
+        fprintf(stderr, "cmtool publish: cannot create %s\n", o->webroot);
+        return 4;
+    }
+    status = lock_webroot(o);
+    if (status != 0) {
+        return status;
+    }
     status = publish_version(o, r, &version);
     if (status >= 0) {
         return status;
@@ -722,8 +762,17 @@ static int
 refresh(const struct publish_opts *o, struct publish_run *r)
 {
     uint64_t now = (uint64_t)time(NULL);
-    int status = load_keys(o, r);
+    int status;
 
+    if (!fsutil_is_dir(o->webroot)) {
+        fprintf(stderr, "cmtool publish: %s holds no manifest to refresh\n",
+                o->webroot);
+        return 3;
+    }
+    status = lock_webroot(o);
+    if (status == 0) {
+        status = load_keys(o, r);
+    }
     if (status != 0) {
         return status;
     }

@@ -2,13 +2,15 @@
 """test_publish.py -- cmtool publish --refresh (SPEC §5): the published
 manifest is re-signed with a new issue time and expiry while its version
 and files stay as they were, a helper on that version still sees it as
-current, and a web root without a manifest is refused.
+current, and a web root without a manifest is refused; a second publish
+on a web root another one holds locked is refused (exit 4).
 argv[1]: the build directory holding cmtool and CGPCloudmark.
 
 Everything runs in a mkdtemp directory with no network: the manifest is
 read back with `cmtool inspect -k`, which verifies its signature.
 """
 
+import fcntl
 import os
 import re
 import shutil
@@ -70,6 +72,26 @@ def main():
         # A publish after a refresh still counts on from the version.
         rc, out = run(build, "cmtool", "publish", cart, www, "-k", keys)
         assert rc == 3 and "this publish is version 2" in out, out
+
+        # Two runs on one web root (cron and a hand-run publish) would
+        # write full-2.cmu and the manifest of different cartridges over
+        # each other; the second is refused while the first holds the lock.
+        cart2 = os.path.join(tmp, "c2.cmc")
+        rc, out = run(build, "cmtool", "train", "--version", "2", TRAIN,
+                      "-o", cart2)
+        assert rc == 0, "train: %s" % out
+        with open(os.path.join(www, ".publish.lock"), "a+") as lock:
+            fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            rc, out = run(build, "cmtool", "publish", cart2, www, "-k", keys)
+            assert rc == 4 and "another cmtool publish" in out, \
+                "publish while another holds the lock: %d %s" % (rc, out)
+            rc, out = run(build, "cmtool", "publish", "--refresh", www,
+                          "-k", keys)
+            assert rc == 4 and "another cmtool publish" in out, \
+                "refresh while another holds the lock: %d %s" % (rc, out)
+        assert manifest_fields(build, keys, www)["version"] == 1
+        rc, out = run(build, "cmtool", "publish", cart2, www, "-k", keys)
+        assert rc == 0, "publish once the lock is free: %s" % out
 
         rc, out = run(build, "cmtool", "publish", "--refresh",
                       os.path.join(tmp, "nothing"), "-k", keys)
