@@ -1053,30 +1053,50 @@ publish_inspect_main(int argc, char **argv)
         buf_clear(&b);
         return 2;
     }
-    if (keydir != NULL) {
+    /* Keys asked for but not usable are a bad argument: reporting the
+     * file as merely "not verified" with exit 0 would let a check script
+     * with a mistyped key directory pass. */
+    status = 0;
+    if (keydir != NULL && (pub_path == NULL || content_path == NULL)) {
+        bool has_any = false;
+
         if (pub_path == NULL && join(path, keydir, "signing.pub") == CM_OK &&
             fsutil_is_file(path)) {
+            has_any = true;
             k->has_pub = load_inspect_key(path, UPDKEYS_SIGNING_PUBLIC,
                                           &k->pub);
+            status = k->has_pub ? status : 2;
         }
         if (content_path == NULL &&
             join(path, keydir, "content.key") == CM_OK &&
             fsutil_is_file(path)) {
+            has_any = true;
             k->has_content = load_inspect_key(path, UPDKEYS_CONTENT,
                                               &k->content);
+            status = k->has_content ? status : 2;
+        }
+        if (!has_any) {
+            fprintf(stderr, "cmtool inspect: %s holds no signing.pub or "
+                            "content.key\n",
+                    keydir);
+            status = 2;
         }
     }
     if (pub_path != NULL) {
         k->has_pub = load_inspect_key(pub_path, UPDKEYS_SIGNING_PUBLIC,
                                       &k->pub);
+        status = k->has_pub ? status : 2;
     }
     if (content_path != NULL) {
         k->has_content = load_inspect_key(content_path, UPDKEYS_CONTENT,
                                           &k->content);
+        status = k->has_content ? status : 2;
     }
-    printf("file             %s (%zu bytes)\n", file, b.len);
-    status = is_update ? inspect_update(b.data, b.len, k)
-                       : inspect_manifest(b.data, b.len, k);
+    if (status == 0) {
+        printf("file             %s (%zu bytes)\n", file, b.len);
+        status = is_update ? inspect_update(b.data, b.len, k)
+                           : inspect_manifest(b.data, b.len, k);
+    }
     updkeys_ring_clear(&k->content);
     free(k);
     buf_clear(&b);

@@ -3,7 +3,8 @@
 manifest is re-signed with a new issue time and expiry while its version
 and files stay as they were, a helper on that version still sees it as
 current, and a web root without a manifest is refused; a second publish
-on a web root another one holds locked is refused (exit 4).
+on a web root another one holds locked is refused (exit 4); inspect with
+keys that cannot be read is a bad argument (exit 2), not "not verified".
 argv[1]: the build directory holding cmtool and CGPCloudmark.
 
 Everything runs in a mkdtemp directory with no network: the manifest is
@@ -92,6 +93,21 @@ def main():
         assert manifest_fields(build, keys, www)["version"] == 1
         rc, out = run(build, "cmtool", "publish", cart2, www, "-k", keys)
         assert rc == 0, "publish once the lock is free: %s" % out
+
+        # inspect -k with a key directory that holds no keys (a typo in
+        # a publisher's check script) must not pass as a good manifest.
+        rc, out = run(build, "cmtool", "inspect", "-k",
+                      os.path.join(tmp, "no-such-keys"),
+                      os.path.join(www, "manifest"))
+        assert rc == 2 and "no-such-keys" in out, \
+            "inspect -k with no keys there: %d %s" % (rc, out)
+        bad_pub = os.path.join(tmp, "bad.pub")
+        with open(bad_pub, "w") as f:
+            f.write("not a key file\n")
+        rc, out = run(build, "cmtool", "inspect", "--public", bad_pub,
+                      os.path.join(www, "manifest"))
+        assert rc == 2 and "bad.pub" in out, \
+            "inspect --public with a broken key file: %d %s" % (rc, out)
 
         rc, out = run(build, "cmtool", "publish", "--refresh",
                       os.path.join(tmp, "nothing"), "-k", keys)
