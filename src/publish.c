@@ -26,7 +26,8 @@
  *                              naming a file that is not there yet
  * then *.cmu files named by neither the new nor the previous manifest are
  * removed (clients that fetched the previous manifest a moment ago can
- * still get its files), and HISTORY keeps the K + 1 newest images.
+ * still get its files), and HISTORY keeps the K + 1 newest images.  The
+ * temporary files a run killed half-way left in either are removed too.
  * HISTORY defaults to WEBROOT.history beside the web root, outside what
  * the HTTP server serves: the images there are not encrypted.
  *
@@ -451,7 +452,62 @@ is_listed(const struct updfile_manifest *m, const char *name)
     return false;
 }
 
-/* Remove our *.cmu that neither manifest lists, and old history images. */
+/* Digits, a dot, digits: the "<pid>.<n>" fsutil_write_atomic appends. */
+static bool
+is_tmp_suffix(const char *s)
+{
+    const char *dot = strchr(s, '.');
+
+    return dot != NULL && dot > s &&
+           strspn(s, "0123456789") == (size_t)(dot - s) && dot[1] != '\0' &&
+           strspn(dot + 1, "0123456789") == strlen(dot + 1);
+}
+
+/* A temporary file of a run killed half-way: "<ours>.tmp.<pid>.<n>", where
+ * <ours> is the manifest or an update file (web root) or an image
+ * (history).  Only called with the lock held, so no run is writing it. */
+static bool
+is_leftover_tmp(const char *name, bool is_history)
+{
+    const char *t = strstr(name, ".tmp.");
+    size_t len = t != NULL ? (size_t)(t - name) : 0;
+
+    if (t == NULL || !is_tmp_suffix(t + 5)) {
+        return false;
+    }
+    if (is_history) {
+        return len > 4 && memcmp(name + len - 4, ".cmc", 4) == 0 &&
+               strspn(name, "0123456789") == len - 4;
+    }
+    return (len == 8 && memcmp(name, "manifest", 8) == 0) ||
+           (len > 4 && memcmp(name + len - 4, ".cmu", 4) == 0 &&
+            (strncmp(name, "full-", 5) == 0 ||
+             strncmp(name, "delta-", 6) == 0));
+}
+
+/* Remove the temporary files a killed run left in dir. */
+static void
+remove_leftovers(const char *dir, bool is_history)
+{
+    char path[PUBLISH_PATH_MAX];
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t seen = 0;
+
+    while (d != NULL && seen++ < CAPS_UPDATER_CACHE_SCAN_MAX &&
+           (e = readdir(d)) != NULL) {
+        if (is_leftover_tmp(e->d_name, is_history) &&
+            join(path, dir, e->d_name) == CM_OK) {
+            unlink(path);
+        }
+    }
+    if (d != NULL) {
+        closedir(d);
+    }
+}
+
+/* Remove our *.cmu that neither manifest lists, old history images and
+ * what killed runs left. */
 static void
 prune(const struct publish_opts *o, const struct publish_run *r,
       uint64_t version)
@@ -500,6 +556,8 @@ prune(const struct publish_opts *o, const struct publish_run *r,
             }
         }
     } while (n_all == 64 && ++passes < 100);
+    remove_leftovers(o->webroot, false);
+    remove_leftovers(o->history, true);
 }
 
 static void

@@ -91,8 +91,22 @@ def main():
             assert rc == 4 and "another cmtool publish" in out, \
                 "refresh while another holds the lock: %d %s" % (rc, out)
         assert manifest_fields(build, keys, www)["version"] == 1
+        # What a run killed half-way leaves (fsutil_write_atomic's temp
+        # names): the next run, holding the lock, clears it; other files
+        # stay.
+        leftovers = [os.path.join(www, "manifest.tmp.4242.7"),
+                     os.path.join(www, "full-2.cmu.tmp.4242.0"),
+                     os.path.join(www, "delta-1-2.cmu.tmp.4242.3"),
+                     os.path.join(www + ".history", "2.cmc.tmp.4242.5")]
+        for path in leftovers + [os.path.join(www, "index.html")]:
+            with open(path, "w") as f:
+                f.write("partial")
         rc, out = run(build, "cmtool", "publish", cart2, www, "-k", keys)
         assert rc == 0, "publish once the lock is free: %s" % out
+        left = [p for p in leftovers if os.path.exists(p)]
+        assert left == [], "temporary files of a killed run left: %r" % left
+        assert os.path.exists(os.path.join(www, "index.html")), \
+            "a file that is not ours was removed"
 
         # inspect -k with a key directory that holds no keys (a typo in
         # a publisher's check script) must not pass as a good manifest.
