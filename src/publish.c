@@ -666,6 +666,19 @@ load_cartridge(const struct publish_opts *o, struct publish_run *r,
                 o->cartridge, why);
         return 3;
     }
+    if (cartridge_version(c) != version &&
+        cartridge_version(c) <= published_version(r)) {
+        /* Published twice, or an old file: no --version can help. */
+        fprintf(stderr, "cmtool publish: %s is version %llu, not above "
+                        "the published %llu (this publish is version "
+                        "%llu): helpers would refuse it as a replay; train "
+                        "the next cartridge with --version %llu\n",
+                o->cartridge, (unsigned long long)cartridge_version(c),
+                (unsigned long long)published_version(r),
+                (unsigned long long)version, (unsigned long long)version);
+        cartridge_unref(c);
+        return 3;
+    }
     if (cartridge_version(c) != version) {
         fprintf(stderr, "cmtool publish: %s is version %llu but this "
                         "publish is version %llu: train it with --version "

@@ -73,6 +73,10 @@ def main():
         # A publish after a refresh still counts on from the version.
         rc, out = run(build, "cmtool", "publish", cart, www, "-k", keys)
         assert rc == 3 and "this publish is version 2" in out, out
+        # The same cartridge published twice: say it is not above the
+        # published version, not "pass --version 1 if that is newer than 1".
+        assert "not above the published 1" in out and \
+            "newer than" not in out, out
 
         # Two runs on one web root (cron and a hand-run publish) would
         # write full-2.cmu and the manifest of different cartridges over
