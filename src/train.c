@@ -210,6 +210,7 @@ struct train_opts {
 
 struct train_item {
     char *path;
+    size_t rel_off; /* path + rel_off: the path below its DIR argument */
     uint8_t label; /* enum model_label */
     uint16_t group;
     bool is_test;
@@ -232,6 +233,7 @@ struct train_list {
     char *groups[TRAIN_GROUPS_MAX];
     size_t n_groups;
     bool is_full;
+    size_t root_len; /* length of the DIR being walked */
 };
 
 /* ---- walking the directories ----------------------------------------- */
@@ -315,6 +317,12 @@ list_add(struct train_list *l, const char *path, int label, int group,
     it->path = strdup(path);
     if (it->path == NULL) {
         return -1;
+    }
+    /* What picks held-out mail (--holdout, %-splits) is the path below
+     * the DIR, so a tree named ./corpus or /srv/corpus splits alike. */
+    it->rel_off = l->root_len < strlen(path) ? l->root_len : 0;
+    while (path[it->rel_off] == '/') {
+        it->rel_off++;
     }
     it->label = (uint8_t)label;
     it->group = (uint16_t)group;
@@ -424,6 +432,7 @@ walk_top(struct train_list *l, const char *dir, bool is_test)
         fprintf(stderr, "cmtool train: %s: not a directory\n", dir);
         return -1;
     }
+    l->root_len = strcmp(dir, ".") == 0 ? 0 : strlen(dir);
     top.dev = st.st_dev;
     top.ino = st.st_ino;
     top.up = NULL;
@@ -2058,7 +2067,9 @@ in_split(const struct train_list *l, const struct train_item *it,
             uint64_t pct = 0;
 
             if (cursor_parse_u64(p + 1, n - 1, 90, &pct) == CM_OK &&
-                hashing_hash64(it->path, strlen(it->path), 0x5eedull) % 100 <
+                hashing_hash64(it->path + it->rel_off,
+                               strlen(it->path + it->rel_off), 0x5eedull) %
+                        100 <
                     pct) {
                 return true;
             }
@@ -2697,8 +2708,8 @@ static void
 mark_holdout(const struct train_opts *o, struct train_list *l)
 {
     for (size_t i = 0; i < l->n; i++) {
-        uint64_t h = hashing_hash64(l->items[i].path,
-                                    strlen(l->items[i].path), o->seed);
+        const char *rel = l->items[i].path + l->items[i].rel_off;
+        uint64_t h = hashing_hash64(rel, strlen(rel), o->seed);
 
         if (h % 100 < o->holdout_pct) {
             l->items[i].is_test = true;
