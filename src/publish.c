@@ -71,6 +71,7 @@
 #define PUBLISH_DEFAULT_EXPIRES_DAYS 7u
 #define PUBLISH_MAX_EXPIRES_DAYS 3650u
 #define PUBLISH_LOCK_NAME ".publish.lock"
+#define PUBLISH_UP_MAX 256u /* directories looked at above the history */
 
 struct publish_opts {
     const char *cartridge;
@@ -773,6 +774,50 @@ lock_webroot(const struct publish_opts *o)
     return 0; /* the descriptor stays open: the lock ends with the run */
 }
 
+/*
+ * Whether dir is root or lies below it, compared by device and inode along
+ * dir's absolute path (its missing tail skipped), so any spelling of the
+ * two matches.
+ */
+static bool
+is_below(const char *dir, const char *root)
+{
+    char cur[PUBLISH_PATH_MAX];
+    char up[PUBLISH_PATH_MAX];
+    struct stat rs;
+    struct stat st;
+    int n;
+
+    if (stat(root, &rs) != 0) {
+        return false;
+    }
+    if (dir[0] == '/') {
+        n = snprintf(cur, sizeof(cur), "%s", dir);
+    } else {
+        char cwd[PUBLISH_PATH_MAX];
+
+        if (getcwd(cwd, sizeof(cwd)) == NULL) {
+            return false;
+        }
+        n = snprintf(cur, sizeof(cur), "%s/%s", cwd, dir);
+    }
+    if (n < 0 || (size_t)n >= sizeof(cur)) {
+        return false;
+    }
+    for (unsigned i = 0; i < PUBLISH_UP_MAX; i++) {
+        if (stat(cur, &st) == 0 && st.st_dev == rs.st_dev &&
+            st.st_ino == rs.st_ino) {
+            return true;
+        }
+        if (fsutil_dirname(up, sizeof(up), cur) != CM_OK ||
+            strcmp(up, cur) == 0) {
+            return false;
+        }
+        memcpy(cur, up, strlen(up) + 1);
+    }
+    return false;
+}
+
 /* Everything in the order the design comment gives. */
 static int
 publish(const struct publish_opts *o, struct publish_run *r)
@@ -789,6 +834,16 @@ publish(const struct publish_opts *o, struct publish_run *r)
     status = lock_webroot(o);
     if (status != 0) {
         return status;
+    }
+    /* The history images are plain: below the web root, anyone who can
+     * fetch the updates could fetch the cartridge without the content
+     * key. */
+    if (is_below(o->history, o->webroot)) {
+        fprintf(stderr, "cmtool publish: the history %s is inside the web "
+                        "root %s; its images are not encrypted: give "
+                        "--history a directory outside it\n",
+                o->history, o->webroot);
+        return 2;
     }
     status = publish_version(o, r, &version);
     if (status >= 0) {

@@ -4,7 +4,8 @@ manifest is re-signed with a new issue time and expiry while its version
 and files stay as they were, a helper on that version still sees it as
 current, and a web root without a manifest is refused; a second publish
 on a web root another one holds locked is refused (exit 4); inspect with
-keys that cannot be read is a bad argument (exit 2), not "not verified".
+keys that cannot be read is a bad argument (exit 2), not "not verified";
+a --history inside the web root is refused.
 argv[1]: the build directory holding cmtool and CGPCloudmark.
 
 Everything runs in a mkdtemp directory with no network: the manifest is
@@ -111,6 +112,18 @@ def main():
         assert left == [], "temporary files of a killed run left: %r" % left
         assert os.path.exists(os.path.join(www, "index.html")), \
             "a file that is not ours was removed"
+
+        # A history inside the web root would serve the plain images to
+        # anyone: refused before anything is written.
+        www2 = os.path.join(tmp, "www2")
+        for hist in (os.path.join(www2, "hist"),
+                     os.path.join(www2, "sub", "..", "hist2")):
+            rc, out = run(build, "cmtool", "publish", cart, www2, "-k", keys,
+                          "--history", hist)
+            assert rc == 2 and "inside the web root" in out, \
+                "history %s inside the web root: %d %s" % (hist, rc, out)
+        left = sorted(n for n in os.listdir(www2) if n != ".publish.lock")
+        assert left == [], "refused publish wrote %r" % left
 
         # inspect -k with a key directory that holds no keys (a typo in
         # a publisher's check script) must not pass as a good manifest.
