@@ -125,6 +125,15 @@ def main():
         left = sorted(n for n in os.listdir(www2) if n != ".publish.lock")
         assert left == [], "refused publish wrote %r" % left
 
+        # One inspect line for everything a publisher checks: -k with a
+        # cartridge (which carries no signature) is no usage error.
+        rc, out = run(build, "cmtool", "inspect", "-k", keys, cart)
+        assert rc == 0 and "cartridge format" in out, \
+            "inspect -k KEYDIR CARTRIDGE: %d %s" % (rc, out)
+        rc, out = run(build, "cmtool", "inspect", "--all", "-k", keys, cart)
+        assert rc == 0 and "cartridge format" in out, \
+            "inspect --all -k KEYDIR CARTRIDGE: %d %s" % (rc, out)
+
         # inspect -k with a key directory that holds no keys (a typo in
         # a publisher's check script) must not pass as a good manifest.
         rc, out = run(build, "cmtool", "inspect", "-k",
