@@ -464,6 +464,26 @@ attmsg_find(const uint8_t *p, size_t len, struct attmsg_result *out)
 
 /* ---- decoding ------------------------------------------------------- */
 
+/* Only the base64 alphabet, '=' and line white space.  OpenSSL takes a
+ * '-' as the end of the data and returns success with what came before
+ * it, and a message cut there must not be stored as the one reported. */
+static bool
+is_base64_text(const uint8_t *in, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = in[i];
+        bool is_ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                     (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+                     c == '=' || c == ' ' || c == '\t' || c == '\r' ||
+                     c == '\n';
+
+        if (!is_ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static enum cm_err
 decode_base64(const uint8_t *in, size_t len, size_t max_bytes,
               struct buf *out)
@@ -483,6 +503,9 @@ decode_base64(const uint8_t *in, size_t len, size_t max_bytes,
     }
     EVP_DecodeInit(ctx);
     rc = CM_EPARSE;
+    if (!is_base64_text(in, len)) {
+        goto out;
+    }
     while (i < len) {
         size_t chunk = len - i < ATTMSG_B64_CHUNK ? len - i
                                                   : ATTMSG_B64_CHUNK;

@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "attmsg.h"
 #include "buf.h"
@@ -52,6 +53,7 @@
 #define FEEDBACK_DIRS_MAX 64u
 #define FEEDBACK_PATH_MAX 4096u
 #define FEEDBACK_LABELS 3u
+#define FEEDBACK_UP_MAX 256u /* directories looked at above a mail */
 
 static const char *const label_names[FEEDBACK_LABELS] = {"ham", "spam",
                                                           "phish"};
@@ -61,6 +63,9 @@ struct feedback_opts {
     size_t n_dirs;
     const char *out;
     int label; /* --label, or -1: from each mail's path */
+    bool has_own; /* OUTDIR/feedback is own_dev, own_ino */
+    dev_t own_dev;
+    ino_t own_ino;
 };
 
 struct feedback_tally {
@@ -358,6 +363,54 @@ one_mail(const struct feedback_opts *o, const struct msgsrc_item *item,
     }
 }
 
+/*
+ * Whether the file name is one this command stored: OUTDIR below a DIR
+ * must not be read back as reports, or a reported message that carries an
+ * attached message itself would add that one as another report on every
+ * run (and within one, as the walk reaches what it just wrote).  Compared
+ * by device and inode, so any spelling of the paths matches.
+ */
+static bool
+is_own_output(const struct feedback_opts *o, const char *name)
+{
+    char dir[FEEDBACK_PATH_MAX];
+    char up[FEEDBACK_PATH_MAX];
+    struct stat st;
+
+    if (!o->has_own || fsutil_dirname(dir, sizeof(dir), name) != CM_OK) {
+        return false;
+    }
+    for (unsigned i = 0; i < FEEDBACK_UP_MAX; i++) {
+        if (stat(dir, &st) == 0 && st.st_dev == o->own_dev &&
+            st.st_ino == o->own_ino) {
+            return true;
+        }
+        if (fsutil_dirname(up, sizeof(up), dir) != CM_OK ||
+            strcmp(up, dir) == 0) {
+            return false;
+        }
+        memcpy(dir, up, strlen(up) + 1);
+    }
+    return false;
+}
+
+/* OUTDIR/feedback, made now so it is known before the walk reaches it.
+ * Not known when it cannot be made: store() reports that. */
+static void
+find_own(struct feedback_opts *o)
+{
+    char dir[FEEDBACK_PATH_MAX];
+    struct stat st;
+    int n = snprintf(dir, sizeof(dir), "%s/%s", o->out, FEEDBACK_SOURCE);
+
+    o->has_own = n > 0 && (size_t)n < sizeof(dir) &&
+                 fsutil_mkdirs(dir, 0755) == CM_OK && stat(dir, &st) == 0;
+    if (o->has_own) {
+        o->own_dev = st.st_dev;
+        o->own_ino = st.st_ino;
+    }
+}
+
 static void
 print_summary(const struct feedback_tally *t)
 {
@@ -387,6 +440,7 @@ feedback_main(int argc, char **argv)
         return rc == 1 ? 0 : rc;
     }
     memset(&t, 0, sizeof(t));
+    find_own(&o);
     sconf.max_body_bytes = CAPS_FEEDBACK_MAIL_MAX_BYTES;
     src = msgsrc_new(o.dirs, o.n_dirs, &sconf);
     if (src == NULL) {
@@ -395,6 +449,10 @@ feedback_main(int argc, char **argv)
     }
     buf_init(&msg, CAPS_FEEDBACK_MESSAGE_MAX_BYTES);
     while (msgsrc_next(src, &item)) {
+        if (is_own_output(&o, item.name)) {
+            msgsrc_item_clear(&item);
+            continue;
+        }
         if (item.kind == MSGSRC_MESSAGE) {
             t.n_mails++;
             one_mail(&o, &item, &msg, &t);

@@ -247,13 +247,32 @@ inspect_main(int argc, char **argv)
                "domain.\n");
         return 0;
     }
-    if (argc == 3 && strcmp(argv[1], "--all") == 0) {
-        is_all = true;
-    } else if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: cmtool inspect [--all] FILE\n");
+    /* The key options of the synopsis are taken and not needed: a
+     * cartridge carries no signature, so one inspect line serves every
+     * file of a published tree. */
+    path = NULL;
+    for (int i = 1; i < argc; i++) {
+        bool has_val = i + 1 < argc;
+
+        if (strcmp(argv[i], "--all") == 0) {
+            is_all = true;
+        } else if ((strcmp(argv[i], "-k") == 0 ||
+                    strcmp(argv[i], "--public") == 0 ||
+                    strcmp(argv[i], "--content") == 0) &&
+                   has_val) {
+            i++;
+        } else if (argv[i][0] != '-' && path == NULL) {
+            path = argv[i];
+        } else {
+            path = NULL;
+            break;
+        }
+    }
+    if (path == NULL) {
+        fprintf(stderr, "usage: cmtool inspect [--all] [-k KEYDIR] "
+                        "[--public FILE] [--content FILE] FILE\n");
         return 2;
     }
-    path = argv[argc - 1];
     buf_init(&b, CAPS_CARTRIDGE_MAX_BYTES);
     if (fsutil_read_file(path, CAPS_CARTRIDGE_MAX_BYTES, &b, &is_truncated,
                          &why) != CM_OK) {

@@ -26,9 +26,13 @@
  *                              naming a file that is not there yet
  * then *.cmu files named by neither the new nor the previous manifest are
  * removed (clients that fetched the previous manifest a moment ago can
- * still get its files), and HISTORY keeps the K + 1 newest images.
+ * still get its files), and HISTORY keeps the K + 1 newest images.  The
+ * temporary files a run killed half-way left in either are removed too.
  * HISTORY defaults to WEBROOT.history beside the web root, outside what
  * the HTTP server serves: the images there are not encrypted.
+ *
+ * One run at a time per web root: WEBROOT/.publish.lock (an fcntl lock,
+ * held until exit; a second run exits 4 at once).
  *
  * --refresh re-signs the published manifest with a new issue time and
  * expiry and nothing else (same version, same files): a site whose
@@ -66,6 +70,8 @@
 #define PUBLISH_DEFAULT_KEEP 3u
 #define PUBLISH_DEFAULT_EXPIRES_DAYS 7u
 #define PUBLISH_MAX_EXPIRES_DAYS 3650u
+#define PUBLISH_LOCK_NAME ".publish.lock"
+#define PUBLISH_UP_MAX 256u /* directories looked at above the history */
 
 struct publish_opts {
     const char *cartridge;
@@ -447,7 +453,62 @@ is_listed(const struct updfile_manifest *m, const char *name)
     return false;
 }
 
-/* Remove our *.cmu that neither manifest lists, and old history images. */
+/* Digits, a dot, digits: the "<pid>.<n>" fsutil_write_atomic appends. */
+static bool
+is_tmp_suffix(const char *s)
+{
+    const char *dot = strchr(s, '.');
+
+    return dot != NULL && dot > s &&
+           strspn(s, "0123456789") == (size_t)(dot - s) && dot[1] != '\0' &&
+           strspn(dot + 1, "0123456789") == strlen(dot + 1);
+}
+
+/* A temporary file of a run killed half-way: "<ours>.tmp.<pid>.<n>", where
+ * <ours> is the manifest or an update file (web root) or an image
+ * (history).  Only called with the lock held, so no run is writing it. */
+static bool
+is_leftover_tmp(const char *name, bool is_history)
+{
+    const char *t = strstr(name, ".tmp.");
+    size_t len = t != NULL ? (size_t)(t - name) : 0;
+
+    if (t == NULL || !is_tmp_suffix(t + 5)) {
+        return false;
+    }
+    if (is_history) {
+        return len > 4 && memcmp(name + len - 4, ".cmc", 4) == 0 &&
+               strspn(name, "0123456789") == len - 4;
+    }
+    return (len == 8 && memcmp(name, "manifest", 8) == 0) ||
+           (len > 4 && memcmp(name + len - 4, ".cmu", 4) == 0 &&
+            (strncmp(name, "full-", 5) == 0 ||
+             strncmp(name, "delta-", 6) == 0));
+}
+
+/* Remove the temporary files a killed run left in dir. */
+static void
+remove_leftovers(const char *dir, bool is_history)
+{
+    char path[PUBLISH_PATH_MAX];
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t seen = 0;
+
+    while (d != NULL && seen++ < CAPS_UPDATER_CACHE_SCAN_MAX &&
+           (e = readdir(d)) != NULL) {
+        if (is_leftover_tmp(e->d_name, is_history) &&
+            join(path, dir, e->d_name) == CM_OK) {
+            unlink(path);
+        }
+    }
+    if (d != NULL) {
+        closedir(d);
+    }
+}
+
+/* Remove our *.cmu that neither manifest lists, old history images and
+ * what killed runs left. */
 static void
 prune(const struct publish_opts *o, const struct publish_run *r,
       uint64_t version)
@@ -496,6 +557,8 @@ prune(const struct publish_opts *o, const struct publish_run *r,
             }
         }
     } while (n_all == 64 && ++passes < 100);
+    remove_leftovers(o->webroot, false);
+    remove_leftovers(o->history, true);
 }
 
 static void
@@ -604,6 +667,19 @@ load_cartridge(const struct publish_opts *o, struct publish_run *r,
                 o->cartridge, why);
         return 3;
     }
+    if (cartridge_version(c) != version &&
+        cartridge_version(c) <= published_version(r)) {
+        /* Published twice, or an old file: no --version can help. */
+        fprintf(stderr, "cmtool publish: %s is version %llu, not above "
+                        "the published %llu (this publish is version "
+                        "%llu): helpers would refuse it as a replay; train "
+                        "the next cartridge with --version %llu\n",
+                o->cartridge, (unsigned long long)cartridge_version(c),
+                (unsigned long long)published_version(r),
+                (unsigned long long)version, (unsigned long long)version);
+        cartridge_unref(c);
+        return 3;
+    }
     if (cartridge_version(c) != version) {
         fprintf(stderr, "cmtool publish: %s is version %llu but this "
                         "publish is version %llu: train it with --version "
@@ -670,6 +746,78 @@ print_published(const struct publish_opts *o, const struct publish_run *r,
     }
 }
 
+/*
+ * WEBROOT/.publish.lock, held until exit: two runs on one web root (a cron
+ * job and a publish by hand) would both take the published version + 1 and
+ * write full-<v>.cmu and the manifest of different cartridges over each
+ * other, leaving a manifest whose digests do not match its files.  0 when
+ * held, else an exit status.
+ */
+static int
+lock_webroot(const struct publish_opts *o)
+{
+    char path[PUBLISH_PATH_MAX];
+    int fd = -1;
+
+    if (join(path, o->webroot, PUBLISH_LOCK_NAME) != CM_OK ||
+        fsutil_lock(path, false, &fd) != CM_OK) {
+        fprintf(stderr, "cmtool publish: cannot lock %s/%s\n", o->webroot,
+                PUBLISH_LOCK_NAME);
+        return 4;
+    }
+    if (fd < 0) {
+        fprintf(stderr, "cmtool publish: another cmtool publish is running "
+                        "on %s; try again when it is done\n",
+                o->webroot);
+        return 4;
+    }
+    return 0; /* the descriptor stays open: the lock ends with the run */
+}
+
+/*
+ * Whether dir is root or lies below it, compared by device and inode along
+ * dir's absolute path (its missing tail skipped), so any spelling of the
+ * two matches.
+ */
+static bool
+is_below(const char *dir, const char *root)
+{
+    char cur[PUBLISH_PATH_MAX];
+    char up[PUBLISH_PATH_MAX];
+    struct stat rs;
+    struct stat st;
+    int n;
+
+    if (stat(root, &rs) != 0) {
+        return false;
+    }
+    if (dir[0] == '/') {
+        n = snprintf(cur, sizeof(cur), "%s", dir);
+    } else {
+        char cwd[PUBLISH_PATH_MAX];
+
+        if (getcwd(cwd, sizeof(cwd)) == NULL) {
+            return false;
+        }
+        n = snprintf(cur, sizeof(cur), "%s/%s", cwd, dir);
+    }
+    if (n < 0 || (size_t)n >= sizeof(cur)) {
+        return false;
+    }
+    for (unsigned i = 0; i < PUBLISH_UP_MAX; i++) {
+        if (stat(cur, &st) == 0 && st.st_dev == rs.st_dev &&
+            st.st_ino == rs.st_ino) {
+            return true;
+        }
+        if (fsutil_dirname(up, sizeof(up), cur) != CM_OK ||
+            strcmp(up, cur) == 0) {
+            return false;
+        }
+        memcpy(cur, up, strlen(up) + 1);
+    }
+    return false;
+}
+
 /* Everything in the order the design comment gives. */
 static int
 publish(const struct publish_opts *o, struct publish_run *r)
@@ -679,6 +827,24 @@ publish(const struct publish_opts *o, struct publish_run *r)
     uint64_t now = (uint64_t)time(NULL);
     int status;
 
+    if (fsutil_mkdirs(o->webroot, 0755) != CM_OK) {
+        fprintf(stderr, "cmtool publish: cannot create %s\n", o->webroot);
+        return 4;
+    }
+    status = lock_webroot(o);
+    if (status != 0) {
+        return status;
+    }
+    /* The history images are plain: below the web root, anyone who can
+     * fetch the updates could fetch the cartridge without the content
+     * key. */
+    if (is_below(o->history, o->webroot)) {
+        fprintf(stderr, "cmtool publish: the history %s is inside the web "
+                        "root %s; its images are not encrypted: give "
+                        "--history a directory outside it\n",
+                o->history, o->webroot);
+        return 2;
+    }
     status = publish_version(o, r, &version);
     if (status >= 0) {
         return status;
@@ -722,8 +888,17 @@ static int
 refresh(const struct publish_opts *o, struct publish_run *r)
 {
     uint64_t now = (uint64_t)time(NULL);
-    int status = load_keys(o, r);
+    int status;
 
+    if (!fsutil_is_dir(o->webroot)) {
+        fprintf(stderr, "cmtool publish: %s holds no manifest to refresh\n",
+                o->webroot);
+        return 3;
+    }
+    status = lock_webroot(o);
+    if (status == 0) {
+        status = load_keys(o, r);
+    }
     if (status != 0) {
         return status;
     }
@@ -1004,30 +1179,50 @@ publish_inspect_main(int argc, char **argv)
         buf_clear(&b);
         return 2;
     }
-    if (keydir != NULL) {
+    /* Keys asked for but not usable are a bad argument: reporting the
+     * file as merely "not verified" with exit 0 would let a check script
+     * with a mistyped key directory pass. */
+    status = 0;
+    if (keydir != NULL && (pub_path == NULL || content_path == NULL)) {
+        bool has_any = false;
+
         if (pub_path == NULL && join(path, keydir, "signing.pub") == CM_OK &&
             fsutil_is_file(path)) {
+            has_any = true;
             k->has_pub = load_inspect_key(path, UPDKEYS_SIGNING_PUBLIC,
                                           &k->pub);
+            status = k->has_pub ? status : 2;
         }
         if (content_path == NULL &&
             join(path, keydir, "content.key") == CM_OK &&
             fsutil_is_file(path)) {
+            has_any = true;
             k->has_content = load_inspect_key(path, UPDKEYS_CONTENT,
                                               &k->content);
+            status = k->has_content ? status : 2;
+        }
+        if (!has_any) {
+            fprintf(stderr, "cmtool inspect: %s holds no signing.pub or "
+                            "content.key\n",
+                    keydir);
+            status = 2;
         }
     }
     if (pub_path != NULL) {
         k->has_pub = load_inspect_key(pub_path, UPDKEYS_SIGNING_PUBLIC,
                                       &k->pub);
+        status = k->has_pub ? status : 2;
     }
     if (content_path != NULL) {
         k->has_content = load_inspect_key(content_path, UPDKEYS_CONTENT,
                                           &k->content);
+        status = k->has_content ? status : 2;
     }
-    printf("file             %s (%zu bytes)\n", file, b.len);
-    status = is_update ? inspect_update(b.data, b.len, k)
-                       : inspect_manifest(b.data, b.len, k);
+    if (status == 0) {
+        printf("file             %s (%zu bytes)\n", file, b.len);
+        status = is_update ? inspect_update(b.data, b.len, k)
+                           : inspect_manifest(b.data, b.len, k);
+    }
     updkeys_ring_clear(&k->content);
     free(k);
     buf_clear(&b);

@@ -210,6 +210,7 @@ struct train_opts {
 
 struct train_item {
     char *path;
+    size_t rel_off; /* path + rel_off: the path below its DIR argument */
     uint8_t label; /* enum model_label */
     uint16_t group;
     bool is_test;
@@ -232,6 +233,7 @@ struct train_list {
     char *groups[TRAIN_GROUPS_MAX];
     size_t n_groups;
     bool is_full;
+    size_t root_len; /* length of the DIR being walked */
 };
 
 /* ---- walking the directories ----------------------------------------- */
@@ -316,6 +318,12 @@ list_add(struct train_list *l, const char *path, int label, int group,
     if (it->path == NULL) {
         return -1;
     }
+    /* What picks held-out mail (--holdout, %-splits) is the path below
+     * the DIR, so a tree named ./corpus or /srv/corpus splits alike. */
+    it->rel_off = l->root_len < strlen(path) ? l->root_len : 0;
+    while (path[it->rel_off] == '/') {
+        it->rel_off++;
+    }
     it->label = (uint8_t)label;
     it->group = (uint16_t)group;
     it->is_test = is_test;
@@ -323,11 +331,31 @@ list_add(struct train_list *l, const char *path, int label, int group,
     return 0;
 }
 
+/* The directories from a DIR down to the one being walked, to spot a
+ * symbolic link that leads back up (a loop would otherwise list the mail
+ * below it once per lap, up to TRAIN_DEPTH_MAX times). */
+struct walk_dir {
+    dev_t dev;
+    ino_t ino;
+    const struct walk_dir *up;
+};
+
+static bool
+is_ancestor(const struct walk_dir *chain, const struct stat *st)
+{
+    for (const struct walk_dir *w = chain; w != NULL; w = w->up) {
+        if (w->dev == st->st_dev && w->ino == st->st_ino) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Depth-capped walk: label and group are inherited from the nearest label
- * directory above. */
+ * directory above.  chain is dir itself and the directories above it. */
 static int
 walk(struct train_list *l, const char *dir, int label, int group,
-     bool is_test, unsigned depth)
+     bool is_test, unsigned depth, const struct walk_dir *chain)
 {
     DIR *d;
     struct dirent *e;
@@ -355,14 +383,21 @@ walk(struct train_list *l, const char *dir, int label, int group,
         }
         if (S_ISDIR(st.st_mode)) {
             int sub = label_of(e->d_name);
+            struct walk_dir here = {st.st_dev, st.st_ino, chain};
 
-            if (sub >= 0) {
+            if (is_ancestor(chain, &st)) {
+                fprintf(stderr, "cmtool train: %s: a directory loop "
+                                "(symbolic link to a directory above it), "
+                                "skipped\n", path);
+            } else if (sub >= 0) {
                 char tmp[256];
                 int g = group_id(l, base_name(dir, tmp, sizeof(tmp)));
 
-                rc = g < 0 ? -1 : walk(l, path, sub, g, is_test, depth + 1);
+                rc = g < 0 ? -1
+                           : walk(l, path, sub, g, is_test, depth + 1,
+                                  &here);
             } else {
-                rc = walk(l, path, label, group, is_test, depth + 1);
+                rc = walk(l, path, label, group, is_test, depth + 1, &here);
             }
         } else if (S_ISREG(st.st_mode) && label >= 0) {
             rc = list_add(l, path, label, group, is_test);
@@ -378,6 +413,8 @@ walk_top(struct train_list *l, const char *dir, bool is_test)
     char tmp[256];
     int label = label_of(base_name(dir, tmp, sizeof(tmp)));
     int group = -1;
+    struct stat st;
+    struct walk_dir top;
 
     if (label >= 0) {
         /* DIR is itself a label directory: its parent names the source. */
@@ -391,11 +428,15 @@ walk_top(struct train_list *l, const char *dir, bool is_test)
             return -1;
         }
     }
-    if (!fsutil_is_dir(dir)) {
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "cmtool train: %s: not a directory\n", dir);
         return -1;
     }
-    return walk(l, dir, label, group, is_test, 0);
+    l->root_len = strcmp(dir, ".") == 0 ? 0 : strlen(dir);
+    top.dev = st.st_dev;
+    top.ino = st.st_ino;
+    top.up = NULL;
+    return walk(l, dir, label, group, is_test, 0, &top);
 }
 
 static int
@@ -2026,7 +2067,9 @@ in_split(const struct train_list *l, const struct train_item *it,
             uint64_t pct = 0;
 
             if (cursor_parse_u64(p + 1, n - 1, 90, &pct) == CM_OK &&
-                hashing_hash64(it->path, strlen(it->path), 0x5eedull) % 100 <
+                hashing_hash64(it->path + it->rel_off,
+                               strlen(it->path + it->rel_off), 0x5eedull) %
+                        100 <
                     pct) {
                 return true;
             }
@@ -2665,8 +2708,8 @@ static void
 mark_holdout(const struct train_opts *o, struct train_list *l)
 {
     for (size_t i = 0; i < l->n; i++) {
-        uint64_t h = hashing_hash64(l->items[i].path,
-                                    strlen(l->items[i].path), o->seed);
+        const char *rel = l->items[i].path + l->items[i].rel_off;
+        uint64_t h = hashing_hash64(rel, strlen(rel), o->seed);
 
         if (h % 100 < o->holdout_pct) {
             l->items[i].is_test = true;

@@ -197,6 +197,26 @@ def test_extract(build, tmp, msgs):
     return out
 
 
+def test_out_inside_input(build, tmp, msgs):
+    """OUTDIR below a DIR: the stored messages are not read back as
+    reports, or a reported message that itself carries an attached one
+    would add that one as a second report on every run."""
+    top = os.path.join(tmp, "inside")
+    carrier = report(msgs["spam2"])  # the reported mail has an attachment
+    write(os.path.join(top, "spam", "1.eml"), report(carrier))
+    out = os.path.join(top, "tree")
+    rc, _, err = run(build, "cmtool", "feedback", top, "-o", out)
+    check(rc == 0, "feedback into its own input: %s" % err)
+    want = {"spam": {stored_name(carrier): carrier}}
+    check(tree(out) == want, "first run stores the reported mail: %r"
+          % {k: sorted(v) for k, v in tree(out).items()})
+    rc, _, err = run(build, "cmtool", "feedback", top, "-o", out)
+    check(rc == 0 and "1 mails read" in err,
+          "second run reads only the report, not its own output: %s" % err)
+    check(tree(out) == want, "second run adds nothing: %r"
+          % {k: sorted(v) for k, v in tree(out).items()})
+
+
 def rate(build, tmp, cart, path):
     rc, out, err = run(build, "CGPCloudmark", "RATE", "--cartridge", cart,
                        "--explain", path, cwd=tmp)
@@ -257,6 +277,7 @@ def main():
                             HAM_TEXT, "Eve", 3),
         }
         out = test_extract(build, tmp, msgs)
+        test_out_inside_input(build, tmp, msgs)
         test_train(build, tmp, msgs, out)
     except AssertionError as e:
         print("test_feedback: FAIL: %s" % e, file=sys.stderr)

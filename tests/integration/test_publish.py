@@ -2,13 +2,17 @@
 """test_publish.py -- cmtool publish --refresh (SPEC §5): the published
 manifest is re-signed with a new issue time and expiry while its version
 and files stay as they were, a helper on that version still sees it as
-current, and a web root without a manifest is refused.
+current, and a web root without a manifest is refused; a second publish
+on a web root another one holds locked is refused (exit 4); inspect with
+keys that cannot be read is a bad argument (exit 2), not "not verified";
+a --history inside the web root is refused.
 argv[1]: the build directory holding cmtool and CGPCloudmark.
 
 Everything runs in a mkdtemp directory with no network: the manifest is
 read back with `cmtool inspect -k`, which verifies its signature.
 """
 
+import fcntl
 import os
 import re
 import shutil
@@ -70,6 +74,80 @@ def main():
         # A publish after a refresh still counts on from the version.
         rc, out = run(build, "cmtool", "publish", cart, www, "-k", keys)
         assert rc == 3 and "this publish is version 2" in out, out
+        # The same cartridge published twice: say it is not above the
+        # published version, not "pass --version 1 if that is newer than 1".
+        assert "not above the published 1" in out and \
+            "newer than" not in out, out
+
+        # Two runs on one web root (cron and a hand-run publish) would
+        # write full-2.cmu and the manifest of different cartridges over
+        # each other; the second is refused while the first holds the lock.
+        cart2 = os.path.join(tmp, "c2.cmc")
+        rc, out = run(build, "cmtool", "train", "--version", "2", TRAIN,
+                      "-o", cart2)
+        assert rc == 0, "train: %s" % out
+        with open(os.path.join(www, ".publish.lock"), "a+") as lock:
+            fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            rc, out = run(build, "cmtool", "publish", cart2, www, "-k", keys)
+            assert rc == 4 and "another cmtool publish" in out, \
+                "publish while another holds the lock: %d %s" % (rc, out)
+            rc, out = run(build, "cmtool", "publish", "--refresh", www,
+                          "-k", keys)
+            assert rc == 4 and "another cmtool publish" in out, \
+                "refresh while another holds the lock: %d %s" % (rc, out)
+        assert manifest_fields(build, keys, www)["version"] == 1
+        # What a run killed half-way leaves (fsutil_write_atomic's temp
+        # names): the next run, holding the lock, clears it; other files
+        # stay.
+        leftovers = [os.path.join(www, "manifest.tmp.4242.7"),
+                     os.path.join(www, "full-2.cmu.tmp.4242.0"),
+                     os.path.join(www, "delta-1-2.cmu.tmp.4242.3"),
+                     os.path.join(www + ".history", "2.cmc.tmp.4242.5")]
+        for path in leftovers + [os.path.join(www, "index.html")]:
+            with open(path, "w") as f:
+                f.write("partial")
+        rc, out = run(build, "cmtool", "publish", cart2, www, "-k", keys)
+        assert rc == 0, "publish once the lock is free: %s" % out
+        left = [p for p in leftovers if os.path.exists(p)]
+        assert left == [], "temporary files of a killed run left: %r" % left
+        assert os.path.exists(os.path.join(www, "index.html")), \
+            "a file that is not ours was removed"
+
+        # A history inside the web root would serve the plain images to
+        # anyone: refused before anything is written.
+        www2 = os.path.join(tmp, "www2")
+        for hist in (os.path.join(www2, "hist"),
+                     os.path.join(www2, "sub", "..", "hist2")):
+            rc, out = run(build, "cmtool", "publish", cart, www2, "-k", keys,
+                          "--history", hist)
+            assert rc == 2 and "inside the web root" in out, \
+                "history %s inside the web root: %d %s" % (hist, rc, out)
+        left = sorted(n for n in os.listdir(www2) if n != ".publish.lock")
+        assert left == [], "refused publish wrote %r" % left
+
+        # One inspect line for everything a publisher checks: -k with a
+        # cartridge (which carries no signature) is no usage error.
+        rc, out = run(build, "cmtool", "inspect", "-k", keys, cart)
+        assert rc == 0 and "cartridge format" in out, \
+            "inspect -k KEYDIR CARTRIDGE: %d %s" % (rc, out)
+        rc, out = run(build, "cmtool", "inspect", "--all", "-k", keys, cart)
+        assert rc == 0 and "cartridge format" in out, \
+            "inspect --all -k KEYDIR CARTRIDGE: %d %s" % (rc, out)
+
+        # inspect -k with a key directory that holds no keys (a typo in
+        # a publisher's check script) must not pass as a good manifest.
+        rc, out = run(build, "cmtool", "inspect", "-k",
+                      os.path.join(tmp, "no-such-keys"),
+                      os.path.join(www, "manifest"))
+        assert rc == 2 and "no-such-keys" in out, \
+            "inspect -k with no keys there: %d %s" % (rc, out)
+        bad_pub = os.path.join(tmp, "bad.pub")
+        with open(bad_pub, "w") as f:
+            f.write("not a key file\n")
+        rc, out = run(build, "cmtool", "inspect", "--public", bad_pub,
+                      os.path.join(www, "manifest"))
+        assert rc == 2 and "bad.pub" in out, \
+            "inspect --public with a broken key file: %d %s" % (rc, out)
 
         rc, out = run(build, "cmtool", "publish", "--refresh",
                       os.path.join(tmp, "nothing"), "-k", keys)

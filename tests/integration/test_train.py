@@ -124,6 +124,30 @@ def test_holdout(work, src):
               "held-out result line for %s" % name)
 
 
+def test_holdout_path_spelling(work, src):
+    """The held-out share is the same whether DIR is given relative or
+    absolute: the same mail and seed give the same split and bytes."""
+    env = dict(os.environ, SOURCE_DATE_EPOCH="0")
+    outs = []
+    for name, arg in (("h-abs.cmc", src),
+                      ("h-rel.cmc", os.path.relpath(src, work))):
+        out = os.path.join(work, name)
+        proc = subprocess.run([CMTOOL, "train", "--holdout", "20", arg,
+                               "-o", out], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, env=env, cwd=work,
+                              timeout=TIMEOUT_S)
+        check(proc.returncode == 0, "train --holdout %s: %r"
+              % (arg, proc.stderr[-300:]))
+        m = re.search(r"training on .*held out", proc.stderr)
+        with open(out, "rb") as f:
+            outs.append((m.group(0) if m else None, f.read()))
+    check(outs[0][0] == outs[1][0],
+          "the same split for a relative and an absolute DIR: %r, %r"
+          % (outs[0][0], outs[1][0]))
+    check(outs[0][1] == outs[1][1],
+          "the same cartridge bytes for a relative and an absolute DIR")
+
+
 def test_test_dir_and_scores(work, src):
     test_dir = os.path.join(work, "test")
     shutil.copytree(os.path.join(src, "north"),
@@ -175,6 +199,25 @@ def test_refusals(work, src):
     check(not os.path.exists(out), "refusals write no cartridge")
 
 
+def test_symlink_loop(work, src):
+    """A symbolic link back up the tree (easy to make by mistake in a
+    mail store) must not train the mail below it once per lap."""
+    looped = os.path.join(work, "looped")
+    shutil.copytree(src, looped, symlinks=True)
+    os.symlink("..", os.path.join(looped, "north", "spam", "again"))
+    proc = train([looped, "-o", os.path.join(work, "looped.cmc")])
+    check(proc.returncode == 0, "train with a symlink loop: %r"
+          % proc.stderr[-300:])
+    m = re.search(r"training on ham (\d+), spam (\d+), phish (\d+)",
+                  proc.stderr)
+    total = len(SOURCES) * PER_LABEL
+    check(m is not None and int(m.group(1)) == total
+          and int(m.group(2)) == total,
+          "a symlink loop trains each message once: %r (want %d each)"
+          % (m.groups() if m else None, total))
+    check("directory loop" in proc.stderr, "the loop is named on stderr")
+
+
 def main():
     if not os.access(CMTOOL, os.X_OK):
         print("test_train: no %s (build first)" % CMTOOL, file=sys.stderr)
@@ -186,8 +229,10 @@ def main():
         test_folds_by_source(work, src)
         test_reproducible(work, src)
         test_holdout(work, src)
+        test_holdout_path_spelling(work, src)
         test_test_dir_and_scores(work, src)
         test_refusals(work, src)
+        test_symlink_loop(work, src)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return summary("test_train")

@@ -376,6 +376,18 @@ test_attmsg_decode_errors(void **state)
     assert_int_equal(attmsg_decode((const uint8_t *)"QU*DRA==", 8, &s, 100,
                                    &b),
                      CM_EPARSE);
+    /* OpenSSL stops at a '-' (its end-of-data mark) and reports success
+     * with the bytes before it: a message cut short must be refused, not
+     * stored.  "RnJvbTog" is "From: ". */
+    {
+        const char *dash = "RnJvbTog-YUBiLmV4YW1wbGUK\n";
+        struct attmsg_span sd = {0, strlen(dash), ATTMSG_BASE64, false};
+
+        assert_int_equal(attmsg_decode((const uint8_t *)dash, strlen(dash),
+                                       &sd, 100, &b),
+                         CM_EPARSE);
+        assert_int_equal(b.len, 4);
+    }
     /* A span outside the input. */
     s.off = 4;
     assert_int_equal(attmsg_decode((const uint8_t *)p, 8, &s, 100, &b),
