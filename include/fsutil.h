@@ -76,4 +76,14 @@ enum cm_err fsutil_join(char *dst, size_t cap, const char *dir,
 /* Directory part of path into dst ("." when none).  CM_ELIMIT if too long. */
 enum cm_err fsutil_dirname(char *dst, size_t cap, const char *path);
 
+/*
+ * Whether the directory dir, or one of at most max_up directories above it
+ * by name, is the one with device dev and inode ino: "is this path inside
+ * that directory", whatever the spelling of either.  dir (NUL-terminated,
+ * at most cap bytes with the NUL) is overwritten as the walk goes up; an
+ * absolute dir is walked to "/", a relative one to ".".
+ */
+bool fsutil_is_within(char *dir, size_t cap, dev_t dev, ino_t ino,
+                      unsigned max_up);
+
 #endif

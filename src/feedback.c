@@ -374,24 +374,12 @@ static bool
 is_own_output(const struct feedback_opts *o, const char *name)
 {
     char dir[FEEDBACK_PATH_MAX];
-    char up[FEEDBACK_PATH_MAX];
-    struct stat st;
 
     if (!o->has_own || fsutil_dirname(dir, sizeof(dir), name) != CM_OK) {
         return false;
     }
-    for (unsigned i = 0; i < FEEDBACK_UP_MAX; i++) {
-        if (stat(dir, &st) == 0 && st.st_dev == o->own_dev &&
-            st.st_ino == o->own_ino) {
-            return true;
-        }
-        if (fsutil_dirname(up, sizeof(up), dir) != CM_OK ||
-            strcmp(up, dir) == 0) {
-            return false;
-        }
-        memcpy(dir, up, strlen(up) + 1);
-    }
-    return false;
+    return fsutil_is_within(dir, sizeof(dir), o->own_dev, o->own_ino,
+                            FEEDBACK_UP_MAX);
 }
 
 /* OUTDIR/feedback, made now so it is known before the walk reaches it.

@@ -273,6 +273,27 @@ fsutil_unlock(int fd)
 }
 
 bool
+fsutil_is_within(char *dir, size_t cap, dev_t dev, ino_t ino, unsigned max_up)
+{
+    char up[PATH_MAX];
+    struct stat st;
+
+    if (cap > sizeof(up)) {
+        cap = sizeof(up);
+    }
+    for (unsigned i = 0; i < max_up; i++) {
+        if (stat(dir, &st) == 0 && st.st_dev == dev && st.st_ino == ino) {
+            return true;
+        }
+        if (fsutil_dirname(up, cap, dir) != CM_OK || strcmp(up, dir) == 0) {
+            return false;
+        }
+        memcpy(dir, up, strlen(up) + 1);
+    }
+    return false;
+}
+
+bool
 fsutil_is_dir(const char *path)
 {
     struct stat st;

@@ -783,9 +783,7 @@ static bool
 is_below(const char *dir, const char *root)
 {
     char cur[PUBLISH_PATH_MAX];
-    char up[PUBLISH_PATH_MAX];
     struct stat rs;
-    struct stat st;
     int n;
 
     if (stat(root, &rs) != 0) {
@@ -804,18 +802,8 @@ is_below(const char *dir, const char *root)
     if (n < 0 || (size_t)n >= sizeof(cur)) {
         return false;
     }
-    for (unsigned i = 0; i < PUBLISH_UP_MAX; i++) {
-        if (stat(cur, &st) == 0 && st.st_dev == rs.st_dev &&
-            st.st_ino == rs.st_ino) {
-            return true;
-        }
-        if (fsutil_dirname(up, sizeof(up), cur) != CM_OK ||
-            strcmp(up, cur) == 0) {
-            return false;
-        }
-        memcpy(cur, up, strlen(up) + 1);
-    }
-    return false;
+    return fsutil_is_within(cur, sizeof(cur), rs.st_dev, rs.st_ino,
+                            PUBLISH_UP_MAX);
 }
 
 /* Everything in the order the design comment gives. */

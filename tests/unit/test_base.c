@@ -490,6 +490,41 @@ stderr_lines(const char *program, char *out, size_t cap)
 }
 
 static void
+test_base_fsutil_is_within(void **state)
+{
+    char root[] = "/tmp/test_base_within.XXXXXX";
+    char other[] = "/tmp/test_base_other.XXXXXX";
+    char path[256];
+    struct stat st;
+
+    (void)state;
+    assert_non_null(mkdtemp(root));
+    assert_non_null(mkdtemp(other));
+    assert_int_equal(stat(root, &st), 0);
+    snprintf(path, sizeof(path), "%s/a", root);
+    assert_int_equal(mkdir(path, 0700), 0);
+    /* Below it (also through "..", and a tail that does not exist yet),
+     * the directory itself, and not another. */
+    snprintf(path, sizeof(path), "%s/a/../a/not-yet", root);
+    assert_true(fsutil_is_within(path, sizeof(path), st.st_dev, st.st_ino,
+                                 16));
+    snprintf(path, sizeof(path), "%s", root);
+    assert_true(fsutil_is_within(path, sizeof(path), st.st_dev, st.st_ino,
+                                 16));
+    snprintf(path, sizeof(path), "%s/x", other);
+    assert_false(fsutil_is_within(path, sizeof(path), st.st_dev, st.st_ino,
+                                  16));
+    /* No further up than asked. */
+    snprintf(path, sizeof(path), "%s/a/b/c", root);
+    assert_false(fsutil_is_within(path, sizeof(path), st.st_dev, st.st_ino,
+                                  2));
+    snprintf(path, sizeof(path), "%s/a", root);
+    rmdir(path);
+    rmdir(root);
+    rmdir(other);
+}
+
+static void
 test_base_log_stderr_names_program(void **state)
 {
     static char cmtool_name[] = "cmtool";
@@ -540,6 +575,7 @@ main(void)
                                         tmpdir_teardown),
         cmocka_unit_test(test_base_log_sample_escapes),
         cmocka_unit_test(test_base_log_lines_bounded_and_escaped),
+        cmocka_unit_test(test_base_fsutil_is_within),
         cmocka_unit_test(test_base_log_stderr_names_program),
         cmocka_unit_test(test_base_strerror_total),
     };
