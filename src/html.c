@@ -1425,6 +1425,41 @@ end_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash)
     stack_pop_to(st, hash);
 }
 
+/* Index after the comment whose text starts at k (just after "<!--"), or
+ * len when it is not closed: the endings a browser accepts. */
+static size_t
+comment_end(const uint8_t *p, size_t len, size_t k)
+{
+    const uint8_t *q;
+
+    /* "<!-->" and "<!--->" are whole empty comments to a browser (WHATWG
+     * tokenizer, comment start states): what follows them is shown. */
+    if (k < len && p[k] == '>') {
+        return k + 1;
+    }
+    if (k + 1 < len && p[k] == '-' && p[k + 1] == '>') {
+        return k + 2;
+    }
+    while (k < len) {
+        q = memchr(p + k, '-', len - k);
+        if (q == NULL) {
+            return len;
+        }
+        k = (size_t)(q - p);
+        if (k + 2 < len && p[k + 1] == '-' && p[k + 2] == '>') {
+            return k + 3;
+        }
+        /* "--!>" ends a comment too (a parse error browsers accept): text
+         * after it is shown, so it must not be hidden here. */
+        if (k + 3 < len && p[k + 1] == '-' && p[k + 2] == '!' &&
+            p[k + 3] == '>') {
+            return k + 4;
+        }
+        k++;
+    }
+    return len;
+}
+
 /* Markup at p[i] == '<'; returns the index after it. */
 static size_t
 markup(struct html_state *st, size_t i)
@@ -1441,34 +1476,7 @@ markup(struct html_state *st, size_t i)
         return len;
     }
     if (p[i + 1] == '!' && i + 3 < len && p[i + 2] == '-' && p[i + 3] == '-') {
-        size_t k = i + 4;
-        /* "<!-->" and "<!--->" are whole empty comments to a browser
-         * (WHATWG tokenizer, comment start states): what follows them is
-         * shown. */
-        if (k < len && p[k] == '>') {
-            return k + 1;
-        }
-        if (k + 1 < len && p[k] == '-' && p[k + 1] == '>') {
-            return k + 2;
-        }
-        while (k < len) {
-            q = memchr(p + k, '-', len - k);
-            if (q == NULL) {
-                return len;
-            }
-            k = (size_t)(q - p);
-            if (k + 2 < len && p[k + 1] == '-' && p[k + 2] == '>') {
-                return k + 3;
-            }
-            /* "--!>" ends a comment too (a parse error browsers accept):
-             * text after it is shown, so it must not be hidden here. */
-            if (k + 3 < len && p[k + 1] == '-' && p[k + 2] == '!' &&
-                p[k + 3] == '>') {
-                return k + 4;
-            }
-            k++;
-        }
-        return len;
+        return comment_end(p, len, i + 4);
     }
     if (p[i + 1] == '!' || p[i + 1] == '?' ||
         (p[i + 1] == '/' && (i + 2 >= len || !html_is_alpha(p[i + 2])))) {
@@ -1586,27 +1594,21 @@ skip_prolog(const uint8_t *p, size_t len)
     size_t i = len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 
     for (;;) {
-        const uint8_t *q = NULL;
+        const uint8_t *q;
+
         while (i < len && html_is_space(p[i])) {
             i++;
         }
         if (len - i >= 4 && memcmp(p + i, "<!--", 4) == 0) {
-            size_t k = i + 4;
-            while (q == NULL && k + 2 < len) {
-                const uint8_t *d = memchr(p + k, '-', len - k - 2);
-                if (d == NULL) {
-                    return len;
-                }
-                k = (size_t)(d - p) + 1;
-                if (p[k] == '-' && p[k + 1] == '>') {
-                    q = p + k + 1; /* the '>' of "-->" */
-                }
-            }
-        } else if (len - i >= 2 && p[i] == '<' && p[i + 1] == '?') {
-            q = memchr(p + i, '>', len - i);
-        } else {
+            /* The same endings as in the page (markup), so "<!-->" before
+             * a DOCTYPE does not swallow it. */
+            i = comment_end(p, len, i + 4);
+            continue;
+        }
+        if (len - i < 2 || p[i] != '<' || p[i + 1] != '?') {
             return i;
         }
+        q = memchr(p + i, '>', len - i);
         if (q == NULL) {
             return len;
         }

@@ -331,6 +331,9 @@ test_html_implied_end_tags(void **state)
         "<?xml version=\"1.0\"?>\n<!-- x --><!DOCTYPE html PUBLIC \"-//W3C//"
         "DTD XHTML 1.0 Transitional//EN\" \"http://www.w3.org/TR/xhtml1/DTD/"
         "xhtml1-transitional.dtd\"><p hidden>poison<table><td>shown</table>",
+        /* An empty comment before the DOCTYPE ends where a browser ends
+         * it, so the DOCTYPE still counts. */
+        "<!--><!DOCTYPE html><p hidden>poison<table><td>shown</table>",
         "<p hidden>poison<ul><li>shown</ul>",
         "<p hidden>poison<ol><li>shown</ol>",
         "<p hidden>poison<h2>shown</h2>",
