@@ -202,27 +202,50 @@ join(char *dst, const char *dir, const char *name)
     return fsutil_join(dst, PUBLISH_PATH_MAX, dir, name);
 }
 
+/*
+ * KEYDIR/name into ring.  Returns an exit status: 2 when the path does
+ * not fit (join() leaves path unset then, so it cannot be printed), 3
+ * when the file is missing or not a key file of that kind.
+ */
+static int
+load_key_file(const char *keydir, const char *name, enum updkeys_kind kind,
+              struct updkeys_ring *ring)
+{
+    char path[PUBLISH_PATH_MAX];
+    const char *why = NULL;
+
+    if (join(path, keydir, name) != CM_OK) {
+        fprintf(stderr, "cmtool publish: key directory path too long: "
+                        "%.64s...\n", keydir);
+        return 2;
+    }
+    if (updkeys_load(path, kind, ring, NULL, &why) != CM_OK) {
+        fprintf(stderr, "cmtool publish: %s: %s\n", path,
+                why != NULL ? why : "cannot read");
+        return 3;
+    }
+    return 0;
+}
+
 static int
 load_keys(const struct publish_opts *o, struct publish_run *r)
 {
     char path[PUBLISH_PATH_MAX];
-    const char *why = NULL;
-    size_t line = 0;
+    int status;
 
-    if (join(path, o->keydir, "signing.key") != CM_OK ||
-        updkeys_load(path, UPDKEYS_SIGNING_SECRET, &r->secret, &line, &why) !=
-            CM_OK) {
-        fprintf(stderr, "cmtool publish: %s: %s\n", path, why);
-        return 3;
+    status = load_key_file(o->keydir, "signing.key", UPDKEYS_SIGNING_SECRET,
+                           &r->secret);
+    if (status == 0) {
+        status = load_key_file(o->keydir, "content.key", UPDKEYS_CONTENT,
+                               &r->content);
     }
-    if (join(path, o->keydir, "content.key") != CM_OK ||
-        updkeys_load(path, UPDKEYS_CONTENT, &r->content, &line, &why) !=
-            CM_OK) {
-        fprintf(stderr, "cmtool publish: %s: %s\n", path, why);
-        return 3;
+    if (status != 0) {
+        return status;
     }
+    /* signing.pub is optional: without it the signing key's own public
+     * key (below) verifies the previous manifest. */
     if (join(path, o->keydir, "signing.pub") != CM_OK ||
-        updkeys_load(path, UPDKEYS_SIGNING_PUBLIC, &r->pub, &line, &why) !=
+        updkeys_load(path, UPDKEYS_SIGNING_PUBLIC, &r->pub, NULL, NULL) !=
             CM_OK) {
         r->pub.kind = UPDKEYS_SIGNING_PUBLIC;
         r->pub.n_keys = 0;

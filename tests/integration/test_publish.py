@@ -149,6 +149,14 @@ def main():
         assert rc == 2 and "bad.pub" in out, \
             "inspect --public with a broken key file: %d %s" % (rc, out)
 
+        # A key directory too long to join a file name to: the message
+        # names the problem (it printed an unset path and "(null)").
+        long_keys = os.path.join(tmp, "k" * 4095)
+        rc, out = run(build, "cmtool", "publish", cart,
+                      os.path.join(tmp, "www-long"), "-k", long_keys)
+        assert rc == 2 and "key directory path too long" in out and \
+            "(null)" not in out, "publish -k TOO-LONG: %d %s" % (rc, out)
+
         rc, out = run(build, "cmtool", "publish", "--refresh",
                       os.path.join(tmp, "nothing"), "-k", keys)
         assert rc == 3 and "no manifest to refresh" in out, out
