@@ -134,6 +134,19 @@ def main():
         assert rc == 0 and "cartridge format" in out, \
             "inspect --all -k KEYDIR CARTRIDGE: %d %s" % (rc, out)
 
+        # --all is for a cartridge's lists; with a manifest it was taken
+        # for a cartridge ("bad magic"): now the manifest is shown whole.
+        rc, out = run(build, "cmtool", "inspect", "--all", "-k", keys,
+                      os.path.join(www, "manifest"))
+        assert rc == 0 and "signature        good" in out and \
+            "bad magic" not in out, "inspect --all MANIFEST: %d %s" % (rc, out)
+        # -h is --help: the whole usage (it printed the cartridge half).
+        for how in (["inspect", "-h"], ["inspect", "--help"],
+                    ["help", "inspect"]):
+            rc, out = run(build, "cmtool", *how)
+            assert rc == 0 and "usage: cmtool inspect" in out and \
+                "--all lists every" in out, "%r: %d %s" % (how, rc, out)
+
         # inspect -k with a key directory that holds no keys (a typo in
         # a publisher's check script) must not pass as a good manifest.
         rc, out = run(build, "cmtool", "inspect", "-k",
