@@ -239,6 +239,27 @@ load_key_file(const char *keydir, const char *name, enum updkeys_kind kind,
     return 0;
 }
 
+/*
+ * A warning, not a refusal, when signing.key is readable by group or
+ * others: whoever can read it can sign updates every helper installs,
+ * but a key already exposed is not made safer by a publish that does not
+ * happen.
+ */
+static void
+warn_if_exposed(const char *keydir)
+{
+    char path[PUBLISH_PATH_MAX];
+    struct stat st;
+
+    if (join(path, keydir, "signing.key") == CM_OK && stat(path, &st) == 0 &&
+        (st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+        fprintf(stderr, "cmtool publish: warning: %s is mode %04o: group "
+                        "or others can read it and sign updates; chmod 600 "
+                        "it (and check who read it)\n",
+                path, (unsigned)(st.st_mode & 07777));
+    }
+}
+
 static int
 load_keys(const struct publish_opts *o, struct publish_run *r)
 {
@@ -254,6 +275,7 @@ load_keys(const struct publish_opts *o, struct publish_run *r)
     if (status != 0) {
         return status;
     }
+    warn_if_exposed(o->keydir);
     /* signing.pub is optional: without it the signing key's own public
      * key (below) verifies the previous manifest. */
     if (join(path, o->keydir, "signing.pub") != CM_OK ||
