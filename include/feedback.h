@@ -21,6 +21,15 @@
  */
 int feedback_label_of_path(const char *path);
 
+/*
+ * feedback_label_of_path over the components of path at or below dir
+ * only: dir's own last component and those after it, so folders above
+ * the DIR given on the command line never label.  path must be dir or a
+ * path msgsrc made from it (dir + "/" + ..., or dir + ":n"); else -1.
+ * A file given as dir itself is labelled by its own name only.  Pure.
+ */
+int feedback_label_below(const char *dir, const char *path);
+
 /* argv[0] is the command word; argc counts it.  Exit status: 0 done
  * (problems with single mails are warnings), 1 an input could not be
  * read or an output could not be written, 2 bad arguments. */

@@ -39,6 +39,19 @@ enum cm_err fsutil_write_atomic(const char *path, const void *p, size_t len,
                                 mode_t mode);
 
 /*
+ * The first half of fsutil_write_atomic: (p, len) written to a new
+ * temporary file "<path>.tmp.<pid>.<n>" in path's directory (mode mode)
+ * and fsync'ed; its name into tmp (capacity tmp_cap).  The caller renames
+ * it over path (then fsutil_fsync_dir_of) or unlinks it: several files
+ * written this way first and renamed only when all were written replace
+ * a set together, short of a crash between the renames.  CM_ELIMIT when
+ * the name does not fit, CM_EIO when writing fails (no temporary file
+ * remains then).
+ */
+enum cm_err fsutil_write_temp(const char *path, const void *p, size_t len,
+                              mode_t mode, char *tmp, size_t tmp_cap);
+
+/*
  * Take an exclusive lock on the lock file at path, to serialise the
  * read-modify-rename of a file beside it between processes.  The lock
  * file is created (mode 0600) when missing and never removed or replaced,

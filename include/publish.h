@@ -15,9 +15,11 @@ int publish_main(int argc, char **argv);
 #define PUBLISH_INSPECT_NOT_MINE (-1)
 
 /*
- * cmtool inspect [-k KEYDIR] [--public FILE] [--content FILE] FILE for a
- * manifest or an update file: prints the header or fields, and with keys
- * verifies the signature, decrypts, inflates and checks the payload.
+ * cmtool inspect [--all] [-k KEYDIR] [--public FILE] [--content FILE] FILE
+ * for a manifest or an update file: prints the header or fields, and with
+ * keys verifies the signature, decrypts, inflates and checks the payload
+ * (--all changes nothing: these are always shown whole).  -h and --help
+ * are inspect_main's to answer.
  * argv[0] is the command word.  Returns PUBLISH_INSPECT_NOT_MINE when FILE
  * is not one of these formats (the caller handles it, e.g. a cartridge),
  * else the exit status: 0 everything checked out (or only the header was

@@ -107,6 +107,16 @@ enum cm_err updkeys_format(const struct updkeys_ring *ring, struct buf *out);
 enum cm_err updkeys_save(const char *path, const struct updkeys_ring *ring,
                          bool is_overwrite);
 
+/*
+ * The text of ring written to a temporary file beside path
+ * (fsutil_write_temp, modes as updkeys_save), its name into tmp, for the
+ * caller to rename over path or unlink: keygen replaces its files as a
+ * set this way.  The text is wiped.  Errors as fsutil_write_temp.
+ */
+enum cm_err updkeys_save_temp(const char *path,
+                              const struct updkeys_ring *ring, char *tmp,
+                              size_t tmp_cap);
+
 /* The key with this id, or NULL.  Borrowed from ring. */
 const struct updkeys_key *updkeys_find(const struct updkeys_ring *ring,
                                        const uint8_t id[UPDKEYS_ID_LEN]);

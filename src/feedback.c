@@ -10,8 +10,9 @@
  * files, directories, .mdir folders, mbox files; a CGP queue envelope is
  * skipped with queuefile_parse).  The verdict a reporter asks for is the
  * folder the report sits in -- the mailbox the report address delivers
- * into: the deepest path component named spam, phish or ham
- * (feedback_label_of_path), or --label for all of them.
+ * into: the deepest path component named spam, phish or ham, at or below
+ * the DIR given (feedback_label_below: a folder above it is the site's
+ * layout, not a verdict), or --label for all of them.
  *
  * Output: every attached message (attmsg.h: message/rfc822, message/global
  * or a *.eml attachment; base64 undone) goes to
@@ -168,6 +169,70 @@ feedback_label_of_path(const char *path)
     return label;
 }
 
+/*
+ * Where the label search of path starts when path was walked from dir:
+ * the first byte of dir's own last component.  False when path is not
+ * dir itself nor below it as msgsrc names things (dir + "/" + ..., or
+ * dir + ":n" for an mbox given by itself).
+ */
+static bool
+label_start(const char *dir, const char *path, size_t *start)
+{
+    size_t len = strlen(dir);
+    size_t at;
+
+    while (len > 1 && dir[len - 1] == '/') {
+        len--;
+    }
+    if (strncmp(path, dir, len) != 0 ||
+        (path[len] != '\0' && path[len] != '/' && path[len] != ':' &&
+         dir[len - 1] != '/')) {
+        return false;
+    }
+    at = len;
+    while (at > 0 && dir[at - 1] != '/') {
+        at--;
+    }
+    *start = at;
+    return true;
+}
+
+int
+feedback_label_below(const char *dir, const char *path)
+{
+    size_t start = 0;
+
+    if (!label_start(dir, path, &start)) {
+        return -1;
+    }
+    return feedback_label_of_path(path + start);
+}
+
+/*
+ * The label of a mail walked from the DIRs given: only the folders at or
+ * below a DIR may label it, not the ones above (a DIR /home/spam/reports
+ * would make every report spam).  A mail below two DIRs (one inside the
+ * other) takes the wider one: every folder below it was named.
+ */
+static int
+item_label(const struct feedback_opts *o, const char *name)
+{
+    size_t best_len = 0;
+    int label = -1;
+
+    for (size_t i = 0; i < o->n_dirs; i++) {
+        size_t start = 0;
+        size_t len = strlen(o->dirs[i]);
+
+        if (label_start(o->dirs[i], name, &start) &&
+            (best_len == 0 || len < best_len)) {
+            best_len = len;
+            label = feedback_label_below(o->dirs[i], name);
+        }
+    }
+    return label;
+}
+
 static int
 parse_args(int argc, char **argv, struct feedback_opts *o)
 {
@@ -294,7 +359,7 @@ static void
 one_mail(const struct feedback_opts *o, const struct msgsrc_item *item,
          struct buf *msg, struct feedback_tally *t)
 {
-    int label = o->label >= 0 ? o->label : feedback_label_of_path(item->name);
+    int label = o->label >= 0 ? o->label : item_label(o, item->name);
     struct envelope env;
     struct attmsg_result r;
     size_t off = 0;

@@ -192,17 +192,16 @@ write_all(int fd, const void *p, size_t len)
 }
 
 enum cm_err
-fsutil_write_atomic(const char *path, const void *p, size_t len, mode_t mode)
+fsutil_write_temp(const char *path, const void *p, size_t len, mode_t mode,
+                  char *tmp, size_t tmp_cap)
 {
     static atomic_uint tmp_counter;
-    char tmp[PATH_MAX];
     int fd = -1;
     int n;
-    enum cm_err rc = CM_EIO;
 
-    n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%u", path, (long)getpid(),
+    n = snprintf(tmp, tmp_cap, "%s.tmp.%ld.%u", path, (long)getpid(),
                  atomic_fetch_add(&tmp_counter, 1));
-    if (n < 0 || (size_t)n >= sizeof(tmp)) {
+    if (n < 0 || (size_t)n >= tmp_cap) {
         return CM_ELIMIT;
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -210,23 +209,34 @@ fsutil_write_atomic(const char *path, const void *p, size_t len, mode_t mode)
         return CM_EIO;
     }
     if (write_all(fd, p, len) != CM_OK || fsync(fd) != 0) {
-        goto fail;
+        close(fd);
+        unlink(tmp);
+        return CM_EIO;
     }
     if (close(fd) != 0) {
-        fd = -1;
-        goto fail;
+        unlink(tmp);
+        return CM_EIO;
     }
-    fd = -1;
+    return CM_OK;
+}
+
+enum cm_err
+fsutil_write_atomic(const char *path, const void *p, size_t len, mode_t mode)
+{
+    char tmp[PATH_MAX];
+    enum cm_err rc = fsutil_write_temp(path, p, len, mode, tmp, sizeof(tmp));
+
+    if (rc == CM_ELIMIT) {
+        return rc;
+    }
+    if (rc != CM_OK) {
+        return CM_EIO;
+    }
     if (rename(tmp, path) != 0) {
-        goto fail;
+        unlink(tmp);
+        return CM_EIO;
     }
     return fsutil_fsync_dir_of(path);
-fail:
-    if (fd >= 0) {
-        close(fd);
-    }
-    unlink(tmp);
-    return rc;
 }
 
 enum cm_err

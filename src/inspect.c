@@ -12,7 +12,8 @@
  * publisher can check what a cartridge blocks and protects.  A file that
  * does not validate still gets its header
  * and section table shown (when those parse) and the reason, and the
- * command exits 1.  Later formats (manifests, update files) join here.
+ * command exits 1.  Manifests and update files are shown by
+ * publish_inspect_main (publish.c), with or without --all.
  * Reads the file with fsutil (bounded by CAPS_CARTRIDGE_MAX_BYTES); output
  * on stdout, errors on stderr.
  */
@@ -216,6 +217,39 @@ print_loaded(const struct cartridge *c, bool is_all)
     print_rules(c, is_all);
 }
 
+/* The whole usage, both halves: -h and --help each print all of it. */
+static void
+usage(FILE *to)
+{
+    fprintf(to,
+            "usage: cmtool inspect [--all] [-k KEYDIR] [--public FILE] "
+            "[--content FILE] FILE\n"
+            "  FILE: a cartridge, a manifest or an update file (.cmu);"
+            " with keys the\n"
+            "  signature is verified and an update file decrypted and "
+            "checked.\n"
+            "  For a cartridge: header, sections, meta, model, "
+            "calibration, categories,\n"
+            "  fingerprint counts, reputation lists, rules and protected "
+            "domains;\n"
+            "  --all lists every reputation entry and protected domain "
+            "(a manifest or\n"
+            "  update file is always shown whole).\n");
+}
+
+/* -h or --help anywhere: asked before the file is looked at, so the
+ * answer does not depend on what FILE holds. */
+static bool
+wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int
 inspect_main(int argc, char **argv)
 {
@@ -230,23 +264,16 @@ inspect_main(int argc, char **argv)
     const char *path;
     bool is_all = false;
 
+    if (wants_help(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
     /* Manifests and update files belong to the update network's code. */
     status = publish_inspect_main(argc, argv);
     if (status != PUBLISH_INSPECT_NOT_MINE) {
         return status;
     }
     status = 1;
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-                      strcmp(argv[1], "-h") == 0)) {
-        /* The usage line above came from the update-file half. */
-        printf("  For a cartridge: header, sections, meta, model, "
-               "calibration, categories,\n"
-               "  fingerprint counts, reputation lists, rules and protected "
-               "domains;\n"
-               "  --all FILE lists every reputation entry and protected "
-               "domain.\n");
-        return 0;
-    }
     /* The key options of the synopsis are taken and not needed: a
      * cartridge carries no signature, so one inspect line serves every
      * file of a published tree. */
@@ -269,8 +296,7 @@ inspect_main(int argc, char **argv)
         }
     }
     if (path == NULL) {
-        fprintf(stderr, "usage: cmtool inspect [--all] [-k KEYDIR] "
-                        "[--public FILE] [--content FILE] FILE\n");
+        usage(stderr);
         return 2;
     }
     buf_init(&b, CAPS_CARTRIDGE_MAX_BYTES);

@@ -18,17 +18,27 @@
  * signing.key and content.key: distribute the new signing.pub and
  * content.key to the helpers before publishing with new keys.
  *
+ * The files of a run replace the old ones as a set (struct keygen_set):
+ * all are written to temporary files first and renamed only when every
+ * one was written.  DIR is made, or narrowed to, mode 0700.
+ *
  * No state; the process exits after one run.  Secrets are wiped.
  */
 #include "keygen.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "caps.h"
 #include "fsutil.h"
 #include "updkeys.h"
+
+#define KEYGEN_PATH_MAX 4200 /* DIR + "/signing.key." + a key id */
+#define KEYGEN_SET_MAX 4u     /* files one run writes */
 
 struct keygen_paths {
     char secret[4096];
@@ -60,18 +70,135 @@ prepend(struct updkeys_ring *ring, const struct updkeys_key *k)
     return 0;
 }
 
+/*
+ * The key files of one run, written as a set: each to a temporary file
+ * beside it (fsync'ed) first, and renamed over the old ones only when
+ * all were written, so a failure or a crash before the renames leaves
+ * the old set as it was.  POSIX has no rename of several files at once:
+ * a crash between two renames can still mix old and new files.  They are
+ * renamed in the order staged, signing.key last: until it is renamed,
+ * publish signs with the old key, which the new signing.pub still lists
+ * after a rotation.
+ */
+struct keygen_set {
+    size_t n;
+    char path[KEYGEN_SET_MAX][KEYGEN_PATH_MAX];
+    char tmp[KEYGEN_SET_MAX][KEYGEN_PATH_MAX + 64];
+};
+
+/* ring into a temporary file for path; an exit status. */
+static int
+stage(struct keygen_set *set, const char *path,
+      const struct updkeys_ring *ring)
+{
+    size_t i = set->n;
+
+    /* rename cannot replace a directory: found only at the renames, it
+     * would leave the files renamed before it new and the rest old. */
+    if (fsutil_is_dir(path)) {
+        fprintf(stderr, "cmtool keygen: %s is a directory\n", path);
+        return 2;
+    }
+    if (i >= KEYGEN_SET_MAX ||
+        snprintf(set->path[i], sizeof(set->path[i]), "%s", path) >=
+            (int)sizeof(set->path[i]) ||
+        updkeys_save_temp(path, ring, set->tmp[i], sizeof(set->tmp[i])) !=
+            CM_OK) {
+        fprintf(stderr, "cmtool keygen: cannot write %s\n", path);
+        return 2;
+    }
+    set->n++;
+    return 0;
+}
+
+/* Remove the temporary files of a set that will not be renamed. */
+static void
+discard(struct keygen_set *set, size_t from)
+{
+    for (size_t i = from; i < set->n; i++) {
+        unlink(set->tmp[i]);
+    }
+    set->n = 0;
+}
+
+/* Rename every staged file over its target; an exit status. */
+static int
+commit(struct keygen_set *set)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        if (rename(set->tmp[i], set->path[i]) != 0) {
+            fprintf(stderr, "cmtool keygen: cannot rename %s to %s: %s; "
+                            "the %zu files before it are new, it and the "
+                            "rest old\n",
+                    set->tmp[i], set->path[i], strerror(errno), i);
+            discard(set, i);
+            return 2;
+        }
+    }
+    if (set->n > 0 && fsutil_fsync_dir_of(set->path[0]) != CM_OK) {
+        fprintf(stderr, "cmtool keygen: warning: cannot fsync the key "
+                        "directory\n");
+    }
+    set->n = 0;
+    return 0;
+}
+
+/* The rings of a rotation staged into set: the old signing key kept as
+ * signing.key.<id>, the new keys in front of signing.pub and content.key,
+ * signing.key with only the new key. */
+static int
+stage_rotation(struct keygen_set *set, const struct keygen_paths *p,
+               const struct updkeys_ring *old_s, const char *old_path,
+               const struct updkeys_key *s, const struct updkeys_key *pub,
+               const struct updkeys_key *c)
+{
+    struct updkeys_ring ring;
+    int status;
+
+    memset(&ring, 0, sizeof(ring));
+    status = stage(set, old_path, old_s);
+    if (status == 0) {
+        if (updkeys_load(p->pub, UPDKEYS_SIGNING_PUBLIC, &ring, NULL,
+                         NULL) != CM_OK) {
+            ring.kind = UPDKEYS_SIGNING_PUBLIC;
+            ring.n_keys = 0;
+            if (updkeys_public_of(&old_s->keys[0], &ring.keys[0]) == CM_OK) {
+                ring.n_keys = 1;
+            }
+        }
+        prepend(&ring, pub);
+        status = stage(set, p->pub, &ring);
+    }
+    if (status == 0) {
+        if (updkeys_load(p->content, UPDKEYS_CONTENT, &ring, NULL, NULL) !=
+            CM_OK) {
+            ring.kind = UPDKEYS_CONTENT;
+            ring.n_keys = 0;
+        }
+        prepend(&ring, c);
+        status = stage(set, p->content, &ring);
+    }
+    if (status == 0) {
+        ring.kind = UPDKEYS_SIGNING_SECRET;
+        ring.n_keys = 1;
+        ring.keys[0] = *s;
+        status = stage(set, p->secret, &ring);
+    }
+    updkeys_ring_clear(&ring);
+    return status;
+}
+
 static int
 rotate(const struct keygen_paths *p, const struct updkeys_key *s,
        const struct updkeys_key *pub, const struct updkeys_key *c)
 {
+    struct keygen_set set;
     struct updkeys_ring old_s;
-    struct updkeys_ring ring;
-    char old_path[4200];
+    char old_path[KEYGEN_PATH_MAX];
     char id_hex[UPDKEYS_ID_HEX_LEN];
     const char *why = NULL;
-    int status = 2;
+    int status;
 
-    memset(&ring, 0, sizeof(ring));
     if (updkeys_load(p->secret, UPDKEYS_SIGNING_SECRET, &old_s, NULL, &why) !=
         CM_OK) {
         fprintf(stderr, "cmtool keygen: %s: %s (nothing to rotate; run "
@@ -80,45 +207,22 @@ rotate(const struct keygen_paths *p, const struct updkeys_key *s,
         return 2;
     }
     updkeys_hex(old_s.keys[0].id, UPDKEYS_ID_LEN, id_hex);
-    snprintf(old_path, sizeof(old_path), "%s.%s", p->secret, id_hex);
-    if (updkeys_save(old_path, &old_s, true) != CM_OK) {
-        fprintf(stderr, "cmtool keygen: cannot write %s\n", old_path);
-        goto out;
+    set.n = 0;
+    if (snprintf(old_path, sizeof(old_path), "%s.%s", p->secret, id_hex) >=
+        (int)sizeof(old_path)) {
+        fprintf(stderr, "cmtool keygen: directory name too long\n");
+        status = 2;
+    } else {
+        status = stage_rotation(&set, p, &old_s, old_path, s, pub, c);
     }
-    if (updkeys_load(p->pub, UPDKEYS_SIGNING_PUBLIC, &ring, NULL, &why) !=
-        CM_OK) {
-        ring.kind = UPDKEYS_SIGNING_PUBLIC;
-        ring.n_keys = 0;
-        if (updkeys_public_of(&old_s.keys[0], &ring.keys[0]) == CM_OK) {
-            ring.n_keys = 1;
-        }
+    if (status == 0) {
+        status = commit(&set);
+    } else {
+        discard(&set, 0);
     }
-    prepend(&ring, pub);
-    if (updkeys_save(p->pub, &ring, true) != CM_OK) {
-        fprintf(stderr, "cmtool keygen: cannot write %s\n", p->pub);
-        goto out;
+    if (status == 0) {
+        printf("old signing key kept as %s\n", old_path);
     }
-    if (updkeys_load(p->content, UPDKEYS_CONTENT, &ring, NULL, &why) !=
-        CM_OK) {
-        ring.kind = UPDKEYS_CONTENT;
-        ring.n_keys = 0;
-    }
-    prepend(&ring, c);
-    if (updkeys_save(p->content, &ring, true) != CM_OK) {
-        fprintf(stderr, "cmtool keygen: cannot write %s\n", p->content);
-        goto out;
-    }
-    ring.kind = UPDKEYS_SIGNING_SECRET;
-    ring.n_keys = 1;
-    ring.keys[0] = *s;
-    if (updkeys_save(p->secret, &ring, true) != CM_OK) {
-        fprintf(stderr, "cmtool keygen: cannot write %s\n", p->secret);
-        goto out;
-    }
-    printf("old signing key kept as %s\n", old_path);
-    status = 0;
-out:
-    updkeys_ring_clear(&ring);
     updkeys_ring_clear(&old_s);
     return status;
 }
@@ -128,9 +232,11 @@ fresh(const struct keygen_paths *p, const struct updkeys_key *s,
       const struct updkeys_key *pub, const struct updkeys_key *c,
       bool is_force)
 {
+    struct keygen_set set;
     struct updkeys_ring ring;
-    const char *paths[3] = {p->secret, p->pub, p->content};
-    const struct updkeys_key *keys[3] = {s, pub, c};
+    /* signing.key last (see struct keygen_set). */
+    const char *paths[3] = {p->pub, p->content, p->secret};
+    const struct updkeys_key *keys[3] = {pub, c, s};
     int status = 0;
 
     if (!is_force) {
@@ -143,17 +249,49 @@ fresh(const struct keygen_paths *p, const struct updkeys_key *s,
             }
         }
     }
+    set.n = 0;
     for (size_t i = 0; i < 3 && status == 0; i++) {
         ring.kind = keys[i]->kind;
         ring.n_keys = 1;
         ring.keys[0] = *keys[i];
-        if (updkeys_save(paths[i], &ring, true) != CM_OK) {
-            fprintf(stderr, "cmtool keygen: cannot write %s\n", paths[i]);
-            status = 2;
-        }
+        status = stage(&set, paths[i], &ring);
     }
     updkeys_ring_clear(&ring);
+    if (status == 0) {
+        return commit(&set);
+    }
+    discard(&set, 0);
     return status;
+}
+
+/*
+ * DIR made mode 0700, or an existing one narrowed to it: the directory
+ * holds the signing key, and a group or world that can list or enter it
+ * sees the key files come and go (and reads any made with a lax umask).
+ * An exit status.
+ */
+static int
+private_dir(const char *dir)
+{
+    struct stat st;
+
+    if (fsutil_mkdirs(dir, 0700) != CM_OK || stat(dir, &st) != 0) {
+        fprintf(stderr, "cmtool keygen: cannot create directory %s\n", dir);
+        return 2;
+    }
+    if ((st.st_mode & 077) == 0) {
+        return 0;
+    }
+    if (chmod(dir, 0700) != 0) {
+        fprintf(stderr, "cmtool keygen: %s is mode %04o and cannot be made "
+                        "0700: %s\n",
+                dir, (unsigned)(st.st_mode & 07777), strerror(errno));
+        return 2;
+    }
+    fprintf(stderr, "cmtool keygen: %s was mode %04o; made it 0700 (it "
+                    "holds the signing key)\n",
+            dir, (unsigned)(st.st_mode & 07777));
+    return 0;
 }
 
 int
@@ -189,8 +327,7 @@ keygen_main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (fsutil_mkdirs(dir, 0700) != CM_OK) {
-        fprintf(stderr, "cmtool keygen: cannot create directory %s\n", dir);
+    if (private_dir(dir) != 0) {
         return 2;
     }
     if (fsutil_join(p.secret, sizeof(p.secret), dir, "signing.key") !=

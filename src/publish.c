@@ -32,7 +32,17 @@
  * the HTTP server serves: the images there are not encrypted.
  *
  * One run at a time per web root: WEBROOT/.publish.lock (an fcntl lock,
- * held until exit; a second run exits 4 at once).
+ * held until exit; a second run exits 4 at once).  The lock file stays in
+ * the web root although the HTTP server may serve it (empty, mode 0600):
+ * only there is it the same file for every spelling of WEBROOT and for
+ * --refresh, which has no history directory; beside it or in HISTORY two
+ * runs could miss each other.
+ *
+ * A refused run creates nothing: keys and the cartridge are checked
+ * before the web root is made; what needs the lock (the previous
+ * manifest, the history's place, the version) is checked under it, and
+ * a web root this run made is removed again, lock file included, when
+ * the run fails.
  *
  * --refresh re-signs the published manifest with a new issue time and
  * expiry and nothing else (same version, same files): a site whose
@@ -47,6 +57,7 @@
 #include "publish.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -95,6 +106,7 @@ struct publish_run {
     struct buf image;
     struct buf full;
     uint8_t image_sha[UPDKEYS_SHA256_LEN];
+    uint64_t cart_version; /* the version the cartridge carries */
 };
 
 static void
@@ -202,27 +214,72 @@ join(char *dst, const char *dir, const char *name)
     return fsutil_join(dst, PUBLISH_PATH_MAX, dir, name);
 }
 
+/*
+ * KEYDIR/name into ring.  Returns an exit status: 2 when the path does
+ * not fit (join() leaves path unset then, so it cannot be printed), 3
+ * when the file is missing or not a key file of that kind.
+ */
+static int
+load_key_file(const char *keydir, const char *name, enum updkeys_kind kind,
+              struct updkeys_ring *ring)
+{
+    char path[PUBLISH_PATH_MAX];
+    const char *why = NULL;
+
+    if (join(path, keydir, name) != CM_OK) {
+        fprintf(stderr, "cmtool publish: key directory path too long: "
+                        "%.64s...\n", keydir);
+        return 2;
+    }
+    if (updkeys_load(path, kind, ring, NULL, &why) != CM_OK) {
+        fprintf(stderr, "cmtool publish: %s: %s\n", path,
+                why != NULL ? why : "cannot read");
+        return 3;
+    }
+    return 0;
+}
+
+/*
+ * A warning, not a refusal, when signing.key is readable by group or
+ * others: whoever can read it can sign updates every helper installs,
+ * but a key already exposed is not made safer by a publish that does not
+ * happen.
+ */
+static void
+warn_if_exposed(const char *keydir)
+{
+    char path[PUBLISH_PATH_MAX];
+    struct stat st;
+
+    if (join(path, keydir, "signing.key") == CM_OK && stat(path, &st) == 0 &&
+        (st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+        fprintf(stderr, "cmtool publish: warning: %s is mode %04o: group "
+                        "or others can read it and sign updates; chmod 600 "
+                        "it (and check who read it)\n",
+                path, (unsigned)(st.st_mode & 07777));
+    }
+}
+
 static int
 load_keys(const struct publish_opts *o, struct publish_run *r)
 {
     char path[PUBLISH_PATH_MAX];
-    const char *why = NULL;
-    size_t line = 0;
+    int status;
 
-    if (join(path, o->keydir, "signing.key") != CM_OK ||
-        updkeys_load(path, UPDKEYS_SIGNING_SECRET, &r->secret, &line, &why) !=
-            CM_OK) {
-        fprintf(stderr, "cmtool publish: %s: %s\n", path, why);
-        return 3;
+    status = load_key_file(o->keydir, "signing.key", UPDKEYS_SIGNING_SECRET,
+                           &r->secret);
+    if (status == 0) {
+        status = load_key_file(o->keydir, "content.key", UPDKEYS_CONTENT,
+                               &r->content);
     }
-    if (join(path, o->keydir, "content.key") != CM_OK ||
-        updkeys_load(path, UPDKEYS_CONTENT, &r->content, &line, &why) !=
-            CM_OK) {
-        fprintf(stderr, "cmtool publish: %s: %s\n", path, why);
-        return 3;
+    if (status != 0) {
+        return status;
     }
+    warn_if_exposed(o->keydir);
+    /* signing.pub is optional: without it the signing key's own public
+     * key (below) verifies the previous manifest. */
     if (join(path, o->keydir, "signing.pub") != CM_OK ||
-        updkeys_load(path, UPDKEYS_SIGNING_PUBLIC, &r->pub, &line, &why) !=
+        updkeys_load(path, UPDKEYS_SIGNING_PUBLIC, &r->pub, NULL, NULL) !=
             CM_OK) {
         r->pub.kind = UPDKEYS_SIGNING_PUBLIC;
         r->pub.n_keys = 0;
@@ -610,8 +667,8 @@ published_version(const struct publish_run *r)
 }
 
 /*
- * Keys, the previous manifest and the version to publish (the version
- * rule above), which must be above the published one: helpers would
+ * The previous manifest and the version to publish (the version rule
+ * above), which must be above the published one: helpers would
  * refuse anything else as a replay.  Returns an exit status or -1 to go
  * on.
  */
@@ -622,10 +679,6 @@ publish_version(const struct publish_opts *o, struct publish_run *r,
     uint64_t prev_version;
     int status;
 
-    status = load_keys(o, r);
-    if (status != 0) {
-        return status;
-    }
     status = load_previous(o, r);
     if (status >= 0) {
         return status;
@@ -644,12 +697,12 @@ publish_version(const struct publish_opts *o, struct publish_run *r,
 
 /*
  * The cartridge into r->image, refused unless it loads as a valid
- * cartridge that already carries the version being published (what the
- * helper checks after installing it).  Returns an exit status, 0 to go on.
+ * cartridge; its version into r->cart_version.  Needs neither the web
+ * root nor the lock, so it runs before anything is created.  Returns an
+ * exit status, 0 to go on.
  */
 static int
-load_cartridge(const struct publish_opts *o, struct publish_run *r,
-               uint64_t version)
+load_cartridge(const struct publish_opts *o, struct publish_run *r)
 {
     struct cartridge *c = NULL;
     const char *why = NULL;
@@ -667,32 +720,44 @@ load_cartridge(const struct publish_opts *o, struct publish_run *r,
                 o->cartridge, why);
         return 3;
     }
-    if (cartridge_version(c) != version &&
-        cartridge_version(c) <= published_version(r)) {
+    r->cart_version = cartridge_version(c);
+    cartridge_unref(c);
+    return 0;
+}
+
+/*
+ * Refused unless the cartridge already carries the version being
+ * published (what the helper checks after installing it).  Returns an
+ * exit status, 0 to go on.
+ */
+static int
+check_cartridge_version(const struct publish_opts *o,
+                        const struct publish_run *r, uint64_t version)
+{
+    uint64_t have = r->cart_version;
+
+    if (have != version && have <= published_version(r)) {
         /* Published twice, or an old file: no --version can help. */
         fprintf(stderr, "cmtool publish: %s is version %llu, not above "
                         "the published %llu (this publish is version "
                         "%llu): helpers would refuse it as a replay; train "
                         "the next cartridge with --version %llu\n",
-                o->cartridge, (unsigned long long)cartridge_version(c),
+                o->cartridge, (unsigned long long)have,
                 (unsigned long long)published_version(r),
                 (unsigned long long)version, (unsigned long long)version);
-        cartridge_unref(c);
         return 3;
     }
-    if (cartridge_version(c) != version) {
+    if (have != version) {
         fprintf(stderr, "cmtool publish: %s is version %llu but this "
                         "publish is version %llu: train it with --version "
                         "%llu (or pass --version %llu if that is newer than "
                         "%llu)\n",
-                o->cartridge, (unsigned long long)cartridge_version(c),
+                o->cartridge, (unsigned long long)have,
                 (unsigned long long)version, (unsigned long long)version,
-                (unsigned long long)cartridge_version(c),
+                (unsigned long long)have,
                 (unsigned long long)published_version(r));
-        cartridge_unref(c);
         return 3;
     }
-    cartridge_unref(c);
     return 0;
 }
 
@@ -746,6 +811,17 @@ print_published(const struct publish_opts *o, const struct publish_run *r,
     }
 }
 
+/* Whether fd is still the file at path (same device and inode). */
+static bool
+is_same_file(int fd, const char *path)
+{
+    struct stat a;
+    struct stat b;
+
+    return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /*
  * WEBROOT/.publish.lock, held until exit: two runs on one web root (a cron
  * job and a publish by hand) would both take the published version + 1 and
@@ -764,6 +840,12 @@ lock_webroot(const struct publish_opts *o)
         fprintf(stderr, "cmtool publish: cannot lock %s/%s\n", o->webroot,
                 PUBLISH_LOCK_NAME);
         return 4;
+    }
+    /* A failed first run unlinks the lock file of the web root it made
+     * (abandon_webroot): a lock on that unlinked file guards nothing. */
+    if (fd >= 0 && !is_same_file(fd, path)) {
+        fsutil_unlock(fd);
+        fd = -1;
     }
     if (fd < 0) {
         fprintf(stderr, "cmtool publish: another cmtool publish is running "
@@ -806,23 +888,111 @@ is_below(const char *dir, const char *root)
                             PUBLISH_UP_MAX);
 }
 
-/* Everything in the order the design comment gives. */
+/*
+ * The outermost directory of path that does not exist yet into top (""
+ * when path exists), walking up by name: what fsutil_mkdirs is about to
+ * make, so a failed run can take it away again.
+ */
+static void
+missing_top(const char *path, char top[PUBLISH_PATH_MAX])
+{
+    char cur[PUBLISH_PATH_MAX];
+    struct stat st;
+    size_t len;
+
+    top[0] = '\0';
+    if (snprintf(cur, sizeof(cur), "%s", path) >= (int)sizeof(cur)) {
+        return;
+    }
+    while (cur[0] != '\0' && stat(cur, &st) != 0 && errno == ENOENT) {
+        memcpy(top, cur, strlen(cur) + 1);
+        len = strlen(cur);
+        while (len > 1 && cur[len - 1] == '/') {
+            len--;
+        }
+        while (len > 0 && cur[len - 1] != '/') {
+            len--;
+        }
+        cur[len] = '\0'; /* "a/b" -> "a/", "b" -> "" */
+    }
+}
+
+/* Remove the empty directories from path up to top (both included),
+ * the ones missing_top said this run made. */
+static void
+remove_made(const char *path, const char *top)
+{
+    char cur[PUBLISH_PATH_MAX];
+    size_t top_len = strlen(top);
+    size_t len;
+
+    if (snprintf(cur, sizeof(cur), "%s", path) >= (int)sizeof(cur)) {
+        return;
+    }
+    while (top_len > 1 && top[top_len - 1] == '/') {
+        top_len--;
+    }
+    len = strlen(cur);
+    while (len >= top_len && len > 0) {
+        cur[len] = '\0';
+        if (rmdir(cur) != 0) {
+            return; /* not empty (or gone): nor are its parents */
+        }
+        while (len > 1 && cur[len - 1] == '/') {
+            len--;
+        }
+        while (len > 0 && cur[len - 1] != '/') {
+            len--;
+        }
+        while (len > 1 && cur[len - 1] == '/') {
+            len--;
+        }
+        if (len < top_len) {
+            return;
+        }
+    }
+}
+
+/*
+ * A failed first publish takes away the web root it made: an empty tree
+ * holding only .publish.lock would be served as is, and the next run
+ * would find a web root nobody meant to keep.  Our files in it and the
+ * lock file go (the lock is still ours: the descriptor stays open), then
+ * the directories, each only while empty.
+ */
+static void
+abandon_webroot(const struct publish_opts *o, const struct publish_run *r,
+                const char *made_top)
+{
+    char path[PUBLISH_PATH_MAX];
+
+    for (size_t i = 0; i < r->next.n_files; i++) {
+        if (join(path, o->webroot, r->next.files[i].name) == CM_OK) {
+            unlink(path);
+        }
+    }
+    if (join(path, o->webroot, PUBLISH_LOCK_NAME) == CM_OK) {
+        unlink(path);
+    }
+    remove_made(o->webroot, made_top);
+}
+
+/* Everything after the web root exists, in the order the design comment
+ * gives, under the lock. */
 static int
-publish(const struct publish_opts *o, struct publish_run *r)
+publish_locked(const struct publish_opts *o, struct publish_run *r,
+               bool *is_locked)
 {
     char name[64];
     uint64_t version = 0;
     uint64_t now = (uint64_t)time(NULL);
     int status;
 
-    if (fsutil_mkdirs(o->webroot, 0755) != CM_OK) {
-        fprintf(stderr, "cmtool publish: cannot create %s\n", o->webroot);
-        return 4;
-    }
     status = lock_webroot(o);
     if (status != 0) {
         return status;
     }
+    *is_locked = true;
     /* The history images are plain: below the web root, anyone who can
      * fetch the updates could fetch the cartridge without the content
      * key. */
@@ -837,14 +1007,12 @@ publish(const struct publish_opts *o, struct publish_run *r)
     if (status >= 0) {
         return status;
     }
-    status = load_cartridge(o, r, version);
+    status = check_cartridge_version(o, r, version);
     if (status != 0) {
         return status;
     }
-    if (fsutil_mkdirs(o->webroot, 0755) != CM_OK ||
-        fsutil_mkdirs(o->history, 0700) != CM_OK) {
-        fprintf(stderr, "cmtool publish: cannot create %s or %s\n",
-                o->webroot, o->history);
+    if (fsutil_mkdirs(o->history, 0700) != CM_OK) {
+        fprintf(stderr, "cmtool publish: cannot create %s\n", o->history);
         return 4;
     }
     updkeys_sha256(r->image.data, r->image.len, r->image_sha);
@@ -870,6 +1038,40 @@ publish(const struct publish_opts *o, struct publish_run *r)
     return 0;
 }
 
+/*
+ * What can be checked without the web root (keys, the cartridge) is
+ * checked before it is created, so a refused run creates nothing; what
+ * needs the lock is checked under it, and a web root this run made is
+ * taken away again when the run fails.
+ */
+static int
+publish(const struct publish_opts *o, struct publish_run *r)
+{
+    char made_top[PUBLISH_PATH_MAX];
+    bool is_locked = false;
+    int status = load_keys(o, r);
+
+    if (status == 0) {
+        status = load_cartridge(o, r);
+    }
+    if (status != 0) {
+        return status;
+    }
+    missing_top(o->webroot, made_top);
+    if (fsutil_mkdirs(o->webroot, 0755) != CM_OK) {
+        fprintf(stderr, "cmtool publish: cannot create %s\n", o->webroot);
+        remove_made(o->webroot, made_top); /* the part that was made */
+        return 4;
+    }
+    status = publish_locked(o, r, &is_locked);
+    /* Without the lock the web root may be another run's by now (made
+     * between our look and our mkdir): only its lock holder clears it. */
+    if (status != 0 && made_top[0] != '\0' && is_locked) {
+        abandon_webroot(o, r, made_top);
+    }
+    return status;
+}
+
 /* --refresh: the previous manifest, verified, re-signed with a new issue
  * time and expiry. */
 static int
@@ -883,9 +1085,10 @@ refresh(const struct publish_opts *o, struct publish_run *r)
                 o->webroot);
         return 3;
     }
-    status = lock_webroot(o);
+    /* Keys first: a refused run should not leave a lock file behind. */
+    status = load_keys(o, r);
     if (status == 0) {
-        status = load_keys(o, r);
+        status = lock_webroot(o);
     }
     if (status != 0) {
         return status;
@@ -942,17 +1145,6 @@ struct inspect_keys {
     bool has_pub;
     bool has_content;
 };
-
-static void
-inspect_usage(FILE *to)
-{
-    fprintf(to, "usage: cmtool inspect [--all] [-k KEYDIR] [--public FILE] "
-                "[--content FILE] FILE\n"
-                "  FILE: a cartridge, a manifest or an update file (.cmu);"
-                " with keys the\n"
-                "  signature is verified and an update file decrypted and "
-                "checked\n");
-}
 
 static void
 print_id(const char *label, const uint8_t id[UPDKEYS_ID_LEN])
@@ -1135,9 +1327,9 @@ publish_inspect_main(int argc, char **argv)
             pub_path = argv[++i];
         } else if (strcmp(argv[i], "--content") == 0 && has_val) {
             content_path = argv[++i];
-        } else if (strcmp(argv[i], "--help") == 0) {
-            inspect_usage(stdout);
-            return PUBLISH_INSPECT_NOT_MINE;
+        } else if (strcmp(argv[i], "--all") == 0) {
+            /* A manifest or update file is always shown whole; --all is
+             * taken so that one check line fits every file of a tree. */
         } else if (argv[i][0] != '-' && file == NULL) {
             file = argv[i];
         } else {

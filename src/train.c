@@ -367,6 +367,14 @@ walk(struct train_list *l, const char *dir, int label, int group,
         return 0;
     }
     d = opendir(dir);
+    if (d == NULL && depth > 0) {
+        /* One unreadable folder deep in a mail store (another user's, a
+         * mount gone stale) should not cost the whole run; whether what
+         * is left is enough is checked when the labels are counted. */
+        fprintf(stderr, "cmtool train: warning: %s: %s; skipped\n", dir,
+                strerror(errno));
+        return 0;
+    }
     if (d == NULL) {
         fprintf(stderr, "cmtool train: %s: %s\n", dir, strerror(errno));
         return -1;
@@ -1142,6 +1150,15 @@ parse_args(int argc, char **argv, struct train_opts *o)
             o->out = argv[++i];
         } else if (strcmp(a, "--version") == 0 && has_val &&
                    num_arg(argv[i + 1], UINT64_MAX, &v)) {
+            if (v == 0) {
+                /* publish only takes a version above the published one,
+                 * and an empty tree counts as 0: a version-0 cartridge
+                 * could never be published. */
+                fprintf(stderr, "cmtool train: --version 0 can never be "
+                                "published (cmtool publish needs 1 or "
+                                "more); give --version N with N >= 1\n");
+                return -1;
+            }
             o->version = v;
             i++;
         } else if (strcmp(a, "--folds") == 0 && has_val &&

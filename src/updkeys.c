@@ -409,6 +409,26 @@ updkeys_format(const struct updkeys_ring *ring, struct buf *out)
 }
 
 enum cm_err
+updkeys_save_temp(const char *path, const struct updkeys_ring *ring,
+                  char *tmp, size_t tmp_cap)
+{
+    struct buf b;
+    enum cm_err rc;
+    mode_t mode = ring->kind == UPDKEYS_SIGNING_PUBLIC ? 0644 : 0600;
+
+    buf_init(&b, CAPS_UPDKEYS_FILE_MAX_BYTES);
+    rc = updkeys_format(ring, &b);
+    if (rc == CM_OK) {
+        rc = fsutil_write_temp(path, b.data, b.len, mode, tmp, tmp_cap);
+    }
+    if (b.data != NULL) {
+        OPENSSL_cleanse(b.data, b.cap);
+    }
+    buf_clear(&b);
+    return rc;
+}
+
+enum cm_err
 updkeys_save(const char *path, const struct updkeys_ring *ring,
              bool is_overwrite)
 {

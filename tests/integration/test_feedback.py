@@ -217,6 +217,26 @@ def test_out_inside_input(build, tmp, msgs):
           % {k: sorted(v) for k, v in tree(out).items()})
 
 
+def test_label_above_dir(build, tmp, msgs):
+    """A folder above the DIR given is the site's layout, not a verdict:
+    reports in /home/spam/reports given as that DIR are unlabelled; the
+    same tree given from /home/spam is spam."""
+    home = os.path.join(tmp, "home-above")
+    reports = os.path.join(home, "spam", "reports")
+    write(os.path.join(reports, "x.eml"), report(msgs["spam"]))
+    out = os.path.join(tmp, "out-above")
+    rc, _, err = run(build, "cmtool", "feedback", reports, "-o", out)
+    check(rc == 0 and "1 unlabelled" in err and
+          "0 messages extracted" in err,
+          "a spam/ folder above DIR does not label: %s" % err)
+    check(tree(out) == {}, "nothing stored from above DIR: %r" % tree(out))
+    rc, _, err = run(build, "cmtool", "feedback",
+                     os.path.join(home, "spam"), "-o", out)
+    check(rc == 0 and "1 messages extracted" in err and
+          list(tree(out)) == ["spam"],
+          "DIR's own name labels: %s %r" % (err, tree(out)))
+
+
 def rate(build, tmp, cart, path):
     rc, out, err = run(build, "CGPCloudmark", "RATE", "--cartridge", cart,
                        "--explain", path, cwd=tmp)
@@ -278,6 +298,7 @@ def main():
         }
         out = test_extract(build, tmp, msgs)
         test_out_inside_input(build, tmp, msgs)
+        test_label_above_dir(build, tmp, msgs)
         test_train(build, tmp, msgs, out)
     except AssertionError as e:
         print("test_feedback: FAIL: %s" % e, file=sys.stderr)

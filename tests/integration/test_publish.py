@@ -3,7 +3,8 @@
 manifest is re-signed with a new issue time and expiry while its version
 and files stay as they were, a helper on that version still sees it as
 current, and a web root without a manifest is refused; a second publish
-on a web root another one holds locked is refused (exit 4); inspect with
+on a web root another one holds locked is refused (exit 4); a refused
+first publish leaves no web root (nor its lock file) behind; inspect with
 keys that cannot be read is a bad argument (exit 2), not "not verified";
 a --history inside the web root is refused.
 argv[1]: the build directory holding cmtool and CGPCloudmark.
@@ -122,8 +123,47 @@ def main():
                           "--history", hist)
             assert rc == 2 and "inside the web root" in out, \
                 "history %s inside the web root: %d %s" % (hist, rc, out)
-        left = sorted(n for n in os.listdir(www2) if n != ".publish.lock")
-        assert left == [], "refused publish wrote %r" % left
+            # The web root this refused run made is gone again, lock
+            # file and all: it was left holding .publish.lock, which an
+            # HTTP server would serve.
+            assert not os.path.exists(www2), \
+                "refused publish left %r" % os.listdir(www2)
+
+        # A refused first publish creates nothing: bad keys and a bad
+        # cartridge are seen before the web root (or its parents) is
+        # made; a version the empty tree cannot take is seen under the
+        # lock, and the web root made for it is removed with the lock.
+        fresh = os.path.join(tmp, "fresh", "a", "www")
+        not_cart = os.path.join(tmp, "not-a-cartridge")
+        with open(not_cart, "w") as f:
+            f.write("not a cartridge\n")
+        for args, want in (
+                ([cart, fresh, "-k", os.path.join(tmp, "no-keys")], 3),
+                ([not_cart, fresh, "-k", keys], 3),
+                ([cart2, fresh, "-k", keys], 3),
+                ([cart, fresh, "-k", keys, "--version", "2"], 3)):
+            rc, out = run(build, "cmtool", "publish", *args)
+            assert rc == want, "publish %r: %d %s" % (args, rc, out)
+            assert not os.path.exists(os.path.join(tmp, "fresh")), \
+                "refused publish %r left %r" % (args, os.listdir(
+                    os.path.join(tmp, "fresh")))
+            assert not os.path.exists(fresh + ".history"), args
+        # A web root that was there before is not removed; with bad keys
+        # not even the lock file is made in it.
+        empty = os.path.join(tmp, "empty-www")
+        os.mkdir(empty)
+        rc, out = run(build, "cmtool", "publish", cart, empty, "-k",
+                      os.path.join(tmp, "no-keys"))
+        assert rc == 3 and os.listdir(empty) == [], \
+            "bad keys in an existing web root: %d %r" % (rc,
+                                                         os.listdir(empty))
+        rc, out = run(build, "cmtool", "publish", cart2, empty, "-k", keys)
+        assert rc == 3 and os.path.isdir(empty), \
+            "a web root made by hand stays: %d %s" % (rc, out)
+        # The first publish into a fresh nested web root still works.
+        rc, out = run(build, "cmtool", "publish", cart, fresh, "-k", keys)
+        assert rc == 0 and os.path.exists(os.path.join(fresh, "manifest")), \
+            "publish into a new nested web root: %d %s" % (rc, out)
 
         # One inspect line for everything a publisher checks: -k with a
         # cartridge (which carries no signature) is no usage error.
@@ -133,6 +173,19 @@ def main():
         rc, out = run(build, "cmtool", "inspect", "--all", "-k", keys, cart)
         assert rc == 0 and "cartridge format" in out, \
             "inspect --all -k KEYDIR CARTRIDGE: %d %s" % (rc, out)
+
+        # --all is for a cartridge's lists; with a manifest it was taken
+        # for a cartridge ("bad magic"): now the manifest is shown whole.
+        rc, out = run(build, "cmtool", "inspect", "--all", "-k", keys,
+                      os.path.join(www, "manifest"))
+        assert rc == 0 and "signature        good" in out and \
+            "bad magic" not in out, "inspect --all MANIFEST: %d %s" % (rc, out)
+        # -h is --help: the whole usage (it printed the cartridge half).
+        for how in (["inspect", "-h"], ["inspect", "--help"],
+                    ["help", "inspect"]):
+            rc, out = run(build, "cmtool", *how)
+            assert rc == 0 and "usage: cmtool inspect" in out and \
+                "--all lists every" in out, "%r: %d %s" % (how, rc, out)
 
         # inspect -k with a key directory that holds no keys (a typo in
         # a publisher's check script) must not pass as a good manifest.
@@ -148,6 +201,14 @@ def main():
                       os.path.join(www, "manifest"))
         assert rc == 2 and "bad.pub" in out, \
             "inspect --public with a broken key file: %d %s" % (rc, out)
+
+        # A key directory too long to join a file name to: the message
+        # names the problem (it printed an unset path and "(null)").
+        long_keys = os.path.join(tmp, "k" * 4095)
+        rc, out = run(build, "cmtool", "publish", cart,
+                      os.path.join(tmp, "www-long"), "-k", long_keys)
+        assert rc == 2 and "key directory path too long" in out and \
+            "(null)" not in out, "publish -k TOO-LONG: %d %s" % (rc, out)
 
         rc, out = run(build, "cmtool", "publish", "--refresh",
                       os.path.join(tmp, "nothing"), "-k", keys)

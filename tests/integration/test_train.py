@@ -9,12 +9,14 @@ a source cannot rank its mail):
 - two runs with SOURCE_DATE_EPOCH=0 write byte-identical cartridges;
 - --holdout PCT reports the held-out mail per source and overall;
 - --test DIR with --scores FILE writes one line per test message;
-- it refuses training mail of one label, no DIR, nothing to do and bad
-  option values, with a message and a non-zero exit.
+- it refuses training mail of one label, no DIR, nothing to do, bad
+  option values and --version 0, with a message and a non-zero exit;
+- an unreadable folder below a DIR is skipped with a warning naming it.
 
 Usage: python3 tests/integration/test_train.py BUILD_DIR
 Standard library only; every file goes under a mkdtemp directory.
 """
+import ctypes
 import os
 import random
 import re
@@ -196,7 +198,65 @@ def test_refusals(work, src):
     proc = train(["--folds", "zero", src, "-o", out])
     check(proc.returncode != 0 and "bad option" in proc.stderr,
           "bad option value: refused (%r)" % proc.stderr[-200:])
+    # publish needs a version above the published one (0 for an empty
+    # tree), so a version-0 cartridge could never be published.
+    proc = train(["--version", "0", src, "-o", out])
+    check(proc.returncode != 0 and "--version 0 can never be published"
+          in proc.stderr, "--version 0: refused (%d, %r)"
+          % (proc.returncode, proc.stderr[-200:]))
     check(not os.path.exists(out), "refusals write no cartridge")
+
+
+def drop_dac():
+    """In the child, before exec: as root, drop the capabilities that let
+    root read any directory (bounding set: CAP_DAC_OVERRIDE 1 and
+    CAP_DAC_READ_SEARCH 2), so a mode-0 directory is unreadable to
+    cmtool as it is to any other user."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (1, 2):
+        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            os._exit(99)
+
+
+def test_unreadable_subdir(work, src):
+    """An unreadable folder below a DIR is a warning naming it; the rest
+    trains.  An unreadable tree with nothing usable left still fails."""
+    tree = os.path.join(work, "locked")
+    shutil.copytree(src, tree)
+    locked = os.path.join(tree, "north", "spam")
+    os.chmod(locked, 0)
+    pre = drop_dac if os.geteuid() == 0 else None
+    try:
+        proc = subprocess.run([CMTOOL, "train", tree, "-o",
+                               os.path.join(work, "locked.cmc")],
+                              capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=TIMEOUT_S,
+                              preexec_fn=pre)
+        check(proc.returncode == 0, "train with an unreadable folder: %d %r"
+              % (proc.returncode, proc.stderr[-300:]))
+        check("warning: %s:" % locked in proc.stderr and "skipped" in
+              proc.stderr, "the unreadable folder is named: %r"
+              % proc.stderr[-300:])
+        m = re.search(r"training on ham (\d+), spam (\d+)", proc.stderr)
+        total = len(SOURCES) * PER_LABEL
+        check(m is not None and int(m.group(1)) == total and
+              int(m.group(2)) == total - PER_LABEL,
+              "the other folders train: %r" % ((m.groups() if m else None),))
+        only = os.path.join(tree, "north")
+        for name in ("ham",):
+            os.chmod(os.path.join(only, name), 0)
+        proc = subprocess.run([CMTOOL, "train", only, "-o",
+                               os.path.join(work, "none.cmc")],
+                              capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=TIMEOUT_S,
+                              preexec_fn=pre)
+        check(proc.returncode != 0 and not os.path.exists(
+            os.path.join(work, "none.cmc")),
+            "nothing readable: still refused (%d, %r)"
+            % (proc.returncode, proc.stderr[-200:]))
+    finally:
+        for d in (locked, os.path.join(tree, "north", "ham")):
+            os.chmod(d, 0o755)
 
 
 def test_symlink_loop(work, src):
@@ -233,6 +293,7 @@ def main():
         test_test_dir_and_scores(work, src)
         test_refusals(work, src)
         test_symlink_loop(work, src)
+        test_unreadable_subdir(work, src)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return summary("test_train")

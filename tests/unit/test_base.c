@@ -303,6 +303,43 @@ test_base_fsutil_atomic_write_and_bounded_read(void **state)
     buf_clear(&b);
 }
 
+/* fsutil_write_temp leaves the target alone and the new bytes, fsync'ed,
+ * under a temporary name beside it for the caller to rename. */
+static void
+test_base_fsutil_write_temp(void **state)
+{
+    struct tmpdir *t = *state;
+    char path[PATH_MAX];
+    char tmp[PATH_MAX];
+    char small[8];
+    struct buf b;
+    bool cut = true;
+
+    assert_int_equal(fsutil_join(path, sizeof(path), t->path, "k"), CM_OK);
+    assert_int_equal(fsutil_write_atomic(path, "old", 3, 0600), CM_OK);
+    assert_int_equal(fsutil_write_temp(path, "new!", 4, 0600, tmp,
+                                       sizeof(tmp)),
+                     CM_OK);
+    assert_int_equal(strncmp(tmp, path, strlen(path)), 0);
+    assert_non_null(strstr(tmp + strlen(path), ".tmp."));
+    buf_init(&b, 64);
+    assert_int_equal(fsutil_read_file(path, 64, &b, &cut, NULL), CM_OK);
+    assert_memory_equal(b.data, "old", 3);
+    buf_reset(&b);
+    assert_int_equal(fsutil_read_file(tmp, 64, &b, &cut, NULL), CM_OK);
+    assert_int_equal(b.len, 4);
+    assert_memory_equal(b.data, "new!", 4);
+    assert_int_equal(rename(tmp, path), 0);
+    buf_reset(&b);
+    assert_int_equal(fsutil_read_file(path, 64, &b, &cut, NULL), CM_OK);
+    assert_memory_equal(b.data, "new!", 4);
+    buf_clear(&b);
+    /* A name that does not fit: nothing is created. */
+    assert_int_equal(fsutil_write_temp(path, "x", 1, 0600, small,
+                                       sizeof(small)),
+                     CM_ELIMIT);
+}
+
 /* In a child process (record locks are per process): 0 when a lock
  * attempt without waiting finds path held, 1 when it gets the lock. */
 static int
@@ -566,6 +603,8 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_base_fsutil_atomic_write_and_bounded_read, tmpdir_setup,
             tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_base_fsutil_write_temp,
+                                        tmpdir_setup, tmpdir_teardown),
         cmocka_unit_test_setup_teardown(
             test_base_fsutil_lock_excludes_processes, tmpdir_setup,
             tmpdir_teardown),

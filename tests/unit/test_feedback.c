@@ -1,6 +1,7 @@
 /*
  * test_feedback.c -- unit tests for cmtool feedback's pure part: the
- * verdict a feedback mail's path asks for (feedback_label_of_path).  The
+ * verdict a feedback mail's path asks for (feedback_label_of_path, and
+ * feedback_label_below for the part at or below a DIR).  The
  * command itself runs in tests/integration/test_feedback.py.
  */
 #include <stdarg.h>
@@ -40,11 +41,47 @@ test_feedback_label_of_path(void **state)
     assert_int_equal(feedback_label_of_path("///"), -1);
 }
 
+/* Folders above the DIR given never label: /home/spam/reports is no
+ * spam folder for the mail below it. */
+static void
+test_feedback_label_below(void **state)
+{
+    (void)state;
+    assert_int_equal(feedback_label_below("/home/spam/reports",
+                                          "/home/spam/reports/x.eml"),
+                     -1);
+    assert_int_equal(feedback_label_below("/home/spam/reports/",
+                                          "/home/spam/reports/x.eml"),
+                     -1);
+    /* DIR's own name labels, and so does anything below it. */
+    assert_int_equal(feedback_label_below("/home/spam", "/home/spam/x.eml"),
+                     MODEL_LABEL_SPAM);
+    assert_int_equal(feedback_label_below("spam/", "spam/x.eml"),
+                     MODEL_LABEL_SPAM);
+    assert_int_equal(feedback_label_below("/home/spam/reports",
+                                          "/home/spam/reports/Ham.mdir/1"),
+                     MODEL_LABEL_HAM);
+    assert_int_equal(feedback_label_below(".", "./phish/1"),
+                     MODEL_LABEL_PHISH);
+    assert_int_equal(feedback_label_below("/", "/spam/1"), MODEL_LABEL_SPAM);
+    /* An mbox given by itself, and its n-th message. */
+    assert_int_equal(feedback_label_below("box/Spam.mbox",
+                                          "box/Spam.mbox:2"),
+                     MODEL_LABEL_SPAM);
+    /* A file given by itself: its folder is above it. */
+    assert_int_equal(feedback_label_below("spam/1.eml", "spam/1.eml"), -1);
+    /* Not below dir (a name that only starts the same): no label. */
+    assert_int_equal(feedback_label_below("/a/re", "/a/reports/spam/1"),
+                     -1);
+    assert_int_equal(feedback_label_below("/a", "/b/spam/1"), -1);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_feedback_label_of_path),
+        cmocka_unit_test(test_feedback_label_below),
     };
 
     return cmocka_run_group_tests_name("feedback", tests, NULL, NULL);

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""test_keygen.py -- cmtool keygen replaces its key files as a set (SPEC
+§5): a failure before the renames leaves the old set byte for byte, with
+no temporary files; an existing key directory is narrowed to mode 0700;
+publish warns (and goes on) when signing.key is readable by group or
+others.
+argv[1]: the build directory holding cmtool.
+
+Failures are made two ways, both before any rename: a directory where a
+key file should go (rename could not replace it), and a file size limit
+(RLIMIT_FSIZE, SIGXFSZ ignored) below the size of the larger rings a
+rotation writes, so writing one of them fails with EFBIG after others
+were written.  Everything runs in a mkdtemp directory.
+"""
+
+import os
+import resource
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+TRAIN = os.path.join(REPO, "testdata", "update", "train")
+KEY_FILES = ("signing.key", "signing.pub", "content.key")
+
+
+def run(build, *args, preexec_fn=None):
+    p = subprocess.run([os.path.join(build, "cmtool")] + list(args),
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=120, preexec_fn=preexec_fn,
+                       restore_signals=preexec_fn is None)
+    return p.returncode, (p.stdout + p.stderr).decode("utf-8", "replace")
+
+
+def snapshot(d):
+    """{name: bytes} of every file in d."""
+    out = {}
+    for name in sorted(os.listdir(d)):
+        path = os.path.join(d, name)
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                out[name] = f.read()
+        else:
+            out[name] = "dir"
+    return out
+
+
+def small_files():
+    """In the child: files may not grow past 200 bytes (a one-key file is
+    168, a two-key ring 265), and the signal that limit sends is ignored,
+    so the write fails with EFBIG instead of killing the process."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+
+
+def test_failed_set(build, tmp):
+    keys = os.path.join(tmp, "keys")
+    rc, out = run(build, "keygen", keys)
+    assert rc == 0, "keygen: %s" % out
+
+    # A directory in place of content.key: --force wrote signing.key and
+    # signing.pub, then failed on it, leaving a set of new and old keys.
+    os.unlink(os.path.join(keys, "content.key"))
+    os.mkdir(os.path.join(keys, "content.key"))
+    before = snapshot(keys)
+    rc, out = run(build, "keygen", "--force", keys)
+    assert rc == 2 and "content.key" in out, "--force: %d %s" % (rc, out)
+    after = snapshot(keys)
+    assert after == before, "--force over a directory changed %r" % sorted(
+        n for n in set(before) | set(after)
+        if before.get(n) != after.get(n))
+    os.rmdir(os.path.join(keys, "content.key"))
+    rc, out = run(build, "keygen", "--force", keys)
+    assert rc == 0, "keygen --force: %s" % out
+
+    # A write that fails half-way through a rotation: the first files
+    # written (the old key's copy, 168 bytes) must go again, and the set
+    # stays the old one.
+    before = snapshot(keys)
+    rc, out = run(build, "keygen", "--rotate", keys, preexec_fn=small_files)
+    assert rc == 2 and "cannot write" in out, "--rotate: %d %s" % (rc, out)
+    after = snapshot(keys)
+    assert after == before, "a failed rotation changed %r" % sorted(
+        n for n in set(before) | set(after)
+        if before.get(n) != after.get(n))
+
+    # And a rotation that works replaces all of them.
+    rc, out = run(build, "keygen", "--rotate", keys)
+    assert rc == 0, "keygen --rotate: %s" % out
+    after = snapshot(keys)
+    assert all(after[n] != before[n] for n in KEY_FILES), "rotate"
+    assert not [n for n in after if ".tmp." in n], after.keys()
+    return keys
+
+
+def test_modes(build, tmp, keys):
+    # An existing key directory open to others is narrowed to 0700.
+    lax = os.path.join(tmp, "lax")
+    os.mkdir(lax)
+    os.chmod(lax, 0o755)
+    rc, out = run(build, "keygen", lax)
+    assert rc == 0 and "0700" in out, "keygen in a 0755 directory: %s" % out
+    mode = stat.S_IMODE(os.stat(lax).st_mode)
+    assert mode == 0o700, "key directory mode %o" % mode
+
+    # publish warns about a signing.key others can read, and publishes.
+    cart = os.path.join(tmp, "c1.cmc")
+    rc, out = run(build, "train", "--version", "1", TRAIN, "-o", cart)
+    assert rc == 0, "train: %s" % out
+    os.chmod(os.path.join(lax, "signing.key"), 0o644)
+    rc, out = run(build, "publish", cart, os.path.join(tmp, "www"), "-k",
+                  lax)
+    assert rc == 0 and "warning" in out and "signing.key is mode 0644" in out, \
+        "publish with a readable signing.key: %d %s" % (rc, out)
+    os.chmod(os.path.join(lax, "signing.key"), 0o600)
+    rc, out = run(build, "publish", "--refresh", os.path.join(tmp, "www"),
+                  "-k", lax)
+    assert rc == 0 and "warning" not in out, "mode 0600: %d %s" % (rc, out)
+
+
+def main():
+    build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+    tmp = tempfile.mkdtemp(prefix="test_keygen.")
+    try:
+        keys = test_failed_set(build, tmp)
+        test_modes(build, tmp, keys)
+    except AssertionError as e:
+        print("FAIL test_keygen: %s" % e)
+        return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("ok test_keygen: key sets replace whole, directory 0700, "
+          "readable signing.key warned about")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
