@@ -351,6 +351,28 @@ is_ancestor(const struct walk_dir *chain, const struct stat *st)
     return false;
 }
 
+static const char *
+label_name(int label)
+{
+    return label == MODEL_LABEL_HAM    ? "ham"
+           : label == MODEL_LABEL_SPAM ? "spam"
+                                       : "phish";
+}
+
+/* A label folder inside another one ("spam/ham/") is trained with its
+ * own label, like any label folder; but it is as likely a folder dropped
+ * in the wrong place as a deliberate relabelling, and mislabelled mail
+ * teaches the model the opposite of the truth, so it is said. */
+static void
+warn_nested_label(const char *path, int sub, int label)
+{
+    if (label >= 0 && sub != label) {
+        fprintf(stderr, "cmtool train: warning: %s: a %s folder inside a "
+                        "%s folder; its mail is trained as %s\n",
+                path, label_name(sub), label_name(label), label_name(sub));
+    }
+}
+
 /* Depth-capped walk: label and group are inherited from the nearest label
  * directory above.  chain is dir itself and the directories above it. */
 static int
@@ -401,6 +423,7 @@ walk(struct train_list *l, const char *dir, int label, int group,
                 char tmp[256];
                 int g = group_id(l, base_name(dir, tmp, sizeof(tmp)));
 
+                warn_nested_label(path, sub, label);
                 rc = g < 0 ? -1
                            : walk(l, path, sub, g, is_test, depth + 1,
                                   &here);
@@ -1698,11 +1721,8 @@ write_score_line(FILE *dump, const struct train_list *l,
     unsigned fp = fdb != NULL ? trainfp_hit_weight(fdb, it->fp) : 0;
 
     fprintf(dump, "%s\t%s\t%s\t%.4f\t%u\t%.4f\t%u\n", it->path,
-            l->groups[it->group],
-            it->label == MODEL_LABEL_HAM    ? "ham"
-            : it->label == MODEL_LABEL_SPAM ? "spam"
-                                            : "phish",
-            margin, score, phish_margin, fp > score ? fp : score);
+            l->groups[it->group], label_name(it->label), margin, score,
+            phish_margin, fp > score ? fp : score);
 }
 
 /* Per source: each source's own test items, or a junk-only source's junk

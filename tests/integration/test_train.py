@@ -11,7 +11,9 @@ a source cannot rank its mail):
 - --test DIR with --scores FILE writes one line per test message;
 - it refuses training mail of one label, no DIR, nothing to do, bad
   option values and --version 0, with a message and a non-zero exit;
-- an unreadable folder below a DIR is skipped with a warning naming it.
+- an unreadable folder below a DIR is skipped with a warning naming it;
+- a label folder inside another label folder (spam/ham/) is trained with
+  its own label, and a warning names it.
 
 Usage: python3 tests/integration/test_train.py BUILD_DIR
 Standard library only; every file goes under a mkdtemp directory.
@@ -278,6 +280,30 @@ def test_symlink_loop(work, src):
     check("directory loop" in proc.stderr, "the loop is named on stderr")
 
 
+def test_nested_label(work, src):
+    """spam/ham/ is ambiguous (a folder of ham someone dropped into spam,
+    or the other way round): the innermost label wins, as for any label
+    folder, and stderr says so, naming the folder."""
+    nested = os.path.join(work, "nested")
+    shutil.copytree(src, nested)
+    shutil.move(os.path.join(nested, "north", "ham"),
+                os.path.join(nested, "north", "spam", "ham"))
+    proc = train([nested, "-o", os.path.join(work, "nested.cmc")])
+    check(proc.returncode == 0, "train with spam/ham/: %r"
+          % proc.stderr[-300:])
+    m = re.search(r"training on ham (\d+), spam (\d+)", proc.stderr)
+    total = len(SOURCES) * PER_LABEL
+    check(m is not None and int(m.group(1)) == total
+          and int(m.group(2)) == total,
+          "spam/ham/ mail is trained as ham: %r"
+          % (m.groups() if m else None,))
+    want = os.path.join(nested, "north", "spam", "ham")
+    check(re.search(r"warning: %s: a ham folder inside a spam folder"
+                    % re.escape(want), proc.stderr) is not None,
+          "the nested label folder is named on stderr: %r"
+          % proc.stderr[-400:])
+
+
 def main():
     if not os.access(CMTOOL, os.X_OK):
         print("test_train: no %s (build first)" % CMTOOL, file=sys.stderr)
@@ -294,6 +320,7 @@ def main():
         test_refusals(work, src)
         test_symlink_loop(work, src)
         test_unreadable_subdir(work, src)
+        test_nested_label(work, src)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return summary("test_train")
