@@ -497,8 +497,15 @@ trace_name(void *ctx, enum features_ns ns, const char *text, size_t len,
     struct name_table *t = ctx;
     char b[160];
     int n;
+    bool is_named;
 
-    if (t->names[id] != NULL) {
+    /* Workers name features concurrently: the slot is read under the
+     * lock too (an unlocked peek at a pointer another thread is writing
+     * is a data race, whatever it happens to read on x86). */
+    pthread_mutex_lock(&t->names_lock);
+    is_named = t->names[id] != NULL;
+    pthread_mutex_unlock(&t->names_lock);
+    if (is_named) {
         return;
     }
     n = snprintf(b, sizeof(b), "%s:%.*s", features_ns_name(ns),
