@@ -399,25 +399,6 @@ test_base_fsutil_paths(void **state)
     assert_false(fsutil_is_file(deep));
 }
 
-static void
-test_base_log_sample_escapes(void **state)
-{
-    static const uint8_t hostile[] = "a\r\n\"\\\x01\xff";
-    char out[128];
-    uint8_t long_input[200];
-
-    (void)state;
-    log_sample(out, sizeof(out), hostile, sizeof(hostile) - 1);
-    assert_string_equal(out, "a\\x0d\\x0a\"\\x5c\\x01\\xff");
-    memset(long_input, 'z', sizeof(long_input));
-    log_sample(out, sizeof(out), long_input, sizeof(long_input));
-    assert_int_equal(strlen(out), CAPS_LOG_SAMPLE_MAX + 3);
-    assert_string_equal(out + CAPS_LOG_SAMPLE_MAX, "...");
-    /* a tiny destination is still terminated */
-    log_sample(out, 4, hostile, sizeof(hostile) - 1);
-    assert_true(strlen(out) < 4);
-}
-
 struct captured {
     char line[CAPS_LOG_LINE_MAX + 1];
     enum log_level level;
@@ -432,6 +413,36 @@ capture_sink(void *ctx, enum log_level level, const char *line, size_t len)
     memcpy(c->line, line, len + 1);
     c->level = level;
     c->n++;
+}
+
+static void
+test_base_log_sample_escapes(void **state)
+{
+    static const uint8_t hostile[] = "a\r\n\"\\\x01\xff";
+    static const uint8_t with_nul[] = {'a', 0, 'b'};
+    struct captured cap = {{0}, LOG_LEVEL_ERROR, 0};
+    char out[128];
+    uint8_t long_input[200];
+
+    (void)state;
+    /* The sample is escaped once, by the log line: a CR reads \x0d, not
+     * \x5cx0d. */
+    log_setup(capture_sink, &cap, LOG_LEVEL_INFO);
+    log_sample(out, sizeof(out), hostile, sizeof(hostile) - 1);
+    log_warn("dropped: %s", out);
+    assert_string_equal(cap.line,
+                        "dropped: a\\x0d\\x0a\"\\x5c\\x01\\xff");
+    /* A NUL cannot pass through a C string: the sample ends there, cut. */
+    log_sample(out, sizeof(out), with_nul, sizeof(with_nul));
+    assert_string_equal(out, "a...");
+    log_setup(NULL, NULL, LOG_LEVEL_INFO);
+    memset(long_input, 'z', sizeof(long_input));
+    log_sample(out, sizeof(out), long_input, sizeof(long_input));
+    assert_int_equal(strlen(out), CAPS_LOG_SAMPLE_MAX + 3);
+    assert_string_equal(out + CAPS_LOG_SAMPLE_MAX, "...");
+    /* a tiny destination is still terminated */
+    log_sample(out, 4, hostile, sizeof(hostile) - 1);
+    assert_true(strlen(out) < 4);
 }
 
 static void
