@@ -24,6 +24,7 @@
 #include "cursor.h"
 #include "err.h"
 #include "fsutil.h"
+#include "ipnet.h"
 #include "log.h"
 
 static void
@@ -445,6 +446,37 @@ test_base_log_sample_escapes(void **state)
     assert_true(strlen(out) < 4);
 }
 
+/* ipnet: the forms whitelist.cfg and reputation lists share. */
+static void
+test_base_ipnet(void **state)
+{
+    struct ipnet n;
+    uint8_t o = 0;
+
+    (void)state;
+    assert_null(ipnet_parse("::ffff:10.0.0.0/104", 19, &n));
+    assert_true(n.is_v4 && n.is_v6_text);
+    assert_int_equal(n.prefix, 104);
+    assert_int_equal(n.addr[12], 10);
+    assert_null(ipnet_parse("10.0.0.0/8", 10, &n));
+    assert_true(n.is_v4 && !n.is_v6_text);
+    assert_int_equal(n.prefix, 104);
+    /* "::1" is not IPv4-compatible text; hex groups may start with 0 */
+    assert_null(ipnet_parse("::1", 3, &n));
+    assert_false(n.is_v4);
+    assert_null(ipnet_parse("2001:db8::0a:1.2.3.4", 20, &n));
+    assert_null(ipnet_parse("0.0.0.0/8", 9, &n));
+    assert_non_null(strstr(ipnet_parse("1.02.3.4", 8, &n), "leading zero"));
+    assert_non_null(strstr(ipnet_parse("1.2.3.4/24", 10, &n), "host bits"));
+    assert_non_null(strstr(ipnet_parse("1.2.3.0/024", 11, &n), "leading"));
+    assert_non_null(ipnet_parse("", 0, &n));
+    assert_non_null(ipnet_parse("/8", 2, &n));
+    assert_non_null(ipnet_parse("1.2.3.0/", 8, &n));
+    assert_null(ipnet_octet_parse("0", 1, &o));
+    assert_non_null(ipnet_octet_parse("00", 2, &o));
+    assert_non_null(ipnet_octet_parse("256", 3, &o));
+}
+
 static void
 test_base_log_lines_bounded_and_escaped(void **state)
 {
@@ -585,6 +617,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_base_fsutil_paths, tmpdir_setup,
                                         tmpdir_teardown),
         cmocka_unit_test(test_base_log_sample_escapes),
+        cmocka_unit_test(test_base_ipnet),
         cmocka_unit_test(test_base_log_lines_bounded_and_escaped),
         cmocka_unit_test(test_base_fsutil_is_within),
         cmocka_unit_test(test_base_log_stderr_names_program),
