@@ -10,7 +10,8 @@
  * with a leading zero (inet_aton and some tools read "010" as octal 8),
  * /0, host bits set past the prefix (an administrator who wrote
  * 10.1.2.3/8 may have meant 10.1.2.3 or 10.0.0.0/8; Postfix's cidr
- * tables refuse it too).
+ * tables refuse it too), and the deprecated IPv4-compatible "::a.b.c.d"
+ * (RFC 4291 §2.5.5.1), which no IPv4 sender ever matches.
  *
  * State: none; thread-safe.
  */

@@ -104,6 +104,13 @@ parse_addr(const char *t, bool is_v6_text, uint8_t a[16])
     if (inet_pton(AF_INET6, t, a) != 1) {
         return "not an IPv6 address";
     }
+    /* "::10.0.0.0" is ::a00:0, not 10.0.0.0: silently never matching an
+     * IPv4 sender is worse than a clear refusal.  ("::1" has no dot.) */
+    if (strchr(t, '.') != NULL &&
+        memcmp(a, ipnet_mapped_pre, 10) == 0 && a[10] == 0 && a[11] == 0) {
+        return "IPv4-compatible ::a.b.c.d never matches an IPv4 sender; "
+               "write a.b.c.d or ::ffff:a.b.c.d";
+    }
     return NULL;
 }
 

@@ -32,7 +32,8 @@
  * zero (octal to some tools); host bits set past the mask (10.1.2.3/8:
  * the administrator meant the host or the /8, we cannot tell which, and
  * whitelisting the wider one by a guess lets a whole network skip
- * scoring; Postfix's cidr tables refuse it too).  Regexes are POSIX extended, case-insensitive, compiled once
+ * scoring; Postfix's cidr tables refuse it too); and "::a.b.c.d", which
+ * no IPv4 sender would ever match.  Regexes are POSIX extended, case-insensitive, compiled once
  * (REG_NOSUB: only "does it match" is asked); back-references and large
  * nested repetition bounds are refused first, because glibc's matcher is
  * exponential on the former and its compiler explodes on the latter, and

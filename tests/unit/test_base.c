@@ -467,6 +467,7 @@ test_base_ipnet(void **state)
     assert_null(ipnet_parse("2001:db8::0a:1.2.3.4", 20, &n));
     assert_null(ipnet_parse("0.0.0.0/8", 9, &n));
     assert_non_null(strstr(ipnet_parse("1.02.3.4", 8, &n), "leading zero"));
+    assert_non_null(strstr(ipnet_parse("::0.0.0.1", 9, &n), "compatible"));
     assert_non_null(strstr(ipnet_parse("1.2.3.4/24", 10, &n), "host bits"));
     assert_non_null(strstr(ipnet_parse("1.2.3.0/024", 11, &n), "leading"));
     assert_non_null(ipnet_parse("", 0, &n));

@@ -418,6 +418,9 @@ test_replist_errors(void **state)
     expect_list_error("block ip 010.1.2.3\n",
                       "t.list:1: an IPv4 octet with a leading zero");
     expect_list_error("block ip ::ffff:10.01.0.0/112\n", "leading zero");
+    /* the deprecated IPv4-compatible form never matched an IPv4 sender */
+    expect_list_error("block ip ::10.0.0.0\n", "t.list:1: IPv4-compatible");
+    expect_list_error("block ip ::10.0.0.0/104\n", "IPv4-compatible");
     expect_list_error("block ip 10.0.0.0/+8\n", "prefix length");
     expect_list_error("block ip 10.0.0.0/\n", "prefix length");
     /* the ipv6: tag belongs on an IPv6 address; on a dotted IPv4 one it

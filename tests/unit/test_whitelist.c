@@ -297,7 +297,8 @@ test_whitelist_ipv6_cidr(void **state)
 
 /* Addresses a mail administrator could misread, refused with the line:
  * an octet with a leading zero (octal to inet_aton), a network whose
- * address has host bits set, a mask with a leading zero. */
+ * address has host bits set, the deprecated IPv4-compatible ::a.b.c.d
+ * (never an IPv4 sender), a mask with a leading zero. */
 static void
 test_whitelist_ambiguous_addresses(void **state)
 {
@@ -311,23 +312,38 @@ test_whitelist_ambiguous_addresses(void **state)
                     "type=host; address=[10.01.2.0/24];\n"
                     "type=host; address=[010.1.];\n"
                     "type=host; address=[10.1.2.3/8];\n"
+                    "type=host; address=[::10.0.0.0];\n"
+                    "type=host; address=[::10.0.0.0/104];\n"
                     "type=host; address=[10.0.0.0/08];\n"
                     "type=host; address=[2001:db8::1/32];\n",
                     &ps, &n_errors);
     t = problems_text(&ps);
-    assert_int_equal(n_errors, 6);
+    assert_int_equal(n_errors, 8);
     assert_int_equal(whitelist_count(wl), 0);
     assert_non_null(strstr(t, "wl.cfg:1: address: an IPv4 octet with a "
                               "leading zero"));
     assert_non_null(strstr(t, "wl.cfg:2: address: an IPv4 octet"));
     assert_non_null(strstr(t, "wl.cfg:3: address: an IPv4 octet"));
     assert_non_null(strstr(t, "wl.cfg:4: address: host bits set"));
-    assert_non_null(strstr(t, "wl.cfg:5: address: prefix length with a "
+    assert_non_null(strstr(t, "wl.cfg:5: address: IPv4-compatible"));
+    assert_non_null(strstr(t, "wl.cfg:6: address: IPv4-compatible"));
+    assert_non_null(strstr(t, "wl.cfg:7: address: prefix length with a "
                               "leading zero"));
-    assert_non_null(strstr(t, "wl.cfg:6: address: host bits set"));
+    assert_non_null(strstr(t, "wl.cfg:8: address: host bits set"));
     whitelist_free(wl);
     buf_clear(&ps.text);
 
+    /* The IPv4-mapped form is the way to write IPv4 in IPv6 notation. */
+    wl = parse_text("type=host; address=[::ffff:10.0.0.0/104];\n"
+                    "type=host; address=[0.0.0.1];\n",
+                    &ps, &n_errors);
+    assert_int_equal(n_errors, 0);
+    assert_true(ip_matches(wl, "10.1.2.3"));
+    assert_true(ip_matches(wl, "0.0.0.1"));
+    assert_false(ip_matches(wl, "::1"));
+    assert_false(ip_matches(wl, "11.0.0.1"));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
 }
 
 static void
