@@ -10,7 +10,8 @@ BASE_SRCS = \
 	src/arena.c \
 	src/fsutil.c \
 	src/clock.c \
-	src/numfmt.c
+	src/numfmt.c \
+	src/ipnet.c
 
 FORMAT_SRCS = \
 	src/cgpstr.c \

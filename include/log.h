@@ -6,9 +6,7 @@
  * Every line is at most CAPS_LOG_LINE_MAX bytes with control bytes, the
  * backslash and bytes >= 0x80 escaped as \xNN, so nothing taken from input
  * can start a new protocol line, pass raw 8-bit bytes, or fake an escape.
- * Text already rendered by log_sample is escaped once more when logged
- * (its \x0d reads \x5cx0d): decoding a line once always gives what was
- * formatted.
+ * Decoding a line once always gives what was formatted.
  *
  * Thread safety: log_* may be called from any thread once the sink is set;
  * the sink itself must be thread-safe.
@@ -45,10 +43,11 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * Write a printable rendering of untrusted bytes into dst (capacity cap,
- * always NUL-terminated when cap > 0): at most CAPS_LOG_SAMPLE_MAX input
- * bytes, control and non-ASCII bytes as \xNN, "..." when cut.
- * Returns the length written.
+ * Copy a bounded sample of untrusted bytes into dst (capacity cap, always
+ * NUL-terminated when cap > 0) for a log_* argument: at most
+ * CAPS_LOG_SAMPLE_MAX input bytes, "..." when cut.  The bytes stay raw:
+ * the log line escapes them, once.  A NUL byte ends the sample (marked
+ * cut).  Use it only inside a log line.  Returns the length written.
  */
 size_t log_sample(char *dst, size_t cap, const uint8_t *p, size_t len);
 

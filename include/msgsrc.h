@@ -71,10 +71,21 @@ bool msgsrc_is_mbox(const uint8_t *p, size_t len);
  * call that returns true advances *pos, so the loop ends.  Separators
  * inside a message must follow an empty line and be followed by a header
  * line; anything else (">From ", "From " in prose) stays in the body.
- * The bytes are not changed: ">From " quoting is left as it is.
+ * The bytes are not changed: ">From " quoting is left to
+ * msgsrc_mbox_unquote.
  */
 bool msgsrc_mbox_next(const uint8_t *p, size_t len, size_t *pos,
                       struct msgsrc_span *out);
+
+/*
+ * Undo mboxrd quoting in one message's bytes (src, len): every line that
+ * matches "^>+From " loses one '>'.  This also undoes mboxo quoting (only
+ * ">From " is quoted there; a ">From " line the sender wrote in an mboxo
+ * file cannot be told apart).  Writes to dst, which has room for len
+ * bytes and may be src itself; returns the new length (at most len).
+ * One pass, no allocation.
+ */
+size_t msgsrc_mbox_unquote(uint8_t *dst, const uint8_t *src, size_t len);
 
 /* ---- the source (walks paths, reads files) ------------------------- */
 

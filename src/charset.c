@@ -835,6 +835,73 @@ iconv_unit(const char *iconv_name)
     return 1;
 }
 
+/* Length of glibc's old-style UTF-8 form (4 to 6 bytes, lead F4 to FD,
+ * all continuation bytes present) at the start of (p, len); else 0. */
+static size_t
+old_form_len(const uint8_t *p, size_t len)
+{
+    size_t n = p[0] >= 0xFC && p[0] <= 0xFD   ? 6
+               : p[0] >= 0xF8 && p[0] <= 0xFB ? 5
+               : p[0] >= 0xF4 && p[0] <= 0xF7 ? 4
+                                              : 0;
+
+    if (n == 0 || n > len) {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+/*
+ * glibc's UTF-8 encoder still writes the old 4- to 6-byte forms for code
+ * points past U+10FFFF, which UCS-4 and WCHAR_T input can carry (up to
+ * 0x7FFFFFFF); that is not UTF-8, and every caller relies on UTF-8.  Each
+ * such form becomes U+FFFD, in place (3 bytes for 4 to 6: it only
+ * shrinks).  Any other invalid byte, which glibc does not write, is
+ * dropped for the same reason.  Returns the new length.
+ */
+static size_t
+squash_beyond_unicode(char *out, size_t len, unsigned *flags)
+{
+    uint8_t *p = (uint8_t *)out;
+    size_t o = 0;
+    size_t i = 0;
+
+    while (i < len) {
+        size_t n = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, len - i);
+
+        if (n > 0) {
+            memmove(p + o, p + i, n);
+            o += n;
+            i += n;
+            continue;
+        }
+        *flags |= CHARSET_BAD_BYTES;
+        n = old_form_len(p + i, len - i);
+        if (n > 0) {
+            memcpy(p + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+        }
+        i += n > 0 ? n : 1;
+    }
+    return o;
+}
+
+/* What iconv wrote, made UTF-8 if it is not (squash_beyond_unicode); the
+ * check alone is cheap next to iconv. */
+static size_t
+valid_iconv_output(char *out, size_t len, unsigned *flags)
+{
+    if (charset_utf8_valid((const uint8_t *)out, len)) {
+        return len;
+    }
+    return squash_beyond_unicode(out, len, flags);
+}
+
 /* Convert through cd; unit is iconv_unit() of its charset. */
 static size_t
 conv_iconv(iconv_t cd, size_t unit, const uint8_t *in, size_t len,
@@ -853,13 +920,13 @@ conv_iconv(iconv_t cd, size_t unit, const uint8_t *in, size_t len,
         }
         if (errno == E2BIG) {
             *flags |= CHARSET_OUT_CAPPED;
-            return (size_t)(op - out);
+            return valid_iconv_output(out, (size_t)(op - out), flags);
         }
         /* EILSEQ or EINVAL (truncated sequence at the end). */
         *flags |= CHARSET_BAD_BYTES;
         if (!put_fffd(&op, &oleft)) {
             *flags |= CHARSET_OUT_CAPPED;
-            return (size_t)(op - out);
+            return valid_iconv_output(out, (size_t)(op - out), flags);
         }
         if (errno != EILSEQ) {
             ileft = 0;
@@ -877,7 +944,7 @@ conv_iconv(iconv_t cd, size_t unit, const uint8_t *in, size_t len,
     if (iconv(cd, NULL, NULL, &op, &oleft) == (size_t)-1) {
         *flags |= CHARSET_OUT_CAPPED;
     }
-    return (size_t)(op - out);
+    return valid_iconv_output(out, (size_t)(op - out), flags);
 }
 
 /* Replace every '_' in the string s by '-'; false when it had none. */

@@ -235,6 +235,26 @@ problem(struct config_loader *ld, unsigned line, const char *key,
     ld->report(ld->ctx, &p);
 }
 
+/*
+ * An unknown key as printable text: checkconfig prints problems to stdout
+ * and the other commands log them, so the key must be safe in both without
+ * an escape that the log would escape again.  Bytes outside printable
+ * ASCII read '?'; the line number finds the key itself.
+ */
+static void
+key_sample(char *dst, size_t cap, const char *key, size_t len)
+{
+    size_t n = log_sample(dst, cap, (const uint8_t *)key, len);
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)dst[i];
+
+        if (ch < 0x20 || ch > 0x7e) {
+            dst[i] = '?';
+        }
+    }
+}
+
 /* ---- text checks ---------------------------------------------------- */
 
 static bool
@@ -956,7 +976,7 @@ load_main_member(struct config_loader *ld, const struct cgpdict_node *m)
 
     k = find_key(config_main_keys, CONFIG_N_MAIN, m->key, m->key_len, &idx);
     if (k == NULL) {
-        log_sample(key, sizeof(key), (const uint8_t *)m->key, m->key_len);
+        key_sample(key, sizeof(key), m->key, m->key_len);
         problem(ld, m->key_line, key, true, "unknown key (ignored)");
         return;
     }
@@ -1194,7 +1214,7 @@ config_ini_handler(void *user, const char *section, const char *name,
                 return 1;
             }
         }
-        log_sample(key, sizeof(key), (const uint8_t *)name, strlen(name));
+        key_sample(key, sizeof(key), name, strlen(name));
         problem(ld, st->line, key, true, "unknown key (ignored)");
         return 1;
     }

@@ -15,9 +15,11 @@
  *   same way; unclosed ones run to the end of the input.
  * - Hidden elements: a small stack of open non-void elements (name hash,
  *   tag, properties and a hidden bit), popped to the matching start tag on
- *   an end tag as browsers do for misnested markup, and by the start tags
- *   that end an element implicitly (<p> by a block, <li> by <li>, cells
- *   and rows by the next, <option> by <option>).  Text while a hidden
+ *   an end tag as browsers do for misnested markup -- but an end tag of a
+ *   non-special element is ignored past a special one, and a formatting
+ *   element's runs a simplified adoption agency (stack_end_other) -- and
+ *   by the start tags that end an element implicitly (<p> by a block,
+ *   <li> by <li>, cells and rows by the next, <option> by <option>).  Text while a hidden
  *   element is open is not written (see html.h for why and what counts as
  *   hidden).  The stack holds HTML_STACK_MAX entries; deeper elements are
  *   counted but not tracked, so hostile nesting costs at most
@@ -77,6 +79,13 @@ enum html_tag {
                             * looked for past it */
 #define HTML_P_TSCOPE 64u  /* bounds "table scope" (<table>): an open cell
                             * or row is not looked for past it */
+#define HTML_P_SPECIAL_TOO 128u /* address, div, p: the rest of HTML's
+                                 * special category */
+#define HTML_P_FORMAT 256u /* a formatting element: its end tag runs the
+                            * adoption agency (stack_adopt) */
+/* HTML's whole special category: another end tag is not looked for past
+ * it (stack_end_other). */
+#define HTML_P_ANY_SPECIAL (HTML_P_SPECIAL | HTML_P_SPECIAL_TOO)
 /* A block of flow content, the usual row below. */
 #define HTML_P_FLOW (HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL)
 
@@ -98,14 +107,17 @@ static const struct html_tag_info html_tags[] = {
     {0x178EEDF2u, "nav", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x1BCF29D8u, "source", HTML_TAG_OTHER, HTML_P_VOID},
     {0x203E6FAAu, "script", HTML_TAG_SCRIPT, 0},
+    {0x25B4AF4Fu, "strike", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x25DC1DCAu, "wbr", HTML_TAG_OTHER, HTML_P_VOID},
-    {0x274E1290u, "font", HTML_TAG_FONT, 0},
+    {0x274E1290u, "font", HTML_TAG_FONT, HTML_P_FORMAT},
     {0x281BA64Eu, "embed", HTML_TAG_EMBED, HTML_P_VOID},
-    {0x2C6A2953u, "address", HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_ENDS_P},
+    {0x2C6A2953u, "address", HTML_TAG_OTHER,
+     HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
     {0x32694BC3u, "head", HTML_TAG_OTHER, HTML_P_SPECIAL},
     {0x3D454045u, "td", HTML_TAG_TD,
      HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE},
     {0x3DDC94D8u, "base", HTML_TAG_OTHER, HTML_P_VOID},
+    {0x401A63F7u, "em", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x4031BD46u, "li", HTML_TAG_LI, HTML_P_FLOW},
     {0x4058C747u, "form", HTML_TAG_FORM, HTML_P_FLOW},
     {0x41454691u, "th", HTML_TAG_TD,
@@ -117,10 +129,12 @@ static const struct html_tag_info html_tags[] = {
     {0x4A9C9BDFu, "table", HTML_TAG_TABLE,
      HTML_P_FLOW | HTML_P_SCOPE | HTML_P_TSCOPE},
     {0x4D1CB705u, "dt", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x4D455975u, "tt", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x4E0E3632u, "param", HTML_TAG_OTHER, HTML_P_VOID},
     {0x4F2BC4B5u, "br", HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK},
     {0x4F3ACF3Fu, "hr", HTML_TAG_OTHER,
      HTML_P_VOID | HTML_P_BLOCK | HTML_P_ENDS_P},
+    {0x53CACDB9u, "big", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x5D1CD035u, "dd", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x5F433734u, "ul", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x61A6D509u, "figure", HTML_TAG_OTHER, HTML_P_FLOW},
@@ -137,20 +151,30 @@ static const struct html_tag_info html_tags[] = {
     {0x903B3592u, "h1", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x94C91BFDu, "fieldset", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x9865B509u, "title", HTML_TAG_TITLE, 0},
+    {0x9AB21F4Eu, "nobr", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x9B0F2144u, "area", HTML_TAG_AREA, HTML_P_VOID},
+    {0xA2C4F48Cu, "small", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xAC307ED6u, "style", HTML_TAG_STYLE, 0},
+    {0xC51F5D7Au, "strong", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xD00085A1u, "iframe", HTML_TAG_IFRAME, HTML_P_SPECIAL},
     {0xD20A71A6u, "frame", HTML_TAG_IFRAME, HTML_P_VOID},
     {0xD6AAB9FBu, "textarea", HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_SPECIAL},
     {0xDBAA7975u, "body", HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_SPECIAL},
     {0xDBC0DCC7u, "aside", HTML_TAG_OTHER, HTML_P_FLOW},
     {0xE18D189Eu, "blockquote", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xE40C292Cu, "a", HTML_TAG_A, 0},
+    {0xE40C292Cu, "a", HTML_TAG_A, HTML_P_FORMAT},
     {0xE488D460u, "header", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xE562AB48u, "div", HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_ENDS_P},
+    {0xE562AB48u, "div", HTML_TAG_OTHER,
+     HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
+    {0xE70C2DE5u, "b", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xE7E19B94u, "option", HTML_TAG_OPTION, HTML_P_BLOCK},
+    {0xEC0C35C4u, "i", HTML_TAG_OTHER, HTML_P_FORMAT},
+    {0xF00C3C10u, "u", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xF28DD471u, "col", HTML_TAG_OTHER, HTML_P_VOID},
-    {0xF50C43EFu, "p", HTML_TAG_P, HTML_P_BLOCK | HTML_P_ENDS_P},
+    {0xF50C43EFu, "p", HTML_TAG_P,
+     HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
+    {0xF60C4582u, "s", HTML_TAG_OTHER, HTML_P_FORMAT},
+    {0xF9316CF4u, "code", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xF9D86F7Bu, "input", HTML_TAG_INPUT, HTML_P_VOID | HTML_P_CELL},
     {0xFCDD0CCCu, "section", HTML_TAG_OTHER, HTML_P_FLOW},
 };
@@ -214,8 +238,8 @@ static const struct html_entity_def html_entities[] = {
 struct html_elem {
     uint32_t name_hash;
     bool is_hidden;
-    uint8_t tag;   /* enum html_tag */
-    uint8_t props; /* HTML_P_* */
+    uint8_t tag;     /* enum html_tag */
+    uint16_t props;  /* HTML_P_* */
 };
 
 struct html_view {
@@ -1030,7 +1054,7 @@ stack_push(struct html_state *st, uint32_t hash, enum html_tag tag,
     st->stack[st->depth].name_hash = hash;
     st->stack[st->depth].is_hidden = is_hidden;
     st->stack[st->depth].tag = (uint8_t)tag;
-    st->stack[st->depth].props = (uint8_t)props;
+    st->stack[st->depth].props = (uint16_t)props;
     st->depth++;
     if (is_hidden) {
         st->n_hidden++;
@@ -1070,6 +1094,74 @@ stack_pop_to(struct html_state *st, uint32_t hash)
     }
     if (st->n_overflow > 0) {
         st->n_overflow--;
+    }
+}
+
+/*
+ * The adoption agency (13.2.6.4.7) for the end tag of formatting element
+ * k when special element fb (the furthest block, the lowest special one
+ * above k) was opened inside it: the elements between them that are not
+ * formatting elements leave the stack, fb and what is above it stay, and
+ * a clone of the formatting element, with its attributes and so its
+ * hidden bit, opens just inside fb.  So "<b><span hidden><div>x</b>y"
+ * shows y (the div is moved out of the span), and "<font (hidden)><p>x
+ * </font>y" hides it (y goes into the clone).  Text already written stays
+ * as it was decided.  The stack only shrinks.
+ */
+static void
+stack_adopt(struct html_state *st, size_t k, size_t fb)
+{
+    struct html_elem fe = st->stack[k];
+    size_t n_above = st->depth - fb - 1;
+    size_t o = k;
+
+    for (size_t j = k + 1; j < fb; j++) {
+        if ((st->stack[j].props & HTML_P_FORMAT) != 0) {
+            st->stack[o++] = st->stack[j];
+        } else if (st->stack[j].is_hidden) {
+            st->n_hidden--;
+        }
+    }
+    st->stack[o++] = st->stack[fb]; /* o <= fb - 1 before: fe left */
+    memmove(&st->stack[o + 1], &st->stack[fb + 1],
+            n_above * sizeof(st->stack[0]));
+    st->stack[o] = fe;
+    st->depth = o + 1 + n_above;
+}
+
+/*
+ * An end tag of an element outside HTML's special category ("any other
+ * end tag", 13.2.6.4.7): walking down from the current element, the first
+ * of its name is closed with what was opened inside it; a special element
+ * met first makes a browser ignore the end tag, so what is open (a hidden
+ * element too) stays open.  A formatting element's end tag passes special
+ * elements and runs the adoption agency on them (stack_adopt), but not a
+ * cell or table: past one it is out of scope and ignored.
+ */
+static void
+stack_end_other(struct html_state *st, uint32_t hash, unsigned props)
+{
+    bool is_format = (props & HTML_P_FORMAT) != 0;
+    size_t fb = st->depth; /* no furthest block yet */
+
+    for (size_t k = st->depth; k > 0; k--) {
+        const struct html_elem *e = &st->stack[k - 1];
+
+        if (e->name_hash == hash) {
+            if (fb < st->depth) {
+                stack_adopt(st, k - 1, fb);
+            } else {
+                stack_pop_at(st, k - 1);
+            }
+            return;
+        }
+        if ((e->props & HTML_P_ANY_SPECIAL) == 0) {
+            continue;
+        }
+        if (!is_format || e->tag == HTML_TAG_TD || e->tag == HTML_TAG_TABLE) {
+            return;
+        }
+        fb = k - 1;
     }
 }
 
@@ -1422,7 +1514,14 @@ end_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash)
         stack_close(st, HTML_TAG_P, HTML_P_SCOPE);
         return;
     }
-    stack_pop_to(st, hash);
+    /* A special element's own end tag looks for it in scope, which is
+     * wider than "not past a special element": the innermost of its name
+     * stands in.  Past the stack the names are unknown: stack_pop_to. */
+    if ((props & HTML_P_ANY_SPECIAL) != 0 || st->n_overflow > 0) {
+        stack_pop_to(st, hash);
+        return;
+    }
+    stack_end_other(st, hash, props);
 }
 
 /* Index after the comment whose text starts at k (just after "<!--"), or

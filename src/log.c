@@ -145,34 +145,27 @@ LOG_DEFINE(log_warn, LOG_LEVEL_WARN)
 LOG_DEFINE(log_info, LOG_LEVEL_INFO)
 LOG_DEFINE(log_debug, LOG_LEVEL_DEBUG)
 
+/*
+ * Only bounds the sample: escape_in_place escapes every log line once, so
+ * escaping here too showed a CR as \x5cx0d.  A NUL cannot travel through
+ * the "%s" that carries the sample, so the sample ends there, marked cut.
+ */
 size_t
 log_sample(char *dst, size_t cap, const uint8_t *p, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
     size_t n = len < CAPS_LOG_SAMPLE_MAX ? len : CAPS_LOG_SAMPLE_MAX;
+    const uint8_t *nul = n > 0 ? memchr(p, 0, n) : NULL;
+    size_t o;
 
     if (cap == 0) {
         return 0;
     }
-    for (size_t i = 0; i < n; i++) {
-        uint8_t ch = p[i];
-        if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
-            if (o + 1 >= cap) {
-                break;
-            }
-            dst[o++] = (char)ch;
-        } else {
-            if (o + 4 >= cap) {
-                break;
-            }
-            dst[o++] = '\\';
-            dst[o++] = 'x';
-            dst[o++] = hex[ch >> 4];
-            dst[o++] = hex[ch & 15];
-        }
+    if (nul != NULL) {
+        n = (size_t)(nul - p);
     }
-    if (len > n && o + 3 < cap) {
+    o = n < cap - 1 ? n : cap - 1;
+    memcpy(dst, p, o);
+    if (len > o && o + 3 < cap) {
         memcpy(dst + o, "...", 3);
         o += 3;
     }

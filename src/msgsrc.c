@@ -10,6 +10,9 @@
  *   in prose and forwarded text inside the body; ">From " is never one.
  *   It keeps no state between calls but the caller's offset, so an mbox
  *   of any length is split without allocating.
+ *   The source undoes ">From " quoting (mboxrd: "^>+From " loses one
+ *   '>') in the copy each message gets anyway, so it costs no extra
+ *   pass over the mbox and no extra memory.
  *
  *   The source owns a walk (an explicit stack of directory levels, no
  *   recursion: at most max_depth levels, each with its sorted names, and
@@ -603,6 +606,41 @@ msgsrc_count_files(const char *const *paths, size_t n_paths,
     return n;
 }
 
+/* The line (p, len) is ">...>From " quoting: one '>' or more, then
+ * "From ". */
+static bool
+is_quoted_from(const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && p[i] == '>') {
+        i++;
+    }
+    return i > 0 && len - i >= 5 && memcmp(p + i, "From ", 5) == 0;
+}
+
+size_t
+msgsrc_mbox_unquote(uint8_t *dst, const uint8_t *src, size_t len)
+{
+    size_t o = 0;
+    size_t i = 0;
+
+    /* Line by line, the LF kept with the line before it; dst never gets
+     * ahead of src, so memmove makes dst == src safe. */
+    while (i < len) {
+        size_t end = line_end(src, len, i);
+
+        end += end < len; /* take the LF along */
+        if (is_quoted_from(src + i, end - i)) {
+            i++; /* drop one '>' */
+        }
+        memmove(dst + o, src + i, end - i);
+        o += end - i;
+        i = end;
+    }
+    return o;
+}
+
 /* ---- the source ---------------------------------------------------- */
 
 struct msgsrc {
@@ -733,10 +771,24 @@ next_split(struct msgsrc *s, struct msgsrc_item *out)
         set_error(out, CM_ENOMEM, "out of memory");
         return true;
     }
-    memcpy(out->data, s->mbox.data + span.off, keep);
-    out->data[keep] = '\0';
-    out->len = keep;
+    /* The copy each message gets anyway is where ">From " is unquoted. */
+    out->len = msgsrc_mbox_unquote(out->data, s->mbox.data + span.off, keep);
+    out->data[out->len] = '\0';
     return true;
+}
+
+/* A one-message file that starts with a separator line is an mbox of one:
+ * unquote it in place, as next_split does each message of a longer one,
+ * so a message scores the same however many share its file. */
+static void
+unquote_single(struct buf *b)
+{
+    if (b->len == 0 ||
+        !msgsrc_is_separator(b->data, line_end(b->data, b->len, 0))) {
+        return;
+    }
+    b->len = msgsrc_mbox_unquote(b->data, b->data, b->len);
+    b->data[b->len] = '\0';
 }
 
 /* Read the regular file path (owned, taken over; size as the walk saw
@@ -807,6 +859,7 @@ read_file(struct msgsrc *s, char *path, off_t size, struct msgsrc_item *out)
         s->is_mbox_truncated = false;
         goto split;
     }
+    unquote_single(&b);
     out->kind = MSGSRC_MESSAGE;
     out->is_truncated = is_truncated;
     out->len = b.len;

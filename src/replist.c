@@ -23,6 +23,7 @@
 #include "caps.h"
 #include "cursor.h"
 #include "fsutil.h"
+#include "ipnet.h"
 
 #define REPLIST_WORDS_MAX 5u
 
@@ -128,69 +129,34 @@ parse_category(const struct word *w, uint8_t *cat)
     return true;
 }
 
-/* Prefix length text (after the '/') into *bits (at most max); a static
- * reason on error.  Plain decimal only: "08" is refused as inet_pton
- * refuses a leading-zero octet, since some tools read it as octal. */
-static const char *
-parse_prefix(const char *p, size_t len, uint64_t max, uint64_t *bits)
-{
-    if (len > 1 && p[0] == '0') {
-        return "prefix length with a leading zero";
-    }
-    if (cursor_parse_u64(p, len, max, bits) != CM_OK) {
-        return max == 32 ? "prefix length not in 1..32"
-                         : "prefix length not in 1..128";
-    }
-    return NULL;
-}
-
-/* IP value "a.b.c.d[/n]" or "v6[/n]" into e; a static reason on error. */
+/* IP value "a.b.c.d[/n]" or "v6[/n]" into e (ipnet's rules, shared with
+ * whitelist.cfg); a static reason on error. */
 static const char *
 parse_ip_value(const struct word *w, struct reputation_item *e)
 {
     const char *slash = memchr(w->p, '/', w->len);
     size_t al = slash != NULL ? (size_t)(slash - w->p) : w->len;
     size_t tag = al >= 5 && strncasecmp(w->p, "ipv6:", 5) == 0 ? 5 : 0;
-    uint8_t a[16];
-    uint64_t prefix;
+    struct ipnet n;
     const char *why;
-    bool is_v4;
-    bool is_mapped;
-    bool is_v6_text;
 
-    if (!reputation_ip_parse(w->p, al, a)) {
-        return "not an IPv4 or IPv6 address";
-    }
-    /* Written in IPv6 notation: the "ipv6:" tag (CGP's address form,
-     * which reputation_ip_parse accepts) does not count.  On a dotted
-     * IPv4 address the tag made "ipv6:10.0.0.0/104" pass for 10/8. */
-    is_v6_text = memchr(w->p + tag, ':', al - tag) != NULL;
-    if (tag > 0 && !is_v6_text) {
+    /* The "ipv6:" tag (CGP's address form) belongs on IPv6 notation: on a
+     * dotted IPv4 address it made "ipv6:10.0.0.0/104" pass for 10/8. */
+    if (tag > 0 && memchr(w->p + tag, ':', al - tag) == NULL) {
         return "ipv6: before an IPv4 address";
     }
-    is_v4 = memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0;
-    /* ::ffff:a.b.c.d/N is IPv4 with N - 96 bits. */
-    is_mapped = is_v4 && is_v6_text;
-    prefix = is_v4 && !is_mapped ? 32 : 128;
-    why = slash != NULL
-              ? parse_prefix(slash + 1, w->len - al - 1, prefix, &prefix)
-              : NULL;
+    why = ipnet_parse(w->p + tag, w->len - tag, &n);
     if (why != NULL) {
         return why;
     }
-    if (is_mapped) {
-        if (prefix < 96) {
-            return "prefix of an IPv4-mapped address not in 97..128";
-        }
-        prefix -= 96;
+    /* ::ffff:a.b.c.d/N is IPv4 with N - 96 bits; one form per address. */
+    if (n.is_v4 && n.prefix <= 96) {
+        return "prefix of an IPv4-mapped address not in 97..128";
     }
-    if (prefix == 0) {
-        return "a /0 would cover every address";
-    }
-    e->kind = is_v4 ? REPUTATION_IPV4 : REPUTATION_IPV6;
-    e->prefix = (uint8_t)prefix;
-    e->key_len = is_v4 ? 4 : 16;
-    memcpy(e->key, is_v4 ? a + 12 : a, e->key_len);
+    e->kind = n.is_v4 ? REPUTATION_IPV4 : REPUTATION_IPV6;
+    e->prefix = (uint8_t)(n.is_v4 ? n.prefix - 96 : n.prefix);
+    e->key_len = n.is_v4 ? 4 : 16;
+    memcpy(e->key, n.is_v4 ? n.addr + 12 : n.addr, e->key_len);
     return NULL;
 }
 

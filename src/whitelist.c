@@ -25,10 +25,15 @@
  * after a field's value may be left out at the end of a line.
  *
  * Checks at load, so that matching is a plain compare: addresses are
- * parsed with inet_pton and their masks applied once (IPv4 is kept as an
- * IPv4-mapped IPv6 address, so both families share one compare); a /0 mask
- * is refused, as spamd does, because it would whitelist the whole
- * Internet.  Regexes are POSIX extended, case-insensitive, compiled once
+ * parsed by ipnet (the parser cmtool's reputation lists use too) and their
+ * masks built once (IPv4 is kept as an IPv4-mapped IPv6 address, so both
+ * families share one compare).  ipnet refuses a /0 mask, as spamd does,
+ * because it would whitelist the whole Internet; an octet with a leading
+ * zero (octal to some tools); host bits set past the mask (10.1.2.3/8:
+ * the administrator meant the host or the /8, we cannot tell which, and
+ * whitelisting the wider one by a guess lets a whole network skip
+ * scoring; Postfix's cidr tables refuse it too); and "::a.b.c.d", which
+ * no IPv4 sender would ever match.  Regexes are POSIX extended, case-insensitive, compiled once
  * (REG_NOSUB: only "does it match" is asked); back-references and large
  * nested repetition bounds are refused first, because glibc's matcher is
  * exponential on the former and its compiler explodes on the latter, and
@@ -69,6 +74,7 @@
 #include "caps.h"
 #include "cursor.h"
 #include "fsutil.h"
+#include "ipnet.h"
 #include "mime.h"
 
 #define WHITELIST_HOST_MAX 256
@@ -222,53 +228,76 @@ parse_ip(const char *text, uint8_t out[16])
     return parse_v4_mapped(text, out) || inet_pton(AF_INET6, text, out) == 1;
 }
 
-static void
-set_mask(uint8_t mask[16], unsigned prefix)
-{
-    for (unsigned i = 0; i < 16; i++) {
-        if (prefix >= 8) {
-            mask[i] = 0xff;
-            prefix -= 8;
-        } else {
-            mask[i] = (uint8_t)(0xff << (8 - prefix));
-            prefix = 0;
-        }
-    }
-}
-
-/* "10.", "10.1", "192.168.1." → net and prefix (whole octets). */
-static bool
-parse_v4_prefix(const char *s, size_t len, uint8_t addr[16],
-                unsigned *prefix)
+/* "10.", "10.1", "192.168.1." → net and prefix (whole octets); NULL or
+ * why not.  The octets follow ipnet's rules (no leading zero). */
+static const char *
+parse_v4_prefix(const char *s, size_t len, struct ipnet *n)
 {
     size_t n_octets = 0;
     size_t i = 0;
 
-    memset(addr, 0, 16);
-    addr[10] = 0xff;
-    addr[11] = 0xff;
+    memset(n->addr, 0, 16);
+    n->addr[10] = 0xff;
+    n->addr[11] = 0xff;
     while (i < len) {
         size_t j = i;
-        uint64_t v;
+        const char *why;
 
         while (j < len && s[j] != '.') {
             j++;
         }
-        if (n_octets == 3 || cursor_parse_u64(s + i, j - i, 255, &v) !=
-                                 CM_OK) {
-            return false;
+        if (n_octets == 3) {
+            return "not an IPv4 address or prefix";
         }
-        addr[12 + n_octets++] = (uint8_t)v;
+        why = ipnet_octet_parse(s + i, j - i, &n->addr[12 + n_octets++]);
+        if (why != NULL) {
+            return why;
+        }
         if (j == len) {
             break;
         }
         i = j + 1; /* a trailing '.' ends the loop here */
     }
     if (n_octets == 0) {
-        return false;
+        return "not an IPv4 address or prefix";
     }
-    *prefix = 96 + 8 * (unsigned)n_octets;
-    return true;
+    n->prefix = 96 + 8 * (unsigned)n_octets;
+    return NULL;
+}
+
+/* Whole-octet prefix text: IPv4 characters only, no mask, and fewer than
+ * four octets ("10.1") or a trailing dot ("10.1.2."). */
+static bool
+is_octet_prefix(const char *s, size_t len)
+{
+    size_t n_dots = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '.') {
+            n_dots++;
+        } else if (s[i] < '0' || s[i] > '9') {
+            return false;
+        }
+    }
+    return len > 0 && (n_dots < 3 || s[len - 1] == '.');
+}
+
+/* An address entry's text into e (ipnet's rules, or a whole-octet IPv4
+ * prefix); NULL or why not. */
+static const char *
+parse_ip_entry(const char *s, size_t len, struct whitelist_entry *e)
+{
+    struct ipnet n;
+    const char *why = is_octet_prefix(s, len) ? parse_v4_prefix(s, len, &n)
+                                              : ipnet_parse(s, len, &n);
+
+    if (why != NULL) {
+        return why;
+    }
+    ipnet_mask(n.prefix, e->mask);
+    memcpy(e->net, n.addr, 16);
+    e->kind = WHITELIST_IP;
+    return NULL;
 }
 
 static bool
@@ -284,56 +313,14 @@ is_host_char(char ch)
 static const char *
 parse_host_address(const char *s, size_t len, struct whitelist_entry *e)
 {
-    char text[64];
-    const char *slash = memchr(s, '/', len);
-    size_t addr_len = slash == NULL ? len : (size_t)(slash - s);
     bool is_v6 = memchr(s, ':', len) != NULL;
     bool is_v4 = !is_v6 && len > 0;
-    unsigned prefix;
-    uint64_t v;
 
     for (size_t i = 0; i < len && is_v4; i++) {
         is_v4 = (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '/';
     }
     if (is_v4 || is_v6) {
-        if (addr_len >= sizeof(text)) {
-            return "not an IP address";
-        }
-        memcpy(text, s, addr_len);
-        text[addr_len] = '\0';
-        if (is_v6) {
-            if (inet_pton(AF_INET6, text, e->net) != 1) {
-                return "not an IPv6 address";
-            }
-            prefix = 128;
-        } else if (slash != NULL || parse_v4_mapped(text, e->net)) {
-            if (!parse_v4_mapped(text, e->net)) {
-                return "not an IPv4 address";
-            }
-            prefix = 128;
-        } else if (!parse_v4_prefix(s, len, e->net, &prefix)) {
-            return "not an IPv4 address or prefix";
-        }
-        if (slash != NULL) {
-            unsigned max = is_v6 ? 128 : 32;
-
-            if (cursor_parse_u64(slash + 1, len - addr_len - 1, max, &v) !=
-                CM_OK) {
-                return is_v6 ? "bad mask: must be /1 to /128"
-                             : "bad mask: must be /1 to /32";
-            }
-            if (v == 0) {
-                /* spamd refuses /0 too: it would match every sender. */
-                return "a /0 mask would match everyone; refused";
-            }
-            prefix = (unsigned)v + (is_v6 ? 0 : 96);
-        }
-        set_mask(e->mask, prefix);
-        for (size_t i = 0; i < 16; i++) {
-            e->net[i] &= e->mask[i];
-        }
-        e->kind = WHITELIST_IP;
-        return NULL;
+        return parse_ip_entry(s, len, e);
     }
     /* A host name suffix: "example.com" matches example.com and every
      * name ending in ".example.com". */

@@ -24,6 +24,7 @@
 #include "cursor.h"
 #include "err.h"
 #include "fsutil.h"
+#include "ipnet.h"
 #include "log.h"
 
 static void
@@ -436,25 +437,6 @@ test_base_fsutil_paths(void **state)
     assert_false(fsutil_is_file(deep));
 }
 
-static void
-test_base_log_sample_escapes(void **state)
-{
-    static const uint8_t hostile[] = "a\r\n\"\\\x01\xff";
-    char out[128];
-    uint8_t long_input[200];
-
-    (void)state;
-    log_sample(out, sizeof(out), hostile, sizeof(hostile) - 1);
-    assert_string_equal(out, "a\\x0d\\x0a\"\\x5c\\x01\\xff");
-    memset(long_input, 'z', sizeof(long_input));
-    log_sample(out, sizeof(out), long_input, sizeof(long_input));
-    assert_int_equal(strlen(out), CAPS_LOG_SAMPLE_MAX + 3);
-    assert_string_equal(out + CAPS_LOG_SAMPLE_MAX, "...");
-    /* a tiny destination is still terminated */
-    log_sample(out, 4, hostile, sizeof(hostile) - 1);
-    assert_true(strlen(out) < 4);
-}
-
 struct captured {
     char line[CAPS_LOG_LINE_MAX + 1];
     enum log_level level;
@@ -469,6 +451,68 @@ capture_sink(void *ctx, enum log_level level, const char *line, size_t len)
     memcpy(c->line, line, len + 1);
     c->level = level;
     c->n++;
+}
+
+static void
+test_base_log_sample_escapes(void **state)
+{
+    static const uint8_t hostile[] = "a\r\n\"\\\x01\xff";
+    static const uint8_t with_nul[] = {'a', 0, 'b'};
+    struct captured cap = {{0}, LOG_LEVEL_ERROR, 0};
+    char out[128];
+    uint8_t long_input[200];
+
+    (void)state;
+    /* The sample is escaped once, by the log line: a CR reads \x0d, not
+     * \x5cx0d. */
+    log_setup(capture_sink, &cap, LOG_LEVEL_INFO);
+    log_sample(out, sizeof(out), hostile, sizeof(hostile) - 1);
+    log_warn("dropped: %s", out);
+    assert_string_equal(cap.line,
+                        "dropped: a\\x0d\\x0a\"\\x5c\\x01\\xff");
+    /* A NUL cannot pass through a C string: the sample ends there, cut. */
+    log_sample(out, sizeof(out), with_nul, sizeof(with_nul));
+    assert_string_equal(out, "a...");
+    log_setup(NULL, NULL, LOG_LEVEL_INFO);
+    memset(long_input, 'z', sizeof(long_input));
+    log_sample(out, sizeof(out), long_input, sizeof(long_input));
+    assert_int_equal(strlen(out), CAPS_LOG_SAMPLE_MAX + 3);
+    assert_string_equal(out + CAPS_LOG_SAMPLE_MAX, "...");
+    /* a tiny destination is still terminated */
+    log_sample(out, 4, hostile, sizeof(hostile) - 1);
+    assert_true(strlen(out) < 4);
+}
+
+/* ipnet: the forms whitelist.cfg and reputation lists share. */
+static void
+test_base_ipnet(void **state)
+{
+    struct ipnet n;
+    uint8_t o = 0;
+
+    (void)state;
+    assert_null(ipnet_parse("::ffff:10.0.0.0/104", 19, &n));
+    assert_true(n.is_v4 && n.is_v6_text);
+    assert_int_equal(n.prefix, 104);
+    assert_int_equal(n.addr[12], 10);
+    assert_null(ipnet_parse("10.0.0.0/8", 10, &n));
+    assert_true(n.is_v4 && !n.is_v6_text);
+    assert_int_equal(n.prefix, 104);
+    /* "::1" is not IPv4-compatible text; hex groups may start with 0 */
+    assert_null(ipnet_parse("::1", 3, &n));
+    assert_false(n.is_v4);
+    assert_null(ipnet_parse("2001:db8::0a:1.2.3.4", 20, &n));
+    assert_null(ipnet_parse("0.0.0.0/8", 9, &n));
+    assert_non_null(strstr(ipnet_parse("1.02.3.4", 8, &n), "leading zero"));
+    assert_non_null(strstr(ipnet_parse("::0.0.0.1", 9, &n), "compatible"));
+    assert_non_null(strstr(ipnet_parse("1.2.3.4/24", 10, &n), "host bits"));
+    assert_non_null(strstr(ipnet_parse("1.2.3.0/024", 11, &n), "leading"));
+    assert_non_null(ipnet_parse("", 0, &n));
+    assert_non_null(ipnet_parse("/8", 2, &n));
+    assert_non_null(ipnet_parse("1.2.3.0/", 8, &n));
+    assert_null(ipnet_octet_parse("0", 1, &o));
+    assert_non_null(ipnet_octet_parse("00", 2, &o));
+    assert_non_null(ipnet_octet_parse("256", 3, &o));
 }
 
 static void
@@ -613,6 +657,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_base_fsutil_paths, tmpdir_setup,
                                         tmpdir_teardown),
         cmocka_unit_test(test_base_log_sample_escapes),
+        cmocka_unit_test(test_base_ipnet),
         cmocka_unit_test(test_base_log_lines_bounded_and_escaped),
         cmocka_unit_test(test_base_fsutil_is_within),
         cmocka_unit_test(test_base_log_stderr_names_program),

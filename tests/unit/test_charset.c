@@ -140,6 +140,12 @@ test_charset_iconv_bad_unit_keeps_alignment(void **state)
         {"utf-32be", "\0\0\0A\0\x11\0\0\0\0\0B\0\0\0C", 16},
         {"UTF-32LE", "A\0\0\0\0\xd8\0\0" "B\0\0\0C\0\0\0", 16},
         {"ucs-4be", "\0\0\0A\x80\0\0\0\0\0\0B\0\0\0C", 16},
+        /* past U+10FFFF glibc writes old 4- to 6-byte forms, not UTF-8
+         * (found by fuzz_charset) */
+        {"ucs-4be", "\0\0\0A\0\x11\0\0\0\0\0B\0\0\0C", 16},
+        {"ucs-4be", "\0\0\0A\x7f\xff\xff\xff\0\0\0B\0\0\0C", 16},
+        {"ucs-4le", "A\0\0\0\0\0\0\x04" "B\0\0\0C\0\0\0", 16},
+        {"wchar_t", "A\0\0\0\0\0\x20\0" "B\0\0\0C\0\0\0", 16},
     };
     struct charset_cache cc;
     unsigned f;

@@ -400,6 +400,51 @@ test_html_implied_end_tags(void **state)
     }
 }
 
+/* Any other end tag (WHATWG 13.2.6.4.7, "in body"): the innermost open
+ * element of its name is closed unless an element of HTML's special
+ * category comes first; then a browser ignores the end tag, and a hidden
+ * element stays open past it. */
+static void
+test_html_end_tag_special_stop(void **state)
+{
+    static const char *const cases[] = {
+        /* A special element between: the end tag is ignored. */
+        "<span hidden>poison<div>poison</span>poison</div></span>shown",
+        "<font size=1 color=white>poison<p>poison</font>poison</p></font>"
+        "shown",
+        "<span style=display:none>poison<table><tr><td>poison</span>poison"
+        "</td></tr></table></span>shown",
+        "<span hidden>poison<b>poison<ul><li>poison</span>poison</ul>"
+        "</span>shown",
+        /* A formatting element's end tag runs the adoption agency: the
+         * special element and a clone of the hidden <i> stay open... */
+        "<i hidden>poison<address>poison</i>poison</address></i>shown",
+        /* ...but the hidden <span> between <b> and the <div> is left,
+         * the <div> moved out of it: what follows </b> shows. */
+        "<b><span hidden>poison<div>poison</b>shown</div>",
+        "<b><span hidden>poison<div><span>poison</b>shown</span></div>",
+        /* A cell bounds the scope: </b> inside it is ignored. */
+        "<b><table><tr><td><span hidden>poison</b>poison</span>shown",
+        /* Only non-special elements between: closed as before. */
+        "<span hidden>poison<b>poison<i>poison</span>shown",
+        "<font size=1 color=white>poison<a href=x>poison</font>shown",
+        /* A special element's own end tag still closes across others. */
+        "<div hidden><ul><li>poison</div>shown",
+    };
+    unsigned f;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *t = render(cases[i], &f, NULL);
+
+        if (strcmp(t, "shown") != 0) {
+            print_error("%s\n", cases[i]);
+        }
+        assert_string_equal(t, "shown");
+        assert_true(f & HTML_HIDDEN_TEXT);
+    }
+}
+
 /* An end tag p closes an open <p> only in button scope; past a <button>,
  * cell or (quirks-mode) <table> a browser inserts an empty <p> instead
  * (WHATWG 13.2.6.4.7), and the elements there stay open for their own end
@@ -632,6 +677,7 @@ main(void)
         cmocka_unit_test(test_html_hidden_text),
         cmocka_unit_test(test_html_implied_end_tags),
         cmocka_unit_test(test_html_end_p_button_scope),
+        cmocka_unit_test(test_html_end_tag_special_stop),
         cmocka_unit_test(test_html_flags),
         cmocka_unit_test(test_html_names_and_values),
         cmocka_unit_test(test_html_attr_every_offset),

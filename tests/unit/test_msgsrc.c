@@ -249,6 +249,32 @@ test_msgsrc_split_three(void **state)
     assert_string_equal(msgs[2], "Subject: three\n\nthird body\n");
 }
 
+/* mboxrd: "^>+From " loses one '>'; nothing else changes. */
+static void
+test_msgsrc_unquote(void **state)
+{
+    static const char in[] = ">From a\n>>From b\r\n>>>From c\n"
+                             "> From d\n>Fromage\n>From\nx>From y\n"
+                             ">From ";
+    static const char want[] = "From a\n>From b\r\n>>From c\n"
+                               "> From d\n>Fromage\n>From\nx>From y\n"
+                               "From ";
+    uint8_t out[sizeof(in)];
+    uint8_t same[sizeof(in)];
+    size_t n;
+
+    (void)state;
+    n = msgsrc_mbox_unquote(out, (const uint8_t *)in, sizeof(in) - 1);
+    assert_int_equal(n, sizeof(want) - 1);
+    assert_memory_equal(out, want, n);
+    /* in place */
+    memcpy(same, in, sizeof(in));
+    n = msgsrc_mbox_unquote(same, same, sizeof(in) - 1);
+    assert_int_equal(n, sizeof(want) - 1);
+    assert_memory_equal(same, want, n);
+    assert_int_equal(msgsrc_mbox_unquote(out, (const uint8_t *)"", 0), 0);
+}
+
 static void
 test_msgsrc_split_crlf_and_no_trailing_blank(void **state)
 {
@@ -337,7 +363,7 @@ test_msgsrc_walk_order_and_names(void **state)
                         "M /a.eml 48\n"
                         "M /b.eml 14\n"
                         "M /empty 0\n"
-                        "M /m.mbox:1 48\n"
+                        "M /m.mbox:1 47\n"
                         "M /m.mbox:2 115\n"
                         "M /m.mbox:3 27\n"
                         "M /x.mdir/1-flags-20200101000000 14\n"
@@ -574,7 +600,47 @@ test_msgsrc_mbox_larger_than_body_cap(void **state)
     conf.max_body_bytes = 100;
     conf.max_mbox_bytes = 170;
     got = render_all(path, dir, &conf);
-    assert_string_equal(got, "M /m:1 48\nM /m:2 27 T\n");
+    assert_string_equal(got, "M /m:1 47\nM /m:2 27 T\n");
+    remove_tree(dir);
+    free(dir);
+}
+
+/* The source hands out mbox messages unquoted, and a one-message file
+ * that starts with a separator line too (it is an mbox of one). */
+static void
+test_msgsrc_source_unquotes_from(void **state)
+{
+    char *dir = make_tmpdir();
+    struct msgsrc_conf conf = {0};
+    const char *paths[1];
+    struct msgsrc *s;
+    struct msgsrc_item it;
+    static const char *const want[] = {
+        "Subject: one\n\nfirst body\nFrom the quoting line\n",
+        "Subject: two\n\nFrom Monday to Friday we are open.\n\nFrom "
+        "carol Wed Jan  3 12:00:00 2001 but not followed by a header\n",
+        "Subject: three\n\nthird body\n",
+        "From x@y Mon Jan  1 10:00:00 2001\nSubject: a\n\nFrom here\n"
+        ">From there\n",
+        "Subject: b\n\n>From kept: not an mbox\n"};
+
+    (void)state;
+    write_text(dir, "1.mbox", mbox3);
+    write_text(dir, "2.eml", "From x@y Mon Jan  1 10:00:00 2001\n"
+                             "Subject: a\n\n>From here\n>>From there\n");
+    write_text(dir, "3.eml", "Subject: b\n\n>From kept: not an mbox\n");
+    paths[0] = dir;
+    s = msgsrc_new(paths, 1, &conf);
+    assert_non_null(s);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        assert_true(msgsrc_next(s, &it));
+        assert_int_equal(it.kind, MSGSRC_MESSAGE);
+        assert_int_equal(it.data[it.len], '\0');
+        assert_string_equal((const char *)it.data, want[i]);
+        msgsrc_item_clear(&it);
+    }
+    assert_false(msgsrc_next(s, &it));
+    msgsrc_free(s);
     remove_tree(dir);
     free(dir);
 }
@@ -610,6 +676,8 @@ main(void)
         cmocka_unit_test(test_msgsrc_separator_shapes),
         cmocka_unit_test(test_msgsrc_is_mbox),
         cmocka_unit_test(test_msgsrc_split_three),
+        cmocka_unit_test(test_msgsrc_unquote),
+        cmocka_unit_test(test_msgsrc_source_unquotes_from),
         cmocka_unit_test(test_msgsrc_split_crlf_and_no_trailing_blank),
         cmocka_unit_test(test_msgsrc_split_not_mbox_is_one_message),
         cmocka_unit_test(test_msgsrc_split_progress_on_junk),

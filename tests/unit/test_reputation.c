@@ -414,6 +414,13 @@ test_replist_errors(void **state)
     /* prefix lengths are plain decimal: no leading zero, sign or blank */
     expect_list_error("block ip 10.0.0.0/08\n", "t.list:1: prefix length");
     expect_list_error("block ip 2001:db8::/032\n", "prefix length");
+    /* an IPv4 octet is plain decimal too: 010 is octal to inet_aton */
+    expect_list_error("block ip 010.1.2.3\n",
+                      "t.list:1: an IPv4 octet with a leading zero");
+    expect_list_error("block ip ::ffff:10.01.0.0/112\n", "leading zero");
+    /* the deprecated IPv4-compatible form never matched an IPv4 sender */
+    expect_list_error("block ip ::10.0.0.0\n", "t.list:1: IPv4-compatible");
+    expect_list_error("block ip ::10.0.0.0/104\n", "IPv4-compatible");
     expect_list_error("block ip 10.0.0.0/+8\n", "prefix length");
     expect_list_error("block ip 10.0.0.0/\n", "prefix length");
     /* the ipv6: tag belongs on an IPv6 address; on a dotted IPv4 one it

@@ -208,7 +208,7 @@ test_whitelist_ipv4_cidr(void **state)
 
     (void)state;
     wl = parse_text("type=host; address=[192.0.2.1];\n"
-                    "type=host; address=[198.51.100.77/24];\n"
+                    "type=host; address=[198.51.100.0/24];\n"
                     "type=host; address=[203.0.113.4/31];\n"
                     "type=host; address=[203.0.113.9/32];\n"
                     "type=host; address=[10.];\n"
@@ -219,7 +219,6 @@ test_whitelist_ipv4_cidr(void **state)
     assert_false(whitelist_needs_message(wl));
     assert_true(ip_matches(wl, "192.0.2.1"));
     assert_false(ip_matches(wl, "192.0.2.2"));
-    /* Host bits in the network are masked away at load. */
     assert_true(ip_matches(wl, "198.51.100.0"));
     assert_true(ip_matches(wl, "198.51.100.255"));
     assert_false(ip_matches(wl, "198.51.101.0"));
@@ -292,6 +291,57 @@ test_whitelist_ipv6_cidr(void **state)
     assert_int_equal(whitelist_count(wl), 0);
     assert_non_null(strstr(problems_text(&ps), "wl.cfg:1: address: a /0"));
     assert_non_null(strstr(problems_text(&ps), "wl.cfg:2: address: a /0"));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+}
+
+/* Addresses a mail administrator could misread, refused with the line:
+ * an octet with a leading zero (octal to inet_aton), a network whose
+ * address has host bits set, the deprecated IPv4-compatible ::a.b.c.d
+ * (never an IPv4 sender), a mask with a leading zero. */
+static void
+test_whitelist_ambiguous_addresses(void **state)
+{
+    struct problems ps;
+    struct whitelist *wl;
+    size_t n_errors = 0;
+    const char *t;
+
+    (void)state;
+    wl = parse_text("type=host; address=[010.1.2.3];\n"
+                    "type=host; address=[10.01.2.0/24];\n"
+                    "type=host; address=[010.1.];\n"
+                    "type=host; address=[10.1.2.3/8];\n"
+                    "type=host; address=[::10.0.0.0];\n"
+                    "type=host; address=[::10.0.0.0/104];\n"
+                    "type=host; address=[10.0.0.0/08];\n"
+                    "type=host; address=[2001:db8::1/32];\n",
+                    &ps, &n_errors);
+    t = problems_text(&ps);
+    assert_int_equal(n_errors, 8);
+    assert_int_equal(whitelist_count(wl), 0);
+    assert_non_null(strstr(t, "wl.cfg:1: address: an IPv4 octet with a "
+                              "leading zero"));
+    assert_non_null(strstr(t, "wl.cfg:2: address: an IPv4 octet"));
+    assert_non_null(strstr(t, "wl.cfg:3: address: an IPv4 octet"));
+    assert_non_null(strstr(t, "wl.cfg:4: address: host bits set"));
+    assert_non_null(strstr(t, "wl.cfg:5: address: IPv4-compatible"));
+    assert_non_null(strstr(t, "wl.cfg:6: address: IPv4-compatible"));
+    assert_non_null(strstr(t, "wl.cfg:7: address: prefix length with a "
+                              "leading zero"));
+    assert_non_null(strstr(t, "wl.cfg:8: address: host bits set"));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+
+    /* The IPv4-mapped form is the way to write IPv4 in IPv6 notation. */
+    wl = parse_text("type=host; address=[::ffff:10.0.0.0/104];\n"
+                    "type=host; address=[0.0.0.1];\n",
+                    &ps, &n_errors);
+    assert_int_equal(n_errors, 0);
+    assert_true(ip_matches(wl, "10.1.2.3"));
+    assert_true(ip_matches(wl, "0.0.0.1"));
+    assert_false(ip_matches(wl, "::1"));
+    assert_false(ip_matches(wl, "11.0.0.1"));
     whitelist_free(wl);
     buf_clear(&ps.text);
 }
@@ -648,6 +698,7 @@ main(void)
         cmocka_unit_test(test_whitelist_bad_file),
         cmocka_unit_test(test_whitelist_ipv4_cidr),
         cmocka_unit_test(test_whitelist_ipv6_cidr),
+        cmocka_unit_test(test_whitelist_ambiguous_addresses),
         cmocka_unit_test(test_whitelist_envelope),
         cmocka_unit_test(test_whitelist_helo_never_matches),
         cmocka_unit_test(test_whitelist_message),
