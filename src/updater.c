@@ -8,7 +8,9 @@
  * One cycle (cycle()):
  *   1. GET <base>manifest, conditional (If-None-Match / If-Modified-Since)
  *      once a previous cycle ended cleanly on the same manifest; 304 means
- *      nothing to do.  At most CAPS_UPDFILE_MANIFEST_MAX_BYTES are taken.
+ *      nothing to do while that manifest has not expired (after, it is
+ *      refused as expired and the validators are dropped).  At most
+ *      CAPS_UPDFILE_MANIFEST_MAX_BYTES are taken.
  *   2. Verify and parse it (updfile_manifest_parse, expiry against the
  *      wall clock).  A version older than the one installed is refused as a
  *      replay; the same version means "current".  The embedded default
@@ -94,9 +96,12 @@ struct updater {
     struct updkeys_ring content;
     CURL *curl;
 
-    /* Conditional GET: validators of the last manifest fully handled. */
+    /* Conditional GET: validators of the last manifest fully handled,
+     * and when that manifest expires (a 304 re-affirms it, so it may do
+     * so only until then). */
     char etag[CAPS_UPDATER_HEADER_VALUE_MAX + 1];
     char last_modified[CAPS_UPDATER_HEADER_VALUE_MAX + 1];
+    uint64_t validators_expire_unix;
 
     /* The installed cartridge: written by the updater thread only, under
      * counters_lock; other threads read it under the lock. */
@@ -919,6 +924,37 @@ cache_store(struct updater *u, uint64_t version, const uint8_t *img,
 }
 
 /*
+ * A 304 answer stands for the manifest whose validators we sent, so it is
+ * worth no more than that manifest: without this, a hostile server or a
+ * man in the middle (updates travel over plain HTTP) answering 304 forever
+ * would hold the helper on its cartridge past the manifest's expiry, the
+ * bound on freezing a client, with every cycle reported as "current".  A
+ * 304 to a request that carried no validators means nothing at all.  On
+ * refusal the validators are dropped, so the next cycle asks for the
+ * manifest itself and verifies it (expiry included) again.
+ */
+static enum cm_err
+check_not_modified(struct updater *u, struct updater_result *res)
+{
+    uint64_t now = (uint64_t)time(NULL);
+
+    if (u->etag[0] == '\0' && u->last_modified[0] == '\0') {
+        set_why(res, "manifest: HTTP 304 to a request without validators");
+        return CM_ENET;
+    }
+    if (now <= u->validators_expire_unix) {
+        return CM_OK;
+    }
+    set_why(res, "manifest expired (the server answered 304 Not Modified "
+            "for a manifest that expired at %llu)",
+            (unsigned long long)u->validators_expire_unix);
+    u->etag[0] = '\0';
+    u->last_modified[0] = '\0';
+    u->validators_expire_unix = 0;
+    return CM_EEXPIRED;
+}
+
+/*
  * Steps 1 and 2: GET the manifest (conditional) and verify it.  On CM_OK
  * *out is the verified manifest (malloc'ed), or NULL when the server
  * answered 304 (res says so).  A manifest older than the installed
@@ -942,6 +978,10 @@ get_manifest(struct updater *u, uint64_t current, struct fetch *f,
         return rc;
     }
     if (f->status == 304) {
+        rc = check_not_modified(u, res);
+        if (rc != CM_OK) {
+            return rc;
+        }
         count(u, &u->counters.not_modified);
         set_why(res, "manifest not modified; cartridge %llu is current",
                 (unsigned long long)current);
@@ -1097,6 +1137,7 @@ keep_validators:
     /* Only a manifest whose cycle ended cleanly may be skipped by 304. */
     memcpy(u->etag, f.etag, sizeof(u->etag));
     memcpy(u->last_modified, f.last_modified, sizeof(u->last_modified));
+    u->validators_expire_unix = m->expires_unix;
 out:
     if (rc != CM_OK) {
         res->outcome = UPDATER_FAILED;

@@ -59,6 +59,12 @@ struct srv {
     size_t n_posts;
     bool is_stalled;
     bool is_released;
+    /* manifest GETs received after this wall time (0: not counted) */
+    time_t count_after;
+    size_t n_manifest_after;
+    /* the updater's refusals, from its on_refused hook */
+    size_t n_refused;
+    enum cm_err last_refused;
 };
 
 static void
@@ -133,6 +139,9 @@ serve_one(struct srv *s, int c)
     }
     if (is_manifest) {
         manifest_no = ++s->n_manifest;
+        if (s->count_after != 0 && time(NULL) > s->count_after) {
+            s->n_manifest_after++;
+        }
     }
     if (strncmp(req, "POST /cmstats ", 14) == 0) {
         snprintf(s->post, sizeof(s->post), "%s", end + 4);
@@ -631,6 +640,101 @@ test_updater_thread_swap_304_stats_stop(void **state)
     free(m);
 }
 
+static void
+on_refused_srv(void *ctx, enum cm_err err)
+{
+    struct srv *s = ctx;
+
+    pthread_mutex_lock(&s->lock);
+    s->n_refused++;
+    s->last_refused = err;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* The updater refused something, or it had two cycles' chances. */
+static bool
+has_refusal_or_two_late_manifests(const struct srv *s)
+{
+    return s->n_refused > 0 || s->n_manifest_after >= 2;
+}
+
+/*
+ * A server that answers 304 Not Modified forever may not hold the helper
+ * past the expiry of the manifest it once verified: the first 304 after
+ * that expiry is refused as expired (and the validators dropped), instead
+ * of every cycle counting as "current".  The manifest here expires a few
+ * seconds after it is issued; the server keeps answering 304.
+ */
+static void
+test_updater_304_after_expiry(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct srv *s = calloc(1, sizeof(*s));
+    struct updfile_spec spec;
+    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct updater_hooks hooks;
+    struct cartridge *c1 = NULL;
+    struct cartridge_slot *slot;
+    struct updater *u;
+    struct buf img;
+
+    assert_non_null(s);
+    assert_non_null(m);
+    read_file(f->c2, &img);
+    memset(&spec, 0, sizeof(spec));
+    spec.kind = UPDFILE_FULL;
+    spec.version = 2;
+    updkeys_sha256(img.data, img.len, spec.target_sha256);
+    buf_init(&s->file, CAPS_UPDFILE_MAX_BYTES);
+    assert_int_equal(updfile_build(&spec, img.data, img.len, &f->secret,
+                                   &f->content, &s->file),
+                     CM_OK);
+    snprintf(s->file_name, sizeof(s->file_name), "full-2.cmu");
+    m->version = 2;
+    m->issued_unix = (uint64_t)time(NULL);
+    m->expires_unix = m->issued_unix + 3;
+    m->n_files = 1;
+    snprintf(m->files[0].name, sizeof(m->files[0].name), "full-2.cmu");
+    m->files[0].kind = UPDFILE_FULL;
+    m->files[0].version = 2;
+    m->files[0].size = s->file.len;
+    updkeys_sha256(s->file.data, s->file.len, m->files[0].sha256);
+    buf_init(&s->manifest, CAPS_UPDFILE_MANIFEST_MAX_BYTES);
+    assert_int_equal(updfile_manifest_format(m, &f->secret, &s->manifest),
+                     CM_OK);
+    s->etag = "\"v2\"";
+    /* the updater refuses from expires + 1 on ("now > expires") */
+    s->count_after = (time_t)m->expires_unix + 1;
+    srv_start(s);
+
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d",
+             s->port);
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/expiry", f->dir);
+    assert_int_equal(cartridge_load_file(f->c1, &c1, NULL), CM_OK);
+    slot = cartridge_slot_new(c1);
+    assert_non_null(slot);
+    memset(&hooks, 0, sizeof(hooks));
+    hooks.on_refused = on_refused_srv;
+    hooks.ctx = s;
+    u = updater_start(&cfg, slot, &hooks);
+    assert_non_null(u);
+    assert_true(updater_wait_first(u, 60));
+    assert_true(srv_wait(s, has_refusal_or_two_late_manifests));
+    updater_stop(u);
+    assert_int_equal(s->n_refused, 1);
+    assert_int_equal(s->last_refused, CM_EEXPIRED);
+    srv_stop(s);
+
+    cartridge_slot_free(slot);
+    buf_clear(&img);
+    buf_clear(&s->file);
+    buf_clear(&s->manifest);
+    free(s);
+    free(m);
+}
+
 /* A 127.0.0.1 port nobody listens on (bound, read, closed). */
 static int
 dead_port(void)
@@ -760,6 +864,7 @@ main(void)
         cmocka_unit_test(test_updater_thread_swap_304_stats_stop),
         cmocka_unit_test(test_updater_stop_during_backoff),
         cmocka_unit_test(test_updater_adopts_newer_cache),
+        cmocka_unit_test(test_updater_304_after_expiry),
     };
 
     /* The updater logs to stderr here (the default sink): fine. */
