@@ -29,6 +29,10 @@
  *    and fsync'ed, then the state (day rolled over, day marked reported)
  *    is saved, then the .tmp is renamed .sub.  A crash between the steps
  *    is finished at the next start by report_recover().
+ *  - A report that cannot be written (Submitted/ full or unwritable)
+ *    leaves its ended day unreported in the state file's history; every
+ *    tick tries again, oldest day first, until it is written (or the day
+ *    falls out of the CAPS_COUNTERS_HISTORY_DAYS kept).  Logged once.
  *  - Every tick saves the state file if any count changed since the last
  *    save; the thread ticks at least every CAPS_HOUSEKEEP_SAVE_INTERVAL_S
  *    and right after each ReportTime, so a crash loses at most a minute.
