@@ -17,8 +17,9 @@
  *      counts as version 0: any published cartridge replaces it.
  *   3. Pick the delta from the installed version when the manifest lists
  *      one and the installed image is in the cache, else the full file;
- *      if the delta fails for any reason but a stop, the full file is
- *      tried once in the same cycle.
+ *      if the delta fails, the full file is tried once in the same cycle,
+ *      unless the updater is stopping or the server was busy (429/503) or
+ *      timed out: then the back-off and Retry-After apply first.
  *   4. GET it with the manifest's size as the hard cap (write callback and
  *      CURLOPT_MAXFILESIZE), check size and SHA-256 against the manifest,
  *      then updfile_open (signature, replay, GCM, bounded inflate), check
@@ -117,6 +118,7 @@ struct updater {
     bool is_first_installed;
     atomic_bool is_stopping; /* also read by the curl progress callback */
     unsigned retry_after_s;  /* asked by the last failed transfer */
+    bool is_server_busy;     /* it answered 429 or 503 */
 
     /* Log on change: the last failure text ("" when the last cycle was
      * fine), and whether the last statistics POST failed. */
@@ -495,6 +497,7 @@ http_get(struct updater *u, const char *url, const char *what,
     curl_slist_free_all(headers);
     if (rc != CM_OK) {
         u->retry_after_s = f->retry_after_s;
+        u->is_server_busy = f->status == 429 || f->status == 503;
     }
     return rc;
 }
@@ -1012,6 +1015,21 @@ get_manifest(struct updater *u, uint64_t current, struct fetch *f,
 }
 
 /*
+ * Whether the full file may follow a delta that failed with rc, in the
+ * same cycle.  Not when stopping, and not when the server said it is busy
+ * (429, 503) or did not answer in time: the full file would go at once to
+ * the same busy or silent server, ignoring its Retry-After and doubling
+ * how long the cycle holds; the back-off applies instead.  A delta that
+ * is missing (404) or refused on its content may still be replaced.
+ */
+static bool
+may_fall_back(const struct updater *u, enum cm_err rc)
+{
+    return !atomic_load(&u->is_stopping) && !u->is_server_busy &&
+           rc != CM_ETIMEOUT;
+}
+
+/*
  * Steps 3 and 4 for a manifest newer than the installed cartridge: the
  * delta when the manifest lists one from the installed version and that
  * image is in the cache, else the full file.  On CM_OK *installed, *img
@@ -1036,7 +1054,7 @@ fetch_update(struct updater *u, const struct updfile_manifest *m,
         rc = fetch_entry(u, m, e, installed, img, img_len, res);
         if (rc == CM_OK) {
             res->was_delta = true;
-        } else if (!atomic_load(&u->is_stopping)) {
+        } else if (may_fall_back(u, rc)) {
             /* The delta's own failure is counted; the full file may still
              * be good (a base that differs, a damaged delta). */
             count_failure(u, rc);
@@ -1111,6 +1129,7 @@ cycle(struct updater *u, struct updater_result *res,
     res->version = current;
     *installed = NULL;
     u->retry_after_s = 0;
+    u->is_server_busy = false;
     count(u, &u->counters.cycles);
     if (cache_adopt_newer(u, current, res, installed)) {
         return;

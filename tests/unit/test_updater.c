@@ -28,6 +28,7 @@
 #include "caps.h"
 #include "cartridge.h"
 #include "config.h"
+#include "delta.h"
 #include "fsutil.h"
 #include "log.h"
 #include "train.h"
@@ -62,6 +63,10 @@ struct srv {
     /* manifest GETs received after this wall time (0: not counted) */
     time_t count_after;
     size_t n_manifest_after;
+    /* a file answered "503 busy, Retry-After: 120" ("" for none), and
+     * how many GETs of file_name came */
+    char busy_name[64];
+    size_t n_file;
     /* the updater's refusals, from its on_refused hook */
     size_t n_refused;
     enum cm_err last_refused;
@@ -169,8 +174,15 @@ serve_one(struct srv *s, int c)
             snprintf(inm, sizeof(inm), "ETag: %s\r\n", s->etag);
             respond(c, 200, inm, s->manifest.data, s->manifest.len);
         }
+    } else if (s->busy_name[0] != '\0' && strncmp(req, "GET /", 5) == 0 &&
+               strncmp(req + 5, s->busy_name, strlen(s->busy_name)) == 0) {
+        respond(c, 503, "Retry-After: 120\r\n", (const uint8_t *)"busy\n",
+                5);
     } else if (strncmp(req, "GET /", 5) == 0 &&
                strncmp(req + 5, s->file_name, strlen(s->file_name)) == 0) {
+        pthread_mutex_lock(&s->lock);
+        s->n_file++;
+        pthread_mutex_unlock(&s->lock);
         respond(c, 200, "", s->file.data, s->file.len);
     } else if (strncmp(req, "POST /cmstats ", 14) == 0) {
         respond(c, 200, "", (const uint8_t *)"ok\n", 3);
@@ -735,6 +747,111 @@ test_updater_304_after_expiry(void **state)
     free(m);
 }
 
+/* The manifest entry for a built update file. */
+static void
+entry_of(struct updfile_entry *e, const char *name, enum updfile_kind kind,
+         uint64_t base, uint64_t version, const struct buf *file)
+{
+    snprintf(e->name, sizeof(e->name), "%s", name);
+    e->kind = kind;
+    e->base_version = base;
+    e->version = version;
+    e->size = file->len;
+    updkeys_sha256(file->data, file->len, e->sha256);
+}
+
+/*
+ * The server answers the delta with 503 and Retry-After: the cycle fails
+ * and waits as asked, instead of turning at once to the full file on the
+ * server that just said it is busy (which only a delta refused on its
+ * content, or missing, justifies).
+ */
+static void
+test_updater_busy_delta_no_full_fallback(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct srv *s = calloc(1, sizeof(*s));
+    struct updfile_spec spec;
+    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct updater_result res;
+    struct buf img1;
+    struct buf img2;
+    struct buf d;
+    struct buf delta_file;
+    char path[CONFIG_PATH_MAX + 32];
+
+    assert_non_null(s);
+    assert_non_null(m);
+    read_file(f->c1, &img1);
+    read_file(f->c2, &img2);
+    /* full-2.cmu and delta-1-2.cmu, both installing version 2 */
+    memset(&spec, 0, sizeof(spec));
+    spec.kind = UPDFILE_FULL;
+    spec.version = 2;
+    updkeys_sha256(img2.data, img2.len, spec.target_sha256);
+    buf_init(&s->file, CAPS_UPDFILE_MAX_BYTES);
+    assert_int_equal(updfile_build(&spec, img2.data, img2.len, &f->secret,
+                                   &f->content, &s->file),
+                     CM_OK);
+    snprintf(s->file_name, sizeof(s->file_name), "full-2.cmu");
+    buf_init(&d, CAPS_UPDFILE_PAYLOAD_MAX_BYTES);
+    assert_int_equal(delta_make(img1.data, img1.len, img2.data, img2.len,
+                                &d),
+                     CM_OK);
+    spec.kind = UPDFILE_DELTA;
+    spec.base_version = 1;
+    buf_init(&delta_file, CAPS_UPDFILE_MAX_BYTES);
+    assert_int_equal(updfile_build(&spec, d.data, d.len, &f->secret,
+                                   &f->content, &delta_file),
+                     CM_OK);
+    snprintf(s->busy_name, sizeof(s->busy_name), "delta-1-2.cmu");
+    m->version = 2;
+    m->issued_unix = (uint64_t)time(NULL);
+    m->expires_unix = m->issued_unix + 86400;
+    m->n_files = 2;
+    entry_of(&m->files[0], "full-2.cmu", UPDFILE_FULL, 0, 2, &s->file);
+    entry_of(&m->files[1], "delta-1-2.cmu", UPDFILE_DELTA, 1, 2,
+             &delta_file);
+    buf_init(&s->manifest, CAPS_UPDFILE_MANIFEST_MAX_BYTES);
+    assert_int_equal(updfile_manifest_format(m, &f->secret, &s->manifest),
+                     CM_OK);
+    s->etag = "\"v2\"";
+    srv_start(s);
+
+    /* version 1 installed and cached: the delta is the file to fetch */
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
+             s->port);
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/busy", f->dir);
+    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
+    snprintf(path, sizeof(path), "%s/cartridge-1.cmc", cfg.cart.cache_path);
+    assert_int_equal(fsutil_write_atomic(path, img1.data, img1.len, 0600),
+                     CM_OK);
+    assert_int_equal(updater_run_once(&cfg, &res), CM_ENET);
+    assert_int_equal(res.outcome, UPDATER_FAILED);
+    assert_non_null(strstr(res.why, "retry after 120"));
+    assert_int_equal(s->n_file, 0);
+    snprintf(path, sizeof(path), "%s/cartridge-2.cmc", cfg.cart.cache_path);
+    assert_false(fsutil_is_file(path));
+
+    /* a delta the server does not have (404) still falls back */
+    s->busy_name[0] = '\0';
+    assert_int_equal(updater_run_once(&cfg, &res), CM_OK);
+    assert_int_equal(res.outcome, UPDATER_INSTALLED);
+    assert_false(res.was_delta);
+    assert_int_equal(s->n_file, 1);
+    srv_stop(s);
+
+    buf_clear(&img1);
+    buf_clear(&img2);
+    buf_clear(&d);
+    buf_clear(&delta_file);
+    buf_clear(&s->file);
+    buf_clear(&s->manifest);
+    free(s);
+    free(m);
+}
+
 /* A 127.0.0.1 port nobody listens on (bound, read, closed). */
 static int
 dead_port(void)
@@ -865,6 +982,7 @@ main(void)
         cmocka_unit_test(test_updater_stop_during_backoff),
         cmocka_unit_test(test_updater_adopts_newer_cache),
         cmocka_unit_test(test_updater_304_after_expiry),
+        cmocka_unit_test(test_updater_busy_delta_no_full_fallback),
     };
 
     /* The updater logs to stderr here (the default sink): fine. */
