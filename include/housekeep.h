@@ -20,7 +20,10 @@
  *    jumped back, or a repeated DST hour falls around ReportTime), nothing
  *    is reported and counting continues on the counters' day until the
  *    clock passes it: a day is never reported twice.  A jump back of more
- *    than one day is logged once.
+ *    than one day is logged once.  When the clock's day is nonetheless
+ *    past every day that has ended (the counters' day came from a clock
+ *    that was briefly far ahead), the counting moves to the clock's day
+ *    instead, so reports do not stop until the clock catches up.
  *  - Days during which the helper never ran have no counts and get no
  *    report of their own (a week's downtime does not flood postmaster with
  *    empty mails); the report of the last day with counts says how many

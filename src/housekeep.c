@@ -302,6 +302,59 @@ end_day(struct housekeep *h, int64_t new_day)
     return CM_OK;
 }
 
+/* The newest day that ended (reported or not), or COUNTERS_DAY_NONE. */
+static int64_t
+newest_ended_day(struct housekeep *h)
+{
+    int64_t newest;
+
+    /* scratch is free between saves: save() refills it first. */
+    counters_snapshot(h->counters, h->scratch);
+    newest = h->scratch->last_reported;
+    if (h->scratch->n_history > 0 &&
+        (newest == COUNTERS_DAY_NONE ||
+         h->scratch->history[0].day > newest)) {
+        newest = h->scratch->history[0].day;
+    }
+    return newest;
+}
+
+/*
+ * The clock's report day `period` is more than a day before the counters'
+ * day.  Usually the clock jumped back and soon passes the counters' day
+ * again.  But when that day came from a wall clock that was briefly far
+ * ahead (a wrong RTC at boot, corrected by NTP a minute later), waiting
+ * for the clock to get there would mean no daily report for months or
+ * years.  So once the clock's day is past every day that has ended, the
+ * live counts move to it: no day can be reported twice (ended days are
+ * all before it), nothing is lost, and reports resume at its end.  Both
+ * cases are logged once.
+ */
+static void
+clock_behind(struct housekeep *h, int64_t period, int64_t day)
+{
+    char d1[CLOCK_DATE_TEXT_SIZE];
+    char d2[CLOCK_DATE_TEXT_SIZE];
+    int64_t newest = newest_ended_day(h);
+
+    clock_date_format(period, d1, sizeof(d1));
+    clock_date_format(day, d2, sizeof(d2));
+    if (newest == COUNTERS_DAY_NONE || period > newest) {
+        log_warn("housekeep: the counters are on %s, ahead of the clock's "
+                 "%s (the clock was wrong); counting moves to %s", d2, d1,
+                 d1);
+        counters_set_day(h->counters, period);
+        h->is_clock_behind = false;
+        return;
+    }
+    if (!h->is_clock_behind) {
+        log_warn("housekeep: the clock says %s but the counters are on "
+                 "%s; counting continues on %s until the clock passes "
+                 "it", d1, d2, d2);
+        h->is_clock_behind = true;
+    }
+}
+
 enum cm_err
 housekeep_tick(struct housekeep *h)
 {
@@ -327,16 +380,7 @@ housekeep_tick(struct housekeep *h)
         h->is_clock_behind = false;
         rc = end_day(h, period);
     } else if (period < day - 1) {
-        if (!h->is_clock_behind) {
-            char d1[CLOCK_DATE_TEXT_SIZE];
-            char d2[CLOCK_DATE_TEXT_SIZE];
-            clock_date_format(period, d1, sizeof(d1));
-            clock_date_format(day, d2, sizeof(d2));
-            log_warn("housekeep: the clock says %s but the counters are on "
-                     "%s; counting continues on %s until the clock passes "
-                     "it", d1, d2, d2);
-            h->is_clock_behind = true;
-        }
+        clock_behind(h, period, day);
     } else {
         h->is_clock_behind = false;
     }

@@ -703,6 +703,53 @@ test_housekeep_crash_while_writing(void **state)
     env_done(&e);
 }
 
+/* A wall clock far ahead for a moment (a wrong RTC at boot, then NTP):
+ * the day it ended is reported early, once; when the clock is back, the
+ * counting leaves the bogus future day as soon as the clock's day is past
+ * the last one ended, so the daily reports resume the next midnight
+ * instead of a year later, and no day is reported twice. */
+static void
+test_housekeep_clock_far_ahead_then_back(void **state)
+{
+    struct env e;
+    struct sub subs[MAX_SUBS];
+    size_t n;
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 10, 0, 0);
+    env_start(&e);
+    tick(&e);
+    counters_note_message(e.c, 10, ENGINE_CAT_LEGIT, 100);
+    clock_test_set_wall(&e.clk, local_wall(2025, 5, 1, 10, 0, 0));
+    tick(&e); /* 2024-05-01 ends early */
+    assert_int_equal(count_subs(&e, ".sub"), 1);
+    counters_note_message(e.c, 20, ENGINE_CAT_LEGIT, 100);
+    clock_test_set_wall(&e.clk, local_wall(2024, 5, 1, 10, 1, 0));
+    tick(&e);
+    tick(&e);
+    /* 2024-05-01 was reported: counting may not go back to it */
+    assert_int_equal(counters_day(e.c), day_of(2025, 5, 1));
+    assert_int_equal(log_count("counting continues on 2025-05-01"), 1);
+    clock_test_set_wall(&e.clk, local_wall(2024, 5, 2, 0, 0, 30));
+    tick(&e);
+    assert_int_equal(counters_day(e.c), day_of(2024, 5, 2));
+    assert_int_equal(log_count("counting moves to 2024-05-02"), 1);
+    assert_int_equal(count_subs(&e, ".sub"), 1);
+    counters_note_message(e.c, 30, ENGINE_CAT_LEGIT, 100);
+    clock_test_set_wall(&e.clk, local_wall(2024, 5, 3, 0, 0, 30));
+    tick(&e);
+    clock_test_advance_ms(&e.clk, 60000);
+    tick(&e);
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(subs[0].text, "daily report 2024-05-01: "
+                                         "1 requests"));
+    assert_non_null(strstr(subs[1].text, "daily report 2024-05-02: "
+                                         "2 requests"));
+    free_subs(subs, n);
+    env_done(&e);
+}
+
 /* Submitted/ cannot be written at midnight (here a file stands where the
  * directory should be; a full disk looks the same): the day still rolls
  * over, but stays unreported -- logged and counted once, not every
@@ -914,6 +961,7 @@ main(void)
         cmocka_unit_test(test_housekeep_crash_loses_at_most_a_tick),
         cmocka_unit_test(test_housekeep_crash_before_rename),
         cmocka_unit_test(test_housekeep_crash_while_writing),
+        cmocka_unit_test(test_housekeep_clock_far_ahead_then_back),
         cmocka_unit_test(test_housekeep_report_write_fails),
         cmocka_unit_test(test_housekeep_report_retried_in_order),
         cmocka_unit_test(test_housekeep_state_file_problems),
