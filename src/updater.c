@@ -57,6 +57,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1664,27 +1665,83 @@ updater_start(const struct config *cfg, struct cartridge_slot *slot,
     return u;
 }
 
-bool
-updater_wait_first(struct updater *u, unsigned max_wait_s)
+/* A slice of the start-up wait: how often cancel_fd is looked at. */
+#define UPDATER_WAIT_SLICE_MS 100
+
+/* True when fd has something to read (or its writer is gone).  Nothing is
+ * read: the byte stays for its owner. */
+static bool
+fd_is_readable(int fd)
 {
-    struct timespec ts;
+    struct pollfd p;
+
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP)) != 0;
+}
+
+/* ts advanced by ms milliseconds. */
+static void
+timespec_add_ms(struct timespec *ts, long ms)
+{
+    ts->tv_sec += (time_t)(ms / 1000);
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static bool
+timespec_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec ||
+           (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+bool
+updater_wait_first_or(struct updater *u, unsigned max_wait_s, int cancel_fd)
+{
+    struct timespec deadline;
+    struct timespec slice;
+    bool is_done;
     bool is_installed;
 
     if (u == NULL) {
         return false;
     }
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (time_t)max_wait_s;
-    pthread_mutex_lock(&u->wait_lock);
-    while (!u->is_first_done) {
-        if (pthread_cond_timedwait(&u->wait_cond, &u->wait_lock, &ts) ==
-            ETIMEDOUT) {
-            break;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += (time_t)max_wait_s;
+    for (;;) {
+        /* Without a cancel_fd one wait to the deadline; with one, slices,
+         * so a SIGTERM at start-up is not held for the whole download. */
+        clock_gettime(CLOCK_MONOTONIC, &slice);
+        timespec_add_ms(&slice, UPDATER_WAIT_SLICE_MS);
+        if (cancel_fd < 0 || timespec_before(&deadline, &slice)) {
+            slice = deadline;
+        }
+        pthread_mutex_lock(&u->wait_lock);
+        while (!u->is_first_done) {
+            if (pthread_cond_timedwait(&u->wait_cond, &u->wait_lock,
+                                       &slice) == ETIMEDOUT) {
+                break;
+            }
+        }
+        is_done = u->is_first_done;
+        is_installed = u->is_first_installed;
+        pthread_mutex_unlock(&u->wait_lock);
+        if (is_done || !timespec_before(&slice, &deadline) ||
+            (cancel_fd >= 0 && fd_is_readable(cancel_fd))) {
+            return is_done && is_installed;
         }
     }
-    is_installed = u->is_first_installed;
-    pthread_mutex_unlock(&u->wait_lock);
-    return is_installed;
+}
+
+bool
+updater_wait_first(struct updater *u, unsigned max_wait_s)
+{
+    return updater_wait_first_or(u, max_wait_s, -1);
 }
 
 void
