@@ -1506,16 +1506,21 @@ report_cycle(struct updater *u, const struct updater_result *res,
         break;
     case UPDATER_FAILED:
         if (strcmp(u->last_failure, res->why) != 0) {
-            if (res->err == CM_EIO) {
-                log_error("micro-update: %s; keeping cartridge %llu, next "
-                          "try in %u s",
-                          res->why, (unsigned long long)res->from_version,
-                          delay_s);
+            /* from_version 0 stands for the embedded default, whose own
+             * version is what the banner shows: name it, not "0". */
+            char serving[48];
+            if (res->from_version == 0) {
+                snprintf(serving, sizeof(serving), "the embedded default");
             } else {
-                log_warn("micro-update: %s; keeping cartridge %llu, next "
-                         "try in %u s",
-                         res->why, (unsigned long long)res->from_version,
-                         delay_s);
+                snprintf(serving, sizeof(serving), "cartridge %llu",
+                         (unsigned long long)res->from_version);
+            }
+            if (res->err == CM_EIO) {
+                log_error("micro-update: %s; keeping %s, next try in %u s",
+                          res->why, serving, delay_s);
+            } else {
+                log_warn("micro-update: %s; keeping %s, next try in %u s",
+                         res->why, serving, delay_s);
             }
             snprintf(u->last_failure, sizeof(u->last_failure), "%s",
                      res->why);

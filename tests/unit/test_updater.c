@@ -922,6 +922,39 @@ test_updater_stop_during_backoff(void **state)
     cartridge_slot_free(slot);
 }
 
+/* With the embedded default serving, a failed cycle's log line names it
+ * ("keeping the embedded default"), not "cartridge 0", which the start-up
+ * banner (showing the default's own version) never mentions. */
+static void
+test_updater_failure_names_default(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct cartridge *def = NULL;
+    struct cartridge_slot *slot;
+    struct updater *u;
+
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
+             dead_port());
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/default", f->dir);
+    assert_int_equal(cartridge_load_default(&def, NULL), CM_OK);
+    slot = cartridge_slot_new(def);
+    assert_non_null(slot);
+    pthread_mutex_lock(&seen_lock);
+    seen_logs[0] = '\0';
+    pthread_mutex_unlock(&seen_lock);
+    log_setup(capture_sink, NULL, LOG_LEVEL_DEBUG);
+    u = updater_start(&cfg, slot, NULL);
+    assert_non_null(u);
+    assert_false(updater_wait_first(u, 60));
+    updater_stop(u);
+    log_setup(NULL, NULL, LOG_LEVEL_INFO);
+    assert_non_null(strstr(seen_logs, "; keeping the embedded default, "
+                                      "next try in "));
+    assert_null(strstr(seen_logs, "keeping cartridge 0"));
+    cartridge_slot_free(slot);
+}
+
 /* A newer cartridge another process (UPDATE) left in the cache is taken
  * by the thread's next cycle, with no network I/O: here the update host
  * does not even listen. */
@@ -983,6 +1016,7 @@ main(void)
         cmocka_unit_test(test_updater_adopts_newer_cache),
         cmocka_unit_test(test_updater_304_after_expiry),
         cmocka_unit_test(test_updater_busy_delta_no_full_fallback),
+        cmocka_unit_test(test_updater_failure_names_default),
     };
 
     /* The updater logs to stderr here (the default sink): fine. */
