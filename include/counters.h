@@ -211,6 +211,13 @@ void counters_set_day(struct counters *c, int64_t day);
 void counters_rollover(struct counters *c, int64_t new_day,
                        struct counters_day *ended);
 
+/*
+ * Set the last reported day (COUNTERS_DAY_NONE: none).  housekeep uses it
+ * to leave an ended day unreported until its report is written, and to
+ * mark it reported then.  Housekeep's thread only.
+ */
+void counters_set_last_reported(struct counters *c, int64_t day);
+
 /* ---- state file ------------------------------------------------------- */
 
 /* One refused line of a state file. */

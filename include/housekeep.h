@@ -20,7 +20,10 @@
  *    jumped back, or a repeated DST hour falls around ReportTime), nothing
  *    is reported and counting continues on the counters' day until the
  *    clock passes it: a day is never reported twice.  A jump back of more
- *    than one day is logged once.
+ *    than one day is logged once.  When the clock's day is nonetheless
+ *    past every day that has ended (the counters' day came from a clock
+ *    that was briefly far ahead), the counting moves to the clock's day
+ *    instead, so reports do not stop until the clock catches up.
  *  - Days during which the helper never ran have no counts and get no
  *    report of their own (a week's downtime does not flood postmaster with
  *    empty mails); the report of the last day with counts says how many
@@ -29,6 +32,10 @@
  *    and fsync'ed, then the state (day rolled over, day marked reported)
  *    is saved, then the .tmp is renamed .sub.  A crash between the steps
  *    is finished at the next start by report_recover().
+ *  - A report that cannot be written (Submitted/ full or unwritable)
+ *    leaves its ended day unreported in the state file's history; every
+ *    tick tries again, oldest day first, until it is written (or the day
+ *    falls out of the CAPS_COUNTERS_HISTORY_DAYS kept).  Logged once.
  *  - Every tick saves the state file if any count changed since the last
  *    save; the thread ticks at least every CAPS_HOUSEKEEP_SAVE_INTERVAL_S
  *    and right after each ReportTime, so a crash loses at most a minute.

@@ -104,6 +104,16 @@ struct updater *updater_start(const struct config *cfg,
 bool updater_wait_first(struct updater *u, unsigned max_wait_s);
 
 /*
+ * updater_wait_first that also ends as soon as cancel_fd (>= 0) has
+ * something to read -- the helper's self-pipe, written by its SIGTERM
+ * handler -- so a stop asked for during the start-up wait is not held
+ * until the first download ends or times out.  Nothing is read from
+ * cancel_fd.  Returns false when cancelled.
+ */
+bool updater_wait_first_or(struct updater *u, unsigned max_wait_s,
+                           int cancel_fd);
+
+/*
  * Stop: interrupts a sleeping interval and aborts a transfer in progress
  * (progress callback), joins the thread, frees everything.  NULL does
  * nothing.  Returns promptly (well under a second unless libcurl is inside

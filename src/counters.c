@@ -529,6 +529,12 @@ counters_rollover(struct counters *c, int64_t new_day,
     }
 }
 
+void
+counters_set_last_reported(struct counters *c, int64_t day)
+{
+    atomic_store(&c->last_reported, day);
+}
+
 /* ---- state file: format ---------------------------------------------- */
 
 static enum cm_err

@@ -869,7 +869,7 @@ refresh_site_layer(void *ctx)
  * (better than CGP restarting the helper in a loop).  CM_ENOMEM only.
  */
 static enum cm_err
-start_cartridge(struct helper *h, struct updater **upd)
+start_cartridge(struct helper *h, struct updater **upd, int wake_read_fd)
 {
     struct updater_hooks hooks;
     struct cartridge *cart = NULL;
@@ -900,7 +900,9 @@ start_cartridge(struct helper *h, struct updater **upd)
      * keeps its cartridge.  The thread blocks signals itself. */
     *upd = updater_start(h->cfg, h->slot, &hooks);
     if (*upd != NULL && h->cfg->cart.download_before_init) {
-        updater_wait_first(*upd, h->cfg->cart.mu_timeout_s);
+        /* A SIGTERM meanwhile ends the wait; serve() then sees it. */
+        updater_wait_first_or(*upd, h->cfg->cart.mu_timeout_s,
+                              wake_read_fd);
     }
     return CM_OK;
 }
@@ -1017,7 +1019,7 @@ helper_main(int argc, char **argv)
         goto out;
     }
     h.wl = wl;
-    if (start_cartridge(&h, &upd) != CM_OK) {
+    if (start_cartridge(&h, &upd, wake[0]) != CM_OK) {
         fprintf(stderr, "CGPCloudmark: out of memory at start-up\n");
         goto out;
     }

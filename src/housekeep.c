@@ -17,7 +17,10 @@
  *    server does not fsync every minute.
  *  - Report commit order: .tmp written and fsync'ed -> state saved (the
  *    commit point) -> rename to .sub.  report_recover() at the next start
- *    completes or discards whatever a crash interrupted.
+ *    completes or discards whatever a crash interrupted.  The end of a day
+ *    only rolls the counters over; the report of every ended day not yet
+ *    reported is made by report_pending() on each tick, so one that could
+ *    not be written at midnight is made at a later tick.
  *  - Log lines are written on changes of state (a failing save is logged
  *    when it starts failing and when it recovers), not on every tick.
  *
@@ -63,6 +66,7 @@ struct housekeep {
 
     /* Logged-once flags: set while a condition lasts. */
     bool is_save_failing;
+    bool is_report_failing;
     bool is_clock_behind;
     bool is_clock_broken;
     size_t n_problems_logged;
@@ -164,66 +168,191 @@ save(struct housekeep *h, bool is_forced)
 
 /* ---- the end of a day ------------------------------------------------ */
 
+/*
+ * The oldest ended day kept in s whose report was not made yet (newer than
+ * s->last_reported), or NULL; *next_day gets the day that followed it
+ * (the next kept day, or the live one), for "days without data".
+ */
+static const struct counters_day *
+oldest_pending(const struct counters_snapshot *s, int64_t *next_day)
+{
+    for (size_t i = s->n_history; i-- > 0;) {
+        const struct counters_day *d = &s->history[i];
+
+        if (s->last_reported == COUNTERS_DAY_NONE ||
+            d->day > s->last_reported) {
+            *next_day = i > 0 ? s->history[i - 1].day : s->today.day;
+            return d;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Write the report of ended day d: .tmp written and fsync'ed -> the day
+ * marked reported and the state saved (the commit point) -> rename to
+ * .sub.  A report that cannot be written leaves the day unreported, to be
+ * tried again at the next tick (logged and counted once while it fails).
+ */
 static enum cm_err
-end_day(struct housekeep *h, int64_t new_day, int64_t now)
+report_day(struct housekeep *h, const struct counters_day *d,
+           int64_t next_day, int64_t now)
+{
+    char date[CLOCK_DATE_TEXT_SIZE];
+    struct report_input in;
+    struct report_file f;
+    enum cm_err rc;
+    enum cm_err commit_rc;
+
+    clock_date_format(d->day, date, sizeof(date));
+    memset(&in, 0, sizeof(in));
+    in.day = d;
+    in.cartridge_version = counters_cartridge_version(h->counters);
+    in.engine_version = engine_version();
+    in.host = h->host[0] != '\0' ? h->host : NULL;
+    in.made_at_s = now;
+    in.days_without_data = next_day - d->day - 1;
+    rc = report_prepare(h->cfg, &in, h->submitted_dir, REPORT_KIND_DAILY,
+                        &h->report_seq, &f);
+    if (rc != CM_OK) {
+        if (!h->is_report_failing) {
+            counters_note_error(h->counters);
+            log_error("report: daily report for %s not written to %s: %s "
+                      "(trying again every minute)", date, h->submitted_dir,
+                      cm_strerror(rc));
+            h->is_report_failing = true;
+        }
+        return rc;
+    }
+    h->is_report_failing = false;
+    counters_set_last_reported(h->counters, d->day);
+    /* Even when the save fails the report goes out: a lost report is
+     * worse than the small chance of a second one after a crash before
+     * the next successful save. */
+    rc = save(h, true);
+    commit_rc = report_commit(&f);
+    if (commit_rc != CM_OK) {
+        counters_note_error(h->counters);
+        log_error("report: cannot rename %s to .sub: %s", f.tmp_path,
+                  cm_strerror(commit_rc));
+        return commit_rc;
+    }
+    log_info("report: daily report for %s written to %s", date, f.sub_path);
+    return rc;
+}
+
+/*
+ * Report every ended day still unreported, oldest first, stopping at the
+ * first that cannot be written: a Submitted/ that is full or unwritable
+ * at midnight delays the report instead of losing it, and days are never
+ * reported out of order (which would mark the older one reported).
+ */
+static enum cm_err
+report_pending(struct housekeep *h, int64_t now)
+{
+    struct counters_snapshot *s = malloc(sizeof(*s));
+    const struct counters_day *d;
+    int64_t next_day = 0;
+    enum cm_err rc = CM_OK;
+
+    if (s == NULL) {
+        return CM_ENOMEM;
+    }
+    /* Each success moves last_reported past d, so this ends after at
+     * most CAPS_COUNTERS_HISTORY_DAYS rounds. */
+    for (;;) {
+        counters_snapshot(h->counters, s);
+        d = oldest_pending(s, &next_day);
+        if (d == NULL) {
+            break;
+        }
+        rc = report_day(h, d, next_day, now);
+        if (rc != CM_OK) {
+            break;
+        }
+    }
+    free(s);
+    return rc;
+}
+
+/*
+ * The counters' day is over: roll over to new_day.  The ended day stays
+ * unreported (last_reported unchanged) until report_pending has written
+ * its report, unless it was reported already.
+ */
+static enum cm_err
+end_day(struct housekeep *h, int64_t new_day)
 {
     struct counters_day *ended = malloc(sizeof(*ended));
     int64_t last = counters_last_reported(h->counters);
     char date[CLOCK_DATE_TEXT_SIZE];
-    struct report_input in;
-    struct report_file f;
-    bool is_prepared = false;
-    enum cm_err rc = CM_OK;
-    enum cm_err save_rc;
 
     if (ended == NULL) {
         return CM_ENOMEM;
     }
     counters_rollover(h->counters, new_day, ended);
-    clock_date_format(ended->day, date, sizeof(date));
     if (last != COUNTERS_DAY_NONE && ended->day <= last) {
+        clock_date_format(ended->day, date, sizeof(date));
         log_warn("report: %s was reported already; not reporting it again",
                  date);
     } else {
-        memset(&in, 0, sizeof(in));
-        in.day = ended;
-        in.cartridge_version = counters_cartridge_version(h->counters);
-        in.engine_version = engine_version();
-        in.host = h->host[0] != '\0' ? h->host : NULL;
-        in.made_at_s = now;
-        in.days_without_data = new_day - ended->day - 1;
-        rc = report_prepare(h->cfg, &in, h->submitted_dir,
-                            REPORT_KIND_DAILY, &h->report_seq, &f);
-        if (rc == CM_OK) {
-            is_prepared = true;
-        } else {
-            counters_note_error(h->counters);
-            log_error("report: daily report for %s not written to %s: %s "
-                      "(`CGPCloudmark REPORT --date %s` can make it again)",
-                      date, h->submitted_dir, cm_strerror(rc), date);
-        }
-    }
-    /* The commit point: from here on the day counts as reported. */
-    save_rc = save(h, true);
-    if (is_prepared) {
-        /* Even when the save failed the report goes out: a lost report is
-         * worse than the small chance of a second one after a crash before
-         * the next successful save. */
-        enum cm_err commit_rc = report_commit(&f);
-        if (commit_rc != CM_OK) {
-            counters_note_error(h->counters);
-            log_error("report: cannot rename %s to .sub: %s", f.tmp_path,
-                      cm_strerror(commit_rc));
-            if (rc == CM_OK) {
-                rc = commit_rc;
-            }
-        } else {
-            log_info("report: daily report for %s written to %s", date,
-                     f.sub_path);
-        }
+        counters_set_last_reported(h->counters, last);
     }
     free(ended);
-    return rc != CM_OK ? rc : save_rc;
+    return CM_OK;
+}
+
+/* The newest day that ended (reported or not), or COUNTERS_DAY_NONE. */
+static int64_t
+newest_ended_day(struct housekeep *h)
+{
+    int64_t newest;
+
+    /* scratch is free between saves: save() refills it first. */
+    counters_snapshot(h->counters, h->scratch);
+    newest = h->scratch->last_reported;
+    if (h->scratch->n_history > 0 &&
+        (newest == COUNTERS_DAY_NONE ||
+         h->scratch->history[0].day > newest)) {
+        newest = h->scratch->history[0].day;
+    }
+    return newest;
+}
+
+/*
+ * The clock's report day `period` is more than a day before the counters'
+ * day.  Usually the clock jumped back and soon passes the counters' day
+ * again.  But when that day came from a wall clock that was briefly far
+ * ahead (a wrong RTC at boot, corrected by NTP a minute later), waiting
+ * for the clock to get there would mean no daily report for months or
+ * years.  So once the clock's day is past every day that has ended, the
+ * live counts move to it: no day can be reported twice (ended days are
+ * all before it), nothing is lost, and reports resume at its end.  Both
+ * cases are logged once.
+ */
+static void
+clock_behind(struct housekeep *h, int64_t period, int64_t day)
+{
+    char d1[CLOCK_DATE_TEXT_SIZE];
+    char d2[CLOCK_DATE_TEXT_SIZE];
+    int64_t newest = newest_ended_day(h);
+
+    clock_date_format(period, d1, sizeof(d1));
+    clock_date_format(day, d2, sizeof(d2));
+    if (newest == COUNTERS_DAY_NONE || period > newest) {
+        log_warn("housekeep: the counters are on %s, ahead of the clock's "
+                 "%s (the clock was wrong); counting moves to %s", d2, d1,
+                 d1);
+        counters_set_day(h->counters, period);
+        h->is_clock_behind = false;
+        return;
+    }
+    if (!h->is_clock_behind) {
+        log_warn("housekeep: the clock says %s but the counters are on "
+                 "%s; counting continues on %s until the clock passes "
+                 "it", d1, d2, d2);
+        h->is_clock_behind = true;
+    }
 }
 
 enum cm_err
@@ -232,6 +361,8 @@ housekeep_tick(struct housekeep *h)
     int64_t now = clock_wall_s(h->clock);
     int64_t period;
     int64_t day;
+    enum cm_err rc = CM_OK;
+    enum cm_err save_rc;
 
     if (housekeep_day_of(h->report_minute, now, &period) != CM_OK) {
         if (!h->is_clock_broken) {
@@ -247,22 +378,17 @@ housekeep_tick(struct housekeep *h)
         counters_set_day(h->counters, period);
     } else if (period > day) {
         h->is_clock_behind = false;
-        return end_day(h, period, now);
+        rc = end_day(h, period);
     } else if (period < day - 1) {
-        if (!h->is_clock_behind) {
-            char d1[CLOCK_DATE_TEXT_SIZE];
-            char d2[CLOCK_DATE_TEXT_SIZE];
-            clock_date_format(period, d1, sizeof(d1));
-            clock_date_format(day, d2, sizeof(d2));
-            log_warn("housekeep: the clock says %s but the counters are on "
-                     "%s; counting continues on %s until the clock passes "
-                     "it", d1, d2, d2);
-            h->is_clock_behind = true;
-        }
+        clock_behind(h, period, day);
     } else {
         h->is_clock_behind = false;
     }
-    return save(h, false);
+    if (rc == CM_OK) {
+        rc = report_pending(h, now);
+    }
+    save_rc = save(h, false);
+    return rc != CM_OK ? rc : save_rc;
 }
 
 /* ---- start-up -------------------------------------------------------- */

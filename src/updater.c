@@ -8,15 +8,18 @@
  * One cycle (cycle()):
  *   1. GET <base>manifest, conditional (If-None-Match / If-Modified-Since)
  *      once a previous cycle ended cleanly on the same manifest; 304 means
- *      nothing to do.  At most CAPS_UPDFILE_MANIFEST_MAX_BYTES are taken.
+ *      nothing to do while that manifest has not expired (after, it is
+ *      refused as expired and the validators are dropped).  At most
+ *      CAPS_UPDFILE_MANIFEST_MAX_BYTES are taken.
  *   2. Verify and parse it (updfile_manifest_parse, expiry against the
  *      wall clock).  A version older than the one installed is refused as a
  *      replay; the same version means "current".  The embedded default
  *      counts as version 0: any published cartridge replaces it.
  *   3. Pick the delta from the installed version when the manifest lists
  *      one and the installed image is in the cache, else the full file;
- *      if the delta fails for any reason but a stop, the full file is
- *      tried once in the same cycle.
+ *      if the delta fails, the full file is tried once in the same cycle,
+ *      unless the updater is stopping or the server was busy (429/503) or
+ *      timed out: then the back-off and Retry-After apply first.
  *   4. GET it with the manifest's size as the hard cap (write callback and
  *      CURLOPT_MAXFILESIZE), check size and SHA-256 against the manifest,
  *      then updfile_open (signature, replay, GCM, bounded inflate), check
@@ -54,6 +57,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -94,9 +98,12 @@ struct updater {
     struct updkeys_ring content;
     CURL *curl;
 
-    /* Conditional GET: validators of the last manifest fully handled. */
+    /* Conditional GET: validators of the last manifest fully handled,
+     * and when that manifest expires (a 304 re-affirms it, so it may do
+     * so only until then). */
     char etag[CAPS_UPDATER_HEADER_VALUE_MAX + 1];
     char last_modified[CAPS_UPDATER_HEADER_VALUE_MAX + 1];
+    uint64_t validators_expire_unix;
 
     /* The installed cartridge: written by the updater thread only, under
      * counters_lock; other threads read it under the lock. */
@@ -112,6 +119,7 @@ struct updater {
     bool is_first_installed;
     atomic_bool is_stopping; /* also read by the curl progress callback */
     unsigned retry_after_s;  /* asked by the last failed transfer */
+    bool is_server_busy;     /* it answered 429 or 503 */
 
     /* Log on change: the last failure text ("" when the last cycle was
      * fine), and whether the last statistics POST failed. */
@@ -490,6 +498,7 @@ http_get(struct updater *u, const char *url, const char *what,
     curl_slist_free_all(headers);
     if (rc != CM_OK) {
         u->retry_after_s = f->retry_after_s;
+        u->is_server_busy = f->status == 429 || f->status == 503;
     }
     return rc;
 }
@@ -919,6 +928,37 @@ cache_store(struct updater *u, uint64_t version, const uint8_t *img,
 }
 
 /*
+ * A 304 answer stands for the manifest whose validators we sent, so it is
+ * worth no more than that manifest: without this, a hostile server or a
+ * man in the middle (updates travel over plain HTTP) answering 304 forever
+ * would hold the helper on its cartridge past the manifest's expiry, the
+ * bound on freezing a client, with every cycle reported as "current".  A
+ * 304 to a request that carried no validators means nothing at all.  On
+ * refusal the validators are dropped, so the next cycle asks for the
+ * manifest itself and verifies it (expiry included) again.
+ */
+static enum cm_err
+check_not_modified(struct updater *u, struct updater_result *res)
+{
+    uint64_t now = (uint64_t)time(NULL);
+
+    if (u->etag[0] == '\0' && u->last_modified[0] == '\0') {
+        set_why(res, "manifest: HTTP 304 to a request without validators");
+        return CM_ENET;
+    }
+    if (now <= u->validators_expire_unix) {
+        return CM_OK;
+    }
+    set_why(res, "manifest expired (the server answered 304 Not Modified "
+            "for a manifest that expired at %llu)",
+            (unsigned long long)u->validators_expire_unix);
+    u->etag[0] = '\0';
+    u->last_modified[0] = '\0';
+    u->validators_expire_unix = 0;
+    return CM_EEXPIRED;
+}
+
+/*
  * Steps 1 and 2: GET the manifest (conditional) and verify it.  On CM_OK
  * *out is the verified manifest (malloc'ed), or NULL when the server
  * answered 304 (res says so).  A manifest older than the installed
@@ -942,6 +982,10 @@ get_manifest(struct updater *u, uint64_t current, struct fetch *f,
         return rc;
     }
     if (f->status == 304) {
+        rc = check_not_modified(u, res);
+        if (rc != CM_OK) {
+            return rc;
+        }
         count(u, &u->counters.not_modified);
         set_why(res, "manifest not modified; cartridge %llu is current",
                 (unsigned long long)current);
@@ -972,6 +1016,21 @@ get_manifest(struct updater *u, uint64_t current, struct fetch *f,
 }
 
 /*
+ * Whether the full file may follow a delta that failed with rc, in the
+ * same cycle.  Not when stopping, and not when the server said it is busy
+ * (429, 503) or did not answer in time: the full file would go at once to
+ * the same busy or silent server, ignoring its Retry-After and doubling
+ * how long the cycle holds; the back-off applies instead.  A delta that
+ * is missing (404) or refused on its content may still be replaced.
+ */
+static bool
+may_fall_back(const struct updater *u, enum cm_err rc)
+{
+    return !atomic_load(&u->is_stopping) && !u->is_server_busy &&
+           rc != CM_ETIMEOUT;
+}
+
+/*
  * Steps 3 and 4 for a manifest newer than the installed cartridge: the
  * delta when the manifest lists one from the installed version and that
  * image is in the cache, else the full file.  On CM_OK *installed, *img
@@ -996,7 +1055,7 @@ fetch_update(struct updater *u, const struct updfile_manifest *m,
         rc = fetch_entry(u, m, e, installed, img, img_len, res);
         if (rc == CM_OK) {
             res->was_delta = true;
-        } else if (!atomic_load(&u->is_stopping)) {
+        } else if (may_fall_back(u, rc)) {
             /* The delta's own failure is counted; the full file may still
              * be good (a base that differs, a damaged delta). */
             count_failure(u, rc);
@@ -1071,6 +1130,7 @@ cycle(struct updater *u, struct updater_result *res,
     res->version = current;
     *installed = NULL;
     u->retry_after_s = 0;
+    u->is_server_busy = false;
     count(u, &u->counters.cycles);
     if (cache_adopt_newer(u, current, res, installed)) {
         return;
@@ -1097,6 +1157,7 @@ keep_validators:
     /* Only a manifest whose cycle ended cleanly may be skipped by 304. */
     memcpy(u->etag, f.etag, sizeof(u->etag));
     memcpy(u->last_modified, f.last_modified, sizeof(u->last_modified));
+    u->validators_expire_unix = m->expires_unix;
 out:
     if (rc != CM_OK) {
         res->outcome = UPDATER_FAILED;
@@ -1445,16 +1506,21 @@ report_cycle(struct updater *u, const struct updater_result *res,
         break;
     case UPDATER_FAILED:
         if (strcmp(u->last_failure, res->why) != 0) {
-            if (res->err == CM_EIO) {
-                log_error("micro-update: %s; keeping cartridge %llu, next "
-                          "try in %u s",
-                          res->why, (unsigned long long)res->from_version,
-                          delay_s);
+            /* from_version 0 stands for the embedded default, whose own
+             * version is what the banner shows: name it, not "0". */
+            char serving[48];
+            if (res->from_version == 0) {
+                snprintf(serving, sizeof(serving), "the embedded default");
             } else {
-                log_warn("micro-update: %s; keeping cartridge %llu, next "
-                         "try in %u s",
-                         res->why, (unsigned long long)res->from_version,
-                         delay_s);
+                snprintf(serving, sizeof(serving), "cartridge %llu",
+                         (unsigned long long)res->from_version);
+            }
+            if (res->err == CM_EIO) {
+                log_error("micro-update: %s; keeping %s, next try in %u s",
+                          res->why, serving, delay_s);
+            } else {
+                log_warn("micro-update: %s; keeping %s, next try in %u s",
+                         res->why, serving, delay_s);
             }
             snprintf(u->last_failure, sizeof(u->last_failure), "%s",
                      res->why);
@@ -1604,27 +1670,83 @@ updater_start(const struct config *cfg, struct cartridge_slot *slot,
     return u;
 }
 
-bool
-updater_wait_first(struct updater *u, unsigned max_wait_s)
+/* A slice of the start-up wait: how often cancel_fd is looked at. */
+#define UPDATER_WAIT_SLICE_MS 100
+
+/* True when fd has something to read (or its writer is gone).  Nothing is
+ * read: the byte stays for its owner. */
+static bool
+fd_is_readable(int fd)
 {
-    struct timespec ts;
+    struct pollfd p;
+
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP)) != 0;
+}
+
+/* ts advanced by ms milliseconds. */
+static void
+timespec_add_ms(struct timespec *ts, long ms)
+{
+    ts->tv_sec += (time_t)(ms / 1000);
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static bool
+timespec_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec ||
+           (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+bool
+updater_wait_first_or(struct updater *u, unsigned max_wait_s, int cancel_fd)
+{
+    struct timespec deadline;
+    struct timespec slice;
+    bool is_done;
     bool is_installed;
 
     if (u == NULL) {
         return false;
     }
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (time_t)max_wait_s;
-    pthread_mutex_lock(&u->wait_lock);
-    while (!u->is_first_done) {
-        if (pthread_cond_timedwait(&u->wait_cond, &u->wait_lock, &ts) ==
-            ETIMEDOUT) {
-            break;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += (time_t)max_wait_s;
+    for (;;) {
+        /* Without a cancel_fd one wait to the deadline; with one, slices,
+         * so a SIGTERM at start-up is not held for the whole download. */
+        clock_gettime(CLOCK_MONOTONIC, &slice);
+        timespec_add_ms(&slice, UPDATER_WAIT_SLICE_MS);
+        if (cancel_fd < 0 || timespec_before(&deadline, &slice)) {
+            slice = deadline;
+        }
+        pthread_mutex_lock(&u->wait_lock);
+        while (!u->is_first_done) {
+            if (pthread_cond_timedwait(&u->wait_cond, &u->wait_lock,
+                                       &slice) == ETIMEDOUT) {
+                break;
+            }
+        }
+        is_done = u->is_first_done;
+        is_installed = u->is_first_installed;
+        pthread_mutex_unlock(&u->wait_lock);
+        if (is_done || !timespec_before(&slice, &deadline) ||
+            (cancel_fd >= 0 && fd_is_readable(cancel_fd))) {
+            return is_done && is_installed;
         }
     }
-    is_installed = u->is_first_installed;
-    pthread_mutex_unlock(&u->wait_lock);
-    return is_installed;
+}
+
+bool
+updater_wait_first(struct updater *u, unsigned max_wait_s)
+{
+    return updater_wait_first_or(u, max_wait_s, -1);
 }
 
 void

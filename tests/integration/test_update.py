@@ -20,6 +20,10 @@ only; everything lives in a mkdtemp directory; servers are stopped by PID
   signature, bad .cmu signature, .cmu signed by an unknown key, an older
   .cmu under a new manifest.  Stalled and truncated .cmu bodies.
 
+  SIGTERM to a helper waiting at start-up for its first download
+  (`download micro-updates before init`) while the manifest stalls: it
+  stops at once.
+
   kill -9 of UPDATE while it writes cartridge 3 to the cache, at three
   exact points (crashpoint.c, an LD_PRELOAD shim: mid-write, at fsync, at
   rename): the cache keeps 1, 2 and a restarted helper serves 2; a torn
@@ -176,6 +180,42 @@ def faults(env, fault, static_url):
                                                     "micro_updates"))
                  if ".tmp." in n]
     check(not leftovers, "no temporary file left: %s" % leftovers)
+
+
+def sigterm_during_first_download(env, fault):
+    """With `download micro-updates before init`, a SIGTERM while the first
+    download hangs (the manifest stalls; the timeout is 60 s) stops the
+    helper at once, not when the download ends or times out."""
+    write(os.path.join(env.base, "cartridge.cfg"),
+          "micro-update url = %s\n"
+          "micro-update timeout = 60\n"
+          "download micro-updates before init = yes\n"
+          "update public key = update.pub\n"
+          "update content key = content.key\n" % fault.url)
+    fault.set_mode("stall")
+    p = subprocess.Popen([env.cgp], cwd=env.base, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen = []
+    try:
+        # The updater is started (its banner) before the wait begins.
+        for ln in p.stdout:
+            seen.append(ln.decode(errors="replace"))
+            if "micro-update: checking" in seen[-1]:
+                break
+        p.send_signal(signal.SIGTERM)
+        # The stalled server holds the download 30 s, the timeout 60 s.
+        out, _ = p.communicate(timeout=20)
+        seen.append(out.decode(errors="replace"))
+        check(p.returncode == 0 and "stopping (signal)" in "".join(seen),
+              "SIGTERM during the start-up download wait stops the helper "
+              "(exit %r)" % p.returncode)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        check(False, "SIGTERM during the start-up download wait stops the "
+              "helper before the download times out")
+    finally:
+        fault.set_mode("ok")
 
 
 def signed_faults(env, fault):
@@ -451,6 +491,7 @@ def body(env):
         fault = updlib_server.FaultServer(env.www, alt_root=env.www_v1)
         try:
             faults(env, fault, static.url)
+            sigterm_during_first_download(env, fault)
             signed_faults(env, fault)
         finally:
             fault.stop()

@@ -703,13 +703,65 @@ test_housekeep_crash_while_writing(void **state)
     env_done(&e);
 }
 
-/* Submitted/ cannot be created: the report is lost (logged, counted),
- * the day still rolls over and stays in the history for REPORT --date. */
+/* A wall clock far ahead for a moment (a wrong RTC at boot, then NTP):
+ * the day it ended is reported early, once; when the clock is back, the
+ * counting leaves the bogus future day as soon as the clock's day is past
+ * the last one ended, so the daily reports resume the next midnight
+ * instead of a year later, and no day is reported twice. */
+static void
+test_housekeep_clock_far_ahead_then_back(void **state)
+{
+    struct env e;
+    struct sub subs[MAX_SUBS];
+    size_t n;
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 10, 0, 0);
+    env_start(&e);
+    tick(&e);
+    counters_note_message(e.c, 10, ENGINE_CAT_LEGIT, 100);
+    clock_test_set_wall(&e.clk, local_wall(2025, 5, 1, 10, 0, 0));
+    tick(&e); /* 2024-05-01 ends early */
+    assert_int_equal(count_subs(&e, ".sub"), 1);
+    counters_note_message(e.c, 20, ENGINE_CAT_LEGIT, 100);
+    clock_test_set_wall(&e.clk, local_wall(2024, 5, 1, 10, 1, 0));
+    tick(&e);
+    tick(&e);
+    /* 2024-05-01 was reported: counting may not go back to it */
+    assert_int_equal(counters_day(e.c), day_of(2025, 5, 1));
+    assert_int_equal(log_count("counting continues on 2025-05-01"), 1);
+    clock_test_set_wall(&e.clk, local_wall(2024, 5, 2, 0, 0, 30));
+    tick(&e);
+    assert_int_equal(counters_day(e.c), day_of(2024, 5, 2));
+    assert_int_equal(log_count("counting moves to 2024-05-02"), 1);
+    assert_int_equal(count_subs(&e, ".sub"), 1);
+    counters_note_message(e.c, 30, ENGINE_CAT_LEGIT, 100);
+    clock_test_set_wall(&e.clk, local_wall(2024, 5, 3, 0, 0, 30));
+    tick(&e);
+    clock_test_advance_ms(&e.clk, 60000);
+    tick(&e);
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(subs[0].text, "daily report 2024-05-01: "
+                                         "1 requests"));
+    assert_non_null(strstr(subs[1].text, "daily report 2024-05-02: "
+                                         "2 requests"));
+    free_subs(subs, n);
+    env_done(&e);
+}
+
+/* Submitted/ cannot be written at midnight (here a file stands where the
+ * directory should be; a full disk looks the same): the day still rolls
+ * over, but stays unreported -- logged and counted once, not every
+ * minute -- and its report is written as soon as Submitted/ works again,
+ * at a later tick or after a restart; exactly once. */
 static void
 test_housekeep_report_write_fails(void **state)
 {
     struct env e;
     struct counters_snapshot s;
+    struct sub subs[MAX_SUBS];
+    size_t n;
     FILE *f;
 
     (void)state;
@@ -725,9 +777,82 @@ test_housekeep_report_write_fails(void **state)
     assert_int_equal(log_count("daily report for 2024-05-01 not written"), 1);
     assert_int_equal(counters_day(e.c), day_of(2024, 5, 2));
     read_state(&e, &s);
-    assert_int_equal(s.last_reported, day_of(2024, 5, 1));
+    assert_int_equal(s.last_reported, COUNTERS_DAY_NONE);
     assert_int_equal(s.today.errors, 1);
     assert_int_equal(counters_day_scored(&s.history[0]), 1);
+
+    /* still failing a minute later: no second log line, no second error */
+    clock_test_advance_ms(&e.clk, 60000);
+    tick(&e);
+    assert_int_equal(log_count("daily report for 2024-05-01 not written"), 1);
+    read_state(&e, &s);
+    assert_int_equal(s.today.errors, 1);
+
+    /* a crash, Submitted/ repaired, a restart: the day is reported */
+    env_crash(&e);
+    assert_int_equal(unlink(e.cfg.submitted_dir), 0);
+    clock_test_advance_ms(&e.clk, 60000);
+    env_start(&e);
+    tick(&e);
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(subs[0].text, "daily report 2024-05-01: "
+                                         "1 requests"));
+    free_subs(subs, n);
+    read_state(&e, &s);
+    assert_int_equal(s.last_reported, day_of(2024, 5, 1));
+    clock_test_advance_ms(&e.clk, 60000);
+    tick(&e);
+    env_stop(&e);
+    assert_int_equal(count_subs(&e, ".sub"), 1);
+    env_done(&e);
+}
+
+/* The same without a restart, over two midnights: Submitted/ unwritable
+ * from before the first until after the second, then repaired; both
+ * days are reported, the older first, each once. */
+static void
+test_housekeep_report_retried_in_order(void **state)
+{
+    struct env e;
+    struct counters_snapshot s;
+    struct sub subs[MAX_SUBS];
+    size_t n;
+    FILE *f;
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 23, 59, 0);
+    f = fopen(e.cfg.submitted_dir, "w");
+    assert_non_null(f);
+    fclose(f);
+    env_start(&e);
+    tick(&e);
+    counters_note_message(e.c, 7, ENGINE_CAT_LEGIT, 100);
+    clock_test_advance_ms(&e.clk, 120000);
+    tick(&e); /* 2024-05-01 ended, not written */
+    counters_note_message(e.c, 8, ENGINE_CAT_LEGIT, 100);
+    counters_note_message(e.c, 9, ENGINE_CAT_LEGIT, 100);
+    clock_test_set_wall(&e.clk, local_wall(2024, 5, 3, 0, 1, 0));
+    tick(&e); /* 2024-05-02 ended, not written either */
+    assert_int_equal(count_subs(&e, ".sub"), 0);
+    assert_int_equal(unlink(e.cfg.submitted_dir), 0);
+    clock_test_advance_ms(&e.clk, 60000);
+    tick(&e);
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(subs[0].text, "daily report 2024-05-01: "
+                                         "1 requests"));
+    assert_non_null(strstr(subs[1].text, "daily report 2024-05-02: "
+                                         "2 requests"));
+    free_subs(subs, n);
+    read_state(&e, &s);
+    assert_int_equal(s.last_reported, day_of(2024, 5, 2));
+    assert_int_equal(log_count("report for 2024-05-01 written to"), 1);
+    assert_int_equal(log_count("report for 2024-05-02 written to"), 1);
+    assert_int_equal(log_count("report for 2024-05-02 not written"), 0);
+    clock_test_advance_ms(&e.clk, 60000);
+    tick(&e);
+    assert_int_equal(count_subs(&e, ".sub"), 2);
     env_done(&e);
 }
 
@@ -836,7 +961,9 @@ main(void)
         cmocka_unit_test(test_housekeep_crash_loses_at_most_a_tick),
         cmocka_unit_test(test_housekeep_crash_before_rename),
         cmocka_unit_test(test_housekeep_crash_while_writing),
+        cmocka_unit_test(test_housekeep_clock_far_ahead_then_back),
         cmocka_unit_test(test_housekeep_report_write_fails),
+        cmocka_unit_test(test_housekeep_report_retried_in_order),
         cmocka_unit_test(test_housekeep_state_file_problems),
         cmocka_unit_test(test_housekeep_save_failure_logged_once),
         cmocka_unit_test(test_housekeep_thread_start_stop),

@@ -28,6 +28,7 @@
 #include "caps.h"
 #include "cartridge.h"
 #include "config.h"
+#include "delta.h"
 #include "fsutil.h"
 #include "log.h"
 #include "train.h"
@@ -59,6 +60,16 @@ struct srv {
     size_t n_posts;
     bool is_stalled;
     bool is_released;
+    /* manifest GETs received after this wall time (0: not counted) */
+    time_t count_after;
+    size_t n_manifest_after;
+    /* a file answered "503 busy, Retry-After: 120" ("" for none), and
+     * how many GETs of file_name came */
+    char busy_name[64];
+    size_t n_file;
+    /* the updater's refusals, from its on_refused hook */
+    size_t n_refused;
+    enum cm_err last_refused;
 };
 
 static void
@@ -133,6 +144,9 @@ serve_one(struct srv *s, int c)
     }
     if (is_manifest) {
         manifest_no = ++s->n_manifest;
+        if (s->count_after != 0 && time(NULL) > s->count_after) {
+            s->n_manifest_after++;
+        }
     }
     if (strncmp(req, "POST /cmstats ", 14) == 0) {
         snprintf(s->post, sizeof(s->post), "%s", end + 4);
@@ -160,8 +174,15 @@ serve_one(struct srv *s, int c)
             snprintf(inm, sizeof(inm), "ETag: %s\r\n", s->etag);
             respond(c, 200, inm, s->manifest.data, s->manifest.len);
         }
+    } else if (s->busy_name[0] != '\0' && strncmp(req, "GET /", 5) == 0 &&
+               strncmp(req + 5, s->busy_name, strlen(s->busy_name)) == 0) {
+        respond(c, 503, "Retry-After: 120\r\n", (const uint8_t *)"busy\n",
+                5);
     } else if (strncmp(req, "GET /", 5) == 0 &&
                strncmp(req + 5, s->file_name, strlen(s->file_name)) == 0) {
+        pthread_mutex_lock(&s->lock);
+        s->n_file++;
+        pthread_mutex_unlock(&s->lock);
         respond(c, 200, "", s->file.data, s->file.len);
     } else if (strncmp(req, "POST /cmstats ", 14) == 0) {
         respond(c, 200, "", (const uint8_t *)"ok\n", 3);
@@ -631,6 +652,206 @@ test_updater_thread_swap_304_stats_stop(void **state)
     free(m);
 }
 
+static void
+on_refused_srv(void *ctx, enum cm_err err)
+{
+    struct srv *s = ctx;
+
+    pthread_mutex_lock(&s->lock);
+    s->n_refused++;
+    s->last_refused = err;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* The updater refused something, or it had two cycles' chances. */
+static bool
+has_refusal_or_two_late_manifests(const struct srv *s)
+{
+    return s->n_refused > 0 || s->n_manifest_after >= 2;
+}
+
+/*
+ * A server that answers 304 Not Modified forever may not hold the helper
+ * past the expiry of the manifest it once verified: the first 304 after
+ * that expiry is refused as expired (and the validators dropped), instead
+ * of every cycle counting as "current".  The manifest here expires a few
+ * seconds after it is issued; the server keeps answering 304.
+ */
+static void
+test_updater_304_after_expiry(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct srv *s = calloc(1, sizeof(*s));
+    struct updfile_spec spec;
+    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct updater_hooks hooks;
+    struct cartridge *c1 = NULL;
+    struct cartridge_slot *slot;
+    struct updater *u;
+    struct buf img;
+
+    assert_non_null(s);
+    assert_non_null(m);
+    read_file(f->c2, &img);
+    memset(&spec, 0, sizeof(spec));
+    spec.kind = UPDFILE_FULL;
+    spec.version = 2;
+    updkeys_sha256(img.data, img.len, spec.target_sha256);
+    buf_init(&s->file, CAPS_UPDFILE_MAX_BYTES);
+    assert_int_equal(updfile_build(&spec, img.data, img.len, &f->secret,
+                                   &f->content, &s->file),
+                     CM_OK);
+    snprintf(s->file_name, sizeof(s->file_name), "full-2.cmu");
+    m->version = 2;
+    m->issued_unix = (uint64_t)time(NULL);
+    m->expires_unix = m->issued_unix + 3;
+    m->n_files = 1;
+    snprintf(m->files[0].name, sizeof(m->files[0].name), "full-2.cmu");
+    m->files[0].kind = UPDFILE_FULL;
+    m->files[0].version = 2;
+    m->files[0].size = s->file.len;
+    updkeys_sha256(s->file.data, s->file.len, m->files[0].sha256);
+    buf_init(&s->manifest, CAPS_UPDFILE_MANIFEST_MAX_BYTES);
+    assert_int_equal(updfile_manifest_format(m, &f->secret, &s->manifest),
+                     CM_OK);
+    s->etag = "\"v2\"";
+    /* the updater refuses from expires + 1 on ("now > expires") */
+    s->count_after = (time_t)m->expires_unix + 1;
+    srv_start(s);
+
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d",
+             s->port);
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/expiry", f->dir);
+    assert_int_equal(cartridge_load_file(f->c1, &c1, NULL), CM_OK);
+    slot = cartridge_slot_new(c1);
+    assert_non_null(slot);
+    memset(&hooks, 0, sizeof(hooks));
+    hooks.on_refused = on_refused_srv;
+    hooks.ctx = s;
+    u = updater_start(&cfg, slot, &hooks);
+    assert_non_null(u);
+    assert_true(updater_wait_first(u, 60));
+    assert_true(srv_wait(s, has_refusal_or_two_late_manifests));
+    updater_stop(u);
+    assert_int_equal(s->n_refused, 1);
+    assert_int_equal(s->last_refused, CM_EEXPIRED);
+    srv_stop(s);
+
+    cartridge_slot_free(slot);
+    buf_clear(&img);
+    buf_clear(&s->file);
+    buf_clear(&s->manifest);
+    free(s);
+    free(m);
+}
+
+/* The manifest entry for a built update file. */
+static void
+entry_of(struct updfile_entry *e, const char *name, enum updfile_kind kind,
+         uint64_t base, uint64_t version, const struct buf *file)
+{
+    snprintf(e->name, sizeof(e->name), "%s", name);
+    e->kind = kind;
+    e->base_version = base;
+    e->version = version;
+    e->size = file->len;
+    updkeys_sha256(file->data, file->len, e->sha256);
+}
+
+/*
+ * The server answers the delta with 503 and Retry-After: the cycle fails
+ * and waits as asked, instead of turning at once to the full file on the
+ * server that just said it is busy (which only a delta refused on its
+ * content, or missing, justifies).
+ */
+static void
+test_updater_busy_delta_no_full_fallback(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct srv *s = calloc(1, sizeof(*s));
+    struct updfile_spec spec;
+    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct updater_result res;
+    struct buf img1;
+    struct buf img2;
+    struct buf d;
+    struct buf delta_file;
+    char path[CONFIG_PATH_MAX + 32];
+
+    assert_non_null(s);
+    assert_non_null(m);
+    read_file(f->c1, &img1);
+    read_file(f->c2, &img2);
+    /* full-2.cmu and delta-1-2.cmu, both installing version 2 */
+    memset(&spec, 0, sizeof(spec));
+    spec.kind = UPDFILE_FULL;
+    spec.version = 2;
+    updkeys_sha256(img2.data, img2.len, spec.target_sha256);
+    buf_init(&s->file, CAPS_UPDFILE_MAX_BYTES);
+    assert_int_equal(updfile_build(&spec, img2.data, img2.len, &f->secret,
+                                   &f->content, &s->file),
+                     CM_OK);
+    snprintf(s->file_name, sizeof(s->file_name), "full-2.cmu");
+    buf_init(&d, CAPS_UPDFILE_PAYLOAD_MAX_BYTES);
+    assert_int_equal(delta_make(img1.data, img1.len, img2.data, img2.len,
+                                &d),
+                     CM_OK);
+    spec.kind = UPDFILE_DELTA;
+    spec.base_version = 1;
+    buf_init(&delta_file, CAPS_UPDFILE_MAX_BYTES);
+    assert_int_equal(updfile_build(&spec, d.data, d.len, &f->secret,
+                                   &f->content, &delta_file),
+                     CM_OK);
+    snprintf(s->busy_name, sizeof(s->busy_name), "delta-1-2.cmu");
+    m->version = 2;
+    m->issued_unix = (uint64_t)time(NULL);
+    m->expires_unix = m->issued_unix + 86400;
+    m->n_files = 2;
+    entry_of(&m->files[0], "full-2.cmu", UPDFILE_FULL, 0, 2, &s->file);
+    entry_of(&m->files[1], "delta-1-2.cmu", UPDFILE_DELTA, 1, 2,
+             &delta_file);
+    buf_init(&s->manifest, CAPS_UPDFILE_MANIFEST_MAX_BYTES);
+    assert_int_equal(updfile_manifest_format(m, &f->secret, &s->manifest),
+                     CM_OK);
+    s->etag = "\"v2\"";
+    srv_start(s);
+
+    /* version 1 installed and cached: the delta is the file to fetch */
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
+             s->port);
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/busy", f->dir);
+    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
+    snprintf(path, sizeof(path), "%s/cartridge-1.cmc", cfg.cart.cache_path);
+    assert_int_equal(fsutil_write_atomic(path, img1.data, img1.len, 0600),
+                     CM_OK);
+    assert_int_equal(updater_run_once(&cfg, &res), CM_ENET);
+    assert_int_equal(res.outcome, UPDATER_FAILED);
+    assert_non_null(strstr(res.why, "retry after 120"));
+    assert_int_equal(s->n_file, 0);
+    snprintf(path, sizeof(path), "%s/cartridge-2.cmc", cfg.cart.cache_path);
+    assert_false(fsutil_is_file(path));
+
+    /* a delta the server does not have (404) still falls back */
+    s->busy_name[0] = '\0';
+    assert_int_equal(updater_run_once(&cfg, &res), CM_OK);
+    assert_int_equal(res.outcome, UPDATER_INSTALLED);
+    assert_false(res.was_delta);
+    assert_int_equal(s->n_file, 1);
+    srv_stop(s);
+
+    buf_clear(&img1);
+    buf_clear(&img2);
+    buf_clear(&d);
+    buf_clear(&delta_file);
+    buf_clear(&s->file);
+    buf_clear(&s->manifest);
+    free(s);
+    free(m);
+}
+
 /* A 127.0.0.1 port nobody listens on (bound, read, closed). */
 static int
 dead_port(void)
@@ -701,6 +922,39 @@ test_updater_stop_during_backoff(void **state)
     cartridge_slot_free(slot);
 }
 
+/* With the embedded default serving, a failed cycle's log line names it
+ * ("keeping the embedded default"), not "cartridge 0", which the start-up
+ * banner (showing the default's own version) never mentions. */
+static void
+test_updater_failure_names_default(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct cartridge *def = NULL;
+    struct cartridge_slot *slot;
+    struct updater *u;
+
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
+             dead_port());
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/default", f->dir);
+    assert_int_equal(cartridge_load_default(&def, NULL), CM_OK);
+    slot = cartridge_slot_new(def);
+    assert_non_null(slot);
+    pthread_mutex_lock(&seen_lock);
+    seen_logs[0] = '\0';
+    pthread_mutex_unlock(&seen_lock);
+    log_setup(capture_sink, NULL, LOG_LEVEL_DEBUG);
+    u = updater_start(&cfg, slot, NULL);
+    assert_non_null(u);
+    assert_false(updater_wait_first(u, 60));
+    updater_stop(u);
+    log_setup(NULL, NULL, LOG_LEVEL_INFO);
+    assert_non_null(strstr(seen_logs, "; keeping the embedded default, "
+                                      "next try in "));
+    assert_null(strstr(seen_logs, "keeping cartridge 0"));
+    cartridge_slot_free(slot);
+}
+
 /* A newer cartridge another process (UPDATE) left in the cache is taken
  * by the thread's next cycle, with no network I/O: here the update host
  * does not even listen. */
@@ -760,6 +1014,9 @@ main(void)
         cmocka_unit_test(test_updater_thread_swap_304_stats_stop),
         cmocka_unit_test(test_updater_stop_during_backoff),
         cmocka_unit_test(test_updater_adopts_newer_cache),
+        cmocka_unit_test(test_updater_304_after_expiry),
+        cmocka_unit_test(test_updater_busy_delta_no_full_fallback),
+        cmocka_unit_test(test_updater_failure_names_default),
     };
 
     /* The updater logs to stderr here (the default sink): fine. */
