@@ -257,6 +257,22 @@ count_subs(struct env *e, const char *suffix)
     return n;
 }
 
+/* Submitted/ holds exactly the reports of 2024-05-01 (1 request) and
+ * 2024-05-02 (2 requests), oldest first. */
+static void
+assert_may_1_and_2_reported(struct env *e)
+{
+    struct sub subs[MAX_SUBS];
+    size_t n = list_subs(e, ".sub", subs, MAX_SUBS);
+
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(subs[0].text, "daily report 2024-05-01: "
+                                         "1 requests"));
+    assert_non_null(strstr(subs[1].text, "daily report 2024-05-02: "
+                                         "2 requests"));
+    free_subs(subs, n);
+}
+
 /* The number after a label in the report's text part. */
 static unsigned long long
 report_number(const char *text, const char *label)
@@ -492,8 +508,6 @@ static void
 test_housekeep_clock_jumps(void **state)
 {
     struct env e;
-    struct sub subs[MAX_SUBS];
-    size_t n;
 
     (void)state;
     env_init(&e, "UTC", 2024, 5, 1, 23, 59, 30);
@@ -520,13 +534,7 @@ test_housekeep_clock_jumps(void **state)
     counters_note_message(e.c, 30, ENGINE_CAT_LEGIT, 100);
     clock_test_set_wall(&e.clk, local_wall(2024, 5, 3, 0, 0, 10));
     tick(&e);
-    n = list_subs(&e, ".sub", subs, MAX_SUBS);
-    assert_int_equal(n, 2);
-    assert_non_null(strstr(subs[0].text, "daily report 2024-05-01: "
-                                         "1 requests"));
-    assert_non_null(strstr(subs[1].text, "daily report 2024-05-02: "
-                                         "2 requests"));
-    free_subs(subs, n);
+    assert_may_1_and_2_reported(&e);
     env_done(&e);
 }
 
@@ -712,8 +720,6 @@ static void
 test_housekeep_clock_far_ahead_then_back(void **state)
 {
     struct env e;
-    struct sub subs[MAX_SUBS];
-    size_t n;
 
     (void)state;
     env_init(&e, "UTC", 2024, 5, 1, 10, 0, 0);
@@ -740,13 +746,7 @@ test_housekeep_clock_far_ahead_then_back(void **state)
     tick(&e);
     clock_test_advance_ms(&e.clk, 60000);
     tick(&e);
-    n = list_subs(&e, ".sub", subs, MAX_SUBS);
-    assert_int_equal(n, 2);
-    assert_non_null(strstr(subs[0].text, "daily report 2024-05-01: "
-                                         "1 requests"));
-    assert_non_null(strstr(subs[1].text, "daily report 2024-05-02: "
-                                         "2 requests"));
-    free_subs(subs, n);
+    assert_may_1_and_2_reported(&e);
     env_done(&e);
 }
 
@@ -816,8 +816,6 @@ test_housekeep_report_retried_in_order(void **state)
 {
     struct env e;
     struct counters_snapshot s;
-    struct sub subs[MAX_SUBS];
-    size_t n;
     FILE *f;
 
     (void)state;
@@ -838,13 +836,7 @@ test_housekeep_report_retried_in_order(void **state)
     assert_int_equal(unlink(e.cfg.submitted_dir), 0);
     clock_test_advance_ms(&e.clk, 60000);
     tick(&e);
-    n = list_subs(&e, ".sub", subs, MAX_SUBS);
-    assert_int_equal(n, 2);
-    assert_non_null(strstr(subs[0].text, "daily report 2024-05-01: "
-                                         "1 requests"));
-    assert_non_null(strstr(subs[1].text, "daily report 2024-05-02: "
-                                         "2 requests"));
-    free_subs(subs, n);
+    assert_may_1_and_2_reported(&e);
     read_state(&e, &s);
     assert_int_equal(s.last_reported, day_of(2024, 5, 2));
     assert_int_equal(log_count("report for 2024-05-01 written to"), 1);

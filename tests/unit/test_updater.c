@@ -229,6 +229,15 @@ srv_start(struct srv *s)
     assert_int_equal(pthread_create(&s->thread, NULL, srv_main, s), 0);
 }
 
+/* A stopped server's files and itself. */
+static void
+srv_free(struct srv *s)
+{
+    buf_clear(&s->file);
+    buf_clear(&s->manifest);
+    free(s);
+}
+
 static void
 srv_stop(struct srv *s)
 {
@@ -551,6 +560,51 @@ has_three_manifests(const struct srv *s)
     return s->n_manifest >= 3 && s->is_stalled;
 }
 
+/* The manifest entry for a built update file. */
+static void
+entry_of(struct updfile_entry *e, const char *name, enum updfile_kind kind,
+         uint64_t base, uint64_t version, const struct buf *file)
+{
+    snprintf(e->name, sizeof(e->name), "%s", name);
+    e->kind = kind;
+    e->base_version = base;
+    e->version = version;
+    e->size = file->len;
+    updkeys_sha256(file->data, file->len, e->sha256);
+}
+
+/* full-2.cmu, installing cartridge image img as version 2, into s->file;
+ * spec is left set up for building more files of version 2. */
+static void
+build_full_2(const struct fixture *f, struct srv *s, const struct buf *img,
+             struct updfile_spec *spec)
+{
+    memset(spec, 0, sizeof(*spec));
+    spec->kind = UPDFILE_FULL;
+    spec->version = 2;
+    updkeys_sha256(img->data, img->len, spec->target_sha256);
+    buf_init(&s->file, CAPS_UPDFILE_MAX_BYTES);
+    assert_int_equal(updfile_build(spec, img->data, img->len, &f->secret,
+                                   &f->content, &s->file),
+                     CM_OK);
+    snprintf(s->file_name, sizeof(s->file_name), "full-2.cmu");
+}
+
+/* The signed manifest of version 2 (its entries already in m), issued
+ * now and valid for lifetime_s seconds, served with ETag "v2". */
+static void
+sign_manifest_2(const struct fixture *f, struct srv *s,
+                struct updfile_manifest *m, uint64_t lifetime_s)
+{
+    m->version = 2;
+    m->issued_unix = (uint64_t)time(NULL);
+    m->expires_unix = m->issued_unix + lifetime_s;
+    buf_init(&s->manifest, CAPS_UPDFILE_MANIFEST_MAX_BYTES);
+    assert_int_equal(updfile_manifest_format(m, &f->secret, &s->manifest),
+                     CM_OK);
+    s->etag = "\"v2\"";
+}
+
 static void
 on_installed(void *ctx, uint64_t version)
 {
@@ -580,28 +634,10 @@ test_updater_thread_swap_304_stats_stop(void **state)
     assert_non_null(m);
     /* the server's tree: version 2 as a full file */
     read_file(f->c2, &img);
-    memset(&spec, 0, sizeof(spec));
-    spec.kind = UPDFILE_FULL;
-    spec.version = 2;
-    updkeys_sha256(img.data, img.len, spec.target_sha256);
-    buf_init(&s->file, CAPS_UPDFILE_MAX_BYTES);
-    assert_int_equal(updfile_build(&spec, img.data, img.len, &f->secret,
-                                   &f->content, &s->file),
-                     CM_OK);
-    snprintf(s->file_name, sizeof(s->file_name), "full-2.cmu");
-    m->version = 2;
-    m->issued_unix = (uint64_t)time(NULL);
-    m->expires_unix = m->issued_unix + 86400;
+    build_full_2(f, s, &img, &spec);
     m->n_files = 1;
-    snprintf(m->files[0].name, sizeof(m->files[0].name), "full-2.cmu");
-    m->files[0].kind = UPDFILE_FULL;
-    m->files[0].version = 2;
-    m->files[0].size = s->file.len;
-    updkeys_sha256(s->file.data, s->file.len, m->files[0].sha256);
-    buf_init(&s->manifest, CAPS_UPDFILE_MANIFEST_MAX_BYTES);
-    assert_int_equal(updfile_manifest_format(m, &f->secret, &s->manifest),
-                     CM_OK);
-    s->etag = "\"v2\"";
+    entry_of(&m->files[0], "full-2.cmu", UPDFILE_FULL, 0, 2, &s->file);
+    sign_manifest_2(f, s, m, 86400);
     s->stall_from_manifest = 3;
     srv_start(s);
 
@@ -646,9 +682,7 @@ test_updater_thread_swap_304_stats_stop(void **state)
 
     cartridge_slot_free(slot);
     buf_clear(&img);
-    buf_clear(&s->file);
-    buf_clear(&s->manifest);
-    free(s);
+    srv_free(s);
     free(m);
 }
 
@@ -695,28 +729,10 @@ test_updater_304_after_expiry(void **state)
     assert_non_null(s);
     assert_non_null(m);
     read_file(f->c2, &img);
-    memset(&spec, 0, sizeof(spec));
-    spec.kind = UPDFILE_FULL;
-    spec.version = 2;
-    updkeys_sha256(img.data, img.len, spec.target_sha256);
-    buf_init(&s->file, CAPS_UPDFILE_MAX_BYTES);
-    assert_int_equal(updfile_build(&spec, img.data, img.len, &f->secret,
-                                   &f->content, &s->file),
-                     CM_OK);
-    snprintf(s->file_name, sizeof(s->file_name), "full-2.cmu");
-    m->version = 2;
-    m->issued_unix = (uint64_t)time(NULL);
-    m->expires_unix = m->issued_unix + 3;
+    build_full_2(f, s, &img, &spec);
     m->n_files = 1;
-    snprintf(m->files[0].name, sizeof(m->files[0].name), "full-2.cmu");
-    m->files[0].kind = UPDFILE_FULL;
-    m->files[0].version = 2;
-    m->files[0].size = s->file.len;
-    updkeys_sha256(s->file.data, s->file.len, m->files[0].sha256);
-    buf_init(&s->manifest, CAPS_UPDFILE_MANIFEST_MAX_BYTES);
-    assert_int_equal(updfile_manifest_format(m, &f->secret, &s->manifest),
-                     CM_OK);
-    s->etag = "\"v2\"";
+    entry_of(&m->files[0], "full-2.cmu", UPDFILE_FULL, 0, 2, &s->file);
+    sign_manifest_2(f, s, m, 3);
     /* the updater refuses from expires + 1 on ("now > expires") */
     s->count_after = (time_t)m->expires_unix + 1;
     srv_start(s);
@@ -741,23 +757,8 @@ test_updater_304_after_expiry(void **state)
 
     cartridge_slot_free(slot);
     buf_clear(&img);
-    buf_clear(&s->file);
-    buf_clear(&s->manifest);
-    free(s);
+    srv_free(s);
     free(m);
-}
-
-/* The manifest entry for a built update file. */
-static void
-entry_of(struct updfile_entry *e, const char *name, enum updfile_kind kind,
-         uint64_t base, uint64_t version, const struct buf *file)
-{
-    snprintf(e->name, sizeof(e->name), "%s", name);
-    e->kind = kind;
-    e->base_version = base;
-    e->version = version;
-    e->size = file->len;
-    updkeys_sha256(file->data, file->len, e->sha256);
 }
 
 /*
@@ -786,15 +787,7 @@ test_updater_busy_delta_no_full_fallback(void **state)
     read_file(f->c1, &img1);
     read_file(f->c2, &img2);
     /* full-2.cmu and delta-1-2.cmu, both installing version 2 */
-    memset(&spec, 0, sizeof(spec));
-    spec.kind = UPDFILE_FULL;
-    spec.version = 2;
-    updkeys_sha256(img2.data, img2.len, spec.target_sha256);
-    buf_init(&s->file, CAPS_UPDFILE_MAX_BYTES);
-    assert_int_equal(updfile_build(&spec, img2.data, img2.len, &f->secret,
-                                   &f->content, &s->file),
-                     CM_OK);
-    snprintf(s->file_name, sizeof(s->file_name), "full-2.cmu");
+    build_full_2(f, s, &img2, &spec);
     buf_init(&d, CAPS_UPDFILE_PAYLOAD_MAX_BYTES);
     assert_int_equal(delta_make(img1.data, img1.len, img2.data, img2.len,
                                 &d),
@@ -806,17 +799,11 @@ test_updater_busy_delta_no_full_fallback(void **state)
                                    &f->content, &delta_file),
                      CM_OK);
     snprintf(s->busy_name, sizeof(s->busy_name), "delta-1-2.cmu");
-    m->version = 2;
-    m->issued_unix = (uint64_t)time(NULL);
-    m->expires_unix = m->issued_unix + 86400;
     m->n_files = 2;
     entry_of(&m->files[0], "full-2.cmu", UPDFILE_FULL, 0, 2, &s->file);
     entry_of(&m->files[1], "delta-1-2.cmu", UPDFILE_DELTA, 1, 2,
              &delta_file);
-    buf_init(&s->manifest, CAPS_UPDFILE_MANIFEST_MAX_BYTES);
-    assert_int_equal(updfile_manifest_format(m, &f->secret, &s->manifest),
-                     CM_OK);
-    s->etag = "\"v2\"";
+    sign_manifest_2(f, s, m, 86400);
     srv_start(s);
 
     /* version 1 installed and cached: the delta is the file to fetch */
@@ -846,9 +833,7 @@ test_updater_busy_delta_no_full_fallback(void **state)
     buf_clear(&img2);
     buf_clear(&d);
     buf_clear(&delta_file);
-    buf_clear(&s->file);
-    buf_clear(&s->manifest);
-    free(s);
+    srv_free(s);
     free(m);
 }
 
