@@ -619,26 +619,47 @@ is_quoted_from(const uint8_t *p, size_t len)
     return i > 0 && len - i >= 5 && memcmp(p + i, "From ", 5) == 0;
 }
 
+/* src[from, to) appended to dst at o; returns the new o.  Nothing moves
+ * while dst and src still coincide (in place, before the first quoted
+ * line). */
+static size_t
+copy_span(uint8_t *dst, size_t o, const uint8_t *src, size_t from, size_t to)
+{
+    if (dst + o != src + from) {
+        memmove(dst + o, src + from, to - from);
+    }
+    return o + (to - from);
+}
+
 size_t
 msgsrc_mbox_unquote(uint8_t *dst, const uint8_t *src, size_t len)
 {
-    size_t o = 0;
-    size_t i = 0;
+    size_t o = 0;    /* bytes written to dst */
+    size_t done = 0; /* bytes of src accounted for */
+    size_t at = 0;   /* where the next '>' is looked for */
 
-    /* Line by line, the LF kept with the line before it; dst never gets
-     * ahead of src, so memmove makes dst == src safe. */
-    while (i < len) {
-        size_t end = line_end(src, len, i);
+    /* Only a '>' can start a quoted line, and most messages have few at
+     * the start of a line: jump from '>' to '>' (memchr) instead of
+     * walking and copying every line, which RATE paid on every corpus
+     * file that begins with a separator line.  dst never gets ahead of
+     * src, so dst == src is safe. */
+    while (at < len) {
+        const uint8_t *gt = memchr(src + at, '>', len - at);
+        size_t q;
 
-        end += end < len; /* take the LF along */
-        if (is_quoted_from(src + i, end - i)) {
-            i++; /* drop one '>' */
+        if (gt == NULL) {
+            break;
         }
-        memmove(dst + o, src + i, end - i);
-        o += end - i;
-        i = end;
+        q = (size_t)(gt - src);
+        at = q + 1;
+        if ((q > 0 && src[q - 1] != '\n') ||
+            !is_quoted_from(src + q, len - q)) {
+            continue;
+        }
+        o = copy_span(dst, o, src, done, q);
+        done = q + 1; /* drop one '>' */
     }
-    return o;
+    return copy_span(dst, o, src, done, len);
 }
 
 /* ---- the source ---------------------------------------------------- */
