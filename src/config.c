@@ -1010,6 +1010,19 @@ load_main_member(struct config_loader *ld, const struct cgpdict_node *m)
     }
 }
 
+/* Length of a UTF-8 byte order mark at the start of b (0 or 3).  Windows
+ * editors put one in front of a file they save; CGP's dictionary syntax
+ * has no place for it, and without this the whole file would be ignored
+ * as "unexpected text after the value" on a line that looks fine. */
+static size_t
+bom_len(const struct buf *b)
+{
+    if (b->len >= 3 && memcmp(b->data, "\xef\xbb\xbf", 3) == 0) {
+        return 3;
+    }
+    return 0;
+}
+
 static void
 load_main(struct config_loader *ld, const char *path, bool is_explicit)
 {
@@ -1018,6 +1031,7 @@ load_main(struct config_loader *ld, const char *path, bool is_explicit)
     struct cgpdict_error err = {0, NULL};
     const struct cgpdict_node *root;
     enum cm_err rc;
+    size_t skip;
 
     buf_init(&b, CAPS_CONFIG_FILE_MAX_BYTES);
     rc = read_config_file(ld, path, &b, CAPS_CONFIG_FILE_MAX_BYTES);
@@ -1035,7 +1049,9 @@ load_main(struct config_loader *ld, const char *path, bool is_explicit)
     if (rc != CM_OK) {
         goto out;
     }
-    rc = cgpdict_parse(b.data, b.len, &d, &err);
+    skip = bom_len(&b); /* no arithmetic on the NULL of an empty buf */
+    rc = cgpdict_parse(skip > 0 ? b.data + skip : b.data, b.len - skip, &d,
+                       &err);
     if (rc == CM_ENOMEM) {
         ld->is_out_of_memory = true;
         goto out;

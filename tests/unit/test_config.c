@@ -398,6 +398,30 @@ test_config_syntax_error(void **state)
     buf_clear(&ps.text);
 }
 
+/* A UTF-8 byte order mark (Windows editors) in front of the dictionary:
+ * the file is read, not ignored as a syntax error. */
+static void
+test_config_main_bom(void **state)
+{
+    static const char text[] = "\xef\xbb\xbf{\r\n  Threads = 3;\r\n"
+                               "  AlertThreshold = 50;\r\n}\r\n";
+    struct config cfg;
+    struct problems ps;
+    char *dir = make_tmpdir();
+    char path[1024];
+
+    (void)state;
+    write_file(dir, "CGPCloudmark.cfg", text, sizeof(text) - 1);
+    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
+    assert_int_equal(load(path, &cfg, &ps), 0);
+    assert_string_equal(problems_text(&ps), "");
+    assert_int_equal(cfg.threads, 3);
+    assert_int_equal(cfg.alert_threshold, 50);
+    buf_clear(&ps.text);
+    remove_tree(dir);
+    free(dir);
+}
+
 static void
 test_config_missing_files(void **state)
 {
@@ -882,6 +906,7 @@ main(void)
         cmocka_unit_test(test_config_every_key),
         cmocka_unit_test(test_config_bad_values),
         cmocka_unit_test(test_config_syntax_error),
+        cmocka_unit_test(test_config_main_bom),
         cmocka_unit_test(test_config_missing_files),
         cmocka_unit_test(test_config_unreadable_and_big),
         cmocka_unit_test(test_config_cartridge_lines),
