@@ -40,12 +40,14 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "caps.h"
@@ -202,6 +204,7 @@ struct config_loader {
     const char *file; /* for problem reports */
     const char *base; /* directory for relative paths */
     bool seen_main[CONFIG_N_MAIN];
+    unsigned line_main[CONFIG_N_MAIN]; /* line of each seen key */
     bool seen_cart[CONFIG_N_CART];
     bool is_out_of_memory;
 };
@@ -985,6 +988,7 @@ load_main_member(struct config_loader *ld, const struct cgpdict_node *m)
                 "given more than once; the last one counts");
     }
     ld->seen_main[idx] = true;
+    ld->line_main[idx] = m->key_line;
     if (k->kind == CONFIG_KIND_BARS) {
         why = set_bars_node(ld->cfg, m);
     } else if (m->type == CGPDICT_STRING ||
@@ -1288,6 +1292,33 @@ out:
     buf_clear(&b);
 }
 
+/*
+ * A WhitelistConfig named in CGPCloudmark.cfg that does not exist (a typo,
+ * a file not copied) would leave the site without its whitelist and
+ * nothing said: whitelist_load takes a missing file as an empty list, as
+ * it must for the default name on a site that has none.  Say it here, as
+ * for a missing CartridgeConfig, so the helper logs it and CHECK-CONFIG
+ * shows it.  Other errors (permissions) are whitelist_load's to report.
+ */
+static void
+check_whitelist_exists(struct config_loader *ld)
+{
+    size_t idx = 0;
+    const char *path = ld->cfg->whitelist_cfg_path;
+
+    if (find_key(config_main_keys, CONFIG_N_MAIN, "WhitelistConfig",
+                 strlen("WhitelistConfig"), &idx) == NULL ||
+        !ld->seen_main[idx]) {
+        return;
+    }
+    if (access(path, F_OK) == 0 || errno != ENOENT) {
+        return;
+    }
+    ld->file = ld->cfg->main_path;
+    problem(ld, ld->line_main[idx], "WhitelistConfig", true,
+            "file not found; no site whitelist is used");
+}
+
 enum cm_err
 config_load(const char *main_path, struct config *cfg,
             config_problem_fn report, void *ctx, size_t *n_errors)
@@ -1329,6 +1360,7 @@ config_load(const char *main_path, struct config *cfg,
     if (cfg->cart.favor_analysis) {
         cfg->add_analysis_header = true;
     }
+    check_whitelist_exists(&ld);
 done:
     if (n_errors != NULL) {
         *n_errors = ld.n_errors;

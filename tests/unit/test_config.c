@@ -457,6 +457,23 @@ test_config_missing_files(void **state)
                         "c.cfg:0: : file not found; using "
                         "defaults\n");
     buf_clear(&ps.text);
+
+    /* A named whitelist.cfg that is missing: a warning on the key's line
+     * (whitelist_load alone takes it for an empty list, silently). */
+    write_file(".", "CGPCloudmark.cfg", "{\n Threads = 2;\n"
+               " WhitelistConfig = wl/typo.cfg;\n}\n", 50);
+    assert_int_equal(load(NULL, &cfg, &ps), 0);
+    assert_string_equal(problems_text(&ps),
+                        "CGPCloudmark.cfg:3: WhitelistConfig: file not "
+                        "found; no site whitelist is used\n");
+    assert_int_equal(ps.n_warnings, 1);
+    buf_clear(&ps.text);
+
+    /* The default name missing (a site without a whitelist): silence. */
+    write_file(".", "CGPCloudmark.cfg", "{ Threads = 2; }", 16);
+    assert_int_equal(load(NULL, &cfg, &ps), 0);
+    assert_int_equal(ps.n, 0);
+    buf_clear(&ps.text);
     assert_int_equal(chdir(cwd), 0);
     remove_tree(dir);
     free(dir);
