@@ -52,6 +52,7 @@
 #include "buf.h"
 #include "caps.h"
 #include "cgpdict.h"
+#include "charset.h"
 #include "cursor.h"
 #include "fsutil.h"
 
@@ -628,6 +629,12 @@ set_value(struct config *cfg, const struct config_key *k, const char *s,
             (colon == NULL || !is_field_name(s, (size_t)(colon - s)) ||
              !is_printable(s, len))) {
             return "not a header line \"Name: value\"";
+        }
+        /* The line goes to CGP as is inside a CGP string, which is
+         * UTF-8: a file saved in Latin-1 would put raw 8-bit bytes into
+         * every tagged message's header. */
+        if (!charset_utf8_valid((const uint8_t *)s, len)) {
+            return "not valid UTF-8 (save the file as UTF-8)";
         }
         return set_text(cfg, k, s, len);
     }

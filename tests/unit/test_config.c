@@ -720,6 +720,30 @@ test_config_text_limits(void **state)
                                     : strlen("X-Cloudmark-Score"));
         buf_clear(&ps.text);
     }
+
+    /* Header lines go to CGP inside a UTF-8 string: UTF-8 is kept, a
+     * Latin-1 byte (a file saved in Latin-1, or "\246" written for it)
+     * is refused with the default kept. */
+    n = (size_t)snprintf(text, sizeof(text),
+                         "{AlertHeader=\"X-Alert: Spam m\xc3\xb6glich!\";}");
+    write_file(dir, "CGPCloudmark.cfg", text, n);
+    assert_int_equal(load(path, &cfg, &ps), 0);
+    assert_string_equal(cfg.alert_header, "X-Alert: Spam m\xc3\xb6glich!");
+    buf_clear(&ps.text);
+    n = (size_t)snprintf(text, sizeof(text),
+                         "{ColorHeader=\"X-Color: r\xf6t\";\n"
+                         "AlertHeader=\"X-Alert: m\\246glich\";}");
+    write_file(dir, "CGPCloudmark.cfg", text, n);
+    assert_int_equal(load(path, &cfg, &ps), 2);
+    assert_string_equal(cfg.color_header, "X-Color: red");
+    assert_string_equal(cfg.alert_header, "X-Alert: possible spam!");
+    assert_non_null(strstr(problems_text(&ps),
+                           "CGPCloudmark.cfg:1: ColorHeader: not valid "
+                           "UTF-8"));
+    assert_non_null(strstr(problems_text(&ps),
+                           "CGPCloudmark.cfg:2: AlertHeader: not valid "
+                           "UTF-8"));
+    buf_clear(&ps.text);
     remove_tree(dir);
     free(dir);
 }
