@@ -598,6 +598,48 @@ set_bars(struct config *cfg, const uint64_t *levels, size_t n)
     return NULL;
 }
 
+/* Whether (s, len) is an IPv6 literal without brackets. */
+static bool
+is_ipv6_text(const char *s, size_t len)
+{
+    char tmp[64];
+    unsigned char addr[16];
+
+    if (len == 0 || len >= sizeof(tmp)) {
+        return false;
+    }
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    return inet_pton(AF_INET6, tmp, addr) == 1;
+}
+
+/*
+ * A host name, IPv4 address or IPv6 literal, stored bare: the updater
+ * builds http://host:port/ from it and brackets an IPv6 literal itself.
+ * "host:8080" or "[::1]" used to pass here and then made a URL curl
+ * refuses at every update ("http://[host:8080]:80/") while CHECK-CONFIG
+ * said OK; a bracketed IPv6 literal is taken without its brackets.
+ */
+static const char *
+set_host(struct config *cfg, const struct config_key *k, const char *s,
+         size_t len)
+{
+    if (len >= 2 && s[0] == '[' && s[len - 1] == ']' &&
+        is_ipv6_text(s + 1, len - 2)) {
+        return set_text(cfg, k, s + 1, len - 2);
+    }
+    if (memchr(s, ':', len) != NULL) {
+        return is_ipv6_text(s, len)
+                   ? set_text(cfg, k, s, len)
+                   : "not a host name (give the port as micro-update port)";
+    }
+    if (!is_host_text(s, len) || memchr(s, '[', len) != NULL ||
+        memchr(s, ']', len) != NULL) {
+        return "not a host name";
+    }
+    return set_text(cfg, k, s, len);
+}
+
 /*
  * Check (s, len) for key k and store it.  NULL on success, else the reason
  * (static text).  base resolves relative paths.
@@ -649,10 +691,7 @@ set_value(struct config *cfg, const struct config_key *k, const char *s,
         }
         return set_text(cfg, k, s, len);
     case CONFIG_KIND_HOST:
-        if (!is_host_text(s, len)) {
-            return "not a host name";
-        }
-        return set_text(cfg, k, s, len);
+        return set_host(cfg, k, s, len);
     case CONFIG_KIND_DOMAIN:
         /* The report's addresses: '_', ':' or brackets would make
          * report_recipient refuse every report. */

@@ -748,6 +748,51 @@ test_config_text_limits(void **state)
     free(dir);
 }
 
+/* micro-update hostname: what the updater can put in http://host:port/.
+ * A port or brackets in it made a URL curl refuses at every update while
+ * CHECK-CONFIG said OK. */
+static void
+test_config_update_host(void **state)
+{
+    static const struct {
+        const char *value;
+        const char *stored; /* NULL: refused, default "" kept */
+    } cases[] = {
+        {"updates.example.com", "updates.example.com"},
+        {"192.0.2.7", "192.0.2.7"},
+        {"2001:db8::7", "2001:db8::7"},
+        {"[2001:db8::7]", "2001:db8::7"},
+        {"updates.example.com:8080", NULL},
+        {"192.0.2.7:80", NULL},
+        {"[updates.example.com]", NULL},
+        {"[2001:db8::7]:80", NULL},
+        {"up[dates", NULL},
+        {"bad host", NULL},
+    };
+    struct config cfg;
+    struct problems ps;
+    char *dir = make_tmpdir();
+    char path[1024];
+    char text[256];
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
+    write_file(dir, "CGPCloudmark.cfg", "{}", 2);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int n = snprintf(text, sizeof(text), "micro-update hostname = %s\n",
+                         cases[i].value);
+
+        write_file(dir, "cartridge.cfg", text, (size_t)n);
+        assert_int_equal(load(path, &cfg, &ps),
+                         cases[i].stored == NULL ? 1 : 0);
+        assert_string_equal(cfg.cart.mu_hostname,
+                            cases[i].stored == NULL ? "" : cases[i].stored);
+        buf_clear(&ps.text);
+    }
+    remove_tree(dir);
+    free(dir);
+}
+
 /* A key given twice whose last value is refused keeps its default, as the
  * problems say ("the last one counts", "default kept"), not the earlier
  * valid value. */
@@ -953,6 +998,7 @@ main(void)
         cmocka_unit_test(test_config_cartridge_lines),
         cmocka_unit_test(test_config_number_limits),
         cmocka_unit_test(test_config_text_limits),
+        cmocka_unit_test(test_config_update_host),
         cmocka_unit_test(test_config_refused_repeat_keeps_default),
         cmocka_unit_test(test_config_report_to_is_usable),
         cmocka_unit_test(test_config_main_domain_is_usable),
