@@ -912,6 +912,7 @@ start_workers(struct helper *h)
 {
     struct pool_conf pc;
     struct pool *pool;
+    unsigned wanted;
 
     memset(&pc, 0, sizeof(pc));
     pc.n_threads = h->cfg->threads < CAPS_THREADS_MAX ? h->cfg->threads
@@ -921,11 +922,17 @@ start_workers(struct helper *h)
     pc.fini = worker_fini;
     pc.work = worker_run;
     pc.ctx = h;
+    wanted = pc.n_threads == 0 ? pool_cpu_count() : pc.n_threads;
     pool = pool_new(&pc);
     if (pool == NULL) {
         fprintf(stderr, "CGPCloudmark: cannot start %u worker threads\n",
-                pc.n_threads == 0 ? pool_cpu_count() : pc.n_threads);
+                wanted);
         return NULL;
+    }
+    if (pool_threads(pool) < wanted) {
+        log_warn("only %u of %u worker threads could be started (process "
+                 "or memory limits); serving with %u",
+                 pool_threads(pool), wanted, pool_threads(pool));
     }
     if (h->slot != NULL) {
         const struct cartridge *c = cartridge_acquire(h->slot);
