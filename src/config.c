@@ -551,6 +551,12 @@ set_path(struct config *cfg, const struct config_key *k, const char *s,
     if (len == 0) {
         return "must not be empty";
     }
+    /* "dir\new" in a quoted string is a LF: such a name is a mistake,
+     * and the problem reports that carry a path (the cartridge.cfg and
+     * whitelist.cfg ones, CHECK-CONFIG's output) must stay one line. */
+    if (!is_printable(s, len)) {
+        return "contains control characters";
+    }
     if (len >= sizeof(rel)) {
         return "too long";
     }

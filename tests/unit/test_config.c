@@ -425,6 +425,8 @@ test_config_main_bom(void **state)
 static void
 test_config_missing_files(void **state)
 {
+    static const char ctl_paths[] = "{ CartridgeConfig = \"sub\\new.cfg\"; "
+                                    "StateFile = \"st\\tate\"; }";
     struct config cfg;
     struct problems ps;
     char *dir = make_tmpdir();
@@ -467,6 +469,20 @@ test_config_missing_files(void **state)
                         "CGPCloudmark.cfg:3: WhitelistConfig: file not "
                         "found; no site whitelist is used\n");
     assert_int_equal(ps.n_warnings, 1);
+    buf_clear(&ps.text);
+
+    /* A path with a control byte ("sub\new" is a LF) is refused, so the
+     * problem lines that name the file stay one line each. */
+    write_file(".", "CGPCloudmark.cfg", ctl_paths, strlen(ctl_paths));
+    assert_int_equal(load(NULL, &cfg, &ps), 2);
+    assert_string_equal(problems_text(&ps),
+                        "CGPCloudmark.cfg:1: CartridgeConfig: contains "
+                        "control characters (default kept)\n"
+                        "CGPCloudmark.cfg:1: StateFile: contains control "
+                        "characters (default kept)\n"
+                        "cartridge.cfg:0: : file not found; using "
+                        "defaults\n");
+    assert_string_equal(cfg.cartridge_cfg_path, "cartridge.cfg");
     buf_clear(&ps.text);
 
     /* The default name missing (a site without a whitelist): silence. */
