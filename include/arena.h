@@ -10,6 +10,7 @@
 #ifndef CM_ARENA_H
 #define CM_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct arena;
@@ -42,5 +43,18 @@ size_t arena_used(const struct arena *a);
 
 /* Test hook: the nth allocation from this arena fails (0 disables). */
 void arena_test_fail_nth(struct arena *a, size_t nth);
+
+/*
+ * True when, since creation or the last reset, an allocation failed
+ * because malloc refused a block (not because max_bytes was reached).  A
+ * parser then set its cap flag and went on, but its partial view is an
+ * accident of memory pressure, not a bounded view of a hostile message:
+ * scoring it would give a verdict about a different message.
+ */
+bool arena_is_out_of_memory(const struct arena *a);
+
+/* Test hook, process-wide: the nth block the arenas request from now on
+ * is refused as if malloc had failed (0 disables). */
+void arena_test_fail_nth_block(unsigned nth);
 
 #endif

@@ -30,7 +30,9 @@ struct pool_conf {
 
 struct pool;
 
-/* Start the workers; NULL when a thread or memory could not be had. */
+/* Start the workers; NULL when memory or not even one thread could be
+ * had.  When the system refuses a thread part way, the pool runs with
+ * the ones started: pool_threads() may be less than asked. */
 struct pool *pool_new(const struct pool_conf *conf);
 
 /* Queue a job (blocks while the queue is full).  CM_EINVAL for a NULL

@@ -7,6 +7,7 @@
  */
 #include "arena.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,31 @@ struct arena {
     size_t n_allocs;
     void *last;     /* most recent allocation, for arena_grow */
     size_t last_n;
+    bool is_out_of_memory; /* malloc refused a block since the reset */
 };
+
+/* Test hook: the nth block_new from now on fails as malloc would. */
+static atomic_uint arena_block_fail_countdown;
+
+void
+arena_test_fail_nth_block(unsigned nth)
+{
+    atomic_store(&arena_block_fail_countdown, nth);
+}
+
+static bool
+block_should_fail(void)
+{
+    unsigned left = atomic_load(&arena_block_fail_countdown);
+
+    while (left > 0) {
+        if (atomic_compare_exchange_weak(&arena_block_fail_countdown, &left,
+                                         left - 1)) {
+            return left == 1;
+        }
+    }
+    return false;
+}
 
 #define BLOCK_HDR                                                            \
     ((sizeof(struct arena_block) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
@@ -47,7 +72,7 @@ block_new(size_t size)
 {
     struct arena_block *b;
 
-    if (size > SIZE_MAX - BLOCK_HDR) {
+    if (size > SIZE_MAX - BLOCK_HDR || block_should_fail()) {
         return NULL;
     }
     b = malloc(BLOCK_HDR + size);
@@ -115,6 +140,13 @@ arena_reset(struct arena *a)
     a->n_allocs = 0;
     a->last = NULL;
     a->last_n = 0;
+    a->is_out_of_memory = false;
+}
+
+bool
+arena_is_out_of_memory(const struct arena *a)
+{
+    return a->is_out_of_memory;
 }
 
 void *
@@ -145,6 +177,9 @@ arena_alloc(struct arena *a, size_t n)
         }
         b = block_new(size);
         if (b == NULL) {
+            /* Not the budget: the system is out of memory.  Callers
+             * must not take the partial view for the message. */
+            a->is_out_of_memory = true;
             return NULL;
         }
         b->next = a->head;

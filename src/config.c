@@ -40,16 +40,19 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "caps.h"
 #include "cgpdict.h"
+#include "charset.h"
 #include "cursor.h"
 #include "fsutil.h"
 
@@ -202,6 +205,7 @@ struct config_loader {
     const char *file; /* for problem reports */
     const char *base; /* directory for relative paths */
     bool seen_main[CONFIG_N_MAIN];
+    unsigned line_main[CONFIG_N_MAIN]; /* line of each seen key */
     bool seen_cart[CONFIG_N_CART];
     bool is_out_of_memory;
 };
@@ -547,6 +551,12 @@ set_path(struct config *cfg, const struct config_key *k, const char *s,
     if (len == 0) {
         return "must not be empty";
     }
+    /* "dir\new" in a quoted string is a LF: such a name is a mistake,
+     * and the problem reports that carry a path (the cartridge.cfg and
+     * whitelist.cfg ones, CHECK-CONFIG's output) must stay one line. */
+    if (!is_printable(s, len)) {
+        return "contains control characters";
+    }
     if (len >= sizeof(rel)) {
         return "too long";
     }
@@ -594,6 +604,48 @@ set_bars(struct config *cfg, const uint64_t *levels, size_t n)
     return NULL;
 }
 
+/* Whether (s, len) is an IPv6 literal without brackets. */
+static bool
+is_ipv6_text(const char *s, size_t len)
+{
+    char tmp[64];
+    unsigned char addr[16];
+
+    if (len == 0 || len >= sizeof(tmp)) {
+        return false;
+    }
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    return inet_pton(AF_INET6, tmp, addr) == 1;
+}
+
+/*
+ * A host name, IPv4 address or IPv6 literal, stored bare: the updater
+ * builds http://host:port/ from it and brackets an IPv6 literal itself.
+ * "host:8080" or "[::1]" used to pass here and then made a URL curl
+ * refuses at every update ("http://[host:8080]:80/") while CHECK-CONFIG
+ * said OK; a bracketed IPv6 literal is taken without its brackets.
+ */
+static const char *
+set_host(struct config *cfg, const struct config_key *k, const char *s,
+         size_t len)
+{
+    if (len >= 2 && s[0] == '[' && s[len - 1] == ']' &&
+        is_ipv6_text(s + 1, len - 2)) {
+        return set_text(cfg, k, s + 1, len - 2);
+    }
+    if (memchr(s, ':', len) != NULL) {
+        return is_ipv6_text(s, len)
+                   ? set_text(cfg, k, s, len)
+                   : "not a host name (give the port as micro-update port)";
+    }
+    if (!is_host_text(s, len) || memchr(s, '[', len) != NULL ||
+        memchr(s, ']', len) != NULL) {
+        return "not a host name";
+    }
+    return set_text(cfg, k, s, len);
+}
+
 /*
  * Check (s, len) for key k and store it.  NULL on success, else the reason
  * (static text).  base resolves relative paths.
@@ -626,6 +678,12 @@ set_value(struct config *cfg, const struct config_key *k, const char *s,
              !is_printable(s, len))) {
             return "not a header line \"Name: value\"";
         }
+        /* The line goes to CGP as is inside a CGP string, which is
+         * UTF-8: a file saved in Latin-1 would put raw 8-bit bytes into
+         * every tagged message's header. */
+        if (!charset_utf8_valid((const uint8_t *)s, len)) {
+            return "not valid UTF-8 (save the file as UTF-8)";
+        }
         return set_text(cfg, k, s, len);
     }
     case CONFIG_KIND_TEXT:
@@ -639,10 +697,7 @@ set_value(struct config *cfg, const struct config_key *k, const char *s,
         }
         return set_text(cfg, k, s, len);
     case CONFIG_KIND_HOST:
-        if (!is_host_text(s, len)) {
-            return "not a host name";
-        }
-        return set_text(cfg, k, s, len);
+        return set_host(cfg, k, s, len);
     case CONFIG_KIND_DOMAIN:
         /* The report's addresses: '_', ':' or brackets would make
          * report_recipient refuse every report. */
@@ -985,6 +1040,7 @@ load_main_member(struct config_loader *ld, const struct cgpdict_node *m)
                 "given more than once; the last one counts");
     }
     ld->seen_main[idx] = true;
+    ld->line_main[idx] = m->key_line;
     if (k->kind == CONFIG_KIND_BARS) {
         why = set_bars_node(ld->cfg, m);
     } else if (m->type == CGPDICT_STRING ||
@@ -1010,6 +1066,19 @@ load_main_member(struct config_loader *ld, const struct cgpdict_node *m)
     }
 }
 
+/* Length of a UTF-8 byte order mark at the start of b (0 or 3).  Windows
+ * editors put one in front of a file they save; CGP's dictionary syntax
+ * has no place for it, and without this the whole file would be ignored
+ * as "unexpected text after the value" on a line that looks fine. */
+static size_t
+bom_len(const struct buf *b)
+{
+    if (b->len >= 3 && memcmp(b->data, "\xef\xbb\xbf", 3) == 0) {
+        return 3;
+    }
+    return 0;
+}
+
 static void
 load_main(struct config_loader *ld, const char *path, bool is_explicit)
 {
@@ -1018,6 +1087,7 @@ load_main(struct config_loader *ld, const char *path, bool is_explicit)
     struct cgpdict_error err = {0, NULL};
     const struct cgpdict_node *root;
     enum cm_err rc;
+    size_t skip;
 
     buf_init(&b, CAPS_CONFIG_FILE_MAX_BYTES);
     rc = read_config_file(ld, path, &b, CAPS_CONFIG_FILE_MAX_BYTES);
@@ -1035,7 +1105,9 @@ load_main(struct config_loader *ld, const char *path, bool is_explicit)
     if (rc != CM_OK) {
         goto out;
     }
-    rc = cgpdict_parse(b.data, b.len, &d, &err);
+    skip = bom_len(&b); /* no arithmetic on the NULL of an empty buf */
+    rc = cgpdict_parse(skip > 0 ? b.data + skip : b.data, b.len - skip, &d,
+                       &err);
     if (rc == CM_ENOMEM) {
         ld->is_out_of_memory = true;
         goto out;
@@ -1272,6 +1344,33 @@ out:
     buf_clear(&b);
 }
 
+/*
+ * A WhitelistConfig named in CGPCloudmark.cfg that does not exist (a typo,
+ * a file not copied) would leave the site without its whitelist and
+ * nothing said: whitelist_load takes a missing file as an empty list, as
+ * it must for the default name on a site that has none.  Say it here, as
+ * for a missing CartridgeConfig, so the helper logs it and CHECK-CONFIG
+ * shows it.  Other errors (permissions) are whitelist_load's to report.
+ */
+static void
+check_whitelist_exists(struct config_loader *ld)
+{
+    size_t idx = 0;
+    const char *path = ld->cfg->whitelist_cfg_path;
+
+    if (find_key(config_main_keys, CONFIG_N_MAIN, "WhitelistConfig",
+                 strlen("WhitelistConfig"), &idx) == NULL ||
+        !ld->seen_main[idx]) {
+        return;
+    }
+    if (access(path, F_OK) == 0 || errno != ENOENT) {
+        return;
+    }
+    ld->file = ld->cfg->main_path;
+    problem(ld, ld->line_main[idx], "WhitelistConfig", true,
+            "file not found; no site whitelist is used");
+}
+
 enum cm_err
 config_load(const char *main_path, struct config *cfg,
             config_problem_fn report, void *ctx, size_t *n_errors)
@@ -1313,6 +1412,7 @@ config_load(const char *main_path, struct config *cfg,
     if (cfg->cart.favor_analysis) {
         cfg->add_analysis_header = true;
     }
+    check_whitelist_exists(&ld);
 done:
     if (n_errors != NULL) {
         *n_errors = ld.n_errors;

@@ -4,7 +4,9 @@
  *
  * Phases, with the time budget checked between them (CM_ETIMEOUT):
  *   1. envelope whitelist (host / envelope entries) → score 0;
- *   2. mime_parse into the scratch arena (reset per message);
+ *   2. mime_parse into the scratch arena (reset per message); when the
+ *      system refused the arena memory (not its budget) the partial view
+ *      is not scored: CM_ENOMEM, so the helper fails open;
  *   3. message whitelist (header / body entries) → score 0;
  *   4. features_extract (the same code cmtool train uses);
  *   5. model heads → junk margin and phish margin;
@@ -453,6 +455,9 @@ engine_score_site(const struct cartridge *c, const struct sitelayer *site,
     }
     arena_reset(s->arena);
     rc = mime_parse(s->arena, m->data, m->len, &doc);
+    if (rc == CM_OK && arena_is_out_of_memory(s->arena)) {
+        rc = CM_ENOMEM; /* fail open, never score what memory left */
+    }
     if (rc != CM_OK) {
         return rc;
     }
@@ -539,6 +544,9 @@ engine_learn_view(const struct cartridge *c, const struct sitelayer *site,
 
     arena_reset(s->arena);
     rc = mime_parse(s->arena, m->data, m->len, &doc);
+    if (rc == CM_OK && arena_is_out_of_memory(s->arena)) {
+        rc = CM_ENOMEM; /* LEARN must not learn a half-parsed message */
+    }
     if (rc != CM_OK) {
         return rc;
     }

@@ -20,7 +20,9 @@
  *    non-blocking bounded read into a per-worker buffer (fsutil: a FIFO or
  *    directory is refused, at most Max_Body_Length bytes are read),
  *    queuefile_parse, engine_score on one cartridge snapshot under a
- *    per-message time budget, render_answer, one write.  Every failure is
+ *    per-message time budget (counted from when the reader took the
+ *    request; a job that waited it out is answered without being read),
+ *    render_answer, one write.  Every failure is
  *    a fail-open answer ("<seq> OK" or "<seq> FAILURE") plus a
  *    "* <seq> <reason>" line; a worker never stops on bad input.
  *  - Writer.  stdout is owned by struct helper_writer: one mutex
@@ -423,11 +425,22 @@ score_job(struct helper *h, struct helper_worker *w,
     enum cm_err rc;
     size_t n;
     uint64_t t0 = job->received_us;
-    uint64_t start_ms = monotonic_ms(NULL);
+    /* The budget runs from when the reader took the request, as CGP's
+     * Time-out does from when it sent it: under a backlog, requests
+     * that already waited their budget for a worker are answered at
+     * once, so the queue drains instead of CGP killing the helper. */
+    uint64_t start_ms = t0 / 1000u;
 
     if (w == NULL) {
         answer_fail_open(h, job->seq, COUNTERS_FAIL_ENGINE_ERROR, t0,
                          "out of memory for the worker");
+        return;
+    }
+    if (monotonic_ms(NULL) > start_ms + cfg->time_budget_ms) {
+        snprintf(reason, sizeof(reason),
+                 "time budget of %u ms spent waiting for a worker",
+                 cfg->time_budget_ms);
+        answer_fail_open(h, job->seq, COUNTERS_FAIL_TIMEOUT, t0, reason);
         return;
     }
     if (!read_job_message(h, w, job, &msg)) {
@@ -912,6 +925,7 @@ start_workers(struct helper *h)
 {
     struct pool_conf pc;
     struct pool *pool;
+    unsigned wanted;
 
     memset(&pc, 0, sizeof(pc));
     pc.n_threads = h->cfg->threads < CAPS_THREADS_MAX ? h->cfg->threads
@@ -921,11 +935,17 @@ start_workers(struct helper *h)
     pc.fini = worker_fini;
     pc.work = worker_run;
     pc.ctx = h;
+    wanted = pc.n_threads == 0 ? pool_cpu_count() : pc.n_threads;
     pool = pool_new(&pc);
     if (pool == NULL) {
         fprintf(stderr, "CGPCloudmark: cannot start %u worker threads\n",
-                pc.n_threads == 0 ? pool_cpu_count() : pc.n_threads);
+                wanted);
         return NULL;
+    }
+    if (pool_threads(pool) < wanted) {
+        log_warn("only %u of %u worker threads could be started (process "
+                 "or memory limits); serving with %u",
+                 pool_threads(pool), wanted, pool_threads(pool));
     }
     if (h->slot != NULL) {
         const struct cartridge *c = cartridge_acquire(h->slot);

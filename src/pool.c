@@ -20,6 +20,8 @@
  *    blocked on a full ring gets CM_EINVAL once draining began.
  *  - Ordering: jobs are started in submission order; they finish in any
  *    order.
+ *  - Start-up: when the system refuses a thread, the pool runs with those
+ *    already started (at least one); pool_threads tells the caller.
  *
  * State owned: the ring, the worker threads.  Limits: CAPS_THREADS_MAX
  * workers, CAPS_JOBS_QUEUED_MAX queued jobs.  Threads: any thread may
@@ -140,7 +142,6 @@ pool_new(const struct pool_conf *conf)
     unsigned n;
     sigset_t all;
     sigset_t old;
-    bool started_all = true;
 
     if (conf == NULL || conf->work == NULL || conf->max_queued == 0 ||
         conf->max_queued > CAPS_JOBS_QUEUED_MAX ||
@@ -169,16 +170,19 @@ pool_new(const struct pool_conf *conf)
      * blocked, so no signal handler ever runs on a worker. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
+    /* A thread refused (EAGAIN: a process or address-space limit) ends
+     * the start-up, but the threads already running serve: the helper
+     * then answers with fewer workers (pool_threads says how many)
+     * instead of exiting, which would leave CGP restarting it in a loop
+     * while every message waits in its queue. */
     for (unsigned i = 0; i < n; i++) {
         if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0) {
-            started_all = false;
             break;
         }
         p->n_threads++;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (!started_all) {
-        begin_drain(p);
+    if (p->n_threads == 0) {
         join_and_free(p);
         return NULL;
     }

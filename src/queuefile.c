@@ -32,8 +32,9 @@
  * does not fit its field or holds control bytes is dropped, never cut, so a
  * whitelist never matches a truncated address.
  *
- * State: none.  Limits: at most CAPS_ENVELOPE_LINES envelope lines (past
- * them the envelope is capped and, having no end, unusable),
+ * State: none.  Limits: at most CAPS_ENVELOPE_LINES envelope lines are
+ * parsed (later ones are only skipped to the blank line, and the envelope
+ * is flagged capped),
  * CAPS_ENVELOPE_RCPTS recipients (more are counted as capped), field sizes
  * from struct envelope.  Never reads outside (p, len); every loop step
  * consumes at least one byte.  Pure; any thread.
@@ -422,13 +423,16 @@ queuefile_parse(const uint8_t *p, size_t len, struct envelope *env,
                 st.flags |= QUEUEFILE_NO_BLANK_LINE;
                 break;
             }
+            /* Past the cap a line is skipped, not parsed: a message to
+             * thousands of recipients (a list expansion, a mass-Bcc spam
+             * run) is still scored, on the envelope seen so far.  The
+             * walk stays bounded by the bytes read. */
             if (n_lines == CAPS_ENVELOPE_LINES) {
-                st.flags |=
-                    QUEUEFILE_ENVELOPE_CAPPED | QUEUEFILE_NO_BLANK_LINE;
-                break;
+                st.flags |= QUEUEFILE_ENVELOPE_CAPPED;
+            } else {
+                n_lines++;
+                parse_envelope_line(&l, &st);
             }
-            n_lines++;
-            parse_envelope_line(&l, &st);
             off = l.next;
         }
     } else if (!is_header_line(&l)) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "charset.h"
 #include "config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -103,12 +104,25 @@ check_config(const struct config *c)
     check_text(c->cart.mu_hostname, sizeof(c->cart.mu_hostname));
     check_text(c->cart.http_proxy, sizeof(c->cart.http_proxy));
     check_text(c->cart.customer_id, sizeof(c->cart.customer_id));
-    check(strnlen(c->state_path, sizeof(c->state_path)) <
-              sizeof(c->state_path) &&
-          strnlen(c->cart.cache_path, sizeof(c->cart.cache_path)) <
-              sizeof(c->cart.cache_path) &&
-          strnlen(c->cart.http_proxy_auth, sizeof(c->cart.http_proxy_auth)) <
-              sizeof(c->cart.http_proxy_auth));
+    /* Header lines go into CGP's UTF-8 answer strings. */
+    check(charset_utf8_valid((const uint8_t *)c->alert_header,
+                             strlen(c->alert_header)));
+    check(charset_utf8_valid((const uint8_t *)c->color_header,
+                             strlen(c->color_header)));
+    /* The updater brackets an IPv6 host itself and adds the port. */
+    check(strchr(c->cart.mu_hostname, '[') == NULL &&
+          strchr(c->cart.mu_hostname, ']') == NULL);
+    /* Paths end up in problem lines and log lines: one line each. */
+    check_text(c->state_path, sizeof(c->state_path));
+    check_text(c->sitelayer_path, sizeof(c->sitelayer_path));
+    check_text(c->submitted_dir, sizeof(c->submitted_dir));
+    check_text(c->cartridge_cfg_path, sizeof(c->cartridge_cfg_path));
+    check_text(c->whitelist_cfg_path, sizeof(c->whitelist_cfg_path));
+    check_text(c->cart.cache_path, sizeof(c->cart.cache_path));
+    check_text(c->cart.public_key_path, sizeof(c->cart.public_key_path));
+    check_text(c->cart.content_key_path, sizeof(c->cart.content_key_path));
+    check(strnlen(c->cart.http_proxy_auth, sizeof(c->cart.http_proxy_auth)) <
+          sizeof(c->cart.http_proxy_auth));
     check(c->alert_threshold <= 101 && c->minimum_score <= 100);
     check(c->max_body_bytes >= 1024 &&
           c->max_body_bytes <= CAPS_BODY_CEILING_BYTES);

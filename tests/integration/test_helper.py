@@ -9,7 +9,8 @@ grammar.  Cases: a full session (INTF, KEY, 200 pipelined FILE requests,
 hostile files and lines, QUIT); EOF with requests in flight; SIGTERM with
 requests in flight; a CGPCloudmark.cfg (-c) changing header names,
 AlertThreshold and FailOpenAnswer; stdout closed by the reader (EPIPE);
-the argument errors.  Nothing may appear
+the argument errors; Threads = 64 under an address-space limit; a
+backlog past MessageTimeout.  Nothing may appear
 on stderr while the helper runs.  One overall deadline (60 s) bounds the
 whole file; a watchdog kills the processes by PID when it passes.
 """
@@ -335,6 +336,106 @@ def case_stdout_closed(binary, tmp, wd):
             proc.wait()
 
 
+def vm_size(pid):
+    """Virtual size of a process in bytes (VmSize), or None."""
+    try:
+        with open("/proc/%d/status" % pid, "rb") as f:
+            for ln in f:
+                if ln.startswith(b"VmSize:"):
+                    return int(ln.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def case_thread_limit(binary, tmp, wd):
+    """Threads = 64 under an address-space limit that leaves room for a
+    few thread stacks only: the helper serves with the threads it got
+    (and says so) instead of exiting at start-up, which left CGP
+    restarting it in a loop with every message waiting.  Skipped for a
+    sanitizer build (ASan needs terabytes of address space)."""
+    import resource
+    with open(binary, "rb") as f:
+        if b"__asan_init" in f.read():
+            return
+    base = make_base(tmp)
+    with open(os.path.join(base, "one.cfg"), "wb") as f:
+        f.write(b"{ Threads = 1; }\n")
+    with open(os.path.join(base, "many.cfg"), "wb") as f:
+        f.write(b"{ Threads = 64; }\n")
+    name = GOOD[0].encode()
+    # What one worker needs, measured after it scored a message.
+    h = CgpHelper(binary, base, wd, args=["-c", "one.cfg"])
+    try:
+        h.send(b"1 FILE Queue/" + name + b"\n")
+        h.wait_answers([b"1"])
+        size = vm_size(h.proc.pid)
+        h.close_stdin()
+        h.wait_exit()
+    finally:
+        h.kill()
+    check(size is not None, "no VmSize for the helper")
+    limit = size + (48 << 20)  # a few 8 MiB stacks, far fewer than 64
+
+    def limit_as():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    r = subprocess.run([binary, "-c", "many.cfg"], cwd=base,
+                       input=b"1 FILE Queue/" + name + b"\n2 QUIT\n",
+                       capture_output=True, preexec_fn=limit_as,
+                       timeout=max(1, wd.left()))
+    check(r.returncode == 0 and r.stderr == b"",
+          "exit %r, stderr %r with 64 threads under a %d MiB limit"
+          % (r.returncode, r.stderr[:200], limit >> 20))
+    lines = r.stdout.split(b"\n")
+    check(b"2 OK" in lines, "QUIT not answered: %r" % r.stdout[-300:])
+    check(len([ln for ln in lines if ln.startswith(b"1 ")]) == 1,
+          "FILE not answered once: %r" % r.stdout[-300:])
+    check(any(ln.startswith(b"* only ") and b" of 64 worker threads" in ln
+              for ln in lines), "no '* only N of 64 worker threads' line")
+
+
+def case_backlog(binary, tmp, wd):
+    """MessageTimeout runs from when the request was read, as CGP's
+    Time-out does: with one worker and 400 requests for a 1.6 MB message
+    (a few ms each), those that waited their 10 ms for the worker are
+    answered fail-open at once ("spent waiting for a worker") instead of
+    each being scored minutes after CGP gave up on it.  Every request is
+    still answered exactly once."""
+    base = make_base(tmp)
+    words = [b"w%dx%d" % (i, i * 7919 % 1000) for i in range(5000)]
+    body = b"\n".join(b" ".join(words[(i * 12 + k) * 31 % 5000]
+                                 for k in range(12))
+                       for i in range(20000))
+    with open(os.path.join(base, "Queue", "big.msg"), "wb") as f:
+        f.write(b"P I 01-01-2024 00:00:00 0000 ____ ____ <a@example.org>\n"
+                b"R W 01-01-2024 00:00:00 0000 ____ _FY_ <b@example.com>\n"
+                b"\nFrom: a@example.org\nTo: b@example.com\n"
+                b"Subject: long\n\n" + body + b"\n")
+    with open(os.path.join(base, "slow.cfg"), "wb") as f:
+        f.write(b"{ Threads = 1; MessageTimeout = 10; }\n")
+    n = 400
+    r = subprocess.run([binary, "-c", "slow.cfg"], cwd=base,
+                       input=b"".join(b"%d FILE Queue/big.msg\n" % i
+                                      for i in range(1, n + 1))
+                       + b"9999 QUIT\n",
+                       capture_output=True, timeout=max(1, wd.left()))
+    check(r.returncode == 0 and r.stderr == b"",
+          "exit %r, stderr %r" % (r.returncode, r.stderr[:200]))
+    answers = {}
+    waited = 0
+    for ln in r.stdout.split(b"\n"):
+        if ln.startswith(b"* ") and b"spent waiting for a worker" in ln:
+            waited += 1
+        elif ln and not ln.startswith(b"*"):
+            answers.setdefault(ln.split(b" ", 1)[0], []).append(ln)
+    check(answers.get(b"9999") == [b"9999 OK"], "QUIT answer")
+    check(all(len(answers.get(b"%d" % i, [])) == 1
+              for i in range(1, n + 1)), "a FILE not answered exactly once")
+    check(waited >= n // 4, "only %d of %d requests shed after waiting "
+          "their budget" % (waited, n))
+
+
 def case_arguments(binary, tmp, wd):
     r = subprocess.run([binary, "--help"], cwd=tmp, capture_output=True,
                        timeout=max(1, wd.left()), stdin=subprocess.DEVNULL)
@@ -361,7 +462,8 @@ def main():
     failed = 0
     try:
         cases = (case_arguments, case_session, case_eof, case_sigterm,
-                 case_config, case_stdout_closed)
+                 case_config, case_stdout_closed, case_thread_limit,
+                 case_backlog)
         for case in cases:
             try:
                 case(binary, tmp, wd)

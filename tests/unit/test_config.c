@@ -398,9 +398,35 @@ test_config_syntax_error(void **state)
     buf_clear(&ps.text);
 }
 
+/* A UTF-8 byte order mark (Windows editors) in front of the dictionary:
+ * the file is read, not ignored as a syntax error. */
+static void
+test_config_main_bom(void **state)
+{
+    static const char text[] = "\xef\xbb\xbf{\r\n  Threads = 3;\r\n"
+                               "  AlertThreshold = 50;\r\n}\r\n";
+    struct config cfg;
+    struct problems ps;
+    char *dir = make_tmpdir();
+    char path[1024];
+
+    (void)state;
+    write_file(dir, "CGPCloudmark.cfg", text, sizeof(text) - 1);
+    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
+    assert_int_equal(load(path, &cfg, &ps), 0);
+    assert_string_equal(problems_text(&ps), "");
+    assert_int_equal(cfg.threads, 3);
+    assert_int_equal(cfg.alert_threshold, 50);
+    buf_clear(&ps.text);
+    remove_tree(dir);
+    free(dir);
+}
+
 static void
 test_config_missing_files(void **state)
 {
+    static const char ctl_paths[] = "{ CartridgeConfig = \"sub\\new.cfg\"; "
+                                    "StateFile = \"st\\tate\"; }";
     struct config cfg;
     struct problems ps;
     char *dir = make_tmpdir();
@@ -432,6 +458,37 @@ test_config_missing_files(void **state)
     assert_string_equal(problems_text(&ps),
                         "c.cfg:0: : file not found; using "
                         "defaults\n");
+    buf_clear(&ps.text);
+
+    /* A named whitelist.cfg that is missing: a warning on the key's line
+     * (whitelist_load alone takes it for an empty list, silently). */
+    write_file(".", "CGPCloudmark.cfg", "{\n Threads = 2;\n"
+               " WhitelistConfig = wl/typo.cfg;\n}\n", 50);
+    assert_int_equal(load(NULL, &cfg, &ps), 0);
+    assert_string_equal(problems_text(&ps),
+                        "CGPCloudmark.cfg:3: WhitelistConfig: file not "
+                        "found; no site whitelist is used\n");
+    assert_int_equal(ps.n_warnings, 1);
+    buf_clear(&ps.text);
+
+    /* A path with a control byte ("sub\new" is a LF) is refused, so the
+     * problem lines that name the file stay one line each. */
+    write_file(".", "CGPCloudmark.cfg", ctl_paths, strlen(ctl_paths));
+    assert_int_equal(load(NULL, &cfg, &ps), 2);
+    assert_string_equal(problems_text(&ps),
+                        "CGPCloudmark.cfg:1: CartridgeConfig: contains "
+                        "control characters (default kept)\n"
+                        "CGPCloudmark.cfg:1: StateFile: contains control "
+                        "characters (default kept)\n"
+                        "cartridge.cfg:0: : file not found; using "
+                        "defaults\n");
+    assert_string_equal(cfg.cartridge_cfg_path, "cartridge.cfg");
+    buf_clear(&ps.text);
+
+    /* The default name missing (a site without a whitelist): silence. */
+    write_file(".", "CGPCloudmark.cfg", "{ Threads = 2; }", 16);
+    assert_int_equal(load(NULL, &cfg, &ps), 0);
+    assert_int_equal(ps.n, 0);
     buf_clear(&ps.text);
     assert_int_equal(chdir(cwd), 0);
     remove_tree(dir);
@@ -679,6 +736,75 @@ test_config_text_limits(void **state)
                                     : strlen("X-Cloudmark-Score"));
         buf_clear(&ps.text);
     }
+
+    /* Header lines go to CGP inside a UTF-8 string: UTF-8 is kept, a
+     * Latin-1 byte (a file saved in Latin-1, or "\246" written for it)
+     * is refused with the default kept. */
+    n = (size_t)snprintf(text, sizeof(text),
+                         "{AlertHeader=\"X-Alert: Spam m\xc3\xb6glich!\";}");
+    write_file(dir, "CGPCloudmark.cfg", text, n);
+    assert_int_equal(load(path, &cfg, &ps), 0);
+    assert_string_equal(cfg.alert_header, "X-Alert: Spam m\xc3\xb6glich!");
+    buf_clear(&ps.text);
+    n = (size_t)snprintf(text, sizeof(text),
+                         "{ColorHeader=\"X-Color: r\xf6t\";\n"
+                         "AlertHeader=\"X-Alert: m\\246glich\";}");
+    write_file(dir, "CGPCloudmark.cfg", text, n);
+    assert_int_equal(load(path, &cfg, &ps), 2);
+    assert_string_equal(cfg.color_header, "X-Color: red");
+    assert_string_equal(cfg.alert_header, "X-Alert: possible spam!");
+    assert_non_null(strstr(problems_text(&ps),
+                           "CGPCloudmark.cfg:1: ColorHeader: not valid "
+                           "UTF-8"));
+    assert_non_null(strstr(problems_text(&ps),
+                           "CGPCloudmark.cfg:2: AlertHeader: not valid "
+                           "UTF-8"));
+    buf_clear(&ps.text);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* micro-update hostname: what the updater can put in http://host:port/.
+ * A port or brackets in it made a URL curl refuses at every update while
+ * CHECK-CONFIG said OK. */
+static void
+test_config_update_host(void **state)
+{
+    static const struct {
+        const char *value;
+        const char *stored; /* NULL: refused, default "" kept */
+    } cases[] = {
+        {"updates.example.com", "updates.example.com"},
+        {"192.0.2.7", "192.0.2.7"},
+        {"2001:db8::7", "2001:db8::7"},
+        {"[2001:db8::7]", "2001:db8::7"},
+        {"updates.example.com:8080", NULL},
+        {"192.0.2.7:80", NULL},
+        {"[updates.example.com]", NULL},
+        {"[2001:db8::7]:80", NULL},
+        {"up[dates", NULL},
+        {"bad host", NULL},
+    };
+    struct config cfg;
+    struct problems ps;
+    char *dir = make_tmpdir();
+    char path[1024];
+    char text[256];
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
+    write_file(dir, "CGPCloudmark.cfg", "{}", 2);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int n = snprintf(text, sizeof(text), "micro-update hostname = %s\n",
+                         cases[i].value);
+
+        write_file(dir, "cartridge.cfg", text, (size_t)n);
+        assert_int_equal(load(path, &cfg, &ps),
+                         cases[i].stored == NULL ? 1 : 0);
+        assert_string_equal(cfg.cart.mu_hostname,
+                            cases[i].stored == NULL ? "" : cases[i].stored);
+        buf_clear(&ps.text);
+    }
     remove_tree(dir);
     free(dir);
 }
@@ -882,11 +1008,13 @@ main(void)
         cmocka_unit_test(test_config_every_key),
         cmocka_unit_test(test_config_bad_values),
         cmocka_unit_test(test_config_syntax_error),
+        cmocka_unit_test(test_config_main_bom),
         cmocka_unit_test(test_config_missing_files),
         cmocka_unit_test(test_config_unreadable_and_big),
         cmocka_unit_test(test_config_cartridge_lines),
         cmocka_unit_test(test_config_number_limits),
         cmocka_unit_test(test_config_text_limits),
+        cmocka_unit_test(test_config_update_host),
         cmocka_unit_test(test_config_refused_repeat_keeps_default),
         cmocka_unit_test(test_config_report_to_is_usable),
         cmocka_unit_test(test_config_main_domain_is_usable),

@@ -251,6 +251,40 @@ fake_now(void *ctx)
     return t;
 }
 
+/* Memory refused while parsing (not the arena budget, which a hostile
+ * message may reach): no verdict on the partial view -- CM_ENOMEM, so the
+ * helper fails open.  Under an address-space limit a ham message scored
+ * 96 "phishing" from what was left of it.  The next message, after the
+ * arena's reset, is scored normally. */
+static void
+test_engine_out_of_memory(void **state)
+{
+    struct fx *f = *state;
+    struct engine_scratch *s = engine_scratch_new();
+    struct verdict want = score_file(f, NULL, "ham_reply.eml");
+    struct verdict v;
+    char path[] = "testdata/engine/ham_reply.eml";
+    struct buf b;
+    bool is_truncated = false;
+
+    assert_non_null(s);
+    buf_init(&b, CAPS_BODY_DEFAULT_BYTES);
+    assert_int_equal(fsutil_read_file(path, CAPS_BODY_DEFAULT_BYTES, &b,
+                                      &is_truncated, NULL),
+                     CM_OK);
+    /* A fresh scratch: the first arena allocation asks for a block. */
+    arena_test_fail_nth_block(1);
+    assert_int_equal(score_mem(f->c, NULL, s, b.data, b.len, NULL, &v),
+                     CM_ENOMEM);
+    arena_test_fail_nth_block(0);
+    assert_int_equal(score_mem(f->c, NULL, s, b.data, b.len, NULL, &v),
+                     CM_OK);
+    assert_int_equal(v.score, want.score);
+    assert_string_equal(v.analysis, want.analysis);
+    buf_clear(&b);
+    engine_scratch_free(s);
+}
+
 static void
 test_engine_budget(void **state)
 {
@@ -470,6 +504,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_engine_whitelist_forces_zero,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_out_of_memory, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_engine_names_and_truncation,
                                         setup, teardown),
         cmocka_unit_test(test_engine_trained_cartridge),

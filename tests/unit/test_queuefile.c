@@ -367,11 +367,30 @@ test_queuefile_line_cap(void **state)
     assert_int_equal(r.flags, QUEUEFILE_HAS_ENVELOPE);
     assert_int_equal(r.msg_off, CAPS_ENVELOPE_LINES * 4u + 1u);
 
+    /* More envelope lines than the cap (a message to 5000 recipients):
+     * the lines past it are skipped, the message is still found and
+     * scored; only the envelope is flagged capped. */
+    buf_reset(&b);
+    buf_puts(&b, "P I x <ann@example.org>\n");
+    for (unsigned i = 0; i < CAPS_ENVELOPE_LINES + 904; i++) {
+        buf_printf(&b, "R W x <u%u@example.net>\n", i);
+    }
+    buf_puts(&b, "S SMTP [192.0.2.7]\n");
+    buf_puts(&b, "\nSubject: s\n\n");
+    parse_bytes(b.data, b.len, &r);
+    assert_int_equal(r.flags,
+                     QUEUEFILE_HAS_ENVELOPE | QUEUEFILE_ENVELOPE_CAPPED);
+    assert_false(queuefile_is_unusable(r.flags, false, NULL));
+    assert_int_equal(r.msg_off, b.len - strlen("Subject: s\n\n"));
+    assert_string_equal(r.env.return_path, "ann@example.org");
+    assert_int_equal(r.env.n_rcpts, CAPS_ENVELOPE_RCPTS);
+    assert_false(r.env.has_peer_ip); /* past the cap: not parsed */
+
+    /* Envelope lines up to the end of what was read: still no end. */
     buf_reset(&b);
     for (unsigned i = 0; i < CAPS_ENVELOPE_LINES + 1; i++) {
         buf_puts(&b, "O T\n");
     }
-    buf_puts(&b, "\nSubject: s\n\n");
     parse_bytes(b.data, b.len, &r);
     assert_true(r.flags & QUEUEFILE_ENVELOPE_CAPPED);
     assert_true(r.flags & QUEUEFILE_NO_BLANK_LINE);
