@@ -265,6 +265,9 @@ reply_to_is_recipient(const struct mime_doc *doc)
     while (e < rt->value_len && is_addr_char(rt->value[e])) {
         e++;
     }
+    if (e - s > CAPS_RULES_ADDRESS_MAX) {
+        return false; /* no mailbox: and searching for it is quadratic */
+    }
     for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
         const struct mime_header *h = mime_header_find(doc, fields[k]);
 
@@ -337,6 +340,9 @@ only_address(const struct mime_header *h, const char **addr)
         return 0;
     }
     al = address_at(v, n, (size_t)(at - v), &s);
+    if (al > CAPS_RULES_ADDRESS_MAX) {
+        return 0; /* no mailbox: and searching for it is quadratic */
+    }
     for (size_t i = s + al; i < n; i++) {
         size_t s2;
         size_t l2;

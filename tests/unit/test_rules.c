@@ -633,6 +633,18 @@ test_detect_reply_to_freemail(void **state)
                                     "<claims@gmail.com>\r\n",
                                     "hi") & bit,
                      bit);
+    /* A Reply-To address longer than any mailbox is not looked for among
+     * the recipients (header bytes times address bytes). */
+    {
+        char hdr[2048];
+        char addr[300];
+
+        memset(addr, 'c', 290);
+        memcpy(addr + 290 - 10, "@gmail.com", 11);
+        snprintf(hdr, sizeof(hdr), PLAIN_FROM "To: %s\r\nReply-To: %s\r\n",
+                 addr, addr);
+        assert_int_equal(detect_headers(hdr, "hi") & bit, bit);
+    }
 }
 
 /* Brands whose domains are also free mailboxes, as the default
@@ -686,6 +698,33 @@ test_detect_brand_display_name(void **state)
         bit);
     assert_int_equal(detect_from(r, "dse@docusign.com"), 0);
     rules_free(r);
+}
+
+/* An address longer than any mailbox (RFC 5321: 254 bytes) is not
+ * searched for: the search costs header bytes times address bytes. */
+static void
+test_detect_recipient_named_long_address(void **state)
+{
+    const uint32_t bit = BIT(RULES_RECIPIENT_NAMED);
+    char hdr[4096];
+    char addr[300];
+
+    (void)state;
+    memset(addr, 'a', 255);
+    memcpy(addr + 255 - 10, "@b.example", 11);
+    snprintf(hdr, sizeof(hdr),
+             "From: IT <it@desk.example>\r\nTo: %s\r\n"
+             "Subject: %s: mailbox full\r\n",
+             addr, addr);
+    assert_int_equal(detect_headers(hdr, "hi") & bit, 0);
+    /* 254 bytes is still a mailbox. */
+    memset(addr, 'a', 254);
+    memcpy(addr + 254 - 10, "@b.example", 11);
+    snprintf(hdr, sizeof(hdr),
+             "From: IT <it@desk.example>\r\nTo: %s\r\n"
+             "Subject: %s: mailbox full\r\n",
+             addr, addr);
+    assert_int_equal(detect_headers(hdr, "hi") & bit, bit);
 }
 
 static void
@@ -900,6 +939,7 @@ main(void)
         cmocka_unit_test(test_detect_reply_to_freemail),
         cmocka_unit_test(test_detect_brand_display_name),
         cmocka_unit_test(test_detect_recipient_named),
+        cmocka_unit_test(test_detect_recipient_named_long_address),
         cmocka_unit_test(test_detect_mixed_script_text),
         cmocka_unit_test(test_classify),
     };
