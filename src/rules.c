@@ -525,6 +525,17 @@ is_zip_name(const char *name, size_t len)
     return ext_in(name, len, exts, 1);
 }
 
+/* A member name as an extracting tool writes it: tools that keep names
+ * as C strings (Info-ZIP's unzip among them) end it at its first NUL,
+ * so "invoice.exe\0.pdf" unpacks as invoice.exe. */
+static size_t
+member_name_len(const struct ziplist_member *m)
+{
+    const uint8_t *nul = memchr(m->name, '\0', m->name_len);
+
+    return nul != NULL ? (size_t)(nul - m->name) : m->name_len;
+}
+
 /* An executable or script member in a zip part (names only, bounded by
  * ziplist's caps). */
 static bool
@@ -540,7 +551,8 @@ zip_is_dangerous(const struct mime_part *part)
     }
     ziplist_init(&z, part->data, part->data_len);
     while (ziplist_next(&z, &m)) {
-        if (features_is_dangerous_name((const char *)m.name, m.name_len)) {
+        if (features_is_dangerous_name((const char *)m.name,
+                                       member_name_len(&m))) {
             return true;
         }
     }
