@@ -927,14 +927,17 @@ is_brand(const struct lookalike_db *db, const char *s, size_t len,
     return false;
 }
 
-/* The brand's whole domain follows at p ("paypal.com." in
- * "paypal.com.secure.tk"), up to a dot. */
+/* The brand's whole domain follows at p, up to a dot ("paypal.com." in
+ * "paypal.com.secure.tk") or a hyphen ("paypal.com-" in
+ * "paypal.com-login.tk": the reader sees paypal.com just the same, and
+ * the hyphen only moved it out of the registered name's first label). */
 static bool
 whole_domain_at(const char *p, size_t left, const char *domain)
 {
     size_t dl = strlen(domain);
 
-    return dl < left && memcmp(p, domain, dl) == 0 && p[dl] == '.';
+    return dl < left && memcmp(p, domain, dl) == 0 &&
+           (p[dl] == '.' || p[dl] == '-');
 }
 
 /*

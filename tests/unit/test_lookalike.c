@@ -107,6 +107,11 @@ test_lookalikes_fire(void **state)
     assert_int_equal(check(db, "paypal.com.secure-login.tk"),
                      LOOKALIKE_BRAND_LABEL);
     assert_int_equal(check(db, "paypal-verify.com"), LOOKALIKE_BRAND_LABEL);
+    /* The brand's whole domain glued to the registered name by a hyphen
+     * reads as that domain too. */
+    assert_int_equal(check(db, "paypal.com-login.tk"), LOOKALIKE_BRAND_LABEL);
+    assert_int_equal(check(db, "www.paypal.com-account.example"),
+                     LOOKALIKE_BRAND_LABEL);
     assert_int_equal(check(db, "secure.apple-id.support"),
                      LOOKALIKE_BRAND_LABEL);
     assert_int_equal(lookalike_check(db, "amazom.com", 10, &which),
