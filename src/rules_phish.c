@@ -194,10 +194,14 @@ host_in(const char *host, size_t len, const char *const *list, size_t n)
     return false;
 }
 
+/* Every URL the parse kept (at most MIME_MAX_URLS): the test is a
+ * prefix compare and a length check, and a cap on it (the look-alike
+ * check's host cap was used) let 64 pictures or links put in front of
+ * the shortener hide it. */
 bool
 rules_hidden_link(const struct mime_doc *doc)
 {
-    for (size_t i = 0; i < doc->n_urls && i < CAPS_RULES_HOSTS_MAX; i++) {
+    for (size_t i = 0; i < doc->n_urls; i++) {
         const struct mime_url *u = &doc->urls[i];
 
         if (!u->is_image && has_prefix(u->url, u->url_len, "data:")) {

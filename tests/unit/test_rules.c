@@ -591,6 +591,26 @@ test_detect_hidden_link(void **state)
                                     "<a href=\"https://notbit.ly/x\">x</a>") &
                          bit,
                      0);
+    /* A shortener after many pictures and links is still seen: the
+     * check is a compare or two a URL, and padding the message in front
+     * of the link must not hide it. */
+    {
+        static char body[16384];
+        size_t o = (size_t)snprintf(body, sizeof(body),
+                                    "%sMIME-Version: 1.0\r\n"
+                                    "Content-Type: text/html\r\n\r\n",
+                                    PLAIN_FROM);
+
+        for (unsigned i = 0; i < 100; i++) {
+            o += (size_t)snprintf(body + o, sizeof(body) - o,
+                                  "<img src=\"https://img.example/%u.png\">"
+                                  "<a href=\"https://shop.example/%u\">x</a>",
+                                  i, i);
+        }
+        snprintf(body + o, sizeof(body) - o,
+                 "<a href=\"https://bit.ly/3xYz\">open</a>");
+        assert_int_equal(detect(rules_builtin(), body) & bit, bit);
+    }
 }
 
 static void
