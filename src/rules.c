@@ -613,12 +613,29 @@ rules_angle_addr_offset(const char *v, size_t len)
     return 0;
 }
 
+/* See rules-int.h.  The raw value only when it holds an address: a
+ * broken sender that encoded its whole From ("=?utf-8?b?...?=" for
+ * "Ann <ann@example.org>") is read as before, from the decoded one. */
+void
+rules_addr_text(const struct mime_header *h, const char **v, size_t *len)
+{
+    *v = h->value;
+    *len = h->value_len;
+    if (h->raw_value != NULL &&
+        memchr(h->raw_value, '@', h->raw_value_len) != NULL) {
+        *v = h->raw_value;
+        *len = h->raw_value_len;
+    }
+}
+
 /* See rules-int.h. */
 size_t
 rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
               size_t cap)
 {
     const struct mime_header *h = mime_header_find(doc, name);
+    const char *v;
+    size_t vl;
     const char *at;
     size_t n = 0;
     size_t i;
@@ -627,14 +644,14 @@ rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
     if (h == NULL || h->value_len == 0) {
         return 0;
     }
-    off = rules_angle_addr_offset(h->value, h->value_len);
-    at = memchr(h->value + off, '@', h->value_len - off);
+    rules_addr_text(h, &v, &vl);
+    off = rules_angle_addr_offset(v, vl);
+    at = memchr(v + off, '@', vl - off);
     if (at == NULL) {
         return 0;
     }
-    for (i = (size_t)(at - h->value) + 1; i < h->value_len && n + 1 < cap;
-         i++) {
-        char c = h->value[i];
+    for (i = (size_t)(at - v) + 1; i < vl && n + 1 < cap; i++) {
+        char c = v[i];
 
         if (c == '>' || c == ' ' || c == '\t' || c == ',' || c == ';' ||
             c == '"' || c == ')' || c == '(') {

@@ -244,6 +244,8 @@ reply_to_is_recipient(const struct mime_doc *doc)
 {
     static const char *const fields[] = {"To", "Cc"};
     const struct mime_header *rt = mime_header_find(doc, "Reply-To");
+    const char *v;
+    size_t vl;
     const char *at;
     size_t off;
     size_t s;
@@ -252,21 +254,22 @@ reply_to_is_recipient(const struct mime_doc *doc)
     if (rt == NULL) {
         return false;
     }
+    rules_addr_text(rt, &v, &vl);
     /* The mailbox after the last '<', where rules_header_domain found
      * the freemail domain: a recipient's address written into the
      * display name ("bob@example.org" <claims@gmail.com>) is not where
      * the answers go. */
-    off = rules_angle_addr_offset(rt->value, rt->value_len);
-    at = memchr(rt->value + off, '@', rt->value_len - off);
+    off = rules_angle_addr_offset(v, vl);
+    at = memchr(v + off, '@', vl - off);
     if (at == NULL) {
         return false;
     }
-    s = (size_t)(at - rt->value);
+    s = (size_t)(at - v);
     e = s + 1;
-    while (s > 0 && is_addr_char(rt->value[s - 1])) {
+    while (s > 0 && is_addr_char(v[s - 1])) {
         s--;
     }
-    while (e < rt->value_len && is_addr_char(rt->value[e])) {
+    while (e < vl && is_addr_char(v[e])) {
         e++;
     }
     if (e - s > CAPS_RULES_ADDRESS_MAX) {
@@ -276,7 +279,7 @@ reply_to_is_recipient(const struct mime_doc *doc)
         const struct mime_header *h = mime_header_find(doc, fields[k]);
 
         if (h != NULL &&
-            contains_ci(h->value, h->value_len, rt->value + s, e - s)) {
+            contains_ci(h->value, h->value_len, v + s, e - s)) {
             return true;
         }
     }

@@ -717,6 +717,16 @@ test_detect_brand_display_name(void **state)
         detect_from(r, "\"DocuSign <dse@docusign.com>\" <x@quiz.example>"),
         bit);
     assert_int_equal(detect_from(r, "dse@docusign.com"), 0);
+    /* An encoded word after the address that decodes to the brand's
+     * address adds no address (RFC 2047 5): the mail is from
+     * quiz.example.  An encoded display name is read as before. */
+    assert_int_equal(detect_from(r, "DocuSign <x@quiz.example> "
+                                    "=?us-ascii?q?=3Cdse=40docusign.com=3E?="),
+                     bit);
+    assert_int_equal(detect_from(r, "=?utf-8?q?DocuSign?= <dse@docusign.com>"),
+                     0);
+    assert_int_equal(detect_from(r, "=?utf-8?q?DocuSign?= <x@quiz.example>"),
+                     bit);
     rules_free(r);
 }
 
