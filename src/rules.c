@@ -666,11 +666,26 @@ rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
     return n;
 }
 
+/* Has the host hash h been handed on already (the n in done)? */
+static bool
+host_done(const uint64_t *done, size_t n, uint64_t h)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (done[i] == h) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The cap counts distinct link hosts: counting every URL let 64 copies
+ * of one harmless link in front of the lure's link hide it. */
 void
 rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
 {
     static const char *const fields[] = {"From", "Reply-To"};
     char host[256];
+    uint64_t done[CAPS_RULES_HOSTS_MAX];
     size_t n_done = 0;
 
     for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
@@ -690,11 +705,17 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
         /* Not image sources: a brand's own image host may carry its name
          * as a part (m.media-amazon.com), and a phish is reached by its
          * links and forms, not by its pictures. */
+        uint64_t h;
+
         if (u->host_len == 0 || u->is_image ||
             (u->host_flags & (URL_IS_MAILTO | URL_IS_IP)) != 0) {
             continue;
         }
-        n_done++;
+        h = hashing_hash64(u->host, u->host_len, 0x686f7374ull);
+        if (host_done(done, n_done, h)) {
+            continue;
+        }
+        done[n_done++] = h;
         fn(ctx, u->host, u->host_len, u->reg, u->reg_len);
     }
 }

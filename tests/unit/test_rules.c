@@ -496,6 +496,24 @@ test_detect_forms_links_names(void **state)
                   "<a href=\"https://m.media-paypal.example/\">x</a>\r\n");
     assert_int_equal(f & BIT(RULES_LOOKALIKE_DOMAIN),
                      BIT(RULES_LOOKALIKE_DOMAIN));
+    /* 100 links to one host in front of the look-alike: one host. */
+    {
+        static char m[16384];
+        size_t o = (size_t)snprintf(m, sizeof(m),
+                                    "From: a@shop.example\r\nSubject: s\r\n"
+                                    "Content-Type: text/html\r\n\r\n");
+
+        for (unsigned i = 0; i < 100; i++) {
+            o += (size_t)snprintf(m + o, sizeof(m) - o,
+                                  "<a href=\"https://shop.example/%u\">x</a>",
+                                  i);
+        }
+        snprintf(m + o, sizeof(m) - o,
+                 "<a href=\"https://m.media-paypal.example/\">x</a>\r\n");
+        f = detect(r, m);
+        assert_int_equal(f & BIT(RULES_LOOKALIKE_DOMAIN),
+                         BIT(RULES_LOOKALIKE_DOMAIN));
+    }
     rules_free(r);
 }
 
