@@ -241,6 +241,12 @@
 /* Authentication-Results and Received-SPF headers the auth-failed rule
  * reads (each receiving hop adds one; the recent ones are on top). */
 #define CAPS_RULES_AUTH_HEADERS_MAX 16u
+/* The longest mailbox address the recipient-named and reply-to rules
+ * look for in another header (RFC 5321 4.5.3.1.3: a path is at most 256
+ * bytes with its angle brackets).  The search is bytes of the header
+ * times bytes of the address: a made-up 8 KB address cost a quarter of a
+ * second a message. */
+#define CAPS_RULES_ADDRESS_MAX 254u
 /* Zip members listed per archive (central directory and local headers
  * together): a zip of 100,000 empty members costs one bounded pass. */
 #define CAPS_ZIPLIST_MEMBERS_MAX 1024u

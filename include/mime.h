@@ -53,6 +53,13 @@ struct mime_header {
     size_t name_len;
     const char *value; /* unfolded, RFC 2047 decoded, UTF-8, NUL-terminated */
     size_t value_len;
+    /* Unfolded but not RFC 2047 decoded (value itself when nothing was
+     * decoded); NUL-terminated.  Where an address is: an encoded word is
+     * never part of one (RFC 2047 5), so "<x@evil.example>
+     * =?us-ascii?q?=3Cy=40bank.example=3E?=" is from evil.example,
+     * whatever the decoded value ends with. */
+    const char *raw_value;
+    size_t raw_value_len;
 };
 
 /* One URL found in an href/src/action attribute or in plain text. */

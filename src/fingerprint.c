@@ -154,12 +154,77 @@ out_put(struct out_text *o, const char *s, size_t n)
 
 /* The bytes that end a URL's scheme, its authority and a query
  * parameter: one lookup per byte of each instead of a compare per byte
- * that could end it. */
-static const bool url_scheme_end[256] = {['/'] = true, ['?'] = true,
-                                         ['#'] = true, [':'] = true};
-static const bool url_part_end[256] = {['/'] = true, ['?'] = true,
-                                       ['#'] = true};
+ * that could end it.  '\\' ends an authority as '/' does: url_host
+ * reads it so, as browsers do for http and https. */
+static const bool url_scheme_end[256] = {['/'] = true, ['\\'] = true,
+                                         ['?'] = true, ['#'] = true,
+                                         [':'] = true};
+static const bool url_part_end[256] = {['/'] = true, ['\\'] = true,
+                                       ['?'] = true, ['#'] = true};
 static const bool url_param_end[256] = {['&'] = true, ['#'] = true};
+
+static bool
+is_slash(char c)
+{
+    return c == '/' || c == '\\';
+}
+
+/* Index past the run of '/' and '\\' at k. */
+static size_t
+skip_slashes(const char *url, size_t len, size_t k)
+{
+    while (k < len && is_slash(url[k])) {
+        k++;
+    }
+    return k;
+}
+
+/*
+ * Where the authority of url starts: after "scheme:" and every '/' or
+ * '\\' that follows it, or after a leading "//", else 0 ("www.host/p").
+ * url_host skips the same run, so "https:///evil.example/p" and
+ * "https:\\\\evil.example/p" -- where browsers go to evil.example -- name
+ * that host here too instead of turning its name into a path that no
+ * listed digest of the campaign's URL matches.
+ */
+static size_t
+authority_start(const char *url, size_t len)
+{
+    for (size_t k = 0; k + 2 < len; k++) {
+        if (!url_scheme_end[(uint8_t)url[k]]) {
+            continue;
+        }
+        if (url[k] != ':') {
+            return is_slash(url[k]) && is_slash(url[k + 1])
+                       ? skip_slashes(url, len, k)
+                       : 0;
+        }
+        if (is_slash(url[k + 1])) {
+            return skip_slashes(url, len, k + 1);
+        }
+    }
+    return 0;
+}
+
+/* Append the path (n bytes at s) with each '\\' written as the '/' a
+ * browser sends for it. */
+static void
+out_put_path(struct out_text *o, const char *s, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        const char *bs = memchr(s + i, '\\', n - i);
+        size_t run = bs != NULL ? (size_t)(bs - (s + i)) : n - i;
+
+        out_put(o, s + i, run);
+        i += run;
+        if (i < n) {
+            out_put(o, "/", 1);
+            i++;
+        }
+    }
+}
 
 /* fingerprint_url_normalise of a URL whose url_host (host, hl, flags)
  * the caller has (mime keeps it per URL: no second parse). */
@@ -178,23 +243,7 @@ normalise_with_host(const char *url, size_t len, const char *host,
     }
     out[0] = '\0';
     out_put(&o, host, hl);
-    /* Past the authority: after "scheme://" or "//", else at the start
-     * ("www.host/path"). */
-    for (size_t k = 0; k + 2 < len; k++) {
-        if (!url_scheme_end[(uint8_t)url[k]]) {
-            continue;
-        }
-        if (url[k] == '/' || url[k] == '?' || url[k] == '#') {
-            if (url[k] == '/' && url[k + 1] == '/') {
-                i = k + 2;
-            }
-            break;
-        }
-        if (url[k] == ':' && url[k + 1] == '/' && url[k + 2] == '/') {
-            i = k + 3;
-            break;
-        }
-    }
+    i = authority_start(url, len);
     while (i < len && !url_part_end[(uint8_t)url[i]]) {
         i++;
     }
@@ -209,7 +258,7 @@ normalise_with_host(const char *url, size_t len, const char *host,
         i = hash != NULL ? (size_t)(hash - url) : end;
     }
     if (i > path_start) {
-        out_put(&o, url + path_start, i - path_start);
+        out_put_path(&o, url + path_start, i - path_start);
     } else {
         out_put(&o, "/", 1);
     }

@@ -927,14 +927,17 @@ is_brand(const struct lookalike_db *db, const char *s, size_t len,
     return false;
 }
 
-/* The brand's whole domain follows at p ("paypal.com." in
- * "paypal.com.secure.tk"), up to a dot. */
+/* The brand's whole domain follows at p, up to a dot ("paypal.com." in
+ * "paypal.com.secure.tk") or a hyphen ("paypal.com-" in
+ * "paypal.com-login.tk": the reader sees paypal.com just the same, and
+ * the hyphen only moved it out of the registered name's first label). */
 static bool
 whole_domain_at(const char *p, size_t left, const char *domain)
 {
     size_t dl = strlen(domain);
 
-    return dl < left && memcmp(p, domain, dl) == 0 && p[dl] == '.';
+    return dl < left && memcmp(p, domain, dl) == 0 &&
+           (p[dl] == '.' || p[dl] == '-');
 }
 
 /*
@@ -1118,6 +1121,35 @@ fold_latin1(unsigned c)
     return (unsigned char)base[c - 0xC0];
 }
 
+/* The ASCII letter or digit (lower case) a styled one stands for, or 0:
+ * fullwidth forms (U+FF10..FF19, FF21..FF3A, FF41..FF5A) and the
+ * mathematical alphanumerics (U+1D400..1D6A3: bold, italic, script,
+ * fraktur, double-struck, sans-serif and monospace, A-Z then a-z each;
+ * U+1D7CE..1D7FF: five sets of digits).  A mail client shows
+ * "\uff30\uff41\uff59\uff30\uff41\uff4c" or
+ * "\U0001d40f\U0001d41a\U0001d432..." as PayPal in another type face. */
+static unsigned
+fold_styled(unsigned c)
+{
+    if (c >= 0xFF10 && c <= 0xFF5A) {
+        unsigned a = c - 0xFEE0u; /* fullwidth to ASCII */
+
+        if ((a >= '0' && a <= '9') || (a >= 'a' && a <= 'z')) {
+            return a;
+        }
+        return a >= 'A' && a <= 'Z' ? a + 32u : 0;
+    }
+    if (c >= 0x1D400 && c <= 0x1D6A3) {
+        unsigned k = (c - 0x1D400u) % 52u;
+
+        return 'a' + (k < 26 ? k : k - 26);
+    }
+    if (c >= 0x1D7CE && c <= 0x1D7FF) {
+        return '0' + (c - 0x1D7CEu) % 10u;
+    }
+    return 0;
+}
+
 /* Does the word (or words run together) claim a brand?  Not the From
  * domain's own name, nor a brand name that is also an everyday word. */
 static bool
@@ -1205,7 +1237,7 @@ lookalike_display_name(const struct lookalike_db *db, const char *name,
         if (c >= 'A' && c <= 'Z') {
             c += 32;
         } else if (c >= 0xC0) {
-            unsigned base = fold_latin1(c);
+            unsigned base = c <= 0xFF ? fold_latin1(c) : fold_styled(c);
 
             c = base != 0 ? base : c;
         }

@@ -827,6 +827,8 @@ keep_header(struct mime_state *st, const struct mime_field *f, size_t *vlen)
     h->name_len = nl;
     h->value = val;
     h->value_len = ulen;
+    h->raw_value = val;
+    h->raw_value_len = ulen;
     if (needs_decode) {
         unsigned hf = 0;
         size_t dl = 0;

@@ -12,10 +12,19 @@
 #include <stddef.h>
 
 struct mime_doc;
+struct mime_header;
 
 /* Offset of the mailbox's address in a one-mailbox header value (v,
  * len): just after its last '<', or 0 without one. */
 size_t rules_angle_addr_offset(const char *v, size_t len);
+
+/* The text of header h to read a mailbox address from, into (*v,
+ * *len): the value before RFC 2047 decoding when that holds an '@' (an
+ * encoded word is never part of an address, so one decoding to
+ * "<y@bank.example>" after the real address adds none), else the
+ * decoded value. */
+void rules_addr_text(const struct mime_header *h, const char **v,
+                     size_t *len);
 
 /* Lower-case domain of the mailbox in the top-level header name (From,
  * Reply-To: the address after the last '<', else the first '@') into dst

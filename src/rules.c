@@ -525,6 +525,17 @@ is_zip_name(const char *name, size_t len)
     return ext_in(name, len, exts, 1);
 }
 
+/* A member name as an extracting tool writes it: tools that keep names
+ * as C strings (Info-ZIP's unzip among them) end it at its first NUL,
+ * so "invoice.exe\0.pdf" unpacks as invoice.exe. */
+static size_t
+member_name_len(const struct ziplist_member *m)
+{
+    const uint8_t *nul = memchr(m->name, '\0', m->name_len);
+
+    return nul != NULL ? (size_t)(nul - m->name) : m->name_len;
+}
+
 /* An executable or script member in a zip part (names only, bounded by
  * ziplist's caps). */
 static bool
@@ -540,7 +551,8 @@ zip_is_dangerous(const struct mime_part *part)
     }
     ziplist_init(&z, part->data, part->data_len);
     while (ziplist_next(&z, &m)) {
-        if (features_is_dangerous_name((const char *)m.name, m.name_len)) {
+        if (features_is_dangerous_name((const char *)m.name,
+                                       member_name_len(&m))) {
             return true;
         }
     }
@@ -601,12 +613,29 @@ rules_angle_addr_offset(const char *v, size_t len)
     return 0;
 }
 
+/* See rules-int.h.  The raw value only when it holds an address: a
+ * broken sender that encoded its whole From ("=?utf-8?b?...?=" for
+ * "Ann <ann@example.org>") is read as before, from the decoded one. */
+void
+rules_addr_text(const struct mime_header *h, const char **v, size_t *len)
+{
+    *v = h->value;
+    *len = h->value_len;
+    if (h->raw_value != NULL &&
+        memchr(h->raw_value, '@', h->raw_value_len) != NULL) {
+        *v = h->raw_value;
+        *len = h->raw_value_len;
+    }
+}
+
 /* See rules-int.h. */
 size_t
 rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
               size_t cap)
 {
     const struct mime_header *h = mime_header_find(doc, name);
+    const char *v;
+    size_t vl;
     const char *at;
     size_t n = 0;
     size_t i;
@@ -615,14 +644,14 @@ rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
     if (h == NULL || h->value_len == 0) {
         return 0;
     }
-    off = rules_angle_addr_offset(h->value, h->value_len);
-    at = memchr(h->value + off, '@', h->value_len - off);
+    rules_addr_text(h, &v, &vl);
+    off = rules_angle_addr_offset(v, vl);
+    at = memchr(v + off, '@', vl - off);
     if (at == NULL) {
         return 0;
     }
-    for (i = (size_t)(at - h->value) + 1; i < h->value_len && n + 1 < cap;
-         i++) {
-        char c = h->value[i];
+    for (i = (size_t)(at - v) + 1; i < vl && n + 1 < cap; i++) {
+        char c = v[i];
 
         if (c == '>' || c == ' ' || c == '\t' || c == ',' || c == ';' ||
             c == '"' || c == ')' || c == '(') {
@@ -637,11 +666,26 @@ rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
     return n;
 }
 
+/* Has the host hash h been handed on already (the n in done)? */
+static bool
+host_done(const uint64_t *done, size_t n, uint64_t h)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (done[i] == h) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The cap counts distinct link hosts: counting every URL let 64 copies
+ * of one harmless link in front of the lure's link hide it. */
 void
 rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
 {
     static const char *const fields[] = {"From", "Reply-To"};
     char host[256];
+    uint64_t done[CAPS_RULES_HOSTS_MAX];
     size_t n_done = 0;
 
     for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
@@ -661,11 +705,17 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
         /* Not image sources: a brand's own image host may carry its name
          * as a part (m.media-amazon.com), and a phish is reached by its
          * links and forms, not by its pictures. */
+        uint64_t h;
+
         if (u->host_len == 0 || u->is_image ||
             (u->host_flags & (URL_IS_MAILTO | URL_IS_IP)) != 0) {
             continue;
         }
-        n_done++;
+        h = hashing_hash64(u->host, u->host_len, 0x686f7374ull);
+        if (host_done(done, n_done, h)) {
+            continue;
+        }
+        done[n_done++] = h;
         fn(ctx, u->host, u->host_len, u->reg, u->reg_len);
     }
 }

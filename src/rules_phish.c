@@ -194,10 +194,14 @@ host_in(const char *host, size_t len, const char *const *list, size_t n)
     return false;
 }
 
+/* Every URL the parse kept (at most MIME_MAX_URLS): the test is a
+ * prefix compare and a length check, and a cap on it (the look-alike
+ * check's host cap was used) let 64 pictures or links put in front of
+ * the shortener hide it. */
 bool
 rules_hidden_link(const struct mime_doc *doc)
 {
-    for (size_t i = 0; i < doc->n_urls && i < CAPS_RULES_HOSTS_MAX; i++) {
+    for (size_t i = 0; i < doc->n_urls; i++) {
         const struct mime_url *u = &doc->urls[i];
 
         if (!u->is_image && has_prefix(u->url, u->url_len, "data:")) {
@@ -240,6 +244,8 @@ reply_to_is_recipient(const struct mime_doc *doc)
 {
     static const char *const fields[] = {"To", "Cc"};
     const struct mime_header *rt = mime_header_find(doc, "Reply-To");
+    const char *v;
+    size_t vl;
     const char *at;
     size_t off;
     size_t s;
@@ -248,28 +254,32 @@ reply_to_is_recipient(const struct mime_doc *doc)
     if (rt == NULL) {
         return false;
     }
+    rules_addr_text(rt, &v, &vl);
     /* The mailbox after the last '<', where rules_header_domain found
      * the freemail domain: a recipient's address written into the
      * display name ("bob@example.org" <claims@gmail.com>) is not where
      * the answers go. */
-    off = rules_angle_addr_offset(rt->value, rt->value_len);
-    at = memchr(rt->value + off, '@', rt->value_len - off);
+    off = rules_angle_addr_offset(v, vl);
+    at = memchr(v + off, '@', vl - off);
     if (at == NULL) {
         return false;
     }
-    s = (size_t)(at - rt->value);
+    s = (size_t)(at - v);
     e = s + 1;
-    while (s > 0 && is_addr_char(rt->value[s - 1])) {
+    while (s > 0 && is_addr_char(v[s - 1])) {
         s--;
     }
-    while (e < rt->value_len && is_addr_char(rt->value[e])) {
+    while (e < vl && is_addr_char(v[e])) {
         e++;
+    }
+    if (e - s > CAPS_RULES_ADDRESS_MAX) {
+        return false; /* no mailbox: and searching for it is quadratic */
     }
     for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
         const struct mime_header *h = mime_header_find(doc, fields[k]);
 
         if (h != NULL &&
-            contains_ci(h->value, h->value_len, rt->value + s, e - s)) {
+            contains_ci(h->value, h->value_len, v + s, e - s)) {
             return true;
         }
     }
@@ -337,6 +347,9 @@ only_address(const struct mime_header *h, const char **addr)
         return 0;
     }
     al = address_at(v, n, (size_t)(at - v), &s);
+    if (al > CAPS_RULES_ADDRESS_MAX) {
+        return 0; /* no mailbox: and searching for it is quadratic */
+    }
     for (size_t i = s + al; i < n; i++) {
         size_t s2;
         size_t l2;

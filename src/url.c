@@ -533,6 +533,63 @@ last_label_numeric(const char *h, size_t n)
     return true;
 }
 
+/* The ASCII byte a browser reads for the three-byte UTF-8 sequence at
+ * p (UTS #46 mapping, which WHATWG URL applies to every host): the
+ * ideographic, fullwidth and halfwidth full stops are '.', a fullwidth
+ * letter, digit or hyphen its ASCII twin (lower case); 0 otherwise. */
+static char
+wide_host_byte(const uint8_t *p)
+{
+    unsigned cp;
+
+    if ((p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x82) ||
+        (p[0] == 0xEF && p[1] == 0xBD && p[2] == 0xA1)) {
+        return '.'; /* U+3002, U+FF61 */
+    }
+    if (p[0] != 0xEF || (p[1] != 0xBC && p[1] != 0xBD) ||
+        (p[2] & 0xC0) != 0x80) {
+        return 0;
+    }
+    cp = 0xF000u | (unsigned)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+    if (cp == 0xFF0E) {
+        return '.';
+    }
+    if (cp < 0xFF01 || cp > 0xFF5E) {
+        return 0;
+    }
+    cp -= 0xFEE0u; /* the ASCII code point */
+    if (!url_is_alnum((uint8_t)cp) && cp != '-') {
+        return 0;
+    }
+    return (char)url_lower((uint8_t)cp);
+}
+
+/*
+ * Fold the wide forms of a host's dots, letters and digits in h (n
+ * bytes) to ASCII, in place; the new length.  A browser opens
+ * "evil\u3002example" and "\uff50aypal.com" as evil.example and
+ * paypal.com: read raw, the first was one label and the second another
+ * name, so link host reputation, registered domains and the look-alike
+ * checks never saw the host the reader is sent to.
+ */
+static size_t
+fold_wide_host(char *h, size_t n)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n;) {
+        char c = i + 2 < n ? wide_host_byte((const uint8_t *)h + i) : 0;
+
+        if (c != 0) {
+            h[o++] = c;
+            i += 3;
+        } else {
+            h[o++] = h[i++];
+        }
+    }
+    return o;
+}
+
 size_t
 url_host(const char *url, size_t url_len, char *out, size_t out_max,
          unsigned *flags)
@@ -605,6 +662,7 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
         }
         out[o++] = (char)url_lower(c);
     }
+    o = fold_wide_host(out, o);
     while (o > 0 && out[o - 1] == '.') {
         o--;
     }

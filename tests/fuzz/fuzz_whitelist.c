@@ -33,8 +33,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct envelope env;
     struct mime_header headers[] = {
         {"Received", 8,
-         "from mx.example.com (relay.example.net [192.0.2.1]) by us", 0},
-        {"From", 4, "Someone <someone@example.com>", 0},
+         "from mx.example.com (relay.example.net [192.0.2.1]) by us", 0,
+         NULL, 0},
+        {"From", 4, "Someone <someone@example.com>", 0, NULL, 0},
     };
     struct mime_doc doc;
     const char *what = NULL;

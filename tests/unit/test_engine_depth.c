@@ -163,9 +163,8 @@ put(struct buf *b, uint32_t v, unsigned n)
 
 /* A stored zip with one empty member (local header, directory, end). */
 static void
-one_member_zip(struct buf *b, const char *name)
+one_member_zip_n(struct buf *b, const char *name, size_t nl)
 {
-    size_t nl = strlen(name);
     size_t cd;
 
     buf_reset(b);
@@ -205,6 +204,12 @@ one_member_zip(struct buf *b, const char *name)
     put(b, (uint32_t)(b->len - cd - 12), 4);
     put(b, (uint32_t)cd, 4);
     put(b, 0, 2);
+}
+
+static void
+one_member_zip(struct buf *b, const char *name)
+{
+    one_member_zip_n(b, name, strlen(name));
 }
 
 static void
@@ -295,6 +300,14 @@ test_engine_depth_zip(void **state)
     free(m);
     /* Named like something else: the bytes say zip. */
     m = message("Please see the scanned document.", "scan.pdf", zip.data,
+                zip.len);
+    v = score(f->plain, f->s, m);
+    assert_string_equal(v.subcategory_name, "executable-in-zip");
+    free(m);
+    /* A NUL in the member name: tools that end the name there unpack
+     * an executable. */
+    one_member_zip_n(&zip, "scan_0042.exe\0.pdf", 18);
+    m = message("Please see the scanned document.", "scan.zip", zip.data,
                 zip.len);
     v = score(f->plain, f->s, m);
     assert_string_equal(v.subcategory_name, "executable-in-zip");

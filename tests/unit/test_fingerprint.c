@@ -227,6 +227,13 @@ test_fingerprint_url_normalise(void **state)
         {"http://example.com/a?x=1#f&y=2", "example.com/a?x=1"},
         {"http://example.com#top", "example.com/"},
         {"http://example.com/p?a=1&&b=2&", "example.com/p?a=1&b=2"},
+        /* Browsers skip every '/' and '\\' after "https:" and read a
+         * '\\' as '/': the host is not repeated as the path, and the
+         * path is the one the browser asks for. */
+        {"https:///evil.example/p?a=1", "evil.example/p?a=1"},
+        {"https:\\\\evil.example/p?a=1", "evil.example/p?a=1"},
+        {"https:/\\evil.example/p", "evil.example/p"},
+        {"https://evil.example\\p\\q?a=1", "evil.example/p/q?a=1"},
     };
 
     (void)state;

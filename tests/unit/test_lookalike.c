@@ -107,6 +107,11 @@ test_lookalikes_fire(void **state)
     assert_int_equal(check(db, "paypal.com.secure-login.tk"),
                      LOOKALIKE_BRAND_LABEL);
     assert_int_equal(check(db, "paypal-verify.com"), LOOKALIKE_BRAND_LABEL);
+    /* The brand's whole domain glued to the registered name by a hyphen
+     * reads as that domain too. */
+    assert_int_equal(check(db, "paypal.com-login.tk"), LOOKALIKE_BRAND_LABEL);
+    assert_int_equal(check(db, "www.paypal.com-account.example"),
+                     LOOKALIKE_BRAND_LABEL);
     assert_int_equal(check(db, "secure.apple-id.support"),
                      LOOKALIKE_BRAND_LABEL);
     assert_int_equal(lookalike_check(db, "amazom.com", 10, &which),
@@ -199,6 +204,30 @@ test_display_name_hidden_marks(void **state)
     assert_true(lookalike_display_name(db, n2, strlen(n2), "evil.tk", 7,
                                        false, NULL));
     assert_true(lookalike_display_name(db, n3, strlen(n3), "evil.tk", 7,
+                                       false, NULL));
+    assert_false(lookalike_display_name(db, f1, strlen(f1), "evil.tk", 7,
+                                        false, NULL));
+    lookalike_db_free(db);
+}
+
+/* Fullwidth and mathematical styled letters read as the ASCII ones. */
+static void
+test_display_name_styled_letters(void **state)
+{
+    struct lookalike_db *db = make_db();
+    /* "ＰａｙＰａｌ Service" */
+    const char *n1 = "\xef\xbc\xb0\xef\xbd\x81\xef\xbd\x99\xef\xbc\xb0"
+                     "\xef\xbd\x81\xef\xbd\x8c Service";
+    /* Mathematical bold "PayPal" */
+    const char *n2 = "\xf0\x9d\x90\x8f\xf0\x9d\x90\x9a\xf0\x9d\x90\xb2"
+                     "\xf0\x9d\x90\x8f\xf0\x9d\x90\x9a\xf0\x9d\x90\xa5";
+    /* Fullwidth "Pay" and another word: no brand. */
+    const char *f1 = "\xef\xbc\xb0\xef\xbd\x81\xef\xbd\x99 Day";
+
+    (void)state;
+    assert_true(lookalike_display_name(db, n1, strlen(n1), "evil.tk", 7,
+                                       false, NULL));
+    assert_true(lookalike_display_name(db, n2, strlen(n2), "evil.tk", 7,
                                        false, NULL));
     assert_false(lookalike_display_name(db, f1, strlen(f1), "evil.tk", 7,
                                         false, NULL));
@@ -351,6 +380,7 @@ main(void)
         cmocka_unit_test(test_lookalikes_fire),
         cmocka_unit_test(test_display_name),
         cmocka_unit_test(test_display_name_hidden_marks),
+        cmocka_unit_test(test_display_name_styled_letters),
         cmocka_unit_test(test_display_name_common_words),
         cmocka_unit_test(test_text_disguised),
         cmocka_unit_test(test_text_mixed_script),

@@ -496,6 +496,24 @@ test_detect_forms_links_names(void **state)
                   "<a href=\"https://m.media-paypal.example/\">x</a>\r\n");
     assert_int_equal(f & BIT(RULES_LOOKALIKE_DOMAIN),
                      BIT(RULES_LOOKALIKE_DOMAIN));
+    /* 100 links to one host in front of the look-alike: one host. */
+    {
+        static char m[16384];
+        size_t o = (size_t)snprintf(m, sizeof(m),
+                                    "From: a@shop.example\r\nSubject: s\r\n"
+                                    "Content-Type: text/html\r\n\r\n");
+
+        for (unsigned i = 0; i < 100; i++) {
+            o += (size_t)snprintf(m + o, sizeof(m) - o,
+                                  "<a href=\"https://shop.example/%u\">x</a>",
+                                  i);
+        }
+        snprintf(m + o, sizeof(m) - o,
+                 "<a href=\"https://m.media-paypal.example/\">x</a>\r\n");
+        f = detect(r, m);
+        assert_int_equal(f & BIT(RULES_LOOKALIKE_DOMAIN),
+                         BIT(RULES_LOOKALIKE_DOMAIN));
+    }
     rules_free(r);
 }
 
@@ -591,6 +609,26 @@ test_detect_hidden_link(void **state)
                                     "<a href=\"https://notbit.ly/x\">x</a>") &
                          bit,
                      0);
+    /* A shortener after many pictures and links is still seen: the
+     * check is a compare or two a URL, and padding the message in front
+     * of the link must not hide it. */
+    {
+        static char body[16384];
+        size_t o = (size_t)snprintf(body, sizeof(body),
+                                    "%sMIME-Version: 1.0\r\n"
+                                    "Content-Type: text/html\r\n\r\n",
+                                    PLAIN_FROM);
+
+        for (unsigned i = 0; i < 100; i++) {
+            o += (size_t)snprintf(body + o, sizeof(body) - o,
+                                  "<img src=\"https://img.example/%u.png\">"
+                                  "<a href=\"https://shop.example/%u\">x</a>",
+                                  i, i);
+        }
+        snprintf(body + o, sizeof(body) - o,
+                 "<a href=\"https://bit.ly/3xYz\">open</a>");
+        assert_int_equal(detect(rules_builtin(), body) & bit, bit);
+    }
 }
 
 static void
@@ -633,6 +671,18 @@ test_detect_reply_to_freemail(void **state)
                                     "<claims@gmail.com>\r\n",
                                     "hi") & bit,
                      bit);
+    /* A Reply-To address longer than any mailbox is not looked for among
+     * the recipients (header bytes times address bytes). */
+    {
+        char hdr[2048];
+        char addr[300];
+
+        memset(addr, 'c', 290);
+        memcpy(addr + 290 - 10, "@gmail.com", 11);
+        snprintf(hdr, sizeof(hdr), PLAIN_FROM "To: %s\r\nReply-To: %s\r\n",
+                 addr, addr);
+        assert_int_equal(detect_headers(hdr, "hi") & bit, bit);
+    }
 }
 
 /* Brands whose domains are also free mailboxes, as the default
@@ -685,7 +735,44 @@ test_detect_brand_display_name(void **state)
         detect_from(r, "\"DocuSign <dse@docusign.com>\" <x@quiz.example>"),
         bit);
     assert_int_equal(detect_from(r, "dse@docusign.com"), 0);
+    /* An encoded word after the address that decodes to the brand's
+     * address adds no address (RFC 2047 5): the mail is from
+     * quiz.example.  An encoded display name is read as before. */
+    assert_int_equal(detect_from(r, "DocuSign <x@quiz.example> "
+                                    "=?us-ascii?q?=3Cdse=40docusign.com=3E?="),
+                     bit);
+    assert_int_equal(detect_from(r, "=?utf-8?q?DocuSign?= <dse@docusign.com>"),
+                     0);
+    assert_int_equal(detect_from(r, "=?utf-8?q?DocuSign?= <x@quiz.example>"),
+                     bit);
     rules_free(r);
+}
+
+/* An address longer than any mailbox (RFC 5321: 254 bytes) is not
+ * searched for: the search costs header bytes times address bytes. */
+static void
+test_detect_recipient_named_long_address(void **state)
+{
+    const uint32_t bit = BIT(RULES_RECIPIENT_NAMED);
+    char hdr[4096];
+    char addr[300];
+
+    (void)state;
+    memset(addr, 'a', 255);
+    memcpy(addr + 255 - 10, "@b.example", 11);
+    snprintf(hdr, sizeof(hdr),
+             "From: IT <it@desk.example>\r\nTo: %s\r\n"
+             "Subject: %s: mailbox full\r\n",
+             addr, addr);
+    assert_int_equal(detect_headers(hdr, "hi") & bit, 0);
+    /* 254 bytes is still a mailbox. */
+    memset(addr, 'a', 254);
+    memcpy(addr + 254 - 10, "@b.example", 11);
+    snprintf(hdr, sizeof(hdr),
+             "From: IT <it@desk.example>\r\nTo: %s\r\n"
+             "Subject: %s: mailbox full\r\n",
+             addr, addr);
+    assert_int_equal(detect_headers(hdr, "hi") & bit, bit);
 }
 
 static void
@@ -900,6 +987,7 @@ main(void)
         cmocka_unit_test(test_detect_reply_to_freemail),
         cmocka_unit_test(test_detect_brand_display_name),
         cmocka_unit_test(test_detect_recipient_named),
+        cmocka_unit_test(test_detect_recipient_named_long_address),
         cmocka_unit_test(test_detect_mixed_script_text),
         cmocka_unit_test(test_classify),
     };

@@ -182,6 +182,27 @@ test_url_host_browser_quirks(void **state)
     host("http://[2001:DB8::1]:80/", h, &f);
     assert_string_equal(h, "[2001:db8::1]");
     assert_true(f & URL_IS_IP);
+    /* Wide dots and fullwidth letters and digits, raw or %-encoded:
+     * browsers map them to ASCII (UTS #46), so the host is the ASCII
+     * one. */
+    host("https://evil\xe3\x80\x82" "example/", h, &f);
+    assert_string_equal(h, "evil.example");
+    host("https://paypal.com\xef\xbc\x8e" "evil\xef\xbd\xa1" "example/", h,
+         &f);
+    assert_string_equal(h, "paypal.com.evil.example");
+    host("https://\xef\xbd\x90\xef\xbc\xa1ypal.com/", h, &f);
+    assert_string_equal(h, "paypal.com");
+    host("https://evil%E3%80%82example%EF%BD%A1/", h, &f);
+    assert_string_equal(h, "evil.example");
+    host("http://\xef\xbc\x91\xef\xbc\x92\xef\xbc\x97.0.0.1/", h, &f);
+    assert_string_equal(h, "127.0.0.1");
+    assert_true(f & URL_IS_IP);
+    /* Other non-ASCII stays as it is (IDN hosts), and a cut sequence at
+     * the end is no dot. */
+    host("https://b\xc3\xbc" "cher.example/", h, &f);
+    assert_string_equal(h, "b\xc3\xbc" "cher.example");
+    host("https://a.example\xe3\x80", h, &f);
+    assert_string_equal(h, "a.example\xe3\x80");
 }
 
 static void

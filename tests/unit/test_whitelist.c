@@ -419,12 +419,12 @@ test_whitelist_message(void **state)
     struct mime_header headers[] = {
         {"Received", 8,
          "from mx.partner.example (mx1.relay.example [192.0.2.7]) by us",
-         0},
-        {"Received", 8, "from evil.example by mx.partner.example", 0},
-        {"from", 4, "News <letter@news.example.com>", 0},
-        {"Subject", 7, "hello", 0},
-        {"X-Mailer", 8, "Other", 0},
-        {"X-Mailer", 8, "Our  Mailer 7", 0},
+         0, NULL, 0},
+        {"Received", 8, "from evil.example by mx.partner.example", 0, NULL, 0},
+        {"from", 4, "News <letter@news.example.com>", 0, NULL, 0},
+        {"Subject", 7, "hello", 0, NULL, 0},
+        {"X-Mailer", 8, "Other", 0, NULL, 0},
+        {"X-Mailer", 8, "Our  Mailer 7", 0, NULL, 0},
     };
     struct mime_doc doc;
     const char *what = NULL;
