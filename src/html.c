@@ -773,6 +773,110 @@ attr_decode(struct html_view v, char *buf, size_t max)
     return o;
 }
 
+/* The byte of (p, n) at i, an entity read as its character ("&#64;" is
+ * an '@' to a browser), and its length in *k. */
+static uint32_t
+raw_char(const uint8_t *p, size_t n, size_t i, size_t *k)
+{
+    uint32_t cp;
+    size_t m = 0;
+
+    if (p[i] == '&') {
+        m = entity_parse(p + i + 1, n - i - 1, true, &cp);
+    }
+    *k = m > 0 ? 1 + m : 1;
+    return m > 0 ? cp : p[i];
+}
+
+/* Offset in the raw attribute just past the last '@' of a URL's
+ * authority (after the first "//", up to '/', '?', '#' or '\\'), or 0. */
+static size_t
+raw_userinfo_end(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    size_t at = 0;
+
+    while (i + 1 < n && !(p[i] == '/' && p[i + 1] == '/')) {
+        i++;
+    }
+    for (i += 2; i < n;) {
+        size_t k;
+        uint32_t c = raw_char(p, n, i, &k);
+
+        if (c == '/' || c == '?' || c == '#' || c == '\\') {
+            break;
+        }
+        i += k;
+        at = c == '@' ? i : at;
+    }
+    return at;
+}
+
+/* The "://" after a scheme in the first bytes of buf (o long), or NULL
+ * (buf is not NUL-terminated). */
+static const char *
+scheme_end(const char *buf, size_t o)
+{
+    for (size_t i = 0; i + 3 <= o && i <= 32; i++) {
+        if (memcmp(buf + i, "://", 3) == 0) {
+            return buf + i;
+        }
+    }
+    return NULL;
+}
+
+/* Whether buf[from, o) holds no end of a URL's authority. */
+static bool
+is_authority_open(const char *buf, size_t from, size_t o)
+{
+    for (size_t i = from; i < o; i++) {
+        if (buf[i] == '/' || buf[i] == '?' || buf[i] == '#' ||
+            buf[i] == '\\') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * attr_decode for a URL.  A URL longer than buf is cut; when the cut
+ * falls inside its authority, a userinfo padded past the cap
+ * ("https://aaaa...aaaa@evil.example/") would leave no host for
+ * reputation, look-alike and fingerprints.  Then the userinfo is
+ * shortened instead: the scheme, its first bytes, '@', and the rest of
+ * the URL from after the authority's last '@'.
+ */
+static size_t
+attr_decode_url(struct html_view v, char *buf, size_t max)
+{
+    enum { USERINFO_KEPT = 16 };
+    size_t o = attr_decode(v, buf, max);
+    const char *sep;
+    size_t keep;
+    size_t at;
+    struct html_view rest;
+
+    if (o + 4 < max) {
+        return o; /* not cut (a cut loses at most a 3-byte character) */
+    }
+    sep = scheme_end(buf, o);
+    if (sep == NULL || !is_authority_open(buf, (size_t)(sep - buf) + 3, o)) {
+        return o;
+    }
+    at = raw_userinfo_end(v.p, v.len);
+    if (at == 0) {
+        return o;
+    }
+    keep = (size_t)(sep - buf) + 3 + USERINFO_KEPT;
+    while (keep > 0 && ((uint8_t)buf[keep] & 0xC0) == 0x80) {
+        keep--; /* not inside a character */
+    }
+    buf[keep++] = '@';
+    rest.p = v.p + at;
+    rest.len = v.len - at;
+    return keep + attr_decode(rest, buf + keep, max - keep);
+}
+
 static void
 report(struct html_state *st, enum html_link_kind kind, struct html_view v)
 {
@@ -782,7 +886,7 @@ report(struct html_state *st, enum html_link_kind kind, struct html_view v)
     if (st->on_link == NULL || v.p == NULL) {
         return;
     }
-    n = attr_decode(v, buf, sizeof(buf));
+    n = attr_decode_url(v, buf, sizeof(buf));
     if (n > 0) {
         st->on_link(st->ctx, kind, buf, n, "", 0);
     }
@@ -1427,8 +1531,8 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     case HTML_TAG_A:
         anchor_close(st);
         if (attr_get(at, HTML_ATTR_HREF).p != NULL) {
-            st->href_len = attr_decode(at->v[HTML_ATTR_HREF], st->href,
-                                       sizeof(st->href));
+            st->href_len = attr_decode_url(at->v[HTML_ATTR_HREF],
+                                           st->href, sizeof(st->href));
             st->has_anchor = st->href_len > 0;
             st->anchor_start = st->o;
         }

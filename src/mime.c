@@ -998,6 +998,11 @@ add_url(struct mime_state *st, enum html_link_kind kind, const char *url,
             ulen = (size_t)(z - url);
         }
     }
+    /* The host from the whole URL, before the cut below: a userinfo
+     * padded past the cap ("https://aaaa...aaaa@evil.example/") would
+     * otherwise leave no host for reputation, look-alike and
+     * fingerprints to see. */
+    hl = url_host(url, ulen, host, sizeof(host), &uf);
     if (ulen > MIME_URL_MAX_BYTES) {
         ulen = MIME_URL_MAX_BYTES;
         while (ulen > 0 && ((uint8_t)url[ulen] & 0xC0) == 0x80) {
@@ -1013,7 +1018,6 @@ add_url(struct mime_state *st, enum html_link_kind kind, const char *url,
         return;
     }
     doc->urls = arr;
-    hl = url_host(url, ulen, host, sizeof(host), &uf);
     mem = arena_alloc(st->a, ulen + hl + alen + 3);
     if (mem == NULL) {
         arena_full(st);

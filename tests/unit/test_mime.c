@@ -691,6 +691,52 @@ test_mime_plain_text_urls(void **state)
     assert_string_equal(d->urls[1].anchor_text, "");
 }
 
+/* A URL longer than MIME_URL_MAX_BYTES is stored cut, but its host is
+ * read from the whole of it: 2,100 bytes of userinfo before the '@' must
+ * not hide the host from reputation, look-alike and fingerprints.  One
+ * message of each kind: before, the padding, then after. */
+static void
+check_long_userinfo(void **state, const char *before, const char *after,
+                    const char *want)
+{
+    static char msg[8192];
+    char pad[2101];
+    struct mime_doc *d;
+
+    memset(pad, 'a', sizeof(pad) - 1);
+    pad[sizeof(pad) - 1] = '\0';
+    snprintf(msg, sizeof(msg), "%s%s%s", before, pad, after);
+    d = parse(state, msg);
+    assert_int_equal(d->n_urls, 1);
+    assert_string_equal(d->urls[0].host, want);
+    assert_true((d->urls[0].host_flags & URL_HAS_USERINFO) != 0);
+    assert_true(d->urls[0].url_len <= MIME_URL_MAX_BYTES);
+}
+
+static void
+test_mime_long_userinfo_href(void **state)
+{
+    check_long_userinfo(state,
+                        "Content-Type: text/html\n\n<a href=\"https://",
+                        "@evil.example/x\">x</a>\n", "evil.example");
+}
+
+/* The '@' written as an entity is an '@' to a browser. */
+static void
+test_mime_long_userinfo_entity(void **state)
+{
+    check_long_userinfo(state,
+                        "Content-Type: text/html\n\n<img src=\"https://",
+                        "&#64;evil.example/p.png\">\n", "evil.example");
+}
+
+static void
+test_mime_long_userinfo_text(void **state)
+{
+    check_long_userinfo(state, "\nsee https://", "@evil.example/y now\n",
+                        "evil.example");
+}
+
 /* Each URL carries url_host's flags and its registered domain, so
  * readers need not parse it again. */
 static void
@@ -1877,6 +1923,9 @@ main(void)
         MIME_TEST(test_mime_html_urls_and_flags),
         MIME_TEST(test_mime_plain_text_urls),
         MIME_TEST(test_mime_url_host_flags),
+        MIME_TEST(test_mime_long_userinfo_href),
+        MIME_TEST(test_mime_long_userinfo_entity),
+        MIME_TEST(test_mime_long_userinfo_text),
         MIME_TEST(test_mime_garbage_never_fails),
         MIME_TEST(test_mime_depth_at_cap),
         MIME_TEST(test_mime_depth_over_cap),
