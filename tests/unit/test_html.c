@@ -66,6 +66,24 @@ render(const char *html, unsigned *flags, struct links *l)
     return out;
 }
 
+/* Each case renders as just "shown" (its "poison" hidden, as a browser
+ * hides it) and is flagged as holding hidden text. */
+static void
+assert_each_hides_poison(const char *const *cases, size_t n)
+{
+    unsigned f;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *t = render(cases[i], &f, NULL);
+
+        if (strcmp(t, "shown") != 0) {
+            print_error("%s\n", cases[i]);
+        }
+        assert_string_equal(t, "shown");
+        assert_true(f & HTML_HIDDEN_TEXT);
+    }
+}
+
 static void
 test_html_text_and_blocks(void **state)
 {
@@ -377,27 +395,10 @@ test_html_implied_end_tags(void **state)
         "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\">"
         "<p hidden><table><td>poison</table></p>shown",
     };
-    unsigned f;
 
     (void)state;
-    for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
-        const char *t = render(shown[i], &f, NULL);
-
-        if (strcmp(t, "shown") != 0) {
-            print_error("%s\n", shown[i]);
-        }
-        assert_string_equal(t, "shown");
-        assert_true(f & HTML_HIDDEN_TEXT);
-    }
-    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
-        const char *t = render(hidden[i], &f, NULL);
-
-        if (strcmp(t, "shown") != 0) {
-            print_error("%s\n", hidden[i]);
-        }
-        assert_string_equal(t, "shown");
-        assert_true(f & HTML_HIDDEN_TEXT);
-    }
+    assert_each_hides_poison(shown, sizeof(shown) / sizeof(shown[0]));
+    assert_each_hides_poison(hidden, sizeof(hidden) / sizeof(hidden[0]));
 }
 
 /* Any other end tag (WHATWG 13.2.6.4.7, "in body"): the innermost open
@@ -431,18 +432,9 @@ test_html_end_tag_special_stop(void **state)
         /* A special element's own end tag still closes across others. */
         "<div hidden><ul><li>poison</div>shown",
     };
-    unsigned f;
 
     (void)state;
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const char *t = render(cases[i], &f, NULL);
-
-        if (strcmp(t, "shown") != 0) {
-            print_error("%s\n", cases[i]);
-        }
-        assert_string_equal(t, "shown");
-        assert_true(f & HTML_HIDDEN_TEXT);
-    }
+    assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* An end tag p closes an open <p> only in button scope; past a <button>,
@@ -468,18 +460,9 @@ test_html_end_p_button_scope(void **state)
         "<p hidden>poison<span><b>poison</p>shown",
         "<button><p hidden>poison</p>shown</button>",
     };
-    unsigned f;
 
     (void)state;
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const char *t = render(cases[i], &f, NULL);
-
-        if (strcmp(t, "shown") != 0) {
-            print_error("%s\n", cases[i]);
-        }
-        assert_string_equal(t, "shown");
-        assert_true(f & HTML_HIDDEN_TEXT);
-    }
+    assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void
