@@ -136,4 +136,12 @@ const struct mime_header *mime_header_next(const struct mime_doc *doc,
                                            const struct mime_header *prev,
                                            const char *name);
 
+/* The text of header h to read a mailbox address from, into (*v,
+ * *len): the value before RFC 2047 decoding when that holds an '@' (an
+ * encoded word is never part of an address, so one decoding to
+ * "<y@bank.example>" after the real address adds none), else the
+ * decoded value (a broken sender that encoded its whole From). */
+void mime_header_addr_text(const struct mime_header *h, const char **v,
+                           size_t *len);
+
 #endif

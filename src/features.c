@@ -1380,6 +1380,26 @@ addr_split(const char *v, size_t len, struct addr *out)
     trim(&out->addr, &out->addr_len);
 }
 
+/* addr_split on header h: the display name from the decoded value, the
+ * address from the text mime_header_addr_text picks (an encoded word
+ * decoding to "<dse@bank.example>" after the real address is not where
+ * the mail comes from). */
+static void
+header_addr_split(const struct mime_header *h, struct addr *out)
+{
+    const char *v;
+    size_t vl;
+    struct addr raw;
+
+    addr_split(h->value, h->value_len, out);
+    mime_header_addr_text(h, &v, &vl);
+    if (v != h->value) {
+        addr_split(v, vl, &raw);
+        out->addr = raw.addr;
+        out->addr_len = raw.addr_len;
+    }
+}
+
 /* Lower-case domain of an address into dst; 0 when there is none. */
 static size_t
 addr_domain(const char *a, size_t len, char *dst, size_t cap)
@@ -1628,7 +1648,7 @@ from_features(struct features_scratch *s, const struct mime_doc *doc,
         emit_str(s, FEATURES_NS_FROM, "missing");
         return;
     }
-    addr_split(h->value, h->value_len, &a);
+    header_addr_split(h, &a);
     dl = addr_domain(a.addr, a.addr_len, from_dom, from_dom_cap);
     if (dl == 0) {
         emit_str(s, FEATURES_NS_FROM, "no-domain");
@@ -1749,7 +1769,7 @@ reply_to_features(struct features_scratch *s, const struct mime_header *r,
     const char *reg = "";
     size_t rl = 0;
 
-    addr_split(r->value, r->value_len, &a);
+    header_addr_split(r, &a);
     dl = addr_domain(a.addr, a.addr_len, dom, sizeof(dom));
     if (dl > 0) {
         rl = reg_domain(dom, dl, &reg);

@@ -1868,3 +1868,19 @@ mime_header_find(const struct mime_doc *doc, const char *name)
 {
     return mime_header_next(doc, NULL, name);
 }
+
+/* See mime.h.  The raw value only when it holds an address: a broken
+ * sender that encoded its whole From ("=?utf-8?b?...?=" for "Ann
+ * <ann@example.org>") is read as before, from the decoded one. */
+void
+mime_header_addr_text(const struct mime_header *h, const char **v,
+                      size_t *len)
+{
+    *v = h->value;
+    *len = h->value_len;
+    if (h->raw_value != NULL &&
+        memchr(h->raw_value, '@', h->raw_value_len) != NULL) {
+        *v = h->raw_value;
+        *len = h->raw_value_len;
+    }
+}

@@ -701,8 +701,15 @@ reputation_each_key(const struct mime_doc *doc, const struct envelope *env,
         const struct mime_header *from = mime_header_find(doc, "From");
         const struct mime_header *rp = mime_header_find(doc, "Return-Path");
 
+        const char *v;
+        size_t vl;
+
+        /* The address before RFC 2047 decoding: an encoded word that
+         * decodes to "<x@allowed.example>" after the real address must
+         * not earn that domain's allow entry. */
         if (from != NULL) {
-            visit_sender(from->value, from->value_len, fn, ctx);
+            mime_header_addr_text(from, &v, &vl);
+            visit_sender(v, vl, fn, ctx);
         }
         if (env != NULL && env->has_return_path &&
             memchr(env->return_path, '\0', sizeof(env->return_path)) !=
@@ -710,7 +717,8 @@ reputation_each_key(const struct mime_doc *doc, const struct envelope *env,
             visit_sender(env->return_path, strlen(env->return_path), fn,
                          ctx);
         } else if (rp != NULL) {
-            visit_sender(rp->value, rp->value_len, fn, ctx);
+            mime_header_addr_text(rp, &v, &vl);
+            visit_sender(v, vl, fn, ctx);
         }
     }
     if ((kinds & REPUTATION_KEYS_URL) != 0 && doc != NULL) {

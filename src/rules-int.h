@@ -18,14 +18,6 @@ struct mime_header;
  * len): just after its last '<', or 0 without one. */
 size_t rules_angle_addr_offset(const char *v, size_t len);
 
-/* The text of header h to read a mailbox address from, into (*v,
- * *len): the value before RFC 2047 decoding when that holds an '@' (an
- * encoded word is never part of an address, so one decoding to
- * "<y@bank.example>" after the real address adds none), else the
- * decoded value. */
-void rules_addr_text(const struct mime_header *h, const char **v,
-                     size_t *len);
-
 /* Lower-case domain of the mailbox in the top-level header name (From,
  * Reply-To: the address after the last '<', else the first '@') into dst
  * (NUL-terminated, at most cap - 1 bytes); its length, 0 when there is

@@ -613,21 +613,6 @@ rules_angle_addr_offset(const char *v, size_t len)
     return 0;
 }
 
-/* See rules-int.h.  The raw value only when it holds an address: a
- * broken sender that encoded its whole From ("=?utf-8?b?...?=" for
- * "Ann <ann@example.org>") is read as before, from the decoded one. */
-void
-rules_addr_text(const struct mime_header *h, const char **v, size_t *len)
-{
-    *v = h->value;
-    *len = h->value_len;
-    if (h->raw_value != NULL &&
-        memchr(h->raw_value, '@', h->raw_value_len) != NULL) {
-        *v = h->raw_value;
-        *len = h->raw_value_len;
-    }
-}
-
 /* See rules-int.h. */
 size_t
 rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
@@ -644,7 +629,7 @@ rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
     if (h == NULL || h->value_len == 0) {
         return 0;
     }
-    rules_addr_text(h, &v, &vl);
+    mime_header_addr_text(h, &v, &vl);
     off = rules_angle_addr_offset(v, vl);
     at = memchr(v + off, '@', vl - off);
     if (at == NULL) {

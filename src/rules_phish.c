@@ -254,7 +254,7 @@ reply_to_is_recipient(const struct mime_doc *doc)
     if (rt == NULL) {
         return false;
     }
-    rules_addr_text(rt, &v, &vl);
+    mime_header_addr_text(rt, &v, &vl);
     /* The mailbox after the last '<', where rules_header_domain found
      * the freemail domain: a recipient's address written into the
      * display name ("bob@example.org" <claims@gmail.com>) is not where

@@ -769,6 +769,17 @@ test_features_header_relations(void **state)
     assert_true(has(f, FEATURES_NS_MAILER, "outlook"));
     assert_false(has(f, FEATURES_NS_MAILER, "#1.#2.#4.#4")); /* versions */
     assert_true(has(f, FEATURES_NS_SUBJECT_SHAPE, "reply"));
+    /* An encoded word decoding to "<dse@docusign.net>" after the real
+     * address is not where the mail comes from (RFC 2047 5), for From
+     * and Reply-To alike; the display name is still read decoded. */
+    extract(f, "From: =?utf-8?q?Docu=20Sign?= <x1@mailer.example.ru> "
+               "=?us-ascii?q?=3Cdse=40docusign.net=3E?=\n"
+               "Reply-To: <y@mailer.example.ru> "
+               "=?us-ascii?q?=3Cz=40other.example=3E?=\n"
+               "\nbody\n");
+    assert_true(has(f, FEATURES_NS_FROM_DOMAIN, "example.ru"));
+    assert_false(has(f, FEATURES_NS_FROM_DOMAIN, "docusign.net"));
+    assert_true(has(f, FEATURES_NS_HEADER, "reply-to:same"));
 }
 
 static void

@@ -351,6 +351,15 @@ test_reputation_check_message(void **state)
     reputation_hits_format(&h, true, text, 40);
     /* What does not fit is left out whole. */
     assert_string_equal(text, "rep-hits=dom:spam.example:+6.00");
+    /* An encoded word decoding to an allowed address after the real one
+     * is not the sender: "<a@partner.example>" earns no allow. */
+    check_message(db,
+                  "From: <x@spam.example> "
+                  "=?us-ascii?q?=3Ca=40partner.example=3E?=\n"
+                  "Subject: hi\n\nbody\n",
+                  &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.total, 600);
     /* No database: no hits. */
     check_message(NULL, "From: x@spam.example\n\nbody\n", &h);
     assert_int_equal(h.n, 0);
