@@ -1266,6 +1266,63 @@ host_suffix_matches(const char *suffix, const char *host)
            strcmp(host + hl - sl, suffix) == 0;
 }
 
+/* The mailbox part of an address header's text: after the last '<' up
+ * to the next '>', else the whole text. */
+static void
+mailbox_part(const char *v, size_t len, const char **m, size_t *ml)
+{
+    size_t i = len;
+
+    while (i > 0 && v[i - 1] != '<') {
+        i--;
+    }
+    *m = v + i;
+    *ml = len - i;
+    if (i > 0) {
+        const char *gt = memchr(*m, '>', *ml);
+
+        if (gt != NULL) {
+            *ml = (size_t)(gt - *m);
+        }
+    }
+}
+
+/* The text a header entry's regex runs on: the decoded value, except
+ * when RFC 2047 decoding changed the mailbox an address header holds.
+ * "<x@evil.example> =?us-ascii?q?=3Cy=40partner.example=3E?=" decodes
+ * to a value ending in "<y@partner.example>", which would match the
+ * usual "@partner\.example>?$" entry; an encoded word is never part of
+ * an address (RFC 2047 5), so that header is matched as written. */
+static const char *
+header_match_text(const struct mime_header *mh)
+{
+    static const char *const address_headers[] = {
+        "From", "Sender", "Reply-To", "Return-Path", "To", "Cc"};
+    const char *raw;
+    size_t raw_len;
+    const char *a;
+    size_t al;
+    const char *b;
+    size_t bl;
+    bool is_address = false;
+
+    for (size_t i = 0; i < sizeof(address_headers) / sizeof(*address_headers);
+         i++) {
+        is_address = is_address ||
+                     ieq(mh->name, strlen(mh->name), address_headers[i]);
+    }
+    if (!is_address) {
+        return mh->value;
+    }
+    mime_header_addr_text(mh, &raw, &raw_len);
+    if (raw == mh->value) {
+        return mh->value;
+    }
+    mailbox_part(mh->value, mh->value_len, &a, &al);
+    mailbox_part(raw, raw_len, &b, &bl);
+    return al == bl && memcmp(a, b, al) == 0 ? mh->value : raw;
+}
+
 bool
 whitelist_match_message(const struct whitelist *wl,
                         const struct mime_doc *doc, const char **what)
@@ -1288,7 +1345,7 @@ whitelist_match_message(const struct whitelist *wl,
 
                 is_match = mh->name != NULL && mh->value != NULL &&
                            ieq(mh->name, strlen(mh->name), e->text) &&
-                           regex_matches(e, mh->value);
+                           regex_matches(e, header_match_text(mh));
             }
             break;
         case WHITELIST_BODY:

@@ -411,6 +411,17 @@ test_whitelist_helo_never_matches(void **state)
     buf_clear(&ps.text);
 }
 
+/* A header's decoded value and, when decoding changed it, the value as
+ * written (raw NULL: nothing was decoded). */
+static void
+set_value(struct mime_header *h, const char *value, const char *raw)
+{
+    h->value = value;
+    h->value_len = strlen(value);
+    h->raw_value = raw != NULL ? raw : value;
+    h->raw_value_len = strlen(h->raw_value);
+}
+
 static void
 test_whitelist_message(void **state)
 {
@@ -444,7 +455,17 @@ test_whitelist_message(void **state)
     assert_string_equal(what, "header");
     headers[2].value = "Spam <a@news.example.com.evil>";
     assert_false(whitelist_match_message(wl, &doc, NULL));
-    headers[2].value = "News <letter@news.example.com>";
+    /* An encoded word decoding to the listed address after the real
+     * one: matched as written, so not whitelisted (RFC 2047 5). */
+    set_value(&headers[2], "<x@evil.example> <letter@news.example.com>",
+              "<x@evil.example> "
+              "=?us-ascii?q?=3Cletter=40news.example.com=3E?=");
+    assert_false(whitelist_match_message(wl, &doc, NULL));
+    /* An encoded display name leaves the mailbox alone: decoded. */
+    set_value(&headers[2], "N\xc3\xa9ws <letter@news.example.com>",
+              "=?utf-8?q?N=C3=A9ws?= <letter@news.example.com>");
+    assert_true(whitelist_match_message(wl, &doc, NULL));
+    set_value(&headers[2], "News <letter@news.example.com>", NULL);
     whitelist_free(wl);
     buf_clear(&ps.text);
 
