@@ -655,9 +655,33 @@ handle_line(struct helper_reader *r)
     return false;
 }
 
-/* Feed bytes read from stdin; HELPER_STOP_QUIT when a QUIT was seen
- * (the rest of the input is ignored), else HELPER_STOP_EOF meaning
- * "keep reading". */
+/* Lines in (p, len) that hold more than a CR: a last line without its
+ * LF counts, empty ones (which are never answered) do not. */
+static size_t
+count_lines(const uint8_t *p, size_t len)
+{
+    size_t n = 0;
+    size_t off = 0;
+
+    while (off < len) {
+        const uint8_t *lf = memchr(p + off, '\n', len - off);
+        size_t end = lf != NULL ? (size_t)(lf - p) : len;
+        size_t line_len = end - off;
+
+        if (line_len > 0 && p[end - 1] == '\r') {
+            line_len--;
+        }
+        n += line_len > 0 ? 1u : 0u;
+        off = end + 1;
+    }
+    return n;
+}
+
+/* Feed bytes read from stdin; HELPER_STOP_QUIT when a QUIT was seen,
+ * else HELPER_STOP_EOF meaning "keep reading".  What follows a QUIT in
+ * the same read is not answered (CGP sends nothing after QUIT, and the
+ * helper is leaving), but it is counted in a log line so that a client
+ * that does send more can see where its requests went. */
 static enum helper_stop
 feed(struct helper_reader *r, const uint8_t *p, size_t len)
 {
@@ -669,6 +693,12 @@ feed(struct helper_reader *r, const uint8_t *p, size_t len)
             bool is_quit = handle_line(r);
             protocol_linebuf_next(&r->lines);
             if (is_quit) {
+                size_t n = count_lines(p + off, len - off);
+
+                if (n > 0) {
+                    log_warn("%zu request %s after QUIT ignored", n,
+                             n == 1 ? "line" : "lines");
+                }
                 return HELPER_STOP_QUIT;
             }
         }
