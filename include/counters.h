@@ -71,7 +71,9 @@ enum counters_refusal {
     COUNTERS_REFUSED_DIGEST,        /* CM_EDIGEST: size or digest */
     COUNTERS_REFUSED_EXPIRED,       /* CM_EEXPIRED */
     COUNTERS_REFUSED_FORMAT,        /* CM_EPARSE, CM_ELIMIT: bad content */
-    COUNTERS_REFUSED_DOWNLOAD,      /* CM_ENET, CM_ETIMEOUT, CM_EIO */
+    COUNTERS_REFUSED_DOWNLOAD,      /* CM_ENET, CM_ETIMEOUT: network */
+    COUNTERS_REFUSED_CACHE,         /* CM_EIO, CM_ENOENT, CM_ENOTREG: the
+                                     * micro_updates directory */
     COUNTERS_REFUSED_OTHER
 };
 #define COUNTERS_REFUSALS ((unsigned)COUNTERS_REFUSED_OTHER + 1u)

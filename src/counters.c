@@ -70,7 +70,7 @@ static const char *const fail_names[COUNTERS_FAIL_REASONS] = {
 
 static const char *const refusal_names[COUNTERS_REFUSALS] = {
     "signature", "key", "decrypt", "version", "digest", "expired",
-    "format", "download", "other"
+    "format", "download", "cache", "other"
 };
 
 /* Upper bounds in microseconds: 50 us, then 1-1.2-1.5-2-2.5-3-4-5-6-8 per
@@ -269,12 +269,16 @@ counters_refusal_of_err(enum cm_err err)
         return COUNTERS_REFUSED_FORMAT;
     case CM_ENET:
     case CM_ETIMEOUT:
-    case CM_EIO:
         return COUNTERS_REFUSED_DOWNLOAD;
-    case CM_OK:
-    case CM_ENOMEM:
+    case CM_EIO:
     case CM_ENOENT:
     case CM_ENOTREG:
+        /* The updater's only file system errors: the cache could not be
+         * written, or a delta's base not read from it.  Not a download
+         * failure: the fix is on this disk, not on the network. */
+        return COUNTERS_REFUSED_CACHE;
+    case CM_OK:
+    case CM_ENOMEM:
     case CM_EINVAL:
         return COUNTERS_REFUSED_OTHER;
     }

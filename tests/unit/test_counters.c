@@ -240,6 +240,30 @@ test_counters_mapping_helpers(void **state)
                         "other");
 }
 
+/* The updater returns CM_EIO, CM_ENOENT and CM_ENOTREG only for the
+ * micro_updates cache (a write that failed, a delta base that cannot be
+ * read): the report must not file them under download (network) failures,
+ * which send an administrator to the wrong place. */
+static void
+test_counters_cache_failures_are_not_downloads(void **state)
+{
+    static const enum cm_err cache_errs[] = {CM_EIO, CM_ENOENT,
+                                             CM_ENOTREG};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cache_errs) / sizeof(cache_errs[0]);
+         i++) {
+        assert_string_equal(
+            counters_refusal_name(counters_refusal_of_err(cache_errs[i])),
+            "cache");
+    }
+    assert_string_equal(
+        counters_refusal_name(counters_refusal_of_err(CM_ENET)), "download");
+    assert_string_equal(
+        counters_refusal_name(counters_refusal_of_err(CM_ETIMEOUT)),
+        "download");
+}
+
 struct noter {
     struct counters *c;
     unsigned id;
@@ -652,6 +676,7 @@ main(void)
         cmocka_unit_test(test_counters_latency_bucket_edges),
         cmocka_unit_test(test_counters_percentiles),
         cmocka_unit_test(test_counters_mapping_helpers),
+        cmocka_unit_test(test_counters_cache_failures_are_not_downloads),
         cmocka_unit_test(test_counters_concurrent_notes_and_rollover),
         cmocka_unit_test(test_counters_rollover_history),
         cmocka_unit_test(test_counters_format_parse_round_trip),
