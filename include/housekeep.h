@@ -74,8 +74,10 @@ struct housekeep_hook {
 /*
  * Prepare housekeeping without a thread: resolve the paths, load the state
  * file into counters (a missing file is a fresh start; an unusable one is
- * logged, renamed "<state>.bad" and replaced), and finish reports a
- * previous run left unfinished in Submitted/.  cfg, counters and clock are
+ * logged, renamed "<state>.bad" and replaced; one that cannot be read for
+ * an I/O reason is kept, and ticks only retry the load until it works),
+ * and finish reports a previous run left unfinished in Submitted/ (after
+ * the load, which they need).  cfg, counters and clock are
  * borrowed and must outlive the housekeep.  NULL on ENOMEM or when a path
  * does not fit.
  */
@@ -86,7 +88,9 @@ struct housekeep *housekeep_new(const struct config *cfg,
 /*
  * One step: end the counters' day and make its report when it is over,
  * then save the state file if anything changed.  Returns CM_OK, or the
- * first error met (already logged and counted as an error).
+ * first error met (already logged and counted as an error); CM_EIO
+ * without doing anything else while the state file still cannot be
+ * read.
  */
 enum cm_err housekeep_tick(struct housekeep *h);
 

@@ -886,6 +886,49 @@ test_housekeep_state_file_problems(void **state)
     env_done(&e);
 }
 
+/* A state file that cannot be read for an I/O reason (here a symlink
+ * loop: ELOOP; a permission or disk error looks the same) is neither
+ * overwritten nor reported from while it stays unreadable: it may hold
+ * days of counts.  The load is retried every tick, and once it works the
+ * counts noted meanwhile are added to the file's. */
+static void
+test_housekeep_state_unreadable_kept(void **state)
+{
+    struct env e;
+    struct counters_snapshot s;
+    struct stat st;
+    char real[CONFIG_PATH_MAX + 16];
+    static const char saved[] = "version=1\nday=2024-05-01\nscore.3=5\n";
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 9, 0, 0);
+    snprintf(real, sizeof(real), "%s/real.state", e.dir);
+    assert_int_equal(fsutil_write_atomic(real, saved, sizeof(saved) - 1,
+                                         0644),
+                     CM_OK);
+    assert_int_equal(symlink(e.cfg.state_path, e.cfg.state_path), 0);
+    env_start(&e);
+    for (unsigned i = 0; i < 3; i++) {
+        counters_note_message(e.c, 7, ENGINE_CAT_LEGIT, 100);
+        tick(&e);
+        clock_test_advance_ms(&e.clk, 60000);
+    }
+    assert_int_equal(lstat(e.cfg.state_path, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(log_count("cannot read"), 1);
+
+    /* repaired: the file is read, the three messages join its counts */
+    assert_int_equal(unlink(e.cfg.state_path), 0);
+    assert_int_equal(symlink(real, e.cfg.state_path), 0);
+    tick(&e);
+    assert_int_equal(log_count("can be read again"), 1);
+    read_state(&e, &s);
+    assert_int_equal(s.today.day, day_of(2024, 5, 1));
+    assert_int_equal(s.today.by_score[3], 5);
+    assert_int_equal(s.today.by_score[7], 3);
+    env_done(&e);
+}
+
 /* A failing state save is logged once, retried, and logged when it works
  * again. */
 static void
@@ -957,6 +1000,7 @@ main(void)
         cmocka_unit_test(test_housekeep_report_write_fails),
         cmocka_unit_test(test_housekeep_report_retried_in_order),
         cmocka_unit_test(test_housekeep_state_file_problems),
+        cmocka_unit_test(test_housekeep_state_unreadable_kept),
         cmocka_unit_test(test_housekeep_save_failure_logged_once),
         cmocka_unit_test(test_housekeep_thread_start_stop),
     };
