@@ -357,6 +357,13 @@
 /* Directory entries of Submitted/ looked at when recovering unfinished
  * reports at start, so a huge backlog cannot stall start-up. */
 #define CAPS_REPORT_RECOVER_ENTRIES 100000u
+/* Age from which a temporary file of ours ("<file>.tmp.<pid>.<n>", a
+ * manual report's .tmp) counts as left by a crash and is removed: far
+ * longer than any write takes, so a file another process is still
+ * writing is never touched. */
+#define CAPS_STALE_TEMP_S 3600u
+/* Directory entries looked at when looking for such files. */
+#define CAPS_STALE_TEMP_SCAN_MAX 100000u
 /* Bytes read of a leftover report to check that it is complete. */
 #define CAPS_REPORT_RECOVER_MAX_BYTES CAPS_REPORT_MAX_BYTES
 

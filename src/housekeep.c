@@ -486,6 +486,20 @@ load_state(struct housekeep *h)
               h->state_path, cm_strerror(rc));
 }
 
+/* Temporary state files a crash left between writing and renaming
+ * (fsutil_write_temp names them by pid, so nothing else ever replaces or
+ * removes them). */
+static void
+remove_stale_temps(struct housekeep *h)
+{
+    size_t n = fsutil_remove_stale_temps(h->state_path);
+
+    if (n > 0) {
+        log_info("counters: removed %zu temporary file(s) an interrupted "
+                 "save left beside %s", n, h->state_path);
+    }
+}
+
 /* Finish or remove the reports a crash interrupted; this needs the
  * state file's "reported" mark, so it runs once the file was loaded. */
 static void
@@ -499,7 +513,7 @@ recover_reports(struct housekeep *h)
                         counters_last_reported(h->counters), &n_committed,
                         &n_removed);
     if (rc == CM_OK && (n_committed > 0 || n_removed > 0)) {
-        log_info("report: finished %zu and removed %zu unfinished daily "
+        log_info("report: finished %zu and removed %zu unfinished "
                  "report(s) in %s", n_committed, n_removed,
                  h->submitted_dir);
     } else if (rc != CM_OK && rc != CM_ENOENT) {
@@ -553,6 +567,7 @@ housekeep_new(const struct config *cfg, struct counters *counters,
         h->host[0] = '\0';
     }
     h->host[sizeof(h->host) - 1] = '\0';
+    remove_stale_temps(h);
     load_state(h);
     if (!h->is_load_pending) {
         recover_reports(h);

@@ -7,14 +7,17 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
 
@@ -929,6 +932,70 @@ test_housekeep_state_unreadable_kept(void **state)
     env_done(&e);
 }
 
+/* A file of `age_s` seconds at dir/name. */
+static void
+make_aged(const char *dir, const char *name, long age_s)
+{
+    char path[CONFIG_PATH_MAX + 300];
+    struct timespec t[2];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("partial", f);
+    fclose(f);
+    clock_gettime(CLOCK_REALTIME, &t[0]);
+    t[0].tv_sec -= age_s;
+    t[1] = t[0];
+    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+static bool
+exists_in(const char *dir, const char *name)
+{
+    char path[CONFIG_PATH_MAX + 300];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return lstat(path, &st) == 0;
+}
+
+/* Temporary files a crash left -- a state save's "<state>.tmp.<pid>.<n>"
+ * beside the state file, a REPORT's "cmreport-manual-….tmp" in
+ * Submitted/ -- are removed at start-up once they are old enough that no
+ * process can still be writing them; other names, fresh files and
+ * symlinks stay. */
+static void
+test_housekeep_removes_stale_temps(void **state)
+{
+    struct env e;
+    char link[CONFIG_PATH_MAX + 300];
+    static const char manual[] =
+        "cmreport-manual-2024-04-30-1714435200-77-0.tmp";
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 9, 0, 0);
+    assert_int_equal(fsutil_mkdirs(e.cfg.submitted_dir, 0700), CM_OK);
+    make_aged(e.dir, "state.tmp.77.0", 7200);
+    make_aged(e.dir, "state.tmp.78.0", 10);
+    make_aged(e.dir, "state.tmp.x.0", 7200);
+    make_aged(e.dir, "other.tmp.77.0", 7200);
+    make_aged(e.cfg.submitted_dir, manual, 7200);
+    make_aged(e.cfg.submitted_dir, "cmreport-manual-x.tmp", 7200);
+    snprintf(link, sizeof(link), "%s/state.tmp.79.0", e.dir);
+    assert_int_equal(symlink("/nonexistent", link), 0);
+    env_start(&e);
+    assert_false(exists_in(e.dir, "state.tmp.77.0"));
+    assert_false(exists_in(e.cfg.submitted_dir, manual));
+    assert_true(exists_in(e.dir, "state.tmp.78.0"));
+    assert_true(exists_in(e.dir, "state.tmp.x.0"));
+    assert_true(exists_in(e.dir, "other.tmp.77.0"));
+    assert_true(exists_in(e.dir, "state.tmp.79.0"));
+    assert_true(exists_in(e.cfg.submitted_dir, "cmreport-manual-x.tmp"));
+    env_done(&e);
+}
+
 /* A failing state save is logged once, retried, and logged when it works
  * again. */
 static void
@@ -1001,6 +1068,7 @@ main(void)
         cmocka_unit_test(test_housekeep_report_retried_in_order),
         cmocka_unit_test(test_housekeep_state_file_problems),
         cmocka_unit_test(test_housekeep_state_unreadable_kept),
+        cmocka_unit_test(test_housekeep_removes_stale_temps),
         cmocka_unit_test(test_housekeep_save_failure_logged_once),
         cmocka_unit_test(test_housekeep_thread_start_stop),
     };
