@@ -344,8 +344,12 @@
 /* One stored count: 10^15 events a day is far beyond any server, and the
  * cap keeps every sum the report makes far from overflowing. */
 #define CAPS_COUNTERS_VALUE_MAX 1000000000000000ull
-/* Ended days kept in the state file for `REPORT --date`. */
-#define CAPS_COUNTERS_HISTORY_DAYS 7u
+/* Ended days kept in the state file: a reported day stays for a week
+ * (`REPORT --date`); a day whose report could not be written yet
+ * (Submitted/ full or unwritable) stays for up to a month, so a holiday
+ * does not lose its reports.  Past that the oldest is dropped (logged). */
+#define CAPS_COUNTERS_HISTORY_DAYS 31u
+#define CAPS_COUNTERS_REPORTED_DAYS 7u
 /* Longest the counters go unsaved: a crash loses at most this (SPEC §7). */
 #define CAPS_HOUSEKEEP_SAVE_INTERVAL_S 60u
 /* State-file problems logged at start; the rest are only counted. */

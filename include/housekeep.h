@@ -34,8 +34,10 @@
  *    is finished at the next start by report_recover().
  *  - A report that cannot be written (Submitted/ full or unwritable)
  *    leaves its ended day unreported in the state file's history; every
- *    tick tries again, oldest day first, until it is written (or the day
- *    falls out of the CAPS_COUNTERS_HISTORY_DAYS kept).  Logged once.
+ *    tick tries again, oldest day first, until it is written.  Such days
+ *    are kept up to CAPS_COUNTERS_HISTORY_DAYS (a month; reported ones
+ *    only CAPS_COUNTERS_REPORTED_DAYS); past that the oldest is dropped,
+ *    logged as an error.  The failure is logged once.
  *  - Every tick saves the state file if any count changed since the last
  *    save; the thread ticks at least every CAPS_HOUSEKEEP_SAVE_INTERVAL_S
  *    and right after each ReportTime, so a crash loses at most a minute.

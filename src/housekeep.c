@@ -290,12 +290,22 @@ end_day(struct housekeep *h, int64_t new_day)
 {
     struct counters_day *ended = malloc(sizeof(*ended));
     int64_t last = counters_last_reported(h->counters);
+    int64_t dropped;
     char date[CLOCK_DATE_TEXT_SIZE];
 
     if (ended == NULL) {
         return CM_ENOMEM;
     }
-    counters_rollover(h->counters, new_day, ended);
+    counters_rollover(h->counters, new_day, ended, &dropped);
+    if (dropped != COUNTERS_DAY_NONE) {
+        /* Its report failed at every tick for a month: an administrator
+         * must hear that a day's counts are gone. */
+        clock_date_format(dropped, date, sizeof(date));
+        counters_note_error(h->counters);
+        log_error("report: daily report for %s was never written in %u "
+                  "days (see %s); its counts are dropped", date,
+                  CAPS_COUNTERS_HISTORY_DAYS, h->submitted_dir);
+    }
     if (last != COUNTERS_DAY_NONE && ended->day <= last) {
         clock_date_format(ended->day, date, sizeof(date));
         log_warn("report: %s was reported already; not reporting it again",

@@ -31,7 +31,7 @@
 #include "log.h"
 #include "report.h"
 
-#define MAX_SUBS 16
+#define MAX_SUBS 64
 
 /* ---- captured log lines ---------------------------------------------- */
 
@@ -889,6 +889,83 @@ test_housekeep_state_file_problems(void **state)
     env_done(&e);
 }
 
+/* Submitted/ unwritable from before midnight for n_days midnights (one
+ * message noted each day), then repaired and ticked once. */
+static void
+block_reports_for(struct env *e, unsigned n_days)
+{
+    FILE *f;
+
+    env_init(e, "UTC", 2024, 5, 1, 23, 59, 0);
+    f = fopen(e->cfg.submitted_dir, "w");
+    assert_non_null(f);
+    fclose(f);
+    env_start(e);
+    tick(e);
+    for (unsigned i = 0; i < n_days; i++) {
+        counters_note_message(e->c, 7, ENGINE_CAT_LEGIT, 100);
+        clock_test_advance_ms(&e->clk, i == 0 ? 120000 : 86400000);
+        tick(e);
+    }
+    assert_int_equal(count_subs(e, ".sub"), 0);
+    assert_int_equal(unlink(e->cfg.submitted_dir), 0);
+    clock_test_advance_ms(&e->clk, 60000);
+    tick(e);
+}
+
+/* Ten days without a writable Submitted/ (a holiday): every day's report
+ * is kept and written once it works again, oldest first; reported days
+ * are then trimmed back to the ones kept for REPORT --date. */
+static void
+test_housekeep_report_kept_past_a_week(void **state)
+{
+    struct env e;
+    struct sub subs[MAX_SUBS];
+    struct counters_snapshot *s = malloc(sizeof(*s));
+    size_t n;
+
+    (void)state;
+    assert_non_null(s);
+    block_reports_for(&e, 10);
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, 10);
+    assert_non_null(strstr(subs[0].text, "daily report 2024-05-01: "
+                                         "1 requests"));
+    assert_non_null(strstr(subs[9].text, "daily report 2024-05-10: "
+                                         "1 requests"));
+    free_subs(subs, n);
+    assert_int_equal(log_count("dropped"), 0);
+    clock_test_advance_ms(&e.clk, 86400000);
+    tick(&e);
+    read_state(&e, s);
+    assert_int_equal(s->n_history, CAPS_COUNTERS_REPORTED_DAYS);
+    free(s);
+    env_done(&e);
+}
+
+/* Past the bound, the oldest unreported day is dropped -- logged, once
+ * per day -- and the rest are still reported. */
+static void
+test_housekeep_report_dropped_past_the_bound(void **state)
+{
+    struct env e;
+    struct sub subs[MAX_SUBS];
+    size_t n;
+
+    (void)state;
+    block_reports_for(&e, CAPS_COUNTERS_HISTORY_DAYS + 2);
+    assert_int_equal(log_count("report for 2024-05-01 was never written"),
+                     1);
+    assert_int_equal(log_count("report for 2024-05-02 was never written"),
+                     1);
+    assert_int_equal(log_count("was never written"), 2);
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, CAPS_COUNTERS_HISTORY_DAYS);
+    assert_non_null(strstr(subs[0].text, "daily report 2024-05-03: "));
+    free_subs(subs, n);
+    env_done(&e);
+}
+
 /* A state file that cannot be read for an I/O reason (here a symlink
  * loop: ELOOP; a permission or disk error looks the same) is neither
  * overwritten nor reported from while it stays unreadable: it may hold
@@ -1066,6 +1143,8 @@ main(void)
         cmocka_unit_test(test_housekeep_clock_far_ahead_then_back),
         cmocka_unit_test(test_housekeep_report_write_fails),
         cmocka_unit_test(test_housekeep_report_retried_in_order),
+        cmocka_unit_test(test_housekeep_report_kept_past_a_week),
+        cmocka_unit_test(test_housekeep_report_dropped_past_the_bound),
         cmocka_unit_test(test_housekeep_state_file_problems),
         cmocka_unit_test(test_housekeep_state_unreadable_kept),
         cmocka_unit_test(test_housekeep_removes_stale_temps),
