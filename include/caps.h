@@ -344,8 +344,12 @@
 /* One stored count: 10^15 events a day is far beyond any server, and the
  * cap keeps every sum the report makes far from overflowing. */
 #define CAPS_COUNTERS_VALUE_MAX 1000000000000000ull
-/* Ended days kept in the state file for `REPORT --date`. */
-#define CAPS_COUNTERS_HISTORY_DAYS 7u
+/* Ended days kept in the state file: a reported day stays for a week
+ * (`REPORT --date`); a day whose report could not be written yet
+ * (Submitted/ full or unwritable) stays for up to a month, so a holiday
+ * does not lose its reports.  Past that the oldest is dropped (logged). */
+#define CAPS_COUNTERS_HISTORY_DAYS 31u
+#define CAPS_COUNTERS_REPORTED_DAYS 7u
 /* Longest the counters go unsaved: a crash loses at most this (SPEC §7). */
 #define CAPS_HOUSEKEEP_SAVE_INTERVAL_S 60u
 /* State-file problems logged at start; the rest are only counted. */
@@ -357,6 +361,13 @@
 /* Directory entries of Submitted/ looked at when recovering unfinished
  * reports at start, so a huge backlog cannot stall start-up. */
 #define CAPS_REPORT_RECOVER_ENTRIES 100000u
+/* Age from which a temporary file of ours ("<file>.tmp.<pid>.<n>", a
+ * manual report's .tmp) counts as left by a crash and is removed: far
+ * longer than any write takes, so a file another process is still
+ * writing is never touched. */
+#define CAPS_STALE_TEMP_S 3600u
+/* Directory entries looked at when looking for such files. */
+#define CAPS_STALE_TEMP_SCAN_MAX 100000u
 /* Bytes read of a leftover report to check that it is complete. */
 #define CAPS_REPORT_RECOVER_MAX_BYTES CAPS_REPORT_MAX_BYTES
 

@@ -71,7 +71,9 @@ enum counters_refusal {
     COUNTERS_REFUSED_DIGEST,        /* CM_EDIGEST: size or digest */
     COUNTERS_REFUSED_EXPIRED,       /* CM_EEXPIRED */
     COUNTERS_REFUSED_FORMAT,        /* CM_EPARSE, CM_ELIMIT: bad content */
-    COUNTERS_REFUSED_DOWNLOAD,      /* CM_ENET, CM_ETIMEOUT, CM_EIO */
+    COUNTERS_REFUSED_DOWNLOAD,      /* CM_ENET, CM_ETIMEOUT: network */
+    COUNTERS_REFUSED_CACHE,         /* CM_EIO, CM_ENOENT, CM_ENOTREG: the
+                                     * micro_updates directory */
     COUNTERS_REFUSED_OTHER
 };
 #define COUNTERS_REFUSALS ((unsigned)COUNTERS_REFUSED_OTHER + 1u)
@@ -204,12 +206,16 @@ void counters_set_day(struct counters *c, int64_t day);
 
 /*
  * End the live day: its counts go into *ended and to the front of the
- * history (the oldest kept day drops out), the live counts restart at
- * zero for new_day, and last_reported becomes the ended day.  Called
- * only by the thread that manages days (housekeep).
+ * history, the live counts restart at zero for new_day, and last_reported
+ * becomes the ended day.  The history keeps CAPS_COUNTERS_REPORTED_DAYS
+ * reported days (those up to last_reported as it was before the call)
+ * and up to CAPS_COUNTERS_HISTORY_DAYS in all; when a day not yet
+ * reported has to drop out for that, *dropped gets it (else
+ * COUNTERS_DAY_NONE) for the caller to log.  Called only by the thread
+ * that manages days (housekeep).
  */
 void counters_rollover(struct counters *c, int64_t new_day,
-                       struct counters_day *ended);
+                       struct counters_day *ended, int64_t *dropped);
 
 /*
  * Set the last reported day (COUNTERS_DAY_NONE: none).  housekeep uses it

@@ -52,6 +52,18 @@ enum cm_err fsutil_write_temp(const char *path, const void *p, size_t len,
                               mode_t mode, char *tmp, size_t tmp_cap);
 
 /*
+ * Remove what fsutil_write_temp left for path when its process died
+ * before the rename: entries "<name>.tmp.<pid>.<n>" (<name> path's last
+ * component, <pid> and <n> decimal) in path's directory that are regular
+ * files (lstat: a symlink, directory or anything else is left alone, and
+ * no link is followed) last modified at least CAPS_STALE_TEMP_S ago, so
+ * that a write in progress in another process is never touched.  At most
+ * CAPS_STALE_TEMP_SCAN_MAX entries are looked at.  Returns the number
+ * removed (0 when the directory cannot be read).  Any thread.
+ */
+size_t fsutil_remove_stale_temps(const char *path);
+
+/*
  * Take an exclusive lock on the lock file at path, to serialise the
  * read-modify-rename of a file beside it between processes.  The lock
  * file is created (mode 0600) when missing and never removed or replaced,

@@ -34,8 +34,10 @@
  *    is finished at the next start by report_recover().
  *  - A report that cannot be written (Submitted/ full or unwritable)
  *    leaves its ended day unreported in the state file's history; every
- *    tick tries again, oldest day first, until it is written (or the day
- *    falls out of the CAPS_COUNTERS_HISTORY_DAYS kept).  Logged once.
+ *    tick tries again, oldest day first, until it is written.  Such days
+ *    are kept up to CAPS_COUNTERS_HISTORY_DAYS (a month; reported ones
+ *    only CAPS_COUNTERS_REPORTED_DAYS); past that the oldest is dropped,
+ *    logged as an error.  The failure is logged once.
  *  - Every tick saves the state file if any count changed since the last
  *    save; the thread ticks at least every CAPS_HOUSEKEEP_SAVE_INTERVAL_S
  *    and right after each ReportTime, so a crash loses at most a minute.
@@ -74,8 +76,10 @@ struct housekeep_hook {
 /*
  * Prepare housekeeping without a thread: resolve the paths, load the state
  * file into counters (a missing file is a fresh start; an unusable one is
- * logged, renamed "<state>.bad" and replaced), and finish reports a
- * previous run left unfinished in Submitted/.  cfg, counters and clock are
+ * logged, renamed "<state>.bad" and replaced; one that cannot be read for
+ * an I/O reason is kept, and ticks only retry the load until it works),
+ * and finish reports a previous run left unfinished in Submitted/ (after
+ * the load, which they need).  cfg, counters and clock are
  * borrowed and must outlive the housekeep.  NULL on ENOMEM or when a path
  * does not fit.
  */
@@ -86,7 +90,9 @@ struct housekeep *housekeep_new(const struct config *cfg,
 /*
  * One step: end the counters' day and make its report when it is over,
  * then save the state file if anything changed.  Returns CM_OK, or the
- * first error met (already logged and counted as an error).
+ * first error met (already logged and counted as an error); CM_EIO
+ * without doing anything else while the state file still cannot be
+ * read.
  */
 enum cm_err housekeep_tick(struct housekeep *h);
 

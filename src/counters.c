@@ -70,7 +70,7 @@ static const char *const fail_names[COUNTERS_FAIL_REASONS] = {
 
 static const char *const refusal_names[COUNTERS_REFUSALS] = {
     "signature", "key", "decrypt", "version", "digest", "expired",
-    "format", "download", "other"
+    "format", "download", "cache", "other"
 };
 
 /* Upper bounds in microseconds: 50 us, then 1-1.2-1.5-2-2.5-3-4-5-6-8 per
@@ -269,12 +269,16 @@ counters_refusal_of_err(enum cm_err err)
         return COUNTERS_REFUSED_FORMAT;
     case CM_ENET:
     case CM_ETIMEOUT:
-    case CM_EIO:
         return COUNTERS_REFUSED_DOWNLOAD;
-    case CM_OK:
-    case CM_ENOMEM:
+    case CM_EIO:
     case CM_ENOENT:
     case CM_ENOTREG:
+        /* The updater's only file system errors: the cache could not be
+         * written, or a delta's base not read from it.  Not a download
+         * failure: the fix is on this disk, not on the network. */
+        return COUNTERS_REFUSED_CACHE;
+    case CM_OK:
+    case CM_ENOMEM:
     case CM_EINVAL:
         return COUNTERS_REFUSED_OTHER;
     }
@@ -501,12 +505,51 @@ counters_set_day(struct counters *c, int64_t day)
     atomic_store(&c->day, day);
 }
 
+/* True when day is on or before last_reported (its report was made). */
+static bool
+is_reported(int64_t day, int64_t last_reported)
+{
+    return last_reported != COUNTERS_DAY_NONE && day <= last_reported;
+}
+
+/*
+ * Put ended at the front of the history (history_lock held).  Reported
+ * days are only kept for REPORT --date, so they go first once more than a
+ * week is kept; an unreported one (its report still to be written) drops
+ * out only when the whole history is full, and is returned so the caller
+ * can say so (else COUNTERS_DAY_NONE).
+ */
+static int64_t
+history_push(struct counters *c, const struct counters_day *ended,
+             int64_t last_reported)
+{
+    int64_t dropped = COUNTERS_DAY_NONE;
+
+    if (c->n_history == CAPS_COUNTERS_HISTORY_DAYS) {
+        c->n_history--;
+        if (!is_reported(c->history[c->n_history].day, last_reported)) {
+            dropped = c->history[c->n_history].day;
+        }
+    }
+    memmove(&c->history[1], &c->history[0],
+            c->n_history * sizeof(c->history[0]));
+    c->history[0] = *ended;
+    c->n_history++;
+    while (c->n_history > CAPS_COUNTERS_REPORTED_DAYS &&
+           is_reported(c->history[c->n_history - 1].day, last_reported)) {
+        c->n_history--;
+    }
+    return dropped;
+}
+
 void
 counters_rollover(struct counters *c, int64_t new_day,
-                  struct counters_day *ended)
+                  struct counters_day *ended, int64_t *dropped)
 {
     int64_t old_day = atomic_load(&c->day);
+    int64_t last = atomic_load(&c->last_reported);
 
+    *dropped = COUNTERS_DAY_NONE;
     memset(ended, 0, sizeof(*ended));
     ended->day = old_day;
     take_day(&c->live, ended, true);
@@ -515,16 +558,9 @@ counters_rollover(struct counters *c, int64_t new_day,
         return;
     }
     pthread_mutex_lock(&c->history_lock);
-    if (c->n_history == CAPS_COUNTERS_HISTORY_DAYS) {
-        c->n_history--;
-    }
-    memmove(&c->history[1], &c->history[0],
-            c->n_history * sizeof(c->history[0]));
-    c->history[0] = *ended;
-    c->n_history++;
+    *dropped = history_push(c, ended, last);
     pthread_mutex_unlock(&c->history_lock);
-    if (atomic_load(&c->last_reported) == COUNTERS_DAY_NONE ||
-        atomic_load(&c->last_reported) < old_day) {
+    if (last == COUNTERS_DAY_NONE || last < old_day) {
         atomic_store(&c->last_reported, old_day);
     }
 }

@@ -4,6 +4,7 @@
  */
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,7 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "caps.h"
 
 enum cm_err
 fsutil_read_file(const char *path, size_t max_bytes, struct buf *out,
@@ -218,6 +222,82 @@ fsutil_write_temp(const char *path, const void *p, size_t len, mode_t mode,
         return CM_EIO;
     }
     return CM_OK;
+}
+
+/* True when name is "<base>.tmp.<digits>.<digits>", a name
+ * fsutil_write_temp gives to a file written for base. */
+static bool
+is_temp_name_of(const char *name, const char *base)
+{
+    size_t len = strlen(base);
+    size_t n_pid;
+    const char *s;
+
+    if (strncmp(name, base, len) != 0 ||
+        strncmp(name + len, ".tmp.", 5) != 0) {
+        return false;
+    }
+    s = name + len + 5;
+    n_pid = strspn(s, "0123456789");
+    if (n_pid == 0 || s[n_pid] != '.') {
+        return false;
+    }
+    s += n_pid + 1;
+    return *s != '\0' && strspn(s, "0123456789") == strlen(s);
+}
+
+/* dir/name if it is a regular file old enough to be a crash's leftover;
+ * removing it never follows a link (unlink acts on the entry). */
+static bool
+remove_if_stale(const char *dir, const char *name, time_t now)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    if (fsutil_join(path, sizeof(path), dir, name) != CM_OK ||
+        lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+        now - st.st_mtime < (time_t)CAPS_STALE_TEMP_S) {
+        return false;
+    }
+    return unlink(path) == 0;
+}
+
+size_t
+fsutil_remove_stale_temps(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash != NULL ? slash + 1 : path;
+    size_t dir_len = slash != NULL ? (size_t)(slash - path) : 0;
+    time_t now = time(NULL);
+    size_t n_removed = 0;
+    size_t seen = 0;
+    struct dirent *e;
+    DIR *d;
+
+    if (*base == '\0' || dir_len >= sizeof(dir)) {
+        return 0;
+    }
+    if (slash == NULL) {
+        snprintf(dir, sizeof(dir), ".");
+    } else if (dir_len == 0) {
+        snprintf(dir, sizeof(dir), "/");
+    } else {
+        memcpy(dir, path, dir_len);
+        dir[dir_len] = '\0';
+    }
+    d = opendir(dir);
+    if (d == NULL) {
+        return 0;
+    }
+    while (seen++ < CAPS_STALE_TEMP_SCAN_MAX && (e = readdir(d)) != NULL) {
+        if (is_temp_name_of(e->d_name, base) &&
+            remove_if_stale(dir, e->d_name, now)) {
+            n_removed++;
+        }
+    }
+    closedir(d);
+    return n_removed;
 }
 
 enum cm_err

@@ -14,8 +14,9 @@
  *    answered on the spot; FILE becomes a job {seq, path} that the pool
  *    owns until a worker takes it.  A line longer than
  *    CAPS_REQUEST_LINE_MAX is dropped up to its LF, logged once with a
- *    bounded sample, and answered if its sequence is readable ("OK", or
- *    the fail-open answer when it was a FILE request).
+ *    bounded sample, and answered if its sequence is readable: the
+ *    fail-open answer for FILE, INTF negotiated on the kept bytes, QUIT
+ *    obeyed, "OK" for the rest.
  *  - Worker.  Per job: path policy (relative, no ".." component), a
  *    non-blocking bounded read into a per-worker buffer (fsutil: a FIFO or
  *    directory is refused, at most Max_Body_Length bytes are read),
@@ -557,8 +558,13 @@ answer_intf(struct helper_reader *r, const struct protocol_request *req)
     }
 }
 
-/* A line over CAPS_REQUEST_LINE_MAX: only its first bytes were kept. */
-static void
+/* A line over CAPS_REQUEST_LINE_MAX: only its first bytes were kept.
+ * The cut costs the arguments, not the command: FILE fails open (its path
+ * is gone), INTF is still negotiated and QUIT still ends the session,
+ * because CGP takes "<seq> OK" to either as a finished exchange and would
+ * otherwise see no INTF version or a helper that never exits.  True on
+ * QUIT. */
+static bool
 handle_overlong(struct helper_reader *r)
 {
     struct protocol_request req;
@@ -570,7 +576,7 @@ handle_overlong(struct helper_reader *r)
                  "dropped: %s",
                  CAPS_REQUEST_LINE_MAX, sample);
         counters_note_error(r->h->counters);
-        return;
+        return false;
     }
     if (req.cmd == PROTOCOL_CMD_FILE) {
         char reason[CAPS_LOG_LINE_MAX];
@@ -580,12 +586,25 @@ handle_overlong(struct helper_reader *r)
                  CAPS_REQUEST_LINE_MAX, r->lines.n_dropped, sample);
         answer_fail_open(r->h, req.seq, COUNTERS_FAIL_PATH_REFUSED,
                          monotonic_us(), reason);
-        return;
+        return false;
     }
     log_warn("%s request line over %u bytes (%zu bytes dropped): %s",
              req.seq, CAPS_REQUEST_LINE_MAX, r->lines.n_dropped, sample);
-    answer_simple(r->h, req.seq, PROTOCOL_ANSWER_OK);
     counters_note_error(r->h->counters);
+    switch (req.cmd) {
+    case PROTOCOL_CMD_INTF:
+        answer_intf(r, &req);
+        return false;
+    case PROTOCOL_CMD_QUIT:
+        memcpy(r->quit_seq, req.seq, req.seq_len + 1);
+        return true;
+    case PROTOCOL_CMD_FILE:
+    case PROTOCOL_CMD_KEY:
+    case PROTOCOL_CMD_UNKNOWN:
+        break;
+    }
+    answer_simple(r->h, req.seq, PROTOCOL_ANSWER_OK);
+    return false;
 }
 
 /* Handle the complete line in r->lines; true on QUIT. */
@@ -597,8 +616,7 @@ handle_line(struct helper_reader *r)
     char sample[HELPER_SAMPLE_MAX];
 
     if (r->lines.is_overlong) {
-        handle_overlong(r);
-        return false;
+        return handle_overlong(r);
     }
     if (r->lines.len == 0) {
         return false; /* an empty line carries nothing to answer */
@@ -637,9 +655,33 @@ handle_line(struct helper_reader *r)
     return false;
 }
 
-/* Feed bytes read from stdin; HELPER_STOP_QUIT when a QUIT was seen
- * (the rest of the input is ignored), else HELPER_STOP_EOF meaning
- * "keep reading". */
+/* Lines in (p, len) that hold more than a CR: a last line without its
+ * LF counts, empty ones (which are never answered) do not. */
+static size_t
+count_lines(const uint8_t *p, size_t len)
+{
+    size_t n = 0;
+    size_t off = 0;
+
+    while (off < len) {
+        const uint8_t *lf = memchr(p + off, '\n', len - off);
+        size_t end = lf != NULL ? (size_t)(lf - p) : len;
+        size_t line_len = end - off;
+
+        if (line_len > 0 && p[end - 1] == '\r') {
+            line_len--;
+        }
+        n += line_len > 0 ? 1u : 0u;
+        off = end + 1;
+    }
+    return n;
+}
+
+/* Feed bytes read from stdin; HELPER_STOP_QUIT when a QUIT was seen,
+ * else HELPER_STOP_EOF meaning "keep reading".  What follows a QUIT in
+ * the same read is not answered (CGP sends nothing after QUIT, and the
+ * helper is leaving), but it is counted in a log line so that a client
+ * that does send more can see where its requests went. */
 static enum helper_stop
 feed(struct helper_reader *r, const uint8_t *p, size_t len)
 {
@@ -651,6 +693,12 @@ feed(struct helper_reader *r, const uint8_t *p, size_t len)
             bool is_quit = handle_line(r);
             protocol_linebuf_next(&r->lines);
             if (is_quit) {
+                size_t n = count_lines(p + off, len - off);
+
+                if (n > 0) {
+                    log_warn("%zu request %s after QUIT ignored", n,
+                             n == 1 ? "line" : "lines");
+                }
                 return HELPER_STOP_QUIT;
             }
         }

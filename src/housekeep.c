@@ -21,6 +21,10 @@
  *    only rolls the counters over; the report of every ended day not yet
  *    reported is made by report_pending() on each tick, so one that could
  *    not be written at midnight is made at a later tick.
+ *  - A state file that cannot be read for an I/O reason (not missing,
+ *    not unparsable) may hold days of counts: it is never saved over.
+ *    Each tick retries the load and does nothing else until it works;
+ *    the counts noted meanwhile are then added to the file's.
  *  - Log lines are written on changes of state (a failing save is logged
  *    when it starts failing and when it recovers), not on every tick.
  *
@@ -67,6 +71,7 @@ struct housekeep {
     /* Logged-once flags: set while a condition lasts. */
     bool is_save_failing;
     bool is_report_failing;
+    bool is_load_pending; /* the state file could not be read (I/O) */
     bool is_clock_behind;
     bool is_clock_broken;
     size_t n_problems_logged;
@@ -285,12 +290,22 @@ end_day(struct housekeep *h, int64_t new_day)
 {
     struct counters_day *ended = malloc(sizeof(*ended));
     int64_t last = counters_last_reported(h->counters);
+    int64_t dropped;
     char date[CLOCK_DATE_TEXT_SIZE];
 
     if (ended == NULL) {
         return CM_ENOMEM;
     }
-    counters_rollover(h->counters, new_day, ended);
+    counters_rollover(h->counters, new_day, ended, &dropped);
+    if (dropped != COUNTERS_DAY_NONE) {
+        /* Its report failed at every tick for a month: an administrator
+         * must hear that a day's counts are gone. */
+        clock_date_format(dropped, date, sizeof(date));
+        counters_note_error(h->counters);
+        log_error("report: daily report for %s was never written in %u "
+                  "days (see %s); its counts are dropped", date,
+                  CAPS_COUNTERS_HISTORY_DAYS, h->submitted_dir);
+    }
     if (last != COUNTERS_DAY_NONE && ended->day <= last) {
         clock_date_format(ended->day, date, sizeof(date));
         log_warn("report: %s was reported already; not reporting it again",
@@ -355,6 +370,8 @@ clock_behind(struct housekeep *h, int64_t period, int64_t day)
     }
 }
 
+static bool retry_load(struct housekeep *h);
+
 enum cm_err
 housekeep_tick(struct housekeep *h)
 {
@@ -364,6 +381,9 @@ housekeep_tick(struct housekeep *h)
     enum cm_err rc = CM_OK;
     enum cm_err save_rc;
 
+    if (h->is_load_pending && !retry_load(h)) {
+        return CM_EIO;
+    }
     if (housekeep_day_of(h->report_minute, now, &period) != CM_OK) {
         if (!h->is_clock_broken) {
             log_error("housekeep: the wall clock (%lld) has no local date",
@@ -405,6 +425,23 @@ state_problem(void *ctx, size_t line, const char *problem)
     h->n_problems_logged++;
 }
 
+/* Load errors worth retrying: the file may be fine and the fault passing
+ * (a permission, a network file system, memory), unlike a missing file or
+ * one we cannot parse. */
+static bool
+is_load_retryable(enum cm_err rc)
+{
+    return rc == CM_EIO || rc == CM_ENOMEM;
+}
+
+/*
+ * Load the state file into the counters.  When it cannot be read for an
+ * I/O reason it may still hold days of counts, so it is kept: nothing is
+ * saved over it and no day is rolled over or reported (a report would
+ * lack the file's counts and its "reported" mark) until a retry reads it
+ * (is_load_pending; housekeep_tick retries).  Counts noted meanwhile are
+ * added to the file's when it loads.  Removing the file ends the wait.
+ */
 static void
 load_state(struct housekeep *h)
 {
@@ -414,6 +451,22 @@ load_state(struct housekeep *h)
     int n;
 
     rc = counters_load(h->counters, h->state_path, state_problem, h, &n_bad);
+    if (is_load_retryable(rc)) {
+        if (!h->is_load_pending) {
+            counters_note_error(h->counters);
+            log_error("counters: cannot read %s: %s; keeping it, nothing is "
+                      "saved or reported until it can be read (retrying "
+                      "every minute; remove it to count afresh)",
+                      h->state_path, cm_strerror(rc));
+            h->is_load_pending = true;
+        }
+        return;
+    }
+    if (h->is_load_pending && rc == CM_OK) {
+        log_info("counters: %s can be read again; the counts since "
+                 "start-up were added to it", h->state_path);
+    }
+    h->is_load_pending = false;
     if (rc == CM_OK) {
         if (n_bad > 0) {
             log_warn("counters: %zu bad line(s) in %s were ignored", n_bad,
@@ -443,14 +496,60 @@ load_state(struct housekeep *h)
               h->state_path, cm_strerror(rc));
 }
 
+/* Temporary state files a crash left between writing and renaming
+ * (fsutil_write_temp names them by pid, so nothing else ever replaces or
+ * removes them). */
+static void
+remove_stale_temps(struct housekeep *h)
+{
+    size_t n = fsutil_remove_stale_temps(h->state_path);
+
+    if (n > 0) {
+        log_info("counters: removed %zu temporary file(s) an interrupted "
+                 "save left beside %s", n, h->state_path);
+    }
+}
+
+/* Finish or remove the reports a crash interrupted; this needs the
+ * state file's "reported" mark, so it runs once the file was loaded. */
+static void
+recover_reports(struct housekeep *h)
+{
+    size_t n_committed = 0;
+    size_t n_removed = 0;
+    enum cm_err rc;
+
+    rc = report_recover(h->submitted_dir,
+                        counters_last_reported(h->counters), &n_committed,
+                        &n_removed);
+    if (rc == CM_OK && (n_committed > 0 || n_removed > 0)) {
+        log_info("report: finished %zu and removed %zu unfinished "
+                 "report(s) in %s", n_committed, n_removed,
+                 h->submitted_dir);
+    } else if (rc != CM_OK && rc != CM_ENOENT) {
+        log_warn("report: cannot look for unfinished reports in %s: %s",
+                 h->submitted_dir, cm_strerror(rc));
+    }
+}
+
+/* The state file could not be read: try again.  True once it was (or
+ * is gone, or turned out unusable and was dealt with as at start-up). */
+static bool
+retry_load(struct housekeep *h)
+{
+    load_state(h);
+    if (h->is_load_pending) {
+        return false;
+    }
+    recover_reports(h);
+    return true;
+}
+
 struct housekeep *
 housekeep_new(const struct config *cfg, struct counters *counters,
               const struct clock *clock)
 {
     struct housekeep *h = calloc(1, sizeof(*h));
-    size_t n_committed = 0;
-    size_t n_removed = 0;
-    enum cm_err rc;
 
     if (h == NULL) {
         return NULL;
@@ -478,16 +577,10 @@ housekeep_new(const struct config *cfg, struct counters *counters,
         h->host[0] = '\0';
     }
     h->host[sizeof(h->host) - 1] = '\0';
+    remove_stale_temps(h);
     load_state(h);
-    rc = report_recover(h->submitted_dir, counters_last_reported(counters),
-                        &n_committed, &n_removed);
-    if (rc == CM_OK && (n_committed > 0 || n_removed > 0)) {
-        log_info("report: finished %zu and removed %zu unfinished daily "
-                 "report(s) in %s", n_committed, n_removed,
-                 h->submitted_dir);
-    } else if (rc != CM_OK && rc != CM_ENOENT) {
-        log_warn("report: cannot look for unfinished reports in %s: %s",
-                 h->submitted_dir, cm_strerror(rc));
+    if (!h->is_load_pending) {
+        recover_reports(h);
     }
     return h;
 }
@@ -654,5 +747,9 @@ housekeep_stop(struct housekeep *h)
     }
     stop_thread(h);
     housekeep_tick(h);
+    if (h->is_load_pending) {
+        log_error("counters: %s still cannot be read; the counts since "
+                  "start-up were not saved", h->state_path);
+    }
     housekeep_free(h);
 }

@@ -99,6 +99,12 @@ stage(struct keygen_set *set, const char *path,
         fprintf(stderr, "cmtool keygen: %s is a directory\n", path);
         return 2;
     }
+    /* Temporary files are named by pid, so those a killed run left are
+     * never replaced: remove the stale ones of this key file. */
+    if (fsutil_remove_stale_temps(path) > 0) {
+        fprintf(stderr, "cmtool keygen: removed temporary files an "
+                        "interrupted run left beside %s\n", path);
+    }
     if (i >= KEYGEN_SET_MAX ||
         snprintf(set->path[i], sizeof(set->path[i]), "%s", path) >=
             (int)sizeof(set->path[i]) ||

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -1110,6 +1111,31 @@ daily_tmp_date(const char *name, int64_t *day)
     return clock_date_parse(name + pl, 10, day) == CM_OK;
 }
 
+/* A manual report's .tmp ("cmreport-manual-YYYY-MM-DD-….tmp") that a
+ * crashed REPORT left: a regular file (lstat; never a link) old enough
+ * that no REPORT can still be writing it.  Nothing commits these (only
+ * daily reports have a state file saying they were made), so without
+ * this they would pile up in Submitted/. */
+static bool
+is_stale_manual_tmp(const char *dir, const char *name)
+{
+    static const char prefix[] = "cmreport-" REPORT_KIND_MANUAL "-";
+    size_t pl = sizeof(prefix) - 1;
+    size_t len = strlen(name);
+    char path[REPORT_PATH_MAX + 8];
+    struct stat st;
+    int64_t day;
+
+    if (len < pl + 11 + 4 || memcmp(name, prefix, pl) != 0 ||
+        name[pl + 10] != '-' || memcmp(name + len - 4, ".tmp", 4) != 0 ||
+        clock_date_parse(name + pl, 10, &day) != CM_OK ||
+        fsutil_join(path, sizeof(path), dir, name) != CM_OK ||
+        lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        return false;
+    }
+    return time(NULL) - st.st_mtime >= (time_t)CAPS_STALE_TEMP_S;
+}
+
 /* The file ends with the closing boundary derived from its name. */
 static bool
 is_complete(const struct report_file *f)
@@ -1163,6 +1189,15 @@ report_recover(const char *dir, int64_t last_reported, size_t *n_committed,
             break;
         }
         seen++;
+        if (is_stale_manual_tmp(dir, e->d_name)) {
+            char path[REPORT_PATH_MAX + 8];
+
+            if (fsutil_join(path, sizeof(path), dir, e->d_name) == CM_OK &&
+                unlink(path) == 0) {
+                removed++;
+            }
+            continue;
+        }
         if (!daily_tmp_date(e->d_name, &day)) {
             continue;
         }

@@ -10,7 +10,8 @@ hostile files and lines, QUIT); EOF with requests in flight; SIGTERM with
 requests in flight; a CGPCloudmark.cfg (-c) changing header names,
 AlertThreshold and FailOpenAnswer; stdout closed by the reader (EPIPE);
 the argument errors; Threads = 64 under an address-space limit; a
-backlog past MessageTimeout.  Nothing may appear
+backlog past MessageTimeout; an over-long INTF and QUIT; lines after
+QUIT in the same read.  Nothing may appear
 on stderr while the helper runs.  One overall deadline (60 s) bounds the
 whole file; a watchdog kills the processes by PID when it passes.
 """
@@ -449,6 +450,51 @@ def case_arguments(binary, tmp, wd):
     check(r.returncode == 2 and r.stderr != b"", "unknown option")
 
 
+def case_overlong_intf_quit(binary, tmp, wd):
+    """An over-long INTF still gets an INTF answer, and an over-long QUIT
+    still ends the session: the cap cuts a line, not its command."""
+    base = make_base(tmp)
+    h = CgpHelper(binary, base, wd)
+    try:
+        h.send(b"1 INTF 4 " + b"v" * 5000 + b"\n")
+        h.wait_answers([b"1"])
+        check(h.answers[b"1"] == [b"1 INTF 3"],
+              "over-long INTF answered %r" % h.answers[b"1"])
+        h.send(b"2 QUIT " + b"q" * 5000 + b"\n3 KEY x\n")
+        h.close_stdin()
+        rc = h.wait_exit()
+        check(rc == 0, "exit status %r after an over-long QUIT" % rc)
+        check(h.answers.get(b"2") == [b"2 OK"], "QUIT answer %r"
+              % h.answers.get(b"2"))
+        check(b"3" not in h.answers, "a line after QUIT was answered")
+        info = b"\n".join(h.info)
+        check(b"request line over 4096 bytes" in info,
+              "the over-long lines were not logged")
+        check(h.stderr == b"", "stderr: %r" % h.stderr[:300])
+    finally:
+        h.kill()
+
+
+def case_lines_after_quit(binary, tmp, wd):
+    """Lines after QUIT in the same read are not answered, and one "*"
+    line says how many were ignored."""
+    base = make_base(tmp)
+    h = CgpHelper(binary, base, wd)
+    try:
+        check_cartridge(h)
+        # One write under PIPE_BUF: the reader gets it in one read.
+        h.send(b"1 QUIT\n2 FILE Queue/" + GOOD[0].encode()
+               + b"\n\n3 KEY x\r\n4 NOOP")
+        rc = h.wait_exit()
+        check(rc == 0, "exit status %r after QUIT" % rc)
+        check(sorted(h.answers) == [b"1"], "answers %r" % sorted(h.answers))
+        check(any(i == b"3 request lines after QUIT ignored"
+                  for i in h.info),
+              "no line counting the ignored requests: %r" % h.info[-5:])
+    finally:
+        h.kill()
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: test_helper.py BUILD_DIR", file=sys.stderr)
@@ -463,7 +509,8 @@ def main():
     try:
         cases = (case_arguments, case_session, case_eof, case_sigterm,
                  case_config, case_stdout_closed, case_thread_limit,
-                 case_backlog)
+                 case_backlog, case_overlong_intf_quit,
+                 case_lines_after_quit)
         for case in cases:
             try:
                 case(binary, tmp, wd)

@@ -3,7 +3,7 @@
 §5): a failure before the renames leaves the old set byte for byte, with
 no temporary files; an existing key directory is narrowed to mode 0700;
 publish warns (and goes on) when signing.key is readable by group or
-others.
+others; temporary key files an interrupted run left are removed.
 argv[1]: the build directory holding cmtool.
 
 Failures are made two ways, both before any rename: a directory where a
@@ -122,12 +122,41 @@ def test_modes(build, tmp, keys):
     assert rc == 0 and "warning" not in out, "mode 0600: %d %s" % (rc, out)
 
 
+def test_stale_temps(build, tmp, keys):
+    """Temporary key files a killed keygen left (an hour old, our
+    "<key>.tmp.<pid>.<n>" names, regular files) are removed by the next
+    keygen; anything else, fresh ones and symlinks stay."""
+    old = os.path.join(keys, "signing.key.tmp.4242.0")
+    fresh = os.path.join(keys, "content.key.tmp.4243.1")
+    other = os.path.join(keys, "notes.tmp.4242.0")
+    link = os.path.join(keys, "signing.pub.tmp.4242.3")
+    target = os.path.join(tmp, "outside")
+    for p in (old, fresh, other, target):
+        with open(p, "wb") as f:
+            f.write(b"x")
+    os.symlink(target, link)
+    hour_ago = os.stat(old).st_mtime - 7200
+    for p in (old, other):
+        os.utime(p, (hour_ago, hour_ago))
+    os.utime(link, (hour_ago, hour_ago), follow_symlinks=False)
+    rc, out = run(build, "keygen", "--rotate", keys)
+    assert rc == 0, "keygen --rotate: %s" % out
+    assert not os.path.exists(old), "a stale temporary key file stayed"
+    assert os.path.exists(fresh), "a fresh temporary file was removed"
+    assert os.path.exists(other), "a file not ours was removed"
+    assert os.path.islink(link) and os.path.exists(target), \
+        "a symlink (or its target) was removed"
+    for p in (fresh, other, link, target):
+        os.unlink(p)
+
+
 def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
     tmp = tempfile.mkdtemp(prefix="test_keygen.")
     try:
         keys = test_failed_set(build, tmp)
         test_modes(build, tmp, keys)
+        test_stale_temps(build, tmp, keys)
     except AssertionError as e:
         print("FAIL test_keygen: %s" % e)
         return 1

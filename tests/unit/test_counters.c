@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "counters.h"
 #include "queuefile.h"
 
@@ -240,6 +241,30 @@ test_counters_mapping_helpers(void **state)
                         "other");
 }
 
+/* The updater returns CM_EIO, CM_ENOENT and CM_ENOTREG only for the
+ * micro_updates cache (a write that failed, a delta base that cannot be
+ * read): the report must not file them under download (network) failures,
+ * which send an administrator to the wrong place. */
+static void
+test_counters_cache_failures_are_not_downloads(void **state)
+{
+    static const enum cm_err cache_errs[] = {CM_EIO, CM_ENOENT,
+                                             CM_ENOTREG};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cache_errs) / sizeof(cache_errs[0]);
+         i++) {
+        assert_string_equal(
+            counters_refusal_name(counters_refusal_of_err(cache_errs[i])),
+            "cache");
+    }
+    assert_string_equal(
+        counters_refusal_name(counters_refusal_of_err(CM_ENET)), "download");
+    assert_string_equal(
+        counters_refusal_name(counters_refusal_of_err(CM_ETIMEOUT)),
+        "download");
+}
+
 struct noter {
     struct counters *c;
     unsigned id;
@@ -272,6 +297,7 @@ test_counters_concurrent_notes_and_rollover(void **state)
     pthread_t th[NOTER_THREADS];
     struct noter n[NOTER_THREADS];
     struct counters_day ended;
+    int64_t dropped;
     struct counters_snapshot *s = malloc(sizeof(*s));
     uint64_t scored = 0;
     uint64_t fails = 0;
@@ -284,7 +310,7 @@ test_counters_concurrent_notes_and_rollover(void **state)
         assert_int_equal(pthread_create(&th[i], NULL, noter_run, &n[i]), 0);
     }
     for (int64_t d = 101; d < 111; d++) {
-        counters_rollover(c, d, &ended);
+        counters_rollover(c, d, &ended, &dropped);
         scored += counters_day_scored(&ended);
         fails += counters_day_fail_opens(&ended);
     }
@@ -305,11 +331,12 @@ test_counters_rollover_history(void **state)
 {
     struct counters *c = counters_new();
     struct counters_day ended;
+    int64_t dropped;
     struct counters_snapshot s;
 
     (void)state;
     /* From no day: nothing ends, nothing is reported. */
-    counters_rollover(c, 1000, &ended);
+    counters_rollover(c, 1000, &ended, &dropped);
     assert_int_equal(ended.day, COUNTERS_DAY_NONE);
     assert_int_equal(counters_last_reported(c), COUNTERS_DAY_NONE);
     counters_snapshot(c, &s);
@@ -320,7 +347,8 @@ test_counters_rollover_history(void **state)
         for (int64_t k = 0; k < d - 999; k++) {
             counters_note_message(c, 5, ENGINE_CAT_LEGIT, 100);
         }
-        counters_rollover(c, d + 1, &ended);
+        counters_rollover(c, d + 1, &ended, &dropped);
+        assert_int_equal(dropped, COUNTERS_DAY_NONE);
         assert_int_equal(ended.day, d);
         assert_int_equal(counters_day_scored(&ended), (uint64_t)(d - 999));
         assert_int_equal(counters_last_reported(c), d);
@@ -328,7 +356,8 @@ test_counters_rollover_history(void **state)
     counters_snapshot(c, &s);
     assert_int_equal(s.today.day, 1010);
     assert_int_equal(counters_day_requests(&s.today), 0);
-    assert_int_equal(s.n_history, CAPS_COUNTERS_HISTORY_DAYS);
+    /* Reported days: only a week is kept. */
+    assert_int_equal(s.n_history, CAPS_COUNTERS_REPORTED_DAYS);
     for (size_t i = 0; i < s.n_history; i++) {
         assert_int_equal(s.history[i].day, 1009 - (int64_t)i);
         assert_int_equal(counters_day_scored(&s.history[i]), 10 - i);
@@ -567,8 +596,13 @@ test_counters_parse_caps(void **state)
     buf_init(&b, 4096);
     assert_int_equal(buf_puts(&b, "version=1\n"), CM_OK);
     for (unsigned i = 0; i <= CAPS_COUNTERS_HISTORY_DAYS + 1; i++) {
-        assert_int_equal(buf_printf(&b, "day=2024-05-%02u\nerrors=%u\n",
-                                    20 - i, i + 1),
+        struct clock_date cd = {2024, 5, 20};
+        char date[CLOCK_DATE_TEXT_SIZE];
+
+        clock_date_format(clock_days_from_date(&cd) - (int64_t)i, date,
+                          sizeof(date));
+        assert_int_equal(buf_printf(&b, "day=%s\nerrors=%u\n", date,
+                                    i + 1),
                          CM_OK);
     }
     memset(&p, 0, sizeof(p));
@@ -652,6 +686,7 @@ main(void)
         cmocka_unit_test(test_counters_latency_bucket_edges),
         cmocka_unit_test(test_counters_percentiles),
         cmocka_unit_test(test_counters_mapping_helpers),
+        cmocka_unit_test(test_counters_cache_failures_are_not_downloads),
         cmocka_unit_test(test_counters_concurrent_notes_and_rollover),
         cmocka_unit_test(test_counters_rollover_history),
         cmocka_unit_test(test_counters_format_parse_round_trip),

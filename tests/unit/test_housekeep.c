@@ -7,14 +7,17 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
 
@@ -28,7 +31,7 @@
 #include "log.h"
 #include "report.h"
 
-#define MAX_SUBS 16
+#define MAX_SUBS 64
 
 /* ---- captured log lines ---------------------------------------------- */
 
@@ -886,6 +889,190 @@ test_housekeep_state_file_problems(void **state)
     env_done(&e);
 }
 
+/* Submitted/ unwritable from before midnight for n_days midnights (one
+ * message noted each day), then repaired and ticked once. */
+static void
+block_reports_for(struct env *e, unsigned n_days)
+{
+    FILE *f;
+
+    env_init(e, "UTC", 2024, 5, 1, 23, 59, 0);
+    f = fopen(e->cfg.submitted_dir, "w");
+    assert_non_null(f);
+    fclose(f);
+    env_start(e);
+    tick(e);
+    for (unsigned i = 0; i < n_days; i++) {
+        counters_note_message(e->c, 7, ENGINE_CAT_LEGIT, 100);
+        clock_test_advance_ms(&e->clk, i == 0 ? 120000 : 86400000);
+        tick(e);
+    }
+    assert_int_equal(count_subs(e, ".sub"), 0);
+    assert_int_equal(unlink(e->cfg.submitted_dir), 0);
+    clock_test_advance_ms(&e->clk, 60000);
+    tick(e);
+}
+
+/* Ten days without a writable Submitted/ (a holiday): every day's report
+ * is kept and written once it works again, oldest first; reported days
+ * are then trimmed back to the ones kept for REPORT --date. */
+static void
+test_housekeep_report_kept_past_a_week(void **state)
+{
+    struct env e;
+    struct sub subs[MAX_SUBS];
+    struct counters_snapshot *s = malloc(sizeof(*s));
+    size_t n;
+
+    (void)state;
+    assert_non_null(s);
+    block_reports_for(&e, 10);
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, 10);
+    assert_non_null(strstr(subs[0].text, "daily report 2024-05-01: "
+                                         "1 requests"));
+    assert_non_null(strstr(subs[9].text, "daily report 2024-05-10: "
+                                         "1 requests"));
+    free_subs(subs, n);
+    assert_int_equal(log_count("dropped"), 0);
+    clock_test_advance_ms(&e.clk, 86400000);
+    tick(&e);
+    read_state(&e, s);
+    assert_int_equal(s->n_history, CAPS_COUNTERS_REPORTED_DAYS);
+    free(s);
+    env_done(&e);
+}
+
+/* Past the bound, the oldest unreported day is dropped -- logged, once
+ * per day -- and the rest are still reported. */
+static void
+test_housekeep_report_dropped_past_the_bound(void **state)
+{
+    struct env e;
+    struct sub subs[MAX_SUBS];
+    size_t n;
+
+    (void)state;
+    block_reports_for(&e, CAPS_COUNTERS_HISTORY_DAYS + 2);
+    assert_int_equal(log_count("report for 2024-05-01 was never written"),
+                     1);
+    assert_int_equal(log_count("report for 2024-05-02 was never written"),
+                     1);
+    assert_int_equal(log_count("was never written"), 2);
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, CAPS_COUNTERS_HISTORY_DAYS);
+    assert_non_null(strstr(subs[0].text, "daily report 2024-05-03: "));
+    free_subs(subs, n);
+    env_done(&e);
+}
+
+/* A state file that cannot be read for an I/O reason (here a symlink
+ * loop: ELOOP; a permission or disk error looks the same) is neither
+ * overwritten nor reported from while it stays unreadable: it may hold
+ * days of counts.  The load is retried every tick, and once it works the
+ * counts noted meanwhile are added to the file's. */
+static void
+test_housekeep_state_unreadable_kept(void **state)
+{
+    struct env e;
+    struct counters_snapshot s;
+    struct stat st;
+    char real[CONFIG_PATH_MAX + 16];
+    static const char saved[] = "version=1\nday=2024-05-01\nscore.3=5\n";
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 9, 0, 0);
+    snprintf(real, sizeof(real), "%s/real.state", e.dir);
+    assert_int_equal(fsutil_write_atomic(real, saved, sizeof(saved) - 1,
+                                         0644),
+                     CM_OK);
+    assert_int_equal(symlink(e.cfg.state_path, e.cfg.state_path), 0);
+    env_start(&e);
+    for (unsigned i = 0; i < 3; i++) {
+        counters_note_message(e.c, 7, ENGINE_CAT_LEGIT, 100);
+        tick(&e);
+        clock_test_advance_ms(&e.clk, 60000);
+    }
+    assert_int_equal(lstat(e.cfg.state_path, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(log_count("cannot read"), 1);
+
+    /* repaired: the file is read, the three messages join its counts */
+    assert_int_equal(unlink(e.cfg.state_path), 0);
+    assert_int_equal(symlink(real, e.cfg.state_path), 0);
+    tick(&e);
+    assert_int_equal(log_count("can be read again"), 1);
+    read_state(&e, &s);
+    assert_int_equal(s.today.day, day_of(2024, 5, 1));
+    assert_int_equal(s.today.by_score[3], 5);
+    assert_int_equal(s.today.by_score[7], 3);
+    env_done(&e);
+}
+
+/* A file of `age_s` seconds at dir/name. */
+static void
+make_aged(const char *dir, const char *name, long age_s)
+{
+    char path[CONFIG_PATH_MAX + 300];
+    struct timespec t[2];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("partial", f);
+    fclose(f);
+    clock_gettime(CLOCK_REALTIME, &t[0]);
+    t[0].tv_sec -= age_s;
+    t[1] = t[0];
+    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+static bool
+exists_in(const char *dir, const char *name)
+{
+    char path[CONFIG_PATH_MAX + 300];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return lstat(path, &st) == 0;
+}
+
+/* Temporary files a crash left -- a state save's "<state>.tmp.<pid>.<n>"
+ * beside the state file, a REPORT's "cmreport-manual-….tmp" in
+ * Submitted/ -- are removed at start-up once they are old enough that no
+ * process can still be writing them; other names, fresh files and
+ * symlinks stay. */
+static void
+test_housekeep_removes_stale_temps(void **state)
+{
+    struct env e;
+    char link[CONFIG_PATH_MAX + 300];
+    static const char manual[] =
+        "cmreport-manual-2024-04-30-1714435200-77-0.tmp";
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 9, 0, 0);
+    assert_int_equal(fsutil_mkdirs(e.cfg.submitted_dir, 0700), CM_OK);
+    make_aged(e.dir, "state.tmp.77.0", 7200);
+    make_aged(e.dir, "state.tmp.78.0", 10);
+    make_aged(e.dir, "state.tmp.x.0", 7200);
+    make_aged(e.dir, "other.tmp.77.0", 7200);
+    make_aged(e.cfg.submitted_dir, manual, 7200);
+    make_aged(e.cfg.submitted_dir, "cmreport-manual-x.tmp", 7200);
+    snprintf(link, sizeof(link), "%s/state.tmp.79.0", e.dir);
+    assert_int_equal(symlink("/nonexistent", link), 0);
+    env_start(&e);
+    assert_false(exists_in(e.dir, "state.tmp.77.0"));
+    assert_false(exists_in(e.cfg.submitted_dir, manual));
+    assert_true(exists_in(e.dir, "state.tmp.78.0"));
+    assert_true(exists_in(e.dir, "state.tmp.x.0"));
+    assert_true(exists_in(e.dir, "other.tmp.77.0"));
+    assert_true(exists_in(e.dir, "state.tmp.79.0"));
+    assert_true(exists_in(e.cfg.submitted_dir, "cmreport-manual-x.tmp"));
+    env_done(&e);
+}
+
 /* A failing state save is logged once, retried, and logged when it works
  * again. */
 static void
@@ -956,7 +1143,11 @@ main(void)
         cmocka_unit_test(test_housekeep_clock_far_ahead_then_back),
         cmocka_unit_test(test_housekeep_report_write_fails),
         cmocka_unit_test(test_housekeep_report_retried_in_order),
+        cmocka_unit_test(test_housekeep_report_kept_past_a_week),
+        cmocka_unit_test(test_housekeep_report_dropped_past_the_bound),
         cmocka_unit_test(test_housekeep_state_file_problems),
+        cmocka_unit_test(test_housekeep_state_unreadable_kept),
+        cmocka_unit_test(test_housekeep_removes_stale_temps),
         cmocka_unit_test(test_housekeep_save_failure_logged_once),
         cmocka_unit_test(test_housekeep_thread_start_stop),
     };
