@@ -16,8 +16,10 @@
  * - Hidden elements: a small stack of open non-void elements (name hash,
  *   tag, properties and a hidden bit), popped to the matching start tag on
  *   an end tag as browsers do for misnested markup -- but an end tag of a
- *   non-special element is ignored past a special one, and a formatting
- *   element's runs a simplified adoption agency (stack_end_other) -- and
+ *   non-special element is ignored past a special one, a special
+ *   element's when it is not in scope (stack_end_scoped), and a
+ *   formatting element's runs a simplified adoption agency
+ *   (stack_end_other) -- and
  *   by the start tags that end an element implicitly (<p> by a block,
  *   <li> by <li>, cells and rows by the next, <option> by <option>).  Text while a hidden
  *   element is open is not written (see html.h for why and what counts as
@@ -48,6 +50,7 @@ enum html_tag {
     HTML_TAG_OTHER,
     HTML_TAG_A,
     HTML_TAG_AREA,
+    HTML_TAG_BODY, /* body and html */
     HTML_TAG_EMBED,
     HTML_TAG_FONT,
     HTML_TAG_FORM,
@@ -62,6 +65,7 @@ enum html_tag {
     HTML_TAG_STYLE,
     HTML_TAG_TABLE,
     HTML_TAG_TD, /* td and th */
+    HTML_TAG_TEMPLATE,
     HTML_TAG_TITLE,
     HTML_TAG_TR
 };
@@ -77,12 +81,22 @@ enum html_tag {
                             * and p: an open <li> is not looked for past */
 #define HTML_P_SCOPE 32u   /* bounds "button scope": an open <p> is not
                             * looked for past it */
-#define HTML_P_TSCOPE 64u  /* bounds "table scope" (<table>): an open cell
-                            * or row is not looked for past it */
+#define HTML_P_TSCOPE 64u  /* bounds "table scope" (table, html,
+                            * template): an open cell or row is not
+                            * looked for past it */
 #define HTML_P_SPECIAL_TOO 128u /* address, div, p: the rest of HTML's
                                  * special category */
 #define HTML_P_FORMAT 256u /* a formatting element: its end tag runs the
                             * adoption agency (stack_adopt) */
+#define HTML_P_DSCOPE 512u /* bounds the default scope (13.2.4.2): the end
+                            * tag of a special element is not looked for
+                            * past it (stack_end_scoped) */
+#define HTML_P_LSCOPE 1024u /* ol, ul: bound "list item scope" too */
+#define HTML_P_HEADING 2048u /* h1-h6: one's end tag closes any other */
+#define HTML_P_TPART 4096u /* a table part: its end tag looks in table
+                            * scope */
+/* The default scope's boundaries bound button scope too. */
+#define HTML_P_BOUNDS (HTML_P_SCOPE | HTML_P_DSCOPE)
 /* HTML's whole special category: another end tag is not looked for past
  * it (stack_end_other). */
 #define HTML_P_ANY_SPECIAL (HTML_P_SPECIAL | HTML_P_SPECIAL_TOO)
@@ -99,6 +113,7 @@ struct html_tag_info {
 /* Sorted by the FNV-1a hash read_name() computes, for a binary search on
  * integers; recompute the hashes when a name is added. */
 static const struct html_tag_info html_tags[] = {
+    {0x02ACE84Bu, "marquee", HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS},
     {0x058C4484u, "center", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x0DDB0669u, "link", HTML_TAG_OTHER, HTML_P_VOID},
     {0x114985B2u, "footer", HTML_TAG_OTHER, HTML_P_FLOW},
@@ -107,6 +122,7 @@ static const struct html_tag_info html_tags[] = {
     {0x178EEDF2u, "nav", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x1BCF29D8u, "source", HTML_TAG_OTHER, HTML_P_VOID},
     {0x203E6FAAu, "script", HTML_TAG_SCRIPT, 0},
+    {0x23375D91u, "applet", HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS},
     {0x25B4AF4Fu, "strike", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x25DC1DCAu, "wbr", HTML_TAG_OTHER, HTML_P_VOID},
     {0x274E1290u, "font", HTML_TAG_FONT, HTML_P_FORMAT},
@@ -115,19 +131,20 @@ static const struct html_tag_info html_tags[] = {
      HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
     {0x32694BC3u, "head", HTML_TAG_OTHER, HTML_P_SPECIAL},
     {0x3D454045u, "td", HTML_TAG_TD,
-     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE},
+     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART},
     {0x3DDC94D8u, "base", HTML_TAG_OTHER, HTML_P_VOID},
     {0x401A63F7u, "em", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x4031BD46u, "li", HTML_TAG_LI, HTML_P_FLOW},
     {0x4058C747u, "form", HTML_TAG_FORM, HTML_P_FLOW},
     {0x41454691u, "th", HTML_TAG_TD,
-     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE},
+     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART},
     {0x43B27471u, "button", HTML_TAG_OTHER,
      HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE},
-    {0x47455003u, "tr", HTML_TAG_TR, HTML_P_BLOCK | HTML_P_SPECIAL},
+    {0x47455003u, "tr", HTML_TAG_TR,
+     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
     {0x4A7AB7E6u, "pre", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x4A9C9BDFu, "table", HTML_TAG_TABLE,
-     HTML_P_FLOW | HTML_P_SCOPE | HTML_P_TSCOPE},
+     HTML_P_FLOW | HTML_P_BOUNDS | HTML_P_TSCOPE | HTML_P_TPART},
     {0x4D1CB705u, "dt", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x4D455975u, "tt", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x4E0E3632u, "param", HTML_TAG_OTHER, HTML_P_VOID},
@@ -136,30 +153,35 @@ static const struct html_tag_info html_tags[] = {
      HTML_P_VOID | HTML_P_BLOCK | HTML_P_ENDS_P},
     {0x53CACDB9u, "big", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x5D1CD035u, "dd", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x5F433734u, "ul", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x5F433734u, "ul", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE},
     {0x61A6D509u, "figure", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x633432F6u, "ol", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x633432F6u, "ol", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE},
     {0x651CDCCDu, "dl", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x694AAA0Bu, "template", HTML_TAG_TEMPLATE,
+     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TSCOPE},
     {0x7B3D6C3Cu, "track", HTML_TAG_OTHER, HTML_P_VOID},
     {0x81FE4F58u, "meta", HTML_TAG_META, HTML_P_VOID},
     {0x84E72504u, "img", HTML_TAG_IMG, HTML_P_VOID},
-    {0x8B3B2DB3u, "h6", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x8C3B2F46u, "h5", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x8D3B30D9u, "h4", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x8E3B326Cu, "h3", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x8F3B33FFu, "h2", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x903B3592u, "h1", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x8B3B2DB3u, "h6", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
+    {0x8C3B2F46u, "h5", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
+    {0x8D3B30D9u, "h4", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
+    {0x8E3B326Cu, "h3", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
+    {0x8F3B33FFu, "h2", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
+    {0x903B3592u, "h1", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
     {0x94C91BFDu, "fieldset", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x9865B509u, "title", HTML_TAG_TITLE, 0},
     {0x9AB21F4Eu, "nobr", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x9B0F2144u, "area", HTML_TAG_AREA, HTML_P_VOID},
     {0xA2C4F48Cu, "small", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xAC307ED6u, "style", HTML_TAG_STYLE, 0},
+    {0xB8C60CBAu, "object", HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS},
     {0xC51F5D7Au, "strong", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xD00085A1u, "iframe", HTML_TAG_IFRAME, HTML_P_SPECIAL},
     {0xD20A71A6u, "frame", HTML_TAG_IFRAME, HTML_P_VOID},
     {0xD6AAB9FBu, "textarea", HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_SPECIAL},
-    {0xDBAA7975u, "body", HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_SPECIAL},
+    {0xD775A7D0u, "html", HTML_TAG_BODY,
+     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TSCOPE},
+    {0xDBAA7975u, "body", HTML_TAG_BODY, HTML_P_BLOCK | HTML_P_SPECIAL},
     {0xDBC0DCC7u, "aside", HTML_TAG_OTHER, HTML_P_FLOW},
     {0xE18D189Eu, "blockquote", HTML_TAG_OTHER, HTML_P_FLOW},
     {0xE40C292Cu, "a", HTML_TAG_A, HTML_P_FORMAT},
@@ -169,6 +191,8 @@ static const struct html_tag_info html_tags[] = {
     {0xE70C2DE5u, "b", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xE7E19B94u, "option", HTML_TAG_OPTION, HTML_P_BLOCK},
     {0xEC0C35C4u, "i", HTML_TAG_OTHER, HTML_P_FORMAT},
+    {0xEF131C65u, "caption", HTML_TAG_OTHER,
+     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART},
     {0xF00C3C10u, "u", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xF28DD471u, "col", HTML_TAG_OTHER, HTML_P_VOID},
     {0xF50C43EFu, "p", HTML_TAG_P,
@@ -1201,6 +1225,58 @@ stack_pop_to(struct html_state *st, uint32_t hash)
     }
 }
 
+/* The scope an end tag of a special element looks in (13.2.4.2), as the
+ * boundaries' property: table scope for table parts (the "in table",
+ * "in row" and "in cell" rules), list item scope for <li>, the whole
+ * stack for <template>, else the default scope. */
+static unsigned
+end_scope(enum html_tag tag, unsigned props)
+{
+    if ((props & HTML_P_TPART) != 0) {
+        return HTML_P_TSCOPE;
+    }
+    if (tag == HTML_TAG_LI) {
+        return HTML_P_DSCOPE | HTML_P_LSCOPE;
+    }
+    return tag == HTML_TAG_TEMPLATE ? 0 : HTML_P_DSCOPE;
+}
+
+/*
+ * The end tag of a special element: the innermost open element of its
+ * name (of a heading: any heading) is closed, with what was opened inside
+ * it, only when it is in scope -- no boundary of the scope (end_scope)
+ * between it and the current element.  Otherwise a browser ignores the
+ * end tag, and what is open, a hidden element too, stays open: "<div
+ * hidden><table><td></div>" does not end the div.  Past the stack the
+ * names are unknown: when no element of the name is in scope on the
+ * stack, one untracked element is taken as closed (see stack_pop_to).
+ * At most HTML_STACK_MAX compares.
+ */
+static void
+stack_end_scoped(struct html_state *st, uint32_t hash, enum html_tag tag,
+                 unsigned props)
+{
+    unsigned stop = end_scope(tag, props);
+    bool is_heading = (props & HTML_P_HEADING) != 0;
+
+    for (size_t k = st->depth; k > 0; k--) {
+        const struct html_elem *e = &st->stack[k - 1];
+
+        if (e->name_hash == hash ||
+            (is_heading && (e->props & HTML_P_HEADING) != 0)) {
+            stack_pop_at(st, k - 1);
+            st->n_overflow = 0;
+            return;
+        }
+        if ((e->props & stop) != 0) {
+            break;
+        }
+    }
+    if (st->n_overflow > 0) {
+        st->n_overflow--;
+    }
+}
+
 /*
  * The adoption agency (13.2.6.4.7) for the end tag of formatting element
  * k when special element fb (the furthest block, the lowest special one
@@ -1325,6 +1401,7 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
         break;
     case HTML_TAG_A:
     case HTML_TAG_AREA:
+    case HTML_TAG_BODY:
     case HTML_TAG_EMBED:
     case HTML_TAG_FONT:
     case HTML_TAG_FORM:
@@ -1336,6 +1413,7 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
     case HTML_TAG_P:
     case HTML_TAG_SCRIPT:
     case HTML_TAG_STYLE:
+    case HTML_TAG_TEMPLATE:
     case HTML_TAG_TITLE:
         break;
     }
@@ -1565,6 +1643,7 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     case HTML_TAG_META:
         meta_refresh(st, at);
         break;
+    case HTML_TAG_BODY:
     case HTML_TAG_FONT:
     case HTML_TAG_LI:
     case HTML_TAG_OPTION:
@@ -1574,6 +1653,7 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     case HTML_TAG_STYLE:
     case HTML_TAG_TABLE:
     case HTML_TAG_TD:
+    case HTML_TAG_TEMPLATE:
     case HTML_TAG_TITLE:
     case HTML_TAG_TR:
         break;
@@ -1618,10 +1698,20 @@ end_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash)
         stack_close(st, HTML_TAG_P, HTML_P_SCOPE);
         return;
     }
+    if (tag == HTML_TAG_BODY) {
+        /* </body> and </html> only move the tree builder to its "after
+         * body" modes: what is open stays open, and text after them goes
+         * into it (a hidden element still hides it). */
+        return;
+    }
     /* A special element's own end tag looks for it in scope, which is
-     * wider than "not past a special element": the innermost of its name
-     * stands in.  Past the stack the names are unknown: stack_pop_to. */
-    if ((props & HTML_P_ANY_SPECIAL) != 0 || st->n_overflow > 0) {
+     * wider than "not past a special element". */
+    if ((props & HTML_P_ANY_SPECIAL) != 0) {
+        stack_end_scoped(st, hash, tag, props);
+        return;
+    }
+    /* Past the stack the names are unknown: stack_pop_to. */
+    if (st->n_overflow > 0) {
         stack_pop_to(st, hash);
         return;
     }

@@ -437,6 +437,52 @@ test_html_end_tag_special_stop(void **state)
     assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/* The end tag of a special element closes it only when it is in scope
+ * (WHATWG 13.2.4.2 "has an element in scope"): past a cell, table,
+ * caption, object, applet, marquee or template a browser ignores it, and
+ * a hidden element stays open; list items look in list item scope, cells,
+ * rows and tables in table scope, and a heading's end tag closes any
+ * heading.  </body> and </html> close nothing. */
+static void
+test_html_end_tag_scope(void **state)
+{
+    static const char *const cases[] = {
+        "<div hidden>poison<table><tr><td></div>poison</td></tr></table>"
+        "poison</div>shown",
+        "<div hidden>poison<table><tr><th></div>poison</th></tr></table>"
+        "poison</div>shown",
+        "<div hidden>poison<table><caption></div>poison</caption></table>"
+        "poison</div>shown",
+        "<ul hidden><li>poison<object></ul>poison</object>poison</ul>shown",
+        "<div hidden>poison<applet></div>poison</applet></div>shown",
+        "<div hidden>poison<marquee></div>poison</marquee></div>shown",
+        "<blockquote hidden>poison<table></blockquote>poison</table>"
+        "</blockquote>shown",
+        /* </li> does not reach past a nested list. */
+        "<ul><li hidden>poison<ol><span></li>poison</ol>poison</ul>shown",
+        /* </td> and </tr> do not reach past an inner table. */
+        "<table><tr><td><div hidden>poison<table></td>poison</table>"
+        "poison</td></tr></table>shown",
+        "<table><tr hidden><td>poison<table></tr>poison</table>poison"
+        "</table>shown",
+        /* Any heading's end tag closes the open heading. */
+        "<h1 hidden>poison</h2>shown",
+        "<h3 style=display:none>poison<b>poison</h6>shown",
+        /* </body> and </html> leave what is open open. */
+        "<body><div hidden>poison</body>poison</div>shown",
+        "<html><body><div hidden>poison</body></html>poison</div>shown",
+        /* In scope they close as before, past inline elements and lists
+         * too; a cell's end tag passes what is inside the cell. */
+        "<div hidden><span><b>poison</div>shown",
+        "<div hidden><ul><li>poison</div>shown",
+        "<table><tr><td><div hidden><ul><li>poison</td></tr></table>shown",
+        "<table><tr><td><div hidden>poison</table>shown",
+    };
+
+    (void)state;
+    assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
 /* An end tag p closes an open <p> only in button scope; past a <button>,
  * cell or (quirks-mode) <table> a browser inserts an empty <p> instead
  * (WHATWG 13.2.6.4.7), and the elements there stay open for their own end
@@ -661,6 +707,7 @@ main(void)
         cmocka_unit_test(test_html_implied_end_tags),
         cmocka_unit_test(test_html_end_p_button_scope),
         cmocka_unit_test(test_html_end_tag_special_stop),
+        cmocka_unit_test(test_html_end_tag_scope),
         cmocka_unit_test(test_html_flags),
         cmocka_unit_test(test_html_names_and_values),
         cmocka_unit_test(test_html_attr_every_offset),
