@@ -51,6 +51,7 @@ enum html_tag {
     HTML_TAG_A,
     HTML_TAG_AREA,
     HTML_TAG_BODY, /* body and html */
+    HTML_TAG_DIALOG,
     HTML_TAG_EMBED,
     HTML_TAG_FONT,
     HTML_TAG_FORM,
@@ -64,6 +65,7 @@ enum html_tag {
     HTML_TAG_SCRIPT,
     HTML_TAG_STYLE,
     HTML_TAG_TABLE,
+    HTML_TAG_TBODY, /* tbody, thead and tfoot */
     HTML_TAG_TD, /* td and th */
     HTML_TAG_TEMPLATE,
     HTML_TAG_TITLE,
@@ -113,9 +115,12 @@ struct html_tag_info {
 /* Sorted by the FNV-1a hash read_name() computes, for a binary search on
  * integers; recompute the hashes when a name is added. */
 static const struct html_tag_info html_tags[] = {
+    {0x0214FC64u, "legend", HTML_TAG_OTHER, HTML_P_BLOCK},
     {0x02ACE84Bu, "marquee", HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS},
     {0x058C4484u, "center", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x0AA7F0B9u, "dialog", HTML_TAG_DIALOG, HTML_P_FLOW},
     {0x0DDB0669u, "link", HTML_TAG_OTHER, HTML_P_VOID},
+    {0x10A44713u, "summary", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x114985B2u, "footer", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x11C2662Du, "select", HTML_TAG_OTHER, HTML_P_CELL | HTML_P_SPECIAL},
     {0x17676759u, "article", HTML_TAG_OTHER, HTML_P_FLOW},
@@ -152,6 +157,7 @@ static const struct html_tag_info html_tags[] = {
     {0x4F3ACF3Fu, "hr", HTML_TAG_OTHER,
      HTML_P_VOID | HTML_P_BLOCK | HTML_P_ENDS_P},
     {0x53CACDB9u, "big", HTML_TAG_OTHER, HTML_P_FORMAT},
+    {0x5967F3A5u, "details", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x5D1CD035u, "dd", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x5F433734u, "ul", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE},
     {0x61A6D509u, "figure", HTML_TAG_OTHER, HTML_P_FLOW},
@@ -160,9 +166,13 @@ static const struct html_tag_info html_tags[] = {
     {0x694AAA0Bu, "template", HTML_TAG_TEMPLATE,
      HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TSCOPE},
     {0x7B3D6C3Cu, "track", HTML_TAG_OTHER, HTML_P_VOID},
+    {0x803328A9u, "search", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x81FE4F58u, "meta", HTML_TAG_META, HTML_P_VOID},
     {0x84E72504u, "img", HTML_TAG_IMG, HTML_P_VOID},
+    {0x8512EF1Eu, "hgroup", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x8B3B2DB3u, "h6", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
+    {0x8B7CD36Bu, "tbody", HTML_TAG_TBODY,
+     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
     {0x8C3B2F46u, "h5", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
     {0x8D3B30D9u, "h4", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
     {0x8E3B326Cu, "h3", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
@@ -170,11 +180,18 @@ static const struct html_tag_info html_tags[] = {
     {0x903B3592u, "h1", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
     {0x94C91BFDu, "fieldset", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x9865B509u, "title", HTML_TAG_TITLE, 0},
+    {0x99E4DD3Au, "menu", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x9AB21F4Eu, "nobr", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x9B0F2144u, "area", HTML_TAG_AREA, HTML_P_VOID},
     {0xA2C4F48Cu, "small", HTML_TAG_OTHER, HTML_P_FORMAT},
+    {0xAA108E99u, "thead", HTML_TAG_TBODY,
+     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
     {0xAC307ED6u, "style", HTML_TAG_STYLE, 0},
+    {0xB48709DFu, "listing", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0xB72FCA95u, "figcaption", HTML_TAG_OTHER, HTML_P_FLOW},
     {0xB8C60CBAu, "object", HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS},
+    {0xBFB4741Bu, "tfoot", HTML_TAG_TBODY,
+     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
     {0xC51F5D7Au, "strong", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xD00085A1u, "iframe", HTML_TAG_IFRAME, HTML_P_SPECIAL},
     {0xD20A71A6u, "frame", HTML_TAG_IFRAME, HTML_P_VOID},
@@ -190,6 +207,8 @@ static const struct html_tag_info html_tags[] = {
      HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
     {0xE70C2DE5u, "b", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xE7E19B94u, "option", HTML_TAG_OPTION, HTML_P_BLOCK},
+    {0xE962B194u, "dir", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0xEA90E208u, "main", HTML_TAG_OTHER, HTML_P_FLOW},
     {0xEC0C35C4u, "i", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xEF131C65u, "caption", HTML_TAG_OTHER,
      HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART},
@@ -284,6 +303,7 @@ enum html_attr {
     HTML_ATTR_HTTP_EQUIV,
     HTML_ATTR_CONTENT,
     HTML_ATTR_HIDDEN,
+    HTML_ATTR_OPEN,
     HTML_ATTR_COUNT
 };
 
@@ -1388,6 +1408,13 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
     case HTML_TAG_TD:
         stack_close(st, HTML_TAG_TD, HTML_P_TSCOPE);
         break;
+    case HTML_TAG_TBODY:
+        /* A table section starts after the open cell, row and section
+         * ("in table body": back to a table context). */
+        stack_close(st, HTML_TAG_TD, HTML_P_TSCOPE);
+        stack_close(st, HTML_TAG_TR, HTML_P_TSCOPE);
+        stack_close(st, HTML_TAG_TBODY, HTML_P_TSCOPE);
+        break;
     case HTML_TAG_OPTION:
         if (st->n_overflow == 0 && st->depth > 0 &&
             st->stack[st->depth - 1].tag == HTML_TAG_OPTION) {
@@ -1402,6 +1429,7 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
     case HTML_TAG_A:
     case HTML_TAG_AREA:
     case HTML_TAG_BODY:
+    case HTML_TAG_DIALOG:
     case HTML_TAG_EMBED:
     case HTML_TAG_FONT:
     case HTML_TAG_FORM:
@@ -1507,6 +1535,9 @@ attr_store(struct html_attrs *at, const char *name, struct html_view v)
             k = HTML_ATTR_CONTENT;
         }
         break;
+    case 'o':
+        k = strcmp(name, "open") == 0 ? HTML_ATTR_OPEN : -1;
+        break;
     case 'h':
         if (strcmp(name, "href") == 0) {
             k = HTML_ATTR_HREF;
@@ -1591,6 +1622,17 @@ read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
     }
 }
 
+/* Content a browser parses but does not render: a template's (a
+ * document fragment of its own) and a dialog's until it is opened (the
+ * user agent style sheet's dialog:not([open])). */
+static bool
+is_unrendered(enum html_tag tag, const struct html_attrs *at)
+{
+    return tag == HTML_TAG_TEMPLATE ||
+           (tag == HTML_TAG_DIALOG &&
+            (at->present & (1u << HTML_ATTR_OPEN)) == 0);
+}
+
 static void
 start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
           const struct html_attrs *at)
@@ -1644,6 +1686,7 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
         meta_refresh(st, at);
         break;
     case HTML_TAG_BODY:
+    case HTML_TAG_DIALOG:
     case HTML_TAG_FONT:
     case HTML_TAG_LI:
     case HTML_TAG_OPTION:
@@ -1652,6 +1695,7 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     case HTML_TAG_SCRIPT:
     case HTML_TAG_STYLE:
     case HTML_TAG_TABLE:
+    case HTML_TAG_TBODY:
     case HTML_TAG_TD:
     case HTML_TAG_TEMPLATE:
     case HTML_TAG_TITLE:
@@ -1667,7 +1711,8 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     is_hidden = (at->present & (1u << HTML_ATTR_HIDDEN)) != 0 ||
                 (attr_get(at, HTML_ATTR_STYLE).p != NULL &&
                  style_hidden(at->v[HTML_ATTR_STYLE])) ||
-                (tag == HTML_TAG_FONT && font_hidden(at));
+                (tag == HTML_TAG_FONT && font_hidden(at)) ||
+                is_unrendered(tag, at);
     stack_push(st, hash, tag, props, is_hidden);
 }
 

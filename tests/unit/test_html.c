@@ -483,6 +483,49 @@ test_html_end_tag_scope(void **state)
     assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/* Elements the table lacked: blocks that separate words, table sections
+ * (their start tags end an open cell, row or section; their end tags
+ * look in table scope), and content a browser does not render: a
+ * <template>'s, a <dialog>'s unless open. */
+static void
+test_html_more_elements(void **state)
+{
+    static const char *const cases[] = {
+        "<table><tbody hidden><tr><td>poison<tbody><tr><td>shown</table>",
+        "<table><thead hidden><tr><td>poison<tfoot><tr><td>shown</table>",
+        "<table><thead hidden><tr><td>poison</thead><tr><td>shown</table>",
+        "<table><tr><td hidden>poison<tbody><tr><td>shown</table>",
+        "<template>poison</template>shown",
+        "<template><p>poison<table><td>poison</template>shown",
+        "<div hidden><template></div>poison</template>poison</div>shown",
+        "<dialog>poison</dialog>shown",
+        "<dialog><p>poison</p></dialog><dialog open>shown</dialog>",
+    };
+    unsigned f;
+
+    (void)state;
+    assert_string_equal(
+        render("a<main>b</main>c<section>d</section><figure>e<figcaption>f"
+               "</figcaption></figure><hgroup>g</hgroup><search>h</search>"
+               "<menu><li>i</menu><dir><li>j</dir><details><summary>k"
+               "</summary>l</details><listing>m</listing>n",
+               &f, NULL),
+        "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\nm\nn");
+    assert_string_equal(
+        render("<fieldset><legend>Name</legend>text</fieldset>", &f, NULL),
+        "Name\ntext");
+    assert_string_equal(
+        render("<table><caption>cap</caption><thead><tr><td>a</td></tr>"
+               "</thead><tbody><tr><td>b</td></tr></tbody></table>",
+               &f, NULL),
+        "cap\na\nb");
+    assert_false(f & HTML_HIDDEN_TEXT);
+    /* A <main> ends an open <p> as other blocks do. */
+    assert_string_equal(render("<p hidden>x<main>shown</main>", &f, NULL),
+                        "shown");
+    assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
 /* An end tag p closes an open <p> only in button scope; past a <button>,
  * cell or (quirks-mode) <table> a browser inserts an empty <p> instead
  * (WHATWG 13.2.6.4.7), and the elements there stay open for their own end
@@ -708,6 +751,7 @@ main(void)
         cmocka_unit_test(test_html_end_p_button_scope),
         cmocka_unit_test(test_html_end_tag_special_stop),
         cmocka_unit_test(test_html_end_tag_scope),
+        cmocka_unit_test(test_html_more_elements),
         cmocka_unit_test(test_html_flags),
         cmocka_unit_test(test_html_names_and_values),
         cmocka_unit_test(test_html_attr_every_offset),
