@@ -597,6 +597,11 @@ test_html_end_p_button_scope(void **state)
         "<p hidden>poison<button></p>poison</button>poison</p>shown",
         "<p style=\"display:none\">poison<table><tr><td></p>poison"
         "</table>poison</p>shown",
+        /* An <object>, <marquee> or <applet> bounds button scope as a
+         * cell does. */
+        "<p hidden>poison<object></p>poison</object>poison</p>shown",
+        "<p hidden>poison<marquee></p>poison</marquee>poison</p>shown",
+        "<p hidden>poison<applet></p>poison</applet>poison</p>shown",
         /* In button scope it is, past inline elements too. */
         "<p hidden>poison<span><b>poison</p>shown",
         "<button><p hidden>poison</p>shown</button>",
