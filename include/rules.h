@@ -42,6 +42,7 @@
 
 struct buf;
 struct mime_doc;
+struct mime_part;
 
 #define RULES_FORMAT 1u
 #define RULES_SUB_MAX 31u
@@ -147,6 +148,16 @@ enum cm_err rules_format(const struct rules_rule *table,
  */
 uint32_t rules_detect(const struct rules *r, const struct mime_doc *doc,
                       unsigned fflags, const char **lookalike);
+
+/*
+ * The executable-in-zip rule's test: part is a zip (by its magic or a
+ * ".zip" name) that lists a member features_is_dangerous_name calls
+ * dangerous, the name cut at its first NUL as extracting tools cut it
+ * ("invoice.exe\0.pdf" unpacks as invoice.exe).  cmtool train asks here
+ * too, so training calls an attachment dangerous where scoring does.
+ * Names only, bounded by ziplist's caps; no allocation; any thread.
+ */
+bool rules_zip_is_dangerous(const struct mime_part *part);
 
 /* Sum of the weights of the fired rules. */
 double rules_margin(const struct rules *r, uint32_t fired);

@@ -14,12 +14,15 @@
  * - Raw-text elements (script, style, title) skip to their end tag the
  *   same way; unclosed ones run to the end of the input.
  * - Hidden elements: a small stack of open non-void elements (name hash,
- *   tag, properties and a hidden bit), popped to the matching start tag on
- *   an end tag as browsers do for misnested markup -- but an end tag of a
- *   non-special element is ignored past a special one, and a formatting
- *   element's runs a simplified adoption agency (stack_end_other) -- and
- *   by the start tags that end an element implicitly (<p> by a block,
- *   <li> by <li>, cells and rows by the next, <option> by <option>).  Text while a hidden
+ *   tag, properties and why it hides, if it does: a tiny font hides less
+ *   than display:none, see stack_font_from), popped to the matching start
+ *   tag on an end tag as browsers do for misnested markup -- but an end
+ *   tag of a non-special element is ignored past a special one, a special
+ *   element's when it is not in scope (stack_end_scoped), and a
+ *   formatting element's runs a simplified adoption agency
+ *   (stack_end_other) -- and by the start tags that end an element
+ *   implicitly (<p> by a block, <li> by <li>, cells, rows and table
+ *   sections by the next, <option> by <option>).  Text while a hidden
  *   element is open is not written (see html.h for why and what counts as
  *   hidden).  The stack holds HTML_STACK_MAX entries; deeper elements are
  *   counted but not tracked, so hostile nesting costs at most
@@ -44,10 +47,19 @@ enum html_pend {
     HTML_PEND_LINE
 };
 
+/* Why an element hides its content, the stronger reason winning. */
+enum html_hide {
+    HTML_HIDE_NONE,
+    HTML_HIDE_FONT, /* a tiny font only: a quirks-mode table resets it */
+    HTML_HIDE_ALL   /* display, visibility, opacity, ...: nothing resets */
+};
+
 enum html_tag {
     HTML_TAG_OTHER,
     HTML_TAG_A,
     HTML_TAG_AREA,
+    HTML_TAG_BODY, /* body and html */
+    HTML_TAG_DIALOG,
     HTML_TAG_EMBED,
     HTML_TAG_FONT,
     HTML_TAG_FORM,
@@ -61,7 +73,9 @@ enum html_tag {
     HTML_TAG_SCRIPT,
     HTML_TAG_STYLE,
     HTML_TAG_TABLE,
+    HTML_TAG_TBODY, /* tbody, thead and tfoot */
     HTML_TAG_TD, /* td and th */
+    HTML_TAG_TEMPLATE,
     HTML_TAG_TITLE,
     HTML_TAG_TR
 };
@@ -77,12 +91,22 @@ enum html_tag {
                             * and p: an open <li> is not looked for past */
 #define HTML_P_SCOPE 32u   /* bounds "button scope": an open <p> is not
                             * looked for past it */
-#define HTML_P_TSCOPE 64u  /* bounds "table scope" (<table>): an open cell
-                            * or row is not looked for past it */
+#define HTML_P_TSCOPE 64u  /* bounds "table scope" (table, html,
+                            * template): an open cell or row is not
+                            * looked for past it */
 #define HTML_P_SPECIAL_TOO 128u /* address, div, p: the rest of HTML's
                                  * special category */
 #define HTML_P_FORMAT 256u /* a formatting element: its end tag runs the
                             * adoption agency (stack_adopt) */
+#define HTML_P_DSCOPE 512u /* bounds the default scope (13.2.4.2): the end
+                            * tag of a special element is not looked for
+                            * past it (stack_end_scoped) */
+#define HTML_P_LSCOPE 1024u /* ol, ul: bound "list item scope" too */
+#define HTML_P_HEADING 2048u /* h1-h6: one's end tag closes any other */
+#define HTML_P_TPART 4096u /* a table part: its end tag looks in table
+                            * scope */
+/* The default scope's boundaries bound button scope too. */
+#define HTML_P_BOUNDS (HTML_P_SCOPE | HTML_P_DSCOPE)
 /* HTML's whole special category: another end tag is not looked for past
  * it (stack_end_other). */
 #define HTML_P_ANY_SPECIAL (HTML_P_SPECIAL | HTML_P_SPECIAL_TOO)
@@ -99,14 +123,19 @@ struct html_tag_info {
 /* Sorted by the FNV-1a hash read_name() computes, for a binary search on
  * integers; recompute the hashes when a name is added. */
 static const struct html_tag_info html_tags[] = {
+    {0x0214FC64u, "legend", HTML_TAG_OTHER, HTML_P_BLOCK},
+    {0x02ACE84Bu, "marquee", HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS},
     {0x058C4484u, "center", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x0AA7F0B9u, "dialog", HTML_TAG_DIALOG, HTML_P_FLOW},
     {0x0DDB0669u, "link", HTML_TAG_OTHER, HTML_P_VOID},
+    {0x10A44713u, "summary", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x114985B2u, "footer", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x11C2662Du, "select", HTML_TAG_OTHER, HTML_P_CELL | HTML_P_SPECIAL},
     {0x17676759u, "article", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x178EEDF2u, "nav", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x1BCF29D8u, "source", HTML_TAG_OTHER, HTML_P_VOID},
     {0x203E6FAAu, "script", HTML_TAG_SCRIPT, 0},
+    {0x23375D91u, "applet", HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS},
     {0x25B4AF4Fu, "strike", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x25DC1DCAu, "wbr", HTML_TAG_OTHER, HTML_P_VOID},
     {0x274E1290u, "font", HTML_TAG_FONT, HTML_P_FORMAT},
@@ -115,19 +144,20 @@ static const struct html_tag_info html_tags[] = {
      HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
     {0x32694BC3u, "head", HTML_TAG_OTHER, HTML_P_SPECIAL},
     {0x3D454045u, "td", HTML_TAG_TD,
-     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE},
+     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART},
     {0x3DDC94D8u, "base", HTML_TAG_OTHER, HTML_P_VOID},
     {0x401A63F7u, "em", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x4031BD46u, "li", HTML_TAG_LI, HTML_P_FLOW},
     {0x4058C747u, "form", HTML_TAG_FORM, HTML_P_FLOW},
     {0x41454691u, "th", HTML_TAG_TD,
-     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE},
+     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART},
     {0x43B27471u, "button", HTML_TAG_OTHER,
      HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE},
-    {0x47455003u, "tr", HTML_TAG_TR, HTML_P_BLOCK | HTML_P_SPECIAL},
+    {0x47455003u, "tr", HTML_TAG_TR,
+     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
     {0x4A7AB7E6u, "pre", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x4A9C9BDFu, "table", HTML_TAG_TABLE,
-     HTML_P_FLOW | HTML_P_SCOPE | HTML_P_TSCOPE},
+     HTML_P_FLOW | HTML_P_BOUNDS | HTML_P_TSCOPE | HTML_P_TPART},
     {0x4D1CB705u, "dt", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x4D455975u, "tt", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x4E0E3632u, "param", HTML_TAG_OTHER, HTML_P_VOID},
@@ -135,31 +165,48 @@ static const struct html_tag_info html_tags[] = {
     {0x4F3ACF3Fu, "hr", HTML_TAG_OTHER,
      HTML_P_VOID | HTML_P_BLOCK | HTML_P_ENDS_P},
     {0x53CACDB9u, "big", HTML_TAG_OTHER, HTML_P_FORMAT},
+    {0x5967F3A5u, "details", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x5D1CD035u, "dd", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x5F433734u, "ul", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x5F433734u, "ul", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE},
     {0x61A6D509u, "figure", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x633432F6u, "ol", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x633432F6u, "ol", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE},
     {0x651CDCCDu, "dl", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x694AAA0Bu, "template", HTML_TAG_TEMPLATE,
+     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TSCOPE},
     {0x7B3D6C3Cu, "track", HTML_TAG_OTHER, HTML_P_VOID},
+    {0x803328A9u, "search", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x81FE4F58u, "meta", HTML_TAG_META, HTML_P_VOID},
     {0x84E72504u, "img", HTML_TAG_IMG, HTML_P_VOID},
-    {0x8B3B2DB3u, "h6", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x8C3B2F46u, "h5", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x8D3B30D9u, "h4", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x8E3B326Cu, "h3", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x8F3B33FFu, "h2", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x903B3592u, "h1", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x8512EF1Eu, "hgroup", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x8B3B2DB3u, "h6", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
+    {0x8B7CD36Bu, "tbody", HTML_TAG_TBODY,
+     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
+    {0x8C3B2F46u, "h5", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
+    {0x8D3B30D9u, "h4", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
+    {0x8E3B326Cu, "h3", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
+    {0x8F3B33FFu, "h2", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
+    {0x903B3592u, "h1", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
     {0x94C91BFDu, "fieldset", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x9865B509u, "title", HTML_TAG_TITLE, 0},
+    {0x99E4DD3Au, "menu", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x9AB21F4Eu, "nobr", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x9B0F2144u, "area", HTML_TAG_AREA, HTML_P_VOID},
     {0xA2C4F48Cu, "small", HTML_TAG_OTHER, HTML_P_FORMAT},
+    {0xAA108E99u, "thead", HTML_TAG_TBODY,
+     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
     {0xAC307ED6u, "style", HTML_TAG_STYLE, 0},
+    {0xB48709DFu, "listing", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0xB72FCA95u, "figcaption", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0xB8C60CBAu, "object", HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS},
+    {0xBFB4741Bu, "tfoot", HTML_TAG_TBODY,
+     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
     {0xC51F5D7Au, "strong", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xD00085A1u, "iframe", HTML_TAG_IFRAME, HTML_P_SPECIAL},
     {0xD20A71A6u, "frame", HTML_TAG_IFRAME, HTML_P_VOID},
     {0xD6AAB9FBu, "textarea", HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_SPECIAL},
-    {0xDBAA7975u, "body", HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_SPECIAL},
+    {0xD775A7D0u, "html", HTML_TAG_BODY,
+     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TSCOPE},
+    {0xDBAA7975u, "body", HTML_TAG_BODY, HTML_P_BLOCK | HTML_P_SPECIAL},
     {0xDBC0DCC7u, "aside", HTML_TAG_OTHER, HTML_P_FLOW},
     {0xE18D189Eu, "blockquote", HTML_TAG_OTHER, HTML_P_FLOW},
     {0xE40C292Cu, "a", HTML_TAG_A, HTML_P_FORMAT},
@@ -168,7 +215,11 @@ static const struct html_tag_info html_tags[] = {
      HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
     {0xE70C2DE5u, "b", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xE7E19B94u, "option", HTML_TAG_OPTION, HTML_P_BLOCK},
+    {0xE962B194u, "dir", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0xEA90E208u, "main", HTML_TAG_OTHER, HTML_P_FLOW},
     {0xEC0C35C4u, "i", HTML_TAG_OTHER, HTML_P_FORMAT},
+    {0xEF131C65u, "caption", HTML_TAG_OTHER,
+     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART},
     {0xF00C3C10u, "u", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xF28DD471u, "col", HTML_TAG_OTHER, HTML_P_VOID},
     {0xF50C43EFu, "p", HTML_TAG_P,
@@ -237,9 +288,12 @@ static const struct html_entity_def html_entities[] = {
 
 struct html_elem {
     uint32_t name_hash;
-    bool is_hidden;
+    uint8_t hide;    /* enum html_hide */
     uint8_t tag;     /* enum html_tag */
     uint16_t props;  /* HTML_P_* */
+    bool is_font_hidden; /* a tiny font (HTML_HIDE_FONT) on it or below,
+                          * with no quirks-mode table between: see
+                          * stack_font_from */
 };
 
 struct html_view {
@@ -260,6 +314,7 @@ enum html_attr {
     HTML_ATTR_HTTP_EQUIV,
     HTML_ATTR_CONTENT,
     HTML_ATTR_HIDDEN,
+    HTML_ATTR_OPEN,
     HTML_ATTR_COUNT
 };
 
@@ -288,7 +343,7 @@ struct html_state {
     struct html_elem stack[HTML_STACK_MAX];
     size_t depth;
     size_t n_overflow; /* open elements past the stack */
-    size_t n_hidden;   /* hidden entries on the stack */
+    size_t n_hidden;   /* HTML_HIDE_ALL entries on the stack */
     bool has_anchor;
     size_t anchor_start;
     size_t href_len;
@@ -603,6 +658,15 @@ cp_is_blank(uint32_t cp)
            cp == 0x202F || cp == 0x3000;
 }
 
+/* Whether text written now is hidden: an element that hides it is open,
+ * or a tiny font is in effect (the top entry's is_font_hidden). */
+static bool
+is_hiding(const struct html_state *st)
+{
+    return st->n_hidden > 0 ||
+           (st->depth > 0 && st->stack[st->depth - 1].is_font_hidden);
+}
+
 static void
 set_pend(struct html_state *st, enum html_pend pend)
 {
@@ -620,7 +684,7 @@ emit(struct html_state *st, const char *s, size_t n)
     if (n == 0) {
         return;
     }
-    if (st->n_hidden > 0) {
+    if (is_hiding(st)) {
         st->flags |= HTML_HIDDEN_TEXT;
         return;
     }
@@ -999,8 +1063,8 @@ css_zero(const uint8_t *p, size_t n)
     return css_number(p, n, &v, &u, &un) && v == 0;
 }
 
-/* Does an inline style hide its element? */
-static bool
+/* Does an inline style hide its element, and how? */
+static enum html_hide
 style_hidden(struct html_view v)
 {
     const uint8_t *s = v.p;
@@ -1008,6 +1072,7 @@ style_hidden(struct html_view v)
     size_t i = 0;
     bool is_zero_box = false;
     bool is_overflow_hidden = false;
+    bool is_tiny_font = false;
 
     while (i < n) {
         const uint8_t *prop = s + i;
@@ -1036,25 +1101,24 @@ style_hidden(struct html_view v)
         }
         if (prop_len == 7 && view_prefix(prop, prop_len, "display")) {
             if (view_prefix(val, val_len, "none")) {
-                return true;
+                return HTML_HIDE_ALL;
             }
         } else if (prop_len == 10 &&
                    view_prefix(prop, prop_len, "visibility")) {
             if (view_prefix(val, val_len, "hidden") ||
                 view_prefix(val, val_len, "collapse")) {
-                return true;
+                return HTML_HIDE_ALL;
             }
         } else if (prop_len == 9 && view_prefix(prop, prop_len, "font-size")) {
-            if (css_tiny_font(val, val_len)) {
-                return true;
-            }
+            /* Not decisive: a later property may hide it all. */
+            is_tiny_font = is_tiny_font || css_tiny_font(val, val_len);
         } else if (prop_len == 7 && view_prefix(prop, prop_len, "opacity")) {
             if (css_zero(val, val_len)) {
-                return true;
+                return HTML_HIDE_ALL;
             }
         } else if (prop_len == 8 && view_prefix(prop, prop_len, "mso-hide")) {
             if (view_prefix(val, val_len, "all")) {
-                return true;
+                return HTML_HIDE_ALL;
             }
         } else if ((prop_len == 5 && view_prefix(prop, prop_len, "width")) ||
                    (prop_len == 6 && view_prefix(prop, prop_len, "height")) ||
@@ -1071,7 +1135,10 @@ style_hidden(struct html_view v)
             }
         }
     }
-    return is_zero_box && is_overflow_hidden;
+    if (is_zero_box && is_overflow_hidden) {
+        return HTML_HIDE_ALL;
+    }
+    return is_tiny_font ? HTML_HIDE_FONT : HTML_HIDE_NONE;
 }
 
 /* <font size=1 color=white>: tiny and white on (presumably) white. */
@@ -1147,20 +1214,43 @@ meta_refresh(struct html_state *st, const struct html_attrs *at)
     }
 }
 
+/*
+ * Set is_font_hidden of the entries from k up.  A tiny font hides the
+ * text of what is opened inside it, but in quirks mode a <table> resets
+ * font size (and, in WebKit and Blink, colour) to the defaults (the
+ * quirks style sheet's "table" rule; not in limited-quirks mode): text
+ * in a table inside <div style="font-size:0"> or <font size=1
+ * color=white> shows.  The table's own style still applies to it.
+ */
+static void
+stack_font_from(struct html_state *st, size_t k)
+{
+    for (size_t j = k; j < st->depth; j++) {
+        struct html_elem *e = &st->stack[j];
+        bool is_below = j > 0 && st->stack[j - 1].is_font_hidden;
+
+        if (st->is_quirks && e->tag == HTML_TAG_TABLE) {
+            is_below = false;
+        }
+        e->is_font_hidden = is_below || e->hide == HTML_HIDE_FONT;
+    }
+}
+
 static void
 stack_push(struct html_state *st, uint32_t hash, enum html_tag tag,
-           unsigned props, bool is_hidden)
+           unsigned props, enum html_hide hide)
 {
     if (st->depth >= HTML_STACK_MAX) {
         st->n_overflow++;
         return;
     }
     st->stack[st->depth].name_hash = hash;
-    st->stack[st->depth].is_hidden = is_hidden;
+    st->stack[st->depth].hide = (uint8_t)hide;
     st->stack[st->depth].tag = (uint8_t)tag;
     st->stack[st->depth].props = (uint16_t)props;
     st->depth++;
-    if (is_hidden) {
+    stack_font_from(st, st->depth - 1);
+    if (hide == HTML_HIDE_ALL) {
         st->n_hidden++;
     }
 }
@@ -1170,7 +1260,7 @@ static void
 stack_pop_at(struct html_state *st, size_t k)
 {
     for (size_t j = st->depth; j > k; j--) {
-        if (st->stack[j - 1].is_hidden) {
+        if (st->stack[j - 1].hide == HTML_HIDE_ALL) {
             st->n_hidden--;
         }
     }
@@ -1201,6 +1291,58 @@ stack_pop_to(struct html_state *st, uint32_t hash)
     }
 }
 
+/* The scope an end tag of a special element looks in (13.2.4.2), as the
+ * boundaries' property: table scope for table parts (the "in table",
+ * "in row" and "in cell" rules), list item scope for <li>, the whole
+ * stack for <template>, else the default scope. */
+static unsigned
+end_scope(enum html_tag tag, unsigned props)
+{
+    if ((props & HTML_P_TPART) != 0) {
+        return HTML_P_TSCOPE;
+    }
+    if (tag == HTML_TAG_LI) {
+        return HTML_P_DSCOPE | HTML_P_LSCOPE;
+    }
+    return tag == HTML_TAG_TEMPLATE ? 0 : HTML_P_DSCOPE;
+}
+
+/*
+ * The end tag of a special element: the innermost open element of its
+ * name (of a heading: any heading) is closed, with what was opened inside
+ * it, only when it is in scope -- no boundary of the scope (end_scope)
+ * between it and the current element.  Otherwise a browser ignores the
+ * end tag, and what is open, a hidden element too, stays open: "<div
+ * hidden><table><td></div>" does not end the div.  Past the stack the
+ * names are unknown: when no element of the name is in scope on the
+ * stack, one untracked element is taken as closed (see stack_pop_to).
+ * At most HTML_STACK_MAX compares.
+ */
+static void
+stack_end_scoped(struct html_state *st, uint32_t hash, enum html_tag tag,
+                 unsigned props)
+{
+    unsigned stop = end_scope(tag, props);
+    bool is_heading = (props & HTML_P_HEADING) != 0;
+
+    for (size_t k = st->depth; k > 0; k--) {
+        const struct html_elem *e = &st->stack[k - 1];
+
+        if (e->name_hash == hash ||
+            (is_heading && (e->props & HTML_P_HEADING) != 0)) {
+            stack_pop_at(st, k - 1);
+            st->n_overflow = 0;
+            return;
+        }
+        if ((e->props & stop) != 0) {
+            break;
+        }
+    }
+    if (st->n_overflow > 0) {
+        st->n_overflow--;
+    }
+}
+
 /*
  * The adoption agency (13.2.6.4.7) for the end tag of formatting element
  * k when special element fb (the furthest block, the lowest special one
@@ -1222,7 +1364,7 @@ stack_adopt(struct html_state *st, size_t k, size_t fb)
     for (size_t j = k + 1; j < fb; j++) {
         if ((st->stack[j].props & HTML_P_FORMAT) != 0) {
             st->stack[o++] = st->stack[j];
-        } else if (st->stack[j].is_hidden) {
+        } else if (st->stack[j].hide == HTML_HIDE_ALL) {
             st->n_hidden--;
         }
     }
@@ -1231,6 +1373,7 @@ stack_adopt(struct html_state *st, size_t k, size_t fb)
             n_above * sizeof(st->stack[0]));
     st->stack[o] = fe;
     st->depth = o + 1 + n_above;
+    stack_font_from(st, k); /* entries from k moved */
 }
 
 /*
@@ -1312,6 +1455,13 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
     case HTML_TAG_TD:
         stack_close(st, HTML_TAG_TD, HTML_P_TSCOPE);
         break;
+    case HTML_TAG_TBODY:
+        /* A table section starts after the open cell, row and section
+         * ("in table body": back to a table context). */
+        stack_close(st, HTML_TAG_TD, HTML_P_TSCOPE);
+        stack_close(st, HTML_TAG_TR, HTML_P_TSCOPE);
+        stack_close(st, HTML_TAG_TBODY, HTML_P_TSCOPE);
+        break;
     case HTML_TAG_OPTION:
         if (st->n_overflow == 0 && st->depth > 0 &&
             st->stack[st->depth - 1].tag == HTML_TAG_OPTION) {
@@ -1325,6 +1475,8 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
         break;
     case HTML_TAG_A:
     case HTML_TAG_AREA:
+    case HTML_TAG_BODY:
+    case HTML_TAG_DIALOG:
     case HTML_TAG_EMBED:
     case HTML_TAG_FONT:
     case HTML_TAG_FORM:
@@ -1336,6 +1488,7 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
     case HTML_TAG_P:
     case HTML_TAG_SCRIPT:
     case HTML_TAG_STYLE:
+    case HTML_TAG_TEMPLATE:
     case HTML_TAG_TITLE:
         break;
     }
@@ -1429,6 +1582,9 @@ attr_store(struct html_attrs *at, const char *name, struct html_view v)
             k = HTML_ATTR_CONTENT;
         }
         break;
+    case 'o':
+        k = strcmp(name, "open") == 0 ? HTML_ATTR_OPEN : -1;
+        break;
     case 'h':
         if (strcmp(name, "href") == 0) {
             k = HTML_ATTR_HREF;
@@ -1513,13 +1669,24 @@ read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
     }
 }
 
+/* Content a browser parses but does not render: a template's (a
+ * document fragment of its own) and a dialog's until it is opened (the
+ * user agent style sheet's dialog:not([open])). */
+static bool
+is_unrendered(enum html_tag tag, const struct html_attrs *at)
+{
+    return tag == HTML_TAG_TEMPLATE ||
+           (tag == HTML_TAG_DIALOG &&
+            (at->present & (1u << HTML_ATTR_OPEN)) == 0);
+}
+
 static void
 start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
           const struct html_attrs *at)
 {
     enum html_tag tag = ti != NULL ? ti->tag : HTML_TAG_OTHER;
     unsigned props = ti != NULL ? ti->props : 0;
-    bool is_hidden;
+    enum html_hide hide;
 
     if (props & HTML_P_BLOCK) {
         set_pend(st, HTML_PEND_LINE);
@@ -1565,6 +1732,8 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     case HTML_TAG_META:
         meta_refresh(st, at);
         break;
+    case HTML_TAG_BODY:
+    case HTML_TAG_DIALOG:
     case HTML_TAG_FONT:
     case HTML_TAG_LI:
     case HTML_TAG_OPTION:
@@ -1573,7 +1742,9 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     case HTML_TAG_SCRIPT:
     case HTML_TAG_STYLE:
     case HTML_TAG_TABLE:
+    case HTML_TAG_TBODY:
     case HTML_TAG_TD:
+    case HTML_TAG_TEMPLATE:
     case HTML_TAG_TITLE:
     case HTML_TAG_TR:
         break;
@@ -1584,11 +1755,17 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     if (props & HTML_P_VOID) {
         return;
     }
-    is_hidden = (at->present & (1u << HTML_ATTR_HIDDEN)) != 0 ||
-                (attr_get(at, HTML_ATTR_STYLE).p != NULL &&
-                 style_hidden(at->v[HTML_ATTR_STYLE])) ||
-                (tag == HTML_TAG_FONT && font_hidden(at));
-    stack_push(st, hash, tag, props, is_hidden);
+    hide = attr_get(at, HTML_ATTR_STYLE).p != NULL
+               ? style_hidden(at->v[HTML_ATTR_STYLE])
+               : HTML_HIDE_NONE;
+    if ((at->present & (1u << HTML_ATTR_HIDDEN)) != 0 ||
+        is_unrendered(tag, at)) {
+        hide = HTML_HIDE_ALL;
+    } else if (hide == HTML_HIDE_NONE && tag == HTML_TAG_FONT &&
+               font_hidden(at)) {
+        hide = HTML_HIDE_FONT; /* white but tiny too: the size decides */
+    }
+    stack_push(st, hash, tag, props, hide);
 }
 
 static void
@@ -1618,10 +1795,20 @@ end_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash)
         stack_close(st, HTML_TAG_P, HTML_P_SCOPE);
         return;
     }
+    if (tag == HTML_TAG_BODY) {
+        /* </body> and </html> only move the tree builder to its "after
+         * body" modes: what is open stays open, and text after them goes
+         * into it (a hidden element still hides it). */
+        return;
+    }
     /* A special element's own end tag looks for it in scope, which is
-     * wider than "not past a special element": the innermost of its name
-     * stands in.  Past the stack the names are unknown: stack_pop_to. */
-    if ((props & HTML_P_ANY_SPECIAL) != 0 || st->n_overflow > 0) {
+     * wider than "not past a special element". */
+    if ((props & HTML_P_ANY_SPECIAL) != 0) {
+        stack_end_scoped(st, hash, tag, props);
+        return;
+    }
+    /* Past the stack the names are unknown: stack_pop_to. */
+    if (st->n_overflow > 0) {
         stack_pop_to(st, hash);
         return;
     }
@@ -1779,7 +1966,7 @@ text(struct html_state *st, size_t i)
          * never backs off into the blank.  Not in hidden text, where the
          * blank's pending separator outlives the words emit drops. */
         if (j + 1 < len && p[j] == ' ' && p[j + 1] < 0x80 &&
-            !html_special[p[j + 1]] && st->n_hidden == 0) {
+            !html_special[p[j + 1]] && !is_hiding(st)) {
             j += 2;
             continue;
         }

@@ -536,10 +536,8 @@ member_name_len(const struct ziplist_member *m)
     return nul != NULL ? (size_t)(nul - m->name) : m->name_len;
 }
 
-/* An executable or script member in a zip part (names only, bounded by
- * ziplist's caps). */
-static bool
-zip_is_dangerous(const struct mime_part *part)
+bool
+rules_zip_is_dangerous(const struct mime_part *part)
 {
     const char *fn = part->filename != NULL ? part->filename : "";
     struct ziplist z;
@@ -584,7 +582,7 @@ attachment_rules(const struct mime_doc *doc, unsigned fflags)
             fired |= 1u << RULES_HTML_ATTACHMENT;
         }
         if ((fired & (1u << RULES_EXECUTABLE_IN_ZIP)) == 0 &&
-            zip_is_dangerous(p)) {
+            rules_zip_is_dangerous(p)) {
             fired |= 1u << RULES_EXECUTABLE_IN_ZIP;
         }
     }

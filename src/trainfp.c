@@ -29,7 +29,7 @@
 #include "hashing.h"
 #include "mime.h"
 #include "model.h"
-#include "ziplist.h"
+#include "rules.h"
 
 /* What one digest of a message is. */
 enum trainfp_digest_kind {
@@ -57,24 +57,6 @@ struct trainfp_item {
 
 /* ---- collecting --------------------------------------------------------- */
 
-static bool
-zip_has_dangerous(const uint8_t *p, size_t len)
-{
-    struct ziplist z;
-    struct ziplist_member m;
-
-    if (!ziplist_is_zip(p, len)) {
-        return false;
-    }
-    ziplist_init(&z, p, len);
-    while (ziplist_next(&z, &m)) {
-        if (features_is_dangerous_name((const char *)m.name, m.name_len)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* The attachments the engine digests (engine.c depth_digest_hit). */
 static bool
 is_digested_part(const struct mime_part *p)
@@ -88,7 +70,7 @@ is_dangerous_part(const struct mime_part *p)
     const char *fn = p->filename != NULL ? p->filename : "";
 
     return features_is_dangerous_name(fn, strlen(fn)) ||
-           zip_has_dangerous(p->data, p->data_len);
+           rules_zip_is_dangerous(p);
 }
 
 /* A reported message's harmless-looking attachment is trusted as a

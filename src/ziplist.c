@@ -10,6 +10,9 @@
  * record, so a listing takes at most CAPS_ZIPLIST_MEMBERS_MAX calls plus
  * one linear scan of the data (local headers whose size is not known
  * up front are skipped by searching for the next signature).
+ * Data before the archive (a self-extractor's stub) is found from where
+ * the directory must end (the end records), whether the offsets count
+ * it or not: see ziplist_init and first_local.
  *
  * No state beyond the caller's iterator; any thread.
  */
@@ -115,6 +118,13 @@ read_directory(struct ziplist *z, size_t eocd, uint64_t *n, uint64_t *size,
         return false;
     }
     rec = le64(z->p + loc + 8);
+    if ((!has_record(z, rec, ZIP_EOCD64_LEN, ZIP_SIG_EOCD64) || rec > loc) &&
+        loc >= ZIP_EOCD64_LEN) {
+        /* Data prepended to the archive shifts the locator's offset too;
+         * the zip64 end record (without extensible data, as writers
+         * leave it) ends where the locator starts. */
+        rec = loc - ZIP_EOCD64_LEN;
+    }
     if (!has_record(z, rec, ZIP_EOCD64_LEN, ZIP_SIG_EOCD64) || rec > loc) {
         return false;
     }
@@ -126,6 +136,29 @@ read_directory(struct ziplist *z, size_t eocd, uint64_t *n, uint64_t *size,
     return true;
 }
 
+/*
+ * Where the walk over local headers starts: shift bytes in, past data
+ * prepended to an archive whose offsets do not count it.  A
+ * self-extractor whose offsets do count its stub (zip -A) has no local
+ * header there but the stub; then the one the directory entry at cd_at
+ * points to (not the first "PK\3\4" found: a stub's code may hold one).
+ * Only when nothing is at shift, so a walk that found a header there
+ * before still starts there.
+ */
+static size_t
+first_local(const struct ziplist *z, size_t shift, size_t cd_at)
+{
+    uint64_t at;
+
+    if (has_record(z, shift, ZIP_LOCAL_LEN, ZIP_SIG_LOCAL) ||
+        !has_record(z, cd_at, ZIP_CENTRAL_LEN, ZIP_SIG_CENTRAL)) {
+        return shift;
+    }
+    at = (uint64_t)shift + le32(z->p + cd_at + 42);
+    return has_record(z, at, ZIP_LOCAL_LEN, ZIP_SIG_LOCAL) ? (size_t)at
+                                                            : shift;
+}
+
 void
 ziplist_init(struct ziplist *z, const uint8_t *p, size_t len)
 {
@@ -134,6 +167,7 @@ ziplist_init(struct ziplist *z, const uint8_t *p, size_t len)
     uint64_t size = 0;
     uint64_t off = 0;
     uint64_t end = 0;
+    size_t shift = 0;
 
     memset(z, 0, sizeof(*z));
     z->p = p;
@@ -149,10 +183,11 @@ ziplist_init(struct ziplist *z, const uint8_t *p, size_t len)
      * where the end records start, so trust that over the field. */
     if (off != end - size &&
         has_record(z, end - size, ZIP_CENTRAL_LEN, ZIP_SIG_CENTRAL)) {
-        z->local_at = off < end - size ? (size_t)(end - size - off) : 0;
+        shift = off < end - size ? (size_t)(end - size - off) : 0;
         off = end - size;
     }
     z->cd_at = (size_t)off;
+    z->local_at = first_local(z, shift, z->cd_at);
     z->cd_end = (size_t)(off + size <= end ? off + size : end);
     z->cd_left = n < CAPS_ZIPLIST_MEMBERS_MAX ? (size_t)n
                                               : CAPS_ZIPLIST_MEMBERS_MAX + 1u;

@@ -437,6 +437,147 @@ test_html_end_tag_special_stop(void **state)
     assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/* The end tag of a special element closes it only when it is in scope
+ * (WHATWG 13.2.4.2 "has an element in scope"): past a cell, table,
+ * caption, object, applet, marquee or template a browser ignores it, and
+ * a hidden element stays open; list items look in list item scope, cells,
+ * rows and tables in table scope, and a heading's end tag closes any
+ * heading.  </body> and </html> close nothing. */
+static void
+test_html_end_tag_scope(void **state)
+{
+    static const char *const cases[] = {
+        "<div hidden>poison<table><tr><td></div>poison</td></tr></table>"
+        "poison</div>shown",
+        "<div hidden>poison<table><tr><th></div>poison</th></tr></table>"
+        "poison</div>shown",
+        "<div hidden>poison<table><caption></div>poison</caption></table>"
+        "poison</div>shown",
+        "<ul hidden><li>poison<object></ul>poison</object>poison</ul>shown",
+        "<div hidden>poison<applet></div>poison</applet></div>shown",
+        "<div hidden>poison<marquee></div>poison</marquee></div>shown",
+        "<blockquote hidden>poison<table></blockquote>poison</table>"
+        "</blockquote>shown",
+        /* </li> does not reach past a nested list. */
+        "<ul><li hidden>poison<ol><span></li>poison</ol>poison</ul>shown",
+        /* </td> and </tr> do not reach past an inner table. */
+        "<table><tr><td><div hidden>poison<table></td>poison</table>"
+        "poison</td></tr></table>shown",
+        "<table><tr hidden><td>poison<table></tr>poison</table>poison"
+        "</table>shown",
+        /* Any heading's end tag closes the open heading. */
+        "<h1 hidden>poison</h2>shown",
+        "<h3 style=display:none>poison<b>poison</h6>shown",
+        /* </body> and </html> leave what is open open. */
+        "<body><div hidden>poison</body>poison</div>shown",
+        "<html><body><div hidden>poison</body></html>poison</div>shown",
+        /* In scope they close as before, past inline elements and lists
+         * too; a cell's end tag passes what is inside the cell. */
+        "<div hidden><span><b>poison</div>shown",
+        "<div hidden><ul><li>poison</div>shown",
+        "<table><tr><td><div hidden><ul><li>poison</td></tr></table>shown",
+        "<table><tr><td><div hidden>poison</table>shown",
+    };
+
+    (void)state;
+    assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Elements the table lacked: blocks that separate words, table sections
+ * (their start tags end an open cell, row or section; their end tags
+ * look in table scope), and content a browser does not render: a
+ * <template>'s, a <dialog>'s unless open. */
+static void
+test_html_more_elements(void **state)
+{
+    static const char *const cases[] = {
+        "<table><tbody hidden><tr><td>poison<tbody><tr><td>shown</table>",
+        "<table><thead hidden><tr><td>poison<tfoot><tr><td>shown</table>",
+        "<table><thead hidden><tr><td>poison</thead><tr><td>shown</table>",
+        "<table><tr><td hidden>poison<tbody><tr><td>shown</table>",
+        "<template>poison</template>shown",
+        "<template><p>poison<table><td>poison</template>shown",
+        "<div hidden><template></div>poison</template>poison</div>shown",
+        "<dialog>poison</dialog>shown",
+        "<dialog><p>poison</p></dialog><dialog open>shown</dialog>",
+    };
+    unsigned f;
+
+    (void)state;
+    assert_string_equal(
+        render("a<main>b</main>c<section>d</section><figure>e<figcaption>f"
+               "</figcaption></figure><hgroup>g</hgroup><search>h</search>"
+               "<menu><li>i</menu><dir><li>j</dir><details><summary>k"
+               "</summary>l</details><listing>m</listing>n",
+               &f, NULL),
+        "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\nm\nn");
+    assert_string_equal(
+        render("<fieldset><legend>Name</legend>text</fieldset>", &f, NULL),
+        "Name\ntext");
+    assert_string_equal(
+        render("<table><caption>cap</caption><thead><tr><td>a</td></tr>"
+               "</thead><tbody><tr><td>b</td></tr></tbody></table>",
+               &f, NULL),
+        "cap\na\nb");
+    assert_false(f & HTML_HIDDEN_TEXT);
+    /* A <main> ends an open <p> as other blocks do. */
+    assert_string_equal(render("<p hidden>x<main>shown</main>", &f, NULL),
+                        "shown");
+    assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* In quirks mode a table resets font size (and, in WebKit and Blink,
+ * colour) to the defaults: text hidden only by a tiny font -- a style's
+ * font-size or <font size=1 color=white> -- shows again in a table
+ * inside it.  Not in standards or limited-quirks mode, not for the other
+ * ways of hiding, and not for the table's own style. */
+static void
+test_html_quirks_table_font(void **state)
+{
+    static const char *const shown[] = {
+        "<div style=\"font-size:0\">poison<table><tr><td>shown</td></tr>"
+        "</table></div>",
+        "<font size=1 color=white>poison<table><tr><td>shown</table></font>",
+        "<table><tr><td style=\"font-size:1px\">poison<table><tr><td>shown"
+        "</table></table>",
+        "<p style=\"font-size:0\">poison<span><table><td><b>shown</table>",
+    };
+    static const char *const hidden[] = {
+        "<!DOCTYPE html><div style=\"font-size:0\">poison<table><tr><td>"
+        "poison</table></div>shown",
+        "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\" "
+        "\"http://www.w3.org/TR/html4/loose.dtd\"><font size=1 color=white>"
+        "<table><td>poison</table></font>shown",
+        "<div style=\"display:none;font-size:0\">poison<table><td>poison"
+        "</table></div>shown",
+        "<div style=\"font-size:0\"><span hidden><table><td>poison</table>"
+        "</span></div>shown",
+        "<div style=\"font-size:0\"><table style=\"font-size:0\"><td>poison"
+        "</table></div>shown",
+        "<table><tr><td><span style=\"font-size:0\">poison</span>shown"
+        "</table>",
+        "<div style=\"font-size:0\"><table><td><div style=\"font-size:0\">"
+        "poison</div>shown</table></div>",
+    };
+    unsigned f;
+
+    (void)state;
+    assert_each_hides_poison(shown, sizeof(shown) / sizeof(shown[0]));
+    assert_each_hides_poison(hidden, sizeof(hidden) / sizeof(hidden[0]));
+    /* After the table the tiny font hides again. */
+    assert_string_equal(
+        render("<div style=\"font-size:0\">a<table><td>b</table>c</div>d",
+               &f, NULL),
+        "b\nd");
+    /* The adoption agency moves a <b> from below a tiny <font> to above
+     * it: what is written in the moved <b> stays hidden. */
+    assert_string_equal(
+        render("<b><font size=1 color=white>a<div>b</b>c<table><td>d"
+               "</table></div>",
+               &f, NULL),
+        "d");
+}
+
 /* An end tag p closes an open <p> only in button scope; past a <button>,
  * cell or (quirks-mode) <table> a browser inserts an empty <p> instead
  * (WHATWG 13.2.6.4.7), and the elements there stay open for their own end
@@ -456,6 +597,11 @@ test_html_end_p_button_scope(void **state)
         "<p hidden>poison<button></p>poison</button>poison</p>shown",
         "<p style=\"display:none\">poison<table><tr><td></p>poison"
         "</table>poison</p>shown",
+        /* An <object>, <marquee> or <applet> bounds button scope as a
+         * cell does. */
+        "<p hidden>poison<object></p>poison</object>poison</p>shown",
+        "<p hidden>poison<marquee></p>poison</marquee>poison</p>shown",
+        "<p hidden>poison<applet></p>poison</applet>poison</p>shown",
         /* In button scope it is, past inline elements too. */
         "<p hidden>poison<span><b>poison</p>shown",
         "<button><p hidden>poison</p>shown</button>",
@@ -661,6 +807,9 @@ main(void)
         cmocka_unit_test(test_html_implied_end_tags),
         cmocka_unit_test(test_html_end_p_button_scope),
         cmocka_unit_test(test_html_end_tag_special_stop),
+        cmocka_unit_test(test_html_end_tag_scope),
+        cmocka_unit_test(test_html_more_elements),
+        cmocka_unit_test(test_html_quirks_table_font),
         cmocka_unit_test(test_html_flags),
         cmocka_unit_test(test_html_names_and_values),
         cmocka_unit_test(test_html_attr_every_offset),

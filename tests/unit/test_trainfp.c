@@ -197,6 +197,54 @@ test_trainfp_deterministic(void **state)
     free(s);
 }
 
+/* A stored zip of one member "invoice.exe\0.pdf" (no data): a local
+ * header, its central directory entry and the end record. */
+static const uint8_t zip_nul_name[] = {
+    'P', 'K', 3, 4, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 16, 0, 0, 0, 'i', 'n', 'v', 'o', 'i', 'c', 'e', '.', 'e',
+    'x', 'e', 0, '.', 'p', 'd', 'f',
+    'P', 'K', 1, 2, 20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    'i', 'n', 'v', 'o', 'i', 'c', 'e', '.', 'e', 'x', 'e', 0, '.', 'p', 'd',
+    'f',
+    'P', 'K', 5, 6, 0, 0, 0, 0, 1, 0, 1, 0, 62, 0, 0, 0, 46, 0, 0, 0, 0, 0,
+};
+
+/* A zip member named "invoice.exe\0.pdf" unpacks as invoice.exe (tools
+ * end names at the NUL) and the engine's executable-in-zip rule says so:
+ * training must call the attachment dangerous too, so two junk copies
+ * give an attachment entry, as a plain .exe does. */
+static void
+test_trainfp_zip_member_cut_at_nul(void **state)
+{
+    struct set *s = calloc(1, sizeof(*s));
+    struct fingerprint_db *db;
+
+    (void)state;
+    assert_non_null(s);
+    for (unsigned c = 0; c < 3; c++) {
+        struct msg *m = &s->m[s->n];
+
+        add(s, 0, c, MODEL_LABEL_SPAM, false, NULL, NULL);
+        trainfp_item_free((struct trainfp_item *)(uintptr_t)s->in[s->n - 1]
+                              .fp);
+        m->part.content_type = "application/zip";
+        m->part.charset = "";
+        m->part.filename = "files.zip";
+        m->part.data = zip_nul_name;
+        m->part.data_len = sizeof(zip_nul_name);
+        m->part.is_attachment = c < 2;
+        m->doc.parts = &m->part;
+        m->doc.n_parts = 1;
+        s->in[s->n - 1].fp = trainfp_collect(&m->doc);
+    }
+    db = build(s);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_ATTACHMENT), 1);
+    fingerprint_db_free(db);
+    set_free(s);
+    free(s);
+}
+
 /* ---- reported junk and URL digests ------------------------------------ */
 
 struct umsg {
@@ -393,6 +441,7 @@ main(void)
         cmocka_unit_test(test_trainfp_collect),
         cmocka_unit_test(test_trainfp_groups_and_ham_veto),
         cmocka_unit_test(test_trainfp_deterministic),
+        cmocka_unit_test(test_trainfp_zip_member_cut_at_nul),
         cmocka_unit_test(test_trainfp_reported),
         cmocka_unit_test(test_trainfp_reported_small_or_image),
         cmocka_unit_test(test_trainfp_urls),

@@ -215,6 +215,95 @@ test_ziplist_prefix_and_zip64(void **state)
     buf_clear(&b);
 }
 
+static uint64_t
+get_le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+
+    for (unsigned i = n; i > 0; i--) {
+        v = v << 8 | p[i - 1];
+    }
+    return v;
+}
+
+static void
+set_le(uint8_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+/*
+ * Make build_zip's offsets after `prefix` bytes absolute, as a
+ * self-extractor's builder does (zip -A): the directory's offset and
+ * each entry's local header offset grow by prefix (build_zip already
+ * writes the zip64 locator's offset absolute).
+ */
+static void
+make_absolute(struct buf *b, size_t n, bool zip64, size_t prefix)
+{
+    size_t eocd = b->len - 22;
+    uint8_t *off_field;
+    size_t cd;
+
+    if (zip64) {
+        size_t rec = eocd - 20 - 56;
+
+        off_field = b->data + rec + 48;
+        cd = rec - (size_t)get_le(b->data + rec + 40, 8);
+        set_le(off_field, get_le(off_field, 8) + prefix, 8);
+    } else {
+        off_field = b->data + eocd + 16;
+        cd = eocd - (size_t)get_le(b->data + eocd + 12, 4);
+        set_le(off_field, get_le(off_field, 4) + prefix, 4);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *h = b->data + cd;
+
+        set_le(h + 42, get_le(h + 42, 4) + prefix, 4);
+        cd += 46 + (size_t)get_le(h + 28, 2);
+    }
+}
+
+/* Self-extracting archives: a stub before the zip, with offsets that
+ * either count from the stub (absolute) or from the zip (relative); both
+ * list every name from the directory and from the local headers. */
+static void
+test_ziplist_self_extractor(void **state)
+{
+    static const char *const all = "D:readme.txt|D:invoice.pdf.exe|"
+                                   "L:readme.txt|L:invoice.pdf.exe";
+    struct buf b;
+    char out[1024];
+    unsigned flags;
+
+    (void)state;
+    buf_init(&b, 1u << 20);
+    /* Absolute offsets: the directory is where its offset says, so the
+     * local walk must not start at 0 (the stub). */
+    build_zip(&b, two, 2, 100, false);
+    make_absolute(&b, 2, false, 100);
+    flags = list_all(b.data, b.len, out, sizeof(out));
+    assert_string_equal(out, all);
+    assert_int_equal(flags, 0);
+    /* zip64, absolute. */
+    build_zip(&b, two, 2, 100, true);
+    make_absolute(&b, 2, true, 100);
+    flags = list_all(b.data, b.len, out, sizeof(out));
+    assert_string_equal(out, all);
+    assert_int_equal(flags, ZIPLIST_ZIP64);
+    /* zip64, relative: the locator's offset of the zip64 end record is
+     * short by the stub too. */
+    build_zip(&b, two, 2, 100, true);
+    set_le(b.data + b.len - 22 - 20 + 8,
+           get_le(b.data + b.len - 22 - 20 + 8, 8) - 100, 8);
+    flags = list_all(b.data, b.len, out, sizeof(out));
+    assert_string_equal(out, all);
+    assert_int_equal(flags, ZIPLIST_ZIP64);
+    buf_clear(&b);
+}
+
 static void
 test_ziplist_no_directory(void **state)
 {
@@ -335,6 +424,7 @@ main(void)
         cmocka_unit_test(test_ziplist_directory_and_local),
         cmocka_unit_test(test_ziplist_encrypted_and_descriptor),
         cmocka_unit_test(test_ziplist_prefix_and_zip64),
+        cmocka_unit_test(test_ziplist_self_extractor),
         cmocka_unit_test(test_ziplist_no_directory),
         cmocka_unit_test(test_ziplist_broken_directory),
         cmocka_unit_test(test_ziplist_member_cap),
