@@ -19,10 +19,6 @@
  * white colour -- is NOT written to the text (it is what a reader does
  * not see, and is usually filler meant to poison statistical filters);
  * HTML_HIDDEN_TEXT is set when such an element held visible characters.
- * The content of <template>, and of <dialog> without "open", is not
- * rendered and counts as hidden too.  In a quirks-mode page (no DOCTYPE,
- * or an old one) a table resets the font, so text in a table inside an
- * element hidden only by its tiny font is shown, as a browser shows it.
  *
  * Links are reported through a callback: <a>/<area> href (with the
  * visible anchor text, reported when the anchor closes), <img> src and

@@ -14,15 +14,14 @@
  * - Raw-text elements (script, style, title) skip to their end tag the
  *   same way; unclosed ones run to the end of the input.
  * - Hidden elements: a small stack of open non-void elements (name hash,
- *   tag, properties and why it hides, if it does: a tiny font hides less
- *   than display:none, see stack_font_from), popped to the matching start
- *   tag on an end tag as browsers do for misnested markup -- but an end
- *   tag of a non-special element is ignored past a special one, a special
+ *   tag, properties and a hidden bit), popped to the matching start tag on
+ *   an end tag as browsers do for misnested markup -- but an end tag of a
+ *   non-special element is ignored past a special one, a special
  *   element's when it is not in scope (stack_end_scoped), and a
  *   formatting element's runs a simplified adoption agency
- *   (stack_end_other) -- and by the start tags that end an element
- *   implicitly (<p> by a block, <li> by <li>, cells, rows and table
- *   sections by the next, <option> by <option>).  Text while a hidden
+ *   (stack_end_other) -- and
+ *   by the start tags that end an element implicitly (<p> by a block,
+ *   <li> by <li>, cells and rows by the next, <option> by <option>).  Text while a hidden
  *   element is open is not written (see html.h for why and what counts as
  *   hidden).  The stack holds HTML_STACK_MAX entries; deeper elements are
  *   counted but not tracked, so hostile nesting costs at most
@@ -45,13 +44,6 @@ enum html_pend {
     HTML_PEND_NONE,
     HTML_PEND_SPACE,
     HTML_PEND_LINE
-};
-
-/* Why an element hides its content, the stronger reason winning. */
-enum html_hide {
-    HTML_HIDE_NONE,
-    HTML_HIDE_FONT, /* a tiny font only: a quirks-mode table resets it */
-    HTML_HIDE_ALL   /* display, visibility, opacity, ...: nothing resets */
 };
 
 enum html_tag {
@@ -288,12 +280,9 @@ static const struct html_entity_def html_entities[] = {
 
 struct html_elem {
     uint32_t name_hash;
-    uint8_t hide;    /* enum html_hide */
+    bool is_hidden;
     uint8_t tag;     /* enum html_tag */
     uint16_t props;  /* HTML_P_* */
-    bool is_font_hidden; /* a tiny font (HTML_HIDE_FONT) on it or below,
-                          * with no quirks-mode table between: see
-                          * stack_font_from */
 };
 
 struct html_view {
@@ -343,7 +332,7 @@ struct html_state {
     struct html_elem stack[HTML_STACK_MAX];
     size_t depth;
     size_t n_overflow; /* open elements past the stack */
-    size_t n_hidden;   /* HTML_HIDE_ALL entries on the stack */
+    size_t n_hidden;   /* hidden entries on the stack */
     bool has_anchor;
     size_t anchor_start;
     size_t href_len;
@@ -658,15 +647,6 @@ cp_is_blank(uint32_t cp)
            cp == 0x202F || cp == 0x3000;
 }
 
-/* Whether text written now is hidden: an element that hides it is open,
- * or a tiny font is in effect (the top entry's is_font_hidden). */
-static bool
-is_hiding(const struct html_state *st)
-{
-    return st->n_hidden > 0 ||
-           (st->depth > 0 && st->stack[st->depth - 1].is_font_hidden);
-}
-
 static void
 set_pend(struct html_state *st, enum html_pend pend)
 {
@@ -684,7 +664,7 @@ emit(struct html_state *st, const char *s, size_t n)
     if (n == 0) {
         return;
     }
-    if (is_hiding(st)) {
+    if (st->n_hidden > 0) {
         st->flags |= HTML_HIDDEN_TEXT;
         return;
     }
@@ -1063,8 +1043,8 @@ css_zero(const uint8_t *p, size_t n)
     return css_number(p, n, &v, &u, &un) && v == 0;
 }
 
-/* Does an inline style hide its element, and how? */
-static enum html_hide
+/* Does an inline style hide its element? */
+static bool
 style_hidden(struct html_view v)
 {
     const uint8_t *s = v.p;
@@ -1072,7 +1052,6 @@ style_hidden(struct html_view v)
     size_t i = 0;
     bool is_zero_box = false;
     bool is_overflow_hidden = false;
-    bool is_tiny_font = false;
 
     while (i < n) {
         const uint8_t *prop = s + i;
@@ -1101,24 +1080,25 @@ style_hidden(struct html_view v)
         }
         if (prop_len == 7 && view_prefix(prop, prop_len, "display")) {
             if (view_prefix(val, val_len, "none")) {
-                return HTML_HIDE_ALL;
+                return true;
             }
         } else if (prop_len == 10 &&
                    view_prefix(prop, prop_len, "visibility")) {
             if (view_prefix(val, val_len, "hidden") ||
                 view_prefix(val, val_len, "collapse")) {
-                return HTML_HIDE_ALL;
+                return true;
             }
         } else if (prop_len == 9 && view_prefix(prop, prop_len, "font-size")) {
-            /* Not decisive: a later property may hide it all. */
-            is_tiny_font = is_tiny_font || css_tiny_font(val, val_len);
+            if (css_tiny_font(val, val_len)) {
+                return true;
+            }
         } else if (prop_len == 7 && view_prefix(prop, prop_len, "opacity")) {
             if (css_zero(val, val_len)) {
-                return HTML_HIDE_ALL;
+                return true;
             }
         } else if (prop_len == 8 && view_prefix(prop, prop_len, "mso-hide")) {
             if (view_prefix(val, val_len, "all")) {
-                return HTML_HIDE_ALL;
+                return true;
             }
         } else if ((prop_len == 5 && view_prefix(prop, prop_len, "width")) ||
                    (prop_len == 6 && view_prefix(prop, prop_len, "height")) ||
@@ -1135,10 +1115,7 @@ style_hidden(struct html_view v)
             }
         }
     }
-    if (is_zero_box && is_overflow_hidden) {
-        return HTML_HIDE_ALL;
-    }
-    return is_tiny_font ? HTML_HIDE_FONT : HTML_HIDE_NONE;
+    return is_zero_box && is_overflow_hidden;
 }
 
 /* <font size=1 color=white>: tiny and white on (presumably) white. */
@@ -1214,43 +1191,20 @@ meta_refresh(struct html_state *st, const struct html_attrs *at)
     }
 }
 
-/*
- * Set is_font_hidden of the entries from k up.  A tiny font hides the
- * text of what is opened inside it, but in quirks mode a <table> resets
- * font size (and, in WebKit and Blink, colour) to the defaults (the
- * quirks style sheet's "table" rule; not in limited-quirks mode): text
- * in a table inside <div style="font-size:0"> or <font size=1
- * color=white> shows.  The table's own style still applies to it.
- */
-static void
-stack_font_from(struct html_state *st, size_t k)
-{
-    for (size_t j = k; j < st->depth; j++) {
-        struct html_elem *e = &st->stack[j];
-        bool is_below = j > 0 && st->stack[j - 1].is_font_hidden;
-
-        if (st->is_quirks && e->tag == HTML_TAG_TABLE) {
-            is_below = false;
-        }
-        e->is_font_hidden = is_below || e->hide == HTML_HIDE_FONT;
-    }
-}
-
 static void
 stack_push(struct html_state *st, uint32_t hash, enum html_tag tag,
-           unsigned props, enum html_hide hide)
+           unsigned props, bool is_hidden)
 {
     if (st->depth >= HTML_STACK_MAX) {
         st->n_overflow++;
         return;
     }
     st->stack[st->depth].name_hash = hash;
-    st->stack[st->depth].hide = (uint8_t)hide;
+    st->stack[st->depth].is_hidden = is_hidden;
     st->stack[st->depth].tag = (uint8_t)tag;
     st->stack[st->depth].props = (uint16_t)props;
     st->depth++;
-    stack_font_from(st, st->depth - 1);
-    if (hide == HTML_HIDE_ALL) {
+    if (is_hidden) {
         st->n_hidden++;
     }
 }
@@ -1260,7 +1214,7 @@ static void
 stack_pop_at(struct html_state *st, size_t k)
 {
     for (size_t j = st->depth; j > k; j--) {
-        if (st->stack[j - 1].hide == HTML_HIDE_ALL) {
+        if (st->stack[j - 1].is_hidden) {
             st->n_hidden--;
         }
     }
@@ -1364,7 +1318,7 @@ stack_adopt(struct html_state *st, size_t k, size_t fb)
     for (size_t j = k + 1; j < fb; j++) {
         if ((st->stack[j].props & HTML_P_FORMAT) != 0) {
             st->stack[o++] = st->stack[j];
-        } else if (st->stack[j].hide == HTML_HIDE_ALL) {
+        } else if (st->stack[j].is_hidden) {
             st->n_hidden--;
         }
     }
@@ -1373,7 +1327,6 @@ stack_adopt(struct html_state *st, size_t k, size_t fb)
             n_above * sizeof(st->stack[0]));
     st->stack[o] = fe;
     st->depth = o + 1 + n_above;
-    stack_font_from(st, k); /* entries from k moved */
 }
 
 /*
@@ -1686,7 +1639,7 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
 {
     enum html_tag tag = ti != NULL ? ti->tag : HTML_TAG_OTHER;
     unsigned props = ti != NULL ? ti->props : 0;
-    enum html_hide hide;
+    bool is_hidden;
 
     if (props & HTML_P_BLOCK) {
         set_pend(st, HTML_PEND_LINE);
@@ -1755,17 +1708,12 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     if (props & HTML_P_VOID) {
         return;
     }
-    hide = attr_get(at, HTML_ATTR_STYLE).p != NULL
-               ? style_hidden(at->v[HTML_ATTR_STYLE])
-               : HTML_HIDE_NONE;
-    if ((at->present & (1u << HTML_ATTR_HIDDEN)) != 0 ||
-        is_unrendered(tag, at)) {
-        hide = HTML_HIDE_ALL;
-    } else if (hide == HTML_HIDE_NONE && tag == HTML_TAG_FONT &&
-               font_hidden(at)) {
-        hide = HTML_HIDE_FONT; /* white but tiny too: the size decides */
-    }
-    stack_push(st, hash, tag, props, hide);
+    is_hidden = (at->present & (1u << HTML_ATTR_HIDDEN)) != 0 ||
+                (attr_get(at, HTML_ATTR_STYLE).p != NULL &&
+                 style_hidden(at->v[HTML_ATTR_STYLE])) ||
+                (tag == HTML_TAG_FONT && font_hidden(at)) ||
+                is_unrendered(tag, at);
+    stack_push(st, hash, tag, props, is_hidden);
 }
 
 static void
@@ -1966,7 +1914,7 @@ text(struct html_state *st, size_t i)
          * never backs off into the blank.  Not in hidden text, where the
          * blank's pending separator outlives the words emit drops. */
         if (j + 1 < len && p[j] == ' ' && p[j + 1] < 0x80 &&
-            !html_special[p[j + 1]] && !is_hiding(st)) {
+            !html_special[p[j + 1]] && st->n_hidden == 0) {
             j += 2;
             continue;
         }

@@ -526,58 +526,6 @@ test_html_more_elements(void **state)
     assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-/* In quirks mode a table resets font size (and, in WebKit and Blink,
- * colour) to the defaults: text hidden only by a tiny font -- a style's
- * font-size or <font size=1 color=white> -- shows again in a table
- * inside it.  Not in standards or limited-quirks mode, not for the other
- * ways of hiding, and not for the table's own style. */
-static void
-test_html_quirks_table_font(void **state)
-{
-    static const char *const shown[] = {
-        "<div style=\"font-size:0\">poison<table><tr><td>shown</td></tr>"
-        "</table></div>",
-        "<font size=1 color=white>poison<table><tr><td>shown</table></font>",
-        "<table><tr><td style=\"font-size:1px\">poison<table><tr><td>shown"
-        "</table></table>",
-        "<p style=\"font-size:0\">poison<span><table><td><b>shown</table>",
-    };
-    static const char *const hidden[] = {
-        "<!DOCTYPE html><div style=\"font-size:0\">poison<table><tr><td>"
-        "poison</table></div>shown",
-        "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\" "
-        "\"http://www.w3.org/TR/html4/loose.dtd\"><font size=1 color=white>"
-        "<table><td>poison</table></font>shown",
-        "<div style=\"display:none;font-size:0\">poison<table><td>poison"
-        "</table></div>shown",
-        "<div style=\"font-size:0\"><span hidden><table><td>poison</table>"
-        "</span></div>shown",
-        "<div style=\"font-size:0\"><table style=\"font-size:0\"><td>poison"
-        "</table></div>shown",
-        "<table><tr><td><span style=\"font-size:0\">poison</span>shown"
-        "</table>",
-        "<div style=\"font-size:0\"><table><td><div style=\"font-size:0\">"
-        "poison</div>shown</table></div>",
-    };
-    unsigned f;
-
-    (void)state;
-    assert_each_hides_poison(shown, sizeof(shown) / sizeof(shown[0]));
-    assert_each_hides_poison(hidden, sizeof(hidden) / sizeof(hidden[0]));
-    /* After the table the tiny font hides again. */
-    assert_string_equal(
-        render("<div style=\"font-size:0\">a<table><td>b</table>c</div>d",
-               &f, NULL),
-        "b\nd");
-    /* The adoption agency moves a <b> from below a tiny <font> to above
-     * it: what is written in the moved <b> stays hidden. */
-    assert_string_equal(
-        render("<b><font size=1 color=white>a<div>b</b>c<table><td>d"
-               "</table></div>",
-               &f, NULL),
-        "d");
-}
-
 /* An end tag p closes an open <p> only in button scope; past a <button>,
  * cell or (quirks-mode) <table> a browser inserts an empty <p> instead
  * (WHATWG 13.2.6.4.7), and the elements there stay open for their own end
@@ -809,7 +757,6 @@ main(void)
         cmocka_unit_test(test_html_end_tag_special_stop),
         cmocka_unit_test(test_html_end_tag_scope),
         cmocka_unit_test(test_html_more_elements),
-        cmocka_unit_test(test_html_quirks_table_font),
         cmocka_unit_test(test_html_flags),
         cmocka_unit_test(test_html_names_and_values),
         cmocka_unit_test(test_html_attr_every_offset),
