@@ -173,8 +173,8 @@ enum lookalike_kind rules_lookalike_host(const struct rules *r,
                                          const char *reg, size_t reg_len);
 
 /* Hosts the look-alike rule examines: From and Reply-To domains, URL
- * hosts (not mailto:, not IP literals, not image sources), at most
- * CAPS_RULES_HOSTS_MAX.
+ * hosts (not mailto:, not IP literals, not image sources), each once,
+ * at most CAPS_RULES_HOSTS_MAX (every one the parse kept).
  * fn gets each (lower-case, not NUL-terminated) with its registered
  * domain (url_registered_domain's view into host: kept by mime for URL
  * hosts, found here for the header domains). */

@@ -649,16 +649,26 @@ rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
     return n;
 }
 
-/* Has the host hash h been handed on already (the n in done)? */
+/* The distinct hosts seen, an open-addressing set of their hashes (0 is
+ * a free slot, so a hash is stored with its low bit set); twice the
+ * entries it takes, so a probe stays short. */
+#define RULES_HOST_SLOTS (2u * CAPS_RULES_HOSTS_MAX)
+
+/* Adds h; false when it was there already. */
 static bool
-host_done(const uint64_t *done, size_t n, uint64_t h)
+host_add(uint64_t *slots, uint64_t h)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (done[i] == h) {
-            return true;
+    size_t i = (size_t)(h % RULES_HOST_SLOTS);
+
+    h |= 1u;
+    while (slots[i] != 0) {
+        if (slots[i] == h) {
+            return false;
         }
+        i = (i + 1) % RULES_HOST_SLOTS;
     }
-    return false;
+    slots[i] = h;
+    return true;
 }
 
 /* The cap counts distinct link hosts: counting every URL let 64 copies
@@ -668,7 +678,7 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
 {
     static const char *const fields[] = {"From", "Reply-To"};
     char host[256];
-    uint64_t done[CAPS_RULES_HOSTS_MAX];
+    uint64_t slots[RULES_HOST_SLOTS];
     size_t n_done = 0;
 
     for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
@@ -681,6 +691,7 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
             fn(ctx, host, hl, reg, rl);
         }
     }
+    memset(slots, 0, sizeof(slots));
     /* mime kept each URL's host and url_host's flags: no second parse. */
     for (size_t i = 0; i < doc->n_urls && n_done < CAPS_RULES_HOSTS_MAX; i++) {
         const struct mime_url *u = &doc->urls[i];
@@ -688,17 +699,13 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
         /* Not image sources: a brand's own image host may carry its name
          * as a part (m.media-amazon.com), and a phish is reached by its
          * links and forms, not by its pictures. */
-        uint64_t h;
-
         if (u->host_len == 0 || u->is_image ||
-            (u->host_flags & (URL_IS_MAILTO | URL_IS_IP)) != 0) {
+            (u->host_flags & (URL_IS_MAILTO | URL_IS_IP)) != 0 ||
+            !host_add(slots, hashing_hash64(u->host, u->host_len,
+                                            0x686f7374ull))) {
             continue;
         }
-        h = hashing_hash64(u->host, u->host_len, 0x686f7374ull);
-        if (host_done(done, n_done, h)) {
-            continue;
-        }
-        done[n_done++] = h;
+        n_done++;
         fn(ctx, u->host, u->host_len, u->reg, u->reg_len);
     }
 }

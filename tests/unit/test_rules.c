@@ -514,6 +514,24 @@ test_detect_forms_links_names(void **state)
         assert_int_equal(f & BIT(RULES_LOOKALIKE_DOMAIN),
                          BIT(RULES_LOOKALIKE_DOMAIN));
     }
+    /* 200 distinct harmless hosts in front of it: every host the parse
+     * kept is looked at, so padding cannot push the lure out of reach. */
+    {
+        static char m[32768];
+        size_t o = (size_t)snprintf(m, sizeof(m),
+                                    "From: a@shop.example\r\nSubject: s\r\n"
+                                    "Content-Type: text/html\r\n\r\n");
+
+        for (unsigned i = 0; i < 200; i++) {
+            o += (size_t)snprintf(m + o, sizeof(m) - o,
+                                  "<a href=\"https://h%u.example/\">x</a>", i);
+        }
+        snprintf(m + o, sizeof(m) - o,
+                 "<a href=\"https://m.media-paypal.example/\">x</a>\r\n");
+        f = detect(r, m);
+        assert_int_equal(f & BIT(RULES_LOOKALIKE_DOMAIN),
+                         BIT(RULES_LOOKALIKE_DOMAIN));
+    }
     rules_free(r);
 }
 
