@@ -18,7 +18,7 @@
 BUILD ?= build
 SAN ?= 0
 CC ?= cc
-PKGS := libcurl libcrypto zlib inih
+PKGS := libcurl libcrypto zlib inih libidn2
 CORPUS ?= ../shared/corpus
 FUZZ_SECONDS ?= 30
 FUZZ_JOBS ?= 2

@@ -6,7 +6,7 @@
 # mandoc and groff-base lint the manual pages in make check.
 set -eu
 PKGS="build-essential pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev
-libinih-dev libcmocka-dev python3 clang libclang-rt-14-dev mandoc groff-base
+libinih-dev libidn2-dev libcmocka-dev python3 clang libclang-rt-14-dev mandoc groff-base
 valgrind openssl"
 if [ "${1:-}" = deb ]; then
     PKGS="$PKGS debhelper dpkg-dev fakeroot"

@@ -11,7 +11,10 @@
  *   RFC 3986 allows: any number of '/' or '\' after "http:", userinfo up
  *   to the LAST '@' of the authority, %XX in the host decoded, every
  *   inet_aton spelling of an IPv4 address normalised to dotted decimal
- *   (WHATWG URL 3.5: a host whose last label is numeric is an address).
+ *   (WHATWG URL 3.5: a host whose last label is numeric is an address),
+ *   and a host with non-ASCII bytes turned into the ASCII name a browser
+ *   looks up (UTS #46 with libidn2: "B\u00dccher" -> "xn--bcher-kva"), so
+ *   one site has one host however its link spells it.
  * - url_registered_domain uses a sorted built-in table of multi-label
  *   public suffixes (a few hundred common ones, see url.h: not the PSL)
  *   searched with bsearch on the last two and three labels.
@@ -20,6 +23,7 @@
  */
 #include "url.h"
 
+#include <idn2.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -590,6 +594,38 @@ fold_wide_host(char *h, size_t n)
     return o;
 }
 
+/*
+ * A host holding bytes >= 0x80 (out, n bytes, NUL-terminated) as the
+ * ASCII name a browser resolves (UTS #46 nontransitional, as browsers
+ * follow it; lower case, punycode labels); the new length.  A host that
+ * does not convert (invalid UTF-8, a label too long, a disallowed code
+ * point) is left as it is.  libidn2 allocates its result: this runs only
+ * for the rare non-ASCII host.
+ */
+static size_t
+ascii_host(char *out, size_t n, size_t out_max)
+{
+    char *ascii = NULL;
+    size_t al;
+    bool is_ascii = true;
+
+    for (size_t i = 0; i < n && is_ascii; i++) {
+        is_ascii = (uint8_t)out[i] < 0x80;
+    }
+    if (is_ascii || idn2_to_ascii_8z(out, &ascii, IDN2_NFC_INPUT |
+                                                      IDN2_NONTRANSITIONAL) !=
+                        IDN2_OK) {
+        return n;
+    }
+    al = strlen(ascii);
+    if (al > 0 && al < out_max && al <= URL_HOST_MAX_BYTES) {
+        memcpy(out, ascii, al + 1);
+        n = al;
+    }
+    idn2_free(ascii);
+    return n;
+}
+
 size_t
 url_host(const char *url, size_t url_len, char *out, size_t out_max,
          unsigned *flags)
@@ -667,6 +703,7 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
         o--;
     }
     out[o] = '\0';
+    o = ascii_host(out, o, out_max);
     if (o > 0 && !(f & URL_IS_IP) && last_label_numeric(out, o) &&
         url_parse_ipv4(out, o, &addr, &is_odd)) {
         f |= URL_IS_IP;

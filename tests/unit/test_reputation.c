@@ -360,6 +360,16 @@ test_reputation_check_message(void **state)
                   &h);
     assert_int_equal(h.n, 1);
     assert_int_equal(h.total, 600);
+    reputation_db_free(db);
+    /* A list names an IDN host by its ASCII form; a link that writes it
+     * in Unicode (Cyrillic 'a' in p\u0430ypal) is the same host. */
+    db = db_of("block urlhost xn--pypal-4ve.com 5 phishing\n");
+    check_message(db,
+                  "From: a@x.example\nContent-Type: text/html\n\n"
+                  "<a href=\"https://p\xd0\xb0ypal.com/login\">x</a>\n",
+                  &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.total, 500);
     /* No database: no hits. */
     check_message(NULL, "From: x@spam.example\n\nbody\n", &h);
     assert_int_equal(h.n, 0);

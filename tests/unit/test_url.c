@@ -197,10 +197,21 @@ test_url_host_browser_quirks(void **state)
     host("http://\xef\xbc\x91\xef\xbc\x92\xef\xbc\x97.0.0.1/", h, &f);
     assert_string_equal(h, "127.0.0.1");
     assert_true(f & URL_IS_IP);
-    /* Other non-ASCII stays as it is (IDN hosts), and a cut sequence at
-     * the end is no dot. */
+    /* An IDN host is the ASCII (punycode) name the browser looks up,
+     * however it is written (raw UTF-8, %-encoded, upper case, already
+     * punycode), so reputation lists and fingerprints see one name. */
     host("https://b\xc3\xbc" "cher.example/", h, &f);
-    assert_string_equal(h, "b\xc3\xbc" "cher.example");
+    assert_string_equal(h, "xn--bcher-kva.example");
+    host("https://B\xc3\x9c" "CHER.example/", h, &f);
+    assert_string_equal(h, "xn--bcher-kva.example");
+    host("https://b%C3%BCcher.example/", h, &f);
+    assert_string_equal(h, "xn--bcher-kva.example");
+    host("https://XN--BCHER-KVA.example/", h, &f);
+    assert_string_equal(h, "xn--bcher-kva.example");
+    host("https://p\xd0\xb0ypal.com/", h, &f); /* Cyrillic a */
+    assert_string_equal(h, "xn--pypal-4ve.com");
+    /* What does not convert (a cut sequence at the end, no valid name)
+     * stays as it was; a cut sequence is no dot. */
     host("https://a.example\xe3\x80", h, &f);
     assert_string_equal(h, "a.example\xe3\x80");
 }
