@@ -67,7 +67,7 @@ DEFAULT_CARTRIDGE := $(wildcard cartridge/default.cmc)
 
 .PHONY: all check test unit integration replay deps demo cartridge \
 	bench bench-accuracy bench-crosssource fuzz valgrind tsan lint clean install uninstall deb \
-	demo-network manlint
+	demo-network manlint print-libs
 
 all: $(BINS)
 
@@ -132,6 +132,11 @@ bench-crosssource: all
 
 fuzz: deps
 	sh tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_JOBS)
+
+# The libraries a program linked against libcm.a needs, for the scripts
+# that link one themselves (the fuzzers, bench's helper).
+print-libs:
+	@echo $(PKG_LIBS) -pthread -lm
 
 valgrind: deps $(BINS)
 	sh tests/valgrind/run.sh $(BUILD)

@@ -439,7 +439,7 @@ pick_helper() {
             -o "$work/bench_cartridge.o" src/default_cartridge.S &&
         "$CC" -o "$work/CGPCloudmark-bench" "$build/obj/src/main.o" \
             "$work/bench_cartridge.o" "$build/libcm.a" \
-            $(pkg-config --libs libcurl libcrypto zlib inih) -pthread -lm; then
+            $(make -s print-libs); then
         helper_bin=$work/CGPCloudmark-bench
         helper_cart="bench.cmc embedded as the default (this build has no default cartridge yet)"
         return 0

@@ -57,7 +57,7 @@ if ! CC=clang CFLAGS="$cflags" \
     echo "fuzz: library build failed"; cat "$out/lib.log"
     exit 1
 fi
-libs="$(pkg-config --libs libcurl libcrypto zlib inih) -pthread -lm"
+libs="$(make -s print-libs)"
 status=0
 mods=""
 for t in tests/fuzz/fuzz_*.c; do
