@@ -55,6 +55,17 @@ size_t url_host(const char *url, size_t url_len, char *out, size_t out_max,
                 unsigned *flags);
 
 /*
+ * A host (out, n bytes, NUL-terminated, out_max bytes of room) holding
+ * bytes >= 0x80 rewritten in place as the ASCII name a browser resolves
+ * (UTS #46 nontransitional, as browsers follow it: lower case, punycode
+ * labels, "b\u00fccher.example" -> "xn--bcher-kva.example"); returns the
+ * new length.  An ASCII host, or one that does not convert (invalid
+ * UTF-8, a label too long, a disallowed code point), is left as it is.
+ * url_host applies it to every host it returns.
+ */
+size_t url_host_to_ascii(char *out, size_t n, size_t out_max);
+
+/*
  * IPv4 literal in any inet_aton form (1 to 4 parts, each decimal, octal
  * with a leading 0 or hex with 0x) → *addr (host byte order).  *is_odd is
  * set unless it was four plain decimal parts.

@@ -1431,7 +1431,9 @@ addr_domain(const char *a, size_t len, char *dst, size_t cap)
             return 0;
         }
     }
-    return dl;
+    /* An IDN domain by its ASCII name, as link hosts are: one sender
+     * domain however the address spells it. */
+    return url_host_to_ascii(dst, dl, cap);
 }
 
 size_t

@@ -594,16 +594,10 @@ fold_wide_host(char *h, size_t n)
     return o;
 }
 
-/*
- * A host holding bytes >= 0x80 (out, n bytes, NUL-terminated) as the
- * ASCII name a browser resolves (UTS #46 nontransitional, as browsers
- * follow it; lower case, punycode labels); the new length.  A host that
- * does not convert (invalid UTF-8, a label too long, a disallowed code
- * point) is left as it is.  libidn2 allocates its result: this runs only
- * for the rare non-ASCII host.
- */
-static size_t
-ascii_host(char *out, size_t n, size_t out_max)
+/* See url.h.  libidn2 allocates its result: this runs only for the
+ * rare non-ASCII host. */
+size_t
+url_host_to_ascii(char *out, size_t n, size_t out_max)
 {
     char *ascii = NULL;
     size_t al;
@@ -703,7 +697,7 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
         o--;
     }
     out[o] = '\0';
-    o = ascii_host(out, o, out_max);
+    o = url_host_to_ascii(out, o, out_max);
     if (o > 0 && !(f & URL_IS_IP) && last_label_numeric(out, o) &&
         url_parse_ipv4(out, o, &addr, &is_odd)) {
         f |= URL_IS_IP;

@@ -780,6 +780,9 @@ test_features_header_relations(void **state)
     assert_true(has(f, FEATURES_NS_FROM_DOMAIN, "example.ru"));
     assert_false(has(f, FEATURES_NS_FROM_DOMAIN, "docusign.net"));
     assert_true(has(f, FEATURES_NS_HEADER, "reply-to:same"));
+    /* An IDN sender domain by its ASCII name, as link hosts are. */
+    extract(f, "From: service@p\xd0\xb0ypal.com\n\nbody\n");
+    assert_true(has(f, FEATURES_NS_FROM_DOMAIN, "xn--pypal-4ve.com"));
 }
 
 static void

@@ -370,6 +370,12 @@ test_reputation_check_message(void **state)
                   &h);
     assert_int_equal(h.n, 1);
     assert_int_equal(h.total, 500);
+    reputation_db_free(db);
+    /* So is a sender domain. */
+    db = db_of("block domain xn--pypal-4ve.com 4\n");
+    check_message(db, "From: service@p\xd0\xb0ypal.com\n\nbody\n", &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.total, 400);
     /* No database: no hits. */
     check_message(NULL, "From: x@spam.example\n\nbody\n", &h);
     assert_int_equal(h.n, 0);
