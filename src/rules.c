@@ -650,22 +650,26 @@ rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
 }
 
 /* The distinct hosts seen, an open-addressing set of their hashes (0 is
- * a free slot, so a hash is stored with its low bit set); twice the
- * entries it takes, so a probe stays short. */
+ * a free slot, so a hash is stored with its low bit set): a power of two
+ * at least twice the URLs to add, so a probe stays short and a message
+ * with a few links clears a few slots, not the whole table. */
 #define RULES_HOST_SLOTS (2u * CAPS_RULES_HOSTS_MAX)
+_Static_assert((RULES_HOST_SLOTS & (RULES_HOST_SLOTS - 1)) == 0 &&
+                   RULES_HOST_SLOTS >= 16,
+               "the host set's size is a power of two");
 
-/* Adds h; false when it was there already. */
+/* Adds h to the set of mask + 1 slots; false when it was there. */
 static bool
-host_add(uint64_t *slots, uint64_t h)
+host_add(uint64_t *slots, size_t mask, uint64_t h)
 {
-    size_t i = (size_t)(h % RULES_HOST_SLOTS);
+    size_t i = (size_t)h & mask;
 
     h |= 1u;
     while (slots[i] != 0) {
         if (slots[i] == h) {
             return false;
         }
-        i = (i + 1) % RULES_HOST_SLOTS;
+        i = (i + 1) & mask;
     }
     slots[i] = h;
     return true;
@@ -679,6 +683,7 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
     static const char *const fields[] = {"From", "Reply-To"};
     char host[256];
     uint64_t slots[RULES_HOST_SLOTS];
+    size_t n_slots = 16;
     size_t n_done = 0;
 
     for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
@@ -691,7 +696,10 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
             fn(ctx, host, hl, reg, rl);
         }
     }
-    memset(slots, 0, sizeof(slots));
+    while (n_slots < RULES_HOST_SLOTS && n_slots < 2 * doc->n_urls) {
+        n_slots *= 2;
+    }
+    memset(slots, 0, n_slots * sizeof(slots[0]));
     /* mime kept each URL's host and url_host's flags: no second parse. */
     for (size_t i = 0; i < doc->n_urls && n_done < CAPS_RULES_HOSTS_MAX; i++) {
         const struct mime_url *u = &doc->urls[i];
@@ -701,8 +709,8 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
          * links and forms, not by its pictures. */
         if (u->host_len == 0 || u->is_image ||
             (u->host_flags & (URL_IS_MAILTO | URL_IS_IP)) != 0 ||
-            !host_add(slots, hashing_hash64(u->host, u->host_len,
-                                            0x686f7374ull))) {
+            !host_add(slots, n_slots - 1,
+                      hashing_hash64(u->host, u->host_len, 0x686f7374ull))) {
             continue;
         }
         n_done++;
