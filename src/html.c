@@ -278,9 +278,18 @@ static const struct html_entity_def html_entities[] = {
 /* Bytes of a tag or attribute name compared against the tables. */
 #define HTML_NAME_MAX 16u
 
+/* The font-size an element sets itself (font-size is inherited). */
+enum html_font {
+    HTML_FONT_INHERIT,  /* none, or one relative to the parent's (em, %) */
+    HTML_FONT_TINY,     /* one nobody reads (css_tiny_font) */
+    HTML_FONT_READABLE  /* an absolute one a reader reads */
+};
+
 struct html_elem {
     uint32_t name_hash;
-    bool is_hidden;
+    bool is_hidden;  /* hides everything inside, whatever it sets */
+    bool is_tiny;    /* its font-size, own or inherited, is tiny */
+    uint8_t font;    /* enum html_font: the font-size it sets */
     uint8_t tag;     /* enum html_tag */
     uint16_t props;  /* HTML_P_* */
 };
@@ -332,7 +341,7 @@ struct html_state {
     struct html_elem stack[HTML_STACK_MAX];
     size_t depth;
     size_t n_overflow; /* open elements past the stack */
-    size_t n_hidden;   /* hidden entries on the stack */
+    size_t n_hidden;   /* hidden entries on the stack (is_hidden) */
     bool has_anchor;
     size_t anchor_start;
     size_t href_len;
@@ -344,6 +353,16 @@ struct html_state {
 };
 
 /* Bytes that interrupt a text run. */
+/* Is text written now hidden: inside a hidden element, or in a tiny font
+ * no element since has set a readable size for (the current element's
+ * is_tiny; past the stack, the last tracked one's)? */
+static bool
+is_hiding(const struct html_state *st)
+{
+    return st->n_hidden > 0 ||
+           (st->depth > 0 && st->stack[st->depth - 1].is_tiny);
+}
+
 static const uint8_t html_special[256] = {
     [0] = 1,    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
     [' '] = 1,  ['&'] = 1,  ['<'] = 1,  [0xC2] = 1, [0xE2] = 1, [0xEF] = 1,
@@ -664,7 +683,7 @@ emit(struct html_state *st, const char *s, size_t n)
     if (n == 0) {
         return;
     }
-    if (st->n_hidden > 0) {
+    if (is_hiding(st)) {
         st->flags |= HTML_HIDDEN_TEXT;
         return;
     }
@@ -1033,6 +1052,53 @@ css_tiny_font(const uint8_t *p, size_t n)
     return false;
 }
 
+/* Is the CSS value at p the keyword lit (lower case), alone or with
+ * "!important" after it? */
+static bool
+css_keyword(const uint8_t *p, size_t n, const char *lit)
+{
+    size_t k = strlen(lit);
+
+    return view_prefix(p, n, lit) &&
+           (n == k || html_is_space(p[k]) || p[k] == '!');
+}
+
+/* The font-size a value sets: a tiny one, a readable one (an absolute
+ * length or keyword), or none of its own -- one relative to the parent's
+ * (em, ex, ch, %, smaller, larger), inherit, or what is not understood
+ * (a calc(), a unitless number in standards mode): the parent's size
+ * stays, tiny or not. */
+static enum html_font
+css_font_size(const uint8_t *p, size_t n)
+{
+    static const char *const absolute[] = {
+        "xx-small", "x-small", "small", "medium", "large", "x-large",
+        "xx-large", "xxx-large", "initial",
+    };
+    unsigned long v;
+    const uint8_t *u;
+    size_t un;
+
+    if (css_tiny_font(p, n)) {
+        return HTML_FONT_TINY;
+    }
+    if (css_number(p, n, &v, &u, &un)) {
+        if (view_prefix(u, un, "px") || view_prefix(u, un, "pt") ||
+            view_prefix(u, un, "pc") || view_prefix(u, un, "rem") ||
+            view_prefix(u, un, "cm") || view_prefix(u, un, "mm") ||
+            view_prefix(u, un, "in")) {
+            return HTML_FONT_READABLE;
+        }
+        return HTML_FONT_INHERIT;
+    }
+    for (size_t i = 0; i < sizeof(absolute) / sizeof(absolute[0]); i++) {
+        if (css_keyword(p, n, absolute[i])) {
+            return HTML_FONT_READABLE;
+        }
+    }
+    return HTML_FONT_INHERIT;
+}
+
 static bool
 css_zero(const uint8_t *p, size_t n)
 {
@@ -1043,9 +1109,11 @@ css_zero(const uint8_t *p, size_t n)
     return css_number(p, n, &v, &u, &un) && v == 0;
 }
 
-/* Does an inline style hide its element? */
+/* Does an inline style hide its element, and everything inside it,
+ * outright?  *font gets the font-size it sets (the last one), which
+ * a descendant may set again (css_font_size). */
 static bool
-style_hidden(struct html_view v)
+style_hidden(struct html_view v, enum html_font *font)
 {
     const uint8_t *s = v.p;
     size_t n = v.len;
@@ -1089,8 +1157,9 @@ style_hidden(struct html_view v)
                 return true;
             }
         } else if (prop_len == 9 && view_prefix(prop, prop_len, "font-size")) {
-            if (css_tiny_font(val, val_len)) {
-                return true;
+            enum html_font f = css_font_size(val, val_len);
+            if (f != HTML_FONT_INHERIT) {
+                *font = f;
             }
         } else if (prop_len == 7 && view_prefix(prop, prop_len, "opacity")) {
             if (css_zero(val, val_len)) {
@@ -1145,6 +1214,29 @@ font_hidden(const struct html_attrs *at)
     return is_tiny && is_white;
 }
 
+/* A <font size> a browser understands (WHATWG "rules for parsing a
+ * legacy font size": blanks, an optional sign, a digit) sets a size from
+ * x-small (10px) up, which a reader reads. */
+static enum html_font
+font_size_attr(const struct html_attrs *at)
+{
+    const uint8_t *p;
+    size_t n;
+
+    if (attr_get(at, HTML_ATTR_SIZE).p == NULL) {
+        return HTML_FONT_INHERIT;
+    }
+    p = at->v[HTML_ATTR_SIZE].p;
+    n = at->v[HTML_ATTR_SIZE].len;
+    view_trim(&p, &n);
+    if (n > 0 && (p[0] == '+' || p[0] == '-')) {
+        p++;
+        n--;
+    }
+    return n > 0 && p[0] >= '0' && p[0] <= '9' ? HTML_FONT_READABLE
+                                               : HTML_FONT_INHERIT;
+}
+
 /* Target of <meta http-equiv=refresh content="5; url=...">. */
 static void
 meta_refresh(struct html_state *st, const struct html_attrs *at)
@@ -1191,9 +1283,23 @@ meta_refresh(struct html_state *st, const struct html_attrs *at)
     }
 }
 
+/* Entry k's font-size is tiny when it sets a tiny one, or sets none and
+ * its parent's (the entry below it) is. */
+static void
+stack_set_tiny(struct html_state *st, size_t k)
+{
+    struct html_elem *e = &st->stack[k];
+
+    if (e->font == HTML_FONT_INHERIT) {
+        e->is_tiny = k > 0 && st->stack[k - 1].is_tiny;
+    } else {
+        e->is_tiny = e->font == HTML_FONT_TINY;
+    }
+}
+
 static void
 stack_push(struct html_state *st, uint32_t hash, enum html_tag tag,
-           unsigned props, bool is_hidden)
+           unsigned props, bool is_hidden, enum html_font font)
 {
     if (st->depth >= HTML_STACK_MAX) {
         st->n_overflow++;
@@ -1201,6 +1307,8 @@ stack_push(struct html_state *st, uint32_t hash, enum html_tag tag,
     }
     st->stack[st->depth].name_hash = hash;
     st->stack[st->depth].is_hidden = is_hidden;
+    st->stack[st->depth].font = (uint8_t)font;
+    stack_set_tiny(st, st->depth);
     st->stack[st->depth].tag = (uint8_t)tag;
     st->stack[st->depth].props = (uint16_t)props;
     st->depth++;
@@ -1306,7 +1414,9 @@ stack_end_scoped(struct html_state *st, uint32_t hash, enum html_tag tag,
  * hidden bit, opens just inside fb.  So "<b><span hidden><div>x</b>y"
  * shows y (the div is moved out of the span), and "<font (hidden)><p>x
  * </font>y" hides it (y goes into the clone).  Text already written stays
- * as it was decided.  The stack only shrinks.
+ * as it was decided.  The stack only shrinks.  The entries from k up have
+ * new parents, so whether their font-size is tiny is worked out again
+ * (at most HTML_STACK_MAX of them).
  */
 static void
 stack_adopt(struct html_state *st, size_t k, size_t fb)
@@ -1327,6 +1437,9 @@ stack_adopt(struct html_state *st, size_t k, size_t fb)
             n_above * sizeof(st->stack[0]));
     st->stack[o] = fe;
     st->depth = o + 1 + n_above;
+    for (size_t j = k; j < st->depth; j++) {
+        stack_set_tiny(st, j);
+    }
 }
 
 /*
@@ -1640,6 +1753,7 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     enum html_tag tag = ti != NULL ? ti->tag : HTML_TAG_OTHER;
     unsigned props = ti != NULL ? ti->props : 0;
     bool is_hidden;
+    enum html_font font = HTML_FONT_INHERIT;
 
     if (props & HTML_P_BLOCK) {
         set_pend(st, HTML_PEND_LINE);
@@ -1708,12 +1822,16 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     if (props & HTML_P_VOID) {
         return;
     }
+    /* The style's font-size overrides <font size>'s. */
+    if (tag == HTML_TAG_FONT) {
+        font = font_size_attr(at);
+    }
     is_hidden = (at->present & (1u << HTML_ATTR_HIDDEN)) != 0 ||
                 (attr_get(at, HTML_ATTR_STYLE).p != NULL &&
-                 style_hidden(at->v[HTML_ATTR_STYLE])) ||
+                 style_hidden(at->v[HTML_ATTR_STYLE], &font)) ||
                 (tag == HTML_TAG_FONT && font_hidden(at)) ||
                 is_unrendered(tag, at);
-    stack_push(st, hash, tag, props, is_hidden);
+    stack_push(st, hash, tag, props, is_hidden, font);
 }
 
 static void
@@ -1914,7 +2032,7 @@ text(struct html_state *st, size_t i)
          * never backs off into the blank.  Not in hidden text, where the
          * blank's pending separator outlives the words emit drops. */
         if (j + 1 < len && p[j] == ' ' && p[j + 1] < 0x80 &&
-            !html_special[p[j + 1]] && st->n_hidden == 0) {
+            !html_special[p[j + 1]] && !is_hiding(st)) {
             j += 2;
             continue;
         }

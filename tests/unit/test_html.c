@@ -336,6 +336,65 @@ test_html_hidden_text(void **state)
         "z\nw");
 }
 
+/* font-size is inherited: a tiny font (style font-size, or <font size=1
+ * color=white>) hides its element's own text, but a descendant that sets
+ * a readable font-size of its own shows its text (the inline-block gap
+ * trick of email templates); em, % and the like stay relative to the
+ * tiny size.  What hides outright (display:none, visibility, opacity,
+ * mso-hide, hidden, a zero box, unrendered elements) hides everything
+ * below it whatever font-size a descendant sets; so does <font size=1
+ * color=white>, whose white a descendant's size does not change. */
+static void
+test_html_tiny_font_descendant(void **state)
+{
+    static const char *const cases[] = {
+        "<table><tr><td style=\"font-size:0\">poison<span "
+        "style=\"font-size:14px\">shown</span>poison</td></tr></table>",
+        "<div style=\"font-size:0px\">poison<font size=3>shown</font>"
+        "poison</div>",
+        "<div style=\"font-size:1px\"><p style=\"font-size:1.5em\">poison"
+        "</p><p style=\"font-size:120%\">poison</p><p style=\"font-size:"
+        "larger\">poison</p><p style=\"font-size:medium\">shown</p></div>",
+        "<div style=\"font-size:0\"><span style=\"font-size:16px\">shown"
+        "<b style=\"font-size:0\">poison</b></span>poison</div>",
+        "<div style=\"font-size:0\"><p style=\"font-size:12pt\"><b>shown"
+        "</b></p>poison</div>",
+        /* The last font-size of a style counts. */
+        "<span style=\"font-size:14px;font-size:0\">poison</span>"
+        "<span style=\"font-size:0;font-size:1rem\">shown</span>",
+        /* Hiding outright is not undone by a readable font-size. */
+        "<div style=\"display:none\"><span style=\"font-size:14px\">"
+        "poison</span></div>shown",
+        "<div style=\"font-size:14px;visibility:hidden\">poison</div>"
+        "<div hidden><p style=\"font-size:16px\">poison</p></div>shown",
+        "<div style=\"opacity:0\"><font size=4>poison</font></div>"
+        "<div style=\"mso-hide:all\"><p style=\"font-size:16px\">"
+        "poison</p></div>shown",
+        "<div style=\"height:0;overflow:hidden\"><span style=\"font-size:"
+        "16px\">poison</span></div><template><p style=\"font-size:16px\">"
+        "poison</p></template>shown",
+        "<font size=1 color=white><span style=\"font-size:14px\">poison"
+        "</span><font size=3>poison</font></font>shown",
+        "<div style=\"font-size:0\"><div hidden><p style=\"font-size:"
+        "16px\">poison</p></div></div>shown",
+        /* Moved by the adoption agency, the <p> inherits from the <div>
+         * again once the <b> clone is closed. */
+        "<div style=\"font-size:0\"><b style=\"font-size:14px\"><p>"
+        "shown</b></b>poison</p></div>",
+    };
+    unsigned f;
+
+    (void)state;
+    assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
+    /* A readable font-size in a readable page is no change. */
+    assert_string_equal(
+        render("<div style=\"font-size:14px\"><span style=\"font-size:"
+               "1.2em\">a</span><font size=2>b</font></div>",
+               &f, NULL),
+        "ab");
+    assert_false(f & HTML_HIDDEN_TEXT);
+}
+
 /* Elements a browser closes without an end tag (WHATWG 13.2.6.4.7, "in
  * body"): a hidden one must not hide what follows its implied end. */
 static void
@@ -752,6 +811,7 @@ main(void)
         cmocka_unit_test(test_html_dropped_content),
         cmocka_unit_test(test_html_entities),
         cmocka_unit_test(test_html_hidden_text),
+        cmocka_unit_test(test_html_tiny_font_descendant),
         cmocka_unit_test(test_html_implied_end_tags),
         cmocka_unit_test(test_html_end_p_button_scope),
         cmocka_unit_test(test_html_end_tag_special_stop),
