@@ -60,8 +60,11 @@ enum html_tag {
     HTML_TAG_INPUT,
     HTML_TAG_LI,
     HTML_TAG_META,
+    HTML_TAG_NOEMBED, /* noembed and noframes */
     HTML_TAG_OPTION,
     HTML_TAG_P,
+    HTML_TAG_RP,
+    HTML_TAG_RT,
     HTML_TAG_SCRIPT,
     HTML_TAG_STYLE,
     HTML_TAG_TABLE,
@@ -147,11 +150,13 @@ static const struct html_tag_info html_tags[] = {
      HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE},
     {0x47455003u, "tr", HTML_TAG_TR,
      HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
+    {0x49545DB3u, "rt", HTML_TAG_RT, 0},
     {0x4A7AB7E6u, "pre", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x4A9C9BDFu, "table", HTML_TAG_TABLE,
      HTML_P_FLOW | HTML_P_BOUNDS | HTML_P_TSCOPE | HTML_P_TPART},
     {0x4D1CB705u, "dt", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x4D455975u, "tt", HTML_TAG_OTHER, HTML_P_FORMAT},
+    {0x4D5463FFu, "rp", HTML_TAG_RP, 0},
     {0x4E0E3632u, "param", HTML_TAG_OTHER, HTML_P_VOID},
     {0x4F2BC4B5u, "br", HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK},
     {0x4F3ACF3Fu, "hr", HTML_TAG_OTHER,
@@ -168,6 +173,7 @@ static const struct html_tag_info html_tags[] = {
     {0x7B3D6C3Cu, "track", HTML_TAG_OTHER, HTML_P_VOID},
     {0x803328A9u, "search", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x81FE4F58u, "meta", HTML_TAG_META, HTML_P_VOID},
+    {0x83D3A088u, "noframes", HTML_TAG_NOEMBED, 0},
     {0x84E72504u, "img", HTML_TAG_IMG, HTML_P_VOID},
     {0x8512EF1Eu, "hgroup", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x8B3B2DB3u, "h6", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
@@ -214,6 +220,7 @@ static const struct html_tag_info html_tags[] = {
      HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART},
     {0xF00C3C10u, "u", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xF28DD471u, "col", HTML_TAG_OTHER, HTML_P_VOID},
+    {0xF4EF80A7u, "noembed", HTML_TAG_NOEMBED, 0},
     {0xF50C43EFu, "p", HTML_TAG_P,
      HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
     {0xF60C4582u, "s", HTML_TAG_OTHER, HTML_P_FORMAT},
@@ -1534,6 +1541,16 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
             stack_pop_at(st, st->depth - 1);
         }
         break;
+    case HTML_TAG_RP:
+    case HTML_TAG_RT:
+        /* "rp" and "rt" start tags generate implied end tags: an open
+         * current <rp> or <rt> ends. */
+        while (st->n_overflow == 0 && st->depth > 0 &&
+               (st->stack[st->depth - 1].tag == HTML_TAG_RP ||
+                st->stack[st->depth - 1].tag == HTML_TAG_RT)) {
+            stack_pop_at(st, st->depth - 1);
+        }
+        break;
     case HTML_TAG_TABLE:
         if (st->is_quirks) {
             return; /* in quirks mode a table goes inside an open <p> */
@@ -1550,6 +1567,7 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
     case HTML_TAG_IMG:
     case HTML_TAG_INPUT:
     case HTML_TAG_META:
+    case HTML_TAG_NOEMBED:
     case HTML_TAG_OTHER:
     case HTML_TAG_P:
     case HTML_TAG_SCRIPT:
@@ -1563,12 +1581,18 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
     }
 }
 
-/* Index after the end tag of a raw-text element ("</name"), or len. */
+/* Index after the end tag of a raw-text element ("</name"), or len;
+ * *text_end, unless NULL, gets where its text ends (that end tag's "<",
+ * or len). */
 static size_t
-skip_raw(const struct html_state *st, size_t i, const char *name)
+skip_raw(const struct html_state *st, size_t i, const char *name,
+         size_t *text_end)
 {
     size_t nl = strlen(name);
 
+    if (text_end != NULL) {
+        *text_end = st->len;
+    }
     while (i < st->len) {
         const uint8_t *q = memchr(st->p + i, '<', st->len - i);
         size_t k;
@@ -1580,12 +1604,33 @@ skip_raw(const struct html_state *st, size_t i, const char *name)
         if (k + 2 + nl <= st->len && st->p[k + 1] == '/' &&
             view_prefix(st->p + k + 2, nl, name) &&
             (k + 2 + nl == st->len || !html_is_alnum(st->p[k + 2 + nl]))) {
+            if (text_end != NULL) {
+                *text_end = k;
+            }
             gt = memchr(st->p + k, '>', st->len - k);
             return gt == NULL ? st->len : (size_t)(gt - st->p) + 1;
         }
         i = k + 1;
     }
     return st->len;
+}
+
+/* <noembed> or <noframes> at k (after its start tag): raw text, which a
+ * browser that supports embeds and frames does not show -- hidden text
+ * when it holds more than blanks.  Returns the index after its end tag. */
+static size_t
+skip_unshown(struct html_state *st, size_t k, const char *name)
+{
+    size_t e;
+    size_t end = skip_raw(st, k, name, &e);
+
+    for (; k < e; k++) {
+        if (!html_is_space(st->p[k])) {
+            st->flags |= HTML_HIDDEN_TEXT;
+            break;
+        }
+    }
+    return end;
 }
 
 /* Lower-case name at p[i..] into buf (cut at HTML_NAME_MAX) and its
@@ -1736,12 +1781,14 @@ read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
 }
 
 /* Content a browser parses but does not render: a template's (a
- * document fragment of its own) and a dialog's until it is opened (the
- * user agent style sheet's dialog:not([open])). */
+ * document fragment of its own), a dialog's until it is opened (the
+ * user agent style sheet's dialog:not([open])) and an <rp>'s (display:
+ * none there: the parentheses around ruby text for a browser without
+ * ruby). */
 static bool
 is_unrendered(enum html_tag tag, const struct html_attrs *at)
 {
-    return tag == HTML_TAG_TEMPLATE ||
+    return tag == HTML_TAG_TEMPLATE || tag == HTML_TAG_RP ||
            (tag == HTML_TAG_DIALOG &&
             (at->present & (1u << HTML_ATTR_OPEN)) == 0);
 }
@@ -1803,9 +1850,12 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     case HTML_TAG_DIALOG:
     case HTML_TAG_FONT:
     case HTML_TAG_LI:
+    case HTML_TAG_NOEMBED:
     case HTML_TAG_OPTION:
     case HTML_TAG_OTHER:
     case HTML_TAG_P:
+    case HTML_TAG_RP:
+    case HTML_TAG_RT:
     case HTML_TAG_SCRIPT:
     case HTML_TAG_STYLE:
     case HTML_TAG_TABLE:
@@ -1958,13 +2008,16 @@ markup(struct html_state *st, size_t i)
         ti = tag_lookup(st, name, nh);
         if (ti != NULL && ti->tag == HTML_TAG_SCRIPT) {
             st->flags |= HTML_HAS_SCRIPT;
-            return skip_raw(st, k, "script");
+            return skip_raw(st, k, "script", NULL);
         }
         if (ti != NULL && ti->tag == HTML_TAG_STYLE) {
-            return skip_raw(st, k, "style");
+            return skip_raw(st, k, "style", NULL);
         }
         if (ti != NULL && ti->tag == HTML_TAG_TITLE) {
-            return skip_raw(st, k, "title");
+            return skip_raw(st, k, "title", NULL);
+        }
+        if (ti != NULL && ti->tag == HTML_TAG_NOEMBED) {
+            return skip_unshown(st, k, ti->name);
         }
         start_tag(st, ti, nh, &at);
         return k;

@@ -542,6 +542,40 @@ test_html_end_tag_scope(void **state)
     assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/* Elements a browser parses but does not show: <noembed> and <noframes>
+ * (raw text, where embeds and frames are supported, as in every mail
+ * client: their markup is text, so a tag inside does not end them), and
+ * <rp> (display:none in the user agent style sheet; ended by the next
+ * <rt> or <rp>, or its parent's end tag). */
+static void
+test_html_unshown_elements(void **state)
+{
+    static const char *const cases[] = {
+        "<noembed>poison</noembed>shown",
+        "<noembed><p>poison</noembed >shown",
+        "<NOFRAMES>poison<div>poison</div></noframes>shown",
+        "<noframes><a href=http://x/>poison</a></noframes>shown",
+        "<ruby>shown<rp>(</rp><rt></rt><rp>)</rp></ruby>",
+        "<ruby>shown<rp>(poison<rt><rp>)poison</ruby>",
+        "<ruby><rp hidden>(<b>poison</b></rp>shown</ruby>",
+    };
+    unsigned f;
+    struct links l;
+
+    (void)state;
+    assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
+    /* Raw text: a link in it is not one; <rt> text shows. */
+    assert_string_equal(
+        render("<noframes><a href=http://x/>a</a></noframes>"
+               "<ruby>b<rp>(</rp><rt>c</rt><rp>)</rp></ruby>",
+               &f, &l),
+        "bc");
+    assert_int_equal(l.n, 0);
+    /* Blank or empty: nothing hidden. */
+    render("<noembed> \n</noembed><noframes></noframes>x", &f, NULL);
+    assert_false(f & HTML_HIDDEN_TEXT);
+}
+
 /* Elements the table lacked: blocks that separate words, table sections
  * (their start tags end an open cell, row or section; their end tags
  * look in table scope), and content a browser does not render: a
@@ -817,6 +851,7 @@ main(void)
         cmocka_unit_test(test_html_end_tag_special_stop),
         cmocka_unit_test(test_html_end_tag_scope),
         cmocka_unit_test(test_html_more_elements),
+        cmocka_unit_test(test_html_unshown_elements),
         cmocka_unit_test(test_html_flags),
         cmocka_unit_test(test_html_names_and_values),
         cmocka_unit_test(test_html_attr_every_offset),
