@@ -17,7 +17,8 @@
  * font-size 0/1px, opacity 0, zero width/height with overflow hidden,
  * mso-hide:all, the "hidden" attribute, or <font> with size <= 1 and a
  * white colour, and what a browser does not render (<template>, a closed
- * <dialog>, <rp>, the raw text of <noembed> and <noframes>) -- is NOT
+ * <dialog>, <rp>, the raw text of <noembed> and <noframes>, a closed
+ * <details> but for its summary) -- is NOT
  * written to the text (it is what a reader does not see, and is usually
  * filler meant to poison statistical filters);
  * HTML_HIDDEN_TEXT is set when such an element held visible characters.

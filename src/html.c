@@ -51,6 +51,7 @@ enum html_tag {
     HTML_TAG_A,
     HTML_TAG_AREA,
     HTML_TAG_BODY, /* body and html */
+    HTML_TAG_DETAILS,
     HTML_TAG_DIALOG,
     HTML_TAG_EMBED,
     HTML_TAG_FONT,
@@ -67,6 +68,7 @@ enum html_tag {
     HTML_TAG_RT,
     HTML_TAG_SCRIPT,
     HTML_TAG_STYLE,
+    HTML_TAG_SUMMARY,
     HTML_TAG_TABLE,
     HTML_TAG_TBODY, /* tbody, thead and tfoot */
     HTML_TAG_TD, /* td and th */
@@ -123,7 +125,7 @@ static const struct html_tag_info html_tags[] = {
     {0x058C4484u, "center", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x0AA7F0B9u, "dialog", HTML_TAG_DIALOG, HTML_P_FLOW},
     {0x0DDB0669u, "link", HTML_TAG_OTHER, HTML_P_VOID},
-    {0x10A44713u, "summary", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x10A44713u, "summary", HTML_TAG_SUMMARY, HTML_P_FLOW},
     {0x114985B2u, "footer", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x11C2662Du, "select", HTML_TAG_OTHER, HTML_P_CELL | HTML_P_SPECIAL},
     {0x17676759u, "article", HTML_TAG_OTHER, HTML_P_FLOW},
@@ -162,7 +164,7 @@ static const struct html_tag_info html_tags[] = {
     {0x4F3ACF3Fu, "hr", HTML_TAG_OTHER,
      HTML_P_VOID | HTML_P_BLOCK | HTML_P_ENDS_P},
     {0x53CACDB9u, "big", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0x5967F3A5u, "details", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x5967F3A5u, "details", HTML_TAG_DETAILS, HTML_P_FLOW},
     {0x5D1CD035u, "dd", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x5F433734u, "ul", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE},
     {0x61A6D509u, "figure", HTML_TAG_OTHER, HTML_P_FLOW},
@@ -292,13 +294,23 @@ enum html_font {
     HTML_FONT_READABLE  /* an absolute one a reader reads */
 };
 
+/* What an element is to a closed <details>. */
+enum html_fold {
+    HTML_FOLD_NONE,
+    HTML_FOLD_CLOSED, /* a closed <details>: shows only its summary */
+    HTML_FOLD_SUMMARY /* the first <summary> opened as a child of one */
+};
+
 struct html_elem {
     uint32_t name_hash;
-    bool is_hidden;  /* hides everything inside, whatever it sets */
-    bool is_tiny;    /* its font-size, own or inherited, is tiny */
-    uint8_t font;    /* enum html_font: the font-size it sets */
-    uint8_t tag;     /* enum html_tag */
-    uint16_t props;  /* HTML_P_* */
+    bool is_hidden;   /* hides everything inside, whatever it sets */
+    bool is_tiny;     /* its font-size, own or inherited, is tiny */
+    bool is_folded;   /* in a closed <details>, not in its summary */
+    bool has_summary; /* a closed <details> whose summary was opened */
+    uint8_t font;     /* enum html_font: the font-size it sets */
+    uint8_t fold;     /* enum html_fold */
+    uint8_t tag;      /* enum html_tag */
+    uint16_t props;   /* HTML_P_* */
 };
 
 struct html_view {
@@ -360,14 +372,16 @@ struct html_state {
 };
 
 /* Bytes that interrupt a text run. */
-/* Is text written now hidden: inside a hidden element, or in a tiny font
- * no element since has set a readable size for (the current element's
- * is_tiny; past the stack, the last tracked one's)? */
+/* Is text written now hidden: inside a hidden element, in a tiny font
+ * no element since has set a readable size for, or in a closed <details>
+ * outside its summary (the current element's is_tiny and is_folded;
+ * past the stack, the last tracked one's)? */
 static bool
 is_hiding(const struct html_state *st)
 {
     return st->n_hidden > 0 ||
-           (st->depth > 0 && st->stack[st->depth - 1].is_tiny);
+           (st->depth > 0 && (st->stack[st->depth - 1].is_tiny ||
+                              st->stack[st->depth - 1].is_folded));
 }
 
 static const uint8_t html_special[256] = {
@@ -1290,23 +1304,35 @@ meta_refresh(struct html_state *st, const struct html_attrs *at)
     }
 }
 
-/* Entry k's font-size is tiny when it sets a tiny one, or sets none and
- * its parent's (the entry below it) is. */
+/* What entry k inherits from its parent (the entry below it): its
+ * font-size is tiny when it sets a tiny one, or sets none and its
+ * parent's is; it is folded away when it is a closed <details>, or is in
+ * one and is not its summary (the summary is as the details' parent). */
 static void
-stack_set_tiny(struct html_state *st, size_t k)
+stack_inherit(struct html_state *st, size_t k)
 {
     struct html_elem *e = &st->stack[k];
+    const struct html_elem *up = k > 0 ? &st->stack[k - 1] : NULL;
 
     if (e->font == HTML_FONT_INHERIT) {
-        e->is_tiny = k > 0 && st->stack[k - 1].is_tiny;
+        e->is_tiny = up != NULL && up->is_tiny;
     } else {
         e->is_tiny = e->font == HTML_FONT_TINY;
+    }
+    if (e->fold == HTML_FOLD_CLOSED) {
+        e->is_folded = true;
+    } else if (e->fold == HTML_FOLD_SUMMARY && up != NULL &&
+               up->fold == HTML_FOLD_CLOSED) {
+        e->is_folded = k > 1 && st->stack[k - 2].is_folded;
+    } else {
+        e->is_folded = up != NULL && up->is_folded;
     }
 }
 
 static void
 stack_push(struct html_state *st, uint32_t hash, enum html_tag tag,
-           unsigned props, bool is_hidden, enum html_font font)
+           unsigned props, bool is_hidden, enum html_font font,
+           enum html_fold fold)
 {
     if (st->depth >= HTML_STACK_MAX) {
         st->n_overflow++;
@@ -1314,8 +1340,10 @@ stack_push(struct html_state *st, uint32_t hash, enum html_tag tag,
     }
     st->stack[st->depth].name_hash = hash;
     st->stack[st->depth].is_hidden = is_hidden;
+    st->stack[st->depth].has_summary = false;
     st->stack[st->depth].font = (uint8_t)font;
-    stack_set_tiny(st, st->depth);
+    st->stack[st->depth].fold = (uint8_t)fold;
+    stack_inherit(st, st->depth);
     st->stack[st->depth].tag = (uint8_t)tag;
     st->stack[st->depth].props = (uint16_t)props;
     st->depth++;
@@ -1422,7 +1450,7 @@ stack_end_scoped(struct html_state *st, uint32_t hash, enum html_tag tag,
  * shows y (the div is moved out of the span), and "<font (hidden)><p>x
  * </font>y" hides it (y goes into the clone).  Text already written stays
  * as it was decided.  The stack only shrinks.  The entries from k up have
- * new parents, so whether their font-size is tiny is worked out again
+ * new parents, so what they inherit (stack_inherit) is worked out again
  * (at most HTML_STACK_MAX of them).
  */
 static void
@@ -1445,7 +1473,7 @@ stack_adopt(struct html_state *st, size_t k, size_t fb)
     st->stack[o] = fe;
     st->depth = o + 1 + n_above;
     for (size_t j = k; j < st->depth; j++) {
-        stack_set_tiny(st, j);
+        stack_inherit(st, j);
     }
 }
 
@@ -1559,6 +1587,7 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
     case HTML_TAG_A:
     case HTML_TAG_AREA:
     case HTML_TAG_BODY:
+    case HTML_TAG_DETAILS:
     case HTML_TAG_DIALOG:
     case HTML_TAG_EMBED:
     case HTML_TAG_FONT:
@@ -1572,6 +1601,7 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
     case HTML_TAG_P:
     case HTML_TAG_SCRIPT:
     case HTML_TAG_STYLE:
+    case HTML_TAG_SUMMARY:
     case HTML_TAG_TEMPLATE:
     case HTML_TAG_TITLE:
         break;
@@ -1801,6 +1831,7 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     unsigned props = ti != NULL ? ti->props : 0;
     bool is_hidden;
     enum html_font font = HTML_FONT_INHERIT;
+    enum html_fold fold = HTML_FOLD_NONE;
 
     if (props & HTML_P_BLOCK) {
         set_pend(st, HTML_PEND_LINE);
@@ -1846,6 +1877,20 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     case HTML_TAG_META:
         meta_refresh(st, at);
         break;
+    case HTML_TAG_DETAILS:
+        if ((at->present & (1u << HTML_ATTR_OPEN)) == 0) {
+            fold = HTML_FOLD_CLOSED;
+        }
+        break;
+    case HTML_TAG_SUMMARY:
+        /* The first <summary> child of a closed <details> shows. */
+        if (st->n_overflow == 0 && st->depth > 0 &&
+            st->stack[st->depth - 1].fold == HTML_FOLD_CLOSED &&
+            !st->stack[st->depth - 1].has_summary) {
+            st->stack[st->depth - 1].has_summary = true;
+            fold = HTML_FOLD_SUMMARY;
+        }
+        break;
     case HTML_TAG_BODY:
     case HTML_TAG_DIALOG:
     case HTML_TAG_FONT:
@@ -1881,7 +1926,7 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
                  style_hidden(at->v[HTML_ATTR_STYLE], &font)) ||
                 (tag == HTML_TAG_FONT && font_hidden(at)) ||
                 is_unrendered(tag, at);
-    stack_push(st, hash, tag, props, is_hidden, font);
+    stack_push(st, hash, tag, props, is_hidden, font, fold);
 }
 
 static void

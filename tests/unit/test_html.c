@@ -576,6 +576,37 @@ test_html_unshown_elements(void **state)
     assert_false(f & HTML_HIDDEN_TEXT);
 }
 
+/* A closed <details> (no open attribute) shows only its summary: its
+ * first <summary> child; the rest, and any other summary, stays hidden
+ * until the reader opens it. */
+static void
+test_html_closed_details(void **state)
+{
+    static const char *const cases[] = {
+        "<details><summary>shown</summary>poison</details>",
+        "<details>poison<summary>shown</summary><p>poison</p><summary>"
+        "poison</summary></details>",
+        "<details><div><summary>poison</summary></div>poison</details>"
+        "shown",
+        "<details><div><details open><summary>poison</summary>poison"
+        "</details></div><summary>shown</summary></details>",
+        "<details><details><summary>poison</summary>poison</details>"
+        "<summary>shown</summary></details>",
+        "<details><summary><b>shown</b><span hidden>poison</span></summary>"
+        "<b>poison</b></details>",
+    };
+    unsigned f;
+
+    (void)state;
+    assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
+    assert_string_equal(
+        render("<details open><summary>a</summary>b<details><summary>c"
+               "</summary></details></details>",
+               &f, NULL),
+        "a\nb\nc");
+    assert_false(f & HTML_HIDDEN_TEXT);
+}
+
 /* Elements the table lacked: blocks that separate words, table sections
  * (their start tags end an open cell, row or section; their end tags
  * look in table scope), and content a browser does not render: a
@@ -600,7 +631,7 @@ test_html_more_elements(void **state)
     assert_string_equal(
         render("a<main>b</main>c<section>d</section><figure>e<figcaption>f"
                "</figcaption></figure><hgroup>g</hgroup><search>h</search>"
-               "<menu><li>i</menu><dir><li>j</dir><details><summary>k"
+               "<menu><li>i</menu><dir><li>j</dir><details open><summary>k"
                "</summary>l</details><listing>m</listing>n",
                &f, NULL),
         "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\nm\nn");
@@ -852,6 +883,7 @@ main(void)
         cmocka_unit_test(test_html_end_tag_scope),
         cmocka_unit_test(test_html_more_elements),
         cmocka_unit_test(test_html_unshown_elements),
+        cmocka_unit_test(test_html_closed_details),
         cmocka_unit_test(test_html_flags),
         cmocka_unit_test(test_html_names_and_values),
         cmocka_unit_test(test_html_attr_every_offset),
