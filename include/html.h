@@ -16,9 +16,15 @@
  * Hidden text -- inside an element styled display:none, visibility:hidden,
  * font-size 0/1px, opacity 0, zero width/height with overflow hidden,
  * mso-hide:all, the "hidden" attribute, or <font> with size <= 1 and a
- * white colour -- is NOT written to the text (it is what a reader does
- * not see, and is usually filler meant to poison statistical filters);
+ * white colour, and what a browser does not render (<template>, a closed
+ * <dialog>, <rp>, the raw text of <noembed> and <noframes>, a closed
+ * <details> but for its summary) -- is NOT
+ * written to the text (it is what a reader does not see, and is usually
+ * filler meant to poison statistical filters);
  * HTML_HIDDEN_TEXT is set when such an element held visible characters.
+ * font-size is inherited, so a tiny one hides only until a descendant sets
+ * a readable size of its own (an absolute font-size, or <font size=N>);
+ * the rest hides everything inside whatever it sets.
  *
  * Links are reported through a callback: <a>/<area> href (with the
  * visible anchor text, reported when the anchor closes), <img> src and

@@ -51,6 +51,7 @@ enum html_tag {
     HTML_TAG_A,
     HTML_TAG_AREA,
     HTML_TAG_BODY, /* body and html */
+    HTML_TAG_DETAILS,
     HTML_TAG_DIALOG,
     HTML_TAG_EMBED,
     HTML_TAG_FONT,
@@ -60,10 +61,14 @@ enum html_tag {
     HTML_TAG_INPUT,
     HTML_TAG_LI,
     HTML_TAG_META,
+    HTML_TAG_NOEMBED, /* noembed and noframes */
     HTML_TAG_OPTION,
     HTML_TAG_P,
+    HTML_TAG_RP,
+    HTML_TAG_RT,
     HTML_TAG_SCRIPT,
     HTML_TAG_STYLE,
+    HTML_TAG_SUMMARY,
     HTML_TAG_TABLE,
     HTML_TAG_TBODY, /* tbody, thead and tfoot */
     HTML_TAG_TD, /* td and th */
@@ -120,7 +125,7 @@ static const struct html_tag_info html_tags[] = {
     {0x058C4484u, "center", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x0AA7F0B9u, "dialog", HTML_TAG_DIALOG, HTML_P_FLOW},
     {0x0DDB0669u, "link", HTML_TAG_OTHER, HTML_P_VOID},
-    {0x10A44713u, "summary", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x10A44713u, "summary", HTML_TAG_SUMMARY, HTML_P_FLOW},
     {0x114985B2u, "footer", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x11C2662Du, "select", HTML_TAG_OTHER, HTML_P_CELL | HTML_P_SPECIAL},
     {0x17676759u, "article", HTML_TAG_OTHER, HTML_P_FLOW},
@@ -147,17 +152,19 @@ static const struct html_tag_info html_tags[] = {
      HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE},
     {0x47455003u, "tr", HTML_TAG_TR,
      HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
+    {0x49545DB3u, "rt", HTML_TAG_RT, 0},
     {0x4A7AB7E6u, "pre", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x4A9C9BDFu, "table", HTML_TAG_TABLE,
      HTML_P_FLOW | HTML_P_BOUNDS | HTML_P_TSCOPE | HTML_P_TPART},
     {0x4D1CB705u, "dt", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x4D455975u, "tt", HTML_TAG_OTHER, HTML_P_FORMAT},
+    {0x4D5463FFu, "rp", HTML_TAG_RP, 0},
     {0x4E0E3632u, "param", HTML_TAG_OTHER, HTML_P_VOID},
     {0x4F2BC4B5u, "br", HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK},
     {0x4F3ACF3Fu, "hr", HTML_TAG_OTHER,
      HTML_P_VOID | HTML_P_BLOCK | HTML_P_ENDS_P},
     {0x53CACDB9u, "big", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0x5967F3A5u, "details", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x5967F3A5u, "details", HTML_TAG_DETAILS, HTML_P_FLOW},
     {0x5D1CD035u, "dd", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x5F433734u, "ul", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE},
     {0x61A6D509u, "figure", HTML_TAG_OTHER, HTML_P_FLOW},
@@ -168,6 +175,7 @@ static const struct html_tag_info html_tags[] = {
     {0x7B3D6C3Cu, "track", HTML_TAG_OTHER, HTML_P_VOID},
     {0x803328A9u, "search", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x81FE4F58u, "meta", HTML_TAG_META, HTML_P_VOID},
+    {0x83D3A088u, "noframes", HTML_TAG_NOEMBED, 0},
     {0x84E72504u, "img", HTML_TAG_IMG, HTML_P_VOID},
     {0x8512EF1Eu, "hgroup", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x8B3B2DB3u, "h6", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
@@ -214,6 +222,7 @@ static const struct html_tag_info html_tags[] = {
      HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART},
     {0xF00C3C10u, "u", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xF28DD471u, "col", HTML_TAG_OTHER, HTML_P_VOID},
+    {0xF4EF80A7u, "noembed", HTML_TAG_NOEMBED, 0},
     {0xF50C43EFu, "p", HTML_TAG_P,
      HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
     {0xF60C4582u, "s", HTML_TAG_OTHER, HTML_P_FORMAT},
@@ -278,11 +287,30 @@ static const struct html_entity_def html_entities[] = {
 /* Bytes of a tag or attribute name compared against the tables. */
 #define HTML_NAME_MAX 16u
 
+/* The font-size an element sets itself (font-size is inherited). */
+enum html_font {
+    HTML_FONT_INHERIT,  /* none, or one relative to the parent's (em, %) */
+    HTML_FONT_TINY,     /* one nobody reads (css_tiny_font) */
+    HTML_FONT_READABLE  /* an absolute one a reader reads */
+};
+
+/* What an element is to a closed <details>. */
+enum html_fold {
+    HTML_FOLD_NONE,
+    HTML_FOLD_CLOSED, /* a closed <details>: shows only its summary */
+    HTML_FOLD_SUMMARY /* the first <summary> opened as a child of one */
+};
+
 struct html_elem {
     uint32_t name_hash;
-    bool is_hidden;
-    uint8_t tag;     /* enum html_tag */
-    uint16_t props;  /* HTML_P_* */
+    bool is_hidden;   /* hides everything inside, whatever it sets */
+    bool is_tiny;     /* its font-size, own or inherited, is tiny */
+    bool is_folded;   /* in a closed <details>, not in its summary */
+    bool has_summary; /* a closed <details> whose summary was opened */
+    uint8_t font;     /* enum html_font: the font-size it sets */
+    uint8_t fold;     /* enum html_fold */
+    uint8_t tag;      /* enum html_tag */
+    uint16_t props;   /* HTML_P_* */
 };
 
 struct html_view {
@@ -332,7 +360,7 @@ struct html_state {
     struct html_elem stack[HTML_STACK_MAX];
     size_t depth;
     size_t n_overflow; /* open elements past the stack */
-    size_t n_hidden;   /* hidden entries on the stack */
+    size_t n_hidden;   /* hidden entries on the stack (is_hidden) */
     bool has_anchor;
     size_t anchor_start;
     size_t href_len;
@@ -344,6 +372,18 @@ struct html_state {
 };
 
 /* Bytes that interrupt a text run. */
+/* Is text written now hidden: inside a hidden element, in a tiny font
+ * no element since has set a readable size for, or in a closed <details>
+ * outside its summary (the current element's is_tiny and is_folded;
+ * past the stack, the last tracked one's)? */
+static bool
+is_hiding(const struct html_state *st)
+{
+    return st->n_hidden > 0 ||
+           (st->depth > 0 && (st->stack[st->depth - 1].is_tiny ||
+                              st->stack[st->depth - 1].is_folded));
+}
+
 static const uint8_t html_special[256] = {
     [0] = 1,    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
     [' '] = 1,  ['&'] = 1,  ['<'] = 1,  [0xC2] = 1, [0xE2] = 1, [0xEF] = 1,
@@ -664,7 +704,7 @@ emit(struct html_state *st, const char *s, size_t n)
     if (n == 0) {
         return;
     }
-    if (st->n_hidden > 0) {
+    if (is_hiding(st)) {
         st->flags |= HTML_HIDDEN_TEXT;
         return;
     }
@@ -1033,6 +1073,53 @@ css_tiny_font(const uint8_t *p, size_t n)
     return false;
 }
 
+/* Is the CSS value at p the keyword lit (lower case), alone or with
+ * "!important" after it? */
+static bool
+css_keyword(const uint8_t *p, size_t n, const char *lit)
+{
+    size_t k = strlen(lit);
+
+    return view_prefix(p, n, lit) &&
+           (n == k || html_is_space(p[k]) || p[k] == '!');
+}
+
+/* The font-size a value sets: a tiny one, a readable one (an absolute
+ * length or keyword), or none of its own -- one relative to the parent's
+ * (em, ex, ch, %, smaller, larger), inherit, or what is not understood
+ * (a calc(), a unitless number in standards mode): the parent's size
+ * stays, tiny or not. */
+static enum html_font
+css_font_size(const uint8_t *p, size_t n)
+{
+    static const char *const absolute[] = {
+        "xx-small", "x-small", "small", "medium", "large", "x-large",
+        "xx-large", "xxx-large", "initial",
+    };
+    unsigned long v;
+    const uint8_t *u;
+    size_t un;
+
+    if (css_tiny_font(p, n)) {
+        return HTML_FONT_TINY;
+    }
+    if (css_number(p, n, &v, &u, &un)) {
+        if (view_prefix(u, un, "px") || view_prefix(u, un, "pt") ||
+            view_prefix(u, un, "pc") || view_prefix(u, un, "rem") ||
+            view_prefix(u, un, "cm") || view_prefix(u, un, "mm") ||
+            view_prefix(u, un, "in")) {
+            return HTML_FONT_READABLE;
+        }
+        return HTML_FONT_INHERIT;
+    }
+    for (size_t i = 0; i < sizeof(absolute) / sizeof(absolute[0]); i++) {
+        if (css_keyword(p, n, absolute[i])) {
+            return HTML_FONT_READABLE;
+        }
+    }
+    return HTML_FONT_INHERIT;
+}
+
 static bool
 css_zero(const uint8_t *p, size_t n)
 {
@@ -1043,9 +1130,11 @@ css_zero(const uint8_t *p, size_t n)
     return css_number(p, n, &v, &u, &un) && v == 0;
 }
 
-/* Does an inline style hide its element? */
+/* Does an inline style hide its element, and everything inside it,
+ * outright?  *font gets the font-size it sets (the last one), which
+ * a descendant may set again (css_font_size). */
 static bool
-style_hidden(struct html_view v)
+style_hidden(struct html_view v, enum html_font *font)
 {
     const uint8_t *s = v.p;
     size_t n = v.len;
@@ -1089,8 +1178,9 @@ style_hidden(struct html_view v)
                 return true;
             }
         } else if (prop_len == 9 && view_prefix(prop, prop_len, "font-size")) {
-            if (css_tiny_font(val, val_len)) {
-                return true;
+            enum html_font f = css_font_size(val, val_len);
+            if (f != HTML_FONT_INHERIT) {
+                *font = f;
             }
         } else if (prop_len == 7 && view_prefix(prop, prop_len, "opacity")) {
             if (css_zero(val, val_len)) {
@@ -1145,6 +1235,29 @@ font_hidden(const struct html_attrs *at)
     return is_tiny && is_white;
 }
 
+/* A <font size> a browser understands (WHATWG "rules for parsing a
+ * legacy font size": blanks, an optional sign, a digit) sets a size from
+ * x-small (10px) up, which a reader reads. */
+static enum html_font
+font_size_attr(const struct html_attrs *at)
+{
+    const uint8_t *p;
+    size_t n;
+
+    if (attr_get(at, HTML_ATTR_SIZE).p == NULL) {
+        return HTML_FONT_INHERIT;
+    }
+    p = at->v[HTML_ATTR_SIZE].p;
+    n = at->v[HTML_ATTR_SIZE].len;
+    view_trim(&p, &n);
+    if (n > 0 && (p[0] == '+' || p[0] == '-')) {
+        p++;
+        n--;
+    }
+    return n > 0 && p[0] >= '0' && p[0] <= '9' ? HTML_FONT_READABLE
+                                               : HTML_FONT_INHERIT;
+}
+
 /* Target of <meta http-equiv=refresh content="5; url=...">. */
 static void
 meta_refresh(struct html_state *st, const struct html_attrs *at)
@@ -1191,9 +1304,35 @@ meta_refresh(struct html_state *st, const struct html_attrs *at)
     }
 }
 
+/* What entry k inherits from its parent (the entry below it): its
+ * font-size is tiny when it sets a tiny one, or sets none and its
+ * parent's is; it is folded away when it is a closed <details>, or is in
+ * one and is not its summary (the summary is as the details' parent). */
+static void
+stack_inherit(struct html_state *st, size_t k)
+{
+    struct html_elem *e = &st->stack[k];
+    const struct html_elem *up = k > 0 ? &st->stack[k - 1] : NULL;
+
+    if (e->font == HTML_FONT_INHERIT) {
+        e->is_tiny = up != NULL && up->is_tiny;
+    } else {
+        e->is_tiny = e->font == HTML_FONT_TINY;
+    }
+    if (e->fold == HTML_FOLD_CLOSED) {
+        e->is_folded = true;
+    } else if (e->fold == HTML_FOLD_SUMMARY && up != NULL &&
+               up->fold == HTML_FOLD_CLOSED) {
+        e->is_folded = k > 1 && st->stack[k - 2].is_folded;
+    } else {
+        e->is_folded = up != NULL && up->is_folded;
+    }
+}
+
 static void
 stack_push(struct html_state *st, uint32_t hash, enum html_tag tag,
-           unsigned props, bool is_hidden)
+           unsigned props, bool is_hidden, enum html_font font,
+           enum html_fold fold)
 {
     if (st->depth >= HTML_STACK_MAX) {
         st->n_overflow++;
@@ -1201,6 +1340,10 @@ stack_push(struct html_state *st, uint32_t hash, enum html_tag tag,
     }
     st->stack[st->depth].name_hash = hash;
     st->stack[st->depth].is_hidden = is_hidden;
+    st->stack[st->depth].has_summary = false;
+    st->stack[st->depth].font = (uint8_t)font;
+    st->stack[st->depth].fold = (uint8_t)fold;
+    stack_inherit(st, st->depth);
     st->stack[st->depth].tag = (uint8_t)tag;
     st->stack[st->depth].props = (uint16_t)props;
     st->depth++;
@@ -1306,7 +1449,9 @@ stack_end_scoped(struct html_state *st, uint32_t hash, enum html_tag tag,
  * hidden bit, opens just inside fb.  So "<b><span hidden><div>x</b>y"
  * shows y (the div is moved out of the span), and "<font (hidden)><p>x
  * </font>y" hides it (y goes into the clone).  Text already written stays
- * as it was decided.  The stack only shrinks.
+ * as it was decided.  The stack only shrinks.  The entries from k up have
+ * new parents, so what they inherit (stack_inherit) is worked out again
+ * (at most HTML_STACK_MAX of them).
  */
 static void
 stack_adopt(struct html_state *st, size_t k, size_t fb)
@@ -1327,6 +1472,9 @@ stack_adopt(struct html_state *st, size_t k, size_t fb)
             n_above * sizeof(st->stack[0]));
     st->stack[o] = fe;
     st->depth = o + 1 + n_above;
+    for (size_t j = k; j < st->depth; j++) {
+        stack_inherit(st, j);
+    }
 }
 
 /*
@@ -1421,6 +1569,16 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
             stack_pop_at(st, st->depth - 1);
         }
         break;
+    case HTML_TAG_RP:
+    case HTML_TAG_RT:
+        /* "rp" and "rt" start tags generate implied end tags: an open
+         * current <rp> or <rt> ends. */
+        while (st->n_overflow == 0 && st->depth > 0 &&
+               (st->stack[st->depth - 1].tag == HTML_TAG_RP ||
+                st->stack[st->depth - 1].tag == HTML_TAG_RT)) {
+            stack_pop_at(st, st->depth - 1);
+        }
+        break;
     case HTML_TAG_TABLE:
         if (st->is_quirks) {
             return; /* in quirks mode a table goes inside an open <p> */
@@ -1429,6 +1587,7 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
     case HTML_TAG_A:
     case HTML_TAG_AREA:
     case HTML_TAG_BODY:
+    case HTML_TAG_DETAILS:
     case HTML_TAG_DIALOG:
     case HTML_TAG_EMBED:
     case HTML_TAG_FONT:
@@ -1437,10 +1596,12 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
     case HTML_TAG_IMG:
     case HTML_TAG_INPUT:
     case HTML_TAG_META:
+    case HTML_TAG_NOEMBED:
     case HTML_TAG_OTHER:
     case HTML_TAG_P:
     case HTML_TAG_SCRIPT:
     case HTML_TAG_STYLE:
+    case HTML_TAG_SUMMARY:
     case HTML_TAG_TEMPLATE:
     case HTML_TAG_TITLE:
         break;
@@ -1450,12 +1611,18 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
     }
 }
 
-/* Index after the end tag of a raw-text element ("</name"), or len. */
+/* Index after the end tag of a raw-text element ("</name"), or len;
+ * *text_end, unless NULL, gets where its text ends (that end tag's "<",
+ * or len). */
 static size_t
-skip_raw(const struct html_state *st, size_t i, const char *name)
+skip_raw(const struct html_state *st, size_t i, const char *name,
+         size_t *text_end)
 {
     size_t nl = strlen(name);
 
+    if (text_end != NULL) {
+        *text_end = st->len;
+    }
     while (i < st->len) {
         const uint8_t *q = memchr(st->p + i, '<', st->len - i);
         size_t k;
@@ -1467,12 +1634,33 @@ skip_raw(const struct html_state *st, size_t i, const char *name)
         if (k + 2 + nl <= st->len && st->p[k + 1] == '/' &&
             view_prefix(st->p + k + 2, nl, name) &&
             (k + 2 + nl == st->len || !html_is_alnum(st->p[k + 2 + nl]))) {
+            if (text_end != NULL) {
+                *text_end = k;
+            }
             gt = memchr(st->p + k, '>', st->len - k);
             return gt == NULL ? st->len : (size_t)(gt - st->p) + 1;
         }
         i = k + 1;
     }
     return st->len;
+}
+
+/* <noembed> or <noframes> at k (after its start tag): raw text, which a
+ * browser that supports embeds and frames does not show -- hidden text
+ * when it holds more than blanks.  Returns the index after its end tag. */
+static size_t
+skip_unshown(struct html_state *st, size_t k, const char *name)
+{
+    size_t e;
+    size_t end = skip_raw(st, k, name, &e);
+
+    for (; k < e; k++) {
+        if (!html_is_space(st->p[k])) {
+            st->flags |= HTML_HIDDEN_TEXT;
+            break;
+        }
+    }
+    return end;
 }
 
 /* Lower-case name at p[i..] into buf (cut at HTML_NAME_MAX) and its
@@ -1623,12 +1811,14 @@ read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
 }
 
 /* Content a browser parses but does not render: a template's (a
- * document fragment of its own) and a dialog's until it is opened (the
- * user agent style sheet's dialog:not([open])). */
+ * document fragment of its own), a dialog's until it is opened (the
+ * user agent style sheet's dialog:not([open])) and an <rp>'s (display:
+ * none there: the parentheses around ruby text for a browser without
+ * ruby). */
 static bool
 is_unrendered(enum html_tag tag, const struct html_attrs *at)
 {
-    return tag == HTML_TAG_TEMPLATE ||
+    return tag == HTML_TAG_TEMPLATE || tag == HTML_TAG_RP ||
            (tag == HTML_TAG_DIALOG &&
             (at->present & (1u << HTML_ATTR_OPEN)) == 0);
 }
@@ -1640,6 +1830,8 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     enum html_tag tag = ti != NULL ? ti->tag : HTML_TAG_OTHER;
     unsigned props = ti != NULL ? ti->props : 0;
     bool is_hidden;
+    enum html_font font = HTML_FONT_INHERIT;
+    enum html_fold fold = HTML_FOLD_NONE;
 
     if (props & HTML_P_BLOCK) {
         set_pend(st, HTML_PEND_LINE);
@@ -1685,13 +1877,30 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     case HTML_TAG_META:
         meta_refresh(st, at);
         break;
+    case HTML_TAG_DETAILS:
+        if ((at->present & (1u << HTML_ATTR_OPEN)) == 0) {
+            fold = HTML_FOLD_CLOSED;
+        }
+        break;
+    case HTML_TAG_SUMMARY:
+        /* The first <summary> child of a closed <details> shows. */
+        if (st->n_overflow == 0 && st->depth > 0 &&
+            st->stack[st->depth - 1].fold == HTML_FOLD_CLOSED &&
+            !st->stack[st->depth - 1].has_summary) {
+            st->stack[st->depth - 1].has_summary = true;
+            fold = HTML_FOLD_SUMMARY;
+        }
+        break;
     case HTML_TAG_BODY:
     case HTML_TAG_DIALOG:
     case HTML_TAG_FONT:
     case HTML_TAG_LI:
+    case HTML_TAG_NOEMBED:
     case HTML_TAG_OPTION:
     case HTML_TAG_OTHER:
     case HTML_TAG_P:
+    case HTML_TAG_RP:
+    case HTML_TAG_RT:
     case HTML_TAG_SCRIPT:
     case HTML_TAG_STYLE:
     case HTML_TAG_TABLE:
@@ -1708,12 +1917,16 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     if (props & HTML_P_VOID) {
         return;
     }
+    /* The style's font-size overrides <font size>'s. */
+    if (tag == HTML_TAG_FONT) {
+        font = font_size_attr(at);
+    }
     is_hidden = (at->present & (1u << HTML_ATTR_HIDDEN)) != 0 ||
                 (attr_get(at, HTML_ATTR_STYLE).p != NULL &&
-                 style_hidden(at->v[HTML_ATTR_STYLE])) ||
+                 style_hidden(at->v[HTML_ATTR_STYLE], &font)) ||
                 (tag == HTML_TAG_FONT && font_hidden(at)) ||
                 is_unrendered(tag, at);
-    stack_push(st, hash, tag, props, is_hidden);
+    stack_push(st, hash, tag, props, is_hidden, font, fold);
 }
 
 static void
@@ -1840,13 +2053,16 @@ markup(struct html_state *st, size_t i)
         ti = tag_lookup(st, name, nh);
         if (ti != NULL && ti->tag == HTML_TAG_SCRIPT) {
             st->flags |= HTML_HAS_SCRIPT;
-            return skip_raw(st, k, "script");
+            return skip_raw(st, k, "script", NULL);
         }
         if (ti != NULL && ti->tag == HTML_TAG_STYLE) {
-            return skip_raw(st, k, "style");
+            return skip_raw(st, k, "style", NULL);
         }
         if (ti != NULL && ti->tag == HTML_TAG_TITLE) {
-            return skip_raw(st, k, "title");
+            return skip_raw(st, k, "title", NULL);
+        }
+        if (ti != NULL && ti->tag == HTML_TAG_NOEMBED) {
+            return skip_unshown(st, k, ti->name);
         }
         start_tag(st, ti, nh, &at);
         return k;
@@ -1914,7 +2130,7 @@ text(struct html_state *st, size_t i)
          * never backs off into the blank.  Not in hidden text, where the
          * blank's pending separator outlives the words emit drops. */
         if (j + 1 < len && p[j] == ' ' && p[j + 1] < 0x80 &&
-            !html_special[p[j + 1]] && st->n_hidden == 0) {
+            !html_special[p[j + 1]] && !is_hiding(st)) {
             j += 2;
             continue;
         }

@@ -336,6 +336,65 @@ test_html_hidden_text(void **state)
         "z\nw");
 }
 
+/* font-size is inherited: a tiny font (style font-size, or <font size=1
+ * color=white>) hides its element's own text, but a descendant that sets
+ * a readable font-size of its own shows its text (the inline-block gap
+ * trick of email templates); em, % and the like stay relative to the
+ * tiny size.  What hides outright (display:none, visibility, opacity,
+ * mso-hide, hidden, a zero box, unrendered elements) hides everything
+ * below it whatever font-size a descendant sets; so does <font size=1
+ * color=white>, whose white a descendant's size does not change. */
+static void
+test_html_tiny_font_descendant(void **state)
+{
+    static const char *const cases[] = {
+        "<table><tr><td style=\"font-size:0\">poison<span "
+        "style=\"font-size:14px\">shown</span>poison</td></tr></table>",
+        "<div style=\"font-size:0px\">poison<font size=3>shown</font>"
+        "poison</div>",
+        "<div style=\"font-size:1px\"><p style=\"font-size:1.5em\">poison"
+        "</p><p style=\"font-size:120%\">poison</p><p style=\"font-size:"
+        "larger\">poison</p><p style=\"font-size:medium\">shown</p></div>",
+        "<div style=\"font-size:0\"><span style=\"font-size:16px\">shown"
+        "<b style=\"font-size:0\">poison</b></span>poison</div>",
+        "<div style=\"font-size:0\"><p style=\"font-size:12pt\"><b>shown"
+        "</b></p>poison</div>",
+        /* The last font-size of a style counts. */
+        "<span style=\"font-size:14px;font-size:0\">poison</span>"
+        "<span style=\"font-size:0;font-size:1rem\">shown</span>",
+        /* Hiding outright is not undone by a readable font-size. */
+        "<div style=\"display:none\"><span style=\"font-size:14px\">"
+        "poison</span></div>shown",
+        "<div style=\"font-size:14px;visibility:hidden\">poison</div>"
+        "<div hidden><p style=\"font-size:16px\">poison</p></div>shown",
+        "<div style=\"opacity:0\"><font size=4>poison</font></div>"
+        "<div style=\"mso-hide:all\"><p style=\"font-size:16px\">"
+        "poison</p></div>shown",
+        "<div style=\"height:0;overflow:hidden\"><span style=\"font-size:"
+        "16px\">poison</span></div><template><p style=\"font-size:16px\">"
+        "poison</p></template>shown",
+        "<font size=1 color=white><span style=\"font-size:14px\">poison"
+        "</span><font size=3>poison</font></font>shown",
+        "<div style=\"font-size:0\"><div hidden><p style=\"font-size:"
+        "16px\">poison</p></div></div>shown",
+        /* Moved by the adoption agency, the <p> inherits from the <div>
+         * again once the <b> clone is closed. */
+        "<div style=\"font-size:0\"><b style=\"font-size:14px\"><p>"
+        "shown</b></b>poison</p></div>",
+    };
+    unsigned f;
+
+    (void)state;
+    assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
+    /* A readable font-size in a readable page is no change. */
+    assert_string_equal(
+        render("<div style=\"font-size:14px\"><span style=\"font-size:"
+               "1.2em\">a</span><font size=2>b</font></div>",
+               &f, NULL),
+        "ab");
+    assert_false(f & HTML_HIDDEN_TEXT);
+}
+
 /* Elements a browser closes without an end tag (WHATWG 13.2.6.4.7, "in
  * body"): a hidden one must not hide what follows its implied end. */
 static void
@@ -483,6 +542,71 @@ test_html_end_tag_scope(void **state)
     assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/* Elements a browser parses but does not show: <noembed> and <noframes>
+ * (raw text, where embeds and frames are supported, as in every mail
+ * client: their markup is text, so a tag inside does not end them), and
+ * <rp> (display:none in the user agent style sheet; ended by the next
+ * <rt> or <rp>, or its parent's end tag). */
+static void
+test_html_unshown_elements(void **state)
+{
+    static const char *const cases[] = {
+        "<noembed>poison</noembed>shown",
+        "<noembed><p>poison</noembed >shown",
+        "<NOFRAMES>poison<div>poison</div></noframes>shown",
+        "<noframes><a href=http://x/>poison</a></noframes>shown",
+        "<ruby>shown<rp>(</rp><rt></rt><rp>)</rp></ruby>",
+        "<ruby>shown<rp>(poison<rt><rp>)poison</ruby>",
+        "<ruby><rp hidden>(<b>poison</b></rp>shown</ruby>",
+    };
+    unsigned f;
+    struct links l;
+
+    (void)state;
+    assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
+    /* Raw text: a link in it is not one; <rt> text shows. */
+    assert_string_equal(
+        render("<noframes><a href=http://x/>a</a></noframes>"
+               "<ruby>b<rp>(</rp><rt>c</rt><rp>)</rp></ruby>",
+               &f, &l),
+        "bc");
+    assert_int_equal(l.n, 0);
+    /* Blank or empty: nothing hidden. */
+    render("<noembed> \n</noembed><noframes></noframes>x", &f, NULL);
+    assert_false(f & HTML_HIDDEN_TEXT);
+}
+
+/* A closed <details> (no open attribute) shows only its summary: its
+ * first <summary> child; the rest, and any other summary, stays hidden
+ * until the reader opens it. */
+static void
+test_html_closed_details(void **state)
+{
+    static const char *const cases[] = {
+        "<details><summary>shown</summary>poison</details>",
+        "<details>poison<summary>shown</summary><p>poison</p><summary>"
+        "poison</summary></details>",
+        "<details><div><summary>poison</summary></div>poison</details>"
+        "shown",
+        "<details><div><details open><summary>poison</summary>poison"
+        "</details></div><summary>shown</summary></details>",
+        "<details><details><summary>poison</summary>poison</details>"
+        "<summary>shown</summary></details>",
+        "<details><summary><b>shown</b><span hidden>poison</span></summary>"
+        "<b>poison</b></details>",
+    };
+    unsigned f;
+
+    (void)state;
+    assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
+    assert_string_equal(
+        render("<details open><summary>a</summary>b<details><summary>c"
+               "</summary></details></details>",
+               &f, NULL),
+        "a\nb\nc");
+    assert_false(f & HTML_HIDDEN_TEXT);
+}
+
 /* Elements the table lacked: blocks that separate words, table sections
  * (their start tags end an open cell, row or section; their end tags
  * look in table scope), and content a browser does not render: a
@@ -507,7 +631,7 @@ test_html_more_elements(void **state)
     assert_string_equal(
         render("a<main>b</main>c<section>d</section><figure>e<figcaption>f"
                "</figcaption></figure><hgroup>g</hgroup><search>h</search>"
-               "<menu><li>i</menu><dir><li>j</dir><details><summary>k"
+               "<menu><li>i</menu><dir><li>j</dir><details open><summary>k"
                "</summary>l</details><listing>m</listing>n",
                &f, NULL),
         "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\nm\nn");
@@ -752,11 +876,14 @@ main(void)
         cmocka_unit_test(test_html_dropped_content),
         cmocka_unit_test(test_html_entities),
         cmocka_unit_test(test_html_hidden_text),
+        cmocka_unit_test(test_html_tiny_font_descendant),
         cmocka_unit_test(test_html_implied_end_tags),
         cmocka_unit_test(test_html_end_p_button_scope),
         cmocka_unit_test(test_html_end_tag_special_stop),
         cmocka_unit_test(test_html_end_tag_scope),
         cmocka_unit_test(test_html_more_elements),
+        cmocka_unit_test(test_html_unshown_elements),
+        cmocka_unit_test(test_html_closed_details),
         cmocka_unit_test(test_html_flags),
         cmocka_unit_test(test_html_names_and_values),
         cmocka_unit_test(test_html_attr_every_offset),
