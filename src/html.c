@@ -1443,35 +1443,35 @@ stack_end_scoped(struct html_state *st, uint32_t hash, enum html_tag tag,
 /*
  * The adoption agency (13.2.6.4.7) for the end tag of formatting element
  * k when special element fb (the furthest block, the lowest special one
- * above k) was opened inside it: the elements between them that are not
- * formatting elements leave the stack, fb and what is above it stay, and
- * a clone of the formatting element, with its attributes and so its
- * hidden bit, opens just inside fb.  So "<b><span hidden><div>x</b>y"
- * shows y (the div is moved out of the span), and "<font (hidden)><p>x
- * </font>y" hides it (y goes into the clone).  Text already written stays
- * as it was decided.  The stack only shrinks.  The entries from k up have
- * new parents, so what they inherit (stack_inherit) is worked out again
- * (at most HTML_STACK_MAX of them).
+ * above k) was opened inside it.  A browser moves fb out of the
+ * formatting element and wraps fb's content in a clone of it, then runs
+ * the algorithm again on the clone, which has no furthest block: the
+ * clone and everything opened inside it are closed.  So
+ * "<b hidden>1<p>2</b>3</p>" is <b hidden>1</b><p><b hidden>2</b>3</p>:
+ * 3 shows, in fb.  Here: the elements between k and fb that are not
+ * formatting elements leave the stack, fb stays, and of what was opened
+ * inside fb only the formatting elements stay (a browser reopens those
+ * for the next text, 13.2.4.3); the formatting element is gone.  Text
+ * already written stays as it was decided.  The stack only shrinks.  The
+ * entries from k up have new parents, so what they inherit
+ * (stack_inherit) is worked out again (at most HTML_STACK_MAX of them).
  */
 static void
 stack_adopt(struct html_state *st, size_t k, size_t fb)
 {
-    struct html_elem fe = st->stack[k];
-    size_t n_above = st->depth - fb - 1;
     size_t o = k;
 
-    for (size_t j = k + 1; j < fb; j++) {
-        if ((st->stack[j].props & HTML_P_FORMAT) != 0) {
+    if (st->stack[k].is_hidden) {
+        st->n_hidden--;
+    }
+    for (size_t j = k + 1; j < st->depth; j++) {
+        if (j == fb || (st->stack[j].props & HTML_P_FORMAT) != 0) {
             st->stack[o++] = st->stack[j];
         } else if (st->stack[j].is_hidden) {
             st->n_hidden--;
         }
     }
-    st->stack[o++] = st->stack[fb]; /* o <= fb - 1 before: fe left */
-    memmove(&st->stack[o + 1], &st->stack[fb + 1],
-            n_above * sizeof(st->stack[0]));
-    st->stack[o] = fe;
-    st->depth = o + 1 + n_above;
+    st->depth = o;
     for (size_t j = k; j < st->depth; j++) {
         stack_inherit(st, j);
     }
