@@ -577,9 +577,12 @@ cache_list(const struct config *cfg, uint64_t **out, bool is_cleaning)
                    strstr(e->d_name, UPDATER_CACHE_SUFFIX ".tmp.") != NULL) {
             char path[CONFIG_PATH_MAX + 300];
             struct stat st;
+            /* lstat and regular files only, as fsutil_remove_stale_temps:
+             * a symbolic link (its target's age says nothing of it),
+             * FIFO or directory under such a name is not ours. */
             if (fsutil_join(path, sizeof(path), cfg->cart.cache_path,
                             e->d_name) == CM_OK &&
-                stat(path, &st) == 0 &&
+                lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
                 time(NULL) - st.st_mtime > UPDATER_STALE_TMP_S) {
                 unlink(path);
             }
