@@ -923,6 +923,24 @@ refresh_site_layer(void *ctx)
     }
 }
 
+/* Temporary layer files a LEARN killed between writing and renaming left
+ * (fsutil_write_temp names them by pid, so no later LEARN replaces them);
+ * at start, as housekeep does for the state file. */
+static void
+remove_stale_layer_temps(const struct config *cfg)
+{
+    size_t n;
+
+    if (cfg->sitelayer_path[0] == '\0') {
+        return;
+    }
+    n = fsutil_remove_stale_temps(cfg->sitelayer_path);
+    if (n > 0) {
+        log_info("site layer: removed %zu temporary file(s) an interrupted "
+                 "LEARN left beside %s", n, cfg->sitelayer_path);
+    }
+}
+
 /*
  * The cartridge slot: the newest verified cartridge in the micro-update
  * cache, else the embedded default; then the updater thread on it.  With
@@ -1094,6 +1112,7 @@ helper_main(int argc, char **argv)
     /* Counts saved every minute, the daily report; on failure (logged)
      * the helper still serves, it just cannot keep counts across runs. */
     h.site = sitelayer_slot_new(NULL);
+    remove_stale_layer_temps(cfg);
     refresh_site_layer(&h);
     hook.on_tick = refresh_site_layer;
     hook.ctx = &h;
