@@ -300,7 +300,7 @@ worker_init(void *ctx)
         free(w);
         return NULL;
     }
-    buf_init(&w->file, h->cfg->max_body_bytes);
+    buf_init(&w->file, queuefile_read_max(h->cfg->max_body_bytes));
     return w;
 }
 
@@ -351,6 +351,8 @@ read_job_message(struct helper *h, struct helper_worker *w,
     char sample[HELPER_SAMPLE_MAX];
     const char *why = NULL;
     bool is_truncated = false;
+    size_t max = h->cfg->max_body_bytes;
+    size_t keep;
     size_t msg_off = 0;
     unsigned flags = 0;
     enum cm_err rc;
@@ -362,7 +364,9 @@ read_job_message(struct helper *h, struct helper_worker *w,
         return false;
     }
     buf_reset(&w->file);
-    rc = fsutil_read_file(job->path, h->cfg->max_body_bytes, &w->file,
+    /* Max_Body_Length is the message's: the envelope (up to
+     * CAPS_ENVELOPE_MAX_BYTES of it) is read besides. */
+    rc = fsutil_read_file(job->path, queuefile_read_max(max), &w->file,
                           &is_truncated, &why);
     if (rc != CM_OK) {
         log_sample(sample, sizeof(sample), (const uint8_t *)job->path,
@@ -371,6 +375,12 @@ read_job_message(struct helper *h, struct helper_worker *w,
                  why != NULL ? why : cm_strerror(rc));
         answer_fail_open(h, job->seq, counters_fail_of_err(rc), t0, reason);
         return false;
+    }
+    keep = queuefile_envelope_len(w->file.data, w->file.len) + max;
+    if (keep < w->file.len) {
+        w->file.len = keep;
+        w->file.data[keep] = '\0';
+        is_truncated = true;
     }
     queuefile_parse(w->file.data, w->file.len, &w->env, &msg_off, &flags);
     if (queuefile_is_unusable(flags, is_truncated, &why)) {
