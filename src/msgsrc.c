@@ -24,9 +24,9 @@
  *   body cap and a large mbox is still split.  A file cut there that
  *   starts with CGP envelope lines is read again up to
  *   queuefile_read_max and cut to max_body_bytes after its envelope, as
- *   the helper reads it: Max_Body_Length is the message's.  Each message handed out is
- *   its own allocation (the read buffer itself for a file with one
- *   message), so the caller can pass it to another thread.
+ *   the helper reads it: Max_Body_Length is the message's.  Each message
+ *   handed out is its own allocation (the read buffer itself for a file
+ *   with one message), so the caller can pass it to another thread.
  *
  *   The walk does not stat() an entry readdir calls a regular file or a
  *   symbolic link: reading opens and fstat()s it anyway, and one path
