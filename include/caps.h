@@ -29,6 +29,11 @@
 #define CAPS_BODY_CEILING_BYTES (64u * 1024u * 1024u)
 /* Envelope: lines before the blank line, and the bytes we keep of each. */
 #define CAPS_ENVELOPE_LINES 4096u
+/* Bytes of a queue file's envelope read besides Max_Body_Length, which
+ * counts the message after the envelope: CAPS_ENVELOPE_LINES lines of 128
+ * bytes (a CGP "R" line with a common address is under 100).  A longer
+ * envelope takes the rest from the message's bytes. */
+#define CAPS_ENVELOPE_MAX_BYTES (CAPS_ENVELOPE_LINES * 128u)
 #define CAPS_ADDR_MAX 320u
 #define CAPS_ENVELOPE_RCPTS 64u
 

@@ -64,6 +64,18 @@ enum cm_err fsutil_write_temp(const char *path, const void *p, size_t len,
 size_t fsutil_remove_stale_temps(const char *path);
 
 /*
+ * fsutil_remove_stale_temps for a directory of many targets named by
+ * their content or version, each written once: the same test (regular,
+ * lstat, at least CAPS_STALE_TEMP_S old, at most CAPS_STALE_TEMP_SCAN_MAX
+ * entries) of the entries "<name>.tmp.<pid>.<n>" in dir whose <name> (its
+ * first len bytes, not NUL-terminated there) is_target accepts.  Returns
+ * the number removed.  Any thread.
+ */
+size_t fsutil_remove_stale_temps_in(const char *dir,
+                                    bool (*is_target)(const char *name,
+                                                      size_t len));
+
+/*
  * Take an exclusive lock on the lock file at path, to serialise the
  * read-modify-rename of a file beside it between processes.  The lock
  * file is created (mode 0600) when missing and never removed or replaced,

@@ -49,6 +49,25 @@ void queuefile_parse(const uint8_t *p, size_t len, struct envelope *env,
                      size_t *msg_off, unsigned *flags);
 
 /*
+ * Max_Body_Length counts the message after CGP's envelope lines, so a
+ * queue file is read up to queuefile_read_max(max_msg) bytes (max_msg
+ * plus CAPS_ENVELOPE_MAX_BYTES) and then cut to
+ * queuefile_envelope_len(p, len) + max_msg bytes when it is longer: many
+ * recipients no longer push the message out of the bytes read.
+ */
+size_t queuefile_read_max(size_t max_msg);
+
+/*
+ * Bytes of envelope at the start of (p, len): the offset just past the
+ * empty line that ends the envelope lines, or of the first line that is
+ * not one (a file without the empty line), or len when they run to the
+ * end of the bytes; 0 when (p, len) does not start with an envelope line
+ * (a plain message, an mbox "From " line, junk).  Same line rules as
+ * queuefile_parse; bounded by len.
+ */
+size_t queuefile_envelope_len(const uint8_t *p, size_t len);
+
+/*
  * True when the flags say the file cannot be scored (empty, binary junk,
  * no blank line, or a message of header lines only whose file was cut at
  * the size limit: is_truncated); *why receives a static reason for the

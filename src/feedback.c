@@ -297,6 +297,49 @@ stored_path(const char *out, int label, const char *hex, char *path,
     return n > 0 && (size_t)n < cap;
 }
 
+/* A stored message's name: the hex of its digest, then ".eml". */
+static bool
+is_stored_name(const char *name, size_t len)
+{
+    size_t n_hex = 2 * FINGERPRINT_DIGEST_LEN;
+
+    if (len != n_hex + 4 || memcmp(name + n_hex, ".eml", 4) != 0) {
+        return false;
+    }
+    for (size_t i = 0; i < n_hex; i++) {
+        if (!((name[i] >= '0' && name[i] <= '9') ||
+              (name[i] >= 'a' && name[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Temporary files a run killed between writing and renaming left in the
+ * label directories (fsutil_write_temp names them by pid, so no later
+ * run replaces them, and `cmtool train corpus` would read them as mail):
+ * the stale ones go before this run writes. */
+static void
+remove_stale_temps(const struct feedback_opts *o)
+{
+    char dir[FEEDBACK_PATH_MAX];
+
+    for (size_t i = 0; i < FEEDBACK_LABELS; i++) {
+        int n = snprintf(dir, sizeof(dir), "%s/%s/%s", o->out,
+                         FEEDBACK_SOURCE, label_names[i]);
+        size_t n_removed;
+
+        if (n <= 0 || (size_t)n >= sizeof(dir)) {
+            continue;
+        }
+        n_removed = fsutil_remove_stale_temps_in(dir, is_stored_name);
+        if (n_removed > 0) {
+            log_info("%s: removed %zu temporary file(s) an interrupted "
+                     "run left", dir, n_removed);
+        }
+    }
+}
+
 /* Store one extracted message under its content hash. */
 static void
 store(const struct feedback_opts *o, int label, const char *mail,
@@ -494,6 +537,7 @@ feedback_main(int argc, char **argv)
     }
     memset(&t, 0, sizeof(t));
     find_own(&o);
+    remove_stale_temps(&o);
     sconf.max_body_bytes = CAPS_FEEDBACK_MAIL_MAX_BYTES;
     src = msgsrc_new(o.dirs, o.n_dirs, &sconf);
     if (src == NULL) {

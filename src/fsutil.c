@@ -224,26 +224,30 @@ fsutil_write_temp(const char *path, const void *p, size_t len, mode_t mode,
     return CM_OK;
 }
 
-/* True when name is "<base>.tmp.<digits>.<digits>", a name
- * fsutil_write_temp gives to a file written for base. */
-static bool
-is_temp_name_of(const char *name, const char *base)
+/* Length of <target> when name is "<target>.tmp.<digits>.<digits>", a
+ * name fsutil_write_temp gives to a file written for target; else 0. */
+static size_t
+temp_target_len(const char *name)
 {
-    size_t len = strlen(base);
-    size_t n_pid;
-    const char *s;
+    size_t len = strlen(name);
+    size_t i = len;
+    size_t n_digits;
 
-    if (strncmp(name, base, len) != 0 ||
-        strncmp(name + len, ".tmp.", 5) != 0) {
-        return false;
+    for (int part = 0; part < 2; part++) {
+        n_digits = 0;
+        while (i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9') {
+            i--;
+            n_digits++;
+        }
+        if (n_digits == 0 || i == 0 || name[i - 1] != '.') {
+            return 0;
+        }
+        i--;
     }
-    s = name + len + 5;
-    n_pid = strspn(s, "0123456789");
-    if (n_pid == 0 || s[n_pid] != '.') {
-        return false;
+    if (i < 4 || memcmp(name + i - 4, ".tmp", 4) != 0) {
+        return 0;
     }
-    s += n_pid + 1;
-    return *s != '\0' && strspn(s, "0123456789") == strlen(s);
+    return i - 4;
 }
 
 /* dir/name if it is a regular file old enough to be a crash's leftover;
@@ -262,6 +266,39 @@ remove_if_stale(const char *dir, const char *name, time_t now)
     return unlink(path) == 0;
 }
 
+/* The walk of both public functions: is_target picks the targets by
+ * name (base: exactly that name; NULL base: the callback's say). */
+static size_t
+remove_stale_in(const char *dir, const char *base,
+                bool (*is_target)(const char *name, size_t len))
+{
+    time_t now = time(NULL);
+    size_t n_removed = 0;
+    size_t seen = 0;
+    struct dirent *e;
+    DIR *d = opendir(dir);
+
+    if (d == NULL) {
+        return 0;
+    }
+    while (seen++ < CAPS_STALE_TEMP_SCAN_MAX && (e = readdir(d)) != NULL) {
+        size_t len = temp_target_len(e->d_name);
+        bool is_ours;
+
+        if (len == 0) {
+            continue;
+        }
+        is_ours = base != NULL ? strlen(base) == len &&
+                                     memcmp(e->d_name, base, len) == 0
+                               : is_target(e->d_name, len);
+        if (is_ours && remove_if_stale(dir, e->d_name, now)) {
+            n_removed++;
+        }
+    }
+    closedir(d);
+    return n_removed;
+}
+
 size_t
 fsutil_remove_stale_temps(const char *path)
 {
@@ -269,11 +306,6 @@ fsutil_remove_stale_temps(const char *path)
     const char *slash = strrchr(path, '/');
     const char *base = slash != NULL ? slash + 1 : path;
     size_t dir_len = slash != NULL ? (size_t)(slash - path) : 0;
-    time_t now = time(NULL);
-    size_t n_removed = 0;
-    size_t seen = 0;
-    struct dirent *e;
-    DIR *d;
 
     if (*base == '\0' || dir_len >= sizeof(dir)) {
         return 0;
@@ -286,18 +318,14 @@ fsutil_remove_stale_temps(const char *path)
         memcpy(dir, path, dir_len);
         dir[dir_len] = '\0';
     }
-    d = opendir(dir);
-    if (d == NULL) {
-        return 0;
-    }
-    while (seen++ < CAPS_STALE_TEMP_SCAN_MAX && (e = readdir(d)) != NULL) {
-        if (is_temp_name_of(e->d_name, base) &&
-            remove_if_stale(dir, e->d_name, now)) {
-            n_removed++;
-        }
-    }
-    closedir(d);
-    return n_removed;
+    return remove_stale_in(dir, base, NULL);
+}
+
+size_t
+fsutil_remove_stale_temps_in(const char *dir,
+                             bool (*is_target)(const char *name, size_t len))
+{
+    return remove_stale_in(dir, NULL, is_target);
 }
 
 enum cm_err

@@ -300,7 +300,7 @@ worker_init(void *ctx)
         free(w);
         return NULL;
     }
-    buf_init(&w->file, h->cfg->max_body_bytes);
+    buf_init(&w->file, queuefile_read_max(h->cfg->max_body_bytes));
     return w;
 }
 
@@ -351,6 +351,8 @@ read_job_message(struct helper *h, struct helper_worker *w,
     char sample[HELPER_SAMPLE_MAX];
     const char *why = NULL;
     bool is_truncated = false;
+    size_t max = h->cfg->max_body_bytes;
+    size_t keep;
     size_t msg_off = 0;
     unsigned flags = 0;
     enum cm_err rc;
@@ -362,7 +364,9 @@ read_job_message(struct helper *h, struct helper_worker *w,
         return false;
     }
     buf_reset(&w->file);
-    rc = fsutil_read_file(job->path, h->cfg->max_body_bytes, &w->file,
+    /* Max_Body_Length is the message's: the envelope (up to
+     * CAPS_ENVELOPE_MAX_BYTES of it) is read besides. */
+    rc = fsutil_read_file(job->path, queuefile_read_max(max), &w->file,
                           &is_truncated, &why);
     if (rc != CM_OK) {
         log_sample(sample, sizeof(sample), (const uint8_t *)job->path,
@@ -371,6 +375,12 @@ read_job_message(struct helper *h, struct helper_worker *w,
                  why != NULL ? why : cm_strerror(rc));
         answer_fail_open(h, job->seq, counters_fail_of_err(rc), t0, reason);
         return false;
+    }
+    keep = queuefile_envelope_len(w->file.data, w->file.len) + max;
+    if (keep < w->file.len) {
+        w->file.len = keep;
+        w->file.data[keep] = '\0';
+        is_truncated = true;
     }
     queuefile_parse(w->file.data, w->file.len, &w->env, &msg_off, &flags);
     if (queuefile_is_unusable(flags, is_truncated, &why)) {
@@ -923,6 +933,24 @@ refresh_site_layer(void *ctx)
     }
 }
 
+/* Temporary layer files a LEARN killed between writing and renaming left
+ * (fsutil_write_temp names them by pid, so no later LEARN replaces them);
+ * at start, as housekeep does for the state file. */
+static void
+remove_stale_layer_temps(const struct config *cfg)
+{
+    size_t n;
+
+    if (cfg->sitelayer_path[0] == '\0') {
+        return;
+    }
+    n = fsutil_remove_stale_temps(cfg->sitelayer_path);
+    if (n > 0) {
+        log_info("site layer: removed %zu temporary file(s) an interrupted "
+                 "LEARN left beside %s", n, cfg->sitelayer_path);
+    }
+}
+
 /*
  * The cartridge slot: the newest verified cartridge in the micro-update
  * cache, else the embedded default; then the updater thread on it.  With
@@ -1094,6 +1122,7 @@ helper_main(int argc, char **argv)
     /* Counts saved every minute, the daily report; on failure (logged)
      * the helper still serves, it just cannot keep counts across runs. */
     h.site = sitelayer_slot_new(NULL);
+    remove_stale_layer_temps(cfg);
     refresh_site_layer(&h);
     hook.on_tick = refresh_site_layer;
     hook.ctx = &h;

@@ -274,6 +274,13 @@ learn_main(int argc, char **argv)
     }
     status = lock_layer(cfg.sitelayer_path, &lock_fd);
     if (status == 0) {
+        /* Temporary files are named by pid, so those a killed LEARN left
+         * are never replaced: remove the stale ones of the layer. */
+        if (fsutil_remove_stale_temps(cfg.sitelayer_path) > 0) {
+            fprintf(stderr, "CGPCloudmark LEARN: removed temporary files "
+                            "an interrupted run left beside %s\n",
+                    cfg.sitelayer_path);
+        }
         status = open_layer(cfg.sitelayer_path, &layer);
     }
     if (status == 0) {

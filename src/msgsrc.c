@@ -21,9 +21,12 @@
  *   bytes.  A file is first read up to max_body_bytes; only when it was
  *   cut there and starts with a separator line is it read again up to
  *   max_mbox_bytes, so a large single message never costs more than the
- *   body cap and a large mbox is still split.  Each message handed out is
- *   its own allocation (the read buffer itself for a file with one
- *   message), so the caller can pass it to another thread.
+ *   body cap and a large mbox is still split.  A file cut there that
+ *   starts with CGP envelope lines is read again up to
+ *   queuefile_read_max and cut to max_body_bytes after its envelope, as
+ *   the helper reads it: Max_Body_Length is the message's.  Each message
+ *   handed out is its own allocation (the read buffer itself for a file
+ *   with one message), so the caller can pass it to another thread.
  *
  *   The walk does not stat() an entry readdir calls a regular file or a
  *   symbolic link: reading opens and fstat()s it anyway, and one path
@@ -57,6 +60,7 @@
 #include "buf.h"
 #include "caps.h"
 #include "fsutil.h"
+#include "queuefile.h"
 
 /* ---- the mbox splitter --------------------------------------------- */
 
@@ -812,6 +816,33 @@ unquote_single(struct buf *b)
     b->data[b->len] = '\0';
 }
 
+/* The queue file path, cut at max_body_bytes, read again into b (its
+ * maximum raised) so that max_body_bytes of the message after the
+ * envelope are kept; *is_truncated when bytes of the message were left. */
+static enum cm_err
+read_queue_file(struct msgsrc *s, const char *path, struct buf *b,
+                bool *is_truncated, const char **why)
+{
+    size_t max = s->conf.max_body_bytes;
+    size_t keep;
+    enum cm_err rc;
+
+    buf_clear(b);
+    buf_init(b, queuefile_read_max(max));
+    rc = fsutil_read_file(path, queuefile_read_max(max), b, is_truncated,
+                          why);
+    if (rc != CM_OK) {
+        return rc;
+    }
+    keep = queuefile_envelope_len(b->data, b->len) + max;
+    if (keep < b->len) {
+        b->len = keep;
+        b->data[keep] = '\0';
+        *is_truncated = true;
+    }
+    return CM_OK;
+}
+
 /* Read the regular file path (owned, taken over; size as the walk saw
  * it) into *out, or start splitting it as an mbox and hand out its first
  * message. */
@@ -839,6 +870,12 @@ read_file(struct msgsrc *s, char *path, off_t size, struct msgsrc_item *out)
         buf_clear(&b);
         rc = fsutil_read_file(path, s->conf.max_body_bytes, &b,
                               &is_truncated, &why);
+    }
+    if (rc == CM_OK && is_truncated &&
+        queuefile_envelope_len(b.data, b.len) > 0) {
+        /* A CGP queue file: Max_Body_Length is its message's, so the
+         * envelope is read besides (as the helper reads it). */
+        rc = read_queue_file(s, path, &b, &is_truncated, &why);
     }
     if (rc != CM_OK) {
         buf_clear(&b);

@@ -448,6 +448,38 @@ queuefile_parse(const uint8_t *p, size_t len, struct envelope *env,
     *flags = st.flags;
 }
 
+size_t
+queuefile_read_max(size_t max_msg)
+{
+    return max_msg + CAPS_ENVELOPE_MAX_BYTES;
+}
+
+size_t
+queuefile_envelope_len(const uint8_t *p, size_t len)
+{
+    struct qf_line l;
+    size_t off = 0;
+
+    if (p == NULL || len == 0) {
+        return 0;
+    }
+    line_at(p, len, 0, &l);
+    if (!is_envelope_line(&l)) {
+        return 0;
+    }
+    while (off < len) {
+        line_at(p, len, off, &l);
+        if (l.len == 0) {
+            return l.next;
+        }
+        if (!is_envelope_line(&l)) {
+            return off;
+        }
+        off = l.next;
+    }
+    return len;
+}
+
 bool
 queuefile_is_unusable(unsigned flags, bool is_truncated, const char **why)
 {

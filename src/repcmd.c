@@ -225,6 +225,13 @@ repcmd_main(int argc, char **argv)
     if (collect(&o, old, &l) != 0 || rebuild(&l, version, &image) != 0) {
         goto out;
     }
+    /* Temporary files are named by pid, so those a killed run left are
+     * never replaced: remove the stale ones of this output. */
+    if (fsutil_remove_stale_temps(o.out) > 0) {
+        fprintf(stderr, "cmtool reputation: removed temporary files an "
+                        "interrupted run left beside %s\n",
+                o.out);
+    }
     if (fsutil_write_atomic(o.out, image.data, image.len, 0644) != CM_OK) {
         fprintf(stderr, "cmtool reputation: cannot write %s: %s\n", o.out,
                 strerror(errno));

@@ -2834,6 +2834,13 @@ train_main(int argc, char **argv)
         goto out;
     }
     if (o.out != NULL) {
+        /* Temporary files are named by pid, so those a killed run left
+         * are never replaced: remove the stale ones of this output. */
+        if (fsutil_remove_stale_temps(o.out) > 0) {
+            fprintf(stderr, "cmtool train: removed temporary files an "
+                            "interrupted run left beside %s\n",
+                    o.out);
+        }
         if (fsutil_write_atomic(o.out, image.data, image.len, 0644) != CM_OK) {
             fprintf(stderr, "cmtool train: cannot write %s: %s\n", o.out,
                     strerror(errno));

@@ -86,8 +86,6 @@
 #define UPDATER_USER_AGENT "CGPCloudmark-updater/1"
 #define UPDATER_CACHE_PREFIX "cartridge-"
 #define UPDATER_CACHE_SUFFIX ".cmc"
-/* A leftover temporary file older than this is from a crash: removed. */
-#define UPDATER_STALE_TMP_S 3600
 
 struct updater {
     const struct config *cfg;
@@ -544,12 +542,9 @@ cmp_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/*
- * Versions in the cache, newest first, into *out (malloc'ed, free it);
- * removes temporary files left by a crash when is_cleaning.
- */
+/* Versions in the cache, newest first, into *out (malloc'ed, free it). */
 static size_t
-cache_list(const struct config *cfg, uint64_t **out, bool is_cleaning)
+cache_list(const struct config *cfg, uint64_t **out)
 {
     DIR *d = opendir(cfg->cart.cache_path);
     struct dirent *e;
@@ -571,18 +566,6 @@ cache_list(const struct config *cfg, uint64_t **out, bool is_cleaning)
         seen++;
         if (ver != 0) {
             v[n++] = ver;
-        } else if (is_cleaning &&
-                   strncmp(e->d_name, UPDATER_CACHE_PREFIX,
-                           sizeof(UPDATER_CACHE_PREFIX) - 1) == 0 &&
-                   strstr(e->d_name, UPDATER_CACHE_SUFFIX ".tmp.") != NULL) {
-            char path[CONFIG_PATH_MAX + 300];
-            struct stat st;
-            if (fsutil_join(path, sizeof(path), cfg->cart.cache_path,
-                            e->d_name) == CM_OK &&
-                stat(path, &st) == 0 &&
-                time(NULL) - st.st_mtime > UPDATER_STALE_TMP_S) {
-                unlink(path);
-            }
         }
     }
     closedir(d);
@@ -591,12 +574,32 @@ cache_list(const struct config *cfg, uint64_t **out, bool is_cleaning)
     return n;
 }
 
+/* Whether (name, len) is a cache file's name "cartridge-<N>.cmc": the
+ * targets whose temporary files cache_prune removes. */
+static bool
+is_cache_name(const char *name, size_t len)
+{
+    char copy[64];
+
+    if (len >= sizeof(copy)) {
+        return false;
+    }
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    return cache_name_version(copy) != 0;
+}
+
 static void
 cache_prune(const struct config *cfg)
 {
     uint64_t *v = NULL;
-    size_t n = cache_list(cfg, &v, true);
+    size_t n;
     char path[CONFIG_PATH_MAX + 64];
+
+    /* Temporary files of writes a crash interrupted: regular files only,
+     * at least CAPS_STALE_TEMP_S old (never one still being written). */
+    fsutil_remove_stale_temps_in(cfg->cart.cache_path, is_cache_name);
+    n = cache_list(cfg, &v);
 
     for (size_t i = CAPS_UPDATER_CACHE_KEEP; i < n; i++) {
         if (cache_file(cfg, v[i], path, sizeof(path)) == CM_OK) {
@@ -611,7 +614,7 @@ updater_load_startup(const struct config *cfg, struct cartridge **out,
                      bool *is_default)
 {
     uint64_t *v = NULL;
-    size_t n = cache_list(cfg, &v, false);
+    size_t n = cache_list(cfg, &v);
     char path[CONFIG_PATH_MAX + 64];
     const char *why = NULL;
     enum cm_err rc;
@@ -659,7 +662,7 @@ cache_adopt_newer(struct updater *u, uint64_t current,
                   struct updater_result *res, struct cartridge **installed)
 {
     uint64_t *v = NULL;
-    size_t n = cache_list(u->cfg, &v, false);
+    size_t n = cache_list(u->cfg, &v);
     char path[CONFIG_PATH_MAX + 64];
     bool is_adopted = false;
 

@@ -280,6 +280,39 @@ def test_train(build, tmp, msgs, out):
         check("fp=" not in why, "training ham %s hits nothing" % name)
 
 
+def test_stale_temps(build, tmp, msgs, out):
+    """Temporary files a killed run left in OUT/feedback/<label>/ (an hour
+    old, "<sha256>.eml.tmp.<pid>.<n>", regular) go when the next run
+    starts; fresh ones, names not ours and symlinks stay.  `cmtool train`
+    would read a leftover as one more message."""
+    spam = os.path.join(out, "feedback", "spam")
+    hexname = os.path.join(spam, "ab" * 32 + ".eml")
+    old = hexname + ".tmp.4242.0"
+    fresh = hexname + ".tmp.4243.1"
+    other = os.path.join(spam, "notes.eml.tmp.4242.0")
+    link = os.path.join(out, "feedback", "ham", "cd" * 32 + ".eml.tmp.1.2")
+    outside = os.path.join(tmp, "stale-outside")
+    for p in (old, fresh, other, outside):
+        write(p, b"x")
+    os.symlink(outside, link)
+    hour_ago = os.stat(old).st_mtime - 7200
+    for p in (old, other, outside):
+        os.utime(p, (hour_ago, hour_ago))
+    os.utime(link, (hour_ago, hour_ago), follow_symlinks=False)
+    reports = os.path.join(tmp, "reports")
+    rc, _, err = run(build, "cmtool", "feedback", reports, "-o", out)
+    check(rc == 0, "feedback beside stale temps: %d %s" % (rc, err))
+    check(not os.path.exists(old), "a stale temporary message stayed")
+    check("removed 1 temporary file" in err, "the removal is logged: %s"
+          % err)
+    check(os.path.exists(fresh), "a fresh temporary file was removed")
+    check(os.path.exists(other), "a file not ours was removed")
+    check(os.path.islink(link) and os.path.exists(outside),
+          "a symlink (or its target) was removed")
+    for p in (fresh, other, link):
+        os.unlink(p)
+
+
 def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
     tmp = tempfile.mkdtemp(prefix="test_feedback.")
@@ -300,6 +333,7 @@ def main():
         test_out_inside_input(build, tmp, msgs)
         test_label_above_dir(build, tmp, msgs)
         test_train(build, tmp, msgs, out)
+        test_stale_temps(build, tmp, msgs, out)
     except AssertionError as e:
         print("test_feedback: FAIL: %s" % e, file=sys.stderr)
         return 1

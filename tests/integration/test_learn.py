@@ -21,7 +21,10 @@ Queue/ with the newsletter of testdata/messages):
     none of them mail, exits 1 and leaves the layer as it was;
   - with a newer cartridge in the micro-update cache, RATE scores with it
     as the helper does (not with the embedded default), before and after
-    a LEARN made on it.
+    a LEARN made on it;
+  - temporary layer files a killed LEARN left (an hour old) are removed
+    by the next LEARN and by the helper at start; fresh ones, symlinks
+    and names not ours stay.
 One overall deadline bounds the run; processes are killed by PID.
 """
 
@@ -164,6 +167,52 @@ def cached_cartridge(binary, tmp, wd):
           "%d" % (after, score))
 
 
+def stale_temps(binary, tmp, wd):
+    """Temporary layer files a killed LEARN left (an hour old, our
+    "<layer>.tmp.<pid>.<n>" names, regular files) are removed by the next
+    LEARN and by the helper at start; fresh ones, names not ours and
+    symlinks stay."""
+    base = os.path.join(tmp, "temps")
+    os.mkdir(base)
+    shutil.copy(os.path.join(REPO, "conf", "CGPCloudmark.cfg"), base)
+    os.mkdir(os.path.join(base, "Queue"))
+    shutil.copy(os.path.join(MESSAGES, TARGET),
+                os.path.join(base, "Queue", TARGET))
+    layer = os.path.join(base, "CGPCloudmark.learned")
+    old = layer + ".tmp.4242.0"
+    fresh = layer + ".tmp.4243.1"
+    other = os.path.join(base, "notes.tmp.4242.0")
+    link = layer + ".tmp.4242.3"
+    target = os.path.join(tmp, "temps-outside")
+    for p in (old, fresh, other, target):
+        with open(p, "wb") as f:
+            f.write(b"x")
+    os.symlink(target, link)
+    hour_ago = os.stat(old).st_mtime - 7200
+    for p in (old, other, target):
+        os.utime(p, (hour_ago, hour_ago))
+    os.utime(link, (hour_ago, hour_ago), follow_symlinks=False)
+    rc, out, err = run(binary, base, "LEARN", "spam", "Queue/" + TARGET)
+    check(rc == 0, "LEARN beside stale temps: %d %s %s" % (rc, out, err))
+    check(not os.path.exists(old), "LEARN left a stale temporary layer")
+    check("removed temporary files" in err, "LEARN did not say: %r" % err)
+    check(os.path.exists(fresh), "LEARN removed a fresh temporary file")
+    check(os.path.exists(other), "LEARN removed a file not ours")
+    check(os.path.islink(link) and os.path.exists(target),
+          "LEARN removed a symlink (or its target)")
+
+    # the helper, at start: LEARN may never run again
+    with open(old, "wb") as f:
+        f.write(b"x")
+    os.utime(old, (hour_ago, hour_ago))
+    score, info = helper_score(binary, base, wd)
+    check(not os.path.exists(old), "the helper left a stale temporary layer")
+    check(b"removed 1 temporary file" in info,
+          "the helper did not log the removal: %r" % info)
+    check(os.path.exists(fresh) and os.path.exists(other) and
+          os.path.islink(link), "the helper removed what is not stale")
+
+
 def main():
     binary = os.path.join(os.path.abspath(sys.argv[1] if len(sys.argv) > 1
                                           else "build"), "CGPCloudmark")
@@ -244,6 +293,7 @@ def main():
 
         concurrent_runs(binary, tmp, wd)
         cached_cartridge(binary, tmp, wd)
+        stale_temps(binary, tmp, wd)
     except TestFailure as e:
         print("FAIL test_learn: %s" % e)
         return 1

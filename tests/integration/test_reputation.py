@@ -6,7 +6,9 @@ envelope `S ... [ip]` line names a blocked address high with that
 cartridge and low without; an allow entry pulls a spam message down; a
 bad list is refused with its file and line and writes nothing; so is a
 --version at or below the input's, or a default version past the largest;
-`cmtool train --reputation` carries a list into a trained cartridge.
+`cmtool train --reputation` carries a list into a trained cartridge;
+temporary files a killed run left beside -o (an hour old) are removed
+when it is written, fresh ones, symlinks and names not ours stay.
 
 Usage: python3 tests/integration/test_reputation.py BUILD_DIR
 Standard library only; every file goes under a mkdtemp directory.
@@ -253,6 +255,34 @@ def test_train_list(workdir):
           "cmtool train refuses a bad list: %r" % err[-200:])
 
 
+def test_stale_temps(workdir, base):
+    """Temporary cartridge files a killed run left beside -o (an hour old,
+    "<out>.tmp.<pid>.<n>", regular) go when the next run writes it; fresh
+    ones, names not ours and symlinks stay."""
+    os.mkdir(os.path.join(workdir, "temps"))
+    out_cart = os.path.join(workdir, "temps", "out.cmc")
+    old = out_cart + ".tmp.4242.0"
+    fresh = out_cart + ".tmp.4243.1"
+    other = os.path.join(workdir, "temps", "notes.tmp.4242.0")
+    link = out_cart + ".tmp.4242.3"
+    outside = os.path.join(workdir, "temps-outside")
+    for p in (old, fresh, other, outside):
+        write(p, "x")
+    os.symlink(outside, link)
+    hour_ago = os.stat(old).st_mtime - 7200
+    for p in (old, other, outside):
+        os.utime(p, (hour_ago, hour_ago))
+    os.utime(link, (hour_ago, hour_ago), follow_symlinks=False)
+    code, _, err = run([CMTOOL, "reputation", base, "-o", out_cart])
+    check(code == 0, "cmtool reputation beside stale temps: %s" % err)
+    check(not os.path.exists(old), "a stale temporary cartridge stayed")
+    check("removed temporary files" in err, "the removal is said: %r" % err)
+    check(os.path.exists(fresh), "a fresh temporary file was removed")
+    check(os.path.exists(other), "a file not ours was removed")
+    check(os.path.islink(link) and os.path.exists(outside),
+          "a symlink (or its target) was removed")
+
+
 def main():
     if not os.access(BIN, os.X_OK) or not os.access(CMTOOL, os.X_OK):
         print("test_reputation: binaries not built in %s" % BUILD,
@@ -268,6 +298,7 @@ def main():
         test_bad_list(workdir, base)
         test_version_refusals(workdir, base)
         test_train_list(workdir)
+        test_stale_temps(workdir, base)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return summary("test_reputation")

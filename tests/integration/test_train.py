@@ -13,7 +13,9 @@ a source cannot rank its mail):
   option values and --version 0, with a message and a non-zero exit;
 - an unreadable folder below a DIR is skipped with a warning naming it;
 - a label folder inside another label folder (spam/ham/) is trained with
-  its own label, and a warning names it.
+  its own label, and a warning names it;
+- temporary files a killed run left beside -o (an hour old) are removed
+  when it is written; fresh ones, symlinks and names not ours stay.
 
 Usage: python3 tests/integration/test_train.py BUILD_DIR
 Standard library only; every file goes under a mkdtemp directory.
@@ -304,6 +306,45 @@ def test_nested_label(work, src):
           % proc.stderr[-400:])
 
 
+def plant_temps(stem, outside):
+    """An hour-old temporary file of ours beside stem, a fresh one, an
+    hour-old file whose name is not ours and an hour-old symlink under
+    our pattern (its target outside, old too); their paths."""
+    old = stem + ".tmp.4242.0"
+    fresh = stem + ".tmp.4243.1"
+    other = os.path.join(os.path.dirname(stem), "notes.tmp.4242.0")
+    link = stem + ".tmp.4242.3"
+    for p in (old, fresh, other, outside):
+        with open(p, "wb") as f:
+            f.write(b"x")
+    os.symlink(outside, link)
+    hour_ago = os.stat(old).st_mtime - 7200
+    for p in (old, other, outside):
+        os.utime(p, (hour_ago, hour_ago))
+    os.utime(link, (hour_ago, hour_ago), follow_symlinks=False)
+    return old, fresh, other, link
+
+
+def test_stale_temps(work, src):
+    """Temporary cartridge files a killed train left beside -o (an hour
+    old, "<out>.tmp.<pid>.<n>", regular) go when the next run writes it;
+    fresh ones, names not ours and symlinks stay."""
+    os.mkdir(os.path.join(work, "temps"))
+    out = os.path.join(work, "temps", "stale.cmc")
+    outside = os.path.join(work, "temps-outside")
+    old, fresh, other, link = plant_temps(out, outside)
+    proc = train(["--passes", "1", src, "-o", out])
+    check(proc.returncode == 0, "train beside stale temps: %r"
+          % proc.stderr[-300:])
+    check(not os.path.exists(old), "a stale temporary cartridge stayed")
+    check("removed temporary files" in proc.stderr,
+          "the removal is said on stderr")
+    check(os.path.exists(fresh), "a fresh temporary file was removed")
+    check(os.path.exists(other), "a file not ours was removed")
+    check(os.path.islink(link) and os.path.exists(outside),
+          "a symlink (or its target) was removed")
+
+
 def main():
     if not os.access(CMTOOL, os.X_OK):
         print("test_train: no %s (build first)" % CMTOOL, file=sys.stderr)
@@ -321,6 +362,7 @@ def main():
         test_symlink_loop(work, src)
         test_unreadable_subdir(work, src)
         test_nested_label(work, src)
+        test_stale_temps(work, src)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return summary("test_train")

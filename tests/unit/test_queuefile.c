@@ -500,6 +500,51 @@ test_queuefile_reused_envelope_is_empty(void **state)
     assert_false(r.env.has_peer_ip);
 }
 
+/* queuefile_envelope_len agrees with queuefile_parse's message offset on
+ * every cut of a file with an envelope (and is the whole cut while the
+ * envelope has not ended); it is 0 for the other forms. */
+static void
+test_queuefile_envelope_len(void **state)
+{
+    static const char crlf[] = "P I x <a@example.org>\r\nR W x <b@x.org>"
+                               "\r\n\r\nSubject: x\r\n\r\nbody\r\n";
+    static const char noblank[] = "P I x <a@example.org>\nSubject: x\n\n";
+    size_t len = strlen(full_lf);
+    const uint8_t *p = (const uint8_t *)full_lf;
+    size_t env_end = strstr(full_lf, "\n\nFrom:") + 2 - full_lf;
+    struct parsed r;
+
+    (void)state;
+    for (size_t n = 0; n <= len; n++) {
+        size_t got = queuefile_envelope_len(p, n);
+
+        if (n >= env_end) {
+            parse_bytes(full_lf, n, &r);
+            assert_int_equal(got, env_end);
+            assert_int_equal(got, r.msg_off);
+        } else {
+            assert_int_equal(got, n);
+        }
+    }
+    assert_int_equal(queuefile_envelope_len((const uint8_t *)crlf,
+                                            strlen(crlf)),
+                     strstr(crlf, "Subject") - crlf);
+    /* a header where the empty line should be: the envelope ends there */
+    assert_int_equal(queuefile_envelope_len((const uint8_t *)noblank,
+                                            strlen(noblank)),
+                     strstr(noblank, "Subject") - noblank);
+    assert_int_equal(queuefile_envelope_len((const uint8_t *)"Subject: x\n"
+                                            "\nbody\n", 17),
+                     0);
+    assert_int_equal(queuefile_envelope_len(
+                         (const uint8_t *)"From a@b Mon Jun  1 10:00:00 "
+                                          "2026\nSubject: x\n\n", 45),
+                     0);
+    assert_int_equal(queuefile_envelope_len(NULL, 0), 0);
+    assert_int_equal(queuefile_read_max(1024),
+                     1024 + CAPS_ENVELOPE_MAX_BYTES);
+}
+
 int
 main(void)
 {
@@ -519,6 +564,7 @@ main(void)
         cmocka_unit_test(test_queuefile_unusable_reasons),
         cmocka_unit_test(test_queuefile_every_prefix),
         cmocka_unit_test(test_queuefile_reused_envelope_is_empty),
+        cmocka_unit_test(test_queuefile_envelope_len),
     };
 
     return cmocka_run_group_tests_name("queuefile", tests, NULL, NULL);

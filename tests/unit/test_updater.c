@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -987,6 +988,89 @@ test_updater_adopts_newer_cache(void **state)
     buf_clear(&img);
 }
 
+/* Make path's modification time two hours old (no link followed). */
+static void
+age_path(const char *path)
+{
+    struct timespec ts[2];
+
+    ts[0].tv_sec = time(NULL) - 7200;
+    ts[0].tv_nsec = 0;
+    ts[1] = ts[0];
+    assert_int_equal(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+/*
+ * The cache's stale temporary files are judged with lstat, regular files
+ * only (as fsutil_remove_stale_temps): after an install prunes the cache,
+ * an old regular "cartridge-N.cmc.tmp.<pid>.<n>" is gone, but a fresh
+ * one stays, and so do a symbolic link under such a name whose target is
+ * old (stat followed it, so it was removed) and an old FIFO.
+ */
+static void
+test_updater_cache_temps_lstat(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct srv *s = calloc(1, sizeof(*s));
+    struct updfile_spec spec;
+    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct updater_result res;
+    struct buf img;
+    struct stat st;
+    char target[CONFIG_PATH_MAX + 32];
+    char link_tmp[CONFIG_PATH_MAX + 32];
+    char old_tmp[CONFIG_PATH_MAX + 32];
+    char new_tmp[CONFIG_PATH_MAX + 32];
+    char fifo_tmp[CONFIG_PATH_MAX + 32];
+
+    assert_non_null(s);
+    assert_non_null(m);
+    read_file(f->c2, &img);
+    build_full_2(f, s, &img, &spec);
+    m->n_files = 1;
+    entry_of(&m->files[0], "full-2.cmu", UPDFILE_FULL, 0, 2, &s->file);
+    sign_manifest_2(f, s, m, 86400);
+    srv_start(s);
+
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
+             s->port);
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/temps", f->dir);
+    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
+    snprintf(target, sizeof(target), "%s/linked-target", f->dir);
+    assert_int_equal(fsutil_write_atomic(target, "x", 1, 0600), CM_OK);
+    age_path(target);
+    snprintf(link_tmp, sizeof(link_tmp), "%s/cartridge-3.cmc.tmp.1.0",
+             cfg.cart.cache_path);
+    assert_int_equal(symlink(target, link_tmp), 0);
+    snprintf(old_tmp, sizeof(old_tmp), "%s/cartridge-4.cmc.tmp.1.0",
+             cfg.cart.cache_path);
+    assert_int_equal(fsutil_write_atomic(old_tmp, "x", 1, 0600), CM_OK);
+    age_path(old_tmp);
+    snprintf(new_tmp, sizeof(new_tmp), "%s/cartridge-5.cmc.tmp.1.0",
+             cfg.cart.cache_path);
+    assert_int_equal(fsutil_write_atomic(new_tmp, "x", 1, 0600), CM_OK);
+    snprintf(fifo_tmp, sizeof(fifo_tmp), "%s/cartridge-6.cmc.tmp.1.0",
+             cfg.cart.cache_path);
+    assert_int_equal(mkfifo(fifo_tmp, 0600), 0);
+    age_path(fifo_tmp);
+
+    assert_int_equal(updater_run_once(&cfg, &res), CM_OK);
+    assert_int_equal(res.outcome, UPDATER_INSTALLED);
+    srv_stop(s);
+    assert_int_not_equal(lstat(old_tmp, &st), 0);
+    assert_int_equal(lstat(new_tmp, &st), 0);
+    assert_int_equal(lstat(link_tmp, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(lstat(fifo_tmp, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    assert_true(fsutil_is_file(target));
+
+    buf_clear(&img);
+    srv_free(s);
+    free(m);
+}
+
 int
 main(void)
 {
@@ -1002,6 +1086,7 @@ main(void)
         cmocka_unit_test(test_updater_304_after_expiry),
         cmocka_unit_test(test_updater_busy_delta_no_full_fallback),
         cmocka_unit_test(test_updater_failure_names_default),
+        cmocka_unit_test(test_updater_cache_temps_lstat),
     };
 
     /* The updater logs to stderr here (the default sink): fine. */
