@@ -29,6 +29,10 @@ static const char campaign_fmt[] =
     "valued member of our community. Kind regards, the rewards team.\n";
 
 static const uint8_t payload[] = "MZ\x90\x00 not really a program";
+/* A campaign's attachment known as spam only (a lower rank than the
+ * malware URL that may come with it). */
+static const uint8_t spam_payload[] = "a flyer every copy of the campaign has";
+static const char malware_url[] = "http://dropper.example/get?f=1";
 
 struct fx {
     struct cartridge *with_fp;
@@ -44,7 +48,7 @@ setup(void **state)
     size_t len = 0;
     struct buf img;
     struct buf sec;
-    struct fingerprint_entry e[3];
+    struct fingerprint_entry e[5];
     char text[2048];
     const char *why = NULL;
     const char *url = "http://rewards.example/claim?id=1";
@@ -67,8 +71,20 @@ setup(void **state)
     e[2].category = FINGERPRINT_CAT_PHISHING;
     e[2].weight = 98;
     assert_true(fingerprint_url_digest(url, strlen(url), e[2].digest));
+    e[3].kind = FINGERPRINT_ATTACHMENT;
+    e[3].category = FINGERPRINT_CAT_SPAM;
+    e[3].weight = 96;
+    snprintf(e[3].sub, sizeof(e[3].sub), "flyer");
+    assert_true(fingerprint_digest(spam_payload, sizeof(spam_payload) - 1,
+                                   e[3].digest));
+    e[4].kind = FINGERPRINT_URL;
+    e[4].category = FINGERPRINT_CAT_MALWARE;
+    e[4].weight = 99;
+    snprintf(e[4].sub, sizeof(e[4].sub), "dropper");
+    assert_true(fingerprint_url_digest(malware_url, strlen(malware_url),
+                                       e[4].digest));
     buf_init(&sec, 1u << 16);
-    assert_int_equal(fingerprint_db_format(e, 3, FINGERPRINT_MATCH_MIN, &sec),
+    assert_int_equal(fingerprint_db_format(e, 5, FINGERPRINT_MATCH_MIN, &sec),
                      CM_OK);
     cartridge_default_image(&p, &len);
     assert_true(len > 0);
@@ -280,6 +296,34 @@ test_engine_depth_digests(void **state)
     free(m);
 }
 
+/* Several digests hit: the highest ranked category decides (malware >
+ * phishing > spam), and the score is that entry's weight, whatever the
+ * order the attachments and URLs come in. */
+static void
+test_engine_depth_digest_ranking(void **state)
+{
+    struct fx *f = *state;
+    char body[256];
+    char *m;
+    struct verdict v;
+
+    snprintf(body, sizeof(body), "Get the tool at %s now.", malware_url);
+    m = message(body, "flyer.dat", spam_payload, sizeof(spam_payload) - 1);
+    v = score(f->with_fp, f->s, m);
+    assert_int_equal(v.category, ENGINE_CAT_MALWARE);
+    assert_string_equal(v.subcategory_name, "dropper");
+    assert_true(v.score >= 99);
+    assert_non_null(strstr(v.analysis, "fp=url:malware:dropper"));
+    free(m);
+    /* The spam attachment alone still counts. */
+    m = message("see attached", "flyer.dat", spam_payload,
+                sizeof(spam_payload) - 1);
+    v = score(f->with_fp, f->s, m);
+    assert_non_null(strstr(v.analysis, "fp=attachment:spam:flyer"));
+    assert_true(v.score >= 96);
+    free(m);
+}
+
 static void
 test_engine_depth_zip(void **state)
 {
@@ -331,6 +375,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_depth_digests, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_engine_depth_digest_ranking,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_depth_zip, setup,
                                         teardown),
     };
