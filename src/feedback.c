@@ -181,6 +181,9 @@ label_start(const char *dir, const char *path, size_t *start)
     size_t len = strlen(dir);
     size_t at;
 
+    if (len == 0) {
+        return false; /* names nothing (and dir[len - 1] is not there) */
+    }
     while (len > 1 && dir[len - 1] == '/') {
         len--;
     }
