@@ -30,7 +30,8 @@
  *   8. depth (engine_depth): a campaign fingerprint of the cartridge
  *      (near-duplicate body, attachment or URL digest) raises the score to
  *      the entry's weight and sets its category when it ranks at least as
- *      high as the current one (malware > phishing > spam > bulk, legit);
+ *      high as the current one (malware > phishing > spam > bulk, legit)
+ *      and the score is at least RULES_LEGIT_BELOW;
  *      of the attachment and URL digests that hit, the highest ranked
  *      (then heaviest) one counts, not the first found; added to the
  *      analysis ("fp=body:spam:campaign").
@@ -239,8 +240,10 @@ category_rank(enum engine_category cat)
     return 0;
 }
 
-/* Raise v to score and, when cat ranks at least as high as v's category,
- * to cat/sub; note what (static text, [a-z0-9:=-]) in the analysis. */
+/* Raise v to score and, when cat ranks at least as high as v's category
+ * and the score is past the legit line (below it a message is legit, as
+ * classify and reputation_raise have it), to cat/sub; note what (static
+ * text, [a-z0-9:=-]) in the analysis. */
 static void
 depth_raise(struct verdict *v, enum engine_category cat, const char *sub,
             unsigned score, const char *what)
@@ -250,7 +253,8 @@ depth_raise(struct verdict *v, enum engine_category cat, const char *sub,
     if (v->score < score) {
         v->score = score;
     }
-    if (category_rank(cat) >= category_rank(v->category)) {
+    if (v->score >= RULES_LEGIT_BELOW &&
+        category_rank(cat) >= category_rank(v->category)) {
         set_category(v, cat, sub);
     }
     al = text_put(v->analysis, sizeof(v->analysis), al, " ", 1);
