@@ -466,6 +466,8 @@ one_mail(const struct feedback_opts *o, const struct msgsrc_item *item,
                      i + 1, rc == CM_ELIMIT ? "too large"
                             : s->encoding == ATTMSG_QP
                                 ? "quoted-printable (not taken)"
+                            : s->encoding == ATTMSG_OTHER
+                                ? "unknown transfer encoding (not taken)"
                                 : "empty or broken encoding");
             t->n_refused++;
             continue;
