@@ -42,7 +42,8 @@ struct buf;
 enum attmsg_encoding {
     ATTMSG_IDENTITY = 0, /* 7bit, 8bit, binary or none */
     ATTMSG_BASE64,
-    ATTMSG_QP
+    ATTMSG_QP,
+    ATTMSG_OTHER         /* any other (x-uuencode ...): not undone */
 };
 
 enum attmsg_flag {
@@ -82,7 +83,7 @@ void attmsg_find(const uint8_t *p, size_t len, struct attmsg_result *out);
 /*
  * Append the decoded bytes of span s of (p, len) to out.  CM_OK;
  * CM_EPARSE when the base64 is broken or the encoding is
- * quoted-printable; CM_ELIMIT when the decoded message would exceed
+ * quoted-printable or one this does not know (ATTMSG_OTHER); CM_ELIMIT when the decoded message would exceed
  * max_bytes (out then holds nothing new); CM_ENOMEM, or CM_ECRYPTO on
  * an OpenSSL failure.  On any error out's contents are unchanged.
  */

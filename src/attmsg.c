@@ -202,8 +202,14 @@ field_done(struct entity *e, const struct field *f)
             e->encoding = ATTMSG_BASE64;
         } else if (eq_nocase(f->v + s, i - s, "quoted-printable")) {
             e->encoding = ATTMSG_QP;
-        } else {
+        } else if (i == s || eq_nocase(f->v + s, i - s, "7bit") ||
+                   eq_nocase(f->v + s, i - s, "8bit") ||
+                   eq_nocase(f->v + s, i - s, "binary")) {
             e->encoding = ATTMSG_IDENTITY;
+        } else {
+            /* x-uuencode, x-gzip64 ...: the bytes on the wire are not
+             * the message (RFC 2045 6.4: treat it as opaque data). */
+            e->encoding = ATTMSG_OTHER;
         }
         return;
     }
@@ -552,6 +558,7 @@ attmsg_decode(const uint8_t *p, size_t len, const struct attmsg_span *s,
         }
         return decode_base64(p + s->off, s->len, max_bytes, out);
     case ATTMSG_QP:
+    case ATTMSG_OTHER:
         return CM_EPARSE;
     }
     return CM_EPARSE;

@@ -11,7 +11,8 @@
  * output byte is ever below 0x20, '"' unescaped or a lone backslash, so the
  * result cannot end the quoted string or the protocol line it sits in.
  * Pieces are appended whole: when the buffer's maximum is reached the output
- * stops before the piece that does not fit, never inside an escape.
+ * stops before the piece that does not fit, never inside an escape nor
+ * inside a UTF-8 character.
  *
  * The reader accepts the escapes of cgp-protocol.md §4 (\" \\ \r \n \e \t
  * and \nnn decimal <= 255); any other escape is CM_EPARSE.  Raw bytes
@@ -118,6 +119,22 @@ cgpstr_escape(const uint8_t *p, size_t len, bool is_multiline,
         while (i + run < len &&
                piece_of(p[i + run], is_multiline, &letter) == CGPSTR_PLAIN) {
             run++;
+        }
+        if (run > room) {
+            /* Capped inside the run: stop before the UTF-8 character
+             * that does not fit whole (a cut one is not UTF-8). */
+            size_t cut = room;
+
+            for (size_t k = 0;
+                 k < 3 && cut > 0 && (p[i + cut] & 0xc0) == 0x80; k++) {
+                cut--;
+            }
+            rc = buf_append(out, p + i, cut);
+            if (rc != CM_OK) {
+                return rc;
+            }
+            out->is_capped = true;
+            return CM_ELIMIT;
         }
         if (run > 0) {
             rc = buf_append(out, p + i, run);

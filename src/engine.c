@@ -30,8 +30,11 @@
  *   8. depth (engine_depth): a campaign fingerprint of the cartridge
  *      (near-duplicate body, attachment or URL digest) raises the score to
  *      the entry's weight and sets its category when it ranks at least as
- *      high as the current one (malware > phishing > spam > bulk, legit);
- *      added to the analysis ("fp=body:spam:campaign").
+ *      high as the current one (malware > phishing > spam > bulk, legit)
+ *      and the score is at least RULES_LEGIT_BELOW;
+ *      of the attachment and URL digests that hit, the highest ranked
+ *      (then heaviest) one counts, not the first found; added to the
+ *      analysis ("fp=body:spam:campaign").
  * rescan is set for the embedded default cartridge, a truncated message,
  * or any MIME cap hit, so CGP may ask again with more data or a newer
  * cartridge (the feature cap only drops the tail of a very long text:
@@ -237,8 +240,10 @@ category_rank(enum engine_category cat)
     return 0;
 }
 
-/* Raise v to score and, when cat ranks at least as high as v's category,
- * to cat/sub; note what (static text, [a-z0-9:=-]) in the analysis. */
+/* Raise v to score and, when cat ranks at least as high as v's category
+ * and the score is past the legit line (below it a message is legit, as
+ * classify and reputation_raise have it), to cat/sub; note what (static
+ * text, [a-z0-9:=-]) in the analysis. */
 static void
 depth_raise(struct verdict *v, enum engine_category cat, const char *sub,
             unsigned score, const char *what)
@@ -248,7 +253,8 @@ depth_raise(struct verdict *v, enum engine_category cat, const char *sub,
     if (v->score < score) {
         v->score = score;
     }
-    if (category_rank(cat) >= category_rank(v->category)) {
+    if (v->score >= RULES_LEGIT_BELOW &&
+        category_rank(cat) >= category_rank(v->category)) {
         set_category(v, cat, sub);
     }
     al = text_put(v->analysis, sizeof(v->analysis), al, " ", 1);
@@ -277,12 +283,20 @@ reputation_raise(struct verdict *v, const struct reputation_hits *rep)
     }
 }
 
-static void
-depth_fingerprint_hit(struct verdict *v, const struct fingerprint_entry *e)
+/* The engine category of a fingerprint entry's category code. */
+static enum engine_category
+fingerprint_engine_category(const struct fingerprint_entry *e)
 {
     static const enum engine_category cats[] = {
         ENGINE_CAT_SPAM, ENGINE_CAT_SPAM, ENGINE_CAT_PHISHING,
         ENGINE_CAT_MALWARE};
+
+    return cats[e->category <= 3 ? e->category : 1];
+}
+
+static void
+depth_fingerprint_hit(struct verdict *v, const struct fingerprint_entry *e)
+{
     const char *kind = fingerprint_kind_name((enum fingerprint_kind)e->kind);
     const char *cat =
         fingerprint_category_name((enum fingerprint_category)e->category);
@@ -299,41 +313,71 @@ depth_fingerprint_hit(struct verdict *v, const struct fingerprint_entry *e)
         o = text_put(what, sizeof(what), o, ":", 1);
         text_put(what, sizeof(what), o, e->sub, strlen(e->sub));
     }
-    depth_raise(v, cats[e->category <= 3 ? e->category : 1], e->sub,
-                e->weight, what);
+    depth_raise(v, fingerprint_engine_category(e), e->sub, e->weight, what);
 }
 
-/* Attachment and URL digests against the cartridge's entries; stops
+/* Whether hit e decides over best (NULL for none yet): the higher ranked
+ * category, then the higher weight; the first of equals stays. */
+static bool
+digest_hit_is_better(const struct fingerprint_entry *e,
+                     const struct fingerprint_entry *best)
+{
+    unsigned er;
+    unsigned br;
+
+    if (e == NULL) {
+        return false;
+    }
+    if (best == NULL) {
+        return true;
+    }
+    er = category_rank(fingerprint_engine_category(e));
+    br = category_rank(fingerprint_engine_category(best));
+    return er > br || (er == br && e->weight > best->weight);
+}
+
+/* Attachment and URL digests against the cartridge's entries: of all
+ * the hits, the one with the highest ranked category (then weight), so a
+ * spam flyer attached beside a malware link does not hide the link; stops
  * early when the budget runs out (the caller reports it). */
 static const struct fingerprint_entry *
 depth_digest_hit(const struct fingerprint_db *db, const struct mime_doc *doc,
                  const struct budget *b)
 {
     size_t n_done = 0;
-    const struct fingerprint_entry *e = NULL;
+    const struct fingerprint_entry *best = NULL;
 
     if (fingerprint_db_count(db, FINGERPRINT_ATTACHMENT) > 0) {
-        for (size_t i = 0; e == NULL && i < doc->n_parts &&
+        for (size_t i = 0; i < doc->n_parts &&
                            n_done < CAPS_FINGERPRINT_DIGESTS_MAX &&
                            !budget_expired(b);
              i++) {
             const struct mime_part *p = &doc->parts[i];
+            const struct fingerprint_entry *e;
 
             if (!p->is_attachment || p->data == NULL) {
                 continue;
             }
             n_done++;
             e = fingerprint_db_match_attachment(db, p->data, p->data_len);
+            if (digest_hit_is_better(e, best)) {
+                best = e;
+            }
         }
     }
     if (fingerprint_db_count(db, FINGERPRINT_URL) > 0) {
-        for (size_t i = 0; e == NULL && i < doc->n_urls &&
+        for (size_t i = 0; i < doc->n_urls &&
                            i < CAPS_FINGERPRINT_DIGESTS_MAX;
              i++) {
-            e = fingerprint_db_match_mime_url(db, &doc->urls[i]);
+            const struct fingerprint_entry *e =
+                fingerprint_db_match_mime_url(db, &doc->urls[i]);
+
+            if (digest_hit_is_better(e, best)) {
+                best = e;
+            }
         }
     }
-    return e;
+    return best;
 }
 
 /*

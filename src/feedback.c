@@ -181,6 +181,9 @@ label_start(const char *dir, const char *path, size_t *start)
     size_t len = strlen(dir);
     size_t at;
 
+    if (len == 0) {
+        return false; /* names nothing (and dir[len - 1] is not there) */
+    }
     while (len > 1 && dir[len - 1] == '/') {
         len--;
     }
@@ -463,6 +466,8 @@ one_mail(const struct feedback_opts *o, const struct msgsrc_item *item,
                      i + 1, rc == CM_ELIMIT ? "too large"
                             : s->encoding == ATTMSG_QP
                                 ? "quoted-printable (not taken)"
+                            : s->encoding == ATTMSG_OTHER
+                                ? "unknown transfer encoding (not taken)"
                                 : "empty or broken encoding");
             t->n_refused++;
             continue;

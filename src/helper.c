@@ -508,6 +508,7 @@ struct helper_reader {
     struct pool *pool;
     struct protocol_linebuf lines;
     struct buf path; /* decoded FILE name, reused */
+    uint8_t *chunk;  /* CAPS_HELPER_READ_CHUNK bytes read from stdin */
     char quit_seq[CAPS_PROTOCOL_SEQ_MAX + 1];
 };
 
@@ -737,13 +738,9 @@ wake_reason(int fd)
 static enum helper_stop
 reader_run(struct helper_reader *r, int wake_read_fd)
 {
-    uint8_t *chunk = malloc(CAPS_HELPER_READ_CHUNK);
+    uint8_t *chunk = r->chunk;
     enum helper_stop stop = HELPER_STOP_ERROR;
 
-    if (chunk == NULL) {
-        log_error("out of memory for the request reader");
-        return HELPER_STOP_ERROR;
-    }
     for (;;) {
         struct pollfd pfd[2] = {{STDIN_FILENO, POLLIN, 0},
                                 {wake_read_fd, POLLIN, 0}};
@@ -791,8 +788,45 @@ reader_run(struct helper_reader *r, int wake_read_fd)
             break;
         }
     }
-    free(chunk);
     return stop;
+}
+
+static void
+reader_free(struct helper_reader *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    buf_clear(&r->path);
+    free(r->chunk);
+    free(r);
+}
+
+/*
+ * The reader with all the memory it needs to read requests, taken before
+ * the workers start: under a process memory limit the threads may leave
+ * no room for it afterwards, and a helper that stops reading at start
+ * (exit 1) is restarted by CGP in a loop while every message waits.
+ * NULL when out of memory.
+ */
+static struct helper_reader *
+reader_new(struct helper *h)
+{
+    struct helper_reader *r = calloc(1, sizeof(*r));
+
+    if (r == NULL) {
+        return NULL;
+    }
+    r->h = h;
+    protocol_linebuf_init(&r->lines);
+    buf_init(&r->path, CAPS_PROTOCOL_PATH_MAX);
+    r->chunk = malloc(CAPS_HELPER_READ_CHUNK);
+    if (r->chunk == NULL ||
+        buf_reserve(&r->path, CAPS_PROTOCOL_PATH_MAX) != CM_OK) {
+        reader_free(r);
+        return NULL;
+    }
+    return r;
 }
 
 /* ---- start-up and shutdown ------------------------------------------- */
@@ -1040,24 +1074,14 @@ start_workers(struct helper *h)
 /* Read and answer until QUIT, EOF, a signal or a closed stdout; then
  * drain.  Returns the reason; *quit_seq gets QUIT's sequence. */
 static enum helper_stop
-serve(struct helper *h, struct pool *pool, int wake_read_fd,
+serve(struct pool *pool, struct helper_reader *reader, int wake_read_fd,
       char quit_seq[CAPS_PROTOCOL_SEQ_MAX + 1])
 {
-    struct helper_reader *reader = calloc(1, sizeof(*reader));
-    enum helper_stop stop = HELPER_STOP_ERROR;
+    enum helper_stop stop;
 
-    if (reader == NULL) {
-        log_error("out of memory for the request reader");
-    } else {
-        reader->h = h;
-        reader->pool = pool;
-        protocol_linebuf_init(&reader->lines);
-        buf_init(&reader->path, CAPS_PROTOCOL_PATH_MAX);
-        stop = reader_run(reader, wake_read_fd);
-        buf_clear(&reader->path);
-        memcpy(quit_seq, reader->quit_seq, sizeof(reader->quit_seq));
-        free(reader);
-    }
+    reader->pool = pool;
+    stop = reader_run(reader, wake_read_fd);
+    memcpy(quit_seq, reader->quit_seq, sizeof(reader->quit_seq));
     log_info("stopping (%s), finishing the requests in flight",
              stop_name(stop));
     pool_drain_and_free(pool);
@@ -1074,6 +1098,7 @@ helper_main(int argc, char **argv)
     struct housekeep *hk = NULL;
     struct housekeep_hook hook;
     struct pool *pool;
+    struct helper_reader *reader = NULL;
     struct helper h;
     enum helper_stop stop = HELPER_STOP_ERROR;
     char quit_seq[CAPS_PROTOCOL_SEQ_MAX + 1] = "";
@@ -1127,11 +1152,17 @@ helper_main(int argc, char **argv)
     hook.on_tick = refresh_site_layer;
     hook.ctx = &h;
     hk = housekeep_start(cfg, h.counters, clock_real(), &hook);
+    reader = reader_new(&h);
+    if (reader == NULL) {
+        fprintf(stderr, "CGPCloudmark: out of memory for the request "
+                        "reader\n");
+        goto out;
+    }
     pool = start_workers(&h);
     if (pool == NULL) {
         goto out;
     }
-    stop = serve(&h, pool, wake[0], quit_seq);
+    stop = serve(pool, reader, wake[0], quit_seq);
     status = stop == HELPER_STOP_ERROR ? 1 : 0;
 out:
     /* Every event is noted by now (workers drained, updater stopped), so
@@ -1142,6 +1173,7 @@ out:
     if (status != 2 && stop == HELPER_STOP_QUIT) {
         answer_simple(&h, quit_seq, PROTOCOL_ANSWER_OK);
     }
+    reader_free(reader);
     log_setup(discard_log_sink, NULL, LOG_LEVEL_ERROR);
     set_handlers(false);
     helper_signal_fd = -1;

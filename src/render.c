@@ -16,12 +16,14 @@
  * and none at all when N < MinimumScore.  An empty category or
  * subcategory is written "-"; the details are left out when the engine
  * gave none.  The lines are built as plain text (each bounded by the sizes
- * of the config and verdict fields it comes from), then every line goes
- * through cgpstr_escape with is_multiline false, so a CR, LF, quote,
- * backslash or control byte from a message or cartridge becomes an escape
- * and can neither end the quoted string nor start a new protocol line or
- * header.  The \e separators between lines are written here, never taken
- * from the text.
+ * of the config and verdict fields it comes from); in them every control
+ * byte but TAB, and every byte that is not well-formed UTF-8, becomes '?'
+ * (CGP decodes an escaped LF into the header text, where it would end the
+ * line: an escape is not enough).  Then every line goes through
+ * cgpstr_escape with is_multiline false, so a quote, backslash or TAB
+ * becomes an escape and can neither end the quoted string nor start a new
+ * protocol line.  The \e separators between lines are written here, never
+ * taken from the text.
  *
  * The answer is "<seq> ADDHEADER \"h1\eh2...\" OK\n".  Its length is
  * computed from cgpstr_escaped_len before anything is written; while it
@@ -58,6 +60,70 @@ static void
 add_line(struct render_lines *rl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Length of the well-formed UTF-8 sequence at s[0] (a byte >= 0x80) in
+ * the n bytes left, or 0 (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF, nothing cut). */
+static size_t
+utf8_seq_len(const unsigned char *s, size_t n)
+{
+    size_t len;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xbf;
+
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        len = 2;
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        len = 3;
+        lo = s[0] == 0xe0 ? 0xa0 : 0x80;
+        hi = s[0] == 0xed ? 0x9f : 0xbf;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        len = 4;
+        lo = s[0] == 0xf0 ? 0x90 : 0x80;
+        hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+    } else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (size_t k = 2; k < len; k++) {
+        if (s[k] < 0x80 || s[k] > 0xbf) {
+            return 0;
+        }
+    }
+    return len;
+}
+
+/*
+ * What CGP decodes from the quoted string is the header text itself, and
+ * there an escaped LF ("\010") is an end of line like "\e": so a control
+ * byte other than TAB (CR, LF, NUL ...) becomes '?' here, before the
+ * escaping, as does a byte that is not part of well-formed UTF-8 (CGP
+ * strings are UTF-8).  Only the separators render_answer writes end a
+ * header line.
+ */
+static void
+sanitize_line(char *text, size_t len)
+{
+    unsigned char *s = (unsigned char *)text;
+    size_t i = 0;
+
+    while (i < len) {
+        size_t n = 1;
+
+        if (s[i] >= 0x80) {
+            n = utf8_seq_len(s + i, len - i);
+            if (n == 0) {
+                s[i] = '?';
+                n = 1;
+            }
+        } else if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f) {
+            s[i] = '?';
+        }
+        i += n;
+    }
+}
+
 static void
 add_line(struct render_lines *rl, const char *fmt, ...)
 {
@@ -74,6 +140,7 @@ add_line(struct render_lines *rl, const char *fmt, ...)
      * here would still end on a whole byte of plain text. */
     rl->len[rl->n] = (size_t)n < RENDER_LINE_MAX ? (size_t)n
                                                  : RENDER_LINE_MAX - 1;
+    sanitize_line(rl->text[rl->n], rl->len[rl->n]);
     rl->n++;
 }
 

@@ -2,7 +2,8 @@
  * fuzz_cgpstr.c -- libFuzzer target for cgpstr: escaping any bytes gives
  * one safe line that decodes back to the input; unquoting any bytes never
  * reads out of bounds.  First byte: bit 0 = is_multiline, bits 1-7 = a
- * small output cap for the truncation path.
+ * small output cap for the truncation path (whose cut must fall between
+ * escapes and between UTF-8 characters).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "buf.h"
 #include "cgpstr.h"
+#include "charset.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -70,6 +72,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_init(&b, cap);
     (void)cgpstr_escape(data, size, is_multiline, &b);
     if (b.len > cap) {
+        abort();
+    }
+    /* Nor half a UTF-8 character: a cut of valid UTF-8 stays valid. */
+    if (charset_utf8_valid(data, size) &&
+        !charset_utf8_valid(b.data == NULL ? (const uint8_t *)"" : b.data,
+                            b.len)) {
         abort();
     }
     {

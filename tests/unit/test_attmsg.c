@@ -396,6 +396,44 @@ test_attmsg_decode_errors(void **state)
     buf_clear(&b);
 }
 
+/* A transfer encoding other than 7bit, 8bit, binary, base64 or
+ * quoted-printable is not undone: its bytes are not the message, so the
+ * span is refused rather than handed on as if it were one. */
+static void
+test_attmsg_unknown_encoding(void **state)
+{
+    const char *mail =
+        "From: user@x\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=\"XX\"\n\n"
+        "--XX\nContent-Type: message/rfc822\n"
+        "Content-Transfer-Encoding: x-uuencode\n\n"
+        "begin 644 spam.eml\nM1G)O;3H@8F%D0'-P86TN97AA;7!L90H*0G5Y(&YO=RX*\n`\nend\n"
+        "--XX\nContent-Type: message/rfc822\n"
+        "Content-Transfer-Encoding: 8BIT\n\n" INNER "--XX\n"
+        "Content-Type: message/rfc822\nContent-Transfer-Encoding:\n\n"
+        INNER "--XX--\n";
+    struct attmsg_result r;
+    struct buf b;
+    char *m;
+
+    (void)state;
+    find(mail, &r);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.spans[0].encoding, ATTMSG_OTHER);
+    assert_int_equal(r.spans[1].encoding, ATTMSG_IDENTITY);
+    assert_int_equal(r.spans[2].encoding, ATTMSG_IDENTITY);
+    buf_init(&b, 1u << 20);
+    assert_int_equal(attmsg_decode((const uint8_t *)mail, strlen(mail),
+                                   &r.spans[0], 1u << 20, &b),
+                     CM_EPARSE);
+    assert_int_equal(b.len, 0);
+    buf_clear(&b);
+    m = decoded(mail, &r, 1);
+    assert_string_equal(m, "From: bad@spam.example\nSubject: cheap pills\n\n"
+                           "Buy now.\n\nBye.");
+    free(m);
+}
+
 int
 main(void)
 {
@@ -411,6 +449,7 @@ main(void)
         cmocka_unit_test(test_attmsg_depth_cap),
         cmocka_unit_test(test_attmsg_header_cap),
         cmocka_unit_test(test_attmsg_decode_errors),
+        cmocka_unit_test(test_attmsg_unknown_encoding),
     };
 
     return cmocka_run_group_tests_name("attmsg", tests, NULL, NULL);

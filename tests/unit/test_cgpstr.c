@@ -196,6 +196,33 @@ test_cgpstr_escape_cap_never_splits(void **state)
     }
 }
 
+/* The cap never cuts a UTF-8 character either: the output stops before
+ * the character that does not fit whole. */
+static void
+test_cgpstr_escape_cap_never_splits_utf8(void **state)
+{
+    /* "a" U+00E9 U+20AC U+1F600 "b": 1 + 2 + 3 + 4 + 1 bytes */
+    const uint8_t in[] = {'a',  0xc3, 0xa9, 0xe2, 0x82, 0xac,
+                          0xf0, 0x9f, 0x98, 0x80, 'b'};
+
+    (void)state;
+    for (size_t max = 0; max <= sizeof(in); max++) {
+        struct buf b;
+        enum cm_err rc;
+
+        buf_init(&b, max);
+        rc = cgpstr_escape(in, sizeof(in), false, &b);
+        assert_int_equal(rc, max == sizeof(in) ? CM_OK : CM_ELIMIT);
+        assert_true(b.len <= max);
+        assert_true(b.len == 0 || b.len == 1 || b.len == 3 || b.len == 6 ||
+                    b.len == 10 || b.len == 11);
+        if (b.len > 0) {
+            assert_memory_equal(b.data, in, b.len);
+        }
+        buf_clear(&b);
+    }
+}
+
 static void
 test_cgpstr_escape_appends(void **state)
 {
@@ -342,6 +369,7 @@ main(void)
         cmocka_unit_test(test_cgpstr_round_trip_all_bytes),
         cmocka_unit_test(test_cgpstr_round_trip_multiline),
         cmocka_unit_test(test_cgpstr_escape_cap_never_splits),
+        cmocka_unit_test(test_cgpstr_escape_cap_never_splits_utf8),
         cmocka_unit_test(test_cgpstr_escape_appends),
         cmocka_unit_test(test_cgpstr_unquote_escapes),
         cmocka_unit_test(test_cgpstr_unquote_empty_and_raw),

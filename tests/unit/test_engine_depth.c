@@ -29,6 +29,12 @@ static const char campaign_fmt[] =
     "valued member of our community. Kind regards, the rewards team.\n";
 
 static const uint8_t payload[] = "MZ\x90\x00 not really a program";
+/* A campaign's attachment known as spam only (a lower rank than the
+ * malware URL that may come with it). */
+static const uint8_t spam_payload[] = "a flyer every copy of the campaign has";
+static const char malware_url[] = "http://dropper.example/get?f=1";
+/* An entry a cartridge weighs below the legit line (a weak campaign). */
+static const uint8_t weak_payload[] = "bytes a weak entry knows";
 
 struct fx {
     struct cartridge *with_fp;
@@ -44,7 +50,7 @@ setup(void **state)
     size_t len = 0;
     struct buf img;
     struct buf sec;
-    struct fingerprint_entry e[3];
+    struct fingerprint_entry e[6];
     char text[2048];
     const char *why = NULL;
     const char *url = "http://rewards.example/claim?id=1";
@@ -67,8 +73,26 @@ setup(void **state)
     e[2].category = FINGERPRINT_CAT_PHISHING;
     e[2].weight = 98;
     assert_true(fingerprint_url_digest(url, strlen(url), e[2].digest));
+    e[3].kind = FINGERPRINT_ATTACHMENT;
+    e[3].category = FINGERPRINT_CAT_SPAM;
+    e[3].weight = 96;
+    snprintf(e[3].sub, sizeof(e[3].sub), "flyer");
+    assert_true(fingerprint_digest(spam_payload, sizeof(spam_payload) - 1,
+                                   e[3].digest));
+    e[4].kind = FINGERPRINT_URL;
+    e[4].category = FINGERPRINT_CAT_MALWARE;
+    e[4].weight = 99;
+    snprintf(e[4].sub, sizeof(e[4].sub), "dropper");
+    assert_true(fingerprint_url_digest(malware_url, strlen(malware_url),
+                                       e[4].digest));
+    e[5].kind = FINGERPRINT_ATTACHMENT;
+    e[5].category = FINGERPRINT_CAT_SPAM;
+    e[5].weight = 30;
+    snprintf(e[5].sub, sizeof(e[5].sub), "weak");
+    assert_true(fingerprint_digest(weak_payload, sizeof(weak_payload) - 1,
+                                   e[5].digest));
     buf_init(&sec, 1u << 16);
-    assert_int_equal(fingerprint_db_format(e, 3, FINGERPRINT_MATCH_MIN, &sec),
+    assert_int_equal(fingerprint_db_format(e, 6, FINGERPRINT_MATCH_MIN, &sec),
                      CM_OK);
     cartridge_default_image(&p, &len);
     assert_true(len > 0);
@@ -280,6 +304,76 @@ test_engine_depth_digests(void **state)
     free(m);
 }
 
+/* Several digests hit: the highest ranked category decides (malware >
+ * phishing > spam), and the score is that entry's weight, whatever the
+ * order the attachments and URLs come in. */
+static void
+test_engine_depth_digest_ranking(void **state)
+{
+    struct fx *f = *state;
+    char body[256];
+    char *m;
+    struct verdict v;
+
+    snprintf(body, sizeof(body), "Get the tool at %s now.", malware_url);
+    m = message(body, "flyer.dat", spam_payload, sizeof(spam_payload) - 1);
+    v = score(f->with_fp, f->s, m);
+    assert_int_equal(v.category, ENGINE_CAT_MALWARE);
+    assert_string_equal(v.subcategory_name, "dropper");
+    assert_true(v.score >= 99);
+    assert_non_null(strstr(v.analysis, "fp=url:malware:dropper"));
+    free(m);
+    /* The spam attachment alone still counts. */
+    m = message("see attached", "flyer.dat", spam_payload,
+                sizeof(spam_payload) - 1);
+    v = score(f->with_fp, f->s, m);
+    assert_non_null(strstr(v.analysis, "fp=attachment:spam:flyer"));
+    assert_true(v.score >= 96);
+    free(m);
+}
+
+/* A hit that leaves the score below the legit line raises the score but
+ * does not name a legit message spam (score < 50 is legit, as the
+ * classifier and a reputation block have it). */
+static void
+test_engine_depth_weak_hit_keeps_legit(void **state)
+{
+    struct fx *f = *state;
+    unsigned char b64[128];
+    char m[2048];
+    struct verdict v;
+    int bl = EVP_EncodeBlock(b64, weak_payload,
+                             (int)(sizeof(weak_payload) - 1));
+
+    snprintf(m, sizeof(m),
+             "From: Bob Smith <bob@example.org>\r\n"
+             "To: Anna Jones <anna@example.org>\r\n"
+             "Subject: Re: minutes of Tuesday's meeting\r\n"
+             "Date: Tue, 3 Mar 2026 10:00:00 +0000\r\n"
+             "Message-ID: <1234@mail.example.org>\r\n"
+             "In-Reply-To: <1200@mail.example.org>\r\n"
+             "MIME-Version: 1.0\r\n"
+             "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+             "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+             "Hi Anna,\r\n\r\nthe minutes are attached, as promised. "
+             "I moved the budget item to next week.\r\n\r\nBob\r\n"
+             "--b1\r\nContent-Type: application/octet-stream; "
+             "name=\"minutes.dat\"\r\nContent-Disposition: attachment; "
+             "filename=\"minutes.dat\"\r\n"
+             "Content-Transfer-Encoding: base64\r\n\r\n%.*s\r\n"
+             "--b1--\r\n",
+             bl, (const char *)b64);
+    v = score(f->plain, f->s, m);
+    assert_true(v.score < 30);
+    assert_int_equal(v.category, ENGINE_CAT_LEGIT);
+    v = score(f->with_fp, f->s, m);
+    assert_non_null(strstr(v.analysis, "fp=attachment:spam:weak"));
+    assert_int_equal(v.score, 30);
+    assert_int_equal(v.category, ENGINE_CAT_LEGIT);
+    assert_string_equal(v.category_name, "legit");
+    assert_string_not_equal(v.subcategory_name, "weak");
+}
+
 static void
 test_engine_depth_zip(void **state)
 {
@@ -331,6 +425,10 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_depth_digests, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_engine_depth_digest_ranking,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_depth_weak_hit_keeps_legit,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_depth_zip, setup,
                                         teardown),
     };

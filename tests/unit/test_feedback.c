@@ -4,11 +4,15 @@
  * feedback_label_below for the part at or below a DIR).  The
  * command itself runs in tests/integration/test_feedback.py.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "feedback.h"
 #include "model.h"
@@ -76,12 +80,35 @@ test_feedback_label_below(void **state)
     assert_int_equal(feedback_label_below("/a", "/b/spam/1"), -1);
 }
 
+/* An empty DIR names nothing: no label, and no byte before it is read
+ * (the "" sits right after an unreadable page here, so a read of dir[-1]
+ * faults). */
+static void
+test_feedback_label_below_empty_dir(void **state)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    char *map;
+
+    (void)state;
+    assert_true(page > 0);
+    map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(map != MAP_FAILED);
+    assert_int_equal(mprotect(map, (size_t)page, PROT_NONE), 0);
+    map[page] = '\0';
+    assert_int_equal(feedback_label_below(map + page, "spam/1.eml"), -1);
+    assert_int_equal(feedback_label_below(map + page, "/spam/1.eml"), -1);
+    assert_int_equal(feedback_label_below(map + page, ""), -1);
+    munmap(map, (size_t)page * 2);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_feedback_label_of_path),
         cmocka_unit_test(test_feedback_label_below),
+        cmocka_unit_test(test_feedback_label_below_empty_dir),
     };
 
     return cmocka_run_group_tests_name("feedback", tests, NULL, NULL);

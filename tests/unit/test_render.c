@@ -220,12 +220,23 @@ test_render_analysis_header(void **state)
                         "sc=- r=0\" OK\n");
 }
 
-/* Nothing from a verdict can add a line or break the quoting. */
+/*
+ * Nothing from a verdict can add a line or break the quoting.  CGP decodes
+ * the quoted string and an escaped LF ("\010") in the decoded text ends a
+ * header line like "\e" does: what CGP decodes must hold exactly the four
+ * separators as line breaks, with control bytes (TAB aside) and bytes that
+ * are not well-formed UTF-8 turned into '?'.
+ */
 static void
 test_render_hostile_text(void **state)
 {
     static const char hostile[] = "a\"b\\c\r\nX-Evil: 1\n\x01\x1f\x7f"
-                                  "\\e\\\" OK\n1 DISCARD\t\xc3\xa9";
+                                  "\\e\\\" OK\n1 DISCARD\t\xc3\xa9"
+                                  " \xff\xc3x\xed\xa0\x80\xf4\x90\x80\x80"
+                                  "\xe2\x82";
+    static const char hostile_plain[] = "a\"b\\c??X-Evil: 1????"
+                                        "\\e\\\" OK?1 DISCARD\t\xc3\xa9"
+                                        " ??x?????????";
     struct config cfg;
     struct verdict v;
     char want[2048];
@@ -244,10 +255,19 @@ test_render_hostile_text(void **state)
     n = snprintf(want, sizeof(want),
                  "X-Junk-Score: 99 [XXXXX]\nX-Cloudmark-Score: 99 "
                  "[XXXXX]\nX-Alert: possible spam!\nX-Color: red\n"
-                 "X-Cloudmark-Analysis: v=1 s=99 c=sp\"am\r\n\\ sc=x\ny "
+                 "X-Cloudmark-Analysis: v=1 s=99 c=sp\"am??\\ sc=x?y "
                  "r=0 %s",
-                 hostile);
+                 hostile_plain);
     assert_round_trip(answer, want, (size_t)n);
+    /* Decoded, the value holds exactly the four line breaks. */
+    {
+        size_t lfs = 0;
+
+        for (int i = 0; i < n; i++) {
+            lfs += want[i] == '\n' || want[i] == '\r';
+        }
+        assert_int_equal(lfs, 4);
+    }
     /* Exactly four \e separators: no header was added. */
     {
         size_t seps = 0;
@@ -294,9 +314,11 @@ test_render_unterminated_fields(void **state)
 }
 
 /*
- * The cap: with long escaped headers, an analysis line that brings the
- * answer to exactly CAPS_ANSWER_MAX bytes is kept; one byte more and it is
- * dropped whole, the other headers stay.
+ * The cap.  Control bytes no longer reach the escaper (they become '?'),
+ * so the worst an escape does is double a byte ('\\', '"', TAB): with
+ * every field at its size and full of such bytes, and the longest
+ * sequence token, the answer still fits CAPS_ANSWER_MAX with all five
+ * headers kept (the line dropping in render_answer stays as a guard).
  */
 static void
 test_render_answer_cap(void **state)
@@ -304,21 +326,18 @@ test_render_answer_cap(void **state)
     struct config cfg;
     struct verdict v;
     size_t len = 0;
-    size_t prefix = 470; /* control bytes: 4 bytes each once escaped */
-    bool is_seen_exact = false;
-    bool is_seen_drop = false;
     char seq[CAPS_RENDER_SEQ_MAX + 1];
+    static const char fill[] = {'\\', '"', '\t', 0x01, '\n'};
 
     (void)state;
     memset(seq, '9', CAPS_RENDER_SEQ_MAX);
     seq[CAPS_RENDER_SEQ_MAX] = '\0';
     config_defaults(&cfg);
     cfg.add_analysis_header = true;
-    /* '\\' and '"' double when escaped. */
     memset(cfg.junk_header, '\\', CONFIG_HEADER_MAX - 1);
     cfg.junk_header[CONFIG_HEADER_MAX - 1] = '\0';
-    memset(cfg.score_header, '"', 200);
-    cfg.score_header[200] = '\0';
+    memset(cfg.score_header, '"', CONFIG_HEADER_MAX - 1);
+    cfg.score_header[CONFIG_HEADER_MAX - 1] = '\0';
     memset(cfg.alert_header, '"', CONFIG_TEXT_MAX - 1);
     memcpy(cfg.alert_header, "X-A: ", 5);
     cfg.alert_header[CONFIG_TEXT_MAX - 1] = '\0';
@@ -326,31 +345,20 @@ test_render_answer_cap(void **state)
     memcpy(cfg.color_header, "X-C: ", 5);
     cfg.color_header[CONFIG_TEXT_MAX - 1] = '\0';
     verdict_init(&v, 100);
-    memset(v.category_name, '"', sizeof(v.category_name) - 1);
-    memset(v.subcategory_name, '"', sizeof(v.subcategory_name) - 1);
-    for (size_t k = 0; k + prefix < ENGINE_ANALYSIS_MAX; k++) {
-        memset(v.analysis, 0x01, prefix);
-        memset(v.analysis + prefix, 'a', k);
-        v.analysis[prefix + k] = '\0';
+    for (size_t f = 0; f < sizeof(fill); f++) {
+        memset(v.category_name, fill[f], sizeof(v.category_name) - 1);
+        memset(v.subcategory_name, fill[f], sizeof(v.subcategory_name) - 1);
+        memset(v.analysis, fill[f], sizeof(v.analysis) - 1);
+        v.analysis[sizeof(v.analysis) - 1] = '\0';
         assert_int_equal(render_answer(&cfg, seq, &v, answer, sizeof(answer),
                                        &len),
                          CM_OK);
         assert_true(len <= CAPS_ANSWER_MAX);
-        if (strstr(answer, "X-Cloudmark-Analysis") == NULL) {
-            /* Dropped whole; the four other headers remain. */
-            assert_true(is_seen_exact);
-            assert_non_null(strstr(answer, "\\eX-C: \\\""));
-            assert_int_equal(answer[len - 5], '"');
-            assert_string_equal(answer + len - 4, " OK\n");
-            is_seen_drop = true;
-            break;
-        }
-        if (len == CAPS_ANSWER_MAX) {
-            is_seen_exact = true;
-        }
+        assert_int_equal(len, strlen(answer));
+        assert_non_null(strstr(answer, "\\eX-C: \\\""));
+        assert_non_null(strstr(answer, "\\eX-Cloudmark-Analysis: v=1 "));
+        assert_string_equal(answer + len - 5, "\" OK\n");
     }
-    assert_true(is_seen_exact);
-    assert_true(is_seen_drop);
 }
 
 static void
