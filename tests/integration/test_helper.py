@@ -354,10 +354,11 @@ def case_thread_limit(binary, tmp, wd):
     few thread stacks only: the helper serves with the threads it got
     (and says so) instead of exiting at start-up, which left CGP
     restarting it in a loop with every message waiting.  Skipped for a
-    sanitizer build (ASan needs terabytes of address space)."""
+    sanitizer build (ASan and TSan need terabytes of address space)."""
     import resource
     with open(binary, "rb") as f:
-        if b"__asan_init" in f.read():
+        image = f.read()
+        if b"__asan_init" in image or b"__tsan_init" in image:
             return
     base = make_base(tmp)
     with open(os.path.join(base, "one.cfg"), "wb") as f:
