@@ -225,10 +225,10 @@ read_entry(struct cursor *c, struct reputation_item *e, const char **why)
     uint16_t w = 0;
 
     memset(e, 0, sizeof(*e));
-    *why = "REPUTATION section truncated";
     if (cursor_u8(c, &e->kind) != CM_OK || cursor_u8(c, &e->action) ||
         cursor_u8(c, &e->category) || cursor_u8(c, &e->prefix) ||
         cursor_u16le(c, &w) || cursor_u8(c, &e->key_len)) {
+        *why = "REPUTATION section truncated";
         return CM_EPARSE;
     }
     if (e->key_len > REPUTATION_KEY_MAX) {
@@ -236,6 +236,7 @@ read_entry(struct cursor *c, struct reputation_item *e, const char **why)
         return CM_EPARSE;
     }
     if (cursor_copy(c, e->key, e->key_len) != CM_OK) {
+        *why = "REPUTATION section truncated";
         return CM_EPARSE;
     }
     e->weight = (int16_t)w;
