@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 
 #include <cmocka.h>
@@ -324,6 +325,7 @@ test_slot_refresh_retries_after_io_error(void **state)
     struct rlimit low;
     int fds[64];
     size_t n_fds = 0;
+    int null_fd;
     enum cm_err rc;
 
     (void)state;
@@ -332,12 +334,14 @@ test_slot_refresh_retries_after_io_error(void **state)
     assert_true(sitelayer_learn(l, ids, n, 0.0, 1.0, true, &is_full));
     assert_int_equal(sitelayer_save(l, path), CM_OK);
     /* Every descriptor in use: stat() works, open() fails. */
+    null_fd = open("/dev/null", O_RDONLY);
+    assert_true(null_fd >= 0);
     assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
     low = old;
     low.rlim_cur = 32;
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
     for (;;) {
-        int fd = dup(0);
+        int fd = dup(null_fd);
 
         if (fd < 0) {
             assert_int_equal(errno, EMFILE);
@@ -350,6 +354,7 @@ test_slot_refresh_retries_after_io_error(void **state)
     while (n_fds > 0) {
         close(fds[--n_fds]);
     }
+    close(null_fd);
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
     assert_int_equal(rc, CM_EIO);
     assert_false(is_changed);
