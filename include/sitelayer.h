@@ -89,7 +89,10 @@ void sitelayer_release(struct sitelayer_slot *s, const struct sitelayer *l);
  * CM_OK when nothing changed or the new layer was installed.  On a bad
  * file, or a stat() failure other than ENOENT, the old layer stays and
  * *why says why; each problem is returned once, not again until the file
- * or the failure changes.  One thread calls it.
+ * or the failure changes.  A file that could not be read (CM_EIO, e.g.
+ * out of descriptors or EACCES; CM_ENOMEM) says nothing about the file
+ * and is tried again, and reported again, at the next call.  One thread
+ * calls it.
  */
 enum cm_err sitelayer_slot_refresh(struct sitelayer_slot *s, const char *path,
                                    bool *is_changed, const char **why);

@@ -50,6 +50,12 @@
 #define MODEL_ENC_RAW 0u
 #define MODEL_ENC_ZLIB 1u
 #define MODEL_Q_MAX 32767
+/* The largest magnitude a loaded bias, scale, calibration knot or
+ * threshold may have.  Real ones are a few units; the bound keeps a
+ * hostile section's finite but huge floats (3e38) from turning into
+ * infinities in float arithmetic downstream (a knot difference, a LEARN
+ * target). */
+#define MODEL_ABS_MAX 1e6f
 
 struct model {
     unsigned hash_bits;
@@ -288,7 +294,7 @@ parse_payload(struct model *m, const uint8_t *p, size_t len,
             return CM_EPARSE;
         }
         if (!isfinite(bias) || !isfinite(scale) || scale < 0.0f ||
-            fabsf(bias) > 1e6f || scale > 1e6f) {
+            fabsf(bias) > MODEL_ABS_MAX || scale > MODEL_ABS_MAX) {
             *why = "model bias or scale out of range";
             return CM_EPARSE;
         }
@@ -670,7 +676,8 @@ model_calibration_parse(const uint8_t *p, size_t len,
             reason = "calibration truncated";
             goto fail;
         }
-        if (!isfinite(cal.margin[i]) || !(cal.score[i] >= 0.0f) ||
+        if (!(fabsf(cal.margin[i]) <= MODEL_ABS_MAX) ||
+            !(cal.score[i] >= 0.0f) ||
             !(cal.score[i] <= 100.0f)) {
             reason = "calibration knot out of range";
             goto fail;
@@ -686,7 +693,8 @@ model_calibration_parse(const uint8_t *p, size_t len,
         reason = "calibration truncated";
         goto fail;
     }
-    if (!isfinite(cal.phish_margin) || !isfinite(cal.margin_96)) {
+    if (!(fabsf(cal.phish_margin) <= MODEL_ABS_MAX) ||
+        !(fabsf(cal.margin_96) <= MODEL_ABS_MAX)) {
         reason = "calibration threshold out of range";
         goto fail;
     }

@@ -216,16 +216,27 @@ reputation_entry_item(const struct reputation_entry *e,
     memcpy(out->key, e->key, e->key_len);
 }
 
+/* One entry into *e.  The key length is a byte of the section, up to 255,
+ * and e->key holds REPUTATION_KEY_MAX + 1: it is refused before the copy
+ * (*why says so), not after by reputation_item_is_valid. */
 static enum cm_err
-read_entry(struct cursor *c, struct reputation_item *e)
+read_entry(struct cursor *c, struct reputation_item *e, const char **why)
 {
     uint16_t w = 0;
 
     memset(e, 0, sizeof(*e));
     if (cursor_u8(c, &e->kind) != CM_OK || cursor_u8(c, &e->action) ||
         cursor_u8(c, &e->category) || cursor_u8(c, &e->prefix) ||
-        cursor_u16le(c, &w) || cursor_u8(c, &e->key_len) ||
-        cursor_copy(c, e->key, e->key_len)) {
+        cursor_u16le(c, &w) || cursor_u8(c, &e->key_len)) {
+        *why = "REPUTATION section truncated";
+        return CM_EPARSE;
+    }
+    if (e->key_len > REPUTATION_KEY_MAX) {
+        *why = "REPUTATION entry key longer than REPUTATION_KEY_MAX";
+        return CM_EPARSE;
+    }
+    if (cursor_copy(c, e->key, e->key_len) != CM_OK) {
+        *why = "REPUTATION section truncated";
         return CM_EPARSE;
     }
     e->weight = (int16_t)w;
@@ -279,8 +290,7 @@ reputation_db_parse(const uint8_t *p, size_t len, struct reputation_db **out,
     for (uint32_t i = 0; i < n; i++) {
         struct reputation_item *e = &items[i % 2];
 
-        if (read_entry(&c, e) != CM_OK) {
-            *why = "REPUTATION section truncated";
+        if (read_entry(&c, e, why) != CM_OK) {
             goto bad;
         }
         if (!reputation_item_is_valid(e)) {

@@ -549,10 +549,16 @@ sitelayer_slot_refresh(struct sitelayer_slot *s, const char *path,
         return CM_OK;
     }
     /* Remember the file even when it is bad: it is reported once, not on
-     * every tick, and retried when it changes again. */
+     * every tick, and retried when it changes again.  A failure that says
+     * nothing about the file (CM_EIO: out of descriptors, EACCES until a
+     * chown or chmod, which change neither size nor mtime; CM_ENOMEM) is
+     * retried at the next tick instead, as the counters state file is. */
     s->last = st;
     s->has_stat = true;
     rc = sitelayer_load(path, &next, why);
+    if (rc == CM_EIO || rc == CM_ENOMEM) {
+        s->has_stat = false;
+    }
     if (rc != CM_OK) {
         return rc;
     }

@@ -124,6 +124,9 @@ load_and_check(const uint8_t *data, size_t size)
         if (model_calibration_parse(data, size, &cal, &why) == CM_OK) {
             check(cal.n_knots >= 2 && cal.n_knots <= MODEL_CAL_KNOTS_MAX);
             check(model_calibration_score(&cal, 0.5) <= 100);
+            /* Knot differences stay finite even in float arithmetic. */
+            check(isfinite(cal.margin[cal.n_knots - 1] - cal.margin[0]));
+            check(isfinite(cal.phish_margin - cal.margin_96));
         }
     }
     if (cartridge_load(data, size, &c, &why) != CM_OK) {

@@ -836,6 +836,63 @@ test_model_calibration_round_trip_and_refusals(void **state)
     buf_clear(&b);
 }
 
+/*
+ * Finite but huge calibration values are refused like NaN and infinity:
+ * knots at -3e38 and 3e38 loaded, and their difference, taken in float
+ * where the engine maps a score back to a margin (LEARN's targets), is
+ * infinite.  The bound is the one on a model's bias (1e6); 1e6 itself
+ * still loads.
+ */
+static void
+test_model_calibration_huge_values_refused(void **state)
+{
+    static const float huge[] = {3e38f, -3e38f, 1e7f, -1.5e6f, INFINITY,
+                                 NAN};
+    struct model_calibration cal;
+    struct model_calibration back;
+    struct buf b;
+    const char *why = NULL;
+
+    (void)state;
+    memset(&cal, 0, sizeof(cal));
+    cal.n_knots = 2;
+    cal.margin[0] = -1e6f;
+    cal.score[0] = 0.0f;
+    cal.margin[1] = 1e6f;
+    cal.score[1] = 100.0f;
+    cal.phish_margin = 1e6f;
+    cal.margin_96 = -1e6f;
+    buf_init(&b, 4096);
+    assert_int_equal(model_calibration_format(&cal, &b), CM_OK);
+    assert_int_equal(model_calibration_parse(b.data, b.len, &back, NULL),
+                     CM_OK);
+    for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+        /* format, n_knots, (margin, score) x 2, phish, m96 */
+        static const size_t at[] = {8, 16, 24, 28};
+
+        for (size_t k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+            uint8_t copy[32];
+
+            assert_int_equal(b.len, sizeof(copy));
+            memcpy(copy, b.data, sizeof(copy));
+            /* Keep the knots increasing: the huge value replaces the
+             * lower knot only when it is negative, the upper one only
+             * when it is positive. */
+            if (k == 0 && huge[i] > 0) {
+                put_f(copy + 16, huge[i]);
+            } else {
+                put_f(copy + at[k], huge[i]);
+            }
+            why = NULL;
+            assert_int_equal(model_calibration_parse(copy, sizeof(copy),
+                                                     &back, &why),
+                             CM_EPARSE);
+            assert_non_null(why);
+        }
+    }
+    buf_clear(&b);
+}
+
 int
 main(void)
 {
@@ -854,6 +911,7 @@ main(void)
         cmocka_unit_test(test_model_margin_at_weighted_share),
         cmocka_unit_test(test_model_calibration_raise_96),
         cmocka_unit_test(test_model_calibration_round_trip_and_refusals),
+        cmocka_unit_test(test_model_calibration_huge_values_refused),
     };
 
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);

@@ -147,6 +147,53 @@ expect_refused(const uint8_t *p, size_t len, enum cm_err want)
     assert_non_null(why);
 }
 
+/*
+ * A key length byte above REPUTATION_KEY_MAX (254, 255) is refused before
+ * the key is copied: reputation_item.key holds REPUTATION_KEY_MAX + 1
+ * bytes, so copying 255 wrote one byte past it (into the struct's tail
+ * padding, invisible to ASan) before reputation_item_is_valid refused the
+ * entry.  The reason names the length, which only the early check gives.
+ */
+static void
+test_reputation_key_len_over_max_refused_before_copy(void **state)
+{
+    static uint8_t body[7 + 255];
+    static uint8_t p[12 + sizeof(body)];
+    struct reputation_db *db = NULL;
+    const char *why = NULL;
+
+    (void)state;
+    for (unsigned kl = REPUTATION_KEY_MAX + 1; kl <= 255; kl++) {
+        memset(body, 'a', sizeof(body));
+        body[0] = 3; /* sender domain */
+        body[1] = 2; /* block */
+        body[2] = 1; /* spam */
+        body[3] = 0;
+        body[4] = 100;
+        body[5] = 0;
+        body[6] = (uint8_t)kl;
+        db = NULL;
+        why = NULL;
+        assert_int_equal(reputation_db_parse(p,
+                                             section(p, 1, 1, body,
+                                                     7 + kl),
+                                             &db, &why),
+                         CM_EPARSE);
+        assert_null(db);
+        assert_non_null(why);
+        assert_non_null(strstr(why, "REPUTATION_KEY_MAX"));
+    }
+    /* The longest allowed key still loads. */
+    body[6] = (uint8_t)REPUTATION_KEY_MAX;
+    assert_int_equal(reputation_db_parse(p,
+                                         section(p, 1, 1, body,
+                                                 7 + REPUTATION_KEY_MAX),
+                                         &db, &why),
+                     CM_OK);
+    assert_int_equal(reputation_db_size(db), 1);
+    reputation_db_free(db);
+}
+
 static void
 test_reputation_bad_sections_refused(void **state)
 {
@@ -516,6 +563,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reputation_round_trip),
         cmocka_unit_test(test_reputation_bad_sections_refused),
+        cmocka_unit_test(test_reputation_key_len_over_max_refused_before_copy),
         cmocka_unit_test(test_reputation_longest_prefix),
         cmocka_unit_test(test_reputation_parent_domains),
         cmocka_unit_test(test_reputation_peer_ip_rule),

@@ -11,6 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+
 #include <cmocka.h>
 
 #include "buf.h"
@@ -297,6 +301,82 @@ test_slot_refresh_stat_error_keeps_layer(void **state)
     rmdir(dir);
 }
 
+/*
+ * A load that failed for a reason outside the file -- out of descriptors
+ * here (EMFILE), or EACCES until an administrator's chown or chmod, which
+ * leave size and mtime as they were -- is tried again at the next
+ * refresh.  It used to be remembered like a bad file, so the layer LEARN
+ * wrote stayed out of service until the next LEARN changed the file.
+ */
+static void
+test_slot_refresh_retries_after_io_error(void **state)
+{
+    char dir[] = "/tmp/test_sitelayer.XXXXXX";
+    char path[64];
+    struct sitelayer_slot *s = sitelayer_slot_new(NULL);
+    struct sitelayer *l = sitelayer_new();
+    const struct sitelayer *now;
+    uint32_t ids[16];
+    size_t n = message(ids, 0, 10);
+    const char *why = NULL;
+    bool is_changed = false;
+    bool is_full;
+    struct rlimit old;
+    struct rlimit low;
+    int fds[64];
+    size_t n_fds = 0;
+    int null_fd;
+    enum cm_err rc;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/layer", dir);
+    assert_true(sitelayer_learn(l, ids, n, 0.0, 1.0, true, &is_full));
+    assert_int_equal(sitelayer_save(l, path), CM_OK);
+    /* Every descriptor in use: stat() works, open() fails. */
+    null_fd = open("/dev/null", O_RDONLY);
+    assert_true(null_fd >= 0);
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = 32;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    for (;;) {
+        int fd = dup(null_fd);
+
+        if (fd < 0) {
+            assert_int_equal(errno, EMFILE);
+            break;
+        }
+        assert_true(n_fds < sizeof(fds) / sizeof(fds[0]));
+        fds[n_fds++] = fd;
+    }
+    rc = sitelayer_slot_refresh(s, path, &is_changed, &why);
+    while (n_fds > 0) {
+        close(fds[--n_fds]);
+    }
+    close(null_fd);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_int_equal(rc, CM_EIO);
+    assert_false(is_changed);
+    assert_null(sitelayer_acquire(s));
+    /* Descriptors again, the file unchanged: loaded now. */
+    assert_int_equal(sitelayer_slot_refresh(s, path, &is_changed, &why),
+                     CM_OK);
+    assert_true(is_changed);
+    now = sitelayer_acquire(s);
+    assert_non_null(now);
+    assert_int_equal(sitelayer_count(now), 10);
+    sitelayer_release(s, now);
+    /* and, loaded, not again */
+    assert_int_equal(sitelayer_slot_refresh(s, path, &is_changed, &why),
+                     CM_OK);
+    assert_false(is_changed);
+    sitelayer_slot_free(s);
+    sitelayer_free(l);
+    unlink(path);
+    rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -308,6 +388,7 @@ main(void)
         cmocka_unit_test(test_parse_refusals),
         cmocka_unit_test(test_slot_refresh),
         cmocka_unit_test(test_slot_refresh_stat_error_keeps_layer),
+        cmocka_unit_test(test_slot_refresh_retries_after_io_error),
     };
 
     return cmocka_run_group_tests_name("sitelayer", tests, NULL, NULL);
