@@ -68,6 +68,14 @@ bool charset_is_utf8_label(const char *name, size_t name_len);
 /* True when (p, len) is valid UTF-8 (no overlongs, no surrogates). */
 bool charset_utf8_valid(const uint8_t *p, size_t len);
 
+/*
+ * Length of the well-formed UTF-8 sequence at p (2..4; RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF, nothing cut
+ * short of left bytes), or 0 when the bytes at p (lead byte >= 0x80) do
+ * not start one.
+ */
+size_t charset_utf8_seq_len(const uint8_t *p, size_t left);
+
 /* Encode code point cp (invalid ones as U+FFFD) into out; returns 1..4. */
 size_t charset_utf8_put(uint32_t cp, char out[4]);
 

@@ -330,12 +330,9 @@ charset_utf8_put(uint32_t cp, char out[4])
     return 4;
 }
 
-/*
- * Length of the valid UTF-8 sequence at p (2..4), or 0 when the bytes at p
- * (lead byte >= 0x80) do not start one.
- */
-static size_t
-utf8_seq_len(const uint8_t *p, size_t left)
+/* See charset.h. */
+size_t
+charset_utf8_seq_len(const uint8_t *p, size_t left)
 {
     uint8_t c = p[0];
     uint8_t lo = 0x80;
@@ -403,7 +400,7 @@ charset_utf8_valid(const uint8_t *p, size_t len)
         if (i >= len) {
             break;
         }
-        n = utf8_seq_len(p + i, len - i);
+        n = charset_utf8_seq_len(p + i, len - i);
         if (n == 0) {
             return false;
         }
@@ -439,7 +436,7 @@ conv_utf8(const uint8_t *in, size_t len, char *out, size_t out_max,
         if (i >= len) {
             break;
         }
-        n = utf8_seq_len(in + i, len - i);
+        n = charset_utf8_seq_len(in + i, len - i);
         if (n > 0) {
             if (n > out_max - o) {
                 *flags |= CHARSET_OUT_CAPPED;
@@ -872,7 +869,7 @@ squash_beyond_unicode(char *out, size_t len, unsigned *flags)
     size_t i = 0;
 
     while (i < len) {
-        size_t n = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, len - i);
+        size_t n = p[i] < 0x80 ? 1 : charset_utf8_seq_len(p + i, len - i);
 
         if (n > 0) {
             memmove(p + o, p + i, n);

@@ -43,6 +43,7 @@
 #include "buf.h"
 #include "caps.h"
 #include "cgpstr.h"
+#include "charset.h"
 
 #define RENDER_LINES_MAX 5
 /* A plain line: a config header (< 256 bytes) plus a score and bar, or
@@ -59,40 +60,6 @@ struct render_lines {
 static void
 add_line(struct render_lines *rl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-/* Length of the well-formed UTF-8 sequence at s[0] (a byte >= 0x80) in
- * the n bytes left, or 0 (RFC 3629: no overlong forms, no surrogates,
- * nothing above U+10FFFF, nothing cut). */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t n)
-{
-    size_t len;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xbf;
-
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        len = 2;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3;
-        lo = s[0] == 0xe0 ? 0xa0 : 0x80;
-        hi = s[0] == 0xed ? 0x9f : 0xbf;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4;
-        lo = s[0] == 0xf0 ? 0x90 : 0x80;
-        hi = s[0] == 0xf4 ? 0x8f : 0xbf;
-    } else {
-        return 0;
-    }
-    if (n < len || s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (size_t k = 2; k < len; k++) {
-        if (s[k] < 0x80 || s[k] > 0xbf) {
-            return 0;
-        }
-    }
-    return len;
-}
 
 /*
  * What CGP decodes from the quoted string is the header text itself, and
@@ -112,7 +79,7 @@ sanitize_line(char *text, size_t len)
         size_t n = 1;
 
         if (s[i] >= 0x80) {
-            n = utf8_seq_len(s + i, len - i);
+            n = charset_utf8_seq_len(s + i, len - i);
             if (n == 0) {
                 s[i] = '?';
                 n = 1;
