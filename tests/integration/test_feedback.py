@@ -35,6 +35,9 @@ from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from templib import plant_temps  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 TRAIN = os.path.join(REPO, "testdata", "update", "train")
@@ -287,18 +290,10 @@ def test_stale_temps(build, tmp, msgs, out):
     would read a leftover as one more message."""
     spam = os.path.join(out, "feedback", "spam")
     hexname = os.path.join(spam, "ab" * 32 + ".eml")
-    old = hexname + ".tmp.4242.0"
-    fresh = hexname + ".tmp.4243.1"
-    other = os.path.join(spam, "notes.eml.tmp.4242.0")
-    link = os.path.join(out, "feedback", "ham", "cd" * 32 + ".eml.tmp.1.2")
     outside = os.path.join(tmp, "stale-outside")
-    for p in (old, fresh, other, outside):
-        write(p, b"x")
-    os.symlink(outside, link)
-    hour_ago = os.stat(old).st_mtime - 7200
-    for p in (old, other, outside):
-        os.utime(p, (hour_ago, hour_ago))
-    os.utime(link, (hour_ago, hour_ago), follow_symlinks=False)
+    old, fresh, other, link = plant_temps(
+        hexname, outside,
+        link_stem=os.path.join(out, "feedback", "ham", "cd" * 32 + ".eml"))
     reports = os.path.join(tmp, "reports")
     rc, _, err = run(build, "cmtool", "feedback", reports, "-o", out)
     check(rc == 0, "feedback beside stale temps: %d %s" % (rc, err))

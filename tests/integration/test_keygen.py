@@ -22,6 +22,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from templib import plant_temps  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 TRAIN = os.path.join(REPO, "testdata", "update", "train")
@@ -126,19 +129,10 @@ def test_stale_temps(build, tmp, keys):
     """Temporary key files a killed keygen left (an hour old, our
     "<key>.tmp.<pid>.<n>" names, regular files) are removed by the next
     keygen; anything else, fresh ones and symlinks stay."""
-    old = os.path.join(keys, "signing.key.tmp.4242.0")
-    fresh = os.path.join(keys, "content.key.tmp.4243.1")
-    other = os.path.join(keys, "notes.tmp.4242.0")
-    link = os.path.join(keys, "signing.pub.tmp.4242.3")
     target = os.path.join(tmp, "outside")
-    for p in (old, fresh, other, target):
-        with open(p, "wb") as f:
-            f.write(b"x")
-    os.symlink(target, link)
-    hour_ago = os.stat(old).st_mtime - 7200
-    for p in (old, other):
-        os.utime(p, (hour_ago, hour_ago))
-    os.utime(link, (hour_ago, hour_ago), follow_symlinks=False)
+    old, fresh, other, link = plant_temps(
+        os.path.join(keys, "signing.key"), target,
+        link_stem=os.path.join(keys, "signing.pub"))
     rc, out = run(build, "keygen", "--rotate", keys)
     assert rc == 0, "keygen --rotate: %s" % out
     assert not os.path.exists(old), "a stale temporary key file stayed"

@@ -39,6 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from helperlib_cgp import (CgpHelper, TestFailure, Watchdog, check,  # noqa
                            check_score_headers, decode_cgp_string,
                            parse_answer)
+from templib import plant_temps  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -179,19 +180,9 @@ def stale_temps(binary, tmp, wd):
     shutil.copy(os.path.join(MESSAGES, TARGET),
                 os.path.join(base, "Queue", TARGET))
     layer = os.path.join(base, "CGPCloudmark.learned")
-    old = layer + ".tmp.4242.0"
-    fresh = layer + ".tmp.4243.1"
-    other = os.path.join(base, "notes.tmp.4242.0")
-    link = layer + ".tmp.4242.3"
     target = os.path.join(tmp, "temps-outside")
-    for p in (old, fresh, other, target):
-        with open(p, "wb") as f:
-            f.write(b"x")
-    os.symlink(target, link)
-    hour_ago = os.stat(old).st_mtime - 7200
-    for p in (old, other, target):
-        os.utime(p, (hour_ago, hour_ago))
-    os.utime(link, (hour_ago, hour_ago), follow_symlinks=False)
+    old, fresh, other, link = plant_temps(layer, target)
+    hour_ago = os.stat(other).st_mtime
     rc, out, err = run(binary, base, "LEARN", "spam", "Queue/" + TARGET)
     check(rc == 0, "LEARN beside stale temps: %d %s %s" % (rc, out, err))
     check(not os.path.exists(old), "LEARN left a stale temporary layer")

@@ -22,6 +22,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checklib import check, summary  # noqa: E402
+from templib import plant_temps  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
@@ -261,18 +262,8 @@ def test_stale_temps(workdir, base):
     ones, names not ours and symlinks stay."""
     os.mkdir(os.path.join(workdir, "temps"))
     out_cart = os.path.join(workdir, "temps", "out.cmc")
-    old = out_cart + ".tmp.4242.0"
-    fresh = out_cart + ".tmp.4243.1"
-    other = os.path.join(workdir, "temps", "notes.tmp.4242.0")
-    link = out_cart + ".tmp.4242.3"
     outside = os.path.join(workdir, "temps-outside")
-    for p in (old, fresh, other, outside):
-        write(p, "x")
-    os.symlink(outside, link)
-    hour_ago = os.stat(old).st_mtime - 7200
-    for p in (old, other, outside):
-        os.utime(p, (hour_ago, hour_ago))
-    os.utime(link, (hour_ago, hour_ago), follow_symlinks=False)
+    old, fresh, other, link = plant_temps(out_cart, outside)
     code, _, err = run([CMTOOL, "reputation", base, "-o", out_cart])
     check(code == 0, "cmtool reputation beside stale temps: %s" % err)
     check(not os.path.exists(old), "a stale temporary cartridge stayed")

@@ -31,6 +31,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checklib import check, summary  # noqa: E402
+from templib import plant_temps  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 CMTOOL = os.path.join(BUILD, "cmtool")
@@ -304,25 +305,6 @@ def test_nested_label(work, src):
                     % re.escape(want), proc.stderr) is not None,
           "the nested label folder is named on stderr: %r"
           % proc.stderr[-400:])
-
-
-def plant_temps(stem, outside):
-    """An hour-old temporary file of ours beside stem, a fresh one, an
-    hour-old file whose name is not ours and an hour-old symlink under
-    our pattern (its target outside, old too); their paths."""
-    old = stem + ".tmp.4242.0"
-    fresh = stem + ".tmp.4243.1"
-    other = os.path.join(os.path.dirname(stem), "notes.tmp.4242.0")
-    link = stem + ".tmp.4242.3"
-    for p in (old, fresh, other, outside):
-        with open(p, "wb") as f:
-            f.write(b"x")
-    os.symlink(outside, link)
-    hour_ago = os.stat(old).st_mtime - 7200
-    for p in (old, other, outside):
-        os.utime(p, (hour_ago, hour_ago))
-    os.utime(link, (hour_ago, hour_ago), follow_symlinks=False)
-    return old, fresh, other, link
 
 
 def test_stale_temps(work, src):
