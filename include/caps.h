@@ -255,8 +255,12 @@
  * second a message. */
 #define CAPS_RULES_ADDRESS_MAX 254u
 /* Zip members listed per archive (central directory and local headers
- * together): a zip of 100,000 empty members costs one bounded pass. */
-#define CAPS_ZIPLIST_MEMBERS_MAX 1024u
+ * together): as many as a classic end record can count, so harmless
+ * members in front cannot push an executable past the listing (1,024
+ * could); the work is one pass over bytes the body cap already bounds,
+ * each member at least 46 of them, and a zip of 100,000 empty members
+ * stops here. */
+#define CAPS_ZIPLIST_MEMBERS_MAX 65535u
 /* Bytes searched backwards for the end-of-central-directory record: the
  * record (22) plus the longest comment a zip can carry (65535). */
 #define CAPS_ZIPLIST_EOCD_SEARCH_BYTES (22u + 65535u)
