@@ -68,6 +68,14 @@ size_t queuefile_read_max(size_t max_msg);
 size_t queuefile_envelope_len(const uint8_t *p, size_t len);
 
 /*
+ * Cut the bytes read of a queue file, (p, *len) with room for a NUL at
+ * p[*len], to its envelope plus max_msg bytes of message (see
+ * queuefile_read_max): true when bytes of the message were dropped, and
+ * then p[*len] is a NUL.
+ */
+bool queuefile_cut_message(uint8_t *p, size_t *len, size_t max_msg);
+
+/*
  * True when the flags say the file cannot be scored (empty, binary junk,
  * no blank line, or a message of header lines only whose file was cut at
  * the size limit: is_truncated); *why receives a static reason for the

@@ -352,7 +352,6 @@ read_job_message(struct helper *h, struct helper_worker *w,
     const char *why = NULL;
     bool is_truncated = false;
     size_t max = h->cfg->max_body_bytes;
-    size_t keep;
     size_t msg_off = 0;
     unsigned flags = 0;
     enum cm_err rc;
@@ -376,10 +375,7 @@ read_job_message(struct helper *h, struct helper_worker *w,
         answer_fail_open(h, job->seq, counters_fail_of_err(rc), t0, reason);
         return false;
     }
-    keep = queuefile_envelope_len(w->file.data, w->file.len) + max;
-    if (keep < w->file.len) {
-        w->file.len = keep;
-        w->file.data[keep] = '\0';
+    if (queuefile_cut_message(w->file.data, &w->file.len, max)) {
         is_truncated = true;
     }
     queuefile_parse(w->file.data, w->file.len, &w->env, &msg_off, &flags);

@@ -824,7 +824,6 @@ read_queue_file(struct msgsrc *s, const char *path, struct buf *b,
                 bool *is_truncated, const char **why)
 {
     size_t max = s->conf.max_body_bytes;
-    size_t keep;
     enum cm_err rc;
 
     buf_clear(b);
@@ -834,10 +833,7 @@ read_queue_file(struct msgsrc *s, const char *path, struct buf *b,
     if (rc != CM_OK) {
         return rc;
     }
-    keep = queuefile_envelope_len(b->data, b->len) + max;
-    if (keep < b->len) {
-        b->len = keep;
-        b->data[keep] = '\0';
+    if (queuefile_cut_message(b->data, &b->len, max)) {
         *is_truncated = true;
     }
     return CM_OK;

@@ -481,6 +481,19 @@ queuefile_envelope_len(const uint8_t *p, size_t len)
 }
 
 bool
+queuefile_cut_message(uint8_t *p, size_t *len, size_t max_msg)
+{
+    size_t keep = queuefile_envelope_len(p, *len) + max_msg;
+
+    if (keep >= *len) {
+        return false;
+    }
+    *len = keep;
+    p[keep] = '\0';
+    return true;
+}
+
+bool
 queuefile_is_unusable(unsigned flags, bool is_truncated, const char **why)
 {
     const char *reason = NULL;
