@@ -606,6 +606,34 @@ sign_manifest_2(const struct fixture *f, struct srv *s,
     s->etag = "\"v2\"";
 }
 
+/* A server tree holding only full-2.cmu (cartridge c2 as version 2, its
+ * image read into img) under a manifest valid for lifetime_s seconds;
+ * the caller starts the server. */
+static void
+serve_only_full_2(const struct fixture *f, struct srv *s,
+                  struct updfile_manifest *m, struct buf *img,
+                  struct updfile_spec *spec, uint64_t lifetime_s)
+{
+    read_file(f->c2, img);
+    build_full_2(f, s, img, spec);
+    m->n_files = 1;
+    entry_of(&m->files[0], "full-2.cmu", UPDFILE_FULL, 0, 2, &s->file);
+    sign_manifest_2(f, s, m, lifetime_s);
+}
+
+/* A cartridge slot serving cartridge c1 (version 1). */
+static struct cartridge_slot *
+slot_of_c1(const struct fixture *f)
+{
+    struct cartridge *c1 = NULL;
+    struct cartridge_slot *slot;
+
+    assert_int_equal(cartridge_load_file(f->c1, &c1, NULL), CM_OK);
+    slot = cartridge_slot_new(c1);
+    assert_non_null(slot);
+    return slot;
+}
+
 static void
 on_installed(void *ctx, uint64_t version)
 {
@@ -622,7 +650,6 @@ test_updater_thread_swap_304_stats_stop(void **state)
     struct updfile_manifest *m = calloc(1, sizeof(*m));
     struct updater_hooks hooks;
     struct updater_counters k;
-    struct cartridge *c1 = NULL;
     struct cartridge_slot *slot;
     const struct cartridge *cur;
     struct updater *u;
@@ -634,19 +661,13 @@ test_updater_thread_swap_304_stats_stop(void **state)
     assert_non_null(s);
     assert_non_null(m);
     /* the server's tree: version 2 as a full file */
-    read_file(f->c2, &img);
-    build_full_2(f, s, &img, &spec);
-    m->n_files = 1;
-    entry_of(&m->files[0], "full-2.cmu", UPDFILE_FULL, 0, 2, &s->file);
-    sign_manifest_2(f, s, m, 86400);
+    serve_only_full_2(f, s, m, &img, &spec, 86400);
     s->stall_from_manifest = 3;
     srv_start(s);
 
     snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d",
              s->port);
-    assert_int_equal(cartridge_load_file(f->c1, &c1, NULL), CM_OK);
-    slot = cartridge_slot_new(c1);
-    assert_non_null(slot);
+    slot = slot_of_c1(f);
     memset(&hooks, 0, sizeof(hooks));
     hooks.on_installed = on_installed;
     hooks.ctx = &installed;
@@ -722,18 +743,13 @@ test_updater_304_after_expiry(void **state)
     struct updfile_spec spec;
     struct updfile_manifest *m = calloc(1, sizeof(*m));
     struct updater_hooks hooks;
-    struct cartridge *c1 = NULL;
     struct cartridge_slot *slot;
     struct updater *u;
     struct buf img;
 
     assert_non_null(s);
     assert_non_null(m);
-    read_file(f->c2, &img);
-    build_full_2(f, s, &img, &spec);
-    m->n_files = 1;
-    entry_of(&m->files[0], "full-2.cmu", UPDFILE_FULL, 0, 2, &s->file);
-    sign_manifest_2(f, s, m, 3);
+    serve_only_full_2(f, s, m, &img, &spec, 3);
     /* the updater refuses from expires + 1 on ("now > expires") */
     s->count_after = (time_t)m->expires_unix + 1;
     srv_start(s);
@@ -741,9 +757,7 @@ test_updater_304_after_expiry(void **state)
     snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d",
              s->port);
     snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/expiry", f->dir);
-    assert_int_equal(cartridge_load_file(f->c1, &c1, NULL), CM_OK);
-    slot = cartridge_slot_new(c1);
-    assert_non_null(slot);
+    slot = slot_of_c1(f);
     memset(&hooks, 0, sizeof(hooks));
     hooks.on_refused = on_refused_srv;
     hooks.ctx = s;
@@ -949,7 +963,6 @@ test_updater_adopts_newer_cache(void **state)
 {
     struct fixture *f = *state;
     struct config cfg = f->cfg;
-    struct cartridge *c1 = NULL;
     struct cartridge_slot *slot;
     const struct cartridge *cur;
     struct updater_counters k;
@@ -967,9 +980,7 @@ test_updater_adopts_newer_cache(void **state)
     snprintf(path, sizeof(path), "%s/cartridge-2.cmc", cfg.cart.cache_path);
     assert_int_equal(fsutil_write_atomic(path, img.data, img.len, 0600),
                      CM_OK);
-    assert_int_equal(cartridge_load_file(f->c1, &c1, NULL), CM_OK);
-    slot = cartridge_slot_new(c1);
-    assert_non_null(slot);
+    slot = slot_of_c1(f);
     memset(&hooks, 0, sizeof(hooks));
     hooks.on_installed = on_installed;
     hooks.ctx = &installed;
@@ -1026,11 +1037,7 @@ test_updater_cache_temps_lstat(void **state)
 
     assert_non_null(s);
     assert_non_null(m);
-    read_file(f->c2, &img);
-    build_full_2(f, s, &img, &spec);
-    m->n_files = 1;
-    entry_of(&m->files[0], "full-2.cmu", UPDFILE_FULL, 0, 2, &s->file);
-    sign_manifest_2(f, s, m, 86400);
+    serve_only_full_2(f, s, m, &img, &spec, 86400);
     srv_start(s);
 
     snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
