@@ -364,6 +364,36 @@ entry_clear(struct whitelist_entry *e)
     }
 }
 
+/* Index just past the bracket expression that starts at s[i] ('['), or
+ * len when it is not closed.  "[]...]" and "[^]...]" start with a
+ * literal ']'; "[:alpha:]", "[.x.]" and "[=e=]" inside are skipped whole. */
+static size_t
+bracket_end(const char *s, size_t len, size_t i)
+{
+    i++;
+    if (i < len && s[i] == '^') {
+        i++;
+    }
+    if (i < len && s[i] == ']') {
+        i++;
+    }
+    while (i < len && s[i] != ']') {
+        if (s[i] == '[' && i + 1 < len &&
+            (s[i + 1] == ':' || s[i + 1] == '.' || s[i + 1] == '=')) {
+            char kind = s[i + 1];
+
+            i += 2;
+            while (i + 1 < len && !(s[i] == kind && s[i + 1] == ']')) {
+                i++;
+            }
+            i += 2;
+            continue;
+        }
+        i++;
+    }
+    return i < len ? i + 1 : len;
+}
+
 /*
  * Refuse what would make a regex expensive: back-references (\1..\9, a
  * glibc extension to ERE whose matching is exponential, and it runs on
@@ -390,29 +420,7 @@ regex_cost_problem(const char *s, size_t len)
             continue;
         }
         if (s[i] == '[') {
-            /* "[]...]" and "[^]...]" start with a literal ']'. */
-            i++;
-            if (i < len && s[i] == '^') {
-                i++;
-            }
-            if (i < len && s[i] == ']') {
-                i++;
-            }
-            while (i < len && s[i] != ']') {
-                if (s[i] == '[' && i + 1 < len &&
-                    (s[i + 1] == ':' || s[i + 1] == '.' || s[i + 1] == '=')) {
-                    char kind = s[i + 1];
-
-                    i += 2;
-                    while (i + 1 < len && !(s[i] == kind && s[i + 1] == ']')) {
-                        i++;
-                    }
-                    i += 2;
-                    continue;
-                }
-                i++;
-            }
-            i++;
+            i = bracket_end(s, len, i);
             continue;
         }
         if (s[i] == '+') {
@@ -459,6 +467,55 @@ regex_cost_problem(const char *s, size_t len)
     return NULL;
 }
 
+/*
+ * The pattern to compile for (s, len): "^.*(" s ")".  glibc's regexec
+ * tries an unanchored pattern at every start position, each try running
+ * as far as the pattern may reach, so "unsubscribe.*newsletter" over a
+ * megabyte of "unsubscribe " took minutes (quadratic).  Anchored behind
+ * ".*" the same search is one pass: ".*" matches any run of bytes
+ * (newlines too: no REG_NEWLINE; every byte: the C locale), '^' and '$'
+ * inside still mean the text's ends, and back-references, whose numbers
+ * the added group would shift, are refused before this.  A ')' with no
+ * '(' before it, which glibc takes as a literal, is written "\)" so it
+ * does not close the added group.  NULL when out of memory.
+ */
+static char *
+anchored_pattern(const char *s, size_t len)
+{
+    static const char head[] = "^.*(";
+    size_t depth = 0;
+    size_t n = sizeof(head) - 1;
+    size_t i = 0;
+    /* Worst case every byte is a lone ')': two bytes each. */
+    char *out = malloc(sizeof(head) + 2 * len + 1);
+
+    if (out == NULL) {
+        return NULL;
+    }
+    memcpy(out, head, n);
+    while (i < len) {
+        size_t next = i + 1;
+
+        if (s[i] == '\\') {
+            next = i + 2 <= len ? i + 2 : len;
+        } else if (s[i] == '[') {
+            next = bracket_end(s, len, i);
+        } else if (s[i] == '(') {
+            depth++;
+        } else if (s[i] == ')' && depth > 0) {
+            depth--;
+        } else if (s[i] == ')') {
+            out[n++] = '\\';
+        }
+        memcpy(out + n, s + i, next - i);
+        n += next - i;
+        i = next;
+    }
+    out[n++] = ')';
+    out[n] = '\0';
+    return out;
+}
+
 /* Compile (s, len) into e->re; a problem is reported on failure. */
 static bool
 compile_regex(struct whitelist_parser *ps, const char *key, unsigned line,
@@ -487,8 +544,19 @@ compile_regex(struct whitelist_parser *ps, const char *key, unsigned line,
     }
     memcpy(pattern, s, len);
     pattern[len] = '\0';
+    /* The pattern as written first, so its errors read as before. */
     rc = regcomp(&e->re, pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB);
     free(pattern);
+    if (rc == 0) {
+        regfree(&e->re);
+        pattern = anchored_pattern(s, len);
+        if (pattern == NULL) {
+            ps->is_out_of_memory = true;
+            return false;
+        }
+        rc = regcomp(&e->re, pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+        free(pattern);
+    }
     if (rc != 0) {
         regerror(rc, &e->re, why, sizeof(why));
         problem(ps, line, key, false, "bad regular expression (%s); entry "

@@ -710,6 +710,81 @@ test_whitelist_regex_cost(void **state)
     }
 }
 
+/* Every regex is matched in one pass over the text: glibc's regexec
+ * tries each start position of an unanchored pattern, so a plain
+ * "unsubscribe.*newsletter" over a megabyte of "unsubscribe " took two
+ * and a half minutes of a worker (quadratic); a message could hold every
+ * worker that long.  Anchored as ^.*(...) the same search is linear.
+ * The cases around it check the anchoring keeps what each pattern
+ * matches. */
+static void
+test_whitelist_regex_one_pass(void **state)
+{
+    static const struct {
+        const char *regex;
+        const char *text;
+        bool is_match;
+    } cases[] = {
+        {"unsubscribe.*newsletter", "a\nunsubscribe\nthe newsletter", true},
+        {"^Hello", "Hello, world", true},
+        {"^Hello", "Say Hello", false},            /* ^ is the text's start */
+        {"^Say|world$", "Hello, world", true},     /* each branch as written */
+        {"^Say|^world", "Hello, world", false},
+        {"report$", "the report\nfollows", false}, /* $ is the text's end */
+        {"a)b", "x a)b y", true},                  /* glibc: a lone ) is literal */
+        {"a)b", "x ab) y", false},
+        {"(a)b)", "ab)", true},
+        {"[)]x", "a)x", true},
+        {"\\)x", "a)x", true},
+        {"x*", "anything", true},                  /* an empty match counts */
+        {"caf.", "caf\xc3\xa9", true},            /* a byte above 0x7f */
+        {"\xc3\xa9t\xc3\xa9", "ETE \xc3\xa9t\xc3\xa9", true},
+    };
+    struct problems ps;
+    struct whitelist *wl;
+    struct mime_doc doc;
+    char entry[256];
+    size_t n_errors = 0;
+    size_t big_len = (size_t)1 << 20;
+    char *big;
+
+    (void)state;
+    memset(&doc, 0, sizeof(doc));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(entry, sizeof(entry), "type=body; regex=[%s];",
+                 cases[i].regex);
+        wl = parse_text(entry, &ps, &n_errors);
+        assert_int_equal(n_errors, 0);
+        doc.text = cases[i].text;
+        doc.text_len = strlen(doc.text);
+        if (whitelist_match_message(wl, &doc, NULL) != cases[i].is_match) {
+            fail_msg("%s on \"%s\": expected %s", cases[i].regex,
+                     cases[i].text, cases[i].is_match ? "a match" : "none");
+        }
+        whitelist_free(wl);
+        buf_clear(&ps.text);
+    }
+
+    big = malloc(big_len + 1);
+    assert_non_null(big);
+    for (size_t i = 0; i < big_len; i++) {
+        big[i] = "unsubscribe "[i % 12];
+    }
+    big[big_len] = '\0';
+    doc.text = big;
+    doc.text_len = big_len;
+    wl = parse_text("type=body; regex=[unsubscribe.*newsletter];"
+                    "type=body; regex=[([a-z]+ )+newsletter];",
+                    &ps, &n_errors);
+    assert_int_equal(n_errors, 0);
+    assert_false(whitelist_match_message(wl, &doc, NULL));
+    memcpy(big + big_len - 11, "newsletter!", 11);
+    assert_true(whitelist_match_message(wl, &doc, NULL));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+    free(big);
+}
+
 int
 main(void)
 {
@@ -728,6 +803,7 @@ main(void)
         cmocka_unit_test(test_whitelist_entries_cap),
         cmocka_unit_test(test_whitelist_nul_and_missing_file),
         cmocka_unit_test(test_whitelist_regex_cost),
+        cmocka_unit_test(test_whitelist_regex_one_pass),
     };
 
     return cmocka_run_group_tests_name("whitelist", tests, NULL, NULL);
