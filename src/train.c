@@ -60,6 +60,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1150,8 +1151,215 @@ real_arg(const char *s, double *out)
     return true;
 }
 
-static int
-parse_args(int argc, char **argv, struct train_opts *o)
+/* Options taking a whole number, stored in an unsigned or a uint64_t
+ * member (size) of struct train_opts. */
+struct train_num_opt {
+    const char *name;
+    size_t off;
+    size_t size;
+    uint64_t min;
+    uint64_t max;
+};
+
+#define TRAIN_NUM(name, member, min, max)                                  \
+    {name, offsetof(struct train_opts, member),                            \
+     sizeof(((struct train_opts *)0)->member), min, max}
+
+static const struct train_num_opt train_num_opts[] = {
+    TRAIN_NUM("--version", version, 1, UINT64_MAX),
+    TRAIN_NUM("--folds", folds, 2, TRAIN_FOLDS_MAX),
+    TRAIN_NUM("--seed", seed, 0, UINT64_MAX),
+    TRAIN_NUM("--passes", passes, 1, 100),
+    TRAIN_NUM("--threads", threads, 1, TRAIN_THREADS_MAX),
+    TRAIN_NUM("--min-df", min_df, 0, 1000),
+    TRAIN_NUM("--min-sources", min_sources, 0, 32),
+    TRAIN_NUM("--holdout", holdout_pct, 0, 90),
+    TRAIN_NUM("--top", top, 0, 100000),
+};
+
+/* Options taking a real number (real_arg: 0 to 1e6) of at least min. */
+struct train_real_opt {
+    const char *name;
+    size_t off;
+    double min;
+};
+
+#define TRAIN_REAL(name, member, min)                                      \
+    {name, offsetof(struct train_opts, member), min}
+
+static const struct train_real_opt train_real_opts[] = {
+    TRAIN_REAL("--ham-common", ham_common, 0.0),
+    TRAIN_REAL("--common-clip", common_clip, 0.0),
+    TRAIN_REAL("--flip-clip", flip_clip, 0.0),
+    TRAIN_REAL("--alpha", alpha, 0.0),
+    TRAIN_REAL("--l1", l1, 0.0),
+    TRAIN_REAL("--l2", l2, 0.0),
+    TRAIN_REAL("--loso-fp", loso_fp, 0.0),
+    TRAIN_REAL("--nb", nb_lambda, 0.0),
+    TRAIN_REAL("--dense-clip", dense_clip, 0.0),
+    TRAIN_REAL("--clip", clip, 0.0),
+    TRAIN_REAL("--ham-weight", ham_extra, 0.0),
+    TRAIN_REAL("--max-weight", max_weight, 1.0),
+};
+
+/* Options naming a file or a text: the last one given counts. */
+static const struct {
+    const char *name;
+    size_t off;
+} train_text_opts[] = {
+    {"-o", offsetof(struct train_opts, out)},
+    {"--protect", offsetof(struct train_opts, protect)},
+    {"--drop", offsetof(struct train_opts, drop)},
+    {"--explain", offsetof(struct train_opts, explain)},
+    {"--scores", offsetof(struct train_opts, scores)},
+};
+
+/* Options that may be repeated, each adding to a list of TRAIN_DIRS_MAX. */
+static const struct {
+    const char *name;
+    size_t list_off;
+    size_t count_off;
+    const char *too_many;
+} train_list_opts[] = {
+    {"--split", offsetof(struct train_opts, splits),
+     offsetof(struct train_opts, n_splits), "too many --split"},
+    {"--reputation", offsetof(struct train_opts, rep_lists),
+     offsetof(struct train_opts, n_rep_lists), "too many --reputation"},
+    {"--test", offsetof(struct train_opts, test_dirs),
+     offsetof(struct train_opts, n_test_dirs), "too many --test DIRs"},
+};
+
+enum train_opt_result {
+    TRAIN_OPT_NONE,  /* not an option of the tables */
+    TRAIN_OPT_TAKEN, /* the option and its value were stored */
+    TRAIN_OPT_BAD,   /* a table option with a missing or bad value */
+    TRAIN_OPT_FULL   /* a list option given too often (reported) */
+};
+
+static void
+set_num(struct train_opts *o, const struct train_num_opt *t, uint64_t v)
+{
+    char *field = (char *)o + t->off;
+
+    if (t->size == sizeof(uint64_t)) {
+        memcpy(field, &v, sizeof(v));
+    } else {
+        unsigned u = (unsigned)v;
+
+        memcpy(field, &u, sizeof(u));
+    }
+}
+
+/* Store the table option a with its value (NULL when none follows). */
+static enum train_opt_result
+table_opt(struct train_opts *o, const char *a, const char *value)
+{
+    char *base = (char *)o;
+
+    for (size_t k = 0; k < sizeof(train_num_opts) / sizeof(*train_num_opts);
+         k++) {
+        const struct train_num_opt *t = &train_num_opts[k];
+        uint64_t v;
+
+        if (strcmp(a, t->name) == 0) {
+            if (value == NULL || !num_arg(value, t->max, &v) || v < t->min) {
+                return TRAIN_OPT_BAD;
+            }
+            set_num(o, t, v);
+            return TRAIN_OPT_TAKEN;
+        }
+    }
+    for (size_t k = 0;
+         k < sizeof(train_real_opts) / sizeof(*train_real_opts); k++) {
+        const struct train_real_opt *t = &train_real_opts[k];
+        double v;
+
+        if (strcmp(a, t->name) == 0) {
+            if (value == NULL || !real_arg(value, &v) || v < t->min) {
+                return TRAIN_OPT_BAD;
+            }
+            memcpy(base + t->off, &v, sizeof(v));
+            return TRAIN_OPT_TAKEN;
+        }
+    }
+    for (size_t k = 0;
+         k < sizeof(train_text_opts) / sizeof(*train_text_opts); k++) {
+        if (strcmp(a, train_text_opts[k].name) == 0) {
+            if (value == NULL) {
+                return TRAIN_OPT_BAD;
+            }
+            memcpy(base + train_text_opts[k].off, &value, sizeof(value));
+            return TRAIN_OPT_TAKEN;
+        }
+    }
+    for (size_t k = 0;
+         k < sizeof(train_list_opts) / sizeof(*train_list_opts); k++) {
+        const char **list;
+        size_t *n;
+
+        if (strcmp(a, train_list_opts[k].name) != 0) {
+            continue;
+        }
+        if (value == NULL) {
+            return TRAIN_OPT_BAD;
+        }
+        list = (const char **)(void *)(base + train_list_opts[k].list_off);
+        n = (size_t *)(void *)(base + train_list_opts[k].count_off);
+        if (*n >= TRAIN_DIRS_MAX) {
+            fprintf(stderr, "cmtool train: %s\n",
+                    train_list_opts[k].too_many);
+            return TRAIN_OPT_FULL;
+        }
+        list[(*n)++] = value;
+        return TRAIN_OPT_TAKEN;
+    }
+    return TRAIN_OPT_NONE;
+}
+
+/* --strata: a comma-separated list of source, html and bulk (or none). */
+static bool
+parse_strata(const char *list, unsigned *out)
+{
+    unsigned strata = 0;
+    const char *p = list;
+
+    while (*p != '\0') {
+        size_t n = strcspn(p, ",");
+
+        if (n == 6 && strncmp(p, "source", n) == 0) {
+            strata |= TRAIN_STRATA_SOURCE;
+        } else if (n == 4 && strncmp(p, "html", n) == 0) {
+            strata |= TRAIN_STRATA_HTML;
+        } else if (n == 4 && strncmp(p, "bulk", n) == 0) {
+            strata |= TRAIN_STRATA_BULK;
+        } else if (!(n == 4 && strncmp(p, "none", n) == 0)) {
+            return false;
+        }
+        p += n;
+        p += *p == ',';
+    }
+    *out = strata;
+    return true;
+}
+
+/* --reputation-data no|block|yes. */
+static bool
+parse_rep_derive(const char *s, enum trainrep_derive *out)
+{
+    if (strcmp(s, "yes") == 0) {
+        *out = TRAINREP_DERIVE_ALL;
+    } else if (strcmp(s, "block") == 0) {
+        *out = TRAINREP_DERIVE_BLOCK;
+    } else if (strcmp(s, "no") == 0) {
+        *out = TRAINREP_DERIVE_NONE;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static void
+default_opts(struct train_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->version = 1;
@@ -1167,168 +1375,79 @@ parse_args(int argc, char **argv, struct train_opts *o)
     o->flip_clip = TRAIN_FLIP_CLIP;
     o->ham_common = TRAIN_HAM_COMMON;
     o->common_clip = TRAIN_COMMON_CLIP;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        uint64_t v = 0;
-        bool has_val = i + 1 < argc;
+}
 
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 1;
-        }
-        if (strcmp(a, "-o") == 0 && has_val) {
-            o->out = argv[++i];
-        } else if (strcmp(a, "--version") == 0 && has_val &&
-                   num_arg(argv[i + 1], UINT64_MAX, &v)) {
-            if (v == 0) {
-                /* publish only takes a version above the published one,
-                 * and an empty tree counts as 0: a version-0 cartridge
-                 * could never be published. */
-                fprintf(stderr, "cmtool train: --version 0 can never be "
-                                "published (cmtool publish needs 1 or "
-                                "more); give --version N with N >= 1\n");
-                return -1;
-            }
-            o->version = v;
-            i++;
-        } else if (strcmp(a, "--folds") == 0 && has_val &&
-                   num_arg(argv[i + 1], TRAIN_FOLDS_MAX, &v) && v >= 2) {
-            o->folds = (unsigned)v;
-            i++;
-        } else if (strcmp(a, "--seed") == 0 && has_val &&
-                   num_arg(argv[i + 1], UINT64_MAX, &v)) {
-            o->seed = v;
-            i++;
-        } else if (strcmp(a, "--passes") == 0 && has_val &&
-                   num_arg(argv[i + 1], 100, &v) && v >= 1) {
-            o->passes = (unsigned)v;
-            i++;
-        } else if (strcmp(a, "--threads") == 0 && has_val &&
-                   num_arg(argv[i + 1], TRAIN_THREADS_MAX, &v) && v >= 1) {
-            o->threads = (unsigned)v;
-            i++;
-        } else if (strcmp(a, "--min-df") == 0 && has_val &&
-                   num_arg(argv[i + 1], 1000, &v)) {
-            o->min_df = (unsigned)v;
-            i++;
-        } else if (strcmp(a, "--ham-common") == 0 && has_val &&
-                   real_arg(argv[i + 1], &o->ham_common)) {
-            i++;
-        } else if (strcmp(a, "--common-clip") == 0 && has_val &&
-                   real_arg(argv[i + 1], &o->common_clip)) {
-            i++;
-        } else if (strcmp(a, "--flip-clip") == 0 && has_val &&
-                   real_arg(argv[i + 1], &o->flip_clip)) {
-            i++;
-        } else if (strcmp(a, "--min-sources") == 0 && has_val &&
-                   num_arg(argv[i + 1], 32, &v)) {
-            o->min_sources = (unsigned)v;
-            i++;
-        } else if (strcmp(a, "--holdout") == 0 && has_val &&
-                   num_arg(argv[i + 1], 90, &v)) {
-            o->holdout_pct = (unsigned)v;
-            i++;
-        } else if (strcmp(a, "--top") == 0 && has_val &&
-                   num_arg(argv[i + 1], 100000, &v)) {
-            o->top = (unsigned)v;
-            i++;
-        } else if (strcmp(a, "--alpha") == 0 && has_val &&
-                   real_arg(argv[i + 1], &o->alpha)) {
-            i++;
-        } else if (strcmp(a, "--l1") == 0 && has_val &&
-                   real_arg(argv[i + 1], &o->l1)) {
-            i++;
-        } else if (strcmp(a, "--l2") == 0 && has_val &&
-                   real_arg(argv[i + 1], &o->l2)) {
-            i++;
-        } else if (strcmp(a, "--loso-fp") == 0 && has_val &&
-                   real_arg(argv[i + 1], &o->loso_fp)) {
-            i++;
-        } else if (strcmp(a, "--nb") == 0 && has_val &&
-                   real_arg(argv[i + 1], &o->nb_lambda)) {
-            i++;
-        } else if (strcmp(a, "--dense-clip") == 0 && has_val &&
-                   real_arg(argv[i + 1], &o->dense_clip)) {
-            i++;
-        } else if (strcmp(a, "--clip") == 0 && has_val &&
-                   real_arg(argv[i + 1], &o->clip)) {
-            i++;
-        } else if (strcmp(a, "--ham-weight") == 0 && has_val &&
-                   real_arg(argv[i + 1], &o->ham_extra)) {
-            i++;
-        } else if (strcmp(a, "--folds-by-source") == 0) {
-            o->folds_by_source = true;
-        } else if (strcmp(a, "--strata") == 0 && has_val) {
-            const char *list = argv[++i];
-
-            o->strata = 0;
-            o->strata |= strstr(list, "source") != NULL ? TRAIN_STRATA_SOURCE
-                                                        : 0;
-            o->strata |= strstr(list, "html") != NULL ? TRAIN_STRATA_HTML : 0;
-            o->strata |= strstr(list, "bulk") != NULL ? TRAIN_STRATA_BULK : 0;
-        } else if (strcmp(a, "--max-weight") == 0 && has_val &&
-                   real_arg(argv[i + 1], &o->max_weight) &&
-                   o->max_weight >= 1.0) {
-            i++;
-        } else if (strcmp(a, "--protect") == 0 && has_val) {
-            o->protect = argv[++i];
-        } else if (strcmp(a, "--drop") == 0 && has_val) {
-            o->drop = argv[++i];
-        } else if (strcmp(a, "--explain") == 0 && has_val) {
-            o->explain = argv[++i];
-        } else if (strcmp(a, "--split") == 0 && has_val) {
-            if (o->n_splits >= TRAIN_DIRS_MAX) {
-                fprintf(stderr, "cmtool train: too many --split\n");
-                return -1;
-            }
-            o->splits[o->n_splits++] = argv[++i];
-        } else if (strcmp(a, "--reputation") == 0 && has_val) {
-            if (o->n_rep_lists >= TRAIN_DIRS_MAX) {
-                fprintf(stderr, "cmtool train: too many --reputation\n");
-                return -1;
-            }
-            o->rep_lists[o->n_rep_lists++] = argv[++i];
-        } else if (strcmp(a, "--reputation-data") == 0 && has_val &&
-                   (strcmp(argv[i + 1], "no") == 0 ||
-                    strcmp(argv[i + 1], "block") == 0 ||
-                    strcmp(argv[i + 1], "yes") == 0)) {
-            i++;
-            o->rep_derive = strcmp(argv[i], "yes") == 0 ? TRAINREP_DERIVE_ALL
-                            : strcmp(argv[i], "block") == 0
-                                ? TRAINREP_DERIVE_BLOCK
-                                : TRAINREP_DERIVE_NONE;
-        } else if (strcmp(a, "--scores") == 0 && has_val) {
-            o->scores = argv[++i];
-        } else if (strcmp(a, "--test") == 0 && has_val) {
-            if (o->n_test_dirs >= TRAIN_DIRS_MAX) {
-                fprintf(stderr, "cmtool train: too many --test DIRs\n");
-                return -1;
-            }
-            o->test_dirs[o->n_test_dirs++] = argv[++i];
-        } else if (a[0] == '-') {
-            fprintf(stderr, "cmtool train: bad option or value: %s\n", a);
-            usage(stderr);
-            return -1;
-        } else {
-            if (o->n_train_dirs >= TRAIN_DIRS_MAX) {
-                fprintf(stderr, "cmtool train: too many DIRs\n");
-                return -1;
-            }
-            o->train_dirs[o->n_train_dirs++] = a;
-        }
-    }
+/* Whether the options name anything to do; says what is missing if not. */
+static bool
+opts_complete(const struct train_opts *o)
+{
     if (o->n_train_dirs == 0) {
         fprintf(stderr, "cmtool train: no DIR given\n");
         usage(stderr);
-        return -1;
+        return false;
     }
     if (o->out == NULL && o->n_test_dirs == 0 && o->holdout_pct == 0 &&
         o->n_splits == 0) {
         fprintf(stderr, "cmtool train: nothing to do (give -o FILE, --test "
                         "DIR or --holdout PCT)\n");
-        return -1;
+        return false;
     }
-    return 0;
+    return true;
+}
+
+/* 0 to train, 1 after --help, -1 on a bad command line (reported). */
+static int
+parse_args(int argc, char **argv, struct train_opts *o)
+{
+    default_opts(o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        enum train_opt_result r;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 1;
+        }
+        if (strcmp(a, "--version") == 0 && value != NULL &&
+            strcmp(value, "0") == 0) {
+            /* publish only takes a version above the published one, and
+             * an empty tree counts as 0: a version-0 cartridge could
+             * never be published. */
+            fprintf(stderr, "cmtool train: --version 0 can never be "
+                            "published (cmtool publish needs 1 or more); "
+                            "give --version N with N >= 1\n");
+            return -1;
+        }
+        r = table_opt(o, a, value);
+        if (r == TRAIN_OPT_TAKEN) {
+            i++;
+            continue;
+        }
+        if (r == TRAIN_OPT_FULL) {
+            return -1;
+        }
+        if (r == TRAIN_OPT_NONE && strcmp(a, "--folds-by-source") == 0) {
+            o->folds_by_source = true;
+        } else if (r == TRAIN_OPT_NONE && strcmp(a, "--strata") == 0 &&
+                   value != NULL && parse_strata(value, &o->strata)) {
+            i++;
+        } else if (r == TRAIN_OPT_NONE &&
+                   strcmp(a, "--reputation-data") == 0 && value != NULL &&
+                   parse_rep_derive(value, &o->rep_derive)) {
+            i++;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "cmtool train: bad option or value: %s\n", a);
+            usage(stderr);
+            return -1;
+        } else if (o->n_train_dirs >= TRAIN_DIRS_MAX) {
+            fprintf(stderr, "cmtool train: too many DIRs\n");
+            return -1;
+        } else {
+            o->train_dirs[o->n_train_dirs++] = a;
+        }
+    }
+    return opts_complete(o) ? 0 : -1;
 }
 
 /*

@@ -200,9 +200,15 @@ def test_refusals(work, src):
     proc = train([src])
     check(proc.returncode != 0 and "nothing to do" in proc.stderr,
           "no -o, --test or --holdout: refused (%r)" % proc.stderr[-200:])
-    proc = train(["--folds", "zero", src, "-o", out])
-    check(proc.returncode != 0 and "bad option" in proc.stderr,
-          "bad option value: refused (%r)" % proc.stderr[-200:])
+    for bad in (["--folds", "zero"], ["--folds", "1"], ["--passes", "0"],
+                ["--max-weight", "0.5"], ["--alpha", "-1"],
+                ["--strata", "source,htlm"], ["--reputation-data", "maybe"],
+                ["--min-df"]):
+        proc = train(bad[:1] + [src] + bad[1:] if len(bad) == 1
+                     else bad + [src, "-o", out])
+        check(proc.returncode != 0 and "bad option" in proc.stderr,
+              "bad option value %s: refused (%r)"
+              % (" ".join(bad), proc.stderr[-200:]))
     # publish needs a version above the published one (0 for an empty
     # tree), so a version-0 cartridge could never be published.
     proc = train(["--version", "0", src, "-o", out])
