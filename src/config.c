@@ -646,23 +646,14 @@ set_host(struct config *cfg, const struct config_key *k, const char *s,
     return set_text(cfg, k, s, len);
 }
 
-/*
- * Check (s, len) for key k and store it.  NULL on success, else the reason
- * (static text).  base resolves relative paths.
- */
+/* The kinds held as text: checked, then copied into the field. */
 static const char *
-set_value(struct config *cfg, const struct config_key *k, const char *s,
-          size_t len, const char *base)
+set_text_kind(struct config *cfg, const struct config_key *k, const char *s,
+              size_t len, const char *base)
 {
-    uint64_t v = 0;
-    bool b;
-    const char *why;
     unsigned char addr[16];
     char tmp[64];
 
-    if (memchr(s, '\0', len) != NULL) {
-        return "contains a NUL byte";
-    }
     switch (k->kind) {
     case CONFIG_KIND_HEADER_NAME:
         if (len > 0 && !is_field_name(s, len)) {
@@ -742,6 +733,21 @@ set_value(struct config *cfg, const struct config_key *k, const char *s,
         /* CGP starts helpers in its base directory, where its PIPE module
          * polls Submitted/, wherever this configuration file lives. */
         return set_path(cfg, k, s, len, ".");
+    default:
+        break;
+    }
+    return "unknown kind";
+}
+
+/* The numeric kinds, with their units and k's range. */
+static const char *
+set_number_kind(struct config *cfg, const struct config_key *k,
+                const char *s, size_t len)
+{
+    uint64_t v = 0;
+    const char *why;
+
+    switch (k->kind) {
     case CONFIG_KIND_UINT:
         why = parse_scaled(s, len, config_units_none, k->min, k->max, &v);
         if (why == NULL) {
@@ -777,6 +783,21 @@ set_value(struct config *cfg, const struct config_key *k, const char *s,
             *(unsigned *)field(cfg, k) = (unsigned)v;
         }
         return why;
+    default:
+        break;
+    }
+    return "unknown kind";
+}
+
+/* The kinds that take one of a few words, or a time of day. */
+static const char *
+set_choice_kind(struct config *cfg, const struct config_key *k,
+                const char *s, size_t len)
+{
+    uint64_t v = 0;
+    bool b;
+
+    switch (k->kind) {
     case CONFIG_KIND_BOOL:
         if (!parse_bool(s, len, &b)) {
             return "must be yes or no";
@@ -813,34 +834,69 @@ set_value(struct config *cfg, const struct config_key *k, const char *s,
             return "must be a time HH:MM";
         }
         return NULL;
-    case CONFIG_KIND_BARS: {
-        /* Text form (defaults only): levels separated by blanks. */
-        uint64_t levels[CONFIG_BARS_MAX + 1];
-        size_t n = 0;
-        size_t i = 0;
-
-        while (i < len) {
-            size_t j = i;
-
-            while (j < len && s[j] != ' ') {
-                j++;
-            }
-            if (j > i) {
-                if (n > CONFIG_BARS_MAX) {
-                    return "too many levels";
-                }
-                if (cursor_parse_u64(s + i, j - i, 100, &levels[n]) !=
-                    CM_OK) {
-                    return "levels must be numbers from 0 to 100";
-                }
-                n++;
-            }
-            i = j + 1;
-        }
-        return set_bars(cfg, levels, n);
-    }
+    default:
+        break;
     }
     return "unknown kind";
+}
+
+/* BarLevels in text form (defaults only): levels separated by blanks. */
+static const char *
+set_bars_text(struct config *cfg, const char *s, size_t len)
+{
+    uint64_t levels[CONFIG_BARS_MAX + 1];
+    size_t n = 0;
+    size_t i = 0;
+
+    while (i < len) {
+        size_t j = i;
+
+        while (j < len && s[j] != ' ') {
+            j++;
+        }
+        if (j > i) {
+            if (n > CONFIG_BARS_MAX) {
+                return "too many levels";
+            }
+            if (cursor_parse_u64(s + i, j - i, 100, &levels[n]) !=
+                CM_OK) {
+                return "levels must be numbers from 0 to 100";
+            }
+            n++;
+        }
+        i = j + 1;
+    }
+    return set_bars(cfg, levels, n);
+}
+
+/*
+ * Check (s, len) for key k and store it.  NULL on success, else the reason
+ * (static text).  base resolves relative paths.
+ */
+static const char *
+set_value(struct config *cfg, const struct config_key *k, const char *s,
+          size_t len, const char *base)
+{
+    if (memchr(s, '\0', len) != NULL) {
+        return "contains a NUL byte";
+    }
+    switch (k->kind) {
+    case CONFIG_KIND_UINT:
+    case CONFIG_KIND_BYTES:
+    case CONFIG_KIND_MS:
+    case CONFIG_KIND_INTERVAL:
+    case CONFIG_KIND_SECONDS:
+        return set_number_kind(cfg, k, s, len);
+    case CONFIG_KIND_BOOL:
+    case CONFIG_KIND_FAIL_ANSWER:
+    case CONFIG_KIND_LOG_LEVEL:
+    case CONFIG_KIND_TIME:
+        return set_choice_kind(cfg, k, s, len);
+    case CONFIG_KIND_BARS:
+        return set_bars_text(cfg, s, len);
+    default:
+        return set_text_kind(cfg, k, s, len, base);
+    }
 }
 
 /* A reason plus the valid range, for numeric keys. */
