@@ -513,7 +513,13 @@ cache_file(const struct config *cfg, uint64_t version, char *dst, size_t cap)
     return fsutil_join(dst, cap, cfg->cart.cache_path, name);
 }
 
-/* Version in a cache file name "cartridge-<N>.cmc", or 0. */
+/*
+ * Version in a cache file name "cartridge-<N>.cmc", or 0.  Only the
+ * spelling cache_file writes counts: "cartridge-09.cmc" would list as a
+ * second version 9 whose path (cache_file's) is another file, so junk
+ * under such names took CAPS_UPDATER_CACHE_KEEP slots and made
+ * cache_prune delete real images while the junk stayed.
+ */
 static uint64_t
 cache_name_version(const char *name)
 {
@@ -523,7 +529,8 @@ cache_name_version(const char *name)
     uint64_t v = 0;
 
     if (len <= pre + suf || strncmp(name, UPDATER_CACHE_PREFIX, pre) != 0 ||
-        strcmp(name + len - suf, UPDATER_CACHE_SUFFIX) != 0) {
+        strcmp(name + len - suf, UPDATER_CACHE_SUFFIX) != 0 ||
+        name[pre] == '0') {
         return 0;
     }
     if (cursor_parse_u64(name + pre, len - pre - suf, UINT64_MAX, &v) !=

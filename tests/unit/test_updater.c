@@ -1078,6 +1078,65 @@ test_updater_cache_temps_lstat(void **state)
     free(m);
 }
 
+/*
+ * Only the spelling the cache writes, "cartridge-<N>.cmc" with no leading
+ * zero, names a cached version.  Three junk files named like version 9 with
+ * leading zeros were read as three copies of version 9, which filled the
+ * CAPS_UPDATER_CACHE_KEEP slots, so the prune after installing version 2
+ * deleted cartridge-2.cmc, the image just installed, and left the junk.
+ */
+static void
+test_updater_cache_names_canonical_only(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct srv *s = calloc(1, sizeof(*s));
+    struct updfile_spec spec;
+    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct updater_result res;
+    struct cartridge *c = NULL;
+    bool is_default = false;
+    struct buf img;
+    char path[CONFIG_PATH_MAX + 32];
+    const char *aliases[] = {"cartridge-09.cmc", "cartridge-009.cmc",
+                             "cartridge-0009.cmc"};
+
+    assert_non_null(s);
+    assert_non_null(m);
+    serve_only_full_2(f, s, m, &img, &spec, 86400);
+    srv_start(s);
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
+             s->port);
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/zeros", f->dir);
+    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", cfg.cart.cache_path,
+                 aliases[i]);
+        assert_int_equal(fsutil_write_atomic(path, "junk", 4, 0600), CM_OK);
+    }
+    assert_int_equal(updater_run_once(&cfg, &res), CM_OK);
+    assert_int_equal(res.outcome, UPDATER_INSTALLED);
+    assert_int_equal(res.version, 2);
+    srv_stop(s);
+    snprintf(path, sizeof(path), "%s/cartridge-2.cmc", cfg.cart.cache_path);
+    assert_true(fsutil_is_file(path));
+
+    /* an image under a zero-padded name alone is not a cached version:
+     * start-up takes the embedded default */
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/zeros2", f->dir);
+    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
+    snprintf(path, sizeof(path), "%s/cartridge-02.cmc", cfg.cart.cache_path);
+    assert_int_equal(fsutil_write_atomic(path, img.data, img.len, 0600),
+                     CM_OK);
+    assert_int_equal(updater_load_startup(&cfg, &c, &is_default), CM_OK);
+    assert_true(is_default);
+    cartridge_unref(c);
+
+    buf_clear(&img);
+    srv_free(s);
+    free(m);
+}
+
 int
 main(void)
 {
@@ -1094,6 +1153,7 @@ main(void)
         cmocka_unit_test(test_updater_busy_delta_no_full_fallback),
         cmocka_unit_test(test_updater_failure_names_default),
         cmocka_unit_test(test_updater_cache_temps_lstat),
+        cmocka_unit_test(test_updater_cache_names_canonical_only),
     };
 
     /* The updater logs to stderr here (the default sink): fine. */
