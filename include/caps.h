@@ -298,6 +298,10 @@
 #define CAPS_DELTA_INDEX_BLOCKS (1u << 22)
 /* Cartridge versions kept in the micro-update cache directory. */
 #define CAPS_UPDATER_CACHE_KEEP 3u
+/* Cached files that failed to load, remembered so the updater thread does
+ * not read and validate them (up to a cartridge's size) every cycle; more
+ * than this many at once are re-read in turn. */
+#define CAPS_UPDATER_CACHE_BAD_MAX 8u
 /* Directory entries looked at when scanning the cache at start-up. */
 #define CAPS_UPDATER_CACHE_SCAN_MAX 4096u
 /* ETag / Last-Modified values kept for conditional GET; a longer value is
