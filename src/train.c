@@ -2812,6 +2812,11 @@ train_main(int argc, char **argv)
     if (rc != 0) {
         return rc > 0 ? 0 : 2;
     }
+    /* Before the corpus is read: a bad line fails at once, not after the
+     * model is trained (trainrules_build reads the file again). */
+    if (o.protect != NULL && trainrules_protect_check(o.protect) != CM_OK) {
+        goto out;
+    }
     if (load_inputs(&o, &l) != 0) {
         goto out;
     }
