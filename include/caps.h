@@ -175,7 +175,15 @@
 #define CAPS_CARTRIDGE_CATEGORIES_MAX 64u
 #define CAPS_CARTRIDGE_CATEGORY_DESC_MAX 256u
 /* Inflated MODEL payload: bounds the zlib output (a "zip bomb" would
- * otherwise decide how much the loader allocates). */
+ * otherwise decide how much the loader allocates).  Above the cartridge
+ * cap on purpose: the payload is stored deflated, so its inflated size
+ * is not bounded by the file's.  96 MiB is the densest model at
+ * CAPS_MODEL_HASH_BITS_MAX: every one of 2^24 ids non-zero in both heads
+ * at 3 bytes each (a 1-byte varint id delta, an int16 weight).  The 12
+ * header bytes of each head put that extreme 24 bytes over, so
+ * model_format refuses it (CM_ELIMIT) when training, never a loader;
+ * trained models are far sparser (the default: 2^22 ids, a 444 KB
+ * section). */
 #define CAPS_MODEL_RAW_MAX_BYTES (96u * 1024u * 1024u)
 /* Hash space of the model: 2^bits ids; dense int16 weights for both heads
  * take 2^bits * 4 bytes of RSS. */
@@ -298,6 +306,10 @@
 #define CAPS_DELTA_INDEX_BLOCKS (1u << 22)
 /* Cartridge versions kept in the micro-update cache directory. */
 #define CAPS_UPDATER_CACHE_KEEP 3u
+/* Cached files that failed to load, remembered so the updater thread does
+ * not read and validate them (up to a cartridge's size) every cycle; more
+ * than this many at once are re-read in turn. */
+#define CAPS_UPDATER_CACHE_BAD_MAX 8u
 /* Directory entries looked at when scanning the cache at start-up. */
 #define CAPS_UPDATER_CACHE_SCAN_MAX 4096u
 /* ETag / Last-Modified values kept for conditional GET; a longer value is

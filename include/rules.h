@@ -153,8 +153,10 @@ uint32_t rules_detect(const struct rules *r, const struct mime_doc *doc,
  * The executable-in-zip rule's test: part is a zip (by its magic or a
  * ".zip" name) that lists a member features_is_dangerous_name calls
  * dangerous, the name cut at its first NUL as extracting tools cut it
- * ("invoice.exe\0.pdf" unpacks as invoice.exe).  cmtool train asks here
- * too, so training calls an attachment dangerous where scoring does.
+ * ("invoice.exe\0.pdf" unpacks as invoice.exe), or that has more members
+ * than ziplist lists (ZIPLIST_CAPPED: one may hide past the cap).
+ * cmtool train asks here too, so training calls an attachment dangerous
+ * where scoring does.
  * Names only, bounded by ziplist's caps; no allocation; any thread.
  */
 bool rules_zip_is_dangerous(const struct mime_part *part);

@@ -56,11 +56,18 @@ double sitelayer_margin(const struct sitelayer *l, const uint32_t *ids,
  * One learning step towards target (a junk margin): for junk, up to at
  * least target; for ham, down to at most target.  Returns true when a
  * weight changed; *is_full when some id could not be added (the layer
- * holds CAPS_SITELAYER_FEATURES_MAX ids).
+ * holds CAPS_SITELAYER_FEATURES_MAX ids).  All or nothing: when the
+ * table cannot grow to hold the step's ids, no weight changes, it
+ * returns false and sitelayer_is_out_of_memory turns true.
  */
 bool sitelayer_learn(struct sitelayer *l, const uint32_t *ids, size_t n,
                      double margin, double target, bool is_junk,
                      bool *is_full);
+
+/* Whether a learning step on l ran out of memory (sticky): the layer
+ * lacks that step, so it is not the one the input asked for and must not
+ * be saved. */
+bool sitelayer_is_out_of_memory(const struct sitelayer *l);
 
 /* Parse a layer file image; *why says what is wrong. */
 enum cm_err sitelayer_parse(const uint8_t *p, size_t len,
@@ -72,6 +79,11 @@ enum cm_err sitelayer_load(const char *path, struct sitelayer **out,
 
 /* Write atomically (temp, fsync, rename). */
 enum cm_err sitelayer_save(const struct sitelayer *l, const char *path);
+
+/* Test hook, process-wide: the nth allocation of a layer's table from now
+ * on (a new layer, or a step that grows it) fails as calloc would (0
+ * disables). */
+void sitelayer_test_fail_nth_alloc(unsigned nth);
 
 /* ---- slot ----------------------------------------------------------- */
 

@@ -72,11 +72,24 @@ struct trainrules_input {
 };
 
 /*
+ * Check the --protect file before any training: one domain a line
+ * (lower-case a-z 0-9 . - with a dot, no leading or trailing dot or
+ * empty label; upper case is folded), '#' comments, at most 1 MiB.  Each
+ * line that is no domain is named on stderr (file and line).  CM_OK,
+ * CM_EIO unreadable, CM_ELIMIT too large, CM_EPARSE a bad line,
+ * CM_ENOMEM.
+ */
+enum cm_err trainrules_protect_check(const char *path);
+
+/*
  * Fit the rules on the n training inputs and append the RULES body to
- * section; protect_file (may be NULL) adds the admin's domains.  Prints a
- * per-rule summary (fired in ham/junk, weight) to stderr.  *out gets the
- * parsed section (rules_free).  CM_ENOMEM, CM_EIO for an unreadable
- * protect_file, or an error of the format.
+ * section; protect_file (may be NULL) adds the admin's domains (as
+ * trainrules_protect_check reads them; those past CAPS_RULES_PROTECTED_MAX
+ * with the built-in brands are each named in a warning and left out).
+ * Prints a per-rule summary (fired in ham/junk, weight) to stderr.  *out
+ * gets the parsed section (rules_free).  CM_ENOMEM, CM_EIO for an
+ * unreadable protect_file, trainrules_protect_check's errors, or an error
+ * of the format.
  */
 enum cm_err trainrules_build(const struct trainrules_input *in, size_t n,
                              const char *protect_file, struct buf *section,

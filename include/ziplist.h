@@ -11,7 +11,9 @@
  * may therefore be reported twice.  Encrypted members are listed (names
  * are never encrypted); nested archives are listed as names only.
  *
- * Bounded: at most CAPS_ZIPLIST_MEMBERS_MAX names, the end record is
+ * Bounded: at most CAPS_ZIPLIST_MEMBERS_MAX names from the central
+ * directory and as many from the local headers (an archive with more
+ * members than that stops at the cap, ZIPLIST_CAPPED), the end record is
  * searched in the last CAPS_ZIPLIST_EOCD_SEARCH_BYTES, every length is
  * checked against the bytes left.  Pure: no allocation, no I/O; any
  * thread (one iterator each).  Formats layer.
@@ -27,7 +29,9 @@ enum ziplist_flag {
     ZIPLIST_NO_DIRECTORY = 1u << 0, /* no usable central directory */
     ZIPLIST_BROKEN = 1u << 1,       /* a record ran past the data or was
                                        not where it should be */
-    ZIPLIST_CAPPED = 1u << 2,       /* more members than the cap */
+    ZIPLIST_CAPPED = 1u << 2,       /* more members than the cap in the
+                                       directory or the local headers;
+                                       the listing stopped there */
     ZIPLIST_ENCRYPTED = 1u << 3,    /* a member is encrypted */
     ZIPLIST_ZIP64 = 1u << 4         /* zip64 end records were used */
 };
@@ -49,6 +53,7 @@ struct ziplist {
     size_t local_at; /* next local header */
     bool is_local_phase;
     size_t n_listed;
+    size_t n_local; /* of n_listed, from local headers */
     unsigned flags; /* enum ziplist_flag */
 };
 

@@ -18,7 +18,10 @@
  * was a usable message (nothing read, or only unreadable or non-mail
  * files; the layer is left as it was); 2 bad arguments or configuration;
  * 3 the layer file is unusable (left as it is: remove it to start over)
- * or cannot be written.
+ * or cannot be written, or memory ran out.  A run is all or nothing: the
+ * layer is learned in memory and written (temp file, rename) only when
+ * every message was learned or found already on its side, so memory
+ * running out midway leaves the file as it was, not half-learned.
  */
 #include "learn.h"
 
@@ -47,6 +50,7 @@ struct learn_tally {
     size_t learned;   /* a step changed the layer */
     size_t already;   /* already on the right side */
     bool is_full;     /* some feature did not fit */
+    bool is_out_of_memory; /* the run stopped: write nothing */
 };
 
 static void
@@ -66,7 +70,8 @@ usage(FILE *to)
             "  exit 0: layer written; 1: no input was a usable message; 2: "
             "bad arguments or\n"
             "  configuration; 3: the layer file is unusable or cannot be "
-            "written.\n");
+            "written, or\n  memory ran out (the layer is then left as it "
+            "was).\n");
 }
 
 static void
@@ -110,16 +115,30 @@ learn_one(const struct cartridge *c, struct sitelayer *layer,
      * afterwards; a second or third look settles what it did not. */
     for (unsigned step = 0; step < LEARN_STEPS_MAX; step++) {
         bool is_step_full = false;
+        bool has_step;
+        enum cm_err rc;
 
-        if (engine_learn_view(c, layer, &m, scratch, &ids, &n_ids, &margin,
-                              &spam_target, &ham_target) != CM_OK) {
+        rc = engine_learn_view(c, layer, &m, scratch, &ids, &n_ids, &margin,
+                               &spam_target, &ham_target);
+        if (rc == CM_ENOMEM) {
+            /* Not the message's fault, and a step of it may be in the
+             * layer already: the run must not write it. */
+            t->is_out_of_memory = true;
+            return;
+        }
+        if (rc != CM_OK) {
             log_warn("%s: cannot be parsed; not learned", item->name);
             t->unusable++;
             return;
         }
-        if (!sitelayer_learn(layer, ids, n_ids, margin,
-                             is_junk ? spam_target : ham_target, is_junk,
-                             &is_step_full)) {
+        has_step = sitelayer_learn(layer, ids, n_ids, margin,
+                                   is_junk ? spam_target : ham_target,
+                                   is_junk, &is_step_full);
+        if (sitelayer_is_out_of_memory(layer)) {
+            t->is_out_of_memory = true;
+            return;
+        }
+        if (!has_step) {
             break;
         }
         is_changed = true;
@@ -146,12 +165,12 @@ learn_all(const struct config *cfg, const struct cartridge *c,
     sconf.max_body_bytes = cfg->max_body_bytes;
     src = msgsrc_new(paths, n_paths, &sconf);
     if (src == NULL || scratch == NULL) {
-        log_error("out of memory");
+        t->is_out_of_memory = true;
         msgsrc_free(src);
         engine_scratch_free(scratch);
         return;
     }
-    while (msgsrc_next(src, &item)) {
+    while (!t->is_out_of_memory && msgsrc_next(src, &item)) {
         if (item.kind == MSGSRC_MESSAGE) {
             t->seen++;
             learn_one(c, layer, scratch, is_junk, &item, t);
@@ -287,10 +306,16 @@ learn_main(int argc, char **argv)
         bool is_junk = strcasecmp(label, "spam") == 0;
 
         learn_all(&cfg, c, layer, is_junk, paths, n_paths, &t);
-        /* Files that were read but none of them mail (a wrong folder, a
-         * mail client's index files) taught nothing: saying "written" with
-         * exit 0 would hide the mistake from the administrator's script. */
-        if (t.learned + t.already == 0) {
+        if (t.is_out_of_memory) {
+            fprintf(stderr, "CGPCloudmark LEARN: out of memory; %s not "
+                            "changed\n",
+                    cfg.sitelayer_path);
+            status = 3;
+        } else if (t.learned + t.already == 0) {
+            /* Files that were read but none of them mail (a wrong folder,
+             * a mail client's index files) taught nothing: saying
+             * "written" with exit 0 would hide the mistake from the
+             * administrator's script. */
             fprintf(stderr, "CGPCloudmark LEARN: no usable message among "
                             "the inputs (%zu unreadable or not mail); %s "
                             "not changed\n",

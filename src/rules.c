@@ -554,7 +554,10 @@ rules_zip_is_dangerous(const struct mime_part *part)
             return true;
         }
     }
-    return false;
+    /* More members than ziplist lists: the ones past the cap are unseen,
+     * and an archive built that way exists to hide one (no mail client
+     * or archiver sends 65,536 members by mail). */
+    return (z.flags & ZIPLIST_CAPPED) != 0;
 }
 
 static uint32_t

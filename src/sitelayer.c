@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,6 +38,7 @@ struct sitelayer {
     size_t cap;     /* slots, a power of two */
     size_t n;       /* ids held */
     unsigned refs;  /* slot references, under the slot's lock */
+    bool is_out_of_memory; /* a step could not grow the table */
 };
 
 struct sitelayer_slot {
@@ -55,9 +57,37 @@ slot_of(uint32_t id, size_t cap)
     return (size_t)((id * 2654435761u) & (uint32_t)(cap - 1));
 }
 
+/* Test hook: the nth table allocation from now on fails (0: none). */
+static atomic_uint table_fail_countdown;
+
+void
+sitelayer_test_fail_nth_alloc(unsigned nth)
+{
+    atomic_store(&table_fail_countdown, nth);
+}
+
+static bool
+table_alloc_should_fail(void)
+{
+    unsigned left = atomic_load(&table_fail_countdown);
+
+    while (left > 0) {
+        if (atomic_compare_exchange_weak(&table_fail_countdown, &left,
+                                         left - 1)) {
+            return left == 1;
+        }
+    }
+    return false;
+}
+
 static bool
 alloc_table(struct sitelayer *l, size_t cap)
 {
+    if (table_alloc_should_fail()) {
+        l->keys = NULL;
+        l->weights = NULL;
+        return false;
+    }
     l->keys = calloc(cap, sizeof(*l->keys));
     l->weights = calloc(cap, sizeof(*l->weights));
     if (l->keys == NULL || l->weights == NULL) {
@@ -133,7 +163,40 @@ grow(struct sitelayer *l)
     return true;
 }
 
-/* The weight cell of id, added when absent; NULL when the layer is full. */
+static bool
+is_learnable(uint32_t id)
+{
+    return id >= FEATURES_DENSE_IDS_END;
+}
+
+/*
+ * Room for the ids of one step before any weight changes, so a step is
+ * all or nothing: the table grows now to hold every learnable id not yet
+ * in it (up to CAPS_SITELAYER_FEATURES_MAX), and cell() then never
+ * grows.  An id repeated in ids is counted twice, which only grows the
+ * table a little early.  false when memory ran out (the layer as it was,
+ * at most with a larger table).
+ */
+static bool
+reserve(struct sitelayer *l, const uint32_t *ids, size_t n)
+{
+    size_t want = l->n;
+
+    for (size_t k = 0; k < n && want < CAPS_SITELAYER_FEATURES_MAX; k++) {
+        if (is_learnable(ids[k]) && l->keys[find(l, ids[k])] == 0) {
+            want++;
+        }
+    }
+    while (want * 2 > l->cap) {
+        if (!grow(l)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The weight cell of id, added when absent; NULL when the layer is full
+ * (or, without reserve() first, out of memory). */
 static float *
 cell(struct sitelayer *l, uint32_t id)
 {
@@ -147,6 +210,7 @@ cell(struct sitelayer *l, uint32_t id)
     }
     if ((l->n + 1) * 2 > l->cap) {
         if (!grow(l)) {
+            l->is_out_of_memory = true;
             return NULL;
         }
         i = find(l, id);
@@ -155,12 +219,6 @@ cell(struct sitelayer *l, uint32_t id)
     l->weights[i] = 0.0f;
     l->n++;
     return &l->weights[i];
-}
-
-static bool
-is_learnable(uint32_t id)
-{
-    return id >= FEATURES_DENSE_IDS_END;
 }
 
 /*
@@ -181,6 +239,12 @@ overlap_gate(size_t hits, size_t n_open)
                (SITELAYER_GATE_FULL - SITELAYER_GATE_FROM);
 
     return g < 0.0 ? 0.0 : g > 1.0 ? 1.0 : g;
+}
+
+bool
+sitelayer_is_out_of_memory(const struct sitelayer *l)
+{
+    return l != NULL && l->is_out_of_memory;
 }
 
 double
@@ -226,6 +290,10 @@ sitelayer_learn(struct sitelayer *l, const uint32_t *ids, size_t n,
         n_open += is_learnable(ids[k]);
     }
     if (n_open == 0) {
+        return false;
+    }
+    if (!reserve(l, ids, n)) {
+        l->is_out_of_memory = true;
         return false;
     }
     /* The passive-aggressive step: with binary features |x|^2 = n_open. */

@@ -54,6 +54,7 @@
  * to stderr (summary) and the -o/--scores files.
  */
 #include "train.h"
+#include "train-int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -223,7 +224,7 @@ struct train_item {
     bool is_bulk; /* bulk markers (List-Unsubscribe, List-Id, ...) */
     struct trainfp_item *fp; /* campaign fingerprint data, NULL if none */
     struct trainrules_item *rules; /* heuristic-rule facts, NULL on ENOMEM */
-    uint64_t sender; /* hash of the From address (sender_key) */
+    uint64_t sender; /* hash of the From address (train_sender_key) */
     struct trainrep_item *rep; /* reputation keys, NULL on ENOMEM */
 };
 
@@ -576,14 +577,13 @@ trace_worker(void *ctx, enum features_ns ns, const char *text, size_t len,
     }
 }
 
-/* Hash of the lower-cased From address ("a@b.example" out of
- * "Name <A@B.example>"), or of the whole From value when it has no "@";
- * a message without From is a sender of its own (its path). */
-static uint64_t
-sender_key(const struct mime_doc *doc, const char *path)
+/* See train-int.h: "a@b.example" out of "Name <A@B.example>". */
+uint64_t
+train_sender_key(const struct mime_doc *doc, const char *path)
 {
     const struct mime_header *h = mime_header_find(doc, "From");
     const char *v;
+    size_t vl;
     const char *at;
     size_t a;
     size_t b;
@@ -593,17 +593,21 @@ sender_key(const struct mime_doc *doc, const char *path)
     if (h == NULL || h->value_len == 0) {
         return hashing_hash64(path, strlen(path), 0x73656e64ull);
     }
-    v = h->value;
-    at = memchr(v, '@', h->value_len);
+    /* The address as features and reputation read it: a display name
+     * encoded to decode to "support@bank.example" must not regroup the
+     * message under that sender (nor split one sender's mail across
+     * folds by its names). */
+    mime_header_addr_text(h, &v, &vl);
+    at = memchr(v, '@', vl);
     a = 0;
-    b = h->value_len;
+    b = vl;
     if (at != NULL) {
         a = (size_t)(at - v);
         b = a;
         while (a > 0 && strchr(" \t<>\"'(),;:", v[a - 1]) == NULL) {
             a--;
         }
-        while (b < h->value_len && strchr(" \t<>\"'(),;:", v[b]) == NULL) {
+        while (b < vl && strchr(" \t<>\"'(),;:", v[b]) == NULL) {
             b++;
         }
     }
@@ -676,7 +680,7 @@ parse_worker(void *arg)
         it->rules = trainrules_collect(&doc, fflags);
         it->is_html = (doc.flags & MIME_HAS_HTML) != 0;
         it->is_bulk = (fflags & FEATURES_HAS_BULK_MARKERS) != 0;
-        it->sender = sender_key(&doc, it->path);
+        it->sender = train_sender_key(&doc, it->path);
         it->rep = trainrep_collect(&doc, &env, it->sender);
         it->n_ids = 0;
         for (size_t k = 0; k < n; k++) {
@@ -2926,6 +2930,11 @@ train_main(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc != 0) {
         return rc > 0 ? 0 : 2;
+    }
+    /* Before the corpus is read: a bad line fails at once, not after the
+     * model is trained (trainrules_build reads the file again). */
+    if (o.protect != NULL && trainrules_protect_check(o.protect) != CM_OK) {
+        goto out;
     }
     if (load_inputs(&o, &l) != 0) {
         goto out;

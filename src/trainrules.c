@@ -355,7 +355,63 @@ out:
     return rc;
 }
 
-/* The admin's --protect FILE: one domain a line, '#' comments. */
+/* Why the lower-cased entry (s, len) is no domain the look-alike list
+ * can hold, or NULL.  lookalike_db_build skips what fails this test, so
+ * an entry let through here would be left out without a word. */
+static const char *
+protect_entry_problem(const char *s, size_t len)
+{
+    if (len < 3 || len > LOOKALIKE_DOMAIN_MAX) {
+        return "is not 3 to 253 characters long";
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-')) {
+            return "holds a character other than a-z 0-9 . -";
+        }
+        if (c == '.' && i + 1 < len && s[i + 1] == '.') {
+            return "has an empty label (\"..\")";
+        }
+    }
+    if (s[0] == '.' || s[len - 1] == '.') {
+        return "starts or ends with a dot";
+    }
+    if (memchr(s, '.', len) == NULL) {
+        return "has no dot";
+    }
+    return NULL;
+}
+
+/* One line of the --protect file, on stderr: path, line number, a bounded
+ * sample of the entry (control bytes as '?'), what is wrong with it. */
+static void
+protect_say(const char *path, size_t line, const char *s, size_t len,
+            const char *what)
+{
+    char shown[65];
+    size_t k = 0;
+
+    for (size_t i = 0; i < len && k < sizeof(shown) - 1; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        shown[k++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    shown[k] = '\0';
+    fprintf(stderr, "cmtool train: --protect %s line %zu: \"%s%s\" %s\n",
+            path, line, shown, len > k ? "..." : "", what);
+}
+
+/*
+ * The admin's --protect FILE: one domain a line, '#' comments, upper case
+ * folded.  Every line that is no domain is named and then fails the
+ * command (CM_EPARSE); entries past cap (with what *list already holds)
+ * are each named in a warning and left out (list NULL: only check, n and
+ * cap unused); a file over
+ * TRAINRULES_PROTECT_FILE_MAX fails (CM_ELIMIT) instead of losing its
+ * tail, or keeping half a line as a domain.
+ */
 static enum cm_err
 read_protect_file(const char *path, char ***list, size_t *n, size_t cap)
 {
@@ -364,6 +420,8 @@ read_protect_file(const char *path, char ***list, size_t *n, size_t cap)
     const char *why = NULL;
     enum cm_err rc;
     size_t i = 0;
+    size_t line = 0;
+    size_t n_bad = 0;
 
     buf_init(&b, TRAINRULES_PROTECT_FILE_MAX);
     rc = fsutil_read_file(path, TRAINRULES_PROTECT_FILE_MAX, &b,
@@ -374,10 +432,19 @@ read_protect_file(const char *path, char ***list, size_t *n, size_t cap)
         buf_clear(&b);
         return CM_EIO;
     }
+    if (is_truncated) {
+        fprintf(stderr, "cmtool train: --protect %s: larger than %u bytes\n",
+                path, TRAINRULES_PROTECT_FILE_MAX);
+        buf_clear(&b);
+        return CM_ELIMIT;
+    }
     while (i < b.len && rc == CM_OK) {
         size_t s = i;
         size_t e;
+        char *d;
+        const char *problem;
 
+        line++;
         while (i < b.len && b.data[i] != '\n') {
             i++;
         }
@@ -389,21 +456,50 @@ read_protect_file(const char *path, char ***list, size_t *n, size_t cap)
                          b.data[e - 1] == '\r')) {
             e--;
         }
-        if (e == s || b.data[s] == '#' || *n >= cap) {
+        if (e == s || b.data[s] == '#') {
             continue;
         }
-        (*list)[*n] = strndup((const char *)b.data + s, e - s);
-        if ((*list)[*n] == NULL) {
+        d = strndup((const char *)b.data + s, e - s);
+        if (d == NULL) {
             rc = CM_ENOMEM;
             break;
         }
-        for (char *q = (*list)[*n]; *q != '\0'; q++) {
+        for (char *q = d; *q != '\0'; q++) {
             *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
         }
-        (*n)++;
+        /* strlen, not e - s: a NUL byte in the line ends the copy, and
+         * is then no domain character. */
+        problem = strlen(d) == e - s ? protect_entry_problem(d, e - s)
+                                     : "holds a NUL byte";
+        if (problem != NULL) {
+            protect_say(path, line, (const char *)b.data + s, e - s,
+                        problem);
+            n_bad++;
+            free(d);
+        } else if (list == NULL) {
+            free(d); /* only checking */
+        } else if (*n >= cap) {
+            protect_say(path, line, d, e - s,
+                        "left out: the protected list is full");
+            free(d);
+        } else {
+            (*list)[(*n)++] = d;
+        }
     }
     buf_clear(&b);
+    if (rc == CM_OK && n_bad > 0) {
+        fprintf(stderr, "cmtool train: --protect %s: %zu line%s not a "
+                "domain (lower-case a-z 0-9 . - with a dot)\n", path,
+                n_bad, n_bad == 1 ? " is" : "s are");
+        rc = CM_EPARSE;
+    }
     return rc;
+}
+
+enum cm_err
+trainrules_protect_check(const char *path)
+{
+    return read_protect_file(path, NULL, NULL, 0);
 }
 
 /* ---- weights --------------------------------------------------------- */

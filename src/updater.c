@@ -33,7 +33,9 @@
  *      never goes back to an older version than the one that served.
  * Every refusal leaves the installed cartridge serving.  A cycle first
  * adopts a newer cartridge another process left in the cache
- * (cache_adopt_newer) and then does no network I/O.
+ * (cache_adopt_newer) and then does no network I/O; a cached file that
+ * fails to load there is logged once and skipped until stat shows it
+ * changed (struct cache_bad), not read and validated again every cycle.
  *
  * Thread: wakes for a cycle at start and then every interval (minus up to
  * 10% jitter); after a failure it waits updater_backoff_s() instead, and
@@ -87,6 +89,20 @@
 #define UPDATER_CACHE_PREFIX "cartridge-"
 #define UPDATER_CACHE_SUFFIX ".cmc"
 
+/*
+ * A cache file that failed to load, by what stat says of it.  A rewrite
+ * (rename gives a new inode), an edit or a chmod (ctime) makes it a file
+ * to try again.
+ */
+struct cache_bad {
+    uint64_t version;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    struct timespec ctime;
+};
+
 struct updater {
     const struct config *cfg;
     struct cartridge_slot *slot; /* NULL for UPDATE */
@@ -123,6 +139,11 @@ struct updater {
      * fine), and whether the last statistics POST failed. */
     char last_failure[256];
     bool has_stats_failed;
+
+    /* Cached files cache_adopt_newer found unusable (logged once each),
+     * filled round-robin from next_cache_bad.  Updater thread only. */
+    struct cache_bad cache_bad[CAPS_UPDATER_CACHE_BAD_MAX];
+    size_t next_cache_bad;
 
     pthread_mutex_t counters_lock;
     struct updater_counters counters;
@@ -513,7 +534,13 @@ cache_file(const struct config *cfg, uint64_t version, char *dst, size_t cap)
     return fsutil_join(dst, cap, cfg->cart.cache_path, name);
 }
 
-/* Version in a cache file name "cartridge-<N>.cmc", or 0. */
+/*
+ * Version in a cache file name "cartridge-<N>.cmc", or 0.  Only the
+ * spelling cache_file writes counts: "cartridge-09.cmc" would list as a
+ * second version 9 whose path (cache_file's) is another file, so junk
+ * under such names took CAPS_UPDATER_CACHE_KEEP slots and made
+ * cache_prune delete real images while the junk stayed.
+ */
 static uint64_t
 cache_name_version(const char *name)
 {
@@ -523,7 +550,8 @@ cache_name_version(const char *name)
     uint64_t v = 0;
 
     if (len <= pre + suf || strncmp(name, UPDATER_CACHE_PREFIX, pre) != 0 ||
-        strcmp(name + len - suf, UPDATER_CACHE_SUFFIX) != 0) {
+        strcmp(name + len - suf, UPDATER_CACHE_SUFFIX) != 0 ||
+        name[pre] == '0') {
         return 0;
     }
     if (cursor_parse_u64(name + pre, len - pre - suf, UINT64_MAX, &v) !=
@@ -648,6 +676,92 @@ updater_load_startup(const struct config *cfg, struct cartridge **out,
     return rc;
 }
 
+static bool
+same_time(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+static bool
+cache_bad_matches(const struct cache_bad *b, uint64_t version,
+                  const struct stat *st)
+{
+    return b->version == version && b->dev == st->st_dev &&
+           b->ino == st->st_ino && b->size == st->st_size &&
+           same_time(&b->mtime, &st->st_mtim) &&
+           same_time(&b->ctime, &st->st_ctim);
+}
+
+/* Whether the cache file of version, as stat saw it in *st, already failed
+ * to load in this process. */
+static bool
+cache_is_known_bad(const struct updater *u, uint64_t version,
+                   const struct stat *st)
+{
+    for (size_t i = 0; i < CAPS_UPDATER_CACHE_BAD_MAX; i++) {
+        if (cache_bad_matches(&u->cache_bad[i], version, st)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Remember that the file *st (stat'ed before the load) failed, and say so
+ * once: later cycles skip it until it changes. */
+static void
+cache_note_bad(struct updater *u, uint64_t version, const struct stat *st,
+               const char *path, const char *why)
+{
+    struct cache_bad *b = &u->cache_bad[u->next_cache_bad];
+
+    b->version = version;
+    b->dev = st->st_dev;
+    b->ino = st->st_ino;
+    b->size = st->st_size;
+    b->mtime = st->st_mtim;
+    b->ctime = st->st_ctim;
+    u->next_cache_bad = (u->next_cache_bad + 1) % CAPS_UPDATER_CACHE_BAD_MAX;
+    log_warn("micro-update cache: %s unusable (%s); not read again until "
+             "it changes", path, why);
+}
+
+/*
+ * Load the cache file of version v for cache_adopt_newer: NULL when it is
+ * not there, failed before unchanged, or fails now (then remembered, so a
+ * corrupt or foreign file is not read and validated every cycle).  The
+ * stat comes before the load: a good file renamed over a bad one between
+ * the two is then tried again next cycle, never remembered as bad.
+ */
+static struct cartridge *
+cache_load_version(struct updater *u, uint64_t v, const char *path)
+{
+    struct cartridge *c = NULL;
+    const char *why = NULL;
+    struct stat st;
+    enum cm_err rc;
+
+    if (stat(path, &st) != 0 || cache_is_known_bad(u, v, &st)) {
+        return NULL;
+    }
+    rc = cartridge_load_file(path, &c, &why);
+    if (rc == CM_ENOMEM) {
+        return NULL; /* says nothing about the file: try again */
+    }
+    if (rc != CM_OK) {
+        cache_note_bad(u, v, &st, path, why != NULL ? why : cm_strerror(rc));
+        return NULL;
+    }
+    if (cartridge_version(c) != v) {
+        char holds[64];
+        snprintf(holds, sizeof(holds), "holds version %llu",
+                 (unsigned long long)cartridge_version(c));
+        cartridge_unref(c);
+        cache_note_bad(u, v, &st, path, holds);
+        return NULL;
+    }
+    return c;
+}
+
 /*
  * A cartridge newer than the installed one that another process put into
  * the cache (an administrator's `CGPCloudmark UPDATE`, a second helper on
@@ -668,14 +782,12 @@ cache_adopt_newer(struct updater *u, uint64_t current,
 
     for (size_t i = 0; i < n && v[i] > current && !is_adopted; i++) {
         struct cartridge *c = NULL;
-        const char *why = NULL;
 
-        if (cache_file(u->cfg, v[i], path, sizeof(path)) != CM_OK ||
-            cartridge_load_file(path, &c, &why) != CM_OK) {
+        if (cache_file(u->cfg, v[i], path, sizeof(path)) != CM_OK) {
             continue;
         }
-        if (cartridge_version(c) != v[i]) {
-            cartridge_unref(c);
+        c = cache_load_version(u, v[i], path);
+        if (c == NULL) {
             continue;
         }
         *installed = c;

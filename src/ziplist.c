@@ -7,9 +7,12 @@
  * the local file headers from the first one.  Every read checks its
  * offset and length against the data first; a record that does not fit
  * ends its phase with ZIPLIST_BROKEN.  Each call consumes at least one
- * record, so a listing takes at most CAPS_ZIPLIST_MEMBERS_MAX calls plus
- * one linear scan of the data (local headers whose size is not known
- * up front are skipped by searching for the next signature).
+ * record, so a listing takes at most CAPS_ZIPLIST_MEMBERS_MAX calls per
+ * phase plus one linear scan of the data (local headers whose size is
+ * not known up front are skipped by searching for the next signature).
+ * A phase with more than the cap ends the whole listing with
+ * ZIPLIST_CAPPED: the members past it are unseen, which the rules treat
+ * as a dangerous archive.
  * Data before the archive (a self-extractor's stub) is found from where
  * the directory must end (the end records), whether the offsets count
  * it or not: see ziplist_init and first_local.
@@ -189,8 +192,10 @@ ziplist_init(struct ziplist *z, const uint8_t *p, size_t len)
     z->cd_at = (size_t)off;
     z->local_at = first_local(z, shift, z->cd_at);
     z->cd_end = (size_t)(off + size <= end ? off + size : end);
-    z->cd_left = n < CAPS_ZIPLIST_MEMBERS_MAX ? (size_t)n
-                                              : CAPS_ZIPLIST_MEMBERS_MAX + 1u;
+    /* Past the cap only "more than the cap" matters (ziplist_next stops
+     * there, capped); at the cap the directory is listed whole. */
+    z->cd_left = n <= CAPS_ZIPLIST_MEMBERS_MAX ? (size_t)n
+                                               : CAPS_ZIPLIST_MEMBERS_MAX + 1u;
     z->is_local_phase = z->cd_left == 0;
 }
 
@@ -270,13 +275,36 @@ next_local(struct ziplist *z, struct ziplist_member *m)
     return true;
 }
 
+/*
+ * Whether listing must stop at the cap: the directory holds more than
+ * CAPS_ZIPLIST_MEMBERS_MAX entries, or the local walk found that many
+ * and another header follows.  Each phase has the cap to itself, so an
+ * archive of up to that many members, listed twice (directory, then
+ * local headers), is listed whole and not called capped.
+ */
+static bool
+is_over_cap(struct ziplist *z)
+{
+    if (!z->is_local_phase) {
+        if (z->n_listed < CAPS_ZIPLIST_MEMBERS_MAX) {
+            return false;
+        }
+    } else if (z->n_local < CAPS_ZIPLIST_MEMBERS_MAX ||
+               !has_record(z, z->local_at, ZIP_LOCAL_LEN, ZIP_SIG_LOCAL)) {
+        return false;
+    }
+    z->flags |= ZIPLIST_CAPPED;
+    z->is_local_phase = true;
+    z->local_at = z->len;
+    return true;
+}
+
 bool
 ziplist_next(struct ziplist *z, struct ziplist_member *m)
 {
     bool has_one = false;
 
-    if (z->n_listed >= CAPS_ZIPLIST_MEMBERS_MAX) {
-        z->flags |= ZIPLIST_CAPPED;
+    if ((z->flags & ZIPLIST_CAPPED) != 0 || is_over_cap(z)) {
         return false;
     }
     if (!z->is_local_phase) {
@@ -286,7 +314,11 @@ ziplist_next(struct ziplist *z, struct ziplist_member *m)
         }
     }
     if (!has_one) {
+        if (is_over_cap(z)) {
+            return false;
+        }
         has_one = next_local(z, m);
+        z->n_local += has_one ? 1u : 0u;
     }
     if (has_one) {
         z->n_listed++;

@@ -10,7 +10,8 @@ a source cannot rank its mail):
 - --holdout PCT reports the held-out mail per source and overall;
 - --test DIR with --scores FILE writes one line per test message;
 - it refuses training mail of one label, no DIR, nothing to do, bad
-  option values and --version 0, with a message and a non-zero exit;
+  option values, --version 0 and a --protect file line that is no domain
+  (before reading the corpus), with a message and a non-zero exit;
 - an unreadable folder below a DIR is skipped with a warning naming it;
 - a label folder inside another label folder (spam/ham/) is trained with
   its own label, and a warning names it;
@@ -215,6 +216,17 @@ def test_refusals(work, src):
     check(proc.returncode != 0 and "--version 0 can never be published"
           in proc.stderr, "--version 0: refused (%d, %r)"
           % (proc.returncode, proc.stderr[-200:]))
+    # A --protect line that is no domain fails the command before the
+    # corpus is read, naming the file and line; the look-alike list used
+    # to leave a leading-dot entry out without a word.
+    prot = os.path.join(work, "protect.txt")
+    with open(prot, "w") as f:
+        f.write("# ours\nourbank.example\n.ourbank.example\n")
+    proc = train(["--protect", prot, src, "-o", out])
+    check(proc.returncode == 1 and "%s line 3: " % prot in proc.stderr
+          and "messages read" not in proc.stderr,
+          "--protect bad line: refused early, named (%d, %r)"
+          % (proc.returncode, proc.stderr[-300:]))
     check(not os.path.exists(out), "refusals write no cartridge")
 
 

@@ -393,6 +393,113 @@ test_detect_attachments(void **state)
     assert_int_equal(detect(r, msg) & 0xf, 0);
 }
 
+static void
+put_le(struct buf *b, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        assert_int_equal(buf_putc(b, (uint8_t)(v >> (8 * i))), CM_OK);
+    }
+}
+
+/*
+ * A zip that is only a central directory of n one-name entries ("a"),
+ * the last named last_name, under zip64 end records (a classic end
+ * record counts at most 65,535).  No local headers: every name comes
+ * from the directory.
+ */
+static void
+build_directory_zip(struct buf *b, size_t n, const char *last_name)
+{
+    size_t cd_size;
+    size_t rec;
+
+    buf_reset(b);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = i + 1 == n ? last_name : "a";
+        size_t nl = strlen(name);
+
+        put_le(b, 0x02014b50u, 4);
+        put_le(b, 20, 2);
+        put_le(b, 20, 2);
+        for (unsigned k = 0; k < 5; k++) {
+            put_le(b, 0, 4); /* flags, method, time, date, crc, sizes */
+        }
+        put_le(b, nl, 2);
+        for (unsigned k = 0; k < 4; k++) {
+            put_le(b, 0, 2); /* extra, comment, disk, internal attrs */
+        }
+        put_le(b, 0, 4);
+        put_le(b, 0, 4);
+        assert_int_equal(buf_append(b, name, nl), CM_OK);
+    }
+    cd_size = b->len;
+    rec = b->len;
+    put_le(b, 0x06064b50u, 4);
+    put_le(b, 44, 8);
+    put_le(b, 45, 2);
+    put_le(b, 45, 2);
+    put_le(b, 0, 8);
+    put_le(b, n, 8);
+    put_le(b, n, 8);
+    put_le(b, cd_size, 8);
+    put_le(b, 0, 8);
+    put_le(b, 0x07064b50u, 4);
+    put_le(b, 0, 4);
+    put_le(b, rec, 8);
+    put_le(b, 1, 4);
+    put_le(b, 0x06054b50u, 4);
+    put_le(b, 0, 4);
+    put_le(b, 0xffff, 2);
+    put_le(b, 0xffff, 2);
+    put_le(b, 0xffffffffu, 4);
+    put_le(b, 0xffffffffu, 4);
+    put_le(b, 0, 2);
+}
+
+/*
+ * A zip with more members than ziplist lists (CAPS_ZIPLIST_MEMBERS_MAX)
+ * hides the ones past the cap: invoice.exe as member 65,536 was never
+ * seen.  Nothing legitimate mails such an archive, so the capped listing
+ * itself makes the zip dangerous (executable-in-zip, malware), while the
+ * same archive at the cap, with its executable swapped for a text file,
+ * is not.
+ */
+static void
+test_detect_zip_over_member_cap(void **state)
+{
+    struct mime_part part;
+    struct mime_doc doc;
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 1u << 23);
+    memset(&part, 0, sizeof(part));
+    part.filename = "files.zip";
+    part.content_type = "application/zip";
+    part.charset = "";
+    part.is_attachment = true;
+    memset(&doc, 0, sizeof(doc));
+    doc.parts = &part;
+    doc.n_parts = 1;
+
+    build_directory_zip(&b, CAPS_ZIPLIST_MEMBERS_MAX + 1, "invoice.exe");
+    part.data = b.data;
+    part.data_len = b.len;
+    assert_true(rules_zip_is_dangerous(&part));
+    assert_int_equal(rules_detect(rules_builtin(), &doc, 0, NULL) &
+                         BIT(RULES_EXECUTABLE_IN_ZIP),
+                     BIT(RULES_EXECUTABLE_IN_ZIP));
+
+    build_directory_zip(&b, CAPS_ZIPLIST_MEMBERS_MAX, "notes.txt");
+    part.data = b.data;
+    part.data_len = b.len;
+    assert_false(rules_zip_is_dangerous(&part));
+    assert_int_equal(rules_detect(rules_builtin(), &doc, 0, NULL) &
+                         BIT(RULES_EXECUTABLE_IN_ZIP),
+                     0);
+    buf_clear(&b);
+}
+
 /* A page attached beside the text is an HTML attachment; a message whose
  * one inline part is a named page is that page. */
 static void
@@ -997,6 +1104,7 @@ main(void)
         cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_format_refuses),
         cmocka_unit_test(test_detect_attachments),
+        cmocka_unit_test(test_detect_zip_over_member_cap),
         cmocka_unit_test(test_detect_html_body_is_not_attachment),
         cmocka_unit_test(test_detect_forms_links_names),
         cmocka_unit_test(test_lookalike_spares_mailbox_providers),

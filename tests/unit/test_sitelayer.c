@@ -1,5 +1,6 @@
 /*
- * test_sitelayer.c -- the site's LEARN layer: learning steps, the overlap
+ * test_sitelayer.c -- the site's LEARN layer: learning steps (all or
+ * nothing when the table cannot grow), the overlap
  * gate, the file format (round trip and refusals) and the slot's reload.
  */
 #include <setjmp.h>
@@ -377,11 +378,45 @@ test_slot_refresh_retries_after_io_error(void **state)
     rmdir(dir);
 }
 
+/*
+ * A step that needs the table to grow and cannot (allocation failure)
+ * changes nothing and is not "full": it used to weigh the ids it could
+ * hold, skip the rest as if the layer were full, and report a change,
+ * which LEARN then saved.
+ */
+static void
+test_learn_out_of_memory_changes_nothing(void **state)
+{
+    struct sitelayer *l = sitelayer_new();
+    uint32_t *ids = calloc(702, sizeof(*ids));
+    size_t n;
+    bool is_full = false;
+
+    (void)state;
+    assert_non_null(l);
+    assert_non_null(ids);
+    /* 700 open ids: the 1,024-slot table must grow past 512 */
+    n = message(ids, 0, 700);
+    sitelayer_test_fail_nth_alloc(1);
+    assert_false(sitelayer_learn(l, ids, n, 0.0, 1.0, true, &is_full));
+    sitelayer_test_fail_nth_alloc(0);
+    assert_false(is_full);
+    assert_true(sitelayer_is_out_of_memory(l));
+    assert_int_equal(sitelayer_count(l), 0);
+    assert_true(sitelayer_margin(l, ids, n) == 0.0);
+    /* memory back: the same step goes through whole */
+    assert_true(sitelayer_learn(l, ids, n, 0.0, 1.0, true, &is_full));
+    assert_int_equal(sitelayer_count(l), 700);
+    free(ids);
+    sitelayer_free(l);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_learn_reaches_target),
+        cmocka_unit_test(test_learn_out_of_memory_changes_nothing),
         cmocka_unit_test(test_weights_are_clipped),
         cmocka_unit_test(test_overlap_gate),
         cmocka_unit_test(test_save_load_round_trip),

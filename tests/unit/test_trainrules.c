@@ -164,11 +164,141 @@ test_build(void **state)
     arena_free(a);
 }
 
+/* The inputs of test_protect_file_lines: N_HAM ham messages. */
+static void
+ham_inputs(struct arena *a, struct features_scratch *fs,
+           struct trainrules_input *in, struct trainrules_item **items)
+{
+    memset(in, 0, N_HAM * sizeof(*in));
+    for (size_t i = 0; i < N_HAM; i++) {
+        items[i] = collect(a, fs, ham_msg);
+        in[i].it = items[i];
+        in[i].weight = 1.0;
+    }
+}
+
+/* trainrules_build with a --protect file holding text; its return code,
+ * and what it wrote to stderr into err (cut to cap - 1 bytes). */
+static enum cm_err
+build_with_protect(const struct trainrules_input *in, size_t n,
+                   const char *text, size_t len, char *path, size_t path_cap,
+                   char *err, size_t cap)
+{
+    char err_path[] = "/tmp/test_trainrules.err.XXXXXX";
+    int fd;
+    int err_fd = mkstemp(err_path);
+    int saved = dup(2);
+    struct buf section;
+    struct rules *r = NULL;
+    enum cm_err rc;
+    ssize_t got;
+
+    snprintf(path, path_cap, "/tmp/test_trainrules.XXXXXX");
+    fd = mkstemp(path);
+    assert_true(fd >= 0 && err_fd >= 0 && saved >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    buf_init(&section, CAPS_CARTRIDGE_MAX_BYTES);
+    fflush(stderr);
+    assert_true(dup2(err_fd, 2) >= 0);
+    rc = trainrules_build(in, n, path, &section, &r);
+    fflush(stderr);
+    assert_true(dup2(saved, 2) >= 0);
+    close(saved);
+    got = pread(err_fd, err, cap - 1, 0);
+    err[got > 0 ? (size_t)got : 0] = '\0';
+    close(err_fd);
+    unlink(err_path);
+    unlink(path);
+    rules_free(r);
+    buf_clear(&section);
+    return rc;
+}
+
+/*
+ * The --protect file never drops a line silently: an entry that is no
+ * domain (a leading or trailing dot, an empty label, no dot, a character
+ * outside a-z 0-9 . -) fails the build with the file and line named
+ * (".ourbank.example" used to pass, and the look-alike list then left it
+ * out), and entries past CAPS_RULES_PROTECTED_MAX are each named in a
+ * warning.
+ */
+static void
+test_protect_file_lines(void **state)
+{
+    struct arena *a = arena_new(CAPS_ARENA_MAX_BYTES);
+    struct features_scratch *fs = features_scratch_new();
+    struct trainrules_input in[N_HAM];
+    struct trainrules_item *items[N_HAM];
+    static const char *const bad[] = {".ourbank.example", "ourbank.example.",
+                                      "our..bank.example", "ourbank",
+                                      "our_bank.example"};
+    char path[64];
+    char want[96];
+    char *err = malloc(1u << 20);
+    struct buf text;
+
+    (void)state;
+    assert_non_null(err);
+    ham_inputs(a, fs, in, items);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char file[128];
+        int len = snprintf(file, sizeof(file), "# ours\ngood.example\n%s\n",
+                           bad[i]);
+
+        assert_int_equal(build_with_protect(in, N_HAM, file, (size_t)len,
+                                            path, sizeof(path), err,
+                                            1u << 20),
+                         CM_EPARSE);
+        snprintf(want, sizeof(want), "%s line 3: ", path);
+        assert_non_null(strstr(err, want));
+    }
+    /* More entries than fit: every one left out is named. */
+    buf_init(&text, 2u << 20);
+    for (unsigned i = 1; i <= CAPS_RULES_PROTECTED_MAX; i++) {
+        char line[32];
+        int len = snprintf(line, sizeof(line), "d%05u.example\n", i);
+
+        assert_int_equal(buf_append(&text, line, (size_t)len), CM_OK);
+    }
+    assert_int_equal(build_with_protect(in, N_HAM, (const char *)text.data,
+                                        text.len, path, sizeof(path), err,
+                                        1u << 20),
+                     CM_OK);
+    snprintf(want, sizeof(want), "%s line %u: ", path,
+             CAPS_RULES_PROTECTED_MAX);
+    assert_non_null(strstr(err, want));
+    assert_non_null(strstr(err, "d08192.example"));
+    snprintf(want, sizeof(want), "%s line 1: ", path);
+    assert_null(strstr(err, want));
+    /* A file over 1 MiB fails (its tail used to be cut, half a line
+     * kept as a domain). */
+    buf_reset(&text);
+    while (text.len <= (1u << 20)) {
+        assert_int_equal(buf_append(&text, "abcdefgh.example\n", 17), CM_OK);
+    }
+    assert_int_equal(build_with_protect(in, N_HAM, (const char *)text.data,
+                                        text.len, path, sizeof(path), err,
+                                        1u << 20),
+                     CM_ELIMIT);
+    assert_non_null(strstr(err, "larger than"));
+    assert_int_equal(trainrules_protect_check("/nonexistent/protect"),
+                     CM_EIO);
+    buf_clear(&text);
+    for (size_t i = 0; i < N_HAM; i++) {
+        trainrules_item_free(items[i]);
+    }
+    free(err);
+    features_scratch_free(fs);
+    arena_free(a);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_build),
+        cmocka_unit_test(test_protect_file_lines),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

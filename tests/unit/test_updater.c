@@ -999,6 +999,91 @@ test_updater_adopts_newer_cache(void **state)
     buf_clear(&img);
 }
 
+static bool
+has_three_manifests_only(const struct srv *s)
+{
+    return s->n_manifest >= 3;
+}
+
+static bool
+has_five_manifests(const struct srv *s)
+{
+    return s->n_manifest >= 5;
+}
+
+/* How many captured log lines contain needle. */
+static size_t
+count_logs(const char *needle)
+{
+    size_t n = 0;
+    const char *p;
+
+    pthread_mutex_lock(&seen_lock);
+    p = seen_logs;
+    while ((p = strstr(p, needle)) != NULL) {
+        n++;
+        p += strlen(needle);
+    }
+    pthread_mutex_unlock(&seen_lock);
+    return n;
+}
+
+/*
+ * A cached cartridge newer than the installed one that does not load is
+ * reported once and not read again, cycle after cycle, until the file
+ * changes: cartridge-9.cmc holds junk while the thread installs version 2
+ * and then sees 304s; after it is rewritten it is tried (and reported)
+ * once more.
+ */
+static void
+test_updater_bad_cache_file_once(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct srv *s = calloc(1, sizeof(*s));
+    struct updfile_spec spec;
+    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct cartridge_slot *slot;
+    struct updater *u;
+    struct buf img;
+    char path[CONFIG_PATH_MAX + 32];
+
+    assert_non_null(s);
+    assert_non_null(m);
+    serve_only_full_2(f, s, m, &img, &spec, 86400);
+    srv_start(s);
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
+             s->port);
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/badonce", f->dir);
+    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
+    snprintf(path, sizeof(path), "%s/cartridge-9.cmc", cfg.cart.cache_path);
+    assert_int_equal(fsutil_write_atomic(path, "junk", 4, 0600), CM_OK);
+    slot = slot_of_c1(f);
+    pthread_mutex_lock(&seen_lock);
+    seen_logs[0] = '\0';
+    pthread_mutex_unlock(&seen_lock);
+    log_setup(capture_sink, NULL, LOG_LEVEL_INFO);
+    u = updater_start(&cfg, slot, NULL);
+    assert_non_null(u);
+    /* install, then two cycles answered 304 */
+    assert_true(srv_wait(s, has_three_manifests_only));
+    assert_int_equal(count_logs("cartridge-9.cmc"), 1);
+    /* a new file under the name: read again (the wait covers a cycle
+     * that began after the rewrite) */
+    assert_int_equal(fsutil_write_atomic(path, "other junk", 10, 0600),
+                     CM_OK);
+    assert_true(srv_wait(s, has_five_manifests));
+    updater_stop(u);
+    log_setup(NULL, NULL, LOG_LEVEL_INFO);
+    assert_int_equal(count_logs("cartridge-9.cmc"), 2);
+    srv_stop(s);
+
+    cartridge_slot_free(slot);
+    buf_clear(&img);
+    srv_free(s);
+    free(m);
+}
+
 /* Make path's modification time two hours old (no link followed). */
 static void
 age_path(const char *path)
@@ -1078,6 +1163,65 @@ test_updater_cache_temps_lstat(void **state)
     free(m);
 }
 
+/*
+ * Only the spelling the cache writes, "cartridge-<N>.cmc" with no leading
+ * zero, names a cached version.  Three junk files named like version 9 with
+ * leading zeros were read as three copies of version 9, which filled the
+ * CAPS_UPDATER_CACHE_KEEP slots, so the prune after installing version 2
+ * deleted cartridge-2.cmc, the image just installed, and left the junk.
+ */
+static void
+test_updater_cache_names_canonical_only(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct srv *s = calloc(1, sizeof(*s));
+    struct updfile_spec spec;
+    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct updater_result res;
+    struct cartridge *c = NULL;
+    bool is_default = false;
+    struct buf img;
+    char path[CONFIG_PATH_MAX + 32];
+    const char *aliases[] = {"cartridge-09.cmc", "cartridge-009.cmc",
+                             "cartridge-0009.cmc"};
+
+    assert_non_null(s);
+    assert_non_null(m);
+    serve_only_full_2(f, s, m, &img, &spec, 86400);
+    srv_start(s);
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
+             s->port);
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/zeros", f->dir);
+    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", cfg.cart.cache_path,
+                 aliases[i]);
+        assert_int_equal(fsutil_write_atomic(path, "junk", 4, 0600), CM_OK);
+    }
+    assert_int_equal(updater_run_once(&cfg, &res), CM_OK);
+    assert_int_equal(res.outcome, UPDATER_INSTALLED);
+    assert_int_equal(res.version, 2);
+    srv_stop(s);
+    snprintf(path, sizeof(path), "%s/cartridge-2.cmc", cfg.cart.cache_path);
+    assert_true(fsutil_is_file(path));
+
+    /* an image under a zero-padded name alone is not a cached version:
+     * start-up takes the embedded default */
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/zeros2", f->dir);
+    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
+    snprintf(path, sizeof(path), "%s/cartridge-02.cmc", cfg.cart.cache_path);
+    assert_int_equal(fsutil_write_atomic(path, img.data, img.len, 0600),
+                     CM_OK);
+    assert_int_equal(updater_load_startup(&cfg, &c, &is_default), CM_OK);
+    assert_true(is_default);
+    cartridge_unref(c);
+
+    buf_clear(&img);
+    srv_free(s);
+    free(m);
+}
+
 int
 main(void)
 {
@@ -1094,6 +1238,8 @@ main(void)
         cmocka_unit_test(test_updater_busy_delta_no_full_fallback),
         cmocka_unit_test(test_updater_failure_names_default),
         cmocka_unit_test(test_updater_cache_temps_lstat),
+        cmocka_unit_test(test_updater_cache_names_canonical_only),
+        cmocka_unit_test(test_updater_bad_cache_file_once),
     };
 
     /* The updater logs to stderr here (the default sink): fine. */

@@ -395,6 +395,20 @@ test_ziplist_member_cap(void **state)
         count++;
     }
     assert_int_equal(count, CAPS_ZIPLIST_MEMBERS_MAX);
+    /* as many members as the format counts are not over the cap (the
+     * rules call a capped listing dangerous) */
+    assert_int_equal(z.flags & ZIPLIST_CAPPED, 0);
+    /* 40,000 members: each listed from the directory and again from its
+     * local header, and none past the cap (the cap once counted both
+     * listings together, so this stopped, capped, at 65,535 names) */
+    build_zip(&b, m, 40000, 0, false);
+    ziplist_init(&z, b.data, b.len);
+    count = 0;
+    while (ziplist_next(&z, &mm)) {
+        count++;
+    }
+    assert_int_equal(count, 80000);
+    assert_int_equal(z.flags & ZIPLIST_CAPPED, 0);
     /* 2,000 harmless members in front of an executable (1,024 were
      * listed once): it is listed. */
     snprintf(names[2000], sizeof(names[2000]), "invoice.exe");
