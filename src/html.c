@@ -1858,10 +1858,22 @@ stack_adopt(struct html_state *st, uint32_t hash)
     const struct html_elem *top =
         st->depth > 0 ? &st->stack[st->depth - 1] : NULL;
 
-    if (top != NULL && top->name_hash == hash &&
-        afe_find_serial(st, top->serial) == st->n_afe) {
-        stack_pop_at(st, st->depth - 1);
-        return true;
+    if (top != NULL && top->name_hash == hash) {
+        /* The usual "<b>x</b>": the current element, the list's last
+         * entry or not listed at all, is closed outright. */
+        if (top->serial != 0 && st->n_afe > 0 &&
+            st->afe[st->n_afe - 1].serial == top->serial) {
+            st->n_afe--;
+            st->depth--;
+            if (top->is_hidden) {
+                st->n_hidden--;
+            }
+            return true;
+        }
+        if (afe_find_serial(st, top->serial) == st->n_afe) {
+            stack_pop_at(st, st->depth - 1);
+            return true;
+        }
     }
     for (unsigned round = 0; round < 8; round++) {
         size_t ai = afe_find_name(st, hash);
@@ -2604,9 +2616,14 @@ comment_end(const uint8_t *p, size_t len, size_t k)
 /* Text goes where the formatting elements an implied close ended are
  * open again (afe_reconstruct), unless in a table's own markup
  * (in_table_markup). */
-static void
+static inline void
 text_reopen(struct html_state *st)
 {
+    /* The usual case first: nothing closed since the last marker. */
+    if (st->n_afe == 0 || st->afe[st->n_afe - 1].serial == 0 ||
+        st->afe[st->n_afe - 1].is_open) {
+        return;
+    }
     if (!in_table_markup(st)) {
         afe_reconstruct(st);
     }
