@@ -153,6 +153,11 @@
 /* HTML elements tracked for closing hidden blocks; deeper nesting is
  * rendered but not tracked. */
 #define HTML_STACK_MAX 256u
+/* Entries of the list of active formatting elements and markers (WHATWG
+ * 13.2.4.3) html.c keeps to reopen them after an implied close; the
+ * spec bounds only identical entries (three), so hostile pages with many
+ * distinct ones would otherwise cost unbounded work per text run. */
+#define HTML_AFE_MAX 16u
 /* iconv descriptors kept open during one mime_parse call. */
 #define CHARSET_CACHE_SLOTS 4u
 /* Distinct iconv charsets whose glibc module stays loaded for the life of

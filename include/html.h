@@ -24,7 +24,11 @@
  * HTML_HIDDEN_TEXT is set when such an element held visible characters.
  * font-size is inherited, so a tiny one hides only until a descendant sets
  * a readable size of its own (an absolute font-size, or <font size=N>);
- * the rest hides everything inside whatever it sets.
+ * the rest hides everything inside whatever it sets.  A formatting
+ * element (<font>, <b>, <i>, <a>, ...) that a <p>, <li>, heading or <div>
+ * ended implicitly is reopened for the text after it, as a browser does
+ * (WHATWG 13.2.4.3), so it goes on hiding until its own end tag or the
+ * end of the cell it is in.
  *
  * Links are reported through a callback: <a>/<area> href (with the
  * visible anchor text, reported when the anchor closes), <img> src and

@@ -18,14 +18,20 @@
  *   an end tag as browsers do for misnested markup -- but an end tag of a
  *   non-special element is ignored past a special one, a special
  *   element's when it is not in scope (stack_end_scoped), and a
- *   formatting element's runs a simplified adoption agency
- *   (stack_end_other) -- and
+ *   formatting element's runs the adoption agency
+ *   (stack_adopt) -- and
  *   by the start tags that end an element implicitly (<p> by a block,
  *   <li> by <li>, cells and rows by the next, <option> by <option>).  Text while a hidden
  *   element is open is not written (see html.h for why and what counts as
  *   hidden).  The stack holds HTML_STACK_MAX entries; deeper elements are
  *   counted but not tracked, so hostile nesting costs at most
  *   HTML_STACK_MAX compares per end tag or block start tag.
+ * - Formatting elements (b, font, a, ...) closed by an implied end are
+ *   reopened before the next text or inline start tag, as browsers do,
+ *   from a list of active formatting elements with markers at cells,
+ *   captions, applets, marquees, objects and templates (afe_*, at most
+ *   HTML_AFE_MAX entries): "<p><font size=1 color=white>x<p>y" hides y
+ *   too.  </form> takes only the form off the stack (form_end).
  * - An <a href> stays open until </a>, the next <a> or the end; its
  *   visible text is taken from the output written meanwhile.
  * State: one struct html_state on the caller's stack.  Every loop
@@ -102,6 +108,14 @@ enum html_tag {
 #define HTML_P_HEADING 2048u /* h1-h6: one's end tag closes any other */
 #define HTML_P_TPART 4096u /* a table part: its end tag looks in table
                             * scope */
+#define HTML_P_MARKER 8192u /* td, th, caption, applet, marquee, object,
+                             * template: a marker in the list of active
+                             * formatting elements while it is open */
+#define HTML_P_REOPENS 16384u /* a special element whose start tag still
+                               * reopens formatting elements first
+                               * (reopens_before) */
+#define HTML_P_IMPLIED 32768u /* p, li, dd, dt, option, rp, rt: ended by
+                               * "generate implied end tags" */
 /* The default scope's boundaries bound button scope too. */
 #define HTML_P_BOUNDS (HTML_P_SCOPE | HTML_P_DSCOPE)
 /* HTML's whole special category: another end tag is not looked for past
@@ -121,18 +135,21 @@ struct html_tag_info {
  * integers; recompute the hashes when a name is added. */
 static const struct html_tag_info html_tags[] = {
     {0x0214FC64u, "legend", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x02ACE84Bu, "marquee", HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS},
+    {0x02ACE84Bu, "marquee", HTML_TAG_OTHER,
+     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_MARKER | HTML_P_REOPENS},
     {0x058C4484u, "center", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x0AA7F0B9u, "dialog", HTML_TAG_DIALOG, HTML_P_FLOW},
     {0x0DDB0669u, "link", HTML_TAG_OTHER, HTML_P_VOID},
     {0x10A44713u, "summary", HTML_TAG_SUMMARY, HTML_P_FLOW},
     {0x114985B2u, "footer", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x11C2662Du, "select", HTML_TAG_OTHER, HTML_P_CELL | HTML_P_SPECIAL},
+    {0x11C2662Du, "select", HTML_TAG_OTHER,
+     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_REOPENS},
     {0x17676759u, "article", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x178EEDF2u, "nav", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x1BCF29D8u, "source", HTML_TAG_OTHER, HTML_P_VOID},
     {0x203E6FAAu, "script", HTML_TAG_SCRIPT, 0},
-    {0x23375D91u, "applet", HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS},
+    {0x23375D91u, "applet", HTML_TAG_OTHER,
+     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_MARKER | HTML_P_REOPENS},
     {0x25B4AF4Fu, "strike", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x25DC1DCAu, "wbr", HTML_TAG_OTHER, HTML_P_VOID},
     {0x274E1290u, "font", HTML_TAG_FONT, HTML_P_FORMAT},
@@ -141,37 +158,39 @@ static const struct html_tag_info html_tags[] = {
      HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
     {0x32694BC3u, "head", HTML_TAG_OTHER, HTML_P_SPECIAL},
     {0x3D454045u, "td", HTML_TAG_TD,
-     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART},
+     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART |
+         HTML_P_MARKER},
     {0x3DDC94D8u, "base", HTML_TAG_OTHER, HTML_P_VOID},
     {0x401A63F7u, "em", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0x4031BD46u, "li", HTML_TAG_LI, HTML_P_FLOW},
+    {0x4031BD46u, "li", HTML_TAG_LI, HTML_P_FLOW | HTML_P_IMPLIED},
     {0x4058C747u, "form", HTML_TAG_FORM, HTML_P_FLOW},
     {0x41454691u, "th", HTML_TAG_TD,
-     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART},
+     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART |
+         HTML_P_MARKER},
     {0x43B27471u, "button", HTML_TAG_OTHER,
-     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE},
+     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE | HTML_P_REOPENS},
     {0x47455003u, "tr", HTML_TAG_TR,
      HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
-    {0x49545DB3u, "rt", HTML_TAG_RT, 0},
+    {0x49545DB3u, "rt", HTML_TAG_RT, HTML_P_IMPLIED},
     {0x4A7AB7E6u, "pre", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x4A9C9BDFu, "table", HTML_TAG_TABLE,
      HTML_P_FLOW | HTML_P_BOUNDS | HTML_P_TSCOPE | HTML_P_TPART},
-    {0x4D1CB705u, "dt", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x4D1CB705u, "dt", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_IMPLIED},
     {0x4D455975u, "tt", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0x4D5463FFu, "rp", HTML_TAG_RP, 0},
+    {0x4D5463FFu, "rp", HTML_TAG_RP, HTML_P_IMPLIED},
     {0x4E0E3632u, "param", HTML_TAG_OTHER, HTML_P_VOID},
     {0x4F2BC4B5u, "br", HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK},
     {0x4F3ACF3Fu, "hr", HTML_TAG_OTHER,
      HTML_P_VOID | HTML_P_BLOCK | HTML_P_ENDS_P},
     {0x53CACDB9u, "big", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x5967F3A5u, "details", HTML_TAG_DETAILS, HTML_P_FLOW},
-    {0x5D1CD035u, "dd", HTML_TAG_OTHER, HTML_P_FLOW},
+    {0x5D1CD035u, "dd", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_IMPLIED},
     {0x5F433734u, "ul", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE},
     {0x61A6D509u, "figure", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x633432F6u, "ol", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE},
     {0x651CDCCDu, "dl", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x694AAA0Bu, "template", HTML_TAG_TEMPLATE,
-     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TSCOPE},
+     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TSCOPE | HTML_P_MARKER},
     {0x7B3D6C3Cu, "track", HTML_TAG_OTHER, HTML_P_VOID},
     {0x803328A9u, "search", HTML_TAG_OTHER, HTML_P_FLOW},
     {0x81FE4F58u, "meta", HTML_TAG_META, HTML_P_VOID},
@@ -197,7 +216,8 @@ static const struct html_tag_info html_tags[] = {
     {0xAC307ED6u, "style", HTML_TAG_STYLE, 0},
     {0xB48709DFu, "listing", HTML_TAG_OTHER, HTML_P_FLOW},
     {0xB72FCA95u, "figcaption", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xB8C60CBAu, "object", HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS},
+    {0xB8C60CBAu, "object", HTML_TAG_OTHER,
+     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_MARKER | HTML_P_REOPENS},
     {0xBFB4741Bu, "tfoot", HTML_TAG_TBODY,
      HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
     {0xC51F5D7Au, "strong", HTML_TAG_OTHER, HTML_P_FORMAT},
@@ -214,17 +234,18 @@ static const struct html_tag_info html_tags[] = {
     {0xE562AB48u, "div", HTML_TAG_OTHER,
      HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
     {0xE70C2DE5u, "b", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0xE7E19B94u, "option", HTML_TAG_OPTION, HTML_P_BLOCK},
+    {0xE7E19B94u, "option", HTML_TAG_OPTION, HTML_P_BLOCK | HTML_P_IMPLIED},
     {0xE962B194u, "dir", HTML_TAG_OTHER, HTML_P_FLOW},
     {0xEA90E208u, "main", HTML_TAG_OTHER, HTML_P_FLOW},
     {0xEC0C35C4u, "i", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xEF131C65u, "caption", HTML_TAG_OTHER,
-     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART},
+     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART |
+         HTML_P_MARKER},
     {0xF00C3C10u, "u", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xF28DD471u, "col", HTML_TAG_OTHER, HTML_P_VOID},
     {0xF4EF80A7u, "noembed", HTML_TAG_NOEMBED, 0},
     {0xF50C43EFu, "p", HTML_TAG_P,
-     HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
+     HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO | HTML_P_IMPLIED},
     {0xF60C4582u, "s", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xF9316CF4u, "code", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0xF9D86F7Bu, "input", HTML_TAG_INPUT, HTML_P_VOID | HTML_P_CELL},
@@ -232,6 +253,9 @@ static const struct html_tag_info html_tags[] = {
 };
 
 #define HTML_N_TAGS (sizeof(html_tags) / sizeof(html_tags[0]))
+
+/* "nobr"'s hash in html_tags: its start tag closes an open one. */
+#define HTML_HASH_NOBR 0x9AB21F4Eu
 
 struct html_entity_def {
     const char *name;
@@ -303,12 +327,32 @@ enum html_fold {
 
 struct html_elem {
     uint32_t name_hash;
+    uint32_t serial;  /* names its entry in the list of active formatting
+                       * elements (afe_find_serial); 0: it has none */
     bool is_hidden;   /* hides everything inside, whatever it sets */
     bool is_tiny;     /* its font-size, own or inherited, is tiny */
     bool is_folded;   /* in a closed <details>, not in its summary */
     bool has_summary; /* a closed <details> whose summary was opened */
     uint8_t font;     /* enum html_font: the font-size it sets */
     uint8_t fold;     /* enum html_fold */
+    uint8_t tag;      /* enum html_tag */
+    uint16_t props;   /* HTML_P_* */
+};
+
+/*
+ * An entry of the list of active formatting elements (WHATWG 13.2.4.3):
+ * a formatting element's start tag as far as we use it (name and what it
+ * sets: its hidden bit and font-size), to open it again after an
+ * implied close; or a marker (serial 0), pushed when a cell, caption,
+ * applet, marquee, object or template opens, which bounds what is
+ * reopened inside it and what its end clears.
+ */
+struct html_afe {
+    uint32_t serial;  /* of the element open for it; 0: a marker */
+    uint32_t name_hash;
+    bool is_open;     /* that element is on the stack */
+    bool is_hidden;
+    uint8_t font;     /* enum html_font */
     uint8_t tag;      /* enum html_tag */
     uint16_t props;   /* HTML_P_* */
 };
@@ -357,6 +401,10 @@ struct html_state {
     html_link_fn on_link;
     void *ctx;
     unsigned tags_cached; /* bit per tag_cache slot in use */
+    bool has_form;        /* the form element pointer is set */
+    uint32_t serial;      /* the last serial handed out (next_serial) */
+    size_t n_afe;
+    struct html_afe afe[HTML_AFE_MAX];
     struct html_elem stack[HTML_STACK_MAX];
     size_t depth;
     size_t n_overflow; /* open elements past the stack */
@@ -1304,6 +1352,210 @@ meta_refresh(struct html_state *st, const struct html_attrs *at)
     }
 }
 
+/*
+ * The list of active formatting elements (WHATWG 13.2.4.3).  A browser
+ * keeps the formatting elements (a, b, font, ...) it opened in a list
+ * apart from the stack: an implied close (a <p> by the next <p>, a
+ * heading's or a <div>'s end tag...) takes them off the stack with the
+ * element around them, but they stay in the list, and before the next
+ * text or inline start tag it opens them again where the text goes.  So
+ * "<p><font size=1 color=white>x<p>y" shows y tiny and white too, and
+ * hidden filler written that way stays hidden here as well.  The list is
+ * bounded twice: as the spec says, at most three entries alike after the
+ * last marker (alike here: the same name, hidden bit and font-size, all
+ * we reopen), and at most HTML_AFE_MAX in all, past which an entry that
+ * changes nothing we track (afe_make_room) goes first.  Entries know
+ * their element by serial; a popped element marks its entry closed
+ * (stack_pop_at), so the check before each text run is O(1) unless
+ * something was closed.
+ */
+
+/* A serial for a new element in the list; never 0 (a marker's). */
+static uint32_t
+next_serial(struct html_state *st)
+{
+    st->serial++;
+    if (st->serial == 0) {
+        st->serial = 1;
+    }
+    return st->serial;
+}
+
+/* Index of the entry of element serial, or n_afe. */
+static size_t
+afe_find_serial(const struct html_state *st, uint32_t serial)
+{
+    if (serial == 0) {
+        return st->n_afe;
+    }
+    for (size_t i = st->n_afe; i > 0; i--) {
+        if (st->afe[i - 1].serial == serial) {
+            return i - 1;
+        }
+    }
+    return st->n_afe;
+}
+
+/* Index just after the last marker (0 without one). */
+static size_t
+afe_after_marker(const struct html_state *st)
+{
+    for (size_t i = st->n_afe; i > 0; i--) {
+        if (st->afe[i - 1].serial == 0) {
+            return i;
+        }
+    }
+    return 0;
+}
+
+/* Index of the last element of that name after the last marker, or
+ * n_afe. */
+static size_t
+afe_find_name(const struct html_state *st, uint32_t hash)
+{
+    for (size_t i = st->n_afe; i > 0 && st->afe[i - 1].serial != 0; i--) {
+        if (st->afe[i - 1].name_hash == hash) {
+            return i - 1;
+        }
+    }
+    return st->n_afe;
+}
+
+static void
+afe_remove(struct html_state *st, size_t i)
+{
+    if (i >= st->n_afe) {
+        return;
+    }
+    memmove(&st->afe[i], &st->afe[i + 1],
+            (st->n_afe - i - 1) * sizeof(st->afe[0]));
+    st->n_afe--;
+}
+
+/* Element serial left the stack: its entry (if any) is to be reopened.
+ * *hint (n_afe at first) is where the search starts and is left where
+ * it ended: elements popped innermost first have their entries mostly
+ * in the list's order backwards, so popping n of them costs about
+ * n + n_afe compares, not n * n_afe; out of order, the rest is searched
+ * as well. */
+static void
+afe_note_closed(struct html_state *st, uint32_t serial, size_t *hint)
+{
+    size_t i = *hint < st->n_afe ? *hint : st->n_afe;
+
+    while (i > 0 && st->afe[i - 1].serial != serial) {
+        i--;
+    }
+    if (i == 0) {
+        i = afe_find_serial(st, serial) + 1;
+        if (i > st->n_afe) {
+            return;
+        }
+    }
+    st->afe[i - 1].is_open = false;
+    *hint = i - 1;
+}
+
+/* A cell, caption, applet, marquee, object or template closed: what it
+ * held is forgotten, up to and with its marker. */
+static void
+afe_clear_to_marker(struct html_state *st)
+{
+    while (st->n_afe > 0) {
+        st->n_afe--;
+        if (st->afe[st->n_afe].serial == 0) {
+            return;
+        }
+    }
+}
+
+/* Does the entry change nothing we track (neither hides nor sets a
+ * font-size)?  Such an entry makes room first. */
+static bool
+afe_is_plain(const struct html_afe *a)
+{
+    return a->serial != 0 && !a->is_hidden && a->font == HTML_FONT_INHERIT;
+}
+
+/* Free a slot when the list is full: the oldest plain entry, else the
+ * oldest element, else (a marker wanted, the list all markers) the
+ * oldest marker, whose element is the outermost open one, so its end
+ * clears what it should anyway.  False: no room for an element (the list
+ * is all markers: hostile nesting). */
+static bool
+afe_make_room(struct html_state *st, bool is_marker)
+{
+    size_t oldest = st->n_afe;
+
+    if (st->n_afe < HTML_AFE_MAX) {
+        return true;
+    }
+    for (size_t i = 0; i < st->n_afe; i++) {
+        if (afe_is_plain(&st->afe[i])) {
+            afe_remove(st, i);
+            return true;
+        }
+        if (oldest == st->n_afe && st->afe[i].serial != 0) {
+            oldest = i;
+        }
+    }
+    if (oldest < st->n_afe) {
+        afe_remove(st, oldest);
+        return true;
+    }
+    if (is_marker) {
+        afe_remove(st, 0);
+        return true;
+    }
+    return false;
+}
+
+static void
+afe_push_marker(struct html_state *st)
+{
+    if (!afe_make_room(st, true)) {
+        return;
+    }
+    memset(&st->afe[st->n_afe], 0, sizeof(st->afe[0]));
+    st->n_afe++;
+}
+
+/* Formatting element e was just pushed: list it, after dropping the
+ * oldest of three alike after the last marker ("Noah's Ark"). */
+static void
+afe_push(struct html_state *st, struct html_elem *e)
+{
+    size_t n_alike = 0;
+    size_t first = st->n_afe;
+    struct html_afe *a;
+
+    for (size_t i = afe_after_marker(st); i < st->n_afe; i++) {
+        a = &st->afe[i];
+        if (a->name_hash == e->name_hash && a->is_hidden == e->is_hidden &&
+            a->font == e->font) {
+            if (n_alike == 0) {
+                first = i;
+            }
+            n_alike++;
+        }
+    }
+    if (n_alike >= 3) {
+        afe_remove(st, first);
+    }
+    if (!afe_make_room(st, false)) {
+        return;
+    }
+    a = &st->afe[st->n_afe++];
+    e->serial = next_serial(st);
+    a->serial = e->serial;
+    a->name_hash = e->name_hash;
+    a->is_open = true;
+    a->is_hidden = e->is_hidden;
+    a->font = e->font;
+    a->tag = e->tag;
+    a->props = e->props;
+}
+
 /* What entry k inherits from its parent (the entry below it): its
  * font-size is tiny when it sets a tiny one, or sets none and its
  * parent's is; it is folded away when it is a closed <details>, or is in
@@ -1339,6 +1591,7 @@ stack_push(struct html_state *st, uint32_t hash, enum html_tag tag,
         return;
     }
     st->stack[st->depth].name_hash = hash;
+    st->stack[st->depth].serial = 0;
     st->stack[st->depth].is_hidden = is_hidden;
     st->stack[st->depth].has_summary = false;
     st->stack[st->depth].font = (uint8_t)font;
@@ -1352,16 +1605,84 @@ stack_push(struct html_state *st, uint32_t hash, enum html_tag tag,
     }
 }
 
-/* Close stack entry k and everything opened after it. */
+/* Close stack entry k and everything opened after it, innermost first:
+ * a formatting element's entry is left to be reopened, a marker element
+ * clears the list to its marker. */
 static void
 stack_pop_at(struct html_state *st, size_t k)
 {
+    size_t hint = st->n_afe;
+
     for (size_t j = st->depth; j > k; j--) {
-        if (st->stack[j - 1].is_hidden) {
+        const struct html_elem *e = &st->stack[j - 1];
+
+        if (e->is_hidden) {
             st->n_hidden--;
+        }
+        if (e->serial != 0) {
+            afe_note_closed(st, e->serial, &hint);
+        }
+        if ((e->props & HTML_P_MARKER) != 0) {
+            afe_clear_to_marker(st);
+            hint = st->n_afe;
         }
     }
     st->depth = k;
+}
+
+/*
+ * Take entry k alone off the stack, leaving what was opened inside it
+ * open (</form>, and an <a> left open by the adoption agency): in the
+ * tree that stays inside it, so what it inherited stays, and a hidden
+ * entry's hiding passes to the entry opened in it, if any.
+ */
+static void
+stack_remove_keep(struct html_state *st, size_t k)
+{
+    bool is_hidden = st->stack[k].is_hidden;
+
+    if (st->stack[k].serial != 0) {
+        size_t hint = st->n_afe;
+
+        afe_note_closed(st, st->stack[k].serial, &hint);
+    }
+    memmove(&st->stack[k], &st->stack[k + 1],
+            (st->depth - k - 1) * sizeof(st->stack[0]));
+    st->depth--;
+    if (!is_hidden) {
+        return;
+    }
+    if (k < st->depth && !st->stack[k].is_hidden) {
+        st->stack[k].is_hidden = true;
+    } else {
+        st->n_hidden--;
+    }
+}
+
+/* Reopen the formatting elements an implied close took off the stack
+ * (13.2.4.3): from the earliest closed entry after the last open one
+ * (or marker) on, each is opened again as it was, inside the last.  O(1)
+ * when nothing is to be reopened; past the stack nothing is. */
+static void
+afe_reconstruct(struct html_state *st)
+{
+    size_t i = st->n_afe;
+
+    if (st->n_overflow > 0) {
+        return;
+    }
+    while (i > 0 && st->afe[i - 1].serial != 0 && !st->afe[i - 1].is_open) {
+        i--;
+    }
+    for (; i < st->n_afe && st->depth < HTML_STACK_MAX; i++) {
+        struct html_afe *a = &st->afe[i];
+
+        stack_push(st, a->name_hash, (enum html_tag)a->tag, a->props,
+                   a->is_hidden, (enum html_font)a->font, HTML_FOLD_NONE);
+        a->serial = next_serial(st);
+        a->is_open = true;
+        st->stack[st->depth - 1].serial = a->serial;
+    }
 }
 
 /*
@@ -1371,14 +1692,18 @@ stack_pop_at(struct html_state *st, size_t k)
  * too; without one, one untracked element is taken as closed.  So deep
  * nesting can end a hidden element early (filler shown to the engine),
  * never keep it open past its end tag: "<div hidden>" + 300 "<span>" +
- * "</div>" must not hide what follows, as a browser shows it.
+ * "</div>" must not hide what follows, as a browser shows it.  A
+ * formatting element closed so is not reopened: its end tag was seen.
  */
 static void
 stack_pop_to(struct html_state *st, uint32_t hash)
 {
     for (size_t k = st->depth; k > 0; k--) {
         if (st->stack[k - 1].name_hash == hash) {
+            uint32_t serial = st->stack[k - 1].serial;
+
             stack_pop_at(st, k - 1);
+            afe_remove(st, afe_find_serial(st, serial));
             st->n_overflow = 0;
             return;
         }
@@ -1440,76 +1765,170 @@ stack_end_scoped(struct html_state *st, uint32_t hash, enum html_tag tag,
     }
 }
 
+/* Index of the stack entry of element serial, or depth. */
+static size_t
+stack_find_serial(const struct html_state *st, uint32_t serial)
+{
+    for (size_t k = st->depth; k > 0; k--) {
+        if (st->stack[k - 1].serial == serial) {
+            return k - 1;
+        }
+    }
+    return st->depth;
+}
+
+/* Is entry k in the default scope (13.2.4.2): no cell, table, caption,
+ * applet, marquee, object, template or html opened after it? */
+static bool
+stack_in_scope(const struct html_state *st, size_t k)
+{
+    for (size_t j = st->depth; j > k + 1; j--) {
+        if ((st->stack[j - 1].props & HTML_P_DSCOPE) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /*
- * The adoption agency (13.2.6.4.7) for the end tag of formatting element
- * k when special element fb (the furthest block, the lowest special one
- * above k) was opened inside it.  A browser moves fb out of the
- * formatting element and wraps fb's content in a clone of it, then runs
- * the algorithm again on the clone, which has no furthest block: the
- * clone and everything opened inside it are closed.  So
- * "<b hidden>1<p>2</b>3</p>" is <b hidden>1</b><p><b hidden>2</b>3</p>:
- * 3 shows, in fb.  Here: the elements between k and fb that are not
- * formatting elements leave the stack, fb stays, and of what was opened
- * inside fb only the formatting elements stay (a browser reopens those
- * for the next text, 13.2.4.3); the formatting element is gone.  Text
- * already written stays as it was decided.  The stack only shrinks.  The
- * entries from k up have new parents, so what they inherit
- * (stack_inherit) is worked out again (at most HTML_STACK_MAX of them).
+ * One round of the adoption agency (13.2.6.4.7) for formatting element
+ * k, with special element fb (the furthest block: the first special one
+ * opened inside k) after it.  A browser moves fb out of the formatting
+ * element and wraps fb's content in a clone of it, which takes its place
+ * in the list of active formatting elements; of the elements between k
+ * and fb, the (at most three) nearest fb that are in that list are
+ * cloned around fb, the rest are closed (and so leave the list).  On the
+ * stack: those leave, k leaves, and the clone is opened just inside fb.
+ * The entries from k up have new parents, so what they inherit
+ * (stack_inherit) is worked out again.  The stack never grows.
  */
 static void
-stack_adopt(struct html_state *st, size_t k, size_t fb)
+adopt_round(struct html_state *st, size_t k, size_t fb)
 {
+    struct html_elem fe = st->stack[k];
+    struct html_elem block = st->stack[fb];
     size_t o = k;
+    size_t ai;
 
-    if (st->stack[k].is_hidden) {
-        st->n_hidden--;
-    }
-    for (size_t j = k + 1; j < st->depth; j++) {
-        if (j == fb || (st->stack[j].props & HTML_P_FORMAT) != 0) {
+    for (size_t j = k + 1; j < fb; j++) {
+        size_t i = afe_find_serial(st, st->stack[j].serial);
+
+        if (i < st->n_afe && fb - j <= 3) {
             st->stack[o++] = st->stack[j];
-        } else if (st->stack[j].is_hidden) {
+            continue;
+        }
+        afe_remove(st, i);
+        if (st->stack[j].is_hidden) {
             st->n_hidden--;
         }
     }
-    st->depth = o;
+    memmove(&st->stack[o + 2], &st->stack[fb + 1],
+            (st->depth - fb - 1) * sizeof(st->stack[0]));
+    st->depth = o + 2 + (st->depth - fb - 1);
+    st->stack[o] = block;
+    ai = afe_find_serial(st, fe.serial);
+    fe.serial = next_serial(st);
+    if (ai < st->n_afe) {
+        st->afe[ai].serial = fe.serial;
+        st->afe[ai].is_open = true;
+    }
+    st->stack[o + 1] = fe;
     for (size_t j = k; j < st->depth; j++) {
         stack_inherit(st, j);
     }
 }
 
 /*
- * An end tag of an element outside HTML's special category ("any other
- * end tag", 13.2.6.4.7): walking down from the current element, the first
- * of its name is closed with what was opened inside it; a special element
- * met first makes a browser ignore the end tag, so what is open (a hidden
- * element too) stays open.  A formatting element's end tag passes special
- * elements and runs the adoption agency on them (stack_adopt), but not a
- * cell or table: past one it is out of scope and ignored.
+ * The adoption agency (13.2.6.4.7) for the end tag of a formatting
+ * element (name hash): true when it dealt with the tag, false when the
+ * element is not in the list after the last marker, so the tag is "any
+ * other end tag" (stack_end_other).  Closed already (an implied close),
+ * the element just leaves the list; out of scope (past a cell, table...),
+ * the tag is ignored; with no special element opened inside it, it is
+ * closed with what was opened inside it (which is reopened later if it
+ * is in the list); else adopt_round moves that special element out of
+ * it and the search starts again on the clone, at most eight rounds as
+ * in a browser.  "<b hidden>1<p>2</b>3</p>" is <b hidden>1</b><p><b
+ * hidden>2</b>3</p>: 3 shows, in the <p>.  Text already written stays
+ * as it was decided.  At most 8 rounds, each linear in the stack.
+ */
+static bool
+stack_adopt(struct html_state *st, uint32_t hash)
+{
+    const struct html_elem *top =
+        st->depth > 0 ? &st->stack[st->depth - 1] : NULL;
+
+    if (top != NULL && top->name_hash == hash) {
+        /* The usual "<b>x</b>": the current element, the list's last
+         * entry or not listed at all, is closed outright. */
+        if (top->serial != 0 && st->n_afe > 0 &&
+            st->afe[st->n_afe - 1].serial == top->serial) {
+            st->n_afe--;
+            st->depth--;
+            if (top->is_hidden) {
+                st->n_hidden--;
+            }
+            return true;
+        }
+        if (afe_find_serial(st, top->serial) == st->n_afe) {
+            stack_pop_at(st, st->depth - 1);
+            return true;
+        }
+    }
+    for (unsigned round = 0; round < 8; round++) {
+        size_t ai = afe_find_name(st, hash);
+        size_t k;
+        size_t fb;
+        uint32_t serial;
+
+        if (ai == st->n_afe) {
+            return round > 0;
+        }
+        serial = st->afe[ai].serial;
+        k = st->afe[ai].is_open ? stack_find_serial(st, serial) : st->depth;
+        if (k == st->depth) {
+            afe_remove(st, ai);
+            return true;
+        }
+        if (!stack_in_scope(st, k)) {
+            return true;
+        }
+        fb = k + 1;
+        while (fb < st->depth &&
+               (st->stack[fb].props & HTML_P_ANY_SPECIAL) == 0) {
+            fb++;
+        }
+        if (fb == st->depth) {
+            stack_pop_at(st, k);
+            afe_remove(st, afe_find_serial(st, serial));
+            return true;
+        }
+        adopt_round(st, k, fb);
+    }
+    return true;
+}
+
+/*
+ * Any other end tag (13.2.6.4.7), also a formatting element's that is
+ * not in the list: walking down from the current element, the first of
+ * its name is closed with what was opened inside it; a special element
+ * met first makes a browser ignore the end tag, so what is open (a
+ * hidden element too) stays open.  Formatting elements closed so stay
+ * in the list, to be reopened.
  */
 static void
-stack_end_other(struct html_state *st, uint32_t hash, unsigned props)
+stack_end_other(struct html_state *st, uint32_t hash)
 {
-    bool is_format = (props & HTML_P_FORMAT) != 0;
-    size_t fb = st->depth; /* no furthest block yet */
-
     for (size_t k = st->depth; k > 0; k--) {
         const struct html_elem *e = &st->stack[k - 1];
 
         if (e->name_hash == hash) {
-            if (fb < st->depth) {
-                stack_adopt(st, k - 1, fb);
-            } else {
-                stack_pop_at(st, k - 1);
-            }
+            stack_pop_at(st, k - 1);
             return;
         }
-        if ((e->props & HTML_P_ANY_SPECIAL) == 0) {
-            continue;
-        }
-        if (!is_format || e->tag == HTML_TAG_TD || e->tag == HTML_TAG_TABLE) {
+        if ((e->props & HTML_P_ANY_SPECIAL) != 0) {
             return;
         }
-        fb = k - 1;
     }
 }
 
@@ -1810,6 +2229,127 @@ read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
     }
 }
 
+/* Is a <template> open?  Inside one a browser keeps no form element
+ * pointer (13.2.6.4.7), so <form> and </form> work as for other
+ * elements there. */
+static bool
+stack_has_template(const struct html_state *st)
+{
+    for (size_t k = st->depth; k > 0; k--) {
+        if (st->stack[k - 1].tag == HTML_TAG_TEMPLATE) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * </form> with the form element pointer set (13.2.6.4.7, no template
+ * open; the caller unsets it): if the form is open and in scope, the
+ * elements with implied end tags opened last (an open <p>, <li>,
+ * <option>...) end, and the form alone leaves the stack
+ * (stack_remove_keep): what else was opened inside it stays open, in it.
+ */
+static void
+form_end(struct html_state *st)
+{
+    size_t k = st->depth;
+
+    while (k > 0 && st->stack[k - 1].tag != HTML_TAG_FORM) {
+        k--;
+    }
+    if (k == 0) {
+        return;
+    }
+    k--;
+    if (!stack_in_scope(st, k)) {
+        return;
+    }
+    while (st->depth > k + 1 &&
+           (st->stack[st->depth - 1].props & HTML_P_IMPLIED) != 0) {
+        stack_pop_at(st, st->depth - 1);
+    }
+    stack_remove_keep(st, k);
+}
+
+/* Is the current element a table, row or table section?  Text or an
+ * inline start tag there a browser moves out of the table ("foster
+ * parenting"), blank text it keeps there, and the next row or cell
+ * start tag closes back to the table what was opened since; none of that
+ * is modelled, so formatting elements are not reopened there: inside the
+ * table they would wrap the rows and cells that follow. */
+static bool
+in_table_markup(const struct html_state *st)
+{
+    enum html_tag top;
+
+    if (st->depth == 0) {
+        return false;
+    }
+    top = (enum html_tag)st->stack[st->depth - 1].tag;
+    return top == HTML_TAG_TABLE || top == HTML_TAG_TBODY ||
+           top == HTML_TAG_TR;
+}
+
+/* Does a start tag reopen the formatting elements before it opens
+ * (13.2.6.4.7 "in body"): formatting and other inline elements, <option>
+ * and the like, and the few special elements marked HTML_P_REOPENS; not
+ * blocks, table parts or ruby's rp and rt.  Void elements open nothing,
+ * so the next text reopens them. */
+static bool
+reopens_before(enum html_tag tag, unsigned props)
+{
+    if ((props & HTML_P_REOPENS) != 0) {
+        return true;
+    }
+    if ((props & (HTML_P_ENDS_P | HTML_P_ANY_SPECIAL | HTML_P_TPART |
+                  HTML_P_VOID)) != 0) {
+        return false;
+    }
+    return tag != HTML_TAG_RP && tag != HTML_TAG_RT;
+}
+
+/* A new <a> while one is still in the list after the last marker: a
+ * browser runs the adoption agency for it, as for "</a>", and takes it
+ * off the list and the stack if that left it there (out of scope). */
+static void
+anchor_adopt_open(struct html_state *st, uint32_t hash)
+{
+    size_t ai = afe_find_name(st, hash);
+    uint32_t serial;
+    size_t k;
+
+    if (ai == st->n_afe) {
+        return;
+    }
+    serial = st->afe[ai].serial;
+    (void)stack_adopt(st, hash);
+    ai = afe_find_serial(st, serial);
+    if (ai == st->n_afe) {
+        return;
+    }
+    afe_remove(st, ai);
+    k = stack_find_serial(st, serial);
+    if (k < st->depth) {
+        stack_remove_keep(st, k);
+    }
+}
+
+/* Is a <nobr> open in scope?  A new one closes it first. */
+static bool
+nobr_in_scope(const struct html_state *st, uint32_t hash)
+{
+    for (size_t k = st->depth; k > 0; k--) {
+        if (st->stack[k - 1].name_hash == hash) {
+            return true;
+        }
+        if ((st->stack[k - 1].props & HTML_P_DSCOPE) != 0) {
+            return false;
+        }
+    }
+    return false;
+}
+
 /* Content a browser parses but does not render: a template's (a
  * document fragment of its own), a dialog's until it is opened (the
  * user agent style sheet's dialog:not([open])) and an <rp>'s (display:
@@ -1823,6 +2363,31 @@ is_unrendered(enum html_tag tag, const struct html_attrs *at)
             (at->present & (1u << HTML_ATTR_OPEN)) == 0);
 }
 
+/* The list of active formatting elements before a start tag opens its
+ * element: a new <a> ends one still listed, a new <nobr> one open in
+ * scope (then reopening again), and inline elements reopen what an
+ * implied close took off the stack, so they open inside it. */
+static void
+start_reopen(struct html_state *st, enum html_tag tag, uint32_t hash,
+             unsigned props)
+{
+    if (st->n_overflow > 0) {
+        return;
+    }
+    if (tag == HTML_TAG_A) {
+        anchor_adopt_open(st, hash);
+    }
+    if (!reopens_before(tag, props) || in_table_markup(st)) {
+        return;
+    }
+    afe_reconstruct(st);
+    if ((props & HTML_P_FORMAT) != 0 && hash == HTML_HASH_NOBR &&
+        nobr_in_scope(st, hash)) {
+        (void)stack_adopt(st, hash);
+        afe_reconstruct(st);
+    }
+}
+
 static void
 start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
           const struct html_attrs *at)
@@ -1832,13 +2397,22 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     bool is_hidden;
     enum html_font font = HTML_FONT_INHERIT;
     enum html_fold fold = HTML_FOLD_NONE;
+    bool is_form_ptr = tag == HTML_TAG_FORM && !stack_has_template(st);
 
+    if (is_form_ptr && st->has_form) {
+        /* A browser ignores a <form> inside an open one; its action is
+         * still a tell-tale. */
+        st->flags |= HTML_HAS_FORM;
+        report(st, HTML_LINK_FORM, attr_get(at, HTML_ATTR_ACTION));
+        return;
+    }
     if (props & HTML_P_BLOCK) {
         set_pend(st, HTML_PEND_LINE);
     } else if (props & HTML_P_CELL) {
         set_pend(st, HTML_PEND_SPACE);
     }
     close_implied(st, tag, props);
+    start_reopen(st, tag, hash, props);
     switch (tag) {
     case HTML_TAG_A:
         anchor_close(st);
@@ -1926,7 +2500,19 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
                  style_hidden(at->v[HTML_ATTR_STYLE], &font)) ||
                 (tag == HTML_TAG_FONT && font_hidden(at)) ||
                 is_unrendered(tag, at);
+    if (is_form_ptr) {
+        st->has_form = true;
+    }
+    if (st->depth >= HTML_STACK_MAX) {
+        stack_push(st, hash, tag, props, is_hidden, font, fold);
+        return; /* past the stack: not listed either */
+    }
     stack_push(st, hash, tag, props, is_hidden, font, fold);
+    if ((props & HTML_P_FORMAT) != 0) {
+        afe_push(st, &st->stack[st->depth - 1]);
+    } else if ((props & HTML_P_MARKER) != 0) {
+        afe_push_marker(st);
+    }
 }
 
 static void
@@ -1962,6 +2548,19 @@ end_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash)
          * into it (a hidden element still hides it). */
         return;
     }
+    if (tag == HTML_TAG_FORM && !stack_has_template(st)) {
+        /* Without the form element pointer a browser ignores it; past
+         * the stack the form's place is unknown, so it closes as other
+         * special elements do there. */
+        if (!st->has_form) {
+            return;
+        }
+        st->has_form = false;
+        if (st->n_overflow == 0) {
+            form_end(st);
+            return;
+        }
+    }
     /* A special element's own end tag looks for it in scope, which is
      * wider than "not past a special element". */
     if ((props & HTML_P_ANY_SPECIAL) != 0) {
@@ -1973,7 +2572,10 @@ end_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash)
         stack_pop_to(st, hash);
         return;
     }
-    stack_end_other(st, hash, props);
+    if ((props & HTML_P_FORMAT) != 0 && stack_adopt(st, hash)) {
+        return;
+    }
+    stack_end_other(st, hash);
 }
 
 /* Index after the comment whose text starts at k (just after "<!--"), or
@@ -2011,6 +2613,22 @@ comment_end(const uint8_t *p, size_t len, size_t k)
     return len;
 }
 
+/* Text goes where the formatting elements an implied close ended are
+ * open again (afe_reconstruct), unless in a table's own markup
+ * (in_table_markup). */
+static inline void
+text_reopen(struct html_state *st)
+{
+    /* The usual case first: nothing closed since the last marker. */
+    if (st->n_afe == 0 || st->afe[st->n_afe - 1].serial == 0 ||
+        st->afe[st->n_afe - 1].is_open) {
+        return;
+    }
+    if (!in_table_markup(st)) {
+        afe_reconstruct(st);
+    }
+}
+
 /* Markup at p[i] == '<'; returns the index after it. */
 static size_t
 markup(struct html_state *st, size_t i)
@@ -2023,6 +2641,7 @@ markup(struct html_state *st, size_t i)
     const uint8_t *q;
 
     if (i + 1 >= len) {
+        text_reopen(st);
         emit(st, "<", 1);
         return len;
     }
@@ -2042,6 +2661,7 @@ markup(struct html_state *st, size_t i)
         return q == NULL ? len : (size_t)(q - p) + 1;
     }
     if (!html_is_alpha(p[i + 1])) {
+        text_reopen(st);
         emit(st, "<", 1);
         return i + 1;
     }
@@ -2258,6 +2878,7 @@ html_to_text(const uint8_t *p, size_t len, char *out, size_t out_max,
         if (p[i] == '<') {
             i = markup(&st, i);
         } else {
+            text_reopen(&st);
             i = text(&st, i);
         }
     }

@@ -542,6 +542,130 @@ test_html_end_tag_scope(void **state)
     assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/* Formatting elements a browser reopens (WHATWG 13.2.4.3, "reconstruct
+ * the active formatting elements"): a start tag that ends an element
+ * implicitly (a <p>, <li>, <dd>, heading or cell) closes the formatting
+ * elements opened inside it too, but they stay in the list of active
+ * formatting elements and are opened again before the next text, so a
+ * tiny or hidden <font> or <b> goes on hiding until its own end tag. */
+static void
+test_html_reopen_formatting(void **state)
+{
+    static const char *const cases[] = {
+        "<p><font style=\"font-size:1px\">poison<p>poison</font>shown",
+        "<p><font size=1 color=white>poison<p>poison</p>poison</font>shown",
+        "<ul><li><b style=\"display:none\">poison<li>poison</b>shown</ul>",
+        "<dl><dt><i hidden>poison<dd>poison</i>shown</dl>",
+        "<h1><s style=\"font-size:0\">poison</h1>poison</s>shown",
+        "<div><small style=\"visibility:hidden\">poison</div>poison"
+        "<div>poison</small>shown</div>",
+        "<p><strong hidden>poison<p><em>poison</em>poison</strong>shown",
+        /* Reopened in order, nested as before: the readable <span> is
+         * inside the reopened tiny font, so it shows, the rest not. */
+        "<p><font style=\"font-size:0\">poison<p><span style=\"font-size:"
+        "14px\">shown</span>poison</font>",
+        /* Each implied close reopens them again. */
+        "<p><tt hidden>poison<p>poison<p>poison<li>poison</tt>shown",
+        /* A cell is a boundary (a marker): nothing from outside it is
+         * reopened in it, and the list past the marker is cleared when
+         * it closes; after the table they are reopened again. */
+        "<!DOCTYPE html><p><font style=\"font-size:0\">poison<table><tr>"
+        "<td>shown</td></tr></table>poison</font>",
+        "<table><tr><td><p><b hidden>poison<p>poison</td><td>shown</td>"
+        "</tr></table>",
+        "<table><tr><td><p><b hidden>poison</td></tr></table>shown",
+        /* Not reopened in a table's own markup (a browser moves text and
+         * inline elements there out of the table, without the rows and
+         * cells after them): they would wrap the cells. */
+        "<p><font size=1 color=white>poison</p><table>\n<tr><td>shown"
+        "</td></tr></table>",
+        "<p><font size=1 color=white>poison</p><table><span></span><tr>"
+        "<td>shown</td></tr></table>",
+        /* The end tag of a formatting element that was closed implicitly
+         * removes it from the list: nothing is reopened after it. */
+        "<p><u hidden>poison<p></u>shown",
+        "<p><code hidden>poison</p></code>shown",
+        /* <a> and <nobr> are reopened too. */
+        "<p><a href=x style=display:none>poison<p>poison</a>shown",
+        "<p><nobr hidden>poison<p>poison</nobr>shown",
+    };
+    unsigned f;
+
+    (void)state;
+    assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
+    /* A reopened <b> changes nothing visible. */
+    assert_string_equal(render("<p><b>x<p>y</b>z", &f, NULL), "x\nyz");
+    assert_false(f & HTML_HIDDEN_TEXT);
+}
+
+/* The list of active formatting elements is bounded: at most three
+ * entries alike ("Noah's Ark"), at most HTML_AFE_MAX in all, and when it
+ * is full an entry that hides nothing makes room first, so filler tags
+ * cannot push a hiding <font> out of it. */
+static void
+test_html_reopen_formatting_bounded(void **state)
+{
+    static const char *const names[] = {
+        "b", "i", "u", "s", "em", "strong", "tt", "code", "small", "big",
+        "strike", "nobr",
+    };
+    size_t big = 200000;
+    char *html = malloc(big);
+    size_t o = 0;
+    unsigned f;
+
+    (void)state;
+    assert_non_null(html);
+    o += (size_t)snprintf(html, big, "<p><font style=\"font-size:0\">p");
+    /* More distinct formatting elements than the list holds. */
+    for (size_t r = 0; r < 4; r++) {
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+            o += (size_t)snprintf(html + o, big - o, "<%s>", names[i]);
+        }
+    }
+    assert_true(4 * 12 > HTML_AFE_MAX);
+    o += (size_t)snprintf(html + o, big - o, "<p>poison");
+    assert_string_equal(render(html, &f, NULL), "");
+    assert_true(f & HTML_HIDDEN_TEXT);
+    /* A long run of unclosed <font> tags, then many implied closes: each
+     * reopens at most three of them (all alike). */
+    o = (size_t)snprintf(html, big, "<p>");
+    for (size_t i = 0; i < HTML_STACK_MAX / 2; i++) {
+        o += (size_t)snprintf(html + o, big - o, "<font color=red>");
+    }
+    while (o + 40 < big) {
+        o += (size_t)snprintf(html + o, big - o, "<p>x");
+    }
+    assert_true(strlen(render(html, &f, NULL)) > 0);
+    assert_false(f & HTML_HIDDEN_TEXT);
+    free(html);
+}
+
+/* </form> (WHATWG 13.2.6.4.7, "in body", no template open) only takes
+ * the form element off the stack, after the implied end tags (an open
+ * <p>, <li>, <option>...): what was opened inside the form and is still
+ * open stays open, in the form.  A <form> start tag while a form is
+ * open is ignored, and so is a </form> while none is. */
+static void
+test_html_form_end_tag(void **state)
+{
+    static const char *const cases[] = {
+        "<form><div hidden>poison</form>poison</div>shown",
+        "<form><span hidden>poison</form>poison</span>shown",
+        "<form action=x><p><b hidden>poison</form>poison</b>shown",
+        /* Still inside the hidden form in the tree. */
+        "<form hidden><div>poison</form>poison</div>shown",
+        /* The nested <form> is ignored, and the second </form>. */
+        "<form><form><span hidden>poison</form>poison</span></form>shown",
+        /* The implied end tags close a hidden <p> or <li>. */
+        "<form><p hidden>poison</form>shown",
+        "<ul><form><li hidden>poison</form>shown</ul>",
+    };
+
+    (void)state;
+    assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
 /* Elements a browser parses but does not show: <noembed> and <noframes>
  * (raw text, where embeds and frames are supported, as in every mail
  * client: their markup is text, so a tag inside does not end them), and
@@ -881,6 +1005,9 @@ main(void)
         cmocka_unit_test(test_html_end_p_button_scope),
         cmocka_unit_test(test_html_end_tag_special_stop),
         cmocka_unit_test(test_html_end_tag_scope),
+        cmocka_unit_test(test_html_reopen_formatting),
+        cmocka_unit_test(test_html_reopen_formatting_bounded),
+        cmocka_unit_test(test_html_form_end_tag),
         cmocka_unit_test(test_html_more_elements),
         cmocka_unit_test(test_html_unshown_elements),
         cmocka_unit_test(test_html_closed_details),
