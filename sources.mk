@@ -24,6 +24,7 @@ FORMAT_SRCS = \
 	src/mime.c \
 	src/mime_b64.c \
 	src/mime_qp.c \
+	src/mime_uu.c \
 	src/mime_rfc2047.c \
 	src/charset.c \
 	src/html.c \

@@ -7,8 +7,8 @@
  * lives until that arena is reset or freed.  A broken part never fails the
  * message: problems become flag bits (enum mime_flag) that feed the rescan
  * flag and the features.  Split as mime.c (structure), mime_b64.c,
- * mime_qp.c, mime_rfc2047.c (decoders) sharing mime-int.h; uses charset,
- * html and url.  Pure: no I/O, no logging; any thread (one arena each).
+ * mime_qp.c, mime_rfc2047.c, mime_uu.c (decoders) sharing mime-int.h;
+ * uses charset, html and url.  Pure: no I/O, no logging; any thread (one arena each).
  */
 #ifndef CM_MIME_H
 #define CM_MIME_H

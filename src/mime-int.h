@@ -1,6 +1,7 @@
 /*
  * mime-int.h -- private interface shared by mime.c and its decoders
- * (mime_b64.c, mime_qp.c, mime_rfc2047.c).  Not for other modules.
+ * (mime_b64.c, mime_qp.c, mime_rfc2047.c, mime_uu.c).  Not for other
+ * modules.
  *
  * The decoders write into caller-provided buffers and never allocate,
  * except mime_rfc2047_decode, which allocates its result from the arena.
@@ -39,6 +40,37 @@ size_t mime_b64_decode(const uint8_t *in, size_t len, uint8_t *out,
 size_t mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out,
                       size_t out_max, bool is_header, bool *is_bad,
                       bool *is_cut);
+
+/* A uuencoded file in a text: offsets into it. */
+struct mime_uu_block {
+    size_t begin_at;  /* the "begin MODE NAME" line */
+    size_t name_at;   /* NAME, up to the line's end less CR and blanks */
+    size_t name_len;
+    size_t data_at;   /* the first encoded line */
+    size_t data_end;  /* the "end" line, or where the block stopped */
+    size_t end_at;    /* just past the "end" line (data_end without one) */
+};
+
+/*
+ * The first uuencoded block of (p, len) whose "begin" line starts a line
+ * at or after from (a line start): "begin", three or four octal digits,
+ * a name, and an encoded line right after.  The block ends with its
+ * "end" line or, without one, before the first line that is not encoded
+ * (so it may be cut short).  False when there is none.
+ */
+bool mime_uu_find(const uint8_t *p, size_t len, size_t from,
+                  struct mime_uu_block *b);
+
+/*
+ * Decode the encoded lines of (in, len) (a block's [data_at, data_end))
+ * into out, at most out_max bytes.  Lines of length 0 are skipped; a line
+ * that is not encoded sets *is_bad and is skipped.  Sets *is_cut when
+ * out_max stopped decoding.  Returns bytes written; len bytes of out
+ * always suffice (a line holds at least as many characters as bytes,
+ * even with its trailing blanks stripped).
+ */
+size_t mime_uu_decode(const uint8_t *in, size_t len, uint8_t *out,
+                      size_t out_max, bool *is_bad, bool *is_cut);
 
 /* Flags mime_rfc2047_decode reports (mapped to enum mime_flag). */
 enum mime_hdr_flag {

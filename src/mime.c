@@ -28,8 +28,11 @@
  *   Body-part header blocks are scanned and only Content-Type,
  *   Content-Transfer-Encoding and Content-Disposition are interpreted
  *   (RFC 2045, RFC 2183, RFC 2231 parameters incl. continuations).
- * - Leaves: base64/quoted-printable undone into the arena (7bit/8bit/
- *   binary are views into the input), at most MIME_PART_MAX_BYTES each.
+ * - Leaves: base64/quoted-printable/x-uuencode undone into the arena
+ *   (7bit/8bit/binary are views into the input), at most
+ *   MIME_PART_MAX_BYTES each.  A uuencoded file inside a text/plain part
+ *   becomes a part of its own, as mail clients show it, and its lines
+ *   leave the text (add_plain_with_files, mime_uu.c).
  *   Non-attachment text/plain is converted to UTF-8 straight into
  *   doc->text; text/html is converted (only when not already valid UTF-8)
  *   and rendered by html.c into doc->text.  In a multipart/alternative
@@ -58,7 +61,8 @@
 enum mime_cte {
     MIME_CTE_IDENTITY,
     MIME_CTE_BASE64,
-    MIME_CTE_QP
+    MIME_CTE_QP,
+    MIME_CTE_UU /* x-uuencode and its spellings (mime_uu.c) */
 };
 
 enum mime_disp {
@@ -682,6 +686,10 @@ parse_cte(struct mime_entity *e, const char *v, size_t n)
         e->cte = MIME_CTE_BASE64;
     } else if (ci_prefix((const uint8_t *)v, n, "quoted-printable")) {
         e->cte = MIME_CTE_QP;
+    } else if (ci_prefix((const uint8_t *)v, n, "x-uuencode") ||
+               ci_prefix((const uint8_t *)v, n, "x-uue") ||
+               ci_prefix((const uint8_t *)v, n, "uuencode")) {
+        e->cte = MIME_CTE_UU;
     } else {
         e->cte = MIME_CTE_IDENTITY;
     }
@@ -1271,6 +1279,123 @@ fname_decode(struct mime_state *st, const struct mime_fname *fn)
  * image/png).  Checking without storing was measured at 1% of the
  * instructions and would hide attachments from those checks.
  */
+/* The name on a uuencoded file's "begin" line, copied into the arena
+ * with control bytes as '_' (it reaches the analysis and the logs). */
+static const char *
+uu_name(struct mime_state *st, const uint8_t *p,
+        const struct mime_uu_block *b)
+{
+    size_t n = b->name_len < MIME_FILENAME_MAX_BYTES - 1
+                   ? b->name_len
+                   : MIME_FILENAME_MAX_BYTES - 1;
+    char *name = arena_alloc(st->a, n + 1);
+
+    if (name == NULL) {
+        arena_full(st);
+        return mime_empty;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[b->name_at + i];
+
+        name[i] = c < 0x20 || c == 0x7f ? '_' : (char)c;
+    }
+    name[n] = '\0';
+    return name;
+}
+
+/* Decode the first uuencoded block of (p, n) into part's data (and its
+ * name when the headers gave none); false when there is no block. */
+static bool
+uu_decode(struct mime_state *st, const uint8_t *p, size_t n,
+          struct mime_part *part)
+{
+    struct mime_uu_block b;
+    size_t len;
+    size_t max;
+    uint8_t *buf;
+    bool is_bad = false;
+    bool is_cut = false;
+
+    if (!mime_uu_find(p, n, 0, &b)) {
+        return false;
+    }
+    len = b.data_end - b.data_at;
+    max = len < MIME_PART_MAX_BYTES ? len : MIME_PART_MAX_BYTES;
+    buf = arena_alloc(st->a, max > 0 ? max : 1);
+    if (buf == NULL) {
+        arena_full(st);
+        return true;
+    }
+    part->data = buf;
+    part->data_len = mime_uu_decode(p + b.data_at, len, buf, max, &is_bad,
+                                    &is_cut);
+    if (part->filename[0] == '\0') {
+        part->filename = uu_name(st, p, &b);
+        part->is_attachment = true;
+    }
+    if (is_cut) {
+        st->doc->flags |= MIME_PART_CAPPED;
+    }
+    return true;
+}
+
+/* A part for the uuencoded file b inside the text part data, listed as
+ * an attachment the way mail clients that decode such blocks show it. */
+static void
+uu_part(struct mime_state *st, const uint8_t *data,
+        const struct mime_uu_block *b, unsigned depth)
+{
+    struct mime_doc *doc = st->doc;
+    struct mime_part *arr;
+    struct mime_part *part;
+
+    if (doc->n_parts >= MIME_MAX_PARTS) {
+        doc->flags |= MIME_PARTS_CAPPED;
+        return;
+    }
+    if (st->n_atts_decoded >= MIME_MAX_ATTACHMENTS) {
+        doc->flags |= MIME_ATTS_CAPPED;
+        return;
+    }
+    arr = array_room(st, doc->parts, doc->n_parts, &st->parts_cap,
+                     sizeof(*arr), MIME_MAX_PARTS);
+    if (arr == NULL) {
+        return;
+    }
+    doc->parts = arr;
+    part = &arr[doc->n_parts];
+    memset(part, 0, sizeof(*part));
+    part->content_type = "application/octet-stream";
+    part->charset = mime_empty;
+    part->filename = uu_name(st, data, b);
+    part->depth = depth;
+    part->is_attachment = true;
+    part->disp_attachment = true;
+    part->data = (const uint8_t *)mime_empty;
+    st->n_atts_decoded++;
+    doc->n_parts++;
+    /* uu_decode finds the same block again from its "begin" line. */
+    (void)uu_decode(st, data + b->begin_at, b->end_at - b->begin_at, part);
+}
+
+/* A text/plain part's text, less the uuencoded files in it, which become
+ * parts of their own (uu_part).  Text without a "begin" line goes to
+ * add_plain whole, as before. */
+static void
+add_plain_with_files(struct mime_state *st, const char *cs,
+                     const uint8_t *data, size_t n, unsigned depth)
+{
+    struct mime_uu_block b;
+    size_t seg = 0;
+
+    while (seg < n && mime_uu_find(data, n, seg, &b)) {
+        add_plain(st, cs, data + seg, b.begin_at - seg);
+        uu_part(st, data, &b, depth);
+        seg = b.end_at;
+    }
+    add_plain(st, cs, data + seg, n - seg);
+}
+
 static void
 leaf_decode(struct mime_state *st, const struct mime_entity *e, size_t b0,
             size_t b1, struct mime_part *part)
@@ -1313,6 +1438,12 @@ leaf_decode(struct mime_state *st, const struct mime_entity *e, size_t b0,
             st->doc->flags |= MIME_BAD_QP;
         }
         break;
+    case MIME_CTE_UU:
+        if (uu_decode(st, raw, n, part)) {
+            break;
+        }
+        /* No "begin" line: the body as it is. */
+        /* fall through */
     case MIME_CTE_IDENTITY:
         part->data = raw;
         part->data_len = n;
@@ -1390,7 +1521,8 @@ leaf(struct mime_state *st, const struct mime_entity *e, size_t b0, size_t b1,
         return;
     }
     if (strcmp(e->ctype, "text/plain") == 0) {
-        add_plain(st, e->charset, part->data, part->data_len);
+        add_plain_with_files(st, e->charset, part->data, part->data_len,
+                             depth);
     } else if (strcmp(e->ctype, "text/html") == 0) {
         add_html(st, e->charset, part->data, part->data_len);
     }

@@ -374,6 +374,97 @@ test_mime_single_part_base64(void **state)
     assert_true(d->flags & MIME_HAS_PLAIN);
 }
 
+/* Expected bytes of the uuencoded test file (an MZ header and 60 bytes). */
+static const char uu_file[] = "\x4d\x5a\x90\x00\x20\x21\x22\x23\x24\x25\x26\x27\x28\x29\x2a\x2b\x2c\x2d\x2e\x2f\x30\x31\x32\x33\x34\x35\x36\x37\x38\x39\x3a\x3b\x3c\x3d\x3e\x3f\x40\x41\x42\x43\x44\x45\x46\x47\x48\x49\x4a\x4b\x4c\x4d\x4e\x4f\x50\x51\x52\x53\x54\x55\x56\x57\x58\x59\x5a\x5b";
+#define UU_FILE_LINES \
+    "M35J0`\"`A(B,D)28G*\"DJ*RPM+B\\P,3(S-#4V-S@Y.CL\\/3X_0$%\"0T1%1D=(\n" \
+    "324I+3$U.3U!14E-455976%E:6P``\n" \
+    "`\n"
+
+/* A uuencoded file inside a text part becomes an attachment part of its
+ * own, and its lines leave the text (mail clients show it as a file). */
+static void
+test_mime_uu_block_in_text(void **state)
+{
+    struct mime_doc *d = parse(state,
+                               "Content-Type: text/plain\n"
+                               "\n"
+                               "Please see the attached file.\n"
+                               "begin 644 document.pif\n" UU_FILE_LINES
+                               "end\n"
+                               "Regards\n");
+
+    assert_int_equal(d->n_parts, 2);
+    assert_string_equal(d->parts[1].filename, "document.pif");
+    assert_true(d->parts[1].is_attachment);
+    assert_string_equal(d->parts[1].content_type,
+                        "application/octet-stream");
+    assert_int_equal(d->parts[1].data_len, sizeof(uu_file) - 1);
+    assert_memory_equal(d->parts[1].data, uu_file, sizeof(uu_file) - 1);
+    assert_non_null(strstr(d->text, "Please see the attached file."));
+    assert_non_null(strstr(d->text, "Regards"));
+    assert_null(strstr(d->text, "M35J0"));
+    assert_null(strstr(d->text, "begin 644"));
+}
+
+/* Content-Transfer-Encoding: x-uuencode: the part is the decoded file,
+ * named by its begin line when the headers name none. */
+static void
+test_mime_uu_transfer_encoding(void **state)
+{
+    struct mime_doc *d = parse(state,
+                               "Content-Type: multipart/mixed; boundary=b\n"
+                               "\n"
+                               "--b\n"
+                               "Content-Type: text/plain\n"
+                               "\n"
+                               "hello\n"
+                               "--b\n"
+                               "Content-Type: application/octet-stream\n"
+                               "Content-Transfer-Encoding: x-uuencode\n"
+                               "\n"
+                               "begin 600 setup.exe\n" UU_FILE_LINES
+                               "end\n"
+                               "--b--\n");
+
+    assert_int_equal(d->n_parts, 2);
+    assert_string_equal(d->parts[1].filename, "setup.exe");
+    assert_true(d->parts[1].is_attachment);
+    assert_int_equal(d->parts[1].data_len, sizeof(uu_file) - 1);
+    assert_memory_equal(d->parts[1].data, uu_file, sizeof(uu_file) - 1);
+}
+
+/* Lines whose trailing blanks a mail path stripped decode with zero
+ * bits; a block cut before its "end" keeps what it has; "begin" in
+ * prose, or not followed by an encoded line, is text. */
+static void
+test_mime_uu_lenient_and_prose(void **state)
+{
+    struct mime_doc *d = parse(state,
+                               "Content-Type: text/plain\n"
+                               "\n"
+                               "begin 644 hi.bin\n"
+                               "$2&D\n"
+                               "Next paragraph of text.\n");
+
+    assert_int_equal(d->n_parts, 2);
+    assert_string_equal(d->parts[1].filename, "hi.bin");
+    assert_int_equal(d->parts[1].data_len, 4);
+    assert_memory_equal(d->parts[1].data, "Hi\0\0", 4);
+    assert_non_null(strstr(d->text, "Next paragraph of text."));
+
+    d = parse(state, "Content-Type: text/plain\n"
+                     "\n"
+                     "begin 100 miles north of here\n"
+                     "The road turns west.\n"
+                     "begin 644\n"
+                     "begin 9999 x.exe\n"
+                     "M35J0\n");
+    assert_int_equal(d->n_parts, 1);
+    assert_non_null(strstr(d->text, "begin 100 miles north of here"));
+    assert_non_null(strstr(d->text, "M35J0"));
+}
+
 static void
 test_mime_multipart_mixed(void **state)
 {
@@ -1912,6 +2003,9 @@ main(void)
         MIME_TEST(test_mime_headers_no_control_bytes),
         MIME_TEST(test_mime_header_name_bytes),
         MIME_TEST(test_mime_single_part_base64),
+        MIME_TEST(test_mime_uu_block_in_text),
+        MIME_TEST(test_mime_uu_transfer_encoding),
+        MIME_TEST(test_mime_uu_lenient_and_prose),
         MIME_TEST(test_mime_multipart_mixed),
         MIME_TEST(test_mime_alternative_takes_last),
         MIME_TEST(test_mime_alternative_empty_last_keeps_text),
