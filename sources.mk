@@ -29,7 +29,8 @@ FORMAT_SRCS = \
 	src/charset.c \
 	src/html.c \
 	src/url.c \
-	src/ziplist.c
+	src/ziplist.c \
+	src/rarlist.c
 
 ENGINE_SRCS = \
 	src/hashing.c \

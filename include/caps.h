@@ -274,6 +274,12 @@
  * each member at least 46 of them, and a zip of 100,000 empty members
  * stops here. */
 #define CAPS_ZIPLIST_MEMBERS_MAX 65535u
+/* Member names rarlist lists from one RAR archive (as many as ziplist's
+ * cap; each member takes at least a dozen header bytes, so the body cap bounds
+ * the work anyway), and how far into an attachment it looks for the
+ * signature (WinRAR's self-extractor stubs are a few hundred KiB). */
+#define CAPS_RARLIST_MEMBERS_MAX 65535u
+#define CAPS_RARLIST_SIGNATURE_SEARCH_BYTES (1024u * 1024u)
 /* Bytes searched backwards for the end-of-central-directory record: the
  * record (22) plus the longest comment a zip can carry (65535). */
 #define CAPS_ZIPLIST_EOCD_SEARCH_BYTES (22u + 65535u)

@@ -150,16 +150,23 @@ uint32_t rules_detect(const struct rules *r, const struct mime_doc *doc,
                       unsigned fflags, const char **lookalike);
 
 /*
- * The executable-in-zip rule's test: part is a zip (by its magic or a
- * ".zip" name) that lists a member features_is_dangerous_name calls
- * dangerous, the name cut at its first NUL as extracting tools cut it
- * ("invoice.exe\0.pdf" unpacks as invoice.exe), or that has more members
- * than ziplist lists (ZIPLIST_CAPPED: one may hide past the cap).
- * cmtool train asks here too, so training calls an attachment dangerous
- * where scoring does.
- * Names only, bounded by ziplist's caps; no allocation; any thread.
+ * The executable-in-zip rule's test: part is an archive that would unpack
+ * a file features_is_dangerous_name calls dangerous, the name cut at its
+ * first NUL as extracting tools cut it ("invoice.exe\0.pdf" unpacks as
+ * invoice.exe):
+ *  - a zip (by its magic or a ".zip" name) listing one, or with more
+ *    members than ziplist lists (ZIPLIST_CAPPED: one may hide past the
+ *    cap);
+ *  - a RAR archive (a ".rar" name, or the signature where WinRAR looks
+ *    for it) listing one, or with more members than rarlist lists;
+ *  - a gzip file whose header keeps such a name, or without one named
+ *    like "invoice.exe.gz" (gunzip writes the name less ".gz").
+ * A RAR archive whose headers are encrypted shows no names and is not
+ * called dangerous here.  cmtool train asks here too, so training calls
+ * an attachment dangerous where scoring does.
+ * Names only, bounded by the listers' caps; no allocation; any thread.
  */
-bool rules_zip_is_dangerous(const struct mime_part *part);
+bool rules_archive_is_dangerous(const struct mime_part *part);
 
 /* Sum of the weights of the fired rules. */
 double rules_margin(const struct rules *r, uint32_t fired);

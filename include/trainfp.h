@@ -13,8 +13,8 @@
  * training ham matches it (at most CAPS_TRAIN_REPORTED_MAX).
  * Attachment digests (those the engine digests: every attachment):
  * attachments of training junk with a dangerous name
- * (features_is_dangerous_name) or a zip listing one (malware, as the
- * engine judges it: rules_zip_is_dangerous), and of
+ * (features_is_dangerous_name) or an archive holding one (malware, as the
+ * engine judges it: rules_archive_is_dangerous), and of
  * reported junk any other attachment that is no image and at least
  * TRAINFP_ATTACHMENT_MIN_BYTES (the report's category), unless the same
  * bytes are in training ham; at most CAPS_TRAIN_DIGESTS_MAX.  URL

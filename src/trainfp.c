@@ -70,7 +70,7 @@ is_dangerous_part(const struct mime_part *p)
     const char *fn = p->filename != NULL ? p->filename : "";
 
     return features_is_dangerous_name(fn, strlen(fn)) ||
-           rules_zip_is_dangerous(p);
+           rules_archive_is_dangerous(p);
 }
 
 /* A reported message's harmless-looking attachment is trusted as a

@@ -3,7 +3,9 @@
  * it drives (charset, html, url): every input parses, every view in the
  * result is consistent and bounded by its cap, twice -- once with the
  * normal arena budget and once with a small one so the arena-exhaustion
- * paths run too.
+ * paths run too.  The heuristic rules then run over each parse, as the
+ * engine runs them (their archive listings, look-alike and link checks
+ * read what the parse produced).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "arena.h"
 #include "caps.h"
 #include "mime.h"
+#include "rules.h"
 #include "url.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -80,6 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
         check(&doc);
+        (void)rules_detect(rules_builtin(), &doc, 0, NULL);
         arena_free(a);
     }
     return 0;

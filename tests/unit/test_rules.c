@@ -464,6 +464,97 @@ build_directory_zip(struct buf *b, size_t n, const char *last_name)
  * same archive at the cap, with its executable swapped for a text file,
  * is not.
  */
+/* A one-member RAR 4.x archive (stored) named member. */
+static void
+build_rar4(struct buf *b, const char *member)
+{
+    size_t n = strlen(member);
+
+    b->len = 0;
+    assert_int_equal(buf_append(b, "Rar!\x1a\x07\x00", 7), CM_OK);
+    put_le(b, 0, 2);
+    put_le(b, 0x73, 1);
+    put_le(b, 0, 2);
+    put_le(b, 13, 2);
+    put_le(b, 0, 6);
+    put_le(b, 0, 2);
+    put_le(b, 0x74, 1);
+    put_le(b, 0x8000, 2);
+    put_le(b, 32 + n, 2);
+    put_le(b, 4, 4);
+    put_le(b, 4, 4);
+    put_le(b, 2, 1);
+    put_le(b, 0, 8);
+    put_le(b, 29, 1);
+    put_le(b, 0x30, 1);
+    put_le(b, n, 2);
+    put_le(b, 0x20, 4);
+    assert_int_equal(buf_append(b, member, n), CM_OK);
+    assert_int_equal(buf_append(b, "MZ\x90\x00", 4), CM_OK);
+}
+
+/* RAR archives and gzip files are unpacked like zips: an executable in
+ * one is executable-in-zip (malware). */
+static void
+test_detect_rar_and_gzip(void **state)
+{
+    static const uint8_t gz_named[] = "\x1f\x8b\x08\x08\0\0\0\0\0\x03"
+                                      "invoice.exe\0\x01\x02";
+    static const uint8_t gz_pdf[] = "\x1f\x8b\x08\x08\0\0\0\0\0\x03"
+                                    "invoice.pdf\0\x01\x02";
+    static const uint8_t gz_extra[] = "\x1f\x8b\x08\x0c\0\0\0\0\0\x03"
+                                      "\x02\0ab" "setup.scr\0";
+    static const uint8_t gz_plain[] = "\x1f\x8b\x08\0\0\0\0\0\0\x03\x01\x02";
+    struct mime_part part;
+    struct mime_doc doc;
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 1u << 16);
+    memset(&part, 0, sizeof(part));
+    part.filename = "hotfix.rar";
+    part.content_type = "application/octet-stream";
+    part.charset = "";
+    part.is_attachment = true;
+    memset(&doc, 0, sizeof(doc));
+    doc.parts = &part;
+    doc.n_parts = 1;
+
+    build_rar4(&b, "hotfix\\KB2231.exe");
+    part.data = b.data;
+    part.data_len = b.len;
+    assert_true(rules_archive_is_dangerous(&part));
+    assert_int_equal(rules_detect(rules_builtin(), &doc, 0, NULL) &
+                         BIT(RULES_EXECUTABLE_IN_ZIP),
+                     BIT(RULES_EXECUTABLE_IN_ZIP));
+    part.filename = "scan.jpg"; /* by its signature, whatever the name */
+    assert_true(rules_archive_is_dangerous(&part));
+    build_rar4(&b, "photos.txt");
+    part.data = b.data;
+    part.data_len = b.len;
+    assert_false(rules_archive_is_dangerous(&part));
+
+    part.filename = "invoice.gz";
+    part.data = gz_named;
+    part.data_len = sizeof(gz_named) - 1;
+    assert_true(rules_archive_is_dangerous(&part));
+    part.data = gz_extra;
+    part.data_len = sizeof(gz_extra) - 1;
+    assert_true(rules_archive_is_dangerous(&part));
+    part.data = gz_pdf;
+    part.data_len = sizeof(gz_pdf) - 1;
+    assert_false(rules_archive_is_dangerous(&part));
+    /* No name in the header: gunzip writes the attachment's less .gz. */
+    part.data = gz_plain;
+    part.data_len = sizeof(gz_plain) - 1;
+    assert_false(rules_archive_is_dangerous(&part));
+    part.filename = "invoice.exe.gz";
+    assert_true(rules_archive_is_dangerous(&part));
+    part.filename = "invoice.exe.txt";
+    assert_false(rules_archive_is_dangerous(&part));
+    buf_clear(&b);
+}
+
 static void
 test_detect_zip_over_member_cap(void **state)
 {
@@ -485,7 +576,7 @@ test_detect_zip_over_member_cap(void **state)
     build_directory_zip(&b, CAPS_ZIPLIST_MEMBERS_MAX + 1, "invoice.exe");
     part.data = b.data;
     part.data_len = b.len;
-    assert_true(rules_zip_is_dangerous(&part));
+    assert_true(rules_archive_is_dangerous(&part));
     assert_int_equal(rules_detect(rules_builtin(), &doc, 0, NULL) &
                          BIT(RULES_EXECUTABLE_IN_ZIP),
                      BIT(RULES_EXECUTABLE_IN_ZIP));
@@ -493,7 +584,7 @@ test_detect_zip_over_member_cap(void **state)
     build_directory_zip(&b, CAPS_ZIPLIST_MEMBERS_MAX, "notes.txt");
     part.data = b.data;
     part.data_len = b.len;
-    assert_false(rules_zip_is_dangerous(&part));
+    assert_false(rules_archive_is_dangerous(&part));
     assert_int_equal(rules_detect(rules_builtin(), &doc, 0, NULL) &
                          BIT(RULES_EXECUTABLE_IN_ZIP),
                      0);
@@ -1105,6 +1196,7 @@ main(void)
         cmocka_unit_test(test_format_refuses),
         cmocka_unit_test(test_detect_attachments),
         cmocka_unit_test(test_detect_zip_over_member_cap),
+        cmocka_unit_test(test_detect_rar_and_gzip),
         cmocka_unit_test(test_detect_html_body_is_not_attachment),
         cmocka_unit_test(test_detect_forms_links_names),
         cmocka_unit_test(test_lookalike_spares_mailbox_providers),
