@@ -52,7 +52,8 @@
  * Keys: KEYDIR/signing.key and KEYDIR/content.key (first key of each);
  * the previous manifest is verified with KEYDIR/signing.pub (all its keys,
  * so a rotation does not break publishing) or the signing key's own
- * public key, ignoring its expiry.
+ * public key, ignoring its expiry.  A signing.pub that is there must
+ * list signing.key's public key: it is what the helpers are given.
  */
 #include "publish.h"
 
@@ -260,10 +261,59 @@ warn_if_exposed(const char *keydir)
     }
 }
 
+/*
+ * KEYDIR/signing.pub into r->pub.  It is optional: a publishing machine
+ * may hold only the secret keys, and the signing key's own public key
+ * (load_keys) verifies the previous manifest.  But when it is there it is
+ * the file keygen says to copy to every helper, so one that cannot be
+ * read or does not list signing.key's public key (keys of two keygen runs
+ * mixed, a --force that stopped half-way) is refused: every helper given
+ * it would refuse what this run signs ("unknown key id") while publish
+ * reported success.  Returns an exit status.
+ */
+static int
+load_signing_pub(const char *keydir, struct publish_run *r)
+{
+    char path[PUBLISH_PATH_MAX];
+    char id_hex[UPDKEYS_ID_HEX_LEN];
+    const char *why = NULL;
+    enum cm_err rc;
+
+    r->pub.kind = UPDKEYS_SIGNING_PUBLIC;
+    r->pub.n_keys = 0;
+    if (join(path, keydir, "signing.pub") != CM_OK) {
+        fprintf(stderr, "cmtool publish: key directory path too long: "
+                        "%.64s...\n", keydir);
+        return 2;
+    }
+    rc = updkeys_load(path, UPDKEYS_SIGNING_PUBLIC, &r->pub, NULL, &why);
+    if (rc == CM_ENOENT) {
+        r->pub.kind = UPDKEYS_SIGNING_PUBLIC;
+        r->pub.n_keys = 0;
+        return 0;
+    }
+    if (rc != CM_OK) {
+        fprintf(stderr, "cmtool publish: %s: %s (helpers given it could "
+                        "not verify updates; remove it if it is not the "
+                        "one they have)\n",
+                path, why != NULL ? why : "cannot read");
+        return 3;
+    }
+    if (updkeys_find(&r->pub, r->secret.keys[0].id) == NULL) {
+        updkeys_hex(r->secret.keys[0].id, UPDKEYS_ID_LEN, id_hex);
+        fprintf(stderr, "cmtool publish: %s does not list the public key "
+                        "of signing.key (key id %s): helpers given it "
+                        "would refuse everything published; the key "
+                        "files come from different keygen runs\n",
+                path, id_hex);
+        return 3;
+    }
+    return 0;
+}
+
 static int
 load_keys(const struct publish_opts *o, struct publish_run *r)
 {
-    char path[PUBLISH_PATH_MAX];
     int status;
 
     status = load_key_file(o->keydir, "signing.key", UPDKEYS_SIGNING_SECRET,
@@ -276,13 +326,9 @@ load_keys(const struct publish_opts *o, struct publish_run *r)
         return status;
     }
     warn_if_exposed(o->keydir);
-    /* signing.pub is optional: without it the signing key's own public
-     * key (below) verifies the previous manifest. */
-    if (join(path, o->keydir, "signing.pub") != CM_OK ||
-        updkeys_load(path, UPDKEYS_SIGNING_PUBLIC, &r->pub, NULL, NULL) !=
-            CM_OK) {
-        r->pub.kind = UPDKEYS_SIGNING_PUBLIC;
-        r->pub.n_keys = 0;
+    status = load_signing_pub(o->keydir, r);
+    if (status != 0) {
+        return status;
     }
     /* The signing key's own public key always verifies our manifests. */
     if (r->pub.n_keys < CAPS_UPDKEYS_RING_MAX &&

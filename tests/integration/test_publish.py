@@ -6,7 +6,9 @@ current, and a web root without a manifest is refused; a second publish
 on a web root another one holds locked is refused (exit 4); a refused
 first publish leaves no web root (nor its lock file) behind; inspect with
 keys that cannot be read is a bad argument (exit 2), not "not verified";
-a --history inside the web root is refused.
+a --history inside the web root is refused; a signing.pub in the key
+directory that does not list signing.key's public key (or cannot be
+read) is refused, since every helper given it would refuse the updates.
 argv[1]: the build directory holding cmtool and CGPCloudmark.
 
 Everything runs in a mkdtemp directory with no network: the manifest is
@@ -44,6 +46,41 @@ def manifest_fields(build, keys, www):
         fields[key] = int(m.group(1))
     fields["files"] = re.findall(r"^file +(\S+\.cmu .*)$", out, re.M)
     return fields
+
+
+def check_pub_mismatch(build, tmp, cart):
+    """KEYDIR/signing.pub is the file keygen tells the administrator to
+    copy to every helper.  Publishing with a signing.key it does not list
+    (keys from two keygen runs mixed, a half-finished --force) made a
+    tree every helper refuses ("unknown key id") while publish said
+    "published" and exited 0; a damaged signing.pub was ignored alike."""
+    mixed = os.path.join(tmp, "mixed-keys")
+    other = os.path.join(tmp, "other-keys")
+    for d in (mixed, other):
+        rc, out = run(build, "cmtool", "keygen", d)
+        assert rc == 0, "keygen: %s" % out
+    pub = os.path.join(mixed, "signing.pub")
+    shutil.copy(os.path.join(other, "signing.pub"), pub)
+    www = os.path.join(tmp, "www-mixed")
+    rc, out = run(build, "cmtool", "publish", cart, www, "-k", mixed)
+    assert rc == 3 and pub in out and "signing.key" in out, \
+        "publish with a signing.pub not listing signing.key: %d %s" % (rc,
+                                                                        out)
+    assert not os.path.exists(www), "refused publish left %r" % (
+        os.listdir(www))
+    with open(pub, "w") as f:
+        f.write("damaged\n")
+    rc, out = run(build, "cmtool", "publish", cart, www, "-k", mixed)
+    assert rc == 3 and pub in out, \
+        "publish with a damaged signing.pub: %d %s" % (rc, out)
+    assert not os.path.exists(www), "refused publish left a web root"
+    # Without signing.pub (a publishing machine holding only the secret
+    # keys) publish goes on, and so it does with the matching one.
+    os.unlink(pub)
+    rc, out = run(build, "cmtool", "publish", cart, www, "-k", mixed)
+    assert rc == 0, "publish without signing.pub: %d %s" % (rc, out)
+    rc, out = run(build, "cmtool", "publish", "--refresh", www, "-k", other)
+    assert rc == 3, "refresh with other keys: %d %s" % (rc, out)
 
 
 def main():
@@ -215,6 +252,7 @@ def main():
         assert rc == 3 and "no manifest to refresh" in out, out
         rc, out = run(build, "cmtool", "publish", "--refresh", www)
         assert rc == 2, "refresh without -k: %d %s" % (rc, out)
+        check_pub_mismatch(build, tmp, cart)
     except AssertionError as e:
         print("FAIL test_publish: %s" % e)
         return 1
