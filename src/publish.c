@@ -30,6 +30,9 @@
  * temporary files a run killed half-way left in either are removed too.
  * HISTORY defaults to WEBROOT.history beside the web root, outside what
  * the HTTP server serves: the images there are not encrypted.
+ * Modes are exact, whatever the umask: 0644 for the web files and 0755
+ * for the directories made up to the web root (the HTTP server must read
+ * them), 0600 and 0700 for the history.
  *
  * One run at a time per web root: WEBROOT/.publish.lock (an fcntl lock,
  * held until exit; a second run exits 4 at once).  The lock file stays in
@@ -1170,6 +1173,12 @@ publish_main(int argc, char **argv)
     if (status >= 0) {
         return status;
     }
+    /* Every mode this run asks for is meant exactly: 0644 and 0755 for
+     * what the HTTP server must read (encrypted), 0600 and 0700 for the
+     * history and the lock.  A cron job's umask 077 (or 027, owner root)
+     * made the web files unreadable to the server, and every helper got
+     * 403; 022 takes nothing from any of them. */
+    umask(022);
     r = calloc(1, sizeof(*r));
     if (r == NULL) {
         fprintf(stderr, "cmtool publish: out of memory\n");

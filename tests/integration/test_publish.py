@@ -8,7 +8,9 @@ first publish leaves no web root (nor its lock file) behind; inspect with
 keys that cannot be read is a bad argument (exit 2), not "not verified";
 a --history inside the web root is refused; a signing.pub in the key
 directory that does not list signing.key's public key (or cannot be
-read) is refused, since every helper given it would refuse the updates.
+read) is refused, since every helper given it would refuse the updates;
+under a strict umask the served files and directories are still readable
+by the HTTP server, and the history stays private.
 argv[1]: the build directory holding cmtool and CGPCloudmark.
 
 Everything runs in a mkdtemp directory with no network: the manifest is
@@ -19,6 +21,7 @@ import fcntl
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -81,6 +84,38 @@ def check_pub_mismatch(build, tmp, cart):
     assert rc == 0, "publish without signing.pub: %d %s" % (rc, out)
     rc, out = run(build, "cmtool", "publish", "--refresh", www, "-k", other)
     assert rc == 3, "refresh with other keys: %d %s" % (rc, out)
+
+
+def check_umask(build, tmp, keys, carts):
+    """publish run by a cron job or shell with umask 077 (or 027, a common
+    hardening default) made full-N.cmu, the deltas and the manifest 0600
+    (0640) and a fresh web root 0700, all owned by the publisher: the
+    HTTP server could not read them and every helper got 403.  The web
+    files are encrypted and meant to be 0644; the history (plain images)
+    stays 0700/0600."""
+    top = os.path.join(tmp, "umask-www")
+    www = os.path.join(top, "a", "www")
+    for cart in carts:
+        p = subprocess.run([os.path.join(build, "cmtool"), "publish", cart,
+                            www, "-k", keys], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=120,
+                           preexec_fn=lambda: os.umask(0o077))
+        out = (p.stdout + p.stderr).decode("utf-8", "replace")
+        assert p.returncode == 0, "publish under umask 077: %s" % out
+    names = sorted(os.listdir(www))
+    assert "delta-1-2.cmu" in names, names
+    modes = {}
+    for path in [top, os.path.join(top, "a"), www] + [
+            os.path.join(www, n) for n in names if n != ".publish.lock"]:
+        modes[path] = stat.S_IMODE(os.stat(path).st_mode)
+    bad = dict((p, "%o" % m) for p, m in modes.items()
+               if m != (0o755 if os.path.isdir(p) else 0o644))
+    assert not bad, "served files the HTTP server cannot read: %r" % bad
+    hist = www + ".history"
+    assert stat.S_IMODE(os.stat(hist).st_mode) == 0o700, "history dir"
+    for n in os.listdir(hist):
+        m = stat.S_IMODE(os.stat(os.path.join(hist, n)).st_mode)
+        assert m == 0o600, "history image %s mode %o" % (n, m)
 
 
 def main():
@@ -253,6 +288,7 @@ def main():
         rc, out = run(build, "cmtool", "publish", "--refresh", www)
         assert rc == 2, "refresh without -k: %d %s" % (rc, out)
         check_pub_mismatch(build, tmp, cart)
+        check_umask(build, tmp, keys, [cart, cart2])
     except AssertionError as e:
         print("FAIL test_publish: %s" % e)
         return 1
