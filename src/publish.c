@@ -906,9 +906,78 @@ lock_webroot(const struct publish_opts *o)
 }
 
 /*
- * Whether dir is root or lies below it, compared by device and inode along
- * dir's absolute path (its missing tail skipped), so any spelling of the
- * two matches.
+ * The deepest directory of path that exists, opened (symlinks followed),
+ * or -1.  The tail that does not exist yet cannot hold a symlink.
+ */
+static int
+open_existing(const char *path)
+{
+    char cur[PUBLISH_PATH_MAX];
+    size_t len;
+    int fd;
+
+    if (snprintf(cur, sizeof(cur), "%s", path) >= (int)sizeof(cur)) {
+        return -1;
+    }
+    while ((fd = open(cur[0] != '\0' ? cur : ".",
+                      O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        if (errno != ENOENT || cur[0] == '\0') {
+            return -1;
+        }
+        len = strlen(cur);
+        while (len > 1 && cur[len - 1] == '/') {
+            len--;
+        }
+        while (len > 0 && cur[len - 1] != '/') {
+            len--;
+        }
+        cur[len] = '\0'; /* "a/b" -> "a/", "b" -> "" (the cwd) */
+    }
+    return fd;
+}
+
+/* Whether the directory fd (closed here) or one of its parents, walked
+ * up through "..", is the one of rs. */
+static bool
+is_within_fd(int fd, const struct stat *rs)
+{
+    struct stat st;
+    struct stat up;
+    bool is_within = false;
+
+    for (unsigned i = 0; fd >= 0 && i < PUBLISH_UP_MAX; i++) {
+        int parent;
+
+        if (fstat(fd, &st) != 0) {
+            break;
+        }
+        if (st.st_dev == rs->st_dev && st.st_ino == rs->st_ino) {
+            is_within = true;
+            break;
+        }
+        parent = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (parent < 0 || fstat(parent, &up) != 0 ||
+            (up.st_dev == st.st_dev && up.st_ino == st.st_ino)) {
+            if (parent >= 0) {
+                close(parent); /* "/" is its own parent */
+            }
+            break;
+        }
+        close(fd);
+        fd = parent;
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return is_within;
+}
+
+/*
+ * Whether dir is root or lies below it, compared by device and inode
+ * along dir's absolute path (its missing tail skipped), so any spelling
+ * of the two matches; and again from dir's existing part up through
+ * "..", since walking up by name from a symlink (HIST -> WEBROOT/sub)
+ * never meets the web root above the link's target.
  */
 static bool
 is_below(const char *dir, const char *root)
@@ -933,8 +1002,11 @@ is_below(const char *dir, const char *root)
     if (n < 0 || (size_t)n >= sizeof(cur)) {
         return false;
     }
-    return fsutil_is_within(cur, sizeof(cur), rs.st_dev, rs.st_ino,
-                            PUBLISH_UP_MAX);
+    if (fsutil_is_within(cur, sizeof(cur), rs.st_dev, rs.st_ino,
+                         PUBLISH_UP_MAX)) {
+        return true;
+    }
+    return is_within_fd(open_existing(dir), &rs);
 }
 
 /*

@@ -6,7 +6,7 @@ current, and a web root without a manifest is refused; a second publish
 on a web root another one holds locked is refused (exit 4); a refused
 first publish leaves no web root (nor its lock file) behind; inspect with
 keys that cannot be read is a bad argument (exit 2), not "not verified";
-a --history inside the web root is refused; a signing.pub in the key
+a --history inside the web root is refused (also through a symlink); a signing.pub in the key
 directory that does not list signing.key's public key (or cannot be
 read) is refused, since every helper given it would refuse the updates;
 under a strict umask the served files and directories are still readable
@@ -200,6 +200,25 @@ def main():
             # HTTP server would serve.
             assert not os.path.exists(www2), \
                 "refused publish left %r" % os.listdir(www2)
+
+        # ... also when a symlink leads there: the check walked up the
+        # path by name from the link, never seeing the web root above
+        # the link's target, and the plain images were served.
+        www3 = os.path.join(tmp, "www3")
+        os.makedirs(os.path.join(www3, "sub"))
+        link_dir = os.path.join(tmp, "hist-link")
+        link_parent = os.path.join(tmp, "parent-link")
+        os.symlink(os.path.join(www3, "sub"), link_dir)
+        os.symlink(os.path.join(www3, "sub"), link_parent)
+        for hist in (link_dir, os.path.join(link_parent, "h")):
+            rc, out = run(build, "cmtool", "publish", cart, www3, "-k", keys,
+                          "--history", hist)
+            assert rc == 2 and "inside the web root" in out, \
+                "history %s linked into the web root: %d %s" % (hist, rc,
+                                                                 out)
+            served = [f for _, _, files in os.walk(www3) for f in files]
+            assert served == [".publish.lock"], \
+                "refused publish left %r in the web root" % served
 
         # A refused first publish creates nothing: bad keys and a bad
         # cartridge are seen before the web root (or its parents) is
