@@ -17,11 +17,11 @@
  * as a replay.
  *
  * What is written, in this order, every file by temp + fsync + rename:
- *   HISTORY/<version>.cmc      the full image, kept to make later deltas
  *   WEBROOT/full-<v>.cmu       the full snapshot
  *   WEBROOT/delta-<b>-<v>.cmu  deltas from the K newest earlier images in
  *                              HISTORY (default 3), each only when smaller
  *                              than the full file
+ *   HISTORY/<version>.cmc      the full image, kept to make later deltas
  *   WEBROOT/manifest           last, so a client never sees a manifest
  *                              naming a file that is not there yet
  * then *.cmu files named by neither the new nor the previous manifest are
