@@ -19,8 +19,9 @@
  * What is written, in this order, every file by temp + fsync + rename:
  *   WEBROOT/full-<v>.cmu       the full snapshot
  *   WEBROOT/delta-<b>-<v>.cmu  deltas from the K newest earlier images in
- *                              HISTORY (default 3), each only when smaller
- *                              than the full file
+ *                              HISTORY (default 3) not above the published
+ *                              version, each only when smaller than the
+ *                              full file
  *   HISTORY/<version>.cmc      the full image, kept to make later deltas
  *   WEBROOT/manifest           last, so a client never sees a manifest
  *                              naming a file that is not there yet
@@ -484,14 +485,21 @@ list_file(struct publish_run *r, const char *name, enum updfile_kind kind,
     updkeys_sha256(b->data, b->len, e->sha256);
 }
 
-/* Deltas from earlier images; each written and listed when smaller than
- * the full file. */
+/*
+ * Deltas from earlier images; each written and listed when smaller than
+ * the full file.  The bases are the K newest images not above the
+ * published version: one above it is left by a run that failed before
+ * its manifest, no helper holds it, and it would take the slot of a
+ * version helpers do run.  Without a previous manifest (a tree started
+ * over with --version) every earlier image may be one a helper holds.
+ */
 static int
 make_deltas(const struct publish_opts *o, struct publish_run *r,
             uint64_t version)
 {
     uint64_t bases[CAPS_PUBLISH_KEEP_MAX];
-    size_t n = history_versions(o->history, version, bases, o->keep);
+    uint64_t below = r->has_prev ? r->prev.version + 1 : version;
+    size_t n = history_versions(o->history, below, bases, o->keep);
 
     for (size_t i = 0; i < n; i++) {
         char name[64];

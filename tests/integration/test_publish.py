@@ -10,7 +10,8 @@ a --history inside the web root is refused (also through a symlink); a signing.p
 directory that does not list signing.key's public key (or cannot be
 read) is refused, since every helper given it would refuse the updates;
 under a strict umask the served files and directories are still readable
-by the HTTP server, and the history stays private.
+by the HTTP server, and the history stays private; deltas are made only
+from versions a helper can hold (not above the published one).
 argv[1]: the build directory holding cmtool and CGPCloudmark.
 
 Everything runs in a mkdtemp directory with no network: the manifest is
@@ -116,6 +117,29 @@ def check_umask(build, tmp, keys, carts):
     for n in os.listdir(hist):
         m = stat.S_IMODE(os.stat(os.path.join(hist, n)).st_mode)
         assert m == 0o600, "history image %s mode %o" % (n, m)
+
+
+def check_unpublished_base(build, tmp, keys, cart1):
+    """A run that failed after writing HISTORY/N.cmc (its manifest write
+    failed) leaves the image of a version no helper ever got.  Published
+    later with a version above it, that image took one of the --keep
+    delta slots (delta-3-4 instead of delta-1-4 with --keep 1): helpers
+    on the published version 1 had to fetch the full file."""
+    www = os.path.join(tmp, "www-unpub")
+    rc, out = run(build, "cmtool", "publish", cart1, www, "-k", keys)
+    assert rc == 0, "publish 1: %s" % out
+    hist = www + ".history"
+    shutil.copy(os.path.join(hist, "1.cmc"), os.path.join(hist, "3.cmc"))
+    cart4 = os.path.join(tmp, "c4.cmc")
+    rc, out = run(build, "cmtool", "train", "--version", "4", TRAIN, "-o",
+                  cart4)
+    assert rc == 0, "train: %s" % out
+    rc, out = run(build, "cmtool", "publish", cart4, www, "-k", keys,
+                  "--version", "4", "--keep", "1")
+    assert rc == 0, "publish 4: %s" % out
+    names = [f.split()[0] for f in manifest_fields(build, keys, www)["files"]]
+    assert names == ["full-4.cmu", "delta-1-4.cmu"], \
+        "deltas from a version never published: %r" % names
 
 
 def main():
@@ -308,6 +332,7 @@ def main():
         assert rc == 2, "refresh without -k: %d %s" % (rc, out)
         check_pub_mismatch(build, tmp, cart)
         check_umask(build, tmp, keys, [cart, cart2])
+        check_unpublished_base(build, tmp, keys, cart)
     except AssertionError as e:
         print("FAIL test_publish: %s" % e)
         return 1
