@@ -233,6 +233,20 @@ rotate(const struct keygen_paths *p, const struct updkeys_key *s,
     return status;
 }
 
+/*
+ * Whether anything is at path, the entry itself looked at: a symlink
+ * whose target is missing (a key kept on a volume not mounted now) or a
+ * FIFO is an existing key file too, and rename would replace it.  An
+ * entry that cannot be looked at counts as there.
+ */
+static bool
+is_taken(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0 || errno != ENOENT;
+}
+
 static int
 fresh(const struct keygen_paths *p, const struct updkeys_key *s,
       const struct updkeys_key *pub, const struct updkeys_key *c,
@@ -247,7 +261,7 @@ fresh(const struct keygen_paths *p, const struct updkeys_key *s,
 
     if (!is_force) {
         for (size_t i = 0; i < 3; i++) {
-            if (fsutil_is_file(paths[i]) || fsutil_is_dir(paths[i])) {
+            if (is_taken(paths[i])) {
                 fprintf(stderr, "cmtool keygen: %s exists; use --force to "
                                 "replace or --rotate to add keys\n",
                         paths[i]);

@@ -17,11 +17,12 @@
  * as a replay.
  *
  * What is written, in this order, every file by temp + fsync + rename:
- *   HISTORY/<version>.cmc      the full image, kept to make later deltas
  *   WEBROOT/full-<v>.cmu       the full snapshot
  *   WEBROOT/delta-<b>-<v>.cmu  deltas from the K newest earlier images in
- *                              HISTORY (default 3), each only when smaller
- *                              than the full file
+ *                              HISTORY (default 3) not above the published
+ *                              version, each only when smaller than the
+ *                              full file
+ *   HISTORY/<version>.cmc      the full image, kept to make later deltas
  *   WEBROOT/manifest           last, so a client never sees a manifest
  *                              naming a file that is not there yet
  * then *.cmu files named by neither the new nor the previous manifest are
@@ -30,6 +31,9 @@
  * temporary files a run killed half-way left in either are removed too.
  * HISTORY defaults to WEBROOT.history beside the web root, outside what
  * the HTTP server serves: the images there are not encrypted.
+ * Modes are exact, whatever the umask: 0644 for the web files and 0755
+ * for the directories made up to the web root (the HTTP server must read
+ * them), 0600 and 0700 for the history.
  *
  * One run at a time per web root: WEBROOT/.publish.lock (an fcntl lock,
  * held until exit; a second run exits 4 at once).  The lock file stays in
@@ -52,7 +56,8 @@
  * Keys: KEYDIR/signing.key and KEYDIR/content.key (first key of each);
  * the previous manifest is verified with KEYDIR/signing.pub (all its keys,
  * so a rotation does not break publishing) or the signing key's own
- * public key, ignoring its expiry.
+ * public key, ignoring its expiry.  A signing.pub that is there must
+ * list signing.key's public key: it is what the helpers are given.
  */
 #include "publish.h"
 
@@ -260,10 +265,59 @@ warn_if_exposed(const char *keydir)
     }
 }
 
+/*
+ * KEYDIR/signing.pub into r->pub.  It is optional: a publishing machine
+ * may hold only the secret keys, and the signing key's own public key
+ * (load_keys) verifies the previous manifest.  But when it is there it is
+ * the file keygen says to copy to every helper, so one that cannot be
+ * read or does not list signing.key's public key (keys of two keygen runs
+ * mixed, a --force that stopped half-way) is refused: every helper given
+ * it would refuse what this run signs ("unknown key id") while publish
+ * reported success.  Returns an exit status.
+ */
+static int
+load_signing_pub(const char *keydir, struct publish_run *r)
+{
+    char path[PUBLISH_PATH_MAX];
+    char id_hex[UPDKEYS_ID_HEX_LEN];
+    const char *why = NULL;
+    enum cm_err rc;
+
+    r->pub.kind = UPDKEYS_SIGNING_PUBLIC;
+    r->pub.n_keys = 0;
+    if (join(path, keydir, "signing.pub") != CM_OK) {
+        fprintf(stderr, "cmtool publish: key directory path too long: "
+                        "%.64s...\n", keydir);
+        return 2;
+    }
+    rc = updkeys_load(path, UPDKEYS_SIGNING_PUBLIC, &r->pub, NULL, &why);
+    if (rc == CM_ENOENT) {
+        r->pub.kind = UPDKEYS_SIGNING_PUBLIC;
+        r->pub.n_keys = 0;
+        return 0;
+    }
+    if (rc != CM_OK) {
+        fprintf(stderr, "cmtool publish: %s: %s (helpers given it could "
+                        "not verify updates; remove it if it is not the "
+                        "one they have)\n",
+                path, why != NULL ? why : "cannot read");
+        return 3;
+    }
+    if (updkeys_find(&r->pub, r->secret.keys[0].id) == NULL) {
+        updkeys_hex(r->secret.keys[0].id, UPDKEYS_ID_LEN, id_hex);
+        fprintf(stderr, "cmtool publish: %s does not list the public key "
+                        "of signing.key (key id %s): helpers given it "
+                        "would refuse everything published; the key "
+                        "files come from different keygen runs\n",
+                path, id_hex);
+        return 3;
+    }
+    return 0;
+}
+
 static int
 load_keys(const struct publish_opts *o, struct publish_run *r)
 {
-    char path[PUBLISH_PATH_MAX];
     int status;
 
     status = load_key_file(o->keydir, "signing.key", UPDKEYS_SIGNING_SECRET,
@@ -276,13 +330,9 @@ load_keys(const struct publish_opts *o, struct publish_run *r)
         return status;
     }
     warn_if_exposed(o->keydir);
-    /* signing.pub is optional: without it the signing key's own public
-     * key (below) verifies the previous manifest. */
-    if (join(path, o->keydir, "signing.pub") != CM_OK ||
-        updkeys_load(path, UPDKEYS_SIGNING_PUBLIC, &r->pub, NULL, NULL) !=
-            CM_OK) {
-        r->pub.kind = UPDKEYS_SIGNING_PUBLIC;
-        r->pub.n_keys = 0;
+    status = load_signing_pub(o->keydir, r);
+    if (status != 0) {
+        return status;
     }
     /* The signing key's own public key always verifies our manifests. */
     if (r->pub.n_keys < CAPS_UPDKEYS_RING_MAX &&
@@ -435,14 +485,21 @@ list_file(struct publish_run *r, const char *name, enum updfile_kind kind,
     updkeys_sha256(b->data, b->len, e->sha256);
 }
 
-/* Deltas from earlier images; each written and listed when smaller than
- * the full file. */
+/*
+ * Deltas from earlier images; each written and listed when smaller than
+ * the full file.  The bases are the K newest images not above the
+ * published version: one above it is left by a run that failed before
+ * its manifest, no helper holds it, and it would take the slot of a
+ * version helpers do run.  Without a previous manifest (a tree started
+ * over with --version) every earlier image may be one a helper holds.
+ */
 static int
 make_deltas(const struct publish_opts *o, struct publish_run *r,
             uint64_t version)
 {
     uint64_t bases[CAPS_PUBLISH_KEEP_MAX];
-    size_t n = history_versions(o->history, version, bases, o->keep);
+    uint64_t below = r->has_prev ? r->prev.version + 1 : version;
+    size_t n = history_versions(o->history, below, bases, o->keep);
 
     for (size_t i = 0; i < n; i++) {
         char name[64];
@@ -857,9 +914,78 @@ lock_webroot(const struct publish_opts *o)
 }
 
 /*
- * Whether dir is root or lies below it, compared by device and inode along
- * dir's absolute path (its missing tail skipped), so any spelling of the
- * two matches.
+ * The deepest directory of path that exists, opened (symlinks followed),
+ * or -1.  The tail that does not exist yet cannot hold a symlink.
+ */
+static int
+open_existing(const char *path)
+{
+    char cur[PUBLISH_PATH_MAX];
+    size_t len;
+    int fd;
+
+    if (snprintf(cur, sizeof(cur), "%s", path) >= (int)sizeof(cur)) {
+        return -1;
+    }
+    while ((fd = open(cur[0] != '\0' ? cur : ".",
+                      O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        if (errno != ENOENT || cur[0] == '\0') {
+            return -1;
+        }
+        len = strlen(cur);
+        while (len > 1 && cur[len - 1] == '/') {
+            len--;
+        }
+        while (len > 0 && cur[len - 1] != '/') {
+            len--;
+        }
+        cur[len] = '\0'; /* "a/b" -> "a/", "b" -> "" (the cwd) */
+    }
+    return fd;
+}
+
+/* Whether the directory fd (closed here) or one of its parents, walked
+ * up through "..", is the one of rs. */
+static bool
+is_within_fd(int fd, const struct stat *rs)
+{
+    struct stat st;
+    struct stat up;
+    bool is_within = false;
+
+    for (unsigned i = 0; fd >= 0 && i < PUBLISH_UP_MAX; i++) {
+        int parent;
+
+        if (fstat(fd, &st) != 0) {
+            break;
+        }
+        if (st.st_dev == rs->st_dev && st.st_ino == rs->st_ino) {
+            is_within = true;
+            break;
+        }
+        parent = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (parent < 0 || fstat(parent, &up) != 0 ||
+            (up.st_dev == st.st_dev && up.st_ino == st.st_ino)) {
+            if (parent >= 0) {
+                close(parent); /* "/" is its own parent */
+            }
+            break;
+        }
+        close(fd);
+        fd = parent;
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return is_within;
+}
+
+/*
+ * Whether dir is root or lies below it, compared by device and inode
+ * along dir's absolute path (its missing tail skipped), so any spelling
+ * of the two matches; and again from dir's existing part up through
+ * "..", since walking up by name from a symlink (HIST -> WEBROOT/sub)
+ * never meets the web root above the link's target.
  */
 static bool
 is_below(const char *dir, const char *root)
@@ -884,8 +1010,11 @@ is_below(const char *dir, const char *root)
     if (n < 0 || (size_t)n >= sizeof(cur)) {
         return false;
     }
-    return fsutil_is_within(cur, sizeof(cur), rs.st_dev, rs.st_ino,
-                            PUBLISH_UP_MAX);
+    if (fsutil_is_within(cur, sizeof(cur), rs.st_dev, rs.st_ino,
+                         PUBLISH_UP_MAX)) {
+        return true;
+    }
+    return is_within_fd(open_existing(dir), &rs);
 }
 
 /*
@@ -1124,6 +1253,12 @@ publish_main(int argc, char **argv)
     if (status >= 0) {
         return status;
     }
+    /* Every mode this run asks for is meant exactly: 0644 and 0755 for
+     * what the HTTP server must read (encrypted), 0600 and 0700 for the
+     * history and the lock.  A cron job's umask 077 (or 027, owner root)
+     * made the web files unreadable to the server, and every helper got
+     * 403; 022 takes nothing from any of them. */
+    umask(022);
     r = calloc(1, sizeof(*r));
     if (r == NULL) {
         fprintf(stderr, "cmtool publish: out of memory\n");

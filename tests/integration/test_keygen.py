@@ -3,7 +3,9 @@
 §5): a failure before the renames leaves the old set byte for byte, with
 no temporary files; an existing key directory is narrowed to mode 0700;
 publish warns (and goes on) when signing.key is readable by group or
-others; temporary key files an interrupted run left are removed.
+others; temporary key files an interrupted run left are removed; a key
+file that is a symlink whose target is not there (a key on a volume not
+mounted) or a FIFO is an existing key: refused without --force.
 argv[1]: the build directory holding cmtool.
 
 Failures are made two ways, both before any rename: a directory where a
@@ -144,6 +146,29 @@ def test_stale_temps(build, tmp, keys):
         os.unlink(p)
 
 
+def test_odd_entries(build, tmp):
+    """keygen without --force looked for existing keys with stat: a
+    dangling symlink (signing.key kept on an encrypted volume that is not
+    mounted) or a FIFO was not "there", and the new key was renamed over
+    it, exit 0, replacing the site's key with one no helper has."""
+    for kind in ("dangling", "fifo"):
+        d = os.path.join(tmp, "odd-" + kind)
+        os.mkdir(d, 0o700)
+        entry = os.path.join(d, "signing.key")
+        if kind == "dangling":
+            os.symlink(os.path.join(tmp, "unmounted", "signing.key"), entry)
+        else:
+            os.mkfifo(entry, 0o600)
+        rc, out = run(build, "keygen", d)
+        assert rc == 2 and "exists" in out and entry in out, \
+            "keygen over a %s signing.key: %d %s" % (kind, rc, out)
+        assert os.listdir(d) == ["signing.key"], \
+            "refused keygen wrote %r" % os.listdir(d)
+        st = os.lstat(entry)
+        assert (stat.S_ISLNK(st.st_mode) if kind == "dangling"
+                else stat.S_ISFIFO(st.st_mode)), "the %s was replaced" % kind
+
+
 def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
     tmp = tempfile.mkdtemp(prefix="test_keygen.")
@@ -151,6 +176,7 @@ def main():
         keys = test_failed_set(build, tmp)
         test_modes(build, tmp, keys)
         test_stale_temps(build, tmp, keys)
+        test_odd_entries(build, tmp)
     except AssertionError as e:
         print("FAIL test_keygen: %s" % e)
         return 1

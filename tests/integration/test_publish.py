@@ -6,7 +6,12 @@ current, and a web root without a manifest is refused; a second publish
 on a web root another one holds locked is refused (exit 4); a refused
 first publish leaves no web root (nor its lock file) behind; inspect with
 keys that cannot be read is a bad argument (exit 2), not "not verified";
-a --history inside the web root is refused.
+a --history inside the web root is refused (also through a symlink); a signing.pub in the key
+directory that does not list signing.key's public key (or cannot be
+read) is refused, since every helper given it would refuse the updates;
+under a strict umask the served files and directories are still readable
+by the HTTP server, and the history stays private; deltas are made only
+from versions a helper can hold (not above the published one).
 argv[1]: the build directory holding cmtool and CGPCloudmark.
 
 Everything runs in a mkdtemp directory with no network: the manifest is
@@ -17,6 +22,7 @@ import fcntl
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -44,6 +50,96 @@ def manifest_fields(build, keys, www):
         fields[key] = int(m.group(1))
     fields["files"] = re.findall(r"^file +(\S+\.cmu .*)$", out, re.M)
     return fields
+
+
+def check_pub_mismatch(build, tmp, cart):
+    """KEYDIR/signing.pub is the file keygen tells the administrator to
+    copy to every helper.  Publishing with a signing.key it does not list
+    (keys from two keygen runs mixed, a half-finished --force) made a
+    tree every helper refuses ("unknown key id") while publish said
+    "published" and exited 0; a damaged signing.pub was ignored alike."""
+    mixed = os.path.join(tmp, "mixed-keys")
+    other = os.path.join(tmp, "other-keys")
+    for d in (mixed, other):
+        rc, out = run(build, "cmtool", "keygen", d)
+        assert rc == 0, "keygen: %s" % out
+    pub = os.path.join(mixed, "signing.pub")
+    shutil.copy(os.path.join(other, "signing.pub"), pub)
+    www = os.path.join(tmp, "www-mixed")
+    rc, out = run(build, "cmtool", "publish", cart, www, "-k", mixed)
+    assert rc == 3 and pub in out and "signing.key" in out, \
+        "publish with a signing.pub not listing signing.key: %d %s" % (rc,
+                                                                        out)
+    assert not os.path.exists(www), "refused publish left %r" % (
+        os.listdir(www))
+    with open(pub, "w") as f:
+        f.write("damaged\n")
+    rc, out = run(build, "cmtool", "publish", cart, www, "-k", mixed)
+    assert rc == 3 and pub in out, \
+        "publish with a damaged signing.pub: %d %s" % (rc, out)
+    assert not os.path.exists(www), "refused publish left a web root"
+    # Without signing.pub (a publishing machine holding only the secret
+    # keys) publish goes on, and so it does with the matching one.
+    os.unlink(pub)
+    rc, out = run(build, "cmtool", "publish", cart, www, "-k", mixed)
+    assert rc == 0, "publish without signing.pub: %d %s" % (rc, out)
+    rc, out = run(build, "cmtool", "publish", "--refresh", www, "-k", other)
+    assert rc == 3, "refresh with other keys: %d %s" % (rc, out)
+
+
+def check_umask(build, tmp, keys, carts):
+    """publish run by a cron job or shell with umask 077 (or 027, a common
+    hardening default) made full-N.cmu, the deltas and the manifest 0600
+    (0640) and a fresh web root 0700, all owned by the publisher: the
+    HTTP server could not read them and every helper got 403.  The web
+    files are encrypted and meant to be 0644; the history (plain images)
+    stays 0700/0600."""
+    top = os.path.join(tmp, "umask-www")
+    www = os.path.join(top, "a", "www")
+    for cart in carts:
+        p = subprocess.run([os.path.join(build, "cmtool"), "publish", cart,
+                            www, "-k", keys], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=120,
+                           preexec_fn=lambda: os.umask(0o077))
+        out = (p.stdout + p.stderr).decode("utf-8", "replace")
+        assert p.returncode == 0, "publish under umask 077: %s" % out
+    names = sorted(os.listdir(www))
+    assert "delta-1-2.cmu" in names, names
+    modes = {}
+    for path in [top, os.path.join(top, "a"), www] + [
+            os.path.join(www, n) for n in names if n != ".publish.lock"]:
+        modes[path] = stat.S_IMODE(os.stat(path).st_mode)
+    bad = dict((p, "%o" % m) for p, m in modes.items()
+               if m != (0o755 if os.path.isdir(p) else 0o644))
+    assert not bad, "served files the HTTP server cannot read: %r" % bad
+    hist = www + ".history"
+    assert stat.S_IMODE(os.stat(hist).st_mode) == 0o700, "history dir"
+    for n in os.listdir(hist):
+        m = stat.S_IMODE(os.stat(os.path.join(hist, n)).st_mode)
+        assert m == 0o600, "history image %s mode %o" % (n, m)
+
+
+def check_unpublished_base(build, tmp, keys, cart1):
+    """A run that failed after writing HISTORY/N.cmc (its manifest write
+    failed) leaves the image of a version no helper ever got.  Published
+    later with a version above it, that image took one of the --keep
+    delta slots (delta-3-4 instead of delta-1-4 with --keep 1): helpers
+    on the published version 1 had to fetch the full file."""
+    www = os.path.join(tmp, "www-unpub")
+    rc, out = run(build, "cmtool", "publish", cart1, www, "-k", keys)
+    assert rc == 0, "publish 1: %s" % out
+    hist = www + ".history"
+    shutil.copy(os.path.join(hist, "1.cmc"), os.path.join(hist, "3.cmc"))
+    cart4 = os.path.join(tmp, "c4.cmc")
+    rc, out = run(build, "cmtool", "train", "--version", "4", TRAIN, "-o",
+                  cart4)
+    assert rc == 0, "train: %s" % out
+    rc, out = run(build, "cmtool", "publish", cart4, www, "-k", keys,
+                  "--version", "4", "--keep", "1")
+    assert rc == 0, "publish 4: %s" % out
+    names = [f.split()[0] for f in manifest_fields(build, keys, www)["files"]]
+    assert names == ["full-4.cmu", "delta-1-4.cmu"], \
+        "deltas from a version never published: %r" % names
 
 
 def main():
@@ -128,6 +224,25 @@ def main():
             # HTTP server would serve.
             assert not os.path.exists(www2), \
                 "refused publish left %r" % os.listdir(www2)
+
+        # ... also when a symlink leads there: the check walked up the
+        # path by name from the link, never seeing the web root above
+        # the link's target, and the plain images were served.
+        www3 = os.path.join(tmp, "www3")
+        os.makedirs(os.path.join(www3, "sub"))
+        link_dir = os.path.join(tmp, "hist-link")
+        link_parent = os.path.join(tmp, "parent-link")
+        os.symlink(os.path.join(www3, "sub"), link_dir)
+        os.symlink(os.path.join(www3, "sub"), link_parent)
+        for hist in (link_dir, os.path.join(link_parent, "h")):
+            rc, out = run(build, "cmtool", "publish", cart, www3, "-k", keys,
+                          "--history", hist)
+            assert rc == 2 and "inside the web root" in out, \
+                "history %s linked into the web root: %d %s" % (hist, rc,
+                                                                 out)
+            served = [f for _, _, files in os.walk(www3) for f in files]
+            assert served == [".publish.lock"], \
+                "refused publish left %r in the web root" % served
 
         # A refused first publish creates nothing: bad keys and a bad
         # cartridge are seen before the web root (or its parents) is
@@ -215,6 +330,9 @@ def main():
         assert rc == 3 and "no manifest to refresh" in out, out
         rc, out = run(build, "cmtool", "publish", "--refresh", www)
         assert rc == 2, "refresh without -k: %d %s" % (rc, out)
+        check_pub_mismatch(build, tmp, cart)
+        check_umask(build, tmp, keys, [cart, cart2])
+        check_unpublished_base(build, tmp, keys, cart)
     except AssertionError as e:
         print("FAIL test_publish: %s" % e)
         return 1

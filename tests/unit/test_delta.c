@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -358,6 +359,111 @@ test_delta_describe(void **state)
     free(target);
 }
 
+/* A length for the property test: the sizes around a block (16 bytes)
+ * where off-by-ones live, or anything up to 3000. */
+static size_t
+pick_len(uint64_t *seed)
+{
+    static const size_t edges[] = {0, 1, 2, 15, 16, 17, 31, 32, 33, 47, 48,
+                                   49, 64};
+    uint64_t r = next_rand(seed);
+
+    if (r % 2 == 0) {
+        return edges[(r >> 8) % (sizeof(edges) / sizeof(edges[0]))];
+    }
+    return (size_t)((r >> 8) % 3000);
+}
+
+/* len bytes, random or (one time in three) from a 2-letter alphabet, so
+ * that blocks repeat and the index keeps only the first of equal ones. */
+static void
+fill(uint8_t *p, size_t len, uint64_t *seed)
+{
+    bool is_repetitive = next_rand(seed) % 3 == 0;
+
+    for (size_t i = 0; i < len; i++) {
+        uint8_t v = (uint8_t)next_rand(seed);
+        p[i] = is_repetitive ? (uint8_t)('a' + (v & 1)) : v;
+    }
+}
+
+/* target made from base by a few random edits: runs copied from anywhere
+ * in the base (shifted, repeated, reordered), runs of new bytes, single
+ * flipped bytes.  Returns its length (at most cap). */
+static size_t
+edit(const uint8_t *base, size_t base_len, uint8_t *target, size_t cap,
+     uint64_t *seed)
+{
+    size_t t = 0;
+    size_t n_edits = (size_t)(next_rand(seed) % 8);
+
+    for (size_t e = 0; e <= n_edits && t < cap; e++) {
+        uint64_t r = next_rand(seed);
+        size_t n = (size_t)((r >> 8) % 700);
+
+        n = n > cap - t ? cap - t : n;
+        if (r % 3 != 0 && base_len > 0) {
+            size_t off = (size_t)(next_rand(seed) % base_len);
+            n = n > base_len - off ? base_len - off : n;
+            memcpy(target + t, base + off, n);
+        } else {
+            fill(target + t, n, seed);
+        }
+        t += n;
+    }
+    if (t > 0 && next_rand(seed) % 2 == 0) {
+        target[next_rand(seed) % t] ^= 0x40;
+    }
+    return t;
+}
+
+/*
+ * The property: apply(base, make(base, target)) == target for any pair,
+ * over 3000 random pairs biased to the edge sizes (empty base, base or
+ * target shorter than a block, exactly one or two blocks, identical
+ * images, target longer than base, repetitive content).
+ */
+static void
+test_delta_property(void **state)
+{
+    uint64_t seed = 20261207;
+    uint8_t *base = malloc(3000);
+    uint8_t *target = malloc(6000);
+
+    (void)state;
+    assert_non_null(base);
+    assert_non_null(target);
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t base_len = pick_len(&seed);
+        size_t target_len;
+        uint64_t how = next_rand(&seed) % 4;
+
+        fill(base, base_len, &seed);
+        if (how == 0) { /* identical */
+            memcpy(target, base, base_len);
+            target_len = base_len;
+        } else if (how == 1) { /* unrelated, edge sizes too */
+            target_len = pick_len(&seed);
+            fill(target, target_len, &seed);
+        } else { /* edited, possibly longer than the base */
+            target_len = edit(base, base_len, target, 6000, &seed);
+        }
+        round_trip(base, base_len, target, target_len);
+        if (how == 0 && base_len >= 16) {
+            /* one COPY of the whole base: header + a few bytes */
+            struct buf d;
+            buf_init(&d, 1u << 20);
+            assert_int_equal(delta_make(base, base_len, target, target_len,
+                                        &d),
+                             CM_OK);
+            assert_true(d.len <= DELTA_HEADER_LEN + 1 + 1 + 2 + 1);
+            buf_clear(&d);
+        }
+    }
+    free(base);
+    free(target);
+}
+
 int
 main(void)
 {
@@ -368,6 +474,7 @@ main(void)
         cmocka_unit_test(test_delta_corruption_refused),
         cmocka_unit_test(test_delta_crafted_checks),
         cmocka_unit_test(test_delta_describe),
+        cmocka_unit_test(test_delta_property),
     };
 
     return cmocka_run_group_tests_name("delta", tests, NULL, NULL);
