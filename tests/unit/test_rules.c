@@ -464,6 +464,21 @@ build_directory_zip(struct buf *b, size_t n, const char *last_name)
  * same archive at the cap, with its executable swapped for a text file,
  * is not.
  */
+/* doc with one attachment part named filename (data set by the caller). */
+static void
+one_attachment_doc(struct mime_doc *doc, struct mime_part *part,
+                   const char *filename, const char *content_type)
+{
+    memset(part, 0, sizeof(*part));
+    part->filename = filename;
+    part->content_type = content_type;
+    part->charset = "";
+    part->is_attachment = true;
+    memset(doc, 0, sizeof(*doc));
+    doc->parts = part;
+    doc->n_parts = 1;
+}
+
 /* A one-member RAR 4.x archive (stored) named member. */
 static void
 build_rar4(struct buf *b, const char *member)
@@ -511,14 +526,7 @@ test_detect_rar_and_gzip(void **state)
 
     (void)state;
     buf_init(&b, 1u << 16);
-    memset(&part, 0, sizeof(part));
-    part.filename = "hotfix.rar";
-    part.content_type = "application/octet-stream";
-    part.charset = "";
-    part.is_attachment = true;
-    memset(&doc, 0, sizeof(doc));
-    doc.parts = &part;
-    doc.n_parts = 1;
+    one_attachment_doc(&doc, &part, "hotfix.rar", "application/octet-stream");
 
     build_rar4(&b, "hotfix\\KB2231.exe");
     part.data = b.data;
@@ -564,14 +572,7 @@ test_detect_zip_over_member_cap(void **state)
 
     (void)state;
     buf_init(&b, 1u << 23);
-    memset(&part, 0, sizeof(part));
-    part.filename = "files.zip";
-    part.content_type = "application/zip";
-    part.charset = "";
-    part.is_attachment = true;
-    memset(&doc, 0, sizeof(doc));
-    doc.parts = &part;
-    doc.n_parts = 1;
+    one_attachment_doc(&doc, &part, "files.zip", "application/zip");
 
     build_directory_zip(&b, CAPS_ZIPLIST_MEMBERS_MAX + 1, "invoice.exe");
     part.data = b.data;

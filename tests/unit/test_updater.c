@@ -621,6 +621,23 @@ serve_only_full_2(const struct fixture *f, struct srv *s,
     sign_manifest_2(f, s, m, lifetime_s);
 }
 
+/* serve_only_full_2 under a manifest valid a day, the server started,
+ * and cfg pointed at it with its cache in f->dir/cache_sub (made). */
+static void
+start_full_2_server(const struct fixture *f, struct srv *s,
+                    struct updfile_manifest *m, struct buf *img,
+                    struct updfile_spec *spec, struct config *cfg,
+                    const char *cache_sub)
+{
+    serve_only_full_2(f, s, m, img, spec, 86400);
+    srv_start(s);
+    snprintf(cfg->cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
+             s->port);
+    snprintf(cfg->cart.cache_path, CONFIG_PATH_MAX, "%s/%s", f->dir,
+             cache_sub);
+    assert_int_equal(fsutil_mkdirs(cfg->cart.cache_path, 0700), CM_OK);
+}
+
 /* A cartridge slot serving cartridge c1 (version 1). */
 static struct cartridge_slot *
 slot_of_c1(const struct fixture *f)
@@ -1050,12 +1067,7 @@ test_updater_bad_cache_file_once(void **state)
 
     assert_non_null(s);
     assert_non_null(m);
-    serve_only_full_2(f, s, m, &img, &spec, 86400);
-    srv_start(s);
-    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
-             s->port);
-    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/badonce", f->dir);
-    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
+    start_full_2_server(f, s, m, &img, &spec, &cfg, "badonce");
     snprintf(path, sizeof(path), "%s/cartridge-9.cmc", cfg.cart.cache_path);
     assert_int_equal(fsutil_write_atomic(path, "junk", 4, 0600), CM_OK);
     slot = slot_of_c1(f);
@@ -1122,13 +1134,7 @@ test_updater_cache_temps_lstat(void **state)
 
     assert_non_null(s);
     assert_non_null(m);
-    serve_only_full_2(f, s, m, &img, &spec, 86400);
-    srv_start(s);
-
-    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
-             s->port);
-    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/temps", f->dir);
-    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
+    start_full_2_server(f, s, m, &img, &spec, &cfg, "temps");
     snprintf(target, sizeof(target), "%s/linked-target", f->dir);
     assert_int_equal(fsutil_write_atomic(target, "x", 1, 0600), CM_OK);
     age_path(target);
@@ -1188,12 +1194,7 @@ test_updater_cache_names_canonical_only(void **state)
 
     assert_non_null(s);
     assert_non_null(m);
-    serve_only_full_2(f, s, m, &img, &spec, 86400);
-    srv_start(s);
-    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
-             s->port);
-    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/zeros", f->dir);
-    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
+    start_full_2_server(f, s, m, &img, &spec, &cfg, "zeros");
     for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", cfg.cart.cache_path,
                  aliases[i]);
