@@ -32,6 +32,10 @@
  *   captions, applets, marquees, objects and templates (afe_*, at most
  *   HTML_AFE_MAX entries): "<p><font size=1 color=white>x<p>y" hides y
  *   too.  </form> takes only the form off the stack (form_end).
+ * - What opens directly in a table, section or row a browser moves
+ *   before the table ("foster parenting"): the next row, cell, section,
+ *   caption or table start tag closes it (table_clear), so it encloses
+ *   none of the cells that follow.
  * - An <a href> stays open until </a>, the next <a> or the end; its
  *   visible text is taken from the output written meanwhile.
  * State: one struct html_state on the caller's stack.  Every loop
@@ -1957,13 +1961,90 @@ stack_close(struct html_state *st, enum html_tag tag, unsigned stop)
     }
 }
 
+/*
+ * Index of the table, section or row the insertion point is directly in,
+ * or depth when it is not: a cell or caption (td, th and caption are the
+ * table parts that are markers), a template or html comes first.  What
+ * is open above that index was opened directly in the table's markup: a
+ * browser "foster parents" it before the table, so it encloses none of
+ * the table's cells.
+ */
+static size_t
+table_context(const struct html_state *st)
+{
+    for (size_t k = st->depth; k > 0; k--) {
+        unsigned props = st->stack[k - 1].props;
+
+        if ((props & HTML_P_TPART) != 0) {
+            return (props & HTML_P_MARKER) != 0 ? st->depth : k - 1;
+        }
+        if ((props & HTML_P_TSCOPE) != 0) {
+            return st->depth;
+        }
+    }
+    return st->depth;
+}
+
+/*
+ * A row, cell, section or caption start tag in a table's markup first
+ * clears the stack back to the table, section or row (13.2.6.4.9-11,
+ * "clear the stack back to a table ... context"): elements opened there
+ * since were fostered before the table, and a hidden one among them
+ * must not hide the cells that follow (an evasion: the reader sees
+ * them).  A formatting element popped so stays listed, to be reopened
+ * after the table as a browser does; a marker element clears the list to
+ * its marker (stack_pop_at).  A <table> there closes the table it is in
+ * ("in table": a table start tag ends the open one).  Past the stack the
+ * context is unknown: nothing is cleared.
+ */
+static void
+table_clear(struct html_state *st, enum html_tag tag)
+{
+    size_t k;
+
+    if (st->n_overflow > 0) {
+        return;
+    }
+    k = table_context(st);
+    if (k == st->depth) {
+        return;
+    }
+    if (tag != HTML_TAG_TABLE) {
+        if (k + 1 < st->depth) {
+            stack_pop_at(st, k + 1);
+        }
+        return;
+    }
+    while (st->stack[k].tag != HTML_TAG_TABLE) {
+        k--; /* a row or section: a table is below it */
+    }
+    stack_pop_at(st, k);
+}
+
+/* A section or caption starts after the open cell, row and section ("in
+ * table body": back to a table context). */
+static void
+close_to_table(struct html_state *st)
+{
+    stack_close(st, HTML_TAG_TD, HTML_P_TSCOPE);
+    stack_close(st, HTML_TAG_TR, HTML_P_TSCOPE);
+    stack_close(st, HTML_TAG_TBODY, HTML_P_TSCOPE);
+}
+
 /* What a start tag closes by the HTML rules for the usual cases: <li> an
  * open <li>, a cell the open cell, a row the open row (and its cell), an
  * <option> a current <option>, and a block (or <li>, <p>) an open <p> --
- * but not <table> in quirks mode. */
+ * but not <table> in quirks mode; a table part what was opened directly
+ * in the table's markup (table_clear). */
 static void
 close_implied(struct html_state *st, enum html_tag tag, unsigned props)
 {
+    if ((props & HTML_P_TPART) != 0) {
+        if (tag == HTML_TAG_OTHER) {
+            close_to_table(st); /* <caption> */
+        }
+        table_clear(st, tag);
+    }
     switch (tag) {
     case HTML_TAG_LI:
         stack_close(st, HTML_TAG_LI, HTML_P_SPECIAL);
@@ -1976,11 +2057,7 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
         stack_close(st, HTML_TAG_TD, HTML_P_TSCOPE);
         break;
     case HTML_TAG_TBODY:
-        /* A table section starts after the open cell, row and section
-         * ("in table body": back to a table context). */
-        stack_close(st, HTML_TAG_TD, HTML_P_TSCOPE);
-        stack_close(st, HTML_TAG_TR, HTML_P_TSCOPE);
-        stack_close(st, HTML_TAG_TBODY, HTML_P_TSCOPE);
+        close_to_table(st);
         break;
     case HTML_TAG_OPTION:
         if (st->n_overflow == 0 && st->depth > 0 &&
@@ -2275,9 +2352,9 @@ form_end(struct html_state *st)
 /* Is the current element a table, row or table section?  Text or an
  * inline start tag there a browser moves out of the table ("foster
  * parenting"), blank text it keeps there, and the next row or cell
- * start tag closes back to the table what was opened since; none of that
- * is modelled, so formatting elements are not reopened there: inside the
- * table they would wrap the rows and cells that follow. */
+ * start tag closes back to the table what was opened since
+ * (table_clear); a browser reopens formatting elements before the table
+ * too, which is not modelled, so they are not reopened there. */
 static bool
 in_table_markup(const struct html_state *st)
 {
