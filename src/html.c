@@ -423,6 +423,55 @@ struct html_state {
     const struct html_tag_info *tag_cache[HTML_TAG_CACHE];
 };
 
+/* Is the current element a table, row or table section?  Text or an
+ * inline start tag there a browser moves out of the table ("foster
+ * parenting"), blank text it keeps there, and the next row or cell
+ * start tag closes back to the table what was opened since
+ * (table_clear); a browser reopens formatting elements before the table
+ * too, which is not modelled, so they are not reopened there; what
+ * encloses the table styles text there (fostered_hiding). */
+static bool
+is_table_markup(const struct html_state *st)
+{
+    uint8_t tag;
+
+    if (st->depth == 0) {
+        return false;
+    }
+    tag = st->stack[st->depth - 1].tag;
+    return tag == HTML_TAG_TABLE || tag == HTML_TAG_TBODY ||
+           tag == HTML_TAG_TR;
+}
+
+/* Text directly in a table's markup a browser writes before the table
+ * ("foster parenting"): what encloses the table styles it, not the
+ * table, section or row.  Is that hiding?  A stray section or row with
+ * no table open is taken as hiding as before (a browser ignores its tag;
+ * not modelled).  At most HTML_STACK_MAX steps, and only for text that
+ * would be hidden otherwise. */
+static bool
+fostered_hiding(const struct html_state *st)
+{
+    size_t t = st->depth;
+
+    while (t > 0 && st->stack[t - 1].tag != HTML_TAG_TABLE) {
+        t--;
+    }
+    if (t == 0) {
+        return true;
+    }
+    if (t == 1) {
+        return false; /* nothing encloses the table */
+    }
+    t--; /* the table's index: what is below it encloses it */
+    for (size_t k = 0; k < t; k++) {
+        if (st->stack[k].is_hidden) {
+            return true;
+        }
+    }
+    return st->stack[t - 1].is_tiny || st->stack[t - 1].is_folded;
+}
+
 /* Bytes that interrupt a text run. */
 /* Is text written now hidden: inside a hidden element, in a tiny font
  * no element since has set a readable size for, or in a closed <details>
@@ -431,9 +480,14 @@ struct html_state {
 static bool
 is_hiding(const struct html_state *st)
 {
-    return st->n_hidden > 0 ||
-           (st->depth > 0 && (st->stack[st->depth - 1].is_tiny ||
-                              st->stack[st->depth - 1].is_folded));
+    bool is_hidden = st->n_hidden > 0 ||
+                     (st->depth > 0 && (st->stack[st->depth - 1].is_tiny ||
+                                        st->stack[st->depth - 1].is_folded));
+
+    if (!is_hidden || st->n_overflow > 0 || !is_table_markup(st)) {
+        return is_hidden;
+    }
+    return fostered_hiding(st);
 }
 
 static const uint8_t html_special[256] = {
@@ -2349,25 +2403,6 @@ form_end(struct html_state *st)
     stack_remove_keep(st, k);
 }
 
-/* Is the current element a table, row or table section?  Text or an
- * inline start tag there a browser moves out of the table ("foster
- * parenting"), blank text it keeps there, and the next row or cell
- * start tag closes back to the table what was opened since
- * (table_clear); a browser reopens formatting elements before the table
- * too, which is not modelled, so they are not reopened there. */
-static bool
-in_table_markup(const struct html_state *st)
-{
-    enum html_tag top;
-
-    if (st->depth == 0) {
-        return false;
-    }
-    top = (enum html_tag)st->stack[st->depth - 1].tag;
-    return top == HTML_TAG_TABLE || top == HTML_TAG_TBODY ||
-           top == HTML_TAG_TR;
-}
-
 /* Does a start tag reopen the formatting elements before it opens
  * (13.2.6.4.7 "in body"): formatting and other inline elements, <option>
  * and the like, and the few special elements marked HTML_P_REOPENS; not
@@ -2454,7 +2489,7 @@ start_reopen(struct html_state *st, enum html_tag tag, uint32_t hash,
     if (tag == HTML_TAG_A) {
         anchor_adopt_open(st, hash);
     }
-    if (!reopens_before(tag, props) || in_table_markup(st)) {
+    if (!reopens_before(tag, props) || is_table_markup(st)) {
         return;
     }
     afe_reconstruct(st);
@@ -2692,7 +2727,7 @@ comment_end(const uint8_t *p, size_t len, size_t k)
 
 /* Text goes where the formatting elements an implied close ended are
  * open again (afe_reconstruct), unless in a table's own markup
- * (in_table_markup). */
+ * (is_table_markup). */
 static inline void
 text_reopen(struct html_state *st)
 {
@@ -2701,7 +2736,7 @@ text_reopen(struct html_state *st)
         st->afe[st->n_afe - 1].is_open) {
         return;
     }
-    if (!in_table_markup(st)) {
+    if (!is_table_markup(st)) {
         afe_reconstruct(st);
     }
 }

@@ -568,6 +568,32 @@ test_html_foster_parenting(void **state)
     assert_each_hides_poison(hidden, sizeof(hidden) / sizeof(hidden[0]));
 }
 
+/* Text directly in a table, section or row (not blank) is fostered
+ * before the table as well: the table's parts do not style it, what
+ * encloses the table does. */
+static void
+test_html_foster_parenting_text(void **state)
+{
+    static const char *const fostered[] = {
+        "<table style=display:none>shown<tr><td>poison</table>",
+        "<table><tr style=font-size:0>shown<td>poison</table>",
+        "<table><tbody hidden>shown<tr><td>poison</table>",
+        "<table><tr hidden><td>poison</td>shown</tr></table>",
+    };
+    static const char *const hidden[] = {
+        "<div hidden><table>poison<tr><td>poison</table></div>shown",
+        "<span style=font-size:0><table>poison<tr>poison</table></span>"
+        "shown",
+        "<table><tr><td><span hidden><table>poison</table></span>shown"
+        "</table>",
+    };
+
+    (void)state;
+    assert_each_hides_poison(fostered,
+                             sizeof(fostered) / sizeof(fostered[0]));
+    assert_each_hides_poison(hidden, sizeof(hidden) / sizeof(hidden[0]));
+}
+
 /* The end tag of a special element closes it only when it is in scope
  * (WHATWG 13.2.4.2 "has an element in scope"): past a cell, table,
  * caption, object, applet, marquee or template a browser ignores it, and
@@ -1078,6 +1104,7 @@ main(void)
         cmocka_unit_test(test_html_end_tag_special_stop),
         cmocka_unit_test(test_html_end_tag_scope),
         cmocka_unit_test(test_html_foster_parenting),
+        cmocka_unit_test(test_html_foster_parenting_text),
         cmocka_unit_test(test_html_reopen_formatting),
         cmocka_unit_test(test_html_reopen_formatting_bounded),
         cmocka_unit_test(test_html_form_end_tag),
