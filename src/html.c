@@ -2015,13 +2015,27 @@ stack_close(struct html_state *st, enum html_tag tag, unsigned stop)
     }
 }
 
+/* Index of the innermost table among the first n stack entries, or
+ * depth: a stray row or section (no table open) a browser ignored. */
+static size_t
+table_below(const struct html_state *st, size_t n)
+{
+    for (size_t k = n; k > 0; k--) {
+        if (st->stack[k - 1].tag == HTML_TAG_TABLE) {
+            return k - 1;
+        }
+    }
+    return st->depth;
+}
+
 /*
  * Index of the table, section or row the insertion point is directly in,
  * or depth when it is not: a cell or caption (td, th and caption are the
- * table parts that are markers), a template or html comes first.  What
- * is open above that index was opened directly in the table's markup: a
- * browser "foster parents" it before the table, so it encloses none of
- * the table's cells.
+ * table parts that are markers), a template or html comes first, or no
+ * table is open (a stray row or section).  What is open above that
+ * index was opened directly in the table's markup: a browser "foster
+ * parents" it before the table, so it encloses none of the table's
+ * cells.
  */
 static size_t
 table_context(const struct html_state *st)
@@ -2030,7 +2044,11 @@ table_context(const struct html_state *st)
         unsigned props = st->stack[k - 1].props;
 
         if ((props & HTML_P_TPART) != 0) {
-            return (props & HTML_P_MARKER) != 0 ? st->depth : k - 1;
+            if ((props & HTML_P_MARKER) != 0 ||
+                table_below(st, k) == st->depth) {
+                return st->depth;
+            }
+            return k - 1;
         }
         if ((props & HTML_P_TSCOPE) != 0) {
             return st->depth;
@@ -2069,10 +2087,7 @@ table_clear(struct html_state *st, enum html_tag tag)
         }
         return;
     }
-    while (st->stack[k].tag != HTML_TAG_TABLE) {
-        k--; /* a row or section: a table is below it */
-    }
-    stack_pop_at(st, k);
+    stack_pop_at(st, table_below(st, k + 1));
 }
 
 /* A section or caption starts after the open cell, row and section ("in

@@ -527,6 +527,9 @@ test_html_foster_parenting(void **state)
         {"<table style=display:none><tr><table><tr><td>BUY NOW",
          "BUY NOW"},
         {"<table><div hidden><table><tr><td>BUY NOW", "BUY NOW"},
+        /* A stray row or section (no table open) has none to close. */
+        {"<tr><table><tr><td>BUY NOW", "BUY NOW"},
+        {"<tbody><div><table><tr><td>BUY NOW", "BUY NOW"},
         /* Nested: the inner table's own markup is cleared back to it. */
         {"<table><tr><td>a<table><font style=display:none><tr><td>BUY NOW"
          "</td></tr></table></td><td>b</td></tr></table>",
