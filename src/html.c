@@ -32,6 +32,10 @@
  *   captions, applets, marquees, objects and templates (afe_*, at most
  *   HTML_AFE_MAX entries): "<p><font size=1 color=white>x<p>y" hides y
  *   too.  </form> takes only the form off the stack (form_end).
+ * - What opens directly in a table, section or row a browser moves
+ *   before the table ("foster parenting"): the next row, cell, section,
+ *   caption or table start tag closes it (table_clear), so it encloses
+ *   none of the cells that follow.
  * - An <a href> stays open until </a>, the next <a> or the end; its
  *   visible text is taken from the output written meanwhile.
  * State: one struct html_state on the caller's stack.  Every loop
@@ -419,6 +423,55 @@ struct html_state {
     const struct html_tag_info *tag_cache[HTML_TAG_CACHE];
 };
 
+/* Is the current element a table, row or table section?  Text or an
+ * inline start tag there a browser moves out of the table ("foster
+ * parenting"), blank text it keeps there, and the next row or cell
+ * start tag closes back to the table what was opened since
+ * (table_clear); a browser reopens formatting elements before the table
+ * too, which is not modelled, so they are not reopened there; what
+ * encloses the table styles text there (fostered_hiding). */
+static bool
+is_table_markup(const struct html_state *st)
+{
+    uint8_t tag;
+
+    if (st->depth == 0) {
+        return false;
+    }
+    tag = st->stack[st->depth - 1].tag;
+    return tag == HTML_TAG_TABLE || tag == HTML_TAG_TBODY ||
+           tag == HTML_TAG_TR;
+}
+
+/* Text directly in a table's markup a browser writes before the table
+ * ("foster parenting"): what encloses the table styles it, not the
+ * table, section or row.  Is that hiding?  A stray section or row with
+ * no table open is taken as hiding as before (a browser ignores its tag;
+ * not modelled).  At most HTML_STACK_MAX steps, and only for text that
+ * would be hidden otherwise. */
+static bool
+fostered_hiding(const struct html_state *st)
+{
+    size_t t = st->depth;
+
+    while (t > 0 && st->stack[t - 1].tag != HTML_TAG_TABLE) {
+        t--;
+    }
+    if (t == 0) {
+        return true;
+    }
+    if (t == 1) {
+        return false; /* nothing encloses the table */
+    }
+    t--; /* the table's index: what is below it encloses it */
+    for (size_t k = 0; k < t; k++) {
+        if (st->stack[k].is_hidden) {
+            return true;
+        }
+    }
+    return st->stack[t - 1].is_tiny || st->stack[t - 1].is_folded;
+}
+
 /* Bytes that interrupt a text run. */
 /* Is text written now hidden: inside a hidden element, in a tiny font
  * no element since has set a readable size for, or in a closed <details>
@@ -427,9 +480,14 @@ struct html_state {
 static bool
 is_hiding(const struct html_state *st)
 {
-    return st->n_hidden > 0 ||
-           (st->depth > 0 && (st->stack[st->depth - 1].is_tiny ||
-                              st->stack[st->depth - 1].is_folded));
+    bool is_hidden = st->n_hidden > 0 ||
+                     (st->depth > 0 && (st->stack[st->depth - 1].is_tiny ||
+                                        st->stack[st->depth - 1].is_folded));
+
+    if (!is_hidden || st->n_overflow > 0 || !is_table_markup(st)) {
+        return is_hidden;
+    }
+    return fostered_hiding(st);
 }
 
 static const uint8_t html_special[256] = {
@@ -1957,13 +2015,105 @@ stack_close(struct html_state *st, enum html_tag tag, unsigned stop)
     }
 }
 
+/* Index of the innermost table among the first n stack entries, or
+ * depth: a stray row or section (no table open) a browser ignored. */
+static size_t
+table_below(const struct html_state *st, size_t n)
+{
+    for (size_t k = n; k > 0; k--) {
+        if (st->stack[k - 1].tag == HTML_TAG_TABLE) {
+            return k - 1;
+        }
+    }
+    return st->depth;
+}
+
+/*
+ * Index of the table, section or row the insertion point is directly in,
+ * or depth when it is not: a cell or caption (td, th and caption are the
+ * table parts that are markers), a template or html comes first, or no
+ * table is open (a stray row or section).  What is open above that
+ * index was opened directly in the table's markup: a browser "foster
+ * parents" it before the table, so it encloses none of the table's
+ * cells.
+ */
+static size_t
+table_context(const struct html_state *st)
+{
+    for (size_t k = st->depth; k > 0; k--) {
+        unsigned props = st->stack[k - 1].props;
+
+        if ((props & HTML_P_TPART) != 0) {
+            if ((props & HTML_P_MARKER) != 0 ||
+                table_below(st, k) == st->depth) {
+                return st->depth;
+            }
+            return k - 1;
+        }
+        if ((props & HTML_P_TSCOPE) != 0) {
+            return st->depth;
+        }
+    }
+    return st->depth;
+}
+
+/*
+ * A row, cell, section or caption start tag in a table's markup first
+ * clears the stack back to the table, section or row (13.2.6.4.9-11,
+ * "clear the stack back to a table ... context"): elements opened there
+ * since were fostered before the table, and a hidden one among them
+ * must not hide the cells that follow (an evasion: the reader sees
+ * them).  A formatting element popped so stays listed, to be reopened
+ * after the table as a browser does; a marker element clears the list to
+ * its marker (stack_pop_at).  A <table> there closes the table it is in
+ * ("in table": a table start tag ends the open one).  Past the stack the
+ * context is unknown: nothing is cleared.
+ */
+static void
+table_clear(struct html_state *st, enum html_tag tag)
+{
+    size_t k;
+
+    if (st->n_overflow > 0) {
+        return;
+    }
+    k = table_context(st);
+    if (k == st->depth) {
+        return;
+    }
+    if (tag != HTML_TAG_TABLE) {
+        if (k + 1 < st->depth) {
+            stack_pop_at(st, k + 1);
+        }
+        return;
+    }
+    stack_pop_at(st, table_below(st, k + 1));
+}
+
+/* A section or caption starts after the open cell, row and section ("in
+ * table body": back to a table context). */
+static void
+close_to_table(struct html_state *st)
+{
+    stack_close(st, HTML_TAG_TD, HTML_P_TSCOPE);
+    stack_close(st, HTML_TAG_TR, HTML_P_TSCOPE);
+    stack_close(st, HTML_TAG_TBODY, HTML_P_TSCOPE);
+}
+
 /* What a start tag closes by the HTML rules for the usual cases: <li> an
  * open <li>, a cell the open cell, a row the open row (and its cell), an
  * <option> a current <option>, and a block (or <li>, <p>) an open <p> --
- * but not <table> in quirks mode. */
+ * but not <table> in quirks mode; a table part what was opened directly
+ * in the table's markup (table_clear). */
 static void
 close_implied(struct html_state *st, enum html_tag tag, unsigned props)
 {
+    if ((props & HTML_P_TPART) != 0) {
+        if (tag == HTML_TAG_OTHER) {
+            close_to_table(st); /* <caption> */
+        }
+        table_clear(st, tag);
+    }
     switch (tag) {
     case HTML_TAG_LI:
         stack_close(st, HTML_TAG_LI, HTML_P_SPECIAL);
@@ -1976,11 +2126,7 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
         stack_close(st, HTML_TAG_TD, HTML_P_TSCOPE);
         break;
     case HTML_TAG_TBODY:
-        /* A table section starts after the open cell, row and section
-         * ("in table body": back to a table context). */
-        stack_close(st, HTML_TAG_TD, HTML_P_TSCOPE);
-        stack_close(st, HTML_TAG_TR, HTML_P_TSCOPE);
-        stack_close(st, HTML_TAG_TBODY, HTML_P_TSCOPE);
+        close_to_table(st);
         break;
     case HTML_TAG_OPTION:
         if (st->n_overflow == 0 && st->depth > 0 &&
@@ -2272,25 +2418,6 @@ form_end(struct html_state *st)
     stack_remove_keep(st, k);
 }
 
-/* Is the current element a table, row or table section?  Text or an
- * inline start tag there a browser moves out of the table ("foster
- * parenting"), blank text it keeps there, and the next row or cell
- * start tag closes back to the table what was opened since; none of that
- * is modelled, so formatting elements are not reopened there: inside the
- * table they would wrap the rows and cells that follow. */
-static bool
-in_table_markup(const struct html_state *st)
-{
-    enum html_tag top;
-
-    if (st->depth == 0) {
-        return false;
-    }
-    top = (enum html_tag)st->stack[st->depth - 1].tag;
-    return top == HTML_TAG_TABLE || top == HTML_TAG_TBODY ||
-           top == HTML_TAG_TR;
-}
-
 /* Does a start tag reopen the formatting elements before it opens
  * (13.2.6.4.7 "in body"): formatting and other inline elements, <option>
  * and the like, and the few special elements marked HTML_P_REOPENS; not
@@ -2377,7 +2504,7 @@ start_reopen(struct html_state *st, enum html_tag tag, uint32_t hash,
     if (tag == HTML_TAG_A) {
         anchor_adopt_open(st, hash);
     }
-    if (!reopens_before(tag, props) || in_table_markup(st)) {
+    if (!reopens_before(tag, props) || is_table_markup(st)) {
         return;
     }
     afe_reconstruct(st);
@@ -2615,7 +2742,7 @@ comment_end(const uint8_t *p, size_t len, size_t k)
 
 /* Text goes where the formatting elements an implied close ended are
  * open again (afe_reconstruct), unless in a table's own markup
- * (in_table_markup). */
+ * (is_table_markup). */
 static inline void
 text_reopen(struct html_state *st)
 {
@@ -2624,7 +2751,7 @@ text_reopen(struct html_state *st)
         st->afe[st->n_afe - 1].is_open) {
         return;
     }
-    if (!in_table_markup(st)) {
+    if (!is_table_markup(st)) {
         afe_reconstruct(st);
     }
 }

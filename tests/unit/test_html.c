@@ -496,6 +496,107 @@ test_html_end_tag_special_stop(void **state)
     assert_each_hides_poison(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/* Foster parenting (WHATWG 13.2.6.4.9-11, "in table", "in table body",
+ * "in row"): an element opened directly in a table, section or row is
+ * moved before the table by a browser, and the next row, cell, section
+ * or caption start tag clears the stack back to the table part first, so
+ * it does not enclose the cells that follow: a hidden one there hides
+ * nothing of them.  Each case shows exactly its text, unflagged. */
+static void
+test_html_foster_parenting(void **state)
+{
+    static const struct {
+        const char *html;
+        const char *text;
+    } shown[] = {
+        {"<table><font style=\"display:none\"><tr><td>BUY NOW</td></tr>"
+         "</table>",
+         "BUY NOW"},
+        {"<table><tbody><span style=font-size:0><tr><td>BUY NOW",
+         "BUY NOW"},
+        {"<table><tr><div style=\"display:none\"><td>BUY NOW", "BUY NOW"},
+        {"<table><tr><td>a</td><span hidden><td>b</td></tr></table>",
+         "a b"},
+        {"<table><div hidden><tbody><tr><td>BUY NOW", "BUY NOW"},
+        {"<table><thead><span hidden><tbody><tr><td>BUY NOW", "BUY NOW"},
+        {"<table><p hidden><caption>BUY NOW</caption></table>", "BUY NOW"},
+        {"<table><object hidden><tr><td>BUY NOW", "BUY NOW"},
+        {"<table><b hidden><i><u><tr><td>BUY NOW</td></tr></table>",
+         "BUY NOW"},
+        /* A table start tag in a table (not in a cell) closes it. */
+        {"<table style=display:none><tr><table><tr><td>BUY NOW",
+         "BUY NOW"},
+        {"<table><div hidden><table><tr><td>BUY NOW", "BUY NOW"},
+        /* A stray row or section (no table open) has none to close. */
+        {"<tr><table><tr><td>BUY NOW", "BUY NOW"},
+        {"<tbody><div><table><tr><td>BUY NOW", "BUY NOW"},
+        /* Nested: the inner table's own markup is cleared back to it. */
+        {"<table><tr><td>a<table><font style=display:none><tr><td>BUY NOW"
+         "</td></tr></table></td><td>b</td></tr></table>",
+         "a\nBUY NOW\nb"},
+    };
+    static const char *const hidden[] = {
+        /* A hidden element inside a cell still hides. */
+        "<table><tr><td><font style=display:none>poison</font>shown</td>"
+        "</tr></table>",
+        "<table><tr><td><span hidden>poison<tr><td>shown</table>",
+        "<table><tr><td><div hidden><table><tr><td>poison</table></div>"
+        "shown</table>",
+        "<table><caption><span hidden>poison</span>shown</caption></table>",
+        /* A hidden element around the whole table hides its cells. */
+        "<div hidden><table><tr><td>poison</table></div>shown",
+        "<span style=display:none><table><tr><td>poison</td></tr></table>"
+        "</span>shown",
+        /* Text in the fostered element is in it, hidden. */
+        "<table><font style=display:none>poison<tr><td>shown</table>",
+        /* A fostered formatting element stays in the list of active
+         * formatting elements: a browser reopens it after the table. */
+        "<!DOCTYPE html><table><font style=display:none><tr><td>shown</td>"
+        "</tr></table>poison",
+        "<table><tr><td><table><font style=display:none><tr><td>shown</td>"
+        "</tr></table>poison</td></tr></table>",
+    };
+    unsigned f;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+        const char *t = render(shown[i].html, &f, NULL);
+
+        if (strcmp(t, shown[i].text) != 0 || (f & HTML_HIDDEN_TEXT) != 0) {
+            print_error("%s\n", shown[i].html);
+        }
+        assert_string_equal(t, shown[i].text);
+        assert_false(f & HTML_HIDDEN_TEXT);
+    }
+    assert_each_hides_poison(hidden, sizeof(hidden) / sizeof(hidden[0]));
+}
+
+/* Text directly in a table, section or row (not blank) is fostered
+ * before the table as well: the table's parts do not style it, what
+ * encloses the table does. */
+static void
+test_html_foster_parenting_text(void **state)
+{
+    static const char *const fostered[] = {
+        "<table style=display:none>shown<tr><td>poison</table>",
+        "<table><tr style=font-size:0>shown<td>poison</table>",
+        "<table><tbody hidden>shown<tr><td>poison</table>",
+        "<table><tr hidden><td>poison</td>shown</tr></table>",
+    };
+    static const char *const hidden[] = {
+        "<div hidden><table>poison<tr><td>poison</table></div>shown",
+        "<span style=font-size:0><table>poison<tr>poison</table></span>"
+        "shown",
+        "<table><tr><td><span hidden><table>poison</table></span>shown"
+        "</table>",
+    };
+
+    (void)state;
+    assert_each_hides_poison(fostered,
+                             sizeof(fostered) / sizeof(fostered[0]));
+    assert_each_hides_poison(hidden, sizeof(hidden) / sizeof(hidden[0]));
+}
+
 /* The end tag of a special element closes it only when it is in scope
  * (WHATWG 13.2.4.2 "has an element in scope"): past a cell, table,
  * caption, object, applet, marquee or template a browser ignores it, and
@@ -1005,6 +1106,8 @@ main(void)
         cmocka_unit_test(test_html_end_p_button_scope),
         cmocka_unit_test(test_html_end_tag_special_stop),
         cmocka_unit_test(test_html_end_tag_scope),
+        cmocka_unit_test(test_html_foster_parenting),
+        cmocka_unit_test(test_html_foster_parenting_text),
         cmocka_unit_test(test_html_reopen_formatting),
         cmocka_unit_test(test_html_reopen_formatting_bounded),
         cmocka_unit_test(test_html_form_end_tag),
