@@ -445,10 +445,10 @@ is_table_markup(const struct html_state *st)
 
 /* Text directly in a table's markup a browser writes before the table
  * ("foster parenting"): what encloses the table styles it, not the
- * table, section or row.  Is that hiding?  A stray section or row with
- * no table open is taken as hiding as before (a browser ignores its tag;
- * not modelled).  At most HTML_STACK_MAX steps, and only for text that
- * would be hidden otherwise. */
+ * table, section or row.  Is that hiding?  (A stray section or row, with
+ * no table open, is never on the stack: is_stray_table_part.)  At most
+ * HTML_STACK_MAX steps, and only for text that would be hidden
+ * otherwise. */
 static bool
 fostered_hiding(const struct html_state *st)
 {
@@ -2515,6 +2515,20 @@ start_reopen(struct html_state *st, enum html_tag tag, uint32_t hash,
     }
 }
 
+/* A row, cell, section or caption start tag with no table open (nor a
+ * template, whose content is hidden anyway): a browser ignores it ("in
+ * body": parse error, ignore the token), so its style must hide nothing
+ * -- "<tr style=display:none>SPAM" shows SPAM.  Past the stack the
+ * context is unknown: the tag is taken as usual. */
+static bool
+is_stray_table_part(const struct html_state *st, enum html_tag tag,
+                    unsigned props)
+{
+    return (props & HTML_P_TPART) != 0 && tag != HTML_TAG_TABLE &&
+           st->n_overflow == 0 && table_below(st, st->depth) == st->depth &&
+           !stack_has_template(st);
+}
+
 static void
 start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
           const struct html_attrs *at)
@@ -2531,6 +2545,9 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
          * still a tell-tale. */
         st->flags |= HTML_HAS_FORM;
         report(st, HTML_LINK_FORM, attr_get(at, HTML_ATTR_ACTION));
+        return;
+    }
+    if (is_stray_table_part(st, tag, props)) {
         return;
     }
     if (props & HTML_P_BLOCK) {

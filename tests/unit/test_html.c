@@ -597,6 +597,38 @@ test_html_foster_parenting_text(void **state)
     assert_each_hides_poison(hidden, sizeof(hidden) / sizeof(hidden[0]));
 }
 
+/* A row, cell, section or caption start tag with no table open is
+ * ignored by a browser ("in body": parse error, ignore the token), so a
+ * hidden style on one hides nothing: "<tr hidden>SPAM" shows SPAM. */
+static void
+test_html_stray_table_parts(void **state)
+{
+    static const char *const shown[] = {
+        "<tr style=display:none>BUY NOW",
+        "<td style=font-size:0>BUY NOW",
+        "<div><tbody hidden>BUY NOW</tbody></div>",
+        "<caption hidden>BUY NOW",
+        "<th style=visibility:hidden><p>BUY NOW",
+    };
+    unsigned f;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+        const char *t = render(shown[i], &f, NULL);
+
+        if (strcmp(t, "BUY NOW") != 0) {
+            print_error("%s\n", shown[i]);
+        }
+        assert_string_equal(t, "BUY NOW");
+        assert_false(f & HTML_HIDDEN_TEXT);
+    }
+    /* In a table they are rows and cells as ever. */
+    assert_string_equal(render("<table><tr hidden><td>poison</table>shown",
+                               &f, NULL),
+                        "shown");
+    assert_true(f & HTML_HIDDEN_TEXT);
+}
+
 /* The end tag of a special element closes it only when it is in scope
  * (WHATWG 13.2.4.2 "has an element in scope"): past a cell, table,
  * caption, object, applet, marquee or template a browser ignores it, and
@@ -1108,6 +1140,7 @@ main(void)
         cmocka_unit_test(test_html_end_tag_scope),
         cmocka_unit_test(test_html_foster_parenting),
         cmocka_unit_test(test_html_foster_parenting_text),
+        cmocka_unit_test(test_html_stray_table_parts),
         cmocka_unit_test(test_html_reopen_formatting),
         cmocka_unit_test(test_html_reopen_formatting_bounded),
         cmocka_unit_test(test_html_form_end_tag),
