@@ -25,7 +25,9 @@
  * Lower layer: nothing here logs.  Problems come back as items of kind
  * MSGSRC_ERROR (a message that cannot be read: the caller reports it as
  * a result) or MSGSRC_SKIPPED (something that is not a message source: a
- * FIFO, a device, a directory loop, a tree too deep; the caller warns).
+ * FIFO, a device, a directory loop, a tree too deep; or the part of an
+ * mbox past max_mbox_bytes, one item under the file's path after its
+ * last message; the caller warns).
  */
 #ifndef CM_MSGSRC_H
 #define CM_MSGSRC_H

@@ -755,6 +755,29 @@ set_error(struct msgsrc_item *out, enum cm_err err, const char *why)
     out->why = why;
 }
 
+/*
+ * The mbox being split has no message left: end the split.  When the
+ * file was longer than max_mbox_bytes, the messages after the cut were
+ * never read; say so with a skip item under the file's path (true), so
+ * the caller warns and counts them rather than losing them unseen.
+ */
+static bool
+end_split_rest(struct msgsrc *s, struct msgsrc_item *out)
+{
+    bool is_cut = s->is_mbox_truncated;
+
+    if (is_cut) {
+        out->kind = MSGSRC_SKIPPED;
+        out->file_no = s->file_no;
+        out->name = s->mbox_path; /* taken over */
+        s->mbox_path = NULL;
+        out->why = "mbox larger than the mbox read cap (512 MiB in RATE): "
+                   "the messages after the last one listed were not read";
+    }
+    end_split(s);
+    return is_cut;
+}
+
 /* The next message of the mbox being split into *out; false when the mbox
  * is done (and the split ended). */
 static bool
@@ -770,8 +793,7 @@ next_split(struct msgsrc *s, struct msgsrc_item *out)
     for (;;) {
         if (!msgsrc_mbox_next(s->mbox.data, s->mbox.len, &s->mbox_pos,
                               &span)) {
-            end_split(s);
-            return false;
+            return end_split_rest(s, out);
         }
         s->mbox_n++;
         n = snprintf(suffix, sizeof(suffix), ":%zu", s->mbox_n);

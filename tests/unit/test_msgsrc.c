@@ -600,7 +600,49 @@ test_msgsrc_mbox_larger_than_body_cap(void **state)
     conf.max_body_bytes = 100;
     conf.max_mbox_bytes = 170;
     got = render_all(path, dir, &conf);
-    assert_string_equal(got, "M /m:1 47\nM /m:2 27 T\n");
+    assert_string_equal(got, "M /m:1 47\nM /m:2 27 T\nS /m\n");
+    remove_tree(dir);
+    free(dir);
+}
+
+/* An mbox longer than max_mbox_bytes: the messages after the cut are not
+ * read, and the source says so with a skip item under the file's path
+ * after its last message, so RATE warns and counts it instead of
+ * dropping them without a word. */
+static void
+test_msgsrc_mbox_cap_reports_rest(void **state)
+{
+    char *dir = make_tmpdir();
+    char path[1100];
+    struct msgsrc_conf conf = {.max_body_bytes = 100, .max_mbox_bytes = 170};
+    const char *paths[1] = {path};
+    struct msgsrc *s;
+    struct msgsrc_item it;
+    char *got;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/m", dir);
+    write_text(dir, "m", mbox3);
+    got = render_all(path, dir, &conf);
+    assert_string_equal(got, "M /m:1 47\nM /m:2 27 T\nS /m\n");
+    s = msgsrc_new(paths, 1, &conf);
+    assert_non_null(s);
+    for (int i = 0; i < 2; i++) {
+        assert_true(msgsrc_next(s, &it));
+        msgsrc_item_clear(&it);
+    }
+    assert_true(msgsrc_next(s, &it));
+    assert_int_equal(it.kind, MSGSRC_SKIPPED);
+    assert_string_equal(it.name, path);
+    assert_non_null(strstr(it.why, "not read"));
+    assert_int_equal(it.file_no, 1);
+    msgsrc_item_clear(&it);
+    assert_false(msgsrc_next(s, &it));
+    msgsrc_free(s);
+    /* Read whole: no skip item. */
+    conf.max_mbox_bytes = 0;
+    got = render_all(path, dir, &conf);
+    assert_string_equal(got, "M /m:1 47\nM /m:2 100 T\nM /m:3 27\n");
     remove_tree(dir);
     free(dir);
 }
@@ -688,6 +730,7 @@ main(void)
         cmocka_unit_test(test_msgsrc_depth_cap),
         cmocka_unit_test(test_msgsrc_body_cap),
         cmocka_unit_test(test_msgsrc_mbox_larger_than_body_cap),
+        cmocka_unit_test(test_msgsrc_mbox_cap_reports_rest),
         cmocka_unit_test(test_msgsrc_binary_and_null_safety),
     };
 
