@@ -33,7 +33,8 @@
  * OUTPUT
  *   stdout: one line per message, "<path>\t<score>\t[<bar>]\t<category>"
  *   (+ "\t<analysis>" with --explain), or with --json one object per line.
- *   Control bytes in a path are written as \xNN in text lines.
+ *   Control bytes and backslashes in a path are written as \xNN in
+ *   text lines, so every text path reads back to one name.
  *   stderr: warnings, a progress bar when stderr is a terminal (at most
  *   every CAPS_RATE_PROGRESS_INTERVAL_MS), and the summary.
  *
@@ -436,13 +437,22 @@ worker_run(void *job, void *state, void *ctx)
 
 /* ---- printing ------------------------------------------------------ */
 
-/* A path in a text line: control bytes as \xNN so a line stays a line. */
+/* Bytes a text path writes as \xNN: control bytes, so a line stays a
+ * line, and the backslash itself, so a name that holds a literal
+ * "\x0a" never reads as one holding a line feed. */
+static bool
+is_escaped_in_text(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f || c == '\\';
+}
+
+/* A path in a text line, escaped as is_escaped_in_text says. */
 static void
 put_text_path(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
 
-    while (*p >= 0x20 && *p != 0x7f) {
+    while (*p != '\0' && !is_escaped_in_text(*p)) {
         p++;
     }
     if (*p == '\0') {
@@ -450,7 +460,7 @@ put_text_path(const char *s)
         return;
     }
     for (p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p < 0x20 || *p == 0x7f) {
+        if (is_escaped_in_text(*p)) {
             fprintf(stdout, "\\x%02x", *p);
         } else {
             putc(*p, stdout);

@@ -185,6 +185,28 @@ def test_json(workdir):
           "text path escapes a tab: %r" % out)
 
 
+def test_text_path_unambiguous(workdir):
+    """A name holding a backslash cannot pass for an escaped one: a file
+    literally named 'a\\x0ab' and one named 'a<LF>b' give different
+    paths, and every text path decodes back to its name."""
+    d = os.path.join(workdir, "bslash")
+    os.mkdir(d)
+    names = ["a\\x0ab.eml", "a\nb.eml", "c\\d.eml"]
+    for n in names:
+        with open(os.path.join(d, n), "w") as f:
+            f.write("From: x@example.com\nSubject: hi\n\nhello\n")
+    code, out, err = rate([d], cwd=workdir)
+    check(code == 0, "backslash names exit 0: %s" % err)
+    paths = [line.split("\t")[0] for line in out.splitlines()]
+    check(len(paths) == 3 and len(set(paths)) == 3,
+          "three distinct text paths: %r" % paths)
+    decoded = sorted(os.path.basename(re.sub(
+        r"\\x([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), p))
+        for p in paths)
+    check(decoded == sorted(names),
+          "text paths decode back to the names: %r" % decoded)
+
+
 def test_explain(workdir):
     code, out, err = rate(["--explain", MESSAGES + "/phish-bank.eml"],
                           cwd=workdir)
@@ -444,6 +466,7 @@ def main():
         test_input_order(workdir)
         test_threads_identical(workdir)
         test_json(workdir)
+        test_text_path_unambiguous(workdir)
         test_explain(workdir)
         test_bad_arguments(workdir)
         test_junk(workdir)
