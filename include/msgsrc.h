@@ -98,6 +98,9 @@ struct msgsrc_conf {
     unsigned max_depth;    /* directories open at once, the argument's
                               own included (1: no subdirectories); at
                               most CAPS_MSGSRC_DEPTH_MAX */
+    size_t max_dir_entries; /* names kept of one directory (the first
+                               in sorted order); at most
+                               CAPS_MSGSRC_DIR_ENTRIES */
 };
 
 enum msgsrc_kind {
@@ -124,7 +127,8 @@ struct msgsrc;
  * A source over paths[0..n_paths) (borrowed: they must outlive the
  * source).  Caps in conf above their ceilings are lowered to them; zero
  * values take the defaults (CAPS_BODY_DEFAULT_BYTES,
- * CAPS_MSGSRC_MBOX_MAX_BYTES, CAPS_MSGSRC_DEPTH_MAX).  Nothing is read
+ * CAPS_MSGSRC_MBOX_MAX_BYTES, CAPS_MSGSRC_DEPTH_MAX,
+ * CAPS_MSGSRC_DIR_ENTRIES).  Nothing is read
  * until msgsrc_next.  NULL on ENOMEM.
  */
 struct msgsrc *msgsrc_new(const char *const *paths, size_t n_paths,

@@ -557,6 +557,41 @@ test_msgsrc_depth_cap(void **state)
     free(dir);
 }
 
+/* A directory with more names than max_dir_entries keeps the first ones
+ * in sorted order, whatever order readdir gives them in: the same tree
+ * gives the same lines on any file system, and "the rest skipped" means
+ * the names after the last one listed. */
+static void
+test_msgsrc_dir_cap_keeps_first_sorted(void **state)
+{
+    char *dir = make_tmpdir();
+    struct msgsrc_conf conf = {.max_dir_entries = 3};
+    static const char *const order[] = {"h", "b", "j", "e", "a", "i",
+                                        "c", "g", "d", "f"};
+    char *got;
+
+    (void)state;
+    make_dir(dir, "d");
+    /* Created in several orders: readdir returns hash or creation order,
+     * never sorted by chance for every one of these. */
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        char name[16];
+
+        snprintf(name, sizeof(name), "d/%s", order[i]);
+        write_text(dir, name, "X: 1\n\n");
+    }
+    got = render_all(dir, dir, &conf);
+    assert_string_equal(got, "S /d\nM /d/a 6\nM /d/b 6\nM /d/c 6\n");
+    /* At the cap exactly: all of them, no skip. */
+    conf.max_dir_entries = 10;
+    got = render_all(dir, dir, &conf);
+    assert_non_null(strstr(got, "M /d/a 6\n"));
+    assert_non_null(strstr(got, "M /d/j 6\n"));
+    assert_null(strstr(got, "S "));
+    remove_tree(dir);
+    free(dir);
+}
+
 static void
 test_msgsrc_body_cap(void **state)
 {
@@ -728,6 +763,7 @@ main(void)
         cmocka_unit_test(test_msgsrc_missing_fifo_and_loop),
         cmocka_unit_test(test_msgsrc_links_to_files_and_dirs),
         cmocka_unit_test(test_msgsrc_depth_cap),
+        cmocka_unit_test(test_msgsrc_dir_cap_keeps_first_sorted),
         cmocka_unit_test(test_msgsrc_body_cap),
         cmocka_unit_test(test_msgsrc_mbox_larger_than_body_cap),
         cmocka_unit_test(test_msgsrc_mbox_cap_reports_rest),
