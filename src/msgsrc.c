@@ -933,6 +933,26 @@ read_queue_file(struct msgsrc *s, const char *path, struct buf *b,
     return CM_OK;
 }
 
+/*
+ * Reading path failed with rc before fstat could tell what it is: true
+ * (and *why) when it is not a regular file after all.  A link the walk
+ * did not follow (see walk_next) can name a socket or a device open()
+ * refuses (ENXIO), or a directory it may not open; those are skipped
+ * like the things themselves, not reported as unreadable messages.  One
+ * stat(), and only on this failure path.
+ */
+static bool
+names_non_file(const char *path, enum cm_err rc, const char **why)
+{
+    struct stat st;
+
+    if (rc == CM_ENOMEM || stat(path, &st) != 0 || S_ISREG(st.st_mode)) {
+        return false;
+    }
+    *why = S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file";
+    return true;
+}
+
 /* Read the regular file path (owned, taken over; size as the walk saw
  * it) into *out, or start splitting it as an mbox and hand out its first
  * message. */
@@ -969,8 +989,9 @@ read_file(struct msgsrc *s, char *path, off_t size, struct msgsrc_item *out)
     }
     if (rc != CM_OK) {
         buf_clear(&b);
-        if (rc == CM_ENOTREG) {
-            /* Replaced by a FIFO or device since the walk saw it. */
+        if (rc == CM_ENOTREG || names_non_file(path, rc, &why)) {
+            /* Replaced by a FIFO or device since the walk saw it, or a
+             * link to one. */
             out->kind = MSGSRC_SKIPPED;
             out->why = why;
             return;

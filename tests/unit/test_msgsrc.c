@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -482,6 +484,38 @@ test_msgsrc_missing_fifo_and_loop(void **state)
 /* Links are followed without a stat() in the walk: a link to a file is
  * read as that file, a link to a directory is walked in place, and
  * neither the link to the directory nor the directory counts as a file. */
+/* A symbolic link to something open() refuses outright (a UNIX socket:
+ * ENXIO) is skipped as not a regular file, as the socket itself is,
+ * rather than reported as a message that could not be read. */
+static void
+test_msgsrc_link_to_socket_skipped(void **state)
+{
+    char *dir = make_tmpdir();
+    char path[1100];
+    struct sockaddr_un sun;
+    int fd;
+    char *got;
+
+    (void)state;
+    make_dir(dir, "t");
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/t/sock", dir);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (const struct sockaddr *)&sun, sizeof(sun)),
+                     0);
+    snprintf(path, sizeof(path), "%s/t/link", dir);
+    assert_int_equal(symlink("sock", path), 0);
+    write_text(dir, "t/m", "Subject: m\n\nm\n");
+    snprintf(path, sizeof(path), "%s/t", dir);
+    got = render_all(path, dir, &(struct msgsrc_conf){0});
+    assert_string_equal(got, "S /t/link\nM /t/m 14\nS /t/sock\n");
+    close(fd);
+    remove_tree(dir);
+    free(dir);
+}
+
 static void
 test_msgsrc_links_to_files_and_dirs(void **state)
 {
@@ -762,6 +796,7 @@ main(void)
         cmocka_unit_test(test_msgsrc_trailing_slash_and_args_order),
         cmocka_unit_test(test_msgsrc_missing_fifo_and_loop),
         cmocka_unit_test(test_msgsrc_links_to_files_and_dirs),
+        cmocka_unit_test(test_msgsrc_link_to_socket_skipped),
         cmocka_unit_test(test_msgsrc_depth_cap),
         cmocka_unit_test(test_msgsrc_dir_cap_keeps_first_sorted),
         cmocka_unit_test(test_msgsrc_body_cap),
