@@ -41,7 +41,8 @@
  * EXIT
  *   0 the run completed (also when some messages were error lines);
  *   1 the environment is unusable (cartridge, memory, threads, stdout);
- *   2 unusable arguments (no paths, a missing path, a bad option).
+ *   2 unusable arguments (no paths, a missing path, a path that is
+ *     neither a file nor a folder, a bad option).
  */
 #include "rate.h"
 
@@ -271,6 +272,13 @@ parse_args(int argc, char **argv, struct rate_opts *o)
                                  ? "no such file or folder"
                                  : "cannot access",
                              o->paths[k]);
+        }
+        /* A FIFO or a device named on the command line holds no message
+         * RATE would read: refused like a missing path, not a run that
+         * "completes" with nothing rated (the walk skips such things
+         * only inside folders). */
+        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+            return bad_usage("not a file or folder", o->paths[k]);
         }
     }
     if (o->config_path != NULL && !fsutil_is_file(o->config_path)) {

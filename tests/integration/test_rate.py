@@ -259,6 +259,15 @@ def test_bad_arguments(workdir):
         check(code == 2, "exit 2 for %r (got %d)" % (args, code))
         check(needle in err, "message for %r: %r" % (args, err))
         check(out == "", "nothing on stdout for %r" % (args,))
+    # An argument that is neither a file nor a folder (a FIFO, a device)
+    # holds no message: an unusable argument, refused before any output.
+    fifo = os.path.join(workdir, "arg-fifo")
+    os.mkfifo(fifo)
+    for args in ([fifo], [MESSAGES, "/dev/null"]):
+        code, out, err = rate(args, cwd=workdir, extra=False)
+        check(code == 2 and "not a file or folder" in err and out == "",
+              "exit 2 for the special file in %r (got %d): %r"
+              % (args, code, err))
     code, out, err = rate(["--help"], cwd=workdir)
     check(code == 0 and "usage" in out and "--cartridge" in out,
           "--help prints usage")
