@@ -207,6 +207,38 @@ def test_text_path_unambiguous(workdir):
           "text paths decode back to the names: %r" % decoded)
 
 
+def test_unicode_line_breaks(workdir):
+    """A name holding a character that Unicode-aware readers take as a
+    line break or a terminal control (NEL U+0085 and the other C1
+    controls, LINE and PARAGRAPH SEPARATOR U+2028/9) still gives one
+    line per message, in text and in --json (str.splitlines splits on
+    them), and the JSON path is the name, unchanged."""
+    d = os.path.join(workdir, "uni")
+    os.mkdir(d)
+    names = ["nel\u0085x.eml", "ls\u2028x.eml", "ps\u2029x.eml",
+             "csi\u009b2Jx.eml"]
+    for n in names:
+        with open(os.path.join(d, n), "w") as f:
+            f.write("From: x@example.com\nSubject: hi\n\nhello\n")
+    code, out, err = rate([d], cwd=workdir)
+    check(code == 0, "unicode names exit 0: %s" % err)
+    lines = out.splitlines()
+    check(len(lines) == len(names) and all(LINE_RE.match(x) for x in lines),
+          "text: one line per message: %r" % lines)
+    decoded = sorted(os.path.basename(os.fsdecode(re.sub(
+        rb"\\x([0-9a-f]{2})", lambda m: bytes([int(m.group(1), 16)]),
+        os.fsencode(x.split("\t")[0])))) for x in lines)
+    check(decoded == sorted(names), "text paths decode back: %r" % decoded)
+    code, out, err = rate(["--json", d], cwd=workdir)
+    lines = out.splitlines()
+    check(len(lines) == len(names), "--json: one line each: %r" % lines)
+    try:
+        got = sorted(os.path.basename(json.loads(x)["path"]) for x in lines)
+    except ValueError:
+        got = None
+    check(got == sorted(names), "--json paths are the names: %r" % got)
+
+
 def test_explain(workdir):
     code, out, err = rate(["--explain", MESSAGES + "/phish-bank.eml"],
                           cwd=workdir)
@@ -476,6 +508,7 @@ def main():
         test_threads_identical(workdir)
         test_json(workdir)
         test_text_path_unambiguous(workdir)
+        test_unicode_line_breaks(workdir)
         test_explain(workdir)
         test_bad_arguments(workdir)
         test_junk(workdir)
