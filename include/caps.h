@@ -74,7 +74,8 @@
  * deeper tree, or symlinks folding a tree onto itself, are skipped there
  * so the walk always ends and its stack stays fixed in size. */
 #define CAPS_MSGSRC_DEPTH_MAX 32u
-/* Names kept from one directory (they are sorted, so all are held). */
+/* Names kept from one directory (they are sorted, so all are held):
+ * the first in sorted order when there are more. */
 #define CAPS_MSGSRC_DIR_ENTRIES (1u << 20)
 /* Longest path built while walking. */
 #define CAPS_MSGSRC_PATH_MAX 4096u

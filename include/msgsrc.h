@@ -25,7 +25,9 @@
  * Lower layer: nothing here logs.  Problems come back as items of kind
  * MSGSRC_ERROR (a message that cannot be read: the caller reports it as
  * a result) or MSGSRC_SKIPPED (something that is not a message source: a
- * FIFO, a device, a directory loop, a tree too deep; the caller warns).
+ * FIFO, a device, a directory loop, a tree too deep; or the part of an
+ * mbox past max_mbox_bytes, one item under the file's path after its
+ * last message; the caller warns).
  */
 #ifndef CM_MSGSRC_H
 #define CM_MSGSRC_H
@@ -96,6 +98,9 @@ struct msgsrc_conf {
     unsigned max_depth;    /* directories open at once, the argument's
                               own included (1: no subdirectories); at
                               most CAPS_MSGSRC_DEPTH_MAX */
+    size_t max_dir_entries; /* names kept of one directory (the first
+                               in sorted order); at most
+                               CAPS_MSGSRC_DIR_ENTRIES */
 };
 
 enum msgsrc_kind {
@@ -122,7 +127,8 @@ struct msgsrc;
  * A source over paths[0..n_paths) (borrowed: they must outlive the
  * source).  Caps in conf above their ceilings are lowered to them; zero
  * values take the defaults (CAPS_BODY_DEFAULT_BYTES,
- * CAPS_MSGSRC_MBOX_MAX_BYTES, CAPS_MSGSRC_DEPTH_MAX).  Nothing is read
+ * CAPS_MSGSRC_MBOX_MAX_BYTES, CAPS_MSGSRC_DEPTH_MAX,
+ * CAPS_MSGSRC_DIR_ENTRIES).  Nothing is read
  * until msgsrc_next.  NULL on ENOMEM.
  */
 struct msgsrc *msgsrc_new(const char *const *paths, size_t n_paths,

@@ -15,7 +15,9 @@
  *   pass over the mbox and no extra memory.
  *
  *   The source owns a walk (an explicit stack of directory levels, no
- *   recursion: at most max_depth levels, each with its sorted names, and
+ *   recursion: at most max_depth levels, each with its sorted names --
+ *   of a directory with more than max_dir_entries, the first ones in
+ *   sorted order, picked with a max-heap as readdir goes -- and
  *   the device and inode of each level so a symlink back up the tree is
  *   skipped as a loop) and, while an mbox is being split, that file's
  *   bytes.  A file is first read up to max_body_bytes; only when it was
@@ -296,6 +298,7 @@ struct walk {
     size_t n_paths;
     size_t next_arg;
     unsigned max_depth;
+    size_t max_entries; /* names kept of one directory */
     bool is_lazy; /* trust readdir's type: see walk_next */
     struct walk_dir dirs[CAPS_MSGSRC_DEPTH_MAX];
     size_t n_dirs;
@@ -326,6 +329,7 @@ walk_init(struct walk *w, const char *const *paths, size_t n_paths,
     w->paths = paths;
     w->n_paths = n_paths;
     w->max_depth = max_depth;
+    w->max_entries = CAPS_MSGSRC_DIR_ENTRIES;
     w->is_lazy = is_lazy;
 }
 
@@ -355,10 +359,70 @@ compare_names(const void *a, const void *b)
                   ((const struct walk_name *)b)->name);
 }
 
-/* Read the names of the directory at path into d (sorted, no dot files).
- * *is_capped is set when more than CAPS_MSGSRC_DIR_ENTRIES were there. */
+/* Move names[i] down the max-heap names[0..n) (the largest name on top)
+ * to its place. */
+static void
+heap_sift_down(struct walk_name *names, size_t n, size_t i)
+{
+    for (;;) {
+        size_t big = i;
+        size_t l = 2 * i + 1;
+        struct walk_name t;
+
+        if (l < n && strcmp(names[l].name, names[big].name) > 0) {
+            big = l;
+        }
+        if (l + 1 < n && strcmp(names[l + 1].name, names[big].name) > 0) {
+            big = l + 1;
+        }
+        if (big == i) {
+            return;
+        }
+        t = names[i];
+        names[i] = names[big];
+        names[big] = t;
+        i = big;
+    }
+}
+
+/*
+ * d is full: keep e's name instead of the largest one held when it sorts
+ * before it.  The first full call turns d's names into a max-heap
+ * (*is_heap), so each later name costs a comparison, or a log n sift
+ * when kept; the names kept are the first in sorted order whatever
+ * order readdir returns them in.
+ */
 static enum cm_err
-read_names(const char *path, struct walk_dir *d, bool *is_capped)
+keep_if_smaller(struct walk_dir *d, const struct dirent *e, bool *is_heap)
+{
+    char *name;
+
+    if (!*is_heap) {
+        for (size_t i = d->n_names / 2; i-- > 0;) {
+            heap_sift_down(d->names, d->n_names, i);
+        }
+        *is_heap = true;
+    }
+    if (strcmp(e->d_name, d->names[0].name) >= 0) {
+        return CM_OK;
+    }
+    name = strdup(e->d_name);
+    if (name == NULL) {
+        return CM_ENOMEM;
+    }
+    free(d->names[0].name);
+    d->names[0].name = name;
+    d->names[0].type = e->d_type;
+    heap_sift_down(d->names, d->n_names, 0);
+    return CM_OK;
+}
+
+/* Read the names of the directory at path into d (sorted, no dot files):
+ * all of them, or the first max_entries in sorted order, and then
+ * *is_capped is set. */
+static enum cm_err
+read_names(const char *path, size_t max_entries, struct walk_dir *d,
+           bool *is_capped)
 {
     DIR *dir = opendir(path);
     struct dirent *e;
@@ -383,16 +447,19 @@ read_names(const char *path, struct walk_dir *d, bool *is_capped)
         if (e->d_name[0] == '.') {
             continue;
         }
-        if (d->n_names == CAPS_MSGSRC_DIR_ENTRIES) {
-            *is_capped = true;
-            break;
+        if (d->n_names == max_entries) {
+            rc = keep_if_smaller(d, e, is_capped);
+            if (rc != CM_OK) {
+                break;
+            }
+            continue;
         }
         if (d->n_names == cap) {
             size_t new_cap = cap == 0 ? 64 : cap * 2;
             struct walk_name *names;
 
-            if (new_cap > CAPS_MSGSRC_DIR_ENTRIES) {
-                new_cap = CAPS_MSGSRC_DIR_ENTRIES;
+            if (new_cap > max_entries) {
+                new_cap = max_entries;
             }
             names = realloc(d->names, new_cap * sizeof(*names));
             if (names == NULL) {
@@ -476,7 +543,7 @@ walk_enter(struct walk *w, char *path, const struct stat *st,
     }
     d = &w->dirs[w->n_dirs];
     memset(d, 0, sizeof(*d));
-    rc = read_names(path, d, &is_capped);
+    rc = read_names(path, w->max_entries, d, &is_capped);
     if (rc != CM_OK) {
         walk_dir_clear(d);
         step->event = rc == CM_ENOMEM ? WALK_ERROR : WALK_SKIPPED;
@@ -705,7 +772,12 @@ msgsrc_new(const char *const *paths, size_t n_paths,
     if (s->conf.max_depth == 0 || s->conf.max_depth > CAPS_MSGSRC_DEPTH_MAX) {
         s->conf.max_depth = CAPS_MSGSRC_DEPTH_MAX;
     }
+    if (s->conf.max_dir_entries == 0 ||
+        s->conf.max_dir_entries > CAPS_MSGSRC_DIR_ENTRIES) {
+        s->conf.max_dir_entries = CAPS_MSGSRC_DIR_ENTRIES;
+    }
     walk_init(&s->walk, paths, n_paths, s->conf.max_depth, true);
+    s->walk.max_entries = s->conf.max_dir_entries;
     buf_init(&s->mbox, s->conf.max_mbox_bytes);
     return s;
 }
@@ -755,6 +827,29 @@ set_error(struct msgsrc_item *out, enum cm_err err, const char *why)
     out->why = why;
 }
 
+/*
+ * The mbox being split has no message left: end the split.  When the
+ * file was longer than max_mbox_bytes, the messages after the cut were
+ * never read; say so with a skip item under the file's path (true), so
+ * the caller warns and counts them rather than losing them unseen.
+ */
+static bool
+end_split_rest(struct msgsrc *s, struct msgsrc_item *out)
+{
+    bool is_cut = s->is_mbox_truncated;
+
+    if (is_cut) {
+        out->kind = MSGSRC_SKIPPED;
+        out->file_no = s->file_no;
+        out->name = s->mbox_path; /* taken over */
+        s->mbox_path = NULL;
+        out->why = "mbox larger than the mbox read cap (512 MiB in RATE): "
+                   "the messages after the last one listed were not read";
+    }
+    end_split(s);
+    return is_cut;
+}
+
 /* The next message of the mbox being split into *out; false when the mbox
  * is done (and the split ended). */
 static bool
@@ -770,8 +865,7 @@ next_split(struct msgsrc *s, struct msgsrc_item *out)
     for (;;) {
         if (!msgsrc_mbox_next(s->mbox.data, s->mbox.len, &s->mbox_pos,
                               &span)) {
-            end_split(s);
-            return false;
+            return end_split_rest(s, out);
         }
         s->mbox_n++;
         n = snprintf(suffix, sizeof(suffix), ":%zu", s->mbox_n);
@@ -839,6 +933,26 @@ read_queue_file(struct msgsrc *s, const char *path, struct buf *b,
     return CM_OK;
 }
 
+/*
+ * Reading path failed with rc before fstat could tell what it is: true
+ * (and *why) when it is not a regular file after all.  A link the walk
+ * did not follow (see walk_next) can name a socket or a device open()
+ * refuses (ENXIO), or a directory it may not open; those are skipped
+ * like the things themselves, not reported as unreadable messages.  One
+ * stat(), and only on this failure path.
+ */
+static bool
+names_non_file(const char *path, enum cm_err rc, const char **why)
+{
+    struct stat st;
+
+    if (rc == CM_ENOMEM || stat(path, &st) != 0 || S_ISREG(st.st_mode)) {
+        return false;
+    }
+    *why = S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file";
+    return true;
+}
+
 /* Read the regular file path (owned, taken over; size as the walk saw
  * it) into *out, or start splitting it as an mbox and hand out its first
  * message. */
@@ -875,8 +989,9 @@ read_file(struct msgsrc *s, char *path, off_t size, struct msgsrc_item *out)
     }
     if (rc != CM_OK) {
         buf_clear(&b);
-        if (rc == CM_ENOTREG) {
-            /* Replaced by a FIFO or device since the walk saw it. */
+        if (rc == CM_ENOTREG || names_non_file(path, rc, &why)) {
+            /* Replaced by a FIFO or device since the walk saw it, or a
+             * link to one. */
             out->kind = MSGSRC_SKIPPED;
             out->why = why;
             return;

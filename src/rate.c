@@ -33,14 +33,18 @@
  * OUTPUT
  *   stdout: one line per message, "<path>\t<score>\t[<bar>]\t<category>"
  *   (+ "\t<analysis>" with --explain), or with --json one object per line.
- *   Control bytes in a path are written as \xNN in text lines.
+ *   Control bytes, backslashes and the UTF-8 of C1 controls and of
+ *   U+2028/U+2029 in a path are written as \xNN in text lines (as
+ *   \uXXXX in JSON), so a line stays a line for any reader and every
+ *   text path reads back to one name.
  *   stderr: warnings, a progress bar when stderr is a terminal (at most
  *   every CAPS_RATE_PROGRESS_INTERVAL_MS), and the summary.
  *
  * EXIT
  *   0 the run completed (also when some messages were error lines);
  *   1 the environment is unusable (cartridge, memory, threads, stdout);
- *   2 unusable arguments (no paths, a missing path, a bad option).
+ *   2 unusable arguments (no paths, a missing path, a path that is
+ *     neither a file nor a folder, a bad option).
  */
 #include "rate.h"
 
@@ -271,6 +275,13 @@ parse_args(int argc, char **argv, struct rate_opts *o)
                                  : "cannot access",
                              o->paths[k]);
         }
+        /* A FIFO or a device named on the command line holds no message
+         * RATE would read: refused like a missing path, not a run that
+         * "completes" with nothing rated (the walk skips such things
+         * only inside folders). */
+        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+            return bad_usage("not a file or folder", o->paths[k]);
+        }
     }
     if (o->config_path != NULL && !fsutil_is_file(o->config_path)) {
         return bad_usage("configuration file not found", o->config_path);
@@ -436,24 +447,62 @@ worker_run(void *job, void *state, void *ctx)
 
 /* ---- printing ------------------------------------------------------ */
 
-/* A path in a text line: control bytes as \xNN so a line stays a line. */
+/*
+ * Length of the UTF-8 sequence at p (a NUL-terminated string) when it
+ * encodes a C1 control (U+0080..U+009F: NEL, CSI, ...) or U+2028/U+2029
+ * (LINE and PARAGRAPH SEPARATOR), else 0.  Unicode-aware readers split
+ * lines at NEL and the separators (Python's str.splitlines does) and
+ * terminals obey C1 controls, so a file name holding one must not reach
+ * a result line as itself.
+ */
+static size_t
+unicode_break_len(const unsigned char *p)
+{
+    if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+        return 2;
+    }
+    if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+        return 3;
+    }
+    return 0;
+}
+
+/* Bytes at p (not the NUL) a text path writes as \xNN each: a control
+ * byte, so a line stays a line; the backslash itself, so a name that
+ * holds a literal "\x0a" never reads as one holding a line feed; a
+ * Unicode line break or C1 control.  0 when *p is written as itself. */
+static size_t
+text_escape_len(const unsigned char *p)
+{
+    if (*p < 0x20 || *p == 0x7f || *p == '\\') {
+        return 1;
+    }
+    return unicode_break_len(p);
+}
+
+/* A path in a text line, escaped as text_escape_len says. */
 static void
 put_text_path(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
 
-    while (*p >= 0x20 && *p != 0x7f) {
+    while (*p != '\0' && text_escape_len(p) == 0) {
         p++;
     }
     if (*p == '\0') {
         fputs(s, stdout); /* the usual case: nothing to escape */
         return;
     }
-    for (p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p < 0x20 || *p == 0x7f) {
-            fprintf(stdout, "\\x%02x", *p);
-        } else {
-            putc(*p, stdout);
+    p = (const unsigned char *)s;
+    while (*p != '\0') {
+        size_t n = text_escape_len(p);
+
+        if (n == 0) {
+            putc(*p++, stdout);
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            fprintf(stdout, "\\x%02x", *p++);
         }
     }
 }
@@ -508,6 +557,16 @@ put_json_string(const char *s)
         if (n == 0) {
             fprintf(stdout, "\\u%04x", *p);
             p++;
+            continue;
+        }
+        if (n > 1 && unicode_break_len(p) > 0) {
+            /* As \uXXXX: the same string, and a line stays a line for
+             * readers that split at NEL or U+2028/9. */
+            fprintf(stdout, "\\u%04x", n == 2
+                        ? ((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu)
+                        : ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) |
+                              (p[2] & 0x3fu));
+            p += n;
             continue;
         }
         if (n > 1) {

@@ -185,6 +185,60 @@ def test_json(workdir):
           "text path escapes a tab: %r" % out)
 
 
+def test_text_path_unambiguous(workdir):
+    """A name holding a backslash cannot pass for an escaped one: a file
+    literally named 'a\\x0ab' and one named 'a<LF>b' give different
+    paths, and every text path decodes back to its name."""
+    d = os.path.join(workdir, "bslash")
+    os.mkdir(d)
+    names = ["a\\x0ab.eml", "a\nb.eml", "c\\d.eml"]
+    for n in names:
+        with open(os.path.join(d, n), "w") as f:
+            f.write("From: x@example.com\nSubject: hi\n\nhello\n")
+    code, out, err = rate([d], cwd=workdir)
+    check(code == 0, "backslash names exit 0: %s" % err)
+    paths = [line.split("\t")[0] for line in out.splitlines()]
+    check(len(paths) == 3 and len(set(paths)) == 3,
+          "three distinct text paths: %r" % paths)
+    decoded = sorted(os.path.basename(re.sub(
+        r"\\x([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), p))
+        for p in paths)
+    check(decoded == sorted(names),
+          "text paths decode back to the names: %r" % decoded)
+
+
+def test_unicode_line_breaks(workdir):
+    """A name holding a character that Unicode-aware readers take as a
+    line break or a terminal control (NEL U+0085 and the other C1
+    controls, LINE and PARAGRAPH SEPARATOR U+2028/9) still gives one
+    line per message, in text and in --json (str.splitlines splits on
+    them), and the JSON path is the name, unchanged."""
+    d = os.path.join(workdir, "uni")
+    os.mkdir(d)
+    names = ["nel\u0085x.eml", "ls\u2028x.eml", "ps\u2029x.eml",
+             "csi\u009b2Jx.eml"]
+    for n in names:
+        with open(os.path.join(d, n), "w") as f:
+            f.write("From: x@example.com\nSubject: hi\n\nhello\n")
+    code, out, err = rate([d], cwd=workdir)
+    check(code == 0, "unicode names exit 0: %s" % err)
+    lines = out.splitlines()
+    check(len(lines) == len(names) and all(LINE_RE.match(x) for x in lines),
+          "text: one line per message: %r" % lines)
+    decoded = sorted(os.path.basename(os.fsdecode(re.sub(
+        rb"\\x([0-9a-f]{2})", lambda m: bytes([int(m.group(1), 16)]),
+        os.fsencode(x.split("\t")[0])))) for x in lines)
+    check(decoded == sorted(names), "text paths decode back: %r" % decoded)
+    code, out, err = rate(["--json", d], cwd=workdir)
+    lines = out.splitlines()
+    check(len(lines) == len(names), "--json: one line each: %r" % lines)
+    try:
+        got = sorted(os.path.basename(json.loads(x)["path"]) for x in lines)
+    except ValueError:
+        got = None
+    check(got == sorted(names), "--json paths are the names: %r" % got)
+
+
 def test_explain(workdir):
     code, out, err = rate(["--explain", MESSAGES + "/phish-bank.eml"],
                           cwd=workdir)
@@ -237,6 +291,15 @@ def test_bad_arguments(workdir):
         check(code == 2, "exit 2 for %r (got %d)" % (args, code))
         check(needle in err, "message for %r: %r" % (args, err))
         check(out == "", "nothing on stdout for %r" % (args,))
+    # An argument that is neither a file nor a folder (a FIFO, a device)
+    # holds no message: an unusable argument, refused before any output.
+    fifo = os.path.join(workdir, "arg-fifo")
+    os.mkfifo(fifo)
+    for args in ([fifo], [MESSAGES, "/dev/null"]):
+        code, out, err = rate(args, cwd=workdir, extra=False)
+        check(code == 2 and "not a file or folder" in err and out == "",
+              "exit 2 for the special file in %r (got %d): %r"
+              % (args, code, err))
     code, out, err = rate(["--help"], cwd=workdir)
     check(code == 0 and "usage" in out and "--cartridge" in out,
           "--help prints usage")
@@ -444,6 +507,8 @@ def main():
         test_input_order(workdir)
         test_threads_identical(workdir)
         test_json(workdir)
+        test_text_path_unambiguous(workdir)
+        test_unicode_line_breaks(workdir)
         test_explain(workdir)
         test_bad_arguments(workdir)
         test_junk(workdir)

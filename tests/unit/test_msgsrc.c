@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -482,6 +484,38 @@ test_msgsrc_missing_fifo_and_loop(void **state)
 /* Links are followed without a stat() in the walk: a link to a file is
  * read as that file, a link to a directory is walked in place, and
  * neither the link to the directory nor the directory counts as a file. */
+/* A symbolic link to something open() refuses outright (a UNIX socket:
+ * ENXIO) is skipped as not a regular file, as the socket itself is,
+ * rather than reported as a message that could not be read. */
+static void
+test_msgsrc_link_to_socket_skipped(void **state)
+{
+    char *dir = make_tmpdir();
+    char path[1100];
+    struct sockaddr_un sun;
+    int fd;
+    char *got;
+
+    (void)state;
+    make_dir(dir, "t");
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/t/sock", dir);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (const struct sockaddr *)&sun, sizeof(sun)),
+                     0);
+    snprintf(path, sizeof(path), "%s/t/link", dir);
+    assert_int_equal(symlink("sock", path), 0);
+    write_text(dir, "t/m", "Subject: m\n\nm\n");
+    snprintf(path, sizeof(path), "%s/t", dir);
+    got = render_all(path, dir, &(struct msgsrc_conf){0});
+    assert_string_equal(got, "S /t/link\nM /t/m 14\nS /t/sock\n");
+    close(fd);
+    remove_tree(dir);
+    free(dir);
+}
+
 static void
 test_msgsrc_links_to_files_and_dirs(void **state)
 {
@@ -557,6 +591,41 @@ test_msgsrc_depth_cap(void **state)
     free(dir);
 }
 
+/* A directory with more names than max_dir_entries keeps the first ones
+ * in sorted order, whatever order readdir gives them in: the same tree
+ * gives the same lines on any file system, and "the rest skipped" means
+ * the names after the last one listed. */
+static void
+test_msgsrc_dir_cap_keeps_first_sorted(void **state)
+{
+    char *dir = make_tmpdir();
+    struct msgsrc_conf conf = {.max_dir_entries = 3};
+    static const char *const order[] = {"h", "b", "j", "e", "a", "i",
+                                        "c", "g", "d", "f"};
+    char *got;
+
+    (void)state;
+    make_dir(dir, "d");
+    /* Created in several orders: readdir returns hash or creation order,
+     * never sorted by chance for every one of these. */
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        char name[16];
+
+        snprintf(name, sizeof(name), "d/%s", order[i]);
+        write_text(dir, name, "X: 1\n\n");
+    }
+    got = render_all(dir, dir, &conf);
+    assert_string_equal(got, "S /d\nM /d/a 6\nM /d/b 6\nM /d/c 6\n");
+    /* At the cap exactly: all of them, no skip. */
+    conf.max_dir_entries = 10;
+    got = render_all(dir, dir, &conf);
+    assert_non_null(strstr(got, "M /d/a 6\n"));
+    assert_non_null(strstr(got, "M /d/j 6\n"));
+    assert_null(strstr(got, "S "));
+    remove_tree(dir);
+    free(dir);
+}
+
 static void
 test_msgsrc_body_cap(void **state)
 {
@@ -600,7 +669,49 @@ test_msgsrc_mbox_larger_than_body_cap(void **state)
     conf.max_body_bytes = 100;
     conf.max_mbox_bytes = 170;
     got = render_all(path, dir, &conf);
-    assert_string_equal(got, "M /m:1 47\nM /m:2 27 T\n");
+    assert_string_equal(got, "M /m:1 47\nM /m:2 27 T\nS /m\n");
+    remove_tree(dir);
+    free(dir);
+}
+
+/* An mbox longer than max_mbox_bytes: the messages after the cut are not
+ * read, and the source says so with a skip item under the file's path
+ * after its last message, so RATE warns and counts it instead of
+ * dropping them without a word. */
+static void
+test_msgsrc_mbox_cap_reports_rest(void **state)
+{
+    char *dir = make_tmpdir();
+    char path[1100];
+    struct msgsrc_conf conf = {.max_body_bytes = 100, .max_mbox_bytes = 170};
+    const char *paths[1] = {path};
+    struct msgsrc *s;
+    struct msgsrc_item it;
+    char *got;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/m", dir);
+    write_text(dir, "m", mbox3);
+    got = render_all(path, dir, &conf);
+    assert_string_equal(got, "M /m:1 47\nM /m:2 27 T\nS /m\n");
+    s = msgsrc_new(paths, 1, &conf);
+    assert_non_null(s);
+    for (int i = 0; i < 2; i++) {
+        assert_true(msgsrc_next(s, &it));
+        msgsrc_item_clear(&it);
+    }
+    assert_true(msgsrc_next(s, &it));
+    assert_int_equal(it.kind, MSGSRC_SKIPPED);
+    assert_string_equal(it.name, path);
+    assert_non_null(strstr(it.why, "not read"));
+    assert_int_equal(it.file_no, 1);
+    msgsrc_item_clear(&it);
+    assert_false(msgsrc_next(s, &it));
+    msgsrc_free(s);
+    /* Read whole: no skip item. */
+    conf.max_mbox_bytes = 0;
+    got = render_all(path, dir, &conf);
+    assert_string_equal(got, "M /m:1 47\nM /m:2 100 T\nM /m:3 27\n");
     remove_tree(dir);
     free(dir);
 }
@@ -685,9 +796,12 @@ main(void)
         cmocka_unit_test(test_msgsrc_trailing_slash_and_args_order),
         cmocka_unit_test(test_msgsrc_missing_fifo_and_loop),
         cmocka_unit_test(test_msgsrc_links_to_files_and_dirs),
+        cmocka_unit_test(test_msgsrc_link_to_socket_skipped),
         cmocka_unit_test(test_msgsrc_depth_cap),
+        cmocka_unit_test(test_msgsrc_dir_cap_keeps_first_sorted),
         cmocka_unit_test(test_msgsrc_body_cap),
         cmocka_unit_test(test_msgsrc_mbox_larger_than_body_cap),
+        cmocka_unit_test(test_msgsrc_mbox_cap_reports_rest),
         cmocka_unit_test(test_msgsrc_binary_and_null_safety),
     };
 
