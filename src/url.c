@@ -423,7 +423,19 @@ url_scheme_byte(uint8_t c)
     return (url_abyte[c] & 2u) != 0;
 }
 
-/* Locate the authority of url; false when it has none. */
+/* Bytes a browser ends an authority at (WHATWG URL, special schemes):
+ * a quote, blank or '<' before them is still userinfo when an '@'
+ * follows, so only url_host's host scan stops there.  Control bytes end
+ * it too: hrefs arrive without them and text URLs end before them. */
+static bool
+url_authority_end(uint8_t c)
+{
+    return c == '/' || c == '\\' || c == '?' || c == '#' || c < ' ' ||
+           c == 0x7F;
+}
+
+/* Locate the authority of url (up to url_authority_end, userinfo
+ * included); false when it has none. */
 static bool
 url_authority(const char *u, size_t n, size_t *a_start, size_t *a_end,
               unsigned *flags)
@@ -492,7 +504,7 @@ url_authority(const char *u, size_t n, size_t *a_start, size_t *a_end,
     }
     {
         size_t e = s;
-        while (e < n && !url_auth_stop((uint8_t)u[e])) {
+        while (e < n && !url_authority_end((uint8_t)u[e])) {
             e++;
         }
         *a_start = i + s;
@@ -641,7 +653,6 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
         return 0;
     }
     hs = as;
-    he = ae;
     if (!(f & URL_IS_MAILTO)) {
         for (size_t k = as; k < ae; k++) {
             if (url[k] == '@') {
@@ -649,6 +660,12 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
                 f |= URL_HAS_USERINFO;
             }
         }
+    }
+    /* The host ends at the first blank, quote or bracket after the
+     * userinfo too: "http://a.example's" is a.example. */
+    he = hs;
+    while (he < ae && !url_auth_stop((uint8_t)url[he])) {
+        he++;
     }
     if (hs < he && url[hs] == '[') {
         size_t k = hs;

@@ -174,6 +174,26 @@ test_url_host_browser_quirks(void **state)
     assert_string_equal(h, "evil.example");
     host("http://good.example%2F@evil.example/", h, &f);
     assert_string_equal(h, "evil.example");
+    /* A browser's authority ends only at '/', '\\', '?' or '#': a
+     * quote, blank or angle bracket before the '@' is userinfo (it is
+     * percent-encoded there), so href="http://paypal.com'@evil.example/"
+     * opens evil.example.  After the last '@' those bytes still end
+     * the host, as before. */
+    host("http://paypal.com'@evil.example/", h, &f);
+    assert_string_equal(h, "evil.example");
+    assert_true(f & URL_HAS_USERINFO);
+    host("http://paypal.com @evil.example/", h, &f);
+    assert_string_equal(h, "evil.example");
+    host("http://paypal.com\"<>@evil.example:8080/", h, &f);
+    assert_string_equal(h, "evil.example");
+    assert_true(f & URL_HAS_PORT);
+    host("http://a.example's/", h, &f);
+    assert_string_equal(h, "a.example");
+    assert_false(f & URL_HAS_USERINFO);
+    host("http://a.example x/@b.example", h, &f);
+    assert_string_equal(h, "a.example");
+    host("mailto:u@b.example'x", h, &f);
+    assert_string_equal(h, "b.example");
     /* Percent-encoded host. */
     host("http://%65vil.%45xample/", h, &f);
     assert_string_equal(h, "evil.example");
