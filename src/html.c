@@ -60,6 +60,7 @@ enum html_tag {
     HTML_TAG_OTHER,
     HTML_TAG_A,
     HTML_TAG_AREA,
+    HTML_TAG_BASE,
     HTML_TAG_BODY, /* body and html */
     HTML_TAG_DETAILS,
     HTML_TAG_DIALOG,
@@ -164,7 +165,7 @@ static const struct html_tag_info html_tags[] = {
     {0x3D454045u, "td", HTML_TAG_TD,
      HTML_P_CELL | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART |
          HTML_P_MARKER},
-    {0x3DDC94D8u, "base", HTML_TAG_OTHER, HTML_P_VOID},
+    {0x3DDC94D8u, "base", HTML_TAG_BASE, HTML_P_VOID},
     {0x401A63F7u, "em", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x4031BD46u, "li", HTML_TAG_LI, HTML_P_FLOW | HTML_P_IMPLIED},
     {0x4058C747u, "form", HTML_TAG_FORM, HTML_P_FLOW},
@@ -413,6 +414,9 @@ struct html_state {
     size_t depth;
     size_t n_overflow; /* open elements past the stack */
     size_t n_hidden;   /* hidden entries on the stack (is_hidden) */
+    bool has_base;     /* a <base href> was seen: the first one counts */
+    size_t base_len;   /* base's length; 0 when it is not absolute */
+    char base[MIME_URL_MAX_BYTES];
     bool has_anchor;
     size_t anchor_start;
     size_t href_len;
@@ -1067,6 +1071,138 @@ attr_decode_url(struct html_view v, char *buf, size_t max)
     return keep + attr_decode(rest, buf + keep, max - keep);
 }
 
+/* Length of the "scheme:" that starts buf (o bytes), or 0 (a relative
+ * reference). */
+static size_t
+scheme_len(const char *buf, size_t o)
+{
+    size_t i = 1;
+
+    if (o == 0 || !((buf[0] | 0x20) >= 'a' && (buf[0] | 0x20) <= 'z')) {
+        return 0;
+    }
+    while (i < o && i <= 32 &&
+           (((buf[i] | 0x20) >= 'a' && (buf[i] | 0x20) <= 'z') ||
+            (buf[i] >= '0' && buf[i] <= '9') || buf[i] == '+' ||
+            buf[i] == '-' || buf[i] == '.')) {
+        i++;
+    }
+    return i < o && buf[i] == ':' ? i + 1 : 0;
+}
+
+/* Index of the first of the bytes in stops in b[from, n), or n. */
+static size_t
+first_of(const char *b, size_t from, size_t n, const char *stops)
+{
+    while (from < n && strchr(stops, b[from]) == NULL) {
+        from++;
+    }
+    return from;
+}
+
+/*
+ * How much of the base precedes a relative reference starting with c
+ * (RFC 3986 5.2, as browsers merge): its scheme for "//host", scheme
+ * and authority for "/path", up to the query for "?q", up to the
+ * fragment for "#f", up to the last '/' of the path otherwise (*slash:
+ * a '/' must follow, the base having no path).  '\' is '/' as in
+ * http.  Dot segments are left: they never change the host.
+ */
+static size_t
+base_prefix(const char *b, size_t n, const char *ref, bool *slash)
+{
+    size_t auth = scheme_len(b, n);
+    size_t path;
+    size_t dir;
+
+    *slash = false;
+    while (auth < n && (b[auth] == '/' || b[auth] == '\\')) {
+        auth++; /* "http:\\\\host" is http://host to a browser */
+    }
+    auth = first_of(b, auth, n, "/\\?#");
+    path = first_of(b, auth, n, "?#");
+    if (ref[0] == '/' || ref[0] == '\\') {
+        return ref[1] == '/' || ref[1] == '\\' ? scheme_len(b, n) : auth;
+    }
+    if (ref[0] == '?') {
+        return path;
+    }
+    if (ref[0] == '#') {
+        return first_of(b, auth, n, "#");
+    }
+    dir = path;
+    while (dir > auth && b[dir - 1] != '/' && b[dir - 1] != '\\') {
+        dir--;
+    }
+    *slash = dir == auth;
+    return dir;
+}
+
+/*
+ * A relative reference (buf, o bytes, at most max) made absolute with
+ * the page's <base href>, in place; the new length.  A browser opens
+ * <base href="http://evil.example/"><a href="/login"> at evil.example:
+ * read alone, the link had no host, so a campaign could hide its site
+ * from reputation, look-alike and fingerprints behind one base tag.
+ * A result longer than max loses its end, never half a character.
+ */
+static size_t
+resolve_base(const struct html_state *st, char *buf, size_t o, size_t max)
+{
+    bool slash;
+    size_t pre;
+    size_t add;
+
+    if (st->base_len == 0 || o == 0 || scheme_len(buf, o) > 0) {
+        return o;
+    }
+    pre = base_prefix(st->base, st->base_len, buf, &slash);
+    add = pre + (slash ? 1 : 0);
+    if (add >= max) {
+        return o;
+    }
+    if (o > max - add) {
+        o = max - add;
+        while (o > 0 && ((uint8_t)buf[o] & 0xC0) == 0x80) {
+            o--;
+        }
+    }
+    memmove(buf + add, buf, o);
+    memcpy(buf, st->base, pre);
+    if (slash) {
+        buf[pre] = '/';
+    }
+    return add + o;
+}
+
+/* The first <base href> sets the base of every later link (a browser's
+ * "frozen base URL"); only an absolute one with an authority is kept,
+ * since a relative base resolves against a page address mail has not. */
+static void
+base_set(struct html_state *st, struct html_view v)
+{
+    size_t n;
+    size_t s;
+
+    if (st->has_base || v.p == NULL) {
+        return;
+    }
+    st->has_base = true;
+    n = attr_decode_url(v, st->base, sizeof(st->base));
+    s = scheme_len(st->base, n);
+    if (s > 0 && s < n && (st->base[s] == '/' || st->base[s] == '\\')) {
+        st->base_len = n;
+    }
+}
+
+/* attr_decode_url of a link, resolved against the <base href>. */
+static size_t
+link_decode(const struct html_state *st, struct html_view v, char *buf,
+            size_t max)
+{
+    return resolve_base(st, buf, attr_decode_url(v, buf, max), max);
+}
+
 static void
 report(struct html_state *st, enum html_link_kind kind, struct html_view v)
 {
@@ -1076,7 +1212,7 @@ report(struct html_state *st, enum html_link_kind kind, struct html_view v)
     if (st->on_link == NULL || v.p == NULL) {
         return;
     }
-    n = attr_decode_url(v, buf, sizeof(buf));
+    n = link_decode(st, v, buf, sizeof(buf));
     if (n > 0) {
         st->on_link(st->ctx, kind, buf, n, "", 0);
     }
@@ -2151,6 +2287,7 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
         break;
     case HTML_TAG_A:
     case HTML_TAG_AREA:
+    case HTML_TAG_BASE:
     case HTML_TAG_BODY:
     case HTML_TAG_DETAILS:
     case HTML_TAG_DIALOG:
@@ -2561,14 +2698,17 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     case HTML_TAG_A:
         anchor_close(st);
         if (attr_get(at, HTML_ATTR_HREF).p != NULL) {
-            st->href_len = attr_decode_url(at->v[HTML_ATTR_HREF],
-                                           st->href, sizeof(st->href));
+            st->href_len = link_decode(st, at->v[HTML_ATTR_HREF], st->href,
+                                       sizeof(st->href));
             st->has_anchor = st->href_len > 0;
             st->anchor_start = st->o;
         }
         break;
     case HTML_TAG_AREA:
         report(st, HTML_LINK_HREF, attr_get(at, HTML_ATTR_HREF));
+        break;
+    case HTML_TAG_BASE:
+        base_set(st, attr_get(at, HTML_ATTR_HREF));
         break;
     case HTML_TAG_EMBED:
     case HTML_TAG_IFRAME:
@@ -3006,6 +3146,8 @@ html_to_text(const uint8_t *p, size_t len, char *out, size_t out_max,
     st.depth = 0;
     st.n_overflow = 0;
     st.n_hidden = 0;
+    st.has_base = false;
+    st.base_len = 0;
     st.has_anchor = false;
     st.anchor_start = 0;
     st.href_len = 0;
