@@ -3135,6 +3135,76 @@ doctype_quirks(const uint8_t *p, size_t len)
               view_prefix(p, n, "-//w3c//dtd html 4.01 frameset//")));
 }
 
+/* The label after the first "charset" [blanks] '=' [blanks] [quote] in
+ * one meta tag's bytes (q, m) into out; its length, or 0. */
+static size_t
+meta_tag_charset(const uint8_t *q, size_t m, char *out, size_t out_max)
+{
+    for (size_t i = 0; i + 7 < m; i++) {
+        size_t k = i + 7;
+        size_t o = 0;
+
+        if (!view_prefix(q + i, m - i, "charset")) {
+            continue;
+        }
+        while (k < m && (q[k] == ' ' || q[k] == '\t' || q[k] == '\n' ||
+                         q[k] == '\r' || q[k] == '\f')) {
+            k++;
+        }
+        if (k >= m || q[k] != '=') {
+            continue;
+        }
+        k++;
+        while (k < m && (q[k] == ' ' || q[k] == '"' || q[k] == '\'')) {
+            k++;
+        }
+        while (k < m && o + 1 < out_max &&
+               (html_is_alnum(q[k]) || q[k] == '-' || q[k] == '_' ||
+                q[k] == '.' || q[k] == ':')) {
+            out[o++] = (char)html_lower(q[k++]);
+        }
+        if (o > 0) {
+            out[o] = '\0';
+            return o;
+        }
+    }
+    return 0;
+}
+
+/* See html.h.  One pass over at most HTML_PRESCAN_BYTES: each "<meta"
+ * tag's bytes up to its '>' are searched once. */
+size_t
+html_meta_charset(const uint8_t *p, size_t len, char *out, size_t out_max)
+{
+    size_t n = len < HTML_PRESCAN_BYTES ? len : HTML_PRESCAN_BYTES;
+
+    for (size_t i = 0; i + 6 < n; i++) {
+        size_t e = i + 5;
+        size_t k;
+
+        if (p[i] != '<' || !view_prefix(p + i + 1, n - i - 1, "meta") ||
+            !(p[e] == ' ' || p[e] == '\t' || p[e] == '\n' ||
+              p[e] == '\r' || p[e] == '\f' || p[e] == '/')) {
+            continue;
+        }
+        while (e < n && p[e] != '>') {
+            e++;
+        }
+        k = meta_tag_charset(p + i + 5, e - i - 5, out, out_max);
+        if (k > 0) {
+            if (k >= 5 && memcmp(out, "utf", 3) == 0 &&
+                (memcmp(out + 3, "16", 2) == 0 ||
+                 memcmp(out + 3, "-16", 3) == 0) && out_max > 5) {
+                memcpy(out, "utf-8", 6);
+                k = 5;
+            }
+            return k;
+        }
+        i = e;
+    }
+    return 0;
+}
+
 size_t
 html_to_text(const uint8_t *p, size_t len, char *out, size_t out_max,
              html_link_fn on_link, void *ctx, unsigned *flags)
