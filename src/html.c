@@ -267,52 +267,69 @@ struct html_entity_def {
     uint32_t cp;
 };
 
-/* Sorted by name (strcmp order: upper case first). */
+/* Sorted by name (strcmp order: upper case first).  HTML 4's names and
+ * HTML5's for ASCII punctuation, tab and line feed ("&colon;", "&sol;",
+ * "&period;", "&NewLine;"): a browser decodes those in an href, so
+ * "http&colon;&sol;&sol;evil&period;example" is a link to evil.example
+ * (and "&excl;" a '!' in text), which undecoded had no host at all. */
 static const struct html_entity_def html_entities[] = {
-    {"AElig", 0xC6}, {"Aacute", 0xC1}, {"Acirc", 0xC2}, {"Agrave", 0xC0},
-    {"Aring", 0xC5}, {"Atilde", 0xC3}, {"Auml", 0xC4}, {"Ccedil", 0xC7},
-    {"Dagger", 0x2021}, {"ETH", 0xD0}, {"Eacute", 0xC9}, {"Ecirc", 0xCA},
-    {"Egrave", 0xC8}, {"Euml", 0xCB}, {"Iacute", 0xCD}, {"Icirc", 0xCE},
-    {"Igrave", 0xCC}, {"Iuml", 0xCF}, {"Ntilde", 0xD1}, {"OElig", 0x152},
+    {"AElig", 0xC6}, {"AMP", 0x26}, {"Aacute", 0xC1}, {"Acirc", 0xC2},
+    {"Agrave", 0xC0}, {"Aring", 0xC5}, {"Atilde", 0xC3}, {"Auml", 0xC4},
+    {"COPY", 0xA9}, {"Ccedil", 0xC7}, {"Dagger", 0x2021},
+    {"DiacriticalGrave", 0x60}, {"ETH", 0xD0}, {"Eacute", 0xC9},
+    {"Ecirc", 0xCA}, {"Egrave", 0xC8}, {"Euml", 0xCB}, {"GT", 0x3E},
+    {"Hat", 0x5E}, {"Iacute", 0xCD}, {"Icirc", 0xCE}, {"Igrave", 0xCC},
+    {"Iuml", 0xCF}, {"LT", 0x3C}, {"NewLine", 0x0A}, {"NoBreak", 0x2060},
+    {"NonBreakingSpace", 0xA0}, {"Ntilde", 0xD1}, {"OElig", 0x152},
     {"Oacute", 0xD3}, {"Ocirc", 0xD4}, {"Ograve", 0xD2}, {"Oslash", 0xD8},
-    {"Otilde", 0xD5}, {"Ouml", 0xD6}, {"Prime", 0x2033}, {"Scaron", 0x160},
-    {"THORN", 0xDE}, {"Uacute", 0xDA}, {"Ucirc", 0xDB}, {"Ugrave", 0xD9},
-    {"Uuml", 0xDC}, {"Yacute", 0xDD}, {"Yuml", 0x178}, {"aacute", 0xE1},
-    {"acirc", 0xE2}, {"acute", 0xB4}, {"aelig", 0xE6}, {"agrave", 0xE0},
-    {"amp", 0x26}, {"apos", 0x27}, {"aring", 0xE5}, {"asymp", 0x2248},
+    {"Otilde", 0xD5}, {"Ouml", 0xD6}, {"Prime", 0x2033}, {"QUOT", 0x22},
+    {"REG", 0xAE}, {"Scaron", 0x160}, {"THORN", 0xDE}, {"Tab", 0x09},
+    {"Uacute", 0xDA}, {"Ucirc", 0xDB}, {"Ugrave", 0xD9}, {"UnderBar", 0x5F},
+    {"Uuml", 0xDC}, {"VerticalLine", 0x7C}, {"Yacute", 0xDD}, {"Yuml", 0x178},
+    {"ZeroWidthSpace", 0x200B}, {"aacute", 0xE1}, {"acirc", 0xE2},
+    {"acute", 0xB4}, {"aelig", 0xE6}, {"agrave", 0xE0}, {"amp", 0x26},
+    {"apos", 0x27}, {"aring", 0xE5}, {"ast", 0x2A}, {"asymp", 0x2248},
     {"atilde", 0xE3}, {"auml", 0xE4}, {"bdquo", 0x201E}, {"brvbar", 0xA6},
-    {"bull", 0x2022}, {"ccedil", 0xE7}, {"cedil", 0xB8}, {"cent", 0xA2},
-    {"circ", 0x2C6}, {"clubs", 0x2663}, {"copy", 0xA9}, {"curren", 0xA4},
+    {"bsol", 0x5C}, {"bull", 0x2022}, {"ccedil", 0xE7}, {"cedil", 0xB8},
+    {"cent", 0xA2}, {"circ", 0x2C6}, {"clubs", 0x2663}, {"colon", 0x3A},
+    {"comma", 0x2C}, {"commat", 0x40}, {"copy", 0xA9}, {"curren", 0xA4},
     {"dagger", 0x2020}, {"darr", 0x2193}, {"deg", 0xB0}, {"diams", 0x2666},
-    {"divide", 0xF7}, {"eacute", 0xE9}, {"ecirc", 0xEA}, {"egrave", 0xE8},
-    {"emsp", 0x2003}, {"ensp", 0x2002}, {"eth", 0xF0}, {"euml", 0xEB},
-    {"euro", 0x20AC}, {"fnof", 0x192}, {"frac12", 0xBD}, {"frac14", 0xBC},
-    {"frac34", 0xBE}, {"ge", 0x2265}, {"gt", 0x3E}, {"hearts", 0x2665},
+    {"divide", 0xF7}, {"dollar", 0x24}, {"eacute", 0xE9}, {"ecirc", 0xEA},
+    {"egrave", 0xE8}, {"emsp", 0x2003}, {"ensp", 0x2002}, {"equals", 0x3D},
+    {"eth", 0xF0}, {"euml", 0xEB}, {"euro", 0x20AC}, {"excl", 0x21},
+    {"fnof", 0x192}, {"frac12", 0xBD}, {"frac14", 0xBC}, {"frac34", 0xBE},
+    {"ge", 0x2265}, {"grave", 0x60}, {"gt", 0x3E}, {"hearts", 0x2665},
     {"hellip", 0x2026}, {"iacute", 0xED}, {"icirc", 0xEE}, {"iexcl", 0xA1},
     {"igrave", 0xEC}, {"infin", 0x221E}, {"iquest", 0xBF}, {"iuml", 0xEF},
-    {"laquo", 0xAB}, {"larr", 0x2190}, {"ldquo", 0x201C}, {"le", 0x2264},
-    {"lrm", 0x200E}, {"lsaquo", 0x2039}, {"lsquo", 0x2018}, {"lt", 0x3C},
-    {"macr", 0xAF}, {"mdash", 0x2014}, {"micro", 0xB5}, {"middot", 0xB7},
-    {"minus", 0x2212}, {"nbsp", 0xA0}, {"ndash", 0x2013}, {"ne", 0x2260},
-    {"not", 0xAC}, {"ntilde", 0xF1}, {"oacute", 0xF3}, {"ocirc", 0xF4},
+    {"laquo", 0xAB}, {"larr", 0x2190}, {"lbrace", 0x7B}, {"lbrack", 0x5B},
+    {"lcub", 0x7B}, {"ldquo", 0x201C}, {"le", 0x2264}, {"lowbar", 0x5F},
+    {"lpar", 0x28}, {"lrm", 0x200E}, {"lsaquo", 0x2039}, {"lsqb", 0x5B},
+    {"lsquo", 0x2018}, {"lt", 0x3C}, {"macr", 0xAF}, {"mdash", 0x2014},
+    {"micro", 0xB5}, {"midast", 0x2A}, {"middot", 0xB7}, {"minus", 0x2212},
+    {"nbsp", 0xA0}, {"ndash", 0x2013}, {"ne", 0x2260}, {"not", 0xAC},
+    {"ntilde", 0xF1}, {"num", 0x23}, {"oacute", 0xF3}, {"ocirc", 0xF4},
     {"oelig", 0x153}, {"ograve", 0xF2}, {"ordf", 0xAA}, {"ordm", 0xBA},
     {"oslash", 0xF8}, {"otilde", 0xF5}, {"ouml", 0xF6}, {"para", 0xB6},
-    {"permil", 0x2030}, {"plusmn", 0xB1}, {"pound", 0xA3}, {"prime", 0x2032},
-    {"quot", 0x22}, {"raquo", 0xBB}, {"rarr", 0x2192}, {"rdquo", 0x201D},
-    {"reg", 0xAE}, {"rlm", 0x200F}, {"rsaquo", 0x203A}, {"rsquo", 0x2019},
-    {"sbquo", 0x201A}, {"scaron", 0x161}, {"sect", 0xA7}, {"shy", 0xAD},
-    {"spades", 0x2660}, {"sup1", 0xB9}, {"sup2", 0xB2}, {"sup3", 0xB3},
-    {"szlig", 0xDF}, {"thinsp", 0x2009}, {"thorn", 0xFE}, {"tilde", 0x2DC},
-    {"times", 0xD7}, {"trade", 0x2122}, {"uacute", 0xFA}, {"uarr", 0x2191},
-    {"ucirc", 0xFB}, {"ugrave", 0xF9}, {"uml", 0xA8}, {"uuml", 0xFC},
-    {"yacute", 0xFD}, {"yen", 0xA5}, {"yuml", 0xFF}, {"zwj", 0x200D},
-    {"zwnj", 0x200C},
+    {"percnt", 0x25}, {"period", 0x2E}, {"permil", 0x2030}, {"plus", 0x2B},
+    {"plusmn", 0xB1}, {"pound", 0xA3}, {"prime", 0x2032}, {"quest", 0x3F},
+    {"quot", 0x22}, {"raquo", 0xBB}, {"rarr", 0x2192}, {"rbrace", 0x7D},
+    {"rbrack", 0x5D}, {"rcub", 0x7D}, {"rdquo", 0x201D}, {"reg", 0xAE},
+    {"rlm", 0x200F}, {"rpar", 0x29}, {"rsaquo", 0x203A}, {"rsqb", 0x5D},
+    {"rsquo", 0x2019}, {"sbquo", 0x201A}, {"scaron", 0x161}, {"sect", 0xA7},
+    {"semi", 0x3B}, {"shy", 0xAD}, {"sol", 0x2F}, {"spades", 0x2660},
+    {"sup1", 0xB9}, {"sup2", 0xB2}, {"sup3", 0xB3}, {"szlig", 0xDF},
+    {"thinsp", 0x2009}, {"thorn", 0xFE}, {"tilde", 0x2DC}, {"times", 0xD7},
+    {"trade", 0x2122}, {"uacute", 0xFA}, {"uarr", 0x2191}, {"ucirc", 0xFB},
+    {"ugrave", 0xF9}, {"uml", 0xA8}, {"uuml", 0xFC}, {"verbar", 0x7C},
+    {"vert", 0x7C}, {"yacute", 0xFD}, {"yen", 0xA5}, {"yuml", 0xFF},
+    {"zwj", 0x200D}, {"zwnj", 0x200C},
 };
 
 #define HTML_N_ENTITIES (sizeof(html_entities) / sizeof(html_entities[0]))
 
-/* Longest entity name looked up (the table's longest is 6). */
-#define HTML_ENTITY_NAME_MAX 8u
+/* Longest entity name looked up (the table's longest, "DiacriticalGrave"
+ * and "NonBreakingSpace", is 16). */
+#define HTML_ENTITY_NAME_MAX 16u
 /* Bytes of a tag or attribute name compared against the tables. */
 #define HTML_NAME_MAX 16u
 

@@ -1001,6 +1001,34 @@ test_html_base_href(void **state)
     assert_string_equal(l.url[1], "z.html");
 }
 
+/* HTML5's named references for ASCII punctuation, tab and line feed
+ * are decoded as a browser decodes them: href="http&colon;&sol;&sol;
+ * evil&period;example" opens evil.example, and "&NewLine;" and "&Tab;"
+ * inside a URL are dropped with the other control characters; in text
+ * "&excl;" shows "!". */
+static void
+test_html_html5_ascii_entities(void **state)
+{
+    struct links l;
+
+    (void)state;
+    render("<a href=\"http&colon;&sol;&sol;evil&period;example&quest;"
+           "a&equals;1&num;x\">a</a>"
+           "<a href=\"ht&Tab;tp://ev&NewLine;il.example&bsol;p\">b</a>"
+           "<a href=\"http://paypal.com&commat;evil.example/&lowbar;"
+           "&lpar;&rpar;&percnt;&plus;&comma;&semi;&excl;&ast;\">c</a>",
+           NULL, &l);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.url[0], "http://evil.example?a=1#x");
+    assert_string_equal(l.url[1], "http://evil.example\\p");
+    assert_string_equal(l.url[2], "http://paypal.com@evil.example/_()%+,;!*");
+    assert_string_equal(render("<p>Win&excl; &dollar;5 &lsqb;now&rsqb; "
+                               "&lcub;x&rcub; &verbar; &Hat;&grave;"
+                               "</p>",
+                               NULL, NULL),
+                        "Win! $5 [now] {x} | ^`");
+}
+
 static void
 test_html_links(void **state)
 {
@@ -1195,6 +1223,7 @@ main(void)
         cmocka_unit_test(test_html_attr_every_offset),
         cmocka_unit_test(test_html_word_runs),
         cmocka_unit_test(test_html_links),
+        cmocka_unit_test(test_html_html5_ascii_entities),
         cmocka_unit_test(test_html_base_href),
         cmocka_unit_test(test_html_long_url_and_anchor_cut),
         cmocka_unit_test(test_html_output_cap),
