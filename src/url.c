@@ -23,6 +23,7 @@
  */
 #include "url.h"
 
+#include <arpa/inet.h>
 #include <idn2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -606,6 +607,78 @@ fold_wide_host(char *h, size_t n)
     return o;
 }
 
+/*
+ * A bracketed IPv6 host (h, n bytes with its brackets) rewritten in
+ * place as WHATWG URL 3.7 serialises it: lower-case hex pieces without
+ * leading zeros, the first longest run of two or more zero pieces as
+ * "::", an IPv4 tail as two pieces.  "[0:0::1]", "[::0001]" and
+ * "[::1]" open one host; read raw they were three to reputation lists
+ * and fingerprints.  What inet_pton refuses (not an address: a browser
+ * refuses the URL) stays as written.  Returns the new length; out
+ * holds at least URL_IPV6_TEXT_MAX bytes.
+ */
+#define URL_IPV6_TEXT_MAX 48u
+static size_t
+ipv6_canonical(char *h, size_t n)
+{
+    char in[URL_IPV6_TEXT_MAX];
+    unsigned char a[16];
+    unsigned piece[8];
+    size_t best = 8;
+    size_t best_len = 1;
+    size_t o = 0;
+
+    if (n < 3 || n - 2 >= sizeof(in) || h[n - 1] != ']') {
+        return n;
+    }
+    memcpy(in, h + 1, n - 2);
+    in[n - 2] = '\0';
+    if (inet_pton(AF_INET6, in, a) != 1) {
+        return n;
+    }
+    for (size_t i = 0; i < 8; i++) {
+        piece[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+    }
+    for (size_t i = 0; i < 8;) {
+        size_t k = i;
+        while (k < 8 && piece[k] == 0) {
+            k++;
+        }
+        if (k - i > best_len) {
+            best = i;
+            best_len = k - i;
+        }
+        i = k > i ? k : i + 1;
+    }
+    h[o++] = '[';
+    for (size_t i = 0; i < 8; i++) {
+        static const char hex[] = "0123456789abcdef";
+        bool is_lead = true;
+
+        if (i == best) {
+            h[o++] = ':';
+            if (i == 0) {
+                h[o++] = ':';
+            }
+            i += best_len - 1;
+            continue;
+        }
+        for (int shift = 12; shift >= 0; shift -= 4) {
+            unsigned d = (piece[i] >> shift) & 0xFu;
+            if (d != 0 || shift == 0 || !is_lead) {
+                h[o++] = hex[d];
+                is_lead = false;
+            }
+        }
+        if (i < 7) {
+            h[o++] = ':';
+        }
+    }
+    h[o++] = ']';
+    h[o] = '\0';
+    return o;
+}
+
 /* See url.h.  libidn2 allocates its result: this runs only for the
  * rare non-ASCII host. */
 size_t
@@ -714,6 +787,9 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
         o--;
     }
     out[o] = '\0';
+    if ((f & URL_IS_IP) && out_max >= URL_IPV6_TEXT_MAX) {
+        o = ipv6_canonical(out, o);
+    }
     o = url_host_to_ascii(out, o, out_max);
     if (o > 0 && !(f & URL_IS_IP) && last_label_numeric(out, o) &&
         url_parse_ipv4(out, o, &addr, &is_odd)) {
