@@ -1371,6 +1371,13 @@ test_mime_html_meta_charset(void **state)
                      "<META HTTP-EQUIV=Content-Type CONTENT='text/html; "
                      "CHARSET=koi8-r'><p>\xf0\xd2\xc9</p>");
     assert_string_equal(d->text, "\xd0\x9f\xd1\x80\xd0\xb8");
+    /* A UTF-16 meta label is read as utf-8 (the prescan's rule: the
+     * page it was read from is ASCII-compatible); "<metadata" is no
+     * meta. */
+    d = parse(state, "Content-Type: text/html\n\n"
+                     "<metadata charset=koi8-r><meta charset=UTF-16LE>"
+                     "<p>caf\xc3\xa9</p>");
+    assert_string_equal(d->text, "caf\xc3\xa9");
     /* The MIME label wins over the meta. */
     d = parse(state, "Content-Type: text/html; charset=iso-8859-1\n\n"
                      "<meta charset=windows-1251><p>\xe9</p>");
