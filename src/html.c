@@ -37,7 +37,9 @@
  *   caption or table start tag closes it (table_clear), so it encloses
  *   none of the cells that follow.
  * - An <a href> stays open until </a>, the next <a> or the end; its
- *   visible text is taken from the output written meanwhile.
+ *   visible text is taken from the output written meanwhile.  Every
+ *   reported link is resolved against the first <base href> seen
+ *   before it (resolve_base), as the reader's browser resolves it.
  * State: one struct html_state on the caller's stack.  Every loop
  * iteration consumes at least one byte.  WHATWG HTML 13.2 (tokenization,
  * character references), loosely.

@@ -9,7 +9,9 @@
  *   >= 0x80 are kept so IDN hosts and paths survive.
  * - url_host follows what browsers do with hostile input rather than what
  *   RFC 3986 allows: any number of '/' or '\' after "http:", userinfo up
- *   to the LAST '@' of the authority, %XX in the host decoded, every
+ *   to the LAST '@' of the authority (which ends only at '/', '\', '?'
+ *   or '#': a quote or blank before the '@' is userinfo too), %XX in
+ *   the host decoded, an IPv6 literal in its one serialised form, every
  *   inet_aton spelling of an IPv4 address normalised to dotted decimal
  *   (WHATWG URL 3.5: a host whose last label is numeric is an address),
  *   and a host with non-ASCII bytes turned into the ASCII name a browser
