@@ -83,6 +83,19 @@ size_t html_to_text(const uint8_t *p, size_t len, char *out, size_t out_max,
                     html_link_fn on_link, void *ctx, unsigned *flags);
 
 /*
+ * The charset label an HTML page declares in its first
+ * HTML_PRESCAN_BYTES (WHATWG HTML 13.2.3.2, the prescan, loosely):
+ * <meta charset=X> or <meta http-equiv=Content-Type content="...;
+ * charset=X">.  Copies X (at most out_max - 1 bytes of [A-Za-z0-9._:-],
+ * NUL-terminated) into out and returns its length; 0 when there is
+ * none.  A UTF-16 label is returned as "utf-8" (a page whose meta could
+ * be read as ASCII is not UTF-16), as the prescan does.
+ */
+#define HTML_PRESCAN_BYTES 1024u
+size_t html_meta_charset(const uint8_t *p, size_t len, char *out,
+                         size_t out_max);
+
+/*
  * Decode one character reference at p ('&' already consumed: p points
  * after it).  On success stores the code point in *cp and returns the
  * bytes consumed (including a ';'); 0 when there is none.

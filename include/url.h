@@ -46,10 +46,13 @@ bool url_find(const char *text, size_t text_len, size_t *pos, size_t *start,
  * without scheme, or "mailto:"): userinfo, port, path and a trailing dot
  * removed, %XX escapes decoded, ASCII lower-cased, an IPv4 written in any
  * inet_aton form (3232235777, 0xC0A80101, 0300.0250.1.1) normalised to
- * dotted decimal.  Writes at most out_max - 1 bytes plus a NUL into out
- * and returns the length; 0 when the URL has no host (relative, cid:,
- * javascript:, data:, ...) or out_max is too small.  ORs enum url_flag
- * bits into *flags.
+ * dotted decimal, an IPv6 literal written as WHATWG URL serialises it
+ * ("[0:0::0001]" -> "[::1]").  The userinfo ends at the authority's last
+ * '@' (the authority ends at '/', '\', '?' or '#', as in a browser).
+ * Writes at most out_max - 1 bytes plus a NUL into out and returns the
+ * length; 0 when the URL has no host (relative, cid:, javascript:,
+ * data:, ...) or out_max is too small.  ORs enum url_flag bits into
+ * *flags.
  */
 size_t url_host(const char *url, size_t url_len, char *out, size_t out_max,
                 unsigned *flags);

@@ -37,7 +37,9 @@
  *   caption or table start tag closes it (table_clear), so it encloses
  *   none of the cells that follow.
  * - An <a href> stays open until </a>, the next <a> or the end; its
- *   visible text is taken from the output written meanwhile.
+ *   visible text is taken from the output written meanwhile.  Every
+ *   reported link is resolved against the first <base href> seen
+ *   before it (resolve_base), as the reader's browser resolves it.
  * State: one struct html_state on the caller's stack.  Every loop
  * iteration consumes at least one byte.  WHATWG HTML 13.2 (tokenization,
  * character references), loosely.
@@ -60,6 +62,7 @@ enum html_tag {
     HTML_TAG_OTHER,
     HTML_TAG_A,
     HTML_TAG_AREA,
+    HTML_TAG_BASE,
     HTML_TAG_BODY, /* body and html */
     HTML_TAG_DETAILS,
     HTML_TAG_DIALOG,
@@ -164,7 +167,7 @@ static const struct html_tag_info html_tags[] = {
     {0x3D454045u, "td", HTML_TAG_TD,
      HTML_P_CELL | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART |
          HTML_P_MARKER},
-    {0x3DDC94D8u, "base", HTML_TAG_OTHER, HTML_P_VOID},
+    {0x3DDC94D8u, "base", HTML_TAG_BASE, HTML_P_VOID},
     {0x401A63F7u, "em", HTML_TAG_OTHER, HTML_P_FORMAT},
     {0x4031BD46u, "li", HTML_TAG_LI, HTML_P_FLOW | HTML_P_IMPLIED},
     {0x4058C747u, "form", HTML_TAG_FORM, HTML_P_FLOW},
@@ -266,52 +269,69 @@ struct html_entity_def {
     uint32_t cp;
 };
 
-/* Sorted by name (strcmp order: upper case first). */
+/* Sorted by name (strcmp order: upper case first).  HTML 4's names and
+ * HTML5's for ASCII punctuation, tab and line feed ("&colon;", "&sol;",
+ * "&period;", "&NewLine;"): a browser decodes those in an href, so
+ * "http&colon;&sol;&sol;evil&period;example" is a link to evil.example
+ * (and "&excl;" a '!' in text), which undecoded had no host at all. */
 static const struct html_entity_def html_entities[] = {
-    {"AElig", 0xC6}, {"Aacute", 0xC1}, {"Acirc", 0xC2}, {"Agrave", 0xC0},
-    {"Aring", 0xC5}, {"Atilde", 0xC3}, {"Auml", 0xC4}, {"Ccedil", 0xC7},
-    {"Dagger", 0x2021}, {"ETH", 0xD0}, {"Eacute", 0xC9}, {"Ecirc", 0xCA},
-    {"Egrave", 0xC8}, {"Euml", 0xCB}, {"Iacute", 0xCD}, {"Icirc", 0xCE},
-    {"Igrave", 0xCC}, {"Iuml", 0xCF}, {"Ntilde", 0xD1}, {"OElig", 0x152},
+    {"AElig", 0xC6}, {"AMP", 0x26}, {"Aacute", 0xC1}, {"Acirc", 0xC2},
+    {"Agrave", 0xC0}, {"Aring", 0xC5}, {"Atilde", 0xC3}, {"Auml", 0xC4},
+    {"COPY", 0xA9}, {"Ccedil", 0xC7}, {"Dagger", 0x2021},
+    {"DiacriticalGrave", 0x60}, {"ETH", 0xD0}, {"Eacute", 0xC9},
+    {"Ecirc", 0xCA}, {"Egrave", 0xC8}, {"Euml", 0xCB}, {"GT", 0x3E},
+    {"Hat", 0x5E}, {"Iacute", 0xCD}, {"Icirc", 0xCE}, {"Igrave", 0xCC},
+    {"Iuml", 0xCF}, {"LT", 0x3C}, {"NewLine", 0x0A}, {"NoBreak", 0x2060},
+    {"NonBreakingSpace", 0xA0}, {"Ntilde", 0xD1}, {"OElig", 0x152},
     {"Oacute", 0xD3}, {"Ocirc", 0xD4}, {"Ograve", 0xD2}, {"Oslash", 0xD8},
-    {"Otilde", 0xD5}, {"Ouml", 0xD6}, {"Prime", 0x2033}, {"Scaron", 0x160},
-    {"THORN", 0xDE}, {"Uacute", 0xDA}, {"Ucirc", 0xDB}, {"Ugrave", 0xD9},
-    {"Uuml", 0xDC}, {"Yacute", 0xDD}, {"Yuml", 0x178}, {"aacute", 0xE1},
-    {"acirc", 0xE2}, {"acute", 0xB4}, {"aelig", 0xE6}, {"agrave", 0xE0},
-    {"amp", 0x26}, {"apos", 0x27}, {"aring", 0xE5}, {"asymp", 0x2248},
+    {"Otilde", 0xD5}, {"Ouml", 0xD6}, {"Prime", 0x2033}, {"QUOT", 0x22},
+    {"REG", 0xAE}, {"Scaron", 0x160}, {"THORN", 0xDE}, {"Tab", 0x09},
+    {"Uacute", 0xDA}, {"Ucirc", 0xDB}, {"Ugrave", 0xD9}, {"UnderBar", 0x5F},
+    {"Uuml", 0xDC}, {"VerticalLine", 0x7C}, {"Yacute", 0xDD}, {"Yuml", 0x178},
+    {"ZeroWidthSpace", 0x200B}, {"aacute", 0xE1}, {"acirc", 0xE2},
+    {"acute", 0xB4}, {"aelig", 0xE6}, {"agrave", 0xE0}, {"amp", 0x26},
+    {"apos", 0x27}, {"aring", 0xE5}, {"ast", 0x2A}, {"asymp", 0x2248},
     {"atilde", 0xE3}, {"auml", 0xE4}, {"bdquo", 0x201E}, {"brvbar", 0xA6},
-    {"bull", 0x2022}, {"ccedil", 0xE7}, {"cedil", 0xB8}, {"cent", 0xA2},
-    {"circ", 0x2C6}, {"clubs", 0x2663}, {"copy", 0xA9}, {"curren", 0xA4},
+    {"bsol", 0x5C}, {"bull", 0x2022}, {"ccedil", 0xE7}, {"cedil", 0xB8},
+    {"cent", 0xA2}, {"circ", 0x2C6}, {"clubs", 0x2663}, {"colon", 0x3A},
+    {"comma", 0x2C}, {"commat", 0x40}, {"copy", 0xA9}, {"curren", 0xA4},
     {"dagger", 0x2020}, {"darr", 0x2193}, {"deg", 0xB0}, {"diams", 0x2666},
-    {"divide", 0xF7}, {"eacute", 0xE9}, {"ecirc", 0xEA}, {"egrave", 0xE8},
-    {"emsp", 0x2003}, {"ensp", 0x2002}, {"eth", 0xF0}, {"euml", 0xEB},
-    {"euro", 0x20AC}, {"fnof", 0x192}, {"frac12", 0xBD}, {"frac14", 0xBC},
-    {"frac34", 0xBE}, {"ge", 0x2265}, {"gt", 0x3E}, {"hearts", 0x2665},
+    {"divide", 0xF7}, {"dollar", 0x24}, {"eacute", 0xE9}, {"ecirc", 0xEA},
+    {"egrave", 0xE8}, {"emsp", 0x2003}, {"ensp", 0x2002}, {"equals", 0x3D},
+    {"eth", 0xF0}, {"euml", 0xEB}, {"euro", 0x20AC}, {"excl", 0x21},
+    {"fnof", 0x192}, {"frac12", 0xBD}, {"frac14", 0xBC}, {"frac34", 0xBE},
+    {"ge", 0x2265}, {"grave", 0x60}, {"gt", 0x3E}, {"hearts", 0x2665},
     {"hellip", 0x2026}, {"iacute", 0xED}, {"icirc", 0xEE}, {"iexcl", 0xA1},
     {"igrave", 0xEC}, {"infin", 0x221E}, {"iquest", 0xBF}, {"iuml", 0xEF},
-    {"laquo", 0xAB}, {"larr", 0x2190}, {"ldquo", 0x201C}, {"le", 0x2264},
-    {"lrm", 0x200E}, {"lsaquo", 0x2039}, {"lsquo", 0x2018}, {"lt", 0x3C},
-    {"macr", 0xAF}, {"mdash", 0x2014}, {"micro", 0xB5}, {"middot", 0xB7},
-    {"minus", 0x2212}, {"nbsp", 0xA0}, {"ndash", 0x2013}, {"ne", 0x2260},
-    {"not", 0xAC}, {"ntilde", 0xF1}, {"oacute", 0xF3}, {"ocirc", 0xF4},
+    {"laquo", 0xAB}, {"larr", 0x2190}, {"lbrace", 0x7B}, {"lbrack", 0x5B},
+    {"lcub", 0x7B}, {"ldquo", 0x201C}, {"le", 0x2264}, {"lowbar", 0x5F},
+    {"lpar", 0x28}, {"lrm", 0x200E}, {"lsaquo", 0x2039}, {"lsqb", 0x5B},
+    {"lsquo", 0x2018}, {"lt", 0x3C}, {"macr", 0xAF}, {"mdash", 0x2014},
+    {"micro", 0xB5}, {"midast", 0x2A}, {"middot", 0xB7}, {"minus", 0x2212},
+    {"nbsp", 0xA0}, {"ndash", 0x2013}, {"ne", 0x2260}, {"not", 0xAC},
+    {"ntilde", 0xF1}, {"num", 0x23}, {"oacute", 0xF3}, {"ocirc", 0xF4},
     {"oelig", 0x153}, {"ograve", 0xF2}, {"ordf", 0xAA}, {"ordm", 0xBA},
     {"oslash", 0xF8}, {"otilde", 0xF5}, {"ouml", 0xF6}, {"para", 0xB6},
-    {"permil", 0x2030}, {"plusmn", 0xB1}, {"pound", 0xA3}, {"prime", 0x2032},
-    {"quot", 0x22}, {"raquo", 0xBB}, {"rarr", 0x2192}, {"rdquo", 0x201D},
-    {"reg", 0xAE}, {"rlm", 0x200F}, {"rsaquo", 0x203A}, {"rsquo", 0x2019},
-    {"sbquo", 0x201A}, {"scaron", 0x161}, {"sect", 0xA7}, {"shy", 0xAD},
-    {"spades", 0x2660}, {"sup1", 0xB9}, {"sup2", 0xB2}, {"sup3", 0xB3},
-    {"szlig", 0xDF}, {"thinsp", 0x2009}, {"thorn", 0xFE}, {"tilde", 0x2DC},
-    {"times", 0xD7}, {"trade", 0x2122}, {"uacute", 0xFA}, {"uarr", 0x2191},
-    {"ucirc", 0xFB}, {"ugrave", 0xF9}, {"uml", 0xA8}, {"uuml", 0xFC},
-    {"yacute", 0xFD}, {"yen", 0xA5}, {"yuml", 0xFF}, {"zwj", 0x200D},
-    {"zwnj", 0x200C},
+    {"percnt", 0x25}, {"period", 0x2E}, {"permil", 0x2030}, {"plus", 0x2B},
+    {"plusmn", 0xB1}, {"pound", 0xA3}, {"prime", 0x2032}, {"quest", 0x3F},
+    {"quot", 0x22}, {"raquo", 0xBB}, {"rarr", 0x2192}, {"rbrace", 0x7D},
+    {"rbrack", 0x5D}, {"rcub", 0x7D}, {"rdquo", 0x201D}, {"reg", 0xAE},
+    {"rlm", 0x200F}, {"rpar", 0x29}, {"rsaquo", 0x203A}, {"rsqb", 0x5D},
+    {"rsquo", 0x2019}, {"sbquo", 0x201A}, {"scaron", 0x161}, {"sect", 0xA7},
+    {"semi", 0x3B}, {"shy", 0xAD}, {"sol", 0x2F}, {"spades", 0x2660},
+    {"sup1", 0xB9}, {"sup2", 0xB2}, {"sup3", 0xB3}, {"szlig", 0xDF},
+    {"thinsp", 0x2009}, {"thorn", 0xFE}, {"tilde", 0x2DC}, {"times", 0xD7},
+    {"trade", 0x2122}, {"uacute", 0xFA}, {"uarr", 0x2191}, {"ucirc", 0xFB},
+    {"ugrave", 0xF9}, {"uml", 0xA8}, {"uuml", 0xFC}, {"verbar", 0x7C},
+    {"vert", 0x7C}, {"yacute", 0xFD}, {"yen", 0xA5}, {"yuml", 0xFF},
+    {"zwj", 0x200D}, {"zwnj", 0x200C},
 };
 
 #define HTML_N_ENTITIES (sizeof(html_entities) / sizeof(html_entities[0]))
 
-/* Longest entity name looked up (the table's longest is 6). */
-#define HTML_ENTITY_NAME_MAX 8u
+/* Longest entity name looked up (the table's longest, "DiacriticalGrave"
+ * and "NonBreakingSpace", is 16). */
+#define HTML_ENTITY_NAME_MAX 16u
 /* Bytes of a tag or attribute name compared against the tables. */
 #define HTML_NAME_MAX 16u
 
@@ -413,6 +433,9 @@ struct html_state {
     size_t depth;
     size_t n_overflow; /* open elements past the stack */
     size_t n_hidden;   /* hidden entries on the stack (is_hidden) */
+    bool has_base;     /* a <base href> was seen: the first one counts */
+    size_t base_len;   /* base's length; 0 when it is not absolute */
+    char base[MIME_URL_MAX_BYTES];
     bool has_anchor;
     size_t anchor_start;
     size_t href_len;
@@ -1067,6 +1090,138 @@ attr_decode_url(struct html_view v, char *buf, size_t max)
     return keep + attr_decode(rest, buf + keep, max - keep);
 }
 
+/* Length of the "scheme:" that starts buf (o bytes), or 0 (a relative
+ * reference). */
+static size_t
+scheme_len(const char *buf, size_t o)
+{
+    size_t i = 1;
+
+    if (o == 0 || !((buf[0] | 0x20) >= 'a' && (buf[0] | 0x20) <= 'z')) {
+        return 0;
+    }
+    while (i < o && i <= 32 &&
+           (((buf[i] | 0x20) >= 'a' && (buf[i] | 0x20) <= 'z') ||
+            (buf[i] >= '0' && buf[i] <= '9') || buf[i] == '+' ||
+            buf[i] == '-' || buf[i] == '.')) {
+        i++;
+    }
+    return i < o && buf[i] == ':' ? i + 1 : 0;
+}
+
+/* Index of the first of the bytes in stops in b[from, n), or n. */
+static size_t
+first_of(const char *b, size_t from, size_t n, const char *stops)
+{
+    while (from < n && strchr(stops, b[from]) == NULL) {
+        from++;
+    }
+    return from;
+}
+
+/*
+ * How much of the base precedes a relative reference starting with c
+ * (RFC 3986 5.2, as browsers merge): its scheme for "//host", scheme
+ * and authority for "/path", up to the query for "?q", up to the
+ * fragment for "#f", up to the last '/' of the path otherwise (*slash:
+ * a '/' must follow, the base having no path).  '\' is '/' as in
+ * http.  Dot segments are left: they never change the host.
+ */
+static size_t
+base_prefix(const char *b, size_t n, const char *ref, bool *slash)
+{
+    size_t auth = scheme_len(b, n);
+    size_t path;
+    size_t dir;
+
+    *slash = false;
+    while (auth < n && (b[auth] == '/' || b[auth] == '\\')) {
+        auth++; /* "http:\\\\host" is http://host to a browser */
+    }
+    auth = first_of(b, auth, n, "/\\?#");
+    path = first_of(b, auth, n, "?#");
+    if (ref[0] == '/' || ref[0] == '\\') {
+        return ref[1] == '/' || ref[1] == '\\' ? scheme_len(b, n) : auth;
+    }
+    if (ref[0] == '?') {
+        return path;
+    }
+    if (ref[0] == '#') {
+        return first_of(b, auth, n, "#");
+    }
+    dir = path;
+    while (dir > auth && b[dir - 1] != '/' && b[dir - 1] != '\\') {
+        dir--;
+    }
+    *slash = dir == auth;
+    return dir;
+}
+
+/*
+ * A relative reference (buf, o bytes, at most max) made absolute with
+ * the page's <base href>, in place; the new length.  A browser opens
+ * <base href="http://evil.example/"><a href="/login"> at evil.example:
+ * read alone, the link had no host, so a campaign could hide its site
+ * from reputation, look-alike and fingerprints behind one base tag.
+ * A result longer than max loses its end, never half a character.
+ */
+static size_t
+resolve_base(const struct html_state *st, char *buf, size_t o, size_t max)
+{
+    bool slash;
+    size_t pre;
+    size_t add;
+
+    if (st->base_len == 0 || o == 0 || scheme_len(buf, o) > 0) {
+        return o;
+    }
+    pre = base_prefix(st->base, st->base_len, buf, &slash);
+    add = pre + (slash ? 1 : 0);
+    if (add >= max) {
+        return o;
+    }
+    if (o > max - add) {
+        o = max - add;
+        while (o > 0 && ((uint8_t)buf[o] & 0xC0) == 0x80) {
+            o--;
+        }
+    }
+    memmove(buf + add, buf, o);
+    memcpy(buf, st->base, pre);
+    if (slash) {
+        buf[pre] = '/';
+    }
+    return add + o;
+}
+
+/* The first <base href> sets the base of every later link (a browser's
+ * "frozen base URL"); only an absolute one with an authority is kept,
+ * since a relative base resolves against a page address mail has not. */
+static void
+base_set(struct html_state *st, struct html_view v)
+{
+    size_t n;
+    size_t s;
+
+    if (st->has_base || v.p == NULL) {
+        return;
+    }
+    st->has_base = true;
+    n = attr_decode_url(v, st->base, sizeof(st->base));
+    s = scheme_len(st->base, n);
+    if (s > 0 && s < n && (st->base[s] == '/' || st->base[s] == '\\')) {
+        st->base_len = n;
+    }
+}
+
+/* attr_decode_url of a link, resolved against the <base href>. */
+static size_t
+link_decode(const struct html_state *st, struct html_view v, char *buf,
+            size_t max)
+{
+    return resolve_base(st, buf, attr_decode_url(v, buf, max), max);
+}
+
 static void
 report(struct html_state *st, enum html_link_kind kind, struct html_view v)
 {
@@ -1076,7 +1231,7 @@ report(struct html_state *st, enum html_link_kind kind, struct html_view v)
     if (st->on_link == NULL || v.p == NULL) {
         return;
     }
-    n = attr_decode_url(v, buf, sizeof(buf));
+    n = link_decode(st, v, buf, sizeof(buf));
     if (n > 0) {
         st->on_link(st->ctx, kind, buf, n, "", 0);
     }
@@ -2151,6 +2306,7 @@ close_implied(struct html_state *st, enum html_tag tag, unsigned props)
         break;
     case HTML_TAG_A:
     case HTML_TAG_AREA:
+    case HTML_TAG_BASE:
     case HTML_TAG_BODY:
     case HTML_TAG_DETAILS:
     case HTML_TAG_DIALOG:
@@ -2561,14 +2717,17 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
     case HTML_TAG_A:
         anchor_close(st);
         if (attr_get(at, HTML_ATTR_HREF).p != NULL) {
-            st->href_len = attr_decode_url(at->v[HTML_ATTR_HREF],
-                                           st->href, sizeof(st->href));
+            st->href_len = link_decode(st, at->v[HTML_ATTR_HREF], st->href,
+                                       sizeof(st->href));
             st->has_anchor = st->href_len > 0;
             st->anchor_start = st->o;
         }
         break;
     case HTML_TAG_AREA:
         report(st, HTML_LINK_HREF, attr_get(at, HTML_ATTR_HREF));
+        break;
+    case HTML_TAG_BASE:
+        base_set(st, attr_get(at, HTML_ATTR_HREF));
         break;
     case HTML_TAG_EMBED:
     case HTML_TAG_IFRAME:
@@ -2995,6 +3154,76 @@ doctype_quirks(const uint8_t *p, size_t len)
               view_prefix(p, n, "-//w3c//dtd html 4.01 frameset//")));
 }
 
+/* The label after the first "charset" [blanks] '=' [blanks] [quote] in
+ * one meta tag's bytes (q, m) into out; its length, or 0. */
+static size_t
+meta_tag_charset(const uint8_t *q, size_t m, char *out, size_t out_max)
+{
+    for (size_t i = 0; i + 7 < m; i++) {
+        size_t k = i + 7;
+        size_t o = 0;
+
+        if (!view_prefix(q + i, m - i, "charset")) {
+            continue;
+        }
+        while (k < m && (q[k] == ' ' || q[k] == '\t' || q[k] == '\n' ||
+                         q[k] == '\r' || q[k] == '\f')) {
+            k++;
+        }
+        if (k >= m || q[k] != '=') {
+            continue;
+        }
+        k++;
+        while (k < m && (q[k] == ' ' || q[k] == '"' || q[k] == '\'')) {
+            k++;
+        }
+        while (k < m && o + 1 < out_max &&
+               (html_is_alnum(q[k]) || q[k] == '-' || q[k] == '_' ||
+                q[k] == '.' || q[k] == ':')) {
+            out[o++] = (char)html_lower(q[k++]);
+        }
+        if (o > 0) {
+            out[o] = '\0';
+            return o;
+        }
+    }
+    return 0;
+}
+
+/* See html.h.  One pass over at most HTML_PRESCAN_BYTES: each "<meta"
+ * tag's bytes up to its '>' are searched once. */
+size_t
+html_meta_charset(const uint8_t *p, size_t len, char *out, size_t out_max)
+{
+    size_t n = len < HTML_PRESCAN_BYTES ? len : HTML_PRESCAN_BYTES;
+
+    for (size_t i = 0; i + 6 < n; i++) {
+        size_t e = i + 5;
+        size_t k;
+
+        if (p[i] != '<' || !view_prefix(p + i + 1, n - i - 1, "meta") ||
+            !(p[e] == ' ' || p[e] == '\t' || p[e] == '\n' ||
+              p[e] == '\r' || p[e] == '\f' || p[e] == '/')) {
+            continue;
+        }
+        while (e < n && p[e] != '>') {
+            e++;
+        }
+        k = meta_tag_charset(p + i + 5, e - i - 5, out, out_max);
+        if (k > 0) {
+            if (k >= 5 && memcmp(out, "utf", 3) == 0 &&
+                (memcmp(out + 3, "16", 2) == 0 ||
+                 memcmp(out + 3, "-16", 3) == 0) && out_max > 5) {
+                memcpy(out, "utf-8", 6);
+                k = 5;
+            }
+            return k;
+        }
+        i = e;
+    }
+    return 0;
+}
+
 size_t
 html_to_text(const uint8_t *p, size_t len, char *out, size_t out_max,
              html_link_fn on_link, void *ctx, unsigned *flags)
@@ -3006,6 +3235,8 @@ html_to_text(const uint8_t *p, size_t len, char *out, size_t out_max,
     st.depth = 0;
     st.n_overflow = 0;
     st.n_hidden = 0;
+    st.has_base = false;
+    st.base_len = 0;
     st.has_anchor = false;
     st.anchor_start = 0;
     st.href_len = 0;

@@ -1173,18 +1173,70 @@ add_plain(struct mime_state *st, const char *cs, const uint8_t *data,
     }
 }
 
+/* The charset a UTF-8 or UTF-16 byte order mark at data names, or NULL;
+ * *skip gets the mark's length. */
+static const char *
+bom_charset(const uint8_t *data, size_t n, size_t *skip)
+{
+    if (n >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF) {
+        *skip = 3;
+        return "utf-8";
+    }
+    if (n >= 2 && data[0] == 0xFF && data[1] == 0xFE) {
+        *skip = 2;
+        return "utf-16le";
+    }
+    if (n >= 2 && data[0] == 0xFE && data[1] == 0xFF) {
+        *skip = 2;
+        return "utf-16be";
+    }
+    return NULL;
+}
+
+/*
+ * The encoding a reader's HTML engine decodes an HTML part with: a byte
+ * order mark first (it beats the label, WHATWG Encoding "decode"), then
+ * the MIME label, then, with no label, the page's <meta charset> (the
+ * prescan).  A part labelled iso-8859-1 holding UTF-16 with a BOM read
+ * as "S\0P\0A\0M\0", and a Cyrillic page that names windows-1251 only
+ * in its meta read as cp1252 mojibake: words the reader sees that the
+ * tokens did not.  *data and *n move past a BOM; meta (of
+ * MIME_CHARSET_NAME_MAX bytes) holds a label taken from the page.
+ */
+static const char *
+html_charset(const char *cs, const uint8_t **data, size_t *n, char *meta)
+{
+    size_t skip = 0;
+    const char *bom = bom_charset(*data, *n, &skip);
+
+    if (bom != NULL) {
+        *data += skip;
+        *n -= skip;
+        return bom;
+    }
+    if (cs[0] == '\0' &&
+        html_meta_charset(*data, *n, meta, MIME_CHARSET_NAME_MAX) > 0) {
+        return meta;
+    }
+    return cs;
+}
+
 static void
 add_html(struct mime_state *st, const char *cs, const uint8_t *data,
          size_t n)
 {
-    const uint8_t *src = data;
-    size_t src_len = n;
+    const uint8_t *src;
+    size_t src_len;
     unsigned hf = 0;
     char *out = NULL;
     size_t out_max = 0;
     size_t w;
+    char meta[MIME_CHARSET_NAME_MAX];
 
     st->doc->flags |= MIME_HAS_HTML;
+    cs = html_charset(cs, &data, &n, meta);
+    src = data;
+    src_len = n;
     if (!(charset_is_utf8_label(cs, strlen(cs)) &&
           charset_utf8_valid(data, n))) {
         unsigned cf = 0;

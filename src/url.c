@@ -9,7 +9,9 @@
  *   >= 0x80 are kept so IDN hosts and paths survive.
  * - url_host follows what browsers do with hostile input rather than what
  *   RFC 3986 allows: any number of '/' or '\' after "http:", userinfo up
- *   to the LAST '@' of the authority, %XX in the host decoded, every
+ *   to the LAST '@' of the authority (which ends only at '/', '\', '?'
+ *   or '#': a quote or blank before the '@' is userinfo too), %XX in
+ *   the host decoded, an IPv6 literal in its one serialised form, every
  *   inet_aton spelling of an IPv4 address normalised to dotted decimal
  *   (WHATWG URL 3.5: a host whose last label is numeric is an address),
  *   and a host with non-ASCII bytes turned into the ASCII name a browser
@@ -23,6 +25,7 @@
  */
 #include "url.h"
 
+#include <arpa/inet.h>
 #include <idn2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,7 +426,19 @@ url_scheme_byte(uint8_t c)
     return (url_abyte[c] & 2u) != 0;
 }
 
-/* Locate the authority of url; false when it has none. */
+/* Bytes a browser ends an authority at (WHATWG URL, special schemes):
+ * a quote, blank or '<' before them is still userinfo when an '@'
+ * follows, so only url_host's host scan stops there.  Control bytes end
+ * it too: hrefs arrive without them and text URLs end before them. */
+static bool
+url_authority_end(uint8_t c)
+{
+    return c == '/' || c == '\\' || c == '?' || c == '#' || c < ' ' ||
+           c == 0x7F;
+}
+
+/* Locate the authority of url (up to url_authority_end, userinfo
+ * included); false when it has none. */
 static bool
 url_authority(const char *u, size_t n, size_t *a_start, size_t *a_end,
               unsigned *flags)
@@ -492,7 +507,7 @@ url_authority(const char *u, size_t n, size_t *a_start, size_t *a_end,
     }
     {
         size_t e = s;
-        while (e < n && !url_auth_stop((uint8_t)u[e])) {
+        while (e < n && !url_authority_end((uint8_t)u[e])) {
             e++;
         }
         *a_start = i + s;
@@ -594,6 +609,78 @@ fold_wide_host(char *h, size_t n)
     return o;
 }
 
+/*
+ * A bracketed IPv6 host (h, n bytes with its brackets) rewritten in
+ * place as WHATWG URL 3.7 serialises it: lower-case hex pieces without
+ * leading zeros, the first longest run of two or more zero pieces as
+ * "::", an IPv4 tail as two pieces.  "[0:0::1]", "[::0001]" and
+ * "[::1]" open one host; read raw they were three to reputation lists
+ * and fingerprints.  What inet_pton refuses (not an address: a browser
+ * refuses the URL) stays as written.  Returns the new length; out
+ * holds at least URL_IPV6_TEXT_MAX bytes.
+ */
+#define URL_IPV6_TEXT_MAX 48u
+static size_t
+ipv6_canonical(char *h, size_t n)
+{
+    char in[URL_IPV6_TEXT_MAX];
+    unsigned char a[16];
+    unsigned piece[8];
+    size_t best = 8;
+    size_t best_len = 1;
+    size_t o = 0;
+
+    if (n < 3 || n - 2 >= sizeof(in) || h[n - 1] != ']') {
+        return n;
+    }
+    memcpy(in, h + 1, n - 2);
+    in[n - 2] = '\0';
+    if (inet_pton(AF_INET6, in, a) != 1) {
+        return n;
+    }
+    for (size_t i = 0; i < 8; i++) {
+        piece[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+    }
+    for (size_t i = 0; i < 8;) {
+        size_t k = i;
+        while (k < 8 && piece[k] == 0) {
+            k++;
+        }
+        if (k - i > best_len) {
+            best = i;
+            best_len = k - i;
+        }
+        i = k > i ? k : i + 1;
+    }
+    h[o++] = '[';
+    for (size_t i = 0; i < 8; i++) {
+        static const char hex[] = "0123456789abcdef";
+        bool is_lead = true;
+
+        if (i == best) {
+            h[o++] = ':';
+            if (i == 0) {
+                h[o++] = ':';
+            }
+            i += best_len - 1;
+            continue;
+        }
+        for (int shift = 12; shift >= 0; shift -= 4) {
+            unsigned d = (piece[i] >> shift) & 0xFu;
+            if (d != 0 || shift == 0 || !is_lead) {
+                h[o++] = hex[d];
+                is_lead = false;
+            }
+        }
+        if (i < 7) {
+            h[o++] = ':';
+        }
+    }
+    h[o++] = ']';
+    h[o] = '\0';
+    return o;
+}
+
 /* See url.h.  libidn2 allocates its result: this runs only for the
  * rare non-ASCII host. */
 size_t
@@ -641,7 +728,6 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
         return 0;
     }
     hs = as;
-    he = ae;
     if (!(f & URL_IS_MAILTO)) {
         for (size_t k = as; k < ae; k++) {
             if (url[k] == '@') {
@@ -649,6 +735,12 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
                 f |= URL_HAS_USERINFO;
             }
         }
+    }
+    /* The host ends at the first blank, quote or bracket after the
+     * userinfo too: "http://a.example's" is a.example. */
+    he = hs;
+    while (he < ae && !url_auth_stop((uint8_t)url[he])) {
+        he++;
     }
     if (hs < he && url[hs] == '[') {
         size_t k = hs;
@@ -697,6 +789,9 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
         o--;
     }
     out[o] = '\0';
+    if ((f & URL_IS_IP) && out_max >= URL_IPV6_TEXT_MAX) {
+        o = ipv6_canonical(out, o);
+    }
     o = url_host_to_ascii(out, o, out_max);
     if (o > 0 && !(f & URL_IS_IP) && last_label_numeric(out, o) &&
         url_parse_ipv4(out, o, &addr, &is_odd)) {

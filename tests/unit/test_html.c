@@ -958,6 +958,77 @@ test_html_flags(void **state)
     assert_int_equal(f, 0);
 }
 
+/* A <base href> makes relative links point at its site, as a browser
+ * and a mail reader resolve them ("baseStriker"): the link is reported
+ * as the URL the reader opens, so its host is seen. */
+static void
+test_html_base_href(void **state)
+{
+    struct links l;
+
+    (void)state;
+    render("<html><head><base href=\"http://evil.example/dir/page?q#f\">"
+           "<base href=\"http://second.example/\"></head>"
+           "<a href=\"/paypal/login\">a</a>"
+           "<a href=\"login.php?x=1\">b</a>"
+           "<a href=\"//cdn.example/x\">c</a>"
+           "<a href=\"?y\">d</a>"
+           "<a href=\"#top\">e</a>"
+           "<a href=\"https://good.example/\">f</a>"
+           "<a href=\"mailto:u@good.example\">g</a>"
+           "<img src=\"i.png\"><form action=\"\\\\h.example\\p\">",
+           NULL, &l);
+    assert_int_equal(l.n, 9);
+    assert_string_equal(l.url[0], "http://evil.example/paypal/login");
+    assert_string_equal(l.url[1], "http://evil.example/dir/login.php?x=1");
+    assert_string_equal(l.url[2], "http://cdn.example/x");
+    assert_string_equal(l.url[3], "http://evil.example/dir/page?y");
+    assert_string_equal(l.url[4], "http://evil.example/dir/page?q#top");
+    assert_string_equal(l.url[5], "https://good.example/");
+    assert_string_equal(l.url[6], "mailto:u@good.example");
+    assert_string_equal(l.url[7], "http://evil.example/dir/i.png");
+    assert_string_equal(l.url[8], "http:\\\\h.example\\p");
+    /* A base with no path: a relative link goes under its root. */
+    render("<base href=HTTPS://evil.example><a href=x.html>a</a>", NULL,
+           &l);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.url[0], "HTTPS://evil.example/x.html");
+    /* A relative or hostless base changes nothing. */
+    render("<base href=/x/><a href=y.html>a</a>"
+           "<base href=\"javascript:x\"><a href=z.html>b</a>", NULL, &l);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.url[0], "y.html");
+    assert_string_equal(l.url[1], "z.html");
+}
+
+/* HTML5's named references for ASCII punctuation, tab and line feed
+ * are decoded as a browser decodes them: href="http&colon;&sol;&sol;
+ * evil&period;example" opens evil.example, and "&NewLine;" and "&Tab;"
+ * inside a URL are dropped with the other control characters; in text
+ * "&excl;" shows "!". */
+static void
+test_html_html5_ascii_entities(void **state)
+{
+    struct links l;
+
+    (void)state;
+    render("<a href=\"http&colon;&sol;&sol;evil&period;example&quest;"
+           "a&equals;1&num;x\">a</a>"
+           "<a href=\"ht&Tab;tp://ev&NewLine;il.example&bsol;p\">b</a>"
+           "<a href=\"http://paypal.com&commat;evil.example/&lowbar;"
+           "&lpar;&rpar;&percnt;&plus;&comma;&semi;&excl;&ast;\">c</a>",
+           NULL, &l);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.url[0], "http://evil.example?a=1#x");
+    assert_string_equal(l.url[1], "http://evil.example\\p");
+    assert_string_equal(l.url[2], "http://paypal.com@evil.example/_()%+,;!*");
+    assert_string_equal(render("<p>Win&excl; &dollar;5 &lsqb;now&rsqb; "
+                               "&lcub;x&rcub; &verbar; &Hat;&grave;"
+                               "</p>",
+                               NULL, NULL),
+                        "Win! $5 [now] {x} | ^`");
+}
+
 static void
 test_html_links(void **state)
 {
@@ -1152,6 +1223,8 @@ main(void)
         cmocka_unit_test(test_html_attr_every_offset),
         cmocka_unit_test(test_html_word_runs),
         cmocka_unit_test(test_html_links),
+        cmocka_unit_test(test_html_html5_ascii_entities),
+        cmocka_unit_test(test_html_base_href),
         cmocka_unit_test(test_html_long_url_and_anchor_cut),
         cmocka_unit_test(test_html_output_cap),
         cmocka_unit_test(test_html_hostile_shapes),

@@ -1329,6 +1329,71 @@ test_mime_digest_defaults_to_rfc822(void **state)
     assert_string_equal(d->text, "first message\nsecond message");
 }
 
+/* A byte order mark decides an HTML part's encoding over its label, as
+ * in a browser (WHATWG Encoding "decode": BOM sniffing first): a part
+ * labelled iso-8859-1 that starts with FF FE is UTF-16LE text to the
+ * reader, whose words we read as "S\0P\0..." before. */
+static void
+test_mime_html_bom_overrides_label(void **state)
+{
+    static const char msg[] =
+        "Content-Type: text/html; charset=iso-8859-1\n"
+        "Content-Transfer-Encoding: base64\n"
+        "\n"
+        "//48AGIAPgBTAFAAQQBNADwALwBiAD4A\n"; /* FF FE "<b>SPAM</b>" */
+    struct mime_doc *d = parse(state, msg);
+
+    assert_string_equal(d->text, "SPAM");
+    d = parse(state, "Content-Type: text/html; charset=windows-1252\n\n"
+                     "\xef\xbb\xbf<p>caf\xc3\xa9</p>");
+    assert_string_equal(d->text, "caf\xc3\xa9");
+    d = parse(state, "Content-Type: text/html; charset=utf-8\n"
+                     "Content-Transfer-Encoding: base64\n\n"
+                     "/v8APABwAD4AaABpAPw=\n"); /* FE FF "<p>hi\u00fc" */
+    assert_string_equal(d->text, "hi\xc3\xbc");
+}
+
+/* An HTML part without a MIME charset is decoded by its <meta charset>
+ * or <meta http-equiv=Content-Type content="...; charset=...">, as a
+ * mail reader's HTML engine does (its prescan of the first 1,024
+ * bytes); a MIME charset still wins. */
+static void
+test_mime_html_meta_charset(void **state)
+{
+    struct mime_doc *d;
+
+    d = parse(state, "Content-Type: text/html\n\n"
+                     "<html><head><meta charset=\"windows-1251\"></head>"
+                     "<body>\xcf\xf0\xe8\xe2\xe5\xf2</body>");
+    assert_string_equal(d->text, "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5"
+                                 "\xd1\x82");
+    d = parse(state, "Content-Type: text/html\n\n"
+                     "<META HTTP-EQUIV=Content-Type CONTENT='text/html; "
+                     "CHARSET=koi8-r'><p>\xf0\xd2\xc9</p>");
+    assert_string_equal(d->text, "\xd0\x9f\xd1\x80\xd0\xb8");
+    /* A UTF-16 meta label is read as utf-8 (the prescan's rule: the
+     * page it was read from is ASCII-compatible); "<metadata" is no
+     * meta. */
+    d = parse(state, "Content-Type: text/html\n\n"
+                     "<metadata charset=koi8-r><meta charset=UTF-16LE>"
+                     "<p>caf\xc3\xa9</p>");
+    assert_string_equal(d->text, "caf\xc3\xa9");
+    /* The MIME label wins over the meta. */
+    d = parse(state, "Content-Type: text/html; charset=iso-8859-1\n\n"
+                     "<meta charset=windows-1251><p>\xe9</p>");
+    assert_string_equal(d->text, "\xc3\xa9");
+    /* A meta past the first 1,024 bytes is not looked for. */
+    {
+        char msg[1400];
+        int k = snprintf(msg, sizeof(msg), "Content-Type: text/html\n\n");
+        memset(msg + k, ' ', 1030);
+        snprintf(msg + k + 1030, sizeof(msg) - (size_t)k - 1030,
+                 "<meta charset=windows-1251><p>\xe9</p>");
+        d = parse(state, msg);
+        assert_string_equal(d->text, "\xc3\xa9");
+    }
+}
+
 static void
 test_mime_html_charset_and_entities(void **state)
 {
@@ -2041,6 +2106,8 @@ main(void)
         MIME_TEST(test_mime_boundary_with_colon_ends_header_block),
         MIME_TEST(test_mime_digest_defaults_to_rfc822),
         MIME_TEST(test_mime_html_charset_and_entities),
+        MIME_TEST(test_mime_html_bom_overrides_label),
+        MIME_TEST(test_mime_html_meta_charset),
         MIME_TEST(test_mime_header_count_at_cap),
         MIME_TEST(test_mime_header_count_over_cap),
         MIME_TEST(test_mime_header_length_cap),

@@ -174,6 +174,26 @@ test_url_host_browser_quirks(void **state)
     assert_string_equal(h, "evil.example");
     host("http://good.example%2F@evil.example/", h, &f);
     assert_string_equal(h, "evil.example");
+    /* A browser's authority ends only at '/', '\\', '?' or '#': a
+     * quote, blank or angle bracket before the '@' is userinfo (it is
+     * percent-encoded there), so href="http://paypal.com'@evil.example/"
+     * opens evil.example.  After the last '@' those bytes still end
+     * the host, as before. */
+    host("http://paypal.com'@evil.example/", h, &f);
+    assert_string_equal(h, "evil.example");
+    assert_true(f & URL_HAS_USERINFO);
+    host("http://paypal.com @evil.example/", h, &f);
+    assert_string_equal(h, "evil.example");
+    host("http://paypal.com\"<>@evil.example:8080/", h, &f);
+    assert_string_equal(h, "evil.example");
+    assert_true(f & URL_HAS_PORT);
+    host("http://a.example's/", h, &f);
+    assert_string_equal(h, "a.example");
+    assert_false(f & URL_HAS_USERINFO);
+    host("http://a.example x/@b.example", h, &f);
+    assert_string_equal(h, "a.example");
+    host("mailto:u@b.example'x", h, &f);
+    assert_string_equal(h, "b.example");
     /* Percent-encoded host. */
     host("http://%65vil.%45xample/", h, &f);
     assert_string_equal(h, "evil.example");
@@ -182,6 +202,23 @@ test_url_host_browser_quirks(void **state)
     host("http://[2001:DB8::1]:80/", h, &f);
     assert_string_equal(h, "[2001:db8::1]");
     assert_true(f & URL_IS_IP);
+    /* Every spelling of one IPv6 address is the one a browser
+     * serialises (WHATWG URL 3.7: lower-case hex, no leading zeros, the
+     * first longest run of two or more zero pieces as "::", no dotted
+     * IPv4 tail), so lists and fingerprints see one host. */
+    host("http://[2001:0DB8:0:0::0001]/", h, &f);
+    assert_string_equal(h, "[2001:db8::1]");
+    host("http://[0:0:0:0:0:0:0:1]/", h, &f);
+    assert_string_equal(h, "[::1]");
+    host("http://[::ffff:192.168.1.1]/", h, &f);
+    assert_string_equal(h, "[::ffff:c0a8:101]");
+    host("http://[1:0:0:2:0:0:0:3]/", h, &f);
+    assert_string_equal(h, "[1:0:0:2::3]");
+    host("http://[1:0:2:3:4:5:6:7]/", h, &f);
+    assert_string_equal(h, "[1:0:2:3:4:5:6:7]");
+    /* Not an address: kept as written (a browser refuses the URL). */
+    host("http://[1::2::3]/", h, &f);
+    assert_string_equal(h, "[1::2::3]");
     /* Wide dots and fullwidth letters and digits, raw or %-encoded:
      * browsers map them to ASCII (UTS #46), so the host is the ASCII
      * one. */
