@@ -1355,39 +1355,46 @@ uu_name(struct mime_state *st, const uint8_t *p,
     return name;
 }
 
-/* Decode the first uuencoded block of (p, n) into part's data (and its
- * name when the headers gave none); false when there is no block. */
-static bool
-uu_decode(struct mime_state *st, const uint8_t *p, size_t n,
-          struct mime_part *part)
+/* Decode the uuencoded block b of p into part's data (and its name when
+ * the headers gave none). */
+static void
+uu_fill(struct mime_state *st, const uint8_t *p,
+        const struct mime_uu_block *b, struct mime_part *part)
 {
-    struct mime_uu_block b;
-    size_t len;
-    size_t max;
-    uint8_t *buf;
+    size_t len = b->data_end - b->data_at;
+    size_t max = len < MIME_PART_MAX_BYTES ? len : MIME_PART_MAX_BYTES;
+    uint8_t *buf = arena_alloc(st->a, max > 0 ? max : 1);
     bool is_bad = false;
     bool is_cut = false;
 
-    if (!mime_uu_find(p, n, 0, &b)) {
-        return false;
-    }
-    len = b.data_end - b.data_at;
-    max = len < MIME_PART_MAX_BYTES ? len : MIME_PART_MAX_BYTES;
-    buf = arena_alloc(st->a, max > 0 ? max : 1);
     if (buf == NULL) {
         arena_full(st);
-        return true;
+        return;
     }
     part->data = buf;
-    part->data_len = mime_uu_decode(p + b.data_at, len, buf, max, &is_bad,
+    part->data_len = mime_uu_decode(p + b->data_at, len, buf, max, &is_bad,
                                     &is_cut);
     if (part->filename[0] == '\0') {
-        part->filename = uu_name(st, p, &b);
+        part->filename = uu_name(st, p, b);
         part->is_attachment = true;
     }
     if (is_cut) {
         st->doc->flags |= MIME_PART_CAPPED;
     }
+}
+
+/* An x-uuencode part: its first block decoded into part; false when it
+ * has none. */
+static bool
+uu_decode(struct mime_state *st, const uint8_t *p, size_t n,
+          struct mime_part *part)
+{
+    struct mime_uu_block b;
+
+    if (!mime_uu_find(p, n, 0, &b)) {
+        return false;
+    }
+    uu_fill(st, p, &b, part);
     return true;
 }
 
@@ -1426,8 +1433,7 @@ uu_part(struct mime_state *st, const uint8_t *data,
     part->data = (const uint8_t *)mime_empty;
     st->n_atts_decoded++;
     doc->n_parts++;
-    /* uu_decode finds the same block again from its "begin" line. */
-    (void)uu_decode(st, data + b->begin_at, b->end_at - b->begin_at, part);
+    uu_fill(st, data, b, part);
 }
 
 /* A text/plain part's text, less the uuencoded files in it, which become

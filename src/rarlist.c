@@ -22,6 +22,7 @@
 
 #include <string.h>
 
+#include "byteorder.h"
 #include "caps.h"
 
 /* RAR 4.x header types and flags. */
@@ -53,19 +54,6 @@ enum {
 };
 
 static const uint8_t rar_signature[6] = {'R', 'a', 'r', '!', 0x1a, 0x07};
-
-static uint32_t
-le16(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
-
-static uint32_t
-le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
 
 /* Offset just past a signature whose 7th byte (and 8th for 5.0) is
  * known, with *is_v5; len when there is none where WinRAR looks. */
@@ -146,8 +134,8 @@ step4(struct rarlist *r, struct rarlist_member *m, bool *has_member)
         return false;
     }
     type = h[2];
-    flags = le16(h + 3);
-    hsize = le16(h + 5);
+    flags = byteorder_le16(h + 3);
+    hsize = byteorder_le16(h + 5);
     if (hsize < RAR4_BASE_LEN || hsize > r->len - r->at) {
         r->flags |= RARLIST_BROKEN;
         return false;
@@ -169,8 +157,9 @@ step4(struct rarlist *r, struct rarlist_member *m, bool *has_member)
             r->flags |= RARLIST_BROKEN;
             return false;
         }
-        data = le32(h + 7) | (is_large ? (uint64_t)le32(h + 32) << 32 : 0);
-        name_len = le16(h + 26);
+        data = byteorder_le32(h + 7) |
+               (is_large ? (uint64_t)byteorder_le32(h + 32) << 32 : 0);
+        name_len = byteorder_le16(h + 26);
         if (name_len > hsize - name_at) {
             r->flags |= RARLIST_BROKEN;
             return false;
@@ -192,7 +181,7 @@ step4(struct rarlist *r, struct rarlist_member *m, bool *has_member)
             r->flags |= RARLIST_BROKEN;
             return false;
         }
-        data = le32(h + 7);
+        data = byteorder_le32(h + 7);
     }
     r->at = after_data(r, hend, data);
     return true;

@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "buf.h"
+#include "byteorder.h"
 #include "caps.h"
 #include "featureset.h"
 #include "fsutil.h"
@@ -328,22 +329,6 @@ sitelayer_learn(struct sitelayer *l, const uint32_t *ids, size_t n,
 /* ---- file format ---------------------------------------------------- */
 
 static uint32_t
-get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static void
-put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t
 crc_of(const uint8_t *p, size_t len)
 {
     return (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, (uInt)len);
@@ -363,21 +348,21 @@ sitelayer_parse(const uint8_t *p, size_t len, struct sitelayer **out,
         *why = "not a site layer file";
         return CM_EPARSE;
     }
-    if (get_u32(p + 4) != SITELAYER_FORMAT) {
+    if (byteorder_le32(p + 4) != SITELAYER_FORMAT) {
         *why = "unknown site layer format";
         return CM_EPARSE;
     }
-    if (get_u32(p + 8) != FEATURES_VERSION) {
+    if (byteorder_le32(p + 8) != FEATURES_VERSION) {
         *why = "learned under another feature set";
         return CM_EVERSION;
     }
-    n = get_u32(p + 12);
+    n = byteorder_le32(p + 12);
     if (n > CAPS_SITELAYER_FEATURES_MAX ||
         len != SITELAYER_HEAD_LEN + (size_t)n * SITELAYER_ENTRY_LEN + 4u) {
         *why = "site layer size does not match its count";
         return CM_EPARSE;
     }
-    if (crc_of(p, len - 4) != get_u32(p + len - 4)) {
+    if (crc_of(p, len - 4) != byteorder_le32(p + len - 4)) {
         *why = "site layer checksum mismatch";
         return CM_EPARSE;
     }
@@ -388,8 +373,8 @@ sitelayer_parse(const uint8_t *p, size_t len, struct sitelayer **out,
     for (uint32_t k = 0; k < n; k++) {
         const uint8_t *e = p + SITELAYER_HEAD_LEN + (size_t)k *
                                                         SITELAYER_ENTRY_LEN;
-        uint32_t id = get_u32(e);
-        uint32_t bits = get_u32(e + 4);
+        uint32_t id = byteorder_le32(e);
+        uint32_t bits = byteorder_le32(e + 4);
         float w;
         float *c;
 
@@ -466,19 +451,19 @@ sitelayer_save(const struct sitelayer *l, const char *path)
     }
     qsort(ids, n, sizeof(*ids), cmp_u32);
     memcpy(img, SITELAYER_MAGIC, 4);
-    put_u32(img + 4, SITELAYER_FORMAT);
-    put_u32(img + 8, FEATURES_VERSION);
-    put_u32(img + 12, (uint32_t)n);
+    byteorder_put_le32(img + 4, SITELAYER_FORMAT);
+    byteorder_put_le32(img + 8, FEATURES_VERSION);
+    byteorder_put_le32(img + 12, (uint32_t)n);
     for (size_t k = 0; k < n; k++) {
         uint8_t *e = img + SITELAYER_HEAD_LEN + k * SITELAYER_ENTRY_LEN;
         float w = l->weights[find(l, ids[k])];
         uint32_t bits;
 
         memcpy(&bits, &w, sizeof(bits));
-        put_u32(e, ids[k]);
-        put_u32(e + 4, bits);
+        byteorder_put_le32(e, ids[k]);
+        byteorder_put_le32(e + 4, bits);
     }
-    put_u32(img + len - 4, crc_of(img, len - 4));
+    byteorder_put_le32(img + len - 4, crc_of(img, len - 4));
     rc = fsutil_write_atomic(path, img, len, 0600);
     free(img);
     free(ids);

@@ -23,6 +23,7 @@
 
 #include <string.h>
 
+#include "byteorder.h"
 #include "caps.h"
 
 #define ZIP_SIG_LOCAL 0x04034b50u
@@ -38,31 +39,12 @@
 #define ZIP_FLAG_ENCRYPTED 0x0001u
 #define ZIP_FLAG_DESCRIPTOR 0x0008u
 
-static uint16_t
-le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 /* Does a record of n bytes with signature sig start at off? */
 static bool
 has_record(const struct ziplist *z, uint64_t off, size_t n, uint32_t sig)
 {
     return off <= z->len && n <= z->len - off &&
-           le32(z->p + off) == sig;
+           byteorder_le32(z->p + off) == sig;
 }
 
 bool
@@ -85,7 +67,7 @@ find_eocd(const struct ziplist *z, size_t *at)
                  ? z->len - CAPS_ZIPLIST_EOCD_SEARCH_BYTES
                  : 0;
     for (size_t off = z->len - ZIP_EOCD_LEN + 1; off > lowest; off--) {
-        if (le32(z->p + off - 1) == ZIP_SIG_EOCD) {
+        if (byteorder_le32(z->p + off - 1) == ZIP_SIG_EOCD) {
             *at = off - 1;
             return true;
         }
@@ -106,9 +88,9 @@ read_directory(struct ziplist *z, size_t eocd, uint64_t *n, uint64_t *size,
     size_t loc;
     uint64_t rec;
 
-    *n = le16(e + 10);
-    *size = le32(e + 12);
-    *off = le32(e + 16);
+    *n = byteorder_le16(e + 10);
+    *size = byteorder_le32(e + 12);
+    *off = byteorder_le32(e + 16);
     *end = eocd;
     if (*n != 0xffffu && *size != 0xffffffffu && *off != 0xffffffffu) {
         return true;
@@ -120,7 +102,7 @@ read_directory(struct ziplist *z, size_t eocd, uint64_t *n, uint64_t *size,
     if (!has_record(z, loc, ZIP_LOCATOR64_LEN, ZIP_SIG_LOCATOR64)) {
         return false;
     }
-    rec = le64(z->p + loc + 8);
+    rec = byteorder_le64(z->p + loc + 8);
     if ((!has_record(z, rec, ZIP_EOCD64_LEN, ZIP_SIG_EOCD64) || rec > loc) &&
         loc >= ZIP_EOCD64_LEN) {
         /* Data prepended to the archive shifts the locator's offset too;
@@ -132,9 +114,9 @@ read_directory(struct ziplist *z, size_t eocd, uint64_t *n, uint64_t *size,
         return false;
     }
     z->flags |= ZIPLIST_ZIP64;
-    *n = le64(z->p + rec + 32);
-    *size = le64(z->p + rec + 40);
-    *off = le64(z->p + rec + 48);
+    *n = byteorder_le64(z->p + rec + 32);
+    *size = byteorder_le64(z->p + rec + 40);
+    *off = byteorder_le64(z->p + rec + 48);
     *end = rec;
     return true;
 }
@@ -157,7 +139,7 @@ first_local(const struct ziplist *z, size_t shift, size_t cd_at)
         !has_record(z, cd_at, ZIP_CENTRAL_LEN, ZIP_SIG_CENTRAL)) {
         return shift;
     }
-    at = (uint64_t)shift + le32(z->p + cd_at + 42);
+    at = (uint64_t)shift + byteorder_le32(z->p + cd_at + 42);
     return has_record(z, at, ZIP_LOCAL_LEN, ZIP_SIG_LOCAL) ? (size_t)at
                                                             : shift;
 }
@@ -207,20 +189,20 @@ next_central(struct ziplist *z, struct ziplist_member *m)
     uint16_t bits;
 
     if (z->cd_at > z->cd_end || z->cd_end - z->cd_at < ZIP_CENTRAL_LEN ||
-        le32(z->p + z->cd_at) != ZIP_SIG_CENTRAL) {
+        byteorder_le32(z->p + z->cd_at) != ZIP_SIG_CENTRAL) {
         z->flags |= ZIPLIST_BROKEN;
         return false;
     }
     h = z->p + z->cd_at;
-    total = ZIP_CENTRAL_LEN + (size_t)le16(h + 28) + le16(h + 30) +
-            le16(h + 32);
+    total = ZIP_CENTRAL_LEN + (size_t)byteorder_le16(h + 28) + byteorder_le16(h + 30) +
+            byteorder_le16(h + 32);
     if (total > z->cd_end - z->cd_at) {
         z->flags |= ZIPLIST_BROKEN;
         return false;
     }
-    bits = le16(h + 8);
+    bits = byteorder_le16(h + 8);
     m->name = h + ZIP_CENTRAL_LEN;
-    m->name_len = le16(h + 28);
+    m->name_len = byteorder_le16(h + 28);
     m->is_encrypted = (bits & ZIP_FLAG_ENCRYPTED) != 0;
     m->is_from_directory = true;
     z->cd_at += total;
@@ -233,7 +215,7 @@ static size_t
 scan_local(const struct ziplist *z, size_t from)
 {
     for (size_t i = from; i + 4 <= z->len; i++) {
-        if (z->p[i] == 'P' && le32(z->p + i) == ZIP_SIG_LOCAL) {
+        if (z->p[i] == 'P' && byteorder_le32(z->p + i) == ZIP_SIG_LOCAL) {
             return i;
         }
     }
@@ -252,16 +234,16 @@ next_local(struct ziplist *z, struct ziplist_member *m)
         return false;
     }
     h = z->p + z->local_at;
-    data_at = z->local_at + ZIP_LOCAL_LEN + le16(h + 26) + le16(h + 28);
+    data_at = z->local_at + ZIP_LOCAL_LEN + byteorder_le16(h + 26) + byteorder_le16(h + 28);
     if (data_at > z->len) {
         z->flags |= ZIPLIST_BROKEN;
         z->local_at = z->len;
         return false;
     }
-    bits = le16(h + 6);
-    csize = le32(h + 18);
+    bits = byteorder_le16(h + 6);
+    csize = byteorder_le32(h + 18);
     m->name = h + ZIP_LOCAL_LEN;
-    m->name_len = le16(h + 26);
+    m->name_len = byteorder_le16(h + 26);
     m->is_encrypted = (bits & ZIP_FLAG_ENCRYPTED) != 0;
     m->is_from_directory = false;
     if ((bits & ZIP_FLAG_DESCRIPTOR) != 0 || csize == 0xffffffffu ||
