@@ -28,7 +28,9 @@ WRAP
     chmod +x "$wrap/$prog"
 done
 status=0
-sh tests/integration/run.sh "$wrap" || status=1
+# Two at a time: every test is CPU-bound under memcheck (two cores).
+INTEGRATION_JOBS=${INTEGRATION_JOBS:-2} sh tests/integration/run.sh "$wrap" ||
+    status=1
 # -q: a log file has text only when valgrind found something.
 n_procs=$(find "$logs" -name '*.log' | wc -l)
 bad=$(find "$logs" -name '*.log' -size +0c)
