@@ -577,7 +577,11 @@ rar_is_dangerous(const uint8_t *data, size_t len)
             return true;
         }
     }
-    return (r.flags & RARLIST_CAPPED) != 0;
+    /* Past the listing cap, or names encrypted (MHD_PASSWORD, RAR 5
+     * archive encryption): what it holds cannot be seen, by us or by any
+     * scanner before the reader, which is why malware is mailed so, with
+     * the password in the text.  Dangerous, like a zip past its cap. */
+    return (r.flags & (RARLIST_CAPPED | RARLIST_HEADERS_ENCRYPTED)) != 0;
 }
 
 /*

@@ -541,6 +541,10 @@ test_detect_rar_and_gzip(void **state)
     part.data = b.data;
     part.data_len = b.len;
     assert_false(rules_archive_is_dangerous(&part));
+    /* The same with MHD_PASSWORD in the main header (flags at byte 10):
+     * the member names are encrypted, so what it holds cannot be seen. */
+    b.data[10] = 0x80;
+    assert_true(rules_archive_is_dangerous(&part));
 
     part.filename = "invoice.gz";
     part.data = gz_named;
