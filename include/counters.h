@@ -4,7 +4,9 @@
  * counters.c is the one owner of every count the daily report shows
  * (STYLE.md §2.3).  Workers, the reader and the updater only *note*
  * events through counters_note_*(): lock-free atomic adds, callable from
- * any thread at any time, never failing.  Readers (housekeep, stats, the
+ * any thread at any time, never failing; each event lands whole in one
+ * day (a message's score, category and latency never straddle a
+ * rollover).  Readers (housekeep, stats, the
  * report) take a counters_snapshot(), a plain copy.
  *
  * The counts belong to a "day": the local date housekeep assigns (see
@@ -212,7 +214,8 @@ void counters_set_day(struct counters *c, int64_t day);
  * and up to CAPS_COUNTERS_HISTORY_DAYS in all; when a day not yet
  * reported has to drop out for that, *dropped gets it (else
  * COUNTERS_DAY_NONE) for the caller to log.  Called only by the thread
- * that manages days (housekeep).
+ * that manages days (housekeep); it waits (yielding) for events being
+ * noted at that moment to finish their few adds.
  */
 void counters_rollover(struct counters *c, int64_t new_day,
                        struct counters_day *ended, int64_t *dropped);

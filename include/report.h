@@ -111,8 +111,9 @@ void report_abort(const struct report_file *f);
  * "cmreport-daily-<date>-….tmp" is committed when its date is on or
  * before last_reported (the state file says it was made, so only the
  * rename was lost) and the file is complete (ends with its closing MIME
- * boundary); any other daily .tmp is removed (its day will be reported
- * again from the counters).  A manual report's .tmp (never committed: a
+ * boundary), or left for the next start when that rename fails; any
+ * other daily .tmp is removed (its day will be reported again from the
+ * counters).  A manual report's .tmp (never committed: a
  * REPORT that crashed) is removed once it is a regular file at least
  * CAPS_STALE_TEMP_S old; foreign files, links and newer manual ones are
  * left alone.  At most CAPS_REPORT_RECOVER_ENTRIES entries are looked at.

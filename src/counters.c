@@ -8,10 +8,17 @@
  *  - Writers: any thread notes events with relaxed atomic adds; there is
  *    no lock on the event path, so a worker never waits for housekeep or
  *    a snapshot.  Relaxed order is enough: a count publishes nothing else.
- *  - Days: only housekeep's thread rolls the day over.  Rollover swaps
- *    each live count with zero (atomic_exchange), so every event lands in
- *    exactly one day.  The history is guarded by history_lock, held only
- *    for copying the array.
+ *  - Days: only housekeep's thread rolls the day over.  The live counts
+ *    are two sets, live[cur] taking events.  An event (a message's score,
+ *    category and latency) enters the set it adds to (writers[i]) and
+ *    leaves after its last add; rollover points cur at the other set,
+ *    waits for the events still inside the old one and only then takes
+ *    it (swapping each count with zero, ready for the day after).  So
+ *    every event lands whole in exactly one day and each day's report
+ *    adds up (categories == scored), even for a message noted during the
+ *    rollover.  An event never waits; rollover waits for a few adds.
+ *    The history is guarded by history_lock, held only for copying the
+ *    array.
  *  - State file: a text format (see counters_format in counters.h) parsed
  *    line by line with a bounded parser: CAPS_COUNTERS_STATE_MAX_BYTES per
  *    file, CAPS_COUNTERS_LINE_MAX per line, CAPS_COUNTERS_VALUE_MAX per
@@ -23,6 +30,7 @@
 #include "counters.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +53,9 @@ struct live_day {
 };
 
 struct counters {
-    struct live_day live;
+    struct live_day live[2];
+    _Atomic unsigned cur;          /* index of the set taking events */
+    _Atomic uint64_t writers[2];   /* events being added to live[i] */
     _Atomic int64_t day;
     _Atomic int64_t last_reported;
     _Atomic uint64_t cartridge_version;
@@ -105,6 +115,9 @@ counters_new(void)
     atomic_init(&c->day, COUNTERS_DAY_NONE);
     atomic_init(&c->last_reported, COUNTERS_DAY_NONE);
     atomic_init(&c->cartridge_version, 0);
+    atomic_init(&c->cur, 0);
+    atomic_init(&c->writers[0], 0);
+    atomic_init(&c->writers[1], 0);
     return c;
 }
 
@@ -124,6 +137,34 @@ static void
 add1(_Atomic uint64_t *a)
 {
     atomic_fetch_add_explicit(a, 1, memory_order_relaxed);
+}
+
+/*
+ * Start an event: the index of the live set to add it to.  The increment
+ * of writers[i] comes before the re-read of cur (both sequentially
+ * consistent), and rollover's switch of cur before its read of writers[i],
+ * so rollover either waits for this event or the event sees the switch
+ * and goes to the new set.
+ */
+static unsigned
+enter(struct counters *c)
+{
+    for (;;) {
+        unsigned i = atomic_load(&c->cur);
+
+        atomic_fetch_add(&c->writers[i], 1);
+        if (atomic_load(&c->cur) == i) {
+            return i;
+        }
+        atomic_fetch_sub(&c->writers[i], 1);
+    }
+}
+
+/* End an event started with enter(): its adds are visible to rollover. */
+static void
+leave(struct counters *c, unsigned i)
+{
+    atomic_fetch_sub_explicit(&c->writers[i], 1, memory_order_release);
 }
 
 static size_t
@@ -149,6 +190,8 @@ counters_note_message(struct counters *c, unsigned score,
                       enum engine_category category, uint64_t latency_us)
 {
     unsigned cat = (unsigned)category;
+    size_t bucket = latency_bucket(latency_us);
+    unsigned i;
 
     if (score > 100) {
         score = 100;
@@ -156,9 +199,11 @@ counters_note_message(struct counters *c, unsigned score,
     if (cat >= COUNTERS_CATEGORY_OTHER) {
         cat = COUNTERS_CATEGORY_OTHER;
     }
-    add1(&c->live.by_score[score]);
-    add1(&c->live.by_category[cat]);
-    add1(&c->live.latency[latency_bucket(latency_us)]);
+    i = enter(c);
+    add1(&c->live[i].by_score[score]);
+    add1(&c->live[i].by_category[cat]);
+    add1(&c->live[i].latency[bucket]);
+    leave(c, i);
 }
 
 void
@@ -166,24 +211,34 @@ counters_note_fail_open(struct counters *c, enum counters_fail reason,
                         uint64_t latency_us)
 {
     unsigned r = (unsigned)reason;
+    size_t bucket = latency_bucket(latency_us);
+    unsigned i;
 
     if (r >= COUNTERS_FAIL_REASONS) {
         r = COUNTERS_FAIL_OTHER;
     }
-    add1(&c->live.fail_open[r]);
-    add1(&c->live.latency[latency_bucket(latency_us)]);
+    i = enter(c);
+    add1(&c->live[i].fail_open[r]);
+    add1(&c->live[i].latency[bucket]);
+    leave(c, i);
 }
 
 void
 counters_note_error(struct counters *c)
 {
-    add1(&c->live.errors);
+    unsigned i = enter(c);
+
+    add1(&c->live[i].errors);
+    leave(c, i);
 }
 
 void
 counters_note_update_installed(struct counters *c, uint64_t version)
 {
-    add1(&c->live.updates_installed);
+    unsigned i = enter(c);
+
+    add1(&c->live[i].updates_installed);
+    leave(c, i);
     atomic_store_explicit(&c->cartridge_version, version,
                           memory_order_relaxed);
 }
@@ -191,7 +246,10 @@ counters_note_update_installed(struct counters *c, uint64_t version)
 void
 counters_note_update_refused(struct counters *c, enum cm_err reason)
 {
-    add1(&c->live.updates_refused[counters_refusal_of_err(reason)]);
+    unsigned i = enter(c);
+
+    add1(&c->live[i].updates_refused[counters_refusal_of_err(reason)]);
+    leave(c, i);
 }
 
 void
@@ -374,7 +432,7 @@ counters_snapshot(struct counters *c, struct counters_snapshot *out)
 {
     memset(out, 0, sizeof(*out));
     out->today.day = atomic_load(&c->day);
-    take_day(&c->live, &out->today, false);
+    take_day(&c->live[atomic_load(&c->cur)], &out->today, false);
     out->last_reported = atomic_load(&c->last_reported);
     out->cartridge_version = atomic_load_explicit(&c->cartridge_version,
                                                   memory_order_relaxed);
@@ -548,11 +606,18 @@ counters_rollover(struct counters *c, int64_t new_day,
 {
     int64_t old_day = atomic_load(&c->day);
     int64_t last = atomic_load(&c->last_reported);
+    unsigned i = atomic_load(&c->cur);
 
     *dropped = COUNTERS_DAY_NONE;
     memset(ended, 0, sizeof(*ended));
     ended->day = old_day;
-    take_day(&c->live, ended, true);
+    /* New events go to the other set (zeroed when it was last taken);
+     * the ones already inside this set finish their adds first. */
+    atomic_store(&c->cur, i ^ 1u);
+    while (atomic_load_explicit(&c->writers[i], memory_order_acquire) != 0) {
+        sched_yield();
+    }
+    take_day(&c->live[i], ended, true);
     atomic_store(&c->day, new_day);
     if (old_day == COUNTERS_DAY_NONE) {
         return;
@@ -1014,7 +1079,10 @@ counters_load(struct counters *c, const char *path,
         return rc;
     }
     if (s->today.day != COUNTERS_DAY_NONE) {
-        add_day(&c->live, &s->today);
+        unsigned i = enter(c);
+
+        add_day(&c->live[i], &s->today);
+        leave(c, i);
         atomic_store(&c->day, s->today.day);
     }
     atomic_store(&c->last_reported, s->last_reported);

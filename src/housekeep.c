@@ -17,7 +17,8 @@
  *    server does not fsync every minute.
  *  - Report commit order: .tmp written and fsync'ed -> state saved (the
  *    commit point) -> rename to .sub.  report_recover() at the next start
- *    completes or discards whatever a crash interrupted.  The end of a day
+ *    completes or discards whatever a crash interrupted; a rename that
+ *    failed while running is tried again at each tick.  The end of a day
  *    only rolls the counters over; the report of every ended day not yet
  *    reported is made by report_pending() on each tick, so one that could
  *    not be written at midnight is made at a later tick.
@@ -41,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -62,6 +64,11 @@ struct housekeep {
     char host[HOST_MAX];
     unsigned report_minute;
     unsigned report_seq; /* advances with every report name tried */
+    /* A report written and marked reported whose rename to .sub failed:
+     * each tick tries the rename again (commit_report). */
+    struct report_file uncommitted;
+    int64_t uncommitted_day;
+    bool has_uncommitted;
 
     /* The last snapshot written to the state file, and a scratch one. */
     struct counters_snapshot *saved;
@@ -194,6 +201,41 @@ oldest_pending(const struct counters_snapshot *s, int64_t *next_day)
 }
 
 /*
+ * Rename the report of day to .sub.  When that fails the .tmp is kept as
+ * h->uncommitted and every tick tries again (housekeep_tick): the day is
+ * marked reported already, so it would otherwise sit in Submitted/ as a
+ * .tmp until report_recover at the next start.  Logged and counted once.
+ */
+static enum cm_err
+commit_report(struct housekeep *h, const struct report_file *f, int64_t day)
+{
+    char date[CLOCK_DATE_TEXT_SIZE];
+    struct stat st;
+    enum cm_err rc = report_commit(f);
+
+    clock_date_format(day, date, sizeof(date));
+    if (rc != CM_OK && lstat(f->tmp_path, &st) != 0 && errno == ENOENT) {
+        /* Renamed, and only the directory's fsync failed (or the .tmp was
+         * removed by hand): nothing is left to rename. */
+        rc = CM_OK;
+    }
+    if (rc != CM_OK) {
+        if (!h->has_uncommitted) {
+            counters_note_error(h->counters);
+            log_error("report: cannot rename %s to .sub: %s (trying again "
+                      "every minute)", f->tmp_path, cm_strerror(rc));
+        }
+        h->uncommitted = *f;
+        h->uncommitted_day = day;
+        h->has_uncommitted = true;
+        return rc;
+    }
+    h->has_uncommitted = false;
+    log_info("report: daily report for %s written to %s", date, f->sub_path);
+    return CM_OK;
+}
+
+/*
  * Write the report of ended day d: .tmp written and fsync'ed -> the day
  * marked reported and the state saved (the commit point) -> rename to
  * .sub.  A report that cannot be written leaves the day unreported, to be
@@ -235,15 +277,8 @@ report_day(struct housekeep *h, const struct counters_day *d,
      * worse than the small chance of a second one after a crash before
      * the next successful save. */
     rc = save(h, true);
-    commit_rc = report_commit(&f);
-    if (commit_rc != CM_OK) {
-        counters_note_error(h->counters);
-        log_error("report: cannot rename %s to .sub: %s", f.tmp_path,
-                  cm_strerror(commit_rc));
-        return commit_rc;
-    }
-    log_info("report: daily report for %s written to %s", date, f.sub_path);
-    return rc;
+    commit_rc = commit_report(h, &f, d->day);
+    return commit_rc != CM_OK ? commit_rc : rc;
 }
 
 /*
@@ -403,6 +438,10 @@ housekeep_tick(struct housekeep *h)
         clock_behind(h, period, day);
     } else {
         h->is_clock_behind = false;
+    }
+    /* A report whose rename failed goes first, so days stay in order. */
+    if (rc == CM_OK && h->has_uncommitted) {
+        rc = commit_report(h, &h->uncommitted, h->uncommitted_day);
     }
     if (rc == CM_OK) {
         rc = report_pending(h, now);

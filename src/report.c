@@ -1208,8 +1208,13 @@ report_recover(const char *dir, int64_t last_reported, size_t *n_committed,
             continue;
         }
         if (last_reported != COUNTERS_DAY_NONE && day <= last_reported &&
-            is_complete(&f) && report_commit(&f) == CM_OK) {
-            committed++;
+            is_complete(&f)) {
+            /* Its day is marked reported and will not be made again: a
+             * rename that fails (a disk error) leaves it for the next
+             * start rather than lose it. */
+            if (report_commit(&f) == CM_OK) {
+                committed++;
+            }
         } else if (unlink(f.tmp_path) == 0) {
             removed++;
         }

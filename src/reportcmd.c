@@ -17,6 +17,7 @@
 #include "config.h"
 #include "counters.h"
 #include "engine.h"
+#include "fsutil.h"
 #include "housekeep.h"
 #include "report.h"
 
@@ -133,6 +134,16 @@ emit(const struct config *cfg, const struct report_input *in,
             return 1;
         }
         return fflush(stdout) == 0 ? 0 : 1;
+    }
+    /* Submitted/ is CGP's (its PIPE module makes it): missing, it means
+     * REPORT runs outside CGP's base directory, and a Submitted/ made here
+     * would be one nothing ever delivers from. */
+    if (!fsutil_is_dir(submitted)) {
+        fprintf(stderr,
+                CMD ": no directory %s (CGP's Submitted folder): run from "
+                "CGP's base directory or set SubmittedDir\n",
+                submitted);
+        return 1;
     }
     rc = report_prepare(cfg, in, submitted, REPORT_KIND_MANUAL, &seq, &f);
     if (rc == CM_OK) {

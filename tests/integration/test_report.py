@@ -11,7 +11,7 @@ a mkdtemp directory and runs the real binary there with TZ=UTC:
     counts equal the state file's; the state file is not changed;
   - REPORT --date for a kept ended day, for a day not kept (exit 1),
     --stdout (nothing written), ReportTo, no state file (zero counts),
-    bad arguments (exit 2), --help;
+    bad arguments (exit 2), --help, no Submitted/ (exit 1, none made);
   - a helper driven with FILE requests (scored and fail-open) and QUIT:
     the counts REPORT shows equal the requests answered.  Skipped, with a
     message, while the helper writes no state file (counters not wired).
@@ -242,6 +242,25 @@ def case_arguments(binary, tmp):
     check(number_after(text, "Requests answered") == 21, "-c state used")
 
 
+def case_no_submitted(binary, tmp):
+    """REPORT run outside CGP's base directory (no Submitted/ there) says
+    so and fails; it does not make a Submitted/ that CGP never reads and
+    claim the report was written."""
+    base = make_base(tmp)
+    os.rmdir(os.path.join(base, "Submitted"))
+    r = run(binary, base, "REPORT")
+    check(r.returncode == 1, "REPORT without Submitted/: exit %d, %r"
+          % (r.returncode, r.stdout))
+    check(b"Submitted" in r.stderr, "no message naming Submitted: %r"
+          % r.stderr)
+    check(not os.path.exists(os.path.join(base, "Submitted")),
+          "REPORT made a Submitted/ of its own")
+    # --stdout needs no Submitted/.
+    r = run(binary, base, "REPORT", "--stdout")
+    check(r.returncode == 0, "REPORT --stdout without Submitted/: %r"
+          % r.stderr)
+
+
 def case_helper_counts(binary, tmp, wd):
     """Requests a helper answered show up, all of them, in the report."""
     base = make_base(tmp)
@@ -312,7 +331,7 @@ def main():
                   "(main.c does not dispatch it to reportcmd_main)")
             return 0
         for case in (case_report_now, case_recipient_and_no_state,
-                     case_arguments):
+                     case_arguments, case_no_submitted):
             case(binary, tmp)
         case_helper_counts(binary, tmp, wd)
     except TestFailure as e:

@@ -326,6 +326,69 @@ test_counters_concurrent_notes_and_rollover(void **state)
     counters_free(c);
 }
 
+/* True when every event of d was counted whole in d: each scored message
+ * has its category and its latency, each fail-open its latency. */
+static bool
+day_is_whole(const struct counters_day *d)
+{
+    uint64_t categories = 0;
+    uint64_t latencies = 0;
+
+    for (size_t i = 0; i < COUNTERS_CATEGORIES; i++) {
+        categories += d->by_category[i];
+    }
+    for (size_t i = 0; i < COUNTERS_LATENCY_BUCKETS; i++) {
+        latencies += d->latency[i];
+    }
+    return categories == counters_day_scored(d) &&
+           latencies == counters_day_requests(d);
+}
+
+/* Days rolled over as fast as they can while events arrive: each event
+ * lands whole in one day, so every day's report adds up (categories ==
+ * scored, latencies == requests), not just the sum over all days. */
+static void
+test_counters_rollover_keeps_events_whole(void **state)
+{
+    struct counters *c = counters_new();
+    pthread_t th[NOTER_THREADS];
+    struct noter n[NOTER_THREADS];
+    struct counters_day *ended = malloc(sizeof(*ended));
+    struct counters_snapshot *s = malloc(sizeof(*s));
+    int64_t dropped;
+    int64_t d = 100;
+    uint64_t scored = 0;
+    size_t n_split = 0;
+
+    (void)state;
+    assert_non_null(ended);
+    assert_non_null(s);
+    counters_set_day(c, d);
+    for (unsigned i = 0; i < NOTER_THREADS; i++) {
+        n[i].c = c;
+        n[i].id = i;
+        assert_int_equal(pthread_create(&th[i], NULL, noter_run, &n[i]), 0);
+    }
+    /* Roll over until the noters are done (their last notes land in the
+     * final live day). */
+    for (unsigned k = 0; k < 20000u; k++) {
+        counters_rollover(c, ++d, ended, &dropped);
+        scored += counters_day_scored(ended);
+        n_split += day_is_whole(ended) ? 0u : 1u;
+    }
+    for (unsigned i = 0; i < NOTER_THREADS; i++) {
+        pthread_join(th[i], NULL);
+    }
+    counters_snapshot(c, s);
+    scored += counters_day_scored(&s->today);
+    assert_true(day_is_whole(&s->today));
+    assert_int_equal(n_split, 0);
+    assert_int_equal(scored, NOTER_THREADS * NOTES_PER_THREAD);
+    free(s);
+    free(ended);
+    counters_free(c);
+}
+
 static void
 test_counters_rollover_history(void **state)
 {
@@ -688,6 +751,7 @@ main(void)
         cmocka_unit_test(test_counters_mapping_helpers),
         cmocka_unit_test(test_counters_cache_failures_are_not_downloads),
         cmocka_unit_test(test_counters_concurrent_notes_and_rollover),
+        cmocka_unit_test(test_counters_rollover_keeps_events_whole),
         cmocka_unit_test(test_counters_rollover_history),
         cmocka_unit_test(test_counters_format_parse_round_trip),
         cmocka_unit_test(test_counters_parse_version),

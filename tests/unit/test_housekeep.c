@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -64,6 +65,25 @@ log_count(const char *needle)
         p += strlen(needle);
     }
     return n;
+}
+
+/* ---- a rename that fails on demand ------------------------------------ */
+
+/* While set, renaming anything to "*.sub" fails with EIO (a disk error or
+ * a full disk at the moment the report is committed); other renames (the
+ * state file's) work.  The library's calls bind to this definition. */
+static bool is_sub_rename_failing;
+
+int
+rename(const char *from, const char *to)
+{
+    size_t n = strlen(to);
+
+    if (is_sub_rename_failing && n >= 4 && strcmp(to + n - 4, ".sub") == 0) {
+        errno = EIO;
+        return -1;
+    }
+    return renameat(AT_FDCWD, from, AT_FDCWD, to);
 }
 
 /* ---- environment ----------------------------------------------------- */
@@ -758,6 +778,51 @@ test_housekeep_clock_far_ahead_then_back(void **state)
  * over, but stays unreported -- logged and counted once, not every
  * minute -- and its report is written as soon as Submitted/ works again,
  * at a later tick or after a restart; exactly once. */
+/* The report was written but its rename to .sub failed: the next tick
+ * tries the rename again instead of leaving the .tmp (marked reported, so
+ * never made again) in Submitted/ until the next restart. */
+static void
+test_housekeep_report_commit_retried(void **state)
+{
+    struct env e;
+    struct sub subs[MAX_SUBS];
+    size_t n;
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 23, 59, 0);
+    env_start(&e);
+    tick(&e);
+    counters_note_message(e.c, 7, ENGINE_CAT_LEGIT, 100);
+    is_sub_rename_failing = true;
+    clock_test_advance_ms(&e.clk, 120000);
+    tick(&e);
+    assert_int_equal(count_subs(&e, ".sub"), 0);
+    assert_int_equal(count_subs(&e, ".tmp"), 1);
+    assert_int_equal(log_count("cannot rename"), 1);
+
+    /* still failing: logged once */
+    clock_test_advance_ms(&e.clk, 60000);
+    tick(&e);
+    assert_int_equal(log_count("cannot rename"), 1);
+    assert_int_equal(count_subs(&e, ".tmp"), 1);
+
+    /* the disk recovers: the same report goes out, once */
+    is_sub_rename_failing = false;
+    clock_test_advance_ms(&e.clk, 60000);
+    tick(&e);
+    n = list_subs(&e, ".sub", subs, MAX_SUBS);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(subs[0].text, "daily report 2024-05-01: "
+                                         "1 requests"));
+    free_subs(subs, n);
+    assert_int_equal(count_subs(&e, ".tmp"), 0);
+    clock_test_advance_ms(&e.clk, 60000);
+    tick(&e);
+    env_stop(&e);
+    assert_int_equal(count_subs(&e, ".sub"), 1);
+    env_done(&e);
+}
+
 static void
 test_housekeep_report_write_fails(void **state)
 {
@@ -1142,6 +1207,7 @@ main(void)
         cmocka_unit_test(test_housekeep_crash_while_writing),
         cmocka_unit_test(test_housekeep_clock_far_ahead_then_back),
         cmocka_unit_test(test_housekeep_report_write_fails),
+        cmocka_unit_test(test_housekeep_report_commit_retried),
         cmocka_unit_test(test_housekeep_report_retried_in_order),
         cmocka_unit_test(test_housekeep_report_kept_past_a_week),
         cmocka_unit_test(test_housekeep_report_dropped_past_the_bound),
