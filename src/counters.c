@@ -614,7 +614,10 @@ counters_rollover(struct counters *c, int64_t new_day,
     /* New events go to the other set (zeroed when it was last taken);
      * the ones already inside this set finish their adds first. */
     atomic_store(&c->cur, i ^ 1u);
-    while (atomic_load_explicit(&c->writers[i], memory_order_acquire) != 0) {
+    /* Sequentially consistent, as the store above and enter()'s add and
+     * re-read: with an acquire load the store could be ordered after it,
+     * and an event entering now be neither waited for nor sent on. */
+    while (atomic_load(&c->writers[i]) != 0) {
         sched_yield();
     }
     take_day(&c->live[i], ended, true);
