@@ -543,8 +543,11 @@ utf8_len(const unsigned char *p)
     return n;
 }
 
-/* A JSON string.  Bytes that are not valid UTF-8 (paths are bytes) come
- * out as \u00XX, so the line is always valid JSON. */
+/* A JSON string.  A byte that is not valid UTF-8 (paths are bytes) comes
+ * out as \udcXX, the lone surrogate of PEP 383's surrogateescape: the
+ * line stays valid JSON, the name reads back to its bytes (Python's
+ * os.fsencode), and "caf\xe9" stays apart from the UTF-8 "caf\u00e9",
+ * which \u00e9 for the byte made the same string. */
 static void
 put_json_string(const char *s)
 {
@@ -555,7 +558,7 @@ put_json_string(const char *s)
         size_t n = utf8_len(p);
 
         if (n == 0) {
-            fprintf(stdout, "\\u%04x", *p);
+            fprintf(stdout, "\\udc%02x", *p);
             p++;
             continue;
         }
