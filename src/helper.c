@@ -96,6 +96,11 @@
 #define HELPER_WAKE_SIGNAL 'T'
 #define HELPER_WAKE_BROKEN 'P'
 
+/* Address space a worker needs beside its stack and the message it
+ * read: what the engine's scratch, arena blocks, charset converters and
+ * the answer take while scoring (see worker_room). */
+#define HELPER_WORKER_SPARE_BYTES (8u << 20)
+
 /* Room for a log sample of untrusted bytes (escaped, with "..."). */
 #define HELPER_SAMPLE_MAX (CAPS_LOG_SAMPLE_MAX * 4u + 8u)
 
@@ -1026,6 +1031,18 @@ start_cartridge(struct helper *h, struct updater **upd, int wake_read_fd)
     return CM_OK;
 }
 
+/* The pool's reserve_per_thread: the queue file at Max_Body_Length, as
+ * much again for its decoded parts in the engine's arena, and the spare.
+ * Without it, under an address-space limit the last worker stacks took
+ * what the running workers needed, and every message failed open with
+ * "out of memory". */
+static size_t
+worker_room(const struct config *cfg)
+{
+    return 2u * queuefile_read_max(cfg->max_body_bytes) +
+           HELPER_WORKER_SPARE_BYTES;
+}
+
 static struct pool *
 start_workers(struct helper *h)
 {
@@ -1041,6 +1058,7 @@ start_workers(struct helper *h)
     pc.fini = worker_fini;
     pc.work = worker_run;
     pc.ctx = h;
+    pc.reserve_per_thread = worker_room(h->cfg);
     wanted = pc.n_threads == 0 ? pool_cpu_count() : pc.n_threads;
     pool = pool_new(&pc);
     if (pool == NULL) {
