@@ -47,8 +47,9 @@
  *    the reader; pool_drain_and_free answers every queued and running
  *    request and joins the workers; the updater stops; housekeep makes its
  *    last save of the counters; only then QUIT gets its "<seq> OK" (so
- *    nothing is lost once CGP sees it); exit status 0.  Exit 2 with a
- *    message on stderr only when the helper cannot start (arguments,
+ *    nothing is lost once CGP sees it); exit status 0 (1 when reading
+ *    stdin failed: the same shutdown, logged as a reader error).  Exit 2
+ *    with a message on stderr only when the helper cannot start (arguments,
  *    memory, threads), before any request is read.
  *
  * State owned: the writer, the self-pipe, the pool, the loaded config,
@@ -142,7 +143,7 @@ enum helper_stop {
     HELPER_STOP_QUIT,   /* QUIT request: answer it after draining */
     HELPER_STOP_SIGNAL, /* SIGTERM or SIGINT */
     HELPER_STOP_BROKEN, /* stdout is gone */
-    HELPER_STOP_ERROR   /* the reader itself failed (memory, poll) */
+    HELPER_STOP_ERROR   /* the reader itself failed (poll, read) */
 };
 
 /* Write end of the self-pipe, for the signal handler (which cannot be
@@ -771,8 +772,10 @@ reader_run(struct helper_reader *r, int wake_read_fd)
             if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
                 continue;
             }
+            /* Not the end of the input: CGP is still sending, or meant
+             * to; exit 1 tells it (and the stop line) what happened. */
             log_error("reading stdin failed: %s", strerror(errno));
-            stop = HELPER_STOP_EOF;
+            stop = HELPER_STOP_ERROR;
             break;
         }
         if (n == 0) {

@@ -11,7 +11,7 @@ requests in flight; a CGPCloudmark.cfg (-c) changing header names,
 AlertThreshold and FailOpenAnswer; stdout closed by the reader (EPIPE);
 the argument errors; Threads = 64 under an address-space limit; a
 backlog past MessageTimeout; Threads = 64 under a range of limits, each
-leaving room to score; an over-long INTF and QUIT; lines after
+leaving room to score; stdin that cannot be read; an over-long INTF and QUIT; lines after
 QUIT in the same read.  Nothing may appear
 on stderr while the helper runs.  One overall deadline (60 s) bounds the
 whole file; a watchdog kills the processes by PID when it passes.
@@ -449,6 +449,28 @@ def case_thread_limit_room(binary, tmp, wd):
               % (len(oom), n, limit >> 20, extra_mib, oom[:2]))
 
 
+def case_stdin_unreadable(binary, tmp, wd):
+    """read() on stdin failing (here EISDIR: stdin is a directory) is a
+    reader error, not the end of the input: exit status 1 as
+    CGPCloudmark(8) says, and the stop line says so.  It was logged as
+    "stopping (end of input)" with exit status 0."""
+    base = make_base(tmp)
+    fd = os.open(base, os.O_RDONLY)
+    try:
+        r = subprocess.run([binary], cwd=base, stdin=fd,
+                           capture_output=True, timeout=max(1, wd.left()))
+    finally:
+        os.close(fd)
+    out = r.stdout.split(b"\n")
+    check(any(ln.startswith(b"* reading stdin failed: ") for ln in out),
+          "no '* reading stdin failed' line: %r" % r.stdout[-300:])
+    check(b"* stopping (reader error), finishing the requests in flight"
+          in out, "stop reason not 'reader error': %r" % r.stdout[-300:])
+    check(r.returncode == 1 and r.stderr == b"",
+          "exit %r, stderr %r after a failed read of stdin"
+          % (r.returncode, r.stderr[:200]))
+
+
 def case_backlog(binary, tmp, wd):
     """MessageTimeout runs from when the request was read, as CGP's
     Time-out does: with one worker and 400 requests for a 1.6 MB message
@@ -562,7 +584,8 @@ def main():
     try:
         cases = (case_arguments, case_session, case_eof, case_sigterm,
                  case_config, case_stdout_closed, case_thread_limit,
-                 case_thread_limit_room, case_backlog, case_overlong_intf_quit,
+                 case_thread_limit_room, case_stdin_unreadable,
+                 case_backlog, case_overlong_intf_quit,
                  case_lines_after_quit)
         for case in cases:
             try:
