@@ -601,6 +601,11 @@ handle_overlong(struct helper_reader *r)
                          monotonic_us(), reason);
         return false;
     }
+    if (req.cmd == PROTOCOL_CMD_KEY) {
+        /* The key's text is never logged: the sample ends at the word. */
+        log_sample(sample, sizeof(sample), r->lines.line,
+                   (size_t)(req.word + req.word_len - r->lines.line));
+    }
     log_warn("%s request line over %u bytes (%zu bytes dropped): %s",
              req.seq, CAPS_REQUEST_LINE_MAX, r->lines.n_dropped, sample);
     counters_note_error(r->h->counters);

@@ -11,7 +11,7 @@ requests in flight; a CGPCloudmark.cfg (-c) changing header names,
 AlertThreshold and FailOpenAnswer; stdout closed by the reader (EPIPE);
 the argument errors; Threads = 64 under an address-space limit; a
 backlog past MessageTimeout; Threads = 64 under a range of limits, each
-leaving room to score; stdin that cannot be read; an over-long INTF and QUIT; lines after
+leaving room to score; stdin that cannot be read; an over-long INTF and QUIT; an over-long KEY not logged; lines after
 QUIT in the same read.  Nothing may appear
 on stderr while the helper runs.  One overall deadline (60 s) bounds the
 whole file; a watchdog kills the processes by PID when it passes.
@@ -550,6 +550,26 @@ def case_overlong_intf_quit(binary, tmp, wd):
         h.kill()
 
 
+def case_overlong_key(binary, tmp, wd):
+    """KEY's text is never logged, not even from a line over 4096 bytes:
+    the over-long line's log sample stopped only at 64 bytes, so it
+    carried the start of the key into CGP's log."""
+    base = make_base(tmp)
+    h = CgpHelper(binary, base, wd)
+    try:
+        h.send(b"1 KEY s3cr3t-licence-key-" + b"k" * 5000 + b"\n2 QUIT\n")
+        rc = h.wait_exit()
+        check(rc == 0 and h.answers.get(b"1") == [b"1 OK"],
+              "exit %r, KEY answer %r" % (rc, h.answers.get(b"1")))
+        check(any(b"request line over 4096 bytes" in i for i in h.info),
+              "the over-long line was not logged: %r" % h.info)
+        check(not any(b"s3cr3t" in ln for ln in h.order),
+              "the key's text reached the log: %r"
+              % [ln for ln in h.order if b"s3cr3t" in ln])
+    finally:
+        h.kill()
+
+
 def case_lines_after_quit(binary, tmp, wd):
     """Lines after QUIT in the same read are not answered, and one "*"
     line says how many were ignored."""
@@ -586,7 +606,7 @@ def main():
                  case_config, case_stdout_closed, case_thread_limit,
                  case_thread_limit_room, case_stdin_unreadable,
                  case_backlog, case_overlong_intf_quit,
-                 case_lines_after_quit)
+                 case_overlong_key, case_lines_after_quit)
         for case in cases:
             try:
                 case(binary, tmp, wd)
