@@ -1,5 +1,5 @@
 /*
- * helper.h -- helper mode: the CGP External Filter protocol on stdin/stdout (SPEC §2). argv: [-c FILE]. Returns the process exit status (0 after QUIT, EOF or SIGTERM; 2 when it cannot start).
+ * helper.h -- helper mode: the CGP External Filter protocol on stdin/stdout (SPEC §2). argv: [-c FILE]. Returns the process exit status (0 after QUIT, EOF or SIGTERM; 1 when reading stdin failed; 2 when it cannot start).
  */
 #ifndef CM_HELPER_H
 #define CM_HELPER_H

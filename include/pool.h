@@ -26,13 +26,21 @@ struct pool_conf {
     pool_fini_fn fini;   /* may be NULL */
     pool_work_fn work;
     void *ctx;           /* passed to init and work */
+    /* Address space each worker needs beside its stack to do its work;
+     * 0 for none.  While starting the threads the pool holds that much
+     * per thread (mapped inaccessible: no memory), so that under an
+     * address-space limit (RLIMIT_AS) it stops starting threads while
+     * the ones running still have room to work; all of it is released
+     * once they run. */
+    size_t reserve_per_thread;
 };
 
 struct pool;
 
 /* Start the workers; NULL when memory or not even one thread could be
- * had.  When the system refuses a thread part way, the pool runs with
- * the ones started: pool_threads() may be less than asked. */
+ * had.  When the system refuses a thread (or the room reserved for it,
+ * past the first) part way, the pool runs with the ones started:
+ * pool_threads() may be less than asked. */
 struct pool *pool_new(const struct pool_conf *conf);
 
 /* Queue a job (blocks while the queue is full).  CM_EINVAL for a NULL

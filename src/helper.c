@@ -47,8 +47,9 @@
  *    the reader; pool_drain_and_free answers every queued and running
  *    request and joins the workers; the updater stops; housekeep makes its
  *    last save of the counters; only then QUIT gets its "<seq> OK" (so
- *    nothing is lost once CGP sees it); exit status 0.  Exit 2 with a
- *    message on stderr only when the helper cannot start (arguments,
+ *    nothing is lost once CGP sees it); exit status 0 (1 when reading
+ *    stdin failed: the same shutdown, logged as a reader error).  Exit 2
+ *    with a message on stderr only when the helper cannot start (arguments,
  *    memory, threads), before any request is read.
  *
  * State owned: the writer, the self-pipe, the pool, the loaded config,
@@ -96,6 +97,11 @@
 #define HELPER_WAKE_SIGNAL 'T'
 #define HELPER_WAKE_BROKEN 'P'
 
+/* Address space a worker needs beside its stack and the message it
+ * read: what the engine's scratch, arena blocks, charset converters and
+ * the answer take while scoring (see worker_room). */
+#define HELPER_WORKER_SPARE_BYTES (8u << 20)
+
 /* Room for a log sample of untrusted bytes (escaped, with "..."). */
 #define HELPER_SAMPLE_MAX (CAPS_LOG_SAMPLE_MAX * 4u + 8u)
 
@@ -137,7 +143,7 @@ enum helper_stop {
     HELPER_STOP_QUIT,   /* QUIT request: answer it after draining */
     HELPER_STOP_SIGNAL, /* SIGTERM or SIGINT */
     HELPER_STOP_BROKEN, /* stdout is gone */
-    HELPER_STOP_ERROR   /* the reader itself failed (memory, poll) */
+    HELPER_STOP_ERROR   /* the reader itself failed (poll, read) */
 };
 
 /* Write end of the self-pipe, for the signal handler (which cannot be
@@ -595,6 +601,11 @@ handle_overlong(struct helper_reader *r)
                          monotonic_us(), reason);
         return false;
     }
+    if (req.cmd == PROTOCOL_CMD_KEY) {
+        /* The key's text is never logged: the sample ends at the word. */
+        log_sample(sample, sizeof(sample), r->lines.line,
+                   (size_t)(req.word + req.word_len - r->lines.line));
+    }
     log_warn("%s request line over %u bytes (%zu bytes dropped): %s",
              req.seq, CAPS_REQUEST_LINE_MAX, r->lines.n_dropped, sample);
     counters_note_error(r->h->counters);
@@ -766,8 +777,10 @@ reader_run(struct helper_reader *r, int wake_read_fd)
             if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
                 continue;
             }
+            /* Not the end of the input: CGP is still sending, or meant
+             * to; exit 1 tells it (and the stop line) what happened. */
             log_error("reading stdin failed: %s", strerror(errno));
-            stop = HELPER_STOP_EOF;
+            stop = HELPER_STOP_ERROR;
             break;
         }
         if (n == 0) {
@@ -1026,6 +1039,18 @@ start_cartridge(struct helper *h, struct updater **upd, int wake_read_fd)
     return CM_OK;
 }
 
+/* The pool's reserve_per_thread: the queue file at Max_Body_Length, as
+ * much again for its decoded parts in the engine's arena, and the spare.
+ * Without it, under an address-space limit the last worker stacks took
+ * what the running workers needed, and every message failed open with
+ * "out of memory". */
+static size_t
+worker_room(const struct config *cfg)
+{
+    return 2u * queuefile_read_max(cfg->max_body_bytes) +
+           HELPER_WORKER_SPARE_BYTES;
+}
+
 static struct pool *
 start_workers(struct helper *h)
 {
@@ -1041,6 +1066,7 @@ start_workers(struct helper *h)
     pc.fini = worker_fini;
     pc.work = worker_run;
     pc.ctx = h;
+    pc.reserve_per_thread = worker_room(h->cfg);
     wanted = pc.n_threads == 0 ? pool_cpu_count() : pc.n_threads;
     pool = pool_new(&pc);
     if (pool == NULL) {

@@ -22,17 +22,26 @@
  *    order.
  *  - Start-up: when the system refuses a thread, the pool runs with those
  *    already started (at least one); pool_threads tells the caller.
+ *    With reserve_per_thread, each thread is started only once that
+ *    much address space was mapped for it (inaccessible, so it costs no
+ *    memory); the mappings go when every thread runs.  Under RLIMIT_AS
+ *    the last stacks then no longer take the memory the running workers
+ *    need for their messages.  The first thread starts without its room
+ *    when there is none.
  *
  * State owned: the ring, the worker threads.  Limits: CAPS_THREADS_MAX
  * workers, CAPS_JOBS_QUEUED_MAX queued jobs.  Threads: any thread may
  * submit; the creating thread drains.  (STYLE.md §2.8.)
  */
+/* MAP_ANONYMOUS and MAP_NORESERVE are not POSIX. */
+#define _DEFAULT_SOURCE
 #include "pool.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -135,10 +144,60 @@ join_and_free(struct pool *p)
     free(p);
 }
 
+/* Room for one more worker: reserve bytes of address space, or NULL
+ * when the system refuses it.  Inaccessible, so the kernel commits no
+ * memory for it (not even under strict overcommit), yet it counts
+ * against RLIMIT_AS like the memory it stands for. */
+static void *
+hold_room(size_t reserve)
+{
+    void *m = mmap(NULL, reserve, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+    return m == MAP_FAILED ? NULL : m;
+}
+
+/* Start up to n workers, each with its room held while the next ones
+ * start; the rooms are given back at the end.  The first is started
+ * even without room (its room given back if that lets its stack fit):
+ * one worker short of memory still beats none. */
+static void
+start_threads(struct pool *p, unsigned n, void **rooms)
+{
+    size_t reserve = p->conf.reserve_per_thread;
+
+    for (unsigned i = 0; i < n; i++) {
+        int err;
+
+        if (reserve > 0) {
+            rooms[i] = hold_room(reserve);
+            if (rooms[i] == NULL && i > 0) {
+                break;
+            }
+        }
+        err = pthread_create(&p->threads[i], NULL, worker_main, p);
+        if (err != 0 && i == 0 && rooms[0] != NULL) {
+            munmap(rooms[0], reserve);
+            rooms[0] = NULL;
+            err = pthread_create(&p->threads[0], NULL, worker_main, p);
+        }
+        if (err != 0) {
+            break;
+        }
+        p->n_threads++;
+    }
+    for (unsigned i = 0; i < n && reserve > 0; i++) {
+        if (rooms[i] != NULL) {
+            munmap(rooms[i], reserve);
+        }
+    }
+}
+
 struct pool *
 pool_new(const struct pool_conf *conf)
 {
     struct pool *p;
+    void **rooms;
     unsigned n;
     sigset_t all;
     sigset_t old;
@@ -156,7 +215,9 @@ pool_new(const struct pool_conf *conf)
     p->conf = *conf;
     p->ring = calloc(conf->max_queued, sizeof(*p->ring));
     p->threads = calloc(n, sizeof(*p->threads));
-    if (p->ring == NULL || p->threads == NULL) {
+    rooms = calloc(n, sizeof(*rooms));
+    if (p->ring == NULL || p->threads == NULL || rooms == NULL) {
+        free(rooms);
         free(p->ring);
         free(p->threads);
         free(p);
@@ -175,13 +236,9 @@ pool_new(const struct pool_conf *conf)
      * then answers with fewer workers (pool_threads says how many)
      * instead of exiting, which would leave CGP restarting it in a loop
      * while every message waits in its queue. */
-    for (unsigned i = 0; i < n; i++) {
-        if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0) {
-            break;
-        }
-        p->n_threads++;
-    }
+    start_threads(p, n, rooms);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    free(rooms);
     if (p->n_threads == 0) {
         join_and_free(p);
         return NULL;

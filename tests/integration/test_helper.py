@@ -10,7 +10,8 @@ hostile files and lines, QUIT); EOF with requests in flight; SIGTERM with
 requests in flight; a CGPCloudmark.cfg (-c) changing header names,
 AlertThreshold and FailOpenAnswer; stdout closed by the reader (EPIPE);
 the argument errors; Threads = 64 under an address-space limit; a
-backlog past MessageTimeout; an over-long INTF and QUIT; lines after
+backlog past MessageTimeout; Threads = 64 under a range of limits, each
+leaving room to score; stdin that cannot be read; an over-long INTF and QUIT; an over-long KEY not logged; lines after
 QUIT in the same read.  Nothing may appear
 on stderr while the helper runs.  One overall deadline (60 s) bounds the
 whole file; a watchdog kills the processes by PID when it passes.
@@ -397,6 +398,79 @@ def case_thread_limit(binary, tmp, wd):
               for ln in lines), "no '* only N of 64 worker threads' line")
 
 
+def case_thread_limit_room(binary, tmp, wd):
+    """Threads = 64 under address-space limits one MiB apart: the
+    workers that start must leave room to score.  Started until the
+    system refused a thread, the last stack took the memory the workers
+    then needed, and at about one limit in four nearly every message was
+    answered "out of memory" for the life of the helper.  Skipped for a
+    sanitizer build, as case_thread_limit, and for a wrapper script (make
+    valgrind): valgrind's own address space is not the helper's."""
+    import resource
+    with open(binary, "rb") as f:
+        image = f.read()
+        if (b"__asan_init" in image or b"__tsan_init" in image or
+                image.startswith(b"#!")):
+            return
+    base = make_base(tmp)
+    with open(os.path.join(base, "one.cfg"), "wb") as f:
+        f.write(b"{ Threads = 1; }\n")
+    with open(os.path.join(base, "many.cfg"), "wb") as f:
+        f.write(b"{ Threads = 64; }\n")
+    name = GOOD[0].encode()
+    h = CgpHelper(binary, base, wd, args=["-c", "one.cfg"])
+    try:
+        h.send(b"1 FILE Queue/" + name + b"\n")
+        h.wait_answers([b"1"])
+        size = vm_size(h.proc.pid)
+        h.close_stdin()
+        h.wait_exit()
+    finally:
+        h.kill()
+    check(size is not None, "no VmSize for the helper")
+    n = 40
+    requests = b"".join(b"%d FILE Queue/%s\n" % (i, name)
+                        for i in range(1, n + 1)) + b"999 QUIT\n"
+    for extra_mib in range(0, 40):
+        limit = size + (extra_mib << 20)
+
+        def limit_as():
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+        r = subprocess.run([binary, "-c", "many.cfg"], cwd=base,
+                           input=requests, capture_output=True,
+                           preexec_fn=limit_as, timeout=max(1, wd.left()))
+        lines = r.stdout.split(b"\n")
+        check(r.returncode == 0 and b"999 OK" in lines,
+              "exit %r under a limit of %d MiB" % (r.returncode, limit >> 20))
+        oom = [ln for ln in lines if b"out of memory" in ln]
+        check(not oom, "%d of %d messages failed open under a limit of "
+              "%d MiB (VmSize + %d MiB): %r"
+              % (len(oom), n, limit >> 20, extra_mib, oom[:2]))
+
+
+def case_stdin_unreadable(binary, tmp, wd):
+    """read() on stdin failing (here EISDIR: stdin is a directory) is a
+    reader error, not the end of the input: exit status 1 as
+    CGPCloudmark(8) says, and the stop line says so.  It was logged as
+    "stopping (end of input)" with exit status 0."""
+    base = make_base(tmp)
+    fd = os.open(base, os.O_RDONLY)
+    try:
+        r = subprocess.run([binary], cwd=base, stdin=fd,
+                           capture_output=True, timeout=max(1, wd.left()))
+    finally:
+        os.close(fd)
+    out = r.stdout.split(b"\n")
+    check(any(ln.startswith(b"* reading stdin failed: ") for ln in out),
+          "no '* reading stdin failed' line: %r" % r.stdout[-300:])
+    check(b"* stopping (reader error), finishing the requests in flight"
+          in out, "stop reason not 'reader error': %r" % r.stdout[-300:])
+    check(r.returncode == 1 and r.stderr == b"",
+          "exit %r, stderr %r after a failed read of stdin"
+          % (r.returncode, r.stderr[:200]))
+
+
 def case_backlog(binary, tmp, wd):
     """MessageTimeout runs from when the request was read, as CGP's
     Time-out does: with one worker and 400 requests for a 1.6 MB message
@@ -476,6 +550,26 @@ def case_overlong_intf_quit(binary, tmp, wd):
         h.kill()
 
 
+def case_overlong_key(binary, tmp, wd):
+    """KEY's text is never logged, not even from a line over 4096 bytes:
+    the over-long line's log sample stopped only at 64 bytes, so it
+    carried the start of the key into CGP's log."""
+    base = make_base(tmp)
+    h = CgpHelper(binary, base, wd)
+    try:
+        h.send(b"1 KEY s3cr3t-licence-key-" + b"k" * 5000 + b"\n2 QUIT\n")
+        rc = h.wait_exit()
+        check(rc == 0 and h.answers.get(b"1") == [b"1 OK"],
+              "exit %r, KEY answer %r" % (rc, h.answers.get(b"1")))
+        check(any(b"request line over 4096 bytes" in i for i in h.info),
+              "the over-long line was not logged: %r" % h.info)
+        check(not any(b"s3cr3t" in ln for ln in h.order),
+              "the key's text reached the log: %r"
+              % [ln for ln in h.order if b"s3cr3t" in ln])
+    finally:
+        h.kill()
+
+
 def case_lines_after_quit(binary, tmp, wd):
     """Lines after QUIT in the same read are not answered, and one "*"
     line says how many were ignored."""
@@ -510,8 +604,9 @@ def main():
     try:
         cases = (case_arguments, case_session, case_eof, case_sigterm,
                  case_config, case_stdout_closed, case_thread_limit,
+                 case_thread_limit_room, case_stdin_unreadable,
                  case_backlog, case_overlong_intf_quit,
-                 case_lines_after_quit)
+                 case_overlong_key, case_lines_after_quit)
         for case in cases:
             try:
                 case(binary, tmp, wd)

@@ -12,8 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <cmocka.h>
 
@@ -418,10 +420,123 @@ test_pool_caller_mask_kept(void **state)
     assert_int_equal(atomic_load(&c.signals_open), 0);
 }
 
+/* Runs jobs 0..n-1 on p, drains it; the number done. */
+static size_t
+run_and_drain(struct pool *p, struct counting_ctx *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(pool_submit(p, new_job(i + 1)), CM_OK);
+    }
+    pool_drain_and_free(p);
+    return atomic_load(&c->n_done);
+}
+
+static void
+test_pool_room_refused(void **state)
+{
+    struct counting_ctx c;
+    struct pool_conf conf;
+    struct pool *p;
+
+    (void)state;
+    /* No system maps that much: only the first worker starts (one
+     * worker short of room beats none), and it works. */
+    memset(&c, 0, sizeof(c));
+    conf = conf_for(&c, 4, 8);
+    conf.reserve_per_thread = SIZE_MAX / 2;
+    p = pool_new(&conf);
+    assert_non_null(p);
+    assert_int_equal(pool_threads(p), 1);
+    assert_int_equal(run_and_drain(p, &c, 50), 50);
+    assert_int_equal(atomic_load(&c.n_init), 1);
+    assert_int_equal(atomic_load(&c.n_fini), 1);
+}
+
+/* The sanitizers' shadow memory cannot live under RLIMIT_AS. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define POOL_TEST_NO_RLIMIT_AS 1
+#endif
+
+#ifndef POOL_TEST_NO_RLIMIT_AS
+/* VmSize of this process in bytes, 0 if unknown. */
+static size_t
+vm_size(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long kb = 0;
+
+    if (f == NULL) {
+        return 0;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "VmSize: %lu kB", &kb) == 1) {
+            break;
+        }
+    }
+    fclose(f);
+    return (size_t)kb * 1024u;
+}
+#endif
+
+static void
+test_pool_room_given_back_for_first(void **state)
+{
+#ifdef POOL_TEST_NO_RLIMIT_AS
+    (void)state;
+#else
+    struct counting_ctx c;
+    struct pool_conf conf;
+    struct pool *p;
+    struct rlimit old_lim;
+    struct rlimit lim;
+    pthread_attr_t attr;
+    size_t stack = 0;
+    size_t vm;
+    unsigned n_threads;
+    size_t n_done = 0;
+
+    (void)state;
+    /* Under an address-space limit that fits the first worker's room
+     * but not its stack beside it: the room is given back and the
+     * worker starts (the pool used to start none, and the helper exited
+     * "cannot start 64 worker threads"); the second one's room does not
+     * fit, so it is the only one. */
+    pthread_attr_init(&attr);
+    pthread_attr_getstacksize(&attr, &stack);
+    pthread_attr_destroy(&attr);
+    vm = vm_size();
+    if (vm == 0 || stack == 0 || getrlimit(RLIMIT_AS, &old_lim) != 0) {
+        skip();
+    }
+    memset(&c, 0, sizeof(c));
+    conf = conf_for(&c, 4, 8);
+    conf.reserve_per_thread = 4 * stack;
+    lim = old_lim;
+    lim.rlim_cur = vm + 4 * stack + stack / 2;
+    if (old_lim.rlim_cur != RLIM_INFINITY && old_lim.rlim_cur < lim.rlim_cur) {
+        skip();
+    }
+    assert_int_equal(setrlimit(RLIMIT_AS, &lim), 0);
+    p = pool_new(&conf);
+    n_threads = pool_threads(p);
+    if (p != NULL) {
+        n_done = run_and_drain(p, &c, 20);
+    }
+    assert_int_equal(setrlimit(RLIMIT_AS, &old_lim), 0);
+    assert_non_null(p);
+    assert_int_equal(n_threads, 1);
+    assert_int_equal(n_done, 20);
+#endif
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        /* First: before any thread ran, glibc has no stack of a joined
+         * thread cached, so the first worker's stack must be mapped. */
+        cmocka_unit_test(test_pool_room_given_back_for_first),
         cmocka_unit_test(test_pool_many_jobs),
         cmocka_unit_test(test_pool_init_fini_once),
         cmocka_unit_test(test_pool_null_init_fini),
@@ -430,6 +545,7 @@ main(void)
         cmocka_unit_test(test_pool_bad_conf),
         cmocka_unit_test(test_pool_cpu_count),
         cmocka_unit_test(test_pool_caller_mask_kept),
+        cmocka_unit_test(test_pool_room_refused),
     };
 
     return cmocka_run_group_tests_name("pool", tests, NULL, NULL);
