@@ -185,6 +185,7 @@ def case_session(binary, tmp, wd):
         out.append(b"\x00\x00 FILE Queue/empty.msg\n")
         out.append(b"\xff\xfe KEY x\n")
         out.append(b"x" * 40 + b" KEY\n")
+        out.append(b"y" * 40 + b" key 9876-5432-WXYZ\n")
         # 1 MB garbage lines: one with a readable sequence, one without.
         big = s.seq()
         s.expect[big] = "ok"
@@ -211,6 +212,8 @@ def case_session(binary, tmp, wd):
         info = b"\n".join(h.info)
         check(b"unknown command" in info, "unknown command not logged")
         check(b"1234-5678" not in info, "the KEY text was logged")
+        check(b"9876-5432" not in info,
+              "the KEY text of a line with a bad sequence was logged")
         check(any(i.startswith(big + b" ") for i in h.info),
               "the 1 MB line was not logged with its sequence")
     finally:
