@@ -151,6 +151,11 @@ def cached_cartridge(binary, tmp, wd):
                     os.path.join(base, "Queue", name))
     rc, out, err = run(binary, base, "VERSION")
     check(rc == 0 and '"5"' in out, "VERSION: %d %r" % (rc, out))
+    # A -c naming no file would show the built-in cartridge, not the one
+    # the helper runs: refused instead.
+    rc, out, err = run(binary, base, "VERSION", "-c", "nowhere/x.cfg")
+    check(rc == 2 and "nowhere/x.cfg" in err and "(default)" not in out,
+          "VERSION with a missing -c file: %d %r %r" % (rc, out, err))
     rated = rate(binary, base, *["Queue/" + n for n in names])
     default = rate(binary, os.path.join(REPO, "testdata"),
                    *["messages/" + n for n in names])
