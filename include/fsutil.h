@@ -32,8 +32,8 @@ enum cm_err fsutil_read_file(const char *path, size_t max_bytes,
 /*
  * Replace path with (p, len) atomically (temp file, fsync, rename, fsync
  * of the directory).  mode is used for the new file.  CM_EIO on failure,
- * in which case the old file (if any) is left as it was and no temporary
- * file remains.
+ * with errno set to the cause, in which case the old file (if any) is left
+ * as it was and no temporary file remains.
  */
 enum cm_err fsutil_write_atomic(const char *path, const void *p, size_t len,
                                 mode_t mode);

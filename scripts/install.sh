@@ -45,6 +45,15 @@ PROGRAMS="CGPCloudmark cmtool"
 PAGES="man/CGPCloudmark.8 man/cmtool.1 man/CGPCloudmark.cfg.5
 man/cartridge.cfg.5 man/whitelist.cfg.5"
 
+# cartridge.cfg takes the proxy password ("http proxy basic auth"): not
+# for other users' eyes.  The samples hold no secret.
+config_mode() {
+    case $1 in
+    cartridge.cfg) echo 0640 ;;
+    *) echo 0644 ;;
+    esac
+}
+
 page_dest() {
     page=$1
     echo "$man/man${page##*.}/$(basename "$page")"
@@ -67,7 +76,7 @@ do_install() {
         if [ -e "$dir/$name" ] || [ -L "$dir/$name" ]; then
             echo "install: kept $dir/$name; the new defaults are in $name.sample"
         else
-            install -m 0644 "$src" "$dir/$name"
+            install -m "$(config_mode "$name")" "$src" "$dir/$name"
         fi
     done
     for page in $PAGES; do

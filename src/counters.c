@@ -29,6 +29,7 @@
  */
 #include "counters.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -1104,13 +1105,16 @@ counters_save_snapshot(const struct counters_snapshot *s, const char *path)
 {
     struct buf b;
     enum cm_err rc;
+    int saved;
 
     buf_init(&b, CAPS_COUNTERS_STATE_MAX_BYTES);
     rc = counters_format(s, &b);
     if (rc == CM_OK) {
         rc = fsutil_write_atomic(path, b.data, b.len, 0640);
     }
+    saved = errno; /* fsutil's cause of a CM_EIO, kept past free() */
     buf_clear(&b);
+    errno = saved;
     return rc;
 }
 

@@ -213,12 +213,18 @@ fsutil_write_temp(const char *path, const void *p, size_t len, mode_t mode,
         return CM_EIO;
     }
     if (write_all(fd, p, len) != CM_OK || fsync(fd) != 0) {
+        int saved = errno; /* the cause, for the caller's log line */
+
         close(fd);
         unlink(tmp);
+        errno = saved;
         return CM_EIO;
     }
     if (close(fd) != 0) {
+        int saved = errno;
+
         unlink(tmp);
+        errno = saved;
         return CM_EIO;
     }
     return CM_OK;
@@ -341,7 +347,10 @@ fsutil_write_atomic(const char *path, const void *p, size_t len, mode_t mode)
         return CM_EIO;
     }
     if (rename(tmp, path) != 0) {
+        int saved = errno;
+
         unlink(tmp);
+        errno = saved;
         return CM_EIO;
     }
     return fsutil_fsync_dir_of(path);

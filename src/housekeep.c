@@ -157,12 +157,18 @@ save(struct housekeep *h, bool is_forced)
         memcmp(h->scratch, h->saved, sizeof(*h->saved)) == 0) {
         return CM_OK;
     }
+    errno = 0;
     rc = counters_save_snapshot(h->scratch, h->state_path);
     if (rc != CM_OK) {
+        /* The system's reason (a missing folder, permissions, a full or
+         * read-only disk) says what to fix; "i/o error" does not. */
+        int err = rc == CM_EIO ? errno : 0;
+
         counters_note_error(h->counters);
         if (!h->is_save_failing) {
             log_error("counters: cannot save %s: %s (retrying every "
-                      "minute)", h->state_path, cm_strerror(rc));
+                      "minute)", h->state_path,
+                      err != 0 ? strerror(err) : cm_strerror(rc));
             h->is_save_failing = true;
         }
         return rc;

@@ -284,6 +284,17 @@ learn_main(int argc, char **argv)
         free(paths);
         return 2;
     }
+    /* A mistyped -c would learn with the defaults into a layer beside a
+     * file that does not exist, which no helper may read: refuse it, as
+     * RATE does. */
+    if (cfg_path != NULL && !fsutil_is_file(cfg_path)) {
+        fprintf(stderr, "CGPCloudmark LEARN: configuration file not found: "
+                        "%s (give the helper's -c, from CGP's base "
+                        "directory)\n",
+                cfg_path);
+        free(paths);
+        return 2;
+    }
     if (config_load(cfg_path, &cfg, problem, NULL, NULL) != CM_OK ||
         updater_load_startup(&cfg, &c, &is_default) != CM_OK) {
         fprintf(stderr, "CGPCloudmark LEARN: no usable configuration or "

@@ -22,6 +22,7 @@
 #include "checkconfig.h"
 #include "config.h"
 #include "engine.h"
+#include "fsutil.h"
 #include "helper.h"
 #include "learn.h"
 #include "rate.h"
@@ -79,6 +80,15 @@ version_main(int argc, char **argv)
         return 0;
     } else if (argc != 1) {
         version_usage(stderr);
+        return 2;
+    }
+    /* A mistyped -c would show the built-in cartridge, not the one the
+     * helper runs on. */
+    if (cfg_path != NULL && !fsutil_is_file(cfg_path)) {
+        fprintf(stderr, "CGPCloudmark VERSION: configuration file not found: "
+                        "%s (give the helper's -c, from CGP's base "
+                        "directory)\n",
+                cfg_path);
         return 2;
     }
     printf("CmaeVersion = \"%s\"\n", engine_version());

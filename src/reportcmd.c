@@ -188,6 +188,13 @@ reportcmd_main(int argc, char **argv)
         fprintf(stderr, CMD ": --date wants YYYY-MM-DD, not '%s'\n", a.date);
         return 2;
     }
+    /* A mistyped -c would report a state file that is not the helper's
+     * (all zero) under the default settings: a bad argument. */
+    if (a.config_path != NULL && !fsutil_is_file(a.config_path)) {
+        fprintf(stderr, CMD ": configuration file not found: %s (give the "
+                "helper's -c, from CGP's base directory)\n", a.config_path);
+        return 2;
+    }
     status = 1;
     cfg = malloc(sizeof(*cfg));
     snap = malloc(sizeof(*snap));

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "fsutil.h"
 #include "log.h"
 #include "updater.h"
 
@@ -78,6 +79,15 @@ update_main(int argc, char **argv)
             continue;
         }
         usage(stderr);
+        return 2;
+    }
+    /* A mistyped -c would run on the defaults and blame cartridge.cfg
+     * ("micro-updates are off"): name the real problem. */
+    if (cfg_path != NULL && !fsutil_is_file(cfg_path)) {
+        fprintf(stderr, "CGPCloudmark UPDATE: configuration file not found: "
+                        "%s (give the helper's -c, from CGP's base "
+                        "directory)\n",
+                cfg_path);
         return 2;
     }
     if (config_load(cfg_path, &cfg, problem, NULL, NULL) != CM_OK) {

@@ -17,7 +17,8 @@ Queue/ with the newsletter of testdata/messages):
   - a LEARN that finds the layer's lock file held waits, says so, and
     learns on top of the layer the holder wrote (two runs at once lose
     nothing);
-  - bad arguments exit 2; a folder without messages, or whose files are
+  - bad arguments exit 2 (also a -c file that does not exist, which
+    would learn with the defaults); a folder without messages, or whose files are
     none of them mail, exits 1 and leaves the layer as it was;
   - with a newer cartridge in the micro-update cache, RATE scores with it
     as the helper does (not with the embedded default), before and after
@@ -150,6 +151,11 @@ def cached_cartridge(binary, tmp, wd):
                     os.path.join(base, "Queue", name))
     rc, out, err = run(binary, base, "VERSION")
     check(rc == 0 and '"5"' in out, "VERSION: %d %r" % (rc, out))
+    # A -c naming no file would show the built-in cartridge, not the one
+    # the helper runs: refused instead.
+    rc, out, err = run(binary, base, "VERSION", "-c", "nowhere/x.cfg")
+    check(rc == 2 and "nowhere/x.cfg" in err and "(default)" not in out,
+          "VERSION with a missing -c file: %d %r %r" % (rc, out, err))
     rated = rate(binary, base, *["Queue/" + n for n in names])
     default = rate(binary, os.path.join(REPO, "testdata"),
                    *["messages/" + n for n in names])
@@ -250,6 +256,16 @@ def main():
         check(run(binary, base, "LEARN", "maybe", "Queue")[0] == 2,
               "LEARN maybe")
         check(run(binary, base, "LEARN", "spam")[0] == 2, "LEARN no paths")
+        # A mistyped -c must not learn into a default layer in the current
+        # directory that no helper reads (the helper's is beside its -c).
+        os.mkdir(os.path.join(base, "CGPCloudmark"))
+        rc, out, err = run(binary, base, "LEARN", "spam", "-c",
+                           "CGPCloudmark/CGPCloudmark.cf", "Queue/" + TARGET)
+        check(rc == 2 and "CGPCloudmark/CGPCloudmark.cf" in err and
+              "not found" in err and not os.listdir(
+                  os.path.join(base, "CGPCloudmark")),
+              "LEARN with a missing -c file: %d %r %r" % (rc, out, err))
+        os.rmdir(os.path.join(base, "CGPCloudmark"))
         os.mkdir(os.path.join(base, "empty"))
         check(run(binary, base, "LEARN", "spam", "empty")[0] == 1,
               "LEARN on an empty folder")

@@ -223,6 +223,11 @@ def case_arguments(binary, tmp):
         r = run(binary, base, "REPORT", *bad)
         check(r.returncode == 2, "REPORT %r: exit %d" % (bad, r.returncode))
         check(r.stderr != b"", "REPORT %r: no message" % bad)
+    # A -c naming no file would report a state file that is not the
+    # helper's (all zero): refused, nothing submitted.
+    r = run(binary, base, "REPORT", "-c", "nowhere/CGPCloudmark.cfg")
+    check(r.returncode == 2 and b"nowhere/CGPCloudmark.cfg" in r.stderr,
+          "REPORT with a missing -c file: %d %r" % (r.returncode, r.stderr))
     check(files(base, ".sub") == [], "bad arguments wrote a report")
 
     # -c names the configuration (and so the state file) elsewhere.

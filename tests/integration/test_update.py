@@ -471,6 +471,16 @@ def body(env):
     static = updlib_server.StaticServer(env.www)
     try:
         env.cartridge_cfg(static.url)
+        # A -c naming no file would run on the defaults ("micro-updates
+        # are off: set micro-update url") and point at the wrong file.
+        rc, out = run([env.cgp, "UPDATE", "-c", "nowhere/x.cfg"],
+                      cwd=env.base)
+        check(rc == 2 and "nowhere/x.cfg" in out and "not found" in out
+              and "micro-updates are off" not in out,
+              "UPDATE with a missing -c file (exit %d): %s"
+              % (rc, out.strip()))
+        check(env.cached() == [], "UPDATE with a missing -c file: cache %s"
+              % env.cached())
         rc, out = env.update()
         check(rc == 0 and "installed cartridge 1" in out,
               "UPDATE installs version 1 (exit %d): %s" % (rc, out.strip()))

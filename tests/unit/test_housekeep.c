@@ -5,6 +5,7 @@
  * every step of writing a report, and the final save (include/
  * housekeep.h).  No sleeps: housekeep_tick is called directly.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1138,8 +1139,9 @@ test_housekeep_removes_stale_temps(void **state)
     env_done(&e);
 }
 
-/* A failing state save is logged once, retried, and logged when it works
- * again. */
+/* A failing state save is logged once, with the system's reason (the
+ * folder is missing: not an "i/o error", which reads as a failing disk),
+ * retried, and logged when it works again. */
 static void
 test_housekeep_save_failure_logged_once(void **state)
 {
@@ -1156,6 +1158,7 @@ test_housekeep_save_failure_logged_once(void **state)
         assert_int_equal(housekeep_tick(e.h), CM_EIO);
     }
     assert_int_equal(log_count("cannot save"), 1);
+    assert_int_equal(log_count(strerror(ENOENT)), 1);
     assert_int_equal(fsutil_mkdirs(dir, 0700), CM_OK);
     assert_int_equal(housekeep_tick(e.h), CM_OK);
     assert_int_equal(log_count("saved again"), 1);
