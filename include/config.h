@@ -124,6 +124,15 @@ enum cm_err config_load(const char *main_path, struct config *cfg,
                         config_problem_fn report, void *ctx,
                         size_t *n_errors);
 
+/*
+ * For the shell commands that take the helper's -c: true when main_path
+ * is NULL (the default file) or names a file.  Else false, with
+ * "<command>: configuration file not found: ..." on stderr: run on the
+ * defaults, a mistyped -c would show, learn or report what the helper
+ * does not use.
+ */
+bool config_given_file_exists(const char *command, const char *main_path);
+
 /* Text of the bar for score (without brackets), e.g. "XXXX". */
 const char *config_bar_text(const struct config *cfg, unsigned score);
 

@@ -1427,6 +1427,18 @@ check_whitelist_exists(struct config_loader *ld)
             "file not found; no site whitelist is used");
 }
 
+bool
+config_given_file_exists(const char *command, const char *main_path)
+{
+    if (main_path == NULL || fsutil_is_file(main_path)) {
+        return true;
+    }
+    fprintf(stderr, "%s: configuration file not found: %s (give the "
+                    "helper's -c, from CGP's base directory)\n",
+            command, main_path);
+    return false;
+}
+
 enum cm_err
 config_load(const char *main_path, struct config *cfg,
             config_problem_fn report, void *ctx, size_t *n_errors)

@@ -284,14 +284,9 @@ learn_main(int argc, char **argv)
         free(paths);
         return 2;
     }
-    /* A mistyped -c would learn with the defaults into a layer beside a
-     * file that does not exist, which no helper may read: refuse it, as
-     * RATE does. */
-    if (cfg_path != NULL && !fsutil_is_file(cfg_path)) {
-        fprintf(stderr, "CGPCloudmark LEARN: configuration file not found: "
-                        "%s (give the helper's -c, from CGP's base "
-                        "directory)\n",
-                cfg_path);
+    /* A mistyped -c would learn with the defaults into a layer no helper
+     * may read: refuse it, as RATE does. */
+    if (!config_given_file_exists("CGPCloudmark LEARN", cfg_path)) {
         free(paths);
         return 2;
     }

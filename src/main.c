@@ -22,7 +22,6 @@
 #include "checkconfig.h"
 #include "config.h"
 #include "engine.h"
-#include "fsutil.h"
 #include "helper.h"
 #include "learn.h"
 #include "rate.h"
@@ -84,11 +83,7 @@ version_main(int argc, char **argv)
     }
     /* A mistyped -c would show the built-in cartridge, not the one the
      * helper runs on. */
-    if (cfg_path != NULL && !fsutil_is_file(cfg_path)) {
-        fprintf(stderr, "CGPCloudmark VERSION: configuration file not found: "
-                        "%s (give the helper's -c, from CGP's base "
-                        "directory)\n",
-                cfg_path);
+    if (!config_given_file_exists("CGPCloudmark VERSION", cfg_path)) {
         return 2;
     }
     printf("CmaeVersion = \"%s\"\n", engine_version());

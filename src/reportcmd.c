@@ -190,9 +190,7 @@ reportcmd_main(int argc, char **argv)
     }
     /* A mistyped -c would report a state file that is not the helper's
      * (all zero) under the default settings: a bad argument. */
-    if (a.config_path != NULL && !fsutil_is_file(a.config_path)) {
-        fprintf(stderr, CMD ": configuration file not found: %s (give the "
-                "helper's -c, from CGP's base directory)\n", a.config_path);
+    if (!config_given_file_exists(CMD, a.config_path)) {
         return 2;
     }
     status = 1;

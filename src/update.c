@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "config.h"
-#include "fsutil.h"
 #include "log.h"
 #include "updater.h"
 
@@ -83,11 +82,7 @@ update_main(int argc, char **argv)
     }
     /* A mistyped -c would run on the defaults and blame cartridge.cfg
      * ("micro-updates are off"): name the real problem. */
-    if (cfg_path != NULL && !fsutil_is_file(cfg_path)) {
-        fprintf(stderr, "CGPCloudmark UPDATE: configuration file not found: "
-                        "%s (give the helper's -c, from CGP's base "
-                        "directory)\n",
-                cfg_path);
+    if (!config_given_file_exists("CGPCloudmark UPDATE", cfg_path)) {
         return 2;
     }
     if (config_load(cfg_path, &cfg, problem, NULL, NULL) != CM_OK) {
