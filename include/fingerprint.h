@@ -113,8 +113,11 @@ bool fingerprint_digest(const uint8_t *p, size_t len,
 /*
  * Normalised form of a URL for its digest: scheme dropped (http and https
  * alike), host lower-cased (url_host), port and userinfo dropped, path
- * kept, fragment dropped, tracking query parameters (utm_*, fbclid,
- * gclid, mc_cid, mc_eid, ...) dropped, other parameters kept in order.
+ * kept without its "." and ".." segments, fragment dropped, tracking
+ * query parameters (utm_*, fbclid, gclid, mc_cid, mc_eid, ...) dropped,
+ * other parameters kept in order; in path and query an escaped
+ * unreserved character is decoded ("%69" is "i") and any other escape's
+ * hex is upper-cased.
  * Writes a NUL-terminated string into out and returns its length; 0 when
  * the URL has no host or out_max is too small.
  */

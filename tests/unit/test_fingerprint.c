@@ -264,6 +264,54 @@ test_fingerprint_url_normalise(void **state)
     assert_memory_equal(d1, d2, sizeof(d1));
 }
 
+/* What a browser requests for a URL, and what the server reads, does not
+ * change with the spelling of an unreserved character (%69 is 'i', RFC
+ * 3986 2.3), the case of an escape's hex digits (6.2.2.1) or a "." or
+ * ".." segment (a browser removes them before it asks, WHATWG URL path
+ * state, %2e included): each spelling of a listed URL has its digest. */
+static void
+test_fingerprint_url_normalise_escapes_and_dots(void **state)
+{
+    char out[256];
+    static const struct {
+        const char *url;
+        const char *want;
+    } cases[] = {
+        {"http://bad.example/log%69n", "bad.example/login"},
+        {"http://bad.example/%6C%6F%67%69%6E?id=%37",
+         "bad.example/login?id=7"},
+        {"http://bad.example/a%7eb%2d%2E%5F", "bad.example/a~b-._"},
+        /* Reserved and other bytes stay escaped, hex in upper case. */
+        {"http://bad.example/a%2fb?u=http%3a%2f%2fx",
+         "bad.example/a%2Fb?u=http%3A%2F%2Fx"},
+        {"http://bad.example/%e2%82%ac%zz%4", "bad.example/%E2%82%AC%zz%4"},
+        {"http://bad.example/x/../login", "bad.example/login"},
+        {"http://bad.example/./x/./login", "bad.example/x/login"},
+        {"http://bad.example/a/b/../../login", "bad.example/login"},
+        {"http://bad.example/../../login", "bad.example/login"},
+        {"http://bad.example/x/%2e%2E/login", "bad.example/login"},
+        {"http://bad.example\\x\\..\\login", "bad.example/login"},
+        {"http://bad.example/x/..", "bad.example/"},
+        {"http://bad.example/x/.", "bad.example/x/"},
+        {"http://bad.example/.", "bad.example/"},
+        /* Not dot segments. */
+        {"http://bad.example/.x/..y/...", "bad.example/.x/..y/..."},
+        {"http://bad.example/a//b", "bad.example/a//b"},
+        /* An escaped tracking parameter is still one. */
+        {"http://bad.example/p?utm%5Fsource=x&a=1", "bad.example/p?a=1"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *u = cases[i].url;
+        size_t n = fingerprint_url_normalise(u, strlen(u), out, sizeof(out));
+
+        if (n != strlen(cases[i].want) || strcmp(out, cases[i].want) != 0) {
+            fail_msg("%s: \"%s\", want \"%s\"", u, out, cases[i].want);
+        }
+    }
+}
+
 /* Three entries, one of each kind, in reverse order plus a repeat. */
 static size_t
 sample_entries(struct fingerprint_entry *e)
@@ -754,6 +802,7 @@ main(void)
         cmocka_unit_test(test_fingerprint_sig_word_cap),
         cmocka_unit_test(test_fingerprint_digest_sha256),
         cmocka_unit_test(test_fingerprint_url_normalise),
+        cmocka_unit_test(test_fingerprint_url_normalise_escapes_and_dots),
         cmocka_unit_test(test_fingerprint_db_round_trip),
         cmocka_unit_test(test_fingerprint_db_empty),
         cmocka_unit_test(test_fingerprint_db_parse_refuses),
