@@ -14,6 +14,10 @@
  * at least m of the K bins agree (m from the section,
  * FINGERPRINT_MATCH_MIN by default).  Text of fewer than
  * FINGERPRINT_MIN_WORDS words gets no signature: short texts collide.
+ * Nor does text whose shingles fill fewer than FINGERPRINT_MIN_BINS of
+ * the K bins: few distinct shingles (a list of numbers, which are all
+ * "#", a list of links, one phrase repeated) collide too, whatever the
+ * length -- any two number-only bodies agreed at all K bins.
  *
  * Lookup never scans the entries: any match agrees on at least one of the
  * first K - m + 1 positions (pigeonhole), so the database keeps a sorted
@@ -57,6 +61,9 @@ struct mime_url;
 #define FINGERPRINT_MATCH_MIN 10u
 #define FINGERPRINT_SHINGLE_WORDS 4u
 #define FINGERPRINT_MIN_WORDS 30u
+/* About ten distinct shingles fill this many bins; a text of
+ * FINGERPRINT_MIN_WORDS distinct words fills about 13. */
+#define FINGERPRINT_MIN_BINS 8u
 #define FINGERPRINT_DIGEST_LEN 32u
 #define FINGERPRINT_SUB_MAX 31u
 #define FINGERPRINT_FORMAT 2u
@@ -96,7 +103,8 @@ struct fingerprint_db;
 /*
  * Body signature of UTF-8 text (p, len; no NUL needed), as
  * features_text_sig computes it.  False (and *sig untouched) when the
- * text has fewer than FINGERPRINT_MIN_WORDS words.  Reads at most
+ * text has fewer than FINGERPRINT_MIN_WORDS words or its shingles fill
+ * fewer than FINGERPRINT_MIN_BINS bins.  Reads at most
  * CAPS_FINGERPRINT_WORDS_MAX words; no allocation.
  */
 bool fingerprint_sig_compute(const char *p, size_t len,

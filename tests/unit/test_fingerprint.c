@@ -122,6 +122,61 @@ test_fingerprint_sig_too_short(void **state)
 }
 
 /*
+ * A text of many words but few distinct shingles gets no signature: it
+ * would share it with every other such text.  Every number is "#" and
+ * every link "<u>" to the signature, so any two bodies that are only a
+ * list of numbers (order numbers, a table) or only links had one and the
+ * same signature (16 of 16 bins agreeing), as had any two copies of one
+ * repeated phrase; an entry made from one (a reported message's own, or
+ * a group of three) matched them all.
+ */
+/* Word i of text k (0 or 1) of form f: numbers, links, one phrase. */
+static int
+few_word(char *out, size_t max, size_t f, unsigned k, unsigned i)
+{
+    unsigned v = 1000 + 7 * i + k;
+
+    switch (f) {
+    case 0:
+        return k == 0 ? snprintf(out, max, "%u ", v)
+                      : snprintf(out, max, "order-%u ", v);
+    case 1:
+        return k == 0 ? snprintf(out, max, "http://shop%u.example/ ", v)
+                      : snprintf(out, max, "see www.news%u.example/a ", v);
+    default:
+        return snprintf(out, max, "buy now ");
+    }
+}
+
+static void
+test_fingerprint_sig_few_shingles(void **state)
+{
+    (void)state;
+    for (size_t f = 0; f < 3; f++) {
+        char t[2][2048];
+        struct fingerprint_sig s[2];
+        bool has[2];
+
+        for (unsigned k = 0; k < 2; k++) {
+            size_t n = 0;
+
+            for (unsigned i = 0; i < 2 * FINGERPRINT_MIN_WORDS; i++) {
+                n += (size_t)few_word(t[k] + n, sizeof(t[k]) - n, f, k, i);
+            }
+            has[k] = fingerprint_sig_compute(t[k], n, &s[k]);
+        }
+        if (has[0] || has[1]) {
+            fail_msg("form %zu: a signature (%d, %d); the two agree at "
+                     "%u of %u",
+                     f, has[0], has[1],
+                     has[0] && has[1] ? fingerprint_agree(&s[0], &s[1])
+                                      : 0,
+                     FINGERPRINT_K);
+        }
+    }
+}
+
+/*
  * The signature of a text that takes every path of the word scan (upper
  * case, digits, a token over the feature token limit, a link, an
  * address, "www.", NBSP and U+2003 separators, a zero-width space and a
@@ -798,6 +853,7 @@ main(void)
         cmocka_unit_test(test_fingerprint_sig_unrelated_differ),
         cmocka_unit_test(test_fingerprint_sig_normalisation),
         cmocka_unit_test(test_fingerprint_sig_too_short),
+        cmocka_unit_test(test_fingerprint_sig_few_shingles),
         cmocka_unit_test(test_fingerprint_sig_pinned),
         cmocka_unit_test(test_fingerprint_sig_word_cap),
         cmocka_unit_test(test_fingerprint_digest_sha256),
