@@ -157,7 +157,9 @@ enum cm_err fingerprint_db_parse(const uint8_t *p, size_t len,
  * A database from entries in memory (cmtool train groups campaigns and
  * checks candidates against ham with it).  Entries are copied; order and
  * duplicates do not matter.  m is the match threshold.  NULL on ENOMEM
- * or n over CAPS_FINGERPRINT_ENTRIES_MAX.
+ * or n over CAPS_TRAIN_MESSAGES_MAX: it holds a training class's
+ * signatures, which may be more than a section's
+ * CAPS_FINGERPRINT_ENTRIES_MAX.
  */
 struct fingerprint_db *fingerprint_db_new(const struct fingerprint_entry *e,
                                           size_t n, unsigned m);

@@ -816,7 +816,9 @@ fingerprint_db_new(const struct fingerprint_entry *e, size_t n, unsigned m)
     struct fingerprint_entry *copy;
     size_t k = 0;
 
-    if (n > CAPS_FINGERPRINT_ENTRIES_MAX || !m_is_valid(m)) {
+    /* Not the section's cap: cmtool train puts every signature of a
+     * class in one (see fingerprint.h). */
+    if (n > CAPS_TRAIN_MESSAGES_MAX || !m_is_valid(m)) {
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
