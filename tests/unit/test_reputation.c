@@ -562,6 +562,28 @@ test_replist_errors(void **state)
     expect_list_error(long_line, "line too long");
 }
 
+/* A list saved by a Windows editor starts with a UTF-8 byte order mark:
+ * it is no part of the first line (as config.c skips it in its files);
+ * anywhere else it is still text. */
+static void
+test_replist_bom(void **state)
+{
+    struct replist l = {0};
+
+    (void)state;
+    list_of("\xef\xbb\xbf" "block ip 192.0.2.1\r\n"
+            "allow domain partner.example\r\n",
+            &l);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.e[0].kind, REPUTATION_IPV4);
+    replist_clear(&l);
+    list_of("\xef\xbb\xbf# comment\n", &l);
+    assert_int_equal(l.n, 0);
+    expect_list_error("block ip 192.0.2.1\n\xef\xbb\xbf"
+                      "allow domain x.example\n",
+                      "t.list:2: action");
+}
+
 static void
 test_replist_forms(void **state)
 {
@@ -619,6 +641,7 @@ main(void)
         cmocka_unit_test(test_reputation_local_addresses),
         cmocka_unit_test(test_replist_errors),
         cmocka_unit_test(test_replist_forms),
+        cmocka_unit_test(test_replist_bom),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
