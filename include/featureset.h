@@ -105,7 +105,8 @@ void features_extract(const struct mime_doc *doc, const struct envelope *env,
  * The campaign signature (fingerprint.h) of the body text of the last
  * features_extract with s: its words are the body tokens the word
  * features come from, collected in the same pass.  False when the text
- * had fewer than FINGERPRINT_MIN_WORDS of them.
+ * had fewer than FINGERPRINT_MIN_WORDS of them or too few distinct
+ * shingles (FINGERPRINT_MIN_BINS).
  */
 bool features_body_sig(const struct features_scratch *s,
                        struct fingerprint_sig *sig);

@@ -14,6 +14,10 @@
  * at least m of the K bins agree (m from the section,
  * FINGERPRINT_MATCH_MIN by default).  Text of fewer than
  * FINGERPRINT_MIN_WORDS words gets no signature: short texts collide.
+ * Nor does text whose shingles fill fewer than FINGERPRINT_MIN_BINS of
+ * the K bins: few distinct shingles (a list of numbers, which are all
+ * "#", a list of links, one phrase repeated) collide too, whatever the
+ * length -- any two number-only bodies agreed at all K bins.
  *
  * Lookup never scans the entries: any match agrees on at least one of the
  * first K - m + 1 positions (pigeonhole), so the database keeps a sorted
@@ -57,6 +61,9 @@ struct mime_url;
 #define FINGERPRINT_MATCH_MIN 10u
 #define FINGERPRINT_SHINGLE_WORDS 4u
 #define FINGERPRINT_MIN_WORDS 30u
+/* About ten distinct shingles fill this many bins; a text of
+ * FINGERPRINT_MIN_WORDS distinct words fills about 13. */
+#define FINGERPRINT_MIN_BINS 8u
 #define FINGERPRINT_DIGEST_LEN 32u
 #define FINGERPRINT_SUB_MAX 31u
 #define FINGERPRINT_FORMAT 2u
@@ -96,7 +103,8 @@ struct fingerprint_db;
 /*
  * Body signature of UTF-8 text (p, len; no NUL needed), as
  * features_text_sig computes it.  False (and *sig untouched) when the
- * text has fewer than FINGERPRINT_MIN_WORDS words.  Reads at most
+ * text has fewer than FINGERPRINT_MIN_WORDS words or its shingles fill
+ * fewer than FINGERPRINT_MIN_BINS bins.  Reads at most
  * CAPS_FINGERPRINT_WORDS_MAX words; no allocation.
  */
 bool fingerprint_sig_compute(const char *p, size_t len,
@@ -113,8 +121,11 @@ bool fingerprint_digest(const uint8_t *p, size_t len,
 /*
  * Normalised form of a URL for its digest: scheme dropped (http and https
  * alike), host lower-cased (url_host), port and userinfo dropped, path
- * kept, fragment dropped, tracking query parameters (utm_*, fbclid,
- * gclid, mc_cid, mc_eid, ...) dropped, other parameters kept in order.
+ * kept without its "." and ".." segments, fragment dropped, tracking
+ * query parameters (utm_*, fbclid, gclid, mc_cid, mc_eid, ...) dropped,
+ * other parameters kept in order; in path and query an escaped
+ * unreserved character is decoded ("%69" is "i") and any other escape's
+ * hex is upper-cased.
  * Writes a NUL-terminated string into out and returns its length; 0 when
  * the URL has no host or out_max is too small.
  */
@@ -146,7 +157,9 @@ enum cm_err fingerprint_db_parse(const uint8_t *p, size_t len,
  * A database from entries in memory (cmtool train groups campaigns and
  * checks candidates against ham with it).  Entries are copied; order and
  * duplicates do not matter.  m is the match threshold.  NULL on ENOMEM
- * or n over CAPS_FINGERPRINT_ENTRIES_MAX.
+ * or n over CAPS_TRAIN_MESSAGES_MAX: it holds a training class's
+ * signatures, which may be more than a section's
+ * CAPS_FINGERPRINT_ENTRIES_MAX.
  */
 struct fingerprint_db *fingerprint_db_new(const struct fingerprint_entry *e,
                                           size_t n, unsigned m);

@@ -54,6 +54,10 @@ void minhash_init(struct minhash *mh);
  * the call cost a fifth of it (issue #7). */
 static inline void minhash_add_word(struct minhash *mh, uint64_t word_hash);
 
+/* Bins at least one shingle fell into, 0..FINGERPRINT_K: how many
+ * distinct shingles the text had, roughly. */
+unsigned minhash_filled(const struct minhash *mh);
+
 /* The K values: each bin's minimum, empty bins densified (see above).
  * All UINT32_MAX when no shingle was added.  mh is left as it was. */
 void minhash_finish(const struct minhash *mh, uint32_t out[FINGERPRINT_K]);

@@ -3,7 +3,8 @@
  * writes, parsed into reputation entries (reputation.h) for cmtool train
  * --reputation and cmtool reputation --list.
  *
- * One entry a line; blank lines and everything after '#' are ignored:
+ * One entry a line; blank lines, everything after '#' and a UTF-8 byte
+ * order mark at the start of the text are ignored:
  *   ACTION KIND VALUE [WEIGHT] [CATEGORY]
  *   ACTION    block | allow
  *   KIND      ip      VALUE an IPv4 or IPv6 address, optionally /PREFIX

@@ -31,7 +31,10 @@
  * What a message is checked with (reputation_check):
  *   - peer IP: the CGP envelope's "S ... [ip]" address when present and
  *     public; otherwise the topmost Received header whose "from" clause
- *     (the text before " by ") holds a bracketed public address.  Not
+ *     (the text before " by ") holds a bracketed public address: the
+ *     connecting one, not the client's greeting when that is an address
+ *     literal ("from [10.0.0.1] (unknown [ip])", "from [ip]
+ *     (helo=[10.0.0.1])"; see received_from_ip).  Not
  *     public: unspecified (0.0.0.0, ::), private (10/8, 172.16/12,
  *     192.168/16, 100.64/10, fc00::/7), loopback, link-local, multicast
  *     -- an internal relay or a test, not the sender.  The topmost

@@ -20,7 +20,8 @@
  * bytes are in training ham; at most CAPS_TRAIN_DIGESTS_MAX.  URL
  * digests (fingerprint_url_digest, the engine's normalisation: host
  * lower-cased, scheme, port, fragment and tracking parameters dropped,
- * path and other query kept) of the first CAPS_FINGERPRINT_DIGESTS_MAX
+ * path and other query kept, escapes and dot segments normalised) of
+ * the first CAPS_FINGERPRINT_DIGESTS_MAX
  * URLs of a message: a URL with a path (no front page) in training junk
  * from at least TRAINFP_URL_SENDERS_MIN distinct senders, on a host junk
  * links under at most TRAINFP_URL_HOST_URLS_MAX distinct URLs, whose

@@ -4,7 +4,8 @@
  * when asked, from the training data.
  *
  * Data-derived entries (conservative; registered domains only, never IPs:
- * a corpus's Received lines describe its collector and its era):
+ * a corpus's Received lines describe its collector and its era; never a
+ * public suffix such as co.uk, which would cover every domain under it):
  *   block  a sender registered domain (From) or URL registered domain
  *          seen in at least TRAINREP_JUNK_MIN training junk messages from
  *          at least TRAINREP_SENDERS_MIN distinct From addresses and in

@@ -1182,11 +1182,13 @@ body_words(struct features_scratch *s, const char *text, size_t len,
     *st = t.st;
 }
 
-/* The signature of the words in mh; false below FINGERPRINT_MIN_WORDS. */
+/* The signature of the words in mh; false below FINGERPRINT_MIN_WORDS
+ * words or FINGERPRINT_MIN_BINS filled bins (fingerprint.h). */
 static bool
 sig_finish(const struct minhash *mh, struct fingerprint_sig *sig)
 {
-    if (mh->n_words < FINGERPRINT_MIN_WORDS) {
+    if (mh->n_words < FINGERPRINT_MIN_WORDS ||
+        minhash_filled(mh) < FINGERPRINT_MIN_BINS) {
         return false;
     }
     minhash_finish(mh, sig->h);

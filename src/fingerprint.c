@@ -206,24 +206,147 @@ authority_start(const char *url, size_t len)
     return 0;
 }
 
-/* Append the path (n bytes at s) with each '\\' written as the '/' a
- * browser sends for it. */
+static int
+hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+        return (c | 0x20) - 'a' + 10;
+    }
+    return -1;
+}
+
+static bool
+is_unreserved(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+           c == '~';
+}
+
+/* Append the escape at s ("%XY", X and Y hex) as the server reads it:
+ * an unreserved character as itself (RFC 3986 2.3: "log%69n" is
+ * "login"), any other with its hex digits in upper case (6.2.2.1). */
 static void
-out_put_path(struct out_text *o, const char *s, size_t n)
+out_put_escape(struct out_text *o, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int hi = hex_value(s[1]);
+    int lo = hex_value(s[2]);
+    char c = (char)(hi << 4 | lo);
+    char esc[3] = {'%', hex[hi], hex[lo]};
+
+    if (is_unreserved((uint8_t)c)) {
+        out_put(o, &c, 1);
+    } else {
+        out_put(o, esc, sizeof(esc));
+    }
+}
+
+/*
+ * Append n bytes at s with each %XY escape normalised (out_put_escape)
+ * and, when is_path, each '\\' written as the '/' a browser sends for
+ * it: the spellings of one URL that a campaign could vary per recipient
+ * at no cost all get its digest.
+ */
+static void
+out_put_text(struct out_text *o, const char *s, size_t n, bool is_path)
 {
     size_t i = 0;
 
     while (i < n) {
-        const char *bs = memchr(s + i, '\\', n - i);
-        size_t run = bs != NULL ? (size_t)(bs - (s + i)) : n - i;
+        size_t run = 0;
 
+        while (i + run < n && s[i + run] != '%' &&
+               !(is_path && s[i + run] == '\\')) {
+            run++;
+        }
         out_put(o, s + i, run);
         i += run;
-        if (i < n) {
+        if (i >= n) {
+            break;
+        }
+        if (s[i] == '\\') {
             out_put(o, "/", 1);
+            i++;
+        } else if (i + 2 < n && hex_value(s[i + 1]) >= 0 &&
+                   hex_value(s[i + 2]) >= 0) {
+            out_put_escape(o, s + i);
+            i += 3;
+        } else {
+            out_put(o, "%", 1);
             i++;
         }
     }
+}
+
+/*
+ * Remove the "." and ".." segments of the path written at o->p + from
+ * (it starts with '/'), in place, as a browser does before it asks for
+ * the path (RFC 3986 5.2.4): "/x/../login" is "/login".  A trailing
+ * "." or ".." leaves a trailing '/'.
+ */
+static void
+out_remove_dot_segments(struct out_text *o, size_t from)
+{
+    char *p = o->p + from;
+    size_t n = o->len - from;
+    size_t r = 0;
+    size_t w = 0;
+
+    if (n == 0 || p[0] != '/') {
+        return;
+    }
+    while (r < n) {
+        size_t e = r + 1;
+        bool is_dot;
+        bool is_dotdot;
+
+        while (e < n && p[e] != '/') {
+            e++;
+        }
+        is_dot = e - r == 2 && p[r + 1] == '.';
+        is_dotdot = e - r == 3 && p[r + 1] == '.' && p[r + 2] == '.';
+        if (is_dotdot) {
+            while (w > 0 && p[--w] != '/') {
+            }
+        }
+        if (!is_dot && !is_dotdot) {
+            memmove(p + w, p + r, e - r);
+            w += e - r;
+        } else if (e == n) {
+            p[w++] = '/';
+        }
+        r = e;
+    }
+    o->len = from + w;
+    o->p[o->len] = '\0';
+}
+
+/* Append the query parameter (n bytes at s, no '&') after sep, unless
+ * its name, escapes normalised, is a tracking one. */
+static bool
+out_put_param(struct out_text *o, const char *sep, const char *s, size_t n)
+{
+    size_t mark = o->len;
+    size_t name_at;
+    size_t name_end;
+
+    out_put(o, sep, 1);
+    name_at = o->len;
+    out_put_text(o, s, n, false);
+    name_end = name_at;
+    while (name_end < o->len && o->p[name_end] != '=') {
+        name_end++;
+    }
+    if (is_tracking_param(o->p + name_at, name_end - name_at)) {
+        o->len = mark;
+        o->p[mark] = '\0';
+        return false;
+    }
+    return true;
 }
 
 /* fingerprint_url_normalise of a URL whose url_host (host, hl, flags)
@@ -258,7 +381,10 @@ normalise_with_host(const char *url, size_t len, const char *host,
         i = hash != NULL ? (size_t)(hash - url) : end;
     }
     if (i > path_start) {
-        out_put_path(&o, url + path_start, i - path_start);
+        size_t from = o.len;
+
+        out_put_text(&o, url + path_start, i - path_start, true);
+        out_remove_dot_segments(&o, from);
     } else {
         out_put(&o, "/", 1);
     }
@@ -268,18 +394,13 @@ normalise_with_host(const char *url, size_t len, const char *host,
     q = i + 1;
     while (q < len && url[q] != '#') {
         size_t start = q;
-        size_t name_end;
 
         while (q < len && !url_param_end[(uint8_t)url[q]]) {
             q++;
         }
-        name_end = start;
-        while (name_end < q && url[name_end] != '=') {
-            name_end++;
-        }
-        if (q > start && !is_tracking_param(url + start, name_end - start)) {
-            out_put(&o, has_query ? "&" : "?", 1);
-            out_put(&o, url + start, q - start);
+        if (q > start &&
+            out_put_param(&o, has_query ? "&" : "?", url + start,
+                          q - start)) {
             has_query = true;
         }
         if (q < len && url[q] == '&') {
@@ -695,7 +816,9 @@ fingerprint_db_new(const struct fingerprint_entry *e, size_t n, unsigned m)
     struct fingerprint_entry *copy;
     size_t k = 0;
 
-    if (n > CAPS_FINGERPRINT_ENTRIES_MAX || !m_is_valid(m)) {
+    /* Not the section's cap: cmtool train puts every signature of a
+     * class in one (see fingerprint.h). */
+    if (n > CAPS_TRAIN_MESSAGES_MAX || !m_is_valid(m)) {
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {

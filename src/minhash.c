@@ -23,6 +23,17 @@ minhash_init(struct minhash *mh)
     memset(mh->min, 0xff, sizeof(mh->min));
 }
 
+unsigned
+minhash_filled(const struct minhash *mh)
+{
+    unsigned n = 0;
+
+    for (uint32_t f = mh->filled; f != 0; f &= f - 1) {
+        n++;
+    }
+    return n;
+}
+
 /* The filled bin whose value empty bin j takes: the first filled one of
  * j's own probe sequence, else the next filled one to the right. */
 static unsigned

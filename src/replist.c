@@ -262,7 +262,11 @@ replist_parse(const char *name, const uint8_t *p, size_t len,
               struct replist *l, char *err, size_t err_cap)
 {
     size_t line = 0;
-    size_t i = 0;
+    /* A UTF-8 byte order mark, which Windows editors put in front of a
+     * file they save, is no part of the first line: without this skip
+     * that line failed as "action is not block or allow" while it read
+     * fine (config.c skips it in its files too). */
+    size_t i = len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
 
     while (i < len) {
         size_t start = i;

@@ -603,12 +603,33 @@ ieq_prefix(const char *p, size_t len, const char *word)
     return len >= n && strncasecmp(p, word, n) == 0;
 }
 
-/* The first bracketed address in the "from" clause of a Received value
- * (the text before " by " or ';'); false when there is none. */
+/* Whether the '[' at v[i] opens the client's greeting: "helo=[" (Exim)
+ * or "HELO [" (CommuniGate Pro), any case. */
+static bool
+follows_helo(const char *v, size_t i)
+{
+    return i >= 5 && strncasecmp(v + i - 5, "helo", 4) == 0 &&
+           (v[i - 1] == '=' || v[i - 1] == ' ');
+}
+
+/*
+ * The connecting address in the "from" clause of a Received value (the
+ * text before " by " or ';'); false when there is none.  The clause also
+ * holds the client's greeting, which may be an address literal of its
+ * choosing ("EHLO [10.0.0.1]"): Postfix and sendmail write "from HELO
+ * (rDNS [ip])", Exim and CommuniGate Pro "from [ip] (helo=HELO)",
+ * "from rDNS ([ip] helo=HELO)" or "from [ip] (HELO HELO)".  So the
+ * last bracketed address inside parentheses that is not the greeting's
+ * wins, else the first one outside them.
+ */
 static bool
 received_from_ip(const char *v, size_t len, uint8_t out[16])
 {
     size_t i = 0;
+    unsigned depth = 0;
+    bool has_inner = false;
+    bool has_outer = false;
+    uint8_t outer[16] = {0};
 
     while (i < len && (v[i] == ' ' || v[i] == '\t')) {
         i++;
@@ -618,21 +639,32 @@ received_from_ip(const char *v, size_t len, uint8_t out[16])
         return false;
     }
     for (i += 4; i < len && v[i] != ';'; i++) {
+        const char *end;
+        uint8_t a[16];
+
         if ((v[i] == ' ' || v[i] == '\t') &&
             ieq_prefix(v + i + 1, len - i - 1, "by ")) {
             break;
         }
-        if (v[i] == '[') {
-            const char *end = memchr(v + i + 1, ']', len - i - 1);
-
-            if (end != NULL &&
-                reputation_ip_parse(v + i + 1, (size_t)(end - v - i - 1),
-                                    out)) {
-                return true;
-            }
+        depth += v[i] == '(';
+        depth -= v[i] == ')' && depth > 0;
+        if (v[i] != '[' || follows_helo(v, i) ||
+            (end = memchr(v + i + 1, ']', len - i - 1)) == NULL ||
+            !reputation_ip_parse(v + i + 1, (size_t)(end - v - i - 1), a)) {
+            continue;
+        }
+        if (depth > 0) {
+            memcpy(out, a, 16);
+            has_inner = true;
+        } else if (!has_outer) {
+            memcpy(outer, a, 16);
+            has_outer = true;
         }
     }
-    return false;
+    if (!has_inner && has_outer) {
+        memcpy(out, outer, 16);
+    }
+    return has_inner || has_outer;
 }
 
 bool

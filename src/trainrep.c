@@ -176,6 +176,25 @@ row_cmp(const void *a, const void *b)
     return (x->label > y->label) - (x->label < y->label);
 }
 
+/* Whether reg, a registered domain, is itself a public suffix ("co.uk",
+ * "github.io"): url_registered_domain returns such a host whole, and an
+ * entry for it would cover every domain registered under it.  It is one
+ * when a label in front of it is still a registered domain of its own. */
+static bool
+is_public_suffix(const char *reg, size_t rl)
+{
+    char t[REPUTATION_KEY_MAX + 3];
+    const char *r2 = NULL;
+
+    if (rl > REPUTATION_KEY_MAX) {
+        return false;
+    }
+    t[0] = 'a';
+    t[1] = '.';
+    memcpy(t + 2, reg, rl);
+    return url_registered_domain(t, rl + 2, &r2) == rl + 2;
+}
+
 /* Rows of one message: each distinct registered domain per kind. */
 static size_t
 item_rows(const struct trainrep_item *it, uint8_t label, struct row *out)
@@ -189,7 +208,7 @@ item_rows(const struct trainrep_item *it, uint8_t label, struct row *out)
         bool is_dup = false;
 
         if (rl == 0 || rl > REPUTATION_KEY_MAX ||
-            memchr(reg, '.', rl) == NULL) {
+            memchr(reg, '.', rl) == NULL || is_public_suffix(reg, rl)) {
             continue;
         }
         for (size_t k = 0; k < n && !is_dup; k++) {

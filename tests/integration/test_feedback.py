@@ -62,6 +62,11 @@ PHISH_TEXT = (
     "verify your identity by entering your card number, expiry date and "
     "online password on the secure verification page before midnight. "
     "Failure to complete verification will result in permanent closure.")
+LOTTERY_TEXT = (
+    "Congratulations {name}, ticket {n} was drawn as an unrelated lottery "
+    "winner in the international sweepstakes held last month. Send your "
+    "full name, postal address and a small processing fee to the claims "
+    "agent named below so that the prize can be released by courier.")
 HAM_TEXT = (
     "Hi {name}, thanks for sending the minutes of meeting {n}. I went "
     "through the action items and updated the shared spreadsheet with "
@@ -317,8 +322,11 @@ def main():
                              SPAM_TEXT, "Ann", 17),
             "spam2": original("news@other.example", "Weekly",
                               SPAM2_TEXT, "Bob", 23),
+            # Its own campaign, unrelated to the others.  (Not one
+            # phrase repeated: a text of so few distinct shingles gets no
+            # signature, see FINGERPRINT_MIN_BINS.)
             "spam3": original("x@third.example", "Last chance",
-                              "Unrelated lottery winner " * 12, "Cid", 5),
+                              LOTTERY_TEXT, "Cid", 5),
             "phish": original("security@bank.example", "Account notice",
                               PHISH_TEXT, "Dee", 99),
             "ham": original("colleague@example.org", "Re: minutes",

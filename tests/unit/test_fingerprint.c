@@ -122,6 +122,61 @@ test_fingerprint_sig_too_short(void **state)
 }
 
 /*
+ * A text of many words but few distinct shingles gets no signature: it
+ * would share it with every other such text.  Every number is "#" and
+ * every link "<u>" to the signature, so any two bodies that are only a
+ * list of numbers (order numbers, a table) or only links had one and the
+ * same signature (16 of 16 bins agreeing), as had any two copies of one
+ * repeated phrase; an entry made from one (a reported message's own, or
+ * a group of three) matched them all.
+ */
+/* Word i of text k (0 or 1) of form f: numbers, links, one phrase. */
+static int
+few_word(char *out, size_t max, size_t f, unsigned k, unsigned i)
+{
+    unsigned v = 1000 + 7 * i + k;
+
+    switch (f) {
+    case 0:
+        return k == 0 ? snprintf(out, max, "%u ", v)
+                      : snprintf(out, max, "order-%u ", v);
+    case 1:
+        return k == 0 ? snprintf(out, max, "http://shop%u.example/ ", v)
+                      : snprintf(out, max, "see www.news%u.example/a ", v);
+    default:
+        return snprintf(out, max, "buy now ");
+    }
+}
+
+static void
+test_fingerprint_sig_few_shingles(void **state)
+{
+    (void)state;
+    for (size_t f = 0; f < 3; f++) {
+        char t[2][2048];
+        struct fingerprint_sig s[2];
+        bool has[2];
+
+        for (unsigned k = 0; k < 2; k++) {
+            size_t n = 0;
+
+            for (unsigned i = 0; i < 2 * FINGERPRINT_MIN_WORDS; i++) {
+                n += (size_t)few_word(t[k] + n, sizeof(t[k]) - n, f, k, i);
+            }
+            has[k] = fingerprint_sig_compute(t[k], n, &s[k]);
+        }
+        if (has[0] || has[1]) {
+            fail_msg("form %zu: a signature (%d, %d); the two agree at "
+                     "%u of %u",
+                     f, has[0], has[1],
+                     has[0] && has[1] ? fingerprint_agree(&s[0], &s[1])
+                                      : 0,
+                     FINGERPRINT_K);
+        }
+    }
+}
+
+/*
  * The signature of a text that takes every path of the word scan (upper
  * case, digits, a token over the feature token limit, a link, an
  * address, "www.", NBSP and U+2003 separators, a zero-width space and a
@@ -262,6 +317,54 @@ test_fingerprint_url_normalise(void **state)
     u = "https://EXAMPLE.com/x?id=7&utm_campaign=z#top";
     assert_true(fingerprint_url_digest(u, strlen(u), d2));
     assert_memory_equal(d1, d2, sizeof(d1));
+}
+
+/* What a browser requests for a URL, and what the server reads, does not
+ * change with the spelling of an unreserved character (%69 is 'i', RFC
+ * 3986 2.3), the case of an escape's hex digits (6.2.2.1) or a "." or
+ * ".." segment (a browser removes them before it asks, WHATWG URL path
+ * state, %2e included): each spelling of a listed URL has its digest. */
+static void
+test_fingerprint_url_normalise_escapes_and_dots(void **state)
+{
+    char out[256];
+    static const struct {
+        const char *url;
+        const char *want;
+    } cases[] = {
+        {"http://bad.example/log%69n", "bad.example/login"},
+        {"http://bad.example/%6C%6F%67%69%6E?id=%37",
+         "bad.example/login?id=7"},
+        {"http://bad.example/a%7eb%2d%2E%5F", "bad.example/a~b-._"},
+        /* Reserved and other bytes stay escaped, hex in upper case. */
+        {"http://bad.example/a%2fb?u=http%3a%2f%2fx",
+         "bad.example/a%2Fb?u=http%3A%2F%2Fx"},
+        {"http://bad.example/%e2%82%ac%zz%4", "bad.example/%E2%82%AC%zz%4"},
+        {"http://bad.example/x/../login", "bad.example/login"},
+        {"http://bad.example/./x/./login", "bad.example/x/login"},
+        {"http://bad.example/a/b/../../login", "bad.example/login"},
+        {"http://bad.example/../../login", "bad.example/login"},
+        {"http://bad.example/x/%2e%2E/login", "bad.example/login"},
+        {"http://bad.example\\x\\..\\login", "bad.example/login"},
+        {"http://bad.example/x/..", "bad.example/"},
+        {"http://bad.example/x/.", "bad.example/x/"},
+        {"http://bad.example/.", "bad.example/"},
+        /* Not dot segments. */
+        {"http://bad.example/.x/..y/...", "bad.example/.x/..y/..."},
+        {"http://bad.example/a//b", "bad.example/a//b"},
+        /* An escaped tracking parameter is still one. */
+        {"http://bad.example/p?utm%5Fsource=x&a=1", "bad.example/p?a=1"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *u = cases[i].url;
+        size_t n = fingerprint_url_normalise(u, strlen(u), out, sizeof(out));
+
+        if (n != strlen(cases[i].want) || strcmp(out, cases[i].want) != 0) {
+            fail_msg("%s: \"%s\", want \"%s\"", u, out, cases[i].want);
+        }
+    }
 }
 
 /* Three entries, one of each kind, in reverse order plus a repeat. */
@@ -750,10 +853,12 @@ main(void)
         cmocka_unit_test(test_fingerprint_sig_unrelated_differ),
         cmocka_unit_test(test_fingerprint_sig_normalisation),
         cmocka_unit_test(test_fingerprint_sig_too_short),
+        cmocka_unit_test(test_fingerprint_sig_few_shingles),
         cmocka_unit_test(test_fingerprint_sig_pinned),
         cmocka_unit_test(test_fingerprint_sig_word_cap),
         cmocka_unit_test(test_fingerprint_digest_sha256),
         cmocka_unit_test(test_fingerprint_url_normalise),
+        cmocka_unit_test(test_fingerprint_url_normalise_escapes_and_dots),
         cmocka_unit_test(test_fingerprint_db_round_trip),
         cmocka_unit_test(test_fingerprint_db_empty),
         cmocka_unit_test(test_fingerprint_db_parse_refuses),

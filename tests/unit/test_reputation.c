@@ -373,6 +373,53 @@ test_reputation_peer_ip_rule(void **state)
     reputation_db_free(db);
 }
 
+/* A client may greet with an address literal ("EHLO [10.0.0.1]", RFC
+ * 5321 4.1.3), and MTAs write the greeting into the from clause next to
+ * the address they saw: Postfix and sendmail "from HELO (rDNS [ip])",
+ * Exim and CGP "from [ip] (helo=HELO)" / "(HELO HELO)".  The greeting is
+ * the sender's to choose; the connecting address is not. */
+static void
+test_reputation_peer_ip_helo_literal(void **state)
+{
+    struct reputation_db *db = db_of("block ip 203.0.113.0/24 4\n"
+                                     "allow ip 192.0.2.7 3\n");
+    struct reputation_hits h;
+    static const char *const top[] = {
+        /* Postfix: a private greeting must not send the rule to the
+         * forged header below. */
+        "Received: from [10.0.0.1] (unknown [203.0.113.5]) by mx; now\n",
+        /* Postfix: an allow-listed greeting must not earn its allow. */
+        "Received: from [192.0.2.7] (unknown [203.0.113.5]) by mx; now\n",
+        /* sendmail without rDNS */
+        "Received: from [192.0.2.7] ([203.0.113.5]) by mx; now\n",
+        /* Exim, with and without rDNS */
+        "Received: from [203.0.113.5] (helo=[192.0.2.7]) by mx; now\n",
+        "Received: from host.example ([203.0.113.5] helo=[192.0.2.7]) "
+        "by mx; now\n",
+        /* CommuniGate Pro */
+        "Received: from [203.0.113.5] (HELO [192.0.2.7]) by mx; now\n",
+        "Received: from host.example ([203.0.113.5] verified) by mx; now\n",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
+        char msg[1024];
+
+        snprintf(msg, sizeof(msg),
+                 "%s"
+                 "Received: from forged ([192.0.2.7]) by x; now\n"
+                 "From: a@x.example\nSubject: hi\n\nbody\n",
+                 top[i]);
+        check_message(db, msg, &h);
+        assert_int_equal(h.n, 1);
+        if (h.total != 400) {
+            fail_msg("case %zu: total %d, want 400 (203.0.113.5)", i,
+                     h.total);
+        }
+    }
+    reputation_db_free(db);
+}
+
 static void
 test_reputation_check_message(void **state)
 {
@@ -515,6 +562,28 @@ test_replist_errors(void **state)
     expect_list_error(long_line, "line too long");
 }
 
+/* A list saved by a Windows editor starts with a UTF-8 byte order mark:
+ * it is no part of the first line (as config.c skips it in its files);
+ * anywhere else it is still text. */
+static void
+test_replist_bom(void **state)
+{
+    struct replist l = {0};
+
+    (void)state;
+    list_of("\xef\xbb\xbf" "block ip 192.0.2.1\r\n"
+            "allow domain partner.example\r\n",
+            &l);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.e[0].kind, REPUTATION_IPV4);
+    replist_clear(&l);
+    list_of("\xef\xbb\xbf# comment\n", &l);
+    assert_int_equal(l.n, 0);
+    expect_list_error("block ip 192.0.2.1\n\xef\xbb\xbf"
+                      "allow domain x.example\n",
+                      "t.list:2: action");
+}
+
 static void
 test_replist_forms(void **state)
 {
@@ -567,10 +636,12 @@ main(void)
         cmocka_unit_test(test_reputation_longest_prefix),
         cmocka_unit_test(test_reputation_parent_domains),
         cmocka_unit_test(test_reputation_peer_ip_rule),
+        cmocka_unit_test(test_reputation_peer_ip_helo_literal),
         cmocka_unit_test(test_reputation_check_message),
         cmocka_unit_test(test_reputation_local_addresses),
         cmocka_unit_test(test_replist_errors),
         cmocka_unit_test(test_replist_forms),
+        cmocka_unit_test(test_replist_bom),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "caps.h"
 #include "fingerprint.h"
 #include "mime.h"
 #include "model.h"
@@ -434,6 +435,58 @@ test_trainfp_urls(void **state)
     free(s);
 }
 
+/* More training signatures of a class than a section may hold entries
+ * (CAPS_FINGERPRINT_ENTRIES_MAX; the training caps allow
+ * CAPS_TRAIN_MESSAGES_MAX messages): the build still works, and the ham
+ * among them still vetoes. */
+static void
+test_trainfp_many_signatures(void **state)
+{
+    size_t n_ham = CAPS_FINGERPRINT_ENTRIES_MAX + 1;
+    struct trainfp_input *in = calloc(n_ham + 4, sizeof(*in));
+    struct msg *m = calloc(3, sizeof(*m));
+    struct trainfp_item *it[3];
+    struct buf b;
+    struct fingerprint_db *db = NULL;
+    const char *why = NULL;
+
+    (void)state;
+    assert_non_null(in);
+    assert_non_null(m);
+    it[0] = collect(&m[0], 1, 0, NULL, NULL); /* the ham text */
+    it[1] = collect(&m[1], 0, 0, NULL, NULL); /* a campaign */
+    it[2] = collect(&m[2], 0, 1, NULL, NULL);
+    for (size_t i = 0; i < n_ham; i++) {
+        in[i].fp = it[0];
+        in[i].label = MODEL_LABEL_HAM;
+    }
+    for (size_t i = 0; i < 3; i++) {
+        in[n_ham + i].fp = it[1 + i % 2];
+        in[n_ham + i].label = MODEL_LABEL_SPAM;
+    }
+    buf_init(&b, 1u << 20);
+    assert_int_equal(trainfp_build(in, n_ham + 3, &b), CM_OK);
+    assert_int_equal(fingerprint_db_parse(b.data, b.len, &db, &why), CM_OK);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_BODY), 1);
+    fingerprint_db_free(db);
+    /* One junk copy of the ham text: still vetoed. */
+    in[n_ham + 3].fp = it[0];
+    in[n_ham + 3].label = MODEL_LABEL_SPAM;
+    in[n_ham + 2].fp = it[0];
+    in[n_ham + 1].fp = it[0];
+    b.len = 0;
+    assert_int_equal(trainfp_build(in, n_ham + 4, &b), CM_OK);
+    assert_int_equal(fingerprint_db_parse(b.data, b.len, &db, &why), CM_OK);
+    assert_int_equal(fingerprint_db_count(db, FINGERPRINT_BODY), 0);
+    fingerprint_db_free(db);
+    buf_clear(&b);
+    for (size_t i = 0; i < 3; i++) {
+        trainfp_item_free(it[i]);
+    }
+    free(m);
+    free(in);
+}
+
 int
 main(void)
 {
@@ -445,6 +498,7 @@ main(void)
         cmocka_unit_test(test_trainfp_reported),
         cmocka_unit_test(test_trainfp_reported_small_or_image),
         cmocka_unit_test(test_trainfp_urls),
+        cmocka_unit_test(test_trainfp_many_signatures),
     };
 
     return cmocka_run_group_tests_name("trainfp", tests, NULL, NULL);

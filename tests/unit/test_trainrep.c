@@ -197,11 +197,59 @@ test_trainrep_lists_win_and_deterministic(void **state)
     set_free(&s);
 }
 
+/* A sender domain or URL host that is itself a public suffix ("co.uk",
+ * "github.io": url_registered_domain returns it whole) earns no entry:
+ * an entry covers its subdomains, so it would block (or allow) every
+ * domain registered under it, unrelated to the messages counted. */
+static void
+test_trainrep_public_suffix(void **state)
+{
+    static struct set s;
+    struct arena *a = arena_new(1u << 20);
+    struct buf b;
+    struct reputation_db *db;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    assert_non_null(a);
+    buf_init(&b, 1u << 20);
+    for (size_t i = 0; i < 12; i++) {
+        char msg[256];
+        struct mime_doc doc;
+
+        snprintf(msg, sizeof(msg),
+                 "From: user%zu@co.uk\nSubject: x\n\nsee "
+                 "http://github.io/page%zu\n",
+                 i % 4, i);
+        arena_reset(a);
+        assert_int_equal(mime_parse(a, (const uint8_t *)msg, strlen(msg),
+                                    &doc),
+                         CM_OK);
+        s.items[s.n] = trainrep_collect(&doc, NULL, i % 4 + 1);
+        assert_non_null(s.items[s.n]);
+        s.in[s.n].rep = s.items[s.n];
+        s.in[s.n].label = MODEL_LABEL_SPAM;
+        s.n++;
+    }
+    add(&s, 25, 5, "ham-a.example", "ham-a.example", MODEL_LABEL_HAM, false);
+    db = build(&s, NULL, TRAINREP_DERIVE_ALL, &b);
+    assert_null(find(db, REPUTATION_SENDER_DOMAIN, "bbc.co.uk"));
+    assert_null(find(db, REPUTATION_SENDER_DOMAIN, "co.uk"));
+    assert_null(find(db, REPUTATION_URL_HOST, "someone.github.io"));
+    /* The ordinary domain still gets its entry. */
+    assert_non_null(find(db, REPUTATION_SENDER_DOMAIN, "ham-a.example"));
+    reputation_db_free(db);
+    buf_clear(&b);
+    set_free(&s);
+    arena_free(a);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trainrep_rules),
+        cmocka_unit_test(test_trainrep_public_suffix),
         cmocka_unit_test(test_trainrep_lists_win_and_deterministic),
     };
 
