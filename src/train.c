@@ -17,7 +17,8 @@
  * Every directory named ham/, spam/ or phish/ below a DIR (at any depth)
  * labels the regular files under it; the directory above a label
  * directory names the source ("trec07p"), used for balancing and for the
- * per-source report.  The file list is sorted, so the same inputs give a
+ * per-source report.  The file list is sorted, and a file reached twice
+ * (links, nested DIRs) listed once, so the same inputs give a
  * byte-identical cartridge (created time 0, or SOURCE_DATE_EPOCH).
  *
  * Pipeline: read each file (fsutil, at most CAPS_TRAIN_FILE_MAX_BYTES, like
@@ -216,6 +217,8 @@ struct train_item {
     uint8_t label; /* enum model_label */
     uint16_t group;
     bool is_test;
+    dev_t dev; /* the file, to list it once however it was reached */
+    ino_t ino;
     /* Filled by the parse workers. */
     uint32_t *ids;
     uint32_t n_ids;
@@ -295,8 +298,8 @@ group_id(struct train_list *l, const char *name)
 }
 
 static int
-list_add(struct train_list *l, const char *path, int label, int group,
-         bool is_test)
+list_add(struct train_list *l, const char *path, const struct stat *st,
+         int label, int group, bool is_test)
 {
     struct train_item *it;
 
@@ -329,6 +332,8 @@ list_add(struct train_list *l, const char *path, int label, int group,
     it->label = (uint8_t)label;
     it->group = (uint16_t)group;
     it->is_test = is_test;
+    it->dev = st->st_dev;
+    it->ino = st->st_ino;
     l->n++;
     return 0;
 }
@@ -433,7 +438,7 @@ walk(struct train_list *l, const char *dir, int label, int group,
                 rc = walk(l, path, label, group, is_test, depth + 1, &here);
             }
         } else if (S_ISREG(st.st_mode) && label >= 0) {
-            rc = list_add(l, path, label, group, is_test);
+            rc = list_add(l, path, &st, label, group, is_test);
         }
     }
     closedir(d);
@@ -479,6 +484,78 @@ cmp_item(const void *a, const void *b)
     const struct train_item *y = b;
 
     return strcmp(x->path, y->path);
+}
+
+/* One file of the sorted list, to find the ones listed twice. */
+struct file_key {
+    dev_t dev;
+    ino_t ino;
+    size_t i; /* its index in the list */
+};
+
+static int
+cmp_file_key(const void *a, const void *b)
+{
+    const struct file_key *x = a;
+    const struct file_key *y = b;
+
+    if (x->dev != y->dev) {
+        return x->dev < y->dev ? -1 : 1;
+    }
+    if (x->ino != y->ino) {
+        return x->ino < y->ino ? -1 : 1;
+    }
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/*
+ * A file reached twice (a DIR inside another DIR given, a symbolic link
+ * to a file or to a folder beside it, a hard link) would weigh double in
+ * training, and as a test file also be trained on.  The sorted list keeps
+ * its first path; a copy under --test keeps it held out; a copy under
+ * another label is said.  Returns the number dropped, or -1 on ENOMEM.
+ */
+static long
+drop_listed_twice(struct train_list *l)
+{
+    struct file_key *k = malloc((l->n > 0 ? l->n : 1) * sizeof(*k));
+    size_t n_kept = 0;
+    long n_dropped = 0;
+
+    if (k == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        k[i] = (struct file_key){l->items[i].dev, l->items[i].ino, i};
+    }
+    qsort(k, l->n, sizeof(*k), cmp_file_key);
+    for (size_t j = 1, f = 0; j < l->n; j++) {
+        struct train_item *first;
+        struct train_item *dup = &l->items[k[j].i];
+
+        if (k[j].dev != k[f].dev || k[j].ino != k[f].ino) {
+            f = j; /* the first (by path) of the next file */
+            continue;
+        }
+        first = &l->items[k[f].i];
+        first->is_test |= dup->is_test;
+        if (dup->label != first->label) {
+            fprintf(stderr, "cmtool train: warning: %s is also %s as %s; "
+                            "trained as %s\n", first->path, dup->path,
+                    label_name(dup->label), label_name(first->label));
+        }
+        free(dup->path);
+        dup->path = NULL;
+        n_dropped++;
+    }
+    free(k);
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->items[i].path != NULL) {
+            l->items[n_kept++] = l->items[i];
+        }
+    }
+    l->n = n_kept;
+    return n_dropped;
 }
 
 /* ---- parsing ---------------------------------------------------------- */
@@ -2814,6 +2891,8 @@ out:
 static int
 load_inputs(struct train_opts *o, struct train_list *l)
 {
+    long n_twice;
+
     for (size_t i = 0; i < o->n_rep_lists; i++) {
         char err[512];
 
@@ -2838,6 +2917,16 @@ load_inputs(struct train_opts *o, struct train_list *l)
                         "ignored\n", CAPS_TRAIN_MESSAGES_MAX);
     }
     qsort(l->items, l->n, sizeof(*l->items), cmp_item);
+    n_twice = drop_listed_twice(l);
+    if (n_twice < 0) {
+        fprintf(stderr, "cmtool train: out of memory\n");
+        return -1;
+    }
+    if (n_twice > 0) {
+        fprintf(stderr, "cmtool train: %ld files listed more than once "
+                        "(links or nested DIRs); each is trained once\n",
+                n_twice);
+    }
     return 0;
 }
 

@@ -15,6 +15,8 @@ a source cannot rank its mail):
 - an unreadable folder below a DIR is skipped with a warning naming it;
 - a label folder inside another label folder (spam/ham/) is trained with
   its own label, and a warning names it;
+- a message reached twice (nested DIRs, a symbolic link to a file or to
+  a sibling folder) is trained once, and the duplicates are counted;
 - temporary files a killed run left beside -o (an hour old) are removed
   when it is written; fresh ones, symlinks and names not ours stay.
 
@@ -301,6 +303,32 @@ def test_symlink_loop(work, src):
     check("directory loop" in proc.stderr, "the loop is named on stderr")
 
 
+def test_listed_twice(work, src):
+    """A message reached twice -- a DIR inside another DIR given too, a
+    symbolic link to a file, a link to a sibling folder -- is one message:
+    trained once, and stderr says how many were listed more than once."""
+    twice = os.path.join(work, "twice")
+    shutil.copytree(src, twice, symlinks=True)
+    os.symlink("m00", os.path.join(twice, "north", "spam", "m00-link"))
+    os.symlink(os.path.join("..", "..", "east", "ham"),
+               os.path.join(twice, "south", "ham", "east-ham"))
+    proc = train([twice, os.path.join(twice, "north"), "-o",
+                  os.path.join(work, "twice.cmc")])
+    check(proc.returncode == 0, "train with files listed twice: %r"
+          % proc.stderr[-300:])
+    m = re.search(r"training on ham (\d+), spam (\d+)", proc.stderr)
+    total = len(SOURCES) * PER_LABEL
+    check(m is not None and int(m.group(1)) == total
+          and int(m.group(2)) == total,
+          "each message is trained once: %r (want %d each)"
+          % (m.groups() if m else None, total))
+    # north (ham, spam and the link) walked twice, east/ham by the link.
+    check(re.search(r"%d files? listed more than once"
+                    % (3 * PER_LABEL + 2), proc.stderr)
+          is not None, "the duplicates are counted on stderr: %r"
+          % proc.stderr[-400:])
+
+
 def test_nested_label(work, src):
     """spam/ham/ is ambiguous (a folder of ham someone dropped into spam,
     or the other way round): the innermost label wins, as for any label
@@ -362,6 +390,7 @@ def main():
         test_symlink_loop(work, src)
         test_unreadable_subdir(work, src)
         test_nested_label(work, src)
+        test_listed_twice(work, src)
         test_stale_temps(work, src)
     finally:
         shutil.rmtree(work, ignore_errors=True)
