@@ -565,6 +565,7 @@ struct parse_ctx {
     struct train_list *l;
     atomic_size_t next;
     atomic_size_t n_failed;
+    atomic_size_t n_truncated;
     struct name_table *names;
     const char *drop;
 };
@@ -742,6 +743,7 @@ parse_worker(void *arg)
         }
         if (is_truncated) {
             doc.flags |= MIME_TRUNCATED;
+            atomic_fetch_add(&ctx->n_truncated, 1);
         }
         wt->n_dropped = 0;
         features_extract(&doc, &env, fs,
@@ -792,6 +794,7 @@ parse_all(struct train_list *l, unsigned threads, struct name_table *names,
     ctx.l = l;
     atomic_init(&ctx.next, 0);
     atomic_init(&ctx.n_failed, 0);
+    atomic_init(&ctx.n_truncated, 0);
     ctx.names = names;
     ctx.drop = drop;
     for (unsigned t = 0; t < threads; t++) {
@@ -809,6 +812,14 @@ parse_all(struct train_list *l, unsigned threads, struct name_table *names,
     if (atomic_load(&ctx.n_failed) > 0) {
         fprintf(stderr, "cmtool train: %zu files could not be read\n",
                 atomic_load(&ctx.n_failed));
+    }
+    if (atomic_load(&ctx.n_truncated) > 0) {
+        /* Cut like the helper cuts them at its default Max_Body_Length,
+         * but an admin who expects whole files should know. */
+        fprintf(stderr, "cmtool train: %zu files over %u bytes; trained on "
+                        "their first %u bytes\n",
+                atomic_load(&ctx.n_truncated), CAPS_TRAIN_FILE_MAX_BYTES,
+                CAPS_TRAIN_FILE_MAX_BYTES);
     }
     return 0;
 }

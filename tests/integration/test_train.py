@@ -17,6 +17,7 @@ a source cannot rank its mail):
   its own label, and a warning names it;
 - a message reached twice (nested DIRs, a symbolic link to a file or to
   a sibling folder) is trained once, and the duplicates are counted;
+- a file over the read cap is counted on stderr;
 - temporary files a killed run left beside -o (an hour old) are removed
   when it is written; fresh ones, symlinks and names not ours stay.
 
@@ -329,6 +330,21 @@ def test_listed_twice(work, src):
           % proc.stderr[-400:])
 
 
+def test_huge_file(work, src):
+    """A file over the 2 MiB read cap is trained on its first 2 MiB, as
+    the helper scores it; stderr says how many were cut, not silence."""
+    huge = os.path.join(work, "huge")
+    shutil.copytree(src, huge)
+    with open(os.path.join(huge, "north", "spam", "big"), "w") as f:
+        f.write("From: a@b.example\nSubject: big\n\n")
+        f.write(("applea " * 15 + "\n") * 30000)
+    proc = train([huge, "-o", os.path.join(work, "huge.cmc")])
+    check(proc.returncode == 0, "train with a huge file: %r"
+          % proc.stderr[-300:])
+    check(re.search(r"1 files? over 2097152 bytes", proc.stderr) is not None,
+          "the cut file is counted on stderr: %r" % proc.stderr[-400:])
+
+
 def test_nested_label(work, src):
     """spam/ham/ is ambiguous (a folder of ham someone dropped into spam,
     or the other way round): the innermost label wins, as for any label
@@ -391,6 +407,7 @@ def main():
         test_unreadable_subdir(work, src)
         test_nested_label(work, src)
         test_listed_twice(work, src)
+        test_huge_file(work, src)
         test_stale_temps(work, src)
     finally:
         shutil.rmtree(work, ignore_errors=True)
