@@ -23,7 +23,8 @@
  *
  * Pipeline: read each file (fsutil, at most CAPS_TRAIN_FILE_MAX_BYTES, like
  * the helper's default Max_Body_Length), queuefile_parse (skips a CGP
- * envelope or an mbox From line), mime_parse, features_extract -- the very
+ * envelope or an mbox From line; a file of several mbox messages is
+ * skipped with a warning), mime_parse, features_extract -- the very
  * calls engine_score makes -- on T threads, each result stored at its
  * file's index.  Features seen in fewer than D training messages are
  * dropped before training (they can only memorise), but each message keeps
@@ -81,6 +82,7 @@
 #include "hashing.h"
 #include "mime.h"
 #include "model.h"
+#include "msgsrc.h"
 #include "queuefile.h"
 #include "replist.h"
 #include "reputation.h"
@@ -733,6 +735,14 @@ parse_worker(void *arg)
         if (fsutil_read_file(it->path, CAPS_TRAIN_FILE_MAX_BYTES, &b,
                              &is_truncated, &why) != CM_OK) {
             atomic_fetch_add(&ctx->n_failed, 1);
+            continue;
+        }
+        if (msgsrc_is_mbox(b.data, b.len)) {
+            /* One file is one example: an mbox's messages would make one
+             * giant one (cut at the cap) of all their words. */
+            fprintf(stderr, "cmtool train: warning: %s: an mbox of several "
+                            "messages (one message per file is read); "
+                            "skipped\n", it->path);
             continue;
         }
         queuefile_parse(b.data, b.len, &env, &off, &qflags);

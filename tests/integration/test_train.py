@@ -18,6 +18,7 @@ a source cannot rank its mail):
 - a message reached twice (nested DIRs, a symbolic link to a file or to
   a sibling folder) is trained once, and the duplicates are counted;
 - a file over the read cap is counted on stderr;
+- an mbox of several messages is skipped with a warning naming it;
 - temporary files a killed run left beside -o (an hour old) are removed
   when it is written; fresh ones, symlinks and names not ours stay.
 
@@ -345,6 +346,31 @@ def test_huge_file(work, src):
           "the cut file is counted on stderr: %r" % proc.stderr[-400:])
 
 
+def test_mbox_file(work, src):
+    """train reads one message per file: an mbox of several messages in
+    spam/ is not one message of them all (whose words would make one
+    giant example), but skipped with a warning naming it."""
+    tree = os.path.join(work, "mboxed")
+    shutil.copytree(src, tree)
+    box = os.path.join(tree, "north", "spam", "caught.mbox")
+    with open(box, "w") as f:
+        for i in range(3):
+            f.write("From s%d@x.example Mon Mar  4 10:00:00 2024\n"
+                    "From: s%d@x.example\nSubject: offer %d\n\n"
+                    "anchora anchorb anchorc\n\n" % (i, i, i))
+    proc = train([tree, "-o", os.path.join(work, "mboxed.cmc")])
+    check(proc.returncode == 0, "train with an mbox file: %r"
+          % proc.stderr[-300:])
+    m = re.search(r"training on ham (\d+), spam (\d+)", proc.stderr)
+    total = len(SOURCES) * PER_LABEL
+    check(m is not None and int(m.group(2)) == total,
+          "the mbox is not trained as one message: %r (want spam %d)"
+          % (m.groups() if m else None, total))
+    check(re.search(r"warning: %s: an mbox" % re.escape(box), proc.stderr)
+          is not None, "the mbox is named on stderr: %r"
+          % proc.stderr[-400:])
+
+
 def test_nested_label(work, src):
     """spam/ham/ is ambiguous (a folder of ham someone dropped into spam,
     or the other way round): the innermost label wins, as for any label
@@ -408,6 +434,7 @@ def main():
         test_nested_label(work, src)
         test_listed_twice(work, src)
         test_huge_file(work, src)
+        test_mbox_file(work, src)
         test_stale_temps(work, src)
     finally:
         shutil.rmtree(work, ignore_errors=True)
