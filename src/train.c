@@ -23,8 +23,9 @@
  *
  * Pipeline: read each file (fsutil, at most CAPS_TRAIN_FILE_MAX_BYTES, like
  * the helper's default Max_Body_Length), queuefile_parse (skips a CGP
- * envelope or an mbox From line; a file of several mbox messages is
- * skipped with a warning), mime_parse, features_extract -- the very
+ * envelope or an mbox From line; a file of several mbox messages, or
+ * one queuefile_is_unusable refuses, is skipped with a warning),
+ * mime_parse, features_extract -- the very
  * calls engine_score makes -- on T threads, each result stored at its
  * file's index.  Features seen in fewer than D training messages are
  * dropped before training (they can only memorise), but each message keeps
@@ -746,6 +747,13 @@ parse_worker(void *arg)
             continue;
         }
         queuefile_parse(b.data, b.len, &env, &off, &qflags);
+        if (queuefile_is_unusable(qflags, is_truncated, &why)) {
+            /* An empty file or notes left in spam/ would teach the label
+             * whatever bytes they hold; LEARN refuses them alike. */
+            fprintf(stderr, "cmtool train: warning: %s: %s; skipped\n",
+                    it->path, why);
+            continue;
+        }
         arena_reset(a);
         if (mime_parse(a, b.data + off, b.len - off, &doc) != CM_OK) {
             atomic_fetch_add(&ctx->n_failed, 1);

@@ -18,7 +18,8 @@ a source cannot rank its mail):
 - a message reached twice (nested DIRs, a symbolic link to a file or to
   a sibling folder) is trained once, and the duplicates are counted;
 - a file over the read cap is counted on stderr;
-- an mbox of several messages is skipped with a warning naming it;
+- an mbox of several messages is skipped with a warning naming it, and so
+  is a file that is no mail (empty, binary);
 - temporary files a killed run left beside -o (an hour old) are removed
   when it is written; fresh ones, symlinks and names not ours stay.
 
@@ -371,6 +372,30 @@ def test_mbox_file(work, src):
           % proc.stderr[-400:])
 
 
+def test_not_mail(work, src):
+    """What is no mail in a label folder -- an empty file, a binary one,
+    notes someone left there -- is not a training example of that label:
+    skipped with a warning naming it, as LEARN and RATE's reader say."""
+    tree = os.path.join(work, "notmail")
+    shutil.copytree(src, tree)
+    spam = os.path.join(tree, "north", "spam")
+    with open(os.path.join(spam, "empty"), "w"):
+        pass
+    with open(os.path.join(spam, "blob.bin"), "wb") as f:
+        f.write(bytes(range(256)) * 8)
+    proc = train([tree, "-o", os.path.join(work, "notmail.cmc")])
+    check(proc.returncode == 0, "train with non-mail files: %r"
+          % proc.stderr[-300:])
+    m = re.search(r"training on ham (\d+), spam (\d+)", proc.stderr)
+    total = len(SOURCES) * PER_LABEL
+    check(m is not None and int(m.group(2)) == total,
+          "non-mail files are not trained: %r (want spam %d)"
+          % (m.groups() if m else None, total))
+    for name in ("empty", "blob.bin"):
+        check("warning: %s:" % os.path.join(spam, name) in proc.stderr,
+              "%s is named on stderr: %r" % (name, proc.stderr[-400:]))
+
+
 def test_nested_label(work, src):
     """spam/ham/ is ambiguous (a folder of ham someone dropped into spam,
     or the other way round): the innermost label wins, as for any label
@@ -435,6 +460,7 @@ def main():
         test_listed_twice(work, src)
         test_huge_file(work, src)
         test_mbox_file(work, src)
+        test_not_mail(work, src)
         test_stale_temps(work, src)
     finally:
         shutil.rmtree(work, ignore_errors=True)
