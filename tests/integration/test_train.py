@@ -16,7 +16,8 @@ a source cannot rank its mail):
 - a label folder inside another label folder (spam/ham/) is trained with
   its own label, and a warning names it;
 - a message reached twice (nested DIRs, a symbolic link to a file or to
-  a sibling folder) is trained once, and the duplicates are counted;
+  a sibling folder) is trained once, and the duplicates are counted; a
+  --test DIR inside a training DIR is held out, not also trained on;
 - a file over the read cap is counted on stderr;
 - an mbox of several messages is skipped with a warning naming it, and so
   is a file that is no mail (empty, binary);
@@ -396,6 +397,23 @@ def test_not_mail(work, src):
               "%s is named on stderr: %r" % (name, proc.stderr[-400:]))
 
 
+def test_test_inside_training(work, src):
+    """--test src/north beside the training DIR src: north is held out,
+    not also trained on (which would make its test figures a lie)."""
+    scores = os.path.join(work, "inside-scores.txt")
+    proc = train(["--test", os.path.join(src, "north"), "--scores", scores,
+                  src, "-o", os.path.join(work, "inside.cmc")])
+    check(proc.returncode == 0, "train --test inside a DIR: %r"
+          % proc.stderr[-300:])
+    m = re.search(r"training on ham (\d+), spam (\d+)", proc.stderr)
+    check(m is not None and int(m.group(1)) == 2 * PER_LABEL
+          and int(m.group(2)) == 2 * PER_LABEL,
+          "the test DIR is not trained on: %r" % (m.groups() if m else None,))
+    with open(scores) as f:
+        n_rows = sum(1 for _ in f)
+    check(n_rows == 2 * PER_LABEL, "its messages are tested: %d" % n_rows)
+
+
 def test_nested_label(work, src):
     """spam/ham/ is ambiguous (a folder of ham someone dropped into spam,
     or the other way round): the innermost label wins, as for any label
@@ -461,6 +479,7 @@ def main():
         test_huge_file(work, src)
         test_mbox_file(work, src)
         test_not_mail(work, src)
+        test_test_inside_training(work, src)
         test_stale_temps(work, src)
     finally:
         shutil.rmtree(work, ignore_errors=True)
