@@ -177,6 +177,11 @@ learn_all(const struct config *cfg, const struct cartridge *c,
         } else if (item.kind == MSGSRC_ERROR) {
             log_warn("%s: %s", item.name, item.why);
             t->unusable++;
+        } else {
+            /* A folder it cannot read or past a cap, a loop, a FIFO: the
+             * admin expects all of it learned and must hear what was not. */
+            log_warn("%s: %s; not learned",
+                     item.name != NULL ? item.name : "(input)", item.why);
         }
         msgsrc_item_clear(&item);
     }

@@ -17,12 +17,15 @@
  * Every directory named ham/, spam/ or phish/ below a DIR (at any depth)
  * labels the regular files under it; the directory above a label
  * directory names the source ("trec07p"), used for balancing and for the
- * per-source report.  The file list is sorted, so the same inputs give a
+ * per-source report.  The file list is sorted, and a file reached twice
+ * (links, nested DIRs) listed once, so the same inputs give a
  * byte-identical cartridge (created time 0, or SOURCE_DATE_EPOCH).
  *
  * Pipeline: read each file (fsutil, at most CAPS_TRAIN_FILE_MAX_BYTES, like
  * the helper's default Max_Body_Length), queuefile_parse (skips a CGP
- * envelope or an mbox From line), mime_parse, features_extract -- the very
+ * envelope or an mbox From line; a file of several mbox messages, or
+ * one queuefile_is_unusable refuses, is skipped with a warning),
+ * mime_parse, features_extract -- the very
  * calls engine_score makes -- on T threads, each result stored at its
  * file's index.  Features seen in fewer than D training messages are
  * dropped before training (they can only memorise), but each message keeps
@@ -80,6 +83,7 @@
 #include "hashing.h"
 #include "mime.h"
 #include "model.h"
+#include "msgsrc.h"
 #include "queuefile.h"
 #include "replist.h"
 #include "reputation.h"
@@ -216,6 +220,8 @@ struct train_item {
     uint8_t label; /* enum model_label */
     uint16_t group;
     bool is_test;
+    dev_t dev; /* the file, to list it once however it was reached */
+    ino_t ino;
     /* Filled by the parse workers. */
     uint32_t *ids;
     uint32_t n_ids;
@@ -295,8 +301,8 @@ group_id(struct train_list *l, const char *name)
 }
 
 static int
-list_add(struct train_list *l, const char *path, int label, int group,
-         bool is_test)
+list_add(struct train_list *l, const char *path, const struct stat *st,
+         int label, int group, bool is_test)
 {
     struct train_item *it;
 
@@ -329,6 +335,8 @@ list_add(struct train_list *l, const char *path, int label, int group,
     it->label = (uint8_t)label;
     it->group = (uint16_t)group;
     it->is_test = is_test;
+    it->dev = st->st_dev;
+    it->ino = st->st_ino;
     l->n++;
     return 0;
 }
@@ -433,7 +441,7 @@ walk(struct train_list *l, const char *dir, int label, int group,
                 rc = walk(l, path, label, group, is_test, depth + 1, &here);
             }
         } else if (S_ISREG(st.st_mode) && label >= 0) {
-            rc = list_add(l, path, label, group, is_test);
+            rc = list_add(l, path, &st, label, group, is_test);
         }
     }
     closedir(d);
@@ -481,6 +489,78 @@ cmp_item(const void *a, const void *b)
     return strcmp(x->path, y->path);
 }
 
+/* One file of the sorted list, to find the ones listed twice. */
+struct file_key {
+    dev_t dev;
+    ino_t ino;
+    size_t i; /* its index in the list */
+};
+
+static int
+cmp_file_key(const void *a, const void *b)
+{
+    const struct file_key *x = a;
+    const struct file_key *y = b;
+
+    if (x->dev != y->dev) {
+        return x->dev < y->dev ? -1 : 1;
+    }
+    if (x->ino != y->ino) {
+        return x->ino < y->ino ? -1 : 1;
+    }
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/*
+ * A file reached twice (a DIR inside another DIR given, a symbolic link
+ * to a file or to a folder beside it, a hard link) would weigh double in
+ * training, and as a test file also be trained on.  The sorted list keeps
+ * its first path; a copy under --test keeps it held out; a copy under
+ * another label is said.  Returns the number dropped, or -1 on ENOMEM.
+ */
+static long
+drop_listed_twice(struct train_list *l)
+{
+    struct file_key *k = malloc((l->n > 0 ? l->n : 1) * sizeof(*k));
+    size_t n_kept = 0;
+    long n_dropped = 0;
+
+    if (k == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        k[i] = (struct file_key){l->items[i].dev, l->items[i].ino, i};
+    }
+    qsort(k, l->n, sizeof(*k), cmp_file_key);
+    for (size_t j = 1, f = 0; j < l->n; j++) {
+        struct train_item *first;
+        struct train_item *dup = &l->items[k[j].i];
+
+        if (k[j].dev != k[f].dev || k[j].ino != k[f].ino) {
+            f = j; /* the first (by path) of the next file */
+            continue;
+        }
+        first = &l->items[k[f].i];
+        first->is_test |= dup->is_test;
+        if (dup->label != first->label) {
+            fprintf(stderr, "cmtool train: warning: %s is also %s as %s; "
+                            "trained as %s\n", first->path, dup->path,
+                    label_name(dup->label), label_name(first->label));
+        }
+        free(dup->path);
+        dup->path = NULL;
+        n_dropped++;
+    }
+    free(k);
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->items[i].path != NULL) {
+            l->items[n_kept++] = l->items[i];
+        }
+    }
+    l->n = n_kept;
+    return n_dropped;
+}
+
 /* ---- parsing ---------------------------------------------------------- */
 
 
@@ -488,6 +568,7 @@ struct parse_ctx {
     struct train_list *l;
     atomic_size_t next;
     atomic_size_t n_failed;
+    atomic_size_t n_truncated;
     struct name_table *names;
     const char *drop;
 };
@@ -657,7 +738,22 @@ parse_worker(void *arg)
             atomic_fetch_add(&ctx->n_failed, 1);
             continue;
         }
+        if (msgsrc_is_mbox(b.data, b.len)) {
+            /* One file is one example: an mbox's messages would make one
+             * giant one (cut at the cap) of all their words. */
+            fprintf(stderr, "cmtool train: warning: %s: an mbox of several "
+                            "messages (one message per file is read); "
+                            "skipped\n", it->path);
+            continue;
+        }
         queuefile_parse(b.data, b.len, &env, &off, &qflags);
+        if (queuefile_is_unusable(qflags, is_truncated, &why)) {
+            /* An empty file or notes left in spam/ would teach the label
+             * whatever bytes they hold; LEARN refuses them alike. */
+            fprintf(stderr, "cmtool train: warning: %s: %s; skipped\n",
+                    it->path, why);
+            continue;
+        }
         arena_reset(a);
         if (mime_parse(a, b.data + off, b.len - off, &doc) != CM_OK) {
             atomic_fetch_add(&ctx->n_failed, 1);
@@ -665,6 +761,7 @@ parse_worker(void *arg)
         }
         if (is_truncated) {
             doc.flags |= MIME_TRUNCATED;
+            atomic_fetch_add(&ctx->n_truncated, 1);
         }
         wt->n_dropped = 0;
         features_extract(&doc, &env, fs,
@@ -715,6 +812,7 @@ parse_all(struct train_list *l, unsigned threads, struct name_table *names,
     ctx.l = l;
     atomic_init(&ctx.next, 0);
     atomic_init(&ctx.n_failed, 0);
+    atomic_init(&ctx.n_truncated, 0);
     ctx.names = names;
     ctx.drop = drop;
     for (unsigned t = 0; t < threads; t++) {
@@ -732,6 +830,14 @@ parse_all(struct train_list *l, unsigned threads, struct name_table *names,
     if (atomic_load(&ctx.n_failed) > 0) {
         fprintf(stderr, "cmtool train: %zu files could not be read\n",
                 atomic_load(&ctx.n_failed));
+    }
+    if (atomic_load(&ctx.n_truncated) > 0) {
+        /* Cut like the helper cuts them at its default Max_Body_Length,
+         * but an admin who expects whole files should know. */
+        fprintf(stderr, "cmtool train: %zu files over %u bytes; trained on "
+                        "their first %u bytes\n",
+                atomic_load(&ctx.n_truncated), CAPS_TRAIN_FILE_MAX_BYTES,
+                CAPS_TRAIN_FILE_MAX_BYTES);
     }
     return 0;
 }
@@ -2814,6 +2920,8 @@ out:
 static int
 load_inputs(struct train_opts *o, struct train_list *l)
 {
+    long n_twice;
+
     for (size_t i = 0; i < o->n_rep_lists; i++) {
         char err[512];
 
@@ -2838,6 +2946,16 @@ load_inputs(struct train_opts *o, struct train_list *l)
                         "ignored\n", CAPS_TRAIN_MESSAGES_MAX);
     }
     qsort(l->items, l->n, sizeof(*l->items), cmp_item);
+    n_twice = drop_listed_twice(l);
+    if (n_twice < 0) {
+        fprintf(stderr, "cmtool train: out of memory\n");
+        return -1;
+    }
+    if (n_twice > 0) {
+        fprintf(stderr, "cmtool train: %ld files listed more than once "
+                        "(links or nested DIRs); each is trained once\n",
+                n_twice);
+    }
     return 0;
 }
 

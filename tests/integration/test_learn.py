@@ -8,7 +8,8 @@ Queue/ with the newsletter of testdata/messages):
     RATE shows, and a helper started afterwards answers FILE with the same
     score and logs the layer it loaded;
   - LEARN ham brings it below 10; learning the same again changes nothing
-    ("already scored so");
+    ("already scored so"); what the walk skips (a directory loop, a FIFO)
+    is named on stderr;
   - other messages of testdata/messages do not move by more than a few
     points (the layer's overlap gate);
   - an unusable layer file: LEARN exits 3 and leaves it, RATE refuses to
@@ -251,6 +252,18 @@ def main():
         rc, out, err = run(binary, base, "LEARN", "ham", "Queue/" + TARGET)
         check(rc == 0 and "learned 0 of 1" in out and "1 already" in out,
               "LEARN ham again: %s" % out)
+        # What the walk passes over is said, not silently left unlearned
+        # (a folder it cannot read, one past the caps, a loop).
+        looped = os.path.join(base, "looped")
+        os.mkdir(looped)
+        shutil.copy(os.path.join(base, "Queue", TARGET), looped)
+        os.symlink(".", os.path.join(looped, "again"))
+        os.mkfifo(os.path.join(looped, "pipe"))
+        rc, out, err = run(binary, base, "LEARN", "ham", "looped")
+        check(rc == 0 and "1 already" in out and "directory loop" in err
+              and "looped/pipe" in err,
+              "LEARN over a loop and a FIFO: %d %r %r" % (rc, out, err))
+        shutil.rmtree(looped)
 
         # bad arguments, nothing to learn
         check(run(binary, base, "LEARN", "maybe", "Queue")[0] == 2,

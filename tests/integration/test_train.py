@@ -15,6 +15,12 @@ a source cannot rank its mail):
 - an unreadable folder below a DIR is skipped with a warning naming it;
 - a label folder inside another label folder (spam/ham/) is trained with
   its own label, and a warning names it;
+- a message reached twice (nested DIRs, a symbolic link to a file or to
+  a sibling folder) is trained once, and the duplicates are counted; a
+  --test DIR inside a training DIR is held out, not also trained on;
+- a file over the read cap is counted on stderr;
+- an mbox of several messages is skipped with a warning naming it, and so
+  is a file that is no mail (empty, binary);
 - temporary files a killed run left beside -o (an hour old) are removed
   when it is written; fresh ones, symlinks and names not ours stay.
 
@@ -301,6 +307,113 @@ def test_symlink_loop(work, src):
     check("directory loop" in proc.stderr, "the loop is named on stderr")
 
 
+def test_listed_twice(work, src):
+    """A message reached twice -- a DIR inside another DIR given too, a
+    symbolic link to a file, a link to a sibling folder -- is one message:
+    trained once, and stderr says how many were listed more than once."""
+    twice = os.path.join(work, "twice")
+    shutil.copytree(src, twice, symlinks=True)
+    os.symlink("m00", os.path.join(twice, "north", "spam", "m00-link"))
+    os.symlink(os.path.join("..", "..", "east", "ham"),
+               os.path.join(twice, "south", "ham", "east-ham"))
+    proc = train([twice, os.path.join(twice, "north"), "-o",
+                  os.path.join(work, "twice.cmc")])
+    check(proc.returncode == 0, "train with files listed twice: %r"
+          % proc.stderr[-300:])
+    m = re.search(r"training on ham (\d+), spam (\d+)", proc.stderr)
+    total = len(SOURCES) * PER_LABEL
+    check(m is not None and int(m.group(1)) == total
+          and int(m.group(2)) == total,
+          "each message is trained once: %r (want %d each)"
+          % (m.groups() if m else None, total))
+    # north (ham, spam and the link) walked twice, east/ham by the link.
+    check(re.search(r"%d files? listed more than once"
+                    % (3 * PER_LABEL + 2), proc.stderr)
+          is not None, "the duplicates are counted on stderr: %r"
+          % proc.stderr[-400:])
+
+
+def test_huge_file(work, src):
+    """A file over the 2 MiB read cap is trained on its first 2 MiB, as
+    the helper scores it; stderr says how many were cut, not silence."""
+    huge = os.path.join(work, "huge")
+    shutil.copytree(src, huge)
+    with open(os.path.join(huge, "north", "spam", "big"), "w") as f:
+        f.write("From: a@b.example\nSubject: big\n\n")
+        f.write(("applea " * 15 + "\n") * 30000)
+    proc = train([huge, "-o", os.path.join(work, "huge.cmc")])
+    check(proc.returncode == 0, "train with a huge file: %r"
+          % proc.stderr[-300:])
+    check(re.search(r"1 files? over 2097152 bytes", proc.stderr) is not None,
+          "the cut file is counted on stderr: %r" % proc.stderr[-400:])
+
+
+def test_mbox_file(work, src):
+    """train reads one message per file: an mbox of several messages in
+    spam/ is not one message of them all (whose words would make one
+    giant example), but skipped with a warning naming it."""
+    tree = os.path.join(work, "mboxed")
+    shutil.copytree(src, tree)
+    box = os.path.join(tree, "north", "spam", "caught.mbox")
+    with open(box, "w") as f:
+        for i in range(3):
+            f.write("From s%d@x.example Mon Mar  4 10:00:00 2024\n"
+                    "From: s%d@x.example\nSubject: offer %d\n\n"
+                    "anchora anchorb anchorc\n\n" % (i, i, i))
+    proc = train([tree, "-o", os.path.join(work, "mboxed.cmc")])
+    check(proc.returncode == 0, "train with an mbox file: %r"
+          % proc.stderr[-300:])
+    m = re.search(r"training on ham (\d+), spam (\d+)", proc.stderr)
+    total = len(SOURCES) * PER_LABEL
+    check(m is not None and int(m.group(2)) == total,
+          "the mbox is not trained as one message: %r (want spam %d)"
+          % (m.groups() if m else None, total))
+    check(re.search(r"warning: %s: an mbox" % re.escape(box), proc.stderr)
+          is not None, "the mbox is named on stderr: %r"
+          % proc.stderr[-400:])
+
+
+def test_not_mail(work, src):
+    """What is no mail in a label folder -- an empty file, a binary one,
+    notes someone left there -- is not a training example of that label:
+    skipped with a warning naming it, as LEARN and RATE's reader say."""
+    tree = os.path.join(work, "notmail")
+    shutil.copytree(src, tree)
+    spam = os.path.join(tree, "north", "spam")
+    with open(os.path.join(spam, "empty"), "w"):
+        pass
+    with open(os.path.join(spam, "blob.bin"), "wb") as f:
+        f.write(bytes(range(256)) * 8)
+    proc = train([tree, "-o", os.path.join(work, "notmail.cmc")])
+    check(proc.returncode == 0, "train with non-mail files: %r"
+          % proc.stderr[-300:])
+    m = re.search(r"training on ham (\d+), spam (\d+)", proc.stderr)
+    total = len(SOURCES) * PER_LABEL
+    check(m is not None and int(m.group(2)) == total,
+          "non-mail files are not trained: %r (want spam %d)"
+          % (m.groups() if m else None, total))
+    for name in ("empty", "blob.bin"):
+        check("warning: %s:" % os.path.join(spam, name) in proc.stderr,
+              "%s is named on stderr: %r" % (name, proc.stderr[-400:]))
+
+
+def test_test_inside_training(work, src):
+    """--test src/north beside the training DIR src: north is held out,
+    not also trained on (which would make its test figures a lie)."""
+    scores = os.path.join(work, "inside-scores.txt")
+    proc = train(["--test", os.path.join(src, "north"), "--scores", scores,
+                  src, "-o", os.path.join(work, "inside.cmc")])
+    check(proc.returncode == 0, "train --test inside a DIR: %r"
+          % proc.stderr[-300:])
+    m = re.search(r"training on ham (\d+), spam (\d+)", proc.stderr)
+    check(m is not None and int(m.group(1)) == 2 * PER_LABEL
+          and int(m.group(2)) == 2 * PER_LABEL,
+          "the test DIR is not trained on: %r" % (m.groups() if m else None,))
+    with open(scores) as f:
+        n_rows = sum(1 for _ in f)
+    check(n_rows == 2 * PER_LABEL, "its messages are tested: %d" % n_rows)
+
+
 def test_nested_label(work, src):
     """spam/ham/ is ambiguous (a folder of ham someone dropped into spam,
     or the other way round): the innermost label wins, as for any label
@@ -362,6 +475,11 @@ def main():
         test_symlink_loop(work, src)
         test_unreadable_subdir(work, src)
         test_nested_label(work, src)
+        test_listed_twice(work, src)
+        test_huge_file(work, src)
+        test_mbox_file(work, src)
+        test_not_mail(work, src)
+        test_test_inside_training(work, src)
         test_stale_temps(work, src)
     finally:
         shutil.rmtree(work, ignore_errors=True)
