@@ -353,6 +353,29 @@ def vm_size(pid):
     return None
 
 
+def one_worker_size(binary, tmp, wd):
+    """A base directory with one.cfg (Threads = 1) and many.cfg (64), a
+    message's name in its Queue, and the address space a one-worker
+    helper has after it scored that message (for the RLIMIT_AS cases)."""
+    base = make_base(tmp)
+    with open(os.path.join(base, "one.cfg"), "wb") as f:
+        f.write(b"{ Threads = 1; }\n")
+    with open(os.path.join(base, "many.cfg"), "wb") as f:
+        f.write(b"{ Threads = 64; }\n")
+    name = GOOD[0].encode()
+    h = CgpHelper(binary, base, wd, args=["-c", "one.cfg"])
+    try:
+        h.send(b"1 FILE Queue/" + name + b"\n")
+        h.wait_answers([b"1"])
+        size = vm_size(h.proc.pid)
+        h.close_stdin()
+        h.wait_exit()
+    finally:
+        h.kill()
+    check(size is not None, "no VmSize for the helper")
+    return base, name, size
+
+
 def case_thread_limit(binary, tmp, wd):
     """Threads = 64 under an address-space limit that leaves room for a
     few thread stacks only: the helper serves with the threads it got
@@ -364,23 +387,7 @@ def case_thread_limit(binary, tmp, wd):
         image = f.read()
         if b"__asan_init" in image or b"__tsan_init" in image:
             return
-    base = make_base(tmp)
-    with open(os.path.join(base, "one.cfg"), "wb") as f:
-        f.write(b"{ Threads = 1; }\n")
-    with open(os.path.join(base, "many.cfg"), "wb") as f:
-        f.write(b"{ Threads = 64; }\n")
-    name = GOOD[0].encode()
-    # What one worker needs, measured after it scored a message.
-    h = CgpHelper(binary, base, wd, args=["-c", "one.cfg"])
-    try:
-        h.send(b"1 FILE Queue/" + name + b"\n")
-        h.wait_answers([b"1"])
-        size = vm_size(h.proc.pid)
-        h.close_stdin()
-        h.wait_exit()
-    finally:
-        h.kill()
-    check(size is not None, "no VmSize for the helper")
+    base, name, size = one_worker_size(binary, tmp, wd)
     limit = size + (48 << 20)  # a few 8 MiB stacks, far fewer than 64
 
     def limit_as():
@@ -415,22 +422,7 @@ def case_thread_limit_room(binary, tmp, wd):
         if (b"__asan_init" in image or b"__tsan_init" in image or
                 image.startswith(b"#!")):
             return
-    base = make_base(tmp)
-    with open(os.path.join(base, "one.cfg"), "wb") as f:
-        f.write(b"{ Threads = 1; }\n")
-    with open(os.path.join(base, "many.cfg"), "wb") as f:
-        f.write(b"{ Threads = 64; }\n")
-    name = GOOD[0].encode()
-    h = CgpHelper(binary, base, wd, args=["-c", "one.cfg"])
-    try:
-        h.send(b"1 FILE Queue/" + name + b"\n")
-        h.wait_answers([b"1"])
-        size = vm_size(h.proc.pid)
-        h.close_stdin()
-        h.wait_exit()
-    finally:
-        h.kill()
-    check(size is not None, "no VmSize for the helper")
+    base, name, size = one_worker_size(binary, tmp, wd)
     n = 40
     requests = b"".join(b"%d FILE Queue/%s\n" % (i, name)
                         for i in range(1, n + 1)) + b"999 QUIT\n"
