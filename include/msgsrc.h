@@ -111,7 +111,9 @@ enum msgsrc_kind {
 
 struct msgsrc_item {
     enum msgsrc_kind kind;
-    char *name;        /* "path" or "path:n"; owned by the item */
+    char *name;        /* "path" or "path:n"; owned by the item; NULL
+                          only for a SKIPPED item whose name could not
+                          be allocated ("out of memory") */
     uint8_t *data;     /* MSGSRC_MESSAGE: owned by the item (NUL after it);
                           NULL otherwise */
     size_t len;

@@ -551,7 +551,10 @@ feedback_main(int argc, char **argv)
     }
     buf_init(&msg, CAPS_FEEDBACK_MESSAGE_MAX_BYTES);
     while (msgsrc_next(src, &item)) {
-        if (is_own_output(&o, item.name)) {
+        /* NULL only when msgsrc ran out of memory naming a skipped item. */
+        const char *name = item.name != NULL ? item.name : "(unnamed)";
+
+        if (item.name != NULL && is_own_output(&o, item.name)) {
             msgsrc_item_clear(&item);
             continue;
         }
@@ -559,10 +562,10 @@ feedback_main(int argc, char **argv)
             t.n_mails++;
             one_mail(&o, &item, &msg, &t);
         } else if (item.kind == MSGSRC_ERROR) {
-            log_error("%s: %s", item.name, item.why);
+            log_error("%s: %s", name, item.why);
             t.n_errors++;
         } else {
-            log_warn("%s: %s; skipped", item.name, item.why);
+            log_warn("%s: %s; skipped", name, item.why);
         }
         msgsrc_item_clear(&item);
     }
