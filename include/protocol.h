@@ -90,6 +90,14 @@ enum cm_err protocol_intf_version(const struct protocol_request *r,
 enum cm_err protocol_file_path(const struct protocol_request *r,
                                struct buf *out, const char **why);
 
+/*
+ * How many bytes of the request line (p, len) may go into a log: all,
+ * unless its second word is KEY, whose text is never logged; then up to
+ * the end of that word.  Reads the words as protocol_parse does, but
+ * also for lines it refuses (a bad sequence number).
+ */
+size_t protocol_loggable_len(const uint8_t *p, size_t len);
+
 /* True when (p, len) is a valid sequence token (see protocol_parse). */
 bool protocol_seq_is_valid(const char *p, size_t len);
 

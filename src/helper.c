@@ -571,41 +571,6 @@ answer_intf(struct helper_reader *r, const struct protocol_request *req)
     }
 }
 
-static bool
-is_blank_byte(uint8_t c)
-{
-    return c == ' ' || c == '\t';
-}
-
-/*
- * How much of a request line may go into the log: all of it, unless its
- * second word is KEY, whose text is never logged; then up to that word.
- * For lines protocol_parse refused (a bad sequence number), where the
- * parsed command is not there to tell.
- */
-static size_t
-loggable_len(const uint8_t *p, size_t len)
-{
-    size_t i = 0;
-    size_t word;
-
-    while (i < len && !is_blank_byte(p[i])) {
-        i++;
-    }
-    while (i < len && is_blank_byte(p[i])) {
-        i++;
-    }
-    word = i;
-    while (i < len && !is_blank_byte(p[i])) {
-        i++;
-    }
-    if (i - word == 3 && (p[word] | 0x20) == 'k' &&
-        (p[word + 1] | 0x20) == 'e' && (p[word + 2] | 0x20) == 'y') {
-        return i;
-    }
-    return len;
-}
-
 /* A line over CAPS_REQUEST_LINE_MAX: only its first bytes were kept.
  * The cut costs the arguments, not the command: FILE fails open (its path
  * is gone), INTF is still negotiated and QUIT still ends the session,
@@ -619,7 +584,7 @@ handle_overlong(struct helper_reader *r)
     char sample[HELPER_SAMPLE_MAX];
 
     log_sample(sample, sizeof(sample), r->lines.line,
-               loggable_len(r->lines.line, r->lines.len));
+               protocol_loggable_len(r->lines.line, r->lines.len));
     if (protocol_parse(r->lines.line, r->lines.len, &req, NULL) != CM_OK) {
         log_warn("request line over %u bytes without a sequence number "
                  "dropped: %s",
@@ -636,11 +601,6 @@ handle_overlong(struct helper_reader *r)
         answer_fail_open(r->h, req.seq, COUNTERS_FAIL_PATH_REFUSED,
                          monotonic_us(), reason);
         return false;
-    }
-    if (req.cmd == PROTOCOL_CMD_KEY) {
-        /* The key's text is never logged: the sample ends at the word. */
-        log_sample(sample, sizeof(sample), r->lines.line,
-                   (size_t)(req.word + req.word_len - r->lines.line));
     }
     log_warn("%s request line over %u bytes (%zu bytes dropped): %s",
              req.seq, CAPS_REQUEST_LINE_MAX, r->lines.n_dropped, sample);
@@ -677,7 +637,7 @@ handle_line(struct helper_reader *r)
     }
     if (protocol_parse(r->lines.line, r->lines.len, &req, &why) != CM_OK) {
         log_sample(sample, sizeof(sample), r->lines.line,
-                   loggable_len(r->lines.line, r->lines.len));
+                   protocol_loggable_len(r->lines.line, r->lines.len));
         log_warn("request dropped (%s): %s", why, sample);
         counters_note_error(r->h->counters);
         return false;

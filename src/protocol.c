@@ -82,6 +82,19 @@ word_equals(const uint8_t *w, size_t len, const char *upper)
     return true;
 }
 
+size_t
+protocol_loggable_len(const uint8_t *p, size_t len)
+{
+    size_t seq_end = token_end(p, len, skip_blanks(p, len, 0));
+    size_t word_start = skip_blanks(p, len, seq_end);
+    size_t word_end = token_end(p, len, word_start);
+
+    if (word_equals(p + word_start, word_end - word_start, "KEY")) {
+        return word_end;
+    }
+    return len;
+}
+
 static enum protocol_cmd
 command_of(const uint8_t *w, size_t len)
 {

@@ -27,9 +27,14 @@ handle_line(const struct protocol_linebuf *lb, struct buf *path)
     unsigned v;
 
     check(lb->len <= CAPS_REQUEST_LINE_MAX);
+    check(protocol_loggable_len(lb->line, lb->len) <= lb->len);
     if (protocol_parse(lb->line, lb->len, &r, NULL) != CM_OK) {
         return;
     }
+    /* A parsed KEY is logged only up to its command word. */
+    check(r.cmd != PROTOCOL_CMD_KEY ||
+          protocol_loggable_len(lb->line, lb->len) ==
+              (size_t)(r.word + r.word_len - lb->line));
     check(r.seq_len >= 1 && r.seq_len <= CAPS_PROTOCOL_SEQ_MAX);
     check(strlen(r.seq) == r.seq_len);
     check(protocol_seq_is_valid(r.seq, r.seq_len));

@@ -186,6 +186,7 @@ def case_session(binary, tmp, wd):
         out.append(b"\xff\xfe KEY x\n")
         out.append(b"x" * 40 + b" KEY\n")
         out.append(b"y" * 40 + b" key 9876-5432-WXYZ\n")
+        out.append(b" \t" + b"z" * 40 + b"\tKEY 9876-5432-WXYZ\n")
         # 1 MB garbage lines: one with a readable sequence, one without.
         big = s.seq()
         s.expect[big] = "ok"

@@ -528,11 +528,40 @@ test_protocol_linebuf_cap(void **state)
     free(p);
 }
 
+/* A KEY line is logged up to its command word, however its sequence
+ * number and blanks look; any other line whole. */
+static void
+test_protocol_loggable_len(void **state)
+{
+    static const struct {
+        const char *line;
+        size_t want;
+    } cases[] = {
+        {"1 KEY secret", 5},
+        {"  \t1\tkey  secret", 8},
+        {"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx KEY s", 46},
+        {"1 KEY", 5},
+        {"1 KEYS secret", 13},
+        {"1 FILE Queue/1.msg", 18},
+        {"KEY secret", 10}, /* KEY is the sequence here, not the command */
+        {"", 0},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *l = cases[i].line;
+
+        assert_int_equal(protocol_loggable_len((const uint8_t *)l, strlen(l)),
+                         cases[i].want);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_protocol_parse_basic),
+        cmocka_unit_test(test_protocol_loggable_len),
         cmocka_unit_test(test_protocol_parse_case_insensitive),
         cmocka_unit_test(test_protocol_parse_blanks),
         cmocka_unit_test(test_protocol_parse_seq_cap),
