@@ -12,7 +12,12 @@ Into a DESTDIR under mkdtemp, with PREFIX=/opt/cgp-base and a MANDIR:
   - a second install keeps an edited configuration file and refreshes
     its sample;
   - uninstall removes what install put there, keeps the edited file and
-    what the site made (state file, keys), and names what it left.
+    what the site made (state file, keys), and names what it left;
+  - the package's maintainer scripts, run with DPKG_ROOT under mkdtemp as
+    dpkg --root runs them: postinst links the three files into the helper
+    folder on the first configuration only (a link the administrator
+    removed is not made again by an upgrade's configure), and postrm purge
+    removes only the links that still point at /etc/CGPCloudmark.
 """
 
 import os
@@ -89,6 +94,43 @@ def check_runs(base):
           "helper in the base directory: %r" % p.stdout)
 
 
+def maint_script(root, name, *args):
+    env = dict(os.environ, DPKG_ROOT=root)
+    p = subprocess.run(["sh", os.path.join(REPO, "debian",
+                                           "cgpcloudmark." + name)]
+                       + list(args), env=env, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=60)
+    check(p.returncode == 0, "%s %s: exit %d %r"
+          % (name, " ".join(args), p.returncode, p.stderr))
+
+
+def links_in(folder):
+    return {n: os.readlink(os.path.join(folder, n))
+            for n in sorted(os.listdir(folder))
+            if os.path.islink(os.path.join(folder, n))}
+
+
+def check_deb_scripts(tmp):
+    root = os.path.join(tmp, "debroot")
+    folder = os.path.join(root, "var/CommuniGate/CGPCloudmark")
+    os.makedirs(folder)
+    maint_script(root, "postinst", "configure")
+    want = {n: "/etc/CGPCloudmark/" + n for n in CONFIGS}
+    check(links_in(folder) == want, "postinst, first configure: %r"
+          % links_in(folder))
+    os.unlink(os.path.join(folder, "whitelist.cfg"))
+    maint_script(root, "postinst", "configure", "1.0-1")
+    del want["whitelist.cfg"]
+    check(links_in(folder) == want, "postinst on upgrade made again a "
+          "link the administrator removed: %r" % links_in(folder))
+    os.unlink(os.path.join(folder, "cartridge.cfg"))
+    with open(os.path.join(folder, "cartridge.cfg"), "w") as f:
+        f.write("{ }\n")
+    maint_script(root, "postrm", "purge")
+    check(sorted(os.listdir(folder)) == ["cartridge.cfg"],
+          "postrm purge left %r" % sorted(os.listdir(folder)))
+
+
 def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
     tmp = tempfile.mkdtemp(prefix="test_install.")
@@ -123,13 +165,15 @@ def main():
         for page in PAGES:
             check(not os.path.exists(os.path.join(man, page)),
                   "uninstall left %s" % page)
+        check_deb_scripts(tmp)
     except TestFailure as e:
         print("FAIL test_install: %s" % e)
         return 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("ok test_install: modes, the helper in the base directory, an "
-          "edited file kept on reinstall and uninstall")
+          "edited file kept on reinstall and uninstall, the package's "
+          "maintainer scripts")
     return 0
 
 
