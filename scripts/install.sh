@@ -27,8 +27,11 @@
 #
 # Programs are copied under a temporary name and renamed, so a running
 # helper keeps its old program file.  Uninstall removes what install put
-# there, and a configuration file only when it is still identical to its
-# sample; the cache, keys and state file are the site's and stay.
+# there, and a configuration file only when nobody edited it: identical
+# to its sample, or to what install wrote (its SHA-256 is kept beside it in
+# .<name>.installed, since after an upgrade an untouched file holds the
+# older release's defaults); the cache, keys and state file are the
+# site's and stay.
 set -eu
 mode=${1:-}
 build=${BUILD:-build}
@@ -54,6 +57,20 @@ config_mode() {
     esac
 }
 
+sha256_of() {
+    sha256sum <"$1" | cut -d ' ' -f 1
+}
+
+# Whether the configuration file name in $dir is as install left it.
+is_untouched() {
+    [ -f "$dir/$1" ] || return 1
+    if [ -f "$dir/$1.sample" ] && cmp -s "$dir/$1" "$dir/$1.sample"; then
+        return 0
+    fi
+    [ -f "$dir/.$1.installed" ] &&
+        [ "$(sha256_of "$dir/$1")" = "$(cat "$dir/.$1.installed")" ]
+}
+
 page_dest() {
     page=$1
     echo "$man/man${page##*.}/$(basename "$page")"
@@ -77,6 +94,7 @@ do_install() {
             echo "install: kept $dir/$name; the new defaults are in $name.sample"
         else
             install -m "$(config_mode "$name")" "$src" "$dir/$name"
+            sha256_of "$dir/$name" >"$dir/.$name.installed"
         fi
     done
     for page in $PAGES; do
@@ -94,13 +112,12 @@ do_uninstall() {
     rm -f "$dir/default.cmc"
     for pair in $CONFIGS; do
         name=${pair%%:*}
-        if [ -f "$dir/$name" ] && [ -f "$dir/$name.sample" ] &&
-           cmp -s "$dir/$name" "$dir/$name.sample"; then
+        if is_untouched "$name"; then
             rm -f "$dir/$name"
         elif [ -e "$dir/$name" ]; then
             echo "uninstall: kept $dir/$name (changed since install)"
         fi
-        rm -f "$dir/$name.sample"
+        rm -f "$dir/$name.sample" "$dir/.$name.installed"
     done
     for page in $PAGES; do
         rm -f "$(page_dest "$page")"

@@ -9,10 +9,12 @@ Into a DESTDIR under mkdtemp, with PREFIX=/opt/cgp-base and a MANDIR:
     other users (0640);
   - the helper runs from the base directory as CGP starts it, with the
     Program Path of the README, and VERSION and CHECK-CONFIG work there;
-  - a second install keeps an edited configuration file and refreshes
-    its sample;
-  - uninstall removes what install put there, keeps the edited file and
-    what the site made (state file, keys), and names what it left;
+  - a second install (an upgrade: the first comes from a copy of the tree
+    whose CGPCloudmark.cfg sample differs, as an older release's would)
+    keeps an edited configuration file and refreshes its sample;
+  - uninstall removes what install put there, also the older release's
+    untouched CGPCloudmark.cfg, keeps the edited file and what the site
+    made (state file, keys), and names what it left;
   - the package's maintainer scripts, run with DPKG_ROOT under mkdtemp as
     dpkg --root runs them: postinst links the three files into the helper
     folder on the first configuration only (a link the administrator
@@ -40,10 +42,10 @@ PAGES = ["man8/CGPCloudmark.8", "man1/cmtool.1", "man5/CGPCloudmark.cfg.5",
          "man5/cartridge.cfg.5", "man5/whitelist.cfg.5"]
 
 
-def install(build, dest, mode):
+def install(build, dest, mode, tree=REPO):
     env = dict(os.environ, BUILD=build, PREFIX=PREFIX, MANDIR=MANDIR,
                DESTDIR=dest)
-    p = subprocess.run(["sh", "scripts/install.sh", mode], cwd=REPO,
+    p = subprocess.run(["sh", "scripts/install.sh", mode], cwd=tree,
                        env=env, stdin=subprocess.DEVNULL,
                        capture_output=True, timeout=60)
     check(p.returncode == 0, "install.sh %s: exit %d %r"
@@ -131,6 +133,19 @@ def check_deb_scripts(tmp):
           "postrm purge left %r" % sorted(os.listdir(folder)))
 
 
+def older_release(tmp):
+    """A copy of what install.sh reads, with other CGPCloudmark.cfg
+    defaults."""
+    tree = os.path.join(tmp, "older-release")
+    for d in ["scripts", "conf", "cartridge", "man"]:
+        shutil.copytree(os.path.join(REPO, d), os.path.join(tree, d))
+    sample = os.path.join(tree, "CGPCloudmark.cfg.sample")
+    shutil.copy(os.path.join(REPO, "CGPCloudmark.cfg.sample"), sample)
+    with open(sample, "a") as f:
+        f.write("# the older release's defaults\n")
+    return tree
+
+
 def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
     tmp = tempfile.mkdtemp(prefix="test_install.")
@@ -138,7 +153,7 @@ def main():
         base = tmp + PREFIX
         folder = os.path.join(base, "CGPCloudmark")
         man = tmp + MANDIR
-        install(build, tmp, "install")
+        install(build, tmp, "install", older_release(tmp))
         check_layout(folder, man)
         check_runs(base)
 
