@@ -135,7 +135,8 @@ train() { # VERSION OUT
         "$cmtool" train --version "$1" "$tmp/train" -o "$2" >"$tmp/train.log" 2>&1 ||
             { cat "$tmp/train.log" >&2; exit 1; }
     else
-        echo "    no $corpus/ (unpack it with make cartridge); training" \
+        echo "    no $corpus/ (unpack it: ../shared/corpus/unpack $corpus);" \
+             "training" \
              "version $1 on testdata/update/train (15 messages: the scores" \
              "mean little)"
         "$cmtool" train --version "$1" --seed "$1" --folds 2 --passes 1 \
