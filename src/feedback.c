@@ -16,9 +16,10 @@
  *
  * Output: every attached message (attmsg.h: message/rfc822, message/global
  * or a *.eml attachment; base64 undone) goes to
- * OUTDIR/feedback/<label>/<sha256 of its bytes>.eml, written atomically.
+ * OUTDIR/feedback/<label>/<sha256>.eml, written atomically, where the
+ * SHA-256 is of its bytes with each CR LF read as LF (content_digest).
  * The name is the content, so the same message reported twice, or in two
- * runs, is stored once, and `cmtool train corpus OUTDIR` reads the tree
+ * runs, or once with CR LF line ends and once with LF, is stored once, and `cmtool train corpus OUTDIR` reads the tree
  * as one more source named "feedback" (whose junk trainfp trusts as
  * reported: a fingerprint even for a campaign seen once).  A message also
  * stored under another label is written anyway and warned about: training
@@ -36,6 +37,7 @@
  */
 #include "feedback.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +345,32 @@ remove_stale_temps(const struct feedback_opts *o)
     }
 }
 
+/* SHA-256 of p with every CR that ends a line (CR LF) left out: a message
+ * is the same report whichever line ends the mailbox it was forwarded
+ * from stored it with.  The runs between those CRs are hashed as they
+ * are, no copy. */
+static bool
+content_digest(const uint8_t *p, size_t len,
+               uint8_t out[FINGERPRINT_DIGEST_LEN])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned int n = 0;
+    size_t start = 0;
+    bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+
+    for (size_t i = 0; ok && i + 1 < len; i++) {
+        if (p[i] == '\r' && p[i + 1] == '\n') {
+            ok = EVP_DigestUpdate(ctx, p + start, i - start) == 1;
+            start = i + 1;
+        }
+    }
+    ok = ok && EVP_DigestUpdate(ctx, p + start, len - start) == 1 &&
+         EVP_DigestFinal_ex(ctx, out, &n) == 1 &&
+         n == FINGERPRINT_DIGEST_LEN;
+    EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
 /* Store one extracted message under its content hash. */
 static void
 store(const struct feedback_opts *o, int label, const char *mail,
@@ -353,7 +381,7 @@ store(const struct feedback_opts *o, int label, const char *mail,
     char path[FEEDBACK_PATH_MAX];
     char dir[FEEDBACK_PATH_MAX];
 
-    if (!fingerprint_digest(msg->data, msg->len, d)) {
+    if (!content_digest(msg->data, msg->len, d)) {
         log_error("%s: cannot hash an attached message", mail);
         t->n_errors++;
         return;

@@ -9,7 +9,9 @@ package the way mail clients forward a message "as attachment"
 mbox of two reports, a CGP .mdir folder), beside a report that only
 quotes the message inline and one outside any label folder:
   - `cmtool feedback` writes each attached message once to
-    OUT/feedback/<label>/<sha256>.eml with exactly the attached bytes,
+    OUT/feedback/<label>/<sha256>.eml with exactly the attached bytes
+    (the SHA-256 of its text with CR LF read as LF: a message reported
+    from a CR LF mailbox and again from an LF one is stored once),
     counts duplicates, mails without an attachment and unlabelled ones,
     exits 0; a second run adds nothing; an unwritable output exits 1,
     bad arguments exit 2;
@@ -288,6 +290,23 @@ def test_train(build, tmp, msgs, out):
         check("fp=" not in why, "training ham %s hits nothing" % name)
 
 
+def test_line_ends(build, tmp, msgs):
+    """One message reported twice, from an LF mailbox and from one that
+    stores CR LF line ends: stored once, under the name of its LF text."""
+    reports = os.path.join(tmp, "reports-line-ends")
+    write(os.path.join(reports, "spam", "lf.eml"), report(msgs["spam"]))
+    write(os.path.join(reports, "spam", "crlf.eml"),
+          report(msgs["spam"]).replace(b"\n", b"\r\n"))
+    out = os.path.join(tmp, "out-line-ends")
+    rc, _, err = run(build, "cmtool", "feedback", reports, "-o", out)
+    check(rc == 0 and "1 messages extracted" in err and
+          "1 already stored" in err,
+          "CR LF copy of a reported message stored again: %s" % err)
+    got = tree(out)
+    check(sorted(got["spam"]) == [stored_name(msgs["spam"])],
+          "stored as %r" % sorted(got["spam"]))
+
+
 def test_stale_temps(build, tmp, msgs, out):
     """Temporary files a killed run left in OUT/feedback/<label>/ (an hour
     old, "<sha256>.eml.tmp.<pid>.<n>", regular) go when the next run
@@ -337,6 +356,7 @@ def main():
         test_label_above_dir(build, tmp, msgs)
         test_train(build, tmp, msgs, out)
         test_stale_temps(build, tmp, msgs, out)
+        test_line_ends(build, tmp, msgs)
     except AssertionError as e:
         print("test_feedback: FAIL: %s" % e, file=sys.stderr)
         return 1
