@@ -136,8 +136,10 @@ enum cm_err clock_local(int64_t wall_s, struct clock_local *out);
 /*
  * Wall time of local date days at minute_of_day (mktime with DST left to
  * the zone rules).  A local time that does not exist (skipped by a DST
- * change) maps to the first existing moment after it; one that exists
- * twice maps to one of the two.  CM_EINVAL when mktime fails.
+ * change) maps to a moment after the change, as glibc's mktime shifts it
+ * by the change (02:30 skipped by 02:00 -> 03:00 gives 03:30, not 03:00);
+ * one that exists twice maps to one of the two.  CM_EINVAL when mktime
+ * fails.
  */
 enum cm_err clock_local_to_wall(int64_t days, unsigned minute_of_day,
                                 int64_t *out_wall_s);
