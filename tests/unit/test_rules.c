@@ -966,6 +966,13 @@ test_detect_brand_display_name(void **state)
                      0);
     assert_int_equal(detect_from(r, "=?utf-8?q?DocuSign?= <x@quiz.example>"),
                      bit);
+    /* The older "address (name)" form: mail clients show the comment as
+     * the name, and features reads it so (addr_split). */
+    assert_int_equal(detect_from(r, "x@quiz.example (DocuSign)"), bit);
+    assert_int_equal(detect_from(r, "x@quiz.example (DocuSign Service"),
+                     bit);
+    assert_int_equal(detect_from(r, "dse@docusign.com (DocuSign)"), 0);
+    assert_int_equal(detect_from(r, "x@quiz.example ()"), 0);
     rules_free(r);
 }
 
@@ -1010,6 +1017,11 @@ test_detect_recipient_named(void **state)
                      bit);
     assert_int_equal(detect_headers("From: \"bob@example.org admin\" "
                                     "<x@desk.example>\r\n"
+                                    "To: bob@example.org\r\nSubject: hi\r\n",
+                                    "hi") & bit,
+                     bit);
+    assert_int_equal(detect_headers("From: x@desk.example "
+                                    "(bob@example.org admin)\r\n"
                                     "To: bob@example.org\r\nSubject: hi\r\n",
                                     "hi") & bit,
                      bit);
@@ -1068,6 +1080,10 @@ test_detect_mixed_script_text(void **state)
                      bit);
     assert_int_equal(detect_headers("From: \"Apple Supp\xce\xbfrt\" "
                                     "<a@b.example>\r\nSubject: hi\r\n",
+                                    "hi") & bit,
+                     bit);
+    assert_int_equal(detect_headers("From: a@b.example (Apple Supp\xce\xbfrt)"
+                                    "\r\nSubject: hi\r\n",
                                     "hi") & bit,
                      bit);
     /* A '<' inside the display name does not end it. */
