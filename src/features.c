@@ -2085,6 +2085,30 @@ url_path_words(struct features_scratch *s, const char *p, size_t len)
     }
 }
 
+/* A last label that is a file type, not a TLD a reader would take for
+ * one: link text "Q3 Report.docx" or "index.html" names a file (a
+ * shared document's link), not a site.  "zip" and "mov" are TLDs too,
+ * but in link text a file. */
+static bool
+is_file_type_label(const char *p, size_t len)
+{
+    static const char *const exts[] = {
+        "pdf", "doc",  "docx", "docm", "xls", "xlsx", "xlsm", "csv",
+        "ppt", "pptx", "odt",  "ods",  "odp", "rtf",  "txt",  "htm",
+        "html", "shtml", "php", "asp", "aspx", "jsp", "xml",  "json",
+        "jpg", "jpeg", "png",  "gif",  "bmp", "tif",  "tiff", "svg",
+        "webp", "heic", "mp3", "wav",  "avi", "mov",  "wmv",  "mkv",
+        "eml", "msg",  "ics",  "vcf",  "zip", "rar",  "gz",   "tgz",
+        "exe", "msi",  "dmg",  "apk",  "js",  "css",  "log"};
+
+    for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+        if (ieq(p, len, exts[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* A domain-looking word in link text ("www.paypal.com", "paypal.com/x"):
  * its registered domain into dst, 0 when the text shows none. */
 static size_t
@@ -2131,6 +2155,8 @@ anchor_domain(const char *text, size_t len, char *dst, size_t cap)
                 for (const char *q = dot + 1; q < tok + tl; q++) {
                     letters &= *q >= 'a' && *q <= 'z';
                 }
+                letters &= !is_file_type_label(dot + 1,
+                                               (size_t)(tok + tl - dot - 1));
                 if (letters && tl < sizeof(host)) {
                     memcpy(host, tok, tl);
                     hl = tl;

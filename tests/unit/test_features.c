@@ -583,6 +583,39 @@ test_features_deceptive_link_own_domain(void **state)
     assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
 }
 
+/* Link text naming a file ("Q3 Report.docx", "index.html") shows no
+ * domain, though it has a dot and a letter-only last part: a shared
+ * document's link is not deceptive.  A domain on a country or generic
+ * TLD still is. */
+static void
+test_features_deceptive_link_file_name(void **state)
+{
+    struct fx *f = *state;
+    static const char fmt[] =
+        "From: Ann <ann@example.com>\n"
+        "Subject: the report\n"
+        "Content-Type: text/html\n"
+        "\n"
+        "<a href=\"https://docs.storage.example.net/s/1\">%s</a>\n";
+    static const char *const files[] = {"Q3 Report.docx", "report.pdf",
+                                        "index.html", "photos.zip",
+                                        "Budget 2024.XLSX", "notes.txt."};
+    static const char *const domains[] = {"www.shop.example.org",
+                                          "paypal.com", "readme.md"};
+    char msg[512];
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(msg, sizeof(msg), fmt, files[i]);
+        extract(f, msg);
+        assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+    }
+    for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
+        snprintf(msg, sizeof(msg), fmt, domains[i]);
+        extract(f, msg);
+        assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+    }
+}
+
 static void
 test_features_attachments_and_links(void **state)
 {
@@ -934,6 +967,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_features_deceptive_link_own_domain, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_features_deceptive_link_file_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_attachments_and_links,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_url_path_words, setup,
