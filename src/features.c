@@ -2109,6 +2109,35 @@ is_file_type_label(const char *p, size_t len)
     return false;
 }
 
+/* The text (len bytes) with its fullwidth forms (U+FF01..FF5E) and
+ * ideographic full stops (U+3002, U+FF61) written as the ASCII they show
+ * into out (cap bytes; it never grows), the rest as it is; its length.
+ * Link text "\uff50\uff41\uff59\uff50\uff41\uff4c.com" reads as
+ * paypal.com, as a browser reads such a host. */
+static size_t
+fold_fullwidth(const char *text, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < len && o < cap;) {
+        uint32_t cp;
+        size_t k = utf8_decode((const uint8_t *)text + i, len - i, &cp);
+
+        if (cp >= 0xff01 && cp <= 0xff5e) {
+            out[o++] = (char)(cp - 0xfee0u);
+        } else if (cp == 0x3002 || cp == 0xff61) {
+            out[o++] = '.';
+        } else if (o + k <= cap) {
+            memcpy(out + o, text + i, k);
+            o += k;
+        } else {
+            break;
+        }
+        i += k;
+    }
+    return o;
+}
+
 /* A domain-looking word in link text ("www.paypal.com", "paypal.com/x"):
  * its registered domain into dst, 0 when the text shows none. */
 static size_t
@@ -2122,7 +2151,12 @@ anchor_domain(const char *text, size_t len, char *dst, size_t cap)
     size_t hl;
     const char *reg = "";
     size_t rl;
+    char folded[MIME_ANCHOR_MAX_BYTES];
 
+    if (memchr(text, 0xef, len) != NULL || memchr(text, 0xe3, len) != NULL) {
+        len = fold_fullwidth(text, len, folded, sizeof(folded));
+        text = folded;
+    }
     if (url_find(text, len, &pos, &start, &ul)) {
         hl = url_host(text + start, ul, host, sizeof(host), &fl);
     } else {

@@ -616,6 +616,43 @@ test_features_deceptive_link_file_name(void **state)
     }
 }
 
+/* Link text in fullwidth forms ("\uff50\uff41\uff59\uff50\uff41\uff4c.com",
+ * an ideographic full stop for the dot) reads as the ASCII domain; it
+ * shows paypal.com as plainly as ASCII does. */
+static void
+test_features_deceptive_link_fullwidth(void **state)
+{
+    struct fx *f = *state;
+    static const char fmt[] =
+        "From: Service <service@mailer.example>\n"
+        "Subject: account\n"
+        "Content-Type: text/html; charset=utf-8\n"
+        "\n"
+        "<a href=\"https://%s/x\">%s</a>\n";
+    static const char *const texts[] = {
+        /* "paypal.com", fullwidth letters */
+        "\xef\xbd\x90\xef\xbd\x81\xef\xbd\x99\xef\xbd\x90\xef\xbd\x81"
+        "\xef\xbd\x8c.com",
+        /* "PAYPAL.COM", fullwidth capitals and full stop */
+        "\xef\xbc\xb0\xef\xbc\xa1\xef\xbc\xb9\xef\xbc\xb0\xef\xbc\xa1"
+        "\xef\xbc\xac\xef\xbc\x8e\xef\xbc\xa3\xef\xbc\xaf\xef\xbc\xad",
+        /* "paypal\u3002com" */
+        "paypal\xe3\x80\x82" "com",
+        /* "www.paypal.com" written as one run of fullwidth forms */
+        "\xef\xbd\x97\xef\xbd\x97\xef\xbd\x97\xef\xbc\x8e" "paypal.com"};
+    char msg[512];
+
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        snprintf(msg, sizeof(msg), fmt, "login.evil.example", texts[i]);
+        extract(f, msg);
+        assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+        /* The same text linking to the site it shows is no trick. */
+        snprintf(msg, sizeof(msg), fmt, "www.paypal.com", texts[i]);
+        extract(f, msg);
+        assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+    }
+}
+
 static void
 test_features_attachments_and_links(void **state)
 {
@@ -969,6 +1006,8 @@ main(void)
             test_features_deceptive_link_own_domain, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_features_deceptive_link_file_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_features_deceptive_link_fullwidth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_attachments_and_links,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_url_path_words, setup,
