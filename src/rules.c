@@ -885,7 +885,10 @@ text_has_login_words(const struct mime_doc *doc)
 }
 
 /* A password input anywhere, or a form that posts to a host outside the
- * sender's registered domain in a message that talks of logging in. */
+ * sender's registered domain in a message that talks of logging in.  A
+ * form that says method=get to a named host is a search box (a
+ * newsletter's, beside an article about passwords), not a login form; no
+ * site's search lives at an IP address. */
 static bool
 has_credential_form(const struct mime_doc *doc)
 {
@@ -908,7 +911,8 @@ has_credential_form(const struct mime_doc *doc)
         const struct mime_url *u = &doc->urls[i];
 
         if (!u->is_form || u->host_len == 0 ||
-            (u->host_flags & URL_IS_MAILTO) != 0) {
+            (u->host_flags & URL_IS_MAILTO) != 0 ||
+            (u->is_get_form && (u->host_flags & URL_IS_IP) == 0)) {
             continue;
         }
         if (!(u->reg_len == frl && memcmp(u->reg, from_reg, frl) == 0)) {

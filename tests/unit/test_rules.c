@@ -676,6 +676,34 @@ test_detect_forms_links_names(void **state)
                      0);
     assert_true((detect(r, foreign_form) & BIT(RULES_CREDENTIAL_FORM)) != 0);
     assert_int_equal(detect(r, own_form) & BIT(RULES_CREDENTIAL_FORM), 0);
+    /* A newsletter's search box (method GET to a search host) beside an
+     * article about passwords asks for no credentials; the same form
+     * posting is a login form, and a password input always is. */
+    {
+        static const char fmt[] =
+            "From: \"Security Newsletter\" <news@newsletter.example>\r\n"
+            "Subject: s\r\nContent-Type: text/html\r\n\r\n"
+            "<p>Change your password after the breach.</p>"
+            "<form method=\"%s\" action=\"http://search.example.com/r\">"
+            "<input type=text name=q>%s<input type=submit value=Go></form>"
+            "\r\n";
+        char m[1024];
+
+        snprintf(m, sizeof(m), fmt, "GET", "");
+        assert_int_equal(detect(r, m) & BIT(RULES_CREDENTIAL_FORM), 0);
+        snprintf(m, sizeof(m), fmt, " get ", "");
+        assert_int_equal(detect(r, m) & BIT(RULES_CREDENTIAL_FORM), 0);
+        snprintf(m, sizeof(m), fmt, "post", "");
+        assert_int_not_equal(detect(r, m) & BIT(RULES_CREDENTIAL_FORM), 0);
+        snprintf(m, sizeof(m), fmt, "getx", "");
+        assert_int_not_equal(detect(r, m) & BIT(RULES_CREDENTIAL_FORM), 0);
+        snprintf(m, sizeof(m), fmt, "get", "<input type=password name=p>");
+        assert_int_not_equal(detect(r, m) & BIT(RULES_CREDENTIAL_FORM), 0);
+        memcpy(strstr(m, "search.example.com"), "192.0.2.7/xxxxxxxx", 18);
+        snprintf(m, sizeof(m), fmt, "get", "");
+        memcpy(strstr(m, "search.example.com"), "192.0.2.7/xxxxxxxx", 18);
+        assert_int_not_equal(detect(r, m) & BIT(RULES_CREDENTIAL_FORM), 0);
+    }
     /* A newsletter's "log in to manage your subscription" form is no
      * credential request. */
     {
