@@ -2138,6 +2138,50 @@ fold_fullwidth(const char *text, size_t len, char *out, size_t cap)
     return o;
 }
 
+/* A word of link text that reads as a host name into host (cap bytes,
+ * NUL-terminated): [a-z0-9-] labels, a dot, a last label of two or more
+ * letters that is no file type.  A word with other letters is read by
+ * the ASCII name a browser resolves for it ("p\u0430ypal.com" with a
+ * Cyrillic a is xn--pypal-4ve.com), as url_host reads a link's host.
+ * Its length, 0 when it is none. */
+static size_t
+anchor_word_host(const char *tok, size_t tl, char *host, size_t cap)
+{
+    const char *dot = NULL;
+    size_t tld;
+    size_t hl;
+
+    for (size_t i = 0; i < tl; i++) {
+        dot = tok[i] == '.' ? tok + i : dot;
+    }
+    /* The last label first: it is ASCII in every host this takes, so
+     * only such a word is worth converting (libidn2 allocates). */
+    if (dot == NULL || tl >= cap) {
+        return 0;
+    }
+    tld = (size_t)(tok + tl - dot - 1);
+    for (size_t i = 0; i < tld; i++) {
+        if (dot[1 + i] < 'a' || dot[1 + i] > 'z') {
+            return 0;
+        }
+    }
+    if (tld < 2 || is_file_type_label(dot + 1, tld)) {
+        return 0;
+    }
+    memcpy(host, tok, tl);
+    host[tl] = '\0';
+    hl = url_host_to_ascii(host, tl, cap);
+    for (size_t i = 0; i < hl; i++) {
+        char c = host[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '.')) {
+            return 0;
+        }
+    }
+    return hl;
+}
+
 /* A domain-looking word in link text ("www.paypal.com", "paypal.com/x"):
  * its registered domain into dst, 0 when the text shows none. */
 static size_t
@@ -2170,31 +2214,8 @@ anchor_domain(const char *text, size_t len, char *dst, size_t cap)
         hl = 0;
         tok_init(&t, text, len);
         while (hl == 0 && tok_next(&t, tok, &tl, &kind)) {
-            const char *dot = NULL;
-            bool ok = kind == TOK_WORD;
-
-            for (size_t i = 0; i < tl && ok; i++) {
-                uint8_t c = (uint8_t)tok[i];
-
-                if (c == '.') {
-                    dot = tok + i;
-                } else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                             c == '-')) {
-                    ok = false;
-                }
-            }
-            if (ok && dot != NULL && (size_t)(tok + tl - dot - 1) >= 2) {
-                bool letters = true;
-
-                for (const char *q = dot + 1; q < tok + tl; q++) {
-                    letters &= *q >= 'a' && *q <= 'z';
-                }
-                letters &= !is_file_type_label(dot + 1,
-                                               (size_t)(tok + tl - dot - 1));
-                if (letters && tl < sizeof(host)) {
-                    memcpy(host, tok, tl);
-                    hl = tl;
-                }
+            if (kind == TOK_WORD) {
+                hl = anchor_word_host(tok, tl, host, sizeof(host));
             }
         }
     }

@@ -653,6 +653,47 @@ test_features_deceptive_link_fullwidth(void **state)
     }
 }
 
+/* Link text showing an IDN ("p\u0430ypal.com" with a Cyrillic a) shows
+ * the host a browser resolves for it, xn--pypal-4ve.com: another
+ * domain than a link to evil.example, the same as a link to itself. */
+static void
+test_features_deceptive_link_idn(void **state)
+{
+    struct fx *f = *state;
+    static const char fmt[] =
+        "From: Service <service@mailer.example>\n"
+        "Subject: account\n"
+        "Content-Type: text/html; charset=utf-8\n"
+        "\n"
+        "<a href=\"https://%s/x\">%s</a>\n";
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), fmt, "login.evil.example",
+             "p\xd0\xb0ypal.com");
+    extract(f, msg);
+    assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+    snprintf(msg, sizeof(msg), fmt, "login.evil.example",
+             "www.P\xd0\x90YPAL.com");
+    extract(f, msg);
+    assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+    snprintf(msg, sizeof(msg), fmt, "xn--pypal-4ve.com", "p\xd0\xb0ypal.com");
+    extract(f, msg);
+    assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+    snprintf(msg, sizeof(msg), fmt, "www.xn--bcher-kva.de",
+             "B\xc3\xbc" "cher.de");
+    extract(f, msg);
+    assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+    snprintf(msg, sizeof(msg), fmt, "b\xc3\xbc" "cher.de",
+             "b\xc3\xbc" "cher.de");
+    extract(f, msg);
+    assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+    /* Words that are no host stay none: a non-Latin last label, a file. */
+    snprintf(msg, sizeof(msg), fmt, "login.evil.example",
+             "\xd1\x82.\xd0\xb5. R\xc3\xa9sum\xc3\xa9.pdf");
+    extract(f, msg);
+    assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+}
+
 static void
 test_features_attachments_and_links(void **state)
 {
@@ -1008,6 +1049,8 @@ main(void)
             test_features_deceptive_link_file_name, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_features_deceptive_link_fullwidth, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_features_deceptive_link_idn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_attachments_and_links,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_url_path_words, setup,
