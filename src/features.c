@@ -2205,7 +2205,7 @@ anchor_domain(const char *text, size_t len, char *dst, size_t cap)
         hl = url_host(text + start, ul, host, sizeof(host), &fl);
     } else {
         /* "paypal.com" without a scheme: the first token with a dot and a
-         * letter-only last label. */
+         * letter-only last label, or the domain of an address. */
         struct tokenizer t;
         char tok[CAPS_FEATURES_TOKEN_MAX_BYTES + 8];
         size_t tl = 0;
@@ -2214,7 +2214,15 @@ anchor_domain(const char *text, size_t len, char *dst, size_t cap)
         hl = 0;
         tok_init(&t, text, len);
         while (hl == 0 && tok_next(&t, tok, &tl, &kind)) {
-            if (kind == TOK_WORD) {
+            size_t at = tl;
+
+            /* An address shows its domain ("service@paypal.com"). */
+            while (kind == TOK_EMAIL && at > 0 && tok[at - 1] != '@') {
+                at--;
+            }
+            if (kind == TOK_EMAIL && at > 0) {
+                hl = anchor_word_host(tok + at, tl - at, host, sizeof(host));
+            } else if (kind == TOK_WORD) {
                 hl = anchor_word_host(tok, tl, host, sizeof(host));
             }
         }

@@ -694,6 +694,34 @@ test_features_deceptive_link_idn(void **state)
     assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
 }
 
+/* Link text showing an address shows its domain: "service@paypal.com"
+ * on a link to evil.example is as deceptive as "paypal.com". */
+static void
+test_features_deceptive_link_address(void **state)
+{
+    struct fx *f = *state;
+    static const char fmt[] =
+        "From: Service <service@mailer.example>\n"
+        "Subject: account\n"
+        "Content-Type: text/html\n"
+        "\n"
+        "<a href=\"https://%s/x\">%s</a>\n";
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), fmt, "login.evil.example",
+             "Service@PayPal.com");
+    extract(f, msg);
+    assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+    snprintf(msg, sizeof(msg), fmt, "login.evil.example",
+             "write to service@paypal.com.");
+    extract(f, msg);
+    assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+    snprintf(msg, sizeof(msg), fmt, "www.shop.example.org",
+             "help@shop.example.org");
+    extract(f, msg);
+    assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+}
+
 static void
 test_features_attachments_and_links(void **state)
 {
@@ -1051,6 +1079,8 @@ main(void)
             test_features_deceptive_link_fullwidth, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_features_deceptive_link_idn, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_features_deceptive_link_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_attachments_and_links,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_url_path_words, setup,
