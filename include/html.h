@@ -61,6 +61,8 @@ enum html_link_kind {
     HTML_LINK_HREF,  /* <a href>, <area href> */
     HTML_LINK_IMAGE, /* <img src>, background= */
     HTML_LINK_FORM,  /* <form action> */
+    HTML_LINK_FORM_GET, /* <form method=get action>: fields go in a URL,
+                           as a search box sends them */
     HTML_LINK_OTHER  /* iframe/frame/embed src, meta refresh */
 };
 

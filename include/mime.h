@@ -78,6 +78,7 @@ struct mime_url {
     bool is_href;   /* from <a href> (else text, img src, form action) */
     bool is_image;  /* from <img src> */
     bool is_form;   /* from <form action> */
+    bool is_get_form; /* ... of a form with method=get (a search box) */
 };
 
 /* One leaf part (text, attachment or other). */

@@ -192,10 +192,11 @@ typedef void (*rules_host_fn)(void *ctx, const char *host, size_t len,
 void rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn,
                          void *ctx);
 
-/* The From display name (the text before the last "<", not
- * NUL-terminated) and the From domain (of the address after it, into
- * host, lower-case, NUL-terminated; host may be NULL when only the name
- * is wanted); false when From has no display name. */
+/* The From display name (the text before the last "<", or without
+ * one the comment of "x@b.example (Name)"; not NUL-terminated) and the
+ * From domain (of the address, into host, lower-case, NUL-terminated;
+ * host may be NULL when only the name is wanted); false when From has
+ * no display name. */
 bool rules_from_parts(const struct mime_doc *doc, const char **name,
                       size_t *name_len, char *host, size_t cap,
                       size_t *host_len);

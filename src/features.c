@@ -2085,6 +2085,103 @@ url_path_words(struct features_scratch *s, const char *p, size_t len)
     }
 }
 
+/* A last label that is a file type, not a TLD a reader would take for
+ * one: link text "Q3 Report.docx" or "index.html" names a file (a
+ * shared document's link), not a site.  "zip" and "mov" are TLDs too,
+ * but in link text a file. */
+static bool
+is_file_type_label(const char *p, size_t len)
+{
+    static const char *const exts[] = {
+        "pdf", "doc",  "docx", "docm", "xls", "xlsx", "xlsm", "csv",
+        "ppt", "pptx", "odt",  "ods",  "odp", "rtf",  "txt",  "htm",
+        "html", "shtml", "php", "asp", "aspx", "jsp", "xml",  "json",
+        "jpg", "jpeg", "png",  "gif",  "bmp", "tif",  "tiff", "svg",
+        "webp", "heic", "mp3", "wav",  "avi", "mov",  "wmv",  "mkv",
+        "eml", "msg",  "ics",  "vcf",  "zip", "rar",  "gz",   "tgz",
+        "exe", "msi",  "dmg",  "apk",  "js",  "css",  "log"};
+
+    for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+        if (ieq(p, len, exts[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The text (len bytes) with its fullwidth forms (U+FF01..FF5E) and
+ * ideographic full stops (U+3002, U+FF61) written as the ASCII they show
+ * into out (cap bytes; it never grows), the rest as it is; its length.
+ * Link text "\uff50\uff41\uff59\uff50\uff41\uff4c.com" reads as
+ * paypal.com, as a browser reads such a host. */
+static size_t
+fold_fullwidth(const char *text, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < len && o < cap;) {
+        uint32_t cp;
+        size_t k = utf8_decode((const uint8_t *)text + i, len - i, &cp);
+
+        if (cp >= 0xff01 && cp <= 0xff5e) {
+            out[o++] = (char)(cp - 0xfee0u);
+        } else if (cp == 0x3002 || cp == 0xff61) {
+            out[o++] = '.';
+        } else if (o + k <= cap) {
+            memcpy(out + o, text + i, k);
+            o += k;
+        } else {
+            break;
+        }
+        i += k;
+    }
+    return o;
+}
+
+/* A word of link text that reads as a host name into host (cap bytes,
+ * NUL-terminated): [a-z0-9-] labels, a dot, a last label of two or more
+ * letters that is no file type.  A word with other letters is read by
+ * the ASCII name a browser resolves for it ("p\u0430ypal.com" with a
+ * Cyrillic a is xn--pypal-4ve.com), as url_host reads a link's host.
+ * Its length, 0 when it is none. */
+static size_t
+anchor_word_host(const char *tok, size_t tl, char *host, size_t cap)
+{
+    const char *dot = NULL;
+    size_t tld;
+    size_t hl;
+
+    for (size_t i = 0; i < tl; i++) {
+        dot = tok[i] == '.' ? tok + i : dot;
+    }
+    /* The last label first: it is ASCII in every host this takes, so
+     * only such a word is worth converting (libidn2 allocates). */
+    if (dot == NULL || tl >= cap) {
+        return 0;
+    }
+    tld = (size_t)(tok + tl - dot - 1);
+    for (size_t i = 0; i < tld; i++) {
+        if (dot[1 + i] < 'a' || dot[1 + i] > 'z') {
+            return 0;
+        }
+    }
+    if (tld < 2 || is_file_type_label(dot + 1, tld)) {
+        return 0;
+    }
+    memcpy(host, tok, tl);
+    host[tl] = '\0';
+    hl = url_host_to_ascii(host, tl, cap);
+    for (size_t i = 0; i < hl; i++) {
+        char c = host[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '.')) {
+            return 0;
+        }
+    }
+    return hl;
+}
+
 /* A domain-looking word in link text ("www.paypal.com", "paypal.com/x"):
  * its registered domain into dst, 0 when the text shows none. */
 static size_t
@@ -2098,12 +2195,17 @@ anchor_domain(const char *text, size_t len, char *dst, size_t cap)
     size_t hl;
     const char *reg = "";
     size_t rl;
+    char folded[MIME_ANCHOR_MAX_BYTES];
 
+    if (memchr(text, 0xef, len) != NULL || memchr(text, 0xe3, len) != NULL) {
+        len = fold_fullwidth(text, len, folded, sizeof(folded));
+        text = folded;
+    }
     if (url_find(text, len, &pos, &start, &ul)) {
         hl = url_host(text + start, ul, host, sizeof(host), &fl);
     } else {
         /* "paypal.com" without a scheme: the first token with a dot and a
-         * letter-only last label. */
+         * letter-only last label, or the domain of an address. */
         struct tokenizer t;
         char tok[CAPS_FEATURES_TOKEN_MAX_BYTES + 8];
         size_t tl = 0;
@@ -2112,29 +2214,16 @@ anchor_domain(const char *text, size_t len, char *dst, size_t cap)
         hl = 0;
         tok_init(&t, text, len);
         while (hl == 0 && tok_next(&t, tok, &tl, &kind)) {
-            const char *dot = NULL;
-            bool ok = kind == TOK_WORD;
+            size_t at = tl;
 
-            for (size_t i = 0; i < tl && ok; i++) {
-                uint8_t c = (uint8_t)tok[i];
-
-                if (c == '.') {
-                    dot = tok + i;
-                } else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                             c == '-')) {
-                    ok = false;
-                }
+            /* An address shows its domain ("service@paypal.com"). */
+            while (kind == TOK_EMAIL && at > 0 && tok[at - 1] != '@') {
+                at--;
             }
-            if (ok && dot != NULL && (size_t)(tok + tl - dot - 1) >= 2) {
-                bool letters = true;
-
-                for (const char *q = dot + 1; q < tok + tl; q++) {
-                    letters &= *q >= 'a' && *q <= 'z';
-                }
-                if (letters && tl < sizeof(host)) {
-                    memcpy(host, tok, tl);
-                    hl = tl;
-                }
+            if (kind == TOK_EMAIL && at > 0) {
+                hl = anchor_word_host(tok + at, tl - at, host, sizeof(host));
+            } else if (kind == TOK_WORD) {
+                hl = anchor_word_host(tok, tl, host, sizeof(host));
             }
         }
     }

@@ -400,6 +400,7 @@ enum html_attr {
     HTML_ATTR_CONTENT,
     HTML_ATTR_HIDDEN,
     HTML_ATTR_OPEN,
+    HTML_ATTR_METHOD,
     HTML_ATTR_COUNT
 };
 
@@ -1235,6 +1236,24 @@ report(struct html_state *st, enum html_link_kind kind, struct html_view v)
     if (n > 0) {
         st->on_link(st->ctx, kind, buf, n, "", 0);
     }
+}
+
+/* What a <form> reports: a form that says method="get" sends its
+ * fields in a URL, as a search box does (HTML_LINK_FORM_GET); any other
+ * (post, or no method) may post credentials. */
+static enum html_link_kind
+form_kind(const struct html_attrs *at)
+{
+    struct html_view m = attr_get(at, HTML_ATTR_METHOD);
+    const uint8_t *p = m.p;
+    size_t n = m.len;
+
+    if (p == NULL) {
+        return HTML_LINK_FORM;
+    }
+    view_trim(&p, &n);
+    return n == 3 && view_prefix(p, n, "get") ? HTML_LINK_FORM_GET
+                                              : HTML_LINK_FORM;
 }
 
 static void
@@ -2444,6 +2463,9 @@ attr_store(struct html_attrs *at, const char *name, struct html_view v)
             k = HTML_ATTR_CONTENT;
         }
         break;
+    case 'm':
+        k = strcmp(name, "method") == 0 ? HTML_ATTR_METHOD : -1;
+        break;
     case 'o':
         k = strcmp(name, "open") == 0 ? HTML_ATTR_OPEN : -1;
         break;
@@ -2700,7 +2722,7 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
         /* A browser ignores a <form> inside an open one; its action is
          * still a tell-tale. */
         st->flags |= HTML_HAS_FORM;
-        report(st, HTML_LINK_FORM, attr_get(at, HTML_ATTR_ACTION));
+        report(st, form_kind(at), attr_get(at, HTML_ATTR_ACTION));
         return;
     }
     if (is_stray_table_part(st, tag, props)) {
@@ -2735,7 +2757,7 @@ start_tag(struct html_state *st, const struct html_tag_info *ti, uint32_t hash,
         break;
     case HTML_TAG_FORM:
         st->flags |= HTML_HAS_FORM;
-        report(st, HTML_LINK_FORM, attr_get(at, HTML_ATTR_ACTION));
+        report(st, form_kind(at), attr_get(at, HTML_ATTR_ACTION));
         break;
     case HTML_TAG_IMG:
         st->flags |= HTML_HAS_IMAGES;

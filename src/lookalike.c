@@ -1192,6 +1192,44 @@ claims_brand_run(const struct lookalike_db *db, const char *w, size_t wl,
     return false;
 }
 
+/* A display-name word as a reader may take it: a capital I where a
+ * small l belongs ("PayPaI", "AppIe") or a small l for a capital I
+ * ("MlCROSOFT") -- one glyph in most sans-serif faces. */
+struct misread {
+    char i_as_l[LOOKALIKE_DOMAIN_MAX + 1];
+    char l_as_i[LOOKALIKE_DOMAIN_MAX + 1];
+    bool has_cap_i;
+    bool has_small_l;
+};
+
+/* Letter c (lower-cased; raw as written) at position at of the word. */
+static void
+misread_add(struct misread *m, size_t at, unsigned raw, char c)
+{
+    m->i_as_l[at] = raw == 'I' ? 'l' : c;
+    m->l_as_i[at] = raw == 'l' ? 'i' : c;
+    m->has_cap_i |= raw == 'I';
+    m->has_small_l |= raw == 'l';
+}
+
+/* Does the word (wl letters), misread, claim a brand?  The flags are
+ * cleared for the next word. */
+static bool
+claims_brand_misread(const struct lookalike_db *db, struct misread *m,
+                     size_t wl, const char *own, size_t own_len,
+                     size_t *which)
+{
+    bool claims =
+        (m->has_cap_i && claims_brand(db, m->i_as_l, wl, own, own_len,
+                                      which)) ||
+        (m->has_small_l && claims_brand(db, m->l_as_i, wl, own, own_len,
+                                        which));
+
+    m->has_cap_i = false;
+    m->has_small_l = false;
+    return claims;
+}
+
 /* Letters and digits of a display name, lower-cased, as words; what
  * does not show (invisibles, combining marks) is left out of them, and
  * accents are dropped.  A brand may be one word or two or three run
@@ -1211,7 +1249,10 @@ lookalike_display_name(const struct lookalike_db *db, const char *name,
     size_t pl[2] = {0, 0};
     size_t wl = 0;
     size_t dummy;
+    struct misread mr;
 
+    mr.has_cap_i = false;
+    mr.has_small_l = false;
     if (which == NULL) {
         which = &dummy;
     }
@@ -1221,12 +1262,14 @@ lookalike_display_name(const struct lookalike_db *db, const char *name,
     }
     for (size_t i = 0; i <= len;) {
         unsigned c = ' '; /* past the end: the last word ends */
+        unsigned raw;
 
         if (i < len) {
             c = next_code_point(name, len, &i);
         } else {
             i++;
         }
+        raw = c;
 
         /* "A\u073fm\u073fazon", "P\u200dr\u200dime": what does not show
          * does not split the word it hides in, nor do accents. */
@@ -1243,13 +1286,15 @@ lookalike_display_name(const struct lookalike_db *db, const char *name,
         }
         if (((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) &&
             wl + 1 < sizeof(word)) {
+            misread_add(&mr, wl, raw, (char)c);
             word[wl++] = (char)c;
             continue;
         }
         if (wl == 0) {
             continue;
         }
-        if (claims_brand_run(db, word, wl, prev, pl, reg, nl, which)) {
+        if (claims_brand_run(db, word, wl, prev, pl, reg, nl, which) ||
+            claims_brand_misread(db, &mr, wl, reg, nl, which)) {
             return true;
         }
         memcpy(prev[1], prev[0], pl[0]);

@@ -1053,7 +1053,8 @@ add_url(struct mime_state *st, enum html_link_kind kind, const char *url,
     u->anchor_len = alen;
     u->is_href = kind == HTML_LINK_HREF;
     u->is_image = kind == HTML_LINK_IMAGE;
-    u->is_form = kind == HTML_LINK_FORM;
+    u->is_form = kind == HTML_LINK_FORM || kind == HTML_LINK_FORM_GET;
+    u->is_get_form = kind == HTML_LINK_FORM_GET;
 }
 
 static void

@@ -885,7 +885,10 @@ text_has_login_words(const struct mime_doc *doc)
 }
 
 /* A password input anywhere, or a form that posts to a host outside the
- * sender's registered domain in a message that talks of logging in. */
+ * sender's registered domain in a message that talks of logging in.  A
+ * form that says method=get to a named host is a search box (a
+ * newsletter's, beside an article about passwords), not a login form; no
+ * site's search lives at an IP address. */
 static bool
 has_credential_form(const struct mime_doc *doc)
 {
@@ -908,7 +911,8 @@ has_credential_form(const struct mime_doc *doc)
         const struct mime_url *u = &doc->urls[i];
 
         if (!u->is_form || u->host_len == 0 ||
-            (u->host_flags & URL_IS_MAILTO) != 0) {
+            (u->host_flags & URL_IS_MAILTO) != 0 ||
+            (u->is_get_form && (u->host_flags & URL_IS_IP) == 0)) {
             continue;
         }
         if (!(u->reg_len == frl && memcmp(u->reg, from_reg, frl) == 0)) {
@@ -939,6 +943,23 @@ has_bulk_markers(const struct mime_doc *doc, unsigned fflags)
     return false;
 }
 
+/* The name of "x@evil.example (PayPal)", the older form without angle
+ * brackets: the comment, which mail clients show as the sender's name
+ * (and features' addr_split reads so); 0 when there is none. */
+static size_t
+comment_name(const char *v, size_t len, const char **name)
+{
+    const char *lp = memchr(v, '(', len);
+    const char *rp;
+
+    if (lp == NULL) {
+        return 0;
+    }
+    *name = lp + 1;
+    rp = memchr(lp, ')', len - (size_t)(lp - v));
+    return rp != NULL ? (size_t)(rp - lp - 1) : len - (size_t)(lp - v) - 1;
+}
+
 /* The From display name shows a brand the address does not belong to. */
 bool
 rules_from_parts(const struct mime_doc *doc, const char **name,
@@ -951,11 +972,17 @@ rules_from_parts(const struct mime_doc *doc, const char **name,
         return false;
     }
     off = rules_angle_addr_offset(h->value, h->value_len);
-    if (off <= 1) {
+    if (off == 0) {
+        *name_len = comment_name(h->value, h->value_len, name);
+        if (*name_len == 0) {
+            return false;
+        }
+    } else if (off == 1) {
         return false;
+    } else {
+        *name = h->value;
+        *name_len = off - 1;
     }
-    *name = h->value;
-    *name_len = off - 1;
     if (host != NULL) {
         *host_len = rules_header_domain(doc, "From", host, cap);
     }

@@ -3,9 +3,10 @@
  * it drives (charset, html, url): every input parses, every view in the
  * result is consistent and bounded by its cap, twice -- once with the
  * normal arena budget and once with a small one so the arena-exhaustion
- * paths run too.  The heuristic rules then run over each parse, as the
+ * paths run too.  The feature extraction (the tokenizer, link text,
+ * addresses) and the heuristic rules then run over each parse, as the
  * engine runs them (their archive listings, look-alike and link checks
- * read what the parse produced).
+ * read what the parse produced); the feature set stays within its cap.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "arena.h"
 #include "caps.h"
+#include "featureset.h"
 #include "mime.h"
 #include "rules.h"
 #include "url.h"
@@ -72,7 +74,11 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const size_t budgets[] = {CAPS_ARENA_MAX_BYTES, 4096};
+    static struct features_scratch *fs;
 
+    if (fs == NULL && (fs = features_scratch_new()) == NULL) {
+        return 0;
+    }
     for (size_t b = 0; b < sizeof(budgets) / sizeof(budgets[0]); b++) {
         struct arena *a = arena_new(budgets[b]);
         struct mime_doc doc;
@@ -83,7 +89,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
         check(&doc);
-        (void)rules_detect(rules_builtin(), &doc, 0, NULL);
+        {
+            const uint32_t *ids = NULL;
+            size_t n = 0;
+            unsigned fflags = 0;
+
+            features_extract(&doc, NULL, fs, NULL, NULL, &ids, &n, &fflags);
+            if (n > CAPS_FEATURES_MAX || (n > 0 && ids == NULL)) {
+                abort();
+            }
+            (void)rules_detect(rules_builtin(), &doc, fflags, NULL);
+        }
         arena_free(a);
     }
     return 0;

@@ -583,6 +583,145 @@ test_features_deceptive_link_own_domain(void **state)
     assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
 }
 
+/* Link text naming a file ("Q3 Report.docx", "index.html") shows no
+ * domain, though it has a dot and a letter-only last part: a shared
+ * document's link is not deceptive.  A domain on a country or generic
+ * TLD still is. */
+static void
+test_features_deceptive_link_file_name(void **state)
+{
+    struct fx *f = *state;
+    static const char fmt[] =
+        "From: Ann <ann@example.com>\n"
+        "Subject: the report\n"
+        "Content-Type: text/html\n"
+        "\n"
+        "<a href=\"https://docs.storage.example.net/s/1\">%s</a>\n";
+    static const char *const files[] = {"Q3 Report.docx", "report.pdf",
+                                        "index.html", "photos.zip",
+                                        "Budget 2024.XLSX", "notes.txt."};
+    static const char *const domains[] = {"www.shop.example.org",
+                                          "paypal.com", "readme.md"};
+    char msg[512];
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(msg, sizeof(msg), fmt, files[i]);
+        extract(f, msg);
+        assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+    }
+    for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
+        snprintf(msg, sizeof(msg), fmt, domains[i]);
+        extract(f, msg);
+        assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+    }
+}
+
+/* Link text in fullwidth forms ("\uff50\uff41\uff59\uff50\uff41\uff4c.com",
+ * an ideographic full stop for the dot) reads as the ASCII domain; it
+ * shows paypal.com as plainly as ASCII does. */
+static void
+test_features_deceptive_link_fullwidth(void **state)
+{
+    struct fx *f = *state;
+    static const char fmt[] =
+        "From: Service <service@mailer.example>\n"
+        "Subject: account\n"
+        "Content-Type: text/html; charset=utf-8\n"
+        "\n"
+        "<a href=\"https://%s/x\">%s</a>\n";
+    static const char *const texts[] = {
+        /* "paypal.com", fullwidth letters */
+        "\xef\xbd\x90\xef\xbd\x81\xef\xbd\x99\xef\xbd\x90\xef\xbd\x81"
+        "\xef\xbd\x8c.com",
+        /* "PAYPAL.COM", fullwidth capitals and full stop */
+        "\xef\xbc\xb0\xef\xbc\xa1\xef\xbc\xb9\xef\xbc\xb0\xef\xbc\xa1"
+        "\xef\xbc\xac\xef\xbc\x8e\xef\xbc\xa3\xef\xbc\xaf\xef\xbc\xad",
+        /* "paypal\u3002com" */
+        "paypal\xe3\x80\x82" "com",
+        /* "www.paypal.com" written as one run of fullwidth forms */
+        "\xef\xbd\x97\xef\xbd\x97\xef\xbd\x97\xef\xbc\x8e" "paypal.com"};
+    char msg[512];
+
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        snprintf(msg, sizeof(msg), fmt, "login.evil.example", texts[i]);
+        extract(f, msg);
+        assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+        /* The same text linking to the site it shows is no trick. */
+        snprintf(msg, sizeof(msg), fmt, "www.paypal.com", texts[i]);
+        extract(f, msg);
+        assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+    }
+}
+
+/* Link text showing an IDN ("p\u0430ypal.com" with a Cyrillic a) shows
+ * the host a browser resolves for it, xn--pypal-4ve.com: another
+ * domain than a link to evil.example, the same as a link to itself. */
+static void
+test_features_deceptive_link_idn(void **state)
+{
+    struct fx *f = *state;
+    static const char fmt[] =
+        "From: Service <service@mailer.example>\n"
+        "Subject: account\n"
+        "Content-Type: text/html; charset=utf-8\n"
+        "\n"
+        "<a href=\"https://%s/x\">%s</a>\n";
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), fmt, "login.evil.example",
+             "p\xd0\xb0ypal.com");
+    extract(f, msg);
+    assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+    snprintf(msg, sizeof(msg), fmt, "login.evil.example",
+             "www.P\xd0\x90YPAL.com");
+    extract(f, msg);
+    assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+    snprintf(msg, sizeof(msg), fmt, "xn--pypal-4ve.com", "p\xd0\xb0ypal.com");
+    extract(f, msg);
+    assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+    snprintf(msg, sizeof(msg), fmt, "www.xn--bcher-kva.de",
+             "B\xc3\xbc" "cher.de");
+    extract(f, msg);
+    assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+    snprintf(msg, sizeof(msg), fmt, "b\xc3\xbc" "cher.de",
+             "b\xc3\xbc" "cher.de");
+    extract(f, msg);
+    assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+    /* Words that are no host stay none: a non-Latin last label, a file. */
+    snprintf(msg, sizeof(msg), fmt, "login.evil.example",
+             "\xd1\x82.\xd0\xb5. R\xc3\xa9sum\xc3\xa9.pdf");
+    extract(f, msg);
+    assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+}
+
+/* Link text showing an address shows its domain: "service@paypal.com"
+ * on a link to evil.example is as deceptive as "paypal.com". */
+static void
+test_features_deceptive_link_address(void **state)
+{
+    struct fx *f = *state;
+    static const char fmt[] =
+        "From: Service <service@mailer.example>\n"
+        "Subject: account\n"
+        "Content-Type: text/html\n"
+        "\n"
+        "<a href=\"https://%s/x\">%s</a>\n";
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), fmt, "login.evil.example",
+             "Service@PayPal.com");
+    extract(f, msg);
+    assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+    snprintf(msg, sizeof(msg), fmt, "login.evil.example",
+             "write to service@paypal.com.");
+    extract(f, msg);
+    assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+    snprintf(msg, sizeof(msg), fmt, "www.shop.example.org",
+             "help@shop.example.org");
+    extract(f, msg);
+    assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+}
+
 static void
 test_features_attachments_and_links(void **state)
 {
@@ -934,6 +1073,14 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_features_deceptive_link_own_domain, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_features_deceptive_link_file_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_features_deceptive_link_fullwidth, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_features_deceptive_link_idn, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_features_deceptive_link_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_attachments_and_links,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_url_path_words, setup,

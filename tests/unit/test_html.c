@@ -1070,6 +1070,16 @@ test_html_links(void **state)
      * by the end of the input. */
     assert_string_equal(l.url[8], "http://c.example/?a=1&copy=2");
     assert_string_equal(l.anchor[8], "unclosed");
+    /* A form saying method=get (any case, blanks around) is a search
+     * box's; no method, or another, may post. */
+    render("<form METHOD=\" Get \" action=\"https://s.example/q\"></form>"
+           "<form action=\"https://f.example/a\"></form>"
+           "<form method=gets action=\"https://f.example/b\"></form>",
+           NULL, &l);
+    assert_int_equal(l.n, 3);
+    assert_int_equal(l.kind[0], HTML_LINK_FORM_GET);
+    assert_int_equal(l.kind[1], HTML_LINK_FORM);
+    assert_int_equal(l.kind[2], HTML_LINK_FORM);
 }
 
 static void

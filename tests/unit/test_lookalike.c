@@ -168,6 +168,13 @@ test_display_name(void **state)
         {"Am-a-Zon Team", "evil.tk", false, true},
         {"the Micro Soft Team", "evil.tk", false, true},
         {"Pay Ann Pal", "evil.tk", false, false},
+        /* A capital I for a small l, or the other way round: one glyph
+         * in most sans-serif faces. */
+        {"PayPaI Service", "evil.tk", false, true},
+        {"\"AppIe Support\" ", "evil.tk", false, true},
+        {"MlCROSOFT", "evil.tk", false, true},
+        {"AppIe", "apple.com", false, false},
+        {"Ian Lloyd", "evil.tk", false, false},
     };
     struct lookalike_db *db = make_db();
 

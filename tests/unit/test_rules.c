@@ -676,6 +676,34 @@ test_detect_forms_links_names(void **state)
                      0);
     assert_true((detect(r, foreign_form) & BIT(RULES_CREDENTIAL_FORM)) != 0);
     assert_int_equal(detect(r, own_form) & BIT(RULES_CREDENTIAL_FORM), 0);
+    /* A newsletter's search box (method GET to a search host) beside an
+     * article about passwords asks for no credentials; the same form
+     * posting is a login form, and a password input always is. */
+    {
+        static const char fmt[] =
+            "From: \"Security Newsletter\" <news@newsletter.example>\r\n"
+            "Subject: s\r\nContent-Type: text/html\r\n\r\n"
+            "<p>Change your password after the breach.</p>"
+            "<form method=\"%s\" action=\"http://search.example.com/r\">"
+            "<input type=text name=q>%s<input type=submit value=Go></form>"
+            "\r\n";
+        char m[1024];
+
+        snprintf(m, sizeof(m), fmt, "GET", "");
+        assert_int_equal(detect(r, m) & BIT(RULES_CREDENTIAL_FORM), 0);
+        snprintf(m, sizeof(m), fmt, " get ", "");
+        assert_int_equal(detect(r, m) & BIT(RULES_CREDENTIAL_FORM), 0);
+        snprintf(m, sizeof(m), fmt, "post", "");
+        assert_int_not_equal(detect(r, m) & BIT(RULES_CREDENTIAL_FORM), 0);
+        snprintf(m, sizeof(m), fmt, "getx", "");
+        assert_int_not_equal(detect(r, m) & BIT(RULES_CREDENTIAL_FORM), 0);
+        snprintf(m, sizeof(m), fmt, "get", "<input type=password name=p>");
+        assert_int_not_equal(detect(r, m) & BIT(RULES_CREDENTIAL_FORM), 0);
+        memcpy(strstr(m, "search.example.com"), "192.0.2.7/xxxxxxxx", 18);
+        snprintf(m, sizeof(m), fmt, "get", "");
+        memcpy(strstr(m, "search.example.com"), "192.0.2.7/xxxxxxxx", 18);
+        assert_int_not_equal(detect(r, m) & BIT(RULES_CREDENTIAL_FORM), 0);
+    }
     /* A newsletter's "log in to manage your subscription" form is no
      * credential request. */
     {
@@ -966,6 +994,13 @@ test_detect_brand_display_name(void **state)
                      0);
     assert_int_equal(detect_from(r, "=?utf-8?q?DocuSign?= <x@quiz.example>"),
                      bit);
+    /* The older "address (name)" form: mail clients show the comment as
+     * the name, and features reads it so (addr_split). */
+    assert_int_equal(detect_from(r, "x@quiz.example (DocuSign)"), bit);
+    assert_int_equal(detect_from(r, "x@quiz.example (DocuSign Service"),
+                     bit);
+    assert_int_equal(detect_from(r, "dse@docusign.com (DocuSign)"), 0);
+    assert_int_equal(detect_from(r, "x@quiz.example ()"), 0);
     rules_free(r);
 }
 
@@ -1010,6 +1045,11 @@ test_detect_recipient_named(void **state)
                      bit);
     assert_int_equal(detect_headers("From: \"bob@example.org admin\" "
                                     "<x@desk.example>\r\n"
+                                    "To: bob@example.org\r\nSubject: hi\r\n",
+                                    "hi") & bit,
+                     bit);
+    assert_int_equal(detect_headers("From: x@desk.example "
+                                    "(bob@example.org admin)\r\n"
                                     "To: bob@example.org\r\nSubject: hi\r\n",
                                     "hi") & bit,
                      bit);
@@ -1068,6 +1108,10 @@ test_detect_mixed_script_text(void **state)
                      bit);
     assert_int_equal(detect_headers("From: \"Apple Supp\xce\xbfrt\" "
                                     "<a@b.example>\r\nSubject: hi\r\n",
+                                    "hi") & bit,
+                     bit);
+    assert_int_equal(detect_headers("From: a@b.example (Apple Supp\xce\xbfrt)"
+                                    "\r\nSubject: hi\r\n",
                                     "hi") & bit,
                      bit);
     /* A '<' inside the display name does not end it. */
