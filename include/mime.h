@@ -86,6 +86,11 @@ struct mime_part {
     const char *content_type; /* lower-case "type/subtype" */
     const char *charset;      /* lower-case, "" if none */
     const char *filename;     /* decoded name/filename, "" if none */
+    /* Another name the headers give the part, "" if none or the same:
+     * Content-Type name= beside the Content-Disposition filename= kept
+     * above, else a plain filename=/name= that a repeated one or the
+     * RFC 2231 form overrode.  Some clients save the part under it. */
+    const char *other_filename;
     const uint8_t *data;      /* decoded content (transfer encoding undone) */
     size_t data_len;
     unsigned depth;           /* 0 = the message itself */

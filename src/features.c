@@ -2000,6 +2000,19 @@ mime_attachment_features(struct features_scratch *s, const char *t,
     }
 }
 
+/* A second name of the part (mime.h other_filename): dangerous as the
+ * first would be, since a client may save the part under it; no other
+ * feature, so a part named twice harmlessly reads as before. */
+static void
+mime_other_name_features(struct features_scratch *s, const char *fn,
+                         size_t fl)
+{
+    if (features_is_dangerous_name(fn, fl)) {
+        s->flags |= FEATURES_DANGEROUS_ATTACHMENT;
+        emit_str(s, FEATURES_NS_MIME, "att-dangerous");
+    }
+}
+
 static void
 mime_features(struct features_scratch *s, const struct mime_doc *doc)
 {
@@ -2041,8 +2054,13 @@ mime_features(struct features_scratch *s, const struct mime_doc *doc)
             n_img++;
         }
         if (p->is_attachment || fl > 0) {
+            const char *other = p->other_filename != NULL
+                                    ? p->other_filename
+                                    : "";
+
             n_att++;
             mime_attachment_features(s, t, tl, fn, fl);
+            mime_other_name_features(s, other, strlen(other));
         } else {
             emit_kv(s, FEATURES_NS_MIME, "leaf:", t, tl);
         }

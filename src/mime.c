@@ -94,6 +94,8 @@ struct mime_entity {
     bool has_disp;
     struct mime_fname ct_name;     /* Content-Type name= */
     struct mime_fname cd_filename; /* Content-Disposition filename= */
+    struct mime_fname overridden;  /* the first plain name= / filename=
+                                      value another one replaced */
 };
 
 struct mime_frame {
@@ -543,9 +545,23 @@ fname_append(struct mime_fname *fn, const char *s, size_t n, bool is_pct)
  * One name= / filename= parameter.  suffix is what follows the base name:
  * "" (plain), "*" (RFC 2231 single), "*N" or "*N*" (sections).
  */
+/* A plain value that lost to another, into *over unless it holds one. */
 static void
-fname_param(struct mime_fname *fn, const char *suffix, size_t suffix_len,
-            const char *val, size_t val_len)
+fname_overridden(struct mime_fname *over, const char *val, size_t val_len)
+{
+    if (!over->has_value) {
+        fname_append(over, val, val_len, false);
+    }
+}
+
+/*
+ * One name= / filename= parameter into fn; a plain value it does not
+ * keep (a repeated one, one beside the RFC 2231 form) into *over.
+ */
+static void
+fname_param(struct mime_fname *fn, struct mime_fname *over,
+            const char *suffix, size_t suffix_len, const char *val,
+            size_t val_len)
 {
     bool is_ext = suffix_len > 0 && suffix[suffix_len - 1] == '*';
     bool is_first = suffix_len == 0 || suffix_len == 1 ||
@@ -554,13 +570,18 @@ fname_param(struct mime_fname *fn, const char *suffix, size_t suffix_len,
     bool is_2231 = suffix_len > 0;
 
     if (!is_2231 && fn->is_2231) {
+        fname_overridden(over, val, val_len);
         return; /* the RFC 2231 form wins over the plain one */
     }
     if (is_2231 && !fn->is_2231) {
+        if (fn->has_value) {
+            fname_overridden(over, fn->buf, fn->len);
+        }
         fn->len = 0; /* drop a plain value seen first */
         fn->is_2231 = true;
         fn->cs[0] = '\0';
     } else if (!is_2231 && fn->has_value) {
+        fname_overridden(over, val, val_len);
         return; /* first plain value wins */
     }
     if (is_ext && is_first) {
@@ -639,10 +660,11 @@ params_parse(struct mime_params *pp, const char *v, size_t n, size_t i)
                 }
                 e->charset[cl] = '\0';
             } else if (pp->is_ct && ci_eq(nm, base, "name")) {
-                fname_param(&e->ct_name, v + ns + base, nn - base, val, vl);
+                fname_param(&e->ct_name, &e->overridden, v + ns + base,
+                            nn - base, val, vl);
             } else if (!pp->is_ct && ci_eq(nm, base, "filename")) {
-                fname_param(&e->cd_filename, v + ns + base, nn - base, val,
-                            vl);
+                fname_param(&e->cd_filename, &e->overridden, v + ns + base,
+                            nn - base, val, vl);
             }
         }
     }
@@ -889,6 +911,10 @@ entity_init(struct mime_entity *e)
     e->cd_filename.has_value = false;
     e->cd_filename.is_2231 = false;
     e->cd_filename.cs[0] = '\0';
+    e->overridden.len = 0;
+    e->overridden.has_value = false;
+    e->overridden.is_2231 = false;
+    e->overridden.cs[0] = '\0';
 }
 
 static bool match_line(const struct mime_state *st, size_t k,
@@ -1325,6 +1351,25 @@ fname_decode(struct mime_state *st, const struct mime_fname *fn)
     }
 }
 
+/* The part's other name (mime.h other_filename): Content-Type name=
+ * when Content-Disposition gave the name kept, else a value another
+ * overrode; "" when it is none or reads as the name kept. */
+static const char *
+other_fname(struct mime_state *st, const struct mime_entity *e,
+            const char *kept)
+{
+    const char *other;
+
+    if (e->cd_filename.has_value && e->ct_name.has_value) {
+        other = fname_decode(st, &e->ct_name);
+        if (strcmp(other, kept) != 0) {
+            return other;
+        }
+    }
+    other = fname_decode(st, &e->overridden);
+    return strcmp(other, kept) == 0 ? mime_empty : other;
+}
+
 /*
  * Undo the transfer encoding of body (b0, b1) into part->data.  Every
  * part is decoded: inline text for the text view, attachments for the
@@ -1428,6 +1473,7 @@ uu_part(struct mime_state *st, const uint8_t *data,
     part->content_type = "application/octet-stream";
     part->charset = mime_empty;
     part->filename = uu_name(st, data, b);
+    part->other_filename = mime_empty;
     part->depth = depth;
     part->is_attachment = true;
     part->disp_attachment = true;
@@ -1563,6 +1609,7 @@ leaf(struct mime_state *st, const struct mime_entity *e, size_t b0, size_t b1,
     fname = fname_decode(st, e->cd_filename.has_value ? &e->cd_filename
                                                       : &e->ct_name);
     part->filename = fname;
+    part->other_filename = other_fname(st, e, fname);
     part->disp_attachment = e->disp == MIME_DISP_ATTACHMENT;
     part->is_attachment = part->disp_attachment || fname[0] != '\0';
     if (part->is_attachment && st->n_atts_decoded >= MIME_MAX_ATTACHMENTS) {

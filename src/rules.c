@@ -642,6 +642,19 @@ rules_archive_is_dangerous(const struct mime_part *part)
     return gzip_is_dangerous(part->data, part->data_len, fn);
 }
 
+/* Script or executable by one of a part's names (fn, fl bytes). */
+static uint32_t
+name_rules(const char *fn, size_t fl)
+{
+    if (is_script_name(fn, fl)) {
+        return 1u << RULES_SCRIPT_ATTACHMENT;
+    }
+    if (features_is_dangerous_name(fn, fl)) {
+        return 1u << RULES_EXECUTABLE_ATTACHMENT;
+    }
+    return 0;
+}
+
 static uint32_t
 attachment_rules(const struct mime_doc *doc, unsigned fflags)
 {
@@ -650,15 +663,18 @@ attachment_rules(const struct mime_doc *doc, unsigned fflags)
     for (size_t i = 0; i < doc->n_parts; i++) {
         const struct mime_part *p = &doc->parts[i];
         const char *fn = p->filename != NULL ? p->filename : "";
+        const char *other = p->other_filename != NULL ? p->other_filename
+                                                      : "";
         size_t fl = strlen(fn);
+        /* A client may save the part under either name. */
+        uint32_t by_name = name_rules(fn, fl) |
+                           name_rules(other, strlen(other));
 
         if (!p->is_attachment && fl == 0) {
             continue;
         }
-        if (is_script_name(fn, fl)) {
-            fired |= 1u << RULES_SCRIPT_ATTACHMENT;
-        } else if (features_is_dangerous_name(fn, fl)) {
-            fired |= 1u << RULES_EXECUTABLE_ATTACHMENT;
+        if (by_name != 0) {
+            fired |= by_name;
         } else if (p->is_attachment && is_html_name(fn, fl) &&
                    (p->disp_attachment || p->depth > 0)) {
             /* A message whose whole body is one inline HTML part with a

@@ -68,8 +68,10 @@ static bool
 is_dangerous_part(const struct mime_part *p)
 {
     const char *fn = p->filename != NULL ? p->filename : "";
+    const char *other = p->other_filename != NULL ? p->other_filename : "";
 
     return features_is_dangerous_name(fn, strlen(fn)) ||
+           features_is_dangerous_name(other, strlen(other)) ||
            rules_archive_is_dangerous(p);
 }
 

@@ -1008,6 +1008,51 @@ test_mime_parts_100000(void **state)
     assert_true(d->flags & MIME_PARTS_CAPPED);
 }
 
+/* A part the headers name twice: the name kept is the one mail clients
+ * mostly show (Content-Disposition, the RFC 2231 form), and the other is
+ * kept too, since some clients save the part under it. */
+static void
+test_mime_other_filename(void **state)
+{
+    struct mime_doc *d = parse(
+        state,
+        "Content-Type: multipart/mixed; boundary=f\n"
+        "\n"
+        "--f\n"
+        "Content-Type: application/octet-stream; name=\"invoice.exe\"\n"
+        "Content-Disposition: attachment; filename=\"invoice.pdf\"\n"
+        "\n"
+        "--f\n"
+        "Content-Type: application/octet-stream\n"
+        "Content-Disposition: attachment; filename=a.pdf; filename=a.scr\n"
+        "\n"
+        "--f\n"
+        "Content-Type: application/octet-stream\n"
+        "Content-Disposition: attachment; filename=\"b.exe\";"
+        " filename*=UTF-8''b.pdf\n"
+        "\n"
+        "--f\n"
+        "Content-Type: application/pdf; name=\"same.pdf\"\n"
+        "Content-Disposition: attachment; filename=\"same.pdf\"\n"
+        "\n"
+        "--f\n"
+        "Content-Type: application/pdf; name=\"only.pdf\"\n"
+        "\n"
+        "--f--\n");
+
+    assert_int_equal(d->n_parts, 5);
+    assert_string_equal(d->parts[0].filename, "invoice.pdf");
+    assert_string_equal(d->parts[0].other_filename, "invoice.exe");
+    assert_string_equal(d->parts[1].filename, "a.pdf");
+    assert_string_equal(d->parts[1].other_filename, "a.scr");
+    assert_string_equal(d->parts[2].filename, "b.pdf");
+    assert_string_equal(d->parts[2].other_filename, "b.exe");
+    assert_string_equal(d->parts[3].filename, "same.pdf");
+    assert_string_equal(d->parts[3].other_filename, "");
+    assert_string_equal(d->parts[4].filename, "only.pdf");
+    assert_string_equal(d->parts[4].other_filename, "");
+}
+
 static void
 test_mime_filenames_rfc2231_and_2047(void **state)
 {
@@ -2094,6 +2139,7 @@ main(void)
         MIME_TEST(test_mime_parts_over_cap),
         MIME_TEST(test_mime_parts_100000),
         MIME_TEST(test_mime_filenames_rfc2231_and_2047),
+        MIME_TEST(test_mime_other_filename),
         MIME_TEST(test_mime_body_charsets_via_iconv),
         MIME_TEST(test_mime_unknown_body_charset),
         MIME_TEST(test_mime_base64_broken),

@@ -393,6 +393,31 @@ test_detect_attachments(void **state)
     assert_int_equal(detect(r, msg) & 0xf, 0);
 }
 
+/* A part named twice: a client that saves it under the other name saves
+ * an executable ("invoice.pdf" by Content-Disposition, "invoice.exe" by
+ * Content-Type name=; a repeated filename=). */
+static void
+test_detect_attachment_other_name(void **state)
+{
+    static const char two_names[] =
+        "From: a@b.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+        "--XX\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+        "--XX\r\nContent-Type: application/octet-stream; name=%s\r\n"
+        "Content-Disposition: attachment; filename=%s\r\n\r\nMZ\r\n"
+        "--XX--\r\n";
+    char msg[1024];
+    const struct rules *r = rules_builtin();
+
+    (void)state;
+    snprintf(msg, sizeof(msg), two_names, "invoice.exe", "invoice.pdf");
+    assert_int_equal(detect(r, msg) & 0xf, BIT(RULES_EXECUTABLE_ATTACHMENT));
+    snprintf(msg, sizeof(msg), two_names, "x.pdf", "x.pdf; filename=x.js");
+    assert_int_equal(detect(r, msg) & 0xf, BIT(RULES_SCRIPT_ATTACHMENT));
+    snprintf(msg, sizeof(msg), two_names, "report.pdf", "report.pdf");
+    assert_int_equal(detect(r, msg) & 0xf, 0);
+}
+
 static void
 put_le(struct buf *b, uint64_t v, unsigned n)
 {
@@ -1244,6 +1269,7 @@ main(void)
         cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_format_refuses),
         cmocka_unit_test(test_detect_attachments),
+        cmocka_unit_test(test_detect_attachment_other_name),
         cmocka_unit_test(test_detect_zip_over_member_cap),
         cmocka_unit_test(test_detect_rar_and_gzip),
         cmocka_unit_test(test_detect_html_body_is_not_attachment),
