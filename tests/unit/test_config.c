@@ -1000,6 +1000,44 @@ test_config_check_config_command(void **state)
 }
 
 /*
+ * cartridge.cfg(5): "a comment cannot follow a value on the same line".
+ * libinih as Debian builds it cuts a value at a ';' after a blank, so
+ * "http proxy basic auth = user:pa ;ss" became "user:pa" with nothing
+ * said, and every update failed at the proxy.  The value is everything
+ * after the '=', blanks around it trimmed.
+ */
+static void
+test_config_cartridge_value_with_semicolon(void **state)
+{
+    static const char main_cfg[] = "{ CartridgeConfig = cartridge.cfg; }\n";
+    static const char cart_cfg[] =
+        "http proxy basic auth = user:pa ;ss\n"
+        "customer id =  acme ; billing \t\n"
+        "micro-update url = ;http://x/\n"
+        "micro-update interval =5m\n";
+    char *dir = make_tmpdir();
+    char path[1024];
+    struct config cfg;
+    struct problems ps;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
+    write_file(dir, "CGPCloudmark.cfg", main_cfg, sizeof(main_cfg) - 1);
+    write_file(dir, "cartridge.cfg", cart_cfg, sizeof(cart_cfg) - 1);
+    assert_int_equal(load(path, &cfg, &ps), 1);
+    assert_string_equal(cfg.cart.http_proxy_auth, "user:pa ;ss");
+    assert_string_equal(cfg.cart.customer_id, "acme ; billing");
+    assert_string_equal(cfg.cart.mu_url, "");
+    assert_non_null(strstr(problems_text(&ps),
+                           "cartridge.cfg:3: micro-update url: not an "
+                           "http:// or https:// URL"));
+    assert_int_equal(cfg.cart.mu_interval_s, 300);
+    buf_clear(&ps.text);
+    remove_tree(dir);
+    free(dir);
+}
+
+/*
  * With a micro-update url set, the helper loads "update public key" and
  * "update content key" at start and, when one is missing or damaged,
  * logs it and runs with updates off.  CHECK-CONFIG must say so too,
@@ -1091,6 +1129,7 @@ main(void)
         cmocka_unit_test(test_config_null_report),
         cmocka_unit_test(test_config_check_config_command),
         cmocka_unit_test(test_config_check_config_update_keys),
+        cmocka_unit_test(test_config_cartridge_value_with_semicolon),
     };
 
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
