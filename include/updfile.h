@@ -95,6 +95,16 @@ enum cm_err updfile_peek(const uint8_t *p, size_t len,
                          struct updfile_header *out, const char **why);
 
 /*
+ * The first steps of updfile_open only: size checks (peek) → signing key
+ * by id (CM_EKEY) → Ed25519 over every byte before the signature
+ * (CM_ESIG).  For cmtool inspect given the public key but no content
+ * key.  On success *hdr is the (now authenticated) header.
+ */
+enum cm_err updfile_verify(const uint8_t *p, size_t len,
+                           const struct updkeys_ring *signing_public,
+                           struct updfile_header *hdr, const char **why);
+
+/*
  * Verify and open an update file, in this order: size checks (peek) →
  * signing key by id (CM_EKEY) → Ed25519 over every byte before the
  * signature (CM_ESIG) → version newer than current_version (CM_EVERSION;

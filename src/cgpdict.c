@@ -200,6 +200,8 @@ parse_quoted(struct cgpdict_parser *ps, size_t *off, size_t *text_len)
 
     for (;;) {
         size_t used = 0;
+        size_t end_off;
+        unsigned end_line;
         enum cm_err rc;
 
         rc = cgpstr_unquote(ps->p + ps->off, ps->len - ps->off, &used,
@@ -216,7 +218,12 @@ parse_quoted(struct cgpdict_parser *ps, size_t *off, size_t *text_len)
         if (ps->pool.len - start > CAPS_CGPDICT_STRING_MAX) {
             return fail(ps, CM_ELIMIT, "string too long");
         }
-        /* "ab" "cd" is one string "abcd" (as CLI.pm reads it). */
+        /* "ab" "cd" is one string "abcd" (as CLI.pm reads it).  The
+         * blanks looked past are given back when no '"' follows, so the
+         * caller's line is still the one the string ended on: a missing
+         * ';' is reported there, not on the next key's line. */
+        end_off = ps->off;
+        end_line = ps->line;
         while (ps->off < ps->len && is_blank(ps->p[ps->off])) {
             if (ps->p[ps->off] == '\n') {
                 ps->line++;
@@ -224,6 +231,8 @@ parse_quoted(struct cgpdict_parser *ps, size_t *off, size_t *text_len)
             ps->off++;
         }
         if (ps->off >= ps->len || ps->p[ps->off] != '"') {
+            ps->off = end_off;
+            ps->line = end_line;
             break;
         }
     }

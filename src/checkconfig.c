@@ -3,7 +3,8 @@
  *
  * Loads CGPCloudmark.cfg (the given file, or CGPCloudmark.cfg in the
  * current directory), the cartridge.cfg and whitelist.cfg it names, exactly
- * as the helper does, and prints one line per problem on stdout:
+ * as the helper does (and, when micro-updates are configured, the two key
+ * files the updater loads), and prints one line per problem on stdout:
  *
  *   file:line: key: problem
  *   file:line: key: warning: problem
@@ -18,12 +19,16 @@
 #include "checkconfig.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "updater.h"
+#include "updkeys.h"
 #include "whitelist.h"
 
 static void
@@ -68,6 +73,53 @@ is_missing(const char *path)
     return true;
 }
 
+/* One key file as the updater loads it; a problem is reported under the
+ * key file's path and line and the cartridge.cfg key that names it. */
+static size_t
+check_key_file(const char *path, enum updkeys_kind kind, const char *key)
+{
+    struct updkeys_ring *ring = malloc(sizeof(*ring));
+    struct config_problem p;
+    size_t line = 0;
+    const char *why = NULL;
+    enum cm_err rc;
+
+    if (ring == NULL) {
+        return 1;
+    }
+    rc = updkeys_load(path, kind, ring, &line, &why);
+    updkeys_ring_clear(ring);
+    free(ring);
+    if (rc == CM_OK) {
+        return 0;
+    }
+    p.file = path;
+    p.line = line > UINT_MAX ? 0 : (unsigned)line;
+    p.key = key;
+    p.problem = why != NULL ? why : cm_strerror(rc);
+    p.is_warning = false;
+    print_problem(NULL, &p);
+    return 1;
+}
+
+/*
+ * With a micro-update url or hostname set, the helper loads both key
+ * files at start and runs with updates off when one is missing or
+ * unusable (a log line): a check that says "configuration OK" there
+ * would hide that no update will ever be installed.
+ */
+static size_t
+check_update_keys(const struct config *cfg)
+{
+    if (!updater_is_configured(cfg)) {
+        return 0;
+    }
+    return check_key_file(cfg->cart.public_key_path, UPDKEYS_SIGNING_PUBLIC,
+                          "update public key") +
+           check_key_file(cfg->cart.content_key_path, UPDKEYS_CONTENT,
+                          "update content key");
+}
+
 int
 checkconfig_main(int argc, char **argv)
 {
@@ -106,6 +158,7 @@ checkconfig_main(int argc, char **argv)
         return 1;
     }
     whitelist_free(wl);
+    n_errors += check_update_keys(&cfg);
     if (n_errors + n_wl_errors > 0) {
         printf("%zu error%s in the configuration\n", n_errors + n_wl_errors,
                n_errors + n_wl_errors == 1 ? "" : "s");

@@ -20,8 +20,10 @@
  *                     leading blanks (inih would otherwise take an indented
  *                     line as the continuation of the previous value),
  *                     refuses over-long lines and lines without '=' itself,
- *                     and turns them into blank lines for inih.  Keys are
- *                     matched ignoring case and runs of blanks.
+ *                     and turns them into blank lines for inih; the value
+ *                     is taken from the line as read (inih would cut it
+ *                     at " ;").  Keys are matched ignoring case and runs
+ *                     of blanks.
  *
  * Relative paths in CGPCloudmark.cfg are relative to its own directory
  * (base_dir), except SubmittedDir, which belongs to CGP and is relative to
@@ -1201,6 +1203,12 @@ struct config_ini_stream {
     size_t len;
     size_t off;
     unsigned line; /* the line last handed to inih */
+    /* Its value: everything after the first '=', blanks around it
+     * trimmed.  inih's own copy is cut at a ';' after a blank (an inline
+     * comment, as Debian builds it), which cartridge.cfg(5) does not
+     * have: "user:pa ;ss" must stay the password it is. */
+    const char *value;
+    size_t value_len;
     struct config_loader *ld;
 };
 
@@ -1277,6 +1285,18 @@ config_ini_read(char *str, int num, void *stream)
     memcpy(str, line, len);
     str[len] = '\n';
     str[len + 1] = '\0';
+    st->value = eq + 1;
+    st->value_len = len - (size_t)(eq + 1 - line);
+    while (st->value_len > 0 &&
+           (is_ini_blank(st->value[0]) || st->value[0] == '\r')) {
+        st->value++;
+        st->value_len--;
+    }
+    while (st->value_len > 0 &&
+           (is_ini_blank(st->value[st->value_len - 1]) ||
+            st->value[st->value_len - 1] == '\r')) {
+        st->value_len--;
+    }
     return str;
 }
 
@@ -1327,6 +1347,7 @@ config_ini_handler(void *user, const char *section, const char *name,
     char key[64];
 
     (void)section;
+    (void)value; /* cut at an inline comment: st->value is the whole one */
     for (size_t i = 0; i < CONFIG_N_CART; i++) {
         if (ini_key_equal(name, config_cart_keys[i].name)) {
             k = &config_cart_keys[i];
@@ -1351,7 +1372,7 @@ config_ini_handler(void *user, const char *section, const char *name,
                 "given more than once; the last one counts");
     }
     ld->seen_cart[idx] = true;
-    why = set_value(ld->cfg, k, value, strlen(value), ld->base);
+    why = set_value(ld->cfg, k, st->value, st->value_len, ld->base);
     if (why != NULL) {
         describe(k, why, text, sizeof(text));
         problem(ld, st->line, k->name, false, "%s (default kept)", text);

@@ -26,8 +26,8 @@
  * would be a guess).  LF and CRLF line ends are both accepted, also
  * mixed.
  *
- * Addresses are the text between the last '<' and the '>' after it, as CGP
- * writes them; the peer IP is the text between the last '[' and ']' of the
+ * Addresses are the text of the last <...> group, as CGP writes them (a
+ * quoted local part may hold '<' and '>'); the peer IP is the text between the last '[' and ']' of the
  * S line, kept only if it is a valid IPv4 or IPv6 address.  A value that
  * does not fit its field or holds control bytes is dropped, never cut, so a
  * whitelist never matches a truncated address.
@@ -118,29 +118,46 @@ copy_text(char *dst, size_t cap, const uint8_t *p, size_t len)
     return true;
 }
 
-/* Text between the last '<' of the line and the first '>' after it. */
+/*
+ * The last <...> group of the line: text between its '<' and the '>'
+ * that closes it.  Inside a group a quoted string ("...", with \ escapes)
+ * is skipped: RFC 5321 lets a quoted local part hold '<' and '>', and
+ * <"x<ceo@partner.example>"@evil.example> must not read as
+ * ceo@partner.example (a mail-from whitelist match, another sender
+ * domain's reputation).  A last group that never closes is no address.
+ */
 static bool
 find_addr(const struct qf_line *l, const uint8_t **addr, size_t *addr_len)
 {
-    const uint8_t *lt = NULL;
-    const uint8_t *gt;
+    size_t start = 0;
+    bool is_in_group = false;
+    bool is_quoted = false;
+    bool has_addr = false;
 
-    for (size_t i = l->len; i > 0; i--) {
-        if (l->p[i - 1] == '<') {
-            lt = l->p + i - 1;
-            break;
+    for (size_t i = 0; i < l->len; i++) {
+        uint8_t ch = l->p[i];
+
+        if (is_quoted) {
+            if (ch == '\\') {
+                i++;
+            } else if (ch == '"') {
+                is_quoted = false;
+            }
+        } else if (ch == '<') {
+            is_in_group = true;
+            start = i + 1;
+        } else if (!is_in_group) {
+            continue;
+        } else if (ch == '"') {
+            is_quoted = true;
+        } else if (ch == '>') {
+            is_in_group = false;
+            has_addr = true;
+            *addr = l->p + start;
+            *addr_len = i - start;
         }
     }
-    if (lt == NULL) {
-        return false;
-    }
-    gt = memchr(lt + 1, '>', l->len - (size_t)(lt + 1 - l->p));
-    if (gt == NULL) {
-        return false;
-    }
-    *addr = lt + 1;
-    *addr_len = (size_t)(gt - (lt + 1));
-    return true;
+    return has_addr && !is_in_group;
 }
 
 static void

@@ -503,6 +503,41 @@ inflate_exact(const uint8_t *z, size_t zlen, size_t want, uint8_t **out,
 }
 
 enum cm_err
+updfile_verify(const uint8_t *p, size_t len,
+               const struct updkeys_ring *signing_public,
+               struct updfile_header *hdr, const char **why)
+{
+    struct updfile_header h;
+    const struct updkeys_key *sk;
+    const char *reason = NULL;
+    size_t signed_len;
+    enum cm_err rc;
+
+    rc = updfile_peek(p, len, &h, &reason);
+    if (rc != CM_OK) {
+        goto out;
+    }
+    signed_len = len - UPDKEYS_SIG_LEN;
+    sk = updkeys_find(signing_public, h.signing_key_id);
+    if (sk == NULL) {
+        reason = "signed with an unknown key id";
+        rc = CM_EKEY;
+        goto out;
+    }
+    rc = updkeys_verify(sk, p, signed_len, p + signed_len);
+    if (rc != CM_OK) {
+        reason = "bad signature";
+        goto out;
+    }
+    *hdr = h;
+out:
+    if (rc != CM_OK && why != NULL) {
+        *why = reason != NULL ? reason : cm_strerror(rc);
+    }
+    return rc;
+}
+
+enum cm_err
 updfile_open(const uint8_t *p, size_t len,
              const struct updkeys_ring *signing_public,
              const struct updkeys_ring *content, uint64_t current_version,
@@ -510,29 +545,15 @@ updfile_open(const uint8_t *p, size_t len,
              size_t *payload_len, const char **why)
 {
     struct updfile_header h;
-    const struct updkeys_key *sk;
     const struct updkeys_key *ck;
     uint8_t digest[UPDKEYS_SHA256_LEN];
     uint8_t *plain = NULL;
     uint8_t *image = NULL;
     const char *reason = NULL;
-    size_t signed_len;
     enum cm_err rc;
 
-    rc = updfile_peek(p, len, &h, &reason);
+    rc = updfile_verify(p, len, signing_public, &h, &reason);
     if (rc != CM_OK) {
-        goto fail;
-    }
-    signed_len = len - UPDKEYS_SIG_LEN;
-    sk = updkeys_find(signing_public, h.signing_key_id);
-    if (sk == NULL) {
-        reason = "signed with an unknown key id";
-        rc = CM_EKEY;
-        goto fail;
-    }
-    rc = updkeys_verify(sk, p, signed_len, p + signed_len);
-    if (rc != CM_OK) {
-        reason = "bad signature";
         goto fail;
     }
     /* Authenticated from here on. */

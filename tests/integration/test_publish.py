@@ -317,6 +317,33 @@ def main():
         assert rc == 2 and "bad.pub" in out, \
             "inspect --public with a broken key file: %d %s" % (rc, out)
 
+        # An update file with the public key only (--public, or a key
+        # directory without content.key, as a helper's keys are named):
+        # the signature can be checked, and was not -- "NOT verified" and
+        # exit 0 even for a file whose signature had been altered.
+        pub = os.path.join(keys, "signing.pub")
+        cmu = os.path.join(www, sorted(f for f in os.listdir(www)
+                                       if f.endswith(".cmu"))[0])
+        forged = os.path.join(tmp, "forged.cmu")
+        with open(cmu, "rb") as f:
+            data = bytearray(f.read())
+        data[-1] ^= 0x01
+        with open(forged, "wb") as f:
+            f.write(data)
+        rc, out = run(build, "cmtool", "inspect", "--public", pub, cmu)
+        assert rc == 0 and "signature        good" in out and \
+            "decryption       NOT checked" in out, \
+            "inspect --public UPDATE: %d %s" % (rc, out)
+        rc, out = run(build, "cmtool", "inspect", "--public", pub, forged)
+        assert rc == 1 and "signature        FAILED" in out, \
+            "inspect --public FORGED-UPDATE: %d %s" % (rc, out)
+        pub_only = os.path.join(tmp, "pub-only")
+        os.makedirs(pub_only)
+        shutil.copy(pub, pub_only)
+        rc, out = run(build, "cmtool", "inspect", "-k", pub_only, forged)
+        assert rc == 1 and "signature        FAILED" in out, \
+            "inspect -k PUB-ONLY FORGED-UPDATE: %d %s" % (rc, out)
+
         # A key directory too long to join a file name to: the message
         # names the problem (it printed an unset path and "(null)").
         long_keys = os.path.join(tmp, "k" * 4095)

@@ -285,6 +285,11 @@ test_cgpdict_syntax_errors(void **state)
         /* A missing separator is reported on the line of the value. */
         {"{\n a = 1\n b = 2; }", 2},
         {"(\n 1\n\n 2 )", 2},
+        /* Also after a quoted value, whose blanks were looked past for
+         * a "..." to join: HeaderScore = "X-Foo" without ';' is line 2. */
+        {"{\n a = \"x\"\n b = 2; }", 2},
+        {"{\n a = \"x\" \"y\"\n\n b = 2; }", 2},
+        {"(\n \"x\"\n\n 2 )", 2},
     };
 
     (void)state;

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "fsutil.h"
 #include "report.h"
+#include "updkeys.h"
 
 /* Problems as "<file basename>:<line>: <key>: <problem>" lines. */
 struct problems {
@@ -998,6 +999,113 @@ test_config_check_config_command(void **state)
     free(out);
 }
 
+/*
+ * cartridge.cfg(5): "a comment cannot follow a value on the same line".
+ * libinih as Debian builds it cuts a value at a ';' after a blank, so
+ * "http proxy basic auth = user:pa ;ss" became "user:pa" with nothing
+ * said, and every update failed at the proxy.  The value is everything
+ * after the '=', blanks around it trimmed.
+ */
+static void
+test_config_cartridge_value_with_semicolon(void **state)
+{
+    static const char main_cfg[] = "{ CartridgeConfig = cartridge.cfg; }\n";
+    static const char cart_cfg[] =
+        "http proxy basic auth = user:pa ;ss\n"
+        "customer id =  acme ; billing \t\n"
+        "micro-update url = ;http://x/\n"
+        "micro-update interval =5m\n";
+    char *dir = make_tmpdir();
+    char path[1024];
+    struct config cfg;
+    struct problems ps;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
+    write_file(dir, "CGPCloudmark.cfg", main_cfg, sizeof(main_cfg) - 1);
+    write_file(dir, "cartridge.cfg", cart_cfg, sizeof(cart_cfg) - 1);
+    assert_int_equal(load(path, &cfg, &ps), 1);
+    assert_string_equal(cfg.cart.http_proxy_auth, "user:pa ;ss");
+    assert_string_equal(cfg.cart.customer_id, "acme ; billing");
+    assert_string_equal(cfg.cart.mu_url, "");
+    assert_non_null(strstr(problems_text(&ps),
+                           "cartridge.cfg:3: micro-update url: not an "
+                           "http:// or https:// URL"));
+    assert_int_equal(cfg.cart.mu_interval_s, 300);
+    buf_clear(&ps.text);
+    remove_tree(dir);
+    free(dir);
+}
+
+/*
+ * With a micro-update url set, the helper loads "update public key" and
+ * "update content key" at start and, when one is missing or damaged,
+ * logs it and runs with updates off.  CHECK-CONFIG must say so too,
+ * not "configuration OK".
+ */
+static void
+test_config_check_config_update_keys(void **state)
+{
+    static const char main_cfg[] = "{ CartridgeConfig = cartridge.cfg; }\n";
+    static const char cart_cfg[] =
+        "micro-update url = http://127.0.0.1:9/\n"
+        "update public key = keys.pub\n"
+        "update content key = keys.key\n";
+    char *dir = make_tmpdir();
+    char path[1024];
+    char *args[] = {"CHECK-CONFIG", "-c", path};
+    struct updkeys_key secret;
+    struct updkeys_key pub;
+    struct updkeys_key content;
+    struct updkeys_ring ring;
+    char *out = NULL;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
+    write_file(dir, "CGPCloudmark.cfg", main_cfg, sizeof(main_cfg) - 1);
+    write_file(dir, "cartridge.cfg", cart_cfg, sizeof(cart_cfg) - 1);
+    assert_int_equal(run_check_config(args, 3, &out), 1);
+    assert_non_null(strstr(out, "keys.pub: update public key: "));
+    assert_null(strstr(out, "configuration OK"));
+    free(out);
+
+    /* Both keys there: OK. */
+    assert_int_equal(updkeys_generate(&secret, &pub, &content), CM_OK);
+    memset(&ring, 0, sizeof(ring));
+    ring.kind = UPDKEYS_SIGNING_PUBLIC;
+    ring.keys[0] = pub;
+    ring.n_keys = 1;
+    snprintf(path, sizeof(path), "%s/keys.pub", dir);
+    assert_int_equal(updkeys_save(path, &ring, true), CM_OK);
+    ring.kind = UPDKEYS_CONTENT;
+    ring.keys[0] = content;
+    snprintf(path, sizeof(path), "%s/keys.key", dir);
+    assert_int_equal(updkeys_save(path, &ring, true), CM_OK);
+    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
+    assert_int_equal(run_check_config(args, 3, &out), 0);
+    assert_string_equal(out, "configuration OK\n");
+    free(out);
+
+    /* A public key where the content key belongs: named with its line. */
+    snprintf(path, sizeof(path), "%s/keys.key", dir);
+    ring.kind = UPDKEYS_SIGNING_PUBLIC;
+    ring.keys[0] = pub;
+    assert_int_equal(updkeys_save(path, &ring, true), CM_OK);
+    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
+    assert_int_equal(run_check_config(args, 3, &out), 1);
+    assert_non_null(strstr(out, "keys.key:2: update content key: wrong key "
+                                "type"));
+    free(out);
+
+    snprintf(path, sizeof(path), "%s/keys.pub", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/keys.key", dir);
+    unlink(path);
+    remove_tree(dir);
+    free(dir);
+    updkeys_ring_clear(&ring);
+}
+
 int
 main(void)
 {
@@ -1020,6 +1128,8 @@ main(void)
         cmocka_unit_test(test_config_main_domain_is_usable),
         cmocka_unit_test(test_config_null_report),
         cmocka_unit_test(test_config_check_config_command),
+        cmocka_unit_test(test_config_check_config_update_keys),
+        cmocka_unit_test(test_config_cartridge_value_with_semicolon),
     };
 
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);

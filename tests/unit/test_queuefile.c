@@ -174,6 +174,22 @@ test_queuefile_other_lines(void **state)
     parse_text("P x <a@b> <c@d>\nR <e> y <f@g>\n\nA: b\n\n", &r);
     assert_string_equal(r.env.return_path, "c@d");
     assert_string_equal(r.env.rcpts[0], "f@g");
+    /* A quoted local part may hold '<' and '>' (RFC 5321 qtext): MAIL
+     * FROM:<"x<ceo@partner.example>"@evil.example> is evil.example's,
+     * not "ceo@partner.example" -- which a mail-from whitelist entry or
+     * the sender-domain reputation would have taken it for. */
+    parse_text("P I 17-09-2001 09:52:33 0000 ____ ____ "
+               "<\"x<ceo@partner.example>\"@evil.example>\n"
+               "R W 17-09-2001 09:52:33 0000 ____ _FY_ "
+               "<\"a\\\"<b@c>\"@d.example>\n\nA: b\n\n", &r);
+    assert_true(r.env.has_return_path);
+    assert_string_equal(r.env.return_path,
+                        "\"x<ceo@partner.example>\"@evil.example");
+    assert_int_equal(r.env.n_rcpts, 1);
+    assert_string_equal(r.env.rcpts[0], "\"a\\\"<b@c>\"@d.example");
+    /* A last group whose quote never closes is no address. */
+    parse_text("P <a@b> <\"c>\n\nA: b\n\n", &r);
+    assert_false(r.env.has_return_path);
     /* A control byte in an address drops it. */
     parse_text("R <a\x01" "b>\n\nA: b\n\n", &r);
     assert_int_equal(r.env.n_rcpts, 0);
