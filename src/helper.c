@@ -32,6 +32,14 @@
  *    writes and EINTR continue inside the lock, so lines never interleave.
  *    SIGPIPE is ignored: EPIPE marks the writer broken, later lines are
  *    dropped, and the reader is woken through the self-pipe to shut down.
+ *    A pipe or socket stdout is made non-blocking so that a write never
+ *    waits where it cannot be told to stop: while the helper runs, a full
+ *    pipe is waited out however long CGP takes (back-pressure), but a
+ *    signal, CGP closing stdin, or the reader stopping starts the stop,
+ *    and from then on a write that makes no progress for
+ *    CAPS_HELPER_STALL_MS marks the writer stalled: every later line is
+ *    dropped and counted, and at exit one stderr line (CGP reads stderr
+ *    once the helper ended) says how many answers were not delivered.
  *    The log sink (log_setup) formats "* <text>" lines into the same
  *    writer, so nothing reaches stderr while the protocol runs.
  *  - Counters.  Workers and the reader note every answered FILE (scored
@@ -66,11 +74,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,6 +106,7 @@
 /* Bytes written into the self-pipe: why the reader was woken. */
 #define HELPER_WAKE_SIGNAL 'T'
 #define HELPER_WAKE_BROKEN 'P'
+#define HELPER_WAKE_STOP 'S' /* the reader stopped: wakes a waiting writer */
 
 /* Address space a worker needs beside its stack and the message it
  * read: what the engine's scratch, arena blocks, charset converters and
@@ -106,10 +117,25 @@
 #define HELPER_SAMPLE_MAX (CAPS_LOG_SAMPLE_MAX * 4u + 8u)
 
 struct helper_writer {
-    pthread_mutex_t out_lock; /* guards the writes to fd and is_broken */
+    pthread_mutex_t out_lock; /* guards the writes to fd and the fields
+                                 from is_broken to lost_seqs (the two
+                                 flags are atomic to be read without) */
     int fd;
-    bool is_broken; /* a write failed (EPIPE...): drop every later line */
-    int wake_fd;    /* self-pipe write end: tells the reader */
+    int fd_flags;     /* fd's flags before O_NONBLOCK was set; -1: kept */
+    int in_fd;        /* stdin: CGP closing it starts the stop */
+    int wake_fd;      /* self-pipe write end: tells the reader */
+    int wake_read_fd; /* self-pipe read end: a signal starts the stop */
+    atomic_bool is_broken;  /* a write failed (EPIPE...): drop every
+                               later line */
+    atomic_bool is_stalled; /* stopping, and fd took nothing for
+                               CAPS_HELPER_STALL_MS: drop every later line */
+    size_t n_lost_answers; /* lines dropped (broken or stalled) */
+    size_t n_lost_info;
+    char lost_seqs[CAPS_HELPER_DROPPED_SEQS * (CAPS_PROTOCOL_SEQ_MAX + 1) +
+                   1]; /* the first lost answers' sequences */
+    /* Monotonic µs when the helper began to stop, 0 while it runs; set
+     * once, by the reader or by a writer that saw the stop coming. */
+    _Atomic uint64_t stop_us;
 };
 
 struct helper {
@@ -183,18 +209,127 @@ on_signal(int sig)
 /* ---- writer ---------------------------------------------------------- */
 
 static void
-writer_init(struct helper_writer *w, int fd, int wake_fd)
+writer_init(struct helper_writer *w, int fd, int in_fd, int wake_fd,
+            int wake_read_fd)
 {
+    struct stat st;
+    int fl;
+
+    memset(w, 0, sizeof(*w));
     pthread_mutex_init(&w->out_lock, NULL);
     w->fd = fd;
-    w->is_broken = false;
+    w->fd_flags = -1;
+    w->in_fd = in_fd;
     w->wake_fd = wake_fd;
+    w->wake_read_fd = wake_read_fd;
+    atomic_init(&w->is_broken, false);
+    atomic_init(&w->is_stalled, false);
+    atomic_init(&w->stop_us, 0);
+    /* A blocking write into a pipe CGP no longer reads could never be
+     * given up; a terminal or a file is left as it is. */
+    if (fstat(fd, &st) != 0 ||
+        !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+        return;
+    }
+    fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK) == 0 &&
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0) {
+        w->fd_flags = fl;
+    }
 }
 
 static void
 writer_clear(struct helper_writer *w)
 {
+    if (w->fd_flags >= 0) {
+        (void)fcntl(w->fd, F_SETFL, w->fd_flags);
+    }
     pthread_mutex_destroy(&w->out_lock);
+}
+
+/* The helper is stopping from now on; true for the caller that made it
+ * so.  Any thread. */
+static bool
+writer_note_stop(struct helper_writer *w)
+{
+    uint64_t none = 0;
+    uint64_t now = monotonic_us();
+
+    return atomic_compare_exchange_strong(&w->stop_us, &none,
+                                          now != 0 ? now : 1);
+}
+
+/* The reader stopped: a writer waiting for a full stdout (in poll, on
+ * the self-pipe among others) is woken to start counting its stall. */
+static void
+writer_begin_stop(struct helper_writer *w)
+{
+    if (writer_note_stop(w)) {
+        char c = HELPER_WAKE_STOP;
+        ssize_t n = write(w->wake_fd, &c, 1);
+        (void)n; /* a full pipe already wakes it */
+    }
+}
+
+/* Wait until fd takes more bytes of a line that has made no progress
+ * since since_us.  While the helper runs, as long as CGP takes: its
+ * requests then wait in its own queue.  A signal (a byte in the
+ * self-pipe) or CGP closing stdin starts the stop; from then on false
+ * once CAPS_HELPER_STALL_MS passed without progress.  Under out_lock, so
+ * one thread at most waits here. */
+static bool
+writer_wait(struct helper_writer *w, uint64_t since_us)
+{
+    struct pollfd pfd[3] = {{w->fd, POLLOUT, 0},
+                            {w->wake_read_fd, POLLIN, 0},
+                            {w->in_fd, 0, 0}};
+    uint64_t stop = atomic_load(&w->stop_us);
+    uint64_t limit_us = (uint64_t)CAPS_HELPER_STALL_MS * 1000u;
+    uint64_t now;
+
+    if (stop == 0) {
+        /* stdin's POLLHUP (its events are 0) means CGP closed it. */
+        if (poll(pfd, 3, -1) > 0 &&
+            (pfd[1].revents != 0 || pfd[2].revents != 0)) {
+            (void)writer_note_stop(w);
+        }
+        return true;
+    }
+    if (since_us < stop) {
+        since_us = stop;
+    }
+    now = monotonic_us();
+    if (now - since_us >= limit_us) {
+        return false;
+    }
+    (void)poll(pfd, 1, (int)((since_us + limit_us - now + 999u) / 1000u));
+    return true;
+}
+
+/* A line that was not (wholly) written: counted, and the first answers'
+ * sequences kept for the exit message.  Under out_lock. */
+static void
+writer_note_lost(struct helper_writer *w, const char *line, size_t len)
+{
+    const char *sp;
+    size_t seq_len;
+    size_t used;
+
+    if (line[0] == '*') {
+        w->n_lost_info++;
+        return;
+    }
+    if (++w->n_lost_answers > CAPS_HELPER_DROPPED_SEQS) {
+        return;
+    }
+    sp = memchr(line, ' ', len);
+    seq_len = sp != NULL ? (size_t)(sp - line) : len - 1;
+    if (seq_len > CAPS_PROTOCOL_SEQ_MAX) {
+        seq_len = CAPS_PROTOCOL_SEQ_MAX;
+    }
+    used = strlen(w->lost_seqs);
+    snprintf(w->lost_seqs + used, sizeof(w->lost_seqs) - used, " %.*s",
+             (int)seq_len, line);
 }
 
 /* Write one whole line (ending in LF) with one write() where the pipe
@@ -202,46 +337,79 @@ writer_clear(struct helper_writer *w)
 static void
 writer_put(struct helper_writer *w, const char *line, size_t len)
 {
-    bool became_broken = false;
+    bool wake_reader = false;
     size_t off = 0;
+    uint64_t since = 0; /* when the line last stopped making progress */
 
     if (len == 0 || len > CAPS_ANSWER_MAX + 1 || line[len - 1] != '\n') {
         return; /* callers build lines within the cap; never reached */
     }
     pthread_mutex_lock(&w->out_lock);
-    while (!w->is_broken && off < len) {
+    while (!w->is_broken && !w->is_stalled && off < len) {
         ssize_t n = write(w->fd, line + off, len - off);
 
         if (n > 0) {
             off += (size_t)n;
+            since = 0;
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            /* CGP handed us a non-blocking pipe: wait until it drains. */
-            struct pollfd pfd = {w->fd, POLLOUT, 0};
-            (void)poll(&pfd, 1, -1);
+            if (since == 0) {
+                since = monotonic_us();
+            }
+            if (!writer_wait(w, since)) {
+                w->is_stalled = true;
+                wake_reader = true;
+            }
         } else {
             w->is_broken = true;
-            became_broken = true;
+            wake_reader = true;
         }
     }
+    if (off < len) {
+        writer_note_lost(w, line, len);
+    }
     pthread_mutex_unlock(&w->out_lock);
-    if (became_broken) {
+    if (wake_reader) {
+        /* Nothing more can be answered: stop reading requests. */
         char c = HELPER_WAKE_BROKEN;
         ssize_t n = write(w->wake_fd, &c, 1);
         (void)n;
     }
 }
 
+/* True when lines are being dropped (stdout closed or stalled).  Without
+ * the lock, which a writer waiting for stdout holds. */
 static bool
 writer_is_broken(struct helper_writer *w)
 {
-    bool broken;
+    return atomic_load(&w->is_broken) || atomic_load(&w->is_stalled);
+}
+
+/* At exit, after the last line: stdout stalled while stopping, so the
+ * log never got there; the one stderr line says what CGP did not get.
+ * (A closed stdout is CGP gone: nothing to tell.) */
+static void
+writer_report_lost(struct helper_writer *w)
+{
+    size_t more;
 
     pthread_mutex_lock(&w->out_lock);
-    broken = w->is_broken;
+    if (w->is_stalled) {
+        more = w->n_lost_answers > CAPS_HELPER_DROPPED_SEQS
+                   ? w->n_lost_answers - CAPS_HELPER_DROPPED_SEQS
+                   : 0;
+        fprintf(stderr,
+                "CGPCloudmark: stdout not read for %u s while stopping: "
+                "%zu answer%s not delivered%s%s%s%s, %zu log line%s "
+                "dropped\n",
+                CAPS_HELPER_STALL_MS / 1000u, w->n_lost_answers,
+                w->n_lost_answers == 1 ? "" : "s",
+                w->n_lost_answers > 0 ? " (seq" : "", w->lost_seqs,
+                more > 0 ? " ..." : "", w->n_lost_answers > 0 ? ")" : "",
+                w->n_lost_info, w->n_lost_info == 1 ? "" : "s");
+    }
     pthread_mutex_unlock(&w->out_lock);
-    return broken;
 }
 
 /* log sink: "* <text>\n" through the writer. */
@@ -759,8 +927,11 @@ reader_run(struct helper_reader *r, int wake_read_fd)
             break;
         }
         if (pfd[1].revents != 0) {
-            /* A signal or a broken stdout: stop before reading more. */
+            /* A signal or a broken stdout: stop before reading more.
+             * A writer waiting for stdout may have missed the byte just
+             * drained: tell it. */
             stop = wake_reason(wake_read_fd);
+            writer_begin_stop(&r->h->writer);
             if (writer_is_broken(&r->h->writer)) {
                 stop = HELPER_STOP_BROKEN;
             }
@@ -1100,6 +1271,9 @@ serve(struct pool *pool, struct helper_reader *reader, int wake_read_fd,
 
     reader->pool = pool;
     stop = reader_run(reader, wake_read_fd);
+    /* From here a stdout CGP does not read holds the drain up for at
+     * most CAPS_HELPER_STALL_MS. */
+    writer_begin_stop(&reader->h->writer);
     memcpy(quit_seq, reader->quit_seq, sizeof(reader->quit_seq));
     log_info("stopping (%s), finishing the requests in flight",
              stop_name(stop));
@@ -1137,7 +1311,7 @@ helper_main(int argc, char **argv)
     }
     helper_signal_fd = wake[1];
     set_handlers(true);
-    writer_init(&h.writer, STDOUT_FILENO, wake[1]);
+    writer_init(&h.writer, STDOUT_FILENO, STDIN_FILENO, wake[1], wake[0]);
     log_setup(writer_log_sink, &h.writer, LOG_LEVEL_INFO);
 
     cfg = malloc(sizeof(*cfg));
@@ -1187,6 +1361,7 @@ out:
     /* Every event is noted by now (workers drained, updater stopped), so
      * housekeep's last save loses nothing; only then does QUIT get its
      * answer. */
+    writer_begin_stop(&h.writer);
     updater_stop(upd);
     housekeep_stop(hk);
     if (status != 2 && stop == HELPER_STOP_QUIT) {
@@ -1205,6 +1380,7 @@ out:
     }
     counters_free(h.counters);
     free(cfg);
+    writer_report_lost(&h.writer);
     writer_clear(&h.writer);
     close(wake[0]);
     close(wake[1]);
