@@ -16,7 +16,10 @@
  *    CAPS_REQUEST_LINE_MAX is dropped up to its LF, logged once with a
  *    bounded sample, and answered if its sequence is readable: the
  *    fail-open answer for FILE, INTF negotiated on the kept bytes, QUIT
- *    obeyed, "OK" for the rest.
+ *    obeyed, "OK" for the rest.  With the queue full the reader waits
+ *    for room (back-pressure on CGP) in slices, looking for a signal
+ *    before it queues: after one, the waiting line and the rest of the
+ *    read are left unanswered (CGP keeps them pending) and counted.
  *  - Worker.  Per job: path policy (relative, no ".." component), a
  *    non-blocking bounded read into a per-worker buffer (fsutil: a FIFO or
  *    directory is refused, at most Max_Body_Length bytes are read),
@@ -112,6 +115,10 @@
  * read: what the engine's scratch, arena blocks, charset converters and
  * the answer take while scoring (see worker_room). */
 #define HELPER_WORKER_SPARE_BYTES (8u << 20)
+
+/* How often the reader, waiting for room in a full request queue, looks
+ * whether a signal arrived. */
+#define HELPER_SUBMIT_SLICE_MS 100u
 
 /* Room for a log sample of untrusted bytes (escaped, with "..."). */
 #define HELPER_SAMPLE_MAX (CAPS_LOG_SAMPLE_MAX * 4u + 8u)
@@ -676,13 +683,53 @@ worker_run(void *job, void *state, void *ctx)
 struct helper_reader {
     struct helper *h;
     struct pool *pool;
+    int wake_fd; /* self-pipe read end: polled, never read, while waiting */
+    size_t n_unanswered; /* lines read but left when a signal came */
+    char first_unanswered[CAPS_PROTOCOL_SEQ_MAX + 1];
     struct protocol_linebuf lines;
     struct buf path; /* decoded FILE name, reused */
     uint8_t *chunk;  /* CAPS_HELPER_READ_CHUNK bytes read from stdin */
     char quit_seq[CAPS_PROTOCOL_SEQ_MAX + 1];
 };
 
-static void
+/* Whether the self-pipe holds a wake-up (a signal, a broken stdout);
+ * the byte is left for reader_run to tell which. */
+static bool
+wake_pending(int fd)
+{
+    struct pollfd pfd = {fd, POLLIN, 0};
+
+    return poll(&pfd, 1, 0) > 0 && pfd.revents != 0;
+}
+
+/* Queue job, waiting for room as long as the workers take (back-pressure
+ * on CGP), but in slices, and looking for a signal before queueing after
+ * a wait, so that a signal ends the wait at once even when room came with
+ * it: HELPER_STOP_SIGNAL then (the job is freed unanswered; CGP still has
+ * the request pending), else HELPER_STOP_EOF ("keep reading"). */
+static enum helper_stop
+submit_job(struct helper_reader *r, struct helper_job *job)
+{
+    enum cm_err rc;
+
+    while ((rc = pool_try_submit(r->pool, job)) == CM_ELIMIT) {
+        (void)pool_wait_room(r->pool, HELPER_SUBMIT_SLICE_MS);
+        if (wake_pending(r->wake_fd)) {
+            free(job);
+            return HELPER_STOP_SIGNAL;
+        }
+    }
+    if (rc != CM_OK) {
+        answer_fail_open(r->h, job->seq, COUNTERS_FAIL_OTHER,
+                         job->received_us, "cannot queue the request");
+        free(job);
+    }
+    return HELPER_STOP_EOF;
+}
+
+/* A FILE request into the queue, or answered fail-open; HELPER_STOP_SIGNAL
+ * when a signal came while the queue was full. */
+static enum helper_stop
 submit_file(struct helper_reader *r, const struct protocol_request *req)
 {
     struct helper *h = r->h;
@@ -699,23 +746,23 @@ submit_file(struct helper_reader *r, const struct protocol_request *req)
         snprintf(reason, sizeof(reason), "%s: %s", why, sample);
         answer_fail_open(h, req->seq, COUNTERS_FAIL_PATH_REFUSED, t0,
                          reason);
-        return;
+        return HELPER_STOP_EOF;
     }
     job = malloc(sizeof(*job) + r->path.len + 1);
     if (job == NULL) {
         answer_fail_open(h, req->seq, COUNTERS_FAIL_OTHER, t0,
                          "out of memory for the request");
-        return;
+        return HELPER_STOP_EOF;
     }
     memcpy(job->seq, req->seq, req->seq_len + 1);
     memcpy(job->path, r->path.data, r->path.len);
     job->path[r->path.len] = '\0';
     job->received_us = t0;
-    if (pool_submit(r->pool, job) != CM_OK) {
-        free(job);
-        answer_fail_open(h, req->seq, COUNTERS_FAIL_OTHER, t0,
-                         "cannot queue the request");
+    if (submit_job(r, job) == HELPER_STOP_SIGNAL) {
+        memcpy(r->first_unanswered, req->seq, req->seq_len + 1);
+        return HELPER_STOP_SIGNAL;
     }
+    return HELPER_STOP_EOF;
 }
 
 static void
@@ -789,8 +836,10 @@ handle_overlong(struct helper_reader *r)
     return false;
 }
 
-/* Handle the complete line in r->lines; true on QUIT. */
-static bool
+/* Handle the complete line in r->lines: HELPER_STOP_QUIT on QUIT,
+ * HELPER_STOP_SIGNAL when a signal came while a FILE waited for room in
+ * the queue (the line is left unanswered), else HELPER_STOP_EOF. */
+static enum helper_stop
 handle_line(struct helper_reader *r)
 {
     struct protocol_request req;
@@ -798,32 +847,31 @@ handle_line(struct helper_reader *r)
     char sample[HELPER_SAMPLE_MAX];
 
     if (r->lines.is_overlong) {
-        return handle_overlong(r);
+        return handle_overlong(r) ? HELPER_STOP_QUIT : HELPER_STOP_EOF;
     }
     if (r->lines.len == 0) {
-        return false; /* an empty line carries nothing to answer */
+        return HELPER_STOP_EOF; /* an empty line carries nothing to answer */
     }
     if (protocol_parse(r->lines.line, r->lines.len, &req, &why) != CM_OK) {
         log_sample(sample, sizeof(sample), r->lines.line,
                    protocol_loggable_len(r->lines.line, r->lines.len));
         log_warn("request dropped (%s): %s", why, sample);
         counters_note_error(r->h->counters);
-        return false;
+        return HELPER_STOP_EOF;
     }
     switch (req.cmd) {
     case PROTOCOL_CMD_INTF:
         answer_intf(r, &req);
-        return false;
+        return HELPER_STOP_EOF;
     case PROTOCOL_CMD_KEY:
         /* The key's text is never logged. */
         answer_simple(r->h, req.seq, PROTOCOL_ANSWER_OK);
-        return false;
+        return HELPER_STOP_EOF;
     case PROTOCOL_CMD_FILE:
-        submit_file(r, &req);
-        return false;
+        return submit_file(r, &req);
     case PROTOCOL_CMD_QUIT:
         memcpy(r->quit_seq, req.seq, req.seq_len + 1);
-        return true;
+        return HELPER_STOP_QUIT;
     case PROTOCOL_CMD_UNKNOWN:
         if (req.word_len == 0) {
             log_warn("%s request without a command", req.seq);
@@ -833,9 +881,9 @@ handle_line(struct helper_reader *r)
             log_warn("%s unknown command %s", req.seq, sample);
         }
         answer_simple(r->h, req.seq, PROTOCOL_ANSWER_OK);
-        return false;
+        return HELPER_STOP_EOF;
     }
-    return false;
+    return HELPER_STOP_EOF;
 }
 
 /* Lines in (p, len) that hold more than a CR: a last line without its
@@ -861,10 +909,13 @@ count_lines(const uint8_t *p, size_t len)
 }
 
 /* Feed bytes read from stdin; HELPER_STOP_QUIT when a QUIT was seen,
- * else HELPER_STOP_EOF meaning "keep reading".  What follows a QUIT in
+ * HELPER_STOP_SIGNAL when a signal came while the queue was full, else
+ * HELPER_STOP_EOF meaning "keep reading".  What follows a QUIT in
  * the same read is not answered (CGP sends nothing after QUIT, and the
  * helper is leaving), but it is counted in a log line so that a client
- * that does send more can see where its requests went. */
+ * that does send more can see where its requests went.  After a signal
+ * the line that waited and the rest of the read are left to CGP, which
+ * still has them pending; r->n_unanswered counts them. */
 static enum helper_stop
 feed(struct helper_reader *r, const uint8_t *p, size_t len)
 {
@@ -873,8 +924,14 @@ feed(struct helper_reader *r, const uint8_t *p, size_t len)
     while (off < len) {
         off += protocol_linebuf_feed(&r->lines, p + off, len - off);
         if (r->lines.is_complete) {
-            bool is_quit = handle_line(r);
+            enum helper_stop stop = handle_line(r);
+            bool is_quit = stop == HELPER_STOP_QUIT;
+
             protocol_linebuf_next(&r->lines);
+            if (stop == HELPER_STOP_SIGNAL) {
+                r->n_unanswered = 1 + count_lines(p + off, len - off);
+                return stop;
+            }
             if (is_quit) {
                 size_t n = count_lines(p + off, len - off);
 
@@ -907,6 +964,21 @@ wake_reason(int fd)
     return stop;
 }
 
+/* The reader was woken: why (draining the self-pipe), and the stop made
+ * known to a writer waiting for stdout, which may have missed the byte
+ * just drained. */
+static enum helper_stop
+stop_for_wake(struct helper_reader *r, int wake_read_fd)
+{
+    enum helper_stop stop = wake_reason(wake_read_fd);
+
+    writer_begin_stop(&r->h->writer);
+    if (writer_is_broken(&r->h->writer)) {
+        stop = HELPER_STOP_BROKEN;
+    }
+    return stop;
+}
+
 static enum helper_stop
 reader_run(struct helper_reader *r, int wake_read_fd)
 {
@@ -927,14 +999,8 @@ reader_run(struct helper_reader *r, int wake_read_fd)
             break;
         }
         if (pfd[1].revents != 0) {
-            /* A signal or a broken stdout: stop before reading more.
-             * A writer waiting for stdout may have missed the byte just
-             * drained: tell it. */
-            stop = wake_reason(wake_read_fd);
-            writer_begin_stop(&r->h->writer);
-            if (writer_is_broken(&r->h->writer)) {
-                stop = HELPER_STOP_BROKEN;
-            }
+            /* A signal or a broken stdout: stop before reading more. */
+            stop = stop_for_wake(r, wake_read_fd);
             break;
         }
         if (pfd[0].revents == 0) {
@@ -953,15 +1019,19 @@ reader_run(struct helper_reader *r, int wake_read_fd)
         }
         if (n == 0) {
             /* A last line without its LF still counts. */
-            if (protocol_linebuf_finish(&r->lines) && handle_line(r)) {
-                stop = HELPER_STOP_QUIT;
-                break;
+            stop = protocol_linebuf_finish(&r->lines) ? handle_line(r)
+                                                      : HELPER_STOP_EOF;
+            if (stop == HELPER_STOP_SIGNAL) {
+                r->n_unanswered = 1;
+                stop = stop_for_wake(r, wake_read_fd);
             }
-            stop = HELPER_STOP_EOF;
             break;
         }
-        if (feed(r, chunk, (size_t)n) == HELPER_STOP_QUIT) {
-            stop = HELPER_STOP_QUIT;
+        stop = feed(r, chunk, (size_t)n);
+        if (stop == HELPER_STOP_SIGNAL) {
+            stop = stop_for_wake(r, wake_read_fd);
+        }
+        if (stop != HELPER_STOP_EOF) {
             break;
         }
     }
@@ -1270,6 +1340,7 @@ serve(struct pool *pool, struct helper_reader *reader, int wake_read_fd,
     enum helper_stop stop;
 
     reader->pool = pool;
+    reader->wake_fd = wake_read_fd;
     stop = reader_run(reader, wake_read_fd);
     /* From here a stdout CGP does not read holds the drain up for at
      * most CAPS_HELPER_STALL_MS. */
@@ -1277,6 +1348,13 @@ serve(struct pool *pool, struct helper_reader *reader, int wake_read_fd,
     memcpy(quit_seq, reader->quit_seq, sizeof(reader->quit_seq));
     log_info("stopping (%s), finishing the requests in flight",
              stop_name(stop));
+    if (reader->n_unanswered > 0) {
+        log_warn("%zu request line%s read but not answered, from %s on "
+                 "(left pending in CGP)",
+                 reader->n_unanswered,
+                 reader->n_unanswered == 1 ? "" : "s",
+                 reader->first_unanswered);
+    }
     pool_drain_and_free(pool);
     return stop;
 }

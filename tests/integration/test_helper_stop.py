@@ -16,6 +16,11 @@ Cases:
    queue full or not: the helper exits 0 within 30 s and says on stderr
    (its only channel left) how many answers it could not deliver.  It
    used to block forever in the write, and CGP had to SIGKILL it.
+ - SIGTERM while the reader waits for room in a full queue, CGP reading
+   stdout again: the reader stops at once and every request it had queued
+   is answered; the lines it had read but not queued are left to CGP
+   (which sends them again to the next helper) and counted in a "*"
+   line.  It used to queue and score the rest of its 64 KiB read first.
 """
 
 import fcntl
@@ -225,6 +230,44 @@ def case_stalled_full_eof(binary, tmp, wd):
     stalled_case(binary, tmp, wd, True, "eof")
 
 
+def case_full_queue_sigterm(binary, tmp, wd):
+    """SIGTERM reaches the reader waiting for room in the queue; CGP
+    reads stdout again, so every queued request is answered."""
+    h = StalledCgp(binary, make_base(tmp), wd)
+    try:
+        h.wait_banner()
+        h.fill_stdout()
+        h.send_until_taken(BLOCKS_AT, 4 * BLOCKS_AT)
+        taken = h.taken()
+        os.kill(h.proc.pid, signal.SIGTERM)
+        h.start_reading()
+        rc = h.wait_exit()
+        check(rc == 0 and h.stderr == b"",
+              "exit %r, stderr %r" % (rc, h.stderr[:300]))
+        lines = h.out.split(b"\n")
+        answers = {}
+        for ln in lines:
+            if re.match(rb"\d{6} ", ln):
+                answers.setdefault(ln[:6], []).append(ln)
+        check(all(len(a) == 1 for a in answers.values()),
+              "a request answered twice")
+        left = [re.match(rb"\* (\d+) request lines? read but not "
+                         rb"answered", ln) for ln in lines]
+        left = [int(m.group(1)) for m in left if m is not None]
+        check(len(left) == 1 and left[0] > 0,
+              "no '* N request lines read but not answered' line (the "
+              "reader queued the rest of its read first): %d answers of "
+              "%d requests taken" % (len(answers), taken))
+        check(len(answers) + left[0] == taken,
+              "%d answered + %d left != %d requests taken"
+              % (len(answers), left[0], taken))
+        check(len(answers) >= BLOCKS_AT - 1,
+              "only %d answers: queued requests were dropped"
+              % len(answers))
+    finally:
+        h.close()
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: test_helper_stop.py BUILD_DIR", file=sys.stderr)
@@ -238,7 +281,8 @@ def main():
     failed = 0
     try:
         cases = (case_stalled_sigterm, case_stalled_eof,
-                 case_stalled_full_sigterm, case_stalled_full_eof)
+                 case_stalled_full_sigterm, case_stalled_full_eof,
+                 case_full_queue_sigterm)
         for case in cases:
             try:
                 case(binary, tmp, wd)
