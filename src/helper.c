@@ -1242,11 +1242,12 @@ static enum cm_err
 start_cartridge(struct helper *h, struct updater **upd, int wake_read_fd)
 {
     struct updater_hooks hooks;
+    struct updater_skipped skipped;
     struct cartridge *cart = NULL;
     bool is_default = true;
     enum cm_err err;
 
-    err = updater_load_startup(h->cfg, &cart, &is_default);
+    err = updater_load_startup(h->cfg, &cart, &is_default, &skipped);
     if (err == CM_ENOMEM) {
         return err;
     }
@@ -1268,7 +1269,7 @@ start_cartridge(struct helper *h, struct updater **upd, int wake_read_fd)
     hooks.ctx = h->counters;
     /* NULL when updates are off or cannot start (it logs why): the helper
      * keeps its cartridge.  The thread blocks signals itself. */
-    *upd = updater_start(h->cfg, h->slot, &hooks);
+    *upd = updater_start(h->cfg, h->slot, &hooks, &skipped);
     if (*upd != NULL && h->cfg->cart.download_before_init) {
         /* A SIGTERM meanwhile ends the wait; serve() then sees it. */
         updater_wait_first_or(*upd, h->cfg->cart.mu_timeout_s,
