@@ -43,6 +43,7 @@
  *    CAPS_HELPER_STALL_MS marks the writer stalled: every later line is
  *    dropped and counted, and at exit one stderr line (CGP reads stderr
  *    once the helper ended) says how many answers were not delivered.
+ *    Jobs still queued then (or after EPIPE) are not scored.
  *    The log sink (log_setup) formats "* <text>" lines into the same
  *    writer, so nothing reaches stderr while the protocol runs.
  *  - Counters.  Workers and the reader note every answered FILE (scored
@@ -619,6 +620,13 @@ score_job(struct helper *h, struct helper_worker *w,
      * once, so the queue drains instead of CGP killing the helper. */
     uint64_t start_ms = t0 / 1000u;
 
+    if (writer_is_broken(&h->writer)) {
+        /* No answer can reach CGP any more (it keeps the request pending
+         * for the next helper): scoring would only delay the exit.  The
+         * dropped answer is counted for the exit message. */
+        answer_simple(h, job->seq, h->fail_answer);
+        return;
+    }
     if (w == NULL) {
         answer_fail_open(h, job->seq, COUNTERS_FAIL_ENGINE_ERROR, t0,
                          "out of memory for the worker");

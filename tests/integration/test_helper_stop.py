@@ -15,7 +15,10 @@ Cases:
  - SIGTERM, or EOF on stdin, while stdout is never read again, with the
    queue full or not: the helper exits 0 within 30 s and says on stderr
    (its only channel left) how many answers it could not deliver.  It
-   used to block forever in the write, and CGP had to SIGKILL it.
+   used to block forever in the write, and CGP had to SIGKILL it.  The
+   requests still queued once nothing can be delivered are not scored
+   (the state file counts at most the one the worker held): scoring them
+   all, up to MessageTimeout each, only delayed the exit.
  - SIGTERM while the reader waits for room in a full queue, CGP reading
    stdout again: the reader stops at once and every request it had queued
    is answered; the lines it had read but not queued are left to CGP
@@ -189,9 +192,24 @@ class StalledCgp:
         self.filler = self.in_w = self.out_r = -1
 
 
+def handled_today(base):
+    """FILE requests the state file counts today (scored or failed open)."""
+    n = 0
+    days = 0
+    with open(os.path.join(base, "CGPCloudmark.state"), "rb") as f:
+        for ln in f.read().split(b"\n"):
+            if ln.startswith(b"day="):
+                days += 1
+            elif days == 1 and (ln.startswith(b"category.")
+                                or ln.startswith(b"fail_open.")):
+                n += int(ln.split(b"=", 1)[1])
+    return n
+
+
 def stalled_case(binary, tmp, wd, is_full, stop):
     """stdout never read again; stop is "term" or "eof"."""
-    h = StalledCgp(binary, make_base(tmp), wd)
+    base = make_base(tmp)
+    h = StalledCgp(binary, base, wd)
     try:
         h.wait_banner()
         h.fill_stdout()
@@ -210,6 +228,8 @@ def stalled_case(binary, tmp, wd, is_full, stop):
         check(m is not None and int(m.group(1)) > 0,
               "stderr does not say what was not delivered: %r"
               % h.stderr[:300])
+        n = handled_today(base)
+        check(n <= 1, "%d requests handled after stdout stalled" % n)
     finally:
         h.close()
 
