@@ -107,6 +107,12 @@
 /* FILE jobs waiting for a worker; past it the reader waits (back-pressure
  * on CGP, whose ENQUEUER threads number far fewer). */
 #define CAPS_HELPER_QUEUED_MAX 1024u
+/* Once the helper stops (QUIT, EOF, signal), how long a write to stdout
+ * may make no progress before every later line is dropped: a CGP that no
+ * longer reads would otherwise keep the helper from ever exiting. */
+#define CAPS_HELPER_STALL_MS 3000u
+/* Sequence numbers of undelivered answers named in the exit message. */
+#define CAPS_HELPER_DROPPED_SEQS 8u
 
 /* ---- MIME (formats: mime, charset, html, url) ---------------------- */
 

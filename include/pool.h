@@ -11,6 +11,7 @@
 #ifndef CM_POOL_H
 #define CM_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -47,6 +48,16 @@ struct pool *pool_new(const struct pool_conf *conf);
  * job (NULL is the workers' stop signal) and after pool_drain_and_free
  * has begun.  Any thread. */
 enum cm_err pool_submit(struct pool *p, void *job);
+
+/* As pool_submit without waiting: CM_ELIMIT when the queue is full, and
+ * the job stays the caller's.  Any thread. */
+enum cm_err pool_try_submit(struct pool *p, void *job);
+
+/* Wait at most timeout_ms for the queue to have room (or to be draining);
+ * false when it is still full.  With pool_try_submit, lets a submitter
+ * that must notice something else (the helper's reader, a signal) wait
+ * in slices and look before it queues.  Any thread. */
+bool pool_wait_room(struct pool *p, unsigned timeout_ms);
 
 /* Number of worker threads running. */
 unsigned pool_threads(const struct pool *p);

@@ -29,8 +29,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "buf.h"
+#include "caps.h"
 #include "cartridge.h"
 #include "config.h"
 #include "err.h"
@@ -71,14 +74,38 @@ struct updater_hooks {
 };
 
 /*
+ * A cached file that failed to load, by what stat said of it before the
+ * load: a rewrite (rename gives a new inode), an edit or a chmod (ctime)
+ * makes it a file to try again.
+ */
+struct updater_cache_bad {
+    uint64_t version;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    struct timespec ctime;
+};
+
+/* The cached files updater_load_startup skipped (the newest
+ * CAPS_UPDATER_CACHE_BAD_MAX), for updater_start: its first cycle then
+ * does not read and warn about the same files again. */
+struct updater_skipped {
+    size_t n;
+    struct updater_cache_bad file[CAPS_UPDATER_CACHE_BAD_MAX];
+};
+
+/*
  * The cartridge to start with: the newest cached image that loads and
  * whose version matches its name, else the embedded default.  Cached files
- * that fail are logged (warning) and skipped.  *out has one reference for
- * the caller; *is_default tells which.  Errors: the embedded default is
- * unusable too (CM_EPARSE etc.), CM_ENOMEM.
+ * that fail are logged (warning) and skipped, and noted in *skipped when
+ * it is not NULL.  *out has one reference for the caller; *is_default
+ * tells which.  Errors: the embedded default is unusable too (CM_EPARSE
+ * etc.), CM_ENOMEM.
  */
 enum cm_err updater_load_startup(const struct config *cfg,
-                                 struct cartridge **out, bool *is_default);
+                                 struct cartridge **out, bool *is_default,
+                                 struct updater_skipped *skipped);
 
 /* True when cfg names an update server (url or hostname). */
 bool updater_is_configured(const struct config *cfg);
@@ -90,11 +117,13 @@ bool updater_is_configured(const struct config *cfg);
  * Returns NULL when updates are not configured (logged at info) or cannot
  * start (keys unusable, no thread: logged as an error); the helper then
  * just keeps its cartridge.  cfg must outlive the updater.  hooks may be
- * NULL; it is copied.
+ * NULL; it is copied.  skipped: what updater_load_startup skipped (may be
+ * NULL), so that the first cycle does not read those files again.
  */
 struct updater *updater_start(const struct config *cfg,
                               struct cartridge_slot *slot,
-                              const struct updater_hooks *hooks);
+                              const struct updater_hooks *hooks,
+                              const struct updater_skipped *skipped);
 
 /*
  * Wait until the first cycle has ended (whatever its outcome) or max_wait_s

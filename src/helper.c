@@ -16,7 +16,10 @@
  *    CAPS_REQUEST_LINE_MAX is dropped up to its LF, logged once with a
  *    bounded sample, and answered if its sequence is readable: the
  *    fail-open answer for FILE, INTF negotiated on the kept bytes, QUIT
- *    obeyed, "OK" for the rest.
+ *    obeyed, "OK" for the rest.  With the queue full the reader waits
+ *    for room (back-pressure on CGP) in slices, looking for a signal
+ *    before it queues: after one, the waiting line and the rest of the
+ *    read are left unanswered (CGP keeps them pending) and counted.
  *  - Worker.  Per job: path policy (relative, no ".." component), a
  *    non-blocking bounded read into a per-worker buffer (fsutil: a FIFO or
  *    directory is refused, at most Max_Body_Length bytes are read),
@@ -32,6 +35,15 @@
  *    writes and EINTR continue inside the lock, so lines never interleave.
  *    SIGPIPE is ignored: EPIPE marks the writer broken, later lines are
  *    dropped, and the reader is woken through the self-pipe to shut down.
+ *    A pipe or socket stdout is made non-blocking so that a write never
+ *    waits where it cannot be told to stop: while the helper runs, a full
+ *    pipe is waited out however long CGP takes (back-pressure), but a
+ *    signal, CGP closing stdin, or the reader stopping starts the stop,
+ *    and from then on a write that makes no progress for
+ *    CAPS_HELPER_STALL_MS marks the writer stalled: every later line is
+ *    dropped and counted, and at exit one stderr line (CGP reads stderr
+ *    once the helper ended) says how many answers were not delivered.
+ *    Jobs still queued then (or after EPIPE) are not scored.
  *    The log sink (log_setup) formats "* <text>" lines into the same
  *    writer, so nothing reaches stderr while the protocol runs.
  *  - Counters.  Workers and the reader note every answered FILE (scored
@@ -66,11 +78,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,20 +110,40 @@
 /* Bytes written into the self-pipe: why the reader was woken. */
 #define HELPER_WAKE_SIGNAL 'T'
 #define HELPER_WAKE_BROKEN 'P'
+#define HELPER_WAKE_STOP 'S' /* the reader stopped: wakes a waiting writer */
 
 /* Address space a worker needs beside its stack and the message it
  * read: what the engine's scratch, arena blocks, charset converters and
  * the answer take while scoring (see worker_room). */
 #define HELPER_WORKER_SPARE_BYTES (8u << 20)
 
+/* How often the reader, waiting for room in a full request queue, looks
+ * whether a signal arrived. */
+#define HELPER_SUBMIT_SLICE_MS 100u
+
 /* Room for a log sample of untrusted bytes (escaped, with "..."). */
 #define HELPER_SAMPLE_MAX (CAPS_LOG_SAMPLE_MAX * 4u + 8u)
 
 struct helper_writer {
-    pthread_mutex_t out_lock; /* guards the writes to fd and is_broken */
+    pthread_mutex_t out_lock; /* guards the writes to fd and the fields
+                                 from is_broken to lost_seqs (the two
+                                 flags are atomic to be read without) */
     int fd;
-    bool is_broken; /* a write failed (EPIPE...): drop every later line */
-    int wake_fd;    /* self-pipe write end: tells the reader */
+    int fd_flags;     /* fd's flags before O_NONBLOCK was set; -1: kept */
+    int in_fd;        /* stdin: CGP closing it starts the stop */
+    int wake_fd;      /* self-pipe write end: tells the reader */
+    int wake_read_fd; /* self-pipe read end: a signal starts the stop */
+    atomic_bool is_broken;  /* a write failed (EPIPE...): drop every
+                               later line */
+    atomic_bool is_stalled; /* stopping, and fd took nothing for
+                               CAPS_HELPER_STALL_MS: drop every later line */
+    size_t n_lost_answers; /* lines dropped (broken or stalled) */
+    size_t n_lost_info;
+    char lost_seqs[CAPS_HELPER_DROPPED_SEQS * (CAPS_PROTOCOL_SEQ_MAX + 1) +
+                   1]; /* the first lost answers' sequences */
+    /* Monotonic µs when the helper began to stop, 0 while it runs; set
+     * once, by the reader or by a writer that saw the stop coming. */
+    _Atomic uint64_t stop_us;
 };
 
 struct helper {
@@ -183,18 +217,127 @@ on_signal(int sig)
 /* ---- writer ---------------------------------------------------------- */
 
 static void
-writer_init(struct helper_writer *w, int fd, int wake_fd)
+writer_init(struct helper_writer *w, int fd, int in_fd, int wake_fd,
+            int wake_read_fd)
 {
+    struct stat st;
+    int fl;
+
+    memset(w, 0, sizeof(*w));
     pthread_mutex_init(&w->out_lock, NULL);
     w->fd = fd;
-    w->is_broken = false;
+    w->fd_flags = -1;
+    w->in_fd = in_fd;
     w->wake_fd = wake_fd;
+    w->wake_read_fd = wake_read_fd;
+    atomic_init(&w->is_broken, false);
+    atomic_init(&w->is_stalled, false);
+    atomic_init(&w->stop_us, 0);
+    /* A blocking write into a pipe CGP no longer reads could never be
+     * given up; a terminal or a file is left as it is. */
+    if (fstat(fd, &st) != 0 ||
+        !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+        return;
+    }
+    fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK) == 0 &&
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0) {
+        w->fd_flags = fl;
+    }
 }
 
 static void
 writer_clear(struct helper_writer *w)
 {
+    if (w->fd_flags >= 0) {
+        (void)fcntl(w->fd, F_SETFL, w->fd_flags);
+    }
     pthread_mutex_destroy(&w->out_lock);
+}
+
+/* The helper is stopping from now on; true for the caller that made it
+ * so.  Any thread. */
+static bool
+writer_note_stop(struct helper_writer *w)
+{
+    uint64_t none = 0;
+    uint64_t now = monotonic_us();
+
+    return atomic_compare_exchange_strong(&w->stop_us, &none,
+                                          now != 0 ? now : 1);
+}
+
+/* The reader stopped: a writer waiting for a full stdout (in poll, on
+ * the self-pipe among others) is woken to start counting its stall. */
+static void
+writer_begin_stop(struct helper_writer *w)
+{
+    if (writer_note_stop(w)) {
+        char c = HELPER_WAKE_STOP;
+        ssize_t n = write(w->wake_fd, &c, 1);
+        (void)n; /* a full pipe already wakes it */
+    }
+}
+
+/* Wait until fd takes more bytes of a line that has made no progress
+ * since since_us.  While the helper runs, as long as CGP takes: its
+ * requests then wait in its own queue.  A signal (a byte in the
+ * self-pipe) or CGP closing stdin starts the stop; from then on false
+ * once CAPS_HELPER_STALL_MS passed without progress.  Under out_lock, so
+ * one thread at most waits here. */
+static bool
+writer_wait(struct helper_writer *w, uint64_t since_us)
+{
+    struct pollfd pfd[3] = {{w->fd, POLLOUT, 0},
+                            {w->wake_read_fd, POLLIN, 0},
+                            {w->in_fd, 0, 0}};
+    uint64_t stop = atomic_load(&w->stop_us);
+    uint64_t limit_us = (uint64_t)CAPS_HELPER_STALL_MS * 1000u;
+    uint64_t now;
+
+    if (stop == 0) {
+        /* stdin's POLLHUP (its events are 0) means CGP closed it. */
+        if (poll(pfd, 3, -1) > 0 &&
+            (pfd[1].revents != 0 || pfd[2].revents != 0)) {
+            (void)writer_note_stop(w);
+        }
+        return true;
+    }
+    if (since_us < stop) {
+        since_us = stop;
+    }
+    now = monotonic_us();
+    if (now - since_us >= limit_us) {
+        return false;
+    }
+    (void)poll(pfd, 1, (int)((since_us + limit_us - now + 999u) / 1000u));
+    return true;
+}
+
+/* A line that was not (wholly) written: counted, and the first answers'
+ * sequences kept for the exit message.  Under out_lock. */
+static void
+writer_note_lost(struct helper_writer *w, const char *line, size_t len)
+{
+    const char *sp;
+    size_t seq_len;
+    size_t used;
+
+    if (line[0] == '*') {
+        w->n_lost_info++;
+        return;
+    }
+    if (++w->n_lost_answers > CAPS_HELPER_DROPPED_SEQS) {
+        return;
+    }
+    sp = memchr(line, ' ', len);
+    seq_len = sp != NULL ? (size_t)(sp - line) : len - 1;
+    if (seq_len > CAPS_PROTOCOL_SEQ_MAX) {
+        seq_len = CAPS_PROTOCOL_SEQ_MAX;
+    }
+    used = strlen(w->lost_seqs);
+    snprintf(w->lost_seqs + used, sizeof(w->lost_seqs) - used, " %.*s",
+             (int)seq_len, line);
 }
 
 /* Write one whole line (ending in LF) with one write() where the pipe
@@ -202,46 +345,79 @@ writer_clear(struct helper_writer *w)
 static void
 writer_put(struct helper_writer *w, const char *line, size_t len)
 {
-    bool became_broken = false;
+    bool wake_reader = false;
     size_t off = 0;
+    uint64_t since = 0; /* when the line last stopped making progress */
 
     if (len == 0 || len > CAPS_ANSWER_MAX + 1 || line[len - 1] != '\n') {
         return; /* callers build lines within the cap; never reached */
     }
     pthread_mutex_lock(&w->out_lock);
-    while (!w->is_broken && off < len) {
+    while (!w->is_broken && !w->is_stalled && off < len) {
         ssize_t n = write(w->fd, line + off, len - off);
 
         if (n > 0) {
             off += (size_t)n;
+            since = 0;
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            /* CGP handed us a non-blocking pipe: wait until it drains. */
-            struct pollfd pfd = {w->fd, POLLOUT, 0};
-            (void)poll(&pfd, 1, -1);
+            if (since == 0) {
+                since = monotonic_us();
+            }
+            if (!writer_wait(w, since)) {
+                w->is_stalled = true;
+                wake_reader = true;
+            }
         } else {
             w->is_broken = true;
-            became_broken = true;
+            wake_reader = true;
         }
     }
+    if (off < len) {
+        writer_note_lost(w, line, len);
+    }
     pthread_mutex_unlock(&w->out_lock);
-    if (became_broken) {
+    if (wake_reader) {
+        /* Nothing more can be answered: stop reading requests. */
         char c = HELPER_WAKE_BROKEN;
         ssize_t n = write(w->wake_fd, &c, 1);
         (void)n;
     }
 }
 
+/* True when lines are being dropped (stdout closed or stalled).  Without
+ * the lock, which a writer waiting for stdout holds. */
 static bool
 writer_is_broken(struct helper_writer *w)
 {
-    bool broken;
+    return atomic_load(&w->is_broken) || atomic_load(&w->is_stalled);
+}
+
+/* At exit, after the last line: stdout stalled while stopping, so the
+ * log never got there; the one stderr line says what CGP did not get.
+ * (A closed stdout is CGP gone: nothing to tell.) */
+static void
+writer_report_lost(struct helper_writer *w)
+{
+    size_t more;
 
     pthread_mutex_lock(&w->out_lock);
-    broken = w->is_broken;
+    if (w->is_stalled) {
+        more = w->n_lost_answers > CAPS_HELPER_DROPPED_SEQS
+                   ? w->n_lost_answers - CAPS_HELPER_DROPPED_SEQS
+                   : 0;
+        fprintf(stderr,
+                "CGPCloudmark: stdout not read for %u s while stopping: "
+                "%zu answer%s not delivered%s%s%s%s, %zu log line%s "
+                "dropped\n",
+                CAPS_HELPER_STALL_MS / 1000u, w->n_lost_answers,
+                w->n_lost_answers == 1 ? "" : "s",
+                w->n_lost_answers > 0 ? " (seq" : "", w->lost_seqs,
+                more > 0 ? " ..." : "", w->n_lost_answers > 0 ? ")" : "",
+                w->n_lost_info, w->n_lost_info == 1 ? "" : "s");
+    }
     pthread_mutex_unlock(&w->out_lock);
-    return broken;
 }
 
 /* log sink: "* <text>\n" through the writer. */
@@ -444,6 +620,13 @@ score_job(struct helper *h, struct helper_worker *w,
      * once, so the queue drains instead of CGP killing the helper. */
     uint64_t start_ms = t0 / 1000u;
 
+    if (writer_is_broken(&h->writer)) {
+        /* No answer can reach CGP any more (it keeps the request pending
+         * for the next helper): scoring would only delay the exit.  The
+         * dropped answer is counted for the exit message. */
+        answer_simple(h, job->seq, h->fail_answer);
+        return;
+    }
     if (w == NULL) {
         answer_fail_open(h, job->seq, COUNTERS_FAIL_ENGINE_ERROR, t0,
                          "out of memory for the worker");
@@ -508,13 +691,53 @@ worker_run(void *job, void *state, void *ctx)
 struct helper_reader {
     struct helper *h;
     struct pool *pool;
+    int wake_fd; /* self-pipe read end: polled, never read, while waiting */
+    size_t n_unanswered; /* lines read but left when a signal came */
+    char first_unanswered[CAPS_PROTOCOL_SEQ_MAX + 1];
     struct protocol_linebuf lines;
     struct buf path; /* decoded FILE name, reused */
     uint8_t *chunk;  /* CAPS_HELPER_READ_CHUNK bytes read from stdin */
     char quit_seq[CAPS_PROTOCOL_SEQ_MAX + 1];
 };
 
-static void
+/* Whether the self-pipe holds a wake-up (a signal, a broken stdout);
+ * the byte is left for reader_run to tell which. */
+static bool
+wake_pending(int fd)
+{
+    struct pollfd pfd = {fd, POLLIN, 0};
+
+    return poll(&pfd, 1, 0) > 0 && pfd.revents != 0;
+}
+
+/* Queue job, waiting for room as long as the workers take (back-pressure
+ * on CGP), but in slices, and looking for a signal before queueing after
+ * a wait, so that a signal ends the wait at once even when room came with
+ * it: HELPER_STOP_SIGNAL then (the job is freed unanswered; CGP still has
+ * the request pending), else HELPER_STOP_EOF ("keep reading"). */
+static enum helper_stop
+submit_job(struct helper_reader *r, struct helper_job *job)
+{
+    enum cm_err rc;
+
+    while ((rc = pool_try_submit(r->pool, job)) == CM_ELIMIT) {
+        (void)pool_wait_room(r->pool, HELPER_SUBMIT_SLICE_MS);
+        if (wake_pending(r->wake_fd)) {
+            free(job);
+            return HELPER_STOP_SIGNAL;
+        }
+    }
+    if (rc != CM_OK) {
+        answer_fail_open(r->h, job->seq, COUNTERS_FAIL_OTHER,
+                         job->received_us, "cannot queue the request");
+        free(job);
+    }
+    return HELPER_STOP_EOF;
+}
+
+/* A FILE request into the queue, or answered fail-open; HELPER_STOP_SIGNAL
+ * when a signal came while the queue was full. */
+static enum helper_stop
 submit_file(struct helper_reader *r, const struct protocol_request *req)
 {
     struct helper *h = r->h;
@@ -531,23 +754,23 @@ submit_file(struct helper_reader *r, const struct protocol_request *req)
         snprintf(reason, sizeof(reason), "%s: %s", why, sample);
         answer_fail_open(h, req->seq, COUNTERS_FAIL_PATH_REFUSED, t0,
                          reason);
-        return;
+        return HELPER_STOP_EOF;
     }
     job = malloc(sizeof(*job) + r->path.len + 1);
     if (job == NULL) {
         answer_fail_open(h, req->seq, COUNTERS_FAIL_OTHER, t0,
                          "out of memory for the request");
-        return;
+        return HELPER_STOP_EOF;
     }
     memcpy(job->seq, req->seq, req->seq_len + 1);
     memcpy(job->path, r->path.data, r->path.len);
     job->path[r->path.len] = '\0';
     job->received_us = t0;
-    if (pool_submit(r->pool, job) != CM_OK) {
-        free(job);
-        answer_fail_open(h, req->seq, COUNTERS_FAIL_OTHER, t0,
-                         "cannot queue the request");
+    if (submit_job(r, job) == HELPER_STOP_SIGNAL) {
+        memcpy(r->first_unanswered, req->seq, req->seq_len + 1);
+        return HELPER_STOP_SIGNAL;
     }
+    return HELPER_STOP_EOF;
 }
 
 static void
@@ -621,8 +844,10 @@ handle_overlong(struct helper_reader *r)
     return false;
 }
 
-/* Handle the complete line in r->lines; true on QUIT. */
-static bool
+/* Handle the complete line in r->lines: HELPER_STOP_QUIT on QUIT,
+ * HELPER_STOP_SIGNAL when a signal came while a FILE waited for room in
+ * the queue (the line is left unanswered), else HELPER_STOP_EOF. */
+static enum helper_stop
 handle_line(struct helper_reader *r)
 {
     struct protocol_request req;
@@ -630,32 +855,31 @@ handle_line(struct helper_reader *r)
     char sample[HELPER_SAMPLE_MAX];
 
     if (r->lines.is_overlong) {
-        return handle_overlong(r);
+        return handle_overlong(r) ? HELPER_STOP_QUIT : HELPER_STOP_EOF;
     }
     if (r->lines.len == 0) {
-        return false; /* an empty line carries nothing to answer */
+        return HELPER_STOP_EOF; /* an empty line carries nothing to answer */
     }
     if (protocol_parse(r->lines.line, r->lines.len, &req, &why) != CM_OK) {
         log_sample(sample, sizeof(sample), r->lines.line,
                    protocol_loggable_len(r->lines.line, r->lines.len));
         log_warn("request dropped (%s): %s", why, sample);
         counters_note_error(r->h->counters);
-        return false;
+        return HELPER_STOP_EOF;
     }
     switch (req.cmd) {
     case PROTOCOL_CMD_INTF:
         answer_intf(r, &req);
-        return false;
+        return HELPER_STOP_EOF;
     case PROTOCOL_CMD_KEY:
         /* The key's text is never logged. */
         answer_simple(r->h, req.seq, PROTOCOL_ANSWER_OK);
-        return false;
+        return HELPER_STOP_EOF;
     case PROTOCOL_CMD_FILE:
-        submit_file(r, &req);
-        return false;
+        return submit_file(r, &req);
     case PROTOCOL_CMD_QUIT:
         memcpy(r->quit_seq, req.seq, req.seq_len + 1);
-        return true;
+        return HELPER_STOP_QUIT;
     case PROTOCOL_CMD_UNKNOWN:
         if (req.word_len == 0) {
             log_warn("%s request without a command", req.seq);
@@ -665,9 +889,9 @@ handle_line(struct helper_reader *r)
             log_warn("%s unknown command %s", req.seq, sample);
         }
         answer_simple(r->h, req.seq, PROTOCOL_ANSWER_OK);
-        return false;
+        return HELPER_STOP_EOF;
     }
-    return false;
+    return HELPER_STOP_EOF;
 }
 
 /* Lines in (p, len) that hold more than a CR: a last line without its
@@ -693,10 +917,13 @@ count_lines(const uint8_t *p, size_t len)
 }
 
 /* Feed bytes read from stdin; HELPER_STOP_QUIT when a QUIT was seen,
- * else HELPER_STOP_EOF meaning "keep reading".  What follows a QUIT in
+ * HELPER_STOP_SIGNAL when a signal came while the queue was full, else
+ * HELPER_STOP_EOF meaning "keep reading".  What follows a QUIT in
  * the same read is not answered (CGP sends nothing after QUIT, and the
  * helper is leaving), but it is counted in a log line so that a client
- * that does send more can see where its requests went. */
+ * that does send more can see where its requests went.  After a signal
+ * the line that waited and the rest of the read are left to CGP, which
+ * still has them pending; r->n_unanswered counts them. */
 static enum helper_stop
 feed(struct helper_reader *r, const uint8_t *p, size_t len)
 {
@@ -705,8 +932,14 @@ feed(struct helper_reader *r, const uint8_t *p, size_t len)
     while (off < len) {
         off += protocol_linebuf_feed(&r->lines, p + off, len - off);
         if (r->lines.is_complete) {
-            bool is_quit = handle_line(r);
+            enum helper_stop stop = handle_line(r);
+            bool is_quit = stop == HELPER_STOP_QUIT;
+
             protocol_linebuf_next(&r->lines);
+            if (stop == HELPER_STOP_SIGNAL) {
+                r->n_unanswered = 1 + count_lines(p + off, len - off);
+                return stop;
+            }
             if (is_quit) {
                 size_t n = count_lines(p + off, len - off);
 
@@ -739,6 +972,21 @@ wake_reason(int fd)
     return stop;
 }
 
+/* The reader was woken: why (draining the self-pipe), and the stop made
+ * known to a writer waiting for stdout, which may have missed the byte
+ * just drained. */
+static enum helper_stop
+stop_for_wake(struct helper_reader *r, int wake_read_fd)
+{
+    enum helper_stop stop = wake_reason(wake_read_fd);
+
+    writer_begin_stop(&r->h->writer);
+    if (writer_is_broken(&r->h->writer)) {
+        stop = HELPER_STOP_BROKEN;
+    }
+    return stop;
+}
+
 static enum helper_stop
 reader_run(struct helper_reader *r, int wake_read_fd)
 {
@@ -760,10 +1008,7 @@ reader_run(struct helper_reader *r, int wake_read_fd)
         }
         if (pfd[1].revents != 0) {
             /* A signal or a broken stdout: stop before reading more. */
-            stop = wake_reason(wake_read_fd);
-            if (writer_is_broken(&r->h->writer)) {
-                stop = HELPER_STOP_BROKEN;
-            }
+            stop = stop_for_wake(r, wake_read_fd);
             break;
         }
         if (pfd[0].revents == 0) {
@@ -782,15 +1027,19 @@ reader_run(struct helper_reader *r, int wake_read_fd)
         }
         if (n == 0) {
             /* A last line without its LF still counts. */
-            if (protocol_linebuf_finish(&r->lines) && handle_line(r)) {
-                stop = HELPER_STOP_QUIT;
-                break;
+            stop = protocol_linebuf_finish(&r->lines) ? handle_line(r)
+                                                      : HELPER_STOP_EOF;
+            if (stop == HELPER_STOP_SIGNAL) {
+                r->n_unanswered = 1;
+                stop = stop_for_wake(r, wake_read_fd);
             }
-            stop = HELPER_STOP_EOF;
             break;
         }
-        if (feed(r, chunk, (size_t)n) == HELPER_STOP_QUIT) {
-            stop = HELPER_STOP_QUIT;
+        stop = feed(r, chunk, (size_t)n);
+        if (stop == HELPER_STOP_SIGNAL) {
+            stop = stop_for_wake(r, wake_read_fd);
+        }
+        if (stop != HELPER_STOP_EOF) {
             break;
         }
     }
@@ -1001,11 +1250,12 @@ static enum cm_err
 start_cartridge(struct helper *h, struct updater **upd, int wake_read_fd)
 {
     struct updater_hooks hooks;
+    struct updater_skipped skipped;
     struct cartridge *cart = NULL;
     bool is_default = true;
     enum cm_err err;
 
-    err = updater_load_startup(h->cfg, &cart, &is_default);
+    err = updater_load_startup(h->cfg, &cart, &is_default, &skipped);
     if (err == CM_ENOMEM) {
         return err;
     }
@@ -1027,7 +1277,7 @@ start_cartridge(struct helper *h, struct updater **upd, int wake_read_fd)
     hooks.ctx = h->counters;
     /* NULL when updates are off or cannot start (it logs why): the helper
      * keeps its cartridge.  The thread blocks signals itself. */
-    *upd = updater_start(h->cfg, h->slot, &hooks);
+    *upd = updater_start(h->cfg, h->slot, &hooks, &skipped);
     if (*upd != NULL && h->cfg->cart.download_before_init) {
         /* A SIGTERM meanwhile ends the wait; serve() then sees it. */
         updater_wait_first_or(*upd, h->cfg->cart.mu_timeout_s,
@@ -1099,10 +1349,21 @@ serve(struct pool *pool, struct helper_reader *reader, int wake_read_fd,
     enum helper_stop stop;
 
     reader->pool = pool;
+    reader->wake_fd = wake_read_fd;
     stop = reader_run(reader, wake_read_fd);
+    /* From here a stdout CGP does not read holds the drain up for at
+     * most CAPS_HELPER_STALL_MS. */
+    writer_begin_stop(&reader->h->writer);
     memcpy(quit_seq, reader->quit_seq, sizeof(reader->quit_seq));
     log_info("stopping (%s), finishing the requests in flight",
              stop_name(stop));
+    if (reader->n_unanswered > 0) {
+        log_warn("%zu request line%s read but not answered, from %s on "
+                 "(left pending in CGP)",
+                 reader->n_unanswered,
+                 reader->n_unanswered == 1 ? "" : "s",
+                 reader->first_unanswered);
+    }
     pool_drain_and_free(pool);
     return stop;
 }
@@ -1137,7 +1398,7 @@ helper_main(int argc, char **argv)
     }
     helper_signal_fd = wake[1];
     set_handlers(true);
-    writer_init(&h.writer, STDOUT_FILENO, wake[1]);
+    writer_init(&h.writer, STDOUT_FILENO, STDIN_FILENO, wake[1], wake[0]);
     log_setup(writer_log_sink, &h.writer, LOG_LEVEL_INFO);
 
     cfg = malloc(sizeof(*cfg));
@@ -1187,6 +1448,7 @@ out:
     /* Every event is noted by now (workers drained, updater stopped), so
      * housekeep's last save loses nothing; only then does QUIT get its
      * answer. */
+    writer_begin_stop(&h.writer);
     updater_stop(upd);
     housekeep_stop(hk);
     if (status != 2 && stop == HELPER_STOP_QUIT) {
@@ -1205,6 +1467,7 @@ out:
     }
     counters_free(h.counters);
     free(cfg);
+    writer_report_lost(&h.writer);
     writer_clear(&h.writer);
     close(wake[0]);
     close(wake[1]);

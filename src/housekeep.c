@@ -27,7 +27,8 @@
  *    Each tick retries the load and does nothing else until it works;
  *    the counts noted meanwhile are then added to the file's.
  *  - Log lines are written on changes of state (a failing save is logged
- *    when it starts failing and when it recovers), not on every tick.
+ *    when it starts failing and when it recovers), not on every tick; a
+ *    condition that lasts counts as one error in the day's counters.
  *
  * State owned: the housekeep struct (paths, last saved snapshot, thread,
  * wake flags).  The counters belong to counters.c; housekeep is the only
@@ -164,8 +165,10 @@ save(struct housekeep *h, bool is_forced)
          * read-only disk) says what to fix; "i/o error" does not. */
         int err = rc == CM_EIO ? errno : 0;
 
-        counters_note_error(h->counters);
+        /* One error for the whole time it fails, not one a minute: the
+         * day's error count in the report is of problems, not retries. */
         if (!h->is_save_failing) {
+            counters_note_error(h->counters);
             log_error("counters: cannot save %s: %s (retrying every "
                       "minute)", h->state_path,
                       err != 0 ? strerror(err) : cm_strerror(rc));

@@ -296,7 +296,7 @@ learn_main(int argc, char **argv)
         return 2;
     }
     if (config_load(cfg_path, &cfg, problem, NULL, NULL) != CM_OK ||
-        updater_load_startup(&cfg, &c, &is_default) != CM_OK) {
+        updater_load_startup(&cfg, &c, &is_default, NULL) != CM_OK) {
         fprintf(stderr, "CGPCloudmark LEARN: no usable configuration or "
                         "cartridge\n");
         free(paths);

@@ -88,7 +88,7 @@ version_main(int argc, char **argv)
     }
     printf("CmaeVersion = \"%s\"\n", engine_version());
     if (config_load(cfg_path, &cfg, NULL, NULL, NULL) != CM_OK ||
-        updater_load_startup(&cfg, &c, &is_default) != CM_OK) {
+        updater_load_startup(&cfg, &c, &is_default, NULL) != CM_OK) {
         printf("CmaeCartridgeVersion = \"none\"\n");
         fprintf(stderr, "CGPCloudmark: no usable cartridge\n");
         return 1;

@@ -17,7 +17,8 @@
  *  - Shutdown: pool_drain_and_free sets is_draining and wakes everyone.
  *    Workers keep taking jobs until the ring is empty, then return; every
  *    thread is joined.  No cancellation, no detached threads.  A submitter
- *    blocked on a full ring gets CM_EINVAL once draining began.
+ *    blocked on a full ring gets CM_EINVAL once draining began;
+ *    pool_wait_room's waits end at a monotonic deadline.
  *  - Ordering: jobs are started in submission order; they finish in any
  *    order.
  *  - Start-up: when the system refuses a thread, the pool runs with those
@@ -37,11 +38,13 @@
 #define _DEFAULT_SOURCE
 #include "pool.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -201,6 +204,7 @@ pool_new(const struct pool_conf *conf)
     unsigned n;
     sigset_t all;
     sigset_t old;
+    pthread_condattr_t attr;
 
     if (conf == NULL || conf->work == NULL || conf->max_queued == 0 ||
         conf->max_queued > CAPS_JOBS_QUEUED_MAX ||
@@ -225,7 +229,12 @@ pool_new(const struct pool_conf *conf)
     }
     pthread_mutex_init(&p->queue_lock, NULL);
     pthread_cond_init(&p->has_jobs, NULL);
-    pthread_cond_init(&p->has_room, NULL);
+    /* pool_wait_room's deadlines are monotonic: a clock step must not
+     * stretch or cut its wait. */
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->has_room, &attr);
+    pthread_condattr_destroy(&attr);
 
     /* Threads inherit the creator's mask: create them with everything
      * blocked, so no signal handler ever runs on a worker. */
@@ -246,8 +255,10 @@ pool_new(const struct pool_conf *conf)
     return p;
 }
 
-enum cm_err
-pool_submit(struct pool *p, void *job)
+/* Queue job, waiting for room when is_waiting (else CM_ELIMIT when the
+ * ring is full). */
+static enum cm_err
+submit(struct pool *p, void *job, bool is_waiting)
 {
     enum cm_err rc = CM_OK;
 
@@ -255,11 +266,14 @@ pool_submit(struct pool *p, void *job)
         return CM_EINVAL;
     }
     pthread_mutex_lock(&p->queue_lock);
-    while (p->n_queued == p->conf.max_queued && !p->is_draining) {
+    while (is_waiting && p->n_queued == p->conf.max_queued &&
+           !p->is_draining) {
         pthread_cond_wait(&p->has_room, &p->queue_lock);
     }
     if (p->is_draining) {
         rc = CM_EINVAL;
+    } else if (p->n_queued == p->conf.max_queued) {
+        rc = CM_ELIMIT;
     } else {
         size_t tail = (p->head + p->n_queued) % p->conf.max_queued;
         p->ring[tail] = job;
@@ -268,6 +282,55 @@ pool_submit(struct pool *p, void *job)
     }
     pthread_mutex_unlock(&p->queue_lock);
     return rc;
+}
+
+enum cm_err
+pool_submit(struct pool *p, void *job)
+{
+    return submit(p, job, true);
+}
+
+enum cm_err
+pool_try_submit(struct pool *p, void *job)
+{
+    return submit(p, job, false);
+}
+
+/* has_room's clock (monotonic) plus timeout_ms. */
+static struct timespec
+deadline_after(unsigned timeout_ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(timeout_ms / 1000u);
+    ts.tv_nsec += (long)(timeout_ms % 1000u) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+bool
+pool_wait_room(struct pool *p, unsigned timeout_ms)
+{
+    struct timespec deadline = deadline_after(timeout_ms);
+    bool has_room;
+
+    if (p == NULL) {
+        return true;
+    }
+    pthread_mutex_lock(&p->queue_lock);
+    while (p->n_queued == p->conf.max_queued && !p->is_draining) {
+        if (pthread_cond_timedwait(&p->has_room, &p->queue_lock,
+                                   &deadline) == ETIMEDOUT) {
+            break;
+        }
+    }
+    has_room = p->n_queued < p->conf.max_queued || p->is_draining;
+    pthread_mutex_unlock(&p->queue_lock);
+    return has_room;
 }
 
 unsigned

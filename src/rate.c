@@ -328,7 +328,7 @@ load_cartridge(const char *path, const struct config *cfg,
         }
         return rc;
     }
-    rc = updater_load_startup(cfg, out, &is_default);
+    rc = updater_load_startup(cfg, out, &is_default, NULL);
     if (rc != CM_OK) {
         log_error("no usable cartridge: none in the micro-update cache %s "
                   "and the embedded default is unusable (%s)",

@@ -35,7 +35,9 @@
  * adopts a newer cartridge another process left in the cache
  * (cache_adopt_newer) and then does no network I/O; a cached file that
  * fails to load there is logged once and skipped until stat shows it
- * changed (struct cache_bad), not read and validated again every cycle.
+ * changed (struct updater_cache_bad), not read and validated again every
+ * cycle; the files the start-up load skipped are handed to the thread
+ * (struct updater_skipped) and count the same.
  *
  * Thread: wakes for a cycle at start and then every interval (minus up to
  * 10% jitter); after a failure it waits updater_backoff_s() instead, and
@@ -89,20 +91,6 @@
 #define UPDATER_CACHE_PREFIX "cartridge-"
 #define UPDATER_CACHE_SUFFIX ".cmc"
 
-/*
- * A cache file that failed to load, by what stat says of it.  A rewrite
- * (rename gives a new inode), an edit or a chmod (ctime) makes it a file
- * to try again.
- */
-struct cache_bad {
-    uint64_t version;
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
-    struct timespec ctime;
-};
-
 struct updater {
     const struct config *cfg;
     struct cartridge_slot *slot; /* NULL for UPDATE */
@@ -140,9 +128,10 @@ struct updater {
     char last_failure[256];
     bool has_stats_failed;
 
-    /* Cached files cache_adopt_newer found unusable (logged once each),
-     * filled round-robin from next_cache_bad.  Updater thread only. */
-    struct cache_bad cache_bad[CAPS_UPDATER_CACHE_BAD_MAX];
+    /* Cached files cache_adopt_newer or the start-up load found unusable
+     * (logged once each), filled round-robin from next_cache_bad.
+     * Updater thread only (once it runs). */
+    struct updater_cache_bad cache_bad[CAPS_UPDATER_CACHE_BAD_MAX];
     size_t next_cache_bad;
 
     pthread_mutex_t counters_lock;
@@ -637,9 +626,21 @@ cache_prune(const struct config *cfg)
     free(v);
 }
 
+static void
+cache_bad_set(struct updater_cache_bad *b, uint64_t version,
+              const struct stat *st)
+{
+    b->version = version;
+    b->dev = st->st_dev;
+    b->ino = st->st_ino;
+    b->size = st->st_size;
+    b->mtime = st->st_mtim;
+    b->ctime = st->st_ctim;
+}
+
 enum cm_err
 updater_load_startup(const struct config *cfg, struct cartridge **out,
-                     bool *is_default)
+                     bool *is_default, struct updater_skipped *skipped)
 {
     uint64_t *v = NULL;
     size_t n = cache_list(cfg, &v);
@@ -647,17 +648,30 @@ updater_load_startup(const struct config *cfg, struct cartridge **out,
     const char *why = NULL;
     enum cm_err rc;
 
+    if (skipped != NULL) {
+        skipped->n = 0;
+    }
     for (size_t i = 0; i < n; i++) {
         struct cartridge *c = NULL;
+        struct stat st;
+        bool has_stat;
+
         if (cache_file(cfg, v[i], path, sizeof(path)) != CM_OK) {
             continue;
         }
+        /* Before the load, as cache_load_version does: a good file
+         * renamed over this one meanwhile is never noted as bad. */
+        has_stat = stat(path, &st) == 0;
         rc = cartridge_load_file(path, &c, &why);
         if (rc == CM_OK && cartridge_version(c) == v[i]) {
             free(v);
             *out = c;
             *is_default = false;
             return CM_OK;
+        }
+        if (has_stat && rc != CM_ENOMEM && skipped != NULL &&
+            skipped->n < CAPS_UPDATER_CACHE_BAD_MAX) {
+            cache_bad_set(&skipped->file[skipped->n++], v[i], &st);
         }
         if (rc == CM_OK) {
             log_warn("micro-update cache: %s holds version %llu, skipped",
@@ -683,7 +697,7 @@ same_time(const struct timespec *a, const struct timespec *b)
 }
 
 static bool
-cache_bad_matches(const struct cache_bad *b, uint64_t version,
+cache_bad_matches(const struct updater_cache_bad *b, uint64_t version,
                   const struct stat *st)
 {
     return b->version == version && b->dev == st->st_dev &&
@@ -712,14 +726,7 @@ static void
 cache_note_bad(struct updater *u, uint64_t version, const struct stat *st,
                const char *path, const char *why)
 {
-    struct cache_bad *b = &u->cache_bad[u->next_cache_bad];
-
-    b->version = version;
-    b->dev = st->st_dev;
-    b->ino = st->st_ino;
-    b->size = st->st_size;
-    b->mtime = st->st_mtim;
-    b->ctime = st->st_ctim;
+    cache_bad_set(&u->cache_bad[u->next_cache_bad], version, st);
     u->next_cache_bad = (u->next_cache_bad + 1) % CAPS_UPDATER_CACHE_BAD_MAX;
     log_warn("micro-update cache: %s unusable (%s); not read again until "
              "it changes", path, why);
@@ -1387,12 +1394,29 @@ updater_new(const struct config *cfg, char *why, size_t why_cap,
     return u;
 }
 
+/* The files the start-up load skipped count as known bad: the first
+ * cycle's cache_adopt_newer would read and report them a second time. */
+static void
+take_skipped(struct updater *u, const struct updater_skipped *skipped)
+{
+    size_t n;
+
+    if (skipped == NULL) {
+        return;
+    }
+    n = skipped->n < CAPS_UPDATER_CACHE_BAD_MAX ? skipped->n
+                                                : CAPS_UPDATER_CACHE_BAD_MAX;
+    memcpy(u->cache_bad, skipped->file, n * sizeof(skipped->file[0]));
+    u->next_cache_bad = n % CAPS_UPDATER_CACHE_BAD_MAX;
+}
+
 enum cm_err
 updater_run_once(const struct config *cfg, struct updater_result *res)
 {
     struct updater *u;
     struct cartridge *c = NULL;
     struct cartridge *installed = NULL;
+    struct updater_skipped skipped;
     bool is_default = false;
     enum cm_err rc;
 
@@ -1416,7 +1440,8 @@ updater_run_once(const struct config *cfg, struct updater_result *res)
         curl_global_cleanup();
         return rc;
     }
-    rc = updater_load_startup(cfg, &c, &is_default);
+    rc = updater_load_startup(cfg, &c, &is_default, &skipped);
+    take_skipped(u, &skipped);
     if (rc != CM_OK) {
         /* No cartridge at all: anything verified is an improvement. */
         u->is_current_default = true;
@@ -1733,7 +1758,8 @@ thread_main(void *arg)
 
 struct updater *
 updater_start(const struct config *cfg, struct cartridge_slot *slot,
-              const struct updater_hooks *hooks)
+              const struct updater_hooks *hooks,
+              const struct updater_skipped *skipped)
 {
     struct updater *u;
     const struct cartridge *c;
@@ -1762,6 +1788,7 @@ updater_start(const struct config *cfg, struct cartridge_slot *slot,
     if (hooks != NULL) {
         u->hooks = *hooks;
     }
+    take_skipped(u, skipped);
     c = cartridge_acquire(slot);
     u->current_version = cartridge_version(c);
     u->is_current_default = cartridge_is_default(c);

@@ -1141,16 +1141,22 @@ test_housekeep_removes_stale_temps(void **state)
 
 /* A failing state save is logged once, with the system's reason (the
  * folder is missing: not an "i/o error", which reads as a failing disk),
- * retried, and logged when it works again. */
+ * retried, and logged when it works again.  It is one error in the day's
+ * count however many minutes it lasts (each retry counted one, so a
+ * night without the folder showed hundreds in the report); failing again
+ * after it recovered is a second one. */
 static void
 test_housekeep_save_failure_logged_once(void **state)
 {
     struct env e;
+    struct counters_snapshot s;
     char dir[256];
+    char aside[264];
 
     (void)state;
     env_init(&e, "UTC", 2024, 5, 1, 9, 0, 0);
     snprintf(dir, sizeof(dir), "%s/sub", e.dir);
+    snprintf(aside, sizeof(aside), "%s.aside", dir);
     snprintf(e.cfg.state_path, sizeof(e.cfg.state_path), "%s/state", dir);
     env_start(&e);
     for (unsigned i = 0; i < 3; i++) {
@@ -1162,6 +1168,21 @@ test_housekeep_save_failure_logged_once(void **state)
     assert_int_equal(fsutil_mkdirs(dir, 0700), CM_OK);
     assert_int_equal(housekeep_tick(e.h), CM_OK);
     assert_int_equal(log_count("saved again"), 1);
+    read_state(&e, &s);
+    assert_int_equal(s.today.errors, 1);
+
+    /* Failing again, for two ticks, then back. */
+    assert_int_equal(rename(dir, aside), 0);
+    for (unsigned i = 0; i < 2; i++) {
+        counters_note_message(e.c, i, ENGINE_CAT_LEGIT, 100);
+        assert_int_equal(housekeep_tick(e.h), CM_EIO);
+    }
+    assert_int_equal(rename(aside, dir), 0);
+    assert_int_equal(housekeep_tick(e.h), CM_OK);
+    assert_int_equal(log_count("cannot save"), 2);
+    assert_int_equal(log_count("saved again"), 2);
+    read_state(&e, &s);
+    assert_int_equal(s.today.errors, 2);
     env_done(&e);
 }
 

@@ -311,6 +311,48 @@ test_pool_queue_full_blocks(void **state)
     gate_destroy(&started);
 }
 
+/* pool_try_submit refuses a full queue, leaving the job with the caller;
+ * pool_wait_room gives up on a queue that stays full and says when there
+ * is room (the helper's reader waits so, looking for a signal between
+ * slices). */
+static void
+test_pool_try_submit_wait_room(void **state)
+{
+    struct counting_ctx c;
+    struct pool_conf conf;
+    struct pool *p;
+    struct gate hold;
+    struct gate started;
+    struct job *late;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    gate_init(&hold);
+    gate_init(&started);
+    c.hold = &hold;
+    c.started = &started;
+    conf = conf_for(&c, 1, 1);
+    p = pool_new(&conf);
+    assert_non_null(p);
+    assert_int_equal(pool_submit(p, new_job(0)), CM_OK);
+    gate_wait(&started);
+    assert_true(pool_wait_room(p, 0));
+    assert_int_equal(pool_try_submit(p, new_job(1)), CM_OK);
+    /* Full until the hold gate opens: only a time-out can end these. */
+    late = new_job(2);
+    assert_int_equal(pool_try_submit(p, late), CM_ELIMIT);
+    assert_false(pool_wait_room(p, 0));
+    assert_false(pool_wait_room(p, 30));
+    gate_open(&hold);
+    assert_true(pool_wait_room(p, 600000));
+    assert_int_equal(pool_try_submit(p, late), CM_OK);
+    assert_int_equal(pool_try_submit(p, NULL), CM_EINVAL);
+    pool_drain_and_free(p);
+    assert_int_equal(atomic_load(&c.n_done), 3);
+    gate_destroy(&hold);
+    gate_destroy(&started);
+}
+
 static void
 test_pool_drain_finishes_queued(void **state)
 {
@@ -541,6 +583,7 @@ main(void)
         cmocka_unit_test(test_pool_init_fini_once),
         cmocka_unit_test(test_pool_null_init_fini),
         cmocka_unit_test(test_pool_queue_full_blocks),
+        cmocka_unit_test(test_pool_try_submit_wait_room),
         cmocka_unit_test(test_pool_drain_finishes_queued),
         cmocka_unit_test(test_pool_bad_conf),
         cmocka_unit_test(test_pool_cpu_count),

@@ -489,7 +489,7 @@ test_updater_not_configured_and_bad_keys(void **state)
     struct updater_counters k;
 
     /* nothing configured: no thread, nothing sent, a clear message */
-    assert_null(updater_start(&cfg, NULL, NULL));
+    assert_null(updater_start(&cfg, NULL, NULL, NULL));
     assert_int_equal(updater_run_once(&cfg, &res), CM_EINVAL);
     assert_int_equal(res.outcome, UPDATER_FAILED);
     assert_non_null(strstr(res.why, "micro-update url"));
@@ -536,7 +536,7 @@ test_updater_load_startup_from_cache(void **state)
                      CM_OK);
     snprintf(path, sizeof(path), "%s/cartridge-x.cmc", cfg.cart.cache_path);
     assert_int_equal(fsutil_write_atomic(path, "junk", 4, 0600), CM_OK);
-    assert_int_equal(updater_load_startup(&cfg, &c, &is_default), CM_OK);
+    assert_int_equal(updater_load_startup(&cfg, &c, &is_default, NULL), CM_OK);
     assert_false(is_default);
     assert_int_equal(cartridge_version(c), 2);
     cartridge_unref(c);
@@ -688,7 +688,7 @@ test_updater_thread_swap_304_stats_stop(void **state)
     memset(&hooks, 0, sizeof(hooks));
     hooks.on_installed = on_installed;
     hooks.ctx = &installed;
-    u = updater_start(&cfg, slot, &hooks);
+    u = updater_start(&cfg, slot, &hooks, NULL);
     assert_non_null(u);
 
     /* first cycle: manifest, file, cache, hot swap */
@@ -778,7 +778,7 @@ test_updater_304_after_expiry(void **state)
     memset(&hooks, 0, sizeof(hooks));
     hooks.on_refused = on_refused_srv;
     hooks.ctx = s;
-    u = updater_start(&cfg, slot, &hooks);
+    u = updater_start(&cfg, slot, &hooks, NULL);
     assert_non_null(u);
     assert_true(updater_wait_first(u, 60));
     assert_true(srv_wait(s, has_refusal_or_two_late_manifests));
@@ -924,7 +924,7 @@ test_updater_stop_during_backoff(void **state)
     slot = cartridge_slot_new(c1);
     seen_logs[0] = '\0';
     log_setup(capture_sink, NULL, LOG_LEVEL_DEBUG);
-    u = updater_start(&cfg, slot, NULL);
+    u = updater_start(&cfg, slot, NULL, NULL);
     assert_non_null(u);
     assert_false(updater_wait_first(u, 60));
     updater_counters_get(u, &k);
@@ -961,7 +961,7 @@ test_updater_failure_names_default(void **state)
     seen_logs[0] = '\0';
     pthread_mutex_unlock(&seen_lock);
     log_setup(capture_sink, NULL, LOG_LEVEL_DEBUG);
-    u = updater_start(&cfg, slot, NULL);
+    u = updater_start(&cfg, slot, NULL, NULL);
     assert_non_null(u);
     assert_false(updater_wait_first(u, 60));
     updater_stop(u);
@@ -1001,7 +1001,7 @@ test_updater_adopts_newer_cache(void **state)
     memset(&hooks, 0, sizeof(hooks));
     hooks.on_installed = on_installed;
     hooks.ctx = &installed;
-    u = updater_start(&cfg, slot, &hooks);
+    u = updater_start(&cfg, slot, &hooks, NULL);
     assert_non_null(u);
     assert_true(updater_wait_first(u, 60));
     updater_counters_get(u, &k);
@@ -1075,7 +1075,7 @@ test_updater_bad_cache_file_once(void **state)
     seen_logs[0] = '\0';
     pthread_mutex_unlock(&seen_lock);
     log_setup(capture_sink, NULL, LOG_LEVEL_INFO);
-    u = updater_start(&cfg, slot, NULL);
+    u = updater_start(&cfg, slot, NULL, NULL);
     assert_non_null(u);
     /* install, then two cycles answered 304 */
     assert_true(srv_wait(s, has_three_manifests_only));
@@ -1094,6 +1094,57 @@ test_updater_bad_cache_file_once(void **state)
     buf_clear(&img);
     srv_free(s);
     free(m);
+}
+
+/*
+ * A corrupt cached cartridge is read and reported once per process: the
+ * start-up load skips it and hands what it skipped to the thread, whose
+ * first cycle (cache_adopt_newer) does not read it again; the same for
+ * UPDATE's start-up load and its one cycle.  Both used to read and warn
+ * about cartridge-9.cmc twice.
+ */
+static void
+test_updater_bad_cache_file_at_start_once(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct cartridge *c = NULL;
+    struct cartridge_slot *slot;
+    struct updater_result res;
+    struct updater_skipped skipped;
+    struct updater *u;
+    bool is_default = false;
+    char path[CONFIG_PATH_MAX + 32];
+
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
+             dead_port());
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/badstart", f->dir);
+    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
+    snprintf(path, sizeof(path), "%s/cartridge-9.cmc", cfg.cart.cache_path);
+    assert_int_equal(fsutil_write_atomic(path, "junk", 4, 0600), CM_OK);
+    pthread_mutex_lock(&seen_lock);
+    seen_logs[0] = '\0';
+    pthread_mutex_unlock(&seen_lock);
+    log_setup(capture_sink, NULL, LOG_LEVEL_INFO);
+    assert_int_equal(updater_load_startup(&cfg, &c, &is_default, &skipped),
+                     CM_OK);
+    assert_true(is_default);
+    assert_int_equal(skipped.n, 1);
+    slot = cartridge_slot_new(c);
+    assert_non_null(slot);
+    u = updater_start(&cfg, slot, NULL, &skipped);
+    assert_non_null(u);
+    assert_false(updater_wait_first(u, 60));
+    updater_stop(u);
+    assert_int_equal(count_logs("cartridge-9.cmc"), 1);
+
+    pthread_mutex_lock(&seen_lock);
+    seen_logs[0] = '\0';
+    pthread_mutex_unlock(&seen_lock);
+    assert_int_equal(updater_run_once(&cfg, &res), CM_ENET);
+    log_setup(NULL, NULL, LOG_LEVEL_INFO);
+    assert_int_equal(count_logs("cartridge-9.cmc"), 1);
+    cartridge_slot_free(slot);
 }
 
 /* Make path's modification time two hours old (no link followed). */
@@ -1214,7 +1265,7 @@ test_updater_cache_names_canonical_only(void **state)
     snprintf(path, sizeof(path), "%s/cartridge-02.cmc", cfg.cart.cache_path);
     assert_int_equal(fsutil_write_atomic(path, img.data, img.len, 0600),
                      CM_OK);
-    assert_int_equal(updater_load_startup(&cfg, &c, &is_default), CM_OK);
+    assert_int_equal(updater_load_startup(&cfg, &c, &is_default, NULL), CM_OK);
     assert_true(is_default);
     cartridge_unref(c);
 
@@ -1241,6 +1292,7 @@ main(void)
         cmocka_unit_test(test_updater_cache_temps_lstat),
         cmocka_unit_test(test_updater_cache_names_canonical_only),
         cmocka_unit_test(test_updater_bad_cache_file_once),
+        cmocka_unit_test(test_updater_bad_cache_file_at_start_once),
     };
 
     /* The updater logs to stderr here (the default sink): fine. */
