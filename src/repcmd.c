@@ -69,7 +69,12 @@ parse_args(int argc, char **argv, struct repcmd_opts *o)
         if (strcmp(a, "-o") == 0 && has_val) {
             o->out = argv[++i];
         } else if (strcmp(a, "--list") == 0 && has_val &&
-                   o->n_lists < REPCMD_LISTS_MAX) {
+                   o->n_lists == REPCMD_LISTS_MAX) {
+            fprintf(stderr, "cmtool reputation: at most %u --list files; "
+                            "join the lists into fewer files\n",
+                    REPCMD_LISTS_MAX);
+            return -1;
+        } else if (strcmp(a, "--list") == 0 && has_val) {
             o->lists[o->n_lists++] = argv[++i];
         } else if (strcmp(a, "--merge") == 0) {
             o->is_merge = true;

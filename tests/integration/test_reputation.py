@@ -203,6 +203,16 @@ def test_bad_list(workdir, base):
     check(not os.path.exists(out_cart), "nothing is written")
     code, _, err = run([CMTOOL, "reputation", base, "-o"])
     check(code == 2, "usage error exits 2")
+    # One --list past the limit: the message says the limit, not just
+    # "bad argument".
+    ok = write(os.path.join(workdir, "ok.list"), "block ip 192.0.2.0/24\n")
+    argv = [CMTOOL, "reputation", base, "-o", out_cart]
+    for _ in range(65):
+        argv += ["--list", ok]
+    code, _, err = run(argv)
+    check(code == 2 and "at most 64 --list" in err,
+          "a 65th --list names the limit: %d %r" % (code, err))
+    check(not os.path.exists(out_cart), "nothing is written past the limit")
 
 
 def test_version_refusals(workdir, base):
