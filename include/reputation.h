@@ -78,7 +78,8 @@ struct mime_doc;
 #define REPUTATION_ALLOW_DEFAULT_CENTI (-500)
 /* A block at least this heavy also sets the verdict's category. */
 #define REPUTATION_STRONG_CENTI 300
-/* Hits remembered per message (for the analysis string). */
+/* Hits counted and remembered per message (blocks first: see
+ * reputation_hits_add). */
 #define REPUTATION_HITS_MAX 8u
 
 enum reputation_kind {
@@ -222,8 +223,11 @@ void reputation_check(const struct reputation_db *db,
                       const struct mime_doc *doc, const struct envelope *env,
                       struct reputation_hits *hits);
 
-/* Count entry e (NULL: nothing) once: the first REPUTATION_HITS_MAX
- * distinct entries of a message count.  hits starts zeroed. */
+/* Count entry e (NULL: nothing) once: at most REPUTATION_HITS_MAX
+ * distinct entries of a message count, the first ones, except that a
+ * block takes the place of an allow (the last) or of a lighter block
+ * when the list is full, so allows never hide a block.  hits starts
+ * zeroed. */
 void reputation_hits_add(struct reputation_hits *hits,
                          const struct reputation_entry *e);
 /* Clip the total to ±REPUTATION_WEIGHT_MAX_CENTI (after the last add). */

@@ -697,11 +697,43 @@ reputation_peer_ip(const struct mime_doc *doc, const struct envelope *env,
 
 /* ---- one message ------------------------------------------------------- */
 
+/* The slot a block that finds the list full may take: the last allow,
+ * else the lightest block lighter than it; REPUTATION_HITS_MAX for none. */
+static size_t
+slot_for_block(const struct reputation_hits *hits,
+               const struct reputation_entry *e)
+{
+    size_t lightest = REPUTATION_HITS_MAX;
+
+    for (size_t i = hits->n; i > 0; i--) {
+        const struct reputation_entry *x = hits->hit[i - 1].e;
+
+        if (x->action == REPUTATION_ALLOW) {
+            return i - 1;
+        }
+        if (x->weight < e->weight &&
+            (lightest == REPUTATION_HITS_MAX ||
+             x->weight < hits->hit[lightest].e->weight)) {
+            lightest = i - 1;
+        }
+    }
+    return lightest;
+}
+
+/*
+ * Keep e unless it is kept already.  When the list is full, a block
+ * replaces the last allow or a lighter block (its weight leaves the
+ * total), so links to allow-listed hosts cannot push a blocked one out;
+ * an entry replaced never comes back (a later block only replaces a
+ * lighter one), so none counts twice.
+ */
 void
 reputation_hits_add(struct reputation_hits *hits,
                     const struct reputation_entry *e)
 {
-    if (e == NULL || hits->n >= REPUTATION_HITS_MAX) {
+    size_t at = hits->n;
+
+    if (e == NULL) {
         return;
     }
     for (size_t i = 0; i < hits->n; i++) {
@@ -709,7 +741,19 @@ reputation_hits_add(struct reputation_hits *hits,
             return;
         }
     }
-    hits->hit[hits->n++].e = e;
+    if (at == REPUTATION_HITS_MAX) {
+        if (e->action != REPUTATION_BLOCK) {
+            return;
+        }
+        at = slot_for_block(hits, e);
+        if (at == REPUTATION_HITS_MAX) {
+            return;
+        }
+        hits->total -= hits->hit[at].e->weight;
+    } else {
+        hits->n++;
+    }
+    hits->hit[at].e = e;
     hits->total += e->weight;
     if (e->action == REPUTATION_BLOCK &&
         (hits->strongest_block == NULL ||

@@ -420,6 +420,58 @@ test_reputation_peer_ip_helo_literal(void **state)
     reputation_db_free(db);
 }
 
+/* Only REPUTATION_HITS_MAX hits are kept, but a block is never the one
+ * left out: eight allow-listed links before a blocked one used to fill
+ * the list, and the block (its weight and its category) was dropped. */
+static void
+test_reputation_block_not_hidden_by_allows(void **state)
+{
+    struct reputation_db *db;
+    struct reputation_hits h;
+    char text[256] = "";
+
+    (void)state;
+    db = db_of("allow urlhost a1.example 1\nallow urlhost a2.example 1\n"
+               "allow urlhost a3.example 1\nallow urlhost a4.example 1\n"
+               "allow urlhost a5.example 1\nallow urlhost a6.example 1\n"
+               "allow urlhost a7.example 1\nallow urlhost a8.example 1\n"
+               "block urlhost evil.example 8 phishing\n");
+    check_message(db,
+                  "From: a@x.example\nSubject: hi\n\n"
+                  "http://a1.example/ http://a2.example/ http://a3.example/ "
+                  "http://a4.example/ http://a5.example/ http://a6.example/ "
+                  "http://a7.example/ http://a8.example/ "
+                  "http://evil.example/login\n",
+                  &h);
+    assert_int_equal(h.n, REPUTATION_HITS_MAX);
+    assert_non_null(h.strongest_block);
+    assert_int_equal(h.strongest_block->weight, 800);
+    assert_int_equal(h.total, 7 * -100 + 800); /* an allow made room */
+    reputation_hits_format(&h, true, text, sizeof(text));
+    assert_non_null(strstr(text, "url:evil.example:+8.00"));
+    reputation_db_free(db);
+
+    /* Full of light blocks: a heavier one takes the lightest's place
+     * (the last of equals, b8), which then does not come back. */
+    db = db_of("block urlhost b1.example 0.5\nblock urlhost b2.example 0.5\n"
+               "block urlhost b3.example 0.5\nblock urlhost b4.example 0.5\n"
+               "block urlhost b5.example 0.5\nblock urlhost b6.example 0.5\n"
+               "block urlhost b7.example 0.5\nblock urlhost b8.example 0.5\n"
+               "block urlhost evil.example 3 malware\n");
+    check_message(db,
+                  "From: a@x.example\nSubject: hi\n\n"
+                  "http://b1.example/ http://b2.example/ http://b3.example/ "
+                  "http://b4.example/ http://b5.example/ http://b6.example/ "
+                  "http://b7.example/ http://b8.example/ "
+                  "http://evil.example/ http://b8.example/x\n",
+                  &h);
+    assert_int_equal(h.n, REPUTATION_HITS_MAX);
+    assert_non_null(h.strongest_block);
+    assert_int_equal(h.strongest_block->category, REPUTATION_CAT_MALWARE);
+    assert_int_equal(h.total, 7 * 50 + 300);
+    reputation_db_free(db);
+}
+
 static void
 test_reputation_check_message(void **state)
 {
@@ -638,6 +690,7 @@ main(void)
         cmocka_unit_test(test_reputation_peer_ip_rule),
         cmocka_unit_test(test_reputation_peer_ip_helo_literal),
         cmocka_unit_test(test_reputation_check_message),
+        cmocka_unit_test(test_reputation_block_not_hidden_by_allows),
         cmocka_unit_test(test_reputation_local_addresses),
         cmocka_unit_test(test_replist_errors),
         cmocka_unit_test(test_replist_forms),
