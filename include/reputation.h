@@ -40,7 +40,8 @@
  *     -- an internal relay or a test, not the sender.  The topmost
  *     header is the one the receiving server wrote; lower ones are the
  *     sender's to forge, so they are read only past private relays (at
- *     most CAPS_REPUTATION_RECEIVED_MAX).  An IPv4-mapped IPv6 address is
+ *     most CAPS_REPUTATION_RECEIVED_MAX): a header whose from clause has
+ *     no bracketed address, or that has no from clause, ends the walk.  An IPv4-mapped IPv6 address is
  *     matched as IPv4.
  *   - sender domains: the domain of the From address and of the
  *     envelope return-path (else the Return-Path header).  Both are the

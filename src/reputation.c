@@ -682,13 +682,16 @@ reputation_peer_ip(const struct mime_doc *doc, const struct envelope *env,
     if (doc == NULL) {
         return false;
     }
+    /* The topmost header is trusted; each one below it only because the
+     * one above names a private relay (ours) as its client.  A header
+     * without a bracketed client address names no relay, so whatever is
+     * below it may be the sender's writing: the walk ends there. */
     for (size_t k = 0; k < CAPS_REPUTATION_RECEIVED_MAX; k++) {
         h = mime_header_next(doc, h, "Received");
-        if (h == NULL) {
+        if (h == NULL || !received_from_ip(h->value, h->value_len, out)) {
             break;
         }
-        if (received_from_ip(h->value, h->value_len, out) &&
-            !reputation_ip_is_local(out)) {
+        if (!reputation_ip_is_local(out)) {
             return true;
         }
     }

@@ -370,6 +370,34 @@ test_reputation_peer_ip_rule(void **state)
                   "From: a@x.example\nSubject: hi\n\nbody\n",
                   &h);
     assert_int_equal(h.n, 0);
+    /* A header our side wrote without the client's address (no from
+     * clause, or one without a bracketed address) is not a private
+     * relay: the walk stops there and the forged header below it is
+     * not the peer. */
+    check_message(db,
+                  "Received: from out.example by mx; now\n"
+                  "Received: from forged ([198.51.100.1]) by out; now\n"
+                  "From: a@x.example\nSubject: hi\n\nbody\n",
+                  &h);
+    assert_int_equal(h.n, 0);
+    check_message(db,
+                  "Received: by mx (Postfix, from userid 0); now\n"
+                  "Received: from forged ([198.51.100.1]) by out; now\n"
+                  "From: a@x.example\nSubject: hi\n\nbody\n",
+                  &h);
+    assert_int_equal(h.n, 0);
+    /* Past a private relay and a loopback hop (a content filter
+     * re-injecting) the next header is still ours. */
+    check_message(db,
+                  "Received: from localhost (localhost [127.0.0.1]) by mx; "
+                  "now\n"
+                  "Received: from relay (relay [10.0.0.5]) by mx; now\n"
+                  "Received: from out.example (out.example [203.0.113.9]) "
+                  "by relay; now\n"
+                  "From: a@x.example\nSubject: hi\n\nbody\n",
+                  &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.total, 300);
     reputation_db_free(db);
 }
 
