@@ -66,6 +66,7 @@
 struct buf;
 struct envelope;
 struct mime_doc;
+struct mime_header;
 
 #define REPUTATION_FORMAT 1u
 #define REPUTATION_KEY_MAX 253u
@@ -183,6 +184,21 @@ bool reputation_ip_parse(const char *text, size_t len, uint8_t out[16]);
 /* True for addresses that say nothing about the sender: unspecified,
  * loopback, private, shared (100.64/10), link-local, unique-local. */
 bool reputation_ip_is_local(const uint8_t addr[16]);
+
+/*
+ * The client of one Received header (h may be NULL: false) as the server
+ * that wrote it saw it: its bracketed address (the rule at the top) into
+ * ip, and the host name that server verified by reverse DNS as (*name,
+ * *name_len) -- not NUL-terminated, not lower-cased -- or NULL and 0
+ * when the header shows none.  Never the client's HELO/EHLO name: only
+ * Postfix/sendmail "(NAME [ip])" (not "unknown", not "(may be
+ * forged)"), Exim "from NAME ([ip] helo=...)" and CommuniGate Pro "from
+ * NAME ([ip] verified)" give one; a name has a dot.  False when the from
+ * clause has no bracketed address.  The one reader of Received from
+ * clauses (whitelist.cfg host entries use it too).
+ */
+bool reputation_received_client(const struct mime_header *h, uint8_t ip[16],
+                                const char **name, size_t *name_len);
 
 /* The sender's IP of a message by the rule at the top; false if none. */
 bool reputation_peer_ip(const struct mime_doc *doc,

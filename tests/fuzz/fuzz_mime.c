@@ -5,7 +5,9 @@
  * normal arena budget and once with a small one so the arena-exhaustion
  * paths run too.  The heuristic rules then run over each parse, as the
  * engine runs them (their archive listings, look-alike and link checks
- * read what the parse produced).
+ * read what the parse produced), and every Received header goes through
+ * reputation_received_client, whose verified name must be a dotted host
+ * name inside the header's value.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,10 +16,46 @@
 #include "arena.h"
 #include "caps.h"
 #include "mime.h"
+#include "reputation.h"
 #include "rules.h"
 #include "url.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check_received(const struct mime_doc *d)
+{
+    const struct mime_header *h = NULL;
+
+    while ((h = mime_header_next(d, h, "Received")) != NULL) {
+        uint8_t ip[16];
+        const char *name = NULL;
+        size_t len = 9;
+        bool has_dot = false;
+
+        if (!reputation_received_client(h, ip, &name, &len)) {
+            if (name != NULL || len != 0) {
+                abort();
+            }
+            continue;
+        }
+        if ((name == NULL) != (len == 0) ||
+            (name != NULL && (name < h->value ||
+                              name + len > h->value + h->value_len))) {
+            abort();
+        }
+        for (size_t i = 0; i < len; i++) {
+            has_dot = has_dot || name[i] == '.';
+            if (name[i] == ' ' || name[i] == '(' || name[i] == '[' ||
+                name[i] == '@') {
+                abort();
+            }
+        }
+        if (len > 0 && !has_dot) {
+            abort();
+        }
+    }
+}
 
 static void
 check(const struct mime_doc *d)
@@ -83,6 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
         check(&doc);
+        check_received(&doc);
         (void)rules_detect(rules_builtin(), &doc, 0, NULL);
         arena_free(a);
     }
