@@ -597,6 +597,64 @@ expect_list_error(const char *text, const char *want)
     replist_clear(&l);
 }
 
+/* The same key allowed and blocked: the first line silently won.  Now
+ * replist_check names the later line and the earlier one, across
+ * files too; the same action twice (another weight) is not refused. */
+static void
+test_replist_conflicts(void **state)
+{
+    struct replist l = {0};
+    char err[256] = "";
+
+    (void)state;
+    list_of("block domain x.example 5\n"
+            "allow ip 192.0.2.0/24\n"
+            "# comment\n"
+            "allow domain X.example.\n",
+            &l);
+    assert_int_equal(replist_check(&l, err, sizeof(err)), CM_EPARSE);
+    if (strstr(err, "t.list:4:") != err || strstr(err, "t.list:1") == NULL ||
+        strstr(err, "x.example") == NULL) {
+        fail_msg("conflict message: %s", err);
+    }
+    replist_clear(&l);
+
+    /* Across files, and an IP written two ways. */
+    assert_int_equal(replist_parse("a.list",
+                                   (const uint8_t *)"block ip 192.0.2.0/24\n",
+                                   22, &l, err, sizeof(err)),
+                     CM_OK);
+    assert_int_equal(replist_parse("b.list",
+                                   (const uint8_t *)"\nallow ip "
+                                                    "::ffff:192.0.2.0/120\n",
+                                   31, &l, err, sizeof(err)),
+                     CM_OK);
+    assert_int_equal(replist_check(&l, err, sizeof(err)), CM_EPARSE);
+    if (strstr(err, "b.list:2:") != err || strstr(err, "a.list:1") == NULL) {
+        fail_msg("conflict message: %s", err);
+    }
+    replist_clear(&l);
+
+    /* Same action, other weight or category; other prefixes; entries
+     * not read from a list (a cartridge's, --merge) are not checked. */
+    list_of("block urlhost bad.example 7 phishing\n"
+            "block urlhost bad.example 9 malware\n"
+            "block ip 10.0.0.0/8\nallow ip 10.0.0.0/16\n",
+            &l);
+    {
+        struct reputation_item it = l.e[0];
+
+        it.action = REPUTATION_ALLOW;
+        it.category = REPUTATION_CAT_NONE;
+        it.weight = -100;
+        assert_int_equal(replist_add(&l, &it), CM_OK);
+    }
+    err[0] = '\0';
+    assert_int_equal(replist_check(&l, err, sizeof(err)), CM_OK);
+    assert_string_equal(err, "");
+    replist_clear(&l);
+}
+
 static void
 test_replist_errors(void **state)
 {
@@ -721,6 +779,7 @@ main(void)
         cmocka_unit_test(test_reputation_block_not_hidden_by_allows),
         cmocka_unit_test(test_reputation_local_addresses),
         cmocka_unit_test(test_replist_errors),
+        cmocka_unit_test(test_replist_conflicts),
         cmocka_unit_test(test_replist_forms),
         cmocka_unit_test(test_replist_bom),
     };
