@@ -194,8 +194,10 @@ bool reputation_ip_is_local(const uint8_t addr[16]);
  * Postfix/sendmail "(NAME [ip])" (not "unknown", not "(may be
  * forged)"), Exim "from NAME ([ip] helo=...)" and CommuniGate Pro "from
  * NAME ([ip] verified)" give one; a name has a dot.  False when the from
- * clause has no bracketed address.  The one reader of Received from
- * clauses (whitelist.cfg host entries use it too).
+ * clause has no bracketed address.  Reads h->raw_value (not RFC 2047
+ * decoded: the server wrote no encoded words; the name points into it).
+ * The one reader of Received from clauses (whitelist.cfg host entries use
+ * it too).
  */
 bool reputation_received_client(const struct mime_header *h, uint8_t ip[16],
                                 const char **name, size_t *name_len);

@@ -794,12 +794,15 @@ reputation_received_client(const struct mime_header *h, uint8_t ip[16],
 
     *name = NULL;
     *name_len = 0;
-    if (h == NULL || h->value == NULL ||
-        !received_from_ip(h->value, h->value_len, &at)) {
+    /* As written: the value is RFC 2047 decoded, and an encoded word in
+     * the client's greeting (no MTA decodes one) would put parentheses
+     * and brackets of its choosing into the server's text. */
+    if (h == NULL || h->raw_value == NULL ||
+        !received_from_ip(h->raw_value, h->raw_value_len, &at)) {
         return false;
     }
     memcpy(ip, at.ip, 16);
-    *name_len = received_verified_name(h->value, &at, name);
+    *name_len = received_verified_name(h->raw_value, &at, name);
     if (*name_len == 0) {
         *name = NULL;
     }

@@ -40,8 +40,8 @@ check_received(const struct mime_doc *d)
             continue;
         }
         if ((name == NULL) != (len == 0) ||
-            (name != NULL && (name < h->value ||
-                              name + len > h->value + h->value_len))) {
+            (name != NULL && (name < h->raw_value ||
+                              name + len > h->raw_value + h->raw_value_len))) {
             abort();
         }
         for (size_t i = 0; i < len; i++) {

@@ -500,6 +500,48 @@ test_reputation_block_not_hidden_by_allows(void **state)
     reputation_db_free(db);
 }
 
+/* The from clause is read as the server wrote it, before RFC 2047
+ * decoding: an encoded-word greeting ("EHLO =?us-ascii?q?...?=", which
+ * no MTA decodes) must not turn into parentheses and brackets that
+ * name another client or a verified name. */
+static void
+test_reputation_received_not_decoded(void **state)
+{
+    struct reputation_db *db = db_of("block ip 203.0.113.0/24 4\n"
+                                     "allow ip 192.0.2.7 3\n");
+    struct reputation_hits h;
+    struct mime_header mh;
+    uint8_t ip[16];
+    uint8_t want[16];
+    const char *name;
+    size_t len;
+
+    (void)state;
+    check_message(db,
+                  "Received: from [203.0.113.5] (HELO "
+                  "=?us-ascii?q?x_=28mail=2Ebank=2Eexample_=5B192=2E0=2E2=2E"
+                  "7=5D=29?=) by mx; now\n"
+                  "From: a@x.example\nSubject: hi\n\nbody\n",
+                  &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.total, 400);
+    reputation_db_free(db);
+
+    /* Likewise the verified name, for a header given both forms. */
+    mh.name = "Received";
+    mh.name_len = 8;
+    mh.value = "from [203.0.113.5] (HELO x) (mail.bank.example "
+               "[192.0.2.7]) by mx";
+    mh.value_len = strlen(mh.value);
+    mh.raw_value = "from [203.0.113.5] (HELO =?us-ascii?q?x=29_=28mail=2Eba"
+                   "nk=2Eexample_=5B192=2E0=2E2=2E7=5D?=) by mx";
+    mh.raw_value_len = strlen(mh.raw_value);
+    ip_of("203.0.113.5", want);
+    assert_true(reputation_received_client(&mh, ip, &name, &len));
+    assert_memory_equal(ip, want, 16);
+    assert_null(name);
+}
+
 static void
 test_reputation_check_message(void **state)
 {
@@ -777,6 +819,7 @@ main(void)
         cmocka_unit_test(test_reputation_peer_ip_helo_literal),
         cmocka_unit_test(test_reputation_check_message),
         cmocka_unit_test(test_reputation_block_not_hidden_by_allows),
+        cmocka_unit_test(test_reputation_received_not_decoded),
         cmocka_unit_test(test_reputation_local_addresses),
         cmocka_unit_test(test_replist_errors),
         cmocka_unit_test(test_replist_conflicts),
