@@ -719,6 +719,33 @@ has_word(const char *v, size_t from, size_t to, const char *word)
     return false;
 }
 
+/* Whether the address whose ']' is at v[i] is followed (after Exim's
+ * ":port" and blanks) by Exim's "helo=" or CommuniGate Pro's "verified"
+ * word, within the clause (end): the forms that name the client by a
+ * looked-up name only. */
+static bool
+shows_lookup(const char *v, size_t i, size_t end)
+{
+    size_t k = i + 1;
+
+    if (k < end && v[k] == ':') {
+        for (k++; k < end && v[k] >= '0' && v[k] <= '9'; k++) {
+        }
+    }
+    if (k >= end || (v[k] != ' ' && v[k] != '\t')) {
+        return false;
+    }
+    while (k < end && (v[k] == ' ' || v[k] == '\t')) {
+        k++;
+    }
+    if (ieq_prefix(v + k, end - k, "helo=")) {
+        return true;
+    }
+    return ieq_prefix(v + k, end - k, "verified") &&
+           (k + 8 == end || v[k + 8] == ')' || v[k + 8] == ' ' ||
+            v[k + 8] == '\t');
+}
+
 /*
  * The name the writing server verified for the client at *at, as
  * (*name, return value); 0 when the form shows none.  Only two forms say
@@ -737,15 +764,11 @@ received_verified_name(const char *v, const struct received_at *at,
                        const char **name)
 {
     size_t i = at->group + 1;
-    size_t close = at->close_br;
     size_t n;
     size_t f = 0;
 
     if (!at->is_inner) {
         return 0;
-    }
-    while (close < at->end && v[close] != ')') {
-        close++;
     }
     while (i < at->open_br && (v[i] == ' ' || v[i] == '\t')) {
         i++;
@@ -763,8 +786,7 @@ received_verified_name(const char *v, const struct received_at *at,
         *name = v + i;
         return n;
     }
-    if (!has_word(v, at->close_br, close, " helo=") &&
-        !has_word(v, at->close_br, close, " verified")) {
+    if (!shows_lookup(v, at->close_br, at->end)) {
         return 0;
     }
     /* "from NAME (": NAME is the clause's first word, and this group

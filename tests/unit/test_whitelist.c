@@ -547,13 +547,19 @@ test_whitelist_host_name_not_helo(void **state)
         "by mx",
         /* no address at all */
         "from mail.trusted-bank.example by mx",
+        /* the marker words, but not where Exim and CGP write them */
+        "from mail.trusted-bank.example ([203.0.113.5] not verified) by mx",
+        "from mail.trusted-bank.example ([203.0.113.5] RDNS failed) "
+        "(x helo=y) by mx",
+        "from mail.trusted-bank.example ([203.0.113.5] verifiedx) by mx",
     };
     static const char *const verified[] = {
         /* Postfix and sendmail */
         "from helo.evil (mail.trusted-bank.example [192.0.2.7]) by mx",
         "from x (mail.trusted-bank.example [IPv6:2001:db8::7]) by mx",
-        /* Exim */
+        /* Exim, also with the client's port */
         "from mail.trusted-bank.example ([192.0.2.7] helo=x) by mx",
+        "from mail.trusted-bank.example ([192.0.2.7]:2565 helo=x) by mx",
         /* CommuniGate Pro */
         "from mail.trusted-bank.example ([192.0.2.7] verified) by mx",
     };
