@@ -46,8 +46,8 @@
  *   - sender domains: the domain of the From address and of the
  *     envelope return-path (else the Return-Path header).  Both are the
  *     sender's to write: allow entries on them are as weak as that.
- *   - URL hosts: the host of each URL (at most CAPS_FEATURES_URLS_MAX;
- *     IP-literal and mailto: hosts are not URL hosts).
+ *   - URL hosts: the host of each URL the parse kept (at most
+ *     MIME_MAX_URLS; IP-literal and mailto: hosts are not URL hosts).
  * Each entry counts once per message; the sum of the matched weights is
  * clipped to ±REPUTATION_WEIGHT_MAX_CENTI.
  *

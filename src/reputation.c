@@ -977,10 +977,12 @@ reputation_each_key(const struct mime_doc *doc, const struct envelope *env,
             visit_sender(v, vl, fn, ctx);
         }
     }
+    /* Every URL the parse kept (at most MIME_MAX_URLS), not the model's
+     * CAPS_FEATURES_URLS_MAX: harmless links in front of a blocked one
+     * must not push it out of reach (one lookup is a few binary
+     * searches). */
     if ((kinds & REPUTATION_KEYS_URL) != 0 && doc != NULL) {
-        size_t n = doc->n_urls < CAPS_FEATURES_URLS_MAX
-                       ? doc->n_urls
-                       : CAPS_FEATURES_URLS_MAX;
+        size_t n = doc->n_urls < MIME_MAX_URLS ? doc->n_urls : MIME_MAX_URLS;
 
         for (size_t i = 0; i < n; i++) {
             const struct mime_url *u = &doc->urls[i];

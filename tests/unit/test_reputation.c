@@ -500,6 +500,32 @@ test_reputation_block_not_hidden_by_allows(void **state)
     reputation_db_free(db);
 }
 
+/* Every URL the parse kept is checked: 128 harmless links in front of
+ * a blocked one (the model's URL cap) used to push it out of reach. */
+static void
+test_reputation_block_after_many_urls(void **state)
+{
+    struct reputation_db *db = db_of("block urlhost evil.example 8 "
+                                     "phishing\n");
+    struct reputation_hits h;
+    struct buf msg;
+
+    (void)state;
+    buf_init(&msg, 1u << 20);
+    buf_printf(&msg, "From: a@x.example\nSubject: hi\n\n");
+    for (unsigned i = 0; i < CAPS_FEATURES_URLS_MAX; i++) {
+        buf_printf(&msg, "http://h%u.example/\n", i);
+    }
+    buf_printf(&msg, "http://evil.example/login\n");
+    assert_true(buf_append(&msg, (const uint8_t *)"", 1) == CM_OK);
+    check_message(db, (const char *)msg.data, &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.total, 800);
+    assert_non_null(h.strongest_block);
+    buf_clear(&msg);
+    reputation_db_free(db);
+}
+
 /* The from clause is read as the server wrote it, before RFC 2047
  * decoding: an encoded-word greeting ("EHLO =?us-ascii?q?...?=", which
  * no MTA decodes) must not turn into parentheses and brackets that
@@ -820,6 +846,7 @@ main(void)
         cmocka_unit_test(test_reputation_check_message),
         cmocka_unit_test(test_reputation_block_not_hidden_by_allows),
         cmocka_unit_test(test_reputation_received_not_decoded),
+        cmocka_unit_test(test_reputation_block_after_many_urls),
         cmocka_unit_test(test_reputation_local_addresses),
         cmocka_unit_test(test_replist_errors),
         cmocka_unit_test(test_replist_conflicts),
