@@ -26,7 +26,8 @@
  * Host names are lower-cased; [a-z0-9._-] only (IDNs as xn-- labels).
  * The parser is bounded (CAPS_REPUTATION_LINE_MAX a line,
  * CAPS_REPUTATION_LIST_MAX_BYTES a file, CAPS_REPUTATION_ENTRIES_MAX
- * entries) and stops at the first bad line with "FILE:LINE: reason".
+ * entries) and stops at the first bad line with "FILE:LINE: reason";
+ * replist_check refuses lists that allow and block the same key.
  * Pure except replist_load (reads a file).  Programs layer.
  */
 #ifndef CM_REPLIST_H
@@ -38,9 +39,17 @@
 #include "err.h"
 #include "reputation.h"
 
+/* Where an entry was read: list name (not copied: it must outlive the
+ * replist) and line; name NULL for an entry not read from a list. */
+struct replist_src {
+    const char *name;
+    size_t line;
+};
+
 /* Entries collected from one or more lists, in file order. */
 struct replist {
     struct reputation_item *e;
+    struct replist_src *src; /* one per entry */
     size_t n;
     size_t cap;
 };
@@ -63,5 +72,19 @@ enum cm_err replist_parse(const char *name, const uint8_t *p, size_t len,
 /* replist_parse on the contents of a file. */
 enum cm_err replist_load(const char *path, struct replist *l, char *err,
                          size_t err_cap);
+
+/*
+ * After the lists are read: CM_EPARSE with err "name:line: ..." naming
+ * the later line and the earlier one when two list entries have the same
+ * kind, prefix and key but opposite actions (allow and block).  An error,
+ * not a warning: which one the administrator meant cannot be told, the
+ * order of lines or --list options would settle it silently (the first
+ * wins), and the cartridge goes to every installation, where an allow
+ * that beats a phishing block costs most; removing one line fixes it.
+ * The same action twice (another weight or category) passes: the first
+ * wins, as documented.  Entries not read from a list (name NULL) are not
+ * checked.  CM_ENOMEM.
+ */
+enum cm_err replist_check(const struct replist *l, char *err, size_t err_cap);
 
 #endif

@@ -40,13 +40,14 @@
  *     -- an internal relay or a test, not the sender.  The topmost
  *     header is the one the receiving server wrote; lower ones are the
  *     sender's to forge, so they are read only past private relays (at
- *     most CAPS_REPUTATION_RECEIVED_MAX).  An IPv4-mapped IPv6 address is
+ *     most CAPS_REPUTATION_RECEIVED_MAX): a header whose from clause has
+ *     no bracketed address, or that has no from clause, ends the walk.  An IPv4-mapped IPv6 address is
  *     matched as IPv4.
  *   - sender domains: the domain of the From address and of the
  *     envelope return-path (else the Return-Path header).  Both are the
  *     sender's to write: allow entries on them are as weak as that.
- *   - URL hosts: the host of each URL (at most CAPS_FEATURES_URLS_MAX;
- *     IP-literal and mailto: hosts are not URL hosts).
+ *   - URL hosts: the host of each URL the parse kept (at most
+ *     MIME_MAX_URLS; IP-literal and mailto: hosts are not URL hosts).
  * Each entry counts once per message; the sum of the matched weights is
  * clipped to ±REPUTATION_WEIGHT_MAX_CENTI.
  *
@@ -65,6 +66,7 @@
 struct buf;
 struct envelope;
 struct mime_doc;
+struct mime_header;
 
 #define REPUTATION_FORMAT 1u
 #define REPUTATION_KEY_MAX 253u
@@ -78,7 +80,8 @@ struct mime_doc;
 #define REPUTATION_ALLOW_DEFAULT_CENTI (-500)
 /* A block at least this heavy also sets the verdict's category. */
 #define REPUTATION_STRONG_CENTI 300
-/* Hits remembered per message (for the analysis string). */
+/* Hits counted and remembered per message (blocks first: see
+ * reputation_hits_add). */
 #define REPUTATION_HITS_MAX 8u
 
 enum reputation_kind {
@@ -182,6 +185,23 @@ bool reputation_ip_parse(const char *text, size_t len, uint8_t out[16]);
  * loopback, private, shared (100.64/10), link-local, unique-local. */
 bool reputation_ip_is_local(const uint8_t addr[16]);
 
+/*
+ * The client of one Received header (h may be NULL: false) as the server
+ * that wrote it saw it: its bracketed address (the rule at the top) into
+ * ip, and the host name that server verified by reverse DNS as (*name,
+ * *name_len) -- not NUL-terminated, not lower-cased -- or NULL and 0
+ * when the header shows none.  Never the client's HELO/EHLO name: only
+ * Postfix/sendmail "(NAME [ip])" (not "unknown", not "(may be
+ * forged)"), Exim "from NAME ([ip] helo=...)" and CommuniGate Pro "from
+ * NAME ([ip] verified)" give one; a name has a dot.  False when the from
+ * clause has no bracketed address.  Reads h->raw_value (not RFC 2047
+ * decoded: the server wrote no encoded words; the name points into it).
+ * The one reader of Received from clauses (whitelist.cfg host entries use
+ * it too).
+ */
+bool reputation_received_client(const struct mime_header *h, uint8_t ip[16],
+                                const char **name, size_t *name_len);
+
 /* The sender's IP of a message by the rule at the top; false if none. */
 bool reputation_peer_ip(const struct mime_doc *doc,
                         const struct envelope *env, uint8_t out[16]);
@@ -222,8 +242,11 @@ void reputation_check(const struct reputation_db *db,
                       const struct mime_doc *doc, const struct envelope *env,
                       struct reputation_hits *hits);
 
-/* Count entry e (NULL: nothing) once: the first REPUTATION_HITS_MAX
- * distinct entries of a message count.  hits starts zeroed. */
+/* Count entry e (NULL: nothing) once: at most REPUTATION_HITS_MAX
+ * distinct entries of a message count, the first ones, except that a
+ * block takes the place of an allow (the last) or of a lighter block
+ * when the list is full, so allows never hide a block.  hits starts
+ * zeroed. */
 void reputation_hits_add(struct reputation_hits *hits,
                          const struct reputation_entry *e);
 /* Clip the total to ±REPUTATION_WEIGHT_MAX_CENTI (after the last add). */

@@ -6,7 +6,8 @@
  *                    -o OUT.cmc
  *
  * The new section holds the entries of the lists in the order given
- * (the first entry for a key wins) and, with --merge, after them the
+ * (the first entry for a key wins; lists that allow and block one key
+ * are refused, replist_check) and, with --merge, after them the
  * entries IN already has (so a list entry overrides a trained one).
  * Without --list and --merge the section is emptied.  The header version
  * becomes N, or IN's version + 1: the update network only moves
@@ -69,7 +70,12 @@ parse_args(int argc, char **argv, struct repcmd_opts *o)
         if (strcmp(a, "-o") == 0 && has_val) {
             o->out = argv[++i];
         } else if (strcmp(a, "--list") == 0 && has_val &&
-                   o->n_lists < REPCMD_LISTS_MAX) {
+                   o->n_lists == REPCMD_LISTS_MAX) {
+            fprintf(stderr, "cmtool reputation: at most %u --list files; "
+                            "join the lists into fewer files\n",
+                    REPCMD_LISTS_MAX);
+            return -1;
+        } else if (strcmp(a, "--list") == 0 && has_val) {
             o->lists[o->n_lists++] = argv[++i];
         } else if (strcmp(a, "--merge") == 0) {
             o->is_merge = true;
@@ -106,6 +112,11 @@ collect(const struct repcmd_opts *o, const struct cartridge *old,
             fprintf(stderr, "cmtool reputation: %s\n", err);
             return -1;
         }
+    }
+    /* Before the old entries join: a list overriding them is meant. */
+    if (replist_check(l, err, sizeof(err)) != CM_OK) {
+        fprintf(stderr, "cmtool reputation: %s\n", err);
+        return -1;
     }
     for (size_t i = 0; o->is_merge && i < reputation_db_size(db); i++) {
         struct reputation_item it;

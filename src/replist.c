@@ -36,7 +36,9 @@ void
 replist_clear(struct replist *l)
 {
     free(l->e);
+    free(l->src);
     l->e = NULL;
+    l->src = NULL;
     l->n = 0;
     l->cap = 0;
 }
@@ -50,6 +52,7 @@ replist_add(struct replist *l, const struct reputation_item *e)
     if (l->n == l->cap) {
         size_t cap = l->cap > 0 ? l->cap * 2 : 64;
         struct reputation_item *ne;
+        struct replist_src *ns;
 
         if (cap > CAPS_REPUTATION_ENTRIES_MAX) {
             cap = CAPS_REPUTATION_ENTRIES_MAX;
@@ -59,8 +62,15 @@ replist_add(struct replist *l, const struct reputation_item *e)
             return CM_ENOMEM;
         }
         l->e = ne;
+        /* cap grows only when both arrays have it. */
+        ns = realloc(l->src, cap * sizeof(*ns));
+        if (ns == NULL) {
+            return CM_ENOMEM;
+        }
+        l->src = ns;
         l->cap = cap;
     }
+    l->src[l->n] = (struct replist_src){NULL, 0};
     l->e[l->n++] = *e;
     return CM_OK;
 }
@@ -329,6 +339,7 @@ replist_parse(const char *name, const uint8_t *p, size_t len,
                  rc == CM_ELIMIT ? "too many entries" : "out of memory");
             return rc;
         }
+        l->src[l->n - 1] = (struct replist_src){name, line};
     }
     return CM_OK;
 }
@@ -355,5 +366,87 @@ replist_load(const char *path, struct replist *l, char *err, size_t err_cap)
         rc = replist_parse(path, b.data, b.len, l, err, err_cap);
     }
     buf_clear(&b);
+    return rc;
+}
+
+/* ---- conflicts ----------------------------------------------------- */
+
+/* An entry of the list and its place, sorted by key then place. */
+struct keyed {
+    const struct reputation_item *e;
+    size_t pos;
+};
+
+static int
+key_cmp(const struct reputation_item *x, const struct reputation_item *y)
+{
+    if (x->kind != y->kind) {
+        return x->kind < y->kind ? -1 : 1;
+    }
+    if (x->prefix != y->prefix) {
+        return x->prefix < y->prefix ? -1 : 1;
+    }
+    if (x->key_len != y->key_len) {
+        return x->key_len < y->key_len ? -1 : 1;
+    }
+    return memcmp(x->key, y->key, x->key_len);
+}
+
+static int
+keyed_cmp(const void *a, const void *b)
+{
+    const struct keyed *x = a;
+    const struct keyed *y = b;
+    int r = key_cmp(x->e, y->e);
+
+    return r != 0 ? r : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* "name:line: <later> contradicts <earlier> at name:line ..." */
+static enum cm_err
+conflict(const struct replist *l, size_t first, size_t later, char *err,
+         size_t err_cap)
+{
+    char a[REPUTATION_TEXT_MAX];
+    char b[REPUTATION_TEXT_MAX];
+
+    reputation_item_text(&l->e[later], a, sizeof(a));
+    reputation_item_text(&l->e[first], b, sizeof(b));
+    snprintf(err, err_cap,
+             "%s:%zu: \"%s\" contradicts \"%s\" at %s:%zu (the first "
+             "would win); remove one of them",
+             l->src[later].name, l->src[later].line, a, b,
+             l->src[first].name, l->src[first].line);
+    return CM_EPARSE;
+}
+
+enum cm_err
+replist_check(const struct replist *l, char *err, size_t err_cap)
+{
+    struct keyed *k;
+    size_t n = 0;
+    enum cm_err rc = CM_OK;
+
+    k = malloc((l->n > 0 ? l->n : 1) * sizeof(*k));
+    if (k == NULL) {
+        snprintf(err, err_cap, "out of memory");
+        return CM_ENOMEM;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->src != NULL && l->src[i].name != NULL) {
+            k[n++] = (struct keyed){&l->e[i], i};
+        }
+    }
+    qsort(k, n, sizeof(*k), keyed_cmp);
+    /* In a run of one key, sorted by place, the first entry of the other
+     * action is the line to report; the run's first is the one it fights. */
+    for (size_t a = 0, b = 1; b < n && rc == CM_OK; b++) {
+        if (key_cmp(k[a].e, k[b].e) != 0) {
+            a = b;
+        } else if (k[b].e->action != k[a].e->action) {
+            rc = conflict(l, k[a].pos, k[b].pos, err, err_cap);
+        }
+    }
+    free(k);
     return rc;
 }

@@ -612,6 +612,18 @@ follows_helo(const char *v, size_t i)
            (v[i - 1] == '=' || v[i - 1] == ' ');
 }
 
+/* Where received_from_ip found the client: the address, the '[' and
+ * ']' around it, and the '(' of the group holding it (none: outside
+ * parentheses); end is where the from clause ends. */
+struct received_at {
+    uint8_t ip[16];
+    size_t open_br;
+    size_t close_br;
+    size_t group;
+    bool is_inner;
+    size_t end;
+};
+
 /*
  * The connecting address in the "from" clause of a Received value (the
  * text before " by " or ';'); false when there is none.  The clause also
@@ -623,13 +635,14 @@ follows_helo(const char *v, size_t i)
  * wins, else the first one outside them.
  */
 static bool
-received_from_ip(const char *v, size_t len, uint8_t out[16])
+received_from_ip(const char *v, size_t len, struct received_at *at)
 {
     size_t i = 0;
+    size_t last_open = 0;
     unsigned depth = 0;
     bool has_inner = false;
     bool has_outer = false;
-    uint8_t outer[16] = {0};
+    struct received_at outer;
 
     while (i < len && (v[i] == ' ' || v[i] == '\t')) {
         i++;
@@ -641,11 +654,13 @@ received_from_ip(const char *v, size_t len, uint8_t out[16])
     for (i += 4; i < len && v[i] != ';'; i++) {
         const char *end;
         uint8_t a[16];
+        struct received_at *to;
 
         if ((v[i] == ' ' || v[i] == '\t') &&
             ieq_prefix(v + i + 1, len - i - 1, "by ")) {
             break;
         }
+        last_open = v[i] == '(' ? i : last_open;
         depth += v[i] == '(';
         depth -= v[i] == ')' && depth > 0;
         if (v[i] != '[' || follows_helo(v, i) ||
@@ -653,18 +668,167 @@ received_from_ip(const char *v, size_t len, uint8_t out[16])
             !reputation_ip_parse(v + i + 1, (size_t)(end - v - i - 1), a)) {
             continue;
         }
-        if (depth > 0) {
-            memcpy(out, a, 16);
-            has_inner = true;
-        } else if (!has_outer) {
-            memcpy(outer, a, 16);
-            has_outer = true;
+        if (depth == 0 && has_outer) {
+            continue;
         }
+        to = depth > 0 ? at : &outer;
+        memcpy(to->ip, a, 16);
+        to->open_br = i;
+        to->close_br = (size_t)(end - v);
+        to->group = last_open;
+        to->is_inner = depth > 0;
+        has_inner = has_inner || depth > 0;
+        has_outer = has_outer || depth == 0;
     }
     if (!has_inner && has_outer) {
-        memcpy(out, outer, 16);
+        *at = outer;
     }
+    at->end = i;
     return has_inner || has_outer;
+}
+
+/* Length of the host name at s (up to n bytes): letters, digits, '.',
+ * '-', '_', with at least one dot ("unknown", "localhost" and the like
+ * are placeholders, not names); 0 when it is not one. */
+static size_t
+host_name_len(const char *s, size_t n)
+{
+    size_t k = 0;
+    bool has_dot = false;
+
+    while (k < n && (((s[k] | 0x20) >= 'a' && (s[k] | 0x20) <= 'z') ||
+                     (s[k] >= '0' && s[k] <= '9') || s[k] == '.' ||
+                     s[k] == '-' || s[k] == '_')) {
+        has_dot = has_dot || s[k] == '.';
+        k++;
+    }
+    return has_dot ? k : 0;
+}
+
+/* Whether word occurs, any case, in v[from, to). */
+static bool
+has_word(const char *v, size_t from, size_t to, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (size_t i = from; i + n <= to; i++) {
+        if (strncasecmp(v + i, word, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether the address whose ']' is at v[i] is followed (after Exim's
+ * ":port" and blanks) by Exim's "helo=" or CommuniGate Pro's "verified"
+ * word, within the clause (end): the forms that name the client by a
+ * looked-up name only. */
+static bool
+shows_lookup(const char *v, size_t i, size_t end)
+{
+    size_t k = i + 1;
+
+    if (k < end && v[k] == ':') {
+        for (k++; k < end && v[k] >= '0' && v[k] <= '9'; k++) {
+        }
+    }
+    if (k >= end || (v[k] != ' ' && v[k] != '\t')) {
+        return false;
+    }
+    while (k < end && (v[k] == ' ' || v[k] == '\t')) {
+        k++;
+    }
+    if (ieq_prefix(v + k, end - k, "helo=")) {
+        return true;
+    }
+    return ieq_prefix(v + k, end - k, "verified") &&
+           (k + 8 == end || v[k + 8] == ')' || v[k + 8] == ' ' ||
+            v[k + 8] == '\t');
+}
+
+/*
+ * The name the writing server verified for the client at *at, as
+ * (*name, return value); 0 when the form shows none.  Only two forms say
+ * a lookup made the name, and the client's greeting is never it:
+ *   - "(NAME [ip])": Postfix and sendmail put the reverse DNS name first
+ *     in the group ("unknown" when there is none; sendmail adds "(may be
+ *     forged)" when it did not resolve back, which disqualifies it);
+ *   - "from NAME ([ip] helo=...)" (Exim, which names a client only by a
+ *     verified name) and "from NAME ([ip] verified)" (CommuniGate Pro).
+ * "from NAME ([ip])" alone is sendmail's HELO as often as Exim's name,
+ * so it gives none; so do an address outside parentheses ("from [ip]
+ * (HELO x)") and other words before the address ("(account u [ip])").
+ */
+static size_t
+received_verified_name(const char *v, const struct received_at *at,
+                       const char **name)
+{
+    size_t i = at->group + 1;
+    size_t n;
+    size_t f = 0;
+
+    if (!at->is_inner) {
+        return 0;
+    }
+    while (i < at->open_br && (v[i] == ' ' || v[i] == '\t')) {
+        i++;
+    }
+    if (i < at->open_br) {
+        n = host_name_len(v + i, at->open_br - i);
+        if (n == 0 || has_word(v, at->close_br, at->end, "forged")) {
+            return 0;
+        }
+        for (size_t k = i + n; k < at->open_br; k++) {
+            if (v[k] != ' ' && v[k] != '\t') {
+                return 0;
+            }
+        }
+        *name = v + i;
+        return n;
+    }
+    if (!shows_lookup(v, at->close_br, at->end)) {
+        return 0;
+    }
+    /* "from NAME (": NAME is the clause's first word, and this group
+     * follows it. */
+    while (v[f] == ' ' || v[f] == '\t') {
+        f++;
+    }
+    f += 4;
+    while (f < at->group && (v[f] == ' ' || v[f] == '\t')) {
+        f++;
+    }
+    n = host_name_len(v + f, at->group - f);
+    for (size_t k = f + n; n > 0 && k < at->group; k++) {
+        if (v[k] != ' ' && v[k] != '\t') {
+            return 0;
+        }
+    }
+    *name = v + f;
+    return n;
+}
+
+bool
+reputation_received_client(const struct mime_header *h, uint8_t ip[16],
+                           const char **name, size_t *name_len)
+{
+    struct received_at at;
+
+    *name = NULL;
+    *name_len = 0;
+    /* As written: the value is RFC 2047 decoded, and an encoded word in
+     * the client's greeting (no MTA decodes one) would put parentheses
+     * and brackets of its choosing into the server's text. */
+    if (h == NULL || h->raw_value == NULL ||
+        !received_from_ip(h->raw_value, h->raw_value_len, &at)) {
+        return false;
+    }
+    memcpy(ip, at.ip, 16);
+    *name_len = received_verified_name(h->raw_value, &at, name);
+    if (*name_len == 0) {
+        *name = NULL;
+    }
+    return true;
 }
 
 bool
@@ -682,13 +846,19 @@ reputation_peer_ip(const struct mime_doc *doc, const struct envelope *env,
     if (doc == NULL) {
         return false;
     }
+    /* The topmost header is trusted; each one below it only because the
+     * one above names a private relay (ours) as its client.  A header
+     * without a bracketed client address names no relay, so whatever is
+     * below it may be the sender's writing: the walk ends there. */
     for (size_t k = 0; k < CAPS_REPUTATION_RECEIVED_MAX; k++) {
+        const char *name;
+        size_t name_len;
+
         h = mime_header_next(doc, h, "Received");
-        if (h == NULL) {
+        if (!reputation_received_client(h, out, &name, &name_len)) {
             break;
         }
-        if (received_from_ip(h->value, h->value_len, out) &&
-            !reputation_ip_is_local(out)) {
+        if (!reputation_ip_is_local(out)) {
             return true;
         }
     }
@@ -697,11 +867,43 @@ reputation_peer_ip(const struct mime_doc *doc, const struct envelope *env,
 
 /* ---- one message ------------------------------------------------------- */
 
+/* The slot a block that finds the list full may take: the last allow,
+ * else the lightest block lighter than it; REPUTATION_HITS_MAX for none. */
+static size_t
+slot_for_block(const struct reputation_hits *hits,
+               const struct reputation_entry *e)
+{
+    size_t lightest = REPUTATION_HITS_MAX;
+
+    for (size_t i = hits->n; i > 0; i--) {
+        const struct reputation_entry *x = hits->hit[i - 1].e;
+
+        if (x->action == REPUTATION_ALLOW) {
+            return i - 1;
+        }
+        if (x->weight < e->weight &&
+            (lightest == REPUTATION_HITS_MAX ||
+             x->weight < hits->hit[lightest].e->weight)) {
+            lightest = i - 1;
+        }
+    }
+    return lightest;
+}
+
+/*
+ * Keep e unless it is kept already.  When the list is full, a block
+ * replaces the last allow or a lighter block (its weight leaves the
+ * total), so links to allow-listed hosts cannot push a blocked one out;
+ * an entry replaced never comes back (a later block only replaces a
+ * lighter one), so none counts twice.
+ */
 void
 reputation_hits_add(struct reputation_hits *hits,
                     const struct reputation_entry *e)
 {
-    if (e == NULL || hits->n >= REPUTATION_HITS_MAX) {
+    size_t at = hits->n;
+
+    if (e == NULL) {
         return;
     }
     for (size_t i = 0; i < hits->n; i++) {
@@ -709,7 +911,19 @@ reputation_hits_add(struct reputation_hits *hits,
             return;
         }
     }
-    hits->hit[hits->n++].e = e;
+    if (at == REPUTATION_HITS_MAX) {
+        if (e->action != REPUTATION_BLOCK) {
+            return;
+        }
+        at = slot_for_block(hits, e);
+        if (at == REPUTATION_HITS_MAX) {
+            return;
+        }
+        hits->total -= hits->hit[at].e->weight;
+    } else {
+        hits->n++;
+    }
+    hits->hit[at].e = e;
     hits->total += e->weight;
     if (e->action == REPUTATION_BLOCK &&
         (hits->strongest_block == NULL ||
@@ -763,10 +977,12 @@ reputation_each_key(const struct mime_doc *doc, const struct envelope *env,
             visit_sender(v, vl, fn, ctx);
         }
     }
+    /* Every URL the parse kept (at most MIME_MAX_URLS), not the model's
+     * CAPS_FEATURES_URLS_MAX: harmless links in front of a blocked one
+     * must not push it out of reach (one lookup is a few binary
+     * searches). */
     if ((kinds & REPUTATION_KEYS_URL) != 0 && doc != NULL) {
-        size_t n = doc->n_urls < CAPS_FEATURES_URLS_MAX
-                       ? doc->n_urls
-                       : CAPS_FEATURES_URLS_MAX;
+        size_t n = doc->n_urls < MIME_MAX_URLS ? doc->n_urls : MIME_MAX_URLS;
 
         for (size_t i = 0; i < n; i++) {
             const struct mime_url *u = &doc->urls[i];

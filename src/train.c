@@ -2931,6 +2931,14 @@ load_inputs(struct train_opts *o, struct train_list *l)
             return -1;
         }
     }
+    if (o->n_rep_lists > 0) {
+        char err[512];
+
+        if (replist_check(&o->lists, err, sizeof(err)) != CM_OK) {
+            fprintf(stderr, "cmtool train: %s\n", err);
+            return -1;
+        }
+    }
     for (size_t i = 0; i < o->n_train_dirs; i++) {
         if (walk_top(l, o->train_dirs[i], false) != 0) {
             return -1;

@@ -50,11 +50,12 @@
  * load (with a warning) but never match.  whitelist_match_message: header
  * entries against the decoded value of every header of that name (name
  * compared ignoring case), body entries against the decoded body text, and
- * host-name entries against the host names in the first (topmost)
- * Received header: the name after "from" and the first name inside the
- * parentheses that follow.  Those names are only as trustworthy as the
- * server that wrote the header, and the name after "from" is often the
- * sender's own HELO, so prefer IP entries.
+ * host-name entries against the name the receiving server verified for
+ * the client of the first (topmost) Received header, the one our own
+ * server added: its reverse DNS as Postfix, sendmail, Exim or
+ * CommuniGate Pro show it, read by reputation_received_client (the one
+ * reader of those headers).  Never the client's HELO/EHLO name, which is
+ * the sender's to choose: "EHLO mail.partner.example" earns nothing.
  *
  * State: the loaded object is immutable; regexec on a compiled regex is
  * thread-safe, so one whitelist serves every worker.  Limits (caps.h):
@@ -76,6 +77,7 @@
 #include "fsutil.h"
 #include "ipnet.h"
 #include "mime.h"
+#include "reputation.h"
 
 #define WHITELIST_HOST_MAX 256
 #define WHITELIST_WHY_MAX 256
@@ -1256,69 +1258,32 @@ whitelist_match_envelope(const struct whitelist *wl,
     return false;
 }
 
-/* Lower-cased copy of the host name at s (up to a blank, '(', ')', ';',
- * '[' or ']'); false when there is none or it is too long. */
+/* The verified name of the client in the topmost Received header (the
+ * one our own server added), lower-cased, trailing dots dropped, into
+ * host; false when it shows none (reputation_received_client: never the
+ * client's HELO name) or the name is too long. */
 static bool
-copy_host(const char *s, char out[WHITELIST_HOST_MAX])
+received_host(const struct mime_doc *doc, char host[WHITELIST_HOST_MAX])
 {
-    size_t n = 0;
+    const struct mime_header *h = mime_header_next(doc, NULL, "Received");
+    uint8_t ip[16];
+    const char *name;
+    size_t len;
 
-    while (is_host_char(s[n])) {
-        if (n + 1 >= WHITELIST_HOST_MAX) {
-            return false;
-        }
-        out[n] = (char)lower((unsigned char)s[n]);
-        n++;
+    if (!reputation_received_client(h, ip, &name, &len)) {
+        return false;
     }
-    out[n] = '\0';
-    while (n > 0 && out[n - 1] == '.') {
-        out[--n] = '\0';
+    while (len > 0 && name[len - 1] == '.') {
+        len--;
     }
-    return n > 0;
-}
-
-/*
- * Host names in "from NAME (NAME2 [ip])" of a Received value: NAME
- * unless it is an address literal, and the first word inside the
- * parentheses when it looks like a host name (has a dot).
- */
-static size_t
-received_hosts(const char *v, char hosts[2][WHITELIST_HOST_MAX])
-{
-    size_t n = 0;
-    const char *s = v;
-
-    while (*s == ' ' || *s == '\t') {
-        s++;
+    if (len == 0 || len >= WHITELIST_HOST_MAX) {
+        return false;
     }
-    if (strncmp(s, "from", 4) != 0 && strncmp(s, "FROM", 4) != 0 &&
-        strncmp(s, "From", 4) != 0) {
-        return 0;
+    for (size_t i = 0; i < len; i++) {
+        host[i] = (char)lower((unsigned char)name[i]);
     }
-    s += 4;
-    if (*s != ' ' && *s != '\t') {
-        return 0;
-    }
-    while (*s == ' ' || *s == '\t') {
-        s++;
-    }
-    if (*s != '[' && copy_host(s, hosts[n])) {
-        n++;
-    }
-    while (*s != '\0' && *s != '(' && *s != ';') {
-        s++;
-    }
-    if (*s == '(') {
-        s++;
-        while (*s == ' ' || *s == '\t') {
-            s++;
-        }
-        if (*s != '[' && copy_host(s, hosts[n]) &&
-            strchr(hosts[n], '.') != NULL) {
-            n++;
-        }
-    }
-    return n;
+    host[len] = '\0';
+    return true;
 }
 
 static bool
@@ -1395,9 +1360,9 @@ bool
 whitelist_match_message(const struct whitelist *wl,
                         const struct mime_doc *doc, const char **what)
 {
-    char hosts[2][WHITELIST_HOST_MAX];
-    size_t n_hosts = 0;
-    bool has_hosts = false;
+    char host[WHITELIST_HOST_MAX];
+    bool has_host = false;
+    bool is_host_read = false;
 
     if (wl == NULL || doc == NULL || !wl->needs_message) {
         return false;
@@ -1420,23 +1385,11 @@ whitelist_match_message(const struct whitelist *wl,
             is_match = doc->text != NULL && regex_matches(e, doc->text);
             break;
         case WHITELIST_HOST_NAME:
-            if (!has_hosts) {
-                /* The topmost Received header only: the one our own
-                 * server added. */
-                for (size_t h = 0; h < doc->n_headers; h++) {
-                    const struct mime_header *mh = &doc->headers[h];
-
-                    if (mh->name != NULL && mh->value != NULL &&
-                        ieq(mh->name, strlen(mh->name), "Received")) {
-                        n_hosts = received_hosts(mh->value, hosts);
-                        break;
-                    }
-                }
-                has_hosts = true;
+            if (!is_host_read) {
+                has_host = received_host(doc, host);
+                is_host_read = true;
             }
-            for (size_t h = 0; h < n_hosts && !is_match; h++) {
-                is_match = host_suffix_matches(e->text, hosts[h]);
-            }
+            is_match = has_host && host_suffix_matches(e->text, host);
             break;
         case WHITELIST_IP:
         case WHITELIST_MAIL_FROM:

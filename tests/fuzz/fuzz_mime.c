@@ -6,7 +6,10 @@
  * paths run too.  The feature extraction (the tokenizer, link text,
  * addresses) and the heuristic rules then run over each parse, as the
  * engine runs them (their archive listings, look-alike and link checks
- * read what the parse produced); the feature set stays within its cap.
+ * read what the parse produced); the feature set stays within its cap,
+ * and every Received header goes through reputation_received_client,
+ * whose verified name must be a dotted host name inside the header's
+ * value.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,10 +19,46 @@
 #include "caps.h"
 #include "featureset.h"
 #include "mime.h"
+#include "reputation.h"
 #include "rules.h"
 #include "url.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check_received(const struct mime_doc *d)
+{
+    const struct mime_header *h = NULL;
+
+    while ((h = mime_header_next(d, h, "Received")) != NULL) {
+        uint8_t ip[16];
+        const char *name = NULL;
+        size_t len = 9;
+        bool has_dot = false;
+
+        if (!reputation_received_client(h, ip, &name, &len)) {
+            if (name != NULL || len != 0) {
+                abort();
+            }
+            continue;
+        }
+        if ((name == NULL) != (len == 0) ||
+            (name != NULL && (name < h->raw_value ||
+                              name + len > h->raw_value + h->raw_value_len))) {
+            abort();
+        }
+        for (size_t i = 0; i < len; i++) {
+            has_dot = has_dot || name[i] == '.';
+            if (name[i] == ' ' || name[i] == '(' || name[i] == '[' ||
+                name[i] == '@') {
+                abort();
+            }
+        }
+        if (len > 0 && !has_dot) {
+            abort();
+        }
+    }
+}
 
 static void
 check(const struct mime_doc *d)
@@ -42,7 +81,8 @@ check(const struct mime_doc *d)
     for (size_t i = 0; i < d->n_parts; i++) {
         const struct mime_part *p = &d->parts[i];
         if (p->content_type == NULL || p->charset == NULL ||
-            p->filename == NULL || p->depth > MIME_MAX_DEPTH ||
+            p->filename == NULL || p->other_filename == NULL ||
+            p->depth > MIME_MAX_DEPTH ||
             p->data_len > MIME_PART_MAX_BYTES ||
             (p->data == NULL && p->data_len != 0)) {
             abort();
@@ -89,6 +129,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
         check(&doc);
+        check_received(&doc);
         {
             const uint32_t *ids = NULL;
             size_t n = 0;

@@ -2,7 +2,8 @@
  * fuzz_replist.c -- libFuzzer target for the plain-text reputation list
  * parser: any input either parses or fails with a "t.list:LINE: reason"
  * message, and whatever parsed is a valid set of entries that formats
- * into a section the loader accepts.
+ * into a section the loader accepts; replist_check passes it or names a
+ * line of it ("t.list:LINE: ...").
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +41,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (size_t i = 0; i < l.n; i++) {
         check(reputation_item_is_valid(&l.e[i]));
+        check(l.src[i].name != NULL && l.src[i].line > 0);
+    }
+    err[0] = '\0';
+    if (replist_check(&l, err, sizeof(err)) != CM_OK) {
+        check(strncmp(err, "t.list:", 7) == 0 &&
+              strstr(err, "contradicts") != NULL);
     }
     buf_init(&b, CAPS_CARTRIDGE_MAX_BYTES);
     check(reputation_format(l.e, l.n, &b) == CM_OK);

@@ -58,6 +58,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(env.peer_ip, sizeof(env.peer_ip), "2001:db8::7");
     (void)whitelist_match_envelope(wl, &env, &what);
     memset(&doc, 0, sizeof(doc));
+    headers[0].value_len = strlen(headers[0].value);
+    headers[0].raw_value = headers[0].value;
+    headers[0].raw_value_len = headers[0].value_len;
     doc.headers = headers;
     doc.n_headers = 2;
     doc.text = "Hello world, the body text.";

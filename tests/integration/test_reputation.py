@@ -4,7 +4,8 @@
 inspect` shows it, and `CGPCloudmark RATE` scores a CGP queue file whose
 envelope `S ... [ip]` line names a blocked address high with that
 cartridge and low without; an allow entry pulls a spam message down; a
-bad list is refused with its file and line and writes nothing; so is a
+bad list, or lists that allow and block the same key, are refused with
+file and line and write nothing; so is a
 --version at or below the input's, or a default version past the largest;
 `cmtool train --reputation` carries a list into a trained cartridge;
 temporary files a killed run left beside -o (an hour old) are removed
@@ -203,6 +204,35 @@ def test_bad_list(workdir, base):
     check(not os.path.exists(out_cart), "nothing is written")
     code, _, err = run([CMTOOL, "reputation", base, "-o"])
     check(code == 2, "usage error exits 2")
+    # The same key allowed in one list and blocked in another: refused
+    # with both places, not settled silently by the order of the lists.
+    blk = write(os.path.join(workdir, "block2.list"),
+                "block urlhost login-verify.example 8 phishing\n")
+    alw = write(os.path.join(workdir, "allow2.list"),
+                "# partners\nallow urlhost Login-Verify.example\n")
+    code, _, err = run([CMTOOL, "reputation", base, "--list", alw,
+                        "--list", blk, "-o", out_cart])
+    check(code == 1 and "block2.list:1:" in err and "allow2.list:2" in err,
+          "a contradicting list is refused with file and line: %d %r"
+          % (code, err))
+    check(not os.path.exists(out_cart), "nothing is written on a conflict")
+    os.makedirs(os.path.join(workdir, "empty", "ham"), exist_ok=True)
+    code, _, err = run([CMTOOL, "train", "--reputation", blk,
+                        "--reputation", alw, os.path.join(workdir, "empty"),
+                        "-o", out_cart])
+    check(code != 0 and "allow2.list:2:" in err and "block2.list:1" in err,
+          "cmtool train refuses it too: %d %r" % (code, err[-300:]))
+    check(not os.path.exists(out_cart), "train writes nothing on a conflict")
+    # One --list past the limit: the message says the limit, not just
+    # "bad argument".
+    ok = write(os.path.join(workdir, "ok.list"), "block ip 192.0.2.0/24\n")
+    argv = [CMTOOL, "reputation", base, "-o", out_cart]
+    for _ in range(65):
+        argv += ["--list", ok]
+    code, _, err = run(argv)
+    check(code == 2 and "at most 64 --list" in err,
+          "a 65th --list names the limit: %d %r" % (code, err))
+    check(not os.path.exists(out_cart), "nothing is written past the limit")
 
 
 def test_version_refusals(workdir, base):

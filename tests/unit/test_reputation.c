@@ -370,6 +370,34 @@ test_reputation_peer_ip_rule(void **state)
                   "From: a@x.example\nSubject: hi\n\nbody\n",
                   &h);
     assert_int_equal(h.n, 0);
+    /* A header our side wrote without the client's address (no from
+     * clause, or one without a bracketed address) is not a private
+     * relay: the walk stops there and the forged header below it is
+     * not the peer. */
+    check_message(db,
+                  "Received: from out.example by mx; now\n"
+                  "Received: from forged ([198.51.100.1]) by out; now\n"
+                  "From: a@x.example\nSubject: hi\n\nbody\n",
+                  &h);
+    assert_int_equal(h.n, 0);
+    check_message(db,
+                  "Received: by mx (Postfix, from userid 0); now\n"
+                  "Received: from forged ([198.51.100.1]) by out; now\n"
+                  "From: a@x.example\nSubject: hi\n\nbody\n",
+                  &h);
+    assert_int_equal(h.n, 0);
+    /* Past a private relay and a loopback hop (a content filter
+     * re-injecting) the next header is still ours. */
+    check_message(db,
+                  "Received: from localhost (localhost [127.0.0.1]) by mx; "
+                  "now\n"
+                  "Received: from relay (relay [10.0.0.5]) by mx; now\n"
+                  "Received: from out.example (out.example [203.0.113.9]) "
+                  "by relay; now\n"
+                  "From: a@x.example\nSubject: hi\n\nbody\n",
+                  &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.total, 300);
     reputation_db_free(db);
 }
 
@@ -418,6 +446,126 @@ test_reputation_peer_ip_helo_literal(void **state)
         }
     }
     reputation_db_free(db);
+}
+
+/* Only REPUTATION_HITS_MAX hits are kept, but a block is never the one
+ * left out: eight allow-listed links before a blocked one used to fill
+ * the list, and the block (its weight and its category) was dropped. */
+static void
+test_reputation_block_not_hidden_by_allows(void **state)
+{
+    struct reputation_db *db;
+    struct reputation_hits h;
+    char text[256] = "";
+
+    (void)state;
+    db = db_of("allow urlhost a1.example 1\nallow urlhost a2.example 1\n"
+               "allow urlhost a3.example 1\nallow urlhost a4.example 1\n"
+               "allow urlhost a5.example 1\nallow urlhost a6.example 1\n"
+               "allow urlhost a7.example 1\nallow urlhost a8.example 1\n"
+               "block urlhost evil.example 8 phishing\n");
+    check_message(db,
+                  "From: a@x.example\nSubject: hi\n\n"
+                  "http://a1.example/ http://a2.example/ http://a3.example/ "
+                  "http://a4.example/ http://a5.example/ http://a6.example/ "
+                  "http://a7.example/ http://a8.example/ "
+                  "http://evil.example/login\n",
+                  &h);
+    assert_int_equal(h.n, REPUTATION_HITS_MAX);
+    assert_non_null(h.strongest_block);
+    assert_int_equal(h.strongest_block->weight, 800);
+    assert_int_equal(h.total, 7 * -100 + 800); /* an allow made room */
+    reputation_hits_format(&h, true, text, sizeof(text));
+    assert_non_null(strstr(text, "url:evil.example:+8.00"));
+    reputation_db_free(db);
+
+    /* Full of light blocks: a heavier one takes the lightest's place
+     * (the last of equals, b8), which then does not come back. */
+    db = db_of("block urlhost b1.example 0.5\nblock urlhost b2.example 0.5\n"
+               "block urlhost b3.example 0.5\nblock urlhost b4.example 0.5\n"
+               "block urlhost b5.example 0.5\nblock urlhost b6.example 0.5\n"
+               "block urlhost b7.example 0.5\nblock urlhost b8.example 0.5\n"
+               "block urlhost evil.example 3 malware\n");
+    check_message(db,
+                  "From: a@x.example\nSubject: hi\n\n"
+                  "http://b1.example/ http://b2.example/ http://b3.example/ "
+                  "http://b4.example/ http://b5.example/ http://b6.example/ "
+                  "http://b7.example/ http://b8.example/ "
+                  "http://evil.example/ http://b8.example/x\n",
+                  &h);
+    assert_int_equal(h.n, REPUTATION_HITS_MAX);
+    assert_non_null(h.strongest_block);
+    assert_int_equal(h.strongest_block->category, REPUTATION_CAT_MALWARE);
+    assert_int_equal(h.total, 7 * 50 + 300);
+    reputation_db_free(db);
+}
+
+/* Every URL the parse kept is checked: 128 harmless links in front of
+ * a blocked one (the model's URL cap) used to push it out of reach. */
+static void
+test_reputation_block_after_many_urls(void **state)
+{
+    struct reputation_db *db = db_of("block urlhost evil.example 8 "
+                                     "phishing\n");
+    struct reputation_hits h;
+    struct buf msg;
+
+    (void)state;
+    buf_init(&msg, 1u << 20);
+    buf_printf(&msg, "From: a@x.example\nSubject: hi\n\n");
+    for (unsigned i = 0; i < CAPS_FEATURES_URLS_MAX; i++) {
+        buf_printf(&msg, "http://h%u.example/\n", i);
+    }
+    buf_printf(&msg, "http://evil.example/login\n");
+    assert_true(buf_append(&msg, (const uint8_t *)"", 1) == CM_OK);
+    check_message(db, (const char *)msg.data, &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.total, 800);
+    assert_non_null(h.strongest_block);
+    buf_clear(&msg);
+    reputation_db_free(db);
+}
+
+/* The from clause is read as the server wrote it, before RFC 2047
+ * decoding: an encoded-word greeting ("EHLO =?us-ascii?q?...?=", which
+ * no MTA decodes) must not turn into parentheses and brackets that
+ * name another client or a verified name. */
+static void
+test_reputation_received_not_decoded(void **state)
+{
+    struct reputation_db *db = db_of("block ip 203.0.113.0/24 4\n"
+                                     "allow ip 192.0.2.7 3\n");
+    struct reputation_hits h;
+    struct mime_header mh;
+    uint8_t ip[16];
+    uint8_t want[16];
+    const char *name;
+    size_t len;
+
+    (void)state;
+    check_message(db,
+                  "Received: from [203.0.113.5] (HELO "
+                  "=?us-ascii?q?x_=28mail=2Ebank=2Eexample_=5B192=2E0=2E2=2E"
+                  "7=5D=29?=) by mx; now\n"
+                  "From: a@x.example\nSubject: hi\n\nbody\n",
+                  &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.total, 400);
+    reputation_db_free(db);
+
+    /* Likewise the verified name, for a header given both forms. */
+    mh.name = "Received";
+    mh.name_len = 8;
+    mh.value = "from [203.0.113.5] (HELO x) (mail.bank.example "
+               "[192.0.2.7]) by mx";
+    mh.value_len = strlen(mh.value);
+    mh.raw_value = "from [203.0.113.5] (HELO =?us-ascii?q?x=29_=28mail=2Eba"
+                   "nk=2Eexample_=5B192=2E0=2E2=2E7=5D?=) by mx";
+    mh.raw_value_len = strlen(mh.raw_value);
+    ip_of("203.0.113.5", want);
+    assert_true(reputation_received_client(&mh, ip, &name, &len));
+    assert_memory_equal(ip, want, 16);
+    assert_null(name);
 }
 
 static void
@@ -514,6 +662,64 @@ expect_list_error(const char *text, const char *want)
     if (strstr(err, want) == NULL) {
         fail_msg("error \"%s\" lacks \"%s\"", err, want);
     }
+    replist_clear(&l);
+}
+
+/* The same key allowed and blocked: the first line silently won.  Now
+ * replist_check names the later line and the earlier one, across
+ * files too; the same action twice (another weight) is not refused. */
+static void
+test_replist_conflicts(void **state)
+{
+    struct replist l = {0};
+    char err[256] = "";
+
+    (void)state;
+    list_of("block domain x.example 5\n"
+            "allow ip 192.0.2.0/24\n"
+            "# comment\n"
+            "allow domain X.example.\n",
+            &l);
+    assert_int_equal(replist_check(&l, err, sizeof(err)), CM_EPARSE);
+    if (strstr(err, "t.list:4:") != err || strstr(err, "t.list:1") == NULL ||
+        strstr(err, "x.example") == NULL) {
+        fail_msg("conflict message: %s", err);
+    }
+    replist_clear(&l);
+
+    /* Across files, and an IP written two ways. */
+    assert_int_equal(replist_parse("a.list",
+                                   (const uint8_t *)"block ip 192.0.2.0/24\n",
+                                   22, &l, err, sizeof(err)),
+                     CM_OK);
+    assert_int_equal(replist_parse("b.list",
+                                   (const uint8_t *)"\nallow ip "
+                                                    "::ffff:192.0.2.0/120\n",
+                                   31, &l, err, sizeof(err)),
+                     CM_OK);
+    assert_int_equal(replist_check(&l, err, sizeof(err)), CM_EPARSE);
+    if (strstr(err, "b.list:2:") != err || strstr(err, "a.list:1") == NULL) {
+        fail_msg("conflict message: %s", err);
+    }
+    replist_clear(&l);
+
+    /* Same action, other weight or category; other prefixes; entries
+     * not read from a list (a cartridge's, --merge) are not checked. */
+    list_of("block urlhost bad.example 7 phishing\n"
+            "block urlhost bad.example 9 malware\n"
+            "block ip 10.0.0.0/8\nallow ip 10.0.0.0/16\n",
+            &l);
+    {
+        struct reputation_item it = l.e[0];
+
+        it.action = REPUTATION_ALLOW;
+        it.category = REPUTATION_CAT_NONE;
+        it.weight = -100;
+        assert_int_equal(replist_add(&l, &it), CM_OK);
+    }
+    err[0] = '\0';
+    assert_int_equal(replist_check(&l, err, sizeof(err)), CM_OK);
+    assert_string_equal(err, "");
     replist_clear(&l);
 }
 
@@ -638,8 +844,12 @@ main(void)
         cmocka_unit_test(test_reputation_peer_ip_rule),
         cmocka_unit_test(test_reputation_peer_ip_helo_literal),
         cmocka_unit_test(test_reputation_check_message),
+        cmocka_unit_test(test_reputation_block_not_hidden_by_allows),
+        cmocka_unit_test(test_reputation_received_not_decoded),
+        cmocka_unit_test(test_reputation_block_after_many_urls),
         cmocka_unit_test(test_reputation_local_addresses),
         cmocka_unit_test(test_replist_errors),
+        cmocka_unit_test(test_replist_conflicts),
         cmocka_unit_test(test_replist_forms),
         cmocka_unit_test(test_replist_bom),
     };

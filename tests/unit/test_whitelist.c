@@ -444,6 +444,8 @@ test_whitelist_message(void **state)
     memset(&doc, 0, sizeof(doc));
     doc.headers = headers;
     doc.n_headers = 5; /* without the second X-Mailer */
+    set_value(&headers[0], headers[0].value, NULL);
+    set_value(&headers[1], headers[1].value, NULL);
     doc.text = "Hello,\nthe <h1>Daily [build] report</h1> follows.";
     doc.text_len = strlen(doc.text);
 
@@ -490,28 +492,99 @@ test_whitelist_message(void **state)
     whitelist_free(wl);
     buf_clear(&ps.text);
 
-    /* Host names from the topmost Received header only. */
+    /* Host names from the topmost Received header only: the name the
+     * server looked up, not the client's greeting ("mx.partner.example"
+     * here is the HELO of a Postfix-style "from HELO (rDNS [ip])"). */
     wl = parse_text("type=host; address=[relay.example];", &ps, NULL);
     assert_true(whitelist_needs_message(wl));
     assert_true(whitelist_match_message(wl, &doc, &what));
     assert_string_equal(what, "host name");
     whitelist_free(wl);
     buf_clear(&ps.text);
-    wl = parse_text("type=host; address=[PARTNER.example];", &ps, NULL);
+    wl = parse_text("type=host; address=[RELAY.example];", &ps, NULL);
     assert_true(whitelist_match_message(wl, &doc, NULL));
     whitelist_free(wl);
     buf_clear(&ps.text);
     /* A fully qualified name with its root dot names the same host. */
-    wl = parse_text("type=host; address=[mx.partner.example.];", &ps, NULL);
+    wl = parse_text("type=host; address=[mx1.relay.example.];", &ps, NULL);
     assert_int_equal(whitelist_count(wl), 1);
     assert_true(whitelist_match_message(wl, &doc, NULL));
     whitelist_free(wl);
     buf_clear(&ps.text);
     wl = parse_text("type=host; address=[evil.example];"
-                    "type=host; address=[artner.example];"
+                    "type=host; address=[partner.example];"
+                    "type=host; address=[elay.example];"
                     "type=host; address=[192.0.2.7];",
                     &ps, NULL);
     assert_false(whitelist_match_message(wl, &doc, NULL));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+}
+
+/* A host-name entry matches only a name the receiving server verified
+ * (the reverse DNS it shows), never the client's HELO/EHLO name: a
+ * spammer saying "EHLO mail.trusted-bank.example" is not whitelisted. */
+static void
+test_whitelist_host_name_not_helo(void **state)
+{
+    static const char *const forged[] = {
+        /* Postfix: HELO, then "unknown" or another rDNS name */
+        "from mail.trusted-bank.example (unknown [203.0.113.5]) by mx",
+        "from mail.trusted-bank.example (host.evil.example "
+        "[203.0.113.5]) by mx",
+        /* sendmail: no rDNS, or one that did not resolve back */
+        "from mail.trusted-bank.example ([203.0.113.5]) by mx",
+        "from x (mail.trusted-bank.example [203.0.113.5] (may be "
+        "forged)) by mx",
+        /* Exim without and with rDNS */
+        "from [203.0.113.5] (helo=mail.trusted-bank.example) by mx",
+        "from host.evil.example ([203.0.113.5] "
+        "helo=mail.trusted-bank.example) by mx",
+        /* CommuniGate Pro */
+        "from [203.0.113.5] (HELO mail.trusted-bank.example) by mx",
+        "from [203.0.113.5] (account u@trusted-bank.example HELO x) by mx",
+        "from [203.0.113.5] (account u@trusted-bank.example [192.0.2.1]) "
+        "by mx",
+        /* no address at all */
+        "from mail.trusted-bank.example by mx",
+        /* the marker words, but not where Exim and CGP write them */
+        "from mail.trusted-bank.example ([203.0.113.5] not verified) by mx",
+        "from mail.trusted-bank.example ([203.0.113.5] RDNS failed) "
+        "(x helo=y) by mx",
+        "from mail.trusted-bank.example ([203.0.113.5] verifiedx) by mx",
+    };
+    static const char *const verified[] = {
+        /* Postfix and sendmail */
+        "from helo.evil (mail.trusted-bank.example [192.0.2.7]) by mx",
+        "from x (mail.trusted-bank.example [IPv6:2001:db8::7]) by mx",
+        /* Exim, also with the client's port */
+        "from mail.trusted-bank.example ([192.0.2.7] helo=x) by mx",
+        "from mail.trusted-bank.example ([192.0.2.7]:2565 helo=x) by mx",
+        /* CommuniGate Pro */
+        "from mail.trusted-bank.example ([192.0.2.7] verified) by mx",
+    };
+    struct mime_header h = {"Received", 8, NULL, 0, NULL, 0};
+    struct mime_doc doc;
+    struct problems ps;
+    struct whitelist *wl;
+
+    (void)state;
+    memset(&doc, 0, sizeof(doc));
+    doc.headers = &h;
+    doc.n_headers = 1;
+    wl = parse_text("type=host; address=[trusted-bank.example];", &ps, NULL);
+    for (size_t i = 0; i < sizeof(forged) / sizeof(*forged); i++) {
+        set_value(&h, forged[i], NULL);
+        if (whitelist_match_message(wl, &doc, NULL)) {
+            fail_msg("forged case %zu matched: %s", i, forged[i]);
+        }
+    }
+    for (size_t i = 0; i < sizeof(verified) / sizeof(*verified); i++) {
+        set_value(&h, verified[i], NULL);
+        if (!whitelist_match_message(wl, &doc, NULL)) {
+            fail_msg("verified case %zu did not match: %s", i, verified[i]);
+        }
+    }
     whitelist_free(wl);
     buf_clear(&ps.text);
 }
@@ -798,6 +871,7 @@ main(void)
         cmocka_unit_test(test_whitelist_envelope),
         cmocka_unit_test(test_whitelist_helo_never_matches),
         cmocka_unit_test(test_whitelist_message),
+        cmocka_unit_test(test_whitelist_host_name_not_helo),
         cmocka_unit_test(test_whitelist_syntax_forms),
         cmocka_unit_test(test_whitelist_value_cap),
         cmocka_unit_test(test_whitelist_entries_cap),
