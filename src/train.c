@@ -157,6 +157,9 @@
  * newsletters score lower. */
 #define TRAIN_NORM_SPLIT FEATURES_DENSE_IDS_END
 #define TRAIN_UNSEEN_HAM_FP 0.005
+/* loso_threshold's answer when no source can be left out (fewer than two
+ * sources with ham): below every margin, so it raises nothing. */
+#define TRAIN_NO_UNSEEN_BOUND -1e30
 
 struct name_table {
     char **names; /* [id] first feature text seen, for --top */
@@ -2328,7 +2331,7 @@ loso_threshold(const struct train_opts *o, const struct train_list *l,
     double *weight = NULL;
     enum cm_err rc = CM_ENOMEM;
 
-    *out = -1e30;
+    *out = TRAIN_NO_UNSEEN_BOUND;
     if (n_groups < 2) {
         return CM_OK;
     }
@@ -2776,6 +2779,14 @@ calibrate(const struct train_opts *o, const struct train_list *l,
                             r->narrow, r->rules, &m96);
         if (rc != CM_OK) {
             return rc;
+        }
+        if (m96 <= TRAIN_NO_UNSEEN_BOUND) {
+            /* Not a margin: say so rather than print -1e30. */
+            fprintf(stderr, "unseen-source ham: fewer than 2 sources with "
+                            "ham, score 96 from the out-of-fold ham only "
+                            "(margin %.3f)\n",
+                    (double)r->cal.margin_96);
+            return CM_OK;
         }
         fprintf(stderr, "unseen-source ham: score 96 from margin %.3f "
                         "(out-of-fold %.3f)\n",

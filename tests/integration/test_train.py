@@ -25,7 +25,9 @@ a source cannot rank its mail):
   when it is written; fresh ones, symlinks and names not ours stay;
 - a corpus of many small sources trains in an address space that does not
   grow with the number of sources (one unseen-source model per thread at
-  a time, not one per source).
+  a time, not one per source);
+- with one source of ham, the unseen-source line says the 96 comes from
+  the out-of-fold ham alone (no placeholder margin).
 
 Usage: python3 tests/integration/test_train.py BUILD_DIR
 Standard library only; every file goes under a mkdtemp directory.
@@ -461,6 +463,22 @@ def test_stale_temps(work, src):
           "a symlink (or its target) was removed")
 
 
+def test_one_ham_source(work, src):
+    """With one source of ham no model can be fitted without it: train
+    says the 96 comes from the out-of-fold ham alone, and prints no
+    placeholder margin (it printed 'score 96 from margin
+    -1000000000000000019884624838656.000')."""
+    one = os.path.join(src, "north")
+    proc = train(["--passes", "1", one, "-o",
+                  os.path.join(work, "one-source.cmc")])
+    check(proc.returncode == 0, "train one source: %r" % proc.stderr[-300:])
+    line = [ln for ln in proc.stderr.splitlines()
+            if ln.startswith("unseen-source ham:")]
+    check(len(line) == 1 and "fewer than 2 sources with ham" in line[0]
+          and "e+" not in line[0] and "100000000" not in line[0],
+          "unseen-source line: %r" % line)
+
+
 def test_many_sources_memory(work, src):
     """24 sources of 2 ham and 2 spam each under a 800 MiB address-space
     limit: the unseen-source threshold fits one model per source (32 MiB
@@ -519,6 +537,7 @@ def main():
         test_not_mail(work, src)
         test_test_inside_training(work, src)
         test_stale_temps(work, src)
+        test_one_ham_source(work, src)
         test_many_sources_memory(work, src)
     finally:
         shutil.rmtree(work, ignore_errors=True)
