@@ -243,6 +243,7 @@ struct train_list {
     size_t cap;
     char *groups[TRAIN_GROUPS_MAX];
     size_t n_groups;
+    bool is_groups_full; /* a source past TRAIN_GROUPS_MAX was merged */
     bool is_full;
     size_t root_len; /* length of the DIR being walked */
 };
@@ -294,6 +295,14 @@ group_id(struct train_list *l, const char *name)
         }
     }
     if (l->n_groups >= TRAIN_GROUPS_MAX) {
+        /* Weighed, folded and reported as one source from here on: the
+         * per-source figures and the balance would mislead unsaid. */
+        if (!l->is_groups_full) {
+            fprintf(stderr, "cmtool train: warning: more than %u sources; "
+                            "%s and every later one count as %s\n",
+                    TRAIN_GROUPS_MAX, name, l->groups[TRAIN_GROUPS_MAX - 1]);
+            l->is_groups_full = true;
+        }
         return (int)(TRAIN_GROUPS_MAX - 1);
     }
     l->groups[l->n_groups] = strdup(name);

@@ -27,7 +27,8 @@ a source cannot rank its mail):
   grow with the number of sources (one unseen-source model per thread at
   a time, not one per source);
 - with one source of ham, the unseen-source line says the 96 comes from
-  the out-of-fold ham alone (no placeholder margin).
+  the out-of-fold ham alone (no placeholder margin);
+- sources past the 256th are merged into it, and a warning says so.
 
 Usage: python3 tests/integration/test_train.py BUILD_DIR
 Standard library only; every file goes under a mkdtemp directory.
@@ -479,6 +480,29 @@ def test_one_ham_source(work, src):
           "unseen-source line: %r" % line)
 
 
+def test_too_many_sources(work, src):
+    """258 sources: the 257th and later are merged into the 256th (one
+    stratum, one line of the per-source report), and train says so once;
+    it merged them without a word."""
+    top = os.path.join(work, "sources258")
+    for s in range(258):
+        for label in ("ham", "spam"):
+            d = os.path.join(top, "s%03d" % s, label)
+            os.makedirs(d)
+            with open(os.path.join(d, "m"), "w") as f:
+                f.write("From: a@s%03d.example\nSubject: x\n\n%s text\n"
+                        % (s, label))
+    proc = train(["--loso-fp", "0", "--folds", "2", "--passes", "1", top,
+                  "-o", os.path.join(work, "s258.cmc")])
+    warned = [ln for ln in proc.stderr.splitlines()
+              if "more than 256 sources" in ln]
+    check(proc.returncode == 0, "train 258 sources: %r" % proc.stderr[-300:])
+    # Which ones merge follows the directory order readdir gives.
+    check(len(warned) == 1 and re.search(
+        r"s\d{3} and every later one count as s\d{3}$", warned[0]),
+        "merged sources said once: %r" % warned)
+
+
 def test_many_sources_memory(work, src):
     """24 sources of 2 ham and 2 spam each under a 800 MiB address-space
     limit: the unseen-source threshold fits one model per source (32 MiB
@@ -538,6 +562,7 @@ def main():
         test_test_inside_training(work, src)
         test_stale_temps(work, src)
         test_one_ham_source(work, src)
+        test_too_many_sources(work, src)
         test_many_sources_memory(work, src)
     finally:
         shutil.rmtree(work, ignore_errors=True)
