@@ -44,11 +44,9 @@ struct trainrep_item;
 #define TRAINREP_SCALE 0.5
 #define TRAINREP_WEIGHT_MIN 25
 #define TRAINREP_WEIGHT_MAX 250
-/* URL hosts remembered per message. */
-#define TRAINREP_HOSTS_MAX 16u
 
 /* What the reputation check reads of one message (peer IP, sender and
- * URL hosts), or NULL on ENOMEM.  sender: the trainer's From-address
+ * every URL host it looks up), or NULL on ENOMEM.  sender: the trainer's From-address
  * hash.  Any thread. */
 struct trainrep_item *trainrep_collect(const struct mime_doc *doc,
                                        const struct envelope *env,

@@ -157,6 +157,9 @@
  * newsletters score lower. */
 #define TRAIN_NORM_SPLIT FEATURES_DENSE_IDS_END
 #define TRAIN_UNSEEN_HAM_FP 0.005
+/* loso_threshold's answer when no source can be left out (fewer than two
+ * sources with ham): below every margin, so it raises nothing. */
+#define TRAIN_NO_UNSEEN_BOUND -1e30
 
 struct name_table {
     char **names; /* [id] first feature text seen, for --top */
@@ -240,6 +243,7 @@ struct train_list {
     size_t cap;
     char *groups[TRAIN_GROUPS_MAX];
     size_t n_groups;
+    bool is_groups_full; /* a source past TRAIN_GROUPS_MAX was merged */
     bool is_full;
     size_t root_len; /* length of the DIR being walked */
 };
@@ -291,6 +295,14 @@ group_id(struct train_list *l, const char *name)
         }
     }
     if (l->n_groups >= TRAIN_GROUPS_MAX) {
+        /* Weighed, folded and reported as one source from here on: the
+         * per-source figures and the balance would mislead unsaid. */
+        if (!l->is_groups_full) {
+            fprintf(stderr, "cmtool train: warning: more than %u sources; "
+                            "%s and every later one count as %s\n",
+                    TRAIN_GROUPS_MAX, name, l->groups[TRAIN_GROUPS_MAX - 1]);
+            l->is_groups_full = true;
+        }
         return (int)(TRAIN_GROUPS_MAX - 1);
     }
     l->groups[l->n_groups] = strdup(name);
@@ -2196,16 +2208,16 @@ ham_sources(const struct train_list *l, const size_t *train_idx,
     return n_groups;
 }
 
-/* jobs[g] (zeroed, n_groups of them): a model trained on everything but
- * source groups[g]. */
+/* jobs[g] for g in [g0, g1) (zeroed): a model trained on everything but
+ * source groups[g], seeded by g whichever batch it is fitted in. */
 static enum cm_err
 fit_without_each(const struct train_opts *o, const struct train_list *l,
                  const size_t *train_idx, size_t n_train,
                  const struct model_dataset *ds, const uint8_t *narrow,
-                 const uint16_t *groups, size_t n_groups,
+                 const uint16_t *groups, size_t g0, size_t g1,
                  struct fit_job *jobs)
 {
-    for (size_t g = 0; g < n_groups; g++) {
+    for (size_t g = g0; g < g1; g++) {
         size_t *idx = malloc(n_train * sizeof(*idx));
         size_t k = 0;
 
@@ -2220,7 +2232,86 @@ fit_without_each(const struct train_opts *o, const struct train_list *l,
         fit_job_set(&jobs[g], o, l, train_idx, n_train, ds, narrow, idx, k,
                     o->seed + 104729u * (g + 1));
     }
-    return fit_all(jobs, n_groups, o->threads);
+    return fit_all(jobs + g0, g1 - g0, o->threads);
+}
+
+/* The unseen-source margins loso_threshold collects: ham with its sender
+ * key, junk with its source. */
+struct unseen_margins {
+    struct unseen_ham *ham;
+    size_t n_ham;
+    double *junk;
+    uint16_t *junk_group;
+    size_t n_junk;
+};
+
+/* Add the margins the models jobs[g0..g1) give the mail of the source
+ * each left out (sources groups[g0..g1)) to u. */
+static void
+score_unseen(const struct train_list *l, const size_t *train_idx,
+             size_t n_train, const struct model_dataset *ds,
+             const struct rules *rules, const uint16_t *groups, size_t g0,
+             size_t g1, const struct fit_job *jobs, struct unseen_margins *u)
+{
+    for (size_t i = 0; i < n_train; i++) {
+        const struct train_item *it = &l->items[train_idx[i]];
+        double mg[MODEL_HEADS];
+
+        for (size_t g = g0; g < g1; g++) {
+            if (groups[g] != it->group) {
+                continue;
+            }
+            model_weights_margins(&jobs[g].mw, ds->ids + ds->off[i],
+                                  ds->off[i + 1] - ds->off[i], ds->n_norm[i],
+                                  ds->n_norm_high[i], mg);
+            mg[MODEL_HEAD_JUNK] +=
+                rules_margin(rules, trainrules_item_fired(rules, it->rules));
+            if (it->label == MODEL_LABEL_HAM) {
+                u->ham[u->n_ham].margin = mg[MODEL_HEAD_JUNK];
+                u->ham[u->n_ham].key = hashing_mix64(it->sender ^
+                                                     (uint64_t)it->group);
+                u->ham[u->n_ham].group = it->group;
+                u->n_ham++;
+            } else {
+                u->junk[u->n_junk] = mg[MODEL_HEAD_JUNK];
+                u->junk_group[u->n_junk] = it->group;
+                u->n_junk++;
+            }
+        }
+    }
+}
+
+/* The unseen-source margins of every ham source, its model fitted, used
+ * and freed a batch of o->threads at a time: each model is 2^hash_bits
+ * floats per head (32 MiB), and holding one per source at once took
+ * gigabytes for a corpus of many small sources. */
+static enum cm_err
+unseen_margins(const struct train_opts *o, const struct train_list *l,
+               const size_t *train_idx, size_t n_train,
+               const struct model_dataset *ds, const uint8_t *narrow,
+               const struct rules *rules, const uint16_t *groups,
+               size_t n_groups, struct fit_job *jobs,
+               struct unseen_margins *u)
+{
+    size_t batch = o->threads > 0 ? o->threads : 1;
+    enum cm_err rc = CM_OK;
+
+    for (size_t g0 = 0; g0 < n_groups && rc == CM_OK; g0 += batch) {
+        size_t g1 = n_groups - g0 < batch ? n_groups : g0 + batch;
+
+        rc = fit_without_each(o, l, train_idx, n_train, ds, narrow, groups,
+                              g0, g1, jobs);
+        if (rc == CM_OK) {
+            score_unseen(l, train_idx, n_train, ds, rules, groups, g0, g1,
+                         jobs, u);
+        }
+        for (size_t g = g0; g < g1; g++) {
+            model_weights_clear(&jobs[g].mw);
+            free((void *)(uintptr_t)jobs[g].idx);
+            jobs[g].idx = NULL;
+        }
+    }
+    return rc;
 }
 
 /*
@@ -2244,67 +2335,39 @@ loso_threshold(const struct train_opts *o, const struct train_list *l,
     struct fit_job *jobs = NULL;
     uint16_t groups[TRAIN_GROUPS_MAX];
     size_t n_groups = ham_sources(l, train_idx, n_train, groups);
-    struct unseen_ham *ham = NULL;
+    struct unseen_margins u = {0};
     double *hm = NULL;
     double *weight = NULL;
-    double *junk = NULL;
-    uint16_t *junk_group = NULL;
-    size_t n_ham = 0;
-    size_t n_junk = 0;
     enum cm_err rc = CM_ENOMEM;
 
-    *out = -1e30;
+    *out = TRAIN_NO_UNSEEN_BOUND;
     if (n_groups < 2) {
         return CM_OK;
     }
     jobs = calloc(n_groups, sizeof(*jobs));
-    ham = malloc(n_train * sizeof(*ham));
+    u.ham = malloc(n_train * sizeof(*u.ham));
     hm = malloc(n_train * sizeof(*hm));
     weight = malloc(n_train * sizeof(*weight));
-    junk = malloc(n_train * sizeof(*junk));
-    junk_group = malloc(n_train * sizeof(*junk_group));
-    if (jobs == NULL || ham == NULL || hm == NULL || weight == NULL ||
-        junk == NULL || junk_group == NULL) {
+    u.junk = malloc(n_train * sizeof(*u.junk));
+    u.junk_group = malloc(n_train * sizeof(*u.junk_group));
+    if (jobs == NULL || u.ham == NULL || hm == NULL || weight == NULL ||
+        u.junk == NULL || u.junk_group == NULL) {
         goto out;
     }
-    if (fit_without_each(o, l, train_idx, n_train, ds, narrow, groups,
-                         n_groups, jobs) != CM_OK) {
+    rc = unseen_margins(o, l, train_idx, n_train, ds, narrow, rules, groups,
+                        n_groups, jobs, &u);
+    if (rc != CM_OK) {
         goto out;
     }
-    for (size_t i = 0; i < n_train; i++) {
-        const struct train_item *it = &l->items[train_idx[i]];
-        double mg[MODEL_HEADS];
-
-        for (size_t g = 0; g < n_groups; g++) {
-            if (groups[g] != it->group) {
-                continue;
-            }
-            model_weights_margins(&jobs[g].mw, ds->ids + ds->off[i],
-                                  ds->off[i + 1] - ds->off[i], ds->n_norm[i],
-                                  ds->n_norm_high[i], mg);
-            mg[MODEL_HEAD_JUNK] +=
-                rules_margin(rules, trainrules_item_fired(rules, it->rules));
-            if (it->label == MODEL_LABEL_HAM) {
-                ham[n_ham].margin = mg[MODEL_HEAD_JUNK];
-                ham[n_ham].key = hashing_mix64(it->sender ^
-                                               (uint64_t)it->group);
-                ham[n_ham].group = it->group;
-                n_ham++;
-            } else {
-                junk[n_junk] = mg[MODEL_HEAD_JUNK];
-                junk_group[n_junk] = it->group;
-                n_junk++;
-            }
-        }
+    sender_weights(u.ham, u.n_ham, weight);
+    for (size_t i = 0; i < u.n_ham; i++) {
+        hm[i] = u.ham[i].margin;
     }
-    sender_weights(ham, n_ham, weight);
-    for (size_t i = 0; i < n_ham; i++) {
-        hm[i] = ham[i].margin;
-    }
-    rc = model_margin_at_weighted_share(hm, weight, n_ham, o->loso_fp, out);
+    rc = model_margin_at_weighted_share(hm, weight, u.n_ham, o->loso_fp, out);
     if (rc == CM_OK) {
-        loso_report(l, ham, weight, n_ham, junk, junk_group, n_junk, *out);
-        loso_share_curve(hm, weight, n_ham);
+        loso_report(l, u.ham, weight, u.n_ham, u.junk, u.junk_group,
+                    u.n_junk, *out);
+        loso_share_curve(hm, weight, u.n_ham);
     }
 
 out:
@@ -2315,11 +2378,11 @@ out:
         }
     }
     free(jobs);
-    free(ham);
+    free(u.ham);
     free(hm);
     free(weight);
-    free(junk);
-    free(junk_group);
+    free(u.junk);
+    free(u.junk_group);
     return rc;
 }
 
@@ -2725,6 +2788,14 @@ calibrate(const struct train_opts *o, const struct train_list *l,
                             r->narrow, r->rules, &m96);
         if (rc != CM_OK) {
             return rc;
+        }
+        if (m96 <= TRAIN_NO_UNSEEN_BOUND) {
+            /* Not a margin: say so rather than print -1e30. */
+            fprintf(stderr, "unseen-source ham: fewer than 2 sources with "
+                            "ham, score 96 from the out-of-fold ham only "
+                            "(margin %.3f)\n",
+                    (double)r->cal.margin_96);
+            return CM_OK;
         }
         fprintf(stderr, "unseen-source ham: score 96 from margin %.3f "
                         "(out-of-fold %.3f)\n",

@@ -27,30 +27,61 @@
 #include "reputation.h"
 #include "url.h"
 
-#define TRAINREP_KEYS_MAX (TRAINREP_HOSTS_MAX + 2u)
+/* Keys of one message: From's and the Return-Path's domain, and every
+ * URL host the engine's reputation check reads (reputation_each_key
+ * visits up to MIME_MAX_URLS URLs, so a host the check would match is
+ * not dropped here: a domain ham links to late in a long newsletter is
+ * in ham, and must not earn a block). */
+#define TRAINREP_KEYS_MAX (MIME_MAX_URLS + 2u)
 #define TRAINREP_HOST_MAX 255u
 
+/* keys holds n records back to back: kind, length, the key's bytes. */
 struct trainrep_item {
     uint64_t sender;
     bool has_ip;
     uint8_t ip[16];
     size_t n;
-    uint8_t kind[TRAINREP_KEYS_MAX];
-    uint8_t len[TRAINREP_KEYS_MAX];
-    uint16_t off[TRAINREP_KEYS_MAX];
-    char text[]; /* the keys back to back */
+    uint8_t keys[];
 };
 
-/* Keys of one message while it is parsed (on the worker's stack). */
+/* Keys of one message while it is parsed (heap, one per message). */
 struct collector {
     bool has_ip;
     uint8_t ip[16];
     size_t n;
-    size_t n_hosts;
-    uint8_t kind[TRAINREP_KEYS_MAX];
-    uint8_t len[TRAINREP_KEYS_MAX];
-    char key[TRAINREP_KEYS_MAX][TRAINREP_HOST_MAX];
+    size_t len; /* bytes used in keys */
+    uint8_t keys[TRAINREP_KEYS_MAX * (TRAINREP_HOST_MAX + 2u)];
 };
+
+/* The next key record at *at in keys, advancing *at. */
+static void
+next_key(const uint8_t *keys, size_t *at, uint8_t *kind, const char **key,
+         size_t *len)
+{
+    *kind = keys[*at];
+    *len = keys[*at + 1u];
+    *key = (const char *)keys + *at + 2u;
+    *at += 2u + *len;
+}
+
+static bool
+has_key(const struct collector *c, enum reputation_kind kind,
+        const uint8_t *key, size_t len)
+{
+    size_t at = 0;
+
+    for (size_t i = 0; i < c->n; i++) {
+        uint8_t k;
+        const char *t;
+        size_t tl;
+
+        next_key(c->keys, &at, &k, &t, &tl);
+        if (k == kind && tl == len && memcmp(t, key, len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
 
 static void
 collect_key(void *ctx, enum reputation_kind kind, const uint8_t *key,
@@ -64,52 +95,38 @@ collect_key(void *ctx, enum reputation_kind kind, const uint8_t *key,
         return;
     }
     if (len == 0 || len > TRAINREP_HOST_MAX || c->n == TRAINREP_KEYS_MAX ||
-        (kind == REPUTATION_URL_HOST && c->n_hosts == TRAINREP_HOSTS_MAX)) {
+        has_key(c, kind, key, len)) {
         return;
     }
-    for (size_t i = 0; i < c->n; i++) {
-        if (c->kind[i] == kind && c->len[i] == len &&
-            memcmp(c->key[i], key, len) == 0) {
-            return;
-        }
-    }
-    c->kind[c->n] = (uint8_t)kind;
-    c->len[c->n] = (uint8_t)len;
-    memcpy(c->key[c->n], key, len);
+    c->keys[c->len] = (uint8_t)kind;
+    c->keys[c->len + 1u] = (uint8_t)len;
+    memcpy(c->keys + c->len + 2u, key, len);
+    c->len += 2u + len;
     c->n++;
-    c->n_hosts += kind == REPUTATION_URL_HOST;
 }
 
 struct trainrep_item *
 trainrep_collect(const struct mime_doc *doc, const struct envelope *env,
                  uint64_t sender)
 {
-    struct collector *c = calloc(1, sizeof(*c));
+    struct collector *c = malloc(sizeof(*c));
     struct trainrep_item *it = NULL;
-    size_t total = 0;
 
     if (c == NULL) {
         return NULL;
     }
+    c->has_ip = false;
+    memset(c->ip, 0, sizeof(c->ip));
+    c->n = 0;
+    c->len = 0;
     reputation_each_key(doc, env, REPUTATION_KEYS_ALL, collect_key, c);
-    for (size_t i = 0; i < c->n; i++) {
-        total += c->len[i];
-    }
-    it = calloc(1, sizeof(*it) + total + 1);
+    it = calloc(1, sizeof(*it) + c->len + 1u);
     if (it != NULL) {
-        size_t off = 0;
-
         it->sender = sender;
         it->has_ip = c->has_ip;
         memcpy(it->ip, c->ip, sizeof(it->ip));
         it->n = c->n;
-        for (size_t i = 0; i < c->n; i++) {
-            it->kind[i] = c->kind[i];
-            it->len[i] = c->len[i];
-            it->off[i] = (uint16_t)off;
-            memcpy(it->text + off, c->key[i], c->len[i]);
-            off += c->len[i];
-        }
+        memcpy(it->keys, c->keys, c->len);
     }
     free(c);
     return it;
@@ -134,10 +151,15 @@ trainrep_item_margin(const struct reputation_db *db,
     if (it->has_ip) {
         reputation_hits_add(&hits, reputation_match_ip(db, it->ip));
     }
-    for (size_t i = 0; i < it->n; i++) {
-        reputation_hits_add(
-            &hits, reputation_match_host(db, (enum reputation_kind)it->kind[i],
-                                         it->text + it->off[i], it->len[i]));
+    for (size_t i = 0, at = 0; i < it->n; i++) {
+        uint8_t kind;
+        const char *key;
+        size_t len;
+
+        next_key(it->keys, &at, &kind, &key, &len);
+        reputation_hits_add(&hits,
+                            reputation_match_host(
+                                db, (enum reputation_kind)kind, key, len));
     }
     reputation_hits_clip(&hits);
     return hits.total;
@@ -200,23 +222,28 @@ static size_t
 item_rows(const struct trainrep_item *it, uint8_t label, struct row *out)
 {
     size_t n = 0;
+    size_t at = 0;
 
     for (size_t i = 0; i < it->n; i++) {
+        uint8_t kind;
+        const char *key;
+        size_t len;
         const char *reg = NULL;
-        size_t rl = url_registered_domain(it->text + it->off[i], it->len[i],
-                                          &reg);
+        size_t rl;
         bool is_dup = false;
 
+        next_key(it->keys, &at, &kind, &key, &len);
+        rl = url_registered_domain(key, len, &reg);
         if (rl == 0 || rl > REPUTATION_KEY_MAX ||
             memchr(reg, '.', rl) == NULL || is_public_suffix(reg, rl)) {
             continue;
         }
         for (size_t k = 0; k < n && !is_dup; k++) {
-            is_dup = out[k].kind == it->kind[i] && out[k].len == rl &&
+            is_dup = out[k].kind == kind && out[k].len == rl &&
                      memcmp(out[k].key, reg, rl) == 0;
         }
         if (!is_dup) {
-            out[n++] = (struct row){reg, (uint8_t)rl, it->kind[i], label,
+            out[n++] = (struct row){reg, (uint8_t)rl, kind, label,
                                     it->sender};
         }
     }
@@ -309,8 +336,7 @@ static enum cm_err
 derive_all(const struct trainrep_input *in, size_t n, bool with_allows,
            struct replist *out)
 {
-    struct row *rows = malloc((n > 0 ? n : 1) * TRAINREP_KEYS_MAX *
-                              sizeof(*rows));
+    struct row *rows;
     struct replist found = {0};
     size_t n_rows = 0;
     double n_junk = 0.0;
@@ -318,9 +344,16 @@ derive_all(const struct trainrep_input *in, size_t n, bool with_allows,
     size_t n_block = 0;
     enum cm_err rc = CM_OK;
 
+    /* At most one row per key: sized by the keys the messages have, not
+     * by the most a message could have. */
+    for (size_t i = 0; i < n; i++) {
+        n_rows += in[i].is_test || in[i].rep == NULL ? 0 : in[i].rep->n;
+    }
+    rows = malloc((n_rows > 0 ? n_rows : 1) * sizeof(*rows));
     if (rows == NULL) {
         return CM_ENOMEM;
     }
+    n_rows = 0;
     for (size_t i = 0; i < n; i++) {
         if (in[i].is_test) {
             continue;

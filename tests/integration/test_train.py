@@ -22,7 +22,13 @@ a source cannot rank its mail):
 - an mbox of several messages is skipped with a warning naming it, and so
   is a file that is no mail (empty, binary);
 - temporary files a killed run left beside -o (an hour old) are removed
-  when it is written; fresh ones, symlinks and names not ours stay.
+  when it is written; fresh ones, symlinks and names not ours stay;
+- a corpus of many small sources trains in an address space that does not
+  grow with the number of sources (one unseen-source model per thread at
+  a time, not one per source);
+- with one source of ham, the unseen-source line says the 96 comes from
+  the out-of-fold ham alone (no placeholder margin);
+- sources past the 256th are merged into it, and a warning says so.
 
 Usage: python3 tests/integration/test_train.py BUILD_DIR
 Standard library only; every file goes under a mkdtemp directory.
@@ -458,6 +464,80 @@ def test_stale_temps(work, src):
           "a symlink (or its target) was removed")
 
 
+def test_one_ham_source(work, src):
+    """With one source of ham no model can be fitted without it: train
+    says the 96 comes from the out-of-fold ham alone, and prints no
+    placeholder margin (it printed 'score 96 from margin
+    -1000000000000000019884624838656.000')."""
+    one = os.path.join(src, "north")
+    proc = train(["--passes", "1", one, "-o",
+                  os.path.join(work, "one-source.cmc")])
+    check(proc.returncode == 0, "train one source: %r" % proc.stderr[-300:])
+    line = [ln for ln in proc.stderr.splitlines()
+            if ln.startswith("unseen-source ham:")]
+    check(len(line) == 1 and "fewer than 2 sources with ham" in line[0]
+          and "e+" not in line[0] and "100000000" not in line[0],
+          "unseen-source line: %r" % line)
+
+
+def test_too_many_sources(work, src):
+    """258 sources: the 257th and later are merged into the 256th (one
+    stratum, one line of the per-source report), and train says so once;
+    it merged them without a word."""
+    top = os.path.join(work, "sources258")
+    for s in range(258):
+        for label in ("ham", "spam"):
+            d = os.path.join(top, "s%03d" % s, label)
+            os.makedirs(d)
+            with open(os.path.join(d, "m"), "w") as f:
+                f.write("From: a@s%03d.example\nSubject: x\n\n%s text\n"
+                        % (s, label))
+    proc = train(["--loso-fp", "0", "--folds", "2", "--passes", "1", top,
+                  "-o", os.path.join(work, "s258.cmc")])
+    warned = [ln for ln in proc.stderr.splitlines()
+              if "more than 256 sources" in ln]
+    check(proc.returncode == 0, "train 258 sources: %r" % proc.stderr[-300:])
+    # Which ones merge follows the directory order readdir gives.
+    check(len(warned) == 1 and re.search(
+        r"s\d{3} and every later one count as s\d{3}$", warned[0]),
+        "merged sources said once: %r" % warned)
+
+
+def test_many_sources_memory(work, src):
+    """24 sources of 2 ham and 2 spam each under a 800 MiB address-space
+    limit: the unseen-source threshold fits one model per source (32 MiB
+    of weights each) and held every one of them until all were scored,
+    about 1.3 GiB here (and 8 GiB at 256 sources).  Skipped for a
+    sanitizer build (ASan needs terabytes of address space)."""
+    import resource
+    with open(CMTOOL, "rb") as f:
+        image = f.read()
+        if b"__asan_init" in image or b"__tsan_init" in image:
+            return
+    top = os.path.join(work, "many")
+    for s in range(24):
+        for label in ("ham", "spam"):
+            d = os.path.join(top, "src%02d" % s, label)
+            os.makedirs(d)
+            for i in range(2):
+                with open(os.path.join(d, "m%d" % i), "w") as f:
+                    f.write("From: S <s%d@src%02d.example>\nTo: r@example.org\n"
+                            "Subject: note %d\n\n%s words %d\n"
+                            % (i, s, i, label, i))
+    limit = 800 << 20
+
+    def limit_as():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    proc = subprocess.run([CMTOOL, "train", "--threads", "2", "--passes",
+                           "1", top, "-o", os.path.join(work, "many.cmc")],
+                          capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, preexec_fn=limit_as,
+                          timeout=TIMEOUT_S)
+    check(proc.returncode == 0 and "unseen-source ham" in proc.stderr,
+          "24 sources under %d MiB: %r" % (limit >> 20, proc.stderr[-300:]))
+
+
 def main():
     if not os.access(CMTOOL, os.X_OK):
         print("test_train: no %s (build first)" % CMTOOL, file=sys.stderr)
@@ -481,6 +561,9 @@ def main():
         test_not_mail(work, src)
         test_test_inside_training(work, src)
         test_stale_temps(work, src)
+        test_one_ham_source(work, src)
+        test_too_many_sources(work, src)
+        test_many_sources_memory(work, src)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return summary("test_train")

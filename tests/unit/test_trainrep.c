@@ -244,12 +244,93 @@ test_trainrep_public_suffix(void **state)
     arena_free(a);
 }
 
+/* A message whose last link's host comes after `filler` other hosts.
+ * The engine's reputation check reads every URL the parse kept (up to
+ * MIME_MAX_URLS), so the trainer must too. */
+static struct trainrep_item *
+collect_many(struct arena *a, const char *from, size_t filler,
+             const char *last, uint64_t sender)
+{
+    struct buf msg;
+    struct mime_doc doc;
+    struct trainrep_item *it;
+    char line[128];
+
+    buf_init(&msg, 1u << 20);
+    snprintf(line, sizeof(line), "From: %s\nSubject: x\n\n", from);
+    assert_int_equal(buf_append(&msg, line, strlen(line)), CM_OK);
+    for (size_t i = 0; i < filler; i++) {
+        snprintf(line, sizeof(line), "http://www.filler%zu.example/\n", i);
+        assert_int_equal(buf_append(&msg, line, strlen(line)), CM_OK);
+    }
+    snprintf(line, sizeof(line), "http://www.%s/x\n", last);
+    assert_int_equal(buf_append(&msg, line, strlen(line)), CM_OK);
+    arena_reset(a);
+    assert_int_equal(mime_parse(a, msg.data, msg.len, &doc), CM_OK);
+    it = trainrep_collect(&doc, NULL, sender);
+    assert_non_null(it);
+    buf_clear(&msg);
+    return it;
+}
+
+/* A domain junk links to and ham links to only after 40 other hosts is
+ * in ham: no block entry for it (keeping 16 hosts per message derived a
+ * block the engine then applied to that very ham), and a listed host
+ * past the 16th counts in the item's margin as it does in the engine. */
+static void
+test_trainrep_many_hosts(void **state)
+{
+    static struct set s;
+    struct arena *a = arena_new(1u << 22);
+    struct replist l = {0};
+    char err[128];
+    const char *text = "block urlhost late.example 3\n";
+    struct reputation_db *db;
+    struct buf b;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    assert_non_null(a);
+    buf_init(&b, 1u << 20);
+    add(&s, 12, 4, "spam-a.example", "shared.example", MODEL_LABEL_SPAM,
+        false);
+    for (size_t i = 0; i < 3; i++) {
+        s.items[s.n] = collect_many(a, "news@ham-a.example", 40,
+                                    "shared.example", 1000u + i);
+        s.in[s.n].rep = s.items[s.n];
+        s.in[s.n].label = MODEL_LABEL_HAM;
+        s.n++;
+    }
+    db = build(&s, NULL, TRAINREP_DERIVE_ALL, &b);
+    assert_non_null(find(db, REPUTATION_SENDER_DOMAIN, "spam-a.example"));
+    assert_null(find(db, REPUTATION_URL_HOST, "shared.example"));
+    reputation_db_free(db);
+
+    assert_int_equal(replist_parse("l", (const uint8_t *)text, strlen(text),
+                                   &l, err, sizeof(err)),
+                     CM_OK);
+    db = build(&s, &l, TRAINREP_DERIVE_NONE, &b);
+    {
+        struct trainrep_item *it =
+            collect_many(a, "x@ham-b.example", 40, "late.example", 7);
+
+        assert_int_equal(trainrep_item_margin(db, it), 300);
+        trainrep_item_free(it);
+    }
+    reputation_db_free(db);
+    replist_clear(&l);
+    buf_clear(&b);
+    set_free(&s);
+    arena_free(a);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trainrep_rules),
         cmocka_unit_test(test_trainrep_public_suffix),
+        cmocka_unit_test(test_trainrep_many_hosts),
         cmocka_unit_test(test_trainrep_lists_win_and_deterministic),
     };
 
