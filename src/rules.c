@@ -862,6 +862,47 @@ rules_lookalike_host(const struct rules *r, const char *host, size_t len,
     return k;
 }
 
+/* A link whose userinfo reads as a protected host, or as a look-alike
+ * of one, while the link goes elsewhere: "https://www.paypal.com@
+ * evil.example/" shows paypal and opens evil.example.  Only URLs whose
+ * host parse saw an '@' are read again. */
+static enum lookalike_kind
+userinfo_lure(const struct rules *r, const struct mime_doc *doc)
+{
+    for (size_t i = 0; i < doc->n_urls; i++) {
+        const struct mime_url *u = &doc->urls[i];
+        char ui[256];
+        size_t ul;
+        const char *reg;
+        size_t rl;
+
+        if ((u->host_flags & URL_HAS_USERINFO) == 0 || u->is_image ||
+            (u->host_flags & URL_IS_MAILTO) != 0) {
+            continue;
+        }
+        ul = url_userinfo_host(u->url, u->url_len, ui, sizeof(ui));
+        if (ul == 0 || url_host_is_ip(ui, ul)) {
+            continue;
+        }
+        rl = url_registered_domain(ui, ul, &reg);
+        if (rl == 0 || (rl == u->reg_len && memcmp(reg, u->reg, rl) == 0)) {
+            continue;
+        }
+        if (lookalike_is_protected(r->protected, reg, rl)) {
+            return LOOKALIKE_BRAND_LABEL;
+        }
+        {
+            enum lookalike_kind k =
+                rules_lookalike_host(r, ui, ul, reg, rl);
+
+            if (k != LOOKALIKE_NONE) {
+                return k;
+            }
+        }
+    }
+    return LOOKALIKE_NONE;
+}
+
 static bool
 text_has_login_words(const struct mime_doc *doc)
 {
@@ -1065,6 +1106,9 @@ rules_detect(const struct rules *r, const struct mime_doc *doc,
         fired |= 1u << RULES_DECEPTIVE_LINK;
     }
     rules_for_each_host(doc, lookalike_host, &lc);
+    if (lc.kind == LOOKALIKE_NONE) {
+        lc.kind = userinfo_lure(r, doc);
+    }
     if (lc.kind != LOOKALIKE_NONE) {
         fired |= 1u << RULES_LOOKALIKE_DOMAIN;
     }
