@@ -1374,6 +1374,19 @@ addr_split(const char *v, size_t len, struct addr *out)
             out->name = lp + 1;
             out->name_len = rp != NULL ? (size_t)(rp - lp - 1)
                                        : len - (size_t)(lp - v) - 1;
+            trim(&a, &al);
+            /* "(PayPal) x@evil.example": the comment comes first (RFC
+             * 5322 CFWS) and the address after it, up to another one. */
+            if (al == 0 && rp != NULL) {
+                const char *lp2;
+
+                a = rp + 1;
+                al = len - (size_t)(a - v);
+                lp2 = memchr(a, '(', al);
+                if (lp2 != NULL) {
+                    al = (size_t)(lp2 - a);
+                }
+            }
         }
         trim(&a, &al);
         out->addr = a;

@@ -712,6 +712,27 @@ rules_angle_addr_offset(const char *v, size_t len)
     return 0;
 }
 
+/* The first '@' outside a (comment) of the n bytes at v: in
+ * "(support@paypal.com) x@evil.example" the comment is the name a mail
+ * client shows and the mail comes from evil.example.  With unbalanced
+ * parentheses, the first '@' as before. */
+static const char *
+at_outside_comments(const char *v, size_t n)
+{
+    unsigned depth = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == '(') {
+            depth++;
+        } else if (v[i] == ')' && depth > 0) {
+            depth--;
+        } else if (v[i] == '@' && depth == 0) {
+            return v + i;
+        }
+    }
+    return memchr(v, '@', n);
+}
+
 /* See rules-int.h. */
 size_t
 rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
@@ -730,7 +751,7 @@ rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
     }
     mime_header_addr_text(h, &v, &vl);
     off = rules_angle_addr_offset(v, vl);
-    at = memchr(v + off, '@', vl - off);
+    at = at_outside_comments(v + off, vl - off);
     if (at == NULL) {
         return 0;
     }

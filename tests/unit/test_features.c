@@ -886,6 +886,30 @@ test_features_sender_legitimacy(void **state)
     assert_false(has(f, FEATURES_NS_BULK, "legit:dkim-from-domain"));
 }
 
+/* A comment before the address ("(PayPal) x@evil.example", RFC 5322
+ * CFWS) is the name a mail client shows, and the address follows it. */
+static void
+test_features_from_comment_first(void **state)
+{
+    struct fx *f = *state;
+
+    extract(f, "From: (PayPal) x1@evil.example\n\nhi\n");
+    assert_false(has(f, FEATURES_NS_FROM, "no-domain"));
+    assert_false(has(f, FEATURES_NS_FROM, "no-name"));
+    assert_true(has(f, FEATURES_NS_FROM_DOMAIN, "evil.example"));
+    assert_true(has(f, FEATURES_NS_FROM, "local-digits:1"));
+    /* An address in the comment is the name's, not where mail comes
+     * from. */
+    extract(f, "From: (support@paypal.com) x1@evil.example\n\nhi\n");
+    assert_true(has(f, FEATURES_NS_FROM_DOMAIN, "evil.example"));
+    assert_true(has(f, FEATURES_NS_FROM, "name-has-address"));
+    assert_true(has(f, FEATURES_NS_HEADER, "name-addr-domain:diff"));
+    /* The older form, comment after, as before. */
+    extract(f, "From: x1@evil.example (PayPal)\n\nhi\n");
+    assert_true(has(f, FEATURES_NS_FROM_DOMAIN, "evil.example"));
+    assert_false(has(f, FEATURES_NS_FROM, "no-name"));
+}
+
 static void
 test_features_header_relations(void **state)
 {
@@ -1088,6 +1112,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_features_links_to_sender_domain,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_sender_legitimacy,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_from_comment_first,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_header_relations, setup,
                                         teardown),

@@ -1300,6 +1300,27 @@ test_lookalike_userinfo_host(void **state)
     rules_free(r);
 }
 
+/* "(support@paypal.com) x@evil.example": the address in the comment
+ * before the mailbox is the name's; the mail comes from evil.example,
+ * so the brand in the name is claimed falsely, as with the name first
+ * and the comment after. */
+static void
+test_brand_name_comment_first(void **state)
+{
+    const uint32_t bit = BIT(RULES_BRAND_DISPLAY_NAME);
+    struct rules *r = with_protected();
+
+    (void)state;
+    assert_int_equal(detect_with_from(r, "(PayPal) x@evil.example") & bit,
+                     bit);
+    assert_int_equal(
+        detect_with_from(r, "(support@paypal.com) x@evil.example") & bit,
+        bit);
+    assert_int_equal(
+        detect_with_from(r, "(support@paypal.com) x@paypal.com") & bit, 0);
+    rules_free(r);
+}
+
 int
 main(void)
 {
@@ -1318,6 +1339,7 @@ main(void)
         cmocka_unit_test(test_detect_forms_links_names),
         cmocka_unit_test(test_lookalike_spares_mailbox_providers),
         cmocka_unit_test(test_lookalike_userinfo_host),
+        cmocka_unit_test(test_brand_name_comment_first),
         cmocka_unit_test(test_detect_auth_failed),
         cmocka_unit_test(test_detect_hidden_link),
         cmocka_unit_test(test_detect_reply_to_freemail),
