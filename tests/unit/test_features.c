@@ -558,6 +558,35 @@ test_features_bulk_markers_restricted(void **state)
     assert_false(f->flags & FEATURES_HAS_BULK_MARKERS);
 }
 
+/* "Unsubscribe jane.doe@example.org": the recipient's own address in
+ * link text says where the mail went, not where the link goes (every
+ * ESP's unsubscribe and profile links show it).  Another address, or
+ * the recipient's domain as a site, still claims a destination. */
+static void
+test_features_anchor_recipient_address(void **state)
+{
+    struct fx *f = *state;
+    static const char fmt[] =
+        "From: Church <office@church.example.org>\n"
+        "To: Jane Doe <jane.doe@example.org>\n"
+        "Subject: this week\n"
+        "Content-Type: text/html\n"
+        "\n"
+        "<a href=\"https://visitor.esp.example/do?p=un\">%s</a>\n";
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), fmt, "Unsubscribe jane.doe@example.org");
+    extract(f, msg);
+    assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+    assert_false(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+    snprintf(msg, sizeof(msg), fmt, "Write to service@paypal.example");
+    extract(f, msg);
+    assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+    snprintf(msg, sizeof(msg), fmt, "webmail.example.org");
+    extract(f, msg);
+    assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+}
+
 /* A click tracker on the sender's own registered domain is deceptive
  * text but not a foreign link; the same text linking elsewhere is. */
 static void
@@ -1097,6 +1126,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_features_deceptive_link_own_domain, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_features_anchor_recipient_address, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_features_deceptive_link_file_name, setup, teardown),
         cmocka_unit_test_setup_teardown(
