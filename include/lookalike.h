@@ -19,6 +19,10 @@
  *   - its registered domain is one edit (insert, delete, substitute)
  *     from a brand's whose name has at least LOOKALIKE_EDIT_MIN
  *     characters ("amazom.com"); a mere TLD change ("paypal.de") is not.
+ *     Below LOOKALIKE_EDIT_ANY_MIN characters only a slip counts: a
+ *     confusable letter or a digit for a letter, a digit or a doubled
+ *     letter added or dropped ("paypall.com", "aple.com"); "apply.com"
+ *     and "chaser.com" are words, not lures.
  *
  * lookalike_display_name: a From display name that shows a brand ("PayPal
  * Service") while the address is outside every protected domain; marks
@@ -38,6 +42,7 @@
 
 #define LOOKALIKE_BRAND_MIN 4u
 #define LOOKALIKE_EDIT_MIN 5u
+#define LOOKALIKE_EDIT_ANY_MIN 8u
 #define LOOKALIKE_DOMAIN_MAX 253u
 
 struct lookalike_db;

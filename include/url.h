@@ -58,6 +58,16 @@ size_t url_host(const char *url, size_t url_len, char *out, size_t out_max,
                 unsigned *flags);
 
 /*
+ * The user name of a URL's userinfo ("www.paypal.com" of
+ * "https://www.paypal.com:x@evil.example/"), ASCII lower-cased into out
+ * (NUL-terminated) when it is written as a host name ([A-Za-z0-9.-] with
+ * a dot), which is what a reader takes it for; 0 when there is no
+ * userinfo, it is no such name, or it does not fit out_max.
+ */
+size_t url_userinfo_host(const char *url, size_t url_len, char *out,
+                         size_t out_max);
+
+/*
  * A host (out, n bytes, NUL-terminated, out_max bytes of room) holding
  * bytes >= 0x80 rewritten in place as the ASCII name a browser resolves
  * (UTS #46 nontransitional, as browsers follow it: lower case, punycode

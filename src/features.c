@@ -1374,6 +1374,19 @@ addr_split(const char *v, size_t len, struct addr *out)
             out->name = lp + 1;
             out->name_len = rp != NULL ? (size_t)(rp - lp - 1)
                                        : len - (size_t)(lp - v) - 1;
+            trim(&a, &al);
+            /* "(PayPal) x@evil.example": the comment comes first (RFC
+             * 5322 CFWS) and the address after it, up to another one. */
+            if (al == 0 && rp != NULL) {
+                const char *lp2;
+
+                a = rp + 1;
+                al = len - (size_t)(a - v);
+                lp2 = memchr(a, '(', al);
+                if (lp2 != NULL) {
+                    al = (size_t)(lp2 - a);
+                }
+            }
         }
         trim(&a, &al);
         out->addr = a;
@@ -2201,9 +2214,11 @@ anchor_word_host(const char *tok, size_t tl, char *host, size_t cap)
 }
 
 /* A domain-looking word in link text ("www.paypal.com", "paypal.com/x"):
- * its registered domain into dst, 0 when the text shows none. */
+ * its registered domain into dst, 0 when the text shows none; *addr
+ * holds the whole address when it came from one (else ""). */
 static size_t
-anchor_domain(const char *text, size_t len, char *dst, size_t cap)
+anchor_domain(const char *text, size_t len, char *dst, size_t cap,
+              char *addr, size_t addr_cap)
 {
     size_t pos = 0;
     size_t start = 0;
@@ -2215,6 +2230,7 @@ anchor_domain(const char *text, size_t len, char *dst, size_t cap)
     size_t rl;
     char folded[MIME_ANCHOR_MAX_BYTES];
 
+    addr[0] = '\0';
     if (memchr(text, 0xef, len) != NULL || memchr(text, 0xe3, len) != NULL) {
         len = fold_fullwidth(text, len, folded, sizeof(folded));
         text = folded;
@@ -2240,6 +2256,10 @@ anchor_domain(const char *text, size_t len, char *dst, size_t cap)
             }
             if (kind == TOK_EMAIL && at > 0) {
                 hl = anchor_word_host(tok + at, tl - at, host, sizeof(host));
+                if (hl > 0 && tl < addr_cap) {
+                    memcpy(addr, tok, tl);
+                    addr[tl] = '\0';
+                }
             } else if (kind == TOK_WORD) {
                 hl = anchor_word_host(tok, tl, host, sizeof(host));
             }
@@ -2330,16 +2350,22 @@ url_domains_note(struct url_domains *d, const char *reg, size_t rl)
     }
 }
 
-/* Link text showing another domain than the link's. */
+/* Link text showing another domain than the link's.  The recipient's
+ * own address ("Unsubscribe jane.doe@example.org", to, lower-case)
+ * says where the mail went, not where the link goes: every ESP's
+ * unsubscribe and profile links show it. */
 static void
 url_anchor_features(struct features_scratch *s, const struct mime_url *u,
                     const char *reg, size_t rl, const char *from_reg,
-                    size_t from_reg_len)
+                    size_t from_reg_len, const char *to)
 {
     char ad[256];
-    size_t al = anchor_domain(u->anchor_text, u->anchor_len, ad, sizeof(ad));
+    char addr[256];
+    size_t al = anchor_domain(u->anchor_text, u->anchor_len, ad, sizeof(ad),
+                              addr, sizeof(addr));
 
-    if (al == 0 || (al == rl && memcmp(ad, reg, rl) == 0)) {
+    if (al == 0 || (al == rl && memcmp(ad, reg, rl) == 0) ||
+        (addr[0] != '\0' && strcmp(addr, to) == 0)) {
         return;
     }
     s->flags |= FEATURES_DECEPTIVE_LINK;
@@ -2389,6 +2415,23 @@ url_path_features(struct features_scratch *s, const struct mime_url *u)
     url_path_words(s, path, u->url_len - (size_t)(path - u->url));
 }
 
+/* The first To address, lower-case, into dst ("" when none fits). */
+static void
+to_address(const struct mime_doc *doc, char *dst, size_t cap)
+{
+    const struct mime_header *h = find_header(doc, "To");
+    struct addr a;
+
+    dst[0] = '\0';
+    if (h == NULL) {
+        return;
+    }
+    header_addr_split(h, &a);
+    if (a.addr_len > 0 && a.addr_len < cap) {
+        lower_copy(dst, cap, a.addr, a.addr_len);
+    }
+}
+
 static void
 url_features(struct features_scratch *s, const struct mime_doc *doc,
              const char *from_reg, size_t from_reg_len)
@@ -2397,8 +2440,11 @@ url_features(struct features_scratch *s, const struct mime_doc *doc,
                                                     : CAPS_FEATURES_URLS_MAX;
     size_t n_href = 0;
     struct url_domains doms;
+    char to[256];
+    bool have_to = false;
 
     doms.n = 0;
+    to[0] = '\0';
     emit_bucket(s, FEATURES_NS_URL, "count:", log2_bucket(doc->n_urls, 6));
     for (size_t i = 0; i < n; i++) {
         const struct mime_url *u = &doc->urls[i];
@@ -2427,8 +2473,12 @@ url_features(struct features_scratch *s, const struct mime_doc *doc,
         }
         url_domains_note(&doms, u->reg, u->reg_len);
         if (u->is_href && u->anchor_len > 0) {
+            if (!have_to) {
+                to_address(doc, to, sizeof(to));
+                have_to = true;
+            }
             url_anchor_features(s, u, u->reg, u->reg_len, from_reg,
-                                from_reg_len);
+                                from_reg_len, to);
         }
         url_path_features(s, u);
     }

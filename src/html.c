@@ -38,8 +38,9 @@
  *   none of the cells that follow.
  * - An <a href> stays open until </a>, the next <a> or the end; its
  *   visible text is taken from the output written meanwhile.  Every
- *   reported link is resolved against the first <base href> seen
- *   before it (resolve_base), as the reader's browser resolves it.
+ *   reported link is resolved against the page's first <base href>,
+ *   before it (resolve_base) or after it (relink_init), as the reader's
+ *   browser resolves it.
  * State: one struct html_state on the caller's stack.  Every loop
  * iteration consumes at least one byte.  WHATWG HTML 13.2 (tokenization,
  * character references), loosely.
@@ -435,6 +436,10 @@ struct html_state {
     size_t n_overflow; /* open elements past the stack */
     size_t n_hidden;   /* hidden entries on the stack (is_hidden) */
     bool has_base;     /* a <base href> was seen: the first one counts */
+    bool link_seen;    /* a link was read (before the base, if any) */
+    bool late_base;    /* the base came after a link: relink_init */
+    bool relink;       /* reading the links before a late base */
+    size_t base_at;    /* where the base's href stands in p */
     size_t base_len;   /* base's length; 0 when it is not absolute */
     char base[MIME_URL_MAX_BYTES];
     bool has_anchor;
@@ -1208,6 +1213,11 @@ base_set(struct html_state *st, struct html_view v)
         return;
     }
     st->has_base = true;
+    st->late_base = st->link_seen;
+    /* An href without a value is a static "", not in the page. */
+    st->base_at = v.p > st->p && v.p <= st->p + st->len
+                      ? (size_t)(v.p - st->p)
+                      : 0;
     n = attr_decode_url(v, st->base, sizeof(st->base));
     s = scheme_len(st->base, n);
     if (s > 0 && s < n && (st->base[s] == '/' || st->base[s] == '\\')) {
@@ -1215,12 +1225,18 @@ base_set(struct html_state *st, struct html_view v)
     }
 }
 
-/* attr_decode_url of a link, resolved against the <base href>. */
+/* attr_decode_url of a link, resolved against the <base href>; while
+ * the links before a late base are read again, 0 for one the base does
+ * not move (it was reported as it is). */
 static size_t
-link_decode(const struct html_state *st, struct html_view v, char *buf,
+link_decode(struct html_state *st, struct html_view v, char *buf,
             size_t max)
 {
-    return resolve_base(st, buf, attr_decode_url(v, buf, max), max);
+    size_t o = attr_decode_url(v, buf, max);
+    size_t n = resolve_base(st, buf, o, max);
+
+    st->link_seen = true;
+    return st->relink && n == o ? 0 : n;
 }
 
 static void
@@ -3246,40 +3262,91 @@ html_meta_charset(const uint8_t *p, size_t len, char *out, size_t out_max)
     return 0;
 }
 
+static void
+state_init(struct html_state *st, const uint8_t *p, size_t len, char *out,
+           size_t out_max, html_link_fn on_link, void *ctx)
+{
+    memset(st, 0, offsetof(struct html_state, stack));
+    st->depth = 0;
+    st->n_overflow = 0;
+    st->n_hidden = 0;
+    st->has_base = false;
+    st->link_seen = false;
+    st->late_base = false;
+    st->relink = false;
+    st->base_at = 0;
+    st->base_len = 0;
+    st->has_anchor = false;
+    st->anchor_start = 0;
+    st->href_len = 0;
+    st->p = p;
+    st->len = len;
+    st->out = out;
+    st->out_max = out_max;
+    st->on_link = on_link;
+    st->ctx = ctx;
+    /* No output wanted: scan for links and flags only. */
+    st->is_full = out == NULL || out_max == 0;
+}
+
+/*
+ * A browser resolves every link against the page's first <base href>
+ * wherever it stands: "<a href=/login>..</a><base href=
+ * http://evil.example/>" opens evil.example/login.  When the base came
+ * after links, the page up to the base is read again (html_to_text's
+ * loop, from relink_init's state) with the base set, and the links it
+ * moves are reported (after the others; the relative ones were
+ * reported as they are).  The text written again is
+ * the same text, so the anchors' text is read as in the first pass.  A
+ * page with no base or its base before every link pays nothing.
+ */
+static void
+relink_init(struct html_state *st)
+{
+    size_t base_len = st->base_len;
+    bool is_quirks = st->is_quirks;
+
+    /* Up to the base's href: its tag then reads as another base. */
+    state_init(st, st->p, st->base_at, st->out, st->out_max, st->on_link,
+               st->ctx);
+    st->is_quirks = is_quirks;
+    st->has_base = true;
+    st->base_len = base_len;
+    st->relink = true;
+}
+
 size_t
 html_to_text(const uint8_t *p, size_t len, char *out, size_t out_max,
              html_link_fn on_link, void *ctx, unsigned *flags)
 {
     struct html_state st;
-    size_t i = 0;
+    size_t o = 0;
 
-    memset(&st, 0, offsetof(struct html_state, stack));
-    st.depth = 0;
-    st.n_overflow = 0;
-    st.n_hidden = 0;
-    st.has_base = false;
-    st.base_len = 0;
-    st.has_anchor = false;
-    st.anchor_start = 0;
-    st.href_len = 0;
-    st.p = p;
-    st.len = len;
-    st.out = out;
-    st.out_max = out_max;
-    st.on_link = on_link;
-    st.ctx = ctx;
-    /* No output wanted: scan for links and flags only. */
-    st.is_full = out == NULL || out_max == 0;
+    state_init(&st, p, len, out, out_max, on_link, ctx);
     st.is_quirks = doctype_quirks(p, len);
-    while (i < len) {
-        if (p[i] == '<') {
-            i = markup(&st, i);
-        } else {
-            text_reopen(&st);
-            i = text(&st, i);
+    /* Once, or twice for a late base (relink_init); one loop, so the
+     * tokenizer's steps stay inlined in it. */
+    for (;;) {
+        size_t i = 0;
+
+        while (i < st.len) {
+            if (p[i] == '<') {
+                i = markup(&st, i);
+            } else {
+                text_reopen(&st);
+                i = text(&st, i);
+            }
         }
+        anchor_close(&st);
+        if (st.relink) {
+            return o;
+        }
+        *flags |= st.flags;
+        o = st.o;
+        if (!st.late_base || st.base_len == 0 || st.base_at == 0 ||
+            on_link == NULL) {
+            return o;
+        }
+        relink_init(&st);
     }
-    anchor_close(&st);
-    *flags |= st.flags;
-    return st.o;
 }

@@ -978,6 +978,69 @@ check_brand_labels(const struct lookalike_db *db, const char *host,
     return false;
 }
 
+/* Letters one takes for the other at a glance, beyond what the
+ * skeleton folds ("amazom", "skvpe"). */
+static bool
+is_confusable_pair(char a, char b)
+{
+    static const char pairs[][2] = {{'m', 'n'}, {'u', 'v'}, {'v', 'y'},
+                                    {'c', 'e'}, {'c', 'o'}, {'g', 'q'},
+                                    {'p', 'q'}, {'i', 'j'}, {'l', 't'}};
+
+    for (size_t k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {
+        if ((a == pairs[k][0] && b == pairs[k][1]) ||
+            (a == pairs[k][1] && b == pairs[k][0])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/*
+ * The one edit between a and b (is_edit_1 holds) is a typosquat's slip,
+ * not another word: a confusable letter or a digit in place of a letter
+ * ("amazom", "paypa7"), a digit or a doubled letter added or taken away
+ * ("paypal1", "paypall", "aple").  Any edit of a short brand's name
+ * makes ordinary words ("apply", "adore", "chaser", "revolt",
+ * "finance"), which real companies send from; a long brand's name
+ * (brand_len >= LOOKALIKE_EDIT_ANY_MIN) is no word one edit away.
+ */
+static bool
+edit_is_slip(const char *a, size_t al, const char *b, size_t bl,
+             size_t brand_len)
+{
+    size_t i = 0;
+
+    if (brand_len >= LOOKALIKE_EDIT_ANY_MIN) {
+        return true;
+    }
+    if (al < bl) {
+        const char *t = a;
+        size_t tl = al;
+
+        a = b;
+        al = bl;
+        b = t;
+        bl = tl;
+    }
+    while (i < bl && a[i] == b[i]) {
+        i++;
+    }
+    if (al == bl) {
+        return is_digit(a[i]) || is_digit(b[i]) ||
+               is_confusable_pair(a[i], b[i]);
+    }
+    /* a has the extra byte at i. */
+    return is_digit(a[i]) || (i > 0 && a[i - 1] == a[i]) ||
+           (i + 1 < al && a[i + 1] == a[i]);
+}
+
 static bool
 check_edit_1(const struct lookalike_db *db, const char *reg, size_t rl,
              size_t *which)
@@ -1006,7 +1069,7 @@ check_edit_1(const struct lookalike_db *db, const char *reg, size_t rl,
         if (p[0] != reg[0] && p[pl - 1] != reg[rl - 1]) {
             continue;
         }
-        if (is_edit_1(reg, rl, p, pl)) {
+        if (is_edit_1(reg, rl, p, pl) && edit_is_slip(reg, rl, p, pl, pn)) {
             *which = db->by_len[i];
             return true;
         }

@@ -712,6 +712,27 @@ rules_angle_addr_offset(const char *v, size_t len)
     return 0;
 }
 
+/* The first '@' outside a (comment) of the n bytes at v: in
+ * "(support@paypal.com) x@evil.example" the comment is the name a mail
+ * client shows and the mail comes from evil.example.  With unbalanced
+ * parentheses, the first '@' as before. */
+static const char *
+at_outside_comments(const char *v, size_t n)
+{
+    unsigned depth = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == '(') {
+            depth++;
+        } else if (v[i] == ')' && depth > 0) {
+            depth--;
+        } else if (v[i] == '@' && depth == 0) {
+            return v + i;
+        }
+    }
+    return memchr(v, '@', n);
+}
+
 /* See rules-int.h. */
 size_t
 rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
@@ -730,7 +751,7 @@ rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
     }
     mime_header_addr_text(h, &v, &vl);
     off = rules_angle_addr_offset(v, vl);
-    at = memchr(v + off, '@', vl - off);
+    at = at_outside_comments(v + off, vl - off);
     if (at == NULL) {
         return 0;
     }
@@ -860,6 +881,47 @@ rules_lookalike_host(const struct rules *r, const char *host, size_t len,
         return LOOKALIKE_NONE;
     }
     return k;
+}
+
+/* A link whose userinfo reads as a protected host, or as a look-alike
+ * of one, while the link goes elsewhere: "https://www.paypal.com@
+ * evil.example/" shows paypal and opens evil.example.  Only URLs whose
+ * host parse saw an '@' are read again. */
+static enum lookalike_kind
+userinfo_lure(const struct rules *r, const struct mime_doc *doc)
+{
+    for (size_t i = 0; i < doc->n_urls; i++) {
+        const struct mime_url *u = &doc->urls[i];
+        char ui[256];
+        size_t ul;
+        const char *reg;
+        size_t rl;
+
+        if ((u->host_flags & URL_HAS_USERINFO) == 0 || u->is_image ||
+            (u->host_flags & URL_IS_MAILTO) != 0) {
+            continue;
+        }
+        ul = url_userinfo_host(u->url, u->url_len, ui, sizeof(ui));
+        if (ul == 0 || url_host_is_ip(ui, ul)) {
+            continue;
+        }
+        rl = url_registered_domain(ui, ul, &reg);
+        if (rl == 0 || (rl == u->reg_len && memcmp(reg, u->reg, rl) == 0)) {
+            continue;
+        }
+        if (lookalike_is_protected(r->protected, reg, rl)) {
+            return LOOKALIKE_BRAND_LABEL;
+        }
+        {
+            enum lookalike_kind k =
+                rules_lookalike_host(r, ui, ul, reg, rl);
+
+            if (k != LOOKALIKE_NONE) {
+                return k;
+            }
+        }
+    }
+    return LOOKALIKE_NONE;
 }
 
 static bool
@@ -1065,6 +1127,9 @@ rules_detect(const struct rules *r, const struct mime_doc *doc,
         fired |= 1u << RULES_DECEPTIVE_LINK;
     }
     rules_for_each_host(doc, lookalike_host, &lc);
+    if (lc.kind == LOOKALIKE_NONE) {
+        lc.kind = userinfo_lure(r, doc);
+    }
     if (lc.kind != LOOKALIKE_NONE) {
         fired |= 1u << RULES_LOOKALIKE_DOMAIN;
     }

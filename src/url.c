@@ -708,6 +708,50 @@ url_host_to_ascii(char *out, size_t n, size_t out_max)
 }
 
 size_t
+url_userinfo_host(const char *url, size_t url_len, char *out,
+                  size_t out_max)
+{
+    size_t as;
+    size_t ae;
+    size_t at = SIZE_MAX;
+    size_t n = 0;
+    bool dot = false;
+    unsigned f = 0;
+
+    if (!url_authority(url, url_len, &as, &ae, &f) ||
+        (f & URL_IS_MAILTO) != 0) {
+        return 0;
+    }
+    for (size_t k = as; k < ae; k++) {
+        if (url[k] == '@') {
+            at = k;
+        }
+    }
+    for (size_t k = as; at != SIZE_MAX && k < at && url[k] != ':'; k++) {
+        char c = url[k];
+
+        if (c >= 'A' && c <= 'Z') {
+            c = (char)(c + 32);
+        }
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-') ||
+            n + 1 >= out_max) {
+            return 0;
+        }
+        dot |= c == '.';
+        out[n++] = c;
+    }
+    while (n > 0 && out[n - 1] == '.') {
+        n--;
+    }
+    if (!dot || n == 0) {
+        return 0;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+size_t
 url_host(const char *url, size_t url_len, char *out, size_t out_max,
          unsigned *flags)
 {

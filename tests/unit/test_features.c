@@ -558,6 +558,35 @@ test_features_bulk_markers_restricted(void **state)
     assert_false(f->flags & FEATURES_HAS_BULK_MARKERS);
 }
 
+/* "Unsubscribe jane.doe@example.org": the recipient's own address in
+ * link text says where the mail went, not where the link goes (every
+ * ESP's unsubscribe and profile links show it).  Another address, or
+ * the recipient's domain as a site, still claims a destination. */
+static void
+test_features_anchor_recipient_address(void **state)
+{
+    struct fx *f = *state;
+    static const char fmt[] =
+        "From: Church <office@church.example.org>\n"
+        "To: Jane Doe <jane.doe@example.org>\n"
+        "Subject: this week\n"
+        "Content-Type: text/html\n"
+        "\n"
+        "<a href=\"https://visitor.esp.example/do?p=un\">%s</a>\n";
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), fmt, "Unsubscribe jane.doe@example.org");
+    extract(f, msg);
+    assert_false(f->flags & FEATURES_DECEPTIVE_LINK);
+    assert_false(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+    snprintf(msg, sizeof(msg), fmt, "Write to service@paypal.example");
+    extract(f, msg);
+    assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+    snprintf(msg, sizeof(msg), fmt, "webmail.example.org");
+    extract(f, msg);
+    assert_true(f->flags & FEATURES_DECEPTIVE_FOREIGN_LINK);
+}
+
 /* A click tracker on the sender's own registered domain is deceptive
  * text but not a foreign link; the same text linking elsewhere is. */
 static void
@@ -886,6 +915,30 @@ test_features_sender_legitimacy(void **state)
     assert_false(has(f, FEATURES_NS_BULK, "legit:dkim-from-domain"));
 }
 
+/* A comment before the address ("(PayPal) x@evil.example", RFC 5322
+ * CFWS) is the name a mail client shows, and the address follows it. */
+static void
+test_features_from_comment_first(void **state)
+{
+    struct fx *f = *state;
+
+    extract(f, "From: (PayPal) x1@evil.example\n\nhi\n");
+    assert_false(has(f, FEATURES_NS_FROM, "no-domain"));
+    assert_false(has(f, FEATURES_NS_FROM, "no-name"));
+    assert_true(has(f, FEATURES_NS_FROM_DOMAIN, "evil.example"));
+    assert_true(has(f, FEATURES_NS_FROM, "local-digits:1"));
+    /* An address in the comment is the name's, not where mail comes
+     * from. */
+    extract(f, "From: (support@paypal.com) x1@evil.example\n\nhi\n");
+    assert_true(has(f, FEATURES_NS_FROM_DOMAIN, "evil.example"));
+    assert_true(has(f, FEATURES_NS_FROM, "name-has-address"));
+    assert_true(has(f, FEATURES_NS_HEADER, "name-addr-domain:diff"));
+    /* The older form, comment after, as before. */
+    extract(f, "From: x1@evil.example (PayPal)\n\nhi\n");
+    assert_true(has(f, FEATURES_NS_FROM_DOMAIN, "evil.example"));
+    assert_false(has(f, FEATURES_NS_FROM, "no-name"));
+}
+
 static void
 test_features_header_relations(void **state)
 {
@@ -1074,6 +1127,8 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_features_deceptive_link_own_domain, setup, teardown),
         cmocka_unit_test_setup_teardown(
+            test_features_anchor_recipient_address, setup, teardown),
+        cmocka_unit_test_setup_teardown(
             test_features_deceptive_link_file_name, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_features_deceptive_link_fullwidth, setup, teardown),
@@ -1088,6 +1143,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_features_links_to_sender_domain,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_sender_legitimacy,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_from_comment_first,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_header_relations, setup,
                                         teardown),

@@ -1001,6 +1001,43 @@ test_html_base_href(void **state)
     assert_string_equal(l.url[1], "z.html");
 }
 
+/* A browser resolves every link against the document's first <base
+ * href>, wherever it stands: "<a href=/login>..</a><base href=
+ * http://evil.example/>" opens evil.example/login, and a base put
+ * after the links must not hide the host. */
+static void
+test_html_base_href_after_links(void **state)
+{
+    struct links l;
+
+    (void)state;
+    render("<a href=\"/login\">sign in</a><img src=\"i.png\">"
+           "<a href=\"https://good.example/\">absolute</a>"
+           "<!-- <base href=\"http://comment.example/\"> -->"
+           "<BASE\thref=\"http://evil.example/d/\">"
+           "<base href=\"http://second.example/\">"
+           "<a href=\"x\">b</a>",
+           NULL, &l);
+    /* The links before the base as written, then the later ones, then
+     * the earlier ones resolved (a second reading up to the base). */
+    assert_int_equal(l.n, 6);
+    assert_string_equal(l.url[0], "/login");
+    assert_string_equal(l.url[1], "i.png");
+    assert_string_equal(l.url[2], "https://good.example/");
+    assert_string_equal(l.url[3], "http://evil.example/d/x");
+    assert_string_equal(l.url[4], "http://evil.example/login");
+    assert_string_equal(l.anchor[4], "sign in");
+    assert_string_equal(l.url[5], "http://evil.example/d/i.png");
+    /* "<basefont>" and a base without href are no base; absolute links
+     * need none. */
+    render("<a href=\"y\">a</a><basefont href=\"http://f.example/\">"
+           "<base target=_blank><a href=\"https://good.example/\">b</a>",
+           NULL, &l);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.url[0], "y");
+    assert_string_equal(l.url[1], "https://good.example/");
+}
+
 /* HTML5's named references for ASCII punctuation, tab and line feed
  * are decoded as a browser decodes them: href="http&colon;&sol;&sol;
  * evil&period;example" opens evil.example, and "&NewLine;" and "&Tab;"
@@ -1235,6 +1272,7 @@ main(void)
         cmocka_unit_test(test_html_links),
         cmocka_unit_test(test_html_html5_ascii_entities),
         cmocka_unit_test(test_html_base_href),
+        cmocka_unit_test(test_html_base_href_after_links),
         cmocka_unit_test(test_html_long_url_and_anchor_cut),
         cmocka_unit_test(test_html_output_cap),
         cmocka_unit_test(test_html_hostile_shapes),

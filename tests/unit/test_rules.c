@@ -1253,8 +1253,71 @@ test_lookalike_spares_mailbox_providers(void **state)
     /* A name one edit from the brand that is no provider still is. */
     assert_int_equal(lookalike_from(r, "bob@gmaill.com"),
                      BIT(RULES_LOOKALIKE_DOMAIN));
-    assert_int_equal(lookalike_from(r, "bob@kmail.com"),
+    assert_int_equal(lookalike_from(r, "bob@qmail.com"),
                      BIT(RULES_LOOKALIKE_DOMAIN));
+    /* k for g is no slip of the eye: another name. */
+    assert_int_equal(lookalike_from(r, "bob@kmail.com"), 0);
+    rules_free(r);
+}
+
+/* "https://www.paypal.com@evil.example/" goes to evil.example, and the
+ * reader sees www.paypal.com: a protected host as the userinfo of a
+ * link to another site is a lure. */
+static void
+test_lookalike_userinfo_host(void **state)
+{
+    static const char *const doms[] = {"paypal.com"};
+    static const bool brand[] = {true};
+    static const struct {
+        const char *href;
+        bool fires;
+    } cases[] = {
+        {"https://www.paypal.com@evil.example/", true},
+        {"https://PayPal.com:secure@evil.example/login", true},
+        {"http://paypa1.com@evil.example/", true},
+        {"https://www.paypal.com@www.paypal.com/", false},
+        {"https://user@evil.example/", false},
+        {"ftp://anonymous:guest@ftp.example.org/", false},
+    };
+    struct rules *r = with_domains(doms, brand, 1);
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char m[512];
+        uint32_t got;
+
+        snprintf(m, sizeof(m),
+                 "From: a@shop.example\r\nSubject: s\r\n"
+                 "Content-Type: text/html\r\n\r\n"
+                 "<a href=\"%s\">account</a>\r\n",
+                 cases[i].href);
+        got = detect(r, m) & BIT(RULES_LOOKALIKE_DOMAIN);
+        if (got != (cases[i].fires ? BIT(RULES_LOOKALIKE_DOMAIN) : 0u)) {
+            fail_msg("%s: lookalike-domain %s", cases[i].href,
+                     got != 0 ? "fired" : "did not fire");
+        }
+    }
+    rules_free(r);
+}
+
+/* "(support@paypal.com) x@evil.example": the address in the comment
+ * before the mailbox is the name's; the mail comes from evil.example,
+ * so the brand in the name is claimed falsely, as with the name first
+ * and the comment after. */
+static void
+test_brand_name_comment_first(void **state)
+{
+    const uint32_t bit = BIT(RULES_BRAND_DISPLAY_NAME);
+    struct rules *r = with_protected();
+
+    (void)state;
+    assert_int_equal(detect_with_from(r, "(PayPal) x@evil.example") & bit,
+                     bit);
+    assert_int_equal(
+        detect_with_from(r, "(support@paypal.com) x@evil.example") & bit,
+        bit);
+    assert_int_equal(
+        detect_with_from(r, "(support@paypal.com) x@paypal.com") & bit, 0);
     rules_free(r);
 }
 
@@ -1275,6 +1338,8 @@ main(void)
         cmocka_unit_test(test_detect_html_body_is_not_attachment),
         cmocka_unit_test(test_detect_forms_links_names),
         cmocka_unit_test(test_lookalike_spares_mailbox_providers),
+        cmocka_unit_test(test_lookalike_userinfo_host),
+        cmocka_unit_test(test_brand_name_comment_first),
         cmocka_unit_test(test_detect_auth_failed),
         cmocka_unit_test(test_detect_hidden_link),
         cmocka_unit_test(test_detect_reply_to_freemail),

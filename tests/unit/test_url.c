@@ -648,6 +648,39 @@ test_url_find_matches_reference(void **state)
     }
 }
 
+static void
+test_url_userinfo_host(void **state)
+{
+    char out[64];
+
+    (void)state;
+    assert_int_equal(url_userinfo_host("https://www.PayPal.com@evil.example/",
+                                       36, out, sizeof(out)),
+                     14);
+    assert_string_equal(out, "www.paypal.com");
+    /* The password is no part of the name; the last '@' ends it. */
+    assert_int_equal(url_userinfo_host("http://paypal.com.:pw@x@evil.example",
+                                       36, out, sizeof(out)),
+                     10);
+    assert_string_equal(out, "paypal.com");
+    /* No userinfo, no dot, not a host name's bytes, mailto, too long. */
+    assert_int_equal(url_userinfo_host("https://evil.example/a@b", 24, out,
+                                       sizeof(out)),
+                     0);
+    assert_int_equal(url_userinfo_host("https://user@evil.example/", 26, out,
+                                       sizeof(out)),
+                     0);
+    assert_int_equal(url_userinfo_host("https://a%2eb@evil.example/", 27,
+                                       out, sizeof(out)),
+                     0);
+    assert_int_equal(url_userinfo_host("mailto:a.b@evil.example", 23, out,
+                                       sizeof(out)),
+                     0);
+    assert_int_equal(url_userinfo_host("https://www.paypal.com@evil.example/",
+                                       36, out, 8),
+                     0);
+}
+
 int
 main(void)
 {
@@ -656,6 +689,7 @@ main(void)
         cmocka_unit_test(test_url_find_trailing_punctuation),
         cmocka_unit_test(test_url_find_utf8_kept),
         cmocka_unit_test(test_url_host_basic),
+        cmocka_unit_test(test_url_userinfo_host),
         cmocka_unit_test(test_url_host_none),
         cmocka_unit_test(test_url_host_browser_quirks),
         cmocka_unit_test(test_url_host_www_with_port),
