@@ -409,6 +409,9 @@
 #define CAPS_STALE_TEMP_S 3600u
 /* Directory entries looked at when looking for such files. */
 #define CAPS_STALE_TEMP_SCAN_MAX 100000u
+/* Temporary names fsutil_write_temp tries when the one it picked is
+ * taken (a crashed run's leftover under the same pid). */
+#define CAPS_TEMP_NAME_TRIES 64u
 /* Bytes read of a leftover report to check that it is complete. */
 #define CAPS_REPORT_RECOVER_MAX_BYTES CAPS_REPORT_MAX_BYTES
 

@@ -10,7 +10,9 @@
  *
  * iconv descriptors are kept in a small cache (struct charset_cache) that
  * the caller owns for the duration of one message, so a message whose
- * parts all use koi8-r opens one descriptor.  A cache has one owner and is
+ * parts all use koi8-r opens one descriptor (UTF-16 and UTF-32 parts
+ * each open their own: glibc keeps the byte order a BOM set in the
+ * descriptor, and it must not carry over).  A cache has one owner and is
  * not thread-safe; the functions are otherwise pure.  Formats layer; no
  * logging.
  */

@@ -36,7 +36,8 @@
  *     literal ("from [10.0.0.1] (unknown [ip])", "from [ip]
  *     (helo=[10.0.0.1])"; see received_from_ip).  Not
  *     public: unspecified (0.0.0.0, ::), private (10/8, 172.16/12,
- *     192.168/16, 100.64/10, fc00::/7), loopback, link-local, multicast
+ *     192.168/16, 100.64/10, 192.0.0/24, 198.18/15, fc00::/7),
+ *     loopback, link-local, multicast
  *     -- an internal relay or a test, not the sender.  The topmost
  *     header is the one the receiving server wrote; lower ones are the
  *     sender's to forge, so they are read only past private relays (at
@@ -182,7 +183,8 @@ const struct reputation_entry *reputation_match_host(
 bool reputation_ip_parse(const char *text, size_t len, uint8_t out[16]);
 
 /* True for addresses that say nothing about the sender: unspecified,
- * loopback, private, shared (100.64/10), link-local, unique-local. */
+ * loopback, private, shared (100.64/10), IETF protocol assignments
+ * (192.0.0/24), benchmarking (198.18/15), link-local, unique-local. */
 bool reputation_ip_is_local(const uint8_t addr[16]);
 
 /*

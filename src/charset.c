@@ -991,23 +991,31 @@ charset_to_utf8(struct charset_cache *cc, const char *name, size_t name_len,
         }
         break;
     }
-    case CHARSET_KIND_ICONV:
-        cd = cache_get(cc, iname, &is_owned);
+    case CHARSET_KIND_ICONV: {
+        size_t unit = iconv_unit(iname);
+        /* glibc's UTF-16 and UTF-32 decoders keep the byte order a BOM
+         * set in the descriptor, and the reset in conv_iconv does not
+         * clear it: a cached one read the next BOM-less part in that
+         * order.  Their parts get a fresh descriptor (the pin keeps the
+         * module loaded, so that is cheap). */
+        struct charset_cache *use = unit > 1 ? NULL : cc;
+
+        cd = cache_get(use, iname, &is_owned);
         if (cd == NULL && iname == buf && underscores_to_dashes(buf)) {
             /* glibc knows utf-16, iso-2022-jp and windows-1255 but not
              * utf_16, iso_2022_jp or windows_1255 (and a few names, such
              * as iso_8859-5:1988, only with their '_'). */
-            cd = cache_get(cc, buf, &is_owned);
+            cd = cache_get(use, buf, &is_owned);
         }
         if (cd == NULL) {
             break;
         }
-        n = conv_iconv(cd, iconv_unit(iname), in, in_len, out, out_max,
-                       flags);
+        n = conv_iconv(cd, unit, in, in_len, out, out_max, flags);
         if (is_owned) {
             iconv_close(cd);
         }
         return n;
+    }
     case CHARSET_KIND_BAD:
         break;
     }

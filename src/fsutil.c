@@ -201,16 +201,23 @@ fsutil_write_temp(const char *path, const void *p, size_t len, mode_t mode,
 {
     static atomic_uint tmp_counter;
     int fd = -1;
-    int n;
 
-    n = snprintf(tmp, tmp_cap, "%s.tmp.%ld.%u", path, (long)getpid(),
-                 atomic_fetch_add(&tmp_counter, 1));
-    if (n < 0 || (size_t)n >= tmp_cap) {
-        return CM_ELIMIT;
-    }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) {
-        return CM_EIO;
+    /* A name can be taken: left by a process with this pid that died
+     * before its rename (in a container every run of cmtool is pid 1,
+     * and stale files are removed only after CAPS_STALE_TEMP_S), so the
+     * next numbers are tried; O_EXCL still never opens an existing
+     * entry or follows a link. */
+    for (unsigned tries = 0; fd < 0; tries++) {
+        int n = snprintf(tmp, tmp_cap, "%s.tmp.%ld.%u", path,
+                         (long)getpid(), atomic_fetch_add(&tmp_counter, 1));
+
+        if (n < 0 || (size_t)n >= tmp_cap) {
+            return CM_ELIMIT;
+        }
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (fd < 0 && (errno != EEXIST || tries + 1 >= CAPS_TEMP_NAME_TRIES)) {
+            return CM_EIO;
+        }
     }
     if (write_all(fd, p, len) != CM_OK || fsync(fd) != 0) {
         int saved = errno; /* the cause, for the caller's log line */

@@ -585,7 +585,12 @@ reputation_ip_is_local(const uint8_t a[16])
                (v[0] == 169 && v[1] == 254) ||
                (v[0] == 172 && (v[1] & 0xf0) == 16) ||
                (v[0] == 192 && v[1] == 168) ||
-               (v[0] == 100 && (v[1] & 0xc0) == 64);
+               (v[0] == 100 && (v[1] & 0xc0) == 64) ||
+               /* 192.0.0/24 (DS-Lite's 192.0.0.1/.2) and 198.18/15
+                * (benchmarking; proxies' fake-IP answers): never an
+                * Internet sender (RFC 6890), so a relay of ours. */
+               (v[0] == 192 && v[1] == 0 && v[2] == 0) ||
+               (v[0] == 198 && (v[1] & 0xfe) == 18);
     }
     if (memcmp(a, zero, 15) == 0 && (a[15] == 0 || a[15] == 1)) {
         return true; /* :: and ::1 */

@@ -168,6 +168,55 @@ test_charset_iconv_bad_unit_keeps_alignment(void **state)
     charset_cache_clear(&cc);
 }
 
+/* The byte order a BOM set in one part does not carry over to the next
+ * part in that charset: glibc's UTF-16/UTF-32 decoders keep it in the
+ * descriptor, and iconv(cd, NULL, NULL, NULL, NULL) does not clear it, so
+ * a cached descriptor read a BOM-less "utf-16" part after a big-endian
+ * one as U+4100 where a fresh one reads 'A'.  Each part must decode as if
+ * it came first, whatever came before it. */
+static void
+test_charset_bom_does_not_leak_between_parts(void **state)
+{
+    static const struct {
+        const char *cs;
+        const char *bom_part; /* sets the byte order opposite to the... */
+        size_t bom_n;
+        const char *part; /* ...one glibc assumes without a BOM */
+        size_t n;
+    } cases[] = {
+        {"utf-16", "\xfe\xff\0A", 4, "A\0B\0", 4},
+        {"utf-16", "\xff\xfe" "A\0", 4, "\0A\0B", 4},
+        {"utf-32", "\0\0\xfe\xff\0\0\0A", 8, "A\0\0\0", 4},
+        {"unicode", "\xfe\xff\0A", 4, "A\0B\0", 4},
+    };
+    char fresh[64];
+    unsigned f;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct charset_cache cc;
+        unsigned f_fresh;
+        const char *t = conv(NULL, cases[i].cs, cases[i].part, cases[i].n,
+                             &f_fresh);
+
+        assert_true(strlen(t) < sizeof(fresh));
+        memcpy(fresh, t, strlen(t) + 1);
+        charset_cache_init(&cc);
+        assert_string_equal(conv(&cc, cases[i].cs, cases[i].bom_part,
+                                 cases[i].bom_n, &f),
+                            "A");
+        if (strcmp(conv(&cc, cases[i].cs, cases[i].part, cases[i].n, &f),
+                   fresh) != 0) {
+            print_error("case %zu (%s)\n", i, cases[i].cs);
+        }
+        assert_string_equal(conv(&cc, cases[i].cs, cases[i].part,
+                                 cases[i].n, &f),
+                            fresh);
+        assert_int_equal(f, f_fresh);
+        charset_cache_clear(&cc);
+    }
+}
+
 /* One byte through glibc's iconv the way conv_iconv does it: U+FFFD
  * and CHARSET_BAD_BYTES for a byte it rejects. */
 static size_t
@@ -414,6 +463,7 @@ main(void)
         cmocka_unit_test(test_charset_iconv),
         cmocka_unit_test(test_charset_iconv_bad_unit_keeps_alignment),
         cmocka_unit_test(test_charset_sbcs_matches_iconv),
+        cmocka_unit_test(test_charset_bom_does_not_leak_between_parts),
         cmocka_unit_test(test_charset_label_spellings),
         cmocka_unit_test(test_charset_unknown),
         cmocka_unit_test(test_charset_output_cap),

@@ -631,9 +631,15 @@ test_reputation_local_addresses(void **state)
     static const char *const local[] = {
         "0.0.0.0", "10.2.3.4", "127.0.0.1", "169.254.1.1", "172.16.0.1",
         "172.31.255.255", "192.168.1.1", "100.64.0.1", "::", "::1",
-        "fe80::1", "fd00::1"};
+        "fe80::1", "fd00::1",
+        /* IETF protocol assignments (DS-Lite's 192.0.0.1/.2) and the
+         * benchmarking range (proxies' fake-IP 198.18/15): never a
+         * sender on the Internet (RFC 6890). */
+        "192.0.0.2", "198.18.0.1", "198.19.255.255", "::ffff:198.18.3.4"};
     static const char *const public[] = {"172.32.0.1", "100.128.0.1",
-                                         "8.8.8.8", "2001:db8::1"};
+                                         "8.8.8.8", "2001:db8::1",
+                                         "192.0.1.1", "198.17.255.255",
+                                         "198.20.0.1"};
     uint8_t a[16];
 
     (void)state;
