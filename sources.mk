@@ -30,7 +30,8 @@ FORMAT_SRCS = \
 	src/html.c \
 	src/url.c \
 	src/ziplist.c \
-	src/rarlist.c
+	src/rarlist.c \
+	src/tarlist.c
 
 ENGINE_SRCS = \
 	src/hashing.c \

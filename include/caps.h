@@ -290,6 +290,9 @@
 /* Bytes searched backwards for the end-of-central-directory record: the
  * record (22) plus the longest comment a zip can carry (65535). */
 #define CAPS_ZIPLIST_EOCD_SEARCH_BYTES (22u + 65535u)
+/* Member names listed per tar archive: as ziplist's cap (each member
+ * takes a 512-byte header, so the body cap bounds the work anyway). */
+#define CAPS_TARLIST_MEMBERS_MAX 65535u
 
 /* ---- site layer (sitelayer, learn) ---------------------------------- */
 
