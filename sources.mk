@@ -31,7 +31,8 @@ FORMAT_SRCS = \
 	src/url.c \
 	src/ziplist.c \
 	src/rarlist.c \
-	src/tarlist.c
+	src/tarlist.c \
+	src/cablist.c
 
 ENGINE_SRCS = \
 	src/hashing.c \

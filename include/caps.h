@@ -293,6 +293,9 @@
 /* Member names listed per tar archive: as ziplist's cap (each member
  * takes a 512-byte header, so the body cap bounds the work anyway). */
 #define CAPS_TARLIST_MEMBERS_MAX 65535u
+/* Member names listed per cabinet: all cFiles (16 bits) can count;
+ * each CFFILE takes at least 17 bytes. */
+#define CAPS_CABLIST_MEMBERS_MAX 65535u
 
 /* ---- site layer (sitelayer, learn) ---------------------------------- */
 
