@@ -32,7 +32,8 @@ FORMAT_SRCS = \
 	src/ziplist.c \
 	src/rarlist.c \
 	src/tarlist.c \
-	src/cablist.c
+	src/cablist.c \
+	src/sevenzip.c
 
 ENGINE_SRCS = \
 	src/hashing.c \

@@ -296,6 +296,9 @@
 /* Member names listed per cabinet: all cFiles (16 bits) can count;
  * each CFFILE takes at least 17 bytes. */
 #define CAPS_CABLIST_MEMBERS_MAX 65535u
+/* Bytes of a 7z's encoded-header descriptor searched for the AES coder:
+ * 7-Zip writes a few dozen. */
+#define CAPS_SEVENZIP_DESCRIPTOR_BYTES 1024u
 
 /* ---- site layer (sitelayer, learn) ---------------------------------- */
 
