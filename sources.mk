@@ -33,7 +33,8 @@ FORMAT_SRCS = \
 	src/rarlist.c \
 	src/tarlist.c \
 	src/cablist.c \
-	src/sevenzip.c
+	src/sevenzip.c \
+	src/arcinflate.c
 
 ENGINE_SRCS = \
 	src/hashing.c \

@@ -299,6 +299,13 @@
 /* Bytes of a 7z's encoded-header descriptor searched for the AES coder:
  * 7-Zip writes a few dozen. */
 #define CAPS_SEVENZIP_DESCRIPTOR_BYTES 1024u
+/* Bytes inflated from one compressed archive inside an attachment (a
+ * deflated zip in a zip, a .tar.gz): names a malware mailer needs are in
+ * the first few KiB of a tar or a dropper zip, and the inner archives
+ * mailed with them are small; 4 MiB of output costs ~10 ms.  Past it
+ * the rest stays unread (a ratio bomb stops here) -- see rules_archive.c
+ * for what a capped listing means. */
+#define CAPS_ARCINFLATE_MAX_BYTES (4u * 1024u * 1024u)
 
 /* ---- site layer (sitelayer, learn) ---------------------------------- */
 
