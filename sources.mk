@@ -48,6 +48,7 @@ ENGINE_SRCS = \
 	src/lookalike.c \
 	src/rules.c \
 	src/rules_phish.c \
+	src/rules_archive.c \
 	src/whitelist.c \
 	src/cartridge.c \
 	src/engine.c \

@@ -306,6 +306,11 @@
  * the rest stays unread (a ratio bomb stops here) -- see rules_archive.c
  * for what a capped listing means. */
 #define CAPS_ARCINFLATE_MAX_BYTES (4u * 1024u * 1024u)
+/* Archives inside one attachment opened to read their names, and the
+ * bytes inflated for all of them: a zip of a thousand deflated inner
+ * zips costs at most this many zlib streams and bytes of output. */
+#define CAPS_ARCHIVE_INNER_MAX 16u
+#define CAPS_ARCHIVE_INFLATE_TOTAL_BYTES (16u * 1024u * 1024u)
 
 /* ---- site layer (sitelayer, learn) ---------------------------------- */
 
