@@ -129,10 +129,11 @@ pax_path(struct tarlist *t, const uint8_t *d, size_t n)
             rec = rec * 10 + (size_t)(d[i] - '0');
             i++;
         }
-        if (rec == 0 || rec > n - at || i >= n || d[i] != ' ') {
+        if (rec == 0 || rec > n - at || i >= at + rec || d[i] != ' ') {
             return;
         }
         i++;
+        /* i <= at + rec here: the record holds its own length and space */
         if (at + rec - i > 5 && memcmp(d + i, "path=", 5) == 0) {
             t->long_name = d + i + 5;
             t->long_len = at + rec - (i + 5);

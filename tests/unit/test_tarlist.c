@@ -138,10 +138,16 @@ test_tarlist_long_names(void **state)
     put_data(&b, "12 a=bcdefg\n16 path=run.vbs\n", 28);
     put_file(&b, "run.txt", "x");
     put_file(&b, "after.txt", "x");
+    /* A record whose length does not cover its own digits and space
+     * ends the pax data: "1 path=" must not read past the record. */
+    put_header(&b, "PaxHeaders/y", 7, 'x', true);
+    put_data(&b, "1 path=", 7);
+    put_file(&b, "last.txt", "x");
     put_end(&b);
     assert_int_equal(list_all(b.data, b.len, out, sizeof(out)), 0);
-    assert_int_equal(strlen(out), 300 + strlen("|run.vbs|after.txt"));
-    assert_memory_equal(out + 288, "/invoice.scr|run.vbs|after.txt", 30);
+    assert_int_equal(strlen(out), 300 + strlen("|run.vbs|after.txt|last.txt"));
+    assert_memory_equal(out + 288, "/invoice.scr|run.vbs|after.txt|last.txt",
+                        39);
     buf_clear(&b);
 }
 
