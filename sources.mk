@@ -30,7 +30,11 @@ FORMAT_SRCS = \
 	src/html.c \
 	src/url.c \
 	src/ziplist.c \
-	src/rarlist.c
+	src/rarlist.c \
+	src/tarlist.c \
+	src/cablist.c \
+	src/sevenzip.c \
+	src/arcinflate.c
 
 ENGINE_SRCS = \
 	src/hashing.c \
@@ -44,6 +48,7 @@ ENGINE_SRCS = \
 	src/lookalike.c \
 	src/rules.c \
 	src/rules_phish.c \
+	src/rules_archive.c \
 	src/whitelist.c \
 	src/cartridge.c \
 	src/engine.c \

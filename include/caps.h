@@ -290,6 +290,27 @@
 /* Bytes searched backwards for the end-of-central-directory record: the
  * record (22) plus the longest comment a zip can carry (65535). */
 #define CAPS_ZIPLIST_EOCD_SEARCH_BYTES (22u + 65535u)
+/* Member names listed per tar archive: as ziplist's cap (each member
+ * takes a 512-byte header, so the body cap bounds the work anyway). */
+#define CAPS_TARLIST_MEMBERS_MAX 65535u
+/* Member names listed per cabinet: all cFiles (16 bits) can count;
+ * each CFFILE takes at least 17 bytes. */
+#define CAPS_CABLIST_MEMBERS_MAX 65535u
+/* Bytes of a 7z's encoded-header descriptor searched for the AES coder:
+ * 7-Zip writes a few dozen. */
+#define CAPS_SEVENZIP_DESCRIPTOR_BYTES 1024u
+/* Bytes inflated from one compressed archive inside an attachment (a
+ * deflated zip in a zip, a .tar.gz): names a malware mailer needs are in
+ * the first few KiB of a tar or a dropper zip, and the inner archives
+ * mailed with them are small; 4 MiB of output costs ~10 ms.  Past it
+ * the rest stays unread (a ratio bomb stops here) -- see rules_archive.c
+ * for what a capped listing means. */
+#define CAPS_ARCINFLATE_MAX_BYTES (4u * 1024u * 1024u)
+/* Archives inside one attachment opened to read their names, and the
+ * bytes inflated for all of them: a zip of a thousand deflated inner
+ * zips costs at most this many zlib streams and bytes of output. */
+#define CAPS_ARCHIVE_INNER_MAX 16u
+#define CAPS_ARCHIVE_INFLATE_TOTAL_BYTES (16u * 1024u * 1024u)
 
 /* ---- site layer (sitelayer, learn) ---------------------------------- */
 

@@ -40,6 +40,12 @@ struct rarlist_member {
                             RAR 4.x Unicode names: their 8-bit part */
     size_t name_len;
     bool is_encrypted;
+    /* The member's packed bytes (cut at the end of the data) and whether
+     * they are stored as they are (RAR 4.x method 0x30, RAR 5.0 method
+     * 0): then an archive inside is readable without unpacking. */
+    const uint8_t *data;
+    size_t data_len;
+    bool is_stored;
 };
 
 /* Iterator state; fill with rarlist_init. */

@@ -159,12 +159,23 @@ uint32_t rules_detect(const struct rules *r, const struct mime_doc *doc,
  *    cap);
  *  - a RAR archive (a ".rar" name, or the signature where WinRAR looks
  *    for it) listing one, or with more members than rarlist lists;
+ *  - a RAR archive whose names are encrypted (nothing can be seen);
+ *  - a tar (by its header checksum or a ".tar" name) or a Microsoft
+ *    cabinet ("MSCF" or ".cab") listing one, or past its member cap;
  *  - a gzip file whose header keeps such a name, or without one named
- *    like "invoice.exe.gz" (gunzip writes the name less ".gz").
- * A RAR archive whose headers are encrypted shows no names and is not
- * called dangerous here.  cmtool train asks here too, so training calls
- * an attachment dangerous where scoring does.
- * Names only, bounded by the listers' caps; no allocation; any thread.
+ *    like "invoice.exe.gz" (gunzip writes the name less ".gz");
+ *  - one level down (rules_archive.c): an archive inside a zip (stored,
+ *    or deflated and named or stored with an archive's magic), stored
+ *    inside a RAR, or inside a gzip file said to hold one (".tar.gz",
+ *    ".tgz", "x.zip.gz") listing one; an inner archive whose inflated
+ *    bytes were cut at CAPS_ARCINFLATE_MAX_BYTES after shrinking more
+ *    than 100 times (padding) counts too.
+ * 7z is not read (see rules_archive.c).  cmtool train asks here too, so
+ * training calls an attachment dangerous where scoring does.
+ * Bounded by the listers' caps, CAPS_ARCHIVE_INNER_MAX inner archives
+ * and CAPS_ARCHIVE_INFLATE_TOTAL_BYTES inflated an attachment;
+ * allocates only the inflate buffers (freed before it returns); any
+ * thread.
  */
 bool rules_archive_is_dangerous(const struct mime_part *part);
 

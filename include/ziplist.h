@@ -41,6 +41,12 @@ struct ziplist_member {
     size_t name_len;
     bool is_encrypted;
     bool is_from_directory; /* central directory (else a local header) */
+    /* A local header's member: its packed bytes (up to the next header
+     * when the sizes are not in the header) and method (0 stored,
+     * 8 deflated).  NULL and 0 for a directory entry. */
+    const uint8_t *data;
+    size_t data_len;
+    uint16_t method;
 };
 
 /* Iterator state; fill with ziplist_init. */

@@ -37,7 +37,8 @@ enum {
     RAR4_LHD_PASSWORD = 0x0004,
     RAR4_LHD_LARGE = 0x0100,
     RAR4_LHD_UNICODE = 0x0200,
-    RAR4_LONG_BLOCK = 0x8000
+    RAR4_LONG_BLOCK = 0x8000,
+    RAR4_METHOD_STORE = 0x30
 };
 
 /* RAR 5.0 header types and flags. */
@@ -174,6 +175,7 @@ step4(struct rarlist *r, struct rarlist_member *m, bool *has_member)
             m->name = h + name_at;
             m->name_len = name_len;
             m->is_encrypted = (flags & RAR4_LHD_PASSWORD) != 0;
+            m->is_stored = h[25] == RAR4_METHOD_STORE;
             *has_member = true;
         }
     } else if ((flags & RAR4_LONG_BLOCK) != 0) {
@@ -184,6 +186,8 @@ step4(struct rarlist *r, struct rarlist_member *m, bool *has_member)
         data = byteorder_le32(h + 7);
     }
     r->at = after_data(r, hend, data);
+    m->data = r->p + hend;
+    m->data_len = r->at - hend;
     return true;
 }
 
@@ -238,6 +242,7 @@ file5(struct rarlist *r, size_t pos, size_t hend, uint64_t extra,
 {
     uint64_t fflags;
     uint64_t skip;
+    uint64_t comp = 0;
     uint64_t name_len;
 
     if (!vint(r->p, hend, &pos, &fflags) || !vint(r->p, hend, &pos, &skip) ||
@@ -246,13 +251,15 @@ file5(struct rarlist *r, size_t pos, size_t hend, uint64_t extra,
     }
     pos += (fflags & RAR5_FHFL_UTIME) != 0 ? 4u : 0u;
     pos += (fflags & RAR5_FHFL_CRC32) != 0 ? 4u : 0u;
-    if (pos > hend || !vint(r->p, hend, &pos, &skip) ||
+    if (pos > hend || !vint(r->p, hend, &pos, &comp) ||
         !vint(r->p, hend, &pos, &skip) ||
         !vint(r->p, hend, &pos, &name_len) || name_len > hend - pos) {
         return false;
     }
     m->name = r->p + pos;
     m->name_len = (size_t)name_len;
+    /* Compression information: the method in bits 7-9, 0 is store. */
+    m->is_stored = ((comp >> 7) & 7u) == 0;
     m->is_encrypted = extra <= hend - pos - name_len &&
                       extra_says_encrypted(r->p, hend - (size_t)extra, hend);
     return true;
@@ -297,6 +304,8 @@ step5(struct rarlist *r, struct rarlist_member *m, bool *has_member)
         *has_member = true;
     }
     r->at = after_data(r, hend, data);
+    m->data = r->p + hend;
+    m->data_len = r->at - hend;
     return true;
 }
 

@@ -49,4 +49,10 @@ bool rules_recipient_named(const struct mime_doc *doc);
  * Cyrillic or Greek letters (lookalike_text_mixed_script). */
 bool rules_mixed_script_text(const struct mime_doc *doc);
 
+/* Whether the file name (name, len) has one of the n extensions in
+ * list (lower case; compared case-blind, trailing dots and blanks
+ * ignored as Windows does). */
+bool rules_ext_in(const char *name, size_t len, const char *const *list,
+                  size_t n);
+
 #endif

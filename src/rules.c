@@ -18,8 +18,6 @@
 #include "mime.h"
 #include "rules-int.h"
 #include "url.h"
-#include "rarlist.h"
-#include "ziplist.h"
 
 #define RULES_MAGIC "CMRL"
 #define RULES_MAGIC_LEN 4u
@@ -518,128 +516,11 @@ is_html_name(const char *name, size_t len)
     return ext_in(name, len, exts, sizeof(exts) / sizeof(exts[0]));
 }
 
-static bool
-is_zip_name(const char *name, size_t len)
-{
-    static const char *const exts[] = {"zip"};
-
-    return ext_in(name, len, exts, 1);
-}
-
-static bool
-is_rar_name(const char *name, size_t len)
-{
-    static const char *const exts[] = {"rar"};
-
-    return ext_in(name, len, exts, 1);
-}
-
-/* A member name as an extracting tool writes it: tools that keep names
- * as C strings (Info-ZIP's unzip among them) end it at its first NUL,
- * so "invoice.exe\0.pdf" unpacks as invoice.exe. */
-static size_t
-c_name_len(const uint8_t *name, size_t len)
-{
-    const uint8_t *nul = memchr(name, '\0', len);
-
-    return nul != NULL ? (size_t)(nul - name) : len;
-}
-
-static bool
-zip_is_dangerous(const uint8_t *data, size_t len)
-{
-    struct ziplist z;
-    struct ziplist_member m;
-
-    ziplist_init(&z, data, len);
-    while (ziplist_next(&z, &m)) {
-        if (features_is_dangerous_name((const char *)m.name,
-                                       c_name_len(m.name, m.name_len))) {
-            return true;
-        }
-    }
-    /* More members than ziplist lists: the ones past the cap are unseen,
-     * and an archive built that way exists to hide one (no mail client
-     * or archiver sends 65,536 members by mail). */
-    return (z.flags & ZIPLIST_CAPPED) != 0;
-}
-
-static bool
-rar_is_dangerous(const uint8_t *data, size_t len)
-{
-    struct rarlist r;
-    struct rarlist_member m;
-
-    rarlist_init(&r, data, len);
-    while (rarlist_next(&r, &m)) {
-        if (features_is_dangerous_name((const char *)m.name,
-                                       c_name_len(m.name, m.name_len))) {
-            return true;
-        }
-    }
-    /* Past the listing cap, or names encrypted (MHD_PASSWORD, RAR 5
-     * archive encryption): what it holds cannot be seen, by us or by any
-     * scanner before the reader, which is why malware is mailed so, with
-     * the password in the text.  Dangerous, like a zip past its cap. */
-    return (r.flags & (RARLIST_CAPPED | RARLIST_HEADERS_ENCRYPTED)) != 0;
-}
-
-/*
- * A gzip file unpacks to one file: the name its header keeps (FNAME,
- * RFC 1952 2.3.1), else the attachment's name less ".gz" -- what gunzip
- * and archive managers write.  "invoice.pdf.gz" holding invoice.exe is
- * how malware has been mailed as gzip.
- */
-static bool
-gzip_is_dangerous(const uint8_t *data, size_t len, const char *fn)
-{
-    enum { GZ_FEXTRA = 0x04, GZ_FNAME = 0x08, GZ_HEADER = 10 };
-    size_t fn_len = strlen(fn);
-    size_t at = GZ_HEADER;
-    size_t end;
-
-    if (len < GZ_HEADER || data[0] != 0x1f || data[1] != 0x8b) {
-        return false;
-    }
-    if ((data[3] & GZ_FNAME) == 0) {
-        static const char *const exts[] = {"gz", "gzip"};
-
-        while (fn_len > 0 && fn[fn_len - 1] != '.') {
-            fn_len--;
-        }
-        return fn_len > 1 && ext_in(fn, strlen(fn), exts, 2) &&
-               features_is_dangerous_name(fn, fn_len - 1);
-    }
-    if ((data[3] & GZ_FEXTRA) != 0) {
-        if (len - at < 2) {
-            return false;
-        }
-        at += 2 + ((size_t)data[at] | (size_t)data[at + 1] << 8);
-    }
-    if (at >= len) {
-        return false;
-    }
-    end = len - at < MIME_FILENAME_MAX_BYTES ? len : at + MIME_FILENAME_MAX_BYTES;
-    return features_is_dangerous_name((const char *)data + at,
-                                      c_name_len(data + at, end - at));
-}
-
+/* See rules-int.h. */
 bool
-rules_archive_is_dangerous(const struct mime_part *part)
+rules_ext_in(const char *name, size_t len, const char *const *list, size_t n)
 {
-    const char *fn = part->filename != NULL ? part->filename : "";
-    size_t fn_len = strlen(fn);
-
-    if (part->data == NULL) {
-        return false;
-    }
-    if (ziplist_is_zip(part->data, part->data_len) || is_zip_name(fn, fn_len)) {
-        return zip_is_dangerous(part->data, part->data_len);
-    }
-    if (is_rar_name(fn, fn_len) || rarlist_is_rar(part->data, part->data_len)) {
-        return rar_is_dangerous(part->data, part->data_len);
-    }
-    return gzip_is_dangerous(part->data, part->data_len, fn);
+    return ext_in(name, len, list, n);
 }
 
 /* Script or executable by one of a part's names (fn, fl bytes). */

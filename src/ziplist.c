@@ -205,6 +205,9 @@ next_central(struct ziplist *z, struct ziplist_member *m)
     m->name_len = byteorder_le16(h + 28);
     m->is_encrypted = (bits & ZIP_FLAG_ENCRYPTED) != 0;
     m->is_from_directory = true;
+    m->data = NULL;
+    m->data_len = 0;
+    m->method = byteorder_le16(h + 10);
     z->cd_at += total;
     z->cd_left--;
     return true;
@@ -254,6 +257,9 @@ next_local(struct ziplist *z, struct ziplist_member *m)
     } else {
         z->local_at = data_at + csize;
     }
+    m->data = z->p + data_at;
+    m->data_len = z->local_at - data_at;
+    m->method = byteorder_le16(h + 8);
     return true;
 }
 

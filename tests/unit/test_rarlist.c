@@ -393,6 +393,48 @@ test_rarlist_member_cap(void **state)
 }
 
 /* Not a RAR archive: nothing listed. */
+/* Each member comes with its packed bytes and whether they are stored
+ * (an inner archive is then readable as it is): RAR 4.x method 0x30,
+ * RAR 5.0 compression method 0; data cut at the end of the archive. */
+static void
+test_rarlist_member_data(void **state)
+{
+    struct buf b;
+    struct rarlist r;
+    struct rarlist_member m;
+    size_t method_at;
+
+    (void)state;
+    buf_init(&b, 1u << 16);
+    rar4_start(&b, 0);
+    method_at = b.len + 25;
+    rar4_file(&b, "a.zip", 5, 0, 3);
+    rar4_file(&b, "b.zip", 5, 0, 4);
+    rarlist_init(&r, b.data, b.len);
+    assert_true(rarlist_next(&r, &m));
+    assert_int_equal(m.data_len, 3);
+    assert_memory_equal(m.data, "xxx", 3);
+    assert_true(m.is_stored);
+    assert_true(rarlist_next(&r, &m));
+    assert_int_equal(m.data_len, 4);
+    assert_ptr_equal(m.data + 4, b.data + b.len);
+    b.data[method_at] = 0x33; /* method 3: compressed */
+    rarlist_init(&r, b.data, b.len - 1);
+    assert_true(rarlist_next(&r, &m));
+    assert_false(m.is_stored);
+    assert_true(rarlist_next(&r, &m));
+    assert_int_equal(m.data_len, 3); /* cut at the end */
+    buf_reset(&b);
+    rar5_start(&b);
+    rar5_file(&b, "c.zip", 5, false);
+    rarlist_init(&r, b.data, b.len);
+    assert_true(rarlist_next(&r, &m));
+    assert_int_equal(m.data_len, 5);
+    assert_memory_equal(m.data, "yyyyy", 5);
+    assert_true(m.is_stored);
+    buf_clear(&b);
+}
+
 static void
 test_rarlist_not_rar(void **state)
 {
@@ -419,6 +461,7 @@ main(void)
         cmocka_unit_test(test_rarlist_truncated_and_broken),
         cmocka_unit_test(test_rarlist_rar5),
         cmocka_unit_test(test_rarlist_member_cap),
+        cmocka_unit_test(test_rarlist_member_data),
         cmocka_unit_test(test_rarlist_not_rar),
     };
 

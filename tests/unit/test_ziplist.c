@@ -171,6 +171,45 @@ test_ziplist_directory_and_local(void **state)
     buf_clear(&b);
 }
 
+/* A local header's member carries its packed bytes and method (for an
+ * archive inside); a directory entry has none.  Without sizes (a data
+ * descriptor) the bytes run to the next local header. */
+static void
+test_ziplist_member_data(void **state)
+{
+    static const struct member_spec m[] = {
+        {"inner.zip", "PK..", 0x8},
+        {"after.txt", "tail", 0},
+    };
+    struct buf b;
+    struct ziplist z;
+    struct ziplist_member zm;
+
+    (void)state;
+    buf_init(&b, 1u << 20);
+    build_zip(&b, two, 2, 0, false);
+    ziplist_init(&z, b.data, b.len);
+    assert_true(ziplist_next(&z, &zm));
+    assert_true(zm.is_from_directory);
+    assert_null(zm.data);
+    assert_true(ziplist_next(&z, &zm));
+    assert_true(ziplist_next(&z, &zm));
+    assert_false(zm.is_from_directory);
+    assert_int_equal(zm.method, 0);
+    assert_int_equal(zm.data_len, 5);
+    assert_memory_equal(zm.data, "hello", 5);
+    build_zip(&b, m, 2, 0, false);
+    ziplist_init(&z, b.data, b.len);
+    for (int i = 0; i < 3; i++) {
+        assert_true(ziplist_next(&z, &zm));
+    }
+    assert_int_equal(zm.name_len, 9);
+    assert_memory_equal(zm.name, "inner.zip", 9);
+    assert_int_equal(zm.data_len, 4 + 16); /* data and its descriptor */
+    assert_memory_equal(zm.data, "PK..", 4);
+    buf_clear(&b);
+}
+
 static void
 test_ziplist_encrypted_and_descriptor(void **state)
 {
@@ -450,6 +489,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ziplist_directory_and_local),
+        cmocka_unit_test(test_ziplist_member_data),
         cmocka_unit_test(test_ziplist_encrypted_and_descriptor),
         cmocka_unit_test(test_ziplist_prefix_and_zip64),
         cmocka_unit_test(test_ziplist_self_extractor),
