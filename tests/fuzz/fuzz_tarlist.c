@@ -1,40 +1,10 @@
 /*
  * fuzz_tarlist.c -- libFuzzer target for tarlist: every name listed lies
- * inside the input, the member cap holds, and the listing ends.
+ * inside the input, the member cap holds, and the listing
+ * ends (fuzz_lister.h).
  */
-#include <stdint.h>
-#include <stdlib.h>
-
-#include "caps.h"
-#include "featureset.h"
 #include "tarlist.h"
 
-static void
-check(int ok)
-{
-    if (!ok) {
-        abort();
-    }
-}
+#include "fuzz_lister.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    struct tarlist t;
-    struct tarlist_member m;
-    size_t n = 0;
-
-    (void)tarlist_is_tar(data, size);
-    tarlist_init(&t, data, size);
-    while (tarlist_next(&t, &m)) {
-        check(m.name >= data && m.name_len <= size &&
-              (size_t)(m.name - data) <= size - m.name_len);
-        (void)features_is_dangerous_name((const char *)m.name, m.name_len);
-        n++;
-        check(n <= CAPS_TARLIST_MEMBERS_MAX);
-    }
-    check(!tarlist_next(&t, &m));
-    return 0;
-}
+FUZZ_LISTER(tar, is_tar, CAPS_TARLIST_MEMBERS_MAX)
