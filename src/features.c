@@ -1985,6 +1985,20 @@ mime_top_type(const struct mime_doc *doc, char top[64])
 
 /* An attachment (or a part with a file name) of type t: its type,
  * extension, a dangerous name, a double extension. */
+/* A part's name (or its second name, mime.h other_filename: a client may
+ * save the part under it) that is dangerous: the flag rules reads and
+ * the feature.  The second name adds nothing else, so a part named twice
+ * harmlessly reads as before. */
+static void
+mime_dangerous_name_features(struct features_scratch *s, const char *fn,
+                             size_t fl)
+{
+    if (features_is_dangerous_name(fn, fl)) {
+        s->flags |= FEATURES_DANGEROUS_ATTACHMENT;
+        emit_str(s, FEATURES_NS_MIME, "att-dangerous");
+    }
+}
+
 static void
 mime_attachment_features(struct features_scratch *s, const char *t,
                          size_t tl, const char *fn, size_t fl)
@@ -2001,28 +2015,9 @@ mime_attachment_features(struct features_scratch *s, const char *t,
     } else if (fl > 0) {
         emit_str(s, FEATURES_NS_MIME, "att-no-ext");
     }
-    if (features_is_dangerous_name(fn, fl)) {
-        s->flags |= FEATURES_DANGEROUS_ATTACHMENT;
-        emit_str(s, FEATURES_NS_MIME, "att-dangerous");
-    }
+    mime_dangerous_name_features(s, fn, fl);
     if (is_double_ext(fn, fl)) {
         emit_str(s, FEATURES_NS_MIME, "att-double-ext");
-        if (features_is_dangerous_name(fn, fl)) {
-            s->flags |= FEATURES_DANGEROUS_ATTACHMENT;
-        }
-    }
-}
-
-/* A second name of the part (mime.h other_filename): dangerous as the
- * first would be, since a client may save the part under it; no other
- * feature, so a part named twice harmlessly reads as before. */
-static void
-mime_other_name_features(struct features_scratch *s, const char *fn,
-                         size_t fl)
-{
-    if (features_is_dangerous_name(fn, fl)) {
-        s->flags |= FEATURES_DANGEROUS_ATTACHMENT;
-        emit_str(s, FEATURES_NS_MIME, "att-dangerous");
     }
 }
 
@@ -2073,7 +2068,7 @@ mime_features(struct features_scratch *s, const struct mime_doc *doc)
 
             n_att++;
             mime_attachment_features(s, t, tl, fn, fl);
-            mime_other_name_features(s, other, strlen(other));
+            mime_dangerous_name_features(s, other, strlen(other));
         } else {
             emit_kv(s, FEATURES_NS_MIME, "leaf:", t, tl);
         }

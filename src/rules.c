@@ -547,13 +547,13 @@ attachment_rules(const struct mime_doc *doc, unsigned fflags)
         const char *other = p->other_filename != NULL ? p->other_filename
                                                       : "";
         size_t fl = strlen(fn);
-        /* A client may save the part under either name. */
-        uint32_t by_name = name_rules(fn, fl) |
-                           name_rules(other, strlen(other));
+        uint32_t by_name;
 
         if (!p->is_attachment && fl == 0) {
             continue;
         }
+        /* A client may save the part under either name. */
+        by_name = name_rules(fn, fl) | name_rules(other, strlen(other));
         if (by_name != 0) {
             fired |= by_name;
         } else if (p->is_attachment && is_html_name(fn, fl) &&
