@@ -383,6 +383,12 @@ header_runs_to_end(const uint8_t *p, size_t len, size_t off)
     return has_from;
 }
 
+static bool
+has_utf8_bom(const uint8_t *p, size_t len)
+{
+    return len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF;
+}
+
 /* An empty envelope without zeroing it: the recipient table alone is
  * CAPS_ENVELOPE_RCPTS * CAPS_ADDR_MAX bytes (about 21 KB), and clearing
  * it cost more per message than parsing the envelope.  Every reader goes
@@ -418,8 +424,17 @@ queuefile_parse(const uint8_t *p, size_t len, struct envelope *env,
         *flags = QUEUEFILE_EMPTY;
         return;
     }
-    line_at(p, len, 0, &l);
-    if (is_mbox_from(&l)) {
+    /* A .eml saved by a Windows editor may start with a UTF-8 byte order
+     * mark, which RFC 5322 has no place for: the header starts after it.
+     * Only a header may follow (CGP's queue files and mbox have none). */
+    off = has_utf8_bom(p, len) ? 3 : 0;
+    line_at(p, len, off, &l);
+    if (off > 0) {
+        if (!is_header_line(&l)) {
+            *flags = QUEUEFILE_NOT_MAIL;
+            return;
+        }
+    } else if (is_mbox_from(&l)) {
         st.flags |= QUEUEFILE_MBOX_FROM;
         off = l.next;
     } else if (is_envelope_line(&l)) {

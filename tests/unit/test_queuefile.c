@@ -230,6 +230,30 @@ test_queuefile_mbox_from(void **state)
     assert_false(queuefile_is_unusable(r.flags, false, NULL));
 }
 
+/* A .eml saved by a Windows editor starts with a UTF-8 byte order mark;
+ * the message is the header after it, not a file that is not mail.  Only
+ * before a header line: a BOM before anything else is still not mail. */
+static void
+test_queuefile_utf8_bom(void **state)
+{
+    static const char text[] = "\xEF\xBB\xBF" "From: a@example.org\r\n"
+                               "Subject: s\r\n\r\nbody\r\n";
+    struct parsed r;
+
+    (void)state;
+    parse_text(text, &r);
+    assert_int_equal(r.flags, 0);
+    assert_int_equal(r.msg_off, 3);
+    assert_false(queuefile_is_unusable(r.flags, false, NULL));
+    parse_text("\xEF\xBB\xBF" "hello world\n\n", &r);
+    assert_int_equal(r.flags, QUEUEFILE_NOT_MAIL);
+    parse_text("\xEF\xBB\xBF", &r);
+    assert_int_equal(r.flags, QUEUEFILE_NOT_MAIL);
+    /* A queue file's envelope never follows one. */
+    parse_text("\xEF\xBB\xBF" "P <a@example.org>\n\nFrom: a\n\n", &r);
+    assert_int_equal(r.flags, QUEUEFILE_NOT_MAIL);
+}
+
 static void
 test_queuefile_empty(void **state)
 {
@@ -581,6 +605,7 @@ main(void)
         cmocka_unit_test(test_queuefile_every_prefix),
         cmocka_unit_test(test_queuefile_reused_envelope_is_empty),
         cmocka_unit_test(test_queuefile_envelope_len),
+        cmocka_unit_test(test_queuefile_utf8_bom),
     };
 
     return cmocka_run_group_tests_name("queuefile", tests, NULL, NULL);
