@@ -3236,10 +3236,18 @@ html_meta_charset(const uint8_t *p, size_t len, char *out, size_t out_max)
     size_t n = len < HTML_PRESCAN_BYTES ? len : HTML_PRESCAN_BYTES;
 
     for (size_t i = 0; i + 6 < n; i++) {
-        size_t e = i + 5;
+        /* To the next '<' that leaves room for "<meta" and a blank: most
+         * of the 1024 bytes are not one (issue #7). */
+        const uint8_t *lt = memchr(p + i, '<', n - 6 - i);
+        size_t e;
         size_t k;
 
-        if (p[i] != '<' || !view_prefix(p + i + 1, n - i - 1, "meta") ||
+        if (lt == NULL) {
+            break;
+        }
+        i = (size_t)(lt - p);
+        e = i + 5;
+        if (!view_prefix(p + i + 1, n - i - 1, "meta") ||
             !(p[e] == ' ' || p[e] == '\t' || p[e] == '\n' ||
               p[e] == '\r' || p[e] == '\f' || p[e] == '/')) {
             continue;
