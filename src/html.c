@@ -2460,60 +2460,111 @@ read_name(const struct html_state *st, size_t i, char *buf, uint32_t *hash)
     return i;
 }
 
-static void
-attr_store(struct html_attrs *at, const char *name, struct html_view v)
-{
-    int k = -1;
+/* The names of enum html_attr, in its order. */
+static const char *const html_attr_names[HTML_ATTR_COUNT] = {
+    [HTML_ATTR_HREF] = "href",
+    [HTML_ATTR_SRC] = "src",
+    [HTML_ATTR_ACTION] = "action",
+    [HTML_ATTR_TYPE] = "type",
+    [HTML_ATTR_STYLE] = "style",
+    [HTML_ATTR_SIZE] = "size",
+    [HTML_ATTR_COLOR] = "color",
+    [HTML_ATTR_BACKGROUND] = "background",
+    [HTML_ATTR_HTTP_EQUIV] = "http-equiv",
+    [HTML_ATTR_CONTENT] = "content",
+    [HTML_ATTR_HIDDEN] = "hidden",
+    [HTML_ATTR_OPEN] = "open",
+    [HTML_ATTR_METHOD] = "method",
+};
 
-    switch (name[0]) {
-    case 'a':
-        k = strcmp(name, "action") == 0 ? HTML_ATTR_ACTION : -1;
+/* The attribute named (p, n) as in the page (any case), or -1 for one
+ * that does not matter.  Its length and first letter name the only
+ * candidate, so one compare decides, with no folded copy of the name
+ * (every attribute of every tag comes through here). */
+static int
+attr_kind(const uint8_t *p, size_t n)
+{
+    int k;
+    const char *lit;
+
+    switch (n * 256 + html_lower(p[0])) {
+    case 3 * 256 + 's':
+        k = HTML_ATTR_SRC;
         break;
-    case 'b':
-        k = strcmp(name, "background") == 0 ? HTML_ATTR_BACKGROUND : -1;
+    case 4 * 256 + 'h':
+        k = HTML_ATTR_HREF;
         break;
-    case 'c':
-        if (strcmp(name, "color") == 0) {
-            k = HTML_ATTR_COLOR;
-        } else if (strcmp(name, "content") == 0) {
-            k = HTML_ATTR_CONTENT;
-        }
+    case 4 * 256 + 'o':
+        k = HTML_ATTR_OPEN;
         break;
-    case 'm':
-        k = strcmp(name, "method") == 0 ? HTML_ATTR_METHOD : -1;
+    case 4 * 256 + 's':
+        k = HTML_ATTR_SIZE;
         break;
-    case 'o':
-        k = strcmp(name, "open") == 0 ? HTML_ATTR_OPEN : -1;
+    case 4 * 256 + 't':
+        k = HTML_ATTR_TYPE;
         break;
-    case 'h':
-        if (strcmp(name, "href") == 0) {
-            k = HTML_ATTR_HREF;
-        } else if (strcmp(name, "http-equiv") == 0) {
-            k = HTML_ATTR_HTTP_EQUIV;
-        } else if (strcmp(name, "hidden") == 0) {
-            k = HTML_ATTR_HIDDEN;
-        }
+    case 5 * 256 + 'c':
+        k = HTML_ATTR_COLOR;
         break;
-    case 's':
-        if (strcmp(name, "src") == 0) {
-            k = HTML_ATTR_SRC;
-        } else if (strcmp(name, "style") == 0) {
-            k = HTML_ATTR_STYLE;
-        } else if (strcmp(name, "size") == 0) {
-            k = HTML_ATTR_SIZE;
-        }
+    case 5 * 256 + 's':
+        k = HTML_ATTR_STYLE;
         break;
-    case 't':
-        k = strcmp(name, "type") == 0 ? HTML_ATTR_TYPE : -1;
+    case 6 * 256 + 'a':
+        k = HTML_ATTR_ACTION;
+        break;
+    case 6 * 256 + 'h':
+        k = HTML_ATTR_HIDDEN;
+        break;
+    case 6 * 256 + 'm':
+        k = HTML_ATTR_METHOD;
+        break;
+    case 7 * 256 + 'c':
+        k = HTML_ATTR_CONTENT;
+        break;
+    case 10 * 256 + 'b':
+        k = HTML_ATTR_BACKGROUND;
+        break;
+    case 10 * 256 + 'h':
+        k = HTML_ATTR_HTTP_EQUIV;
         break;
     default:
-        break;
+        return -1;
     }
+    lit = html_attr_names[k];
+    for (size_t i = 1; i < n; i++) {
+        if (html_lower(p[i]) != (uint8_t)lit[i]) {
+            return -1;
+        }
+    }
+    return k;
+}
+
+static void
+attr_store(struct html_attrs *at, const uint8_t *name, size_t n,
+           struct html_view v)
+{
+    int k = attr_kind(name, n);
+
     /* The first occurrence wins, as in browsers. */
     if (k >= 0 && (at->present & (1u << k)) == 0) {
         at->present |= 1u << k;
         at->v[k] = v;
     }
+}
+
+/* Index after the attribute name at p[i] (read_name's extent: an '='
+ * first is part of it).  Attribute names are only compared with
+ * attr_kind's few, so they are neither copied nor hashed. */
+static size_t
+attr_name_end(const uint8_t *p, size_t i, size_t len)
+{
+    if (i < len && p[i] == '=') {
+        i++;
+    }
+    while (i < len && html_name_fold[p[i]] != 0) {
+        i++;
+    }
+    return i;
 }
 
 /* Parse attributes from i up to and including '>'; returns the index
@@ -2525,9 +2576,8 @@ read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
     size_t len = st->len;
 
     for (;;) {
-        char name[HTML_NAME_MAX + 1];
-        size_t ns = i;
-        uint32_t nh;
+        size_t ns;
+        size_t ne;
         struct html_view v = {(const uint8_t *)"", 0};
         while (i < len && (html_is_space(p[i]) || p[i] == '/')) {
             i++;
@@ -2539,7 +2589,7 @@ read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
             return i + 1;
         }
         ns = i;
-        i = read_name(st, i, name, &nh);
+        i = ne = attr_name_end(p, i, len);
         while (i < len && html_is_space(p[i])) {
             i++;
         }
@@ -2564,7 +2614,7 @@ read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
             }
         }
         if (i > ns) {
-            attr_store(at, name, v);
+            attr_store(at, p + ns, ne - ns, v);
         }
     }
 }

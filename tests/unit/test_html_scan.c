@@ -1,0 +1,151 @@
+/*
+ * test_html_scan.c -- html.c's scanning shortcuts against references
+ * written from what they replace: attribute names looked up by length
+ * and first letter (attr_kind) against a folded, cut copy compared with
+ * every name.  Edge names (every case, one byte off, longer than the old
+ * 16-byte cut, '=' first) and pseudo-random ones (fixed seed).  Every
+ * input sits at the end of its own allocation, so an ASan build catches
+ * a read past it.
+ *
+ * html.c is included: the helpers are static.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../src/html.c"
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static uint32_t
+rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 32);
+}
+
+/* A copy of (s, n) at the end of its own allocation. */
+static uint8_t *
+tail_copy(const void *s, size_t n)
+{
+    uint8_t *p = malloc(n > 0 ? n : 1);
+
+    assert_non_null(p);
+    memcpy(p, s, n);
+    return p;
+}
+
+/* ---- attribute names --------------------------------------------- */
+
+/* The reference: the name lower-cased and cut at HTML_NAME_MAX bytes, as
+ * read_name copied it, compared with every name of enum html_attr. */
+static int
+ref_attr_kind(const uint8_t *p, size_t n)
+{
+    char name[HTML_NAME_MAX + 1];
+    size_t k = 0;
+
+    for (; k < n && k < HTML_NAME_MAX; k++) {
+        name[k] = (char)html_lower(p[k]);
+    }
+    name[k] = '\0';
+    for (int a = 0; a < HTML_ATTR_COUNT; a++) {
+        if (strcmp(name, html_attr_names[a]) == 0) {
+            return a;
+        }
+    }
+    return -1;
+}
+
+static void
+check_attr(const char *s, size_t n)
+{
+    uint8_t *p = tail_copy(s, n);
+
+    if (attr_kind(p, n) != ref_attr_kind(p, n)) {
+        fail_msg("attribute name '%.*s': %d, reference %d", (int)n, s,
+                 attr_kind(p, n), ref_attr_kind(p, n));
+    }
+    free(p);
+}
+
+static void
+test_attr_kind_edges(void **state)
+{
+    static const char *const extra[] = {
+        "hre",  "hreff", "hrEf",  "HREF",    "hidden-",   "http-equi",
+        "http_equiv", "srcset", "sr", "s", "=href", "=",
+        "backgroundbackgroundx", "stylestylestylest", "colour", "conten",
+        "opened", "methods", "actio", "typ", "siz", "styl",
+    };
+    char buf[64];
+
+    (void)state;
+    for (int a = 0; a < HTML_ATTR_COUNT; a++) {
+        const char *lit = html_attr_names[a];
+        size_t n = strlen(lit);
+        check_attr(lit, n);
+        /* Every case of every byte, one at a time, and all upper. */
+        for (size_t i = 0; i < n; i++) {
+            memcpy(buf, lit, n);
+            buf[i] = (char)(buf[i] ^ 0x20);
+            check_attr(buf, n);
+            buf[i] = (char)(buf[i] + 1);
+            check_attr(buf, n);
+        }
+        for (size_t i = 0; i < n; i++) {
+            buf[i] = (char)(lit[i] >= 'a' ? lit[i] - 32 : lit[i]);
+        }
+        check_attr(buf, n);
+        check_attr(lit, n - 1);
+        memcpy(buf, lit, n);
+        buf[n] = 'x';
+        check_attr(buf, n + 1);
+    }
+    for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+        check_attr(extra[i], strlen(extra[i]));
+    }
+}
+
+static void
+test_attr_kind_random(void **state)
+{
+    static const char alphabet[] = "hrefsctyldionmpwgbqu-=HREFSCTYLDIONMP";
+    char buf[24];
+
+    (void)state;
+    for (int t = 0; t < 200000; t++) {
+        size_t n = 1 + rng() % 12;
+        if (rng() % 4 == 0) {
+            /* A near miss of a real name. */
+            const char *lit = html_attr_names[rng() % HTML_ATTR_COUNT];
+            n = strlen(lit);
+            memcpy(buf, lit, n);
+            buf[rng() % n] = alphabet[rng() % (sizeof(alphabet) - 1)];
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                buf[i] = alphabet[rng() % (sizeof(alphabet) - 1)];
+            }
+        }
+        check_attr(buf, n);
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_attr_kind_edges),
+        cmocka_unit_test(test_attr_kind_random),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
