@@ -3080,6 +3080,84 @@ markup(struct html_state *st, size_t i)
     }
 }
 
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HTML_RUN_WORDS 1
+
+/* Lanes (bit 7 of each byte) of y, a word with bit 7 of every byte
+ * clear, whose byte is c: y ^ c is 0 there, and 0x7F added to any other
+ * lane sets its bit 7 without a carry into the next. */
+static uint64_t
+lanes_eq(uint64_t y, uint8_t c)
+{
+    uint64_t t = y ^ (HTML_ONES * c);
+
+    return ~(t + HTML_ONES * 0x7Fu) & HTML_HIGHS;
+}
+
+/*
+ * The lanes of the 8 bytes x (lane k: byte k, bit 8k+7) where run_end
+ * must look byte by byte: every byte html_special stops at, every
+ * non-ASCII byte (most are not special, but the three lead bytes are),
+ * and each blank that run_end would not take -- all of them unless
+ * blanks, else one followed by such a byte or a blank, or the last
+ * lane's (its follower is in the next word).  Exact, no carries between
+ * lanes; 0 means all eight bytes belong to the run.
+ */
+static uint64_t
+run_stops8(uint64_t x, bool blanks)
+{
+    uint64_t y = x & ~HTML_HIGHS;
+    /* Below '!': the blanks and the other control bytes (NUL, \t..\r). */
+    uint64_t low = ~(y + HTML_ONES * (0x80u - '!')) & HTML_HIGHS;
+    uint64_t blank = lanes_eq(y, ' ') & ~x;
+    uint64_t any = (x & HTML_HIGHS) | low | lanes_eq(y, '&') |
+                   lanes_eq(y, '<');
+    uint64_t hard = any & ~blank;
+
+    if (!blanks) {
+        return any;
+    }
+    return hard | (blank & ((any >> 8) | (HTML_HIGHS << 56)));
+}
+#else
+#define HTML_RUN_WORDS 0
+#endif
+
+/*
+ * End of the text run from j: the first byte html_special stops at,
+ * taking a single ' ' between two ASCII non-special bytes when blanks
+ * (text's rule; ASCII after it, so a cut by the output cap never backs
+ * off into the blank).  Eight bytes per test where no byte can stop the
+ * run (run_stops8), then the exact byte-by-byte rule from the first that
+ * may.
+ */
+static size_t
+run_end(const uint8_t *p, size_t j, size_t len, bool blanks)
+{
+    for (;;) {
+#if HTML_RUN_WORDS
+        while (len - j >= 8) {
+            uint64_t stop = run_stops8(load8(p + j), blanks);
+            if (stop != 0) {
+                j += (size_t)__builtin_ctzll(stop) >> 3;
+                break;
+            }
+            j += 8;
+        }
+#endif
+        while (j < len && !html_special[p[j]]) {
+            j++;
+        }
+        if (blanks && j + 1 < len && p[j] == ' ' && p[j + 1] < 0x80 &&
+            !html_special[p[j + 1]]) {
+            j += 2;
+            continue;
+        }
+        return j;
+    }
+}
+
 /* Text or a special byte at p[i]; returns the index after it. */
 static size_t
 text(struct html_state *st, size_t i)
@@ -3129,24 +3207,12 @@ text(struct html_state *st, size_t i)
     if (c == 0xEF && i + 2 < len && p[i + 1] == 0xBB && p[i + 2] == 0xBF) {
         return i + 3;
     }
-    j = i + 1;
-    for (;;) {
-        while (j < len && !html_special[p[j]]) {
-            j++;
-        }
-        /* One blank between two words stays in the run: emit would write
-         * it there anyway (a pending blank after a byte that is neither
-         * blank nor line break), and a word per call cost a call of text
-         * and of emit each.  ASCII after it, so a cut by the output cap
-         * never backs off into the blank.  Not in hidden text, where the
-         * blank's pending separator outlives the words emit drops. */
-        if (j + 1 < len && p[j] == ' ' && p[j + 1] < 0x80 &&
-            !html_special[p[j + 1]] && !is_hiding(st)) {
-            j += 2;
-            continue;
-        }
-        break;
-    }
+    /* One blank between two words stays in the run: emit would write
+     * it there anyway (a pending blank after a byte that is neither
+     * blank nor line break), and a word per call cost a call of text
+     * and of emit each.  Not in hidden text, where the blank's pending
+     * separator outlives the words emit drops. */
+    j = run_end(p, i + 1, len, !is_hiding(st));
     emit(st, (const char *)p + i, j - i);
     return j;
 }

@@ -2,8 +2,11 @@
  * test_html_scan.c -- html.c's scanning shortcuts against references
  * written from what they replace: attribute names looked up by length
  * and first letter (attr_kind) against a folded, cut copy compared with
- * every name.  Edge names (every case, one byte off, longer than the old
- * 16-byte cut, '=' first) and pseudo-random ones (fixed seed).  Every
+ * every name; the end of a text run found eight bytes at a time
+ * (run_end) against the byte-by-byte loop.  Edge inputs (every case, one
+ * byte off, longer than the old 16-byte cut, '=' first; a stop byte and
+ * a blank in every lane, at the end, before non-ASCII) and pseudo-random
+ * ones (fixed seed).  Every
  * input sits at the end of its own allocation, so an ASan build catches
  * a read past it.
  *
@@ -139,12 +142,107 @@ test_attr_kind_random(void **state)
     }
 }
 
+/* ---- text runs ---------------------------------------------------- */
+
+/* The reference: text()'s loop before run_end, one byte at a time. */
+static size_t
+ref_run_end(const uint8_t *p, size_t j, size_t len, bool blanks)
+{
+    for (;;) {
+        while (j < len && !html_special[p[j]]) {
+            j++;
+        }
+        if (j + 1 < len && p[j] == ' ' && p[j + 1] < 0x80 &&
+            !html_special[p[j + 1]] && blanks) {
+            j += 2;
+            continue;
+        }
+        return j;
+    }
+}
+
+static void
+check_run(const uint8_t *s, size_t n)
+{
+    uint8_t *p = tail_copy(s, n);
+
+    for (size_t j = 0; j < n; j++) {
+        for (int blanks = 0; blanks < 2; blanks++) {
+            size_t got = run_end(p, j, n, blanks != 0);
+            size_t want = ref_run_end(p, j, n, blanks != 0);
+            if (got != want) {
+                fail_msg("run from %zu of %zu (blanks %d): %zu, reference "
+                         "%zu",
+                         j, n, blanks, got, want);
+            }
+        }
+    }
+    free(p);
+}
+
+/* Bytes a run meets: each special one, blanks, ASCII around them, the
+ * lead bytes and others above 0x7F. */
+static const uint8_t run_bytes[] = {
+    'a', 'b', 'Z', '0', '.', '!', ' ', ' ', '\t', '\n', '\r', '\v', '\f',
+    0,   1,   0x1F, '&', '<', '>', 0x7F, 0x80, 0xA0, 0xC2, 0xE2, 0xEF,
+    0xD0, 0xFF, 0x21, 0x20 | 0x80, '&' | 0x80, '<' | 0x80,
+};
+
+static void
+test_run_end_edges(void **state)
+{
+    uint8_t buf[40];
+
+    (void)state;
+    /* Every run byte, then a blank and every run byte, in every lane of
+     * two words. */
+    for (size_t a = 0; a < sizeof(run_bytes); a++) {
+        for (size_t b = 0; b < sizeof(run_bytes); b++) {
+            for (size_t at = 0; at + 2 <= 20; at++) {
+                memset(buf, 'x', sizeof(buf));
+                buf[at] = run_bytes[a];
+                buf[at + 1] = run_bytes[b];
+                check_run(buf, 20);
+                buf[at] = ' ';
+                check_run(buf, 20);
+                check_run(buf, at + 1);
+                check_run(buf, at + 2);
+            }
+        }
+    }
+}
+
+static void
+test_run_end_random(void **state)
+{
+    uint8_t buf[64];
+
+    (void)state;
+    for (int t = 0; t < 100000; t++) {
+        size_t n = rng() % sizeof(buf);
+        unsigned mix = rng() % 4;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t r = rng();
+            if (mix == 0) {
+                buf[i] = (uint8_t)r;
+            } else if (r % 8 < mix) {
+                buf[i] = run_bytes[(r >> 8) % sizeof(run_bytes)];
+            } else {
+                buf[i] = (uint8_t)('a' + (r >> 8) % 26);
+            }
+        }
+        check_run(buf, n);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_attr_kind_edges),
         cmocka_unit_test(test_attr_kind_random),
+        cmocka_unit_test(test_run_end_edges),
+        cmocka_unit_test(test_run_end_random),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
