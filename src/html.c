@@ -139,128 +139,159 @@ struct html_tag_info {
     unsigned props;
 };
 
-/* Sorted by the FNV-1a hash read_name() computes, for a binary search on
- * integers; recompute the hashes when a name is added. */
-static const struct html_tag_info html_tags[] = {
-    {0x0214FC64u, "legend", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x02ACE84Bu, "marquee", HTML_TAG_OTHER,
-     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_MARKER | HTML_P_REOPENS},
-    {0x058C4484u, "center", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x0AA7F0B9u, "dialog", HTML_TAG_DIALOG, HTML_P_FLOW},
-    {0x0DDB0669u, "link", HTML_TAG_OTHER, HTML_P_VOID},
-    {0x10A44713u, "summary", HTML_TAG_SUMMARY, HTML_P_FLOW},
-    {0x114985B2u, "footer", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x11C2662Du, "select", HTML_TAG_OTHER,
-     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_REOPENS},
-    {0x17676759u, "article", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x178EEDF2u, "nav", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x1BCF29D8u, "source", HTML_TAG_OTHER, HTML_P_VOID},
-    {0x203E6FAAu, "script", HTML_TAG_SCRIPT, 0},
-    {0x23375D91u, "applet", HTML_TAG_OTHER,
-     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_MARKER | HTML_P_REOPENS},
-    {0x25B4AF4Fu, "strike", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0x25DC1DCAu, "wbr", HTML_TAG_OTHER, HTML_P_VOID},
-    {0x274E1290u, "font", HTML_TAG_FONT, HTML_P_FORMAT},
-    {0x281BA64Eu, "embed", HTML_TAG_EMBED, HTML_P_VOID},
-    {0x2C6A2953u, "address", HTML_TAG_OTHER,
-     HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
-    {0x32694BC3u, "head", HTML_TAG_OTHER, HTML_P_SPECIAL},
-    {0x3D454045u, "td", HTML_TAG_TD,
-     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART |
-         HTML_P_MARKER},
-    {0x3DDC94D8u, "base", HTML_TAG_BASE, HTML_P_VOID},
-    {0x401A63F7u, "em", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0x4031BD46u, "li", HTML_TAG_LI, HTML_P_FLOW | HTML_P_IMPLIED},
-    {0x4058C747u, "form", HTML_TAG_FORM, HTML_P_FLOW},
-    {0x41454691u, "th", HTML_TAG_TD,
-     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART |
-         HTML_P_MARKER},
-    {0x43B27471u, "button", HTML_TAG_OTHER,
-     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE | HTML_P_REOPENS},
-    {0x47455003u, "tr", HTML_TAG_TR,
-     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
-    {0x49545DB3u, "rt", HTML_TAG_RT, HTML_P_IMPLIED},
-    {0x4A7AB7E6u, "pre", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x4A9C9BDFu, "table", HTML_TAG_TABLE,
-     HTML_P_FLOW | HTML_P_BOUNDS | HTML_P_TSCOPE | HTML_P_TPART},
-    {0x4D1CB705u, "dt", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_IMPLIED},
-    {0x4D455975u, "tt", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0x4D5463FFu, "rp", HTML_TAG_RP, HTML_P_IMPLIED},
-    {0x4E0E3632u, "param", HTML_TAG_OTHER, HTML_P_VOID},
-    {0x4F2BC4B5u, "br", HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK},
-    {0x4F3ACF3Fu, "hr", HTML_TAG_OTHER,
-     HTML_P_VOID | HTML_P_BLOCK | HTML_P_ENDS_P},
-    {0x53CACDB9u, "big", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0x5967F3A5u, "details", HTML_TAG_DETAILS, HTML_P_FLOW},
-    {0x5D1CD035u, "dd", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_IMPLIED},
-    {0x5F433734u, "ul", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE},
-    {0x61A6D509u, "figure", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x633432F6u, "ol", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE},
-    {0x651CDCCDu, "dl", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x694AAA0Bu, "template", HTML_TAG_TEMPLATE,
-     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TSCOPE | HTML_P_MARKER},
-    {0x7B3D6C3Cu, "track", HTML_TAG_OTHER, HTML_P_VOID},
-    {0x803328A9u, "search", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x81FE4F58u, "meta", HTML_TAG_META, HTML_P_VOID},
-    {0x83D3A088u, "noframes", HTML_TAG_NOEMBED, 0},
-    {0x84E72504u, "img", HTML_TAG_IMG, HTML_P_VOID},
-    {0x8512EF1Eu, "hgroup", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x8B3B2DB3u, "h6", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
-    {0x8B7CD36Bu, "tbody", HTML_TAG_TBODY,
-     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
-    {0x8C3B2F46u, "h5", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
-    {0x8D3B30D9u, "h4", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
-    {0x8E3B326Cu, "h3", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
-    {0x8F3B33FFu, "h2", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
-    {0x903B3592u, "h1", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
-    {0x94C91BFDu, "fieldset", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x9865B509u, "title", HTML_TAG_TITLE, 0},
-    {0x99E4DD3Au, "menu", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x9AB21F4Eu, "nobr", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0x9B0F2144u, "area", HTML_TAG_AREA, HTML_P_VOID},
-    {0xA2C4F48Cu, "small", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0xAA108E99u, "thead", HTML_TAG_TBODY,
-     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
-    {0xAC307ED6u, "style", HTML_TAG_STYLE, 0},
-    {0xB48709DFu, "listing", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xB72FCA95u, "figcaption", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xB8C60CBAu, "object", HTML_TAG_OTHER,
-     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_MARKER | HTML_P_REOPENS},
-    {0xBFB4741Bu, "tfoot", HTML_TAG_TBODY,
-     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
-    {0xC51F5D7Au, "strong", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0xD00085A1u, "iframe", HTML_TAG_IFRAME, HTML_P_SPECIAL},
-    {0xD20A71A6u, "frame", HTML_TAG_IFRAME, HTML_P_VOID},
-    {0xD6AAB9FBu, "textarea", HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_SPECIAL},
-    {0xD775A7D0u, "html", HTML_TAG_BODY,
-     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TSCOPE},
-    {0xDBAA7975u, "body", HTML_TAG_BODY, HTML_P_BLOCK | HTML_P_SPECIAL},
-    {0xDBC0DCC7u, "aside", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xE18D189Eu, "blockquote", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xE40C292Cu, "a", HTML_TAG_A, HTML_P_FORMAT},
-    {0xE488D460u, "header", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xE562AB48u, "div", HTML_TAG_OTHER,
-     HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
-    {0xE70C2DE5u, "b", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0xE7E19B94u, "option", HTML_TAG_OPTION, HTML_P_BLOCK | HTML_P_IMPLIED},
-    {0xE962B194u, "dir", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xEA90E208u, "main", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xEC0C35C4u, "i", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0xEF131C65u, "caption", HTML_TAG_OTHER,
-     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART |
-         HTML_P_MARKER},
-    {0xF00C3C10u, "u", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0xF28DD471u, "col", HTML_TAG_OTHER, HTML_P_VOID},
-    {0xF4EF80A7u, "noembed", HTML_TAG_NOEMBED, 0},
-    {0xF50C43EFu, "p", HTML_TAG_P,
-     HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO | HTML_P_IMPLIED},
-    {0xF60C4582u, "s", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0xF9316CF4u, "code", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0xF9D86F7Bu, "input", HTML_TAG_INPUT, HTML_P_VOID | HTML_P_CELL},
-    {0xFCDD0CCCu, "section", HTML_TAG_OTHER, HTML_P_FLOW},
-};
+/*
+ * The known elements: X(FNV-1a hash of the name as read_name() computes
+ * it, name, enum html_tag, HTML_P_* properties).  tag_lookup finds one
+ * by its hash's slot in html_tag_slots (HTML_TAG_SLOT); recompute the
+ * hash when a name is added, and when two names share a slot (the build
+ * fails: -Woverride-init), change HTML_TAG_SLOT's multiplier.
+ */
+#define HTML_TAG_LIST(X) \
+    X(0x0214FC64u, legend, HTML_TAG_OTHER, HTML_P_BLOCK) \
+    X(0x02ACE84Bu, marquee, HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS | \
+        HTML_P_MARKER | HTML_P_REOPENS) \
+    X(0x058C4484u, center, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x0AA7F0B9u, dialog, HTML_TAG_DIALOG, HTML_P_FLOW) \
+    X(0x0DDB0669u, link, HTML_TAG_OTHER, HTML_P_VOID) \
+    X(0x10A44713u, summary, HTML_TAG_SUMMARY, HTML_P_FLOW) \
+    X(0x114985B2u, footer, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x11C2662Du, select, HTML_TAG_OTHER, HTML_P_CELL | HTML_P_SPECIAL | \
+        HTML_P_REOPENS) \
+    X(0x17676759u, article, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x178EEDF2u, nav, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x1BCF29D8u, source, HTML_TAG_OTHER, HTML_P_VOID) \
+    X(0x203E6FAAu, script, HTML_TAG_SCRIPT, 0) \
+    X(0x23375D91u, applet, HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS | \
+        HTML_P_MARKER | HTML_P_REOPENS) \
+    X(0x25B4AF4Fu, strike, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0x25DC1DCAu, wbr, HTML_TAG_OTHER, HTML_P_VOID) \
+    X(0x274E1290u, font, HTML_TAG_FONT, HTML_P_FORMAT) \
+    X(0x281BA64Eu, embed, HTML_TAG_EMBED, HTML_P_VOID) \
+    X(0x2C6A2953u, address, HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_ENDS_P | \
+        HTML_P_SPECIAL_TOO) \
+    X(0x32694BC3u, head, HTML_TAG_OTHER, HTML_P_SPECIAL) \
+    X(0x3D454045u, td, HTML_TAG_TD, HTML_P_CELL | HTML_P_SPECIAL | \
+        HTML_P_BOUNDS | HTML_P_TPART | HTML_P_MARKER) \
+    X(0x3DDC94D8u, base, HTML_TAG_BASE, HTML_P_VOID) \
+    X(0x401A63F7u, em, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0x4031BD46u, li, HTML_TAG_LI, HTML_P_FLOW | HTML_P_IMPLIED) \
+    X(0x4058C747u, form, HTML_TAG_FORM, HTML_P_FLOW) \
+    X(0x41454691u, th, HTML_TAG_TD, HTML_P_CELL | HTML_P_SPECIAL | \
+        HTML_P_BOUNDS | HTML_P_TPART | HTML_P_MARKER) \
+    X(0x43B27471u, button, HTML_TAG_OTHER, HTML_P_CELL | HTML_P_SPECIAL | \
+        HTML_P_SCOPE | HTML_P_REOPENS) \
+    X(0x47455003u, tr, HTML_TAG_TR, HTML_P_BLOCK | HTML_P_SPECIAL | \
+        HTML_P_TPART) \
+    X(0x49545DB3u, rt, HTML_TAG_RT, HTML_P_IMPLIED) \
+    X(0x4A7AB7E6u, pre, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x4A9C9BDFu, table, HTML_TAG_TABLE, HTML_P_FLOW | HTML_P_BOUNDS | \
+        HTML_P_TSCOPE | HTML_P_TPART) \
+    X(0x4D1CB705u, dt, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_IMPLIED) \
+    X(0x4D455975u, tt, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0x4D5463FFu, rp, HTML_TAG_RP, HTML_P_IMPLIED) \
+    X(0x4E0E3632u, param, HTML_TAG_OTHER, HTML_P_VOID) \
+    X(0x4F2BC4B5u, br, HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK) \
+    X(0x4F3ACF3Fu, hr, HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK | \
+        HTML_P_ENDS_P) \
+    X(0x53CACDB9u, big, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0x5967F3A5u, details, HTML_TAG_DETAILS, HTML_P_FLOW) \
+    X(0x5D1CD035u, dd, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_IMPLIED) \
+    X(0x5F433734u, ul, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE) \
+    X(0x61A6D509u, figure, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x633432F6u, ol, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE) \
+    X(0x651CDCCDu, dl, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x694AAA0Bu, template, HTML_TAG_TEMPLATE, HTML_P_SPECIAL | \
+        HTML_P_BOUNDS | HTML_P_TSCOPE | HTML_P_MARKER) \
+    X(0x7B3D6C3Cu, track, HTML_TAG_OTHER, HTML_P_VOID) \
+    X(0x803328A9u, search, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x81FE4F58u, meta, HTML_TAG_META, HTML_P_VOID) \
+    X(0x83D3A088u, noframes, HTML_TAG_NOEMBED, 0) \
+    X(0x84E72504u, img, HTML_TAG_IMG, HTML_P_VOID) \
+    X(0x8512EF1Eu, hgroup, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x8B3B2DB3u, h6, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING) \
+    X(0x8B7CD36Bu, tbody, HTML_TAG_TBODY, HTML_P_BLOCK | HTML_P_SPECIAL | \
+        HTML_P_TPART) \
+    X(0x8C3B2F46u, h5, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING) \
+    X(0x8D3B30D9u, h4, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING) \
+    X(0x8E3B326Cu, h3, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING) \
+    X(0x8F3B33FFu, h2, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING) \
+    X(0x903B3592u, h1, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING) \
+    X(0x94C91BFDu, fieldset, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x9865B509u, title, HTML_TAG_TITLE, 0) \
+    X(0x99E4DD3Au, menu, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x9AB21F4Eu, nobr, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0x9B0F2144u, area, HTML_TAG_AREA, HTML_P_VOID) \
+    X(0xA2C4F48Cu, small, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0xAA108E99u, thead, HTML_TAG_TBODY, HTML_P_BLOCK | HTML_P_SPECIAL | \
+        HTML_P_TPART) \
+    X(0xAC307ED6u, style, HTML_TAG_STYLE, 0) \
+    X(0xB48709DFu, listing, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0xB72FCA95u, figcaption, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0xB8C60CBAu, object, HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS | \
+        HTML_P_MARKER | HTML_P_REOPENS) \
+    X(0xBFB4741Bu, tfoot, HTML_TAG_TBODY, HTML_P_BLOCK | HTML_P_SPECIAL | \
+        HTML_P_TPART) \
+    X(0xC51F5D7Au, strong, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0xD00085A1u, iframe, HTML_TAG_IFRAME, HTML_P_SPECIAL) \
+    X(0xD20A71A6u, frame, HTML_TAG_IFRAME, HTML_P_VOID) \
+    X(0xD6AAB9FBu, textarea, HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_SPECIAL) \
+    X(0xD775A7D0u, html, HTML_TAG_BODY, HTML_P_SPECIAL | HTML_P_BOUNDS | \
+        HTML_P_TSCOPE) \
+    X(0xDBAA7975u, body, HTML_TAG_BODY, HTML_P_BLOCK | HTML_P_SPECIAL) \
+    X(0xDBC0DCC7u, aside, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0xE18D189Eu, blockquote, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0xE40C292Cu, a, HTML_TAG_A, HTML_P_FORMAT) \
+    X(0xE488D460u, header, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0xE562AB48u, div, HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_ENDS_P | \
+        HTML_P_SPECIAL_TOO) \
+    X(0xE70C2DE5u, b, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0xE7E19B94u, option, HTML_TAG_OPTION, HTML_P_BLOCK | HTML_P_IMPLIED) \
+    X(0xE962B194u, dir, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0xEA90E208u, main, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0xEC0C35C4u, i, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0xEF131C65u, caption, HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_SPECIAL | \
+        HTML_P_BOUNDS | HTML_P_TPART | HTML_P_MARKER) \
+    X(0xF00C3C10u, u, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0xF28DD471u, col, HTML_TAG_OTHER, HTML_P_VOID) \
+    X(0xF4EF80A7u, noembed, HTML_TAG_NOEMBED, 0) \
+    X(0xF50C43EFu, p, HTML_TAG_P, HTML_P_BLOCK | HTML_P_ENDS_P | \
+        HTML_P_SPECIAL_TOO | HTML_P_IMPLIED) \
+    X(0xF60C4582u, s, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0xF9316CF4u, code, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0xF9D86F7Bu, input, HTML_TAG_INPUT, HTML_P_VOID | HTML_P_CELL) \
+    X(0xFCDD0CCCu, section, HTML_TAG_OTHER, HTML_P_FLOW) \
+    /* end of HTML_TAG_LIST */
 
-#define HTML_N_TAGS (sizeof(html_tags) / sizeof(html_tags[0]))
+#define HTML_TAG_INFO(hash, name, tag, props) {hash, #name, tag, props},
+static const struct html_tag_info html_tags[] = {
+    HTML_TAG_LIST(HTML_TAG_INFO)
+};
+#undef HTML_TAG_INFO
+
+/* Each element's index in html_tags. */
+#define HTML_TAG_INDEX(hash, name, tag, props) HTML_TI_##name,
+enum html_tag_index {
+    HTML_TAG_LIST(HTML_TAG_INDEX)
+    HTML_N_TAGS
+};
+#undef HTML_TAG_INDEX
+
+/* A name hash's slot in html_tag_slots: a multiplier for which every
+ * known element has a slot of its own (a perfect hash), so a lookup is
+ * one multiply and one compare instead of a search. */
+#define HTML_TAG_SLOT_BITS 9u
+#define HTML_TAG_SLOT(hash) \
+    ((uint32_t)((uint32_t)(hash) * 0xC5Bu) >> (32u - HTML_TAG_SLOT_BITS))
+
+/* 1 + the index in html_tags of the element whose hash has the slot, or
+ * 0: no element has it. */
+#define HTML_TAG_SLOTTED(hash, name, tag, props) \
+    [HTML_TAG_SLOT(hash)] = HTML_TI_##name + 1,
+static const uint8_t html_tag_slots[1u << HTML_TAG_SLOT_BITS] = {
+    HTML_TAG_LIST(HTML_TAG_SLOTTED)
+};
+#undef HTML_TAG_SLOTTED
+
 
 /* "nobr"'s hash in html_tags: its start tag closes an open one. */
 #define HTML_HASH_NOBR 0x9AB21F4Eu
@@ -411,9 +442,6 @@ struct html_attrs {
     struct html_view v[HTML_ATTR_COUNT];
 };
 
-/* Slots of the per-page tag cache (a power of two, at most 32). */
-#define HTML_TAG_CACHE 16u
-
 struct html_state {
     const uint8_t *p;
     size_t len;
@@ -426,7 +454,6 @@ struct html_state {
     unsigned flags;
     html_link_fn on_link;
     void *ctx;
-    unsigned tags_cached; /* bit per tag_cache slot in use */
     bool has_form;        /* the form element pointer is set */
     uint32_t serial;      /* the last serial handed out (next_serial) */
     size_t n_afe;
@@ -446,10 +473,6 @@ struct html_state {
     size_t anchor_start;
     size_t href_len;
     char href[MIME_URL_MAX_BYTES];
-    /* tag_lookup's answers by name hash (valid where tags_cached says):
-     * a page uses a handful of tags over and over. */
-    uint32_t tag_cache_hash[HTML_TAG_CACHE];
-    const struct html_tag_info *tag_cache[HTML_TAG_CACHE];
 };
 
 /* Is the current element a table, row or table section?  Text or an
@@ -628,7 +651,6 @@ attr_get(const struct html_attrs *at, enum html_attr k)
     return (at->present & (1u << k)) != 0 ? at->v[k] : none;
 }
 
-/* The table entry whose hash is hash, or NULL. */
 /* strcmp's order of two short names, in place: a call into strcmp per
  * tag and per entity-search step cost more than the compare (issue #7). */
 static int
@@ -641,46 +663,20 @@ name_cmp(const char *a, const char *b)
     return (uint8_t)*a < (uint8_t)*b ? -1 : (uint8_t)*a > (uint8_t)*b;
 }
 
+/* The known element named name (read_name's hash), or NULL.  The name
+ * is still compared, so a name that merely shares a known tag's hash is
+ * no such tag. */
 static const struct html_tag_info *
-tag_by_hash(uint32_t hash)
+tag_lookup(const char *name, uint32_t hash)
 {
-    size_t lo = 0;
-    size_t hi = HTML_N_TAGS;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (hash == html_tags[mid].hash) {
-            return &html_tags[mid];
-        }
-        if (hash < html_tags[mid].hash) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    return NULL;
-}
-
-/* The known element named name (read_name's hash), or NULL.  The binary
- * search by hash is remembered per page in a small direct-mapped cache
- * (one per tag of every message otherwise); the name is still compared,
- * so a name that merely shares a known tag's hash is no such tag. */
-static const struct html_tag_info *
-tag_lookup(struct html_state *st, const char *name, uint32_t hash)
-{
-    unsigned slot = (hash ^ (hash >> 16)) & (HTML_TAG_CACHE - 1u);
+    unsigned k = html_tag_slots[HTML_TAG_SLOT(hash)];
     const struct html_tag_info *ti;
 
-    if ((st->tags_cached & (1u << slot)) != 0 &&
-        st->tag_cache_hash[slot] == hash) {
-        ti = st->tag_cache[slot];
-    } else {
-        ti = tag_by_hash(hash);
-        st->tag_cache_hash[slot] = hash;
-        st->tag_cache[slot] = ti;
-        st->tags_cached |= 1u << slot;
+    if (k == 0) {
+        return NULL;
     }
-    return ti != NULL && name_cmp(name, ti->name) == 0 ? ti : NULL;
+    ti = &html_tags[k - 1];
+    return ti->hash == hash && name_cmp(name, ti->name) == 0 ? ti : NULL;
 }
 
 static const struct html_entity_def *
@@ -3046,7 +3042,7 @@ markup(struct html_state *st, size_t i)
     }
     if (p[i + 1] == '/') {
         size_t k = read_name(st, i + 2, name, &nh);
-        ti = tag_lookup(st, name, nh);
+        ti = tag_lookup(name, nh);
         end_tag(st, ti, nh);
         q = memchr(p + k, '>', len - k);
         return q == NULL ? len : (size_t)(q - p) + 1;
@@ -3061,7 +3057,7 @@ markup(struct html_state *st, size_t i)
         size_t k = read_name(st, i + 1, name, &nh);
         at.present = 0;
         k = read_attrs(st, k, &at);
-        ti = tag_lookup(st, name, nh);
+        ti = tag_lookup(name, nh);
         if (ti != NULL && ti->tag == HTML_TAG_SCRIPT) {
             st->flags |= HTML_HAS_SCRIPT;
             return skip_raw(st, k, "script", NULL);

@@ -2,7 +2,8 @@
  * test_html_scan.c -- html.c's scanning shortcuts against references
  * written from what they replace: attribute names looked up by length
  * and first letter (attr_kind) against a folded, cut copy compared with
- * every name; the end of a text run found eight bytes at a time
+ * every name; known elements found by their hash's slot (tag_lookup)
+ * against a search of the whole table; the end of a text run found eight bytes at a time
  * (run_end) against the byte-by-byte loop.  Edge inputs (every case, one
  * byte off, longer than the old 16-byte cut, '=' first; a stop byte and
  * a blank in every lane, at the end, before non-ASCII) and pseudo-random
@@ -142,6 +143,94 @@ test_attr_kind_random(void **state)
     }
 }
 
+/* ---- element names ------------------------------------------------ */
+
+/* read_name over (s, n) as the tokenizer calls it. */
+static size_t
+name_of(const uint8_t *s, size_t n, char *buf, uint32_t *hash)
+{
+    struct html_state st;
+
+    memset(&st, 0, sizeof(st));
+    st.p = s;
+    st.len = n;
+    return read_name(&st, 0, buf, hash);
+}
+
+/* The reference: every entry of html_tags, by hash and name. */
+static const struct html_tag_info *
+ref_tag_lookup(const char *name, uint32_t hash)
+{
+    for (size_t k = 0; k < HTML_N_TAGS; k++) {
+        if (html_tags[k].hash == hash && strcmp(html_tags[k].name, name) == 0) {
+            return &html_tags[k];
+        }
+    }
+    return NULL;
+}
+
+static void
+check_tag(const char *s, size_t n)
+{
+    uint8_t *p = tail_copy(s, n);
+    char name[HTML_NAME_MAX + 1];
+    uint32_t h;
+
+    name_of(p, n, name, &h);
+    if (tag_lookup(name, h) != ref_tag_lookup(name, h)) {
+        fail_msg("element name '%.*s'", (int)n, s);
+    }
+    free(p);
+}
+
+static void
+test_tag_lookup_every_element(void **state)
+{
+    char buf[32];
+
+    (void)state;
+    for (size_t k = 0; k < HTML_N_TAGS; k++) {
+        const char *lit = html_tags[k].name;
+        size_t n = strlen(lit);
+        uint8_t *p = tail_copy(lit, n);
+        char name[HTML_NAME_MAX + 1];
+        uint32_t h;
+
+        /* The table's hash is read_name's, and the lookup finds it. */
+        name_of(p, n, name, &h);
+        assert_int_equal(h, html_tags[k].hash);
+        assert_ptr_equal(tag_lookup(name, h), &html_tags[k]);
+        free(p);
+        for (size_t i = 0; i < n; i++) {
+            buf[i] = (char)(lit[i] >= 'a' && lit[i] <= 'z' ? lit[i] - 32
+                                                            : lit[i]);
+        }
+        check_tag(buf, n);
+        check_tag(lit, n - 1);
+        memcpy(buf, lit, n);
+        buf[n] = 'x';
+        check_tag(buf, n + 1);
+        buf[n - 1] = (char)(buf[n - 1] + 1);
+        check_tag(buf, n);
+    }
+}
+
+static void
+test_tag_lookup_random(void **state)
+{
+    static const char alphabet[] = "abdefhilmnoprstu123456";
+    char buf[24];
+
+    (void)state;
+    for (int t = 0; t < 200000; t++) {
+        size_t n = 1 + rng() % 20;
+        for (size_t i = 0; i < n; i++) {
+            buf[i] = alphabet[rng() % (sizeof(alphabet) - 1)];
+        }
+        check_tag(buf, n);
+    }
+}
+
 /* ---- text runs ---------------------------------------------------- */
 
 /* The reference: text()'s loop before run_end, one byte at a time. */
@@ -241,6 +330,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_attr_kind_edges),
         cmocka_unit_test(test_attr_kind_random),
+        cmocka_unit_test(test_tag_lookup_every_element),
+        cmocka_unit_test(test_tag_lookup_random),
         cmocka_unit_test(test_run_end_edges),
         cmocka_unit_test(test_run_end_random),
     };
