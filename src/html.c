@@ -132,9 +132,15 @@ enum html_tag {
 /* A block of flow content, the usual row below. */
 #define HTML_P_FLOW (HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL)
 
+/* Bytes of a tag or attribute name compared against the tables. */
+#define HTML_NAME_MAX 16u
+
 struct html_tag_info {
     uint32_t hash;
     const char *name;
+    /* name with zeros after it: compared with read_name's zero-padded
+     * copy as a whole, two words instead of a byte loop. */
+    char key[HTML_NAME_MAX];
     enum html_tag tag;
     unsigned props;
 };
@@ -262,7 +268,8 @@ struct html_tag_info {
     X(0xFCDD0CCCu, section, HTML_TAG_OTHER, HTML_P_FLOW) \
     /* end of HTML_TAG_LIST */
 
-#define HTML_TAG_INFO(hash, name, tag, props) {hash, #name, tag, props},
+#define HTML_TAG_INFO(hash, name, tag, props) \
+    {hash, #name, #name, tag, props},
 static const struct html_tag_info html_tags[] = {
     HTML_TAG_LIST(HTML_TAG_INFO)
 };
@@ -364,8 +371,6 @@ static const struct html_entity_def html_entities[] = {
 /* Longest entity name looked up (the table's longest, "DiacriticalGrave"
  * and "NonBreakingSpace", is 16). */
 #define HTML_ENTITY_NAME_MAX 16u
-/* Bytes of a tag or attribute name compared against the tables. */
-#define HTML_NAME_MAX 16u
 
 /* The font-size an element sets itself (font-size is inherited). */
 enum html_font {
@@ -663,10 +668,10 @@ name_cmp(const char *a, const char *b)
     return (uint8_t)*a < (uint8_t)*b ? -1 : (uint8_t)*a > (uint8_t)*b;
 }
 
-/* The known element named name (read_name's hash), or NULL.  The name
- * is still compared, so a name that merely shares a known tag's hash is
- * no such tag. */
-static const struct html_tag_info *
+/* The known element named name (read_name's copy and hash), or NULL.
+ * The name is still compared, so a name that merely shares a known tag's
+ * hash is no such tag. */
+static inline const struct html_tag_info *
 tag_lookup(const char *name, uint32_t hash)
 {
     unsigned k = html_tag_slots[HTML_TAG_SLOT(hash)];
@@ -676,7 +681,9 @@ tag_lookup(const char *name, uint32_t hash)
         return NULL;
     }
     ti = &html_tags[k - 1];
-    return ti->hash == hash && name_cmp(name, ti->name) == 0 ? ti : NULL;
+    return ti->hash == hash && memcmp(name, ti->key, HTML_NAME_MAX) == 0
+               ? ti
+               : NULL;
 }
 
 static const struct html_entity_def *
@@ -2415,8 +2422,9 @@ skip_unshown(struct html_state *st, size_t k, const char *name)
     return end;
 }
 
-/* Lower-case name at p[i..] into buf (cut at HTML_NAME_MAX) and its
- * FNV-1a hash over its full length; returns the index after the name. */
+/* Lower-case name at p[i..] into buf (HTML_NAME_MAX + 1 bytes: cut at
+ * HTML_NAME_MAX, zeros after it) and its FNV-1a hash over its full
+ * length; returns the index after the name. */
 static size_t
 read_name(const struct html_state *st, size_t i, char *buf, uint32_t *hash)
 {
@@ -2429,6 +2437,7 @@ read_name(const struct html_state *st, size_t i, char *buf, uint32_t *hash)
     size_t k = 0;
     uint32_t h = 2166136261u;
 
+    memset(buf, 0, HTML_NAME_MAX); /* for tag_lookup's compare */
     if (i < len && p[i] == '=') {
         buf[k++] = '=';
         h = (h ^ '=') * 16777619u;
