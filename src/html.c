@@ -1429,9 +1429,58 @@ css_zero(const uint8_t *p, size_t n)
     return css_number(p, n, &v, &u, &un) && v == 0;
 }
 
+/* The CSS properties style_hidden looks at. */
+enum css_prop {
+    CSS_OTHER,
+    CSS_DISPLAY,
+    CSS_VISIBILITY,
+    CSS_FONT_SIZE,
+    CSS_OPACITY,
+    CSS_MSO_HIDE,
+    CSS_BOX,     /* width, height, max-width, max-height */
+    CSS_OVERFLOW
+};
+
+/* The property named (p, n) (any case), by its length first: most
+ * declarations of a style are none of them, and cost one switch. */
+static enum css_prop
+css_prop_kind(const uint8_t *p, size_t n)
+{
+    switch (n) {
+    case 5:
+        return view_prefix(p, n, "width") ? CSS_BOX : CSS_OTHER;
+    case 6:
+        return view_prefix(p, n, "height") ? CSS_BOX : CSS_OTHER;
+    case 7:
+        if (view_prefix(p, n, "display")) {
+            return CSS_DISPLAY;
+        }
+        return view_prefix(p, n, "opacity") ? CSS_OPACITY : CSS_OTHER;
+    case 8:
+        if (view_prefix(p, n, "mso-hide")) {
+            return CSS_MSO_HIDE;
+        }
+        return view_prefix(p, n, "overflow") ? CSS_OVERFLOW : CSS_OTHER;
+    case 9:
+        if (view_prefix(p, n, "font-size")) {
+            return CSS_FONT_SIZE;
+        }
+        return view_prefix(p, n, "max-width") ? CSS_BOX : CSS_OTHER;
+    case 10:
+        if (view_prefix(p, n, "visibility")) {
+            return CSS_VISIBILITY;
+        }
+        return view_prefix(p, n, "max-height") ? CSS_BOX : CSS_OTHER;
+    default:
+        return CSS_OTHER;
+    }
+}
+
 /* Does an inline style hide its element, and everything inside it,
  * outright?  *font gets the font-size it sets (the last one), which
- * a descendant may set again (css_font_size). */
+ * a descendant may set again (css_font_size).  Declarations are
+ * "prop: value" up to ';' (a part without ':' is skipped); the value is
+ * read only for a property that matters. */
 static bool
 style_hidden(struct html_view v, enum html_font *font)
 {
@@ -1443,65 +1492,68 @@ style_hidden(struct html_view v, enum html_font *font)
 
     while (i < n) {
         const uint8_t *prop = s + i;
+        const uint8_t *semi = memchr(s + i, ';', n - i);
+        size_t end = semi == NULL ? n : (size_t)(semi - s);
+        const uint8_t *colon = memchr(s + i, ':', end - i);
         size_t prop_len;
-        const uint8_t *val = NULL;
-        size_t val_len = 0;
-        size_t j = i;
-        while (j < n && s[j] != ':' && s[j] != ';') {
-            j++;
-        }
-        prop_len = j - i;
-        view_trim(&prop, &prop_len);
-        if (j < n && s[j] == ':') {
-            size_t k = j + 1;
-            while (k < n && s[k] != ';') {
-                k++;
-            }
-            val = s + j + 1;
-            val_len = k - j - 1;
-            view_trim(&val, &val_len);
-            j = k;
-        }
-        i = j < n ? j + 1 : n;
-        if (val == NULL) {
+        const uint8_t *val;
+        size_t val_len;
+        enum css_prop kind;
+
+        i = end < n ? end + 1 : n;
+        if (colon == NULL) {
             continue;
         }
-        if (prop_len == 7 && view_prefix(prop, prop_len, "display")) {
+        prop_len = (size_t)(colon - prop);
+        view_trim(&prop, &prop_len);
+        kind = css_prop_kind(prop, prop_len);
+        if (kind == CSS_OTHER) {
+            continue;
+        }
+        val = colon + 1;
+        val_len = (size_t)(s + end - val);
+        view_trim(&val, &val_len);
+        switch (kind) {
+        case CSS_OTHER:
+            break;
+        case CSS_DISPLAY:
             if (view_prefix(val, val_len, "none")) {
                 return true;
             }
-        } else if (prop_len == 10 &&
-                   view_prefix(prop, prop_len, "visibility")) {
+            break;
+        case CSS_VISIBILITY:
             if (view_prefix(val, val_len, "hidden") ||
                 view_prefix(val, val_len, "collapse")) {
                 return true;
             }
-        } else if (prop_len == 9 && view_prefix(prop, prop_len, "font-size")) {
+            break;
+        case CSS_FONT_SIZE: {
             enum html_font f = css_font_size(val, val_len);
             if (f != HTML_FONT_INHERIT) {
                 *font = f;
             }
-        } else if (prop_len == 7 && view_prefix(prop, prop_len, "opacity")) {
+            break;
+        }
+        case CSS_OPACITY:
             if (css_zero(val, val_len)) {
                 return true;
             }
-        } else if (prop_len == 8 && view_prefix(prop, prop_len, "mso-hide")) {
+            break;
+        case CSS_MSO_HIDE:
             if (view_prefix(val, val_len, "all")) {
                 return true;
             }
-        } else if ((prop_len == 5 && view_prefix(prop, prop_len, "width")) ||
-                   (prop_len == 6 && view_prefix(prop, prop_len, "height")) ||
-                   (prop_len == 9 &&
-                    view_prefix(prop, prop_len, "max-width")) ||
-                   (prop_len == 10 &&
-                    view_prefix(prop, prop_len, "max-height"))) {
+            break;
+        case CSS_BOX:
             if (css_zero(val, val_len)) {
                 is_zero_box = true;
             }
-        } else if (prop_len == 8 && view_prefix(prop, prop_len, "overflow")) {
+            break;
+        case CSS_OVERFLOW:
             if (view_prefix(val, val_len, "hidden")) {
                 is_overflow_hidden = true;
             }
+            break;
         }
     }
     return is_zero_box && is_overflow_hidden;

@@ -3,7 +3,9 @@
  * written from what they replace: attribute names looked up by length
  * and first letter (attr_kind) against a folded, cut copy compared with
  * every name; known elements found by their hash's slot (tag_lookup)
- * against a search of the whole table; the end of a text run found eight bytes at a time
+ * against a search of the whole table; inline styles (style_hidden)
+ * against the declaration-by-declaration parse before it; the end of a
+ * text run found eight bytes at a time
  * (run_end) against the byte-by-byte loop.  Edge inputs (every case, one
  * byte off, longer than the old 16-byte cut, '=' first; a stop byte and
  * a blank in every lane, at the end, before non-ASCII) and pseudo-random
@@ -162,7 +164,8 @@ static const struct html_tag_info *
 ref_tag_lookup(const char *name, uint32_t hash)
 {
     for (size_t k = 0; k < HTML_N_TAGS; k++) {
-        if (html_tags[k].hash == hash && strcmp(html_tags[k].name, name) == 0) {
+        if (html_tags[k].hash == hash &&
+            strcmp(html_tags[k].name, name) == 0) {
             return &html_tags[k];
         }
     }
@@ -228,6 +231,157 @@ test_tag_lookup_random(void **state)
             buf[i] = alphabet[rng() % (sizeof(alphabet) - 1)];
         }
         check_tag(buf, n);
+    }
+}
+
+/* ---- inline styles ------------------------------------------------ */
+
+/* The reference: style_hidden before css_prop_kind, as it was. */
+static bool
+ref_style_hidden(struct html_view v, enum html_font *font)
+{
+    const uint8_t *s = v.p;
+    size_t n = v.len;
+    size_t i = 0;
+    bool is_zero_box = false;
+    bool is_overflow_hidden = false;
+
+    while (i < n) {
+        const uint8_t *prop = s + i;
+        size_t prop_len;
+        const uint8_t *val = NULL;
+        size_t val_len = 0;
+        size_t j = i;
+        while (j < n && s[j] != ':' && s[j] != ';') {
+            j++;
+        }
+        prop_len = j - i;
+        view_trim(&prop, &prop_len);
+        if (j < n && s[j] == ':') {
+            size_t k = j + 1;
+            while (k < n && s[k] != ';') {
+                k++;
+            }
+            val = s + j + 1;
+            val_len = k - j - 1;
+            view_trim(&val, &val_len);
+            j = k;
+        }
+        i = j < n ? j + 1 : n;
+        if (val == NULL) {
+            continue;
+        }
+        if (prop_len == 7 && view_prefix(prop, prop_len, "display")) {
+            if (view_prefix(val, val_len, "none")) {
+                return true;
+            }
+        } else if (prop_len == 10 &&
+                   view_prefix(prop, prop_len, "visibility")) {
+            if (view_prefix(val, val_len, "hidden") ||
+                view_prefix(val, val_len, "collapse")) {
+                return true;
+            }
+        } else if (prop_len == 9 && view_prefix(prop, prop_len, "font-size")) {
+            enum html_font f = css_font_size(val, val_len);
+            if (f != HTML_FONT_INHERIT) {
+                *font = f;
+            }
+        } else if (prop_len == 7 && view_prefix(prop, prop_len, "opacity")) {
+            if (css_zero(val, val_len)) {
+                return true;
+            }
+        } else if (prop_len == 8 && view_prefix(prop, prop_len, "mso-hide")) {
+            if (view_prefix(val, val_len, "all")) {
+                return true;
+            }
+        } else if ((prop_len == 5 && view_prefix(prop, prop_len, "width")) ||
+                   (prop_len == 6 && view_prefix(prop, prop_len, "height")) ||
+                   (prop_len == 9 &&
+                    view_prefix(prop, prop_len, "max-width")) ||
+                   (prop_len == 10 &&
+                    view_prefix(prop, prop_len, "max-height"))) {
+            if (css_zero(val, val_len)) {
+                is_zero_box = true;
+            }
+        } else if (prop_len == 8 && view_prefix(prop, prop_len, "overflow")) {
+            if (view_prefix(val, val_len, "hidden")) {
+                is_overflow_hidden = true;
+            }
+        }
+    }
+    return is_zero_box && is_overflow_hidden;
+}
+
+static void
+check_style(const char *s, size_t n)
+{
+    uint8_t *p = tail_copy(s, n);
+    struct html_view v = {p, n};
+    enum html_font f1 = HTML_FONT_INHERIT;
+    enum html_font f2 = HTML_FONT_INHERIT;
+    bool h1 = style_hidden(v, &f1);
+    bool h2 = ref_style_hidden(v, &f2);
+
+    if (h1 != h2 || f1 != f2) {
+        fail_msg("style '%.*s': hidden %d font %d, reference %d %d", (int)n,
+                 s, h1, f1, h2, f2);
+    }
+    free(p);
+}
+
+/* Pieces of styles: the properties looked at (any case, near misses),
+ * values that hide or set a size, separators and blanks. */
+static const char *const style_parts[] = {
+    "display", "DISPLAY", "Display", "visibility", "font-size", "opacity",
+    "mso-hide", "width", "height", "max-width", "max-height", "overflow",
+    "displa", "widths", "font-sizes", "color", "x", "-", "margin",
+    ":", ":", ";", ";", " ", "\t", "\n", "\v", "\0",
+    "none", "NONE", "hidden", "collapse", "all", "0", "0px", "1px", "0.5",
+    "12px", "2em", "0.1em", "50%", "1%", "small", "x-large", "inherit",
+    "!important", "block", "visible", "auto", "10", "pt", "rem",
+};
+
+/* A random one of style_parts[first, first + count) appended ("\0" is
+ * one NUL byte). */
+static size_t
+put_style_part(char *buf, size_t n, size_t max, size_t first, size_t count)
+{
+    const char *part = style_parts[first + rng() % count];
+    size_t m = part[0] == '\0' ? 1 : strlen(part);
+
+    if (n + m > max) {
+        return n;
+    }
+    memcpy(buf + n, part, m);
+    return n + m;
+}
+
+static void
+test_style_hidden_random(void **state)
+{
+    enum { N_PARTS = sizeof(style_parts) / sizeof(style_parts[0]) };
+    char buf[256];
+
+    (void)state;
+    check_style("", 0);
+    for (int t = 0; t < 300000; t++) {
+        size_t n = 0;
+        size_t parts = rng() % 16;
+        for (size_t k = 0; k < parts; k++) {
+            if (rng() % 2 == 0) {
+                n = put_style_part(buf, n, sizeof(buf), 0, N_PARTS);
+                continue;
+            }
+            /* A declaration: property, blanks, ':', value, ';'. */
+            n = put_style_part(buf, n, sizeof(buf), 0, 19);
+            if (rng() % 3 == 0) {
+                n = put_style_part(buf, n, sizeof(buf), 23, 5);
+            }
+            n = put_style_part(buf, n, sizeof(buf), 19, 1);
+            n = put_style_part(buf, n, sizeof(buf), 28, N_PARTS - 28);
+            n = put_style_part(buf, n, sizeof(buf), 21, 1);
+        }
+        check_style(buf, n);
     }
 }
 
@@ -332,6 +486,7 @@ main(void)
         cmocka_unit_test(test_attr_kind_random),
         cmocka_unit_test(test_tag_lookup_every_element),
         cmocka_unit_test(test_tag_lookup_random),
+        cmocka_unit_test(test_style_hidden_random),
         cmocka_unit_test(test_run_end_edges),
         cmocka_unit_test(test_run_end_random),
     };
