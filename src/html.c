@@ -2474,45 +2474,40 @@ skip_unshown(struct html_state *st, size_t k, const char *name)
     return end;
 }
 
-/* Lower-case name at p[i..] into buf (HTML_NAME_MAX + 1 bytes: cut at
- * HTML_NAME_MAX, zeros after it) and its FNV-1a hash over its full
- * length; returns the index after the name. */
-static size_t
+/* Lower-case element name at p[i..] (markup calls it at a letter) into
+ * buf (HTML_NAME_MAX + 1 bytes: cut at HTML_NAME_MAX, zeros after it)
+ * and its FNV-1a hash over its full length; returns the index after the
+ * name.  Inlined in markup's two calls, one per tag. */
+static inline size_t
 read_name(const struct html_state *st, size_t i, char *buf, uint32_t *hash)
 {
     /* p and len in locals: a store through buf (a char pointer) may alias
      * *st and would otherwise reload them on every byte; one table lookup
-     * per byte tests and folds it (every tag and attribute name comes
-     * through here), and the bytes past the cut are only hashed. */
+     * per byte tests and folds it, one bound stands for both the input's
+     * end and the cut, and the bytes past the cut are only hashed. */
     const uint8_t *p = st->p;
     size_t len = st->len;
-    size_t k = 0;
+    size_t start = i;
+    size_t cut = len - i < HTML_NAME_MAX ? len : i + HTML_NAME_MAX;
     uint32_t h = 2166136261u;
 
-    memset(buf, 0, HTML_NAME_MAX); /* for tag_lookup's compare */
-    if (i < len && p[i] == '=') {
-        buf[k++] = '=';
-        h = (h ^ '=') * 16777619u;
-        i++;
-    }
-    while (i < len && k < HTML_NAME_MAX) {
+    memset(buf, 0, HTML_NAME_MAX + 1); /* for tag_lookup's compare */
+    for (; i < cut; i++) {
         uint8_t c = html_name_fold[p[i]];
         if (c == 0) {
-            break;
+            *hash = h;
+            return i;
         }
-        buf[k++] = (char)c;
+        buf[i - start] = (char)c;
         h = (h ^ c) * 16777619u;
-        i++;
     }
-    while (i < len) {
+    for (; i < len; i++) {
         uint8_t c = html_name_fold[p[i]];
         if (c == 0) {
             break;
         }
         h = (h ^ c) * 16777619u;
-        i++;
     }
-    buf[k] = '\0';
     *hash = h;
     return i;
 }

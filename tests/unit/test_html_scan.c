@@ -2,7 +2,8 @@
  * test_html_scan.c -- html.c's scanning shortcuts against references
  * written from what they replace: attribute names looked up by length
  * and first letter (attr_kind) against a folded, cut copy compared with
- * every name; known elements found by their hash's slot (tag_lookup)
+ * every name; element names read with one bound (read_name) against the
+ * loop before it; known elements found by their hash's slot (tag_lookup)
  * against a search of the whole table; inline styles (style_hidden)
  * against the declaration-by-declaration parse before it; the end of a
  * text run found eight bytes at a time
@@ -157,6 +158,74 @@ name_of(const uint8_t *s, size_t n, char *buf, uint32_t *hash)
     st.p = s;
     st.len = n;
     return read_name(&st, 0, buf, hash);
+}
+
+/* The reference: read_name before one bound stood for the input's end
+ * and the cut (its '=' case was for attribute names only). */
+static size_t
+ref_read_name(const uint8_t *p, size_t len, size_t i, char *buf,
+              uint32_t *hash)
+{
+    size_t k = 0;
+    uint32_t h = 2166136261u;
+
+    memset(buf, 0, HTML_NAME_MAX);
+    while (i < len && k < HTML_NAME_MAX) {
+        uint8_t c = html_name_fold[p[i]];
+        if (c == 0) {
+            break;
+        }
+        buf[k++] = (char)c;
+        h = (h ^ c) * 16777619u;
+        i++;
+    }
+    while (i < len) {
+        uint8_t c = html_name_fold[p[i]];
+        if (c == 0) {
+            break;
+        }
+        h = (h ^ c) * 16777619u;
+        i++;
+    }
+    buf[k] = '\0';
+    *hash = h;
+    return i;
+}
+
+static void
+test_read_name_random(void **state)
+{
+    /* Letters of both cases, digits, bytes above 0x7F and every byte
+     * that ends a name. */
+    static const uint8_t bytes[] = {
+        'a', 'b', 'q', 'z', 'A', 'Q', 'Z', '1', '-', ':', 0x80, 0xC3, 0xFF,
+        0, '\t', '\n', '\v', '\f', '\r', ' ', '/', '>', '=',
+    };
+    uint8_t buf[48];
+
+    (void)state;
+    for (int t = 0; t < 300000; t++) {
+        size_t n = 1 + rng() % 40;
+        size_t named = rng() % (n + 1);
+        uint8_t *p;
+        char got[HTML_NAME_MAX + 1];
+        char want[HTML_NAME_MAX + 1];
+        uint32_t hg;
+        uint32_t hw;
+
+        /* A name of `named` letters and name bytes, then anything. */
+        buf[0] = (uint8_t)('a' + rng() % 26);
+        for (size_t i = 1; i < n; i++) {
+            buf[i] = bytes[rng() % (i < named ? 11 : sizeof(bytes))];
+        }
+        p = tail_copy(buf, n);
+        memset(got, 0x55, sizeof(got));
+        if (name_of(p, n, got, &hg) != ref_read_name(p, n, 0, want, &hw) ||
+            hg != hw || memcmp(got, want, sizeof(got)) != 0) {
+            fail_msg("name '%.*s'", (int)n, (const char *)p);
+        }
+        free(p);
+    }
 }
 
 /* The reference: every entry of html_tags, by hash and name. */
@@ -484,6 +553,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_attr_kind_edges),
         cmocka_unit_test(test_attr_kind_random),
+        cmocka_unit_test(test_read_name_random),
         cmocka_unit_test(test_tag_lookup_every_element),
         cmocka_unit_test(test_tag_lookup_random),
         cmocka_unit_test(test_style_hidden_random),
