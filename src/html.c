@@ -3136,15 +3136,13 @@ markup(struct html_state *st, size_t i)
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define HTML_RUN_WORDS 1
 
-/* Lanes (bit 7 of each byte) of y, a word with bit 7 of every byte
- * clear, whose byte is c: y ^ c is 0 there, and 0x7F added to any other
- * lane sets its bit 7 without a carry into the next. */
+/* Bit 7 of each lane of y (a word with bit 7 of every byte clear) is
+ * set in the result iff that byte is not c: y ^ c is 0 there, and 0x7F
+ * added to any other lane sets its bit 7 without a carry into the next. */
 static uint64_t
-lanes_eq(uint64_t y, uint8_t c)
+lanes_ne(uint64_t y, uint8_t c)
 {
-    uint64_t t = y ^ (HTML_ONES * c);
-
-    return ~(t + HTML_ONES * 0x7Fu) & HTML_HIGHS;
+    return (y ^ (HTML_ONES * c)) + HTML_ONES * 0x7Fu;
 }
 
 /*
@@ -3160,17 +3158,17 @@ static uint64_t
 run_stops8(uint64_t x, bool blanks)
 {
     uint64_t y = x & ~HTML_HIGHS;
-    /* Below '!': the blanks and the other control bytes (NUL, \t..\r). */
-    uint64_t low = ~(y + HTML_ONES * (0x80u - '!')) & HTML_HIGHS;
-    uint64_t blank = lanes_eq(y, ' ') & ~x;
-    uint64_t any = (x & HTML_HIGHS) | low | lanes_eq(y, '&') |
-                   lanes_eq(y, '<');
-    uint64_t hard = any & ~blank;
+    /* Bit 7 survives the ANDs in a lane that is at least '!' (not a
+     * blank, NUL or other control byte), not '&' and not '<'. */
+    uint64_t plain = (y + HTML_ONES * (0x80u - '!')) & lanes_ne(y, '&') &
+                     lanes_ne(y, '<');
+    uint64_t any = (x | ~plain) & HTML_HIGHS;
+    uint64_t blank = ~(lanes_ne(y, ' ') | x) & HTML_HIGHS;
 
     if (!blanks) {
         return any;
     }
-    return hard | (blank & ((any >> 8) | (HTML_HIGHS << 56)));
+    return (any & ~blank) | (blank & ((any >> 8) | (HTML_HIGHS << 56)));
 }
 #else
 #define HTML_RUN_WORDS 0
