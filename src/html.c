@@ -3100,6 +3100,9 @@ markup(struct html_state *st, size_t i)
         size_t k = read_name(st, i + 2, name, &nh);
         ti = tag_lookup(name, nh);
         end_tag(st, ti, nh);
+        if (k < len && p[k] == '>') {
+            return k + 1; /* "</td>": most end tags, no memchr call */
+        }
         q = memchr(p + k, '>', len - k);
         return q == NULL ? len : (size_t)(q - p) + 1;
     }
