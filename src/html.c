@@ -553,7 +553,8 @@ static const uint8_t html_special[256] = {
 };
 
 /*
- * read_name's table: 0 for a byte that ends a tag or attribute name
+ * read_name's and attr_name_end's table: 0 for a byte that ends a tag or
+ * attribute name
  * (html_is_space, '/', '>', and '=' except as the name's first byte),
  * else the byte as it goes into the name (A-Z lower-cased), so one lookup
  * per byte both tests and folds.  Built at compile time.
@@ -572,9 +573,14 @@ static const uint8_t html_name_fold[256] = {BYTETABLE(HTML_FOLD)};
 #define HTML_PLAIN(c) ((c) >= ' ' && (c) != 0x7F && (c) != '&')
 static const uint8_t html_attr_plain[256] = {BYTETABLE(HTML_PLAIN)};
 
+/* Bytes read_attrs skips before an attribute: html_is_space and '/'. */
+#define HTML_GAP(c) (HTML_NAME_STOP(c) && (c) != '>' && (c) != '=')
+static const uint8_t html_attr_gap[256] = {BYTETABLE(HTML_GAP)};
+
 #undef HTML_NAME_STOP
 #undef HTML_FOLD
 #undef HTML_PLAIN
+#undef HTML_GAP
 
 static uint8_t
 html_lower(uint8_t c)
@@ -2631,7 +2637,7 @@ read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
         size_t ns;
         size_t ne;
         struct html_view v = {(const uint8_t *)"", 0};
-        while (i < len && (html_is_space(p[i]) || p[i] == '/')) {
+        while (i < len && html_attr_gap[p[i]]) {
             i++;
         }
         if (i >= len) {

@@ -2,17 +2,17 @@
  * test_html_scan.c -- html.c's scanning shortcuts against references
  * written from what they replace: attribute names looked up by length
  * and first letter (attr_kind) against a folded, cut copy compared with
- * every name; element names read with one bound (read_name) against the
- * loop before it; known elements found by their hash's slot (tag_lookup)
- * against a search of the whole table; inline styles (style_hidden)
- * against the declaration-by-declaration parse before it; the end of a
- * text run found eight bytes at a time
- * (run_end) against the byte-by-byte loop.  Edge inputs (every case, one
- * byte off, longer than the old 16-byte cut, '=' first; a stop byte and
- * a blank in every lane, at the end, before non-ASCII) and pseudo-random
- * ones (fixed seed).  Every
- * input sits at the end of its own allocation, so an ASan build catches
- * a read past it.
+ * every name; the bytes skipped before an attribute (html_attr_gap)
+ * against the tests they replace; element names read with one bound
+ * (read_name) against the loop before it; known elements found by their
+ * hash's slot (tag_lookup) against a search of the whole table; inline
+ * styles (style_hidden) against the declaration-by-declaration parse
+ * before it; the end of a text run found eight bytes at a time (run_end)
+ * against the byte-by-byte loop.  Edge inputs (every case, one byte off,
+ * longer than the 16-byte cut, '=' first; a stop byte and a blank in
+ * every lane, at the end, before non-ASCII) and pseudo-random ones
+ * (fixed seed).  Every input sits at the end of its own allocation, so
+ * an ASan build catches a read past it.
  *
  * html.c is included: the helpers are static.
  */
@@ -143,6 +143,19 @@ test_attr_kind_random(void **state)
             }
         }
         check_attr(buf, n);
+    }
+}
+
+/* The bytes read_attrs skips before a name: its old test, every byte. */
+static void
+test_attr_gap_table(void **state)
+{
+    (void)state;
+    for (unsigned c = 0; c < 256; c++) {
+        bool want = html_is_space((uint8_t)c) || c == '/';
+        if ((html_attr_gap[c] != 0) != want) {
+            fail_msg("byte 0x%02X", c);
+        }
     }
 }
 
@@ -553,6 +566,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_attr_kind_edges),
         cmocka_unit_test(test_attr_kind_random),
+        cmocka_unit_test(test_attr_gap_table),
         cmocka_unit_test(test_read_name_random),
         cmocka_unit_test(test_tag_lookup_every_element),
         cmocka_unit_test(test_tag_lookup_random),
