@@ -839,19 +839,12 @@ set_pend(struct html_state *st, enum html_pend pend)
     }
 }
 
-/* Write visible text (already UTF-8, no blanks at its ends). */
+/* emit for text known not to be hidden (n > 0). */
 static void
-emit(struct html_state *st, const char *s, size_t n)
+emit_shown(struct html_state *st, const char *s, size_t n)
 {
     size_t room;
 
-    if (n == 0) {
-        return;
-    }
-    if (is_hiding(st)) {
-        st->flags |= HTML_HIDDEN_TEXT;
-        return;
-    }
     if (st->is_full) {
         return;
     }
@@ -891,6 +884,20 @@ emit(struct html_state *st, const char *s, size_t n)
     }
     memcpy(st->out + st->o, s, n);
     st->o += n;
+}
+
+/* Write visible text (already UTF-8, no blanks at its ends). */
+static void
+emit(struct html_state *st, const char *s, size_t n)
+{
+    if (n == 0) {
+        return;
+    }
+    if (is_hiding(st)) {
+        st->flags |= HTML_HIDDEN_TEXT;
+        return;
+    }
+    emit_shown(st, s, n);
 }
 
 static void
@@ -3225,6 +3232,7 @@ text(struct html_state *st, size_t i)
     size_t len = st->len;
     uint8_t c = p[i];
     size_t j;
+    bool is_hidden;
 
     if (c == '&') {
         uint32_t cp;
@@ -3271,8 +3279,13 @@ text(struct html_state *st, size_t i)
      * blank nor line break), and a word per call cost a call of text
      * and of emit each.  Not in hidden text, where the blank's pending
      * separator outlives the words emit drops. */
-    j = run_end(p, i + 1, len, !is_hiding(st));
-    emit(st, (const char *)p + i, j - i);
+    is_hidden = is_hiding(st);
+    j = run_end(p, i + 1, len, !is_hidden);
+    if (is_hidden) {
+        st->flags |= HTML_HIDDEN_TEXT; /* as emit does */
+        return j;
+    }
+    emit_shown(st, (const char *)p + i, j - i);
     return j;
 }
 
