@@ -132,135 +132,173 @@ enum html_tag {
 /* A block of flow content, the usual row below. */
 #define HTML_P_FLOW (HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL)
 
+/* Bytes of a tag or attribute name compared against the tables. */
+#define HTML_NAME_MAX 16u
+
 struct html_tag_info {
     uint32_t hash;
     const char *name;
+    /* name with zeros after it: compared with read_name's zero-padded
+     * copy as a whole, two words instead of a byte loop. */
+    char key[HTML_NAME_MAX];
     enum html_tag tag;
     unsigned props;
 };
 
-/* Sorted by the FNV-1a hash read_name() computes, for a binary search on
- * integers; recompute the hashes when a name is added. */
-static const struct html_tag_info html_tags[] = {
-    {0x0214FC64u, "legend", HTML_TAG_OTHER, HTML_P_BLOCK},
-    {0x02ACE84Bu, "marquee", HTML_TAG_OTHER,
-     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_MARKER | HTML_P_REOPENS},
-    {0x058C4484u, "center", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x0AA7F0B9u, "dialog", HTML_TAG_DIALOG, HTML_P_FLOW},
-    {0x0DDB0669u, "link", HTML_TAG_OTHER, HTML_P_VOID},
-    {0x10A44713u, "summary", HTML_TAG_SUMMARY, HTML_P_FLOW},
-    {0x114985B2u, "footer", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x11C2662Du, "select", HTML_TAG_OTHER,
-     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_REOPENS},
-    {0x17676759u, "article", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x178EEDF2u, "nav", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x1BCF29D8u, "source", HTML_TAG_OTHER, HTML_P_VOID},
-    {0x203E6FAAu, "script", HTML_TAG_SCRIPT, 0},
-    {0x23375D91u, "applet", HTML_TAG_OTHER,
-     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_MARKER | HTML_P_REOPENS},
-    {0x25B4AF4Fu, "strike", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0x25DC1DCAu, "wbr", HTML_TAG_OTHER, HTML_P_VOID},
-    {0x274E1290u, "font", HTML_TAG_FONT, HTML_P_FORMAT},
-    {0x281BA64Eu, "embed", HTML_TAG_EMBED, HTML_P_VOID},
-    {0x2C6A2953u, "address", HTML_TAG_OTHER,
-     HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
-    {0x32694BC3u, "head", HTML_TAG_OTHER, HTML_P_SPECIAL},
-    {0x3D454045u, "td", HTML_TAG_TD,
-     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART |
-         HTML_P_MARKER},
-    {0x3DDC94D8u, "base", HTML_TAG_BASE, HTML_P_VOID},
-    {0x401A63F7u, "em", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0x4031BD46u, "li", HTML_TAG_LI, HTML_P_FLOW | HTML_P_IMPLIED},
-    {0x4058C747u, "form", HTML_TAG_FORM, HTML_P_FLOW},
-    {0x41454691u, "th", HTML_TAG_TD,
-     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART |
-         HTML_P_MARKER},
-    {0x43B27471u, "button", HTML_TAG_OTHER,
-     HTML_P_CELL | HTML_P_SPECIAL | HTML_P_SCOPE | HTML_P_REOPENS},
-    {0x47455003u, "tr", HTML_TAG_TR,
-     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
-    {0x49545DB3u, "rt", HTML_TAG_RT, HTML_P_IMPLIED},
-    {0x4A7AB7E6u, "pre", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x4A9C9BDFu, "table", HTML_TAG_TABLE,
-     HTML_P_FLOW | HTML_P_BOUNDS | HTML_P_TSCOPE | HTML_P_TPART},
-    {0x4D1CB705u, "dt", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_IMPLIED},
-    {0x4D455975u, "tt", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0x4D5463FFu, "rp", HTML_TAG_RP, HTML_P_IMPLIED},
-    {0x4E0E3632u, "param", HTML_TAG_OTHER, HTML_P_VOID},
-    {0x4F2BC4B5u, "br", HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK},
-    {0x4F3ACF3Fu, "hr", HTML_TAG_OTHER,
-     HTML_P_VOID | HTML_P_BLOCK | HTML_P_ENDS_P},
-    {0x53CACDB9u, "big", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0x5967F3A5u, "details", HTML_TAG_DETAILS, HTML_P_FLOW},
-    {0x5D1CD035u, "dd", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_IMPLIED},
-    {0x5F433734u, "ul", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE},
-    {0x61A6D509u, "figure", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x633432F6u, "ol", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE},
-    {0x651CDCCDu, "dl", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x694AAA0Bu, "template", HTML_TAG_TEMPLATE,
-     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TSCOPE | HTML_P_MARKER},
-    {0x7B3D6C3Cu, "track", HTML_TAG_OTHER, HTML_P_VOID},
-    {0x803328A9u, "search", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x81FE4F58u, "meta", HTML_TAG_META, HTML_P_VOID},
-    {0x83D3A088u, "noframes", HTML_TAG_NOEMBED, 0},
-    {0x84E72504u, "img", HTML_TAG_IMG, HTML_P_VOID},
-    {0x8512EF1Eu, "hgroup", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x8B3B2DB3u, "h6", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
-    {0x8B7CD36Bu, "tbody", HTML_TAG_TBODY,
-     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
-    {0x8C3B2F46u, "h5", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
-    {0x8D3B30D9u, "h4", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
-    {0x8E3B326Cu, "h3", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
-    {0x8F3B33FFu, "h2", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
-    {0x903B3592u, "h1", HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING},
-    {0x94C91BFDu, "fieldset", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x9865B509u, "title", HTML_TAG_TITLE, 0},
-    {0x99E4DD3Au, "menu", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0x9AB21F4Eu, "nobr", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0x9B0F2144u, "area", HTML_TAG_AREA, HTML_P_VOID},
-    {0xA2C4F48Cu, "small", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0xAA108E99u, "thead", HTML_TAG_TBODY,
-     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
-    {0xAC307ED6u, "style", HTML_TAG_STYLE, 0},
-    {0xB48709DFu, "listing", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xB72FCA95u, "figcaption", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xB8C60CBAu, "object", HTML_TAG_OTHER,
-     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_MARKER | HTML_P_REOPENS},
-    {0xBFB4741Bu, "tfoot", HTML_TAG_TBODY,
-     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_TPART},
-    {0xC51F5D7Au, "strong", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0xD00085A1u, "iframe", HTML_TAG_IFRAME, HTML_P_SPECIAL},
-    {0xD20A71A6u, "frame", HTML_TAG_IFRAME, HTML_P_VOID},
-    {0xD6AAB9FBu, "textarea", HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_SPECIAL},
-    {0xD775A7D0u, "html", HTML_TAG_BODY,
-     HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TSCOPE},
-    {0xDBAA7975u, "body", HTML_TAG_BODY, HTML_P_BLOCK | HTML_P_SPECIAL},
-    {0xDBC0DCC7u, "aside", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xE18D189Eu, "blockquote", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xE40C292Cu, "a", HTML_TAG_A, HTML_P_FORMAT},
-    {0xE488D460u, "header", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xE562AB48u, "div", HTML_TAG_OTHER,
-     HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO},
-    {0xE70C2DE5u, "b", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0xE7E19B94u, "option", HTML_TAG_OPTION, HTML_P_BLOCK | HTML_P_IMPLIED},
-    {0xE962B194u, "dir", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xEA90E208u, "main", HTML_TAG_OTHER, HTML_P_FLOW},
-    {0xEC0C35C4u, "i", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0xEF131C65u, "caption", HTML_TAG_OTHER,
-     HTML_P_BLOCK | HTML_P_SPECIAL | HTML_P_BOUNDS | HTML_P_TPART |
-         HTML_P_MARKER},
-    {0xF00C3C10u, "u", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0xF28DD471u, "col", HTML_TAG_OTHER, HTML_P_VOID},
-    {0xF4EF80A7u, "noembed", HTML_TAG_NOEMBED, 0},
-    {0xF50C43EFu, "p", HTML_TAG_P,
-     HTML_P_BLOCK | HTML_P_ENDS_P | HTML_P_SPECIAL_TOO | HTML_P_IMPLIED},
-    {0xF60C4582u, "s", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0xF9316CF4u, "code", HTML_TAG_OTHER, HTML_P_FORMAT},
-    {0xF9D86F7Bu, "input", HTML_TAG_INPUT, HTML_P_VOID | HTML_P_CELL},
-    {0xFCDD0CCCu, "section", HTML_TAG_OTHER, HTML_P_FLOW},
-};
+/*
+ * The known elements: X(FNV-1a hash of the name as read_name() computes
+ * it, name, enum html_tag, HTML_P_* properties).  tag_lookup finds one
+ * by its hash's slot in html_tag_slots (HTML_TAG_SLOT); recompute the
+ * hash when a name is added, and when two names share a slot (the build
+ * fails: -Woverride-init), change HTML_TAG_SLOT's multiplier.
+ */
+#define HTML_TAG_LIST(X) \
+    X(0x0214FC64u, legend, HTML_TAG_OTHER, HTML_P_BLOCK) \
+    X(0x02ACE84Bu, marquee, HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS | \
+        HTML_P_MARKER | HTML_P_REOPENS) \
+    X(0x058C4484u, center, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x0AA7F0B9u, dialog, HTML_TAG_DIALOG, HTML_P_FLOW) \
+    X(0x0DDB0669u, link, HTML_TAG_OTHER, HTML_P_VOID) \
+    X(0x10A44713u, summary, HTML_TAG_SUMMARY, HTML_P_FLOW) \
+    X(0x114985B2u, footer, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x11C2662Du, select, HTML_TAG_OTHER, HTML_P_CELL | HTML_P_SPECIAL | \
+        HTML_P_REOPENS) \
+    X(0x17676759u, article, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x178EEDF2u, nav, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x1BCF29D8u, source, HTML_TAG_OTHER, HTML_P_VOID) \
+    X(0x203E6FAAu, script, HTML_TAG_SCRIPT, 0) \
+    X(0x23375D91u, applet, HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS | \
+        HTML_P_MARKER | HTML_P_REOPENS) \
+    X(0x25B4AF4Fu, strike, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0x25DC1DCAu, wbr, HTML_TAG_OTHER, HTML_P_VOID) \
+    X(0x274E1290u, font, HTML_TAG_FONT, HTML_P_FORMAT) \
+    X(0x281BA64Eu, embed, HTML_TAG_EMBED, HTML_P_VOID) \
+    X(0x2C6A2953u, address, HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_ENDS_P | \
+        HTML_P_SPECIAL_TOO) \
+    X(0x32694BC3u, head, HTML_TAG_OTHER, HTML_P_SPECIAL) \
+    X(0x3D454045u, td, HTML_TAG_TD, HTML_P_CELL | HTML_P_SPECIAL | \
+        HTML_P_BOUNDS | HTML_P_TPART | HTML_P_MARKER) \
+    X(0x3DDC94D8u, base, HTML_TAG_BASE, HTML_P_VOID) \
+    X(0x401A63F7u, em, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0x4031BD46u, li, HTML_TAG_LI, HTML_P_FLOW | HTML_P_IMPLIED) \
+    X(0x4058C747u, form, HTML_TAG_FORM, HTML_P_FLOW) \
+    X(0x41454691u, th, HTML_TAG_TD, HTML_P_CELL | HTML_P_SPECIAL | \
+        HTML_P_BOUNDS | HTML_P_TPART | HTML_P_MARKER) \
+    X(0x43B27471u, button, HTML_TAG_OTHER, HTML_P_CELL | HTML_P_SPECIAL | \
+        HTML_P_SCOPE | HTML_P_REOPENS) \
+    X(0x47455003u, tr, HTML_TAG_TR, HTML_P_BLOCK | HTML_P_SPECIAL | \
+        HTML_P_TPART) \
+    X(0x49545DB3u, rt, HTML_TAG_RT, HTML_P_IMPLIED) \
+    X(0x4A7AB7E6u, pre, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x4A9C9BDFu, table, HTML_TAG_TABLE, HTML_P_FLOW | HTML_P_BOUNDS | \
+        HTML_P_TSCOPE | HTML_P_TPART) \
+    X(0x4D1CB705u, dt, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_IMPLIED) \
+    X(0x4D455975u, tt, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0x4D5463FFu, rp, HTML_TAG_RP, HTML_P_IMPLIED) \
+    X(0x4E0E3632u, param, HTML_TAG_OTHER, HTML_P_VOID) \
+    X(0x4F2BC4B5u, br, HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK) \
+    X(0x4F3ACF3Fu, hr, HTML_TAG_OTHER, HTML_P_VOID | HTML_P_BLOCK | \
+        HTML_P_ENDS_P) \
+    X(0x53CACDB9u, big, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0x5967F3A5u, details, HTML_TAG_DETAILS, HTML_P_FLOW) \
+    X(0x5D1CD035u, dd, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_IMPLIED) \
+    X(0x5F433734u, ul, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE) \
+    X(0x61A6D509u, figure, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x633432F6u, ol, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_LSCOPE) \
+    X(0x651CDCCDu, dl, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x694AAA0Bu, template, HTML_TAG_TEMPLATE, HTML_P_SPECIAL | \
+        HTML_P_BOUNDS | HTML_P_TSCOPE | HTML_P_MARKER) \
+    X(0x7B3D6C3Cu, track, HTML_TAG_OTHER, HTML_P_VOID) \
+    X(0x803328A9u, search, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x81FE4F58u, meta, HTML_TAG_META, HTML_P_VOID) \
+    X(0x83D3A088u, noframes, HTML_TAG_NOEMBED, 0) \
+    X(0x84E72504u, img, HTML_TAG_IMG, HTML_P_VOID) \
+    X(0x8512EF1Eu, hgroup, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x8B3B2DB3u, h6, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING) \
+    X(0x8B7CD36Bu, tbody, HTML_TAG_TBODY, HTML_P_BLOCK | HTML_P_SPECIAL | \
+        HTML_P_TPART) \
+    X(0x8C3B2F46u, h5, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING) \
+    X(0x8D3B30D9u, h4, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING) \
+    X(0x8E3B326Cu, h3, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING) \
+    X(0x8F3B33FFu, h2, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING) \
+    X(0x903B3592u, h1, HTML_TAG_OTHER, HTML_P_FLOW | HTML_P_HEADING) \
+    X(0x94C91BFDu, fieldset, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x9865B509u, title, HTML_TAG_TITLE, 0) \
+    X(0x99E4DD3Au, menu, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0x9AB21F4Eu, nobr, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0x9B0F2144u, area, HTML_TAG_AREA, HTML_P_VOID) \
+    X(0xA2C4F48Cu, small, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0xAA108E99u, thead, HTML_TAG_TBODY, HTML_P_BLOCK | HTML_P_SPECIAL | \
+        HTML_P_TPART) \
+    X(0xAC307ED6u, style, HTML_TAG_STYLE, 0) \
+    X(0xB48709DFu, listing, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0xB72FCA95u, figcaption, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0xB8C60CBAu, object, HTML_TAG_OTHER, HTML_P_SPECIAL | HTML_P_BOUNDS | \
+        HTML_P_MARKER | HTML_P_REOPENS) \
+    X(0xBFB4741Bu, tfoot, HTML_TAG_TBODY, HTML_P_BLOCK | HTML_P_SPECIAL | \
+        HTML_P_TPART) \
+    X(0xC51F5D7Au, strong, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0xD00085A1u, iframe, HTML_TAG_IFRAME, HTML_P_SPECIAL) \
+    X(0xD20A71A6u, frame, HTML_TAG_IFRAME, HTML_P_VOID) \
+    X(0xD6AAB9FBu, textarea, HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_SPECIAL) \
+    X(0xD775A7D0u, html, HTML_TAG_BODY, HTML_P_SPECIAL | HTML_P_BOUNDS | \
+        HTML_P_TSCOPE) \
+    X(0xDBAA7975u, body, HTML_TAG_BODY, HTML_P_BLOCK | HTML_P_SPECIAL) \
+    X(0xDBC0DCC7u, aside, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0xE18D189Eu, blockquote, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0xE40C292Cu, a, HTML_TAG_A, HTML_P_FORMAT) \
+    X(0xE488D460u, header, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0xE562AB48u, div, HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_ENDS_P | \
+        HTML_P_SPECIAL_TOO) \
+    X(0xE70C2DE5u, b, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0xE7E19B94u, option, HTML_TAG_OPTION, HTML_P_BLOCK | HTML_P_IMPLIED) \
+    X(0xE962B194u, dir, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0xEA90E208u, main, HTML_TAG_OTHER, HTML_P_FLOW) \
+    X(0xEC0C35C4u, i, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0xEF131C65u, caption, HTML_TAG_OTHER, HTML_P_BLOCK | HTML_P_SPECIAL | \
+        HTML_P_BOUNDS | HTML_P_TPART | HTML_P_MARKER) \
+    X(0xF00C3C10u, u, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0xF28DD471u, col, HTML_TAG_OTHER, HTML_P_VOID) \
+    X(0xF4EF80A7u, noembed, HTML_TAG_NOEMBED, 0) \
+    X(0xF50C43EFu, p, HTML_TAG_P, HTML_P_BLOCK | HTML_P_ENDS_P | \
+        HTML_P_SPECIAL_TOO | HTML_P_IMPLIED) \
+    X(0xF60C4582u, s, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0xF9316CF4u, code, HTML_TAG_OTHER, HTML_P_FORMAT) \
+    X(0xF9D86F7Bu, input, HTML_TAG_INPUT, HTML_P_VOID | HTML_P_CELL) \
+    X(0xFCDD0CCCu, section, HTML_TAG_OTHER, HTML_P_FLOW) \
+    /* end of HTML_TAG_LIST */
 
-#define HTML_N_TAGS (sizeof(html_tags) / sizeof(html_tags[0]))
+#define HTML_TAG_INFO(hash, name, tag, props) \
+    {hash, #name, #name, tag, props},
+static const struct html_tag_info html_tags[] = {
+    HTML_TAG_LIST(HTML_TAG_INFO)
+};
+#undef HTML_TAG_INFO
+
+/* Each element's index in html_tags. */
+#define HTML_TAG_INDEX(hash, name, tag, props) HTML_TI_##name,
+enum html_tag_index {
+    HTML_TAG_LIST(HTML_TAG_INDEX)
+    HTML_N_TAGS
+};
+#undef HTML_TAG_INDEX
+
+/* A name hash's slot in html_tag_slots: a multiplier for which every
+ * known element has a slot of its own (a perfect hash), so a lookup is
+ * one multiply and one compare instead of a search. */
+#define HTML_TAG_SLOT_BITS 9u
+#define HTML_TAG_SLOT(hash) \
+    ((uint32_t)((uint32_t)(hash) * 0xC5Bu) >> (32u - HTML_TAG_SLOT_BITS))
+
+/* 1 + the index in html_tags of the element whose hash has the slot, or
+ * 0: no element has it. */
+#define HTML_TAG_SLOTTED(hash, name, tag, props) \
+    [HTML_TAG_SLOT(hash)] = HTML_TI_##name + 1,
+static const uint8_t html_tag_slots[1u << HTML_TAG_SLOT_BITS] = {
+    HTML_TAG_LIST(HTML_TAG_SLOTTED)
+};
+#undef HTML_TAG_SLOTTED
+
 
 /* "nobr"'s hash in html_tags: its start tag closes an open one. */
 #define HTML_HASH_NOBR 0x9AB21F4Eu
@@ -333,8 +371,6 @@ static const struct html_entity_def html_entities[] = {
 /* Longest entity name looked up (the table's longest, "DiacriticalGrave"
  * and "NonBreakingSpace", is 16). */
 #define HTML_ENTITY_NAME_MAX 16u
-/* Bytes of a tag or attribute name compared against the tables. */
-#define HTML_NAME_MAX 16u
 
 /* The font-size an element sets itself (font-size is inherited). */
 enum html_font {
@@ -411,9 +447,6 @@ struct html_attrs {
     struct html_view v[HTML_ATTR_COUNT];
 };
 
-/* Slots of the per-page tag cache (a power of two, at most 32). */
-#define HTML_TAG_CACHE 16u
-
 struct html_state {
     const uint8_t *p;
     size_t len;
@@ -426,7 +459,6 @@ struct html_state {
     unsigned flags;
     html_link_fn on_link;
     void *ctx;
-    unsigned tags_cached; /* bit per tag_cache slot in use */
     bool has_form;        /* the form element pointer is set */
     uint32_t serial;      /* the last serial handed out (next_serial) */
     size_t n_afe;
@@ -446,10 +478,6 @@ struct html_state {
     size_t anchor_start;
     size_t href_len;
     char href[MIME_URL_MAX_BYTES];
-    /* tag_lookup's answers by name hash (valid where tags_cached says):
-     * a page uses a handful of tags over and over. */
-    uint32_t tag_cache_hash[HTML_TAG_CACHE];
-    const struct html_tag_info *tag_cache[HTML_TAG_CACHE];
 };
 
 /* Is the current element a table, row or table section?  Text or an
@@ -525,7 +553,8 @@ static const uint8_t html_special[256] = {
 };
 
 /*
- * read_name's table: 0 for a byte that ends a tag or attribute name
+ * read_name's and attr_name_end's table: 0 for a byte that ends a tag or
+ * attribute name
  * (html_is_space, '/', '>', and '=' except as the name's first byte),
  * else the byte as it goes into the name (A-Z lower-cased), so one lookup
  * per byte both tests and folds.  Built at compile time.
@@ -544,9 +573,14 @@ static const uint8_t html_name_fold[256] = {BYTETABLE(HTML_FOLD)};
 #define HTML_PLAIN(c) ((c) >= ' ' && (c) != 0x7F && (c) != '&')
 static const uint8_t html_attr_plain[256] = {BYTETABLE(HTML_PLAIN)};
 
+/* Bytes read_attrs skips before an attribute: html_is_space and '/'. */
+#define HTML_GAP(c) (HTML_NAME_STOP(c) && (c) != '>' && (c) != '=')
+static const uint8_t html_attr_gap[256] = {BYTETABLE(HTML_GAP)};
+
 #undef HTML_NAME_STOP
 #undef HTML_FOLD
 #undef HTML_PLAIN
+#undef HTML_GAP
 
 static uint8_t
 html_lower(uint8_t c)
@@ -628,7 +662,6 @@ attr_get(const struct html_attrs *at, enum html_attr k)
     return (at->present & (1u << k)) != 0 ? at->v[k] : none;
 }
 
-/* The table entry whose hash is hash, or NULL. */
 /* strcmp's order of two short names, in place: a call into strcmp per
  * tag and per entity-search step cost more than the compare (issue #7). */
 static int
@@ -641,46 +674,22 @@ name_cmp(const char *a, const char *b)
     return (uint8_t)*a < (uint8_t)*b ? -1 : (uint8_t)*a > (uint8_t)*b;
 }
 
-static const struct html_tag_info *
-tag_by_hash(uint32_t hash)
+/* The known element named name (read_name's copy and hash), or NULL.
+ * The name is still compared, so a name that merely shares a known tag's
+ * hash is no such tag. */
+static inline const struct html_tag_info *
+tag_lookup(const char *name, uint32_t hash)
 {
-    size_t lo = 0;
-    size_t hi = HTML_N_TAGS;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (hash == html_tags[mid].hash) {
-            return &html_tags[mid];
-        }
-        if (hash < html_tags[mid].hash) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    return NULL;
-}
-
-/* The known element named name (read_name's hash), or NULL.  The binary
- * search by hash is remembered per page in a small direct-mapped cache
- * (one per tag of every message otherwise); the name is still compared,
- * so a name that merely shares a known tag's hash is no such tag. */
-static const struct html_tag_info *
-tag_lookup(struct html_state *st, const char *name, uint32_t hash)
-{
-    unsigned slot = (hash ^ (hash >> 16)) & (HTML_TAG_CACHE - 1u);
+    unsigned k = html_tag_slots[HTML_TAG_SLOT(hash)];
     const struct html_tag_info *ti;
 
-    if ((st->tags_cached & (1u << slot)) != 0 &&
-        st->tag_cache_hash[slot] == hash) {
-        ti = st->tag_cache[slot];
-    } else {
-        ti = tag_by_hash(hash);
-        st->tag_cache_hash[slot] = hash;
-        st->tag_cache[slot] = ti;
-        st->tags_cached |= 1u << slot;
+    if (k == 0) {
+        return NULL;
     }
-    return ti != NULL && name_cmp(name, ti->name) == 0 ? ti : NULL;
+    ti = &html_tags[k - 1];
+    return ti->hash == hash && memcmp(name, ti->key, HTML_NAME_MAX) == 0
+               ? ti
+               : NULL;
 }
 
 static const struct html_entity_def *
@@ -830,19 +839,12 @@ set_pend(struct html_state *st, enum html_pend pend)
     }
 }
 
-/* Write visible text (already UTF-8, no blanks at its ends). */
+/* emit for text known not to be hidden (n > 0). */
 static void
-emit(struct html_state *st, const char *s, size_t n)
+emit_shown(struct html_state *st, const char *s, size_t n)
 {
     size_t room;
 
-    if (n == 0) {
-        return;
-    }
-    if (is_hiding(st)) {
-        st->flags |= HTML_HIDDEN_TEXT;
-        return;
-    }
     if (st->is_full) {
         return;
     }
@@ -882,6 +884,20 @@ emit(struct html_state *st, const char *s, size_t n)
     }
     memcpy(st->out + st->o, s, n);
     st->o += n;
+}
+
+/* Write visible text (already UTF-8, no blanks at its ends). */
+static void
+emit(struct html_state *st, const char *s, size_t n)
+{
+    if (n == 0) {
+        return;
+    }
+    if (is_hiding(st)) {
+        st->flags |= HTML_HIDDEN_TEXT;
+        return;
+    }
+    emit_shown(st, s, n);
 }
 
 static void
@@ -1426,9 +1442,58 @@ css_zero(const uint8_t *p, size_t n)
     return css_number(p, n, &v, &u, &un) && v == 0;
 }
 
+/* The CSS properties style_hidden looks at. */
+enum css_prop {
+    CSS_OTHER,
+    CSS_DISPLAY,
+    CSS_VISIBILITY,
+    CSS_FONT_SIZE,
+    CSS_OPACITY,
+    CSS_MSO_HIDE,
+    CSS_BOX,     /* width, height, max-width, max-height */
+    CSS_OVERFLOW
+};
+
+/* The property named (p, n) (any case), by its length first: most
+ * declarations of a style are none of them, and cost one switch. */
+static enum css_prop
+css_prop_kind(const uint8_t *p, size_t n)
+{
+    switch (n) {
+    case 5:
+        return view_prefix(p, n, "width") ? CSS_BOX : CSS_OTHER;
+    case 6:
+        return view_prefix(p, n, "height") ? CSS_BOX : CSS_OTHER;
+    case 7:
+        if (view_prefix(p, n, "display")) {
+            return CSS_DISPLAY;
+        }
+        return view_prefix(p, n, "opacity") ? CSS_OPACITY : CSS_OTHER;
+    case 8:
+        if (view_prefix(p, n, "mso-hide")) {
+            return CSS_MSO_HIDE;
+        }
+        return view_prefix(p, n, "overflow") ? CSS_OVERFLOW : CSS_OTHER;
+    case 9:
+        if (view_prefix(p, n, "font-size")) {
+            return CSS_FONT_SIZE;
+        }
+        return view_prefix(p, n, "max-width") ? CSS_BOX : CSS_OTHER;
+    case 10:
+        if (view_prefix(p, n, "visibility")) {
+            return CSS_VISIBILITY;
+        }
+        return view_prefix(p, n, "max-height") ? CSS_BOX : CSS_OTHER;
+    default:
+        return CSS_OTHER;
+    }
+}
+
 /* Does an inline style hide its element, and everything inside it,
  * outright?  *font gets the font-size it sets (the last one), which
- * a descendant may set again (css_font_size). */
+ * a descendant may set again (css_font_size).  Declarations are
+ * "prop: value" up to ';' (a part without ':' is skipped); the value is
+ * read only for a property that matters. */
 static bool
 style_hidden(struct html_view v, enum html_font *font)
 {
@@ -1440,65 +1505,68 @@ style_hidden(struct html_view v, enum html_font *font)
 
     while (i < n) {
         const uint8_t *prop = s + i;
+        const uint8_t *semi = memchr(s + i, ';', n - i);
+        size_t end = semi == NULL ? n : (size_t)(semi - s);
+        const uint8_t *colon = memchr(s + i, ':', end - i);
         size_t prop_len;
-        const uint8_t *val = NULL;
-        size_t val_len = 0;
-        size_t j = i;
-        while (j < n && s[j] != ':' && s[j] != ';') {
-            j++;
-        }
-        prop_len = j - i;
-        view_trim(&prop, &prop_len);
-        if (j < n && s[j] == ':') {
-            size_t k = j + 1;
-            while (k < n && s[k] != ';') {
-                k++;
-            }
-            val = s + j + 1;
-            val_len = k - j - 1;
-            view_trim(&val, &val_len);
-            j = k;
-        }
-        i = j < n ? j + 1 : n;
-        if (val == NULL) {
+        const uint8_t *val;
+        size_t val_len;
+        enum css_prop kind;
+
+        i = end < n ? end + 1 : n;
+        if (colon == NULL) {
             continue;
         }
-        if (prop_len == 7 && view_prefix(prop, prop_len, "display")) {
+        prop_len = (size_t)(colon - prop);
+        view_trim(&prop, &prop_len);
+        kind = css_prop_kind(prop, prop_len);
+        if (kind == CSS_OTHER) {
+            continue;
+        }
+        val = colon + 1;
+        val_len = (size_t)(s + end - val);
+        view_trim(&val, &val_len);
+        switch (kind) {
+        case CSS_OTHER:
+            break;
+        case CSS_DISPLAY:
             if (view_prefix(val, val_len, "none")) {
                 return true;
             }
-        } else if (prop_len == 10 &&
-                   view_prefix(prop, prop_len, "visibility")) {
+            break;
+        case CSS_VISIBILITY:
             if (view_prefix(val, val_len, "hidden") ||
                 view_prefix(val, val_len, "collapse")) {
                 return true;
             }
-        } else if (prop_len == 9 && view_prefix(prop, prop_len, "font-size")) {
+            break;
+        case CSS_FONT_SIZE: {
             enum html_font f = css_font_size(val, val_len);
             if (f != HTML_FONT_INHERIT) {
                 *font = f;
             }
-        } else if (prop_len == 7 && view_prefix(prop, prop_len, "opacity")) {
+            break;
+        }
+        case CSS_OPACITY:
             if (css_zero(val, val_len)) {
                 return true;
             }
-        } else if (prop_len == 8 && view_prefix(prop, prop_len, "mso-hide")) {
+            break;
+        case CSS_MSO_HIDE:
             if (view_prefix(val, val_len, "all")) {
                 return true;
             }
-        } else if ((prop_len == 5 && view_prefix(prop, prop_len, "width")) ||
-                   (prop_len == 6 && view_prefix(prop, prop_len, "height")) ||
-                   (prop_len == 9 &&
-                    view_prefix(prop, prop_len, "max-width")) ||
-                   (prop_len == 10 &&
-                    view_prefix(prop, prop_len, "max-height"))) {
+            break;
+        case CSS_BOX:
             if (css_zero(val, val_len)) {
                 is_zero_box = true;
             }
-        } else if (prop_len == 8 && view_prefix(prop, prop_len, "overflow")) {
+            break;
+        case CSS_OVERFLOW:
             if (view_prefix(val, val_len, "hidden")) {
                 is_overflow_hidden = true;
             }
+            break;
         }
     }
     return is_zero_box && is_overflow_hidden;
@@ -2419,101 +2487,149 @@ skip_unshown(struct html_state *st, size_t k, const char *name)
     return end;
 }
 
-/* Lower-case name at p[i..] into buf (cut at HTML_NAME_MAX) and its
- * FNV-1a hash over its full length; returns the index after the name. */
-static size_t
+/* Lower-case element name at p[i..] (markup calls it at a letter) into
+ * buf (HTML_NAME_MAX + 1 bytes: cut at HTML_NAME_MAX, zeros after it)
+ * and its FNV-1a hash over its full length; returns the index after the
+ * name.  Inlined in markup's two calls, one per tag. */
+static inline size_t
 read_name(const struct html_state *st, size_t i, char *buf, uint32_t *hash)
 {
     /* p and len in locals: a store through buf (a char pointer) may alias
      * *st and would otherwise reload them on every byte; one table lookup
-     * per byte tests and folds it (every tag and attribute name comes
-     * through here), and the bytes past the cut are only hashed. */
+     * per byte tests and folds it, one bound stands for both the input's
+     * end and the cut, and the bytes past the cut are only hashed. */
     const uint8_t *p = st->p;
     size_t len = st->len;
-    size_t k = 0;
+    size_t start = i;
+    size_t cut = len - i < HTML_NAME_MAX ? len : i + HTML_NAME_MAX;
     uint32_t h = 2166136261u;
 
-    if (i < len && p[i] == '=') {
-        buf[k++] = '=';
-        h = (h ^ '=') * 16777619u;
-        i++;
-    }
-    while (i < len && k < HTML_NAME_MAX) {
+    memset(buf, 0, HTML_NAME_MAX + 1); /* for tag_lookup's compare */
+    for (; i < cut; i++) {
         uint8_t c = html_name_fold[p[i]];
         if (c == 0) {
-            break;
+            *hash = h;
+            return i;
         }
-        buf[k++] = (char)c;
+        buf[i - start] = (char)c;
         h = (h ^ c) * 16777619u;
-        i++;
     }
-    while (i < len) {
+    for (; i < len; i++) {
         uint8_t c = html_name_fold[p[i]];
         if (c == 0) {
             break;
         }
         h = (h ^ c) * 16777619u;
-        i++;
     }
-    buf[k] = '\0';
     *hash = h;
     return i;
 }
 
-static void
-attr_store(struct html_attrs *at, const char *name, struct html_view v)
-{
-    int k = -1;
+/* The names of enum html_attr, in its order. */
+static const char *const html_attr_names[HTML_ATTR_COUNT] = {
+    [HTML_ATTR_HREF] = "href",
+    [HTML_ATTR_SRC] = "src",
+    [HTML_ATTR_ACTION] = "action",
+    [HTML_ATTR_TYPE] = "type",
+    [HTML_ATTR_STYLE] = "style",
+    [HTML_ATTR_SIZE] = "size",
+    [HTML_ATTR_COLOR] = "color",
+    [HTML_ATTR_BACKGROUND] = "background",
+    [HTML_ATTR_HTTP_EQUIV] = "http-equiv",
+    [HTML_ATTR_CONTENT] = "content",
+    [HTML_ATTR_HIDDEN] = "hidden",
+    [HTML_ATTR_OPEN] = "open",
+    [HTML_ATTR_METHOD] = "method",
+};
 
-    switch (name[0]) {
-    case 'a':
-        k = strcmp(name, "action") == 0 ? HTML_ATTR_ACTION : -1;
+/* The attribute named (p, n) as in the page (any case), or -1 for one
+ * that does not matter.  Its length and first letter name the only
+ * candidate, so one compare decides, with no folded copy of the name
+ * (every attribute of every tag comes through here). */
+static int
+attr_kind(const uint8_t *p, size_t n)
+{
+    int k;
+    const char *lit;
+
+    switch (n * 256 + html_lower(p[0])) {
+    case 3 * 256 + 's':
+        k = HTML_ATTR_SRC;
         break;
-    case 'b':
-        k = strcmp(name, "background") == 0 ? HTML_ATTR_BACKGROUND : -1;
+    case 4 * 256 + 'h':
+        k = HTML_ATTR_HREF;
         break;
-    case 'c':
-        if (strcmp(name, "color") == 0) {
-            k = HTML_ATTR_COLOR;
-        } else if (strcmp(name, "content") == 0) {
-            k = HTML_ATTR_CONTENT;
-        }
+    case 4 * 256 + 'o':
+        k = HTML_ATTR_OPEN;
         break;
-    case 'm':
-        k = strcmp(name, "method") == 0 ? HTML_ATTR_METHOD : -1;
+    case 4 * 256 + 's':
+        k = HTML_ATTR_SIZE;
         break;
-    case 'o':
-        k = strcmp(name, "open") == 0 ? HTML_ATTR_OPEN : -1;
+    case 4 * 256 + 't':
+        k = HTML_ATTR_TYPE;
         break;
-    case 'h':
-        if (strcmp(name, "href") == 0) {
-            k = HTML_ATTR_HREF;
-        } else if (strcmp(name, "http-equiv") == 0) {
-            k = HTML_ATTR_HTTP_EQUIV;
-        } else if (strcmp(name, "hidden") == 0) {
-            k = HTML_ATTR_HIDDEN;
-        }
+    case 5 * 256 + 'c':
+        k = HTML_ATTR_COLOR;
         break;
-    case 's':
-        if (strcmp(name, "src") == 0) {
-            k = HTML_ATTR_SRC;
-        } else if (strcmp(name, "style") == 0) {
-            k = HTML_ATTR_STYLE;
-        } else if (strcmp(name, "size") == 0) {
-            k = HTML_ATTR_SIZE;
-        }
+    case 5 * 256 + 's':
+        k = HTML_ATTR_STYLE;
         break;
-    case 't':
-        k = strcmp(name, "type") == 0 ? HTML_ATTR_TYPE : -1;
+    case 6 * 256 + 'a':
+        k = HTML_ATTR_ACTION;
+        break;
+    case 6 * 256 + 'h':
+        k = HTML_ATTR_HIDDEN;
+        break;
+    case 6 * 256 + 'm':
+        k = HTML_ATTR_METHOD;
+        break;
+    case 7 * 256 + 'c':
+        k = HTML_ATTR_CONTENT;
+        break;
+    case 10 * 256 + 'b':
+        k = HTML_ATTR_BACKGROUND;
+        break;
+    case 10 * 256 + 'h':
+        k = HTML_ATTR_HTTP_EQUIV;
         break;
     default:
-        break;
+        return -1;
     }
+    lit = html_attr_names[k];
+    for (size_t i = 1; i < n; i++) {
+        if (html_lower(p[i]) != (uint8_t)lit[i]) {
+            return -1;
+        }
+    }
+    return k;
+}
+
+static void
+attr_store(struct html_attrs *at, const uint8_t *name, size_t n,
+           struct html_view v)
+{
+    int k = attr_kind(name, n);
+
     /* The first occurrence wins, as in browsers. */
     if (k >= 0 && (at->present & (1u << k)) == 0) {
         at->present |= 1u << k;
         at->v[k] = v;
     }
+}
+
+/* Index after the attribute name at p[i] (read_name's extent: an '='
+ * first is part of it).  Attribute names are only compared with
+ * attr_kind's few, so they are neither copied nor hashed. */
+static size_t
+attr_name_end(const uint8_t *p, size_t i, size_t len)
+{
+    if (i < len && p[i] == '=') {
+        i++;
+    }
+    while (i < len && html_name_fold[p[i]] != 0) {
+        i++;
+    }
+    return i;
 }
 
 /* Parse attributes from i up to and including '>'; returns the index
@@ -2525,11 +2641,10 @@ read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
     size_t len = st->len;
 
     for (;;) {
-        char name[HTML_NAME_MAX + 1];
-        size_t ns = i;
-        uint32_t nh;
+        size_t ns;
+        size_t ne;
         struct html_view v = {(const uint8_t *)"", 0};
-        while (i < len && (html_is_space(p[i]) || p[i] == '/')) {
+        while (i < len && html_attr_gap[p[i]]) {
             i++;
         }
         if (i >= len) {
@@ -2539,7 +2654,7 @@ read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
             return i + 1;
         }
         ns = i;
-        i = read_name(st, i, name, &nh);
+        i = ne = attr_name_end(p, i, len);
         while (i < len && html_is_space(p[i])) {
             i++;
         }
@@ -2564,7 +2679,7 @@ read_attrs(const struct html_state *st, size_t i, struct html_attrs *at)
             }
         }
         if (i > ns) {
-            attr_store(at, name, v);
+            attr_store(at, p + ns, ne - ns, v);
         }
     }
 }
@@ -2996,8 +3111,11 @@ markup(struct html_state *st, size_t i)
     }
     if (p[i + 1] == '/') {
         size_t k = read_name(st, i + 2, name, &nh);
-        ti = tag_lookup(st, name, nh);
+        ti = tag_lookup(name, nh);
         end_tag(st, ti, nh);
+        if (k < len && p[k] == '>') {
+            return k + 1; /* "</td>": most end tags, no memchr call */
+        }
         q = memchr(p + k, '>', len - k);
         return q == NULL ? len : (size_t)(q - p) + 1;
     }
@@ -3011,7 +3129,7 @@ markup(struct html_state *st, size_t i)
         size_t k = read_name(st, i + 1, name, &nh);
         at.present = 0;
         k = read_attrs(st, k, &at);
-        ti = tag_lookup(st, name, nh);
+        ti = tag_lookup(name, nh);
         if (ti != NULL && ti->tag == HTML_TAG_SCRIPT) {
             st->flags |= HTML_HAS_SCRIPT;
             return skip_raw(st, k, "script", NULL);
@@ -3030,6 +3148,82 @@ markup(struct html_state *st, size_t i)
     }
 }
 
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HTML_RUN_WORDS 1
+
+/* Bit 7 of each lane of y (a word with bit 7 of every byte clear) is
+ * set in the result iff that byte is not c: y ^ c is 0 there, and 0x7F
+ * added to any other lane sets its bit 7 without a carry into the next. */
+static uint64_t
+lanes_ne(uint64_t y, uint8_t c)
+{
+    return (y ^ (HTML_ONES * c)) + HTML_ONES * 0x7Fu;
+}
+
+/*
+ * The lanes of the 8 bytes x (lane k: byte k, bit 8k+7) where run_end
+ * must look byte by byte: every byte html_special stops at, every
+ * non-ASCII byte (most are not special, but the three lead bytes are),
+ * and each blank that run_end would not take -- all of them unless
+ * blanks, else one followed by such a byte or a blank, or the last
+ * lane's (its follower is in the next word).  Exact, no carries between
+ * lanes; 0 means all eight bytes belong to the run.
+ */
+static uint64_t
+run_stops8(uint64_t x, bool blanks)
+{
+    uint64_t y = x & ~HTML_HIGHS;
+    /* Bit 7 survives the ANDs in a lane that is at least '!' (not a
+     * blank, NUL or other control byte), not '&' and not '<'. */
+    uint64_t plain = (y + HTML_ONES * (0x80u - '!')) & lanes_ne(y, '&') &
+                     lanes_ne(y, '<');
+    uint64_t any = (x | ~plain) & HTML_HIGHS;
+    uint64_t blank = ~(lanes_ne(y, ' ') | x) & HTML_HIGHS;
+
+    if (!blanks) {
+        return any;
+    }
+    return (any & ~blank) | (blank & ((any >> 8) | (HTML_HIGHS << 56)));
+}
+#else
+#define HTML_RUN_WORDS 0
+#endif
+
+/*
+ * End of the text run from j: the first byte html_special stops at,
+ * taking a single ' ' between two ASCII non-special bytes when blanks
+ * (text's rule; ASCII after it, so a cut by the output cap never backs
+ * off into the blank).  Eight bytes per test where no byte can stop the
+ * run (run_stops8), then the exact byte-by-byte rule from the first that
+ * may.
+ */
+static size_t
+run_end(const uint8_t *p, size_t j, size_t len, bool blanks)
+{
+    for (;;) {
+#if HTML_RUN_WORDS
+        while (len - j >= 8) {
+            uint64_t stop = run_stops8(load8(p + j), blanks);
+            if (stop != 0) {
+                j += (size_t)__builtin_ctzll(stop) >> 3;
+                break;
+            }
+            j += 8;
+        }
+#endif
+        while (j < len && !html_special[p[j]]) {
+            j++;
+        }
+        if (blanks && j + 1 < len && p[j] == ' ' && p[j + 1] < 0x80 &&
+            !html_special[p[j + 1]]) {
+            j += 2;
+            continue;
+        }
+        return j;
+    }
+}
+
 /* Text or a special byte at p[i]; returns the index after it. */
 static size_t
 text(struct html_state *st, size_t i)
@@ -3038,6 +3232,7 @@ text(struct html_state *st, size_t i)
     size_t len = st->len;
     uint8_t c = p[i];
     size_t j;
+    bool is_hidden;
 
     if (c == '&') {
         uint32_t cp;
@@ -3079,25 +3274,18 @@ text(struct html_state *st, size_t i)
     if (c == 0xEF && i + 2 < len && p[i + 1] == 0xBB && p[i + 2] == 0xBF) {
         return i + 3;
     }
-    j = i + 1;
-    for (;;) {
-        while (j < len && !html_special[p[j]]) {
-            j++;
-        }
-        /* One blank between two words stays in the run: emit would write
-         * it there anyway (a pending blank after a byte that is neither
-         * blank nor line break), and a word per call cost a call of text
-         * and of emit each.  ASCII after it, so a cut by the output cap
-         * never backs off into the blank.  Not in hidden text, where the
-         * blank's pending separator outlives the words emit drops. */
-        if (j + 1 < len && p[j] == ' ' && p[j + 1] < 0x80 &&
-            !html_special[p[j + 1]] && !is_hiding(st)) {
-            j += 2;
-            continue;
-        }
-        break;
+    /* One blank between two words stays in the run: emit would write
+     * it there anyway (a pending blank after a byte that is neither
+     * blank nor line break), and a word per call cost a call of text
+     * and of emit each.  Not in hidden text, where the blank's pending
+     * separator outlives the words emit drops. */
+    is_hidden = is_hiding(st);
+    j = run_end(p, i + 1, len, !is_hidden);
+    if (is_hidden) {
+        st->flags |= HTML_HIDDEN_TEXT; /* as emit does */
+        return j;
     }
-    emit(st, (const char *)p + i, j - i);
+    emit_shown(st, (const char *)p + i, j - i);
     return j;
 }
 
@@ -3236,10 +3424,18 @@ html_meta_charset(const uint8_t *p, size_t len, char *out, size_t out_max)
     size_t n = len < HTML_PRESCAN_BYTES ? len : HTML_PRESCAN_BYTES;
 
     for (size_t i = 0; i + 6 < n; i++) {
-        size_t e = i + 5;
+        /* To the next '<' that leaves room for "<meta" and a blank: most
+         * of the 1024 bytes are not one (issue #7). */
+        const uint8_t *lt = memchr(p + i, '<', n - 6 - i);
+        size_t e;
         size_t k;
 
-        if (p[i] != '<' || !view_prefix(p + i + 1, n - i - 1, "meta") ||
+        if (lt == NULL) {
+            break;
+        }
+        i = (size_t)(lt - p);
+        e = i + 5;
+        if (!view_prefix(p + i + 1, n - i - 1, "meta") ||
             !(p[e] == ' ' || p[e] == '\t' || p[e] == '\n' ||
               p[e] == '\r' || p[e] == '\f' || p[e] == '/')) {
             continue;
