@@ -357,48 +357,88 @@ static const uint8_t unfold_class[256] = {
 #define UNFOLD_ONES UINT64_C(0x0101010101010101)
 #define UNFOLD_HIGHS UINT64_C(0x8080808080808080)
 
-/* True when all eight bytes at p are MIME_UB_COPY bytes of 0x20..0x7E
- * other than '?' (tab, the other copied byte, is left to the table).
- * An encoded word is told by its '?' rather than its '=': parameters
- * ("b=", "bh=" of DKIM signatures, URLs) are full of '=' and rarely
- * hold a '?', so far fewer blocks fail (issue #7). */
-static bool
-unfold_plain8(const uint8_t *p)
+/* The eight bytes w (as loaded) as a number whose low byte is the
+ * first. */
+static uint64_t
+unfold_le(uint64_t w)
 {
-    uint64_t x;
-    uint64_t eq;
-    uint64_t bad;
-
-    memcpy(&x, p, sizeof(x));
-    eq = x ^ (UNFOLD_ONES * '?');
-    /* Bit 7 of a lane that is >= 0x80, 0x7F, below 0x20 or '?', all
-     * tested before one branch.  A carry out of a lane >= 0x80 may spoil
-     * the tests of the lane above, but that block fails anyway. */
-    bad = x | (x + UNFOLD_ONES) | ~(x + UNFOLD_ONES * 0x60u) |
-          ((eq - UNFOLD_ONES) & ~eq);
-    return (bad & UNFOLD_HIGHS) == 0;
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_bswap64(w);
+#else
+    return w;
+#endif
 }
 
-/* End of the run of MIME_UB_COPY bytes from i: eight bytes at a time
- * while they are plain text, then the table for one block's worth (a
- * failed block test is not retried at every byte of its block). */
-static size_t
-unfold_copy_run(const uint8_t *raw, size_t i, size_t n)
+/*
+ * Bit 7 of each lane of x (unfold_le) that may end a plain run: >= 0x80,
+ * DEL, below 0x20 (tab, the one copied byte of these, is left to the
+ * caller) or '?'.  An encoded word is told by its '?' rather than its
+ * '=': parameters ("b=", "bh=" of DKIM signatures, URLs) are full of '='
+ * and rarely hold a '?', so far fewer runs stop (issue #7).  Exact for
+ * the lowest marked lane, the only one read: a carry or borrow out of a
+ * lane that crosses into the lane above comes from a marked lane.
+ */
+static uint64_t
+unfold_stop_lanes(uint64_t x)
 {
-    for (;;) {
-        size_t stop;
+    uint64_t eq = x ^ (UNFOLD_ONES * '?');
 
-        while (n - i >= 8 && unfold_plain8(raw + i)) {
-            i += 8;
-        }
-        stop = n - i > 8 ? i + 8 : n;
-        while (i < stop && unfold_class[raw[i]] == MIME_UB_COPY) {
-            i++;
-        }
-        if (i < stop || i >= n) {
-            return i;
+    return (x | (x + UNFOLD_ONES) | ~(x + UNFOLD_ONES * 0x60u) |
+            ((eq - UNFOLD_ONES) & ~eq)) &
+           UNFOLD_HIGHS;
+}
+
+/* The index of the lowest lane marked in m (not 0). */
+static size_t
+unfold_first_lane(uint64_t m)
+{
+    return (size_t)__builtin_ctzll(m) / 8u;
+}
+
+/*
+ * Copy the run of MIME_UB_COPY bytes from raw + i, but not past end, to
+ * dst; returns where it stops.  Eight bytes at a time: each block is
+ * stored whole as it is loaded (dst has room up to end; bytes past the
+ * run are written over later or lie past the value), and the first byte
+ * that may stop the run is found in the block at once (issue #7: one
+ * pass instead of a scan, a byte loop for the run's last block and a
+ * memcpy call).
+ */
+static size_t
+unfold_copy_run(const uint8_t *raw, size_t i, size_t end, char *dst)
+{
+    const uint8_t *p = raw + i;
+    const uint8_t *e = raw + end;
+    char *d = dst;
+
+    if (end - i >= 8) {
+        const uint8_t *last = e - 8; /* the last block start */
+
+        while (p <= last) {
+            uint64_t w;
+            uint64_t stop;
+
+            memcpy(&w, p, sizeof(w));
+            memcpy(d, &w, sizeof(w));
+            stop = unfold_stop_lanes(unfold_le(w));
+            if (stop == 0) {
+                p += 8;
+                d += 8;
+                continue;
+            }
+            p += unfold_first_lane(stop);
+            if (*p != '\t') {
+                return (size_t)(p - raw);
+            }
+            d += unfold_first_lane(stop) + 1;
+            p++;
         }
     }
+    while (p < e && unfold_class[*p] == MIME_UB_COPY) {
+        *d++ = (char)*p++;
+    }
+    return (size_t)(p - raw);
 }
 
 /*
@@ -419,27 +459,25 @@ unfold(const uint8_t *raw, size_t n, char *dst, size_t max, bool *is_cut,
         i++;
     }
     while (i < n) {
-        size_t j = unfold_copy_run(raw, i, n);
+        /* Plain bytes are copied a run at a time, as far as dst has
+         * room: a run stopped there by a plain byte is cut. */
+        size_t end = n - i > max - o ? i + (max - o) : n;
+        size_t j = unfold_copy_run(raw, i, end, dst + o);
         uint8_t c;
-        /* Plain bytes are copied a run at a time. */
-        if (j > i) {
-            size_t k = j - i;
-            if (k > max - o) {
-                /* The '=' of "=?" is copied in the run and its '?'
-                 * stops it: reached when that '=' is at most at max. */
-                if (j < n && raw[j] == '?' && raw[j - 1] == '=' &&
-                    k - 1 <= max - o) {
-                    is_marked = true;
-                }
-                memcpy(dst + o, raw + i, max - o);
-                o = max;
-                *is_cut = true;
-                break;
+
+        o += j - i;
+        i = j;
+        if (j == end && j < n && unfold_class[raw[j]] == MIME_UB_COPY) {
+            /* The '=' of "=?" is in the run and its '?' stops it: seen
+             * when that '=' is the first byte past max. */
+            if (raw[j] == '=' && j + 1 < n && raw[j + 1] == '?') {
+                is_marked = true;
             }
-            memcpy(dst + o, raw + i, k);
-            o += k;
-            i = j;
-            continue;
+            *is_cut = true;
+            break;
+        }
+        if (i >= n) {
+            break;
         }
         c = raw[i];
         switch ((enum mime_ubyte)unfold_class[c]) {
