@@ -235,36 +235,113 @@ line_end(const uint8_t *p, size_t len, size_t pos)
 #define NAME_ONES UINT64_C(0x0101010101010101)
 #define NAME_HIGHS UINT64_C(0x8080808080808080)
 
+/* The eight bytes w (as loaded) as a number whose low byte is the
+ * first. */
+static uint64_t
+word_le(uint64_t w)
+{
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_bswap64(w);
+#else
+    return w;
+#endif
+}
+
+/* The eight bytes at p, loaded as they lie. */
+static uint64_t
+load8(const uint8_t *p)
+{
+    uint64_t x;
+
+    memcpy(&x, p, sizeof(x));
+    return x;
+}
+
 /*
- * Whether the n bytes at p hold a blank, a control byte or DEL, which no
- * field name holds: eight bytes at a time (every header line of every
- * part comes through here).  x - 0x21 in every lane borrows into bit 7
- * of a lane below 0x21 whose own bit 7 is clear, and (x ^ 0x7F) - 1 of a
- * lane that was DEL: exact as a yes/no answer.
+ * Bit 7 of the lanes of x that are blanks, control bytes or DEL, which no
+ * field name holds.  x - 0x21 in every lane borrows into bit 7 of a lane
+ * below 0x21 whose own bit 7 is clear, and (x ^ 0x7F) - 1 of a lane that
+ * was DEL; a borrow out of a lane marks only lanes above a marked one, so
+ * the answer for any lowest lanes (x as word_le) is exact.
+ */
+static uint64_t
+ctl_lanes(uint64_t x)
+{
+    uint64_t del = x ^ (NAME_ONES * 0x7Fu);
+
+    return (((x - NAME_ONES * 0x21u) & ~x) | ((del - NAME_ONES) & ~del)) &
+           NAME_HIGHS;
+}
+
+/*
+ * Whether the n bytes at p (n >= 1; avail >= n bytes can be read there)
+ * hold a blank, a control byte or DEL: eight bytes at a time, the last
+ * word overlapping the one before, and a short name in one word of what
+ * follows it, masked to the name (every header line of every part comes
+ * through here; issue #7: the byte loop for the last bytes was most of
+ * it).
  */
 static bool
-name_has_ctl(const uint8_t *p, size_t n)
+name_has_ctl(const uint8_t *p, size_t n, size_t avail)
 {
-    size_t i = 0;
-
-    for (; n - i >= 8; i += 8) {
-        uint64_t x;
-        uint64_t del;
-
-        memcpy(&x, p + i, sizeof(x));
-        del = x ^ (NAME_ONES * 0x7Fu);
-        if (((((x - NAME_ONES * 0x21u) & ~x) |
-             ((del - NAME_ONES) & ~del)) & NAME_HIGHS) != 0) {
+    if (n < 8) {
+        if (avail >= 8) {
+            return (ctl_lanes(word_le(load8(p))) &
+                    ((UINT64_C(1) << (8 * n)) - 1u)) != 0;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (p[i] <= ' ' || p[i] == 0x7F) {
+                return true;
+            }
+        }
+        return false;
+    }
+    for (size_t i = 0; n - i > 8; i += 8) {
+        if (ctl_lanes(load8(p + i)) != 0) {
             return true;
         }
     }
-    for (; i < n; i++) {
-        if (p[i] <= ' ' || p[i] == 0x7F) {
-            return true;
-        }
-    }
-    return false;
+    return ctl_lanes(load8(p + n - 8)) != 0;
 }
+
+/*
+ * Whether the field name (p, n), which holds no blank or control byte
+ * (next_field), is lit (k bytes of lower-case letters and '-' only),
+ * ASCII case aside.  Eight bytes at a time with bit 5 set in each: for
+ * such a literal that only lets a capital match its letter (and a CR
+ * match '-', which a name does not hold); the last word overlaps the one
+ * before.  Called for every field of every header block (issue #7).
+ */
+static bool
+name_is(const uint8_t *p, size_t n, const char *lit, size_t k)
+{
+    const uint64_t bit5 = NAME_ONES * 0x20u;
+
+    if (n != k) {
+        return false;
+    }
+    if (k < 8) {
+        for (size_t i = 0; i < k; i++) {
+            if ((p[i] | 0x20u) != (uint8_t)lit[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+    for (size_t i = 0; k - i > 8; i += 8) {
+        if ((load8(p + i) | bit5) != load8((const uint8_t *)lit + i)) {
+            return false;
+        }
+    }
+    return (load8(p + k - 8) | bit5) == load8((const uint8_t *)lit + k - 8);
+}
+
+/* name_is of a literal, and of the literal as a prefix of the name. */
+#define NAME_IS(p, n, lit) name_is((p), (n), (lit), sizeof(lit) - 1u)
+#define NAME_HAS_PREFIX(p, n, lit)                                         \
+    ((n) >= sizeof(lit) - 1u && name_is((p), sizeof(lit) - 1u, (lit),     \
+                                        sizeof(lit) - 1u))
 
 static enum mime_field_res
 next_field(const uint8_t *p, size_t len, size_t pos, struct mime_field *f,
@@ -305,7 +382,7 @@ next_field(const uint8_t *p, size_t len, size_t pos, struct mime_field *f,
         *next = pos;
         return MIME_FIELD_BODY;
     }
-    if (name_has_ctl(p + pos, nl)) {
+    if (name_has_ctl(p + pos, nl, le - pos)) {
         *next = pos;
         return MIME_FIELD_BODY;
     }
@@ -357,21 +434,8 @@ static const uint8_t unfold_class[256] = {
 #define UNFOLD_ONES UINT64_C(0x0101010101010101)
 #define UNFOLD_HIGHS UINT64_C(0x8080808080808080)
 
-/* The eight bytes w (as loaded) as a number whose low byte is the
- * first. */
-static uint64_t
-unfold_le(uint64_t w)
-{
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
-    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return __builtin_bswap64(w);
-#else
-    return w;
-#endif
-}
-
 /*
- * Bit 7 of each lane of x (unfold_le) that may end a plain run: >= 0x80,
+ * Bit 7 of each lane of x (word_le) that may end a plain run: >= 0x80,
  * DEL, below 0x20 (tab, the one copied byte of these, is left to the
  * caller) or '?'.  An encoded word is told by its '?' rather than its
  * '=': parameters ("b=", "bh=" of DKIM signatures, URLs) are full of '='
@@ -421,7 +485,7 @@ unfold_copy_run(const uint8_t *raw, size_t i, size_t end, char *dst)
 
             memcpy(&w, p, sizeof(w));
             memcpy(d, &w, sizeof(w));
-            stop = unfold_stop_lanes(unfold_le(w));
+            stop = unfold_stop_lanes(word_le(w));
             if (stop == 0) {
                 p += 8;
                 d += 8;
@@ -781,14 +845,15 @@ static void
 interpret(struct mime_entity *e, const struct mime_field *f, const char *v,
           size_t n)
 {
-    if (f->name_len < 12 || !ci_prefix(f->name, f->name_len, "content-")) {
+    if (f->name_len < 12 ||
+        !NAME_HAS_PREFIX(f->name, f->name_len, "content-")) {
         return;
     }
-    if (ci_eq(f->name, f->name_len, "content-type")) {
+    if (NAME_IS(f->name, f->name_len, "content-type")) {
         parse_content_type(e, v, n);
-    } else if (ci_eq(f->name, f->name_len, "content-transfer-encoding")) {
+    } else if (NAME_IS(f->name, f->name_len, "content-transfer-encoding")) {
         parse_cte(e, v, n);
-    } else if (ci_eq(f->name, f->name_len, "content-disposition")) {
+    } else if (NAME_IS(f->name, f->name_len, "content-disposition")) {
         parse_disposition(e, v, n);
     }
 }
@@ -916,7 +981,8 @@ keep_header(struct mime_state *st, const struct mime_field *f, size_t *vlen)
             map_hdr_flags(st, hf);
         }
     }
-    if (doc->subject == mime_empty && ci_eq(f->name, f->name_len, "subject")) {
+    if (doc->subject == mime_empty &&
+        NAME_IS(f->name, f->name_len, "subject")) {
         doc->subject = h->value;
     }
     doc->n_headers++;
@@ -1004,7 +1070,7 @@ read_headers(struct mime_state *st, size_t pos, struct mime_entity *e,
                 v = keep_header(st, &f, &vl);
             }
             if (v == NULL && f.name_len >= 12 &&
-                ci_prefix(f.name, f.name_len, "content-")) {
+                NAME_HAS_PREFIX(f.name, f.name_len, "content-")) {
                 bool is_cut = false;
                 vl = unfold(f.raw, f.raw_len, st->scratch,
                             sizeof(st->scratch), &is_cut, NULL);

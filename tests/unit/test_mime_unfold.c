@@ -5,12 +5,14 @@
  * trimmed, "=?" and 8-bit bytes reported, at most max bytes.  Every byte
  * that stops a plain run at every offset from a word boundary, every cap,
  * and pseudo-random values: the same bytes, length and flags, and nothing
- * written past max.
+ * written past max.  Also the word-at-a-time field-name tests beside it
+ * (name_has_ctl, name_is) against byte loops, on exact-size buffers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -151,12 +153,83 @@ test_unfold_random(void **state)
     }
 }
 
+static bool
+ref_has_ctl(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] <= ' ' || p[i] == 0x7F) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* name_has_ctl with nothing readable past the name and with a word more,
+ * and name_is (names without control bytes only, as next_field gives
+ * it) against ci_eq, on near spellings of the names it is used for. */
+static void
+test_field_name_words(void **state)
+{
+    static const char *const lits[] = {"content-", "content-type",
+                                       "content-transfer-encoding",
+                                       "content-disposition", "subject"};
+    static const uint8_t swap[] = {' ', '\t', 0x01, 0x7F, 0x0D, '-', '@',
+                                   '`', '[', '{', 0xC3, 0xE3, 'M', 'm'};
+    uint32_t seed = 5322;
+
+    (void)state;
+    for (int round = 0; round < 40000; round++) {
+        const char *lit = lits[next_rand(&seed) % 5];
+        size_t k = strlen(lit);
+        uint8_t tmp[40];
+        size_t n = k;
+        uint8_t *name;
+        uint8_t *padded;
+
+        memcpy(tmp, lit, k);
+        for (size_t i = 0; i < k; i++) {
+            if (next_rand(&seed) % 2 != 0 && tmp[i] >= 'a' && tmp[i] <= 'z') {
+                tmp[i] = (uint8_t)(tmp[i] - 32);
+            }
+        }
+        switch (next_rand(&seed) % 4) {
+        case 0:
+            break;
+        case 1:
+            tmp[next_rand(&seed) % k] = swap[next_rand(&seed) % sizeof(swap)];
+            break;
+        case 2:
+            n = 1 + next_rand(&seed) % k;
+            break;
+        default:
+            tmp[n++] = swap[next_rand(&seed) % sizeof(swap)];
+            break;
+        }
+        name = malloc(n); /* nothing past it to read */
+        padded = malloc(n + 8);
+        assert_non_null(name);
+        assert_non_null(padded);
+        memcpy(name, tmp, n);
+        memcpy(padded, tmp, n);
+        memset(padded + n, ' ', 8);
+        assert_int_equal(name_has_ctl(name, n, n), ref_has_ctl(name, n));
+        assert_int_equal(name_has_ctl(padded, n, n + 8),
+                         ref_has_ctl(name, n));
+        if (!ref_has_ctl(name, n)) {
+            assert_int_equal(name_is(name, n, lit, k), ci_eq(name, n, lit));
+        }
+        free(name);
+        free(padded);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unfold_every_offset),
         cmocka_unit_test(test_unfold_random),
+        cmocka_unit_test(test_field_name_words),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
