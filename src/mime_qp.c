@@ -45,19 +45,20 @@ qp_le(uint64_t raw)
 }
 
 /*
- * Bit 7 of each lane of x (qp_le) that is '=' or below ' ', so may
- * end a literal run (tab, the one literal control byte, is among them and
- * left to the caller).  Exact for the lowest such lane, which is the only
- * one read: the range test masks the high bits off first, so no carry
- * crosses, but a borrow out of an '=' lane may mark the lane above it.
+ * Bit 7 of each lane of x (qp_le) that is '=' or below ' ', so may end a
+ * literal run (tab, the one literal control byte, is among them and left
+ * to the caller).  x - 0x20 borrows into bit 7 of a lane below 0x20 whose
+ * own bit 7 is clear, (x ^ '=') - 1 of an '=' lane.  Exact for the lowest
+ * marked lane, the only one read: a borrow out of a lane marks only lanes
+ * above a marked one.
  */
 static uint64_t
 qp_stop_lanes(uint64_t x)
 {
     uint64_t eq = x ^ (QP_ONES * '=');
-    uint64_t small = ~(((x & ~QP_HIGHS) + QP_ONES * 0x60u) | x) & QP_HIGHS;
 
-    return small | ((eq - QP_ONES) & ~eq & QP_HIGHS);
+    return (((x - QP_ONES * 0x20u) & ~x) | ((eq - QP_ONES) & ~eq)) &
+           QP_HIGHS;
 }
 
 /* The index of the lowest lane marked in m (not 0). */
