@@ -3,9 +3,10 @@
  *
  * The names are grouped by length, so a lookup indexes the group of its
  * name's length (none for most trace and content fields) and compares
- * the first byte of each of the few names there before the rest: a
- * handful of byte compares per header field (issue #7: the binary search
- * over all names this replaced spent about 190 instructions on each).  The
+ * the name eight bytes at a time (lower-cased eight at a time too) with
+ * each of the few names there: a word compare or two per entry (issue
+ * #7: the binary search over all names that came first spent about 190
+ * instructions on each field, a byte-wise compare 120).  The
  * unit test (tests/unit/test_hdrname.c) looks up every name with its
  * roles, so a name put in the group of another length fails it.
  */
@@ -15,8 +16,13 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Names are compared eight bytes at a time: stored zero-padded to whole
+ * words, the longest (27 bytes) in HDRNAME_WORDS. */
+#define HDRNAME_WORDS 4
+
 struct hdrname_entry {
-    const char *name; /* lower case; its length is its group's */
+    char name[HDRNAME_WORDS * 8]; /* lower case, zero-padded; its length is
+                                     its group's */
     unsigned roles;
 };
 
@@ -191,46 +197,104 @@ static const struct hdrname_group by_len[] = {
     [27] = GROUP(len27),
 };
 
-/* ASCII capitals as lower case: header names are case-insensitive. */
-static uint8_t
-fold(uint8_t c)
+#define HN_ONES UINT64_C(0x0101010101010101)
+#define HN_HIGHS UINT64_C(0x8080808080808080)
+
+/* The eight bytes at p as a number whose low byte is p[0]. */
+static uint64_t
+load_le(const void *p)
 {
-    return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+    uint64_t x;
+
+    memcpy(&x, p, sizeof(x));
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x);
+#endif
+    return x;
 }
 
-/* Whether name (len bytes, len >= 1) is e's name, with is_folded its
- * ASCII capitals compared as lower case.  The first byte was compared
- * already. */
+/* The four bytes at p, the same way. */
+static uint64_t
+load_le4(const char *p)
+{
+    uint32_t x;
+
+    memcpy(&x, p, sizeof(x));
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap32(x);
+#endif
+    return x;
+}
+
+/* ASCII capitals of x's eight bytes as lower case (header names are
+ * case-insensitive): a lane 'A'..'Z' gets 0x20.  The high bits are masked
+ * off before the range tests, so no carry crosses a lane. */
+static uint64_t
+fold8(uint64_t x)
+{
+    uint64_t low7 = x & ~HN_HIGHS;
+    uint64_t ge_a = low7 + HN_ONES * (0x80u - 'A');
+    uint64_t gt_z = low7 + HN_ONES * (0x80u - 'Z' - 1u);
+
+    return x | ((ge_a & ~gt_z & ~x & HN_HIGHS) >> 2);
+}
+
+/*
+ * Word k of the name (len bytes, 4 <= len < 8 * HDRNAME_WORDS) as its
+ * table entry holds it: a whole word, or the last bytes zero-padded, read
+ * without a byte past the name: the last eight bytes shifted down when
+ * the name has that many, else two overlapping four-byte loads.  With
+ * is_folded, ASCII capitals as lower case.
+ */
+static uint64_t
+name_word(const char *name, size_t len, size_t k, bool is_folded)
+{
+    uint64_t w;
+
+    if (8 * k + 8 <= len) {
+        w = load_le(name + 8 * k);
+    } else if (len >= 8) {
+        w = load_le(name + len - 8) >> (8 * (8 - len % 8));
+    } else {
+        w = load_le4(name) | load_le4(name + len - 4) << (8 * (len - 4));
+    }
+    return is_folded ? fold8(w) : w;
+}
+
+/* Whether the name's words after the first (which matched) are e's. */
 static bool
 same_rest(const char *name, size_t len, const struct hdrname_entry *e,
           bool is_folded)
 {
-    if (!is_folded) {
-        return memcmp(name + 1, e->name + 1, len - 1u) == 0;
-    }
-    for (size_t k = 1; k < len; k++) {
-        if (fold((uint8_t)name[k]) != (uint8_t)e->name[k]) {
+    for (size_t k = 1; 8 * k < len; k++) {
+        if (name_word(name, len, k, is_folded) != load_le(e->name + 8 * k)) {
             return false;
         }
     }
     return true;
 }
 
+/* The roles of the name of len bytes (is_folded: with its ASCII capitals
+ * as lower case): its first word against that of each entry of the group
+ * of its length, the rest only on a match (issue #7: comparing a byte at
+ * a time and lower-casing each took about 120 instructions per field). */
 static unsigned
 search(const char *name, size_t len, bool is_folded)
 {
     const struct hdrname_group *g;
-    uint8_t first;
+    uint64_t first;
 
     if (len >= sizeof(by_len) / sizeof(by_len[0]) || by_len[len].n == 0) {
         return 0;
     }
     g = &by_len[len];
-    first = is_folded ? fold((uint8_t)name[0]) : (uint8_t)name[0];
-    for (size_t i = 0; i < g->n; i++) {
-        if ((uint8_t)g->e[i].name[0] == first &&
-            same_rest(name, len, &g->e[i], is_folded)) {
-            return g->e[i].roles;
+    first = name_word(name, len, 0, is_folded);
+    for (const struct hdrname_entry *e = g->e; e < g->e + g->n; e++) {
+        if (load_le(e->name) == first &&
+            same_rest(name, len, e, is_folded)) {
+            return e->roles;
         }
     }
     return 0;

@@ -235,36 +235,113 @@ line_end(const uint8_t *p, size_t len, size_t pos)
 #define NAME_ONES UINT64_C(0x0101010101010101)
 #define NAME_HIGHS UINT64_C(0x8080808080808080)
 
+/* The eight bytes w (as loaded) as a number whose low byte is the
+ * first. */
+static uint64_t
+word_le(uint64_t w)
+{
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_bswap64(w);
+#else
+    return w;
+#endif
+}
+
+/* The eight bytes at p, loaded as they lie. */
+static uint64_t
+load8(const uint8_t *p)
+{
+    uint64_t x;
+
+    memcpy(&x, p, sizeof(x));
+    return x;
+}
+
 /*
- * Whether the n bytes at p hold a blank, a control byte or DEL, which no
- * field name holds: eight bytes at a time (every header line of every
- * part comes through here).  x - 0x21 in every lane borrows into bit 7
- * of a lane below 0x21 whose own bit 7 is clear, and (x ^ 0x7F) - 1 of a
- * lane that was DEL: exact as a yes/no answer.
+ * Bit 7 of the lanes of x that are blanks, control bytes or DEL, which no
+ * field name holds.  x - 0x21 in every lane borrows into bit 7 of a lane
+ * below 0x21 whose own bit 7 is clear, and (x ^ 0x7F) - 1 of a lane that
+ * was DEL; a borrow out of a lane marks only lanes above a marked one, so
+ * the answer for any lowest lanes (x as word_le) is exact.
+ */
+static uint64_t
+ctl_lanes(uint64_t x)
+{
+    uint64_t del = x ^ (NAME_ONES * 0x7Fu);
+
+    return (((x - NAME_ONES * 0x21u) & ~x) | ((del - NAME_ONES) & ~del)) &
+           NAME_HIGHS;
+}
+
+/*
+ * Whether the n bytes at p (n >= 1; avail >= n bytes can be read there)
+ * hold a blank, a control byte or DEL: eight bytes at a time, the last
+ * word overlapping the one before, and a short name in one word of what
+ * follows it, masked to the name (every header line of every part comes
+ * through here; issue #7: the byte loop for the last bytes was most of
+ * it).
  */
 static bool
-name_has_ctl(const uint8_t *p, size_t n)
+name_has_ctl(const uint8_t *p, size_t n, size_t avail)
 {
-    size_t i = 0;
-
-    for (; n - i >= 8; i += 8) {
-        uint64_t x;
-        uint64_t del;
-
-        memcpy(&x, p + i, sizeof(x));
-        del = x ^ (NAME_ONES * 0x7Fu);
-        if (((((x - NAME_ONES * 0x21u) & ~x) |
-             ((del - NAME_ONES) & ~del)) & NAME_HIGHS) != 0) {
+    if (n < 8) {
+        if (avail >= 8) {
+            return (ctl_lanes(word_le(load8(p))) &
+                    ((UINT64_C(1) << (8 * n)) - 1u)) != 0;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (p[i] <= ' ' || p[i] == 0x7F) {
+                return true;
+            }
+        }
+        return false;
+    }
+    for (size_t i = 0; n - i > 8; i += 8) {
+        if (ctl_lanes(load8(p + i)) != 0) {
             return true;
         }
     }
-    for (; i < n; i++) {
-        if (p[i] <= ' ' || p[i] == 0x7F) {
-            return true;
-        }
-    }
-    return false;
+    return ctl_lanes(load8(p + n - 8)) != 0;
 }
+
+/*
+ * Whether the field name (p, n), which holds no blank or control byte
+ * (next_field), is lit (k bytes of lower-case letters and '-' only),
+ * ASCII case aside.  Eight bytes at a time with bit 5 set in each: for
+ * such a literal that only lets a capital match its letter (and a CR
+ * match '-', which a name does not hold); the last word overlaps the one
+ * before.  Called for every field of every header block (issue #7).
+ */
+static bool
+name_is(const uint8_t *p, size_t n, const char *lit, size_t k)
+{
+    const uint64_t bit5 = NAME_ONES * 0x20u;
+
+    if (n != k) {
+        return false;
+    }
+    if (k < 8) {
+        for (size_t i = 0; i < k; i++) {
+            if ((p[i] | 0x20u) != (uint8_t)lit[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+    for (size_t i = 0; k - i > 8; i += 8) {
+        if ((load8(p + i) | bit5) != load8((const uint8_t *)lit + i)) {
+            return false;
+        }
+    }
+    return (load8(p + k - 8) | bit5) == load8((const uint8_t *)lit + k - 8);
+}
+
+/* name_is of a literal, and of the literal as a prefix of the name. */
+#define NAME_IS(p, n, lit) name_is((p), (n), (lit), sizeof(lit) - 1u)
+#define NAME_HAS_PREFIX(p, n, lit)                                         \
+    ((n) >= sizeof(lit) - 1u && name_is((p), sizeof(lit) - 1u, (lit),     \
+                                        sizeof(lit) - 1u))
 
 static enum mime_field_res
 next_field(const uint8_t *p, size_t len, size_t pos, struct mime_field *f,
@@ -305,7 +382,7 @@ next_field(const uint8_t *p, size_t len, size_t pos, struct mime_field *f,
         *next = pos;
         return MIME_FIELD_BODY;
     }
-    if (name_has_ctl(p + pos, nl)) {
+    if (name_has_ctl(p + pos, nl, le - pos)) {
         *next = pos;
         return MIME_FIELD_BODY;
     }
@@ -357,48 +434,75 @@ static const uint8_t unfold_class[256] = {
 #define UNFOLD_ONES UINT64_C(0x0101010101010101)
 #define UNFOLD_HIGHS UINT64_C(0x8080808080808080)
 
-/* True when all eight bytes at p are MIME_UB_COPY bytes of 0x20..0x7E
- * other than '?' (tab, the other copied byte, is left to the table).
- * An encoded word is told by its '?' rather than its '=': parameters
- * ("b=", "bh=" of DKIM signatures, URLs) are full of '=' and rarely
- * hold a '?', so far fewer blocks fail (issue #7). */
-static bool
-unfold_plain8(const uint8_t *p)
+/*
+ * Bit 7 of each lane of x (word_le) that may end a plain run: >= 0x80,
+ * DEL, below 0x20 (tab, the one copied byte of these, is left to the
+ * caller) or '?'.  An encoded word is told by its '?' rather than its
+ * '=': parameters ("b=", "bh=" of DKIM signatures, URLs) are full of '='
+ * and rarely hold a '?', so far fewer runs stop (issue #7).  Exact for
+ * the lowest marked lane, the only one read: a carry or borrow out of a
+ * lane that crosses into the lane above comes from a marked lane.
+ */
+static uint64_t
+unfold_stop_lanes(uint64_t x)
 {
-    uint64_t x;
-    uint64_t eq;
-    uint64_t bad;
+    uint64_t eq = x ^ (UNFOLD_ONES * '?');
 
-    memcpy(&x, p, sizeof(x));
-    eq = x ^ (UNFOLD_ONES * '?');
-    /* Bit 7 of a lane that is >= 0x80, 0x7F, below 0x20 or '?', all
-     * tested before one branch.  A carry out of a lane >= 0x80 may spoil
-     * the tests of the lane above, but that block fails anyway. */
-    bad = x | (x + UNFOLD_ONES) | ~(x + UNFOLD_ONES * 0x60u) |
-          ((eq - UNFOLD_ONES) & ~eq);
-    return (bad & UNFOLD_HIGHS) == 0;
+    return (x | (x + UNFOLD_ONES) | ~(x + UNFOLD_ONES * 0x60u) |
+            ((eq - UNFOLD_ONES) & ~eq)) &
+           UNFOLD_HIGHS;
 }
 
-/* End of the run of MIME_UB_COPY bytes from i: eight bytes at a time
- * while they are plain text, then the table for one block's worth (a
- * failed block test is not retried at every byte of its block). */
+/* The index of the lowest lane marked in m (not 0). */
 static size_t
-unfold_copy_run(const uint8_t *raw, size_t i, size_t n)
+unfold_first_lane(uint64_t m)
 {
-    for (;;) {
-        size_t stop;
+    return (size_t)__builtin_ctzll(m) / 8u;
+}
 
-        while (n - i >= 8 && unfold_plain8(raw + i)) {
-            i += 8;
-        }
-        stop = n - i > 8 ? i + 8 : n;
-        while (i < stop && unfold_class[raw[i]] == MIME_UB_COPY) {
-            i++;
-        }
-        if (i < stop || i >= n) {
-            return i;
+/*
+ * Copy the run of MIME_UB_COPY bytes from raw + i, but not past end, to
+ * dst; returns where it stops.  Eight bytes at a time: each block is
+ * stored whole as it is loaded (dst has room up to end; bytes past the
+ * run are written over later or lie past the value), and the first byte
+ * that may stop the run is found in the block at once (issue #7: one
+ * pass instead of a scan, a byte loop for the run's last block and a
+ * memcpy call).
+ */
+static size_t
+unfold_copy_run(const uint8_t *raw, size_t i, size_t end, char *dst)
+{
+    const uint8_t *p = raw + i;
+    const uint8_t *e = raw + end;
+    char *d = dst;
+
+    if (end - i >= 8) {
+        const uint8_t *last = e - 8; /* the last block start */
+
+        while (p <= last) {
+            uint64_t w;
+            uint64_t stop;
+
+            memcpy(&w, p, sizeof(w));
+            memcpy(d, &w, sizeof(w));
+            stop = unfold_stop_lanes(word_le(w));
+            if (stop == 0) {
+                p += 8;
+                d += 8;
+                continue;
+            }
+            p += unfold_first_lane(stop);
+            if (*p != '\t') {
+                return (size_t)(p - raw);
+            }
+            d += unfold_first_lane(stop) + 1;
+            p++;
         }
     }
+    while (p < e && unfold_class[*p] == MIME_UB_COPY) {
+        *d++ = (char)*p++;
+    }
+    return (size_t)(p - raw);
 }
 
 /*
@@ -419,27 +523,25 @@ unfold(const uint8_t *raw, size_t n, char *dst, size_t max, bool *is_cut,
         i++;
     }
     while (i < n) {
-        size_t j = unfold_copy_run(raw, i, n);
+        /* Plain bytes are copied a run at a time, as far as dst has
+         * room: a run stopped there by a plain byte is cut. */
+        size_t end = n - i > max - o ? i + (max - o) : n;
+        size_t j = unfold_copy_run(raw, i, end, dst + o);
         uint8_t c;
-        /* Plain bytes are copied a run at a time. */
-        if (j > i) {
-            size_t k = j - i;
-            if (k > max - o) {
-                /* The '=' of "=?" is copied in the run and its '?'
-                 * stops it: reached when that '=' is at most at max. */
-                if (j < n && raw[j] == '?' && raw[j - 1] == '=' &&
-                    k - 1 <= max - o) {
-                    is_marked = true;
-                }
-                memcpy(dst + o, raw + i, max - o);
-                o = max;
-                *is_cut = true;
-                break;
+
+        o += j - i;
+        i = j;
+        if (j == end && j < n && unfold_class[raw[j]] == MIME_UB_COPY) {
+            /* The '=' of "=?" is in the run and its '?' stops it: seen
+             * when that '=' is the first byte past max. */
+            if (raw[j] == '=' && j + 1 < n && raw[j + 1] == '?') {
+                is_marked = true;
             }
-            memcpy(dst + o, raw + i, k);
-            o += k;
-            i = j;
-            continue;
+            *is_cut = true;
+            break;
+        }
+        if (i >= n) {
+            break;
         }
         c = raw[i];
         switch ((enum mime_ubyte)unfold_class[c]) {
@@ -743,14 +845,15 @@ static void
 interpret(struct mime_entity *e, const struct mime_field *f, const char *v,
           size_t n)
 {
-    if (f->name_len < 12 || !ci_prefix(f->name, f->name_len, "content-")) {
+    if (f->name_len < 12 ||
+        !NAME_HAS_PREFIX(f->name, f->name_len, "content-")) {
         return;
     }
-    if (ci_eq(f->name, f->name_len, "content-type")) {
+    if (NAME_IS(f->name, f->name_len, "content-type")) {
         parse_content_type(e, v, n);
-    } else if (ci_eq(f->name, f->name_len, "content-transfer-encoding")) {
+    } else if (NAME_IS(f->name, f->name_len, "content-transfer-encoding")) {
         parse_cte(e, v, n);
-    } else if (ci_eq(f->name, f->name_len, "content-disposition")) {
+    } else if (NAME_IS(f->name, f->name_len, "content-disposition")) {
         parse_disposition(e, v, n);
     }
 }
@@ -878,7 +981,8 @@ keep_header(struct mime_state *st, const struct mime_field *f, size_t *vlen)
             map_hdr_flags(st, hf);
         }
     }
-    if (doc->subject == mime_empty && ci_eq(f->name, f->name_len, "subject")) {
+    if (doc->subject == mime_empty &&
+        NAME_IS(f->name, f->name_len, "subject")) {
         doc->subject = h->value;
     }
     doc->n_headers++;
@@ -966,7 +1070,7 @@ read_headers(struct mime_state *st, size_t pos, struct mime_entity *e,
                 v = keep_header(st, &f, &vl);
             }
             if (v == NULL && f.name_len >= 12 &&
-                ci_prefix(f.name, f.name_len, "content-")) {
+                NAME_HAS_PREFIX(f.name, f.name_len, "content-")) {
                 bool is_cut = false;
                 vl = unfold(f.raw, f.raw_len, st->scratch,
                             sizeof(st->scratch), &is_cut, NULL);

@@ -31,42 +31,86 @@ static const uint8_t qp_literal[256] = {
 #define QP_ONES UINT64_C(0x0101010101010101)
 #define QP_HIGHS UINT64_C(0x8080808080808080)
 
-/* True when none of the eight bytes at p is '=' or below ' ': all are
- * qp_literal (tab, the one literal control byte, is left to the table).
- * The range test masks the high bits off first, so no carry crosses. */
-static bool
-qp_literal8(const uint8_t *p)
+/* The eight bytes raw (as loaded) as a number whose low byte is the
+ * first. */
+static uint64_t
+qp_le(uint64_t raw)
 {
-    uint64_t x;
-    uint64_t eq;
-    uint64_t small;
-
-    memcpy(&x, p, sizeof(x));
-    eq = x ^ (QP_ONES * '=');
-    small = ~(((x & ~QP_HIGHS) + QP_ONES * 0x60u) | x) & QP_HIGHS;
-    return small == 0 && ((eq - QP_ONES) & ~eq & QP_HIGHS) == 0;
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_bswap64(raw);
+#else
+    return raw;
+#endif
 }
 
-/* End of the run of qp_literal bytes from i: eight at a time while no
- * block holds a stop byte or tab, then the table for one block's worth
- * (a failed block test is not retried at every byte of its block). */
-static size_t
-qp_literal_run(const uint8_t *in, size_t i, size_t len)
+/*
+ * Bit 7 of each lane of x (qp_le) that is '=' or below ' ', so may end a
+ * literal run (tab, the one literal control byte, is among them and left
+ * to the caller).  x - 0x20 borrows into bit 7 of a lane below 0x20 whose
+ * own bit 7 is clear, (x ^ '=') - 1 of an '=' lane.  Exact for the lowest
+ * marked lane, the only one read: a borrow out of a lane marks only lanes
+ * above a marked one.
+ */
+static uint64_t
+qp_stop_lanes(uint64_t x)
 {
-    for (;;) {
-        size_t stop;
+    uint64_t eq = x ^ (QP_ONES * '=');
 
-        while (len - i >= 8 && qp_literal8(in + i)) {
-            i += 8;
-        }
-        stop = len - i > 8 ? i + 8 : len;
-        while (i < stop && qp_literal[in[i]]) {
-            i++;
-        }
-        if (i < stop || i >= len) {
-            return i;
+    return (((x - QP_ONES * 0x20u) & ~x) | ((eq - QP_ONES) & ~eq)) &
+           QP_HIGHS;
+}
+
+/* The index of the lowest lane marked in m (not 0). */
+static size_t
+qp_first_lane(uint64_t m)
+{
+    return (size_t)__builtin_ctzll(m) / 8u;
+}
+
+/*
+ * Copy the run of qp_literal bytes from in + i, but not past end, to out;
+ * returns where it stops.  Eight bytes at a time: each block is stored
+ * whole as it is loaded (out has room up to end; bytes past the run are
+ * written over later or lie past the decoded length), and the first byte
+ * that may stop the run is found in the block at once (issue #7: one pass
+ * instead of a scan, a byte loop for the run's last block and a memcpy
+ * call, and runs are short: a line, or the text between two escapes).
+ */
+static size_t
+qp_copy_run(const uint8_t *in, size_t i, size_t end, uint8_t *out)
+{
+    const uint8_t *p = in + i;
+    const uint8_t *e = in + end;
+    uint8_t *d = out;
+
+    if (end - i >= 8) {
+        const uint8_t *last = e - 8; /* the last block start */
+
+        while (p <= last) {
+            uint64_t raw;
+            uint64_t stop;
+
+            memcpy(&raw, p, sizeof(raw));
+            memcpy(d, &raw, sizeof(raw));
+            stop = qp_stop_lanes(qp_le(raw));
+            if (stop == 0) {
+                p += 8;
+                d += 8;
+                continue;
+            }
+            p += qp_first_lane(stop);
+            if (*p != '\t') {
+                return (size_t)(p - in);
+            }
+            d += qp_first_lane(stop) + 1;
+            p++;
         }
     }
+    while (p < e && qp_literal[*p]) {
+        *d++ = *p++;
+    }
+    return (size_t)(p - in);
 }
 
 size_t
@@ -81,24 +125,29 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
         uint8_t c = in[i];
         if (!is_header && qp_literal[c]) {
             /* A run of literal bytes (blanks included) up to the next
-             * '=' or line break, copied at once. */
-            size_t j = qp_literal_run(in, i + 1, len);
-            size_t n;
+             * '=' or line break, copied at once, as far as out has room:
+             * a run stopped there by a literal byte is cut. */
+            size_t end = len - i > out_max - o ? i + (out_max - o) : len;
+            size_t j = qp_copy_run(in, i, end, out + o);
+            size_t n = j - i;
             size_t blanks = 0;
-            n = j - i;
-            if (n > out_max - o) {
-                n = out_max - o;
-                memcpy(out + o, in + i, n);
-                *is_cut = true;
-                return o + n;
-            }
-            memcpy(out + o, in + i, n);
+
             o += n;
-            while (blanks < n && mime_is_wsp(in[j - 1 - blanks])) {
-                blanks++;
+            if (j == end && j < len && qp_literal[in[j]]) {
+                *is_cut = true;
+                return o;
             }
-            if (blanks < n) {
-                o_keep = o - blanks;
+            /* n > 0: c itself is in the run when it is not cut.  A run
+             * rarely ends in a blank; only then are its blanks counted. */
+            if (!mime_is_wsp(in[j - 1])) {
+                o_keep = o;
+            } else {
+                while (blanks < n && mime_is_wsp(in[j - 1 - blanks])) {
+                    blanks++;
+                }
+                if (blanks < n) {
+                    o_keep = o - blanks;
+                }
             }
             i = j;
             continue;

@@ -4,6 +4,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -454,6 +455,104 @@ test_charset_utf8_helpers(void **state)
     assert_false(charset_is_utf8_label("iso-8859-1", 10));
 }
 
+/* UTF-8 of (in, n) one byte at a time: ASCII and valid sequences
+ * copied, any other byte as U+FFFD; *is_valid when there was none. */
+static size_t
+ref_utf8(const uint8_t *in, size_t n, char *out, bool *is_valid)
+{
+    size_t o = 0;
+
+    *is_valid = true;
+    for (size_t i = 0; i < n;) {
+        size_t k = in[i] < 0x80 ? 1 : charset_utf8_seq_len(in + i, n - i);
+
+        if (k == 0) {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+            *is_valid = false;
+            continue;
+        }
+        memcpy(out + o, in + i, k);
+        o += k;
+        i += k;
+    }
+    return o;
+}
+
+static uint32_t
+next_rand(uint32_t *s)
+{
+    *s = *s * 1103515245u + 12345u;
+    return *s >> 8;
+}
+
+/* ASCII is skipped 32 and 8 bytes at a time (ascii_run): an 8-bit byte,
+ * lone or in a sequence, at every offset of texts of every length up to
+ * past three blocks, and random texts, each in a buffer of its exact
+ * length: validation and conversion as one byte at a time. */
+static void
+test_charset_ascii_runs_every_offset(void **state)
+{
+    static const char *const hi[] = {"\xe9", "\x80", "\xc3\xa9",
+                                     "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+    static char out[1024];
+    static char want[1024];
+    uint32_t seed = 31;
+
+    (void)state;
+    for (size_t len = 0; len <= 100; len++) {
+        for (size_t h = 0; h < sizeof(hi) / sizeof(hi[0]); h++) {
+            size_t hl = strlen(hi[h]);
+
+            for (size_t pos = 0; pos <= len; pos++) {
+                size_t n = pos < len ? len + hl - 1 : len;
+                uint8_t *in = malloc(n > 0 ? n : 1);
+                unsigned f = 0;
+                bool is_valid;
+                size_t wl;
+                size_t w;
+
+                assert_non_null(in);
+                memset(in, 'a', n);
+                if (pos < len) {
+                    memcpy(in + pos, hi[h], hl);
+                }
+                wl = ref_utf8(in, n, want, &is_valid);
+                assert_int_equal(charset_utf8_valid(in, n), is_valid);
+                w = charset_to_utf8(NULL, "utf-8", 5, in, n, out,
+                                    sizeof(out), &f);
+                assert_int_equal(w, wl);
+                assert_memory_equal(out, want, wl);
+                assert_int_equal(f, is_valid ? 0u : CHARSET_BAD_BYTES);
+                free(in);
+            }
+        }
+    }
+    for (int round = 0; round < 3000; round++) {
+        size_t n = next_rand(&seed) % 300;
+        uint8_t *in = malloc(n > 0 ? n : 1);
+        unsigned f = 0;
+        bool is_valid;
+        size_t wl;
+        size_t w;
+
+        assert_non_null(in);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t r = next_rand(&seed);
+
+            in[i] = r % 40 == 0 ? (uint8_t)(0x80 + (r >> 8) % 128)
+                                : (uint8_t)(' ' + (r >> 8) % 95);
+        }
+        wl = ref_utf8(in, n, want, &is_valid);
+        assert_int_equal(charset_utf8_valid(in, n), is_valid);
+        w = charset_to_utf8(NULL, "utf-8", 5, in, n, out, sizeof(out), &f);
+        assert_int_equal(w, wl);
+        assert_memory_equal(out, want, wl);
+        free(in);
+    }
+}
+
 int
 main(void)
 {
@@ -468,6 +567,7 @@ main(void)
         cmocka_unit_test(test_charset_unknown),
         cmocka_unit_test(test_charset_output_cap),
         cmocka_unit_test(test_charset_utf8_helpers),
+        cmocka_unit_test(test_charset_ascii_runs_every_offset),
     };
 
     return cmocka_run_group_tests_name("charset", tests, NULL, NULL);

@@ -4,13 +4,18 @@
  * The expected lists below are the sender-side and bulk-marker lists as
  * features.c held them before the table (features v3): every name must
  * come back with exactly its roles (a name filed under another length
- * is never found), and near misses must come back as 0.
+ * is never found), and near misses must come back as 0.  The lookup
+ * (names compared and lower-cased eight bytes at a time) is also checked
+ * against a byte-at-a-time reference over the same lists on thousands of
+ * pseudo-random near names, each in a buffer of its exact length so a
+ * sanitizer build sees any read past it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -153,6 +158,122 @@ test_hdrname_roles_ci(void **state)
     }
 }
 
+static uint8_t
+ref_fold(uint8_t c)
+{
+    return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+static bool
+ref_same(const char *name, size_t len, const char *n, bool is_ci)
+{
+    if (strlen(n) != len) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = (uint8_t)name[i];
+
+        if ((is_ci ? ref_fold(c) : c) != (uint8_t)n[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The roles from the lists above, one byte at a time. */
+static unsigned
+ref_roles(const char *name, size_t len, bool is_ci)
+{
+    static const char *const single[] = {"date", "message-id", "precedence"};
+    static const unsigned single_roles[] = {HDRNAME_DATE, HDRNAME_MESSAGE_ID,
+                                            HDRNAME_PRECEDENCE};
+
+    for (size_t i = 0; i < COUNT(sender); i++) {
+        if (ref_same(name, len, sender[i], is_ci)) {
+            return HDRNAME_SENDER | special_roles(sender[i]);
+        }
+    }
+    for (size_t i = 0; i < COUNT(bulk); i++) {
+        if (ref_same(name, len, bulk[i], is_ci)) {
+            return HDRNAME_BULK | (i <= 2 ? HDRNAME_BULK_LIST : 0u);
+        }
+    }
+    for (size_t i = 0; i < COUNT(single); i++) {
+        if (ref_same(name, len, single[i], is_ci)) {
+            return single_roles[i];
+        }
+    }
+    return 0;
+}
+
+static uint32_t
+next_rand(uint32_t *s)
+{
+    *s = *s * 1103515245u + 12345u;
+    return *s >> 8;
+}
+
+/* Listed names with letters in random case, a byte replaced (by bytes
+ * that equal a name byte once 0x20 is set or cleared, among others), one
+ * byte cut or added, and random bytes: both lookups as the reference. */
+static void
+test_hdrname_random_near_names(void **state)
+{
+    static const uint8_t swap[] = {0x0D, '-', '@', '`', '[', '{', 0xC1,
+                                   0xE1, 0xC5, 'A', 'z', 0,    0x80, 0xFF};
+    uint32_t seed = 1877;
+
+    (void)state;
+    for (int round = 0; round < 30000; round++) {
+        uint32_t r = next_rand(&seed);
+        size_t pick = r % (COUNT(sender) + COUNT(bulk) + 1);
+        char tmp[40];
+        size_t len;
+        char *name;
+
+        if (pick < COUNT(sender) + COUNT(bulk)) {
+            const char *n = pick < COUNT(sender)
+                                ? sender[pick]
+                                : bulk[pick - COUNT(sender)];
+
+            len = strlen(n);
+            memcpy(tmp, n, len);
+            for (size_t i = 0; i < len; i++) {
+                if (next_rand(&seed) % 2 != 0) {
+                    tmp[i] = (char)(tmp[i] >= 'a' && tmp[i] <= 'z'
+                                        ? tmp[i] - 32
+                                        : tmp[i]);
+                }
+            }
+            switch (next_rand(&seed) % 4) {
+            case 0:
+                break;
+            case 1:
+                tmp[next_rand(&seed) % len] =
+                    (char)swap[next_rand(&seed) % sizeof(swap)];
+                break;
+            case 2:
+                len--;
+                break;
+            default:
+                tmp[len++] = (char)swap[next_rand(&seed) % sizeof(swap)];
+                break;
+            }
+        } else {
+            len = next_rand(&seed) % 32;
+            for (size_t i = 0; i < len; i++) {
+                tmp[i] = (char)("x-mailer"[next_rand(&seed) % 8]);
+            }
+        }
+        name = malloc(len > 0 ? len : 1);
+        assert_non_null(name);
+        memcpy(name, tmp, len);
+        assert_int_equal(hdrname_roles_ci(name, len), ref_roles(name, len, true));
+        assert_int_equal(hdrname_roles(name, len), ref_roles(name, len, false));
+        free(name);
+    }
+}
+
 int
 main(void)
 {
@@ -162,6 +283,7 @@ main(void)
         cmocka_unit_test(test_hdrname_single_roles),
         cmocka_unit_test(test_hdrname_near_misses),
         cmocka_unit_test(test_hdrname_roles_ci),
+        cmocka_unit_test(test_hdrname_random_near_names),
     };
 
     return cmocka_run_group_tests_name("hdrname", tests, NULL, NULL);
