@@ -763,6 +763,7 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
     unsigned f = 0;
     uint32_t addr;
     bool is_odd = false;
+    uint8_t high = 0; /* the OR of the host's bytes: 0x80 set if any is */
 
     if (out_max == 0) {
         return 0;
@@ -826,9 +827,14 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
             out[0] = '\0';
             return 0;
         }
+        high |= c;
         out[o++] = (char)url_lower(c);
     }
-    o = fold_wide_host(out, o);
+    /* Wide forms and IDNA concern non-ASCII hosts only: an ASCII one
+     * (nearly every host) skips both walks (issue #7). */
+    if ((high & 0x80u) != 0) {
+        o = fold_wide_host(out, o);
+    }
     while (o > 0 && out[o - 1] == '.') {
         o--;
     }
@@ -836,7 +842,9 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
     if ((f & URL_IS_IP) && out_max >= URL_IPV6_TEXT_MAX) {
         o = ipv6_canonical(out, o);
     }
-    o = url_host_to_ascii(out, o, out_max);
+    if ((high & 0x80u) != 0) {
+        o = url_host_to_ascii(out, o, out_max);
+    }
     if (o > 0 && !(f & URL_IS_IP) && last_label_numeric(out, o) &&
         url_parse_ipv4(out, o, &addr, &is_odd)) {
         f |= URL_IS_IP;
