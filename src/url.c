@@ -17,16 +17,18 @@
  *   and a host with non-ASCII bytes turned into the ASCII name a browser
  *   looks up (UTS #46 with libidn2: "B\u00dccher" -> "xn--bcher-kva"), so
  *   one site has one host however its link spells it.
- * - url_registered_domain uses a sorted built-in table of multi-label
- *   public suffixes (a few hundred common ones, see url.h: not the PSL)
- *   searched with bsearch on the last two and three labels.
- * State: none.  Limits: hosts longer than URL_HOST_MAX_BYTES are
+ * - url_registered_domain uses a built-in table of multi-label public
+ *   suffixes (a few hundred common ones, see url.h: not the PSL), looked
+ *   up by hash on the last two and three labels.
+ * State: the table's hash set, built once on first use (pthread_once)
+ *   and read-only after.  Limits: hosts longer than URL_HOST_MAX_BYTES are
  * refused; everything else is bounded by the caller's lengths.
  */
 #include "url.h"
 
 #include <arpa/inet.h>
 #include <idn2.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -859,7 +861,8 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
     return o;
 }
 
-/* Multi-label public suffixes, sorted (strcmp order). */
+/* Multi-label public suffixes, sorted for the reader (the lookup below
+ * hashes them and does not need the order). */
 static const char *const url_suffixes[] = {
     "000webhostapp.com", "ab.ca", "ac.ae", "ac.at", "ac.be", "ac.cn", "ac.cy",
     "ac.id", "ac.il", "ac.in", "ac.ir", "ac.jp", "ac.ke", "ac.kr", "ac.ma",
@@ -926,38 +929,74 @@ static const char *const url_suffixes[] = {
 
 #define URL_N_SUFFIXES (sizeof(url_suffixes) / sizeof(url_suffixes[0]))
 
-/* strcmp order of (s, n) against the string t: one pass, no strlen,
- * since most probes differ in their first byte. */
-static int
-suffix_cmp(const char *s, size_t n, const char *t)
+/*
+ * The suffix table as an open-addressing hash set, built once on first
+ * use and read-only after (pthread_once: RATE's workers share it).  A
+ * suffix hashes from its last byte back to its first, so one backward
+ * walk over a host gives the hash of its last two and last three labels
+ * on the way to their dots: a lookup is then one slot or two, where a
+ * binary search of the table cost two string compares per step, and
+ * this runs for every link and header domain (issue #7).
+ */
+#define URL_SUFFIX_SLOTS 1024u /* a power of two, over twice the table */
+_Static_assert(URL_SUFFIX_SLOTS >= 2 * URL_N_SUFFIXES,
+               "URL_SUFFIX_SLOTS is too small for the suffix table");
+_Static_assert(URL_N_SUFFIXES < UINT16_MAX, "suffix index is 16 bits");
+
+struct suffix_slot {
+    uint32_t hash;
+    uint16_t index; /* into url_suffixes, plus one; 0 for an empty slot */
+    uint16_t len;
+};
+
+static struct suffix_slot suffix_slots[URL_SUFFIX_SLOTS];
+static pthread_once_t suffix_once = PTHREAD_ONCE_INIT;
+
+#define URL_SUFFIX_HASH_SEED 2166136261u
+
+/* One byte more of a backward FNV-1a hash. */
+static uint32_t
+suffix_hash_step(uint32_t h, uint8_t c)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint8_t a = (uint8_t)s[i];
-        uint8_t b = (uint8_t)t[i];
-        if (b == '\0' || a != b) {
-            return b == '\0' ? 1 : (a < b ? -1 : 1);
-        }
-    }
-    return t[n] == '\0' ? 0 : -1;
+    return (h ^ c) * 16777619u;
 }
 
-static bool
-suffix_known(const char *s, size_t n)
+static void
+suffix_slots_build(void)
 {
-    size_t lo = 0;
-    size_t hi = URL_N_SUFFIXES;
+    for (size_t i = 0; i < URL_N_SUFFIXES; i++) {
+        const char *t = url_suffixes[i];
+        size_t n = strlen(t);
+        uint32_t h = URL_SUFFIX_HASH_SEED;
+        size_t k;
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = suffix_cmp(s, n, url_suffixes[mid]);
-        if (c == 0) {
+        for (size_t j = n; j > 0; j--) {
+            h = suffix_hash_step(h, (uint8_t)t[j - 1]);
+        }
+        k = h & (URL_SUFFIX_SLOTS - 1);
+        while (suffix_slots[k].index != 0) {
+            k = (k + 1) & (URL_SUFFIX_SLOTS - 1);
+        }
+        suffix_slots[k].hash = h;
+        suffix_slots[k].index = (uint16_t)(i + 1);
+        suffix_slots[k].len = (uint16_t)n;
+    }
+}
+
+/* Whether the n bytes at s, of backward hash h, are a table suffix. */
+static bool
+suffix_known(const char *s, size_t n, uint32_t h)
+{
+    size_t k = h & (URL_SUFFIX_SLOTS - 1);
+
+    /* Less than half full: an empty slot always ends the probe. */
+    while (suffix_slots[k].index != 0) {
+        const struct suffix_slot *e = &suffix_slots[k];
+        if (e->hash == h && e->len == n &&
+            memcmp(url_suffixes[e->index - 1], s, n) == 0) {
             return true;
         }
-        if (c < 0) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
+        k = (k + 1) & (URL_SUFFIX_SLOTS - 1);
     }
     return false;
 }
@@ -966,7 +1005,10 @@ size_t
 url_registered_domain(const char *host, size_t host_len, const char **out)
 {
     size_t dots[4]; /* positions of the last four dots, nearest first */
+    uint32_t hashes[4]; /* backward hash of the labels after each dot */
+    uint32_t h = URL_SUFFIX_HASH_SEED;
     size_t n_dots = 0;
+    size_t k;
 
     while (host_len > 0 && host[host_len - 1] == '.') {
         host_len--;
@@ -975,22 +1017,31 @@ url_registered_domain(const char *host, size_t host_len, const char **out)
     if (host_len == 0 || url_host_is_ip(host, host_len)) {
         return host_len;
     }
-    for (size_t k = host_len; k > 0 && n_dots < 4; k--) {
+    (void)pthread_once(&suffix_once, suffix_slots_build);
+    for (k = host_len; k > 0 && n_dots < 4; k--) {
         if (host[k - 1] == '.') {
+            hashes[n_dots] = h;
             dots[n_dots++] = k - 1;
         }
+        h = suffix_hash_step(h, (uint8_t)host[k - 1]);
     }
     /* A known suffix of 3 labels, then of 2: keep one label more. */
     for (size_t labels = 3; labels >= 2; labels--) {
         size_t s;
+        uint32_t sh;
         if (n_dots < labels - 1) {
             continue;
         }
-        s = n_dots >= labels ? dots[labels - 1] + 1 : 0;
-        if (n_dots == labels - 1) {
+        if (n_dots >= labels) {
+            s = dots[labels - 1] + 1;
+            sh = hashes[labels - 1];
+        } else {
+            /* The whole host (the walk reached its start: fewer than
+             * four dots). */
             s = 0;
+            sh = h;
         }
-        if (!suffix_known(host + s, host_len - s)) {
+        if (!suffix_known(host + s, host_len - s, sh)) {
             continue;
         }
         if (n_dots < labels) {
