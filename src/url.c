@@ -138,43 +138,49 @@ url_extent(const char *p, size_t len)
     return n;
 }
 
-/* Bytes a URL in text can start with: h (http) and w (www). */
-#define URL_ONES UINT64_C(0x0101010101010101)
-#define URL_HIGHS UINT64_C(0x8080808080808080)
-
-/* Nonzero when a byte of x is zero.  Exact as a yes/no answer (bits
- * above the first zero byte may be wrong, which is never asked). */
-static uint64_t
-url_has_zero_byte(uint64_t x)
+/* First index >= k of byte c in text, or text_len. */
+static size_t
+url_next_byte(const char *text, size_t text_len, size_t k, char c)
 {
-    return (x - URL_ONES) & ~x & URL_HIGHS;
+    const char *q = memchr(text + k, c, text_len - k);
+
+    return q != NULL ? (size_t)(q - text) : text_len;
 }
 
 /*
- * First index >= k of a ':' or '.', or text_len.  These are the anchors
- * of the three URL prefixes (the ':' of "http://" and "https://", the
- * '.' of "www."): looking for them rather than for the 'h' and 'w' the
- * prefixes start with stops far less often in running text, where most
- * words hold an 'h' or a 'w' (issue #7).  Eight bytes are tested at a
- * time; a block with an anchor is then walked byte by byte.
+ * The next ':' and the next '.' at or after the scan position: the
+ * anchors of the three URL prefixes (the ':' of "http://" and
+ * "https://", the '.' of "www.").  Looking for them rather than for the
+ * 'h' and 'w' the prefixes start with stops far less often in running
+ * text, where most words hold an 'h' or a 'w'; keeping each one until
+ * the scan passes it lets memchr find both, a run of text without
+ * either costing no more than memchr's pass over it (issue #7).
  */
-static size_t
-url_next_anchor(const char *text, size_t text_len, size_t k)
-{
-    while (text_len - k >= 8) {
-        uint64_t x;
+struct url_anchors {
+    size_t colon;
+    size_t dot;
+};
 
-        memcpy(&x, text + k, sizeof(x));
-        if (url_has_zero_byte(x ^ (URL_ONES * ':')) != 0 ||
-            url_has_zero_byte(x ^ (URL_ONES * '.')) != 0) {
-            break;
-        }
-        k += 8;
+static void
+url_anchors_init(struct url_anchors *a, const char *text, size_t text_len,
+                 size_t k)
+{
+    a->colon = url_next_byte(text, text_len, k, ':');
+    a->dot = url_next_byte(text, text_len, k, '.');
+}
+
+/* First index >= k of a ':' or '.', or text_len. */
+static size_t
+url_next_anchor(struct url_anchors *a, const char *text, size_t text_len,
+                size_t k)
+{
+    if (a->colon < k) {
+        a->colon = url_next_byte(text, text_len, k, ':');
     }
-    while (k < text_len && text[k] != ':' && text[k] != '.') {
-        k++;
+    if (a->dot < k) {
+        a->dot = url_next_byte(text, text_len, k, '.');
     }
-    return k;
+    return a->colon < a->dot ? a->colon : a->dot;
 }
 
 /* The URL prefix whose anchor is at k (k < text_len): its start and its
@@ -216,13 +222,19 @@ url_find(const char *text, size_t text_len, size_t *pos, size_t *start,
          size_t *len)
 {
     size_t k = *pos;
+    struct url_anchors a;
 
+    if (k >= text_len) {
+        *pos = text_len;
+        return false;
+    }
+    url_anchors_init(&a, text, text_len, k);
     while (k < text_len) {
         size_t i;
         size_t skip;
         size_t n;
 
-        k = url_next_anchor(text, text_len, k);
+        k = url_next_anchor(&a, text, text_len, k);
         if (k >= text_len) {
             break;
         }
