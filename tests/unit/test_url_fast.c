@@ -130,7 +130,8 @@ static bool
 ref_suffix_known(const char *s, size_t n)
 {
     for (size_t i = 0; i < URL_N_SUFFIXES; i++) {
-        if (strlen(url_suffixes[i]) == n && memcmp(url_suffixes[i], s, n) == 0) {
+        if (strlen(url_suffixes[i]) == n &&
+            memcmp(url_suffixes[i], s, n) == 0) {
             return true;
         }
     }
