@@ -585,12 +585,19 @@ attachment_rules(const struct mime_doc *doc, unsigned fflags)
 size_t
 rules_angle_addr_offset(const char *v, size_t len)
 {
-    for (size_t i = len; i > 0; i--) {
-        if (v[i - 1] == '<') {
-            return i;
-        }
+    const char *lt = len > 0 ? memchr(v, '<', len) : NULL;
+    const char *next;
+
+    /* memchr forward from '<' to '<': nearly every value has one or
+     * none, and a walk back byte by byte from the end crossed the whole
+     * value when it had none (issue #7). */
+    if (lt == NULL) {
+        return 0;
     }
-    return 0;
+    while ((next = memchr(lt + 1, '<', len - (size_t)(lt + 1 - v))) != NULL) {
+        lt = next;
+    }
+    return (size_t)(lt - v) + 1;
 }
 
 /* The first '@' outside a (comment) of the n bytes at v: in
