@@ -424,8 +424,16 @@ ipv4_format(uint32_t addr, char *out)
 #define URL_SCHEME_BYTE(c)                                                 \
     (((c) >= '0' && (c) <= '9') || ((c) >= 'a' && (c) <= 'z') ||          \
      ((c) >= 'A' && (c) <= 'Z') || (c) == '+' || (c) == '-' || (c) == '.')
+/* Bytes a browser ends an authority at (WHATWG URL, special schemes):
+ * a quote, blank or '<' before them is still userinfo when an '@'
+ * follows, so only url_host's host scan stops there.  Control bytes end
+ * it too: hrefs arrive without them and text URLs end before them. */
+#define URL_AUTH_END(c)                                                    \
+    ((c) == '/' || (c) == '\\' || (c) == '?' || (c) == '#' || (c) < ' ' ||   \
+     (c) == 0x7F)
 #define URL_ABYTE(c)                                                       \
-    (uint8_t)((URL_AUTH_STOP(c) ? 1u : 0u) | (URL_SCHEME_BYTE(c) ? 2u : 0u))
+    (uint8_t)((URL_AUTH_STOP(c) ? 1u : 0u) | (URL_SCHEME_BYTE(c) ? 2u : 0u) | \
+              (URL_AUTH_END(c) ? 4u : 0u))
 static const uint8_t url_abyte[256] = {BYTETABLE(URL_ABYTE)};
 
 static bool
@@ -440,15 +448,26 @@ url_scheme_byte(uint8_t c)
     return (url_abyte[c] & 2u) != 0;
 }
 
-/* Bytes a browser ends an authority at (WHATWG URL, special schemes):
- * a quote, blank or '<' before them is still userinfo when an '@'
- * follows, so only url_host's host scan stops there.  Control bytes end
- * it too: hrefs arrive without them and text URLs end before them. */
 static bool
 url_authority_end(uint8_t c)
 {
-    return c == '/' || c == '\\' || c == '?' || c == '#' || c < ' ' ||
-           c == 0x7F;
+    return (url_abyte[c] & 4u) != 0;
+}
+
+/* Index of the last byte c in p[from, to), or SIZE_MAX: memchr from one
+ * to the next, as most authorities hold no '@' and most hosts no ':'
+ * (issue #7: a byte loop over each was most of url_host). */
+static size_t
+url_last_byte(const char *p, size_t from, size_t to, char c)
+{
+    size_t last = SIZE_MAX;
+    const char *q;
+
+    while (from < to && (q = memchr(p + from, c, to - from)) != NULL) {
+        last = (size_t)(q - p);
+        from = last + 1;
+    }
+    return last;
 }
 
 /* Locate the authority of url (up to url_authority_end, userinfo
@@ -788,15 +807,16 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
     }
     hs = as;
     if (!(f & URL_IS_MAILTO)) {
-        for (size_t k = as; k < ae; k++) {
-            if (url[k] == '@') {
-                hs = k + 1;
-                f |= URL_HAS_USERINFO;
-            }
+        size_t at = url_last_byte(url, as, ae, '@');
+
+        if (at != SIZE_MAX) {
+            hs = at + 1;
+            f |= URL_HAS_USERINFO;
         }
     }
     /* The host ends at the first blank, quote or bracket after the
-     * userinfo too: "http://a.example's" is a.example. */
+     * userinfo too: "http://a.example's" is a.example.  So no byte of
+     * it is a control byte, a blank or DEL: only a %XX can make one. */
     he = hs;
     while (he < ae && !url_auth_stop((uint8_t)url[he])) {
         he++;
@@ -815,12 +835,11 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
         he = k;
         f |= URL_IS_IP;
     } else {
-        for (size_t k = he; k > hs; k--) {
-            if (url[k - 1] == ':') {
-                he = k - 1;
-                f |= URL_HAS_PORT;
-                break;
-            }
+        size_t colon = url_last_byte(url, hs, he, ':');
+
+        if (colon != SIZE_MAX) {
+            he = colon;
+            f |= URL_HAS_PORT;
         }
     }
     for (size_t k = hs; k < he; k++) {
@@ -832,10 +851,10 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
                 c = (uint8_t)(hi * 16 + lo);
                 k += 2;
                 f |= URL_PCT_HOST;
+                if (c < ' ' || c == 0x7F) {
+                    break;
+                }
             }
-        }
-        if (c < ' ' || c == 0x7F) {
-            break;
         }
         if (o + 1 >= out_max || o >= URL_HOST_MAX_BYTES) {
             out[0] = '\0';

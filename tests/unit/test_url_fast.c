@@ -1,7 +1,8 @@
 /*
  * test_url_fast.c -- url.c's fast paths against simple references kept
- * here: url_host without its ASCII short cut (the wide-form fold and
- * the IDNA step run on every host) and url_registered_domain with a
+ * here: url_host without its short cuts (the wide-form fold and the
+ * IDNA step run on every host, its last '@' and ':' found and its
+ * control bytes tested byte by byte) and url_registered_domain with a
  * linear scan of the suffix table instead of its hash set.  Edge hosts
  * and thousands of pseudo-random ones (fixed seed) built from suffix
  * labels, dots, digits, percent escapes, userinfo, ports, brackets and
@@ -281,7 +282,8 @@ static const char *const pieces[] = {
     "www", "Www", "CO", "0x7f", "1", "255", "09", "%41", "%2e", "%e3%80%82",
     "\xe3\x80\x82", "\xef\xbc\xa1", "\xef\xbd\x90", "\xc3\xa9", "\xff",
     "-", "_", "@", ":", ":80", "[", "]", "::1", "/", "?", "#", "\\", " ",
-    "'", "\"", "<", "\t", "\x7f", "%00", "xn--bcher-kva", "b\xc3\xbc" "cher"};
+    "'", "\"", "<", "\t", "\x7f", "%00", "%1f", "%1F", "%7F", "%20",
+    "xn--bcher-kva", "b\xc3\xbc" "cher"};
 #define N_PIECES (sizeof(pieces) / sizeof(pieces[0]))
 
 static size_t
@@ -355,6 +357,19 @@ test_host_random(void **state)
     }
 }
 
+/* The byte table's authority end against the compares it replaced. */
+static void
+test_authority_end_table(void **state)
+{
+    (void)state;
+    for (unsigned c = 0; c < 256; c++) {
+        bool want = c == '/' || c == '\\' || c == '?' || c == '#' ||
+                    c < ' ' || c == 0x7F;
+
+        assert_int_equal(url_authority_end((uint8_t)c), want);
+    }
+}
+
 int
 main(void)
 {
@@ -363,6 +378,7 @@ main(void)
         cmocka_unit_test(test_regdom_random),
         cmocka_unit_test(test_host_edges),
         cmocka_unit_test(test_host_random),
+        cmocka_unit_test(test_authority_end_table),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
