@@ -677,19 +677,6 @@ msgsrc_count_files(const char *const *paths, size_t n_paths,
     return n;
 }
 
-/* The line (p, len) is ">...>From " quoting: one '>' or more, then
- * "From ". */
-static bool
-is_quoted_from(const uint8_t *p, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len && p[i] == '>') {
-        i++;
-    }
-    return i > 0 && len - i >= 5 && memcmp(p + i, "From ", 5) == 0;
-}
-
 /* src[from, to) appended to dst at o; returns the new o.  Nothing moves
  * while dst and src still coincide (in place, before the first quoted
  * line). */
@@ -707,28 +694,37 @@ msgsrc_mbox_unquote(uint8_t *dst, const uint8_t *src, size_t len)
 {
     size_t o = 0;    /* bytes written to dst */
     size_t done = 0; /* bytes of src accounted for */
-    size_t at = 0;   /* where the next '>' is looked for */
+    size_t at = 0;   /* where the next 'F' is looked for */
 
-    /* Only a '>' can start a quoted line, and most messages have few at
-     * the start of a line: jump from '>' to '>' (memchr) instead of
-     * walking and copying every line, which RATE paid on every corpus
-     * file that begins with a separator line.  dst never gets ahead of
-     * src, so dst == src is safe. */
+    /* A quoted line is ">...>From " at a line start: jump from 'F' to
+     * 'F' (memchr) and look back over the '>'s from one that starts
+     * "From ", instead of walking and copying every line.  'F' rather
+     * than '>': HTML has a '>' in every tag, and the mbox test before
+     * this stopped at the same 'F's (issue #7).  dst never gets ahead
+     * of src, so dst == src is safe. */
     while (at < len) {
-        const uint8_t *gt = memchr(src + at, '>', len - at);
+        const uint8_t *f = memchr(src + at, 'F', len - at);
         size_t q;
+        size_t start;
 
-        if (gt == NULL) {
+        if (f == NULL) {
             break;
         }
-        q = (size_t)(gt - src);
+        q = (size_t)(f - src);
         at = q + 1;
-        if ((q > 0 && src[q - 1] != '\n') ||
-            !is_quoted_from(src + q, len - q)) {
+        if (q == 0 || src[q - 1] != '>' || len - q < 5 ||
+            memcmp(src + q, "From ", 5) != 0) {
             continue;
         }
-        o = copy_span(dst, o, src, done, q);
-        done = q + 1; /* drop one '>' */
+        start = q - 1;
+        while (start > 0 && src[start - 1] == '>') {
+            start--;
+        }
+        if (start > 0 && src[start - 1] != '\n') {
+            continue;
+        }
+        o = copy_span(dst, o, src, done, start);
+        done = start + 1; /* drop one '>' */
     }
     return copy_span(dst, o, src, done, len);
 }
