@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "bytetable.h"
 #include "caps.h"
 #include "cursor.h"
 #include "featureset.h"
@@ -621,6 +622,13 @@ at_outside_comments(const char *v, size_t n)
     return memchr(v, '@', n);
 }
 
+/* Bytes that end an address's domain: one table load per byte of it
+ * rather than eight compares (issue #7).  Built at compile time. */
+#define RULES_DOMAIN_STOP(c)                                               \
+    ((c) == '>' || (c) == ' ' || (c) == '\t' || (c) == ',' || (c) == ';' || \
+     (c) == '"' || (c) == ')' || (c) == '(')
+static const bool domain_stop[256] = {BYTETABLE(RULES_DOMAIN_STOP)};
+
 /* See rules-int.h. */
 size_t
 rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
@@ -644,10 +652,9 @@ rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
         return 0;
     }
     for (i = (size_t)(at - v) + 1; i < vl && n + 1 < cap; i++) {
-        char c = v[i];
+        uint8_t c = (uint8_t)v[i];
 
-        if (c == '>' || c == ' ' || c == '\t' || c == ',' || c == ';' ||
-            c == '"' || c == ')' || c == '(') {
+        if (domain_stop[c]) {
             break;
         }
         dst[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);

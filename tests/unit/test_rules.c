@@ -1376,6 +1376,44 @@ test_angle_addr_offset(void **state)
     }
 }
 
+/* rules_header_domain's stop table against the compares it replaced:
+ * the From domain "x" + byte + "y.example" for every printable byte
+ * (and tab) ends at the byte exactly when one of them names it, and
+ * comes back lower-cased. */
+static void
+test_header_domain_stops(void **state)
+{
+    (void)state;
+    for (unsigned c = 0x09; c < 0x7f; c++) {
+        char m[256];
+        char dom[64];
+        struct parsed p;
+        bool stop = c == '>' || c == ' ' || c == '\t' || c == ',' ||
+                    c == ';' || c == '"' || c == ')' || c == '(';
+        size_t n;
+
+        if (c > 0x09 && c < 0x20) {
+            continue;
+        }
+        snprintf(m, sizeof(m),
+                 "From: a@X%cY.Example\r\nSubject: s\r\n\r\nhi\r\n",
+                 (int)c);
+        parse_msg(&p, m);
+        n = rules_header_domain(&p.doc, "From", dom, sizeof(dom));
+        parsed_free(&p);
+        if (stop) {
+            assert_string_equal(dom, "x");
+            assert_int_equal(n, 1);
+        } else if (c != '@' && c != '<') {
+            char want[32];
+
+            snprintf(want, sizeof(want), "x%cy.example",
+                     (int)(c >= 'A' && c <= 'Z' ? c + 32 : c));
+            assert_string_equal(dom, want);
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -1404,6 +1442,7 @@ main(void)
         cmocka_unit_test(test_detect_mixed_script_text),
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_angle_addr_offset),
+        cmocka_unit_test(test_header_domain_stops),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
