@@ -241,16 +241,21 @@ drop_empty_line(const uint8_t *p, size_t floor, size_t end)
     return end;
 }
 
+/* msgsrc_is_mbox of (p, len) whose first line is a separator. */
+static bool
+is_mbox_after_separator(const uint8_t *p, size_t len)
+{
+    size_t end = line_end(p, len, 0);
+
+    return end != len && is_field_line(p, len, end + 1) &&
+           find_separator(p, len, end + 1) < len;
+}
+
 bool
 msgsrc_is_mbox(const uint8_t *p, size_t len)
 {
-    size_t body;
-
-    if (!starts_message(p, len, 0)) {
-        return false;
-    }
-    body = line_end(p, len, 0) + 1;
-    return find_separator(p, len, body) < len;
+    return len > 0 && msgsrc_is_separator(p, line_end(p, len, 0)) &&
+           is_mbox_after_separator(p, len);
 }
 
 bool
@@ -896,14 +901,23 @@ next_split(struct msgsrc *s, struct msgsrc_item *out)
     return true;
 }
 
-/* A one-message file that starts with a separator line is an mbox of one:
- * unquote it in place, as next_split does each message of a longer one,
- * so a message scores the same however many share its file. */
-static void
-unquote_single(struct buf *b)
+/* The first line of b is a separator line. */
+static bool
+starts_with_separator(const struct buf *b)
 {
-    if (b->len == 0 ||
-        !msgsrc_is_separator(b->data, line_end(b->data, b->len, 0))) {
+    return b->len > 0 &&
+           msgsrc_is_separator(b->data, line_end(b->data, b->len, 0));
+}
+
+/* A one-message file that starts with a separator line
+ * (starts_with_separator, which the caller has asked already) is an mbox
+ * of one: unquote it in place, as next_split does each message of a
+ * longer one, so a message scores the same however many share its
+ * file. */
+static void
+unquote_single(struct buf *b, bool is_separated)
+{
+    if (!is_separated) {
         return;
     }
     b->len = msgsrc_mbox_unquote(b->data, b->data, b->len);
@@ -964,6 +978,7 @@ read_file(struct msgsrc *s, char *path, off_t size, struct msgsrc_item *out)
     const char *why = "cannot read";
     size_t first_max = s->conf.max_body_bytes;
     enum cm_err rc;
+    bool is_separated; /* the first line is a separator line */
 
     out->name = path;
     /* Ask for what the file holds (plus one byte to notice growth), so
@@ -1023,12 +1038,18 @@ read_file(struct msgsrc *s, char *path, off_t size, struct msgsrc_item *out)
                                                    : b.len;
             b.data[b.len] = '\0';
         }
-    } else if (msgsrc_is_mbox(b.data, b.len)) {
-        s->mbox = b;
-        s->is_mbox_truncated = false;
-        goto split;
+        is_separated = starts_with_separator(&b);
+    } else {
+        /* One look at the first line serves the mbox test and the
+         * unquoting (issue #7). */
+        is_separated = starts_with_separator(&b);
+        if (is_separated && is_mbox_after_separator(b.data, b.len)) {
+            s->mbox = b;
+            s->is_mbox_truncated = false;
+            goto split;
+        }
     }
-    unquote_single(&b);
+    unquote_single(&b, is_separated);
     out->kind = MSGSRC_MESSAGE;
     out->is_truncated = is_truncated;
     out->len = b.len;
