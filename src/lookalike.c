@@ -2,7 +2,8 @@
  * lookalike.c -- host names that imitate a protected domain (see
  * lookalike.h).
  *
- * The database keeps the protected domains sorted (exact lookups), three
+ * The database keeps the protected domains sorted (an index names one)
+ * with a hash set of them (exact lookups), three
  * sorted key arrays -- the folded "skeleton" of each name, each brand
  * name, and the brands' domains ordered by length -- so a check makes a
  * few binary searches and compares its registered domain with only the
@@ -20,6 +21,7 @@
 #define LOOKALIKE_LABEL_CPS 64u /* code points of one decoded label */
 #define LOOKALIKE_SKEL_SEED 0x736b656cull
 #define LOOKALIKE_BRAND_SEED 0x6272616eull
+#define LOOKALIKE_NAME_SEED 0x6e616d65ull
 
 struct lookalike_key {
     uint64_t h;
@@ -45,6 +47,12 @@ struct lookalike_db {
      * it compared against (strlen, memchr per name, issue #7). */
     uint8_t *len;
     uint8_t *label_len;
+    /* The names as an open-addressing hash set (index + 1, 0 free), a
+     * power of two over twice n: lookalike_is_protected, asked for every
+     * link host and sender, probes a slot or two where a binary search
+     * compared about ten names (issue #7). */
+    uint32_t *name_slots;
+    size_t name_mask;
 };
 
 /* ---- punycode (RFC 3492 §6.2) ---------------------------------------- */
@@ -655,6 +663,16 @@ build_keys(struct lookalike_db *db)
             db->brand[db->n_brand++].idx = (uint32_t)i;
         }
     }
+    for (size_t i = 0; i < db->n; i++) {
+        size_t k = (size_t)hashing_hash64(db->names[i], db->len[i],
+                                          LOOKALIKE_NAME_SEED) &
+                   db->name_mask;
+
+        while (db->name_slots[k] != 0) {
+            k = (k + 1) & db->name_mask;
+        }
+        db->name_slots[k] = (uint32_t)i + 1;
+    }
     qsort(db->skel, db->n_skel, sizeof(db->skel[0]), cmp_key);
     qsort(db->brand, db->n_brand, sizeof(db->brand[0]), cmp_key);
     {
@@ -755,6 +773,15 @@ lookalike_db_build(const char *const *domains, const bool *is_brand,
         db->is_brand[db->n] = db->is_brand[i];
         db->names[db->n++] = db->names[i];
     }
+    db->name_mask = 15;
+    while (db->name_mask + 1 < 2 * db->n) {
+        db->name_mask = 2 * db->name_mask + 1;
+    }
+    db->name_slots = calloc(db->name_mask + 1, sizeof(db->name_slots[0]));
+    if (db->name_slots == NULL) {
+        lookalike_db_free(db);
+        return CM_ENOMEM;
+    }
     build_keys(db);
     *out = db;
     return CM_OK;
@@ -776,6 +803,7 @@ lookalike_db_free(struct lookalike_db *db)
     free(db->edit_by_len);
     free(db->len);
     free(db->label_len);
+    free(db->name_slots);
     free(db);
 }
 
@@ -793,40 +821,24 @@ lookalike_db_at(const struct lookalike_db *db, size_t i)
 
 /* ---- checking -------------------------------------------------------- */
 
-/* memcmp order of (a, al) and (b, bl), the shorter first on a tie; a
- * loop, since a binary search step mostly decides at the first byte. */
-static int
-cmp_view(const char *a, size_t al, const char *b, size_t bl)
-{
-    size_t n = al < bl ? al : bl;
-
-    for (size_t k = 0; k < n; k++) {
-        if (a[k] != b[k]) {
-            return (uint8_t)a[k] < (uint8_t)b[k] ? -1 : 1;
-        }
-    }
-    return (al > bl) - (al < bl);
-}
-
 bool
 lookalike_is_protected(const struct lookalike_db *db, const char *name,
                        size_t len)
 {
-    size_t lo = 0;
-    size_t hi = db != NULL ? db->n : 0;
+    size_t k;
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = cmp_view(name, len, db->names[mid], db->len[mid]);
+    if (db == NULL || db->n == 0) {
+        return false;
+    }
+    k = (size_t)hashing_hash64(name, len, LOOKALIKE_NAME_SEED) & db->name_mask;
+    /* Under half full: an empty slot always ends the probe. */
+    while (db->name_slots[k] != 0) {
+        size_t i = db->name_slots[k] - 1;
 
-        if (c == 0) {
+        if (db->len[i] == len && memcmp(db->names[i], name, len) == 0) {
             return true;
         }
-        if (c < 0) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
+        k = (k + 1) & db->name_mask;
     }
     return false;
 }
