@@ -2,11 +2,12 @@
  * lookalike.c -- host names that imitate a protected domain (see
  * lookalike.h).
  *
- * The database keeps the protected domains sorted (exact lookups), three
+ * The database keeps the protected domains sorted (an index names one)
+ * with a hash set of them (exact lookups), three
  * sorted key arrays -- the folded "skeleton" of each name, each brand
- * name, and the domains ordered by length -- so a check makes a few
- * binary searches and compares its registered domain with only the
- * protected domains one byte shorter, as long or one byte longer.
+ * name, and the brands' domains ordered by length -- so a check makes a
+ * few binary searches and compares its registered domain with only the
+ * brands' domains one byte shorter, as long or one byte longer.
  */
 #include "lookalike.h"
 
@@ -20,6 +21,7 @@
 #define LOOKALIKE_LABEL_CPS 64u /* code points of one decoded label */
 #define LOOKALIKE_SKEL_SEED 0x736b656cull
 #define LOOKALIKE_BRAND_SEED 0x6272616eull
+#define LOOKALIKE_NAME_SEED 0x6e616d65ull
 
 struct lookalike_key {
     uint64_t h;
@@ -34,13 +36,23 @@ struct lookalike_db {
     size_t n_skel;
     struct lookalike_key *brand; /* brand-eligible names, sorted by h */
     size_t n_brand;
-    uint32_t *by_len; /* indices ordered by domain length */
-    size_t len_start[LOOKALIKE_DOMAIN_MAX + 2];
+    /* The names an edit-1 check compares with (brands whose name has at
+     * least LOOKALIKE_EDIT_MIN bytes), ordered by domain length, the
+     * ones of length l from edit_start[l]: a check walks only them, not
+     * every protected name of its length (issue #7). */
+    uint32_t *edit_by_len;
+    size_t edit_start[LOOKALIKE_DOMAIN_MAX + 2];
     /* [i]: strlen(names[i]) and the length of its first label, measured
      * once at build: every URL host's check used to measure the names
      * it compared against (strlen, memchr per name, issue #7). */
     uint8_t *len;
     uint8_t *label_len;
+    /* The names as an open-addressing hash set (index + 1, 0 free), a
+     * power of two over twice n: lookalike_is_protected, asked for every
+     * link host and sender, probes a slot or two where a binary search
+     * compared about ten names (issue #7). */
+    uint32_t *name_slots;
+    size_t name_mask;
 };
 
 /* ---- punycode (RFC 3492 §6.2) ---------------------------------------- */
@@ -611,6 +623,17 @@ name_len(const char *d, size_t len)
     return dot != NULL ? (size_t)(dot - d) : len;
 }
 
+/* Brands only: the other protected names are the training ham's
+ * frequent senders, and a name one edit from one of those is as often
+ * another real site ("wirex.com", "cnsnews.com") as a lure;
+ * typosquatters imitate the brands phishing trades on.  A brand's name
+ * shorter than LOOKALIKE_EDIT_MIN is one edit from too many words. */
+static bool
+is_edit_candidate(const struct lookalike_db *db, size_t i)
+{
+    return db->is_brand[i] && db->label_len[i] >= LOOKALIKE_EDIT_MIN;
+}
+
 static void
 build_keys(struct lookalike_db *db)
 {
@@ -640,23 +663,35 @@ build_keys(struct lookalike_db *db)
             db->brand[db->n_brand++].idx = (uint32_t)i;
         }
     }
+    for (size_t i = 0; i < db->n; i++) {
+        size_t k = (size_t)hashing_hash64(db->names[i], db->len[i],
+                                          LOOKALIKE_NAME_SEED) &
+                   db->name_mask;
+
+        while (db->name_slots[k] != 0) {
+            k = (k + 1) & db->name_mask;
+        }
+        db->name_slots[k] = (uint32_t)i + 1;
+    }
     qsort(db->skel, db->n_skel, sizeof(db->skel[0]), cmp_key);
     qsort(db->brand, db->n_brand, sizeof(db->brand[0]), cmp_key);
     {
         size_t count[LOOKALIKE_DOMAIN_MAX + 2] = {0};
 
         for (size_t i = 0; i < db->n; i++) {
-            count[db->len[i]]++;
+            count[db->len[i]] += is_edit_candidate(db, i);
         }
-        db->len_start[0] = 0;
+        db->edit_start[0] = 0;
         for (size_t l = 1; l < LOOKALIKE_DOMAIN_MAX + 2; l++) {
-            db->len_start[l] = db->len_start[l - 1] + count[l - 1];
+            db->edit_start[l] = db->edit_start[l - 1] + count[l - 1];
         }
         memset(count, 0, sizeof(count));
         for (size_t i = 0; i < db->n; i++) {
             size_t l = db->len[i];
 
-            db->by_len[db->len_start[l] + count[l]++] = (uint32_t)i;
+            if (is_edit_candidate(db, i)) {
+                db->edit_by_len[db->edit_start[l] + count[l]++] = (uint32_t)i;
+            }
         }
     }
 }
@@ -694,11 +729,11 @@ lookalike_db_build(const char *const *domains, const bool *is_brand,
     db->names = calloc(n > 0 ? n : 1, sizeof(char *));
     db->skel = calloc(n > 0 ? n : 1, sizeof(db->skel[0]));
     db->brand = calloc(n > 0 ? n : 1, sizeof(db->brand[0]));
-    db->by_len = calloc(n > 0 ? n : 1, sizeof(db->by_len[0]));
+    db->edit_by_len = calloc(n > 0 ? n : 1, sizeof(db->edit_by_len[0]));
     db->len = calloc(n > 0 ? n : 1, sizeof(db->len[0]));
     db->label_len = calloc(n > 0 ? n : 1, sizeof(db->label_len[0]));
     if (db->names == NULL || db->skel == NULL || db->brand == NULL ||
-        db->is_brand == NULL || db->by_len == NULL || db->len == NULL ||
+        db->is_brand == NULL || db->edit_by_len == NULL || db->len == NULL ||
         db->label_len == NULL) {
         lookalike_db_free(db);
         return CM_ENOMEM;
@@ -738,6 +773,15 @@ lookalike_db_build(const char *const *domains, const bool *is_brand,
         db->is_brand[db->n] = db->is_brand[i];
         db->names[db->n++] = db->names[i];
     }
+    db->name_mask = 15;
+    while (db->name_mask + 1 < 2 * db->n) {
+        db->name_mask = 2 * db->name_mask + 1;
+    }
+    db->name_slots = calloc(db->name_mask + 1, sizeof(db->name_slots[0]));
+    if (db->name_slots == NULL) {
+        lookalike_db_free(db);
+        return CM_ENOMEM;
+    }
     build_keys(db);
     *out = db;
     return CM_OK;
@@ -756,9 +800,10 @@ lookalike_db_free(struct lookalike_db *db)
     free(db->is_brand);
     free(db->skel);
     free(db->brand);
-    free(db->by_len);
+    free(db->edit_by_len);
     free(db->len);
     free(db->label_len);
+    free(db->name_slots);
     free(db);
 }
 
@@ -776,40 +821,24 @@ lookalike_db_at(const struct lookalike_db *db, size_t i)
 
 /* ---- checking -------------------------------------------------------- */
 
-/* memcmp order of (a, al) and (b, bl), the shorter first on a tie; a
- * loop, since a binary search step mostly decides at the first byte. */
-static int
-cmp_view(const char *a, size_t al, const char *b, size_t bl)
-{
-    size_t n = al < bl ? al : bl;
-
-    for (size_t k = 0; k < n; k++) {
-        if (a[k] != b[k]) {
-            return (uint8_t)a[k] < (uint8_t)b[k] ? -1 : 1;
-        }
-    }
-    return (al > bl) - (al < bl);
-}
-
 bool
 lookalike_is_protected(const struct lookalike_db *db, const char *name,
                        size_t len)
 {
-    size_t lo = 0;
-    size_t hi = db != NULL ? db->n : 0;
+    size_t k;
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = cmp_view(name, len, db->names[mid], db->len[mid]);
+    if (db == NULL || db->n == 0) {
+        return false;
+    }
+    k = (size_t)hashing_hash64(name, len, LOOKALIKE_NAME_SEED) & db->name_mask;
+    /* Under half full: an empty slot always ends the probe. */
+    while (db->name_slots[k] != 0) {
+        size_t i = db->name_slots[k] - 1;
 
-        if (c == 0) {
+        if (db->len[i] == len && memcmp(db->names[i], name, len) == 0) {
             return true;
         }
-        if (c < 0) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
+        k = (k + 1) & db->name_mask;
     }
     return false;
 }
@@ -1049,18 +1078,14 @@ check_edit_1(const struct lookalike_db *db, const char *reg, size_t rl,
     size_t lo = rl > 1 ? rl - 1 : 0;
     size_t hi = rl + 1 < LOOKALIKE_DOMAIN_MAX ? rl + 1 : LOOKALIKE_DOMAIN_MAX;
 
-    for (size_t i = db->len_start[lo]; i < db->len_start[hi + 1]; i++) {
-        uint32_t j = db->by_len[i];
+    for (size_t i = db->edit_start[lo]; i < db->edit_start[hi + 1]; i++) {
+        uint32_t j = db->edit_by_len[i];
         const char *p = db->names[j];
         size_t pl = db->len[j];
         size_t pn = db->label_len[j];
 
-        /* Brands only: the other protected names are the training ham's
-         * frequent senders, and a name one edit from one of those is as
-         * often another real site ("wirex.com", "cnsnews.com") as a lure;
-         * typosquatters imitate the brands phishing trades on. */
-        if (!db->is_brand[j] || pn < LOOKALIKE_EDIT_MIN ||
-            (pn == nl && same_bytes(p, reg, nl))) {
+        /* Only edit candidates (is_edit_candidate) are walked. */
+        if (pn == nl && same_bytes(p, reg, nl)) {
             continue;
         }
         /* One edit leaves the first or the last byte in place: that
@@ -1070,7 +1095,7 @@ check_edit_1(const struct lookalike_db *db, const char *reg, size_t rl,
             continue;
         }
         if (is_edit_1(reg, rl, p, pl) && edit_is_slip(reg, rl, p, pl, pn)) {
-            *which = db->by_len[i];
+            *which = j;
             return true;
         }
     }

@@ -94,17 +94,21 @@ has_time(const uint8_t *p, size_t len)
     return false;
 }
 
-/* A year 1900..2099 as a four-digit number standing alone. */
+/* A year 1900..2099 as a four-digit number standing alone.  The "19" or
+ * "20" is tested first: it rejects nearly every position at once, where
+ * testing the neighbours first cost every byte of a separator line
+ * several compares (issue #7). */
 static bool
 has_year(const uint8_t *p, size_t len)
 {
     for (size_t i = 0; i + 4 <= len; i++) {
-        bool is_alone = (i == 0 || !is_digit(p[i - 1])) &&
-                        (i + 4 == len || !is_digit(p[i + 4]));
-
-        if (is_alone && is_digit(p[i + 2]) && is_digit(p[i + 3]) &&
-            ((p[i] == '1' && p[i + 1] == '9') ||
-             (p[i] == '2' && p[i + 1] == '0'))) {
+        if (!((p[i] == '1' && p[i + 1] == '9') ||
+              (p[i] == '2' && p[i + 1] == '0'))) {
+            continue;
+        }
+        if (is_digit(p[i + 2]) && is_digit(p[i + 3]) &&
+            (i == 0 || !is_digit(p[i - 1])) &&
+            (i + 4 == len || !is_digit(p[i + 4]))) {
             return true;
         }
     }
@@ -237,16 +241,21 @@ drop_empty_line(const uint8_t *p, size_t floor, size_t end)
     return end;
 }
 
+/* msgsrc_is_mbox of (p, len) whose first line is a separator. */
+static bool
+is_mbox_after_separator(const uint8_t *p, size_t len)
+{
+    size_t end = line_end(p, len, 0);
+
+    return end != len && is_field_line(p, len, end + 1) &&
+           find_separator(p, len, end + 1) < len;
+}
+
 bool
 msgsrc_is_mbox(const uint8_t *p, size_t len)
 {
-    size_t body;
-
-    if (!starts_message(p, len, 0)) {
-        return false;
-    }
-    body = line_end(p, len, 0) + 1;
-    return find_separator(p, len, body) < len;
+    return len > 0 && msgsrc_is_separator(p, line_end(p, len, 0)) &&
+           is_mbox_after_separator(p, len);
 }
 
 bool
@@ -677,19 +686,6 @@ msgsrc_count_files(const char *const *paths, size_t n_paths,
     return n;
 }
 
-/* The line (p, len) is ">...>From " quoting: one '>' or more, then
- * "From ". */
-static bool
-is_quoted_from(const uint8_t *p, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len && p[i] == '>') {
-        i++;
-    }
-    return i > 0 && len - i >= 5 && memcmp(p + i, "From ", 5) == 0;
-}
-
 /* src[from, to) appended to dst at o; returns the new o.  Nothing moves
  * while dst and src still coincide (in place, before the first quoted
  * line). */
@@ -707,28 +703,37 @@ msgsrc_mbox_unquote(uint8_t *dst, const uint8_t *src, size_t len)
 {
     size_t o = 0;    /* bytes written to dst */
     size_t done = 0; /* bytes of src accounted for */
-    size_t at = 0;   /* where the next '>' is looked for */
+    size_t at = 0;   /* where the next 'F' is looked for */
 
-    /* Only a '>' can start a quoted line, and most messages have few at
-     * the start of a line: jump from '>' to '>' (memchr) instead of
-     * walking and copying every line, which RATE paid on every corpus
-     * file that begins with a separator line.  dst never gets ahead of
-     * src, so dst == src is safe. */
+    /* A quoted line is ">...>From " at a line start: jump from 'F' to
+     * 'F' (memchr) and look back over the '>'s from one that starts
+     * "From ", instead of walking and copying every line.  'F' rather
+     * than '>': HTML has a '>' in every tag, and the mbox test before
+     * this stopped at the same 'F's (issue #7).  dst never gets ahead
+     * of src, so dst == src is safe. */
     while (at < len) {
-        const uint8_t *gt = memchr(src + at, '>', len - at);
+        const uint8_t *f = memchr(src + at, 'F', len - at);
         size_t q;
+        size_t start;
 
-        if (gt == NULL) {
+        if (f == NULL) {
             break;
         }
-        q = (size_t)(gt - src);
+        q = (size_t)(f - src);
         at = q + 1;
-        if ((q > 0 && src[q - 1] != '\n') ||
-            !is_quoted_from(src + q, len - q)) {
+        if (q == 0 || src[q - 1] != '>' || len - q < 5 ||
+            memcmp(src + q, "From ", 5) != 0) {
             continue;
         }
-        o = copy_span(dst, o, src, done, q);
-        done = q + 1; /* drop one '>' */
+        start = q - 1;
+        while (start > 0 && src[start - 1] == '>') {
+            start--;
+        }
+        if (start > 0 && src[start - 1] != '\n') {
+            continue;
+        }
+        o = copy_span(dst, o, src, done, start);
+        done = start + 1; /* drop one '>' */
     }
     return copy_span(dst, o, src, done, len);
 }
@@ -896,14 +901,23 @@ next_split(struct msgsrc *s, struct msgsrc_item *out)
     return true;
 }
 
-/* A one-message file that starts with a separator line is an mbox of one:
- * unquote it in place, as next_split does each message of a longer one,
- * so a message scores the same however many share its file. */
-static void
-unquote_single(struct buf *b)
+/* The first line of b is a separator line. */
+static bool
+starts_with_separator(const struct buf *b)
 {
-    if (b->len == 0 ||
-        !msgsrc_is_separator(b->data, line_end(b->data, b->len, 0))) {
+    return b->len > 0 &&
+           msgsrc_is_separator(b->data, line_end(b->data, b->len, 0));
+}
+
+/* A one-message file that starts with a separator line
+ * (starts_with_separator, which the caller has asked already) is an mbox
+ * of one: unquote it in place, as next_split does each message of a
+ * longer one, so a message scores the same however many share its
+ * file. */
+static void
+unquote_single(struct buf *b, bool is_separated)
+{
+    if (!is_separated) {
         return;
     }
     b->len = msgsrc_mbox_unquote(b->data, b->data, b->len);
@@ -964,6 +978,7 @@ read_file(struct msgsrc *s, char *path, off_t size, struct msgsrc_item *out)
     const char *why = "cannot read";
     size_t first_max = s->conf.max_body_bytes;
     enum cm_err rc;
+    bool is_separated; /* the first line is a separator line */
 
     out->name = path;
     /* Ask for what the file holds (plus one byte to notice growth), so
@@ -1023,12 +1038,18 @@ read_file(struct msgsrc *s, char *path, off_t size, struct msgsrc_item *out)
                                                    : b.len;
             b.data[b.len] = '\0';
         }
-    } else if (msgsrc_is_mbox(b.data, b.len)) {
-        s->mbox = b;
-        s->is_mbox_truncated = false;
-        goto split;
+        is_separated = starts_with_separator(&b);
+    } else {
+        /* One look at the first line serves the mbox test and the
+         * unquoting (issue #7). */
+        is_separated = starts_with_separator(&b);
+        if (is_separated && is_mbox_after_separator(b.data, b.len)) {
+            s->mbox = b;
+            s->is_mbox_truncated = false;
+            goto split;
+        }
     }
-    unquote_single(&b);
+    unquote_single(&b, is_separated);
     out->kind = MSGSRC_MESSAGE;
     out->is_truncated = is_truncated;
     out->len = b.len;

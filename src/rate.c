@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include "budget.h"
+#include "bytetable.h"
 #include "caps.h"
 #include "cartridge.h"
 #include "config.h"
@@ -480,13 +481,26 @@ text_escape_len(const unsigned char *p)
     return unicode_break_len(p);
 }
 
+/* The NUL and the bytes an escape can start with (text_escape_len):
+ * the scan of a path for one costs a table load per byte, not the
+ * compares of text_escape_len (issue #7).  Built at compile time. */
+#define RATE_MAY_ESCAPE(c)                                                 \
+    ((c) < 0x20 || (c) == 0x7f || (c) == '\\' || (c) == 0xc2 || (c) == 0xe2)
+static const bool may_escape[256] = {BYTETABLE(RATE_MAY_ESCAPE)};
+
 /* A path in a text line, escaped as text_escape_len says. */
 static void
 put_text_path(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
 
-    while (*p != '\0' && text_escape_len(p) == 0) {
+    for (;;) {
+        while (!may_escape[*p]) {
+            p++;
+        }
+        if (*p == '\0' || text_escape_len(p) != 0) {
+            break;
+        }
         p++;
     }
     if (*p == '\0') {

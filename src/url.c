@@ -17,16 +17,18 @@
  *   and a host with non-ASCII bytes turned into the ASCII name a browser
  *   looks up (UTS #46 with libidn2: "B\u00dccher" -> "xn--bcher-kva"), so
  *   one site has one host however its link spells it.
- * - url_registered_domain uses a sorted built-in table of multi-label
- *   public suffixes (a few hundred common ones, see url.h: not the PSL)
- *   searched with bsearch on the last two and three labels.
- * State: none.  Limits: hosts longer than URL_HOST_MAX_BYTES are
+ * - url_registered_domain uses a built-in table of multi-label public
+ *   suffixes (a few hundred common ones, see url.h: not the PSL), looked
+ *   up by hash on the last two and three labels.
+ * State: the table's hash set, built once on first use (pthread_once)
+ *   and read-only after.  Limits: hosts longer than URL_HOST_MAX_BYTES are
  * refused; everything else is bounded by the caller's lengths.
  */
 #include "url.h"
 
 #include <arpa/inet.h>
 #include <idn2.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,43 +138,49 @@ url_extent(const char *p, size_t len)
     return n;
 }
 
-/* Bytes a URL in text can start with: h (http) and w (www). */
-#define URL_ONES UINT64_C(0x0101010101010101)
-#define URL_HIGHS UINT64_C(0x8080808080808080)
-
-/* Nonzero when a byte of x is zero.  Exact as a yes/no answer (bits
- * above the first zero byte may be wrong, which is never asked). */
-static uint64_t
-url_has_zero_byte(uint64_t x)
+/* First index >= k of byte c in text, or text_len. */
+static size_t
+url_next_byte(const char *text, size_t text_len, size_t k, char c)
 {
-    return (x - URL_ONES) & ~x & URL_HIGHS;
+    const char *q = memchr(text + k, c, text_len - k);
+
+    return q != NULL ? (size_t)(q - text) : text_len;
 }
 
 /*
- * First index >= k of a ':' or '.', or text_len.  These are the anchors
- * of the three URL prefixes (the ':' of "http://" and "https://", the
- * '.' of "www."): looking for them rather than for the 'h' and 'w' the
- * prefixes start with stops far less often in running text, where most
- * words hold an 'h' or a 'w' (issue #7).  Eight bytes are tested at a
- * time; a block with an anchor is then walked byte by byte.
+ * The next ':' and the next '.' at or after the scan position: the
+ * anchors of the three URL prefixes (the ':' of "http://" and
+ * "https://", the '.' of "www.").  Looking for them rather than for the
+ * 'h' and 'w' the prefixes start with stops far less often in running
+ * text, where most words hold an 'h' or a 'w'; keeping each one until
+ * the scan passes it lets memchr find both, a run of text without
+ * either costing no more than memchr's pass over it (issue #7).
  */
-static size_t
-url_next_anchor(const char *text, size_t text_len, size_t k)
-{
-    while (text_len - k >= 8) {
-        uint64_t x;
+struct url_anchors {
+    size_t colon;
+    size_t dot;
+};
 
-        memcpy(&x, text + k, sizeof(x));
-        if (url_has_zero_byte(x ^ (URL_ONES * ':')) != 0 ||
-            url_has_zero_byte(x ^ (URL_ONES * '.')) != 0) {
-            break;
-        }
-        k += 8;
+static void
+url_anchors_init(struct url_anchors *a, const char *text, size_t text_len,
+                 size_t k)
+{
+    a->colon = url_next_byte(text, text_len, k, ':');
+    a->dot = url_next_byte(text, text_len, k, '.');
+}
+
+/* First index >= k of a ':' or '.', or text_len. */
+static size_t
+url_next_anchor(struct url_anchors *a, const char *text, size_t text_len,
+                size_t k)
+{
+    if (a->colon < k) {
+        a->colon = url_next_byte(text, text_len, k, ':');
     }
-    while (k < text_len && text[k] != ':' && text[k] != '.') {
-        k++;
+    if (a->dot < k) {
+        a->dot = url_next_byte(text, text_len, k, '.');
     }
-    return k;
+    return a->colon < a->dot ? a->colon : a->dot;
 }
 
 /* The URL prefix whose anchor is at k (k < text_len): its start and its
@@ -214,13 +222,19 @@ url_find(const char *text, size_t text_len, size_t *pos, size_t *start,
          size_t *len)
 {
     size_t k = *pos;
+    struct url_anchors a;
 
+    if (k >= text_len) {
+        *pos = text_len;
+        return false;
+    }
+    url_anchors_init(&a, text, text_len, k);
     while (k < text_len) {
         size_t i;
         size_t skip;
         size_t n;
 
-        k = url_next_anchor(text, text_len, k);
+        k = url_next_anchor(&a, text, text_len, k);
         if (k >= text_len) {
             break;
         }
@@ -410,8 +424,16 @@ ipv4_format(uint32_t addr, char *out)
 #define URL_SCHEME_BYTE(c)                                                 \
     (((c) >= '0' && (c) <= '9') || ((c) >= 'a' && (c) <= 'z') ||          \
      ((c) >= 'A' && (c) <= 'Z') || (c) == '+' || (c) == '-' || (c) == '.')
+/* Bytes a browser ends an authority at (WHATWG URL, special schemes):
+ * a quote, blank or '<' before them is still userinfo when an '@'
+ * follows, so only url_host's host scan stops there.  Control bytes end
+ * it too: hrefs arrive without them and text URLs end before them. */
+#define URL_AUTH_END(c)                                                    \
+    ((c) == '/' || (c) == '\\' || (c) == '?' || (c) == '#' || (c) < ' ' ||   \
+     (c) == 0x7F)
 #define URL_ABYTE(c)                                                       \
-    (uint8_t)((URL_AUTH_STOP(c) ? 1u : 0u) | (URL_SCHEME_BYTE(c) ? 2u : 0u))
+    (uint8_t)((URL_AUTH_STOP(c) ? 1u : 0u) | (URL_SCHEME_BYTE(c) ? 2u : 0u) | \
+              (URL_AUTH_END(c) ? 4u : 0u))
 static const uint8_t url_abyte[256] = {BYTETABLE(URL_ABYTE)};
 
 static bool
@@ -426,15 +448,26 @@ url_scheme_byte(uint8_t c)
     return (url_abyte[c] & 2u) != 0;
 }
 
-/* Bytes a browser ends an authority at (WHATWG URL, special schemes):
- * a quote, blank or '<' before them is still userinfo when an '@'
- * follows, so only url_host's host scan stops there.  Control bytes end
- * it too: hrefs arrive without them and text URLs end before them. */
 static bool
 url_authority_end(uint8_t c)
 {
-    return c == '/' || c == '\\' || c == '?' || c == '#' || c < ' ' ||
-           c == 0x7F;
+    return (url_abyte[c] & 4u) != 0;
+}
+
+/* Index of the last byte c in p[from, to), or SIZE_MAX: memchr from one
+ * to the next, as most authorities hold no '@' and most hosts no ':'
+ * (issue #7: a byte loop over each was most of url_host). */
+static size_t
+url_last_byte(const char *p, size_t from, size_t to, char c)
+{
+    size_t last = SIZE_MAX;
+    const char *q;
+
+    while (from < to && (q = memchr(p + from, c, to - from)) != NULL) {
+        last = (size_t)(q - p);
+        from = last + 1;
+    }
+    return last;
 }
 
 /* Locate the authority of url (up to url_authority_end, userinfo
@@ -763,6 +796,7 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
     unsigned f = 0;
     uint32_t addr;
     bool is_odd = false;
+    uint8_t high = 0; /* the OR of the host's bytes: 0x80 set if any is */
 
     if (out_max == 0) {
         return 0;
@@ -773,15 +807,16 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
     }
     hs = as;
     if (!(f & URL_IS_MAILTO)) {
-        for (size_t k = as; k < ae; k++) {
-            if (url[k] == '@') {
-                hs = k + 1;
-                f |= URL_HAS_USERINFO;
-            }
+        size_t at = url_last_byte(url, as, ae, '@');
+
+        if (at != SIZE_MAX) {
+            hs = at + 1;
+            f |= URL_HAS_USERINFO;
         }
     }
     /* The host ends at the first blank, quote or bracket after the
-     * userinfo too: "http://a.example's" is a.example. */
+     * userinfo too: "http://a.example's" is a.example.  So no byte of
+     * it is a control byte, a blank or DEL: only a %XX can make one. */
     he = hs;
     while (he < ae && !url_auth_stop((uint8_t)url[he])) {
         he++;
@@ -800,12 +835,11 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
         he = k;
         f |= URL_IS_IP;
     } else {
-        for (size_t k = he; k > hs; k--) {
-            if (url[k - 1] == ':') {
-                he = k - 1;
-                f |= URL_HAS_PORT;
-                break;
-            }
+        size_t colon = url_last_byte(url, hs, he, ':');
+
+        if (colon != SIZE_MAX) {
+            he = colon;
+            f |= URL_HAS_PORT;
         }
     }
     for (size_t k = hs; k < he; k++) {
@@ -817,18 +851,23 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
                 c = (uint8_t)(hi * 16 + lo);
                 k += 2;
                 f |= URL_PCT_HOST;
+                if (c < ' ' || c == 0x7F) {
+                    break;
+                }
             }
-        }
-        if (c < ' ' || c == 0x7F) {
-            break;
         }
         if (o + 1 >= out_max || o >= URL_HOST_MAX_BYTES) {
             out[0] = '\0';
             return 0;
         }
+        high |= c;
         out[o++] = (char)url_lower(c);
     }
-    o = fold_wide_host(out, o);
+    /* Wide forms and IDNA concern non-ASCII hosts only: an ASCII one
+     * (nearly every host) skips both walks (issue #7). */
+    if ((high & 0x80u) != 0) {
+        o = fold_wide_host(out, o);
+    }
     while (o > 0 && out[o - 1] == '.') {
         o--;
     }
@@ -836,7 +875,9 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
     if ((f & URL_IS_IP) && out_max >= URL_IPV6_TEXT_MAX) {
         o = ipv6_canonical(out, o);
     }
-    o = url_host_to_ascii(out, o, out_max);
+    if ((high & 0x80u) != 0) {
+        o = url_host_to_ascii(out, o, out_max);
+    }
     if (o > 0 && !(f & URL_IS_IP) && last_label_numeric(out, o) &&
         url_parse_ipv4(out, o, &addr, &is_odd)) {
         f |= URL_IS_IP;
@@ -851,7 +892,8 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
     return o;
 }
 
-/* Multi-label public suffixes, sorted (strcmp order). */
+/* Multi-label public suffixes, sorted for the reader (the lookup below
+ * hashes them and does not need the order). */
 static const char *const url_suffixes[] = {
     "000webhostapp.com", "ab.ca", "ac.ae", "ac.at", "ac.be", "ac.cn", "ac.cy",
     "ac.id", "ac.il", "ac.in", "ac.ir", "ac.jp", "ac.ke", "ac.kr", "ac.ma",
@@ -918,38 +960,74 @@ static const char *const url_suffixes[] = {
 
 #define URL_N_SUFFIXES (sizeof(url_suffixes) / sizeof(url_suffixes[0]))
 
-/* strcmp order of (s, n) against the string t: one pass, no strlen,
- * since most probes differ in their first byte. */
-static int
-suffix_cmp(const char *s, size_t n, const char *t)
+/*
+ * The suffix table as an open-addressing hash set, built once on first
+ * use and read-only after (pthread_once: RATE's workers share it).  A
+ * suffix hashes from its last byte back to its first, so one backward
+ * walk over a host gives the hash of its last two and last three labels
+ * on the way to their dots: a lookup is then one slot or two, where a
+ * binary search of the table cost two string compares per step, and
+ * this runs for every link and header domain (issue #7).
+ */
+#define URL_SUFFIX_SLOTS 1024u /* a power of two, over twice the table */
+_Static_assert(URL_SUFFIX_SLOTS >= 2 * URL_N_SUFFIXES,
+               "URL_SUFFIX_SLOTS is too small for the suffix table");
+_Static_assert(URL_N_SUFFIXES < UINT16_MAX, "suffix index is 16 bits");
+
+struct suffix_slot {
+    uint32_t hash;
+    uint16_t index; /* into url_suffixes, plus one; 0 for an empty slot */
+    uint16_t len;
+};
+
+static struct suffix_slot suffix_slots[URL_SUFFIX_SLOTS];
+static pthread_once_t suffix_once = PTHREAD_ONCE_INIT;
+
+#define URL_SUFFIX_HASH_SEED 2166136261u
+
+/* One byte more of a backward FNV-1a hash. */
+static uint32_t
+suffix_hash_step(uint32_t h, uint8_t c)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint8_t a = (uint8_t)s[i];
-        uint8_t b = (uint8_t)t[i];
-        if (b == '\0' || a != b) {
-            return b == '\0' ? 1 : (a < b ? -1 : 1);
-        }
-    }
-    return t[n] == '\0' ? 0 : -1;
+    return (h ^ c) * 16777619u;
 }
 
-static bool
-suffix_known(const char *s, size_t n)
+static void
+suffix_slots_build(void)
 {
-    size_t lo = 0;
-    size_t hi = URL_N_SUFFIXES;
+    for (size_t i = 0; i < URL_N_SUFFIXES; i++) {
+        const char *t = url_suffixes[i];
+        size_t n = strlen(t);
+        uint32_t h = URL_SUFFIX_HASH_SEED;
+        size_t k;
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = suffix_cmp(s, n, url_suffixes[mid]);
-        if (c == 0) {
+        for (size_t j = n; j > 0; j--) {
+            h = suffix_hash_step(h, (uint8_t)t[j - 1]);
+        }
+        k = h & (URL_SUFFIX_SLOTS - 1);
+        while (suffix_slots[k].index != 0) {
+            k = (k + 1) & (URL_SUFFIX_SLOTS - 1);
+        }
+        suffix_slots[k].hash = h;
+        suffix_slots[k].index = (uint16_t)(i + 1);
+        suffix_slots[k].len = (uint16_t)n;
+    }
+}
+
+/* Whether the n bytes at s, of backward hash h, are a table suffix. */
+static bool
+suffix_known(const char *s, size_t n, uint32_t h)
+{
+    size_t k = h & (URL_SUFFIX_SLOTS - 1);
+
+    /* Less than half full: an empty slot always ends the probe. */
+    while (suffix_slots[k].index != 0) {
+        const struct suffix_slot *e = &suffix_slots[k];
+        if (e->hash == h && e->len == n &&
+            memcmp(url_suffixes[e->index - 1], s, n) == 0) {
             return true;
         }
-        if (c < 0) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
+        k = (k + 1) & (URL_SUFFIX_SLOTS - 1);
     }
     return false;
 }
@@ -958,7 +1036,10 @@ size_t
 url_registered_domain(const char *host, size_t host_len, const char **out)
 {
     size_t dots[4]; /* positions of the last four dots, nearest first */
+    uint32_t hashes[4]; /* backward hash of the labels after each dot */
+    uint32_t h = URL_SUFFIX_HASH_SEED;
     size_t n_dots = 0;
+    size_t k;
 
     while (host_len > 0 && host[host_len - 1] == '.') {
         host_len--;
@@ -967,22 +1048,31 @@ url_registered_domain(const char *host, size_t host_len, const char **out)
     if (host_len == 0 || url_host_is_ip(host, host_len)) {
         return host_len;
     }
-    for (size_t k = host_len; k > 0 && n_dots < 4; k--) {
+    (void)pthread_once(&suffix_once, suffix_slots_build);
+    for (k = host_len; k > 0 && n_dots < 4; k--) {
         if (host[k - 1] == '.') {
+            hashes[n_dots] = h;
             dots[n_dots++] = k - 1;
         }
+        h = suffix_hash_step(h, (uint8_t)host[k - 1]);
     }
     /* A known suffix of 3 labels, then of 2: keep one label more. */
     for (size_t labels = 3; labels >= 2; labels--) {
         size_t s;
+        uint32_t sh;
         if (n_dots < labels - 1) {
             continue;
         }
-        s = n_dots >= labels ? dots[labels - 1] + 1 : 0;
-        if (n_dots == labels - 1) {
+        if (n_dots >= labels) {
+            s = dots[labels - 1] + 1;
+            sh = hashes[labels - 1];
+        } else {
+            /* The whole host (the walk reached its start: fewer than
+             * four dots). */
             s = 0;
+            sh = h;
         }
-        if (!suffix_known(host + s, host_len - s)) {
+        if (!suffix_known(host + s, host_len - s, sh)) {
             continue;
         }
         if (n_dots < labels) {

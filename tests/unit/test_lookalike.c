@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -423,6 +424,88 @@ test_text_disguised(void **state)
     assert_false(lookalike_text_disguised("", 0));
 }
 
+/* lookalike_is_protected (a hash set) against a scan of every name:
+ * each name, its prefixes and one-byte changes, and random names, over
+ * databases of 0 to 300 pseudo-random names. */
+static bool
+ref_is_protected(const struct lookalike_db *db, const char *s, size_t n)
+{
+    for (size_t i = 0; i < lookalike_db_count(db); i++) {
+        const char *d = lookalike_db_at(db, i);
+
+        if (strlen(d) == n && memcmp(d, s, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+random_domain(uint32_t *r, char *out, size_t cap)
+{
+    static const char *const tlds[] = {"com", "net", "co.uk", "de", "io"};
+    size_t n;
+    size_t o = 0;
+
+    *r = *r * 1103515245u + 12345u;
+    n = 1 + (*r >> 16) % 6;
+    for (size_t i = 0; i < n && o + 1 < cap; i++) {
+        *r = *r * 1103515245u + 12345u;
+        out[o++] = "abcdeh0-"[(*r >> 16) % 8];
+    }
+    if (out[o - 1] == '-') {
+        out[o - 1] = 'x';
+    }
+    *r = *r * 1103515245u + 12345u;
+    snprintf(out + o, cap - o, ".%s", tlds[(*r >> 16) % 5]);
+}
+
+static void
+test_is_protected_matches_scan(void **state)
+{
+    uint32_t r = 0x51edu;
+
+    (void)state;
+    for (size_t round = 0; round < 40; round++) {
+        size_t n = round * 8;
+        char (*names)[32] = calloc(n + 1, sizeof(*names));
+        const char **ptrs = calloc(n + 1, sizeof(*ptrs));
+        struct lookalike_db *db = NULL;
+
+        assert_true(names != NULL && ptrs != NULL);
+        for (size_t i = 0; i < n; i++) {
+            random_domain(&r, names[i], sizeof(names[i]));
+            ptrs[i] = names[i];
+        }
+        assert_int_equal(lookalike_db_build(ptrs, NULL, n, &db), CM_OK);
+        for (size_t q = 0; q < 400; q++) {
+            char h[40];
+            size_t hl;
+
+            if (n > 0 && q % 2 == 0) {
+                r = r * 1103515245u + 12345u;
+                snprintf(h, sizeof(h), "%s", names[(r >> 16) % n]);
+                hl = strlen(h);
+                r = r * 1103515245u + 12345u;
+                if ((r >> 16) % 3 == 0) {
+                    h[(r >> 20) % hl] ^= 1; /* one byte changed */
+                } else if ((r >> 16) % 3 == 1) {
+                    hl -= (r >> 20) % hl; /* a prefix */
+                }
+            } else {
+                random_domain(&r, h, sizeof(h));
+                hl = strlen(h);
+            }
+            assert_int_equal(lookalike_is_protected(db, h, hl),
+                             ref_is_protected(db, h, hl));
+        }
+        lookalike_db_free(db);
+        free(names);
+        free(ptrs);
+    }
+    assert_false(lookalike_is_protected(NULL, "a.com", 5));
+}
+
 int
 main(void)
 {
@@ -431,6 +514,7 @@ main(void)
         cmocka_unit_test(test_protected_and_variants_pass),
         cmocka_unit_test(test_lookalikes_fire),
         cmocka_unit_test(test_edit_1_ordinary_words),
+        cmocka_unit_test(test_is_protected_matches_scan),
         cmocka_unit_test(test_display_name),
         cmocka_unit_test(test_display_name_hidden_marks),
         cmocka_unit_test(test_display_name_styled_letters),

@@ -277,6 +277,189 @@ test_msgsrc_unquote(void **state)
     assert_int_equal(msgsrc_mbox_unquote(out, (const uint8_t *)"", 0), 0);
 }
 
+/* msgsrc_mbox_unquote against a line-by-line reference: every line of
+ * one '>' or more then "From " loses its first '>'.  Edge texts and
+ * 20,000 pseudo-random ones, each at the end of its own allocation,
+ * copied and in place. */
+static size_t
+ref_unquote(uint8_t *dst, const uint8_t *src, size_t len)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < len;) {
+        size_t e = i;
+        size_t g = i;
+
+        while (e < len && src[e] != '\n') {
+            e++;
+        }
+        if (e < len) {
+            e++;
+        }
+        while (g < e && src[g] == '>') {
+            g++;
+        }
+        if (g > i && e - g >= 5 && memcmp(src + g, "From ", 5) == 0) {
+            i++;
+        }
+        memcpy(dst + o, src + i, e - i);
+        o += e - i;
+        i = e;
+    }
+    return o;
+}
+
+static void
+check_unquote(const char *text, size_t len)
+{
+    uint8_t *in = malloc(len > 0 ? len : 1);
+    uint8_t *out = malloc(len > 0 ? len : 1);
+    uint8_t *want = malloc(len > 0 ? len : 1);
+    size_t wn;
+
+    assert_true(in != NULL && out != NULL && want != NULL);
+    memcpy(in, text, len);
+    wn = ref_unquote(want, in, len);
+    assert_int_equal(msgsrc_mbox_unquote(out, in, len), wn);
+    assert_memory_equal(out, want, wn);
+    assert_int_equal(msgsrc_mbox_unquote(in, in, len), wn);
+    assert_memory_equal(in, want, wn);
+    free(in);
+    free(out);
+    free(want);
+}
+
+static void
+test_msgsrc_unquote_matches_reference(void **state)
+{
+    static const char *const edges[] = {
+        "", "F", ">F", ">From", ">From ", "From ", "\n>From ", "x\n>>From x",
+        ">>>>", ">>>>From ", "a>From \n>From \n", "\r\n>From \r\n",
+        ">F>From ", ">>F>From \n>From"};
+    static const char *const pieces[] = {">", ">", "From ", "From", "F",
+                                         "\n", "\r\n", "x", " ", "rom ",
+                                         "<a>", ">From "};
+    uint32_t r = 0xfeedu;
+    char text[120];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        check_unquote(edges[i], strlen(edges[i]));
+    }
+    for (int round = 0; round < 20000; round++) {
+        size_t len = 0;
+        size_t n_pieces;
+
+        r = r * 1103515245u + 12345u;
+        n_pieces = (r >> 16) % 24;
+        for (size_t k = 0; k < n_pieces; k++) {
+            const char *pc;
+            size_t pl;
+
+            r = r * 1103515245u + 12345u;
+            pc = pieces[(r >> 16) % (sizeof(pieces) / sizeof(pieces[0]))];
+            pl = strlen(pc);
+            if (len + pl > sizeof(text)) {
+                break;
+            }
+            memcpy(text + len, pc, pl);
+            len += pl;
+        }
+        check_unquote(text, len);
+    }
+}
+
+/* msgsrc_is_separator against its contract written out plainly (the
+ * neighbours of a year tested before its digits): edge lines and 20,000
+ * pseudo-random "From " lines of digits, colons, blanks and letters. */
+static bool
+ref_digit(uint8_t c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool
+ref_is_separator(const uint8_t *p, size_t len)
+{
+    size_t i;
+    bool has_time = false;
+    bool has_year = false;
+
+    if (len > 0 && p[len - 1] == '\r') {
+        len--;
+    }
+    if (len < 6 || len > CAPS_MSGSRC_SEPARATOR_MAX ||
+        memcmp(p, "From ", 5) != 0 || p[5] == ' ' || p[5] == '\t') {
+        return false;
+    }
+    if (p[5] == '<') {
+        const uint8_t *gt = memchr(p + 6, '>', len - 6);
+
+        if (gt != NULL && (size_t)(gt - p) + 1 < len && gt[1] == '(') {
+            return true;
+        }
+    }
+    for (i = 5; i < len && p[i] != ' ' && p[i] != '\t'; i++) {
+    }
+    if (i == len) {
+        return false;
+    }
+    p += i;
+    len -= i;
+    for (size_t k = 1; k + 2 < len; k++) {
+        has_time |= p[k] == ':' && ref_digit(p[k - 1]) &&
+                    ref_digit(p[k + 1]) && ref_digit(p[k + 2]);
+    }
+    for (size_t k = 0; k + 4 <= len; k++) {
+        bool is_alone = (k == 0 || !ref_digit(p[k - 1])) &&
+                        (k + 4 == len || !ref_digit(p[k + 4]));
+
+        has_year |= is_alone && ref_digit(p[k + 2]) && ref_digit(p[k + 3]) &&
+                    ((p[k] == '1' && p[k + 1] == '9') ||
+                     (p[k] == '2' && p[k + 1] == '0'));
+    }
+    return has_time && has_year;
+}
+
+static void
+test_msgsrc_separator_matches_reference(void **state)
+{
+    static const char alphabet[] = "0129 :x<>(\r\t";
+    static const char *const edges[] = {
+        "From a Mon Jan 1 00:00:00 2024", "From a 1:00 1999",
+        "From a 1:00 21999", "From a 1:00 x2000x", "From a 12:34 2099\r",
+        "From a 2000 1:00", "From  a 1:00 2000", "From <x>(1) y",
+        "From a 1:0 2000", "From a 19201:00"};
+    uint32_t r = 0xabcdu;
+    char line[64];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        const uint8_t *e = (const uint8_t *)edges[i];
+
+        assert_int_equal(msgsrc_is_separator(e, strlen(edges[i])),
+                         ref_is_separator(e, strlen(edges[i])));
+    }
+    memcpy(line, "From ", 5);
+    for (int round = 0; round < 20000; round++) {
+        size_t len;
+        uint8_t *q;
+
+        r = r * 1103515245u + 12345u;
+        len = 5 + (r >> 16) % (sizeof(line) - 5);
+        for (size_t i = 5; i < len; i++) {
+            r = r * 1103515245u + 12345u;
+            line[i] = alphabet[(r >> 16) % (sizeof(alphabet) - 1)];
+        }
+        q = malloc(len);
+        assert_non_null(q);
+        memcpy(q, line, len);
+        assert_int_equal(msgsrc_is_separator(q, len),
+                         ref_is_separator(q, len));
+        free(q);
+    }
+}
+
 static void
 test_msgsrc_split_crlf_and_no_trailing_blank(void **state)
 {
@@ -788,6 +971,8 @@ main(void)
         cmocka_unit_test(test_msgsrc_is_mbox),
         cmocka_unit_test(test_msgsrc_split_three),
         cmocka_unit_test(test_msgsrc_unquote),
+        cmocka_unit_test(test_msgsrc_unquote_matches_reference),
+        cmocka_unit_test(test_msgsrc_separator_matches_reference),
         cmocka_unit_test(test_msgsrc_source_unquotes_from),
         cmocka_unit_test(test_msgsrc_split_crlf_and_no_trailing_blank),
         cmocka_unit_test(test_msgsrc_split_not_mbox_is_one_message),

@@ -22,6 +22,7 @@
 #include "lookalike.h"
 #include "mime.h"
 #include "rules.h"
+#include "../../src/rules-int.h"
 
 static const char *const prot[] = {"paypal.com", "example.org"};
 static const bool prot_brand[] = {true, false};
@@ -1321,6 +1322,98 @@ test_brand_name_comment_first(void **state)
     rules_free(r);
 }
 
+/* rules_angle_addr_offset (memchr from '<' to '<') against a walk back
+ * from the end: the offset after the last '<', 0 without one, on edge
+ * values and 20,000 pseudo-random ones, each at the end of its own
+ * allocation. */
+static size_t
+ref_angle_addr_offset(const char *v, size_t len)
+{
+    for (size_t i = len; i > 0; i--) {
+        if (v[i - 1] == '<') {
+            return i;
+        }
+    }
+    return 0;
+}
+
+static void
+check_angle(const char *v, size_t len)
+{
+    char *q = malloc(len > 0 ? len : 1);
+
+    assert_non_null(q);
+    memcpy(q, v, len);
+    assert_int_equal(rules_angle_addr_offset(q, len),
+                     ref_angle_addr_offset(q, len));
+    free(q);
+}
+
+static void
+test_angle_addr_offset(void **state)
+{
+    static const char *const edges[] = {"", "<", "<<", "a<", "<a", "a",
+                                        "A <a@b.c>", "\"x <y@z>\" <a@b>",
+                                        "no angle@x.example", ">", "<>"};
+    static const char alphabet[] = "<>@ a.\"(),";
+    uint32_t r = 0x1234567u;
+    char v[80];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        check_angle(edges[i], strlen(edges[i]));
+    }
+    for (int round = 0; round < 20000; round++) {
+        size_t len;
+
+        r = r * 1103515245u + 12345u;
+        len = (r >> 16) % sizeof(v);
+        for (size_t i = 0; i < len; i++) {
+            r = r * 1103515245u + 12345u;
+            v[i] = alphabet[(r >> 16) % (sizeof(alphabet) - 1)];
+        }
+        check_angle(v, len);
+    }
+}
+
+/* rules_header_domain's stop table against the compares it replaced:
+ * the From domain "x" + byte + "y.example" for every printable byte
+ * (and tab) ends at the byte exactly when one of them names it, and
+ * comes back lower-cased. */
+static void
+test_header_domain_stops(void **state)
+{
+    (void)state;
+    for (unsigned c = 0x09; c < 0x7f; c++) {
+        char m[256];
+        char dom[64];
+        struct parsed p;
+        bool stop = c == '>' || c == ' ' || c == '\t' || c == ',' ||
+                    c == ';' || c == '"' || c == ')' || c == '(';
+        size_t n;
+
+        if (c > 0x09 && c < 0x20) {
+            continue;
+        }
+        snprintf(m, sizeof(m),
+                 "From: a@X%cY.Example\r\nSubject: s\r\n\r\nhi\r\n",
+                 (int)c);
+        parse_msg(&p, m);
+        n = rules_header_domain(&p.doc, "From", dom, sizeof(dom));
+        parsed_free(&p);
+        if (stop) {
+            assert_string_equal(dom, "x");
+            assert_int_equal(n, 1);
+        } else if (c != '@' && c != '<') {
+            char want[32];
+
+            snprintf(want, sizeof(want), "x%cy.example",
+                     (int)(c >= 'A' && c <= 'Z' ? c + 32 : c));
+            assert_string_equal(dom, want);
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -1348,6 +1441,8 @@ main(void)
         cmocka_unit_test(test_detect_recipient_named_long_address),
         cmocka_unit_test(test_detect_mixed_script_text),
         cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_angle_addr_offset),
+        cmocka_unit_test(test_header_domain_stops),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
