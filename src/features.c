@@ -648,6 +648,15 @@ collapse_digits(char *b, size_t len)
     return o;
 }
 
+/* The tokenizer's steps are inlined into body_words, which runs them on
+ * every body token (issue #7); GCC would otherwise keep some as calls
+ * once the loop grows past its inlining budget. */
+#if defined(__GNUC__)
+#define TOK_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define TOK_ALWAYS_INLINE
+#endif
+
 /* What each ASCII byte is to the tokenizer (the same answers as
  * is_word_char, is_joiner and fold give for code points below U+0080). */
 enum tok_ascii_class {
@@ -683,7 +692,7 @@ static const uint8_t tok_ascii[128] = {
 /* Lanes (bit 7 of each byte of y, a word with the high bits cleared)
  * whose byte is in lo..hi: y + (0x80 - lo) reaches bit 7 iff the byte is
  * >= lo, y + (0x7f - hi) iff it is > hi; no carry crosses lanes. */
-static uint64_t
+static inline TOK_ALWAYS_INLINE uint64_t
 lanes_in(uint64_t y, uint8_t lo, uint8_t hi)
 {
     const uint64_t ones = 0x0101010101010101ull;
@@ -692,7 +701,7 @@ lanes_in(uint64_t y, uint8_t lo, uint8_t hi)
 }
 
 /* Lanes set in m (bit 7 of each byte), counted. */
-static size_t
+static inline TOK_ALWAYS_INLINE size_t
 count_lanes(uint64_t m)
 {
     return (size_t)(((m >> 7) * 0x0101010101010101ull) >> 56);
@@ -707,7 +716,7 @@ count_lanes(uint64_t m)
  * one of the lowest set bit of fails (bit 8k+7): one count of trailing
  * zeros, a builtin of the compilers that define __BYTE_ORDER__.
  */
-static size_t
+static inline TOK_ALWAYS_INLINE size_t
 alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
            bool *has_digit)
 {
@@ -756,7 +765,7 @@ alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
 #endif
 
 /* A byte of a token that is an ASCII joiner (UTF-8 bytes never are). */
-static bool
+static inline TOK_ALWAYS_INLINE bool
 is_ascii_joiner(uint8_t ch)
 {
     return ch < 0x80 && (tok_ascii[ch] & TOKC_JOINER) != 0;
@@ -764,7 +773,7 @@ is_ascii_joiner(uint8_t ch)
 
 /* Whether p[pos], an ASCII byte, is a joiner whose next byte ends the
  * token (a blank, plain punctuation or the end of the text). */
-static bool
+static inline TOK_ALWAYS_INLINE bool
 joiner_ends_token(const uint8_t *p, size_t pos, size_t len)
 {
     return (tok_ascii[p[pos]] & TOKC_JOINER) != 0 &&
@@ -796,7 +805,7 @@ static const uint8_t tok_skip_class[256] = {BYTETABLE(TOKS)};
  * characters passed over.  ASCII is classed by one table lookup (the
  * blanks and punctuation between words are most of what is skipped);
  * only bytes >= 0x80 are decoded. */
-static void
+static inline TOK_ALWAYS_INLINE void
 tok_skip(struct tokenizer *t)
 {
     const uint8_t *p = t->p;
@@ -850,8 +859,8 @@ enum tok_seen {
  * runs: out is a char pointer, and a store through it would otherwise
  * make the compiler reload everything in *t after every byte.
  */
-static bool
-tok_next(struct tokenizer *t, char *out, size_t *out_len,
+static inline TOK_ALWAYS_INLINE bool
+tok_scan(struct tokenizer *t, char *out, size_t *out_len,
          enum tok_kind *kind)
 {
     const uint8_t *p = t->p;
@@ -1036,6 +1045,18 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     return true;
 }
 
+/* tok_scan for the callers that tokenize a header or a name: one copy
+ * of the tokenizer for them all, while body_words, which runs it on
+ * every body token, has it inlined (issue #7: the call, its saved
+ * registers, the out-parameters through memory and its steps kept as
+ * calls were an eighth of the body tokenizer's instructions). */
+static bool
+tok_next(struct tokenizer *t, char *out, size_t *out_len,
+         enum tok_kind *kind)
+{
+    return tok_scan(t, out, out_len, kind);
+}
+
 /* ---- words ---------------------------------------------------------- */
 
 /* Tokens that only mark where a corpus came from (see the top comment). */
@@ -1153,7 +1174,7 @@ body_words(struct features_scratch *s, const char *text, size_t len,
      * 8-byte load over its tail (tok has 8 bytes of slack past the
      * longest token). */
     memset(tok, 0, sizeof(tok));
-    while (count < CAPS_FEATURES_TOKENS_MAX && tok_next(&t, tok, &tl, &kind)) {
+    while (count < CAPS_FEATURES_TOKENS_MAX && tok_scan(&t, tok, &tl, &kind)) {
         const char *p;
         size_t pl;
         uint64_t h;
