@@ -343,31 +343,43 @@ static const char *
 ifind(const char *h, size_t hlen, const char *needle)
 {
     size_t nl = strlen(needle);
-    uint8_t first = lower((uint8_t)needle[0]);
+    size_t k = 0;
 
     if (nl == 0 || hlen < nl) {
         return NULL;
     }
-    if (first < 'a' || first > 'z') {
-        /* A first byte that is no letter has one case ("://", "[spam]"):
-         * memchr finds the places to try. */
-        const char *q = h;
-        const char *last = h + (hlen - nl);
+    /* A byte of the needle that is no letter has one case ('-' of
+     * "xn--", ':' of "://"): memchr finds the places where it could be
+     * and only those are tried, instead of a fold and a compare per byte
+     * of h (issue #7: every URL host is searched for "xn--"). */
+    while (k < nl && ((uint8_t)needle[k] | 0x20u) >= 'a' &&
+           ((uint8_t)needle[k] | 0x20u) <= 'z') {
+        k++;
+    }
+    if (k < nl) {
+        const char *q = h + k;
+        const char *last = h + (hlen - nl) + k;
 
         while (q <= last &&
-               (q = memchr(q, first, (size_t)(last - q) + 1u)) != NULL) {
-            if (iprefix(q, hlen - (size_t)(q - h), needle)) {
-                return q;
+               (q = memchr(q, needle[k], (size_t)(last - q) + 1u)) != NULL) {
+            const char *at = q - k;
+
+            if (iprefix(at, hlen - (size_t)(at - h), needle)) {
+                return at;
             }
             q++;
         }
         return NULL;
     }
-    for (size_t i = 0; i + nl <= hlen; i++) {
-        /* The first byte rejects nearly every position. */
-        if (lower((uint8_t)h[i]) == first &&
-            iprefix(h + i, hlen - i, needle)) {
-            return h + i;
+    {
+        uint8_t first = lower((uint8_t)needle[0]);
+
+        for (size_t i = 0; i + nl <= hlen; i++) {
+            /* The first byte rejects nearly every position. */
+            if (lower((uint8_t)h[i]) == first &&
+                iprefix(h + i, hlen - i, needle)) {
+                return h + i;
+            }
         }
     }
     return NULL;

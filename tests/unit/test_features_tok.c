@@ -8,7 +8,8 @@
  * UTF-8 split across the 8-byte boundary, joiners before blanks and at
  * the end, digit runs, malformed UTF-8) and on pseudo-random texts.
  * Every text sits at the end of its own allocation, so an ASan build
- * catches a read past it.
+ * catches a read past it.  Also ifind, the case-insensitive search, against
+ * a reference that tries every position.
  *
  * features.c is included: tok_next and its helpers are static.
  */
@@ -347,12 +348,81 @@ test_tok_random(void **state)
     }
 }
 
+/* ifind's reference: every position, each byte folded. */
+static const char *
+ref_ifind(const char *h, size_t hlen, const char *needle)
+{
+    size_t nl = strlen(needle);
+
+    if (nl == 0) {
+        return NULL;
+    }
+    for (size_t i = 0; i + nl <= hlen; i++) {
+        size_t k = 0;
+
+        while (k < nl &&
+               lower((uint8_t)h[i + k]) == lower((uint8_t)needle[k])) {
+            k++;
+        }
+        if (k == nl) {
+            return h + i;
+        }
+    }
+    return NULL;
+}
+
+/* ifind (memchr on a byte of the needle that is no letter, or a folded
+ * first byte) against the reference, on haystacks of the needles' own
+ * bytes in both cases, each at the end of its own allocation. */
+static void
+test_ifind(void **state)
+{
+    static const char *const needles[] = {
+        "xn--", "://", "[spam]", "list-unsubscribe=one-click", "www.",
+        "-", "a", "ab", "x-", "--", "Aa"};
+    static const char alphabet[] = "xXnN-:/[]sSpPaAmM=.wW1 ";
+    uint32_t seed = 0x2545f491u;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        size_t hlen = rnd(&seed) % 40;
+        const char *needle = needles[rnd(&seed) % (sizeof(needles) /
+                                                   sizeof(needles[0]))];
+        char *h = malloc(hlen > 0 ? hlen : 1);
+        char *hay;
+
+        assert_non_null(h);
+        hay = h;
+        for (size_t i = 0; i < hlen; i++) {
+            /* Now and then a piece of the needle itself. */
+            if (rnd(&seed) % 4 == 0) {
+                size_t k = rnd(&seed) % strlen(needle);
+
+                h[i] = rnd(&seed) % 2 ? needle[k]
+                                      : (char)(needle[k] ^ 0x20);
+            } else {
+                h[i] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1u)];
+            }
+        }
+        if (ifind(hay, hlen, needle) != ref_ifind(hay, hlen, needle)) {
+            fprintf(stderr, "ifind '%.*s' '%s'\n", (int)hlen, hay, needle);
+            free(h);
+            fail();
+        }
+        free(h);
+    }
+    assert_non_null(ifind("foo.XN--p1ai", 12, "xn--"));
+    assert_null(ifind("xn-", 3, "xn--"));
+    assert_null(ifind("", 0, "://"));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tok_edges),
         cmocka_unit_test(test_tok_random),
+        cmocka_unit_test(test_ifind),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
