@@ -257,11 +257,18 @@ out_put_text(struct out_text *o, const char *s, size_t n, bool is_path)
     size_t i = 0;
 
     while (i < n) {
-        size_t run = 0;
+        /* The run up to the next '%' (or, in a path, '\\'): found by
+         * memchr, not a pair of compares per byte (issue #7: every URL of
+         * every message is normalised). */
+        const char *pct = memchr(s + i, '%', n - i);
+        size_t run = pct != NULL ? (size_t)(pct - (s + i)) : n - i;
 
-        while (i + run < n && s[i + run] != '%' &&
-               !(is_path && s[i + run] == '\\')) {
-            run++;
+        if (is_path) {
+            const char *bs = memchr(s + i, '\\', run);
+
+            if (bs != NULL) {
+                run = (size_t)(bs - (s + i));
+            }
         }
         out_put(o, s + i, run);
         i += run;
