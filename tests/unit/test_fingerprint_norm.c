@@ -5,6 +5,7 @@
  * memchr) on edge inputs and on pseudo-random texts of the bytes it looks
  * at, into outputs of every size down to one byte.  Each input sits at
  * the end of its own allocation, so an ASan build catches a read past it.
+ * And is_tracking_param's names, lengths compared first.
  *
  * fingerprint.c is included: its steps are static.
  */
@@ -137,12 +138,43 @@ test_put_text_random(void **state)
     }
 }
 
+/* Every tracking name in any case, and no name one byte longer or
+ * shorter (the lengths are compared first). */
+static void
+test_tracking_params(void **state)
+{
+    static const char *const names[] = {
+        "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid",
+        "_hsenc", "_hsmi", "mkt_tok", "yclid", "igshid", "ref_src"};
+    char b[16];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        size_t n = strlen(names[i]);
+
+        memcpy(b, names[i], n);
+        assert_true(is_tracking_param(b, n));
+        b[0] = (char)(b[0] >= 'a' && b[0] <= 'z' ? b[0] - 32 : b[0]);
+        b[n - 1] = (char)(b[n - 1] - 32);
+        assert_true(is_tracking_param(b, n));
+        assert_false(is_tracking_param(b, n - 1));
+        b[n] = 'x';
+        assert_false(is_tracking_param(b, n + 1));
+    }
+    assert_true(is_tracking_param("utm_", 4));
+    assert_true(is_tracking_param("UTM_source", 10));
+    assert_false(is_tracking_param("utm", 3));
+    assert_false(is_tracking_param("id", 2));
+    assert_false(is_tracking_param("", 0));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_text_edges),
         cmocka_unit_test(test_put_text_random),
+        cmocka_unit_test(test_tracking_params),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
