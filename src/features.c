@@ -622,20 +622,22 @@ collapse_digits(char *b, size_t len)
 {
     size_t o;
     size_t i = 0;
+    size_t run = 0;
 
-    /* Nothing moves before the first run to collapse: find it without
-     * writing (most tokens with a digit have none, "mp3", "10am"). */
-    while (i < len) {
-        size_t j = i;
-
-        while (j < len && b[j] >= '0' && b[j] <= '9') {
-            j++;
-        }
-        if (j - i >= 3) {
+    /* Nothing moves before the first run to collapse: find its third
+     * digit without writing (most tokens with a digit have none, "mp3",
+     * "10am"), one byte and one counter at a time. */
+    for (; i < len; i++) {
+        if ((unsigned char)(b[i] - '0') >= 10u) {
+            run = 0;
+        } else if (++run == 3) {
             break;
         }
-        i = j > i ? j : i + 1;
     }
+    if (i == len) {
+        return len;
+    }
+    i -= 2;
     o = i;
     while (i < len) {
         size_t j = i;
@@ -644,10 +646,10 @@ collapse_digits(char *b, size_t len)
             j++;
         }
         if (j - i >= 3) {
-            size_t run = j - i;
+            size_t r = j - i;
 
             b[o++] = '#';
-            b[o++] = run <= 9 ? (char)('0' + run) : 'n';
+            b[o++] = r <= 9 ? (char)('0' + r) : 'n';
             i = j;
         } else if (j > i) {
             while (i < j) {

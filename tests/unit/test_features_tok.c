@@ -9,7 +9,8 @@
  * the end, digit runs, malformed UTF-8) and on pseudo-random texts.
  * Every text sits at the end of its own allocation, so an ASan build
  * catches a read past it.  Also ifind, the case-insensitive search, against
- * a reference that tries every position.
+ * a reference that tries every position, and collapse_digits against one
+ * that rewrites every run of digits into a second buffer.
  *
  * features.c is included: tok_next and its helpers are static.
  */
@@ -348,6 +349,71 @@ test_tok_random(void **state)
     }
 }
 
+/* collapse_digits' reference: each maximal run of digits, copied or,
+ * from three digits on, written as '#' and its length (1..9, else
+ * 'n'), into a second buffer. */
+static size_t
+ref_collapse(const char *b, size_t len, char *out)
+{
+    size_t o = 0;
+    size_t i = 0;
+
+    while (i < len) {
+        size_t j = i;
+
+        while (j < len && b[j] >= '0' && b[j] <= '9') {
+            j++;
+        }
+        if (j - i >= 3) {
+            out[o++] = '#';
+            out[o++] = j - i <= 9 ? (char)('0' + (j - i)) : 'n';
+        } else if (j == i) {
+            out[o++] = b[j++];
+        } else {
+            memcpy(out + o, b + i, j - i);
+            o += j - i;
+        }
+        i = j;
+    }
+    return o;
+}
+
+/* collapse_digits (a counter finds the first run of three, then the
+ * runs are rewritten in place) against the reference on short texts of
+ * digits, letters and bytes around '0'..'9' ('/', ':', 0xb0..0xb9). */
+static void
+test_collapse_digits(void **state)
+{
+    static const char alphabet[] = "0123456789a/:\xb0\xb9";
+    uint32_t seed = 0x51ed270bu;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        size_t len = rnd(&seed) % 48;
+        char *b = malloc(len > 0 ? len : 1);
+        char want[48];
+        size_t wl;
+        size_t got;
+
+        assert_non_null(b);
+        for (size_t i = 0; i < len; i++) {
+            /* Digits most of the time: runs of every length. */
+            b[i] = rnd(&seed) % 4 != 0
+                       ? (char)('0' + rnd(&seed) % 10)
+                       : alphabet[rnd(&seed) % (sizeof(alphabet) - 1u)];
+        }
+        wl = ref_collapse(b, len, want);
+        got = collapse_digits(b, len);
+        if (got != wl || memcmp(b, want, wl) != 0) {
+            fprintf(stderr, "collapse_digits: '%.*s' want '%.*s'\n",
+                    (int)got, b, (int)wl, want);
+            free(b);
+            fail();
+        }
+        free(b);
+    }
+}
+
 /* ifind's reference: every position, each byte folded. */
 static const char *
 ref_ifind(const char *h, size_t hlen, const char *needle)
@@ -423,6 +489,7 @@ main(void)
         cmocka_unit_test(test_tok_edges),
         cmocka_unit_test(test_tok_random),
         cmocka_unit_test(test_ifind),
+        cmocka_unit_test(test_collapse_digits),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
