@@ -2351,9 +2351,12 @@ url_name_features(struct features_scratch *s, const char *host, size_t hl,
     if (dots >= 4) {
         emit_str(s, FEATURES_NS_URL, "deep-host");
     }
-    for (size_t k = 0; k < rl; k++) {
-        if (reg[k] == '.') {
-            tld = reg + k + 1;
+    /* The last label: from the end back to its dot, not a walk over
+     * the whole name. */
+    for (size_t k = rl; k > 0; k--) {
+        if (reg[k - 1] == '.') {
+            tld = reg + k;
+            break;
         }
     }
     emit_kv(s, FEATURES_NS_URL, "tld:", tld, rl - (size_t)(tld - reg));
