@@ -414,6 +414,28 @@ test_collapse_digits(void **state)
     }
 }
 
+/* lower() and lower_copy by table: every byte as the compare would
+ * fold it (only 'A'..'Z' change). */
+static void
+test_lower_table(void **state)
+{
+    char src[256];
+    char dst[257];
+
+    (void)state;
+    for (unsigned c = 0; c < 256; c++) {
+        unsigned want = c >= 'A' && c <= 'Z' ? c + 32u : c;
+
+        assert_int_equal(lower((uint8_t)c), want);
+        src[c] = (char)c;
+    }
+    assert_int_equal(lower_copy(dst, sizeof(dst), src, sizeof(src)), 256);
+    for (unsigned c = 0; c < 256; c++) {
+        assert_int_equal((uint8_t)dst[c], lower((uint8_t)c));
+    }
+    assert_int_equal(dst[256], '\0');
+}
+
 /* ifind's reference: every position, each byte folded. */
 static const char *
 ref_ifind(const char *h, size_t hlen, const char *needle)
@@ -490,6 +512,7 @@ main(void)
         cmocka_unit_test(test_tok_random),
         cmocka_unit_test(test_ifind),
         cmocka_unit_test(test_collapse_digits),
+        cmocka_unit_test(test_lower_table),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
