@@ -307,10 +307,17 @@ log2_bucket(size_t v, unsigned max)
 
 /* ---- small text helpers --------------------------------------------- */
 
+/* Each byte ASCII-lower-cased: one load instead of a compare and a
+ * select, for lower() and lower_copy, which fold every header name,
+ * host and address byte they compare or copy (issue #7). */
+#define LOWER_OF(c) ((c) >= 'A' && (c) <= 'Z' ? (c) | 0x20 : (c))
+static const uint8_t lower_of[256] = {BYTETABLE(LOWER_OF)};
+#undef LOWER_OF
+
 static uint8_t
 lower(uint8_t c)
 {
-    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+    return lower_of[c];
 }
 
 /* The literals are walked to their terminator rather than measured
@@ -343,31 +350,43 @@ static const char *
 ifind(const char *h, size_t hlen, const char *needle)
 {
     size_t nl = strlen(needle);
-    uint8_t first = lower((uint8_t)needle[0]);
+    size_t k = 0;
 
     if (nl == 0 || hlen < nl) {
         return NULL;
     }
-    if (first < 'a' || first > 'z') {
-        /* A first byte that is no letter has one case ("://", "[spam]"):
-         * memchr finds the places to try. */
-        const char *q = h;
-        const char *last = h + (hlen - nl);
+    /* A byte of the needle that is no letter has one case ('-' of
+     * "xn--", ':' of "://"): memchr finds the places where it could be
+     * and only those are tried, instead of a fold and a compare per byte
+     * of h (issue #7: every URL host is searched for "xn--"). */
+    while (k < nl && ((uint8_t)needle[k] | 0x20u) >= 'a' &&
+           ((uint8_t)needle[k] | 0x20u) <= 'z') {
+        k++;
+    }
+    if (k < nl) {
+        const char *q = h + k;
+        const char *last = h + (hlen - nl) + k;
 
         while (q <= last &&
-               (q = memchr(q, first, (size_t)(last - q) + 1u)) != NULL) {
-            if (iprefix(q, hlen - (size_t)(q - h), needle)) {
-                return q;
+               (q = memchr(q, needle[k], (size_t)(last - q) + 1u)) != NULL) {
+            const char *at = q - k;
+
+            if (iprefix(at, hlen - (size_t)(at - h), needle)) {
+                return at;
             }
             q++;
         }
         return NULL;
     }
-    for (size_t i = 0; i + nl <= hlen; i++) {
-        /* The first byte rejects nearly every position. */
-        if (lower((uint8_t)h[i]) == first &&
-            iprefix(h + i, hlen - i, needle)) {
-            return h + i;
+    {
+        uint8_t first = lower((uint8_t)needle[0]);
+
+        for (size_t i = 0; i + nl <= hlen; i++) {
+            /* The first byte rejects nearly every position. */
+            if (lower((uint8_t)h[i]) == first &&
+                iprefix(h + i, hlen - i, needle)) {
+                return h + i;
+            }
         }
     }
     return NULL;
@@ -610,20 +629,22 @@ collapse_digits(char *b, size_t len)
 {
     size_t o;
     size_t i = 0;
+    size_t run = 0;
 
-    /* Nothing moves before the first run to collapse: find it without
-     * writing (most tokens with a digit have none, "mp3", "10am"). */
-    while (i < len) {
-        size_t j = i;
-
-        while (j < len && b[j] >= '0' && b[j] <= '9') {
-            j++;
-        }
-        if (j - i >= 3) {
+    /* Nothing moves before the first run to collapse: find its third
+     * digit without writing (most tokens with a digit have none, "mp3",
+     * "10am"), one byte and one counter at a time. */
+    for (; i < len; i++) {
+        if ((unsigned char)(b[i] - '0') >= 10u) {
+            run = 0;
+        } else if (++run == 3) {
             break;
         }
-        i = j > i ? j : i + 1;
     }
+    if (i == len) {
+        return len;
+    }
+    i -= 2;
     o = i;
     while (i < len) {
         size_t j = i;
@@ -632,10 +653,10 @@ collapse_digits(char *b, size_t len)
             j++;
         }
         if (j - i >= 3) {
-            size_t run = j - i;
+            size_t r = j - i;
 
             b[o++] = '#';
-            b[o++] = run <= 9 ? (char)('0' + run) : 'n';
+            b[o++] = r <= 9 ? (char)('0' + r) : 'n';
             i = j;
         } else if (j > i) {
             while (i < j) {
@@ -647,6 +668,15 @@ collapse_digits(char *b, size_t len)
     }
     return o;
 }
+
+/* The tokenizer's steps are inlined into body_words, which runs them on
+ * every body token (issue #7); GCC would otherwise keep some as calls
+ * once the loop grows past its inlining budget. */
+#if defined(__GNUC__)
+#define TOK_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define TOK_ALWAYS_INLINE
+#endif
 
 /* What each ASCII byte is to the tokenizer (the same answers as
  * is_word_char, is_joiner and fold give for code points below U+0080). */
@@ -683,7 +713,7 @@ static const uint8_t tok_ascii[128] = {
 /* Lanes (bit 7 of each byte of y, a word with the high bits cleared)
  * whose byte is in lo..hi: y + (0x80 - lo) reaches bit 7 iff the byte is
  * >= lo, y + (0x7f - hi) iff it is > hi; no carry crosses lanes. */
-static uint64_t
+static inline TOK_ALWAYS_INLINE uint64_t
 lanes_in(uint64_t y, uint8_t lo, uint8_t hi)
 {
     const uint64_t ones = 0x0101010101010101ull;
@@ -692,7 +722,7 @@ lanes_in(uint64_t y, uint8_t lo, uint8_t hi)
 }
 
 /* Lanes set in m (bit 7 of each byte), counted. */
-static size_t
+static inline TOK_ALWAYS_INLINE size_t
 count_lanes(uint64_t m)
 {
     return (size_t)(((m >> 7) * 0x0101010101010101ull) >> 56);
@@ -707,7 +737,7 @@ count_lanes(uint64_t m)
  * one of the lowest set bit of fails (bit 8k+7): one count of trailing
  * zeros, a builtin of the compilers that define __BYTE_ORDER__.
  */
-static size_t
+static inline TOK_ALWAYS_INLINE size_t
 alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
            bool *has_digit)
 {
@@ -756,7 +786,7 @@ alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
 #endif
 
 /* A byte of a token that is an ASCII joiner (UTF-8 bytes never are). */
-static bool
+static inline TOK_ALWAYS_INLINE bool
 is_ascii_joiner(uint8_t ch)
 {
     return ch < 0x80 && (tok_ascii[ch] & TOKC_JOINER) != 0;
@@ -764,7 +794,7 @@ is_ascii_joiner(uint8_t ch)
 
 /* Whether p[pos], an ASCII byte, is a joiner whose next byte ends the
  * token (a blank, plain punctuation or the end of the text). */
-static bool
+static inline TOK_ALWAYS_INLINE bool
 joiner_ends_token(const uint8_t *p, size_t pos, size_t len)
 {
     return (tok_ascii[p[pos]] & TOKC_JOINER) != 0 &&
@@ -796,7 +826,7 @@ static const uint8_t tok_skip_class[256] = {BYTETABLE(TOKS)};
  * characters passed over.  ASCII is classed by one table lookup (the
  * blanks and punctuation between words are most of what is skipped);
  * only bytes >= 0x80 are decoded. */
-static void
+static inline TOK_ALWAYS_INLINE void
 tok_skip(struct tokenizer *t)
 {
     const uint8_t *p = t->p;
@@ -850,8 +880,8 @@ enum tok_seen {
  * runs: out is a char pointer, and a store through it would otherwise
  * make the compiler reload everything in *t after every byte.
  */
-static bool
-tok_next(struct tokenizer *t, char *out, size_t *out_len,
+static inline TOK_ALWAYS_INLINE bool
+tok_scan(struct tokenizer *t, char *out, size_t *out_len,
          enum tok_kind *kind)
 {
     const uint8_t *p = t->p;
@@ -1036,6 +1066,18 @@ tok_next(struct tokenizer *t, char *out, size_t *out_len,
     return true;
 }
 
+/* tok_scan for the callers that tokenize a header or a name: one copy
+ * of the tokenizer for them all, while body_words, which runs it on
+ * every body token, has it inlined (issue #7: the call, its saved
+ * registers, the out-parameters through memory and its steps kept as
+ * calls were an eighth of the body tokenizer's instructions). */
+static bool
+tok_next(struct tokenizer *t, char *out, size_t *out_len,
+         enum tok_kind *kind)
+{
+    return tok_scan(t, out, out_len, kind);
+}
+
 /* ---- words ---------------------------------------------------------- */
 
 /* Tokens that only mark where a corpus came from (see the top comment). */
@@ -1153,7 +1195,7 @@ body_words(struct features_scratch *s, const char *text, size_t len,
      * 8-byte load over its tail (tok has 8 bytes of slack past the
      * longest token). */
     memset(tok, 0, sizeof(tok));
-    while (count < CAPS_FEATURES_TOKENS_MAX && tok_next(&t, tok, &tl, &kind)) {
+    while (count < CAPS_FEATURES_TOKENS_MAX && tok_scan(&t, tok, &tl, &kind)) {
         const char *p;
         size_t pl;
         uint64_t h;
@@ -2316,9 +2358,12 @@ url_name_features(struct features_scratch *s, const char *host, size_t hl,
     if (dots >= 4) {
         emit_str(s, FEATURES_NS_URL, "deep-host");
     }
-    for (size_t k = 0; k < rl; k++) {
-        if (reg[k] == '.') {
-            tld = reg + k + 1;
+    /* The last label: from the end back to its dot, not a walk over
+     * the whole name. */
+    for (size_t k = rl; k > 0; k--) {
+        if (reg[k - 1] == '.') {
+            tld = reg + k;
+            break;
         }
     }
     emit_kv(s, FEATURES_NS_URL, "tld:", tld, rl - (size_t)(tld - reg));

@@ -93,11 +93,11 @@ fingerprint_digest(const uint8_t *p, size_t len,
     return n == FINGERPRINT_DIGEST_LEN;
 }
 
+/* Whether (p, len) begins with pre (n bytes, lower case), ASCII case
+ * ignored. */
 static bool
-has_prefix_ci(const uint8_t *p, size_t len, const char *pre)
+has_prefix_ci(const uint8_t *p, size_t len, const char *pre, size_t n)
 {
-    size_t n = strlen(pre);
-
     if (len < n) {
         return false;
     }
@@ -114,21 +114,30 @@ has_prefix_ci(const uint8_t *p, size_t len, const char *pre)
     return true;
 }
 
-/* Query parameters that only say who clicked: dropped before digesting. */
+/* Query parameters that only say who clicked: dropped before digesting.
+ * The names' lengths are taken at compile time and compared first: a
+ * strlen of each of them per parameter of every URL was most of this
+ * test (issue #7). */
 static bool
 is_tracking_param(const char *name, size_t len)
 {
-    static const char *const exact[] = {
-        "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid",
-        "_hsenc", "_hsmi", "mkt_tok", "yclid", "igshid", "ref_src"};
+#define TRACKING(lit) {"" lit, sizeof(lit) - 1u}
+    static const struct {
+        const char *s;
+        size_t n;
+    } exact[] = {
+        TRACKING("fbclid"),  TRACKING("gclid"),   TRACKING("dclid"),
+        TRACKING("msclkid"), TRACKING("mc_cid"),  TRACKING("mc_eid"),
+        TRACKING("_hsenc"),  TRACKING("_hsmi"),   TRACKING("mkt_tok"),
+        TRACKING("yclid"),   TRACKING("igshid"),  TRACKING("ref_src")};
+#undef TRACKING
 
-    if (has_prefix_ci((const uint8_t *)name, len, "utm_")) {
+    if (has_prefix_ci((const uint8_t *)name, len, "utm_", 4)) {
         return true;
     }
     for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
-        size_t n = strlen(exact[i]);
-
-        if (n == len && has_prefix_ci((const uint8_t *)name, len, exact[i])) {
+        if (exact[i].n == len &&
+            has_prefix_ci((const uint8_t *)name, len, exact[i].s, len)) {
             return true;
         }
     }
@@ -257,11 +266,18 @@ out_put_text(struct out_text *o, const char *s, size_t n, bool is_path)
     size_t i = 0;
 
     while (i < n) {
-        size_t run = 0;
+        /* The run up to the next '%' (or, in a path, '\\'): found by
+         * memchr, not a pair of compares per byte (issue #7: every URL of
+         * every message is normalised). */
+        const char *pct = memchr(s + i, '%', n - i);
+        size_t run = pct != NULL ? (size_t)(pct - (s + i)) : n - i;
 
-        while (i + run < n && s[i + run] != '%' &&
-               !(is_path && s[i + run] == '\\')) {
-            run++;
+        if (is_path) {
+            const char *bs = memchr(s + i, '\\', run);
+
+            if (bs != NULL) {
+                run = (size_t)(bs - (s + i));
+            }
         }
         out_put(o, s + i, run);
         i += run;

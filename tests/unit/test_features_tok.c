@@ -8,7 +8,9 @@
  * UTF-8 split across the 8-byte boundary, joiners before blanks and at
  * the end, digit runs, malformed UTF-8) and on pseudo-random texts.
  * Every text sits at the end of its own allocation, so an ASan build
- * catches a read past it.
+ * catches a read past it.  Also ifind, the case-insensitive search, against
+ * a reference that tries every position, and collapse_digits against one
+ * that rewrites every run of digits into a second buffer.
  *
  * features.c is included: tok_next and its helpers are static.
  */
@@ -347,12 +349,170 @@ test_tok_random(void **state)
     }
 }
 
+/* collapse_digits' reference: each maximal run of digits, copied or,
+ * from three digits on, written as '#' and its length (1..9, else
+ * 'n'), into a second buffer. */
+static size_t
+ref_collapse(const char *b, size_t len, char *out)
+{
+    size_t o = 0;
+    size_t i = 0;
+
+    while (i < len) {
+        size_t j = i;
+
+        while (j < len && b[j] >= '0' && b[j] <= '9') {
+            j++;
+        }
+        if (j - i >= 3) {
+            out[o++] = '#';
+            out[o++] = j - i <= 9 ? (char)('0' + (j - i)) : 'n';
+        } else if (j == i) {
+            out[o++] = b[j++];
+        } else {
+            memcpy(out + o, b + i, j - i);
+            o += j - i;
+        }
+        i = j;
+    }
+    return o;
+}
+
+/* collapse_digits (a counter finds the first run of three, then the
+ * runs are rewritten in place) against the reference on short texts of
+ * digits, letters and bytes around '0'..'9' ('/', ':', 0xb0..0xb9). */
+static void
+test_collapse_digits(void **state)
+{
+    static const char alphabet[] = "0123456789a/:\xb0\xb9";
+    uint32_t seed = 0x51ed270bu;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        size_t len = rnd(&seed) % 48;
+        char *b = malloc(len > 0 ? len : 1);
+        char want[48];
+        size_t wl;
+        size_t got;
+
+        assert_non_null(b);
+        for (size_t i = 0; i < len; i++) {
+            /* Digits most of the time: runs of every length. */
+            b[i] = rnd(&seed) % 4 != 0
+                       ? (char)('0' + rnd(&seed) % 10)
+                       : alphabet[rnd(&seed) % (sizeof(alphabet) - 1u)];
+        }
+        wl = ref_collapse(b, len, want);
+        got = collapse_digits(b, len);
+        if (got != wl || memcmp(b, want, wl) != 0) {
+            fprintf(stderr, "collapse_digits: '%.*s' want '%.*s'\n",
+                    (int)got, b, (int)wl, want);
+            free(b);
+            fail();
+        }
+        free(b);
+    }
+}
+
+/* lower() and lower_copy by table: every byte as the compare would
+ * fold it (only 'A'..'Z' change). */
+static void
+test_lower_table(void **state)
+{
+    char src[256];
+    char dst[257];
+
+    (void)state;
+    for (unsigned c = 0; c < 256; c++) {
+        unsigned want = c >= 'A' && c <= 'Z' ? c + 32u : c;
+
+        assert_int_equal(lower((uint8_t)c), want);
+        src[c] = (char)c;
+    }
+    assert_int_equal(lower_copy(dst, sizeof(dst), src, sizeof(src)), 256);
+    for (unsigned c = 0; c < 256; c++) {
+        assert_int_equal((uint8_t)dst[c], lower((uint8_t)c));
+    }
+    assert_int_equal(dst[256], '\0');
+}
+
+/* ifind's reference: every position, each byte folded. */
+static const char *
+ref_ifind(const char *h, size_t hlen, const char *needle)
+{
+    size_t nl = strlen(needle);
+
+    if (nl == 0) {
+        return NULL;
+    }
+    for (size_t i = 0; i + nl <= hlen; i++) {
+        size_t k = 0;
+
+        while (k < nl &&
+               lower((uint8_t)h[i + k]) == lower((uint8_t)needle[k])) {
+            k++;
+        }
+        if (k == nl) {
+            return h + i;
+        }
+    }
+    return NULL;
+}
+
+/* ifind (memchr on a byte of the needle that is no letter, or a folded
+ * first byte) against the reference, on haystacks of the needles' own
+ * bytes in both cases, each at the end of its own allocation. */
+static void
+test_ifind(void **state)
+{
+    static const char *const needles[] = {
+        "xn--", "://", "[spam]", "list-unsubscribe=one-click", "www.",
+        "-", "a", "ab", "x-", "--", "Aa"};
+    static const char alphabet[] = "xXnN-:/[]sSpPaAmM=.wW1 ";
+    uint32_t seed = 0x2545f491u;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        size_t hlen = rnd(&seed) % 40;
+        const char *needle = needles[rnd(&seed) % (sizeof(needles) /
+                                                   sizeof(needles[0]))];
+        char *h = malloc(hlen > 0 ? hlen : 1);
+        char *hay;
+
+        assert_non_null(h);
+        hay = h;
+        for (size_t i = 0; i < hlen; i++) {
+            /* Now and then a piece of the needle itself. */
+            if (rnd(&seed) % 4 == 0) {
+                size_t k = rnd(&seed) % strlen(needle);
+
+                h[i] = rnd(&seed) % 2 ? needle[k]
+                                      : (char)(needle[k] ^ 0x20);
+            } else {
+                h[i] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1u)];
+            }
+        }
+        if (ifind(hay, hlen, needle) != ref_ifind(hay, hlen, needle)) {
+            fprintf(stderr, "ifind '%.*s' '%s'\n", (int)hlen, hay, needle);
+            free(h);
+            fail();
+        }
+        free(h);
+    }
+    assert_non_null(ifind("foo.XN--p1ai", 12, "xn--"));
+    assert_null(ifind("xn-", 3, "xn--"));
+    assert_null(ifind("", 0, "://"));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tok_edges),
         cmocka_unit_test(test_tok_random),
+        cmocka_unit_test(test_ifind),
+        cmocka_unit_test(test_collapse_digits),
+        cmocka_unit_test(test_lower_table),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
