@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "byteorder.h"
+
 /* Names are compared eight bytes at a time: stored zero-padded to whole
  * words, the longest (27 bytes) in HDRNAME_WORDS. */
 #define HDRNAME_WORDS 4
@@ -200,32 +202,18 @@ static const struct hdrname_group by_len[] = {
 #define HN_ONES UINT64_C(0x0101010101010101)
 #define HN_HIGHS UINT64_C(0x8080808080808080)
 
-/* The eight bytes at p as a number whose low byte is p[0]. */
+/* The eight (four) bytes at p as a number whose low byte is p[0]: the
+ * names are char, byteorder.h reads bytes. */
 static uint64_t
-load_le(const void *p)
+load_le(const char *p)
 {
-    uint64_t x;
-
-    memcpy(&x, p, sizeof(x));
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
-    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    x = __builtin_bswap64(x);
-#endif
-    return x;
+    return byteorder_le64((const uint8_t *)p);
 }
 
-/* The four bytes at p, the same way. */
 static uint64_t
 load_le4(const char *p)
 {
-    uint32_t x;
-
-    memcpy(&x, p, sizeof(x));
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
-    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    x = __builtin_bswap32(x);
-#endif
-    return x;
+    return byteorder_le32((const uint8_t *)p);
 }
 
 /* ASCII capitals of x's eight bytes as lower case (header names are

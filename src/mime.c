@@ -52,6 +52,7 @@
 
 #include <string.h>
 
+#include "byteorder.h"
 #include "caps.h"
 #include "charset.h"
 #include "html.h"
@@ -235,19 +236,6 @@ line_end(const uint8_t *p, size_t len, size_t pos)
 #define NAME_ONES UINT64_C(0x0101010101010101)
 #define NAME_HIGHS UINT64_C(0x8080808080808080)
 
-/* The eight bytes w (as loaded) as a number whose low byte is the
- * first. */
-static uint64_t
-word_le(uint64_t w)
-{
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
-    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return __builtin_bswap64(w);
-#else
-    return w;
-#endif
-}
-
 /* The eight bytes at p, loaded as they lie. */
 static uint64_t
 load8(const uint8_t *p)
@@ -263,7 +251,7 @@ load8(const uint8_t *p)
  * field name holds.  x - 0x21 in every lane borrows into bit 7 of a lane
  * below 0x21 whose own bit 7 is clear, and (x ^ 0x7F) - 1 of a lane that
  * was DEL; a borrow out of a lane marks only lanes above a marked one, so
- * the answer for any lowest lanes (x as word_le) is exact.
+ * the answer for any lowest lanes (x as byteorder_le64 reads it) is exact.
  */
 static uint64_t
 ctl_lanes(uint64_t x)
@@ -287,7 +275,7 @@ name_has_ctl(const uint8_t *p, size_t n, size_t avail)
 {
     if (n < 8) {
         if (avail >= 8) {
-            return (ctl_lanes(word_le(load8(p))) &
+            return (ctl_lanes(byteorder_le64(p)) &
                     ((UINT64_C(1) << (8 * n)) - 1u)) != 0;
         }
         for (size_t i = 0; i < n; i++) {
@@ -435,7 +423,7 @@ static const uint8_t unfold_class[256] = {
 #define UNFOLD_HIGHS UINT64_C(0x8080808080808080)
 
 /*
- * Bit 7 of each lane of x (word_le) that may end a plain run: >= 0x80,
+ * Bit 7 of each lane of x (byteorder_le64) that may end a plain run: >= 0x80,
  * DEL, below 0x20 (tab, the one copied byte of these, is left to the
  * caller) or '?'.  An encoded word is told by its '?' rather than its
  * '=': parameters ("b=", "bh=" of DKIM signatures, URLs) are full of '='
@@ -480,12 +468,13 @@ unfold_copy_run(const uint8_t *raw, size_t i, size_t end, char *dst)
         const uint8_t *last = e - 8; /* the last block start */
 
         while (p <= last) {
-            uint64_t w;
+            uint8_t w[8];
             uint64_t stop;
 
-            memcpy(&w, p, sizeof(w));
-            memcpy(d, &w, sizeof(w));
-            stop = unfold_stop_lanes(word_le(w));
+            /* One load for the copy and the test (w is a register). */
+            memcpy(w, p, sizeof(w));
+            memcpy(d, w, sizeof(w));
+            stop = unfold_stop_lanes(byteorder_le64(w));
             if (stop == 0) {
                 p += 8;
                 d += 8;

@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include "byteorder.h"
+
 /* Bytes copied as they are in a body: printable ASCII but '=', 8-bit
  * bytes, DEL and tab -- (c >= ' ' && c != '=') || c == '\t'. */
 #define QP_ROW_1 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
@@ -31,21 +33,8 @@ static const uint8_t qp_literal[256] = {
 #define QP_ONES UINT64_C(0x0101010101010101)
 #define QP_HIGHS UINT64_C(0x8080808080808080)
 
-/* The eight bytes raw (as loaded) as a number whose low byte is the
- * first. */
-static uint64_t
-qp_le(uint64_t raw)
-{
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
-    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return __builtin_bswap64(raw);
-#else
-    return raw;
-#endif
-}
-
 /*
- * Bit 7 of each lane of x (qp_le) that is '=' or below ' ', so may end a
+ * Bit 7 of each lane of x (byteorder_le64) that is '=' or below ' ', so may end a
  * literal run (tab, the one literal control byte, is among them and left
  * to the caller).  x - 0x20 borrows into bit 7 of a lane below 0x20 whose
  * own bit 7 is clear, (x ^ '=') - 1 of an '=' lane.  Exact for the lowest
@@ -88,12 +77,13 @@ qp_copy_run(const uint8_t *in, size_t i, size_t end, uint8_t *out)
         const uint8_t *last = e - 8; /* the last block start */
 
         while (p <= last) {
-            uint64_t raw;
+            uint8_t w[8];
             uint64_t stop;
 
-            memcpy(&raw, p, sizeof(raw));
-            memcpy(d, &raw, sizeof(raw));
-            stop = qp_stop_lanes(qp_le(raw));
+            /* One load for the copy and the test (w is a register). */
+            memcpy(w, p, sizeof(w));
+            memcpy(d, w, sizeof(w));
+            stop = qp_stop_lanes(byteorder_le64(w));
             if (stop == 0) {
                 p += 8;
                 d += 8;
