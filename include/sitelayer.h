@@ -103,8 +103,8 @@ void sitelayer_release(struct sitelayer_slot *s, const struct sitelayer *l);
  * *why says why; each problem is returned once, not again until the file
  * or the failure changes.  A file that could not be read (CM_EIO, e.g.
  * out of descriptors or EACCES; CM_ENOMEM) says nothing about the file
- * and is tried again, and reported again, at the next call.  One thread
- * calls it.
+ * and is tried again at the next call, but reported (returned) again only
+ * once it was read or failed for another reason.  One thread calls it.
  */
 enum cm_err sitelayer_slot_refresh(struct sitelayer_slot *s, const char *path,
                                    bool *is_changed, const char **why);

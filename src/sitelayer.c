@@ -48,6 +48,8 @@ struct sitelayer_slot {
     bool has_stat;
     struct stat last; /* of the file behind current */
     int stat_errno;   /* the stat() failure last reported, 0 when none */
+    const char *read_why; /* the read failure last reported (a static
+                             string), NULL when none */
 };
 
 static size_t
@@ -610,8 +612,16 @@ sitelayer_slot_refresh(struct sitelayer_slot *s, const char *path,
     s->has_stat = true;
     rc = sitelayer_load(path, &next, why);
     if (rc == CM_EIO || rc == CM_ENOMEM) {
+        /* Tried again at every call, but reported only when it starts
+         * or its reason changes: the helper calls every minute. */
+        bool is_repeat = s->read_why != NULL && *why != NULL &&
+                         strcmp(s->read_why, *why) == 0;
+
         s->has_stat = false;
+        s->read_why = *why;
+        return is_repeat ? CM_OK : rc;
     }
+    s->read_why = NULL;
     if (rc != CM_OK) {
         return rc;
     }
