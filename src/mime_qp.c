@@ -122,6 +122,12 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
             size_t n = j - i;
             size_t blanks = 0;
 
+            if (n == 0) {
+                /* out is full (end == i).  Also the guard that keeps a
+                 * run that made no progress from looping for ever. */
+                *is_cut = true;
+                return o;
+            }
             o += n;
             if (j == end && j < len && qp_literal[in[j]]) {
                 *is_cut = true;
