@@ -263,34 +263,32 @@ ctl_lanes(uint64_t x)
 }
 
 /*
- * Whether the n bytes at p (n >= 1; avail >= n bytes can be read there)
- * hold a blank, a control byte or DEL: eight bytes at a time, the last
- * word overlapping the one before, and a short name in one word of what
- * follows it, masked to the name (every header line of every part comes
- * through here; issue #7: the byte loop for the last bytes was most of
- * it).
+ * The length of the field name at pos: the bytes before the first that
+ * no name holds -- ':', a blank, a control byte (a line break among them)
+ * or DEL -- or before len.  Eight bytes at a time, the lowest marked lane
+ * of ctl_lanes and of the ':' test being exact (issue #7: one pass where
+ * a memchr for the ':' and a second pass over the name for control bytes
+ * were, for every header line of every part).
  */
-static bool
-name_has_ctl(const uint8_t *p, size_t n, size_t avail)
+static size_t
+name_span(const uint8_t *p, size_t len, size_t pos)
 {
-    if (n < 8) {
-        if (avail >= 8) {
-            return (ctl_lanes(byteorder_le64(p)) &
-                    ((UINT64_C(1) << (8 * n)) - 1u)) != 0;
+    size_t i = pos;
+
+    while (len - i >= 8) {
+        uint64_t x = byteorder_le64(p + i);
+        uint64_t col = x ^ (NAME_ONES * ':');
+        uint64_t m = ctl_lanes(x) | ((col - NAME_ONES) & ~col & NAME_HIGHS);
+
+        if (m != 0) {
+            return i - pos + (size_t)__builtin_ctzll(m) / 8u;
         }
-        for (size_t i = 0; i < n; i++) {
-            if (p[i] <= ' ' || p[i] == 0x7F) {
-                return true;
-            }
-        }
-        return false;
+        i += 8;
     }
-    for (size_t i = 0; n - i > 8; i += 8) {
-        if (ctl_lanes(load8(p + i)) != 0) {
-            return true;
-        }
+    while (i < len && p[i] > ' ' && p[i] != 0x7F && p[i] != ':') {
+        i++;
     }
-    return ctl_lanes(load8(p + n - 8)) != 0;
+    return i - pos;
 }
 
 /*
@@ -337,46 +335,41 @@ next_field(const uint8_t *p, size_t len, size_t pos, struct mime_field *f,
 {
     size_t e;
     size_t le;
-    const uint8_t *colon;
     size_t nl;
+    size_t c;
 
     if (pos >= len) {
         *next = len;
         return MIME_FIELD_EOF;
     }
-    e = line_end(p, len, pos);
-    le = e;
-    if (le > pos && p[le - 1] == '\r') {
-        le--;
-    }
-    if (le == pos) {
+    if (p[pos] == '\n' ||
+        (p[pos] == '\r' && (pos + 1 == len || p[pos + 1] == '\n'))) {
+        /* An empty line ("\n", "\r\n", or a CR that ends the input). */
+        e = p[pos] == '\n' ? pos : pos + 1;
         *next = e < len ? e + 1 : len;
         return MIME_FIELD_END;
     }
     if (mime_is_wsp(p[pos])) {
+        e = line_end(p, len, pos);
         *next = e < len ? e + 1 : len;
         return MIME_FIELD_SKIP;
     }
-    colon = memchr(p + pos, ':', le - pos);
-    if (colon == NULL) {
-        *next = pos;
-        return MIME_FIELD_BODY;
+    /* A field is a name, blanks, ':' (RFC 5322 3.6.8, with the obsolete
+     * blanks of 4.5.3).  Any other byte where the name stops is no
+     * field: a ':' further on would put it inside the name. */
+    nl = name_span(p, len, pos);
+    c = pos + nl;
+    while (c < len && mime_is_wsp(p[c])) {
+        c++;
     }
-    nl = (size_t)(colon - (p + pos));
-    while (nl > 0 && mime_is_wsp(p[pos + nl - 1])) {
-        nl--;
-    }
-    if (nl == 0) {
-        *next = pos;
-        return MIME_FIELD_BODY;
-    }
-    if (name_has_ctl(p + pos, nl, le - pos)) {
+    if (nl == 0 || c == len || p[c] != ':') {
         *next = pos;
         return MIME_FIELD_BODY;
     }
     f->name = p + pos;
     f->name_len = nl;
-    f->raw = colon + 1;
+    f->raw = p + c + 1;
+    e = line_end(p, len, c + 1);
     /* Continuation lines start with a blank (RFC 5322 2.2.3). */
     while (e < len && e + 1 < len && mime_is_wsp(p[e + 1])) {
         e = line_end(p, len, e + 1);
