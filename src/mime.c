@@ -442,6 +442,39 @@ unfold_first_lane(uint64_t m)
 }
 
 /*
+ * The end of unfold_copy_run for a run of eight bytes or more: the fewer
+ * than eight bytes from p to e (d is where p goes) in the one block that
+ * ends at e, instead of a byte loop (issue #7).  The block's bytes before
+ * p were copied already, as they are (tabs too), so storing it whole at
+ * d - skip writes them again unchanged; their lanes are shifted out of
+ * the stop mask, and being plain bytes or tabs they carry nothing into
+ * the lanes above.  A tab's lane is cleared and the next one read (a tab
+ * carries nothing either, so that lane is exact too).
+ */
+static size_t
+unfold_copy_last(const uint8_t *raw, const uint8_t *p, const uint8_t *e,
+                 char *d)
+{
+    const uint8_t *last = e - 8;
+    size_t skip = (size_t)(p - last);
+    uint8_t w[8];
+    uint64_t stop;
+
+    memcpy(w, last, sizeof(w));
+    memcpy(d - skip, w, sizeof(w));
+    stop = unfold_stop_lanes(byteorder_le64(w)) >> (8u * skip);
+    while (stop != 0) {
+        size_t k = unfold_first_lane(stop);
+
+        if (p[k] != '\t') {
+            return (size_t)(p + k - raw);
+        }
+        stop &= stop - 1u;
+    }
+    return (size_t)(e - raw);
+}
+
+/*
  * Copy the run of MIME_UB_COPY bytes from raw + i, but not past end, to
  * dst; returns where it stops.  Eight bytes at a time: each block is
  * stored whole as it is loaded (dst has room up to end; bytes past the
@@ -480,6 +513,10 @@ unfold_copy_run(const uint8_t *raw, size_t i, size_t end, char *dst)
             d += unfold_first_lane(stop) + 1;
             p++;
         }
+        if (p < e) {
+            return unfold_copy_last(raw, p, e, d);
+        }
+        return (size_t)(p - raw);
     }
     while (p < e && unfold_class[*p] == MIME_UB_COPY) {
         *d++ = (char)*p++;
