@@ -365,6 +365,56 @@ test_next_field_matches_reference(void **state)
     }
 }
 
+/* same_name (words compared first, then a fold per byte) against a fold
+ * per byte: names of 0 to 30 bytes from a small alphabet with capitals,
+ * '@' and '`' (which differ from each other by the bit of case), each
+ * header name and query at the end of its own allocation. */
+static void
+test_same_name_matches_fold(void **state)
+{
+    static const char alpha[] = "aAbB-@`zZ[{09\xc3\xe3";
+    uint32_t seed = 7405;
+
+    (void)state;
+    for (int round = 0; round < 60000; round++) {
+        size_t n = next_rand(&seed) % 31;
+        size_t qn = next_rand(&seed) % 8 == 0 ? next_rand(&seed) % 31 : n;
+        char *hn = malloc(n + 1);
+        char *q = malloc(qn + 1);
+        struct mime_header h;
+        bool want = n == qn;
+
+        assert_non_null(hn);
+        assert_non_null(q);
+        for (size_t i = 0; i < n; i++) {
+            hn[i] = alpha[next_rand(&seed) % (sizeof(alpha) - 1)];
+        }
+        for (size_t i = 0; i < qn; i++) {
+            uint32_t r = next_rand(&seed) % 16;
+            char c = i < n ? hn[i] : 'a';
+
+            if (r == 0) {
+                c = alpha[next_rand(&seed) % (sizeof(alpha) - 1)];
+            } else if (r < 6 && c >= 'a' && c <= 'z') {
+                c = (char)(c - 32);
+            } else if (r < 6 && c >= 'A' && c <= 'Z') {
+                c = (char)(c + 32);
+            }
+            q[i] = c;
+        }
+        hn[n] = '\0';
+        q[qn] = '\0';
+        for (size_t i = 0; want && i < n; i++) {
+            want = mime_lower((uint8_t)hn[i]) == mime_lower((uint8_t)q[i]);
+        }
+        h.name = hn;
+        h.name_len = n;
+        assert_int_equal(same_name(&h, q, qn), want);
+        free(hn);
+        free(q);
+    }
+}
+
 int
 main(void)
 {
@@ -373,6 +423,7 @@ main(void)
         cmocka_unit_test(test_unfold_random),
         cmocka_unit_test(test_field_name_words),
         cmocka_unit_test(test_next_field_matches_reference),
+        cmocka_unit_test(test_same_name_matches_fold),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
