@@ -270,8 +270,8 @@ find_separator_quoted(const uint8_t *p, size_t len, size_t from,
         if (follows_empty_line(p, off) && starts_message(p, len, off)) {
             return off;
         }
-        if (quoted != NULL && *quoted == len &&
-            is_quoted_from(p, len, off, &start)) {
+        if (quoted != NULL && *quoted == len && off > 0 &&
+            p[off - 1] == '>' && is_quoted_from(p, len, off, &start)) {
             *quoted = start;
         }
         off++;
