@@ -102,9 +102,25 @@ put_fast(uint8_t *out, uint32_t w)
 #endif
 }
 
+/* The 48 bits of w0 then w1 (24 each) as six bytes at out, which has room
+ * for eight (two zeros go past them): one store instead of two. */
+static void
+put_fast2(uint8_t *out, uint32_t w0, uint32_t w1)
+{
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t x = __builtin_bswap64((uint64_t)w0 << 40 | (uint64_t)w1 << 16);
+
+    memcpy(out, &x, sizeof(x));
+#else
+    put_fast(out, w0);
+    put_fast(out + 3, w1);
+#endif
+}
+
 /*
  * Decode up to q whole quanta from s to out (which has room for q quanta
- * and one byte more) while they are four alphabet bytes; returns how many.
+ * and two bytes more) while they are four alphabet bytes; returns how many.
  * Four quanta per round with one test for all (issue #7: the loop's own
  * counting and testing were a quarter of its instructions at two a
  * round); when the group fails, its quanta before the first bad one are
@@ -139,10 +155,8 @@ fast_quanta(const uint8_t *s, uint8_t *out, size_t q)
             put_fast(d + 6, w2);
             return k + 3;
         }
-        put_fast(d, w0);
-        put_fast(d + 3, w1);
-        put_fast(d + 6, w2);
-        put_fast(d + 9, w3);
+        put_fast2(d, w0, w1);
+        put_fast2(d + 6, w2, w3);
     }
     for (; k < q; k++) {
         uint32_t w = quantum_fast(s + 4 * k);
@@ -203,13 +217,13 @@ mime_b64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
         uint8_t v;
 
         if (n == 0) {
-            /* Fast path: whole quanta of four alphabet bytes while four
-             * bytes fit (put_fast writes one past the quantum) -- the bulk
+            /* Fast path: whole quanta of four alphabet bytes while five
+             * bytes fit (put_fast2 writes two past its pair) -- the bulk
              * of any base64 body -- and the line breaks between them
              * (issue #7: leaving for the byte-wise path at every line
              * cost about a tenth of the decoding).  The number of quanta
              * that fit the output is counted once, not per quantum. */
-            size_t room = out_max - o > 0 ? (out_max - o - 1) / 3 : 0;
+            size_t room = out_max - o > 1 ? (out_max - o - 2) / 3 : 0;
 
             for (;;) {
                 const uint8_t *s = in + i;
