@@ -247,26 +247,26 @@ load8(const uint8_t *p)
 }
 
 /*
- * Bit 7 of the lanes of x that are blanks, control bytes or DEL, which no
- * field name holds.  x - 0x21 in every lane borrows into bit 7 of a lane
- * below 0x21 whose own bit 7 is clear, and (x ^ 0x7F) - 1 of a lane that
- * was DEL; a borrow out of a lane marks only lanes above a marked one, so
- * the answer for any lowest lanes (x as byteorder_le64 reads it) is exact.
+ * Bit 7 of every lane of x that no field name holds: below 0x21, DEL or
+ * ':' (bytes >= 0x80 are left to the caller).  With bit 7 cleared first
+ * no lane carries into the next, so every lane is exact: t + 0x5F keeps
+ * bit 7 clear only below 0x21, t + 1 sets it only for 0x7F, and
+ * (t ^ ':') + 0x7F keeps it clear only for ':'.
  */
 static uint64_t
-ctl_lanes(uint64_t x)
+name_stop_lanes(uint64_t x)
 {
-    uint64_t del = x ^ (NAME_ONES * 0x7Fu);
+    uint64_t t = x & ~NAME_HIGHS;
+    uint64_t keep = (t + NAME_ONES * 0x5Fu) & ((t ^ (NAME_ONES * ':')) +
+                                               NAME_ONES * 0x7Fu);
 
-    return (((x - NAME_ONES * 0x21u) & ~x) | ((del - NAME_ONES) & ~del)) &
-           NAME_HIGHS;
+    return ((t + NAME_ONES) | ~keep) & ~x & NAME_HIGHS;
 }
 
 /*
  * The length of the field name at pos: the bytes before the first that
  * no name holds -- ':', a blank, a control byte (a line break among them)
- * or DEL -- or before len.  Eight bytes at a time, the lowest marked lane
- * of ctl_lanes and of the ':' test being exact (issue #7: one pass where
+ * or DEL -- or before len.  Eight bytes at a time (issue #7: one pass where
  * a memchr for the ':' and a second pass over the name for control bytes
  * were, for every header line of every part).
  */
@@ -277,8 +277,7 @@ name_span(const uint8_t *p, size_t len, size_t pos)
 
     while (len - i >= 8) {
         uint64_t x = byteorder_le64(p + i);
-        uint64_t col = x ^ (NAME_ONES * ':');
-        uint64_t m = ctl_lanes(x) | ((col - NAME_ONES) & ~col & NAME_HIGHS);
+        uint64_t m = name_stop_lanes(x);
 
         if (m != 0) {
             return i - pos + (size_t)__builtin_ctzll(m) / 8u;
