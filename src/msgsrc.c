@@ -135,8 +135,16 @@ msgsrc_is_separator(const uint8_t *p, size_t len)
             return true;
         }
     }
-    /* Classic: "From sender Www Mmm dd hh:mm:ss [zone] yyyy". */
-    for (i = 5; i < len && p[i] != ' ' && p[i] != '\t'; i++) {
+    /* Classic: "From sender Www Mmm dd hh:mm:ss [zone] yyyy".  The
+     * sender ends at its first blank, found by memchr (issue #7: a
+     * loop of two compares a byte over every sender was most of this
+     * test). */
+    {
+        const uint8_t *sp = memchr(p + 5, ' ', len - 5);
+        size_t end = sp == NULL ? len : (size_t)(sp - p);
+        const uint8_t *tab = memchr(p + 5, '\t', end - 5);
+
+        i = tab == NULL ? end : (size_t)(tab - p);
     }
     if (i == len) {
         return false;
