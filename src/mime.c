@@ -2222,11 +2222,10 @@ mime_parse(struct arena *a, const uint8_t *p, size_t len, struct mime_doc *out)
 }
 
 const struct mime_header *
-mime_header_next(const struct mime_doc *doc, const struct mime_header *prev,
-                 const char *name)
+mime_header_next_n(const struct mime_doc *doc, const struct mime_header *prev,
+                   const char *name, size_t nl)
 {
     size_t i = prev == NULL ? 0 : (size_t)(prev - doc->headers) + 1;
-    size_t nl = strlen(name);
 
     if (doc->name_slots != NULL && doc->next_same != NULL) {
         size_t at;
@@ -2246,12 +2245,6 @@ mime_header_next(const struct mime_doc *doc, const struct mime_header *prev,
         }
     }
     return NULL;
-}
-
-const struct mime_header *
-mime_header_find(const struct mime_doc *doc, const char *name)
-{
-    return mime_header_next(doc, NULL, name);
 }
 
 /* See mime.h.  The raw value only when it holds an address: a broken
