@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "arena.h"
 #include "err.h"
@@ -133,14 +134,29 @@ struct mime_doc {
 enum cm_err mime_parse(struct arena *a, const uint8_t *p, size_t len,
                        struct mime_doc *out);
 
-/* First header named name (ASCII case-insensitive), or NULL. */
-const struct mime_header *mime_header_find(const struct mime_doc *doc,
-                                           const char *name);
+/* Next header named (name, name_len) after prev (NULL to start), ASCII
+ * case-insensitive, or NULL. */
+const struct mime_header *mime_header_next_n(const struct mime_doc *doc,
+                                             const struct mime_header *prev,
+                                             const char *name,
+                                             size_t name_len);
 
-/* Next header named name after prev (NULL to start), or NULL. */
-const struct mime_header *mime_header_next(const struct mime_doc *doc,
-                                           const struct mime_header *prev,
-                                           const char *name);
+/* Next header named name after prev (NULL to start), or NULL.  Inline so
+ * that the length of a literal name is known when compiling (issue #7: a
+ * strlen per lookup). */
+static inline const struct mime_header *
+mime_header_next(const struct mime_doc *doc, const struct mime_header *prev,
+                 const char *name)
+{
+    return mime_header_next_n(doc, prev, name, strlen(name));
+}
+
+/* First header named name (ASCII case-insensitive), or NULL. */
+static inline const struct mime_header *
+mime_header_find(const struct mime_doc *doc, const char *name)
+{
+    return mime_header_next_n(doc, NULL, name, strlen(name));
+}
 
 /* The text of header h to read a mailbox address from, into (*v,
  * *len): the value before RFC 2047 decoding when that holds an '@' (an

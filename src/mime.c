@@ -247,50 +247,47 @@ load8(const uint8_t *p)
 }
 
 /*
- * Bit 7 of the lanes of x that are blanks, control bytes or DEL, which no
- * field name holds.  x - 0x21 in every lane borrows into bit 7 of a lane
- * below 0x21 whose own bit 7 is clear, and (x ^ 0x7F) - 1 of a lane that
- * was DEL; a borrow out of a lane marks only lanes above a marked one, so
- * the answer for any lowest lanes (x as byteorder_le64 reads it) is exact.
+ * Bit 7 of every lane of x that no field name holds: below 0x21, DEL or
+ * ':' (bytes >= 0x80 are left to the caller).  With bit 7 cleared first
+ * no lane carries into the next, so every lane is exact: t + 0x5F keeps
+ * bit 7 clear only below 0x21, t + 1 sets it only for 0x7F, and
+ * (t ^ ':') + 0x7F keeps it clear only for ':'.
  */
 static uint64_t
-ctl_lanes(uint64_t x)
+name_stop_lanes(uint64_t x)
 {
-    uint64_t del = x ^ (NAME_ONES * 0x7Fu);
+    uint64_t t = x & ~NAME_HIGHS;
+    uint64_t keep = (t + NAME_ONES * 0x5Fu) & ((t ^ (NAME_ONES * ':')) +
+                                               NAME_ONES * 0x7Fu);
 
-    return (((x - NAME_ONES * 0x21u) & ~x) | ((del - NAME_ONES) & ~del)) &
-           NAME_HIGHS;
+    return ((t + NAME_ONES) | ~keep) & ~x & NAME_HIGHS;
 }
 
 /*
- * Whether the n bytes at p (n >= 1; avail >= n bytes can be read there)
- * hold a blank, a control byte or DEL: eight bytes at a time, the last
- * word overlapping the one before, and a short name in one word of what
- * follows it, masked to the name (every header line of every part comes
- * through here; issue #7: the byte loop for the last bytes was most of
- * it).
+ * The length of the field name at pos: the bytes before the first that
+ * no name holds -- ':', a blank, a control byte (a line break among them)
+ * or DEL -- or before len.  Eight bytes at a time (issue #7: one pass where
+ * a memchr for the ':' and a second pass over the name for control bytes
+ * were, for every header line of every part).
  */
-static bool
-name_has_ctl(const uint8_t *p, size_t n, size_t avail)
+static size_t
+name_span(const uint8_t *p, size_t len, size_t pos)
 {
-    if (n < 8) {
-        if (avail >= 8) {
-            return (ctl_lanes(byteorder_le64(p)) &
-                    ((UINT64_C(1) << (8 * n)) - 1u)) != 0;
+    size_t i = pos;
+
+    while (len - i >= 8) {
+        uint64_t x = byteorder_le64(p + i);
+        uint64_t m = name_stop_lanes(x);
+
+        if (m != 0) {
+            return i - pos + (size_t)__builtin_ctzll(m) / 8u;
         }
-        for (size_t i = 0; i < n; i++) {
-            if (p[i] <= ' ' || p[i] == 0x7F) {
-                return true;
-            }
-        }
-        return false;
+        i += 8;
     }
-    for (size_t i = 0; n - i > 8; i += 8) {
-        if (ctl_lanes(load8(p + i)) != 0) {
-            return true;
-        }
+    while (i < len && p[i] > ' ' && p[i] != 0x7F && p[i] != ':') {
+        i++;
     }
-    return ctl_lanes(load8(p + n - 8)) != 0;
+    return i - pos;
 }
 
 /*
@@ -337,46 +334,41 @@ next_field(const uint8_t *p, size_t len, size_t pos, struct mime_field *f,
 {
     size_t e;
     size_t le;
-    const uint8_t *colon;
     size_t nl;
+    size_t c;
 
     if (pos >= len) {
         *next = len;
         return MIME_FIELD_EOF;
     }
-    e = line_end(p, len, pos);
-    le = e;
-    if (le > pos && p[le - 1] == '\r') {
-        le--;
-    }
-    if (le == pos) {
+    if (p[pos] == '\n' ||
+        (p[pos] == '\r' && (pos + 1 == len || p[pos + 1] == '\n'))) {
+        /* An empty line ("\n", "\r\n", or a CR that ends the input). */
+        e = p[pos] == '\n' ? pos : pos + 1;
         *next = e < len ? e + 1 : len;
         return MIME_FIELD_END;
     }
     if (mime_is_wsp(p[pos])) {
+        e = line_end(p, len, pos);
         *next = e < len ? e + 1 : len;
         return MIME_FIELD_SKIP;
     }
-    colon = memchr(p + pos, ':', le - pos);
-    if (colon == NULL) {
-        *next = pos;
-        return MIME_FIELD_BODY;
+    /* A field is a name, blanks, ':' (RFC 5322 3.6.8, with the obsolete
+     * blanks of 4.5.3).  Any other byte where the name stops is no
+     * field: a ':' further on would put it inside the name. */
+    nl = name_span(p, len, pos);
+    c = pos + nl;
+    while (c < len && mime_is_wsp(p[c])) {
+        c++;
     }
-    nl = (size_t)(colon - (p + pos));
-    while (nl > 0 && mime_is_wsp(p[pos + nl - 1])) {
-        nl--;
-    }
-    if (nl == 0) {
-        *next = pos;
-        return MIME_FIELD_BODY;
-    }
-    if (name_has_ctl(p + pos, nl, le - pos)) {
+    if (nl == 0 || c == len || p[c] != ':') {
         *next = pos;
         return MIME_FIELD_BODY;
     }
     f->name = p + pos;
     f->name_len = nl;
-    f->raw = colon + 1;
+    f->raw = p + c + 1;
+    e = line_end(p, len, c + 1);
     /* Continuation lines start with a blank (RFC 5322 2.2.3). */
     while (e < len && e + 1 < len && mime_is_wsp(p[e + 1])) {
         e = line_end(p, len, e + 1);
@@ -449,6 +441,39 @@ unfold_first_lane(uint64_t m)
 }
 
 /*
+ * The end of unfold_copy_run for a run of eight bytes or more: the fewer
+ * than eight bytes from p to e (d is where p goes) in the one block that
+ * ends at e, instead of a byte loop (issue #7).  The block's bytes before
+ * p were copied already, as they are (tabs too), so storing it whole at
+ * d - skip writes them again unchanged; their lanes are shifted out of
+ * the stop mask, and being plain bytes or tabs they carry nothing into
+ * the lanes above.  A tab's lane is cleared and the next one read (a tab
+ * carries nothing either, so that lane is exact too).
+ */
+static size_t
+unfold_copy_last(const uint8_t *raw, const uint8_t *p, const uint8_t *e,
+                 char *d)
+{
+    const uint8_t *last = e - 8;
+    size_t skip = (size_t)(p - last);
+    uint8_t w[8];
+    uint64_t stop;
+
+    memcpy(w, last, sizeof(w));
+    memcpy(d - skip, w, sizeof(w));
+    stop = unfold_stop_lanes(byteorder_le64(w)) >> (8u * skip);
+    while (stop != 0) {
+        size_t k = unfold_first_lane(stop);
+
+        if (p[k] != '\t') {
+            return (size_t)(p + k - raw);
+        }
+        stop &= stop - 1u;
+    }
+    return (size_t)(e - raw);
+}
+
+/*
  * Copy the run of MIME_UB_COPY bytes from raw + i, but not past end, to
  * dst; returns where it stops.  Eight bytes at a time: each block is
  * stored whole as it is loaded (dst has room up to end; bytes past the
@@ -487,6 +512,10 @@ unfold_copy_run(const uint8_t *raw, size_t i, size_t end, char *dst)
             d += unfold_first_lane(stop) + 1;
             p++;
         }
+        if (p < e) {
+            return unfold_copy_last(raw, p, e, d);
+        }
+        return (size_t)(p - raw);
     }
     while (p < e && unfold_class[*p] == MIME_UB_COPY) {
         *d++ = (char)*p++;
@@ -2021,6 +2050,26 @@ _Static_assert((MIME_NAME_SLOTS & (MIME_NAME_SLOTS - 1u)) == 0,
                "the name slots are a power of two");
 _Static_assert(MIME_MAX_HEADERS < UINT16_MAX, "1 + an index fits 16 bits");
 
+/*
+ * Whether the n >= 4 bytes at a and at b are the same, in words: whole
+ * ones, the last overlapping the one before, or two overlapping halves
+ * under eight bytes.  Reads only the n bytes.
+ */
+static bool
+same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    if (n < 8) {
+        return byteorder_le32(a) == byteorder_le32(b) &&
+               byteorder_le32(a + n - 4) == byteorder_le32(b + n - 4);
+    }
+    for (size_t k = 0; n - k > 8; k += 8) {
+        if (byteorder_le64(a + k) != byteorder_le64(b + k)) {
+            return false;
+        }
+    }
+    return byteorder_le64(a + n - 8) == byteorder_le64(b + n - 8);
+}
+
 /* Whether header h is named (name, nl), ASCII case-insensitive. */
 static bool
 same_name(const struct mime_header *h, const char *name, size_t nl)
@@ -2028,12 +2077,17 @@ same_name(const struct mime_header *h, const char *name, size_t nl)
     if (h->name_len != nl) {
         return false;
     }
+    /* Mail mostly writes a field name as callers spell it: the bytes
+     * agree, compared a word at a time (issue #7), and folding is only
+     * for the rest. */
+    if (nl >= 4 && same_bytes((const uint8_t *)h->name,
+                              (const uint8_t *)name, nl)) {
+        return true;
+    }
     for (size_t k = 0; k < nl; k++) {
         uint8_t a = (uint8_t)h->name[k];
         uint8_t b = (uint8_t)name[k];
 
-        /* Mail mostly writes a field name as callers spell it: the
-         * bytes agree, and folding is only for the rest. */
         if (a != b && mime_lower(a) != mime_lower(b)) {
             return false;
         }
@@ -2168,11 +2222,10 @@ mime_parse(struct arena *a, const uint8_t *p, size_t len, struct mime_doc *out)
 }
 
 const struct mime_header *
-mime_header_next(const struct mime_doc *doc, const struct mime_header *prev,
-                 const char *name)
+mime_header_next_n(const struct mime_doc *doc, const struct mime_header *prev,
+                   const char *name, size_t nl)
 {
     size_t i = prev == NULL ? 0 : (size_t)(prev - doc->headers) + 1;
-    size_t nl = strlen(name);
 
     if (doc->name_slots != NULL && doc->next_same != NULL) {
         size_t at;
@@ -2192,12 +2245,6 @@ mime_header_next(const struct mime_doc *doc, const struct mime_header *prev,
         }
     }
     return NULL;
-}
-
-const struct mime_header *
-mime_header_find(const struct mime_doc *doc, const char *name)
-{
-    return mime_header_next(doc, NULL, name);
 }
 
 /* See mime.h.  The raw value only when it holds an address: a broken

@@ -127,12 +127,25 @@ mime_uu_find(const uint8_t *p, size_t len, size_t from,
 {
     size_t at = from;
 
-    /* Line by line from from (a line start): most text has no "begin ". */
+    /* From 'b' to 'b' from from (a line start), looking only at those
+     * that start a line: most text has no "begin ", and fewer 'b's than
+     * lines (issue #7: a memchr per line was most of this). */
     while (at < len) {
-        size_t end = line_end_at(p, len, at);
-        size_t next = end < len ? end + 1 : len;
+        const uint8_t *q = memchr(p + at, 'b', len - at);
+        size_t end;
+        size_t next;
 
-        if (end - at < 6 || p[at] != 'b' || !is_begin_line(p, at, end, b) ||
+        if (q == NULL) {
+            break;
+        }
+        at = (size_t)(q - p);
+        if (at != from && p[at - 1] != '\n') {
+            at++;
+            continue;
+        }
+        end = line_end_at(p, len, at);
+        next = end < len ? end + 1 : len;
+        if (end - at < 6 || !is_begin_line(p, at, end, b) ||
             !is_encoded_line(p, next, line_end_at(p, len, next))) {
             at = next;
             continue;

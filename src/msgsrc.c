@@ -135,8 +135,16 @@ msgsrc_is_separator(const uint8_t *p, size_t len)
             return true;
         }
     }
-    /* Classic: "From sender Www Mmm dd hh:mm:ss [zone] yyyy". */
-    for (i = 5; i < len && p[i] != ' ' && p[i] != '\t'; i++) {
+    /* Classic: "From sender Www Mmm dd hh:mm:ss [zone] yyyy".  The
+     * sender ends at its first blank, found by memchr (issue #7: a
+     * loop of two compares a byte over every sender was most of this
+     * test). */
+    {
+        const uint8_t *sp = memchr(p + 5, ' ', len - 5);
+        size_t end = sp == NULL ? len : (size_t)(sp - p);
+        const uint8_t *tab = memchr(p + 5, '\t', end - 5);
+
+        i = tab == NULL ? end : (size_t)(tab - p);
     }
     if (i == len) {
         return false;
@@ -198,16 +206,70 @@ follows_empty_line(const uint8_t *p, size_t off)
     return e == 0 || p[e - 1] == '\n';
 }
 
-/* Offset of the first separator at a line start >= from (from is a line
- * start) that follows an empty line; len when there is none.  Looks at
- * the 'F's rather than at every line: far fewer stops in a long body. */
+/* The 'F' at q starts "From " after one '>' or more at a line start (a
+ * quoted line): *start is that line's start. */
+static bool
+is_quoted_from(const uint8_t *p, size_t len, size_t q, size_t *start)
+{
+    size_t s;
+
+    if (q == 0 || p[q - 1] != '>' || len - q < 5 ||
+        memcmp(p + q, "From ", 5) != 0) {
+        return false;
+    }
+    s = q - 1;
+    while (s > 0 && p[s - 1] == '>') {
+        s--;
+    }
+    if (s > 0 && p[s - 1] != '\n') {
+        return false;
+    }
+    *start = s;
+    return true;
+}
+
+/* The start of the first quoted ">From " line at or after from (a line
+ * start), or len. */
 static size_t
-find_separator(const uint8_t *p, size_t len, size_t from)
+first_quoted(const uint8_t *p, size_t len, size_t from)
+{
+    size_t at = from;
+
+    while (at < len) {
+        const uint8_t *f = memchr(p + at, 'F', len - at);
+        size_t start;
+
+        if (f == NULL) {
+            break;
+        }
+        if (is_quoted_from(p, len, (size_t)(f - p), &start)) {
+            return start;
+        }
+        at = (size_t)(f - p) + 1;
+    }
+    return len;
+}
+
+/*
+ * Offset of the first separator at a line start >= from (from is a line
+ * start) that follows an empty line; len when there is none.  Looks at
+ * the 'F's rather than at every line: far fewer stops in a long body.
+ * With quoted, the same pass sets *quoted to the start of the first
+ * quoted ">From " line before the separator (len when there is none), so
+ * a one-message file is not searched again to be unquoted (issue #7).
+ */
+static size_t
+find_separator_quoted(const uint8_t *p, size_t len, size_t from,
+                      size_t *quoted)
 {
     size_t off = from;
 
+    if (quoted != NULL) {
+        *quoted = len;
+    }
     while (off < len) {
         const uint8_t *f = memchr(p + off, 'F', len - off);
+        size_t start;
 
         if (f == NULL) {
             break;
@@ -216,9 +278,19 @@ find_separator(const uint8_t *p, size_t len, size_t from)
         if (follows_empty_line(p, off) && starts_message(p, len, off)) {
             return off;
         }
+        if (quoted != NULL && *quoted == len && off > 0 &&
+            p[off - 1] == '>' && is_quoted_from(p, len, off, &start)) {
+            *quoted = start;
+        }
         off++;
     }
     return len;
+}
+
+static size_t
+find_separator(const uint8_t *p, size_t len, size_t from)
+{
+    return find_separator_quoted(p, len, from, NULL);
 }
 
 /* Start of the empty line that ends at end (p[end - 1] is its LF), or end
@@ -241,21 +313,38 @@ drop_empty_line(const uint8_t *p, size_t floor, size_t end)
     return end;
 }
 
-/* msgsrc_is_mbox of (p, len) whose first line is a separator. */
+/*
+ * msgsrc_is_mbox of (p, len) whose first line is a separator.  When
+ * quoted is not NULL and the answer is no, *quoted is the start of the
+ * first quoted ">From " line (len when there is none): the first line
+ * holds none, and the rest was searched for a separator in the same pass.
+ */
 static bool
-is_mbox_after_separator(const uint8_t *p, size_t len)
+is_mbox_after_separator(const uint8_t *p, size_t len, size_t *quoted)
 {
     size_t end = line_end(p, len, 0);
 
-    return end != len && is_field_line(p, len, end + 1) &&
-           find_separator(p, len, end + 1) < len;
+    if (end == len) {
+        if (quoted != NULL) {
+            *quoted = len;
+        }
+        return false;
+    }
+    if (!is_field_line(p, len, end + 1)) {
+        if (quoted != NULL) {
+            /* No separator search; only the quoted lines matter. */
+            *quoted = first_quoted(p, len, end + 1);
+        }
+        return false;
+    }
+    return find_separator_quoted(p, len, end + 1, quoted) < len;
 }
 
 bool
 msgsrc_is_mbox(const uint8_t *p, size_t len)
 {
     return len > 0 && msgsrc_is_separator(p, line_end(p, len, 0)) &&
-           is_mbox_after_separator(p, len);
+           is_mbox_after_separator(p, len, NULL);
 }
 
 bool
@@ -713,23 +802,13 @@ msgsrc_mbox_unquote(uint8_t *dst, const uint8_t *src, size_t len)
      * of src, so dst == src is safe. */
     while (at < len) {
         const uint8_t *f = memchr(src + at, 'F', len - at);
-        size_t q;
         size_t start;
 
         if (f == NULL) {
             break;
         }
-        q = (size_t)(f - src);
-        at = q + 1;
-        if (q == 0 || src[q - 1] != '>' || len - q < 5 ||
-            memcmp(src + q, "From ", 5) != 0) {
-            continue;
-        }
-        start = q - 1;
-        while (start > 0 && src[start - 1] == '>') {
-            start--;
-        }
-        if (start > 0 && src[start - 1] != '\n') {
+        at = (size_t)(f - src) + 1;
+        if (!is_quoted_from(src, len, at - 1, &start)) {
             continue;
         }
         o = copy_span(dst, o, src, done, start);
@@ -913,14 +992,16 @@ starts_with_separator(const struct buf *b)
  * (starts_with_separator, which the caller has asked already) is an mbox
  * of one: unquote it in place, as next_split does each message of a
  * longer one, so a message scores the same however many share its
- * file. */
+ * file.  from is a line start at or before the first quoted line (0
+ * when not known): the bytes before it stay as they are. */
 static void
-unquote_single(struct buf *b, bool is_separated)
+unquote_single(struct buf *b, bool is_separated, size_t from)
 {
-    if (!is_separated) {
+    if (!is_separated || from >= b->len) {
         return;
     }
-    b->len = msgsrc_mbox_unquote(b->data, b->data, b->len);
+    b->len = from + msgsrc_mbox_unquote(b->data + from, b->data + from,
+                                        b->len - from);
     b->data[b->len] = '\0';
 }
 
@@ -979,6 +1060,7 @@ read_file(struct msgsrc *s, char *path, off_t size, struct msgsrc_item *out)
     size_t first_max = s->conf.max_body_bytes;
     enum cm_err rc;
     bool is_separated; /* the first line is a separator line */
+    size_t from = 0;   /* where unquoting starts (a line start) */
 
     out->name = path;
     /* Ask for what the file holds (plus one byte to notice growth), so
@@ -1041,15 +1123,16 @@ read_file(struct msgsrc *s, char *path, off_t size, struct msgsrc_item *out)
         is_separated = starts_with_separator(&b);
     } else {
         /* One look at the first line serves the mbox test and the
-         * unquoting (issue #7). */
+         * unquoting, and one pass over the rest finds a separator or the
+         * first line to unquote (issue #7). */
         is_separated = starts_with_separator(&b);
-        if (is_separated && is_mbox_after_separator(b.data, b.len)) {
+        if (is_separated && is_mbox_after_separator(b.data, b.len, &from)) {
             s->mbox = b;
             s->is_mbox_truncated = false;
             goto split;
         }
     }
-    unquote_single(&b, is_separated);
+    unquote_single(&b, is_separated, from);
     out->kind = MSGSRC_MESSAGE;
     out->is_truncated = is_truncated;
     out->len = b.len;

@@ -939,6 +939,125 @@ test_msgsrc_source_unquotes_from(void **state)
     free(dir);
 }
 
+/* What the source hands out for a whole file (text, len): an mbox split
+ * and each message unquoted, or, when text is no mbox, the one message,
+ * unquoted when its first line is a separator.  Built from the public
+ * splitter and ref_unquote; returns the number of messages, each into
+ * out[] with its length in lens[]. */
+static size_t
+ref_items(const uint8_t *text, size_t len, uint8_t out[][320], size_t *lens,
+          size_t max)
+{
+    size_t n = 0;
+    const uint8_t *lf = memchr(text, '\n', len);
+    size_t first = lf == NULL ? len : (size_t)(lf - text);
+
+    if (msgsrc_is_mbox(text, len)) {
+        size_t pos = 0;
+        struct msgsrc_span span;
+
+        while (msgsrc_mbox_next(text, len, &pos, &span)) {
+            assert_true(n < max);
+            lens[n] = ref_unquote(out[n], text + span.off, span.len);
+            n++;
+        }
+        return n;
+    }
+    if (len > 0 && msgsrc_is_separator(text, first)) {
+        lens[0] = ref_unquote(out[0], text, len);
+    } else {
+        memcpy(out[0], text, len);
+        lens[0] = len;
+    }
+    return 1;
+}
+
+/* A file that starts with a separator line is searched once for both a
+ * second separator and the first line to unquote (read_file): its items
+ * against ref_items over edge files and 3,000 pseudo-random ones built
+ * of separators, field lines, empty lines and ">From " lines. */
+static void
+test_msgsrc_file_items_match_reference(void **state)
+{
+    static const char *const pieces[] = {
+        "From a@b Mon Jan  1 10:00:00 2001\n", "From <>(0-1) 01 Jan 2001\n",
+        "Subject: x\n", "\n", "\r\n", ">From q\n", ">>From q\n",
+        "From here\n", "x>From y\n", "F", ">", "text\n", "From ", "<b>\n"};
+    static const char *const edges[] = {
+        "From a@b Mon Jan  1 10:00:00 2001",
+        "From a@b Mon Jan  1 10:00:00 2001\n",
+        "From a@b Mon Jan  1 10:00:00 2001\n>From x",
+        "From a@b Mon Jan  1 10:00:00 2001\nnot a field\n>From x\n",
+        "From a@b Mon Jan  1 10:00:00 2001\nS: 1\n\n>From x\n\n"
+        "From c@d Mon Jan  1 10:00:00 2001\nS: 2\n\n>>From y\n",
+        "From a@b Mon Jan  1 10:00:00 2001\r\nS: 1\r\n\r\n>From x"};
+    static uint8_t want[40][320];
+    static size_t lens[40];
+    char *dir = make_tmpdir();
+    struct msgsrc_conf conf = {0};
+    uint32_t r = 0x5eedu;
+    enum { N_FILES = 3000 };
+    static uint8_t texts[N_FILES][320];
+    static size_t tlens[N_FILES];
+    const char *paths[1];
+    struct msgsrc *s;
+    struct msgsrc_item it;
+
+    (void)state;
+    for (size_t i = 0; i < N_FILES; i++) {
+        size_t len = 0;
+        char name[32];
+
+        if (i < sizeof(edges) / sizeof(edges[0])) {
+            len = strlen(edges[i]);
+            memcpy(texts[i], edges[i], len);
+        } else {
+            /* Most start with a separator, the case under test. */
+            r = r * 1103515245u + 12345u;
+            if ((r >> 16) % 8 != 0) {
+                len = strlen(pieces[0]);
+                memcpy(texts[i], pieces[0], len);
+            }
+            r = r * 1103515245u + 12345u;
+            for (size_t k = (r >> 16) % 30; k > 0; k--) {
+                const char *pc;
+                size_t pl;
+
+                r = r * 1103515245u + 12345u;
+                pc = pieces[(r >> 16) % (sizeof(pieces) / sizeof(pieces[0]))];
+                pl = strlen(pc);
+                if (len + pl > sizeof(texts[i])) {
+                    break;
+                }
+                memcpy(texts[i] + len, pc, pl);
+                len += pl;
+            }
+        }
+        tlens[i] = len;
+        snprintf(name, sizeof(name), "m%05zu.eml", i);
+        write_file(dir, name, texts[i], len);
+    }
+    paths[0] = dir;
+    s = msgsrc_new(paths, 1, &conf);
+    assert_non_null(s);
+    for (size_t i = 0; i < N_FILES; i++) {
+        size_t n = ref_items(texts[i], tlens[i], want, lens, 40);
+
+        for (size_t k = 0; k < n; k++) {
+            assert_true(msgsrc_next(s, &it));
+            assert_int_equal(it.kind, MSGSRC_MESSAGE);
+            assert_int_equal(it.len, lens[k]);
+            assert_memory_equal(it.data, want[k], lens[k]);
+            assert_int_equal(it.data[it.len], '\0');
+            msgsrc_item_clear(&it);
+        }
+    }
+    assert_false(msgsrc_next(s, &it));
+    msgsrc_free(s);
+    remove_tree(dir);
+    free(dir);
+}
+
 static void
 test_msgsrc_binary_and_null_safety(void **state)
 {
@@ -974,6 +1093,7 @@ main(void)
         cmocka_unit_test(test_msgsrc_unquote_matches_reference),
         cmocka_unit_test(test_msgsrc_separator_matches_reference),
         cmocka_unit_test(test_msgsrc_source_unquotes_from),
+        cmocka_unit_test(test_msgsrc_file_items_match_reference),
         cmocka_unit_test(test_msgsrc_split_crlf_and_no_trailing_blank),
         cmocka_unit_test(test_msgsrc_split_not_mbox_is_one_message),
         cmocka_unit_test(test_msgsrc_split_progress_on_junk),
