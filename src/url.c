@@ -784,6 +784,105 @@ url_userinfo_host(const char *url, size_t url_len, char *out,
     return n;
 }
 
+/*
+ * The n host bytes at h lower-cased into out (*o bytes, the OR of the
+ * bytes into *high) when they fit and none is a '%' -- nearly every
+ * host: one pass that neither tests for an escape nor checks the room
+ * per byte (issue #7: url_host's byte loop was most of its cost).
+ * False when a byte is a '%' or the bytes may not fit: the caller then
+ * copies them with the escape-decoding loop, from the start.
+ */
+static bool
+copy_plain_host(const char *h, size_t n, char *out, size_t out_max,
+                size_t *o, uint8_t *high)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    const uint64_t top = 0x8080808080808080ull;
+    uint64_t pct = 0; /* a lane's top bit set: that byte was a '%' */
+    uint64_t acc = 0;
+    uint8_t last = 0;
+    size_t k = 0;
+
+    /* The escape loop gives up at the byte that would leave no room for
+     * the NUL or pass URL_HOST_MAX_BYTES: n bytes fit when this holds. */
+    if (n >= out_max || n > URL_HOST_MAX_BYTES) {
+        return false;
+    }
+    /* Eight bytes per step.  A lane below 0x80 is upper case when its
+     * low seven bits plus 0x3F reach 0x80 ('A' and up) and plus 0x25 do
+     * not ('Z' and down); no lane carries into the next.  A zero lane
+     * of x ^ '%' marks a '%': the borrow test is exact for "any". */
+    for (; n - k >= 8; k += 8) {
+        uint64_t x;
+        uint64_t low;
+        uint64_t upper;
+        uint64_t e;
+
+        memcpy(&x, h + k, sizeof(x));
+        low = x & ~top;
+        upper = (low + 0x3F * ones) & ~(low + 0x25 * ones) & ~x & top;
+        e = x ^ (0x25 * ones);
+        pct |= (e - ones) & ~e & top;
+        acc |= x;
+        x |= upper >> 2;
+        memcpy(out + k, &x, sizeof(x));
+    }
+    for (; k < n; k++) {
+        uint8_t c = (uint8_t)h[k];
+
+        last |= c;
+        pct |= c == '%' ? top : 0;
+        out[k] = (char)url_lower(c);
+    }
+    if (pct != 0) {
+        return false;
+    }
+    acc |= acc >> 32;
+    acc |= acc >> 16;
+    acc |= acc >> 8;
+    last |= (uint8_t)acc;
+    *o = n;
+    *high = last;
+    return true;
+}
+
+/*
+ * The host bytes url[hs, he) into out as copy_plain_host does, each
+ * %XX escape decoded (URL_PCT_HOST into *f) and the copy ended at an
+ * escaped control byte.  False when they do not fit.
+ */
+static bool
+copy_escaped_host(const char *url, size_t hs, size_t he, char *out,
+                  size_t out_max, size_t *o, uint8_t *high, unsigned *f)
+{
+    size_t n = 0;
+    uint8_t acc = 0;
+
+    for (size_t k = hs; k < he; k++) {
+        uint8_t c = (uint8_t)url[k];
+        if (c == '%' && k + 2 < he) {
+            int hi = hexval((uint8_t)url[k + 1]);
+            int lo = hexval((uint8_t)url[k + 2]);
+            if (hi >= 0 && lo >= 0) {
+                c = (uint8_t)(hi * 16 + lo);
+                k += 2;
+                *f |= URL_PCT_HOST;
+                if (c < ' ' || c == 0x7F) {
+                    break;
+                }
+            }
+        }
+        if (n + 1 >= out_max || n >= URL_HOST_MAX_BYTES) {
+            return false;
+        }
+        acc |= c;
+        out[n++] = (char)url_lower(c);
+    }
+    *o = n;
+    *high = acc;
+    return true;
+}
+
 size_t
 url_host(const char *url, size_t url_len, char *out, size_t out_max,
          unsigned *flags)
@@ -842,26 +941,10 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
             f |= URL_HAS_PORT;
         }
     }
-    for (size_t k = hs; k < he; k++) {
-        uint8_t c = (uint8_t)url[k];
-        if (c == '%' && k + 2 < he) {
-            int hi = hexval((uint8_t)url[k + 1]);
-            int lo = hexval((uint8_t)url[k + 2]);
-            if (hi >= 0 && lo >= 0) {
-                c = (uint8_t)(hi * 16 + lo);
-                k += 2;
-                f |= URL_PCT_HOST;
-                if (c < ' ' || c == 0x7F) {
-                    break;
-                }
-            }
-        }
-        if (o + 1 >= out_max || o >= URL_HOST_MAX_BYTES) {
-            out[0] = '\0';
-            return 0;
-        }
-        high |= c;
-        out[o++] = (char)url_lower(c);
+    if (!copy_plain_host(url + hs, he - hs, out, out_max, &o, &high) &&
+        !copy_escaped_host(url, hs, he, out, out_max, &o, &high, &f)) {
+        out[0] = '\0';
+        return 0;
     }
     /* Wide forms and IDNA concern non-ASCII hosts only: an ASCII one
      * (nearly every host) skips both walks (issue #7). */

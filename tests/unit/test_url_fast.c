@@ -333,6 +333,20 @@ test_host_edges(void **state)
     for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
         check_host(urls[i], strlen(urls[i]));
     }
+    /* Hosts about URL_HOST_MAX_BYTES long, plain and with an escape
+     * (which decodes shorter): where the plain copy's one room check
+     * and the escape loop's check per byte must agree. */
+    for (size_t n = URL_HOST_MAX_BYTES - 3; n <= URL_HOST_MAX_BYTES + 3;
+         n++) {
+        char u[HOST_CAP];
+
+        memcpy(u, "http://", 7);
+        memset(u + 7, 'A', n);
+        memcpy(u + 7 + n, "/p", 2);
+        check_host(u, 7 + n + 2);
+        memcpy(u + 7 + n / 2, "%41", 3);
+        check_host(u, 7 + n + 2);
+    }
 }
 
 static void
@@ -354,6 +368,65 @@ test_host_random(void **state)
         memcpy(u, s, sl);
         n = sl + random_text(&seed, u + sl, sizeof(u) - sl, 14);
         check_host(u, n);
+    }
+}
+
+/* copy_plain_host's eight-byte steps against a byte loop: every byte
+ * value at every position of hosts of 1 to 24 bytes (the rest random
+ * letters, digits and dots), and random hosts of every length. */
+static void
+check_plain_copy(const char *h, size_t n)
+{
+    char *q = tail_copy(h, n);
+    char a[HOST_CAP];
+    char want[HOST_CAP];
+    size_t an = 0;
+    uint8_t ahigh = 0;
+    uint8_t whigh = 0;
+    bool has_pct = false;
+    bool ok = copy_plain_host(q, n, a, sizeof(a), &an, &ahigh);
+
+    for (size_t k = 0; k < n; k++) {
+        whigh |= (uint8_t)h[k];
+        has_pct |= h[k] == '%';
+        want[k] = (char)url_lower((uint8_t)h[k]);
+    }
+    assert_int_equal(ok, !has_pct);
+    if (ok) {
+        assert_int_equal(an, n);
+        assert_int_equal(ahigh, whigh);
+        assert_memory_equal(a, want, n);
+    }
+    free(q);
+}
+
+static void
+test_plain_copy(void **state)
+{
+    static const char fill[] = "abcxyzABCXYZ019.-";
+    uint32_t seed = 0x1b873593u;
+    char h[64];
+
+    (void)state;
+    for (size_t n = 1; n <= 24; n++) {
+        for (size_t at = 0; at < n; at++) {
+            for (unsigned c = 0; c < 256; c++) {
+                for (size_t k = 0; k < n; k++) {
+                    h[k] = fill[rnd(&seed) % (sizeof(fill) - 1)];
+                }
+                h[at] = (char)c;
+                check_plain_copy(h, n);
+            }
+        }
+    }
+    for (int i = 0; i < 20000; i++) {
+        size_t n = rnd(&seed) % sizeof(h);
+
+        for (size_t k = 0; k < n; k++) {
+            h[k] = (char)(rnd(&seed) % 4 == 0 ? (uint8_t)rnd(&seed)
+                                              : (uint8_t)fill[rnd(&seed) % 17]);
+        }
+        check_plain_copy(h, n);
     }
 }
 
@@ -379,6 +452,7 @@ main(void)
         cmocka_unit_test(test_host_edges),
         cmocka_unit_test(test_host_random),
         cmocka_unit_test(test_authority_end_table),
+        cmocka_unit_test(test_plain_copy),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
