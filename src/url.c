@@ -1190,12 +1190,40 @@ url_registered_domain(const char *host, size_t host_len, const char **out)
 URL_SHORTENERS(URL_SHORTENER_FITS)
 #undef URL_SHORTENER_FITS
 
+#define URL_SHORTENER_NAME(x) x,
+static const char *const url_shorteners[] = {
+    URL_SHORTENERS(URL_SHORTENER_NAME)};
+#undef URL_SHORTENER_NAME
+#define URL_N_SHORTENERS (sizeof(url_shorteners) / sizeof(url_shorteners[0]))
+
+/* Bit (c | 0x20) & 31 of shortener_first[n] is set when a name of n
+ * bytes starts with c: a host of a length and first letter that no
+ * name has (nearly every one: its registered domain is often as short
+ * as a shortener's) is none of them without the walk below (issue #7).
+ * Built once, read-only after. */
+static uint32_t shortener_first[URL_SHORTENER_NAME_MAX + 1];
+static pthread_once_t shortener_once = PTHREAD_ONCE_INIT;
+
+static uint32_t
+shortener_bit(char c)
+{
+    return 1u << (((unsigned char)c | 0x20u) & 31u);
+}
+
+static void
+shortener_first_build(void)
+{
+    for (size_t i = 0; i < URL_N_SHORTENERS; i++) {
+        const char *h = url_shorteners[i];
+
+        shortener_first[strlen(h)] |= shortener_bit(h[0]);
+    }
+}
+
 bool
 url_is_shortener(const char *host, size_t len)
 {
-#define URL_SHORTENER_NAME(x) x,
-    static const char *const hosts[] = {URL_SHORTENERS(URL_SHORTENER_NAME)};
-#undef URL_SHORTENER_NAME
+    const char *const *hosts = url_shorteners;
 
     if (len > 4 && (host[0] | 0x20) == 'w' && (host[1] | 0x20) == 'w' &&
         (host[2] | 0x20) == 'w' && host[3] == '.') {
@@ -1205,7 +1233,11 @@ url_is_shortener(const char *host, size_t len)
     if (len == 0 || len > URL_SHORTENER_NAME_MAX) {
         return false;
     }
-    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+    (void)pthread_once(&shortener_once, shortener_first_build);
+    if ((shortener_first[len] & shortener_bit(host[0])) == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < URL_N_SHORTENERS; i++) {
         const char *h = hosts[i];
         size_t k = 0;
 

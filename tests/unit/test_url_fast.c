@@ -430,6 +430,94 @@ test_plain_copy(void **state)
     }
 }
 
+/* url_is_shortener as it was before its first-letter filter: the walk
+ * over every name, case folded. */
+static bool
+ref_is_shortener(const char *host, size_t len)
+{
+    if (len > 4 && (host[0] | 0x20) == 'w' && (host[1] | 0x20) == 'w' &&
+        (host[2] | 0x20) == 'w' && host[3] == '.') {
+        host += 4;
+        len -= 4;
+    }
+    for (size_t i = 0; i < URL_N_SHORTENERS; i++) {
+        const char *h = url_shorteners[i];
+        size_t k = 0;
+
+        while (k < len && h[k] != '\0' &&
+               (char)url_lower((uint8_t)host[k]) == h[k]) {
+            k++;
+        }
+        if (len > 0 && k == len && h[k] == '\0') {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+check_shortener(const char *h, size_t n)
+{
+    char *q = tail_copy(h, n);
+
+    if (url_is_shortener(q, n) != ref_is_shortener(q, n)) {
+        fail_msg("url_is_shortener(\"%.*s\") is %d", (int)n, h,
+                 (int)url_is_shortener(q, n));
+    }
+    free(q);
+}
+
+/* Every name as written, upper-cased, behind "www." and one byte off
+ * (each byte changed, dropped, or one added), and random short hosts
+ * of name letters. */
+static void
+test_shortener(void **state)
+{
+    uint32_t seed = 0x85ebca6bu;
+    char h[64];
+
+    (void)state;
+    for (size_t i = 0; i < URL_N_SHORTENERS; i++) {
+        const char *name = url_shorteners[i];
+        size_t n = strlen(name);
+
+        check_shortener(name, n);
+        for (size_t k = 0; k < n; k++) {
+            h[k] = (char)(name[k] >= 'a' && name[k] <= 'z' ? name[k] - 32
+                                                           : name[k]);
+        }
+        check_shortener(h, n);
+        memcpy(h, "wWw.", 4);
+        memcpy(h + 4, name, n);
+        check_shortener(h, n + 4);
+        for (size_t k = 0; k <= n; k++) {
+            memcpy(h, name, n);
+            memmove(h + k + 1, h + k, n - k);
+            h[k] = 'o';
+            check_shortener(h, n + 1); /* a byte added */
+            memcpy(h, name, n);
+            memmove(h + k, h + k + 1, n - k);
+            check_shortener(h, n > 0 ? n - 1 : 0); /* a byte dropped */
+            if (k < n) {
+                for (unsigned c = 0; c < 256; c++) {
+                    memcpy(h, name, n);
+                    h[k] = (char)c;
+                    check_shortener(h, n);
+                }
+            }
+        }
+    }
+    for (int i = 0; i < 50000; i++) {
+        static const char letters[] = "btgoivrcsuqlxwWB.dyTLn";
+        size_t n = rnd(&seed) % 16;
+
+        for (size_t k = 0; k < n; k++) {
+            h[k] = letters[rnd(&seed) % (sizeof(letters) - 1)];
+        }
+        check_shortener(h, n);
+    }
+}
+
 /* The byte table's authority end against the compares it replaced. */
 static void
 test_authority_end_table(void **state)
@@ -453,6 +541,7 @@ main(void)
         cmocka_unit_test(test_host_random),
         cmocka_unit_test(test_authority_end_table),
         cmocka_unit_test(test_plain_copy),
+        cmocka_unit_test(test_shortener),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
