@@ -1,0 +1,186 @@
+/*
+ * test_lookalike_fast.c -- lookalike.c's short cuts against simple
+ * references kept here: check_edit_1 (whose walk rejects names on the
+ * packed first and last bytes, edit_ends) against the walk that read
+ * each name through names[] and tested the same name first.  Over
+ * databases of pseudo-random names (fixed seed), brands and not, the
+ * answer and the name it reports (which) must agree for each name one
+ * edit off (changed, dropped or added at every position), the names
+ * themselves under other TLDs, and random names.  Every query sits at
+ * the end of its own allocation, so an ASan build catches a read past it.
+ *
+ * lookalike.c is included: check_edit_1 and the database are static.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../src/lookalike.c"
+
+/* check_edit_1 as it was before edit_ends. */
+static bool
+ref_check_edit_1(const struct lookalike_db *db, const char *reg, size_t rl,
+                 size_t *which)
+{
+    size_t nl = name_len(reg, rl);
+    size_t lo = rl > 1 ? rl - 1 : 0;
+    size_t hi = rl + 1 < LOOKALIKE_DOMAIN_MAX ? rl + 1 : LOOKALIKE_DOMAIN_MAX;
+
+    for (size_t i = db->edit_start[lo]; i < db->edit_start[hi + 1]; i++) {
+        uint32_t j = db->edit_by_len[i];
+        const char *p = db->names[j];
+        size_t pl = strlen(p);
+        size_t pn = name_len(p, pl);
+
+        if (pn == nl && memcmp(p, reg, nl) == 0) {
+            continue;
+        }
+        if (p[0] != reg[0] && p[pl - 1] != reg[rl - 1]) {
+            continue;
+        }
+        if (is_edit_1(reg, rl, p, pl) && edit_is_slip(reg, rl, p, pl, pn)) {
+            *which = j;
+            return true;
+        }
+    }
+    return false;
+}
+
+static uint32_t
+rnd(uint32_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+static size_t n_hits; /* queries the reference found a name for */
+
+static void
+check_one(const struct lookalike_db *db, const char *h, size_t n)
+{
+    char *q;
+    size_t wa = SIZE_MAX;
+    size_t wb = SIZE_MAX;
+    bool a;
+    bool b;
+
+    if (n == 0) {
+        return; /* lookalike_check_reg never asks with rl == 0 */
+    }
+    q = malloc(n);
+    assert_non_null(q);
+    memcpy(q, h, n);
+    a = check_edit_1(db, q, n, &wa);
+    b = ref_check_edit_1(db, q, n, &wb);
+    n_hits += b;
+    if (a != b || wa != wb) {
+        fail_msg("check_edit_1(\"%.*s\"): %d/%zu, want %d/%zu", (int)n, h,
+                 (int)a, wa, (int)b, wb);
+    }
+    free(q);
+}
+
+/* A name of 3 to 12 letters (few, so that names collide and one edit
+ * of one is often another's) and a TLD. */
+static void
+random_name(uint32_t *s, char *out, size_t cap)
+{
+    static const char *const tlds[] = {"com", "net", "co.uk", "de", "io",
+                                       "c"};
+    static const char letters[] = "abeilmnouv0137-";
+    size_t n = 3 + rnd(s) % 10;
+    size_t o = 0;
+
+    for (size_t i = 0; i < n && o + 1 < cap; i++) {
+        out[o++] = letters[rnd(s) % (sizeof(letters) - 1)];
+    }
+    if (out[0] == '-') {
+        out[0] = 'p';
+    }
+    if (out[o - 1] == '-') {
+        out[o - 1] = 'x';
+    }
+    snprintf(out + o, cap - o, ".%s", tlds[rnd(s) % 6]);
+}
+
+static void
+test_edit_1_matches_walk(void **state)
+{
+    uint32_t seed = 0x68e31da4u;
+
+    (void)state;
+    for (size_t round = 0; round < 30; round++) {
+        size_t n = 1 + round * 10;
+        char (*names)[32] = calloc(n, sizeof(*names));
+        const char **ptrs = calloc(n, sizeof(*ptrs));
+        bool *brand = calloc(n, sizeof(*brand));
+        struct lookalike_db *db = NULL;
+
+        assert_true(names != NULL && ptrs != NULL && brand != NULL);
+        for (size_t i = 0; i < n; i++) {
+            random_name(&seed, names[i], sizeof(names[i]));
+            ptrs[i] = names[i];
+            brand[i] = rnd(&seed) % 4 != 0;
+        }
+        assert_int_equal(lookalike_db_build(ptrs, brand, n, &db), CM_OK);
+        for (size_t i = 0; i < n; i++) {
+            const char *d = names[i];
+            size_t dl = strlen(d);
+            char h[40];
+
+            check_one(db, d, dl);
+            snprintf(h, sizeof(h), "%.*s.org", (int)name_len(d, dl), d);
+            check_one(db, h, strlen(h));
+            for (size_t k = 0; k <= dl; k++) {
+                static const char edits[] = "aeo01l.-z";
+
+                for (size_t e = 0; e < sizeof(edits) - 1; e++) {
+                    memcpy(h, d, k);
+                    h[k] = edits[e];
+                    memcpy(h + k + 1, d + k, dl - k);
+                    check_one(db, h, dl + 1); /* added */
+                    if (k < dl) {
+                        memcpy(h, d, dl);
+                        h[k] = edits[e];
+                        check_one(db, h, dl); /* changed */
+                    }
+                }
+                if (k < dl) {
+                    memcpy(h, d, k);
+                    memcpy(h + k, d + k + 1, dl - k - 1);
+                    check_one(db, h, dl - 1); /* dropped */
+                }
+            }
+        }
+        for (size_t q = 0; q < 2000; q++) {
+            char h[40];
+
+            random_name(&seed, h, sizeof(h));
+            check_one(db, h, strlen(h));
+        }
+        lookalike_db_free(db);
+        free(names);
+        free(ptrs);
+        free(brand);
+    }
+    /* The queries reach the is_edit_1 branch, not only the rejects. */
+    assert_true(n_hits > 1000);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_edit_1_matches_walk),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
