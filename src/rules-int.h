@@ -25,6 +25,20 @@ size_t rules_angle_addr_offset(const char *v, size_t len);
 size_t rules_header_domain(const struct mime_doc *doc, const char *name,
                            char *dst, size_t cap);
 
+/* The From and Reply-To domains of one message (rules_header_domain,
+ * 256 bytes of room each as every rule gave them), read once by
+ * rules_detect for all its rules: each rule found them again, From's
+ * four times a message (issue #7). */
+#define RULES_SENDER_DOMAIN_CAP 256u
+struct rules_senders {
+    char from[RULES_SENDER_DOMAIN_CAP];
+    size_t from_len;
+    char reply_to[RULES_SENDER_DOMAIN_CAP];
+    size_t reply_to_len;
+};
+
+void rules_senders_read(const struct mime_doc *doc, struct rules_senders *s);
+
 /* A receiving server recorded that the sender failed authentication:
  * Authentication-Results with spf=fail|softfail, dmarc=fail or
  * compauth=fail, or Received-SPF: fail|softfail. */
@@ -38,8 +52,10 @@ bool rules_hidden_link(const struct mime_doc *doc);
  * anyone can sign up there under a made-up name. */
 bool rules_is_freemail(const char *dom, size_t len);
 
-/* Reply-To sends the answer to a free mailbox outside the From domain. */
-bool rules_reply_to_freemail(const struct mime_doc *doc);
+/* Reply-To sends the answer to a free mailbox outside the From domain
+ * (s: the message's sender domains). */
+bool rules_reply_to_freemail(const struct mime_doc *doc,
+                             const struct rules_senders *s);
 
 /* The Subject or the From display name holds the recipient's address
  * (the only address of To). */

@@ -309,12 +309,13 @@ reply_to_is_recipient(const struct mime_doc *doc)
 }
 
 bool
-rules_reply_to_freemail(const struct mime_doc *doc)
+rules_reply_to_freemail(const struct mime_doc *doc,
+                        const struct rules_senders *s)
 {
-    char from[256];
-    char reply[256];
-    size_t fl = rules_header_domain(doc, "From", from, sizeof(from));
-    size_t rl = rules_header_domain(doc, "Reply-To", reply, sizeof(reply));
+    const char *from = s->from;
+    const char *reply = s->reply_to;
+    size_t fl = s->from_len;
+    size_t rl = s->reply_to_len;
     const char *freg = "";
     const char *rreg = "";
     size_t frl = 0;
