@@ -555,12 +555,24 @@ ascii_skeleton(const char *s, size_t len, char *out, size_t max)
 
 /* ---- building -------------------------------------------------------- */
 
+/* A listed word with its length, measured at compile time: a lookup
+ * compares lengths and first bytes, no strlen of each word per query
+ * (issue #7: every display-name word asked is_common_display_word). */
+struct listed_word {
+    const char *word;
+    size_t len;
+};
+#define LISTED(s) {s, sizeof(s) - 1}
+
 /* Whether (s, len) is one of the n words. */
 static bool
-in_word_list(const char *const *words, size_t n, const char *s, size_t len)
+in_word_list(const struct listed_word *words, size_t n, const char *s,
+             size_t len)
 {
     for (size_t i = 0; i < n; i++) {
-        if (strlen(words[i]) == len && memcmp(words[i], s, len) == 0) {
+        /* A word is never empty: len > 0 before s[0] is read. */
+        if (words[i].len == len && words[i].word[0] == s[0] &&
+            memcmp(words[i].word, s, len) == 0) {
             return true;
         }
     }
@@ -572,17 +584,27 @@ in_word_list(const char *const *words, size_t n, const char *s, size_t len)
 static bool
 is_generic_name(const char *s, size_t len)
 {
-    static const char *const words[] = {
-        "mail",    "email",  "news",    "list",     "lists",   "info",
-        "shop",    "store",  "bank",    "home",     "live",    "blog",
-        "site",    "host",   "link",    "links",    "online",  "secure",
-        "login",   "account", "support", "service", "update",  "cloud",
-        "media",   "group",  "global",  "click",    "track",   "admin",
-        "portal",  "webmail", "images", "static",   "free",    "best",
-        "world",   "digital", "direct", "server",   "mailer",  "example",
-        "localhost", "news-letter", "newsletter", "web", "www", "mobile",
-        "google-analytics", "office", "money", "today", "daily", "post",
-        "yahoogroups", "groups", "forum", "press", "city", "health"};
+    static const struct listed_word words[] = {
+        LISTED("mail"),      LISTED("email"),       LISTED("news"),
+        LISTED("list"),      LISTED("lists"),       LISTED("info"),
+        LISTED("shop"),      LISTED("store"),       LISTED("bank"),
+        LISTED("home"),      LISTED("live"),        LISTED("blog"),
+        LISTED("site"),      LISTED("host"),        LISTED("link"),
+        LISTED("links"),     LISTED("online"),      LISTED("secure"),
+        LISTED("login"),     LISTED("account"),     LISTED("support"),
+        LISTED("service"),   LISTED("update"),      LISTED("cloud"),
+        LISTED("media"),     LISTED("group"),       LISTED("global"),
+        LISTED("click"),     LISTED("track"),       LISTED("admin"),
+        LISTED("portal"),    LISTED("webmail"),     LISTED("images"),
+        LISTED("static"),    LISTED("free"),        LISTED("best"),
+        LISTED("world"),     LISTED("digital"),     LISTED("direct"),
+        LISTED("server"),    LISTED("mailer"),      LISTED("example"),
+        LISTED("localhost"), LISTED("news-letter"), LISTED("newsletter"),
+        LISTED("web"),       LISTED("www"),         LISTED("mobile"),
+        LISTED("google-analytics"), LISTED("office"), LISTED("money"),
+        LISTED("today"),     LISTED("daily"),       LISTED("post"),
+        LISTED("yahoogroups"), LISTED("groups"),    LISTED("forum"),
+        LISTED("press"),     LISTED("city"),        LISTED("health")};
 
     return in_word_list(words, sizeof(words) / sizeof(words[0]), s, len);
 }
@@ -1209,8 +1231,9 @@ lookalike_is_brand(const struct lookalike_db *db, size_t i)
 static bool
 is_common_display_word(const char *w, size_t len)
 {
-    static const char *const words[] = {"chase", "booking", "outlook",
-                                        "blockchain", "santander"};
+    static const struct listed_word words[] = {
+        LISTED("chase"), LISTED("booking"), LISTED("outlook"),
+        LISTED("blockchain"), LISTED("santander")};
 
     return in_word_list(words, sizeof(words) / sizeof(words[0]), w, len);
 }

@@ -6,7 +6,8 @@
  * databases of pseudo-random names (fixed seed), brands and not, the
  * answer and the name it reports (which) must agree for each name one
  * edit off (changed, dropped or added at every position), the names
- * themselves under other TLDs, and random names.  Every query sits at
+ * themselves under other TLDs, and random names.  And the word lists
+ * (lengths compared first) against the strlen scan.  Every query sits at
  * the end of its own allocation, so an ASan build catches a read past it.
  *
  * lookalike.c is included: check_edit_1 and the database are static.
@@ -175,11 +176,91 @@ test_edit_1_matches_walk(void **state)
     assert_true(n_hits > 1000);
 }
 
+/* The word lists of is_generic_name and is_common_display_word as they
+ * were written, and the strlen scan in_word_list was. */
+static const char *const generic_words[] = {
+    "mail", "email", "news", "list", "lists", "info", "shop", "store",
+    "bank", "home", "live", "blog", "site", "host", "link", "links",
+    "online", "secure", "login", "account", "support", "service", "update",
+    "cloud", "media", "group", "global", "click", "track", "admin",
+    "portal", "webmail", "images", "static", "free", "best", "world",
+    "digital", "direct", "server", "mailer", "example", "localhost",
+    "news-letter", "newsletter", "web", "www", "mobile", "google-analytics",
+    "office", "money", "today", "daily", "post", "yahoogroups", "groups",
+    "forum", "press", "city", "health"};
+static const char *const display_words[] = {"chase", "booking", "outlook",
+                                            "blockchain", "santander"};
+
+static bool
+ref_in_list(const char *const *words, size_t n, const char *s, size_t len)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(words[i]) == len && memcmp(words[i], s, len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+check_words(const char *w, size_t n)
+{
+    char *q = malloc(n > 0 ? n : 1);
+
+    assert_non_null(q);
+    memcpy(q, w, n);
+    assert_int_equal(is_generic_name(q, n),
+                     ref_in_list(generic_words,
+                                 sizeof(generic_words) /
+                                     sizeof(generic_words[0]),
+                                 q, n));
+    assert_int_equal(is_common_display_word(q, n),
+                     ref_in_list(display_words,
+                                 sizeof(display_words) /
+                                     sizeof(display_words[0]),
+                                 q, n));
+    free(q);
+}
+
+/* Every listed word, shortened, lengthened and with each byte set to
+ * every value. */
+static void
+test_word_lists(void **state)
+{
+    const char *const *lists[] = {generic_words, display_words};
+    const size_t sizes[] = {sizeof(generic_words) / sizeof(generic_words[0]),
+                            sizeof(display_words) / sizeof(display_words[0])};
+    char w[40];
+
+    (void)state;
+    check_words("", 0);
+    for (size_t l = 0; l < 2; l++) {
+        for (size_t i = 0; i < sizes[l]; i++) {
+            size_t n = strlen(lists[l][i]);
+
+            memcpy(w, lists[l][i], n);
+            check_words(w, n);
+            check_words(w, n - 1);
+            check_words(w + 1, n - 1);
+            w[n] = 's';
+            check_words(w, n + 1);
+            for (size_t k = 0; k < n; k++) {
+                for (unsigned c = 0; c < 256; c++) {
+                    memcpy(w, lists[l][i], n);
+                    w[k] = (char)c;
+                    check_words(w, n);
+                }
+            }
+        }
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_edit_1_matches_walk),
+        cmocka_unit_test(test_word_lists),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
