@@ -263,21 +263,16 @@ is_mixed_script(const unsigned *cp, size_t n)
     return latin && other;
 }
 
-/* The code point at text[*i] (UTF-8), *i moved past it; U+FFFD and one
- * byte for a malformed sequence. */
+/* next_code_point of a lead byte b >= 0x80. */
 static unsigned
-next_code_point(const char *text, size_t len, size_t *i)
+next_code_point_multi(const char *text, size_t len, size_t *i,
+                      unsigned char b)
 {
-    unsigned char b = (unsigned char)text[*i];
     size_t extra = (b & 0xE0) == 0xC0 ? 1 : (b & 0xF0) == 0xE0 ? 2
                                           : (b & 0xF8) == 0xF0 ? 3
                                                                : 0;
     unsigned v = extra == 1 ? b & 0x1Fu : extra == 2 ? b & 0x0Fu : b & 0x07u;
 
-    if (b < 0x80) {
-        (*i)++;
-        return b;
-    }
     if (extra == 0 || *i + extra >= len) {
         (*i)++;
         return 0xFFFDu;
@@ -293,6 +288,22 @@ next_code_point(const char *text, size_t len, size_t *i)
     }
     *i += extra + 1;
     return v;
+}
+
+/* The code point at text[*i] (UTF-8), *i moved past it; U+FFFD and one
+ * byte for a malformed sequence.  An ASCII byte (nearly every one of a
+ * display name) costs a compare where it is called, not a call that
+ * first worked out a sequence length (issue #7). */
+static inline unsigned
+next_code_point(const char *text, size_t len, size_t *i)
+{
+    unsigned char b = (unsigned char)text[*i];
+
+    if (b < 0x80) {
+        (*i)++;
+        return b;
+    }
+    return next_code_point_multi(text, len, i, b);
 }
 
 /* Whether (p, n) holds a byte >= 0x80: eight bytes per step. */

@@ -7,8 +7,10 @@
  * answer and the name it reports (which) must agree for each name one
  * edit off (changed, dropped or added at every position), the names
  * themselves under other TLDs, and random names.  And the word lists
- * (lengths compared first) against the strlen scan.  Every query sits at
- * the end of its own allocation, so an ASan build catches a read past it.
+ * (lengths compared first) against the strlen scan, and next_code_point
+ * (ASCII decoded where it is called) against the one function it was.
+ * Every query sits at the end of its own allocation, so an ASan build
+ * catches a read past it.
  *
  * lookalike.c is included: check_edit_1 and the database are static.
  */
@@ -255,12 +257,79 @@ test_word_lists(void **state)
     }
 }
 
+/* next_code_point as it was, one function for every byte. */
+static unsigned
+ref_next_code_point(const char *text, size_t len, size_t *i)
+{
+    unsigned char b = (unsigned char)text[*i];
+    size_t extra = (b & 0xE0) == 0xC0 ? 1 : (b & 0xF0) == 0xE0 ? 2
+                                          : (b & 0xF8) == 0xF0 ? 3
+                                                               : 0;
+    unsigned v = extra == 1 ? b & 0x1Fu : extra == 2 ? b & 0x0Fu : b & 0x07u;
+
+    if (b < 0x80) {
+        (*i)++;
+        return b;
+    }
+    if (extra == 0 || *i + extra >= len) {
+        (*i)++;
+        return 0xFFFDu;
+    }
+    for (size_t k = 1; k <= extra; k++) {
+        unsigned char c = (unsigned char)text[*i + k];
+
+        if ((c & 0xC0) != 0x80) {
+            (*i)++;
+            return 0xFFFDu;
+        }
+        v = (v << 6) | (c & 0x3Fu);
+    }
+    *i += extra + 1;
+    return v;
+}
+
+/* Random texts of ASCII, lead and continuation bytes (valid and cut
+ * sequences), decoded from every position by both. */
+static void
+test_next_code_point(void **state)
+{
+    static const unsigned char bytes[] = {'a', 'Z', ' ', 0x7F, 0x80, 0xBF,
+                                          0xC3, 0xA9, 0xE2, 0x80, 0x8B,
+                                          0xF0, 0x9D, 0x90, 0x8F, 0xF8,
+                                          0xFF, 0xC0};
+    uint32_t seed = 0x3c6ef372u;
+    char t[24];
+
+    (void)state;
+    for (int iter = 0; iter < 50000; iter++) {
+        size_t n = 1 + rnd(&seed) % sizeof(t);
+        char *q;
+
+        for (size_t k = 0; k < n; k++) {
+            t[k] = (char)bytes[rnd(&seed) % sizeof(bytes)];
+        }
+        q = malloc(n);
+        assert_non_null(q);
+        memcpy(q, t, n);
+        for (size_t at = 0; at < n; at++) {
+            size_t a = at;
+            size_t b = at;
+
+            assert_int_equal(next_code_point(q, n, &a),
+                             ref_next_code_point(q, n, &b));
+            assert_int_equal(a, b);
+        }
+        free(q);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_edit_1_matches_walk),
         cmocka_unit_test(test_word_lists),
+        cmocka_unit_test(test_next_code_point),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
