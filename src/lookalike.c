@@ -1161,6 +1161,12 @@ host_is_mixed_script(const char *host, size_t len)
 {
     size_t start = 0;
 
+    /* A label is IDN (is_idn_label) by a byte >= 0x80 or an "xn--"
+     * prefix, which has a '-': a host with neither has none, known
+     * without the walk over its labels (issue #7: nearly every host). */
+    if (!has_non_ascii(host, len) && memchr(host, '-', len) == NULL) {
+        return false;
+    }
     for (size_t i = 0; i <= len; i++) {
         if (i < len && host[i] != '.') {
             continue;

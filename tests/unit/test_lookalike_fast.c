@@ -8,7 +8,9 @@
  * edit off (changed, dropped or added at every position), the names
  * themselves under other TLDs, and random names.  And the word lists
  * (lengths compared first) against the strlen scan, and next_code_point
- * (ASCII decoded where it is called) against the one function it was.
+ * (ASCII decoded where it is called) against the one function it was,
+ * and host_is_mixed_script (an ASCII host without a '-' at once)
+ * against its walk over every label.
  * Every query sits at the end of its own allocation, so an ASan build
  * catches a read past it.
  *
@@ -323,6 +325,71 @@ test_next_code_point(void **state)
     }
 }
 
+/* host_is_mixed_script as it was: every label asked is_idn_label. */
+static bool
+ref_host_is_mixed_script(const char *host, size_t len)
+{
+    size_t start = 0;
+
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && host[i] != '.') {
+            continue;
+        }
+        if (is_idn_label(host + start, i - start)) {
+            unsigned cp[LOOKALIKE_LABEL_CPS];
+            size_t n = label_code_points(host + start, i - start, cp,
+                                         LOOKALIKE_LABEL_CPS);
+
+            if (is_mixed_script(cp, n)) {
+                return true;
+            }
+        }
+        start = i + 1;
+    }
+    return false;
+}
+
+/* Hosts of pieces: punycode labels that decode to mixed and to single
+ * scripts, cut ones, Cyrillic and Latin letters in UTF-8, hyphens. */
+static void
+test_mixed_script_host(void **state)
+{
+    static const char *const pieces[] = {
+        "xn--pypal-4ve", "xn--80ak6aa92e", "xn--", "xn--a", "xn-", "x",
+        "n", "-", "--", ".", ".", "pay", "p\xd0\xb0y", "\xd0\xb0",
+        "\xce\xbf", "a", "com", "xn--bcher-kva", "\xc3\xa9", "0"};
+    uint32_t seed = 0x7f4a7c15u;
+    char h[128];
+    size_t hits = 0;
+
+    (void)state;
+    for (int iter = 0; iter < 50000; iter++) {
+        size_t n = 0;
+        size_t k = rnd(&seed) % 8;
+        char *q;
+
+        for (size_t i = 0; i < k; i++) {
+            const char *p = pieces[rnd(&seed) %
+                                   (sizeof(pieces) / sizeof(pieces[0]))];
+            size_t pl = strlen(p);
+
+            if (n + pl > sizeof(h)) {
+                break;
+            }
+            memcpy(h + n, p, pl);
+            n += pl;
+        }
+        q = malloc(n > 0 ? n : 1);
+        assert_non_null(q);
+        memcpy(q, h, n);
+        assert_int_equal(host_is_mixed_script(q, n),
+                         ref_host_is_mixed_script(q, n));
+        hits += ref_host_is_mixed_script(q, n);
+        free(q);
+    }
+    assert_true(hits > 1000);
+}
+
 int
 main(void)
 {
@@ -330,6 +397,7 @@ main(void)
         cmocka_unit_test(test_edit_1_matches_walk),
         cmocka_unit_test(test_word_lists),
         cmocka_unit_test(test_next_code_point),
+        cmocka_unit_test(test_mixed_script_host),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
