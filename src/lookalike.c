@@ -517,6 +517,34 @@ fold_ascii(char c)
     }
 }
 
+/* One character more of a skeleton: c as confusable_ascii read it, out
+ * holding *k bytes of max.  False when c has no ASCII reading (0) or out
+ * is full: then the name has no skeleton. */
+static inline bool
+skeleton_add(char c, char *out, size_t *k, size_t max)
+{
+    if (c == 0) {
+        return false;
+    }
+    if (c >= 'A' && c <= 'Z') {
+        c = (char)(c + 32);
+    }
+    if (c == '-') {
+        return true;
+    }
+    c = fold_ascii(c);
+    if (*k > 0 && ((out[*k - 1] == 'r' && c == 'n') ||
+                   (out[*k - 1] == 'v' && c == 'v'))) {
+        out[*k - 1] = c == 'n' ? 'm' : 'w';
+        return true;
+    }
+    if (*k + 1 >= max) {
+        return false;
+    }
+    out[(*k)++] = c;
+    return true;
+}
+
 /*
  * Skeleton of the code points of a name into out (NUL-terminated):
  * confusables to ASCII, look-alike digits folded, hyphens dropped, "rn"
@@ -529,39 +557,46 @@ skeleton(const unsigned *cp, size_t n, char *out, size_t max)
     size_t k = 0;
 
     for (size_t i = 0; i < n; i++) {
-        char c = confusable_ascii(cp[i]);
-
-        if (c == 0) {
+        if (!skeleton_add(confusable_ascii(cp[i]), out, &k, max)) {
             return 0;
         }
-        if (c >= 'A' && c <= 'Z') {
-            c = (char)(c + 32);
-        }
-        if (c == '-') {
-            continue;
-        }
-        c = fold_ascii(c);
-        if (k > 0 && ((out[k - 1] == 'r' && c == 'n') ||
-                      (out[k - 1] == 'v' && c == 'v'))) {
-            out[k - 1] = c == 'n' ? 'm' : 'w';
-            continue;
-        }
-        if (k + 1 >= max) {
-            return 0;
-        }
-        out[k++] = c;
     }
     out[k] = '\0';
     return k;
+}
+
+/* Whether a label is written in punycode ("xn--" and more). */
+static bool
+is_ace_label(const char *l, size_t len)
+{
+    return len > 4 && memcmp(l, "xn--", 4) == 0;
 }
 
 static size_t
 ascii_skeleton(const char *s, size_t len, char *out, size_t max)
 {
     unsigned cp[LOOKALIKE_LABEL_CPS];
-    size_t n = label_code_points(s, len, cp, LOOKALIKE_LABEL_CPS);
+    size_t n;
+    size_t k = 0;
 
-    return n > 0 ? skeleton(cp, n, out, max) : 0;
+    if (is_ace_label(s, len) || has_non_ascii(s, len)) {
+        n = label_code_points(s, len, cp, LOOKALIKE_LABEL_CPS);
+        return n > 0 ? skeleton(cp, n, out, max) : 0;
+    }
+    /* Plain ASCII (nearly every name): each byte is its code point and
+     * its own confusable_ascii reading, so the skeleton is taken from
+     * the bytes, not from a code point array (issue #7).  What
+     * label_code_points refuses is refused here too. */
+    if (len == 0 || len > LOOKALIKE_LABEL_CPS) {
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (!skeleton_add(s[i], out, &k, max)) {
+            return 0;
+        }
+    }
+    out[k] = '\0';
+    return k;
 }
 
 /* ---- building -------------------------------------------------------- */

@@ -10,7 +10,8 @@
  * (lengths compared first) against the strlen scan, and next_code_point
  * (ASCII decoded where it is called) against the one function it was,
  * and host_is_mixed_script (an ASCII host without a '-' at once)
- * against its walk over every label.
+ * against its walk over every label, and ascii_skeleton (a plain ASCII
+ * name's skeleton from its bytes) against the code point path.
  * Every query sits at the end of its own allocation, so an ASan build
  * catches a read past it.
  *
@@ -390,6 +391,114 @@ test_mixed_script_host(void **state)
     assert_true(hits > 1000);
 }
 
+/* ascii_skeleton as it was: every name through label_code_points and
+ * the code point skeleton. */
+static size_t
+ref_skeleton(const unsigned *cp, size_t n, char *out, size_t max)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        char c = confusable_ascii(cp[i]);
+
+        if (c == 0) {
+            return 0;
+        }
+        if (c >= 'A' && c <= 'Z') {
+            c = (char)(c + 32);
+        }
+        if (c == '-') {
+            continue;
+        }
+        c = fold_ascii(c);
+        if (k > 0 && ((out[k - 1] == 'r' && c == 'n') ||
+                      (out[k - 1] == 'v' && c == 'v'))) {
+            out[k - 1] = c == 'n' ? 'm' : 'w';
+            continue;
+        }
+        if (k + 1 >= max) {
+            return 0;
+        }
+        out[k++] = c;
+    }
+    out[k] = '\0';
+    return k;
+}
+
+static size_t
+ref_ascii_skeleton(const char *s, size_t len, char *out, size_t max)
+{
+    unsigned cp[LOOKALIKE_LABEL_CPS];
+    size_t n = label_code_points(s, len, cp, LOOKALIKE_LABEL_CPS);
+
+    return n > 0 ? ref_skeleton(cp, n, out, max) : 0;
+}
+
+/* Names of letters the skeleton folds or joins, digits, hyphens, upper
+ * case, NUL, UTF-8 and punycode, up to past LOOKALIKE_LABEL_CPS, into
+ * outputs of every size up to the one check_skeleton gives. */
+static void
+test_skeleton(void **state)
+{
+    static const char *const pieces[] = {
+        "r", "n", "rn", "v", "vv", "-", "0", "1", "3", "4", "5", "i", "I",
+        "|", "A", "Z", "z", "m", "w", ".", "\x00", "\xd0\xb0", "\xc3\xa9",
+        "\xff", "xn--", "pypal-4ve", "paypal"};
+    uint32_t seed = 0x510e527fu;
+    char name[LOOKALIKE_LABEL_CPS + 40];
+
+    (void)state;
+    /* Plain names about LOOKALIKE_LABEL_CPS long: where label_code_points
+     * gave up, and so must the byte path. */
+    for (size_t n = LOOKALIKE_LABEL_CPS - 2; n <= LOOKALIKE_LABEL_CPS + 2;
+         n++) {
+        char a[LOOKALIKE_DOMAIN_MAX + 1];
+        char b[LOOKALIKE_DOMAIN_MAX + 1];
+
+        memset(name, 'p', n);
+        assert_int_equal(ascii_skeleton(name, n, a, sizeof(a)),
+                         ref_ascii_skeleton(name, n, b, sizeof(b)));
+    }
+    for (int iter = 0; iter < 60000; iter++) {
+        size_t n = 0;
+        size_t k = rnd(&seed) % 24;
+        size_t max;
+        char a[LOOKALIKE_DOMAIN_MAX + 1];
+        char b[LOOKALIKE_DOMAIN_MAX + 1];
+        size_t an;
+        size_t bn;
+        char *q;
+
+        if (iter % 50 == 0) {
+            k = LOOKALIKE_LABEL_CPS - 2 + rnd(&seed) % 5; /* long ones */
+        }
+        for (size_t i = 0; i < k; i++) {
+            const char *p = pieces[rnd(&seed) %
+                                   (sizeof(pieces) / sizeof(pieces[0]))];
+            size_t pl = p[0] == '\0' ? 1 : strlen(p);
+
+            if (n + pl > sizeof(name)) {
+                break;
+            }
+            memcpy(name + n, p, pl);
+            n += pl;
+        }
+        max = iter % 3 == 0 ? 1 + rnd(&seed) % 12 : sizeof(a);
+        q = malloc(n > 0 ? n : 1);
+        assert_non_null(q);
+        memcpy(q, name, n);
+        memset(a, 'A', sizeof(a));
+        memset(b, 'A', sizeof(b));
+        an = ascii_skeleton(q, n, a, max);
+        bn = ref_ascii_skeleton(q, n, b, max);
+        assert_int_equal(an, bn);
+        if (an > 0) {
+            assert_memory_equal(a, b, an + 1);
+        }
+        free(q);
+    }
+}
+
 int
 main(void)
 {
@@ -398,6 +507,7 @@ main(void)
         cmocka_unit_test(test_word_lists),
         cmocka_unit_test(test_next_code_point),
         cmocka_unit_test(test_mixed_script_host),
+        cmocka_unit_test(test_skeleton),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
