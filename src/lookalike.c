@@ -1427,6 +1427,16 @@ lookalike_display_name(const struct lookalike_db *db, const char *name,
     size_t rl = from_len > 0
                     ? url_registered_domain(from_host, from_len, &reg)
                     : 0;
+
+    return lookalike_display_name_reg(db, name, len, reg, rl, from_anyone,
+                                      which);
+}
+
+bool
+lookalike_display_name_reg(const struct lookalike_db *db, const char *name,
+                           size_t len, const char *reg, size_t rl,
+                           bool from_anyone, size_t *which)
+{
     size_t nl = rl > 0 ? name_len(reg, rl) : 0;
     char word[LOOKALIKE_DOMAIN_MAX + 1];
     char prev[2][LOOKALIKE_DOMAIN_MAX + 1]; /* the last two words */

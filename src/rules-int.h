@@ -33,6 +33,8 @@ size_t rules_header_domain(const struct mime_doc *doc, const char *name,
 struct rules_senders {
     char from[RULES_SENDER_DOMAIN_CAP];
     size_t from_len;
+    const char *from_reg; /* url_registered_domain of from; 0 when none */
+    size_t from_reg_len;
     char reply_to[RULES_SENDER_DOMAIN_CAP];
     size_t reply_to_len;
 };

@@ -670,6 +670,10 @@ void
 rules_senders_read(const struct mime_doc *doc, struct rules_senders *s)
 {
     s->from_len = rules_header_domain(doc, "From", s->from, sizeof(s->from));
+    s->from_reg = s->from;
+    s->from_reg_len = s->from_len > 0 ? url_registered_domain(
+                                            s->from, s->from_len, &s->from_reg)
+                                      : 0;
     s->reply_to_len =
         rules_header_domain(doc, "Reply-To", s->reply_to, sizeof(s->reply_to));
 }
@@ -709,6 +713,9 @@ each_host(const struct mime_doc *doc, const struct rules_senders *s,
 {
     const char *const hosts[] = {s->from, s->reply_to};
     const size_t lens[] = {s->from_len, s->reply_to_len};
+    /* From's registered domain was read with it; Reply-To's only here. */
+    const char *const regs[] = {s->from_reg, NULL};
+    const size_t reg_lens[] = {s->from_reg_len, 0};
     uint64_t slots[RULES_HOST_SLOTS];
     size_t n_slots = 16;
     size_t n_done = 0;
@@ -718,8 +725,9 @@ each_host(const struct mime_doc *doc, const struct rules_senders *s,
         size_t hl = lens[k];
 
         if (hl > 0 && !url_host_is_ip(host, hl)) {
-            const char *reg = host;
-            size_t rl = url_registered_domain(host, hl, &reg);
+            const char *reg = regs[k];
+            size_t rl = reg != NULL ? reg_lens[k]
+                                    : url_registered_domain(host, hl, &reg);
 
             fn(ctx, host, hl, reg, rl);
         }
@@ -885,18 +893,14 @@ text_has_login_words(const struct mime_doc *doc)
 static bool
 has_credential_form(const struct mime_doc *doc, const struct rules_senders *s)
 {
-    size_t fl = s->from_len;
-    const char *from_reg = "";
-    size_t frl = 0;
+    const char *from_reg = s->from_reg_len > 0 ? s->from_reg : "";
+    size_t frl = s->from_reg_len;
 
     if ((doc->flags & MIME_HTML_HAS_PASSWORD) != 0) {
         return true;
     }
     if ((doc->flags & MIME_HTML_HAS_FORM) == 0) {
         return false;
-    }
-    if (fl > 0) {
-        frl = url_registered_domain(s->from, fl, &from_reg);
     }
     for (size_t i = 0; i < doc->n_urls; i++) {
         const struct mime_url *u = &doc->urls[i];
@@ -980,6 +984,20 @@ rules_from_parts(const struct mime_doc *doc, const char **name,
     return true;
 }
 
+/* rules_brand_display_name with the From host's registered domain (reg,
+ * reg_len) given. */
+static bool
+brand_display_name_reg(const struct rules *r, const char *name,
+                       size_t name_len, const char *host, size_t host_len,
+                       const char *reg, size_t reg_len)
+{
+    return r->protected != NULL &&
+           lookalike_display_name_reg(r->protected, name, name_len, reg,
+                                      reg_len,
+                                      rules_is_freemail(host, host_len),
+                                      NULL);
+}
+
 bool
 rules_brand_display_name(const struct rules *r, const char *name,
                          size_t name_len, const char *host, size_t host_len)
@@ -998,7 +1016,8 @@ has_brand_display_name(const struct rules *r, const struct mime_doc *doc,
     size_t nl = 0;
 
     return rules_from_parts(doc, &name, &nl, NULL, 0, NULL) &&
-           rules_brand_display_name(r, name, nl, s->from, s->from_len);
+           brand_display_name_reg(r, name, nl, s->from, s->from_len,
+                                  s->from_reg, s->from_reg_len);
 }
 
 /* The category-only rules (rules_phish.c). */
