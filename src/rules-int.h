@@ -26,9 +26,10 @@ size_t rules_header_domain(const struct mime_doc *doc, const char *name,
                            char *dst, size_t cap);
 
 /* The From and Reply-To domains of one message (rules_header_domain,
- * 256 bytes of room each as every rule gave them), read once by
- * rules_detect for all its rules: each rule found them again, From's
- * four times a message (issue #7). */
+ * 256 bytes of room each as every rule gave them) and the From display
+ * name, read once by rules_detect for all its rules: each rule found
+ * them again, From's domain four times a message and its name three
+ * (issue #7). */
 #define RULES_SENDER_DOMAIN_CAP 256u
 struct rules_senders {
     char from[RULES_SENDER_DOMAIN_CAP];
@@ -37,6 +38,11 @@ struct rules_senders {
     size_t from_reg_len;
     char reply_to[RULES_SENDER_DOMAIN_CAP];
     size_t reply_to_len;
+    /* rules_from_parts' answer and display name (a view into the From
+     * value) */
+    bool has_from_name;
+    const char *from_name;
+    size_t from_name_len;
 };
 
 void rules_senders_read(const struct mime_doc *doc, struct rules_senders *s);
@@ -61,11 +67,13 @@ bool rules_reply_to_freemail(const struct mime_doc *doc,
 
 /* The Subject or the From display name holds the recipient's address
  * (the only address of To). */
-bool rules_recipient_named(const struct mime_doc *doc);
+bool rules_recipient_named(const struct mime_doc *doc,
+                           const struct rules_senders *s);
 
 /* A word of the Subject or the From display name mixes Latin with
  * Cyrillic or Greek letters (lookalike_text_mixed_script). */
-bool rules_mixed_script_text(const struct mime_doc *doc);
+bool rules_mixed_script_text(const struct mime_doc *doc,
+                             const struct rules_senders *s);
 
 /* Whether the file name (name, len) has one of the n extensions in
  * list (lower case; compared case-blind, trailing dots and blanks

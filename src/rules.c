@@ -676,6 +676,10 @@ rules_senders_read(const struct mime_doc *doc, struct rules_senders *s)
                                       : 0;
     s->reply_to_len =
         rules_header_domain(doc, "Reply-To", s->reply_to, sizeof(s->reply_to));
+    s->from_name = NULL;
+    s->from_name_len = 0;
+    s->has_from_name = rules_from_parts(doc, &s->from_name, &s->from_name_len,
+                                        NULL, 0, NULL);
 }
 
 /* The distinct hosts seen, an open-addressing set of their hashes (0 is
@@ -1009,15 +1013,11 @@ rules_brand_display_name(const struct rules *r, const char *name,
 }
 
 static bool
-has_brand_display_name(const struct rules *r, const struct mime_doc *doc,
-                       const struct rules_senders *s)
+has_brand_display_name(const struct rules *r, const struct rules_senders *s)
 {
-    const char *name = NULL;
-    size_t nl = 0;
-
-    return rules_from_parts(doc, &name, &nl, NULL, 0, NULL) &&
-           brand_display_name_reg(r, name, nl, s->from, s->from_len,
-                                  s->from_reg, s->from_reg_len);
+    return s->has_from_name &&
+           brand_display_name_reg(r, s->from_name, s->from_name_len, s->from,
+                                  s->from_len, s->from_reg, s->from_reg_len);
 }
 
 /* The category-only rules (rules_phish.c). */
@@ -1035,10 +1035,10 @@ lure_rules(const struct mime_doc *doc, const struct rules_senders *s)
     if (rules_reply_to_freemail(doc, s)) {
         fired |= 1u << RULES_REPLY_TO_FREEMAIL;
     }
-    if (rules_recipient_named(doc)) {
+    if (rules_recipient_named(doc, s)) {
         fired |= 1u << RULES_RECIPIENT_NAMED;
     }
-    if (rules_mixed_script_text(doc)) {
+    if (rules_mixed_script_text(doc, s)) {
         fired |= 1u << RULES_MIXED_SCRIPT_TEXT;
     }
     return fired;
@@ -1069,7 +1069,7 @@ rules_detect(const struct rules *r, const struct mime_doc *doc,
     if (lookalike != NULL) {
         *lookalike = lookalike_kind_name(lc.kind);
     }
-    if (has_brand_display_name(r, doc, &s)) {
+    if (has_brand_display_name(r, &s)) {
         fired |= 1u << RULES_BRAND_DISPLAY_NAME;
     }
     if (has_credential_form(doc, &s)) {

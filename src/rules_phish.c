@@ -404,11 +404,11 @@ is_calendar_invitation(const struct mime_doc *doc)
 }
 
 bool
-rules_recipient_named(const struct mime_doc *doc)
+rules_recipient_named(const struct mime_doc *doc,
+                      const struct rules_senders *s)
 {
     const struct mime_header *to = mime_header_find(doc, "To");
     const struct mime_header *subj = mime_header_find(doc, "Subject");
-    const struct mime_header *from = mime_header_find(doc, "From");
     const char *addr = NULL;
     size_t al;
 
@@ -423,14 +423,10 @@ rules_recipient_named(const struct mime_doc *doc)
     if (subj != NULL && contains_ci(subj->value, subj->value_len, addr, al)) {
         return true;
     }
-    if (from != NULL) {
-        const char *name = NULL;
-        size_t nl = 0;
-
-        return rules_from_parts(doc, &name, &nl, NULL, 0, NULL) &&
-               contains_ci(name, nl, addr, al);
-    }
-    return false;
+    /* rules_from_parts' answer, read with the sender domains: false
+     * without a From. */
+    return s->has_from_name &&
+           contains_ci(s->from_name, s->from_name_len, addr, al);
 }
 
 /* ---- mixed-script-text ------------------------------------------------ */
@@ -443,23 +439,17 @@ dressed_text(const char *text, size_t len)
 }
 
 bool
-rules_mixed_script_text(const struct mime_doc *doc)
+rules_mixed_script_text(const struct mime_doc *doc,
+                        const struct rules_senders *s)
 {
     const struct mime_header *subj = mime_header_find(doc, "Subject");
-    const struct mime_header *from = mime_header_find(doc, "From");
 
     if (subj != NULL && dressed_text(subj->value, subj->value_len)) {
         return true;
     }
-    if (from != NULL) {
-        /* The display name up to the last '<', as the other From rules
-         * read it: a '<' inside the name ("<Apple Supp\u03bfrt>") does
-         * not end it. */
-        const char *name = NULL;
-        size_t nl = 0;
-
-        return rules_from_parts(doc, &name, &nl, NULL, 0, NULL) &&
-               dressed_text(name, nl);
-    }
-    return false;
+    /* The display name up to the last '<', as the other From rules read
+     * it (rules_from_parts, read with the sender domains; false without
+     * a From): a '<' inside the name ("<Apple Supp\u03bfrt>") does not
+     * end it. */
+    return s->has_from_name && dressed_text(s->from_name, s->from_name_len);
 }
