@@ -436,22 +436,20 @@ ipv4_format(uint32_t addr, char *out)
               (URL_AUTH_END(c) ? 4u : 0u))
 static const uint8_t url_abyte[256] = {BYTETABLE(URL_ABYTE)};
 
-static bool
-url_auth_stop(uint8_t c)
-{
-    return (url_abyte[c] & 1u) != 0;
-}
+#define URL_AB_STOP 1u
+#define URL_AB_SCHEME 2u
+#define URL_AB_END 4u
 
 static bool
 url_scheme_byte(uint8_t c)
 {
-    return (url_abyte[c] & 2u) != 0;
+    return (url_abyte[c] & URL_AB_SCHEME) != 0;
 }
 
 static bool
 url_authority_end(uint8_t c)
 {
-    return (url_abyte[c] & 4u) != 0;
+    return (url_abyte[c] & URL_AB_END) != 0;
 }
 
 /* Index of the last byte c in p[from, to), or SIZE_MAX: memchr from one
@@ -470,11 +468,24 @@ url_last_byte(const char *p, size_t from, size_t to, char c)
     return last;
 }
 
-/* Locate the authority of url (up to url_authority_end, userinfo
- * included); false when it has none. */
+/* First index in p[from, to) of a byte whose url_abyte has a bit of
+ * mask, or to. */
+static size_t
+url_scan_to(const char *p, size_t from, size_t to, uint8_t mask)
+{
+    while (from < to && (url_abyte[(uint8_t)p[from]] & mask) == 0) {
+        from++;
+    }
+    return from;
+}
+
+/* Locate where the authority of url starts; false when it has none.
+ * Its end (url_authority_end) is found by the caller, *a_end left
+ * SIZE_MAX, except for a mailto: URL, whose "authority" is the domain
+ * of its address. */
 static bool
-url_authority(const char *u, size_t n, size_t *a_start, size_t *a_end,
-              unsigned *flags)
+url_authority_head(const char *u, size_t n, size_t *a_start, size_t *a_end,
+                   unsigned *flags)
 {
     size_t i = 0;
     size_t s;
@@ -538,13 +549,22 @@ url_authority(const char *u, size_t n, size_t *a_start, size_t *a_end,
     } else {
         return false;
     }
-    {
-        size_t e = s;
-        while (e < n && !url_authority_end((uint8_t)u[e])) {
-            e++;
-        }
-        *a_start = i + s;
-        *a_end = i + e;
+    *a_start = i + s;
+    *a_end = SIZE_MAX;
+    return true;
+}
+
+/* Locate the authority of url (up to url_authority_end, userinfo
+ * included); false when it has none. */
+static bool
+url_authority(const char *u, size_t n, size_t *a_start, size_t *a_end,
+              unsigned *flags)
+{
+    if (!url_authority_head(u, n, a_start, a_end, flags)) {
+        return false;
+    }
+    if (*a_end == SIZE_MAX) {
+        *a_end = url_scan_to(u, *a_start, n, URL_AB_END);
     }
     return true;
 }
@@ -901,8 +921,21 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
         return 0;
     }
     out[0] = '\0';
-    if (!url_authority(url, url_len, &as, &ae, &f)) {
+    if (!url_authority_head(url, url_len, &as, &ae, &f)) {
         return 0;
+    }
+    /* The host ends at the first blank, quote or bracket after the
+     * userinfo too: "http://a.example's" is a.example.  So no byte of
+     * it is a control byte, a blank or DEL: only a %XX can make one.
+     * Every byte that ends the authority ends the host too, so the
+     * first such stop after its start is also the authority's end when
+     * it is an end byte: one scan finds both for nearly every URL (one
+     * without an '@'), not one for each (issue #7). */
+    he = url_scan_to(url, as, ae != SIZE_MAX ? ae : url_len, URL_AB_STOP);
+    if (ae == SIZE_MAX) {
+        ae = he < url_len && !url_authority_end((uint8_t)url[he])
+                 ? url_scan_to(url, he, url_len, URL_AB_END)
+                 : he;
     }
     hs = as;
     if (!(f & URL_IS_MAILTO)) {
@@ -911,14 +944,8 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
         if (at != SIZE_MAX) {
             hs = at + 1;
             f |= URL_HAS_USERINFO;
+            he = url_scan_to(url, hs, ae, URL_AB_STOP);
         }
-    }
-    /* The host ends at the first blank, quote or bracket after the
-     * userinfo too: "http://a.example's" is a.example.  So no byte of
-     * it is a control byte, a blank or DEL: only a %XX can make one. */
-    he = hs;
-    while (he < ae && !url_auth_stop((uint8_t)url[he])) {
-        he++;
     }
     if (hs < he && url[hs] == '[') {
         size_t k = hs;
