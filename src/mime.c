@@ -1162,7 +1162,22 @@ add_url(struct mime_state *st, enum html_link_kind kind, const char *url,
     u->host_len = hl;
     u->host_flags = uf;
     u->reg = u->host;
-    u->reg_len = hl > 0 ? url_registered_domain(u->host, hl, &u->reg) : 0;
+    u->reg_len = 0;
+    if (hl > 0) {
+        const struct mime_url *prev =
+            doc->n_urls > 1 ? &arr[doc->n_urls - 2] : NULL;
+
+        /* Links come in runs to one host (a newsletter's every link):
+         * the same host as the URL before has its registered domain at
+         * the same offset, known without the suffix lookup (issue #7). */
+        if (prev != NULL && prev->host_len == hl &&
+            memcmp(prev->host, u->host, hl) == 0) {
+            u->reg = u->host + (prev->reg - prev->host);
+            u->reg_len = prev->reg_len;
+        } else {
+            u->reg_len = url_registered_domain(u->host, hl, &u->reg);
+        }
+    }
     mem += hl + 1;
     if (alen > 0) {
         memcpy(mem, anchor, alen);

@@ -850,6 +850,44 @@ test_mime_url_host_flags(void **state)
     assert_string_equal(d->urls[1].reg, "example.com");
 }
 
+/* Runs of URLs to one host take the registered domain found for the
+ * first of the run: each URL's reg is still url_registered_domain's
+ * view into its own host, also after a host of the same length. */
+static void
+test_mime_url_reg_runs(void **state)
+{
+    struct mime_doc *d = parse(state,
+                               "Content-Type: text/html\n\n"
+                               "<a href=\"http://a.b.example.co.uk/1\">x</a>"
+                               "<a href=\"http://A.b.example.co.uk/2\">x</a>"
+                               "<a href=\"http://a.b.example.co.uk:8/3\">x</a>"
+                               "<a href=\"http://x.y.z.example.com/\">x</a>"
+                               "<a href=\"http://x.y.z.example.com/\">x</a>"
+                               "<a href=\"cid:none\">x</a>"
+                               "<a href=\"http://x.y.z.example.com/\">x</a>"
+                               "<a href=\"http://192.168.1.1/\">x</a>"
+                               "<a href=\"http://192.168.1.1/\">x</a>"
+                               "<a href=\"http://a.b.example.com.au/\">x</a>"
+                               "<a href=\"http://a.b.example.co.uk/\">x</a>"
+                               "\n");
+
+    assert_int_equal(d->n_urls, 11);
+    for (size_t i = 0; i < d->n_urls; i++) {
+        const struct mime_url *u = &d->urls[i];
+        const char *reg = u->host;
+        size_t rl = u->host_len > 0
+                        ? url_registered_domain(u->host, u->host_len, &reg)
+                        : 0;
+
+        assert_int_equal(u->reg_len, rl);
+        assert_ptr_equal(u->reg, reg);
+    }
+    assert_string_equal(d->urls[1].reg, "example.co.uk");
+    assert_string_equal(d->urls[4].reg, "example.com");
+    assert_int_equal(d->urls[5].reg_len, 0);
+    assert_string_equal(d->urls[9].reg, "example.com.au");
+}
+
 static void
 test_mime_garbage_never_fails(void **state)
 {
@@ -2127,6 +2165,7 @@ main(void)
         MIME_TEST(test_mime_html_urls_and_flags),
         MIME_TEST(test_mime_plain_text_urls),
         MIME_TEST(test_mime_url_host_flags),
+        MIME_TEST(test_mime_url_reg_runs),
         MIME_TEST(test_mime_long_userinfo_href),
         MIME_TEST(test_mime_long_userinfo_entity),
         MIME_TEST(test_mime_long_userinfo_text),
