@@ -907,6 +907,15 @@ size_t
 url_host(const char *url, size_t url_len, char *out, size_t out_max,
          unsigned *flags)
 {
+    size_t read_to;
+
+    return url_host_read(url, url_len, out, out_max, flags, &read_to);
+}
+
+size_t
+url_host_read(const char *url, size_t url_len, char *out, size_t out_max,
+              unsigned *flags, size_t *read_to)
+{
     size_t as;
     size_t ae;
     size_t hs;
@@ -917,6 +926,7 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
     bool is_odd = false;
     uint8_t high = 0; /* the OR of the host's bytes: 0x80 set if any is */
 
+    *read_to = url_len;
     if (out_max == 0) {
         return 0;
     }
@@ -937,6 +947,10 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
                  ? url_scan_to(url, he, url_len, URL_AB_END)
                  : he;
     }
+    /* Nothing past the authority's end is read below: the scheme and
+     * the slashes came before its start, and every scan of the host
+     * stops at its end. */
+    *read_to = ae;
     hs = as;
     if (!(f & URL_IS_MAILTO)) {
         size_t at = url_last_byte(url, as, ae, '@');

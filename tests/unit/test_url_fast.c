@@ -527,6 +527,64 @@ test_shortener(void **state)
     }
 }
 
+/* url_host_read's read_to: a URL with the same bytes up to and
+ * including it, anything after, has the same host and flags (mime
+ * takes them from the URL before on that word). */
+static void
+test_read_to(void **state)
+{
+    static const char *const schemes[] = {"http://", "https://", "www.",
+                                          "HTTP:///", "//", "mailto:x@",
+                                          "ftp://", "x:", ""};
+    static const char tails[] = "/?#@:. a'\"<>\\,x\x01";
+    uint32_t seed = 0x27d4eb2fu;
+    char u[300];
+    char v[300];
+
+    (void)state;
+    for (int i = 0; i < 20000; i++) {
+        const char *sc = schemes[rnd(&seed) % (sizeof(schemes) /
+                                               sizeof(schemes[0]))];
+        size_t sl = strlen(sc);
+        size_t n;
+        size_t r;
+        char a[HOST_CAP];
+        char b[HOST_CAP];
+        unsigned af = 0;
+        unsigned bf = 0;
+        size_t an;
+        size_t bn;
+        size_t vn;
+
+        memcpy(u, sc, sl);
+        n = sl + random_text(&seed, u + sl, sizeof(u) - sl, 14);
+        an = url_host_read(u, n, a, sizeof(a), &af, &r);
+        assert_int_equal(url_host(u, n, b, sizeof(b), &bf), an);
+        assert_int_equal(af, bf);
+        assert_true(r <= n);
+        if (r == n) {
+            continue;
+        }
+        memcpy(v, u, r + 1);
+        vn = r + 1 + rnd(&seed) % 12;
+        for (size_t k = r + 1; k < vn; k++) {
+            v[k] = tails[rnd(&seed) % (sizeof(tails) - 1)];
+        }
+        {
+            char *q = tail_copy(v, vn);
+
+            bf = 0;
+            bn = url_host(q, vn, b, sizeof(b), &bf);
+            free(q);
+        }
+        if (an != bn || af != bf || memcmp(a, b, an) != 0) {
+            fail_msg("\"%.*s\" read to %zu: \"%.*s\" %x, but \"%.*s\" "
+                     "gives \"%.*s\" %x",
+                     (int)n, u, r, (int)an, a, af, (int)vn, v, (int)bn, b, bf);
+        }
+    }
+}
+
 /* The byte table's authority end against the compares it replaced. */
 static void
 test_authority_end_table(void **state)
@@ -558,6 +616,7 @@ main(void)
         cmocka_unit_test(test_authority_end_table),
         cmocka_unit_test(test_plain_copy),
         cmocka_unit_test(test_shortener),
+        cmocka_unit_test(test_read_to),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
