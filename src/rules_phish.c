@@ -31,6 +31,7 @@
 
 #include <string.h>
 
+#include "bytetable.h"
 #include "caps.h"
 #include "lookalike.h"
 #include "mime.h"
@@ -77,11 +78,19 @@ is_word(const char *p, size_t n, const char *w)
     return has_prefix(p, n, w) && (n == wl || !is_letter(p[wl]));
 }
 
+/* The bytes of an address (letters, digits, ".-_+@"): one table load
+ * per byte of every To address walked (issue #7).  Built at compile
+ * time. */
+#define RULES_ADDR_CHAR(c)                                                 \
+    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ||          \
+     ((c) >= '0' && (c) <= '9') || (c) == '.' || (c) == '-' ||             \
+     (c) == '_' || (c) == '+' || (c) == '@')
+static const bool addr_char[256] = {BYTETABLE(RULES_ADDR_CHAR)};
+
 static bool
 is_addr_char(char c)
 {
-    return is_letter(c) || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-           c == '_' || c == '+' || c == '@';
+    return addr_char[(uint8_t)c];
 }
 
 /* Is (needle, nl) in (hay, hl), in any case? */
