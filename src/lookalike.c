@@ -42,11 +42,11 @@ struct lookalike_db {
      * every protected name of its length (issue #7). */
     uint32_t *edit_by_len;
     size_t edit_start[LOOKALIKE_DOMAIN_MAX + 2];
-    /* [i]: the first byte of names[edit_by_len[i]] | its last byte << 8,
+    /* [i]: the first byte of names[edit_by_len[i]] | its second << 8,
      * beside each other: the edit-1 walk rejects nearly every name on
-     * them (one edit keeps one of the two), and reads them here with one
-     * load, not four dependent ones through names[] (issue #7). */
-    uint16_t *edit_ends;
+     * them (check_edit_1), and reads them here with one load, not four
+     * dependent ones through names[] (issue #7). */
+    uint16_t *edit_heads;
     /* [i]: strlen(names[i]) and the length of its first label, measured
      * once at build: every URL host's check used to measure the names
      * it compared against (strlen, memchr per name, issue #7). */
@@ -766,9 +766,10 @@ build_keys(struct lookalike_db *db)
                 size_t at = db->edit_start[l] + count[l]++;
 
                 db->edit_by_len[at] = (uint32_t)i;
-                db->edit_ends[at] =
+                /* A candidate has LOOKALIKE_EDIT_MIN bytes and more. */
+                db->edit_heads[at] =
                     (uint16_t)((uint8_t)db->names[i][0] |
-                               (uint8_t)db->names[i][l - 1] << 8);
+                               (uint8_t)db->names[i][1] << 8);
             }
         }
     }
@@ -808,12 +809,12 @@ lookalike_db_build(const char *const *domains, const bool *is_brand,
     db->skel = calloc(n > 0 ? n : 1, sizeof(db->skel[0]));
     db->brand = calloc(n > 0 ? n : 1, sizeof(db->brand[0]));
     db->edit_by_len = calloc(n > 0 ? n : 1, sizeof(db->edit_by_len[0]));
-    db->edit_ends = calloc(n > 0 ? n : 1, sizeof(db->edit_ends[0]));
+    db->edit_heads = calloc(n > 0 ? n : 1, sizeof(db->edit_heads[0]));
     db->len = calloc(n > 0 ? n : 1, sizeof(db->len[0]));
     db->label_len = calloc(n > 0 ? n : 1, sizeof(db->label_len[0]));
     if (db->names == NULL || db->skel == NULL || db->brand == NULL ||
         db->is_brand == NULL || db->edit_by_len == NULL ||
-        db->edit_ends == NULL || db->len == NULL ||
+        db->edit_heads == NULL || db->len == NULL ||
         db->label_len == NULL) {
         lookalike_db_free(db);
         return CM_ENOMEM;
@@ -881,7 +882,7 @@ lookalike_db_free(struct lookalike_db *db)
     free(db->skel);
     free(db->brand);
     free(db->edit_by_len);
-    free(db->edit_ends);
+    free(db->edit_heads);
     free(db->len);
     free(db->label_len);
     free(db->name_slots);
@@ -1158,21 +1159,25 @@ check_edit_1(const struct lookalike_db *db, const char *reg, size_t rl,
     size_t nl = name_len(reg, rl);
     size_t lo = rl > 1 ? rl - 1 : 0;
     size_t hi = rl + 1 < LOOKALIKE_DOMAIN_MAX ? rl + 1 : LOOKALIKE_DOMAIN_MAX;
-    /* lookalike_check_reg asks only with rl > 0. */
-    unsigned first = (uint8_t)reg[0];
-    unsigned last = (uint8_t)reg[rl - 1];
+    /* A name walked has pl >= LOOKALIKE_EDIT_MIN bytes, so rl >= pl - 1
+     * >= 4 whenever the walk runs: reg[1] is there. */
+    unsigned r0 = rl > 1 ? (uint8_t)reg[0] : 0;
+    unsigned r1 = rl > 1 ? (uint8_t)reg[1] : 0;
 
     for (size_t i = db->edit_start[lo]; i < db->edit_start[hi + 1]; i++) {
-        unsigned ends = db->edit_ends[i];
+        unsigned p0 = db->edit_heads[i] & 0xFFu;
+        unsigned p1 = db->edit_heads[i] >> 8;
         uint32_t j;
         const char *p;
         size_t pl;
         size_t pn;
 
-        /* One edit leaves the first or the last byte in place: that
-         * rejects nearly every name before is_edit_1 (pl >= pn >=
-         * LOOKALIKE_EDIT_MIN here, so rl >= pl - 1 > 0). */
-        if ((ends & 0xFFu) != first && ends >> 8 != last) {
+        /* One edit after the first byte keeps it (p0 == r0); one at it
+         * keeps what follows: the second bytes agree (a byte changed),
+         * or one name's second byte is the other's first (a byte added
+         * or dropped).  That rejects most names before is_edit_1, where
+         * the last byte (the TLD's, 'm' of nearly every .com) did not. */
+        if (p0 != r0 && p1 != r1 && p1 != r0 && p0 != r1) {
             continue;
         }
         j = db->edit_by_len[i];

@@ -1,7 +1,7 @@
 /*
  * test_lookalike_fast.c -- lookalike.c's short cuts against simple
- * references kept here: check_edit_1 (whose walk rejects names on the
- * packed first and last bytes, edit_ends) against the walk that read
+ * references kept here: check_edit_1 (whose walk rejects names on their
+ * packed first two bytes, edit_heads) against the walk that read
  * each name through names[] and tested the same name first.  Over
  * databases of pseudo-random names (fixed seed), brands and not, the
  * answer and the name it reports (which) must agree for each name one
@@ -29,7 +29,9 @@
 
 #include "../../src/lookalike.c"
 
-/* check_edit_1 as it was before edit_ends. */
+/* check_edit_1 as it was before edit_heads (and before the edit_ends
+ * that packed the first and last bytes): every name read through
+ * names[], the first or last byte kept. */
 static bool
 ref_check_edit_1(const struct lookalike_db *db, const char *reg, size_t rl,
                  size_t *which)
