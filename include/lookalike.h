@@ -83,6 +83,14 @@ bool lookalike_display_name(const struct lookalike_db *db, const char *name,
                             size_t from_len, bool from_anyone,
                             size_t *which);
 
+/* lookalike_display_name given the From host's registered domain (reg,
+ * reg_len: what url_registered_domain gives for the From host; 0 when
+ * that host is empty), for a caller that has it. */
+bool lookalike_display_name_reg(const struct lookalike_db *db,
+                                const char *name, size_t len,
+                                const char *reg, size_t reg_len,
+                                bool from_anyone, size_t *which);
+
 /* True when name (len bytes) is protected (exactly, as a registered
  * domain). */
 bool lookalike_is_protected(const struct lookalike_db *db, const char *name,

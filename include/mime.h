@@ -74,6 +74,9 @@ struct mime_url {
     const char *reg; /* url_registered_domain of host, a view into it;
                         host and 0 when there is no host */
     size_t reg_len;
+    size_t host_read_to; /* url_host_read's read_to (url.h), for mime's
+                            own use: a next URL the same up to it and
+                            including it has this host */
     const char *anchor_text; /* visible text of <a>, "" if none */
     size_t anchor_len;
     bool is_href;   /* from <a href> (else text, img src, form action) */

@@ -58,6 +58,16 @@ size_t url_host(const char *url, size_t url_len, char *out, size_t out_max,
                 unsigned *flags);
 
 /*
+ * url_host, and *read_to set to the index of the byte that ended the
+ * URL's authority: url_host read no byte of url after it, so another
+ * URL with the same bytes up to and including that one has the same
+ * host and flags.  url_len when the authority runs to the end of url
+ * or there is none (nothing to go by).
+ */
+size_t url_host_read(const char *url, size_t url_len, char *out,
+                     size_t out_max, unsigned *flags, size_t *read_to);
+
+/*
  * The user name of a URL's userinfo ("www.paypal.com" of
  * "https://www.paypal.com:x@evil.example/"), ASCII lower-cased into out
  * (NUL-terminated) when it is written as a host name ([A-Za-z0-9.-] with

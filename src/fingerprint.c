@@ -304,6 +304,25 @@ out_put_text(struct out_text *o, const char *s, size_t n, bool is_path)
  * the path (RFC 3986 5.2.4): "/x/../login" is "/login".  A trailing
  * "." or ".." leaves a trailing '/'.
  */
+/* Whether the n bytes at p hold "/.", where every "." or ".." segment
+ * starts: found from the '.'s by memchr, as most paths have none or a
+ * file name's one. */
+static bool
+has_slash_dot(const char *p, size_t n)
+{
+    const char *d = memchr(p, '.', n);
+
+    while (d != NULL) {
+        size_t at = (size_t)(d - p);
+
+        if (at > 0 && p[at - 1] == '/') {
+            return true;
+        }
+        d = memchr(d + 1, '.', n - at - 1);
+    }
+    return false;
+}
+
 static void
 out_remove_dot_segments(struct out_text *o, size_t from)
 {
@@ -312,7 +331,9 @@ out_remove_dot_segments(struct out_text *o, size_t from)
     size_t r = 0;
     size_t w = 0;
 
-    if (n == 0 || p[0] != '/') {
+    /* Without a "/." there is no dot segment, and the walk below would
+     * copy each segment onto itself (issue #7: every URL's path). */
+    if (n == 0 || p[0] != '/' || !has_slash_dot(p, n)) {
         return;
     }
     while (r < n) {

@@ -42,6 +42,11 @@ struct lookalike_db {
      * every protected name of its length (issue #7). */
     uint32_t *edit_by_len;
     size_t edit_start[LOOKALIKE_DOMAIN_MAX + 2];
+    /* [i]: the first byte of names[edit_by_len[i]] | its second << 8,
+     * beside each other: the edit-1 walk rejects nearly every name on
+     * them (check_edit_1), and reads them here with one load, not four
+     * dependent ones through names[] (issue #7). */
+    uint16_t *edit_heads;
     /* [i]: strlen(names[i]) and the length of its first label, measured
      * once at build: every URL host's check used to measure the names
      * it compared against (strlen, memchr per name, issue #7). */
@@ -258,21 +263,16 @@ is_mixed_script(const unsigned *cp, size_t n)
     return latin && other;
 }
 
-/* The code point at text[*i] (UTF-8), *i moved past it; U+FFFD and one
- * byte for a malformed sequence. */
+/* next_code_point of a lead byte b >= 0x80. */
 static unsigned
-next_code_point(const char *text, size_t len, size_t *i)
+next_code_point_multi(const char *text, size_t len, size_t *i,
+                      unsigned char b)
 {
-    unsigned char b = (unsigned char)text[*i];
     size_t extra = (b & 0xE0) == 0xC0 ? 1 : (b & 0xF0) == 0xE0 ? 2
                                           : (b & 0xF8) == 0xF0 ? 3
                                                                : 0;
     unsigned v = extra == 1 ? b & 0x1Fu : extra == 2 ? b & 0x0Fu : b & 0x07u;
 
-    if (b < 0x80) {
-        (*i)++;
-        return b;
-    }
     if (extra == 0 || *i + extra >= len) {
         (*i)++;
         return 0xFFFDu;
@@ -288,6 +288,22 @@ next_code_point(const char *text, size_t len, size_t *i)
     }
     *i += extra + 1;
     return v;
+}
+
+/* The code point at text[*i] (UTF-8), *i moved past it; U+FFFD and one
+ * byte for a malformed sequence.  An ASCII byte (nearly every one of a
+ * display name) costs a compare where it is called, not a call that
+ * first worked out a sequence length (issue #7). */
+static inline unsigned
+next_code_point(const char *text, size_t len, size_t *i)
+{
+    unsigned char b = (unsigned char)text[*i];
+
+    if (b < 0x80) {
+        (*i)++;
+        return b;
+    }
+    return next_code_point_multi(text, len, i, b);
 }
 
 /* Whether (p, n) holds a byte >= 0x80: eight bytes per step. */
@@ -501,6 +517,34 @@ fold_ascii(char c)
     }
 }
 
+/* One character more of a skeleton: c as confusable_ascii read it, out
+ * holding *k bytes of max.  False when c has no ASCII reading (0) or out
+ * is full: then the name has no skeleton. */
+static inline bool
+skeleton_add(char c, char *out, size_t *k, size_t max)
+{
+    if (c == 0) {
+        return false;
+    }
+    if (c >= 'A' && c <= 'Z') {
+        c = (char)(c + 32);
+    }
+    if (c == '-') {
+        return true;
+    }
+    c = fold_ascii(c);
+    if (*k > 0 && ((out[*k - 1] == 'r' && c == 'n') ||
+                   (out[*k - 1] == 'v' && c == 'v'))) {
+        out[*k - 1] = c == 'n' ? 'm' : 'w';
+        return true;
+    }
+    if (*k + 1 >= max) {
+        return false;
+    }
+    out[(*k)++] = c;
+    return true;
+}
+
 /*
  * Skeleton of the code points of a name into out (NUL-terminated):
  * confusables to ASCII, look-alike digits folded, hyphens dropped, "rn"
@@ -513,49 +557,68 @@ skeleton(const unsigned *cp, size_t n, char *out, size_t max)
     size_t k = 0;
 
     for (size_t i = 0; i < n; i++) {
-        char c = confusable_ascii(cp[i]);
-
-        if (c == 0) {
+        if (!skeleton_add(confusable_ascii(cp[i]), out, &k, max)) {
             return 0;
         }
-        if (c >= 'A' && c <= 'Z') {
-            c = (char)(c + 32);
-        }
-        if (c == '-') {
-            continue;
-        }
-        c = fold_ascii(c);
-        if (k > 0 && ((out[k - 1] == 'r' && c == 'n') ||
-                      (out[k - 1] == 'v' && c == 'v'))) {
-            out[k - 1] = c == 'n' ? 'm' : 'w';
-            continue;
-        }
-        if (k + 1 >= max) {
-            return 0;
-        }
-        out[k++] = c;
     }
     out[k] = '\0';
     return k;
+}
+
+/* Whether a label is written in punycode ("xn--" and more). */
+static bool
+is_ace_label(const char *l, size_t len)
+{
+    return len > 4 && memcmp(l, "xn--", 4) == 0;
 }
 
 static size_t
 ascii_skeleton(const char *s, size_t len, char *out, size_t max)
 {
     unsigned cp[LOOKALIKE_LABEL_CPS];
-    size_t n = label_code_points(s, len, cp, LOOKALIKE_LABEL_CPS);
+    size_t n;
+    size_t k = 0;
 
-    return n > 0 ? skeleton(cp, n, out, max) : 0;
+    if (is_ace_label(s, len) || has_non_ascii(s, len)) {
+        n = label_code_points(s, len, cp, LOOKALIKE_LABEL_CPS);
+        return n > 0 ? skeleton(cp, n, out, max) : 0;
+    }
+    /* Plain ASCII (nearly every name): each byte is its code point and
+     * its own confusable_ascii reading, so the skeleton is taken from
+     * the bytes, not from a code point array (issue #7).  What
+     * label_code_points refuses is refused here too. */
+    if (len == 0 || len > LOOKALIKE_LABEL_CPS) {
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (!skeleton_add(s[i], out, &k, max)) {
+            return 0;
+        }
+    }
+    out[k] = '\0';
+    return k;
 }
 
 /* ---- building -------------------------------------------------------- */
 
+/* A listed word with its length, measured at compile time: a lookup
+ * compares lengths and first bytes, no strlen of each word per query
+ * (issue #7: every display-name word asked is_common_display_word). */
+struct listed_word {
+    const char *word;
+    size_t len;
+};
+#define LISTED(s) {s, sizeof(s) - 1}
+
 /* Whether (s, len) is one of the n words. */
 static bool
-in_word_list(const char *const *words, size_t n, const char *s, size_t len)
+in_word_list(const struct listed_word *words, size_t n, const char *s,
+             size_t len)
 {
     for (size_t i = 0; i < n; i++) {
-        if (strlen(words[i]) == len && memcmp(words[i], s, len) == 0) {
+        /* A word is never empty: len > 0 before s[0] is read. */
+        if (words[i].len == len && words[i].word[0] == s[0] &&
+            memcmp(words[i].word, s, len) == 0) {
             return true;
         }
     }
@@ -567,17 +630,27 @@ in_word_list(const char *const *words, size_t n, const char *s, size_t len)
 static bool
 is_generic_name(const char *s, size_t len)
 {
-    static const char *const words[] = {
-        "mail",    "email",  "news",    "list",     "lists",   "info",
-        "shop",    "store",  "bank",    "home",     "live",    "blog",
-        "site",    "host",   "link",    "links",    "online",  "secure",
-        "login",   "account", "support", "service", "update",  "cloud",
-        "media",   "group",  "global",  "click",    "track",   "admin",
-        "portal",  "webmail", "images", "static",   "free",    "best",
-        "world",   "digital", "direct", "server",   "mailer",  "example",
-        "localhost", "news-letter", "newsletter", "web", "www", "mobile",
-        "google-analytics", "office", "money", "today", "daily", "post",
-        "yahoogroups", "groups", "forum", "press", "city", "health"};
+    static const struct listed_word words[] = {
+        LISTED("mail"),      LISTED("email"),       LISTED("news"),
+        LISTED("list"),      LISTED("lists"),       LISTED("info"),
+        LISTED("shop"),      LISTED("store"),       LISTED("bank"),
+        LISTED("home"),      LISTED("live"),        LISTED("blog"),
+        LISTED("site"),      LISTED("host"),        LISTED("link"),
+        LISTED("links"),     LISTED("online"),      LISTED("secure"),
+        LISTED("login"),     LISTED("account"),     LISTED("support"),
+        LISTED("service"),   LISTED("update"),      LISTED("cloud"),
+        LISTED("media"),     LISTED("group"),       LISTED("global"),
+        LISTED("click"),     LISTED("track"),       LISTED("admin"),
+        LISTED("portal"),    LISTED("webmail"),     LISTED("images"),
+        LISTED("static"),    LISTED("free"),        LISTED("best"),
+        LISTED("world"),     LISTED("digital"),     LISTED("direct"),
+        LISTED("server"),    LISTED("mailer"),      LISTED("example"),
+        LISTED("localhost"), LISTED("news-letter"), LISTED("newsletter"),
+        LISTED("web"),       LISTED("www"),         LISTED("mobile"),
+        LISTED("google-analytics"), LISTED("office"), LISTED("money"),
+        LISTED("today"),     LISTED("daily"),       LISTED("post"),
+        LISTED("yahoogroups"), LISTED("groups"),    LISTED("forum"),
+        LISTED("press"),     LISTED("city"),        LISTED("health")};
 
     return in_word_list(words, sizeof(words) / sizeof(words[0]), s, len);
 }
@@ -690,7 +763,13 @@ build_keys(struct lookalike_db *db)
             size_t l = db->len[i];
 
             if (is_edit_candidate(db, i)) {
-                db->edit_by_len[db->edit_start[l] + count[l]++] = (uint32_t)i;
+                size_t at = db->edit_start[l] + count[l]++;
+
+                db->edit_by_len[at] = (uint32_t)i;
+                /* A candidate has LOOKALIKE_EDIT_MIN bytes and more. */
+                db->edit_heads[at] =
+                    (uint16_t)((uint8_t)db->names[i][0] |
+                               (uint8_t)db->names[i][1] << 8);
             }
         }
     }
@@ -730,10 +809,12 @@ lookalike_db_build(const char *const *domains, const bool *is_brand,
     db->skel = calloc(n > 0 ? n : 1, sizeof(db->skel[0]));
     db->brand = calloc(n > 0 ? n : 1, sizeof(db->brand[0]));
     db->edit_by_len = calloc(n > 0 ? n : 1, sizeof(db->edit_by_len[0]));
+    db->edit_heads = calloc(n > 0 ? n : 1, sizeof(db->edit_heads[0]));
     db->len = calloc(n > 0 ? n : 1, sizeof(db->len[0]));
     db->label_len = calloc(n > 0 ? n : 1, sizeof(db->label_len[0]));
     if (db->names == NULL || db->skel == NULL || db->brand == NULL ||
-        db->is_brand == NULL || db->edit_by_len == NULL || db->len == NULL ||
+        db->is_brand == NULL || db->edit_by_len == NULL ||
+        db->edit_heads == NULL || db->len == NULL ||
         db->label_len == NULL) {
         lookalike_db_free(db);
         return CM_ENOMEM;
@@ -801,6 +882,7 @@ lookalike_db_free(struct lookalike_db *db)
     free(db->skel);
     free(db->brand);
     free(db->edit_by_len);
+    free(db->edit_heads);
     free(db->len);
     free(db->label_len);
     free(db->name_slots);
@@ -1077,21 +1159,33 @@ check_edit_1(const struct lookalike_db *db, const char *reg, size_t rl,
     size_t nl = name_len(reg, rl);
     size_t lo = rl > 1 ? rl - 1 : 0;
     size_t hi = rl + 1 < LOOKALIKE_DOMAIN_MAX ? rl + 1 : LOOKALIKE_DOMAIN_MAX;
+    /* A name walked has pl >= LOOKALIKE_EDIT_MIN bytes, so rl >= pl - 1
+     * >= 4 whenever the walk runs: reg[1] is there. */
+    unsigned r0 = rl > 1 ? (uint8_t)reg[0] : 0;
+    unsigned r1 = rl > 1 ? (uint8_t)reg[1] : 0;
 
     for (size_t i = db->edit_start[lo]; i < db->edit_start[hi + 1]; i++) {
-        uint32_t j = db->edit_by_len[i];
-        const char *p = db->names[j];
-        size_t pl = db->len[j];
-        size_t pn = db->label_len[j];
+        unsigned p0 = db->edit_heads[i] & 0xFFu;
+        unsigned p1 = db->edit_heads[i] >> 8;
+        uint32_t j;
+        const char *p;
+        size_t pl;
+        size_t pn;
 
-        /* Only edit candidates (is_edit_candidate) are walked. */
-        if (pn == nl && same_bytes(p, reg, nl)) {
+        /* One edit after the first byte keeps it (p0 == r0); one at it
+         * keeps what follows: the second bytes agree (a byte changed),
+         * or one name's second byte is the other's first (a byte added
+         * or dropped).  That rejects most names before is_edit_1, where
+         * the last byte (the TLD's, 'm' of nearly every .com) did not. */
+        if (p0 != r0 && p1 != r1 && p1 != r0 && p0 != r1) {
             continue;
         }
-        /* One edit leaves the first or the last byte in place: that
-         * rejects nearly every name before is_edit_1 (pl >= pn >=
-         * LOOKALIKE_EDIT_MIN here, so rl >= pl - 1 > 0). */
-        if (p[0] != reg[0] && p[pl - 1] != reg[rl - 1]) {
+        j = db->edit_by_len[i];
+        p = db->names[j];
+        pl = db->len[j];
+        pn = db->label_len[j];
+        /* Only edit candidates (is_edit_candidate) are walked. */
+        if (pn == nl && same_bytes(p, reg, nl)) {
             continue;
         }
         if (is_edit_1(reg, rl, p, pl) && edit_is_slip(reg, rl, p, pl, pn)) {
@@ -1107,6 +1201,12 @@ host_is_mixed_script(const char *host, size_t len)
 {
     size_t start = 0;
 
+    /* A label is IDN (is_idn_label) by a byte >= 0x80 or an "xn--"
+     * prefix, which has a '-': a host with neither has none, known
+     * without the walk over its labels (issue #7: nearly every host). */
+    if (!has_non_ascii(host, len) && memchr(host, '-', len) == NULL) {
+        return false;
+    }
     for (size_t i = 0; i <= len; i++) {
         if (i < len && host[i] != '.') {
             continue;
@@ -1188,8 +1288,9 @@ lookalike_is_brand(const struct lookalike_db *db, size_t i)
 static bool
 is_common_display_word(const char *w, size_t len)
 {
-    static const char *const words[] = {"chase", "booking", "outlook",
-                                        "blockchain", "santander"};
+    static const struct listed_word words[] = {
+        LISTED("chase"), LISTED("booking"), LISTED("outlook"),
+        LISTED("blockchain"), LISTED("santander")};
 
     return in_word_list(words, sizeof(words) / sizeof(words[0]), w, len);
 }
@@ -1331,6 +1432,16 @@ lookalike_display_name(const struct lookalike_db *db, const char *name,
     size_t rl = from_len > 0
                     ? url_registered_domain(from_host, from_len, &reg)
                     : 0;
+
+    return lookalike_display_name_reg(db, name, len, reg, rl, from_anyone,
+                                      which);
+}
+
+bool
+lookalike_display_name_reg(const struct lookalike_db *db, const char *name,
+                           size_t len, const char *reg, size_t rl,
+                           bool from_anyone, size_t *which)
+{
     size_t nl = rl > 0 ? name_len(reg, rl) : 0;
     char word[LOOKALIKE_DOMAIN_MAX + 1];
     char prev[2][LOOKALIKE_DOMAIN_MAX + 1]; /* the last two words */

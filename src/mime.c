@@ -1130,6 +1130,18 @@ read_headers(struct mime_state *st, size_t pos, struct mime_entity *e,
 
 /* ---- text and URLs ------------------------------------------------ */
 
+/* Whether url (ulen bytes) is the URL before, prev, up to and including
+ * the byte that ended prev's authority: then url_host gives it prev's
+ * host and flags (url_host_read), and it need not be parsed (issue #7:
+ * links come in runs to one site). */
+static bool
+same_authority(const struct mime_url *prev, const char *url, size_t ulen)
+{
+    size_t n = prev->host_read_to;
+
+    return n < prev->url_len && n < ulen && memcmp(url, prev->url, n + 1) == 0;
+}
+
 static void
 add_url(struct mime_state *st, enum html_link_kind kind, const char *url,
         size_t ulen, const char *anchor, size_t alen)
@@ -1138,9 +1150,16 @@ add_url(struct mime_state *st, enum html_link_kind kind, const char *url,
     struct mime_url *arr;
     struct mime_url *u;
     char host[URL_HOST_MAX_BYTES + 1];
+    const char *hp = host; /* the host's bytes */
     size_t hl;
     unsigned uf = 0;
+    size_t read_to;
     char *mem;
+    /* The URL added before this one, and whether this one has its host
+     * (set below). */
+    const struct mime_url *prev =
+        doc->n_urls > 0 ? &doc->urls[doc->n_urls - 1] : NULL;
+    bool is_prev_host = false;
 
     if (doc->n_urls >= MIME_MAX_URLS) {
         doc->flags |= MIME_URLS_CAPPED;
@@ -1158,7 +1177,17 @@ add_url(struct mime_state *st, enum html_link_kind kind, const char *url,
      * padded past the cap ("https://aaaa...aaaa@evil.example/") would
      * otherwise leave no host for reputation, look-alike and
      * fingerprints to see. */
-    hl = url_host(url, ulen, host, sizeof(host), &uf);
+    if (prev != NULL && same_authority(prev, url, ulen)) {
+        hp = prev->host;
+        hl = prev->host_len;
+        uf = prev->host_flags;
+        read_to = prev->host_read_to;
+        is_prev_host = true;
+    } else {
+        hl = url_host_read(url, ulen, host, sizeof(host), &uf, &read_to);
+        is_prev_host = prev != NULL && prev->host_len == hl &&
+                       memcmp(prev->host, host, hl) == 0;
+    }
     if (ulen > MIME_URL_MAX_BYTES) {
         ulen = MIME_URL_MAX_BYTES;
         while (ulen > 0 && ((uint8_t)url[ulen] & 0xC0) == 0x80) {
@@ -1185,13 +1214,27 @@ add_url(struct mime_state *st, enum html_link_kind kind, const char *url,
     u->url = mem;
     u->url_len = ulen;
     mem += ulen + 1;
-    memcpy(mem, host, hl);
+    memcpy(mem, hp, hl);
     mem[hl] = '\0';
     u->host = mem;
     u->host_len = hl;
     u->host_flags = uf;
+    u->host_read_to = read_to;
     u->reg = u->host;
-    u->reg_len = hl > 0 ? url_registered_domain(u->host, hl, &u->reg) : 0;
+    u->reg_len = 0;
+    /* The same host as the URL before (a newsletter's every link) has
+     * its registered domain at the same offset, known without the
+     * suffix lookup (issue #7). */
+    if (hl > 0 && is_prev_host) {
+        /* prev as it lies in the array now (array_room may have moved
+         * it); is_prev_host says there was one. */
+        const struct mime_url *before = &arr[doc->n_urls - 2];
+
+        u->reg = u->host + (before->reg - before->host);
+        u->reg_len = before->reg_len;
+    } else if (hl > 0) {
+        u->reg_len = url_registered_domain(u->host, hl, &u->reg);
+    }
     mem += hl + 1;
     if (alen > 0) {
         memcpy(mem, anchor, alen);

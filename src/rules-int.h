@@ -25,6 +25,28 @@ size_t rules_angle_addr_offset(const char *v, size_t len);
 size_t rules_header_domain(const struct mime_doc *doc, const char *name,
                            char *dst, size_t cap);
 
+/* The From and Reply-To domains of one message (rules_header_domain,
+ * 256 bytes of room each as every rule gave them) and the From display
+ * name, read once by rules_detect for all its rules: each rule found
+ * them again, From's domain four times a message and its name three
+ * (issue #7). */
+#define RULES_SENDER_DOMAIN_CAP 256u
+struct rules_senders {
+    char from[RULES_SENDER_DOMAIN_CAP];
+    size_t from_len;
+    const char *from_reg; /* url_registered_domain of from; 0 when none */
+    size_t from_reg_len;
+    char reply_to[RULES_SENDER_DOMAIN_CAP];
+    size_t reply_to_len;
+    /* rules_from_parts' answer and display name (a view into the From
+     * value) */
+    bool has_from_name;
+    const char *from_name;
+    size_t from_name_len;
+};
+
+void rules_senders_read(const struct mime_doc *doc, struct rules_senders *s);
+
 /* A receiving server recorded that the sender failed authentication:
  * Authentication-Results with spf=fail|softfail, dmarc=fail or
  * compauth=fail, or Received-SPF: fail|softfail. */
@@ -38,16 +60,20 @@ bool rules_hidden_link(const struct mime_doc *doc);
  * anyone can sign up there under a made-up name. */
 bool rules_is_freemail(const char *dom, size_t len);
 
-/* Reply-To sends the answer to a free mailbox outside the From domain. */
-bool rules_reply_to_freemail(const struct mime_doc *doc);
+/* Reply-To sends the answer to a free mailbox outside the From domain
+ * (s: the message's sender domains). */
+bool rules_reply_to_freemail(const struct mime_doc *doc,
+                             const struct rules_senders *s);
 
 /* The Subject or the From display name holds the recipient's address
  * (the only address of To). */
-bool rules_recipient_named(const struct mime_doc *doc);
+bool rules_recipient_named(const struct mime_doc *doc,
+                           const struct rules_senders *s);
 
 /* A word of the Subject or the From display name mixes Latin with
  * Cyrillic or Greek letters (lookalike_text_mixed_script). */
-bool rules_mixed_script_text(const struct mime_doc *doc);
+bool rules_mixed_script_text(const struct mime_doc *doc,
+                             const struct rules_senders *s);
 
 /* Whether the file name (name, len) has one of the n extensions in
  * list (lower case; compared case-blind, trailing dots and blanks

@@ -666,6 +666,22 @@ rules_header_domain(const struct mime_doc *doc, const char *name, char *dst,
     return n;
 }
 
+void
+rules_senders_read(const struct mime_doc *doc, struct rules_senders *s)
+{
+    s->from_len = rules_header_domain(doc, "From", s->from, sizeof(s->from));
+    s->from_reg = s->from;
+    s->from_reg_len = s->from_len > 0 ? url_registered_domain(
+                                            s->from, s->from_len, &s->from_reg)
+                                      : 0;
+    s->reply_to_len =
+        rules_header_domain(doc, "Reply-To", s->reply_to, sizeof(s->reply_to));
+    s->from_name = NULL;
+    s->from_name_len = 0;
+    s->has_from_name = rules_from_parts(doc, &s->from_name, &s->from_name_len,
+                                        NULL, 0, NULL);
+}
+
 /* The distinct hosts seen, an open-addressing set of their hashes (0 is
  * a free slot, so a hash is stored with its low bit set): a power of two
  * at least twice the URLs to add, so a probe stays short and a message
@@ -692,23 +708,30 @@ host_add(uint64_t *slots, size_t mask, uint64_t h)
     return true;
 }
 
-/* The cap counts distinct link hosts: counting every URL let 64 copies
- * of one harmless link in front of the lure's link hide it. */
-void
-rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
+/* rules_for_each_host with the sender domains read.  The cap counts
+ * distinct link hosts: counting every URL let 64 copies of one harmless
+ * link in front of the lure's link hide it. */
+static void
+each_host(const struct mime_doc *doc, const struct rules_senders *s,
+          rules_host_fn fn, void *ctx)
 {
-    static const char *const fields[] = {"From", "Reply-To"};
-    char host[256];
+    const char *const hosts[] = {s->from, s->reply_to};
+    const size_t lens[] = {s->from_len, s->reply_to_len};
+    /* From's registered domain was read with it; Reply-To's only here. */
+    const char *const regs[] = {s->from_reg, NULL};
+    const size_t reg_lens[] = {s->from_reg_len, 0};
     uint64_t slots[RULES_HOST_SLOTS];
     size_t n_slots = 16;
     size_t n_done = 0;
 
-    for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
-        size_t hl = rules_header_domain(doc, fields[k], host, sizeof(host));
+    for (size_t k = 0; k < sizeof(hosts) / sizeof(hosts[0]); k++) {
+        const char *host = hosts[k];
+        size_t hl = lens[k];
 
         if (hl > 0 && !url_host_is_ip(host, hl)) {
-            const char *reg = host;
-            size_t rl = url_registered_domain(host, hl, &reg);
+            const char *reg = regs[k];
+            size_t rl = reg != NULL ? reg_lens[k]
+                                    : url_registered_domain(host, hl, &reg);
 
             fn(ctx, host, hl, reg, rl);
         }
@@ -733,6 +756,15 @@ rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
         n_done++;
         fn(ctx, u->host, u->host_len, u->reg, u->reg_len);
     }
+}
+
+void
+rules_for_each_host(const struct mime_doc *doc, rules_host_fn fn, void *ctx)
+{
+    struct rules_senders s;
+
+    rules_senders_read(doc, &s);
+    each_host(doc, &s, fn, ctx);
 }
 
 #define RULES_SEEN_HOSTS 8u
@@ -863,22 +895,16 @@ text_has_login_words(const struct mime_doc *doc)
  * newsletter's, beside an article about passwords), not a login form; no
  * site's search lives at an IP address. */
 static bool
-has_credential_form(const struct mime_doc *doc)
+has_credential_form(const struct mime_doc *doc, const struct rules_senders *s)
 {
-    char from[256];
-    size_t fl;
-    const char *from_reg = "";
-    size_t frl = 0;
+    const char *from_reg = s->from_reg_len > 0 ? s->from_reg : "";
+    size_t frl = s->from_reg_len;
 
     if ((doc->flags & MIME_HTML_HAS_PASSWORD) != 0) {
         return true;
     }
     if ((doc->flags & MIME_HTML_HAS_FORM) == 0) {
         return false;
-    }
-    fl = rules_header_domain(doc, "From", from, sizeof(from));
-    if (fl > 0) {
-        frl = url_registered_domain(from, fl, &from_reg);
     }
     for (size_t i = 0; i < doc->n_urls; i++) {
         const struct mime_url *u = &doc->urls[i];
@@ -962,6 +988,20 @@ rules_from_parts(const struct mime_doc *doc, const char **name,
     return true;
 }
 
+/* rules_brand_display_name with the From host's registered domain (reg,
+ * reg_len) given. */
+static bool
+brand_display_name_reg(const struct rules *r, const char *name,
+                       size_t name_len, const char *host, size_t host_len,
+                       const char *reg, size_t reg_len)
+{
+    return r->protected != NULL &&
+           lookalike_display_name_reg(r->protected, name, name_len, reg,
+                                      reg_len,
+                                      rules_is_freemail(host, host_len),
+                                      NULL);
+}
+
 bool
 rules_brand_display_name(const struct rules *r, const char *name,
                          size_t name_len, const char *host, size_t host_len)
@@ -973,20 +1013,16 @@ rules_brand_display_name(const struct rules *r, const char *name,
 }
 
 static bool
-has_brand_display_name(const struct rules *r, const struct mime_doc *doc)
+has_brand_display_name(const struct rules *r, const struct rules_senders *s)
 {
-    const char *name = NULL;
-    size_t nl = 0;
-    char host[256];
-    size_t hl = 0;
-
-    return rules_from_parts(doc, &name, &nl, host, sizeof(host), &hl) &&
-           rules_brand_display_name(r, name, nl, host, hl);
+    return s->has_from_name &&
+           brand_display_name_reg(r, s->from_name, s->from_name_len, s->from,
+                                  s->from_len, s->from_reg, s->from_reg_len);
 }
 
 /* The category-only rules (rules_phish.c). */
 static uint32_t
-lure_rules(const struct mime_doc *doc)
+lure_rules(const struct mime_doc *doc, const struct rules_senders *s)
 {
     uint32_t fired = 0;
 
@@ -996,13 +1032,13 @@ lure_rules(const struct mime_doc *doc)
     if (rules_hidden_link(doc)) {
         fired |= 1u << RULES_HIDDEN_LINK;
     }
-    if (rules_reply_to_freemail(doc)) {
+    if (rules_reply_to_freemail(doc, s)) {
         fired |= 1u << RULES_REPLY_TO_FREEMAIL;
     }
-    if (rules_recipient_named(doc)) {
+    if (rules_recipient_named(doc, s)) {
         fired |= 1u << RULES_RECIPIENT_NAMED;
     }
-    if (rules_mixed_script_text(doc)) {
+    if (rules_mixed_script_text(doc, s)) {
         fired |= 1u << RULES_MIXED_SCRIPT_TEXT;
     }
     return fired;
@@ -1014,6 +1050,7 @@ rules_detect(const struct rules *r, const struct mime_doc *doc,
 {
     uint32_t fired = attachment_rules(doc, fflags);
     struct lookalike_ctx lc;
+    struct rules_senders s;
 
     memset(&lc, 0, sizeof(lc));
     lc.rules = r;
@@ -1021,7 +1058,8 @@ rules_detect(const struct rules *r, const struct mime_doc *doc,
     if ((fflags & FEATURES_DECEPTIVE_FOREIGN_LINK) != 0) {
         fired |= 1u << RULES_DECEPTIVE_LINK;
     }
-    rules_for_each_host(doc, lookalike_host, &lc);
+    rules_senders_read(doc, &s);
+    each_host(doc, &s, lookalike_host, &lc);
     if (lc.kind == LOOKALIKE_NONE) {
         lc.kind = userinfo_lure(r, doc);
     }
@@ -1031,16 +1069,16 @@ rules_detect(const struct rules *r, const struct mime_doc *doc,
     if (lookalike != NULL) {
         *lookalike = lookalike_kind_name(lc.kind);
     }
-    if (has_brand_display_name(r, doc)) {
+    if (has_brand_display_name(r, &s)) {
         fired |= 1u << RULES_BRAND_DISPLAY_NAME;
     }
-    if (has_credential_form(doc)) {
+    if (has_credential_form(doc, &s)) {
         fired |= 1u << RULES_CREDENTIAL_FORM;
     }
     if (has_bulk_markers(doc, fflags)) {
         fired |= 1u << RULES_BULK_MARKERS;
     }
-    return fired | lure_rules(doc);
+    return fired | lure_rules(doc, &s);
 }
 
 double

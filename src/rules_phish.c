@@ -31,6 +31,7 @@
 
 #include <string.h>
 
+#include "bytetable.h"
 #include "caps.h"
 #include "lookalike.h"
 #include "mime.h"
@@ -77,21 +78,45 @@ is_word(const char *p, size_t n, const char *w)
     return has_prefix(p, n, w) && (n == wl || !is_letter(p[wl]));
 }
 
+/* The bytes of an address (letters, digits, ".-_+@"): one table load
+ * per byte of every To address walked (issue #7).  Built at compile
+ * time. */
+#define RULES_ADDR_CHAR(c)                                                 \
+    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ||          \
+     ((c) >= '0' && (c) <= '9') || (c) == '.' || (c) == '-' ||             \
+     (c) == '_' || (c) == '+' || (c) == '@')
+static const bool addr_char[256] = {BYTETABLE(RULES_ADDR_CHAR)};
+
 static bool
 is_addr_char(char c)
 {
-    return is_letter(c) || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-           c == '_' || c == '+' || c == '@';
+    return addr_char[(uint8_t)c];
 }
 
-/* Is (needle, nl) in (hay, hl), in any case? */
+/* ASCII lower case by one load (issue #7: contains_ci folds every byte
+ * of a Subject and display name it searches). */
+#define RULES_LOWER(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
+static const unsigned char lower_of[256] = {BYTETABLE(RULES_LOWER)};
+
+/* Is (needle, nl) in (hay, hl), in any case?  A position is compared on
+ * from the needle's first byte only. */
 static bool
 contains_ci(const char *hay, size_t hl, const char *needle, size_t nl)
 {
-    for (size_t i = 0; nl > 0 && i + nl <= hl; i++) {
-        size_t k = 0;
+    unsigned char first;
 
-        while (k < nl && lower(hay[i + k]) == lower(needle[k])) {
+    if (nl == 0 || nl > hl) {
+        return false;
+    }
+    first = lower_of[(uint8_t)needle[0]];
+    for (size_t i = 0; i + nl <= hl; i++) {
+        size_t k = 1;
+
+        if (lower_of[(uint8_t)hay[i]] != first) {
+            continue;
+        }
+        while (k < nl && lower_of[(uint8_t)hay[i + k]] ==
+                             lower_of[(uint8_t)needle[k]]) {
             k++;
         }
         if (k == nl) {
@@ -183,11 +208,23 @@ rules_auth_failed(const struct mime_doc *doc)
 
 /* ---- hidden-link ------------------------------------------------------ */
 
+/* A listed name with its length, measured at compile time: a lookup
+ * compares lengths and first bytes, no strlen of every name per host
+ * (issue #7: the freemail test ran one per listed name, 41 a call). */
+struct listed_name {
+    const char *name;
+    size_t len;
+};
+#define LISTED(s) {s, sizeof(s) - 1}
+
 static bool
-host_in(const char *host, size_t len, const char *const *list, size_t n)
+host_in(const char *host, size_t len, const struct listed_name *list,
+        size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (strlen(list[i]) == len && memcmp(host, list[i], len) == 0) {
+        /* A name is never empty: len > 0 before host[0] is read. */
+        if (list[i].len == len && list[i].name[0] == host[0] &&
+            memcmp(host, list[i].name, len) == 0) {
             return true;
         }
     }
@@ -220,18 +257,28 @@ rules_hidden_link(const struct mime_doc *doc)
 bool
 rules_is_freemail(const char *dom, size_t len)
 {
-    static const char *const doms[] = {
-        "gmail.com",     "googlemail.com", "yahoo.com",     "ymail.com",
-        "rocketmail.com", "yahoo.co.uk",   "yahoo.fr",      "yahoo.de",
-        "hotmail.com",   "hotmail.co.uk",  "hotmail.fr",    "outlook.com",
-        "outlook.fr",    "live.com",       "msn.com",       "aol.com",
-        "aim.com",       "icloud.com",     "me.com",        "mail.com",
-        "email.com",     "usa.com",        "consultant.com", "gmx.com",
-        "gmx.net",       "gmx.de",         "web.de",        "mail.ru",
-        "inbox.ru",      "list.ru",        "bk.ru",         "yandex.ru",
-        "yandex.com",    "protonmail.com", "proton.me",     "zoho.com",
-        "qq.com",        "163.com",        "126.com",       "rediffmail.com",
-        "libero.it"};
+    static const struct listed_name doms[] = {
+        LISTED("gmail.com"),      LISTED("googlemail.com"),
+        LISTED("yahoo.com"),      LISTED("ymail.com"),
+        LISTED("rocketmail.com"), LISTED("yahoo.co.uk"),
+        LISTED("yahoo.fr"),       LISTED("yahoo.de"),
+        LISTED("hotmail.com"),    LISTED("hotmail.co.uk"),
+        LISTED("hotmail.fr"),     LISTED("outlook.com"),
+        LISTED("outlook.fr"),     LISTED("live.com"),
+        LISTED("msn.com"),        LISTED("aol.com"),
+        LISTED("aim.com"),        LISTED("icloud.com"),
+        LISTED("me.com"),         LISTED("mail.com"),
+        LISTED("email.com"),      LISTED("usa.com"),
+        LISTED("consultant.com"), LISTED("gmx.com"),
+        LISTED("gmx.net"),        LISTED("gmx.de"),
+        LISTED("web.de"),         LISTED("mail.ru"),
+        LISTED("inbox.ru"),       LISTED("list.ru"),
+        LISTED("bk.ru"),          LISTED("yandex.ru"),
+        LISTED("yandex.com"),     LISTED("protonmail.com"),
+        LISTED("proton.me"),      LISTED("zoho.com"),
+        LISTED("qq.com"),         LISTED("163.com"),
+        LISTED("126.com"),        LISTED("rediffmail.com"),
+        LISTED("libero.it")};
 
     return host_in(dom, len, doms, sizeof(doms) / sizeof(doms[0]));
 }
@@ -287,12 +334,13 @@ reply_to_is_recipient(const struct mime_doc *doc)
 }
 
 bool
-rules_reply_to_freemail(const struct mime_doc *doc)
+rules_reply_to_freemail(const struct mime_doc *doc,
+                        const struct rules_senders *s)
 {
-    char from[256];
-    char reply[256];
-    size_t fl = rules_header_domain(doc, "From", from, sizeof(from));
-    size_t rl = rules_header_domain(doc, "Reply-To", reply, sizeof(reply));
+    const char *from = s->from;
+    const char *reply = s->reply_to;
+    size_t fl = s->from_len;
+    size_t rl = s->reply_to_len;
     const char *freg = "";
     const char *rreg = "";
     size_t frl = 0;
@@ -381,11 +429,11 @@ is_calendar_invitation(const struct mime_doc *doc)
 }
 
 bool
-rules_recipient_named(const struct mime_doc *doc)
+rules_recipient_named(const struct mime_doc *doc,
+                      const struct rules_senders *s)
 {
     const struct mime_header *to = mime_header_find(doc, "To");
     const struct mime_header *subj = mime_header_find(doc, "Subject");
-    const struct mime_header *from = mime_header_find(doc, "From");
     const char *addr = NULL;
     size_t al;
 
@@ -400,14 +448,10 @@ rules_recipient_named(const struct mime_doc *doc)
     if (subj != NULL && contains_ci(subj->value, subj->value_len, addr, al)) {
         return true;
     }
-    if (from != NULL) {
-        const char *name = NULL;
-        size_t nl = 0;
-
-        return rules_from_parts(doc, &name, &nl, NULL, 0, NULL) &&
-               contains_ci(name, nl, addr, al);
-    }
-    return false;
+    /* rules_from_parts' answer, read with the sender domains: false
+     * without a From. */
+    return s->has_from_name &&
+           contains_ci(s->from_name, s->from_name_len, addr, al);
 }
 
 /* ---- mixed-script-text ------------------------------------------------ */
@@ -420,23 +464,17 @@ dressed_text(const char *text, size_t len)
 }
 
 bool
-rules_mixed_script_text(const struct mime_doc *doc)
+rules_mixed_script_text(const struct mime_doc *doc,
+                        const struct rules_senders *s)
 {
     const struct mime_header *subj = mime_header_find(doc, "Subject");
-    const struct mime_header *from = mime_header_find(doc, "From");
 
     if (subj != NULL && dressed_text(subj->value, subj->value_len)) {
         return true;
     }
-    if (from != NULL) {
-        /* The display name up to the last '<', as the other From rules
-         * read it: a '<' inside the name ("<Apple Supp\u03bfrt>") does
-         * not end it. */
-        const char *name = NULL;
-        size_t nl = 0;
-
-        return rules_from_parts(doc, &name, &nl, NULL, 0, NULL) &&
-               dressed_text(name, nl);
-    }
-    return false;
+    /* The display name up to the last '<', as the other From rules read
+     * it (rules_from_parts, read with the sender domains; false without
+     * a From): a '<' inside the name ("<Apple Supp\u03bfrt>") does not
+     * end it. */
+    return s->has_from_name && dressed_text(s->from_name, s->from_name_len);
 }

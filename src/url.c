@@ -436,22 +436,20 @@ ipv4_format(uint32_t addr, char *out)
               (URL_AUTH_END(c) ? 4u : 0u))
 static const uint8_t url_abyte[256] = {BYTETABLE(URL_ABYTE)};
 
-static bool
-url_auth_stop(uint8_t c)
-{
-    return (url_abyte[c] & 1u) != 0;
-}
+#define URL_AB_STOP 1u
+#define URL_AB_SCHEME 2u
+#define URL_AB_END 4u
 
 static bool
 url_scheme_byte(uint8_t c)
 {
-    return (url_abyte[c] & 2u) != 0;
+    return (url_abyte[c] & URL_AB_SCHEME) != 0;
 }
 
 static bool
 url_authority_end(uint8_t c)
 {
-    return (url_abyte[c] & 4u) != 0;
+    return (url_abyte[c] & URL_AB_END) != 0;
 }
 
 /* Index of the last byte c in p[from, to), or SIZE_MAX: memchr from one
@@ -470,11 +468,24 @@ url_last_byte(const char *p, size_t from, size_t to, char c)
     return last;
 }
 
-/* Locate the authority of url (up to url_authority_end, userinfo
- * included); false when it has none. */
+/* First index in p[from, to) of a byte whose url_abyte has a bit of
+ * mask, or to. */
+static size_t
+url_scan_to(const char *p, size_t from, size_t to, uint8_t mask)
+{
+    while (from < to && (url_abyte[(uint8_t)p[from]] & mask) == 0) {
+        from++;
+    }
+    return from;
+}
+
+/* Locate where the authority of url starts; false when it has none.
+ * Its end (url_authority_end) is found by the caller, *a_end left
+ * SIZE_MAX, except for a mailto: URL, whose "authority" is the domain
+ * of its address. */
 static bool
-url_authority(const char *u, size_t n, size_t *a_start, size_t *a_end,
-              unsigned *flags)
+url_authority_head(const char *u, size_t n, size_t *a_start, size_t *a_end,
+                   unsigned *flags)
 {
     size_t i = 0;
     size_t s;
@@ -538,13 +549,22 @@ url_authority(const char *u, size_t n, size_t *a_start, size_t *a_end,
     } else {
         return false;
     }
-    {
-        size_t e = s;
-        while (e < n && !url_authority_end((uint8_t)u[e])) {
-            e++;
-        }
-        *a_start = i + s;
-        *a_end = i + e;
+    *a_start = i + s;
+    *a_end = SIZE_MAX;
+    return true;
+}
+
+/* Locate the authority of url (up to url_authority_end, userinfo
+ * included); false when it has none. */
+static bool
+url_authority(const char *u, size_t n, size_t *a_start, size_t *a_end,
+              unsigned *flags)
+{
+    if (!url_authority_head(u, n, a_start, a_end, flags)) {
+        return false;
+    }
+    if (*a_end == SIZE_MAX) {
+        *a_end = url_scan_to(u, *a_start, n, URL_AB_END);
     }
     return true;
 }
@@ -784,9 +804,117 @@ url_userinfo_host(const char *url, size_t url_len, char *out,
     return n;
 }
 
+/*
+ * The n host bytes at h lower-cased into out (*o bytes, the OR of the
+ * bytes into *high) when they fit and none is a '%' -- nearly every
+ * host: one pass that neither tests for an escape nor checks the room
+ * per byte (issue #7: url_host's byte loop was most of its cost).
+ * False when a byte is a '%' or the bytes may not fit: the caller then
+ * copies them with the escape-decoding loop, from the start.
+ */
+static bool
+copy_plain_host(const char *h, size_t n, char *out, size_t out_max,
+                size_t *o, uint8_t *high)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    const uint64_t top = 0x8080808080808080ull;
+    uint64_t pct = 0; /* a lane's top bit set: that byte was a '%' */
+    uint64_t acc = 0;
+    uint8_t last = 0;
+    size_t k = 0;
+
+    /* The escape loop gives up at the byte that would leave no room for
+     * the NUL or pass URL_HOST_MAX_BYTES: n bytes fit when this holds. */
+    if (n >= out_max || n > URL_HOST_MAX_BYTES) {
+        return false;
+    }
+    /* Eight bytes per step.  A lane below 0x80 is upper case when its
+     * low seven bits plus 0x3F reach 0x80 ('A' and up) and plus 0x25 do
+     * not ('Z' and down); no lane carries into the next.  A zero lane
+     * of x ^ '%' marks a '%': the borrow test is exact for "any". */
+    for (; n - k >= 8; k += 8) {
+        uint64_t x;
+        uint64_t low;
+        uint64_t upper;
+        uint64_t e;
+
+        memcpy(&x, h + k, sizeof(x));
+        low = x & ~top;
+        upper = (low + 0x3F * ones) & ~(low + 0x25 * ones) & ~x & top;
+        e = x ^ (0x25 * ones);
+        pct |= (e - ones) & ~e & top;
+        acc |= x;
+        x |= upper >> 2;
+        memcpy(out + k, &x, sizeof(x));
+    }
+    for (; k < n; k++) {
+        uint8_t c = (uint8_t)h[k];
+
+        last |= c;
+        pct |= c == '%' ? top : 0;
+        out[k] = (char)url_lower(c);
+    }
+    if (pct != 0) {
+        return false;
+    }
+    acc |= acc >> 32;
+    acc |= acc >> 16;
+    acc |= acc >> 8;
+    last |= (uint8_t)acc;
+    *o = n;
+    *high = last;
+    return true;
+}
+
+/*
+ * The host bytes url[hs, he) into out as copy_plain_host does, each
+ * %XX escape decoded (URL_PCT_HOST into *f) and the copy ended at an
+ * escaped control byte.  False when they do not fit.
+ */
+static bool
+copy_escaped_host(const char *url, size_t hs, size_t he, char *out,
+                  size_t out_max, size_t *o, uint8_t *high, unsigned *f)
+{
+    size_t n = 0;
+    uint8_t acc = 0;
+
+    for (size_t k = hs; k < he; k++) {
+        uint8_t c = (uint8_t)url[k];
+        if (c == '%' && k + 2 < he) {
+            int hi = hexval((uint8_t)url[k + 1]);
+            int lo = hexval((uint8_t)url[k + 2]);
+            if (hi >= 0 && lo >= 0) {
+                c = (uint8_t)(hi * 16 + lo);
+                k += 2;
+                *f |= URL_PCT_HOST;
+                if (c < ' ' || c == 0x7F) {
+                    break;
+                }
+            }
+        }
+        if (n + 1 >= out_max || n >= URL_HOST_MAX_BYTES) {
+            return false;
+        }
+        acc |= c;
+        out[n++] = (char)url_lower(c);
+    }
+    *o = n;
+    *high = acc;
+    return true;
+}
+
 size_t
 url_host(const char *url, size_t url_len, char *out, size_t out_max,
          unsigned *flags)
+{
+    size_t read_to;
+
+    return url_host_read(url, url_len, out, out_max, flags, &read_to);
+}
+
+size_t
+url_host_read(const char *url, size_t url_len, char *out, size_t out_max,
+              unsigned *flags, size_t *read_to)
 {
     size_t as;
     size_t ae;
@@ -798,13 +926,31 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
     bool is_odd = false;
     uint8_t high = 0; /* the OR of the host's bytes: 0x80 set if any is */
 
+    *read_to = url_len;
     if (out_max == 0) {
         return 0;
     }
     out[0] = '\0';
-    if (!url_authority(url, url_len, &as, &ae, &f)) {
+    if (!url_authority_head(url, url_len, &as, &ae, &f)) {
         return 0;
     }
+    /* The host ends at the first blank, quote or bracket after the
+     * userinfo too: "http://a.example's" is a.example.  So no byte of
+     * it is a control byte, a blank or DEL: only a %XX can make one.
+     * Every byte that ends the authority ends the host too, so the
+     * first such stop after its start is also the authority's end when
+     * it is an end byte: one scan finds both for nearly every URL (one
+     * without an '@'), not one for each (issue #7). */
+    he = url_scan_to(url, as, ae != SIZE_MAX ? ae : url_len, URL_AB_STOP);
+    if (ae == SIZE_MAX) {
+        ae = he < url_len && !url_authority_end((uint8_t)url[he])
+                 ? url_scan_to(url, he, url_len, URL_AB_END)
+                 : he;
+    }
+    /* Nothing past the authority's end is read below: the scheme and
+     * the slashes came before its start, and every scan of the host
+     * stops at its end. */
+    *read_to = ae;
     hs = as;
     if (!(f & URL_IS_MAILTO)) {
         size_t at = url_last_byte(url, as, ae, '@');
@@ -812,14 +958,8 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
         if (at != SIZE_MAX) {
             hs = at + 1;
             f |= URL_HAS_USERINFO;
+            he = url_scan_to(url, hs, ae, URL_AB_STOP);
         }
-    }
-    /* The host ends at the first blank, quote or bracket after the
-     * userinfo too: "http://a.example's" is a.example.  So no byte of
-     * it is a control byte, a blank or DEL: only a %XX can make one. */
-    he = hs;
-    while (he < ae && !url_auth_stop((uint8_t)url[he])) {
-        he++;
     }
     if (hs < he && url[hs] == '[') {
         size_t k = hs;
@@ -842,26 +982,10 @@ url_host(const char *url, size_t url_len, char *out, size_t out_max,
             f |= URL_HAS_PORT;
         }
     }
-    for (size_t k = hs; k < he; k++) {
-        uint8_t c = (uint8_t)url[k];
-        if (c == '%' && k + 2 < he) {
-            int hi = hexval((uint8_t)url[k + 1]);
-            int lo = hexval((uint8_t)url[k + 2]);
-            if (hi >= 0 && lo >= 0) {
-                c = (uint8_t)(hi * 16 + lo);
-                k += 2;
-                f |= URL_PCT_HOST;
-                if (c < ' ' || c == 0x7F) {
-                    break;
-                }
-            }
-        }
-        if (o + 1 >= out_max || o >= URL_HOST_MAX_BYTES) {
-            out[0] = '\0';
-            return 0;
-        }
-        high |= c;
-        out[o++] = (char)url_lower(c);
+    if (!copy_plain_host(url + hs, he - hs, out, out_max, &o, &high) &&
+        !copy_escaped_host(url, hs, he, out, out_max, &o, &high, &f)) {
+        out[0] = '\0';
+        return 0;
     }
     /* Wide forms and IDNA concern non-ASCII hosts only: an ASCII one
      * (nearly every host) skips both walks (issue #7). */
@@ -1107,12 +1231,40 @@ url_registered_domain(const char *host, size_t host_len, const char **out)
 URL_SHORTENERS(URL_SHORTENER_FITS)
 #undef URL_SHORTENER_FITS
 
+#define URL_SHORTENER_NAME(x) x,
+static const char *const url_shorteners[] = {
+    URL_SHORTENERS(URL_SHORTENER_NAME)};
+#undef URL_SHORTENER_NAME
+#define URL_N_SHORTENERS (sizeof(url_shorteners) / sizeof(url_shorteners[0]))
+
+/* Bit (c | 0x20) & 31 of shortener_first[n] is set when a name of n
+ * bytes starts with c: a host of a length and first letter that no
+ * name has (nearly every one: its registered domain is often as short
+ * as a shortener's) is none of them without the walk below (issue #7).
+ * Built once, read-only after. */
+static uint32_t shortener_first[URL_SHORTENER_NAME_MAX + 1];
+static pthread_once_t shortener_once = PTHREAD_ONCE_INIT;
+
+static uint32_t
+shortener_bit(char c)
+{
+    return 1u << (((unsigned char)c | 0x20u) & 31u);
+}
+
+static void
+shortener_first_build(void)
+{
+    for (size_t i = 0; i < URL_N_SHORTENERS; i++) {
+        const char *h = url_shorteners[i];
+
+        shortener_first[strlen(h)] |= shortener_bit(h[0]);
+    }
+}
+
 bool
 url_is_shortener(const char *host, size_t len)
 {
-#define URL_SHORTENER_NAME(x) x,
-    static const char *const hosts[] = {URL_SHORTENERS(URL_SHORTENER_NAME)};
-#undef URL_SHORTENER_NAME
+    const char *const *hosts = url_shorteners;
 
     if (len > 4 && (host[0] | 0x20) == 'w' && (host[1] | 0x20) == 'w' &&
         (host[2] | 0x20) == 'w' && host[3] == '.') {
@@ -1122,7 +1274,11 @@ url_is_shortener(const char *host, size_t len)
     if (len == 0 || len > URL_SHORTENER_NAME_MAX) {
         return false;
     }
-    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+    (void)pthread_once(&shortener_once, shortener_first_build);
+    if ((shortener_first[len] & shortener_bit(host[0])) == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < URL_N_SHORTENERS; i++) {
         const char *h = hosts[i];
         size_t k = 0;
 

@@ -5,7 +5,9 @@
  * memchr) on edge inputs and on pseudo-random texts of the bytes it looks
  * at, into outputs of every size down to one byte.  Each input sits at
  * the end of its own allocation, so an ASan build catches a read past it.
- * And is_tracking_param's names, lengths compared first.
+ * out_remove_dot_segments (skipped when the path has no "/.") against
+ * the walk over every segment.  And is_tracking_param's names, lengths
+ * compared first.
  *
  * fingerprint.c is included: its steps are static.
  */
@@ -138,6 +140,99 @@ test_put_text_random(void **state)
     }
 }
 
+/* out_remove_dot_segments as it was: the walk over every segment,
+ * without the "/." test first. */
+static void
+ref_remove_dot_segments(struct out_text *o, size_t from)
+{
+    char *p = o->p + from;
+    size_t n = o->len - from;
+    size_t r = 0;
+    size_t w = 0;
+
+    if (n == 0 || p[0] != '/') {
+        return;
+    }
+    while (r < n) {
+        size_t e = r + 1;
+        bool is_dot;
+        bool is_dotdot;
+
+        while (e < n && p[e] != '/') {
+            e++;
+        }
+        is_dot = e - r == 2 && p[r + 1] == '.';
+        is_dotdot = e - r == 3 && p[r + 1] == '.' && p[r + 2] == '.';
+        if (is_dotdot) {
+            while (w > 0 && p[--w] != '/') {
+            }
+        }
+        if (!is_dot && !is_dotdot) {
+            memmove(p + w, p + r, e - r);
+            w += e - r;
+        } else if (e == n) {
+            p[w++] = '/';
+        }
+        r = e;
+    }
+    o->len = from + w;
+    o->p[o->len] = '\0';
+}
+
+static void
+check_dots(const char *path, size_t n)
+{
+    char a[OUT_MAX + 8];
+    char b[OUT_MAX + 8];
+    struct out_text oa = {a, sizeof(a), 0};
+    struct out_text ob = {b, sizeof(b), 0};
+
+    memset(a, 'A', sizeof(a));
+    memset(b, 'A', sizeof(b));
+    a[0] = '\0';
+    b[0] = '\0';
+    out_put(&oa, "host", 4);
+    out_put(&ob, "host", 4);
+    out_put(&oa, path, n);
+    out_put(&ob, path, n);
+    out_remove_dot_segments(&oa, 4);
+    ref_remove_dot_segments(&ob, 4);
+    if (oa.len != ob.len || memcmp(a, b, sizeof(a)) != 0) {
+        fprintf(stderr, "dot segments of '%.*s': '%s' / '%s'\n", (int)n,
+                path, a, b);
+        fail();
+    }
+}
+
+static void
+test_dot_segments(void **state)
+{
+    static const char *const edges[] = {
+        "", "/", ".", "/.", "/..", "/./", "/../", "/a/./b", "/a/../b",
+        "/a/b/..", "/a/b/.", "/a.b/c.d", "/.a", "/..a", "/a./", "/a../b",
+        "/...", "//./", "/a/.//../b", "a/./b", "/x.html", "/x/y.tar.gz",
+        "/a/b/c/../../../../d", "/."};
+    static const char alphabet[] = "/..a";
+    uint32_t seed = 0x2f6b9d11u;
+    char path[40];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        check_dots(edges[i], strlen(edges[i]));
+    }
+    for (unsigned iter = 0; iter < 40000; iter++) {
+        size_t n = rnd(&seed) % sizeof(path);
+
+        for (size_t i = 0; i < n; i++) {
+            path[i] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1u)];
+        }
+        if (n > 0 && rnd(&seed) % 4 != 0) {
+            path[0] = '/';
+        }
+        check_dots(path, n);
+    }
+}
+
 /* Every tracking name in any case, and no name one byte longer or
  * shorter (the lengths are compared first). */
 static void
@@ -173,6 +268,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_text_edges),
+        cmocka_unit_test(test_dot_segments),
         cmocka_unit_test(test_put_text_random),
         cmocka_unit_test(test_tracking_params),
     };

@@ -234,6 +234,25 @@ test_display_name(void **state)
             fail_msg("case %zu: \"%s\" from %s", i, cases[i].name,
                      cases[i].from_host);
         }
+        /* Given url_registered_domain's answer for the host (as rules
+         * read it once a message), the same verdict and brand. */
+        {
+            const char *h = cases[i].from_host;
+            size_t hl = strlen(h);
+            const char *reg = h;
+            size_t rl = hl > 0 ? url_registered_domain(h, hl, &reg) : 0;
+            size_t w1 = SIZE_MAX;
+            size_t w2 = SIZE_MAX;
+
+            assert_int_equal(lookalike_display_name_reg(
+                                 db, cases[i].name, strlen(cases[i].name),
+                                 reg, rl, cases[i].from_anyone, &w1),
+                             got);
+            (void)lookalike_display_name(db, cases[i].name,
+                                         strlen(cases[i].name), h, hl,
+                                         cases[i].from_anyone, &w2);
+            assert_int_equal(w1, w2);
+        }
     }
     assert_false(lookalike_display_name(NULL, "PayPal", 6, "evil.tk", 7,
                                         false, NULL));

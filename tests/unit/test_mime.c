@@ -850,6 +850,105 @@ test_mime_url_host_flags(void **state)
     assert_string_equal(d->urls[1].reg, "example.com");
 }
 
+/* Runs of URLs to one host take the registered domain found for the
+ * first of the run: each URL's reg is still url_registered_domain's
+ * view into its own host, also after a host of the same length. */
+static void
+test_mime_url_reg_runs(void **state)
+{
+    struct mime_doc *d = parse(state,
+                               "Content-Type: text/html\n\n"
+                               "<a href=\"http://a.b.example.co.uk/1\">x</a>"
+                               "<a href=\"http://A.b.example.co.uk/2\">x</a>"
+                               "<a href=\"http://a.b.example.co.uk:8/3\">x</a>"
+                               "<a href=\"http://x.y.z.example.com/\">x</a>"
+                               "<a href=\"http://x.y.z.example.com/\">x</a>"
+                               "<a href=\"cid:none\">x</a>"
+                               "<a href=\"http://x.y.z.example.com/\">x</a>"
+                               "<a href=\"http://192.168.1.1/\">x</a>"
+                               "<a href=\"http://192.168.1.1/\">x</a>"
+                               "<a href=\"http://a.b.example.com.au/\">x</a>"
+                               "<a href=\"http://a.b.example.co.uk/\">x</a>"
+                               "\n");
+
+    assert_int_equal(d->n_urls, 11);
+    for (size_t i = 0; i < d->n_urls; i++) {
+        const struct mime_url *u = &d->urls[i];
+        const char *reg = u->host;
+        size_t rl = u->host_len > 0
+                        ? url_registered_domain(u->host, u->host_len, &reg)
+                        : 0;
+
+        assert_int_equal(u->reg_len, rl);
+        assert_ptr_equal(u->reg, reg);
+    }
+    assert_string_equal(d->urls[1].reg, "example.co.uk");
+    assert_string_equal(d->urls[4].reg, "example.com");
+    assert_int_equal(d->urls[5].reg_len, 0);
+    assert_string_equal(d->urls[9].reg, "example.com.au");
+}
+
+/* Documents of links drawn from URLs that share their first bytes (one
+ * site's pages, a longer host, a userinfo, a port, mailto:, no path, a
+ * blank or quote inside the authority): every URL's host, flags and
+ * registered domain must be what url_host and url_registered_domain
+ * give for it alone, whether mime took them from the URL before (same
+ * bytes through the authority's end) or parsed it. */
+static void
+test_mime_url_runs_random(void **state)
+{
+    static const char *const urls[] = {
+        "http://a.example/x", "http://a.example/y?q", "http://a.example",
+        "http://a.example.evil/x", "http://a.example:80/x",
+        "http://a.example:81/x", "http://u@a.example/x",
+        "http://u@b.example/x", "https://a.example/x", "HTTP://A.example/x",
+        "http://a.exAmple/x", "http://a.example#f", "http://a.example?q",
+        "http://a.example\\x", "mailto:x@a.example?s=1",
+        "mailto:x@a.example", "mailto:y@a.example?s=1",
+        "http://a b@c.example/x", "http://a b/x", "http://a'b@c.example/",
+        "http://0x7f.1/x", "http://0x7f.1:8/x", "http://[::1]/x",
+        "http://[::1]:8/x", "//a.example/x", "www.a.example/x",
+        "cid:a.example", "http://a.example./x", "http://a.example../x"};
+    struct fixture *fx = *state;
+    uint32_t seed = 0x1e35a7bdu;
+
+    for (int doc_i = 0; doc_i < 300; doc_i++) {
+        char msg[4096];
+        size_t n = (size_t)snprintf(msg, sizeof(msg),
+                                    "Content-Type: text/html\n\n");
+        struct mime_doc *d;
+
+        for (int k = 0; k < 30; k++) {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            n += (size_t)snprintf(
+                msg + n, sizeof(msg) - n, "<a href=\"%s\">x</a>",
+                urls[seed % (sizeof(urls) / sizeof(urls[0]))]);
+        }
+        arena_reset(fx->a);
+        d = parse_n(state, msg, n);
+        assert_int_equal(d->n_urls, 30);
+        for (size_t i = 0; i < d->n_urls; i++) {
+            const struct mime_url *u = &d->urls[i];
+            char host[URL_HOST_MAX_BYTES + 1];
+            unsigned flags = 0;
+            size_t hl = url_host(u->url, u->url_len, host, sizeof(host),
+                                 &flags);
+            const char *reg = u->host;
+            size_t rl = u->host_len > 0 ? url_registered_domain(
+                                              u->host, u->host_len, &reg)
+                                        : 0;
+
+            assert_int_equal(u->host_len, hl);
+            assert_memory_equal(u->host, host, hl + 1);
+            assert_int_equal(u->host_flags, flags);
+            assert_int_equal(u->reg_len, rl);
+            assert_ptr_equal(u->reg, reg);
+        }
+    }
+}
+
 static void
 test_mime_garbage_never_fails(void **state)
 {
@@ -2127,6 +2226,8 @@ main(void)
         MIME_TEST(test_mime_html_urls_and_flags),
         MIME_TEST(test_mime_plain_text_urls),
         MIME_TEST(test_mime_url_host_flags),
+        MIME_TEST(test_mime_url_reg_runs),
+        MIME_TEST(test_mime_url_runs_random),
         MIME_TEST(test_mime_long_userinfo_href),
         MIME_TEST(test_mime_long_userinfo_entity),
         MIME_TEST(test_mime_long_userinfo_text),

@@ -906,6 +906,69 @@ test_detect_hidden_link(void **state)
     }
 }
 
+/* The provider domains rules_is_freemail knows, and the plain scan it
+ * replaced: its answer on any bytes. */
+static const char *const freemail_doms[] = {
+    "gmail.com", "googlemail.com", "yahoo.com", "ymail.com",
+    "rocketmail.com", "yahoo.co.uk", "yahoo.fr", "yahoo.de",
+    "hotmail.com", "hotmail.co.uk", "hotmail.fr", "outlook.com",
+    "outlook.fr", "live.com", "msn.com", "aol.com", "aim.com",
+    "icloud.com", "me.com", "mail.com", "email.com", "usa.com",
+    "consultant.com", "gmx.com", "gmx.net", "gmx.de", "web.de",
+    "mail.ru", "inbox.ru", "list.ru", "bk.ru", "yandex.ru",
+    "yandex.com", "protonmail.com", "proton.me", "zoho.com", "qq.com",
+    "163.com", "126.com", "rediffmail.com", "libero.it"};
+
+static bool
+ref_is_freemail(const char *p, size_t n)
+{
+    for (size_t i = 0; i < sizeof(freemail_doms) / sizeof(freemail_doms[0]);
+         i++) {
+        if (strlen(freemail_doms[i]) == n &&
+            memcmp(freemail_doms[i], p, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* rules_is_freemail against the scan on every provider domain, each
+ * copied to the end of its own allocation (an ASan build sees a read
+ * past it), and on the same one byte off: shortened at either end,
+ * lengthened, each byte changed or upper-cased. */
+static void
+test_is_freemail(void **state)
+{
+    (void)state;
+    assert_false(rules_is_freemail("", 0));
+    for (size_t i = 0; i < sizeof(freemail_doms) / sizeof(freemail_doms[0]);
+         i++) {
+        size_t n = strlen(freemail_doms[i]);
+        char *q = malloc(n + 1);
+        char *p = q + 1;
+
+        assert_non_null(q);
+        q[0] = 'e';
+        memcpy(p, freemail_doms[i], n);
+        assert_true(rules_is_freemail(p, n));
+        assert_int_equal(rules_is_freemail(p, n - 1), ref_is_freemail(p, n - 1));
+        assert_int_equal(rules_is_freemail(p + 1, n - 1),
+                         ref_is_freemail(p + 1, n - 1));
+        assert_int_equal(rules_is_freemail(q, n + 1), ref_is_freemail(q, n + 1));
+        for (size_t k = 0; k < n; k++) {
+            char c = p[k];
+
+            for (unsigned b = 0; b < 256; b++) {
+                p[k] = (char)b;
+                assert_int_equal(rules_is_freemail(p, n),
+                                 ref_is_freemail(p, n));
+            }
+            p[k] = c;
+        }
+        free(q);
+    }
+}
+
 static void
 test_detect_reply_to_freemail(void **state)
 {
@@ -1435,6 +1498,7 @@ main(void)
         cmocka_unit_test(test_brand_name_comment_first),
         cmocka_unit_test(test_detect_auth_failed),
         cmocka_unit_test(test_detect_hidden_link),
+        cmocka_unit_test(test_is_freemail),
         cmocka_unit_test(test_detect_reply_to_freemail),
         cmocka_unit_test(test_detect_brand_display_name),
         cmocka_unit_test(test_detect_recipient_named),

@@ -26,6 +26,15 @@
 
 #define HOST_CAP 300
 
+/* The bytes that end a host, written out as url.c's table was made
+ * from them. */
+static bool
+ref_auth_stop(uint8_t c)
+{
+    return c == '/' || c == '\\' || c == '?' || c == '#' || c <= ' ' ||
+           c == '<' || c == '>' || c == '"' || c == '\'' || c == 0x7F;
+}
+
 /* The reference host: url_host as it was before the ASCII short cut,
  * folding wide forms and asking IDNA for every host. */
 static size_t
@@ -58,7 +67,7 @@ ref_url_host(const char *url, size_t url_len, char *out, size_t out_max,
         }
     }
     he = hs;
-    while (he < ae && !url_auth_stop((uint8_t)url[he])) {
+    while (he < ae && !ref_auth_stop((uint8_t)url[he])) {
         he++;
     }
     if (hs < he && url[hs] == '[') {
@@ -333,6 +342,20 @@ test_host_edges(void **state)
     for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
         check_host(urls[i], strlen(urls[i]));
     }
+    /* Hosts about URL_HOST_MAX_BYTES long, plain and with an escape
+     * (which decodes shorter): where the plain copy's one room check
+     * and the escape loop's check per byte must agree. */
+    for (size_t n = URL_HOST_MAX_BYTES - 3; n <= URL_HOST_MAX_BYTES + 3;
+         n++) {
+        char u[HOST_CAP];
+
+        memcpy(u, "http://", 7);
+        memset(u + 7, 'A', n);
+        memcpy(u + 7 + n, "/p", 2);
+        check_host(u, 7 + n + 2);
+        memcpy(u + 7 + n / 2, "%41", 3);
+        check_host(u, 7 + n + 2);
+    }
 }
 
 static void
@@ -357,6 +380,211 @@ test_host_random(void **state)
     }
 }
 
+/* copy_plain_host's eight-byte steps against a byte loop: every byte
+ * value at every position of hosts of 1 to 24 bytes (the rest random
+ * letters, digits and dots), and random hosts of every length. */
+static void
+check_plain_copy(const char *h, size_t n)
+{
+    char *q = tail_copy(h, n);
+    char a[HOST_CAP];
+    char want[HOST_CAP];
+    size_t an = 0;
+    uint8_t ahigh = 0;
+    uint8_t whigh = 0;
+    bool has_pct = false;
+    bool ok = copy_plain_host(q, n, a, sizeof(a), &an, &ahigh);
+
+    for (size_t k = 0; k < n; k++) {
+        whigh |= (uint8_t)h[k];
+        has_pct |= h[k] == '%';
+        want[k] = (char)url_lower((uint8_t)h[k]);
+    }
+    assert_int_equal(ok, !has_pct);
+    if (ok) {
+        assert_int_equal(an, n);
+        assert_int_equal(ahigh, whigh);
+        assert_memory_equal(a, want, n);
+    }
+    free(q);
+}
+
+static void
+test_plain_copy(void **state)
+{
+    static const char fill[] = "abcxyzABCXYZ019.-";
+    uint32_t seed = 0x1b873593u;
+    char h[64];
+
+    (void)state;
+    for (size_t n = 1; n <= 24; n++) {
+        for (size_t at = 0; at < n; at++) {
+            for (unsigned c = 0; c < 256; c++) {
+                for (size_t k = 0; k < n; k++) {
+                    h[k] = fill[rnd(&seed) % (sizeof(fill) - 1)];
+                }
+                h[at] = (char)c;
+                check_plain_copy(h, n);
+            }
+        }
+    }
+    for (int i = 0; i < 20000; i++) {
+        size_t n = rnd(&seed) % sizeof(h);
+
+        for (size_t k = 0; k < n; k++) {
+            h[k] = (char)(rnd(&seed) % 4 == 0 ? (uint8_t)rnd(&seed)
+                                              : (uint8_t)fill[rnd(&seed) % 17]);
+        }
+        check_plain_copy(h, n);
+    }
+}
+
+/* url_is_shortener as it was before its first-letter filter: the walk
+ * over every name, case folded. */
+static bool
+ref_is_shortener(const char *host, size_t len)
+{
+    if (len > 4 && (host[0] | 0x20) == 'w' && (host[1] | 0x20) == 'w' &&
+        (host[2] | 0x20) == 'w' && host[3] == '.') {
+        host += 4;
+        len -= 4;
+    }
+    for (size_t i = 0; i < URL_N_SHORTENERS; i++) {
+        const char *h = url_shorteners[i];
+        size_t k = 0;
+
+        while (k < len && h[k] != '\0' &&
+               (char)url_lower((uint8_t)host[k]) == h[k]) {
+            k++;
+        }
+        if (len > 0 && k == len && h[k] == '\0') {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+check_shortener(const char *h, size_t n)
+{
+    char *q = tail_copy(h, n);
+
+    if (url_is_shortener(q, n) != ref_is_shortener(q, n)) {
+        fail_msg("url_is_shortener(\"%.*s\") is %d", (int)n, h,
+                 (int)url_is_shortener(q, n));
+    }
+    free(q);
+}
+
+/* Every name as written, upper-cased, behind "www." and one byte off
+ * (each byte changed, dropped, or one added), and random short hosts
+ * of name letters. */
+static void
+test_shortener(void **state)
+{
+    uint32_t seed = 0x85ebca6bu;
+    char h[64];
+
+    (void)state;
+    for (size_t i = 0; i < URL_N_SHORTENERS; i++) {
+        const char *name = url_shorteners[i];
+        size_t n = strlen(name);
+
+        check_shortener(name, n);
+        for (size_t k = 0; k < n; k++) {
+            h[k] = (char)(name[k] >= 'a' && name[k] <= 'z' ? name[k] - 32
+                                                           : name[k]);
+        }
+        check_shortener(h, n);
+        memcpy(h, "wWw.", 4);
+        memcpy(h + 4, name, n);
+        check_shortener(h, n + 4);
+        for (size_t k = 0; k <= n; k++) {
+            memcpy(h, name, n);
+            memmove(h + k + 1, h + k, n - k);
+            h[k] = 'o';
+            check_shortener(h, n + 1); /* a byte added */
+            memcpy(h, name, n);
+            memmove(h + k, h + k + 1, n - k);
+            check_shortener(h, n > 0 ? n - 1 : 0); /* a byte dropped */
+            if (k < n) {
+                for (unsigned c = 0; c < 256; c++) {
+                    memcpy(h, name, n);
+                    h[k] = (char)c;
+                    check_shortener(h, n);
+                }
+            }
+        }
+    }
+    for (int i = 0; i < 50000; i++) {
+        static const char letters[] = "btgoivrcsuqlxwWB.dyTLn";
+        size_t n = rnd(&seed) % 16;
+
+        for (size_t k = 0; k < n; k++) {
+            h[k] = letters[rnd(&seed) % (sizeof(letters) - 1)];
+        }
+        check_shortener(h, n);
+    }
+}
+
+/* url_host_read's read_to: a URL with the same bytes up to and
+ * including it, anything after, has the same host and flags (mime
+ * takes them from the URL before on that word). */
+static void
+test_read_to(void **state)
+{
+    static const char *const schemes[] = {"http://", "https://", "www.",
+                                          "HTTP:///", "//", "mailto:x@",
+                                          "ftp://", "x:", ""};
+    static const char tails[] = "/?#@:. a'\"<>\\,x\x01";
+    uint32_t seed = 0x27d4eb2fu;
+    char u[300];
+    char v[300];
+
+    (void)state;
+    for (int i = 0; i < 20000; i++) {
+        const char *sc = schemes[rnd(&seed) % (sizeof(schemes) /
+                                               sizeof(schemes[0]))];
+        size_t sl = strlen(sc);
+        size_t n;
+        size_t r;
+        char a[HOST_CAP];
+        char b[HOST_CAP];
+        unsigned af = 0;
+        unsigned bf = 0;
+        size_t an;
+        size_t bn;
+        size_t vn;
+
+        memcpy(u, sc, sl);
+        n = sl + random_text(&seed, u + sl, sizeof(u) - sl, 14);
+        an = url_host_read(u, n, a, sizeof(a), &af, &r);
+        assert_int_equal(url_host(u, n, b, sizeof(b), &bf), an);
+        assert_int_equal(af, bf);
+        assert_true(r <= n);
+        if (r == n) {
+            continue;
+        }
+        memcpy(v, u, r + 1);
+        vn = r + 1 + rnd(&seed) % 12;
+        for (size_t k = r + 1; k < vn; k++) {
+            v[k] = tails[rnd(&seed) % (sizeof(tails) - 1)];
+        }
+        {
+            char *q = tail_copy(v, vn);
+
+            bf = 0;
+            bn = url_host(q, vn, b, sizeof(b), &bf);
+            free(q);
+        }
+        if (an != bn || af != bf || memcmp(a, b, an) != 0) {
+            fail_msg("\"%.*s\" read to %zu: \"%.*s\" %x, but \"%.*s\" "
+                     "gives \"%.*s\" %x",
+                     (int)n, u, r, (int)an, a, af, (int)vn, v, (int)bn, b, bf);
+        }
+    }
+}
+
 /* The byte table's authority end against the compares it replaced. */
 static void
 test_authority_end_table(void **state)
@@ -367,6 +595,13 @@ test_authority_end_table(void **state)
                     c < ' ' || c == 0x7F;
 
         assert_int_equal(url_authority_end((uint8_t)c), want);
+        /* url_host finds the authority's end with the host's stop: every
+         * end byte must be a stop byte. */
+        assert_int_equal((url_abyte[c] & URL_AB_STOP) != 0,
+                         ref_auth_stop((uint8_t)c));
+        if (want) {
+            assert_true(ref_auth_stop((uint8_t)c));
+        }
     }
 }
 
@@ -379,6 +614,9 @@ main(void)
         cmocka_unit_test(test_host_edges),
         cmocka_unit_test(test_host_random),
         cmocka_unit_test(test_authority_end_table),
+        cmocka_unit_test(test_plain_copy),
+        cmocka_unit_test(test_shortener),
+        cmocka_unit_test(test_read_to),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
