@@ -1361,6 +1361,25 @@ body_words(struct features_scratch *s, const char *text, size_t len,
                                                   t.start - prev_end);
 
         prev_end = t.pos;
+        if (hashed) {
+            /* A plain word with no digit, hashed as it was read: a word
+             * of its own text (no placeholder, no artifact: both hold a
+             * joiner) and of its own hash in the signature.  Most body
+             * tokens; their own short way (issue #7). */
+            in_link = is_glued;
+            if (tl < 2) {
+                continue; /* single letters say nothing */
+            }
+            count++;
+            h = hashing_finish(h, tl);
+            if (s != NULL) {
+                emit_hash(s, FEATURES_NS_WORD, h, tok, tl);
+            }
+            if (!is_glued && mh->n_words < CAPS_FINGERPRINT_WORDS_MAX) {
+                minhash_add_word(mh, h);
+            }
+            continue;
+        }
         in_link = is_glued || kind == TOK_URL || kind == TOK_EMAIL;
         token_view(tok, tl, kind, &p, &pl);
         if (pl < 2 && kind == TOK_WORD) {
@@ -1370,9 +1389,7 @@ body_words(struct features_scratch *s, const char *text, size_t len,
             continue;
         }
         count++;
-        if (hashed) {
-            h = hashing_finish(h, pl); /* folded in as it was read */
-        } else if (p == tok) {
+        if (p == tok) {
             h = hashing_hash64_padded(tok, pl, seed);
         } else {
             h = hashing_hash64(p, pl, seed); /* a placeholder */
