@@ -838,6 +838,12 @@ tok_skip(struct tokenizer *t)
     size_t len = t->len;
     size_t pos = t->pos;
 
+    /* Most gaps between words are one blank: that one first. */
+    if (len - pos >= 2 && tok_skip_class[p[pos]] == TOKS_PASS &&
+        tok_skip_class[p[pos + 1]] == TOKS_STOP) {
+        t->pos = pos + 1;
+        return;
+    }
     while (pos < len) {
         unsigned cls = tok_skip_class[p[pos]];
         uint32_t cp;
