@@ -2099,21 +2099,19 @@ header_features(struct features_scratch *s, const struct mime_doc *doc,
 static size_t
 file_ext(const char *name, size_t len, const char **ext)
 {
-    const char *dot = NULL;
-
     while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '.')) {
         len--;
     }
-    for (size_t i = 0; i < len; i++) {
-        if (name[i] == '.') {
-            dot = name + i;
+    /* The last dot, looked for in the last 9 bytes only: one further
+     * back would make an extension over 8 bytes, none (issue #7: every
+     * URL path was walked from its start). */
+    for (size_t i = len; i > 0 && len - i <= 8; i--) {
+        if (name[i - 1] == '.') {
+            *ext = name + i;
+            return len - i;
         }
     }
-    if (dot == NULL || (size_t)(name + len - dot - 1) > 8) {
-        return 0;
-    }
-    *ext = dot + 1;
-    return (size_t)(name + len - dot - 1);
+    return 0;
 }
 
 bool

@@ -701,6 +701,64 @@ test_ifind(void **state)
     assert_null(ifind("", 0, "://"));
 }
 
+/* file_ext's reference: trailing blanks and dots dropped, then the
+ * last dot anywhere, and an extension of at most 8 bytes after it. */
+static size_t
+ref_file_ext(const char *name, size_t len, const char **ext)
+{
+    const char *dot = NULL;
+
+    while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '.')) {
+        len--;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] == '.') {
+            dot = name + i;
+        }
+    }
+    if (dot == NULL || (size_t)(name + len - dot - 1) > 8) {
+        return 0;
+    }
+    *ext = dot + 1;
+    return (size_t)(name + len - dot - 1);
+}
+
+/* file_ext (the last 9 bytes looked at) against the reference (the
+ * whole name walked) on random names of letters, dots, blanks and
+ * slashes, each at the end of its own allocation. */
+static void
+test_file_ext(void **state)
+{
+    static const char alphabet[] = "ab.. /x.";
+    uint32_t seed = 0x1234567u;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        size_t len = rnd(&seed) % 24;
+        char *name = malloc(len > 0 ? len : 1);
+        const char *e1 = NULL;
+        const char *e2 = NULL;
+        size_t l1;
+        size_t l2;
+
+        assert_non_null(name);
+        for (size_t i = 0; i < len; i++) {
+            name[i] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1)];
+        }
+        l1 = file_ext(name, len, &e1);
+        l2 = ref_file_ext(name, len, &e2);
+        assert_int_equal(l1, l2);
+        if (l1 > 0) {
+            assert_ptr_equal(e1, e2);
+        }
+        free(name);
+    }
+    assert_int_equal(file_ext("invoice.pdf", 11, &(const char *){NULL}), 3);
+    assert_int_equal(file_ext("a.12345678", 10, &(const char *){NULL}), 8);
+    assert_int_equal(file_ext("a.123456789", 11, &(const char *){NULL}), 0);
+    assert_int_equal(file_ext("x.exe . ", 8, &(const char *){NULL}), 3);
+}
+
 int
 main(void)
 {
@@ -711,6 +769,7 @@ main(void)
         cmocka_unit_test(test_ifind),
         cmocka_unit_test(test_collapse_digits),
         cmocka_unit_test(test_lower_table),
+        cmocka_unit_test(test_file_ext),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
