@@ -272,6 +272,11 @@ emit_bucket_n(struct features_scratch *s, enum features_ns ns,
     char rev[12];
     size_t r = 0;
 
+    if (bucket < 10) { /* nearly every bucket: one digit */
+        num[0] = (char)('0' + bucket);
+        emit_kv_n(s, ns, prefix, pl, num, 1);
+        return;
+    }
     do {
         rev[r++] = (char)('0' + bucket % 10u);
         bucket /= 10u;

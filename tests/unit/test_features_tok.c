@@ -759,6 +759,52 @@ test_file_ext(void **state)
     assert_int_equal(file_ext("x.exe . ", 8, &(const char *){NULL}), 3);
 }
 
+/* The text emit_bucket_n hashes: the prefix and the bucket in decimal,
+ * one digit or several, as snprintf writes it. */
+struct last_emit {
+    char text[64];
+    size_t len;
+    uint32_t id;
+};
+
+static void
+keep_emit(void *ctx, enum features_ns ns, const char *text, size_t len,
+          uint32_t id)
+{
+    struct last_emit *e = ctx;
+
+    (void)ns;
+    assert_true(len < sizeof(e->text));
+    memcpy(e->text, text, len);
+    e->len = len;
+    e->id = id;
+}
+
+static void
+test_emit_bucket(void **state)
+{
+    struct features_scratch *s = features_scratch_new();
+    struct last_emit e;
+
+    (void)state;
+    assert_non_null(s);
+    s->trace = keep_emit;
+    s->trace_ctx = &e;
+    for (unsigned b = 0; b < 1200; b = b < 20 ? b + 1 : b * 3 + 7) {
+        char want[64];
+        int wl = snprintf(want, sizeof(want), "parts:%u", b);
+
+        emit_bucket(s, FEATURES_NS_MIME, "parts:", b);
+        assert_int_equal(e.len, (size_t)wl);
+        assert_memory_equal(e.text, want, e.len);
+        assert_int_equal(e.id,
+                         id_of(FEATURES_NS_MIME,
+                               hashing_hash64(want, (size_t)wl,
+                                              ns_seed(FEATURES_NS_MIME))));
+    }
+    features_scratch_free(s);
+}
+
 int
 main(void)
 {
@@ -770,6 +816,7 @@ main(void)
         cmocka_unit_test(test_collapse_digits),
         cmocka_unit_test(test_lower_table),
         cmocka_unit_test(test_file_ext),
+        cmocka_unit_test(test_emit_bucket),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
