@@ -1124,7 +1124,15 @@ short_word(struct tokenizer *t, char *out, size_t *out_len,
     if (digits != 0) {
         t->st.ascii_letters -= count_lanes(digits);
         t->has_digit = true;
-        *out_len = collapse_digits(out, k);
+        if (alpha == 0 && k >= 3) {
+            /* A number of 3..7 digits ("2024", "100"): collapse_digits'
+             * "#<n>" without the walk. */
+            out[0] = '#';
+            out[1] = (char)('0' + k);
+            *out_len = 2;
+        } else {
+            *out_len = collapse_digits(out, k);
+        }
         return true;
     }
     t->has_digit = false;
