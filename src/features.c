@@ -1059,16 +1059,26 @@ tok_scan_rest(struct tokenizer *t, char *out, size_t *out_len,
 }
 
 #if TOK_WORD_AT_A_TIME
+/* What first_run found. */
+enum first_run {
+    RUN_WORD, /* a plain word of 1..7 bytes, out and t done */
+    RUN_FULL, /* 8 letters and digits: the run loop goes on */
+    RUN_REST  /* 0..7, then no plain end: tok_scan_rest goes on */
+};
+
 /*
- * tok_scan's plain word of 1..7 bytes, the most common token, when 8
- * bytes can be read at t->pos: one run, straight-line code, nothing
- * carried from step to step (issue #7: the loop for longer words kept
- * its counters on the stack).  False, with t unchanged, for any other
- * token (out may be written).  The arguments are tok_scan's.
+ * tok_scan's first 8-byte run at t->pos (8 bytes readable there), in
+ * straight-line code: the most common token, a plain word of 1..7
+ * bytes, leaves here whole (issue #7: the run loop kept its counters on
+ * the stack).  Otherwise its bytes are in out and *n, *letters, *upper,
+ * *has_digit and *h (the hashing_step state, valid for RUN_FULL) hold
+ * the run for the loop or tok_scan_rest to go on from, so no token reads
+ * its first run twice.  The other arguments are tok_scan's.
  */
-static inline TOK_ALWAYS_INLINE bool
-short_word(struct tokenizer *t, char *out, size_t *out_len,
-           enum tok_kind *kind, uint64_t seed, uint64_t *hash, bool *hashed)
+static inline TOK_ALWAYS_INLINE enum first_run
+first_run(struct tokenizer *t, char *out, size_t *out_len,
+          enum tok_kind *kind, uint64_t *hash, bool *hashed, size_t *n,
+          size_t *letters, size_t *upper, bool *has_digit, uint64_t *h)
 {
     const uint64_t high = 0x8080808080808080ull;
     const uint8_t *p = t->p;
@@ -1090,29 +1100,44 @@ short_word(struct tokenizer *t, char *out, size_t *out_len,
     digits = lanes_in(y, '0', '9') & ~x & high;
     fails = ~(alpha | digits) & high;
     if (fails == 0) {
-        return false; /* 8 or more: the loop */
+        caps = alpha & ~(x << 2);
+        x |= caps >> 2;
+        memcpy(out, &x, sizeof(x));
+        *h = hashing_step(*h, x);
+        *n = 8;
+        *letters = 8;
+        if ((digits | caps) != 0) {
+            *letters -= count_lanes(digits);
+            *upper = count_lanes(caps);
+            *has_digit = digits != 0;
+        }
+        return RUN_FULL;
     }
     k = (size_t)__builtin_ctzll(fails) >> 3;
-    end = pos + k;
-    c = p[end]; /* one of the 8 read */
-    if (c >= 0x80) {
-        return false;
-    }
-    if (tok_ascii[c] != 0) {
-        /* A joiner that ends the token ("end." before a blank) would
-         * be stripped again as trailing punctuation; any other goes on
-         * in the token. */
-        if (!joiner_ends_token(p, end, t->len)) {
-            return false;
-        }
-        end++;
-    }
     keep = ((uint64_t)1 << (8u * k)) - 1u;
     alpha &= keep;
     digits &= keep;
     caps = alpha & ~(x << 2);
     x = (x & keep) | caps >> 2;
     memcpy(out, &x, sizeof(x));
+    end = pos + k;
+    c = p[end]; /* one of the 8 read */
+    if (c >= 0x80 ||
+        (tok_ascii[c] != 0 && !joiner_ends_token(p, end, t->len))) {
+        /* UTF-8 or a joiner inside the token: the byte-wise rest. */
+        *n = k;
+        *letters = k;
+        if ((digits | caps) != 0) {
+            *letters -= count_lanes(digits);
+            *upper = count_lanes(caps);
+            *has_digit = digits != 0;
+        }
+        return RUN_REST;
+    }
+    /* Ended by a blank or plain punctuation, or by a joiner before one
+     * ("end." before a blank), which would be stripped again as
+     * trailing punctuation. */
+    end += tok_ascii[c] != 0;
     t->start = pos;
     t->pos = end;
     t->st.tokens++;
@@ -1133,15 +1158,15 @@ short_word(struct tokenizer *t, char *out, size_t *out_len,
         } else {
             *out_len = collapse_digits(out, k);
         }
-        return true;
+        return RUN_WORD;
     }
     t->has_digit = false;
     if (hash != NULL) {
-        *hash = hashing_step(hashing_start(seed), x);
+        *hash = hashing_step(*h, x);
         *hashed = true;
     }
     *out_len = k;
-    return true;
+    return RUN_WORD;
 }
 #endif
 
@@ -1184,13 +1209,23 @@ tok_scan(struct tokenizer *t, char *out, size_t *out_len,
     }
     t->start = pos;
 #if TOK_WORD_AT_A_TIME
-    if (len - pos >= 8) {
-        if (short_word(t, out, out_len, kind, seed, hash, hashed)) {
-            return true;
-        }
-    }
     {
         uint64_t h = hashing_start(seed); /* the runs so far */
+
+        if (len - pos >= 8) {
+            enum first_run r = first_run(t, out, out_len, kind, hash, hashed,
+                                         &n, &letters, &upper, &has_digit,
+                                         &h);
+
+            if (r == RUN_WORD) {
+                return true;
+            }
+            pos += n;
+            if (r == RUN_REST) {
+                return tok_scan_rest(t, out, out_len, kind, pos, n, letters,
+                                     upper, has_digit);
+            }
+        }
 
         /* Out has 8 bytes of slack past the token maximum for the
          * over-write of the last run. */
