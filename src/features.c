@@ -936,6 +936,24 @@ tok_scan_rest(struct tokenizer *t, char *out, size_t *out_len,
                 continue;
             }
             /* p[pos] is not a letter or digit: the byte-wise path. */
+        } else if (try_run && len - pos >= 8 &&
+                   n >= CAPS_FEATURES_TOKEN_MAX_BYTES) {
+            /* Past the maximum (a link, a long identifier): its letters
+             * and digits still counted eight at a time, not kept (out's
+             * 8 bytes of slack take the over-write). */
+            uint64_t word;
+            size_t run = alnum_run8(p + pos,
+                                    out + CAPS_FEATURES_TOKEN_MAX_BYTES,
+                                    &letters, &upper, &has_digit, &word);
+
+            raw += run;
+            pos += run;
+            if (run > 0) {
+                seen |= TOK_SEEN_LONG;
+            }
+            if (run == 8) {
+                continue;
+            }
         }
         try_run = true;
 #endif
