@@ -1716,9 +1716,11 @@ addr_domain(const char *a, size_t len, char *dst, size_t cap)
     const char *at = NULL;
     size_t dl;
 
-    for (size_t i = 0; i < len; i++) {
-        if (a[i] == '@') {
-            at = a + i;
+    /* The last '@', from the end: only the domain is walked. */
+    for (size_t i = len; i > 0; i--) {
+        if (a[i - 1] == '@') {
+            at = a + i - 1;
+            break;
         }
     }
     if (at == NULL) {

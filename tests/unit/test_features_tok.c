@@ -805,6 +805,72 @@ test_emit_bucket(void **state)
     features_scratch_free(s);
 }
 
+/* addr_domain's reference: the last '@' found by a walk from the start. */
+static size_t
+ref_addr_domain(const char *a, size_t len, char *dst, size_t cap)
+{
+    const char *at = NULL;
+    size_t dl;
+
+    for (size_t i = 0; i < len; i++) {
+        if (a[i] == '@') {
+            at = a + i;
+        }
+    }
+    if (at == NULL) {
+        return 0;
+    }
+    dl = len - (size_t)(at - a) - 1;
+    while (dl > 0 && (at[dl] == '.' || at[dl] == '>' || at[dl] == ' ')) {
+        dl--;
+    }
+    if (dl == 0 || dl >= cap) {
+        return 0;
+    }
+    dl = lower_copy(dst, cap, at + 1, dl);
+    for (size_t i = 0; i < dl; i++) {
+        uint8_t c = (uint8_t)dst[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '-' || c >= 0x80)) {
+            return 0;
+        }
+    }
+    return url_host_to_ascii(dst, dl, cap);
+}
+
+/* addr_domain (the last '@' looked for from the end) against the
+ * reference on random addresses of letters, '@', dots, '>' and blanks:
+ * the same length and the same bytes written. */
+static void
+test_addr_domain(void **state)
+{
+    static const char alphabet[] = "aZ@@..> -x1";
+    uint32_t seed = 0x7654321u;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        size_t len = rnd(&seed) % 30;
+        char *a = malloc(len > 0 ? len : 1);
+        char d1[24];
+        char d2[24];
+        size_t l1;
+        size_t l2;
+
+        assert_non_null(a);
+        for (size_t i = 0; i < len; i++) {
+            a[i] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1)];
+        }
+        memset(d1, 0x55, sizeof(d1));
+        memset(d2, 0x55, sizeof(d2));
+        l1 = addr_domain(a, len, d1, sizeof(d1));
+        l2 = ref_addr_domain(a, len, d2, sizeof(d2));
+        assert_int_equal(l1, l2);
+        assert_memory_equal(d1, d2, sizeof(d1));
+        free(a);
+    }
+}
+
 int
 main(void)
 {
@@ -817,6 +883,7 @@ main(void)
         cmocka_unit_test(test_lower_table),
         cmocka_unit_test(test_file_ext),
         cmocka_unit_test(test_emit_bucket),
+        cmocka_unit_test(test_addr_domain),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
