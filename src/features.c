@@ -652,9 +652,13 @@ collapse_digits(char *b, size_t len)
     i -= 2;
     o = i;
     while (i < len) {
-        size_t j = i;
+        size_t j = i + 1;
 
-        while (j < len && b[j] >= '0' && b[j] <= '9') {
+        if ((unsigned char)(b[i] - '0') >= 10u) {
+            b[o++] = b[i++]; /* no digit: copied, one test */
+            continue;
+        }
+        while (j < len && (unsigned char)(b[j] - '0') < 10u) {
             j++;
         }
         if (j - i >= 3) {
@@ -663,12 +667,10 @@ collapse_digits(char *b, size_t len)
             b[o++] = '#';
             b[o++] = r <= 9 ? (char)('0' + r) : 'n';
             i = j;
-        } else if (j > i) {
+        } else {
             while (i < j) {
                 b[o++] = b[i++];
             }
-        } else {
-            b[o++] = b[i++];
         }
     }
     return o;
