@@ -30,6 +30,20 @@ static inline uint64_t hashing_hash64(const void *p, size_t len,
 static inline uint64_t hashing_hash64_padded(const void *p, size_t len,
                                              uint64_t seed);
 
+/* hashing_hash64 in steps, for a caller that holds the input's 8-byte
+ * little-endian words in registers as it reads them (issue #7: the body
+ * scanner folds each word of a token as it classifies it, instead of
+ * storing the token and loading it again):
+ *   h = hashing_start(seed);
+ *   h = hashing_step(h, word) for each whole 8-byte word, in order;
+ *   h = hashing_step(h, tail) for the 0..7 bytes left, zero-extended
+ *       (0 when none are left: the tail step always runs);
+ *   value = hashing_finish(h, len).
+ * The same value as hashing_hash64(p, len, seed). */
+static inline uint64_t hashing_start(uint64_t seed);
+static inline uint64_t hashing_step(uint64_t h, uint64_t word);
+static inline uint64_t hashing_finish(uint64_t h, size_t len);
+
 /* Bijective 64-bit finaliser: every input bit flips each output bit with
  * probability about 1/2. */
 static inline uint64_t hashing_mix64(uint64_t x);
@@ -139,20 +153,37 @@ hashing_mix64(uint64_t x)
 }
 
 static inline uint64_t
+hashing_start(uint64_t seed)
+{
+    return seed ^ HASHING_K3;
+}
+
+static inline uint64_t
+hashing_step(uint64_t h, uint64_t word)
+{
+    h ^= word * HASHING_K2;
+    return hashing_rotl64(h, 29) * HASHING_K1;
+}
+
+static inline uint64_t
+hashing_finish(uint64_t h, size_t len)
+{
+    h ^= (uint64_t)len * HASHING_K3;
+    return hashing_mix64(h);
+}
+
+static inline uint64_t
 hashing_hash64(const void *p, size_t len, uint64_t seed)
 {
     const uint8_t *b = p;
-    uint64_t h = seed ^ HASHING_K3;
+    uint64_t h = hashing_start(seed);
     size_t i = 0;
 
     for (; i + 8 <= len; i += 8) {
-        h ^= hashing_load64(b + i) * HASHING_K2;
-        h = hashing_rotl64(h, 29) * HASHING_K1;
+        h = hashing_step(h, hashing_load64(b + i));
     }
-    h ^= hashing_load_tail(b, i, len - i) * HASHING_K2;
-    h = hashing_rotl64(h, 29) * HASHING_K1;
-    h ^= (uint64_t)len * HASHING_K3;
-    return hashing_mix64(h);
+    h = hashing_step(h, hashing_load_tail(b, i, len - i));
+    return hashing_finish(h, len);
 }
 
 static inline uint64_t
@@ -160,20 +191,17 @@ hashing_hash64_padded(const void *p, size_t len, uint64_t seed)
 {
 #if HASHING_LITTLE_ENDIAN
     const uint8_t *b = p;
-    uint64_t h = seed ^ HASHING_K3;
+    uint64_t h = hashing_start(seed);
     size_t i = 0;
     size_t n;
 
     for (; i + 8 <= len; i += 8) {
-        h ^= hashing_load64(b + i) * HASHING_K2;
-        h = hashing_rotl64(h, 29) * HASHING_K1;
+        h = hashing_step(h, hashing_load64(b + i));
     }
     n = len - i; /* 0..7: the mask keeps the n bytes of the tail */
-    h ^= (hashing_load64(b + i) & (((uint64_t)1 << (8u * n)) - 1u)) *
-         HASHING_K2;
-    h = hashing_rotl64(h, 29) * HASHING_K1;
-    h ^= (uint64_t)len * HASHING_K3;
-    return hashing_mix64(h);
+    h = hashing_step(h, hashing_load64(b + i) &
+                            (((uint64_t)1 << (8u * n)) - 1u));
+    return hashing_finish(h, len);
 #else
     return hashing_hash64(p, len, seed);
 #endif

@@ -272,6 +272,11 @@ emit_bucket_n(struct features_scratch *s, enum features_ns ns,
     char rev[12];
     size_t r = 0;
 
+    if (bucket < 10) { /* nearly every bucket: one digit */
+        num[0] = (char)('0' + bucket);
+        emit_kv_n(s, ns, prefix, pl, num, 1);
+        return;
+    }
     do {
         rev[r++] = (char)('0' + bucket % 10u);
         bucket /= 10u;
@@ -647,9 +652,13 @@ collapse_digits(char *b, size_t len)
     i -= 2;
     o = i;
     while (i < len) {
-        size_t j = i;
+        size_t j = i + 1;
 
-        while (j < len && b[j] >= '0' && b[j] <= '9') {
+        if ((unsigned char)(b[i] - '0') >= 10u) {
+            b[o++] = b[i++]; /* no digit: copied, one test */
+            continue;
+        }
+        while (j < len && (unsigned char)(b[j] - '0') < 10u) {
             j++;
         }
         if (j - i >= 3) {
@@ -658,12 +667,10 @@ collapse_digits(char *b, size_t len)
             b[o++] = '#';
             b[o++] = r <= 9 ? (char)('0' + r) : 'n';
             i = j;
-        } else if (j > i) {
+        } else {
             while (i < j) {
                 b[o++] = b[i++];
             }
-        } else {
-            b[o++] = b[i++];
         }
     }
     return o;
@@ -674,8 +681,10 @@ collapse_digits(char *b, size_t len)
  * once the loop grows past its inlining budget. */
 #if defined(__GNUC__)
 #define TOK_ALWAYS_INLINE __attribute__((always_inline))
+#define TOK_NOINLINE __attribute__((noinline))
 #else
 #define TOK_ALWAYS_INLINE
+#define TOK_NOINLINE
 #endif
 
 /* What each ASCII byte is to the tokenizer (the same answers as
@@ -731,7 +740,8 @@ count_lanes(uint64_t m)
 /*
  * The ASCII letters and digits at the start of the 8 bytes at p, eight
  * per step instead of one: their number (0..8) is returned, their folded
- * (lower-case) bytes go to out[0..8) (all 8 written), and the letters,
+ * (lower-case) bytes go to out[0..8) (all 8 written, zeros past the run)
+ * and to *word as a little-endian number, and the letters,
  * the capitals and whether a digit was among them are added to *letters,
  * *upper, *has_digit.  The first lane that is not alphanumeric is the
  * one of the lowest set bit of fails (bit 8k+7): one count of trailing
@@ -739,7 +749,7 @@ count_lanes(uint64_t m)
  */
 static inline TOK_ALWAYS_INLINE size_t
 alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
-           bool *has_digit)
+           bool *has_digit, uint64_t *word)
 {
     const uint64_t high = 0x8080808080808080ull;
     uint64_t x;
@@ -765,10 +775,12 @@ alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
         keep = ((uint64_t)1 << (8u * k)) - 1u;
         alpha &= keep;
         digits &= keep;
+        x &= keep;
     }
     caps = alpha & ~(x << 2);
     x |= caps >> 2; /* 'A'..'Z' + 0x20 */
     memcpy(out, &x, sizeof(x));
+    *word = x;
     /* The run is letters and digits: most runs have no digit and no
      * capital, so the lanes are counted only when there are some. */
     *letters += k;
@@ -833,6 +845,12 @@ tok_skip(struct tokenizer *t)
     size_t len = t->len;
     size_t pos = t->pos;
 
+    /* Most gaps between words are one blank: that one first. */
+    if (len - pos >= 2 && tok_skip_class[p[pos]] == TOKS_PASS &&
+        tok_skip_class[p[pos + 1]] == TOKS_STOP) {
+        t->pos = pos + 1;
+        return;
+    }
     while (pos < len) {
         unsigned cls = tok_skip_class[p[pos]];
         uint32_t cp;
@@ -873,34 +891,27 @@ enum tok_seen {
 };
 
 /*
- * Next token of t into out (capacity CAPS_FEATURES_TOKEN_MAX_BYTES + 8,
- * not NUL-terminated).  Returns false at the end of the text.
- *
- * The position and the ASCII letter counts live in locals while the loop
- * runs: out is a char pointer, and a store through it would otherwise
- * make the compiler reload everything in *t after every byte.
+ * The rest of the token that tok_scan began at t->start, when it is no
+ * plain word: pos, n, letters, upper and has_digit are where its 8-byte
+ * runs stopped (out[0..n) written; p[pos] is not a letter or digit, or
+ * fewer than 8 bytes are left, or the token is near the maximum).  Not
+ * inlined: the byte-wise path, its UTF-8 and the checks at the end are
+ * a tenth of the body's tokens, and kept out of body_words' loop they
+ * no longer crowd its registers (issue #7).
  */
-static inline TOK_ALWAYS_INLINE bool
-tok_scan(struct tokenizer *t, char *out, size_t *out_len,
-         enum tok_kind *kind)
+static TOK_NOINLINE bool
+tok_scan_rest(struct tokenizer *t, char *out, size_t *out_len,
+              enum tok_kind *kind, size_t pos, size_t n, size_t letters,
+              size_t upper, bool has_digit)
 {
     const uint8_t *p = t->p;
     size_t len = t->len;
-    size_t pos;
-    size_t n = 0;
-    size_t raw = 0;
-    size_t letters = 0;
-    size_t upper = 0;
-    bool has_digit = false;
-    bool is_plain = true; /* only 8-byte runs so far */
+    size_t raw = n; /* the runs copied the bytes they read */
+#if TOK_WORD_AT_A_TIME
+    bool try_run = false; /* p[pos] was no letter or digit */
+#endif
     unsigned seen = 0; /* scripts, TOK_SEEN_*: what the byte-wise path met */
 
-    tok_skip(t);
-    pos = t->pos;
-    if (pos >= len) {
-        return false;
-    }
-    t->start = pos;
     for (;;) {
         uint32_t cp;
         size_t k;
@@ -914,9 +925,11 @@ tok_scan(struct tokenizer *t, char *out, size_t *out_len,
 #if TOK_WORD_AT_A_TIME
         /* Letters and digits eight at a time while eight fit (out has 8
          * bytes of slack past the token maximum for the over-write). */
-        if (len - pos >= 8 && n + 8 <= CAPS_FEATURES_TOKEN_MAX_BYTES) {
+        if (try_run && len - pos >= 8 &&
+            n + 8 <= CAPS_FEATURES_TOKEN_MAX_BYTES) {
+            uint64_t word;
             size_t run = alnum_run8(p + pos, out + n, &letters, &upper,
-                                    &has_digit);
+                                    &has_digit, &word);
 
             n += run;
             raw += run;
@@ -924,28 +937,27 @@ tok_scan(struct tokenizer *t, char *out, size_t *out_len,
             if (run == 8) {
                 continue;
             }
-            /* Most tokens are ASCII letters and digits only, ended by a
-             * blank or plain punctuation: nothing for the checks after
-             * the loop to find (no joiner, UTF-8 or overflow: the
-             * byte-wise path never ran), so they leave here with their
-             * digit runs collapsed (issue #7). */
-            if (is_plain && p[pos] < 0x80 &&
-                (tok_ascii[p[pos]] == 0 || joiner_ends_token(p, pos, len))) {
-                /* A joiner that ends the token ("end." before a blank)
-                 * would be stripped again as trailing punctuation. */
-                pos += tok_ascii[p[pos]] != 0;
-                t->pos = pos;
-                t->st.ascii_letters += letters;
-                t->st.ascii_upper += upper;
-                t->st.tokens++;
-                t->has_digit = has_digit;
-                *kind = TOK_WORD;
-                *out_len = has_digit ? collapse_digits(out, n) : n;
-                return true;
-            }
             /* p[pos] is not a letter or digit: the byte-wise path. */
+        } else if (try_run && len - pos >= 8 &&
+                   n >= CAPS_FEATURES_TOKEN_MAX_BYTES) {
+            /* Past the maximum (a link, a long identifier): its letters
+             * and digits still counted eight at a time, not kept (out's
+             * 8 bytes of slack take the over-write). */
+            uint64_t word;
+            size_t run = alnum_run8(p + pos,
+                                    out + CAPS_FEATURES_TOKEN_MAX_BYTES,
+                                    &letters, &upper, &has_digit, &word);
+
+            raw += run;
+            pos += run;
+            if (run > 0) {
+                seen |= TOK_SEEN_LONG;
+            }
+            if (run == 8) {
+                continue;
+            }
         }
-        is_plain = false;
+        try_run = true;
 #endif
         ch = p[pos];
         if (ch < 0x80) {
@@ -1066,6 +1078,224 @@ tok_scan(struct tokenizer *t, char *out, size_t *out_len,
     return true;
 }
 
+#if TOK_WORD_AT_A_TIME
+/* What first_run found. */
+enum first_run {
+    RUN_WORD, /* a plain word of 1..7 bytes, out and t done */
+    RUN_FULL, /* 8 letters and digits: the run loop goes on */
+    RUN_REST  /* 0..7, then no plain end: tok_scan_rest goes on */
+};
+
+/*
+ * tok_scan's first 8-byte run at t->pos (8 bytes readable there), in
+ * straight-line code: the most common token, a plain word of 1..7
+ * bytes, leaves here whole (issue #7: the run loop kept its counters on
+ * the stack).  Otherwise its bytes are in out and *n, *letters, *upper,
+ * *has_digit and *h (the hashing_step state, valid for RUN_FULL) hold
+ * the run for the loop or tok_scan_rest to go on from, so no token reads
+ * its first run twice.  The other arguments are tok_scan's.
+ */
+static inline TOK_ALWAYS_INLINE enum first_run
+first_run(struct tokenizer *t, char *out, size_t *out_len,
+          enum tok_kind *kind, uint64_t *hash, bool *hashed, size_t *n,
+          size_t *letters, size_t *upper, bool *has_digit, uint64_t *h)
+{
+    const uint64_t high = 0x8080808080808080ull;
+    const uint8_t *p = t->p;
+    size_t pos = t->pos;
+    uint64_t x;
+    uint64_t y;
+    uint64_t alpha;
+    uint64_t digits;
+    uint64_t fails;
+    uint64_t caps;
+    uint64_t keep;
+    size_t k;
+    size_t end;
+    uint8_t c;
+
+    memcpy(&x, p + pos, sizeof(x));
+    y = x & ~high;
+    alpha = lanes_in(y | 0x2020202020202020ull, 'a', 'z') & ~x & high;
+    digits = lanes_in(y, '0', '9') & ~x & high;
+    fails = ~(alpha | digits) & high;
+    if (fails == 0) {
+        caps = alpha & ~(x << 2);
+        x |= caps >> 2;
+        memcpy(out, &x, sizeof(x));
+        *h = hashing_step(*h, x);
+        *n = 8;
+        *letters = 8;
+        if ((digits | caps) != 0) {
+            *letters -= count_lanes(digits);
+            *upper = count_lanes(caps);
+            *has_digit = digits != 0;
+        }
+        return RUN_FULL;
+    }
+    k = (size_t)__builtin_ctzll(fails) >> 3;
+    keep = ((uint64_t)1 << (8u * k)) - 1u;
+    alpha &= keep;
+    digits &= keep;
+    caps = alpha & ~(x << 2);
+    x = (x & keep) | caps >> 2;
+    memcpy(out, &x, sizeof(x));
+    end = pos + k;
+    c = p[end]; /* one of the 8 read */
+    if (c >= 0x80 ||
+        (tok_ascii[c] != 0 && !joiner_ends_token(p, end, t->len))) {
+        /* UTF-8 or a joiner inside the token: the byte-wise rest. */
+        *n = k;
+        *letters = k;
+        if ((digits | caps) != 0) {
+            *letters -= count_lanes(digits);
+            *upper = count_lanes(caps);
+            *has_digit = digits != 0;
+        }
+        return RUN_REST;
+    }
+    /* Ended by a blank or plain punctuation, or by a joiner before one
+     * ("end." before a blank), which would be stripped again as
+     * trailing punctuation. */
+    end += tok_ascii[c] != 0;
+    t->start = pos;
+    t->pos = end;
+    t->st.tokens++;
+    t->st.ascii_letters += k;
+    *kind = TOK_WORD;
+    if (caps != 0) {
+        t->st.ascii_upper += count_lanes(caps);
+    }
+    if (digits != 0) {
+        t->st.ascii_letters -= count_lanes(digits);
+        t->has_digit = true;
+        if (alpha == 0 && k >= 3) {
+            /* A number of 3..7 digits ("2024", "100"): collapse_digits'
+             * "#<n>" without the walk. */
+            out[0] = '#';
+            out[1] = (char)('0' + k);
+            *out_len = 2;
+        } else {
+            *out_len = collapse_digits(out, k);
+        }
+        return RUN_WORD;
+    }
+    t->has_digit = false;
+    if (hash != NULL) {
+        *hash = hashing_step(*h, x);
+        *hashed = true;
+    }
+    *out_len = k;
+    return RUN_WORD;
+}
+#endif
+
+/*
+ * Next token of t into out (capacity CAPS_FEATURES_TOKEN_MAX_BYTES + 8,
+ * not NUL-terminated).  Returns false at the end of the text.
+ *
+ * Most tokens are plain words -- ASCII letters and digits only, ended by
+ * a blank or plain punctuation -- read here 8 bytes at a time; the rest
+ * go on in tok_scan_rest from where the runs stopped.  The position and
+ * the ASCII letter counts live in locals: out is a char pointer, and a
+ * store through it would otherwise make the compiler reload everything
+ * in *t after every run.
+ *
+ * With hash (body_words; NULL from tok_next), a plain word with no digit
+ * also has its hash under seed folded in as its runs are read (issue #7:
+ * instead of being loaded from out again): *hash is the hashing_step
+ * state of all its bytes, for hashing_finish, and *hashed says so;
+ * *hashed is false for every other token.
+ */
+static inline TOK_ALWAYS_INLINE bool
+tok_scan(struct tokenizer *t, char *out, size_t *out_len,
+         enum tok_kind *kind, uint64_t seed, uint64_t *hash, bool *hashed)
+{
+    const uint8_t *p = t->p;
+    size_t len = t->len;
+    size_t pos;
+    size_t n = 0;
+    size_t letters = 0;
+    size_t upper = 0;
+    bool has_digit = false;
+
+    if (hash != NULL) {
+        *hashed = false;
+    }
+    tok_skip(t);
+    pos = t->pos;
+    if (pos >= len) {
+        return false;
+    }
+    t->start = pos;
+#if TOK_WORD_AT_A_TIME
+    {
+        uint64_t h = hashing_start(seed); /* the runs so far */
+
+        if (len - pos >= 8) {
+            enum first_run r = first_run(t, out, out_len, kind, hash, hashed,
+                                         &n, &letters, &upper, &has_digit,
+                                         &h);
+
+            if (r == RUN_WORD) {
+                return true;
+            }
+            pos += n;
+            if (r == RUN_REST) {
+                return tok_scan_rest(t, out, out_len, kind, pos, n, letters,
+                                     upper, has_digit);
+            }
+        }
+
+        /* Out has 8 bytes of slack past the token maximum for the
+         * over-write of the last run. */
+        while (len - pos >= 8 && n + 8 <= CAPS_FEATURES_TOKEN_MAX_BYTES) {
+            uint64_t word;
+            size_t run = alnum_run8(p + pos, out + n, &letters, &upper,
+                                    &has_digit, &word);
+
+            n += run;
+            pos += run;
+            if (hash != NULL) {
+                /* The runs start at multiples of 8 in out, and a short
+                 * one (the tail, masked) ends the word. */
+                h = hashing_step(h, word);
+            }
+            if (run == 8) {
+                continue;
+            }
+            /* Ended by a blank or plain punctuation: nothing for
+             * tok_scan_rest's checks to find (no joiner, UTF-8 or
+             * overflow), so the word leaves here with its digit runs
+             * collapsed. */
+            if (p[pos] < 0x80 &&
+                (tok_ascii[p[pos]] == 0 || joiner_ends_token(p, pos, len))) {
+                /* A joiner that ends the token ("end." before a blank)
+                 * would be stripped again as trailing punctuation. */
+                pos += tok_ascii[p[pos]] != 0;
+                t->pos = pos;
+                t->st.ascii_letters += letters;
+                t->st.ascii_upper += upper;
+                t->st.tokens++;
+                t->has_digit = has_digit;
+                *kind = TOK_WORD;
+                if (hash != NULL && !has_digit) {
+                    *hash = h;
+                    *hashed = true;
+                }
+                *out_len = has_digit ? collapse_digits(out, n) : n;
+                return true;
+            }
+            break; /* p[pos] is not a letter or digit */
+        }
+    }
+#else
+    (void)seed;
+#endif
+    return tok_scan_rest(t, out, out_len, kind, pos, n, letters, upper,
+                         has_digit);
+}
+
 /* tok_scan for the callers that tokenize a header or a name: one copy
  * of the tokenizer for them all, while body_words, which runs it on
  * every body token, has it inlined (issue #7: the call, its saved
@@ -1075,7 +1305,7 @@ static bool
 tok_next(struct tokenizer *t, char *out, size_t *out_len,
          enum tok_kind *kind)
 {
-    return tok_scan(t, out, out_len, kind);
+    return tok_scan(t, out, out_len, kind, 0, NULL, NULL);
 }
 
 /* ---- words ---------------------------------------------------------- */
@@ -1185,6 +1415,8 @@ body_words(struct features_scratch *s, const char *text, size_t len,
     struct sig_words sw;
     size_t prev_end = 0;
     bool in_link = false;
+    uint64_t h = 0;
+    bool hashed = false;
 
     if (len > CAPS_FEATURES_TEXT_MAX_BYTES) {
         len = CAPS_FEATURES_TEXT_MAX_BYTES;
@@ -1195,14 +1427,33 @@ body_words(struct features_scratch *s, const char *text, size_t len,
      * 8-byte load over its tail (tok has 8 bytes of slack past the
      * longest token). */
     memset(tok, 0, sizeof(tok));
-    while (count < CAPS_FEATURES_TOKENS_MAX && tok_scan(&t, tok, &tl, &kind)) {
+    while (count < CAPS_FEATURES_TOKENS_MAX &&
+           tok_scan(&t, tok, &tl, &kind, seed, &h, &hashed)) {
         const char *p;
         size_t pl;
-        uint64_t h;
         bool is_glued = in_link && !gap_has_blank(text + prev_end,
                                                   t.start - prev_end);
 
         prev_end = t.pos;
+        if (hashed) {
+            /* A plain word with no digit, hashed as it was read: a word
+             * of its own text (no placeholder, no artifact: both hold a
+             * joiner) and of its own hash in the signature.  Most body
+             * tokens; their own short way (issue #7). */
+            in_link = is_glued;
+            if (tl < 2) {
+                continue; /* single letters say nothing */
+            }
+            count++;
+            h = hashing_finish(h, tl);
+            if (s != NULL) {
+                emit_hash(s, FEATURES_NS_WORD, h, tok, tl);
+            }
+            if (!is_glued && mh->n_words < CAPS_FINGERPRINT_WORDS_MAX) {
+                minhash_add_word(mh, h);
+            }
+            continue;
+        }
         in_link = is_glued || kind == TOK_URL || kind == TOK_EMAIL;
         token_view(tok, tl, kind, &p, &pl);
         if (pl < 2 && kind == TOK_WORD) {
@@ -1212,8 +1463,11 @@ body_words(struct features_scratch *s, const char *text, size_t len,
             continue;
         }
         count++;
-        h = p == tok ? hashing_hash64_padded(tok, pl, seed)
-                     : hashing_hash64(p, pl, seed); /* a placeholder */
+        if (p == tok) {
+            h = hashing_hash64_padded(tok, pl, seed);
+        } else {
+            h = hashing_hash64(p, pl, seed); /* a placeholder */
+        }
         if (s != NULL) {
             emit_hash(s, FEATURES_NS_WORD, h, p, pl);
         }
@@ -1464,9 +1718,11 @@ addr_domain(const char *a, size_t len, char *dst, size_t cap)
     const char *at = NULL;
     size_t dl;
 
-    for (size_t i = 0; i < len; i++) {
-        if (a[i] == '@') {
-            at = a + i;
+    /* The last '@', from the end: only the domain is walked. */
+    for (size_t i = len; i > 0; i--) {
+        if (a[i - 1] == '@') {
+            at = a + i - 1;
+            break;
         }
     }
     if (at == NULL) {
@@ -1913,21 +2169,19 @@ header_features(struct features_scratch *s, const struct mime_doc *doc,
 static size_t
 file_ext(const char *name, size_t len, const char **ext)
 {
-    const char *dot = NULL;
-
     while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '.')) {
         len--;
     }
-    for (size_t i = 0; i < len; i++) {
-        if (name[i] == '.') {
-            dot = name + i;
+    /* The last dot, looked for in the last 9 bytes only: one further
+     * back would make an extension over 8 bytes, none (issue #7: every
+     * URL path was walked from its start). */
+    for (size_t i = len; i > 0 && len - i <= 8; i--) {
+        if (name[i - 1] == '.') {
+            *ext = name + i;
+            return len - i;
         }
     }
-    if (dot == NULL || (size_t)(name + len - dot - 1) > 8) {
-        return 0;
-    }
-    *ext = dot + 1;
-    return (size_t)(name + len - dot - 1);
+    return 0;
 }
 
 bool

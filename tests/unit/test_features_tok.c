@@ -11,6 +11,10 @@
  * catches a read past it.  Also ifind, the case-insensitive search, against
  * a reference that tries every position, and collapse_digits against one
  * that rewrites every run of digits into a second buffer.
+ * body_words (its plain words hashed as they are read, its other tokens
+ * hashed from the buffer) against a loop of the reference tokenizer that
+ * hashes every token with hashing_hash64: the same ids in the same
+ * order, the same signature sketch and statistics.
  *
  * features.c is included: tok_next and its helpers are static.
  */
@@ -195,30 +199,174 @@ same_stats(const struct tok_stats *a, const struct tok_stats *b)
            a->tokens == b->tokens;
 }
 
+/* Tokens body_words' tok_scan hashed as it read them (the edge and
+ * random texts must reach that path, not only the buffer's hash). */
+static size_t n_hashed;
+
+/* body_words against a loop of ref_next that hashes each token from its
+ * text: the same word ids in order, the same sketch and statistics. */
+struct id_list {
+    uint32_t ids[CAPS_FEATURES_TOKENS_MAX];
+    size_t n;
+};
+
+static void
+collect_id(void *ctx, enum features_ns ns, const char *text, size_t len,
+           uint32_t id)
+{
+    struct id_list *l = ctx;
+
+    (void)text;
+    (void)len;
+    assert_int_equal(ns, FEATURES_NS_WORD);
+    if (l->n < CAPS_FEATURES_TOKENS_MAX) {
+        l->ids[l->n++] = id;
+    }
+}
+
+static void
+ref_body_words(const char *text, size_t len, struct id_list *ids,
+               struct tok_stats *st, struct minhash *mh)
+{
+    struct tokenizer t;
+    char tok[TOK_CAP];
+    size_t tl = 0;
+    enum tok_kind kind = TOK_WORD;
+    size_t count = 0;
+    uint64_t seed = ns_seed(FEATURES_NS_WORD);
+    uint64_t number = hashing_hash64("#", 1, MINHASH_SEED);
+    uint64_t link = hashing_hash64("<u>", 3, MINHASH_SEED);
+    size_t prev_end = 0;
+    bool in_link = false;
+
+    tok_init(&t, text, len);
+    while (count < CAPS_FEATURES_TOKENS_MAX && ref_next(&t, tok, &tl, &kind)) {
+        const char *p = tok;
+        size_t pl = tl;
+        uint64_t h;
+        bool is_glued = false;
+
+        if (in_link) {
+            is_glued = true;
+            for (size_t i = prev_end; i < t.start; i++) {
+                if ((uint8_t)text[i] >= 0x80 || is_space((uint8_t)text[i])) {
+                    is_glued = false;
+                }
+            }
+        }
+        prev_end = t.pos;
+        in_link = is_glued || kind == TOK_URL || kind == TOK_EMAIL;
+        if (kind == TOK_EMAIL) {
+            p = "<email>";
+        } else if (kind == TOK_URL) {
+            p = "<url>";
+        } else if (kind == TOK_LONG) {
+            p = "<long>";
+        }
+        pl = p == tok ? tl : strlen(p);
+        if ((pl < 2 && kind == TOK_WORD) ||
+            (tl == 11 && memcmp(tok, "rodrigo-f-p", 11) == 0) ||
+            (tl == 12 && memcmp(tok, "phishing@pot", 12) == 0)) {
+            continue;
+        }
+        count++;
+        h = hashing_hash64(p, pl, seed);
+        ids->ids[ids->n++] = id_of(FEATURES_NS_WORD, h);
+        if (!is_glued && mh->n_words < CAPS_FINGERPRINT_WORDS_MAX) {
+            minhash_add_word(mh, kind == TOK_URL || kind == TOK_EMAIL
+                                     ? link
+                                     : t.has_digit ? number : h);
+        }
+    }
+    *st = t.st;
+}
+
+static void
+check_body_words(const uint8_t *text, size_t len)
+{
+    static struct id_list got;
+    static struct id_list want;
+    struct features_scratch *s = features_scratch_new();
+    struct tok_stats st_got;
+    struct tok_stats st_want;
+    struct minhash mh_got;
+    struct minhash mh_want;
+
+    assert_non_null(s);
+    got.n = 0;
+    want.n = 0;
+    s->trace = collect_id;
+    s->trace_ctx = &got;
+    minhash_init(&mh_got);
+    minhash_init(&mh_want);
+    body_words(s, (const char *)text, len, &st_got, &mh_got);
+    ref_body_words((const char *)text, len, &want, &st_want, &mh_want);
+    if (got.n != want.n ||
+        memcmp(got.ids, want.ids, got.n * sizeof(got.ids[0])) != 0 ||
+        !same_stats(&st_got, &st_want) || mh_got.n_words != mh_want.n_words ||
+        mh_got.filled != mh_want.filled ||
+        memcmp(mh_got.min, mh_want.min, sizeof(mh_got.min)) != 0 ||
+        memcmp(mh_got.last, mh_want.last, sizeof(mh_got.last)) != 0) {
+        print_text(text, len);
+        fprintf(stderr, "body_words: %zu ids, reference %zu\n", got.n,
+                want.n);
+        features_scratch_free(s);
+        fail();
+    }
+    features_scratch_free(s);
+}
+
 /* Tokenize text (copied to the end of its own allocation) both ways;
- * every token and the state after it must agree. */
+ * every token and the state after it must agree.  body_words' own
+ * tok_scan (hashing as it reads) must agree too, and its hash must be
+ * hashing_hash64's; then body_words as a whole is checked. */
 static void
 check_text(const uint8_t *text, size_t len)
 {
     uint8_t *copy = malloc(len > 0 ? len : 1);
     struct tokenizer a;
     struct tokenizer b;
+    struct tokenizer c;
     char ta[TOK_CAP];
     char tb[TOK_CAP];
+    char tc[TOK_CAP];
     size_t la = 0;
     size_t lb = 0;
+    size_t lc = 0;
     enum tok_kind ka = TOK_WORD;
     enum tok_kind kb = TOK_WORD;
+    enum tok_kind kc = TOK_WORD;
     bool ra;
     bool rb;
+    bool rc;
+    uint64_t seed = 0x5eedu + len;
 
     assert_non_null(copy);
     memcpy(copy, text, len);
     tok_init(&a, (const char *)copy, len);
     tok_init(&b, (const char *)copy, len);
+    tok_init(&c, (const char *)copy, len);
     do {
+        uint64_t h = 0;
+        bool hashed = true;
+
         ra = tok_next(&a, ta, &la, &ka);
         rb = ref_next(&b, tb, &lb, &kb);
+        rc = tok_scan(&c, tc, &lc, &kc, seed, &h, &hashed);
+        if (rc != ra || (rc && (lc != la || memcmp(tc, ta, lc) != 0 ||
+                                kc != ka || c.start != a.start ||
+                                c.has_digit != a.has_digit)) ||
+            c.pos != a.pos || !same_stats(&c.st, &a.st) ||
+            (hashed && (!rc || kc != TOK_WORD || c.has_digit ||
+                        hashing_finish(h, lc) !=
+                            hashing_hash64(tc, lc, seed)))) {
+            print_text(text, len);
+            fprintf(stderr, "tok_scan with hash %d '%.*s' hashed %d\n", rc,
+                    (int)lc, tc, hashed);
+            free(copy);
+            fail();
+        }
+        n_hashed += hashed;
         if (ra != rb ||
             (ra && (la != lb || memcmp(ta, tb, la) != 0 || ka != kb ||
                     a.start != b.start || a.has_digit != b.has_digit)) ||
@@ -233,6 +381,7 @@ check_text(const uint8_t *text, size_t len)
             fail();
         }
     } while (ra);
+    check_body_words(copy, len);
     free(copy);
 }
 
@@ -347,6 +496,54 @@ test_tok_random(void **state)
         }
         check_text(text, len);
     }
+    /* The plain words' path ran, not only the buffer's hash. */
+}
+
+/* Plain words of every length around the 8-byte runs, with capitals and
+ * digits, between blanks, punctuation, joiners and the odd UTF-8
+ * character: the texts body_words mostly sees, where its plain-word
+ * path (hashing as it reads) runs, against the reference. */
+static void
+test_body_plain_random(void **state)
+{
+    static const char *const words[] = {
+        "a", "Z", "q", "ab", "Hi", "the", "and", "mail", "HELLO", "World",
+        "abcdefg", "abcdefgh", "abcdefghi", "ABCDEFGHIJKLMNOP", "x7", "mp3",
+        "12", "2024", "10am", "abcdefgh12345", "PayPal", "aaaaaaaaaaaaaaa"};
+    static const char *const gaps[] = {
+        " ", " ", " ", "  ", "\n", ". ", ", ", "!", "-", "'", ".", "/",
+        "@", ":", "\xc3\xa9", "\xe2\x80\x8b", "\xc2\xa0", "("};
+    uint32_t seed = 0x2545f491u;
+    uint8_t text[600];
+    size_t before = n_hashed;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 20000; iter++) {
+        size_t len = 0;
+        size_t target = rnd(&seed) % 200;
+
+        while (len < target) {
+            const char *w = words[rnd(&seed) % (sizeof(words) /
+                                                 sizeof(words[0]))];
+            const char *g = gaps[rnd(&seed) % (sizeof(gaps) /
+                                                sizeof(gaps[0]))];
+            size_t wl = strlen(w);
+            size_t gl = strlen(g);
+
+            if (len + wl + gl > sizeof(text)) {
+                break;
+            }
+            memcpy(text + len, w, wl);
+            len += wl;
+            if (rnd(&seed) % 8 != 0) { /* sometimes words touch */
+                memcpy(text + len, g, gl);
+                len += gl;
+            }
+        }
+        check_text(text, len);
+    }
+    /* Most words took the plain path, not only the buffer's hash. */
+    assert_true(n_hashed - before > 40000);
 }
 
 /* collapse_digits' reference: each maximal run of digits, copied or,
@@ -504,15 +701,189 @@ test_ifind(void **state)
     assert_null(ifind("", 0, "://"));
 }
 
+/* file_ext's reference: trailing blanks and dots dropped, then the
+ * last dot anywhere, and an extension of at most 8 bytes after it. */
+static size_t
+ref_file_ext(const char *name, size_t len, const char **ext)
+{
+    const char *dot = NULL;
+
+    while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '.')) {
+        len--;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] == '.') {
+            dot = name + i;
+        }
+    }
+    if (dot == NULL || (size_t)(name + len - dot - 1) > 8) {
+        return 0;
+    }
+    *ext = dot + 1;
+    return (size_t)(name + len - dot - 1);
+}
+
+/* file_ext (the last 9 bytes looked at) against the reference (the
+ * whole name walked) on random names of letters, dots, blanks and
+ * slashes, each at the end of its own allocation. */
+static void
+test_file_ext(void **state)
+{
+    static const char alphabet[] = "ab.. /x.";
+    uint32_t seed = 0x1234567u;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        size_t len = rnd(&seed) % 24;
+        char *name = malloc(len > 0 ? len : 1);
+        const char *e1 = NULL;
+        const char *e2 = NULL;
+        size_t l1;
+        size_t l2;
+
+        assert_non_null(name);
+        for (size_t i = 0; i < len; i++) {
+            name[i] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1)];
+        }
+        l1 = file_ext(name, len, &e1);
+        l2 = ref_file_ext(name, len, &e2);
+        assert_int_equal(l1, l2);
+        if (l1 > 0) {
+            assert_ptr_equal(e1, e2);
+        }
+        free(name);
+    }
+    assert_int_equal(file_ext("invoice.pdf", 11, &(const char *){NULL}), 3);
+    assert_int_equal(file_ext("a.12345678", 10, &(const char *){NULL}), 8);
+    assert_int_equal(file_ext("a.123456789", 11, &(const char *){NULL}), 0);
+    assert_int_equal(file_ext("x.exe . ", 8, &(const char *){NULL}), 3);
+}
+
+/* The text emit_bucket_n hashes: the prefix and the bucket in decimal,
+ * one digit or several, as snprintf writes it. */
+struct last_emit {
+    char text[64];
+    size_t len;
+    uint32_t id;
+};
+
+static void
+keep_emit(void *ctx, enum features_ns ns, const char *text, size_t len,
+          uint32_t id)
+{
+    struct last_emit *e = ctx;
+
+    (void)ns;
+    assert_true(len < sizeof(e->text));
+    memcpy(e->text, text, len);
+    e->len = len;
+    e->id = id;
+}
+
+static void
+test_emit_bucket(void **state)
+{
+    struct features_scratch *s = features_scratch_new();
+    struct last_emit e;
+
+    (void)state;
+    assert_non_null(s);
+    s->trace = keep_emit;
+    s->trace_ctx = &e;
+    for (unsigned b = 0; b < 1200; b = b < 20 ? b + 1 : b * 3 + 7) {
+        char want[64];
+        int wl = snprintf(want, sizeof(want), "parts:%u", b);
+
+        emit_bucket(s, FEATURES_NS_MIME, "parts:", b);
+        assert_int_equal(e.len, (size_t)wl);
+        assert_memory_equal(e.text, want, e.len);
+        assert_int_equal(e.id,
+                         id_of(FEATURES_NS_MIME,
+                               hashing_hash64(want, (size_t)wl,
+                                              ns_seed(FEATURES_NS_MIME))));
+    }
+    features_scratch_free(s);
+}
+
+/* addr_domain's reference: the last '@' found by a walk from the start. */
+static size_t
+ref_addr_domain(const char *a, size_t len, char *dst, size_t cap)
+{
+    const char *at = NULL;
+    size_t dl;
+
+    for (size_t i = 0; i < len; i++) {
+        if (a[i] == '@') {
+            at = a + i;
+        }
+    }
+    if (at == NULL) {
+        return 0;
+    }
+    dl = len - (size_t)(at - a) - 1;
+    while (dl > 0 && (at[dl] == '.' || at[dl] == '>' || at[dl] == ' ')) {
+        dl--;
+    }
+    if (dl == 0 || dl >= cap) {
+        return 0;
+    }
+    dl = lower_copy(dst, cap, at + 1, dl);
+    for (size_t i = 0; i < dl; i++) {
+        uint8_t c = (uint8_t)dst[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '-' || c >= 0x80)) {
+            return 0;
+        }
+    }
+    return url_host_to_ascii(dst, dl, cap);
+}
+
+/* addr_domain (the last '@' looked for from the end) against the
+ * reference on random addresses of letters, '@', dots, '>' and blanks:
+ * the same length and the same bytes written. */
+static void
+test_addr_domain(void **state)
+{
+    static const char alphabet[] = "aZ@@..> -x1";
+    uint32_t seed = 0x7654321u;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        size_t len = rnd(&seed) % 30;
+        char *a = malloc(len > 0 ? len : 1);
+        char d1[24];
+        char d2[24];
+        size_t l1;
+        size_t l2;
+
+        assert_non_null(a);
+        for (size_t i = 0; i < len; i++) {
+            a[i] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1)];
+        }
+        memset(d1, 0x55, sizeof(d1));
+        memset(d2, 0x55, sizeof(d2));
+        l1 = addr_domain(a, len, d1, sizeof(d1));
+        l2 = ref_addr_domain(a, len, d2, sizeof(d2));
+        assert_int_equal(l1, l2);
+        assert_memory_equal(d1, d2, sizeof(d1));
+        free(a);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tok_edges),
         cmocka_unit_test(test_tok_random),
+        cmocka_unit_test(test_body_plain_random),
         cmocka_unit_test(test_ifind),
         cmocka_unit_test(test_collapse_digits),
         cmocka_unit_test(test_lower_table),
+        cmocka_unit_test(test_file_ext),
+        cmocka_unit_test(test_emit_bucket),
+        cmocka_unit_test(test_addr_domain),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

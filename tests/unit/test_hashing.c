@@ -129,6 +129,44 @@ test_hashing_padded_same_value(void **state)
     }
 }
 
+/* hashing_start, hashing_step over the little-endian words and the
+ * zero-extended tail, and hashing_finish give hashing_hash64's value. */
+static void
+test_hashing_steps_same_value(void **state)
+{
+    uint8_t buf[64];
+    struct hashing_rng r;
+
+    (void)state;
+    hashing_rng_init(&r, 13);
+    for (size_t round = 0; round < 50; round++) {
+        for (size_t i = 0; i < sizeof(buf); i++) {
+            buf[i] = (uint8_t)hashing_rng_next(&r);
+        }
+        for (size_t len = 0; len <= sizeof(buf); len++) {
+            uint64_t seed = hashing_rng_next(&r);
+            uint64_t h = hashing_start(seed);
+            uint64_t tail = 0;
+            size_t i = 0;
+
+            for (; i + 8 <= len; i += 8) {
+                uint64_t w = 0;
+
+                for (unsigned k = 0; k < 8; k++) {
+                    w |= (uint64_t)buf[i + k] << (8u * k);
+                }
+                h = hashing_step(h, w);
+            }
+            for (unsigned k = 0; i + k < len; k++) {
+                tail |= (uint64_t)buf[i + k] << (8u * k);
+            }
+            h = hashing_step(h, tail);
+            assert_true(hashing_finish(h, len) ==
+                        hashing_hash64(buf, len, seed));
+        }
+    }
+}
+
 static void
 test_hashing_rng_deterministic(void **state)
 {
@@ -177,6 +215,7 @@ main(void)
         cmocka_unit_test(test_hashing_alignment_independent),
         cmocka_unit_test(test_hashing_matches_bytewise_reference),
         cmocka_unit_test(test_hashing_padded_same_value),
+        cmocka_unit_test(test_hashing_steps_same_value),
         cmocka_unit_test(test_hashing_rng_deterministic),
         cmocka_unit_test(test_hashing_rng_below_in_range),
     };
