@@ -103,13 +103,29 @@ qp_copy_run(const uint8_t *in, size_t i, size_t end, uint8_t *out)
     return (size_t)(p - in);
 }
 
+/*
+ * Where out[0..o) ends without the literal blanks at its end, not going
+ * below keep (the end of the last output that came from no literal run:
+ * decoded "=20" stays).  Looked for at a line break only, not at the end
+ * of every run (issue #7: most runs end in no blank, and there are about
+ * three runs to a line).
+ */
+static size_t
+trim_blanks(const uint8_t *out, size_t o, size_t keep)
+{
+    while (o > keep && mime_is_wsp(out[o - 1])) {
+        o--;
+    }
+    return o;
+}
+
 size_t
 mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                bool is_header, bool *is_bad, bool *is_cut)
 {
     size_t i = 0;
     size_t o = 0;
-    size_t o_keep = 0; /* end of output that is not trailing literal blanks */
+    size_t o_keep = 0; /* end of the output not from literal runs */
 
     while (i < len) {
         uint8_t c = in[i];
@@ -120,7 +136,6 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
             size_t end = len - i > out_max - o ? i + (out_max - o) : len;
             size_t j = qp_copy_run(in, i, end, out + o);
             size_t n = j - i;
-            size_t blanks = 0;
 
             if (n == 0) {
                 /* out is full (end == i).  Also the guard that keeps a
@@ -132,18 +147,6 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
             if (j == end && j < len && qp_literal[in[j]]) {
                 *is_cut = true;
                 return o;
-            }
-            /* n > 0: c itself is in the run when it is not cut.  A run
-             * rarely ends in a blank; only then are its blanks counted. */
-            if (!mime_is_wsp(in[j - 1])) {
-                o_keep = o;
-            } else {
-                while (blanks < n && mime_is_wsp(in[j - 1 - blanks])) {
-                    blanks++;
-                }
-                if (blanks < n) {
-                    o_keep = o - blanks;
-                }
             }
             i = j;
             continue;
@@ -191,7 +194,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
         }
         if (c == '\n' || (c == '\r' && i + 1 < len && in[i + 1] == '\n')) {
             size_t n = c == '\r' ? 2 : 1;
-            o = o_keep; /* drop transport blanks */
+            o = trim_blanks(out, o, o_keep); /* drop transport blanks */
             if (out_max - o < n) {
                 *is_cut = true;
                 return o;
