@@ -37,17 +37,18 @@ static const uint8_t qp_literal[256] = {
  * Bit 7 of each lane of x (byteorder_le64) that is '=' or below ' ', so may end a
  * literal run (tab, the one literal control byte, is among them and left
  * to the caller).  x - 0x20 borrows into bit 7 of a lane below 0x20 whose
- * own bit 7 is clear, (x ^ '=') - 1 of an '=' lane.  Exact for the lowest
- * marked lane, the only one read: a borrow out of a lane marks only lanes
- * above a marked one.
+ * own bit 7 is clear, (x ^ '=') - 1 of an '=' lane.  One "& ~x" serves
+ * both: '=' has bit 7 clear, so x ^ '=' has its bit 7 where x has (issue
+ * #7: an operation less on each block).  Exact for the lowest marked
+ * lane, the only one read: a borrow out of a lane marks only lanes above
+ * a marked one.
  */
 static uint64_t
 qp_stop_lanes(uint64_t x)
 {
     uint64_t eq = x ^ (QP_ONES * '=');
 
-    return (((x - QP_ONES * 0x20u) & ~x) | ((eq - QP_ONES) & ~eq)) &
-           QP_HIGHS;
+    return ((x - QP_ONES * 0x20u) | (eq - QP_ONES)) & ~x & QP_HIGHS;
 }
 
 /* The index of the lowest lane marked in m (not 0). */
