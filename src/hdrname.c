@@ -1,17 +1,19 @@
 /*
  * hdrname.c -- header field name -> feature roles (see hdrname.h).
  *
- * The names are grouped by length, so a lookup indexes the group of its
- * name's length (none for most trace and content fields) and compares
- * the name eight bytes at a time (lower-cased eight at a time too) with
- * each of the few names there: a word compare or two per entry (issue
- * #7: the binary search over all names that came first spent about 190
- * instructions on each field, a byte-wise compare 120).  The
+ * The names are grouped by length and stored zero-padded to whole words;
+ * on first use they go into a hash set keyed by length and first word,
+ * so a lookup lower-cases the name eight bytes at a time and mostly reads
+ * one slot (issue #7: the binary search over all names that came first
+ * spent about 190 instructions on each field, a byte-wise compare 120,
+ * the scan of the names of its length about 100).  The
  * unit test (tests/unit/test_hdrname.c) looks up every name with its
  * roles, so a name put in the group of another length fails it.
  */
 #include "hdrname.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -236,7 +238,16 @@ fold8(uint64_t x)
  * the name has that many, else two overlapping four-byte loads.  With
  * is_folded, ASCII capitals as lower case.
  */
-static uint64_t
+/* name_word, same_rest and search are inlined where called, so each is compiled
+ * with is_folded and the word's index constant (issue #7: a call for the
+ * first word cost as much as its load and fold). */
+#if defined(__GNUC__)
+#define HN_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define HN_ALWAYS_INLINE
+#endif
+
+static inline HN_ALWAYS_INLINE uint64_t
 name_word(const char *name, size_t len, size_t k, bool is_folded)
 {
     uint64_t w;
@@ -252,7 +263,7 @@ name_word(const char *name, size_t len, size_t k, bool is_folded)
 }
 
 /* Whether the name's words after the first (which matched) are e's. */
-static bool
+static inline HN_ALWAYS_INLINE bool
 same_rest(const char *name, size_t len, const struct hdrname_entry *e,
           bool is_folded)
 {
@@ -264,25 +275,83 @@ same_rest(const char *name, size_t len, const struct hdrname_entry *e,
     return true;
 }
 
+/*
+ * Every entry in an open-addressing hash set keyed by its length and
+ * first word, built once on first use and read-only after (pthread_once:
+ * RATE's workers share it).  A lookup hashes the name's first word and
+ * mostly reads one slot, where scanning its length's group compared the
+ * first word of each of its names (issue #7: about five per field, all
+ * eight of "received"'s).
+ */
+#define HDRNAME_SLOTS 256u /* a power of two, over twice the 82 names: a
+                             probe for a missing name ends soon */
+
+struct hdrname_slot {
+    uint64_t first; /* the entry's first word */
+    const struct hdrname_entry *e; /* NULL for an empty slot */
+    size_t len;
+};
+
+static struct hdrname_slot slots[HDRNAME_SLOTS];
+static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
+/* Set (release) once slots is built: a lookup then skips the
+ * pthread_once call (its acquire load pairs with the store). */
+static atomic_bool slots_ready;
+
+/* The first slot to probe for a name of len bytes whose first word is w
+ * (a multiplicative hash: its top bits depend on all of w's). */
+static size_t
+slot_of(uint64_t w, size_t len)
+{
+    uint64_t h = (w ^ len) * UINT64_C(0x9E3779B97F4A7C15);
+
+    return (size_t)(h >> 56) & (HDRNAME_SLOTS - 1);
+}
+
+static void
+slots_build(void)
+{
+    for (size_t len = 0; len < sizeof(by_len) / sizeof(by_len[0]); len++) {
+        for (size_t k = 0; k < by_len[len].n; k++) {
+            const struct hdrname_entry *e = &by_len[len].e[k];
+            uint64_t first = load_le(e->name);
+            size_t s = slot_of(first, len);
+
+            while (slots[s].e != NULL) {
+                s = (s + 1) & (HDRNAME_SLOTS - 1);
+            }
+            slots[s].first = first;
+            slots[s].e = e;
+            slots[s].len = len;
+        }
+    }
+    atomic_store_explicit(&slots_ready, true, memory_order_release);
+}
+
 /* The roles of the name of len bytes (is_folded: with its ASCII capitals
- * as lower case): its first word against that of each entry of the group
- * of its length, the rest only on a match (issue #7: comparing a byte at
- * a time and lower-casing each took about 120 instructions per field). */
-static unsigned
+ * as lower case): its first word looked up in the slots, the rest
+ * compared only on a match. */
+static inline HN_ALWAYS_INLINE unsigned
 search(const char *name, size_t len, bool is_folded)
 {
-    const struct hdrname_group *g;
     uint64_t first;
+    size_t s;
 
-    if (len >= sizeof(by_len) / sizeof(by_len[0]) || by_len[len].n == 0) {
+    /* The lengths name_word reads; the slots answer for those of no name. */
+    if (len < 4 || len >= 8 * HDRNAME_WORDS) {
         return 0;
     }
-    g = &by_len[len];
+    if (!atomic_load_explicit(&slots_ready, memory_order_acquire)) {
+        (void)pthread_once(&slots_once, slots_build);
+    }
     first = name_word(name, len, 0, is_folded);
-    for (const struct hdrname_entry *e = g->e; e < g->e + g->n; e++) {
-        if (load_le(e->name) == first &&
-            same_rest(name, len, e, is_folded)) {
-            return e->roles;
+    for (s = slot_of(first, len); slots[s].e != NULL;
+         s = (s + 1) & (HDRNAME_SLOTS - 1)) {
+        const struct hdrname_slot *t = &slots[s];
+
+        if (t->first == first && t->len == len &&
+            same_rest(name, len, t->e, is_folded)) {
+            return t->e->roles;
         }
     }
     return 0;

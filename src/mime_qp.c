@@ -37,17 +37,18 @@ static const uint8_t qp_literal[256] = {
  * Bit 7 of each lane of x (byteorder_le64) that is '=' or below ' ', so may end a
  * literal run (tab, the one literal control byte, is among them and left
  * to the caller).  x - 0x20 borrows into bit 7 of a lane below 0x20 whose
- * own bit 7 is clear, (x ^ '=') - 1 of an '=' lane.  Exact for the lowest
- * marked lane, the only one read: a borrow out of a lane marks only lanes
- * above a marked one.
+ * own bit 7 is clear, (x ^ '=') - 1 of an '=' lane.  One "& ~x" serves
+ * both: '=' has bit 7 clear, so x ^ '=' has its bit 7 where x has (issue
+ * #7: an operation less on each block).  Exact for the lowest marked
+ * lane, the only one read: a borrow out of a lane marks only lanes above
+ * a marked one.
  */
 static uint64_t
 qp_stop_lanes(uint64_t x)
 {
     uint64_t eq = x ^ (QP_ONES * '=');
 
-    return (((x - QP_ONES * 0x20u) & ~x) | ((eq - QP_ONES) & ~eq)) &
-           QP_HIGHS;
+    return ((x - QP_ONES * 0x20u) | (eq - QP_ONES)) & ~x & QP_HIGHS;
 }
 
 /* The index of the lowest lane marked in m (not 0). */
@@ -56,6 +57,15 @@ qp_first_lane(uint64_t m)
 {
     return (size_t)__builtin_ctzll(m) / 8u;
 }
+
+/* decode is inlined into each of its two calls, so each is compiled with
+ * its flags constant, and qp_copy_run into decode's loop; GCC would
+ * otherwise keep one copy testing the flags and a call for each run. */
+#if defined(__GNUC__)
+#define QP_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define QP_ALWAYS_INLINE
+#endif
 
 /*
  * Copy the run of qp_literal bytes from in + i, but not past end, to out;
@@ -66,7 +76,7 @@ qp_first_lane(uint64_t m)
  * instead of a scan, a byte loop for the run's last block and a memcpy
  * call, and runs are short: a line, or the text between two escapes).
  */
-static size_t
+static inline QP_ALWAYS_INLINE size_t
 qp_copy_run(const uint8_t *in, size_t i, size_t end, uint8_t *out)
 {
     const uint8_t *p = in + i;
@@ -103,13 +113,41 @@ qp_copy_run(const uint8_t *in, size_t i, size_t end, uint8_t *out)
     return (size_t)(p - in);
 }
 
-size_t
-mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
-               bool is_header, bool *is_bad, bool *is_cut)
+/*
+ * Where out[0..o) ends without the literal blanks at its end, not going
+ * below keep (the end of the last output that came from no literal run:
+ * decoded "=20" stays).  Looked for at a line break only, not at the end
+ * of every run (issue #7: most runs end in no blank, and there are about
+ * three runs to a line).
+ */
+static size_t
+trim_blanks(const uint8_t *out, size_t o, size_t keep)
+{
+    while (o > keep && mime_is_wsp(out[o - 1])) {
+        o--;
+    }
+    return o;
+}
+
+/*
+ * Whether out has less than n bytes left after o.  With is_roomy (out_max
+ * >= len: the output is never longer than the input) never, and the
+ * compiler drops the test from the copy decoded with is_roomy constant.
+ */
+static inline bool
+is_short(bool is_roomy, size_t o, size_t out_max, size_t n)
+{
+    return !is_roomy && out_max - o < n;
+}
+
+/* mime_qp_decode (mime-int.h); is_roomy as for is_short. */
+static inline QP_ALWAYS_INLINE size_t
+decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
+       bool is_header, bool is_roomy, bool *is_bad, bool *is_cut)
 {
     size_t i = 0;
     size_t o = 0;
-    size_t o_keep = 0; /* end of output that is not trailing literal blanks */
+    size_t o_keep = 0; /* end of the output not from literal runs */
 
     while (i < len) {
         uint8_t c = in[i];
@@ -117,33 +155,23 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
             /* A run of literal bytes (blanks included) up to the next
              * '=' or line break, copied at once, as far as out has room:
              * a run stopped there by a literal byte is cut. */
-            size_t end = len - i > out_max - o ? i + (out_max - o) : len;
+            size_t end = is_short(is_roomy, o, out_max, len - i)
+                             ? i + (out_max - o)
+                             : len;
             size_t j = qp_copy_run(in, i, end, out + o);
             size_t n = j - i;
-            size_t blanks = 0;
 
-            if (n == 0) {
+            if (!is_roomy && n == 0) {
                 /* out is full (end == i).  Also the guard that keeps a
-                 * run that made no progress from looping for ever. */
+                 * run that made no progress from looping for ever (with
+                 * room, c itself is copied). */
                 *is_cut = true;
                 return o;
             }
             o += n;
-            if (j == end && j < len && qp_literal[in[j]]) {
+            if (!is_roomy && j == end && j < len && qp_literal[in[j]]) {
                 *is_cut = true;
                 return o;
-            }
-            /* n > 0: c itself is in the run when it is not cut.  A run
-             * rarely ends in a blank; only then are its blanks counted. */
-            if (!mime_is_wsp(in[j - 1])) {
-                o_keep = o;
-            } else {
-                while (blanks < n && mime_is_wsp(in[j - 1 - blanks])) {
-                    blanks++;
-                }
-                if (blanks < n) {
-                    o_keep = o - blanks;
-                }
             }
             i = j;
             continue;
@@ -153,7 +181,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
             int lo = i + 2 < len ? mime_hexval(in[i + 2]) : -1;
             size_t j;
             if ((hi | lo) >= 0) { /* both hex digits (-1 if not) */
-                if (o >= out_max) {
+                if (is_short(is_roomy, o, out_max, 1)) {
                     *is_cut = true;
                     return o;
                 }
@@ -180,7 +208,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
                 continue;
             }
             *is_bad = true;
-            if (o >= out_max) {
+            if (is_short(is_roomy, o, out_max, 1)) {
                 *is_cut = true;
                 return o;
             }
@@ -191,8 +219,8 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
         }
         if (c == '\n' || (c == '\r' && i + 1 < len && in[i + 1] == '\n')) {
             size_t n = c == '\r' ? 2 : 1;
-            o = o_keep; /* drop transport blanks */
-            if (out_max - o < n) {
+            o = trim_blanks(out, o, o_keep); /* drop transport blanks */
+            if (is_short(is_roomy, o, out_max, n)) {
                 *is_cut = true;
                 return o;
             }
@@ -205,7 +233,7 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
             i += n;
             continue;
         }
-        if (o >= out_max) {
+        if (is_short(is_roomy, o, out_max, 1)) {
             *is_cut = true;
             return o;
         }
@@ -219,4 +247,16 @@ mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
         i++;
     }
     return o;
+}
+
+size_t
+mime_qp_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
+               bool is_header, bool *is_bad, bool *is_cut)
+{
+    /* A body part gets a buffer as long as its text (mime.c): decoded
+     * without a test for room at each step (issue #7). */
+    if (!is_header && out_max >= len) {
+        return decode(in, len, out, out_max, false, true, is_bad, is_cut);
+    }
+    return decode(in, len, out, out_max, is_header, false, is_bad, is_cut);
 }

@@ -487,7 +487,7 @@ next_rand(uint32_t *s)
     return *s >> 8;
 }
 
-/* ASCII is skipped 32 and 8 bytes at a time (ascii_run): an 8-bit byte,
+/* ASCII is skipped 64 and 8 bytes at a time (ascii_run): an 8-bit byte,
  * lone or in a sequence, at every offset of texts of every length up to
  * past three blocks, and random texts, each in a buffer of its exact
  * length: validation and conversion as one byte at a time. */
@@ -501,7 +501,7 @@ test_charset_ascii_runs_every_offset(void **state)
     uint32_t seed = 31;
 
     (void)state;
-    for (size_t len = 0; len <= 100; len++) {
+    for (size_t len = 0; len <= 200; len++) {
         for (size_t h = 0; h < sizeof(hi) / sizeof(hi[0]); h++) {
             size_t hl = strlen(hi[h]);
 

@@ -274,6 +274,30 @@ test_hdrname_random_near_names(void **state)
     }
 }
 
+/* Every listed name with NUL bytes after it, up to the longest length
+ * looked up: its words read as those of the name (zero-padded), so only
+ * the length tells them apart, in any slot the lookup probes. */
+static void
+test_hdrname_nul_padded(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < COUNT(sender) + COUNT(bulk); k++) {
+        const char *n = k < COUNT(sender) ? sender[k]
+                                          : bulk[k - COUNT(sender)];
+        size_t len = strlen(n);
+
+        for (size_t pad = 1; len + pad < 32; pad++) {
+            char *name = calloc(len + pad, 1);
+
+            assert_non_null(name);
+            memcpy(name, n, len);
+            assert_int_equal(hdrname_roles(name, len + pad), 0);
+            assert_int_equal(hdrname_roles_ci(name, len + pad), 0);
+            free(name);
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -284,6 +308,7 @@ main(void)
         cmocka_unit_test(test_hdrname_near_misses),
         cmocka_unit_test(test_hdrname_roles_ci),
         cmocka_unit_test(test_hdrname_random_near_names),
+        cmocka_unit_test(test_hdrname_nul_padded),
     };
 
     return cmocka_run_group_tests_name("hdrname", tests, NULL, NULL);
