@@ -161,10 +161,11 @@ decode(const uint8_t *in, size_t len, uint8_t *out, size_t out_max,
             size_t j = qp_copy_run(in, i, end, out + o);
             size_t n = j - i;
 
-            if (!is_roomy && n == 0) {
+            if (n == 0) {
                 /* out is full (end == i).  Also the guard that keeps a
-                 * run that made no progress from looping for ever (with
-                 * room, c itself is copied). */
+                 * run that made no progress from looping for ever, with
+                 * room or without: qp_copy_run should copy c itself, but
+                 * a stop test that flagged a plain byte would hang here. */
                 *is_cut = true;
                 return o;
             }
