@@ -915,7 +915,6 @@ tok_scan_rest(struct tokenizer *t, char *out, size_t *out_len,
     for (;;) {
         uint32_t cp;
         size_t k;
-        char enc[4];
         size_t el;
         uint8_t ch;
 
@@ -1021,9 +1020,11 @@ tok_scan_rest(struct tokenizer *t, char *out, size_t *out_len,
         if (cp < 0x80) {
             seen |= TOK_SEEN_JOINER; /* U+2019 is written as '\'' */
         }
-        el = utf8_encode(cp, enc);
+        /* Encoded in place, not through a copy: n is at most the
+         * maximum and out has 8 bytes of slack past it, room for the 4
+         * of any character; one that does not fit is not counted. */
+        el = utf8_encode(cp, out + n);
         if (n + el <= CAPS_FEATURES_TOKEN_MAX_BYTES) {
-            memcpy(out + n, enc, el);
             n += el;
         } else {
             seen |= TOK_SEEN_LONG;
