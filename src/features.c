@@ -2590,6 +2590,45 @@ url_flag_features(struct features_scratch *s, unsigned fl)
     }
 }
 
+/* The dots of the hl bytes of host; *dash set when one is a '-'.  Every
+ * link's host is looked at: eight bytes a step while eight are left,
+ * the tail byte by byte, never past host + hl (issue #7). */
+static size_t
+host_dots(const char *host, size_t hl, bool *dash)
+{
+    size_t dots = 0;
+    size_t k = 0;
+
+#if TOK_WORD_AT_A_TIME
+    const uint64_t ones = 0x0101010101010101ull;
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
+    uint64_t dashes = 0;
+
+    for (; hl - k >= 8; k += 8) {
+        uint64_t x;
+        uint64_t d;
+        uint64_t m;
+
+        memcpy(&x, host + k, sizeof(x));
+        /* Bit 7 of each byte equal to '.' (then '-'): a zero byte of
+         * x ^ c, found exactly (no borrow crosses lanes). */
+        d = x ^ (ones * '.');
+        d = ~(((d & low7) + low7) | d | low7);
+        dots += count_lanes(d);
+        m = x ^ (ones * '-');
+        dashes |= ~(((m & low7) + low7) | m | low7);
+    }
+    *dash = dashes != 0;
+#else
+    *dash = false;
+#endif
+    for (; k < hl; k++) {
+        dots += host[k] == '.';
+        *dash = *dash || host[k] == '-';
+    }
+    return dots;
+}
+
 /* A named host: the host and its registered domain, punycode, a link
  * shortener, a deep host, the top-level domain. */
 static void
@@ -2599,16 +2638,17 @@ url_name_features(struct features_scratch *s, const char *host, size_t hl,
     const char *tld = reg;
     size_t dots = 0;
 
+    bool dash = false;
+
     emit(s, FEATURES_NS_URL_HOST, host, hl);
     emit(s, FEATURES_NS_URL_DOMAIN, reg, rl);
-    if (ifind(host, hl, "xn--") != NULL) {
+    dots = host_dots(host, hl, &dash);
+    /* No '-', no "xn--": most hosts are not searched. */
+    if (dash && ifind(host, hl, "xn--") != NULL) {
         emit_str(s, FEATURES_NS_URL, "punycode");
     }
     if (url_is_shortener(reg, rl)) {
         emit_str(s, FEATURES_NS_URL, "shortener");
-    }
-    for (size_t k = 0; k < hl; k++) {
-        dots += host[k] == '.';
     }
     if (dots >= 4) {
         emit_str(s, FEATURES_NS_URL, "deep-host");

@@ -759,6 +759,39 @@ test_file_ext(void **state)
     assert_int_equal(file_ext("x.exe . ", 8, &(const char *){NULL}), 3);
 }
 
+/* host_dots (eight bytes a step) against a count byte by byte, on
+ * random hosts of dots, dashes, their neighbours ',' '/' and the same
+ * bytes with bit 7 set, each at the end of its own allocation. */
+static void
+test_host_dots(void **state)
+{
+    static const char alphabet[] = "a.-x./,\xae\xad\x00\x7f\x80n";
+    uint32_t seed = 0x7654321u;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        size_t len = rnd(&seed) % 40;
+        char *host = malloc(len > 0 ? len : 1);
+        size_t dots = 0;
+        bool dash = false;
+        bool got_dash = true;
+
+        assert_non_null(host);
+        for (size_t i = 0; i < len; i++) {
+            host[i] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1)];
+            dots += host[i] == '.';
+            dash = dash || host[i] == '-';
+        }
+        assert_int_equal(host_dots(host, len, &got_dash), dots);
+        assert_int_equal(got_dash, dash);
+        /* The search it spares finds nothing without a dash. */
+        if (!dash) {
+            assert_null(ifind(host, len, "xn--"));
+        }
+        free(host);
+    }
+}
+
 /* The text emit_bucket_n hashes: the prefix and the bucket in decimal,
  * one digit or several, as snprintf writes it. */
 struct last_emit {
@@ -884,6 +917,7 @@ main(void)
         cmocka_unit_test(test_file_ext),
         cmocka_unit_test(test_emit_bucket),
         cmocka_unit_test(test_addr_domain),
+        cmocka_unit_test(test_host_dots),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
