@@ -730,6 +730,18 @@ lanes_in(uint64_t y, uint8_t lo, uint8_t hi)
     return (y + ones * (uint8_t)(0x80u - lo)) & ~(y + ones * (uint8_t)(0x7fu - hi));
 }
 
+/* Lanes (bit 7 of each byte) of x whose byte is c, exactly: a zero byte
+ * of x ^ c; the high bits are kept out of the addition, so no carry
+ * crosses lanes and no byte next to a match is taken for one. */
+static inline TOK_ALWAYS_INLINE uint64_t
+lanes_eq(uint64_t x, uint8_t c)
+{
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
+    uint64_t d = x ^ (0x0101010101010101ull * c);
+
+    return ~(((d & low7) + low7) | d | low7);
+}
+
 /* Lanes set in m (bit 7 of each byte), counted. */
 static inline TOK_ALWAYS_INLINE size_t
 count_lanes(uint64_t m)
@@ -1514,6 +1526,39 @@ features_text_sig(const char *text, size_t len, struct fingerprint_sig *sig)
 
 /* ---- subject --------------------------------------------------------- */
 
+/* The ASCII digits of the len bytes at p, and its '$' into *dollars
+ * (counted, or at least one when there are: the subject features ask
+ * only whether).  Eight bytes a step while eight are left, the tail
+ * byte by byte, never past p + len (issue #7). */
+static size_t
+digits_dollars(const char *p, size_t len, size_t *dollars)
+{
+    size_t digits = 0;
+    size_t k = 0;
+
+    *dollars = 0;
+#if TOK_WORD_AT_A_TIME
+    {
+        const uint64_t high = 0x8080808080808080ull;
+        uint64_t dol = 0;
+
+        for (; len - k >= 8; k += 8) {
+            uint64_t x;
+
+            memcpy(&x, p + k, sizeof(x));
+            digits += count_lanes(lanes_in(x & ~high, '0', '9') & ~x & high);
+            dol |= lanes_eq(x, '$');
+        }
+        *dollars = dol != 0;
+    }
+#endif
+    for (; k < len; k++) {
+        digits += p[k] >= '0' && p[k] <= '9';
+        *dollars += p[k] == '$';
+    }
+    return digits;
+}
+
 static void
 subject_features(struct features_scratch *s, const char *subj, size_t len)
 {
@@ -1556,10 +1601,7 @@ subject_features(struct features_scratch *s, const char *subj, size_t len)
                iprefix(subj, len, "wg:") || iprefix(subj, len, "tr:")) {
         emit_str(s, FEATURES_NS_SUBJECT_SHAPE, "forward");
     }
-    for (size_t i = 0; i < len; i++) {
-        digits += subj[i] >= '0' && subj[i] <= '9';
-        dollars += subj[i] == '$';
-    }
+    digits = digits_dollars(subj, len, &dollars);
     tok_init(&t, subj, len);
     while (tok_next(&t, tok, &tl, &kind)) {
         const char *p;
@@ -2600,23 +2642,14 @@ host_dots(const char *host, size_t hl, bool *dash)
     size_t k = 0;
 
 #if TOK_WORD_AT_A_TIME
-    const uint64_t ones = 0x0101010101010101ull;
-    const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
     uint64_t dashes = 0;
 
     for (; hl - k >= 8; k += 8) {
         uint64_t x;
-        uint64_t d;
-        uint64_t m;
 
         memcpy(&x, host + k, sizeof(x));
-        /* Bit 7 of each byte equal to '.' (then '-'): a zero byte of
-         * x ^ c, found exactly (no borrow crosses lanes). */
-        d = x ^ (ones * '.');
-        d = ~(((d & low7) + low7) | d | low7);
-        dots += count_lanes(d);
-        m = x ^ (ones * '-');
-        dashes |= ~(((m & low7) + low7) | m | low7);
+        dots += count_lanes(lanes_eq(x, '.'));
+        dashes |= lanes_eq(x, '-');
     }
     *dash = dashes != 0;
 #else

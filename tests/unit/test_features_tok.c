@@ -792,6 +792,36 @@ test_host_dots(void **state)
     }
 }
 
+/* digits_dollars (eight bytes a step) against a count byte by byte, on
+ * random subjects of digits, '$', their neighbours '/' ':' '#' '%' and
+ * the same bytes with bit 7 set, each at the end of its own allocation:
+ * the digits counted exactly, '$' seen or not. */
+static void
+test_digits_dollars(void **state)
+{
+    static const char alphabet[] = "0951/:#$%a\xb0\xb9\xa4\xa5\x00 ";
+    uint32_t seed = 0x2468aceu;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        size_t len = rnd(&seed) % 40;
+        char *subj = malloc(len > 0 ? len : 1);
+        size_t digits = 0;
+        size_t dollars = 0;
+        size_t got = 99;
+
+        assert_non_null(subj);
+        for (size_t i = 0; i < len; i++) {
+            subj[i] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1)];
+            digits += subj[i] >= '0' && subj[i] <= '9';
+            dollars += subj[i] == '$';
+        }
+        assert_int_equal(digits_dollars(subj, len, &got), digits);
+        assert_int_equal(got > 0, dollars > 0);
+        free(subj);
+    }
+}
+
 /* The text emit_bucket_n hashes: the prefix and the bucket in decimal,
  * one digit or several, as snprintf writes it. */
 struct last_emit {
@@ -918,6 +948,7 @@ main(void)
         cmocka_unit_test(test_emit_bucket),
         cmocka_unit_test(test_addr_domain),
         cmocka_unit_test(test_host_dots),
+        cmocka_unit_test(test_digits_dollars),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
