@@ -902,6 +902,24 @@ enum tok_seen {
     TOK_SEEN_LONG = 1u << 6 /* bytes past the token maximum dropped */
 };
 
+/* Whether "://" is in the n bytes at p (ifind's answer for it, which
+ * has no letter to fold): memchr finds each ':' where the three fit. */
+static bool
+has_scheme_sep(const char *p, size_t n)
+{
+    const char *end = p + n;
+    const char *c = p;
+
+    while (end - c >= 3 &&
+           (c = memchr(c, ':', (size_t)(end - c) - 2u)) != NULL) {
+        if (c[1] == '/' && c[2] == '/') {
+            return true;
+        }
+        c++;
+    }
+    return false;
+}
+
 /*
  * The rest of the token that tok_scan began at t->start, when it is no
  * plain word: pos, n, letters, upper and has_digit are where its 8-byte
@@ -1072,7 +1090,7 @@ tok_scan_rest(struct tokenizer *t, char *out, size_t *out_len,
     if ((seen & 1u) != 0 && (seen & 6u) != 0) {
         t->st.mixed_script_tokens++;
     }
-    if (((seen & TOK_SEEN_COLON) != 0 && ifind(out, n, "://") != NULL) ||
+    if (((seen & TOK_SEEN_COLON) != 0 && has_scheme_sep(out, n)) ||
         (n > 4 && out[0] == 'w' && iprefix(out, n, "www."))) {
         *kind = TOK_URL;
     } else if ((seen & TOK_SEEN_AT) != 0 && memchr(out, '@', n) != NULL &&

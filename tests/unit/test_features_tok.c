@@ -822,6 +822,32 @@ test_digits_dollars(void **state)
     }
 }
 
+/* has_scheme_sep against ifind(p, n, "://") on random texts of ':', '/'
+ * and others, each at the end of its own allocation. */
+static void
+test_has_scheme_sep(void **state)
+{
+    static const char alphabet[] = "://a:/.";
+    uint32_t seed = 0x1357bdfu;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        size_t len = rnd(&seed) % 16;
+        char *p = malloc(len > 0 ? len : 1);
+
+        assert_non_null(p);
+        for (size_t i = 0; i < len; i++) {
+            p[i] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1)];
+        }
+        assert_int_equal(has_scheme_sep(p, len), ifind(p, len, "://") != NULL);
+        free(p);
+    }
+    assert_true(has_scheme_sep("http://x", 8));
+    assert_true(has_scheme_sep("a://", 4));
+    assert_false(has_scheme_sep("a:/", 3));
+    assert_false(has_scheme_sep(":/:/", 4));
+}
+
 /* The text emit_bucket_n hashes: the prefix and the bucket in decimal,
  * one digit or several, as snprintf writes it. */
 struct last_emit {
@@ -949,6 +975,7 @@ main(void)
         cmocka_unit_test(test_addr_domain),
         cmocka_unit_test(test_host_dots),
         cmocka_unit_test(test_digits_dollars),
+        cmocka_unit_test(test_has_scheme_sep),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
