@@ -2687,8 +2687,7 @@ url_name_features(struct features_scratch *s, const char *host, size_t hl,
                   const char *reg, size_t rl)
 {
     const char *tld = reg;
-    size_t dots = 0;
-
+    size_t dots;
     bool dash = false;
 
     emit(s, FEATURES_NS_URL_HOST, host, hl);
