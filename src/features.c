@@ -730,6 +730,18 @@ lanes_in(uint64_t y, uint8_t lo, uint8_t hi)
     return (y + ones * (uint8_t)(0x80u - lo)) & ~(y + ones * (uint8_t)(0x7fu - hi));
 }
 
+/* Lanes (bit 7 of each byte) of x whose byte is c, exactly: a zero byte
+ * of x ^ c; the high bits are kept out of the addition, so no carry
+ * crosses lanes and no byte next to a match is taken for one. */
+static inline TOK_ALWAYS_INLINE uint64_t
+lanes_eq(uint64_t x, uint8_t c)
+{
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
+    uint64_t d = x ^ (0x0101010101010101ull * c);
+
+    return ~(((d & low7) + low7) | d | low7);
+}
+
 /* Lanes set in m (bit 7 of each byte), counted. */
 static inline TOK_ALWAYS_INLINE size_t
 count_lanes(uint64_t m)
@@ -890,6 +902,24 @@ enum tok_seen {
     TOK_SEEN_LONG = 1u << 6 /* bytes past the token maximum dropped */
 };
 
+/* Whether "://" is in the n bytes at p (ifind's answer for it, which
+ * has no letter to fold): memchr finds each ':' where the three fit. */
+static bool
+has_scheme_sep(const char *p, size_t n)
+{
+    const char *end = p + n;
+    const char *c = p;
+
+    while (end - c >= 3 &&
+           (c = memchr(c, ':', (size_t)(end - c) - 2u)) != NULL) {
+        if (c[1] == '/' && c[2] == '/') {
+            return true;
+        }
+        c++;
+    }
+    return false;
+}
+
 /*
  * The rest of the token that tok_scan began at t->start, when it is no
  * plain word: pos, n, letters, upper and has_digit are where its 8-byte
@@ -915,7 +945,6 @@ tok_scan_rest(struct tokenizer *t, char *out, size_t *out_len,
     for (;;) {
         uint32_t cp;
         size_t k;
-        char enc[4];
         size_t el;
         uint8_t ch;
 
@@ -1021,9 +1050,11 @@ tok_scan_rest(struct tokenizer *t, char *out, size_t *out_len,
         if (cp < 0x80) {
             seen |= TOK_SEEN_JOINER; /* U+2019 is written as '\'' */
         }
-        el = utf8_encode(cp, enc);
+        /* Encoded in place, not through a copy: n is at most the
+         * maximum and out has 8 bytes of slack past it, room for the 4
+         * of any character; one that does not fit is not counted. */
+        el = utf8_encode(cp, out + n);
         if (n + el <= CAPS_FEATURES_TOKEN_MAX_BYTES) {
-            memcpy(out + n, enc, el);
             n += el;
         } else {
             seen |= TOK_SEEN_LONG;
@@ -1059,7 +1090,7 @@ tok_scan_rest(struct tokenizer *t, char *out, size_t *out_len,
     if ((seen & 1u) != 0 && (seen & 6u) != 0) {
         t->st.mixed_script_tokens++;
     }
-    if (((seen & TOK_SEEN_COLON) != 0 && ifind(out, n, "://") != NULL) ||
+    if (((seen & TOK_SEEN_COLON) != 0 && has_scheme_sep(out, n)) ||
         (n > 4 && out[0] == 'w' && iprefix(out, n, "www."))) {
         *kind = TOK_URL;
     } else if ((seen & TOK_SEEN_AT) != 0 && memchr(out, '@', n) != NULL &&
@@ -1513,6 +1544,39 @@ features_text_sig(const char *text, size_t len, struct fingerprint_sig *sig)
 
 /* ---- subject --------------------------------------------------------- */
 
+/* The ASCII digits of the len bytes at p, and its '$' into *dollars
+ * (counted, or at least one when there are: the subject features ask
+ * only whether).  Eight bytes a step while eight are left, the tail
+ * byte by byte, never past p + len (issue #7). */
+static size_t
+digits_dollars(const char *p, size_t len, size_t *dollars)
+{
+    size_t digits = 0;
+    size_t k = 0;
+
+    *dollars = 0;
+#if TOK_WORD_AT_A_TIME
+    {
+        const uint64_t high = 0x8080808080808080ull;
+        uint64_t dol = 0;
+
+        for (; len - k >= 8; k += 8) {
+            uint64_t x;
+
+            memcpy(&x, p + k, sizeof(x));
+            digits += count_lanes(lanes_in(x & ~high, '0', '9') & ~x & high);
+            dol |= lanes_eq(x, '$');
+        }
+        *dollars = dol != 0;
+    }
+#endif
+    for (; k < len; k++) {
+        digits += p[k] >= '0' && p[k] <= '9';
+        *dollars += p[k] == '$';
+    }
+    return digits;
+}
+
 static void
 subject_features(struct features_scratch *s, const char *subj, size_t len)
 {
@@ -1555,10 +1619,7 @@ subject_features(struct features_scratch *s, const char *subj, size_t len)
                iprefix(subj, len, "wg:") || iprefix(subj, len, "tr:")) {
         emit_str(s, FEATURES_NS_SUBJECT_SHAPE, "forward");
     }
-    for (size_t i = 0; i < len; i++) {
-        digits += subj[i] >= '0' && subj[i] <= '9';
-        dollars += subj[i] == '$';
-    }
+    digits = digits_dollars(subj, len, &dollars);
     tok_init(&t, subj, len);
     while (tok_next(&t, tok, &tl, &kind)) {
         const char *p;
@@ -2589,6 +2650,36 @@ url_flag_features(struct features_scratch *s, unsigned fl)
     }
 }
 
+/* The dots of the hl bytes of host; *dash set when one is a '-'.  Every
+ * link's host is looked at: eight bytes a step while eight are left,
+ * the tail byte by byte, never past host + hl (issue #7). */
+static size_t
+host_dots(const char *host, size_t hl, bool *dash)
+{
+    size_t dots = 0;
+    size_t k = 0;
+
+#if TOK_WORD_AT_A_TIME
+    uint64_t dashes = 0;
+
+    for (; hl - k >= 8; k += 8) {
+        uint64_t x;
+
+        memcpy(&x, host + k, sizeof(x));
+        dots += count_lanes(lanes_eq(x, '.'));
+        dashes |= lanes_eq(x, '-');
+    }
+    *dash = dashes != 0;
+#else
+    *dash = false;
+#endif
+    for (; k < hl; k++) {
+        dots += host[k] == '.';
+        *dash = *dash || host[k] == '-';
+    }
+    return dots;
+}
+
 /* A named host: the host and its registered domain, punycode, a link
  * shortener, a deep host, the top-level domain. */
 static void
@@ -2596,18 +2687,18 @@ url_name_features(struct features_scratch *s, const char *host, size_t hl,
                   const char *reg, size_t rl)
 {
     const char *tld = reg;
-    size_t dots = 0;
+    size_t dots;
+    bool dash = false;
 
     emit(s, FEATURES_NS_URL_HOST, host, hl);
     emit(s, FEATURES_NS_URL_DOMAIN, reg, rl);
-    if (ifind(host, hl, "xn--") != NULL) {
+    dots = host_dots(host, hl, &dash);
+    /* No '-', no "xn--": most hosts are not searched. */
+    if (dash && ifind(host, hl, "xn--") != NULL) {
         emit_str(s, FEATURES_NS_URL, "punycode");
     }
     if (url_is_shortener(reg, rl)) {
         emit_str(s, FEATURES_NS_URL, "shortener");
-    }
-    for (size_t k = 0; k < hl; k++) {
-        dots += host[k] == '.';
     }
     if (dots >= 4) {
         emit_str(s, FEATURES_NS_URL, "deep-host");

@@ -759,6 +759,95 @@ test_file_ext(void **state)
     assert_int_equal(file_ext("x.exe . ", 8, &(const char *){NULL}), 3);
 }
 
+/* host_dots (eight bytes a step) against a count byte by byte, on
+ * random hosts of dots, dashes, their neighbours ',' '/' and the same
+ * bytes with bit 7 set, each at the end of its own allocation. */
+static void
+test_host_dots(void **state)
+{
+    static const char alphabet[] = "a.-x./,\xae\xad\x00\x7f\x80n";
+    uint32_t seed = 0x7654321u;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        size_t len = rnd(&seed) % 40;
+        char *host = malloc(len > 0 ? len : 1);
+        size_t dots = 0;
+        bool dash = false;
+        bool got_dash = true;
+
+        assert_non_null(host);
+        for (size_t i = 0; i < len; i++) {
+            host[i] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1)];
+            dots += host[i] == '.';
+            dash = dash || host[i] == '-';
+        }
+        assert_int_equal(host_dots(host, len, &got_dash), dots);
+        assert_int_equal(got_dash, dash);
+        /* The search it spares finds nothing without a dash. */
+        if (!dash) {
+            assert_null(ifind(host, len, "xn--"));
+        }
+        free(host);
+    }
+}
+
+/* digits_dollars (eight bytes a step) against a count byte by byte, on
+ * random subjects of digits, '$', their neighbours '/' ':' '#' '%' and
+ * the same bytes with bit 7 set, each at the end of its own allocation:
+ * the digits counted exactly, '$' seen or not. */
+static void
+test_digits_dollars(void **state)
+{
+    static const char alphabet[] = "0951/:#$%a\xb0\xb9\xa4\xa5\x00 ";
+    uint32_t seed = 0x2468aceu;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        size_t len = rnd(&seed) % 40;
+        char *subj = malloc(len > 0 ? len : 1);
+        size_t digits = 0;
+        size_t dollars = 0;
+        size_t got = 99;
+
+        assert_non_null(subj);
+        for (size_t i = 0; i < len; i++) {
+            subj[i] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1)];
+            digits += subj[i] >= '0' && subj[i] <= '9';
+            dollars += subj[i] == '$';
+        }
+        assert_int_equal(digits_dollars(subj, len, &got), digits);
+        assert_int_equal(got > 0, dollars > 0);
+        free(subj);
+    }
+}
+
+/* has_scheme_sep against ifind(p, n, "://") on random texts of ':', '/'
+ * and others, each at the end of its own allocation. */
+static void
+test_has_scheme_sep(void **state)
+{
+    static const char alphabet[] = "://a:/.";
+    uint32_t seed = 0x1357bdfu;
+
+    (void)state;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        size_t len = rnd(&seed) % 16;
+        char *p = malloc(len > 0 ? len : 1);
+
+        assert_non_null(p);
+        for (size_t i = 0; i < len; i++) {
+            p[i] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1)];
+        }
+        assert_int_equal(has_scheme_sep(p, len), ifind(p, len, "://") != NULL);
+        free(p);
+    }
+    assert_true(has_scheme_sep("http://x", 8));
+    assert_true(has_scheme_sep("a://", 4));
+    assert_false(has_scheme_sep("a:/", 3));
+    assert_false(has_scheme_sep(":/:/", 4));
+}
+
 /* The text emit_bucket_n hashes: the prefix and the bucket in decimal,
  * one digit or several, as snprintf writes it. */
 struct last_emit {
@@ -884,6 +973,9 @@ main(void)
         cmocka_unit_test(test_file_ext),
         cmocka_unit_test(test_emit_bucket),
         cmocka_unit_test(test_addr_domain),
+        cmocka_unit_test(test_host_dots),
+        cmocka_unit_test(test_digits_dollars),
+        cmocka_unit_test(test_has_scheme_sep),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
