@@ -8,7 +8,7 @@
 #   make fuzz       libFuzzer passes (FUZZ_SECONDS each, FUZZ_JOBS at a time)
 #   make valgrind   integration tests with the programs under memcheck
 #   make tsan       unit and integration tests under ThreadSanitizer
-#   make lint       banned calls, stray printing, shellcheck warnings
+#   make lint       banned calls, stray printing, clang warnings, shellcheck
 #   make install    CGPCloudmark/ under PREFIX (the CGP base directory) and
 #                   the manual pages under MANDIR; DESTDIR stages
 #   make uninstall  remove them (edited configuration files stay)
@@ -104,7 +104,7 @@ deps:
 	@sh scripts/install-deps.sh
 
 check: deps
-	sh scripts/lint.sh
+	WARN="$(WARN)" LINT_CFLAGS="$(PKG_CFLAGS)" sh scripts/lint.sh
 	$(MAKE) test BUILD=build
 	sh tests/run-manlint.sh build
 	$(MAKE) test BUILD=build-asan SAN=1
@@ -149,7 +149,7 @@ tsan: deps
 	    $(MAKE) test BUILD=build-tsan TSAN=1
 
 lint:
-	sh scripts/lint.sh
+	WARN="$(WARN)" LINT_CFLAGS="$(PKG_CFLAGS)" sh scripts/lint.sh
 
 clean:
 	rm -rf build build-asan build-fuzz build-tsan
