@@ -11,6 +11,12 @@
 #ifndef CM_BYTETABLE_H
 #define CM_BYTETABLE_H
 
+/* ASCII lower case, for a table of byte values:
+ *     static const uint8_t lower_of[256] = {BYTETABLE(BYTETABLE_LOWER)};
+ * '| 0x20', not '+ 32': clang checks the untaken branch of every entry as
+ * a constant too, and 255 + 32 does not fit a byte (-Wconstant-conversion). */
+#define BYTETABLE_LOWER(c) ((c) >= 'A' && (c) <= 'Z' ? (c) | 0x20 : (c))
+
 #define BYTETABLE_4(F, c) F(c), F((c) + 1), F((c) + 2), F((c) + 3)
 #define BYTETABLE_16(F, c)                                                 \
     BYTETABLE_4(F, c), BYTETABLE_4(F, (c) + 4), BYTETABLE_4(F, (c) + 8),   \

@@ -315,9 +315,7 @@ log2_bucket(size_t v, unsigned max)
 /* Each byte ASCII-lower-cased: one load instead of a compare and a
  * select, for lower() and lower_copy, which fold every header name,
  * host and address byte they compare or copy (issue #7). */
-#define LOWER_OF(c) ((c) >= 'A' && (c) <= 'Z' ? (c) | 0x20 : (c))
-static const uint8_t lower_of[256] = {BYTETABLE(LOWER_OF)};
-#undef LOWER_OF
+static const uint8_t lower_of[256] = {BYTETABLE(BYTETABLE_LOWER)};
 
 static uint8_t
 lower(uint8_t c)

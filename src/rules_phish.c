@@ -95,8 +95,7 @@ is_addr_char(char c)
 
 /* ASCII lower case by one load (issue #7: contains_ci folds every byte
  * of a Subject and display name it searches). */
-#define RULES_LOWER(c) ((c) >= 'A' && (c) <= 'Z' ? (c) | 0x20 : (c))
-static const unsigned char lower_of[256] = {BYTETABLE(RULES_LOWER)};
+static const unsigned char lower_of[256] = {BYTETABLE(BYTETABLE_LOWER)};
 
 /* Is (needle, nl) in (hay, hl), in any case?  A position is compared on
  * from the needle's first byte only. */
