@@ -59,7 +59,10 @@
 #
 # The helper latency is measured twice when root can use chrt: as is, and
 # with driver and helper under SCHED_FIFO, which shows what the helper
-# itself does when other processes compete for the CPUs.
+# itself does when other processes compete for the CPUs.  Each run is
+# followed by the same run against bench/floorhelper.c, which reads each
+# file and answers without scoring: the latency floor of the machine, the
+# driver and the pipes at that moment.
 #
 # Environment: MIX (5000), TRAIN (3000), SA_MAX (500), RSPAMD_MAX (5000),
 # REPS (3: RATE, bogofilter and crm114 runs, median kept), PEERS
@@ -454,6 +457,24 @@ helperload_result() {
     done <"$2"
 }
 
+# run_floor MODE [PREFIX...]: the same phases against bench/floorhelper.c
+# (reads each file, answers OK, no scoring), right after the helper's run
+# and in the same way, so the table shows the floor this machine puts
+# under any helper's latency at that moment.
+run_floor() {
+    mode=$1
+    shift
+    (cd "$base" && warm requests.lst)
+    say "helper: load $HELPER_PHASES, floor helper ($mode)"
+    if "$@" "$work/helperload" -d "$base" -l "$base/requests.lst" \
+            -P "$HELPER_PHASES" -- "$work/floorhelper" \
+            >"$work/$mode.txt"; then
+        helperload_result "$mode" "$work/$mode.txt"
+    else
+        result note "floor helper ($mode): could not be driven; no floor figure"
+    fi
+}
+
 run_helper() {
     say "helper: building bench/helperload"
     if ! "$CC" -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra \
@@ -462,6 +483,13 @@ run_helper() {
             -pthread -o "$work/helperload" \
             bench/helperload.c; then
         echo "speed: cannot build bench/helperload.c" >&2
+        exit 1
+    fi
+    if ! "$CC" -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra \
+            -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+            -Wstrict-prototypes -Wvla -Wconversion -Wno-sign-conversion \
+            -o "$work/floorhelper" bench/floorhelper.c; then
+        echo "speed: cannot build bench/floorhelper.c" >&2
         exit 1
     fi
     if ! pick_helper; then
@@ -494,6 +522,8 @@ run_helper() {
     fi
     helperload_result shared "$work/load.txt"
     result meta load_shared "$(cut -d' ' -f1-3 /proc/loadavg)"
+    run_floor floor-shared
+
 
     if [ "$has_rt" = yes ]; then
         (cd "$base" && warm requests.lst)
@@ -503,6 +533,7 @@ run_helper() {
                 "$helper_bin" >"$work/load-rt.txt"; then
             helperload_result isolated "$work/load-rt.txt"
             result meta load_isolated "$(cut -d' ' -f1-3 /proc/loadavg)"
+            run_floor floor-isolated chrt -f 10
         fi
     fi
 }

@@ -83,6 +83,15 @@ def load(path):
     return meta, rates, helper, swap, notes
 
 
+def kernel_share(p):
+    """'N% of it in the kernel' for a helperload 'helper' line's values."""
+    cpu = num(p, "cpu_ms")
+    sys_ms = num(p, "sys_ms")
+    if not cpu or sys_ms is None:
+        return ""
+    return "%.0f%% of it in the kernel" % (100.0 * sys_ms / cpu)
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
@@ -146,12 +155,17 @@ def main():
       "answer was read. \"as is\": driver and helper at normal priority, "
       "sharing the CPUs with whatever else runs; \"isolated\": both under "
       "SCHED_FIFO (chrt -f 10), which keeps other processes from "
-      "preempting them." % meta.get("helper_cartridge", "?"))
+      "preempting them. \"floor\": right after each, the same requests "
+      "to bench/floorhelper.c, which reads each file and answers without "
+      "scoring: what the machine, the driver and the pipes cost at that "
+      "moment, under any helper's figures." % meta.get("helper_cartridge", "?"))
     w("")
     w("| run | requests/s | requests | fail-open | p50 ms | p90 ms | p99 ms "
       "| p99.9 ms | max ms | answers/s |")
     w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    names = {"shared": "as is", "isolated": "isolated"}
+    names = {"shared": "as is", "isolated": "isolated",
+             "floor-shared": "floor, as is",
+             "floor-isolated": "floor, isolated"}
     for mode, p in phases:
         if mode.startswith("swap"):
             continue
@@ -165,6 +179,12 @@ def main():
     w("Load average right after the runs: as is %s; isolated %s. Flat out "
       "keeps at most 64 requests in flight; its latency is mostly queueing."
       % (meta.get("load_shared", "-"), meta.get("load_isolated", "-")))
+    for mode in ("floor-shared", "floor-isolated"):
+        p = procs.get(mode)
+        if p:
+            w("")
+            w("The floor helper (%s) used %s us CPU per request, %s." % (
+                names[mode], p.get("cpu_us_per_req"), kernel_share(p)))
     w("")
 
     w("## (c) Peak memory")
@@ -174,14 +194,10 @@ def main():
     for mode in ("shared", "isolated"):
         p = procs.get(mode)
         if p:
-            cpu = num(p, "cpu_ms")
-            sys_ms = num(p, "sys_ms")
-            share = ("%.0f%% of it in the kernel" % (100.0 * sys_ms / cpu)
-                     if cpu and sys_ms is not None else "")
             w("| helper (%s), VmHWM after every phase | %s | %s us CPU per "
               "request, %s |" % (names[mode],
                                  fmt(num(p, "vmhwm_kb") / 1024.0),
-                                 p.get("cpu_us_per_req"), share))
+                                 p.get("cpu_us_per_req"), kernel_share(p)))
     for t in (2, 1):
         r = ours.get(t)
         if r and r["rss_kb"]:
@@ -254,11 +270,14 @@ def main():
               % (TARGETS[peer], label, r["label"], fmt(a), fmt(b),
                  verdict(a, TARGETS[peer]), verdict(b, TARGETS[peer])))
     for mode in ("shared", "isolated"):
+        floor = [p.get("p99_ms") for m, p in phases
+                 if m == "floor-" + mode and p.get("rate") == "200"]
         for m, p in phases:
             if m == mode and p.get("rate") == "200":
                 v = num(p, "p99_ms")
-                w("| helper p99 <= 2 ms at 200/s (%s) | %s ms | %s |"
+                w("| helper p99 <= 2 ms at 200/s (%s) | %s ms%s | %s |"
                   % (names[mode], p.get("p99_ms"),
+                     " (floor helper: %s ms)" % floor[0] if floor else "",
                      verdict(v, TARGETS["p99_ms"], False)))
     for mode in ("shared",):
         p = procs.get(mode)
