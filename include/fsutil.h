@@ -94,6 +94,14 @@ enum cm_err fsutil_lock(const char *path, bool is_wait, int *fd);
 /* Release a lock from fsutil_lock (closes fd); fd < 0 does nothing. */
 void fsutil_unlock(int fd);
 
+/*
+ * After path was renamed into place: fsync its directory.  A failure is
+ * logged (log_warn, once until a directory fsync here succeeds again),
+ * not returned: the file is in place and read by everyone from now on,
+ * only a power cut could still undo the rename.  Any thread.
+ */
+void fsutil_sync_renamed(const char *path);
+
 /* fsync the directory containing path (or path itself if a directory).
  * CM_EIO with errno set when it cannot be opened or the fsync fails. */
 enum cm_err fsutil_fsync_dir_of(const char *path);

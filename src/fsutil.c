@@ -371,7 +371,7 @@ fsutil_remove_stale_temps_in(const char *dir,
     return remove_stale_in(dir, NULL, is_target);
 }
 
-/* Whether the last directory fsync of fsutil_write_atomic failed: a disk
+/* Whether the last directory fsync of fsutil_sync_renamed failed: a disk
  * that fails it keeps failing, and the counters are saved every minute,
  * so the warning is given when the state changes, not at every save. */
 static atomic_bool is_dir_fsync_failing;
@@ -383,11 +383,17 @@ static atomic_bool is_dir_fsync_failing;
  * updater would stop short).  Only its survival of a power cut is in
  * doubt; that is logged here, where the decision is made.
  */
-static void
-note_dir_fsync_failed(const char *path, int err)
+void
+fsutil_sync_renamed(const char *path)
 {
     char dir[PATH_MAX];
+    int err;
 
+    if (fsutil_fsync_dir_of(path) == CM_OK) {
+        atomic_store(&is_dir_fsync_failing, false);
+        return;
+    }
+    err = errno;
     if (atomic_exchange(&is_dir_fsync_failing, true)) {
         return;
     }
@@ -418,11 +424,7 @@ fsutil_write_atomic(const char *path, const void *p, size_t len, mode_t mode)
         errno = saved;
         return CM_EIO;
     }
-    if (fsutil_fsync_dir_of(path) != CM_OK) {
-        note_dir_fsync_failed(path, errno);
-    } else {
-        atomic_store(&is_dir_fsync_failing, false);
-    }
+    fsutil_sync_renamed(path);
     return CM_OK;
 }
 
