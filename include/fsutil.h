@@ -33,7 +33,10 @@ enum cm_err fsutil_read_file(const char *path, size_t max_bytes,
  * Replace path with (p, len) atomically (temp file, fsync, rename, fsync
  * of the directory).  mode is used for the new file.  CM_EIO on failure,
  * with errno set to the cause, in which case the old file (if any) is left
- * as it was and no temporary file remains.
+ * as it was and no temporary file remains.  Once renamed the new file is
+ * in place, so a failing fsync of the directory still returns CM_OK; it
+ * is logged (log_warn, once until a directory fsync succeeds again), as a
+ * power cut may then bring the old file back.
  */
 enum cm_err fsutil_write_atomic(const char *path, const void *p, size_t len,
                                 mode_t mode);
@@ -91,8 +94,21 @@ enum cm_err fsutil_lock(const char *path, bool is_wait, int *fd);
 /* Release a lock from fsutil_lock (closes fd); fd < 0 does nothing. */
 void fsutil_unlock(int fd);
 
-/* fsync the directory containing path (or path itself if a directory). */
+/*
+ * After path was renamed into place: fsync its directory.  A failure is
+ * logged (log_warn, once until a directory fsync here succeeds again),
+ * not returned: the file is in place and read by everyone from now on,
+ * only a power cut could still undo the rename.  Any thread.
+ */
+void fsutil_sync_renamed(const char *path);
+
+/* fsync the directory containing path (or path itself if a directory).
+ * CM_EIO with errno set when it cannot be opened or the fsync fails. */
 enum cm_err fsutil_fsync_dir_of(const char *path);
+
+/* Test hook, process-wide: the nth directory fsync (fsutil_fsync_dir_of,
+ * fsutil_write_atomic) from now on fails with EIO (0 disables). */
+void fsutil_test_fail_nth_dir_fsync(unsigned nth);
 
 /* True when path names an existing directory (following links). */
 bool fsutil_is_dir(const char *path);

@@ -22,8 +22,11 @@ int publish_main(int argc, char **argv);
  * are inspect_main's to answer.
  * argv[0] is the command word.  Returns PUBLISH_INSPECT_NOT_MINE when FILE
  * is not one of these formats (the caller handles it, e.g. a cartridge),
- * else the exit status: 0 everything checked out (or only the header was
- * readable without keys), 1 a check failed, 2 bad usage or unreadable.
+ * else the exit status: 0 everything checked out (or no keys were given
+ * and the file is shown unverified), 1 a check failed, 2 bad usage or
+ * unreadable, including keys given without a signing public key (a -k
+ * directory without signing.pub, --content alone): nothing is printed
+ * then, as the signature asked about cannot be verified.
  */
 int publish_inspect_main(int argc, char **argv);
 

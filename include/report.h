@@ -100,7 +100,8 @@ enum cm_err report_prepare(const struct config *cfg,
                            struct report_file *out);
 
 /* Rename .tmp to .sub (refusing to replace an existing .sub) and fsync
- * the directory.  CM_EIO on failure; the .tmp is then left in place. */
+ * the directory (fsutil_sync_renamed: once renamed, CM_OK).  CM_EIO when
+ * it cannot be renamed; the .tmp is then left in place. */
 enum cm_err report_commit(const struct report_file *f);
 
 /* Remove a prepared .tmp that will not be committed. */

@@ -61,10 +61,17 @@ struct trainfp_item;
 #define TRAINFP_HOST_SEED 0x686f7374ull
 
 /* One message's fingerprint data (body signature, digests of its
- * dangerous attachments), or NULL when it has none or on ENOMEM.  Free
- * with trainfp_item_free.  Any thread. */
-struct trainfp_item *trainfp_collect(const struct mime_doc *doc);
+ * attachments and URLs) into *out, NULL when it has none; the caller
+ * frees it with trainfp_item_free.  CM_ENOMEM (*out untouched) when it
+ * cannot be allocated: a training set that went on without it would
+ * lose the message's campaign from the section.  Any thread. */
+enum cm_err trainfp_collect(const struct mime_doc *doc,
+                            struct trainfp_item **out);
 void trainfp_item_free(struct trainfp_item *it);
+
+/* Test hook, process-wide: the nth item allocation of trainfp_collect
+ * from now on fails as calloc would (0 disables). */
+void trainfp_test_fail_nth_alloc(unsigned nth);
 
 struct trainfp_input {
     const struct trainfp_item *fp; /* may be NULL */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "log.h"
 
 enum cm_err
 fsutil_read_file(const char *path, size_t max_bytes, struct buf *out,
@@ -151,11 +152,35 @@ fsutil_join(char *dst, size_t cap, const char *dir, const char *name)
     return CM_OK;
 }
 
+/* Test hook: the nth directory fsync from now on fails with EIO. */
+static atomic_uint dir_fsync_fail_countdown;
+
+void
+fsutil_test_fail_nth_dir_fsync(unsigned nth)
+{
+    atomic_store(&dir_fsync_fail_countdown, nth);
+}
+
+static bool
+dir_fsync_should_fail(void)
+{
+    unsigned left = atomic_load(&dir_fsync_fail_countdown);
+
+    while (left > 0) {
+        if (atomic_compare_exchange_weak(&dir_fsync_fail_countdown, &left,
+                                         left - 1)) {
+            return left == 1;
+        }
+    }
+    return false;
+}
+
 enum cm_err
 fsutil_fsync_dir_of(const char *path)
 {
     char dir[PATH_MAX];
     int fd;
+    int saved;
     enum cm_err rc = CM_OK;
 
     if (fsutil_is_dir(path)) {
@@ -169,10 +194,15 @@ fsutil_fsync_dir_of(const char *path)
     if (fd < 0) {
         return CM_EIO;
     }
-    if (fsync(fd) != 0 && errno != EINVAL) {
+    if (dir_fsync_should_fail()) {
+        errno = EIO;
+        rc = CM_EIO;
+    } else if (fsync(fd) != 0 && errno != EINVAL) {
         rc = CM_EIO;
     }
+    saved = errno; /* the cause of a CM_EIO, for the caller's log line */
     close(fd);
+    errno = saved;
     return rc;
 }
 
@@ -341,6 +371,40 @@ fsutil_remove_stale_temps_in(const char *dir,
     return remove_stale_in(dir, NULL, is_target);
 }
 
+/* Whether the last directory fsync of fsutil_sync_renamed failed: a disk
+ * that fails it keeps failing, and the counters are saved every minute,
+ * so the warning is given when the state changes, not at every save. */
+static atomic_bool is_dir_fsync_failing;
+
+/*
+ * After the rename the new file is in place and is what every later read
+ * gets, so the write has succeeded: a caller told it failed would report
+ * "cannot write" about a file that was written (and LEARN, publish or the
+ * updater would stop short).  Only its survival of a power cut is in
+ * doubt; that is logged here, where the decision is made.
+ */
+void
+fsutil_sync_renamed(const char *path)
+{
+    char dir[PATH_MAX];
+    int err;
+
+    if (fsutil_fsync_dir_of(path) == CM_OK) {
+        atomic_store(&is_dir_fsync_failing, false);
+        return;
+    }
+    err = errno;
+    if (atomic_exchange(&is_dir_fsync_failing, true)) {
+        return;
+    }
+    if (fsutil_dirname(dir, sizeof(dir), path) != CM_OK) {
+        snprintf(dir, sizeof(dir), "of %s", path);
+    }
+    log_warn("%s written, but the directory %s could not be synced to "
+             "disk (%s): a power cut may undo it", path, dir,
+             err != 0 ? strerror(err) : "I/O error");
+}
+
 enum cm_err
 fsutil_write_atomic(const char *path, const void *p, size_t len, mode_t mode)
 {
@@ -360,7 +424,8 @@ fsutil_write_atomic(const char *path, const void *p, size_t len, mode_t mode)
         errno = saved;
         return CM_EIO;
     }
-    return fsutil_fsync_dir_of(path);
+    fsutil_sync_renamed(path);
+    return CM_OK;
 }
 
 enum cm_err

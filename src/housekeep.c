@@ -224,8 +224,7 @@ commit_report(struct housekeep *h, const struct report_file *f, int64_t day)
 
     clock_date_format(day, date, sizeof(date));
     if (rc != CM_OK && lstat(f->tmp_path, &st) != 0 && errno == ENOENT) {
-        /* Renamed, and only the directory's fsync failed (or the .tmp was
-         * removed by hand): nothing is left to rename. */
+        /* The .tmp was removed by hand: nothing is left to rename. */
         rc = CM_OK;
     }
     if (rc != CM_OK) {

@@ -1547,6 +1547,19 @@ publish_inspect_main(int argc, char **argv)
                                           &k->content);
         status = k->has_content ? status : 2;
     }
+    if (status == 0 && !k->has_pub &&
+        (keydir != NULL || content_path != NULL)) {
+        /* Keys were given, so a check was asked for, and the signature
+         * (which an update file's decryption also waits on) cannot be
+         * checked: the file shown with exit 0 would pass for verified. */
+        fprintf(stderr, "cmtool inspect: signature not verified: %s%s "
+                        "no public key; give --public FILE (or no keys "
+                        "at all to see the file unverified)\n",
+                keydir != NULL ? keydir : "--content",
+                keydir != NULL ? " holds no signing.pub and there is"
+                               : " was given with");
+        status = 2;
+    }
     if (status == 0) {
         printf("file             %s (%zu bytes)\n", file, b.len);
         status = is_update ? inspect_update(b.data, b.len, k)

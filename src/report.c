@@ -1083,7 +1083,9 @@ report_commit(const struct report_file *f)
     if (rename(f->tmp_path, f->sub_path) != 0) {
         return CM_EIO;
     }
-    return fsutil_fsync_dir_of(f->sub_path);
+    /* The .sub is CGP's to send from now on: a failure is no longer one. */
+    fsutil_sync_renamed(f->sub_path);
+    return CM_OK;
 }
 
 void

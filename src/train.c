@@ -581,6 +581,7 @@ struct parse_ctx {
     atomic_size_t next;
     atomic_size_t n_failed;
     atomic_size_t n_truncated;
+    atomic_bool is_out_of_memory; /* an item's data could not be kept */
     struct name_table *names;
     const char *drop;
 };
@@ -740,7 +741,7 @@ parse_worker(void *arg)
         size_t n = 0;
         unsigned fflags = 0;
 
-        if (i >= ctx->l->n) {
+        if (i >= ctx->l->n || atomic_load(&ctx->is_out_of_memory)) {
             break;
         }
         it = &ctx->l->items[i];
@@ -785,7 +786,12 @@ parse_worker(void *arg)
             atomic_fetch_add(&ctx->n_failed, 1);
             continue;
         }
-        it->fp = trainfp_collect(&doc);
+        if (trainfp_collect(&doc, &it->fp) != CM_OK) {
+            /* Trained without it, the message's campaign would be
+             * missing from the FINGERPRINTS section, silently. */
+            atomic_store(&ctx->is_out_of_memory, true);
+            break;
+        }
         it->rules = trainrules_collect(&doc, fflags);
         it->is_html = (doc.flags & MIME_HAS_HTML) != 0;
         it->is_bulk = (fflags & FEATURES_HAS_BULK_MARKERS) != 0;
@@ -813,6 +819,8 @@ out:
     return NULL;
 }
 
+/* Parse every item with threads workers: 0, or 1 when an item's data
+ * could not be allocated (said on stderr; training must stop). */
 static int
 parse_all(struct train_list *l, unsigned threads, struct name_table *names,
           const char *drop)
@@ -825,6 +833,7 @@ parse_all(struct train_list *l, unsigned threads, struct name_table *names,
     atomic_init(&ctx.next, 0);
     atomic_init(&ctx.n_failed, 0);
     atomic_init(&ctx.n_truncated, 0);
+    atomic_init(&ctx.is_out_of_memory, false);
     ctx.names = names;
     ctx.drop = drop;
     for (unsigned t = 0; t < threads; t++) {
@@ -838,6 +847,11 @@ parse_all(struct train_list *l, unsigned threads, struct name_table *names,
     }
     for (unsigned t = 0; t < started; t++) {
         pthread_join(tids[t], NULL);
+    }
+    if (atomic_load(&ctx.is_out_of_memory)) {
+        fprintf(stderr, "cmtool train: out of memory for a message's "
+                        "fingerprint data; stopped, nothing written\n");
+        return 1;
     }
     if (atomic_load(&ctx.n_failed) > 0) {
         fprintf(stderr, "cmtool train: %zu files could not be read\n",
@@ -3145,7 +3159,9 @@ train_main(int argc, char **argv)
         }
         o.names = &names;
     }
-    parse_all(&l, o.threads, o.names, o.drop);
+    if (parse_all(&l, o.threads, o.names, o.drop) != 0) {
+        goto out;
+    }
     fprintf(stderr, "cmtool train: %zu messages read in %.1fs\n", l.n,
             now_s() - t0);
     if (o.n_splits > 0) {

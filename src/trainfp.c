@@ -18,6 +18,7 @@
  */
 #include "trainfp.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,8 +164,31 @@ add_urls(struct trainfp_item *it, const struct mime_doc *doc, size_t max)
     }
 }
 
-struct trainfp_item *
-trainfp_collect(const struct mime_doc *doc)
+/* Test hook: the nth item allocation from now on fails (0: none). */
+static atomic_uint item_fail_countdown;
+
+void
+trainfp_test_fail_nth_alloc(unsigned nth)
+{
+    atomic_store(&item_fail_countdown, nth);
+}
+
+static bool
+item_alloc_should_fail(void)
+{
+    unsigned left = atomic_load(&item_fail_countdown);
+
+    while (left > 0) {
+        if (atomic_compare_exchange_weak(&item_fail_countdown, &left,
+                                         left - 1)) {
+            return left == 1;
+        }
+    }
+    return false;
+}
+
+enum cm_err
+trainfp_collect(const struct mime_doc *doc, struct trainfp_item **out)
 {
     struct fingerprint_sig sig;
     bool has_sig = fingerprint_sig_compute(doc->text, doc->text_len, &sig);
@@ -181,18 +205,22 @@ trainfp_collect(const struct mime_doc *doc)
         n_parts = CAPS_FINGERPRINT_DIGESTS_MAX;
     }
     if (!has_sig && n_parts + n_urls == 0) {
-        return NULL;
+        *out = NULL;
+        return CM_OK;
     }
-    it = calloc(1, sizeof(*it) +
-                       (n_parts + n_urls) * sizeof(struct trainfp_digest));
+    it = item_alloc_should_fail()
+             ? NULL
+             : calloc(1, sizeof(*it) + (n_parts + n_urls) *
+                                           sizeof(struct trainfp_digest));
     if (it == NULL) {
-        return NULL;
+        return CM_ENOMEM;
     }
     it->has_sig = has_sig;
     it->sig = sig;
     add_parts(it, doc, n_parts);
     add_urls(it, doc, n_urls);
-    return it;
+    *out = it;
+    return CM_OK;
 }
 
 void

@@ -5,7 +5,9 @@ and files stay as they were, a helper on that version still sees it as
 current, and a web root without a manifest is refused; a second publish
 on a web root another one holds locked is refused (exit 4); a refused
 first publish leaves no web root (nor its lock file) behind; inspect with
-keys that cannot be read is a bad argument (exit 2), not "not verified";
+keys that cannot be read, or with no public key among them (a -k
+directory without signing.pub), is a bad argument (exit 2), not "not
+verified";
 a --history inside the web root is refused (also through a symlink); a signing.pub in the key
 directory that does not list signing.key's public key (or cannot be
 read) is refused, since every helper given it would refuse the updates;
@@ -343,6 +345,28 @@ def main():
         rc, out = run(build, "cmtool", "inspect", "-k", pub_only, forged)
         assert rc == 1 and "signature        FAILED" in out, \
             "inspect -k PUB-ONLY FORGED-UPDATE: %d %s" % (rc, out)
+
+        # A key directory with content.key but no signing.pub (a helper's
+        # keys copied without update.pub, a half-copied publisher's
+        # directory): the signature could not be checked, yet the
+        # manifest and the update file, even the forged one, were shown
+        # with exit 0 as if -k had checked them.  Keys given without a
+        # public key are a bad argument, like a directory with no keys.
+        content_only = os.path.join(tmp, "content-only")
+        os.makedirs(content_only)
+        shutil.copy(os.path.join(keys, "content.key"), content_only)
+        for f in (os.path.join(www, "manifest"), cmu, forged):
+            for how in (["-k", content_only],
+                        ["--content", os.path.join(keys, "content.key")]):
+                rc, out = run(build, "cmtool", "inspect", *(how + [f]))
+                assert rc == 2 and "signature" in out and \
+                    "not verified" in out and "no public key" in out and \
+                    "signing key id" not in out, \
+                    "inspect %s %s: %d %s" % (how[0], f, rc, out)
+        # Without keys the file is shown unverified, as asked, exit 0.
+        rc, out = run(build, "cmtool", "inspect", cmu)
+        assert rc == 0 and "signature        NOT verified" in out, \
+            "inspect UPDATE without keys: %d %s" % (rc, out)
 
         # A key directory too long to join a file name to: the message
         # names the problem (it printed an unset path and "(null)").

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -492,6 +493,53 @@ capture_sink(void *ctx, enum log_level level, const char *line, size_t len)
     c->n++;
 }
 
+/* The rename has put the new file in place when the directory's fsync
+ * fails (EIO injected): the file is there and is what every later read
+ * sees, so the write succeeded; only its survival of a power cut is in
+ * doubt, which one warning names.  Reporting CM_EIO made LEARN, the
+ * counters state and the update cache say "cannot write" about a file
+ * that was written. */
+static void
+test_base_fsutil_atomic_write_dir_fsync_fails(void **state)
+{
+    struct tmpdir *t = *state;
+    struct captured cap = {{0}, LOG_LEVEL_ERROR, 0};
+    char path[PATH_MAX];
+    struct buf b;
+    bool cut = true;
+
+    assert_int_equal(fsutil_join(path, sizeof(path), t->path, "f"), CM_OK);
+    assert_int_equal(fsutil_write_atomic(path, "old", 3, 0600), CM_OK);
+    log_setup(capture_sink, &cap, LOG_LEVEL_INFO);
+    fsutil_test_fail_nth_dir_fsync(1);
+    assert_int_equal(fsutil_write_atomic(path, "new", 3, 0600), CM_OK);
+    assert_int_equal(cap.n, 1);
+    assert_int_equal(cap.level, LOG_LEVEL_WARN);
+    assert_non_null(strstr(cap.line, t->path));
+    assert_non_null(strstr(cap.line, strerror(EIO)));
+    /* A second failure in a row is the same state: not logged again;
+     * a success ends it, and the next failure is logged. */
+    fsutil_test_fail_nth_dir_fsync(1);
+    assert_int_equal(fsutil_write_atomic(path, "new", 3, 0600), CM_OK);
+    assert_int_equal(cap.n, 1);
+    assert_int_equal(fsutil_write_atomic(path, "new", 3, 0600), CM_OK);
+    fsutil_test_fail_nth_dir_fsync(1);
+    assert_int_equal(fsutil_write_atomic(path, "new", 3, 0600), CM_OK);
+    assert_int_equal(cap.n, 2);
+    fsutil_test_fail_nth_dir_fsync(0);
+    log_setup(NULL, NULL, LOG_LEVEL_INFO);
+    buf_init(&b, 64);
+    assert_int_equal(fsutil_read_file(path, 64, &b, &cut, NULL), CM_OK);
+    assert_int_equal(b.len, 3);
+    assert_memory_equal(b.data, "new", 3);
+    buf_clear(&b);
+    /* fsutil_fsync_dir_of itself still reports the failure, with errno. */
+    fsutil_test_fail_nth_dir_fsync(1);
+    errno = 0;
+    assert_int_equal(fsutil_fsync_dir_of(path), CM_EIO);
+    assert_int_equal(errno, EIO);
+}
+
 static void
 test_base_log_sample_escapes(void **state)
 {
@@ -685,6 +733,9 @@ main(void)
             tmpdir_teardown),
         cmocka_unit_test_setup_teardown(
             test_base_fsutil_atomic_write_and_bounded_read, tmpdir_setup,
+            tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_base_fsutil_atomic_write_dir_fsync_fails, tmpdir_setup,
             tmpdir_teardown),
         cmocka_unit_test_setup_teardown(
             test_base_fsutil_write_temp_name_taken, tmpdir_setup,

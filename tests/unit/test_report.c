@@ -449,6 +449,20 @@ test_report_prepare_commit(void **state)
     /* A second commit of the same file has nothing to rename. */
     assert_int_equal(report_commit(&f), CM_EIO);
 
+    /* Renamed, the .sub is CGP's to send even when the directory's fsync
+     * fails (EIO injected): CM_EIO there made REPORT say "cannot write
+     * the report" and exit 1 for a report on its way, inviting a second
+     * run and a second mail. */
+    assert_int_equal(report_prepare(&cfg, &in, sub, REPORT_KIND_MANUAL, &seq,
+                                    &f),
+                     CM_OK);
+    fsutil_test_fail_nth_dir_fsync(1);
+    assert_int_equal(report_commit(&f), CM_OK);
+    fsutil_test_fail_nth_dir_fsync(0);
+    assert_false(exists(f.tmp_path));
+    assert_true(exists(f.sub_path));
+    assert_int_equal(unlink(f.sub_path), 0);
+
     /* Abort removes the .tmp. */
     assert_int_equal(report_prepare(&cfg, &in, sub, REPORT_KIND_MANUAL, &seq,
                                     &f),

@@ -1,19 +1,27 @@
 /*
  * test_train.c -- unit tests for the parts of cmtool train that stand
- * alone (train-int.h); the command as a whole is tested by
+ * alone (train-int.h), and the command's answer to an allocation failure
+ * (injected through a test hook; run from the top of the tree, as make
+ * check does, for testdata/); the command as a whole is tested by
  * tests/integration/test_train.py.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "arena.h"
 #include "caps.h"
+#include "fsutil.h"
 #include "mime.h"
+#include "train.h"
+#include "trainfp.h"
 
 #include "../../src/train-int.h"
 
@@ -60,11 +68,40 @@ test_train_sender_key_raw_address(void **state)
     assert_int_not_equal(key_of("Subject: s\r\n\r\nhi\r\n"), plain);
 }
 
+/*
+ * A message's fingerprint data that cannot be allocated is no message
+ * without fingerprints: train went on and wrote a cartridge whose
+ * FINGERPRINTS section silently lacked that message's campaign (exit 0).
+ * Now it stops with "out of memory" and writes nothing.
+ */
+static void
+test_train_fingerprint_enomem_fails(void **state)
+{
+    char dir[] = "/tmp/test_train.XXXXXX";
+    char out[sizeof(dir) + 16];
+    char *argv[] = {"train", "--version", "1", "testdata/update/train",
+                    "-o", out, NULL};
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(out, sizeof(out), "%s/out.cmc", dir);
+    trainfp_test_fail_nth_alloc(1);
+    assert_int_equal(train_main(6, argv), 1);
+    trainfp_test_fail_nth_alloc(0);
+    assert_false(fsutil_is_file(out));
+    /* Without the failure the same run writes the cartridge. */
+    assert_int_equal(train_main(6, argv), 0);
+    assert_true(fsutil_is_file(out));
+    assert_int_equal(unlink(out), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_sender_key_raw_address),
+        cmocka_unit_test(test_train_fingerprint_enomem_fails),
     };
 
     return cmocka_run_group_tests_name("train", tests, NULL, NULL);

@@ -40,6 +40,16 @@ struct msg {
     struct mime_doc doc;
 };
 
+/* trainfp_collect, which must not fail here: the item or NULL. */
+static struct trainfp_item *
+collect_doc(const struct mime_doc *doc)
+{
+    struct trainfp_item *it = NULL;
+
+    assert_int_equal(trainfp_collect(doc, &it), CM_OK);
+    return it;
+}
+
 /* A message of text t (copy c) with an optional attachment. */
 static struct trainfp_item *
 collect(struct msg *m, size_t t, unsigned c, const char *att_name,
@@ -65,7 +75,7 @@ collect(struct msg *m, size_t t, unsigned c, const char *att_name,
         m->doc.parts = &m->part;
         m->doc.n_parts = 1;
     }
-    return trainfp_collect(&m->doc);
+    return collect_doc(&m->doc);
 }
 
 static void
@@ -83,8 +93,32 @@ test_trainfp_collect(void **state)
     memset(&m, 0, sizeof(m));
     m.doc.text = "too short";
     m.doc.text_len = 9;
-    assert_null(trainfp_collect(&m.doc));
+    it = (struct trainfp_item *)&m; /* must be overwritten */
+    assert_int_equal(trainfp_collect(&m.doc, &it), CM_OK);
+    assert_null(it);
     trainfp_item_free(NULL);
+}
+
+/* An item that cannot be allocated is CM_ENOMEM, not the NULL of "no
+ * fingerprint data", which train took as a message without a campaign;
+ * *out is left as it was. */
+static void
+test_trainfp_collect_enomem(void **state)
+{
+    struct msg m;
+    struct trainfp_item *it = NULL;
+    struct trainfp_item *const marker = (struct trainfp_item *)&m;
+
+    (void)state;
+    trainfp_item_free(collect(&m, 0, 0, NULL, NULL)); /* m: a campaign text */
+    it = marker;
+    trainfp_test_fail_nth_alloc(1);
+    assert_int_equal(trainfp_collect(&m.doc, &it), CM_ENOMEM);
+    assert_ptr_equal(it, marker);
+    assert_int_equal(trainfp_collect(&m.doc, &it), CM_OK);
+    assert_non_null(it);
+    assert_ptr_not_equal(it, marker);
+    trainfp_item_free(it);
 }
 
 struct set {
@@ -237,7 +271,7 @@ test_trainfp_zip_member_cut_at_nul(void **state)
         m->part.is_attachment = c < 2;
         m->doc.parts = &m->part;
         m->doc.n_parts = 1;
-        s->in[s->n - 1].fp = trainfp_collect(&m->doc);
+        s->in[s->n - 1].fp = collect_doc(&m->doc);
     }
     db = build(s);
     assert_int_equal(fingerprint_db_count(db, FINGERPRINT_ATTACHMENT), 1);
@@ -268,7 +302,7 @@ add_url(struct set *s, struct umsg *u, uint8_t label, uint64_t sender,
     u->urls[0].host_len = strlen(host);
     u->m.doc.urls = u->urls;
     u->m.doc.n_urls = 1;
-    s->in[s->n].fp = trainfp_collect(&u->m.doc);
+    s->in[s->n].fp = collect_doc(&u->m.doc);
     s->in[s->n].label = label;
     s->in[s->n].sender = sender;
     s->n++;
@@ -344,7 +378,7 @@ test_trainfp_reported_small_or_image(void **state)
     s->m[1].part.is_attachment = true;
     s->m[1].doc.parts = &s->m[1].part;
     s->m[1].doc.n_parts = 1;
-    s->in[1].fp = trainfp_collect(&s->m[1].doc);
+    s->in[1].fp = collect_doc(&s->m[1].doc);
     s->in[1].label = MODEL_LABEL_SPAM;
     s->in[1].is_reported = true;
     s->n = 2;
@@ -492,6 +526,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trainfp_collect),
+        cmocka_unit_test(test_trainfp_collect_enomem),
         cmocka_unit_test(test_trainfp_groups_and_ham_veto),
         cmocka_unit_test(test_trainfp_deterministic),
         cmocka_unit_test(test_trainfp_zip_member_cut_at_nul),
