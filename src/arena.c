@@ -7,10 +7,11 @@
  */
 #include "arena.h"
 
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "failpoint.h"
 
 #define ARENA_ALIGN 16u
 #define ARENA_FIRST_BLOCK (64u * 1024u)
@@ -36,26 +37,12 @@ struct arena {
 };
 
 /* Test hook: the nth block_new from now on fails as malloc would. */
-static atomic_uint arena_block_fail_countdown;
+static struct failpoint block_failpoint;
 
 void
 arena_test_fail_nth_block(unsigned nth)
 {
-    atomic_store(&arena_block_fail_countdown, nth);
-}
-
-static bool
-block_should_fail(void)
-{
-    unsigned left = atomic_load(&arena_block_fail_countdown);
-
-    while (left > 0) {
-        if (atomic_compare_exchange_weak(&arena_block_fail_countdown, &left,
-                                         left - 1)) {
-            return left == 1;
-        }
-    }
-    return false;
+    failpoint_arm(&block_failpoint, nth);
 }
 
 #define BLOCK_HDR                                                            \
@@ -72,7 +59,7 @@ block_new(size_t size)
 {
     struct arena_block *b;
 
-    if (size > SIZE_MAX - BLOCK_HDR || block_should_fail()) {
+    if (size > SIZE_MAX - BLOCK_HDR || failpoint_hit(&block_failpoint)) {
         return NULL;
     }
     b = malloc(BLOCK_HDR + size);

@@ -5,31 +5,18 @@
 #include "buf.h"
 
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static atomic_uint buf_fail_countdown;
+#include "failpoint.h"
+
+static struct failpoint alloc_failpoint;
 
 void
 buf_test_fail_nth_alloc(unsigned nth)
 {
-    atomic_store(&buf_fail_countdown, nth);
-}
-
-static bool
-alloc_should_fail(void)
-{
-    unsigned left = atomic_load(&buf_fail_countdown);
-
-    while (left > 0) {
-        if (atomic_compare_exchange_weak(&buf_fail_countdown, &left,
-                                         left - 1)) {
-            return left == 1;
-        }
-    }
-    return false;
+    failpoint_arm(&alloc_failpoint, nth);
 }
 
 void
@@ -83,7 +70,7 @@ buf_reserve(struct buf *b, size_t want)
     if (new_cap > b->max_bytes) {
         new_cap = b->max_bytes;
     }
-    if (alloc_should_fail()) {
+    if (failpoint_hit(&alloc_failpoint)) {
         return CM_ENOMEM;
     }
     p = realloc(b->data, new_cap + 1);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "failpoint.h"
 #include "log.h"
 
 enum cm_err
@@ -153,26 +154,12 @@ fsutil_join(char *dst, size_t cap, const char *dir, const char *name)
 }
 
 /* Test hook: the nth directory fsync from now on fails with EIO. */
-static atomic_uint dir_fsync_fail_countdown;
+static struct failpoint dir_fsync_failpoint;
 
 void
 fsutil_test_fail_nth_dir_fsync(unsigned nth)
 {
-    atomic_store(&dir_fsync_fail_countdown, nth);
-}
-
-static bool
-dir_fsync_should_fail(void)
-{
-    unsigned left = atomic_load(&dir_fsync_fail_countdown);
-
-    while (left > 0) {
-        if (atomic_compare_exchange_weak(&dir_fsync_fail_countdown, &left,
-                                         left - 1)) {
-            return left == 1;
-        }
-    }
-    return false;
+    failpoint_arm(&dir_fsync_failpoint, nth);
 }
 
 enum cm_err
@@ -194,7 +181,7 @@ fsutil_fsync_dir_of(const char *path)
     if (fd < 0) {
         return CM_EIO;
     }
-    if (dir_fsync_should_fail()) {
+    if (failpoint_hit(&dir_fsync_failpoint)) {
         errno = EIO;
         rc = CM_EIO;
     } else if (fsync(fd) != 0 && errno != EINVAL) {

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +20,7 @@
 #include "buf.h"
 #include "byteorder.h"
 #include "caps.h"
+#include "failpoint.h"
 #include "featureset.h"
 #include "fsutil.h"
 
@@ -61,32 +61,18 @@ slot_of(uint32_t id, size_t cap)
 }
 
 /* Test hook: the nth table allocation from now on fails (0: none). */
-static atomic_uint table_fail_countdown;
+static struct failpoint table_failpoint;
 
 void
 sitelayer_test_fail_nth_alloc(unsigned nth)
 {
-    atomic_store(&table_fail_countdown, nth);
-}
-
-static bool
-table_alloc_should_fail(void)
-{
-    unsigned left = atomic_load(&table_fail_countdown);
-
-    while (left > 0) {
-        if (atomic_compare_exchange_weak(&table_fail_countdown, &left,
-                                         left - 1)) {
-            return left == 1;
-        }
-    }
-    return false;
+    failpoint_arm(&table_failpoint, nth);
 }
 
 static bool
 alloc_table(struct sitelayer *l, size_t cap)
 {
-    if (table_alloc_should_fail()) {
+    if (failpoint_hit(&table_failpoint)) {
         l->keys = NULL;
         l->weights = NULL;
         return false;

@@ -18,13 +18,13 @@
  */
 #include "trainfp.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "caps.h"
+#include "failpoint.h"
 #include "featureset.h"
 #include "fingerprint.h"
 #include "hashing.h"
@@ -165,26 +165,12 @@ add_urls(struct trainfp_item *it, const struct mime_doc *doc, size_t max)
 }
 
 /* Test hook: the nth item allocation from now on fails (0: none). */
-static atomic_uint item_fail_countdown;
+static struct failpoint item_failpoint;
 
 void
 trainfp_test_fail_nth_alloc(unsigned nth)
 {
-    atomic_store(&item_fail_countdown, nth);
-}
-
-static bool
-item_alloc_should_fail(void)
-{
-    unsigned left = atomic_load(&item_fail_countdown);
-
-    while (left > 0) {
-        if (atomic_compare_exchange_weak(&item_fail_countdown, &left,
-                                         left - 1)) {
-            return left == 1;
-        }
-    }
-    return false;
+    failpoint_arm(&item_failpoint, nth);
 }
 
 enum cm_err
@@ -208,7 +194,7 @@ trainfp_collect(const struct mime_doc *doc, struct trainfp_item **out)
         *out = NULL;
         return CM_OK;
     }
-    it = item_alloc_should_fail()
+    it = failpoint_hit(&item_failpoint)
              ? NULL
              : calloc(1, sizeof(*it) + (n_parts + n_urls) *
                                            sizeof(struct trainfp_digest));
