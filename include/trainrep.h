@@ -51,6 +51,10 @@ struct trainrep_item;
 struct trainrep_item *trainrep_collect(const struct mime_doc *doc,
                                        const struct envelope *env,
                                        uint64_t sender);
+
+/* Test hook, process-wide: the nth allocation of trainrep_collect from now on
+ * fails as malloc would (0 disables). */
+void trainrep_test_fail_nth_alloc(unsigned nth);
 void trainrep_item_free(struct trainrep_item *it);
 
 /* The weight (hundredths, clipped like reputation_check) db gives the

@@ -57,6 +57,10 @@ struct trainrules_item;
  * Any thread. */
 struct trainrules_item *trainrules_collect(const struct mime_doc *doc,
                                            unsigned fflags);
+
+/* Test hook, process-wide: the nth item allocation of trainrules_collect from now on
+ * fails as malloc would (0 disables). */
+void trainrules_test_fail_nth_alloc(unsigned nth);
 void trainrules_item_free(struct trainrules_item *it);
 
 /* The rules of a collected message that fire under r (NULL it: none). */

@@ -713,6 +713,46 @@ train_sender_key(const struct mime_doc *doc, const char *path)
     return hashing_hash64(low, n, 0x73656e64ull);
 }
 
+/*
+ * Keep what training needs of one parsed message in *it (its feature ids
+ * less the dropped ones, fingerprint, rule and reputation facts).
+ * CM_ENOMEM when any of it cannot be allocated: a message trained
+ * without some of its facts would shift the model or a section silently,
+ * so the caller stops the run instead.  What was kept is freed with the
+ * list.
+ */
+static enum cm_err
+keep_item(struct train_item *it, const struct mime_doc *doc,
+          const struct envelope *env, unsigned fflags, const uint32_t *ids,
+          size_t n, const struct worker_trace *wt)
+{
+    it->ids = malloc((n > 0 ? n : 1) * sizeof(uint32_t));
+    if (it->ids == NULL || trainfp_collect(doc, &it->fp) != CM_OK) {
+        return CM_ENOMEM;
+    }
+    it->rules = trainrules_collect(doc, fflags);
+    it->is_html = (doc->flags & MIME_HAS_HTML) != 0;
+    it->is_bulk = (fflags & FEATURES_HAS_BULK_MARKERS) != 0;
+    it->sender = train_sender_key(doc, it->path);
+    it->rep = trainrep_collect(doc, env, it->sender);
+    if (it->rules == NULL || it->rep == NULL) {
+        return CM_ENOMEM;
+    }
+    it->n_ids = 0;
+    for (size_t k = 0; k < n; k++) {
+        bool is_dropped = false;
+
+        for (size_t d = 0; d < wt->n_dropped && !is_dropped; d++) {
+            is_dropped = wt->dropped[d] == ids[k];
+        }
+        if (!is_dropped) {
+            it->ids[it->n_ids++] = ids[k];
+        }
+    }
+    it->is_ok = true;
+    return CM_OK;
+}
+
 static void *
 parse_worker(void *arg)
 {
@@ -724,6 +764,9 @@ parse_worker(void *arg)
 
     buf_init(&b, CAPS_TRAIN_FILE_MAX_BYTES);
     if (a == NULL || fs == NULL || wt == NULL) {
+        /* The other workers would train on without this one's share
+         * only by chance; stop as for any other allocation. */
+        atomic_store(&ctx->is_out_of_memory, true);
         goto out;
     }
     wt->names = ctx->names;
@@ -781,34 +824,10 @@ parse_worker(void *arg)
                          wt->names != NULL || wt->drop != NULL ? trace_worker
                                                                : NULL,
                          wt, &ids, &n, &fflags);
-        it->ids = malloc((n > 0 ? n : 1) * sizeof(uint32_t));
-        if (it->ids == NULL) {
-            atomic_fetch_add(&ctx->n_failed, 1);
-            continue;
-        }
-        if (trainfp_collect(&doc, &it->fp) != CM_OK) {
-            /* Trained without it, the message's campaign would be
-             * missing from the FINGERPRINTS section, silently. */
+        if (keep_item(it, &doc, &env, fflags, ids, n, wt) != CM_OK) {
             atomic_store(&ctx->is_out_of_memory, true);
             break;
         }
-        it->rules = trainrules_collect(&doc, fflags);
-        it->is_html = (doc.flags & MIME_HAS_HTML) != 0;
-        it->is_bulk = (fflags & FEATURES_HAS_BULK_MARKERS) != 0;
-        it->sender = train_sender_key(&doc, it->path);
-        it->rep = trainrep_collect(&doc, &env, it->sender);
-        it->n_ids = 0;
-        for (size_t k = 0; k < n; k++) {
-            bool is_dropped = false;
-
-            for (size_t d = 0; d < wt->n_dropped && !is_dropped; d++) {
-                is_dropped = wt->dropped[d] == ids[k];
-            }
-            if (!is_dropped) {
-                it->ids[it->n_ids++] = ids[k];
-            }
-        }
-        it->is_ok = true;
     }
 
 out:
@@ -850,7 +869,7 @@ parse_all(struct train_list *l, unsigned threads, struct name_table *names,
     }
     if (atomic_load(&ctx.is_out_of_memory)) {
         fprintf(stderr, "cmtool train: out of memory for a message's "
-                        "fingerprint data; stopped, nothing written\n");
+                        "training data; stopped, nothing written\n");
         return 1;
     }
     if (atomic_load(&ctx.n_failed) > 0) {

@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "caps.h"
+#include "failpoint.h"
 #include "model.h"
 #include "replist.h"
 #include "reputation.h"
@@ -105,11 +106,21 @@ collect_key(void *ctx, enum reputation_kind kind, const uint8_t *key,
     c->n++;
 }
 
+/* Test hook: the nth collector allocation from now on fails (0: none). */
+static struct failpoint collector_failpoint;
+
+void
+trainrep_test_fail_nth_alloc(unsigned nth)
+{
+    failpoint_arm(&collector_failpoint, nth);
+}
+
 struct trainrep_item *
 trainrep_collect(const struct mime_doc *doc, const struct envelope *env,
                  uint64_t sender)
 {
-    struct collector *c = malloc(sizeof(*c));
+    struct collector *c =
+        failpoint_hit(&collector_failpoint) ? NULL : malloc(sizeof(*c));
     struct trainrep_item *it = NULL;
 
     if (c == NULL) {

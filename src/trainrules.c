@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "caps.h"
+#include "failpoint.h"
 #include "fsutil.h"
 #include "lookalike.h"
 #include "mime.h"
@@ -135,10 +136,20 @@ collect_host(void *ctx, const char *host, size_t len, const char *reg,
     }
 }
 
+/* Test hook: the nth item allocation from now on fails (0: none). */
+static struct failpoint item_failpoint;
+
+void
+trainrules_test_fail_nth_alloc(unsigned nth)
+{
+    failpoint_arm(&item_failpoint, nth);
+}
+
 struct trainrules_item *
 trainrules_collect(const struct mime_doc *doc, unsigned fflags)
 {
-    struct trainrules_item *it = calloc(1, sizeof(*it));
+    struct trainrules_item *it =
+        failpoint_hit(&item_failpoint) ? NULL : calloc(1, sizeof(*it));
     struct collect_ctx cc;
 
     if (it == NULL) {

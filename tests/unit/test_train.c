@@ -22,6 +22,8 @@
 #include "mime.h"
 #include "train.h"
 #include "trainfp.h"
+#include "trainrep.h"
+#include "trainrules.h"
 
 #include "../../src/train-int.h"
 
@@ -69,25 +71,25 @@ test_train_sender_key_raw_address(void **state)
 }
 
 /*
- * A message's fingerprint data that cannot be allocated is no message
- * without fingerprints: train went on and wrote a cartridge whose
- * FINGERPRINTS section silently lacked that message's campaign (exit 0).
+ * A message's training data that cannot be allocated is no message
+ * without those facts: train went on and wrote a cartridge whose
+ * FINGERPRINTS section silently lacked that message's campaign, or whose
+ * rule and reputation weights were fitted without its facts (exit 0).
  * Now it stops with "out of memory" and writes nothing.
  */
 static void
-test_train_fingerprint_enomem_fails(void **state)
+check_enomem_stops_train(void (*arm)(unsigned nth))
 {
     char dir[] = "/tmp/test_train.XXXXXX";
     char out[sizeof(dir) + 16];
     char *argv[] = {"train", "--version", "1", "testdata/update/train",
                     "-o", out, NULL};
 
-    (void)state;
     assert_non_null(mkdtemp(dir));
     snprintf(out, sizeof(out), "%s/out.cmc", dir);
-    trainfp_test_fail_nth_alloc(1);
+    arm(1);
     assert_int_equal(train_main(6, argv), 1);
-    trainfp_test_fail_nth_alloc(0);
+    arm(0);
     assert_false(fsutil_is_file(out));
     /* Without the failure the same run writes the cartridge. */
     assert_int_equal(train_main(6, argv), 0);
@@ -96,12 +98,35 @@ test_train_fingerprint_enomem_fails(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+static void
+test_train_fingerprint_enomem_fails(void **state)
+{
+    (void)state;
+    check_enomem_stops_train(trainfp_test_fail_nth_alloc);
+}
+
+static void
+test_train_rules_enomem_fails(void **state)
+{
+    (void)state;
+    check_enomem_stops_train(trainrules_test_fail_nth_alloc);
+}
+
+static void
+test_train_reputation_enomem_fails(void **state)
+{
+    (void)state;
+    check_enomem_stops_train(trainrep_test_fail_nth_alloc);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_sender_key_raw_address),
         cmocka_unit_test(test_train_fingerprint_enomem_fails),
+        cmocka_unit_test(test_train_rules_enomem_fails),
+        cmocka_unit_test(test_train_reputation_enomem_fails),
     };
 
     return cmocka_run_group_tests_name("train", tests, NULL, NULL);
