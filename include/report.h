@@ -88,11 +88,13 @@ struct report_file {
 /*
  * Make a unique name "cmreport-<kind>-<date>-<made_at>-<pid>-<seq>" (seq
  * from *seq, advanced past every name tried), format the report with it
- * and write <dir>/<name>.tmp (O_EXCL, mode 0640, fsync).  dir is created
- * when missing.  On success *out names the files and the .tmp exists; on
- * failure no .tmp remains.  Errors: those of report_format, CM_EIO (errno
- * from open/write/fsync), CM_ELIMIT (paths too long, or
- * CAPS_REPORT_NAME_TRIES names all taken).
+ * and write <dir>/<name>.tmp (O_EXCL, mode 0640, fsync).  On success *out
+ * names the files and the .tmp exists; on failure no .tmp remains.
+ * Errors: those of report_format, CM_ENOENT (dir is not a directory: it
+ * is CGP's Submitted folder, which its PIPE module makes; one made here
+ * would hold reports nothing delivers), CM_EIO (errno from
+ * open/write/fsync), CM_ELIMIT (paths too long, or CAPS_REPORT_NAME_TRIES
+ * names all taken).
  */
 enum cm_err report_prepare(const struct config *cfg,
                            const struct report_input *in, const char *dir,

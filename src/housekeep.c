@@ -274,7 +274,11 @@ report_day(struct housekeep *h, const struct counters_day *d,
             counters_note_error(h->counters);
             log_error("report: daily report for %s not written to %s: %s "
                       "(trying again every minute)", date, h->submitted_dir,
-                      cm_strerror(rc));
+                      rc == CM_ENOENT ? "no such directory (CGP's Submitted "
+                                        "folder: is the helper running in "
+                                        "CGP's base directory? else set "
+                                        "SubmittedDir)"
+                                      : cm_strerror(rc));
             h->is_report_failing = true;
         }
         return rc;

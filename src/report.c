@@ -1032,8 +1032,8 @@ report_prepare(const struct config *cfg, const struct report_input *in,
     if (in->day == NULL || !is_token(kind, 16)) {
         return CM_EINVAL;
     }
-    if (!fsutil_is_dir(dir) && fsutil_mkdirs(dir, 0770) != CM_OK) {
-        return CM_EIO;
+    if (!fsutil_is_dir(dir)) {
+        return CM_ENOENT;
     }
     clock_date_format(in->day->day, date, sizeof(date));
     buf_init(&mail, CAPS_REPORT_MAX_BYTES);

@@ -148,6 +148,8 @@ env_init(struct env *e, const char *tz, int y, int mo, int d, int h, int mi,
              e->dir);
     snprintf(e->cfg.submitted_dir, sizeof(e->cfg.submitted_dir),
              "%s/Submitted", e->dir);
+    /* CGP's PIPE module makes Submitted/; the helper does not. */
+    assert_int_equal(mkdir(e->cfg.submitted_dir, 0700), 0);
     clock_test_init(&e->clk, wall);
     e->c = counters_new();
     assert_non_null(e->c);
@@ -835,6 +837,7 @@ test_housekeep_report_write_fails(void **state)
 
     (void)state;
     env_init(&e, "UTC", 2024, 5, 1, 23, 59, 0);
+    assert_int_equal(rmdir(e.cfg.submitted_dir), 0);
     f = fopen(e.cfg.submitted_dir, "w"); /* a file where the dir should be */
     assert_non_null(f);
     fclose(f);
@@ -860,6 +863,7 @@ test_housekeep_report_write_fails(void **state)
     /* a crash, Submitted/ repaired, a restart: the day is reported */
     env_crash(&e);
     assert_int_equal(unlink(e.cfg.submitted_dir), 0);
+    assert_int_equal(mkdir(e.cfg.submitted_dir, 0700), 0);
     clock_test_advance_ms(&e.clk, 60000);
     env_start(&e);
     tick(&e);
@@ -870,6 +874,39 @@ test_housekeep_report_write_fails(void **state)
     free_subs(subs, n);
     read_state(&e, &s);
     assert_int_equal(s.last_reported, day_of(2024, 5, 1));
+    clock_test_advance_ms(&e.clk, 60000);
+    tick(&e);
+    env_stop(&e);
+    assert_int_equal(count_subs(&e, ".sub"), 1);
+    env_done(&e);
+}
+
+/* No Submitted/ at all (the helper started outside CGP's base directory,
+ * or SubmittedDir names the wrong place): the helper made one, and logged
+ * the report as written to a folder nothing delivers from.  Now it is
+ * logged once as missing, not made, and the report is written once the
+ * folder exists. */
+static void
+test_housekeep_no_submitted_dir(void **state)
+{
+    struct env e;
+    struct stat st;
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 23, 59, 0);
+    assert_int_equal(rmdir(e.cfg.submitted_dir), 0);
+    env_start(&e);
+    tick(&e);
+    counters_note_message(e.c, 7, ENGINE_CAT_LEGIT, 100);
+    clock_test_advance_ms(&e.clk, 120000);
+    tick(&e);
+    clock_test_advance_ms(&e.clk, 60000);
+    tick(&e);
+    assert_int_equal(log_count("daily report for 2024-05-01 not written"), 1);
+    assert_int_equal(log_count("no such directory (CGP's Submitted folder"),
+                     1);
+    assert_int_not_equal(stat(e.cfg.submitted_dir, &st), 0);
+    assert_int_equal(mkdir(e.cfg.submitted_dir, 0700), 0);
     clock_test_advance_ms(&e.clk, 60000);
     tick(&e);
     env_stop(&e);
@@ -889,6 +926,7 @@ test_housekeep_report_retried_in_order(void **state)
 
     (void)state;
     env_init(&e, "UTC", 2024, 5, 1, 23, 59, 0);
+    assert_int_equal(rmdir(e.cfg.submitted_dir), 0);
     f = fopen(e.cfg.submitted_dir, "w");
     assert_non_null(f);
     fclose(f);
@@ -903,6 +941,7 @@ test_housekeep_report_retried_in_order(void **state)
     tick(&e); /* 2024-05-02 ended, not written either */
     assert_int_equal(count_subs(&e, ".sub"), 0);
     assert_int_equal(unlink(e.cfg.submitted_dir), 0);
+    assert_int_equal(mkdir(e.cfg.submitted_dir, 0700), 0);
     clock_test_advance_ms(&e.clk, 60000);
     tick(&e);
     assert_may_1_and_2_reported(&e);
@@ -963,6 +1002,7 @@ block_reports_for(struct env *e, unsigned n_days)
     FILE *f;
 
     env_init(e, "UTC", 2024, 5, 1, 23, 59, 0);
+    assert_int_equal(rmdir(e->cfg.submitted_dir), 0);
     f = fopen(e->cfg.submitted_dir, "w");
     assert_non_null(f);
     fclose(f);
@@ -975,6 +1015,7 @@ block_reports_for(struct env *e, unsigned n_days)
     }
     assert_int_equal(count_subs(e, ".sub"), 0);
     assert_int_equal(unlink(e->cfg.submitted_dir), 0);
+    assert_int_equal(mkdir(e->cfg.submitted_dir, 0700), 0);
     clock_test_advance_ms(&e->clk, 60000);
     tick(e);
 }
@@ -1231,6 +1272,7 @@ main(void)
         cmocka_unit_test(test_housekeep_crash_while_writing),
         cmocka_unit_test(test_housekeep_clock_far_ahead_then_back),
         cmocka_unit_test(test_housekeep_report_write_fails),
+        cmocka_unit_test(test_housekeep_no_submitted_dir),
         cmocka_unit_test(test_housekeep_report_commit_retried),
         cmocka_unit_test(test_housekeep_report_retried_in_order),
         cmocka_unit_test(test_housekeep_report_kept_past_a_week),

@@ -422,10 +422,17 @@ test_report_prepare_commit(void **state)
 
     (void)state;
     set_tz("UTC");
-    snprintf(sub, sizeof(sub), "%s/Submitted", dir); /* created on demand */
+    snprintf(sub, sizeof(sub), "%s/Submitted", dir);
     sample_config(&cfg);
     sample_day(&d);
     sample_input(&in, &d);
+    /* Submitted/ is CGP's: a missing one is not made (it would hold
+     * reports nothing delivers). */
+    assert_int_equal(report_prepare(&cfg, &in, sub, REPORT_KIND_DAILY, &seq,
+                                    &f),
+                     CM_ENOENT);
+    assert_false(exists(sub));
+    assert_int_equal(mkdir(sub, 0700), 0);
     assert_int_equal(report_prepare(&cfg, &in, sub, REPORT_KIND_DAILY, &seq,
                                     &f),
                      CM_OK);
@@ -573,14 +580,14 @@ test_report_failed_write_leaves_no_sub(void **state)
     assert_int_equal(count_files(dir, ".tmp"), 0);
     assert_int_equal(count_files(dir, ".sub"), 0);
 
-    /* A directory that cannot be created. */
+    /* No directory (here a file stands in its way): nothing is made. */
     touch(dir, "file");
     {
         char bad[512];
         snprintf(bad, sizeof(bad), "%s/file/Submitted", dir);
         assert_int_equal(report_prepare(&cfg, &in, bad, REPORT_KIND_DAILY,
                                         &seq, &f),
-                         CM_EIO);
+                         CM_ENOENT);
     }
     remove_tree(dir);
     free(dir);
