@@ -80,12 +80,19 @@ swar_high(uint64_t x)
     return x & swar_bytes(0x80);
 }
 
+/* Lanes of x below 0x80.  Exact. */
+static inline uint64_t
+swar_ascii(uint64_t x)
+{
+    return ~x & swar_bytes(0x80);
+}
+
 /* Lanes of x whose bit 7 is that of c: the part of an exact test that
- * the addition on the low seven bits leaves out (~x for c < 0x80). */
+ * the addition on the low seven bits leaves out. */
 static inline uint64_t
 swar_same_high(uint64_t x, uint8_t c)
 {
-    return (c & 0x80u) != 0 ? x & swar_bytes(0x80) : ~x & swar_bytes(0x80);
+    return (c & 0x80u) != 0 ? swar_high(x) : swar_ascii(x);
 }
 
 /* Lanes of x equal to c.  Exact: (x's low seven bits ^ c's) + 0x7F sets
@@ -106,7 +113,7 @@ swar_lt(uint64_t x, uint8_t n)
 {
     uint64_t t = x & ~swar_bytes(0x80);
 
-    return ~(t + swar_bytes((uint8_t)(0x80u - n))) & ~x & swar_bytes(0x80);
+    return ~(t + swar_bytes((uint8_t)(0x80u - n))) & swar_ascii(x);
 }
 
 /* Lanes of x in lo..hi, for lo <= hi < 0x80.  Exact: plus 0x80 - lo bit
@@ -117,7 +124,21 @@ swar_in(uint64_t x, uint8_t lo, uint8_t hi)
     uint64_t t = x & ~swar_bytes(0x80);
 
     return (t + swar_bytes((uint8_t)(0x80u - lo))) &
-           ~(t + swar_bytes((uint8_t)(0x7Fu - hi))) & ~x & swar_bytes(0x80);
+           ~(t + swar_bytes((uint8_t)(0x7Fu - hi))) & swar_ascii(x);
+}
+
+/* Lanes of x that are ASCII letters, either case.  Exact: swar_in of
+ * 'a'..'z' on x with bit 5 set in every lane ('A'..'Z' then are
+ * 'a'..'z', and no other byte below 0x80 is), but with x's own bit 7:
+ * the compiler does not see that ~(x | 0x20..) & 0x80.. is ~x & 0x80..,
+ * which the word's other tests share. */
+static inline uint64_t
+swar_letter(uint64_t x)
+{
+    uint64_t t = (x & ~swar_bytes(0x80)) | swar_bytes(0x20);
+
+    return (t + swar_bytes(0x80u - 'a')) & ~(t + swar_bytes(0x7Fu - 'z')) &
+           swar_ascii(x);
 }
 
 /* x with its ASCII capitals in lower case ('A'..'Z' get 0x20); the other

@@ -32,7 +32,7 @@ next_rand(uint32_t *s)
 
 /* The reference: a mask of the lanes of b[0..8) for which is(byte)
  * holds, lane k at bit 8k+7. */
-enum test_kind { T_EQ, T_LT, T_IN, T_HIGH, T_ZERO };
+enum test_kind { T_EQ, T_LT, T_IN, T_HIGH, T_ZERO, T_ASCII, T_LETTER };
 
 struct test {
     enum test_kind kind;
@@ -54,6 +54,10 @@ ref_is(const struct test *t, uint8_t v)
         return v >= 0x80;
     case T_ZERO:
         return v == 0;
+    case T_ASCII:
+        return v < 0x80;
+    case T_LETTER:
+        return (v >= 'a' && v <= 'z') || (v >= 'A' && v <= 'Z');
     }
     return false;
 }
@@ -85,6 +89,10 @@ exact_of(const struct test *t, uint64_t x)
         return swar_high(x);
     case T_ZERO:
         return swar_eq(x, 0);
+    case T_ASCII:
+        return swar_ascii(x);
+    case T_LETTER:
+        return swar_letter(x);
     }
     return 0;
 }
@@ -108,6 +116,8 @@ lowest_of(const struct test *t, uint64_t x, uint64_t *m)
         return true;
     case T_IN:
     case T_HIGH:
+    case T_ASCII:
+    case T_LETTER:
         break;
     }
     return false;
@@ -201,13 +211,17 @@ test_swar_lt_all_bytes(void **state)
 }
 
 static void
-test_swar_in_and_high_all_bytes(void **state)
+test_swar_in_high_letter_all_bytes(void **state)
 {
     uint32_t seed = 99;
     struct test h = {T_HIGH, 0x80, 0x80};
+    struct test a = {T_ASCII, 0x80, 0x7F};
+    struct test l = {T_LETTER, 'A', 'z'};
 
     (void)state;
     check_all_lanes(&h, &seed);
+    check_all_lanes(&a, &seed);
+    check_all_lanes(&l, &seed);
     for (unsigned lo = 0; lo < 0x80; lo += 3) {
         for (unsigned hi = lo; hi < 0x80; hi += 5) {
             struct test t = {T_IN, (uint8_t)lo, (uint8_t)hi};
@@ -236,7 +250,7 @@ test_swar_random_words(void **state)
         struct test t;
         uint8_t b[8];
 
-        t.kind = (enum test_kind)(r % 5);
+        t.kind = (enum test_kind)(r % 7);
         t.a = (uint8_t)(r >> 8);
         t.b = (uint8_t)(r >> 16);
         if (t.kind == T_LT) {
@@ -336,7 +350,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_swar_eq_all_bytes),
         cmocka_unit_test(test_swar_lt_all_bytes),
-        cmocka_unit_test(test_swar_in_and_high_all_bytes),
+        cmocka_unit_test(test_swar_in_high_letter_all_bytes),
         cmocka_unit_test(test_swar_random_words),
         cmocka_unit_test(test_swar_load_lower_and_lanes),
     };
