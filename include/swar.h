@@ -17,7 +17,7 @@
  *    one macro: it is tested by #if) says whether swar_load does that too,
  *    for code that stores or hashes the loaded word as it lies.
  *  - Two kinds of lane test.  The exact ones (swar_eq, swar_lt, swar_in,
- *    swar_high) clear bit 7 before adding, so no carry crosses a lane and
+ *    swar_letter, swar_high, swar_ascii) clear bit 7 before adding, so no carry crosses a lane and
  *    every lane is marked or not on its own.  The "lowest" ones
  *    (swar_zero_lowest, swar_eq_lowest, swar_lt_lowest: the classic
  *    haszero subtraction) let a borrow leave a marked lane, so a lane
@@ -28,6 +28,11 @@
  *  - The tests take c and n as arguments but are meant for constants:
  *    inlined, the compiler folds the broadcasts, and a word's x & ~0x80..
  *    and ~x & 0x80.. are computed once for all the tests made on it.
+ *    It does not merge the complements of several exact masks, though: a
+ *    scanner that ORs three or four of them into one stop mask (html.c
+ *    run_stops8, mime.c name_stop_lanes and unfold_stop_lanes) keeps its
+ *    own hand-merged formula on swar_bytes, with the cost it saves and
+ *    the guarantee it gives beside it.
  */
 #ifndef CM_SWAR_H
 #define CM_SWAR_H
