@@ -159,7 +159,7 @@ swar_lower(uint64_t x)
 static inline uint64_t
 swar_zero_lowest(uint64_t x)
 {
-    return (x - swar_bytes(0x01)) & ~x & swar_bytes(0x80);
+    return (x - swar_bytes(0x01)) & swar_ascii(x);
 }
 
 /* Lanes of x equal to c.  Lowest only: swar_zero_lowest of x ^ c (a lane
@@ -177,7 +177,7 @@ swar_eq_lowest(uint64_t x, uint8_t c)
 static inline uint64_t
 swar_lt_lowest(uint64_t x, uint8_t n)
 {
-    return (x - swar_bytes(n)) & ~x & swar_bytes(0x80);
+    return (x - swar_bytes(n)) & swar_ascii(x);
 }
 
 /* The index (0..7) of the lowest lane marked in m, which is not 0: the
