@@ -41,7 +41,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "byteorder.h"
+#include "swar.h"
 
 enum charset_kind {
     CHARSET_KIND_ASCII, /* us-ascii or no label: UTF-8, else cp1252 */
@@ -371,28 +371,15 @@ charset_utf8_seq_len(const uint8_t *p, size_t left)
     return n;
 }
 
-#define ASCII_HIGHS 0x8080808080808080ull
-
-/* The eight bytes at p in host order (only whether any has its high
- * bit is asked). */
-static uint64_t
-load_word(const uint8_t *p)
-{
-    uint64_t w;
-
-    memcpy(&w, p, sizeof(w));
-    return w;
-}
-
 /* The index of the first of the eight bytes at p (all of them in the
  * buffer) that is 0x80 or above, or 8: the word read as little-endian,
  * so its lowest high bit is its first such byte. */
 static size_t
 first_high(const uint8_t *p)
 {
-    uint64_t m = byteorder_le64(p) & ASCII_HIGHS;
+    uint64_t m = swar_high(swar_load_le(p));
 
-    return m != 0 ? (size_t)__builtin_ctzll(m) / 8u : 8u;
+    return m != 0 ? swar_lowest_lane(m) : 8u;
 }
 
 /* Bytes at the start of (p, len) below 0x80: 64 at a time with one test
@@ -409,10 +396,10 @@ ascii_run(const uint8_t *p, size_t len)
 
         /* Loaded one word at a time into registers (a copy of the block
          * into an array went through the stack). */
-        if (((load_word(q) | load_word(q + 8) | load_word(q + 16) |
-              load_word(q + 24) | load_word(q + 32) | load_word(q + 40) |
-              load_word(q + 48) | load_word(q + 56)) &
-             ASCII_HIGHS) != 0) {
+        if (swar_high(swar_load(q) | swar_load(q + 8) | swar_load(q + 16) |
+                      swar_load(q + 24) | swar_load(q + 32) |
+                      swar_load(q + 40) | swar_load(q + 48) |
+                      swar_load(q + 56)) != 0) {
             break;
         }
         i += 64;

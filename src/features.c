@@ -53,6 +53,7 @@
 #include "mime.h"
 #include "minhash.h"
 #include "queuefile.h"
+#include "swar.h"
 #include "url.h"
 
 /* The id set: linear probing over 2^FEATURES_SET_BITS slots, at most
@@ -713,39 +714,11 @@ static const uint8_t tok_ascii[128] = {
 #undef D
 #undef J
 
-#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The word paths store and hash a token's bytes as swar_load leaves
+ * them, and find the first byte by swar_lowest_lane: little-endian hosts
+ * only. */
+#if SWAR_HOST_LE
 #define TOK_WORD_AT_A_TIME 1
-
-/* Lanes (bit 7 of each byte of y, a word with the high bits cleared)
- * whose byte is in lo..hi: y + (0x80 - lo) reaches bit 7 iff the byte is
- * >= lo, y + (0x7f - hi) iff it is > hi; no carry crosses lanes. */
-static inline TOK_ALWAYS_INLINE uint64_t
-lanes_in(uint64_t y, uint8_t lo, uint8_t hi)
-{
-    const uint64_t ones = 0x0101010101010101ull;
-
-    return (y + ones * (uint8_t)(0x80u - lo)) & ~(y + ones * (uint8_t)(0x7fu - hi));
-}
-
-/* Lanes (bit 7 of each byte) of x whose byte is c, exactly: a zero byte
- * of x ^ c; the high bits are kept out of the addition, so no carry
- * crosses lanes and no byte next to a match is taken for one. */
-static inline TOK_ALWAYS_INLINE uint64_t
-lanes_eq(uint64_t x, uint8_t c)
-{
-    const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
-    uint64_t d = x ^ (0x0101010101010101ull * c);
-
-    return ~(((d & low7) + low7) | d | low7);
-}
-
-/* Lanes set in m (bit 7 of each byte), counted. */
-static inline TOK_ALWAYS_INLINE size_t
-count_lanes(uint64_t m)
-{
-    return (size_t)(((m >> 7) * 0x0101010101010101ull) >> 56);
-}
 
 /*
  * The ASCII letters and digits at the start of the 8 bytes at p, eight
@@ -754,35 +727,30 @@ count_lanes(uint64_t m)
  * and to *word as a little-endian number, and the letters,
  * the capitals and whether a digit was among them are added to *letters,
  * *upper, *has_digit.  The first lane that is not alphanumeric is the
- * one of the lowest set bit of fails (bit 8k+7): one count of trailing
- * zeros, a builtin of the compilers that define __BYTE_ORDER__.
+ * one of the lowest set bit of fails (bit 8k+7), the swar.h tests
+ * being exact in every lane.
  */
 static inline TOK_ALWAYS_INLINE size_t
 alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
            bool *has_digit, uint64_t *word)
 {
-    const uint64_t high = 0x8080808080808080ull;
-    uint64_t x;
-    uint64_t y;
+    uint64_t x = swar_load(p);
     uint64_t alpha;
     uint64_t caps;
     uint64_t digits;
     uint64_t fails;
     size_t k = 8;
 
-    memcpy(&x, p, sizeof(x));
-    y = x & ~high;
-    /* Letters of either case: with bit 5 set, 'A'..'Z' are 'a'..'z' and
-     * no other byte below 0x80 is; the capitals are the letters whose
-     * bit 5 (moved up to bit 7) is clear. */
-    alpha = lanes_in(y | 0x2020202020202020ull, 'a', 'z') & ~x & high;
-    digits = lanes_in(y, '0', '9') & ~x & high;
-    fails = ~(alpha | digits) & high;
+    /* The capitals are the letters whose bit 5 (moved up to bit 7) is
+     * clear. */
+    alpha = swar_letter(x);
+    digits = swar_in(x, '0', '9');
+    fails = swar_high(~(alpha | digits));
     if (fails != 0) {
         uint64_t keep;
 
-        k = (size_t)__builtin_ctzll(fails) >> 3;
-        keep = ((uint64_t)1 << (8u * k)) - 1u;
+        k = swar_lowest_lane(fails);
+        keep = swar_lanes_below(k);
         alpha &= keep;
         digits &= keep;
         x &= keep;
@@ -795,11 +763,11 @@ alnum_run8(const uint8_t *p, char *out, size_t *letters, size_t *upper,
      * capital, so the lanes are counted only when there are some. */
     *letters += k;
     if (digits != 0) {
-        *letters -= count_lanes(digits);
+        *letters -= swar_count(digits);
         *has_digit = true;
     }
     if (caps != 0) {
-        *upper += count_lanes(caps);
+        *upper += swar_count(caps);
     }
     return k;
 }
@@ -1129,11 +1097,9 @@ first_run(struct tokenizer *t, char *out, size_t *out_len,
           enum tok_kind *kind, uint64_t *hash, bool *hashed, size_t *n,
           size_t *letters, size_t *upper, bool *has_digit, uint64_t *h)
 {
-    const uint64_t high = 0x8080808080808080ull;
     const uint8_t *p = t->p;
     size_t pos = t->pos;
-    uint64_t x;
-    uint64_t y;
+    uint64_t x = swar_load(p + pos);
     uint64_t alpha;
     uint64_t digits;
     uint64_t fails;
@@ -1143,11 +1109,9 @@ first_run(struct tokenizer *t, char *out, size_t *out_len,
     size_t end;
     uint8_t c;
 
-    memcpy(&x, p + pos, sizeof(x));
-    y = x & ~high;
-    alpha = lanes_in(y | 0x2020202020202020ull, 'a', 'z') & ~x & high;
-    digits = lanes_in(y, '0', '9') & ~x & high;
-    fails = ~(alpha | digits) & high;
+    alpha = swar_letter(x);
+    digits = swar_in(x, '0', '9');
+    fails = swar_high(~(alpha | digits));
     if (fails == 0) {
         caps = alpha & ~(x << 2);
         x |= caps >> 2;
@@ -1156,14 +1120,14 @@ first_run(struct tokenizer *t, char *out, size_t *out_len,
         *n = 8;
         *letters = 8;
         if ((digits | caps) != 0) {
-            *letters -= count_lanes(digits);
-            *upper = count_lanes(caps);
+            *letters -= swar_count(digits);
+            *upper = swar_count(caps);
             *has_digit = digits != 0;
         }
         return RUN_FULL;
     }
-    k = (size_t)__builtin_ctzll(fails) >> 3;
-    keep = ((uint64_t)1 << (8u * k)) - 1u;
+    k = swar_lowest_lane(fails);
+    keep = swar_lanes_below(k);
     alpha &= keep;
     digits &= keep;
     caps = alpha & ~(x << 2);
@@ -1177,8 +1141,8 @@ first_run(struct tokenizer *t, char *out, size_t *out_len,
         *n = k;
         *letters = k;
         if ((digits | caps) != 0) {
-            *letters -= count_lanes(digits);
-            *upper = count_lanes(caps);
+            *letters -= swar_count(digits);
+            *upper = swar_count(caps);
             *has_digit = digits != 0;
         }
         return RUN_REST;
@@ -1193,10 +1157,10 @@ first_run(struct tokenizer *t, char *out, size_t *out_len,
     t->st.ascii_letters += k;
     *kind = TOK_WORD;
     if (caps != 0) {
-        t->st.ascii_upper += count_lanes(caps);
+        t->st.ascii_upper += swar_count(caps);
     }
     if (digits != 0) {
-        t->st.ascii_letters -= count_lanes(digits);
+        t->st.ascii_letters -= swar_count(digits);
         t->has_digit = true;
         if (alpha == 0 && k >= 3) {
             /* A number of 3..7 digits ("2024", "100"): collapse_digits'
@@ -1555,15 +1519,13 @@ digits_dollars(const char *p, size_t len, size_t *dollars)
     *dollars = 0;
 #if TOK_WORD_AT_A_TIME
     {
-        const uint64_t high = 0x8080808080808080ull;
         uint64_t dol = 0;
 
         for (; len - k >= 8; k += 8) {
-            uint64_t x;
+            uint64_t x = swar_load(p + k);
 
-            memcpy(&x, p + k, sizeof(x));
-            digits += count_lanes(lanes_in(x & ~high, '0', '9') & ~x & high);
-            dol |= lanes_eq(x, '$');
+            digits += swar_count(swar_in(x, '0', '9'));
+            dol |= swar_eq(x, '$');
         }
         *dollars = dol != 0;
     }
@@ -2661,11 +2623,10 @@ host_dots(const char *host, size_t hl, bool *dash)
     uint64_t dashes = 0;
 
     for (; hl - k >= 8; k += 8) {
-        uint64_t x;
+        uint64_t x = swar_load(host + k);
 
-        memcpy(&x, host + k, sizeof(x));
-        dots += count_lanes(lanes_eq(x, '.'));
-        dashes |= lanes_eq(x, '-');
+        dots += swar_count(swar_eq(x, '.'));
+        dashes |= swar_eq(x, '-');
     }
     *dash = dashes != 0;
 #else

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "byteorder.h"
+#include "swar.h"
 
 /* Names are compared eight bytes at a time: stored zero-padded to whole
  * words, the longest (27 bytes) in HDRNAME_WORDS. */
@@ -201,34 +202,12 @@ static const struct hdrname_group by_len[] = {
     [27] = GROUP(len27),
 };
 
-#define HN_ONES UINT64_C(0x0101010101010101)
-#define HN_HIGHS UINT64_C(0x8080808080808080)
-
-/* The eight (four) bytes at p as a number whose low byte is p[0]: the
- * names are char, byteorder.h reads bytes. */
-static uint64_t
-load_le(const char *p)
-{
-    return byteorder_le64((const uint8_t *)p);
-}
-
+/* The four bytes at p as a number whose low byte is p[0] (swar_load_le
+ * reads eight that way). */
 static uint64_t
 load_le4(const char *p)
 {
     return byteorder_le32((const uint8_t *)p);
-}
-
-/* ASCII capitals of x's eight bytes as lower case (header names are
- * case-insensitive): a lane 'A'..'Z' gets 0x20.  The high bits are masked
- * off before the range tests, so no carry crosses a lane. */
-static uint64_t
-fold8(uint64_t x)
-{
-    uint64_t low7 = x & ~HN_HIGHS;
-    uint64_t ge_a = low7 + HN_ONES * (0x80u - 'A');
-    uint64_t gt_z = low7 + HN_ONES * (0x80u - 'Z' - 1u);
-
-    return x | ((ge_a & ~gt_z & ~x & HN_HIGHS) >> 2);
 }
 
 /*
@@ -253,13 +232,13 @@ name_word(const char *name, size_t len, size_t k, bool is_folded)
     uint64_t w;
 
     if (8 * k + 8 <= len) {
-        w = load_le(name + 8 * k);
+        w = swar_load_le(name + 8 * k);
     } else if (len >= 8) {
-        w = load_le(name + len - 8) >> (8 * (8 - len % 8));
+        w = swar_load_le(name + len - 8) >> (8 * (8 - len % 8));
     } else {
         w = load_le4(name) | load_le4(name + len - 4) << (8 * (len - 4));
     }
-    return is_folded ? fold8(w) : w;
+    return is_folded ? swar_lower(w) : w;
 }
 
 /* Whether the name's words after the first (which matched) are e's. */
@@ -268,7 +247,8 @@ same_rest(const char *name, size_t len, const struct hdrname_entry *e,
           bool is_folded)
 {
     for (size_t k = 1; 8 * k < len; k++) {
-        if (name_word(name, len, k, is_folded) != load_le(e->name + 8 * k)) {
+        if (name_word(name, len, k, is_folded) !=
+            swar_load_le(e->name + 8 * k)) {
             return false;
         }
     }
@@ -314,7 +294,7 @@ slots_build(void)
     for (size_t len = 0; len < sizeof(by_len) / sizeof(by_len[0]); len++) {
         for (size_t k = 0; k < by_len[len].n; k++) {
             const struct hdrname_entry *e = &by_len[len].e[k];
-            uint64_t first = load_le(e->name);
+            uint64_t first = swar_load_le(e->name);
             size_t s = slot_of(first, len);
 
             while (slots[s].e != NULL) {

@@ -52,6 +52,7 @@
 #include "bytetable.h"
 #include "caps.h"
 #include "charset.h"
+#include "swar.h"
 
 enum html_pend {
     HTML_PEND_NONE,
@@ -614,16 +615,6 @@ html_is_space(uint8_t c)
     return space[c];
 }
 
-/* The 8 bytes at p as one word (for a compare with eight equal bytes). */
-static uint64_t
-load8(const uint8_t *p)
-{
-    uint64_t x;
-
-    memcpy(&x, p, sizeof(x));
-    return x;
-}
-
 /* Case-insensitive: does view v start with the lower-case literal? */
 static bool
 view_prefix(const uint8_t *p, size_t n, const char *lit)
@@ -915,23 +906,17 @@ emit_cp(struct html_state *st, uint32_t cp)
     emit(st, tmp, charset_utf8_put(cp, tmp));
 }
 
-#define HTML_ONES UINT64_C(0x0101010101010101)
-#define HTML_HIGHS UINT64_C(0x8080808080808080)
-
 /* Whether the 8 bytes at p are all html_attr_plain (no control byte, DEL
- * or '&'): eight bytes per test on the URLs attr_decode copies.  A lane
- * below 0x20 borrows into its own bit 7 (its bit 7 clear); lanes above a
- * found one may be wrong, which a yes/no answer never asks. */
+ * or '&'): eight bytes per test on the URLs attr_decode copies.  The
+ * "lowest" tests of swar.h: lanes above a found one may be wrong, which
+ * a yes/no answer never asks. */
 static bool
 attr_plain8(const uint8_t *p)
 {
-    uint64_t x = load8(p);
-    uint64_t amp = x ^ (HTML_ONES * '&');
-    uint64_t del = x ^ (HTML_ONES * 0x7Fu);
-    uint64_t bad = ((x - HTML_ONES * 0x20u) & ~x) |
-                   ((amp - HTML_ONES) & ~amp) | ((del - HTML_ONES) & ~del);
+    uint64_t x = swar_load(p);
 
-    return (bad & HTML_HIGHS) == 0;
+    return (swar_lt_lowest(x, 0x20) | swar_eq_lowest(x, '&') |
+            swar_eq_lowest(x, 0x7F)) == 0;
 }
 
 /*
@@ -3148,17 +3133,21 @@ markup(struct html_state *st, size_t i)
     }
 }
 
-#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* run_end finds the first byte by swar_lowest_lane of a swar_load:
+ * little-endian hosts only. */
+#if SWAR_HOST_LE
 #define HTML_RUN_WORDS 1
 
 /* Bit 7 of each lane of y (a word with bit 7 of every byte clear) is
  * set in the result iff that byte is not c: y ^ c is 0 there, and 0x7F
- * added to any other lane sets its bit 7 without a carry into the next. */
+ * added to any other lane sets its bit 7 without a carry into the next.
+ * Not a mask (the low bits are left): run_stops8 ANDs three of these
+ * and complements once, which swar_eq's masks, each with its own ~x,
+ * do not fold to (issue #7: html_to_text +170 instructions a message). */
 static uint64_t
 lanes_ne(uint64_t y, uint8_t c)
 {
-    return (y ^ (HTML_ONES * c)) + HTML_ONES * 0x7Fu;
+    return (y ^ swar_bytes(c)) + swar_bytes(0x7F);
 }
 
 /*
@@ -3168,23 +3157,25 @@ lanes_ne(uint64_t y, uint8_t c)
  * and each blank that run_end would not take -- all of them unless
  * blanks, else one followed by such a byte or a blank, or the last
  * lane's (its follower is in the next word).  Exact, no carries between
- * lanes; 0 means all eight bytes belong to the run.
+ * lanes (a blank's lane reads the lane above); 0 means all eight bytes
+ * belong to the run.
  */
 static uint64_t
 run_stops8(uint64_t x, bool blanks)
 {
-    uint64_t y = x & ~HTML_HIGHS;
+    uint64_t y = x & ~swar_bytes(0x80);
     /* Bit 7 survives the ANDs in a lane that is at least '!' (not a
      * blank, NUL or other control byte), not '&' and not '<'. */
-    uint64_t plain = (y + HTML_ONES * (0x80u - '!')) & lanes_ne(y, '&') &
+    uint64_t plain = (y + swar_bytes(0x80u - '!')) & lanes_ne(y, '&') &
                      lanes_ne(y, '<');
-    uint64_t any = (x | ~plain) & HTML_HIGHS;
-    uint64_t blank = ~(lanes_ne(y, ' ') | x) & HTML_HIGHS;
+    uint64_t any = swar_high(x | ~plain);
+    uint64_t blank = swar_high(~(lanes_ne(y, ' ') | x));
 
     if (!blanks) {
         return any;
     }
-    return (any & ~blank) | (blank & ((any >> 8) | (HTML_HIGHS << 56)));
+    return (any & ~blank) |
+           (blank & ((any >> 8) | (swar_bytes(0x80) << 56)));
 }
 #else
 #define HTML_RUN_WORDS 0
@@ -3204,9 +3195,9 @@ run_end(const uint8_t *p, size_t j, size_t len, bool blanks)
     for (;;) {
 #if HTML_RUN_WORDS
         while (len - j >= 8) {
-            uint64_t stop = run_stops8(load8(p + j), blanks);
+            uint64_t stop = run_stops8(swar_load(p + j), blanks);
             if (stop != 0) {
-                j += (size_t)__builtin_ctzll(stop) >> 3;
+                j += swar_lowest_lane(stop);
                 break;
             }
             j += 8;
@@ -3248,7 +3239,7 @@ text(struct html_state *st, size_t i)
         /* A run of blanks (indentation, line breaks) at once. */
         j = i + 1;
         /* Indentation: eight spaces at a time first. */
-        while (len - j >= 8 && load8(p + j) == 0x2020202020202020ull) {
+        while (len - j >= 8 && swar_load(p + j) == swar_bytes(' ')) {
             j += 8;
         }
         while (j < len && html_is_space(p[j])) {

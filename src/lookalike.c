@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hashing.h"
+#include "swar.h"
 #include "url.h"
 
 #define LOOKALIKE_LABEL_CPS 64u /* code points of one decoded label */
@@ -310,14 +311,10 @@ next_code_point(const char *text, size_t len, size_t *i)
 static bool
 has_non_ascii(const char *p, size_t n)
 {
-    const uint64_t high = 0x8080808080808080ull;
     size_t i = 0;
 
     for (; n - i >= 8; i += 8) {
-        uint64_t x;
-
-        memcpy(&x, p + i, sizeof(x));
-        if ((x & high) != 0) {
+        if (swar_high(swar_load(p + i)) != 0) {
             return true;
         }
     }

@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-#include "byteorder.h"
+#include "swar.h"
 
 /* Bytes copied as they are in a body: printable ASCII but '=', 8-bit
  * bytes, DEL and tab -- (c >= ' ' && c != '=') || c == '\t'. */
@@ -30,32 +30,19 @@ static const uint8_t qp_literal[256] = {
 };
 #undef QP_ROW_1
 
-#define QP_ONES UINT64_C(0x0101010101010101)
-#define QP_HIGHS UINT64_C(0x8080808080808080)
-
 /*
- * Bit 7 of each lane of x (byteorder_le64) that is '=' or below ' ', so may end a
- * literal run (tab, the one literal control byte, is among them and left
- * to the caller).  x - 0x20 borrows into bit 7 of a lane below 0x20 whose
- * own bit 7 is clear, (x ^ '=') - 1 of an '=' lane.  One "& ~x" serves
- * both: '=' has bit 7 clear, so x ^ '=' has its bit 7 where x has (issue
- * #7: an operation less on each block).  Exact for the lowest marked
- * lane, the only one read: a borrow out of a lane marks only lanes above
- * a marked one.
+ * Bit 7 of each lane of x (swar_load_le) that is '=' or below ' ', so may
+ * end a literal run (tab, the one literal control byte, is among them and
+ * left to the caller).  swar.h's "lowest" tests, exact for the lowest
+ * marked lane, the only one read: a borrow out of a lane marks only lanes
+ * above a marked one.  Both end in the same ~x & 0x80.. ('=' has bit 7
+ * clear), which the compiler ANDs once (issue #7: an operation less on
+ * each block).
  */
 static uint64_t
 qp_stop_lanes(uint64_t x)
 {
-    uint64_t eq = x ^ (QP_ONES * '=');
-
-    return ((x - QP_ONES * 0x20u) | (eq - QP_ONES)) & ~x & QP_HIGHS;
-}
-
-/* The index of the lowest lane marked in m (not 0). */
-static size_t
-qp_first_lane(uint64_t m)
-{
-    return (size_t)__builtin_ctzll(m) / 8u;
+    return swar_lt_lowest(x, 0x20) | swar_eq_lowest(x, '=');
 }
 
 /* decode is inlined into each of its two calls, so each is compiled with
@@ -93,17 +80,17 @@ qp_copy_run(const uint8_t *in, size_t i, size_t end, uint8_t *out)
             /* One load for the copy and the test (w is a register). */
             memcpy(w, p, sizeof(w));
             memcpy(d, w, sizeof(w));
-            stop = qp_stop_lanes(byteorder_le64(w));
+            stop = qp_stop_lanes(swar_load_le(w));
             if (stop == 0) {
                 p += 8;
                 d += 8;
                 continue;
             }
-            p += qp_first_lane(stop);
+            p += swar_lowest_lane(stop);
             if (*p != '\t') {
                 return (size_t)(p - in);
             }
-            d += qp_first_lane(stop) + 1;
+            d += swar_lowest_lane(stop) + 1;
             p++;
         }
     }

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "bytetable.h"
+#include "swar.h"
 
 static uint8_t
 url_lower(uint8_t c)
@@ -816,9 +817,7 @@ static bool
 copy_plain_host(const char *h, size_t n, char *out, size_t out_max,
                 size_t *o, uint8_t *high)
 {
-    const uint64_t ones = 0x0101010101010101ull;
-    const uint64_t top = 0x8080808080808080ull;
-    uint64_t pct = 0; /* a lane's top bit set: that byte was a '%' */
+    uint64_t pct = 0; /* not 0: a byte was a '%' */
     uint64_t acc = 0;
     uint8_t last = 0;
     size_t k = 0;
@@ -828,30 +827,21 @@ copy_plain_host(const char *h, size_t n, char *out, size_t out_max,
     if (n >= out_max || n > URL_HOST_MAX_BYTES) {
         return false;
     }
-    /* Eight bytes per step.  A lane below 0x80 is upper case when its
-     * low seven bits plus 0x3F reach 0x80 ('A' and up) and plus 0x25 do
-     * not ('Z' and down); no lane carries into the next.  A zero lane
-     * of x ^ '%' marks a '%': the borrow test is exact for "any". */
+    /* Eight bytes per step: swar_lower, and swar_eq_lowest for a '%'
+     * (exact for "any", all that is asked). */
     for (; n - k >= 8; k += 8) {
-        uint64_t x;
-        uint64_t low;
-        uint64_t upper;
-        uint64_t e;
+        uint64_t x = swar_load(h + k);
 
-        memcpy(&x, h + k, sizeof(x));
-        low = x & ~top;
-        upper = (low + 0x3F * ones) & ~(low + 0x25 * ones) & ~x & top;
-        e = x ^ (0x25 * ones);
-        pct |= (e - ones) & ~e & top;
+        pct |= swar_eq_lowest(x, '%');
         acc |= x;
-        x |= upper >> 2;
+        x = swar_lower(x);
         memcpy(out + k, &x, sizeof(x));
     }
     for (; k < n; k++) {
         uint8_t c = (uint8_t)h[k];
 
         last |= c;
-        pct |= c == '%' ? top : 0;
+        pct |= c == '%';
         out[k] = (char)url_lower(c);
     }
     if (pct != 0) {
