@@ -893,6 +893,246 @@ test_model_calibration_huge_values_refused(void **state)
     buf_clear(&b);
 }
 
+/* ---- the loaded model's compact table against a dense reference ---- */
+
+/* A hand-encoded raw MODEL format 2 body and the dense table it stands
+ * for: ref[id * MODEL_HEADS + h] is head h's int16 weight of id. */
+struct sparse_case {
+    unsigned bits;
+    uint32_t split;
+    float bias[MODEL_HEADS];
+    float scale[MODEL_HEADS];
+    int16_t *ref;
+    uint8_t *body;
+    size_t len;
+};
+
+static size_t
+put_leb(uint8_t *p, uint32_t v)
+{
+    size_t n = 0;
+
+    while (v >= 0x80u) {
+        p[n++] = (uint8_t)(v | 0x80u);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+/* Whether head h of a case carries id: the ids every table must get
+ * right (the first and last of the range and of its first blocks, runs
+ * of adjacent ids across a block edge) in both heads or one, and random
+ * sparse ones. */
+static bool
+sparse_pick(struct hashing_rng *r, unsigned bits, uint32_t id,
+            uint32_t run_at, unsigned h)
+{
+    uint32_t top = (1u << bits) - 1u;
+
+    if (id == 0 || id == 63 || id == 64 || id == top) {
+        return true;
+    }
+    if (id == 127 || id == 128 || id == top - 63u || id == top - 64u) {
+        return h == 0;
+    }
+    if (id >= run_at && id < run_at + 150u) {
+        return id % 7u != 3u || h == 1;
+    }
+    return hashing_rng_below(r, 1000) < 30;
+}
+
+/* Head h's section part: bias, scale, n, id deltas, weights. */
+static size_t
+sparse_head(struct sparse_case *sc, unsigned h, uint8_t *p)
+{
+    size_t n_ids = (size_t)1 << sc->bits;
+    uint32_t n = 0;
+    size_t at = 12;
+    uint32_t prev = 0;
+
+    put_f(p, sc->bias[h]);
+    put_f(p + 4, sc->scale[h]);
+    for (size_t id = 0; id < n_ids; id++) {
+        if (sc->ref[id * MODEL_HEADS + h] != 0) {
+            at += put_leb(p + at, n == 0 ? (uint32_t)id : (uint32_t)id - prev);
+            prev = (uint32_t)id;
+            n++;
+        }
+    }
+    put32(p + 8, n);
+    for (size_t id = 0; id < n_ids; id++) {
+        int16_t q = sc->ref[id * MODEL_HEADS + h];
+        uint16_t u;
+
+        if (q != 0) {
+            memcpy(&u, &q, sizeof(u));
+            p[at++] = (uint8_t)u;
+            p[at++] = (uint8_t)(u >> 8);
+        }
+    }
+    return at;
+}
+
+static void
+sparse_case_build(struct sparse_case *sc, unsigned bits, uint64_t seed)
+{
+    size_t n_ids = (size_t)1 << bits;
+    struct hashing_rng r;
+    uint32_t run_at;
+    size_t n = 32;
+
+    hashing_rng_init(&r, seed);
+    sc->bits = bits;
+    sc->split = 1u + (uint32_t)hashing_rng_below(&r, n_ids - 1u);
+    run_at = 60u + (uint32_t)hashing_rng_below(&r, n_ids / 2u);
+    sc->ref = calloc(n_ids * MODEL_HEADS, sizeof(*sc->ref));
+    sc->body = malloc(64 + n_ids * MODEL_HEADS * 7u);
+    assert_non_null(sc->ref);
+    assert_non_null(sc->body);
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        sc->bias[h] = (float)hashing_rng_below(&r, 200) / 100.0f - 1.0f;
+        sc->scale[h] = (float)(1u + hashing_rng_below(&r, 1000)) / 65536.0f;
+        for (size_t id = 0; id < n_ids; id++) {
+            if (sparse_pick(&r, bits, (uint32_t)id, run_at, h)) {
+                int16_t q = (int16_t)(1 + (int)hashing_rng_below(&r, 32767));
+
+                sc->ref[id * MODEL_HEADS + h] =
+                    hashing_rng_below(&r, 2) != 0 ? q : (int16_t)-q;
+            }
+        }
+    }
+    memset(sc->body, 0, 32);
+    put32(sc->body + 0, 2);
+    put32(sc->body + 4, FVER);
+    put32(sc->body + 8, bits);
+    put32(sc->body + 12, MODEL_HEADS);
+    put32(sc->body + 16, 0);
+    put32(sc->body + 28, sc->split);
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        n += sparse_head(sc, h, sc->body + n);
+    }
+    put32(sc->body + 20, (uint32_t)(n - 32));
+    sc->len = n;
+}
+
+/* model_margins' formula over the dense reference. */
+static void
+sparse_ref_margins(const struct sparse_case *sc, const uint32_t *ids,
+                   size_t n, double out[MODEL_HEADS])
+{
+    int64_t low[MODEL_HEADS] = {0};
+    int64_t high[MODEL_HEADS] = {0};
+    size_t n_high = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        n_high += ids[i] >= sc->split;
+        for (unsigned h = 0; h < MODEL_HEADS; h++) {
+            int16_t q = sc->ref[(size_t)ids[i] * MODEL_HEADS + h];
+
+            if (ids[i] >= sc->split) {
+                high[h] += q;
+            } else {
+                low[h] += q;
+            }
+        }
+    }
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        double f_low = n - n_high > 0 ? 1.0 / sqrt((double)(n - n_high)) : 1.0;
+        double f_high = n_high > 0 ? 1.0 / sqrt((double)n_high) : 1.0;
+
+        out[h] = (double)sc->bias[h] +
+                 (double)sc->scale[h] *
+                     ((double)low[h] * f_low + (double)high[h] * f_high);
+    }
+}
+
+/* Every id of the table (present or not: the whole range at these
+ * sizes) weighs what the dense reference says, in both heads. */
+static void
+sparse_check_weights(const struct sparse_case *sc, const struct model *m)
+{
+    size_t n_ids = (size_t)1 << sc->bits;
+    size_t nonzero[MODEL_HEADS] = {0};
+
+    for (size_t id = 0; id < n_ids; id++) {
+        for (unsigned h = 0; h < MODEL_HEADS; h++) {
+            int16_t q = sc->ref[id * MODEL_HEADS + h];
+            double want = (double)sc->scale[h] * q;
+
+            nonzero[h] += q != 0;
+            if (model_weight(m, (enum model_head)h, (uint32_t)id) != want) {
+                fail_msg("bits %u id %zu head %u: %g, want %g", sc->bits, id,
+                         h, model_weight(m, (enum model_head)h, (uint32_t)id),
+                         want);
+            }
+        }
+    }
+    for (unsigned h = 0; h < MODEL_HEADS; h++) {
+        assert_int_equal(model_nonzero(m, (enum model_head)h), nonzero[h]);
+        assert_true(model_weight(m, (enum model_head)h, (uint32_t)n_ids) ==
+                    0.0);
+    }
+}
+
+/* Random messages of present and absent ids (duplicates too) score as
+ * the dense reference does, to the last bit. */
+static void
+sparse_check_margins(const struct sparse_case *sc, const struct model *m,
+                     uint64_t seed)
+{
+    size_t n_ids = (size_t)1 << sc->bits;
+    struct hashing_rng r;
+    uint32_t ids[300];
+
+    hashing_rng_init(&r, seed);
+    for (unsigned k = 0; k < 2000; k++) {
+        size_t n = (size_t)hashing_rng_below(&r, 300);
+        double a[MODEL_HEADS];
+        double b[MODEL_HEADS];
+
+        for (size_t i = 0; i < n; i++) {
+            uint32_t id = (uint32_t)hashing_rng_below(&r, n_ids);
+
+            /* Half of them moved on to the next present id. */
+            while (hashing_rng_below(&r, 2) != 0 && id + 1u < n_ids &&
+                   sc->ref[(size_t)id * MODEL_HEADS] == 0 &&
+                   sc->ref[(size_t)id * MODEL_HEADS + 1] == 0) {
+                id++;
+            }
+            ids[i] = id;
+        }
+        model_margins(m, ids, n, a);
+        sparse_ref_margins(sc, ids, n, b);
+        for (unsigned h = 0; h < MODEL_HEADS; h++) {
+            assert_true(a[h] == b[h]);
+        }
+    }
+}
+
+static void
+test_model_sparse_table_matches_dense(void **state)
+{
+    static const unsigned bits[] = {10, 10, 16, 22};
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(bits) / sizeof(bits[0]); k++) {
+        struct sparse_case sc;
+        struct model *m = NULL;
+        const char *why = NULL;
+
+        sparse_case_build(&sc, bits[k], 1000u + k);
+        assert_int_equal(model_parse(sc.body, sc.len, FVER, sc.bits, &m, &why),
+                         CM_OK);
+        assert_int_equal(model_split(m), sc.split);
+        sparse_check_weights(&sc, m);
+        sparse_check_margins(&sc, m, 2000u + k);
+        model_free(m);
+        free(sc.ref);
+        free(sc.body);
+    }
+}
+
 int
 main(void)
 {
@@ -907,6 +1147,7 @@ main(void)
         cmocka_unit_test(test_model_parse_refuses_corruption),
         cmocka_unit_test(test_model_parse_raw_payload_rules),
         cmocka_unit_test(test_model_parse_varint_lengths),
+        cmocka_unit_test(test_model_sparse_table_matches_dense),
         cmocka_unit_test(test_model_calibration_fit),
         cmocka_unit_test(test_model_margin_at_weighted_share),
         cmocka_unit_test(test_model_calibration_raise_96),
