@@ -1506,35 +1506,37 @@ features_text_sig(const char *text, size_t len, struct fingerprint_sig *sig)
 
 /* ---- subject --------------------------------------------------------- */
 
-/* The ASCII digits of the len bytes at p, and its '$' into *dollars
- * (counted, or at least one when there are: the subject features ask
- * only whether).  Eight bytes a step while eight are left, the tail
- * byte by byte, never past p + len (issue #7). */
+/* How many of the len bytes at p lie in lo..hi (< 0x80), and whether
+ * one is c: a subject's digits and '$', a host's dots and '-'.  Eight
+ * bytes a step while eight are left, the tail byte by byte, never past
+ * p + len (issue #7: every subject and link host is looked at). */
 static size_t
-digits_dollars(const char *p, size_t len, size_t *dollars)
+count_in_and_has(const char *p, size_t len, uint8_t lo, uint8_t hi,
+                 uint8_t c, bool *has_c)
 {
-    size_t digits = 0;
+    size_t n = 0;
     size_t k = 0;
 
-    *dollars = 0;
 #if TOK_WORD_AT_A_TIME
-    {
-        uint64_t dol = 0;
+    uint64_t seen = 0;
 
-        for (; len - k >= 8; k += 8) {
-            uint64_t x = swar_load(p + k);
+    for (; len - k >= 8; k += 8) {
+        uint64_t x = swar_load(p + k);
 
-            digits += swar_count(swar_in(x, '0', '9'));
-            dol |= swar_eq(x, '$');
-        }
-        *dollars = dol != 0;
+        n += swar_count(swar_in(x, lo, hi));
+        seen |= swar_eq(x, c);
     }
+    *has_c = seen != 0;
+#else
+    *has_c = false;
 #endif
     for (; k < len; k++) {
-        digits += p[k] >= '0' && p[k] <= '9';
-        *dollars += p[k] == '$';
+        uint8_t byte = (uint8_t)p[k];
+
+        n += byte >= lo && byte <= hi;
+        *has_c = *has_c || byte == c;
     }
-    return digits;
+    return n;
 }
 
 static void
@@ -1546,7 +1548,7 @@ subject_features(struct features_scratch *s, const char *subj, size_t len)
     enum tok_kind kind = TOK_WORD;
     size_t words = 0;
     size_t digits = 0;
-    size_t dollars = 0;
+    bool has_dollar = false;
     const char *tag;
     char clean[512];
     size_t cl;
@@ -1579,7 +1581,7 @@ subject_features(struct features_scratch *s, const char *subj, size_t len)
                iprefix(subj, len, "wg:") || iprefix(subj, len, "tr:")) {
         emit_str(s, FEATURES_NS_SUBJECT_SHAPE, "forward");
     }
-    digits = digits_dollars(subj, len, &dollars);
+    digits = count_in_and_has(subj, len, '0', '9', '$', &has_dollar);
     tok_init(&t, subj, len);
     while (tok_next(&t, tok, &tl, &kind)) {
         const char *p;
@@ -1606,7 +1608,7 @@ subject_features(struct features_scratch *s, const char *subj, size_t len)
         emit_bucket(s, FEATURES_NS_SUBJECT_SHAPE, "excl:",
                     t.st.excl >= 3 ? 3 : (unsigned)t.st.excl);
     }
-    if (dollars > 0) {
+    if (has_dollar) {
         emit_str(s, FEATURES_NS_SUBJECT_SHAPE, "dollar");
     }
     if (digits >= 6) {
@@ -2610,35 +2612,6 @@ url_flag_features(struct features_scratch *s, unsigned fl)
     }
 }
 
-/* The dots of the hl bytes of host; *dash set when one is a '-'.  Every
- * link's host is looked at: eight bytes a step while eight are left,
- * the tail byte by byte, never past host + hl (issue #7). */
-static size_t
-host_dots(const char *host, size_t hl, bool *dash)
-{
-    size_t dots = 0;
-    size_t k = 0;
-
-#if TOK_WORD_AT_A_TIME
-    uint64_t dashes = 0;
-
-    for (; hl - k >= 8; k += 8) {
-        uint64_t x = swar_load(host + k);
-
-        dots += swar_count(swar_eq(x, '.'));
-        dashes |= swar_eq(x, '-');
-    }
-    *dash = dashes != 0;
-#else
-    *dash = false;
-#endif
-    for (; k < hl; k++) {
-        dots += host[k] == '.';
-        *dash = *dash || host[k] == '-';
-    }
-    return dots;
-}
-
 /* A named host: the host and its registered domain, punycode, a link
  * shortener, a deep host, the top-level domain. */
 static void
@@ -2651,7 +2624,7 @@ url_name_features(struct features_scratch *s, const char *host, size_t hl,
 
     emit(s, FEATURES_NS_URL_HOST, host, hl);
     emit(s, FEATURES_NS_URL_DOMAIN, reg, rl);
-    dots = host_dots(host, hl, &dash);
+    dots = count_in_and_has(host, hl, '.', '.', '-', &dash);
     /* No '-', no "xn--": most hosts are not searched. */
     if (dash && ifind(host, hl, "xn--") != NULL) {
         emit_str(s, FEATURES_NS_URL, "punycode");
