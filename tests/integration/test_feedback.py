@@ -38,6 +38,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sanlib import timeout_s  # noqa: E402
 from templib import plant_temps  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -83,9 +84,10 @@ def check(cond, what):
 
 
 def run(build, tool, *args, cwd=None):
-    p = subprocess.run([os.path.join(build, tool)] + list(args), cwd=cwd,
+    binary = os.path.join(build, tool)
+    p = subprocess.run([binary] + list(args), cwd=cwd,
                        stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=TIMEOUT_S)
+                       timeout=timeout_s(binary, TIMEOUT_S))
     return (p.returncode, p.stdout.decode("utf-8", "replace"),
             p.stderr.decode("utf-8", "replace"))
 

@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from helperlib_cgp import (CgpHelper, TestFailure, Watchdog, check,  # noqa
                            check_score_headers, decode_cgp_string,
                            parse_answer)
+from sanlib import is_sanitized  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -384,10 +385,8 @@ def case_thread_limit(binary, tmp, wd):
     restarting it in a loop with every message waiting.  Skipped for a
     sanitizer build (ASan and TSan need terabytes of address space)."""
     import resource
-    with open(binary, "rb") as f:
-        image = f.read()
-        if b"__asan_init" in image or b"__tsan_init" in image:
-            return
+    if is_sanitized(binary):
+        return
     base, name, size = one_worker_size(binary, tmp, wd)
     limit = size + (48 << 20)  # a few 8 MiB stacks, far fewer than 64
 
@@ -419,10 +418,9 @@ def case_thread_limit_room(binary, tmp, wd):
     valgrind): valgrind's own address space is not the helper's."""
     import resource
     with open(binary, "rb") as f:
-        image = f.read()
-        if (b"__asan_init" in image or b"__tsan_init" in image or
-                image.startswith(b"#!")):
-            return
+        is_script = f.read(2) == b"#!"
+    if is_sanitized(binary) or is_script:
+        return
     base, name, size = one_worker_size(binary, tmp, wd)
     n = 40
     requests = b"".join(b"%d FILE Queue/%s\n" % (i, name)

@@ -25,6 +25,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sanlib import timeout_s  # noqa: E402
 from templib import plant_temps  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -34,9 +35,10 @@ KEY_FILES = ("signing.key", "signing.pub", "content.key")
 
 
 def run(build, *args, preexec_fn=None):
-    p = subprocess.run([os.path.join(build, "cmtool")] + list(args),
+    cmtool = os.path.join(build, "cmtool")
+    p = subprocess.run([cmtool] + list(args),
                        stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=120, preexec_fn=preexec_fn,
+                       timeout=timeout_s(cmtool, 120), preexec_fn=preexec_fn,
                        restore_signals=preexec_fn is None)
     return p.returncode, (p.stdout + p.stderr).decode("utf-8", "replace")
 

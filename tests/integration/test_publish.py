@@ -29,15 +29,19 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sanlib import timeout_s  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 TRAIN = os.path.join(REPO, "testdata", "update", "train")
 
 
 def run(build, tool, *args):
-    p = subprocess.run([os.path.join(build, tool)] + list(args),
+    binary = os.path.join(build, tool)
+    p = subprocess.run([binary] + list(args),
                        stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=120)
+                       timeout=timeout_s(binary, 120))
     return p.returncode, (p.stdout + p.stderr).decode("utf-8", "replace")
 
 
@@ -99,9 +103,10 @@ def check_umask(build, tmp, keys, carts):
     top = os.path.join(tmp, "umask-www")
     www = os.path.join(top, "a", "www")
     for cart in carts:
-        p = subprocess.run([os.path.join(build, "cmtool"), "publish", cart,
+        cmtool = os.path.join(build, "cmtool")
+        p = subprocess.run([cmtool, "publish", cart,
                             www, "-k", keys], stdin=subprocess.DEVNULL,
-                           capture_output=True, timeout=120,
+                           capture_output=True, timeout=timeout_s(cmtool, 120),
                            preexec_fn=lambda: os.umask(0o077))
         out = (p.stdout + p.stderr).decode("utf-8", "replace")
         assert p.returncode == 0, "publish under umask 077: %s" % out

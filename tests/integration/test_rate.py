@@ -25,6 +25,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checklib import check, summary  # noqa: E402
+from sanlib import timeout_s  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
@@ -32,7 +33,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
 BIN = os.path.join(BUILD, "CGPCloudmark")
 CMTOOL = os.path.join(BUILD, "cmtool")
 MESSAGES = "testdata/messages"
-TIMEOUT_S = 120
+TIMEOUT_S = timeout_s(CMTOOL, 120)
 
 # testdata/messages in the order RATE must list it (sorted, recursive).
 EXPECTED_NAMES = [

@@ -23,6 +23,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checklib import check, summary  # noqa: E402
+from sanlib import timeout_s  # noqa: E402
 from templib import plant_temps  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
@@ -31,7 +32,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
 BIN = os.path.join(BUILD, "CGPCloudmark")
 CMTOOL = os.path.join(BUILD, "cmtool")
 MESSAGES = os.path.join(TOP, "testdata", "messages")
-TIMEOUT_S = 120
+TIMEOUT_S = timeout_s(CMTOOL, 120)
 
 WORK = [None]  # the temporary directory, set by main
 

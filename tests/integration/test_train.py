@@ -44,11 +44,12 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checklib import check, summary  # noqa: E402
+from sanlib import is_sanitized, timeout_s  # noqa: E402
 from templib import plant_temps  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 CMTOOL = os.path.join(BUILD, "cmtool")
-TIMEOUT_S = 120
+TIMEOUT_S = timeout_s(CMTOOL, 120)
 PER_LABEL = 30
 # Each source's ham and spam draw their words from stems of their own.
 SOURCES = {"north": ("apple", "anchor"), "south": ("berry", "bishop"),
@@ -510,10 +511,8 @@ def test_many_sources_memory(work, src):
     about 1.3 GiB here (and 8 GiB at 256 sources).  Skipped for a
     sanitizer build (ASan needs terabytes of address space)."""
     import resource
-    with open(CMTOOL, "rb") as f:
-        image = f.read()
-        if b"__asan_init" in image or b"__tsan_init" in image:
-            return
+    if is_sanitized(CMTOOL):
+        return
     top = os.path.join(work, "many")
     for s in range(24):
         for label in ("ham", "spam"):
