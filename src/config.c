@@ -1005,32 +1005,42 @@ config_defaults(struct config *cfg)
 /* ---- files ---------------------------------------------------------- */
 
 /*
- * Read path into b.  *is_missing is set (and CM_ENOENT returned) when it
- * does not exist; other failures are reported as problems.
+ * Read path into b; false when there is nothing to parse.  A missing file
+ * is a problem only when it was named (-c, CartridgeConfig): the defaults
+ * are a configuration of their own.  Out of memory is flagged for the
+ * loader's summary; other failures are reported as problems.
  */
-static enum cm_err
-read_config_file(struct config_loader *ld, const char *path, struct buf *b,
-                 size_t max_bytes)
+static bool
+read_config_file(struct config_loader *ld, const char *path, bool is_explicit,
+                 struct buf *b)
 {
     bool is_truncated = false;
     const char *why = NULL;
     enum cm_err rc;
 
-    rc = fsutil_read_file(path, max_bytes, b, &is_truncated, &why);
-    if (rc == CM_ENOENT || rc == CM_ENOMEM) {
-        return rc;
+    rc = fsutil_read_file(path, CAPS_CONFIG_FILE_MAX_BYTES, b, &is_truncated,
+                          &why);
+    if (rc == CM_ENOENT) {
+        if (is_explicit) {
+            problem(ld, 0, "", true, "file not found; using defaults");
+        }
+        return false;
+    }
+    if (rc == CM_ENOMEM) {
+        ld->is_out_of_memory = true;
+        return false;
     }
     if (rc != CM_OK) {
         problem(ld, 0, "", false, "cannot read: %s",
                 why != NULL ? why : cm_strerror(rc));
-        return rc;
+        return false;
     }
     if (is_truncated) {
         problem(ld, 0, "", false, "larger than %zu bytes; not read",
-                max_bytes);
-        return CM_ELIMIT;
+                (size_t)CAPS_CONFIG_FILE_MAX_BYTES);
+        return false;
     }
-    return CM_OK;
+    return true;
 }
 
 static const struct config_key *
@@ -1148,19 +1158,7 @@ load_main(struct config_loader *ld, const char *path, bool is_explicit)
     size_t skip;
 
     buf_init(&b, CAPS_CONFIG_FILE_MAX_BYTES);
-    rc = read_config_file(ld, path, &b, CAPS_CONFIG_FILE_MAX_BYTES);
-    if (rc == CM_ENOENT) {
-        if (is_explicit) {
-            problem(ld, 0, "", true, "file not found; using "
-                    "defaults");
-        }
-        goto out;
-    }
-    if (rc == CM_ENOMEM) {
-        ld->is_out_of_memory = true;
-        goto out;
-    }
-    if (rc != CM_OK) {
+    if (!read_config_file(ld, path, is_explicit, &b)) {
         goto out;
     }
     skip = bom_len(&b); /* no arithmetic on the NULL of an empty buf */
@@ -1386,23 +1384,10 @@ load_cartridge(struct config_loader *ld, const char *path, bool is_explicit)
 {
     struct buf b;
     struct config_ini_stream st;
-    enum cm_err rc;
     int line;
 
     buf_init(&b, CAPS_CONFIG_FILE_MAX_BYTES);
-    rc = read_config_file(ld, path, &b, CAPS_CONFIG_FILE_MAX_BYTES);
-    if (rc == CM_ENOENT) {
-        if (is_explicit) {
-            problem(ld, 0, "", true, "file not found; using "
-                    "defaults");
-        }
-        goto out;
-    }
-    if (rc == CM_ENOMEM) {
-        ld->is_out_of_memory = true;
-        goto out;
-    }
-    if (rc != CM_OK) {
+    if (!read_config_file(ld, path, is_explicit, &b)) {
         goto out;
     }
     memset(&st, 0, sizeof(st));
