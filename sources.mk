@@ -11,6 +11,7 @@ BASE_SRCS = \
 	src/fsutil.c \
 	src/clock.c \
 	src/numfmt.c \
+	src/cmdtab.c \
 	src/ipnet.c
 
 FORMAT_SRCS = \

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmdtab.h"
 #include "feedback.h"
 #include "inspect.h"
 #include "keygen.h"
@@ -41,12 +42,7 @@ usage(FILE *to)
                 "See cmtool(1).\n");
 }
 
-struct command {
-    const char *name;
-    int (*run)(int argc, char **argv);
-};
-
-static const struct command commands[] = {
+static const struct cmdtab_command commands[] = {
     {"train", train_main},
     {"feedback", feedback_main},
     {"inspect", inspect_main},
@@ -55,43 +51,14 @@ static const struct command commands[] = {
     {"publish", publish_main},
 };
 
-static const struct command *
-find_command(const char *name)
-{
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (strcmp(name, commands[i].name) == 0) {
-            return &commands[i];
-        }
-    }
-    return NULL;
-}
-
-/* help [command]: the command's own --help, so there is one text each. */
-static int
-help_main(int argc, char **argv)
-{
-    const struct command *c;
-    char *help_argv[] = {NULL, "--help", NULL};
-
-    if (argc < 2) {
-        usage(stdout);
-        return 0;
-    }
-    c = find_command(argv[1]);
-    if (c == NULL) {
-        fprintf(stderr, "cmtool: unknown command '%s'\n", argv[1]);
-        usage(stderr);
-        return 2;
-    }
-    help_argv[0] = argv[1];
-    return c->run(2, help_argv);
-}
+static const struct cmdtab table = {
+    "cmtool", commands, sizeof(commands) / sizeof(commands[0]), false, usage,
+};
 
 int
 main(int argc, char **argv)
 {
     static char program[] = "cmtool";
-    const struct command *c;
 
     /* Its warnings on stderr are cmtool's, not the helper's. */
     log_setup(NULL, program, LOG_LEVEL_INFO);
@@ -100,17 +67,11 @@ main(int argc, char **argv)
         return 2;
     }
     if (strcmp(argv[1], "help") == 0) {
-        return help_main(argc - 1, argv + 1);
+        return cmdtab_help(&table, argc - 1, argv + 1);
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return 0;
     }
-    c = find_command(argv[1]);
-    if (c != NULL) {
-        return c->run(argc - 1, argv + 1);
-    }
-    fprintf(stderr, "cmtool: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return 2;
+    return cmdtab_run(&table, argc - 1, argv + 1);
 }

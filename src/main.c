@@ -20,6 +20,7 @@
 
 #include "cartridge.h"
 #include "checkconfig.h"
+#include "cmdtab.h"
 #include "config.h"
 #include "engine.h"
 #include "helper.h"
@@ -101,12 +102,7 @@ version_main(int argc, char **argv)
 }
 
 /* The shell commands; HELP and the helper mode are handled in main. */
-struct command {
-    const char *name;
-    int (*run)(int argc, char **argv);
-};
-
-static const struct command commands[] = {
+static const struct cmdtab_command commands[] = {
     {"RATE", rate_main},
     {"CHECK-CONFIG", checkconfig_main},
     {"REPORT", reportcmd_main},
@@ -115,43 +111,14 @@ static const struct command commands[] = {
     {"VERSION", version_main},
 };
 
-static const struct command *
-find_command(const char *name)
-{
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (strcasecmp(name, commands[i].name) == 0) {
-            return &commands[i];
-        }
-    }
-    return NULL;
-}
-
-/* HELP [command]: the command's own --help, so there is one text each. */
-static int
-help_main(int argc, char **argv)
-{
-    const struct command *c;
-    char *help_argv[] = {NULL, "--help", NULL};
-
-    if (argc < 2) {
-        usage(stdout);
-        return 0;
-    }
-    c = find_command(argv[1]);
-    if (c == NULL) {
-        fprintf(stderr, "CGPCloudmark: unknown command '%s'\n", argv[1]);
-        usage(stderr);
-        return 2;
-    }
-    help_argv[0] = argv[1];
-    return c->run(2, help_argv);
-}
+static const struct cmdtab table = {
+    "CGPCloudmark", commands, sizeof(commands) / sizeof(commands[0]), true,
+    usage,
+};
 
 int
 main(int argc, char **argv)
 {
-    const struct command *c;
-
     if (argc < 2 || argv[1][0] == '-') {
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
                           strcmp(argv[1], "-h") == 0)) {
@@ -161,13 +128,7 @@ main(int argc, char **argv)
         return helper_main(argc, argv);
     }
     if (strcasecmp(argv[1], "HELP") == 0) {
-        return help_main(argc - 1, argv + 1);
+        return cmdtab_help(&table, argc - 1, argv + 1);
     }
-    c = find_command(argv[1]);
-    if (c != NULL) {
-        return c->run(argc - 1, argv + 1);
-    }
-    fprintf(stderr, "CGPCloudmark: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return 2;
+    return cmdtab_run(&table, argc - 1, argv + 1);
 }
