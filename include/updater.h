@@ -12,7 +12,8 @@
  *
  * Cache: `micro-update cache path` holds verified cartridge images named
  * cartridge-<version>.cmc (mode 0600), written by temp file, fsync,
- * rename and directory fsync; the newest CAPS_UPDATER_CACHE_KEEP are kept.
+ * rename and directory fsync; the newest CAPS_UPDATER_CACHE_KEEP are kept,
+ * and always the one just installed.
  * The version is decimal with no leading zero; a file under any other
  * spelling ("cartridge-09.cmc") is not part of the cache.
  * The updater thread is the only writer while the helper runs (UPDATE

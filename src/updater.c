@@ -28,7 +28,8 @@
  *      version to be the update's.
  *   5. Write it to the cache (fsutil_write_atomic: temp, fsync, rename,
  *      directory fsync), prune the cache to CAPS_UPDATER_CACHE_KEEP
- *      versions, and only then publish it (thread) or report it (UPDATE).
+ *      versions (never the one just stored), and only then publish it
+ *      (thread) or report it (UPDATE).
  *      A cartridge that cannot be cached is not installed, so a restart
  *      never goes back to an older version than the one that served.
  * Every refusal leaves the installed cartridge serving.  A cycle first
@@ -606,8 +607,15 @@ is_cache_name(const char *name, size_t len)
     return cache_name_version(copy) != 0;
 }
 
+/*
+ * Keep the CAPS_UPDATER_CACHE_KEEP newest versions, and always installed,
+ * the one just stored: files above it are ones that do not load (skipped
+ * at start) or another process's newer ones, and when KEEP of them were
+ * there the image just installed was deleted, so a restart went back to
+ * an older cartridge than the one serving.
+ */
 static void
-cache_prune(const struct config *cfg)
+cache_prune(const struct config *cfg, uint64_t installed)
 {
     uint64_t *v = NULL;
     size_t n;
@@ -619,7 +627,8 @@ cache_prune(const struct config *cfg)
     n = cache_list(cfg, &v);
 
     for (size_t i = CAPS_UPDATER_CACHE_KEEP; i < n; i++) {
-        if (cache_file(cfg, v[i], path, sizeof(path)) == CM_OK) {
+        if (v[i] != installed &&
+            cache_file(cfg, v[i], path, sizeof(path)) == CM_OK) {
             unlink(path);
         }
     }
@@ -1045,7 +1054,7 @@ cache_store(struct updater *u, uint64_t version, const uint8_t *img,
                 (unsigned long long)version);
         return CM_EIO;
     }
-    cache_prune(u->cfg);
+    cache_prune(u->cfg, version);
     return CM_OK;
 }
 

@@ -1274,6 +1274,53 @@ test_updater_cache_names_canonical_only(void **state)
     free(m);
 }
 
+/*
+ * The prune after an install never deletes the image just installed.
+ * With CAPS_UPDATER_CACHE_KEEP cached files above it that do not load
+ * (junk under canonical names, skipped at start), the newest "KEEP"
+ * were the junk, so cartridge-2.cmc was unlinked right after it was
+ * written: a restart went back to the embedded default, and the next
+ * delta had no base.
+ */
+static void
+test_updater_prune_keeps_installed(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct srv *s = calloc(1, sizeof(*s));
+    struct updfile_spec spec;
+    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct updater_result res;
+    struct cartridge *c = NULL;
+    bool is_default = true;
+    struct buf img;
+    char path[CONFIG_PATH_MAX + 32];
+
+    assert_non_null(s);
+    assert_non_null(m);
+    start_full_2_server(f, s, m, &img, &spec, &cfg, "prunejunk");
+    for (unsigned v = 7; v < 7 + CAPS_UPDATER_CACHE_KEEP; v++) {
+        snprintf(path, sizeof(path), "%s/cartridge-%u.cmc",
+                 cfg.cart.cache_path, v);
+        assert_int_equal(fsutil_write_atomic(path, "junk", 4, 0600), CM_OK);
+    }
+    assert_int_equal(updater_run_once(&cfg, &res), CM_OK);
+    assert_int_equal(res.outcome, UPDATER_INSTALLED);
+    assert_int_equal(res.version, 2);
+    srv_stop(s);
+    snprintf(path, sizeof(path), "%s/cartridge-2.cmc", cfg.cart.cache_path);
+    assert_true(fsutil_is_file(path));
+    /* and a restart starts on it */
+    assert_int_equal(updater_load_startup(&cfg, &c, &is_default, NULL), CM_OK);
+    assert_false(is_default);
+    assert_int_equal(cartridge_version(c), 2);
+    cartridge_unref(c);
+
+    buf_clear(&img);
+    srv_free(s);
+    free(m);
+}
+
 int
 main(void)
 {
@@ -1291,6 +1338,7 @@ main(void)
         cmocka_unit_test(test_updater_failure_names_default),
         cmocka_unit_test(test_updater_cache_temps_lstat),
         cmocka_unit_test(test_updater_cache_names_canonical_only),
+        cmocka_unit_test(test_updater_prune_keeps_installed),
         cmocka_unit_test(test_updater_bad_cache_file_once),
         cmocka_unit_test(test_updater_bad_cache_file_at_start_once),
     };
