@@ -177,6 +177,9 @@ struct updater_result {
     uint64_t from_version;    /* installed before (0: embedded default) */
     uint64_t version;         /* installed after */
     bool was_delta;           /* installed from a delta */
+    bool is_delta_refused;    /* the delta was refused and the full file
+                                 tried instead (on INSTALLED, why says
+                                 why the delta was not used) */
     char why[256];            /* what happened, for a person (no secrets) */
 };
 

@@ -1167,16 +1167,20 @@ may_fall_back(const struct updater *u, enum cm_err rc)
  * image is in the cache, else the full file.  On CM_OK *installed, *img
  * and *img_len are fetch_entry's and res->was_delta says which it was;
  * CM_ETIMEOUT when the updater was stopped before anything was fetched.
+ * A delta refused before the full file was tried: its text goes to
+ * delta_why (else "") and res->is_delta_refused is set.
  */
 static enum cm_err
 fetch_update(struct updater *u, const struct updfile_manifest *m,
              uint64_t current, struct cartridge **installed, uint8_t **img,
-             size_t *img_len, struct updater_result *res)
+             size_t *img_len, char *delta_why, size_t delta_why_cap,
+             struct updater_result *res)
 {
     char path[CONFIG_PATH_MAX + 64];
     const struct updfile_entry *e = NULL;
     enum cm_err rc = CM_OK;
 
+    delta_why[0] = '\0';
     if (current != 0 && cache_file(u->cfg, current, path, sizeof(path)) ==
                             CM_OK &&
         fsutil_is_file(path)) {
@@ -1187,9 +1191,13 @@ fetch_update(struct updater *u, const struct updfile_manifest *m,
         if (rc == CM_OK) {
             res->was_delta = true;
         } else if (may_fall_back(u, rc)) {
-            /* The delta's own failure is counted; the full file may still
-             * be good (a base that differs, a damaged delta). */
+            /* The delta's own failure is counted, and kept to be said
+             * with the outcome: the full file may still be good (a base
+             * that differs, a damaged delta), but a tree whose deltas are
+             * refused must not go unnoticed. */
             count_failure(u, rc);
+            snprintf(delta_why, delta_why_cap, "%s", res->why);
+            res->is_delta_refused = true;
             e = NULL;
         }
     } else {
@@ -1216,7 +1224,7 @@ fetch_update(struct updater *u, const struct updfile_manifest *m,
  */
 static enum cm_err
 store_installed(struct updater *u, uint64_t version, uint64_t current,
-                const uint8_t *img, size_t img_len,
+                const uint8_t *img, size_t img_len, const char *delta_why,
                 struct cartridge **installed, struct updater_result *res)
 {
     enum cm_err rc = cache_store(u, version, img, img_len, res);
@@ -1231,6 +1239,10 @@ store_installed(struct updater *u, uint64_t version, uint64_t current,
     if (current == 0) {
         set_why(res, "installed cartridge %llu (full file; the embedded "
                 "default was serving)", (unsigned long long)version);
+    } else if (res->is_delta_refused) {
+        set_why(res, "installed cartridge %llu (full file from %llu; the "
+                "delta was not used: %s)", (unsigned long long)version,
+                (unsigned long long)current, delta_why);
     } else {
         set_why(res, "installed cartridge %llu (%s from %llu)",
                 (unsigned long long)version,
@@ -1254,6 +1266,7 @@ cycle(struct updater *u, struct updater_result *res,
     uint8_t *img = NULL;
     size_t img_len = 0;
     uint64_t current = u->is_current_default ? 0 : u->current_version;
+    char delta_why[sizeof(res->why)];
     enum cm_err rc;
 
     memset(res, 0, sizeof(*res));
@@ -1275,12 +1288,13 @@ cycle(struct updater *u, struct updater_result *res,
         res->outcome = UPDATER_CURRENT;
         goto keep_validators;
     }
-    rc = fetch_update(u, m, current, installed, &img, &img_len, res);
+    rc = fetch_update(u, m, current, installed, &img, &img_len, delta_why,
+                      sizeof(delta_why), res);
     if (rc != CM_OK) {
         goto out;
     }
-    rc = store_installed(u, m->version, current, img, img_len, installed,
-                         res);
+    rc = store_installed(u, m->version, current, img, img_len, delta_why,
+                         installed, res);
     if (rc != CM_OK) {
         goto out;
     }
@@ -1644,7 +1658,13 @@ report_cycle(struct updater *u, const struct updater_result *res,
 {
     switch (res->outcome) {
     case UPDATER_INSTALLED:
-        log_info("micro-update: %s", res->why);
+        /* A refused delta is input refused, even with the full file
+         * installed in its place. */
+        if (res->is_delta_refused) {
+            log_warn("micro-update: %s", res->why);
+        } else {
+            log_info("micro-update: %s", res->why);
+        }
         u->last_failure[0] = '\0';
         break;
     case UPDATER_CURRENT:

@@ -52,6 +52,8 @@ struct srv {
     const char *etag;
     char file_name[64];
     struct buf file;
+    char file2_name[64]; /* a second file ("" for none) */
+    struct buf file2;
     size_t stall_from_manifest; /* this manifest request (1-based) stalls */
     /* what it saw */
     size_t n_manifest;
@@ -179,6 +181,10 @@ serve_one(struct srv *s, int c)
                strncmp(req + 5, s->busy_name, strlen(s->busy_name)) == 0) {
         respond(c, 503, "Retry-After: 120\r\n", (const uint8_t *)"busy\n",
                 5);
+    } else if (s->file2_name[0] != '\0' && strncmp(req, "GET /", 5) == 0 &&
+               strncmp(req + 5, s->file2_name, strlen(s->file2_name)) ==
+                   0) {
+        respond(c, 200, "", s->file2.data, s->file2.len);
     } else if (strncmp(req, "GET /", 5) == 0 &&
                strncmp(req + 5, s->file_name, strlen(s->file_name)) == 0) {
         pthread_mutex_lock(&s->lock);
@@ -235,6 +241,7 @@ static void
 srv_free(struct srv *s)
 {
     buf_clear(&s->file);
+    buf_clear(&s->file2);
     buf_clear(&s->manifest);
     free(s);
 }
@@ -1321,6 +1328,75 @@ test_updater_prune_keeps_installed(void **state)
     free(m);
 }
 
+/*
+ * A delta refused on its content is replaced by the full file in the same
+ * cycle, and the refusal is said: the install's text names the delta and
+ * why it was not used.  It used to read "installed cartridge 2 (full file
+ * from 1)" only, so a tree whose deltas every helper refuses (a bad
+ * signature, a base that differs) showed nowhere but in a counter.
+ */
+static void
+test_updater_refused_delta_reported(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct srv *s = calloc(1, sizeof(*s));
+    struct updfile_spec spec;
+    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct updater_result res;
+    struct buf img1;
+    struct buf img2;
+    struct buf d;
+    char path[CONFIG_PATH_MAX + 32];
+
+    assert_non_null(s);
+    assert_non_null(m);
+    read_file(f->c1, &img1);
+    read_file(f->c2, &img2);
+    build_full_2(f, s, &img2, &spec);
+    /* delta-1-2.cmu made from the wrong base (image 2 itself) */
+    buf_init(&d, CAPS_UPDFILE_PAYLOAD_MAX_BYTES);
+    assert_int_equal(delta_make(img2.data, img2.len, img2.data, img2.len,
+                                &d),
+                     CM_OK);
+    spec.kind = UPDFILE_DELTA;
+    spec.base_version = 1;
+    buf_init(&s->file2, CAPS_UPDFILE_MAX_BYTES);
+    assert_int_equal(updfile_build(&spec, d.data, d.len, &f->secret,
+                                   &f->content, &s->file2),
+                     CM_OK);
+    snprintf(s->file2_name, sizeof(s->file2_name), "delta-1-2.cmu");
+    m->n_files = 2;
+    entry_of(&m->files[0], "full-2.cmu", UPDFILE_FULL, 0, 2, &s->file);
+    entry_of(&m->files[1], "delta-1-2.cmu", UPDFILE_DELTA, 1, 2, &s->file2);
+    sign_manifest_2(f, s, m, 86400);
+    srv_start(s);
+
+    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
+             s->port);
+    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/baddelta", f->dir);
+    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
+    snprintf(path, sizeof(path), "%s/cartridge-1.cmc", cfg.cart.cache_path);
+    assert_int_equal(fsutil_write_atomic(path, img1.data, img1.len, 0600),
+                     CM_OK);
+    assert_int_equal(updater_run_once(&cfg, &res), CM_OK);
+    srv_stop(s);
+    assert_int_equal(res.outcome, UPDATER_INSTALLED);
+    assert_int_equal(res.version, 2);
+    assert_false(res.was_delta);
+    assert_int_equal(s->n_file, 1);
+    assert_non_null(strstr(res.why, "installed cartridge 2 (full file "
+                                    "from 1; "));
+    assert_non_null(strstr(res.why, "delta-1-2.cmu: delta refused: "));
+    assert_true(res.is_delta_refused);
+
+    buf_clear(&img1);
+    buf_clear(&img2);
+    buf_clear(&d);
+    srv_free(s);
+    free(m);
+}
+
 int
 main(void)
 {
@@ -1339,6 +1415,7 @@ main(void)
         cmocka_unit_test(test_updater_cache_temps_lstat),
         cmocka_unit_test(test_updater_cache_names_canonical_only),
         cmocka_unit_test(test_updater_prune_keeps_installed),
+        cmocka_unit_test(test_updater_refused_delta_reported),
         cmocka_unit_test(test_updater_bad_cache_file_once),
         cmocka_unit_test(test_updater_bad_cache_file_at_start_once),
     };
