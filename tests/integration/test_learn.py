@@ -24,6 +24,10 @@ Queue/ with the newsletter of testdata/messages):
   - with a newer cartridge in the micro-update cache, RATE scores with it
     as the helper does (not with the embedded default), before and after
     a LEARN made on it;
+  - a message the layer cannot move (an executable attachment makes it
+    malware whatever its words say) is not reported "already scored
+    so", before or after a LEARN that changed the layer: it is named
+    as still on the other side;
   - temporary layer files a killed LEARN left (an hour old) are removed
     by the next LEARN and by the helper at start; fresh ones, symlinks
     and names not ours stay.
@@ -175,6 +179,26 @@ def cached_cartridge(binary, tmp, wd):
           "%d" % (after, score))
 
 
+def unmovable(binary, tmp):
+    """LEARN ham of malware: the executable-attachment rule keeps it at
+    99 whatever the layer learns, so neither run may count it "already
+    scored so" (the second one did: it looked only at the margin)."""
+    base = os.path.join(tmp, "unmovable")
+    os.mkdir(base)
+    shutil.copy(os.path.join(REPO, "conf", "CGPCloudmark.cfg"), base)
+    name = "malware-invoice.eml"
+    shutil.copy(os.path.join(MESSAGES, name), os.path.join(base, name))
+    check(rate(binary, base, name)[name] >= 10, "malware scores below 10")
+    for attempt in ("first", "second"):
+        rc, out, err = run(binary, base, "LEARN", "ham", name)
+        check(rc == 0 and "0 already" in out and
+              "1 still on the other side" in out and name in err and
+              "still scores" in err,
+              "%s LEARN ham of malware: %d %r %r" % (attempt, rc, out, err))
+        check(rate(binary, base, name)[name] >= 10,
+              "malware learned below 10")
+
+
 def stale_temps(binary, tmp, wd):
     """Temporary layer files a killed LEARN left (an hour old, our
     "<layer>.tmp.<pid>.<n>" names, regular files) are removed by the next
@@ -314,6 +338,7 @@ def main():
         concurrent_runs(binary, tmp, wd)
         cached_cartridge(binary, tmp, wd)
         stale_temps(binary, tmp, wd)
+        unmovable(binary, tmp)
     except TestFailure as e:
         print("FAIL test_learn: %s" % e)
         return 1
