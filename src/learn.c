@@ -40,15 +40,21 @@
 #include "queuefile.h"
 #include "sitelayer.h"
 #include "updater.h"
+#include "whitelist.h"
 
 /* Learning steps per message (see learn_one). */
 #define LEARN_STEPS_MAX 3u
+/* The sides LEARN teaches a message to (SPEC §9, the man page). */
+#define LEARN_SPAM_SCORE 96u
+#define LEARN_HAM_SCORE 10u
 
 struct learn_tally {
     size_t seen;      /* messages read */
     size_t unusable;  /* unreadable or not a message */
     size_t learned;   /* a step changed the layer */
     size_t already;   /* already on the right side */
+    size_t unmoved;   /* still on the wrong side after learning */
+    size_t usable;    /* learned, already so, or unmoved */
     bool is_full;     /* some feature did not fit */
     bool is_out_of_memory; /* the run stopped: write nothing */
 };
@@ -82,11 +88,40 @@ problem(void *ctx, const struct config_problem *p)
              p->key[0] != '\0' ? ": " : "", p->problem);
 }
 
+/*
+ * After learning m: whether it scores on its side (LEARN_SPAM_SCORE or
+ * more for spam, below LEARN_HAM_SCORE for ham) as the helper scores it,
+ * *score what it scores.  The steps see only the junk margin, and the
+ * score may not follow it: the whitelist forces 0, a rule's category
+ * (an executable attachment is malware), a fingerprint or reputation
+ * can hold it, a weight at its limit or a full layer stops a step
+ * short.  Only this says whether the message is "already scored so".
+ * True also when it cannot be scored (it was parsed just before, so
+ * that is no verdict on it); CM_ENOMEM sets *is_out_of_memory.
+ */
+static bool
+lands_on_side(const struct cartridge *c, const struct sitelayer *layer,
+              const struct whitelist *wl, const struct message *m,
+              struct engine_scratch *scratch, bool is_junk,
+              unsigned *score, bool *is_out_of_memory)
+{
+    struct verdict v;
+    enum cm_err rc = engine_score_site(c, layer, wl, m, NULL, scratch, &v);
+
+    if (rc != CM_OK) {
+        *is_out_of_memory = rc == CM_ENOMEM;
+        return true;
+    }
+    *score = v.score;
+    return is_junk ? v.score >= LEARN_SPAM_SCORE : v.score < LEARN_HAM_SCORE;
+}
+
 /* One message: score, and learn when it is on the wrong side. */
 static void
 learn_one(const struct cartridge *c, struct sitelayer *layer,
-          struct engine_scratch *scratch, bool is_junk,
-          const struct msgsrc_item *item, struct learn_tally *t)
+          const struct whitelist *wl, struct engine_scratch *scratch,
+          bool is_junk, const struct msgsrc_item *item,
+          struct learn_tally *t)
 {
     struct envelope env;
     struct message m;
@@ -100,6 +135,8 @@ learn_one(const struct cartridge *c, struct sitelayer *layer,
     double ham_target;
     bool is_full = false;
     bool is_changed = false;
+    bool is_on_side;
+    unsigned score = 0;
 
     queuefile_parse(item->data, item->len, &env, &off, &flags);
     if (queuefile_is_unusable(flags, item->is_truncated, &why)) {
@@ -144,9 +181,22 @@ learn_one(const struct cartridge *c, struct sitelayer *layer,
         is_changed = true;
         is_full |= is_step_full;
     }
+    is_on_side = lands_on_side(c, layer, wl, &m, scratch, is_junk, &score,
+                               &t->is_out_of_memory);
+    if (t->is_out_of_memory) {
+        return;
+    }
+    t->usable++;
+    if (!is_on_side) {
+        log_warn("%s: still scores %u: the layer cannot move it there (the "
+                 "whitelist, a rule, a fingerprint or reputation decides "
+                 "it, or its words are at their limit)",
+                 item->name, score);
+        t->unmoved++;
+    }
     if (is_changed) {
         t->learned++;
-    } else {
+    } else if (is_on_side) {
         t->already++;
     }
     t->is_full |= is_full;
@@ -154,8 +204,8 @@ learn_one(const struct cartridge *c, struct sitelayer *layer,
 
 static void
 learn_all(const struct config *cfg, const struct cartridge *c,
-          struct sitelayer *layer, bool is_junk, const char *const *paths,
-          size_t n_paths, struct learn_tally *t)
+          struct sitelayer *layer, const struct whitelist *wl, bool is_junk,
+          const char *const *paths, size_t n_paths, struct learn_tally *t)
 {
     struct msgsrc_conf sconf = {0};
     struct msgsrc *src;
@@ -173,7 +223,7 @@ learn_all(const struct config *cfg, const struct cartridge *c,
     while (!t->is_out_of_memory && msgsrc_next(src, &item)) {
         if (item.kind == MSGSRC_MESSAGE) {
             t->seen++;
-            learn_one(c, layer, scratch, is_junk, &item, t);
+            learn_one(c, layer, wl, scratch, is_junk, &item, t);
         } else if (item.kind == MSGSRC_ERROR) {
             log_warn("%s: %s", item.name, item.why);
             t->unusable++;
@@ -255,6 +305,7 @@ learn_main(int argc, char **argv)
     size_t n_paths = 0;
     struct cartridge *c = NULL;
     struct sitelayer *layer = NULL;
+    struct whitelist *wl = NULL;
     struct learn_tally t;
     bool is_default = false;
     int lock_fd = -1;
@@ -299,8 +350,21 @@ learn_main(int argc, char **argv)
         updater_load_startup(&cfg, &c, &is_default, NULL) != CM_OK) {
         fprintf(stderr, "CGPCloudmark LEARN: no usable configuration or "
                         "cartridge\n");
+        cartridge_unref(c);
         free(paths);
         return 2;
+    }
+    /* The whitelist the helper scores with: a message it forces to 0
+     * cannot be taught to score 96, and LEARN must say so. */
+    if (cfg.whitelist_cfg_path[0] != '\0' &&
+        whitelist_load(cfg.whitelist_cfg_path, &wl, problem, NULL, NULL) !=
+            CM_OK) {
+        fprintf(stderr, "CGPCloudmark LEARN: out of memory while reading "
+                        "%s\n",
+                cfg.whitelist_cfg_path);
+        cartridge_unref(c);
+        free(paths);
+        return 3;
     }
     status = lock_layer(cfg.sitelayer_path, &lock_fd);
     if (status == 0) {
@@ -316,13 +380,13 @@ learn_main(int argc, char **argv)
     if (status == 0) {
         bool is_junk = strcasecmp(label, "spam") == 0;
 
-        learn_all(&cfg, c, layer, is_junk, paths, n_paths, &t);
+        learn_all(&cfg, c, layer, wl, is_junk, paths, n_paths, &t);
         if (t.is_out_of_memory) {
             fprintf(stderr, "CGPCloudmark LEARN: out of memory; %s not "
                             "changed\n",
                     cfg.sitelayer_path);
             status = 3;
-        } else if (t.learned + t.already == 0) {
+        } else if (t.usable == 0) {
             /* Files that were read but none of them mail (a wrong folder,
              * a mail client's index files) taught nothing: saying
              * "written" with exit 0 would hide the mistake from the
@@ -340,9 +404,9 @@ learn_main(int argc, char **argv)
     }
     if (status == 0) {
         printf("learned %zu of %zu messages as %s (%zu already scored "
-               "so, %zu unusable) on cartridge %llu%s; %s holds %zu "
-               "features%s\n",
-               t.learned, t.seen, label, t.already,
+               "so, %zu still on the other side, %zu unusable) on "
+               "cartridge %llu%s; %s holds %zu features%s\n",
+               t.learned, t.seen, label, t.already, t.unmoved,
                t.unusable, (unsigned long long)cartridge_version(c),
                is_default ? " (default)" : "", cfg.sitelayer_path,
                sitelayer_count(layer),
@@ -350,6 +414,7 @@ learn_main(int argc, char **argv)
     }
     fsutil_unlock(lock_fd);
     sitelayer_free(layer);
+    whitelist_free(wl);
     cartridge_unref(c);
     free(paths);
     return status;

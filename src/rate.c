@@ -339,8 +339,11 @@ load_cartridge(const char *path, const struct config *cfg,
 }
 
 /* The site's LEARN layer, scored as the helper would; none when the file
- * is missing.  An unusable file stops RATE: its scores would not be the
- * helper's. */
+ * is missing.  A damaged or unreadable file stops RATE: a running helper
+ * may still hold the layer it loaded before, so RATE's scores would not
+ * be the helper's.  A layer learned under another feature set (an older
+ * binary) is different: no engine of this one ever uses it (sitelayer.h),
+ * the helper included, so RATE ignores it too and says so. */
 static enum cm_err
 load_site_layer(const struct config *cfg, struct sitelayer **out)
 {
@@ -353,6 +356,11 @@ load_site_layer(const struct config *cfg, struct sitelayer **out)
     }
     rc = sitelayer_load(cfg->sitelayer_path, out, &why);
     if (rc == CM_ENOENT) {
+        return CM_OK;
+    }
+    if (rc == CM_EVERSION) {
+        log_warn("site layer %s ignored: %s (remove it, then LEARN again)",
+                 cfg->sitelayer_path, why != NULL ? why : cm_strerror(rc));
         return CM_OK;
     }
     if (rc != CM_OK) {

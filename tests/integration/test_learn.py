@@ -15,6 +15,9 @@ Queue/ with the newsletter of testdata/messages):
   - an unusable layer file: LEARN exits 3 and leaves it, RATE refuses to
     score (its scores would not be the helper's), the helper logs it and
     still answers every request with a score;
+  - a layer learned under another feature set (an older binary) is
+    ignored by RATE with a warning, as by the helper, so both still give
+    the same score (RATE refused to run at all: exit 1);
   - a LEARN that finds the layer's lock file held waits, says so, and
     learns on top of the layer the holder wrote (two runs at once lose
     nothing);
@@ -24,6 +27,10 @@ Queue/ with the newsletter of testdata/messages):
   - with a newer cartridge in the micro-update cache, RATE scores with it
     as the helper does (not with the embedded default), before and after
     a LEARN made on it;
+  - a message the layer cannot move (an executable attachment makes it
+    malware whatever its words say) is not reported "already scored
+    so", before or after a LEARN that changed the layer: it is named
+    as still on the other side;
   - temporary layer files a killed LEARN left (an hour old) are removed
     by the next LEARN and by the helper at start; fresh ones, symlinks
     and names not ours stay.
@@ -36,6 +43,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from helperlib_cgp import (CgpHelper, TestFailure, Watchdog, check,  # noqa
@@ -173,6 +181,57 @@ def cached_cartridge(binary, tmp, wd):
     after = rate(binary, base, "Queue/spam-pills.eml")["spam-pills.eml"]
     check(after == score and after < 10, "after LEARN ham: RATE %d, helper "
           "%d" % (after, score))
+
+
+def other_feature_set(binary, tmp, wd):
+    """The layer records the feature set it was learned under; an engine
+    with another one ignores it (sitelayer.h, the man page).  The helper
+    does; RATE must too, and score as the helper does."""
+    base = os.path.join(tmp, "features")
+    os.makedirs(os.path.join(base, "Queue"))
+    shutil.copy(os.path.join(REPO, "conf", "CGPCloudmark.cfg"), base)
+    shutil.copy(os.path.join(MESSAGES, TARGET),
+                os.path.join(base, "Queue", TARGET))
+    without = rate(binary, base, "Queue/" + TARGET)[TARGET]
+    rc, out, err = run(binary, base, "LEARN", "spam", "Queue/" + TARGET)
+    check(rc == 0, "LEARN spam: %d %r" % (rc, err))
+    layer = os.path.join(base, "CGPCloudmark.learned")
+    with open(layer, "rb") as f:
+        img = bytearray(f.read())
+    # features_version (bytes 8..11) of another engine, crc32 re-made
+    img[8:12] = (int.from_bytes(img[8:12], "little") + 1).to_bytes(
+        4, "little")
+    img[-4:] = zlib.crc32(bytes(img[:-4])).to_bytes(4, "little")
+    with open(layer, "wb") as f:
+        f.write(img)
+    rc, out, err = run(binary, base, "RATE", "Queue/" + TARGET)
+    check(rc == 0 and "feature set" in err and out.count("\n") == 1,
+          "RATE on another feature set's layer: %d %r %r" % (rc, out, err))
+    score = int(out.split("\t")[1])
+    check(score == without, "RATE scored %d with the ignored layer, %d "
+          "without" % (score, without))
+    helper, _ = helper_score(binary, base, wd)
+    check(helper == score, "helper %d, RATE %d" % (helper, score))
+
+
+def unmovable(binary, tmp):
+    """LEARN ham of malware: the executable-attachment rule keeps it at
+    99 whatever the layer learns, so neither run may count it "already
+    scored so" (the second one did: it looked only at the margin)."""
+    base = os.path.join(tmp, "unmovable")
+    os.mkdir(base)
+    shutil.copy(os.path.join(REPO, "conf", "CGPCloudmark.cfg"), base)
+    name = "malware-invoice.eml"
+    shutil.copy(os.path.join(MESSAGES, name), os.path.join(base, name))
+    check(rate(binary, base, name)[name] >= 10, "malware scores below 10")
+    for attempt in ("first", "second"):
+        rc, out, err = run(binary, base, "LEARN", "ham", name)
+        check(rc == 0 and "0 already" in out and
+              "1 still on the other side" in out and name in err and
+              "still scores" in err,
+              "%s LEARN ham of malware: %d %r %r" % (attempt, rc, out, err))
+        check(rate(binary, base, name)[name] >= 10,
+              "malware learned below 10")
 
 
 def stale_temps(binary, tmp, wd):
@@ -314,6 +373,8 @@ def main():
         concurrent_runs(binary, tmp, wd)
         cached_cartridge(binary, tmp, wd)
         stale_temps(binary, tmp, wd)
+        unmovable(binary, tmp)
+        other_feature_set(binary, tmp, wd)
     except TestFailure as e:
         print("FAIL test_learn: %s" % e)
         return 1
