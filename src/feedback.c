@@ -4,7 +4,7 @@
  * original network takes a report only when the misclassified message is
  * attached as message/rfc822).
  *
- *   cmtool feedback [--label spam|phish|ham] DIR... -o OUTDIR
+ *   cmtool feedback [--label spam|phish|ham] [--as-is] DIR... -o OUTDIR
  *
  * Input: feedback mails, walked like RATE walks its arguments (msgsrc:
  * files, directories, .mdir folders, mbox files; a CGP queue envelope is
@@ -24,6 +24,16 @@
  * reported: a fingerprint even for a campaign seen once).  A message also
  * stored under another label is written anyway and warned about: training
  * then holds it as ham too, so no fingerprint matching it can be made.
+ *
+ * With --as-is the mails themselves are the misclassified messages --
+ * the files a site gave `CGPCloudmark LEARN`, in any form LEARN reads
+ * (plain files, .mdir folders, mbox files, CGP queue files, whose
+ * envelope is left out) -- and each is stored whole in the same tree, so
+ * the site's own feedback reaches the cartridges it publishes (SPEC §9:
+ * a layer "that cmtool can also ingest"; the layer itself holds hashed
+ * weights, not mail to train on).  A mail that may be cut, is blank or
+ * is over CAPS_FEEDBACK_MESSAGE_MAX_BYTES is refused as an attachment
+ * would be.
  *
  * Not taken: a report without an attached message (a forward quoted
  * inline has lost its headers; the original network also drops those),
@@ -66,6 +76,7 @@ struct feedback_opts {
     size_t n_dirs;
     const char *out;
     int label; /* --label, or -1: from each mail's path */
+    bool is_as_is; /* --as-is: each mail is the misclassified message */
     bool has_own; /* OUTDIR/feedback is own_dev, own_ino */
     dev_t own_dev;
     ino_t own_ino;
@@ -88,8 +99,8 @@ static void
 usage(FILE *to)
 {
     fprintf(to,
-            "usage: cmtool feedback [--label spam|phish|ham] DIR... "
-            "-o OUTDIR\n"
+            "usage: cmtool feedback [--label spam|phish|ham] [--as-is] "
+            "DIR... -o OUTDIR\n"
             "  extracts the misclassified messages attached (as "
             "message/rfc822) to\n"
             "  feedback mails into OUTDIR/" FEEDBACK_SOURCE
@@ -98,7 +109,10 @@ usage(FILE *to)
             "folders or mbox\n"
             "  files; a mail's label is the folder it sits in (spam/, "
             "phish/, ham/)\n"
-            "  unless --label gives one for all.\n"
+            "  unless --label gives one for all.  --as-is: each mail is "
+            "itself the\n"
+            "  misclassified message (the files given to LEARN), stored "
+            "whole.\n"
             "  exit 0: done; 1: an input could not be read or an output "
             "not written;\n"
             "  2: bad arguments.\n");
@@ -244,6 +258,7 @@ parse_args(int argc, char **argv, struct feedback_opts *o)
     o->n_dirs = 0;
     o->out = NULL;
     o->label = -1;
+    o->is_as_is = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 
@@ -260,6 +275,8 @@ parse_args(int argc, char **argv, struct feedback_opts *o)
                                 "or ham\n");
                 return 2;
             }
+        } else if (strcmp(a, "--as-is") == 0) {
+            o->is_as_is = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "cmtool feedback: unknown option '%s'\n", a);
             usage(stderr);
@@ -428,6 +445,34 @@ is_blank(const struct buf *b)
     return true;
 }
 
+/* --as-is: the mail at p (its queue envelope left out) is the message. */
+static void
+store_as_is(const struct feedback_opts *o, int label,
+            const struct msgsrc_item *item, const uint8_t *p, size_t len,
+            struct buf *msg, struct feedback_tally *t)
+{
+    const char *why = NULL;
+
+    buf_reset(msg);
+    if (item->is_truncated) {
+        why = "may be cut";
+    } else if (len > CAPS_FEEDBACK_MESSAGE_MAX_BYTES) {
+        why = "too large";
+    } else if (buf_append(msg, p, len) != CM_OK) {
+        log_error("%s: %s", item->name, cm_strerror(CM_ENOMEM));
+        t->n_errors++;
+        return;
+    } else if (is_blank(msg)) {
+        why = "empty";
+    }
+    if (why != NULL) {
+        log_warn("%s: %s; skipped", item->name, why);
+        t->n_refused++;
+        return;
+    }
+    store(o, label, item->name, msg, t);
+}
+
 /* The attached messages of one feedback mail. */
 static void
 one_mail(const struct feedback_opts *o, const struct msgsrc_item *item,
@@ -456,6 +501,10 @@ one_mail(const struct feedback_opts *o, const struct msgsrc_item *item,
     }
     p = item->data + off;
     len = item->len - off;
+    if (o->is_as_is) {
+        store_as_is(o, label, item, p, len, msg, t);
+        return;
+    }
     attmsg_find(p, len, &r);
     if (r.n == 0) {
         log_warn("%s: no attached message (a report must attach the "

@@ -334,6 +334,43 @@ def test_stale_temps(build, tmp, msgs, out):
         os.unlink(p)
 
 
+def test_as_is(build, tmp, msgs):
+    """--as-is: the mails themselves are the misclassified messages (the
+    files a site gave LEARN), stored whole in the same tree: a plain
+    file, each message of an mbox (its From line left out), a CGP queue
+    file without its envelope.  A report mail is stored as itself, not
+    its attachment; a second run stores nothing new."""
+    top = os.path.join(tmp, "as-is")
+    out = os.path.join(tmp, "out-as-is")
+    write(os.path.join(top, "missed", "1.eml"), msgs["spam"])
+    write(os.path.join(top, "missed", "box.mbox"),
+          b"From x@y Mon Jun  1 10:00:00 2026\n" + msgs["spam2"] + b"\n" +
+          b"From x@y Mon Jun  1 10:00:01 2026\n" + msgs["spam3"])
+    write(os.path.join(top, "missed", "q.msg"),
+          b"P I 01-06-2026_10:00:00 <deals@cheap.example>\n"
+          b"R W 01-06-2026_10:00:00 <a@example.org>\n"
+          b"S SMTP [192.0.2.7]\n\n" + msgs["phish"])
+    carrier = report(msgs["ham"])
+    write(os.path.join(top, "missed", "report.eml"), carrier)
+    rc, _, err = run(build, "cmtool", "feedback", "--as-is", "--label",
+                     "spam", top, "-o", out)
+    check(rc == 0, "feedback --as-is exit %d: %s" % (rc, err))
+    want = {"spam": {stored_name(raw): raw
+                     for raw in (msgs["spam"], msgs["spam2"], msgs["spam3"],
+                                 msgs["phish"], carrier)}}
+    check(tree(out) == want, "--as-is stores each mail whole: %r"
+          % {k: sorted(v) for k, v in tree(out).items()})
+    check("5 messages extracted (ham 0, spam 5, phish 0)" in err,
+          "--as-is summary: %s" % err)
+    rc, _, err = run(build, "cmtool", "feedback", "--as-is", "--label",
+                     "spam", top, "-o", out)
+    check(rc == 0 and "5 already stored" in err,
+          "--as-is second run: %s" % err)
+    rc, _, err = run(build, "cmtool", "feedback", "--as-is", top, "-o", out)
+    check(rc == 0 and "5 unlabelled" in err,
+          "--as-is takes labels from folders as without it: %s" % err)
+
+
 def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
     tmp = tempfile.mkdtemp(prefix="test_feedback.")
@@ -359,6 +396,7 @@ def main():
         test_train(build, tmp, msgs, out)
         test_stale_temps(build, tmp, msgs, out)
         test_line_ends(build, tmp, msgs)
+        test_as_is(build, tmp, msgs)
     except AssertionError as e:
         print("test_feedback: FAIL: %s" % e, file=sys.stderr)
         return 1
