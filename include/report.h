@@ -78,6 +78,20 @@ size_t report_bar_counts(const struct config *cfg,
                          const struct config_bar **bars, uint64_t *out,
                          uint64_t *other);
 
+/*
+ * The message counters of day d as form fields for the hourly statistics
+ * POST (SPEC §5; updater_hooks.add_stats), appended to out:
+ * "&day=YYYY-MM-DD&requests=N&scored=N&fail_opens=N&errors=N", then
+ * "&score_<min>_<max>=N" for each score bar (as report_bar_counts, plus
+ * "&score_other=N" when some score is outside every bar) and
+ * "&category_<name>=N" for each category.  The counts of the day so far
+ * (it starts at ReportTime), never anything taken from a message.
+ * CM_ELIMIT when out's cap is hit.
+ */
+enum cm_err report_stats_format(const struct config *cfg,
+                                const struct counters_day *d,
+                                struct buf *out);
+
 /* A report file between prepare and commit. */
 struct report_file {
     char name[REPORT_NAME_MAX];      /* the unique base name */

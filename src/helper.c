@@ -101,6 +101,7 @@
 #include "log.h"
 #include "pool.h"
 #include "protocol.h"
+#include "report.h"
 #include "queuefile.h"
 #include "render.h"
 #include "sitelayer.h"
@@ -1185,13 +1186,34 @@ stop_name(enum helper_stop stop)
 static void
 on_update_installed(void *ctx, uint64_t version)
 {
-    counters_note_update_installed(ctx, version);
+    const struct helper *h = ctx;
+
+    counters_note_update_installed(h->counters, version);
 }
 
 static void
 on_update_refused(void *ctx, enum cm_err err)
 {
-    counters_note_update_refused(ctx, err);
+    const struct helper *h = ctx;
+
+    counters_note_update_refused(h->counters, err);
+}
+
+/* The hourly statistics carry the day's message counts (per score bar and
+ * category, fail-opens, errors), as cartridge.cfg(5) says; without this
+ * hook they held the updater's own counts only. */
+static void
+add_message_stats(void *ctx, struct buf *body)
+{
+    const struct helper *h = ctx;
+    struct counters_snapshot *s = malloc(sizeof(*s));
+
+    if (s == NULL) {
+        return;
+    }
+    counters_snapshot(h->counters, s);
+    report_stats_format(h->cfg, &s->today, body);
+    free(s);
 }
 
 /* (Re)load LEARN's site layer when its file changed: at start and from
@@ -1274,7 +1296,8 @@ start_cartridge(struct helper *h, struct updater **upd, int wake_read_fd)
     memset(&hooks, 0, sizeof(hooks));
     hooks.on_installed = on_update_installed;
     hooks.on_refused = on_update_refused;
-    hooks.ctx = h->counters;
+    hooks.add_stats = add_message_stats;
+    hooks.ctx = h;
     /* NULL when updates are off or cannot start (it logs why): the helper
      * keeps its cartridge.  The thread blocks signals itself. */
     *upd = updater_start(h->cfg, h->slot, &hooks, &skipped);

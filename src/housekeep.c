@@ -224,7 +224,17 @@ commit_report(struct housekeep *h, const struct report_file *f, int64_t day)
 
     clock_date_format(day, date, sizeof(date));
     if (rc != CM_OK && lstat(f->tmp_path, &st) != 0 && errno == ENOENT) {
-        /* The .tmp was removed by hand: nothing is left to rename. */
+        /* Nothing is left to rename: the rename did happen although it
+         * reported a failure (the .sub is there), or someone removed or
+         * renamed the .tmp by hand.  Then this helper does not know
+         * whether the report is sent, and must not say it wrote it. */
+        h->has_uncommitted = false;
+        if (lstat(f->sub_path, &st) != 0) {
+            log_warn("report: daily report for %s: %s disappeared before it "
+                     "could be renamed to .sub (removed or renamed by "
+                     "hand?); not trying again", date, f->tmp_path);
+            return CM_OK;
+        }
         rc = CM_OK;
     }
     if (rc != CM_OK) {

@@ -295,6 +295,39 @@ report_bar_counts(const struct config *cfg, const struct counters_day *d,
     return n;
 }
 
+enum cm_err
+report_stats_format(const struct config *cfg, const struct counters_day *d,
+                    struct buf *out)
+{
+    char date[CLOCK_DATE_TEXT_SIZE];
+    const struct config_bar *bars;
+    uint64_t counts[CONFIG_BARS_MAX];
+    uint64_t other;
+    size_t n = report_bar_counts(cfg, d, &bars, counts, &other);
+    enum cm_err rc;
+
+    clock_date_format(d->day, date, sizeof(date));
+    rc = buf_printf(out,
+                    "&day=%s&requests=%llu&scored=%llu&fail_opens=%llu"
+                    "&errors=%llu",
+                    date, (unsigned long long)counters_day_requests(d),
+                    (unsigned long long)counters_day_scored(d),
+                    (unsigned long long)counters_day_fail_opens(d),
+                    (unsigned long long)d->errors);
+    for (size_t i = 0; i < n && rc == CM_OK; i++) {
+        rc = buf_printf(out, "&score_%u_%u=%llu", bars[i].min_score,
+                        bars[i].max_score, (unsigned long long)counts[i]);
+    }
+    if (rc == CM_OK && other != 0) {
+        rc = buf_printf(out, "&score_other=%llu", (unsigned long long)other);
+    }
+    for (unsigned i = 0; i < COUNTERS_CATEGORIES && rc == CM_OK; i++) {
+        rc = buf_printf(out, "&category_%s=%llu", counters_category_name(i),
+                        (unsigned long long)d->by_category[i]);
+    }
+    return rc;
+}
+
 static void
 view_init(struct view *v, const struct config *cfg,
           const struct report_input *in)

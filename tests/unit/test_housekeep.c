@@ -826,6 +826,44 @@ test_housekeep_report_commit_retried(void **state)
     env_done(&e);
 }
 
+/* A report stuck as .tmp (its rename failing) that an administrator
+ * removes by hand was not written to .sub: the log must not say it was,
+ * and the helper stops trying to rename it. */
+static void
+test_housekeep_report_tmp_removed_by_hand(void **state)
+{
+    struct env e;
+    struct sub subs[MAX_SUBS];
+    size_t n;
+
+    (void)state;
+    env_init(&e, "UTC", 2024, 5, 1, 23, 59, 0);
+    env_start(&e);
+    tick(&e);
+    counters_note_message(e.c, 7, ENGINE_CAT_LEGIT, 100);
+    is_sub_rename_failing = true;
+    clock_test_advance_ms(&e.clk, 120000);
+    tick(&e);
+    n = list_subs(&e, ".tmp", subs, MAX_SUBS);
+    assert_int_equal(n, 1);
+    assert_int_equal(unlink(subs[0].path), 0);
+    free_subs(subs, n);
+
+    clock_test_advance_ms(&e.clk, 60000);
+    tick(&e);
+    assert_int_equal(count_subs(&e, ".sub"), 0);
+    assert_int_equal(log_count("written to"), 0);
+    assert_int_equal(log_count("daily report for 2024-05-01: "), 1);
+    assert_int_equal(log_count("disappeared before it could be renamed"), 1);
+    /* nothing left to retry: no further line */
+    clock_test_advance_ms(&e.clk, 60000);
+    tick(&e);
+    assert_int_equal(log_count("disappeared"), 1);
+    is_sub_rename_failing = false;
+    env_stop(&e);
+    env_done(&e);
+}
+
 static void
 test_housekeep_report_write_fails(void **state)
 {
@@ -1274,6 +1312,7 @@ main(void)
         cmocka_unit_test(test_housekeep_report_write_fails),
         cmocka_unit_test(test_housekeep_no_submitted_dir),
         cmocka_unit_test(test_housekeep_report_commit_retried),
+        cmocka_unit_test(test_housekeep_report_tmp_removed_by_hand),
         cmocka_unit_test(test_housekeep_report_retried_in_order),
         cmocka_unit_test(test_housekeep_report_kept_past_a_week),
         cmocka_unit_test(test_housekeep_report_dropped_past_the_bound),

@@ -221,6 +221,65 @@ test_report_bar_counts(void **state)
     assert_ptr_equal(bars, cfg.bars);
 }
 
+/* The hourly statistics carry the day's message counts: per score bar
+ * and category, fail-opens and errors (cartridge.cfg(5)), and they fit
+ * the statistics body's cap with the most bars a configuration has. */
+static void
+test_report_stats_format(void **state)
+{
+    struct config cfg;
+    struct counters_day d;
+    struct buf out;
+    const char *text;
+
+    (void)state;
+    sample_day(&d);
+    memset(&cfg, 0, sizeof(cfg)); /* no bars: SPEC defaults */
+    buf_init(&out, CAPS_UPDATER_STATS_BODY_MAX_BYTES);
+    assert_int_equal(report_stats_format(&cfg, &d, &out), CM_OK);
+    assert_int_equal(buf_putc(&out, '\0'), CM_OK);
+    text = (const char *)out.data;
+    assert_string_equal(text,
+                        "&day=2024-05-01&requests=1004&scored=1000"
+                        "&fail_opens=4&errors=2"
+                        "&score_0_0=500&score_1_39=300&score_40_80=50"
+                        "&score_81_90=40&score_91_95=30&score_96_99=60"
+                        "&score_100_100=20"
+                        "&category_legit=850&category_spam=120"
+                        "&category_phishing=20&category_malware=5"
+                        "&category_bulk=5&category_other=0");
+    buf_reset(&out);
+
+    /* A gap in the configured bars is sent as "other". */
+    cfg.n_bars = 2;
+    cfg.bars[0] = (struct config_bar){0, 60, "A"};
+    cfg.bars[1] = (struct config_bar){39, 95, "B"};
+    assert_int_equal(report_stats_format(&cfg, &d, &out), CM_OK);
+    assert_int_equal(buf_putc(&out, '\0'), CM_OK);
+    text = (const char *)out.data;
+    assert_non_null(strstr(text, "&score_0_60=850&score_39_95=70"
+                                 "&score_other=80&category_legit="));
+    buf_reset(&out);
+
+    /* The most bars, the largest counts: still inside the body's cap
+     * beside the updater's own fields. */
+    cfg.n_bars = CONFIG_BARS_MAX;
+    for (size_t i = 0; i < CONFIG_BARS_MAX; i++) {
+        cfg.bars[i] = (struct config_bar){100, 100, "X"};
+    }
+    for (size_t i = 0; i < COUNTERS_SCORES; i++) {
+        d.by_score[i] = CAPS_COUNTERS_VALUE_MAX;
+    }
+    assert_int_equal(report_stats_format(&cfg, &d, &out), CM_OK);
+    assert_true(out.len < CAPS_UPDATER_STATS_BODY_MAX_BYTES / 4);
+    buf_clear(&out);
+
+    /* A full body: CM_ELIMIT. */
+    buf_init(&out, 40);
+    assert_int_equal(report_stats_format(&cfg, &d, &out), CM_ELIMIT);
+    buf_clear(&out);
+}
+
 static void
 test_report_format_golden(void **state)
 {
@@ -724,6 +783,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_recipient),
         cmocka_unit_test(test_report_bar_counts),
+        cmocka_unit_test(test_report_stats_format),
         cmocka_unit_test(test_report_format_golden),
         cmocka_unit_test(test_report_format_shape),
         cmocka_unit_test(test_report_format_partial_and_gaps),
