@@ -109,6 +109,17 @@ struct config_problem {
 
 typedef void (*config_problem_fn)(void *ctx, const struct config_problem *p);
 
+/* p as "file:line: key: problem" into dst (capacity cap, always
+ * terminated): ":line" is left out when the problem is about the whole
+ * file (line 0), "key: " when it is about no one key.  The one spelling
+ * of a configuration problem in logs and on the terminal. */
+void config_problem_format(const struct config_problem *p, char *dst,
+                           size_t cap);
+
+/* A config_problem_fn that logs each problem as a warning (log.h); ctx is
+ * unused. */
+void config_problem_log(void *ctx, const struct config_problem *p);
+
 /* Fill every field with its default (see config.c's table). */
 void config_defaults(struct config *cfg);
 

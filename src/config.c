@@ -57,6 +57,7 @@
 #include "charset.h"
 #include "cursor.h"
 #include "fsutil.h"
+#include "log.h"
 
 #define CONFIG_INTERVAL_AUTO_S 300u
 #define CONFIG_WHY_MAX 200
@@ -1506,4 +1507,29 @@ config_bar_text(const struct config *cfg, unsigned score)
         }
     }
     return cfg->bars[cfg->n_bars - 1].text;
+}
+
+/* ---- reporting problems ----------------------------------------------- */
+
+void
+config_problem_format(const struct config_problem *p, char *dst, size_t cap)
+{
+    const char *key = p->key != NULL ? p->key : "";
+    char line[16] = "";
+
+    if (p->line > 0) {
+        snprintf(line, sizeof(line), ":%u", p->line);
+    }
+    snprintf(dst, cap, "%s%s: %s%s%s", p->file, line, key,
+             key[0] != '\0' ? ": " : "", p->problem);
+}
+
+void
+config_problem_log(void *ctx, const struct config_problem *p)
+{
+    char text[CONFIG_PATH_MAX + 512];
+
+    (void)ctx;
+    config_problem_format(p, text, sizeof(text));
+    log_warn("%s", text);
 }

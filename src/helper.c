@@ -1101,17 +1101,6 @@ usage(FILE *to)
           to);
 }
 
-static void
-report_problem(void *ctx, const struct config_problem *p)
-{
-    (void)ctx;
-    if (p->key != NULL && p->key[0] != '\0') {
-        log_warn("%s:%u: %s: %s", p->file, p->line, p->key, p->problem);
-    } else {
-        log_warn("%s:%u: %s", p->file, p->line, p->problem);
-    }
-}
-
 static int
 make_self_pipe(int fds[2])
 {
@@ -1427,7 +1416,7 @@ helper_main(int argc, char **argv)
     cfg = malloc(sizeof(*cfg));
     h.counters = counters_new();
     if (cfg == NULL || h.counters == NULL ||
-        config_load(cfg_path, cfg, report_problem, NULL, NULL) != CM_OK) {
+        config_load(cfg_path, cfg, config_problem_log, NULL, NULL) != CM_OK) {
         fprintf(stderr, "CGPCloudmark: out of memory at start-up\n");
         goto out;
     }
@@ -1436,7 +1425,7 @@ helper_main(int argc, char **argv)
     h.fail_answer = cfg->fail_answer == CONFIG_FAIL_FAILURE
                         ? PROTOCOL_ANSWER_FAILURE
                         : PROTOCOL_ANSWER_OK;
-    if (whitelist_load(cfg->whitelist_cfg_path, &wl, report_problem, NULL,
+    if (whitelist_load(cfg->whitelist_cfg_path, &wl, config_problem_log, NULL,
                        NULL) != CM_OK) {
         fprintf(stderr, "CGPCloudmark: out of memory loading %s\n",
                 cfg->whitelist_cfg_path);

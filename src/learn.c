@@ -80,14 +80,6 @@ usage(FILE *to)
             "was).\n");
 }
 
-static void
-problem(void *ctx, const struct config_problem *p)
-{
-    (void)ctx;
-    log_warn("%s:%u: %s%s%s", p->file, p->line, p->key,
-             p->key[0] != '\0' ? ": " : "", p->problem);
-}
-
 /*
  * After learning m: whether it scores on its side (LEARN_SPAM_SCORE or
  * more for spam, below LEARN_HAM_SCORE for ham) as the helper scores it,
@@ -346,7 +338,7 @@ learn_main(int argc, char **argv)
         free(paths);
         return 2;
     }
-    if (config_load(cfg_path, &cfg, problem, NULL, NULL) != CM_OK ||
+    if (config_load(cfg_path, &cfg, config_problem_log, NULL, NULL) != CM_OK ||
         updater_load_startup(&cfg, &c, &is_default, NULL) != CM_OK) {
         fprintf(stderr, "CGPCloudmark LEARN: no usable configuration or "
                         "cartridge\n");
@@ -357,8 +349,8 @@ learn_main(int argc, char **argv)
     /* The whitelist the helper scores with: a message it forces to 0
      * cannot be taught to score 96, and LEARN must say so. */
     if (cfg.whitelist_cfg_path[0] != '\0' &&
-        whitelist_load(cfg.whitelist_cfg_path, &wl, problem, NULL, NULL) !=
-            CM_OK) {
+        whitelist_load(cfg.whitelist_cfg_path, &wl, config_problem_log, NULL,
+                       NULL) != CM_OK) {
         fprintf(stderr, "CGPCloudmark LEARN: out of memory while reading "
                         "%s\n",
                 cfg.whitelist_cfg_path);

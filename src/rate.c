@@ -293,19 +293,6 @@ parse_args(int argc, char **argv, struct rate_opts *o)
     return -1;
 }
 
-static void
-report_problem(void *ctx, const struct config_problem *p)
-{
-    (void)ctx;
-    if (p->line > 0) {
-        log_warn("%s:%u: %s%s%s", p->file, p->line, p->key,
-                 p->key[0] != '\0' ? ": " : "", p->problem);
-    } else {
-        log_warn("%s: %s%s%s", p->file, p->key,
-                 p->key[0] != '\0' ? ": " : "", p->problem);
-    }
-}
-
 /*
  * The one place that decides which cartridge RATE scores with: the file
  * given with --cartridge, else the one the helper would start on with the
@@ -1057,14 +1044,14 @@ rate_main(int argc, char **argv)
         log_error("out of memory");
         goto out;
     }
-    if (config_load(r.opts.config_path, cfg, report_problem, NULL, NULL) !=
+    if (config_load(r.opts.config_path, cfg, config_problem_log, NULL, NULL) !=
         CM_OK) {
         log_error("out of memory while reading the configuration");
         goto out;
     }
     log_setup(NULL, NULL, cfg->log_level);
     if (cfg->whitelist_cfg_path[0] != '\0' &&
-        whitelist_load(cfg->whitelist_cfg_path, &wl, report_problem, NULL,
+        whitelist_load(cfg->whitelist_cfg_path, &wl, config_problem_log, NULL,
                        NULL) != CM_OK) {
         log_error("out of memory while reading %s", cfg->whitelist_cfg_path);
         goto out;

@@ -38,13 +38,14 @@ usage(FILE *to)
 static void
 print_problem(void *ctx, const struct config_problem *p)
 {
+    char text[CONFIG_PATH_MAX + 512];
+
     (void)ctx;
     if (p->is_warning) {
         return;
     }
-    fprintf(stderr, CMD ": %s:%u: %s%s%s\n", p->file, p->line,
-            p->key != NULL ? p->key : "",
-            p->key != NULL && p->key[0] != '\0' ? ": " : "", p->problem);
+    config_problem_format(p, text, sizeof(text));
+    fprintf(stderr, CMD ": %s\n", text);
 }
 
 static void

@@ -34,14 +34,6 @@ usage(FILE *to)
             "  5: the cache could not be written.\n");
 }
 
-static void
-problem(void *ctx, const struct config_problem *p)
-{
-    (void)ctx;
-    log_warn("%s:%u: %s%s%s", p->file, p->line, p->key,
-             p->key[0] != '\0' ? ": " : "", p->problem);
-}
-
 static int
 exit_status(enum cm_err err)
 {
@@ -85,7 +77,7 @@ update_main(int argc, char **argv)
     if (!config_given_file_exists("CGPCloudmark UPDATE", cfg_path)) {
         return 2;
     }
-    if (config_load(cfg_path, &cfg, problem, NULL, NULL) != CM_OK) {
+    if (config_load(cfg_path, &cfg, config_problem_log, NULL, NULL) != CM_OK) {
         fprintf(stderr, "CGPCloudmark UPDATE: out of memory reading the "
                         "configuration\n");
         return 2;

@@ -1106,6 +1106,32 @@ test_config_check_config_update_keys(void **state)
     updkeys_ring_clear(&ring);
 }
 
+/* The one spelling of a problem: ":line" only when known, "key: " only
+ * when there is a key (NULL counts as none); a short buffer still ends
+ * in a terminator. */
+static void
+test_config_problem_format(void **state)
+{
+    struct config_problem p = {"a.cfg", 7, "Threads", "out of range", false};
+    char out[128];
+
+    (void)state;
+    config_problem_format(&p, out, sizeof(out));
+    assert_string_equal(out, "a.cfg:7: Threads: out of range");
+    p.line = 0;
+    config_problem_format(&p, out, sizeof(out));
+    assert_string_equal(out, "a.cfg: Threads: out of range");
+    p.key = "";
+    config_problem_format(&p, out, sizeof(out));
+    assert_string_equal(out, "a.cfg: out of range");
+    p.key = NULL;
+    p.line = 3;
+    config_problem_format(&p, out, sizeof(out));
+    assert_string_equal(out, "a.cfg:3: out of range");
+    config_problem_format(&p, out, 6);
+    assert_string_equal(out, "a.cfg");
+}
+
 int
 main(void)
 {
@@ -1130,6 +1156,7 @@ main(void)
         cmocka_unit_test(test_config_check_config_command),
         cmocka_unit_test(test_config_check_config_update_keys),
         cmocka_unit_test(test_config_cartridge_value_with_semicolon),
+        cmocka_unit_test(test_config_problem_format),
     };
 
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
