@@ -1221,8 +1221,13 @@ refresh_site_layer(void *ctx)
     }
     if (sitelayer_slot_refresh(h->site, h->cfg->sitelayer_path, &is_changed,
                                &why) != CM_OK) {
-        log_warn("site layer %s unusable (%s); keeping the previous one",
-                 h->cfg->sitelayer_path, why != NULL ? why : "?");
+        /* At start there is no previous layer to keep: say what scores. */
+        l = sitelayer_acquire(h->site);
+        log_warn("site layer %s unusable (%s); %s", h->cfg->sitelayer_path,
+                 why != NULL ? why : "?",
+                 l != NULL ? "keeping the previous one"
+                           : "scoring without a site layer");
+        sitelayer_release(h->site, l);
         return;
     }
     if (is_changed) {

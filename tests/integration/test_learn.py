@@ -369,6 +369,10 @@ def main():
         score, info = helper_score(binary, base, wd)
         check(score == before[TARGET], "helper with a bad layer: %d" % score)
         check(b"unusable" in info, "bad layer not logged: %r" % info)
+        # A helper just started has no earlier layer to keep.
+        check(b"scoring without a site layer" in info and
+              b"keeping the previous" not in info,
+              "bad layer at start logged as kept: %r" % info)
 
         concurrent_runs(binary, tmp, wd)
         cached_cartridge(binary, tmp, wd)
