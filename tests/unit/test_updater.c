@@ -801,6 +801,54 @@ test_updater_304_after_expiry(void **state)
 }
 
 /*
+ * A server s (started) with full-2.cmu and delta-1-2.cmu, the delta made
+ * from base to image 2 (image 1 for a good delta) into delta_file and
+ * listed under that name, which is also copied into serve_as (one of
+ * s's name fields: what the server does with it); cfg points at s and
+ * at the cache folder f->dir/sub, which holds version 1 installed, so
+ * the delta is the file a cycle asks for.  d is the delta's payload.
+ */
+static void
+serve_full_and_delta(struct fixture *f, struct srv *s,
+                     struct updfile_manifest *m, const struct buf *img2,
+                     const struct buf *base, struct buf *d,
+                     struct buf *delta_file, char serve_as[64],
+                     const char *sub, struct config *cfg)
+{
+    struct updfile_spec spec;
+    struct buf img1;
+    char path[CONFIG_PATH_MAX + 32];
+
+    build_full_2(f, s, img2, &spec);
+    buf_init(d, CAPS_UPDFILE_PAYLOAD_MAX_BYTES);
+    assert_int_equal(delta_make(base->data, base->len, img2->data, img2->len,
+                                d),
+                     CM_OK);
+    spec.kind = UPDFILE_DELTA;
+    spec.base_version = 1;
+    buf_init(delta_file, CAPS_UPDFILE_MAX_BYTES);
+    assert_int_equal(updfile_build(&spec, d->data, d->len, &f->secret,
+                                   &f->content, delta_file),
+                     CM_OK);
+    snprintf(serve_as, 64, "delta-1-2.cmu");
+    m->n_files = 2;
+    entry_of(&m->files[0], "full-2.cmu", UPDFILE_FULL, 0, 2, &s->file);
+    entry_of(&m->files[1], "delta-1-2.cmu", UPDFILE_DELTA, 1, 2, delta_file);
+    sign_manifest_2(f, s, m, 86400);
+    srv_start(s);
+
+    snprintf(cfg->cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
+             s->port);
+    snprintf(cfg->cart.cache_path, CONFIG_PATH_MAX, "%s/%s", f->dir, sub);
+    assert_int_equal(fsutil_mkdirs(cfg->cart.cache_path, 0700), CM_OK);
+    snprintf(path, sizeof(path), "%s/cartridge-1.cmc", cfg->cart.cache_path);
+    read_file(f->c1, &img1);
+    assert_int_equal(fsutil_write_atomic(path, img1.data, img1.len, 0600),
+                     CM_OK);
+    buf_clear(&img1);
+}
+
+/*
  * The server answers the delta with 503 and Retry-After: the cycle fails
  * and waits as asked, instead of turning at once to the full file on the
  * server that just said it is busy (which only a delta refused on its
@@ -812,7 +860,6 @@ test_updater_busy_delta_no_full_fallback(void **state)
     struct fixture *f = *state;
     struct config cfg = f->cfg;
     struct srv *s = calloc(1, sizeof(*s));
-    struct updfile_spec spec;
     struct updfile_manifest *m = calloc(1, sizeof(*m));
     struct updater_result res;
     struct buf img1;
@@ -825,34 +872,9 @@ test_updater_busy_delta_no_full_fallback(void **state)
     assert_non_null(m);
     read_file(f->c1, &img1);
     read_file(f->c2, &img2);
-    /* full-2.cmu and delta-1-2.cmu, both installing version 2 */
-    build_full_2(f, s, &img2, &spec);
-    buf_init(&d, CAPS_UPDFILE_PAYLOAD_MAX_BYTES);
-    assert_int_equal(delta_make(img1.data, img1.len, img2.data, img2.len,
-                                &d),
-                     CM_OK);
-    spec.kind = UPDFILE_DELTA;
-    spec.base_version = 1;
-    buf_init(&delta_file, CAPS_UPDFILE_MAX_BYTES);
-    assert_int_equal(updfile_build(&spec, d.data, d.len, &f->secret,
-                                   &f->content, &delta_file),
-                     CM_OK);
-    snprintf(s->busy_name, sizeof(s->busy_name), "delta-1-2.cmu");
-    m->n_files = 2;
-    entry_of(&m->files[0], "full-2.cmu", UPDFILE_FULL, 0, 2, &s->file);
-    entry_of(&m->files[1], "delta-1-2.cmu", UPDFILE_DELTA, 1, 2,
-             &delta_file);
-    sign_manifest_2(f, s, m, 86400);
-    srv_start(s);
-
-    /* version 1 installed and cached: the delta is the file to fetch */
-    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
-             s->port);
-    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/busy", f->dir);
-    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
-    snprintf(path, sizeof(path), "%s/cartridge-1.cmc", cfg.cart.cache_path);
-    assert_int_equal(fsutil_write_atomic(path, img1.data, img1.len, 0600),
-                     CM_OK);
+    /* a good delta, answered "503 busy" */
+    serve_full_and_delta(f, s, m, &img2, &img1, &d, &delta_file,
+                         s->busy_name, "busy", &cfg);
     assert_int_equal(updater_run_once(&cfg, &res), CM_ENET);
     assert_int_equal(res.outcome, UPDATER_FAILED);
     assert_non_null(strstr(res.why, "retry after 120"));
@@ -1341,44 +1363,17 @@ test_updater_refused_delta_reported(void **state)
     struct fixture *f = *state;
     struct config cfg = f->cfg;
     struct srv *s = calloc(1, sizeof(*s));
-    struct updfile_spec spec;
     struct updfile_manifest *m = calloc(1, sizeof(*m));
     struct updater_result res;
-    struct buf img1;
     struct buf img2;
     struct buf d;
-    char path[CONFIG_PATH_MAX + 32];
 
     assert_non_null(s);
     assert_non_null(m);
-    read_file(f->c1, &img1);
     read_file(f->c2, &img2);
-    build_full_2(f, s, &img2, &spec);
-    /* delta-1-2.cmu made from the wrong base (image 2 itself) */
-    buf_init(&d, CAPS_UPDFILE_PAYLOAD_MAX_BYTES);
-    assert_int_equal(delta_make(img2.data, img2.len, img2.data, img2.len,
-                                &d),
-                     CM_OK);
-    spec.kind = UPDFILE_DELTA;
-    spec.base_version = 1;
-    buf_init(&s->file2, CAPS_UPDFILE_MAX_BYTES);
-    assert_int_equal(updfile_build(&spec, d.data, d.len, &f->secret,
-                                   &f->content, &s->file2),
-                     CM_OK);
-    snprintf(s->file2_name, sizeof(s->file2_name), "delta-1-2.cmu");
-    m->n_files = 2;
-    entry_of(&m->files[0], "full-2.cmu", UPDFILE_FULL, 0, 2, &s->file);
-    entry_of(&m->files[1], "delta-1-2.cmu", UPDFILE_DELTA, 1, 2, &s->file2);
-    sign_manifest_2(f, s, m, 86400);
-    srv_start(s);
-
-    snprintf(cfg.cart.mu_url, CONFIG_PATH_MAX, "http://127.0.0.1:%d/",
-             s->port);
-    snprintf(cfg.cart.cache_path, CONFIG_PATH_MAX, "%s/baddelta", f->dir);
-    assert_int_equal(fsutil_mkdirs(cfg.cart.cache_path, 0700), CM_OK);
-    snprintf(path, sizeof(path), "%s/cartridge-1.cmc", cfg.cart.cache_path);
-    assert_int_equal(fsutil_write_atomic(path, img1.data, img1.len, 0600),
-                     CM_OK);
+    /* delta-1-2.cmu made from the wrong base (image 2 itself), served */
+    serve_full_and_delta(f, s, m, &img2, &img2, &d, &s->file2,
+                         s->file2_name, "baddelta", &cfg);
     assert_int_equal(updater_run_once(&cfg, &res), CM_OK);
     srv_stop(s);
     assert_int_equal(res.outcome, UPDATER_INSTALLED);
@@ -1390,7 +1385,6 @@ test_updater_refused_delta_reported(void **state)
     assert_non_null(strstr(res.why, "delta-1-2.cmu: delta refused: "));
     assert_true(res.is_delta_refused);
 
-    buf_clear(&img1);
     buf_clear(&img2);
     buf_clear(&d);
     srv_free(s);
