@@ -14,10 +14,11 @@
 
 #include "cmdtab.h"
 
-/* What the last command run was given; the usage calls by stream. */
+/* What the last command run was given (copied: "help" passes words
+ * that live only during the call); the usage calls by stream. */
 static int last_argc;
-static const char *last_argv0;
-static const char *last_argv1;
+static char last_argv0[32];
+static char last_argv1[32];
 static int usage_stdout;
 static int usage_stderr;
 
@@ -25,8 +26,8 @@ static void
 record(int argc, char **argv)
 {
     last_argc = argc;
-    last_argv0 = argv[0];
-    last_argv1 = argc > 1 ? argv[1] : NULL;
+    snprintf(last_argv0, sizeof(last_argv0), "%s", argv[0]);
+    snprintf(last_argv1, sizeof(last_argv1), "%s", argc > 1 ? argv[1] : "");
 }
 
 static int
@@ -71,7 +72,7 @@ reset(void **state)
 {
     (void)state;
     last_argc = 0;
-    last_argv0 = last_argv1 = NULL;
+    last_argv0[0] = last_argv1[0] = '\0';
     usage_stdout = usage_stderr = 0;
     return 0;
 }
