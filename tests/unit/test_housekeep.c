@@ -776,11 +776,21 @@ test_housekeep_clock_far_ahead_then_back(void **state)
     env_done(&e);
 }
 
-/* Submitted/ cannot be written at midnight (here a file stands where the
- * directory should be; a full disk looks the same): the day still rolls
- * over, but stays unreported -- logged and counted once, not every
- * minute -- and its report is written as soon as Submitted/ works again,
- * at a later tick or after a restart; exactly once. */
+/* A helper started just before midnight with one message counted,
+ * whose report of 2024-05-01 is written at midnight but cannot be renamed
+ * to .sub (is_sub_rename_failing stays set). */
+static void
+report_stuck_as_tmp(struct env *e)
+{
+    env_init(e, "UTC", 2024, 5, 1, 23, 59, 0);
+    env_start(e);
+    tick(e);
+    counters_note_message(e->c, 7, ENGINE_CAT_LEGIT, 100);
+    is_sub_rename_failing = true;
+    clock_test_advance_ms(&e->clk, 120000);
+    tick(e);
+}
+
 /* The report was written but its rename to .sub failed: the next tick
  * tries the rename again instead of leaving the .tmp (marked reported, so
  * never made again) in Submitted/ until the next restart. */
@@ -792,13 +802,7 @@ test_housekeep_report_commit_retried(void **state)
     size_t n;
 
     (void)state;
-    env_init(&e, "UTC", 2024, 5, 1, 23, 59, 0);
-    env_start(&e);
-    tick(&e);
-    counters_note_message(e.c, 7, ENGINE_CAT_LEGIT, 100);
-    is_sub_rename_failing = true;
-    clock_test_advance_ms(&e.clk, 120000);
-    tick(&e);
+    report_stuck_as_tmp(&e);
     assert_int_equal(count_subs(&e, ".sub"), 0);
     assert_int_equal(count_subs(&e, ".tmp"), 1);
     assert_int_equal(log_count("cannot rename"), 1);
@@ -837,13 +841,7 @@ test_housekeep_report_tmp_removed_by_hand(void **state)
     size_t n;
 
     (void)state;
-    env_init(&e, "UTC", 2024, 5, 1, 23, 59, 0);
-    env_start(&e);
-    tick(&e);
-    counters_note_message(e.c, 7, ENGINE_CAT_LEGIT, 100);
-    is_sub_rename_failing = true;
-    clock_test_advance_ms(&e.clk, 120000);
-    tick(&e);
+    report_stuck_as_tmp(&e);
     n = list_subs(&e, ".tmp", subs, MAX_SUBS);
     assert_int_equal(n, 1);
     assert_int_equal(unlink(subs[0].path), 0);
@@ -864,6 +862,11 @@ test_housekeep_report_tmp_removed_by_hand(void **state)
     env_done(&e);
 }
 
+/* Submitted/ cannot be written at midnight (here a file stands where the
+ * directory should be; a full disk looks the same): the day still rolls
+ * over, but stays unreported -- logged and counted once, not every
+ * minute -- and its report is written as soon as Submitted/ works again,
+ * at a later tick or after a restart; exactly once. */
 static void
 test_housekeep_report_write_fails(void **state)
 {

@@ -1250,6 +1250,34 @@ test_updater_cache_temps_lstat(void **state)
 }
 
 /*
+ * Install version 2 (start_full_2_server, cache f->dir/cache_sub) into a
+ * cache that already holds junk files under the names given, and check
+ * that cartridge-2.cmc is there afterwards.  The server is stopped.
+ */
+static void
+install_2_beside_junk(const struct fixture *f, struct srv *s,
+                      struct updfile_manifest *m, struct buf *img,
+                      struct config *cfg, const char *cache_sub,
+                      const char *const *junk, size_t n_junk)
+{
+    struct updfile_spec spec;
+    struct updater_result res;
+    char path[CONFIG_PATH_MAX + 32];
+
+    start_full_2_server(f, s, m, img, &spec, cfg, cache_sub);
+    for (size_t i = 0; i < n_junk; i++) {
+        snprintf(path, sizeof(path), "%s/%s", cfg->cart.cache_path, junk[i]);
+        assert_int_equal(fsutil_write_atomic(path, "junk", 4, 0600), CM_OK);
+    }
+    assert_int_equal(updater_run_once(cfg, &res), CM_OK);
+    assert_int_equal(res.outcome, UPDATER_INSTALLED);
+    assert_int_equal(res.version, 2);
+    srv_stop(s);
+    snprintf(path, sizeof(path), "%s/cartridge-2.cmc", cfg->cart.cache_path);
+    assert_true(fsutil_is_file(path));
+}
+
+/*
  * Only the spelling the cache writes, "cartridge-<N>.cmc" with no leading
  * zero, names a cached version.  Three junk files named like version 9 with
  * leading zeros were read as three copies of version 9, which filled the
@@ -1262,30 +1290,18 @@ test_updater_cache_names_canonical_only(void **state)
     struct fixture *f = *state;
     struct config cfg = f->cfg;
     struct srv *s = calloc(1, sizeof(*s));
-    struct updfile_spec spec;
     struct updfile_manifest *m = calloc(1, sizeof(*m));
-    struct updater_result res;
     struct cartridge *c = NULL;
     bool is_default = false;
     struct buf img;
     char path[CONFIG_PATH_MAX + 32];
-    const char *aliases[] = {"cartridge-09.cmc", "cartridge-009.cmc",
-                             "cartridge-0009.cmc"};
+    const char *const aliases[] = {"cartridge-09.cmc", "cartridge-009.cmc",
+                                   "cartridge-0009.cmc"};
 
     assert_non_null(s);
     assert_non_null(m);
-    start_full_2_server(f, s, m, &img, &spec, &cfg, "zeros");
-    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", cfg.cart.cache_path,
-                 aliases[i]);
-        assert_int_equal(fsutil_write_atomic(path, "junk", 4, 0600), CM_OK);
-    }
-    assert_int_equal(updater_run_once(&cfg, &res), CM_OK);
-    assert_int_equal(res.outcome, UPDATER_INSTALLED);
-    assert_int_equal(res.version, 2);
-    srv_stop(s);
-    snprintf(path, sizeof(path), "%s/cartridge-2.cmc", cfg.cart.cache_path);
-    assert_true(fsutil_is_file(path));
+    install_2_beside_junk(f, s, m, &img, &cfg, "zeros", aliases,
+                          sizeof(aliases) / sizeof(aliases[0]));
 
     /* an image under a zero-padded name alone is not a cached version:
      * start-up takes the embedded default */
@@ -1317,28 +1333,22 @@ test_updater_prune_keeps_installed(void **state)
     struct fixture *f = *state;
     struct config cfg = f->cfg;
     struct srv *s = calloc(1, sizeof(*s));
-    struct updfile_spec spec;
     struct updfile_manifest *m = calloc(1, sizeof(*m));
-    struct updater_result res;
     struct cartridge *c = NULL;
     bool is_default = true;
     struct buf img;
-    char path[CONFIG_PATH_MAX + 32];
+    char names[CAPS_UPDATER_CACHE_KEEP][32];
+    const char *junk[CAPS_UPDATER_CACHE_KEEP];
 
     assert_non_null(s);
     assert_non_null(m);
-    start_full_2_server(f, s, m, &img, &spec, &cfg, "prunejunk");
-    for (unsigned v = 7; v < 7 + CAPS_UPDATER_CACHE_KEEP; v++) {
-        snprintf(path, sizeof(path), "%s/cartridge-%u.cmc",
-                 cfg.cart.cache_path, v);
-        assert_int_equal(fsutil_write_atomic(path, "junk", 4, 0600), CM_OK);
+    /* canonical names above the version installed */
+    for (unsigned k = 0; k < CAPS_UPDATER_CACHE_KEEP; k++) {
+        snprintf(names[k], sizeof(names[k]), "cartridge-%u.cmc", 7 + k);
+        junk[k] = names[k];
     }
-    assert_int_equal(updater_run_once(&cfg, &res), CM_OK);
-    assert_int_equal(res.outcome, UPDATER_INSTALLED);
-    assert_int_equal(res.version, 2);
-    srv_stop(s);
-    snprintf(path, sizeof(path), "%s/cartridge-2.cmc", cfg.cart.cache_path);
-    assert_true(fsutil_is_file(path));
+    install_2_beside_junk(f, s, m, &img, &cfg, "prunejunk", junk,
+                          CAPS_UPDATER_CACHE_KEEP);
     /* and a restart starts on it */
     assert_int_equal(updater_load_startup(&cfg, &c, &is_default, NULL), CM_OK);
     assert_false(is_default);
