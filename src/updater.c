@@ -17,9 +17,10 @@
  *      counts as version 0: any published cartridge replaces it.
  *   3. Pick the delta from the installed version when the manifest lists
  *      one and the installed image is in the cache, else the full file;
- *      if the delta fails, the full file is tried once in the same cycle,
- *      unless the updater is stopping or the server was busy (429/503) or
- *      timed out: then the back-off and Retry-After apply first.
+ *      if the delta fails (refused, missing, cut short, timed out), the
+ *      full file is tried once in the same cycle, unless the updater is
+ *      stopping or the server was busy (429/503): then the back-off and
+ *      Retry-After apply first.
  *   4. GET it with the manifest's size as the hard cap (write callback and
  *      CURLOPT_MAXFILESIZE), check size and SHA-256 against the manifest,
  *      then updfile_open (signature, replay, GCM, bounded inflate), check
@@ -1147,18 +1148,20 @@ get_manifest(struct updater *u, uint64_t current, struct fetch *f,
 }
 
 /*
- * Whether the full file may follow a delta that failed with rc, in the
- * same cycle.  Not when stopping, and not when the server said it is busy
- * (429, 503) or did not answer in time: the full file would go at once to
- * the same busy or silent server, ignoring its Retry-After and doubling
- * how long the cycle holds; the back-off applies instead.  A delta that
- * is missing (404) or refused on its content may still be replaced.
+ * Whether the full file may follow a delta that failed, in the same
+ * cycle.  Not when stopping, and not when the server said it is busy
+ * (429, 503): the full file would go at once to the server that just
+ * asked to be left alone; its Retry-After applies instead.  A delta that
+ * is missing (404), refused on its content, cut short or that timed out
+ * is replaced: the server answered the manifest in this cycle, so a
+ * stalled delta is that file's problem (a CDN edge holding it), and with
+ * no fall-back it would fail every cycle until the next publish.  The
+ * cycle then holds for at most three transfer timeouts.
  */
 static bool
-may_fall_back(const struct updater *u, enum cm_err rc)
+may_fall_back(const struct updater *u)
 {
-    return !atomic_load(&u->is_stopping) && !u->is_server_busy &&
-           rc != CM_ETIMEOUT;
+    return !atomic_load(&u->is_stopping) && !u->is_server_busy;
 }
 
 /*
@@ -1190,7 +1193,7 @@ fetch_update(struct updater *u, const struct updfile_manifest *m,
         rc = fetch_entry(u, m, e, installed, img, img_len, res);
         if (rc == CM_OK) {
             res->was_delta = true;
-        } else if (may_fall_back(u, rc)) {
+        } else if (may_fall_back(u)) {
             /* The delta's own failure is counted, and kept to be said
              * with the outcome: the full file may still be good (a base
              * that differs, a damaged delta), but a tree whose deltas are

@@ -70,6 +70,9 @@ struct srv {
      * how many GETs of file_name came */
     char busy_name[64];
     size_t n_file;
+    /* a file whose body never comes: headers, one byte, then the
+     * connection is held until the client gives up ("" for none) */
+    char stall_name[64];
     /* the updater's refusals, from its on_refused hook */
     size_t n_refused;
     enum cm_err last_refused;
@@ -176,6 +179,15 @@ serve_one(struct srv *s, int c)
         } else {
             snprintf(inm, sizeof(inm), "ETag: %s\r\n", s->etag);
             respond(c, 200, inm, s->manifest.data, s->manifest.len);
+        }
+    } else if (s->stall_name[0] != '\0' && strncmp(req, "GET /", 5) == 0 &&
+               strncmp(req + 5, s->stall_name, strlen(s->stall_name)) ==
+                   0) {
+        /* Within the size the manifest lists, so only time refuses it. */
+        static const char head[] =
+            "HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\nx";
+        send_all(c, head, sizeof(head) - 1);
+        while (read(c, req, sizeof(req)) > 0) {
         }
     } else if (s->busy_name[0] != '\0' && strncmp(req, "GET /", 5) == 0 &&
                strncmp(req + 5, s->busy_name, strlen(s->busy_name)) == 0) {
@@ -898,6 +910,50 @@ test_updater_busy_delta_no_full_fallback(void **state)
     free(m);
 }
 
+/*
+ * The server answers the manifest but the delta's body never comes (a
+ * stalled CDN edge): the full file is fetched in the same cycle.  A delta
+ * that timed out used to fail the cycle with no fall-back, every cycle,
+ * so no helper updated until the next publish replaced the delta.
+ */
+static void
+test_updater_stalled_delta_falls_back(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct srv *s = calloc(1, sizeof(*s));
+    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct updater_result res;
+    struct buf img1;
+    struct buf img2;
+    struct buf d;
+    struct buf delta_file;
+
+    assert_non_null(s);
+    assert_non_null(m);
+    read_file(f->c1, &img1);
+    read_file(f->c2, &img2);
+    cfg.cart.mu_timeout_s = 1;
+    serve_full_and_delta(f, s, m, &img2, &img1, &d, &delta_file,
+                         s->stall_name, "stalled", &cfg);
+    assert_int_equal(updater_run_once(&cfg, &res), CM_OK);
+    srv_stop(s);
+    assert_int_equal(res.outcome, UPDATER_INSTALLED);
+    assert_int_equal(res.version, 2);
+    assert_false(res.was_delta);
+    assert_true(res.is_delta_refused);
+    assert_int_equal(s->n_file, 1);
+    assert_non_null(strstr(res.why, "the delta was not used: "));
+    assert_non_null(strstr(res.why, "timed out after 1 s"));
+
+    buf_clear(&img1);
+    buf_clear(&img2);
+    buf_clear(&d);
+    buf_clear(&delta_file);
+    srv_free(s);
+    free(m);
+}
+
 /* A 127.0.0.1 port nobody listens on (bound, read, closed). */
 static int
 dead_port(void)
@@ -1415,6 +1471,7 @@ main(void)
         cmocka_unit_test(test_updater_adopts_newer_cache),
         cmocka_unit_test(test_updater_304_after_expiry),
         cmocka_unit_test(test_updater_busy_delta_no_full_fallback),
+        cmocka_unit_test(test_updater_stalled_delta_falls_back),
         cmocka_unit_test(test_updater_failure_names_default),
         cmocka_unit_test(test_updater_cache_temps_lstat),
         cmocka_unit_test(test_updater_cache_names_canonical_only),
