@@ -214,7 +214,8 @@ unsigned updater_backoff_s(unsigned n_failures, unsigned interval_s,
 /*
  * The statistics form body (application/x-www-form-urlencoded) into out:
  * format, customer, host (SHA-256 hex of host_name when is_anonymized),
- * cartridge version, period and the counters.  Values are
+ * cartridge version, period_s (the seconds the counters cover: they run
+ * from the updater's start, not per POST) and the counters.  Values are
  * percent-encoded.  CM_ELIMIT when out's cap is hit.
  */
 enum cm_err updater_stats_body(const char *customer_id, const char *host_name,

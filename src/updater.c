@@ -125,6 +125,10 @@ struct updater {
     unsigned retry_after_s;  /* asked by the last failed transfer */
     bool is_server_busy;     /* it answered 429 or 503 */
 
+    /* When the counters started (CLOCK_MONOTONIC seconds): they run
+     * from here, so the statistics say how long they cover. */
+    uint64_t started_mono_s;
+
     /* Log on change: the last failure text ("" when the last cycle was
      * fine), and whether the last statistics POST failed. */
     char last_failure[256];
@@ -152,6 +156,15 @@ struct fetch {
 };
 
 /* ---- small helpers --------------------------------------------------- */
+
+static uint64_t
+now_mono_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec;
+}
 
 static void
 set_why(struct updater_result *res, const char *fmt, ...)
@@ -1391,6 +1404,7 @@ updater_new(const struct config *cfg, char *why, size_t why_cap,
         return NULL;
     }
     u->cfg = cfg;
+    u->started_mono_s = now_mono_s();
     atomic_init(&u->is_stopping, false);
     pthread_mutex_init(&u->wait_lock, NULL);
     pthread_mutex_init(&u->counters_lock, NULL);
@@ -1576,7 +1590,8 @@ updater_post_stats(struct updater *u, char *why, size_t why_cap)
     f.max_bytes = CAPS_UPDATER_STATS_REPLY_MAX_BYTES;
     rc = updater_stats_body(u->cfg->cart.customer_id, host,
                             u->cfg->cart.anonymize_statistics, version,
-                            CAPS_UPDATER_STATS_INTERVAL_S, &k, &body);
+                            (unsigned)(now_mono_s() - u->started_mono_s), &k,
+                            &body);
     if (rc == CM_OK && u->hooks.add_stats != NULL) {
         u->hooks.add_stats(u->hooks.ctx, &body);
         rc = body.is_capped ? CM_ELIMIT : CM_OK;
@@ -1623,15 +1638,6 @@ out:
 }
 
 /* ---- the thread ------------------------------------------------------ */
-
-static uint64_t
-now_mono_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec;
-}
 
 /* Sleep until the monotonic second `until` or a stop; true when stopping. */
 static bool

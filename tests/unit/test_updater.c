@@ -692,6 +692,7 @@ test_updater_thread_swap_304_stats_stop(void **state)
     struct buf img;
     uint64_t installed = 0;
     char why[256];
+    const char *p;
     char path[CONFIG_PATH_MAX + 32];
 
     assert_non_null(s);
@@ -736,6 +737,11 @@ test_updater_thread_swap_304_stats_stop(void **state)
     assert_int_equal(s->n_posts, 1);
     assert_non_null(strstr(s->post, "customer=ACME%20%26%20Co"));
     assert_non_null(strstr(s->post, "cartridge=2"));
+    /* the seconds since the updater started, which the counters cover;
+     * it said 3600 (the POST interval) whatever the counters held */
+    p = strstr(s->post, "period_s=");
+    assert_non_null(p);
+    assert_true(strtoul(p + 9, NULL, 10) < 600);
     srv_stop(s);
 
     cartridge_slot_free(slot);
