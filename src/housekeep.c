@@ -648,8 +648,14 @@ housekeep_new(const struct config *cfg, struct counters *counters,
 
 /* ---- the thread ------------------------------------------------------ */
 
-/* Seconds until just after the next ReportTime, at most the save
- * interval, at least one second. */
+/*
+ * Seconds until just after the next ReportTime, at most the save
+ * interval, at least one second.  A next ReportTime that is not ahead
+ * (it falls in the hour a DST change repeats and mktime placed it at the
+ * passed instance; a local time mktime cannot place) gets the save
+ * interval: the tick that ends the day comes at most a minute late,
+ * instead of a tick every second for up to an hour.
+ */
 static unsigned
 wait_s(struct housekeep *h)
 {
@@ -660,7 +666,7 @@ wait_s(struct housekeep *h)
     if (housekeep_day_of(h->report_minute, now, &day) != CM_OK ||
         clock_local_to_wall(day + 1, h->report_minute, &next) != CM_OK ||
         next <= now) {
-        return 1;
+        return CAPS_HOUSEKEEP_SAVE_INTERVAL_S;
     }
     /* +1: the wall clock reads whole seconds. */
     if (next - now + 1 >= (int64_t)CAPS_HOUSEKEEP_SAVE_INTERVAL_S) {

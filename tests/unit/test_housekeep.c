@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 #include <cmocka.h>
@@ -1296,6 +1297,45 @@ test_housekeep_thread_start_stop(void **state)
     env_done(&e);
 }
 
+static void
+count_tick(void *ctx)
+{
+    atomic_uint *n = ctx;
+
+    atomic_fetch_add(n, 1);
+}
+
+/*
+ * ReportTime inside the hour a DST change repeats, in its second pass:
+ * New York, 2026-11-01 01:10 EST (01:30 EDT has passed, 01:30 EST is to
+ * come).  mktime places "01:30" at the passed instance, so the thread's
+ * wait came out as one second, and it ticked (read the clock, compared
+ * the state) every second until 01:30 EST, twenty minutes here, up to an
+ * hour at worst.  It now waits its usual minute.
+ */
+static void
+test_housekeep_thread_repeated_hour_waits(void **state)
+{
+    struct env e;
+    struct housekeep_hook hook;
+    atomic_uint n_ticks = 0;
+
+    (void)state;
+    env_init(&e, "America/New_York", 2026, 11, 1, 0, 10, 0);
+    /* 00:10 EDT plus two hours is 01:10 EST */
+    clock_test_set_wall(&e.clk, local_wall(2026, 11, 1, 0, 10, 0) + 7200);
+    snprintf(e.cfg.report_time, sizeof(e.cfg.report_time), "01:30");
+    hook.on_tick = count_tick;
+    hook.ctx = &n_ticks;
+    e.h = housekeep_start(&e.cfg, e.c, &e.clk.clock, &hook);
+    assert_non_null(e.h);
+    sleep(3);
+    housekeep_stop(e.h);
+    e.h = NULL;
+    assert_int_equal(atomic_load(&n_ticks), 0);
+    env_done(&e);
+}
+
 int
 main(void)
 {
@@ -1324,6 +1364,7 @@ main(void)
         cmocka_unit_test(test_housekeep_removes_stale_temps),
         cmocka_unit_test(test_housekeep_save_failure_logged_once),
         cmocka_unit_test(test_housekeep_thread_start_stop),
+        cmocka_unit_test(test_housekeep_thread_repeated_hour_waits),
     };
 
     return cmocka_run_group_tests_name("housekeep", tests, NULL, NULL);
