@@ -1048,6 +1048,29 @@ names_non_file(const char *path, enum cm_err rc, const char **why)
     return true;
 }
 
+/*
+ * Cut b to its first max bytes, in an allocation of about that size: a
+ * whole-file read (up to max_mbox_bytes) must not stay behind one item,
+ * since RATE bounds its memory by its window times Max_Body_Length.  When
+ * the smaller allocation fails the large one serves as it is.
+ */
+static void
+keep_prefix(struct buf *b, size_t max)
+{
+    uint8_t *p;
+
+    if (b->len <= max) {
+        return;
+    }
+    b->len = max;
+    b->data[max] = '\0';
+    p = realloc(b->data, max + 1);
+    if (p != NULL) {
+        b->data = p;
+        b->cap = max;
+    }
+}
+
 /* Read the regular file path (owned, taken over; size as the walk saw
  * it) into *out, or start splitting it as an mbox and hand out its first
  * message. */
@@ -1116,9 +1139,7 @@ read_file(struct msgsrc *s, char *path, off_t size, struct msgsrc_item *out)
             /* One large message: keep the first max_body_bytes. */
             b = s->mbox;
             buf_init(&s->mbox, s->conf.max_mbox_bytes);
-            b.len = s->conf.max_body_bytes < b.len ? s->conf.max_body_bytes
-                                                   : b.len;
-            b.data[b.len] = '\0';
+            keep_prefix(&b, s->conf.max_body_bytes);
         }
         is_separated = starts_with_separator(&b);
     } else {

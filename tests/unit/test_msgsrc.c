@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -835,6 +836,49 @@ test_msgsrc_body_cap(void **state)
     free(dir);
 }
 
+/*
+ * One message that starts with a "From " line and is larger than the
+ * body cap: the item holds the cap's bytes in an allocation of about that
+ * size.  It kept the whole-file read (up to max_mbox_bytes, 512 MiB in
+ * RATE), against RATE's bound of its window times Max_Body_Length.
+ */
+static void
+test_msgsrc_from_message_over_cap_shrunk(void **state)
+{
+    char *dir = make_tmpdir();
+    char path[1100];
+    const char *paths[1] = {path};
+    struct msgsrc_conf conf = {.max_body_bytes = 4096,
+                               .max_mbox_bytes = 4u << 20};
+    size_t len = 2u << 20;
+    char *text = malloc(len + 1);
+    struct msgsrc *s;
+    struct msgsrc_item it;
+    int n;
+
+    (void)state;
+    assert_non_null(text);
+    n = snprintf(text, len + 1, "From a@b Mon Jan  1 10:00:00 2001\n"
+                                "Subject: x\n\n");
+    memset(text + n, 'a', len - (size_t)n);
+    text[len] = '\0';
+    write_text(dir, "f", text);
+    free(text);
+    snprintf(path, sizeof(path), "%s/f", dir);
+    s = msgsrc_new(paths, 1, &conf);
+    assert_non_null(s);
+    assert_true(msgsrc_next(s, &it));
+    assert_int_equal(it.kind, MSGSRC_MESSAGE);
+    assert_int_equal(it.len, 4096);
+    assert_true(it.is_truncated);
+    assert_true(malloc_usable_size(it.data) < 64u * 1024u);
+    msgsrc_item_clear(&it);
+    assert_false(msgsrc_next(s, &it));
+    msgsrc_free(s);
+    remove_tree(dir);
+    free(dir);
+}
+
 static void
 test_msgsrc_mbox_larger_than_body_cap(void **state)
 {
@@ -1106,6 +1150,7 @@ main(void)
         cmocka_unit_test(test_msgsrc_dir_cap_keeps_first_sorted),
         cmocka_unit_test(test_msgsrc_body_cap),
         cmocka_unit_test(test_msgsrc_mbox_larger_than_body_cap),
+        cmocka_unit_test(test_msgsrc_from_message_over_cap_shrunk),
         cmocka_unit_test(test_msgsrc_mbox_cap_reports_rest),
         cmocka_unit_test(test_msgsrc_binary_and_null_safety),
     };
