@@ -63,7 +63,7 @@ static void
 usage(FILE *to)
 {
     fprintf(to,
-            "usage: CGPCloudmark LEARN spam|ham [-c CGPCloudmark.cfg] "
+            "usage: CGPCloudmark LEARN spam|ham [-c CGPCloudmark.cfg] [--] "
             "<file|dir>...\n"
             "  teaches the site's own layer over the cartridge that these "
             "messages are\n"
@@ -302,23 +302,36 @@ learn_main(int argc, char **argv)
     bool is_default = false;
     int lock_fd = -1;
     int status = 2;
+    bool is_options_done = false;
 
     memset(&t, 0, sizeof(t));
     if (paths == NULL) {
         return 2;
     }
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        /* "--" ends the options, so a path may start with '-'. */
+        bool is_option = !is_options_done && argv[i][0] == '-';
+
+        if (is_option && (strcmp(argv[i], "--help") == 0 ||
+                          strcmp(argv[i], "-h") == 0)) {
             usage(stdout);
             free(paths);
             return 0;
         }
-        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+        if (is_option && strcmp(argv[i], "--") == 0) {
+            is_options_done = true;
+        } else if (is_option && strcmp(argv[i], "-c") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "CGPCloudmark LEARN: option -c needs a "
+                                "value\n");
+                free(paths);
+                return 2;
+            }
             cfg_path = argv[++i];
         } else if (label == NULL && (strcasecmp(argv[i], "spam") == 0 ||
                                      strcasecmp(argv[i], "ham") == 0)) {
             label = argv[i];
-        } else if (argv[i][0] == '-') {
+        } else if (is_option) {
             fprintf(stderr, "CGPCloudmark LEARN: unknown option %s\n",
                     argv[i]);
             free(paths);

@@ -328,6 +328,17 @@ def main():
         check(run(binary, base, "LEARN", "maybe", "Queue")[0] == 2,
               "LEARN maybe")
         check(run(binary, base, "LEARN", "spam")[0] == 2, "LEARN no paths")
+        # -c without its value is said as such (it said "unknown option")
+        rc, out, err = run(binary, base, "LEARN", "spam", "Queue", "-c")
+        check(rc == 2 and "-c needs a value" in err,
+              "LEARN -c without a value: %d %r" % (rc, err))
+        # "--" ends the options: a path that starts with '-' is learned
+        dash = os.path.join(base, "-dash.eml")
+        shutil.copy(os.path.join(base, "Queue", TARGET), dash)
+        rc, out, err = run(binary, base, "LEARN", "ham", "--", "-dash.eml")
+        check(rc == 0 and "unknown option" not in err,
+              "LEARN -- -dash.eml: %d %r %r" % (rc, out, err))
+        os.unlink(dash)
         # A mistyped -c must not learn into a default layer in the current
         # directory that no helper reads (the helper's is beside its -c).
         os.mkdir(os.path.join(base, "CGPCloudmark"))
