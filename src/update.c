@@ -27,11 +27,11 @@ usage(FILE *to)
             " keys and cache.\n"
             "  exit 0: a newer cartridge was installed in the cache; 1: "
             "already current;\n"
-            "  2: unusable configuration; 3: network or server error; "
-            "4: update refused\n"
-            "  (signature, key, decryption, version, size, digest, expiry, "
-            "format);\n"
-            "  5: the cache could not be written.\n");
+            "  2: unusable configuration or out of memory; 3: network or "
+            "server error;\n  4: update refused"
+            " (signature, key, decryption, version, size, digest, expiry,\n"
+            "  format);"
+            " 5: the cache could not be written.\n");
 }
 
 static int

@@ -149,6 +149,7 @@ struct fetch {
     struct buf body;
     size_t max_bytes;
     bool is_over_cap;
+    bool is_out_of_memory; /* the body could not be stored */
     long status;
     unsigned retry_after_s;
     char etag[CAPS_UPDATER_HEADER_VALUE_MAX + 1];
@@ -294,7 +295,8 @@ write_cb(char *p, size_t size, size_t nmemb, void *arg)
         return 0;
     }
     if (buf_append(&f->body, p, n) != CM_OK) {
-        f->is_over_cap = true;
+        /* Within the cap, so the machine's memory, not the server. */
+        f->is_out_of_memory = true;
         return 0;
     }
     return n;
@@ -428,6 +430,10 @@ transfer_result(struct updater *u, CURL *h, CURLcode cc, struct fetch *f,
     if (atomic_load(&u->is_stopping)) {
         snprintf(why, why_cap, "%s: stopped", what);
         return CM_ETIMEOUT;
+    }
+    if (f->is_out_of_memory) {
+        snprintf(why, why_cap, "%s: out of memory", what);
+        return CM_ENOMEM;
     }
     if (f->is_over_cap || cc == CURLE_FILESIZE_EXCEEDED) {
         snprintf(why, why_cap, "%s: larger than %zu bytes, refused", what,

@@ -960,6 +960,53 @@ test_updater_stalled_delta_falls_back(void **state)
     free(m);
 }
 
+/*
+ * Out of memory at each buffer allocation of a cycle in turn, until the
+ * cycle installs: no failure is said as a size refusal.  Running out while
+ * receiving the manifest or a file was reported "larger than N bytes,
+ * refused" (CM_ELIMIT), pointing at the server instead of the machine.
+ */
+static void
+test_updater_out_of_memory_said_so(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct srv *s = calloc(1, sizeof(*s));
+    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct updfile_spec spec;
+    struct updater_result res;
+    struct buf img;
+    unsigned n_out_of_memory = 0;
+    unsigned nth;
+
+    assert_non_null(s);
+    assert_non_null(m);
+    start_full_2_server(f, s, m, &img, &spec, &cfg, "oom");
+    for (nth = 1; nth < 200; nth++) {
+        enum cm_err rc;
+
+        buf_test_fail_nth_alloc(nth);
+        rc = updater_run_once(&cfg, &res);
+        buf_test_fail_nth_alloc(0);
+        if (rc == CM_OK) {
+            break;
+        }
+        assert_null(strstr(res.why, "larger than"));
+        assert_int_not_equal(rc, CM_ELIMIT);
+        if (rc == CM_ENOMEM && strstr(res.why, "out of memory") != NULL) {
+            n_out_of_memory++;
+        }
+    }
+    srv_stop(s);
+    assert_true(nth < 200);
+    assert_int_equal(res.outcome, UPDATER_INSTALLED);
+    assert_true(n_out_of_memory > 0);
+
+    buf_clear(&img);
+    srv_free(s);
+    free(m);
+}
+
 /* A 127.0.0.1 port nobody listens on (bound, read, closed). */
 static int
 dead_port(void)
@@ -1478,6 +1525,7 @@ main(void)
         cmocka_unit_test(test_updater_304_after_expiry),
         cmocka_unit_test(test_updater_busy_delta_no_full_fallback),
         cmocka_unit_test(test_updater_stalled_delta_falls_back),
+        cmocka_unit_test(test_updater_out_of_memory_said_so),
         cmocka_unit_test(test_updater_failure_names_default),
         cmocka_unit_test(test_updater_cache_temps_lstat),
         cmocka_unit_test(test_updater_cache_names_canonical_only),
