@@ -211,15 +211,21 @@ enum cm_err updater_base_url(const struct config *cfg, char *dst,
 unsigned updater_backoff_s(unsigned n_failures, unsigned interval_s,
                            unsigned retry_after_s, uint64_t rnd);
 
+/* `anonymize statistics`: the salt's length and its file in the
+ * micro-update cache folder (hex, made at the first anonymous POST). */
+#define UPDATER_STATS_SALT_LEN 32
+#define UPDATER_STATS_SALT_FILE "statistics.salt"
+
 /*
  * The statistics form body (application/x-www-form-urlencoded) into out:
- * format, customer, host (SHA-256 hex of host_name when is_anonymized),
+ * format, customer, host (with salt, UPDATER_STATS_SALT_LEN bytes, not
+ * NULL: SHA-256 hex of salt followed by host_name),
  * cartridge version, period_s (the seconds the counters cover: they run
  * from the updater's start, not per POST) and the counters.  Values are
  * percent-encoded.  CM_ELIMIT when out's cap is hit.
  */
 enum cm_err updater_stats_body(const char *customer_id, const char *host_name,
-                               bool is_anonymized, uint64_t cartridge_version,
+                               const uint8_t *salt, uint64_t cartridge_version,
                                unsigned period_s,
                                const struct updater_counters *counters,
                                struct buf *out);

@@ -129,6 +129,12 @@ struct updater {
      * from here, so the statistics say how long they cover. */
     uint64_t started_mono_s;
 
+    /* `anonymize statistics`: the site's salt for the host name's hash
+     * (stats_salt_get), read or made at the first POST.  Posting thread
+     * only. */
+    uint8_t stats_salt[UPDATER_STATS_SALT_LEN];
+    bool has_stats_salt;
+
     /* Log on change: the last failure text ("" when the last cycle was
      * fine), and whether the last statistics POST failed. */
     char last_failure[256];
@@ -1531,16 +1537,22 @@ form_u64(struct buf *out, const char *key, uint64_t v)
 
 enum cm_err
 updater_stats_body(const char *customer_id, const char *host_name,
-                   bool is_anonymized, uint64_t cartridge_version,
+                   const uint8_t *salt, uint64_t cartridge_version,
                    unsigned period_s, const struct updater_counters *k,
                    struct buf *out)
 {
+    uint8_t salted[UPDATER_STATS_SALT_LEN + 256];
     uint8_t digest[UPDKEYS_SHA256_LEN];
     char host_hex[2 * UPDKEYS_SHA256_LEN + 1];
+    size_t host_len = strnlen(host_name, 256);
     enum cm_err rc;
 
-    if (is_anonymized) {
-        if (updkeys_sha256((const uint8_t *)host_name, strlen(host_name),
+    if (salt != NULL) {
+        /* Salted: a bare hash of a mail server's name is undone by
+         * hashing the names its MX records publish. */
+        memcpy(salted, salt, UPDATER_STATS_SALT_LEN);
+        memcpy(salted + UPDATER_STATS_SALT_LEN, host_name, host_len);
+        if (updkeys_sha256(salted, UPDATER_STATS_SALT_LEN + host_len,
                            digest) != CM_OK) {
             return CM_ECRYPTO;
         }
@@ -1566,6 +1578,62 @@ updater_stats_body(const char *customer_id, const char *host_name,
     rc = rc != CM_OK ? rc : form_u64(out, "update_cache_failures",
                                      k->cache_failures);
     return rc;
+}
+
+/*
+ * The salt for `anonymize statistics`: UPDATER_STATS_SALT_LEN random
+ * bytes kept in the cache folder (UPDATER_STATS_SALT_FILE, hex, 0600), so
+ * the server tells this host's POSTs apart across restarts without
+ * learning its name.  Made at the first anonymous POST; when it cannot be
+ * kept (no cache folder yet, read-only disk) a salt for this process's
+ * life is used, logged once.
+ */
+static const uint8_t *
+stats_salt_get(struct updater *u)
+{
+    char path[CONFIG_PATH_MAX + 32];
+    char hex[2 * UPDATER_STATS_SALT_LEN + 2];
+    struct buf b;
+    bool is_truncated = false;
+    const char *why = NULL;
+
+    if (u->has_stats_salt) {
+        return u->stats_salt;
+    }
+    u->has_stats_salt = true;
+    if (fsutil_join(path, sizeof(path), u->cfg->cart.cache_path,
+                    UPDATER_STATS_SALT_FILE) != CM_OK) {
+        path[0] = '\0';
+    }
+    buf_init(&b, sizeof(hex));
+    if (path[0] != '\0' &&
+        fsutil_read_file(path, sizeof(hex), &b, &is_truncated, &why) ==
+            CM_OK &&
+        b.len >= 2 * UPDATER_STATS_SALT_LEN &&
+        updkeys_unhex((const char *)b.data, 2 * UPDATER_STATS_SALT_LEN,
+                      u->stats_salt, UPDATER_STATS_SALT_LEN) == CM_OK) {
+        buf_clear(&b);
+        return u->stats_salt;
+    }
+    buf_clear(&b);
+    if (RAND_bytes(u->stats_salt, sizeof(u->stats_salt)) != 1) {
+        /* No randomness from OpenSSL (never seen): random_u64's clock
+         * fallback, word by word; no weaker than an unsalted hash. */
+        for (size_t i = 0; i < sizeof(u->stats_salt); i += 8) {
+            uint64_t v = random_u64();
+            memcpy(u->stats_salt + i, &v, 8);
+        }
+    }
+    updkeys_hex(u->stats_salt, sizeof(u->stats_salt), hex);
+    hex[2 * UPDATER_STATS_SALT_LEN] = '\n';
+    if (path[0] == '\0' ||
+        fsutil_write_atomic(path, hex, 2 * UPDATER_STATS_SALT_LEN + 1,
+                            0600) != CM_OK) {
+        log_warn("micro-update: statistics: cannot keep the anonymizing "
+                 "salt in %.200s; this run's host hash will differ from "
+                 "the next run's", path);
+    }
+    return u->stats_salt;
 }
 
 enum cm_err
@@ -1595,7 +1663,10 @@ updater_post_stats(struct updater *u, char *why, size_t why_cap)
     buf_init(&f.body, CAPS_UPDATER_STATS_REPLY_MAX_BYTES);
     f.max_bytes = CAPS_UPDATER_STATS_REPLY_MAX_BYTES;
     rc = updater_stats_body(u->cfg->cart.customer_id, host,
-                            u->cfg->cart.anonymize_statistics, version,
+                            u->cfg->cart.anonymize_statistics
+                                ? stats_salt_get(u)
+                                : NULL,
+                            version,
                             (unsigned)(now_mono_s() - u->started_mono_s), &k,
                             &body);
     if (rc == CM_OK && u->hooks.add_stats != NULL) {

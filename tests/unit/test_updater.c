@@ -464,6 +464,7 @@ test_updater_stats_body(void **state)
     struct updater_counters k;
     struct buf b;
     uint8_t d[32];
+    uint8_t salted[UPDATER_STATS_SALT_LEN + 15];
     char hex[65];
     char want[100];
 
@@ -475,7 +476,7 @@ test_updater_stats_body(void **state)
     k.refused_digest = 2;
     buf_init(&b, CAPS_UPDATER_STATS_BODY_MAX_BYTES);
     assert_int_equal(updater_stats_body("ACME & Co/ü", "mx1.example.com",
-                                        false, 7, 3600, &k, &b),
+                                        NULL, 7, 3600, &k, &b),
                      CM_OK);
     assert_non_null(strstr((char *)b.data, "format=1&customer=ACME%20%26%20Co"
                                            "%2F%C3%BC&host=mx1.example.com&"
@@ -484,17 +485,24 @@ test_updater_stats_body(void **state)
                                            "updates_installed=2"));
     assert_non_null(strstr((char *)b.data, "updates_refused=3"));
     buf_reset(&b);
-    assert_int_equal(updater_stats_body("", "mx1.example.com", true, 7, 3600,
-                                        &k, &b),
+    /* anonymized: SHA-256 of the salt and the name, never the bare
+     * name's hash (undone by hashing the names MX records publish) */
+    memset(salted, 0x5a, UPDATER_STATS_SALT_LEN);
+    memcpy(salted + UPDATER_STATS_SALT_LEN, "mx1.example.com", 15);
+    assert_int_equal(updater_stats_body("", "mx1.example.com", salted, 7,
+                                        3600, &k, &b),
                      CM_OK);
-    updkeys_sha256((const uint8_t *)"mx1.example.com", 15, d);
+    updkeys_sha256(salted, UPDATER_STATS_SALT_LEN + 15, d);
     updkeys_hex(d, 32, hex);
     snprintf(want, sizeof(want), "&host=%s&", hex);
     assert_non_null(strstr((char *)b.data, want));
     assert_null(strstr((char *)b.data, "example"));
+    updkeys_sha256((const uint8_t *)"mx1.example.com", 15, d);
+    updkeys_hex(d, 32, hex);
+    assert_null(strstr((char *)b.data, hex));
     buf_clear(&b);
     buf_init(&b, 40);
-    assert_int_equal(updater_stats_body("x", "h", false, 7, 3600, &k, &b),
+    assert_int_equal(updater_stats_body("x", "h", NULL, 7, 3600, &k, &b),
                      CM_ELIMIT);
     buf_clear(&b);
 }
@@ -1002,6 +1010,100 @@ test_updater_out_of_memory_said_so(void **state)
     assert_int_equal(res.outcome, UPDATER_INSTALLED);
     assert_true(n_out_of_memory > 0);
 
+    buf_clear(&img);
+    srv_free(s);
+    free(m);
+}
+
+/* The host= value of the server's last POST into out (65 bytes). */
+static void
+posted_host(struct srv *s, char out[65])
+{
+    const char *p;
+
+    pthread_mutex_lock(&s->lock);
+    p = strstr(s->post, "&host=");
+    assert_non_null(p);
+    assert_int_equal(strcspn(p + 6, "&"), 64);
+    memcpy(out, p + 6, 64);
+    out[64] = '\0';
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* An updater on cfg posting statistics once; its host= value into out. */
+static void
+post_once(const struct fixture *f, const struct config *cfg, struct srv *s,
+          char out[65])
+{
+    struct cartridge_slot *slot = slot_of_c1(f);
+    struct updater *u = updater_start(cfg, slot, NULL, NULL);
+    char why[256];
+
+    assert_non_null(u);
+    assert_int_equal(updater_post_stats(u, why, sizeof(why)), CM_OK);
+    updater_stop(u);
+    cartridge_slot_free(slot);
+    posted_host(s, out);
+}
+
+/*
+ * `anonymize statistics`: the host is the hash of a salt kept in the
+ * cache folder (0600) and the name, the same across restarts.  It was the
+ * bare SHA-256 of the host name, which anyone can compute for the names
+ * a mail server's MX records publish.
+ */
+static void
+test_updater_anonymous_stats_salted(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = f->cfg;
+    struct srv *s = calloc(1, sizeof(*s));
+    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct updfile_spec spec;
+    struct buf img;
+    struct buf saltfile;
+    struct stat st;
+    char path[CONFIG_PATH_MAX + 32];
+    char host[256];
+    uint8_t salted[UPDATER_STATS_SALT_LEN + 256];
+    uint8_t d[32];
+    char want[65];
+    char first[65];
+    char again[65];
+    size_t host_len;
+
+    assert_non_null(s);
+    assert_non_null(m);
+    start_full_2_server(f, s, m, &img, &spec, &cfg, "anon");
+    cfg.cart.anonymize_statistics = true;
+    post_once(f, &cfg, s, first);
+    /* a restart keeps the same pseudonym */
+    post_once(f, &cfg, s, again);
+    srv_stop(s);
+    assert_string_equal(first, again);
+
+    snprintf(path, sizeof(path), "%s/" UPDATER_STATS_SALT_FILE,
+             cfg.cart.cache_path);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    read_file(path, &saltfile);
+    assert_true(saltfile.len >= 2 * UPDATER_STATS_SALT_LEN);
+    assert_int_equal(updkeys_unhex((const char *)saltfile.data,
+                                   2 * UPDATER_STATS_SALT_LEN, salted,
+                                   UPDATER_STATS_SALT_LEN),
+                     CM_OK);
+    assert_int_equal(gethostname(host, sizeof(host)), 0);
+    host[sizeof(host) - 1] = '\0';
+    host_len = strlen(host);
+    memcpy(salted + UPDATER_STATS_SALT_LEN, host, host_len);
+    updkeys_sha256(salted, UPDATER_STATS_SALT_LEN + host_len, d);
+    updkeys_hex(d, 32, want);
+    assert_string_equal(first, want);
+    updkeys_sha256((const uint8_t *)host, host_len, d);
+    updkeys_hex(d, 32, want);
+    assert_string_not_equal(first, want);
+
+    buf_clear(&saltfile);
     buf_clear(&img);
     srv_free(s);
     free(m);
@@ -1517,6 +1619,7 @@ main(void)
         cmocka_unit_test(test_updater_base_url),
         cmocka_unit_test(test_updater_backoff),
         cmocka_unit_test(test_updater_stats_body),
+        cmocka_unit_test(test_updater_anonymous_stats_salted),
         cmocka_unit_test(test_updater_not_configured_and_bad_keys),
         cmocka_unit_test(test_updater_load_startup_from_cache),
         cmocka_unit_test(test_updater_thread_swap_304_stats_stop),
