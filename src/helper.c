@@ -1101,6 +1101,42 @@ usage(FILE *to)
           to);
 }
 
+/*
+ * CGP starts the helper with stdin, stdout and stderr open.  One started
+ * with a standard descriptor closed would hand its number to the first
+ * descriptor the helper makes, the self-pipe: with stdin closed the
+ * reader polled its own wake-up pipe as its input and waited forever.
+ * A closed one gets /dev/null opened the other way round, so that using
+ * it fails as the closed descriptor would: reading stdin is a reader
+ * error (exit 1), writing stdout a closed output.  False when stdin or
+ * stdout cannot be held so (no /dev/null); stderr is then left closed,
+ * as the helper never needs it to serve.
+ */
+static bool
+hold_std_fds(void)
+{
+    static const int modes[3] = {O_WRONLY, O_RDONLY, O_WRONLY};
+
+    for (int fd = 0; fd < 3; fd++) {
+        int got;
+
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) {
+            continue;
+        }
+        /* The lower ones are open, so open() returns fd itself. */
+        got = open("/dev/null", modes[fd] | O_NOCTTY);
+        if (got != fd) {
+            if (got >= 0) {
+                close(got);
+            }
+            if (fd < 2) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static int
 make_self_pipe(int fds[2])
 {
@@ -1408,6 +1444,11 @@ helper_main(int argc, char **argv)
         return rc;
     }
     memset(&h, 0, sizeof(h));
+    if (!hold_std_fds()) {
+        fprintf(stderr, "CGPCloudmark: stdin or stdout is closed and "
+                        "/dev/null cannot be opened in its place\n");
+        return 2;
+    }
     if (make_self_pipe(wake) != 0) {
         fprintf(stderr, "CGPCloudmark: cannot create a pipe: %s\n",
                 strerror(errno));

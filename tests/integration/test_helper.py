@@ -11,7 +11,7 @@ requests in flight; a CGPCloudmark.cfg (-c) changing header names,
 AlertThreshold and FailOpenAnswer; stdout closed by the reader (EPIPE);
 the argument errors; Threads = 64 under an address-space limit; a
 backlog past MessageTimeout; Threads = 64 under a range of limits, each
-leaving room to score; stdin that cannot be read; an over-long INTF and QUIT; an over-long KEY not logged; lines after
+leaving room to score; stdin that cannot be read; stdin closed; an over-long INTF and QUIT; an over-long KEY not logged; lines after
 QUIT in the same read.  Nothing may appear
 on stderr while the helper runs.  One overall deadline (60 s) bounds the
 whole file; a watchdog kills the processes by PID when it passes.
@@ -465,6 +465,26 @@ def case_stdin_unreadable(binary, tmp, wd):
           % (r.returncode, r.stderr[:200]))
 
 
+def case_stdin_closed(binary, tmp, wd):
+    """Started with stdin closed (no descriptor 0 at all), the helper
+    cannot read requests: a reader error, exit status 1, at once.  The
+    self-pipe took descriptor 0, so the reader polled its own wake-up
+    pipe as its input and waited forever."""
+    base = make_base(tmp)
+    try:
+        r = subprocess.run([binary], cwd=base, stdin=subprocess.DEVNULL,
+                           preexec_fn=lambda: os.close(0),
+                           capture_output=True, timeout=max(1, wd.left()))
+    except subprocess.TimeoutExpired:
+        raise TestFailure("the helper with stdin closed did not exit")
+    out = r.stdout.split(b"\n")
+    check(any(ln.startswith(b"* reading stdin failed: ") for ln in out),
+          "no '* reading stdin failed' line: %r" % r.stdout[-300:])
+    check(r.returncode == 1 and r.stderr == b"",
+          "exit %r, stderr %r with stdin closed"
+          % (r.returncode, r.stderr[:200]))
+
+
 def case_backlog(binary, tmp, wd):
     """MessageTimeout runs from when the request was read, as CGP's
     Time-out does: with one worker and 400 requests for a 1.6 MB message
@@ -599,7 +619,7 @@ def main():
         cases = (case_arguments, case_session, case_eof, case_sigterm,
                  case_config, case_stdout_closed, case_thread_limit,
                  case_thread_limit_room, case_stdin_unreadable,
-                 case_backlog, case_overlong_intf_quit,
+                 case_stdin_closed, case_backlog, case_overlong_intf_quit,
                  case_overlong_key, case_lines_after_quit)
         for case in cases:
             try:
