@@ -79,7 +79,8 @@ bool queuefile_cut_message(uint8_t *p, size_t *len, size_t max_msg);
  * True when the flags say the file cannot be scored (empty, binary junk,
  * no blank line, or a message of header lines only whose file was cut at
  * the size limit: is_truncated); *why receives a static reason for the
- * log line.
+ * log line, which names the size limit when is_truncated and no blank
+ * line was in the bytes read.
  */
 bool queuefile_is_unusable(unsigned flags, bool is_truncated,
                            const char **why);

@@ -534,6 +534,11 @@ queuefile_is_unusable(unsigned flags, bool is_truncated, const char **why)
         reason = "empty file";
     } else if (flags & QUEUEFILE_NOT_MAIL) {
         reason = "not a mail file";
+    } else if ((flags & QUEUEFILE_NO_BLANK_LINE) != 0 && is_truncated) {
+        /* The bytes read ended first: a header (or envelope) longer than
+         * the limit, which is not a file without its blank line. */
+        reason = "no blank line in the bytes read (envelope or header "
+                 "longer than Max_Body_Length allows)";
     } else if (flags & QUEUEFILE_NO_BLANK_LINE) {
         reason = "no blank line after the envelope or header";
     } else if ((flags & QUEUEFILE_HEADER_TO_END) != 0 && is_truncated) {

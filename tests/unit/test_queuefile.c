@@ -494,6 +494,35 @@ test_queuefile_unusable_reasons(void **state)
     assert_true(queuefile_is_unusable(QUEUEFILE_NO_BLANK_LINE, false, NULL));
 }
 
+/* A header longer than the bytes read (Max_Body_Length) is cut before
+ * its blank line, mostly inside a Received line and before the From
+ * field: the reason names the limit, not a missing blank line that the
+ * file does have ("no blank line after the envelope or header" sent
+ * administrators looking at intact queue files). */
+static void
+test_queuefile_cut_header_reason(void **state)
+{
+    static const char cut[] =
+        "P I 01-01-2024 00:00:00 0000 ____ ____ <a@example.org>\n"
+        "R W 01-01-2024 00:00:00 0000 ____ _FY_ <b@example.com>\n"
+        "\n"
+        "Received: from relay1.example.net by mx.example.org\n"
+        "Received: from relay2.exa";
+    struct parsed r;
+    const char *why = NULL;
+
+    (void)state;
+    parse_text(cut, &r);
+    assert_true(r.flags & QUEUEFILE_NO_BLANK_LINE);
+    assert_true(queuefile_is_unusable(r.flags, true, &why));
+    assert_non_null(why);
+    assert_non_null(strstr(why, "Max_Body_Length"));
+    /* The same bytes as a whole file: no blank line, as before. */
+    why = NULL;
+    assert_true(queuefile_is_unusable(r.flags, false, &why));
+    assert_string_equal(why, "no blank line after the envelope or header");
+}
+
 static void
 test_queuefile_every_prefix(void **state)
 {
@@ -602,6 +631,7 @@ main(void)
         cmocka_unit_test(test_queuefile_line_cap),
         cmocka_unit_test(test_queuefile_addr_cap),
         cmocka_unit_test(test_queuefile_unusable_reasons),
+        cmocka_unit_test(test_queuefile_cut_header_reason),
         cmocka_unit_test(test_queuefile_every_prefix),
         cmocka_unit_test(test_queuefile_reused_envelope_is_empty),
         cmocka_unit_test(test_queuefile_envelope_len),
