@@ -2,7 +2,8 @@
 #
 #   make            build CGPCloudmark and cmtool in $(BUILD)
 #   make check      install dependencies, lint, run every test plain and
-#                   again under ASan+UBSan in build-asan/
+#                   again under ASan+UBSan in build-asan/ (with stack
+#                   use after return detected, which GCC leaves off)
 #   make demo       install dependencies, build, RATE over testdata/
 #   make cartridge  retrain cartridge/default.cmc from ../shared/corpus
 #   make fuzz       libFuzzer passes (FUZZ_SECONDS each, FUZZ_JOBS at a time)
@@ -107,7 +108,8 @@ check: deps
 	WARN="$(WARN)" LINT_CFLAGS="$(PKG_CFLAGS)" sh scripts/lint.sh
 	$(MAKE) test BUILD=build
 	sh tests/run-manlint.sh build
-	$(MAKE) test BUILD=build-asan SAN=1
+	ASAN_OPTIONS="detect_stack_use_after_return=1$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" \
+		$(MAKE) test BUILD=build-asan SAN=1
 
 test: $(BINS) $(UNIT_BINS) $(REPLAY_BINS)
 	sh tests/run-unit.sh $(BUILD)
