@@ -23,7 +23,8 @@
  * out's own maximum also applies).  *is_truncated is set when the file is
  * longer than what was read.  Errors: CM_ENOENT, CM_ENOTREG (directory,
  * FIFO, socket, device), CM_EIO (other errno), CM_ENOMEM.  *why (may be
- * NULL) receives a static description on failure.
+ * NULL) receives a static description on failure ("cannot open: permission
+ * denied", "cannot open: too many open files", ...).
  */
 enum cm_err fsutil_read_file(const char *path, size_t max_bytes,
                              struct buf *out, bool *is_truncated,

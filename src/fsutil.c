@@ -19,6 +19,21 @@
 #include "failpoint.h"
 #include "log.h"
 
+/* Why open() failed, in the words an administrator acts on: the
+ * permissions, or the process's descriptor limit (a helper whose
+ * descriptors ran out, which raising its limit fixes). */
+static const char *
+open_failure(int err)
+{
+    if (err == EACCES || err == EPERM) {
+        return "cannot open: permission denied";
+    }
+    if (err == EMFILE || err == ENFILE) {
+        return "cannot open: too many open files";
+    }
+    return "cannot open";
+}
+
 enum cm_err
 fsutil_read_file(const char *path, size_t max_bytes, struct buf *out,
                  bool *is_truncated, const char **why)
@@ -36,7 +51,7 @@ fsutil_read_file(const char *path, size_t max_bytes, struct buf *out,
     fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         rc = errno == ENOENT || errno == ENOTDIR ? CM_ENOENT : CM_EIO;
-        reason = rc == CM_ENOENT ? "no such file" : "cannot open";
+        reason = rc == CM_ENOENT ? "no such file" : open_failure(errno);
         goto out;
     }
     if (fstat(fd, &st) != 0) {

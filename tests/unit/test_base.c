@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -275,6 +276,43 @@ test_base_fsutil_read_refuses_non_regular(void **state)
                      CM_OK);
     assert_int_equal(fsutil_read_file(fifo, 100, &b, &cut, &why),
                      CM_ENOENT);
+    buf_clear(&b);
+}
+
+/*
+ * A file that cannot be opened says why when the reason is one an
+ * administrator acts on: no descriptor left (here: the soft limit just
+ * above the descriptors open).  It said only "cannot open".
+ */
+static void
+test_base_fsutil_read_says_why_not_opened(void **state)
+{
+    struct tmpdir *t = *state;
+    char path[PATH_MAX];
+    struct rlimit old;
+    struct rlimit low;
+    struct buf b;
+    bool cut = false;
+    const char *why = NULL;
+    int fd;
+    enum cm_err rc;
+
+    assert_int_equal(fsutil_join(path, sizeof(path), t->path, "f"), CM_OK);
+    assert_int_equal(fsutil_write_atomic(path, "x", 1, 0600), CM_OK);
+    /* the lowest free descriptor: the limit set to it leaves none */
+    fd = dup(0);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = (rlim_t)fd;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    buf_init(&b, 1024);
+    rc = fsutil_read_file(path, 100, &b, &cut, &why);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_int_equal(rc, CM_EIO);
+    assert_non_null(why);
+    assert_string_equal(why, "cannot open: too many open files");
     buf_clear(&b);
 }
 
@@ -730,6 +768,9 @@ main(void)
         cmocka_unit_test(test_base_arena_grow_and_blocks),
         cmocka_unit_test_setup_teardown(
             test_base_fsutil_read_refuses_non_regular, tmpdir_setup,
+            tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_base_fsutil_read_says_why_not_opened, tmpdir_setup,
             tmpdir_teardown),
         cmocka_unit_test_setup_teardown(
             test_base_fsutil_atomic_write_and_bounded_read, tmpdir_setup,
