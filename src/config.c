@@ -391,14 +391,39 @@ is_plain_address(const char *s, size_t len)
     return at == NULL || is_mail_domain(at + 1, len - local_len - 1);
 }
 
-/* "host:port" or "[v6]:port", optionally after "http://". */
+/* Whether (s, len) is an IPv6 literal without brackets. */
 static bool
-is_host_port(const char *s, size_t len)
+is_ipv6_text(const char *s, size_t len)
+{
+    char tmp[64];
+    unsigned char addr[16];
+
+    if (len == 0 || len >= sizeof(tmp)) {
+        return false;
+    }
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    return inet_pton(AF_INET6, tmp, addr) == 1;
+}
+
+/*
+ * "host:port" or "[v6]:port", optionally after "http://"; *host_at is
+ * where the host starts.  The updater hands curl "http://" plus what is
+ * stored, so the prefix is not stored: kept, it made
+ * "http://http://proxy:3128" ("Could not resolve proxy: http" at every
+ * update).  An IPv6 address must be bracketed: "2001:db8::7:3128" reads
+ * as a host with a port to curl and to a human alike.
+ */
+static bool
+is_host_port(const char *s, size_t len, size_t *host_at)
 {
     const char *colon = NULL;
+    size_t host_len;
     uint64_t port;
 
+    *host_at = 0;
     if (len >= 7 && ascii_ieq(s, 7, "http://")) {
+        *host_at = 7;
         s += 7;
         len -= 7;
     }
@@ -410,11 +435,20 @@ is_host_port(const char *s, size_t len)
     if (colon == NULL || colon == s) {
         return false;
     }
-    if (!is_host_text(s, (size_t)(colon - s))) {
+    host_len = (size_t)(colon - s);
+    if (s[0] == '[') {
+        if (host_len < 3 || s[host_len - 1] != ']' ||
+            !is_ipv6_text(s + 1, host_len - 2)) {
+            return false;
+        }
+    } else if (!is_host_text(s, host_len) ||
+               memchr(s, ':', host_len) != NULL ||
+               memchr(s, '[', host_len) != NULL ||
+               memchr(s, ']', host_len) != NULL) {
         return false;
     }
-    if (cursor_parse_u64(colon + 1, len - (size_t)(colon - s) - 1, 65535,
-                         &port) != CM_OK ||
+    if (cursor_parse_u64(colon + 1, len - host_len - 1, 65535, &port) !=
+            CM_OK ||
         port == 0) {
         return false;
     }
@@ -607,21 +641,6 @@ set_bars(struct config *cfg, const uint64_t *levels, size_t n)
     return NULL;
 }
 
-/* Whether (s, len) is an IPv6 literal without brackets. */
-static bool
-is_ipv6_text(const char *s, size_t len)
-{
-    char tmp[64];
-    unsigned char addr[16];
-
-    if (len == 0 || len >= sizeof(tmp)) {
-        return false;
-    }
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    return inet_pton(AF_INET6, tmp, addr) == 1;
-}
-
 /*
  * A host name, IPv4 address or IPv6 literal, stored bare: the updater
  * builds http://host:port/ from it and brackets an IPv6 literal itself.
@@ -706,11 +725,14 @@ set_text_kind(struct config *cfg, const struct config_key *k, const char *s,
             return "not an http:// or https:// URL";
         }
         return set_text(cfg, k, s, len);
-    case CONFIG_KIND_HOSTPORT:
-        if (len > 0 && !is_host_port(s, len)) {
+    case CONFIG_KIND_HOSTPORT: {
+        size_t host_at = 0;
+
+        if (len > 0 && !is_host_port(s, len, &host_at)) {
             return "not host:port";
         }
-        return set_text(cfg, k, s, len);
+        return set_text(cfg, k, s + host_at, len - host_at);
+    }
     case CONFIG_KIND_USERPASS:
         if (len > 0 && (memchr(s, ':', len) == NULL || !is_printable(s, len))) {
             return "not user:password";

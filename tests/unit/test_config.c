@@ -810,6 +810,56 @@ test_config_update_host(void **state)
     free(dir);
 }
 
+/* http proxy: what the updater can put after "http://" in the proxy URL it
+ * hands curl.  "http://proxy:3128" passed CHECK-CONFIG and became
+ * "http://http://proxy:3128" ("Could not resolve proxy: http" at every
+ * update); an unbracketed IPv6 address reads as a host with a port. */
+static void
+test_config_http_proxy(void **state)
+{
+    static const struct {
+        const char *value;
+        const char *stored; /* NULL: refused, default "" kept */
+    } cases[] = {
+        {"proxy.example.com:3128", "proxy.example.com:3128"},
+        {"192.0.2.7:8080", "192.0.2.7:8080"},
+        {"[2001:db8::7]:3128", "[2001:db8::7]:3128"},
+        {"http://proxy.example.com:3128", "proxy.example.com:3128"},
+        {"HTTP://[2001:db8::7]:3128", "[2001:db8::7]:3128"},
+        {"2001:db8::7:3128", NULL},
+        {"[proxy.example.com]:3128", NULL},
+        {"pro]xy.example.com:3128", NULL},
+        {"[2001:db8::7:3128", NULL},
+        {"http://", NULL},
+        {"https://proxy.example.com:3128", NULL},
+        {"proxy.example.com", NULL},
+        {"proxy.example.com:0", NULL},
+        {":3128", NULL},
+    };
+    struct config cfg;
+    struct problems ps;
+    char *dir = make_tmpdir();
+    char path[1024];
+    char text[256];
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
+    write_file(dir, "CGPCloudmark.cfg", "{}", 2);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int n = snprintf(text, sizeof(text), "http proxy = %s\n",
+                         cases[i].value);
+
+        write_file(dir, "cartridge.cfg", text, (size_t)n);
+        assert_int_equal(load(path, &cfg, &ps),
+                         cases[i].stored == NULL ? 1 : 0);
+        assert_string_equal(cfg.cart.http_proxy,
+                            cases[i].stored == NULL ? "" : cases[i].stored);
+        buf_clear(&ps.text);
+    }
+    remove_tree(dir);
+    free(dir);
+}
+
 /* A key given twice whose last value is refused keeps its default, as the
  * problems say ("the last one counts", "default kept"), not the earlier
  * valid value. */
@@ -1149,6 +1199,7 @@ main(void)
         cmocka_unit_test(test_config_number_limits),
         cmocka_unit_test(test_config_text_limits),
         cmocka_unit_test(test_config_update_host),
+        cmocka_unit_test(test_config_http_proxy),
         cmocka_unit_test(test_config_refused_repeat_keeps_default),
         cmocka_unit_test(test_config_report_to_is_usable),
         cmocka_unit_test(test_config_main_domain_is_usable),
