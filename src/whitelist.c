@@ -27,8 +27,9 @@
  * Checks at load, so that matching is a plain compare: addresses are
  * parsed by ipnet (the parser cmtool's reputation lists use too) and their
  * masks built once (IPv4 is kept as an IPv4-mapped IPv6 address, so both
- * families share one compare).  ipnet refuses a /0 mask, as spamd does,
- * because it would whitelist the whole Internet; an octet with a leading
+ * families share one compare, and an IPv4 peer matches IPv4 entries only).
+ * ipnet refuses a /0 mask, as spamd does, because it would whitelist the
+ * whole Internet (and this file IPv4's /0 written ::ffff:0:0/96); an octet with a leading
  * zero (octal to some tools); host bits set past the mask (10.1.2.3/8:
  * the administrator meant the host or the /8, we cannot tell which, and
  * whitelisting the wider one by a guess lets a whole network skip
@@ -97,6 +98,7 @@ struct whitelist_entry {
     unsigned line;
     uint8_t net[16];  /* WHITELIST_IP: address with the mask applied */
     uint8_t mask[16];
+    bool is_v4;       /* WHITELIST_IP: an IPv4 network (IPv4-mapped) */
     char *text;       /* host name suffix (lower case) or header name */
     regex_t re;
     bool has_re;
@@ -241,6 +243,8 @@ parse_v4_prefix(const char *s, size_t len, struct ipnet *n)
     memset(n->addr, 0, 16);
     n->addr[10] = 0xff;
     n->addr[11] = 0xff;
+    n->is_v4 = true;
+    n->is_v6_text = false;
     while (i < len) {
         size_t j = i;
         const char *why;
@@ -296,8 +300,15 @@ parse_ip_entry(const char *s, size_t len, struct whitelist_entry *e)
     if (why != NULL) {
         return why;
     }
+    /* ::ffff:0:0/96 is IPv4's /0 written in IPv6 notation (a shorter
+     * mapped prefix has host bits set): as /0, refused, and likewise by
+     * cmtool's reputation lists. */
+    if (n.is_v4 && n.prefix <= 96) {
+        return "::ffff:0:0/96 would cover every IPv4 address; refused";
+    }
     ipnet_mask(n.prefix, e->mask);
     memcpy(e->net, n.addr, 16);
+    e->is_v4 = n.is_v4;
     e->kind = WHITELIST_IP;
     return NULL;
 }
@@ -1172,9 +1183,16 @@ whitelist_needs_message(const struct whitelist *wl)
     return wl != NULL && wl->needs_message;
 }
 
+/* An IPv4 peer (kept IPv4-mapped) matches IPv4 entries only: the range
+ * of an IPv6 network such as ::/8 holds ::ffff:0:0/96, and an
+ * administrator who listed it did not mean every IPv4 sender. */
 static bool
-ip_matches(const struct whitelist_entry *e, const uint8_t ip[16])
+ip_matches(const struct whitelist_entry *e, const uint8_t ip[16],
+           bool is_v4_peer)
 {
+    if (is_v4_peer && !e->is_v4) {
+        return false;
+    }
     for (size_t i = 0; i < 16; i++) {
         if ((ip[i] & e->mask[i]) != e->net[i]) {
             return false;
@@ -1207,8 +1225,11 @@ bool
 whitelist_match_envelope(const struct whitelist *wl,
                          const struct envelope *env, const char **what)
 {
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0,
+                                       0, 0, 0, 0, 0xff, 0xff};
     uint8_t ip[16];
     bool has_ip;
+    bool is_v4_peer;
 
     if (wl == NULL || env == NULL) {
         return false;
@@ -1216,13 +1237,14 @@ whitelist_match_envelope(const struct whitelist *wl,
     has_ip = env->has_peer_ip &&
              memchr(env->peer_ip, '\0', sizeof(env->peer_ip)) != NULL &&
              parse_ip(env->peer_ip, ip);
+    is_v4_peer = has_ip && memcmp(ip, mapped, sizeof(mapped)) == 0;
     for (size_t i = 0; i < wl->n; i++) {
         const struct whitelist_entry *e = &wl->entries[i];
         bool is_match = false;
 
         switch (e->kind) {
         case WHITELIST_IP:
-            is_match = has_ip && ip_matches(e, ip);
+            is_match = has_ip && ip_matches(e, ip, is_v4_peer);
             break;
         case WHITELIST_MAIL_FROM:
             is_match = env->has_return_path &&

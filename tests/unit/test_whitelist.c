@@ -293,6 +293,37 @@ test_whitelist_ipv6_cidr(void **state)
     assert_non_null(strstr(problems_text(&ps), "wl.cfg:2: address: a /0"));
     whitelist_free(wl);
     buf_clear(&ps.text);
+
+    /* IPv4 peers are compared as ::ffff:a.b.c.d, but the /0 of IPv4 in
+     * that notation is refused too, and an IPv6 network whose range
+     * holds ::ffff:0:0/96 (::/8, ::/64) does not take in every IPv4
+     * sender: reputation lists keep the two families apart as well. */
+    wl = parse_text("type=host; address=[::ffff:0.0.0.0/96];\n"
+                    "type=host; address=[::ffff:0:0/96];\n",
+                    &ps, &n_errors);
+    assert_int_equal(n_errors, 2);
+    assert_int_equal(whitelist_count(wl), 0);
+    assert_non_null(strstr(problems_text(&ps), "wl.cfg:1: address: "));
+    assert_non_null(strstr(problems_text(&ps), "wl.cfg:2: address: "));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+    wl = parse_text("type=host; address=[::/8];\n"
+                    "type=host; address=[::/64];\n"
+                    "type=host; address=[::fffe:0:0/95];\n",
+                    &ps, &n_errors);
+    assert_int_equal(n_errors, 0);
+    assert_int_equal(whitelist_count(wl), 3);
+    assert_false(ip_matches(wl, "192.0.2.1"));
+    assert_false(ip_matches(wl, "::ffff:192.0.2.1"));
+    assert_true(ip_matches(wl, "::1"));
+    assert_true(ip_matches(wl, "::fffe:1:2"));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+    wl = parse_text("type=host; address=[::ffff:0.0.0.0/97];", &ps, NULL);
+    assert_true(ip_matches(wl, "127.0.0.1"));
+    assert_false(ip_matches(wl, "128.0.0.1"));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
 }
 
 /* Addresses a mail administrator could misread, refused with the line:
