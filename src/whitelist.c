@@ -1104,6 +1104,12 @@ whitelist_parse(const char *file, const uint8_t *p, size_t len,
     ps.line = 1;
     ps.report = report;
     ps.ctx = ctx;
+    /* A UTF-8 byte order mark, which Windows editors put in front of a
+     * file they save: no field name, it made line 1 a syntax error (its
+     * entry dropped).  The other two configuration files skip it too. */
+    if (ps.len >= 3 && memcmp(ps.p, "\xef\xbb\xbf", 3) == 0) {
+        ps.off = 3;
+    }
     ps.wl = calloc(1, sizeof(*ps.wl));
     if (ps.wl == NULL) {
         return CM_ENOMEM;

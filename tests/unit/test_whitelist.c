@@ -656,6 +656,42 @@ test_whitelist_syntax_forms(void **state)
     buf_clear(&ps.text);
 }
 
+/* A file saved by a Windows editor starts with a UTF-8 byte order mark;
+ * CGPCloudmark.cfg and cartridge.cfg skip it, and here it made line 1 a
+ * syntax error: its entry was dropped, or a comment there failed
+ * CHECK-CONFIG.  Only at the very start: elsewhere it is no field. */
+static void
+test_whitelist_byte_order_mark(void **state)
+{
+    struct problems ps;
+    struct whitelist *wl;
+    size_t n_errors = 99;
+
+    (void)state;
+    wl = parse_text("\xef\xbb\xbftype = host; address = [192.0.2.1];\n"
+                    "type = host; address = [192.0.2.2];\n",
+                    &ps, &n_errors);
+    assert_int_equal(n_errors, 0);
+    assert_int_equal(whitelist_count(wl), 2);
+    assert_true(ip_matches(wl, "192.0.2.1"));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+    wl = parse_text("\xef\xbb\xbf# our networks\n"
+                    "type = host; address = [192.0.2.1];\n",
+                    &ps, &n_errors);
+    assert_int_equal(n_errors, 0);
+    assert_int_equal(whitelist_count(wl), 1);
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+    wl = parse_text("type = host; address = [192.0.2.1];\n"
+                    "\xef\xbb\xbftype = host; address = [192.0.2.2];\n",
+                    &ps, &n_errors);
+    assert_int_equal(n_errors, 1);
+    assert_non_null(strstr(problems_text(&ps), "wl.cfg:2: "));
+    whitelist_free(wl);
+    buf_clear(&ps.text);
+}
+
 static void
 test_whitelist_value_cap(void **state)
 {
@@ -904,6 +940,7 @@ main(void)
         cmocka_unit_test(test_whitelist_message),
         cmocka_unit_test(test_whitelist_host_name_not_helo),
         cmocka_unit_test(test_whitelist_syntax_forms),
+        cmocka_unit_test(test_whitelist_byte_order_mark),
         cmocka_unit_test(test_whitelist_value_cap),
         cmocka_unit_test(test_whitelist_entries_cap),
         cmocka_unit_test(test_whitelist_nul_and_missing_file),
