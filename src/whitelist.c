@@ -5,11 +5,12 @@
  * DESIGN
  * The file is a sequence of fields "name = value;".  A "type = ..." field
  * starts a new entry and the fields after it, on the same line or the
- * following ones, belong to it until the next "type" field:
+ * following ones, belong to it until the next "type" field; each field at
+ * most once (a second address is a second entry):
  *
- *   type = host;     address = [1.2.3.4];   address = [10.0.0.0/8];
- *                    address = [10.1.];     (whole-octet prefix, = /16)
- *                    address = [2001:db8::/32];  address = [example.com];
+ *   type = host;     address = [1.2.3.4];   or [10.0.0.0/8], [10.1.]
+ *                    (whole-octet prefix, = /16), [2001:db8::/32],
+ *                    [example.com]
  *   type = header;   header = [From];  value = [@example\.com>?$];
  *   type = envelope; command = [mail from];  value = [@example\.com$];
  *   type = body;     regex = [<h1>Newsletter</h1>];
