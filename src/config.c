@@ -1448,7 +1448,9 @@ check_whitelist_exists(struct config_loader *ld)
         !ld->seen_main[idx]) {
         return;
     }
-    if (access(path, F_OK) == 0 || errno != ENOENT) {
+    /* ENOTDIR (a directory in the path is a file) too: whitelist_load
+     * takes both for a missing file. */
+    if (access(path, F_OK) == 0 || (errno != ENOENT && errno != ENOTDIR)) {
         return;
     }
     ld->file = ld->cfg->main_path;

@@ -471,6 +471,16 @@ test_config_missing_files(void **state)
                         "found; no site whitelist is used\n");
     assert_int_equal(ps.n_warnings, 1);
     buf_clear(&ps.text);
+    /* Likewise when a directory in its path is a file (ENOTDIR), which
+     * whitelist_load also takes for a missing file. */
+    write_file(".", "CGPCloudmark.cfg",
+               "{ WhitelistConfig = CGPCloudmark.cfg/wl.cfg; }\n",
+               strlen("{ WhitelistConfig = CGPCloudmark.cfg/wl.cfg; }\n"));
+    assert_int_equal(load(NULL, &cfg, &ps), 0);
+    assert_string_equal(problems_text(&ps),
+                        "CGPCloudmark.cfg:1: WhitelistConfig: file not "
+                        "found; no site whitelist is used\n");
+    buf_clear(&ps.text);
 
     /* A path with a control byte ("sub\new" is a LF) is refused, so the
      * problem lines that name the file stay one line each. */
