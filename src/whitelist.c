@@ -837,11 +837,18 @@ skip_line(struct whitelist_parser *ps)
 }
 
 /* Report a syntax error on the current line, drop the current entry and
- * resume on the next line. */
+ * resume on the next line.  An entry that began on an earlier line (a
+ * stray line after a complete entry: an entry runs to the next "type")
+ * is named by its line, or its loss would go unseen. */
 static void
 syntax_error(struct whitelist_parser *ps, const char *key, const char *why)
 {
-    problem(ps, ps->line, key, false, "%s; entry skipped", why);
+    if (ps->cur.is_active && !ps->cur.is_bad && ps->cur.line != ps->line) {
+        problem(ps, ps->line, key, false, "%s; entry of line %u skipped",
+                why, ps->cur.line);
+    } else {
+        problem(ps, ps->line, key, false, "%s; entry skipped", why);
+    }
     if (ps->cur.is_active) {
         ps->cur.is_bad = true;
     }
