@@ -56,11 +56,15 @@
  * fold models on up to T threads, each with its own weights.  Output goes
  * to stderr (summary) and the -o/--scores files.
  */
+/* realpath(), to name the parent of a label DIR spelled "." or ".."
+ * (parent_name). */
+#define _DEFAULT_SOURCE
 #include "train.h"
 #include "train-int.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -460,6 +464,43 @@ walk(struct train_list *l, const char *dir, int label, int group,
     return rc;
 }
 
+/*
+ * The name of the directory above the label directory dir, the source:
+ * "feedback" for "x/feedback/spam", also spelled "x/feedback/spam/" (a
+ * shell completes a folder name with the slash) or, run in x/feedback,
+ * "spam" and "./spam".  Cut by name, those gave "spam" and ".": the
+ * feedback source lost its trust and the ham/ and spam/ of one source
+ * given as two DIRs became two sources of one label each.  A parent
+ * spelled "." or ".." is named by where it leads.
+ */
+static const char *
+parent_name(const char *dir, char *tmp, size_t cap)
+{
+    char trimmed[TRAIN_PATH_MAX];
+    char parent[TRAIN_PATH_MAX];
+    char real[PATH_MAX];
+    size_t len = strlen(dir);
+    const char *name;
+
+    while (len > 1 && dir[len - 1] == '/') {
+        len--;
+    }
+    if (len >= sizeof(trimmed)) {
+        return "";
+    }
+    memcpy(trimmed, dir, len);
+    trimmed[len] = '\0';
+    if (fsutil_dirname(parent, sizeof(parent), trimmed) != CM_OK) {
+        return "";
+    }
+    name = base_name(parent, tmp, cap);
+    if ((strcmp(name, ".") == 0 || strcmp(name, "..") == 0) &&
+        realpath(parent, real) != NULL) {
+        name = base_name(real, tmp, cap);
+    }
+    return name;
+}
+
 static int
 walk_top(struct train_list *l, const char *dir, bool is_test)
 {
@@ -471,12 +512,7 @@ walk_top(struct train_list *l, const char *dir, bool is_test)
 
     if (label >= 0) {
         /* DIR is itself a label directory: its parent names the source. */
-        char parent[TRAIN_PATH_MAX];
-
-        if (fsutil_dirname(parent, sizeof(parent), dir) != CM_OK) {
-            return -1;
-        }
-        group = group_id(l, base_name(parent, tmp, sizeof(tmp)));
+        group = group_id(l, parent_name(dir, tmp, sizeof(tmp)));
         if (group < 0) {
             return -1;
         }

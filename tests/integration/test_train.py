@@ -445,6 +445,43 @@ def test_nested_label(work, src):
           % proc.stderr[-400:])
 
 
+def test_label_dir_spelling(work, src):
+    """A label folder given as DIR is named for the folder above it,
+    however it is spelled: "x/feedback/spam/" (a shell completes a folder
+    name with the slash) and "spam" run inside x/feedback are source
+    "feedback" like "x/feedback/spam".  They were sources "spam" and ".",
+    so reported junk lost its own fingerprints, and ham/ and spam/ of one
+    source given as two DIRs became two one-label sources."""
+    top = os.path.join(work, "spelled")
+    shutil.copytree(os.path.join(src, "north"), os.path.join(top, "north"))
+    fb = os.path.join(top, "feedback", "spam")
+    os.makedirs(fb)
+    shutil.copy(os.path.join(src, "south", "spam", "m03"),
+                os.path.join(fb, "r1.eml"))
+    north = os.path.join(top, "north")
+    out = os.path.join(work, "spelled.cmc")
+    for label_dir, cwd in ((fb, None), (fb + "/", None), (fb + "//", None),
+                           ("spam", os.path.dirname(fb)),
+                           ("./spam/", os.path.dirname(fb))):
+        proc = subprocess.run(
+            [CMTOOL, "train", "--passes", "1", north, label_dir, "-o", out],
+            capture_output=True, text=True, stdin=subprocess.DEVNULL,
+            cwd=cwd, timeout=TIMEOUT_S)
+        m = re.search(r"; (\d+) reported \(", proc.stderr)
+        check(proc.returncode == 0 and m is not None and m.group(1) == "1",
+              "%r (in %r) is the feedback source: its spam is reported: %r"
+              % (label_dir, cwd, m.group(0) if m else proc.stderr[-300:]))
+    for dirs in ([os.path.join(north, "ham"), os.path.join(north, "spam")],
+                 [os.path.join(north, "ham") + "/",
+                  os.path.join(north, "spam") + "/"]):
+        proc = train(["--passes", "1"] + dirs + ["-o", out])
+        info = subprocess.run([CMTOOL, "inspect", out], capture_output=True,
+                              text=True, stdin=subprocess.DEVNULL,
+                              timeout=TIMEOUT_S)
+        check(proc.returncode == 0 and "sources = 1\n" in info.stdout,
+              "%r: one source, north: %r" % (dirs, proc.stderr[-300:]))
+
+
 def test_stale_temps(work, src):
     """Temporary cartridge files a killed train left beside -o (an hour
     old, "<out>.tmp.<pid>.<n>", regular) go when the next run writes it;
@@ -554,6 +591,7 @@ def main():
         test_symlink_loop(work, src)
         test_unreadable_subdir(work, src)
         test_nested_label(work, src)
+        test_label_dir_spelling(work, src)
         test_listed_twice(work, src)
         test_huge_file(work, src)
         test_mbox_file(work, src)
