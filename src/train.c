@@ -290,6 +290,52 @@ base_name(const char *path, char *tmp, size_t cap)
     return tmp;
 }
 
+/*
+ * The name of directory dir as a source: its last component, or where it
+ * leads when that is "." or ".." (a source run from inside it).
+ */
+static const char *
+dir_name(const char *dir, char *tmp, size_t cap)
+{
+    char real[PATH_MAX];
+    const char *name = base_name(dir, tmp, cap);
+
+    if ((strcmp(name, ".") == 0 || strcmp(name, "..") == 0) &&
+        realpath(dir, real) != NULL) {
+        name = base_name(real, tmp, cap);
+    }
+    return name;
+}
+
+/*
+ * The name of the directory above the label directory dir, the source:
+ * "feedback" for "x/feedback/spam", also spelled "x/feedback/spam/" (a
+ * shell completes a folder name with the slash) or, run in x/feedback,
+ * "spam" and "./spam".  Cut by name, those gave "spam" and ".": the
+ * feedback source lost its trust and the ham/ and spam/ of one source
+ * given as two DIRs became two sources of one label each.
+ */
+static const char *
+parent_name(const char *dir, char *tmp, size_t cap)
+{
+    char trimmed[TRAIN_PATH_MAX];
+    char parent[TRAIN_PATH_MAX];
+    size_t len = strlen(dir);
+
+    while (len > 1 && dir[len - 1] == '/') {
+        len--;
+    }
+    if (len >= sizeof(trimmed)) {
+        return "";
+    }
+    memcpy(trimmed, dir, len);
+    trimmed[len] = '\0';
+    if (fsutil_dirname(parent, sizeof(parent), trimmed) != CM_OK) {
+        return "";
+    }
+    return dir_name(parent, tmp, cap);
+}
+
 static int
 group_id(struct train_list *l, const char *name)
 {
@@ -447,7 +493,7 @@ walk(struct train_list *l, const char *dir, int label, int group,
                                 "skipped\n", path);
             } else if (sub >= 0) {
                 char tmp[256];
-                int g = group_id(l, base_name(dir, tmp, sizeof(tmp)));
+                int g = group_id(l, dir_name(dir, tmp, sizeof(tmp)));
 
                 warn_nested_label(path, sub, label);
                 rc = g < 0 ? -1
@@ -462,43 +508,6 @@ walk(struct train_list *l, const char *dir, int label, int group,
     }
     closedir(d);
     return rc;
-}
-
-/*
- * The name of the directory above the label directory dir, the source:
- * "feedback" for "x/feedback/spam", also spelled "x/feedback/spam/" (a
- * shell completes a folder name with the slash) or, run in x/feedback,
- * "spam" and "./spam".  Cut by name, those gave "spam" and ".": the
- * feedback source lost its trust and the ham/ and spam/ of one source
- * given as two DIRs became two sources of one label each.  A parent
- * spelled "." or ".." is named by where it leads.
- */
-static const char *
-parent_name(const char *dir, char *tmp, size_t cap)
-{
-    char trimmed[TRAIN_PATH_MAX];
-    char parent[TRAIN_PATH_MAX];
-    char real[PATH_MAX];
-    size_t len = strlen(dir);
-    const char *name;
-
-    while (len > 1 && dir[len - 1] == '/') {
-        len--;
-    }
-    if (len >= sizeof(trimmed)) {
-        return "";
-    }
-    memcpy(trimmed, dir, len);
-    trimmed[len] = '\0';
-    if (fsutil_dirname(parent, sizeof(parent), trimmed) != CM_OK) {
-        return "";
-    }
-    name = base_name(parent, tmp, cap);
-    if ((strcmp(name, ".") == 0 || strcmp(name, "..") == 0) &&
-        realpath(parent, real) != NULL) {
-        name = base_name(real, tmp, cap);
-    }
-    return name;
 }
 
 static int

@@ -448,8 +448,8 @@ def test_nested_label(work, src):
 def test_label_dir_spelling(work, src):
     """A label folder given as DIR is named for the folder above it,
     however it is spelled: "x/feedback/spam/" (a shell completes a folder
-    name with the slash) and "spam" run inside x/feedback are source
-    "feedback" like "x/feedback/spam".  They were sources "spam" and ".",
+    name with the slash), and "spam" or "." run inside x/feedback, are
+    source "feedback" like "x/feedback/spam".  They were "spam" and ".",
     so reported junk lost its own fingerprints, and ham/ and spam/ of one
     source given as two DIRs became two one-label sources."""
     top = os.path.join(work, "spelled")
@@ -462,7 +462,9 @@ def test_label_dir_spelling(work, src):
     out = os.path.join(work, "spelled.cmc")
     for label_dir, cwd in ((fb, None), (fb + "/", None), (fb + "//", None),
                            ("spam", os.path.dirname(fb)),
-                           ("./spam/", os.path.dirname(fb))):
+                           ("./spam/", os.path.dirname(fb)),
+                           (".", os.path.dirname(fb)),
+                           ("../feedback/.", os.path.dirname(fb))):
         proc = subprocess.run(
             [CMTOOL, "train", "--passes", "1", north, label_dir, "-o", out],
             capture_output=True, text=True, stdin=subprocess.DEVNULL,
