@@ -2935,6 +2935,26 @@ report_oof(const struct train_run *r, const struct oof_figures *f)
             (double)r->cal.phish_margin);
 }
 
+/* The sources of the training examples: l->n_groups also counts those
+ * only --test or held-out mail came from, which META would report as
+ * trained on. */
+static size_t
+training_sources(const struct train_list *l, const struct train_run *r)
+{
+    bool is_seen[TRAIN_GROUPS_MAX] = {false};
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->n_train; i++) {
+        uint16_t g = l->items[r->train_idx[i]].group;
+
+        if (!is_seen[g]) {
+            is_seen[g] = true;
+            n++;
+        }
+    }
+    return n;
+}
+
 /* The META section's text: how the cartridge was trained. */
 static void
 format_meta(const struct train_opts *o, const struct train_list *l,
@@ -2962,7 +2982,7 @@ format_meta(const struct train_opts *o, const struct train_list *l,
              "created=%llu\n",
              engine_version(), FEATURES_VERSION, FEATURES_HASH_BITS,
              r->n_train, r->counts[0], r->counts[1], r->counts[2],
-             l->n_groups, r->n_folds,
+             training_sources(l, r), r->n_folds,
              o->folds_by_source ? " (by source)" : "", o->passes,
              (unsigned long long)o->seed, o->min_df,
              (o->strata & TRAIN_STRATA_SOURCE) != 0 ? "source " : "",

@@ -196,6 +196,15 @@ def test_test_dir_and_scores(work, src):
     check(re.search(r"^  north +ham +%d +junk +%d " % (PER_LABEL, PER_LABEL),
                     proc.stderr, re.M) is not None,
           "test results for the test source")
+    # META says how the cartridge was trained: the held-out source is
+    # not one of its sources (it said "sources = 3").
+    info = subprocess.run([CMTOOL, "inspect",
+                           os.path.join(work, "two-sources.cmc")],
+                          capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=TIMEOUT_S)
+    check("  sources = 2\n" in info.stdout,
+          "META counts the training sources only: %r"
+          % re.findall(r"sources = \d+", info.stdout))
 
 
 def test_refusals(work, src):
