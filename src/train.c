@@ -2015,24 +2015,43 @@ eval_print_with_fingerprints(const struct cartridge *c,
 
 /* Score the test items with the loaded cartridge; report and dump. */
 /* The --scores file (".NAME" appended in a --split run), or NULL. */
-static FILE *
-open_scores(const struct train_opts *o)
+/* The --scores file (of this --split) opened into *dump (NULL when not
+ * asked for), its name into sp; false, said, when it cannot be. */
+static bool
+open_scores(const struct train_opts *o, char sp[TRAIN_PATH_MAX], FILE **dump)
 {
-    char sp[TRAIN_PATH_MAX];
-    FILE *dump;
-
+    *dump = NULL;
+    sp[0] = '\0';
     if (o->scores == NULL) {
-        return NULL;
+        return true;
     }
-    snprintf(sp, sizeof(sp), "%s%s%s", o->scores,
+    snprintf(sp, TRAIN_PATH_MAX, "%s%s%s", o->scores,
              o->split_name != NULL ? "." : "",
              o->split_name != NULL ? o->split_name : "");
-    dump = fopen(sp, "w");
-    if (dump == NULL) {
-        fprintf(stderr, "cmtool train: %s: %s\n", o->scores,
+    *dump = fopen(sp, "w");
+    if (*dump == NULL) {
+        fprintf(stderr, "cmtool train: --scores %s: %s\n", sp,
+                strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+/* Close the --scores file; false, said, when a line did not reach it (a
+ * full disk): a cut list would pass for the whole test set. */
+static bool
+close_scores(FILE *dump, const char *sp)
+{
+    bool is_ok = ferror(dump) == 0;
+
+    if (fclose(dump) != 0) {
+        is_ok = false;
+    }
+    if (!is_ok) {
+        fprintf(stderr, "cmtool train: --scores %s: cannot write: %s\n", sp,
                 strerror(errno));
     }
-    return dump;
+    return is_ok;
 }
 
 /* One --scores line: path, source, label, junk margin, score, phish
@@ -2098,7 +2117,9 @@ evaluate_sources(const struct train_list *l, const size_t *which,
     free(gj);
 }
 
-static void
+/* The test items scored with c, reported on stderr and, asked for, in
+ * the --scores file.  0, or 1 when that file could not be written. */
+static int
 evaluate(const struct train_opts *o, const struct train_list *l,
          const struct cartridge *c)
 {
@@ -2108,22 +2129,28 @@ evaluate(const struct train_opts *o, const struct train_list *l,
     bool *junk = NULL;
     size_t *which = NULL;
     FILE *dump = NULL;
+    char sp[TRAIN_PATH_MAX];
     struct eval_line e;
+    int status = 0;
 
     for (size_t i = 0; i < l->n; i++) {
         n += l->items[i].is_test && l->items[i].is_ok;
     }
     if (n == 0) {
-        return;
+        return 0;
     }
-    m = malloc(n * sizeof(*m));
-    score = malloc(n * sizeof(*score));
-    junk = malloc(n * sizeof(*junk));
-    which = malloc(n * sizeof(*which));
+    if (!open_scores(o, sp, &dump)) {
+        return 1;
+    }
+    /* calloc: gcc -O1 (the ASan build) cannot see the loop below fill
+     * them and warns that the reports read them uninitialised. */
+    m = calloc(n, sizeof(*m));
+    score = calloc(n, sizeof(*score));
+    junk = calloc(n, sizeof(*junk));
+    which = calloc(n, sizeof(*which));
     if (m == NULL || score == NULL || junk == NULL || which == NULL) {
         goto out;
     }
-    dump = open_scores(o);
     n = 0;
     for (size_t i = 0; i < l->n; i++) {
         const struct train_item *it = &l->items[i];
@@ -2160,13 +2187,14 @@ evaluate(const struct train_opts *o, const struct train_list *l,
     evaluate_sources(l, which, m, score, junk, n);
 
 out:
-    if (dump != NULL) {
-        fclose(dump);
+    if (dump != NULL && !close_scores(dump, sp)) {
+        status = 1;
     }
     free(m);
     free(score);
     free(junk);
     free(which);
+    return status;
 }
 
 /* One ham message of an unseen source, as loso_threshold scores it. */
@@ -3072,8 +3100,7 @@ run_pipeline(const struct train_opts *o, struct train_list *l,
     if (o->top > 0 && o->names != NULL) {
         print_top(cartridge_model(c), o->names, o->top);
     }
-    evaluate(o, l, c);
-    status = 0;
+    status = evaluate(o, l, c);
     goto out;
 
 nomem:

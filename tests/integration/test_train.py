@@ -207,6 +207,26 @@ def test_test_dir_and_scores(work, src):
           % re.findall(r"sources = \d+", info.stdout))
 
 
+def test_scores_unwritable(work, src):
+    """--scores FILE that cannot be opened (a missing folder) or written
+    (a full disk: /dev/full) is a failure: exit 1, the file named, no
+    cartridge.  Both said exit 0, the short write nothing at all, and a
+    script comparing runs read a cut score list as the whole."""
+    test_dir = os.path.join(src, "north")
+    for scores in (os.path.join(work, "missing", "scores.txt"),
+                   "/dev/full"):
+        out = os.path.join(work, "scores-fail.cmc")
+        if os.path.exists(out):
+            os.unlink(out)
+        proc = train(["--passes", "1", "--test", test_dir, "--scores",
+                      scores, os.path.join(src, "south"),
+                      os.path.join(src, "east"), "-o", out])
+        check(proc.returncode == 1 and scores in proc.stderr,
+              "--scores %s: exit 1 naming it: %d %r"
+              % (scores, proc.returncode, proc.stderr[-300:]))
+        check(not os.path.exists(out), "--scores %s: no cartridge" % scores)
+
+
 def test_refusals(work, src):
     only_ham = os.path.join(work, "only-ham")
     shutil.copytree(os.path.join(src, "north", "ham"),
@@ -598,6 +618,7 @@ def main():
         test_holdout(work, src)
         test_holdout_path_spelling(work, src)
         test_test_dir_and_scores(work, src)
+        test_scores_unwritable(work, src)
         test_refusals(work, src)
         test_symlink_loop(work, src)
         test_unreadable_subdir(work, src)
