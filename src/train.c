@@ -98,6 +98,10 @@
 #define TRAIN_PATH_MAX 4096u
 #define TRAIN_DEPTH_MAX 16u
 #define TRAIN_GROUPS_MAX 256u
+/* Source names the walk tells apart before they are numbered in path
+ * order (canonical_groups); each label folder looks its name up among
+ * them, so the walk's time grows with their square. */
+#define TRAIN_SOURCES_SEEN_MAX 8192u
 #define TRAIN_DIRS_MAX 64u
 #define TRAIN_THREADS_MAX 16u
 #define TRAIN_FOLDS_MAX 20u
@@ -245,9 +249,13 @@ struct train_list {
     struct train_item *items;
     size_t n;
     size_t cap;
-    char *groups[TRAIN_GROUPS_MAX];
+    /* Source names by id: while walking, in the order readdir met them
+     * (at most TRAIN_SOURCES_SEEN_MAX); from canonical_groups on, in path
+     * order and at most TRAIN_GROUPS_MAX. */
+    char **groups;
     size_t n_groups;
-    bool is_groups_full; /* a source past TRAIN_GROUPS_MAX was merged */
+    size_t cap_groups;
+    bool is_groups_full; /* a source past TRAIN_SOURCES_SEEN_MAX merged */
     bool is_full;
     size_t root_len; /* length of the DIR being walked */
 };
@@ -344,16 +352,27 @@ group_id(struct train_list *l, const char *name)
             return (int)i;
         }
     }
-    if (l->n_groups >= TRAIN_GROUPS_MAX) {
-        /* Weighed, folded and reported as one source from here on: the
-         * per-source figures and the balance would mislead unsaid. */
+    if (l->n_groups >= TRAIN_SOURCES_SEEN_MAX) {
+        /* Past this many the walk's order decides which merge. */
         if (!l->is_groups_full) {
             fprintf(stderr, "cmtool train: warning: more than %u sources; "
                             "%s and every later one count as %s\n",
-                    TRAIN_GROUPS_MAX, name, l->groups[TRAIN_GROUPS_MAX - 1]);
+                    TRAIN_SOURCES_SEEN_MAX, name,
+                    l->groups[TRAIN_SOURCES_SEEN_MAX - 1]);
             l->is_groups_full = true;
         }
-        return (int)(TRAIN_GROUPS_MAX - 1);
+        return (int)(TRAIN_SOURCES_SEEN_MAX - 1);
+    }
+    if (l->n_groups == l->cap_groups) {
+        size_t nc = l->cap_groups == 0 ? TRAIN_GROUPS_MAX
+                                       : 2 * l->cap_groups;
+        char **ng = realloc(l->groups, nc * sizeof(*ng));
+
+        if (ng == NULL) {
+            return -1;
+        }
+        l->groups = ng;
+        l->cap_groups = nc;
     }
     l->groups[l->n_groups] = strdup(name);
     if (l->groups[l->n_groups] == NULL) {
@@ -616,6 +635,66 @@ drop_listed_twice(struct train_list *l)
     }
     l->n = n_kept;
     return n_dropped;
+}
+
+/*
+ * Source ids in the order of the sorted file list, the names with them:
+ * the walk numbered them in the order readdir met them, which differs
+ * between file systems (a corpus copied to another machine), and sources
+ * past TRAIN_GROUPS_MAX are merged into the last one -- which ones
+ * merged, and so the cartridge, followed that order.  Now the sources of
+ * the first paths keep their own ids, whatever the directory order.
+ * Returns -1 on ENOMEM.
+ */
+static int
+canonical_groups(struct train_list *l)
+{
+    uint16_t *map = malloc((l->n_groups > 0 ? l->n_groups : 1) *
+                           sizeof(*map));
+    char **names = calloc(TRAIN_GROUPS_MAX, sizeof(*names));
+    size_t next = 0;
+    bool is_merged = false;
+
+    if (map == NULL || names == NULL) {
+        free(map);
+        free(names);
+        return -1;
+    }
+    for (size_t g = 0; g < l->n_groups; g++) {
+        map[g] = UINT16_MAX;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        uint16_t g = l->items[i].group;
+
+        if (map[g] == UINT16_MAX && next < TRAIN_GROUPS_MAX) {
+            map[g] = (uint16_t)next;
+            names[next++] = l->groups[g];
+            l->groups[g] = NULL;
+        } else if (map[g] == UINT16_MAX) {
+            /* Weighed, folded and reported as one source from here on:
+             * the per-source figures and the balance would mislead
+             * unsaid. */
+            if (!is_merged) {
+                fprintf(stderr, "cmtool train: warning: more than %u "
+                                "sources; %s and every later one (by path) "
+                                "count as %s\n",
+                        TRAIN_GROUPS_MAX, l->groups[g],
+                        names[TRAIN_GROUPS_MAX - 1]);
+                is_merged = true;
+            }
+            map[g] = (uint16_t)(TRAIN_GROUPS_MAX - 1);
+        }
+        l->items[i].group = map[g];
+    }
+    for (size_t g = 0; g < l->n_groups; g++) {
+        free(l->groups[g]);
+    }
+    free(l->groups);
+    free(map);
+    l->groups = names;
+    l->n_groups = next;
+    l->cap_groups = TRAIN_GROUPS_MAX;
+    return 0;
 }
 
 /* ---- parsing ---------------------------------------------------------- */
@@ -3160,6 +3239,10 @@ load_inputs(struct train_opts *o, struct train_list *l)
                         "(links or nested DIRs); each is trained once\n",
                 n_twice);
     }
+    if (canonical_groups(l) != 0) {
+        fprintf(stderr, "cmtool train: out of memory\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -3220,6 +3303,7 @@ train_list_clear(struct train_list *l)
     for (size_t g = 0; g < l->n_groups; g++) {
         free(l->groups[g]);
     }
+    free(l->groups);
 }
 
 static void

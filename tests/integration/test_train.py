@@ -550,9 +550,9 @@ def test_one_ham_source(work, src):
 
 
 def test_too_many_sources(work, src):
-    """258 sources: the 257th and later are merged into the 256th (one
-    stratum, one line of the per-source report), and train says so once;
-    it merged them without a word."""
+    """258 sources: the 257th and later by path are merged into the 256th
+    (one stratum, one line of the per-source report), and train says so
+    once; it merged them without a word."""
     top = os.path.join(work, "sources258")
     for s in range(258):
         for label in ("ham", "spam"):
@@ -566,10 +566,12 @@ def test_too_many_sources(work, src):
     warned = [ln for ln in proc.stderr.splitlines()
               if "more than 256 sources" in ln]
     check(proc.returncode == 0, "train 258 sources: %r" % proc.stderr[-300:])
-    # Which ones merge follows the directory order readdir gives.
-    check(len(warned) == 1 and re.search(
-        r"s\d{3} and every later one count as s\d{3}$", warned[0]),
-        "merged sources said once: %r" % warned)
+    # Which ones merge follows the sorted paths, not the order readdir
+    # gives (a hash order on ext4, which a copy of the corpus changes):
+    # it named s066 and s219 here, and the cartridge followed.
+    check(len(warned) == 1 and warned[0].endswith(
+        "s256 and every later one (by path) count as s255"),
+        "merged sources said once, in path order: %r" % warned)
 
 
 def test_many_sources_memory(work, src):
