@@ -146,6 +146,7 @@ static int
 parse_args(int argc, char **argv, struct publish_opts *o)
 {
     const char *history = NULL;
+    bool has_keep = false;
     uint64_t v;
     size_t n;
 
@@ -175,6 +176,7 @@ parse_args(int argc, char **argv, struct publish_opts *o)
         } else if (strcmp(a, "--keep") == 0 && has_val &&
                    parse_u64_arg(argv[i + 1], CAPS_PUBLISH_KEEP_MAX, &v)) {
             o->keep = (unsigned)v;
+            has_keep = true;
             i++;
         } else if (strcmp(a, "--history") == 0 && has_val) {
             history = argv[++i];
@@ -193,6 +195,15 @@ parse_args(int argc, char **argv, struct publish_opts *o)
     if ((o->cartridge == NULL && !o->is_refresh) || o->webroot == NULL ||
         o->keydir == NULL) {
         usage(stderr);
+        return 2;
+    }
+    /* Dropped without a word, they made "publish CART --refresh WEBROOT"
+     * re-sign the old manifest, exit 0, and publish nothing. */
+    if (o->is_refresh && (o->cartridge != NULL || o->version != 0 ||
+                          has_keep || history != NULL)) {
+        fprintf(stderr, "cmtool publish: --refresh only re-signs the "
+                        "published manifest: it takes no CARTRIDGE, "
+                        "--version, --keep or --history\n");
         return 2;
     }
     if (history != NULL) {

@@ -386,6 +386,24 @@ def main():
         assert rc == 3 and "no manifest to refresh" in out, out
         rc, out = run(build, "cmtool", "publish", "--refresh", www)
         assert rc == 2, "refresh without -k: %d %s" % (rc, out)
+        # --refresh re-signs the manifest and takes nothing else: a
+        # cartridge before it ("publish CART --refresh WEBROOT"), --version,
+        # --keep or --history were dropped without a word, and the run
+        # said "refreshed" with exit 0, the cartridge not published.
+        with open(os.path.join(www, "manifest"), "rb") as f:
+            manifest = f.read()
+        for extra in ([cart2, "--refresh", www],
+                      ["--refresh", www, "--version", "9"],
+                      ["--refresh", www, "--keep", "1"],
+                      ["--refresh", www, "--history",
+                       os.path.join(tmp, "hist")]):
+            rc, out = run(build, "cmtool", "publish", *(extra + ["-k",
+                                                                 keys]))
+            assert rc == 2 and "--refresh" in out and \
+                "refreshed" not in out, \
+                "publish %s: %d %s" % (" ".join(extra), rc, out)
+        with open(os.path.join(www, "manifest"), "rb") as f:
+            assert f.read() == manifest, "a refused --refresh wrote"
         check_pub_mismatch(build, tmp, cart)
         check_umask(build, tmp, keys, [cart, cart2])
         check_unpublished_base(build, tmp, keys, cart)
