@@ -473,6 +473,8 @@ walk(struct train_list *l, const char *dir, int label, int group,
     DIR *d;
     struct dirent *e;
     char path[TRAIN_PATH_MAX];
+    size_t n_unseen = 0;
+    int unseen_errno = 0;
     int rc = 0;
 
     if (depth > TRAIN_DEPTH_MAX) {
@@ -498,8 +500,16 @@ walk(struct train_list *l, const char *dir, int label, int group,
         if (e->d_name[0] == '.') {
             continue;
         }
-        if (fsutil_join(path, sizeof(path), dir, e->d_name) != CM_OK ||
-            stat(path, &st) != 0) {
+        if (fsutil_join(path, sizeof(path), dir, e->d_name) != CM_OK) {
+            continue;
+        }
+        if (stat(path, &st) != 0) {
+            /* A dangling link or a file gone meanwhile is nothing to
+             * train; a folder listed but not searchable (mode 0444) would
+             * lose all its mail unsaid (said once, below). */
+            if (errno != ENOENT && n_unseen++ == 0) {
+                unseen_errno = errno;
+            }
             continue;
         }
         if (S_ISDIR(st.st_mode)) {
@@ -526,6 +536,11 @@ walk(struct train_list *l, const char *dir, int label, int group,
         }
     }
     closedir(d);
+    if (n_unseen > 0) {
+        fprintf(stderr, "cmtool train: warning: %s: %zu entries cannot be "
+                        "looked at (%s); skipped\n",
+                dir, n_unseen, strerror(unseen_errno));
+    }
     return rc;
 }
 

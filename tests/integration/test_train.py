@@ -324,6 +324,35 @@ def test_unreadable_subdir(work, src):
             os.chmod(d, 0o755)
 
 
+def test_unsearchable_subdir(work, src):
+    """A folder that can be listed but not entered (mode 0444: its files
+    cannot be looked at) is a warning naming it, like an unreadable one;
+    its mail was left out without a word."""
+    tree = os.path.join(work, "unsearchable")
+    shutil.copytree(src, tree)
+    locked = os.path.join(tree, "north", "spam")
+    os.chmod(locked, 0o444)
+    pre = drop_dac if os.geteuid() == 0 else None
+    try:
+        proc = subprocess.run([CMTOOL, "train", "--passes", "1", tree, "-o",
+                               os.path.join(work, "unsearchable.cmc")],
+                              capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=TIMEOUT_S,
+                              preexec_fn=pre)
+        m = re.search(r"training on ham (\d+), spam (\d+)", proc.stderr)
+        total = len(SOURCES) * PER_LABEL
+        check(proc.returncode == 0 and m is not None and
+              int(m.group(2)) == total - PER_LABEL,
+              "the other folders train: %r" % proc.stderr[-300:])
+        check(re.search(r"warning: %s: %d entries .*Permission denied.*"
+                        r"skipped" % (re.escape(locked), PER_LABEL),
+                        proc.stderr) is not None,
+              "the folder whose files cannot be looked at is named: %r"
+              % proc.stderr[-400:])
+    finally:
+        os.chmod(locked, 0o755)
+
+
 def test_symlink_loop(work, src):
     """A symbolic link back up the tree (easy to make by mistake in a
     mail store) must not train the mail below it once per lap."""
@@ -624,6 +653,7 @@ def main():
         test_refusals(work, src)
         test_symlink_loop(work, src)
         test_unreadable_subdir(work, src)
+        test_unsearchable_subdir(work, src)
         test_nested_label(work, src)
         test_label_dir_spelling(work, src)
         test_listed_twice(work, src)
