@@ -444,9 +444,16 @@ write_file(const char *dir, const char *name, const uint8_t *p, size_t len,
 {
     char path[PUBLISH_PATH_MAX];
 
-    if (join(path, dir, name) != CM_OK ||
-        fsutil_write_atomic(path, p, len, mode) != CM_OK) {
-        fprintf(stderr, "cmtool publish: cannot write %s/%s\n", dir, name);
+    if (join(path, dir, name) != CM_OK) {
+        fprintf(stderr, "cmtool publish: cannot write %s/%s: path too "
+                        "long\n", dir, name);
+        return 4;
+    }
+    if (fsutil_write_atomic(path, p, len, mode) != CM_OK) {
+        /* The system's reason: a full disk, permissions and a name
+         * taken by a folder each want another fix. */
+        fprintf(stderr, "cmtool publish: cannot write %s/%s: %s\n", dir,
+                name, strerror(errno));
         return 4;
     }
     return 0;

@@ -149,6 +149,18 @@ def check_unpublished_base(build, tmp, keys, cart1):
         "deltas from a version never published: %r" % names
 
 
+def check_write_failure_says_why(build, tmp, keys, cart1):
+    """A file publish cannot write is named with the system's reason (it
+    said only "cannot write DIR/NAME": a full disk, permissions and a
+    name taken by a folder looked the same)."""
+    www = os.path.join(tmp, "www-blocked")
+    os.makedirs(os.path.join(www, "full-1.cmu", "x"))
+    rc, out = run(build, "cmtool", "publish", cart1, www, "-k", keys)
+    assert rc == 4 and "cannot write" in out and \
+        "full-1.cmu: Is a directory" in out, \
+        "publish over a folder: %d %s" % (rc, out)
+
+
 def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
     tmp = tempfile.mkdtemp(prefix="test_publish.")
@@ -407,6 +419,7 @@ def main():
         check_pub_mismatch(build, tmp, cart)
         check_umask(build, tmp, keys, [cart, cart2])
         check_unpublished_base(build, tmp, keys, cart)
+        check_write_failure_says_why(build, tmp, keys, cart)
     except AssertionError as e:
         print("FAIL test_publish: %s" % e)
         return 1
