@@ -775,16 +775,49 @@ test_config_text_limits(void **state)
     free(dir);
 }
 
+/* A cartridge.cfg value and what is stored of it. */
+struct stored_case {
+    const char *value;
+    const char *stored; /* NULL: refused, default "" kept */
+};
+
+/* "key = value" for each case, alone in cartridge.cfg: a refused value
+ * is one problem and keeps "", an accepted one is stored as the case
+ * says, in the text field at field_offset of struct config. */
+static void
+check_stored_cases(const char *key, const struct stored_case *cases,
+                   size_t n_cases, size_t field_offset)
+{
+    struct config cfg;
+    struct problems ps;
+    char *dir = make_tmpdir();
+    char path[1024];
+    char text[256];
+
+    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
+    write_file(dir, "CGPCloudmark.cfg", "{}", 2);
+    for (size_t i = 0; i < n_cases; i++) {
+        int n = snprintf(text, sizeof(text), "%s = %s\n", key,
+                         cases[i].value);
+
+        write_file(dir, "cartridge.cfg", text, (size_t)n);
+        assert_int_equal(load(path, &cfg, &ps),
+                         cases[i].stored == NULL ? 1 : 0);
+        assert_string_equal((const char *)&cfg + field_offset,
+                            cases[i].stored == NULL ? "" : cases[i].stored);
+        buf_clear(&ps.text);
+    }
+    remove_tree(dir);
+    free(dir);
+}
+
 /* micro-update hostname: what the updater can put in http://host:port/.
  * A port or brackets in it made a URL curl refuses at every update while
  * CHECK-CONFIG said OK. */
 static void
 test_config_update_host(void **state)
 {
-    static const struct {
-        const char *value;
-        const char *stored; /* NULL: refused, default "" kept */
-    } cases[] = {
+    static const struct stored_case cases[] = {
         {"updates.example.com", "updates.example.com"},
         {"192.0.2.7", "192.0.2.7"},
         {"2001:db8::7", "2001:db8::7"},
@@ -796,28 +829,11 @@ test_config_update_host(void **state)
         {"up[dates", NULL},
         {"bad host", NULL},
     };
-    struct config cfg;
-    struct problems ps;
-    char *dir = make_tmpdir();
-    char path[1024];
-    char text[256];
 
     (void)state;
-    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
-    write_file(dir, "CGPCloudmark.cfg", "{}", 2);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int n = snprintf(text, sizeof(text), "micro-update hostname = %s\n",
-                         cases[i].value);
-
-        write_file(dir, "cartridge.cfg", text, (size_t)n);
-        assert_int_equal(load(path, &cfg, &ps),
-                         cases[i].stored == NULL ? 1 : 0);
-        assert_string_equal(cfg.cart.mu_hostname,
-                            cases[i].stored == NULL ? "" : cases[i].stored);
-        buf_clear(&ps.text);
-    }
-    remove_tree(dir);
-    free(dir);
+    check_stored_cases("micro-update hostname", cases,
+                       sizeof(cases) / sizeof(cases[0]),
+                       offsetof(struct config, cart.mu_hostname));
 }
 
 /* http proxy: what the updater can put after "http://" in the proxy URL it
@@ -827,10 +843,7 @@ test_config_update_host(void **state)
 static void
 test_config_http_proxy(void **state)
 {
-    static const struct {
-        const char *value;
-        const char *stored; /* NULL: refused, default "" kept */
-    } cases[] = {
+    static const struct stored_case cases[] = {
         {"proxy.example.com:3128", "proxy.example.com:3128"},
         {"192.0.2.7:8080", "192.0.2.7:8080"},
         {"[2001:db8::7]:3128", "[2001:db8::7]:3128"},
@@ -846,28 +859,10 @@ test_config_http_proxy(void **state)
         {"proxy.example.com:0", NULL},
         {":3128", NULL},
     };
-    struct config cfg;
-    struct problems ps;
-    char *dir = make_tmpdir();
-    char path[1024];
-    char text[256];
 
     (void)state;
-    snprintf(path, sizeof(path), "%s/CGPCloudmark.cfg", dir);
-    write_file(dir, "CGPCloudmark.cfg", "{}", 2);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int n = snprintf(text, sizeof(text), "http proxy = %s\n",
-                         cases[i].value);
-
-        write_file(dir, "cartridge.cfg", text, (size_t)n);
-        assert_int_equal(load(path, &cfg, &ps),
-                         cases[i].stored == NULL ? 1 : 0);
-        assert_string_equal(cfg.cart.http_proxy,
-                            cases[i].stored == NULL ? "" : cases[i].stored);
-        buf_clear(&ps.text);
-    }
-    remove_tree(dir);
-    free(dir);
+    check_stored_cases("http proxy", cases, sizeof(cases) / sizeof(cases[0]),
+                       offsetof(struct config, cart.http_proxy));
 }
 
 /* A key given twice whose last value is refused keeps its default, as the

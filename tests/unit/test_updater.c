@@ -874,6 +874,47 @@ serve_full_and_delta(struct fixture *f, struct srv *s,
     buf_clear(&img1);
 }
 
+/* serve_full_and_delta with a good delta (from image 1 to image 2),
+ * served under the name field at name_offset of struct srv says how to
+ * answer it (busy_name, stall_name); what it holds, for delta_case_free. */
+struct delta_case {
+    struct srv *s;
+    struct updfile_manifest *m;
+    struct buf img1;
+    struct buf img2;
+    struct buf d;
+    struct buf delta_file;
+};
+
+static struct srv *
+delta_case_start(struct fixture *f, struct delta_case *dc,
+                 size_t name_offset, const char *sub, struct config *cfg)
+{
+    dc->s = calloc(1, sizeof(*dc->s));
+    dc->m = calloc(1, sizeof(*dc->m));
+    assert_non_null(dc->s);
+    assert_non_null(dc->m);
+    read_file(f->c1, &dc->img1);
+    read_file(f->c2, &dc->img2);
+    serve_full_and_delta(f, dc->s, dc->m, &dc->img2, &dc->img1, &dc->d,
+                         &dc->delta_file, (char *)dc->s + name_offset, sub,
+                         cfg);
+    return dc->s;
+}
+
+/* Stop the server and free what delta_case_start made. */
+static void
+delta_case_free(struct delta_case *dc)
+{
+    srv_stop(dc->s);
+    buf_clear(&dc->img1);
+    buf_clear(&dc->img2);
+    buf_clear(&dc->d);
+    buf_clear(&dc->delta_file);
+    srv_free(dc->s);
+    free(dc->m);
+}
+
 /*
  * The server answers the delta with 503 and Retry-After: the cycle fails
  * and waits as asked, instead of turning at once to the full file on the
@@ -885,22 +926,14 @@ test_updater_busy_delta_no_full_fallback(void **state)
 {
     struct fixture *f = *state;
     struct config cfg = f->cfg;
-    struct srv *s = calloc(1, sizeof(*s));
-    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct delta_case dc;
+    struct srv *s;
     struct updater_result res;
-    struct buf img1;
-    struct buf img2;
-    struct buf d;
-    struct buf delta_file;
     char path[CONFIG_PATH_MAX + 32];
 
-    assert_non_null(s);
-    assert_non_null(m);
-    read_file(f->c1, &img1);
-    read_file(f->c2, &img2);
     /* a good delta, answered "503 busy" */
-    serve_full_and_delta(f, s, m, &img2, &img1, &d, &delta_file,
-                         s->busy_name, "busy", &cfg);
+    s = delta_case_start(f, &dc, offsetof(struct srv, busy_name), "busy",
+                         &cfg);
     assert_int_equal(updater_run_once(&cfg, &res), CM_ENET);
     assert_int_equal(res.outcome, UPDATER_FAILED);
     assert_non_null(strstr(res.why, "retry after 120"));
@@ -914,14 +947,7 @@ test_updater_busy_delta_no_full_fallback(void **state)
     assert_int_equal(res.outcome, UPDATER_INSTALLED);
     assert_false(res.was_delta);
     assert_int_equal(s->n_file, 1);
-    srv_stop(s);
-
-    buf_clear(&img1);
-    buf_clear(&img2);
-    buf_clear(&d);
-    buf_clear(&delta_file);
-    srv_free(s);
-    free(m);
+    delta_case_free(&dc);
 }
 
 /*
@@ -935,23 +961,14 @@ test_updater_stalled_delta_falls_back(void **state)
 {
     struct fixture *f = *state;
     struct config cfg = f->cfg;
-    struct srv *s = calloc(1, sizeof(*s));
-    struct updfile_manifest *m = calloc(1, sizeof(*m));
+    struct delta_case dc;
+    struct srv *s;
     struct updater_result res;
-    struct buf img1;
-    struct buf img2;
-    struct buf d;
-    struct buf delta_file;
 
-    assert_non_null(s);
-    assert_non_null(m);
-    read_file(f->c1, &img1);
-    read_file(f->c2, &img2);
     cfg.cart.mu_timeout_s = 1;
-    serve_full_and_delta(f, s, m, &img2, &img1, &d, &delta_file,
-                         s->stall_name, "stalled", &cfg);
+    s = delta_case_start(f, &dc, offsetof(struct srv, stall_name), "stalled",
+                         &cfg);
     assert_int_equal(updater_run_once(&cfg, &res), CM_OK);
-    srv_stop(s);
     assert_int_equal(res.outcome, UPDATER_INSTALLED);
     assert_int_equal(res.version, 2);
     assert_false(res.was_delta);
@@ -959,13 +976,7 @@ test_updater_stalled_delta_falls_back(void **state)
     assert_int_equal(s->n_file, 1);
     assert_non_null(strstr(res.why, "the delta was not used: "));
     assert_non_null(strstr(res.why, "timed out after 1 s"));
-
-    buf_clear(&img1);
-    buf_clear(&img2);
-    buf_clear(&d);
-    buf_clear(&delta_file);
-    srv_free(s);
-    free(m);
+    delta_case_free(&dc);
 }
 
 /*
